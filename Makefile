@@ -1,0 +1,74 @@
+# spoold build. `make` builds build/spoold; `make run` and `make check` are the README's
+# two commands and install missing Debian packages first (scripts/deps.sh).
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libmicrohttpd jansson libssl libcrypto sqlite3 libpq libcurl
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcups -pthread -lm
+
+LIB_SRC := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)))
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test-obj/%.o)
+
+PORT    ?= 8080
+DATA    ?= ./var
+
+.PHONY: all deps run check unit api ipp asan bench bench-smoke clean
+
+all: $(BUILD)/spoold
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/test-obj/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-field-initializers -MMD -MP -c -o $@ $<
+
+$(BUILD)/libspoold.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/spoold: $(BUILD)/obj/main.o $(BUILD)/libspoold.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libspoold.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/obj/main.d
+
+# Starts spoold in the foreground on 127.0.0.1:$(PORT) with the SQLite store under $(DATA) and
+# the development identity.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(DATA)
+	$(BUILD)/spoold serve --listen 127.0.0.1:$(PORT) --data $(DATA) --dev
+
+# Every test suite: unit tests (plain and under ASan/UBSan), API tests with the real Graph
+# clients, IPP tests with ipptool. The last line is "N passed, N failed".
+check: deps
+	@./scripts/check.sh
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  build-asan/spoold build-asan/unit-tests
+
+bench: deps all
+	@./bench/run.sh full
+
+bench-smoke: all
+	@./bench/run.sh smoke
+
+clean:
+	rm -rf build build-asan

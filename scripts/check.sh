@@ -1,0 +1,79 @@
+#!/bin/bash
+# Runs every test suite and ends with one line "N passed, N failed" summing them all.
+#   1. C unit tests (Criterion), plain build
+#   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. API tests: node --test with the real Microsoft Graph JS clients against a live spoold
+#   4. IPP tests: ipptool files against a live spoold (when present)
+# A suite that cannot run counts as one failure, never as a pass.
+set -u
+cd "$(dirname "$0")/.."
+JOBS=$(nproc 2>/dev/null || echo 2)
+total_pass=0
+total_fail=0
+status=0
+
+note() { printf '\n==== %s\n' "$*"; }
+add() { # add PASS FAIL SUITE
+  total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
+  printf '==== %s: %d passed, %d failed\n' "$3" "$1" "$2"
+  [ "$2" -eq 0 ] || status=1
+}
+
+# Criterion prints "[====] Synthesis: Tested: N | Passing: P | Failing: F | Crashing: C".
+run_criterion() { # run_criterion BINARY SUITE
+  local log; log=$(mktemp)
+  "$1" -j"$JOBS" --short-filename 2>&1 | tee "$log"
+  local line; line=$(grep -a 'Synthesis:' "$log" | tail -n 1)
+  rm -f "$log"
+  if [ -z "$line" ]; then add 0 1 "$2 (did not run)"; return; fi
+  local p f c
+  p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")
+  f=$(sed -E 's/.*Failing: ([0-9]+).*/\1/' <<<"$line")
+  c=$(sed -E 's/.*Crashing: ([0-9]+).*/\1/' <<<"$line")
+  add "$p" "$((f))" "$2"
+  [ "$c" -eq 0 ] || status=1
+}
+
+note "build"
+if ! make -j"$JOBS" --no-print-directory all build/unit-tests; then
+  echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+note "unit tests"
+run_criterion build/unit-tests "unit"
+
+note "unit tests under ASan/UBSan"
+if make -j"$JOBS" --no-print-directory asan >/dev/null; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_criterion build-asan/unit-tests "unit (ASan/UBSan)"
+else
+  add 0 1 "unit (ASan/UBSan) build"
+fi
+
+note "API tests (real Microsoft Graph JS clients)"
+if (cd tests/api && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
+                      npm ci --no-audit --no-fund --loglevel=error; }); then
+  log=$(mktemp)
+  (cd tests/api && SPOOLD_BIN="$PWD/../../build/spoold" node --test --test-concurrency=2 \
+     --test-reporter=spec --test-reporter-destination=stdout \
+     --test-reporter=tap --test-reporter-destination="$log" ./*.test.mjs)
+  p=$(grep -aE '^# pass [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+  f=$(grep -aE '^# fail [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+  c=$(grep -aE '^# cancelled [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+  rm -f "$log"
+  if [ -z "$p" ]; then add 0 1 "api (did not run)"; else add "$p" "$((f + ${c:-0}))" "api"; fi
+else
+  add 0 1 "api (npm ci failed)"
+fi
+
+if [ -x tests/ipp/run.sh ]; then
+  note "IPP tests (ipptool)"
+  out=$(tests/ipp/run.sh build/spoold 2>&1); echo "$out"
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+  if [ -z "$line" ]; then add 0 1 "ipp (did not run)"
+  else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp"; fi
+fi
+
+echo
+echo "${total_pass} passed, ${total_fail} failed"
+exit $status

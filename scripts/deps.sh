@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages spoold needs to build, run and test, when they are missing.
+# Runs apt-get (through sudo when not root). Safe to run repeatedly: it does nothing when
+# everything is present.
+set -eu
+
+PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
+libpq-dev libcups2-dev libcurl4-openssl-dev libcriterion-dev cups-ipp-utils openssl curl"
+
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+# Node.js 18+ with npm runs the API tests; Debian's own packages are used when none is present.
+if ! command -v node >/dev/null 2>&1; then missing="$missing nodejs"; fi
+if ! command -v npm >/dev/null 2>&1; then missing="$missing npm"; fi
+
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "spoold: installing missing packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq </dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing </dev/null >/dev/null

@@ -1,0 +1,24 @@
+/*
+ * The application context handed to every handler (req->app): the
+ * configuration and the long-lived services. Created by `spoold serve`.
+ */
+#ifndef SPOOLD_APP_H
+#define SPOOLD_APP_H
+
+#include "config.h"
+#include "http/server.h"
+
+struct store;
+struct auth;
+
+typedef struct app {
+  const config_t *cfg;
+  struct store   *store;
+  struct auth    *auth;
+  server_t       *server;
+} app_t;
+
+/* The app of a request. */
+#define APP(req) ((app_t *)(req)->app)
+
+#endif

@@ -1,0 +1,297 @@
+/* Option table and the four configuration sources of `spoold serve`. */
+#include "config.h"
+#include "util/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_FLAG, OPT_ISSUER } opt_kind_t;
+
+typedef struct option_def {
+  const char *name;   /* long name without "--" */
+  opt_kind_t  kind;
+  size_t      offset; /* into config_t */
+  const char *arg;    /* placeholder for --help */
+  const char *help;
+} option_def_t;
+
+#define F(m) offsetof(config_t, m)
+static const option_def_t OPTIONS[] = {
+    {"listen", OPT_STR, F(listen), "ADDR:PORT", "address to listen on (default 127.0.0.1:8080)"},
+    {"public-url", OPT_STR, F(public_url), "URL",
+     "base of the absolute URLs spoold emits (default: from --listen)"},
+    {"data", OPT_STR, F(data_dir), "DIR", "data directory (default ./var)"},
+    {"store", OPT_STR, F(store_url), "URL", "store, sqlite:PATH (default sqlite:DIR/spoold.db)"},
+    {"dev", OPT_FLAG, F(dev), NULL,
+     "development identity: built-in token issuer, tenants created on first use"},
+    {"tls-cert", OPT_STR, F(tls_cert), "FILE", "serve HTTPS with this PEM certificate"},
+    {"tls-key", OPT_STR, F(tls_key), "FILE", "PEM private key for --tls-cert"},
+    {"threads", OPT_UINT, F(threads), "N", "HTTP worker threads, at least 2 (default 8)"},
+    {"max-connections", OPT_UINT, F(max_connections), "N",
+     "open connections at most (default 1024)"},
+    {"max-connections-per-ip", OPT_UINT, F(max_connections_per_ip), "N",
+     "open connections per client address at most (default 256)"},
+    {"idle-timeout", OPT_UINT, F(idle_timeout), "SECONDS",
+     "close connections idle this long (default 60)"},
+    {"max-body", OPT_SIZE, F(max_body), "BYTES",
+     "largest JSON request body; larger ones get 413 (default 1MiB)"},
+    {"log-format", OPT_STR, F(log_format), "json|text", "request log format (default text)"},
+    {"issuer", OPT_ISSUER, 0, "ISS", "trust tokens from this issuer (repeatable; give --jwks "
+                                     "and --audience after each)"},
+    {"jwks", OPT_ISSUER, 1, "FILE", "JWKS file of the preceding --issuer (re-read on change)"},
+    {"audience", OPT_ISSUER, 2, "AUD", "accepted audience of the preceding --issuer"},
+    {"config", OPT_STR, F(config_file), "FILE", "read options from FILE (name = value lines)"},
+};
+#undef F
+#define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
+static const option_def_t *find_option(const char *name) {
+  for (size_t i = 0; i < NOPTIONS; i++)
+    if (strcmp(OPTIONS[i].name, name) == 0) return &OPTIONS[i];
+  return NULL;
+}
+
+bool config_parse_size(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (!s || !isdigit((unsigned char)*s)) return false;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno) return false;
+  uint64_t mul = 1;
+  if (*end) {
+    if (!strcasecmp(end, "k") || !strcasecmp(end, "kib") || !strcasecmp(end, "kb")) mul = 1ull << 10;
+    else if (!strcasecmp(end, "m") || !strcasecmp(end, "mib") || !strcasecmp(end, "mb")) mul = 1ull << 20;
+    else if (!strcasecmp(end, "g") || !strcasecmp(end, "gib") || !strcasecmp(end, "gb")) mul = 1ull << 30;
+    else return false;
+  }
+  if (v > UINT64_MAX / mul) return false;
+  *out = v * mul;
+  return true;
+}
+
+bool config_parse_duration(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  if (!s || !isdigit((unsigned char)*s)) return false;
+  long long v = strtoll(s, &end, 10);
+  if (errno || v < 0) return false;
+  int64_t mul = 1;
+  if (*end) {
+    if (!strcmp(end, "s")) mul = 1;
+    else if (!strcmp(end, "m")) mul = 60;
+    else if (!strcmp(end, "h")) mul = 3600;
+    else if (!strcmp(end, "d")) mul = 86400;
+    else return false;
+  }
+  *out = (int64_t)v * mul;
+  return true;
+}
+
+static int fail(char **err, const char *fmt, const char *a, const char *b) {
+  buf_t e = BUF_INIT;
+  buf_printf(&e, fmt, a, b ? b : "");
+  *err = buf_detach(&e);
+  return -1;
+}
+
+/* Applies one option value from any source (where: "command line", "FILE:LINE", "SPOOLD_X"). */
+static int apply(config_t *cfg, const option_def_t *o, const char *value, const char *where,
+                 char **err) {
+  char *base = (char *)cfg;
+  switch (o->kind) {
+    case OPT_STR: {
+      char **slot = (char **)(base + o->offset);
+      if (!value || !*value) return fail(err, "--%s needs a value (%s)", o->name, where);
+      free(*slot);
+      *slot = xstrdup(value);
+      return 0;
+    }
+    case OPT_FLAG: {
+      bool *slot = (bool *)(base + o->offset);
+      if (!value || !strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "yes"))
+        *slot = true;
+      else if (!strcmp(value, "0") || !strcasecmp(value, "false") || !strcasecmp(value, "no"))
+        *slot = false;
+      else
+        return fail(err, "--%s takes true or false (%s)", o->name, where);
+      return 0;
+    }
+    case OPT_UINT: {
+      char *end;
+      errno = 0;
+      unsigned long v = value ? strtoul(value, &end, 10) : 0;
+      if (!value || !*value || *end || errno || v > 1000000 || value[0] == '-')
+        return fail(err, "--%s takes a whole number (%s)", o->name, where);
+      *(unsigned *)(base + o->offset) = (unsigned)v;
+      return 0;
+    }
+    case OPT_SIZE:
+      if (!config_parse_size(value, (uint64_t *)(base + o->offset)))
+        return fail(err, "--%s takes a size such as 4096, 64KiB or 1MiB (%s)", o->name, where);
+      return 0;
+    case OPT_ISSUER: {
+      if (!value || !*value) return fail(err, "--%s needs a value (%s)", o->name, where);
+      if (o->offset == 0) {
+        if (cfg->nissuers == CONFIG_MAX_ISSUERS)
+          return fail(err, "too many --issuer options (%s)%s", where, NULL);
+        cfg->issuers[cfg->nissuers++].iss = xstrdup(value);
+        return 0;
+      }
+      if (cfg->nissuers == 0)
+        return fail(err, "--%s must follow an --issuer (%s)", o->name, where);
+      config_issuer_t *is = &cfg->issuers[cfg->nissuers - 1];
+      char **slot = o->offset == 1 ? &is->jwks : &is->audience;
+      free(*slot);
+      *slot = xstrdup(value);
+      return 0;
+    }
+  }
+  return 0;
+}
+
+static char *trim(char *s) {
+  while (isspace((unsigned char)*s)) s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+  return s;
+}
+
+static int load_file(config_t *cfg, const char *path, char **err) {
+  FILE *f = fopen(path, "r");
+  if (!f) return fail(err, "cannot read config file %s: %s", path, strerror(errno));
+  char line[4096];
+  int lineno = 0, rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f)) {
+    lineno++;
+    char *s = trim(line);
+    if (!*s || *s == '#') continue;
+    char *eq = strchr(s, '=');
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d", path, lineno);
+    char *name = s, *value = NULL;
+    if (eq) {
+      *eq = '\0';
+      name = trim(s);
+      value = trim(eq + 1);
+    }
+    const option_def_t *o = find_option(name);
+    if (!o || !strcmp(name, "config")) rc = fail(err, "unknown option '%s' at %s", name, where);
+    else rc = apply(cfg, o, value, where, err);
+  }
+  fclose(f);
+  return rc;
+}
+
+static void set_default(char **slot, const char *v) {
+  if (!*slot) *slot = xstrdup(v);
+}
+
+int config_load(config_t *cfg, int argc, char **argv, char **err) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->threads = 8;
+  cfg->max_connections = 1024;
+  cfg->max_connections_per_ip = 256;
+  cfg->idle_timeout = 60;
+  cfg->max_body = 1u << 20;
+
+  /* The config file comes first among the sources; find --config on the command line. */
+  const char *file = getenv("SPOOLD_CONFIG");
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--config") && i + 1 < argc) file = argv[i + 1];
+    else if (!strncmp(argv[i], "--config=", 9)) file = argv[i] + 9;
+  }
+  if (file && load_file(cfg, file, err) != 0) return -1;
+
+  for (size_t i = 0; i < NOPTIONS; i++) {
+    const option_def_t *o = &OPTIONS[i];
+    if (o->kind == OPT_ISSUER || !strcmp(o->name, "config")) continue;
+    char env[64] = "SPOOLD_";
+    size_t k = strlen(env);
+    for (const char *p = o->name; *p && k + 1 < sizeof env; p++)
+      env[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    env[k] = '\0';
+    const char *v = getenv(env);
+    if (v && apply(cfg, o, v, env, err) != 0) return -1;
+  }
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      config_usage(stdout);
+      return 1;
+    }
+    if (strncmp(a, "--", 2) != 0) return fail(err, "unexpected argument '%s'%s", a, NULL);
+    char name[64];
+    const char *value = NULL;
+    const char *eq = strchr(a + 2, '=');
+    size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    if (nlen >= sizeof name) return fail(err, "unknown option '%s'%s", a, NULL);
+    memcpy(name, a + 2, nlen);
+    name[nlen] = '\0';
+    const option_def_t *o = find_option(name);
+    if (!o) return fail(err, "unknown option '--%s' (see spoold serve --help)%s", name, NULL);
+    if (eq) value = eq + 1;
+    else if (o->kind != OPT_FLAG) {
+      if (i + 1 >= argc) return fail(err, "--%s needs a value%s", name, NULL);
+      value = argv[++i];
+    }
+    if (!strcmp(name, "config")) continue; /* already read */
+    if (apply(cfg, o, value, "command line", err) != 0) return -1;
+  }
+
+  set_default(&cfg->listen, "127.0.0.1:8080");
+  set_default(&cfg->data_dir, "./var");
+  set_default(&cfg->log_format, "text");
+  if (!cfg->store_url) {
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "sqlite:%s/spoold.db", cfg->data_dir);
+    cfg->store_url = buf_detach(&b);
+  }
+  if (strcmp(cfg->log_format, "json") && strcmp(cfg->log_format, "text"))
+    return fail(err, "--log-format must be json or text, not '%s'%s", cfg->log_format, NULL);
+  if (cfg->threads < 2) return fail(err, "--threads must be at least 2%s%s", "", NULL);
+  if (!cfg->tls_cert != !cfg->tls_key)
+    return fail(err, "--tls-cert and --tls-key go together%s%s", "", NULL);
+  if (cfg->max_connections == 0 || cfg->max_connections_per_ip == 0)
+    return fail(err, "connection limits must be at least 1%s%s", "", NULL);
+  for (unsigned i = 0; i < cfg->nissuers; i++)
+    if (!cfg->issuers[i].jwks || !cfg->issuers[i].audience)
+      return fail(err, "--issuer %s needs --jwks FILE and --audience AUD after it",
+                  cfg->issuers[i].iss, NULL);
+  return 0;
+}
+
+void config_free(config_t *cfg) {
+  for (size_t i = 0; i < NOPTIONS; i++)
+    if (OPTIONS[i].kind == OPT_STR) {
+      char **slot = (char **)((char *)cfg + OPTIONS[i].offset);
+      free(*slot);
+    }
+  for (unsigned i = 0; i < cfg->nissuers; i++) {
+    free(cfg->issuers[i].iss);
+    free(cfg->issuers[i].jwks);
+    free(cfg->issuers[i].audience);
+  }
+  memset(cfg, 0, sizeof *cfg);
+}
+
+void config_usage(FILE *out) {
+  fputs("Usage: spoold serve [OPTIONS]\n\n"
+        "Serves the Microsoft Graph Universal Print API (/v1.0/print, /beta/print).\n"
+        "Options may also come from --config FILE (name = value lines) and from\n"
+        "SPOOLD_* environment variables (--max-body -> SPOOLD_MAX_BODY); the command line\n"
+        "wins over the environment, which wins over the file.\n\nOptions:\n",
+        out);
+  for (size_t i = 0; i < NOPTIONS; i++) {
+    char left[64];
+    snprintf(left, sizeof left, "--%s%s%s", OPTIONS[i].name, OPTIONS[i].arg ? " " : "",
+             OPTIONS[i].arg ? OPTIONS[i].arg : "");
+    fprintf(out, "  %-30s %s\n", left, OPTIONS[i].help);
+  }
+  fputs("  --help                         show this help\n", out);
+}

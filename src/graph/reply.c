@@ -1,0 +1,77 @@
+/* Graph replies: JSON bodies, the error envelope, context URLs. */
+#include "graph/reply.h"
+#include "http/server.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void graph_reply_error(http_request_t *req, http_response_t *res, int status, const char *code,
+                       const char *inner_code, const char *fmt, ...) {
+  buf_t msg = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&msg, fmt, ap);
+  va_end(ap);
+
+  /* innerError.date as Graph writes it: UTC, seconds, no zone designator. */
+  char date[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+
+  json_t *inner = json_object();
+  if (inner_code) json_object_set_new(inner, "code", json_string(inner_code));
+  json_object_set_new(inner, "date", json_string(date));
+  json_object_set_new(inner, "request-id", json_string(req->request_id));
+  json_object_set_new(inner, "client-request-id",
+                      json_string(req->client_request_id ? req->client_request_id
+                                                         : req->request_id));
+  json_t *err = json_object();
+  json_object_set_new(err, "code", json_string(code));
+  json_object_set_new(err, "message", json_string(msg.data ? msg.data : ""));
+  json_object_set_new(err, "innerError", inner);
+  json_t *root = json_object();
+  json_object_set_new(root, "error", err);
+  buf_free(&msg);
+
+  char *body = json_dumps(root, JSON_COMPACT);
+  json_decref(root);
+  http_response_body(res, status, "application/json", body, strlen(body));
+  res->error_code = code;
+  if (status == 401) http_response_header(res, "WWW-Authenticate", "Bearer");
+}
+
+void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj) {
+  (void)req;
+  char *body = json_dumps(obj, JSON_COMPACT);
+  json_decref(obj);
+  http_response_body(res, status, GRAPH_JSON_TYPE, body, strlen(body));
+}
+
+void graph_reply_no_content(http_response_t *res) { http_response_empty(res, 204); }
+
+char *graph_base_url(const http_request_t *req) {
+  buf_t b = BUF_INIT;
+  buf_puts(&b, server_public_url(req->server));
+  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
+  return buf_detach(&b);
+}
+
+json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  char *base = graph_base_url(req);
+  buf_printf(&b, "%s/$metadata#", base);
+  free(base);
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  json_t *s = json_string(b.data);
+  buf_free(&b);
+  return s;
+}

@@ -1,0 +1,39 @@
+/*
+ * Replies in Graph's wire format: JSON entities and collections, and the
+ * error envelope {"error":{"code","message","innerError":{...}}}. Every
+ * handler answers through these helpers so the envelope, the request-id and
+ * the client-request-id echo are the same everywhere.
+ */
+#ifndef SPOOLD_GRAPH_REPLY_H
+#define SPOOLD_GRAPH_REPLY_H
+
+#include <jansson.h>
+
+#include "http/request.h"
+#include "http/response.h"
+
+/* Content type of JSON answers (Graph's, with OData parameters). */
+#define GRAPH_JSON_TYPE \
+  "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+/* Replies with a Graph error. code is the top-level code ("invalidRequest"); inner_code, when
+ * not NULL, is put in innerError.code ("fragmentOverlap"). The message is printf-formatted. */
+void graph_reply_error(http_request_t *req, http_response_t *res, int status, const char *code,
+                       const char *inner_code, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Replies status with obj serialized compactly. Steals the reference to obj. */
+void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj);
+
+/* Replies 204 No Content. */
+void graph_reply_no_content(http_response_t *res);
+
+/* The absolute base of Graph URLs for this request: "<public-url>/v1.0" or "<public-url>/beta".
+ * Returns a malloc'd string. */
+char *graph_base_url(const http_request_t *req);
+
+/* "<base>/$metadata#<fragment>" as a new JSON string value. */
+json_t *graph_context(const http_request_t *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,80 @@
+/* /healthz, /readyz, /metrics and the development-only /debug/sleep. */
+#include "health.h"
+#include "app.h"
+#include "graph/reply.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void text_reply(http_response_t *res, int status, const char *type, buf_t *b) {
+  size_t len = b->len;
+  http_response_body(res, status, type, buf_detach(b), len);
+  http_response_header(res, "Cache-Control", "no-store");
+}
+
+/* GET /healthz: the process is up and serving. */
+static void healthz(http_request_t *req, http_response_t *res) {
+  (void)req;
+  buf_t b = BUF_INIT;
+  buf_puts(&b, "{\"status\":\"ok\"}");
+  text_reply(res, 200, "application/json", &b);
+}
+
+/* GET /readyz: the store answers; 503 otherwise. */
+static void readyz(http_request_t *req, http_response_t *res) {
+  app_t *app = APP(req);
+  if (!store_ping(app->store)) {
+    http_response_header(res, "Retry-After", "5");
+    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL, "The store is not reachable.");
+    return;
+  }
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "{\"status\":\"ready\",\"schemaVersion\":%d}", store_schema_version(app->store));
+  text_reply(res, 200, "application/json", &b);
+}
+
+/* GET /metrics: Prometheus text exposition. */
+static void metrics(http_request_t *req, http_response_t *res) {
+  (void)req;
+  buf_t b = BUF_INIT;
+  metrics_render(&b);
+  text_reply(res, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+}
+
+/* GET /debug/sleep?ms=N (development mode only): a slow request, for shutdown tests. */
+static void debug_sleep(http_request_t *req, http_response_t *res) {
+  const char *v = http_request_query(req, "ms");
+  char *end = NULL;
+  long ms = v ? strtol(v, &end, 10) : -1;
+  if (!v || *end || ms < 0 || ms > 60000) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Query parameter 'ms' must be a whole number from 0 to 60000.");
+    return;
+  }
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "{\"slept\":%ld}", ms);
+  text_reply(res, 200, "application/json", &b);
+}
+
+static route_t ROUTES[] = {
+    {"GET", "/healthz", healthz, 0, "healthz", NULL},
+    {"GET", "/readyz", readyz, 0, "readyz", NULL},
+    {"GET", "/metrics", metrics, 0, "metrics", NULL},
+};
+
+static route_t DEBUG_ROUTES[] = {
+    {"GET", "/debug/sleep", debug_sleep, 0, "debug.sleep", NULL},
+};
+
+void health_register(bool dev) {
+  router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]);
+  if (dev) router_add(DEBUG_ROUTES, sizeof DEBUG_ROUTES / sizeof DEBUG_ROUTES[0]);
+}

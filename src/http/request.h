@@ -1,0 +1,75 @@
+/*
+ * One HTTP request as the handlers see it.
+ *
+ * The server (http/server.c) fills this in from libmicrohttpd: the decoded
+ * path split into segments (OData key syntax `jobs('7')` already split into
+ * `jobs`, `7`), the percent-decoded query parameters, and the body. Handlers
+ * never touch libmicrohttpd directly. The request owns everything it points
+ * to; it lives until the response has been queued.
+ */
+#ifndef SPOOLD_HTTP_REQUEST_H
+#define SPOOLD_HTTP_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_SEGMENTS 16
+#define HTTP_MAX_PARAMS 8
+
+typedef enum { API_NONE = 0, API_V1 = 1, API_BETA = 2 } api_version_t;
+
+typedef struct http_param {
+  char *name;   /* percent-decoded ("$filter") */
+  char *value;  /* percent-decoded, '+' kept literally (OData) */
+} http_param_t;
+
+struct server;
+struct route;
+struct caller;
+
+typedef struct http_request {
+  struct server *server;
+  void          *conn;        /* struct MHD_Connection *, for header lookups */
+  const char    *method;      /* "GET", "POST", ... */
+  char          *raw_path;    /* path as received, without the query */
+  api_version_t  version;     /* /v1.0 or /beta prefix, API_NONE otherwise */
+  char          *segs[HTTP_MAX_SEGMENTS]; /* decoded segments after the version prefix */
+  size_t         nsegs;
+  http_param_t  *query;       /* decoded query parameters */
+  size_t         nquery;
+  char          *query_string;/* raw query string without '?' (NULL if none) */
+
+  const struct route *route;  /* matched route, or NULL */
+  const char    *params[HTTP_MAX_PARAMS]; /* captured {keys} of the route, in order */
+  size_t         nparams;
+
+  char          *body;        /* buffered body (NUL-terminated), NULL if none */
+  size_t         body_len;
+  uint64_t       content_length; /* declared Content-Length, or UINT64_MAX */
+
+  char           request_id[37];
+  char          *client_request_id; /* echoed back; NULL when not sent */
+  int64_t        start_us;    /* monotonic start time */
+  bool           tls;         /* arrived over TLS */
+  char           peer[64];    /* client address */
+
+  void          *app;         /* the application context (app.h), for handlers */
+  struct caller *caller;      /* set by authentication (auth/identity.h) */
+  void          *handler_state; /* for streaming handlers */
+  /* Called once when the request is freed, to release caller/handler_state. */
+  void         (*cleanup)(struct http_request *req);
+  char          *log_tenant;  /* malloc'd; tenant and app for the request log line */
+  char          *log_app;
+} http_request_t;
+
+/* Case-insensitive request header lookup; NULL when absent. */
+const char *http_request_header(const http_request_t *req, const char *name);
+/* Query parameter by exact (decoded) name; NULL when absent. */
+const char *http_request_query(const http_request_t *req, const char *name);
+/* Captured route key i (0-based), NULL if out of range. */
+const char *http_request_param(const http_request_t *req, size_t i);
+/* Media type of Content-Type without parameters, lower-cased into out; "" when absent. */
+void http_request_media_type(const http_request_t *req, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * Route table and matching.
+ *
+ * The table is small (tens of routes) and matched linearly segment by
+ * segment; literal segments compare case-insensitively, as Graph does.
+ */
+#include "http/router.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_ROUTE_SETS 32
+
+static struct {
+  route_t *routes;
+  size_t   n;
+} g_sets[MAX_ROUTE_SETS];
+static size_t g_nsets;
+
+static void split_pattern(route_t *r) {
+  r->nsegs = 0;
+  const char *p = r->pattern;
+  while (*p == '/') p++;
+  while (*p && r->nsegs < HTTP_MAX_SEGMENTS) {
+    const char *e = strchr(p, '/');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    r->segs[r->nsegs++] = xstrndup(p, len);
+    p += len;
+    while (*p == '/') p++;
+  }
+}
+
+void router_add(route_t *routes, size_t n) {
+  if (g_nsets == MAX_ROUTE_SETS) return;
+  for (size_t i = 0; i < n; i++) split_pattern(&routes[i]);
+  g_sets[g_nsets].routes = routes;
+  g_sets[g_nsets].n = n;
+  g_nsets++;
+}
+
+void router_reset(void) {
+  for (size_t s = 0; s < g_nsets; s++)
+    for (size_t i = 0; i < g_sets[s].n; i++) {
+      route_t *r = &g_sets[s].routes[i];
+      for (size_t k = 0; k < r->nsegs; k++) free(r->segs[k]);
+      r->nsegs = 0;
+    }
+  g_nsets = 0;
+}
+
+/* True when the path matches the pattern; captures go to params. */
+static bool path_matches(const route_t *r, http_request_t *req, const char **params,
+                         size_t *nparams) {
+  bool graph = (r->flags & ROUTE_GRAPH) != 0;
+  if (graph != (req->version != API_NONE)) return false;
+  if (r->nsegs != req->nsegs) return false;
+  size_t np = 0;
+  for (size_t i = 0; i < r->nsegs; i++) {
+    const char *pat = r->segs[i];
+    if (pat[0] == '{') {
+      if (!req->segs[i][0]) return false; /* an empty key never matches */
+      if (np < HTTP_MAX_PARAMS) params[np++] = req->segs[i];
+    } else if (strcasecmp(pat, req->segs[i]) != 0) {
+      return false;
+    }
+  }
+  *nparams = np;
+  return true;
+}
+
+router_result_t router_match(http_request_t *req, char *allow, size_t allowlen) {
+  buf_t methods = BUF_INIT;
+  bool path_found = false;
+  for (size_t s = 0; s < g_nsets; s++) {
+    for (size_t i = 0; i < g_sets[s].n; i++) {
+      const route_t *r = &g_sets[s].routes[i];
+      const char *params[HTTP_MAX_PARAMS];
+      size_t np = 0;
+      if (!path_matches(r, req, params, &np)) continue;
+      if (strcmp(r->method, req->method) == 0 ||
+          (strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+        req->route = r;
+        memcpy(req->params, params, np * sizeof *params);
+        req->nparams = np;
+        buf_free(&methods);
+        return ROUTER_MATCH;
+      }
+      path_found = true;
+      if (!methods.data || !strstr(methods.data, r->method)) {
+        if (methods.len) buf_puts(&methods, ", ");
+        buf_puts(&methods, r->method);
+      }
+    }
+  }
+  if (allow && allowlen) snprintf(allow, allowlen, "%s", methods.data ? methods.data : "");
+  buf_free(&methods);
+  return path_found ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
+}

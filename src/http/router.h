@@ -1,0 +1,51 @@
+/*
+ * The route table: method + path pattern -> handler.
+ *
+ * Patterns are written without the version prefix, e.g.
+ * "/print/printers/{id}/jobs/{id}". Literal segments match
+ * case-insensitively; "{...}" captures one segment into req->params.
+ * Routes flagged ROUTE_GRAPH are served only under /v1.0 and /beta;
+ * the others (health, metrics, upload sessions, IPP) only without a prefix.
+ */
+#ifndef SPOOLD_HTTP_ROUTER_H
+#define SPOOLD_HTTP_ROUTER_H
+
+#include "http/request.h"
+#include "http/response.h"
+
+enum {
+  ROUTE_GRAPH = 1 << 0,  /* under /v1.0 and /beta */
+  ROUTE_JSON_BODY = 1 << 1, /* body must be JSON (415 otherwise) when one is sent */
+  ROUTE_STREAM = 1 << 2, /* body is streamed to body_chunk, not buffered */
+  ROUTE_ANY_BODY = 1 << 3, /* body buffered whatever its type (up to --max-body) */
+};
+
+typedef void (*route_handler_fn)(http_request_t *req, http_response_t *res);
+/* Streaming body callback: called with each chunk; return 0 to go on, or fill res and return -1
+ * to stop (the rest of the body is then discarded). */
+typedef int (*route_chunk_fn)(http_request_t *req, http_response_t *res, const char *data,
+                              size_t len);
+
+typedef struct route {
+  const char      *method;  /* "GET", "POST", "PATCH", "PUT", "DELETE" */
+  const char      *pattern; /* "/print/printers/{id}" */
+  route_handler_fn handler; /* called once the whole body is in (or streamed) */
+  int              flags;
+  const char      *name;    /* metrics/log label, e.g. "printers.get" */
+  route_chunk_fn   body_chunk; /* for ROUTE_STREAM */
+  /* filled by router_build: */
+  char            *segs[HTTP_MAX_SEGMENTS];
+  size_t           nsegs;
+} route_t;
+
+typedef enum { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD } router_result_t;
+
+/* Adds routes (the array must outlive the router). Call before serving. */
+void router_add(route_t *routes, size_t n);
+/* Matches req (segs, version, method). On ROUTER_MATCH sets req->route and params.
+ * On ROUTER_BAD_METHOD writes the allowed methods ("GET, PATCH") into allow. */
+router_result_t router_match(http_request_t *req, char *allow, size_t allowlen);
+/* Removes every route (tests). */
+void router_reset(void);
+
+#endif

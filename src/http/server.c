@@ -1,0 +1,650 @@
+/*
+ * libmicrohttpd glue.
+ *
+ * One request goes through these callbacks:
+ *   uri_log_cb      - the request starts: allocate its state, keep the raw URI
+ *   access_cb (1st) - headers are in: parse path/query, route, check limits
+ *   access_cb (n)   - body chunks: buffer them (or stream them to the route)
+ *   access_cb (last)- body complete: run the handler, queue the response
+ *   completed_cb    - response sent or connection gone: log, metrics, free
+ */
+#include "http/server.h"
+#include "graph/reply.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "util/buf.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Bodies of a refused (over-size) request are read and dropped up to this many bytes so the
+ * client can receive its 413; past it the connection is closed. */
+#define DISCARD_LIMIT (64ull << 20)
+
+struct server {
+  struct MHD_Daemon *daemon;
+  server_config_t    cfg;
+  char              *public_url;
+  char              *listen_url;
+  uint16_t           port;
+  int                listen_fd;
+  char              *tls_cert_pem;
+  char              *tls_key_pem;
+  atomic_int         inflight;
+  atomic_bool        draining;
+  atomic_uint        connections;
+};
+
+/* Per-request state; req must stay the first member (handlers get &st->req). */
+typedef struct req_state {
+  http_request_t  req;
+  http_response_t res;
+  char           *raw_uri;
+  buf_t           body;
+  uint64_t        received;
+  bool            headers_done;
+  bool            too_large;
+  bool            queued;
+  bool            stream_stopped;
+  router_result_t routed;
+  char            allow[64];
+  int             status;
+  uint64_t        bytes_out;
+} req_state_t;
+
+/* ---- URL parsing ---------------------------------------------------------------------- */
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decodes [s, s+len) into a new string; '+' stays '+' (RFC 3986, as OData wants).
+ * Returns NULL for a malformed escape or an encoded NUL. */
+static char *pct_decode(const char *s, size_t len) {
+  char *out = xmalloc(len + 1);
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '%') {
+      if (i + 2 >= len) goto bad;
+      int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
+      if (a < 0 || b < 0) goto bad;
+      char c = (char)(a << 4 | b);
+      if (c == '\0') goto bad;
+      out[o++] = c;
+      i += 2;
+    } else {
+      out[o++] = s[i];
+    }
+  }
+  out[o] = '\0';
+  return out;
+bad:
+  free(out);
+  return NULL;
+}
+
+/* Adds one decoded segment, splitting OData key syntax: "jobs('7')" -> "jobs", "7". A segment
+ * whose parentheses hold named parameters (a function call) is kept whole. */
+static bool add_segment(http_request_t *req, char *seg) {
+  char *open = strchr(seg, '(');
+  size_t len = strlen(seg);
+  if (open && open != seg && len > 0 && seg[len - 1] == ')') {
+    char *inner = open + 1;
+    size_t ilen = (size_t)(seg + len - 1 - inner);
+    bool quoted = ilen >= 2 && inner[0] == '\'' && inner[ilen - 1] == '\'';
+    bool named = false;
+    if (!quoted) named = memchr(inner, '=', ilen) != NULL;
+    if (!named) {
+      if (req->nsegs + 2 > HTTP_MAX_SEGMENTS) return false;
+      *open = '\0';
+      buf_t key = BUF_INIT;
+      if (quoted) {
+        for (size_t i = 1; i + 1 < ilen; i++) {
+          buf_putc(&key, inner[i]);
+          if (inner[i] == '\'' && inner[i + 1] == '\'') i++; /* '' is an escaped quote */
+        }
+      } else {
+        buf_append(&key, inner, ilen);
+      }
+      req->segs[req->nsegs++] = xstrdup(seg);
+      req->segs[req->nsegs++] = buf_detach(&key);
+      free(seg);
+      return true;
+    }
+  }
+  if (req->nsegs + 1 > HTTP_MAX_SEGMENTS) return false;
+  req->segs[req->nsegs++] = seg;
+  return true;
+}
+
+/* Splits the raw URI into version, segments and query. Returns false for malformed input. */
+static bool parse_uri(http_request_t *req, const char *uri) {
+  const char *q = strchr(uri, '?');
+  size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+  req->raw_path = xstrndup(uri, plen);
+  if (plen == 0 || uri[0] != '/') return false;
+
+  const char *p = uri;
+  const char *end = uri + plen;
+  bool first = true;
+  while (p < end) {
+    while (p < end && *p == '/') p++;
+    if (p >= end) break;
+    const char *e = memchr(p, '/', (size_t)(end - p));
+    if (!e) e = end;
+    char *seg = pct_decode(p, (size_t)(e - p));
+    if (!seg) return false;
+    if (first && (strcasecmp(seg, "v1.0") == 0 || strcasecmp(seg, "beta") == 0)) {
+      req->version = strcasecmp(seg, "beta") == 0 ? API_BETA : API_V1;
+      free(seg);
+    } else if (!add_segment(req, seg)) {
+      free(seg);
+      return false;
+    }
+    first = false;
+    p = e;
+  }
+
+  if (q && q[1]) {
+    req->query_string = xstrdup(q + 1);
+    size_t cap = 4;
+    req->query = xcalloc(cap, sizeof *req->query);
+    const char *s = q + 1;
+    while (*s) {
+      const char *amp = strchr(s, '&');
+      size_t len = amp ? (size_t)(amp - s) : strlen(s);
+      if (len) {
+        const char *eq = memchr(s, '=', len);
+        size_t nlen = eq ? (size_t)(eq - s) : len;
+        char *name = pct_decode(s, nlen);
+        char *value = eq ? pct_decode(eq + 1, len - nlen - 1) : xstrdup("");
+        if (!name || !value) {
+          free(name);
+          free(value);
+          return false;
+        }
+        if (req->nquery == cap) {
+          cap *= 2;
+          req->query = xrealloc(req->query, cap * sizeof *req->query);
+        }
+        req->query[req->nquery].name = name;
+        req->query[req->nquery].value = value;
+        req->nquery++;
+      }
+      if (!amp) break;
+      s = amp + 1;
+    }
+  }
+  return true;
+}
+
+/* ---- responses ------------------------------------------------------------------------ */
+
+static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
+  http_request_t *req = &st->req;
+  http_response_t *res = &st->res;
+  if (res->status == 0)
+    graph_reply_error(req, res, 500, "generalException", NULL,
+                      "The server could not complete the request.");
+
+  struct MHD_Response *r;
+  if (res->fd >= 0) {
+    r = MHD_create_response_from_fd_at_offset64(res->fd_len, res->fd, res->fd_offset);
+    if (r) res->fd = -1; /* MHD owns and closes it now */
+    st->bytes_out = res->fd_len;
+  } else {
+    r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
+                                        res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (r) res->body = NULL;
+    st->bytes_out = res->body_len;
+  }
+  if (!r) return MHD_NO;
+  for (size_t i = 0; i < res->nheaders; i++)
+    MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+  MHD_add_response_header(r, "request-id", req->request_id);
+  MHD_add_response_header(r, "client-request-id",
+                          req->client_request_id ? req->client_request_id : req->request_id);
+  if (atomic_load(&req->server->draining)) MHD_add_response_header(r, "Connection", "close");
+  st->status = res->status;
+  enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
+  MHD_destroy_response(r);
+  st->queued = true;
+  return ret;
+}
+
+/* ---- callbacks ------------------------------------------------------------------------ */
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
+  server_t *srv = cls;
+  req_state_t *st = xcalloc(1, sizeof *st);
+  http_response_init(&st->res);
+  st->raw_uri = xstrdup(uri ? uri : "");
+  st->req.server = srv;
+  st->req.conn = conn;
+  st->req.content_length = UINT64_MAX;
+  st->req.start_us = time_mono_us();
+  id_guid(st->req.request_id);
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci && ci->client_addr) {
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+      inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, st->req.peer,
+                sizeof st->req.peer);
+    else if (sa->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, st->req.peer,
+                sizeof st->req.peer);
+  }
+  st->req.tls = srv->cfg.tls_cert != NULL;
+  atomic_fetch_add(&srv->inflight, 1);
+  return st;
+}
+
+/* A client-request-id is echoed only when it is a sane token (it ends up in headers and logs). */
+static char *sanitize_client_request_id(const char *v) {
+  if (!v) return NULL;
+  size_t n = strlen(v);
+  if (n == 0 || n > 128) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)v[i]) && !strchr("-_.:{}", v[i])) return NULL;
+  return xstrdup(v);
+}
+
+static void headers_in(server_t *srv, req_state_t *st, struct MHD_Connection *conn,
+                       const char *method) {
+  http_request_t *req = &st->req;
+  req->method = method;
+  req->app = srv->cfg.app;
+  req->client_request_id =
+      sanitize_client_request_id(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             "client-request-id"));
+  const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+  if (cl) {
+    char *endp;
+    errno = 0;
+    unsigned long long v = strtoull(cl, &endp, 10);
+    if (!errno && *cl && !*endp) req->content_length = v;
+  }
+  if (!parse_uri(req, st->raw_uri)) {
+    graph_reply_error(req, &st->res, 400, "invalidRequest", NULL,
+                      "The request URL is malformed (bad percent-encoding or too many segments).");
+    st->routed = ROUTER_NOT_FOUND;
+    return;
+  }
+  st->routed = router_match(req, st->allow, sizeof st->allow);
+}
+
+static bool body_limited(const req_state_t *st) {
+  /* Streaming routes enforce their own limits (upload fragments). */
+  return !(st->routed == ROUTER_MATCH && (st->req.route->flags & ROUTE_STREAM));
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls) {
+  (void)url;
+  (void)version;
+  server_t *srv = cls;
+  req_state_t *st = *con_cls;
+  if (!st) return MHD_NO;
+  http_request_t *req = &st->req;
+
+  if (!st->headers_done) {
+    st->headers_done = true;
+    headers_in(srv, st, conn, method);
+    if (body_limited(st) && req->content_length != UINT64_MAX &&
+        req->content_length > srv->cfg.max_body) {
+      st->too_large = true;
+      graph_reply_error(req, &st->res, 413, "invalidRequest", "maxRequestSizeExceeded",
+                        "The request body is %llu bytes; this server accepts at most %llu.",
+                        (unsigned long long)req->content_length,
+                        (unsigned long long)srv->cfg.max_body);
+      return queue(conn, st); /* MHD closes the connection instead of reading the body */
+    }
+    return MHD_YES;
+  }
+
+  if (*upload_data_size) {
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    st->received += n;
+    if (st->queued) return MHD_YES;
+    if (st->routed == ROUTER_MATCH && (req->route->flags & ROUTE_STREAM)) {
+      if (!st->stream_stopped && req->route->body_chunk(req, &st->res, upload_data, n) != 0)
+        st->stream_stopped = true;
+      return MHD_YES;
+    }
+    if (st->too_large || st->received > srv->cfg.max_body) {
+      if (!st->too_large) buf_free(&st->body);
+      st->too_large = true;
+      return st->received > DISCARD_LIMIT ? MHD_NO : MHD_YES;
+    }
+    buf_append(&st->body, upload_data, n);
+    return MHD_YES;
+  }
+
+  if (st->queued) return MHD_YES;
+
+  /* The whole request is in. */
+  req->body = st->body.data;
+  req->body_len = st->body.len;
+  http_response_t *res = &st->res;
+  if (res->status) {
+    /* An answer was decided while reading the headers (malformed URL). */
+  } else if (st->too_large) {
+    graph_reply_error(req, res, 413, "invalidRequest", "maxRequestSizeExceeded",
+                      "The request body exceeds the limit of %llu bytes.",
+                      (unsigned long long)srv->cfg.max_body);
+  } else if (atomic_load(&srv->draining) && st->routed == ROUTER_MATCH) {
+    http_response_header(res, "Retry-After", "1");
+    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
+                      "The server is shutting down; retry on another connection.");
+  } else if (st->routed == ROUTER_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "No resource matches the path '%s'.",
+                      req->raw_path);
+  } else if (st->routed == ROUTER_BAD_METHOD) {
+    http_response_header(res, "Allow", st->allow);
+    graph_reply_error(req, res, 405, "notSupported", NULL,
+                      "The method %s is not supported on '%s'; allowed: %s.", req->method,
+                      req->raw_path, st->allow);
+  } else if (!st->stream_stopped || !res->status) {
+    req->route->handler(req, res);
+  }
+  return queue(conn, st);
+}
+
+/* Writes the one log line of a finished request. */
+static void log_request(const req_state_t *st, int64_t micros) {
+  const http_request_t *req = &st->req;
+  const char *route = req->route ? req->route->name : "-";
+  const char *tenant = req->log_tenant ? req->log_tenant : "";
+  const char *app = req->log_app ? req->log_app : "";
+  char ts[TIME_ISO_LEN];
+  time_format_iso(time_now_us(), ts);
+  buf_t line = BUF_INIT;
+  if (log_is_json()) {
+    buf_printf(&line, "{\"time\":\"%s\",\"request-id\":\"%s\",\"client-request-id\":\"", ts,
+               req->request_id);
+    buf_json_escape(&line, req->client_request_id ? req->client_request_id : "");
+    buf_printf(&line, "\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"bytes\":%llu,"
+                      "\"us\":%lld,\"tenant\":\"",
+               req->method ? req->method : "-", route, st->status,
+               (unsigned long long)st->bytes_out, (long long)micros);
+    buf_json_escape(&line, tenant);
+    buf_puts(&line, "\",\"app\":\"");
+    buf_json_escape(&line, app);
+    buf_puts(&line, "\"}");
+  } else {
+    buf_printf(&line, "%s %s %s %s %s %d %llu %lldus tenant=%s app=%s", ts, req->request_id,
+               req->client_request_id ? req->client_request_id : "-",
+               req->method ? req->method : "-", route, st->status,
+               (unsigned long long)st->bytes_out, (long long)micros, tenant[0] ? tenant : "-",
+               app[0] ? app : "-");
+  }
+  log_line(line.data);
+  buf_free(&line);
+}
+
+static void free_state(req_state_t *st) {
+  http_request_t *req = &st->req;
+  for (size_t i = 0; i < req->nsegs; i++) free(req->segs[i]);
+  for (size_t i = 0; i < req->nquery; i++) {
+    free(req->query[i].name);
+    free(req->query[i].value);
+  }
+  free(req->query);
+  free(req->query_string);
+  free(req->raw_path);
+  free(req->client_request_id);
+  free(req->log_tenant);
+  free(req->log_app);
+  if (req->cleanup) req->cleanup(req);
+  buf_free(&st->body);
+  http_response_clear(&st->res);
+  free(st->raw_uri);
+  free(st);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)conn;
+  (void)toe;
+  server_t *srv = cls;
+  req_state_t *st = *con_cls;
+  if (!st) return;
+  *con_cls = NULL;
+  int64_t micros = time_mono_us() - st->req.start_us;
+  if (st->headers_done) {
+    if (!st->queued) st->status = 499; /* the client went away before an answer */
+    metrics_http_observe(st->req.route ? st->req.route->name : NULL, st->status, micros);
+    log_request(st, micros);
+  }
+  free_state(st);
+  atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  (void)conn;
+  (void)socket_context;
+  server_t *srv = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&srv->connections, 1);
+  else atomic_fetch_sub(&srv->connections, 1);
+}
+
+/* MHD must not rewrite URLs: we decode paths and queries ourselves (keeping '+'). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s) {
+  (void)cls;
+  (void)c;
+  return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  buf_t b = BUF_INIT;
+  buf_vprintf(&b, fmt, ap);
+  while (b.len && (b.data[b.len - 1] == '\n')) b.data[--b.len] = '\0';
+  log_warn("libmicrohttpd: %s", b.data ? b.data : "");
+  buf_free(&b);
+}
+
+/* ---- start/stop ----------------------------------------------------------------------- */
+
+static char *read_file(const char *path, char **err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    buf_t e = BUF_INIT;
+    buf_printf(&e, "cannot read %s: %s", path, strerror(errno));
+    *err = buf_detach(&e);
+    return NULL;
+  }
+  buf_t b = BUF_INIT;
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
+  fclose(f);
+  return buf_detach(&b);
+}
+
+static int open_listener(const char *listen_addr, uint16_t *port_out, char *host_out,
+                         size_t hostlen, char **err) {
+  char host[128];
+  const char *colon = strrchr(listen_addr, ':');
+  buf_t e = BUF_INIT;
+  if (!colon || colon == listen_addr) {
+    buf_printf(&e, "--listen must be ADDR:PORT, got '%s'", listen_addr);
+    *err = buf_detach(&e);
+    return -1;
+  }
+  size_t hlen = (size_t)(colon - listen_addr);
+  if (hlen >= sizeof host) hlen = sizeof host - 1;
+  memcpy(host, listen_addr, hlen);
+  host[hlen] = '\0';
+  char *endp;
+  long port = strtol(colon + 1, &endp, 10);
+  if (*endp || port < 0 || port > 65535) {
+    buf_printf(&e, "--listen has an invalid port in '%s'", listen_addr);
+    *err = buf_detach(&e);
+    return -1;
+  }
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  bool v6 = host[0] == '[';
+  if (v6) {
+    size_t l = strlen(host);
+    if (l < 2 || host[l - 1] != ']') {
+      buf_printf(&e, "--listen has a malformed IPv6 address in '%s'", listen_addr);
+      *err = buf_detach(&e);
+      return -1;
+    }
+    memmove(host, host + 1, l - 2);
+    host[l - 2] = '\0';
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) goto badaddr;
+    sslen = sizeof *s6;
+  } else {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) goto badaddr;
+    sslen = sizeof *s4;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) goto syserr;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 1024) != 0) {
+    close(fd);
+    goto syserr;
+  }
+  sslen = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &sslen);
+  *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+  if (v6) snprintf(host_out, hostlen, "[%s]", host);
+  else snprintf(host_out, hostlen, "%s", host);
+  return fd;
+badaddr:
+  buf_printf(&e, "--listen has an invalid address '%s'", host);
+  *err = buf_detach(&e);
+  return -1;
+syserr:
+  buf_printf(&e, "cannot listen on %s: %s", listen_addr, strerror(errno));
+  *err = buf_detach(&e);
+  return -1;
+}
+
+server_t *server_start(const server_config_t *cfg, char **err) {
+  server_t *srv = xcalloc(1, sizeof *srv);
+  srv->cfg = *cfg;
+  if (srv->cfg.threads < 2) srv->cfg.threads = 2;
+  char host[160];
+  srv->listen_fd = open_listener(cfg->listen, &srv->port, host, sizeof host, err);
+  if (srv->listen_fd < 0) {
+    free(srv);
+    return NULL;
+  }
+  bool tls = cfg->tls_cert && cfg->tls_key;
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "%s://%s:%u", tls ? "https" : "http", host, srv->port);
+  srv->listen_url = buf_detach(&b);
+  if (cfg->public_url && *cfg->public_url && strcmp(cfg->public_url, "auto") != 0) {
+    srv->public_url = xstrdup(cfg->public_url);
+    size_t l = strlen(srv->public_url);
+    while (l && srv->public_url[l - 1] == '/') srv->public_url[--l] = '\0';
+  } else {
+    srv->public_url = xstrdup(srv->listen_url);
+  }
+
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  if (tls) {
+    srv->tls_cert_pem = read_file(cfg->tls_cert, err);
+    srv->tls_key_pem = srv->tls_cert_pem ? read_file(cfg->tls_key, err) : NULL;
+    if (!srv->tls_key_pem) goto fail;
+    flags |= MHD_USE_TLS;
+  }
+  struct MHD_OptionItem opts[16];
+  size_t n = 0;
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){o, (intptr_t)(v), p}
+  OPT(MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, NULL);
+  OPT(MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads, NULL);
+  OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+  OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip, NULL);
+  OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL);
+  OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, NULL);
+  if (tls) {
+    OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem);
+    OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem);
+  }
+  OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+
+  srv->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_URI_LOG_CALLBACK,
+      uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+      MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+      NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+  if (!srv->daemon) {
+    buf_t e = BUF_INIT;
+    buf_printf(&e, "libmicrohttpd could not start on %s%s", cfg->listen,
+               tls ? " (check the TLS certificate and key)" : "");
+    *err = buf_detach(&e);
+    goto fail;
+  }
+  return srv;
+fail:
+  close(srv->listen_fd);
+  free(srv->tls_cert_pem);
+  free(srv->tls_key_pem);
+  free(srv->public_url);
+  free(srv->listen_url);
+  free(srv);
+  return NULL;
+}
+
+void server_begin_drain(server_t *srv) {
+  if (atomic_exchange(&srv->draining, true)) return;
+  MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+}
+
+int server_inflight(const server_t *srv) { return atomic_load(&srv->inflight); }
+
+void server_stop(server_t *srv) {
+  if (!srv) return;
+  MHD_stop_daemon(srv->daemon);
+  free(srv->tls_cert_pem);
+  free(srv->tls_key_pem);
+  free(srv->public_url);
+  free(srv->listen_url);
+  free(srv);
+}
+
+const char *server_public_url(const server_t *srv) { return srv->public_url; }
+const char *server_listen_url(const server_t *srv) { return srv->listen_url; }
+uint16_t server_port(const server_t *srv) { return srv->port; }
+void *server_app(const server_t *srv) { return srv->cfg.app; }
+uint64_t server_max_body(const server_t *srv) { return srv->cfg.max_body; }
+bool server_is_draining(const server_t *srv) { return atomic_load(&srv->draining); }
+unsigned server_open_connections(const server_t *srv) { return atomic_load(&srv->connections); }

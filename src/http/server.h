@@ -1,0 +1,54 @@
+/*
+ * The HTTP server: libmicrohttpd with an internal thread pool (epoll, at
+ * least two threads; the single-thread epoll mode collapses under load),
+ * keep-alive, optional TLS, connection limits and idle timeouts.
+ *
+ * The server parses each request into an http_request_t, routes it
+ * (http/router.h), buffers or streams the body, calls the handler, sends
+ * the http_response_t, and writes one log line and the metrics when the
+ * request completes.
+ */
+#ifndef SPOOLD_HTTP_SERVER_H
+#define SPOOLD_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/request.h"
+#include "http/response.h"
+
+typedef struct server_config {
+  const char *listen;            /* "127.0.0.1:8080" or "[::1]:8080"; port 0 = any free port */
+  const char *public_url;        /* base of absolute URLs; NULL or "auto" = from the listen address */
+  const char *tls_cert;          /* PEM files; both or neither */
+  const char *tls_key;
+  unsigned    threads;           /* >= 2 */
+  unsigned    max_connections;
+  unsigned    max_connections_per_ip;
+  unsigned    idle_timeout;      /* seconds */
+  uint64_t    max_body;          /* bytes; larger bodies get 413 */
+  bool        dev;               /* development mode (debug routes) */
+  void       *app;               /* handed to handlers as req->app */
+} server_config_t;
+
+typedef struct server server_t;
+
+/* Starts serving. Returns NULL and a malloc'd message in *err on failure. */
+server_t   *server_start(const server_config_t *cfg, char **err);
+/* Stops accepting connections; requests on open connections get 503 from now on, while those
+ * already in progress run to completion (watch server_inflight()). */
+void        server_begin_drain(server_t *srv);
+/* Requests started and not yet finished. */
+int         server_inflight(const server_t *srv);
+void        server_stop(server_t *srv);
+/* "http://127.0.0.1:8080" style base URL without a trailing slash. */
+const char *server_public_url(const server_t *srv);
+/* The URL the server listens on ("http://127.0.0.1:PORT"). */
+const char *server_listen_url(const server_t *srv);
+uint16_t    server_port(const server_t *srv);
+void       *server_app(const server_t *srv);
+uint64_t    server_max_body(const server_t *srv);
+bool        server_is_draining(const server_t *srv);
+unsigned    server_open_connections(const server_t *srv);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * Private to src/store: the backend vtable behind db.h.
+ *
+ * db.c implements every db.h function by dispatching through the backend that owns the
+ * handle. A backend (sqlite.c, later postgres.c) embeds struct db / db_conn / db_stmt as the
+ * FIRST member of its own handle types, fills a const db_backend_t and is listed in db.c's
+ * table under its URL scheme(s).
+ *
+ * db.c checks NULL handles before dispatching, so backend functions may assume non-NULL
+ * db/conn/stmt arguments.
+ */
+#ifndef SPOOLD_STORE_DB_BACKEND_H
+#define SPOOLD_STORE_DB_BACKEND_H
+
+#include "store/db.h"
+
+typedef struct db_backend db_backend_t;
+
+struct db      { const db_backend_t *be; };
+struct db_conn { const db_backend_t *be; };
+struct db_stmt { const db_backend_t *be; };
+
+struct db_backend {
+  const char *name;            /* for messages: "SQLite" */
+  const char *const *schemes;  /* NULL-terminated, matched case-insensitively: {"sqlite", NULL} */
+  const char *url_help;        /* for messages: "sqlite:PATH" */
+
+  /* rest = the URL after "scheme:"; url = the whole URL (for messages). */
+  db_t *(*open)(const char *url, const char *rest, int nreaders, char **err);
+  void  (*close)(db_t *db);
+  int   (*write)(db_t *db, db_txn_fn fn, void *arg);
+  int   (*read)(db_t *db, db_txn_fn fn, void *arg);
+  bool  (*ping)(db_t *db);
+  void  (*get_stats)(db_t *db, db_stats_t *out);
+  /* True when the table exists (no error logged when it does not). */
+  bool  (*table_exists)(db_conn_t *c, const char *name);
+  /* The connection's last error message (never NULL). */
+  const char *(*errmsg)(db_conn_t *c);
+
+  db_stmt_t  *(*prepare)(db_conn_t *c, const char *sql);
+  void        (*bind_text)(db_stmt_t *s, int idx, const char *v);
+  void        (*bind_int64)(db_stmt_t *s, int idx, int64_t v);
+  void        (*bind_double)(db_stmt_t *s, int idx, double v);
+  void        (*bind_blob)(db_stmt_t *s, int idx, const void *v, size_t len);
+  void        (*bind_null)(db_stmt_t *s, int idx);
+  int         (*step)(db_stmt_t *s);
+  bool        (*col_null)(db_stmt_t *s, int col);
+  const char *(*col_text)(db_stmt_t *s, int col);
+  int64_t     (*col_int64)(db_stmt_t *s, int col);
+  double      (*col_double)(db_stmt_t *s, int col);
+  const void *(*col_blob)(db_stmt_t *s, int col, size_t *len);
+  void        (*reset)(db_stmt_t *s);
+  int         (*exec)(db_conn_t *c, const char *sql);
+  int64_t     (*changes)(db_conn_t *c);
+};
+
+/* The backends db.c knows. */
+extern const db_backend_t db_sqlite_backend;
+
+/* Sets *err (when err is not NULL) to a malloc'd formatted message the caller frees, and logs
+ * it at error level when err is NULL. */
+void db_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when the table exists on c's database. */
+bool db_table_exists(db_conn_t *c, const char *name);
+/* The last error message on c (never NULL; valid until the next call on c). */
+const char *db_errmsg(db_conn_t *c);
+
+/* Batch-size histogram bounds shared by the backends (the last bucket is +Inf). */
+#define DB_BATCH_BUCKETS 8
+/* Adds one committed batch of n closures to *st. */
+void db_stats_add_batch(db_stats_t *st, unsigned n);
+
+#endif

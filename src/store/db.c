@@ -1,0 +1,159 @@
+/*
+ * db.h front end: picks the backend from the URL scheme and dispatches every call to it.
+ *
+ * Adding a backend: implement a db_backend_t (see db-backend.h) in its own file, declare it
+ * in db-backend.h and list it in backends[] below.
+ */
+#include "store/db-backend.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const db_backend_t *const backends[] = {
+  &db_sqlite_backend,
+  NULL,
+};
+
+/* Sets *err to a malloc'd message (or logs it when err is NULL). */
+void db_set_err(char **err, const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  if (err) {
+    free(*err);
+    *err = buf_detach(&b);
+  } else {
+    log_error("%s", b.data ? b.data : "");
+    buf_free(&b);
+  }
+}
+
+/* Counts one committed batch of n closures in the commit statistics. */
+void db_stats_add_batch(db_stats_t *st, unsigned n) {
+  st->commits++;
+  st->closures += n;
+  unsigned bound = 1;
+  for (int i = 0; i < DB_BATCH_BUCKETS; i++, bound *= 2) {
+    if (i == DB_BATCH_BUCKETS - 1 || n <= bound) st->batch_le[i]++;
+  }
+}
+
+/* Opens the store at url with the backend named by its scheme; NULL + *err on failure. */
+db_t *db_open(const char *url, int nreaders, char **err) {
+  if (err) *err = NULL;
+  if (!url || !*url) {
+    db_set_err(err, "no store URL given (expected sqlite:PATH)");
+    return NULL;
+  }
+  const char *colon = strchr(url, ':');
+  if (!colon || colon == url) {
+    db_set_err(err, "store URL \"%s\" has no scheme (expected sqlite:PATH)", url);
+    return NULL;
+  }
+  size_t slen = (size_t)(colon - url);
+  for (const db_backend_t *const *b = backends; *b; b++) {
+    for (const char *const *s = (*b)->schemes; *s; s++) {
+      if (strlen(*s) == slen && !strncasecmp(*s, url, slen))
+        return (*b)->open(url, colon + 1, nreaders, err);
+    }
+  }
+  buf_t known = BUF_INIT;
+  for (const db_backend_t *const *b = backends; *b; b++)
+    buf_printf(&known, "%s%s", known.len ? ", " : "", (*b)->url_help);
+  db_set_err(err, "unknown store URL scheme \"%.*s\" in \"%s\" (supported: %s)", (int)slen, url,
+             url, known.data ? known.data : "");
+  buf_free(&known);
+  return NULL;
+}
+
+/* Closes db (NULL is a no-op); every db_read/db_write caller must have returned. */
+void db_close(db_t *db) {
+  if (db) db->be->close(db);
+}
+
+int db_write(db_t *db, db_txn_fn fn, void *arg) {
+  if (!db || !fn) return DB_ERROR;
+  return db->be->write(db, fn, arg);
+}
+
+int db_read(db_t *db, db_txn_fn fn, void *arg) {
+  if (!db || !fn) return DB_ERROR;
+  return db->be->read(db, fn, arg);
+}
+
+bool db_ping(db_t *db) { return db && db->be->ping(db); }
+
+void db_get_stats(db_t *db, db_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  if (db) db->be->get_stats(db, out);
+}
+
+/* True when table name exists on c's database. */
+bool db_table_exists(db_conn_t *c, const char *name) {
+  return c && name && c->be->table_exists(c, name);
+}
+
+/* The last error message on c; never NULL. */
+const char *db_errmsg(db_conn_t *c) { return c ? c->be->errmsg(c) : "no connection"; }
+
+db_stmt_t *db_prepare(db_conn_t *c, const char *sql) {
+  if (!c || !sql) return NULL;
+  return c->be->prepare(c, sql);
+}
+
+/* The bind/column functions accept the NULL a failed db_prepare returned, so a caller may
+ * check once, at db_step (which then returns DB_ERROR). */
+void db_bind_text(db_stmt_t *s, int idx, const char *v) {
+  if (s) s->be->bind_text(s, idx, v);
+}
+
+void db_bind_int64(db_stmt_t *s, int idx, int64_t v) {
+  if (s) s->be->bind_int64(s, idx, v);
+}
+
+void db_bind_double(db_stmt_t *s, int idx, double v) {
+  if (s) s->be->bind_double(s, idx, v);
+}
+
+void db_bind_blob(db_stmt_t *s, int idx, const void *v, size_t len) {
+  if (s) s->be->bind_blob(s, idx, v, len);
+}
+
+void db_bind_null(db_stmt_t *s, int idx) {
+  if (s) s->be->bind_null(s, idx);
+}
+
+int db_step(db_stmt_t *s) { return s ? s->be->step(s) : DB_ERROR; }
+
+bool db_col_null(db_stmt_t *s, int col) { return s ? s->be->col_null(s, col) : true; }
+
+const char *db_col_text(db_stmt_t *s, int col) { return s ? s->be->col_text(s, col) : NULL; }
+
+int64_t db_col_int64(db_stmt_t *s, int col) { return s ? s->be->col_int64(s, col) : 0; }
+
+double db_col_double(db_stmt_t *s, int col) { return s ? s->be->col_double(s, col) : 0.0; }
+
+const void *db_col_blob(db_stmt_t *s, int col, size_t *len) {
+  if (!s) {
+    if (len) *len = 0;
+    return NULL;
+  }
+  return s->be->col_blob(s, col, len);
+}
+
+void db_reset(db_stmt_t *s) {
+  if (s) s->be->reset(s);
+}
+
+int db_exec(db_conn_t *c, const char *sql) {
+  if (!c || !sql) return DB_ERROR;
+  return c->be->exec(c, sql);
+}
+
+int64_t db_changes(db_conn_t *c) { return c ? c->be->changes(c) : 0; }

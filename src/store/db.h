@@ -1,0 +1,87 @@
+/*
+ * Backend-neutral database access used by the store modules (the .c files in src/store).
+ *
+ * Nothing outside src/store includes this header. SQL is written once, in
+ * the subset SQLite and PostgreSQL share, with '?' placeholders (a backend
+ * that needs $n rewrites them).
+ *
+ * Transactions are closures:
+ *   - db_write() queues fn for the single writer thread. The writer runs the
+ *     queued closures of all waiting callers in one transaction (group
+ *     commit), each inside its own savepoint, commits once (fsync with
+ *     synchronous=FULL), then wakes every caller. A closure that returns
+ *     non-zero is rolled back alone; the others still commit. db_write
+ *     returns only after the commit is durable.
+ *   - db_read() runs fn on a read-only connection inside one read
+ *     transaction (a consistent snapshot).
+ * A closure must not do I/O other than through its db_conn_t, and must not
+ * block: it runs while other callers wait.
+ */
+#ifndef SPOOLD_STORE_DB_H
+#define SPOOLD_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct db db_t;
+typedef struct db_conn db_conn_t;
+typedef struct db_stmt db_stmt_t;
+
+enum {
+  DB_OK = 0,
+  DB_ROW = 1,        /* db_step: a row is available */
+  DB_DONE = 2,       /* db_step: statement finished */
+  DB_CONSTRAINT = -2,/* unique/foreign-key/check violation */
+  DB_ERROR = -1,     /* anything else (logged) */
+};
+
+/* Closure run inside a transaction. Return 0 to keep its changes; any other value rolls
+ * them back and is returned by db_write/db_read. */
+typedef int (*db_txn_fn)(db_conn_t *c, void *arg);
+
+/* Opens the store at url ("sqlite:/path/file.db"). nreaders read connections are kept.
+ * Returns NULL and a malloc'd message in *err on failure. */
+db_t *db_open(const char *url, int nreaders, char **err);
+void  db_close(db_t *db);
+/* Applies pending migrations (src/store/migrations.c). 0 on success; *err on failure. */
+int   db_migrate(db_t *db, char **err);
+/* Current schema version (number of applied migrations). */
+int   db_schema_version(db_t *db);
+
+int   db_write(db_t *db, db_txn_fn fn, void *arg);
+int   db_read(db_t *db, db_txn_fn fn, void *arg);
+/* True when the store answers a trivial query. */
+bool  db_ping(db_t *db);
+
+/* Commit statistics for /metrics: number of commits and of closures committed, and a histogram
+ * of batch sizes (buckets 1,2,4,8,16,32,64,+Inf: counts of batches with size <= bucket). */
+typedef struct db_stats {
+  uint64_t commits;
+  uint64_t closures;
+  uint64_t batch_le[8];
+} db_stats_t;
+void  db_get_stats(db_t *db, db_stats_t *out);
+
+/* Statements. db_prepare caches by SQL text per connection; do not finalize. Returns NULL on
+ * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. */
+db_stmt_t  *db_prepare(db_conn_t *c, const char *sql);
+void        db_bind_text(db_stmt_t *s, int idx, const char *v);   /* NULL binds NULL */
+void        db_bind_int64(db_stmt_t *s, int idx, int64_t v);
+void        db_bind_double(db_stmt_t *s, int idx, double v);
+void        db_bind_blob(db_stmt_t *s, int idx, const void *v, size_t len);
+void        db_bind_null(db_stmt_t *s, int idx);
+int         db_step(db_stmt_t *s);                 /* DB_ROW, DB_DONE, DB_CONSTRAINT, DB_ERROR */
+bool        db_col_null(db_stmt_t *s, int col);
+const char *db_col_text(db_stmt_t *s, int col);    /* valid until the next step/reset; NULL if NULL */
+int64_t     db_col_int64(db_stmt_t *s, int col);
+double      db_col_double(db_stmt_t *s, int col);
+const void *db_col_blob(db_stmt_t *s, int col, size_t *len);
+/* Resets the statement and clears its bindings, ready for reuse. Always call when done. */
+void        db_reset(db_stmt_t *s);
+/* Runs SQL without results (may contain several statements). */
+int         db_exec(db_conn_t *c, const char *sql);
+/* Rows changed by the last statement on this connection. */
+int64_t     db_changes(db_conn_t *c);
+
+#endif

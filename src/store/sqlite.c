@@ -1,0 +1,760 @@
+/*
+ * SQLite backend of db.h ("sqlite:PATH").
+ *
+ * One read-write connection belongs to a writer thread. db_write() queues a closure and
+ * sleeps; the writer takes up to SQ_BATCH_MAX queued closures, runs them in one
+ * BEGIN IMMEDIATE ... COMMIT, each inside SAVEPOINT/RELEASE (a closure returning non-zero is
+ * undone with ROLLBACK TO alone), commits once with synchronous=FULL and wakes the callers.
+ *
+ * nreaders read-only connections form a pool; db_read() borrows one (waiting while all are
+ * busy) and runs its closure inside BEGIN ... COMMIT, so every statement of the closure sees
+ * the same snapshot (WAL lets readers run while the writer commits).
+ *
+ * Each connection caches its prepared statements by SQL text. A statement handed out by
+ * db_prepare() is "in use" until db_reset() or the end of the closure; preparing the same
+ * text again meanwhile yields a second statement, so helpers may nest. At the end of each
+ * closure every statement it touched is reset and its bindings cleared; the cache is trimmed
+ * (least recently used first) only between transactions, never under a running closure.
+ */
+#include "store/db-backend.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define SQ_BATCH_MAX          64          /* closures per commit */
+#define SQ_DEFAULT_READERS    4           /* when nreaders <= 0 */
+#define SQ_MAX_READERS        256
+#define SQ_CACHE_MAX          256         /* cached statements per connection before trimming */
+#define SQ_BUSY_TIMEOUT_MS    5000
+#define SQ_JOURNAL_SIZE_LIMIT "67108864"  /* 64 MiB: WAL file size kept after a checkpoint */
+
+typedef struct sq_db sq_db_t;
+typedef struct sq_conn sq_conn_t;
+
+typedef struct sq_stmt {
+  db_stmt_t       base;       /* first: db_stmt_t * <-> sq_stmt_t * */
+  sq_conn_t      *conn;
+  sqlite3_stmt   *st;
+  char           *sql;        /* cache key (owned) */
+  uint64_t        hash;
+  uint64_t        last_used;  /* conn->tick at the last db_prepare */
+  int             bind_rc;    /* first bind failure since the last reset (step refuses) */
+  bool            in_use;     /* handed out and not reset since */
+  bool            touched;    /* on conn->touched */
+  struct sq_stmt *next;       /* hash chain */
+  struct sq_stmt *next_touched;
+} sq_stmt_t;
+
+struct sq_conn {
+  db_conn_t     base;         /* first: db_conn_t * <-> sq_conn_t * */
+  sq_db_t      *db;
+  sqlite3      *h;
+  bool          writer;
+  bool          busy;         /* reader: lent to a db_read caller */
+  sq_stmt_t   **buckets;      /* statement cache, nbuckets is a power of two */
+  size_t        nbuckets;
+  size_t        count;
+  uint64_t      tick;
+  sq_stmt_t    *touched;      /* statements prepared by the running closure */
+  /* transaction control, prepared once */
+  sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release, *rollback_to;
+};
+
+typedef struct sq_job {
+  db_txn_fn      fn;
+  void          *arg;
+  int            rc;
+  bool           done;
+  struct sq_job *next;
+} sq_job_t;
+
+struct sq_db {
+  db_t            base;       /* first: db_t * <-> sq_db_t * */
+  char           *path;
+  char           *url;
+
+  /* writer: queue, thread, statistics; all guarded by mu */
+  sq_conn_t       writer;
+  pthread_mutex_t mu;
+  pthread_cond_t  work_cv;    /* writer waits for jobs */
+  pthread_cond_t  done_cv;    /* callers wait for their job */
+  sq_job_t       *head, *tail;
+  bool            stop;
+  pthread_t       thread;
+  bool            thread_started;
+  db_stats_t      stats;
+
+  /* readers, guarded by pool_mu */
+  pthread_mutex_t pool_mu;
+  pthread_cond_t  pool_cv;
+  sq_conn_t      *readers;
+  int             nreaders;
+};
+
+/* The connection whose closure runs on this thread (the writer thread keeps its own). Used to
+ * refuse a db_write from inside a write closure (it would wait for itself) and to run a nested
+ * db_read inside the enclosing read transaction. */
+static _Thread_local sq_conn_t *tl_conn;
+
+/* ---- statement cache ---------------------------------------------------------------------- */
+
+static uint64_t sq_hash(const char *s) {
+  uint64_t h = 14695981039346656037ULL;  /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+static void sq_cache_insert(sq_conn_t *c, sq_stmt_t *s) {
+  if (c->count + 1 > c->nbuckets) {
+    size_t n = c->nbuckets ? c->nbuckets * 2 : 32;
+    sq_stmt_t **nb = xcalloc(n, sizeof *nb);
+    for (size_t i = 0; i < c->nbuckets; i++) {
+      for (sq_stmt_t *e = c->buckets[i], *next; e; e = next) {
+        next = e->next;
+        e->next = nb[e->hash & (n - 1)];
+        nb[e->hash & (n - 1)] = e;
+      }
+    }
+    free(c->buckets);
+    c->buckets = nb;
+    c->nbuckets = n;
+  }
+  size_t b = s->hash & (c->nbuckets - 1);
+  s->next = c->buckets[b];
+  c->buckets[b] = s;
+  c->count++;
+}
+
+static void sq_stmt_free(sq_stmt_t *s) {
+  sqlite3_finalize(s->st);
+  free(s->sql);
+  free(s);
+}
+
+static int sq_lru_cmp(const void *a, const void *b) {
+  uint64_t x = (*(sq_stmt_t *const *)a)->last_used, y = (*(sq_stmt_t *const *)b)->last_used;
+  return x < y ? -1 : x > y;
+}
+
+/* Between transactions: drops the least recently used statements above SQ_CACHE_MAX. */
+static void sq_cache_trim(sq_conn_t *c) {
+  if (c->count <= SQ_CACHE_MAX) return;
+  sq_stmt_t **all = xmalloc(c->count * sizeof *all);
+  size_t n = 0;
+  for (size_t i = 0; i < c->nbuckets; i++)
+    for (sq_stmt_t *e = c->buckets[i]; e; e = e->next) all[n++] = e;
+  qsort(all, n, sizeof *all, sq_lru_cmp);
+  uint64_t keep_from = all[n - SQ_CACHE_MAX * 3 / 4]->last_used;  /* ticks are unique */
+  free(all);
+  for (size_t i = 0; i < c->nbuckets; i++) {
+    for (sq_stmt_t **pp = &c->buckets[i]; *pp;) {
+      sq_stmt_t *e = *pp;
+      if (e->last_used < keep_from) {
+        *pp = e->next;
+        sq_stmt_free(e);
+        c->count--;
+      } else {
+        pp = &e->next;
+      }
+    }
+  }
+}
+
+static void sq_cache_free(sq_conn_t *c) {
+  for (size_t i = 0; i < c->nbuckets; i++) {
+    for (sq_stmt_t *e = c->buckets[i], *next; e; e = next) {
+      next = e->next;
+      sq_stmt_free(e);
+    }
+  }
+  free(c->buckets);
+  c->buckets = NULL;
+  c->nbuckets = c->count = 0;
+}
+
+/* After a closure: resets every statement it prepared (a forgotten db_reset would otherwise
+ * keep a statement active past RELEASE/COMMIT) and clears its bindings. */
+static void sq_end_closure(sq_conn_t *c) {
+  for (sq_stmt_t *s = c->touched, *next; s; s = next) {
+    next = s->next_touched;
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    s->bind_rc = 0;
+    s->in_use = false;
+    s->touched = false;
+    s->next_touched = NULL;
+  }
+  c->touched = NULL;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+/* Steps a transaction-control statement once; returns the SQLite result code. */
+static int sq_run(sq_conn_t *c, sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    log_error("sqlite %s: %s: %s", c->db->path, sqlite3_sql(st), sqlite3_errmsg(c->h));
+  return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+/* "cannot open ...: reason" with the OS error when SQLite has one. */
+static void sq_open_err(sq_conn_t *c, char **err, const char *what, int rc) {
+  const char *msg = c->h ? sqlite3_errmsg(c->h) : sqlite3_errstr(rc);
+  int sys = c->h ? sqlite3_system_errno(c->h) : 0;
+  if (sys)
+    db_set_err(err, "cannot open SQLite database %s (%s): %s (%s)", c->db->path, what, msg,
+               strerror(sys));
+  else
+    db_set_err(err, "cannot open SQLite database %s (%s): %s", c->db->path, what, msg);
+}
+
+static int sq_prepare_ctl(sq_conn_t *c, const char *sql, sqlite3_stmt **out, char **err) {
+  int rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+  if (rc != SQLITE_OK) {
+    sq_open_err(c, err, sql, rc);
+    return -1;
+  }
+  return 0;
+}
+
+static void sq_conn_close(sq_conn_t *c) {
+  if (!c->h) return;
+  sq_cache_free(c);
+  sqlite3_stmt **ctl[] = {&c->begin, &c->commit, &c->rollback, &c->savepoint, &c->release,
+                          &c->rollback_to};
+  for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++) {
+    sqlite3_finalize(*ctl[i]);
+    *ctl[i] = NULL;
+  }
+  int rc = sqlite3_close(c->h);
+  if (rc != SQLITE_OK)
+    log_error("sqlite %s: close: %s", c->db->path, sqlite3_errstr(rc));
+  c->h = NULL;
+}
+
+static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
+  c->base.be = &db_sqlite_backend;
+  c->db = db;
+  c->writer = writer;
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE |
+              (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+  int rc = sqlite3_open_v2(db->path, &c->h, flags, NULL);
+  if (rc != SQLITE_OK) {
+    sq_open_err(c, err, writer ? "writer" : "reader", rc);
+    sqlite3_close(c->h);
+    c->h = NULL;
+    return -1;
+  }
+  sqlite3_extended_result_codes(c->h, 1);
+  sqlite3_busy_timeout(c->h, SQ_BUSY_TIMEOUT_MS);
+
+  if (writer) {
+    /* journal_mode answers with the mode in effect: anything but "wal" means WAL is not
+     * available here (e.g. a file system without shared memory). */
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(c->h, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+      sq_open_err(c, err, "journal_mode=WAL", rc);
+      sqlite3_finalize(st);
+      goto fail;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    if (!mode || strcasecmp(mode, "wal")) {
+      db_set_err(err, "cannot open SQLite database %s: WAL journal mode unavailable (got %s)",
+                 db->path, mode ? mode : "nothing");
+      sqlite3_finalize(st);
+      goto fail;
+    }
+    sqlite3_finalize(st);
+  }
+  const char *pragmas = writer ? "PRAGMA synchronous=FULL;"
+                                 "PRAGMA foreign_keys=ON;"
+                                 "PRAGMA temp_store=MEMORY;"
+                                 "PRAGMA journal_size_limit=" SQ_JOURNAL_SIZE_LIMIT ";"
+                               : "PRAGMA foreign_keys=ON;"
+                                 "PRAGMA temp_store=MEMORY;"
+                                 "PRAGMA query_only=ON;";
+  rc = sqlite3_exec(c->h, pragmas, NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    sq_open_err(c, err, "pragmas", rc);
+    goto fail;
+  }
+  if (sq_prepare_ctl(c, writer ? "BEGIN IMMEDIATE" : "BEGIN", &c->begin, err) ||
+      sq_prepare_ctl(c, "COMMIT", &c->commit, err) ||
+      sq_prepare_ctl(c, "ROLLBACK", &c->rollback, err))
+    goto fail;
+  if (writer && (sq_prepare_ctl(c, "SAVEPOINT closure", &c->savepoint, err) ||
+                 sq_prepare_ctl(c, "RELEASE closure", &c->release, err) ||
+                 sq_prepare_ctl(c, "ROLLBACK TO closure", &c->rollback_to, err)))
+    goto fail;
+  return 0;
+
+fail:
+  sq_conn_close(c);
+  return -1;
+}
+
+/* ---- writer ------------------------------------------------------------------------------- */
+
+static void sq_count_commit(sq_db_t *db, unsigned n) {
+  pthread_mutex_lock(&db->mu);
+  db_stats_add_batch(&db->stats, n);
+  pthread_mutex_unlock(&db->mu);
+}
+
+/* Runs jobs[0..n) in as few transactions as possible (normally one) and sets each job's rc.
+ * If the transaction cannot be kept consistent (SQLite aborted it after an I/O error or a
+ * full disk, or a SAVEPOINT/RELEASE/ROLLBACK TO failed, so a failed closure's changes could
+ * leak into the commit), it is rolled back, the closures run in it fail with DB_ERROR and the
+ * remaining ones go into a fresh transaction. */
+static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
+  sq_conn_t *c = &db->writer;
+  unsigned i = 0;
+  while (i < n) {
+    unsigned first = i;
+    if (sq_run(c, c->begin) != SQLITE_DONE) {
+      for (; i < n; i++) jobs[i]->rc = DB_ERROR;
+      return;
+    }
+    bool lost = false;
+    for (; i < n && !lost; i++) {
+      sq_job_t *j = jobs[i];
+      if (sq_run(c, c->savepoint) != SQLITE_DONE) {
+        lost = true;
+        continue;
+      }
+      j->rc = j->fn(&c->base, j->arg);
+      sq_end_closure(c);
+      if (sqlite3_get_autocommit(c->h))
+        lost = true;  /* the closure's failure ended the transaction */
+      else if (j->rc == 0)
+        lost = sq_run(c, c->release) != SQLITE_DONE;
+      else  /* ROLLBACK TO keeps the savepoint open; RELEASE removes it */
+        lost = sq_run(c, c->rollback_to) != SQLITE_DONE || sq_run(c, c->release) != SQLITE_DONE;
+    }
+    if (lost) {
+      log_error("sqlite %s: transaction lost (%s); failing its %u closure(s)", db->path,
+                sqlite3_errmsg(c->h), i - first);
+      if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
+      for (unsigned k = first; k < i; k++) jobs[k]->rc = DB_ERROR;
+      continue;
+    }
+    if (sq_run(c, c->commit) != SQLITE_DONE) {
+      if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
+      for (unsigned k = first; k < i; k++) jobs[k]->rc = DB_ERROR;
+      continue;
+    }
+    sq_count_commit(db, i - first);
+  }
+}
+
+static void *sq_writer_main(void *arg) {
+  sq_db_t *db = arg;
+  sq_job_t *batch[SQ_BATCH_MAX];
+  tl_conn = &db->writer;
+  pthread_mutex_lock(&db->mu);
+  for (;;) {
+    while (!db->head && !db->stop) pthread_cond_wait(&db->work_cv, &db->mu);
+    if (!db->head) break;  /* stopping and drained */
+    unsigned n = 0;
+    while (db->head && n < SQ_BATCH_MAX) {
+      batch[n++] = db->head;
+      db->head = db->head->next;
+    }
+    if (!db->head) db->tail = NULL;
+    pthread_mutex_unlock(&db->mu);
+
+    sq_run_batch(db, batch, n);
+    sq_cache_trim(&db->writer);
+
+    pthread_mutex_lock(&db->mu);
+    for (unsigned i = 0; i < n; i++) batch[i]->done = true;  /* jobs live on callers' stacks */
+    pthread_cond_broadcast(&db->done_cv);
+  }
+  pthread_mutex_unlock(&db->mu);
+  return NULL;
+}
+
+static int sq_write(db_t *base, db_txn_fn fn, void *arg) {
+  sq_db_t *db = (sq_db_t *)base;
+  if (tl_conn == &db->writer) {
+    log_error("sqlite %s: db_write called inside a write closure (it would wait for itself)",
+              db->path);
+    return DB_ERROR;
+  }
+  sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR};
+  pthread_mutex_lock(&db->mu);
+  if (db->stop) {
+    pthread_mutex_unlock(&db->mu);
+    log_error("sqlite %s: db_write after db_close", db->path);
+    return DB_ERROR;
+  }
+  if (db->tail) db->tail->next = &job;
+  else db->head = &job;
+  db->tail = &job;
+  pthread_cond_signal(&db->work_cv);
+  while (!job.done) pthread_cond_wait(&db->done_cv, &db->mu);
+  pthread_mutex_unlock(&db->mu);
+  return job.rc;
+}
+
+/* ---- readers ------------------------------------------------------------------------------ */
+
+static int sq_read(db_t *base, db_txn_fn fn, void *arg) {
+  sq_db_t *db = (sq_db_t *)base;
+  if (tl_conn && tl_conn->db == db) {
+    if (tl_conn->writer) {
+      log_error("sqlite %s: db_read called inside a write closure; use the closure's connection",
+                db->path);
+      return DB_ERROR;
+    }
+    return fn(&tl_conn->base, arg);  /* nested read: same connection, same snapshot */
+  }
+
+  pthread_mutex_lock(&db->pool_mu);
+  sq_conn_t *c = NULL;
+  for (;;) {
+    for (int i = 0; i < db->nreaders && !c; i++)
+      if (!db->readers[i].busy) c = &db->readers[i];
+    if (c) break;
+    pthread_cond_wait(&db->pool_cv, &db->pool_mu);
+  }
+  c->busy = true;
+  pthread_mutex_unlock(&db->pool_mu);
+
+  int rc = DB_ERROR;
+  if (sq_run(c, c->begin) == SQLITE_DONE) {
+    tl_conn = c;
+    rc = fn(&c->base, arg);
+    tl_conn = NULL;
+    sq_end_closure(c);
+    if (sq_run(c, c->commit) != SQLITE_DONE && rc == 0) rc = DB_ERROR;
+  }
+  if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
+  sq_cache_trim(c);
+
+  pthread_mutex_lock(&db->pool_mu);
+  c->busy = false;
+  pthread_cond_signal(&db->pool_cv);
+  pthread_mutex_unlock(&db->pool_mu);
+  return rc;
+}
+
+static int sq_ping_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  db_stmt_t *s = db_prepare(c, "SELECT 1");
+  int rc = db_step(s) == DB_ROW && db_col_int64(s, 0) == 1 ? 0 : DB_ERROR;
+  db_reset(s);
+  return rc;
+}
+
+static bool sq_ping(db_t *db) { return sq_read(db, sq_ping_fn, NULL) == 0; }
+
+static void sq_get_stats(db_t *base, db_stats_t *out) {
+  sq_db_t *db = (sq_db_t *)base;
+  pthread_mutex_lock(&db->mu);
+  *out = db->stats;
+  pthread_mutex_unlock(&db->mu);
+}
+
+/* ---- open / close ------------------------------------------------------------------------- */
+
+static void sq_free(sq_db_t *db) {
+  for (int i = 0; i < db->nreaders; i++) sq_conn_close(&db->readers[i]);
+  sq_conn_close(&db->writer);  /* last: it checkpoints and removes the WAL file */
+  free(db->readers);
+  pthread_mutex_destroy(&db->mu);
+  pthread_cond_destroy(&db->work_cv);
+  pthread_cond_destroy(&db->done_cv);
+  pthread_mutex_destroy(&db->pool_mu);
+  pthread_cond_destroy(&db->pool_cv);
+  free(db->path);
+  free(db->url);
+  free(db);
+}
+
+/* Checks that the directory holding path exists, for a clearer message than SQLite's. */
+static int sq_check_dir(const char *url, const char *path, char **err) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+  struct stat sb;
+  int rc = 0;
+  if (stat(dir, &sb) != 0) {
+    db_set_err(err, "cannot open SQLite database %s (from %s): directory %s: %s", path, url, dir,
+               strerror(errno));
+    rc = -1;
+  } else if (!S_ISDIR(sb.st_mode)) {
+    db_set_err(err, "cannot open SQLite database %s (from %s): %s is not a directory", path, url,
+               dir);
+    rc = -1;
+  }
+  free(dir);
+  return rc;
+}
+
+static db_t *sq_open(const char *url, const char *rest, int nreaders, char **err) {
+  const char *path = rest;
+  if (!strncmp(path, "//", 2)) path += 2;  /* tolerate sqlite:///abs/path */
+  if (!*path) {
+    db_set_err(err, "store URL \"%s\" names no database file (expected sqlite:PATH)", url);
+    return NULL;
+  }
+  if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5)) {
+    db_set_err(err, "store URL \"%s\": in-memory and URI databases are not supported; "
+                    "give a file path (sqlite:PATH)", url);
+    return NULL;
+  }
+  if (!sqlite3_threadsafe()) {
+    db_set_err(err, "the SQLite library was built without thread support");
+    return NULL;
+  }
+  if (sq_check_dir(url, path, err)) return NULL;
+  if (nreaders <= 0) nreaders = SQ_DEFAULT_READERS;
+  if (nreaders > SQ_MAX_READERS) nreaders = SQ_MAX_READERS;
+
+  sq_db_t *db = xcalloc(1, sizeof *db);
+  db->base.be = &db_sqlite_backend;
+  db->path = xstrdup(path);
+  db->url = xstrdup(url);
+  pthread_mutex_init(&db->mu, NULL);
+  pthread_cond_init(&db->work_cv, NULL);
+  pthread_cond_init(&db->done_cv, NULL);
+  pthread_mutex_init(&db->pool_mu, NULL);
+  pthread_cond_init(&db->pool_cv, NULL);
+  db->readers = xcalloc((size_t)nreaders, sizeof *db->readers);
+
+  /* The writer first: it creates the file and switches it to WAL, which the read-only
+   * connections need. */
+  if (sq_conn_open(&db->writer, db, true, err)) goto fail;
+  for (int i = 0; i < nreaders; i++) {
+    if (sq_conn_open(&db->readers[i], db, false, err)) goto fail;
+    db->nreaders = i + 1;
+  }
+
+  /* The writer thread takes no signals: they belong to the application's threads. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&db->thread, NULL, sq_writer_main, db);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    db_set_err(err, "cannot start the SQLite writer thread: %s", strerror(rc));
+    goto fail;
+  }
+  db->thread_started = true;
+  log_debug("sqlite %s: open, %d reader(s)", db->path, db->nreaders);
+  return &db->base;
+
+fail:
+  sq_free(db);
+  return NULL;
+}
+
+static void sq_close(db_t *base) {
+  sq_db_t *db = (sq_db_t *)base;
+  pthread_mutex_lock(&db->mu);
+  db->stop = true;
+  pthread_cond_signal(&db->work_cv);
+  pthread_mutex_unlock(&db->mu);
+  if (db->thread_started) pthread_join(db->thread, NULL);  /* drains queued writes first */
+  pthread_mutex_lock(&db->pool_mu);
+  for (int i = 0; i < db->nreaders; i++)
+    if (db->readers[i].busy) log_error("sqlite %s: db_close while a db_read runs", db->path);
+  pthread_mutex_unlock(&db->pool_mu);
+  sq_free(db);
+}
+
+/* ---- statements --------------------------------------------------------------------------- */
+
+static db_stmt_t *sq_prepare(db_conn_t *cb, const char *sql) {
+  sq_conn_t *c = (sq_conn_t *)cb;
+  uint64_t h = sq_hash(sql);
+  sq_stmt_t *s = NULL;
+  if (c->nbuckets) {
+    for (s = c->buckets[h & (c->nbuckets - 1)]; s; s = s->next)
+      if (s->hash == h && !s->in_use && !strcmp(s->sql, sql)) break;
+  }
+  if (!s) {
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    if (rc != SQLITE_OK || !st) {
+      log_error("sqlite %s: cannot prepare: %s; in: %s", c->db->path,
+                rc != SQLITE_OK ? sqlite3_errmsg(c->h) : "no statement", sql);
+      sqlite3_finalize(st);
+      return NULL;
+    }
+    tail += strspn(tail, " \t\r\n;");
+    if (*tail) {
+      log_error("sqlite %s: db_prepare takes one statement (use db_exec for scripts); in: %s",
+                c->db->path, sql);
+      sqlite3_finalize(st);
+      return NULL;
+    }
+    s = xcalloc(1, sizeof *s);
+    s->base.be = &db_sqlite_backend;
+    s->conn = c;
+    s->st = st;
+    s->sql = xstrdup(sql);
+    s->hash = h;
+    sq_cache_insert(c, s);
+  }
+  s->in_use = true;
+  s->last_used = ++c->tick;
+  if (!s->touched) {
+    s->touched = true;
+    s->next_touched = c->touched;
+    c->touched = s;
+  }
+  return &s->base;
+}
+
+static void sq_bind_check(sq_stmt_t *s, int idx, int rc) {
+  if (rc == SQLITE_OK) return;
+  log_error("sqlite %s: cannot bind parameter %d: %s; in: %s", s->conn->db->path, idx,
+            sqlite3_errstr(rc), s->sql);
+  if (!s->bind_rc) s->bind_rc = rc;
+}
+
+static void sq_bind_text(db_stmt_t *sb, int idx, const char *v) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  sq_bind_check(s, idx, v ? sqlite3_bind_text(s->st, idx, v, -1, SQLITE_TRANSIENT)
+                          : sqlite3_bind_null(s->st, idx));
+}
+
+static void sq_bind_int64(db_stmt_t *sb, int idx, int64_t v) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  sq_bind_check(s, idx, sqlite3_bind_int64(s->st, idx, (sqlite3_int64)v));
+}
+
+static void sq_bind_double(db_stmt_t *sb, int idx, double v) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  sq_bind_check(s, idx, sqlite3_bind_double(s->st, idx, v));
+}
+
+static void sq_bind_blob(db_stmt_t *sb, int idx, const void *v, size_t len) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  /* A zero-length blob is not NULL: give SQLite a non-NULL pointer for it. */
+  sq_bind_check(s, idx, v || !len ? sqlite3_bind_blob64(s->st, idx, v ? v : "", len,
+                                                        SQLITE_TRANSIENT)
+                                  : sqlite3_bind_null(s->st, idx));
+}
+
+static void sq_bind_null(db_stmt_t *sb, int idx) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  sq_bind_check(s, idx, sqlite3_bind_null(s->st, idx));
+}
+
+static int sq_map_rc(sq_conn_t *c, int rc, const char *sql) {
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+      return DB_DONE;
+    case SQLITE_ROW:
+      return DB_ROW;
+    case SQLITE_CONSTRAINT:
+      log_debug("sqlite %s: constraint: %s; in: %s", c->db->path, sqlite3_errmsg(c->h), sql);
+      return DB_CONSTRAINT;
+    default:
+      log_error("sqlite %s: %s (%d); in: %s", c->db->path, sqlite3_errmsg(c->h), rc, sql);
+      return DB_ERROR;
+  }
+}
+
+static int sq_step(db_stmt_t *sb) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  if (s->bind_rc) return DB_ERROR;  /* logged when binding */
+  return sq_map_rc(s->conn, sqlite3_step(s->st), s->sql);
+}
+
+static bool sq_col_null(db_stmt_t *sb, int col) {
+  return sqlite3_column_type(((sq_stmt_t *)sb)->st, col) == SQLITE_NULL;
+}
+
+static const char *sq_col_text(db_stmt_t *sb, int col) {
+  return (const char *)sqlite3_column_text(((sq_stmt_t *)sb)->st, col);
+}
+
+static int64_t sq_col_int64(db_stmt_t *sb, int col) {
+  return (int64_t)sqlite3_column_int64(((sq_stmt_t *)sb)->st, col);
+}
+
+static double sq_col_double(db_stmt_t *sb, int col) {
+  return sqlite3_column_double(((sq_stmt_t *)sb)->st, col);
+}
+
+static const void *sq_col_blob(db_stmt_t *sb, int col, size_t *len) {
+  sqlite3_stmt *st = ((sq_stmt_t *)sb)->st;
+  const void *p = sqlite3_column_blob(st, col);
+  if (len) *len = (size_t)sqlite3_column_bytes(st, col);
+  return p;
+}
+
+static void sq_reset(db_stmt_t *sb) {
+  sq_stmt_t *s = (sq_stmt_t *)sb;
+  sqlite3_reset(s->st);
+  sqlite3_clear_bindings(s->st);
+  s->bind_rc = 0;
+  s->in_use = false;
+}
+
+static int sq_exec(db_conn_t *cb, const char *sql) {
+  sq_conn_t *c = (sq_conn_t *)cb;
+  int rc = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+  int r = sq_map_rc(c, rc, sql);
+  return r == DB_DONE ? DB_OK : r;
+}
+
+static int64_t sq_changes(db_conn_t *cb) { return sqlite3_changes64(((sq_conn_t *)cb)->h); }
+
+static const char *sq_errmsg(db_conn_t *cb) { return sqlite3_errmsg(((sq_conn_t *)cb)->h); }
+
+static bool sq_table_exists(db_conn_t *c, const char *name) {
+  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  db_bind_text(s, 1, name);
+  bool found = db_step(s) == DB_ROW;
+  db_reset(s);
+  return found;
+}
+
+static const char *const sq_schemes[] = {"sqlite", NULL};
+
+/* The SQLite backend, listed in db.c. */
+const db_backend_t db_sqlite_backend = {
+  .name = "SQLite",
+  .schemes = sq_schemes,
+  .url_help = "sqlite:PATH",
+  .open = sq_open,
+  .close = sq_close,
+  .write = sq_write,
+  .read = sq_read,
+  .ping = sq_ping,
+  .get_stats = sq_get_stats,
+  .table_exists = sq_table_exists,
+  .errmsg = sq_errmsg,
+  .prepare = sq_prepare,
+  .bind_text = sq_bind_text,
+  .bind_int64 = sq_bind_int64,
+  .bind_double = sq_bind_double,
+  .bind_blob = sq_bind_blob,
+  .bind_null = sq_bind_null,
+  .step = sq_step,
+  .col_null = sq_col_null,
+  .col_text = sq_col_text,
+  .col_int64 = sq_col_int64,
+  .col_double = sq_col_double,
+  .col_blob = sq_col_blob,
+  .reset = sq_reset,
+  .exec = sq_exec,
+  .changes = sq_changes,
+};

@@ -1,0 +1,84 @@
+/*
+ * The store: the print domain's persistent state, behind one interface.
+ *
+ * Callers above src/store (graph, ipp, notify, auth, main) use only this
+ * header; they never see SQL or the backend. Every function returns a
+ * STORE_* code. Write functions return only once the change is durable.
+ *
+ * Ownership: output structs are filled by the store; strings in them are
+ * malloc'd and released with the matching *_clear() function.
+ */
+#ifndef SPOOLD_STORE_STORE_H
+#define SPOOLD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+
+typedef enum {
+  STORE_OK = 0,
+  STORE_NOT_FOUND = 1,
+  STORE_CONFLICT = 2,   /* unique constraint or a state precondition failed */
+  STORE_ERROR = -1,     /* I/O or internal error (already logged) */
+} store_rc_t;
+
+/* Opens (and migrates, unless migrate is false) the store at url, e.g. "sqlite:/var/spoold.db".
+ * nreaders = read connections to keep. NULL + malloc'd *err on failure. */
+store_t *store_open(const char *url, int nreaders, bool migrate, char **err);
+void     store_close(store_t *st);
+/* Applies pending migrations; 0 on success. */
+int      store_migrate(store_t *st, char **err);
+bool     store_ping(store_t *st);
+int      store_schema_version(store_t *st);
+
+/* ---- tenants ---------------------------------------------------------------------------- */
+
+typedef enum { TENANT_ACTIVE = 0, TENANT_SUSPENDED = 1 } tenant_state_t;
+
+typedef struct store_tenant {
+  char          *id;            /* the token's tid */
+  char          *display_name;  /* may be "" */
+  tenant_state_t state;         /* subscription state */
+  int64_t        created_us;
+} store_tenant_t;
+
+void store_tenant_clear(store_tenant_t *t);
+store_rc_t store_tenant_get(store_t *st, const char *id, store_tenant_t *out);
+/* Creates the tenant; STORE_CONFLICT when it exists. */
+store_rc_t store_tenant_add(store_t *st, const char *id, const char *display_name,
+                            tenant_state_t state);
+/* Creates the tenant active if missing (development mode); STORE_OK either way. */
+store_rc_t store_tenant_ensure(store_t *st, const char *id);
+store_rc_t store_tenant_set_state(store_t *st, const char *id, tenant_state_t state);
+/* Removes the tenant and every row that belongs to it. */
+store_rc_t store_tenant_remove(store_t *st, const char *id);
+/* Calls fn for each tenant ordered by id; fn's non-zero return stops the walk. */
+store_rc_t store_tenant_list(store_t *st, int (*fn)(const store_tenant_t *t, void *arg), void *arg);
+
+/* ---- print settings (the /print singleton) ------------------------------------------------ */
+
+typedef struct store_settings {
+  bool document_conversion_enabled;
+  /* printerDiscoverySettings.airPrint.incompatiblePrinters: "show", "hide" or NULL (unset) */
+  char *airprint_incompatible_printers;
+} store_settings_t;
+
+void store_settings_clear(store_settings_t *s);
+/* Reads the tenant's settings; a tenant that never changed them gets the defaults
+ * (documentConversionEnabled = true, discovery unset). */
+store_rc_t store_settings_get(store_t *st, const char *tenant, store_settings_t *out);
+/* A partial update: only members whose set_* flag is true change. The merge happens inside
+ * the write transaction, so concurrent updates of different members both survive. On
+ * STORE_OK, *out (if not NULL) receives the settings after the update. */
+typedef struct store_settings_patch {
+  bool        set_document_conversion_enabled;
+  bool        document_conversion_enabled;
+  bool        set_airprint_incompatible_printers;
+  const char *airprint_incompatible_printers; /* NULL clears */
+} store_settings_patch_t;
+store_rc_t store_settings_update(store_t *st, const char *tenant, const store_settings_patch_t *p,
+                                 store_settings_t *out);
+
+#endif

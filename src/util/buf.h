@@ -1,0 +1,43 @@
+/*
+ * Growable byte/string buffer.
+ *
+ * A buf_t owns its memory; buf_free() releases it. buf_detach() hands the
+ * NUL-terminated contents to the caller (who then owns them and frees them
+ * with free()). Allocation failure aborts the process: a print server that
+ * cannot allocate a few bytes cannot answer meaningfully anyway.
+ */
+#ifndef SPOOLD_UTIL_BUF_H
+#define SPOOLD_UTIL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct buf {
+  char  *data;  /* always NUL-terminated when non-NULL */
+  size_t len;
+  size_t cap;
+} buf_t;
+
+#define BUF_INIT {NULL, 0, 0}
+
+void  buf_reserve(buf_t *b, size_t extra);
+void  buf_append(buf_t *b, const void *data, size_t len);
+void  buf_puts(buf_t *b, const char *s);
+void  buf_putc(buf_t *b, char c);
+void  buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void  buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+/* Appends s with JSON string escaping, without the surrounding quotes. */
+void  buf_json_escape(buf_t *b, const char *s);
+void  buf_reset(buf_t *b);
+/* Returns the contents (caller frees) and leaves b empty. Never NULL. */
+char *buf_detach(buf_t *b);
+void  buf_free(buf_t *b);
+
+/* Allocation wrappers that abort on failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * Random identifiers: GUIDs for Graph ids and request ids, and opaque
+ * URL-safe secrets (upload-session and download credentials). All come from
+ * OpenSSL's CSPRNG.
+ */
+#ifndef SPOOLD_UTIL_IDS_H
+#define SPOOLD_UTIL_IDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ID_GUID_LEN 36
+
+/* Writes a random version-4 GUID ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") and a NUL to out. */
+void id_guid(char out[ID_GUID_LEN + 1]);
+/* True when s is a GUID in canonical 8-4-4-4-12 hex form (any case). */
+bool id_is_guid(const char *s);
+/* Writes nbytes of randomness as base64url without padding into out (size >= 4*nbytes/3+2). */
+void id_secret(char *out, size_t outlen, size_t nbytes);
+/* Fills buf with random bytes. */
+void id_random(void *buf, size_t n);
+
+#endif

@@ -1,0 +1,100 @@
+/* Time helpers: clocks, ISO 8601 and HTTP dates. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* timegm */
+#endif
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t time_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t time_mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void time_format_iso(int64_t us, char out[TIME_ISO_LEN]) {
+  time_t secs = (time_t)(us / 1000000);
+  int64_t frac = us % 1000000;
+  if (frac < 0) { frac += 1000000; secs--; }
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  /* The result is checked so GCC does not flag the (impossible for years 0..9999) truncation. */
+  int n = snprintf(out, TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac * 10));
+  if (n < 0) out[0] = '\0';
+}
+
+void time_format_http(int64_t us, char out[TIME_ISO_LEN]) {
+  time_t secs = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  strftime(out, TIME_ISO_LEN, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static bool digits(const char **p, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)(*p)[i])) return false;
+    v = v * 10 + ((*p)[i] - '0');
+  }
+  *p += n;
+  *out = v;
+  return true;
+}
+
+bool time_parse_iso(const char *s, int64_t *us_out) {
+  const char *p = s;
+  int Y, M, D, h = 0, m = 0, sec = 0;
+  if (!digits(&p, 4, &Y) || *p++ != '-' || !digits(&p, 2, &M) || *p++ != '-' || !digits(&p, 2, &D))
+    return false;
+  if (*p != 'T' && *p != 't') return false;
+  p++;
+  if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &m)) return false;
+  if (*p == ':') {
+    p++;
+    if (!digits(&p, 2, &sec)) return false;
+  }
+  int64_t frac_us = 0;
+  if (*p == '.') {
+    p++;
+    int n = 0;
+    int64_t scale = 100000;
+    while (isdigit((unsigned char)*p)) {
+      if (n < 6) { frac_us += (*p - '0') * scale; scale /= 10; }
+      p++;
+      n++;
+    }
+    if (n == 0) return false;
+  }
+  int offset_s = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int sign = *p == '-' ? -1 : 1, oh, om;
+    p++;
+    if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om)) return false;
+    if (oh > 23 || om > 59) return false;
+    offset_s = sign * (oh * 3600 + om * 60);
+  } else {
+    return false;
+  }
+  if (*p) return false;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60) return false;
+  bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+  if (M == 2 && D == 29 && !leap) return false;
+  struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m,
+                  .tm_sec = sec};
+  time_t t = timegm(&tm);
+  *us_out = ((int64_t)t - offset_s) * 1000000 + frac_us;
+  return true;
+}
