@@ -65,13 +65,13 @@ static void debug_sleep(http_request_t *req, http_response_t *res) {
 }
 
 static route_t ROUTES[] = {
-    {"GET", "/healthz", healthz, 0, "healthz", NULL},
-    {"GET", "/readyz", readyz, 0, "readyz", NULL},
-    {"GET", "/metrics", metrics, 0, "metrics", NULL},
+    ROUTE("GET", "/healthz", healthz, 0, "healthz"),
+    ROUTE("GET", "/readyz", readyz, 0, "readyz"),
+    ROUTE("GET", "/metrics", metrics, 0, "metrics"),
 };
 
 static route_t DEBUG_ROUTES[] = {
-    {"GET", "/debug/sleep", debug_sleep, 0, "debug.sleep", NULL},
+    ROUTE("GET", "/debug/sleep", debug_sleep, 0, "debug.sleep"),
 };
 
 void health_register(bool dev) {

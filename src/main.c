@@ -4,8 +4,8 @@
  * Commands: serve, token, tenant, migrate, version.
  */
 #include "app.h"
-#include "auth/cli.h"
-#include "auth/jwt.h"
+#include "auth/dev.h"
+#include "auth/identity.h"
 #include "config.h"
 #include "graph/routes.h"
 #include "health.h"
@@ -84,14 +84,33 @@ static void connection_metrics(buf_t *out, void *arg) {
              server_open_connections(arg));
 }
 
+/* Builds the auth context from the --issuer/--jwks/--audience triples and --dev. */
+static auth_t *auth_from_config(const config_t *cfg, char **err) {
+  auth_issuer_cfg_t issuers[CONFIG_MAX_ISSUERS];
+  for (unsigned i = 0; i < cfg->nissuers; i++)
+    issuers[i] = (auth_issuer_cfg_t){cfg->issuers[i].iss, cfg->issuers[i].jwks,
+                                     cfg->issuers[i].audience};
+  auth_config_t ac = {.issuers = issuers, .nissuers = cfg->nissuers, .dev = cfg->dev,
+                      .data_dir = cfg->data_dir};
+  if (!cfg->dev && cfg->nissuers == 0) {
+    *err = xstrdup("no token issuer is trusted: give --issuer ISS --jwks FILE --audience AUD, "
+                   "or --dev for the development identity");
+    return NULL;
+  }
+  return auth_new(&ac, err);
+}
+
 /* Waits for SIGTERM/SIGINT (draining) and SIGHUP (reloading keys). Returns the exit code. */
 static int run_until_signalled(app_t *app, const sigset_t *set) {
   for (;;) {
     int sig = 0;
     if (sigwait(set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      log_info("SIGHUP: reloading signing keys");
-      auth_reload(app->auth);
+      char *err = NULL;
+      int failed = auth_reload(app->auth, &err);
+      if (failed) log_warn("SIGHUP: %d key file(s) could not be re-read: %s", failed, err);
+      else log_info("SIGHUP: signing keys re-read");
+      free(err);
       continue;
     }
     break;
@@ -146,7 +165,7 @@ static int cmd_serve(int argc, char **argv) {
     config_free(&cfg);
     return 1;
   }
-  app.auth = auth_from_config(&cfg, app.store, &err);
+  app.auth = auth_from_config(&cfg, &err);
   if (!app.auth) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);

@@ -11,18 +11,21 @@
 
 /* ---- values ----------------------------------------------------------------------------- */
 
+/* Frees a string value's text (the value owned it) and leaves v NULL. */
 void query_value_clear(query_value_t *v) {
   if (v->type == QUERY_VAL_STRING) free(v->u.s);
   memset(v, 0, sizeof *v);
   v->type = QUERY_VAL_NULL;
 }
 
+/* Deep copy; the caller owns the copy's string. */
 query_value_t query_value_copy(const query_value_t *v) {
   query_value_t c = *v;
   if (v->type == QUERY_VAL_STRING) c.u.s = xstrdup(v->u.s);
   return c;
 }
 
+/* Static type name for messages. */
 const char *query_vtype_name(query_vtype_t t) {
   switch (t) {
     case QUERY_VAL_NULL: return "null";
@@ -35,6 +38,7 @@ const char *query_vtype_name(query_vtype_t t) {
   return "?";
 }
 
+/* Strict UTF-8 check of s[0..len): no overlongs, surrogates or NULs. */
 bool query_utf8_valid(const char *str, size_t len) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0;
@@ -63,11 +67,13 @@ bool query_utf8_valid(const char *str, size_t len) {
 
 /* ---- paths ------------------------------------------------------------------------------ */
 
+/* Frees the segments p owns and empties it. */
 void query_path_clear(query_path_t *p) {
   for (size_t i = 0; i < p->nsegs; i++) free(p->segs[i]);
   memset(p, 0, sizeof *p);
 }
 
+/* Appends "a/b/c" to out. */
 void query_path_format(const query_path_t *p, buf_t *out) {
   for (size_t i = 0; i < p->nsegs; i++) {
     if (i) buf_putc(out, '/');
@@ -75,6 +81,7 @@ void query_path_format(const query_path_t *p, buf_t *out) {
   }
 }
 
+/* Case-insensitive match of p against the text form "a/b". */
 bool query_path_equals(const query_path_t *p, const char *text) {
   const char *t = text;
   for (size_t i = 0; i < p->nsegs; i++) {
@@ -91,6 +98,7 @@ bool query_path_equals(const query_path_t *p, const char *text) {
 
 /* ---- filter AST ------------------------------------------------------------------------- */
 
+/* A zeroed node; the caller owns it (query_filter_free). */
 query_filter_t *query_filter_new(query_fkind_t kind, size_t pos) {
   query_filter_t *f = xcalloc(1, sizeof *f);
   f->kind = kind;
@@ -99,11 +107,13 @@ query_filter_t *query_filter_new(query_fkind_t kind, size_t pos) {
   return f;
 }
 
+/* Appends kid to parent, which takes ownership. */
 void query_filter_add(query_filter_t *parent, query_filter_t *kid) {
   parent->kids = xrealloc(parent->kids, (parent->nkids + 1) * sizeof *parent->kids);
   parent->kids[parent->nkids++] = kid;
 }
 
+/* Frees f and its whole subtree. */
 void query_filter_free(query_filter_t *f) {
   if (!f) return;
   for (size_t i = 0; i < f->nkids; i++) query_filter_free(f->kids[i]);
@@ -113,6 +123,7 @@ void query_filter_free(query_filter_t *f) {
   free(f);
 }
 
+/* Static OData name of op. */
 const char *query_op_name(query_op_t op) {
   static const char *const names[] = {"eq", "ne", "gt", "ge", "lt", "le"};
   return (unsigned)op < 6 ? names[op] : "?";
@@ -147,6 +158,7 @@ static void format_value(const query_value_t *v, buf_t *out) {
   }
 }
 
+/* Appends the canonical parenthesized form of f to out. */
 void query_filter_format(const query_filter_t *f, buf_t *out) {
   if (!f) return;
   switch (f->kind) {
@@ -172,6 +184,7 @@ void query_filter_format(const query_filter_t *f, buf_t *out) {
 
 /* ---- the whole query -------------------------------------------------------------------- */
 
+/* Empty query: no options, top = -1. */
 void query_init(query_t *q) {
   memset(q, 0, sizeof *q);
   q->top = -1;
@@ -182,6 +195,7 @@ static void free_list(char **l, size_t n) {
   free(l);
 }
 
+/* Frees everything q owns and re-initializes it. */
 void query_clear(query_t *q) {
   query_filter_free(q->filter);
   free_list(q->select, q->nselect);
@@ -208,6 +222,7 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
   return h;
 }
 
+/* FNV-1a 64 over the canonical $filter, $orderby and $search. */
 uint64_t query_fingerprint(const query_t *q) {
   buf_t b = BUF_INIT;
   buf_puts(&b, "filter:");
@@ -224,6 +239,7 @@ uint64_t query_fingerprint(const query_t *q) {
   return h;
 }
 
+/* Rows per page: the default without $top, else $top, capped at max. */
 int64_t query_page_size(const query_t *q, int64_t max) {
   int64_t n = q->top < 0 ? QUERY_PAGE_DEFAULT : q->top;
   return n > max ? max : n;
@@ -259,6 +275,7 @@ static void put_u64(buf_t *b, uint64_t v) {
 static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
+/* Encodes a page token; returns a malloc'd string the caller frees, or NULL. */
 char *query_pagetoken_encode(uint64_t fingerprint, const query_value_t *keys, size_t nkeys) {
   if (nkeys == 0 || nkeys > QUERY_MAX_KEYS) return NULL;
   buf_t b = BUF_INIT;
@@ -345,6 +362,7 @@ static bool get_varint(reader_t *r, uint64_t *v) {
   return false;
 }
 
+/* Decodes and validates a token into out (caller clears it); -1 when malformed. */
 int query_pagetoken_decode(const char *text, query_pagetoken_t *out) {
   memset(out, 0, sizeof *out);
   if (!text) return -1;
@@ -409,6 +427,7 @@ bad:
   return -1;
 }
 
+/* Frees the token's string keys and empties it. */
 void query_pagetoken_clear(query_pagetoken_t *t) {
   for (size_t i = 0; i < t->nkeys; i++) query_value_clear(&t->keys[i]);
   memset(t, 0, sizeof *t);

@@ -26,8 +26,8 @@
 #define QUERY_MAX_PATH_SEGS 8    /* a/b/c... in a property path */
 #define QUERY_MAX_ORDERBY   8    /* $orderby terms */
 #define QUERY_MAX_KEYS      (QUERY_MAX_ORDERBY + 1) /* sort keys in a page token (+ the id) */
-#define QUERY_TOKEN_MAX     2048 /* characters in an encoded page token */
-#define QUERY_TOKEN_MAX_STR 512  /* bytes of one string sort key in a page token */
+#define QUERY_TOKEN_MAX     4096 /* characters in an encoded page token */
+#define QUERY_TOKEN_MAX_STR 1024 /* bytes of one string sort key in a page token */
 
 /* Page sizes: without $top a page holds QUERY_PAGE_DEFAULT rows; $top asks for up to n rows
  * per page, and a $top above the operation's maximum yields pages of the maximum (with a
@@ -96,7 +96,9 @@ bool query_path_equals(const query_path_t *p, const char *text);
 /* ---- $filter AST ------------------------------------------------------------------------ */
 
 typedef enum { QUERY_F_CMP, QUERY_F_AND, QUERY_F_OR, QUERY_F_NOT } query_fkind_t;
-typedef enum { QUERY_OP_EQ, QUERY_OP_NE, QUERY_OP_GT, QUERY_OP_GE, QUERY_OP_LT, QUERY_OP_LE } query_op_t;
+typedef enum {
+  QUERY_OP_EQ, QUERY_OP_NE, QUERY_OP_GT, QUERY_OP_GE, QUERY_OP_LT, QUERY_OP_LE
+} query_op_t;
 
 /* One node. CMP: `path op value` (the parser puts the property on the left, mirroring the
  * operator of `literal op property`; a bare boolean property `p` is `p eq true` with

@@ -77,7 +77,7 @@ static bool load_settings(http_request_t *req, http_response_t *res, const calle
 
 /* GET /print */
 static void print_get(http_request_t *req, http_response_t *res) {
-  const caller_t *caller = graph_authorize(req, res, OP_PRINT_GET);
+  const caller_t *caller = graph_authorize(req, res, OP_PRINT_GET, NULL);
   if (!caller) return;
   store_settings_t s = {0};
   if (!load_settings(req, res, caller, &s)) return;
@@ -90,7 +90,7 @@ static void print_get(http_request_t *req, http_response_t *res) {
 
 /* GET /print/settings (beta) */
 static void settings_get(http_request_t *req, http_response_t *res) {
-  const caller_t *caller = graph_authorize(req, res, OP_PRINT_GET);
+  const caller_t *caller = graph_authorize(req, res, OP_SETTINGS_GET, NULL);
   if (!caller) return;
   store_settings_t s = {0};
   if (!load_settings(req, res, caller, &s)) return;
@@ -113,7 +113,7 @@ static void apply_patch(http_request_t *req, http_response_t *res, const caller_
 
 /* PATCH /print {"settings":{...}}: 204 once durable. */
 static void print_patch(http_request_t *req, http_response_t *res) {
-  const caller_t *caller = graph_authorize(req, res, OP_PRINT_UPDATE);
+  const caller_t *caller = graph_authorize(req, res, OP_PRINT_UPDATE, NULL);
   if (!caller) return;
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
@@ -130,7 +130,7 @@ static void print_patch(http_request_t *req, http_response_t *res) {
 
 /* PATCH /print/settings (beta) {"documentConversionEnabled": true}: 204. */
 static void settings_patch_handler(http_request_t *req, http_response_t *res) {
-  const caller_t *caller = graph_authorize(req, res, OP_PRINT_UPDATE);
+  const caller_t *caller = graph_authorize(req, res, OP_SETTINGS_UPDATE, NULL);
   if (!caller) return;
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
@@ -139,11 +139,11 @@ static void settings_patch_handler(http_request_t *req, http_response_t *res) {
 }
 
 static route_t ROUTES[] = {
-    {"GET", "/print", print_get, ROUTE_GRAPH, "print.get", NULL},
-    {"PATCH", "/print", print_patch, ROUTE_GRAPH | ROUTE_JSON_BODY, "print.update", NULL},
-    {"GET", "/print/settings", settings_get, ROUTE_GRAPH, "print.settings.get", NULL},
-    {"PATCH", "/print/settings", settings_patch_handler, ROUTE_GRAPH | ROUTE_JSON_BODY,
-     "print.settings.update", NULL},
+    ROUTE("GET", "/print", print_get, ROUTE_GRAPH, "print.get"),
+    ROUTE("PATCH", "/print", print_patch, ROUTE_GRAPH | ROUTE_JSON_BODY, "print.update"),
+    ROUTE("GET", "/print/settings", settings_get, ROUTE_GRAPH, "print.settings.get"),
+    ROUTE("PATCH", "/print/settings", settings_patch_handler, ROUTE_GRAPH | ROUTE_JSON_BODY,
+     "print.settings.update"),
 };
 
 void graph_print_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }

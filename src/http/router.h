@@ -38,6 +38,13 @@ typedef struct route {
   size_t           nsegs;
 } route_t;
 
+/* Table entries: ROUTE("GET", "/print", print_get, ROUTE_GRAPH, "print.get"). */
+#define ROUTE(m, p, h, f, n) {.method = (m), .pattern = (p), .handler = (h), .flags = (f), .name = (n)}
+/* A route whose body is handed to chunk as it arrives. */
+#define ROUTE_STREAMED(m, p, h, chunk, f, n)                                              \
+  {.method = (m), .pattern = (p), .handler = (h), .flags = (f) | ROUTE_STREAM, .name = (n), \
+   .body_chunk = (chunk)}
+
 typedef enum { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD } router_result_t;
 
 /* Adds routes (the array must outlive the router). Call before serving. */

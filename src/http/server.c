@@ -601,10 +601,11 @@ server_t *server_start(const server_config_t *cfg, char **err) {
 #undef OPT
 
   srv->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_URI_LOG_CALLBACK,
+      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+      MHD_OPTION_ARRAY, opts, MHD_OPTION_URI_LOG_CALLBACK,
       uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
       MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
-      NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+      NULL, MHD_OPTION_END);
   if (!srv->daemon) {
     buf_t e = BUF_INIT;
     buf_printf(&e, "libmicrohttpd could not start on %s%s", cfg->listen,

@@ -66,6 +66,9 @@ bool db_table_exists(db_conn_t *c, const char *name);
 /* The last error message on c (never NULL; valid until the next call on c). */
 const char *db_errmsg(db_conn_t *c);
 
+/* The newest schema version this binary knows (migrations.c). */
+int db_schema_latest(void);
+
 /* Batch-size histogram bounds shared by the backends (the last bucket is +Inf). */
 #define DB_BATCH_BUCKETS 8
 /* Adds one committed batch of n closures to *st. */

@@ -77,18 +77,22 @@ void db_close(db_t *db) {
   if (db) db->be->close(db);
 }
 
+/* Runs fn in the next group commit and returns its result once the commit is durable. */
 int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
   return db->be->write(db, fn, arg);
 }
 
+/* Runs fn on a read-only connection inside one read transaction; returns fn's result. */
 int db_read(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
   return db->be->read(db, fn, arg);
 }
 
+/* True when the store answers a trivial query. */
 bool db_ping(db_t *db) { return db && db->be->ping(db); }
 
+/* Copies the commit statistics into *out (zeros for a NULL db). */
 void db_get_stats(db_t *db, db_stats_t *out) {
   memset(out, 0, sizeof *out);
   if (db) db->be->get_stats(db, out);
@@ -102,13 +106,14 @@ bool db_table_exists(db_conn_t *c, const char *name) {
 /* The last error message on c; never NULL. */
 const char *db_errmsg(db_conn_t *c) { return c ? c->be->errmsg(c) : "no connection"; }
 
+/* The cached statement for sql on c (owned by c); NULL when it does not compile. */
 db_stmt_t *db_prepare(db_conn_t *c, const char *sql) {
   if (!c || !sql) return NULL;
   return c->be->prepare(c, sql);
 }
 
-/* The bind/column functions accept the NULL a failed db_prepare returned, so a caller may
- * check once, at db_step (which then returns DB_ERROR). */
+/* Binders. They accept the NULL a failed db_prepare returned, so a caller may check once,
+ * at db_step (which then returns DB_ERROR). Values are copied; NULL text binds SQL NULL. */
 void db_bind_text(db_stmt_t *s, int idx, const char *v) {
   if (s) s->be->bind_text(s, idx, v);
 }
@@ -129,8 +134,11 @@ void db_bind_null(db_stmt_t *s, int idx) {
   if (s) s->be->bind_null(s, idx);
 }
 
+/* Steps s: DB_ROW, DB_DONE, DB_CONSTRAINT or DB_ERROR (also for a NULL s). */
 int db_step(db_stmt_t *s) { return s ? s->be->step(s) : DB_ERROR; }
 
+/* Column accessors for the current row; a NULL s reads as NULL/0. Text and blobs are
+ * owned by s and valid until the next step or reset. */
 bool db_col_null(db_stmt_t *s, int col) { return s ? s->be->col_null(s, col) : true; }
 
 const char *db_col_text(db_stmt_t *s, int col) { return s ? s->be->col_text(s, col) : NULL; }
@@ -147,13 +155,16 @@ const void *db_col_blob(db_stmt_t *s, int col, size_t *len) {
   return s->be->col_blob(s, col, len);
 }
 
+/* Resets s and clears its bindings for reuse. */
 void db_reset(db_stmt_t *s) {
   if (s) s->be->reset(s);
 }
 
+/* Runs one or more statements without results: DB_OK, DB_CONSTRAINT or DB_ERROR. */
 int db_exec(db_conn_t *c, const char *sql) {
   if (!c || !sql) return DB_ERROR;
   return c->be->exec(c, sql);
 }
 
+/* Rows changed by the last statement on c. */
 int64_t db_changes(db_conn_t *c) { return c ? c->be->changes(c) : 0; }

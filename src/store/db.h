@@ -64,7 +64,8 @@ typedef struct db_stats {
 void  db_get_stats(db_t *db, db_stats_t *out);
 
 /* Statements. db_prepare caches by SQL text per connection; do not finalize. Returns NULL on
- * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. */
+ * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. A statement is
+ * valid only inside the closure that prepared it. */
 db_stmt_t  *db_prepare(db_conn_t *c, const char *sql);
 void        db_bind_text(db_stmt_t *s, int idx, const char *v);   /* NULL binds NULL */
 void        db_bind_int64(db_stmt_t *s, int idx, int64_t v);

@@ -21,6 +21,8 @@ typedef enum {
   STORE_OK = 0,
   STORE_NOT_FOUND = 1,
   STORE_CONFLICT = 2,   /* unique constraint or a state precondition failed */
+  STORE_INVALID = 3,    /* the request's query options do not fit the collection (a message
+                           saying why comes back through the function's err argument) */
   STORE_ERROR = -1,     /* I/O or internal error (already logged) */
 } store_rc_t;
 
@@ -32,6 +34,15 @@ void     store_close(store_t *st);
 int      store_migrate(store_t *st, char **err);
 bool     store_ping(store_t *st);
 int      store_schema_version(store_t *st);
+
+/* Commit statistics for /metrics: commits, closures committed, and a histogram of closures per
+ * commit (buckets 1,2,4,8,16,32,64,+Inf: counts of commits with at most that many). */
+typedef struct store_stats {
+  uint64_t commits;
+  uint64_t closures;
+  uint64_t batch_le[8];
+} store_stats_t;
+void     store_get_stats(store_t *st, store_stats_t *out);
 
 /* ---- tenants ---------------------------------------------------------------------------- */
 

@@ -1,0 +1,59 @@
+/* Authentication, subscription and permission checks in front of every Graph handler. */
+#include "graph/authorize.h"
+#include "app.h"
+#include "graph/reply.h"
+#include "util/buf.h"
+
+#include <string.h>
+
+static void free_caller(http_request_t *req) {
+  caller_free(req->caller);
+  req->caller = NULL;
+}
+
+const caller_t *graph_authenticate(http_request_t *req, http_response_t *res) {
+  if (req->caller) return req->caller;
+  app_t *app = APP(req);
+  caller_t *c = NULL;
+  char why[256];
+  int rc = auth_verify(app->auth, http_request_header(req, "Authorization"), &c, why, sizeof why);
+  if (rc != AUTH_OK) {
+    char www[512];
+    auth_www_authenticate(rc, why, www, sizeof www);
+    graph_reply_error(req, res, 401, "unauthenticated", NULL,
+                      "Authentication failed: %s.", why);
+    http_response_header(res, "WWW-Authenticate", www);
+    return NULL;
+  }
+  req->caller = c;
+  req->cleanup = free_caller;
+  req->log_tenant = xstrdup(c->tenant);
+  if (c->app_id) req->log_app = xstrdup(c->app_id);
+  return c;
+}
+
+const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_op_t op,
+                                perm_decision_t *d) {
+  const caller_t *c = graph_authenticate(req, res);
+  if (!c) return NULL;
+  app_t *app = APP(req);
+  char why[512];
+  int rc = auth_tenant_check(app->auth, app->store, c, why, sizeof why);
+  if (rc == AUTH_TENANT_ERROR) {
+    http_response_header(res, "Retry-After", "5");
+    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
+                      "The tenant's subscription could not be checked; retry shortly.");
+    return NULL;
+  }
+  if (rc != AUTH_TENANT_ACTIVE) {
+    graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", why);
+    return NULL;
+  }
+  perm_decision_t local;
+  if (!d) d = &local;
+  if (!perm_check(op, c, d, why, sizeof why)) {
+    graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", why);
+    return NULL;
+  }
+  return c;
+}

@@ -1,0 +1,325 @@
+/*
+ * Schema migrations, shared by every backend.
+ *
+ * migrations[k] is schema version k + 1. Entries are never edited once released: a change to
+ * the schema is a new entry appended at the end. Each one runs in its own write transaction
+ * together with the INSERT of its schema_migrations row, so it applies entirely or not at all.
+ *
+ * SQL rules for migration scripts (they run unchanged on SQLite and PostgreSQL 15):
+ *   - types: TEXT, INTEGER (32-bit in PostgreSQL: enums, flags, small counts), BIGINT (any
+ *     int64: microsecond times, sizes), DOUBLE PRECISION, BYTEA (bytes; SQLite accepts the
+ *     name). Booleans are INTEGER 0/1. No AUTOINCREMENT/SERIAL: ids come from the application.
+ *   - TENANCY: every table holding tenant data has a tenant_id column
+ *     REFERENCES tenants(id) ON DELETE CASCADE (directly, or through a parent row that has
+ *     one), so store_tenant_remove() deletes all of a tenant's rows by deleting its tenants row.
+ *   - No SQLite-only syntax (INSERT OR ..., WITHOUT ROWID, AUTOINCREMENT, typeless columns)
+ *     and no PostgreSQL-only syntax (SERIAL, ::casts, $n placeholders).
+ */
+#include "store/db-backend.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <stdlib.h>
+
+static const char *const migrations[] = {
+  /* 1: tenants and the /print settings singleton */
+  "CREATE TABLE tenants ("
+  "  id TEXT PRIMARY KEY,"
+  "  display_name TEXT NOT NULL DEFAULT '',"
+  "  state INTEGER NOT NULL,"            /* tenant_state_t */
+  "  created_us BIGINT NOT NULL"
+  ");"
+  "CREATE TABLE print_settings ("
+  "  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  document_conversion_enabled INTEGER NOT NULL,"
+  "  airprint_incompatible_printers TEXT"  /* 'show', 'hide' or NULL */
+  ");",
+
+  /* 2: the print domain: printers and their registration, shares, pull-printing task
+   * definitions and triggers, jobs, documents, upload sessions and print tasks. JSON columns
+   * hold complex Graph types exactly as validated (location, defaults, capabilities,
+   * configuration); everything a query filters or sorts on is a column of its own. */
+  "CREATE TABLE counters ("
+  "  name TEXT PRIMARY KEY,"
+  "  value BIGINT NOT NULL"
+  ");"
+  "INSERT INTO counters (name, value) VALUES ('job', 0);"
+
+  /* The tenant's device CA, which signs the certificates of registered printers. */
+  "CREATE TABLE device_cas ("
+  "  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  key_pem TEXT NOT NULL,"
+  "  cert_pem TEXT NOT NULL,"
+  "  next_serial BIGINT NOT NULL,"
+  "  created_us BIGINT NOT NULL"
+  ");"
+
+  "CREATE TABLE printers ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  display_name TEXT NOT NULL,"
+  "  manufacturer TEXT,"
+  "  model TEXT,"
+  "  has_physical_device INTEGER NOT NULL,"
+  "  physical_device_id TEXT,"
+  "  connector_id TEXT,"
+  "  is_accepting_jobs INTEGER,"                  /* NULL: unknown */
+  "  status_state INTEGER NOT NULL DEFAULT 0,"     /* printerProcessingState index */
+  "  status_details TEXT NOT NULL DEFAULT '[]',"   /* JSON array of detail member names */
+  "  status_description TEXT NOT NULL DEFAULT '',"
+  "  location TEXT,"                               /* JSON printerLocation */
+  "  defaults TEXT,"                               /* JSON printerDefaults */
+  "  factory_defaults TEXT,"                       /* JSON: what restoreFactoryDefaults restores */
+  "  capabilities TEXT,"                           /* JSON printerCapabilities */
+  "  release_mechanisms TEXT,"                     /* JSON printReleaseMechanism array */
+  "  registered_us BIGINT NOT NULL,"
+  "  last_seen_us BIGINT,"
+  "  registered_by_app TEXT,"                      /* appid of the registering client */
+  "  cert_pem TEXT,"                               /* the device certificate we signed */
+  "  cert_sha256 TEXT,"                            /* its fingerprint, for TLS client auth */
+  "  device_secret_hash TEXT"                      /* SHA-256 of the device token (IPP) */
+  ");"
+  "CREATE INDEX printers_tenant ON printers (tenant_id, id);"
+
+  /* printerCreateOperation: the asynchronous result of POST /print/printers/create. */
+  "CREATE TABLE print_operations ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  created_us BIGINT NOT NULL,"
+  "  state INTEGER NOT NULL,"                      /* printOperationProcessingState index */
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  printer_id TEXT,"
+  "  certificate TEXT"
+  ");"
+
+  "CREATE TABLE shares ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL UNIQUE REFERENCES printers(id) ON DELETE CASCADE,"
+  "  display_name TEXT NOT NULL,"
+  "  allow_all_users INTEGER NOT NULL,"
+  "  created_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX shares_tenant ON shares (tenant_id, id);"
+
+  /* allowedUsers (kind 0) and allowedGroups (kind 1) of a share. */
+  "CREATE TABLE share_members ("
+  "  share_id TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  kind INTEGER NOT NULL,"
+  "  member_id TEXT NOT NULL,"
+  "  display_name TEXT,"
+  "  upn TEXT,"
+  "  added_us BIGINT NOT NULL,"
+  "  PRIMARY KEY (share_id, kind, member_id)"
+  ");"
+
+  "CREATE TABLE task_definitions ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  display_name TEXT NOT NULL,"
+  "  created_by_app TEXT NOT NULL,"
+  "  created_by_name TEXT,"
+  "  created_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX task_definitions_app ON task_definitions (tenant_id, created_by_app, id);"
+
+  /* At most one trigger per printer; a definition bound by a trigger cannot be deleted. */
+  "CREATE TABLE task_triggers ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL UNIQUE REFERENCES printers(id) ON DELETE CASCADE,"
+  "  definition_id TEXT NOT NULL REFERENCES task_definitions(id),"
+  "  event INTEGER NOT NULL,"                      /* printEvent index */
+  "  created_by_app TEXT NOT NULL,"
+  "  created_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX task_triggers_definition ON task_triggers (definition_id);"
+
+  "CREATE TABLE jobs ("
+  "  id BIGINT PRIMARY KEY,"                       /* decimal id, also the IPP job-id */
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL REFERENCES printers(id) ON DELETE CASCADE,"
+  "  display_name TEXT,"
+  "  phase INTEGER NOT NULL,"                      /* job_phase_t (core/job.h) */
+  "  state INTEGER NOT NULL,"                      /* printJobProcessingState index */
+  "  details INTEGER NOT NULL,"                    /* JOB_DETAIL_* bits */
+  "  description TEXT NOT NULL,"
+  "  is_fetchable INTEGER NOT NULL,"
+  "  is_acquired INTEGER NOT NULL DEFAULT 0,"
+  "  acknowledged_us BIGINT,"
+  "  configuration TEXT NOT NULL,"                 /* JSON printJobConfiguration */
+  "  created_us BIGINT NOT NULL,"
+  "  updated_us BIGINT NOT NULL,"
+  "  completed_us BIGINT,"
+  "  held_us BIGINT,"                              /* when a task started holding it */
+  "  created_by_id TEXT,"
+  "  created_by_upn TEXT,"
+  "  created_by_name TEXT,"
+  "  created_by_ip TEXT,"
+  "  redirected_from TEXT,"
+  "  redirected_to TEXT,"
+  "  error_code INTEGER"
+  ");"
+  "CREATE INDEX jobs_printer ON jobs (printer_id, id);"
+  "CREATE INDEX jobs_printer_upn ON jobs (printer_id, created_by_upn, id);"
+  "CREATE INDEX jobs_printer_creator ON jobs (printer_id, created_by_id, id);"
+  "CREATE INDEX jobs_held ON jobs (phase, held_us);"
+
+  "CREATE TABLE documents ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  job_id BIGINT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+  "  display_name TEXT NOT NULL DEFAULT '',"
+  "  content_type TEXT NOT NULL DEFAULT '',"
+  "  size BIGINT NOT NULL DEFAULT 0,"
+  "  uploaded_us BIGINT,"
+  "  downloaded_us BIGINT,"
+  "  sha256 TEXT,"
+  "  blob_key TEXT"                                /* where the bytes are (blob/blob.h) */
+  ");"
+  "CREATE INDEX documents_job ON documents (job_id);"
+
+  "CREATE TABLE upload_sessions ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+  "  secret_hash TEXT NOT NULL,"                   /* SHA-256 of the uploadUrl credential */
+  "  document_name TEXT NOT NULL,"
+  "  content_type TEXT NOT NULL,"
+  "  size BIGINT NOT NULL,"
+  "  received TEXT NOT NULL DEFAULT '[]',"         /* JSON [[start,end],...] inclusive */
+  "  blob_key TEXT NOT NULL,"
+  "  expires_us BIGINT NOT NULL,"
+  "  created_us BIGINT NOT NULL,"
+  "  created_by_id TEXT"
+  ");"
+  "CREATE INDEX upload_sessions_expiry ON upload_sessions (expires_us);"
+
+  "CREATE TABLE tasks ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  definition_id TEXT NOT NULL REFERENCES task_definitions(id) ON DELETE CASCADE,"
+  "  trigger_id TEXT,"
+  "  trigger_app TEXT NOT NULL,"                   /* appid that created the trigger */
+  "  job_id BIGINT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL,"
+  "  state INTEGER NOT NULL,"                      /* printTaskProcessingState index */
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  created_us BIGINT NOT NULL,"
+  "  updated_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX tasks_definition ON tasks (definition_id, id);"
+  "CREATE INDEX tasks_job ON tasks (job_id);",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* applied_at is microseconds since the epoch (BIGINT: PostgreSQL's INTEGER is 32-bit). */
+static const char schema_table_sql[] =
+  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+  "  version INTEGER PRIMARY KEY,"
+  "  applied_at BIGINT NOT NULL"
+  ")";
+
+typedef struct {
+  int   version;  /* in: the migration; out of version_fn: the current version */
+  char *errmsg;   /* out: the backend's message when the script fails */
+} mig_arg_t;
+
+static int create_table_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  return db_exec(c, schema_table_sql);
+}
+
+/* Reads the highest applied version into arg->version (0 when nothing is applied). */
+static int version_fn(db_conn_t *c, void *arg) {
+  mig_arg_t *m = arg;
+  m->version = 0;
+  if (!db_table_exists(c, "schema_migrations")) return 0;
+  db_stmt_t *s = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  int rc = db_step(s);
+  if (rc == DB_ROW) m->version = (int)db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* Applies migration m->version unless it (or a later one) is already there, e.g. applied by
+ * another process sharing a PostgreSQL database. The version row goes in first so that two
+ * processes racing on one version collide on its primary key before running the script. */
+static int apply_fn(db_conn_t *c, void *arg) {
+  mig_arg_t *m = arg;
+  db_stmt_t *s = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  int rc = db_step(s);
+  int64_t cur = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  if (cur < 0) return DB_ERROR;
+  if (cur >= m->version) return 0;
+
+  s = db_prepare(c, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+  db_bind_int64(s, 1, m->version);
+  db_bind_int64(s, 2, time_now_us());
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+
+  rc = db_exec(c, migrations[m->version - 1]);
+  if (rc != DB_OK) {
+    m->errmsg = xstrdup(db_errmsg(c));
+    return rc;
+  }
+  return 0;
+}
+
+/* Reads the current version; -1 on error. */
+static int current_version(db_t *db) {
+  mig_arg_t m = {0, NULL};
+  return db_read(db, version_fn, &m) == 0 ? m.version : -1;
+}
+
+/* Applies the pending migrations, each in its own write transaction. 0 on success; -1 and a
+ * malloc'd *err (caller frees) on failure, including a schema newer than this binary. */
+int db_migrate(db_t *db, char **err) {
+  if (err) *err = NULL;
+  if (!db) {
+    db_set_err(err, "no database");
+    return -1;
+  }
+  if (db_write(db, create_table_fn, NULL) != 0) {
+    db_set_err(err, "cannot create the schema_migrations table (see the log)");
+    return -1;
+  }
+  int cur = current_version(db);
+  if (cur < 0) {
+    db_set_err(err, "cannot read the database schema version (see the log)");
+    return -1;
+  }
+  if (cur > NMIGRATIONS) {
+    db_set_err(err, "database schema version %d is newer than this spoold (%d)", cur, NMIGRATIONS);
+    return -1;
+  }
+  for (int v = cur + 1; v <= NMIGRATIONS; v++) {
+    mig_arg_t m = {v, NULL};
+    int rc = db_write(db, apply_fn, &m);
+    if (rc == DB_CONSTRAINT && current_version(db) >= v) rc = 0;  /* another process did it */
+    if (rc != 0) {
+      db_set_err(err, "database migration %d failed: %s", v,
+                 m.errmsg ? m.errmsg : "see the log");
+      free(m.errmsg);
+      return -1;
+    }
+    free(m.errmsg);
+    log_info("database schema migrated to version %d", v);
+  }
+  return 0;
+}
+
+/* The schema version of db (the number of applied migrations): 0 for an empty database, -1
+ * when it cannot be read. */
+int db_schema_version(db_t *db) {
+  return db ? current_version(db) : -1;
+}
+
+/* The schema version this binary knows; used in messages and tests. */
+int db_schema_latest(void) { return NMIGRATIONS; }

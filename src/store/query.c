@@ -1,0 +1,389 @@
+/* OData query -> SQL pieces (filter, order, keyset, paging) in the SQLite/PostgreSQL subset. */
+#include "store/query.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct compiler {
+  const store_qfield_t *fields;
+  size_t                nfields;
+  buf_t                 sql;
+  query_value_t        *binds;
+  size_t                nbinds;
+  char                 *err;
+  size_t                errlen;
+} compiler_t;
+
+static int cfail(compiler_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int cfail(compiler_t *c, const char *fmt, ...) {
+  if (c->err && c->errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+static void add_bind(compiler_t *c, query_value_t v) {
+  c->binds = xrealloc(c->binds, (c->nbinds + 1) * sizeof *c->binds);
+  c->binds[c->nbinds++] = v;
+}
+
+static const store_qfield_t *find_field(const compiler_t *c, const query_path_t *path) {
+  for (size_t i = 0; i < c->nfields; i++)
+    if (query_path_equals(path, c->fields[i].path)) return &c->fields[i];
+  return NULL;
+}
+
+static const char *type_name(store_qtype_t t) {
+  switch (t) {
+    case STORE_QT_STRING: return "a string";
+    case STORE_QT_ENUM: return "an enumeration";
+    case STORE_QT_INT64: return "an integer";
+    case STORE_QT_DOUBLE: return "a number";
+    case STORE_QT_BOOL: return "a boolean";
+    case STORE_QT_DATETIME: return "a date-time";
+  }
+  return "?";
+}
+
+/* The literal as it must be bound for field f, or -1 (message in c->err) when it does not fit. */
+static int convert_literal(compiler_t *c, const store_qfield_t *f, const query_filter_t *n,
+                           query_value_t *out) {
+  const query_value_t *v = &n->value;
+  *out = (query_value_t){.type = QUERY_VAL_NULL};
+  if (v->type == QUERY_VAL_NULL) return 0;
+  switch (f->type) {
+    case STORE_QT_STRING:
+      if (v->type == QUERY_VAL_STRING) goto copy;
+      break;
+    case STORE_QT_ENUM:
+      if (v->type != QUERY_VAL_STRING) break;
+      if (f->enum_def && enum_lookup(f->enum_def, v->u.s, true) < 0) {
+        char members[512];
+        enum_describe(f->enum_def, members, sizeof members);
+        return cfail(c, "Invalid $filter: '%.60s' is not a valid value for '%s' (position %zu); "
+                        "expected one of: %s", v->u.s, f->path, n->pos, members);
+      }
+      goto copy;
+    case STORE_QT_INT64:
+      if (v->type == QUERY_VAL_INT64) goto copy;
+      break;
+    case STORE_QT_DOUBLE:
+      if (v->type == QUERY_VAL_DOUBLE) goto copy;
+      if (v->type == QUERY_VAL_INT64) {
+        out->type = QUERY_VAL_DOUBLE;
+        out->u.d = (double)v->u.i;
+        return 0;
+      }
+      break;
+    case STORE_QT_BOOL:
+      if (v->type == QUERY_VAL_BOOL) goto copy;
+      break;
+    case STORE_QT_DATETIME:
+      if (v->type == QUERY_VAL_DATETIME) goto copy;
+      /* A quoted ISO 8601 value is accepted too: it is unambiguous. */
+      if (v->type == QUERY_VAL_STRING && time_parse_iso(v->u.s, &out->u.i)) {
+        out->type = QUERY_VAL_DATETIME;
+        return 0;
+      }
+      break;
+  }
+  if (n->implicit)
+    return cfail(c, "Invalid $filter: property '%s' (position %zu) is not a boolean; compare it "
+                    "with a value", f->path, n->pos);
+  return cfail(c, "Invalid $filter: property '%s' is %s and cannot be compared with a %s "
+                  "literal (position %zu)", f->path, type_name(f->type),
+               query_vtype_name(v->type), n->pos);
+copy:
+  *out = query_value_copy(v);
+  return 0;
+}
+
+static query_op_t negate(query_op_t op) {
+  switch (op) {
+    case QUERY_OP_EQ: return QUERY_OP_NE;
+    case QUERY_OP_NE: return QUERY_OP_EQ;
+    case QUERY_OP_GT: return QUERY_OP_LE;
+    case QUERY_OP_GE: return QUERY_OP_LT;
+    case QUERY_OP_LT: return QUERY_OP_GE;
+    case QUERY_OP_LE: return QUERY_OP_GT;
+  }
+  return op;
+}
+
+static const char *sql_op(query_op_t op) {
+  static const char *const ops[] = {"=", "<>", ">", ">=", "<", "<="};
+  return ops[op];
+}
+
+/* A comparison. neg: the comparison sits under an odd number of `not`s; the operator is
+ * negated here so the SQL never needs NOT (which would turn SQL's NULL into a match). */
+static int compile_cmp(compiler_t *c, const query_filter_t *n, bool neg) {
+  buf_t path = BUF_INIT;
+  query_path_format(&n->path, &path);
+  const store_qfield_t *f = find_field(c, &n->path);
+  if (!f || !f->filterable) {
+    int rc = cfail(c, f ? "Invalid $filter: property '%s' (position %zu) cannot be filtered on"
+                        : "Invalid $filter: unknown property '%s' (position %zu)",
+                   path.data, n->pos);
+    buf_free(&path);
+    return rc;
+  }
+  buf_free(&path);
+  bool ordering = n->op != QUERY_OP_EQ && n->op != QUERY_OP_NE;
+  if (ordering && (f->type == STORE_QT_ENUM || f->type == STORE_QT_BOOL))
+    return cfail(c, "Invalid $filter: property '%s' is %s; only eq and ne apply to it "
+                    "(position %zu)", f->path, type_name(f->type), n->pos);
+  query_value_t v;
+  if (convert_literal(c, f, n, &v) != 0) return -1;
+  query_op_t op = neg ? negate(n->op) : n->op;
+
+  if (v.type == QUERY_VAL_NULL) {
+    if (ordering)
+      return cfail(c, "Invalid $filter: '%s null' is not supported (position %zu); use eq or ne",
+                   query_op_name(n->op), n->pos);
+    buf_printf(&c->sql, "%s IS %sNULL", f->sql, op == QUERY_OP_NE ? "NOT " : "");
+    return 0;
+  }
+  add_bind(c, v);
+  /* OData: null ne 'a' is true, and not (null gt 5) is true; SQL says NULL to both. */
+  bool or_null = !f->not_null && (op == QUERY_OP_NE || (ordering && neg));
+  if (or_null) buf_printf(&c->sql, "(%s %s ? OR %s IS NULL)", f->sql, sql_op(op), f->sql);
+  else buf_printf(&c->sql, "%s %s ?", f->sql, sql_op(op));
+  return 0;
+}
+
+static int compile_node(compiler_t *c, const query_filter_t *n, bool neg) {
+  switch (n->kind) {
+    case QUERY_F_CMP:
+      return compile_cmp(c, n, neg);
+    case QUERY_F_NOT:
+      return compile_node(c, n->kids[0], !neg);
+    case QUERY_F_AND:
+    case QUERY_F_OR: {
+      /* De Morgan under negation. */
+      bool is_and = (n->kind == QUERY_F_AND) != neg;
+      buf_putc(&c->sql, '(');
+      for (size_t i = 0; i < n->nkids; i++) {
+        if (i) buf_puts(&c->sql, is_and ? " AND " : " OR ");
+        if (compile_node(c, n->kids[i], neg) != 0) return -1;
+      }
+      buf_putc(&c->sql, ')');
+      return 0;
+    }
+  }
+  return cfail(c, "Invalid $filter");
+}
+
+/* ---- order and keyset ------------------------------------------------------------------- */
+
+typedef struct key {
+  const store_qfield_t *f;
+  bool                  desc;
+} sortkey_t;
+
+static bool value_fits(const store_qfield_t *f, const query_value_t *v) {
+  if (v->type == QUERY_VAL_NULL) return !f->not_null;
+  switch (f->type) {
+    case STORE_QT_STRING:
+    case STORE_QT_ENUM: return v->type == QUERY_VAL_STRING;
+    case STORE_QT_INT64: return v->type == QUERY_VAL_INT64;
+    case STORE_QT_DOUBLE: return v->type == QUERY_VAL_DOUBLE;
+    case STORE_QT_BOOL: return v->type == QUERY_VAL_BOOL;
+    case STORE_QT_DATETIME: return v->type == QUERY_VAL_DATETIME;
+  }
+  return false;
+}
+
+/* k = v, NULL-aware. */
+static void key_eq(compiler_t *c, const sortkey_t *k, const query_value_t *v) {
+  if (v->type == QUERY_VAL_NULL) {
+    buf_printf(&c->sql, "%s IS NULL", k->f->sql);
+    return;
+  }
+  buf_printf(&c->sql, "%s = ?", k->f->sql);
+  add_bind(c, query_value_copy(v));
+}
+
+/* Rows that sort after v on key k alone (NULLs first ascending, last descending). Returns
+ * false when no row can (descending after NULL). */
+static bool key_after(compiler_t *c, const sortkey_t *k, const query_value_t *v) {
+  const char *e = k->f->sql;
+  if (v->type == QUERY_VAL_NULL) {
+    if (k->desc) return false;
+    buf_printf(&c->sql, "%s IS NOT NULL", e);
+    return true;
+  }
+  if (k->desc && !k->f->not_null) buf_printf(&c->sql, "(%s < ? OR %s IS NULL)", e, e);
+  else buf_printf(&c->sql, "%s %s ?", e, k->desc ? "<" : ">");
+  add_bind(c, query_value_copy(v));
+  return true;
+}
+
+/* (k1..kn) after (v1..vn): OR over i of (k1 = v1 AND ... AND k(i-1) = v(i-1) AND ki after vi),
+ * led by a range bound on k1 when it is exact, so an index on the keys is scanned from the
+ * position rather than from the start. */
+static void compile_keyset(compiler_t *c, const sortkey_t *keys, size_t nkeys,
+                           const query_value_t *vals) {
+  const query_value_t *v1 = &vals[0];
+  bool bound = nkeys > 1 && v1->type != QUERY_VAL_NULL && (!keys[0].desc || keys[0].f->not_null);
+  if (bound) {
+    buf_printf(&c->sql, "%s %s ? AND ", keys[0].f->sql, keys[0].desc ? "<=" : ">=");
+    add_bind(c, query_value_copy(v1));
+  }
+  buf_putc(&c->sql, '(');
+  size_t terms = 0;
+  for (size_t i = 0; i < nkeys; i++) {
+    if (vals[i].type == QUERY_VAL_NULL && keys[i].desc) continue; /* nothing after NULL */
+    if (terms++) buf_puts(&c->sql, " OR ");
+    buf_putc(&c->sql, '(');
+    for (size_t j = 0; j < i; j++) {
+      key_eq(c, &keys[j], &vals[j]);
+      buf_puts(&c->sql, " AND ");
+    }
+    key_after(c, &keys[i], &vals[i]);
+    buf_putc(&c->sql, ')');
+  }
+  if (!terms) buf_puts(&c->sql, "1 = 0");
+  buf_putc(&c->sql, ')');
+}
+
+/* Compiles q for one resource's field map into *out (caller clears it). */
+int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t nfields,
+                        const char *id_path, int64_t max_page, store_query_t *out, char *err,
+                        size_t errlen) {
+  memset(out, 0, sizeof *out);
+  compiler_t c = {.fields = fields, .nfields = nfields, .err = err, .errlen = errlen};
+  const store_qfield_t *idf = NULL;
+  for (size_t i = 0; i < nfields && !idf; i++)
+    if (strcasecmp(fields[i].path, id_path) == 0) idf = &fields[i];
+  if (!idf || !idf->not_null) {
+    cfail(&c, "Internal error: no unique key field '%s'", id_path);
+    goto bad;
+  }
+
+  /* $filter */
+  if (q->filter) {
+    if (compile_node(&c, q->filter, false) != 0) goto bad;
+    out->filter = buf_detach(&c.sql);
+    out->nfilter_binds = c.nbinds;
+  }
+
+  /* $orderby, then the id as tiebreaker (terms after the id cannot change the order). */
+  sortkey_t keys[QUERY_MAX_KEYS];
+  size_t nkeys = 0;
+  bool have_id = false;
+  for (size_t i = 0; i < q->norderby; i++) {
+    buf_t path = BUF_INIT;
+    query_path_format(&q->orderby[i].path, &path);
+    const store_qfield_t *f = find_field(&c, &q->orderby[i].path);
+    if (!f || (!f->sortable && f != idf)) {
+      cfail(&c, f ? "Invalid $orderby: property '%s' cannot be used for sorting"
+                  : "Invalid $orderby: unknown property '%s'", path.data);
+      buf_free(&path);
+      goto bad;
+    }
+    buf_free(&path);
+    if (have_id) continue;
+    keys[nkeys++] = (sortkey_t){f, q->orderby[i].desc};
+    have_id = f == idf;
+  }
+  if (!have_id) keys[nkeys++] = (sortkey_t){idf, false};
+
+  buf_t ob = BUF_INIT, kc = BUF_INIT;
+  for (size_t i = 0; i < nkeys; i++) {
+    const char *dir = keys[i].desc ? (keys[i].f->not_null ? "DESC" : "DESC NULLS LAST")
+                                   : (keys[i].f->not_null ? "ASC" : "ASC NULLS FIRST");
+    buf_printf(&ob, "%s%s %s", i ? ", " : "", keys[i].f->sql, dir);
+    buf_printf(&kc, "%s%s", i ? ", " : "", keys[i].f->sql);
+    out->key_types[i] = keys[i].f->type;
+  }
+  out->order_by = buf_detach(&ob);
+  out->key_cols = buf_detach(&kc);
+  out->nkeys = nkeys;
+
+  /* The keyset condition of a $skiptoken. */
+  char *keyset = NULL;
+  if (q->token) {
+    bool ok = q->token->nkeys == nkeys;
+    for (size_t i = 0; ok && i < nkeys; i++) ok = value_fits(keys[i].f, &q->token->keys[i]);
+    if (!ok) {
+      cfail(&c, "Invalid $skiptoken: the token does not belong to this collection or order "
+                "(follow @odata.nextLink as returned)");
+      goto bad;
+    }
+    compile_keyset(&c, keys, nkeys, q->token->keys);
+    keyset = buf_detach(&c.sql);
+  }
+  if (out->filter && keyset) {
+    buf_t w = BUF_INIT;
+    buf_printf(&w, "(%s) AND (%s)", out->filter, keyset);
+    out->where = buf_detach(&w);
+    free(keyset);
+  } else if (out->filter) {
+    out->where = xstrdup(out->filter);
+  } else {
+    out->where = keyset;
+  }
+
+  out->binds = c.binds;
+  out->nbinds = c.nbinds;
+  out->limit = query_page_size(q, max_page);
+  if (out->limit < 0) out->limit = 0;
+  out->offset = q->token ? 0 : q->skip;
+  out->fingerprint = query_fingerprint(q);
+  return 0;
+
+bad:
+  buf_free(&c.sql);
+  for (size_t i = 0; i < c.nbinds; i++) query_value_clear(&c.binds[i]);
+  free(c.binds);
+  store_query_clear(out);
+  return -1;
+}
+
+/* Frees everything cq owns. */
+void store_query_clear(store_query_t *cq) {
+  free(cq->filter);
+  free(cq->where);
+  free(cq->order_by);
+  free(cq->key_cols);
+  for (size_t i = 0; i < cq->nbinds; i++) query_value_clear(&cq->binds[i]);
+  free(cq->binds);
+  memset(cq, 0, sizeof *cq);
+}
+
+static void put_where(buf_t *b, const char *base, const char *cond) {
+  bool has_base = base && *base;
+  if (!has_base && !cond) return;
+  buf_puts(b, " WHERE ");
+  if (has_base && cond) buf_printf(b, "(%s) AND (%s)", base, cond);
+  else buf_puts(b, has_base ? base : cond);
+}
+
+/* The paged SELECT; the caller frees the string. */
+char *store_query_select_sql(const store_query_t *cq, const char *cols, const char *from,
+                             const char *base_where) {
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "SELECT %s, %s FROM %s", cols, cq->key_cols, from);
+  put_where(&b, base_where, cq->where);
+  buf_printf(&b, " ORDER BY %s LIMIT ?", cq->order_by);
+  if (cq->offset > 0) buf_puts(&b, " OFFSET ?");
+  return buf_detach(&b);
+}
+
+/* The COUNT(*) for @odata.count; the caller frees the string. */
+char *store_query_count_sql(const store_query_t *cq, const char *from, const char *base_where) {
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "SELECT COUNT(*) FROM %s", from);
+  put_where(&b, base_where, cq->filter);
+  return buf_detach(&b);
+}

@@ -1,0 +1,155 @@
+/*
+ * Compiles a parsed OData query (core/query.h) into SQL for one resource:
+ * the $filter as a boolean expression with '?' placeholders and typed bind
+ * values, the ORDER BY (always ending with the unique id as tiebreaker), the
+ * keyset condition that starts the page after a $skiptoken, and the page
+ * size. Private to src/store, like db.h.
+ *
+ * The SQL uses only syntax SQLite (>= 3.30) and PostgreSQL share. NULLs sort
+ * first ascending and last descending (written as NULLS FIRST / NULLS LAST on
+ * nullable columns), so both backends order rows identically. The keyset
+ * condition is the row-value comparison "(k1, ..., id) > (v1, ..., vid)"
+ * expanded into an OR of ANDs (directions may be mixed), preceded by a plain
+ * range bound on the first key so an index on (k1, ..., id) serves every page
+ * at the same cost. $filter comparisons follow OData's two-valued logic:
+ * `x ne 'a'` and `not (x gt 5)` match rows where x is NULL.
+ *
+ * Typical list function (inside a db_read closure):
+ *
+ *   store_query_t cq;
+ *   if (store_query_compile(q, JOB_FIELDS, n, "id", QUERY_PAGE_MAX, &cq, err, sizeof err))
+ *     -> 400 invalidRequest / invalidQueryOption with err
+ *   char *sql = store_query_select_sql(&cq, "j.id, j.state, ...", "jobs j",
+ *                                      "j.tenant = ? AND j.printer_id = ?");
+ *   db_stmt_t *s = db_prepare(c, sql);
+ *   db_bind_text(s, 1, tenant); db_bind_text(s, 2, printer);
+ *   store_query_bind_select(&cq, s, 3);
+ *   size_t n = 0; char *next = NULL;
+ *   while (db_step(s) == DB_ROW) {
+ *     if ((int64_t)n == cq.limit) { more = true; break; }   (the extra row fetched)
+ *     ... read the row's columns 0..NCOLS-1 ...
+ *     if ((int64_t)++n == cq.limit) next = store_query_row_token(&cq, s, NCOLS);
+ *   }
+ *   if (!more) { free(next); next = NULL; }   next != NULL -> @odata.nextLink
+ *   db_reset(s); free(sql); store_query_clear(&cq);
+ */
+#ifndef SPOOLD_STORE_QUERY_H
+#define SPOOLD_STORE_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/enums.h"
+#include "core/query.h"
+#include "store/db.h"
+
+typedef enum {
+  STORE_QT_STRING,   /* text */
+  STORE_QT_ENUM,     /* text holding an enum member name; eq / ne / in only */
+  STORE_QT_INT64,    /* integer */
+  STORE_QT_DOUBLE,   /* real */
+  STORE_QT_BOOL,     /* integer 0/1 (not a boolean column); eq / ne only */
+  STORE_QT_DATETIME, /* integer microseconds since the epoch, UTC */
+} store_qtype_t;
+
+/* One queryable property of a resource. Field maps are static tables in the store modules;
+ * sql is trusted text (never from a client). */
+typedef struct store_qfield {
+  const char       *path;       /* OData path ("createdBy/userPrincipalName"), any case */
+  const char       *sql;        /* SQL expression: "j.created_by_upn" */
+  store_qtype_t     type;
+  bool              filterable; /* may appear in $filter */
+  bool              sortable;   /* may appear in $orderby */
+  bool              not_null;   /* the expression is never NULL: simpler, index-friendlier SQL */
+  const enum_def_t *enum_def;   /* STORE_QT_ENUM: members accepted in $filter, or NULL for any */
+} store_qfield_t;
+
+/* A compiled query. Owns its strings and bind values; release with store_query_clear. */
+typedef struct store_query {
+  char          *filter;        /* boolean SQL of $filter alone, NULL when none */
+  char          *where;         /* $filter AND the keyset condition, NULL when neither */
+  char          *order_by;      /* "a DESC NULLS LAST, j.id ASC" (without ORDER BY) */
+  char          *key_cols;      /* the sort key expressions "a, j.id", to select after the row */
+  query_value_t *binds;         /* values of the '?' in where, in order ... */
+  size_t         nbinds;
+  size_t         nfilter_binds; /* ... of which the first nfilter_binds belong to filter */
+  store_qtype_t  key_types[QUERY_MAX_KEYS];
+  size_t         nkeys;
+  int64_t        limit;         /* rows per page (may be 0: then no row and no nextLink) */
+  int64_t        offset;        /* $skip; 0 when a $skiptoken gives the position */
+  uint64_t       fingerprint;   /* of the query, for the next page token */
+} store_query_t;
+
+/* Compiles q for the resource described by fields[0..nfields). id_path names the field that
+ * is the resource's unique key (not_null), used as the last sort key. max_page caps the page
+ * size (QUERY_PAGE_MAX, or less). Unknown, unfilterable or unsortable properties, type
+ * mismatches, unknown enum members, and a $skiptoken whose keys do not fit this resource and
+ * order fail: -1 with a message naming the option and property in err (a 400 for the client,
+ * inner code invalidQueryOption). On success returns 0 and fills *out. */
+int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t nfields,
+                        const char *id_path, int64_t max_page, store_query_t *out, char *err,
+                        size_t errlen);
+void store_query_clear(store_query_t *cq);
+
+/* "SELECT <cols>, <key_cols> FROM <from> [WHERE (<base_where>) AND (<where>)] ORDER BY
+ * <order_by> LIMIT ? [OFFSET ?]". base_where may be NULL; its '?' come first. The key columns
+ * follow cols, so they start at column index = number of columns in cols. Bind with
+ * store_query_bind_select (the LIMIT is limit + 1: the extra row tells whether there is a
+ * next page). Returns a malloc'd string. */
+char *store_query_select_sql(const store_query_t *cq, const char *cols, const char *from,
+                             const char *base_where);
+/* "SELECT COUNT(*) FROM <from> [WHERE (<base_where>) AND (<filter>)]" for @odata.count (the
+ * keyset condition and paging do not apply). Bind with store_query_bind_count. */
+char *store_query_count_sql(const store_query_t *cq, const char *from, const char *base_where);
+
+/* Binds one value at idx (BOOL as 0/1, DATETIME as its microseconds). */
+static inline void store_query_bind_value(db_stmt_t *s, int idx, const query_value_t *v) {
+  switch (v->type) {
+    case QUERY_VAL_NULL: db_bind_null(s, idx); break;
+    case QUERY_VAL_STRING: db_bind_text(s, idx, v->u.s); break;
+    case QUERY_VAL_INT64:
+    case QUERY_VAL_DATETIME: db_bind_int64(s, idx, v->u.i); break;
+    case QUERY_VAL_DOUBLE: db_bind_double(s, idx, v->u.d); break;
+    case QUERY_VAL_BOOL: db_bind_int64(s, idx, v->u.b ? 1 : 0); break;
+  }
+}
+
+/* Binds the values of a store_query_select_sql statement from index idx on (after the caller's
+ * base_where values). Returns the next free index. */
+static inline int store_query_bind_select(const store_query_t *cq, db_stmt_t *s, int idx) {
+  for (size_t i = 0; i < cq->nbinds; i++) store_query_bind_value(s, idx++, &cq->binds[i]);
+  db_bind_int64(s, idx++, cq->limit + 1);
+  if (cq->offset > 0) db_bind_int64(s, idx++, cq->offset);
+  return idx;
+}
+
+/* Binds the values of a store_query_count_sql statement from index idx on. */
+static inline int store_query_bind_count(const store_query_t *cq, db_stmt_t *s, int idx) {
+  for (size_t i = 0; i < cq->nfilter_binds; i++) store_query_bind_value(s, idx++, &cq->binds[i]);
+  return idx;
+}
+
+/* The $skiptoken that continues after the current row of s, whose key columns start at
+ * first_col. Returns a malloc'd token (caller frees), NULL if a key cannot be encoded. */
+static inline char *store_query_row_token(const store_query_t *cq, db_stmt_t *s, int first_col) {
+  query_value_t keys[QUERY_MAX_KEYS];
+  for (size_t i = 0; i < cq->nkeys; i++) {
+    int col = first_col + (int)i;
+    query_value_t *k = &keys[i];
+    k->type = QUERY_VAL_NULL;
+    if (db_col_null(s, col)) continue;
+    switch (cq->key_types[i]) {
+      case STORE_QT_STRING:
+      case STORE_QT_ENUM: k->type = QUERY_VAL_STRING; k->u.s = (char *)db_col_text(s, col); break;
+      case STORE_QT_INT64: k->type = QUERY_VAL_INT64; k->u.i = db_col_int64(s, col); break;
+      case STORE_QT_DATETIME: k->type = QUERY_VAL_DATETIME; k->u.i = db_col_int64(s, col); break;
+      case STORE_QT_DOUBLE: k->type = QUERY_VAL_DOUBLE; k->u.d = db_col_double(s, col); break;
+      case STORE_QT_BOOL: k->type = QUERY_VAL_BOOL; k->u.b = db_col_int64(s, col) != 0; break;
+    }
+    if (k->type == QUERY_VAL_STRING && !k->u.s) k->type = QUERY_VAL_NULL;
+  }
+  return query_pagetoken_encode(cq->fingerprint, keys, cq->nkeys);
+}
+
+#endif

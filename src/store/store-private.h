@@ -1,0 +1,26 @@
+/*
+ * Private to src/store: what the store modules (tenants.c, settings.c, ...) share.
+ *
+ * A store module is a set of store_xxx_* functions that each run one db_read() or db_write()
+ * closure on st->db and turn its result into a store_rc_t with store_rc().
+ */
+#ifndef SPOOLD_STORE_STORE_PRIVATE_H
+#define SPOOLD_STORE_STORE_PRIVATE_H
+
+#include "store/db.h"
+#include "store/store.h"
+
+struct store {
+  db_t *db;  /* owned */
+};
+
+/* Maps a closure's return value to a store_rc_t. Closures return 0, a STORE_* code
+ * (STORE_NOT_FOUND, STORE_CONFLICT) or a DB_* error; DB_CONSTRAINT becomes STORE_CONFLICT and
+ * any other value STORE_ERROR. Never return db_step()'s DB_ROW/DB_DONE from a closure: they
+ * are 1 and 2, the same numbers as STORE_NOT_FOUND and STORE_CONFLICT. */
+store_rc_t store_rc(int rc);
+
+/* A malloc'd copy of text column col, "" for NULL when empty_for_null, else NULL. */
+char *store_col_strdup(db_stmt_t *s, int col, bool empty_for_null);
+
+#endif

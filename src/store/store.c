@@ -1,0 +1,71 @@
+/*
+ * The store handle: opening, migrating and probing the database behind store.h, plus the
+ * helpers the store modules share (store-private.h).
+ */
+#include "store/store-private.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <stdlib.h>
+
+/* Opens the database at url with nreaders read connections and, when migrate is true,
+ * applies pending migrations. Returns the store (caller frees with store_close) or NULL and
+ * a malloc'd *err (caller frees). */
+store_t *store_open(const char *url, int nreaders, bool migrate, char **err) {
+  if (err) *err = NULL;
+  db_t *db = db_open(url, nreaders, err);
+  if (!db) return NULL;
+  if (migrate && db_migrate(db, err) != 0) {
+    db_close(db);
+    return NULL;
+  }
+  store_t *st = xcalloc(1, sizeof *st);
+  st->db = db;
+  return st;
+}
+
+/* Closes the store once every caller is done with it (queued writes are committed first).
+ * NULL is a no-op. */
+void store_close(store_t *st) {
+  if (!st) return;
+  db_close(st->db);
+  free(st);
+}
+
+/* Applies pending migrations; 0 on success, -1 and a malloc'd *err (caller frees) otherwise. */
+int store_migrate(store_t *st, char **err) { return db_migrate(st->db, err); }
+
+/* True when the database answers a trivial query. */
+bool store_ping(store_t *st) { return st && db_ping(st->db); }
+
+/* The applied schema version (0 for an empty database, -1 when unreadable). */
+int store_schema_version(store_t *st) { return db_schema_version(st->db); }
+
+/* Copies the database's commit statistics into *out. */
+void store_get_stats(store_t *st, store_stats_t *out) {
+  db_stats_t s;
+  db_get_stats(st->db, &s);
+  out->commits = s.commits;
+  out->closures = s.closures;
+  for (int i = 0; i < 8; i++) out->batch_le[i] = s.batch_le[i];
+}
+
+/* Maps a closure's return value to a store_rc_t (see store-private.h). */
+store_rc_t store_rc(int rc) {
+  switch (rc) {
+    case 0: return STORE_OK;
+    case STORE_NOT_FOUND: return STORE_NOT_FOUND;
+    case STORE_INVALID: return STORE_INVALID;
+    case STORE_CONFLICT:
+    case DB_CONSTRAINT: return STORE_CONFLICT;
+    default: return STORE_ERROR;
+  }
+}
+
+/* A malloc'd copy (caller frees) of text column col; NULL (or "" with empty_for_null) when
+ * the column is NULL. */
+char *store_col_strdup(db_stmt_t *s, int col, bool empty_for_null) {
+  const char *v = db_col_text(s, col);
+  if (!v) return empty_for_null ? xstrdup("") : NULL;
+  return xstrdup(v);
+}
