@@ -255,7 +255,8 @@ int dev_token_check(const dev_token_req_t *r, char **err) {
   bool user = r->kind == DEV_TOKEN_USER;
   const char *bad = NULL;
   if (r->kind == DEV_TOKEN_DEVICE) {
-    *err = errf("device tokens are not supported yet");
+    *err = errf("--device: printer device tokens are not supported yet (they come with the IPP "
+                "endpoint)");
     return -1;
   }
   if (r->kind != DEV_TOKEN_APP && !user) {
@@ -321,7 +322,8 @@ int dev_token_check(const dev_token_req_t *r, char **err) {
       return -1;
     }
   }
-  if (!words_ok(user ? r->scopes : r->roles, " ", &bad) || (user && !words_ok(r->groups, ",", &bad))) {
+  if (!words_ok(user ? r->scopes : r->roles, " ", &bad) ||
+      (user && !words_ok(r->groups, ",", &bad))) {
     *err = errf("bad character in \"%s\" (permission names and group ids are plain ASCII)", bad);
     return -1;
   }

@@ -151,9 +151,10 @@ caller_t *caller_from_claims(json_t *claims, char *why, size_t whylen) {
     set_why(why, whylen, "token has an invalid appid/azp claim");
     goto fail;
   }
-  json_t *exp = json_object_get(claims, "exp");
-  c->expires = json_is_integer(exp) ? (int64_t)json_integer_value(exp)
-             : json_is_real(exp) ? (int64_t)json_real_value(exp) : 0;
+  json_t *exp = json_object_get(claims, "exp"); /* verified: a number */
+  double e = json_is_integer(exp) ? (double)json_integer_value(exp)
+           : json_is_real(exp) ? json_real_value(exp) : 0;
+  c->expires = e > 9e15 ? (int64_t)9e15 : e < 0 ? 0 : (int64_t)e; /* room for + skew */
   free(scp);
   free(pref);
   return c;
@@ -471,8 +472,8 @@ void auth_www_authenticate(int rc, const char *why, char *out, size_t outlen) {
     clean[o++] = (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') ? '?' : (char)ch;
   }
   clean[o] = '\0';
-  snprintf(out, outlen, "Bearer realm=\"spoold\", error=\"invalid_token\", error_description=\"%s\"",
-           clean);
+  snprintf(out, outlen,
+           "Bearer realm=\"spoold\", error=\"invalid_token\", error_description=\"%s\"", clean);
 }
 
 int auth_reload(auth_t *a, char **err) {

@@ -112,7 +112,7 @@ typedef struct auth_config {
   const char  *data_dir;        /* dev: where the development signing key lives */
   /* Zero means the default for each of the following. */
   int          skew_s;          /* exp/nbf skew in seconds; 0 = 60, < 0 = none */
-  size_t       cache_entries;   /* verified-token cache size; 0 = 4096 */
+  size_t       cache_entries;   /* verified-token cache size; 0 = 8192 */
   int          jwks_check_ms;   /* least time between JWKS file checks; 0 = 1000, < 0 = check
                                    on every request */
   int          tenant_cache_ms; /* how long a tenant's state is trusted; 0 = 5000, < 0 = ask

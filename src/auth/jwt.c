@@ -444,7 +444,8 @@ int jwt_verifier_add_file(jwt_verifier_t *v, const char *iss, const char *path,
     jwt_jwks_free(ks);
     return -1;
   }
-  log_info("jwks %s: %zu signing keys for issuer %s", path, ks->nkeys, iss);
+  log_info("jwks %s: %zu signing key%s for issuer %s", path, ks->nkeys,
+           ks->nkeys == 1 ? "" : "s", iss);
   return issuer_add(v, iss, path, ks, &st, audiences, err, errlen);
 }
 
@@ -475,7 +476,8 @@ static int issuer_refresh(jwt_verifier_t *v, jwt_issuer_t *is, bool force, char 
     return -1;
   }
   if (!ks->nkeys) log_warn("jwks %s: no usable signing key left for issuer %s", is->path, is->iss);
-  else log_info("jwks %s: %zu signing keys for issuer %s", is->path, ks->nkeys, is->iss);
+  else log_info("jwks %s: %zu signing key%s for issuer %s", is->path, ks->nkeys,
+                ks->nkeys == 1 ? "" : "s", is->iss);
   pthread_mutex_lock(&is->mu);
   jwt_jwks_t *old = is->keys;
   is->keys = ks;
@@ -588,17 +590,18 @@ static json_t *seg_json(const char *s, size_t n) {
   return j;
 }
 
-/* A NumericDate claim as whole seconds; false when present but not a number. */
+#define DATE_LIMIT 9000000000000000LL /* |NumericDate| clamp: later arithmetic cannot overflow */
+
+/* A NumericDate claim as whole seconds, clamped to +-DATE_LIMIT; false when not a number. */
 static bool numeric_date(json_t *j, int64_t *out) {
   if (json_is_integer(j)) {
-    *out = (int64_t)json_integer_value(j);
+    json_int_t v = json_integer_value(j);
+    *out = v > DATE_LIMIT ? DATE_LIMIT : v < -DATE_LIMIT ? -DATE_LIMIT : (int64_t)v;
     return true;
   }
   if (json_is_real(j)) {
     double d = floor(json_real_value(j));
-    if (d > 9e15) d = 9e15;
-    if (d < -9e15) d = -9e15;
-    *out = (int64_t)d;
+    *out = d > (double)DATE_LIMIT ? DATE_LIMIT : d < -(double)DATE_LIMIT ? -DATE_LIMIT : (int64_t)d;
     return true;
   }
   return false;
@@ -684,17 +687,20 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
     goto out;
   }
   size_t siglen = 0;
-  if (!(sig = seg_decode(d2 + 1, (size_t)(end - d2 - 1), &siglen)) || siglen > MAX_SIG) {
+  if (!is_b64url(d2 + 1, (size_t)(end - d2 - 1))) {
     set_err(why, whylen, "token is malformed: the signature is not base64url");
     goto out;
   }
+  /* A truncated signature often leaves a dangling or non-canonical last character. */
+  bool sig_ok = (sig = seg_decode(d2 + 1, (size_t)(end - d2 - 1), &siglen)) && siglen <= MAX_SIG;
 
   /* The issuer picks the key set; it is read before the signature is checked, but nothing
    * else in the payload is trusted until then. */
   json_t *jiss = json_object_get(pay, "iss");
   const char *iss = json_string_value(jiss);
   if (!iss) {
-    set_err(why, whylen, jiss ? "token is malformed: iss is not a string" : "token has no iss claim");
+    if (jiss) set_err(why, whylen, "token is malformed: iss is not a string");
+    else set_err(why, whylen, "token has no iss claim");
     rc = jiss ? JWT_MALFORMED : JWT_MISSING_CLAIM;
     goto out;
   }
@@ -718,7 +724,8 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
     rc = JWT_BAD_ALG;
     goto out;
   }
-  if (!verify_signature(v, k, (const unsigned char *)token, (size_t)(d2 - token), sig, siglen)) {
+  if (!sig_ok ||
+      !verify_signature(v, k, (const unsigned char *)token, (size_t)(d2 - token), sig, siglen)) {
     set_err(why, whylen, "signature is invalid");
     rc = JWT_BAD_SIGNATURE;
     goto out;
@@ -760,7 +767,7 @@ out:
 
 /* ---- verified-token cache ------------------------------------------------------------------ */
 
-#define CACHE_WAYS 4
+#define CACHE_WAYS 8
 
 typedef struct cache_slot {
   unsigned char key[32];
@@ -781,7 +788,7 @@ struct jwt_cache {
 
 jwt_cache_t *jwt_cache_new(size_t entries, void *(*dup)(const void *), void (*release)(void *)) {
   jwt_cache_t *c = xcalloc(1, sizeof *c);
-  if (!entries) entries = 4096;
+  if (!entries) entries = 8192;
   size_t sets = 1;
   while (sets * CACHE_WAYS < entries) sets <<= 1;
   c->nsets = sets;

@@ -6,10 +6,12 @@
  *     algorithm when it is loaded (RSA -> RS256, EC P-256 -> ES256); `kty=oct` (HMAC) keys are
  *     ignored and RSA keys shorter than 2048 bits are rejected. A token's `alg` must equal its
  *     key's algorithm, which is what blocks `none` and the HS256-with-the-RSA-key confusion.
- *   - jwt_verifier_t: the trusted issuers (added before the verifier is shared between threads) ({iss, accepted audiences, keys}). Keys come from a
- *     JWKS file (re-read when its inode/size/mtime change, checked at most every check_ms) or
- *     from memory (the development issuer). jwt_verify() checks structure, size, alg, kid,
- *     signature, exp (required) and nbf with a skew, iss and aud, and hands back the claims.
+ *   - jwt_verifier_t: the trusted issuers ({iss, accepted audiences, keys}), all added before
+ *     the verifier is shared between threads. Keys come from a JWKS file (re-read when its
+ *     inode, size, mtime or ctime change, looked at no more often than every check_ms, or on
+ *     jwt_verifier_reload) or from memory (the development issuer). jwt_verify() checks
+ *     structure, size, alg, kid, signature, exp (required) and nbf with a skew, iss and aud,
+ *     and hands back the claims.
  *   - jwt_cache_t: verified tokens keyed by SHA-256 of the token text, bounded, thread-safe,
  *     valid until the token's exp (+ skew) and only for the key generation they were checked
  *     against (any JWKS change empties it in effect).
@@ -103,8 +105,9 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
 
 typedef struct jwt_cache jwt_cache_t;
 
-/* A cache of at most `entries` values (rounded up to a multiple of 4; 0 = 4096). dup copies a
- * value for a reader, release frees one; the cache owns what it stores. */
+/* A cache of at most `entries` values (8-way set-associative; rounded up to a power of two;
+ * 0 = 8192). dup copies a value for a reader, release frees one; the cache owns what it
+ * stores. */
 jwt_cache_t *jwt_cache_new(size_t entries, void *(*dup)(const void *), void (*release)(void *));
 /* SHA-256 of the token text: the cache key. false if hashing failed (then do not cache). */
 bool  jwt_cache_key(const char *token, size_t len, unsigned char key[32]);

@@ -157,7 +157,8 @@ static const char *const NEED_GROUP_READ_D[] = {"GroupMember.Read.All", "Group.R
 #define JS (PERM_JOBS | PERM_DLG_NEEDS_SHARE_READ)
 #define APR PERM_APP_NEEDS_PRINTER_READ
 
-#define ROW(op, name, action, dlg, app, admin, flags) [op] = {op, name, action, dlg, app, admin, flags}
+#define ROW(op, name, action, dlg, app, admin, flags) \
+  [op] = {op, name, action, dlg, app, admin, flags}
 
 static const perm_rule_t RULES[OP__COUNT] = {
   /* §4.8 settings: GET/PATCH /print carry the same settings as the beta /print/settings */
@@ -539,7 +540,8 @@ bool perm_check(perm_op_t op, const caller_t *c, perm_decision_t *d, char *why, 
       return false;
   }
 
-  bool admin = !app && (has_wid(c, CALLER_WID_PRINTER_ADMIN) || has_wid(c, CALLER_WID_GLOBAL_ADMIN));
+  bool admin = !app && (has_wid(c, CALLER_WID_PRINTER_ADMIN) ||
+                        has_wid(c, CALLER_WID_GLOBAL_ADMIN));
   if (!app && r->admin == PERM_ADMIN_PRINTER && !admin)
     return refuse(d, why, whylen, "this operation requires the Printer Administrator or Global "
                   "Administrator role");

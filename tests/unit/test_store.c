@@ -1,0 +1,891 @@
+/*
+ * Store layer on SQLite: migrations, tenants, print settings, and the db.h machinery (group
+ * commit, savepoint isolation of closures, constraint mapping, read-only snapshots).
+ *
+ * Each test gets its own temporary directory (removed afterwards) holding the database.
+ */
+#include "store/db-backend.h"
+#include "store/store-private.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* cr_assert may only fail on the test's own thread (it longjmps); closures given to db_write
+ * run on the writer thread and some tests start threads, so those use CHECK, which records
+ * the first failure for CHECKS_PASSED() on the test thread. */
+static pthread_mutex_t g_fail_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_fail[512];
+
+static void check_failed(int line, const char *what) {
+  pthread_mutex_lock(&g_fail_mu);
+  if (!g_fail[0]) snprintf(g_fail, sizeof g_fail, "line %d: CHECK(%s) failed", line, what);
+  pthread_mutex_unlock(&g_fail_mu);
+}
+
+#define CHECK(cond)                                \
+  do {                                             \
+    if (!(cond)) check_failed(__LINE__, #cond);    \
+  } while (0)
+#define CHECKS_PASSED() cr_assert_eq(g_fail[0], '\0', "%s", g_fail)
+
+static char g_dir[256];
+static char g_url[300];
+
+static void store_test_setup(void) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(g_dir, sizeof g_dir, "%s/spoold-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  cr_assert_not_null(mkdtemp(g_dir), "mkdtemp");
+  snprintf(g_url, sizeof g_url, "sqlite:%s/spoold.db", g_dir);
+  log_set_level(LOG_ERROR);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb, (void)type, (void)ftw;
+  return remove(path);
+}
+
+static void store_test_teardown(void) {
+  if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static store_t *open_store(int nreaders) {
+  char *err = NULL;
+  store_t *st = store_open(g_url, nreaders, true, &err);
+  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+  return st;
+}
+
+/* ---- small closures over the raw db ------------------------------------------------------- */
+
+typedef struct {
+  const char *sql;
+  int64_t     n;
+} count_arg_t;
+
+static int count_fn(db_conn_t *c, void *arg) {
+  count_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, a->sql);
+  int rc = db_step(s);
+  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+static int64_t count_rows(store_t *st, const char *sql) {
+  count_arg_t a = {sql, -1};
+  cr_assert_eq(db_read(st->db, count_fn, &a), 0, "count: %s", sql);
+  return a.n;
+}
+
+static int insert_tenant(db_conn_t *c, const char *id) {
+  db_stmt_t *s = db_prepare(c, "INSERT INTO tenants (id, state, created_us) VALUES (?, 0, 1)");
+  db_bind_text(s, 1, id);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc;
+}
+
+static int insert_tenant_fn(db_conn_t *c, void *arg) { return insert_tenant(c, arg); }
+
+/* ---- migrations and opening --------------------------------------------------------------- */
+
+TestSuite(store_migrations, .init = store_test_setup, .fini = store_test_teardown, .timeout = 60);
+
+Test(store_migrations, from_empty) {
+  char *err = NULL;
+  store_t *st = store_open(g_url, 2, false, &err);
+  cr_assert_not_null(st, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), 0);
+  cr_assert(store_ping(st));
+  cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), db_schema_latest());
+  cr_assert_geq(db_schema_latest(), 1);
+  cr_assert_eq(store_tenant_add(st, "t1", "One", TENANT_ACTIVE), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings"), 0);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM schema_migrations"), db_schema_latest());
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+Test(store_migrations, reopen_is_idempotent) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "One", TENANT_SUSPENDED), STORE_OK);
+  store_close(st);
+
+  st = open_store(2);
+  cr_assert_eq(store_schema_version(st), db_schema_latest());
+  char *err = NULL;
+  cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), db_schema_latest());
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM schema_migrations"), db_schema_latest());
+  store_tenant_t t;
+  cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_OK);
+  cr_assert_str_eq(t.display_name, "One");
+  cr_assert_eq(t.state, TENANT_SUSPENDED);
+  store_tenant_clear(&t);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+static int add_future_version_fn(db_conn_t *c, void *arg) {
+  db_stmt_t *s = db_prepare(c, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)");
+  db_bind_int64(s, 1, *(int *)arg);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc;
+}
+
+Test(store_migrations, newer_schema_is_refused) {
+  store_t *st = open_store(1);
+  int future = db_schema_latest() + 1;
+  cr_assert_eq(db_write(st->db, add_future_version_fn, &future), 0);
+  store_close(st);
+
+  char *err = NULL;
+  st = store_open(g_url, 1, true, &err);
+  cr_assert_null(st);
+  cr_assert_not_null(err);
+  char want[128];
+  snprintf(want, sizeof want, "database schema version %d is newer than this spoold (%d)", future,
+           db_schema_latest());
+  cr_assert_str_eq(err, want);
+  free(err);
+
+  /* Without migrating it opens, and says which version it found. */
+  err = NULL;
+  st = store_open(g_url, 1, false, &err);
+  cr_assert_not_null(st, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), future);
+  cr_assert_neq(store_migrate(st, &err), 0);
+  cr_assert_not_null(strstr(err, "is newer than this spoold"));
+  free(err);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+Test(store_migrations, bad_urls_say_why) {
+  char *err = NULL;
+  cr_assert_null(store_open("mysql://localhost/x", 1, true, &err));
+  cr_assert_not_null(strstr(err, "unknown store URL scheme \"mysql\""), "%s", err);
+  cr_assert_not_null(strstr(err, "sqlite:PATH"), "%s", err);
+  free(err);
+
+  err = NULL;
+  cr_assert_null(store_open("/var/lib/spoold.db", 1, true, &err));
+  cr_assert_not_null(strstr(err, "has no scheme"), "%s", err);
+  free(err);
+
+  char url[400];
+  snprintf(url, sizeof url, "sqlite:%s/missing/spoold.db", g_dir);
+  err = NULL;
+  cr_assert_null(store_open(url, 1, true, &err));
+  cr_assert_not_null(strstr(err, "/missing/spoold.db"), "%s", err);
+  cr_assert_not_null(strstr(err, "No such file or directory"), "%s", err);
+  free(err);
+
+  err = NULL;
+  cr_assert_null(store_open("sqlite::memory:", 1, true, &err));
+  cr_assert_not_null(err);
+  free(err);
+
+  /* A file that is not a database. */
+  char path[300];
+  snprintf(path, sizeof path, "%s/junk.db", g_dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  for (int i = 0; i < 200; i++) fputs("this is not an sqlite database\n", f);
+  fclose(f);
+  snprintf(url, sizeof url, "sqlite:%s", path);
+  err = NULL;
+  cr_assert_null(store_open(url, 1, true, &err));
+  cr_assert_not_null(strstr(err, path), "%s", err);
+  cr_assert_not_null(strstr(err, "not a database"), "%s", err);
+  free(err);
+  CHECKS_PASSED();
+}
+
+Test(store_migrations, sqlite_triple_slash_url) {
+  char url[400], *err = NULL;
+  snprintf(url, sizeof url, "sqlite://%s/x.db", g_dir);
+  store_t *st = store_open(url, 1, true, &err);
+  cr_assert_not_null(st, "%s", err ? err : "?");
+  store_close(st);
+  snprintf(url, sizeof url, "%s/x.db", g_dir);
+  cr_assert_eq(access(url, F_OK), 0);
+  CHECKS_PASSED();
+}
+
+/* ---- tenants ------------------------------------------------------------------------------ */
+
+TestSuite(store_tenants, .init = store_test_setup, .fini = store_test_teardown, .timeout = 60);
+
+Test(store_tenants, add_get_duplicate) {
+  store_t *st = open_store(2);
+  int64_t before = time_now_us();
+  cr_assert_eq(store_tenant_add(st, "t1", "Contoso", TENANT_ACTIVE), STORE_OK);
+  cr_assert_eq(store_tenant_add(st, "t2", NULL, TENANT_SUSPENDED), STORE_OK);
+  cr_assert_eq(store_tenant_add(st, "t1", "Other", TENANT_SUSPENDED), STORE_CONFLICT);
+
+  store_tenant_t t;
+  cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_OK);
+  cr_assert_str_eq(t.id, "t1");
+  cr_assert_str_eq(t.display_name, "Contoso");
+  cr_assert_eq(t.state, TENANT_ACTIVE);
+  cr_assert_geq(t.created_us, before);
+  cr_assert_leq(t.created_us, time_now_us());
+  store_tenant_clear(&t);
+
+  cr_assert_eq(store_tenant_get(st, "t2", &t), STORE_OK);
+  cr_assert_str_eq(t.display_name, "");
+  cr_assert_eq(t.state, TENANT_SUSPENDED);
+  store_tenant_clear(&t);
+
+  cr_assert_eq(store_tenant_get(st, "nope", &t), STORE_NOT_FOUND);
+  cr_assert_null(t.id);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+Test(store_tenants, ensure) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_ensure(st, "dev"), STORE_OK);
+  cr_assert_eq(store_tenant_ensure(st, "dev"), STORE_OK);
+  store_tenant_t t;
+  cr_assert_eq(store_tenant_get(st, "dev", &t), STORE_OK);
+  cr_assert_eq(t.state, TENANT_ACTIVE);
+  cr_assert_str_eq(t.display_name, "");
+  store_tenant_clear(&t);
+
+  /* ensure never changes an existing tenant */
+  cr_assert_eq(store_tenant_add(st, "s", "Suspended Inc", TENANT_SUSPENDED), STORE_OK);
+  cr_assert_eq(store_tenant_ensure(st, "s"), STORE_OK);
+  cr_assert_eq(store_tenant_get(st, "s", &t), STORE_OK);
+  cr_assert_eq(t.state, TENANT_SUSPENDED);
+  cr_assert_str_eq(t.display_name, "Suspended Inc");
+  store_tenant_clear(&t);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+Test(store_tenants, suspend_resume) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  store_tenant_t t;
+  cr_assert_eq(store_tenant_set_state(st, "t1", TENANT_SUSPENDED), STORE_OK);
+  cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_OK);
+  cr_assert_eq(t.state, TENANT_SUSPENDED);
+  store_tenant_clear(&t);
+  cr_assert_eq(store_tenant_set_state(st, "t1", TENANT_ACTIVE), STORE_OK);
+  cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_OK);
+  cr_assert_eq(t.state, TENANT_ACTIVE);
+  store_tenant_clear(&t);
+  cr_assert_eq(store_tenant_set_state(st, "nope", TENANT_SUSPENDED), STORE_NOT_FOUND);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+typedef struct {
+  char ids[8][16];
+  int  n;
+  int  stop_after;
+} list_acc_t;
+
+static int list_cb(const store_tenant_t *t, void *arg) {
+  list_acc_t *a = arg;
+  snprintf(a->ids[a->n++], sizeof a->ids[0], "%s", t->id);
+  return a->n == a->stop_after;
+}
+
+static int list_cb_reenters(const store_tenant_t *t, void *arg) {
+  store_tenant_t again;
+  CHECK((store_tenant_get(arg, t->id, &again)) == (STORE_OK));
+  store_tenant_clear(&again);
+  return 0;
+}
+
+Test(store_tenants, list_in_id_order) {
+  store_t *st = open_store(1);
+  const char *ids[] = {"c", "a", "d", "b"};
+  for (int i = 0; i < 4; i++) cr_assert_eq(store_tenant_add(st, ids[i], ids[i], 0), STORE_OK);
+
+  list_acc_t acc = {.stop_after = -1};
+  cr_assert_eq(store_tenant_list(st, list_cb, &acc), STORE_OK);
+  cr_assert_eq(acc.n, 4);
+  cr_assert_str_eq(acc.ids[0], "a");
+  cr_assert_str_eq(acc.ids[1], "b");
+  cr_assert_str_eq(acc.ids[2], "c");
+  cr_assert_str_eq(acc.ids[3], "d");
+
+  list_acc_t two = {.stop_after = 2};
+  cr_assert_eq(store_tenant_list(st, list_cb, &two), STORE_OK);
+  cr_assert_eq(two.n, 2);
+
+  /* the callback may use the store, even with a single read connection */
+  cr_assert_eq(store_tenant_list(st, list_cb_reenters, st), STORE_OK);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+Test(store_tenants, remove_cascades) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  cr_assert_eq(store_tenant_add(st, "t2", "", TENANT_ACTIVE), STORE_OK);
+  store_settings_patch_t p = {.set_document_conversion_enabled = true,
+                              .document_conversion_enabled = false,
+                              .set_airprint_incompatible_printers = true,
+                              .airprint_incompatible_printers = "hide"};
+  cr_assert_eq(store_settings_update(st, "t1", &p, NULL), STORE_OK);
+  cr_assert_eq(store_settings_update(st, "t2", &p, NULL), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings"), 2);
+
+  cr_assert_eq(store_tenant_remove(st, "t1"), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings WHERE tenant_id = 't1'"), 0);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings WHERE tenant_id = 't2'"), 1);
+  store_tenant_t t;
+  cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_NOT_FOUND);
+  store_settings_t s;
+  cr_assert_eq(store_settings_get(st, "t1", &s), STORE_NOT_FOUND);
+  cr_assert_eq(store_tenant_remove(st, "t1"), STORE_NOT_FOUND);
+
+  /* a re-created tenant starts from the defaults */
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  cr_assert_eq(store_settings_get(st, "t1", &s), STORE_OK);
+  cr_assert(s.document_conversion_enabled);
+  cr_assert_null(s.airprint_incompatible_printers);
+  store_settings_clear(&s);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+/* ---- settings ----------------------------------------------------------------------------- */
+
+TestSuite(store_settings, .init = store_test_setup, .fini = store_test_teardown, .timeout = 60);
+
+Test(store_settings, defaults_update_partial) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  store_settings_t s;
+  cr_assert_eq(store_settings_get(st, "t1", &s), STORE_OK);
+  cr_assert(s.document_conversion_enabled);
+  cr_assert_null(s.airprint_incompatible_printers);
+  store_settings_clear(&s);
+
+  /* full update */
+  store_settings_patch_t p = {.set_document_conversion_enabled = true,
+                              .document_conversion_enabled = false,
+                              .set_airprint_incompatible_printers = true,
+                              .airprint_incompatible_printers = "show"};
+  cr_assert_eq(store_settings_update(st, "t1", &p, &s), STORE_OK);
+  cr_assert_not(s.document_conversion_enabled);
+  cr_assert_str_eq(s.airprint_incompatible_printers, "show");
+  store_settings_clear(&s);
+
+  /* only the discovery member */
+  p = (store_settings_patch_t){.set_airprint_incompatible_printers = true,
+                               .airprint_incompatible_printers = "hide"};
+  cr_assert_eq(store_settings_update(st, "t1", &p, &s), STORE_OK);
+  cr_assert_not(s.document_conversion_enabled);
+  cr_assert_str_eq(s.airprint_incompatible_printers, "hide");
+  store_settings_clear(&s);
+
+  /* only conversion; output optional */
+  p = (store_settings_patch_t){.set_document_conversion_enabled = true,
+                               .document_conversion_enabled = true};
+  cr_assert_eq(store_settings_update(st, "t1", &p, NULL), STORE_OK);
+  cr_assert_eq(store_settings_get(st, "t1", &s), STORE_OK);
+  cr_assert(s.document_conversion_enabled);
+  cr_assert_str_eq(s.airprint_incompatible_printers, "hide");
+  store_settings_clear(&s);
+
+  /* NULL clears the discovery member */
+  p = (store_settings_patch_t){.set_airprint_incompatible_printers = true};
+  cr_assert_eq(store_settings_update(st, "t1", &p, &s), STORE_OK);
+  cr_assert(s.document_conversion_enabled);
+  cr_assert_null(s.airprint_incompatible_printers);
+  store_settings_clear(&s);
+
+  /* empty patch: creates nothing new but answers the current state */
+  p = (store_settings_patch_t){0};
+  cr_assert_eq(store_settings_update(st, "t1", &p, &s), STORE_OK);
+  cr_assert(s.document_conversion_enabled);
+  store_settings_clear(&s);
+
+  /* unknown tenant */
+  cr_assert_eq(store_settings_get(st, "nope", &s), STORE_NOT_FOUND);
+  cr_assert_eq(store_settings_update(st, "nope", &p, &s), STORE_NOT_FOUND);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings"), 1);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+typedef struct {
+  store_t                *st;
+  store_settings_patch_t  p;
+} patch_job_t;
+
+static void *patch_thread(void *arg) {
+  patch_job_t *j = arg;
+  for (int i = 0; i < 50; i++)
+    CHECK((store_settings_update(j->st, "t1", &j->p, NULL)) == (STORE_OK));
+  return NULL;
+}
+
+Test(store_settings, concurrent_patches_of_different_members_both_survive) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  patch_job_t a = {st, {.set_document_conversion_enabled = true,
+                        .document_conversion_enabled = false}};
+  patch_job_t b = {st, {.set_airprint_incompatible_printers = true,
+                        .airprint_incompatible_printers = "hide"}};
+  pthread_t ta, tb;
+  pthread_create(&ta, NULL, patch_thread, &a);
+  pthread_create(&tb, NULL, patch_thread, &b);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  store_settings_t s;
+  cr_assert_eq(store_settings_get(st, "t1", &s), STORE_OK);
+  cr_assert_not(s.document_conversion_enabled);
+  cr_assert_str_eq(s.airprint_incompatible_printers, "hide");
+  store_settings_clear(&s);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+/* ---- db.h: group commit, isolation, constraints, readers ---------------------------------- */
+
+TestSuite(store_db, .init = store_test_setup, .fini = store_test_teardown, .timeout = 180);
+
+#define NTHREADS 16
+#define NWRITES  200
+
+typedef struct {
+  store_t *st;
+  int      t;
+} writer_arg_t;
+
+static void *writer_thread(void *arg) {
+  writer_arg_t *w = arg;
+  for (int i = 0; i < NWRITES; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "t%02d-%04d", w->t, i);
+    CHECK((store_tenant_add(w->st, id, id, TENANT_ACTIVE)) == (STORE_OK));
+    /* once db_write returned, every read connection sees the row */
+    store_tenant_t t;
+    CHECK((store_tenant_get(w->st, id, &t)) == (STORE_OK));
+    store_tenant_clear(&t);
+  }
+  return NULL;
+}
+
+static int count_cb(const store_tenant_t *t, void *arg) {
+  (void)t;
+  ++*(int *)arg;
+  return 0;
+}
+
+Test(store_db, concurrent_writers_group_commit) {
+  store_t *st = open_store(4);
+  store_stats_t before, after;
+  store_get_stats(st, &before);
+
+  pthread_t th[NTHREADS];
+  writer_arg_t args[NTHREADS];
+  for (int i = 0; i < NTHREADS; i++) {
+    args[i] = (writer_arg_t){st, i};
+    cr_assert_eq(pthread_create(&th[i], NULL, writer_thread, &args[i]), 0);
+  }
+  for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+
+  store_get_stats(st, &after);
+  uint64_t commits = after.commits - before.commits;
+  uint64_t closures = after.closures - before.closures;
+  cr_log_info("%llu closures in %llu commits", (unsigned long long)closures,
+              (unsigned long long)commits);
+  cr_assert_eq(closures, NTHREADS * NWRITES);
+  cr_assert_lt(commits, closures, "no group commit: %llu commits for %llu closures",
+               (unsigned long long)commits, (unsigned long long)closures);
+  /* the histogram is cumulative and its +Inf bucket counts every commit */
+  for (int i = 1; i < 8; i++) cr_assert_geq(after.batch_le[i], after.batch_le[i - 1]);
+  cr_assert_eq(after.batch_le[7], after.commits);
+  cr_assert_eq(after.batch_le[6], after.commits, "a batch above the 64 cap");
+  cr_assert_lt(after.batch_le[0], after.commits, "every batch had one closure");
+  store_close(st);
+
+  /* durable: a fresh open sees every row */
+  st = open_store(2);
+  int n = 0;
+  cr_assert_eq(store_tenant_list(st, count_cb, &n), STORE_OK);
+  cr_assert_eq(n, NTHREADS * NWRITES);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+/* A batch of four closures behind a blocked one: two commit, one fails on its own terms and
+ * one hits a constraint; each failure undoes only its own changes. */
+static atomic_int g_gate, g_blocker_running, g_queued;
+
+static int blocker_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  int rc = insert_tenant(c, "blocker");
+  atomic_store(&g_blocker_running, 1);
+  while (!atomic_load(&g_gate)) usleep(1000);
+  return rc;
+}
+
+static int fail_after_insert_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  CHECK((insert_tenant(c, "c")) == (0));
+  return 7;
+}
+
+static int constraint_after_insert_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  CHECK((insert_tenant(c, "e")) == (0));
+  return insert_tenant(c, "blocker");  /* committed by the previous batch: duplicate */
+}
+
+typedef struct {
+  store_t  *st;
+  db_txn_fn fn;
+  void     *arg;
+  int       rc;
+} write_job_t;
+
+static void *write_job_thread(void *arg) {
+  write_job_t *j = arg;
+  if (j->fn != blocker_fn) atomic_fetch_add(&g_queued, 1);
+  j->rc = db_write(j->st->db, j->fn, j->arg);
+  return NULL;
+}
+
+Test(store_db, failing_closure_rolls_back_alone) {
+  store_t *st = open_store(2);
+  db_stats_t before, after;
+  db_get_stats(st->db, &before);
+
+  write_job_t jobs[] = {
+    {st, blocker_fn, NULL, -100},
+    {st, insert_tenant_fn, "b", -100},
+    {st, fail_after_insert_fn, NULL, -100},
+    {st, insert_tenant_fn, "d", -100},
+    {st, constraint_after_insert_fn, NULL, -100},
+  };
+  pthread_t th[5];
+  cr_assert_eq(pthread_create(&th[0], NULL, write_job_thread, &jobs[0]), 0);
+  while (!atomic_load(&g_blocker_running)) usleep(1000);
+  for (int i = 1; i < 5; i++)
+    cr_assert_eq(pthread_create(&th[i], NULL, write_job_thread, &jobs[i]), 0);
+  while (atomic_load(&g_queued) < 4) usleep(1000);
+  usleep(200 * 1000);  /* let the four reach the queue */
+  atomic_store(&g_gate, 1);
+  for (int i = 0; i < 5; i++) pthread_join(th[i], NULL);
+
+  cr_assert_eq(jobs[0].rc, 0);
+  cr_assert_eq(jobs[1].rc, 0);
+  cr_assert_eq(jobs[2].rc, 7);
+  cr_assert_eq(jobs[3].rc, 0);
+  cr_assert_eq(jobs[4].rc, DB_CONSTRAINT);
+
+  db_get_stats(st->db, &after);
+  cr_assert_eq(after.commits - before.commits, 2, "expected the blocker's batch and one of 4");
+  cr_assert_eq(after.closures - before.closures, 5);
+  cr_assert_eq(after.batch_le[0] - before.batch_le[0], 1);  /* size 1 */
+  cr_assert_eq(after.batch_le[1] - before.batch_le[1], 1);  /* size <= 2 */
+  cr_assert_eq(after.batch_le[2] - before.batch_le[2], 2);  /* size <= 4 */
+
+  store_tenant_t t;
+  const char *present[] = {"blocker", "b", "d"}, *absent[] = {"c", "e"};
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(store_tenant_get(st, present[i], &t), STORE_OK, "%s", present[i]);
+    store_tenant_clear(&t);
+  }
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(store_tenant_get(st, absent[i], &t), STORE_NOT_FOUND, "%s", absent[i]);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+static int constraints_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  /* unique */
+  CHECK((insert_tenant(c, "x")) == (0));
+  CHECK((insert_tenant(c, "x")) == (DB_CONSTRAINT));
+  /* foreign key */
+  db_stmt_t *s = db_prepare(c, "INSERT INTO print_settings (tenant_id, document_conversion_enabled)"
+                               " VALUES (?, 1)");
+  db_bind_text(s, 1, "nope");
+  CHECK((db_step(s)) == (DB_CONSTRAINT));
+  db_reset(s);
+  /* not null */
+  s = db_prepare(c, "INSERT INTO tenants (id, state, created_us) VALUES (?, NULL, 1)");
+  db_bind_text(s, 1, "y");
+  CHECK((db_step(s)) == (DB_CONSTRAINT));
+  db_reset(s);
+  /* through db_exec */
+  CHECK(db_exec(c, "INSERT INTO tenants (id, state, created_us) VALUES ('x', 0, 1)") ==
+        DB_CONSTRAINT);
+  /* a plain error is not a constraint */
+  CHECK((db_exec(c, "INSERT INTO no_such_table VALUES (1)")) == (DB_ERROR));
+  CHECK((db_prepare(c, "SELEC 1")) == NULL);
+  CHECK((db_step(NULL)) == (DB_ERROR));
+  /* a bad bind index makes the step fail instead of running with a missing value */
+  s = db_prepare(c, "SELECT ?");
+  db_bind_int64(s, 5, 1);
+  CHECK((db_step(s)) == (DB_ERROR));
+  db_reset(s);
+  db_bind_int64(s, 1, 42);
+  CHECK((db_step(s)) == (DB_ROW));
+  CHECK((db_col_int64(s, 0)) == (42));
+  db_reset(s);
+  return 0;
+}
+
+Test(store_db, constraints_map_to_db_constraint) {
+  store_t *st = open_store(1);
+  cr_assert_eq(db_write(st->db, constraints_fn, NULL), 0);
+  cr_assert_eq(db_write(st->db, insert_tenant_fn, "x"), DB_CONSTRAINT);
+  cr_assert_eq(store_tenant_add(st, "x", "", 0), STORE_CONFLICT);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+typedef struct {
+  store_t *st;
+  int64_t  first, second;
+} snap_arg_t;
+
+static void *add_tenant_thread(void *arg) {
+  CHECK((store_tenant_add(arg, "late", "", 0)) == (STORE_OK));
+  return NULL;
+}
+
+static int snapshot_fn(db_conn_t *c, void *arg) {
+  snap_arg_t *a = arg;
+  count_arg_t n = {"SELECT COUNT(*) FROM tenants", -1};
+  CHECK((count_fn(c, &n)) == (0));
+  a->first = n.n;
+  /* a write commits while this read transaction is open */
+  pthread_t th;
+  pthread_create(&th, NULL, add_tenant_thread, a->st);
+  pthread_join(th, NULL);
+  CHECK((count_fn(c, &n)) == (0));
+  a->second = n.n;
+  return 0;
+}
+
+Test(store_db, reads_see_committed_data_in_a_snapshot) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  snap_arg_t a = {st, -1, -1};
+  cr_assert_eq(db_read(st->db, snapshot_fn, &a), 0);
+  cr_assert_eq(a.first, 1);
+  cr_assert_eq(a.second, 1, "the read transaction saw a later commit");
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+static int write_through_reader_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  CHECK((insert_tenant(c, "r")) != (0));
+  CHECK((db_exec(c, "DELETE FROM tenants")) == (DB_ERROR));
+  CHECK((db_exec(c, "CREATE TABLE evil (x INTEGER)")) == (DB_ERROR));
+  return 0;
+}
+
+Test(store_db, read_connections_are_read_only) {
+  store_t *st = open_store(2);
+  cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
+  cr_assert_eq(db_read(st->db, write_through_reader_fn, NULL), 0);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+static int nested_write_fn(db_conn_t *c, void *arg) {
+  (void)c;
+  store_t *st = arg;
+  CHECK((db_write(st->db, insert_tenant_fn, "n")) == (DB_ERROR));
+  CHECK((db_read(st->db, insert_tenant_fn, "n")) == (DB_ERROR));
+  return 0;
+}
+
+static int nested_read_fn(db_conn_t *c, void *arg) {
+  (void)c;
+  store_t *st = arg;
+  /* with one reader this would wait forever if it asked the pool again */
+  store_tenant_t t;
+  CHECK((store_tenant_get(st, "t1", &t)) == (STORE_OK));
+  store_tenant_clear(&t);
+  return 0;
+}
+
+Test(store_db, nesting) {
+  store_t *st = open_store(1);
+  cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
+  cr_assert_eq(db_write(st->db, nested_write_fn, st), 0);
+  cr_assert_eq(db_read(st->db, nested_read_fn, st), 0);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+/* Statement cache: the same text prepared twice while the first is active gives a second
+ * statement; many distinct texts get trimmed between transactions. */
+static int cache_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  db_stmt_t *a = db_prepare(c, "SELECT id FROM tenants ORDER BY id");
+  CHECK((db_step(a)) == (DB_ROW));
+  db_stmt_t *b = db_prepare(c, "SELECT id FROM tenants ORDER BY id");
+  CHECK((a) != (b));
+  CHECK((db_step(b)) == (DB_ROW));
+  CHECK(!strcmp(db_col_text(a, 0), "t1"));
+  CHECK((db_step(a)) == (DB_ROW));
+  CHECK(!strcmp(db_col_text(a, 0), "t2"));
+  CHECK(!strcmp(db_col_text(b, 0), "t1"));
+  db_reset(b);
+  CHECK((db_prepare(c, "SELECT id FROM tenants ORDER BY id")) == (b));
+  /* a is left active on purpose: the end of the closure resets it */
+  for (int i = 0; i < 300; i++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT %d", i);
+    db_stmt_t *s = db_prepare(c, sql);
+    CHECK((db_step(s)) == (DB_ROW));
+    CHECK((db_col_int64(s, 0)) == (i));
+    db_reset(s);
+  }
+  return 0;
+}
+
+static int blob_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  db_stmt_t *s = db_prepare(c, "SELECT ?, ?, ?, ?, ?");
+  db_bind_blob(s, 1, "a\0b", 3);
+  db_bind_blob(s, 2, "", 0);
+  db_bind_double(s, 3, 2.5);
+  db_bind_null(s, 4);
+  db_bind_text(s, 5, NULL);
+  CHECK((db_step(s)) == (DB_ROW));
+  size_t len = 99;
+  const void *p = db_col_blob(s, 0, &len);
+  CHECK((len) == (3));
+  CHECK((memcmp(p, "a\0b", 3)) == (0));
+  CHECK(!(db_col_null(s, 1)));
+  db_col_blob(s, 1, &len);
+  CHECK((len) == (0));
+  CHECK(fabs((db_col_double(s, 2)) - (2.5)) < (1e-9));
+  CHECK(db_col_null(s, 3));
+  CHECK(db_col_null(s, 4));
+  CHECK((db_col_text(s, 4)) == NULL);
+  CHECK((db_step(s)) == (DB_DONE));
+  db_reset(s);
+  return 0;
+}
+
+Test(store_db, statements) {
+  store_t *st = open_store(1);
+  cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
+  cr_assert_eq(store_tenant_add(st, "t2", "", 0), STORE_OK);
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(db_read(st->db, cache_fn, NULL), 0);
+    cr_assert_eq(db_write(st->db, cache_fn, NULL), 0);
+  }
+  cr_assert_eq(db_read(st->db, blob_fn, NULL), 0);
+  cr_assert(store_ping(st));
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+typedef struct {
+  store_t    *st;
+  atomic_int  inside, left;
+} pool_arg_t;
+
+static int hold_reader_fn(db_conn_t *c, void *arg) {
+  (void)c;
+  pool_arg_t *a = arg;
+  atomic_store(&a->inside, 1);
+  usleep(100 * 1000);
+  atomic_store(&a->left, 1);
+  return 0;
+}
+
+static void *hold_reader_thread(void *arg) {
+  pool_arg_t *a = arg;
+  CHECK((db_read(a->st->db, hold_reader_fn, a)) == (0));
+  return NULL;
+}
+
+static int check_left_fn(db_conn_t *c, void *arg) {
+  (void)c;
+  pool_arg_t *a = arg;
+  return atomic_load(&a->left) ? 0 : 1;
+}
+
+Test(store_db, readers_wait_for_a_free_connection) {
+  pool_arg_t a = {.st = open_store(1)};
+  pthread_t th;
+  pthread_create(&th, NULL, hold_reader_thread, &a);
+  while (!atomic_load(&a.inside)) usleep(1000);
+  cr_assert_eq(db_read(a.st->db, check_left_fn, &a), 0, "got a busy connection");
+  pthread_join(th, NULL);
+  store_close(a.st);
+  CHECKS_PASSED();
+}
+
+typedef struct {
+  int64_t sync, fk, temp, jsl, busy, query_only;
+  char    mode[16];
+} pragmas_t;
+
+static int64_t pragma_int(db_conn_t *c, const char *sql) {
+  db_stmt_t *s = db_prepare(c, sql);
+  int64_t v = db_step(s) == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  return v;
+}
+
+static int writer_pragmas_fn(db_conn_t *c, void *arg) {
+  pragmas_t *p = arg;
+  p->sync = pragma_int(c, "PRAGMA synchronous");
+  p->fk = pragma_int(c, "PRAGMA foreign_keys");
+  p->temp = pragma_int(c, "PRAGMA temp_store");
+  p->jsl = pragma_int(c, "PRAGMA journal_size_limit");
+  p->busy = pragma_int(c, "PRAGMA busy_timeout");
+  p->query_only = pragma_int(c, "PRAGMA query_only");
+  db_stmt_t *s = db_prepare(c, "PRAGMA journal_mode");
+  if (db_step(s) == DB_ROW) snprintf(p->mode, sizeof p->mode, "%s", db_col_text(s, 0));
+  db_reset(s);
+  return 0;
+}
+
+Test(store_db, connection_settings) {
+  store_t *st = open_store(1);
+  pragmas_t w = {0}, r = {0};
+  cr_assert_eq(db_write(st->db, writer_pragmas_fn, &w), 0);
+  cr_assert_str_eq(w.mode, "wal");
+  cr_assert_eq(w.sync, 2, "synchronous=FULL");
+  cr_assert_eq(w.fk, 1);
+  cr_assert_eq(w.temp, 2, "temp_store=MEMORY");
+  cr_assert_eq(w.jsl, 64 * 1024 * 1024);
+  cr_assert_eq(w.busy, 5000);
+  cr_assert_eq(w.query_only, 0);
+  cr_assert_eq(db_read(st->db, writer_pragmas_fn, &r), 0);
+  cr_assert_str_eq(r.mode, "wal");
+  cr_assert_eq(r.query_only, 1);
+  cr_assert_eq(r.busy, 5000);
+  CHECKS_PASSED();
+  store_close(st);
+}
