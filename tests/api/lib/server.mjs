@@ -26,7 +26,8 @@ import { spooldBin } from "./paths.mjs";
 
 export { REPO_ROOT, spooldBin } from "./paths.mjs";
 
-const LISTENING = /^spoold: listening on (https?):\/\/(\S+?):(\d+)\/?\s*$/;
+// "spoold: listening on http://127.0.0.1:PORT", possibly followed by more text on the line.
+const LISTENING = /^spoold: listening on (https?):\/\/(\[[^\]]+\]|[^\s/:]+):(\d+)\/?(?:\s|$)/;
 const LOG_LIMIT = 256 * 1024;   // bytes of server output kept for error messages
 
 // Every child still alive when this process exits is killed by its PID (never by name).

@@ -1,0 +1,84 @@
+// Graceful shutdown: SIGTERM lets in-flight requests finish, refuses new ones, then exits 0.
+// Uses the development-only route GET /debug/sleep?ms=N (no auth; only with --dev), which sleeps
+// N ms and answers 200 {"slept":N}.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { generateKeyPairSync } from "node:crypto";
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { startServer, makeTempDir } from "./lib/server.mjs";
+import { rawHttp } from "./lib/clients.mjs";
+
+// Errors that mean "this connection was not served" (refused, or dropped without an answer).
+const NOT_SERVED = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE"]);
+
+describe("graceful shutdown", () => {
+  it("SIGTERM during a slow request completes it; new requests are refused; exit code 0", async (t) => {
+    const srv = await startServer();
+    t.after(() => srv.kill());   // by PID; a no-op once the process has exited
+
+    const sanity = await rawHttp(`${srv.origin}/debug/sleep?ms=10`);
+    assert.equal(sanity.status, 200, sanity.text);
+    assert.deepEqual(sanity.json, { slept: 10 });
+
+    const t0 = Date.now();
+    let firstDoneAt;
+    const first = rawHttp(`${srv.origin}/debug/sleep?ms=1500`, { timeoutMs: 10_000 })
+      .then((r) => { firstDoneAt = Date.now(); return r; });
+    const exited = srv.exited;
+
+    await sleep(300);
+    srv.signal("SIGTERM");
+    await sleep(200);
+
+    // A request started after SIGTERM: refused (no connection / dropped) or 503.
+    const second = await rawHttp(`${srv.origin}/debug/sleep?ms=10`, { timeoutMs: 5_000 })
+      .then((r) => ({ response: r }), (e) => ({ error: e }));
+    if (second.response) {
+      assert.equal(second.response.status, 503, `a request after SIGTERM was served: ${second.response.status} ${second.response.text}`);
+      assert.ok(second.response.headers["retry-after"], "503 carries Retry-After");
+    } else {
+      const code = second.error.code || second.error.message;
+      assert.ok(NOT_SERVED.has(code) || /socket hang up/i.test(second.error.message),
+        `a request after SIGTERM failed in an unexpected way: ${code} ${second.error.message}`);
+    }
+
+    const res = await first;
+    assert.equal(res.status, 200, `in-flight request: ${res.status} ${res.text}`);
+    assert.deepEqual(res.json, { slept: 1500 });
+    assert.ok(firstDoneAt - t0 >= 1500, `answered after ${firstDoneAt - t0} ms`);
+
+    const st = await Promise.race([exited, sleep(10_000, "timeout", { ref: false })]);
+    assert.notEqual(st, "timeout", "spoold still running 10 s after SIGTERM");
+    assert.equal(st.signal, null, `killed by signal ${st.signal}`);
+    assert.equal(st.code, 0, `exit code ${st.code}\n${srv.output}`);
+    await srv.cleanup();
+  });
+
+  it("an idle server exits 0 within 3 s of SIGTERM", async (t) => {
+    const srv = await startServer();
+    t.after(() => srv.kill());
+    const t0 = Date.now();
+    const st = await srv.stop({ graceMs: 3_000 });
+    assert.equal(st.code, 0);
+    assert.ok(Date.now() - t0 < 3_000);
+  });
+
+  it("/debug/sleep does not exist without --dev", async (t) => {
+    // Outside dev mode the server needs a trusted issuer: give it a JWKS with one public key.
+    const dir = await makeTempDir("spoold-jwks-");
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const jwk = { ...publicKey.export({ format: "jwk" }), kid: "test-key-1", use: "sig", alg: "RS256" };
+    const jwks = path.join(dir, "jwks.json");
+    await writeFile(jwks, JSON.stringify({ keys: [jwk] }));
+    const srv = await startServer({
+      dev: false,
+      args: ["--issuer", "https://issuer.example.test/v2.0", "--jwks", jwks, "--audience", "api://spoold-test"],
+    });
+    t.after(() => srv.stop());
+    const res = await rawHttp(`${srv.origin}/debug/sleep?ms=10`);
+    assert.equal(res.status, 404, res.text);
+  });
+});
