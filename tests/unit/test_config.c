@@ -1,0 +1,109 @@
+/* `spoold serve` configuration: defaults, file, environment, command line, validation. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static int load(config_t *cfg, char **err, int argc, char **argv) {
+  unsetenv("SPOOLD_MAX_BODY");
+  unsetenv("SPOOLD_THREADS");
+  unsetenv("SPOOLD_CONFIG");
+  return config_load(cfg, argc, argv, err);
+}
+
+Test(config, defaults) {
+  config_t cfg;
+  char *err = NULL;
+  char *argv[] = {"serve"};
+  cr_assert_eq(load(&cfg, &err, 1, argv), 0);
+  cr_assert_str_eq(cfg.listen, "127.0.0.1:8080");
+  cr_assert_str_eq(cfg.store_url, "sqlite:./var/spoold.db");
+  cr_assert_eq(cfg.max_body, 1u << 20);
+  cr_assert_geq(cfg.threads, 2);
+  config_free(&cfg);
+}
+
+Test(config, file_then_environment_then_command_line) {
+  char path[] = "/tmp/spoold-config-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  const char *text = "# comment\nlisten = 127.0.0.1:9000\nmax-body = 64KiB\nthreads = 3\ndev\n";
+  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  config_t cfg;
+  char *err = NULL;
+  char *argv[] = {"serve", "--config", path, "--threads", "5", "--data=/tmp/x"};
+  unsetenv("SPOOLD_MAX_BODY");
+  setenv("SPOOLD_THREADS", "4", 1);
+  setenv("SPOOLD_MAX_BODY", "2MiB", 1);
+  cr_assert_eq(config_load(&cfg, 6, argv, &err), 0, "%s", err ? err : "");
+  cr_assert_str_eq(cfg.listen, "127.0.0.1:9000");       /* file */
+  cr_assert_eq(cfg.max_body, 2u << 20);                  /* env over file */
+  cr_assert_eq(cfg.threads, 5);                          /* argv over env */
+  cr_assert(cfg.dev);
+  cr_assert_str_eq(cfg.store_url, "sqlite:/tmp/x/spoold.db");
+  config_free(&cfg);
+  unsetenv("SPOOLD_THREADS");
+  unsetenv("SPOOLD_MAX_BODY");
+  unlink(path);
+}
+
+Test(config, errors_say_what_is_wrong) {
+  config_t cfg;
+  char *err = NULL;
+  char *a1[] = {"serve", "--bogus"};
+  cr_assert_eq(load(&cfg, &err, 2, a1), -1);
+  cr_assert(strstr(err, "--bogus"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  char *a2[] = {"serve", "--threads", "1"};
+  cr_assert_eq(load(&cfg, &err, 3, a2), -1);
+  cr_assert(strstr(err, "at least 2"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  char *a3[] = {"serve", "--max-body", "lots"};
+  cr_assert_eq(load(&cfg, &err, 3, a3), -1);
+  cr_assert(strstr(err, "--max-body"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  char *a4[] = {"serve", "--issuer", "https://x"};
+  cr_assert_eq(load(&cfg, &err, 3, a4), -1);
+  cr_assert(strstr(err, "--jwks"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  char *a5[] = {"serve", "--tls-cert", "a.pem"};
+  cr_assert_eq(load(&cfg, &err, 3, a5), -1);
+  cr_assert(strstr(err, "--tls-key"), "%s", err);
+  free(err);
+  config_free(&cfg);
+}
+
+Test(config, issuer_triples) {
+  config_t cfg;
+  char *err = NULL;
+  char *argv[] = {"serve", "--issuer", "A", "--jwks", "a.json", "--audience", "x",
+                  "--issuer", "B", "--jwks", "b.json", "--audience", "y"};
+  cr_assert_eq(load(&cfg, &err, 13, argv), 0, "%s", err ? err : "");
+  cr_assert_eq(cfg.nissuers, 2);
+  cr_assert_str_eq(cfg.issuers[1].iss, "B");
+  cr_assert_str_eq(cfg.issuers[1].jwks, "b.json");
+  cr_assert_str_eq(cfg.issuers[0].audience, "x");
+  config_free(&cfg);
+}
+
+Test(config, sizes_and_durations) {
+  uint64_t n;
+  int64_t s;
+  cr_assert(config_parse_size("10MiB", &n) && n == 10u << 20);
+  cr_assert(config_parse_size("1G", &n) && n == 1ull << 30);
+  cr_assert(config_parse_size("4096", &n) && n == 4096);
+  cr_assert_not(config_parse_size("-1", &n));
+  cr_assert_not(config_parse_size("1X", &n));
+  cr_assert(config_parse_duration("72h", &s) && s == 72 * 3600);
+  cr_assert(config_parse_duration("7d", &s) && s == 7 * 86400);
+  cr_assert(config_parse_duration("30", &s) && s == 30);
+  cr_assert_not(config_parse_duration("h", &s));
+}
