@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_FLAG, OPT_ISSUER } opt_kind_t;
+typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_FLAG, OPT_ISSUER, OPT_DURATION } opt_kind_t;
 
 typedef struct option_def {
   const char *name;   /* long name without "--" */
@@ -41,11 +41,44 @@ static const option_def_t OPTIONS[] = {
     {"max-body", OPT_SIZE, F(max_body), "BYTES",
      "largest JSON request body; larger ones get 413 (default 1MiB)"},
     {"log-format", OPT_STR, F(log_format), "json|text", "request log format (default text)"},
+    {"max-jobs-per-printer-window", OPT_UINT, F(max_jobs_per_printer_window), "N",
+     "jobs created per printer within --job-limit-window; more get 429 (default 100, 0 = no limit)"},
+    {"max-jobs-per-user-window", OPT_UINT, F(max_jobs_per_user_window), "N",
+     "jobs created per user within --job-limit-window; more get 429 (default 200, 0 = no limit)"},
+    {"job-limit-window", OPT_UINT, F(job_limit_window), "SECONDS",
+     "sliding window of the job creation limits, kept per process (default 600)"},
+    {"max-document-size", OPT_SIZE, F(max_document_size), "BYTES",
+     "largest document createUploadSession accepts (default 1GiB)"},
+    {"upload-session-ttl", OPT_UINT, F(upload_session_ttl), "SECONDS",
+     "an upload session expires this long after its last fragment (default 3600)"},
+    {"upload-volume-limit", OPT_SIZE, F(upload_volume_limit), "BYTES",
+     "document bytes one user may upload within --upload-volume-window; more get 429 "
+     "(default 1GiB, 0 = no limit)"},
+    {"upload-volume-window", OPT_UINT, F(upload_volume_window), "SECONDS",
+     "sliding window of --upload-volume-limit, kept per process (default 900)"},
+    {"task-timeout", OPT_DURATION, F(task_timeout), "DURATION",
+     "a job held by a print task that is not finished within this time is aborted "
+     "(default 72h; s, m, h or d)"},
+    {"job-retention", OPT_DURATION, F(job_retention), "DURATION",
+     "completed, canceled and aborted jobs leave /jobs (kept in the archive) after this "
+     "time (default 7d)"},
+    {"sweep-interval", OPT_DURATION, F(sweep_interval), "DURATION",
+     "how often held-job timeouts and job retention are applied (default 60s)"},
     {"issuer", OPT_ISSUER, 0, "ISS", "trust tokens from this issuer (repeatable; give --jwks "
                                      "and --audience after each)"},
     {"jwks", OPT_ISSUER, 1, "FILE", "JWKS file of the preceding --issuer (re-read on change)"},
-    {"audience", OPT_ISSUER, 2, "AUD", "accepted audience of the preceding --issuer"},
+    {"audience", OPT_ISSUER, 2, "AUD",
+     "accepted audiences (comma-separated) of the preceding --issuer (default: Graph's, "
+     "https://graph.microsoft.com and 00000003-0000-0000-c000-000000000000)"},
     {"config", OPT_STR, F(config_file), "FILE", "read options from FILE (name = value lines)"},
+    {"webhook-allow", OPT_STR, F(webhook_allow), "HOST[,HOST]",
+     "accept notification and lifecycle URLs only on these hosts (default: any host)"},
+    {"webhook-validation-timeout", OPT_UINT, F(webhook_validation_timeout), "SECONDS",
+     "time a webhook has to answer the validation handshake (default 10)"},
+    {"webhook-retry-base-ms", OPT_UINT, F(webhook_retry_base_ms), "MS",
+     "first retry delay of a failed notification; doubles per attempt (default 1000)"},
+    {"webhook-retry-max-age", OPT_UINT, F(webhook_retry_max_age), "SECONDS",
+     "retry a notification this long after it was queued, then drop it (default 14400)"},
 };
 #undef F
 #define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
@@ -134,6 +167,11 @@ static int apply(config_t *cfg, const option_def_t *o, const char *value, const 
       if (!config_parse_size(value, (uint64_t *)(base + o->offset)))
         return fail(err, "--%s takes a size such as 4096, 64KiB or 1MiB (%s)", o->name, where);
       return 0;
+    case OPT_DURATION:
+      if (!config_parse_duration(value, (int64_t *)(base + o->offset)))
+        return fail(err, "--%s takes a duration such as 30s, 15m, 72h or 7d (%s)", o->name,
+                    where);
+      return 0;
     case OPT_ISSUER: {
       if (!value || !*value) return fail(err, "--%s needs a value (%s)", o->name, where);
       if (o->offset == 0) {
@@ -198,6 +236,19 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   cfg->max_connections_per_ip = 256;
   cfg->idle_timeout = 60;
   cfg->max_body = 1u << 20;
+  cfg->task_timeout = 72 * 3600;
+  cfg->job_retention = 7 * 86400;
+  cfg->sweep_interval = 60;
+  cfg->max_document_size = 1ull << 30;
+  cfg->upload_session_ttl = 3600;
+  cfg->upload_volume_limit = 1ull << 30;
+  cfg->upload_volume_window = 900;
+  cfg->webhook_validation_timeout = 10;
+  cfg->webhook_retry_base_ms = 1000;
+  cfg->webhook_retry_max_age = 4 * 3600;
+  cfg->max_jobs_per_printer_window = 100;
+  cfg->max_jobs_per_user_window = 200;
+  cfg->job_limit_window = 600;
 
   /* The config file comes first among the sources; find --config on the command line. */
   const char *file = getenv("SPOOLD_CONFIG");
@@ -259,10 +310,22 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
     return fail(err, "--tls-cert and --tls-key go together%s%s", "", NULL);
   if (cfg->max_connections == 0 || cfg->max_connections_per_ip == 0)
     return fail(err, "connection limits must be at least 1%s%s", "", NULL);
+  if (cfg->webhook_validation_timeout == 0 || cfg->webhook_retry_base_ms == 0 ||
+      cfg->webhook_retry_max_age == 0)
+    return fail(err, "webhook timeouts and delays must be at least 1%s%s", "", NULL);
+  if (cfg->job_limit_window == 0)
+    return fail(err, "--job-limit-window must be at least 1 second%s%s", "", NULL);
+  if (cfg->max_document_size == 0 || cfg->max_document_size > (uint64_t)INT64_MAX)
+    return fail(err, "--max-document-size must be from 1 byte to 2^63-1 bytes%s%s", "", NULL);
+  if (cfg->upload_session_ttl == 0 || cfg->upload_volume_window == 0)
+    return fail(err, "--upload-session-ttl and --upload-volume-window must be at least 1 "
+                "second%s%s", "", NULL);
+  if (cfg->task_timeout < 1 || cfg->job_retention < 1 || cfg->sweep_interval < 1)
+    return fail(err, "--task-timeout, --job-retention and --sweep-interval must be at least "
+                "1 second%s%s", "", NULL);
   for (unsigned i = 0; i < cfg->nissuers; i++)
-    if (!cfg->issuers[i].jwks || !cfg->issuers[i].audience)
-      return fail(err, "--issuer %s needs --jwks FILE and --audience AUD after it",
-                  cfg->issuers[i].iss, NULL);
+    if (!cfg->issuers[i].jwks)
+      return fail(err, "--issuer %s needs --jwks FILE after it", cfg->issuers[i].iss, NULL);
   return 0;
 }
 

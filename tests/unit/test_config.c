@@ -69,8 +69,8 @@ Test(config, errors_say_what_is_wrong) {
   cr_assert(strstr(err, "--max-body"), "%s", err);
   free(err);
   config_free(&cfg);
-  char *a4[] = {"serve", "--issuer", "https://x"};
-  cr_assert_eq(load(&cfg, &err, 3, a4), -1);
+  char *a4[] = {"serve", "--issuer", "https://x", "--audience", "y"};
+  cr_assert_eq(load(&cfg, &err, 5, a4), -1);
   cr_assert(strstr(err, "--jwks"), "%s", err);
   free(err);
   config_free(&cfg);

@@ -1,0 +1,24 @@
+// Runs spoold's command-line commands (token, tenant, ...) and reports the exit status instead
+// of throwing for a non-zero one.
+//   const r = await spooldCli(["tenant", "add", tid, "--data", dir]);  // { code, stdout, stderr }
+//   await tenantCmd("suspend", tid, dir);                               // throws unless exit 0
+import { execFile } from "node:child_process";
+import { spooldBin } from "./paths.mjs";
+
+export function spooldCli(args, { timeoutMs = 15_000, env } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(spooldBin(), args, { timeout: timeoutMs, encoding: "utf8", env: { ...process.env, ...(env || {}) } },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== "number") { reject(err); return; }   // spawn failure, timeout
+        resolve({ code: err ? err.code : 0, stdout, stderr });
+      });
+  });
+}
+
+// `spoold tenant ACTION TID --data DIR [extra]`; resolves the result, throws unless exit 0.
+export async function tenantCmd(action, tid, dataDir, extra = []) {
+  const args = ["tenant", action, ...(tid ? [tid] : []), "--data", dataDir, ...extra];
+  const r = await spooldCli(args);
+  if (r.code !== 0) throw new Error(`spoold ${args.join(" ")} exited ${r.code}\n${r.stdout}${r.stderr}`);
+  return r;
+}
