@@ -32,9 +32,23 @@ typedef struct config {
   unsigned idle_timeout;           /* --idle-timeout SECONDS */
   uint64_t max_body;               /* --max-body BYTES */
   char    *log_format;             /* --log-format json|text */
+  unsigned max_jobs_per_printer_window; /* --max-jobs-per-printer-window N (0 = no limit) */
+  unsigned max_jobs_per_user_window;    /* --max-jobs-per-user-window N (0 = no limit) */
+  unsigned job_limit_window;            /* --job-limit-window SECONDS */
+  uint64_t max_document_size;      /* --max-document-size BYTES (createUploadSession size) */
+  unsigned upload_session_ttl;     /* --upload-session-ttl SECONDS (after the last fragment) */
+  uint64_t upload_volume_limit;    /* --upload-volume-limit BYTES per user per window (0 = none) */
+  unsigned upload_volume_window;   /* --upload-volume-window SECONDS */
+  int64_t  task_timeout;           /* --task-timeout DURATION: held jobs are aborted after (s) */
+  int64_t  job_retention;          /* --job-retention DURATION: terminal jobs are archived after */
+  int64_t  sweep_interval;         /* --sweep-interval DURATION: how often both are applied */
   config_issuer_t issuers[CONFIG_MAX_ISSUERS]; /* --issuer ISS --jwks FILE --audience AUD */
   unsigned nissuers;
   char    *config_file;            /* --config FILE (informational) */
+  char    *webhook_allow;          /* --webhook-allow HOST[,HOST]: notification hosts allowed */
+  unsigned webhook_validation_timeout; /* --webhook-validation-timeout SECONDS (default 10) */
+  unsigned webhook_retry_base_ms;  /* --webhook-retry-base-ms MS: first retry delay (1000) */
+  unsigned webhook_retry_max_age;  /* --webhook-retry-max-age SECONDS: retry period (14400) */
 } config_t;
 
 /* Fills cfg from defaults, file, environment and argv (argv[0] is the sub-command name).
