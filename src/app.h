@@ -10,12 +10,14 @@
 
 struct store;
 struct auth;
+struct blob_store;
 
 typedef struct app {
-  const config_t *cfg;
-  struct store   *store;
-  struct auth    *auth;
-  server_t       *server;
+  const config_t    *cfg;
+  struct store      *store;
+  struct auth       *auth;
+  server_t          *server;
+  struct blob_store *blobs; /* document bytes (blob/blob.h); opened by graph_documents_start */
 } app_t;
 
 /* The app of a request. */

@@ -7,11 +7,14 @@
 #include "auth/dev.h"
 #include "auth/identity.h"
 #include "config.h"
+#include "graph/documents.h"
 #include "graph/routes.h"
 #include "health.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "notify/notify.h"
 #include "store/store.h"
+#include "sweeper.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -174,6 +177,15 @@ static int cmd_serve(int argc, char **argv) {
     return 1;
   }
 
+  if (graph_documents_start(&app, &err) != 0) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
+    auth_free(app.auth);
+    store_close(app.store);
+    config_free(&cfg);
+    return 1;
+  }
+
   health_register(cfg.dev);
   graph_routes_register();
   metrics_add_collector(store_metrics, app.store);
@@ -195,12 +207,46 @@ static int cmd_serve(int argc, char **argv) {
   if (!app.server) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);
+    graph_documents_stop(&app);
     auth_free(app.auth);
     store_close(app.store);
     config_free(&cfg);
     return 1;
   }
   metrics_add_collector(connection_metrics, app.server);
+  notify_delivery_config_t nc = {
+      .store = app.store,
+      .public_url = server_public_url(app.server),
+      .retry_base_us = (int64_t)cfg.webhook_retry_base_ms * 1000,
+      .max_age_us = (int64_t)cfg.webhook_retry_max_age * 1000000,
+  };
+  notify_delivery_t *delivery = notify_delivery_start(&nc, &err);
+  if (!delivery) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
+    server_stop(app.server);
+    graph_documents_stop(&app);
+    auth_free(app.auth);
+    store_close(app.store);
+    config_free(&cfg);
+    return 1;
+  }
+  sweeper_config_t swc = {.store = app.store, .blobs = app.blobs,
+                          .task_timeout_s = cfg.task_timeout,
+                          .job_retention_s = cfg.job_retention,
+                          .interval_s = cfg.sweep_interval};
+  sweeper_t *sweeper = sweeper_start(&swc, &err);
+  if (!sweeper) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
+    server_stop(app.server);
+    notify_delivery_stop(delivery);
+    graph_documents_stop(&app);
+    auth_free(app.auth);
+    store_close(app.store);
+    config_free(&cfg);
+    return 1;
+  }
   log_info("spoold %s: store %s, %u threads%s", SPOOLD_VERSION, cfg.store_url, cfg.threads,
            cfg.dev ? ", development identity" : "");
   printf("spoold: listening on %s (public URL %s)\n", server_listen_url(app.server),
@@ -209,6 +255,9 @@ static int cmd_serve(int argc, char **argv) {
 
   rc = run_until_signalled(&app, &set);
   server_stop(app.server);
+  sweeper_stop(sweeper);
+  graph_documents_stop(&app);
+  notify_delivery_stop(delivery);
   auth_free(app.auth);
   store_close(app.store);
   log_info("stopped");

@@ -36,6 +36,10 @@ extern const enum_def_t ENUM_PRINT_MULTIPAGE_LAYOUT;
 extern const enum_def_t ENUM_PRINT_FINISHING;
 extern const enum_def_t ENUM_PRINT_RELEASE_TYPE;
 extern const enum_def_t ENUM_INCOMPATIBLE_PRINTER_SETTINGS;
+extern const enum_def_t ENUM_PRINTER_PROCESSING_STATE_DETAIL; /* Appendix B, 826 members */
+/* Media size names (printerCapabilities.mediaSizes, printerDefaults.mediaSize,
+ * printJobConfiguration.mediaSize): String on the wire, validated against this list. */
+extern const enum_def_t ENUM_PRINT_MEDIA_SIZE;
 
 /* Index of name in e (exact, case-sensitive as Graph is), or -1. With accept_evolvable false,
  * evolvable members are not accepted (the caller did not send the Prefer header). The lower-case

@@ -88,13 +88,25 @@ static const char *kind_name(json_kind_t k, const enum_def_t *enm) {
 static bool check_object(const json_t *obj, const json_schema_t *schema, const char *prefix,
                          bool accept_evolvable, char *err, size_t errlen);
 
+/* Length of a (valid UTF-8) string value in UTF-16 code units, the "characters" Graph counts:
+ * one per code point, two for those outside the Basic Multilingual Plane. */
+static size_t utf16_length(const json_t *v) {
+  const unsigned char *s = (const unsigned char *)json_string_value(v);
+  size_t len = json_string_length(v), n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) n++;  /* a lead byte starts a code point */
+    if (s[i] >= 0xF0) n++;           /* a 4-byte sequence is a surrogate pair in UTF-16 */
+  }
+  return n;
+}
+
 /* Checks one non-null, non-array value of the given kind. */
 static bool check_scalar(const json_t *v, json_kind_t kind, const json_field_t *f,
                          bool accept_evolvable, const char *path, char *err, size_t errlen) {
   switch (kind) {
     case JF_STRING:
       if (!json_is_string(v)) break;
-      if (f->max_len && json_string_length(v) > f->max_len) {
+      if (f->max_len && utf16_length(v) > f->max_len) {
         snprintf(err, errlen, "Property '%s' is too long: at most %zu characters are allowed.",
                  path, f->max_len);
         return false;

@@ -1,4 +1,17 @@
 /* The Graph surface: one route table per resource file. */
 #include "graph/routes.h"
 
-void graph_routes_register(void) { graph_print_routes(); }
+void graph_routes_register(void) {
+  graph_print_routes();
+  graph_jobs_routes();
+  graph_documents_routes();
+  graph_shares_routes();
+  graph_share_members_routes();
+  notify_subscription_routes();
+  graph_tasks_routes();
+  graph_pullprint_routes();
+  graph_printers_routes();
+  graph_operations_routes();
+  graph_connectors_routes();
+  graph_services_routes();
+}

@@ -21,8 +21,12 @@ enum {
 };
 
 typedef void (*route_handler_fn)(http_request_t *req, http_response_t *res);
-/* Streaming body callback: called with each chunk; return 0 to go on, or fill res and return -1
- * to stop (the rest of the body is then discarded). */
+/* Streaming body callback: called once with data == NULL and len == 0 when the headers are in,
+ * then with each chunk; return 0 to go on, or fill res and return -1 to stop (the rest of the
+ * body is then read and discarded, and res is the answer), or, from the first call only,
+ * ROUTE_CHUNK_ANSWER_NOW to send res at once without reading the body (the connection is then
+ * closed, as for an over-size body). */
+#define ROUTE_CHUNK_ANSWER_NOW 1
 typedef int (*route_chunk_fn)(http_request_t *req, http_response_t *res, const char *data,
                               size_t len);
 

@@ -101,13 +101,20 @@ bad:
 }
 
 /* Adds one decoded segment, splitting OData key syntax: "jobs('7')" -> "jobs", "7". A segment
- * whose parentheses hold named parameters (a function call) is kept whole. */
+ * whose parentheses hold named parameters (a function call) is kept whole; empty parentheses
+ * (a function called without parameters) are dropped: "getCapabilities()" -> "getCapabilities". */
 static bool add_segment(http_request_t *req, char *seg) {
   char *open = strchr(seg, '(');
   size_t len = strlen(seg);
   if (open && open != seg && len > 0 && seg[len - 1] == ')') {
     char *inner = open + 1;
     size_t ilen = (size_t)(seg + len - 1 - inner);
+    if (ilen == 0) { /* "getCapabilities()": a function called without parameters */
+      if (req->nsegs + 1 > HTTP_MAX_SEGMENTS) return false;
+      *open = '\0';
+      req->segs[req->nsegs++] = seg;
+      return true;
+    }
     bool quoted = ilen >= 2 && inner[0] == '\'' && inner[ilen - 1] == '\'';
     bool named = false;
     if (!quoted) named = memchr(inner, '=', ilen) != NULL;
@@ -317,6 +324,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                         (unsigned long long)req->content_length,
                         (unsigned long long)srv->cfg.max_body);
       return queue(conn, st); /* MHD closes the connection instead of reading the body */
+    }
+    if (st->routed == ROUTER_MATCH && (req->route->flags & ROUTE_STREAM) &&
+        req->route->body_chunk) {
+      /* A streaming route checks the headers before any of the body arrives. */
+      int r = req->route->body_chunk(req, &st->res, NULL, 0);
+      if (r == ROUTE_CHUNK_ANSWER_NOW) return queue(conn, st); /* body not read */
+      if (r != 0) st->stream_stopped = true;
     }
     return MHD_YES;
   }

@@ -77,10 +77,56 @@ void db_close(db_t *db) {
   if (db) db->be->close(db);
 }
 
-/* Runs fn in the next group commit and returns its result once the commit is durable. */
+/* db_after_commit() bookkeeping: db_write() runs its closure through write_wrap(), which
+ * points tl_write at the caller's write_ctx_t while the closure runs (on the writer thread). */
+#define DB_AFTER_COMMIT_MAX 4
+
+typedef struct {
+  db_txn_fn fn;
+  void     *arg;
+  unsigned  nhooks;
+  struct {
+    void (*fn)(void *);
+    void *arg;
+  } hooks[DB_AFTER_COMMIT_MAX];
+} write_ctx_t;
+
+static _Thread_local write_ctx_t *tl_write;
+
+static int write_wrap(db_conn_t *c, void *arg) {
+  write_ctx_t *w = arg;
+  write_ctx_t *outer = tl_write;
+  w->nhooks = 0;  /* the closure may run again from the start */
+  tl_write = w;
+  int rc = w->fn(c, w->arg);
+  tl_write = outer;
+  return rc;
+}
+
+/* Registers fn(arg) to run after the current write closure commits (see db.h). */
+void db_after_commit(db_conn_t *c, void (*fn)(void *arg), void *arg) {
+  write_ctx_t *w = tl_write;
+  if (!c || !fn || !w) return;
+  for (unsigned i = 0; i < w->nhooks; i++)
+    if (w->hooks[i].fn == fn && w->hooks[i].arg == arg) return;
+  if (w->nhooks == DB_AFTER_COMMIT_MAX) {
+    log_error("db_after_commit: more than %d hooks in one closure", DB_AFTER_COMMIT_MAX);
+    return;
+  }
+  w->hooks[w->nhooks].fn = fn;
+  w->hooks[w->nhooks].arg = arg;
+  w->nhooks++;
+}
+
+/* Runs fn in the next group commit and returns its result once the commit is durable; then
+ * runs the hooks the closure registered with db_after_commit(). */
 int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
-  return db->be->write(db, fn, arg);
+  write_ctx_t w = {.fn = fn, .arg = arg};
+  int rc = db->be->write(db, write_wrap, &w);
+  if (rc == 0)
+    for (unsigned i = 0; i < w.nhooks; i++) w.hooks[i].fn(w.hooks[i].arg);
+  return rc;
 }
 
 /* Runs fn on a read-only connection inside one read transaction; returns fn's result. */

@@ -51,6 +51,12 @@ int   db_schema_version(db_t *db);
 
 int   db_write(db_t *db, db_txn_fn fn, void *arg);
 int   db_read(db_t *db, db_txn_fn fn, void *arg);
+/* Called inside a db_write closure on c: once the closure's changes are durably committed,
+ * db_write calls fn(arg) on the caller's thread before returning (never when the closure
+ * fails or is rolled back; once per distinct fn/arg pair even if registered again, also when
+ * the closure is run again). fn must be quick and must not call db_write. Outside a write
+ * closure it does nothing. */
+void  db_after_commit(db_conn_t *c, void (*fn)(void *arg), void *arg);
 /* True when the store answers a trivial query. */
 bool  db_ping(db_t *db);
 

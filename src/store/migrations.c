@@ -81,6 +81,7 @@ static const char *const migrations[] = {
   "  device_secret_hash TEXT"                      /* SHA-256 of the device token (IPP) */
   ");"
   "CREATE INDEX printers_tenant ON printers (tenant_id, id);"
+  "CREATE INDEX printers_tenant_name ON printers (tenant_id, display_name, id);"
 
   /* printerCreateOperation: the asynchronous result of POST /print/printers/create. */
   "CREATE TABLE print_operations ("
@@ -92,6 +93,7 @@ static const char *const migrations[] = {
   "  printer_id TEXT,"
   "  certificate TEXT"
   ");"
+  "CREATE INDEX print_operations_tenant ON print_operations (tenant_id, id);"
 
   "CREATE TABLE shares ("
   "  id TEXT PRIMARY KEY,"
@@ -114,6 +116,8 @@ static const char *const migrations[] = {
   "  added_us BIGINT NOT NULL,"
   "  PRIMARY KEY (share_id, kind, member_id)"
   ");"
+  /* store_share_member_seen: a user's entries across the tenant's shares */
+  "CREATE INDEX share_members_member ON share_members (tenant_id, kind, member_id);"
 
   "CREATE TABLE task_definitions ("
   "  id TEXT PRIMARY KEY,"
@@ -156,6 +160,7 @@ static const char *const migrations[] = {
   "  held_us BIGINT,"                              /* when a task started holding it */
   "  created_by_id TEXT,"
   "  created_by_upn TEXT,"
+  "  created_by_upn_lc TEXT,"                      /* lower-cased upn, for case-insensitive $filter */
   "  created_by_name TEXT,"
   "  created_by_ip TEXT,"
   "  redirected_from TEXT,"
@@ -163,7 +168,7 @@ static const char *const migrations[] = {
   "  error_code INTEGER"
   ");"
   "CREATE INDEX jobs_printer ON jobs (printer_id, id);"
-  "CREATE INDEX jobs_printer_upn ON jobs (printer_id, created_by_upn, id);"
+  "CREATE INDEX jobs_printer_upn ON jobs (printer_id, created_by_upn_lc, id);"
   "CREATE INDEX jobs_printer_creator ON jobs (printer_id, created_by_id, id);"
   "CREATE INDEX jobs_held ON jobs (phase, held_us);"
 
@@ -180,6 +185,7 @@ static const char *const migrations[] = {
   "  blob_key TEXT"                                /* where the bytes are (blob/blob.h) */
   ");"
   "CREATE INDEX documents_job ON documents (job_id);"
+  "CREATE INDEX documents_blob ON documents (blob_key);"   /* is a blob still referenced? */
 
   "CREATE TABLE upload_sessions ("
   "  id TEXT PRIMARY KEY,"
@@ -196,6 +202,8 @@ static const char *const migrations[] = {
   "  created_by_id TEXT"
   ");"
   "CREATE INDEX upload_sessions_expiry ON upload_sessions (expires_us);"
+  "CREATE INDEX upload_sessions_document ON upload_sessions (document_id);"
+  "CREATE INDEX upload_sessions_blob ON upload_sessions (blob_key);"
 
   "CREATE TABLE tasks ("
   "  id TEXT PRIMARY KEY,"
@@ -211,7 +219,73 @@ static const char *const migrations[] = {
   "  updated_us BIGINT NOT NULL"
   ");"
   "CREATE INDEX tasks_definition ON tasks (definition_id, id);"
-  "CREATE INDEX tasks_job ON tasks (job_id);",
+  "CREATE INDEX tasks_job ON tasks (job_id);"
+
+  /* Terminal jobs past --job-retention leave jobs (with their documents and tasks) and keep
+   * the archivedPrintJob facts here, for usage reports (store/pullprint.h). No printer
+   * foreign key: the archive outlives the printer. */
+  "CREATE TABLE archived_jobs ("
+  "  id BIGINT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  printer_id TEXT,"
+  "  printer_name TEXT,"
+  "  state INTEGER NOT NULL,"                      /* printJobProcessingState index */
+  "  created_us BIGINT NOT NULL,"
+  "  acquired_us BIGINT,"
+  "  completed_us BIGINT NOT NULL,"
+  "  acquired INTEGER NOT NULL,"
+  "  copies_printed INTEGER NOT NULL,"
+  "  created_by_id TEXT,"
+  "  created_by_upn TEXT,"
+  "  created_by_name TEXT,"
+  "  archived_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX archived_jobs_printer ON archived_jobs (tenant_id, printer_id, completed_us);"
+  "CREATE INDEX archived_jobs_user ON archived_jobs (tenant_id, created_by_upn, completed_us);"
+
+  /* Change-notification subscriptions (POST /subscriptions) on print resources. resource is
+   * the normalised Graph resource; (kind, target_id) is what it watches: 1 = the tasks of
+   * task definition target_id, 2 = the jobs of printer target_id. */
+  "CREATE TABLE subscriptions ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  app_id TEXT NOT NULL,"
+  "  creator_id TEXT,"
+  "  resource TEXT NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  target_id TEXT NOT NULL,"
+  "  change_type TEXT NOT NULL,"
+  "  client_state TEXT,"
+  "  notification_url TEXT NOT NULL,"
+  "  lifecycle_url TEXT,"
+  "  query_options TEXT,"
+  "  tls_version TEXT NOT NULL,"
+  "  expires_us BIGINT NOT NULL,"
+  "  created_us BIGINT NOT NULL,"
+  "  UNIQUE (tenant_id, app_id, resource, change_type)"
+  ");"
+  "CREATE INDEX subscriptions_target ON subscriptions (tenant_id, kind, target_id);"
+  "CREATE INDEX subscriptions_expiry ON subscriptions (expires_us);"
+
+  /* The notification outbox: one row per notification still to deliver, written in the
+   * transaction of the change that caused it and deleted after a 2xx. kind 0 = a change
+   * notification (deleted with its subscription), 1 = subscriptionRemoved, 2 = missed
+   * (lifecycle notifications, which outlive the subscription). payload is the request body. */
+  "CREATE TABLE outbox ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  subscription_id TEXT NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  url TEXT NOT NULL,"
+  "  payload TEXT NOT NULL,"
+  "  created_us BIGINT NOT NULL,"
+  "  due_us BIGINT NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  last_error TEXT"
+  ");"
+  "CREATE INDEX outbox_due ON outbox (due_us);"
+  "CREATE INDEX outbox_url_due ON outbox (url, due_us);"
+  "CREATE INDEX outbox_subscription ON outbox (subscription_id, kind);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -51,13 +51,15 @@ export function mintApp({ data, tenant, app, roles, ttl } = {}) {
 // Delegated user token (scp claim).
 //   user: object id (default: a fresh GUID); upn: user principal name;
 //   scopes: "PrintSettings.Read.All ..." or an array; admin: true adds the Printer Administrator
-//   directory role (wids); groups: array of group ids or a comma-separated string.
-export function mintUser({ data, tenant, app, user, upn, scopes, admin, groups, ttl } = {}) {
+//   directory role (wids); groups: array of group ids or a comma-separated string; name: the
+//   display name (name claim).
+export function mintUser({ data, tenant, app, user, upn, scopes, admin, groups, ttl, name } = {}) {
   const a = common({ data, tenant, app, ttl });
   const oid = user || randomUUID();
   a.push("--user", oid, "--upn", upn || `user-${oid.slice(0, 8)}@example.test`);
   a.push("--scopes", words(scopes) || "");
   if (admin) a.push("--admin");
+  if (name) a.push("--name", name);
   if (groups && groups.length) a.push("--groups", Array.isArray(groups) ? groups.join(",") : groups);
   return runToken(a);
 }

@@ -1,0 +1,103 @@
+/*
+ * Document bytes: the blob interface.
+ *
+ * A blob is a fixed-size byte array named by a key (BLOB_KEY_LEN lowercase hex characters,
+ * made by blob_key_new). Upload sessions create one of the declared size, write each
+ * fragment at its offset as it streams in, sync it before answering, and hand it to the
+ * document when the last byte lands; downloads read ranges of it.
+ *
+ * The store behind the interface is a small vtable (blob_ops_t), so another backend (the
+ * PostgreSQL chunk store of the scale-out mode) can slot in behind the same calls. The one
+ * backend today is the file backend (blob-file.c): DIR/<key>, created sparse at its full size
+ * with ftruncate, written with pwrite, made durable with fdatasync of the file and fsync of
+ * the directory, read with pread and sent with sendfile through blob_open_fd.
+ *
+ * Thread safety: a blob_store_t may be used from any number of threads at once; one
+ * blob_t may be written at different offsets by several threads at once (pwrite), but
+ * each thread must close its own handle.
+ *
+ * Errors: functions returning int give 0 or a negative errno value.
+ */
+#ifndef SPOOLD_BLOB_BLOB_H
+#define SPOOLD_BLOB_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BLOB_KEY_LEN 32       /* hex characters of a key */
+#define BLOB_SHA256_HEX 64    /* hex characters of a SHA-256 */
+
+typedef struct blob_store blob_store_t;
+typedef struct blob blob_t;
+
+/* What a backend implements. impl is the backend's state (blob_store_t.impl). */
+typedef struct blob_ops {
+  const char *name; /* "file" */
+  /* Creates key with size zero bytes (sparse where possible); -EEXIST when it exists. */
+  int (*create)(void *impl, const char *key, uint64_t size);
+  /* Opens key for reading, or for reading and writing; *size receives its size. */
+  int (*open)(void *impl, const char *key, bool write, blob_t **out, uint64_t *size);
+  /* Writes len bytes at off (all of them, or an error). */
+  int (*pwrite)(blob_t *b, uint64_t off, const void *data, size_t len);
+  /* Reads up to len bytes at off; returns the count (0 at the end) or a negative errno. */
+  ssize_t (*pread)(blob_t *b, uint64_t off, void *data, size_t len);
+  /* Makes everything written through any handle of this blob durable. */
+  int (*sync)(blob_t *b);
+  /* A new read-only file descriptor for sendfile, or -ENOTSUP when the backend has none. */
+  int (*open_fd)(void *impl, const char *key, uint64_t *size);
+  void (*close)(blob_t *b);
+  /* Creates to as a durable copy of from (-EEXIST when to exists). */
+  int (*copy)(void *impl, const char *from, const char *to);
+  /* Removes key; 0 also when it did not exist. */
+  int (*remove)(void *impl, const char *key);
+  /* Calls fn for each blob with its key and last modification time (us since the epoch);
+   * fn's non-zero return stops the walk. */
+  int (*walk)(void *impl, int (*fn)(const char *key, int64_t mtime_us, void *arg), void *arg);
+  void (*free)(void *impl);
+} blob_ops_t;
+
+struct blob_store {
+  const blob_ops_t *ops;
+  void             *impl;
+};
+
+/* An open blob; a backend's handle starts with this. */
+struct blob {
+  const blob_ops_t *ops;
+};
+
+/* Opens the file backend on dir (created if missing, mode 0750). Returns NULL and a malloc'd
+ * message in *err on failure. Free with blob_store_free. */
+blob_store_t *blob_store_open_files(const char *dir, char **err);
+void          blob_store_free(blob_store_t *bs);
+
+/* Writes a new random key and a NUL to out. */
+void blob_key_new(char out[BLOB_KEY_LEN + 1]);
+/* True when key has the form blob_key_new makes (so it can never name a path elsewhere). */
+bool blob_key_valid(const char *key);
+
+/* The operations, checked for a valid key (-EINVAL otherwise). See blob_ops_t. */
+int     blob_create(blob_store_t *bs, const char *key, uint64_t size);
+/* *out is a handle the caller closes with blob_close; *size (may be NULL) its size. */
+int     blob_open(blob_store_t *bs, const char *key, bool write, blob_t **out, uint64_t *size);
+int     blob_pwrite(blob_t *b, uint64_t off, const void *data, size_t len);
+ssize_t blob_pread(blob_t *b, uint64_t off, void *data, size_t len);
+int     blob_sync(blob_t *b);
+void    blob_close(blob_t *b);
+/* A read-only descriptor the caller owns (an fd response closes it); -ENOTSUP when the
+ * backend cannot give one. */
+int     blob_open_fd(blob_store_t *bs, const char *key, uint64_t *size);
+int     blob_remove(blob_store_t *bs, const char *key);
+/* Makes blob to a durable copy of blob from (for a redirected job's documents). */
+int     blob_copy(blob_store_t *bs, const char *from, const char *to);
+int     blob_walk(blob_store_t *bs, int (*fn)(const char *key, int64_t mtime_us, void *arg),
+                  void *arg);
+
+/* SHA-256 of the first size bytes of key, read back in 1 MiB steps, as lowercase hex into
+ * out. -EIO when the blob is shorter than size. */
+int blob_sha256(blob_store_t *bs, const char *key, uint64_t size,
+                char out[BLOB_SHA256_HEX + 1]);
+
+#endif

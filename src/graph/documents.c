@@ -1,0 +1,660 @@
+/*
+ * printDocument on the Graph surface (reference §2.7, §4.4 D1, D2, D4): the documents of a
+ * job, createUploadSession and the $value redirect, under /print/printers/{p}/jobs/{j} and
+ * /print/shares/{s}/jobs/{j}. Also the route table of the upload URL (upload.c) and the
+ * download URL (download.c), and the sweeper thread that expires upload sessions.
+ *
+ * Routes capture params[0] = printer or share, params[1] = job, params[2] = document.
+ */
+#include "graph/documents.h"
+
+#include "app.h"
+#include "blob/blob.h"
+#include "core/job.h"
+#include "graph/authorize.h"
+#include "graph/documents-private.h"
+#include "graph/jobs.h"
+#include "graph/json.h"
+#include "graph/odata.h"
+#include "graph/reply.h"
+#include "graph/routes.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/documents.h"
+#include "store/printers.h"
+#include "store/pullprint.h"
+#include "util/buf.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define DOCUMENT_NAME_MAX 1024   /* characters of documentName */
+#define CONTENT_TYPE_MAX 255     /* characters of contentType */
+#define SWEEP_GC_INTERVAL_US ((int64_t)600 * 1000000)  /* unreferenced-blob pass */
+#define SWEEP_GC_GRACE_US ((int64_t)600 * 1000000)     /* blobs younger than this are kept */
+#define SWEEP_BATCH 200
+
+/* ---- shared helpers (documents-private.h) ------------------------------------------------- */
+
+void documents_sha256_hex(const char *s, char out[65]) {
+  unsigned char h[32];
+  unsigned int n = 0;
+  EVP_Digest(s, strlen(s), h, &n, EVP_sha256(), NULL);
+  for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+bool documents_secret_matches(const char *secret, const char *stored_hash) {
+  if (!secret || !stored_hash || strlen(stored_hash) != 64) return false;
+  char h[65];
+  documents_sha256_hex(secret, h);
+  return CRYPTO_memcmp(h, stored_hash, 64) == 0;
+}
+
+static json_t *iso_or_null(int64_t us) {
+  if (!us) return json_null();
+  char t[TIME_ISO_LEN];
+  time_format_iso(us, t);
+  return json_string(t);
+}
+
+/* The printDocument JSON; see graph/documents.h. */
+json_t *graph_document_json(const http_request_t *req, const store_document_t *d) {
+  (void)req; /* the same members in v1.0 and beta */
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(d->id ? d->id : ""));
+  json_object_set_new(o, "displayName", json_string(d->display_name ? d->display_name : ""));
+  json_object_set_new(o, "contentType", json_string(d->content_type ? d->content_type : ""));
+  json_object_set_new(o, "size", json_integer(d->size));
+  json_object_set_new(o, "uploadedDateTime", iso_or_null(d->uploaded_us));
+  json_object_set_new(o, "downloadedDateTime", iso_or_null(d->downloaded_us));
+  return o;
+}
+
+static void reply_store_error(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 500, "generalException", NULL,
+                    "The server could not complete the request.");
+}
+
+/* "printers('P')/jobs('J')" or "shares('S')/jobs('J')" for context URLs. */
+static char *job_path(const http_request_t *req, const graph_job_ctx_t *ctx) {
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "print/%s('%s')/jobs('%s')", ctx->via_share ? "shares" : "printers",
+             http_request_param(req, 0), ctx->job.id_str);
+  return buf_detach(&b);
+}
+
+/* Resolves the job (authorize op, 401/403/404) and the document params[2] of it (404). */
+static bool resolve_document(http_request_t *req, http_response_t *res, perm_op_t op,
+                             graph_job_ctx_t *ctx, store_document_t *doc) {
+  memset(doc, 0, sizeof *doc);
+  if (!graph_job_resolve(req, res, op, ctx)) return false;
+  const char *doc_id = http_request_param(req, 2);
+  store_rc_t rc = store_document_get(APP(req)->store, ctx->caller->tenant, ctx->job.id, doc_id,
+                                     doc);
+  if (rc == STORE_OK) return true;
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The document '%s' was not found on print job '%s'.", doc_id,
+                      ctx->job.id_str);
+  else
+    reply_store_error(req, res);
+  graph_job_ctx_clear(ctx);
+  return false;
+}
+
+/* ---- D1: GET .../documents and .../documents/{id} ---------------------------------------- */
+
+static const char *const DOC_SELECT[] = {"id", "displayName", "contentType", "size",
+                                         "uploadedDateTime", "downloadedDateTime", NULL};
+
+/* Parses $select (and for lists $top); replies 400 and returns false on failure. */
+static bool doc_query(http_request_t *req, http_response_t *res, unsigned mask, query_t *q) {
+  char err[512];
+  const char *inner = NULL;
+  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
+    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
+    return false;
+  }
+  if (q->nselect && odata_check_names(q->select, q->nselect, DOC_SELECT, "$select", err,
+                                      sizeof err) != 0) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    return false;
+  }
+  return true;
+}
+
+/* Drops the members $select did not ask for (id and annotations stay). */
+static void doc_select(json_t *o, const query_t *q) {
+  if (!q->nselect) return;
+  const char *key;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(o, tmp, key, v) {
+    if (key[0] == '@' || !strcmp(key, "id") || odata_selected(q, key)) continue;
+    json_object_del(o, key);
+  }
+}
+
+/* GET .../jobs/{j}/documents */
+static void documents_list(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_DOCUMENT_GET, &ctx)) return;
+  query_t q;
+  query_init(&q);
+  if (!doc_query(req, res, QUERY_OPT_SELECT | QUERY_OPT_TOP, &q)) goto out;
+  store_document_t *docs = NULL;
+  size_t n = 0;
+  if (store_job_documents(APP(req)->store, ctx.caller->tenant, ctx.job.id, &docs, &n) !=
+      STORE_OK) {
+    reply_store_error(req, res);
+    goto out;
+  }
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n && (q.top < 0 || (int64_t)i < q.top); i++) {
+    json_t *d = graph_document_json(req, &docs[i]);
+    doc_select(d, &q);
+    json_array_append_new(arr, d);
+  }
+  store_documents_free(docs, n);
+  char *path = job_path(req, &ctx);
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", graph_context(req, "%s/documents", path));
+  json_object_set_new(o, "value", arr);
+  free(path);
+  graph_reply_json(req, res, 200, o);
+out:
+  query_clear(&q);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* GET .../jobs/{j}/documents/{d} */
+static void document_get(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  store_document_t doc;
+  if (!resolve_document(req, res, OP_PRINTER_JOB_DOCUMENT_GET, &ctx, &doc)) return;
+  query_t q;
+  query_init(&q);
+  if (doc_query(req, res, QUERY_OPT_SELECT, &q)) {
+    char *path = job_path(req, &ctx);
+    json_t *o = json_object();
+    json_object_set_new(o, "@odata.context", graph_context(req, "%s/documents/$entity", path));
+    free(path);
+    json_t *d = graph_document_json(req, &doc);
+    json_object_update(o, d);
+    json_decref(d);
+    doc_select(o, &q);
+    graph_reply_json(req, res, 200, o);
+  }
+  query_clear(&q);
+  store_document_clear(&doc);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- D2: createUploadSession ----------------------------------------------------------------- */
+
+static const json_field_t UPLOAD_PROPS_FIELDS[] = {
+    {.name = "documentName", .kind = JF_STRING, .max_len = DOCUMENT_NAME_MAX},
+    {.name = "contentType", .kind = JF_STRING, .max_len = CONTENT_TYPE_MAX},
+    {.name = "size", .kind = JF_INT64},
+};
+static const json_schema_t UPLOAD_PROPS = {"microsoft.graph.printDocumentUploadProperties",
+                                           UPLOAD_PROPS_FIELDS, 3};
+static const json_field_t CREATE_SESSION_FIELDS[] = {
+    {.name = "properties", .kind = JF_OBJECT, .sub = &UPLOAD_PROPS},
+};
+static const json_schema_t CREATE_SESSION = {"createUploadSession", CREATE_SESSION_FIELDS, 1};
+
+/* The content types printer p lists ("a, b"), or the defaults when it lists none. */
+static char *accepted_types(const store_printer_t *p) {
+  buf_t b = BUF_INIT;
+  json_t *caps = p->capabilities ? json_loads(p->capabilities, 0, NULL) : NULL;
+  json_t *types = json_object_get(caps, "contentTypes");
+  size_t i;
+  json_t *v;
+  if (json_is_array(types)) json_array_foreach(types, i, v) {
+      if (!json_is_string(v)) continue;
+      buf_printf(&b, "%s%s", b.len ? ", " : "", json_string_value(v));
+    }
+  json_decref(caps);
+  if (!b.len) {
+    static const char *const defaults[] = {STORE_PRINTER_DEFAULT_CONTENT_TYPES};
+    for (size_t k = 0; k < sizeof defaults / sizeof defaults[0]; k++)
+      buf_printf(&b, "%s%s", k ? ", " : "", defaults[k]);
+  }
+  return buf_detach(&b);
+}
+
+/* The contentType rule of D2: one of the printer's capabilities.contentTypes, or OXPS for a
+ * printer that takes PDF but not OXPS while the tenant's documentConversionEnabled is true
+ * (Universal Print converts such documents). Replies 400 and returns false otherwise. */
+static bool content_type_accepted(http_request_t *req, http_response_t *res,
+                                  const graph_job_ctx_t *ctx, const char *ct) {
+  app_t *app = APP(req);
+  store_printer_t p;
+  store_rc_t rc = store_printer_get(app->store, ctx->caller->tenant, ctx->printer_id, &p);
+  if (rc != STORE_OK) {
+    if (rc == STORE_NOT_FOUND)
+      graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
+                        ctx->printer_id);
+    else
+      reply_store_error(req, res);
+    return false;
+  }
+  bool ok = store_printer_accepts_content_type(&p, ct);
+  bool conversion = false;
+  if (!ok && !strncasecmp(ct, "application/oxps", 16) &&
+      (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ') &&
+      store_printer_accepts_content_type(&p, "application/pdf") &&
+      !store_printer_accepts_content_type(&p, "application/oxps")) {
+    store_settings_t s;
+    if (store_settings_get(app->store, ctx->caller->tenant, &s) != STORE_OK) {
+      store_printer_clear(&p);
+      reply_store_error(req, res);
+      return false;
+    }
+    conversion = s.document_conversion_enabled;
+    ok = conversion;
+    store_settings_clear(&s);
+  }
+  if (!ok) {
+    char *types = accepted_types(&p);
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'properties/contentType': the printer does not accept '%s'; it "
+                      "accepts %s%s.", ct, types,
+                      store_printer_accepts_content_type(&p, "application/pdf") &&
+                              !strncasecmp(ct, "application/oxps", 16)
+                          ? " (OXPS would be converted to PDF if the print settings had "
+                            "documentConversionEnabled)"
+                          : "");
+    free(types);
+  }
+  store_printer_clear(&p);
+  return ok;
+}
+
+/* The seed rule for an application's createUploadSession (reference §5.3): the job must have a
+ * processing print task whose trigger the calling app created; that is how a pull-printing app
+ * replaces a held job's document. Replies 403 (tasks of other apps only) or 409 (no processing
+ * task) and returns false when it does not hold. */
+static bool upload_seed_rule_holds(http_request_t *req, http_response_t *res,
+                                   const graph_job_ctx_t *ctx) {
+  store_pull_result_t r;
+  memset(&r, 0, sizeof r);
+  store_rc_t rc = store_job_seed_check(APP(req)->store, ctx->caller->tenant, ctx->job.id,
+                                       ctx->caller->app_id, &r);
+  bool ok = rc == STORE_OK;
+  if (rc == STORE_CONFLICT && r.seed == STORE_SEED_OTHER_APP)
+    graph_reply_error(req, res, 403, "accessDenied", NULL, "%s",
+                      r.why ? r.why
+                            : "The job's processing print task was not created by a trigger of "
+                              "the calling application.");
+  else if (rc == STORE_CONFLICT)
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      r.why ? r.why : "The job has no print task in the processing state.");
+  else if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
+                      ctx->job.id_str);
+  else if (!ok)
+    reply_store_error(req, res);
+  store_pull_result_clear(&r);
+  return ok;
+}
+
+/* The upload URL of a session: <public-url>/upload/{id}?token={secret}. */
+static char *upload_url(const http_request_t *req, const char *id, const char *secret) {
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "%s/upload/%s?token=%s", server_public_url(req->server), id, secret);
+  return buf_detach(&b);
+}
+
+static void remove_blobs(app_t *app, const store_blob_keys_t *k) {
+  for (size_t i = 0; i < k->n; i++) {
+    int rc = blob_remove(app->blobs, k->v[i]);
+    if (rc != 0) log_warn("documents: cannot remove blob %s: %s", k->v[i], strerror(-rc));
+  }
+}
+
+/* Reads and checks the createUploadSession body into name/type/size; replies 400/413. */
+static bool parse_upload_properties(http_request_t *req, http_response_t *res, json_t **body,
+                                    const char **name, const char **type, int64_t *size) {
+  *body = graph_json_body(req, res, false);
+  if (!*body) return false;
+  if (!graph_json_check(req, res, *body, &CREATE_SESSION)) return false;
+  json_t *props = json_object_get(*body, "properties");
+  if (!json_is_object(props)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'properties' is required: {\"properties\":{\"documentName\","
+                      "\"contentType\",\"size\"}}.");
+    return false;
+  }
+  static const char *const required[] = {"documentName", "contentType", "size"};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *v = json_object_get(props, required[i]);
+    if (!v || json_is_null(v)) {
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Property 'properties/%s' is required.", required[i]);
+      return false;
+    }
+  }
+  *name = json_string_value(json_object_get(props, "documentName"));
+  *type = json_string_value(json_object_get(props, "contentType"));
+  *size = json_integer_value(json_object_get(props, "size"));
+  if (!**type) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'properties/contentType' must not be empty.");
+    return false;
+  }
+  uint64_t max = APP(req)->cfg->max_document_size;
+  if (*size < 1) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'properties/size' must be at least 1 byte, not %lld.",
+                      (long long)*size);
+    return false;
+  }
+  if ((uint64_t)*size > max) {
+    graph_reply_error(req, res, 413, "invalidRequest", "maxFileSizeExceeded",
+                      "Property 'properties/size' is %lld bytes; documents may be at most %llu "
+                      "bytes.", (long long)*size, (unsigned long long)max);
+    return false;
+  }
+  return true;
+}
+
+/* POST .../jobs/{j}/documents/{d}/createUploadSession */
+static void document_create_upload_session(http_request_t *req, http_response_t *res) {
+  app_t *app = APP(req);
+  graph_job_ctx_t ctx;
+  store_document_t doc;
+  if (!resolve_document(req, res, OP_PRINTER_JOB_DOCUMENT_UPLOAD_SESSION, &ctx, &doc)) return;
+  json_t *body = NULL;
+  const char *name = NULL, *type = NULL;
+  int64_t size = 0;
+  char *url = NULL;
+  if (!parse_upload_properties(req, res, &body, &name, &type, &size)) goto out;
+  if (!content_type_accepted(req, res, &ctx, type)) goto out;
+
+  /* Delegated callers upload before start; an application replaces the document of a job its
+   * own print task holds. */
+  unsigned phases = 1u << JOB_CREATED;
+  if (ctx.decision.seed_rule) {
+    if (!upload_seed_rule_holds(req, res, &ctx)) goto out;
+    phases = 1u << JOB_HELD;
+  }
+
+  char id[ID_GUID_LEN + 1], key[BLOB_KEY_LEN + 1], secret[DOCUMENT_SECRET_LEN], hash[65];
+  id_guid(id);
+  blob_key_new(key);
+  id_secret(secret, sizeof secret, DOCUMENT_SECRET_BYTES);
+  documents_sha256_hex(secret, hash);
+  int brc = blob_create(app->blobs, key, (uint64_t)size);
+  if (brc != 0) {
+    log_error("documents: cannot create a blob of %lld bytes: %s", (long long)size,
+              strerror(-brc));
+    if (brc == -ENOSPC || brc == -EFBIG || brc == -EDQUOT) {
+      http_response_header(res, "Retry-After", "60");
+      graph_reply_error(req, res, 507, "quotaLimitReached", NULL,
+                        "The server has no room for a document of %lld bytes.", (long long)size);
+    } else {
+      reply_store_error(req, res);
+    }
+    goto out;
+  }
+  int64_t now = time_now_us();
+  int64_t expires = now + (int64_t)app->cfg->upload_session_ttl * 1000000;
+  store_upload_session_new_t n = {
+      .tenant = ctx.caller->tenant,
+      .job_id = ctx.job.id,
+      .document_id = doc.id,
+      .id = id,
+      .secret_hash = hash,
+      .document_name = name,
+      .content_type = type,
+      .size = size,
+      .blob_key = key,
+      .expires_us = expires,
+      .now_us = now,
+      .created_by_id = ctx.caller->user_id ? ctx.caller->user_id : ctx.caller->app_id,
+      .allowed_phases = phases,
+  };
+  store_blob_keys_t drop;
+  char *why = NULL;
+  store_rc_t rc = store_upload_session_create(app->store, &n, &drop, &why);
+  if (rc != STORE_OK) {
+    blob_remove(app->blobs, key);
+    if (rc == STORE_CONFLICT)
+      graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                        why ? why : "The job no longer accepts a document.");
+    else if (rc == STORE_NOT_FOUND)
+      graph_reply_error(req, res, 404, "itemNotFound", NULL, "The document '%s' was not found.",
+                        doc.id);
+    else
+      reply_store_error(req, res);
+    free(why);
+    goto out;
+  }
+  remove_blobs(app, &drop);
+  store_blob_keys_clear(&drop);
+
+  url = upload_url(req, id, secret);
+  char exp[TIME_ISO_LEN], range[64];
+  time_format_iso(expires, exp);
+  snprintf(range, sizeof range, "0-%lld", (long long)(size - 1));
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", graph_context(req, "microsoft.graph.uploadSession"));
+  json_object_set_new(o, "uploadUrl", json_string(url));
+  json_object_set_new(o, "expirationDateTime", json_string(exp));
+  json_t *ranges = json_array();
+  json_array_append_new(ranges, json_string(range));
+  json_object_set_new(o, "nextExpectedRanges", ranges);
+  graph_reply_json(req, res, 200, o);
+out:
+  free(url);
+  json_decref(body);
+  store_document_clear(&doc);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- D4: GET .../documents/{d}/$value -------------------------------------------------------- */
+
+/* 302 to a short-lived, pre-authorized download URL (no bearer token needed there). */
+static void document_value(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  store_document_t doc;
+  if (!resolve_document(req, res, OP_PRINTER_JOB_DOCUMENT_DOWNLOAD, &ctx, &doc)) return;
+  if (!doc.uploaded_us || !doc.blob_key) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The document '%s' has no content yet: its upload has not completed.",
+                      doc.id);
+  } else {
+    char *token = documents_download_token_new(ctx.caller->tenant, ctx.job.id, doc.id);
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "%s/download/%s", server_public_url(req->server), token);
+    http_response_header(res, "Location", b.data);
+    http_response_header(res, "Cache-Control", "no-store");
+    http_response_empty(res, 302);
+    buf_free(&b);
+    free(token);
+  }
+  store_document_clear(&doc);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- routes ---------------------------------------------------------------------------------- */
+
+#define JOB_P "/print/printers/{id}/jobs/{id}"
+#define JOB_S "/print/shares/{id}/jobs/{id}"
+
+static route_t ROUTES[] = {
+    ROUTE("GET", JOB_P "/documents", documents_list, ROUTE_GRAPH, "printers.jobs.documents.list"),
+    ROUTE("GET", JOB_P "/documents/{id}", document_get, ROUTE_GRAPH,
+          "printers.jobs.documents.get"),
+    ROUTE("POST", JOB_P "/documents/{id}/createUploadSession", document_create_upload_session,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.documents.createUploadSession"),
+    ROUTE("POST", JOB_P "/documents/{id}/microsoft.graph.createUploadSession",
+          document_create_upload_session, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "printers.jobs.documents.createUploadSession"),
+    ROUTE("GET", JOB_P "/documents/{id}/$value", document_value, ROUTE_GRAPH,
+          "printers.jobs.documents.value"),
+    ROUTE("GET", JOB_S "/documents", documents_list, ROUTE_GRAPH, "shares.jobs.documents.list"),
+    ROUTE("GET", JOB_S "/documents/{id}", document_get, ROUTE_GRAPH, "shares.jobs.documents.get"),
+    ROUTE("POST", JOB_S "/documents/{id}/createUploadSession", document_create_upload_session,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.documents.createUploadSession"),
+    ROUTE("POST", JOB_S "/documents/{id}/microsoft.graph.createUploadSession",
+          document_create_upload_session, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "shares.jobs.documents.createUploadSession"),
+    ROUTE("GET", JOB_S "/documents/{id}/$value", document_value, ROUTE_GRAPH,
+          "shares.jobs.documents.value"),
+    /* the upload and download URLs: no version prefix, no bearer token */
+    ROUTE_STREAMED("PUT", "/upload/{id}", documents_upload_put, documents_upload_chunk, 0,
+                   "upload.put"),
+    ROUTE("GET", "/upload/{id}", documents_upload_get, 0, "upload.get"),
+    ROUTE("DELETE", "/upload/{id}", documents_upload_delete, 0, "upload.delete"),
+    ROUTE("GET", "/download/{id}", documents_download_get, 0, "download.get"),
+};
+
+void graph_documents_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
+
+/* ---- the sweeper ----------------------------------------------------------------------------- */
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t  cv;
+  pthread_t       thread;
+  bool            running;
+  bool            stop;
+  app_t          *app;
+  int64_t         last_gc_us;
+} g_sweep = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Expired upload sessions go, with their bytes. */
+static void sweep_sessions(app_t *app, int64_t now) {
+  for (;;) {
+    store_blob_keys_t drop;
+    int n = 0;
+    if (store_upload_sessions_expire(app->store, now, SWEEP_BATCH, &drop, &n) != STORE_OK) return;
+    remove_blobs(app, &drop);
+    store_blob_keys_clear(&drop);
+    if (n > 0) log_info("documents: %d expired upload session(s) removed", n);
+    if (n < SWEEP_BATCH) return;
+  }
+}
+
+typedef struct {
+  int64_t before;
+  char  **keys;
+  size_t  n;
+} gc_arg_t;
+
+static int gc_collect(const char *key, int64_t mtime_us, void *arg) {
+  gc_arg_t *a = arg;
+  if (mtime_us >= a->before) return 0;
+  a->keys = xrealloc(a->keys, (a->n + 1) * sizeof *a->keys);
+  a->keys[a->n++] = xstrdup(key);
+  return a->n >= 10000;
+}
+
+/* Bytes no document or session names any more (replaced documents, jobs removed with their
+ * printer or tenant, crashes between writing and recording) go once they are old enough that
+ * no request can still be about to record them. */
+static void sweep_unreferenced(app_t *app, int64_t now) {
+  gc_arg_t a = {.before = now - SWEEP_GC_GRACE_US};
+  blob_walk(app->blobs, gc_collect, &a);
+  size_t removed = 0;
+  for (size_t i = 0; i < a.n; i++) {
+    bool referenced = true;
+    if (store_blob_referenced(app->store, a.keys[i], &referenced) == STORE_OK && !referenced &&
+        blob_remove(app->blobs, a.keys[i]) == 0)
+      removed++;
+    free(a.keys[i]);
+  }
+  free(a.keys);
+  if (removed) log_info("documents: %zu unreferenced document blob(s) removed", removed);
+}
+
+static void *sweep_main(void *arg) {
+  app_t *app = arg;
+  /* half the session lifetime, between 1 s and 60 s */
+  int64_t period = (int64_t)app->cfg->upload_session_ttl * 1000000 / 2;
+  if (period > 60 * 1000000) period = 60 * 1000000;
+  if (period < 1000000) period = 1000000;
+  pthread_mutex_lock(&g_sweep.mu);
+  while (!g_sweep.stop) {
+    pthread_mutex_unlock(&g_sweep.mu);
+    int64_t now = time_now_us();
+    sweep_sessions(app, now);
+    documents_download_prune(now);
+    documents_volume_prune(now);
+    if (now - g_sweep.last_gc_us >= SWEEP_GC_INTERVAL_US) {
+      sweep_unreferenced(app, now);
+      g_sweep.last_gc_us = now;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = (int64_t)ts.tv_nsec + (period % 1000000) * 1000;
+    ts.tv_sec += (time_t)(period / 1000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&g_sweep.mu);
+    while (!g_sweep.stop && pthread_cond_timedwait(&g_sweep.cv, &g_sweep.mu, &ts) == 0) {
+    }
+  }
+  pthread_mutex_unlock(&g_sweep.mu);
+  return NULL;
+}
+
+/* Opens the blob store and starts the sweeper; see graph/documents.h. */
+int graph_documents_start(app_t *app, char **err) {
+  *err = NULL;
+  buf_t dir = BUF_INIT;
+  buf_printf(&dir, "%s/blobs", app->cfg->data_dir);
+  app->blobs = blob_store_open_files(dir.data, err);
+  buf_free(&dir);
+  if (!app->blobs) return -1;
+  documents_volume_init(app->cfg->upload_volume_limit,
+                        (int64_t)app->cfg->upload_volume_window * 1000000);
+
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&g_sweep.cv, &ca);
+  pthread_condattr_destroy(&ca);
+  g_sweep.stop = false;
+  g_sweep.app = app;
+  g_sweep.last_gc_us = 0;
+  if (pthread_create(&g_sweep.thread, NULL, sweep_main, app) != 0) {
+    *err = xstrdup("cannot start the upload-session sweeper thread");
+    pthread_cond_destroy(&g_sweep.cv);
+    documents_volume_free();
+    blob_store_free(app->blobs);
+    app->blobs = NULL;
+    return -1;
+  }
+  g_sweep.running = true;
+  return 0;
+}
+
+/* Stops the sweeper and closes the blob store; see graph/documents.h. */
+void graph_documents_stop(app_t *app) {
+  if (g_sweep.running) {
+    pthread_mutex_lock(&g_sweep.mu);
+    g_sweep.stop = true;
+    pthread_cond_signal(&g_sweep.cv);
+    pthread_mutex_unlock(&g_sweep.mu);
+    pthread_join(g_sweep.thread, NULL);
+    pthread_cond_destroy(&g_sweep.cv);
+    g_sweep.running = false;
+  }
+  documents_download_free();
+  documents_volume_free();
+  blob_store_free(app->blobs);
+  app->blobs = NULL;
+}

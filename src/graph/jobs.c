@@ -1,0 +1,665 @@
+/*
+ * Print jobs (reference §4.3): create, list, get, start, cancel and delete, under
+ * /print/printers/{printerId}/jobs and /print/shares/{shareId}/jobs (the same objects).
+ *
+ * Decisions for what the Graph docs leave open (docs/jobs.md):
+ *  - $expand=documents needs a non-Basic job permission (decision.documents); with only a
+ *    Basic one the request is refused with 403 naming the permissions that would do.
+ *  - Cancel: the job's creator or a Printer/Global Administrator; anyone else gets 403 (not 404)
+ *    even when the job is not theirs to see. Terminal jobs: 409.
+ *  - DELETE .../jobs/{id}: 405 notSupported (jobs leave /jobs through retention).
+ *  - Job creation limits (--max-jobs-per-printer-window, --max-jobs-per-user-window over
+ *    --job-limit-window seconds) are sliding windows kept in memory by each process: with
+ *    several processes on one database each one counts its own requests.
+ */
+#include "graph/jobs.h"
+
+#include "app.h"
+#include "core/enums.h"
+#include "graph/authorize.h"
+#include "graph/documents.h"
+#include "graph/json.h"
+#include "graph/odata.h"
+#include "graph/reply.h"
+#include "graph/routes.h"
+#include "graph/shares.h"
+#include "http/router.h"
+#include "store/printers.h"
+#include "store/shares.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/ratelimit.h"
+#include "util/timeutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define JOB_PAGE_MAX 100          /* rows per page of GET .../jobs */
+#define JOB_DISPLAY_NAME_MAX 256  /* characters of the beta displayName */
+
+/* ---- request bodies -------------------------------------------------------------------- */
+
+static const json_field_t MARGIN_FIELDS[] = {
+    {.name = "top", .kind = JF_INT32, .nullable = true},
+    {.name = "bottom", .kind = JF_INT32, .nullable = true},
+    {.name = "left", .kind = JF_INT32, .nullable = true},
+    {.name = "right", .kind = JF_INT32, .nullable = true},
+};
+static const json_schema_t MARGIN = {"microsoft.graph.printMargin", MARGIN_FIELDS, 4};
+
+static const json_field_t RANGE_FIELDS[] = {
+    {.name = "start", .kind = JF_INT64},
+    {.name = "end", .kind = JF_INT64},
+};
+static const json_schema_t RANGE = {"microsoft.graph.integerRange", RANGE_FIELDS, 2};
+
+static const json_field_t CONFIG_FIELDS[] = {
+    {.name = "collate", .kind = JF_BOOL, .nullable = true},
+    {.name = "colorMode", .kind = JF_ENUM, .enm = &ENUM_PRINT_COLOR_MODE, .nullable = true},
+    {.name = "copies", .kind = JF_INT32, .nullable = true},
+    {.name = "dpi", .kind = JF_INT32, .nullable = true},
+    {.name = "duplexMode", .kind = JF_ENUM, .enm = &ENUM_PRINT_DUPLEX_MODE, .nullable = true},
+    {.name = "feedOrientation", .kind = JF_ENUM, .enm = &ENUM_PRINTER_FEED_ORIENTATION,
+     .nullable = true},
+    {.name = "finishings", .kind = JF_ARRAY, .elem = JF_ENUM, .enm = &ENUM_PRINT_FINISHING,
+     .nullable = true},
+    {.name = "fitPdfToPage", .kind = JF_BOOL, .nullable = true},
+    {.name = "inputBin", .kind = JF_STRING, .nullable = true, .max_len = 256},
+    {.name = "margin", .kind = JF_OBJECT, .sub = &MARGIN, .nullable = true},
+    {.name = "mediaSize", .kind = JF_STRING, .nullable = true, .max_len = 256},
+    {.name = "mediaType", .kind = JF_STRING, .nullable = true, .max_len = 256},
+    {.name = "multipageLayout", .kind = JF_ENUM, .enm = &ENUM_PRINT_MULTIPAGE_LAYOUT,
+     .nullable = true},
+    {.name = "orientation", .kind = JF_ENUM, .enm = &ENUM_PRINT_ORIENTATION, .nullable = true},
+    {.name = "outputBin", .kind = JF_STRING, .nullable = true, .max_len = 256},
+    {.name = "pageRanges", .kind = JF_ARRAY, .elem = JF_OBJECT, .sub = &RANGE, .nullable = true},
+    {.name = "pagesPerSheet", .kind = JF_INT32, .nullable = true},
+    {.name = "quality", .kind = JF_ENUM, .enm = &ENUM_PRINT_QUALITY, .nullable = true},
+    {.name = "scaling", .kind = JF_ENUM, .enm = &ENUM_PRINT_SCALING, .nullable = true},
+};
+static const json_schema_t CONFIG = {"microsoft.graph.printJobConfiguration", CONFIG_FIELDS,
+                                     sizeof CONFIG_FIELDS / sizeof CONFIG_FIELDS[0]};
+
+/* A printJob as a create body: only configuration (and displayName in beta) are writable. */
+#define JOB_READONLY_FIELDS                                                     \
+  {.name = "id", .kind = JF_STRING, .readonly = true},                          \
+  {.name = "createdDateTime", .kind = JF_DATETIME, .readonly = true},           \
+  {.name = "createdBy", .kind = JF_OBJECT, .readonly = true},                   \
+  {.name = "status", .kind = JF_OBJECT, .readonly = true},                      \
+  {.name = "isFetchable", .kind = JF_BOOL, .readonly = true},                   \
+  {.name = "redirectedFrom", .kind = JF_STRING, .readonly = true},              \
+  {.name = "redirectedTo", .kind = JF_STRING, .readonly = true},                \
+  {.name = "errorCode", .kind = JF_INT32, .readonly = true},                    \
+  {.name = "acknowledgedDateTime", .kind = JF_DATETIME, .readonly = true},      \
+  {.name = "tasks", .kind = JF_ARRAY, .readonly = true}
+
+static const json_field_t JOB_V1_FIELDS[] = {
+    {.name = "configuration", .kind = JF_OBJECT, .sub = &CONFIG},
+    JOB_READONLY_FIELDS,
+};
+static const json_schema_t JOB_V1 = {"microsoft.graph.printJob", JOB_V1_FIELDS,
+                                     sizeof JOB_V1_FIELDS / sizeof JOB_V1_FIELDS[0]};
+
+static const json_field_t JOB_BETA_FIELDS[] = {
+    {.name = "configuration", .kind = JF_OBJECT, .sub = &CONFIG},
+    {.name = "displayName", .kind = JF_STRING, .nullable = true, .max_len = JOB_DISPLAY_NAME_MAX},
+    {.name = "completedDateTime", .kind = JF_DATETIME, .readonly = true},
+    JOB_READONLY_FIELDS,
+};
+static const json_schema_t JOB_BETA = {"microsoft.graph.printJob", JOB_BETA_FIELDS,
+                                       sizeof JOB_BETA_FIELDS / sizeof JOB_BETA_FIELDS[0]};
+
+/* start and cancel take no parameters (an empty body or {}). */
+static const json_schema_t NO_PARAMS = {"the action's parameters", NULL, 0};
+
+/* The rules the schema cannot say: ranges of numbers and the media size names. Returns true,
+ * or false with a message naming the property. */
+static bool config_check(const json_t *cfg, char *err, size_t errlen) {
+  static const char *const positive[] = {"copies", "dpi", "pagesPerSheet"};
+  for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++) {
+    json_t *v = json_object_get(cfg, positive[i]);
+    if (json_is_integer(v) && json_integer_value(v) < 1) {
+      snprintf(err, errlen, "Property 'configuration/%s' must be at least 1, not %lld.",
+               positive[i], (long long)json_integer_value(v));
+      return false;
+    }
+  }
+  json_t *margin = json_object_get(cfg, "margin");
+  if (json_is_object(margin)) {
+    const char *key;
+    json_t *v;
+    json_object_foreach(margin, key, v) {
+      if (json_is_integer(v) && json_integer_value(v) < 0) {
+        snprintf(err, errlen, "Property 'configuration/margin/%s' must not be negative (margins "
+                 "are in microns).", key);
+        return false;
+      }
+    }
+  }
+  json_t *ranges = json_object_get(cfg, "pageRanges");
+  size_t i;
+  json_t *r;
+  json_array_foreach(ranges, i, r) {
+    json_t *start = json_object_get(r, "start"), *end = json_object_get(r, "end");
+    if (!json_is_integer(start) || !json_is_integer(end)) {
+      snprintf(err, errlen, "Property 'configuration/pageRanges[%zu]' needs both 'start' and "
+               "'end' (inclusive page numbers).", i);
+      return false;
+    }
+    if (json_integer_value(start) < 1 || json_integer_value(end) < json_integer_value(start)) {
+      snprintf(err, errlen, "Property 'configuration/pageRanges[%zu]' must satisfy 1 <= start <= "
+               "end, not start %lld and end %lld.", i, (long long)json_integer_value(start),
+               (long long)json_integer_value(end));
+      return false;
+    }
+  }
+  json_t *media = json_object_get(cfg, "mediaSize");
+  if (json_is_string(media) && enum_lookup(&ENUM_PRINT_MEDIA_SIZE, json_string_value(media), true) < 0) {
+    snprintf(err, errlen, "Property 'configuration/mediaSize' has the value '%.80s', which is not "
+             "a media size name (names are exact, e.g. 'A4', 'North America Letter', 'JIS B5').",
+             json_string_value(media));
+    return false;
+  }
+  return true;
+}
+
+/* The printJobConfiguration schema and value rules, for the pull-printing actions (PATCH job,
+ * redirect); see graph/jobs.h. */
+const json_schema_t *const GRAPH_JOB_CONFIG_SCHEMA = &CONFIG;
+
+bool graph_job_config_check(const json_t *cfg, char *err, size_t errlen) {
+  return config_check(cfg, err, errlen);
+}
+
+/* ---- paths and the parent printer or share ---------------------------------------------- */
+
+bool graph_job_path_is_share(const http_request_t *req) {
+  return req->nsegs >= 2 && strcasecmp(req->segs[1], "shares") == 0;
+}
+
+void graph_job_ctx_clear(graph_job_ctx_t *ctx) {
+  if (!ctx) return;
+  store_job_clear(&ctx->job);
+  free(ctx->printer_id);
+  memset(ctx, 0, sizeof *ctx);
+}
+
+static void reply_store_error(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 500, "generalException", NULL,
+                    "The request could not be completed; try again.");
+}
+
+/* Finds the printer or share of params[0] in the caller's tenant. On success *printer_id
+ * (malloc'd) is the printer whose jobs the path reaches and, through a share, *share (when
+ * not NULL) the share. Replies 404 (or 500) and returns false otherwise. */
+static bool resolve_parent(http_request_t *req, http_response_t *res, const caller_t *caller,
+                           bool via_share, char **printer_id, store_share_t *share) {
+  store_t *st = APP(req)->store;
+  const char *id = http_request_param(req, 0);
+  *printer_id = NULL;
+  if (via_share) {
+    store_share_t s;
+    store_rc_t rc = store_share_get(st, caller->tenant, id, &s);
+    if (rc == STORE_NOT_FOUND) {
+      graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer share '%s' was not found.",
+                        id);
+      return false;
+    }
+    if (rc != STORE_OK) {
+      reply_store_error(req, res);
+      return false;
+    }
+    *printer_id = xstrdup(s.printer_id);
+    if (share) *share = s;
+    else store_share_clear(&s);
+    return true;
+  }
+  store_printer_t p;
+  store_rc_t rc = store_printer_get(st, caller->tenant, id, &p);
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.", id);
+    return false;
+  }
+  if (rc != STORE_OK) {
+    reply_store_error(req, res);
+    return false;
+  }
+  *printer_id = xstrdup(p.id);
+  store_printer_clear(&p);
+  return true;
+}
+
+/* True when the caller created job j. */
+static bool job_is_own(const caller_t *c, const store_job_t *j) {
+  return c->user_id && j->created_by_id && strcmp(c->user_id, j->created_by_id) == 0;
+}
+
+/* graph_job_resolve, with the own-jobs rule optional (cancel answers 403 instead of 404). */
+static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                        bool hide_others, graph_job_ctx_t *ctx) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->via_share = graph_job_path_is_share(req);
+  perm_op_t op = ctx->via_share ? perm_op_via_share(printer_op) : printer_op;
+  ctx->caller = graph_authorize(req, res, op, &ctx->decision);
+  if (!ctx->caller) return false;
+  if (!resolve_parent(req, res, ctx->caller, ctx->via_share, &ctx->printer_id, NULL)) {
+    graph_job_ctx_clear(ctx);
+    return false;
+  }
+  const char *job_id = http_request_param(req, 1);
+  store_rc_t rc = store_job_get(APP(req)->store, ctx->caller->tenant, job_id, &ctx->job);
+  bool visible = rc == STORE_OK && strcmp(ctx->job.printer_id, ctx->printer_id) == 0;
+  if (visible && hide_others && caller_is_delegated(ctx->caller) && !ctx->decision.all_jobs &&
+      !job_is_own(ctx->caller, &ctx->job))
+    visible = false;
+  if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+    reply_store_error(req, res);
+    graph_job_ctx_clear(ctx);
+    return false;
+  }
+  if (!visible) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The print job '%s' was not found on this %s.", job_id,
+                      ctx->via_share ? "printer share" : "printer");
+    graph_job_ctx_clear(ctx);
+    return false;
+  }
+  return true;
+}
+
+/* Resolves a job for a handler; see graph/jobs.h. */
+bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                       graph_job_ctx_t *ctx) {
+  return job_resolve(req, res, printer_op, true, ctx);
+}
+
+/* ---- query options ------------------------------------------------------------------------ */
+
+static const char *const SELECT_V1[] = {
+    "id", "createdDateTime", "createdBy", "status", "configuration", "isFetchable",
+    "redirectedFrom", "redirectedTo", "errorCode", "acknowledgedDateTime", "documents", "tasks",
+    NULL};
+static const char *const SELECT_BETA[] = {
+    "id", "createdDateTime", "createdBy", "status", "configuration", "isFetchable",
+    "redirectedFrom", "redirectedTo", "errorCode", "acknowledgedDateTime", "displayName",
+    "completedDateTime", "documents", "tasks", NULL};
+static const char *const EXPAND[] = {"documents", "tasks", NULL};
+
+/* Parses the query options of a job request (mask: the supported options) and checks $select,
+ * $expand and the documents rule. Replies 400/403 and returns false on failure. *flags
+ * receives the graph_job_json expansion flags. */
+static bool job_query(http_request_t *req, http_response_t *res, const perm_decision_t *d,
+                      unsigned mask, query_t *q, unsigned *flags) {
+  char err[512];
+  const char *inner = NULL;
+  *flags = 0;
+  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
+    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
+    return false;
+  }
+  const char *const *sel = req->version == API_BETA ? SELECT_BETA : SELECT_V1;
+  if ((q->nselect && odata_check_names(q->select, q->nselect, sel, "$select", err, sizeof err)) ||
+      (q->nexpand && odata_check_names(q->expand, q->nexpand, EXPAND, "$expand", err, sizeof err))) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    return false;
+  }
+  if (odata_expanded(q, "documents")) {
+    if (!d->documents) {
+      graph_reply_error(req, res, 403, "accessDenied", NULL,
+                        "Missing permission: $expand=documents shows document metadata, which "
+                        "needs PrintJob.Read, PrintJob.ReadWrite, PrintJob.Read.All or "
+                        "PrintJob.ReadWrite.All (the Basic permissions cover job metadata only).");
+      return false;
+    }
+    *flags |= GRAPH_JOB_JSON_DOCUMENTS;
+  }
+  if (odata_expanded(q, "tasks")) *flags |= GRAPH_JOB_JSON_TASKS;
+  return true;
+}
+
+/* Drops the members $select did not ask for (id, annotations and expansions stay). */
+static void apply_select(json_t *o, const query_t *q) {
+  if (!q->nselect) return;
+  const char *key;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(o, tmp, key, v) {
+    if (key[0] == '@' || !strcmp(key, "id") || odata_selected(q, key)) continue;
+    if ((!strcmp(key, "documents") || !strcmp(key, "tasks")) && odata_expanded(q, key)) continue;
+    json_object_del(o, key);
+  }
+}
+
+/* "/v1.0/print/printers/P/jobs": the decoded request path with its version prefix. */
+static char *request_path(const http_request_t *req) {
+  buf_t b = BUF_INIT;
+  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
+  for (size_t i = 0; i < req->nsegs; i++) {
+    buf_putc(&b, '/');
+    buf_puts(&b, req->segs[i]);
+  }
+  return buf_detach(&b);
+}
+
+/* ---- activity limits --------------------------------------------------------------------- */
+
+enum { LIMIT_PRINTER = 0, LIMIT_USER = 1 };
+
+static pthread_mutex_t g_limits_mu = PTHREAD_MUTEX_INITIALIZER;
+static ratelimit_t    *g_limits; /* this process's job creation windows (never freed) */
+
+static ratelimit_t *job_limits(const config_t *cfg) {
+  pthread_mutex_lock(&g_limits_mu);
+  if (!g_limits) {
+    int64_t window = (int64_t)(cfg->job_limit_window ? cfg->job_limit_window : 600) * 1000000;
+    ratelimit_class_t classes[2] = {
+        [LIMIT_PRINTER] = {cfg->max_jobs_per_printer_window, window},
+        [LIMIT_USER] = {cfg->max_jobs_per_user_window, window},
+    };
+    g_limits = ratelimit_new(classes, 2);
+  }
+  ratelimit_t *rl = g_limits;
+  pthread_mutex_unlock(&g_limits_mu);
+  return rl;
+}
+
+/* Takes one job creation from the printer's and the user's windows; replies 429 with
+ * Retry-After and returns false when either is full. */
+static bool job_limits_take(http_request_t *req, http_response_t *res, const caller_t *c,
+                            const char *printer_id) {
+  const config_t *cfg = APP(req)->cfg;
+  char user[2 * CALLER_MAX_ID + 2];
+  snprintf(user, sizeof user, "%s/%s", c->tenant, c->user_id ? c->user_id : "");
+  ratelimit_key_t keys[2] = {{LIMIT_PRINTER, printer_id}, {LIMIT_USER, user}};
+  int64_t retry_us = 0;
+  size_t which = 0;
+  if (ratelimit_take(job_limits(cfg), keys, 2, time_mono_us(), &retry_us, &which)) return true;
+  int64_t secs = (retry_us + 999999) / 1000000;
+  if (secs < 1) secs = 1;
+  char hdr[32];
+  snprintf(hdr, sizeof hdr, "%lld", (long long)secs);
+  http_response_header(res, "Retry-After", hdr);
+  if (which == LIMIT_PRINTER)
+    graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
+                      "Too many print jobs were created on this printer: at most %u in any %u "
+                      "seconds. Retry after %lld seconds.", cfg->max_jobs_per_printer_window,
+                      cfg->job_limit_window, (long long)secs);
+  else
+    graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
+                      "You created too many print jobs: at most %u in any %u seconds. Retry "
+                      "after %lld seconds.", cfg->max_jobs_per_user_window, cfg->job_limit_window,
+                      (long long)secs);
+  return false;
+}
+
+/* ---- handlers ---------------------------------------------------------------------------- */
+
+/* POST .../jobs: 201 with the new job (state paused, uploadPending) and its empty document. */
+static void job_create(http_request_t *req, http_response_t *res) {
+  bool via_share = graph_job_path_is_share(req);
+  perm_decision_t d;
+  const caller_t *caller = graph_authorize(
+      req, res, via_share ? OP_SHARE_JOB_CREATE : OP_PRINTER_JOB_CREATE, &d);
+  if (!caller) return;
+  json_t *body = graph_json_body(req, res, true);
+  if (!body) return;
+  char *printer_id = NULL;
+  char *config_text = NULL;
+  store_share_t share = {0};
+  store_job_t job = {0};
+  store_document_t doc = {0};
+
+  if (json_object_get(body, "documents")) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'documents' cannot be supplied: the service creates the job's "
+                      "document; upload its content with createUploadSession.");
+    goto done;
+  }
+  if (!graph_json_check(req, res, body, req->version == API_BETA ? &JOB_BETA : &JOB_V1))
+    goto done;
+  json_t *cfg = json_object_get(body, "configuration");
+  char err[512];
+  if (cfg && !config_check(cfg, err, sizeof err)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s", err);
+    goto done;
+  }
+  json_t *name = json_object_get(body, "displayName");
+
+  if (!resolve_parent(req, res, caller, via_share, &printer_id, via_share ? &share : NULL))
+    goto done;
+  if (via_share && !graph_share_user_may_print(req, res, caller, &share)) goto done;
+  if (!job_limits_take(req, res, caller, printer_id)) goto done;
+
+  config_text = cfg ? json_dumps(cfg, JSON_COMPACT) : xstrdup("{}");
+  store_job_new_t n = {
+      .tenant = caller->tenant,
+      .printer_id = printer_id,
+      .display_name = json_is_string(name) ? json_string_value(name) : NULL,
+      .configuration = config_text,
+      .created_by_id = caller->user_id,
+      .created_by_upn = caller->upn,
+      .created_by_name = caller->name,
+      .created_by_ip = req->peer[0] ? req->peer : NULL,
+  };
+  store_rc_t rc = store_job_create(APP(req)->store, &n, &job, &doc);
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
+                      printer_id);
+  } else if (rc == STORE_CONFLICT) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL,
+                      "The printer is not accepting jobs (isAcceptingJobs is false).");
+  } else if (rc != STORE_OK) {
+    reply_store_error(req, res);
+  } else {
+    json_t *o = graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT);
+    json_t *docs = json_array();
+    json_array_append_new(docs, graph_document_json(req, &doc));
+    json_object_set_new(o, "documents", docs);
+    graph_reply_json(req, res, 201, o);
+  }
+done:
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_share_clear(&share);
+  free(config_text);
+  free(printer_id);
+  json_decref(body);
+}
+
+/* GET .../jobs: a page of the jobs the caller may see. */
+static void job_list(http_request_t *req, http_response_t *res) {
+  bool via_share = graph_job_path_is_share(req);
+  perm_decision_t d;
+  const caller_t *caller = graph_authorize(
+      req, res, via_share ? OP_SHARE_JOBS_LIST : OP_PRINTER_JOBS_LIST, &d);
+  if (!caller) return;
+  query_t q;
+  unsigned flags = 0;
+  char *printer_id = NULL;
+  store_job_t *jobs = NULL;
+  size_t n = 0;
+  char *next = NULL, *err = NULL;
+  const unsigned mask = QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP |
+                        QUERY_OPT_SKIP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY;
+  if (!job_query(req, res, &d, mask, &q, &flags)) goto done;
+  if (!resolve_parent(req, res, caller, via_share, &printer_id, NULL)) goto done;
+
+  const char *own = caller_is_delegated(caller) && !d.all_jobs ? caller->user_id : NULL;
+  store_rc_t rc = store_job_list(APP(req)->store, caller->tenant, printer_id, own, &q,
+                                 JOB_PAGE_MAX, &jobs, &n, &next, &err);
+  if (rc == STORE_INVALID) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s",
+                      err ? err : "The query options do not fit the jobs collection.");
+    goto done;
+  }
+  if (rc != STORE_OK) {
+    reply_store_error(req, res);
+    goto done;
+  }
+  json_t *value = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_t *o = graph_job_json(req, &jobs[i], flags);
+    if (!o) {
+      json_decref(value);
+      reply_store_error(req, res);
+      goto done;
+    }
+    apply_select(o, &q);
+    json_array_append_new(value, o);
+  }
+  json_t *out = json_object();
+  if (via_share)
+    json_object_set_new(out, "@odata.context",
+                        graph_context(req, "print/shares('%s')/jobs", http_request_param(req, 0)));
+  else
+    json_object_set_new(out, "@odata.context",
+                        graph_context(req, "print/printers('%s')/jobs", printer_id));
+  json_object_set_new(out, "value", value);
+  if (next) {
+    char *path = request_path(req);
+    char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
+                                       req->nquery, next);
+    json_object_set_new(out, "@odata.nextLink", json_string(link));
+    free(link);
+    free(path);
+  }
+  graph_reply_json(req, res, 200, out);
+done:
+  store_jobs_free(jobs, n);
+  free(next);
+  free(err);
+  free(printer_id);
+  query_clear(&q);
+}
+
+/* GET .../jobs/{id} */
+static void job_get(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_GET, &ctx)) return;
+  query_t q;
+  unsigned flags = 0;
+  if (job_query(req, res, &ctx.decision, QUERY_OPT_SELECT | QUERY_OPT_EXPAND, &q, &flags)) {
+    json_t *o = graph_job_json(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT);
+    if (!o) {
+      reply_store_error(req, res);
+    } else {
+      apply_select(o, &q);
+      graph_reply_json(req, res, 200, o);
+    }
+  }
+  query_clear(&q);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* Accepts an empty body or {} for an action without parameters. */
+static bool no_params(http_request_t *req, http_response_t *res) {
+  json_t *body = graph_json_body(req, res, true);
+  if (!body) return false;
+  bool ok = graph_json_check(req, res, body, &NO_PARAMS);
+  json_decref(body);
+  return ok;
+}
+
+/* POST .../jobs/{id}/start: 200 with the job's printJobStatus after the transition. */
+static void job_start(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_START, &ctx)) return;
+  if (!no_params(req, res)) {
+    graph_job_ctx_clear(&ctx);
+    return;
+  }
+  store_job_t after;
+  store_job_change_t ch;
+  store_rc_t rc = store_job_start(APP(req)->store, ctx.caller->tenant, ctx.job.id,
+                                  server_public_url(req->server), &after, &ch);
+  if (rc == STORE_OK) {
+    json_t *o = graph_job_status_json(req, &after);
+    json_object_set_new(o, "@odata.context", graph_context(req, "microsoft.graph.printJobStatus"));
+    graph_reply_json(req, res, 200, o);
+  } else if (rc == STORE_CONFLICT) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      ch.why ? ch.why : "The job changed meanwhile; read it and try again.");
+  } else if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
+                      ctx.job.id_str);
+  } else {
+    reply_store_error(req, res);
+  }
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* POST .../jobs/{id}/cancel: 204. The creator or a Printer/Global Administrator only. */
+static void job_cancel(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!job_resolve(req, res, OP_PRINTER_JOB_CANCEL, false, &ctx)) return;
+  if (!job_is_own(ctx.caller, &ctx.job) && !ctx.decision.admin) {
+    graph_reply_error(req, res, 403, "accessDenied", NULL,
+                      "Print job '%s' was created by another user: canceling another user's job "
+                      "requires the Printer Administrator or Global Administrator role.",
+                      ctx.job.id_str);
+    graph_job_ctx_clear(&ctx);
+    return;
+  }
+  if (!no_params(req, res)) {
+    graph_job_ctx_clear(&ctx);
+    return;
+  }
+  store_job_change_t ch;
+  store_rc_t rc = store_job_cancel(APP(req)->store, ctx.caller->tenant, ctx.job.id, NULL, &ch);
+  if (rc == STORE_OK) {
+    if (ch.task_id)
+      log_info("job %s canceled; its print task %s was aborted", ctx.job.id_str, ch.task_id);
+    graph_reply_no_content(res);
+  } else if (rc == STORE_CONFLICT) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      ch.why ? ch.why : "The job changed meanwhile; read it and try again.");
+  } else if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
+                      ctx.job.id_str);
+  } else {
+    reply_store_error(req, res);
+  }
+  store_job_change_clear(&ch);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* DELETE .../jobs/{id}: 405. Jobs are canceled, and leave /jobs when their retention ends. */
+static void job_delete(http_request_t *req, http_response_t *res) {
+  bool via_share = graph_job_path_is_share(req);
+  if (!graph_authorize(req, res, via_share ? OP_SHARE_JOB_DELETE : OP_PRINTER_JOB_DELETE, NULL))
+    return;
+  http_response_header(res, "Allow", "GET, PATCH");
+  graph_reply_error(req, res, 405, "notSupported", NULL,
+                    "Print jobs cannot be deleted. Cancel the job with POST .../jobs/{id}/cancel; "
+                    "finished jobs leave the jobs collection when their retention period ends.");
+}
+
+static route_t ROUTES[] = {
+    ROUTE("POST", "/print/printers/{id}/jobs", job_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "printers.jobs.create"),
+    ROUTE("GET", "/print/printers/{id}/jobs", job_list, ROUTE_GRAPH, "printers.jobs.list"),
+    ROUTE("GET", "/print/printers/{id}/jobs/{id}", job_get, ROUTE_GRAPH, "printers.jobs.get"),
+    ROUTE("DELETE", "/print/printers/{id}/jobs/{id}", job_delete, ROUTE_GRAPH,
+          "printers.jobs.delete"),
+    ROUTE("POST", "/print/printers/{id}/jobs/{id}/start", job_start,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.start"),
+    ROUTE("POST", "/print/printers/{id}/jobs/{id}/cancel", job_cancel,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.cancel"),
+    ROUTE("POST", "/print/shares/{id}/jobs", job_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "shares.jobs.create"),
+    ROUTE("GET", "/print/shares/{id}/jobs", job_list, ROUTE_GRAPH, "shares.jobs.list"),
+    ROUTE("GET", "/print/shares/{id}/jobs/{id}", job_get, ROUTE_GRAPH, "shares.jobs.get"),
+    ROUTE("DELETE", "/print/shares/{id}/jobs/{id}", job_delete, ROUTE_GRAPH,
+          "shares.jobs.delete"),
+    ROUTE("POST", "/print/shares/{id}/jobs/{id}/start", job_start, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "shares.jobs.start"),
+    ROUTE("POST", "/print/shares/{id}/jobs/{id}/cancel", job_cancel,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.cancel"),
+};
+
+void graph_jobs_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }

@@ -1,0 +1,64 @@
+/*
+ * Print jobs on the Graph surface: /print/printers/{p}/jobs and /print/shares/{s}/jobs (the
+ * same objects reached two ways). Routes capture params[0] = the printer or share id and
+ * params[1] = the job id.
+ *
+ * graph_job_resolve() runs the common steps of every .../jobs/{id}[/...] handler (including
+ * the documents handlers): authorize, find the printer or share, load the job, apply the
+ * own-jobs rule. The JSON of a job is built by graph_job_json() (job-json.c).
+ */
+#ifndef SPOOLD_GRAPH_JOBS_H
+#define SPOOLD_GRAPH_JOBS_H
+
+#include "auth/identity.h"
+#include "core/permissions.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "store/jobs.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct graph_job_ctx {
+  const caller_t *caller;    /* belongs to the request */
+  perm_decision_t decision;  /* of the operation actually checked (printer op or share twin) */
+  store_job_t     job;
+  bool            via_share; /* the path was /print/shares/{id}/jobs/... */
+  char           *printer_id;/* the job's printer (malloc'd) */
+} graph_job_ctx_t;
+
+/* For a request on .../printers/{p}/jobs/{j}[/...] or .../shares/{s}/jobs/{j}[/...]:
+ * authorizes printer_op (or its share twin, perm_op_via_share, when the path starts with
+ * /print/shares), resolves the printer or share in the caller's tenant (404; through a share
+ * the share's printer), loads job j on that printer (404 when it is not there), applies the
+ * own-jobs rule (a delegated caller without decision.all_jobs sees only jobs it created; other
+ * jobs are 404) and fills *ctx. Returns false after replying; *ctx is then cleared. */
+bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                       graph_job_ctx_t *ctx);
+void graph_job_ctx_clear(graph_job_ctx_t *ctx);
+
+/* True when the request path is under /print/shares (either version prefix). */
+bool graph_job_path_is_share(const http_request_t *req);
+
+/* The printJobConfiguration schema (graph/json.h) of request bodies, and the rules it cannot
+ * say (number ranges, media size names): graph_job_config_check returns false with a message
+ * naming the property. For the pull-printing actions that take a configuration. */
+struct json_schema;
+extern const struct json_schema *const GRAPH_JOB_CONFIG_SCHEMA;
+bool graph_job_config_check(const json_t *cfg, char *err, size_t errlen);
+
+/* graph_job_json flags */
+enum {
+  GRAPH_JOB_JSON_CONTEXT = 1u << 0,   /* add @odata.context (the $entity of the request path) */
+  GRAPH_JOB_JSON_DOCUMENTS = 1u << 1, /* add "documents" (expanded) */
+  GRAPH_JOB_JSON_TASKS = 1u << 2,     /* add "tasks" (expanded) */
+};
+
+/* The printJob JSON of j: every printJob property of the request's API version (beta adds
+ * displayName and the beta status members). Documents and tasks are read from the store when
+ * the flags ask for them. Returns a new reference, NULL on a store error. */
+json_t *graph_job_json(const http_request_t *req, const store_job_t *j, unsigned flags);
+/* The printJobStatus JSON of j (version-dependent members as in graph_job_json). */
+json_t *graph_job_status_json(const http_request_t *req, const store_job_t *j);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * The application actions on a held job: abort (J8), redirect (J9), update (J5), and the seed
+ * rule check (§5.3), under the printer and share prefixes.
+ *
+ * Every action runs: graph_job_resolve (401 / 403 permission table / 404) -> the body (400,
+ * before anything changes) -> ONE store transaction that checks the seed rule and the state
+ * machine and makes the change with its side effects (403 when the processing task comes from
+ * another application's trigger, 409 notAllowed when the job has no processing task or its
+ * state forbids the change) -> the reply.
+ *
+ * Decisions (docs/pull-printing.md): abort answers 204 and sets status.description to the
+ * reason (default "The print job was aborted."); redirect to a printer that is not in the
+ * tenant is 400 invalidRequest (the printer is named in the body, not the path), to a printer
+ * not accepting jobs 409 notAllowed; the source job becomes completed (details []) with
+ * redirectedTo and is never fetchable; the new job gets a copy of the document bytes.
+ */
+#include "graph/pullprint.h"
+
+#include "app.h"
+#include "blob/blob.h"
+#include "graph/json.h"
+#include "graph/reply.h"
+#include "graph/routes.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/pullprint.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABORT_REASON_MAX 1024 /* characters of the abort reason */
+
+static void reply_store_error(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 500, "generalException", NULL,
+                    "The request could not be completed; try again.");
+}
+
+/* Replies the refusal of a pull-printing transition: 403 for the seed rule's other-app case,
+ * 409 otherwise. */
+static void reply_refusal(http_request_t *req, http_response_t *res,
+                          const store_pull_result_t *r) {
+  if (r->seed == STORE_SEED_OTHER_APP)
+    graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", r->why);
+  else
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      r->why ? r->why : "The job's state does not allow this.");
+}
+
+/* Replies for a store result other than STORE_OK. */
+static void reply_rc(http_request_t *req, http_response_t *res, store_rc_t rc,
+                     const graph_job_ctx_t *ctx, const store_pull_result_t *r) {
+  if (rc == STORE_CONFLICT) reply_refusal(req, res, r);
+  else if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
+                      ctx->job.id_str);
+  else reply_store_error(req, res);
+}
+
+/* The calling application (seed rule); "" when the token names none. */
+static const char *caller_app(const graph_job_ctx_t *ctx) {
+  return ctx->caller->app_id ? ctx->caller->app_id : "";
+}
+
+/* Checks the seed rule; see graph/pullprint.h. */
+bool graph_job_seed_rule_check(http_request_t *req, http_response_t *res,
+                               const graph_job_ctx_t *ctx) {
+  if (!ctx->decision.seed_rule) return true;
+  store_pull_result_t r;
+  store_rc_t rc = store_job_seed_check(APP(req)->store, ctx->caller->tenant, ctx->job.id,
+                                       caller_app(ctx), &r);
+  if (rc != STORE_OK) reply_rc(req, res, rc, ctx, &r);
+  store_pull_result_clear(&r);
+  return rc == STORE_OK;
+}
+
+/* ---- abort ------------------------------------------------------------------------------ */
+
+static const json_field_t ABORT_FIELDS[] = {
+    {.name = "reason", .kind = JF_STRING, .nullable = true, .max_len = ABORT_REASON_MAX},
+};
+static const json_schema_t ABORT = {"the abort action's parameters", ABORT_FIELDS, 1};
+
+/* POST .../jobs/{id}/abort {"reason"?}: 204. */
+static void job_abort(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_ABORT, &ctx)) return;
+  store_pull_result_t r = {0};
+  json_t *body = graph_json_body(req, res, true);
+  if (!body || !graph_json_check(req, res, body, &ABORT)) goto done;
+  json_t *reason = json_object_get(body, "reason");
+  const char *text = json_is_string(reason) && json_string_length(reason)
+                       ? json_string_value(reason) : NULL;
+  store_rc_t rc = store_job_abort(APP(req)->store, ctx.caller->tenant, ctx.job.id,
+                                  caller_app(&ctx), text, &r);
+  if (rc == STORE_OK) graph_reply_no_content(res);
+  else reply_rc(req, res, rc, &ctx, &r);
+done:
+  store_pull_result_clear(&r);
+  json_decref(body);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- update ----------------------------------------------------------------------------- */
+
+/* The job's properties clients may name: only configuration is writable (J5). */
+#define JOB_OTHER_PROPERTIES                                                    \
+  {.name = "id", .kind = JF_STRING, .readonly = true},                          \
+  {.name = "createdDateTime", .kind = JF_DATETIME, .readonly = true},           \
+  {.name = "createdBy", .kind = JF_OBJECT, .readonly = true},                   \
+  {.name = "status", .kind = JF_OBJECT, .readonly = true},                      \
+  {.name = "isFetchable", .kind = JF_BOOL, .readonly = true},                   \
+  {.name = "redirectedFrom", .kind = JF_STRING, .readonly = true},              \
+  {.name = "redirectedTo", .kind = JF_STRING, .readonly = true},                \
+  {.name = "errorCode", .kind = JF_INT32, .readonly = true},                    \
+  {.name = "acknowledgedDateTime", .kind = JF_DATETIME, .readonly = true},      \
+  {.name = "documents", .kind = JF_ARRAY, .readonly = true},                    \
+  {.name = "tasks", .kind = JF_ARRAY, .readonly = true},                        \
+  {.name = "displayName", .kind = JF_STRING, .readonly = true},                 \
+  {.name = "completedDateTime", .kind = JF_DATETIME, .readonly = true}
+
+/* The schemas need GRAPH_JOB_CONFIG_SCHEMA, an extern address: built at first use. */
+static json_field_t g_update_fields[] = {
+    {.name = "configuration", .kind = JF_OBJECT},
+    JOB_OTHER_PROPERTIES,
+};
+static const json_schema_t UPDATE = {"microsoft.graph.printJob", g_update_fields,
+                                     sizeof g_update_fields / sizeof g_update_fields[0]};
+
+static json_field_t g_redirect_fields[] = {
+    {.name = "destinationPrinterId", .kind = JF_STRING, .max_len = 128},
+    {.name = "configuration", .kind = JF_OBJECT, .nullable = true},
+};
+static const json_schema_t REDIRECT = {"the redirect action's parameters", g_redirect_fields,
+                                       sizeof g_redirect_fields / sizeof g_redirect_fields[0]};
+
+static void schemas_init(void) {
+  g_update_fields[0].sub = GRAPH_JOB_CONFIG_SCHEMA;
+  g_redirect_fields[1].sub = GRAPH_JOB_CONFIG_SCHEMA;
+}
+
+/* Checks the value rules of a configuration; replies 400 and returns false when broken. */
+static bool config_ok(http_request_t *req, http_response_t *res, const json_t *cfg) {
+  char err[512];
+  if (!cfg || json_is_null(cfg) || graph_job_config_check(cfg, err, sizeof err)) return true;
+  graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s", err);
+  return false;
+}
+
+/* PATCH .../jobs/{id} {"configuration":{...}}: 200 with the job. */
+static void job_update(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_UPDATE, &ctx)) return;
+  store_pull_result_t r = {0};
+  store_job_t job = {0};
+  char *patch = NULL;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body || !graph_json_check(req, res, body, &UPDATE)) goto done;
+  json_t *cfg = json_object_get(body, "configuration");
+  if (!json_is_object(cfg)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'configuration' is required: it is the only property of a print "
+                      "job that can be updated.");
+    goto done;
+  }
+  if (!config_ok(req, res, cfg)) goto done;
+  patch = json_dumps(cfg, JSON_COMPACT);
+  store_rc_t rc = store_job_update_configuration(APP(req)->store, ctx.caller->tenant, ctx.job.id,
+                                                 caller_app(&ctx), patch, &r);
+  if (rc != STORE_OK) {
+    reply_rc(req, res, rc, &ctx, &r);
+    goto done;
+  }
+  rc = store_job_get(APP(req)->store, ctx.caller->tenant, ctx.job.id_str, &job);
+  json_t *o = rc == STORE_OK ? graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT) : NULL;
+  if (!o) reply_store_error(req, res);
+  else graph_reply_json(req, res, 200, o);
+done:
+  free(patch);
+  store_job_clear(&job);
+  store_pull_result_clear(&r);
+  json_decref(body);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- redirect --------------------------------------------------------------------------- */
+
+/* Copies the bytes of every document of the job into new blobs, before the transaction that
+ * hands them to the redirected job. Returns false after replying 500. */
+static bool copy_blobs(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx,
+                       store_blob_copy_t **copies, size_t *ncopies) {
+  *copies = NULL;
+  *ncopies = 0;
+  store_document_t *docs = NULL;
+  size_t n = 0;
+  if (store_job_documents(APP(req)->store, ctx->caller->tenant, ctx->job.id, &docs, &n) !=
+      STORE_OK) {
+    reply_store_error(req, res);
+    return false;
+  }
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; i++) {
+    if (!docs[i].blob_key) continue;
+    blob_store_t *bs = APP(req)->blobs;
+    char key[BLOB_KEY_LEN + 1];
+    blob_key_new(key);
+    int rc = bs ? blob_copy(bs, docs[i].blob_key, key) : -ENOTSUP;
+    if (rc != 0) {
+      log_error("redirect of job %s: copying blob %s failed: %s", ctx->job.id_str,
+                docs[i].blob_key, strerror(-rc));
+      ok = false;
+      break;
+    }
+    *copies = xrealloc(*copies, (*ncopies + 1) * sizeof **copies);
+    (*copies)[*ncopies].from_key = xstrdup(docs[i].blob_key);
+    (*copies)[*ncopies].to_key = xstrdup(key);
+    (*ncopies)++;
+  }
+  store_documents_free(docs, n);
+  if (!ok) reply_store_error(req, res);
+  return ok;
+}
+
+/* Frees the copies and, when drop is set (the transaction did not take them), their blobs. */
+static void copies_free(http_request_t *req, store_blob_copy_t *copies, size_t n, bool drop) {
+  for (size_t i = 0; i < n; i++) {
+    if (drop && APP(req)->blobs) blob_remove(APP(req)->blobs, copies[i].to_key);
+    free((char *)copies[i].from_key);
+    free((char *)copies[i].to_key);
+  }
+  free(copies);
+}
+
+/* POST .../jobs/{id}/redirect {"destinationPrinterId","configuration"?}: 200 with the new job
+ * on the destination printer. */
+static void job_redirect(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_REDIRECT, &ctx)) return;
+  store_pull_result_t r = {0};
+  store_job_t job = {0};
+  store_blob_copy_t *copies = NULL;
+  size_t ncopies = 0;
+  bool taken = false;
+  char *config = NULL;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body || !graph_json_check(req, res, body, &REDIRECT)) goto done;
+  json_t *dest = json_object_get(body, "destinationPrinterId");
+  if (!json_is_string(dest) || !json_string_length(dest)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'destinationPrinterId' is required: the id of the printer to "
+                      "redirect the job to.");
+    goto done;
+  }
+  json_t *cfg = json_object_get(body, "configuration");
+  if (!config_ok(req, res, cfg)) goto done;
+  if (json_is_object(cfg)) config = json_dumps(cfg, JSON_COMPACT);
+
+  /* Refuse early, without copying bytes, what the transaction would refuse anyway. */
+  if (!graph_job_seed_rule_check(req, res, &ctx)) goto done;
+  if (!copy_blobs(req, res, &ctx, &copies, &ncopies)) goto done;
+
+  store_job_redirect_t rq = {
+      .tenant = ctx.caller->tenant,
+      .job_id = ctx.job.id,
+      .app = caller_app(&ctx),
+      .destination = json_string_value(dest),
+      .configuration = config,
+      .public_url = server_public_url(req->server),
+      .blobs = copies,
+      .nblobs = ncopies,
+  };
+  store_rc_t rc = store_job_redirect(APP(req)->store, &rq, &r);
+  if (rc == STORE_CONFLICT && r.no_destination) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s", r.why);
+    goto done;
+  }
+  if (rc != STORE_OK) {
+    reply_rc(req, res, rc, &ctx, &r);
+    goto done;
+  }
+  taken = true;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, r.new_job_id);
+  rc = store_job_get(APP(req)->store, ctx.caller->tenant, id, &job);
+  json_t *o = rc == STORE_OK ? graph_job_json(req, &job, 0) : NULL;
+  if (!o) {
+    reply_store_error(req, res);
+    goto done;
+  }
+  json_object_set_new(o, "@odata.context",
+                      graph_context(req, "print/printers('%s')/jobs/$entity", job.printer_id));
+  graph_reply_json(req, res, 200, o);
+done:
+  copies_free(req, copies, ncopies, !taken);
+  free(config);
+  store_job_clear(&job);
+  store_pull_result_clear(&r);
+  json_decref(body);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- routes ----------------------------------------------------------------------------- */
+
+static route_t ROUTES[] = {
+    ROUTE("POST", "/print/printers/{id}/jobs/{id}/abort", job_abort,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.abort"),
+    ROUTE("POST", "/print/printers/{id}/jobs/{id}/redirect", job_redirect,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.redirect"),
+    ROUTE("PATCH", "/print/printers/{id}/jobs/{id}", job_update, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "printers.jobs.update"),
+    ROUTE("POST", "/print/shares/{id}/jobs/{id}/abort", job_abort, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "shares.jobs.abort"),
+    ROUTE("POST", "/print/shares/{id}/jobs/{id}/redirect", job_redirect,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.redirect"),
+    ROUTE("PATCH", "/print/shares/{id}/jobs/{id}", job_update, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "shares.jobs.update"),
+};
+
+void graph_pullprint_routes(void) {
+  schemas_init();
+  router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]);
+}

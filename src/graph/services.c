@@ -1,0 +1,195 @@
+/*
+ * Print services and their endpoints (reference §4.7): GET /print/services[/{id}] (V1, V2) and
+ * GET /print/services/{id}/endpoints[/{endpointId}] (V3, V4).
+ *
+ * Universal Print answers one service whose endpoint is Microsoft's discovery service. spoold
+ * answers one service (id SERVICES_ID, the same in every tenant and deployment) whose endpoints
+ * are this server's own, built from --public-url:
+ *   "ipp"   <public-url>/ipp/print   the IPP INFRA endpoint printers and print proxies use
+ *   "graph" <public-url>/v1.0        the Graph print API (this API)
+ */
+#include "app.h"
+#include "graph/authorize.h"
+#include "graph/odata.h"
+#include "graph/printers.h"
+#include "graph/reply.h"
+#include "graph/routes.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SERVICES_ID "80443613-1aa5-4e1d-ad1c-58c622a51666"
+
+static const struct {
+  const char *id;
+  const char *display_name;
+  const char *path; /* appended to --public-url */
+} ENDPOINTS[] = {
+    {"ipp", "spoold IPP INFRA endpoint (printers and print proxies)", "/ipp/print"},
+    {"graph", "spoold Universal Print-compatible Graph API", "/v1.0"},
+};
+
+static const char *const ENDPOINT_PROPS[] = {"id", "displayName", "uri", NULL};
+static const char *const SERVICE_PROPS[] = {"id", "endpoints", NULL};
+static const char *const SERVICE_EXPAND[] = {"endpoints", NULL};
+
+static json_t *endpoint_json(const http_request_t *req, size_t i) {
+  buf_t uri = BUF_INIT;
+  buf_printf(&uri, "%s%s", server_public_url(req->server), ENDPOINTS[i].path);
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(ENDPOINTS[i].id));
+  json_object_set_new(o, "displayName", json_string(ENDPOINTS[i].display_name));
+  json_object_set_new(o, "uri", json_string(uri.data));
+  buf_free(&uri);
+  return o;
+}
+
+/* The service with its endpoints inline (as the documented example shows them). */
+static json_t *service_json(const http_request_t *req) {
+  json_t *o = json_object(), *eps = json_array();
+  json_object_set_new(o, "id", json_string(SERVICES_ID));
+  for (size_t i = 0; i < COUNT(ENDPOINTS); i++) json_array_append_new(eps, endpoint_json(req, i));
+  json_object_set_new(o, "endpoints", eps);
+  return o;
+}
+
+/* Parses the options (names checked against props/expand); false after replying 400. */
+static bool parse(http_request_t *req, http_response_t *res, unsigned mask,
+                  const char *const *props, const char *const *expand, query_t *q) {
+  char err[768];
+  const char *inner = NULL;
+  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0 ||
+      odata_check_names(q->select, q->nselect, props, "$select", err, sizeof err) != 0 ||
+      (expand && odata_check_names(q->expand, q->nexpand, expand, "$expand", err, sizeof err) != 0)) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    query_clear(q);
+    return false;
+  }
+  return true;
+}
+
+static void select_members(json_t *o, const query_t *q) {
+  if (q->nselect == 0) return;
+  const char *key;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(o, tmp, key, v) {
+    if (key[0] != '@' && strcmp(key, "id") != 0 && !odata_expanded(q, key) && !odata_selected(q, key))
+      json_object_del(o, key);
+  }
+}
+
+static bool known_service(http_request_t *req, http_response_t *res, const char *id) {
+  if (strcasecmp(id, SERVICES_ID) == 0) return true;
+  graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.", id);
+  return false;
+}
+
+static json_t *collection(json_t *ctx, json_t *value) {
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", ctx);
+  json_object_set_new(o, "value", value);
+  return o;
+}
+
+#define LIST_MASK (QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIP | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT)
+
+/* GET /print/services */
+static void services_list(http_request_t *req, http_response_t *res) {
+  query_t q;
+  if (!graph_authorize(req, res, OP_SERVICES_LIST, NULL) ||
+      !parse(req, res, LIST_MASK, SERVICE_PROPS, SERVICE_EXPAND, &q))
+    return;
+  json_t *value = json_array();
+  if (q.skip == 0 && q.top != 0) {
+    json_t *s = service_json(req);
+    select_members(s, &q);
+    json_array_append_new(value, s);
+  }
+  graph_reply_json(req, res, 200, collection(graph_context(req, "print/services"), value));
+  query_clear(&q);
+}
+
+/* GET /print/services/{id} */
+static void service_get(http_request_t *req, http_response_t *res) {
+  query_t q;
+  if (!graph_authorize(req, res, OP_SERVICE_GET, NULL) ||
+      !parse(req, res, QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT, SERVICE_PROPS,
+             SERVICE_EXPAND, &q))
+    return;
+  if (known_service(req, res, req->params[0])) {
+    json_t *o = json_object(), *s = service_json(req);
+    json_object_set_new(o, "@odata.context", graph_context(req, "print/services/$entity"));
+    json_object_update(o, s);
+    json_decref(s);
+    select_members(o, &q);
+    graph_reply_json(req, res, 200, o);
+  }
+  query_clear(&q);
+}
+
+/* GET /print/services/{id}/endpoints */
+static void endpoints_list(http_request_t *req, http_response_t *res) {
+  query_t q;
+  if (!graph_authorize(req, res, OP_SERVICE_ENDPOINTS_LIST, NULL) ||
+      !parse(req, res, LIST_MASK & ~QUERY_OPT_EXPAND, ENDPOINT_PROPS, NULL, &q))
+    return;
+  if (known_service(req, res, req->params[0])) {
+    json_t *value = json_array();
+    for (size_t i = 0; i < COUNT(ENDPOINTS); i++) {
+      if ((int64_t)i < q.skip || (q.top >= 0 && (int64_t)i >= q.skip + q.top)) continue;
+      json_t *e = endpoint_json(req, i);
+      select_members(e, &q);
+      json_array_append_new(value, e);
+    }
+    graph_reply_json(req, res, 200,
+                     collection(graph_context(req, "Collection(microsoft.graph.printServiceEndpoint)"),
+                                value));
+  }
+  query_clear(&q);
+}
+
+/* GET /print/services/{id}/endpoints/{endpointId} */
+static void endpoint_get(http_request_t *req, http_response_t *res) {
+  query_t q;
+  if (!graph_authorize(req, res, OP_SERVICE_ENDPOINT_GET, NULL) ||
+      !parse(req, res, QUERY_OPT_SELECT | QUERY_OPT_FORMAT, ENDPOINT_PROPS, NULL, &q))
+    return;
+  if (known_service(req, res, req->params[0])) {
+    size_t i;
+    for (i = 0; i < COUNT(ENDPOINTS); i++)
+      if (strcasecmp(ENDPOINTS[i].id, req->params[1]) == 0) break;
+    if (i == COUNT(ENDPOINTS)) {
+      graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                        "Endpoint '%.128s' of print service '%s' was not found.", req->params[1],
+                        SERVICES_ID);
+    } else {
+      json_t *o = json_object(), *e = endpoint_json(req, i);
+      json_object_set_new(o, "@odata.context",
+                          graph_context(req, "print/services('%s')/endpoints/$entity", SERVICES_ID));
+      json_object_update(o, e);
+      json_decref(e);
+      select_members(o, &q);
+      graph_reply_json(req, res, 200, o);
+    }
+  }
+  query_clear(&q);
+}
+
+static route_t ROUTES[] = {
+    ROUTE("GET", "/print/services", services_list, ROUTE_GRAPH, "services.list"),
+    ROUTE("GET", "/print/services/{id}", service_get, ROUTE_GRAPH, "services.get"),
+    ROUTE("GET", "/print/services/{id}/endpoints", endpoints_list, ROUTE_GRAPH,
+          "services.endpoints.list"),
+    ROUTE("GET", "/print/services/{id}/endpoints/{eid}", endpoint_get, ROUTE_GRAPH,
+          "services.endpoints.get"),
+};
+
+/* Registers the service routes. */
+void graph_services_routes(void) { router_add(ROUTES, COUNT(ROUTES)); }

@@ -1,0 +1,984 @@
+/*
+ * Task definitions, print tasks and task triggers (reference §2.8, §4.5, P11-P14).
+ *
+ * Decisions for what the Graph docs leave open (docs/pull-printing.md):
+ *  - Another application's task definition (and its tasks) is 404, like another tenant's.
+ *  - DELETE of a definition a trigger still binds, or with a task still processing: 409
+ *    notAllowed (triggers must be deleted first; a held job must not lose its task).
+ *  - A trigger binding an unknown definition: 400 invalidRequest; a definition of another
+ *    application: 403 accessDenied; a second trigger on a printer: 409 notAllowed.
+ *  - Lists refuse $count, $format, $search, $select, $skip and $top (§9.3) and take $filter,
+ *    $orderby, $expand (definition, trigger) and the $skiptoken of their nextLink.
+ *  - A task PATCH to completed releases the job (fetchable), to aborted aborts it; any other
+ *    change is 409 notAllowed. The default descriptions are "Task execution is completed." and
+ *    "Task execution was aborted.".
+ */
+#include "graph/tasks.h"
+
+#include "app.h"
+#include "core/enums.h"
+#include "core/job.h"
+#include "graph/authorize.h"
+#include "graph/jobs.h"
+#include "graph/json.h"
+#include "graph/odata.h"
+#include "graph/refs.h"
+#include "graph/reply.h"
+#include "graph/routes.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/pullprint.h"
+#include "util/buf.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TASK_NAME_MAX 256         /* characters of displayName / createdBy.displayName */
+#define TASK_DESCRIPTION_MAX 1024 /* characters of a task's status.description */
+
+/* Options of the lists (§9.3: $count, $format, $search, $select, $skip and $top are not
+ * supported) and of single entities. */
+#define LIST_OPTIONS (QUERY_OPT_FILTER | QUERY_OPT_ORDERBY | QUERY_OPT_EXPAND | QUERY_OPT_SKIPTOKEN)
+#define ITEM_OPTIONS (QUERY_OPT_SELECT | QUERY_OPT_EXPAND)
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* The absolute URL of a job: "<public-url>/v1.0/print/printers/{p}/jobs/{j}". */
+static json_t *job_url(const http_request_t *req, const char *printer_id, int64_t job_id) {
+  buf_t b = BUF_INIT;
+  const char *base = server_public_url(req->server);
+  size_t n = strlen(base);
+  while (n && base[n - 1] == '/') n--;
+  buf_append(&b, base, n);
+  buf_printf(&b, "/v1.0/print/printers/%s/jobs/%" PRId64, printer_id, job_id);
+  json_t *s = json_string(b.data);
+  buf_free(&b);
+  return s;
+}
+
+/* The printTask of t; see graph/tasks.h. */
+json_t *graph_task_json(const http_request_t *req, const store_task_t *t) {
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(t->id));
+  json_object_set_new(o, "parentUrl", job_url(req, t->printer_id, t->job_id));
+  json_t *st = json_object();
+  json_object_set_new(st, "state", json_string(enum_emit(&ENUM_PRINT_TASK_PROCESSING_STATE,
+                                                         t->state, graph_prefers_evolvable(req))));
+  json_object_set_new(st, "description", json_string(t->description ? t->description : ""));
+  json_object_set_new(o, "status", st);
+  return o;
+}
+
+/* The printTaskDefinition of d; see graph/tasks.h. */
+json_t *graph_task_definition_json(const http_request_t *req, const store_task_definition_t *d) {
+  (void)req;
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(d->id));
+  json_object_set_new(o, "displayName", json_string(d->display_name ? d->display_name : ""));
+  json_t *by = json_object();
+  json_object_set_new(by, "appId", str_or_null(d->created_by_app));
+  json_object_set_new(by, "displayName", str_or_null(d->created_by_name));
+  json_object_set_new(o, "createdBy", by);
+  return o;
+}
+
+/* The printTaskTrigger of t; see graph/tasks.h. */
+json_t *graph_task_trigger_json(const http_request_t *req, const store_task_trigger_t *t) {
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(t->id));
+  json_object_set_new(o, "event",
+                      json_string(enum_emit(&ENUM_PRINT_EVENT, t->event,
+                                            graph_prefers_evolvable(req))));
+  return o;
+}
+
+/* ---- common steps ----------------------------------------------------------------------- */
+
+static void reply_store_error(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 500, "generalException", NULL,
+                    "The request could not be completed; try again.");
+}
+
+/* "/v1.0/print/...": the decoded request path with its version prefix. */
+static char *request_path(const http_request_t *req) {
+  buf_t b = BUF_INIT;
+  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
+  for (size_t i = 0; i < req->nsegs; i++) {
+    buf_putc(&b, '/');
+    buf_puts(&b, req->segs[i]);
+  }
+  return buf_detach(&b);
+}
+
+/* Parses the query options (mask) and checks the $select and $expand names. Replies 400 and
+ * returns false on failure; q must be cleared by the caller either way. */
+static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask,
+                        const char *const *select, const char *const *expand, query_t *q) {
+  char err[512];
+  const char *inner = NULL;
+  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
+    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
+    return false;
+  }
+  static const char *const none[] = {NULL};
+  if ((q->nselect &&
+       odata_check_names(q->select, q->nselect, select ? select : none, "$select", err,
+                         sizeof err)) ||
+      (q->nexpand &&
+       odata_check_names(q->expand, q->nexpand, expand ? expand : none, "$expand", err,
+                         sizeof err))) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    return false;
+  }
+  return true;
+}
+
+/* Drops the members $select did not ask for (id, annotations and expansions stay). */
+static void apply_select(json_t *o, const query_t *q) {
+  if (!q->nselect) return;
+  const char *key;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(o, tmp, key, v) {
+    if (key[0] == '@' || !strcmp(key, "id") || odata_selected(q, key) || odata_expanded(q, key))
+      continue;
+    json_object_del(o, key);
+  }
+}
+
+/* {"@odata.context": <context>, "value": value, "@odata.nextLink"?} and replies 200. */
+static void reply_collection(http_request_t *req, http_response_t *res, json_t *context,
+                             json_t *value, const char *next) {
+  json_t *out = json_object();
+  json_object_set_new(out, "@odata.context", context);
+  json_object_set_new(out, "value", value);
+  if (next) {
+    char *path = request_path(req);
+    char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
+                                       req->nquery, next);
+    json_object_set_new(out, "@odata.nextLink", json_string(link));
+    free(link);
+    free(path);
+  }
+  graph_reply_json(req, res, 200, out);
+}
+
+/* The caller's application id, which owns definitions and triggers. Replies 403 and returns
+ * NULL when the token carries none. */
+static const char *caller_app(http_request_t *req, http_response_t *res, const caller_t *c) {
+  if (c->app_id && *c->app_id) return c->app_id;
+  graph_reply_error(req, res, 403, "accessDenied", NULL,
+                    "The token carries no application id (appid or azp claim), which task "
+                    "definitions and triggers are owned by.");
+  return NULL;
+}
+
+/* Loads task definition params[0] of the calling application (another app's is 404). */
+static bool load_definition(http_request_t *req, http_response_t *res, const caller_t *c,
+                            const char *app, store_task_definition_t *d) {
+  const char *id = http_request_param(req, 0);
+  store_rc_t rc = store_task_definition_get(APP(req)->store, c->tenant, app, id, d);
+  if (rc == STORE_OK) return true;
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task definition '%s' was not found.", id);
+  else reply_store_error(req, res);
+  return false;
+}
+
+/* Authorizes op, and loads the calling app's definition params[0] (when d is not NULL).
+ * Returns the caller, or NULL after replying. */
+static const caller_t *definition_step(http_request_t *req, http_response_t *res, perm_op_t op,
+                                       const char **app, store_task_definition_t *d) {
+  const caller_t *c = graph_authorize(req, res, op, NULL);
+  if (!c) return NULL;
+  *app = caller_app(req, res, c);
+  if (!*app) return NULL;
+  if (d && !load_definition(req, res, c, *app, d)) return NULL;
+  return c;
+}
+
+/* ---- request bodies --------------------------------------------------------------------- */
+
+static const json_field_t APP_IDENTITY_FIELDS[] = {
+    {.name = "appId", .kind = JF_STRING, .readonly = true},
+    {.name = "displayName", .kind = JF_STRING, .nullable = true, .max_len = TASK_NAME_MAX},
+    {.name = "servicePrincipalId", .kind = JF_STRING, .readonly = true},
+    {.name = "servicePrincipalName", .kind = JF_STRING, .readonly = true},
+};
+static const json_schema_t APP_IDENTITY = {"microsoft.graph.appIdentity", APP_IDENTITY_FIELDS,
+                                           4};
+
+static const json_field_t DEFINITION_FIELDS[] = {
+    {.name = "id", .kind = JF_STRING, .readonly = true},
+    {.name = "displayName", .kind = JF_STRING, .max_len = TASK_NAME_MAX},
+    {.name = "createdBy", .kind = JF_OBJECT, .sub = &APP_IDENTITY, .nullable = true},
+    {.name = "tasks", .kind = JF_ARRAY, .readonly = true},
+};
+static const json_schema_t DEFINITION = {"microsoft.graph.printTaskDefinition",
+                                         DEFINITION_FIELDS, 4};
+
+static const json_field_t TRIGGER_FIELDS[] = {
+    {.name = "id", .kind = JF_STRING, .readonly = true},
+    {.name = "event", .kind = JF_ENUM, .enm = &ENUM_PRINT_EVENT},
+    {.name = "definition", .kind = JF_OBJECT, .readonly = true},
+};
+static const json_schema_t TRIGGER = {"microsoft.graph.printTaskTrigger", TRIGGER_FIELDS, 3};
+
+static const json_field_t TASK_STATUS_FIELDS[] = {
+    {.name = "state", .kind = JF_ENUM, .enm = &ENUM_PRINT_TASK_PROCESSING_STATE},
+    {.name = "description", .kind = JF_STRING, .nullable = true, .max_len = TASK_DESCRIPTION_MAX},
+};
+static const json_schema_t TASK_STATUS = {"microsoft.graph.printTaskStatus", TASK_STATUS_FIELDS,
+                                          2};
+
+static const json_field_t TASK_FIELDS[] = {
+    {.name = "id", .kind = JF_STRING, .readonly = true},
+    {.name = "parentUrl", .kind = JF_STRING, .readonly = true},
+    {.name = "status", .kind = JF_OBJECT, .sub = &TASK_STATUS},
+    {.name = "definition", .kind = JF_OBJECT, .readonly = true},
+    {.name = "trigger", .kind = JF_OBJECT, .readonly = true},
+};
+static const json_schema_t TASK = {"microsoft.graph.printTask", TASK_FIELDS, 5};
+
+/* createdBy.displayName of a body, as (set, value). */
+static void created_by_name(const json_t *body, bool *set, const char **name) {
+  json_t *by = json_object_get(body, "createdBy");
+  json_t *v = json_is_object(by) ? json_object_get(by, "displayName") : NULL;
+  *set = by != NULL;
+  *name = json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- task definitions ------------------------------------------------------------------- */
+
+static const char *const DEF_SELECT[] = {"id", "displayName", "createdBy", NULL};
+
+/* POST /print/taskDefinitions */
+static void definition_create(http_request_t *req, http_response_t *res) {
+  const char *app;
+  const caller_t *c = definition_step(req, res, OP_TASK_DEFINITION_CREATE, &app, NULL);
+  if (!c) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  store_task_definition_t d = {0};
+  if (!graph_json_check(req, res, body, &DEFINITION)) goto done;
+  json_t *name = json_object_get(body, "displayName");
+  if (!json_is_string(name) || !json_string_length(name)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'displayName' is required and must not be empty.");
+    goto done;
+  }
+  bool set;
+  const char *by_name;
+  created_by_name(body, &set, &by_name);
+  if (store_task_definition_create(APP(req)->store, c->tenant, app, json_string_value(name),
+                                   by_name, &d) != STORE_OK) {
+    reply_store_error(req, res);
+    goto done;
+  }
+  json_t *o = graph_task_definition_json(req, &d);
+  json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
+  graph_reply_json(req, res, 201, o);
+done:
+  store_task_definition_clear(&d);
+  json_decref(body);
+}
+
+typedef struct collect {
+  http_request_t *req;
+  json_t         *value;
+  const query_t  *q;
+} collect_t;
+
+static int collect_definition(const store_task_definition_t *d, void *arg) {
+  collect_t *c = arg;
+  json_array_append_new(c->value, graph_task_definition_json(c->req, d));
+  return 0;
+}
+
+/* GET /print/taskDefinitions: the calling application's definitions. */
+static void definition_list(http_request_t *req, http_response_t *res) {
+  const char *app;
+  const caller_t *c = definition_step(req, res, OP_TASK_DEFINITIONS_LIST, &app, NULL);
+  if (!c) return;
+  query_t q;
+  char *next = NULL, *err = NULL;
+  if (!parse_query(req, res, LIST_OPTIONS, NULL, NULL, &q)) goto done;
+  collect_t col = {req, json_array(), &q};
+  store_rc_t rc = store_task_definition_list(APP(req)->store, c->tenant, app, &q,
+                                             collect_definition, &col, &next, &err);
+  if (rc == STORE_INVALID) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    json_decref(col.value);
+  } else if (rc != STORE_OK) {
+    reply_store_error(req, res);
+    json_decref(col.value);
+  } else {
+    reply_collection(req, res, graph_context(req, "print/taskDefinitions"), col.value, next);
+  }
+done:
+  free(next);
+  free(err);
+  query_clear(&q);
+}
+
+/* GET /print/taskDefinitions/{id} */
+static void definition_get(http_request_t *req, http_response_t *res) {
+  const char *app;
+  store_task_definition_t d = {0};
+  query_t q;
+  query_init(&q);
+  if (!definition_step(req, res, OP_TASK_DEFINITION_GET, &app, &d)) goto done;
+  if (!parse_query(req, res, QUERY_OPT_SELECT, DEF_SELECT, NULL, &q)) goto done;
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
+  json_object_set_new(o, "@odata.type", json_string("#microsoft.graph.printTaskDefinition"));
+  json_t *body = graph_task_definition_json(req, &d);
+  json_object_update(o, body);
+  json_decref(body);
+  apply_select(o, &q);
+  graph_reply_json(req, res, 200, o);
+done:
+  store_task_definition_clear(&d);
+  query_clear(&q);
+}
+
+/* PATCH /print/taskDefinitions/{id}: displayName and createdBy.displayName. */
+static void definition_update(http_request_t *req, http_response_t *res) {
+  const char *app;
+  const caller_t *c = definition_step(req, res, OP_TASK_DEFINITION_UPDATE, &app, NULL);
+  if (!c) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  store_task_definition_t d = {0};
+  if (!graph_json_check(req, res, body, &DEFINITION)) goto done;
+  store_task_definition_patch_t p = {0};
+  json_t *name = json_object_get(body, "displayName");
+  if (name) {
+    if (!json_string_length(name)) {
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Property 'displayName' must not be empty.");
+      goto done;
+    }
+    p.set_display_name = true;
+    p.display_name = json_string_value(name);
+  }
+  created_by_name(body, &p.set_created_by_name, &p.created_by_name);
+  const char *id = http_request_param(req, 0);
+  store_rc_t rc = store_task_definition_update(APP(req)->store, c->tenant, app, id, &p, &d);
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task definition '%s' was not found.", id);
+  } else if (rc != STORE_OK) {
+    reply_store_error(req, res);
+  } else {
+    json_t *o = graph_task_definition_json(req, &d);
+    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
+    graph_reply_json(req, res, 200, o);
+  }
+done:
+  store_task_definition_clear(&d);
+  json_decref(body);
+}
+
+/* DELETE /print/taskDefinitions/{id}: 204; 409 while a trigger binds it. */
+static void definition_delete(http_request_t *req, http_response_t *res) {
+  const char *app;
+  const caller_t *c = definition_step(req, res, OP_TASK_DEFINITION_DELETE, &app, NULL);
+  if (!c) return;
+  const char *id = http_request_param(req, 0);
+  char *why = NULL;
+  store_rc_t rc = store_task_definition_delete(APP(req)->store, c->tenant, app, id, &why);
+  if (rc == STORE_OK) graph_reply_no_content(res);
+  else if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task definition '%s' was not found.", id);
+  else if (rc == STORE_CONFLICT) graph_reply_error(req, res, 409, "notAllowed", NULL, "%s", why);
+  else reply_store_error(req, res);
+  free(why);
+}
+
+/* ---- print tasks ------------------------------------------------------------------------ */
+
+static const char *const TASK_SELECT[] = {"id", "parentUrl", "status", "definition", "trigger",
+                                          NULL};
+static const char *const TASK_EXPAND[] = {"definition", "trigger", NULL};
+
+/* Adds the expansions of q to task JSON o ("definition", "trigger"; null when gone). */
+static bool task_expand(http_request_t *req, const query_t *q, const store_task_t *t, json_t *o) {
+  store_t *st = APP(req)->store;
+  if (odata_expanded(q, "definition")) {
+    store_task_definition_t d;
+    store_rc_t rc = store_task_definition_get(st, t->tenant, NULL, t->definition_id, &d);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
+    json_object_set_new(o, "definition",
+                        rc == STORE_OK ? graph_task_definition_json(req, &d) : json_null());
+    store_task_definition_clear(&d);
+  }
+  if (odata_expanded(q, "trigger")) {
+    store_task_trigger_t g;
+    store_rc_t rc = t->trigger_id ? store_task_trigger_get(st, t->tenant, NULL, t->trigger_id, &g)
+                                  : STORE_NOT_FOUND;
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
+    json_object_set_new(o, "trigger",
+                        rc == STORE_OK ? graph_task_trigger_json(req, &g) : json_null());
+    if (rc == STORE_OK) store_task_trigger_clear(&g);
+  }
+  return true;
+}
+
+typedef struct task_collect {
+  http_request_t *req;
+  json_t         *value;
+  const query_t  *q;
+  bool            failed;
+} task_collect_t;
+
+static int collect_task(const store_task_t *t, void *arg) {
+  task_collect_t *c = arg;
+  json_t *o = graph_task_json(c->req, t);
+  if (!task_expand(c->req, c->q, t, o)) {
+    json_decref(o);
+    c->failed = true;
+    return 1;
+  }
+  json_array_append_new(c->value, o);
+  return 0;
+}
+
+/* GET /print/taskDefinitions/{id}/tasks */
+static void task_list(http_request_t *req, http_response_t *res) {
+  const char *app;
+  store_task_definition_t d = {0};
+  query_t q;
+  query_init(&q);
+  char *next = NULL, *err = NULL;
+  const caller_t *c = definition_step(req, res, OP_TASKS_LIST, &app, &d);
+  if (!c) goto done;
+  if (!parse_query(req, res, LIST_OPTIONS, NULL, TASK_EXPAND, &q)) goto done;
+  task_collect_t col = {req, json_array(), &q, false};
+  store_rc_t rc = store_task_list(APP(req)->store, c->tenant, d.id, &q, collect_task, &col,
+                                  &next, &err);
+  if (rc == STORE_INVALID) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    json_decref(col.value);
+  } else if (rc != STORE_OK || col.failed) {
+    reply_store_error(req, res);
+    json_decref(col.value);
+  } else {
+    reply_collection(req, res, graph_context(req, "print/taskDefinitions('%s')/tasks", d.id),
+                     col.value, next);
+  }
+done:
+  free(next);
+  free(err);
+  store_task_definition_clear(&d);
+  query_clear(&q);
+}
+
+/* Loads task params[1] under definition d. */
+static bool load_task(http_request_t *req, http_response_t *res, const caller_t *c,
+                      const store_task_definition_t *d, store_task_t *t) {
+  const char *id = http_request_param(req, 1);
+  store_rc_t rc = store_task_get(APP(req)->store, c->tenant, d->id, id, t);
+  if (rc == STORE_OK) return true;
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The print task '%s' was not found under task definition '%s'.", id, d->id);
+  else reply_store_error(req, res);
+  return false;
+}
+
+/* The task entity JSON under a definition's path, with @odata.context. */
+static json_t *task_entity(http_request_t *req, const store_task_t *t) {
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context",
+                      graph_context(req, "print/taskDefinitions('%s')/tasks/$entity",
+                                    t->definition_id));
+  json_t *body = graph_task_json(req, t);
+  json_object_update(o, body);
+  json_decref(body);
+  return o;
+}
+
+/* GET /print/taskDefinitions/{id}/tasks/{id} */
+static void task_get(http_request_t *req, http_response_t *res) {
+  const char *app;
+  store_task_definition_t d = {0};
+  store_task_t t = {0};
+  query_t q;
+  query_init(&q);
+  const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
+  if (!c || !parse_query(req, res, ITEM_OPTIONS, TASK_SELECT, TASK_EXPAND, &q)) goto done;
+  if (!load_task(req, res, c, &d, &t)) goto done;
+  json_t *o = task_entity(req, &t);
+  if (!task_expand(req, &q, &t, o)) {
+    json_decref(o);
+    reply_store_error(req, res);
+    goto done;
+  }
+  apply_select(o, &q);
+  graph_reply_json(req, res, 200, o);
+done:
+  store_task_clear(&t);
+  store_task_definition_clear(&d);
+  query_clear(&q);
+}
+
+/* GET /print/taskDefinitions/{id}/tasks/{id}/definition */
+static void task_definition_get(http_request_t *req, http_response_t *res) {
+  const char *app;
+  store_task_definition_t d = {0};
+  store_task_t t = {0};
+  const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
+  if (c && load_task(req, res, c, &d, &t)) {
+    json_t *o = json_object();
+    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
+    json_t *body = graph_task_definition_json(req, &d);
+    json_object_update(o, body);
+    json_decref(body);
+    graph_reply_json(req, res, 200, o);
+  }
+  store_task_clear(&t);
+  store_task_definition_clear(&d);
+}
+
+/* GET /print/taskDefinitions/{id}/tasks/{id}/trigger */
+static void task_trigger_get(http_request_t *req, http_response_t *res) {
+  const char *app;
+  store_task_definition_t d = {0};
+  store_task_t t = {0};
+  store_task_trigger_t g = {0};
+  const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
+  if (!c || !load_task(req, res, c, &d, &t)) goto done;
+  store_rc_t rc = t.trigger_id ? store_task_trigger_get(APP(req)->store, c->tenant, NULL,
+                                                        t.trigger_id, &g)
+                               : STORE_NOT_FOUND;
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task trigger that created print task '%s' no longer exists.", t.id);
+  } else if (rc != STORE_OK) {
+    reply_store_error(req, res);
+  } else {
+    json_t *o = json_object();
+    json_object_set_new(o, "@odata.context",
+                        graph_context(req, "print/printers('%s')/taskTriggers/$entity",
+                                      g.printer_id));
+    json_t *body = graph_task_trigger_json(req, &g);
+    json_object_update(o, body);
+    json_decref(body);
+    graph_reply_json(req, res, 200, o);
+  }
+done:
+  store_task_trigger_clear(&g);
+  store_task_clear(&t);
+  store_task_definition_clear(&d);
+}
+
+/* PATCH /print/taskDefinitions/{id}/tasks/{id} {"status":{"state","description"}}: completed
+ * releases the job, aborted aborts it, in one transaction. */
+static void task_update(http_request_t *req, http_response_t *res) {
+  const char *app;
+  store_task_definition_t d = {0};
+  store_task_t t = {0};
+  store_pull_result_t r = {0};
+  json_t *body = NULL;
+  const caller_t *c = definition_step(req, res, OP_TASK_UPDATE, &app, &d);
+  if (!c) goto done;
+  body = graph_json_body(req, res, false);
+  if (!body || !graph_json_check(req, res, body, &TASK)) goto done;
+  json_t *status = json_object_get(body, "status");
+  json_t *state = json_object_get(status, "state");
+  if (!json_is_string(state)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'status/state' is required: completed or aborted.");
+    goto done;
+  }
+  int next = enum_lookup(&ENUM_PRINT_TASK_PROCESSING_STATE, json_string_value(state), true);
+  json_t *desc = json_object_get(status, "description");
+  const char *task_id = http_request_param(req, 1);
+  store_rc_t rc = STORE_CONFLICT;
+  if (next == TASK_COMPLETED || next == TASK_ABORTED) {
+    rc = store_task_finish(APP(req)->store, c->tenant, d.id, task_id, (task_state_t)next,
+                           json_is_string(desc) ? json_string_value(desc) : NULL, &t, &r);
+  } else {
+    /* Only processing -> completed | aborted exists; say what the task's state allows. */
+    rc = store_task_get(APP(req)->store, c->tenant, d.id, task_id, &t);
+    const char *why = NULL;
+    if (rc == STORE_OK && !task_transition_allowed((task_state_t)t.state, (task_state_t)next, &why)) {
+      r.why = xstrdup(why ? why : "The task's state does not allow this change.");
+      rc = STORE_CONFLICT;
+    } else if (rc == STORE_OK) {
+      r.why = xstrdup("A processing task can only be set to completed or aborted.");
+      rc = STORE_CONFLICT;
+    }
+  }
+  if (rc == STORE_OK) {
+    graph_reply_json(req, res, 200, task_entity(req, &t));
+  } else if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The print task '%s' was not found under task definition '%s'.", task_id,
+                      d.id);
+  } else if (rc == STORE_CONFLICT) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      r.why ? r.why : "The task's state does not allow this change.");
+  } else {
+    reply_store_error(req, res);
+  }
+done:
+  json_decref(body);
+  store_pull_result_clear(&r);
+  store_task_clear(&t);
+  store_task_definition_clear(&d);
+}
+
+/* ---- task triggers ---------------------------------------------------------------------- */
+
+static const char *const TRIGGER_SELECT[] = {"id", "event", "definition", NULL};
+static const char *const TRIGGER_EXPAND[] = {"definition", NULL};
+
+/* Authorizes op and checks printer params[0] is the tenant's (404). */
+static const caller_t *trigger_step(http_request_t *req, http_response_t *res, perm_op_t op) {
+  const caller_t *c = graph_authorize(req, res, op, NULL);
+  if (!c) return NULL;
+  const char *printer = http_request_param(req, 0);
+  store_rc_t rc = store_task_printer_exists(APP(req)->store, c->tenant, printer);
+  if (rc == STORE_OK) return c;
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
+                      printer);
+  else reply_store_error(req, res);
+  return NULL;
+}
+
+/* Adds "definition" to trigger JSON o when q expands it. */
+static bool trigger_expand(http_request_t *req, const query_t *q, const store_task_trigger_t *g,
+                           json_t *o) {
+  if (!odata_expanded(q, "definition")) return true;
+  store_task_definition_t d;
+  store_rc_t rc = store_task_definition_get(APP(req)->store, g->tenant, NULL, g->definition_id,
+                                            &d);
+  if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
+  json_object_set_new(o, "definition",
+                      rc == STORE_OK ? graph_task_definition_json(req, &d) : json_null());
+  store_task_definition_clear(&d);
+  return true;
+}
+
+/* The trigger entity with @odata.context. */
+static json_t *trigger_entity(http_request_t *req, const store_task_trigger_t *g) {
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context",
+                      graph_context(req, "print/printers('%s')/taskTriggers/$entity",
+                                    g->printer_id));
+  json_t *body = graph_task_trigger_json(req, g);
+  json_object_update(o, body);
+  json_decref(body);
+  return o;
+}
+
+/* POST /print/printers/{id}/taskTriggers {"event","definition@odata.bind"} */
+static void trigger_create(http_request_t *req, http_response_t *res) {
+  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_CREATE);
+  if (!c) return;
+  const char *app = caller_app(req, res, c);
+  if (!app) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  store_task_trigger_t g = {0};
+  if (!graph_json_check(req, res, body, &TRIGGER)) goto done;
+  json_t *event = json_object_get(body, "event");
+  int ev = json_is_string(event) ? enum_lookup(&ENUM_PRINT_EVENT, json_string_value(event), true)
+                                 : -1;
+  if (ev != 0) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'event' is required and must be jobStarted, the only printEvent "
+                      "a task trigger reacts to.");
+    goto done;
+  }
+  json_t *bind = json_object_get(body, "definition@odata.bind");
+  static const char *const sets[] = {"print/taskDefinitions", NULL};
+  char def_id[GRAPH_REF_KEY_MAX + 1];
+  if (!json_is_string(bind) ||
+      !graph_ref_key(req, json_string_value(bind), sets, def_id, sizeof def_id)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'definition@odata.bind' is required: the URL of a task "
+                      "definition, e.g. https://graph.microsoft.com/v1.0/print/taskDefinitions/"
+                      "{id}.");
+    goto done;
+  }
+  const char *printer = http_request_param(req, 0);
+  store_trigger_refusal_t why = STORE_TRIGGER_OK;
+  store_rc_t rc = store_task_trigger_create(APP(req)->store, c->tenant, printer, def_id, ev, app,
+                                            &g, &why);
+  if (rc == STORE_OK) {
+    graph_reply_json(req, res, 201, trigger_entity(req, &g));
+  } else if (rc == STORE_CONFLICT && why == STORE_TRIGGER_NO_PRINTER) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
+                      printer);
+  } else if (rc == STORE_CONFLICT && why == STORE_TRIGGER_NO_DEFINITION) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'definition@odata.bind' refers to task definition '%s', which "
+                      "does not exist in this tenant.", def_id);
+  } else if (rc == STORE_CONFLICT && why == STORE_TRIGGER_OTHER_APP) {
+    graph_reply_error(req, res, 403, "accessDenied", NULL,
+                      "The task definition '%s' was created by another application: a task "
+                      "trigger may only bind a definition created by the application the token "
+                      "was issued to (appid %s).", def_id, app);
+  } else if (rc == STORE_CONFLICT) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL,
+                      "The printer '%s' already has a task trigger; a printer has at most one. "
+                      "Delete it first.", printer);
+  } else {
+    reply_store_error(req, res);
+  }
+done:
+  store_task_trigger_clear(&g);
+  json_decref(body);
+}
+
+typedef struct trigger_collect {
+  http_request_t *req;
+  json_t         *value;
+  const query_t  *q;
+  bool            failed;
+} trigger_collect_t;
+
+static int collect_trigger(const store_task_trigger_t *g, void *arg) {
+  trigger_collect_t *c = arg;
+  json_t *o = graph_task_trigger_json(c->req, g);
+  if (!trigger_expand(c->req, c->q, g, o)) {
+    json_decref(o);
+    c->failed = true;
+    return 1;
+  }
+  json_array_append_new(c->value, o);
+  return 0;
+}
+
+/* GET /print/printers/{id}/taskTriggers */
+static void trigger_list(http_request_t *req, http_response_t *res) {
+  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGERS_LIST);
+  if (!c) return;
+  query_t q;
+  char *next = NULL, *err = NULL;
+  const char *printer = http_request_param(req, 0);
+  if (!parse_query(req, res, LIST_OPTIONS, NULL, TRIGGER_EXPAND, &q)) goto done;
+  trigger_collect_t col = {req, json_array(), &q, false};
+  store_rc_t rc = store_task_trigger_list(APP(req)->store, c->tenant, printer, &q,
+                                          collect_trigger, &col, &next, &err);
+  if (rc == STORE_INVALID) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    json_decref(col.value);
+  } else if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
+                      printer);
+    json_decref(col.value);
+  } else if (rc != STORE_OK || col.failed) {
+    reply_store_error(req, res);
+    json_decref(col.value);
+  } else {
+    reply_collection(req, res, graph_context(req, "print/printers('%s')/taskTriggers", printer),
+                     col.value, next);
+  }
+done:
+  free(next);
+  free(err);
+  query_clear(&q);
+}
+
+/* Loads trigger params[1] of printer params[0]. */
+static bool load_trigger(http_request_t *req, http_response_t *res, const caller_t *c,
+                         store_task_trigger_t *g) {
+  const char *printer = http_request_param(req, 0), *id = http_request_param(req, 1);
+  store_rc_t rc = store_task_trigger_get(APP(req)->store, c->tenant, printer, id, g);
+  if (rc == STORE_OK) return true;
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task trigger '%s' was not found on printer '%s'.", id, printer);
+  else reply_store_error(req, res);
+  return false;
+}
+
+/* GET /print/printers/{id}/taskTriggers/{id} */
+static void trigger_get(http_request_t *req, http_response_t *res) {
+  store_task_trigger_t g = {0};
+  query_t q;
+  query_init(&q);
+  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_GET);
+  if (!c || !parse_query(req, res, ITEM_OPTIONS, TRIGGER_SELECT, TRIGGER_EXPAND, &q)) goto done;
+  if (!load_trigger(req, res, c, &g)) goto done;
+  json_t *o = trigger_entity(req, &g);
+  if (!trigger_expand(req, &q, &g, o)) {
+    json_decref(o);
+    reply_store_error(req, res);
+    goto done;
+  }
+  apply_select(o, &q);
+  graph_reply_json(req, res, 200, o);
+done:
+  store_task_trigger_clear(&g);
+  query_clear(&q);
+}
+
+/* GET /print/printers/{id}/taskTriggers/{id}/definition */
+static void trigger_definition_get(http_request_t *req, http_response_t *res) {
+  store_task_trigger_t g = {0};
+  store_task_definition_t d = {0};
+  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_GET);
+  if (!c || !load_trigger(req, res, c, &g)) goto done;
+  store_rc_t rc = store_task_definition_get(APP(req)->store, c->tenant, NULL, g.definition_id,
+                                            &d);
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task definition '%s' of this trigger was not found.", g.definition_id);
+  } else if (rc != STORE_OK) {
+    reply_store_error(req, res);
+  } else {
+    json_t *o = json_object();
+    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
+    json_t *body = graph_task_definition_json(req, &d);
+    json_object_update(o, body);
+    json_decref(body);
+    graph_reply_json(req, res, 200, o);
+  }
+done:
+  store_task_definition_clear(&d);
+  store_task_trigger_clear(&g);
+}
+
+/* DELETE /print/printers/{id}/taskTriggers/{id}: 204. */
+static void trigger_delete(http_request_t *req, http_response_t *res) {
+  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_DELETE);
+  if (!c) return;
+  const char *printer = http_request_param(req, 0), *id = http_request_param(req, 1);
+  store_rc_t rc = store_task_trigger_delete(APP(req)->store, c->tenant, printer, id);
+  if (rc == STORE_OK) graph_reply_no_content(res);
+  else if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task trigger '%s' was not found on printer '%s'.", id, printer);
+  else reply_store_error(req, res);
+}
+
+/* ---- the job-side view ------------------------------------------------------------------ */
+
+/* "print/printers('p')/jobs('j')/tasks" or the share form, for the job of ctx. */
+static json_t *job_tasks_context(http_request_t *req, const graph_job_ctx_t *ctx, bool entity) {
+  const char *parent = http_request_param(req, 0);
+  return graph_context(req, "print/%s('%s')/jobs('%s')/tasks%s",
+                       ctx->via_share ? "shares" : "printers", parent, ctx->job.id_str,
+                       entity ? "/$entity" : "");
+}
+
+/* GET .../jobs/{id}/tasks */
+static void job_tasks_list(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, &ctx)) return;
+  query_t q;
+  store_task_t *tasks = NULL;
+  size_t n = 0;
+  if (!parse_query(req, res, QUERY_OPT_EXPAND, NULL, TASK_EXPAND, &q)) goto done;
+  if (store_job_tasks(APP(req)->store, ctx.caller->tenant, ctx.job.id, &tasks, &n) != STORE_OK) {
+    reply_store_error(req, res);
+    goto done;
+  }
+  json_t *value = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_t *o = graph_task_json(req, &tasks[i]);
+    if (!task_expand(req, &q, &tasks[i], o)) {
+      json_decref(o);
+      json_decref(value);
+      reply_store_error(req, res);
+      goto done;
+    }
+    json_array_append_new(value, o);
+  }
+  reply_collection(req, res, job_tasks_context(req, &ctx, false), value, NULL);
+done:
+  store_tasks_free(tasks, n);
+  query_clear(&q);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* GET .../jobs/{id}/tasks/{id} */
+static void job_task_get(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, &ctx)) return;
+  query_t q;
+  store_task_t t = {0};
+  if (!parse_query(req, res, ITEM_OPTIONS, TASK_SELECT, TASK_EXPAND, &q)) goto done;
+  const char *id = http_request_param(req, 2);
+  store_rc_t rc = store_job_task_get(APP(req)->store, ctx.caller->tenant, ctx.job.id, id, &t);
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The print task '%s' was not found on job '%s'.", id, ctx.job.id_str);
+    goto done;
+  }
+  if (rc != STORE_OK) {
+    reply_store_error(req, res);
+    goto done;
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", job_tasks_context(req, &ctx, true));
+  json_t *body = graph_task_json(req, &t);
+  json_object_update(o, body);
+  json_decref(body);
+  if (!task_expand(req, &q, &t, o)) {
+    json_decref(o);
+    reply_store_error(req, res);
+    goto done;
+  }
+  apply_select(o, &q);
+  graph_reply_json(req, res, 200, o);
+done:
+  store_task_clear(&t);
+  query_clear(&q);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* ---- routes ----------------------------------------------------------------------------- */
+
+static route_t ROUTES[] = {
+    ROUTE("POST", "/print/taskDefinitions", definition_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
+          "taskDefinitions.create"),
+    ROUTE("GET", "/print/taskDefinitions", definition_list, ROUTE_GRAPH, "taskDefinitions.list"),
+    ROUTE("GET", "/print/taskDefinitions/{id}", definition_get, ROUTE_GRAPH,
+          "taskDefinitions.get"),
+    ROUTE("PATCH", "/print/taskDefinitions/{id}", definition_update,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "taskDefinitions.update"),
+    ROUTE("DELETE", "/print/taskDefinitions/{id}", definition_delete, ROUTE_GRAPH,
+          "taskDefinitions.delete"),
+    ROUTE("GET", "/print/taskDefinitions/{id}/tasks", task_list, ROUTE_GRAPH,
+          "taskDefinitions.tasks.list"),
+    ROUTE("GET", "/print/taskDefinitions/{id}/tasks/{id}", task_get, ROUTE_GRAPH,
+          "taskDefinitions.tasks.get"),
+    ROUTE("PATCH", "/print/taskDefinitions/{id}/tasks/{id}", task_update,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "taskDefinitions.tasks.update"),
+    ROUTE("GET", "/print/taskDefinitions/{id}/tasks/{id}/definition", task_definition_get,
+          ROUTE_GRAPH, "taskDefinitions.tasks.definition"),
+    ROUTE("GET", "/print/taskDefinitions/{id}/tasks/{id}/trigger", task_trigger_get,
+          ROUTE_GRAPH, "taskDefinitions.tasks.trigger"),
+    ROUTE("GET", "/print/printers/{id}/taskTriggers", trigger_list, ROUTE_GRAPH,
+          "printers.taskTriggers.list"),
+    ROUTE("POST", "/print/printers/{id}/taskTriggers", trigger_create,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.taskTriggers.create"),
+    ROUTE("GET", "/print/printers/{id}/taskTriggers/{id}", trigger_get, ROUTE_GRAPH,
+          "printers.taskTriggers.get"),
+    ROUTE("DELETE", "/print/printers/{id}/taskTriggers/{id}", trigger_delete, ROUTE_GRAPH,
+          "printers.taskTriggers.delete"),
+    ROUTE("GET", "/print/printers/{id}/taskTriggers/{id}/definition", trigger_definition_get,
+          ROUTE_GRAPH, "printers.taskTriggers.definition"),
+    ROUTE("GET", "/print/printers/{id}/jobs/{id}/tasks", job_tasks_list, ROUTE_GRAPH,
+          "printers.jobs.tasks.list"),
+    ROUTE("GET", "/print/printers/{id}/jobs/{id}/tasks/{id}", job_task_get, ROUTE_GRAPH,
+          "printers.jobs.tasks.get"),
+    ROUTE("GET", "/print/shares/{id}/jobs/{id}/tasks", job_tasks_list, ROUTE_GRAPH,
+          "shares.jobs.tasks.list"),
+    ROUTE("GET", "/print/shares/{id}/jobs/{id}/tasks/{id}", job_task_get, ROUTE_GRAPH,
+          "shares.jobs.tasks.get"),
+};
+
+void graph_tasks_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }

@@ -1,0 +1,534 @@
+/*
+ * The upload URL of an upload session (reference §4.4 D3): PUT /upload/{id}?token=... with
+ * fragments, GET for resuming, DELETE for canceling. The URL's token is the credential (only
+ * its SHA-256 is stored); a bearer token sent along is ignored.
+ *
+ * A fragment is checked as soon as its headers are in (413 for more than 10 MiB before any of
+ * the body is read; 404, 400, 416 and 429 after the body has been read and dropped), then
+ * streamed chunk by chunk into the session's blob with pwrite at its offset, so memory use does
+ * not grow with the fragment or the document. Once the last byte of the fragment is in, it is
+ * synced to disk and recorded in the store (202 with the missing ranges), or, when it is the
+ * last missing piece, the document's SHA-256 is computed from the synced blob and the document
+ * completed in one transaction (201 with the printDocument).
+ *
+ * Up to 4 fragments of one session may arrive at once, in any order. A fragment first reserves
+ * its range in a per-process table of ranges being written, and only then reads what the
+ * session has received: a fragment overlapping one being written or one already recorded gets
+ * 416 before it writes a byte, so a refused fragment never overwrites accepted bytes.
+ * Recording merges the range into the session's range set inside the write transaction.
+ *
+ * Upload volume: each user may upload at most --upload-volume-limit bytes per
+ * --upload-volume-window (sliding window of 60 buckets, in memory, per process); a fragment
+ * over the limit gets 429 activityLimitReached with Retry-After.
+ */
+#include "app.h"
+#include "blob/blob.h"
+#include "core/ranges.h"
+#include "graph/documents-private.h"
+#include "graph/documents.h"
+#include "graph/reply.h"
+#include "store/documents.h"
+#include "util/buf.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- ranges being written ------------------------------------------------------------------- */
+
+typedef struct inflight {
+  char             id[ID_GUID_LEN + 1];
+  range_t         *r;
+  size_t           n, cap;
+  struct inflight *next;
+} inflight_t;
+
+static pthread_mutex_t g_inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static inflight_t     *g_inflight;
+
+/* Reserves [first, last] of session id; false when it overlaps a range being written. */
+static bool inflight_reserve(const char *id, uint64_t first, uint64_t last) {
+  pthread_mutex_lock(&g_inflight_mu);
+  inflight_t *e = g_inflight;
+  while (e && strcmp(e->id, id) != 0) e = e->next;
+  if (e)
+    for (size_t i = 0; i < e->n; i++)
+      if (e->r[i].first <= last && first <= e->r[i].last) {
+        pthread_mutex_unlock(&g_inflight_mu);
+        return false;
+      }
+  if (!e) {
+    e = xcalloc(1, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", id);
+    e->next = g_inflight;
+    g_inflight = e;
+  }
+  if (e->n == e->cap) {
+    e->cap = e->cap ? e->cap * 2 : 4;
+    e->r = xrealloc(e->r, e->cap * sizeof *e->r);
+  }
+  e->r[e->n++] = (range_t){first, last};
+  pthread_mutex_unlock(&g_inflight_mu);
+  return true;
+}
+
+static void inflight_release(const char *id, uint64_t first, uint64_t last) {
+  pthread_mutex_lock(&g_inflight_mu);
+  inflight_t **pp = &g_inflight;
+  while (*pp && strcmp((*pp)->id, id) != 0) pp = &(*pp)->next;
+  inflight_t *e = *pp;
+  if (e) {
+    for (size_t i = 0; i < e->n; i++)
+      if (e->r[i].first == first && e->r[i].last == last) {
+        e->r[i] = e->r[--e->n];
+        break;
+      }
+    if (e->n == 0) {
+      *pp = e->next;
+      free(e->r);
+      free(e);
+    }
+  }
+  pthread_mutex_unlock(&g_inflight_mu);
+}
+
+/* ---- upload volume per user --------------------------------------------------------------- */
+
+#define VOL_BUCKETS 60
+
+typedef struct vol_key {
+  char           *name;                 /* "tenant/user" */
+  int64_t         bucket[VOL_BUCKETS];  /* bucket number held by each slot */
+  uint64_t        bytes[VOL_BUCKETS];
+  struct vol_key *next;
+} vol_key_t;
+
+static struct {
+  pthread_mutex_t mu;
+  uint64_t        limit;      /* 0 = none */
+  int64_t         bucket_us;  /* window / VOL_BUCKETS */
+  vol_key_t      *keys;
+} g_vol = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void documents_volume_init(uint64_t limit, int64_t window_us) {
+  pthread_mutex_lock(&g_vol.mu);
+  g_vol.limit = limit;
+  g_vol.bucket_us = window_us / VOL_BUCKETS > 0 ? window_us / VOL_BUCKETS : 1;
+  pthread_mutex_unlock(&g_vol.mu);
+}
+
+static void vol_key_free(vol_key_t *k) {
+  free(k->name);
+  free(k);
+}
+
+void documents_volume_free(void) {
+  pthread_mutex_lock(&g_vol.mu);
+  while (g_vol.keys) {
+    vol_key_t *k = g_vol.keys;
+    g_vol.keys = k->next;
+    vol_key_free(k);
+  }
+  pthread_mutex_unlock(&g_vol.mu);
+}
+
+/* Bytes of k within the window ending in bucket cur. */
+static uint64_t vol_sum(const vol_key_t *k, int64_t cur) {
+  uint64_t sum = 0;
+  for (int i = 0; i < VOL_BUCKETS; i++)
+    if (k->bucket[i] > cur - VOL_BUCKETS) sum += k->bytes[i];
+  return sum;
+}
+
+void documents_volume_prune(int64_t now_us) {
+  pthread_mutex_lock(&g_vol.mu);
+  int64_t cur = now_us / g_vol.bucket_us;
+  vol_key_t **pp = &g_vol.keys;
+  while (*pp) {
+    if (vol_sum(*pp, cur) == 0) {
+      vol_key_t *k = *pp;
+      *pp = k->next;
+      vol_key_free(k);
+    } else {
+      pp = &(*pp)->next;
+    }
+  }
+  pthread_mutex_unlock(&g_vol.mu);
+}
+
+/* Counts bytes against name's window, if they fit. Otherwise counts nothing, returns false and
+ * sets *retry_s to the seconds until they would fit. */
+static bool volume_take(const char *name, uint64_t bytes, int64_t now_us, int64_t *retry_s) {
+  pthread_mutex_lock(&g_vol.mu);
+  if (!g_vol.limit) {
+    pthread_mutex_unlock(&g_vol.mu);
+    return true;
+  }
+  int64_t cur = now_us / g_vol.bucket_us;
+  vol_key_t *k = g_vol.keys;
+  while (k && strcmp(k->name, name) != 0) k = k->next;
+  if (!k) {
+    k = xcalloc(1, sizeof *k);
+    k->name = xstrdup(name);
+    for (int i = 0; i < VOL_BUCKETS; i++) k->bucket[i] = INT64_MIN / 2;
+    k->next = g_vol.keys;
+    g_vol.keys = k;
+  }
+  uint64_t sum = vol_sum(k, cur);
+  if (sum + bytes <= g_vol.limit) {
+    int slot = (int)(cur % VOL_BUCKETS);
+    if (k->bucket[slot] != cur) {
+      k->bucket[slot] = cur;
+      k->bytes[slot] = 0;
+    }
+    k->bytes[slot] += bytes;
+    pthread_mutex_unlock(&g_vol.mu);
+    return true;
+  }
+  /* when enough of the oldest buckets will have left the window */
+  int64_t when = cur + VOL_BUCKETS; /* the whole window (also when bytes alone exceed it) */
+  uint64_t freed = 0;
+  for (int64_t b = cur - VOL_BUCKETS + 1; b <= cur; b++) {
+    int slot = (int)(((b % VOL_BUCKETS) + VOL_BUCKETS) % VOL_BUCKETS);
+    if (k->bucket[slot] != b) continue;
+    freed += k->bytes[slot];
+    if (sum - freed + bytes <= g_vol.limit) {
+      when = b + VOL_BUCKETS;
+      break;
+    }
+  }
+  int64_t wait_us = when * g_vol.bucket_us - now_us;
+  *retry_s = wait_us / 1000000 + 1;
+  pthread_mutex_unlock(&g_vol.mu);
+  return false;
+}
+
+/* ---- common ----------------------------------------------------------------------------------- */
+
+static void reply_not_found(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 404, "itemNotFound", "uploadSessionNotFound",
+                    "The upload session does not exist, has expired, was canceled or replaced, "
+                    "or the URL's token is wrong.");
+}
+
+static void reply_internal(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 500, "generalException", NULL,
+                    "The server could not complete the request.");
+}
+
+/* Loads the session of the URL (params[0], ?token=) into *s; replies 404 and returns false
+ * when it is unknown, expired or the token does not match. */
+static bool load_session(http_request_t *req, http_response_t *res, store_upload_session_t *s) {
+  memset(s, 0, sizeof *s);
+  const char *id = http_request_param(req, 0);
+  const char *token = http_request_query(req, "token");
+  if (!id || !id_is_guid(id) || !token) {
+    reply_not_found(req, res);
+    return false;
+  }
+  store_rc_t rc = store_upload_session_get(APP(req)->store, id, time_now_us(), s);
+  if (rc == STORE_OK && documents_secret_matches(token, s->secret_hash)) {
+    if (!req->log_tenant) req->log_tenant = xstrdup(s->tenant);
+    return true;
+  }
+  if (rc == STORE_OK || rc == STORE_NOT_FOUND) reply_not_found(req, res);
+  else reply_internal(req, res);
+  store_upload_session_clear(s);
+  return false;
+}
+
+/* {"expirationDateTime","nextExpectedRanges"} of a session with size bytes and received set
+ * text. */
+static json_t *progress_json(int64_t expires_us, int64_t size, const char *received) {
+  range_set_t set;
+  if (!range_set_parse(received, &set)) range_set_init(&set);
+  size_t n = 0;
+  char **missing = range_set_missing_strings(&set, (uint64_t)size, &n);
+  json_t *ranges = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(ranges, json_string(missing[i]));
+  range_strings_free(missing, n);
+  range_set_clear(&set);
+  char exp[TIME_ISO_LEN];
+  time_format_iso(expires_us, exp);
+  json_t *o = json_object();
+  json_object_set_new(o, "expirationDateTime", json_string(exp));
+  json_object_set_new(o, "nextExpectedRanges", ranges);
+  return o;
+}
+
+/* ---- PUT: one fragment ---------------------------------------------------------------------- */
+
+typedef struct upload_put {
+  store_upload_session_t sess;
+  uint64_t               first, last, len;
+  uint64_t               written;
+  blob_t                *blob;
+  bool                   reserved;
+} upload_put_t;
+
+static void put_cleanup(http_request_t *req) {
+  upload_put_t *p = req->handler_state;
+  if (!p) return;
+  blob_close(p->blob);
+  if (p->reserved) inflight_release(p->sess.id, p->first, p->last);
+  store_upload_session_clear(&p->sess);
+  free(p);
+  req->handler_state = NULL;
+}
+
+/* The checks made once the fragment's headers are in. Returns 0 to stream the body, -1 after
+ * replying (the body is read and dropped), 1 after replying at once (the body is not read). */
+static int put_start(http_request_t *req, http_response_t *res) {
+  app_t *app = APP(req);
+  if (req->content_length != UINT64_MAX && req->content_length > UPLOAD_FRAGMENT_MAX) {
+    graph_reply_error(req, res, 413, "invalidRequest", "maxFragmentLengthExceeded",
+                      "The fragment is %llu bytes; each fragment may be at most %llu bytes "
+                      "(10 MiB).", (unsigned long long)req->content_length,
+                      (unsigned long long)UPLOAD_FRAGMENT_MAX);
+    return 1;
+  }
+  upload_put_t *p = xcalloc(1, sizeof *p);
+  req->handler_state = p;
+  req->cleanup = put_cleanup;
+  if (!load_session(req, res, &p->sess)) return -1;
+
+  uint64_t total = 0;
+  const char *cr = http_request_header(req, "Content-Range");
+  content_range_rc_t crc = content_range_parse(cr, &p->first, &p->last, &total);
+  if (!cr) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "A fragment needs a Content-Range header: 'bytes {first}-{last}/{total}'.");
+    return -1;
+  }
+  if (crc != CONTENT_RANGE_OK) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s (got '%s')",
+                      content_range_describe(crc), cr);
+    return -1;
+  }
+  if (total != (uint64_t)p->sess.size) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "The Content-Range total is %llu bytes, but the upload session was created "
+                      "for a document of %lld bytes.", (unsigned long long)total,
+                      (long long)p->sess.size);
+    return -1;
+  }
+  p->len = p->last - p->first + 1;
+  if (req->content_length != UINT64_MAX && req->content_length != p->len) {
+    graph_reply_error(req, res, 400, "invalidRequest", "fragmentLengthMismatch",
+                      "The Content-Length is %llu bytes, but the Content-Range 'bytes "
+                      "%llu-%llu' covers %llu bytes.", (unsigned long long)req->content_length,
+                      (unsigned long long)p->first, (unsigned long long)p->last,
+                      (unsigned long long)p->len);
+    return -1;
+  }
+  if (p->len > UPLOAD_FRAGMENT_MAX) { /* a chunked body without Content-Length */
+    graph_reply_error(req, res, 413, "invalidRequest", "maxFragmentLengthExceeded",
+                      "The fragment covers %llu bytes; each fragment may be at most %llu bytes "
+                      "(10 MiB).", (unsigned long long)p->len,
+                      (unsigned long long)UPLOAD_FRAGMENT_MAX);
+    return 1;
+  }
+
+  /* Reserve first, then read what the session has: see the top of the file. */
+  if (!inflight_reserve(p->sess.id, p->first, p->last)) {
+    graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
+                      "Uploaded fragment overlaps with a fragment of this session that is being "
+                      "uploaded.");
+    return -1;
+  }
+  p->reserved = true;
+  store_upload_session_t now;
+  store_rc_t rc = store_upload_session_get(app->store, p->sess.id, time_now_us(), &now);
+  if (rc != STORE_OK) {
+    if (rc == STORE_NOT_FOUND) reply_not_found(req, res);
+    else reply_internal(req, res);
+    return -1;
+  }
+  range_set_t got;
+  bool overlap = !range_set_parse(now.received, &got) ||
+                 range_set_overlaps(&got, p->first, p->last);
+  range_set_clear(&got);
+  store_upload_session_clear(&now);
+  if (overlap) {
+    graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
+                      "Uploaded fragment overlaps with existing data.");
+    return -1;
+  }
+
+  buf_t who = BUF_INIT;
+  buf_printf(&who, "%s/%s", p->sess.tenant, p->sess.created_by_id ? p->sess.created_by_id : "");
+  int64_t retry_s = 0;
+  bool room = volume_take(who.data, p->len, time_now_us(), &retry_s);
+  buf_free(&who);
+  if (!room) {
+    char ra[32];
+    snprintf(ra, sizeof ra, "%lld", (long long)retry_s);
+    http_response_header(res, "Retry-After", ra);
+    graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
+                      "This user has uploaded the most document bytes allowed in %u seconds "
+                      "(%llu); retry after %lld seconds.", app->cfg->upload_volume_window,
+                      (unsigned long long)app->cfg->upload_volume_limit, (long long)retry_s);
+    return -1;
+  }
+
+  int brc = blob_open(app->blobs, p->sess.blob_key, true, &p->blob, NULL);
+  if (brc == -ENOENT) {
+    reply_not_found(req, res); /* canceled or replaced a moment ago */
+    return -1;
+  }
+  if (brc != 0) {
+    log_error("upload: cannot open blob %s: %s", p->sess.blob_key, strerror(-brc));
+    reply_internal(req, res);
+    return -1;
+  }
+  return 0;
+}
+
+/* Streaming body callback of PUT /upload/{id}; data == NULL once the headers are in. */
+int documents_upload_chunk(http_request_t *req, http_response_t *res, const char *data,
+                           size_t len) {
+  if (!data) return put_start(req, res);
+  upload_put_t *p = req->handler_state;
+  if (!p || !p->blob) {
+    reply_internal(req, res);
+    return -1;
+  }
+  if (len > p->len - p->written) {
+    graph_reply_error(req, res, 400, "invalidRequest", "fragmentLengthMismatch",
+                      "The body is longer than the %llu bytes of its Content-Range.",
+                      (unsigned long long)p->len);
+    return -1;
+  }
+  int rc = blob_pwrite(p->blob, p->first + p->written, data, len);
+  if (rc != 0) {
+    log_error("upload: writing %zu bytes at %llu of blob %s failed: %s", len,
+              (unsigned long long)(p->first + p->written), p->sess.blob_key, strerror(-rc));
+    if (rc == -ENOSPC || rc == -EDQUOT) {
+      http_response_header(res, "Retry-After", "60");
+      graph_reply_error(req, res, 507, "quotaLimitReached", NULL,
+                        "The server has no room left for the fragment.");
+    } else {
+      reply_internal(req, res);
+    }
+    return -1;
+  }
+  p->written += len;
+  return 0;
+}
+
+/* The last missing piece is on disk: hash the whole document, complete it (201). */
+static void put_complete(http_request_t *req, http_response_t *res, upload_put_t *p) {
+  app_t *app = APP(req);
+  char sha[BLOB_SHA256_HEX + 1];
+  int brc = blob_sha256(app->blobs, p->sess.blob_key, (uint64_t)p->sess.size, sha);
+  if (brc != 0) {
+    log_error("upload: cannot hash blob %s: %s", p->sess.blob_key, strerror(-brc));
+    reply_internal(req, res);
+    return;
+  }
+  store_document_t doc;
+  store_blob_keys_t drop;
+  char *why = NULL;
+  store_rc_t rc = store_upload_complete(app->store, p->sess.id, p->first, p->last, sha,
+                                        time_now_us(), &doc, &drop, &why);
+  if (rc == STORE_OK) {
+    for (size_t i = 0; i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);
+    store_blob_keys_clear(&drop);
+    json_t *o = graph_document_json(req, &doc);
+    /* the documentation's example of this answer names the document "documentName" */
+    json_object_set_new(o, "documentName", json_string(doc.display_name ? doc.display_name : ""));
+    store_document_clear(&doc);
+    graph_reply_json(req, res, 201, o);
+  } else if (rc == STORE_NOT_FOUND) {
+    reply_not_found(req, res);
+  } else if (rc == STORE_CONFLICT) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      why ? why : "The job no longer accepts its document.");
+  } else {
+    reply_internal(req, res);
+  }
+  free(why);
+}
+
+/* PUT /upload/{id}: the whole fragment is in. */
+void documents_upload_put(http_request_t *req, http_response_t *res) {
+  app_t *app = APP(req);
+  upload_put_t *p = req->handler_state;
+  if (!p || !p->blob) { /* a body-less PUT never reached the streaming callback's checks */
+    if (!p && put_start(req, res) != 0) return;
+    p = req->handler_state;
+    if (!p || !p->blob) {
+      if (!res->status) reply_internal(req, res);
+      return;
+    }
+  }
+  if (p->written != p->len) {
+    graph_reply_error(req, res, 400, "invalidRequest", "fragmentLengthMismatch",
+                      "The body has %llu bytes, but its Content-Range covers %llu.",
+                      (unsigned long long)p->written, (unsigned long long)p->len);
+    return;
+  }
+  int brc = blob_sync(p->blob);
+  if (brc != 0) {
+    log_error("upload: cannot sync blob %s: %s", p->sess.blob_key, strerror(-brc));
+    reply_internal(req, res);
+    return;
+  }
+  int64_t now = time_now_us();
+  store_fragment_rc_t outcome;
+  char *received = NULL;
+  int64_t expires = 0;
+  store_rc_t rc = store_upload_fragment(app->store, p->sess.id, p->first, p->last, now,
+                                        now + (int64_t)app->cfg->upload_session_ttl * 1000000,
+                                        &outcome, &received, &expires);
+  if (rc == STORE_NOT_FOUND) {
+    reply_not_found(req, res);
+  } else if (rc != STORE_OK) {
+    reply_internal(req, res);
+  } else if (outcome == STORE_FRAGMENT_OVERLAP) {
+    graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
+                      "Uploaded fragment overlaps with existing data.");
+  } else if (outcome == STORE_FRAGMENT_TOO_MANY) {
+    graph_reply_error(req, res, 400, "invalidRequest", "fragmentOutOfOrder",
+                      "The session's received bytes would be split into more than %d pieces; "
+                      "upload the missing ranges in order.", RANGES_MAX_PIECES);
+  } else if (outcome == STORE_FRAGMENT_COMPLETES) {
+    put_complete(req, res, p);
+  } else {
+    graph_reply_json(req, res, 202, progress_json(expires, p->sess.size, received));
+  }
+  free(received);
+}
+
+/* ---- GET (resume) and DELETE (cancel) ------------------------------------------------------- */
+
+void documents_upload_get(http_request_t *req, http_response_t *res) {
+  store_upload_session_t s;
+  if (!load_session(req, res, &s)) return;
+  graph_reply_json(req, res, 200, progress_json(s.expires_us, s.size, s.received));
+  store_upload_session_clear(&s);
+}
+
+void documents_upload_delete(http_request_t *req, http_response_t *res) {
+  app_t *app = APP(req);
+  store_upload_session_t s;
+  if (!load_session(req, res, &s)) return;
+  char *key = NULL;
+  store_rc_t rc = store_upload_session_delete(app->store, s.id, time_now_us(), &key);
+  if (rc == STORE_OK) {
+    int brc = blob_remove(app->blobs, key);
+    if (brc != 0) log_warn("upload: cannot remove blob %s: %s", key, strerror(-brc));
+    graph_reply_no_content(res);
+  } else if (rc == STORE_NOT_FOUND) {
+    reply_not_found(req, res);
+  } else {
+    reply_internal(req, res);
+  }
+  free(key);
+  store_upload_session_clear(&s);
+}

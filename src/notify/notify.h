@@ -1,0 +1,101 @@
+/*
+ * Change notifications for print resources (reference §7): the /subscriptions handlers
+ * (subscriptions.c), the webhook client with the validation handshake (webhook.c) and the
+ * delivery worker that empties the durable outbox (delivery.c).
+ *
+ * Flow: a store transaction that creates a print task or makes a job fetchable also writes
+ * one outbox row per matching subscription (store/outbox.h); once it commits, the worker is
+ * woken, POSTs {"value":[notification]} to the subscription's notificationUrl and deletes the
+ * row after a 2xx, retrying with back-off otherwise.
+ */
+#ifndef SPOOLD_NOTIFY_NOTIFY_H
+#define SPOOLD_NOTIFY_NOTIFY_H
+
+#include "store/subscriptions.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest lifetime of a print subscription: 4230 minutes (reference §7.1). */
+#define NOTIFY_MAX_LIFETIME_US (4230LL * 60 * 1000000)
+/* Accepted clock difference between a client computing now+4230 min and the server. */
+#define NOTIFY_LIFETIME_SKEW_US (60LL * 1000000)
+/* Longest clientState Graph accepts. */
+#define NOTIFY_CLIENT_STATE_MAX 128
+/* Longest notification URL accepted. */
+#define NOTIFY_URL_MAX 2048
+
+/* ---- resources (subscriptions.c; pure) ---------------------------------------------------- */
+
+/* Parses a subscription resource in any of the forms clients send: with or without a leading
+ * slash, any case of the literal segments, keys as path segments or in OData key syntax
+ * ("print/taskDefinitions('ID')/tasks"). On success sets *kind and *target_id (malloc'd, as
+ * given; the caller frees) and returns true; otherwise writes a message into err. */
+bool notify_resource_parse(const char *resource, store_sub_kind_t *kind, char **target_id,
+                           char *err, size_t errlen);
+
+/* The normalised resource for kind and target id: "print/taskDefinitions/{id}/tasks" or
+ * "print/printers/{id}/jobs" (malloc'd; the caller frees). */
+char *notify_resource_format(store_sub_kind_t kind, const char *target_id);
+
+/* True when notificationQueryOptions is the JobFetchable filter "$filter = isFetchable eq
+ * true", tolerating spacing, case and an implicit "eq true". */
+bool notify_fetchable_filter(const char *query_options);
+
+/* ---- the /subscriptions routes (subscriptions.c) ----------------------------------------- */
+
+/* Registers POST/GET /subscriptions and GET/PATCH/DELETE /subscriptions/{id} (ROUTE_GRAPH). */
+void notify_subscription_routes(void);
+
+/* ---- webhooks (webhook.c) ------------------------------------------------------------------ */
+
+/* Checks a notification or lifecycle URL: an absolute http or https URL without credentials
+ * (user:password@), at most NOTIFY_URL_MAX characters, whose host is in allow_hosts when that
+ * is not NULL or empty (a comma-separated list of host names or addresses, compared ignoring
+ * case). Returns true, or false with a message naming the problem in err. */
+bool webhook_url_check(const char *url, const char *allow_hosts, char *err, size_t errlen);
+
+/* Runs the validation handshake of reference §7.3 against url: POST
+ * url?validationToken=<random token, URL-encoded> with Content-Type text/plain, expecting
+ * within timeout_ms a 200 answer with Content-Type text/plain whose body is the decoded token.
+ * Blocks the calling thread for at most timeout_ms. Returns true, or false with what the
+ * endpoint did instead in err ("answered HTTP 404", "did not answer within 10 s", ...). */
+bool webhook_validate(const char *url, int timeout_ms, char *err, size_t errlen);
+
+/* ---- delivery (delivery.c) ------------------------------------------------------------------ */
+
+typedef struct notify_delivery_config {
+  struct store *store;
+  const char   *public_url;        /* for parentUrl when a task notification has none */
+  unsigned      max_inflight;      /* deliveries in progress at most; 0 = 32 */
+  unsigned      per_endpoint;      /* of which to one notification URL at most; 0 = 4 */
+  int           timeout_ms;        /* per delivery; 0 = 3000 */
+  int64_t       retry_base_us;     /* first retry delay; 0 = 1 s (then 2 s, 4 s, ...) */
+  int64_t       retry_cap_us;      /* longest retry delay; 0 = 10 min */
+  int64_t       max_age_us;        /* retry for this long after creation, then drop; 0 = 4 h */
+  int64_t       sweep_interval_us; /* how often expired subscriptions are removed; 0 = 1 s */
+} notify_delivery_config_t;
+
+typedef struct notify_delivery notify_delivery_t;
+
+/* Starts the delivery worker thread: it delivers what the outbox holds (including what a
+ * previous process left), is woken by every commit that queues notifications
+ * (store_outbox_set_listener) and removes expired subscriptions. Registers the
+ * spoold_notifications_* metrics (once per process). Returns NULL and a malloc'd *err on
+ * failure. The caller stops it with notify_delivery_stop() before closing the store. */
+notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, char **err);
+
+/* Stops the worker: deliveries in progress are abandoned (their rows stay in the outbox and
+ * are delivered by the next start). Frees d; NULL is fine. */
+void notify_delivery_stop(notify_delivery_t *d);
+
+/* Wakes the worker to look for due rows now (the store listener calls it). Thread-safe. */
+void notify_delivery_wake(notify_delivery_t *d);
+
+/* The delay before retry number `failures` (1 = after the first failed attempt):
+ * base * 2^(failures-1), kept at or below cap, plus a jitter of up to a quarter of it taken
+ * from rnd (the sum never exceeds cap). Pure. */
+int64_t notify_backoff_us(unsigned failures, int64_t base_us, int64_t cap_us, uint32_t rnd);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * Documents and upload sessions (see store/documents.h).
+ *
+ * The received bytes of a session are a range set kept as text in upload_sessions.received;
+ * every fragment merges into it inside the write closure, so concurrent fragments of one
+ * session are serialized by the store's single writer and none is lost. The completing
+ * fragment changes the document, the session and the job in one closure.
+ */
+#include "store/documents.h"
+
+#include "core/job.h"
+#include "core/ranges.h"
+#include "store/store-private.h"
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DOC_COLS                                                                         \
+  "d.id, d.tenant_id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_us, " \
+  "d.downloaded_us, d.sha256, d.blob_key"
+
+#define SESSION_COLS                                                                          \
+  "s.id, s.tenant_id, s.document_id, d.job_id, s.secret_hash, s.document_name, "              \
+  "s.content_type, s.size, s.received, s.blob_key, s.expires_us, s.created_us, s.created_by_id"
+
+void store_blob_keys_clear(store_blob_keys_t *k) {
+  if (!k) return;
+  for (size_t i = 0; i < k->n; i++) free(k->v[i]);
+  free(k->v);
+  k->v = NULL;
+  k->n = 0;
+}
+
+static void keys_add(store_blob_keys_t *k, const char *key) {
+  if (!key || !*key) return;
+  for (size_t i = 0; i < k->n; i++)
+    if (strcmp(k->v[i], key) == 0) return;
+  k->v = xrealloc(k->v, (k->n + 1) * sizeof *k->v);
+  k->v[k->n++] = xstrdup(key);
+}
+
+void store_upload_session_clear(store_upload_session_t *s) {
+  if (!s) return;
+  free(s->id);
+  free(s->tenant);
+  free(s->document_id);
+  free(s->secret_hash);
+  free(s->document_name);
+  free(s->content_type);
+  free(s->received);
+  free(s->blob_key);
+  free(s->created_by_id);
+  memset(s, 0, sizeof *s);
+}
+
+static int64_t col_i64_or0(db_stmt_t *s, int col) {
+  return db_col_null(s, col) ? 0 : db_col_int64(s, col);
+}
+
+static void doc_read_row(db_stmt_t *s, store_document_t *d) {
+  memset(d, 0, sizeof *d);
+  d->id = store_col_strdup(s, 0, true);
+  d->tenant = store_col_strdup(s, 1, true);
+  d->job_id = db_col_int64(s, 2);
+  d->display_name = store_col_strdup(s, 3, true);
+  d->content_type = store_col_strdup(s, 4, true);
+  d->size = db_col_int64(s, 5);
+  d->uploaded_us = col_i64_or0(s, 6);
+  d->downloaded_us = col_i64_or0(s, 7);
+  d->sha256 = store_col_strdup(s, 8, false);
+  d->blob_key = store_col_strdup(s, 9, false);
+}
+
+static void session_read_row(db_stmt_t *s, store_upload_session_t *u) {
+  memset(u, 0, sizeof *u);
+  u->id = store_col_strdup(s, 0, true);
+  u->tenant = store_col_strdup(s, 1, true);
+  u->document_id = store_col_strdup(s, 2, true);
+  u->job_id = db_col_int64(s, 3);
+  u->secret_hash = store_col_strdup(s, 4, true);
+  u->document_name = store_col_strdup(s, 5, true);
+  u->content_type = store_col_strdup(s, 6, true);
+  u->size = db_col_int64(s, 7);
+  u->received = store_col_strdup(s, 8, true);
+  u->blob_key = store_col_strdup(s, 9, true);
+  u->expires_us = db_col_int64(s, 10);
+  u->created_us = db_col_int64(s, 11);
+  u->created_by_id = store_col_strdup(s, 12, false);
+}
+
+/* Runs a statement without results; 0 or the DB error. */
+static int step_done(db_stmt_t *s) {
+  if (!s) return DB_ERROR;
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc == DB_ROW ? DB_ERROR : rc;
+}
+
+/* Reads session id (not expired at now) into *u; STORE_NOT_FOUND when there is none. */
+static int session_read(db_conn_t *c, const char *id, int64_t now, store_upload_session_t *u) {
+  store_upload_session_clear(u);
+  db_stmt_t *s = db_prepare(c, "SELECT " SESSION_COLS " FROM upload_sessions s"
+                               " JOIN documents d ON d.id = s.document_id"
+                               " WHERE s.id = ? AND s.expires_us > ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, id);
+  db_bind_int64(s, 2, now);
+  int rc = db_step(s);
+  if (rc == DB_ROW) session_read_row(s, u);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Reads document id into *d; STORE_NOT_FOUND when there is none. */
+static int document_read(db_conn_t *c, const char *id, store_document_t *d) {
+  store_document_clear(d);
+  db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d WHERE d.id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) doc_read_row(s, d);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Adds key to drop unless a document other than except_doc, or a session, still names it. */
+static int drop_if_unreferenced(db_conn_t *c, const char *key, const char *except_doc,
+                                store_blob_keys_t *drop) {
+  if (!key || !*key) return 0;
+  db_stmt_t *s = db_prepare(c, "SELECT (SELECT COUNT(*) FROM documents WHERE blob_key = ? AND id <> ?)"
+                               " + (SELECT COUNT(*) FROM upload_sessions WHERE blob_key = ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, key);
+  db_bind_text(s, 2, except_doc ? except_doc : "");
+  db_bind_text(s, 3, key);
+  int rc = db_step(s);
+  int64_t refs = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  if (refs < 0) return DB_ERROR;
+  if (refs == 0) keys_add(drop, key);
+  return 0;
+}
+
+/* ---- documents ------------------------------------------------------------------------------ */
+
+typedef struct {
+  const char      *tenant;
+  int64_t          job_id;
+  const char      *doc_id;
+  int64_t          now;
+  store_document_t doc;
+  const char      *key;
+  bool             referenced;
+} doc_arg_t;
+
+static int document_get_fn(db_conn_t *c, void *arg) {
+  doc_arg_t *a = arg;
+  store_document_clear(&a->doc);
+  db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d"
+                               " WHERE d.tenant_id = ? AND d.job_id = ? AND d.id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->tenant);
+  db_bind_int64(s, 2, a->job_id);
+  db_bind_text(s, 3, a->doc_id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) doc_read_row(s, &a->doc);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Reads one document of a job; see store/documents.h. */
+store_rc_t store_document_get(store_t *st, const char *tenant, int64_t job_id, const char *doc_id,
+                              store_document_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !doc_id) return STORE_NOT_FOUND;
+  doc_arg_t a = {.tenant = tenant, .job_id = job_id, .doc_id = doc_id};
+  store_rc_t rc = store_rc(db_read(st->db, document_get_fn, &a));
+  if (rc == STORE_OK) *out = a.doc;
+  else store_document_clear(&a.doc);
+  return rc;
+}
+
+static int set_downloaded_fn(db_conn_t *c, void *arg) {
+  doc_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "UPDATE documents SET downloaded_us = ? WHERE tenant_id = ? AND id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->now);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_text(s, 3, a->doc_id);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+/* Records a download; see store/documents.h. */
+store_rc_t store_document_set_downloaded(store_t *st, const char *tenant, const char *doc_id,
+                                         int64_t now_us) {
+  if (!tenant || !doc_id) return STORE_NOT_FOUND;
+  doc_arg_t a = {.tenant = tenant, .doc_id = doc_id, .now = now_us};
+  return store_rc(db_write(st->db, set_downloaded_fn, &a));
+}
+
+static int referenced_fn(db_conn_t *c, void *arg) {
+  doc_arg_t *a = arg;
+  a->referenced = false;
+  db_stmt_t *s = db_prepare(c, "SELECT (SELECT COUNT(*) FROM documents WHERE blob_key = ?)"
+                               " + (SELECT COUNT(*) FROM upload_sessions WHERE blob_key = ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->key);
+  db_bind_text(s, 2, a->key);
+  int rc = db_step(s);
+  if (rc == DB_ROW) a->referenced = db_col_int64(s, 0) > 0;
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* Whether any row names blob key; see store/documents.h. */
+store_rc_t store_blob_referenced(store_t *st, const char *key, bool *referenced) {
+  *referenced = true; /* on error, keep the bytes */
+  doc_arg_t a = {.key = key};
+  store_rc_t rc = store_rc(db_read(st->db, referenced_fn, &a));
+  if (rc == STORE_OK) *referenced = a.referenced;
+  return rc;
+}
+
+/* ---- createUploadSession -------------------------------------------------------------------- */
+
+typedef struct {
+  const store_upload_session_new_t *n;
+  store_blob_keys_t                 drop;
+  char                             *why;
+} create_arg_t;
+
+static int session_create_fn(db_conn_t *c, void *arg) {
+  create_arg_t *a = arg;
+  const store_upload_session_new_t *n = a->n;
+  store_blob_keys_clear(&a->drop);
+  free(a->why);
+  a->why = NULL;
+
+  /* the job's phase, checked here so a concurrent start cannot slip in between */
+  db_stmt_t *s = db_prepare(c, "SELECT j.phase, j.details, d.blob_key FROM jobs j"
+                               " JOIN documents d ON d.job_id = j.id"
+                               " WHERE j.tenant_id = ? AND j.id = ? AND d.id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, n->tenant);
+  db_bind_int64(s, 2, n->job_id);
+  db_bind_text(s, 3, n->document_id);
+  int rc = db_step(s);
+  if (rc != DB_ROW) {
+    db_reset(s);
+    return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  }
+  int64_t phase = db_col_int64(s, 0);
+  unsigned details = (unsigned)db_col_int64(s, 1);
+  char *old_blob = store_col_strdup(s, 2, false);
+  db_reset(s);
+  if (phase < 0 || phase >= JOB_PHASE_COUNT || !(n->allowed_phases & (1u << phase))) {
+    buf_t w = BUF_INIT;
+    buf_printf(&w, "An upload session cannot be created for a job that is %s.",
+               job_phase_describe(phase >= 0 && phase < JOB_PHASE_COUNT ? (job_phase_t)phase
+                                                                        : JOB_ABORTED));
+    a->why = buf_detach(&w);
+    free(old_blob);
+    return STORE_CONFLICT;
+  }
+
+  /* earlier sessions of the document: invalidated, their bytes dropped */
+  s = db_prepare(c, "SELECT blob_key FROM upload_sessions WHERE document_id = ?");
+  if (!s) {
+    free(old_blob);
+    return DB_ERROR;
+  }
+  db_bind_text(s, 1, n->document_id);
+  while ((rc = db_step(s)) == DB_ROW) keys_add(&a->drop, db_col_text(s, 0));
+  db_reset(s);
+  if (rc != DB_DONE) {
+    free(old_blob);
+    return DB_ERROR;
+  }
+  s = db_prepare(c, "DELETE FROM upload_sessions WHERE document_id = ?");
+  if (s) db_bind_text(s, 1, n->document_id);
+  if ((rc = step_done(s)) != 0) {
+    free(old_blob);
+    return rc;
+  }
+
+  /* the document takes the declared values and forgets its earlier bytes */
+  s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
+                    " uploaded_us = NULL, downloaded_us = NULL, sha256 = NULL, blob_key = NULL"
+                    " WHERE id = ?");
+  if (s) {
+    db_bind_text(s, 1, n->document_name);
+    db_bind_text(s, 2, n->content_type);
+    db_bind_int64(s, 3, n->size);
+    db_bind_text(s, 4, n->document_id);
+  }
+  if ((rc = step_done(s)) != 0) {
+    free(old_blob);
+    return rc;
+  }
+  rc = drop_if_unreferenced(c, old_blob, n->document_id, &a->drop);
+  free(old_blob);
+  if (rc != 0) return rc;
+
+  if (phase == JOB_CREATED && !(details & JOB_DETAIL_UPLOAD_PENDING)) {
+    s = db_prepare(c, "UPDATE jobs SET details = ?, updated_us = ? WHERE id = ?");
+    if (s) {
+      db_bind_int64(s, 1, (int64_t)(details | JOB_DETAIL_UPLOAD_PENDING));
+      db_bind_int64(s, 2, n->now_us);
+      db_bind_int64(s, 3, n->job_id);
+    }
+    if ((rc = step_done(s)) != 0) return rc;
+  }
+
+  s = db_prepare(c, "INSERT INTO upload_sessions (id, tenant_id, document_id, secret_hash,"
+                    " document_name, content_type, size, received, blob_key, expires_us,"
+                    " created_us, created_by_id) VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?)");
+  if (s) {
+    db_bind_text(s, 1, n->id);
+    db_bind_text(s, 2, n->tenant);
+    db_bind_text(s, 3, n->document_id);
+    db_bind_text(s, 4, n->secret_hash);
+    db_bind_text(s, 5, n->document_name);
+    db_bind_text(s, 6, n->content_type);
+    db_bind_int64(s, 7, n->size);
+    db_bind_text(s, 8, n->blob_key);
+    db_bind_int64(s, 9, n->expires_us);
+    db_bind_int64(s, 10, n->now_us);
+    db_bind_text(s, 11, n->created_by_id);
+  }
+  return step_done(s);
+}
+
+/* createUploadSession; see store/documents.h. */
+store_rc_t store_upload_session_create(store_t *st, const store_upload_session_new_t *n,
+                                       store_blob_keys_t *drop, char **why) {
+  memset(drop, 0, sizeof *drop);
+  if (why) *why = NULL;
+  create_arg_t a = {.n = n};
+  store_rc_t rc = store_rc(db_write(st->db, session_create_fn, &a));
+  if (rc == STORE_OK) *drop = a.drop;
+  else store_blob_keys_clear(&a.drop);
+  if (rc == STORE_CONFLICT && why) *why = a.why;
+  else free(a.why);
+  return rc;
+}
+
+/* ---- reading and deleting sessions ---------------------------------------------------------- */
+
+typedef struct {
+  const char            *id;
+  int64_t                now;
+  store_upload_session_t sess;
+  char                  *blob_key;
+} session_arg_t;
+
+static int session_get_fn(db_conn_t *c, void *arg) {
+  session_arg_t *a = arg;
+  return session_read(c, a->id, a->now, &a->sess);
+}
+
+/* Reads an upload session; see store/documents.h. */
+store_rc_t store_upload_session_get(store_t *st, const char *id, int64_t now_us,
+                                    store_upload_session_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!id) return STORE_NOT_FOUND;
+  session_arg_t a = {.id = id, .now = now_us};
+  store_rc_t rc = store_rc(db_read(st->db, session_get_fn, &a));
+  if (rc == STORE_OK) *out = a.sess;
+  else store_upload_session_clear(&a.sess);
+  return rc;
+}
+
+static int session_delete_fn(db_conn_t *c, void *arg) {
+  session_arg_t *a = arg;
+  free(a->blob_key);
+  a->blob_key = NULL;
+  int rc = session_read(c, a->id, a->now, &a->sess);
+  if (rc != 0) return rc;
+  db_stmt_t *s = db_prepare(c, "DELETE FROM upload_sessions WHERE id = ?");
+  if (s) db_bind_text(s, 1, a->id);
+  if ((rc = step_done(s)) != 0) return rc;
+  a->blob_key = xstrdup(a->sess.blob_key);
+  return 0;
+}
+
+/* Deletes an upload session; see store/documents.h. */
+store_rc_t store_upload_session_delete(store_t *st, const char *id, int64_t now_us,
+                                       char **blob_key) {
+  *blob_key = NULL;
+  if (!id) return STORE_NOT_FOUND;
+  session_arg_t a = {.id = id, .now = now_us};
+  store_rc_t rc = store_rc(db_write(st->db, session_delete_fn, &a));
+  store_upload_session_clear(&a.sess);
+  if (rc == STORE_OK) *blob_key = a.blob_key;
+  else free(a.blob_key);
+  return rc;
+}
+
+/* ---- fragments ------------------------------------------------------------------------------ */
+
+typedef struct {
+  const char            *id;
+  uint64_t               first, last;
+  int64_t                now, new_expires;
+  const char            *sha256;
+  store_fragment_rc_t    outcome;
+  char                  *received;
+  int64_t                expires;
+  store_upload_session_t sess;
+  store_document_t       doc;
+  store_blob_keys_t      drop;
+  char                  *why;
+} fragment_arg_t;
+
+static void fragment_reset(fragment_arg_t *a) {
+  free(a->received);
+  a->received = NULL;
+  free(a->why);
+  a->why = NULL;
+  a->outcome = STORE_FRAGMENT_RECORDED;
+  a->expires = 0;
+  store_document_clear(&a->doc);
+  store_blob_keys_clear(&a->drop);
+}
+
+/* Reads the session and merges [first, last] into its received set (in *set). Returns 0 with
+ * a->outcome set, or an error. */
+static int fragment_merge(db_conn_t *c, fragment_arg_t *a, range_set_t *set) {
+  int rc = session_read(c, a->id, a->now, &a->sess);
+  if (rc != 0) return rc;
+  if (!range_set_parse(a->sess.received, set)) return DB_ERROR;
+  a->expires = a->sess.expires_us;
+  if (a->last >= (uint64_t)a->sess.size) {
+    a->outcome = STORE_FRAGMENT_OVERLAP; /* the caller checks this before; never past the end */
+    return 0;
+  }
+  switch (range_set_add(set, a->first, a->last)) {
+    case RANGES_OK:
+      a->outcome = range_set_complete(set, (uint64_t)a->sess.size) ? STORE_FRAGMENT_COMPLETES
+                                                                    : STORE_FRAGMENT_RECORDED;
+      return 0;
+    case RANGES_OVERLAP:
+    case RANGES_INVALID:
+      a->outcome = STORE_FRAGMENT_OVERLAP;
+      return 0;
+    case RANGES_TOO_MANY:
+      a->outcome = STORE_FRAGMENT_TOO_MANY;
+      return 0;
+  }
+  return DB_ERROR;
+}
+
+static int fragment_fn(db_conn_t *c, void *arg) {
+  fragment_arg_t *a = arg;
+  fragment_reset(a);
+  range_set_t set;
+  range_set_init(&set);
+  int rc = fragment_merge(c, a, &set);
+  if (rc == 0 && a->outcome == STORE_FRAGMENT_RECORDED) {
+    char *text = range_set_format(&set);
+    db_stmt_t *s = db_prepare(c, "UPDATE upload_sessions SET received = ?, expires_us = ?"
+                                 " WHERE id = ?");
+    if (s) {
+      db_bind_text(s, 1, text);
+      db_bind_int64(s, 2, a->new_expires > a->expires ? a->new_expires : a->expires);
+      db_bind_text(s, 3, a->id);
+    }
+    rc = step_done(s);
+    if (rc == 0) {
+      a->received = text;
+      if (a->new_expires > a->expires) a->expires = a->new_expires;
+    } else {
+      free(text);
+    }
+  } else if (rc == 0) {
+    a->received = xstrdup(a->sess.received);
+  }
+  range_set_clear(&set);
+  return rc;
+}
+
+/* Records a fragment; see store/documents.h. */
+store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, uint64_t last,
+                                 int64_t now_us, int64_t new_expires_us,
+                                 store_fragment_rc_t *outcome, char **received,
+                                 int64_t *expires_us) {
+  *outcome = STORE_FRAGMENT_OVERLAP;
+  if (received) *received = NULL;
+  if (expires_us) *expires_us = 0;
+  fragment_arg_t a = {.id = id, .first = first, .last = last, .now = now_us,
+                      .new_expires = new_expires_us};
+  store_rc_t rc = store_rc(db_write(st->db, fragment_fn, &a));
+  if (rc == STORE_OK) {
+    *outcome = a.outcome;
+    if (received) {
+      *received = a.received;
+      a.received = NULL;
+    }
+    if (expires_us) *expires_us = a.expires;
+  }
+  fragment_reset(&a);
+  store_upload_session_clear(&a.sess);
+  return rc;
+}
+
+static int complete_fn(db_conn_t *c, void *arg) {
+  fragment_arg_t *a = arg;
+  fragment_reset(a);
+  range_set_t set;
+  range_set_init(&set);
+  int rc = fragment_merge(c, a, &set);
+  range_set_clear(&set);
+  if (rc != 0) return rc;
+  if (a->outcome != STORE_FRAGMENT_COMPLETES) {
+    a->why = xstrdup(a->outcome == STORE_FRAGMENT_OVERLAP
+                         ? "Uploaded fragment overlaps with existing data."
+                         : "The fragment does not complete the document.");
+    return STORE_CONFLICT;
+  }
+  const store_upload_session_t *u = &a->sess;
+
+  /* the job learns that its document is complete (JOB_EV_UPLOAD_DONE) */
+  db_stmt_t *s = db_prepare(c, "SELECT phase, details FROM jobs WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, u->job_id);
+  db_bind_text(s, 2, u->tenant);
+  rc = db_step(s);
+  int64_t phase = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  unsigned details = rc == DB_ROW ? (unsigned)db_col_int64(s, 1) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  job_phase_t next;
+  const char *why = NULL;
+  if (phase < 0 || phase >= JOB_PHASE_COUNT ||
+      !job_transition((job_phase_t)phase, JOB_EV_UPLOAD_DONE, true, &next, &why)) {
+    a->why = xstrdup(why ? why : "The job no longer accepts its document.");
+    return STORE_CONFLICT;
+  }
+  /* the phase stays (next == phase for this event); the status loses uploadPending */
+  (void)next;
+  s = db_prepare(c, "UPDATE jobs SET details = ?, updated_us = ? WHERE id = ?");
+  if (s) {
+    db_bind_int64(s, 1, (int64_t)(details & ~(unsigned)JOB_DETAIL_UPLOAD_PENDING));
+    db_bind_int64(s, 2, a->now);
+    db_bind_int64(s, 3, u->job_id);
+  }
+  if ((rc = step_done(s)) != 0) return rc;
+
+  /* the document takes the session's bytes */
+  if ((rc = document_read(c, u->document_id, &a->doc)) != 0) return rc;
+  char *old_blob = a->doc.blob_key ? xstrdup(a->doc.blob_key) : NULL;
+  s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
+                    " uploaded_us = ?, downloaded_us = NULL, sha256 = ?, blob_key = ?"
+                    " WHERE id = ?");
+  if (s) {
+    db_bind_text(s, 1, u->document_name);
+    db_bind_text(s, 2, u->content_type);
+    db_bind_int64(s, 3, u->size);
+    db_bind_int64(s, 4, a->now);
+    db_bind_text(s, 5, a->sha256);
+    db_bind_text(s, 6, u->blob_key);
+    db_bind_text(s, 7, u->document_id);
+  }
+  rc = step_done(s);
+  s = rc == 0 ? db_prepare(c, "DELETE FROM upload_sessions WHERE id = ?") : NULL;
+  if (s) db_bind_text(s, 1, a->id);
+  if (rc == 0) rc = step_done(s);
+  if (rc == 0 && old_blob && strcmp(old_blob, u->blob_key) != 0)
+    rc = drop_if_unreferenced(c, old_blob, u->document_id, &a->drop);
+  free(old_blob);
+  if (rc != 0) return rc;
+  return document_read(c, u->document_id, &a->doc);
+}
+
+/* Finishes an upload; see store/documents.h. */
+store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
+                                 const char *sha256, int64_t now_us, store_document_t *doc,
+                                 store_blob_keys_t *drop, char **why) {
+  memset(doc, 0, sizeof *doc);
+  memset(drop, 0, sizeof *drop);
+  if (why) *why = NULL;
+  fragment_arg_t a = {.id = id, .first = first, .last = last, .now = now_us, .sha256 = sha256};
+  store_rc_t rc = store_rc(db_write(st->db, complete_fn, &a));
+  if (rc == STORE_OK) {
+    *doc = a.doc;
+    memset(&a.doc, 0, sizeof a.doc);
+    *drop = a.drop;
+    memset(&a.drop, 0, sizeof a.drop);
+  } else if (rc == STORE_CONFLICT && why) {
+    *why = a.why;
+    a.why = NULL;
+  }
+  fragment_reset(&a);
+  store_upload_session_clear(&a.sess);
+  return rc;
+}
+
+/* ---- expiry --------------------------------------------------------------------------------- */
+
+typedef struct {
+  int64_t           now;
+  int               limit;
+  int               n;
+  store_blob_keys_t drop;
+} expire_arg_t;
+
+static int expire_fn(db_conn_t *c, void *arg) {
+  expire_arg_t *a = arg;
+  store_blob_keys_clear(&a->drop);
+  a->n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT id, blob_key FROM upload_sessions WHERE expires_us <= ?"
+                               " ORDER BY expires_us LIMIT ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->now);
+  db_bind_int64(s, 2, a->limit);
+  char **ids = NULL;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    ids = xrealloc(ids, (size_t)(a->n + 1) * sizeof *ids);
+    ids[a->n++] = store_col_strdup(s, 0, true);
+    keys_add(&a->drop, db_col_text(s, 1));
+  }
+  db_reset(s);
+  if (rc != DB_DONE) rc = DB_ERROR;
+  else rc = 0;
+  for (int i = 0; i < a->n; i++) {
+    if (rc == 0) {
+      s = db_prepare(c, "DELETE FROM upload_sessions WHERE id = ?");
+      if (s) db_bind_text(s, 1, ids[i]);
+      rc = step_done(s);
+    }
+    free(ids[i]);
+  }
+  free(ids);
+  return rc;
+}
+
+/* Deletes expired sessions; see store/documents.h. */
+store_rc_t store_upload_sessions_expire(store_t *st, int64_t now_us, int limit,
+                                        store_blob_keys_t *drop, int *n) {
+  memset(drop, 0, sizeof *drop);
+  if (n) *n = 0;
+  expire_arg_t a = {.now = now_us, .limit = limit > 0 ? limit : 100};
+  store_rc_t rc = store_rc(db_write(st->db, expire_fn, &a));
+  if (rc == STORE_OK) {
+    *drop = a.drop;
+    if (n) *n = a.n;
+  } else {
+    store_blob_keys_clear(&a.drop);
+  }
+  return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * Documents and their upload sessions in the store (the documents and upload_sessions tables).
+ *
+ * A job's document row exists from job creation (store_job_create, store/jobs.h) with empty
+ * values. createUploadSession gives it the declared name, type and size and opens an upload
+ * session; fragments are recorded as a range set (core/ranges.h) in the session row inside
+ * the write transaction, so concurrent fragments of one session never lose each other's
+ * bookkeeping; the fragment that completes the document moves the session's blob to the
+ * document, stores its SHA-256, deletes the session and clears the job's uploadPending detail
+ * (JOB_EV_UPLOAD_DONE), all in one transaction.
+ *
+ * Upload sessions are reached through their upload URL only (no tenant in the request), so
+ * the session functions take the session id; the caller checks the URL's credential against
+ * secret_hash. An expired session (expires_us <= now) is STORE_NOT_FOUND everywhere.
+ *
+ * Blob keys handed back in store_blob_keys_t name bytes no row references any more: the caller
+ * removes them (blob_remove) after the call returns.
+ *
+ * Ownership: strings in the structs are malloc'd; release them with the *_clear() functions.
+ */
+#ifndef SPOOLD_STORE_DOCUMENTS_H
+#define SPOOLD_STORE_DOCUMENTS_H
+
+#include "store/jobs.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Blob keys to remove once the call has returned. */
+typedef struct store_blob_keys {
+  char  **v;
+  size_t  n;
+} store_blob_keys_t;
+
+void store_blob_keys_clear(store_blob_keys_t *k);
+
+/* ---- documents ------------------------------------------------------------------------------ */
+
+/* Reads document doc_id of job job_id in tenant; STORE_NOT_FOUND when there is no such document
+ * on that job. *out is zeroed unless STORE_OK (clear it with store_document_clear). */
+store_rc_t store_document_get(store_t *st, const char *tenant, int64_t job_id, const char *doc_id,
+                              store_document_t *out);
+
+/* Sets downloadedDateTime of document doc_id (of tenant) to now_us. */
+store_rc_t store_document_set_downloaded(store_t *st, const char *tenant, const char *doc_id,
+                                         int64_t now_us);
+
+/* True in *referenced when a document or an upload session names blob key. */
+store_rc_t store_blob_referenced(store_t *st, const char *key, bool *referenced);
+
+/* ---- upload sessions ------------------------------------------------------------------------ */
+
+typedef struct store_upload_session {
+  char   *id;             /* GUID, in the upload URL */
+  char   *tenant;
+  char   *document_id;
+  int64_t job_id;
+  char   *secret_hash;    /* lowercase hex SHA-256 of the URL's credential */
+  char   *document_name;  /* the declared printDocumentUploadProperties */
+  char   *content_type;
+  int64_t size;
+  char   *received;       /* range set text "[[first,last],...]" (core/ranges.h) */
+  char   *blob_key;
+  int64_t expires_us;
+  int64_t created_us;
+  char   *created_by_id;  /* the user (or app) that created it; upload volume is counted on it */
+} store_upload_session_t;
+
+void store_upload_session_clear(store_upload_session_t *s);
+
+typedef struct store_upload_session_new {
+  const char *tenant;
+  int64_t     job_id;
+  const char *document_id;
+  const char *id;             /* new GUID */
+  const char *secret_hash;
+  const char *document_name;
+  const char *content_type;
+  int64_t     size;
+  const char *blob_key;       /* an already created blob of size bytes */
+  int64_t     expires_us;
+  int64_t     now_us;         /* createdDateTime of the session, updated time of the job */
+  const char *created_by_id;
+  unsigned    allowed_phases; /* bit (1u << job_phase_t) per phase the job may be in */
+} store_upload_session_new_t;
+
+/* createUploadSession, in one transaction: checks that the job is in one of n->allowed_phases
+ * (else STORE_CONFLICT with a malloc'd *why) and that the document belongs to it
+ * (STORE_NOT_FOUND); deletes the document's earlier sessions; gives the document the declared
+ * name, type and size and forgets its earlier bytes (uploadedDateTime, SHA-256, blob); puts
+ * uploadPending back on a job in JOB_CREATED; inserts the session. *drop receives the blob keys
+ * no longer referenced (earlier sessions, the document's earlier bytes). */
+store_rc_t store_upload_session_create(store_t *st, const store_upload_session_new_t *n,
+                                       store_blob_keys_t *drop, char **why);
+
+/* Reads session id; STORE_NOT_FOUND when unknown or expired at now_us. */
+store_rc_t store_upload_session_get(store_t *st, const char *id, int64_t now_us,
+                                    store_upload_session_t *out);
+
+/* Deletes session id (DELETE on the upload URL); *blob_key (malloc'd) receives its blob.
+ * STORE_NOT_FOUND when unknown or expired. */
+store_rc_t store_upload_session_delete(store_t *st, const char *id, int64_t now_us,
+                                       char **blob_key);
+
+/* Outcome of recording a fragment. */
+typedef enum {
+  STORE_FRAGMENT_RECORDED = 0, /* added; *received holds the set after it */
+  STORE_FRAGMENT_COMPLETES,    /* not recorded: it is the last missing piece; finish the upload
+                                  with store_upload_complete */
+  STORE_FRAGMENT_OVERLAP,      /* not recorded: it overlaps bytes already received */
+  STORE_FRAGMENT_TOO_MANY,     /* not recorded: too many separate pieces (RANGES_MAX_PIECES) */
+} store_fragment_rc_t;
+
+/* Records bytes [first, last] of session id as received (they are durably written), and
+ * pushes its expiry to new_expires_us. STORE_NOT_FOUND when the session is gone or expired.
+ * On STORE_OK, *outcome says what happened, *received (malloc'd, may be NULL) is the set after
+ * the call and *expires_us the session's expiry. */
+store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, uint64_t last,
+                                 int64_t now_us, int64_t new_expires_us,
+                                 store_fragment_rc_t *outcome, char **received,
+                                 int64_t *expires_us);
+
+/* Finishes session id with its last piece [first, last] (bytes synced, sha256 computed), in
+ * one transaction: the piece must complete the received set (else STORE_CONFLICT with *why);
+ * the job must accept JOB_EV_UPLOAD_DONE (else STORE_CONFLICT with *why, and the session is
+ * left as it is); the document takes the session's name, type, size, blob and sha256 with
+ * uploadedDateTime = now_us; the session is deleted; the job loses uploadPending. On STORE_OK
+ * *doc receives the document and *drop the blob the document held before (if unreferenced). */
+store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
+                                 const char *sha256, int64_t now_us, store_document_t *doc,
+                                 store_blob_keys_t *drop, char **why);
+
+/* Deletes up to limit sessions expired at now_us; *drop receives their blobs. *n (may be
+ * NULL) the number deleted. */
+store_rc_t store_upload_sessions_expire(store_t *st, int64_t now_us, int limit,
+                                        store_blob_keys_t *drop, int *n);
+
+#endif

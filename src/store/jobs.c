@@ -1,0 +1,718 @@
+/*
+ * Print jobs: the jobs table with its documents and print tasks.
+ *
+ * Every change of a job's phase goes through job_transition() (core/job.h) inside the write
+ * closure that applies it, and writes the phase together with its wire view (state, details,
+ * description, isFetchable) and its side effects (task rows, outbox rows), so concurrent
+ * requests on one job have exactly one winner. Job ids come from the 'job' row of the counters
+ * table, incremented inside the insert transaction.
+ */
+#include "store/jobs.h"
+
+#include "core/enums.h"
+#include "store/outbox.h"
+#include "store/query.h"
+#include "store/store-private.h"
+#include "store/tasks-private.h"
+#include "util/buf.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns of a job row, in the order job_read_row() expects. */
+#define JOB_COLS                                                                              \
+  "j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details, "            \
+  "j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration, "        \
+  "j.created_us, j.updated_us, j.completed_us, j.held_us, j.created_by_id, j.created_by_upn, " \
+  "j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code"
+#define JOB_NCOLS 23
+
+#define DOC_COLS                                                                         \
+  "d.id, d.tenant_id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_us, " \
+  "d.downloaded_us, d.sha256, d.blob_key"
+
+#define TASK_CANCELED_DESCRIPTION "The print job was canceled, so the task was aborted."
+
+/* ---- clearing ------------------------------------------------------------------------------ */
+
+void store_job_clear(store_job_t *j) {
+  if (!j) return;
+  free(j->tenant);
+  free(j->printer_id);
+  free(j->display_name);
+  free(j->description);
+  free(j->configuration);
+  free(j->created_by_id);
+  free(j->created_by_upn);
+  free(j->created_by_name);
+  free(j->created_by_ip);
+  free(j->redirected_from);
+  free(j->redirected_to);
+  memset(j, 0, sizeof *j);
+}
+
+void store_jobs_free(store_job_t *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) store_job_clear(&v[i]);
+  free(v);
+}
+
+void store_document_clear(store_document_t *d) {
+  if (!d) return;
+  free(d->id);
+  free(d->tenant);
+  free(d->display_name);
+  free(d->content_type);
+  free(d->sha256);
+  free(d->blob_key);
+  memset(d, 0, sizeof *d);
+}
+
+void store_documents_free(store_document_t *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) store_document_clear(&v[i]);
+  free(v);
+}
+
+void store_task_clear(store_task_t *t) {
+  if (!t) return;
+  free(t->id);
+  free(t->tenant);
+  free(t->definition_id);
+  free(t->trigger_id);
+  free(t->trigger_app);
+  free(t->printer_id);
+  free(t->description);
+  memset(t, 0, sizeof *t);
+}
+
+void store_tasks_free(store_task_t *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) store_task_clear(&v[i]);
+  free(v);
+}
+
+void store_job_change_clear(store_job_change_t *c) {
+  if (!c) return;
+  free(c->task_id);
+  free(c->definition_id);
+  free(c->why);
+  memset(c, 0, sizeof *c);
+}
+
+/* ---- rows ---------------------------------------------------------------------------------- */
+
+static int64_t col_i64_or0(db_stmt_t *s, int col) { return db_col_null(s, col) ? 0 : db_col_int64(s, col); }
+
+/* Reads the JOB_COLS columns starting at column 0 into *j (zeroed first). */
+static void job_read_row(db_stmt_t *s, store_job_t *j) {
+  memset(j, 0, sizeof *j);
+  j->id = db_col_int64(s, 0);
+  snprintf(j->id_str, sizeof j->id_str, "%" PRId64, j->id);
+  j->tenant = store_col_strdup(s, 1, true);
+  j->printer_id = store_col_strdup(s, 2, true);
+  j->display_name = store_col_strdup(s, 3, false);
+  int64_t phase = db_col_int64(s, 4);
+  j->phase = phase >= 0 && phase < JOB_PHASE_COUNT ? (job_phase_t)phase : JOB_ABORTED;
+  j->state = (int)db_col_int64(s, 5);
+  j->details = (unsigned)db_col_int64(s, 6);
+  j->description = store_col_strdup(s, 7, true);
+  j->is_fetchable = db_col_int64(s, 8) != 0;
+  j->is_acquired = db_col_int64(s, 9) != 0;
+  j->acknowledged_us = col_i64_or0(s, 10);
+  j->configuration = store_col_strdup(s, 11, true);
+  j->created_us = db_col_int64(s, 12);
+  j->updated_us = db_col_int64(s, 13);
+  j->completed_us = col_i64_or0(s, 14);
+  j->held_us = col_i64_or0(s, 15);
+  j->created_by_id = store_col_strdup(s, 16, false);
+  j->created_by_upn = store_col_strdup(s, 17, false);
+  j->created_by_name = store_col_strdup(s, 18, false);
+  j->created_by_ip = store_col_strdup(s, 19, false);
+  j->redirected_from = store_col_strdup(s, 20, false);
+  j->redirected_to = store_col_strdup(s, 21, false);
+  j->has_error_code = !db_col_null(s, 22);
+  j->error_code = j->has_error_code ? (int32_t)db_col_int64(s, 22) : 0;
+}
+
+static void doc_read_row(db_stmt_t *s, store_document_t *d) {
+  memset(d, 0, sizeof *d);
+  d->id = store_col_strdup(s, 0, true);
+  d->tenant = store_col_strdup(s, 1, true);
+  d->job_id = db_col_int64(s, 2);
+  d->display_name = store_col_strdup(s, 3, true);
+  d->content_type = store_col_strdup(s, 4, true);
+  d->size = db_col_int64(s, 5);
+  d->uploaded_us = col_i64_or0(s, 6);
+  d->downloaded_us = col_i64_or0(s, 7);
+  d->sha256 = store_col_strdup(s, 8, false);
+  d->blob_key = store_col_strdup(s, 9, false);
+}
+
+/* Parses a Graph job id: 1..STORE_JOB_ID_MAX in canonical decimal (no sign, no leading zero).
+ * Returns the id, or 0 when s is not one. */
+static int64_t job_id_parse(const char *s) {
+  if (!s || !*s || *s == '0' || strlen(s) > 10) return 0;
+  int64_t v = 0;
+  for (const char *p = s; *p; p++) {
+    if (!isdigit((unsigned char)*p)) return 0;
+    v = v * 10 + (*p - '0');
+  }
+  return v <= STORE_JOB_ID_MAX ? v : 0;
+}
+
+/* Reads job id of tenant into *j. 0, STORE_NOT_FOUND or DB_ERROR. */
+static int job_load(db_conn_t *c, const char *tenant, int64_t id, store_job_t *j) {
+  db_stmt_t *s = db_prepare(c, "SELECT " JOB_COLS " FROM jobs j WHERE j.tenant_id = ? AND j.id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, tenant);
+  db_bind_int64(s, 2, id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) job_read_row(s, j);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* ---- get ----------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *tenant;
+  int64_t     id;
+  store_job_t job;
+} job_get_arg_t;
+
+static int job_get_fn(db_conn_t *c, void *arg) {
+  job_get_arg_t *a = arg;
+  store_job_clear(&a->job);
+  return job_load(c, a->tenant, a->id, &a->job);
+}
+
+/* Reads job id (decimal string) of tenant; see store/jobs.h. */
+store_rc_t store_job_get(store_t *st, const char *tenant, const char *id, store_job_t *out) {
+  memset(out, 0, sizeof *out);
+  int64_t n = job_id_parse(id);
+  if (!tenant || n == 0) return STORE_NOT_FOUND;
+  job_get_arg_t a = {.tenant = tenant, .id = n};
+  store_rc_t rc = store_rc(db_read(st->db, job_get_fn, &a));
+  if (rc == STORE_OK) *out = a.job;
+  else store_job_clear(&a.job);
+  return rc;
+}
+
+/* ---- documents and tasks ------------------------------------------------------------------- */
+
+typedef struct {
+  const char       *tenant;
+  int64_t           job_id;
+  store_document_t *docs;
+  store_task_t     *tasks;
+  size_t            n;
+} job_children_arg_t;
+
+static int job_documents_fn(db_conn_t *c, void *arg) {
+  job_children_arg_t *a = arg;
+  store_documents_free(a->docs, a->n);
+  a->docs = NULL;
+  a->n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d"
+                               " WHERE d.tenant_id = ? AND d.job_id = ? ORDER BY d.id");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->tenant);
+  db_bind_int64(s, 2, a->job_id);
+  size_t cap = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if (a->n == cap) {
+      cap = cap ? cap * 2 : 2;
+      a->docs = xrealloc(a->docs, cap * sizeof *a->docs);
+    }
+    doc_read_row(s, &a->docs[a->n++]);
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* The documents of a job; see store/jobs.h. */
+store_rc_t store_job_documents(store_t *st, const char *tenant, int64_t job_id,
+                               store_document_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  job_children_arg_t a = {.tenant = tenant, .job_id = job_id};
+  store_rc_t rc = store_rc(db_read(st->db, job_documents_fn, &a));
+  if (rc != STORE_OK) {
+    store_documents_free(a.docs, a.n);
+    return rc;
+  }
+  *out = a.docs;
+  *n = a.n;
+  return STORE_OK;
+}
+
+static int job_tasks_fn(db_conn_t *c, void *arg) {
+  job_children_arg_t *a = arg;
+  store_tasks_free(a->tasks, a->n);
+  a->tasks = NULL;
+  a->n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_TASK_COLS " FROM tasks t"
+                               " WHERE t.tenant_id = ? AND t.job_id = ? ORDER BY t.id");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->tenant);
+  db_bind_int64(s, 2, a->job_id);
+  size_t cap = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if (a->n == cap) {
+      cap = cap ? cap * 2 : 2;
+      a->tasks = xrealloc(a->tasks, cap * sizeof *a->tasks);
+    }
+    store_task_from_row(s, &a->tasks[a->n++]);
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* The print tasks of a job; see store/jobs.h. */
+store_rc_t store_job_tasks(store_t *st, const char *tenant, int64_t job_id, store_task_t **out,
+                           size_t *n) {
+  *out = NULL;
+  *n = 0;
+  job_children_arg_t a = {.tenant = tenant, .job_id = job_id};
+  store_rc_t rc = store_rc(db_read(st->db, job_tasks_fn, &a));
+  if (rc != STORE_OK) {
+    store_tasks_free(a.tasks, a.n);
+    return rc;
+  }
+  *out = a.tasks;
+  *n = a.n;
+  return STORE_OK;
+}
+
+/* ---- create -------------------------------------------------------------------------------- */
+
+/* ASCII lower-case copy (UPNs compare case-insensitively); NULL for NULL. */
+static char *lower_dup(const char *s) {
+  if (!s) return NULL;
+  char *d = xstrdup(s);
+  for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
+  return d;
+}
+
+typedef struct {
+  const store_job_new_t *n;
+  char                  *upn_lc;
+  store_job_t            job;
+  store_document_t       doc;
+} job_create_arg_t;
+
+static int job_create_fn(db_conn_t *c, void *arg) {
+  job_create_arg_t *a = arg;
+  const store_job_new_t *n = a->n;
+  store_job_clear(&a->job);
+  store_document_clear(&a->doc);
+
+  /* The printer must be in the tenant and accepting jobs (NULL = unknown, accepted). */
+  db_stmt_t *s = db_prepare(c, "SELECT is_accepting_jobs FROM printers WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, n->printer_id);
+  db_bind_text(s, 2, n->tenant);
+  int rc = db_step(s);
+  bool refused = rc == DB_ROW && !db_col_null(s, 0) && db_col_int64(s, 0) == 0;
+  db_reset(s);
+  if (rc == DB_DONE) return STORE_NOT_FOUND;
+  if (rc != DB_ROW) return DB_ERROR;
+  if (refused) return STORE_CONFLICT;
+
+  /* The next job id, taken inside this transaction (rolled back with it). */
+  s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'job'");
+  if (!s) return DB_ERROR;
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return DB_ERROR;
+  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'job'");
+  if (!s) return DB_ERROR;
+  rc = db_step(s);
+  int64_t id = rc == DB_ROW ? db_col_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  if (id <= 0 || id > STORE_JOB_ID_MAX) {
+    log_error("store: the job id space is exhausted (next id %" PRId64 ")", id);
+    return DB_ERROR;
+  }
+
+  int64_t now = time_now_us();
+  job_status_view_t v = job_phase_view(JOB_CREATED);
+  s = db_prepare(c,
+                 "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
+                 " description, is_fetchable, is_acquired, configuration, created_us, updated_us,"
+                 " created_by_id, created_by_upn, created_by_upn_lc, created_by_name, created_by_ip)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  int i = 1;
+  db_bind_int64(s, i++, id);
+  db_bind_text(s, i++, n->tenant);
+  db_bind_text(s, i++, n->printer_id);
+  db_bind_text(s, i++, n->display_name);
+  db_bind_int64(s, i++, JOB_CREATED);
+  db_bind_int64(s, i++, v.state);
+  db_bind_int64(s, i++, v.details);
+  db_bind_text(s, i++, v.description);
+  db_bind_int64(s, i++, v.fetchable ? 1 : 0);
+  db_bind_text(s, i++, n->configuration ? n->configuration : "{}");
+  db_bind_int64(s, i++, now);
+  db_bind_int64(s, i++, now);
+  db_bind_text(s, i++, n->created_by_id);
+  db_bind_text(s, i++, n->created_by_upn);
+  db_bind_text(s, i++, a->upn_lc);
+  db_bind_text(s, i++, n->created_by_name);
+  db_bind_text(s, i++, n->created_by_ip);
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+
+  /* Exactly one document per job, empty until an upload session names it. */
+  char doc_id[ID_GUID_LEN + 1];
+  id_guid(doc_id);
+  s = db_prepare(c, "INSERT INTO documents (id, tenant_id, job_id, display_name, content_type, size)"
+                    " VALUES (?, ?, ?, '', '', 0)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, doc_id);
+  db_bind_text(s, 2, n->tenant);
+  db_bind_int64(s, 3, id);
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+
+  rc = job_load(c, n->tenant, id, &a->job);
+  if (rc != 0) return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
+  a->doc.id = xstrdup(doc_id);
+  a->doc.tenant = xstrdup(n->tenant);
+  a->doc.job_id = id;
+  a->doc.display_name = xstrdup("");
+  a->doc.content_type = xstrdup("");
+  return 0;
+}
+
+/* Creates a job with its empty document; see store/jobs.h. */
+store_rc_t store_job_create(store_t *st, const store_job_new_t *n, store_job_t *job,
+                            store_document_t *doc) {
+  if (job) memset(job, 0, sizeof *job);
+  if (doc) memset(doc, 0, sizeof *doc);
+  if (!n || !n->tenant || !n->printer_id) return STORE_NOT_FOUND;
+  job_create_arg_t a = {.n = n, .upn_lc = lower_dup(n->created_by_upn)};
+  store_rc_t rc = store_rc(db_write(st->db, job_create_fn, &a));
+  free(a.upn_lc);
+  if (rc == STORE_OK && job) *job = a.job;
+  else store_job_clear(&a.job);
+  if (rc == STORE_OK && doc) *doc = a.doc;
+  else store_document_clear(&a.doc);
+  return rc;
+}
+
+/* ---- list ---------------------------------------------------------------------------------- */
+
+/* status/state is stored as its printJobProcessingState index; $filter compares member names. */
+#define JOB_STATE_NAME_SQL                                                                      \
+  "(CASE j.state WHEN 0 THEN 'unknown' WHEN 1 THEN 'pending' WHEN 2 THEN 'processing'"          \
+  " WHEN 3 THEN 'paused' WHEN 4 THEN 'stopped' WHEN 5 THEN 'completed' WHEN 6 THEN 'canceled'" \
+  " WHEN 7 THEN 'aborted' ELSE 'unknownFutureValue' END)"
+
+static const store_qfield_t JOB_FIELDS[] = {
+    {"id", "j.id", STORE_QT_INT64, true, true, true, NULL},
+    {"createdDateTime", "j.created_us", STORE_QT_DATETIME, true, true, true, NULL},
+    {"createdBy/userPrincipalName", "j.created_by_upn_lc", STORE_QT_STRING, true, true, false, NULL},
+    {"createdBy/id", "j.created_by_id", STORE_QT_STRING, true, false, false, NULL},
+    {"createdBy/displayName", "j.created_by_name", STORE_QT_STRING, true, false, false, NULL},
+    {"status/state", JOB_STATE_NAME_SQL, STORE_QT_ENUM, true, false, true,
+     &ENUM_PRINT_JOB_PROCESSING_STATE},
+    {"isFetchable", "j.is_fetchable", STORE_QT_BOOL, true, true, true, NULL},
+    {"displayName", "j.display_name", STORE_QT_STRING, true, false, false, NULL},
+    {"acknowledgedDateTime", "j.acknowledged_us", STORE_QT_DATETIME, true, true, false, NULL},
+    {"errorCode", "j.error_code", STORE_QT_INT64, true, false, false, NULL},
+};
+#define NJOB_FIELDS (sizeof JOB_FIELDS / sizeof JOB_FIELDS[0])
+
+/* Rewrites the literals of q's filter as the columns hold them (see store_job_list). Returns 0,
+ * or -1 with a message. */
+static int job_filter_normalize(query_filter_t *f, char *err, size_t errlen) {
+  if (!f) return 0;
+  if (f->kind != QUERY_F_CMP) {
+    for (size_t i = 0; i < f->nkids; i++)
+      if (job_filter_normalize(f->kids[i], err, errlen) != 0) return -1;
+    return 0;
+  }
+  if (f->value.type != QUERY_VAL_STRING) return 0;
+  if (query_path_equals(&f->path, "id")) {
+    int64_t id = job_id_parse(f->value.u.s);
+    if (id == 0) {
+      snprintf(err, errlen, "Invalid $filter: '%.40s' is not a print job id; job ids are decimal "
+               "numbers such as '5182' (position %zu)", f->value.u.s, f->pos);
+      return -1;
+    }
+    query_value_clear(&f->value);
+    f->value.type = QUERY_VAL_INT64;
+    f->value.u.i = id;
+  } else if (query_path_equals(&f->path, "createdBy/userPrincipalName")) {
+    for (char *p = f->value.u.s; *p; p++) *p = (char)tolower((unsigned char)*p);
+  }
+  return 0;
+}
+
+typedef struct {
+  const char    *tenant;
+  const char    *printer_id;
+  const char    *own;
+  store_query_t *cq;
+  store_job_t   *jobs;
+  size_t         n;
+  char          *next;
+} job_list_arg_t;
+
+static void job_list_reset(job_list_arg_t *a) {
+  store_jobs_free(a->jobs, a->n);
+  a->jobs = NULL;
+  a->n = 0;
+  free(a->next);
+  a->next = NULL;
+}
+
+static int job_list_fn(db_conn_t *c, void *arg) {
+  job_list_arg_t *a = arg;
+  job_list_reset(a);
+  const char *base = a->own ? "j.tenant_id = ? AND j.printer_id = ? AND j.created_by_id = ?"
+                            : "j.tenant_id = ? AND j.printer_id = ?";
+  char *sql = store_query_select_sql(a->cq, JOB_COLS, "jobs j", base);
+  db_stmt_t *s = db_prepare(c, sql);
+  free(sql);
+  if (!s) return DB_ERROR;
+  int idx = 1;
+  db_bind_text(s, idx++, a->tenant);
+  db_bind_text(s, idx++, a->printer_id);
+  if (a->own) db_bind_text(s, idx++, a->own);
+  store_query_bind_select(a->cq, s, idx);
+  int64_t limit = a->cq->limit;
+  bool more = false;
+  int rc;
+  if (limit > 0) a->jobs = xcalloc((size_t)limit, sizeof *a->jobs);
+  while ((rc = db_step(s)) == DB_ROW) {
+    if ((int64_t)a->n == limit) {
+      more = true;
+      break;
+    }
+    job_read_row(s, &a->jobs[a->n]);
+    if ((int64_t)++a->n == limit) a->next = store_query_row_token(a->cq, s, JOB_NCOLS);
+  }
+  db_reset(s);
+  if (!more) {
+    free(a->next);
+    a->next = NULL;
+  }
+  return rc == DB_ROW || rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* One page of a printer's jobs; see store/jobs.h. */
+store_rc_t store_job_list(store_t *st, const char *tenant, const char *printer_id,
+                          const char *own_user_id, query_t *q, int64_t max_page,
+                          store_job_t **out, size_t *n, char **next, char **err) {
+  *out = NULL;
+  *n = 0;
+  *next = NULL;
+  if (err) *err = NULL;
+  char msg[512];
+  /* Page tokens carry the fingerprint of the query as the client wrote it (odata_parse checks
+   * the next request's token against that), not of the normalized literals. */
+  uint64_t fingerprint = query_fingerprint(q);
+  if (job_filter_normalize(q->filter, msg, sizeof msg) != 0) {
+    if (err) *err = xstrdup(msg);
+    return STORE_INVALID;
+  }
+  store_query_t cq;
+  if (store_query_compile(q, JOB_FIELDS, NJOB_FIELDS, "id", max_page, &cq, msg, sizeof msg) != 0) {
+    if (err) *err = xstrdup(msg);
+    return STORE_INVALID;
+  }
+  cq.fingerprint = fingerprint;
+  job_list_arg_t a = {.tenant = tenant, .printer_id = printer_id, .own = own_user_id, .cq = &cq};
+  store_rc_t rc = store_rc(db_read(st->db, job_list_fn, &a));
+  store_query_clear(&cq);
+  if (rc != STORE_OK) {
+    job_list_reset(&a);
+    return rc;
+  }
+  *out = a.jobs;
+  *n = a.n;
+  *next = a.next;
+  return STORE_OK;
+}
+
+/* ---- transitions --------------------------------------------------------------------------- */
+
+/* Writes phase `to` and its wire view on job id, guarded by the phase read earlier (`from`),
+ * plus the timestamps that go with it. 0, STORE_CONFLICT (the phase changed meanwhile) or
+ * DB_ERROR. */
+static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                         job_phase_t to, int64_t now) {
+  job_status_view_t v = job_phase_view(to);
+  db_stmt_t *s = db_prepare(c,
+                            "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"
+                            " is_fetchable = ?, updated_us = ?,"
+                            " held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"
+                            " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END"
+                            " WHERE tenant_id = ? AND id = ? AND phase = ?");
+  if (!s) return DB_ERROR;
+  int i = 1;
+  db_bind_int64(s, i++, to);
+  db_bind_int64(s, i++, v.state);
+  db_bind_int64(s, i++, v.details);
+  db_bind_text(s, i++, v.description);
+  db_bind_int64(s, i++, v.fetchable ? 1 : 0);
+  db_bind_int64(s, i++, now);
+  db_bind_int64(s, i++, to == JOB_HELD ? 1 : 0);
+  db_bind_int64(s, i++, now);
+  db_bind_int64(s, i++, job_phase_terminal(to) ? 1 : 0);
+  db_bind_int64(s, i++, now);
+  db_bind_text(s, i++, tenant);
+  db_bind_int64(s, i++, id);
+  db_bind_int64(s, i++, from);
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return DB_ERROR;
+  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+}
+
+typedef struct {
+  const char        *tenant;
+  int64_t            id;
+  const char        *public_url;
+  store_job_t        job;
+  store_job_change_t ch;
+} job_change_arg_t;
+
+static void job_change_reset(job_change_arg_t *a) {
+  store_job_clear(&a->job);
+  store_job_change_clear(&a->ch);
+}
+
+static int refuse(job_change_arg_t *a, const char *why) {
+  a->ch.why = xstrdup(why ? why : "The job's state does not allow this.");
+  return STORE_CONFLICT;
+}
+
+/* True when every document of the job is fully uploaded (and it has one). */
+static int job_uploaded(db_conn_t *c, const char *tenant, int64_t id, bool *uploaded) {
+  db_stmt_t *s = db_prepare(c, "SELECT COUNT(*), COUNT(uploaded_us) FROM documents"
+                               " WHERE tenant_id = ? AND job_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, tenant);
+  db_bind_int64(s, 2, id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) *uploaded = db_col_int64(s, 0) > 0 && db_col_int64(s, 0) == db_col_int64(s, 1);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+static int job_start_fn(db_conn_t *c, void *arg) {
+  job_change_arg_t *a = arg;
+  job_change_reset(a);
+  int rc = job_load(c, a->tenant, a->id, &a->job);
+  if (rc != 0) return rc;
+  bool uploaded = false;
+  if ((rc = job_uploaded(c, a->tenant, a->id, &uploaded)) != 0) return rc;
+
+  /* START and START_HELD have the same preconditions; the trigger decides between them. */
+  job_phase_t next;
+  const char *why;
+  a->ch.from = a->job.phase;
+  if (!job_transition(a->job.phase, JOB_EV_START, uploaded, &next, &why)) return refuse(a, why);
+  int64_t now = time_now_us();
+  rc = store_trigger_fire(c, a->tenant, a->job.printer_id, a->id, a->public_url, now,
+                          &a->ch.task_id, &a->ch.definition_id);
+  if (rc != 0) return rc;
+  if (a->ch.task_id && !job_transition(a->job.phase, JOB_EV_START_HELD, uploaded, &next, &why))
+    return refuse(a, why);
+  a->ch.to = next;
+  if ((rc = job_set_phase(c, a->tenant, a->id, a->job.phase, next, now)) != 0) return rc;
+  if (next == JOB_FETCHABLE &&
+      (rc = store_outbox_job_fetchable(c, a->tenant, a->job.printer_id, a->job.id_str)) != 0)
+    return rc;
+  store_job_clear(&a->job);
+  rc = job_load(c, a->tenant, a->id, &a->job);
+  return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
+}
+
+/* Starts a job; see store/jobs.h. */
+store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
+                           const char *public_url, store_job_t *out, store_job_change_t *ch) {
+  if (out) memset(out, 0, sizeof *out);
+  if (ch) memset(ch, 0, sizeof *ch);
+  job_change_arg_t a = {.tenant = tenant, .id = job_id, .public_url = public_url ? public_url : ""};
+  store_rc_t rc = store_rc(db_write(st->db, job_start_fn, &a));
+  if (rc == STORE_OK && out) *out = a.job;
+  else store_job_clear(&a.job);
+  if (ch) *ch = a.ch;
+  else store_job_change_clear(&a.ch);
+  return rc;
+}
+
+static int job_cancel_fn(db_conn_t *c, void *arg) {
+  job_change_arg_t *a = arg;
+  job_change_reset(a);
+  int rc = job_load(c, a->tenant, a->id, &a->job);
+  if (rc != 0) return rc;
+  job_phase_t next;
+  const char *why;
+  a->ch.from = a->job.phase;
+  if (!job_transition(a->job.phase, JOB_EV_CANCEL, true, &next, &why)) return refuse(a, why);
+  a->ch.to = next;
+  int64_t now = time_now_us();
+  if ((rc = job_set_phase(c, a->tenant, a->id, a->job.phase, next, now)) != 0) return rc;
+
+  if (a->ch.from == JOB_HELD) {
+    /* Canceling a held job aborts the task that holds it (design notes, "Gaps"). */
+    db_stmt_t *s = db_prepare(c, "SELECT id, definition_id FROM tasks"
+                                 " WHERE tenant_id = ? AND job_id = ? AND state = ? ORDER BY id");
+    if (!s) return DB_ERROR;
+    db_bind_text(s, 1, a->tenant);
+    db_bind_int64(s, 2, a->id);
+    db_bind_int64(s, 3, TASK_PROCESSING);
+    int step = db_step(s);
+    if (step == DB_ROW) {
+      a->ch.task_id = store_col_strdup(s, 0, true);
+      a->ch.definition_id = store_col_strdup(s, 1, true);
+    }
+    db_reset(s);
+    if (step != DB_ROW && step != DB_DONE) return DB_ERROR;
+    s = db_prepare(c, "UPDATE tasks SET state = ?, description = ?, updated_us = ?"
+                      " WHERE tenant_id = ? AND job_id = ? AND state = ?");
+    if (!s) return DB_ERROR;
+    db_bind_int64(s, 1, TASK_ABORTED);
+    db_bind_text(s, 2, TASK_CANCELED_DESCRIPTION);
+    db_bind_int64(s, 3, now);
+    db_bind_text(s, 4, a->tenant);
+    db_bind_int64(s, 5, a->id);
+    db_bind_int64(s, 6, TASK_PROCESSING);
+    step = db_step(s);
+    db_reset(s);
+    if (step != DB_DONE) return DB_ERROR;
+  }
+  store_job_clear(&a->job);
+  rc = job_load(c, a->tenant, a->id, &a->job);
+  return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
+}
+
+/* Cancels a job; see store/jobs.h. */
+store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, store_job_t *out,
+                            store_job_change_t *ch) {
+  if (out) memset(out, 0, sizeof *out);
+  if (ch) memset(ch, 0, sizeof *ch);
+  job_change_arg_t a = {.tenant = tenant, .id = job_id};
+  store_rc_t rc = store_rc(db_write(st->db, job_cancel_fn, &a));
+  if (rc == STORE_OK && out) *out = a.job;
+  else store_job_clear(&a.job);
+  if (ch) *ch = a.ch;
+  else store_job_change_clear(&a.ch);
+  return rc;
+}

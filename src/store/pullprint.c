@@ -1,0 +1,959 @@
+/*
+ * The job transitions governed by print tasks (store/pullprint.h): abort, redirect,
+ * configuration update, task completion and abort, the held-job timeout and job retention.
+ *
+ * Pattern of every closure: read the job's phase and its processing tasks, decide with the
+ * pure state machines (core/job.h), then write with updates conditional on what was read
+ * ("... WHERE phase = ?", "... WHERE state = processing"), and the notifications the change
+ * causes (store/outbox.h), all inside the one write closure.
+ */
+#include "store/pullprint.h"
+#include "core/job.h"
+#include "store/outbox.h"
+#include "store/store-private.h"
+#include "store/tasks-private.h"
+#include "util/buf.h"
+#include "util/ids.h"
+#include "util/jsonmerge.h"
+#include "util/timeutil.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TASK_DESC_COMPLETED "Task execution is completed."
+#define TASK_DESC_ABORTED "Task execution was aborted."
+#define TASK_DESC_JOB_ABORTED "Task execution was aborted: the print job was aborted."
+#define TASK_DESC_REDIRECTED "Task execution is completed: the print job was redirected."
+#define JOB_DESC_TASK_ABORTED "The print job was aborted: its print task was aborted."
+#define JOB_DESC_REDIRECTED "The print job was redirected to another printer."
+
+/* Releases the strings of *r and zeroes it. */
+void store_pull_result_clear(store_pull_result_t *r) {
+  if (!r) return;
+  free(r->why);
+  free(r->task_id);
+  free(r->new_task_id);
+  memset(r, 0, sizeof *r);
+}
+
+/* Frees an array of strings. */
+void store_strings_free(char **v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) free(v[i]);
+  free(v);
+}
+
+static int refuse(store_pull_result_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sets r->why and returns STORE_CONFLICT. */
+static int refuse(store_pull_result_t *r, const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  free(r->why);
+  r->why = buf_detach(&b);
+  return STORE_CONFLICT;
+}
+
+/* ---- the job row ------------------------------------------------------------------------ */
+
+/* What the transitions read of a job. */
+typedef struct job_row {
+  job_phase_t phase;
+  char       *printer_id;
+  char       *display_name;
+  char       *configuration;
+  char       *created_by_id, *created_by_upn, *created_by_upn_lc, *created_by_name;
+  char       *created_by_ip;
+} job_row_t;
+
+static void job_row_clear(job_row_t *j) {
+  free(j->printer_id);
+  free(j->display_name);
+  free(j->configuration);
+  free(j->created_by_id);
+  free(j->created_by_upn);
+  free(j->created_by_upn_lc);
+  free(j->created_by_name);
+  free(j->created_by_ip);
+  memset(j, 0, sizeof *j);
+}
+
+/* Reads job job_id of tenant; STORE_NOT_FOUND when it is not there. */
+static int job_read(db_conn_t *c, const char *tenant, int64_t job_id, job_row_t *j) {
+  job_row_clear(j);
+  db_stmt_t *s = db_prepare(c, "SELECT phase, printer_id, display_name, configuration,"
+                               " created_by_id, created_by_upn, created_by_name, created_by_ip,"
+                               " created_by_upn_lc FROM jobs WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, job_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    j->phase = (job_phase_t)db_col_int64(s, 0);
+    j->printer_id = store_col_strdup(s, 1, true);
+    j->display_name = store_col_strdup(s, 2, false);
+    j->configuration = store_col_strdup(s, 3, false);
+    j->created_by_id = store_col_strdup(s, 4, false);
+    j->created_by_upn = store_col_strdup(s, 5, false);
+    j->created_by_name = store_col_strdup(s, 6, false);
+    j->created_by_ip = store_col_strdup(s, 7, false);
+    j->created_by_upn_lc = store_col_strdup(s, 8, false);
+  }
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Moves job job_id from phase from to phase to, writing the phase's wire view (description
+ * replaced when not NULL; details when details >= 0), updated_us, completed_us for a terminal
+ * phase, and redirected_to when not NULL. STORE_CONFLICT when the job is no longer in from. */
+static int job_set_phase(db_conn_t *c, const char *tenant, int64_t job_id, job_phase_t from,
+                         job_phase_t to, const char *description, int details, int64_t now,
+                         const char *redirected_to) {
+  job_status_view_t v = job_phase_view(to);
+  db_stmt_t *s = db_prepare(c,
+    "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?, is_fetchable = ?,"
+    " updated_us = ?, completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"
+    " redirected_to = COALESCE(?, redirected_to)"
+    " WHERE id = ? AND tenant_id = ? AND phase = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, to);
+  db_bind_int64(s, 2, v.state);
+  db_bind_int64(s, 3, details >= 0 ? details : (int64_t)v.details);
+  db_bind_text(s, 4, description ? description : v.description);
+  db_bind_int64(s, 5, v.fetchable ? 1 : 0);
+  db_bind_int64(s, 6, now);
+  db_bind_int64(s, 7, job_phase_terminal(to) ? 1 : 0);
+  db_bind_int64(s, 8, now);
+  db_bind_text(s, 9, redirected_to);
+  db_bind_int64(s, 10, job_id);
+  db_bind_text(s, 11, tenant);
+  db_bind_int64(s, 12, from);
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return DB_ERROR;
+  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+}
+
+/* The outbox row of a job that just became fetchable. */
+static int job_fetchable_notify(db_conn_t *c, const char *tenant, const char *printer_id,
+                                int64_t job_id) {
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, job_id);
+  return store_outbox_job_fetchable(c, tenant, printer_id, id);
+}
+
+/* ---- tasks ------------------------------------------------------------------------------ */
+
+/* Moves processing task task_id to state with description. STORE_CONFLICT when it is no
+ * longer processing. */
+static int task_set_state(db_conn_t *c, const char *tenant, const char *task_id,
+                          task_state_t state, const char *description, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE tasks SET state = ?, description = ?, updated_us = ?"
+                               " WHERE id = ? AND tenant_id = ? AND state = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, state);
+  db_bind_text(s, 2, description);
+  db_bind_int64(s, 3, now);
+  db_bind_text(s, 4, task_id);
+  db_bind_text(s, 5, tenant);
+  db_bind_int64(s, 6, TASK_PROCESSING);
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return DB_ERROR;
+  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+}
+
+/* Aborts every processing task of job job_id. */
+static int job_tasks_abort(db_conn_t *c, const char *tenant, int64_t job_id,
+                           const char *description, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE tasks SET state = ?, description = ?, updated_us = ?"
+                               " WHERE job_id = ? AND tenant_id = ? AND state = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, TASK_ABORTED);
+  db_bind_text(s, 2, description);
+  db_bind_int64(s, 3, now);
+  db_bind_int64(s, 4, job_id);
+  db_bind_text(s, 5, tenant);
+  db_bind_int64(s, 6, TASK_PROCESSING);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* The seed rule for job (already read, phase j->phase) and app, doing `what` ("abort",
+ * "redirect", "update"). 0 with r->task_id set when the job has a processing task from app's
+ * trigger; STORE_CONFLICT with r->seed and r->why otherwise. */
+static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const job_row_t *j,
+                     const char *app, const char *what, store_pull_result_t *r) {
+  db_stmt_t *s = db_prepare(c, "SELECT id, trigger_app FROM tasks"
+                               " WHERE job_id = ? AND tenant_id = ? AND state = ?"
+                               " ORDER BY created_us, id");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, job_id);
+  db_bind_text(s, 2, tenant);
+  db_bind_int64(s, 3, TASK_PROCESSING);
+  int rc, found = 0;
+  while ((rc = db_step(s)) == DB_ROW) {
+    found++;
+    const char *task_app = db_col_text(s, 1);
+    if (app && task_app && strcmp(task_app, app) == 0) {
+      free(r->task_id);
+      r->task_id = store_col_strdup(s, 0, true);
+      break;
+    }
+  }
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  if (r->task_id) return 0;
+  if (found == 0) {
+    r->seed = STORE_SEED_NO_TASK;
+    job_phase_t next;
+    const char *why = NULL;
+    if (!job_transition(j->phase, JOB_EV_ABORT, true, &next, &why) && why)
+      return refuse(r, "The job cannot be %s: %s", what, why);
+    return refuse(r, "The job cannot be %s: it has no print task in the processing state.",
+                  what);
+  }
+  r->seed = STORE_SEED_OTHER_APP;
+  return refuse(r, "The job's processing print task was created by a task trigger of another "
+                "application; only the application that created the trigger may have the job "
+                "%s.", what);
+}
+
+/* ---- seed check ------------------------------------------------------------------------- */
+
+typedef struct pull_arg {
+  const char          *tenant, *app, *text;  /* text: reason, or configuration patch */
+  int64_t              job_id;
+  store_pull_result_t *r;
+} pull_arg_t;
+
+static int seed_check_fn(db_conn_t *c, void *arg) {
+  pull_arg_t *a = arg;
+  store_pull_result_clear(a->r);
+  job_row_t j = {0};
+  int rc = job_read(c, a->tenant, a->job_id, &j);
+  if (rc == 0) {
+    a->r->from = a->r->to = j.phase;
+    rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "changed", a->r);
+  }
+  job_row_clear(&j);
+  return rc;
+}
+
+/* Checks the seed rule; see pullprint.h. */
+store_rc_t store_job_seed_check(store_t *st, const char *tenant, int64_t job_id,
+                                const char *app, store_pull_result_t *r) {
+  memset(r, 0, sizeof *r);
+  if (!tenant || job_id <= 0) return STORE_NOT_FOUND;
+  pull_arg_t a = {.tenant = tenant, .app = app, .job_id = job_id, .r = r};
+  return store_rc(db_read(st->db, seed_check_fn, &a));
+}
+
+/* ---- abort ------------------------------------------------------------------------------ */
+
+static int abort_fn(db_conn_t *c, void *arg) {
+  pull_arg_t *a = arg;
+  store_pull_result_t *r = a->r;
+  store_pull_result_clear(r);
+  job_row_t j = {0};
+  int rc = job_read(c, a->tenant, a->job_id, &j);
+  if (rc != 0) goto done;
+  r->from = r->to = j.phase;
+  rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "aborted", r);
+  if (rc != 0) goto done;
+  const char *why = NULL;
+  job_phase_t next;
+  if (!job_transition(j.phase, JOB_EV_ABORT, true, &next, &why)) {
+    rc = refuse(r, "The job cannot be aborted: %s", why ? why : "its state does not allow it.");
+    goto done;
+  }
+  int64_t now = time_now_us();
+  rc = job_set_phase(c, a->tenant, a->job_id, j.phase, next, a->text, -1, now, NULL);
+  if (rc == 0) rc = task_set_state(c, a->tenant, r->task_id, TASK_ABORTED, TASK_DESC_JOB_ABORTED,
+                                   now);
+  if (rc == 0) r->to = next;
+  else if (rc == STORE_CONFLICT) rc = refuse(r, "The job changed while it was being aborted.");
+done:
+  job_row_clear(&j);
+  return rc;
+}
+
+/* Aborts a held job; see pullprint.h. */
+store_rc_t store_job_abort(store_t *st, const char *tenant, int64_t job_id, const char *app,
+                           const char *reason, store_pull_result_t *r) {
+  memset(r, 0, sizeof *r);
+  if (!tenant || job_id <= 0) return STORE_NOT_FOUND;
+  pull_arg_t a = {.tenant = tenant, .app = app, .text = reason, .job_id = job_id, .r = r};
+  return store_rc(db_write(st->db, abort_fn, &a));
+}
+
+/* ---- configuration update ---------------------------------------------------------------- */
+
+static int update_fn(db_conn_t *c, void *arg) {
+  pull_arg_t *a = arg;
+  store_pull_result_t *r = a->r;
+  store_pull_result_clear(r);
+  job_row_t j = {0};
+  char *merged = NULL;
+  int rc = job_read(c, a->tenant, a->job_id, &j);
+  if (rc != 0) goto done;
+  r->from = r->to = j.phase;
+  rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "updated", r);
+  if (rc != 0) goto done;
+  const char *why = NULL;
+  job_phase_t next;
+  if (!job_transition(j.phase, JOB_EV_UPDATE, true, &next, &why)) {
+    rc = refuse(r, "The job cannot be updated: %s", why ? why : "its state does not allow it.");
+    goto done;
+  }
+  /* The merge happens here, under the write lock: concurrent patches of different members
+   * both survive. */
+  merged = json_merge_members_text(j.configuration, a->text);
+  if (!merged) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET configuration = ?, updated_us = ?"
+                               " WHERE id = ? AND tenant_id = ? AND phase = ?");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_bind_text(s, 1, merged);
+  db_bind_int64(s, 2, time_now_us());
+  db_bind_int64(s, 3, a->job_id);
+  db_bind_text(s, 4, a->tenant);
+  db_bind_int64(s, 5, j.phase);
+  rc = db_step(s) == DB_DONE ? 0 : DB_ERROR;
+  db_reset(s);
+  if (rc == 0 && db_changes(c) != 1) rc = refuse(r, "The job changed while it was being updated.");
+  if (rc == 0) r->to = next;
+done:
+  free(merged);
+  job_row_clear(&j);
+  return rc;
+}
+
+/* Merges a configuration patch into a held job; see pullprint.h. */
+store_rc_t store_job_update_configuration(store_t *st, const char *tenant, int64_t job_id,
+                                          const char *app, const char *patch,
+                                          store_pull_result_t *r) {
+  memset(r, 0, sizeof *r);
+  if (!tenant || job_id <= 0) return STORE_NOT_FOUND;
+  if (!patch) return STORE_ERROR;
+  pull_arg_t a = {.tenant = tenant, .app = app, .text = patch, .job_id = job_id, .r = r};
+  return store_rc(db_write(st->db, update_fn, &a));
+}
+
+/* ---- redirect --------------------------------------------------------------------------- */
+
+/* Takes the next job id from the counters table. */
+static int next_job_id(db_conn_t *c, int64_t *id) {
+  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'job'");
+  if (!s) return DB_ERROR;
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return DB_ERROR;
+  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'job'");
+  if (!s) return DB_ERROR;
+  rc = db_step(s);
+  if (rc == DB_ROW) *id = db_col_int64(s, 0);
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  return *id > 0 && *id <= STORE_JOB_ID_MAX ? 0 : STORE_CONFLICT;
+}
+
+/* Reads the destination printer: 0 with *accepting set, STORE_NOT_FOUND when it is not the
+ * tenant's, or DB_ERROR. A printer whose isAcceptingJobs is unknown (NULL) accepts jobs. */
+static int destination_read(db_conn_t *c, const char *tenant, const char *printer_id,
+                            bool *accepting) {
+  db_stmt_t *s = db_prepare(c, "SELECT is_accepting_jobs FROM printers"
+                               " WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, printer_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  *accepting = !(rc == DB_ROW && !db_col_null(s, 0) && db_col_int64(s, 0) == 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* 1 when printer_id has a jobStarted trigger, 0 when not. */
+static int has_trigger(db_conn_t *c, const char *tenant, const char *printer_id) {
+  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM task_triggers WHERE printer_id = ?"
+                               " AND tenant_id = ? AND event = 0");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, printer_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+typedef struct redirect_arg {
+  const store_job_redirect_t *rq;
+  store_pull_result_t        *r;
+} redirect_arg_t;
+
+/* The copy's key of the blob from_key, or NULL when none was made. */
+static const char *blob_copy_of(const store_job_redirect_t *rq, const char *from_key) {
+  for (size_t i = 0; i < rq->nblobs; i++)
+    if (rq->blobs[i].from_key && !strcmp(rq->blobs[i].from_key, from_key))
+      return rq->blobs[i].to_key;
+  return NULL;
+}
+
+/* Copies the document rows of job from to job to (new ids, blob keys from rq->blobs). */
+static int documents_copy(db_conn_t *c, const store_job_redirect_t *rq, int64_t to,
+                          store_pull_result_t *r) {
+  db_stmt_t *s = db_prepare(c, "SELECT id, display_name, content_type, size, uploaded_us,"
+                               " sha256, blob_key FROM documents"
+                               " WHERE job_id = ? AND tenant_id = ? ORDER BY id");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, rq->job_id);
+  db_bind_text(s, 2, rq->tenant);
+  typedef struct {
+    char *name, *type, *sha, *blob;
+    int64_t size, uploaded;
+    bool uploaded_null;
+  } doc_t;
+  doc_t *docs = NULL;
+  size_t n = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    docs = xrealloc(docs, (n + 1) * sizeof *docs);
+    doc_t *d = &docs[n++];
+    d->name = store_col_strdup(s, 1, true);
+    d->type = store_col_strdup(s, 2, true);
+    d->size = db_col_int64(s, 3);
+    d->uploaded_null = db_col_null(s, 4);
+    d->uploaded = db_col_int64(s, 4);
+    d->sha = store_col_strdup(s, 5, false);
+    d->blob = store_col_strdup(s, 6, false);
+  }
+  db_reset(s);
+  rc = rc == DB_DONE ? 0 : DB_ERROR;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const char *key = NULL;
+    if (docs[i].blob) {
+      key = blob_copy_of(rq, docs[i].blob);
+      if (!key) {
+        rc = refuse(r, "The job's document changed while the job was being redirected; retry.");
+        break;
+      }
+    }
+    char id[ID_GUID_LEN + 1];
+    id_guid(id);
+    s = db_prepare(c, "INSERT INTO documents (id, tenant_id, job_id, display_name, content_type,"
+                      " size, uploaded_us, sha256, blob_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!s) {
+      rc = DB_ERROR;
+      break;
+    }
+    db_bind_text(s, 1, id);
+    db_bind_text(s, 2, rq->tenant);
+    db_bind_int64(s, 3, to);
+    db_bind_text(s, 4, docs[i].name);
+    db_bind_text(s, 5, docs[i].type);
+    db_bind_int64(s, 6, docs[i].size);
+    if (docs[i].uploaded_null) db_bind_null(s, 7);
+    else db_bind_int64(s, 7, docs[i].uploaded);
+    db_bind_text(s, 8, docs[i].sha);
+    db_bind_text(s, 9, key);
+    rc = db_step(s) == DB_DONE ? 0 : DB_ERROR;
+    db_reset(s);
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(docs[i].name);
+    free(docs[i].type);
+    free(docs[i].sha);
+    free(docs[i].blob);
+  }
+  free(docs);
+  return rc;
+}
+
+static int redirect_fn(db_conn_t *c, void *arg) {
+  redirect_arg_t *a = arg;
+  const store_job_redirect_t *rq = a->rq;
+  store_pull_result_t *r = a->r;
+  store_pull_result_clear(r);
+  job_row_t j = {0};
+  char *config = NULL, *from_url = NULL, *to_url = NULL;
+  int rc = job_read(c, rq->tenant, rq->job_id, &j);
+  if (rc != 0) goto done;
+  r->from = r->to = j.phase;
+  rc = seed_rule(c, rq->tenant, rq->job_id, &j, rq->app, "redirected", r);
+  if (rc != 0) goto done;
+  const char *why = NULL;
+  job_phase_t next;
+  if (!job_transition(j.phase, JOB_EV_REDIRECT, true, &next, &why)) {
+    rc = refuse(r, "The job cannot be redirected: %s", why ? why : "its state does not allow it.");
+    goto done;
+  }
+  bool accepting = true;
+  rc = destination_read(c, rq->tenant, rq->destination, &accepting);
+  if (rc == STORE_NOT_FOUND) {
+    r->no_destination = true;
+    rc = refuse(r, "There is no printer '%s' in this tenant to redirect the job to.",
+                rq->destination);
+    goto done;
+  }
+  if (rc != 0) goto done;
+  if (!accepting) {
+    rc = refuse(r, "The destination printer '%s' is not accepting jobs.", rq->destination);
+    goto done;
+  }
+  config = rq->configuration ? json_merge_members_text(j.configuration, rq->configuration)
+                             : xstrdup(j.configuration ? j.configuration : "{}");
+  if (!config) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  int64_t new_id = 0;
+  rc = next_job_id(c, &new_id);
+  if (rc == STORE_CONFLICT) rc = refuse(r, "No job id is left for the redirected job.");
+  if (rc != 0) goto done;
+  rc = has_trigger(c, rq->tenant, rq->destination);
+  if (rc < 0) goto done;
+  bool held = rc == 1;
+  job_phase_t new_phase = held ? JOB_HELD : JOB_FETCHABLE;
+  job_status_view_t v = job_phase_view(new_phase);
+  int64_t now = time_now_us();
+  from_url = store_job_url(rq->public_url, j.printer_id, rq->job_id);
+  to_url = store_job_url(rq->public_url, rq->destination, new_id);
+
+  db_stmt_t *s = db_prepare(c,
+    "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
+    " description, is_fetchable, is_acquired, configuration, created_us, updated_us, held_us,"
+    " created_by_id, created_by_upn, created_by_name, created_by_ip, redirected_from,"
+    " created_by_upn_lc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_bind_int64(s, 1, new_id);
+  db_bind_text(s, 2, rq->tenant);
+  db_bind_text(s, 3, rq->destination);
+  db_bind_text(s, 4, j.display_name);
+  db_bind_int64(s, 5, new_phase);
+  db_bind_int64(s, 6, v.state);
+  db_bind_int64(s, 7, v.details);
+  db_bind_text(s, 8, v.description);
+  db_bind_int64(s, 9, v.fetchable ? 1 : 0);
+  db_bind_text(s, 10, config);
+  db_bind_int64(s, 11, now);
+  db_bind_int64(s, 12, now);
+  if (held) db_bind_int64(s, 13, now);
+  else db_bind_null(s, 13);
+  db_bind_text(s, 14, j.created_by_id);
+  db_bind_text(s, 15, j.created_by_upn);
+  db_bind_text(s, 16, j.created_by_name);
+  db_bind_text(s, 17, j.created_by_ip);
+  db_bind_text(s, 18, from_url);
+  db_bind_text(s, 19, j.created_by_upn_lc);
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) {
+    rc = rc == DB_CONSTRAINT ? refuse(r, "The redirected job's id is taken; retry.") : DB_ERROR;
+    goto done;
+  }
+  rc = documents_copy(c, rq, new_id, r);
+  if (rc != 0) goto done;
+  if (held) {
+    rc = store_trigger_fire(c, rq->tenant, rq->destination, new_id, rq->public_url, now,
+                            &r->new_task_id, NULL);
+    if (rc == 0 && !r->new_task_id) rc = DB_ERROR; /* the trigger vanished within the closure */
+  } else {
+    rc = job_fetchable_notify(c, rq->tenant, rq->destination, new_id);
+  }
+  if (rc != 0) goto done;
+  rc = job_set_phase(c, rq->tenant, rq->job_id, j.phase, next, JOB_DESC_REDIRECTED, 0, now,
+                     to_url);
+  if (rc == 0) rc = task_set_state(c, rq->tenant, r->task_id, TASK_COMPLETED,
+                                   TASK_DESC_REDIRECTED, now);
+  if (rc == STORE_CONFLICT) rc = refuse(r, "The job changed while it was being redirected.");
+  if (rc == 0) {
+    r->to = next;
+    r->new_job_id = new_id;
+  }
+done:
+  free(config);
+  free(from_url);
+  free(to_url);
+  job_row_clear(&j);
+  return rc;
+}
+
+/* Redirects a held job; see pullprint.h. */
+store_rc_t store_job_redirect(store_t *st, const store_job_redirect_t *rq,
+                              store_pull_result_t *r) {
+  memset(r, 0, sizeof *r);
+  if (!rq || !rq->tenant || rq->job_id <= 0) return STORE_NOT_FOUND;
+  if (!rq->destination || !rq->public_url) return STORE_ERROR;
+  redirect_arg_t a = {rq, r};
+  return store_rc(db_write(st->db, redirect_fn, &a));
+}
+
+/* ---- task completion and abort ----------------------------------------------------------- */
+
+typedef struct finish_arg {
+  const char          *tenant, *definition_id, *task_id, *description;
+  task_state_t         next;
+  store_task_t         out;
+  store_pull_result_t *r;
+} finish_arg_t;
+
+/* Reads task id of tenant under definition_id into *t (STORE_NOT_FOUND otherwise). */
+static int task_read(db_conn_t *c, const char *tenant, const char *definition_id,
+                     const char *id, store_task_t *t) {
+  store_task_clear(t);
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_TASK_COLS " FROM tasks t"
+                               " WHERE t.id = ? AND t.tenant_id = ? AND t.definition_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, id);
+  db_bind_text(s, 2, tenant);
+  db_bind_text(s, 3, definition_id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) store_task_from_row(s, t);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+static int finish_fn(db_conn_t *c, void *arg) {
+  finish_arg_t *a = arg;
+  store_pull_result_t *r = a->r;
+  store_pull_result_clear(r);
+  job_row_t j = {0};
+  int rc = task_read(c, a->tenant, a->definition_id, a->task_id, &a->out);
+  if (rc != 0) goto done;
+  const char *why = NULL;
+  if (!task_transition_allowed((task_state_t)a->out.state, a->next, &why)) {
+    rc = refuse(r, "%s", why ? why : "The task's state does not allow this change.");
+    goto done;
+  }
+  rc = job_read(c, a->tenant, a->out.job_id, &j);
+  if (rc == STORE_NOT_FOUND) {
+    rc = refuse(r, "The task's print job no longer exists.");
+    goto done;
+  }
+  if (rc != 0) goto done;
+  r->from = r->to = j.phase;
+  job_event_t ev = a->next == TASK_COMPLETED ? JOB_EV_TASK_COMPLETED : JOB_EV_TASK_ABORTED;
+  job_phase_t next;
+  if (!job_transition(j.phase, ev, true, &next, &why)) {
+    rc = refuse(r, "The task's print job cannot be %s: %s",
+                a->next == TASK_COMPLETED ? "released" : "aborted",
+                why ? why : "its state does not allow it.");
+    goto done;
+  }
+  int64_t now = time_now_us();
+  const char *desc = a->description ? a->description
+                     : a->next == TASK_COMPLETED ? TASK_DESC_COMPLETED : TASK_DESC_ABORTED;
+  rc = task_set_state(c, a->tenant, a->task_id, a->next, desc, now);
+  if (rc == 0)
+    rc = job_set_phase(c, a->tenant, a->out.job_id, j.phase, next,
+                       next == JOB_ABORTED ? JOB_DESC_TASK_ABORTED : NULL, -1, now, NULL);
+  if (rc == 0 && job_phase_view(next).fetchable)
+    rc = job_fetchable_notify(c, a->tenant, j.printer_id, a->out.job_id);
+  if (rc == STORE_CONFLICT) rc = refuse(r, "The task or its job changed meanwhile.");
+  if (rc == 0) {
+    r->to = next;
+    r->task_id = xstrdup(a->task_id);
+    a->out.state = a->next;
+    free(a->out.description);
+    a->out.description = xstrdup(desc);
+    a->out.updated_us = now;
+  }
+done:
+  job_row_clear(&j);
+  return rc;
+}
+
+/* Completes or aborts a task and releases or aborts its job; see pullprint.h. */
+store_rc_t store_task_finish(store_t *st, const char *tenant, const char *definition_id,
+                             const char *task_id, task_state_t next, const char *description,
+                             store_task_t *out, store_pull_result_t *r) {
+  if (out) memset(out, 0, sizeof *out);
+  memset(r, 0, sizeof *r);
+  if (!tenant || !definition_id || !task_id) return STORE_NOT_FOUND;
+  finish_arg_t a = {.tenant = tenant, .definition_id = definition_id, .task_id = task_id,
+                    .description = description, .next = next, .r = r};
+  store_rc_t rc = store_rc(db_write(st->db, finish_fn, &a));
+  if (rc == STORE_OK && out) *out = a.out;
+  else store_task_clear(&a.out);
+  return rc;
+}
+
+/* ---- timeout sweep ---------------------------------------------------------------------- */
+
+typedef struct job_ref {
+  int64_t id;
+  char   *tenant;
+} job_ref_t;
+
+static void job_refs_free(job_ref_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i].tenant);
+  free(v);
+}
+
+typedef struct sweep_arg {
+  int64_t     before_us;
+  const char *description;
+  size_t      max;
+  size_t      n;          /* out */
+  char      **keys;       /* out: archive */
+  size_t      nkeys;
+} sweep_arg_t;
+
+static int expire_fn(db_conn_t *c, void *arg) {
+  sweep_arg_t *a = arg;
+  a->n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id FROM jobs WHERE phase = ? AND held_us < ?"
+                               " ORDER BY held_us, id LIMIT ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, JOB_HELD);
+  db_bind_int64(s, 2, a->before_us);
+  db_bind_int64(s, 3, (int64_t)a->max);
+  job_ref_t *refs = NULL;
+  size_t n = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    refs = xrealloc(refs, (n + 1) * sizeof *refs);
+    refs[n] = (job_ref_t){.id = db_col_int64(s, 0), .tenant = store_col_strdup(s, 1, true)};
+    n++;
+  }
+  db_reset(s);
+  rc = rc == DB_DONE ? 0 : DB_ERROR;
+  int64_t now = time_now_us();
+  buf_t task_desc = BUF_INIT;
+  buf_printf(&task_desc, "Task execution was aborted: %s", a->description);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    job_phase_t next;
+    const char *why;
+    if (!job_transition(JOB_HELD, JOB_EV_TASK_TIMEOUT, true, &next, &why)) continue;
+    rc = job_set_phase(c, refs[i].tenant, refs[i].id, JOB_HELD, next, a->description, -1, now,
+                       NULL);
+    if (rc == STORE_CONFLICT) {
+      rc = 0; /* cannot happen under the single writer; skip it anyway */
+      continue;
+    }
+    if (rc == 0) rc = job_tasks_abort(c, refs[i].tenant, refs[i].id, task_desc.data, now);
+    if (rc == 0) a->n++;
+  }
+  buf_free(&task_desc);
+  job_refs_free(refs, n);
+  return rc;
+}
+
+/* Aborts held jobs whose task timed out; see pullprint.h. */
+store_rc_t store_jobs_expire_held(store_t *st, int64_t held_before_us, const char *description,
+                                  size_t max, size_t *n) {
+  if (n) *n = 0;
+  if (!description || max == 0) return STORE_ERROR;
+  sweep_arg_t a = {.before_us = held_before_us, .description = description, .max = max};
+  store_rc_t rc = store_rc(db_write(st->db, expire_fn, &a));
+  if (rc == STORE_OK && n) *n = a.n;
+  return rc;
+}
+
+/* ---- retention -------------------------------------------------------------------------- */
+
+static void keys_add(char ***keys, size_t *n, const char *k) {
+  if (!k) return;
+  for (size_t i = 0; i < *n; i++)
+    if (!strcmp((*keys)[i], k)) return;
+  *keys = xrealloc(*keys, (*n + 1) * sizeof **keys);
+  (*keys)[(*n)++] = xstrdup(k);
+}
+
+/* Adds the blob keys selected by sql (one int64 bind: the job id) to keys. */
+static int collect_keys(db_conn_t *c, const char *sql, int64_t job_id, char ***keys, size_t *n) {
+  db_stmt_t *s = db_prepare(c, sql);
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, job_id);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) keys_add(keys, n, db_col_text(s, 0));
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* copiesPrinted of a terminal job: its configuration's copies (1 when unset) once completed. */
+static int64_t copies_printed(job_phase_t phase, const char *configuration) {
+  if (phase != JOB_COMPLETED) return 0;
+  json_t *cfg = configuration ? json_loads(configuration, 0, NULL) : NULL;
+  json_t *copies = json_object_get(cfg, "copies");
+  int64_t n = json_is_integer(copies) && json_integer_value(copies) > 0
+                ? (int64_t)json_integer_value(copies) : 1;
+  json_decref(cfg);
+  return n;
+}
+
+/* A terminal job's facts kept in archived_jobs. */
+typedef struct archived {
+  int64_t id, created_us, acquired_us, completed_us, copies;
+  bool    acquired_null, acquired;
+  int     state;
+  char   *tenant, *printer_id, *printer_name, *by_id, *by_upn, *by_name;
+} archived_t;
+
+static void archived_free(archived_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].tenant);
+    free(v[i].printer_id);
+    free(v[i].printer_name);
+    free(v[i].by_id);
+    free(v[i].by_upn);
+    free(v[i].by_name);
+  }
+  free(v);
+}
+
+/* Reads up to a->max terminal jobs past retention into *out. */
+static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, size_t *nout) {
+  db_stmt_t *s = db_prepare(c,
+    "SELECT j.id, j.tenant_id, j.printer_id, p.display_name, j.state, j.phase, j.created_us,"
+    " j.acknowledged_us, COALESCE(j.completed_us, j.updated_us), j.is_acquired,"
+    " j.configuration, j.created_by_id, j.created_by_upn, j.created_by_name"
+    " FROM jobs j LEFT JOIN printers p ON p.id = j.printer_id"
+    " WHERE j.phase IN (?, ?, ?) AND COALESCE(j.completed_us, j.updated_us) < ?"
+    " ORDER BY j.id LIMIT ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, JOB_COMPLETED);
+  db_bind_int64(s, 2, JOB_CANCELED);
+  db_bind_int64(s, 3, JOB_ABORTED);
+  db_bind_int64(s, 4, a->before_us);
+  db_bind_int64(s, 5, (int64_t)a->max);
+  archived_t *v = NULL;
+  size_t n = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    v = xrealloc(v, (n + 1) * sizeof *v);
+    archived_t *r = &v[n++];
+    r->id = db_col_int64(s, 0);
+    r->tenant = store_col_strdup(s, 1, true);
+    r->printer_id = store_col_strdup(s, 2, false);
+    r->printer_name = store_col_strdup(s, 3, false);
+    r->state = (int)db_col_int64(s, 4);
+    r->copies = copies_printed((job_phase_t)db_col_int64(s, 5), db_col_text(s, 10));
+    r->created_us = db_col_int64(s, 6);
+    r->acquired_null = db_col_null(s, 7);
+    r->acquired_us = db_col_int64(s, 7);
+    r->completed_us = db_col_int64(s, 8);
+    r->acquired = db_col_int64(s, 9) != 0;
+    r->by_id = store_col_strdup(s, 11, false);
+    r->by_upn = store_col_strdup(s, 12, false);
+    r->by_name = store_col_strdup(s, 13, false);
+  }
+  db_reset(s);
+  *out = v;
+  *nout = n;
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Writes the archived_jobs row of *r. */
+static int archive_insert(db_conn_t *c, const archived_t *r, int64_t now) {
+  db_stmt_t *s = db_prepare(c,
+    "INSERT INTO archived_jobs (id, tenant_id, printer_id, printer_name, state, created_us,"
+    " acquired_us, completed_us, acquired, copies_printed, created_by_id, created_by_upn,"
+    " created_by_name, archived_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, r->id);
+  db_bind_text(s, 2, r->tenant);
+  db_bind_text(s, 3, r->printer_id);
+  db_bind_text(s, 4, r->printer_name);
+  db_bind_int64(s, 5, r->state);
+  db_bind_int64(s, 6, r->created_us);
+  if (r->acquired_null) db_bind_null(s, 7);
+  else db_bind_int64(s, 7, r->acquired_us);
+  db_bind_int64(s, 8, r->completed_us);
+  db_bind_int64(s, 9, r->acquired ? 1 : 0);
+  db_bind_int64(s, 10, r->copies);
+  db_bind_text(s, 11, r->by_id);
+  db_bind_text(s, 12, r->by_upn);
+  db_bind_text(s, 13, r->by_name);
+  db_bind_int64(s, 14, now);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+}
+
+static int archive_fn(db_conn_t *c, void *arg) {
+  sweep_arg_t *a = arg;
+  store_strings_free(a->keys, a->nkeys);
+  a->keys = NULL;
+  a->nkeys = 0;
+  a->n = 0;
+  archived_t *jobs = NULL;
+  size_t n = 0;
+  int rc = archive_select(c, a, &jobs, &n);
+  int64_t now = time_now_us();
+  char **cand = NULL;
+  size_t ncand = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    rc = archive_insert(c, &jobs[i], now);
+    if (rc == 0)
+      rc = collect_keys(c, "SELECT blob_key FROM documents WHERE job_id = ?", jobs[i].id, &cand,
+                        &ncand);
+    if (rc == 0)
+      rc = collect_keys(c, "SELECT u.blob_key FROM upload_sessions u"
+                           " JOIN documents d ON d.id = u.document_id WHERE d.job_id = ?",
+                        jobs[i].id, &cand, &ncand);
+    if (rc != 0) break;
+    /* Documents, their upload sessions and the job's tasks go with it (ON DELETE CASCADE). */
+    db_stmt_t *del = db_prepare(c, "DELETE FROM jobs WHERE id = ?");
+    if (!del) {
+      rc = DB_ERROR;
+      break;
+    }
+    db_bind_int64(del, 1, jobs[i].id);
+    rc = db_step(del) == DB_DONE ? 0 : DB_ERROR;
+    db_reset(del);
+    if (rc == 0) a->n++;
+  }
+  /* Only blobs no remaining document or upload session refers to are deleted. */
+  for (size_t i = 0; rc == 0 && i < ncand; i++) {
+    db_stmt_t *q = db_prepare(c, "SELECT 1 FROM documents WHERE blob_key = ?"
+                                 " UNION ALL SELECT 1 FROM upload_sessions WHERE blob_key = ?");
+    if (!q) {
+      rc = DB_ERROR;
+      break;
+    }
+    db_bind_text(q, 1, cand[i]);
+    db_bind_text(q, 2, cand[i]);
+    int qrc = db_step(q);
+    db_reset(q);
+    if (qrc == DB_DONE) keys_add(&a->keys, &a->nkeys, cand[i]);
+    else if (qrc != DB_ROW) rc = DB_ERROR;
+  }
+  store_strings_free(cand, ncand);
+  archived_free(jobs, n);
+  return rc;
+}
+
+/* Archives terminal jobs past retention; see pullprint.h. */
+store_rc_t store_jobs_archive(store_t *st, int64_t terminal_before_us, size_t max, size_t *n,
+                              char ***blob_keys, size_t *nkeys) {
+  if (n) *n = 0;
+  if (blob_keys) *blob_keys = NULL;
+  if (nkeys) *nkeys = 0;
+  if (max == 0) return STORE_ERROR;
+  sweep_arg_t a = {.before_us = terminal_before_us, .max = max};
+  store_rc_t rc = store_rc(db_write(st->db, archive_fn, &a));
+  if (rc == STORE_OK) {
+    if (n) *n = a.n;
+    if (blob_keys && nkeys) {
+      *blob_keys = a.keys;
+      *nkeys = a.nkeys;
+      a.keys = NULL;
+    }
+  }
+  store_strings_free(a.keys, a.nkeys);
+  return rc;
+}

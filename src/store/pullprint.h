@@ -1,0 +1,124 @@
+/*
+ * Pull printing in the store, part 2: the job transitions a print task governs (reference
+ * §5.1-5.3, design notes "Gaps").
+ *
+ * Every function is ONE write transaction holding the whole change: the seed rule check, the
+ * job's phase (through job_transition(), core/job.h), its print task, a redirected job's new
+ * row and documents, and the outbox rows of the notifications the change causes. Each state
+ * change is a conditional update on the phase read in the same closure, and closures run one
+ * at a time on the single writer, so of concurrent abort / redirect / update / task completion
+ * / task abort / cancel / timeout on one job exactly one wins; the others get STORE_CONFLICT
+ * and change nothing.
+ *
+ * Ownership: strings in store_pull_result_t are malloc'd (store_pull_result_clear).
+ */
+#ifndef SPOOLD_STORE_PULLPRINT_H
+#define SPOOLD_STORE_PULLPRINT_H
+
+#include "core/job.h"
+#include "store/jobs.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The seed rule (§5.3): the job must have a print task in state processing whose trigger was
+ * created by the calling app. */
+typedef enum store_seed {
+  STORE_SEED_OK = 0,
+  STORE_SEED_NO_TASK,   /* no processing task on the job at all: 409 notAllowed */
+  STORE_SEED_OTHER_APP, /* processing tasks exist, none from the caller's trigger: 403 */
+} store_seed_t;
+
+/* What a transition did, or why it was refused. */
+typedef struct store_pull_result {
+  store_seed_t seed;       /* on STORE_CONFLICT: which part of the seed rule failed, or OK when
+                              the state machine (or something else) refused */
+  bool         no_destination; /* redirect: the destination printer is not in the tenant */
+  char        *why;        /* on STORE_CONFLICT: a sentence for the 403/409/400 message */
+  char        *task_id;    /* the task that changed (the seed task) */
+  job_phase_t  from, to;   /* the job's phase before and after */
+  int64_t      new_job_id; /* redirect: the job created on the destination printer */
+  char        *new_task_id;/* redirect: the task its printer's trigger created, or NULL */
+} store_pull_result_t;
+
+void store_pull_result_clear(store_pull_result_t *r);
+
+/* Read-only check of the seed rule for job job_id of tenant and application app (for
+ * createUploadSession with an application token). STORE_OK when it holds; STORE_CONFLICT with
+ * r->seed and r->why when not; STORE_NOT_FOUND when there is no such job. */
+store_rc_t store_job_seed_check(store_t *st, const char *tenant, int64_t job_id,
+                                const char *app, store_pull_result_t *r);
+
+/* POST .../abort by app: the seed rule, then the job -> JOB_ABORTED with status.description =
+ * reason (NULL: the phase's default "The print job was aborted.") and the seed task ->
+ * aborted, in one transaction. */
+store_rc_t store_job_abort(store_t *st, const char *tenant, int64_t job_id, const char *app,
+                           const char *reason, store_pull_result_t *r);
+
+/* PATCH .../jobs/{id} {"configuration": patch} by app: the seed rule, then the job's
+ * configuration = deep merge of patch (JSON object text) over the stored one (objects merged
+ * member by member, anything else replaced; null sets null). The job stays held. */
+store_rc_t store_job_update_configuration(store_t *st, const char *tenant, int64_t job_id,
+                                          const char *app, const char *patch,
+                                          store_pull_result_t *r);
+
+/* A document blob copied for the redirected job: the source document's blob key and the key
+ * of the copy made beforehand (outside the transaction). */
+typedef struct store_blob_copy {
+  const char *from_key;
+  const char *to_key;
+} store_blob_copy_t;
+
+typedef struct store_job_redirect {
+  const char              *tenant;
+  int64_t                  job_id;        /* the source job */
+  const char              *app;           /* the caller (seed rule) */
+  const char              *destination;   /* destinationPrinterId */
+  const char              *configuration; /* JSON object text merged over the source's; NULL */
+  const char              *public_url;    /* base of redirectedFrom/To and parentUrl */
+  const store_blob_copy_t *blobs;         /* one per source document holding bytes */
+  size_t                   nblobs;
+} store_job_redirect_t;
+
+/* POST .../redirect by app, in one transaction: the seed rule; a new job on the destination
+ * printer (same tenant) with redirectedFrom = the source job's URL, the source's creator, a
+ * copy of each document row (blob key from rq->blobs) and the merged configuration; when the
+ * destination printer has a trigger it fires (a new task, the new job held), otherwise the
+ * new job is fetchable (outbox job-fetchable); the source -> JOB_COMPLETED (never fetchable)
+ * with redirectedTo = the new job's URL; the seed task -> completed. r->new_job_id is the new
+ * job. STORE_CONFLICT with r->no_destination when the destination printer is not the
+ * tenant's; with r->why when it is not accepting jobs or a document changed since its blob
+ * was copied. */
+store_rc_t store_job_redirect(store_t *st, const store_job_redirect_t *rq,
+                              store_pull_result_t *r);
+
+/* PATCH /print/taskDefinitions/{d}/tasks/{t} {"status":{"state":next,"description"}} by the
+ * owning app (the caller checked the definition is the app's): task_transition_allowed(), then
+ * completed -> the job JOB_EV_TASK_COMPLETED (fetchable; outbox job-fetchable), aborted -> the
+ * job JOB_EV_TASK_ABORTED (aborted), in one transaction. description NULL: "Task execution is
+ * completed." / "Task execution was aborted.". On STORE_OK *out (may be NULL) receives the
+ * task after the change. STORE_NOT_FOUND when the task is not under definition_id. */
+store_rc_t store_task_finish(store_t *st, const char *tenant, const char *definition_id,
+                             const char *task_id, task_state_t next, const char *description,
+                             store_task_t *out, store_pull_result_t *r);
+
+/* The timeout sweep: aborts (JOB_EV_TASK_TIMEOUT) up to max held jobs, of every tenant, held
+ * since before held_before_us, with status.description = description, and aborts their
+ * processing tasks, all in one transaction. *n receives the number of jobs aborted. */
+store_rc_t store_jobs_expire_held(store_t *st, int64_t held_before_us, const char *description,
+                                  size_t max, size_t *n);
+
+/* The retention sweep: moves up to max terminal jobs (completed, canceled, aborted) of every
+ * tenant that became terminal before terminal_before_us out of /jobs, in one transaction: each
+ * gets a row in archived_jobs (the archivedPrintJob facts kept for reports) and its jobs row
+ * is deleted with its documents, upload sessions and tasks. *n receives the number of jobs
+ * archived; *blob_keys (malloc'd array of malloc'd strings, *nkeys of them; free with
+ * store_strings_free) the blob keys no remaining row refers to, for the caller to delete once
+ * this returns. */
+store_rc_t store_jobs_archive(store_t *st, int64_t terminal_before_us, size_t max, size_t *n,
+                              char ***blob_keys, size_t *nkeys);
+void store_strings_free(char **v, size_t n);
+
+#endif

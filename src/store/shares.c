@@ -1,0 +1,717 @@
+/*
+ * Printer shares and their allowed users and groups (store/shares.h).
+ *
+ * Tables (migration 2): shares (one row per share, UNIQUE printer_id so a printer has at most
+ * one share) and share_members (kind 0 = allowedUsers, 1 = allowedGroups). Every statement
+ * filters on the caller's tenant.
+ */
+#include "store/shares.h"
+#include "store/query.h"
+#include "store/store-private.h"
+#include "util/buf.h"
+#include "util/ids.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHARE_COLS "s.id, s.tenant_id, s.printer_id, s.display_name, s.allow_all_users, s.created_us"
+#define SHARE_NCOLS 6
+#define MEMBER_COLS "m.member_id, m.display_name, m.upn, m.added_us"
+#define MEMBER_NCOLS 4
+
+/* ---- structs ------------------------------------------------------------------------------- */
+
+/* Releases the strings of *s and zeroes it. */
+void store_share_clear(store_share_t *s) {
+  if (!s) return;
+  free(s->id);
+  free(s->tenant);
+  free(s->printer_id);
+  free(s->display_name);
+  memset(s, 0, sizeof *s);
+}
+
+void store_shares_free(store_share_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++) store_share_clear(&v[i]);
+  free(v);
+}
+
+void store_share_page_clear(store_share_page_t *p) {
+  if (!p) return;
+  store_shares_free(p->items, p->n);
+  free(p->next);
+  memset(p, 0, sizeof *p);
+}
+
+void store_share_member_clear(store_share_member_t *m) {
+  if (!m) return;
+  free(m->id);
+  free(m->display_name);
+  free(m->upn);
+  memset(m, 0, sizeof *m);
+}
+
+void store_share_member_page_clear(store_share_member_page_t *p) {
+  if (!p) return;
+  for (size_t i = 0; i < p->n; i++) store_share_member_clear(&p->items[i]);
+  free(p->items);
+  free(p->next);
+  memset(p, 0, sizeof *p);
+}
+
+void store_share_access_clear(store_share_access_t *a) {
+  if (!a) return;
+  free(a->upn);
+  free(a->display_name);
+  free(a->group);
+  memset(a, 0, sizeof *a);
+}
+
+/* Reads the SHARE_COLS of the current row, starting at column col. */
+static void share_read_row(db_stmt_t *s, int col, store_share_t *out) {
+  out->id = store_col_strdup(s, col, true);
+  out->tenant = store_col_strdup(s, col + 1, true);
+  out->printer_id = store_col_strdup(s, col + 2, true);
+  out->display_name = store_col_strdup(s, col + 3, true);
+  out->allow_all_users = db_col_int64(s, col + 4) != 0;
+  out->created_us = db_col_int64(s, col + 5);
+}
+
+/* Member ids are GUIDs stored lower-case; ids from tokens and URLs may come in any case. */
+static void lower_id(const char *in, char *out, size_t outlen) {
+  size_t i = 0;
+  for (; in && in[i] && i + 1 < outlen; i++) out[i] = (char)tolower((unsigned char)in[i]);
+  out[i] = '\0';
+}
+
+/* ---- reads --------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char   *tenant;
+  const char   *key;     /* share id, or printer id (by_printer) */
+  bool          by_printer;
+  store_share_t out;
+} get_arg_t;
+
+/* Reads one share by id or by printer into *out; 0, STORE_NOT_FOUND or a DB error. */
+static int share_read(db_conn_t *c, const char *tenant, const char *key, bool by_printer,
+                      store_share_t *out) {
+  db_stmt_t *s = db_prepare(c, by_printer
+    ? "SELECT " SHARE_COLS " FROM shares s WHERE s.printer_id = ? AND s.tenant_id = ?"
+    : "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ? AND s.tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, key);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW) share_read_row(s, 0, out);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+static int get_fn(db_conn_t *c, void *arg) {
+  get_arg_t *a = arg;
+  store_share_clear(&a->out);
+  return share_read(c, a->tenant, a->key, a->by_printer, &a->out);
+}
+
+static store_rc_t get_share(store_t *st, const char *tenant, const char *key, bool by_printer,
+                            store_share_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !key) return STORE_NOT_FOUND;
+  get_arg_t a = {.tenant = tenant, .key = key, .by_printer = by_printer};
+  store_rc_t rc = store_rc(db_read(st->db, get_fn, &a));
+  if (rc == STORE_OK) *out = a.out;
+  else store_share_clear(&a.out);
+  return rc;
+}
+
+store_rc_t store_share_get(store_t *st, const char *tenant, const char *share_id,
+                           store_share_t *out) {
+  return get_share(st, tenant, share_id, false, out);
+}
+
+store_rc_t store_share_get_by_printer(store_t *st, const char *tenant, const char *printer_id,
+                                      store_share_t *out) {
+  return get_share(st, tenant, printer_id, true, out);
+}
+
+/* ---- create, update, delete ---------------------------------------------------------------- */
+
+/* 0 when printer_id is a printer of tenant, STORE_NOT_FOUND when not, or a DB error. */
+static int printer_exists(db_conn_t *c, const char *tenant, const char *printer_id) {
+  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, printer_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* 0 when printer_id has no share other than except_id (may be NULL), STORE_CONFLICT (the other
+ * share's id in why) when it has one, or a DB error. */
+static int printer_free(db_conn_t *c, const char *printer_id, const char *except_id,
+                        store_share_why_t *why) {
+  db_stmt_t *s = db_prepare(c, "SELECT id FROM shares WHERE printer_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, printer_id);
+  int rc = db_step(s);
+  int ret = 0;
+  if (rc == DB_ROW) {
+    const char *other = db_col_text(s, 0);
+    if (!except_id || !other || strcmp(other, except_id) != 0) {
+      why->err = STORE_SHARE_ERR_PRINTER_SHARED;
+      snprintf(why->other_share_id, sizeof why->other_share_id, "%s", other ? other : "");
+      ret = STORE_CONFLICT;
+    }
+  } else if (rc != DB_DONE) {
+    ret = DB_ERROR;
+  }
+  db_reset(s);
+  return ret;
+}
+
+typedef struct {
+  const char                *tenant;
+  const char                *share_id;
+  const char                *printer_id;
+  const char                *display_name;
+  bool                       allow_all_users;
+  const store_share_patch_t *patch;
+  store_share_t              out;
+  store_share_why_t          why;
+} write_arg_t;
+
+static int create_fn(db_conn_t *c, void *arg) {
+  write_arg_t *a = arg;
+  store_share_clear(&a->out);
+  memset(&a->why, 0, sizeof a->why);
+  int rc = printer_exists(c, a->tenant, a->printer_id);
+  if (rc == STORE_NOT_FOUND) a->why.err = STORE_SHARE_ERR_NO_PRINTER;
+  if (rc != 0) return rc;
+  if ((rc = printer_free(c, a->printer_id, NULL, &a->why)) != 0) return rc;
+
+  char id[ID_GUID_LEN + 1];
+  id_guid(id);
+  int64_t now = time_now_us();
+  db_stmt_t *s = db_prepare(c,
+    "INSERT INTO shares (id, tenant_id, printer_id, display_name, allow_all_users, created_us)"
+    " VALUES (?, ?, ?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_text(s, 3, a->printer_id);
+  db_bind_text(s, 4, a->display_name);
+  db_bind_int64(s, 5, a->allow_all_users ? 1 : 0);
+  db_bind_int64(s, 6, now);
+  rc = db_step(s);
+  db_reset(s);
+  if (rc == DB_CONSTRAINT) {  /* the UNIQUE printer_id: shared in the meantime */
+    a->why.err = STORE_SHARE_ERR_PRINTER_SHARED;
+    return STORE_CONFLICT;
+  }
+  if (rc != DB_DONE) return rc;
+  a->out.id = xstrdup(id);
+  a->out.tenant = xstrdup(a->tenant);
+  a->out.printer_id = xstrdup(a->printer_id);
+  a->out.display_name = xstrdup(a->display_name);
+  a->out.allow_all_users = a->allow_all_users;
+  a->out.created_us = now;
+  return 0;
+}
+
+/* Hands the closure's results to the caller. */
+static store_rc_t finish_write(store_rc_t rc, write_arg_t *a, store_share_t *out,
+                               store_share_why_t *why) {
+  if (why) *why = a->why;
+  if (rc == STORE_OK && out) *out = a->out;
+  else store_share_clear(&a->out);
+  return rc;
+}
+
+store_rc_t store_share_create(store_t *st, const char *tenant, const char *printer_id,
+                              const char *display_name, bool allow_all_users,
+                              store_share_t *out, store_share_why_t *why) {
+  if (out) memset(out, 0, sizeof *out);
+  if (why) memset(why, 0, sizeof *why);
+  if (!tenant || !printer_id || !display_name) return STORE_ERROR;
+  write_arg_t a = {.tenant = tenant, .printer_id = printer_id, .display_name = display_name,
+                   .allow_all_users = allow_all_users};
+  return finish_write(store_rc(db_write(st->db, create_fn, &a)), &a, out, why);
+}
+
+static int update_fn(db_conn_t *c, void *arg) {
+  write_arg_t *a = arg;
+  const store_share_patch_t *p = a->patch;
+  store_share_clear(&a->out);
+  memset(&a->why, 0, sizeof a->why);
+  int rc = share_read(c, a->tenant, a->share_id, false, &a->out);
+  if (rc == STORE_NOT_FOUND) a->why.err = STORE_SHARE_ERR_NO_SHARE;
+  if (rc != 0) return rc;
+
+  if (p->printer_id && strcmp(p->printer_id, a->out.printer_id) != 0) {
+    rc = printer_exists(c, a->tenant, p->printer_id);
+    if (rc == STORE_NOT_FOUND) a->why.err = STORE_SHARE_ERR_NO_PRINTER;
+    if (rc != 0) return rc;
+    if ((rc = printer_free(c, p->printer_id, a->share_id, &a->why)) != 0) return rc;
+    free(a->out.printer_id);
+    a->out.printer_id = xstrdup(p->printer_id);
+  }
+  if (p->display_name) {
+    free(a->out.display_name);
+    a->out.display_name = xstrdup(p->display_name);
+  }
+  if (p->set_allow_all_users) a->out.allow_all_users = p->allow_all_users;
+
+  db_stmt_t *s = db_prepare(c,
+    "UPDATE shares SET printer_id = ?, display_name = ?, allow_all_users = ?"
+    " WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->out.printer_id);
+  db_bind_text(s, 2, a->out.display_name);
+  db_bind_int64(s, 3, a->out.allow_all_users ? 1 : 0);
+  db_bind_text(s, 4, a->share_id);
+  db_bind_text(s, 5, a->tenant);
+  rc = db_step(s);
+  db_reset(s);
+  if (rc == DB_CONSTRAINT) {
+    a->why.err = STORE_SHARE_ERR_PRINTER_SHARED;
+    return STORE_CONFLICT;
+  }
+  return rc == DB_DONE ? 0 : rc;
+}
+
+store_rc_t store_share_update(store_t *st, const char *tenant, const char *share_id,
+                              const store_share_patch_t *p, store_share_t *out,
+                              store_share_why_t *why) {
+  if (out) memset(out, 0, sizeof *out);
+  if (why) memset(why, 0, sizeof *why);
+  if (!tenant || !share_id || !p) return STORE_ERROR;
+  write_arg_t a = {.tenant = tenant, .share_id = share_id, .patch = p};
+  return finish_write(store_rc(db_write(st->db, update_fn, &a)), &a, out, why);
+}
+
+static int delete_fn(db_conn_t *c, void *arg) {
+  write_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "DELETE FROM shares WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->share_id);
+  db_bind_text(s, 2, a->tenant);
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return rc;
+  return db_changes(c) > 0 ? 0 : STORE_NOT_FOUND;
+}
+
+store_rc_t store_share_delete(store_t *st, const char *tenant, const char *share_id) {
+  if (!tenant || !share_id) return STORE_NOT_FOUND;
+  write_arg_t a = {.tenant = tenant, .share_id = share_id};
+  return store_rc(db_write(st->db, delete_fn, &a));
+}
+
+/* ---- lists --------------------------------------------------------------------------------- */
+
+/* What $filter and $orderby may name on a share. The printer's columns come from the join. */
+static const store_qfield_t SHARE_FIELDS[] = {
+  {"id", "s.id", STORE_QT_STRING, true, true, true, NULL},
+  {"displayName", "s.display_name", STORE_QT_STRING, true, true, true, NULL},
+  {"manufacturer", "p.manufacturer", STORE_QT_STRING, true, true, false, NULL},
+  {"model", "p.model", STORE_QT_STRING, true, true, false, NULL},
+  {"createdDateTime", "s.created_us", STORE_QT_DATETIME, true, true, true, NULL},
+  {"allowAllUsers", "s.allow_all_users", STORE_QT_BOOL, true, true, true, NULL},
+  {"isAcceptingJobs", "p.is_accepting_jobs", STORE_QT_BOOL, true, true, false, NULL},
+};
+#define SHARE_NFIELDS (sizeof SHARE_FIELDS / sizeof SHARE_FIELDS[0])
+#define SHARE_NREDUCED 4 /* the first four: the reduced property set's queryable members */
+
+typedef struct {
+  const char               *tenant;
+  const char               *share_id;    /* member lists */
+  const char               *printer_id;  /* share lists: NULL = all */
+  store_share_member_kind_t kind;
+  store_query_t            *cq;
+  store_share_page_t        shares;
+  store_share_member_page_t members;
+} list_arg_t;
+
+static int list_fn(db_conn_t *c, void *arg) {
+  list_arg_t *a = arg;
+  store_share_page_clear(&a->shares);
+  char *sql = store_query_select_sql(a->cq, SHARE_COLS, "shares s JOIN printers p ON p.id = s.printer_id",
+                                     a->printer_id ? "s.tenant_id = ? AND s.printer_id = ?"
+                                                   : "s.tenant_id = ?");
+  db_stmt_t *s = db_prepare(c, sql);
+  free(sql);
+  if (!s) return DB_ERROR;
+  int idx = 1;
+  db_bind_text(s, idx++, a->tenant);
+  if (a->printer_id) db_bind_text(s, idx++, a->printer_id);
+  store_query_bind_select(a->cq, s, idx);
+  size_t cap = 0;
+  bool more = false;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if ((int64_t)a->shares.n == a->cq->limit) {
+      more = true;
+      break;
+    }
+    if (a->shares.n == cap) {
+      cap = cap ? cap * 2 : 16;
+      a->shares.items = xrealloc(a->shares.items, cap * sizeof *a->shares.items);
+    }
+    store_share_t *sh = &a->shares.items[a->shares.n++];
+    memset(sh, 0, sizeof *sh);
+    share_read_row(s, 0, sh);
+    if ((int64_t)a->shares.n == a->cq->limit) {
+      free(a->shares.next);
+      a->shares.next = store_query_row_token(a->cq, s, SHARE_NCOLS);
+    }
+  }
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) return rc;
+  if (!more) {
+    free(a->shares.next);
+    a->shares.next = NULL;
+  }
+  return 0;
+}
+
+store_rc_t store_share_list(store_t *st, const char *tenant, const char *printer_id,
+                            const query_t *q, bool reduced, store_share_page_t *out, char *err,
+                            size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !q) return STORE_ERROR;
+  store_query_t cq;
+  if (store_query_compile(q, SHARE_FIELDS, reduced ? SHARE_NREDUCED : SHARE_NFIELDS, "id",
+                          QUERY_PAGE_MAX, &cq, err, errlen) != 0)
+    return STORE_INVALID;
+  list_arg_t a = {.tenant = tenant, .printer_id = printer_id, .cq = &cq};
+  store_rc_t rc = store_rc(db_read(st->db, list_fn, &a));
+  store_query_clear(&cq);
+  if (rc == STORE_OK) *out = a.shares;
+  else store_share_page_clear(&a.shares);
+  return rc;
+}
+
+/* ---- members ------------------------------------------------------------------------------- */
+
+static const store_qfield_t USER_FIELDS[] = {
+  {"id", "m.member_id", STORE_QT_STRING, true, true, true, NULL},
+  {"displayName", "m.display_name", STORE_QT_STRING, true, true, false, NULL},
+  {"userPrincipalName", "m.upn", STORE_QT_STRING, true, true, false, NULL},
+};
+/* Groups: id and displayName (the first two). */
+#define USER_NFIELDS (sizeof USER_FIELDS / sizeof USER_FIELDS[0])
+#define GROUP_NFIELDS 2
+
+typedef struct {
+  const char               *tenant;
+  const char               *share_id;
+  store_share_member_kind_t kind;
+  char                      member[64];
+  bool                      changed;      /* add: inserted; remove: share found */
+} member_arg_t;
+
+/* 0 when share_id is a share of tenant, STORE_NOT_FOUND when not, or a DB error. */
+static int share_exists(db_conn_t *c, const char *tenant, const char *share_id) {
+  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM shares WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, share_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+static int member_add_fn(db_conn_t *c, void *arg) {
+  member_arg_t *a = arg;
+  a->changed = false;
+  int rc = share_exists(c, a->tenant, a->share_id);
+  if (rc != 0) return rc;
+  db_stmt_t *s = db_prepare(c,
+    "INSERT INTO share_members (share_id, tenant_id, kind, member_id, added_us)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (share_id, kind, member_id) DO NOTHING");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->share_id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_int64(s, 3, a->kind);
+  db_bind_text(s, 4, a->member);
+  db_bind_int64(s, 5, time_now_us());
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return rc;
+  a->changed = db_changes(c) > 0;
+  return 0;
+}
+
+store_rc_t store_share_member_add(store_t *st, const char *tenant, const char *share_id,
+                                  store_share_member_kind_t kind, const char *member_id,
+                                  bool *added) {
+  if (added) *added = false;
+  if (!tenant || !share_id || !member_id) return STORE_NOT_FOUND;
+  member_arg_t a = {.tenant = tenant, .share_id = share_id, .kind = kind};
+  lower_id(member_id, a.member, sizeof a.member);
+  store_rc_t rc = store_rc(db_write(st->db, member_add_fn, &a));
+  if (added) *added = rc == STORE_OK && a.changed;
+  return rc;
+}
+
+static int member_remove_fn(db_conn_t *c, void *arg) {
+  member_arg_t *a = arg;
+  a->changed = false;
+  int rc = share_exists(c, a->tenant, a->share_id);
+  if (rc != 0) return rc;
+  a->changed = true;
+  db_stmt_t *s = db_prepare(c,
+    "DELETE FROM share_members WHERE share_id = ? AND tenant_id = ? AND kind = ?"
+    " AND member_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->share_id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_int64(s, 3, a->kind);
+  db_bind_text(s, 4, a->member);
+  rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return rc;
+  return db_changes(c) > 0 ? 0 : STORE_NOT_FOUND;
+}
+
+store_rc_t store_share_member_remove(store_t *st, const char *tenant, const char *share_id,
+                                     store_share_member_kind_t kind, const char *member_id,
+                                     bool *share_found) {
+  if (share_found) *share_found = false;
+  if (!tenant || !share_id || !member_id) return STORE_NOT_FOUND;
+  member_arg_t a = {.tenant = tenant, .share_id = share_id, .kind = kind};
+  lower_id(member_id, a.member, sizeof a.member);
+  store_rc_t rc = store_rc(db_write(st->db, member_remove_fn, &a));
+  if (share_found) *share_found = a.changed;
+  return rc;
+}
+
+static int member_list_fn(db_conn_t *c, void *arg) {
+  list_arg_t *a = arg;
+  store_share_member_page_t *pg = &a->members;
+  store_share_member_page_clear(pg);
+  int rc = share_exists(c, a->tenant, a->share_id);
+  if (rc != 0) return rc;
+  char *sql = store_query_select_sql(a->cq, MEMBER_COLS, "share_members m",
+                                     "m.share_id = ? AND m.tenant_id = ? AND m.kind = ?");
+  db_stmt_t *s = db_prepare(c, sql);
+  free(sql);
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->share_id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_int64(s, 3, a->kind);
+  store_query_bind_select(a->cq, s, 4);
+  size_t cap = 0;
+  bool more = false;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if ((int64_t)pg->n == a->cq->limit) {
+      more = true;
+      break;
+    }
+    if (pg->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      pg->items = xrealloc(pg->items, cap * sizeof *pg->items);
+    }
+    store_share_member_t *m = &pg->items[pg->n++];
+    m->id = store_col_strdup(s, 0, true);
+    m->display_name = store_col_strdup(s, 1, false);
+    m->upn = store_col_strdup(s, 2, false);
+    m->added_us = db_col_int64(s, 3);
+    if ((int64_t)pg->n == a->cq->limit) {
+      free(pg->next);
+      pg->next = store_query_row_token(a->cq, s, MEMBER_NCOLS);
+    }
+  }
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) return rc;
+  if (!more) {
+    free(pg->next);
+    pg->next = NULL;
+  }
+  return 0;
+}
+
+store_rc_t store_share_member_list(store_t *st, const char *tenant, const char *share_id,
+                                   store_share_member_kind_t kind, const query_t *q,
+                                   store_share_member_page_t *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !share_id || !q) return STORE_NOT_FOUND;
+  store_query_t cq;
+  if (store_query_compile(q, USER_FIELDS, kind == STORE_SHARE_USER ? USER_NFIELDS : GROUP_NFIELDS,
+                          "id", QUERY_PAGE_MAX, &cq, err, errlen) != 0)
+    return STORE_INVALID;
+  list_arg_t a = {.tenant = tenant, .share_id = share_id, .kind = kind, .cq = &cq};
+  store_rc_t rc = store_rc(db_read(st->db, member_list_fn, &a));
+  store_query_clear(&cq);
+  if (rc == STORE_OK) *out = a.members;
+  else store_share_member_page_clear(&a.members);
+  return rc;
+}
+
+/* ---- who may print --------------------------------------------------------------------------- */
+
+typedef struct {
+  const char           *tenant;
+  const char           *share_id;
+  const char           *user_id;
+  char *const          *groups;
+  size_t                ngroups;
+  store_share_access_t  out;
+} access_arg_t;
+
+static int access_fn(db_conn_t *c, void *arg) {
+  access_arg_t *a = arg;
+  store_share_access_clear(&a->out);
+  db_stmt_t *s = db_prepare(c,
+    "SELECT upn, display_name FROM share_members"
+    " WHERE share_id = ? AND tenant_id = ? AND kind = ? AND member_id = ?");
+  if (!s) return DB_ERROR;
+  char id[64];
+  if (a->user_id) {
+    lower_id(a->user_id, id, sizeof id);
+    db_bind_text(s, 1, a->share_id);
+    db_bind_text(s, 2, a->tenant);
+    db_bind_int64(s, 3, STORE_SHARE_USER);
+    db_bind_text(s, 4, id);
+    int rc = db_step(s);
+    if (rc == DB_ROW) {
+      a->out.user = true;
+      a->out.upn = store_col_strdup(s, 0, false);
+      a->out.display_name = store_col_strdup(s, 1, false);
+    }
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE) return rc;
+  }
+  /* A token carries at most a few hundred groups (Entra ID sends an overage claim instead of
+   * more): one primary-key lookup each. */
+  for (size_t i = 0; i < a->ngroups && !a->out.group; i++) {
+    if (!a->groups[i]) continue;
+    lower_id(a->groups[i], id, sizeof id);
+    db_bind_text(s, 1, a->share_id);
+    db_bind_text(s, 2, a->tenant);
+    db_bind_int64(s, 3, STORE_SHARE_GROUP);
+    db_bind_text(s, 4, id);
+    int rc = db_step(s);
+    if (rc == DB_ROW) a->out.group = xstrdup(id);
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE) return rc;
+  }
+  return 0;
+}
+
+store_rc_t store_share_access(store_t *st, const char *tenant, const char *share_id,
+                              const char *user_id, char *const *groups, size_t ngroups,
+                              store_share_access_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !share_id) return STORE_NOT_FOUND;
+  access_arg_t a = {.tenant = tenant, .share_id = share_id, .user_id = user_id,
+                    .groups = groups, .ngroups = groups ? ngroups : 0};
+  store_rc_t rc = store_rc(db_read(st->db, access_fn, &a));
+  if (rc == STORE_OK) *out = a.out;
+  else store_share_access_clear(&a.out);
+  return rc;
+}
+
+typedef struct {
+  const char *tenant;
+  char        user[64];
+  const char *upn;
+  const char *name;
+  bool        stale;   /* some entry differs from what the token says */
+} seen_arg_t;
+
+/* True when the stored text differs from a given (non-NULL) value. */
+static bool differs(db_stmt_t *s, int col, const char *given) {
+  if (!given) return false;
+  const char *v = db_col_text(s, col);
+  return !v || strcmp(v, given) != 0;
+}
+
+static int seen_check_fn(db_conn_t *c, void *arg) {
+  seen_arg_t *a = arg;
+  a->stale = false;
+  db_stmt_t *s = db_prepare(c,
+    "SELECT upn, display_name FROM share_members WHERE tenant_id = ? AND kind = ?"
+    " AND member_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->tenant);
+  db_bind_int64(s, 2, STORE_SHARE_USER);
+  db_bind_text(s, 3, a->user);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW)
+    if (differs(s, 0, a->upn) || differs(s, 1, a->name)) a->stale = true;
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc;
+}
+
+static int seen_update_fn(db_conn_t *c, void *arg) {
+  seen_arg_t *a = arg;
+  const char *sql[2] = {
+    "UPDATE share_members SET upn = ? WHERE tenant_id = ? AND kind = ? AND member_id = ?",
+    "UPDATE share_members SET display_name = ? WHERE tenant_id = ? AND kind = ?"
+    " AND member_id = ?",
+  };
+  const char *val[2] = {a->upn, a->name};
+  for (int i = 0; i < 2; i++) {
+    if (!val[i]) continue;
+    db_stmt_t *s = db_prepare(c, sql[i]);
+    if (!s) return DB_ERROR;
+    db_bind_text(s, 1, val[i]);
+    db_bind_text(s, 2, a->tenant);
+    db_bind_int64(s, 3, STORE_SHARE_USER);
+    db_bind_text(s, 4, a->user);
+    int rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE) return rc;
+  }
+  return 0;
+}
+
+store_rc_t store_share_member_seen(store_t *st, const char *tenant, const char *user_id,
+                                   const char *upn, const char *display_name) {
+  if (!tenant || !user_id || (!upn && !display_name)) return STORE_OK;
+  seen_arg_t a = {.tenant = tenant, .upn = upn, .name = display_name};
+  lower_id(user_id, a.user, sizeof a.user);
+  /* Most calls change nothing: look first, on a read connection, and write only then. */
+  store_rc_t rc = store_rc(db_read(st->db, seen_check_fn, &a));
+  if (rc != STORE_OK || !a.stale) return rc;
+  return store_rc(db_write(st->db, seen_update_fn, &a));
+}
+
+typedef struct {
+  const char *tenant;
+  const char *printer_id;
+  const char *user_id;
+  int64_t     last_us;
+} last_used_arg_t;
+
+static int last_used_fn(db_conn_t *c, void *arg) {
+  last_used_arg_t *a = arg;
+  a->last_us = 0;
+  db_stmt_t *s = db_prepare(c,
+    "SELECT MAX(created_us) FROM jobs WHERE printer_id = ? AND created_by_id = ?"
+    " AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->user_id);
+  db_bind_text(s, 3, a->tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW && !db_col_null(s, 0)) a->last_us = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+store_rc_t store_share_last_used(store_t *st, const char *tenant, const char *printer_id,
+                                 const char *user_id, int64_t *last_us) {
+  *last_us = 0;
+  if (!tenant || !printer_id || !user_id) return STORE_OK;
+  last_used_arg_t a = {.tenant = tenant, .printer_id = printer_id, .user_id = user_id};
+  store_rc_t rc = store_rc(db_read(st->db, last_used_fn, &a));
+  if (rc == STORE_OK) *last_us = a.last_us;
+  return rc;
+}

@@ -1,0 +1,499 @@
+/*
+ * Document bytes and upload sessions below the HTTP layer:
+ *   - blob/: the file backend (sparse create, concurrent pwrite at offsets, pread, sync,
+ *     SHA-256 read back, fd for sendfile, copy, remove, walk) and key validation;
+ *   - store/documents.c on SQLite: createUploadSession (declared values, phase rule, replacing
+ *     a session and an uploaded document), fragments (out of order, overlap, completion left to
+ *     store_upload_complete), concurrent fragments of one session from many threads, completion
+ *     (document, SHA-256, session gone, uploadPending cleared), expiry, blob references.
+ */
+#include "blob/blob.h"
+#include "core/job.h"
+#include "core/ranges.h"
+#include "store/db.h"
+#include "store/documents.h"
+#include "store/jobs.h"
+#include "store/store-private.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char g_ddir[256];
+
+static void docs_setup(void) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(g_ddir, sizeof g_ddir, "%s/spoold-docs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  cr_assert_not_null(mkdtemp(g_ddir), "mkdtemp");
+  log_set_level(LOG_ERROR);
+}
+
+static int docs_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb, (void)type, (void)ftw;
+  return remove(path);
+}
+
+static void docs_teardown(void) {
+  if (g_ddir[0]) nftw(g_ddir, docs_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static blob_store_t *open_blobs(void) {
+  char dir[300], *err = NULL;
+  snprintf(dir, sizeof dir, "%s/blobs", g_ddir);
+  blob_store_t *bs = blob_store_open_files(dir, &err);
+  cr_assert_not_null(bs, "%s", err ? err : "");
+  return bs;
+}
+
+static void hex_sha256(const void *data, size_t len, char out[65]) {
+  unsigned char h[32];
+  unsigned int n = 0;
+  EVP_Digest(data, len, h, &n, EVP_sha256(), NULL);
+  for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* ---- blob ------------------------------------------------------------------------------------ */
+
+Test(blob, keys_are_hex_and_never_paths, .init = docs_setup, .fini = docs_teardown) {
+  char k[BLOB_KEY_LEN + 1];
+  blob_key_new(k);
+  cr_assert(blob_key_valid(k));
+  cr_assert_eq(strlen(k), BLOB_KEY_LEN);
+  char k2[BLOB_KEY_LEN + 1];
+  blob_key_new(k2);
+  cr_assert_str_neq(k, k2);
+  static const char *bad[] = {NULL, "", "../../etc/passwd", "ABCDEF0123456789ABCDEF0123456789",
+                              "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
+                              "0123456789abcdef/123456789abcdef", "0123456789abcdeg0123456789abcdef"};
+  blob_store_t *bs = open_blobs();
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cr_assert(!blob_key_valid(bad[i]), "%s", bad[i] ? bad[i] : "NULL");
+    if (bad[i]) cr_assert_eq(blob_create(bs, bad[i], 1), -EINVAL);
+  }
+  blob_store_free(bs);
+}
+
+typedef struct {
+  blob_t        *b;
+  const uint8_t *data;
+  uint64_t       first, len;
+} writer_arg_t;
+
+static void *writer(void *arg) {
+  writer_arg_t *w = arg;
+  /* in 4 KiB steps, as the network hands them over */
+  for (uint64_t off = 0; off < w->len; off += 4096) {
+    size_t n = w->len - off < 4096 ? (size_t)(w->len - off) : 4096;
+    if (blob_pwrite(w->b, w->first + off, w->data + w->first + off, n) != 0) return (void *)1;
+  }
+  return NULL;
+}
+
+Test(blob, sparse_create_parallel_pwrite_sha_fd_copy_remove_walk, .init = docs_setup,
+     .fini = docs_teardown) {
+  blob_store_t *bs = open_blobs();
+  const uint64_t size = 3 * 1024 * 1024 + 17;
+  uint8_t *data = malloc(size);
+  for (uint64_t i = 0; i < size; i++) data[i] = (uint8_t)(i * 2654435761u >> 13);
+  char key[BLOB_KEY_LEN + 1];
+  blob_key_new(key);
+  cr_assert_eq(blob_create(bs, key, size), 0);
+  cr_assert_eq(blob_create(bs, key, size), -EEXIST);
+
+  /* sparse: the file has its size but (almost) nothing allocated */
+  char path[400];
+  snprintf(path, sizeof path, "%s/blobs/%s", g_ddir, key);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq((uint64_t)st.st_size, size);
+  cr_assert_lt((uint64_t)st.st_blocks * 512, size / 2, "created sparse");
+
+  /* 8 threads write 8 slices through one handle, out of order */
+  blob_t *b = NULL;
+  uint64_t got = 0;
+  cr_assert_eq(blob_open(bs, key, true, &b, &got), 0);
+  cr_assert_eq(got, size);
+  pthread_t t[8];
+  writer_arg_t w[8];
+  uint64_t slice = size / 8 + 1;
+  for (int i = 0; i < 8; i++) {
+    int k = 7 - i;
+    uint64_t first = (uint64_t)k * slice;
+    w[i] = (writer_arg_t){b, data, first, first + slice > size ? size - first : slice};
+    pthread_create(&t[i], NULL, writer, &w[i]);
+  }
+  for (int i = 0; i < 8; i++) {
+    void *rv;
+    pthread_join(t[i], &rv);
+    cr_assert_null(rv);
+  }
+  cr_assert_eq(blob_sync(b), 0);
+  blob_close(b);
+
+  char want[65], have[BLOB_SHA256_HEX + 1];
+  hex_sha256(data, size, want);
+  cr_assert_eq(blob_sha256(bs, key, size, have), 0);
+  cr_assert_str_eq(have, want);
+  cr_assert_eq(blob_sha256(bs, key, size + 1, have), -EIO, "shorter than asked");
+
+  /* pread and the sendfile descriptor */
+  cr_assert_eq(blob_open(bs, key, false, &b, NULL), 0);
+  uint8_t buf[100];
+  cr_assert_eq(blob_pread(b, size - 50, buf, sizeof buf), 50);
+  cr_assert_eq(memcmp(buf, data + size - 50, 50), 0);
+  cr_assert_eq(blob_pread(b, size, buf, sizeof buf), 0);
+  blob_close(b);
+  uint64_t fsz = 0;
+  int fd = blob_open_fd(bs, key, &fsz);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(fsz, size);
+  cr_assert_eq(pread(fd, buf, 10, 1000), 10);
+  cr_assert_eq(memcmp(buf, data + 1000, 10), 0);
+  close(fd);
+
+  /* copy */
+  char copy[BLOB_KEY_LEN + 1];
+  blob_key_new(copy);
+  cr_assert_eq(blob_copy(bs, key, copy), 0);
+  cr_assert_eq(blob_sha256(bs, copy, size, have), 0);
+  cr_assert_str_eq(have, want);
+  cr_assert_eq(blob_copy(bs, key, copy), -EEXIST);
+
+  /* remove, walk */
+  cr_assert_eq(blob_remove(bs, key), 0);
+  cr_assert_eq(blob_remove(bs, key), 0, "removing twice is fine");
+  cr_assert_eq(blob_open_fd(bs, key, &fsz), -ENOENT);
+  cr_assert_eq(blob_open(bs, key, false, &b, NULL), -ENOENT);
+  cr_assert_null(b);
+  free(data);
+  blob_store_free(bs);
+}
+
+static int count_walk(const char *key, int64_t mtime_us, void *arg) {
+  (void)key;
+  cr_assert_gt(mtime_us, 0);
+  (*(int *)arg)++;
+  return 0;
+}
+
+Test(blob, walk_sees_only_blobs, .init = docs_setup, .fini = docs_teardown) {
+  blob_store_t *bs = open_blobs();
+  for (int i = 0; i < 3; i++) {
+    char k[BLOB_KEY_LEN + 1];
+    blob_key_new(k);
+    cr_assert_eq(blob_create(bs, k, 10), 0);
+  }
+  char other[400];
+  snprintf(other, sizeof other, "%s/blobs/not-a-blob", g_ddir);
+  int fd = open(other, O_CREAT | O_WRONLY, 0600);
+  close(fd);
+  int n = 0;
+  cr_assert_eq(blob_walk(bs, count_walk, &n), 0);
+  cr_assert_eq(n, 3);
+  blob_store_free(bs);
+}
+
+/* ---- store ----------------------------------------------------------------------------------- */
+
+#define TENANT "11111111-1111-4111-8111-111111111111"
+#define PRINTER "22222222-2222-4222-8222-222222222222"
+
+typedef struct {
+  const char *sql;
+  const char *p[3];
+  int64_t     n;
+} dexec_arg_t;
+
+static int dexec_fn(db_conn_t *c, void *arg) {
+  dexec_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, a->sql);
+  if (!s) return DB_ERROR;
+  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
+  int rc = db_step(s);
+  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  return rc == DB_DONE || rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+static void dexec(store_t *st, const char *sql, const char *p1, const char *p2) {
+  dexec_arg_t a = {sql, {p1, p2, NULL}, 0};
+  cr_assert_eq(db_write(st->db, dexec_fn, &a), 0, "%s", sql);
+}
+
+static int64_t dcount(store_t *st, const char *sql, const char *p1) {
+  dexec_arg_t a = {sql, {p1, NULL, NULL}, -1};
+  cr_assert_eq(db_read(st->db, dexec_fn, &a), 0, "%s", sql);
+  return a.n;
+}
+
+/* A store with a tenant, a printer and one job (its document in *doc). */
+static store_t *docs_fixture(store_job_t *job, store_document_t *doc) {
+  char url[300], *err = NULL;
+  snprintf(url, sizeof url, "sqlite:%s/spoold.db", g_ddir);
+  store_t *st = store_open(url, 4, true, &err);
+  cr_assert_not_null(st, "%s", err ? err : "");
+  cr_assert_eq(store_tenant_add(st, TENANT, "T", TENANT_ACTIVE), STORE_OK);
+  dexec(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+            " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, 1, 1)", PRINTER, TENANT);
+  store_job_new_t n = {.tenant = TENANT, .printer_id = PRINTER, .configuration = "{}",
+                       .created_by_id = "user-1"};
+  cr_assert_eq(store_job_create(st, &n, job, doc), STORE_OK);
+  return st;
+}
+
+static store_upload_session_new_t session_new(const store_job_t *job, const store_document_t *doc,
+                                              const char *id, const char *key, int64_t size) {
+  int64_t now = time_now_us();
+  return (store_upload_session_new_t){
+      .tenant = TENANT, .job_id = job->id, .document_id = doc->id, .id = id,
+      .secret_hash = "00", .document_name = "a.pdf", .content_type = "application/pdf",
+      .size = size, .blob_key = key, .expires_us = now + 3600000000LL, .now_us = now,
+      .created_by_id = "user-1", .allowed_phases = 1u << JOB_CREATED};
+}
+
+#define S1 "aaaaaaaa-0000-4000-8000-000000000001"
+#define S2 "aaaaaaaa-0000-4000-8000-000000000002"
+#define K1 "00000000000000000000000000000001"
+#define K2 "00000000000000000000000000000002"
+
+Test(documents_store, session_fragments_and_completion, .init = docs_setup,
+     .fini = docs_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, 100);
+  store_blob_keys_t drop;
+  char *why = NULL;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  cr_assert_eq(drop.n, 0);
+
+  store_document_t d;
+  cr_assert_eq(store_document_get(st, TENANT, job.id, doc.id, &d), STORE_OK);
+  cr_assert_str_eq(d.display_name, "a.pdf");
+  cr_assert_str_eq(d.content_type, "application/pdf");
+  cr_assert_eq(d.size, 100);
+  cr_assert_eq(d.uploaded_us, 0);
+  store_document_clear(&d);
+  cr_assert_eq(store_document_get(st, "other-tenant", job.id, doc.id, &d), STORE_NOT_FOUND);
+
+  store_fragment_rc_t out;
+  char *received = NULL;
+  int64_t exp = 0;
+  int64_t now = time_now_us();
+  cr_assert_eq(store_upload_fragment(st, S1, 50, 99, now, now + 7200000000LL, &out, &received,
+                                     &exp), STORE_OK);
+  cr_assert_eq(out, STORE_FRAGMENT_RECORDED);
+  cr_assert_str_eq(received, "[[50,99]]");
+  cr_assert_eq(exp, now + 7200000000LL, "each fragment pushes the expiry");
+  free(received);
+  cr_assert_eq(store_upload_fragment(st, S1, 40, 60, now, 0, &out, &received, NULL), STORE_OK);
+  cr_assert_eq(out, STORE_FRAGMENT_OVERLAP);
+  free(received);
+  cr_assert_eq(store_upload_fragment(st, S1, 0, 49, now, 0, &out, NULL, NULL), STORE_OK);
+  cr_assert_eq(out, STORE_FRAGMENT_COMPLETES);
+  /* a COMPLETES outcome records nothing */
+  store_upload_session_t s;
+  cr_assert_eq(store_upload_session_get(st, S1, now, &s), STORE_OK);
+  cr_assert_str_eq(s.received, "[[50,99]]");
+  cr_assert_eq(s.job_id, job.id);
+  cr_assert_str_eq(s.blob_key, K1);
+  store_upload_session_clear(&s);
+
+  bool ref = false;
+  cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
+  cr_assert(ref);
+  cr_assert_eq(store_upload_complete(st, S1, 10, 20, "ab", now, &d, &drop, &why), STORE_CONFLICT,
+               "a piece that does not complete the set");
+  cr_assert_not_null(why);
+  free(why);
+  why = NULL;
+  cr_assert_eq(store_upload_complete(st, S1, 0, 49, "cafe", now, &d, &drop, &why), STORE_OK);
+  cr_assert_str_eq(d.sha256, "cafe");
+  cr_assert_str_eq(d.blob_key, K1);
+  cr_assert_eq(d.uploaded_us, now);
+  cr_assert_eq(d.size, 100);
+  cr_assert_eq(drop.n, 0);
+  store_document_clear(&d);
+  cr_assert_eq(store_upload_session_get(st, S1, now, &s), STORE_NOT_FOUND);
+  cr_assert_eq(dcount(st, "SELECT details FROM jobs", NULL), 0, "uploadPending is cleared");
+  cr_assert_eq(dcount(st, "SELECT phase FROM jobs", NULL), JOB_CREATED);
+  cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
+  cr_assert(ref, "the document holds the blob now");
+
+  /* a new session drops the uploaded bytes and puts uploadPending back */
+  n = session_new(&job, &doc, S2, K2, 10);
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  cr_assert_eq(drop.n, 1);
+  cr_assert_str_eq(drop.v[0], K1);
+  store_blob_keys_clear(&drop);
+  cr_assert_eq(dcount(st, "SELECT details FROM jobs", NULL), JOB_DETAIL_UPLOAD_PENDING);
+  cr_assert_eq(store_document_get(st, TENANT, job.id, doc.id, &d), STORE_OK);
+  cr_assert_eq(d.uploaded_us, 0);
+  cr_assert_null(d.blob_key);
+  store_document_clear(&d);
+
+  /* downloadedDateTime */
+  cr_assert_eq(store_document_set_downloaded(st, TENANT, doc.id, 42), STORE_OK);
+  cr_assert_eq(store_document_set_downloaded(st, "other-tenant", doc.id, 42), STORE_NOT_FOUND);
+
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_close(st);
+}
+
+Test(documents_store, replacing_a_session_and_phase_rule, .init = docs_setup,
+     .fini = docs_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+  store_blob_keys_t drop;
+  char *why = NULL;
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, 100);
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  n = session_new(&job, &doc, S2, K2, 200);
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  cr_assert_eq(drop.n, 1, "the first session's blob is dropped");
+  cr_assert_str_eq(drop.v[0], K1);
+  store_blob_keys_clear(&drop);
+  store_upload_session_t s;
+  cr_assert_eq(store_upload_session_get(st, S1, time_now_us(), &s), STORE_NOT_FOUND);
+  cr_assert_eq(store_upload_session_get(st, S2, time_now_us(), &s), STORE_OK);
+  cr_assert_eq(s.size, 200);
+  store_upload_session_clear(&s);
+
+  /* the job must be in an allowed phase */
+  n = session_new(&job, &doc, S1, K1, 100);
+  n.allowed_phases = 1u << JOB_HELD;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_CONFLICT);
+  cr_assert_not_null(why);
+  cr_assert(strstr(why, "not started"), "%s", why);
+  free(why);
+  why = NULL;
+  /* a document of another job is not found */
+  n = session_new(&job, &doc, S1, K1, 100);
+  n.job_id = job.id + 1000;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+
+  /* delete */
+  char *key = NULL;
+  cr_assert_eq(store_upload_session_delete(st, S2, time_now_us(), &key), STORE_OK);
+  cr_assert_str_eq(key, K2);
+  free(key);
+  cr_assert_eq(store_upload_session_delete(st, S2, time_now_us(), &key), STORE_NOT_FOUND);
+  cr_assert_null(key);
+
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_close(st);
+}
+
+Test(documents_store, expiry, .init = docs_setup, .fini = docs_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+  store_blob_keys_t drop;
+  char *why = NULL;
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, 100);
+  n.expires_us = time_now_us() + 1000000;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  int64_t later = n.expires_us;
+  store_upload_session_t s;
+  cr_assert_eq(store_upload_session_get(st, S1, later - 1, &s), STORE_OK);
+  store_upload_session_clear(&s);
+  cr_assert_eq(store_upload_session_get(st, S1, later, &s), STORE_NOT_FOUND, "expired");
+  store_fragment_rc_t out;
+  cr_assert_eq(store_upload_fragment(st, S1, 0, 9, later, later + 1, &out, NULL, NULL),
+               STORE_NOT_FOUND);
+  int count = -1;
+  cr_assert_eq(store_upload_sessions_expire(st, later - 1, 10, &drop, &count), STORE_OK);
+  cr_assert_eq(count, 0);
+  cr_assert_eq(store_upload_sessions_expire(st, later, 10, &drop, &count), STORE_OK);
+  cr_assert_eq(count, 1);
+  cr_assert_eq(drop.n, 1);
+  cr_assert_str_eq(drop.v[0], K1);
+  store_blob_keys_clear(&drop);
+  bool ref = true;
+  cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
+  cr_assert(!ref);
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_close(st);
+}
+
+typedef struct {
+  store_t *st;
+  int      first_piece, npieces;
+  int      completes;
+  int      failures;
+} frag_thread_t;
+
+#define PIECE 100
+#define NPIECES 400
+
+static void *frag_thread(void *arg) {
+  frag_thread_t *t = arg;
+  for (int i = t->first_piece; i < NPIECES; i += t->npieces) {
+    store_fragment_rc_t out;
+    uint64_t a = (uint64_t)i * PIECE;
+    int64_t now = time_now_us();
+    if (store_upload_fragment(t->st, S1, a, a + PIECE - 1, now, now + 3600000000LL, &out, NULL,
+                              NULL) != STORE_OK)
+      t->failures++;
+    else if (out == STORE_FRAGMENT_COMPLETES)
+      t->completes++;
+    else if (out != STORE_FRAGMENT_RECORDED)
+      t->failures++;
+  }
+  return NULL;
+}
+
+Test(documents_store, concurrent_fragments_of_one_session_are_all_recorded, .init = docs_setup,
+     .fini = docs_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+  store_blob_keys_t drop;
+  char *why = NULL;
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, PIECE * NPIECES);
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  enum { NT = 8 };
+  pthread_t th[NT];
+  frag_thread_t ft[NT];
+  for (int i = 0; i < NT; i++) {
+    ft[i] = (frag_thread_t){st, i, NT, 0, 0};
+    pthread_create(&th[i], NULL, frag_thread, &ft[i]);
+  }
+  int completes = 0;
+  for (int i = 0; i < NT; i++) {
+    pthread_join(th[i], NULL);
+    cr_assert_eq(ft[i].failures, 0);
+    completes += ft[i].completes;
+  }
+  /* every piece but the one that found the set otherwise complete is recorded */
+  cr_assert_eq(completes, 1);
+  store_upload_session_t s;
+  cr_assert_eq(store_upload_session_get(st, S1, time_now_us(), &s), STORE_OK);
+  range_set_t set;
+  cr_assert(range_set_parse(s.received, &set));
+  cr_assert_eq(range_set_bytes(&set), (uint64_t)PIECE * (NPIECES - 1));
+  size_t nm = 0;
+  char **missing = range_set_missing_strings(&set, (uint64_t)PIECE * NPIECES, &nm);
+  cr_assert_eq(nm, 1);
+  range_strings_free(missing, nm);
+  range_set_clear(&set);
+  store_upload_session_clear(&s);
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_close(st);
+}

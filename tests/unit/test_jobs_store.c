@@ -1,0 +1,369 @@
+/*
+ * Print jobs in the store (store/jobs.c) on SQLite: create (ids from the counters table, the
+ * empty document, printers not accepting jobs), get, list (own jobs, filters, keyset paging),
+ * start (refused before the upload, fetchable without a trigger, held with a print task when
+ * the printer has one) and cancel (terminal jobs refused, a held job's task aborted), plus ids
+ * staying unique under concurrent creates.
+ */
+#include "graph/odata.h"
+#include "store/db.h"
+#include "store/jobs.h"
+#include "store/store-private.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char g_jdir[256];
+static char g_jurl[300];
+
+static void jobs_setup(void) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(g_jdir, sizeof g_jdir, "%s/spoold-jobs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  cr_assert_not_null(mkdtemp(g_jdir), "mkdtemp");
+  snprintf(g_jurl, sizeof g_jurl, "sqlite:%s/spoold.db", g_jdir);
+  log_set_level(LOG_ERROR);
+}
+
+static int jobs_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb, (void)type, (void)ftw;
+  return remove(path);
+}
+
+static void jobs_teardown(void) {
+  if (g_jdir[0]) nftw(g_jdir, jobs_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Runs one SQL statement with up to three text parameters in a write transaction. */
+typedef struct {
+  const char *sql;
+  const char *p[3];
+} exec_arg_t;
+
+static int exec_fn(db_conn_t *c, void *arg) {
+  exec_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, a->sql);
+  if (!s) return DB_ERROR;
+  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+static void exec_sql(store_t *st, const char *sql, const char *p1, const char *p2,
+                     const char *p3) {
+  exec_arg_t a = {sql, {p1, p2, p3}};
+  cr_assert_eq(db_write(st->db, exec_fn, &a), 0, "%s", sql);
+}
+
+typedef struct {
+  const char *sql;
+  int64_t     n;
+} jcount_arg_t;
+
+static int jcount_fn(db_conn_t *c, void *arg) {
+  jcount_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, a->sql);
+  int rc = db_step(s);
+  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+static int64_t jcount(store_t *st, const char *sql) {
+  jcount_arg_t a = {sql, -1};
+  cr_assert_eq(db_read(st->db, jcount_fn, &a), 0, "%s", sql);
+  return a.n;
+}
+
+static void add_printer(store_t *st, const char *tenant, const char *id, const char *accepting) {
+  exec_sql(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+               " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, ?, 1)",
+           id, tenant, accepting);
+}
+
+static store_t *jobs_fixture(void) {
+  char *err = NULL;
+  store_t *st = store_open(g_jurl, 2, true, &err);
+  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  cr_assert_eq(store_tenant_add(st, "t2", "", TENANT_ACTIVE), STORE_OK);
+  add_printer(st, "t1", "p1", NULL);  /* accepting unknown: accepts */
+  add_printer(st, "t1", "p2", "0");   /* not accepting */
+  add_printer(st, "t2", "p3", "1");
+  return st;
+}
+
+static store_rc_t create(store_t *st, const char *tenant, const char *printer, const char *user,
+                         const char *upn, store_job_t *job, store_document_t *doc) {
+  store_job_new_t n = {.tenant = tenant, .printer_id = printer, .configuration = "{\"copies\":2}",
+                       .created_by_id = user, .created_by_upn = upn, .created_by_name = "U"};
+  return store_job_create(st, &n, job, doc);
+}
+
+TestSuite(store_jobs, .init = jobs_setup, .fini = jobs_teardown, .timeout = 60);
+
+Test(store_jobs, create_and_get) {
+  store_t *st = jobs_fixture();
+  store_job_t j;
+  store_document_t d;
+  cr_assert_eq(create(st, "t1", "p1", "u1", "Alice@Example.test", &j, &d), STORE_OK);
+  cr_assert_eq(j.id, 1);
+  cr_assert_str_eq(j.id_str, "1");
+  cr_assert_eq(j.phase, JOB_CREATED);
+  cr_assert_eq(j.state, 3 /* paused */);
+  cr_assert_eq(j.details, JOB_DETAIL_UPLOAD_PENDING);
+  cr_assert_str_eq(j.description, "The job is not a candidate for processing yet.");
+  cr_assert(!j.is_fetchable && !j.is_acquired);
+  cr_assert_str_eq(j.configuration, "{\"copies\":2}");
+  cr_assert_str_eq(j.created_by_upn, "Alice@Example.test", "stored as sent");
+  cr_assert_null(j.redirected_from);
+  cr_assert(!j.has_error_code);
+  cr_assert_eq(d.job_id, 1);
+  cr_assert_eq(strlen(d.id), 36);
+  cr_assert_str_eq(d.display_name, "");
+  cr_assert_eq(d.size, 0);
+  store_document_clear(&d);
+
+  store_job_t g;
+  cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
+  cr_assert_str_eq(g.printer_id, "p1");
+  cr_assert_eq(g.created_us, j.created_us);
+  store_job_clear(&g);
+  cr_assert_eq(store_job_get(st, "t2", "1", &g), STORE_NOT_FOUND, "another tenant");
+  cr_assert_eq(store_job_get(st, "t1", "01", &g), STORE_NOT_FOUND, "not canonical");
+  cr_assert_eq(store_job_get(st, "t1", "x", &g), STORE_NOT_FOUND);
+  cr_assert_eq(store_job_get(st, "t1", "99999999999", &g), STORE_NOT_FOUND);
+
+  store_document_t *docs;
+  size_t n;
+  cr_assert_eq(store_job_documents(st, "t1", 1, &docs, &n), STORE_OK);
+  cr_assert_eq(n, 1u);
+  store_documents_free(docs, n);
+
+  /* The next id follows; a refused create does not use one up. */
+  cr_assert_eq(create(st, "t1", "p2", "u1", NULL, NULL, NULL), STORE_CONFLICT);
+  cr_assert_eq(create(st, "t1", "p3", "u1", NULL, NULL, NULL), STORE_NOT_FOUND, "other tenant");
+  cr_assert_eq(create(st, "t1", "nope", "u1", NULL, NULL, NULL), STORE_NOT_FOUND);
+  store_job_t j2;
+  cr_assert_eq(create(st, "t2", "p3", "u9", NULL, &j2, NULL), STORE_OK);
+  cr_assert_eq(j2.id, 2);
+  store_job_clear(&j2);
+  store_job_clear(&j);
+  store_close(st);
+}
+
+static store_rc_t page(store_t *st, const char *own, const char *filter, int64_t top,
+                       const char *token, store_job_t **jobs, size_t *n, char **next) {
+  query_t q;
+  query_init(&q);
+  q.top = top;
+  char err[256];
+  if (filter) cr_assert_eq(odata_parse_filter(filter, &q.filter, err, sizeof err), 0, "%s", err);
+  if (token) {
+    q.token = calloc(1, sizeof *q.token);
+    cr_assert_eq(query_pagetoken_decode(token, q.token), 0);
+  }
+  char *e = NULL;
+  store_rc_t rc = store_job_list(st, "t1", "p1", own, &q, 100, jobs, n, next, &e);
+  free(e);
+  query_clear(&q);
+  return rc;
+}
+
+Test(store_jobs, list_own_filters_and_pages) {
+  store_t *st = jobs_fixture();
+  for (int i = 0; i < 25; i++)
+    cr_assert_eq(create(st, "t1", "p1", i % 2 ? "u1" : "u2",
+                        i % 2 ? "Alice@Example.test" : "bob@example.test", NULL, NULL),
+                 STORE_OK);
+  store_job_t *jobs;
+  size_t n;
+  char *next;
+  /* Every job, 10 per page, in id order, no duplicates or gaps. */
+  int64_t expect = 1;
+  char *token = NULL;
+  int pages = 0;
+  do {
+    cr_assert_eq(page(st, NULL, NULL, 10, token, &jobs, &n, &next), STORE_OK);
+    free(token);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(jobs[i].id, expect++);
+    store_jobs_free(jobs, n);
+    token = next;
+    pages++;
+  } while (token);
+  cr_assert_eq(expect, 26);
+  cr_assert_eq(pages, 3);
+
+  /* Own jobs only. */
+  cr_assert_eq(page(st, "u1", NULL, 100, NULL, &jobs, &n, &next), STORE_OK);
+  cr_assert_eq(n, 12u);
+  for (size_t i = 0; i < n; i++) cr_assert_str_eq(jobs[i].created_by_id, "u1");
+  cr_assert_null(next);
+  store_jobs_free(jobs, n);
+
+  /* UPNs compare case-insensitively. */
+  cr_assert_eq(page(st, NULL, "createdBy/userPrincipalName eq 'ALICE@example.TEST'", 100, NULL,
+                    &jobs, &n, &next), STORE_OK);
+  cr_assert_eq(n, 12u);
+  store_jobs_free(jobs, n);
+  /* id as the string Graph uses. */
+  cr_assert_eq(page(st, NULL, "id eq '7'", 100, NULL, &jobs, &n, &next), STORE_OK);
+  cr_assert_eq(n, 1u);
+  cr_assert_eq(jobs[0].id, 7);
+  store_jobs_free(jobs, n);
+  cr_assert_eq(page(st, NULL, "id eq 'seven'", 100, NULL, &jobs, &n, &next), STORE_INVALID);
+  /* status/state by member name; isFetchable. */
+  cr_assert_eq(page(st, NULL, "status/state eq 'paused' and isFetchable eq false", 100, NULL,
+                    &jobs, &n, &next), STORE_OK);
+  cr_assert_eq(n, 25u);
+  store_jobs_free(jobs, n);
+  cr_assert_eq(page(st, NULL, "status/state eq 'processing'", 100, NULL, &jobs, &n, &next),
+               STORE_OK);
+  cr_assert_eq(n, 0u);
+  store_jobs_free(jobs, n);
+  cr_assert_eq(page(st, NULL, "status/state eq 'sleeping'", 100, NULL, &jobs, &n, &next),
+               STORE_INVALID);
+  /* A page token carries the fingerprint of the query as written (before the literals are
+   * normalized), so the next request's odata_parse accepts it. */
+  query_t q;
+  query_init(&q);
+  q.top = 5;
+  char err[256];
+  cr_assert_eq(odata_parse_filter("createdBy/userPrincipalName eq 'BOB@example.test' and "
+                                  "id ge '1'", &q.filter, err, sizeof err), 0, "%s", err);
+  uint64_t fp = query_fingerprint(&q);
+  char *e = NULL;
+  cr_assert_eq(store_job_list(st, "t1", "p1", NULL, &q, 100, &jobs, &n, &next, &e), STORE_OK);
+  cr_assert_eq(n, 5u);
+  cr_assert_not_null(next);
+  query_pagetoken_t tok;
+  cr_assert_eq(query_pagetoken_decode(next, &tok), 0);
+  cr_assert_eq(tok.fingerprint, fp);
+  query_pagetoken_clear(&tok);
+  free(next);
+  store_jobs_free(jobs, n);
+  query_clear(&q);
+  store_close(st);
+}
+
+Test(store_jobs, start_without_trigger) {
+  store_t *st = jobs_fixture();
+  store_job_t j, after;
+  store_job_change_t ch;
+  cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
+  cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_CONFLICT);
+  cr_assert_not_null(strstr(ch.why, "uploaded"), "%s", ch.why);
+  store_job_change_clear(&ch);
+  exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1", NULL, NULL);
+  cr_assert_eq(store_job_start(st, "t2", j.id, "http://x", &after, &ch), STORE_NOT_FOUND);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_FETCHABLE);
+  cr_assert_eq(after.state, 2 /* processing */);
+  cr_assert_eq(after.details, JOB_DETAIL_INTERPRETING);
+  cr_assert(after.is_fetchable);
+  cr_assert_null(ch.task_id);
+  cr_assert_eq(ch.from, JOB_CREATED);
+  cr_assert_eq(ch.to, JOB_FETCHABLE);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_CONFLICT);
+  cr_assert_not_null(strstr(ch.why, "already"), "%s", ch.why);
+  store_job_change_clear(&ch);
+
+  cr_assert_eq(store_job_cancel(st, "t1", j.id, &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_CANCELED);
+  cr_assert_eq(after.state, 6 /* canceled */);
+  cr_assert(!after.is_fetchable);
+  cr_assert_gt(after.completed_us, 0);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel(st, "t1", j.id, &after, &ch), STORE_CONFLICT);
+  cr_assert_not_null(strstr(ch.why, "canceled"), "%s", ch.why);
+  store_job_change_clear(&ch);
+  store_job_clear(&j);
+  store_close(st);
+}
+
+Test(store_jobs, start_with_trigger_holds_and_cancel_aborts_the_task) {
+  store_t *st = jobs_fixture();
+  exec_sql(st, "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
+               " created_us) VALUES ('d1', ?, 'D', 'app-x', 1)", "t1", NULL, NULL);
+  exec_sql(st, "INSERT INTO task_triggers (id, tenant_id, printer_id, definition_id, event,"
+               " created_by_app, created_us) VALUES ('tr1', ?, ?, 'd1', 0, 'app-x', 1)",
+           "t1", "p1", NULL);
+  store_job_t j, after;
+  store_job_change_t ch;
+  cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
+  exec_sql(st, "UPDATE documents SET uploaded_us = 5 WHERE job_id = ?", "1", NULL, NULL);
+  cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_HELD);
+  cr_assert_eq(after.state, 3 /* paused */);
+  cr_assert_eq(after.details, 0u);
+  cr_assert_str_eq(after.description, "The job is waiting for a print task to complete.");
+  cr_assert(!after.is_fetchable);
+  cr_assert_gt(after.held_us, 0);
+  cr_assert_not_null(ch.task_id);
+  cr_assert_str_eq(ch.definition_id, "d1");
+  store_task_t *tasks;
+  size_t n;
+  cr_assert_eq(store_job_tasks(st, "t1", j.id, &tasks, &n), STORE_OK);
+  cr_assert_eq(n, 1u);
+  cr_assert_eq(tasks[0].state, TASK_PROCESSING);
+  cr_assert_str_eq(tasks[0].trigger_app, "app-x");
+  cr_assert_str_eq(tasks[0].trigger_id, "tr1");
+  cr_assert_str_eq(tasks[0].printer_id, "p1");
+  store_tasks_free(tasks, n);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+
+  cr_assert_eq(store_job_cancel(st, "t1", j.id, &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_CANCELED);
+  cr_assert_not_null(ch.task_id);
+  cr_assert_eq(store_job_tasks(st, "t1", j.id, &tasks, &n), STORE_OK);
+  cr_assert_eq(tasks[0].state, TASK_ABORTED);
+  store_tasks_free(tasks, n);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM tasks WHERE state = 1"), 0);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  store_job_clear(&j);
+  store_close(st);
+}
+
+/* ---- concurrent creates ------------------------------------------------------------------ */
+
+#define NTHREADS 8
+#define PER_THREAD 40
+
+static void *create_many(void *arg) {
+  store_t *st = arg;
+  for (int i = 0; i < PER_THREAD; i++) {
+    store_job_new_t n = {.tenant = "t1", .printer_id = "p1", .created_by_id = "u"};
+    if (store_job_create(st, &n, NULL, NULL) != STORE_OK) return (void *)1;
+  }
+  return NULL;
+}
+
+Test(store_jobs, concurrent_creates_get_unique_ids) {
+  store_t *st = jobs_fixture();
+  pthread_t t[NTHREADS];
+  for (int i = 0; i < NTHREADS; i++) pthread_create(&t[i], NULL, create_many, st);
+  int failed = 0;
+  for (int i = 0; i < NTHREADS; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    failed += r != NULL;
+  }
+  cr_assert_eq(failed, 0);
+  cr_assert_eq(jcount(st, "SELECT COUNT(DISTINCT id) FROM jobs"), NTHREADS * PER_THREAD);
+  cr_assert_eq(jcount(st, "SELECT MAX(id) FROM jobs"), NTHREADS * PER_THREAD);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), NTHREADS * PER_THREAD);
+  cr_assert_eq(jcount(st, "SELECT value FROM counters WHERE name = 'job'"), NTHREADS * PER_THREAD);
+  store_close(st);
+}
