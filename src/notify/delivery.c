@@ -14,8 +14,9 @@
  * - Wake-up: the store calls the listener after every commit that queued rows; the listener
  *   sets a flag under the mutex and calls curl_multi_wakeup(), which interrupts the worker's
  *   curl_multi_poll() (the multi handle's poll is the worker's only wait, so it plays the role
- *   of a condition variable wait). Without wake-ups the worker still polls at the earliest due
- *   time of a scheduled retry and at every sweep interval.
+ *   of a condition variable wait). Without wake-ups the worker still looks at the earliest
+ *   due time of a scheduled retry and at least once a second (MAX_WAIT_MS), which also finds
+ *   rows committed by another process sharing the database.
  * - Expiry: every sweep_interval_us the worker removes expired subscriptions
  *   (store_subscription_sweep), which queues their subscriptionRemoved notifications.
  */

@@ -17,6 +17,7 @@
 #include "util/jsonmerge.h"
 #include "util/timeutil.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -57,6 +58,12 @@ static int refuse(store_pull_result_t *r, const char *fmt, ...) {
   free(r->why);
   r->why = buf_detach(&b);
   return STORE_CONFLICT;
+}
+
+/* Refuses with "<what>: <why>" (why from the state machines, its first letter lowered). */
+static int refuse_state(store_pull_result_t *r, const char *what, const char *why) {
+  if (!why || !*why) return refuse(r, "%s: its state does not allow it.", what);
+  return refuse(r, "%s: %c%s", what, tolower((unsigned char)why[0]), why + 1);
 }
 
 /* ---- the job row ------------------------------------------------------------------------ */
@@ -214,10 +221,13 @@ static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const job
     r->seed = STORE_SEED_NO_TASK;
     job_phase_t next;
     const char *why = NULL;
-    if (!job_transition(j->phase, JOB_EV_ABORT, true, &next, &why) && why)
-      return refuse(r, "The job cannot be %s: %s", what, why);
-    return refuse(r, "The job cannot be %s: it has no print task in the processing state.",
-                  what);
+    if (job_transition(j->phase, JOB_EV_ABORT, true, &next, &why) || !why)
+      why = "it has no print task in the processing state.";
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "The job cannot be %s", what);
+    int rc2 = refuse_state(r, b.data, why);
+    buf_free(&b);
+    return rc2;
   }
   r->seed = STORE_SEED_OTHER_APP;
   return refuse(r, "The job's processing print task was created by a task trigger of another "
@@ -270,7 +280,7 @@ static int abort_fn(db_conn_t *c, void *arg) {
   const char *why = NULL;
   job_phase_t next;
   if (!job_transition(j.phase, JOB_EV_ABORT, true, &next, &why)) {
-    rc = refuse(r, "The job cannot be aborted: %s", why ? why : "its state does not allow it.");
+    rc = refuse_state(r, "The job cannot be aborted", why);
     goto done;
   }
   int64_t now = time_now_us();
@@ -309,7 +319,7 @@ static int update_fn(db_conn_t *c, void *arg) {
   const char *why = NULL;
   job_phase_t next;
   if (!job_transition(j.phase, JOB_EV_UPDATE, true, &next, &why)) {
-    rc = refuse(r, "The job cannot be updated: %s", why ? why : "its state does not allow it.");
+    rc = refuse_state(r, "The job cannot be updated", why);
     goto done;
   }
   /* The merge happens here, under the write lock: concurrent patches of different members
@@ -494,7 +504,7 @@ static int redirect_fn(db_conn_t *c, void *arg) {
   const char *why = NULL;
   job_phase_t next;
   if (!job_transition(j.phase, JOB_EV_REDIRECT, true, &next, &why)) {
-    rc = refuse(r, "The job cannot be redirected: %s", why ? why : "its state does not allow it.");
+    rc = refuse_state(r, "The job cannot be redirected", why);
     goto done;
   }
   bool accepting = true;
@@ -648,9 +658,9 @@ static int finish_fn(db_conn_t *c, void *arg) {
   job_event_t ev = a->next == TASK_COMPLETED ? JOB_EV_TASK_COMPLETED : JOB_EV_TASK_ABORTED;
   job_phase_t next;
   if (!job_transition(j.phase, ev, true, &next, &why)) {
-    rc = refuse(r, "The task's print job cannot be %s: %s",
-                a->next == TASK_COMPLETED ? "released" : "aborted",
-                why ? why : "its state does not allow it.");
+    rc = refuse_state(r, a->next == TASK_COMPLETED ? "The task's print job cannot be released"
+                                                   : "The task's print job cannot be aborted",
+                      why);
     goto done;
   }
   int64_t now = time_now_us();

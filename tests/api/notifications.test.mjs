@@ -335,7 +335,18 @@ describe("subscriptions: refusals", () => {
       assertErrorEnvelope(r, { status: 400, code: "invalidRequest" });
       assert.match(r.json.error.message, /expirationDateTime|4230|future/);
     }
-    await subscribe(ctx, subscriptionBody(ctx, { expirationDateTime: inMinutes(4229) }));
+    ctx.sub = await subscribe(ctx, subscriptionBody(ctx, { expirationDateTime: inMinutes(4229) }));
+  });
+
+  it("renewing or deleting needs the permission of the subscription's resource (403)", async () => {
+    // Same app, but its token no longer holds PrintTaskDefinition.ReadWrite.All.
+    const got = await call(ctx, "GET", `/subscriptions/${ctx.sub.id}`, ctx.appPrinterOnly);
+    assert.equal(got.status, 200, got.text);
+    for (const [m, body] of [["PATCH", { expirationDateTime: inMinutes(30) }], ["DELETE"]]) {
+      const r = await call(ctx, m, `/subscriptions/${ctx.sub.id}`, ctx.appPrinterOnly, body);
+      assertErrorEnvelope(r, { status: 403, code: "accessDenied" });
+      assert.match(r.json.error.message, /PrintTaskDefinition\.ReadWrite\.All/);
+    }
   });
 
   it("an unsupported resource is 400; a task definition that does not exist is 404", async () => {
