@@ -41,7 +41,8 @@ static bool check_list_query(http_request_t *req, http_response_t *res) {
     buf_t path = BUF_INIT;
     query_path_format(&q.orderby[i].path, &path);
     bool known = false;
-    for (size_t k = 0; PROPS[k] && !known; k++) known = query_path_equals(&q.orderby[i].path, PROPS[k]);
+    for (size_t k = 0; PROPS[k] && !known; k++)
+      known = query_path_equals(&q.orderby[i].path, PROPS[k]);
     if (!known) {
       snprintf(err, sizeof err, "Invalid $orderby: unknown property '%.60s'", path.data);
       ok = false;

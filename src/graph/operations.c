@@ -113,8 +113,8 @@ static int register_printer(http_request_t *req, const caller_t *c, json_t *body
                             const char *op_id, const char *printer_id, int64_t now_us, char *why,
                             size_t whylen) {
   store_t *st = APP(req)->store;
-  const char *content =
-    json_string_value(json_object_get(json_object_get(body, "certificateSigningRequest"), "content"));
+  const char *content = json_string_value(
+      json_object_get(json_object_get(body, "certificateSigningRequest"), "content"));
   const char *connector = json_string_value(json_object_get(body, "connectorId"));
   if (connector) {
     /* Connectors come only from the registration service, which we do not run. */
@@ -182,10 +182,12 @@ static void printer_create(http_request_t *req, http_response_t *res) {
   int64_t now = time_now_us();
   int rc = register_printer(req, c, body, op_id, printer_id, now, why, sizeof why);
   json_decref(body);
-  if (rc == 1 && store_operation_add_failed(APP(req)->store, c->tenant, op_id, now, why) != STORE_OK)
+  if (rc == 1 &&
+      store_operation_add_failed(APP(req)->store, c->tenant, op_id, now, why) != STORE_OK)
     rc = -1;
   if (rc < 0) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be registered.");
+    graph_reply_error(req, res, 500, "generalException", NULL,
+                      "The printer could not be registered.");
     return;
   }
   char *base = graph_base_url(req);
@@ -198,7 +200,8 @@ static void printer_create(http_request_t *req, http_response_t *res) {
   buf_free(&loc);
 }
 
-/* ---- /print/operations ------------------------------------------------------------------------ */
+/* ---- /print/operations ------------------------------------------------------------------------
+ */
 
 static const char *const OP_SELECT[] = {"id", "createdDateTime", "status", "certificate",
                                         "printer", NULL};
@@ -214,11 +217,13 @@ static json_t *operation_json(const http_request_t *req, const store_operation_t
   json_object_set_new(o, "id", json_string(op->id));
   json_object_set_new(o, "createdDateTime", json_string(t));
   json_t *status = json_object();
-  json_object_set_new(status, "state", json_string(enum_emit(&ENUM_PRINT_OPERATION_PROCESSING_STATE,
-                                                             op->state, graph_prefers_evolvable(req))));
+  json_object_set_new(status, "state",
+                      json_string(enum_emit(&ENUM_PRINT_OPERATION_PROCESSING_STATE, op->state,
+                                            graph_prefers_evolvable(req))));
   json_object_set_new(status, "description", json_string(op->description ? op->description : ""));
   json_object_set_new(o, "status", status);
-  json_object_set_new(o, "certificate", op->certificate ? json_string(op->certificate) : json_null());
+  json_object_set_new(o, "certificate",
+                      op->certificate ? json_string(op->certificate) : json_null());
   if (printer) json_object_set_new(o, "printer", graph_printer_json(req, printer, false, true));
   return o;
 }
@@ -248,7 +253,9 @@ static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask
   return true;
 }
 
-static bool unfinished(const store_operation_t *op) { return op->state < 2; /* notStarted, running */ }
+static bool unfinished(const store_operation_t *op) {
+  return op->state < 2; /* notStarted, running */
+}
 
 /* GET /print/operations/{id}: the printerCreateOperation, with the printer once succeeded. */
 static void operation_get(http_request_t *req, http_response_t *res) {
@@ -298,7 +305,8 @@ static void operations_list(http_request_t *req, http_response_t *res) {
   if (rc == STORE_INVALID) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
   } else if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The operations could not be listed.");
+    graph_reply_error(req, res, 500, "generalException", NULL,
+                      "The operations could not be listed.");
   } else {
     bool expand = odata_expanded(&q, "printer");
     json_t *value = json_array();

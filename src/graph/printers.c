@@ -22,7 +22,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- schemas ---------------------------------------------------------------------------------- */
+/* ---- schemas ----------------------------------------------------------------------------------
+ */
 
 #define STR(n) {.name = (n), .kind = JF_STRING, .nullable = true}
 #define STRS(n) {.name = (n), .kind = JF_ARRAY, .elem = JF_STRING, .nullable = true}
@@ -134,15 +135,29 @@ static const json_schema_t RELEASE = {"microsoft.graph.printReleaseMechanism", R
 static const json_field_t PRINTER_FIELDS[] = {
     {.name = "id", .kind = JF_STRING, .readonly = true},
     {.name = "displayName", .kind = JF_STRING, .max_len = STORE_PRINTER_NAME_MAX},
-    {.name = "manufacturer", .kind = JF_STRING, .nullable = true, .max_len = STORE_PRINTER_NAME_MAX},
+    {.name = "manufacturer",
+     .kind = JF_STRING,
+     .nullable = true,
+     .max_len = STORE_PRINTER_NAME_MAX},
     {.name = "model", .kind = JF_STRING, .nullable = true, .max_len = STORE_PRINTER_NAME_MAX},
     BOOLF("isAcceptingJobs"),
     {.name = "status", .kind = JF_OBJECT, .sub = &GRAPH_PRINTER_STATUS_SCHEMA},
-    {.name = "location", .kind = JF_OBJECT, .sub = &GRAPH_PRINTER_LOCATION_SCHEMA, .nullable = true},
-    {.name = "defaults", .kind = JF_OBJECT, .sub = &GRAPH_PRINTER_DEFAULTS_SCHEMA, .nullable = true},
-    {.name = "capabilities", .kind = JF_OBJECT, .sub = &GRAPH_PRINTER_CAPABILITIES_SCHEMA,
+    {.name = "location",
+     .kind = JF_OBJECT,
+     .sub = &GRAPH_PRINTER_LOCATION_SCHEMA,
      .nullable = true},
-    {.name = "releaseMechanisms", .kind = JF_ARRAY, .elem = JF_OBJECT, .sub = &RELEASE,
+    {.name = "defaults",
+     .kind = JF_OBJECT,
+     .sub = &GRAPH_PRINTER_DEFAULTS_SCHEMA,
+     .nullable = true},
+    {.name = "capabilities",
+     .kind = JF_OBJECT,
+     .sub = &GRAPH_PRINTER_CAPABILITIES_SCHEMA,
+     .nullable = true},
+    {.name = "releaseMechanisms",
+     .kind = JF_ARRAY,
+     .elem = JF_OBJECT,
+     .sub = &RELEASE,
      .nullable = true},
     {.name = "hasPhysicalDevice", .kind = JF_BOOL, .readonly = true},
     {.name = "isShared", .kind = JF_BOOL, .readonly = true},
@@ -153,7 +168,8 @@ static const json_field_t PRINTER_FIELDS[] = {
 static const json_schema_t PRINTER = {"microsoft.graph.printer", PRINTER_FIELDS,
                                       COUNT(PRINTER_FIELDS)};
 
-/* ---- semantic checks -------------------------------------------------------------------------- */
+/* ---- semantic checks --------------------------------------------------------------------------
+ */
 
 static bool fail_at(char *err, size_t errlen, const char *what, const char *name,
                     const char *rule) {
@@ -201,6 +217,7 @@ static bool is_mime(const char *s) {
   return true;
 }
 
+/* Checks (and normalizes) a location, defaults or capabilities object (see printers.h). */
 bool graph_printer_check_complex(json_t *obj, const char *what, char *err, size_t errlen) {
   if (!json_is_object(obj)) return true;
   if (strcmp(what, "location") == 0) {
@@ -217,7 +234,8 @@ bool graph_printer_check_complex(json_t *obj, const char *what, char *err, size_
   if (strcmp(what, "defaults") == 0) {
     json_t *ct = json_object_get(obj, "contentType");
     if (json_is_string(ct) && !is_mime(json_string_value(ct)))
-      return fail_at(err, errlen, what, "contentType", "must be a MIME type such as application/pdf");
+      return fail_at(err, errlen, what, "contentType",
+                     "must be a MIME type such as application/pdf");
     return min_one(obj, what, "copiesPerJob", err, errlen) &&
            min_one(obj, what, "dpi", err, errlen) &&
            min_one(obj, what, "pagesPerSheet", err, errlen);
@@ -251,7 +269,8 @@ bool graph_printer_check_complex(json_t *obj, const char *what, char *err, size_
   return true;
 }
 
-/* ---- JSON out --------------------------------------------------------------------------------- */
+/* ---- JSON out ---------------------------------------------------------------------------------
+ */
 
 static json_t *emit_object(const json_t *stored, const json_schema_t *sc, bool evo,
                            bool empty_arrays);
@@ -275,7 +294,8 @@ static json_t *emit_value(const json_t *v, const json_field_t *f, bool evo, bool
       if (!json_is_array(v)) return a;
       json_array_foreach(v, i, el) {
         if (f->elem == JF_ENUM) json_array_append_new(a, emit_enum(f->enm, el, evo));
-        else if (f->elem == JF_OBJECT) json_array_append_new(a, emit_object(el, f->sub, evo, false));
+        else if (f->elem == JF_OBJECT)
+          json_array_append_new(a, emit_object(el, f->sub, evo, false));
         else json_array_append(a, el);
       }
       return a;
@@ -315,10 +335,12 @@ static json_t *status_json(const http_request_t *req, const store_printer_t *p) 
   }
   json_decref(stored);
   json_object_set_new(st, "details", details);
-  json_object_set_new(st, "description", json_string(p->status_description ? p->status_description : ""));
+  json_object_set_new(st, "description",
+                      json_string(p->status_description ? p->status_description : ""));
   return st;
 }
 
+/* printerCapabilities of p; the caller owns the result. */
 json_t *graph_printer_capabilities_json(const http_request_t *req, const store_printer_t *p) {
   json_t *stored = parse_column(p->capabilities);
   json_t *caps = emit_object(stored, &GRAPH_PRINTER_CAPABILITIES_SCHEMA,
@@ -339,12 +361,14 @@ json_t *graph_printer_capabilities_json(const http_request_t *req, const store_p
   return caps;
 }
 
+/* The printerBase members of p (what a share mirrors); the caller owns the result. */
 json_t *graph_printer_base_json(const http_request_t *req, const store_printer_t *p,
                                 bool with_capabilities) {
   bool evo = graph_prefers_evolvable(req);
   json_t *o = json_object();
   json_object_set_new(o, "displayName", json_string(p->display_name ? p->display_name : ""));
-  json_object_set_new(o, "manufacturer", p->manufacturer ? json_string(p->manufacturer) : json_null());
+  json_object_set_new(o, "manufacturer",
+                      p->manufacturer ? json_string(p->manufacturer) : json_null());
   json_object_set_new(o, "model", p->model ? json_string(p->model) : json_null());
   json_object_set_new(o, "isAcceptingJobs",
                       p->is_accepting_jobs < 0 ? json_null() : json_boolean(p->is_accepting_jobs));
@@ -380,6 +404,7 @@ static json_t *release_json(const store_printer_t *p, bool evo) {
   return out;
 }
 
+/* The printer entity of p without @odata.context; the caller owns the result. */
 json_t *graph_printer_json(const http_request_t *req, const store_printer_t *p,
                            bool with_capabilities, bool with_defaults) {
   json_t *o = json_object();
@@ -391,7 +416,8 @@ json_t *graph_printer_json(const http_request_t *req, const store_printer_t *p,
   json_object_set_new(o, "hasPhysicalDevice", json_boolean(p->has_physical_device));
   json_object_set_new(o, "isShared", json_boolean(store_printer_is_shared(p)));
   json_object_set_new(o, "registeredDateTime", time_json(p->registered_us));
-  json_object_set_new(o, "lastSeenDateTime", p->last_seen_us ? time_json(p->last_seen_us) : json_null());
+  json_object_set_new(o, "lastSeenDateTime",
+                      p->last_seen_us ? time_json(p->last_seen_us) : json_null());
   if (req->version != API_BETA) {
     json_object_set_new(o, "releaseMechanisms", release_json(p, graph_prefers_evolvable(req)));
     /* No device reports printer-provided release support to us (yet). */
@@ -405,7 +431,8 @@ json_t *graph_printer_json(const http_request_t *req, const store_printer_t *p,
 static json_t *share_json(const http_request_t *req, const store_printer_t *p) {
   json_t *o = json_object();
   json_object_set_new(o, "id", json_string(p->share_id));
-  json_object_set_new(o, "displayName", json_string(p->share_display_name ? p->share_display_name : ""));
+  json_object_set_new(o, "displayName",
+                      json_string(p->share_display_name ? p->share_display_name : ""));
   json_t *base = graph_printer_base_json(req, p, false);
   json_object_del(base, "displayName");
   json_object_del(base, "defaults");
@@ -416,7 +443,8 @@ static json_t *share_json(const http_request_t *req, const store_printer_t *p) {
   return o;
 }
 
-/* ---- query options ---------------------------------------------------------------------------- */
+/* ---- query options ----------------------------------------------------------------------------
+ */
 
 #define SELECT_COMMON                                                                      \
   "id", "displayName", "manufacturer", "model", "isAcceptingJobs", "status", "location",   \
@@ -444,7 +472,8 @@ static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask
   }
   if (list) {
     for (size_t i = 0; i < q->nselect; i++) {
-      if (strcasecmp(q->select[i], "capabilities") == 0 || strcasecmp(q->select[i], "defaults") == 0) {
+      if (strcasecmp(q->select[i], "capabilities") == 0 ||
+          strcasecmp(q->select[i], "defaults") == 0) {
         graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE,
                           "Invalid $select: '%s' is never returned when listing printers; read "
                           "one printer with GET /print/printers/{id}?$select=%s",
@@ -499,7 +528,8 @@ static json_t *with_context(json_t *ctx, json_t *o) {
   return out;
 }
 
-/* ---- handlers --------------------------------------------------------------------------------- */
+/* ---- handlers ---------------------------------------------------------------------------------
+ */
 
 /* Loads printer id of the caller's tenant; false after replying 404 or 500. */
 static bool load_printer(http_request_t *req, http_response_t *res, const caller_t *c,
@@ -755,7 +785,9 @@ static void reply_action(http_request_t *req, http_response_t *res, store_rc_t r
   else if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
                       req->params[0]);
-  else graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be %s.", what);
+  else
+    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be %s.",
+                      what);
 }
 
 /* DELETE /print/printers/{id}: 204; its jobs, share and task trigger go with it. */

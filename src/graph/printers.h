@@ -43,11 +43,12 @@ extern const json_schema_t GRAPH_PRINTER_DEFAULTS_SCHEMA;     /* microsoft.graph
 extern const json_schema_t GRAPH_PRINTER_CAPABILITIES_SCHEMA; /* ...printerCapabilities */
 extern const json_schema_t GRAPH_PRINTER_STATUS_SCHEMA;       /* microsoft.graph.printerStatus */
 
-/* Checks what the schemas cannot express in a validated location, defaults or capabilities
- * object (what names the kind: "location", "defaults", "capabilities"): copiesPerJob, dpi and
- * pagesPerSheet at least 1, integerRange start <= end, contentType a type/subtype, and
- * location.subUnit (the documentation's spelling) rewritten in place to subunit. Returns false
- * with a message naming the property in err. */
+/* Checks what the schemas cannot express in a location, defaults or capabilities object (what
+ * names the kind: "location", "defaults", "capabilities"): copiesPerJob, dpi and pagesPerSheet
+ * at least 1, integerRange start <= end, contentType(s) type/subtype, and rewrites
+ * location.subUnit (the documentation's spelling) in place to subunit. Call it before schema
+ * validation (members of the wrong type are skipped here and refused by the schema). Returns
+ * false with a message naming the property in err; a non-object obj passes. */
 bool graph_printer_check_complex(json_t *obj, const char *what, char *err, size_t errlen);
 
 /* The defaults a printer gets at registration, recorded as its factory defaults (what

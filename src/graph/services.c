@@ -66,7 +66,8 @@ static bool parse(http_request_t *req, http_response_t *res, unsigned mask,
   const char *inner = NULL;
   if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0 ||
       odata_check_names(q->select, q->nselect, props, "$select", err, sizeof err) != 0 ||
-      (expand && odata_check_names(q->expand, q->nexpand, expand, "$expand", err, sizeof err) != 0)) {
+      (expand &&
+       odata_check_names(q->expand, q->nexpand, expand, "$expand", err, sizeof err) != 0)) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
     query_clear(q);
     return false;
@@ -80,14 +81,16 @@ static void select_members(json_t *o, const query_t *q) {
   json_t *v;
   void *tmp;
   json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] != '@' && strcmp(key, "id") != 0 && !odata_expanded(q, key) && !odata_selected(q, key))
+    if (key[0] != '@' && strcmp(key, "id") != 0 && !odata_expanded(q, key) &&
+        !odata_selected(q, key))
       json_object_del(o, key);
   }
 }
 
 static bool known_service(http_request_t *req, http_response_t *res, const char *id) {
   if (strcasecmp(id, SERVICES_ID) == 0) return true;
-  graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.", id);
+  graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.",
+                    id);
   return false;
 }
 
@@ -98,7 +101,8 @@ static json_t *collection(json_t *ctx, json_t *value) {
   return o;
 }
 
-#define LIST_MASK (QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIP | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT)
+#define LIST_MASK \
+  (QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIP | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT)
 
 /* GET /print/services */
 static void services_list(http_request_t *req, http_response_t *res) {
@@ -148,9 +152,9 @@ static void endpoints_list(http_request_t *req, http_response_t *res) {
       select_members(e, &q);
       json_array_append_new(value, e);
     }
-    graph_reply_json(req, res, 200,
-                     collection(graph_context(req, "Collection(microsoft.graph.printServiceEndpoint)"),
-                                value));
+    graph_reply_json(
+        req, res, 200,
+        collection(graph_context(req, "Collection(microsoft.graph.printServiceEndpoint)"), value));
   }
   query_clear(&q);
 }
@@ -171,8 +175,9 @@ static void endpoint_get(http_request_t *req, http_response_t *res) {
                         SERVICES_ID);
     } else {
       json_t *o = json_object(), *e = endpoint_json(req, i);
-      json_object_set_new(o, "@odata.context",
-                          graph_context(req, "print/services('%s')/endpoints/$entity", SERVICES_ID));
+      json_object_set_new(
+          o, "@odata.context",
+          graph_context(req, "print/services('%s')/endpoints/$entity", SERVICES_ID));
       json_object_update(o, e);
       json_decref(e);
       select_members(o, &q);

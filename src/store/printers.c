@@ -30,7 +30,8 @@
 #define PRINTER_NCOLS 25
 #define PRINTER_FROM "printers p LEFT JOIN shares s ON s.printer_id = p.id"
 
-#define OP_COLS "o.id, o.tenant_id, o.created_us, o.state, o.description, o.printer_id, o.certificate"
+#define OP_COLS \
+  "o.id, o.tenant_id, o.created_us, o.state, o.description, o.printer_id, o.certificate"
 #define OP_NCOLS 7
 
 #define OP_SUCCEEDED 2 /* printOperationProcessingState: succeeded */

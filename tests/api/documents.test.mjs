@@ -666,6 +666,92 @@ describe("downloading through $value", () => {
 
 // -----------------------------------------------------------------------------------------------
 
+describe("through a share, and an application replacing a held job's document (seed rule)", () => {
+  const APP_X = "00000000-0000-4000-8000-0000000000a1";
+  const APP_Y = "00000000-0000-4000-8000-0000000000b2";
+  const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
+  const ctx = { tenant: randomUUID() };
+  before(async () => {
+    ctx.srv = await startServer({ tls: true });
+    const s = ctx.srv;
+    ctx.admin = await s.mintUser({ tenant: ctx.tenant, app: APP_X, scopes: `${ADMIN_SCOPES} PrinterShare.ReadWrite.All`, admin: true });
+    ctx.user = await s.mintUser({ tenant: ctx.tenant, scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All", upn: "alice@contoso.test" });
+    ctx.appX = await s.mintApp({ tenant: ctx.tenant, app: APP_X, roles: APP_ROLES });
+    ctx.appY = await s.mintApp({ tenant: ctx.tenant, app: APP_Y, roles: APP_ROLES });
+    const def = await kiota(ctx, "v1.0", ctx.appX).print.taskDefinitions.post({ displayName: "Secure release" });
+    ctx.printer = await registerPrinter(ctx, "Follow-me queue");
+    await kiota(ctx).print.printers.byPrinterId(ctx.printer).taskTriggers.post({
+      event: "jobStarted", additionalData: { "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${def.id}` },
+    });
+    const share = await kiota(ctx).print.shares.post({
+      displayName: "Follow-me", allowAllUsers: true,
+      additionalData: { "printer@odata.bind": `https://graph.microsoft.com/v1.0/print/printers/${ctx.printer}` },
+    });
+    ctx.share = share.id;
+  });
+  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
+
+  // The user's job through the share, its document uploaded through the share path.
+  async function userJob(bytes) {
+    const jobs = kiota(ctx, "beta", ctx.user).print.shares.byPrinterShareId(ctx.share).jobs;
+    const job = await jobs.post({ configuration: {} });
+    const docId = job.documents[0].id;
+    const base = `/beta/print/shares/${ctx.share}/jobs/${job.id}/documents`;
+    const list = await raw(ctx, base, { token: ctx.user });
+    assert.equal(list.json["@odata.context"], `${ctx.srv.url}/beta/$metadata#print/shares('${ctx.share}')/jobs('${job.id}')/documents`);
+    const s = await jobs.byPrintJobId(job.id).documents.byPrintDocumentId(docId).createUploadSession.post({
+      properties: { documentName: "mine.pdf", contentType: "application/pdf", size: bytes.length },
+    });
+    assert.equal((await put(ctx, s.uploadUrl, bytes, 0, bytes.length)).status, 201);
+    return { printer: ctx.printer, job: job.id, doc: docId, path: jobPath(ctx.printer, job.id), sharePath: `/v1.0/print/shares/${ctx.share}/jobs/${job.id}` };
+  }
+
+  const appSession = (j, token, prefix = j.path) => raw(ctx, `${prefix}/documents/${j.doc}/createUploadSession`, {
+    method: "POST", token, json: { properties: { documentName: "released.pdf", contentType: "application/pdf", size: 7 } },
+  });
+
+  it("a user uploads and downloads through the share path", async () => {
+    const bytes = randomBytes(1000);
+    const j = await userJob(bytes);
+    const r = await raw(ctx, `${j.sharePath}/documents/${j.doc}/$value`, { token: ctx.user });
+    assert.equal(r.status, 302, r.text);
+    const got = await rawFetch(r.headers.get("location"), { ca: ctx.srv.ca });
+    assert.ok(got.body.equals(bytes));
+  });
+
+  it("an application may not create an upload session before its print task holds the job (409)", async () => {
+    const j = await userJob(randomBytes(10));
+    const e = assertErrorEnvelope(await appSession(j, ctx.appX), { status: 409, code: "notAllowed" });
+    assert.match(e.message, /task/);
+  });
+
+  it("the app whose trigger holds the job replaces its document; the job stays held; other apps get 403", async () => {
+    const j = await userJob(randomBytes(10));
+    const start = await raw(ctx, `${j.sharePath}/start`, { method: "POST", token: ctx.user });
+    assert.equal(start.status, 200, start.text);
+    assert.equal(start.json.state, "paused");
+    assertErrorEnvelope(await appSession(j, ctx.appY), { status: 403, code: "accessDenied" });
+    // application tokens reach createUploadSession through the printer path only
+    assertErrorEnvelope(await appSession(j, ctx.appX, j.sharePath), { status: 403, code: "accessDenied" });
+    const s = await appSession(j, ctx.appX);
+    assert.equal(s.status, 200, s.text);
+    assert.equal((await put(ctx, s.json.uploadUrl, Buffer.from("release"), 0, 7)).status, 201);
+    const job = await raw(ctx, j.path, { token: ctx.appX });
+    assert.equal(job.json.status.state, "paused");
+    assert.deepEqual(job.json.status.details, []);
+    const r = await raw(ctx, `${j.path}/documents/${j.doc}/$value`, { token: ctx.appX });
+    assert.equal(r.status, 302, r.text);
+    assert.equal((await rawFetch(r.headers.get("location"), { ca: ctx.srv.ca })).body.toString(), "release");
+    // the user may no longer replace it: the job has been started
+    const late = await raw(ctx, `${j.sharePath}/documents/${j.doc}/createUploadSession`, {
+      method: "POST", token: ctx.user, json: { properties: { documentName: "x", contentType: "application/pdf", size: 1 } },
+    });
+    assertErrorEnvelope(late, { status: 409, code: "notAllowed" });
+  });
+});
+
+// -----------------------------------------------------------------------------------------------
+
 describe("upload volume limit (--upload-volume-limit 1MiB)", () => {
   const ctx = withServer({ args: ["--upload-volume-limit", "1MiB", "--upload-volume-window", "900"] });
 

@@ -724,7 +724,7 @@ describe("abort refusals: status, code, and nothing changed", () => {
 describe("races: one winner per job", () => {
   const ctx = pullPrintWorld();
 
-  it("50 held jobs, each hit at once by abort and task completion: exactly one 2xx, a consistent end", async () => {
+  it("50 held jobs, each hit at once by abort and task completion: exactly one 2xx, a consistent end", async (t) => {
     const jobs = [];
     for (let i = 0; i < 50; i++) jobs.push(await heldJob(ctx));
     const results = await Promise.all(jobs.map(async (job) => {
@@ -757,6 +757,7 @@ describe("races: one winner per job", () => {
       }
     }
     assert.equal(wins.abort + wins.complete, 50);
+    t.diagnostic(`abort won ${wins.abort}, completion won ${wins.complete}`);
   });
 
   it("abort, redirect, task completion, task abort and cancel at once on 10 jobs: one outcome each", async () => {

@@ -137,7 +137,8 @@ static X509 *sign_and_check(const ca_t *ca, const char *content, int64_t serial,
                           (int64_t)time(NULL), &pem, &fp, why, sizeof why);
   cr_assert_eq(rc, DEVICE_CA_OK, "device_ca_sign: %s", why);
   cr_assert_eq(count_certs(pem), 2, "leaf + CA:\n%s", pem);
-  X509 *leaf = read_cert(pem, 0), *chain_ca = read_cert(pem, 1), *cacert = read_cert(ca->cert_pem, 0);
+  X509 *leaf = read_cert(pem, 0), *chain_ca = read_cert(pem, 1),
+       *cacert = read_cert(ca->cert_pem, 0);
   cr_assert_not_null(leaf);
   cr_assert_not_null(chain_ca);
   cr_assert_eq(X509_cmp(chain_ca, cacert), 0, "the second certificate is the CA");
@@ -292,7 +293,8 @@ Test(device_ca, refuses_garbage_and_non_pkcs10) {
   expect_refused(&ca, "", "empty");
   expect_refused(&ca, "   \n", "empty");
   expect_refused(&ca, "aGVsbG8gd29ybGQ=", "PKCS#10");  /* "hello world" */
-  expect_refused(&ca, "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+  expect_refused(&ca,
+                 "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
                  "PKCS#10");
   char why[128];
   cr_assert_eq(device_ca_check_csr(NULL, why, sizeof why), DEVICE_CA_BAD_CSR);

@@ -43,7 +43,8 @@ static void teardown(void) {
 
 TestSuite(printers_store, .init = setup, .fini = teardown);
 
-static void reg(const char *tenant, const char *id, const char *op, const char *name, bool physical) {
+static void reg(const char *tenant, const char *id, const char *op, const char *name,
+                bool physical) {
   store_printer_new_t n = {
       .id = id, .tenant = tenant, .display_name = name, .manufacturer = "Contoso", .model = "M1",
       .has_physical_device = physical, .physical_device_id = physical ? "dev-1" : NULL,
@@ -86,8 +87,8 @@ Test(printers_store, register_get_and_operation) {
   cr_assert_eq(store_operation_get(g_st, "t2", "op1", &op, NULL, NULL), STORE_NOT_FOUND);
 
   /* the same ids again collide */
-  store_printer_new_t again = {.id = "p1", .tenant = "t1", .display_name = "x", .operation_id = "op9",
-                               .now_us = 1};
+  store_printer_new_t again = {
+      .id = "p1", .tenant = "t1", .display_name = "x", .operation_id = "op9", .now_us = 1};
   cr_assert_eq(store_printer_register(g_st, &again), STORE_CONFLICT);
 }
 
