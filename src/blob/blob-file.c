@@ -197,6 +197,7 @@ static const blob_ops_t FILE_OPS = {
     .free = file_free,
 };
 
+/* Opens the file backend on dir; see blob.h. */
 blob_store_t *blob_store_open_files(const char *dir, char **err) {
   *err = NULL;
   if (mkdir(dir, 0750) != 0 && errno != EEXIST) {

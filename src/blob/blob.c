@@ -10,12 +10,14 @@
 
 #define SHA_STEP (1u << 20)
 
+/* A new random key; see blob.h. */
 void blob_key_new(char out[BLOB_KEY_LEN + 1]) {
   unsigned char r[BLOB_KEY_LEN / 2];
   id_random(r, sizeof r);
   for (size_t i = 0; i < sizeof r; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
+/* Whether key has blob_key_new's form. */
 bool blob_key_valid(const char *key) {
   if (!key || strlen(key) != BLOB_KEY_LEN) return false;
   for (size_t i = 0; i < BLOB_KEY_LEN; i++)
@@ -23,12 +25,14 @@ bool blob_key_valid(const char *key) {
   return true;
 }
 
+/* Closes the backend and frees bs; NULL is fine. */
 void blob_store_free(blob_store_t *bs) {
   if (!bs) return;
   bs->ops->free(bs->impl);
   free(bs);
 }
 
+/* The operations below check the key and dispatch to the backend (see blob_ops_t). */
 int blob_create(blob_store_t *bs, const char *key, uint64_t size) {
   if (!blob_key_valid(key)) return -EINVAL;
   return bs->ops->create(bs->impl, key, size);
@@ -77,6 +81,7 @@ int blob_walk(blob_store_t *bs, int (*fn)(const char *key, int64_t mtime_us, voi
   return bs->ops->walk(bs->impl, fn, arg);
 }
 
+/* SHA-256 of the first size bytes of key, read back from the backend; see blob.h. */
 int blob_sha256(blob_store_t *bs, const char *key, uint64_t size,
                 char out[BLOB_SHA256_HEX + 1]) {
   blob_t *b = NULL;

@@ -7,13 +7,16 @@
 #include <string.h>
 #include <strings.h>
 
+/* An empty set. */
 void range_set_init(range_set_t *s) { memset(s, 0, sizeof *s); }
 
+/* Frees the ranges; the set is empty again. */
 void range_set_clear(range_set_t *s) {
   free(s->v);
   range_set_init(s);
 }
 
+/* A deep copy of src into dst (dst's old contents are not freed). */
 void range_set_copy(range_set_t *dst, const range_set_t *src) {
   range_set_init(dst);
   if (!src->n) return;
@@ -34,12 +37,14 @@ static size_t lower_bound(const range_set_t *s, uint64_t pos) {
   return lo;
 }
 
+/* Whether [first, last] shares a byte with the set (binary search). */
 bool range_set_overlaps(const range_set_t *s, uint64_t first, uint64_t last) {
   if (last < first) return false;
   size_t i = lower_bound(s, first);
   return i < s->n && s->v[i].first <= last;
 }
 
+/* Adds [first, last], merging touching neighbours; see ranges.h. */
 ranges_rc_t range_set_add(range_set_t *s, uint64_t first, uint64_t last) {
   if (last < first || last > RANGES_MAX_SIZE) return RANGES_INVALID;
   size_t i = lower_bound(s, first);
@@ -68,17 +73,20 @@ ranges_rc_t range_set_add(range_set_t *s, uint64_t first, uint64_t last) {
   return RANGES_OK;
 }
 
+/* Bytes covered. */
 uint64_t range_set_bytes(const range_set_t *s) {
   uint64_t total = 0;
   for (size_t i = 0; i < s->n; i++) total += s->v[i].last - s->v[i].first + 1;
   return total;
 }
 
+/* Whether the set is exactly [0, size-1]. */
 bool range_set_complete(const range_set_t *s, uint64_t size) {
   if (size == 0) return s->n == 0;
   return s->n == 1 && s->v[0].first == 0 && s->v[0].last == size - 1;
 }
 
+/* The gaps within [0, size-1]; see ranges.h. */
 size_t range_set_missing(const range_set_t *s, uint64_t size, range_t *out, size_t max) {
   size_t count = 0;
   uint64_t next = 0; /* first byte not yet accounted for */
@@ -98,6 +106,7 @@ size_t range_set_missing(const range_set_t *s, uint64_t size, range_t *out, size
   return count;
 }
 
+/* The gaps as "first-last" strings (caller frees with range_strings_free). */
 char **range_set_missing_strings(const range_set_t *s, uint64_t size, size_t *n) {
   size_t total = range_set_missing(s, size, NULL, 0);
   *n = total;
@@ -115,12 +124,14 @@ char **range_set_missing_strings(const range_set_t *s, uint64_t size, size_t *n)
   return v;
 }
 
+/* Frees what range_set_missing_strings returned. */
 void range_strings_free(char **v, size_t n) {
   if (!v) return;
   for (size_t i = 0; i < n; i++) free(v[i]);
   free(v);
 }
 
+/* "[[a,b],...]" (caller frees). */
 char *range_set_format(const range_set_t *s) {
   buf_t b = BUF_INIT;
   buf_putc(&b, '[');
@@ -151,6 +162,7 @@ static const char *read_u64(const char *p, uint64_t *out) {
   return p;
 }
 
+/* Parses range_set_format's text, refusing non-canonical sets; see ranges.h. */
 bool range_set_parse(const char *text, range_set_t *s) {
   range_set_init(s);
   if (!text) return false;
@@ -195,6 +207,7 @@ static const char *read_num(const char *p, uint64_t *out, bool *too_large) {
   return q;
 }
 
+/* Parses an upload Content-Range; see ranges.h. */
 content_range_rc_t content_range_parse(const char *hdr, uint64_t *first, uint64_t *last,
                                        uint64_t *total) {
   if (!hdr) return CONTENT_RANGE_MALFORMED;
@@ -225,6 +238,7 @@ fail:
   return too_large ? CONTENT_RANGE_TOO_LARGE : CONTENT_RANGE_MALFORMED;
 }
 
+/* A sentence for a 400 message about rc. */
 const char *content_range_describe(content_range_rc_t rc) {
   switch (rc) {
     case CONTENT_RANGE_OK: return "The Content-Range is valid.";
@@ -241,6 +255,7 @@ const char *content_range_describe(content_range_rc_t rc) {
   return "The Content-Range header is invalid.";
 }
 
+/* Interprets a download's Range header; see ranges.h. */
 http_range_rc_t http_range_parse(const char *hdr, uint64_t size, uint64_t *first,
                                  uint64_t *last) {
   if (!hdr) return HTTP_RANGE_NONE;

@@ -46,6 +46,7 @@
 
 /* ---- shared helpers (documents-private.h) ------------------------------------------------- */
 
+/* Lowercase hex SHA-256 of s (credentials are stored only as this). */
 void documents_sha256_hex(const char *s, char out[65]) {
   unsigned char h[32];
   unsigned int n = 0;
@@ -53,6 +54,7 @@ void documents_sha256_hex(const char *s, char out[65]) {
   for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
+/* Whether secret hashes to stored_hash, compared in constant time. */
 bool documents_secret_matches(const char *secret, const char *stored_hash) {
   if (!secret || !stored_hash || strlen(stored_hash) != 64) return false;
   char h[65];
@@ -522,6 +524,7 @@ static route_t ROUTES[] = {
     ROUTE("GET", "/download/{id}", documents_download_get, 0, "download.get"),
 };
 
+/* Registers the documents, upload and download routes; see graph/documents.h. */
 void graph_documents_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
 
 /* ---- the sweeper ----------------------------------------------------------------------------- */

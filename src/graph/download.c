@@ -59,6 +59,7 @@ static void dl_prune_locked(int64_t now_us) {
   }
 }
 
+/* A new download credential for a document, valid DOWNLOAD_URL_TTL_US (caller frees). */
 char *documents_download_token_new(const char *tenant, int64_t job_id, const char *doc_id) {
   char secret[DOCUMENT_SECRET_LEN];
   id_secret(secret, sizeof secret, DOCUMENT_SECRET_BYTES);
@@ -77,12 +78,14 @@ char *documents_download_token_new(const char *tenant, int64_t job_id, const cha
   return xstrdup(secret);
 }
 
+/* Forgets expired credentials (the sweeper calls it). */
 void documents_download_prune(int64_t now_us) {
   pthread_mutex_lock(&g_dl_mu);
   dl_prune_locked(now_us);
   pthread_mutex_unlock(&g_dl_mu);
 }
 
+/* Forgets every credential (at shutdown). */
 void documents_download_free(void) {
   pthread_mutex_lock(&g_dl_mu);
   while (g_dl) {

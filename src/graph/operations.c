@@ -200,8 +200,7 @@ static void printer_create(http_request_t *req, http_response_t *res) {
   buf_free(&loc);
 }
 
-/* ---- /print/operations ------------------------------------------------------------------------
- */
+/* ---- /print/operations ----------------------------------------------------------------------- */
 
 static const char *const OP_SELECT[] = {"id", "createdDateTime", "status", "certificate",
                                         "printer", NULL};

@@ -22,8 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- schemas ----------------------------------------------------------------------------------
- */
+/* ---- schemas --------------------------------------------------------------------------------- */
 
 #define STR(n) {.name = (n), .kind = JF_STRING, .nullable = true}
 #define STRS(n) {.name = (n), .kind = JF_ARRAY, .elem = JF_STRING, .nullable = true}
@@ -132,44 +131,32 @@ static const json_schema_t RELEASE = {"microsoft.graph.printReleaseMechanism", R
                                       COUNT(RELEASE_FIELDS)};
 
 /* The printer as a PATCH body; who may set which property is checked before (patch_rule). */
+#define NAME(n) \
+  {.name = (n), .kind = JF_STRING, .nullable = true, .max_len = STORE_PRINTER_NAME_MAX}
+#define OBJ(n, sc) {.name = (n), .kind = JF_OBJECT, .sub = &(sc), .nullable = true}
+#define RO(n, k) {.name = (n), .kind = (k), .readonly = true}
 static const json_field_t PRINTER_FIELDS[] = {
-    {.name = "id", .kind = JF_STRING, .readonly = true},
+    RO("id", JF_STRING),
     {.name = "displayName", .kind = JF_STRING, .max_len = STORE_PRINTER_NAME_MAX},
-    {.name = "manufacturer",
-     .kind = JF_STRING,
-     .nullable = true,
-     .max_len = STORE_PRINTER_NAME_MAX},
-    {.name = "model", .kind = JF_STRING, .nullable = true, .max_len = STORE_PRINTER_NAME_MAX},
+    NAME("manufacturer"),
+    NAME("model"),
     BOOLF("isAcceptingJobs"),
     {.name = "status", .kind = JF_OBJECT, .sub = &GRAPH_PRINTER_STATUS_SCHEMA},
-    {.name = "location",
-     .kind = JF_OBJECT,
-     .sub = &GRAPH_PRINTER_LOCATION_SCHEMA,
+    OBJ("location", GRAPH_PRINTER_LOCATION_SCHEMA),
+    OBJ("defaults", GRAPH_PRINTER_DEFAULTS_SCHEMA),
+    OBJ("capabilities", GRAPH_PRINTER_CAPABILITIES_SCHEMA),
+    {.name = "releaseMechanisms", .kind = JF_ARRAY, .elem = JF_OBJECT, .sub = &RELEASE,
      .nullable = true},
-    {.name = "defaults",
-     .kind = JF_OBJECT,
-     .sub = &GRAPH_PRINTER_DEFAULTS_SCHEMA,
-     .nullable = true},
-    {.name = "capabilities",
-     .kind = JF_OBJECT,
-     .sub = &GRAPH_PRINTER_CAPABILITIES_SCHEMA,
-     .nullable = true},
-    {.name = "releaseMechanisms",
-     .kind = JF_ARRAY,
-     .elem = JF_OBJECT,
-     .sub = &RELEASE,
-     .nullable = true},
-    {.name = "hasPhysicalDevice", .kind = JF_BOOL, .readonly = true},
-    {.name = "isShared", .kind = JF_BOOL, .readonly = true},
-    {.name = "registeredDateTime", .kind = JF_DATETIME, .readonly = true},
-    {.name = "lastSeenDateTime", .kind = JF_DATETIME, .readonly = true},
-    {.name = "printerProvidedReleaseSupport", .kind = JF_OBJECT, .readonly = true},
+    RO("hasPhysicalDevice", JF_BOOL),
+    RO("isShared", JF_BOOL),
+    RO("registeredDateTime", JF_DATETIME),
+    RO("lastSeenDateTime", JF_DATETIME),
+    RO("printerProvidedReleaseSupport", JF_OBJECT),
 };
 static const json_schema_t PRINTER = {"microsoft.graph.printer", PRINTER_FIELDS,
                                       COUNT(PRINTER_FIELDS)};
 
-/* ---- semantic checks --------------------------------------------------------------------------
- */
+/* ---- semantic checks ------------------------------------------------------------------------- */
 
 static bool fail_at(char *err, size_t errlen, const char *what, const char *name,
                     const char *rule) {
@@ -269,8 +256,7 @@ bool graph_printer_check_complex(json_t *obj, const char *what, char *err, size_
   return true;
 }
 
-/* ---- JSON out ---------------------------------------------------------------------------------
- */
+/* ---- JSON out -------------------------------------------------------------------------------- */
 
 static json_t *emit_object(const json_t *stored, const json_schema_t *sc, bool evo,
                            bool empty_arrays);
@@ -443,8 +429,7 @@ static json_t *share_json(const http_request_t *req, const store_printer_t *p) {
   return o;
 }
 
-/* ---- query options ----------------------------------------------------------------------------
- */
+/* ---- query options --------------------------------------------------------------------------- */
 
 #define SELECT_COMMON                                                                      \
   "id", "displayName", "manufacturer", "model", "isAcceptingJobs", "status", "location",   \
@@ -528,8 +513,7 @@ static json_t *with_context(json_t *ctx, json_t *o) {
   return out;
 }
 
-/* ---- handlers ---------------------------------------------------------------------------------
- */
+/* ---- handlers -------------------------------------------------------------------------------- */
 
 /* Loads printer id of the caller's tenant; false after replying 404 or 500. */
 static bool load_printer(http_request_t *req, http_response_t *res, const caller_t *c,

@@ -115,6 +115,7 @@ static struct {
   vol_key_t      *keys;
 } g_vol = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
+/* Sets the upload volume limit (0 = none) and its window. */
 void documents_volume_init(uint64_t limit, int64_t window_us) {
   pthread_mutex_lock(&g_vol.mu);
   g_vol.limit = limit;
@@ -127,6 +128,7 @@ static void vol_key_free(vol_key_t *k) {
   free(k);
 }
 
+/* Forgets every user's window. */
 void documents_volume_free(void) {
   pthread_mutex_lock(&g_vol.mu);
   while (g_vol.keys) {
@@ -145,6 +147,7 @@ static uint64_t vol_sum(const vol_key_t *k, int64_t cur) {
   return sum;
 }
 
+/* Drops users whose window holds nothing any more (the sweeper calls it). */
 void documents_volume_prune(int64_t now_us) {
   pthread_mutex_lock(&g_vol.mu);
   int64_t cur = now_us / g_vol.bucket_us;
@@ -426,6 +429,10 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
   app_t *app = APP(req);
   char sha[BLOB_SHA256_HEX + 1];
   int brc = blob_sha256(app->blobs, p->sess.blob_key, (uint64_t)p->sess.size, sha);
+  if (brc == -ENOENT) {
+    reply_not_found(req, res); /* canceled while this fragment was being written */
+    return;
+  }
   if (brc != 0) {
     log_error("upload: cannot hash blob %s: %s", p->sess.blob_key, strerror(-brc));
     reply_internal(req, res);
@@ -507,6 +514,7 @@ void documents_upload_put(http_request_t *req, http_response_t *res) {
 
 /* ---- GET (resume) and DELETE (cancel) ------------------------------------------------------- */
 
+/* GET /upload/{id}?token=: the session's expiry and missing ranges (resume). */
 void documents_upload_get(http_request_t *req, http_response_t *res) {
   store_upload_session_t s;
   if (!load_session(req, res, &s)) return;
@@ -514,6 +522,7 @@ void documents_upload_get(http_request_t *req, http_response_t *res) {
   store_upload_session_clear(&s);
 }
 
+/* DELETE /upload/{id}?token=: cancels the session and removes its bytes (204). */
 void documents_upload_delete(http_request_t *req, http_response_t *res) {
   app_t *app = APP(req);
   store_upload_session_t s;
