@@ -38,8 +38,9 @@ static void usage(FILE *out) {
         "  tenant    manage tenants and their subscriptions (spoold tenant --help)\n"
         "  migrate   apply pending store migrations and exit (--data DIR or --store URL)\n"
         "  version   print the version\n"
-        "  help      show this help\n",
+        "  help      show this help\n\n",
         out);
+  config_usage(out);
 }
 
 /* mkdir -p for the data directory. */

@@ -81,7 +81,7 @@ bool graph_job_seed_rule_check(http_request_t *req, http_response_t *res,
 /* ---- abort ------------------------------------------------------------------------------ */
 
 static const json_field_t ABORT_FIELDS[] = {
-    {.name = "reason", .kind = JF_STRING, .nullable = true, .max_len = ABORT_REASON_MAX},
+    {.name = "reason", .kind = JF_STRING, .max_len = ABORT_REASON_MAX}, /* null is not a string */
 };
 static const json_schema_t ABORT = {"the abort action's parameters", ABORT_FIELDS, 1};
 
