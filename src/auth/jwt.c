@@ -390,6 +390,32 @@ static bool same_file(const struct stat *a, const struct stat *b) {
          a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+#define TENANT_PLACEHOLDER "{tenantid}"
+
+/* Finds the configured issuer for iss. A configured issuer may hold "{tenantid}", as Entra ID's
+ * multi-tenant issuer https://login.microsoftonline.com/{tenantid}/v2.0 does: it matches one
+ * path segment, which is returned in *tid (malloc'd; NULL for an exact issuer) so the caller can
+ * require the token's tid to be that tenant. Exact issuers are preferred. */
+static jwt_issuer_t *issuer_find_for(const jwt_verifier_t *v, const char *iss, char **tid) {
+  *tid = NULL;
+  for (size_t i = 0; i < v->nissuers; i++)
+    if (!strcmp(v->issuers[i]->iss, iss)) return v->issuers[i];
+  size_t plen = strlen(TENANT_PLACEHOLDER), ilen = strlen(iss);
+  for (size_t i = 0; i < v->nissuers; i++) {
+    const char *pat = v->issuers[i]->iss;
+    const char *ph = strstr(pat, TENANT_PLACEHOLDER);
+    if (!ph) continue;
+    size_t pre = (size_t)(ph - pat), post = strlen(ph + plen);
+    if (ilen <= pre + post || strncmp(iss, pat, pre) || strcmp(iss + ilen - post, ph + plen))
+      continue;
+    size_t n = ilen - pre - post;
+    if (memchr(iss + pre, '/', n)) continue; /* the tenant is one segment */
+    *tid = xstrndup(iss + pre, n);
+    return v->issuers[i];
+  }
+  return NULL;
+}
+
 static jwt_issuer_t *issuer_find(const jwt_verifier_t *v, const char *iss) {
   for (size_t i = 0; i < v->nissuers; i++)
     if (!strcmp(v->issuers[i]->iss, iss)) return v->issuers[i];
@@ -705,11 +731,23 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
     goto out;
   }
   jwt_verifier_maybe_refresh(v);
-  jwt_issuer_t *is = issuer_find(v, iss);
+  char *iss_tid = NULL;
+  jwt_issuer_t *is = issuer_find_for(v, iss, &iss_tid);
   if (!is) {
     set_err(why, whylen, "issuer %s is not trusted", shown(iss, s1));
     rc = JWT_BAD_ISSUER;
     goto out;
+  }
+  if (iss_tid) {
+    /* A per-tenant issuer vouches only for its own tenant. */
+    const char *tid = json_string_value(json_object_get(pay, "tid"));
+    bool same = tid && !strcmp(tid, iss_tid);
+    free(iss_tid);
+    if (!same) {
+      set_err(why, whylen, "issuer %s does not match the token's tid", shown(iss, s1));
+      rc = JWT_BAD_ISSUER;
+      goto out;
+    }
   }
   ks = issuer_keys(is);
   const jwt_key_t *k = jwks_find(ks, kid);

@@ -480,6 +480,34 @@ static int verify_token(auth_t *a, const char *tok, caller_t **c, char *why, siz
   return rc;
 }
 
+/* A "{tenantid}" issuer (Entra ID's multi-tenant form) accepts each tenant's own issuer only
+ * for tokens of that tenant. */
+Test(jwt, tenant_issuer_template) {
+  auth_issuer_cfg_t is = {"https://login.test/{tenantid}/v2.0", g_jwks, AUD};
+  auth_config_t cfg = {.issuers = &is, .nissuers = 1, .clock = test_clock};
+  char *err = NULL, why[512];
+  auth_t *a = auth_new(&cfg, &err);
+  cr_assert(a, "auth_new: %s", err ? err : "?");
+  caller_t *c = NULL;
+  char *ok = sign(g_rsa1, "RS256", hdr("RS256", "rsa1"),
+                  pay_with("iss", json_string("https://login.test/" TID "/v2.0")));
+  cr_expect_eq(verify_token(a, ok, &c, why, sizeof why), AUTH_OK, "%s", why);
+  caller_free(c);
+  c = NULL;
+  char *other = sign(g_rsa1, "RS256", hdr("RS256", "rsa1"),
+                     pay_with("iss", json_string("https://login.test/another-tenant/v2.0")));
+  cr_expect_eq(verify_token(a, other, &c, why, sizeof why), AUTH_INVALID);
+  cr_expect(strstr(why, "does not match the token's tid"), "%s", why);
+  char *nested = sign(g_rsa1, "RS256", hdr("RS256", "rsa1"),
+                      pay_with("iss", json_string("https://login.test/a/b/v2.0")));
+  cr_expect_eq(verify_token(a, nested, &c, why, sizeof why), AUTH_INVALID);
+  cr_expect(strstr(why, "is not trusted"), "%s", why);
+  free(ok);
+  free(other);
+  free(nested);
+  auth_free(a);
+}
+
 Test(jwt, attack_matrix) {
   auth_t *a = mk_auth(0);
   for (size_t i = 0; i < sizeof ATTACKS / sizeof ATTACKS[0]; i++) {
