@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libmicrohttpd jansson libssl libcrypto sqlite3 libpq libcurl
+PKGS    := libmicrohttpd jansson libssl libcrypto sqlite3 libpq libcurl gnutls
 # CFLAGS is the user's (optimisation, sanitizers); the project's own flags always apply.
 CFLAGS  ?= -O2 -g
 PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \

@@ -75,6 +75,11 @@ if [ -x tests/ipp/run.sh ]; then
   else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp"; fi
 fi
 
+note "benchmark smoke run (bench/run.sh smoke: every figure, small sizes)"
+out=$(SPOOLD_BIN="$PWD/build/spoold" bench/run.sh smoke 2>&1); echo "$out"
+if grep -qE '^bench-smoke: ok, table of [0-9]+ rows$' <<<"$out"; then add 1 0 "bench-smoke"
+else add 0 1 "bench-smoke (did not complete)"; fi
+
 echo
 echo "${total_pass} passed, ${total_fail} failed"
 exit $status

@@ -12,6 +12,7 @@
 #include "health.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "ipp/ipp.h"
 #include "notify/notify.h"
 #include "store/store.h"
 #include "sweeper.h"
@@ -189,6 +190,7 @@ static int cmd_serve(int argc, char **argv) {
 
   health_register(cfg.dev);
   graph_routes_register();
+  ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
 
   server_config_t sc = {
@@ -248,6 +250,7 @@ static int cmd_serve(int argc, char **argv) {
     config_free(&cfg);
     return 1;
   }
+  ipp_start(&app); /* IPP events wake waiting Get-Notifications */
   log_info("spoold %s: store %s, %u threads%s", SPOOLD_VERSION, cfg.store_url, cfg.threads,
            cfg.dev ? ", development identity" : "");
   printf("spoold: listening on %s (public URL %s)\n", server_listen_url(app.server),
@@ -255,6 +258,7 @@ static int cmd_serve(int argc, char **argv) {
   fflush(stdout);
 
   rc = run_until_signalled(&app, &set);
+  ipp_stop();
   server_stop(app.server);
   sweeper_stop(sweeper);
   graph_documents_stop(&app);

@@ -255,8 +255,8 @@ int dev_token_check(const dev_token_req_t *r, char **err) {
   bool user = r->kind == DEV_TOKEN_USER;
   const char *bad = NULL;
   if (r->kind == DEV_TOKEN_DEVICE) {
-    *err = errf("--device: printer device tokens are not supported yet (they come with the IPP "
-                "endpoint)");
+    *err = errf("--device: printer device tokens are not development JWTs; `spoold token "
+                "--device PRINTER_ID` issues them from the store (ipp/device-auth.h)");
     return -1;
   }
   if (r->kind != DEV_TOKEN_APP && !user) {

@@ -41,9 +41,9 @@ void        dev_key_free(dev_key_t *k);
 typedef enum dev_token_kind {
   DEV_TOKEN_APP = 1,    /* application token: roles, idtyp "app" */
   DEV_TOKEN_USER = 2,   /* delegated token: scp, oid, upn, idtyp "user" */
-  DEV_TOKEN_DEVICE = 3, /* extension point for the IPP issue (`spoold token --device PRINTER_ID`):
-                           a printer's device token. Not implemented: minting one fails with
-                           "device tokens are not supported yet". */
+  DEV_TOKEN_DEVICE = 3, /* a printer's device token is not a JWT: `spoold token --device
+                           PRINTER_ID` issues it from the store (ipp/device-auth.h); minting one
+                           here fails with "device tokens are not development JWTs". */
 } dev_token_kind_t;
 
 typedef struct dev_token_req {
@@ -57,7 +57,7 @@ typedef struct dev_token_req {
   const char *scopes;     /* USER: space-separated delegated permissions (required) */
   const char *groups;     /* USER: comma-separated group ids (optional) */
   bool        admin;      /* USER: add the Printer Administrator role to wids */
-  const char *printer_id; /* DEVICE (reserved) */
+  const char *printer_id; /* DEVICE: refused (see DEV_TOKEN_DEVICE) */
   long        ttl;        /* lifetime in seconds; 0 = DEV_TTL_DEFAULT; at most DEV_TTL_MAX */
   int64_t     now;        /* issue time, seconds since the epoch; 0 = now */
 } dev_token_req_t;

@@ -42,7 +42,7 @@ struct store; /* store/store.h */
 typedef enum caller_kind {
   CALLER_DELEGATED = 1, /* a signed-in user through an app: permissions in scp */
   CALLER_APP = 2,       /* an application as itself: permissions in roles */
-  CALLER_DEVICE = 3,    /* reserved for printer device tokens (IPP issue); never produced yet */
+  CALLER_DEVICE = 3,    /* a printer on the IPP endpoint (ipp/device-auth.h); Graph refuses it */
 } caller_kind_t;
 
 typedef struct caller {

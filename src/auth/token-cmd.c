@@ -1,6 +1,7 @@
 /* `spoold token`: mints a development token (see auth/dev.h). */
 #include "auth/dev.h"
 #include "core/permissions.h"
+#include "ipp/device-auth.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,12 @@ static const char USAGE[] =
     "  --groups G1,G2  group object ids\n"
     "  --admin         give the user the Printer Administrator directory role\n"
     "--ttl SECONDS     lifetime (default 3600)\n"
+    "\n"
+    "       spoold token --device PRINTER_ID (--data DIR | --store URL)\n"
+    "Issues a new device token for a registered printer (the IPP INFRA endpoint's\n"
+    "credential: Bearer, or Basic with the printer id as user name) and prints it; the\n"
+    "store keeps only its SHA-256, and the printer's earlier device token stops working.\n"
+    "Exit status 3: no such printer.\n"
     "\n"
     "Exit status: 0 token printed, 1 key or signing failure, 2 usage error.\n";
 
@@ -59,7 +66,7 @@ static void warn_unknown(const char *list, unsigned kind) {
 }
 
 int token_command(int argc, char **argv) {
-  const char *data = NULL, *ttl_s = NULL, *device = NULL;
+  const char *data = NULL, *ttl_s = NULL, *device = NULL, *store = NULL;
   bool admin = false, help = false;
   dev_token_req_t r = {0};
   opt_t opts[] = {
@@ -69,6 +76,7 @@ int token_command(int argc, char **argv) {
     {"--scopes", &r.scopes, NULL}, {"--name", &r.name, NULL},
     {"--groups", &r.groups, NULL}, {"--ttl", &ttl_s, NULL},
     {"--device", &device, NULL},   {"--admin", NULL, &admin},
+    {"--store", &store, NULL},
     {"--help", NULL, &help},       {"-h", NULL, &help},
   };
   for (int i = 1; i < argc; i++) {
@@ -92,6 +100,15 @@ int token_command(int argc, char **argv) {
     fputs(USAGE, stdout);
     return 0;
   }
+  if (device) {
+    /* A printer's device token: a random secret kept as a hash in the store, not a JWT. */
+    if (r.tenant || r.app_id || r.roles || r.user_oid || r.upn || r.scopes || r.name ||
+        r.groups || admin || ttl_s)
+      return usage_error("%s", "--device takes only --data DIR or --store URL (a device token "
+                         "is the printer's own credential, not a development JWT)");
+    return ipp_device_token_command(data, store, device);
+  }
+  if (store) return usage_error("%s", "--store is for --device tokens");
   if (!data) return usage_error("%s", "--data DIR is required (the server's data directory)");
   if (ttl_s) {
     char *end = NULL;
@@ -103,13 +120,7 @@ int token_command(int argc, char **argv) {
     r.ttl = ttl;
   }
   r.admin = admin;
-  if (device) {
-    /* Extension point for the IPP issue: printer device tokens (DEV_TOKEN_DEVICE). */
-    r.kind = DEV_TOKEN_DEVICE;
-    r.printer_id = device;
-  } else {
-    r.kind = r.user_oid ? DEV_TOKEN_USER : DEV_TOKEN_APP;
-  }
+  r.kind = r.user_oid ? DEV_TOKEN_USER : DEV_TOKEN_APP;
 
   char *err = NULL;
   if (dev_token_check(&r, &err) != 0) { /* before touching the data directory */

@@ -245,12 +245,22 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
   perm_op_t op = ctx->via_share ? perm_op_via_share(printer_op) : printer_op;
   ctx->caller = graph_authorize(req, res, op, &ctx->decision);
   if (!ctx->caller) return false;
-  if (!resolve_parent(req, res, ctx->caller, ctx->via_share, &ctx->printer_id, NULL)) {
-    graph_job_ctx_clear(ctx);
-    return false;
-  }
   const char *job_id = http_request_param(req, 1);
-  store_rc_t rc = store_job_get(APP(req)->store, ctx->caller->tenant, job_id, &ctx->job);
+  store_rc_t rc = STORE_NOT_FOUND;
+  if (!ctx->via_share &&
+      (rc = store_job_get(APP(req)->store, ctx->caller->tenant, job_id, &ctx->job)) == STORE_OK &&
+      strcmp(ctx->job.printer_id, http_request_param(req, 0)) == 0) {
+    /* The job is in the caller's tenant on the printer of the path, so that printer exists
+     * there (jobs reference their printer): no need to read the printer as well. */
+    ctx->printer_id = xstrdup(ctx->job.printer_id);
+  } else {
+    if (!ctx->via_share && rc == STORE_OK) store_job_clear(&ctx->job);
+    if (!resolve_parent(req, res, ctx->caller, ctx->via_share, &ctx->printer_id, NULL)) {
+      graph_job_ctx_clear(ctx);
+      return false;
+    }
+    rc = store_job_get(APP(req)->store, ctx->caller->tenant, job_id, &ctx->job);
+  }
   bool visible = rc == STORE_OK && strcmp(ctx->job.printer_id, ctx->printer_id) == 0;
   if (visible && hide_others && caller_is_delegated(ctx->caller) && !ctx->decision.all_jobs &&
       !job_is_own(ctx->caller, &ctx->job))

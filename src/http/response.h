@@ -3,7 +3,9 @@
  * response. A response owns its body and header strings.
  *
  * Bodies come in three forms: a memory buffer (the usual JSON), a file
- * range (document downloads, sent with sendfile), or nothing (204).
+ * range (document downloads, sent with sendfile), or nothing (204); a
+ * memory body together with a file range sends the memory first, then the
+ * range (IPP Fetch-Document: the IPP response, then the document).
  */
 #ifndef SPOOLD_HTTP_RESPONSE_H
 #define SPOOLD_HTTP_RESPONSE_H

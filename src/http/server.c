@@ -21,8 +21,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/sha.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,13 @@ struct server {
   atomic_int         inflight;
   atomic_bool        draining;
   atomic_uint        connections;
+  /* Parked (suspended) requests, resumed by server_wake_parked() or their deadline. */
+  pthread_mutex_t    park_mu;
+  pthread_cond_t     park_cv;
+  struct req_state  *parked;
+  pthread_t          park_thread;
+  bool               park_running;
+  bool               park_stop;
 };
 
 /* Per-request state; req must stay the first member (handlers get &st->req). */
@@ -64,6 +74,12 @@ typedef struct req_state {
   char            allow[64];
   int             status;
   uint64_t        bytes_out;
+  unsigned        park_ms;       /* server_park() asked to hold the request this long */
+  bool            parked;        /* suspended and in srv->parked */
+  bool            was_parked;
+  int64_t         park_deadline; /* monotonic us */
+  struct MHD_Connection *conn;
+  struct req_state *park_next;
 } req_state_t;
 
 /* ---- URL parsing ---------------------------------------------------------------------- */
@@ -204,6 +220,35 @@ static bool parse_uri(http_request_t *req, const char *uri) {
 
 /* ---- responses ------------------------------------------------------------------------ */
 
+/* A memory prefix followed by a file range (an IPP response then the document bytes). */
+typedef struct body_fd {
+  char    *prefix;
+  size_t   prefix_len;
+  int      fd;
+  uint64_t offset, len;
+} body_fd_t;
+
+static ssize_t body_fd_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  body_fd_t *b = cls;
+  if (pos < b->prefix_len) {
+    size_t n = b->prefix_len - (size_t)pos < max ? b->prefix_len - (size_t)pos : max;
+    memcpy(buf, b->prefix + pos, n);
+    return (ssize_t)n;
+  }
+  uint64_t at = pos - b->prefix_len;
+  if (at >= b->len) return MHD_CONTENT_READER_END_OF_STREAM;
+  size_t want = b->len - at < max ? (size_t)(b->len - at) : max;
+  ssize_t n = pread(b->fd, buf, want, (off_t)(b->offset + at));
+  return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR; /* a file shorter than promised */
+}
+
+static void body_fd_free(void *cls) {
+  body_fd_t *b = cls;
+  free(b->prefix);
+  close(b->fd);
+  free(b);
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
   http_request_t *req = &st->req;
   http_response_t *res = &st->res;
@@ -212,7 +257,19 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
                       "The server could not complete the request.");
 
   struct MHD_Response *r;
-  if (res->fd >= 0) {
+  if (res->fd >= 0 && res->body) {
+    body_fd_t *b = xmalloc(sizeof *b);
+    *b = (body_fd_t){res->body, res->body_len, res->fd, res->fd_offset, res->fd_len};
+    r = MHD_create_response_from_callback(res->body_len + res->fd_len, 64 * 1024, body_fd_read,
+                                          b, body_fd_free);
+    if (r) {
+      res->body = NULL; /* the response owns both now */
+      res->fd = -1;
+    } else {
+      free(b);
+    }
+    st->bytes_out = r ? res->body_len + res->fd_len : 0;
+  } else if (res->fd >= 0) {
     r = MHD_create_response_from_fd_at_offset64(res->fd_len, res->fd, res->fd_offset);
     if (r) res->fd = -1; /* MHD owns and closes it now */
     st->bytes_out = res->fd_len;
@@ -245,6 +302,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
   st->raw_uri = xstrdup(uri ? uri : "");
   st->req.server = srv;
   st->req.conn = conn;
+  st->conn = conn;
   st->req.content_length = UINT64_MAX;
   st->req.start_us = time_mono_us();
   id_guid(st->req.request_id);
@@ -366,7 +424,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     graph_reply_error(req, res, 413, "invalidRequest", "maxRequestSizeExceeded",
                       "The request body exceeds the limit of %llu bytes.",
                       (unsigned long long)srv->cfg.max_body);
-  } else if (atomic_load(&srv->draining) && st->routed == ROUTER_MATCH) {
+  } else if (atomic_load(&srv->draining) && st->routed == ROUTER_MATCH && !st->was_parked) {
     http_response_header(res, "Retry-After", "1");
     graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
                       "The server is shutting down; retry on another connection.");
@@ -381,7 +439,123 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
   } else if (!st->stream_stopped || !res->status) {
     req->route->handler(req, res);
   }
+  if (st->park_ms && !res->status) {
+    /* The handler asked to wait (server_park): suspend until woken or the deadline. */
+    MHD_suspend_connection(conn);
+    pthread_mutex_lock(&srv->park_mu);
+    st->park_deadline = time_mono_us() + (int64_t)st->park_ms * 1000;
+    st->park_ms = 0;
+    st->parked = st->was_parked = true;
+    st->park_next = srv->parked;
+    srv->parked = st;
+    pthread_cond_signal(&srv->park_cv);
+    pthread_mutex_unlock(&srv->park_mu);
+    return MHD_YES;
+  }
+  st->park_ms = 0;
   return queue(conn, st);
+}
+
+/* ---- parking (long polling without holding a worker thread) ------------------------------ */
+
+/* Unlinks st from srv->parked; call with park_mu held. */
+static void park_unlink(server_t *srv, req_state_t *st) {
+  for (req_state_t **pp = &srv->parked; *pp; pp = &(*pp)->park_next) {
+    if (*pp == st) {
+      *pp = st->park_next;
+      break;
+    }
+  }
+  st->parked = false;
+  st->park_next = NULL;
+}
+
+/* Takes the parked requests due at now (all when now < 0) off the list, under park_mu, and
+ * returns their connections (malloc'd, *n entries) for MHD_resume_connection outside it. */
+static struct MHD_Connection **park_take(server_t *srv, int64_t now, size_t *n,
+                                         int64_t *earliest) {
+  struct MHD_Connection **v = NULL;
+  *n = 0;
+  *earliest = INT64_MAX;
+  req_state_t **pp = &srv->parked;
+  while (*pp) {
+    req_state_t *st = *pp;
+    if (now < 0 || st->park_deadline <= now) {
+      *pp = st->park_next;
+      st->parked = false;
+      st->park_next = NULL;
+      v = xrealloc(v, (*n + 1) * sizeof *v);
+      v[(*n)++] = st->conn;
+    } else {
+      if (st->park_deadline < *earliest) *earliest = st->park_deadline;
+      pp = &st->park_next;
+    }
+  }
+  return v;
+}
+
+static void *park_main(void *arg) {
+  server_t *srv = arg;
+  pthread_mutex_lock(&srv->park_mu);
+  while (!srv->park_stop) {
+    size_t n;
+    int64_t earliest;
+    struct MHD_Connection **v = park_take(srv, time_mono_us(), &n, &earliest);
+    if (n) {
+      pthread_mutex_unlock(&srv->park_mu);
+      for (size_t i = 0; i < n; i++) MHD_resume_connection(v[i]);
+      free(v);
+      pthread_mutex_lock(&srv->park_mu);
+      continue;
+    }
+    int64_t wait_us = earliest == INT64_MAX ? 1000000 : earliest - time_mono_us();
+    if (wait_us > 1000000) wait_us = 1000000;
+    if (wait_us < 1000) wait_us = 1000;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = (int64_t)ts.tv_nsec + wait_us * 1000;
+    ts.tv_sec += (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    pthread_cond_timedwait(&srv->park_cv, &srv->park_mu, &ts);
+  }
+  pthread_mutex_unlock(&srv->park_mu);
+  return NULL;
+}
+
+/* Asks the server to hold req (see server.h). */
+bool server_park(http_request_t *req, unsigned timeout_ms) {
+  server_t *srv = req->server;
+  if (!srv || !srv->park_running || atomic_load(&srv->draining)) return false;
+  ((req_state_t *)req)->park_ms = timeout_ms ? timeout_ms : 1;
+  return true;
+}
+
+/* Resumes every parked request (see server.h). */
+void server_wake_parked(server_t *srv) {
+  if (!srv || !srv->park_running) return;
+  size_t n;
+  int64_t earliest;
+  pthread_mutex_lock(&srv->park_mu);
+  struct MHD_Connection **v = park_take(srv, -1, &n, &earliest);
+  pthread_mutex_unlock(&srv->park_mu);
+  for (size_t i = 0; i < n; i++) MHD_resume_connection(v[i]);
+  free(v);
+}
+
+/* Hex SHA-256 of the peer's TLS client certificate (see server.h). */
+bool server_peer_cert_sha256(const http_request_t *req, char out[65]) {
+  out[0] = '\0';
+  if (!req->tls || !req->conn) return false;
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (!ci || !ci->tls_session) return false;
+  unsigned n = 0;
+  const gnutls_datum_t *certs = gnutls_certificate_get_peers(ci->tls_session, &n);
+  if (!certs || n == 0 || !certs[0].data || !certs[0].size) return false;
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(certs[0].data, certs[0].size, md);
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+  return true;
 }
 
 /* Writes the one log line of a finished request. */
@@ -444,6 +618,11 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
   req_state_t *st = *con_cls;
   if (!st) return;
   *con_cls = NULL;
+  if (st->was_parked) { /* still parked only when the daemon stops */
+    pthread_mutex_lock(&srv->park_mu);
+    if (st->parked) park_unlink(srv, st);
+    pthread_mutex_unlock(&srv->park_mu);
+  }
   int64_t micros = time_mono_us() - st->req.start_us;
   if (st->headers_done) {
     if (!st->queued) st->status = 499; /* the client went away before an answer */
@@ -591,7 +770,8 @@ server_t *server_start(const server_config_t *cfg, char **err) {
     srv->public_url = xstrdup(srv->listen_url);
   }
 
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                   MHD_ALLOW_SUSPEND_RESUME;
   if (tls) {
     srv->tls_cert_pem = read_file(cfg->tls_cert, err);
     srv->tls_key_pem = srv->tls_cert_pem ? read_file(cfg->tls_key, err) : NULL;
@@ -610,6 +790,9 @@ server_t *server_start(const server_config_t *cfg, char **err) {
   if (tls) {
     OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem);
     OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem);
+    /* A trust list makes GnuTLS ask for a client certificate (optional): printers present the
+     * certificate issued at registration, pinned by its fingerprint (server_peer_cert_sha256). */
+    OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->tls_cert_pem);
   }
   OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
@@ -620,6 +803,16 @@ server_t *server_start(const server_config_t *cfg, char **err) {
       uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
       MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
       NULL, MHD_OPTION_END);
+  if (srv->daemon) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->park_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&srv->park_mu, NULL);
+    srv->park_running = pthread_create(&srv->park_thread, NULL, park_main, srv) == 0;
+    if (!srv->park_running) log_warn("long polling is off: cannot start the parking thread");
+  }
   if (!srv->daemon) {
     buf_t e = BUF_INIT;
     buf_printf(&e, "libmicrohttpd could not start on %s%s", cfg->listen,
@@ -640,6 +833,7 @@ fail:
 
 void server_begin_drain(server_t *srv) {
   if (atomic_exchange(&srv->draining, true)) return;
+  server_wake_parked(srv); /* parked requests answer now */
   MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
   if (fd != MHD_INVALID_SOCKET) close(fd);
 }
@@ -648,6 +842,15 @@ int server_inflight(const server_t *srv) { return atomic_load(&srv->inflight); }
 
 void server_stop(server_t *srv) {
   if (!srv) return;
+  if (srv->park_running) {
+    pthread_mutex_lock(&srv->park_mu);
+    srv->park_stop = true;
+    pthread_cond_signal(&srv->park_cv);
+    pthread_mutex_unlock(&srv->park_mu);
+    pthread_join(srv->park_thread, NULL);
+    server_wake_parked(srv);
+    srv->park_running = false;
+  }
   MHD_stop_daemon(srv->daemon);
   free(srv->tls_cert_pem);
   free(srv->tls_key_pem);

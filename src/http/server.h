@@ -51,4 +51,15 @@ uint64_t    server_max_body(const server_t *srv);
 bool        server_is_draining(const server_t *srv);
 unsigned    server_open_connections(const server_t *srv);
 
+/* Long polling. A handler calls server_park(req, ms) and returns without answering: the
+ * connection is suspended (no worker thread waits) until server_wake_parked() or ms pass,
+ * then the route's handler runs again on the same request and answers (or parks again).
+ * Returns false, and the handler must answer now, while the server drains. */
+bool        server_park(http_request_t *req, unsigned timeout_ms);
+/* Resumes every parked request; any thread. */
+void        server_wake_parked(server_t *srv);
+/* The lower-case hex SHA-256 of the TLS client certificate presented on req's connection
+ * (requested, never required, when serving TLS); false when there is none. */
+bool        server_peer_cert_sha256(const http_request_t *req, char out[65]);
+
 #endif

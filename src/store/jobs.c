@@ -10,6 +10,7 @@
 #include "store/jobs.h"
 
 #include "core/enums.h"
+#include "store/ipp-private.h"
 #include "store/outbox.h"
 #include "store/query.h"
 #include "store/store-private.h"
@@ -580,7 +581,8 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   int rc = db_step(s);
   db_reset(s);
   if (rc != DB_DONE) return DB_ERROR;
-  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+  if (db_changes(c) != 1) return STORE_CONFLICT;
+  return store_ipp_job_changed(c, tenant, id, (int)from, now); /* IPP events, same transaction */
 }
 
 typedef struct {

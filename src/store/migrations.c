@@ -286,6 +286,58 @@ static const char *const migrations[] = {
   "CREATE INDEX outbox_due ON outbox (due_us);"
   "CREATE INDEX outbox_url_due ON outbox (url, due_us);"
   "CREATE INDEX outbox_subscription ON outbox (subscription_id, kind);",
+
+  /* 3: the IPP INFRA side (store/ipp.h): the device's view of each job, the output devices
+   * that pushed their attributes, and ippget subscriptions with their events. Event rows are
+   * written in the transaction of the job or printer change they report. */
+  "ALTER TABLE jobs ADD COLUMN device_uuid TEXT;"          /* output device that acknowledged */
+  "ALTER TABLE jobs ADD COLUMN device_state INTEGER;"      /* last output-device-job-state */
+  "ALTER TABLE jobs ADD COLUMN device_reasons TEXT;"       /* its reasons, comma-separated */
+  "ALTER TABLE jobs ADD COLUMN device_message TEXT;"
+  "ALTER TABLE jobs ADD COLUMN device_doc_state INTEGER;"  /* last output-device-document-state */
+  "ALTER TABLE jobs ADD COLUMN impressions_completed BIGINT;"
+  "ALTER TABLE jobs ADD COLUMN processing_us BIGINT;"      /* acknowledged by a device */
+  "CREATE INDEX jobs_printer_phase ON jobs (printer_id, phase, id);"
+  "INSERT INTO counters (name, value) VALUES ('ipp_subscription', 0);"
+  "CREATE TABLE ipp_devices ("
+  "  printer_id TEXT NOT NULL REFERENCES printers(id) ON DELETE CASCADE,"
+  "  uuid TEXT NOT NULL,"                          /* output-device-uuid */
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  attributes BYTEA NOT NULL,"                   /* IPP-encoded printer attributes */
+  "  created_us BIGINT NOT NULL,"
+  "  updated_us BIGINT NOT NULL,"
+  "  PRIMARY KEY (printer_id, uuid)"
+  ");"
+  "CREATE TABLE ipp_subscriptions ("
+  "  id BIGINT PRIMARY KEY,"                       /* notify-subscription-id */
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL REFERENCES printers(id) ON DELETE CASCADE,"
+  "  events TEXT NOT NULL,"                        /* notify-events, comma-separated */
+  "  device_uuid TEXT,"                            /* output device that created it */
+  "  owner TEXT,"                                  /* requesting-user-name */
+  "  user_data BYTEA,"                             /* notify-user-data */
+  "  lease_s BIGINT NOT NULL,"                     /* 0: no expiry */
+  "  expires_us BIGINT,"                           /* NULL: no expiry */
+  "  last_seq BIGINT NOT NULL,"                    /* notify-sequence-number of the last event */
+  "  created_us BIGINT NOT NULL,"
+  "  used_us BIGINT NOT NULL"                      /* last Get-Notifications */
+  ");"
+  "CREATE INDEX ipp_subscriptions_printer ON ipp_subscriptions (printer_id, id);"
+  "CREATE TABLE ipp_events ("
+  "  subscription_id BIGINT NOT NULL REFERENCES ipp_subscriptions(id) ON DELETE CASCADE,"
+  "  seq BIGINT NOT NULL,"
+  "  event TEXT NOT NULL,"                         /* notify-subscribed-event */
+  "  created_us BIGINT NOT NULL,"
+  "  job_id BIGINT,"                               /* job events */
+  "  job_phase INTEGER,"
+  "  job_details INTEGER,"
+  "  job_device_state INTEGER,"
+  "  printer_state INTEGER,"                       /* printer events: Graph status */
+  "  printer_details TEXT,"
+  "  printer_accepting INTEGER,"
+  "  text TEXT,"
+  "  PRIMARY KEY (subscription_id, seq)"
+  ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -9,6 +9,7 @@
  */
 #include "store/pullprint.h"
 #include "core/job.h"
+#include "store/ipp-private.h"
 #include "store/outbox.h"
 #include "store/store-private.h"
 #include "store/tasks-private.h"
@@ -143,7 +144,8 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t job_id, job_p
   int rc = db_step(s);
   db_reset(s);
   if (rc != DB_DONE) return DB_ERROR;
-  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+  if (db_changes(c) != 1) return STORE_CONFLICT;
+  return store_ipp_job_changed(c, tenant, job_id, (int)from, now); /* IPP events, same transaction */
 }
 
 /* The outbox row of a job that just became fetchable. */
@@ -583,6 +585,7 @@ static int redirect_fn(db_conn_t *c, void *arg) {
   } else {
     rc = job_fetchable_notify(c, rq->tenant, rq->destination, new_id);
   }
+  if (rc == 0) rc = store_ipp_job_changed(c, rq->tenant, new_id, -1, now); /* the new job */
   if (rc != 0) goto done;
   rc = job_set_phase(c, rq->tenant, rq->job_id, j.phase, next, JOB_DESC_REDIRECTED, 0, now,
                      to_url);

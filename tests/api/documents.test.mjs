@@ -12,83 +12,43 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID, randomBytes, createHash } from "node:crypto";
-import { execFile } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
 import https from "node:https";
 import path from "node:path";
-import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startServer, makeTempDir } from "./lib/server.mjs";
 import {
-  kiotaClient, v3Client, kiotaWithStatus, rawFetch, models, graphV3, agentFor, GUID, closeAgents,
+  kiotaClient, v3Client, rawFetch, models, graphV3, agentFor, GUID, closeAgents,
 } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError } from "./lib/graph-assert.mjs";
+import {
+  PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, createJob, uploadDocument,
+} from "./lib/fixtures.mjs";
 import { GraphBetaRequestAdapter } from "@microsoft/msgraph-beta-sdk";
 import { version as betaSdkVersion } from "@microsoft/msgraph-beta-sdk/version.js";
 import { createGraphClientFactory, LargeFileUploadTask as KiotaUploadTask } from "@microsoft/msgraph-sdk-core";
 import { AllowedHostsValidator, BaseBearerTokenAuthenticationProvider } from "@microsoft/kiota-abstractions";
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 
 // A Printer Administrator who registers printers, changes print settings and works with jobs.
 const ADMIN_SCOPES = [
-  "Printer.Create", "Printer.Read.All", "Printer.ReadWrite.All", "Printer.FullControl.All",
-  "PrintJob.ReadWrite.All", "PrintSettings.Read.All", "PrintSettings.ReadWrite.All",
+  ...PRINTER_MANAGEMENT_SCOPES, "PrintJob.ReadWrite.All", "PrintSettings.Read.All", "PrintSettings.ReadWrite.All",
 ].join(" ");
 
 after(() => closeAgents());
 
 const sha256 = (buf) => createHash("sha256").update(buf).digest("hex");
 
-// One RSA key and CSR for every registration of this file (made with openssl at test time).
-let csrPromise;
-function csr() {
-  csrPromise ||= (async () => {
-    const dir = await makeTempDir("spoold-csr-");
-    const key = path.join(dir, "key.pem");
-    const der = path.join(dir, "csr.der");
-    await run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=x",
-      "-keyout", key, "-outform", "DER", "-out", der]);
-    const pub = await run("openssl", ["pkey", "-in", key, "-pubout", "-outform", "DER"], { encoding: "buffer" });
-    return { content: (await readFile(der)).toString("base64"), transportKey: pub.stdout.toString("base64") };
-  })();
-  return csrPromise;
-}
-
-// Registers a printer through POST /print/printers/create and waits for its operation.
-async function registerPrinter(ctx, name) {
-  const client = kiota(ctx);
-  const certificateSigningRequest = await csr();
-  const r = await kiotaWithStatus((cfg) => client.print.printers.create.post({
-    displayName: name, manufacturer: "Contoso", model: "Docs", hasPhysicalDevice: false,
-    certificateSigningRequest,
-  }, cfg));
-  assert.equal(r.status, 202, `printers/create: ${r.status} ${r.text}`);
-  const opId = r.headers.get("operation-location").split("/").pop();
-  for (let i = 0; i < 100; i++) {
-    const op = await raw(ctx, `/v1.0/print/operations/${opId}`);
-    assert.equal(op.status, 200, op.text);
-    if (op.json.status?.state === "succeeded") return op.json.printer.id;
-    assert.notEqual(op.json.status?.state, "failed", op.text);
-    await sleep(50);
-  }
-  throw new Error("printer registration did not finish");
-}
-
 // Starts an https server for the enclosing describe block, mints tokens, registers a printer.
 function withServer(opts = {}) {
-  const ctx = { tenant: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer({ tls: true, ...opts });
-    // one after another: `spoold token` processes share the data directory
-    ctx.admin = await ctx.srv.mintUser({ tenant: ctx.tenant, scopes: ADMIN_SCOPES, admin: true });
-    // the application that registered the printers (same appid as the admin's client)
-    ctx.app = await ctx.srv.mintApp({ tenant: ctx.tenant, roles: "Printer.ReadWrite.All Printer.Read.All" });
-    ctx.printer = await registerPrinter(ctx, "Documents");
+  return serverForSuite({ tls: true, ...opts }, {
+    tokens: {
+      admin: { scopes: ADMIN_SCOPES, admin: true },
+      // the application that registered the printers (same appid as the admin's client)
+      app: { roles: "Printer.ReadWrite.All Printer.Read.All" },
+    },
+    setup: async (ctx) => { ctx.printer = await registerPrinter(ctx.srv, ctx.admin, { name: "Documents" }); },
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
-  return ctx;
 }
 
 const kiota = (ctx, version = "v1.0", token = ctx.admin) =>
@@ -98,9 +58,7 @@ const jobPath = (printer, job, version = "v1.0") => `/${version}/print/printers/
 
 // A new job on the printer (POST .../jobs) and the id of its document (GET .../documents).
 async function newJob(ctx, printer = ctx.printer) {
-  const r = await raw(ctx, `/v1.0/print/printers/${printer}/jobs`, { method: "POST", json: { configuration: {} } });
-  assert.equal(r.status, 201, `create job: ${r.text}`);
-  const job = r.json.id;
+  const job = (await createJob(ctx.srv, ctx.admin, `printers/${printer}`, { configuration: {} })).id;
   const docs = await kiota(ctx).print.printers.byPrinterId(printer).jobs.byPrintJobId(job).documents.get();
   assert.equal(docs.value.length, 1, "a new job has one document");
   return { printer, job, doc: docs.value[0].id, path: jobPath(printer, job) };
@@ -268,7 +226,7 @@ describe("documents of a job, createUploadSession", () => {
   });
 
   it("contentType must be one of the printer's capabilities.contentTypes (400 names them); OXPS -> PDF when conversion is on", async () => {
-    const pdfOnly = await registerPrinter(ctx, "PDF only");
+    const pdfOnly = await registerPrinter(ctx.srv, ctx.admin, { name: "PDF only" });
     const patch = await raw(ctx, `/v1.0/print/printers/${pdfOnly}`, {
       method: "PATCH", token: ctx.app, json: { capabilities: { contentTypes: ["application/pdf", "image/pwg-raster"] } },
     });
@@ -670,39 +628,32 @@ describe("through a share, and an application replacing a held job's document (s
   const APP_X = "00000000-0000-4000-8000-0000000000a1";
   const APP_Y = "00000000-0000-4000-8000-0000000000b2";
   const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
-  const ctx = { tenant: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer({ tls: true });
-    const s = ctx.srv;
-    ctx.admin = await s.mintUser({ tenant: ctx.tenant, app: APP_X, scopes: `${ADMIN_SCOPES} PrinterShare.ReadWrite.All`, admin: true });
-    ctx.user = await s.mintUser({ tenant: ctx.tenant, scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All", upn: "alice@contoso.test" });
-    ctx.appX = await s.mintApp({ tenant: ctx.tenant, app: APP_X, roles: APP_ROLES });
-    ctx.appY = await s.mintApp({ tenant: ctx.tenant, app: APP_Y, roles: APP_ROLES });
-    const def = await kiota(ctx, "v1.0", ctx.appX).print.taskDefinitions.post({ displayName: "Secure release" });
-    ctx.printer = await registerPrinter(ctx, "Follow-me queue");
-    await kiota(ctx).print.printers.byPrinterId(ctx.printer).taskTriggers.post({
-      event: "jobStarted", additionalData: { "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${def.id}` },
-    });
-    const share = await kiota(ctx).print.shares.post({
-      displayName: "Follow-me", allowAllUsers: true,
-      additionalData: { "printer@odata.bind": `https://graph.microsoft.com/v1.0/print/printers/${ctx.printer}` },
-    });
-    ctx.share = share.id;
+  const ctx = serverForSuite({ tls: true }, {
+    tokens: {
+      admin: { app: APP_X, scopes: `${ADMIN_SCOPES} PrinterShare.ReadWrite.All`, admin: true },
+      user: { scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All", upn: "alice@contoso.test" },
+      appX: { app: APP_X, roles: APP_ROLES },
+      appY: { app: APP_Y, roles: APP_ROLES },
+    },
+    setup: async (ctx) => {
+      const def = await kiota(ctx, "v1.0", ctx.appX).print.taskDefinitions.post({ displayName: "Secure release" });
+      ctx.printer = await registerPrinter(ctx.srv, ctx.admin, { name: "Follow-me queue" });
+      await kiota(ctx).print.printers.byPrinterId(ctx.printer).taskTriggers.post({
+        event: "jobStarted", additionalData: { "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${def.id}` },
+      });
+      ctx.share = await createShare(ctx.srv, ctx.admin, ctx.printer, { name: "Follow-me" });
+    },
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
 
   // The user's job through the share, its document uploaded through the share path.
   async function userJob(bytes) {
     const jobs = kiota(ctx, "beta", ctx.user).print.shares.byPrinterShareId(ctx.share).jobs;
     const job = await jobs.post({ configuration: {} });
-    const docId = job.documents[0].id;
     const base = `/beta/print/shares/${ctx.share}/jobs/${job.id}/documents`;
     const list = await raw(ctx, base, { token: ctx.user });
     assert.equal(list.json["@odata.context"], `${ctx.srv.url}/beta/$metadata#print/shares('${ctx.share}')/jobs('${job.id}')/documents`);
-    const s = await jobs.byPrintJobId(job.id).documents.byPrintDocumentId(docId).createUploadSession.post({
-      properties: { documentName: "mine.pdf", contentType: "application/pdf", size: bytes.length },
-    });
-    assert.equal((await put(ctx, s.uploadUrl, bytes, 0, bytes.length)).status, 201);
+    const { documentId: docId } = await uploadDocument(ctx.srv, ctx.user, `shares/${ctx.share}`, job, bytes,
+      { documentName: "mine.pdf", version: "beta" });
     return { printer: ctx.printer, job: job.id, doc: docId, path: jobPath(ctx.printer, job.id), sharePath: `/v1.0/print/shares/${ctx.share}/jobs/${job.id}` };
   }
 

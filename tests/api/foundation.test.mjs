@@ -3,14 +3,14 @@
 // body validation (400/413/415), authentication (401), service endpoints, and TLS with the v3
 // client. Every describe block runs its own spoold (own port, own temp data dir) and stops it
 // by PID in its after hook (SIGTERM, exit code 0 expected).
-import { describe, it, before, after } from "node:test";
+import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { startServer } from "./lib/server.mjs";
 import {
   kiotaClient, v3Client, kiotaWithStatus, rawFetch, rawHttp, models, newClientRequestId, GUID, closeAgents,
 } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
+import { serverForSuite } from "./lib/fixtures.mjs";
 
 const SETTINGS_READ = "PrintSettings.Read.All";
 const SETTINGS_WRITE = "PrintSettings.Read.All PrintSettings.ReadWrite.All";
@@ -24,19 +24,16 @@ const ALL_ADMIN_SCOPES = [
 
 after(() => closeAgents());
 
-// Starts a server for the enclosing describe block and mints the usual tokens.
+// Starts a server for the enclosing describe block and mints the usual tokens (administrators
+// with the settings scopes, and one with every print scope).
 function withServer(opts = {}) {
-  const ctx = { tenant: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer(opts);
-    const u = (scopes, extra = {}) => ctx.srv.mintUser({ tenant: ctx.tenant, scopes, admin: true, ...extra });
-    // one after another: `spoold token` processes share the data directory
-    ctx.read = await u(SETTINGS_READ);
-    ctx.write = await u(SETTINGS_WRITE);
-    ctx.admin = await u(ALL_ADMIN_SCOPES);
+  return serverForSuite(opts, {
+    tokens: {
+      read: { scopes: SETTINGS_READ, admin: true },
+      write: { scopes: SETTINGS_WRITE, admin: true },
+      admin: { scopes: ALL_ADMIN_SCOPES, admin: true },
+    },
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
-  return ctx;
 }
 
 const url = (ctx, path) => `${ctx.srv.origin}${path}`;

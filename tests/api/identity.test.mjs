@@ -12,9 +12,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID, randomBytes, sign as cryptoSign } from "node:crypto";
-import { rm, readdir, readFile } from "node:fs/promises";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { rm, readdir } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startServer, makeTempDir } from "./lib/server.mjs";
@@ -22,6 +20,7 @@ import { kiotaClient, v3Client, kiotaWithStatus, rawFetch, closeAgents } from ".
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
 import { TestIssuer, signJwt, decodeJwt, b64url, nowS, PRINTER_ADMIN, GLOBAL_ADMIN, GRAPH_AUDIENCE } from "./lib/jwt.mjs";
 import { spooldCli, tenantCmd } from "./lib/cli.mjs";
+import { PRINTER_MANAGEMENT_SCOPES, registerPrinter } from "./lib/fixtures.mjs";
 
 after(() => closeAgents());
 
@@ -134,50 +133,7 @@ async function hasRoute(srv, method, p, token) {
   return !(res.status === 404 && /No resource matches the path/.test(res.json?.error?.message || ""));
 }
 
-// One RSA key and CSR for the printer registrations of this file (openssl, at test time).
-let csrPromise;
-function csr() {
-  csrPromise ||= (async () => {
-    const run = promisify(execFile);
-    const dir = await makeTempDir("spoold-identity-csr-");
-    try {
-      const key = path.join(dir, "key.pem");
-      const der = path.join(dir, "csr.der");
-      await run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=identity-test",
-        "-keyout", key, "-outform", "DER", "-out", der]);
-      const pub = await run("openssl", ["pkey", "-in", key, "-pubout", "-outform", "DER"], { encoding: "buffer" });
-      return { content: (await readFile(der)).toString("base64"), transportKey: pub.stdout.toString("base64") };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  })();
-  return csrPromise;
-}
-
-// Registers a printer through the API (POST /print/printers/create, then the operation is
-// polled) with a delegated administrator token; resolves the printer's id.
-async function registerPrinter(srv, token, name = "Identity test printer") {
-  const client = kiotaClient({ origin: srv.origin, version: "v1.0", token });
-  const certificateSigningRequest = await csr();
-  const r = await kiotaWithStatus((cfg) => client.print.printers.create.post({
-    displayName: name, manufacturer: "Contoso", model: "LaserJet 9", hasPhysicalDevice: false,
-    certificateSigningRequest,
-  }, cfg));
-  assert.equal(r.status, 202, `printers/create: ${r.status} ${r.text}`);
-  const opId = (r.headers.get("operation-location") || "").split("/").pop();
-  assert.ok(opId, "Operation-Location header");
-  for (let i = 0; i < 200; i++) {
-    const op = await rawFetch(`${srv.origin}/v1.0/print/operations/${opId}`, { token });
-    assert.equal(op.status, 200, op.text);
-    const state = op.json.status?.state;
-    if (state === "succeeded") return op.json.printer.id;
-    assert.notEqual(state, "failed", `registration failed: ${op.text}`);
-    await sleep(25);
-  }
-  throw new Error("printer registration did not finish");
-}
-
-const PRINTER_ADMIN_SCOPES = "Printer.Create Printer.Read.All Printer.ReadWrite.All Printer.FullControl.All";
+const PRINTER_ADMIN_SCOPES = PRINTER_MANAGEMENT_SCOPES.join(" ");
 
 // =================================================================================================
 
@@ -598,7 +554,7 @@ describe("the same request allowed and refused", () => {
       t.skip("printer registration or GET /print/printers/{id} is not served yet");
       return;
     }
-    ctx.printerA = await registerPrinter(srv, userA({ scopes: PRINTER_ADMIN_SCOPES }), "tenant A printer");
+    ctx.printerA = await registerPrinter(srv, userA({ scopes: PRINTER_ADMIN_SCOPES }), { name: "tenant A printer" });
     const id = ctx.printerA;
     for (const role of ["Printer.Read.All", "Printer.ReadWrite.All"]) {
       const printer = await kiota(appA([role])).print.printers.byPrinterId(id).get();
@@ -864,16 +820,17 @@ describe("spoold token (command line)", () => {
     }
   });
 
-  it("--device is refused clearly (exit 2), with or without other options", async () => {
-    for (const args of [
-      ["--data", dir, "--device", randomUUID()],
-      ["--data", dir, "--tenant", TID, "--app", APP, "--device", randomUUID()],
-    ]) {
-      const r = await spooldCli(["token", ...args]);
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /--device: printer device tokens are not supported yet/);
-      assert.equal(r.stdout, "");
-    }
+  it("--device: no JWT options (exit 2), an unknown printer (exit 3); tokens are in ipp.test.mjs", async () => {
+    const mixed = await spooldCli(["token", "--data", dir, "--tenant", TID, "--app", APP, "--device", randomUUID()]);
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /--device takes only --data DIR or --store URL/);
+    assert.equal(mixed.stdout, "");
+    const bad = await spooldCli(["token", "--data", dir, "--device", "printer-1"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    const unknown = await spooldCli(["token", "--data", dir, "--device", randomUUID()]);
+    assert.equal(unknown.code, 3, unknown.stderr);
+    assert.match(unknown.stderr, /no printer/);
+    assert.equal(unknown.stdout, "");
   });
 
   it("--help exits 0 with the usage on stdout", async () => {

@@ -10,23 +10,16 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { promisify } from "node:util";
-import { startServer, makeTempDir } from "./lib/server.mjs";
 import {
   kiotaClient, v3Client, kiotaWithStatus, rawFetch, models, GUID, closeAgents,
 } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
-
-const run = promisify(execFile);
+import {
+  PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, createJob, uploadDocument,
+} from "./lib/fixtures.mjs";
 
 // A Printer Administrator who registers printers, shares them and sees every job.
-const ADMIN_SCOPES = [
-  "Printer.Create", "Printer.Read.All", "Printer.ReadWrite.All", "Printer.FullControl.All",
-  "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All",
-].join(" ");
+const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All"].join(" ");
 // An ordinary user printing through printers and shares (own jobs only).
 const USER_SCOPES = "Printer.Read.All PrinterShare.Read.All PrintJob.ReadWrite";
 const BASIC_SCOPES = "Printer.Read.All PrinterShare.Read.All PrintJob.ReadWriteBasic";
@@ -53,90 +46,23 @@ after(() => closeAgents());
 
 // --- helpers ----------------------------------------------------------------------------------
 
-let csrPromise;
-function csr() {
-  csrPromise ||= (async () => {
-    const dir = await makeTempDir("spoold-csr-");
-    const key = path.join(dir, "key.pem");
-    const der = path.join(dir, "csr.der");
-    await run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=x",
-      "-keyout", key, "-outform", "DER", "-out", der]);
-    const pub = await run("openssl", ["pkey", "-in", key, "-pubout", "-outform", "DER"], { encoding: "buffer" });
-    return { content: (await readFile(der)).toString("base64"), transportKey: pub.stdout.toString("base64") };
-  })();
-  return csrPromise;
-}
-
-// Registers a printer through the API (202 + operation polling) and resolves its id.
-async function registerPrinter(srv, token, name = "Printer") {
-  const client = kiotaClient({ origin: srv.origin, version: "v1.0", token, ca: srv.ca });
-  const certificateSigningRequest = await csr();
-  const r = await kiotaWithStatus((cfg) => client.print.printers.create.post({
-    displayName: name, manufacturer: "Contoso", model: "M1", hasPhysicalDevice: false,
-    certificateSigningRequest,
-  }, cfg));
-  assert.equal(r.status, 202, `printers/create: ${r.status} ${r.text}`);
-  const opId = r.headers.get("operation-location").split("/").pop();
-  for (let i = 0; i < 200; i++) {
-    const op = await rawFetch(`${srv.origin}/v1.0/print/operations/${opId}`, { token, ca: srv.ca });
-    assert.equal(op.status, 200, op.text);
-    if (op.json.status?.state === "succeeded") return op.json.printer.id;
-    assert.notEqual(op.json.status?.state, "failed", op.text);
-    await new Promise((res) => setTimeout(res, 25));
-  }
-  throw new Error("printer registration did not finish");
-}
-
-async function shareOf(srv, token, printerId, { allowAllUsers = true } = {}) {
-  const r = await rawFetch(`${srv.origin}/v1.0/print/shares`, {
-    method: "POST", token, ca: srv.ca,
-    json: { displayName: `Share ${printerId.slice(0, 8)}`, allowAllUsers, "printer@odata.bind": `print/printers/${printerId}` },
-  });
-  assert.equal(r.status, 201, r.text);
-  return r.json.id;
-}
-
-// Starts a server and mints the tokens of the describe block (one after another: `spoold
-// token` processes share the data directory).
+// Starts a server and mints the tokens of the describe block.
 function withServer(opts = {}) {
-  const ctx = { tenant: randomUUID(), other: randomUUID(), aliceId: randomUUID(), bobId: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer(opts);
-    const mint = (o) => ctx.srv.mintUser({ tenant: ctx.tenant, ...o });
-    ctx.admin = await mint({ scopes: ADMIN_SCOPES, admin: true, upn: "admin@contoso.test" });
-    ctx.alice = await mint({ user: ctx.aliceId, upn: "Alice@Contoso.test", scopes: USER_SCOPES });
-    ctx.bob = await mint({ user: ctx.bobId, upn: "bob@contoso.test", scopes: USER_SCOPES });
-    ctx.otherAdmin = await ctx.srv.mintUser({ tenant: ctx.other, scopes: ADMIN_SCOPES, admin: true });
+  return serverForSuite(opts, {
+    ctx: { other: randomUUID(), aliceId: randomUUID(), bobId: randomUUID() },
+    tokens: (ctx) => ({
+      admin: { scopes: ADMIN_SCOPES, admin: true, upn: "admin@contoso.test" },
+      alice: { user: ctx.aliceId, upn: "Alice@Contoso.test", scopes: USER_SCOPES },
+      bob: { user: ctx.bobId, upn: "bob@contoso.test", scopes: USER_SCOPES },
+      otherAdmin: { tenant: ctx.other, scopes: ADMIN_SCOPES, admin: true },
+    }),
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
-  return ctx;
 }
 
 const kiota = (ctx, token, version = "v1.0") => kiotaClient({ origin: ctx.srv.origin, version, token, ca: ctx.srv.ca });
 const raw = (ctx, p, opts = {}) => rawFetch(`${ctx.srv.origin}${p}`, { token: ctx.admin, ca: ctx.srv.ca, ...opts });
 const createRaw = (ctx, parent, token, body = {}, version = "v1.0") =>
   raw(ctx, `/${version}/print/${parent}/jobs`, { method: "POST", token, json: body });
-
-async function createJob(ctx, parent, token, body = {}, version = "v1.0") {
-  const r = await createRaw(ctx, parent, token, body, version);
-  assert.equal(r.status, 201, r.text);
-  return r.json;
-}
-
-// Uploads `bytes` as the job's document through createUploadSession and the upload URL.
-async function upload(ctx, parent, token, job, bytes = Buffer.from("%PDF-1.7\n% spoold test\n%%EOF\n")) {
-  const docId = job.documents?.[0]?.id ?? (await raw(ctx, `/v1.0/print/${parent}/jobs/${job.id}/documents`, { token })).json.value[0].id;
-  const s = await raw(ctx, `/v1.0/print/${parent}/jobs/${job.id}/documents/${docId}/createUploadSession`, {
-    method: "POST", token,
-    json: { properties: { documentName: "test.pdf", contentType: "application/pdf", size: bytes.length } },
-  });
-  assert.equal(s.status, 200, s.text);
-  const put = await rawFetch(s.json.uploadUrl, {
-    method: "PUT", ca: ctx.srv.ca, body: bytes,
-    headers: { "content-range": `bytes 0-${bytes.length - 1}/${bytes.length}`, "content-type": "application/octet-stream" },
-  });
-  assert.equal(put.status, 201, put.text);
-}
 
 // Every page of a list, following @odata.nextLink; returns the items and the page count.
 async function allPages(ctx, firstUrl, token) {
@@ -159,11 +85,11 @@ async function allPages(ctx, firstUrl, token) {
 describe("create", () => {
   const ctx = withServer();
   before(async () => {
-    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, "P1");
-    ctx.s1 = await shareOf(ctx.srv, ctx.admin, ctx.p1);
-    ctx.p2 = await registerPrinter(ctx.srv, ctx.admin, "Closed");
-    ctx.p3 = await registerPrinter(ctx.srv, ctx.admin, "Restricted");
-    ctx.s3 = await shareOf(ctx.srv, ctx.admin, ctx.p3, { allowAllUsers: false });
+    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "P1" });
+    ctx.s1 = await createShare(ctx.srv, ctx.admin, ctx.p1);
+    ctx.p2 = await registerPrinter(ctx.srv, ctx.admin, { name: "Closed" });
+    ctx.p3 = await registerPrinter(ctx.srv, ctx.admin, { name: "Restricted" });
+    ctx.s3 = await createShare(ctx.srv, ctx.admin, ctx.p3, { allowAllUsers: false });
   });
 
   it("POST /v1.0/print/printers/{id}/jobs (Kiota): 201 printJob, paused/uploadPending, one empty document", async () => {
@@ -297,12 +223,12 @@ describe("create", () => {
 describe("get, list, filters, visibility", () => {
   const ctx = withServer();
   before(async () => {
-    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, "P1");
-    ctx.s1 = await shareOf(ctx.srv, ctx.admin, ctx.p1);
+    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "P1" });
+    ctx.s1 = await createShare(ctx.srv, ctx.admin, ctx.p1);
     ctx.aliceJobs = [];
     ctx.bobJobs = [];
-    for (let i = 0; i < 3; i++) ctx.aliceJobs.push((await createJob(ctx, `printers/${ctx.p1}`, ctx.alice, { configuration: { copies: i + 1 } })).id);
-    for (let i = 0; i < 2; i++) ctx.bobJobs.push((await createJob(ctx, `shares/${ctx.s1}`, ctx.bob)).id);
+    for (let i = 0; i < 3; i++) ctx.aliceJobs.push((await createJob(ctx.srv, ctx.alice, `printers/${ctx.p1}`, { configuration: { copies: i + 1 } })).id);
+    for (let i = 0; i < 2; i++) ctx.bobJobs.push((await createJob(ctx.srv, ctx.bob, `shares/${ctx.s1}`)).id);
     ctx.basic = await ctx.srv.mintUser({ tenant: ctx.tenant, user: ctx.aliceId, upn: "Alice@Contoso.test", scopes: BASIC_SCOPES });
     ctx.allNoAdmin = await ctx.srv.mintUser({ tenant: ctx.tenant, user: ctx.aliceId, upn: "Alice@Contoso.test", scopes: "Printer.Read.All PrintJob.ReadWrite.All" });
     ctx.app = await ctx.srv.mintApp({ tenant: ctx.tenant, roles: "PrintJob.Read.All Printer.Read.All" });
@@ -430,17 +356,17 @@ describe("get, list, filters, visibility", () => {
 describe("start, cancel, delete", () => {
   const ctx = withServer({ tls: true });
   before(async () => {
-    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, "P1");
-    ctx.s1 = await shareOf(ctx.srv, ctx.admin, ctx.p1);
+    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "P1" });
+    ctx.s1 = await createShare(ctx.srv, ctx.admin, ctx.p1);
   });
 
   it("start before the upload: 409 notAllowed; after it: 200 printJobStatus processing/interpreting, isFetchable", async () => {
-    const job = await createJob(ctx, `shares/${ctx.s1}`, ctx.alice);
+    const job = await createJob(ctx.srv, ctx.alice, `shares/${ctx.s1}`);
     const client = kiota(ctx, ctx.alice);
     const start = () => client.print.shares.byPrinterShareId(ctx.s1).jobs.byPrintJobId(job.id).start.post();
     const e = await expectKiotaError(start(), { status: 409, code: "notAllowed" });
     assert.match(e.message, /upload/);
-    await upload(ctx, `shares/${ctx.s1}`, ctx.alice, job);
+    await uploadDocument(ctx.srv, ctx.alice, `shares/${ctx.s1}`, job);
     const st = await start();
     assert.equal(st.state, "processing");
     assert.deepEqual(st.details, ["interpreting"]);
@@ -457,14 +383,14 @@ describe("start, cancel, delete", () => {
   });
 
   it("start with parameters is 400; another user's job is 404", async () => {
-    const job = await createJob(ctx, `printers/${ctx.p1}`, ctx.alice);
+    const job = await createJob(ctx.srv, ctx.alice, `printers/${ctx.p1}`);
     const r = await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs/${job.id}/start`, { method: "POST", token: ctx.alice, json: { now: true } });
     assertErrorEnvelope(r, { status: 400, code: "invalidRequest" });
     assertErrorEnvelope(await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs/${job.id}/start`, { method: "POST", token: ctx.bob }), { status: 404, code: "itemNotFound" });
   });
 
   it("cancel: owner 204, again 409; another user 403; administrator 204 (v3 client over TLS)", async () => {
-    const a = await createJob(ctx, `printers/${ctx.p1}`, ctx.alice);
+    const a = await createJob(ctx.srv, ctx.alice, `printers/${ctx.p1}`);
     const client = kiota(ctx, ctx.alice);
     const cancelA = () => client.print.printers.byPrinterId(ctx.p1).jobs.byPrintJobId(a.id).cancel.post();
     const r = await kiotaWithStatus((cfg) => client.print.printers.byPrinterId(ctx.p1).jobs.byPrintJobId(a.id).cancel.post(cfg));
@@ -476,7 +402,7 @@ describe("start, cancel, delete", () => {
     const e = await expectKiotaError(cancelA(), { status: 409, code: "notAllowed" });
     assert.match(e.message, /canceled/);
 
-    const b = await createJob(ctx, `shares/${ctx.s1}`, ctx.alice);
+    const b = await createJob(ctx.srv, ctx.alice, `shares/${ctx.s1}`);
     const denied = await raw(ctx, `/v1.0/print/shares/${ctx.s1}/jobs/${b.id}/cancel`, { method: "POST", token: ctx.bob });
     assert.match(assertErrorEnvelope(denied, { status: 403, code: "accessDenied" }).message, /Printer Administrator/);
     const v3 = v3Client({ origin: ctx.srv.origin, version: "v1.0", token: ctx.admin, ca: ctx.srv.ca });
@@ -497,7 +423,7 @@ describe("start, cancel, delete", () => {
   });
 
   it("DELETE a job: 405 notSupported", async () => {
-    const a = await createJob(ctx, `printers/${ctx.p1}`, ctx.alice);
+    const a = await createJob(ctx.srv, ctx.alice, `printers/${ctx.p1}`);
     const r = await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs/${a.id}`, { method: "DELETE", token: ctx.alice });
     assert.match(assertErrorEnvelope(r, { status: 405, code: "notSupported" }).message, /cancel/);
     assert.equal((await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs/${a.id}`, { token: ctx.alice })).status, 200);
@@ -507,7 +433,7 @@ describe("start, cancel, delete", () => {
 describe("start on a printer with a task trigger: the job is held", () => {
   const ctx = withServer();
   before(async () => {
-    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, "Virtual");
+    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "Virtual" });
     ctx.pullApp = await ctx.srv.mintApp({ tenant: ctx.tenant, app: PULL_APP, roles: "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All Printer.Read.All" });
     ctx.triggerAdmin = await ctx.srv.mintUser({ tenant: ctx.tenant, app: PULL_APP, scopes: ADMIN_SCOPES, admin: true });
     const d = await raw(ctx, "/v1.0/print/taskDefinitions", { method: "POST", token: ctx.pullApp, json: { displayName: "Release" } });
@@ -521,8 +447,8 @@ describe("start on a printer with a task trigger: the job is held", () => {
   });
 
   it("200 paused/[] 'waiting for a print task'; a processing task; cancel aborts the task", async () => {
-    const job = await createJob(ctx, `printers/${ctx.p1}`, ctx.alice);
-    await upload(ctx, `printers/${ctx.p1}`, ctx.alice, job);
+    const job = await createJob(ctx.srv, ctx.alice, `printers/${ctx.p1}`);
+    await uploadDocument(ctx.srv, ctx.alice, `printers/${ctx.p1}`, job);
     const st = await kiota(ctx, ctx.alice).print.printers.byPrinterId(ctx.p1).jobs.byPrintJobId(job.id).start.post();
     assert.equal(st.state, "paused");
     assert.deepEqual(st.details, []);
@@ -548,7 +474,7 @@ describe("paging through 2,500 jobs", () => {
   const ctx = withServer({ args: ["--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0"] });
   const N = 2500;
   before(async () => {
-    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, "Busy");
+    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "Busy" });
     const body = JSON.stringify({ configuration: { copies: 1 } });
     let made = 0;
     const worker = async () => {
@@ -599,23 +525,23 @@ describe("paging through 2,500 jobs", () => {
 describe("job creation limits", () => {
   const ctx = withServer({ args: ["--max-jobs-per-printer-window", "3", "--max-jobs-per-user-window", "5", "--job-limit-window", "120"] });
   before(async () => {
-    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, "A");
-    ctx.p2 = await registerPrinter(ctx.srv, ctx.admin, "B");
+    ctx.p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "A" });
+    ctx.p2 = await registerPrinter(ctx.srv, ctx.admin, { name: "B" });
   });
 
   it("429 activityLimitReached with Retry-After per printer, then per user", async () => {
-    for (let i = 0; i < 3; i++) await createJob(ctx, `printers/${ctx.p1}`, ctx.alice);
+    for (let i = 0; i < 3; i++) await createJob(ctx.srv, ctx.alice, `printers/${ctx.p1}`);
     const r = await createRaw(ctx, `printers/${ctx.p1}`, ctx.bob, {});
     const e = assertErrorEnvelope(r, { status: 429, code: "activityLimitReached" });
     assert.match(e.message, /printer/);
     const retry = Number(r.headers.get("retry-after"));
     assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 120, `Retry-After ${retry}`);
     // alice has 3 of her 5: two more on another printer, then the user limit answers.
-    for (let i = 0; i < 2; i++) await createJob(ctx, `printers/${ctx.p2}`, ctx.alice);
+    for (let i = 0; i < 2; i++) await createJob(ctx.srv, ctx.alice, `printers/${ctx.p2}`);
     const u = await createRaw(ctx, `printers/${ctx.p2}`, ctx.alice, {});
     assert.match(assertErrorEnvelope(u, { status: 429, code: "activityLimitReached" }).message, /You created too many/);
     assert.ok(Number(u.headers.get("retry-after")) >= 1);
     // bob still may print on the second printer (its window has 2 of 3).
-    await createJob(ctx, `printers/${ctx.p2}`, ctx.bob);
+    await createJob(ctx.srv, ctx.bob, `printers/${ctx.p2}`);
   });
 });

@@ -8,15 +8,11 @@
 // --webhook-validation-timeout 1, --webhook-retry-base-ms, --webhook-retry-max-age.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { startServer } from "./lib/server.mjs";
 import { kiotaClient, kiotaWithStatus, rawFetch, models, GUID, closeAgents } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError } from "./lib/graph-assert.mjs";
 import { startReceiver } from "./lib/webhook-receiver.mjs";
+import { serverForSuite, registerPrinter, createJob, uploadDocument } from "./lib/fixtures.mjs";
 
 after(() => closeAgents());
 
@@ -30,31 +26,22 @@ const inMinutes = (m) => new Date(Date.now() + m * MINUTE).toISOString();
 
 // Starts spoold and a receiver for a describe block, with the tokens the tests use.
 function withServer(args = [], { receiver = true } = {}) {
-  const ctx = { tenant: randomUUID(), args };
-  before(async () => {
-    ctx.srv = await startServer({ args: ["--webhook-validation-timeout", "1", ...args] });
-    if (receiver) ctx.rx = await startReceiver();
-    await mintTokens(ctx);
+  return serverForSuite({ args: ["--webhook-validation-timeout", "1", ...args] }, {
+    ctx: { args },
+    tokens: {
+      appX: { app: APP_X, roles: "PrintTaskDefinition.ReadWrite.All Printer.Read.All" },
+      appY: { app: APP_Y, roles: "PrintTaskDefinition.ReadWrite.All Printer.Read.All" },
+      appPrinterOnly: { app: APP_X, roles: "Printer.Read.All" },
+      appJobsOnly: { app: APP_X, roles: "PrintJob.ReadWrite.All" },
+      admin: {
+        app: APP_X, admin: true,
+        scopes: "Printer.Create Printer.ReadWrite.All Printer.FullControl.All PrinterShare.ReadWrite.All",
+      },
+      user: { scopes: "PrintJob.ReadWrite Printer.Read.All" },
+    },
+    setup: async (ctx) => { if (receiver) ctx.rx = await startReceiver(); },
+    teardown: async (ctx) => { if (ctx.rx) await ctx.rx.close(); },
   });
-  after(async () => {
-    if (ctx.rx) await ctx.rx.close();
-    if (ctx.srv) await ctx.srv.stop();
-  });
-  return ctx;
-}
-
-// Tokens are minted one after another: `spoold token` processes share the data directory.
-async function mintTokens(ctx) {
-  const s = ctx.srv;
-  ctx.appX = await s.mintApp({ tenant: ctx.tenant, app: APP_X, roles: "PrintTaskDefinition.ReadWrite.All Printer.Read.All" });
-  ctx.appY = await s.mintApp({ tenant: ctx.tenant, app: APP_Y, roles: "PrintTaskDefinition.ReadWrite.All Printer.Read.All" });
-  ctx.appPrinterOnly = await s.mintApp({ tenant: ctx.tenant, app: APP_X, roles: "Printer.Read.All" });
-  ctx.appJobsOnly = await s.mintApp({ tenant: ctx.tenant, app: APP_X, roles: "PrintJob.ReadWrite.All" });
-  ctx.admin = await s.mintUser({
-    tenant: ctx.tenant, app: APP_X, admin: true,
-    scopes: "Printer.Create Printer.ReadWrite.All Printer.FullControl.All PrinterShare.ReadWrite.All",
-  });
-  ctx.user = await s.mintUser({ tenant: ctx.tenant, scopes: "PrintJob.ReadWrite Printer.Read.All" });
 }
 
 const api = (ctx, p, v = "v1.0") => `${ctx.srv.origin}/${v}${p}`;
@@ -75,44 +62,6 @@ async function createDefinition(ctx, token = ctx.appX) {
   return r.json.id;
 }
 
-// A PKCS#10 request and its public key, base64 (printCertificateSigningRequest), made once.
-let csrCache;
-async function csr() {
-  if (csrCache) return csrCache;
-  const dir = await mkdtemp(path.join(os.tmpdir(), "spoold-csr-"));
-  const run = (args) => new Promise((resolve, reject) =>
-    execFile("openssl", args, { cwd: dir }, (e, out, err) => (e ? reject(new Error(err || e.message)) : resolve(out))));
-  await run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=spoold-test-printer",
-    "-keyout", "key.pem", "-outform", "DER", "-out", "csr.der"]);
-  await run(["rsa", "-in", "key.pem", "-pubout", "-outform", "DER", "-out", "pub.der"]);
-  csrCache = {
-    content: (await readFile(path.join(dir, "csr.der"))).toString("base64"),
-    transportKey: (await readFile(path.join(dir, "pub.der"))).toString("base64"),
-  };
-  await rm(dir, { recursive: true, force: true });
-  return csrCache;
-}
-
-// Registers a virtual printer (P1 + P2) and returns its id.
-async function registerPrinter(ctx) {
-  const r = await mustOk(call(ctx, "POST", "/print/printers/create", ctx.admin, {
-    displayName: `virtual ${randomUUID().slice(0, 8)}`, manufacturer: "spoold", model: "virtual",
-    physicalDeviceId: null, hasPhysicalDevice: false, certificateSigningRequest: await csr(),
-  }), 202, "register printer");
-  const loc = r.headers.get("operation-location");
-  assert.ok(loc, "Operation-Location");
-  const opUrl = loc.replace(ctx.srv.url, ctx.srv.origin);
-  for (let i = 0; i < 100; i++) {
-    const op = await rawFetch(opUrl, { token: ctx.admin, ca: ctx.srv.ca });
-    assert.equal(op.status, 200, op.text);
-    const state = op.json.status?.state;
-    if (state === "succeeded") return op.json.printer.id;
-    assert.notEqual(state, "failed", op.text);
-    await sleep(50);
-  }
-  throw new Error("printer registration did not finish");
-}
-
 async function createTrigger(ctx, printerId, definitionId) {
   await mustOk(call(ctx, "POST", `/print/printers/${printerId}/taskTriggers`, ctx.admin, {
     event: "jobStarted", "definition@odata.bind": `${ctx.srv.url}/v1.0/print/taskDefinitions/${definitionId}`,
@@ -122,23 +71,13 @@ async function createTrigger(ctx, printerId, definitionId) {
 // A user's job on printerId with one uploaded document, started (J1, D2, D3, J6). Returns the
 // job id and the start answer.
 async function printJob(ctx, printerId) {
-  const job = await mustOk(call(ctx, "POST", `/print/printers/${printerId}/jobs`, ctx.user, {
-    configuration: {},
-  }), 201, "create job");
-  const jobId = job.json.id;
-  const docId = job.json.documents?.[0]?.id;
-  assert.ok(docId, `job has a document: ${job.text}`);
-  const bytes = Buffer.from("%PDF-1.4\n% spoold notification test\n%%EOF\n");
-  const us = await mustOk(call(ctx, "POST", `/print/printers/${printerId}/jobs/${jobId}/documents/${docId}/createUploadSession`,
-    ctx.user, { properties: { documentName: "t.pdf", contentType: "application/pdf", size: bytes.length } }),
-  200, "createUploadSession");
-  const put = await rawFetch(us.json.uploadUrl.replace(ctx.srv.url, ctx.srv.origin), {
-    method: "PUT", body: bytes, ca: ctx.srv.ca,
-    headers: { "content-range": `bytes 0-${bytes.length - 1}/${bytes.length}`, "content-type": "application/octet-stream" },
-  });
-  assert.ok(put.status === 201 || put.status === 200, `upload: ${put.status} ${put.text}`);
-  const start = await mustOk(call(ctx, "POST", `/print/printers/${printerId}/jobs/${jobId}/start`, ctx.user), 200, "start job");
-  return { jobId, start: start.json };
+  const parent = `printers/${printerId}`;
+  const job = await createJob(ctx.srv, ctx.user, parent, { configuration: {} });
+  assert.ok(job.documents?.[0]?.id, `job has a document: ${JSON.stringify(job)}`);
+  await uploadDocument(ctx.srv, ctx.user, parent, job, Buffer.from("%PDF-1.4\n% spoold notification test\n%%EOF\n"),
+    { documentName: "t.pdf" });
+  const start = await mustOk(call(ctx, "POST", `/print/printers/${printerId}/jobs/${job.id}/start`, ctx.user), 200, "start job");
+  return { jobId: job.id, start: start.json };
 }
 
 function subscriptionBody(ctx, over = {}) {
@@ -489,9 +428,9 @@ describe("delivery: print task created and job fetchable", () => {
   const ctx = withServer();
   before(async () => {
     ctx.definition = await createDefinition(ctx);
-    ctx.held = await registerPrinter(ctx);
+    ctx.held = await registerPrinter(ctx.srv, ctx.admin);
     await createTrigger(ctx, ctx.held, ctx.definition);
-    ctx.plain = await registerPrinter(ctx);
+    ctx.plain = await registerPrinter(ctx.srv, ctx.admin);
   });
 
   it("a job start on a printer with a trigger notifies the definition's subscribers (reference §7.4)", async () => {
@@ -560,7 +499,7 @@ describe("delivery: print task created and job fetchable", () => {
 
 describe("reliability: retries with exponential back-off", () => {
   const ctx = withServer(["--webhook-retry-base-ms", "200"]);
-  before(async () => { ctx.printer = await registerPrinter(ctx); });
+  before(async () => { ctx.printer = await registerPrinter(ctx.srv, ctx.admin); });
 
   it("a receiver failing the first 3 attempts gets the notification once, after growing delays", async () => {
     ctx.rx.on("/flaky", { failFirst: 3 });
@@ -584,7 +523,7 @@ describe("reliability: retries with exponential back-off", () => {
 
 describe("reliability: SIGKILL with notifications pending, restart on the same data", () => {
   const ctx = withServer(["--webhook-retry-base-ms", "100"]);
-  before(async () => { ctx.printer = await registerPrinter(ctx); });
+  before(async () => { ctx.printer = await registerPrinter(ctx.srv, ctx.admin); });
 
   it("every pending notification arrives after the restart", async () => {
     ctx.rx.on("/down", { notify: "fail" });
@@ -604,7 +543,7 @@ describe("reliability: SIGKILL with notifications pending, restart on the same d
 
 describe("reliability: a hanging receiver does not hold up another", () => {
   const ctx = withServer();
-  before(async () => { ctx.printer = await registerPrinter(ctx); });
+  before(async () => { ctx.printer = await registerPrinter(ctx.srv, ctx.admin); });
 
   it("the healthy receiver gets each notification promptly", async () => {
     ctx.rx.on("/hang", { notify: "hang" });
@@ -628,7 +567,7 @@ describe("reliability: a hanging receiver does not hold up another", () => {
 
 describe("expiry and lifecycle notifications", () => {
   const ctx = withServer(["--webhook-retry-base-ms", "100", "--webhook-retry-max-age", "1"]);
-  before(async () => { ctx.printer = await registerPrinter(ctx); });
+  before(async () => { ctx.printer = await registerPrinter(ctx.srv, ctx.admin); });
 
   it("an expired subscription is removed and subscriptionRemoved goes to its lifecycle URL", async () => {
     ctx.rx.on("/short");

@@ -10,20 +10,20 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID, randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { startServer, makeTempDir } from "./lib/server.mjs";
+import { makeTempDir } from "./lib/server.mjs";
 import {
   kiotaClient, v3Client, kiotaWithStatus, rawFetch, models, GUID, closeAgents,
 } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
+import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, makeCsr, csrBody, registerPrinter } from "./lib/fixtures.mjs";
 
 const run = promisify(execFile);
 
 const ADMIN_SCOPES = [
-  "Printer.Create", "Printer.Read.All", "Printer.ReadWrite.All", "Printer.FullControl.All",
-  "PrinterShare.ReadWrite.All", "PrintConnector.ReadWrite.All", "PrintJob.ReadWrite.All",
+  ...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintConnector.ReadWrite.All", "PrintJob.ReadWrite.All",
 ].join(" ");
 const APP_A = "00000000-0000-4000-8000-0000000000aa";   // registers the printers
 const APP_B = "00000000-0000-4000-8000-0000000000bb";   // another application
@@ -40,56 +40,30 @@ const BUILTIN_DEFAULTS = {
 
 after(() => closeAgents());
 
-// ---- certificate signing requests, made with openssl --------------------------------------------
+// Certificate signing requests come from makeCsr() / csrBody() (lib/fixtures.mjs): RSA 2048 and
+// EC P-256, and the refused RSA 1024, EC P-384 and SHA-1 ones, made with openssl at test time.
 
-let csrDir;
+// Files of the certificate chain checks (verifyChain), in one temporary directory.
+let chainDir;
 async function tmp(name) {
-  csrDir ||= await makeTempDir("spoold-csr-");
-  return path.join(csrDir, name);
+  chainDir ||= await makeTempDir("spoold-chain-");
+  return path.join(chainDir, name);
 }
-
-// A CSR as the registration body carries it ({content: base64 DER, transportKey}) plus its key file.
-//   kind: "rsa2048" | "ec256" | "rsa1024" | "ec384"; digest: "sha256" | "sha1"
-const csrCache = new Map();
-function makeCsr(kind = "rsa2048", digest = "sha256") {
-  const id = `${kind}-${digest}`;
-  if (!csrCache.has(id)) {
-    csrCache.set(id, (async () => {
-      const key = await tmp(`${id}.key`);
-      const der = await tmp(`${id}.csr`);
-      const newkey = {
-        rsa2048: ["-newkey", "rsa:2048"], rsa1024: ["-newkey", "rsa:1024"],
-        ec256: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
-        ec384: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
-      }[kind];
-      await run("openssl", ["req", "-new", ...newkey, `-${digest}`, "-nodes", "-subj", "/CN=device",
-        "-keyout", key, "-outform", "DER", "-out", der]);
-      const pub = await run("openssl", ["pkey", "-in", key, "-pubout", "-outform", "DER"], { encoding: "buffer" });
-      return { content: (await readFile(der)).toString("base64"), transportKey: pub.stdout.toString("base64"), key };
-    })());
-  }
-  return csrCache.get(id);
-}
-
-const csrBody = async (kind, digest) => { const c = await makeCsr(kind, digest); return { content: c.content, transportKey: c.transportKey }; };
 
 // ---- helpers -------------------------------------------------------------------------------------
 
 function withServer(opts = {}) {
-  const ctx = { tenant: randomUUID(), other: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer(opts);
-    const mint = (o) => ctx.srv.mintUser({ tenant: ctx.tenant, app: APP_A, ...o });
-    // one after another: `spoold token` processes share the data directory
-    ctx.admin = await mint({ scopes: ADMIN_SCOPES, admin: true });
-    ctx.otherAdmin = await ctx.srv.mintUser({ tenant: ctx.other, app: APP_A, scopes: ADMIN_SCOPES, admin: true });
-    ctx.reader = await mint({ scopes: "Printer.Read.All", admin: true });
-    ctx.notAdmin = await mint({ scopes: ADMIN_SCOPES });
-    ctx.appA = await ctx.srv.mintApp({ tenant: ctx.tenant, app: APP_A, roles: "Printer.ReadWrite.All" });
-    ctx.appB = await ctx.srv.mintApp({ tenant: ctx.tenant, app: APP_B, roles: "Printer.ReadWrite.All" });
+  return serverForSuite(opts, {
+    ctx: { other: randomUUID() },
+    tokens: (ctx) => ({
+      admin: { app: APP_A, scopes: ADMIN_SCOPES, admin: true },
+      otherAdmin: { tenant: ctx.other, app: APP_A, scopes: ADMIN_SCOPES, admin: true },
+      reader: { app: APP_A, scopes: "Printer.Read.All", admin: true },
+      notAdmin: { app: APP_A, scopes: ADMIN_SCOPES },
+      appA: { app: APP_A, roles: "Printer.ReadWrite.All" },
+      appB: { app: APP_B, roles: "Printer.ReadWrite.All" },
+    }),
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
-  return ctx;
 }
 
 const kiota = (ctx, token, version = "v1.0") => kiotaClient({ origin: ctx.srv.origin, version, token, ca: ctx.srv.ca });
@@ -116,16 +90,10 @@ async function finish(ctx, r, { token = ctx.admin, version = "v1.0" } = {}) {
   throw new Error("registration did not finish");
 }
 
-// Registers a printer; resolves its id (and the operation).
-async function register(ctx, { name = "Printer", physical = false, kind = "ec256", token = ctx.admin } = {}) {
-  const body = {
-    displayName: name, manufacturer: "Contoso", model: "LaserJet 9", hasPhysicalDevice: physical,
-    certificateSigningRequest: await csrBody(kind),
-  };
-  if (physical) body.physicalDeviceId = randomUUID();
-  const done = await finish(ctx, await create(ctx, body, { token }), { token });
-  assert.equal(done.json.status.state, "succeeded", done.json.status.description);
-  return done.json.printer.id;
+// Registers a printer with the admin token (registerPrinter of lib/fixtures.mjs) and an EC P-256
+// key unless `kind` says otherwise; resolves its id.
+async function register(ctx, { kind = "ec256", ...opts } = {}) {
+  return registerPrinter(ctx.srv, ctx.admin, { csr: await csrBody(kind), ...opts });
 }
 
 // Splits a PEM chain into its certificates.

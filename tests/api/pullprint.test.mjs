@@ -9,24 +9,17 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { promisify } from "node:util";
-import { startServer, makeTempDir } from "./lib/server.mjs";
 import { kiotaClient, kiotaWithStatus, rawFetch, models, GUID, closeAgents } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError } from "./lib/graph-assert.mjs";
-
-const run = promisify(execFile);
+import {
+  PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, uploadDocument,
+} from "./lib/fixtures.mjs";
 
 // The pull-print vendor's application (app X of reference §6) and a second vendor.
 const APP_X = "00000000-0000-4000-8000-0000000000a1";
 const APP_Y = "00000000-0000-4000-8000-0000000000b2";
 const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
-const ADMIN_SCOPES = [
-  "Printer.Create", "Printer.Read.All", "Printer.ReadWrite.All", "Printer.FullControl.All",
-  "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All",
-].join(" ");
+const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All"].join(" ");
 const USER_SCOPES = "PrintJob.ReadWrite PrinterShare.ReadBasic.All";
 const PDF = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
 const HELD_DESCRIPTION = "The job is waiting for a print task to complete.";
@@ -35,66 +28,15 @@ after(() => closeAgents());
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-let csrPromise;
-function csr() {
-  csrPromise ||= (async () => {
-    const dir = await makeTempDir("spoold-csr-");
-    const key = path.join(dir, "key.pem");
-    const der = path.join(dir, "csr.der");
-    await run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=x",
-      "-keyout", key, "-outform", "DER", "-out", der]);
-    const pub = await run("openssl", ["pkey", "-in", key, "-pubout", "-outform", "DER"], { encoding: "buffer" });
-    return { content: (await readFile(der)).toString("base64"), transportKey: pub.stdout.toString("base64") };
-  })();
-  return csrPromise;
-}
-
 const kiota = (ctx, token, version = "v1.0") => kiotaClient({ origin: ctx.srv.origin, version, token, ca: ctx.srv.ca });
 const raw = (ctx, p, opts = {}) => rawFetch(`${ctx.srv.origin}${p}`, { ca: ctx.srv.ca, ...opts });
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
-// Registers a virtual printer through POST /print/printers/create and polls its operation.
-async function createPrinter(ctx, name, token = ctx.admin) {
-  const client = kiota(ctx, token);
-  const r = await kiotaWithStatus(async (cfg) => client.print.printers.create.post({
-    displayName: name, manufacturer: "Contoso", model: "Pull 1", hasPhysicalDevice: false,
-    certificateSigningRequest: await csr(),
-  }, cfg));
-  assert.equal(r.status, 202, `printers/create: ${r.status} ${r.text}`);
-  const opId = r.headers.get("operation-location").split("/").pop();
-  for (let i = 0; i < 100; i++) {
-    const op = await raw(ctx, `/v1.0/print/operations/${opId}`, { token });
-    assert.equal(op.status, 200, op.text);
-    if (op.json.status?.state === "succeeded") return op.json.printer.id;
-    assert.notEqual(op.json.status?.state, "failed", op.text);
-    await sleep(50);
-  }
-  throw new Error("printer registration did not finish");
-}
-
-// Shares printer id to every user; resolves the share id.
-async function createShare(ctx, printerId, name) {
-  const share = await kiota(ctx, ctx.admin).print.shares.post({
-    displayName: name, allowAllUsers: true,
-    additionalData: { "printer@odata.bind": `https://graph.microsoft.com/v1.0/print/printers/${printerId}` },
-  });
-  return share.id;
-}
-
 // A user's job on share shareId with its document uploaded, not started. Resolves { id, docId }.
 async function uploadedJob(ctx, shareId, { token = ctx.user, configuration = { copies: 1, colorMode: "color" } } = {}) {
-  const jobs = kiota(ctx, token).print.shares.byPrinterShareId(shareId).jobs;
-  const job = await jobs.post({ configuration });
-  const docId = job.documents[0].id;
-  const session = await jobs.byPrintJobId(job.id).documents.byPrintDocumentId(docId).createUploadSession.post({
-    properties: { documentName: "report.pdf", contentType: "application/pdf", size: PDF.length },
-  });
-  const put = await rawFetch(session.uploadUrl, {
-    method: "PUT", body: PDF, ca: ctx.srv.ca,
-    headers: { "content-range": `bytes 0-${PDF.length - 1}/${PDF.length}`, "content-type": "application/octet-stream" },
-  });
-  assert.equal(put.status, 201, `upload: ${put.status} ${put.text}`);
-  return { id: job.id, docId };
+  const job = await kiota(ctx, token).print.shares.byPrinterShareId(shareId).jobs.post({ configuration });
+  const { documentId } = await uploadDocument(ctx.srv, token, `shares/${shareId}`, job, PDF, { documentName: "report.pdf" });
+  return { id: job.id, docId: documentId };
 }
 
 // Starts job id through share shareId; resolves the printJobStatus.
@@ -142,39 +84,37 @@ const abort = (ctx, printerId, jobId, token, json) =>
 // shared as sV) and P (no trigger), printer W whose trigger binds app Y's definition DY (shared
 // as sW).
 function pullPrintWorld(opts = {}) {
-  const ctx = { tenant: randomUUID(), other: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer({
-      ...opts,
-      args: ["--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0", ...(opts.args || [])],
-    });
-    const s = ctx.srv;
-    // one after another: `spoold token` processes share the data directory
-    ctx.admin = await s.mintUser({ tenant: ctx.tenant, app: APP_X, scopes: ADMIN_SCOPES, admin: true });
-    ctx.adminY = await s.mintUser({ tenant: ctx.tenant, app: APP_Y, scopes: ADMIN_SCOPES, admin: true });
-    ctx.user = await s.mintUser({ tenant: ctx.tenant, scopes: USER_SCOPES, upn: "alice@contoso.test" });
-    ctx.app = await s.mintApp({ tenant: ctx.tenant, app: APP_X, roles: APP_ROLES });
-    ctx.appY = await s.mintApp({ tenant: ctx.tenant, app: APP_Y, roles: APP_ROLES });
-    ctx.otherTenantApp = await s.mintApp({ tenant: ctx.other, app: APP_X, roles: APP_ROLES });
-
-    ctx.D = (await kiota(ctx, ctx.app).print.taskDefinitions.post({ displayName: "Secure release" })).id;
-    ctx.DY = (await kiota(ctx, ctx.appY).print.taskDefinitions.post({ displayName: "Other vendor" })).id;
-    ctx.V = await createPrinter(ctx, "Virtual queue");
-    ctx.P = await createPrinter(ctx, "Physical MFP");
-    ctx.W = await createPrinter(ctx, "Other vendor queue");
-    const trig = await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.V).taskTriggers.post({
-      event: "jobStarted", additionalData: { "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${ctx.D}` },
-    });
-    ctx.T = trig.id;
-    ctx.TY = (await kiota(ctx, ctx.adminY).print.printers.byPrinterId(ctx.W).taskTriggers.post({
-      event: "jobStarted", additionalData: { "definition@odata.bind": `print/taskDefinitions/${ctx.DY}` },
-    })).id;
-    ctx.sV = await createShare(ctx, ctx.V, "Follow-me");
-    ctx.sP = await createShare(ctx, ctx.P, "MFP");
-    ctx.sW = await createShare(ctx, ctx.W, "Other vendor");
+  return serverForSuite({
+    ...opts,
+    args: ["--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0", ...(opts.args || [])],
+  }, {
+    ctx: { other: randomUUID() },
+    tokens: (ctx) => ({
+      admin: { app: APP_X, scopes: ADMIN_SCOPES, admin: true },
+      adminY: { app: APP_Y, scopes: ADMIN_SCOPES, admin: true },
+      user: { scopes: USER_SCOPES, upn: "alice@contoso.test" },
+      app: { app: APP_X, roles: APP_ROLES },
+      appY: { app: APP_Y, roles: APP_ROLES },
+      otherTenantApp: { tenant: ctx.other, app: APP_X, roles: APP_ROLES },
+    }),
+    setup: async (ctx) => {
+      ctx.D = (await kiota(ctx, ctx.app).print.taskDefinitions.post({ displayName: "Secure release" })).id;
+      ctx.DY = (await kiota(ctx, ctx.appY).print.taskDefinitions.post({ displayName: "Other vendor" })).id;
+      ctx.V = await registerPrinter(ctx.srv, ctx.admin, { name: "Virtual queue" });
+      ctx.P = await registerPrinter(ctx.srv, ctx.admin, { name: "Physical MFP" });
+      ctx.W = await registerPrinter(ctx.srv, ctx.admin, { name: "Other vendor queue" });
+      const trig = await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.V).taskTriggers.post({
+        event: "jobStarted", additionalData: { "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${ctx.D}` },
+      });
+      ctx.T = trig.id;
+      ctx.TY = (await kiota(ctx, ctx.adminY).print.printers.byPrinterId(ctx.W).taskTriggers.post({
+        event: "jobStarted", additionalData: { "definition@odata.bind": `print/taskDefinitions/${ctx.DY}` },
+      })).id;
+      ctx.sV = await createShare(ctx.srv, ctx.admin, ctx.V, { name: "Follow-me" });
+      ctx.sP = await createShare(ctx.srv, ctx.admin, ctx.P, { name: "MFP" });
+      ctx.sW = await createShare(ctx.srv, ctx.admin, ctx.W, { name: "Other vendor" });
+    },
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
-  return ctx;
 }
 
 
@@ -273,7 +213,7 @@ describe("task definitions", () => {
   });
 
   it("DELETE: 409 notAllowed while a trigger binds it, 204 once the trigger is gone", async () => {
-    const printer = await createPrinter(ctx, "Temp");
+    const printer = await registerPrinter(ctx.srv, ctx.admin, { name: "Temp" });
     const trig = await raw(ctx, `/v1.0/print/printers/${printer}/taskTriggers`, {
       method: "POST", token: ctx.admin, json: { event: "jobStarted", "definition@odata.bind": `${ctx.srv.url}/beta/print/taskDefinitions('${ctx.created}')` },
     });
@@ -321,7 +261,7 @@ describe("task triggers", () => {
   });
 
   it("binding another application's definition: 403 accessDenied saying so", async () => {
-    const p = await createPrinter(ctx, "Y's definition");
+    const p = await registerPrinter(ctx.srv, ctx.admin, { name: "Y's definition" });
     const r = await raw(ctx, `/v1.0/print/printers/${p}/taskTriggers`, {
       method: "POST", token: ctx.admin, json: { event: "jobStarted", "definition@odata.bind": `https://graph.microsoft.com/beta/print/taskDefinitions/${ctx.DY}` },
     });
@@ -331,7 +271,7 @@ describe("task triggers", () => {
   });
 
   it("bad bodies and callers: 400 / 403 / 404", async () => {
-    const p = await createPrinter(ctx, "Bad bodies");
+    const p = await registerPrinter(ctx.srv, ctx.admin, { name: "Bad bodies" });
     const post = (json, token = ctx.admin, printer = p) =>
       raw(ctx, `/v1.0/print/printers/${printer}/taskTriggers`, { method: "POST", token, json });
     const bind = `/print/taskDefinitions/${ctx.D}`;
@@ -353,7 +293,7 @@ describe("task triggers", () => {
   });
 
   it("create with a relative binding (201, created_by_app recorded) and delete (204)", async () => {
-    const p = await createPrinter(ctx, "Relative");
+    const p = await registerPrinter(ctx.srv, ctx.admin, { name: "Relative" });
     const client = kiota(ctx, ctx.admin, "beta");
     const r = await kiotaWithStatus((cfg) => client.print.printers.byPrinterId(p).taskTriggers.post({
       event: "jobStarted", additionalData: { "definition@odata.bind": `/v1.0/print/taskDefinitions/${ctx.D}` },
@@ -490,7 +430,7 @@ describe("pull-print flow", () => {
 
   it("redirect to a printer with a trigger fires it again: a new task, the new job held", async () => {
     const job = await heldJob(ctx);
-    const V2 = await createPrinter(ctx, "Second virtual queue");
+    const V2 = await registerPrinter(ctx.srv, ctx.admin, { name: "Second virtual queue" });
     const t = await raw(ctx, `/v1.0/print/printers/${V2}/taskTriggers`, {
       method: "POST", token: ctx.admin, json: { event: "jobStarted", "definition@odata.bind": `print/taskDefinitions/${ctx.D}` },
     });

@@ -7,79 +7,31 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { promisify } from "node:util";
-import { startServer, makeTempDir } from "./lib/server.mjs";
 import {
   kiotaClient, v3Client, kiotaWithStatus, rawFetch, models, GUID, closeAgents,
 } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
-
-const run = promisify(execFile);
+import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter } from "./lib/fixtures.mjs";
 
 // A Printer Administrator who may register printers, manage shares and list users and groups.
 const ADMIN_SCOPES = [
-  "Printer.Create", "Printer.Read.All", "Printer.ReadWrite.All", "Printer.FullControl.All",
-  "PrinterShare.ReadWrite.All", "User.ReadBasic.All", "GroupMember.Read.All",
+  ...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "User.ReadBasic.All", "GroupMember.Read.All",
   "PrintJob.ReadWrite.All",
 ].join(" ");
 const REDUCED_KEYS = ["displayName", "id", "location", "manufacturer", "model"];
 
 after(() => closeAgents());
 
-// One RSA key and CSR for every registration of this file (made with openssl at test time).
-let csrPromise;
-function csr() {
-  csrPromise ||= (async () => {
-    const dir = await makeTempDir("spoold-csr-");
-    const key = path.join(dir, "key.pem");
-    const der = path.join(dir, "csr.der");
-    await run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=x",
-      "-keyout", key, "-outform", "DER", "-out", der]);
-    const pub = await run("openssl", ["pkey", "-in", key, "-pubout", "-outform", "DER"], { encoding: "buffer" });
-    return { content: (await readFile(der)).toString("base64"), transportKey: pub.stdout.toString("base64") };
-  })();
-  return csrPromise;
-}
-
-// Registers a printer through the API (Kiota for the action, then the operation is polled) and
-// resolves its id.
-async function registerPrinter(srv, token, { name = "Printer", manufacturer = "Contoso", model = "LaserJet 9" } = {}) {
-  const client = kiotaClient({ origin: srv.origin, version: "v1.0", token, ca: srv.ca });
-  const certificateSigningRequest = await csr();
-  const r = await kiotaWithStatus((cfg) => client.print.printers.create.post({
-    displayName: name, manufacturer, model, hasPhysicalDevice: false, certificateSigningRequest,
-  }, cfg));
-  assert.equal(r.status, 202, `printers/create: ${r.status} ${r.text}`);
-  const opUrl = r.headers.get("operation-location");
-  assert.ok(opUrl, "Operation-Location header");
-  const opId = opUrl.split("/").pop();
-  for (let i = 0; i < 100; i++) {
-    const op = await rawFetch(`${srv.origin}/v1.0/print/operations/${opId}`, { token, ca: srv.ca });
-    assert.equal(op.status, 200, op.text);
-    const state = op.json.status?.state;
-    if (state === "succeeded") return op.json.printer.id;
-    assert.ok(state !== "failed", `registration failed: ${op.text}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error("printer registration did not finish");
-}
-
 // Starts a server for the enclosing describe block and mints the usual tokens.
 function withServer(opts = {}) {
-  const ctx = { tenant: randomUUID(), other: randomUUID() };
-  before(async () => {
-    ctx.srv = await startServer(opts);
-    const mint = (o) => ctx.srv.mintUser({ tenant: ctx.tenant, ...o });
-    // one after another: `spoold token` processes share the data directory
-    ctx.admin = await mint({ scopes: ADMIN_SCOPES, admin: true });
-    ctx.otherAdmin = await ctx.srv.mintUser({ tenant: ctx.other, scopes: ADMIN_SCOPES, admin: true });
-    ctx.reader = await mint({ scopes: "PrinterShare.ReadBasic.All" });
+  return serverForSuite(opts, {
+    ctx: { other: randomUUID() },
+    tokens: (ctx) => ({
+      admin: { scopes: ADMIN_SCOPES, admin: true },
+      otherAdmin: { tenant: ctx.other, scopes: ADMIN_SCOPES, admin: true },
+      reader: { scopes: "PrinterShare.ReadBasic.All" },
+    }),
   });
-  after(async () => { if (ctx.srv) await ctx.srv.stop(); });
-  return ctx;
 }
 
 const kiota = (ctx, token, version = "v1.0") => kiotaClient({ origin: ctx.srv.origin, version, token, ca: ctx.srv.ca });

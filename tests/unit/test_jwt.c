@@ -992,7 +992,7 @@ Test(dev, request_validation) {
     {{.kind = DEV_TOKEN_APP, .tenant = TID, .app_id = APPID, .roles = "", .ttl = DEV_TTL_MAX + 1},
      "--ttl must be"},
     {{.kind = DEV_TOKEN_DEVICE, .tenant = TID, .app_id = APPID, .printer_id = "p1"},
-     "device tokens are not supported yet"},
+     "device tokens are not development JWTs"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char *err = NULL;

@@ -1,0 +1,123 @@
+/*
+ * Private to src/ipp: the request context the operation handlers share (ipp_client_t) and
+ * the helpers every handler answers through.
+ *
+ * ipp-server.c authenticates the device, parses and validates the request, loads the printer
+ * and calls one handler per operation (printer-ipp.c, job-ipp.c, document-ipp.c,
+ * subscription-ipp.c). A handler reads c->request, fills c->response (status through
+ * ipp_respond) and returns; ipp-server.c writes the response.
+ */
+#ifndef SPOOLD_IPP_IPP_PRIVATE_H
+#define SPOOLD_IPP_IPP_PRIVATE_H
+
+#include "app.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "ipp/device-auth.h"
+#include "store/ipp.h"
+#include "store/printers.h"
+
+#include <cups/array.h>
+#include <cups/ipp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IPP_MAX_JOBS_LISTED   1000  /* Get-Jobs without limit (or a larger one) */
+#define IPP_MAX_EVENTS        100   /* events in one Get-Notifications answer */
+#define IPP_NOTIFY_WAIT_S     20    /* how long Get-Notifications holds a notify-wait request */
+#define IPP_NOTIFY_RECHECK_MS 5000  /* a held request looks again this often (other processes) */
+#define IPP_NOTIFY_INTERVAL_S 10    /* notify-get-interval without notify-wait */
+#define IPP_LEASE_DEFAULT_S   86400 /* notify-lease-duration-default */
+#define IPP_LEASE_MAX_S       604800
+
+typedef struct ipp_client {
+  http_request_t  *req;
+  http_response_t *res;
+  app_t           *app;
+  store_t         *store;
+  ipp_device_t     device;      /* the authenticated printer and its tenant */
+  store_printer_t  printer;     /* its Graph row, read for this request */
+  ipp_t           *request;
+  ipp_t           *response;
+  ipp_op_t         op;
+  char            *printer_uri; /* the target printer URI as the device sent it */
+  int64_t          job_id;      /* job-id, or the job of job-uri; 0 when none */
+  const char      *device_uuid; /* output-device-uuid; NULL when absent */
+  const char      *user;        /* requesting-user-name; NULL when absent */
+  int64_t          now_us;
+  int              doc_fd;      /* Fetch-Document: bytes sent after the response; -1 */
+  uint64_t         doc_len;
+  char            *doc_inline;  /* Fetch-Document without a descriptor: the bytes themselves */
+  size_t           doc_inline_len;
+  bool             parked;      /* Get-Notifications is waiting for events: no answer yet */
+  char             status_message[512]; /* set by ipp_respond; "" for none */
+} ipp_client_t;
+
+/* Sets the response's status-code and, when fmt is not NULL, its status-message. */
+void ipp_respond(ipp_client_t *c, ipp_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Copies attr into the unsupported-attributes group of the response. */
+void ipp_respond_unsupported(ipp_client_t *c, ipp_attribute_t *attr);
+
+/* The operation attribute name with value tag tag (IPP_TAG_ZERO: any), or NULL. */
+ipp_attribute_t *ipp_op_attr(ipp_client_t *c, const char *name, ipp_tag_t tag);
+/* True when ra (from ippCreateRequestedArray; NULL = all) asks for name. */
+bool ipp_wants(cups_array_t *ra, const char *name);
+
+/* Requires output-device-uuid (a uri); answers client-error-bad-request and returns false
+ * when it is missing or malformed. */
+bool ipp_require_device_uuid(ipp_client_t *c);
+/* Requires a job (job-id or job-uri); answers client-error-bad-request and returns false when
+ * there is none. */
+bool ipp_require_job_id(ipp_client_t *c);
+/* Answers a store refusal of a device transition with the matching status code. */
+void ipp_respond_refusal(ipp_client_t *c, const store_ipp_result_t *r);
+/* Answers STORE_NOT_FOUND for the job (client-error-not-found) or a store failure. */
+void ipp_respond_job_rc(ipp_client_t *c, store_rc_t rc);
+
+/* Whether device c->device_uuid may fetch job j (Fetch-Job, Fetch-Document): 0 when it may
+ * (released, or already acknowledged by this device); otherwise answers and returns -1: a job
+ * held by a print task or already ended gets client-error-not-possible, one not started
+ * client-error-not-fetchable, one another device took client-error-not-possible. */
+int ipp_check_fetchable(ipp_client_t *c, const store_ipp_job_t *j);
+/* "<printer-uri>/<job-id>" into out. */
+void ipp_job_uri(ipp_client_t *c, int64_t job_id, char *out, size_t outlen);
+/* printer-up-time at time us: seconds since the printer was registered (at least 1). */
+int ipp_up_time(ipp_client_t *c, int64_t us);
+
+/* Adds the attributes of job j that ra asks for (NULL: all) to group of ipp: description
+ * attributes, the device's view, and the job ticket (template attributes). */
+void ipp_add_job_attributes(ipp_client_t *c, ipp_t *ipp, ipp_tag_t group,
+                            const store_ipp_job_t *j, cups_array_t *ra);
+
+/* ---- operation handlers -------------------------------------------------------------------- */
+
+void ipp_get_printer_attributes(ipp_client_t *c);
+void ipp_update_output_device_attributes(ipp_client_t *c);
+void ipp_get_output_device_attributes(ipp_client_t *c);
+void ipp_deregister_output_device(ipp_client_t *c);
+
+void ipp_get_jobs(ipp_client_t *c);
+void ipp_get_job_attributes(ipp_client_t *c);
+void ipp_fetch_job(ipp_client_t *c);
+void ipp_acknowledge_job(ipp_client_t *c);
+void ipp_update_job_status(ipp_client_t *c);
+void ipp_update_active_jobs(ipp_client_t *c);
+
+void ipp_fetch_document(ipp_client_t *c);
+void ipp_acknowledge_document(ipp_client_t *c);
+void ipp_update_document_status(ipp_client_t *c);
+
+void ipp_create_printer_subscriptions(ipp_client_t *c);
+void ipp_get_notifications(ipp_client_t *c);
+void ipp_cancel_subscription(ipp_client_t *c);
+void ipp_renew_subscription(ipp_client_t *c);
+void ipp_get_subscription_attributes(ipp_client_t *c);
+void ipp_get_subscriptions(ipp_client_t *c);
+
+/* The operations the endpoint implements, for operations-supported (ends with 0). */
+extern const ipp_op_t IPP_OPERATIONS[];
+/* The notify-events it emits, for notify-events-supported (NULL-terminated). */
+extern const char *const IPP_EVENTS[];
+
+#endif

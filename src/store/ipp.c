@@ -1,0 +1,1448 @@
+/*
+ * The IPP INFRA side of the store (store/ipp.h): device credentials, the device's view of
+ * jobs and the device transitions, output devices, ippget subscriptions and their events.
+ *
+ * Events are written by store_ipp_job_changed() (ipp-private.h) and printer_changed() inside
+ * the write closure of the change they report: every job transition of jobs.c, pullprint.c
+ * and this file calls it after updating the job row. Each live subscription of the printer
+ * that asked for the change gets one event, numbered by the subscription's own counter
+ * (last_seq, incremented in the same transaction, so numbers follow commit order).
+ */
+#include "store/ipp.h"
+#include "store/ipp-private.h"
+#include "store/pullprint.h"
+#include "store/store-private.h"
+#include "util/buf.h"
+#include "util/jsonmerge.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns of a job row with its device view and document, in the order job_row() reads. */
+#define IPP_JOB_COLS                                                                            \
+  "j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details,"               \
+  " j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration,"          \
+  " j.created_us, j.updated_us, j.completed_us, j.held_us, j.created_by_id, j.created_by_upn,"  \
+  " j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code,"      \
+  " j.device_uuid, j.device_state, j.device_reasons, j.device_message, j.device_doc_state,"     \
+  " j.impressions_completed, j.processing_us,"                                                  \
+  " d.id, d.display_name, d.content_type, d.size, d.uploaded_us, d.blob_key"
+#define IPP_JOB_FROM "jobs j LEFT JOIN documents d ON d.job_id = j.id"
+
+#define SUB_COLS                                                                            \
+  "id, printer_id, events, device_uuid, owner, user_data, lease_s, expires_us, last_seq,"   \
+  " created_us, used_us"
+
+#define EVENT_COLS                                                                          \
+  "subscription_id, seq, event, created_us, job_id, job_phase, job_details,"                \
+  " job_device_state, printer_state, printer_details, printer_accepting, text"
+
+#define SEEN_COALESCE_US 1000000LL   /* last_seen_us is written at most once a second */
+#define USED_COALESCE_US 60000000LL  /* used_us at most once a minute */
+
+/* ---- listener ---------------------------------------------------------------------------- */
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static void (*g_listener)(void *);
+static void *g_listener_arg;
+
+/* Sets the function called after commits that wrote events (see ipp.h). */
+void store_ipp_set_listener(void (*fn)(void *arg), void *arg) {
+  pthread_mutex_lock(&g_mu);
+  g_listener = fn;
+  g_listener_arg = arg;
+  pthread_mutex_unlock(&g_mu);
+}
+
+/* db_after_commit hook: the events are durable. */
+static void events_committed(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&g_mu);
+  if (g_listener) g_listener(g_listener_arg);
+  pthread_mutex_unlock(&g_mu);
+}
+
+/* ---- clearing ---------------------------------------------------------------------------- */
+
+void store_ipp_credentials_clear(store_ipp_credentials_t *c) {
+  if (!c) return;
+  free(c->printer_id);
+  free(c->tenant);
+  free(c->secret_hash);
+  free(c->cert_sha256);
+  memset(c, 0, sizeof *c);
+}
+
+void store_ipp_job_clear(store_ipp_job_t *j) {
+  if (!j) return;
+  store_job_clear(&j->job);
+  free(j->device_uuid);
+  free(j->device_reasons);
+  free(j->device_message);
+  free(j->doc_id);
+  free(j->doc_name);
+  free(j->doc_type);
+  free(j->doc_blob);
+  memset(j, 0, sizeof *j);
+}
+
+void store_ipp_jobs_free(store_ipp_job_t *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) store_ipp_job_clear(&v[i]);
+  free(v);
+}
+
+void store_ipp_result_clear(store_ipp_result_t *r) {
+  if (!r) return;
+  free(r->why);
+  memset(r, 0, sizeof *r);
+}
+
+void store_ipp_printer_patch_clear(store_ipp_printer_patch_t *p) {
+  if (!p) return;
+  free(p->status_details);
+  free(p->status_description);
+  free(p->capabilities_merge);
+  free(p->defaults_merge);
+  memset(p, 0, sizeof *p);
+  p->status_state = -1;
+  p->accepting = -1;
+}
+
+void store_ipp_subscription_clear(store_ipp_subscription_t *s) {
+  if (!s) return;
+  free(s->printer_id);
+  free(s->events);
+  free(s->device_uuid);
+  free(s->owner);
+  free(s->user_data);
+  memset(s, 0, sizeof *s);
+}
+
+void store_ipp_events_free(store_ipp_event_t *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) {
+    free(v[i].event);
+    free(v[i].printer_details);
+    free(v[i].text);
+  }
+  free(v);
+}
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+static int64_t col_i64_or(db_stmt_t *s, int col, int64_t dflt) {
+  return db_col_null(s, col) ? dflt : db_col_int64(s, col);
+}
+
+static void *col_blob_dup(db_stmt_t *s, int col, size_t *len) {
+  size_t n = 0;
+  const void *p = db_col_null(s, col) ? NULL : db_col_blob(s, col, &n);
+  *len = 0;
+  if (!p) return NULL;
+  void *d = xmalloc(n ? n : 1);
+  memcpy(d, p, n);
+  *len = n;
+  return d;
+}
+
+/* Runs a statement that returns no rows; 0 or DB_ERROR/DB_CONSTRAINT. */
+static int step_done(db_stmt_t *s) {
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+}
+
+/* True when the comma-separated list csv holds word exactly. */
+static bool csv_has(const char *csv, const char *word) {
+  size_t wl = strlen(word);
+  for (const char *p = csv; p && *p;) {
+    size_t n = strcspn(p, ",");
+    if (n == wl && !strncmp(p, word, n)) return true;
+    p += n;
+    if (*p == ',') p++;
+  }
+  return false;
+}
+
+static bool same_text(const char *a, const char *b) {
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* ---- credentials ------------------------------------------------------------------------- */
+
+typedef struct {
+  const char             *printer_id;
+  const char             *hash;
+  store_ipp_credentials_t out;
+} cred_arg_t;
+
+static int cred_get_fn(db_conn_t *c, void *arg) {
+  cred_arg_t *a = arg;
+  store_ipp_credentials_clear(&a->out);
+  db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id, device_secret_hash, cert_sha256"
+                               " FROM printers WHERE id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    a->out.printer_id = store_col_strdup(s, 0, true);
+    a->out.tenant = store_col_strdup(s, 1, true);
+    a->out.secret_hash = store_col_strdup(s, 2, false);
+    a->out.cert_sha256 = store_col_strdup(s, 3, false);
+  }
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Reads a printer's device credentials; see ipp.h. */
+store_rc_t store_ipp_credentials_get(store_t *st, const char *printer_id,
+                                     store_ipp_credentials_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!printer_id) return STORE_NOT_FOUND;
+  cred_arg_t a = {.printer_id = printer_id};
+  store_rc_t rc = store_rc(db_read(st->db, cred_get_fn, &a));
+  if (rc == STORE_OK) *out = a.out;
+  else store_ipp_credentials_clear(&a.out);
+  return rc;
+}
+
+static int secret_set_fn(db_conn_t *c, void *arg) {
+  cred_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "UPDATE printers SET device_secret_hash = ? WHERE id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->hash);
+  db_bind_text(s, 2, a->printer_id);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+/* Replaces a printer's device token hash; see ipp.h. */
+store_rc_t store_ipp_device_secret_set(store_t *st, const char *printer_id,
+                                       const char *secret_hash) {
+  if (!printer_id || !secret_hash) return STORE_NOT_FOUND;
+  cred_arg_t a = {.printer_id = printer_id, .hash = secret_hash};
+  return store_rc(db_write(st->db, secret_set_fn, &a));
+}
+
+/* Sets last_seen_us unless it is less than a second old; 0 or DB_ERROR. */
+static int printer_seen(db_conn_t *c, const char *tenant, const char *printer_id, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE printers SET last_seen_us = ?"
+                               " WHERE id = ? AND tenant_id = ?"
+                               " AND (last_seen_us IS NULL OR last_seen_us < ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, now);
+  db_bind_text(s, 2, printer_id);
+  db_bind_text(s, 3, tenant);
+  db_bind_int64(s, 4, now - SEEN_COALESCE_US);
+  return step_done(s);
+}
+
+typedef struct {
+  const char *tenant;
+  const char *printer_id;
+  int64_t     now;
+} seen_arg_t;
+
+static int seen_fn(db_conn_t *c, void *arg) {
+  seen_arg_t *a = arg;
+  return printer_seen(c, a->tenant, a->printer_id, a->now);
+}
+
+/* Records a device request for lastSeenDateTime; see ipp.h. */
+store_rc_t store_ipp_printer_seen(store_t *st, const char *tenant, const char *printer_id,
+                                  int64_t now_us) {
+  seen_arg_t a = {tenant, printer_id, now_us};
+  return store_rc(db_write(st->db, seen_fn, &a));
+}
+
+/* ---- job rows ---------------------------------------------------------------------------- */
+
+/* Fills *j (zeroed first) from a row selected with IPP_JOB_COLS. */
+static void job_row(db_stmt_t *s, store_ipp_job_t *j) {
+  memset(j, 0, sizeof *j);
+  store_job_t *g = &j->job;
+  g->id = db_col_int64(s, 0);
+  snprintf(g->id_str, sizeof g->id_str, "%" PRId64, g->id);
+  g->tenant = store_col_strdup(s, 1, true);
+  g->printer_id = store_col_strdup(s, 2, true);
+  g->display_name = store_col_strdup(s, 3, false);
+  int64_t phase = db_col_int64(s, 4);
+  g->phase = phase >= 0 && phase < JOB_PHASE_COUNT ? (job_phase_t)phase : JOB_ABORTED;
+  g->state = (int)db_col_int64(s, 5);
+  g->details = (unsigned)db_col_int64(s, 6);
+  g->description = store_col_strdup(s, 7, true);
+  g->is_fetchable = db_col_int64(s, 8) != 0;
+  g->is_acquired = db_col_int64(s, 9) != 0;
+  g->acknowledged_us = col_i64_or(s, 10, 0);
+  g->configuration = store_col_strdup(s, 11, true);
+  g->created_us = db_col_int64(s, 12);
+  g->updated_us = db_col_int64(s, 13);
+  g->completed_us = col_i64_or(s, 14, 0);
+  g->held_us = col_i64_or(s, 15, 0);
+  g->created_by_id = store_col_strdup(s, 16, false);
+  g->created_by_upn = store_col_strdup(s, 17, false);
+  g->created_by_name = store_col_strdup(s, 18, false);
+  g->created_by_ip = store_col_strdup(s, 19, false);
+  g->redirected_from = store_col_strdup(s, 20, false);
+  g->redirected_to = store_col_strdup(s, 21, false);
+  g->has_error_code = !db_col_null(s, 22);
+  g->error_code = g->has_error_code ? (int32_t)db_col_int64(s, 22) : 0;
+  j->device_uuid = store_col_strdup(s, 23, false);
+  j->device_state = (int)col_i64_or(s, 24, 0);
+  j->device_reasons = store_col_strdup(s, 25, false);
+  j->device_message = store_col_strdup(s, 26, false);
+  j->device_doc_state = (int)col_i64_or(s, 27, 0);
+  j->impressions = col_i64_or(s, 28, -1);
+  j->processing_us = col_i64_or(s, 29, 0);
+  j->doc_id = store_col_strdup(s, 30, false);
+  j->doc_name = store_col_strdup(s, 31, true);
+  j->doc_type = store_col_strdup(s, 32, true);
+  j->doc_size = col_i64_or(s, 33, 0);
+  j->doc_uploaded_us = col_i64_or(s, 34, 0);
+  j->doc_blob = store_col_strdup(s, 35, false);
+}
+
+/* Reads job id of printer_id in tenant; 0, STORE_NOT_FOUND or DB_ERROR. */
+static int job_load(db_conn_t *c, const char *tenant, const char *printer_id, int64_t id,
+                    store_ipp_job_t *j) {
+  db_stmt_t *s = db_prepare(c, "SELECT " IPP_JOB_COLS " FROM " IPP_JOB_FROM
+                               " WHERE j.id = ? AND j.tenant_id = ? AND j.printer_id = ?"
+                               " ORDER BY d.id LIMIT 1");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, id);
+  db_bind_text(s, 2, tenant);
+  db_bind_text(s, 3, printer_id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) job_row(s, j);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+typedef struct {
+  const char                   *tenant;
+  const char                   *printer_id;
+  int64_t                       id;
+  const store_ipp_job_filter_t *f;
+  store_ipp_job_t               job;
+  store_ipp_job_t              *jobs;
+  size_t                        n;
+} job_read_arg_t;
+
+static int job_get_fn(db_conn_t *c, void *arg) {
+  job_read_arg_t *a = arg;
+  store_ipp_job_clear(&a->job);
+  return job_load(c, a->tenant, a->printer_id, a->id, &a->job);
+}
+
+/* Reads one of a printer's jobs; see ipp.h. */
+store_rc_t store_ipp_job_get(store_t *st, const char *tenant, const char *printer_id,
+                             int64_t job_id, store_ipp_job_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !printer_id || job_id <= 0) return STORE_NOT_FOUND;
+  job_read_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = job_id};
+  store_rc_t rc = store_rc(db_read(st->db, job_get_fn, &a));
+  if (rc == STORE_OK) *out = a.job;
+  else store_ipp_job_clear(&a.job);
+  return rc;
+}
+
+static int job_list_fn(db_conn_t *c, void *arg) {
+  job_read_arg_t *a = arg;
+  const store_ipp_job_filter_t *f = a->f;
+  store_ipp_jobs_free(a->jobs, a->n);
+  a->jobs = NULL;
+  a->n = 0;
+  buf_t sql = BUF_INIT;
+  buf_printf(&sql, "SELECT " IPP_JOB_COLS " FROM " IPP_JOB_FROM
+                   " WHERE j.tenant_id = ? AND j.printer_id = ?");
+  switch (f->which) {
+    case STORE_IPP_NOT_COMPLETED:
+      buf_printf(&sql, " AND j.phase NOT IN (%d, %d, %d)", JOB_COMPLETED, JOB_CANCELED,
+                 JOB_ABORTED);
+      break;
+    case STORE_IPP_COMPLETED:
+      buf_printf(&sql, " AND j.phase IN (%d, %d, %d)", JOB_COMPLETED, JOB_CANCELED, JOB_ABORTED);
+      break;
+    case STORE_IPP_FETCHABLE:
+      buf_printf(&sql, " AND j.phase = %d", JOB_FETCHABLE);
+      break;
+    case STORE_IPP_ALL:
+      break;
+  }
+  if (f->user_upn) buf_puts(&sql, " AND j.created_by_upn_lc = ?");
+  if (f->user_id) buf_puts(&sql, " AND j.created_by_id = ?");
+  if (f->assigned_only) buf_puts(&sql, " AND j.device_uuid = ?");
+  buf_puts(&sql, f->which == STORE_IPP_COMPLETED
+                     ? " ORDER BY COALESCE(j.completed_us, j.updated_us) DESC, j.id DESC LIMIT ?"
+                     : " ORDER BY j.id LIMIT ?");
+  db_stmt_t *s = db_prepare(c, sql.data);
+  buf_free(&sql);
+  if (!s) return DB_ERROR;
+  int i = 1;
+  db_bind_text(s, i++, a->tenant);
+  db_bind_text(s, i++, a->printer_id);
+  char *upn = NULL;
+  if (f->user_upn) {
+    upn = xstrdup(f->user_upn);
+    for (char *p = upn; *p; p++)
+      if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    db_bind_text(s, i++, upn);
+  }
+  if (f->user_id) db_bind_text(s, i++, f->user_id);
+  if (f->assigned_only) db_bind_text(s, i++, f->device_uuid ? f->device_uuid : "");
+  db_bind_int64(s, i++, f->limit > 0 ? f->limit : 1);
+  size_t cap = 0;
+  int64_t last_id = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if (a->n && db_col_int64(s, 0) == last_id) continue; /* a job with two document rows */
+    if (a->n == cap) {
+      cap = cap ? cap * 2 : 8;
+      a->jobs = xrealloc(a->jobs, cap * sizeof *a->jobs);
+    }
+    job_row(s, &a->jobs[a->n]);
+    last_id = a->jobs[a->n].job.id;
+    a->n++;
+  }
+  db_reset(s);
+  free(upn);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Lists a printer's jobs; see ipp.h. */
+store_rc_t store_ipp_job_list(store_t *st, const char *tenant, const char *printer_id,
+                              const store_ipp_job_filter_t *f, store_ipp_job_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  job_read_arg_t a = {.tenant = tenant, .printer_id = printer_id, .f = f};
+  store_rc_t rc = store_rc(db_read(st->db, job_list_fn, &a));
+  if (rc != STORE_OK) {
+    store_ipp_jobs_free(a.jobs, a.n);
+    return rc;
+  }
+  *out = a.jobs;
+  *n = a.n;
+  return STORE_OK;
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+/* One candidate event of a change: delivered as `name` to subscriptions that asked for `name`
+ * or for `also` (may be NULL). A change lists candidates in priority order and a subscription
+ * gets at most one event per change: the first candidate it asked for. */
+typedef struct ev_candidate {
+  const char *name;
+  const char *also;
+} ev_candidate_t;
+
+/* What an event row carries besides its name. */
+typedef struct ev_payload {
+  int64_t     job_id;
+  int         job_phase, job_device_state;
+  unsigned    job_details;
+  int         printer_state, printer_accepting;
+  const char *printer_details;
+  const char *text;
+} ev_payload_t;
+
+typedef struct live_sub {
+  int64_t id;
+  char   *events;
+} live_sub_t;
+
+/* Inserts the next event of subscription sub_id and prunes its old events. */
+static int event_insert(db_conn_t *c, int64_t sub_id, const char *name, const ev_payload_t *p,
+                        int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE ipp_subscriptions SET last_seq = last_seq + 1 WHERE id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, sub_id);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  s = db_prepare(c, "SELECT last_seq FROM ipp_subscriptions WHERE id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, sub_id);
+  rc = db_step(s);
+  int64_t seq = rc == DB_ROW ? db_col_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+
+  s = db_prepare(c, "INSERT INTO ipp_events (" EVENT_COLS ")"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, sub_id);
+  db_bind_int64(s, 2, seq);
+  db_bind_text(s, 3, name);
+  db_bind_int64(s, 4, now);
+  if (p->job_id > 0) {
+    db_bind_int64(s, 5, p->job_id);
+    db_bind_int64(s, 6, p->job_phase);
+    db_bind_int64(s, 7, p->job_details);
+    db_bind_int64(s, 8, p->job_device_state);
+  } else {
+    db_bind_null(s, 5);
+    db_bind_null(s, 6);
+    db_bind_null(s, 7);
+    db_bind_null(s, 8);
+  }
+  if (p->printer_state >= 0) db_bind_int64(s, 9, p->printer_state);
+  else db_bind_null(s, 9);
+  db_bind_text(s, 10, p->printer_details);
+  if (p->printer_accepting >= 0) db_bind_int64(s, 11, p->printer_accepting);
+  else db_bind_null(s, 11);
+  db_bind_text(s, 12, p->text);
+  if ((rc = step_done(s)) != 0) return rc;
+
+  s = db_prepare(c, "DELETE FROM ipp_events WHERE subscription_id = ?"
+                    " AND (seq <= ? OR created_us < ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, sub_id);
+  db_bind_int64(s, 2, seq - STORE_IPP_EVENTS_MAX);
+  db_bind_int64(s, 3, now - (int64_t)STORE_IPP_EVENT_LIFE_S * 1000000);
+  if ((rc = step_done(s)) != 0) return rc;
+  db_after_commit(c, events_committed, NULL);
+  return 0;
+}
+
+/* Delivers one change (candidates in priority order) to the live subscriptions of a printer. */
+static int events_emit(db_conn_t *c, const char *tenant, const char *printer_id,
+                       const ev_candidate_t *cand, size_t ncand, const ev_payload_t *p,
+                       int64_t now) {
+  db_stmt_t *s = db_prepare(c, "SELECT id, events FROM ipp_subscriptions"
+                               " WHERE tenant_id = ? AND printer_id = ?"
+                               " AND (expires_us IS NULL OR expires_us > ?) ORDER BY id");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, tenant);
+  db_bind_text(s, 2, printer_id);
+  db_bind_int64(s, 3, now);
+  live_sub_t *subs = NULL;
+  size_t n = 0;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    subs = xrealloc(subs, (n + 1) * sizeof *subs);
+    subs[n].id = db_col_int64(s, 0);
+    subs[n].events = store_col_strdup(s, 1, true);
+    n++;
+  }
+  db_reset(s);
+  rc = rc == DB_DONE ? 0 : DB_ERROR;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t k = 0; k < ncand; k++) {
+      if (csv_has(subs[i].events, cand[k].name) ||
+          (cand[k].also && csv_has(subs[i].events, cand[k].also))) {
+        rc = event_insert(c, subs[i].id, cand[k].name, p, now);
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++) free(subs[i].events);
+  free(subs);
+  return rc;
+}
+
+/* Writes the events of a job change; see ipp-private.h. */
+int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
+                          int64_t now_us) {
+  db_stmt_t *s = db_prepare(c, "SELECT printer_id, phase, details, device_state, description"
+                               " FROM jobs WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, job_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  if (rc != DB_ROW) {
+    db_reset(s);
+    return rc == DB_DONE ? 0 : DB_ERROR;
+  }
+  char *printer_id = store_col_strdup(s, 0, true);
+  int phase = (int)db_col_int64(s, 1);
+  ev_payload_t p = {.job_id = job_id, .job_phase = phase,
+                    .job_details = (unsigned)db_col_int64(s, 2),
+                    .job_device_state = (int)col_i64_or(s, 3, 0), .printer_state = -1,
+                    .printer_accepting = -1};
+  char *text = store_col_strdup(s, 4, true);
+  db_reset(s);
+  p.text = text;
+  rc = 0;
+  if (phase != from) {
+    ev_candidate_t cand[2];
+    size_t n = 0;
+    if (job_phase_terminal((job_phase_t)phase)) {
+      cand[n++] = (ev_candidate_t){"job-completed", "job-state-changed"};
+    } else if (phase == JOB_STOPPED) {
+      cand[n++] = (ev_candidate_t){"job-stopped", "job-state-changed"};
+    } else if (phase == JOB_FETCHABLE) {
+      cand[n++] = (ev_candidate_t){"job-fetchable", NULL};
+      cand[n++] = (ev_candidate_t){"job-state-changed", NULL};
+    } else {
+      cand[n++] = (ev_candidate_t){"job-state-changed", NULL};
+    }
+    rc = events_emit(c, tenant, printer_id, cand, n, &p, now_us);
+  }
+  free(printer_id);
+  free(text);
+  return rc;
+}
+
+/* ---- device transitions ------------------------------------------------------------------ */
+
+typedef struct {
+  const char                   *tenant;
+  const char                   *printer_id;
+  int64_t                       job_id;
+  const char                   *device_uuid;
+  const store_ipp_job_status_t *status;
+  store_ipp_result_t           *r;
+} dev_arg_t;
+
+static int refuse(store_ipp_result_t *r, store_ipp_refusal_t why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets r->refusal and r->why; returns STORE_CONFLICT. */
+static int refuse(store_ipp_result_t *r, store_ipp_refusal_t why, const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  free(r->why);
+  r->why = buf_detach(&b);
+  r->refusal = why;
+  return STORE_CONFLICT;
+}
+
+/* Refuses a device action on a job that has not reached the printer side, or has ended. */
+static int refuse_phase(store_ipp_result_t *r, job_phase_t phase) {
+  if (phase == JOB_HELD)
+    return refuse(r, STORE_IPP_REFUSED_HELD, "The job is held by a print task and is not "
+                  "released to the printer yet.");
+  if (phase == JOB_CREATED)
+    return refuse(r, STORE_IPP_REFUSED_NOT_FETCHABLE, "The job has not been started yet.");
+  return refuse(r, STORE_IPP_REFUSED_TERMINAL, "The job is already %s.",
+                job_phase_describe(phase));
+}
+
+/* Moves job id from `from` to `to`, writing the phase's view (details when >= 0, description
+ * when not NULL) and the timestamps. 0 or STORE_CONFLICT (changed meanwhile) or DB_ERROR. */
+static int set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                     job_phase_t to, int details, const char *description, int64_t now) {
+  job_status_view_t v = job_phase_view(to);
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET phase = ?, state = ?, details = ?,"
+                               " description = ?, is_fetchable = ?, updated_us = ?,"
+                               " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END"
+                               " WHERE id = ? AND tenant_id = ? AND phase = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, to);
+  db_bind_int64(s, 2, v.state);
+  db_bind_int64(s, 3, details >= 0 ? details : (int64_t)v.details);
+  db_bind_text(s, 4, description ? description : v.description);
+  db_bind_int64(s, 5, v.fetchable ? 1 : 0);
+  db_bind_int64(s, 6, now);
+  db_bind_int64(s, 7, job_phase_terminal(to) ? 1 : 0);
+  db_bind_int64(s, 8, now);
+  db_bind_int64(s, 9, id);
+  db_bind_text(s, 10, tenant);
+  db_bind_int64(s, 11, from);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+}
+
+static int ack_fn(db_conn_t *c, void *arg) {
+  dev_arg_t *a = arg;
+  store_ipp_result_clear(a->r);
+  store_ipp_job_t j;
+  int rc = job_load(c, a->tenant, a->printer_id, a->job_id, &j);
+  if (rc != 0) return rc;
+  job_phase_t phase = j.job.phase;
+  a->r->from = a->r->to = phase;
+  if (j.device_uuid && strcmp(j.device_uuid, a->device_uuid) != 0) {
+    rc = job_phase_terminal(phase) ? refuse_phase(a->r, phase)
+                                   : refuse(a->r, STORE_IPP_REFUSED_OTHER_DEVICE,
+                                            "Another output device acknowledged the job.");
+    goto done;
+  }
+  if (j.device_uuid && (phase == JOB_ACQUIRED || phase == JOB_PROCESSING || phase == JOB_STOPPED)) {
+    rc = printer_seen(c, a->tenant, a->printer_id, time_now_us()); /* already ours */
+    goto done;
+  }
+  job_phase_t next;
+  const char *why;
+  if (!job_transition(phase, JOB_EV_DEVICE_ACK, true, &next, &why)) {
+    rc = refuse_phase(a->r, phase);
+    goto done;
+  }
+  int64_t now = time_now_us();
+  if ((rc = set_phase(c, a->tenant, a->job_id, phase, next, -1, NULL, now)) != 0) goto done;
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET is_acquired = 1,"
+                               " acknowledged_us = COALESCE(acknowledged_us, ?),"
+                               " processing_us = COALESCE(processing_us, ?), device_uuid = ?"
+                               " WHERE id = ? AND tenant_id = ?");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_bind_int64(s, 1, now);
+  db_bind_int64(s, 2, now);
+  db_bind_text(s, 3, a->device_uuid);
+  db_bind_int64(s, 4, a->job_id);
+  db_bind_text(s, 5, a->tenant);
+  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
+  rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
+  if (rc == 0) a->r->to = next;
+done:
+  store_ipp_job_clear(&j);
+  return rc;
+}
+
+/* Acknowledge-Job; see ipp.h. */
+store_rc_t store_ipp_job_acknowledge(store_t *st, const char *tenant, const char *printer_id,
+                                     int64_t job_id, const char *device_uuid,
+                                     store_ipp_result_t *r) {
+  memset(r, 0, sizeof *r);
+  if (!tenant || !printer_id || job_id <= 0 || !device_uuid) return STORE_NOT_FOUND;
+  dev_arg_t a = {.tenant = tenant, .printer_id = printer_id, .job_id = job_id,
+                 .device_uuid = device_uuid, .r = r};
+  return store_rc(db_write(st->db, ack_fn, &a));
+}
+
+static int status_fn(db_conn_t *c, void *arg) {
+  dev_arg_t *a = arg;
+  const store_ipp_job_status_t *st = a->status;
+  store_ipp_result_clear(a->r);
+  store_ipp_job_t j;
+  int rc = job_load(c, a->tenant, a->printer_id, a->job_id, &j);
+  if (rc != 0) return rc;
+  job_phase_t phase = j.job.phase;
+  a->r->from = a->r->to = phase;
+  if (job_phase_terminal(phase) || phase == JOB_HELD || phase == JOB_CREATED) {
+    rc = refuse_phase(a->r, phase);
+    goto done;
+  }
+  if (!j.device_uuid) {
+    rc = refuse(a->r, STORE_IPP_REFUSED_NOT_ASSIGNED,
+                "The output device has not acknowledged the job (Acknowledge-Job).");
+    goto done;
+  }
+  if (strcmp(j.device_uuid, a->device_uuid) != 0) {
+    rc = refuse(a->r, STORE_IPP_REFUSED_OTHER_DEVICE,
+                "Another output device acknowledged the job.");
+    goto done;
+  }
+  int64_t now = time_now_us();
+  job_phase_t next = phase;
+  if (st->has_event) {
+    const char *why;
+    if (!job_transition(phase, st->event, true, &next, &why)) {
+      rc = refuse_phase(a->r, phase);
+      goto done;
+    }
+  }
+  if (next != phase &&
+      (rc = set_phase(c, a->tenant, a->job_id, phase, next, st->details, st->description, now)) != 0)
+    goto done;
+  db_stmt_t *s = db_prepare(c,
+      "UPDATE jobs SET device_state = COALESCE(?, device_state),"
+      " device_reasons = COALESCE(?, device_reasons), device_message = COALESCE(?, device_message),"
+      " device_doc_state = COALESCE(?, device_doc_state),"
+      " impressions_completed = COALESCE(?, impressions_completed), updated_us = ?"
+      " WHERE id = ? AND tenant_id = ?");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  if (st->device_state > 0) db_bind_int64(s, 1, st->device_state);
+  else db_bind_null(s, 1);
+  db_bind_text(s, 2, st->device_reasons);
+  db_bind_text(s, 3, st->device_message);
+  if (st->device_doc_state > 0) db_bind_int64(s, 4, st->device_doc_state);
+  else db_bind_null(s, 4);
+  if (st->impressions >= 0) db_bind_int64(s, 5, st->impressions);
+  else db_bind_null(s, 5);
+  db_bind_int64(s, 6, now);
+  db_bind_int64(s, 7, a->job_id);
+  db_bind_text(s, 8, a->tenant);
+  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
+  if (next != phase) rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
+  if (rc == 0) a->r->to = next;
+done:
+  store_ipp_job_clear(&j);
+  return rc;
+}
+
+/* Update-Job-Status / Update-Document-Status; see ipp.h. */
+store_rc_t store_ipp_job_status(store_t *st, const char *tenant, const char *printer_id,
+                                int64_t job_id, const char *device_uuid,
+                                const store_ipp_job_status_t *s, store_ipp_result_t *r) {
+  memset(r, 0, sizeof *r);
+  if (!tenant || !printer_id || job_id <= 0 || !device_uuid) return STORE_NOT_FOUND;
+  if (!s) return STORE_ERROR;
+  dev_arg_t a = {.tenant = tenant, .printer_id = printer_id, .job_id = job_id,
+                 .device_uuid = device_uuid, .status = s, .r = r};
+  return store_rc(db_write(st->db, status_fn, &a));
+}
+
+/* ---- output devices ---------------------------------------------------------------------- */
+
+typedef struct {
+  const char        *tenant;
+  const char        *printer_id;
+  const char        *uuid;
+  store_ipp_merge_fn merge;
+  void              *merge_arg;
+  int64_t            now;
+  void              *attrs;
+  size_t             len;
+  int64_t            queued;
+  char             **uuids;
+  size_t             nuuids;
+} device_arg_t;
+
+/* The printer columns a device update reads and writes. */
+typedef struct printer_cols {
+  int   state;
+  char *details, *description;
+  int   accepting;            /* 1, 0, -1 (NULL) */
+  char *capabilities, *defaults, *factory_defaults;
+} printer_cols_t;
+
+static void printer_cols_clear(printer_cols_t *p) {
+  free(p->details);
+  free(p->description);
+  free(p->capabilities);
+  free(p->defaults);
+  free(p->factory_defaults);
+  memset(p, 0, sizeof *p);
+}
+
+static int printer_cols_read(db_conn_t *c, const char *tenant, const char *id, printer_cols_t *p) {
+  db_stmt_t *s = db_prepare(c, "SELECT status_state, status_details, status_description,"
+                               " is_accepting_jobs, capabilities, defaults, factory_defaults"
+                               " FROM printers WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    p->state = (int)db_col_int64(s, 0);
+    p->details = store_col_strdup(s, 1, true);
+    p->description = store_col_strdup(s, 2, true);
+    p->accepting = db_col_null(s, 3) ? -1 : db_col_int64(s, 3) != 0;
+    p->capabilities = store_col_strdup(s, 4, false);
+    p->defaults = store_col_strdup(s, 5, false);
+    p->factory_defaults = store_col_strdup(s, 6, false);
+  }
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Merges patch (JSON object text) into *text; 0 or DB_ERROR (not an object). */
+static int merge_into(char **text, const char *patch) {
+  if (!patch) return 0;
+  char *merged = json_merge_members_text(*text, patch);
+  if (!merged) return DB_ERROR;
+  free(*text);
+  *text = merged;
+  return 0;
+}
+
+static int device_update_fn(db_conn_t *c, void *arg) {
+  device_arg_t *a = arg;
+  void *old = NULL, *attrs = NULL;
+  size_t old_len = 0, len = 0;
+  bool exists = false;
+  store_ipp_printer_patch_t patch;
+  printer_cols_t before = {0}, after = {0};
+  memset(&patch, 0, sizeof patch);
+  store_ipp_printer_patch_clear(&patch);
+
+  db_stmt_t *s = db_prepare(c, "SELECT attributes FROM ipp_devices"
+                               " WHERE printer_id = ? AND uuid = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->uuid);
+  db_bind_text(s, 3, a->tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    exists = true;
+    old = col_blob_dup(s, 0, &old_len);
+  }
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  if ((rc = printer_cols_read(c, a->tenant, a->printer_id, &before)) != 0) goto done;
+  if (a->merge(old, old_len, &attrs, &len, &patch, a->merge_arg) != 0) {
+    rc = STORE_INVALID;
+    goto done;
+  }
+  s = db_prepare(c, exists ? "UPDATE ipp_devices SET attributes = ?, updated_us = ?"
+                             " WHERE printer_id = ? AND uuid = ? AND tenant_id = ?"
+                           : "INSERT INTO ipp_devices (attributes, updated_us, printer_id, uuid,"
+                             " tenant_id, created_us) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_bind_blob(s, 1, attrs, len);
+  db_bind_int64(s, 2, a->now);
+  db_bind_text(s, 3, a->printer_id);
+  db_bind_text(s, 4, a->uuid);
+  db_bind_text(s, 5, a->tenant);
+  if (!exists) db_bind_int64(s, 6, a->now);
+  if ((rc = step_done(s)) != 0) goto done;
+
+  /* The Graph printer after the patch. */
+  after.state = patch.status_state >= 0 ? patch.status_state : before.state;
+  after.details = xstrdup(patch.status_details ? patch.status_details : before.details);
+  after.description = xstrdup(patch.status_description ? patch.status_description
+                                                         : before.description);
+  after.accepting = patch.accepting >= 0 ? patch.accepting : before.accepting;
+  after.capabilities = before.capabilities ? xstrdup(before.capabilities) : NULL;
+  after.defaults = before.defaults ? xstrdup(before.defaults) : NULL;
+  after.factory_defaults = before.factory_defaults ? xstrdup(before.factory_defaults) : NULL;
+  if ((rc = merge_into(&after.capabilities, patch.capabilities_merge)) != 0 ||
+      (rc = merge_into(&after.defaults, patch.defaults_merge)) != 0 ||
+      (rc = merge_into(&after.factory_defaults, patch.defaults_merge)) != 0)
+    goto done;
+  s = db_prepare(c, "UPDATE printers SET status_state = ?, status_details = ?,"
+                    " status_description = ?, is_accepting_jobs = ?, capabilities = ?,"
+                    " defaults = ?, factory_defaults = ?, last_seen_us = ?"
+                    " WHERE id = ? AND tenant_id = ?");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_bind_int64(s, 1, after.state);
+  db_bind_text(s, 2, after.details);
+  db_bind_text(s, 3, after.description);
+  if (after.accepting < 0) db_bind_null(s, 4);
+  else db_bind_int64(s, 4, after.accepting);
+  db_bind_text(s, 5, after.capabilities);
+  db_bind_text(s, 6, after.defaults);
+  db_bind_text(s, 7, after.factory_defaults);
+  db_bind_int64(s, 8, a->now);
+  db_bind_text(s, 9, a->printer_id);
+  db_bind_text(s, 10, a->tenant);
+  if ((rc = step_done(s)) != 0) goto done;
+
+  /* Events for what changed. */
+  ev_payload_t p = {.printer_state = after.state, .printer_accepting = after.accepting,
+                    .printer_details = after.details, .text = after.description};
+  if (after.state != before.state || !same_text(after.details, before.details) ||
+      after.accepting != before.accepting || !same_text(after.description, before.description)) {
+    ev_candidate_t cand[2];
+    size_t n = 0;
+    if (after.state == 3 /* stopped */ && before.state != 3)
+      cand[n++] = (ev_candidate_t){"printer-stopped", NULL};
+    cand[n++] = (ev_candidate_t){"printer-state-changed", NULL};
+    if ((rc = events_emit(c, a->tenant, a->printer_id, cand, n, &p, a->now)) != 0) goto done;
+  }
+  if (!same_text(after.capabilities, before.capabilities) ||
+      !same_text(after.defaults, before.defaults)) {
+    ev_candidate_t cand = {"printer-config-changed", NULL};
+    rc = events_emit(c, a->tenant, a->printer_id, &cand, 1, &p, a->now);
+  }
+done:
+  free(old);
+  free(attrs);
+  store_ipp_printer_patch_clear(&patch);
+  printer_cols_clear(&before);
+  printer_cols_clear(&after);
+  return rc;
+}
+
+/* Update-Output-Device-Attributes; see ipp.h. */
+store_rc_t store_ipp_device_update(store_t *st, const char *tenant, const char *printer_id,
+                                   const char *uuid, store_ipp_merge_fn merge, void *arg,
+                                   int64_t now_us) {
+  if (!tenant || !printer_id || !uuid) return STORE_NOT_FOUND;
+  if (!merge) return STORE_ERROR;
+  device_arg_t a = {.tenant = tenant, .printer_id = printer_id, .uuid = uuid, .merge = merge,
+                    .merge_arg = arg, .now = now_us};
+  int rc = db_write(st->db, device_update_fn, &a);
+  return rc == STORE_INVALID ? STORE_INVALID : store_rc(rc);
+}
+
+static int device_get_fn(db_conn_t *c, void *arg) {
+  device_arg_t *a = arg;
+  free(a->attrs);
+  a->attrs = NULL;
+  a->len = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT attributes FROM ipp_devices"
+                               " WHERE printer_id = ? AND uuid = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->uuid);
+  db_bind_text(s, 3, a->tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW) a->attrs = col_blob_dup(s, 0, &a->len);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* Get-Output-Device-Attributes; see ipp.h. */
+store_rc_t store_ipp_device_get(store_t *st, const char *tenant, const char *printer_id,
+                                const char *uuid, void **attrs, size_t *len) {
+  *attrs = NULL;
+  *len = 0;
+  if (!tenant || !printer_id || !uuid) return STORE_NOT_FOUND;
+  device_arg_t a = {.tenant = tenant, .printer_id = printer_id, .uuid = uuid};
+  store_rc_t rc = store_rc(db_read(st->db, device_get_fn, &a));
+  if (rc == STORE_OK) {
+    *attrs = a.attrs;
+    *len = a.len;
+  } else {
+    free(a.attrs);
+  }
+  return rc;
+}
+
+static int device_remove_fn(db_conn_t *c, void *arg) {
+  device_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "DELETE FROM ipp_devices"
+                               " WHERE printer_id = ? AND uuid = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->uuid);
+  db_bind_text(s, 3, a->tenant);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  if (db_changes(c) != 1) return STORE_NOT_FOUND;
+  s = db_prepare(c, "DELETE FROM ipp_subscriptions"
+                    " WHERE printer_id = ? AND device_uuid = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->uuid);
+  db_bind_text(s, 3, a->tenant);
+  if ((rc = step_done(s)) != 0) return rc;
+  return printer_seen(c, a->tenant, a->printer_id, a->now);
+}
+
+/* Deregister-Output-Device; see ipp.h. */
+store_rc_t store_ipp_device_remove(store_t *st, const char *tenant, const char *printer_id,
+                                   const char *uuid) {
+  if (!tenant || !printer_id || !uuid) return STORE_NOT_FOUND;
+  device_arg_t a = {.tenant = tenant, .printer_id = printer_id, .uuid = uuid,
+                    .now = time_now_us()};
+  return store_rc(db_write(st->db, device_remove_fn, &a));
+}
+
+static int counts_fn(db_conn_t *c, void *arg) {
+  device_arg_t *a = arg;
+  store_strings_free(a->uuids, a->nuuids);
+  a->uuids = NULL;
+  a->nuuids = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND printer_id = ?"
+                               " AND phase IN (?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->tenant);
+  db_bind_text(s, 2, a->printer_id);
+  db_bind_int64(s, 3, JOB_FETCHABLE);
+  db_bind_int64(s, 4, JOB_ACQUIRED);
+  db_bind_int64(s, 5, JOB_PROCESSING);
+  db_bind_int64(s, 6, JOB_STOPPED);
+  int rc = db_step(s);
+  a->queued = rc == DB_ROW ? db_col_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  s = db_prepare(c, "SELECT uuid FROM ipp_devices WHERE printer_id = ? AND tenant_id = ?"
+                    " ORDER BY uuid");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->tenant);
+  while ((rc = db_step(s)) == DB_ROW) {
+    a->uuids = xrealloc(a->uuids, (a->nuuids + 1) * sizeof *a->uuids);
+    a->uuids[a->nuuids++] = store_col_strdup(s, 0, true);
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* queued-job-count and output devices; see ipp.h. */
+store_rc_t store_ipp_printer_counts(store_t *st, const char *tenant, const char *printer_id,
+                                    int64_t *queued, char ***uuids, size_t *nuuids) {
+  *queued = 0;
+  if (uuids) *uuids = NULL;
+  if (nuuids) *nuuids = 0;
+  device_arg_t a = {.tenant = tenant, .printer_id = printer_id};
+  store_rc_t rc = store_rc(db_read(st->db, counts_fn, &a));
+  if (rc == STORE_OK) {
+    *queued = a.queued;
+    if (uuids && nuuids) {
+      *uuids = a.uuids;
+      *nuuids = a.nuuids;
+      a.uuids = NULL;
+    }
+  }
+  store_strings_free(a.uuids, a.nuuids);
+  return rc;
+}
+
+/* ---- subscriptions ----------------------------------------------------------------------- */
+
+static void sub_row(db_stmt_t *s, store_ipp_subscription_t *o) {
+  memset(o, 0, sizeof *o);
+  o->id = db_col_int64(s, 0);
+  o->printer_id = store_col_strdup(s, 1, true);
+  o->events = store_col_strdup(s, 2, true);
+  o->device_uuid = store_col_strdup(s, 3, false);
+  o->owner = store_col_strdup(s, 4, false);
+  o->user_data = col_blob_dup(s, 5, &o->user_data_len);
+  o->lease_s = db_col_int64(s, 6);
+  o->expires_us = col_i64_or(s, 7, 0);
+  o->last_seq = db_col_int64(s, 8);
+  o->created_us = db_col_int64(s, 9);
+  o->used_us = db_col_int64(s, 10);
+}
+
+/* Reads live subscription id of printer_id; 0, STORE_NOT_FOUND or DB_ERROR. */
+static int sub_load(db_conn_t *c, const char *tenant, const char *printer_id, int64_t id,
+                    int64_t now, store_ipp_subscription_t *o) {
+  db_stmt_t *s = db_prepare(c, "SELECT " SUB_COLS " FROM ipp_subscriptions"
+                               " WHERE id = ? AND tenant_id = ? AND printer_id = ?"
+                               " AND (expires_us IS NULL OR expires_us > ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, id);
+  db_bind_text(s, 2, tenant);
+  db_bind_text(s, 3, printer_id);
+  db_bind_int64(s, 4, now);
+  int rc = db_step(s);
+  if (rc == DB_ROW) sub_row(s, o);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+typedef struct {
+  const char                     *tenant;
+  const char                     *printer_id;
+  const store_ipp_subscription_t *n;
+  int64_t                         id;
+  int64_t                         lease_s;
+  int64_t                         now;
+  store_ipp_subscription_t        out;
+  const int64_t                  *ids;
+  size_t                          nids;
+} sub_arg_t;
+
+static int sub_create_fn(db_conn_t *c, void *arg) {
+  sub_arg_t *a = arg;
+  /* Expired subscriptions, and abandoned lease-0 ones, go first. */
+  db_stmt_t *s = db_prepare(c, "DELETE FROM ipp_subscriptions WHERE printer_id = ?"
+                               " AND tenant_id = ? AND ((expires_us IS NOT NULL AND"
+                               " expires_us <= ?) OR (lease_s = 0 AND used_us < ?))");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_int64(s, 3, a->now);
+  db_bind_int64(s, 4, a->now - (int64_t)STORE_IPP_SUB_IDLE_S * 1000000);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  s = db_prepare(c, "SELECT COUNT(*) FROM ipp_subscriptions WHERE printer_id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->printer_id);
+  db_bind_text(s, 2, a->tenant);
+  rc = db_step(s);
+  int64_t count = rc == DB_ROW ? db_col_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  if (count >= STORE_IPP_SUBS_MAX) {
+    s = db_prepare(c, "DELETE FROM ipp_subscriptions WHERE id = (SELECT id FROM"
+                      " ipp_subscriptions WHERE printer_id = ? AND tenant_id = ?"
+                      " ORDER BY used_us, id LIMIT 1)");
+    if (!s) return DB_ERROR;
+    db_bind_text(s, 1, a->printer_id);
+    db_bind_text(s, 2, a->tenant);
+    if ((rc = step_done(s)) != 0) return rc;
+  }
+  s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'ipp_subscription'");
+  if (!s) return DB_ERROR;
+  if ((rc = step_done(s)) != 0) return rc;
+  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'ipp_subscription'");
+  if (!s) return DB_ERROR;
+  rc = db_step(s);
+  a->id = rc == DB_ROW ? db_col_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  if (a->id <= 0 || a->id > 2147483647) {
+    log_error("store: the IPP subscription id space is exhausted");
+    return DB_ERROR;
+  }
+  const store_ipp_subscription_t *n = a->n;
+  s = db_prepare(c, "INSERT INTO ipp_subscriptions (" SUB_COLS ", tenant_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->id);
+  db_bind_text(s, 2, a->printer_id);
+  db_bind_text(s, 3, n->events ? n->events : "");
+  db_bind_text(s, 4, n->device_uuid);
+  db_bind_text(s, 5, n->owner);
+  if (n->user_data) db_bind_blob(s, 6, n->user_data, n->user_data_len);
+  else db_bind_null(s, 6);
+  db_bind_int64(s, 7, n->lease_s);
+  if (n->lease_s > 0) db_bind_int64(s, 8, a->now + n->lease_s * 1000000);
+  else db_bind_null(s, 8);
+  db_bind_int64(s, 9, a->now);
+  db_bind_int64(s, 10, a->now);
+  db_bind_text(s, 11, a->tenant);
+  return step_done(s);
+}
+
+/* Create-Printer-Subscriptions (one subscription); see ipp.h. */
+store_rc_t store_ipp_subscription_create(store_t *st, const char *tenant, const char *printer_id,
+                                         const store_ipp_subscription_t *n, int64_t now_us,
+                                         int64_t *id) {
+  *id = 0;
+  if (!tenant || !printer_id || !n) return STORE_NOT_FOUND;
+  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .n = n, .now = now_us};
+  store_rc_t rc = store_rc(db_write(st->db, sub_create_fn, &a));
+  if (rc == STORE_OK) *id = a.id;
+  return rc;
+}
+
+static int sub_get_fn(db_conn_t *c, void *arg) {
+  sub_arg_t *a = arg;
+  store_ipp_subscription_clear(&a->out);
+  return sub_load(c, a->tenant, a->printer_id, a->id, a->now, &a->out);
+}
+
+/* Reads a live subscription; see ipp.h. */
+store_rc_t store_ipp_subscription_get(store_t *st, const char *tenant, const char *printer_id,
+                                      int64_t id, int64_t now_us, store_ipp_subscription_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !printer_id || id <= 0) return STORE_NOT_FOUND;
+  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = id, .now = now_us};
+  store_rc_t rc = store_rc(db_read(st->db, sub_get_fn, &a));
+  if (rc == STORE_OK) *out = a.out;
+  else store_ipp_subscription_clear(&a.out);
+  return rc;
+}
+
+typedef struct {
+  const char               *tenant;
+  const char               *printer_id;
+  int64_t                   now, limit;
+  store_ipp_subscription_t *subs;
+  size_t                    n;
+} sub_list_arg_t;
+
+static void sub_list_reset(sub_list_arg_t *a) {
+  for (size_t i = 0; i < a->n; i++) store_ipp_subscription_clear(&a->subs[i]);
+  free(a->subs);
+  a->subs = NULL;
+  a->n = 0;
+}
+
+static int sub_list_fn(db_conn_t *c, void *arg) {
+  sub_list_arg_t *a = arg;
+  sub_list_reset(a);
+  db_stmt_t *s = db_prepare(c, "SELECT " SUB_COLS " FROM ipp_subscriptions"
+                               " WHERE tenant_id = ? AND printer_id = ?"
+                               " AND (expires_us IS NULL OR expires_us > ?) ORDER BY id LIMIT ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->tenant);
+  db_bind_text(s, 2, a->printer_id);
+  db_bind_int64(s, 3, a->now);
+  db_bind_int64(s, 4, a->limit > 0 ? a->limit : 1);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    a->subs = xrealloc(a->subs, (a->n + 1) * sizeof *a->subs);
+    sub_row(s, &a->subs[a->n++]);
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Lists a printer's subscriptions; see ipp.h. */
+store_rc_t store_ipp_subscription_list(store_t *st, const char *tenant, const char *printer_id,
+                                       int64_t now_us, int64_t limit,
+                                       store_ipp_subscription_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  sub_list_arg_t a = {.tenant = tenant, .printer_id = printer_id, .now = now_us, .limit = limit};
+  store_rc_t rc = store_rc(db_read(st->db, sub_list_fn, &a));
+  if (rc != STORE_OK) {
+    sub_list_reset(&a);
+    return rc;
+  }
+  *out = a.subs;
+  *n = a.n;
+  return STORE_OK;
+}
+
+static int sub_renew_fn(db_conn_t *c, void *arg) {
+  sub_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "UPDATE ipp_subscriptions SET lease_s = ?, expires_us = ?,"
+                               " used_us = ? WHERE id = ? AND tenant_id = ? AND printer_id = ?"
+                               " AND (expires_us IS NULL OR expires_us > ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->lease_s);
+  if (a->lease_s > 0) db_bind_int64(s, 2, a->now + a->lease_s * 1000000);
+  else db_bind_null(s, 2);
+  db_bind_int64(s, 3, a->now);
+  db_bind_int64(s, 4, a->id);
+  db_bind_text(s, 5, a->tenant);
+  db_bind_text(s, 6, a->printer_id);
+  db_bind_int64(s, 7, a->now);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+/* Renew-Subscription; see ipp.h. */
+store_rc_t store_ipp_subscription_renew(store_t *st, const char *tenant, const char *printer_id,
+                                        int64_t id, int64_t lease_s, int64_t now_us) {
+  if (!tenant || !printer_id || id <= 0) return STORE_NOT_FOUND;
+  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = id, .lease_s = lease_s,
+                 .now = now_us};
+  return store_rc(db_write(st->db, sub_renew_fn, &a));
+}
+
+static int sub_cancel_fn(db_conn_t *c, void *arg) {
+  sub_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "DELETE FROM ipp_subscriptions WHERE id = ? AND tenant_id = ?"
+                               " AND printer_id = ? AND (expires_us IS NULL OR expires_us > ?)");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_text(s, 3, a->printer_id);
+  db_bind_int64(s, 4, a->now);
+  int rc = step_done(s);
+  if (rc != 0) return rc;
+  return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+/* Cancel-Subscription; see ipp.h. */
+store_rc_t store_ipp_subscription_cancel(store_t *st, const char *tenant, const char *printer_id,
+                                         int64_t id, int64_t now_us) {
+  if (!tenant || !printer_id || id <= 0) return STORE_NOT_FOUND;
+  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = id, .now = now_us};
+  return store_rc(db_write(st->db, sub_cancel_fn, &a));
+}
+
+static int sub_used_fn(db_conn_t *c, void *arg) {
+  sub_arg_t *a = arg;
+  for (size_t i = 0; i < a->nids; i++) {
+    db_stmt_t *s = db_prepare(c, "UPDATE ipp_subscriptions SET used_us = ?"
+                                 " WHERE id = ? AND tenant_id = ? AND used_us < ?");
+    if (!s) return DB_ERROR;
+    db_bind_int64(s, 1, a->now);
+    db_bind_int64(s, 2, a->ids[i]);
+    db_bind_text(s, 3, a->tenant);
+    db_bind_int64(s, 4, a->now - USED_COALESCE_US);
+    int rc = step_done(s);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+/* Marks subscriptions as polled; see ipp.h. */
+store_rc_t store_ipp_subscriptions_used(store_t *st, const char *tenant, const int64_t *ids,
+                                        size_t n, int64_t now_us) {
+  if (!tenant || !n) return STORE_OK;
+  sub_arg_t a = {.tenant = tenant, .ids = ids, .nids = n, .now = now_us};
+  return store_rc(db_write(st->db, sub_used_fn, &a));
+}
+
+typedef struct {
+  const char               *tenant;
+  const char               *printer_id;
+  const int64_t            *ids;
+  size_t                    n;
+  const int64_t            *seqs;
+  size_t                    nseqs;
+  size_t                    max;
+  int64_t                   now;
+  store_ipp_subscription_t *subs;
+  store_ipp_event_t        *events;
+  size_t                    nevents;
+  int64_t                   missing;
+} events_arg_t;
+
+static void events_reset(events_arg_t *a) {
+  for (size_t i = 0; a->subs && i < a->n; i++) store_ipp_subscription_clear(&a->subs[i]);
+  free(a->subs);
+  a->subs = NULL;
+  store_ipp_events_free(a->events, a->nevents);
+  a->events = NULL;
+  a->nevents = 0;
+  a->missing = 0;
+}
+
+static int events_get_fn(db_conn_t *c, void *arg) {
+  events_arg_t *a = arg;
+  events_reset(a);
+  a->subs = xcalloc(a->n ? a->n : 1, sizeof *a->subs);
+  size_t cap = 0;
+  for (size_t i = 0; i < a->n; i++) {
+    int rc = sub_load(c, a->tenant, a->printer_id, a->ids[i], a->now, &a->subs[i]);
+    if (rc == STORE_NOT_FOUND) {
+      a->missing = a->ids[i];
+      return rc;
+    }
+    if (rc != 0) return rc;
+  }
+  for (size_t i = 0; i < a->n && a->nevents < a->max; i++) {
+    int64_t from = i < a->nseqs && a->seqs[i] > 0 ? a->seqs[i] : 1;
+    db_stmt_t *s = db_prepare(c, "SELECT " EVENT_COLS " FROM ipp_events"
+                                 " WHERE subscription_id = ? AND seq >= ? AND created_us >= ?"
+                                 " ORDER BY seq LIMIT ?");
+    if (!s) return DB_ERROR;
+    db_bind_int64(s, 1, a->ids[i]);
+    db_bind_int64(s, 2, from);
+    db_bind_int64(s, 3, a->now - (int64_t)STORE_IPP_EVENT_LIFE_S * 1000000);
+    db_bind_int64(s, 4, (int64_t)(a->max - a->nevents));
+    int rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+      if (a->nevents == cap) {
+        cap = cap ? cap * 2 : 8;
+        a->events = xrealloc(a->events, cap * sizeof *a->events);
+      }
+      store_ipp_event_t *e = &a->events[a->nevents++];
+      memset(e, 0, sizeof *e);
+      e->subscription_id = db_col_int64(s, 0);
+      e->seq = db_col_int64(s, 1);
+      e->event = store_col_strdup(s, 2, true);
+      e->created_us = db_col_int64(s, 3);
+      e->job_id = col_i64_or(s, 4, 0);
+      e->job_phase = (int)col_i64_or(s, 5, 0);
+      e->job_details = (unsigned)col_i64_or(s, 6, 0);
+      e->job_device_state = (int)col_i64_or(s, 7, 0);
+      e->printer_state = (int)col_i64_or(s, 8, -1);
+      e->printer_details = store_col_strdup(s, 9, false);
+      e->printer_accepting = (int)col_i64_or(s, 10, -1);
+      e->text = store_col_strdup(s, 11, false);
+    }
+    db_reset(s);
+    if (rc != DB_DONE) return DB_ERROR;
+  }
+  return 0;
+}
+
+/* Get-Notifications; see ipp.h. */
+store_rc_t store_ipp_events_get(store_t *st, const char *tenant, const char *printer_id,
+                                const int64_t *ids, size_t n, const int64_t *seqs, size_t nseqs,
+                                size_t max, int64_t now_us, store_ipp_subscription_t **subs,
+                                store_ipp_event_t **events, size_t *nevents, int64_t *missing) {
+  *subs = NULL;
+  *events = NULL;
+  *nevents = 0;
+  *missing = 0;
+  if (!tenant || !printer_id || !n) return STORE_NOT_FOUND;
+  events_arg_t a = {.tenant = tenant, .printer_id = printer_id, .ids = ids, .n = n,
+                    .seqs = seqs, .nseqs = nseqs, .max = max ? max : 1, .now = now_us};
+  store_rc_t rc = store_rc(db_read(st->db, events_get_fn, &a));
+  if (rc != STORE_OK) {
+    *missing = rc == STORE_NOT_FOUND ? a.missing : 0;
+    events_reset(&a);
+    return rc;
+  }
+  *subs = a.subs;
+  *events = a.events;
+  *nevents = a.nevents;
+  return STORE_OK;
+}
