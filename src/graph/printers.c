@@ -1,5 +1,5 @@
 /*
- * /print/printers: list (P3), get (P4), update (P5, JSON), delete (P6), restoreFactoryDefaults
+ * /print/printers: list (P3), get (P4), update (P5, JSON or IPP), delete (P6), restoreFactoryDefaults
  * (P7) and getCapabilities (P8), plus the printer's JSON and the schemas of its complex types.
  *
  * Wire shape of a printer: every property of printerBase and printer is present; complex values
@@ -13,6 +13,7 @@
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "http/router.h"
+#include "ipp/mapping.h"
 #include "http/server.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -695,11 +696,73 @@ static bool check_registrar(http_request_t *req, http_response_t *res, const cal
   return true;
 }
 
-/* PATCH /print/printers/{id} (application/json): 200 with the printer. */
+/* PATCH /print/printers/{id} with application/ipp (applications only): the printer-attributes
+ * group is mapped as Update-Output-Device-Attributes maps a device's (ipp/mapping.h); 204. */
+static void printer_update_ipp(http_request_t *req, http_response_t *res, const caller_t *c,
+                               const perm_decision_t *d) {
+  if (c->kind != CALLER_APP) {
+    graph_reply_error(req, res, 415, "invalidRequest", NULL,
+                      "Content-Type 'application/ipp' is accepted only from the application that "
+                      "registered the printer, with an application token; delegated callers must "
+                      "send application/json.");
+    return;
+  }
+  char err[512];
+  store_ipp_printer_patch_t ip;
+  memset(&ip, 0, sizeof ip);
+  store_ipp_printer_patch_clear(&ip);
+  store_printer_t p = {0};
+  if (!ipp_map_printer_group(req->body, req->body_len, &ip, err, sizeof err)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s", err);
+    goto done;
+  }
+  if (!load_printer(req, res, c, req->params[0], &p) || !check_registrar(req, res, c, d, &p))
+    goto done;
+
+  store_printer_patch_t x = {0};
+  json_t *status = json_object();
+  if (ip.status_state >= 0)
+    json_object_set_new(status, "state",
+                        json_string(ENUM_PRINTER_PROCESSING_STATE.members[ip.status_state]));
+  if (ip.status_details) json_object_set_new(status, "details", json_loads(ip.status_details, 0, NULL));
+  if (ip.status_description)
+    json_object_set_new(status, "description", json_string(ip.status_description));
+  char *status_text = json_object_size(status) ? json_dumps(status, JSON_COMPACT) : NULL;
+  json_decref(status);
+  x.status_merge = status_text;
+  if (ip.accepting >= 0) {
+    x.set_is_accepting_jobs = true;
+    x.is_accepting_jobs = ip.accepting;
+  }
+  x.capabilities_merge = ip.capabilities_merge;
+  x.defaults_merge = ip.defaults_merge;
+  x.defaults_are_factory = true; /* as for the registering application's JSON PATCH */
+
+  store_rc_t rc = store_printer_update(APP(req)->store, c->tenant, p.id, &x, NULL);
+  free(status_text);
+  if (rc == STORE_OK) graph_reply_no_content(res);
+  else if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
+                      req->params[0]);
+  else
+    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be updated.");
+done:
+  store_printer_clear(&p);
+  store_ipp_printer_patch_clear(&ip);
+}
+
+/* PATCH /print/printers/{id}: application/json (200 with the printer) or, from the registering
+ * application, application/ipp (204; printer_update_ipp). */
 static void printer_update(http_request_t *req, http_response_t *res) {
   perm_decision_t d;
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_UPDATE, &d);
   if (!c) return;
+  char media[128];
+  http_request_media_type(req, media, sizeof media);
+  if (!strcmp(media, "application/ipp")) {
+    printer_update_ipp(req, res, c, &d);
+    return;
+  }
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
   store_printer_t p = {0}, out = {0};
@@ -808,7 +871,7 @@ static void printer_get_capabilities(http_request_t *req, http_response_t *res) 
 static route_t ROUTES[] = {
     ROUTE("GET", "/print/printers", printers_list, ROUTE_GRAPH, "printers.list"),
     ROUTE("GET", "/print/printers/{id}", printer_get, ROUTE_GRAPH, "printers.get"),
-    ROUTE("PATCH", "/print/printers/{id}", printer_update, ROUTE_GRAPH | ROUTE_JSON_BODY,
+    ROUTE("PATCH", "/print/printers/{id}", printer_update, ROUTE_GRAPH | ROUTE_ANY_BODY,
           "printers.update"),
     ROUTE("DELETE", "/print/printers/{id}", printer_delete, ROUTE_GRAPH, "printers.delete"),
     ROUTE("POST", "/print/printers/{id}/restoreFactoryDefaults", printer_restore_defaults,

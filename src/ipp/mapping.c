@@ -801,6 +801,154 @@ void ipp_map_device_patch(ipp_t *attrs, ipp_t *request, store_ipp_printer_patch_
   patch->defaults_merge = dump(defs);
 }
 
+/* ---- an application/ipp printer PATCH body ------------------------------------------------- */
+
+typedef struct group_io {
+  const unsigned char *data;
+  size_t               len, off;
+} group_io_t;
+
+static ssize_t group_read(void *ctx, ipp_uchar_t *buf, size_t n) {
+  group_io_t *r = ctx;
+  size_t left = r->len - r->off;
+  if (n > left) n = left;
+  memcpy(buf, r->data + r->off, n);
+  r->off += n;
+  return (ssize_t)n;
+}
+
+/* Reads body behind a synthetic 8-byte IPP header (and 0x03 when add_end): the message, or
+ * NULL with *st (ippReadIO's result) and *off (bytes of body read). A message that ends before
+ * the input does is refused too (*st is then IPP_STATE_DATA). */
+static ipp_t *group_read_all(const unsigned char *body, size_t len, bool add_end,
+                             ipp_state_t *st, size_t *off) {
+  size_t n = 8 + len + (add_end ? 1 : 0);
+  unsigned char *msg = xmalloc(n);
+  static const unsigned char header[8] = {2, 0, 0, 0, 0, 0, 0, 1};
+  memcpy(msg, header, 8);
+  memcpy(msg + 8, body, len);
+  if (add_end) msg[n - 1] = IPP_TAG_END;
+  group_io_t r = {msg, n, 0};
+  ipp_t *ipp = ippNew();
+  *st = ippReadIO(&r, group_read, 1, NULL, ipp);
+  *off = r.off > 8 ? r.off - 8 : 0;
+  bool complete = r.off == n;
+  free(msg);
+  if (*st != IPP_STATE_DATA || !complete) {
+    ippDelete(ipp);
+    return NULL;
+  }
+  return ipp;
+}
+
+#define GROUP_MAX_ATTRS 1000 /* attributes in one PATCH body */
+
+/* Value types the mapping needs for its single-valued attributes. */
+static const struct {
+  const char *name;
+  ipp_tag_t   tag;
+  const char *what;
+} GROUP_TYPES[] = {
+    {"printer-state", IPP_TAG_ENUM, "an enum (3 idle, 4 processing, 5 stopped)"},
+    {"printer-is-accepting-jobs", IPP_TAG_BOOLEAN, "a boolean"},
+    {"copies-supported", IPP_TAG_RANGE, "a rangeOfInteger"},
+    {"copies-default", IPP_TAG_INTEGER, "an integer"},
+    {"number-up-default", IPP_TAG_INTEGER, "an integer"},
+    {"page-ranges-supported", IPP_TAG_BOOLEAN, "a boolean"},
+    {"printer-state-message", IPP_TAG_TEXT, "a text"},
+};
+
+/* Printer PATCH body; see mapping.h. */
+bool ipp_map_printer_group(const void *body, size_t len, store_ipp_printer_patch_t *patch,
+                           char *err, size_t errlen) {
+  const unsigned char *b = body;
+  if (!len) {
+    snprintf(err, errlen, "The request body is empty: send an RFC 8010 printer-attributes "
+                          "group (tag 0x04) with the attributes to update.");
+    return false;
+  }
+  if (b[0] != IPP_TAG_PRINTER) {
+    snprintf(err, errlen, "The body must begin with the printer-attributes tag 0x04 (no IPP "
+                          "header, no operation-attributes group); it begins with 0x%02x.", b[0]);
+    return false;
+  }
+  size_t off;
+  ipp_state_t st;
+  /* As sent (with its end-of-attributes tag), else with the tag the sample leaves out. */
+  ipp_t *ipp = group_read_all(b, len, false, &st, &off);
+  if (!ipp) ipp = group_read_all(b, len, true, &st, &off);
+  if (!ipp) {
+    if (st == IPP_STATE_DATA)
+      snprintf(err, errlen, "The body goes on for %zu bytes after the end-of-attributes tag "
+                            "(byte %zu); send a single printer-attributes group.", len - off,
+               off - 1);
+    else if (off >= len)
+      snprintf(err, errlen, "The printer-attributes group is truncated: the body ends inside an "
+                            "attribute (%zu bytes read).", len);
+    else
+      snprintf(err, errlen, "The printer-attributes group is malformed at byte %zu (an invalid "
+                            "tag, name or value length).", off ? off - 1 : 0);
+    return false;
+  }
+  ipp_attribute_t **list = NULL;
+  size_t count = 0;
+  bool ok = true;
+  for (ipp_attribute_t *a = ippFirstAttribute(ipp); ok && a; a = ippNextAttribute(ipp)) {
+    const char *name = ippGetName(a);
+    ipp_tag_t g = ippGetGroupTag(a);
+    if (!name || g != IPP_TAG_PRINTER) {
+      snprintf(err, errlen, "The body must hold a single printer-attributes group; it holds "
+                            "another group (%s).", name ? ippTagString(g) : "a second one");
+      ok = false;
+    } else if (count == GROUP_MAX_ATTRS) {
+      snprintf(err, errlen, "The body holds more than %d attributes.", GROUP_MAX_ATTRS);
+      ok = false;
+    } else {
+      if (!(count % 64)) list = xrealloc(list, (count + 64) * sizeof *list);
+      list[count++] = a;
+    }
+  }
+  ipp_t *attrs = ippNew();
+  for (size_t i = 0; ok && i < count; i++) {
+    ipp_attribute_t *a = list[i];
+    const char *name = ippGetName(a);
+    for (size_t j = 0; ok && j < i; j++)
+      if (!strcmp(ippGetName(list[j]), name)) {
+        snprintf(err, errlen, "Attribute '%s' is supplied twice.", name);
+        ok = false;
+      }
+    ipp_tag_t vt = ippGetValueTag(a);
+    if (!ok || vt == IPP_TAG_DELETEATTR) continue;
+    for (size_t k = 0; ok && k < COUNT(GROUP_TYPES); k++) {
+      if (strcmp(GROUP_TYPES[k].name, name)) continue;
+      bool text = GROUP_TYPES[k].tag == IPP_TAG_TEXT &&
+                  (vt == IPP_TAG_TEXT || vt == IPP_TAG_TEXTLANG);
+      if ((vt != GROUP_TYPES[k].tag && !text) || ippGetCount(a) != 1) {
+        snprintf(err, errlen, "Attribute '%s' must be %s with one value (found %s with %d).",
+                 name, GROUP_TYPES[k].what, ippTagString(vt), ippGetCount(a));
+        ok = false;
+      } else if (vt == IPP_TAG_ENUM && (ippGetInteger(a, 0) < IPP_PSTATE_IDLE ||
+                                        ippGetInteger(a, 0) > IPP_PSTATE_STOPPED)) {
+        snprintf(err, errlen, "Attribute 'printer-state' must be 3, 4 or 5 (found %d).",
+                 ippGetInteger(a, 0));
+        ok = false;
+      }
+    }
+    if (ok) ippCopyAttribute(attrs, a, 0);
+  }
+  free(list);
+  if (ok && !count) {
+    snprintf(err, errlen, "The printer-attributes group is empty: send the attributes to "
+                          "update.");
+    ok = false;
+  }
+  /* Attributes present replace; delete-attribute ones (only in the request) clear. */
+  if (ok) ipp_map_device_patch(attrs, ipp, patch);
+  ippDelete(attrs);
+  ippDelete(ipp);
+  return ok;
+}
+
 /* ---- Graph -> printer attributes ---------------------------------------------------------- */
 
 /* Adds the values of a Graph string collection, mapped by r, as the attribute r->supported. */

@@ -76,6 +76,16 @@ const char *ipp_map_media_from_graph(const char *graph);
  * first; the caller clears it again after use. */
 void ipp_map_device_patch(ipp_t *attrs, ipp_t *request, store_ipp_printer_patch_t *patch);
 
+/* The body of PATCH /print/printers/{id} with Content-Type application/ipp (reference §4.1 P5,
+ * §10.5): a single RFC 8010 printer-attributes group (tag 0x04 first, no IPP header, the
+ * end-of-attributes tag optional). Fills *patch as ipp_map_device_patch does, from exactly the
+ * attributes supplied: each replaces the mapped Graph value (a 1setOf as a whole) and a
+ * delete-attribute value clears it; attributes the mapping does not know are ignored. false
+ * with a message for the client in err when the body is malformed. *patch must be cleared
+ * (store_ipp_printer_patch_clear) first; the caller clears it again after use. */
+bool ipp_map_printer_group(const void *body, size_t len, store_ipp_printer_patch_t *patch,
+                           char *err, size_t errlen);
+
 /* Adds printer attributes for the Graph capabilities and defaults (JSON texts, either may be
  * NULL) to the printer group of ipp: document-format-*, sides-*, print-color-mode-*,
  * copies-*, media-*, finishings-*, orientation-requested-*, print-quality-*,

@@ -616,6 +616,7 @@ describe("abort refusals: status, code, and nothing changed", () => {
       ['"stop"', /JSON/],
       ["{", /Malformed JSON/],
       ['{"reason": 5}', /reason/],
+      ['{"reason": null}', /reason/],
       ['{"reason": {"text": "x"}}', /reason/],
       ['{"reason": ["x"]}', /reason/],
       ['{"reason": "x", "force": true}', /force/],

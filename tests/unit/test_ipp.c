@@ -294,6 +294,42 @@ Test(ipp_mapping, device_patch) {
   ippDelete(request);
 }
 
+Test(ipp_mapping, printer_group) {
+  /* 0x04, sides-supported = one-sided, two-sided-long-edge; printer-is-accepting-jobs = false */
+  static const unsigned char g[] = {
+      0x04, 0x44, 0x00, 0x0f, 's', 'i', 'd', 'e', 's', '-', 's', 'u', 'p', 'p', 'o', 'r', 't', 'e',
+      'd', 0x00, 0x09, 'o', 'n', 'e', '-', 's', 'i', 'd', 'e', 'd', 0x44, 0x00, 0x00, 0x00, 0x13,
+      't', 'w', 'o', '-', 's', 'i', 'd', 'e', 'd', '-', 'l', 'o', 'n', 'g', '-', 'e', 'd', 'g',
+      'e', 0x22, 0x00, 0x19, 'p', 'r', 'i', 'n', 't', 'e', 'r', '-', 'i', 's', '-', 'a', 'c', 'c',
+      'e', 'p', 't', 'i', 'n', 'g', '-', 'j', 'o', 'b', 's', 0x00, 0x01, 0x00, 0x03};
+  char err[512];
+  store_ipp_printer_patch_t p;
+  memset(&p, 0, sizeof p);
+  store_ipp_printer_patch_clear(&p);
+  /* with and without the end-of-attributes tag */
+  for (size_t n = sizeof g; n >= sizeof g - 1; n--) {
+    cr_assert(ipp_map_printer_group(g, n, &p, err, sizeof err), "%zu: %s", n, err);
+    cr_expect_eq(p.accepting, 0);
+    cr_expect_eq(p.status_state, -1);
+    cr_expect_str_eq(p.capabilities_merge, "{\"duplexModes\":[\"oneSided\",\"flipOnLongEdge\"]}");
+    cr_expect_null(p.defaults_merge);
+    store_ipp_printer_patch_clear(&p);
+  }
+  cr_expect_not(ipp_map_printer_group(g, 0, &p, err, sizeof err));
+  cr_expect(strstr(err, "empty") != NULL, "%s", err);
+  cr_expect_not(ipp_map_printer_group(g + 1, sizeof g - 1, &p, err, sizeof err));
+  cr_expect(strstr(err, "0x04") != NULL, "%s", err);
+  cr_expect_not(ipp_map_printer_group(g, 20, &p, err, sizeof err));
+  cr_expect(strstr(err, "truncated") != NULL, "%s", err);
+  unsigned char more[sizeof g + 2];
+  memcpy(more, g, sizeof g);
+  more[sizeof g] = 'x';
+  more[sizeof g + 1] = 'y';
+  cr_expect_not(ipp_map_printer_group(more, sizeof more, &p, err, sizeof err));
+  cr_expect(strstr(err, "after the end-of-attributes tag") != NULL, "%s", err);
+  store_ipp_printer_patch_clear(&p);
+}
+
 Test(ipp_mapping, printer_capabilities) {
   ipp_t *ipp = ippNew();
   ipp_map_printer_capabilities(ipp, "{\"colorModes\":[\"grayscale\",\"color\"],"
