@@ -70,11 +70,13 @@ asan:
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  build-asan/spoold build-asan/unit-tests
 
+# Benchmarks against nginx, cupsd and dd (docs/benchmarks.md); bench-smoke is the short run
+# that `make check` includes.
 bench: deps all
-	@./bench/run.sh full
+	@SPOOLD_BIN=$(BUILD)/spoold ./bench/run.sh full
 
 bench-smoke: all
-	@./bench/run.sh smoke
+	@SPOOLD_BIN=$(BUILD)/spoold ./bench/run.sh smoke
 
 clean:
 	rm -rf build build-asan

@@ -1,0 +1,616 @@
+#!/bin/bash
+# spoold benchmarks: every spoold figure next to a baseline measured in the same run.
+#
+#   bench/run.sh full    (make bench)        about 7 minutes; rewrites the results block of
+#                                            docs/benchmarks.md (between its bench markers)
+#   bench/run.sh smoke   (make bench-smoke)  about 15 seconds, small sizes, 1 s runs; prints the
+#                                            table and "bench-smoke: ok, table of N rows", the
+#                                            line scripts/check.sh looks for
+#
+# Everything listens on 127.0.0.1 only and is stopped by its PID when the script exits.
+# Figures (docs/benchmarks.md explains each):
+#   1 read       GET a job with an app token, wrk -t2 at 64/256 connections, vs nginx serving the
+#                same body as a static file: req/s, p50, p99, server CPU us/request
+#   2 lifecycle  create + cancel (both durable) with a user token, bench/loadgen at 1 and 16
+#                connections, vs cupsd Create-Job + Cancel-Job (ipptool, raw queue -> /dev/null)
+#   3 pull       create + upload 4 KiB + start (held, task created) + abort by the app, 64
+#                connections, vs cupsd held Create-Job + Send-Document 4 KiB + Cancel-Job
+#   4 scaling    1 and 2 with 1,000 and 1,000,000 jobs in the store (bench/seed writes them into
+#                the stopped server's SQLite file; rounds alternate the two stores), cupsd with
+#                1,000 and 15,000 jobs of history, spoold's VmRSS/VmHWM at 1,000,000 jobs
+#   5 upload     1 GiB in 8 MiB fragments, 4 at once, vs dd bs=8M count=128 conv=fsync on the
+#                same file system; spoold's peak RSS during the upload
+#
+# Environment: SPOOLD_BIN (default build/spoold), BENCH_OUT (default docs/benchmarks.md, full
+# only), BENCH_KEEP=1 keeps the work directory, BENCH_PORT_BASE (default 18400).
+set -euo pipefail
+
+MODE=${1:-full}
+case "$MODE" in full | smoke) ;; *) echo "usage: bench/run.sh full|smoke" >&2; exit 2 ;; esac
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SPOOLD=${SPOOLD_BIN:-$ROOT/build/spoold}
+case "$SPOOLD" in /*) ;; *) SPOOLD=$ROOT/$SPOOLD ;; esac
+OUT=${BENCH_OUT:-$ROOT/docs/benchmarks.md}
+PORT_BASE=${BENCH_PORT_BASE:-18400}
+SP_PORT=$PORT_BASE NGX_PORT=$((PORT_BASE + 1)) CUPS_PORT=$((PORT_BASE + 2))
+
+if [ "$MODE" = full ]; then
+  DUR=10           # seconds per wrk / loadgen run
+  SEED_SMALL=1000 SEED_BIG=1000000
+  CUPS_SMALL=1000 CUPS_BIG=15000
+  CUPS_PAIRS_1=2000 CUPS_PAIRS_16=150   # pairs per client in a measured cupsd run
+  CUPS_PULL_PER=30                      # held jobs per client (64 clients)
+  UPLOAD_SIZE=$((1 << 30))
+  READ_CONNS="64 256" WARMUP=1
+  ROUNDS=3       # figure 1 against nginx: rounds alternate nginx and spoold; medians reported
+  ROUNDS_SP=3    # figures 2 and 4: rounds alternate the small and the big store
+else
+  DUR=1
+  SEED_SMALL=1000 SEED_BIG=10000
+  CUPS_SMALL=200 CUPS_BIG=1000
+  CUPS_PAIRS_1=300 CUPS_PAIRS_16=20
+  CUPS_PULL_PER=4
+  UPLOAD_SIZE=$((64 << 20))
+  READ_CONNS="64" WARMUP=0   # the smoke run checks that every figure works, not their numbers
+  ROUNDS=1 ROUNDS_SP=1
+fi
+FRAGMENT=$((8 << 20))
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---- dependencies --------------------------------------------------------------------------------
+
+ensure_deps() {
+  local missing=""
+  command -v wrk >/dev/null || missing="$missing wrk"
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  [ -x /usr/sbin/cupsd ] || missing="$missing cups-daemon"
+  command -v lpadmin >/dev/null || [ -x /usr/sbin/lpadmin ] || missing="$missing cups-client"
+  command -v ipptool >/dev/null || missing="$missing cups-ipp-utils"
+  command -v curl >/dev/null || missing="$missing curl"
+  command -v openssl >/dev/null || missing="$missing openssl"
+  command -v cc >/dev/null || missing="$missing build-essential"
+  [ -f /usr/include/sqlite3.h ] || missing="$missing libsqlite3-dev"
+  [ -z "$missing" ] && return 0
+  log "installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq </dev/null
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $missing </dev/null >/dev/null
+}
+ensure_deps
+export PATH=$PATH:/usr/sbin:/sbin
+[ -x "$SPOOLD" ] || die "$SPOOLD is missing: run make (or set SPOOLD_BIN)"
+
+# ---- work directory, processes, cleanup -----------------------------------------------------------
+
+WORK=$(mktemp -d /tmp/spoold-bench.XXXXXX)
+chmod 755 "$WORK"
+SP_PID="" NGX_PID="" CUPS_PID=""
+CMDS=$WORK/commands.txt
+RESULTS=$WORK/results.txt
+: >"$CMDS"
+: >"$RESULTS"
+
+stop_pid() { # stop_pid PID [SIGNAL] [sudo]: signal, wait up to 10 s, then SIGKILL
+  local pid=$1 sig=${2:-TERM} s=${3:-}
+  [ -n "$pid" ] || return 0
+  $s kill -"$sig" "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    $s kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  $s kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$?
+  stop_pid "$SP_PID"
+  stop_pid "$NGX_PID" QUIT
+  stop_pid "$CUPS_PID" TERM "$SUDO"
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $WORK"; else $SUDO rm -rf "$WORK"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cmd() { printf '%s\n' "$*" >>"$CMDS"; } # records a command for the report
+
+# ---- bench tools ----------------------------------------------------------------------------------
+
+cc -O2 -Wall -Wextra -pthread -o "$WORK/loadgen" bench/loadgen.c
+cc -O2 -Wall -Wextra -o "$WORK/seed" bench/seed.c -lsqlite3
+LOADGEN=$WORK/loadgen SEED=$WORK/seed
+
+# ---- /proc helpers --------------------------------------------------------------------------------
+
+HZ=$(getconf CLK_TCK)
+ticks() { # utime+stime of the given PIDs (all their threads), in clock ticks
+  local s=0 p f
+  for p in "$@"; do
+    read -r -a f <"/proc/$p/stat" || continue
+    # fields after the ")" of comm: state is f[2] when comm has no spaces
+    s=$((s + f[13] + f[14]))
+  done
+  echo $s
+}
+children() { # PIDs whose parent is $1
+  local d ppid
+  for d in /proc/[0-9]*; do
+    read -r _ _ _ ppid _ <"$d/stat" 2>/dev/null || continue
+    [ "$ppid" = "$1" ] && echo "${d#/proc/}"
+  done
+  return 0
+}
+vm() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status"; } # vm PID VmRSS -> kB
+
+# key=value line -> $KV[...]
+declare -A KV
+parse_kv() {
+  KV=()
+  local w
+  for w in $1; do [[ $w == *=* ]] && KV[${w%%=*}]=${w#*=}; done
+  return 0
+}
+
+# wrk time ("812.00us", "1.20ms", "1.01s") -> ms
+to_ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print "nan" }'; }
+
+# ---- results --------------------------------------------------------------------------------------
+
+put() { printf '%s=%s\n' "$1" "$2" >>"$RESULTS"; } # put KEY VALUE
+get() { awk -F= -v k="$1" '$1==k{v=substr($0, length(k)+2)} END{print v}' "$RESULTS"; }
+
+# agg KEY: for every FIELD measured in the rounds KEY.r1.FIELD, KEY.r2.FIELD, ... stores
+# KEY.FIELD = the median (errors: the sum, or the texts joined) and KEY.FIELD.all = the values
+agg() {
+  awk -F= -v k="$1" '
+    index($1, k ".r") == 1 {
+      rest = substr($1, length(k) + 3); i = index(rest, "."); if (!i) next
+      if (substr(rest, 1, i - 1) !~ /^[0-9]+$/) next
+      f = substr(rest, i + 1); v[f, ++n[f]] = substr($0, length($1) + 2)
+    }
+    END {
+      for (f in n) {
+        m = n[f]; num = 1; all = ""
+        for (a = 1; a <= m; a++) { s[a] = v[f, a]; all = all (a > 1 ? " " : "") v[f, a]
+                                   if (s[a] !~ /^-?[0-9]+(\.[0-9]+)?$/) num = 0 }
+        if (f == "errors") {
+          if (num) { t = 0; for (a = 1; a <= m; a++) t += s[a]; out = t }
+          else { out = ""; for (a = 1; a <= m; a++) if (s[a] != "") out = out s[a] }
+        } else if (num) {
+          for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++)
+            if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
+          out = (m % 2) ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+        } else out = s[1]
+        print k "." f "=" out
+        print k "." f ".all=" all
+      }
+    }' "$RESULTS" >"$RESULTS.agg"
+  cat "$RESULTS.agg" >>"$RESULTS"
+}
+
+# ---- spoold ---------------------------------------------------------------------------------------
+
+DATA=$WORK/data # the data directory of the next spoold_start
+SP_URL=http://127.0.0.1:$SP_PORT
+SP_OPTS=(--listen "127.0.0.1:$SP_PORT" --dev --public-url "$SP_URL"
+         --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 --upload-volume-limit 0
+         --max-connections 2048 --max-connections-per-ip 1024)
+
+spoold_start() {
+  : >"$WORK/spoold.out"
+  "$SPOOLD" serve --data "$DATA" "${SP_OPTS[@]}" >"$WORK/spoold.out" 2>>"$WORK/spoold.err" &
+  SP_PID=$!
+  for _ in $(seq 200); do
+    grep -q '^spoold: listening on' "$WORK/spoold.out" && return 0
+    kill -0 "$SP_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$WORK/spoold.err" >&2
+  die "spoold did not start"
+}
+spoold_stop() {
+  stop_pid "$SP_PID"
+  wait "$SP_PID" 2>/dev/null || true
+  SP_PID=""
+}
+
+# curl against spoold: api METHOD PATH TOKEN [JSON]
+api() {
+  local m=$1 p=$2 t=$3 body=${4:-}
+  if [ -n "$body" ]; then
+    curl -sS -X "$m" "$SP_URL$p" -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d "$body"
+  else
+    curl -sS -X "$m" "$SP_URL$p" -H "Authorization: Bearer $t"
+  fi
+}
+jstr() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | sed 's/.*:"\(.*\)"/\1/'; } # first "KEY":"value"
+
+TENANT=5eed0000-0000-4000-8000-00000000be01
+APP=5eed0000-0000-4000-8000-00000000a001
+token() { "$SPOOLD" token --data "$DATA" --tenant "$TENANT" --app "$APP" --ttl 14400 "$@" 2>/dev/null; }
+
+register_printer() { # register_printer NAME -> printer id (POST /print/printers/create + operation)
+  local csr pub loc op pid
+  csr=$(base64 -w0 "$WORK/csr.der") pub=$(base64 -w0 "$WORK/pub.der")
+  loc=$(curl -sS -D - -o /dev/null -X POST "$SP_URL/v1.0/print/printers/create" \
+        -H "Authorization: Bearer $ADMIN_TOK" -H 'Content-Type: application/json' \
+        -d "{\"displayName\":\"$1\",\"manufacturer\":\"Contoso\",\"model\":\"Bench\",\"hasPhysicalDevice\":false,\"certificateSigningRequest\":{\"content\":\"$csr\",\"transportKey\":\"$pub\"}}" |
+        tr -d '\r' | awk 'tolower($1)=="operation-location:"{print $2}')
+  [ -n "$loc" ] || die "printers/create gave no Operation-Location"
+  op=${loc##*/}
+  for _ in $(seq 100); do
+    pid=$(api GET "/v1.0/print/operations/$op" "$ADMIN_TOK" | sed -n 's/.*"printer":{"id":"\([^"]*\)".*/\1/p')
+    [ -n "$pid" ] && { echo "$pid"; return 0; }
+    sleep 0.1
+  done
+  die "printer registration $op did not finish"
+}
+
+setup_world() {
+  log "setup: tokens, printers, shares, task definition and trigger"
+  ADMIN_TOK=$(token --user 5eed0000-0000-4000-8000-0000000ad001 --upn admin@bench.test --admin \
+    --scopes "Printer.Create Printer.Read.All Printer.ReadWrite.All Printer.FullControl.All PrinterShare.ReadWrite.All PrintJob.ReadWrite.All")
+  printf '%s\n' "$(token --user 5eed0000-0000-4000-8000-00000000u5e1 --upn user@bench.test \
+    --scopes "PrintJob.ReadWrite PrinterShare.ReadBasic.All Printer.Read.All")" >"$WORK/user.tok"
+  printf '%s\n' "$(token --roles "PrintJob.Read.All Printer.Read.All")" >"$WORK/read.tok"
+  printf '%s\n' "$(token --roles "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All")" >"$WORK/app.tok"
+  USER_TOK=$(cat "$WORK/user.tok") APP_TOK=$(cat "$WORK/app.tok")
+  openssl req -new -newkey rsa:2048 -nodes -subj /CN=bench -keyout "$WORK/key.pem" \
+    -outform DER -out "$WORK/csr.der" 2>/dev/null
+  openssl pkey -in "$WORK/key.pem" -pubout -outform DER -out "$WORK/pub.der"
+
+  P1=$(register_printer "Bench queue")
+  P2=$(register_printer "Bench pull queue")
+  DEF=$(api POST /v1.0/print/taskDefinitions "$APP_TOK" '{"displayName":"Bench release"}' | jstr id)
+  [ -n "$DEF" ] || die "task definition not created"
+  api POST "/v1.0/print/printers/$P2/taskTriggers" "$ADMIN_TOK" \
+    "{\"event\":\"jobStarted\",\"definition@odata.bind\":\"$SP_URL/v1.0/print/taskDefinitions/$DEF\"}" | jstr id >/dev/null
+  S1=$(api POST /v1.0/print/shares "$ADMIN_TOK" \
+    "{\"displayName\":\"Bench\",\"allowAllUsers\":true,\"printer@odata.bind\":\"$SP_URL/v1.0/print/printers/$P1\"}" | jstr id)
+  S2=$(api POST /v1.0/print/shares "$ADMIN_TOK" \
+    "{\"displayName\":\"Bench pull\",\"allowAllUsers\":true,\"printer@odata.bind\":\"$SP_URL/v1.0/print/printers/$P2\"}" | jstr id)
+  [ -n "$S1" ] && [ -n "$S2" ] || die "shares not created"
+  # the template job of the seeder (and the job read by figure 1): created and canceled
+  JOB=$(api POST "/v1.0/print/shares/$S1/jobs" "$USER_TOK" '{}' | jstr id)
+  [ -n "$JOB" ] || die "job create failed"
+  [ "$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$SP_URL/v1.0/print/shares/$S1/jobs/$JOB/cancel" \
+       -H "Authorization: Bearer $USER_TOK")" = 204 ] || die "job cancel failed"
+  READ_PATH=/v1.0/print/printers/$P1/jobs/
+}
+
+store_jobs() { "$SEED" --query "$DATA/spoold.db" "SELECT COUNT(*) FROM jobs"; }
+SEED_LO="" SEED_HI="" # ids written by the last seeding
+
+# seed_store DIR COUNT: adds COUNT copies of the template job to the (stopped) store in DIR
+seed_store() {
+  local out t0=$SECONDS
+  out=$("$SEED" "$1/spoold.db" "$2" "$JOB")
+  log "$out"
+  SEED_LO=$(sed -n 's/.*(ids \([0-9]*\)\.\.\([0-9]*\),.*/\1/p' <<<"$out")
+  SEED_HI=$(sed -n 's/.*(ids \([0-9]*\)\.\.\([0-9]*\),.*/\2/p' <<<"$out")
+  cmd "bench/seed \$WORK/${1##*/}/spoold.db $2 $JOB   # spoold stopped; $((SECONDS - t0)) s"
+}
+
+# ---- nginx ----------------------------------------------------------------------------------------
+
+nginx_start() { # serves $WORK/nginx/html/job.json (spoold's job body) on NGX_PORT
+  local d=$WORK/nginx
+  mkdir -p "$d/logs" "$d/tmp" "$d/html"
+  cat >"$d/nginx.conf" <<EOF
+worker_processes $(nproc);
+daemon off;
+master_process on;
+pid $d/nginx.pid;
+error_log $d/logs/error.log warn;
+events { worker_connections 4096; use epoll; }
+http {
+  access_log $d/logs/access.log;   # like spoold, which logs every request (to stderr)
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 65;
+  server {
+    listen 127.0.0.1:$NGX_PORT backlog=1024;
+    location = /job.json { root $d/html; default_type application/json; }
+  }
+}
+EOF
+  nginx -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" >"$d/out.log" 2>&1 &
+  NGX_PID=$!
+  for _ in $(seq 100); do
+    curl -sf -o /dev/null "http://127.0.0.1:$NGX_PORT/job.json" && return 0
+    sleep 0.05
+  done
+  cat "$d/out.log" "$d/logs/error.log" >&2
+  die "nginx did not start"
+}
+
+# ---- wrk ------------------------------------------------------------------------------------------
+
+# wrk_run KEY CONNS URL "PIDS" [ID_LO ID_HI]: runs wrk, stores KEY.{rps,p50,p99,cpu_us,errors}
+wrk_run() {
+  local key=$1 c=$2 url=$3 pids=$4 lo=${5:-} hi=${6:-} out t0 t1 req
+  sync # earlier runs' logs are written back now, not during this run
+  t0=$(ticks $pids)
+  out=$(BENCH_TOKEN=$(cat "$WORK/read.tok") BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=$READ_PATH \
+        wrk -t2 -c"$c" -d"${DUR}s" --latency -s bench/read.lua "$url" 2>&1) || { echo "$out" >&2; die "wrk failed"; }
+  t1=$(ticks $pids)
+  echo "$out" >"$WORK/wrk-$key.txt"
+  req=$(awk '/requests in/{print $1}' <<<"$out")
+  put "$key.rps" "$(awk '/Requests\/sec/{printf "%.0f", $2}' <<<"$out")"
+  put "$key.p50" "$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")"
+  put "$key.p99" "$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")"
+  put "$key.cpu_us" "$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
+  put "$key.errors" "$(awk '/Non-2xx|Socket errors/{s=s $0 "; "} END{print s}' <<<"$out")"
+  local rng=""
+  if [ -n "$lo" ]; then rng="BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=${READ_PATH} "; fi
+  cmd "BENCH_TOKEN=\$READ_TOKEN ${rng}wrk -t2 -c$c -d${DUR}s --latency -s bench/read.lua $url"
+  log "$key: $(get "$key.rps") req/s p50 $(get "$key.p50") ms p99 $(get "$key.p99") ms cpu $(get "$key.cpu_us") us/req $(get "$key.errors")"
+}
+
+warmup() { # 1 s of wrk, not recorded (full runs only)
+  [ "$WARMUP" = 1 ] || return 0
+  BENCH_TOKEN=$(cat "$WORK/read.tok") wrk -t2 -c64 -d1s -s bench/read.lua "$1" >/dev/null 2>&1 || true
+}
+
+# figure 4, one round on the running spoold: scale_runs PREFIX ROUND ID_LO ID_HI
+# reads of random jobs (ids LO..HI) at every connection count, then lifecycle at 1 and 16
+scale_runs() {
+  local pfx=$1 r=$2 c
+  warmup "$SP_URL$READ_PATH$JOB"
+  for c in $READ_CONNS; do wrk_run "${pfx}r.c$c.r$r" "$c" "$SP_URL$READ_PATH$JOB" "$SP_PID" "$3" "$4"; done
+  for c in 1 16; do lg_run "${pfx}l.c$c.r$r" lifecycle "$c" "$S1" "$P1"; done
+}
+
+# figure 1: ROUNDS rounds, each nginx then spoold at every connection count
+read_vs_nginx() {
+  local r c ngx=http://127.0.0.1:$NGX_PORT/job.json
+  warmup "$ngx"
+  warmup "$SP_URL$READ_PATH$JOB"
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for c in $READ_CONNS; do
+      wrk_run "nginx.c$c.r$r" "$c" "$ngx" "$NGX_PIDS"
+      wrk_run "small.c$c.r$r" "$c" "$SP_URL$READ_PATH$JOB" "$SP_PID"
+    done
+  done
+  for c in $READ_CONNS; do agg "nginx.c$c"; agg "small.c$c"; done
+}
+
+# spoold's store counters from /metrics: "commits closures"
+store_metrics() {
+  curl -s "$SP_URL/metrics" | awk '/^spoold_store_commits_total /{c=$2} /^spoold_store_commit_batch_size_sum /{b=$2} END{printf "%d %d\n", c, b}'
+}
+# bytes spoold passed to write/pwrite (WAL frames, checkpoints, blobs, its request log; not
+# socket sends) and its write calls: "bytes calls"
+proc_io() { awk '/^wchar:/{w=$2} /^syscw:/{s=$2} END{printf "%d %d\n", w, s}' "/proc/$SP_PID/io"; }
+
+# ---- loadgen --------------------------------------------------------------------------------------
+
+# lg_run KEY MODE CONNS SHARE PRINTER [extra args]: runs bench/loadgen against spoold, stores
+# every key=value as KEY.k plus KEY.cpu_us (server CPU per iteration) and store statistics
+lg_run() {
+  local key=$1 mode=$2 c=$3 share=$4 printer=$5 out t0 t1 k
+  shift 5
+  local args=("$mode" --port "$SP_PORT" --user-token "$WORK/user.tok" --share "$share" --conns "$c")
+  [ "$mode" = pull ] && args+=(--app-token "$WORK/app.tok" --printer "$printer")
+  [ "$mode" = upload ] || args+=(--duration "$DUR")
+  args+=("$@")
+  local m0 m1 io0 io1
+  sync
+  m0=$(store_metrics) io0=$(proc_io)
+  t0=$(ticks "$SP_PID")
+  out=$("$LOADGEN" "${args[@]}") || { echo "$out" >&2; log "loadgen $mode reported errors"; }
+  t1=$(ticks "$SP_PID")
+  m1=$(store_metrics) io1=$(proc_io)
+  parse_kv "$out"
+  for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
+  local it=${KV[iters]:-0}
+  put "$key.cpu_us" "$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
+  # store statistics per iteration: commits (fsyncs of the WAL), closures per commit (group
+  # commit), bytes written (see proc_io) and write calls
+  read -r c0 b0 <<<"$m0"; read -r c1 b1 <<<"$m1"
+  read -r w0 s0 <<<"$io0"; read -r w1 s1 <<<"$io1"
+  put "$key.commits_per_iter" "$(awk -v c=$((c1 - c0)) -v r="$it" 'BEGIN{printf "%.2f", r ? c / r : 0}')"
+  put "$key.closures_per_commit" "$(awk -v c=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN{printf "%.2f", c ? b / c : 0}')"
+  put "$key.written_kb_per_iter" "$(awk -v w=$((w1 - w0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r / 1024 : 0}')"
+  put "$key.writes_per_iter" "$(awk -v w=$((s1 - s0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r : 0}')"
+  printf 'bench/loadgen %s\n' "${args[*]//$WORK/\$WORK}" >>"$CMDS"
+  log "$key: $out"
+}
+
+# ---- cupsd ----------------------------------------------------------------------------------------
+
+CUPS_DIR=$WORK/cups
+CUPS_URI=ipp://127.0.0.1:$CUPS_PORT/printers/null
+CUPS_JOBS=0 # jobs created so far (all kept in the history)
+
+cups_start() { # cups_start Yes|No (PreserveJobHistory)
+  local d=$CUPS_DIR
+  $SUDO rm -rf "$d"
+  mkdir -p "$d"/{spool,cache,state,tmp,log}
+  $SUDO chown lp:lp "$d"/{spool,cache,state,tmp,log} 2>/dev/null || true
+  sed -e "s|@PORT@|$CUPS_PORT|; s|@HISTORY@|$1|" bench/cups/cupsd.conf.in >"$d/cupsd.conf"
+  sed -e "s|@DIR@|$d|g" bench/cups/cups-files.conf.in >"$d/cups-files.conf"
+  # A copy of the binary: Debian's AppArmor profile for /usr/sbin/cupsd confines it to the
+  # system's own directories, which would refuse this throwaway server root.
+  cp /usr/sbin/cupsd "$WORK/cupsd"
+  $SUDO "$WORK/cupsd" -f -c "$d/cupsd.conf" -s "$d/cups-files.conf" >"$d/out.log" 2>&1 &
+  CUPS_PID=$!
+  if [ -n "$SUDO" ]; then sleep 0.5; CUPS_PID=$(children "$CUPS_PID" | head -n1); fi
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$CUPS_PORT/" && break
+    sleep 0.05
+  done
+  lpadmin -h "127.0.0.1:$CUPS_PORT" -p null -E -v file:///dev/null -m raw 2>/dev/null ||
+    die "lpadmin could not create the raw queue (see $d/log/error_log)"
+  CUPS_JOBS=0
+  head -c 4096 /dev/urandom >"$d/doc4k.bin"
+}
+cups_stop() { stop_pid "$CUPS_PID" TERM "$SUDO"; CUPS_PID=""; }
+
+repeat_test() { # repeat_test SRC N DEST: N copies of the test block (DOC path filled in)
+  local t
+  t=$(sed "s|@DOC@|$CUPS_DIR/doc4k.bin|" "$1")
+  { for ((i = 0; i < $2; i++)); do printf '%s\n' "$t"; done; } >"$3"
+}
+
+# cups_run KEY CLIENTS PER_CLIENT TEST OPS_PER_JOB: CLIENTS ipptool processes at once, each
+# running PER_CLIENT iterations over one connection; stores KEY.{jobs_per_s,cpu_us,errors,history}
+cups_run() {
+  local key=$1 n=$2 per=$3 src=$4 file=$CUPS_DIR/$(basename "$4" .test)-$3.test
+  [ -f "$file" ] || repeat_test "$src" "$per" "$file"
+  local pids=() fails=0 t0 t1 c0 c1 p
+  c0=$(ticks "$CUPS_PID")
+  t0=$(date +%s.%N)
+  for ((i = 0; i < n; i++)); do
+    ipptool -q "$CUPS_URI" "$file" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+  t1=$(date +%s.%N)
+  c1=$(ticks "$CUPS_PID")
+  local jobs=$((n * per))
+  if [ -n "$key" ]; then
+    put "$key.history" "$CUPS_JOBS"
+    put "$key.jobs_per_s" "$(awk -v j=$jobs -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", j / (b - a)}')"
+    put "$key.cpu_us" "$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v j=$jobs 'BEGIN{printf "%.0f", d / hz / j * 1e6}')"
+    put "$key.errors" "$fails"
+    printf '%s x%d: ipptool -q %s %s   # %d iterations of bench/cups/%s\n' "$key" "$n" "$CUPS_URI" \
+      "\$WORK/cups/$(basename "$file")" "$per" "$(basename "$src")" >>"$CMDS"
+    log "$key: $(get "$key.jobs_per_s") jobs/s, cupsd $(get "$key.cpu_us") us CPU/job, history $CUPS_JOBS, $fails failed clients"
+  fi
+  CUPS_JOBS=$((CUPS_JOBS + jobs))
+}
+
+cups_fill_to() { # adds Create-Job + Cancel-Job pairs (8 clients) until the history holds $1 jobs
+  local add=$(($1 - CUPS_JOBS))
+  [ "$add" -gt 0 ] || return 0
+  local per=$(((add + 7) / 8)) t0=$SECONDS
+  cups_run "" 8 "$per" bench/cups/create-cancel.test
+  log "cupsd history filled to $CUPS_JOBS jobs in $((SECONDS - t0)) s"
+}
+
+lifecycle_cups() { # lifecycle_cups PREFIX
+  cups_run "$1.c1" 1 "$CUPS_PAIRS_1" bench/cups/create-cancel.test
+  cups_run "$1.c16" 16 "$CUPS_PAIRS_16" bench/cups/create-cancel.test
+}
+
+# ---- figure 5: upload against dd --------------------------------------------------------------------
+
+dd_run() { # dd_run KEY: MB/s of dd writing and fsyncing UPLOAD_SIZE in 8 MiB blocks into DATA
+  local out bytes secs
+  sync
+  out=$(dd if=/dev/zero of="$DATA/dd.bin" bs=8M count=$((UPLOAD_SIZE / FRAGMENT)) conv=fsync 2>&1 | tail -n1)
+  rm -f "$DATA/dd.bin"
+  sync
+  bytes=$(awk '{print $1}' <<<"$out") secs=$(awk -F', ' '{print $3}' <<<"$out" | awk '{print $1}')
+  put "$1.mb_per_s" "$(awk -v b="$bytes" -v s="$secs" 'BEGIN{printf "%.1f", b / s / 1e6}')"
+  log "$1: $out"
+}
+
+upload_figure() {
+  cmd "dd if=/dev/zero of=\$WORK/${DATA##*/}/dd.bin bs=8M count=$((UPLOAD_SIZE / FRAGMENT)) conv=fsync"
+  dd_run up.dd1
+  echo 5 >"/proc/$SP_PID/clear_refs" 2>/dev/null || true # resets VmHWM to the current RSS
+  put up.rss_before_kb "$(vm "$SP_PID" VmRSS)"
+  lg_run up.spoold upload 4 "$S1" "$P1" --size "$UPLOAD_SIZE" --fragment "$FRAGMENT"
+  put up.hwm_kb "$(vm "$SP_PID" VmHWM)"
+  sync
+  dd_run up.dd2
+  put up.dd.mb_per_s "$(awk -v a="$(get up.dd1.mb_per_s)" -v b="$(get up.dd2.mb_per_s)" 'BEGIN{printf "%.1f", (a + b) / 2}')"
+}
+
+# fdatasync'd 4 KiB write latency of the data directory's disk: the floor of one durable
+# commit, and so of a single client's sequential durable requests
+fsync_latency() {
+  local out n=$1
+  out=$(dd if=/dev/zero of="$DATA/fsync.bin" bs=4k count="$n" oflag=dsync 2>&1 | tail -n1)
+  rm -f "$DATA/fsync.bin"
+  put fsync_us "$(awk -F', ' -v n="$n" '{split($3, t, " "); printf "%.0f", t[1] / n * 1e6}' <<<"$out")"
+  cmd "dd if=/dev/zero of=\$WORK/data/fsync.bin bs=4k count=$n oflag=dsync   # fsync latency"
+  log "disk: $(get fsync_us) us per fdatasync'd 4 KiB write"
+}
+
+# ---- the run --------------------------------------------------------------------------------------
+
+T_START=$SECONDS
+log "mode $MODE, work directory $WORK, spoold $SPOOLD"
+mkdir -p "$DATA"
+fsync_latency "$([ "$MODE" = full ] && echo 2000 || echo 200)"
+spoold_start
+setup_world
+# the body nginx serves: spoold's answer to the read request, byte for byte
+mkdir -p "$WORK/nginx/html"
+curl -sS -o "$WORK/nginx/html/job.json" -w '%{http_code}' "$SP_URL$READ_PATH$JOB" \
+  -H "Authorization: Bearer $(cat "$WORK/read.tok")" | grep -q 200 || die "GET job failed"
+put body_bytes "$(stat -c %s "$WORK/nginx/html/job.json")"
+nginx_start
+NGX_PIDS="$NGX_PID $(children "$NGX_PID" | tr '\n' ' ')"
+
+# The small store: the setup's objects and SEED_SMALL jobs. A copy of it, as it is before any
+# run, starts each small round of figure 4 and is the base of the big store.
+spoold_stop
+seed_store "$DATA" $((SEED_SMALL - $(store_jobs)))
+SMALL_LO=$SEED_LO SMALL_HI=$SEED_HI
+cp -a "$DATA" "$WORK/store-small"
+put small.jobs "$(store_jobs)"
+spoold_start
+log "figure 1: read (store: $(get small.jobs) jobs)"
+read_vs_nginx
+log "figure 3: pull printing"
+lg_run pull.spoold pull 64 "$S2" "$P2"
+put small.rss_kb "$(vm "$SP_PID" VmRSS)"
+spoold_stop
+
+log "cupsd baselines"
+cups_start Yes
+cups_fill_to "$CUPS_SMALL"
+lifecycle_cups cupssmall
+cups_run pull.cups 64 "$CUPS_PULL_PER" bench/cups/held-send-cancel.test
+cups_fill_to "$CUPS_BIG"
+lifecycle_cups cupsbig
+put cupsbig.history_end "$CUPS_JOBS"
+cups_stop
+
+# The big store: the small store plus seeded jobs up to SEED_BIG.
+cp -a "$WORK/store-small" "$WORK/store-big"
+seed_store "$WORK/store-big" $((SEED_BIG - SEED_SMALL))
+BIG_LO=$SEED_LO BIG_HI=$SEED_HI
+DATA=$WORK/store-big
+put big.jobs "$(store_jobs)"
+
+# Figures 2 and 4: rounds alternate a fresh copy of the small store and the big store (which
+# keeps the jobs the earlier rounds added: under 10 % of it).
+log "figures 2 and 4: lifecycle and scaling ($(get small.jobs) and $(get big.jobs) jobs)"
+for ((r = 1; r <= ROUNDS_SP; r++)); do
+  rm -rf "$WORK/data"
+  cp -a "$WORK/store-small" "$WORK/data"
+  DATA=$WORK/data
+  spoold_start
+  scale_runs small "$r" "$SMALL_LO" "$SMALL_HI"
+  spoold_stop
+  DATA=$WORK/store-big
+  spoold_start
+  scale_runs big "$r" "$BIG_LO" "$BIG_HI"
+  put big.rss_kb "$(vm "$SP_PID" VmRSS)"
+  put big.hwm_kb "$(vm "$SP_PID" VmHWM)"
+  [ "$r" = "$ROUNDS_SP" ] || spoold_stop
+done
+for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16; do agg "$k"; done
+
+log "figure 5: upload (store: $(store_jobs) jobs)"
+upload_figure
+spoold_stop
+put total_s $((SECONDS - T_START))
+
+# ---- report ---------------------------------------------------------------------------------------
+. bench/report.sh
