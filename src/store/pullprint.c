@@ -828,20 +828,21 @@ static void archived_free(archived_t *v, size_t n) {
   free(v);
 }
 
-/* Reads up to a->max terminal jobs past retention into *out. */
+/* Reads up to a->max terminal jobs past retention into *out. The unary + keeps the planner on
+ * jobs_completed: a phase index would visit every terminal job. */
 static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, size_t *nout) {
   db_stmt_t *s = db_prepare(c,
     "SELECT j.id, j.tenant_id, j.printer_id, p.display_name, j.state, j.phase, j.created_us,"
     " j.acknowledged_us, COALESCE(j.completed_us, j.updated_us), j.is_acquired,"
     " j.configuration, j.created_by_id, j.created_by_upn, j.created_by_name"
     " FROM jobs j LEFT JOIN printers p ON p.id = j.printer_id"
-    " WHERE j.phase IN (?, ?, ?) AND COALESCE(j.completed_us, j.updated_us) < ?"
-    " ORDER BY j.id LIMIT ?");
+    " WHERE j.completed_us IS NOT NULL AND j.completed_us < ? AND +j.phase IN (?, ?, ?)"
+    " ORDER BY j.completed_us, j.id LIMIT ?");
   if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, JOB_COMPLETED);
-  db_bind_int64(s, 2, JOB_CANCELED);
-  db_bind_int64(s, 3, JOB_ABORTED);
-  db_bind_int64(s, 4, a->before_us);
+  db_bind_int64(s, 1, a->before_us);
+  db_bind_int64(s, 2, JOB_COMPLETED);
+  db_bind_int64(s, 3, JOB_CANCELED);
+  db_bind_int64(s, 4, JOB_ABORTED);
   db_bind_int64(s, 5, (int64_t)a->max);
   archived_t *v = NULL;
   size_t n = 0;
