@@ -12,6 +12,7 @@
 #include "store/ipp-private.h"
 #include "store/pullprint.h"
 #include "store/store-private.h"
+#include "store/jobs-private.h"
 #include "util/buf.h"
 #include "util/jsonmerge.h"
 #include "util/log.h"
@@ -626,30 +627,12 @@ static int refuse_phase(store_ipp_result_t *r, job_phase_t phase) {
                 job_phase_describe(phase));
 }
 
-/* Moves job id from `from` to `to`, writing the phase's view (details when >= 0, description
- * when not NULL) and the timestamps. 0 or STORE_CONFLICT (changed meanwhile) or DB_ERROR. */
+/* Moves job id from `from` to `to` (store_job_set_phase); the caller writes the IPP events once
+ * the device columns are updated too. */
 static int set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                      job_phase_t to, int details, const char *description, int64_t now) {
-  job_status_view_t v = job_phase_view(to);
-  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET phase = ?, state = ?, details = ?,"
-                               " description = ?, is_fetchable = ?, updated_us = ?,"
-                               " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END"
-                               " WHERE id = ? AND tenant_id = ? AND phase = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, to);
-  db_bind_int64(s, 2, v.state);
-  db_bind_int64(s, 3, details >= 0 ? details : (int64_t)v.details);
-  db_bind_text(s, 4, description ? description : v.description);
-  db_bind_int64(s, 5, v.fetchable ? 1 : 0);
-  db_bind_int64(s, 6, now);
-  db_bind_int64(s, 7, job_phase_terminal(to) ? 1 : 0);
-  db_bind_int64(s, 8, now);
-  db_bind_int64(s, 9, id);
-  db_bind_text(s, 10, tenant);
-  db_bind_int64(s, 11, from);
-  int rc = step_done(s);
-  if (rc != 0) return rc;
-  return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
+  job_phase_change_t chg = {description, details, NULL, true};
+  return store_job_set_phase(c, tenant, id, from, to, &chg, now);
 }
 
 static int ack_fn(db_conn_t *c, void *arg) {

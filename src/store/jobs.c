@@ -14,6 +14,7 @@
 #include "store/outbox.h"
 #include "store/query.h"
 #include "store/store-private.h"
+#include "store/jobs-private.h"
 #include "store/tasks-private.h"
 #include "util/buf.h"
 #include "util/ids.h"
@@ -551,30 +552,35 @@ store_rc_t store_job_list(store_t *st, const char *tenant, const char *printer_i
 
 /* ---- transitions --------------------------------------------------------------------------- */
 
-/* Writes phase `to` and its wire view on job id, guarded by the phase read earlier (`from`),
- * plus the timestamps that go with it. 0, STORE_CONFLICT (the phase changed meanwhile) or
- * DB_ERROR. */
-static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
-                         job_phase_t to, int64_t now) {
+/* The one place a job changes phase: writes phase `to` and its wire view (with chg's overrides)
+ * on job id, guarded by the phase read earlier (`from`), with the timestamps that go with it
+ * (held_us when a hold starts, completed_us on a terminal phase) and, unless chg->no_ipp_event, the IPP
+ * events of the change. 0, STORE_CONFLICT (the phase changed meanwhile) or DB_ERROR. */
+int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                        job_phase_t to, const job_phase_change_t *chg, int64_t now) {
+  static const job_phase_change_t defaults = {NULL, -1, NULL, false};
+  if (!chg) chg = &defaults;
   job_status_view_t v = job_phase_view(to);
   db_stmt_t *s = db_prepare(c,
                             "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"
                             " is_fetchable = ?, updated_us = ?,"
                             " held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"
-                            " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END"
+                            " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"
+                            " redirected_to = COALESCE(?, redirected_to)"
                             " WHERE tenant_id = ? AND id = ? AND phase = ?");
   if (!s) return DB_ERROR;
   int i = 1;
   db_bind_int64(s, i++, to);
   db_bind_int64(s, i++, v.state);
-  db_bind_int64(s, i++, v.details);
-  db_bind_text(s, i++, v.description);
+  db_bind_int64(s, i++, chg->details >= 0 ? chg->details : (int64_t)v.details);
+  db_bind_text(s, i++, chg->description ? chg->description : v.description);
   db_bind_int64(s, i++, v.fetchable ? 1 : 0);
   db_bind_int64(s, i++, now);
-  db_bind_int64(s, i++, to == JOB_HELD ? 1 : 0);
+  db_bind_int64(s, i++, to == JOB_HELD && from != JOB_HELD ? 1 : 0); /* the hold starts */
   db_bind_int64(s, i++, now);
   db_bind_int64(s, i++, job_phase_terminal(to) ? 1 : 0);
   db_bind_int64(s, i++, now);
+  db_bind_text(s, i++, chg->redirected_to);
   db_bind_text(s, i++, tenant);
   db_bind_int64(s, i++, id);
   db_bind_int64(s, i++, from);
@@ -582,6 +588,7 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   db_reset(s);
   if (rc != DB_DONE) return DB_ERROR;
   if (db_changes(c) != 1) return STORE_CONFLICT;
+  if (chg->no_ipp_event) return 0;
   return store_ipp_job_changed(c, tenant, id, (int)from, now); /* IPP events, same transaction */
 }
 
@@ -636,7 +643,7 @@ static int job_start_fn(db_conn_t *c, void *arg) {
   if (a->ch.task_id && !job_transition(a->job.phase, JOB_EV_START_HELD, uploaded, &next, &why))
     return refuse(a, why);
   a->ch.to = next;
-  if ((rc = job_set_phase(c, a->tenant, a->id, a->job.phase, next, now)) != 0) return rc;
+  if ((rc = store_job_set_phase(c, a->tenant, a->id, a->job.phase, next, NULL, now)) != 0) return rc;
   if (next == JOB_FETCHABLE &&
       (rc = store_outbox_job_fetchable(c, a->tenant, a->job.printer_id, a->job.id_str)) != 0)
     return rc;
@@ -670,7 +677,7 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
   if (!job_transition(a->job.phase, JOB_EV_CANCEL, true, &next, &why)) return refuse(a, why);
   a->ch.to = next;
   int64_t now = time_now_us();
-  if ((rc = job_set_phase(c, a->tenant, a->id, a->job.phase, next, now)) != 0) return rc;
+  if ((rc = store_job_set_phase(c, a->tenant, a->id, a->job.phase, next, NULL, now)) != 0) return rc;
 
   if (a->ch.from == JOB_HELD) {
     /* Canceling a held job aborts the task that holds it (design notes, "Gaps"). */

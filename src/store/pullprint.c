@@ -12,6 +12,7 @@
 #include "store/ipp-private.h"
 #include "store/outbox.h"
 #include "store/store-private.h"
+#include "store/jobs-private.h"
 #include "store/tasks-private.h"
 #include "util/buf.h"
 #include "util/ids.h"
@@ -116,36 +117,13 @@ static int job_read(db_conn_t *c, const char *tenant, int64_t job_id, job_row_t 
   return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
 }
 
-/* Moves job job_id from phase from to phase to, writing the phase's wire view (description
- * replaced when not NULL; details when details >= 0), updated_us, completed_us for a terminal
- * phase, and redirected_to when not NULL. STORE_CONFLICT when the job is no longer in from. */
+/* Moves job job_id from phase from to phase to (store_job_set_phase) with a description (NULL:
+ * the phase's), details (< 0: the phase's) and redirected_to (NULL: unchanged). */
 static int job_set_phase(db_conn_t *c, const char *tenant, int64_t job_id, job_phase_t from,
                          job_phase_t to, const char *description, int details, int64_t now,
                          const char *redirected_to) {
-  job_status_view_t v = job_phase_view(to);
-  db_stmt_t *s = db_prepare(c,
-    "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?, is_fetchable = ?,"
-    " updated_us = ?, completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"
-    " redirected_to = COALESCE(?, redirected_to)"
-    " WHERE id = ? AND tenant_id = ? AND phase = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, to);
-  db_bind_int64(s, 2, v.state);
-  db_bind_int64(s, 3, details >= 0 ? details : (int64_t)v.details);
-  db_bind_text(s, 4, description ? description : v.description);
-  db_bind_int64(s, 5, v.fetchable ? 1 : 0);
-  db_bind_int64(s, 6, now);
-  db_bind_int64(s, 7, job_phase_terminal(to) ? 1 : 0);
-  db_bind_int64(s, 8, now);
-  db_bind_text(s, 9, redirected_to);
-  db_bind_int64(s, 10, job_id);
-  db_bind_text(s, 11, tenant);
-  db_bind_int64(s, 12, from);
-  int rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) return DB_ERROR;
-  if (db_changes(c) != 1) return STORE_CONFLICT;
-  return store_ipp_job_changed(c, tenant, job_id, (int)from, now); /* IPP events, same transaction */
+  job_phase_change_t chg = {description, details, redirected_to, false};
+  return store_job_set_phase(c, tenant, job_id, from, to, &chg, now);
 }
 
 /* The outbox row of a job that just became fetchable. */

@@ -1,0 +1,25 @@
+/*
+ * Private to src/store: the job phase change shared by every module that moves a job (jobs.c,
+ * pullprint.c, ipp.c), so the status columns, timestamps and IPP events are written one way.
+ */
+#ifndef SPOOLD_STORE_JOBS_PRIVATE_H
+#define SPOOLD_STORE_JOBS_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/job.h"
+#include "store/db.h"
+
+/* Overrides of the phase's default wire view; a NULL pointer means none. */
+typedef struct job_phase_change {
+  const char *description;   /* NULL: the phase's default description */
+  int         details;       /* < 0: the phase's default details (JOB_DETAIL_* bits) */
+  const char *redirected_to; /* NULL: unchanged */
+  bool        no_ipp_event;  /* the caller writes the IPP events itself (device changes) */
+} job_phase_change_t;
+
+int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                        job_phase_t to, const job_phase_change_t *chg, int64_t now);
+
+#endif
