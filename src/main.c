@@ -190,6 +190,7 @@ static int cmd_serve(int argc, char **argv) {
 
   health_register(cfg.dev);
   graph_routes_register();
+  graph_ext_routes_register(cfg.dev);
   ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
 

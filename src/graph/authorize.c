@@ -32,8 +32,7 @@ const caller_t *graph_authenticate(http_request_t *req, http_response_t *res) {
   return c;
 }
 
-const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_op_t op,
-                                perm_decision_t *d) {
+const caller_t *graph_authenticate_tenant(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authenticate(req, res);
   if (!c) return NULL;
   app_t *app = APP(req);
@@ -49,6 +48,14 @@ const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_
     graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", why);
     return NULL;
   }
+  return c;
+}
+
+const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_op_t op,
+                                perm_decision_t *d) {
+  const caller_t *c = graph_authenticate_tenant(req, res);
+  if (!c) return NULL;
+  char why[512];
   perm_decision_t local;
   if (!d) d = &local;
   if (!perm_check(op, c, d, why, sizeof why)) {

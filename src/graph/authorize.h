@@ -22,4 +22,9 @@ const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_
  * table row. NULL after replying 401. */
 const caller_t *graph_authenticate(http_request_t *req, http_response_t *res);
 
+/* Authenticates and checks the tenant's subscription, without a permission-table row: for the
+ * /spoold/v1 extension routes (ROUTE_EXT) whose rule the handler checks itself. NULL after
+ * replying 401, 403 or 503. The caller belongs to the request. */
+const caller_t *graph_authenticate_tenant(http_request_t *req, http_response_t *res);
+
 #endif

@@ -15,3 +15,8 @@ void graph_routes_register(void) {
   graph_connectors_routes();
   graph_services_routes();
 }
+
+/* The /spoold/v1 extension: add each extension resource's table here (ROUTE_EXT routes). */
+void graph_ext_routes_register(bool dev) {
+  (void)dev; /* development-only tables go under `if (dev)` */
+}

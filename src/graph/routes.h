@@ -2,7 +2,15 @@
 #ifndef SPOOLD_GRAPH_ROUTES_H
 #define SPOOLD_GRAPH_ROUTES_H
 
+#include <stdbool.h>
+
 void graph_routes_register(void);
+
+/* Registers the extension route tables: routes flagged ROUTE_EXT, served under /spoold/v1 (what
+ * Graph does not define, design.md), with Graph's error envelope and the same bearer
+ * authentication (graph_authenticate_tenant or graph_authorize). Tables that exist only in
+ * development mode are registered only when dev is true; without it their paths answer 404. */
+void graph_ext_routes_register(bool dev);
 
 /* Route tables of the resource files. */
 void graph_print_routes(void);

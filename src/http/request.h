@@ -17,7 +17,9 @@
 #define HTTP_MAX_SEGMENTS 16
 #define HTTP_MAX_PARAMS 8
 
-typedef enum { API_NONE = 0, API_V1 = 1, API_BETA = 2 } api_version_t;
+/* The path prefix a request came under: none, Graph's /v1.0 or /beta, or the extension prefix
+ * /spoold/v1 (what Graph does not define: print passwords, the development control API). */
+typedef enum { API_NONE = 0, API_V1 = 1, API_BETA = 2, API_EXT = 3 } api_version_t;
 
 typedef struct http_param {
   char *name;   /* percent-decoded ("$filter") */
@@ -33,7 +35,7 @@ typedef struct http_request {
   void          *conn;        /* struct MHD_Connection *, for header lookups */
   const char    *method;      /* "GET", "POST", ... */
   char          *raw_path;    /* path as received, without the query */
-  api_version_t  version;     /* /v1.0 or /beta prefix, API_NONE otherwise */
+  api_version_t  version;     /* /v1.0, /beta or /spoold/v1 prefix, API_NONE otherwise */
   char          *segs[HTTP_MAX_SEGMENTS]; /* decoded segments after the version prefix */
   size_t         nsegs;
   http_param_t  *query;       /* decoded query parameters */

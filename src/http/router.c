@@ -54,8 +54,13 @@ void router_reset(void) {
 /* True when the path matches the pattern; captures go to params. */
 static bool path_matches(const route_t *r, http_request_t *req, const char **params,
                          size_t *nparams) {
-  bool graph = (r->flags & ROUTE_GRAPH) != 0;
-  if (graph != (req->version != API_NONE)) return false;
+  if (r->flags & ROUTE_GRAPH) {
+    if (req->version != API_V1 && req->version != API_BETA) return false;
+  } else if (r->flags & ROUTE_EXT) {
+    if (req->version != API_EXT) return false;
+  } else if (req->version != API_NONE) {
+    return false;
+  }
   if (r->nsegs != req->nsegs) return false;
   size_t np = 0;
   for (size_t i = 0; i < r->nsegs; i++) {

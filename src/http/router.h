@@ -4,7 +4,9 @@
  * Patterns are written without the version prefix, e.g.
  * "/print/printers/{id}/jobs/{id}". Literal segments match
  * case-insensitively; "{...}" captures one segment into req->params.
- * Routes flagged ROUTE_GRAPH are served only under /v1.0 and /beta;
+ * Routes flagged ROUTE_GRAPH are served only under /v1.0 and /beta; routes
+ * flagged ROUTE_EXT only under the extension prefix /spoold/v1 (what Graph does
+ * not define; answered with the same error envelope and bearer authentication);
  * the others (health, metrics, upload sessions, IPP) only without a prefix.
  */
 #ifndef SPOOLD_HTTP_ROUTER_H
@@ -18,6 +20,7 @@ enum {
   ROUTE_JSON_BODY = 1 << 1, /* body must be JSON (415 otherwise) when one is sent */
   ROUTE_STREAM = 1 << 2, /* body is streamed to body_chunk, not buffered */
   ROUTE_ANY_BODY = 1 << 3, /* body buffered whatever its type (up to --max-body) */
+  ROUTE_EXT = 1 << 4,    /* under /spoold/v1 only (pattern written without the prefix) */
 };
 
 typedef void (*route_handler_fn)(http_request_t *req, http_response_t *res);

@@ -184,6 +184,15 @@ static bool parse_uri(http_request_t *req, const char *uri) {
     first = false;
     p = e;
   }
+  /* The extension prefix /spoold/v1 (two segments, matched case-insensitively like the rest). */
+  if (req->version == API_NONE && req->nsegs >= 2 && strcasecmp(req->segs[0], "spoold") == 0 &&
+      strcasecmp(req->segs[1], "v1") == 0) {
+    free(req->segs[0]);
+    free(req->segs[1]);
+    memmove(req->segs, req->segs + 2, (req->nsegs - 2) * sizeof *req->segs);
+    req->nsegs -= 2;
+    req->version = API_EXT;
+  }
 
   if (q && q[1]) {
     req->query_string = xstrdup(q + 1);

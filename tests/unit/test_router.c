@@ -14,6 +14,7 @@ static route_t ROUTES[] = {
     ROUTE("GET", "/print/printers/{id}/jobs/{id}", h_get, ROUTE_GRAPH, "jobs.get"),
     ROUTE("POST", "/print/printers/{id}/jobs/{id}/abort", h_patch, ROUTE_GRAPH, "jobs.abort"),
     ROUTE("GET", "/healthz", h_get, 0, "healthz"),
+    ROUTE("GET", "/me/printPasswords", h_get, ROUTE_EXT, "ext.printPasswords.list"),
 };
 
 static void setup(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
@@ -92,5 +93,19 @@ Test(router, head_is_served_by_get) {
 Test(router, empty_key_never_matches) {
   http_request_t r = make("GET", API_V1, "/print/printers/x/jobs/y");
   r.segs[2] = (char *)"";
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+}
+
+Test(router, extension_routes_only_under_the_extension_prefix) {
+  http_request_t r = make("GET", API_EXT, "/ME/printpasswords");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_MATCH);
+  cr_assert_str_eq(r.route->name, "ext.printPasswords.list");
+  r = make("GET", API_V1, "/me/printPasswords");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+  r = make("GET", API_NONE, "/me/printPasswords");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+  r = make("GET", API_EXT, "/print");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND, "Graph routes are not extension routes");
+  r = make("GET", API_EXT, "/healthz");
   cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
 }
