@@ -331,7 +331,7 @@ static bool parse_upload_properties(http_request_t *req, http_response_t *res, j
                                     const char **name, const char **type, int64_t *size) {
   *body = graph_json_body(req, res, false);
   if (!*body) return false;
-  if (!graph_json_check(req, res, *body, &CREATE_SESSION)) return false;
+  if (!graph_json_check_params(req, res, *body, &CREATE_SESSION)) return false;
   json_t *props = json_object_get(*body, "properties");
   if (!json_is_object(props)) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,

@@ -50,9 +50,11 @@ static const json_field_t MARGIN_FIELDS[] = {
 };
 static const json_schema_t MARGIN = {"microsoft.graph.printMargin", MARGIN_FIELDS, 4};
 
+/* integerRange: both members are nullable in the CSDL (as in printers.c); in a page range a
+ * null or missing start is the first page and a null or missing end the last one. */
 static const json_field_t RANGE_FIELDS[] = {
-    {.name = "start", .kind = JF_INT64},
-    {.name = "end", .kind = JF_INT64},
+    {.name = "start", .kind = JF_INT64, .nullable = true},
+    {.name = "end", .kind = JF_INT64, .nullable = true},
 };
 static const json_schema_t RANGE = {"microsoft.graph.integerRange", RANGE_FIELDS, 2};
 
@@ -144,15 +146,12 @@ static bool config_check(const json_t *cfg, char *err, size_t errlen) {
   json_t *r;
   json_array_foreach(ranges, i, r) {
     json_t *start = json_object_get(r, "start"), *end = json_object_get(r, "end");
-    if (!json_is_integer(start) || !json_is_integer(end)) {
-      snprintf(err, errlen, "Property 'configuration/pageRanges[%zu]' needs both 'start' and "
-               "'end' (inclusive page numbers).", i);
-      return false;
-    }
-    if (json_integer_value(start) < 1 || json_integer_value(end) < json_integer_value(start)) {
+    long long lo = json_is_integer(start) ? (long long)json_integer_value(start) : 1;
+    long long hi = json_is_integer(end) ? (long long)json_integer_value(end) : INT32_MAX;
+    if (lo < 1 || hi < lo || hi > INT32_MAX) {
       snprintf(err, errlen, "Property 'configuration/pageRanges[%zu]' must satisfy 1 <= start <= "
-               "end, not start %lld and end %lld.", i, (long long)json_integer_value(start),
-               (long long)json_integer_value(end));
+               "end <= %d (inclusive page numbers; a null start is the first page, a null end "
+               "the last), not start %lld and end %lld.", i, INT32_MAX, lo, hi);
       return false;
     }
   }

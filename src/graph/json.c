@@ -213,3 +213,15 @@ bool graph_json_check(http_request_t *req, http_response_t *res, const json_t *o
   graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s", err);
   return false;
 }
+
+bool graph_json_check_params(http_request_t *req, http_response_t *res, json_t *obj,
+                             const json_schema_t *schema) {
+  if (!graph_json_check(req, res, obj, schema)) return false;
+  const char *key;
+  json_t *val;
+  void *tmp;
+  json_object_foreach_safe(obj, tmp, key, val) {
+    if (json_is_null(val) && !strchr(key, '@')) json_object_del(obj, key);
+  }
+  return true;
+}

@@ -66,6 +66,12 @@ bool graph_json_validate(const json_t *obj, const json_schema_t *schema, bool ac
 bool graph_json_check(http_request_t *req, http_response_t *res, const json_t *obj,
                       const json_schema_t *schema);
 
+/* graph_json_check for the parameters of an OData action: a parameter sent as null is the same
+ * as one left out, so after validation the nullable parameters whose value is null are removed
+ * from obj and every handler sees one shape for "not given". */
+bool graph_json_check_params(http_request_t *req, http_response_t *res, json_t *obj,
+                             const json_schema_t *schema);
+
 /* True when the request asked for evolvable enum members. */
 bool graph_prefers_evolvable(const http_request_t *req);
 

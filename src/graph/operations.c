@@ -45,7 +45,8 @@ static const json_field_t CREATE_FIELDS[] = {
     {.name = "manufacturer", .kind = JF_STRING, .max_len = STORE_PRINTER_NAME_MAX},
     {.name = "model", .kind = JF_STRING, .max_len = STORE_PRINTER_NAME_MAX},
     {.name = "physicalDeviceId", .kind = JF_STRING, .nullable = true, .max_len = 256},
-    {.name = "hasPhysicalDevice", .kind = JF_BOOL},
+    /* Edm.Boolean without Nullable="false": null is the default, true */
+    {.name = "hasPhysicalDevice", .kind = JF_BOOL, .nullable = true},
     {.name = "certificateSigningRequest", .kind = JF_OBJECT, .sub = &CSR},
     {.name = "connectorId", .kind = JF_STRING, .nullable = true, .max_len = 256},
 };
@@ -172,7 +173,7 @@ static void printer_create(http_request_t *req, http_response_t *res) {
   if (!c) return;
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
-  if (!graph_json_check(req, res, body, &CREATE) || !check_required(req, res, body)) {
+  if (!graph_json_check_params(req, res, body, &CREATE) || !check_required(req, res, body)) {
     json_decref(body);
     return;
   }

@@ -81,7 +81,8 @@ bool graph_job_seed_rule_check(http_request_t *req, http_response_t *res,
 /* ---- abort ------------------------------------------------------------------------------ */
 
 static const json_field_t ABORT_FIELDS[] = {
-    {.name = "reason", .kind = JF_STRING, .max_len = ABORT_REASON_MAX}, /* null is not a string */
+    /* Edm.String without Nullable="false" in the CSDL: null is the same as no reason */
+    {.name = "reason", .kind = JF_STRING, .nullable = true, .max_len = ABORT_REASON_MAX},
 };
 static const json_schema_t ABORT = {"the abort action's parameters", ABORT_FIELDS, 1};
 
@@ -91,7 +92,7 @@ static void job_abort(http_request_t *req, http_response_t *res) {
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_ABORT, &ctx)) return;
   store_pull_result_t r = {0};
   json_t *body = graph_json_body(req, res, true);
-  if (!body || !graph_json_check(req, res, body, &ABORT)) goto done;
+  if (!body || !graph_json_check_params(req, res, body, &ABORT)) goto done;
   json_t *reason = json_object_get(body, "reason");
   const char *text = json_is_string(reason) && json_string_length(reason)
                        ? json_string_value(reason) : NULL;
@@ -247,7 +248,7 @@ static void job_redirect(http_request_t *req, http_response_t *res) {
   bool taken = false;
   char *config = NULL;
   json_t *body = graph_json_body(req, res, false);
-  if (!body || !graph_json_check(req, res, body, &REDIRECT)) goto done;
+  if (!body || !graph_json_check_params(req, res, body, &REDIRECT)) goto done;
   json_t *dest = json_object_get(body, "destinationPrinterId");
   if (!json_is_string(dest) || !json_string_length(dest)) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,

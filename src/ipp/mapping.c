@@ -419,8 +419,10 @@ void ipp_map_job_ticket(ipp_t *ipp, ipp_tag_t group, const char *configuration) 
     size_t nv = 0;
     json_array_foreach(arr, i, v) {
       json_t *a = json_object_get(v, "start"), *b = json_object_get(v, "end");
-      if (!json_is_integer(a) || !json_is_integer(b) || nv >= COUNT(lo)) continue;
-      json_int_t ja = json_integer_value(a), jb = json_integer_value(b);
+      if (!json_is_object(v) || nv >= COUNT(lo)) continue;
+      /* integerRange members are nullable: an open start is page 1, an open end the last page */
+      json_int_t ja = json_is_integer(a) ? json_integer_value(a) : 1;
+      json_int_t jb = json_is_integer(b) ? json_integer_value(b) : 2147483647;
       if (ja < 1 || jb < ja || jb > 2147483647) continue;
       lo[nv] = (int)ja;
       hi[nv] = (int)jb;

@@ -37,7 +37,7 @@ export function assertErrorEnvelope(res, { status, code, clientRequestId } = {})
 
 // Awaits a Kiota call that must fail; checks the ODataError-shaped object Kiota throws (a plain
 // object, not an Error). Returns it.
-export async function expectKiotaError(promise, { status, code } = {}) {
+export async function expectKiotaError(promise, { status, code, message } = {}) {
   let thrown;
   try {
     await promise;
@@ -52,6 +52,7 @@ export async function expectKiotaError(promise, { status, code } = {}) {
   assert.equal(typeof e.errorEscaped.message, "string");
   assert.ok(e.errorEscaped.message.trim().length > 0, "errorEscaped.message is not empty");
   assert.equal(e.message, e.errorEscaped.message, "message mirrors error.message");
+  if (message !== undefined) assert.match(e.errorEscaped.message, message, "error.message");
   const inner = e.errorEscaped.innerError;
   assert.ok(inner, "errorEscaped.innerError present");
   assert.match(inner.requestId || "", GUID, "innerError.requestId is a GUID");
