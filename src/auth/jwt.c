@@ -398,8 +398,11 @@ static bool same_file(const struct stat *a, const struct stat *b) {
  * require the token's tid to be that tenant. Exact issuers are preferred. */
 static jwt_issuer_t *issuer_find_for(const jwt_verifier_t *v, const char *iss, char **tid) {
   *tid = NULL;
+  /* A template is never an issuer by itself: only a tenant substituted into it can match, so
+   * a token whose iss is the literal "{tenantid}" form vouches for no tenant. */
   for (size_t i = 0; i < v->nissuers; i++)
-    if (!strcmp(v->issuers[i]->iss, iss)) return v->issuers[i];
+    if (!strstr(v->issuers[i]->iss, TENANT_PLACEHOLDER) && !strcmp(v->issuers[i]->iss, iss))
+      return v->issuers[i];
   size_t plen = strlen(TENANT_PLACEHOLDER), ilen = strlen(iss);
   for (size_t i = 0; i < v->nissuers; i++) {
     const char *pat = v->issuers[i]->iss;
@@ -409,7 +412,9 @@ static jwt_issuer_t *issuer_find_for(const jwt_verifier_t *v, const char *iss, c
     if (ilen <= pre + post || strncmp(iss, pat, pre) || strcmp(iss + ilen - post, ph + plen))
       continue;
     size_t n = ilen - pre - post;
-    if (memchr(iss + pre, '/', n)) continue; /* the tenant is one segment */
+    /* the tenant is one segment, and never a placeholder */
+    if (memchr(iss + pre, '/', n) || memchr(iss + pre, '{', n) || memchr(iss + pre, '}', n))
+      continue;
     *tid = xstrndup(iss + pre, n);
     return v->issuers[i];
   }

@@ -502,9 +502,29 @@ Test(jwt, tenant_issuer_template) {
                       pay_with("iss", json_string("https://login.test/a/b/v2.0")));
   cr_expect_eq(verify_token(a, nested, &c, why, sizeof why), AUTH_INVALID);
   cr_expect(strstr(why, "is not trusted"), "%s", why);
+  /* the configured template itself, literally, is no issuer of any tenant (issue 11, defect 2:
+   * the exact-match lookup accepted it before the tenant binding ran) */
+  char *literal = sign(g_rsa1, "RS256", hdr("RS256", "rsa1"),
+                       pay_with("iss", json_string("https://login.test/{tenantid}/v2.0")));
+  c = NULL;
+  cr_expect_eq(verify_token(a, literal, &c, why, sizeof why), AUTH_INVALID, "literal template");
+  cr_expect(strstr(why, "is not trusted"), "%s", why);
+  cr_expect_null(c);
+  /* nor is a tid spelled with braces, whatever the token's tid claim says */
+  json_t *bc = claims();
+  json_object_set_new(bc, "iss", json_string("https://login.test/{x}/v2.0"));
+  json_object_set_new(bc, "tid", json_string("{x}"));
+  char *braces = sign(g_rsa1, "RS256", hdr("RS256", "rsa1"), json_dumps(bc, JSON_COMPACT));
+  json_decref(bc);
+  c = NULL;
+  cr_expect_eq(verify_token(a, braces, &c, why, sizeof why), AUTH_INVALID, "braced tenant");
+  cr_expect(strstr(why, "is not trusted"), "%s", why);
+  cr_expect_null(c);
   free(ok);
   free(other);
   free(nested);
+  free(literal);
+  free(braces);
   auth_free(a);
 }
 
