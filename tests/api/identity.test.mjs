@@ -11,7 +11,8 @@
 // verified tokens by their text until they expire. Every spawned server is stopped by PID.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID, randomBytes, sign as cryptoSign } from "node:crypto";
+import { randomUUID, randomBytes, sign as cryptoSign, generateKeyPairSync } from "node:crypto";
+import http from "node:http";
 import { rm, readdir } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -317,6 +318,111 @@ describe("trusted non-dev issuer: accepted tokens and every 401 through Kiota (h
     const e = await expect403Kiota(kiotaClient({ origin: srv.origin, token: issuer.userToken({ tid: randomUUID(), scopes: READ, admin: true }) }).print.get(),
       /the tenant has no Universal Print subscription on this server/);
     assert.equal(kiotaHeader(e, "www-authenticate"), undefined, "a 403 carries no WWW-Authenticate challenge");
+  });
+});
+
+// =================================================================================================
+
+describe("token attack matrix (issue 11) on a server without --dev", () => {
+  // What the suite above does not already cover: a stripped signature, jku/x5u/jwk headers
+  // (ignored, never fetched), duplicate claims or header members, and the literal {tenantid}
+  // template of a configured issuer. Each is a 401 with the Graph envelope and
+  // WWW-Authenticate: Bearer (expect401Kiota).
+  const TID = randomUUID();
+  const TEMPLATE = "https://login.multi.test/{tenantid}/v2.0";
+  const multiFor = (tid) => TEMPLATE.replace("{tenantid}", tid);
+  const issuer = new TestIssuer({ iss: issuerFor(TID) });
+  const multi = new TestIssuer({ iss: TEMPLATE });   // the template, with its own keys
+  let srv, rsa, ec, mkey, lure;
+  const fetched = [];
+
+  before(async () => {
+    rsa = issuer.addKey("RS256");
+    ec = issuer.addKey("ES256");
+    mkey = multi.addKey("RS256");
+    // a key server an attacker would point jku/x5u at: it records every request it gets
+    lure = http.createServer((req, res) => {
+      fetched.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: [] }));
+    });
+    await new Promise((resolve) => lure.listen(0, "127.0.0.1", resolve));
+    srv = await startTrustingServer({ issuers: [{ issuer }, { issuer: multi }], tenants: [TID] });
+  });
+  after(async () => {
+    if (srv) await srv.stop();
+    if (lure) await new Promise((resolve) => lure.close(resolve));
+  });
+
+  const user = (claims = {}, opts) => issuer.userToken({ tid: TID, scopes: READ, admin: true, ...claims }, opts);
+  const lureUrl = () => `http://127.0.0.1:${lure.address().port}/keys`;
+  const ok = async (token, what) => {
+    const r = await rawFetch(`${srv.origin}/v1.0/print`, { token });
+    assert.equal(r.status, 200, `${what}: ${r.text}`);
+  };
+
+  it("the server runs without --dev and trusts the template issuer", () => {
+    assert.ok(!srv.argv.includes("--dev"), srv.argv.join(" "));
+    assert.ok(srv.argv.includes(TEMPLATE), srv.argv.join(" "));
+  });
+
+  it("a stripped signature (empty, or the third part left out): 401", async () => {
+    const [h, p] = user().split(".");
+    await expect401Kiota(srv.origin, `${h}.${p}.`, /signature is invalid/);
+    await expect401Kiota(srv.origin, `${h}.${p}`, /token is malformed: expected three base64url parts/);
+    const [eh, ep] = user({}, { kid: ec.kid }).split(".");
+    await expect401Kiota(srv.origin, `${eh}.${ep}.`, /signature is invalid/);
+  });
+
+  it("jku, x5u and jwk headers are ignored and never fetched", async () => {
+    // an attacker's own key, offered in the header three ways
+    const evil = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const jwk = { ...evil.publicKey.export({ format: "jwk" }), kid: "evil-1", alg: "RS256" };
+    const payload = () => ({ ...issuer.base(), tid: TID, oid: randomUUID(), scp: READ, wids: [PRINTER_ADMIN] });
+    const headers = [
+      { jku: lureUrl() }, { x5u: lureUrl() }, { jwk }, { jku: lureUrl(), x5u: lureUrl(), jwk },
+    ];
+    for (const extra of headers) {
+      const what = Object.keys(extra).join("+");
+      // signed by the attacker under its own kid: the kid is unknown, the header keys unused
+      const own = signJwt({ alg: "RS256", typ: "JWT", kid: "evil-1", ...extra }, payload(), { key: evil.privateKey });
+      await expect401Kiota(srv.origin, own, /unknown signing key kid evil-1/);
+      // signed by the attacker under the trusted kid: the trusted key checks it, and refuses it
+      const borrowed = signJwt({ alg: "RS256", typ: "JWT", kid: rsa.kid, ...extra }, payload(), { key: evil.privateKey });
+      await expect401Kiota(srv.origin, borrowed, /signature is invalid/);
+      // a genuine token carrying the same headers is verified with the configured key alone
+      await ok(user({}, { header: extra }), `trusted token with ${what}`);
+    }
+    await sleep(200);
+    assert.deepEqual(fetched, [], "nothing was fetched from the jku/x5u URL");
+  });
+
+  it("duplicate claims or header members (signed by the trusted key): 401", async () => {
+    const base = { ...issuer.base(), oid: randomUUID(), scp: READ, wids: [PRINTER_ADMIN] };
+    const body = JSON.stringify(base).slice(1, -1);
+    // a second tid, a second scp (widening), a second iss (an untrusted one first)
+    const cases = [
+      `{${body},"tid":"${TID}","tid":"${randomUUID()}"}`,
+      `{${body},"tid":"${TID}","scp":"${WRITE} Printer.FullControl.All"}`,
+      `{"iss":"https://evil.test/","tid":"${TID}",${body}}`,
+    ];
+    for (const text of cases) await expect401Kiota(srv.origin, issuer.tokenFromText(text), /token is malformed: the payload is not a base64url JSON object/);
+    // the same in the header: a second alg after the real one
+    const h = `{"alg":"RS256","typ":"JWT","kid":"${rsa.kid}","alg":"none"}`;
+    const t = signJwt(h, { ...base, tid: TID }, { key: rsa.privateKey, alg: "RS256" });
+    await expect401Kiota(srv.origin, t, /token is malformed: the header is not a base64url JSON object/);
+    // and a well-formed one of the same claims is accepted (the refusals are the duplicates)
+    await ok(issuer.tokenFromText(JSON.stringify({ ...base, tid: TID })), "no duplicates");
+  });
+
+  it("the literal {tenantid} issuer of a configured template: 401; the tenant's own issuer: 200", async () => {
+    const claims = { tid: TID, scopes: READ, admin: true };
+    // before the fix this answered 200: the exact-match lookup ran before the tenant binding
+    await expect401Kiota(srv.origin, multi.userToken({ ...claims, iss: TEMPLATE }), /issuer https:\/\/login\.multi\.test\/\{tenantid\}\/v2\.0 is not trusted/);
+    await expect401Kiota(srv.origin, multi.appToken({ tid: TID, roles: "Printer.Read.All", iss: TEMPLATE }), /is not trusted/);
+    await ok(multi.userToken({ ...claims, iss: multiFor(TID) }), "substituted template");
+    // a substituted tenant that is not the token's tid
+    await expect401Kiota(srv.origin, multi.userToken({ ...claims, iss: multiFor(randomUUID()) }), /does not match the token's tid/);
   });
 });
 

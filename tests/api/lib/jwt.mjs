@@ -121,6 +121,14 @@ export class TestIssuer {
     return signJwt(header, payload, { key: k.privateKey, alg: k.alg });
   }
 
+  // A token whose payload is `text` exactly as given (e.g. JSON with a duplicate member, which
+  // no object can hold), signed with the issuer's key. opts: { kid, header (extra fields) }.
+  tokenFromText(text, opts = {}) {
+    const k = this.key(opts.kid);
+    const header = { alg: k.alg, typ: "JWT", kid: k.kid, ...(opts.header || {}) };
+    return signJwt(header, text, { key: k.privateKey, alg: k.alg });
+  }
+
   // A delegated (user) token: scp, oid, upn, wids (Printer Administrator with admin: true).
   // A claim given as undefined (e.g. { oid: undefined }) is left out.
   userToken(args = {}, opts) {
