@@ -72,7 +72,7 @@ static const option_def_t OPTIONS[] = {
      "https://graph.microsoft.com and 00000003-0000-0000-c000-000000000000)"},
     {"config", OPT_STR, F(config_file), "FILE", "read options from FILE (name = value lines)"},
     {"webhook-allow", OPT_STR, F(webhook_allow), "HOST[,HOST]",
-     "accept notification and lifecycle URLs only on these hosts (default: any host)"},
+     "accept notification and lifecycle URLs only on these hosts, and let them reach private and loopback addresses (default: any host, public addresses only)"},
     {"webhook-validation-timeout", OPT_UINT, F(webhook_validation_timeout), "SECONDS",
      "time a webhook has to answer the validation handshake (default 10)"},
     {"webhook-retry-base-ms", OPT_UINT, F(webhook_retry_base_ms), "MS",

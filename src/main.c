@@ -223,6 +223,8 @@ static int cmd_serve(int argc, char **argv) {
       .public_url = server_public_url(app.server),
       .retry_base_us = (int64_t)cfg.webhook_retry_base_ms * 1000,
       .max_age_us = (int64_t)cfg.webhook_retry_max_age * 1000000,
+      .webhook_allow = cfg.webhook_allow,
+      .allow_loopback = cfg.dev,
   };
   notify_delivery_t *delivery = notify_delivery_start(&nc, &err);
   if (!delivery) {

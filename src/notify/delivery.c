@@ -63,6 +63,7 @@ typedef struct xfer {
   store_outbox_kind_t kind;
   int64_t             created_us;
   int                 attempts;
+  webhook_guard_t     guard;  /* where this transfer may connect */
 } xfer_t;
 
 struct notify_delivery {
@@ -176,6 +177,8 @@ static void xfer_start(notify_delivery_t *d, xfer_t *x) {
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+  webhook_guard_init(&x->guard, x->url, d->cfg.webhook_allow, d->cfg.allow_loopback);
+  webhook_guard_attach(&x->guard, h);
   if (curl_multi_add_handle(d->multi, h) != CURLM_OK) {
     log_error("notify: cannot start the delivery of %s", x->id);
     xfer_release(d, x);
@@ -239,6 +242,8 @@ static void describe_failure(const xfer_t *x, CURLcode rc, long status, int time
                              char *out, size_t outlen) {
   if (rc == CURLE_OK)
     snprintf(out, outlen, "HTTP %ld", status);
+  else if (x->guard.refused[0])
+    snprintf(out, outlen, "refused to connect to %s (see --webhook-allow)", x->guard.refused);
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     snprintf(out, outlen, "no answer within %d ms", timeout_ms);
   else
@@ -396,6 +401,7 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
   if (d->cfg.max_age_us <= 0) d->cfg.max_age_us = DEF_MAX_AGE;
   if (d->cfg.sweep_interval_us <= 0) d->cfg.sweep_interval_us = DEF_SWEEP;
   d->cfg.public_url = NULL;  /* handed to the store below; not kept */
+  d->cfg.webhook_allow = cfg->webhook_allow ? xstrdup(cfg->webhook_allow) : NULL;
   d->xfers = xcalloc(d->cfg.max_inflight, sizeof *d->xfers);
   pthread_mutex_init(&d->mu, NULL);
   d->multi = curl_multi_init();
@@ -410,6 +416,7 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
     if (err) *err = xstrdup("cannot start the notification delivery thread");
+    free((char *)d->cfg.webhook_allow);
     curl_multi_cleanup(d->multi);
     pthread_mutex_destroy(&d->mu);
     free(d->xfers);
@@ -435,5 +442,6 @@ void notify_delivery_stop(notify_delivery_t *d) {
   curl_multi_cleanup(d->multi);
   pthread_mutex_destroy(&d->mu);
   free(d->xfers);
+  free((char *)d->cfg.webhook_allow);
   free(d);
 }

@@ -59,9 +59,46 @@ bool webhook_url_check(const char *url, const char *allow_hosts, char *err, size
 /* Runs the validation handshake of reference §7.3 against url: POST
  * url?validationToken=<random token, URL-encoded> with Content-Type text/plain, expecting
  * within timeout_ms a 200 answer with Content-Type text/plain whose body is the decoded token.
- * Blocks the calling thread for at most timeout_ms. Returns true, or false with what the
- * endpoint did instead in err ("answered HTTP 404", "did not answer within 10 s", ...). */
-bool webhook_validate(const char *url, int timeout_ms, char *err, size_t errlen);
+ * The connection goes only to addresses a guard (below) built from allow_hosts and
+ * allow_loopback permits. Blocks the calling thread for at most timeout_ms. Returns true, or
+ * false with what went wrong in err, for the log only: it may describe the target's network
+ * (refused, silent, answered 404), which a client must not learn. */
+bool webhook_validate(const char *url, int timeout_ms, const char *allow_hosts,
+                      bool allow_loopback, char *err, size_t errlen);
+
+/* Where a webhook may connect. By default only to public addresses: never to loopback,
+ * private (RFC 1918, shared 100.64/10, IPv6 ULA fc00::/7), link-local, multicast, reserved or
+ * unspecified ones, nor the IPv4-mapped, -compatible, NAT64 or 6to4 IPv6 forms of those. The
+ * check runs on each address curl is about to connect to, after name resolution, so a name
+ * that resolves inward is refused too, before any packet is sent. */
+typedef enum {
+  WEBHOOK_ADDR_PUBLIC,
+  WEBHOOK_ADDR_LOOPBACK,
+  WEBHOOK_ADDR_PRIVATE,
+  WEBHOOK_ADDR_LINK_LOCAL,
+  WEBHOOK_ADDR_MULTICAST,
+  WEBHOOK_ADDR_UNSPECIFIED,
+} webhook_addr_class_t;
+
+struct sockaddr;
+
+/* The class of an IPv4 or IPv6 socket address (any other family is PRIVATE). Pure. */
+webhook_addr_class_t webhook_addr_classify(const struct sockaddr *sa);
+
+typedef struct webhook_guard {
+  bool allow_inward;    /* the URL's host is listed in --webhook-allow: any address */
+  bool allow_loopback;  /* --dev: loopback addresses too */
+  char refused[80];     /* the last address refused, "ADDR (class)"; "" when none */
+} webhook_guard_t;
+
+/* Fills g for a transfer to url: the operator's allow-list (--webhook-allow, NULL for none)
+ * lets a listed host use any address; allow_loopback (--dev) lets any host use loopback. */
+void webhook_guard_init(webhook_guard_t *g, const char *url, const char *allow_hosts,
+                        bool allow_loopback);
+
+/* Makes the curl easy handle `easy` (a CURL *) connect only where g allows, directly (no proxy
+ * from the environment) and without following redirects. g must outlive the transfer. */
+void webhook_guard_attach(webhook_guard_t *g, void *easy);
 
 /* ---- delivery (delivery.c) ------------------------------------------------------------------ */
 
@@ -75,6 +112,8 @@ typedef struct notify_delivery_config {
   int64_t       retry_cap_us;      /* longest retry delay; 0 = 10 min */
   int64_t       max_age_us;        /* retry for this long after creation, then drop; 0 = 4 h */
   int64_t       sweep_interval_us; /* how often expired subscriptions are removed; 0 = 1 s */
+  const char   *webhook_allow;     /* --webhook-allow hosts (any address); copied; NULL = none */
+  bool          allow_loopback;    /* --dev: loopback targets allowed */
 } notify_delivery_config_t;
 
 typedef struct notify_delivery notify_delivery_t;

@@ -21,6 +21,7 @@
 #include "notify/notify.h"
 #include "util/buf.h"
 #include "util/ids.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 
 #include <ctype.h>
@@ -248,10 +249,17 @@ static bool check_webhook(http_request_t *req, http_response_t *res, const char 
                       property, why);
     return false;
   }
-  if (!webhook_validate(url, (int)cfg->webhook_validation_timeout * 1000, why, sizeof why)) {
+  if (!webhook_validate(url, (int)cfg->webhook_validation_timeout * 1000, cfg->webhook_allow,
+                        cfg->dev, why, sizeof why)) {
+    /* The reason stays in the log: telling a client whether an address refused, stayed
+     * silent or answered would let it map the server's network. */
+    log_info("subscription validation of %s failed: the endpoint %s", property, why);
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                      "Subscription validation request failed: the %s endpoint %s.", property,
-                      why);
+                      "Subscription validation request failed for '%s': the endpoint must be "
+                      "reachable on a public address and answer the POST with "
+                      "?validationToken=... within %u s with 200 OK, Content-Type text/plain "
+                      "and the URL-decoded token as its body.",
+                      property, cfg->webhook_validation_timeout);
     return false;
   }
   return true;

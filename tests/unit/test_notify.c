@@ -13,7 +13,9 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +157,59 @@ Test(notify_webhook, url_rules) {
   url_bad("https://exa mple.com/", NULL, "space");
   url_bad("https://evil.example.net/n", "hooks.example.com,127.0.0.1", "allow-list");
   url_bad("https://hooks.example.com.evil.net/n", "hooks.example.com", "allow-list");
+}
+
+/* ---- webhook address classes --------------------------------------------------------------- */
+
+static webhook_addr_class_t classify(const char *text) {
+  struct sockaddr_in in = {.sin_family = AF_INET};
+  struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+  if (inet_pton(AF_INET, text, &in.sin_addr) == 1)
+    return webhook_addr_classify((struct sockaddr *)&in);
+  cr_assert_eq(inet_pton(AF_INET6, text, &in6.sin6_addr), 1, "%s", text);
+  return webhook_addr_classify((struct sockaddr *)&in6);
+}
+
+Test(notify_webhook, address_classes) {
+  static const struct { const char *a; webhook_addr_class_t c; } cases[] = {
+      {"127.0.0.1", WEBHOOK_ADDR_LOOPBACK}, {"127.255.0.9", WEBHOOK_ADDR_LOOPBACK},
+      {"0.0.0.0", WEBHOOK_ADDR_UNSPECIFIED}, {"0.1.2.3", WEBHOOK_ADDR_UNSPECIFIED},
+      {"10.0.0.1", WEBHOOK_ADDR_PRIVATE}, {"172.16.0.1", WEBHOOK_ADDR_PRIVATE},
+      {"172.31.255.255", WEBHOOK_ADDR_PRIVATE}, {"192.168.1.1", WEBHOOK_ADDR_PRIVATE},
+      {"100.64.0.1", WEBHOOK_ADDR_PRIVATE}, {"255.255.255.255", WEBHOOK_ADDR_PRIVATE},
+      {"169.254.169.254", WEBHOOK_ADDR_LINK_LOCAL}, {"224.0.0.1", WEBHOOK_ADDR_MULTICAST},
+      {"239.255.255.250", WEBHOOK_ADDR_MULTICAST},
+      {"8.8.8.8", WEBHOOK_ADDR_PUBLIC}, {"172.32.0.1", WEBHOOK_ADDR_PUBLIC},
+      {"172.15.255.255", WEBHOOK_ADDR_PUBLIC}, {"192.169.0.1", WEBHOOK_ADDR_PUBLIC},
+      {"11.0.0.1", WEBHOOK_ADDR_PUBLIC}, {"126.255.255.255", WEBHOOK_ADDR_PUBLIC},
+      {"::", WEBHOOK_ADDR_UNSPECIFIED}, {"::1", WEBHOOK_ADDR_LOOPBACK},
+      {"::ffff:127.0.0.1", WEBHOOK_ADDR_LOOPBACK}, {"::ffff:10.1.2.3", WEBHOOK_ADDR_PRIVATE},
+      {"::ffff:169.254.169.254", WEBHOOK_ADDR_LINK_LOCAL}, {"::ffff:0.0.0.0", WEBHOOK_ADDR_UNSPECIFIED},
+      {"::ffff:8.8.8.8", WEBHOOK_ADDR_PUBLIC}, {"::127.0.0.1", WEBHOOK_ADDR_LOOPBACK},
+      {"64:ff9b::a00:1", WEBHOOK_ADDR_PRIVATE}, {"2002:7f00:1::", WEBHOOK_ADDR_LOOPBACK},
+      {"fc00::1", WEBHOOK_ADDR_PRIVATE}, {"fd12:3456::1", WEBHOOK_ADDR_PRIVATE},
+      {"fe80::1", WEBHOOK_ADDR_LINK_LOCAL}, {"febf::1", WEBHOOK_ADDR_LINK_LOCAL},
+      {"fec0::1", WEBHOOK_ADDR_PRIVATE}, {"ff02::1", WEBHOOK_ADDR_MULTICAST},
+      {"2001:4860:4860::8888", WEBHOOK_ADDR_PUBLIC}, {"2606:4700::1111", WEBHOOK_ADDR_PUBLIC},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    cr_assert_eq(classify(cases[i].a), cases[i].c, "%s: class %d, expected %d", cases[i].a,
+                 classify(cases[i].a), cases[i].c);
+}
+
+Test(notify_webhook, guard_allow_list) {
+  webhook_guard_t g;
+  webhook_guard_init(&g, "http://hooks.internal:8080/n", "other.example, HOOKS.internal", false);
+  cr_assert(g.allow_inward);
+  cr_assert_not(g.allow_loopback);
+  webhook_guard_init(&g, "http://evil.example/n", "hooks.internal", true);
+  cr_assert_not(g.allow_inward);
+  cr_assert(g.allow_loopback);
+  webhook_guard_init(&g, "http://[::1]:9/n", "::1", false);
+  cr_assert(g.allow_inward);
+  webhook_guard_init(&g, "http://127.0.0.1/n", NULL, false);
+  cr_assert_not(g.allow_inward);
+  cr_assert_str_empty(g.refused);
 }
 
 /* ---- payloads ------------------------------------------------------------------------------ */

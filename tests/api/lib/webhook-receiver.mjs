@@ -9,6 +9,7 @@
 //   const sub = { notificationUrl: rx.url("/ok"), ... };
 //   const got = await rx.waitFor("/ok", 1);         // resolves the first n notifications
 //   rx.notifications("/ok") -> [{ at, body, value }], rx.handshakes("/ok") -> [{ at, token }]
+//   rx.connections()  -> TCP connections accepted so far (whatever they sent)
 //   await rx.close();
 import http from "node:http";
 
@@ -78,11 +79,14 @@ export async function startReceiver() {
       wake();
     });
   });
+  let connections = 0;
+  server.on("connection", () => { connections += 1; });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
 
   return {
     port,
+    connections: () => connections,
     url: (path) => `http://127.0.0.1:${port}${path}`,
     on: (path, b = {}) => { routes.set(path, { handshake: HANDSHAKE, notify: "ok", ...b }); },
     handshakes: (path) => state(path).handshakes,
