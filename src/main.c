@@ -6,6 +6,7 @@
 #include "app.h"
 #include "auth/dev.h"
 #include "auth/identity.h"
+#include "cmd/cmd.h"
 #include "config.h"
 #include "graph/documents.h"
 #include "graph/routes.h"

@@ -69,9 +69,4 @@ int   dev_token_check(const dev_token_req_t *r, char **err);
  * when r is invalid (the dev_token_check message) or signing failed. */
 char *dev_token_mint(const dev_key_t *k, const dev_token_req_t *r, char **err);
 
-/* `spoold token ...` (auth/token-cmd.c): argv[0] is "token", options follow. Prints the token
- * on stdout; errors go to stderr. Returns the exit status: 0 ok, 1 key or signing failure,
- * 2 usage error. */
-int token_command(int argc, char **argv);
-
 #endif

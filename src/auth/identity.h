@@ -172,9 +172,4 @@ typedef struct auth_stats {
 void auth_get_stats(auth_t *a, auth_stats_t *out);
 void auth_free(auth_t *a);
 
-/* `spoold tenant add|list|show|suspend|resume|remove ...` (auth/tenant-cmd.c): argv[0] is
- * "tenant". Output on stdout, errors on stderr. Returns the exit status: 0 ok, 1 store
- * failure, 2 usage error, 3 no such tenant, 4 the tenant already exists. */
-int tenant_command(int argc, char **argv);
-
 #endif

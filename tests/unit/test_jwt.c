@@ -6,6 +6,7 @@
 #include "auth/dev.h"
 #include "auth/identity.h"
 #include "auth/jwt.h"
+#include "cmd/cmd.h"
 #include "store/store.h"
 #include "util/b64.h"
 #include "util/buf.h"

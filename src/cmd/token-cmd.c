@@ -1,4 +1,5 @@
 /* `spoold token`: mints a development token (see auth/dev.h). */
+#include "cmd/cmd.h"
 #include "auth/dev.h"
 #include "core/permissions.h"
 #include "ipp/device-auth.h"

@@ -1,4 +1,5 @@
 /* `spoold tenant`: manages tenants and their subscription state in the store. */
+#include "cmd/cmd.h"
 #include "auth/identity.h"
 #include "store/store.h"
 #include "util/buf.h"

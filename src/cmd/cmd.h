@@ -1,0 +1,19 @@
+/*
+ * The command-line commands other than `serve` and `migrate` (which live in main.c): each
+ * takes main's argv shifted so that argv[0] is the command name, prints its result on stdout
+ * and its errors on stderr, and returns the process exit status.
+ */
+#ifndef SPOOLD_CMD_H
+#define SPOOLD_CMD_H
+
+/* `spoold token ...` (cmd/token-cmd.c): argv[0] is "token", options follow. Prints the token
+ * on stdout; errors go to stderr. Returns the exit status: 0 ok, 1 key or signing failure,
+ * 2 usage error. */
+int token_command(int argc, char **argv);
+
+/* `spoold tenant add|list|show|suspend|resume|remove ...` (cmd/tenant-cmd.c): argv[0] is
+ * "tenant". Output on stdout, errors on stderr. Returns the exit status: 0 ok, 1 store
+ * failure, 2 usage error, 3 no such tenant, 4 the tenant already exists. */
+int tenant_command(int argc, char **argv);
+
+#endif
