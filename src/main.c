@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "config.h"
 #include "graph/documents.h"
+#include "graph/reply.h"
 #include "graph/routes.h"
 #include "health.h"
 #include "http/metrics.h"
@@ -207,6 +208,7 @@ static int cmd_serve(int argc, char **argv) {
       .max_body = cfg.max_body,
       .dev = cfg.dev,
       .app = &app,
+      .error_writer = graph_reply_error_message,
   };
   app.server = server_start(&sc, &err);
   if (!app.server) {

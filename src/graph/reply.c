@@ -16,7 +16,12 @@ void graph_reply_error(http_request_t *req, http_response_t *res, int status, co
   va_start(ap, fmt);
   buf_vprintf(&msg, fmt, ap);
   va_end(ap);
+  graph_reply_error_message(req, res, status, code, inner_code, msg.data ? msg.data : "");
+  buf_free(&msg);
+}
 
+void graph_reply_error_message(http_request_t *req, http_response_t *res, int status,
+                               const char *code, const char *inner_code, const char *message) {
   /* innerError.date as Graph writes it: UTC, seconds, no zone designator. */
   char date[32];
   time_t now = time(NULL);
@@ -33,11 +38,10 @@ void graph_reply_error(http_request_t *req, http_response_t *res, int status, co
                                                          : req->request_id));
   json_t *err = json_object();
   json_object_set_new(err, "code", json_string(code));
-  json_object_set_new(err, "message", json_string(msg.data ? msg.data : ""));
+  json_object_set_new(err, "message", json_string(message));
   json_object_set_new(err, "innerError", inner);
   json_t *root = json_object();
   json_object_set_new(root, "error", err);
-  buf_free(&msg);
 
   char *body = json_dumps(root, JSON_COMPACT);
   json_decref(root);

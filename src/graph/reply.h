@@ -21,6 +21,9 @@
 void graph_reply_error(http_request_t *req, http_response_t *res, int status, const char *code,
                        const char *inner_code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The same with a ready message; the http server's error writer (server_config_t). */
+void graph_reply_error_message(http_request_t *req, http_response_t *res, int status,
+                               const char *code, const char *inner_code, const char *message);
 
 /* Replies status with obj serialized compactly. Steals the reference to obj. */
 void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj);

@@ -7,7 +7,7 @@ void graph_routes_register(void) {
   graph_documents_routes();
   graph_shares_routes();
   graph_share_members_routes();
-  notify_subscription_routes();
+  graph_subscription_routes();
   graph_tasks_routes();
   graph_pullprint_routes();
   graph_printers_routes();

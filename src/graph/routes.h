@@ -24,7 +24,6 @@ void graph_printers_routes(void);   /* printers.c */
 void graph_operations_routes(void); /* operations.c: printers/create, /print/operations */
 void graph_connectors_routes(void); /* connectors.c */
 void graph_services_routes(void);   /* services.c */
-/* /subscriptions (notify/subscriptions.c). */
-void notify_subscription_routes(void);
+void graph_subscription_routes(void); /* subscriptions.c: /subscriptions */
 
 #endif

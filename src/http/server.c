@@ -9,7 +9,6 @@
  *   completed_cb    - response sent or connection gone: log, metrics, free
  */
 #include "http/server.h"
-#include "graph/reply.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "util/buf.h"
@@ -19,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
@@ -258,11 +258,34 @@ static void body_fd_free(void *cls) {
   free(b);
 }
 
+/* Answers status with the configured error writer (server_config_t.error_writer); the message
+ * is formatted from fmt. Without a writer the message goes out as text/plain. */
+static void server_error(http_request_t *req, http_response_t *res, int status, const char *code,
+                         const char *inner_code, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void server_error(http_request_t *req, http_response_t *res, int status, const char *code,
+                         const char *inner_code, const char *fmt, ...) {
+  buf_t msg = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&msg, fmt, ap);
+  va_end(ap);
+  const char *text = msg.data ? msg.data : "";
+  server_error_writer_t w = req->server ? req->server->cfg.error_writer : NULL;
+  if (w) {
+    w(req, res, status, code, inner_code, text);
+  } else {
+    http_response_body(res, status, "text/plain", xstrdup(text), strlen(text));
+    res->error_code = code;
+  }
+  buf_free(&msg);
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
   http_request_t *req = &st->req;
   http_response_t *res = &st->res;
   if (res->status == 0)
-    graph_reply_error(req, res, 500, "generalException", NULL,
+    server_error(req, res, 500, "generalException", NULL,
                       "The server could not complete the request.");
 
   struct MHD_Response *r;
@@ -357,7 +380,7 @@ static void headers_in(server_t *srv, req_state_t *st, struct MHD_Connection *co
     if (!errno && *cl && !*endp) req->content_length = v;
   }
   if (!parse_uri(req, st->raw_uri)) {
-    graph_reply_error(req, &st->res, 400, "invalidRequest", NULL,
+    server_error(req, &st->res, 400, "invalidRequest", NULL,
                       "The request URL is malformed (bad percent-encoding or too many segments).");
     st->routed = ROUTER_NOT_FOUND;
     return;
@@ -386,7 +409,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     if (body_limited(st) && req->content_length != UINT64_MAX &&
         req->content_length > srv->cfg.max_body) {
       st->too_large = true;
-      graph_reply_error(req, &st->res, 413, "invalidRequest", "maxRequestSizeExceeded",
+      server_error(req, &st->res, 413, "invalidRequest", "maxRequestSizeExceeded",
                         "The request body is %llu bytes; this server accepts at most %llu.",
                         (unsigned long long)req->content_length,
                         (unsigned long long)srv->cfg.max_body);
@@ -430,19 +453,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
   if (res->status) {
     /* An answer was decided while reading the headers (malformed URL). */
   } else if (st->too_large) {
-    graph_reply_error(req, res, 413, "invalidRequest", "maxRequestSizeExceeded",
+    server_error(req, res, 413, "invalidRequest", "maxRequestSizeExceeded",
                       "The request body exceeds the limit of %llu bytes.",
                       (unsigned long long)srv->cfg.max_body);
   } else if (atomic_load(&srv->draining) && st->routed == ROUTER_MATCH && !st->was_parked) {
     http_response_header(res, "Retry-After", "1");
-    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
+    server_error(req, res, 503, "serviceNotAvailable", NULL,
                       "The server is shutting down; retry on another connection.");
   } else if (st->routed == ROUTER_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "No resource matches the path '%s'.",
+    server_error(req, res, 404, "itemNotFound", NULL, "No resource matches the path '%s'.",
                       req->raw_path);
   } else if (st->routed == ROUTER_BAD_METHOD) {
     http_response_header(res, "Allow", st->allow);
-    graph_reply_error(req, res, 405, "notSupported", NULL,
+    server_error(req, res, 405, "notSupported", NULL,
                       "The method %s is not supported on '%s'; allowed: %s.", req->method,
                       req->raw_path, st->allow);
   } else if (!st->stream_stopped || !res->status) {

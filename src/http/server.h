@@ -17,6 +17,14 @@
 #include "http/request.h"
 #include "http/response.h"
 
+/* Writes an error answer for status into res in the face's envelope (main.c passes Graph's
+ * graph_reply_error_message): code and inner_code (may be NULL) are the error codes, message
+ * says what was wrong. The server calls it for what it answers itself (400 malformed URL,
+ * 404 no route, 405, 413, 503 draining, 500 no answer); it must set res->status. */
+typedef void (*server_error_writer_t)(http_request_t *req, http_response_t *res, int status,
+                                      const char *code, const char *inner_code,
+                                      const char *message);
+
 typedef struct server_config {
   const char *listen;            /* "127.0.0.1:8080" or "[::1]:8080"; port 0 = any free port */
   const char *public_url;        /* base of absolute URLs; NULL or "auto" = from the listen address */
@@ -29,6 +37,7 @@ typedef struct server_config {
   uint64_t    max_body;          /* bytes; larger bodies get 413 */
   bool        dev;               /* development mode (debug routes) */
   void       *app;               /* handed to handlers as req->app */
+  server_error_writer_t error_writer; /* NULL = a plain-text body with the message */
 } server_config_t;
 
 typedef struct server server_t;

@@ -1,7 +1,8 @@
 /*
- * Change notifications for print resources (reference §7): the /subscriptions handlers
- * (subscriptions.c), the webhook client with the validation handshake (webhook.c) and the
- * delivery worker that empties the durable outbox (delivery.c).
+ * Change notifications for print resources (reference §7): the webhook client with the
+ * validation handshake (webhook.c) and the delivery worker that empties the durable outbox
+ * (delivery.c). The /subscriptions handlers that create the subscriptions are Graph's
+ * (graph/subscriptions.c).
  *
  * Flow: a store transaction that creates a print task or makes a job fetchable also writes
  * one outbox row per matching subscription (store/outbox.h); once it commits, the worker is
@@ -25,28 +26,6 @@
 #define NOTIFY_CLIENT_STATE_MAX 128
 /* Longest notification URL accepted. */
 #define NOTIFY_URL_MAX 2048
-
-/* ---- resources (subscriptions.c; pure) ---------------------------------------------------- */
-
-/* Parses a subscription resource in any of the forms clients send: with or without a leading
- * slash, any case of the literal segments, keys as path segments or in OData key syntax
- * ("print/taskDefinitions('ID')/tasks"). On success sets *kind and *target_id (malloc'd, as
- * given; the caller frees) and returns true; otherwise writes a message into err. */
-bool notify_resource_parse(const char *resource, store_sub_kind_t *kind, char **target_id,
-                           char *err, size_t errlen);
-
-/* The normalised resource for kind and target id: "print/taskDefinitions/{id}/tasks" or
- * "print/printers/{id}/jobs" (malloc'd; the caller frees). */
-char *notify_resource_format(store_sub_kind_t kind, const char *target_id);
-
-/* True when notificationQueryOptions is the JobFetchable filter "$filter = isFetchable eq
- * true", tolerating spacing, case and an implicit "eq true". */
-bool notify_fetchable_filter(const char *query_options);
-
-/* ---- the /subscriptions routes (subscriptions.c) ----------------------------------------- */
-
-/* Registers POST/GET /subscriptions and GET/PATCH/DELETE /subscriptions/{id} (ROUTE_GRAPH). */
-void notify_subscription_routes(void);
 
 /* ---- webhooks (webhook.c) ------------------------------------------------------------------ */
 

@@ -4,6 +4,7 @@
  * outbox written inside another module's transaction, endpoint-fair selection of due rows,
  * settling outcomes, expiry, db_after_commit).
  */
+#include "graph/subscriptions.h"
 #include "notify/notify.h"
 #include "store/db.h"
 #include "store/outbox.h"
@@ -28,7 +29,7 @@ static void expect_resource(const char *in, store_sub_kind_t kind, const char *i
   store_sub_kind_t k = 0;
   char *target = NULL;
   char err[256] = "";
-  cr_assert(notify_resource_parse(in, &k, &target, err, sizeof err), "%s: %s", in, err);
+  cr_assert(graph_subscription_resource_parse(in, &k, &target, err, sizeof err), "%s: %s", in, err);
   cr_assert_eq(k, kind, "%s", in);
   cr_assert_str_eq(target, id, "%s", in);
   free(target);
@@ -38,7 +39,7 @@ static void expect_bad_resource(const char *in) {
   store_sub_kind_t k = 0;
   char *target = NULL;
   char err[256] = "";
-  cr_assert_not(notify_resource_parse(in, &k, &target, err, sizeof err), "%s accepted", in);
+  cr_assert_not(graph_subscription_resource_parse(in, &k, &target, err, sizeof err), "%s accepted", in);
   cr_assert_null(target);
   cr_assert(strstr(err, "not supported"), "%s", err);
 }
@@ -74,34 +75,34 @@ Test(notify_resource, refusals) {
   store_sub_kind_t k;
   char *t = NULL;
   char err[64];
-  cr_assert_not(notify_resource_parse(NULL, &k, &t, err, sizeof err));
+  cr_assert_not(graph_subscription_resource_parse(NULL, &k, &t, err, sizeof err));
 }
 
 Test(notify_resource, format) {
-  char *r = notify_resource_format(STORE_SUB_TASKS, "D");
+  char *r = graph_subscription_resource_format(STORE_SUB_TASKS, "D");
   cr_assert_str_eq(r, "print/taskDefinitions/D/tasks");
   free(r);
-  r = notify_resource_format(STORE_SUB_PRINTER_JOBS, "P");
+  r = graph_subscription_resource_format(STORE_SUB_PRINTER_JOBS, "P");
   cr_assert_str_eq(r, "print/printers/P/jobs");
   free(r);
 }
 
 Test(notify_resource, fetchable_filter) {
-  cr_assert(notify_fetchable_filter("$filter = isFetchable eq true"));
-  cr_assert(notify_fetchable_filter("$filter=isFetchable eq true"));
-  cr_assert(notify_fetchable_filter("  $filter  =   isFetchable   eq   true  "));
-  cr_assert(notify_fetchable_filter("$FILTER = isfetchable EQ TRUE") ||
-            notify_fetchable_filter("$FILTER = isfetchable eq true"));
-  cr_assert(notify_fetchable_filter("?$filter=isFetchable eq true"));
-  cr_assert(notify_fetchable_filter("$filter = (isFetchable eq true)"));
-  cr_assert_not(notify_fetchable_filter(NULL));
-  cr_assert_not(notify_fetchable_filter(""));
-  cr_assert_not(notify_fetchable_filter("$filter = isFetchable eq false"));
-  cr_assert_not(notify_fetchable_filter("$filter = isFetchable ne true"));
-  cr_assert_not(notify_fetchable_filter("$filter = isAcquired eq true"));
-  cr_assert_not(notify_fetchable_filter("isFetchable eq true"));
-  cr_assert_not(notify_fetchable_filter("$filter = isFetchable eq true and isAcquired eq true"));
-  cr_assert_not(notify_fetchable_filter("$select = isFetchable"));
+  cr_assert(graph_subscription_fetchable_filter("$filter = isFetchable eq true"));
+  cr_assert(graph_subscription_fetchable_filter("$filter=isFetchable eq true"));
+  cr_assert(graph_subscription_fetchable_filter("  $filter  =   isFetchable   eq   true  "));
+  cr_assert(graph_subscription_fetchable_filter("$FILTER = isfetchable EQ TRUE") ||
+            graph_subscription_fetchable_filter("$FILTER = isfetchable eq true"));
+  cr_assert(graph_subscription_fetchable_filter("?$filter=isFetchable eq true"));
+  cr_assert(graph_subscription_fetchable_filter("$filter = (isFetchable eq true)"));
+  cr_assert_not(graph_subscription_fetchable_filter(NULL));
+  cr_assert_not(graph_subscription_fetchable_filter(""));
+  cr_assert_not(graph_subscription_fetchable_filter("$filter = isFetchable eq false"));
+  cr_assert_not(graph_subscription_fetchable_filter("$filter = isFetchable ne true"));
+  cr_assert_not(graph_subscription_fetchable_filter("$filter = isAcquired eq true"));
+  cr_assert_not(graph_subscription_fetchable_filter("isFetchable eq true"));
+  cr_assert_not(graph_subscription_fetchable_filter("$filter = isFetchable eq true and isAcquired eq true"));
+  cr_assert_not(graph_subscription_fetchable_filter("$select = isFetchable"));
 }
 
 /* ---- back-off ------------------------------------------------------------------------------- */

@@ -12,6 +12,7 @@
  * updated, notificationQueryOptions "$filter = isFetchable eq true"). An app sees only its own
  * subscriptions; other apps' are 404.
  */
+#include "graph/subscriptions.h"
 #include "app.h"
 #include "graph/authorize.h"
 #include "graph/json.h"
@@ -86,8 +87,8 @@ static bool seg_is(const char *s, size_t n, const char *lit) {
   return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
 }
 
-/* Parses a subscription resource (see notify.h). */
-bool notify_resource_parse(const char *resource, store_sub_kind_t *kind, char **target_id,
+/* Parses a subscription resource (see graph/subscriptions.h). */
+bool graph_subscription_resource_parse(const char *resource, store_sub_kind_t *kind, char **target_id,
                            char *err, size_t errlen) {
   static const char supported[] =
     "print subscriptions support 'print/taskDefinitions/{id}/tasks' (changeType created) and "
@@ -113,16 +114,16 @@ bool notify_resource_parse(const char *resource, store_sub_kind_t *kind, char **
   return false;
 }
 
-/* The normalised resource (see notify.h). */
-char *notify_resource_format(store_sub_kind_t kind, const char *target_id) {
+/* The normalised resource (see graph/subscriptions.h). */
+char *graph_subscription_resource_format(store_sub_kind_t kind, const char *target_id) {
   buf_t b = BUF_INIT;
   buf_printf(&b, kind == STORE_SUB_TASKS ? "print/taskDefinitions/%s/tasks" : "print/printers/%s/jobs",
              target_id);
   return buf_detach(&b);
 }
 
-/* True for the JobFetchable filter (see notify.h). */
-bool notify_fetchable_filter(const char *q) {
+/* True for the JobFetchable filter (see graph/subscriptions.h). */
+bool graph_subscription_fetchable_filter(const char *q) {
   if (!q) return false;
   while (isspace((unsigned char)*q)) q++;
   if (*q == '?') q++;
@@ -325,7 +326,7 @@ static bool check_create_body(http_request_t *req, http_response_t *res, const j
     }
   }
   char why[512];
-  if (!notify_resource_parse(member(body, "resource"), kind, target, why, sizeof why)) {
+  if (!graph_subscription_resource_parse(member(body, "resource"), kind, target, why, sizeof why)) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s", why);
     return false;
   }
@@ -338,7 +339,7 @@ static bool check_create_body(http_request_t *req, http_response_t *res, const j
     return false;
   }
   const char *qo = member(body, "notificationQueryOptions");
-  if (*kind == STORE_SUB_PRINTER_JOBS && !notify_fetchable_filter(qo)) {
+  if (*kind == STORE_SUB_PRINTER_JOBS && !graph_subscription_fetchable_filter(qo)) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
                       "Subscriptions on a printer's jobs need notificationQueryOptions "
                       "\"$filter = isFetchable eq true\"%s%s%s.", qo ? ", not \"" : "",
@@ -438,7 +439,7 @@ static void sub_create(http_request_t *req, http_response_t *res) {
   c = graph_authorize(req, res, create_op(kind), NULL);  /* tenant and permission */
   if (!c || !check_target(req, res, c, kind, target, &canonical)) goto out;
 
-  resource = notify_resource_format(kind, canonical);
+  resource = graph_subscription_resource_format(kind, canonical);
   dup.resource = resource;
   dup.change_type = member(body, "changeType");
   if (store_subscription_list(APP(req)->store, c->tenant, c->app_id, find_duplicate, &dup) !=
@@ -602,4 +603,4 @@ static route_t ROUTES[] = {
     ROUTE("DELETE", "/subscriptions/{id}", sub_delete, ROUTE_GRAPH, "subscriptions.delete"),
 };
 
-void notify_subscription_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
+void graph_subscription_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
