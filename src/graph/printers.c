@@ -13,7 +13,7 @@
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "http/router.h"
-#include "ipp/mapping.h"
+#include "mapping/mapping.h"
 #include "http/server.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -697,7 +697,7 @@ static bool check_registrar(http_request_t *req, http_response_t *res, const cal
 }
 
 /* PATCH /print/printers/{id} with application/ipp (applications only): the printer-attributes
- * group is mapped as Update-Output-Device-Attributes maps a device's (ipp/mapping.h); 204. */
+ * group is mapped as Update-Output-Device-Attributes maps a device's (mapping/mapping.h); 204. */
 static void printer_update_ipp(http_request_t *req, http_response_t *res, const caller_t *c,
                                const perm_decision_t *d) {
   if (c->kind != CALLER_APP) {

@@ -10,7 +10,7 @@
  */
 #include "core/enums.h"
 #include "ipp/ipp-private.h"
-#include "ipp/mapping.h"
+#include "mapping/mapping.h"
 #include "util/buf.h"
 #include "util/log.h"
 

@@ -11,7 +11,7 @@
  * it into the Graph printer's status, isAcceptingJobs, capabilities and defaults.
  */
 #include "ipp/ipp-private.h"
-#include "ipp/mapping.h"
+#include "mapping/mapping.h"
 #include "store/pullprint.h"
 #include "util/buf.h"
 #include "util/log.h"

@@ -16,7 +16,7 @@
  */
 #include "http/server.h"
 #include "ipp/ipp-private.h"
-#include "ipp/mapping.h"
+#include "mapping/mapping.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/timeutil.h"

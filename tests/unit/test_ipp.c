@@ -1,5 +1,5 @@
 /*
- * The IPP INFRA side: the Graph <-> IPP mapping (ipp/mapping.c), the device transitions and
+ * The IPP INFRA side: the Graph <-> IPP mapping (mapping/mapping.c), the device transitions and
  * events of the store (store/ipp.c) on SQLite, and device tokens (ipp/device-auth.c).
  *
  * The store tests check the properties the endpoint relies on: a job acknowledged by one
@@ -9,7 +9,7 @@
  */
 #include "core/enums.h"
 #include "ipp/device-auth.h"
-#include "ipp/mapping.h"
+#include "mapping/mapping.h"
 #include "store/db.h"
 #include "store/ipp.h"
 #include "store/jobs.h"

@@ -1,7 +1,7 @@
 /*
  * Graph <-> IPP mapping (reference graph-print-api.md §10.6). Pure functions; see mapping.h.
  */
-#include "ipp/mapping.h"
+#include "mapping/mapping.h"
 #include "core/enums.h"
 #include "util/buf.h"
 

@@ -3,10 +3,11 @@
  * states and reasons, the job ticket (printJobConfiguration -> IPP job template attributes),
  * the device's printer attributes -> Graph capabilities/defaults/status, and back for
  * Get-Printer-Attributes. Pure functions over libcups' ipp_t and jansson values: no I/O, no
- * store; unit-tested in tests/unit/test_ipp_mapping.c.
+ * store; unit-tested in tests/unit/test_ipp.c. Below both faces: graph/ (printer PATCH with
+ * application/ipp) and ipp/ include it, never each other.
  */
-#ifndef SPOOLD_IPP_MAPPING_H
-#define SPOOLD_IPP_MAPPING_H
+#ifndef SPOOLD_MAPPING_MAPPING_H
+#define SPOOLD_MAPPING_MAPPING_H
 
 #include "core/job.h"
 #include "store/ipp.h"
