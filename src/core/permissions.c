@@ -5,7 +5,7 @@
  * that documentation pages disagree, the choice is noted on the row.
  */
 #include "core/permissions.h"
-#include "auth/identity.h" /* the caller_t layout only: no auth code is called */
+#include "core/caller.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct caller; /* auth/identity.h */
+struct caller; /* core/caller.h */
 
 typedef enum perm_op {
   OP_UNKNOWN = 0, /* never in the table: always refused */
