@@ -1,6 +1,6 @@
 /*
  * Private to src/store: the job phase change shared by every module that moves a job (jobs.c,
- * pullprint.c, ipp.c), so the status columns, timestamps and IPP events are written one way.
+ * pullprint.c, ipp-devices.c), so the status columns, timestamps and IPP events are written one way.
  */
 #ifndef SPOOLD_STORE_JOBS_PRIVATE_H
 #define SPOOLD_STORE_JOBS_PRIVATE_H

@@ -23,4 +23,15 @@ store_rc_t store_rc(int rc);
 /* A malloc'd copy of text column col, "" for NULL when empty_for_null, else NULL. */
 char *store_col_strdup(db_stmt_t *s, int col, bool empty_for_null);
 
+/* Integer column col, dflt when it is NULL. */
+int64_t store_col_i64_or(db_stmt_t *s, int col, int64_t dflt);
+
+/* A malloc'd copy of blob column col and its length in *len; NULL (and *len 0) for NULL. The
+ * caller frees. */
+void *store_col_blob_dup(db_stmt_t *s, int col, size_t *len);
+
+/* Steps a statement that returns no rows and resets it: 0, DB_CONSTRAINT or DB_ERROR (never
+ * DB_ROW/DB_DONE, so a closure may return it as it is). */
+int store_step_done(db_stmt_t *s);
+
 #endif

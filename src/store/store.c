@@ -7,6 +7,7 @@
 #include "util/log.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Opens the database at url with nreaders read connections and, when migrate is true,
  * applies pending migrations. Returns the store (caller frees with store_close) or NULL and
@@ -68,4 +69,25 @@ char *store_col_strdup(db_stmt_t *s, int col, bool empty_for_null) {
   const char *v = db_col_text(s, col);
   if (!v) return empty_for_null ? xstrdup("") : NULL;
   return xstrdup(v);
+}
+
+int64_t store_col_i64_or(db_stmt_t *s, int col, int64_t dflt) {
+  return db_col_null(s, col) ? dflt : db_col_int64(s, col);
+}
+
+void *store_col_blob_dup(db_stmt_t *s, int col, size_t *len) {
+  size_t n = 0;
+  const void *p = db_col_null(s, col) ? NULL : db_col_blob(s, col, &n);
+  *len = 0;
+  if (!p) return NULL;
+  void *d = xmalloc(n ? n : 1);
+  memcpy(d, p, n);
+  *len = n;
+  return d;
+}
+
+int store_step_done(db_stmt_t *s) {
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
 }

@@ -1,12 +1,8 @@
 /*
- * The IPP INFRA side of the store (store/ipp.h): device credentials, the device's view of
- * jobs and the device transitions, output devices, ippget subscriptions and their events.
- *
- * Events are written by store_ipp_job_changed() (ipp-private.h) and printer_changed() inside
- * the write closure of the change they report: every job transition of jobs.c, pullprint.c
- * and this file calls it after updating the job row. Each live subscription of the printer
- * that asked for the change gets one event, numbered by the subscription's own counter
- * (last_seq, incremented in the same transaction, so numbers follow commit order).
+ * The IPP INFRA side of the store (store/ipp.h), devices: device credentials, the device's view
+ * of jobs and the device transitions (acknowledge, job status), output devices and their
+ * printer attributes. ippget subscriptions are in ipp-subscriptions.c, the events that report
+ * changes to them in ipp-events.c.
  */
 #include "store/ipp.h"
 #include "store/ipp-private.h"
@@ -36,39 +32,8 @@
   " d.id, d.display_name, d.content_type, d.size, d.uploaded_us, d.blob_key"
 #define IPP_JOB_FROM "jobs j LEFT JOIN documents d ON d.job_id = j.id"
 
-#define SUB_COLS                                                                            \
-  "id, printer_id, events, device_uuid, owner, user_data, lease_s, expires_us, last_seq,"   \
-  " created_us, used_us"
-
-#define EVENT_COLS                                                                          \
-  "subscription_id, seq, event, created_us, job_id, job_phase, job_details,"                \
-  " job_device_state, printer_state, printer_details, printer_accepting, text"
 
 #define SEEN_COALESCE_US 1000000LL   /* last_seen_us is written at most once a second */
-#define USED_COALESCE_US 60000000LL  /* used_us at most once a minute */
-
-/* ---- listener ---------------------------------------------------------------------------- */
-
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static void (*g_listener)(void *);
-static void *g_listener_arg;
-
-/* Sets the function called after commits that wrote events (see ipp.h). */
-void store_ipp_set_listener(void (*fn)(void *arg), void *arg) {
-  pthread_mutex_lock(&g_mu);
-  g_listener = fn;
-  g_listener_arg = arg;
-  pthread_mutex_unlock(&g_mu);
-}
-
-/* db_after_commit hook: the events are durable. */
-static void events_committed(void *unused) {
-  (void)unused;
-  pthread_mutex_lock(&g_mu);
-  if (g_listener) g_listener(g_listener_arg);
-  pthread_mutex_unlock(&g_mu);
-}
-
 /* ---- clearing ---------------------------------------------------------------------------- */
 
 void store_ipp_credentials_clear(store_ipp_credentials_t *c) {
@@ -115,60 +80,7 @@ void store_ipp_printer_patch_clear(store_ipp_printer_patch_t *p) {
   p->accepting = -1;
 }
 
-void store_ipp_subscription_clear(store_ipp_subscription_t *s) {
-  if (!s) return;
-  free(s->printer_id);
-  free(s->events);
-  free(s->device_uuid);
-  free(s->owner);
-  free(s->user_data);
-  memset(s, 0, sizeof *s);
-}
-
-void store_ipp_events_free(store_ipp_event_t *v, size_t n) {
-  for (size_t i = 0; v && i < n; i++) {
-    free(v[i].event);
-    free(v[i].printer_details);
-    free(v[i].text);
-  }
-  free(v);
-}
-
 /* ---- small helpers ----------------------------------------------------------------------- */
-
-static int64_t col_i64_or(db_stmt_t *s, int col, int64_t dflt) {
-  return db_col_null(s, col) ? dflt : db_col_int64(s, col);
-}
-
-static void *col_blob_dup(db_stmt_t *s, int col, size_t *len) {
-  size_t n = 0;
-  const void *p = db_col_null(s, col) ? NULL : db_col_blob(s, col, &n);
-  *len = 0;
-  if (!p) return NULL;
-  void *d = xmalloc(n ? n : 1);
-  memcpy(d, p, n);
-  *len = n;
-  return d;
-}
-
-/* Runs a statement that returns no rows; 0 or DB_ERROR/DB_CONSTRAINT. */
-static int step_done(db_stmt_t *s) {
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
-}
-
-/* True when the comma-separated list csv holds word exactly. */
-static bool csv_has(const char *csv, const char *word) {
-  size_t wl = strlen(word);
-  for (const char *p = csv; p && *p;) {
-    size_t n = strcspn(p, ",");
-    if (n == wl && !strncmp(p, word, n)) return true;
-    p += n;
-    if (*p == ',') p++;
-  }
-  return false;
-}
 
 static bool same_text(const char *a, const char *b) {
   return (!a && !b) || (a && b && !strcmp(a, b));
@@ -218,7 +130,7 @@ static int secret_set_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->hash);
   db_bind_text(s, 2, a->printer_id);
-  int rc = step_done(s);
+  int rc = store_step_done(s);
   if (rc != 0) return rc;
   return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
 }
@@ -241,7 +153,7 @@ static int printer_seen(db_conn_t *c, const char *tenant, const char *printer_id
   db_bind_text(s, 2, printer_id);
   db_bind_text(s, 3, tenant);
   db_bind_int64(s, 4, now - SEEN_COALESCE_US);
-  return step_done(s);
+  return store_step_done(s);
 }
 
 typedef struct {
@@ -280,12 +192,12 @@ static void job_row(db_stmt_t *s, store_ipp_job_t *j) {
   g->description = store_col_strdup(s, 7, true);
   g->is_fetchable = db_col_int64(s, 8) != 0;
   g->is_acquired = db_col_int64(s, 9) != 0;
-  g->acknowledged_us = col_i64_or(s, 10, 0);
+  g->acknowledged_us = store_col_i64_or(s, 10, 0);
   g->configuration = store_col_strdup(s, 11, true);
   g->created_us = db_col_int64(s, 12);
   g->updated_us = db_col_int64(s, 13);
-  g->completed_us = col_i64_or(s, 14, 0);
-  g->held_us = col_i64_or(s, 15, 0);
+  g->completed_us = store_col_i64_or(s, 14, 0);
+  g->held_us = store_col_i64_or(s, 15, 0);
   g->created_by_id = store_col_strdup(s, 16, false);
   g->created_by_upn = store_col_strdup(s, 17, false);
   g->created_by_name = store_col_strdup(s, 18, false);
@@ -295,17 +207,17 @@ static void job_row(db_stmt_t *s, store_ipp_job_t *j) {
   g->has_error_code = !db_col_null(s, 22);
   g->error_code = g->has_error_code ? (int32_t)db_col_int64(s, 22) : 0;
   j->device_uuid = store_col_strdup(s, 23, false);
-  j->device_state = (int)col_i64_or(s, 24, 0);
+  j->device_state = (int)store_col_i64_or(s, 24, 0);
   j->device_reasons = store_col_strdup(s, 25, false);
   j->device_message = store_col_strdup(s, 26, false);
-  j->device_doc_state = (int)col_i64_or(s, 27, 0);
-  j->impressions = col_i64_or(s, 28, -1);
-  j->processing_us = col_i64_or(s, 29, 0);
+  j->device_doc_state = (int)store_col_i64_or(s, 27, 0);
+  j->impressions = store_col_i64_or(s, 28, -1);
+  j->processing_us = store_col_i64_or(s, 29, 0);
   j->doc_id = store_col_strdup(s, 30, false);
   j->doc_name = store_col_strdup(s, 31, true);
   j->doc_type = store_col_strdup(s, 32, true);
-  j->doc_size = col_i64_or(s, 33, 0);
-  j->doc_uploaded_us = col_i64_or(s, 34, 0);
+  j->doc_size = store_col_i64_or(s, 33, 0);
+  j->doc_uploaded_us = store_col_i64_or(s, 34, 0);
   j->doc_blob = store_col_strdup(s, 35, false);
 }
 
@@ -432,163 +344,6 @@ store_rc_t store_ipp_job_list(store_t *st, const char *tenant, const char *print
   return STORE_OK;
 }
 
-/* ---- events ------------------------------------------------------------------------------ */
-
-/* One candidate event of a change: delivered as `name` to subscriptions that asked for `name`
- * or for `also` (may be NULL). A change lists candidates in priority order and a subscription
- * gets at most one event per change: the first candidate it asked for. */
-typedef struct ev_candidate {
-  const char *name;
-  const char *also;
-} ev_candidate_t;
-
-/* What an event row carries besides its name. */
-typedef struct ev_payload {
-  int64_t     job_id;
-  int         job_phase, job_device_state;
-  unsigned    job_details;
-  int         printer_state, printer_accepting;
-  const char *printer_details;
-  const char *text;
-} ev_payload_t;
-
-typedef struct live_sub {
-  int64_t id;
-  char   *events;
-} live_sub_t;
-
-/* Inserts the next event of subscription sub_id and prunes its old events. */
-static int event_insert(db_conn_t *c, int64_t sub_id, const char *name, const ev_payload_t *p,
-                        int64_t now) {
-  db_stmt_t *s = db_prepare(c, "UPDATE ipp_subscriptions SET last_seq = last_seq + 1 WHERE id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, sub_id);
-  int rc = step_done(s);
-  if (rc != 0) return rc;
-  s = db_prepare(c, "SELECT last_seq FROM ipp_subscriptions WHERE id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, sub_id);
-  rc = db_step(s);
-  int64_t seq = rc == DB_ROW ? db_col_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
-
-  s = db_prepare(c, "INSERT INTO ipp_events (" EVENT_COLS ")"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, sub_id);
-  db_bind_int64(s, 2, seq);
-  db_bind_text(s, 3, name);
-  db_bind_int64(s, 4, now);
-  if (p->job_id > 0) {
-    db_bind_int64(s, 5, p->job_id);
-    db_bind_int64(s, 6, p->job_phase);
-    db_bind_int64(s, 7, p->job_details);
-    db_bind_int64(s, 8, p->job_device_state);
-  } else {
-    db_bind_null(s, 5);
-    db_bind_null(s, 6);
-    db_bind_null(s, 7);
-    db_bind_null(s, 8);
-  }
-  if (p->printer_state >= 0) db_bind_int64(s, 9, p->printer_state);
-  else db_bind_null(s, 9);
-  db_bind_text(s, 10, p->printer_details);
-  if (p->printer_accepting >= 0) db_bind_int64(s, 11, p->printer_accepting);
-  else db_bind_null(s, 11);
-  db_bind_text(s, 12, p->text);
-  if ((rc = step_done(s)) != 0) return rc;
-
-  s = db_prepare(c, "DELETE FROM ipp_events WHERE subscription_id = ?"
-                    " AND (seq <= ? OR created_us < ?)");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, sub_id);
-  db_bind_int64(s, 2, seq - STORE_IPP_EVENTS_MAX);
-  db_bind_int64(s, 3, now - (int64_t)STORE_IPP_EVENT_LIFE_S * 1000000);
-  if ((rc = step_done(s)) != 0) return rc;
-  db_after_commit(c, events_committed, NULL);
-  return 0;
-}
-
-/* Delivers one change (candidates in priority order) to the live subscriptions of a printer. */
-static int events_emit(db_conn_t *c, const char *tenant, const char *printer_id,
-                       const ev_candidate_t *cand, size_t ncand, const ev_payload_t *p,
-                       int64_t now) {
-  db_stmt_t *s = db_prepare(c, "SELECT id, events FROM ipp_subscriptions"
-                               " WHERE tenant_id = ? AND printer_id = ?"
-                               " AND (expires_us IS NULL OR expires_us > ?) ORDER BY id");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, tenant);
-  db_bind_text(s, 2, printer_id);
-  db_bind_int64(s, 3, now);
-  live_sub_t *subs = NULL;
-  size_t n = 0;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    subs = xrealloc(subs, (n + 1) * sizeof *subs);
-    subs[n].id = db_col_int64(s, 0);
-    subs[n].events = store_col_strdup(s, 1, true);
-    n++;
-  }
-  db_reset(s);
-  rc = rc == DB_DONE ? 0 : DB_ERROR;
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    for (size_t k = 0; k < ncand; k++) {
-      if (csv_has(subs[i].events, cand[k].name) ||
-          (cand[k].also && csv_has(subs[i].events, cand[k].also))) {
-        rc = event_insert(c, subs[i].id, cand[k].name, p, now);
-        break;
-      }
-    }
-  }
-  for (size_t i = 0; i < n; i++) free(subs[i].events);
-  free(subs);
-  return rc;
-}
-
-/* Writes the events of a job change; see ipp-private.h. */
-int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
-                          int64_t now_us) {
-  db_stmt_t *s = db_prepare(c, "SELECT printer_id, phase, details, device_state, description"
-                               " FROM jobs WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, job_id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  if (rc != DB_ROW) {
-    db_reset(s);
-    return rc == DB_DONE ? 0 : DB_ERROR;
-  }
-  char *printer_id = store_col_strdup(s, 0, true);
-  int phase = (int)db_col_int64(s, 1);
-  ev_payload_t p = {.job_id = job_id, .job_phase = phase,
-                    .job_details = (unsigned)db_col_int64(s, 2),
-                    .job_device_state = (int)col_i64_or(s, 3, 0), .printer_state = -1,
-                    .printer_accepting = -1};
-  char *text = store_col_strdup(s, 4, true);
-  db_reset(s);
-  p.text = text;
-  rc = 0;
-  if (phase != from) {
-    ev_candidate_t cand[2];
-    size_t n = 0;
-    if (job_phase_terminal((job_phase_t)phase)) {
-      cand[n++] = (ev_candidate_t){"job-completed", "job-state-changed"};
-    } else if (phase == JOB_STOPPED) {
-      cand[n++] = (ev_candidate_t){"job-stopped", "job-state-changed"};
-    } else if (phase == JOB_FETCHABLE) {
-      cand[n++] = (ev_candidate_t){"job-fetchable", NULL};
-      cand[n++] = (ev_candidate_t){"job-state-changed", NULL};
-    } else {
-      cand[n++] = (ev_candidate_t){"job-state-changed", NULL};
-    }
-    rc = events_emit(c, tenant, printer_id, cand, n, &p, now_us);
-  }
-  free(printer_id);
-  free(text);
-  return rc;
-}
-
 /* ---- device transitions ------------------------------------------------------------------ */
 
 typedef struct {
@@ -674,7 +429,7 @@ static int ack_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 3, a->device_uuid);
   db_bind_int64(s, 4, a->job_id);
   db_bind_text(s, 5, a->tenant);
-  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = store_step_done(s)) != 0) goto done;
   if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
   rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
   if (rc == 0) a->r->to = next;
@@ -750,7 +505,7 @@ static int status_fn(db_conn_t *c, void *arg) {
   db_bind_int64(s, 6, now);
   db_bind_int64(s, 7, a->job_id);
   db_bind_text(s, 8, a->tenant);
-  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = store_step_done(s)) != 0) goto done;
   if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
   if (next != phase) rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
   if (rc == 0) a->r->to = next;
@@ -854,7 +609,7 @@ static int device_update_fn(db_conn_t *c, void *arg) {
   int rc = db_step(s);
   if (rc == DB_ROW) {
     exists = true;
-    old = col_blob_dup(s, 0, &old_len);
+    old = store_col_blob_dup(s, 0, &old_len);
   }
   db_reset(s);
   if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
@@ -877,7 +632,7 @@ static int device_update_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 4, a->uuid);
   db_bind_text(s, 5, a->tenant);
   if (!exists) db_bind_int64(s, 6, a->now);
-  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = store_step_done(s)) != 0) goto done;
 
   /* The Graph printer after the patch. */
   after.state = patch.status_state >= 0 ? patch.status_state : before.state;
@@ -911,7 +666,7 @@ static int device_update_fn(db_conn_t *c, void *arg) {
   db_bind_int64(s, 8, a->now);
   db_bind_text(s, 9, a->printer_id);
   db_bind_text(s, 10, a->tenant);
-  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = store_step_done(s)) != 0) goto done;
 
   /* Events for what changed. */
   ev_payload_t p = {.printer_state = after.state, .printer_accepting = after.accepting,
@@ -923,12 +678,12 @@ static int device_update_fn(db_conn_t *c, void *arg) {
     if (after.state == 3 /* stopped */ && before.state != 3)
       cand[n++] = (ev_candidate_t){"printer-stopped", NULL};
     cand[n++] = (ev_candidate_t){"printer-state-changed", NULL};
-    if ((rc = events_emit(c, a->tenant, a->printer_id, cand, n, &p, a->now)) != 0) goto done;
+    if ((rc = store_ipp_events_emit(c, a->tenant, a->printer_id, cand, n, &p, a->now)) != 0) goto done;
   }
   if (!same_text(after.capabilities, before.capabilities) ||
       !same_text(after.defaults, before.defaults)) {
     ev_candidate_t cand = {"printer-config-changed", NULL};
-    rc = events_emit(c, a->tenant, a->printer_id, &cand, 1, &p, a->now);
+    rc = store_ipp_events_emit(c, a->tenant, a->printer_id, &cand, 1, &p, a->now);
   }
 done:
   free(old);
@@ -963,7 +718,7 @@ static int device_get_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 2, a->uuid);
   db_bind_text(s, 3, a->tenant);
   int rc = db_step(s);
-  if (rc == DB_ROW) a->attrs = col_blob_dup(s, 0, &a->len);
+  if (rc == DB_ROW) a->attrs = store_col_blob_dup(s, 0, &a->len);
   db_reset(s);
   return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
 }
@@ -993,7 +748,7 @@ static int device_remove_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 1, a->printer_id);
   db_bind_text(s, 2, a->uuid);
   db_bind_text(s, 3, a->tenant);
-  int rc = step_done(s);
+  int rc = store_step_done(s);
   if (rc != 0) return rc;
   if (db_changes(c) != 1) return STORE_NOT_FOUND;
   s = db_prepare(c, "DELETE FROM ipp_subscriptions"
@@ -1002,7 +757,7 @@ static int device_remove_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 1, a->printer_id);
   db_bind_text(s, 2, a->uuid);
   db_bind_text(s, 3, a->tenant);
-  if ((rc = step_done(s)) != 0) return rc;
+  if ((rc = store_step_done(s)) != 0) return rc;
   return printer_seen(c, a->tenant, a->printer_id, a->now);
 }
 
@@ -1066,366 +821,3 @@ store_rc_t store_ipp_printer_counts(store_t *st, const char *tenant, const char 
   return rc;
 }
 
-/* ---- subscriptions ----------------------------------------------------------------------- */
-
-static void sub_row(db_stmt_t *s, store_ipp_subscription_t *o) {
-  memset(o, 0, sizeof *o);
-  o->id = db_col_int64(s, 0);
-  o->printer_id = store_col_strdup(s, 1, true);
-  o->events = store_col_strdup(s, 2, true);
-  o->device_uuid = store_col_strdup(s, 3, false);
-  o->owner = store_col_strdup(s, 4, false);
-  o->user_data = col_blob_dup(s, 5, &o->user_data_len);
-  o->lease_s = db_col_int64(s, 6);
-  o->expires_us = col_i64_or(s, 7, 0);
-  o->last_seq = db_col_int64(s, 8);
-  o->created_us = db_col_int64(s, 9);
-  o->used_us = db_col_int64(s, 10);
-}
-
-/* Reads live subscription id of printer_id; 0, STORE_NOT_FOUND or DB_ERROR. */
-static int sub_load(db_conn_t *c, const char *tenant, const char *printer_id, int64_t id,
-                    int64_t now, store_ipp_subscription_t *o) {
-  db_stmt_t *s = db_prepare(c, "SELECT " SUB_COLS " FROM ipp_subscriptions"
-                               " WHERE id = ? AND tenant_id = ? AND printer_id = ?"
-                               " AND (expires_us IS NULL OR expires_us > ?)");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, id);
-  db_bind_text(s, 2, tenant);
-  db_bind_text(s, 3, printer_id);
-  db_bind_int64(s, 4, now);
-  int rc = db_step(s);
-  if (rc == DB_ROW) sub_row(s, o);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
-}
-
-typedef struct {
-  const char                     *tenant;
-  const char                     *printer_id;
-  const store_ipp_subscription_t *n;
-  int64_t                         id;
-  int64_t                         lease_s;
-  int64_t                         now;
-  store_ipp_subscription_t        out;
-  const int64_t                  *ids;
-  size_t                          nids;
-} sub_arg_t;
-
-static int sub_create_fn(db_conn_t *c, void *arg) {
-  sub_arg_t *a = arg;
-  /* Expired subscriptions, and abandoned lease-0 ones, go first. */
-  db_stmt_t *s = db_prepare(c, "DELETE FROM ipp_subscriptions WHERE printer_id = ?"
-                               " AND tenant_id = ? AND ((expires_us IS NOT NULL AND"
-                               " expires_us <= ?) OR (lease_s = 0 AND used_us < ?))");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->printer_id);
-  db_bind_text(s, 2, a->tenant);
-  db_bind_int64(s, 3, a->now);
-  db_bind_int64(s, 4, a->now - (int64_t)STORE_IPP_SUB_IDLE_S * 1000000);
-  int rc = step_done(s);
-  if (rc != 0) return rc;
-  s = db_prepare(c, "SELECT COUNT(*) FROM ipp_subscriptions WHERE printer_id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->printer_id);
-  db_bind_text(s, 2, a->tenant);
-  rc = db_step(s);
-  int64_t count = rc == DB_ROW ? db_col_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
-  if (count >= STORE_IPP_SUBS_MAX) {
-    s = db_prepare(c, "DELETE FROM ipp_subscriptions WHERE id = (SELECT id FROM"
-                      " ipp_subscriptions WHERE printer_id = ? AND tenant_id = ?"
-                      " ORDER BY used_us, id LIMIT 1)");
-    if (!s) return DB_ERROR;
-    db_bind_text(s, 1, a->printer_id);
-    db_bind_text(s, 2, a->tenant);
-    if ((rc = step_done(s)) != 0) return rc;
-  }
-  s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'ipp_subscription'");
-  if (!s) return DB_ERROR;
-  if ((rc = step_done(s)) != 0) return rc;
-  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'ipp_subscription'");
-  if (!s) return DB_ERROR;
-  rc = db_step(s);
-  a->id = rc == DB_ROW ? db_col_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
-  if (a->id <= 0 || a->id > 2147483647) {
-    log_error("store: the IPP subscription id space is exhausted");
-    return DB_ERROR;
-  }
-  const store_ipp_subscription_t *n = a->n;
-  s = db_prepare(c, "INSERT INTO ipp_subscriptions (" SUB_COLS ", tenant_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, a->id);
-  db_bind_text(s, 2, a->printer_id);
-  db_bind_text(s, 3, n->events ? n->events : "");
-  db_bind_text(s, 4, n->device_uuid);
-  db_bind_text(s, 5, n->owner);
-  if (n->user_data) db_bind_blob(s, 6, n->user_data, n->user_data_len);
-  else db_bind_null(s, 6);
-  db_bind_int64(s, 7, n->lease_s);
-  if (n->lease_s > 0) db_bind_int64(s, 8, a->now + n->lease_s * 1000000);
-  else db_bind_null(s, 8);
-  db_bind_int64(s, 9, a->now);
-  db_bind_int64(s, 10, a->now);
-  db_bind_text(s, 11, a->tenant);
-  return step_done(s);
-}
-
-/* Create-Printer-Subscriptions (one subscription); see ipp.h. */
-store_rc_t store_ipp_subscription_create(store_t *st, const char *tenant, const char *printer_id,
-                                         const store_ipp_subscription_t *n, int64_t now_us,
-                                         int64_t *id) {
-  *id = 0;
-  if (!tenant || !printer_id || !n) return STORE_NOT_FOUND;
-  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .n = n, .now = now_us};
-  store_rc_t rc = store_rc(db_write(st->db, sub_create_fn, &a));
-  if (rc == STORE_OK) *id = a.id;
-  return rc;
-}
-
-static int sub_get_fn(db_conn_t *c, void *arg) {
-  sub_arg_t *a = arg;
-  store_ipp_subscription_clear(&a->out);
-  return sub_load(c, a->tenant, a->printer_id, a->id, a->now, &a->out);
-}
-
-/* Reads a live subscription; see ipp.h. */
-store_rc_t store_ipp_subscription_get(store_t *st, const char *tenant, const char *printer_id,
-                                      int64_t id, int64_t now_us, store_ipp_subscription_t *out) {
-  memset(out, 0, sizeof *out);
-  if (!tenant || !printer_id || id <= 0) return STORE_NOT_FOUND;
-  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = id, .now = now_us};
-  store_rc_t rc = store_rc(db_read(st->db, sub_get_fn, &a));
-  if (rc == STORE_OK) *out = a.out;
-  else store_ipp_subscription_clear(&a.out);
-  return rc;
-}
-
-typedef struct {
-  const char               *tenant;
-  const char               *printer_id;
-  int64_t                   now, limit;
-  store_ipp_subscription_t *subs;
-  size_t                    n;
-} sub_list_arg_t;
-
-static void sub_list_reset(sub_list_arg_t *a) {
-  for (size_t i = 0; i < a->n; i++) store_ipp_subscription_clear(&a->subs[i]);
-  free(a->subs);
-  a->subs = NULL;
-  a->n = 0;
-}
-
-static int sub_list_fn(db_conn_t *c, void *arg) {
-  sub_list_arg_t *a = arg;
-  sub_list_reset(a);
-  db_stmt_t *s = db_prepare(c, "SELECT " SUB_COLS " FROM ipp_subscriptions"
-                               " WHERE tenant_id = ? AND printer_id = ?"
-                               " AND (expires_us IS NULL OR expires_us > ?) ORDER BY id LIMIT ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->tenant);
-  db_bind_text(s, 2, a->printer_id);
-  db_bind_int64(s, 3, a->now);
-  db_bind_int64(s, 4, a->limit > 0 ? a->limit : 1);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    a->subs = xrealloc(a->subs, (a->n + 1) * sizeof *a->subs);
-    sub_row(s, &a->subs[a->n++]);
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
-}
-
-/* Lists a printer's subscriptions; see ipp.h. */
-store_rc_t store_ipp_subscription_list(store_t *st, const char *tenant, const char *printer_id,
-                                       int64_t now_us, int64_t limit,
-                                       store_ipp_subscription_t **out, size_t *n) {
-  *out = NULL;
-  *n = 0;
-  sub_list_arg_t a = {.tenant = tenant, .printer_id = printer_id, .now = now_us, .limit = limit};
-  store_rc_t rc = store_rc(db_read(st->db, sub_list_fn, &a));
-  if (rc != STORE_OK) {
-    sub_list_reset(&a);
-    return rc;
-  }
-  *out = a.subs;
-  *n = a.n;
-  return STORE_OK;
-}
-
-static int sub_renew_fn(db_conn_t *c, void *arg) {
-  sub_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, "UPDATE ipp_subscriptions SET lease_s = ?, expires_us = ?,"
-                               " used_us = ? WHERE id = ? AND tenant_id = ? AND printer_id = ?"
-                               " AND (expires_us IS NULL OR expires_us > ?)");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, a->lease_s);
-  if (a->lease_s > 0) db_bind_int64(s, 2, a->now + a->lease_s * 1000000);
-  else db_bind_null(s, 2);
-  db_bind_int64(s, 3, a->now);
-  db_bind_int64(s, 4, a->id);
-  db_bind_text(s, 5, a->tenant);
-  db_bind_text(s, 6, a->printer_id);
-  db_bind_int64(s, 7, a->now);
-  int rc = step_done(s);
-  if (rc != 0) return rc;
-  return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
-}
-
-/* Renew-Subscription; see ipp.h. */
-store_rc_t store_ipp_subscription_renew(store_t *st, const char *tenant, const char *printer_id,
-                                        int64_t id, int64_t lease_s, int64_t now_us) {
-  if (!tenant || !printer_id || id <= 0) return STORE_NOT_FOUND;
-  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = id, .lease_s = lease_s,
-                 .now = now_us};
-  return store_rc(db_write(st->db, sub_renew_fn, &a));
-}
-
-static int sub_cancel_fn(db_conn_t *c, void *arg) {
-  sub_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, "DELETE FROM ipp_subscriptions WHERE id = ? AND tenant_id = ?"
-                               " AND printer_id = ? AND (expires_us IS NULL OR expires_us > ?)");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, a->id);
-  db_bind_text(s, 2, a->tenant);
-  db_bind_text(s, 3, a->printer_id);
-  db_bind_int64(s, 4, a->now);
-  int rc = step_done(s);
-  if (rc != 0) return rc;
-  return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
-}
-
-/* Cancel-Subscription; see ipp.h. */
-store_rc_t store_ipp_subscription_cancel(store_t *st, const char *tenant, const char *printer_id,
-                                         int64_t id, int64_t now_us) {
-  if (!tenant || !printer_id || id <= 0) return STORE_NOT_FOUND;
-  sub_arg_t a = {.tenant = tenant, .printer_id = printer_id, .id = id, .now = now_us};
-  return store_rc(db_write(st->db, sub_cancel_fn, &a));
-}
-
-static int sub_used_fn(db_conn_t *c, void *arg) {
-  sub_arg_t *a = arg;
-  for (size_t i = 0; i < a->nids; i++) {
-    db_stmt_t *s = db_prepare(c, "UPDATE ipp_subscriptions SET used_us = ?"
-                                 " WHERE id = ? AND tenant_id = ? AND used_us < ?");
-    if (!s) return DB_ERROR;
-    db_bind_int64(s, 1, a->now);
-    db_bind_int64(s, 2, a->ids[i]);
-    db_bind_text(s, 3, a->tenant);
-    db_bind_int64(s, 4, a->now - USED_COALESCE_US);
-    int rc = step_done(s);
-    if (rc != 0) return rc;
-  }
-  return 0;
-}
-
-/* Marks subscriptions as polled; see ipp.h. */
-store_rc_t store_ipp_subscriptions_used(store_t *st, const char *tenant, const int64_t *ids,
-                                        size_t n, int64_t now_us) {
-  if (!tenant || !n) return STORE_OK;
-  sub_arg_t a = {.tenant = tenant, .ids = ids, .nids = n, .now = now_us};
-  return store_rc(db_write(st->db, sub_used_fn, &a));
-}
-
-typedef struct {
-  const char               *tenant;
-  const char               *printer_id;
-  const int64_t            *ids;
-  size_t                    n;
-  const int64_t            *seqs;
-  size_t                    nseqs;
-  size_t                    max;
-  int64_t                   now;
-  store_ipp_subscription_t *subs;
-  store_ipp_event_t        *events;
-  size_t                    nevents;
-  int64_t                   missing;
-} events_arg_t;
-
-static void events_reset(events_arg_t *a) {
-  for (size_t i = 0; a->subs && i < a->n; i++) store_ipp_subscription_clear(&a->subs[i]);
-  free(a->subs);
-  a->subs = NULL;
-  store_ipp_events_free(a->events, a->nevents);
-  a->events = NULL;
-  a->nevents = 0;
-  a->missing = 0;
-}
-
-static int events_get_fn(db_conn_t *c, void *arg) {
-  events_arg_t *a = arg;
-  events_reset(a);
-  a->subs = xcalloc(a->n ? a->n : 1, sizeof *a->subs);
-  size_t cap = 0;
-  for (size_t i = 0; i < a->n; i++) {
-    int rc = sub_load(c, a->tenant, a->printer_id, a->ids[i], a->now, &a->subs[i]);
-    if (rc == STORE_NOT_FOUND) {
-      a->missing = a->ids[i];
-      return rc;
-    }
-    if (rc != 0) return rc;
-  }
-  for (size_t i = 0; i < a->n && a->nevents < a->max; i++) {
-    int64_t from = i < a->nseqs && a->seqs[i] > 0 ? a->seqs[i] : 1;
-    db_stmt_t *s = db_prepare(c, "SELECT " EVENT_COLS " FROM ipp_events"
-                                 " WHERE subscription_id = ? AND seq >= ? AND created_us >= ?"
-                                 " ORDER BY seq LIMIT ?");
-    if (!s) return DB_ERROR;
-    db_bind_int64(s, 1, a->ids[i]);
-    db_bind_int64(s, 2, from);
-    db_bind_int64(s, 3, a->now - (int64_t)STORE_IPP_EVENT_LIFE_S * 1000000);
-    db_bind_int64(s, 4, (int64_t)(a->max - a->nevents));
-    int rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-      if (a->nevents == cap) {
-        cap = cap ? cap * 2 : 8;
-        a->events = xrealloc(a->events, cap * sizeof *a->events);
-      }
-      store_ipp_event_t *e = &a->events[a->nevents++];
-      memset(e, 0, sizeof *e);
-      e->subscription_id = db_col_int64(s, 0);
-      e->seq = db_col_int64(s, 1);
-      e->event = store_col_strdup(s, 2, true);
-      e->created_us = db_col_int64(s, 3);
-      e->job_id = col_i64_or(s, 4, 0);
-      e->job_phase = (int)col_i64_or(s, 5, 0);
-      e->job_details = (unsigned)col_i64_or(s, 6, 0);
-      e->job_device_state = (int)col_i64_or(s, 7, 0);
-      e->printer_state = (int)col_i64_or(s, 8, -1);
-      e->printer_details = store_col_strdup(s, 9, false);
-      e->printer_accepting = (int)col_i64_or(s, 10, -1);
-      e->text = store_col_strdup(s, 11, false);
-    }
-    db_reset(s);
-    if (rc != DB_DONE) return DB_ERROR;
-  }
-  return 0;
-}
-
-/* Get-Notifications; see ipp.h. */
-store_rc_t store_ipp_events_get(store_t *st, const char *tenant, const char *printer_id,
-                                const int64_t *ids, size_t n, const int64_t *seqs, size_t nseqs,
-                                size_t max, int64_t now_us, store_ipp_subscription_t **subs,
-                                store_ipp_event_t **events, size_t *nevents, int64_t *missing) {
-  *subs = NULL;
-  *events = NULL;
-  *nevents = 0;
-  *missing = 0;
-  if (!tenant || !printer_id || !n) return STORE_NOT_FOUND;
-  events_arg_t a = {.tenant = tenant, .printer_id = printer_id, .ids = ids, .n = n,
-                    .seqs = seqs, .nseqs = nseqs, .max = max ? max : 1, .now = now_us};
-  store_rc_t rc = store_rc(db_read(st->db, events_get_fn, &a));
-  if (rc != STORE_OK) {
-    *missing = rc == STORE_NOT_FOUND ? a.missing : 0;
-    events_reset(&a);
-    return rc;
-  }
-  *subs = a.subs;
-  *events = a.events;
-  *nevents = a.nevents;
-  return STORE_OK;
-}
