@@ -19,7 +19,7 @@ TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test-obj/%.o)
 PORT    ?= 8080
 DATA    ?= ./var
 
-.PHONY: all deps run check unit api ipp asan bench bench-smoke clean
+.PHONY: all deps run check unit api ipp asan bench bench-smoke layering clean
 
 all: $(BUILD)/spoold
 
@@ -61,6 +61,11 @@ run: deps
 # clients, IPP tests with ipptool. The last line is "N passed, N failed".
 check: deps
 	@./scripts/check.sh
+
+# Fails when an include crosses a layer the wrong way or the directories form a cycle
+# (docs/development.md, "Layering").
+layering:
+	@./scripts/layering.sh
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

@@ -4,6 +4,7 @@
 #   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. API tests: node --test with the real Microsoft Graph JS clients against a live spoold
 #   4. IPP tests: ipptool files against a live spoold (when present)
+#   5. the include layering of src/ (scripts/layering.sh, with its self-test)
 # A suite that cannot run counts as one failure, never as a pass.
 set -u
 cd "$(dirname "$0")/.."
@@ -74,6 +75,9 @@ if [ -x tests/ipp/run.sh ]; then
   if [ -z "$line" ]; then add 0 1 "ipp (did not run)"
   else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp"; fi
 fi
+
+note "include layering (scripts/layering.sh)"
+if scripts/layering.sh --self-test; then add 1 0 "layering"; else add 0 1 "layering"; fi
 
 note "benchmark smoke run (bench/run.sh smoke: every figure, small sizes)"
 out=$(SPOOLD_BIN="$PWD/build/spoold" bench/run.sh smoke 2>&1); echo "$out"
