@@ -72,7 +72,7 @@ unit: $(BUILD)/unit-tests
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow" \
 	  build-asan/spoold build-asan/unit-tests
 
 # Benchmarks against nginx, cupsd and dd (docs/benchmarks.md); bench-smoke is the short run

@@ -311,6 +311,9 @@ unsigned ipp_map_completed_details(ipp_attribute_t *reasons) {
   return JOB_DETAIL_COMPLETED_SUCCESSFULLY;
 }
 
+/* The largest resolution taken from a device, in dpi (the Graph side refuses more as well). */
+#define DEVICE_DPI_MAX 100000
+
 /* A JSON member as a positive int32, or 0. */
 static int json_pos_int(json_t *o, const char *name) {
   json_t *v = json_object_get(o, name);
@@ -346,7 +349,9 @@ static bool media_dimensions(const char *pwg, int *x, int *y) {
   if (*end != 'x') return false;
   double h = strtod(end + 1, &end);
   double scale = !strcmp(end, "mm") ? 100.0 : !strcmp(end, "in") ? 2540.0 : 0.0;
-  if (scale == 0.0 || w <= 0 || h <= 0) return false;
+  /* NaN fails every comparison; the products must fit an int */
+  if (!(scale > 0 && w > 0 && h > 0 && w * scale < INT32_MAX && h * scale < INT32_MAX))
+    return false;
   *x = (int)(w * scale + 0.5);
   *y = (int)(h * scale + 0.5);
   return true;
@@ -648,8 +653,10 @@ static json_t *resolutions_json(ipp_attribute_t *a) {
   for (int i = 0; i < ippGetCount(a); i++) {
     ipp_res_t units;
     int y, x = ippGetResolution(a, i, &y, &units);
-    int dpi = units == IPP_RES_PER_CM ? (int)(x * 2.54 + 0.5) : x;
-    if (dpi <= 0) continue;
+    /* device input: convert in double and keep only what fits (dpi is a positive Int32) */
+    double d = units == IPP_RES_PER_CM ? x * 2.54 + 0.5 : units == IPP_RES_PER_INCH ? x : 0;
+    if (!(d >= 1 && d <= DEVICE_DPI_MAX)) continue;
+    int dpi = (int)d;
     bool dup = false;
     for (size_t k = 0; k < json_array_size(arr); k++)
       dup = dup || json_integer_value(json_array_get(arr, k)) == dpi;
@@ -673,11 +680,13 @@ static json_t *number_up_json(ipp_attribute_t *a) {
   return arr;
 }
 
+/* Margins in hundredths of mm -> microns, kept only when the result fits Graph's Int32. */
 static json_t *margins_json(ipp_attribute_t *a) {
   json_t *arr = json_array();
-  for (int i = 0; i < ippGetCount(a); i++)
-    if (ippGetInteger(a, i) >= 0)
-      json_array_append_new(arr, json_integer((json_int_t)ippGetInteger(a, i) * 10));
+  for (int i = 0; i < ippGetCount(a); i++) {
+    json_int_t m = ippGetInteger(a, i);
+    if (m >= 0 && m <= INT32_MAX / 10) json_array_append_new(arr, json_integer(m * 10));
+  }
   return arr;
 }
 
@@ -748,8 +757,8 @@ void ipp_map_device_patch(ipp_t *attrs, ipp_t *request, store_ipp_printer_patch_
   }
   if ((a = device_attr(attrs, request, "copies-supported", &del)) || del) {
     json_t *range = json_null();
-    if (a && ippGetValueTag(a) == IPP_TAG_RANGE) {
-      int hi, lo = ippGetRange(a, 0, &hi);
+    int hi, lo = a && ippGetValueTag(a) == IPP_TAG_RANGE ? ippGetRange(a, 0, &hi) : 0;
+    if (lo >= 1 && hi >= lo) { /* an empty or inverted range says nothing */
       range = json_object();
       json_object_set_new(range, "start", json_integer(lo));
       json_object_set_new(range, "end", json_integer(hi));

@@ -330,6 +330,83 @@ Test(ipp_mapping, printer_group) {
   store_ipp_printer_patch_clear(&p);
 }
 
+/* Reads a file of the source tree (unit tests run from the top directory); the caller frees. */
+static unsigned char *read_fixture(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "%s: cannot open (run the unit tests from the top directory)", path);
+  unsigned char *b = malloc(65536);
+  *len = fread(b, 1, 65536, f);
+  fclose(f);
+  return b;
+}
+
+typedef struct {
+  const unsigned char *b;
+  size_t n, off;
+} fixture_src_t;
+
+/* ippReadIO callback over a memory buffer. */
+static ssize_t fixture_read(void *ctx, ipp_uchar_t *buf, size_t bytes) {
+  fixture_src_t *s = ctx;
+  size_t k = s->n - s->off < bytes ? s->n - s->off : bytes;
+  memcpy(buf, s->b + s->off, k);
+  s->off += k;
+  return (ssize_t)k;
+}
+
+/* Issue 11, defect 3: a device (or the application/ipp printer PATCH) sending a resolution in
+ * dots per cm too large for an int once converted to dpi made (int)(x * 2.54) overflow, which an
+ * ASan/UBSan server aborts on. The reproducer is tests/ipp/repro/resolution-dpcm-overflow.group
+ * (also as a whole Update-Output-Device-Attributes request, .ipp, for the fuzz corpus): values
+ * out of range are dropped, the valid ones kept; margins that do not fit Int32 in microns and an
+ * inverted copies range are dropped too. */
+Test(ipp_mapping, device_numbers_out_of_range) {
+  size_t len;
+  unsigned char *g = read_fixture("tests/ipp/repro/resolution-dpcm-overflow.group", &len);
+  char err[512];
+  store_ipp_printer_patch_t p;
+  memset(&p, 0, sizeof p);
+  store_ipp_printer_patch_clear(&p);
+  cr_assert(ipp_map_printer_group(g, len, &p, err, sizeof err), "%s", err);
+  json_t *caps = json_loads(p.capabilities_merge, 0, NULL);
+  cr_assert_not_null(caps, "%s", p.capabilities_merge);
+  char *t = json_dumps(json_object_get(caps, "dpis"), JSON_COMPACT);
+  cr_expect_str_eq(t, "[300]", "only the resolution that fits is kept");
+  free(t);
+  t = json_dumps(json_object_get(caps, "topMargins"), JSON_COMPACT);
+  cr_expect_str_eq(t, "[4230]", "a margin beyond Int32 microns is dropped");
+  free(t);
+  cr_expect(json_is_null(json_object_get(caps, "copiesPerJob")), "an inverted range is no range");
+  json_decref(caps);
+  json_t *defs = json_loads(p.defaults_merge, 0, NULL);
+  cr_expect(json_is_null(json_object_get(defs, "dpi")), "%s", p.defaults_merge);
+  json_decref(defs);
+  store_ipp_printer_patch_clear(&p);
+  free(g);
+
+  /* the same values through ipp_map_device_patch, as Update-Output-Device-Attributes sends them */
+  unsigned char *r = read_fixture("tests/ipp/repro/resolution-dpcm-overflow.ipp", &len);
+  ipp_t *req = ippNew();
+  fixture_src_t src = {r, len, 0};
+  ipp_state_t st;
+  do {
+    st = ippReadIO(&src, fixture_read, 1, NULL, req);
+  } while (st != IPP_STATE_DATA && st != IPP_STATE_ERROR);
+  cr_assert_eq(st, IPP_STATE_DATA, "the .ipp reproducer is a whole IPP request");
+  cr_expect_eq(ippGetOperation(req), IPP_OP_UPDATE_OUTPUT_DEVICE_ATTRIBUTES);
+  memset(&p, 0, sizeof p);
+  store_ipp_printer_patch_clear(&p);
+  ipp_map_device_patch(req, req, &p);
+  caps = json_loads(p.capabilities_merge, 0, NULL);
+  t = json_dumps(json_object_get(caps, "dpis"), JSON_COMPACT);
+  cr_expect_str_eq(t, "[300]");
+  free(t);
+  json_decref(caps);
+  store_ipp_printer_patch_clear(&p);
+  ippDelete(req);
+  free(r);
+}
+
 Test(ipp_mapping, printer_capabilities) {
   ipp_t *ipp = ippNew();
   ipp_map_printer_capabilities(ipp, "{\"colorModes\":[\"grayscale\",\"color\"],"
