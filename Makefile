@@ -12,7 +12,8 @@ ALL_CFLAGS = $(PROJECT_CFLAGS) $(CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcups -pthread -lm
 
 LIB_SRC := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)))
-LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/console-assets.o
+WEB_FILES := $(sort $(shell find web -type f ! -name '.*' 2>/dev/null))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test-obj/%.o)
 
@@ -30,6 +31,16 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The console's files (web/) compiled into the binary.
+$(BUILD)/gen/console-assets.c: scripts/embed-web.sh $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   web/"
+	@./scripts/embed-web.sh web $@
+
+$(BUILD)/obj/gen/console-assets.o: $(BUILD)/gen/console-assets.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test-obj/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
@@ -55,6 +66,7 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libspoold.a
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(DATA)
+	@echo "spoold: console at http://127.0.0.1:$(PORT)/ (sign in with a development persona)"
 	$(BUILD)/spoold serve --listen 127.0.0.1:$(PORT) --data $(DATA) --dev
 
 # Every test suite: unit tests (plain and under ASan/UBSan), API tests with the real Graph

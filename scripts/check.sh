@@ -3,8 +3,9 @@
 #   1. C unit tests (Criterion), plain build
 #   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. API tests: node --test with the real Microsoft Graph JS clients against a live spoold
-#   4. IPP tests: ipptool files against a live spoold (when present)
-#   5. the include layering of src/ (scripts/layering.sh, with its self-test)
+#   4. browser tests: the console in headless chromium (puppeteer-core)
+#   5. IPP tests: ipptool files against a live spoold (when present)
+#   6. the include layering of src/ (scripts/layering.sh, with its self-test)
 # A suite that cannot run counts as one failure, never as a pass.
 set -u
 cd "$(dirname "$0")/.."
@@ -52,21 +53,31 @@ else
   add 0 1 "unit (ASan/UBSan) build"
 fi
 
-note "API tests (real Microsoft Graph JS clients)"
-if (cd tests/api && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
+# node --test suites: npm ci when the lock file is newer than node_modules, then every
+# *.test.mjs of DIR with a TAP log to count passes, failures and cancellations.
+run_node_suite() { # run_node_suite DIR SUITE
+  if ! (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
                       npm ci --no-audit --no-fund --loglevel=error; }); then
-  log=$(mktemp)
-  (cd tests/api && SPOOLD_BIN="$PWD/../../build/spoold" node --test --test-concurrency=2 \
+    add 0 1 "$2 (npm ci failed)"; return
+  fi
+  local log; log=$(mktemp)
+  (cd "$1" && SPOOLD_BIN="$PWD/../../build/spoold" node --test --test-concurrency=2 \
      --test-reporter=spec --test-reporter-destination=stdout \
      --test-reporter=tap --test-reporter-destination="$log" ./*.test.mjs)
+  local p f c
   p=$(grep -aE '^# pass [0-9]+' "$log" | tail -n1 | awk '{print $3}')
   f=$(grep -aE '^# fail [0-9]+' "$log" | tail -n1 | awk '{print $3}')
   c=$(grep -aE '^# cancelled [0-9]+' "$log" | tail -n1 | awk '{print $3}')
   rm -f "$log"
-  if [ -z "$p" ]; then add 0 1 "api (did not run)"; else add "$p" "$((f + ${c:-0}))" "api"; fi
-else
-  add 0 1 "api (npm ci failed)"
-fi
+  if [ -z "$p" ]; then add 0 1 "$2 (did not run)"; else add "$p" "$((f + ${c:-0}))" "$2"; fi
+}
+
+note "API tests (real Microsoft Graph JS clients)"
+run_node_suite tests/api "api"
+
+# The browser tests import the API tests' helpers (and their Graph clients) from tests/api.
+note "browser tests (the console in Debian's chromium through puppeteer-core)"
+run_node_suite tests/browser "browser"
 
 if [ -x tests/ipp/run.sh ]; then
   note "IPP tests (ipptool)"

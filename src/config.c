@@ -79,6 +79,14 @@ static const option_def_t OPTIONS[] = {
      "first retry delay of a failed notification; doubles per attempt (default 1000)"},
     {"webhook-retry-max-age", OPT_UINT, F(webhook_retry_max_age), "SECONDS",
      "retry a notification this long after it was queued, then drop it (default 14400)"},
+    {"console-issuer", OPT_STR, F(console_issuer), "URL",
+     "OpenID Connect issuer the console signs in with (its discovery document is read by the "
+     "browser; needs --console-client-id)"},
+    {"console-client-id", OPT_STR, F(console_client_id), "ID",
+     "the console's client id registered at --console-issuer (public client, PKCE)"},
+    {"console-scopes", OPT_STR, F(console_scopes), "\"S1 S2\"",
+     "scopes the console asks for (default \"openid profile offline_access "
+     "https://graph.microsoft.com/.default\")"},
 };
 #undef F
 #define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
@@ -323,6 +331,15 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   if (cfg->task_timeout < 1 || cfg->job_retention < 1 || cfg->sweep_interval < 1)
     return fail(err, "--task-timeout, --job-retention and --sweep-interval must be at least "
                 "1 second%s%s", "", NULL);
+  if (!cfg->console_issuer != !cfg->console_client_id)
+    return fail(err, "--console-issuer and --console-client-id go together%s%s", "", NULL);
+  if (cfg->console_issuer && strncmp(cfg->console_issuer, "https://", 8) &&
+      strncmp(cfg->console_issuer, "http://127.", 11) &&
+      strncmp(cfg->console_issuer, "http://localhost", 16))
+    return fail(err, "--console-issuer must be an https:// URL (http:// only on loopback), "
+                "not '%s'%s", cfg->console_issuer, NULL);
+  set_default(&cfg->console_scopes,
+              "openid profile offline_access https://graph.microsoft.com/.default");
   for (unsigned i = 0; i < cfg->nissuers; i++)
     if (!cfg->issuers[i].jwks)
       return fail(err, "--issuer %s needs --jwks FILE after it", cfg->issuers[i].iss, NULL);

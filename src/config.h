@@ -49,6 +49,9 @@ typedef struct config {
   unsigned webhook_validation_timeout; /* --webhook-validation-timeout SECONDS (default 10) */
   unsigned webhook_retry_base_ms;  /* --webhook-retry-base-ms MS: first retry delay (1000) */
   unsigned webhook_retry_max_age;  /* --webhook-retry-max-age SECONDS: retry period (14400) */
+  char    *console_issuer;         /* --console-issuer URL: OpenID Connect issuer of the console */
+  char    *console_client_id;      /* --console-client-id ID */
+  char    *console_scopes;         /* --console-scopes "S1 S2" */
 } config_t;
 
 /* Fills cfg from defaults, file, environment and argv (argv[0] is the sub-command name).

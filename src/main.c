@@ -8,6 +8,7 @@
 #include "auth/identity.h"
 #include "cmd/cmd.h"
 #include "config.h"
+#include "console/console.h"
 #include "graph/documents.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
@@ -193,6 +194,7 @@ static int cmd_serve(int argc, char **argv) {
   health_register(cfg.dev);
   graph_routes_register();
   graph_ext_routes_register(cfg.dev);
+  console_routes_register();
   ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
 

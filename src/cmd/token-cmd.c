@@ -1,6 +1,7 @@
 /* `spoold token`: mints a development token (see auth/dev.h). */
 #include "cmd/cmd.h"
 #include "auth/dev.h"
+#include "auth/dev-roles.h"
 #include "core/permissions.h"
 #include "ipp/device-auth.h"
 
@@ -27,6 +28,25 @@ static const char USAGE[] =
     "  --groups G1,G2  group object ids\n"
     "  --admin         give the user the Printer Administrator directory role\n"
     "--ttl SECONDS     lifetime (default 3600)\n"
+    "\n"
+    "       spoold token --data DIR --tenant TID --role admin|user|app [--app APPID]\n"
+    "                    [--user OID] [--upn UPN] [--name NAME] [--groups G1,G2] [--ttl SECONDS]\n"
+    "Presets with the permissions a first try needs:\n"
+    "  admin  a Printer Administrator user: register, share and manage printers, every job,\n"
+    "         settings and reports (delegated Printer.Create Printer.Read.All\n"
+    "         Printer.ReadWrite.All Printer.FullControl.All PrinterShare.ReadWrite.All\n"
+    "         PrintJob.ReadWrite.All PrintConnector.ReadWrite.All PrintSettings.ReadWrite.All\n"
+    "         Reports.Read.All User.Read.All GroupMember.Read.All)\n"
+    "  user   a user who prints: create, upload, start, read and cancel own jobs on shares\n"
+    "         (PrinterShare.ReadBasic.All PrintJob.ReadWrite)\n"
+    "  app    a pull-print application (application Printer.Read.All PrintJob.ReadWrite.All\n"
+    "         PrintJob.Manage.All PrintTaskDefinition.ReadWrite.All): task definitions,\n"
+    "         subscriptions, release, abort, redirect\n"
+    "  Defaults: admin user 0b9e0f4c-7d7e-4a8f-9a3e-1a2b3c4d5e6f (admin@TID.example), user\n"
+    "  7f3c1e2a-4b5d-4c6e-8f90-a1b2c3d4e5f6 (user@TID.example), client app\n"
+    "  11111111-2222-3333-4444-555555555555; the app role's id is\n"
+    "  22222222-3333-4444-5555-666666666666. A task trigger binds only definitions of the\n"
+    "  app the administrator's token names: mint it with --role admin --app <the app's id>.\n"
     "\n"
     "       spoold token --device PRINTER_ID (--data DIR | --store URL)\n"
     "Issues a new device token for a registered printer (the IPP INFRA endpoint's\n"
@@ -67,7 +87,7 @@ static void warn_unknown(const char *list, unsigned kind) {
 }
 
 int token_command(int argc, char **argv) {
-  const char *data = NULL, *ttl_s = NULL, *device = NULL, *store = NULL;
+  const char *data = NULL, *ttl_s = NULL, *device = NULL, *store = NULL, *role_name = NULL;
   bool admin = false, help = false;
   dev_token_req_t r = {0};
   opt_t opts[] = {
@@ -77,7 +97,7 @@ int token_command(int argc, char **argv) {
     {"--scopes", &r.scopes, NULL}, {"--name", &r.name, NULL},
     {"--groups", &r.groups, NULL}, {"--ttl", &ttl_s, NULL},
     {"--device", &device, NULL},   {"--admin", NULL, &admin},
-    {"--store", &store, NULL},
+    {"--store", &store, NULL},     {"--role", &role_name, NULL},
     {"--help", NULL, &help},       {"-h", NULL, &help},
   };
   for (int i = 1; i < argc; i++) {
@@ -104,7 +124,7 @@ int token_command(int argc, char **argv) {
   if (device) {
     /* A printer's device token: a random secret kept as a hash in the store, not a JWT. */
     if (r.tenant || r.app_id || r.roles || r.user_oid || r.upn || r.scopes || r.name ||
-        r.groups || admin || ttl_s)
+        r.groups || admin || ttl_s || role_name)
       return usage_error("%s", "--device takes only --data DIR or --store URL (a device token "
                          "is the printer's own credential, not a development JWT)");
     return ipp_device_token_command(data, store, device);
@@ -122,6 +142,19 @@ int token_command(int argc, char **argv) {
   }
   r.admin = admin;
   r.kind = r.user_oid ? DEV_TOKEN_USER : DEV_TOKEN_APP;
+  char upn[320];
+  if (role_name) {
+    const dev_role_t *role = dev_role_find(role_name);
+    if (!role)
+      return usage_error("--role must be admin, user or app (a device token is --device "
+                         "PRINTER_ID), not \"%s\"", role_name);
+    if (role->kind == DEV_TOKEN_USER ? r.roles != NULL : (r.scopes || r.user_oid || admin))
+      return usage_error("--role %s is a preset: it takes --tenant, --app, --upn, --name, --groups "
+                         "and --ttl (and --user for user roles), not permission options", role_name);
+    if (role->kind == DEV_TOKEN_USER && r.scopes)
+      return usage_error("--role %s is a preset: it takes no --scopes", role_name);
+    dev_role_apply(role, &r, upn, sizeof upn);
+  }
 
   char *err = NULL;
   if (dev_token_check(&r, &err) != 0) { /* before touching the data directory */

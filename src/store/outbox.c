@@ -486,3 +486,46 @@ store_rc_t store_outbox_count(store_t *st, int64_t *out) {
   *out = 0;
   return store_rc(db_read(st->db, count_fn, out));
 }
+
+void store_delivery_state_clear(store_delivery_state_t *d) {
+  free(d->last_error);
+  memset(d, 0, sizeof *d);
+}
+
+typedef struct delivery_arg {
+  const char             *tenant, *subscription_id;
+  store_delivery_state_t *out;
+} delivery_arg_t;
+
+static int delivery_fn(db_conn_t *c, void *arg) {
+  delivery_arg_t *a = arg;
+  store_delivery_state_clear(a->out);
+  db_stmt_t *s = db_prepare(c, "SELECT COUNT(*), MAX(attempts), MIN(due_us), MIN(created_us) "
+                               "FROM outbox WHERE tenant_id = ? AND subscription_id = ?");
+  db_bind_text(s, 1, a->tenant);
+  db_bind_text(s, 2, a->subscription_id);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    a->out->queued = db_col_int64(s, 0);
+    a->out->failed_attempts = db_col_null(s, 1) ? 0 : db_col_int64(s, 1);
+    a->out->next_attempt_us = db_col_null(s, 2) ? 0 : db_col_int64(s, 2);
+    a->out->oldest_us = db_col_null(s, 3) ? 0 : db_col_int64(s, 3);
+  }
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  s = db_prepare(c, "SELECT last_error FROM outbox WHERE tenant_id = ? AND subscription_id = ? "
+                    "AND last_error IS NOT NULL ORDER BY due_us DESC LIMIT 1");
+  db_bind_text(s, 1, a->tenant);
+  db_bind_text(s, 2, a->subscription_id);
+  rc = db_step(s);
+  if (rc == DB_ROW) a->out->last_error = xstrdup(db_col_text(s, 0));
+  db_reset(s);
+  return rc == DB_ROW || rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+store_rc_t store_subscription_delivery(store_t *st, const char *tenant,
+                                       const char *subscription_id, store_delivery_state_t *out) {
+  memset(out, 0, sizeof *out);
+  delivery_arg_t a = {tenant, subscription_id, out};
+  return store_rc(db_read(st->db, delivery_fn, &a));
+}

@@ -149,6 +149,22 @@ typedef struct store_outbox_result {
 store_rc_t store_outbox_settle(store_t *st, const store_outbox_result_t *results, size_t n,
                                unsigned *missed);
 
+/* What is waiting for delivery to one subscription: queued notifications, the failed attempts
+ * of the most tried one, the last delivery error (malloc'd or NULL) and when the next attempt
+ * is due (0 when nothing is queued). Cleared with store_delivery_state_clear. */
+typedef struct store_delivery_state {
+  int64_t queued;
+  int64_t failed_attempts;
+  char   *last_error;
+  int64_t next_attempt_us;
+  int64_t oldest_us;        /* when the oldest queued notification was queued (0: none) */
+} store_delivery_state_t;
+
+void store_delivery_state_clear(store_delivery_state_t *d);
+/* Reads the delivery state of subscription_id of tenant into *out. */
+store_rc_t store_subscription_delivery(store_t *st, const char *tenant,
+                                       const char *subscription_id, store_delivery_state_t *out);
+
 /* Number of rows in the outbox (for /metrics and tests). */
 store_rc_t store_outbox_count(store_t *st, int64_t *out);
 

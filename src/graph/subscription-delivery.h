@@ -1,0 +1,7 @@
+/* GET /spoold/v1/subscriptions/{id}/delivery (graph/subscription-delivery.c). */
+#ifndef SPOOLD_GRAPH_SUBSCRIPTION_DELIVERY_H
+#define SPOOLD_GRAPH_SUBSCRIPTION_DELIVERY_H
+
+void graph_subscription_delivery_routes(void);
+
+#endif
