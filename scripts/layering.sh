@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 LAYERS='
 top 100
 cmd 95
+console 85
 graph 80
 ipp 80
 app 75
