@@ -64,6 +64,12 @@ ipp_attribute_t *ipp_op_attr(ipp_client_t *c, const char *name, ipp_tag_t tag);
 /* True when ra (from ippCreateRequestedArray; NULL = all) asks for name. */
 bool ipp_wants(cups_array_t *ra, const char *name);
 
+/* ipp_wants for a printer attribute of Get-Printer-Attributes or Get-Output-Device-Attributes:
+ * the attributes returned only when named (media-col-database, PWG 5100.7) are left out when
+ * requested-attributes is absent or only 'all' (ra NULL); libcups already leaves them out of
+ * the 'printer-description' group. */
+bool ipp_wants_printer_attr(cups_array_t *ra, const char *name);
+
 /* Requires output-device-uuid (a uri); answers client-error-bad-request and returns false
  * when it is missing or malformed. */
 bool ipp_require_device_uuid(ipp_client_t *c);

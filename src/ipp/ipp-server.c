@@ -93,6 +93,16 @@ bool ipp_wants(cups_array_t *ra, const char *name) {
   return !ra || cupsArrayFind(ra, (void *)name) != NULL;
 }
 
+/* Printer attributes returned only when requested by name. */
+static const char *const IPP_NAMED_ONLY[] = {"media-col-database"};
+
+bool ipp_wants_printer_attr(cups_array_t *ra, const char *name) {
+  if (ra) return cupsArrayFind(ra, (void *)name) != NULL;
+  for (size_t i = 0; i < sizeof IPP_NAMED_ONLY / sizeof IPP_NAMED_ONLY[0]; i++)
+    if (!strcmp(name, IPP_NAMED_ONLY[i])) return false;
+  return true;
+}
+
 /* output-device-uuid; see ipp-private.h. */
 bool ipp_require_device_uuid(ipp_client_t *c) {
   ipp_attribute_t *a = ippFindAttribute(c->request, "output-device-uuid", IPP_TAG_ZERO);

@@ -243,7 +243,7 @@ void ipp_get_output_device_attributes(ipp_client_t *c) {
   free(data);
   cups_array_t *ra = ippCreateRequestedArray(c->request);
   for (ipp_attribute_t *a = ippFirstAttribute(attrs); a; a = ippNextAttribute(attrs))
-    if (ippGetName(a) && ipp_wants(ra, ippGetName(a))) ippCopyAttribute(c->response, a, 0);
+    if (ippGetName(a) && ipp_wants_printer_attr(ra, ippGetName(a))) ippCopyAttribute(c->response, a, 0);
   cupsArrayDelete(ra);
   ippDelete(attrs);
   ipp_respond(c, IPP_STATUS_OK, NULL);
@@ -429,7 +429,7 @@ void ipp_get_printer_attributes(ipp_client_t *c) {
 
   cups_array_t *ra = ippCreateRequestedArray(c->request);
   for (ipp_attribute_t *x = ippFirstAttribute(a); x; x = ippNextAttribute(a))
-    if (ippGetName(x) && ipp_wants(ra, ippGetName(x))) ippCopyAttribute(c->response, x, 0);
+    if (ippGetName(x) && ipp_wants_printer_attr(ra, ippGetName(x))) ippCopyAttribute(c->response, x, 0);
   cupsArrayDelete(ra);
   ippDelete(a);
   ipp_respond(c, IPP_STATUS_OK, NULL);
