@@ -38,6 +38,13 @@ static const option_def_t OPTIONS[] = {
      "open connections per client address at most (default 256)"},
     {"idle-timeout", OPT_UINT, F(idle_timeout), "SECONDS",
      "close connections idle this long (default 60)"},
+    {"header-timeout", OPT_UINT, F(header_timeout), "SECONDS",
+     "a connection must send a complete request head within this time of opening or of its "
+     "previous answer, or it is closed (default 60)"},
+    {"body-timeout", OPT_UINT, F(body_timeout), "SECONDS",
+     "a request body slower than --min-body-rate over this long is cut off (default 60)"},
+    {"min-body-rate", OPT_UINT, F(min_body_rate), "BYTES",
+     "bytes per second a request body must average over each --body-timeout (default 512)"},
     {"max-body", OPT_SIZE, F(max_body), "BYTES",
      "largest JSON request body; larger ones get 413 (default 1MiB)"},
     {"log-format", OPT_STR, F(log_format), "json|text", "request log format (default text)"},
@@ -243,6 +250,9 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   cfg->max_connections = 1024;
   cfg->max_connections_per_ip = 256;
   cfg->idle_timeout = 60;
+  cfg->header_timeout = 60;
+  cfg->body_timeout = 60;
+  cfg->min_body_rate = 512;
   cfg->max_body = 1u << 20;
   cfg->task_timeout = 72 * 3600;
   cfg->job_retention = 7 * 86400;
@@ -318,6 +328,9 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
     return fail(err, "--tls-cert and --tls-key go together%s%s", "", NULL);
   if (cfg->max_connections == 0 || cfg->max_connections_per_ip == 0)
     return fail(err, "connection limits must be at least 1%s%s", "", NULL);
+  if (cfg->header_timeout == 0 || cfg->body_timeout == 0 || cfg->min_body_rate == 0)
+    return fail(err, "--header-timeout, --body-timeout and --min-body-rate must be at least "
+                "1%s%s", "", NULL);
   if (cfg->webhook_validation_timeout == 0 || cfg->webhook_retry_base_ms == 0 ||
       cfg->webhook_retry_max_age == 0)
     return fail(err, "webhook timeouts and delays must be at least 1%s%s", "", NULL);

@@ -30,6 +30,9 @@ typedef struct config {
   unsigned max_connections;        /* --max-connections N */
   unsigned max_connections_per_ip; /* --max-connections-per-ip N */
   unsigned idle_timeout;           /* --idle-timeout SECONDS */
+  unsigned header_timeout;         /* --header-timeout SECONDS: request head deadline (60) */
+  unsigned body_timeout;           /* --body-timeout SECONDS: body-rate window (60) */
+  unsigned min_body_rate;          /* --min-body-rate BYTES per second over a window (512) */
   uint64_t max_body;               /* --max-body BYTES */
   char    *log_format;             /* --log-format json|text */
   unsigned max_jobs_per_printer_window; /* --max-jobs-per-printer-window N (0 = no limit) */

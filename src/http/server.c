@@ -9,6 +9,7 @@
  *   completed_cb    - response sent or connection gone: log, metrics, free
  */
 #include "http/server.h"
+#include "http/conn-guard.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "util/buf.h"
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +52,7 @@ struct server {
   atomic_int         inflight;
   atomic_bool        draining;
   atomic_uint        connections;
+  conn_guard_t      *guard;      /* connection limits and slow-sender deadlines */
   /* Parked (suspended) requests, resumed by server_wake_parked() or their deadline. */
   pthread_mutex_t    park_mu;
   pthread_cond_t     park_cv;
@@ -70,6 +73,8 @@ typedef struct req_state {
   bool            too_large;
   bool            queued;
   bool            stream_stopped;
+  bool            close_after;   /* answer with Connection: close (over a connection limit) */
+  conn_info_t    *cg;            /* the connection's guard record */
   router_result_t routed;
   char            allow[64];
   int             status;
@@ -317,7 +322,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
   MHD_add_response_header(r, "request-id", req->request_id);
   MHD_add_response_header(r, "client-request-id",
                           req->client_request_id ? req->client_request_id : req->request_id);
-  if (atomic_load(&req->server->draining)) MHD_add_response_header(r, "Connection", "close");
+  if (atomic_load(&req->server->draining) || st->close_after)
+    MHD_add_response_header(r, "Connection", "close");
+  conn_guard_phase(st->cg, CONN_PHASE_BUSY);
   st->status = res->status;
   enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
   MHD_destroy_response(r);
@@ -350,6 +357,9 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
                 sizeof st->req.peer);
   }
   st->req.tls = srv->cfg.tls_cert != NULL;
+  const union MHD_ConnectionInfo *sc =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  st->cg = sc ? sc->socket_context : NULL;
   atomic_fetch_add(&srv->inflight, 1);
   return st;
 }
@@ -405,7 +415,25 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 
   if (!st->headers_done) {
     st->headers_done = true;
+    conn_guard_phase(st->cg, CONN_PHASE_BODY);
     headers_in(srv, st, conn, method);
+    conn_over_t over = conn_guard_over(st->cg);
+    if (over != CONN_OVER_NONE) {
+      /* Accepted into the reserve past a limit: answer, then close (the body is not read). */
+      st->close_after = true;
+      http_response_clear(&st->res);
+      http_response_init(&st->res);
+      http_response_header(&st->res, "Retry-After", "2");
+      if (over == CONN_OVER_PER_IP)
+        server_error(req, &st->res, 503, "serviceNotAvailable", NULL,
+                          "Too many open connections from your address (at most %u); close "
+                          "some or retry later.", srv->cfg.max_connections_per_ip);
+      else
+        server_error(req, &st->res, 503, "serviceNotAvailable", NULL,
+                          "The server has too many open connections (at most %u); retry later.",
+                          srv->cfg.max_connections);
+      return queue(conn, st);
+    }
     if (body_limited(st) && req->content_length != UINT64_MAX &&
         req->content_length > srv->cfg.max_body) {
       st->too_large = true;
@@ -429,6 +457,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     size_t n = *upload_data_size;
     *upload_data_size = 0;
     st->received += n;
+    conn_guard_body_bytes(st->cg, n);
     if (st->queued) return MHD_YES;
     if (st->routed == ROUTER_MATCH && (req->route->flags & ROUTE_STREAM)) {
       if (!st->stream_stopped && req->route->body_chunk(req, &st->res, upload_data, n) != 0)
@@ -447,6 +476,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
   if (st->queued) return MHD_YES;
 
   /* The whole request is in. */
+  conn_guard_phase(st->cg, CONN_PHASE_BUSY);
   req->body = st->body.data;
   req->body_len = st->body.len;
   http_response_t *res = &st->res;
@@ -656,6 +686,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_unlock(&srv->park_mu);
   }
   int64_t micros = time_mono_us() - st->req.start_us;
+  /* The connection waits for its next request head from now on. */
+  conn_guard_phase(st->cg, CONN_PHASE_HEAD);
   if (st->headers_done) {
     if (!st->queued) st->status = 499; /* the client went away before an answer */
     metrics_http_observe(st->req.route ? st->req.route->name : NULL, st->status, micros);
@@ -667,11 +699,28 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe) {
-  (void)conn;
-  (void)socket_context;
   server_t *srv = cls;
-  if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&srv->connections, 1);
-  else atomic_fetch_sub(&srv->connections, 1);
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    atomic_fetch_add(&srv->connections, 1);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ad =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context = conn_guard_opened(srv->guard, fd ? fd->connect_fd : -1,
+                                        ad ? ad->client_addr : NULL);
+  } else {
+    /* Called before the library closes the socket: the guard lets go of it first. */
+    conn_guard_closed(srv->guard, *socket_context);
+    *socket_context = NULL;
+    atomic_fetch_sub(&srv->connections, 1);
+  }
+}
+
+/* Accept policy: past the limits' reserves a connection is closed at once (conn-guard.h). */
+static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
+  (void)addrlen;
+  server_t *srv = cls;
+  return conn_guard_accept(srv->guard, addr) ? MHD_YES : MHD_NO;
 }
 
 /* MHD must not rewrite URLs: we decode paths and queries ourselves (keeping '+'). */
@@ -780,6 +829,20 @@ syserr:
   return -1;
 }
 
+/* Raises the open-file limit towards what `want` connections need (plus files and the store),
+ * within the hard limit; logs when that is not enough. */
+static void raise_fd_limit(unsigned want) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t need = (rlim_t)want + 256;
+  if (rl.rlim_cur >= need) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+    log_warn("the open-file limit (%llu) is below what the connection limits need (%llu): "
+             "raise it (ulimit -n) or lower --max-connections",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+}
+
 server_t *server_start(const server_config_t *cfg, char **err) {
   server_t *srv = xcalloc(1, sizeof *srv);
   srv->cfg = *cfg;
@@ -802,6 +865,21 @@ server_t *server_start(const server_config_t *cfg, char **err) {
     srv->public_url = xstrdup(srv->listen_url);
   }
 
+  conn_guard_config_t gc = {.max_connections = cfg->max_connections,
+                            .max_per_ip = cfg->max_connections_per_ip,
+                            .header_timeout = cfg->header_timeout,
+                            .body_timeout = cfg->body_timeout,
+                            .min_body_rate = cfg->min_body_rate};
+  srv->guard = conn_guard_new(&gc, err);
+  if (!srv->guard) {
+    close(srv->listen_fd);
+    free(srv->public_url);
+    free(srv->listen_url);
+    free(srv);
+    return NULL;
+  }
+  raise_fd_limit(conn_guard_library_limit(srv->guard));
+
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                    MHD_ALLOW_SUSPEND_RESUME;
   if (tls) {
@@ -815,8 +893,10 @@ server_t *server_start(const server_config_t *cfg, char **err) {
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){o, (intptr_t)(v), p}
   OPT(MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, NULL);
   OPT(MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads, NULL);
-  OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
-  OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip, NULL);
+  /* The guard enforces both limits (answering 503 past them); the library's own limit is only
+   * a backstop above the guard's, since at it the library would stop accepting and leave
+   * clients waiting in the backlog. */
+  OPT(MHD_OPTION_CONNECTION_LIMIT, conn_guard_library_limit(srv->guard), NULL);
   OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL);
   OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, NULL);
   if (tls) {
@@ -830,7 +910,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
 #undef OPT
 
   srv->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+      flags, 0, accept_cb, srv, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
       MHD_OPTION_ARRAY, opts, MHD_OPTION_URI_LOG_CALLBACK,
       uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
       MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
@@ -854,6 +934,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
   }
   return srv;
 fail:
+  conn_guard_free(srv->guard);
   close(srv->listen_fd);
   free(srv->tls_cert_pem);
   free(srv->tls_key_pem);
@@ -884,6 +965,7 @@ void server_stop(server_t *srv) {
     srv->park_running = false;
   }
   MHD_stop_daemon(srv->daemon);
+  conn_guard_free(srv->guard);
   free(srv->tls_cert_pem);
   free(srv->tls_key_pem);
   free(srv->public_url);

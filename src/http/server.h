@@ -1,7 +1,8 @@
 /*
  * The HTTP server: libmicrohttpd with an internal thread pool (epoll, at
  * least two threads; the single-thread epoll mode collapses under load),
- * keep-alive, optional TLS, connection limits and idle timeouts.
+ * keep-alive, optional TLS, connection limits (503 past them) and idle, request-head and
+ * body-rate timeouts (http/conn-guard.h).
  *
  * The server parses each request into an http_request_t, routes it
  * (http/router.h), buffers or streams the body, calls the handler, sends
@@ -34,6 +35,9 @@ typedef struct server_config {
   unsigned    max_connections;
   unsigned    max_connections_per_ip;
   unsigned    idle_timeout;      /* seconds */
+  unsigned    header_timeout;    /* seconds to deliver a request head (conn-guard.h); 0 = none */
+  unsigned    body_timeout;      /* seconds of a body-rate window; 0 = none */
+  unsigned    min_body_rate;     /* bytes a second a body must average per window */
   uint64_t    max_body;          /* bytes; larger bodies get 413 */
   bool        dev;               /* development mode (debug routes) */
   void       *app;               /* handed to handlers as req->app */

@@ -1,0 +1,201 @@
+// Connection hardening (issue 11, defects 4 and 5), with raw sockets since the point is what a
+// misbehaving client does on the wire:
+// - a client sending its request head one byte a second is cut off after --header-timeout,
+//   although it is never idle; a body slower than --min-body-rate over --body-timeout is cut;
+// - past --max-connections-per-ip and --max-connections, requests get 503 serviceNotAvailable
+//   with Retry-After in the Graph envelope and the connection closes; past the reserve beyond
+//   the limit, new connections are closed at once with a log line; nobody waits in the backlog.
+// Other loopback addresses (127.0.0.2, ...) stand for other clients.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { startServer } from "./lib/server.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A raw TCP connection that records what it receives and when it closes.
+function connect(port, localAddress = "127.0.0.1") {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: "127.0.0.1", port, localAddress });
+    const c = { sock, data: "", closedAt: null, opened: Date.now() };
+    c.closed = new Promise((res) => sock.on("close", () => { c.closedAt = Date.now(); res(); }));
+    sock.setEncoding("latin1");
+    sock.on("data", (d) => { c.data += d; });
+    sock.on("error", () => { /* reset by the server: the close event follows */ });
+    sock.once("connect", () => resolve(c));
+    sock.once("error", reject);
+  });
+}
+
+// Waits until c has received one complete response (head + Content-Length body); parses it.
+async function response(c, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const i = c.data.indexOf("\r\n\r\n");
+    if (i >= 0) {
+      const head = c.data.slice(0, i);
+      const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      const len = m ? Number(m[1]) : 0;
+      if (c.data.length >= i + 4 + len) {
+        const body = c.data.slice(i + 4, i + 4 + len);
+        c.data = c.data.slice(i + 4 + len);
+        const headers = {};
+        for (const line of head.split("\r\n").slice(1)) {
+          const k = line.indexOf(":");
+          headers[line.slice(0, k).trim().toLowerCase()] = line.slice(k + 1).trim();
+        }
+        return { status: Number(head.split(" ")[1]), headers, body, json: body ? JSON.parse(body) : null };
+      }
+    }
+    if (c.closedAt || Date.now() > end) throw new Error(`no complete response (closed: ${!!c.closedAt}); got ${JSON.stringify(c.data.slice(0, 300))}`);
+    await sleep(20);
+  }
+}
+
+const GET = (p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+async function getOk(c) {
+  c.sock.write(GET("/healthz"));
+  const r = await response(c);
+  assert.equal(r.status, 200, JSON.stringify(r));
+  return r;
+}
+
+function assert503(r, why) {
+  assert.equal(r.status, 503, JSON.stringify(r));
+  assert.equal(r.headers["retry-after"], "2");
+  assert.match(r.headers["content-type"], /^application\/json/);
+  assert.equal(r.json.error.code, "serviceNotAvailable");
+  assert.match(r.json.error.message, why);
+  assert.ok(r.json.error.innerError["request-id"]);
+}
+
+describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body-rate)", () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ["--header-timeout", "2", "--body-timeout", "2", "--min-body-rate", "100", "--idle-timeout", "60"] });
+  });
+  after(() => srv?.stop());
+
+  it("one header byte a second: closed after the header deadline although never idle", async () => {
+    const c = await connect(srv.port);
+    const text = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let sent = 0;
+    while (!c.closedAt && sent < text.length) {
+      c.sock.write(text[sent++]);
+      await sleep(1000);
+    }
+    assert.ok(c.closedAt, `still open after sending ${sent} bytes over ${sent} s`);
+    const took = c.closedAt - c.opened;
+    assert.ok(took >= 1900 && took < 5000, `closed after ${took} ms`);
+    assert.ok(sent < text.length, "closed before the head was complete");
+    assert.doesNotMatch(c.data, /HTTP\/1\.1 200/);
+    assert.match(srv.output, /closing the connection from 127\.0\.0\.1: no complete request head within 2 s/);
+  });
+
+  it("a keep-alive connection answering fast is not cut; the deadline restarts after each answer", async () => {
+    const c = await connect(srv.port);
+    for (let i = 0; i < 3; i++) {
+      await getOk(c);
+      await sleep(1200);    // 3.6 s in all: longer than the deadline, but each gap is shorter
+    }
+    assert.equal(c.closedAt, null);
+    c.sock.destroy();
+  });
+
+  it("a body trickling one byte a second is cut after the body window; a fast one passes", async () => {
+    const c = await connect(srv.port);
+    c.sock.write("POST /v1.0/print/taskDefinitions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n");
+    let sent = 0;
+    while (!c.closedAt && sent < 20) {
+      c.sock.write("x");
+      sent++;
+      await sleep(1000);
+    }
+    assert.ok(c.closedAt, "still open after 20 s of trickle");
+    const took = c.closedAt - c.opened;
+    assert.ok(took >= 1900 && took < 5500, `closed after ${took} ms`);
+    assert.match(srv.output, /closing the connection from 127\.0\.0\.1: the request body arrived at \d+ bytes in the last 2 s, below --min-body-rate 100/);
+
+    const f = await connect(srv.port);
+    const body = JSON.stringify({ displayName: "x".repeat(900) });
+    f.sock.write(`POST /v1.0/print/taskDefinitions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const r = await response(f);
+    assert.equal(r.status, 401, "read in full and answered (no token)");
+    f.sock.destroy();
+  });
+});
+
+describe("per-address connection limit: 503 with Retry-After, then closed at once past the reserve", () => {
+  let srv;
+  before(async () => { srv = await startServer({ args: ["--max-connections-per-ip", "2", "--max-connections", "100"] }); });
+  after(() => srv?.stop());
+
+  it("the third connection from one address gets 503 serviceNotAvailable and is closed; another address is served", async () => {
+    const a = await connect(srv.port);
+    const b = await connect(srv.port);
+    await getOk(a);
+    await getOk(b);
+    const c = await connect(srv.port);
+    c.sock.write(GET("/healthz"));
+    const r = await response(c);
+    assert503(r, /Too many open connections from your address \(at most 2\)/);
+    assert.equal(r.headers.connection, "close");
+    await c.closed;
+    const other = await connect(srv.port, "127.0.0.2");
+    await getOk(other);
+    // the first two still work
+    await getOk(a);
+    for (const x of [a, b, other]) x.sock.destroy();
+  });
+
+  it("past the reserve (max(4, limit/8) more), a new connection is closed at once and the reason logged", async () => {
+    const held = [];
+    for (let i = 0; i < 6; i++) held.push(await connect(srv.port, "127.0.0.3"));
+    await sleep(300);   // all accepted and counted
+    const t0 = Date.now();
+    const late = await connect(srv.port, "127.0.0.3");
+    await Promise.race([late.closed, sleep(3000)]);
+    assert.ok(late.closedAt, "closed by the server");
+    assert.ok(late.closedAt - t0 < 1000, `closed after ${late.closedAt - t0} ms`);
+    assert.equal(late.data, "");
+    assert.match(srv.output, /closing a new connection from 127\.0\.0\.3 at once: open connections from this address are past the limit of 2/);
+    // the reserve connections still get their 503 answer
+    held[5].sock.write(GET("/healthz"));
+    assert503(await response(held[5]), /from your address/);
+    for (const x of held) x.sock.destroy();
+  });
+});
+
+describe("global connection limit: 503 past it, closed at once past the reserve, no backlog", () => {
+  let srv;
+  before(async () => { srv = await startServer({ args: ["--max-connections", "3", "--max-connections-per-ip", "100"] }); });
+  after(() => srv?.stop());
+
+  it("connections 4..7 get 503; the 8th is closed at once; after they go, service resumes", async () => {
+    const ok = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await connect(srv.port, `127.0.1.${i + 1}`);
+      await getOk(c);
+      ok.push(c);
+    }
+    const reserve = [];
+    for (let i = 0; i < 4; i++) reserve.push(await connect(srv.port, `127.0.2.${i + 1}`));
+    await sleep(300);
+    const t0 = Date.now();
+    const late = await connect(srv.port, "127.0.3.1");
+    await Promise.race([late.closed, sleep(3000)]);
+    assert.ok(late.closedAt && late.closedAt - t0 < 1000, "the 8th connection was closed at once, not left in the backlog");
+    assert.match(srv.output, /closing a new connection from 127\.0\.3\.1 at once: open connections are past the limit of 3/);
+    for (const c of reserve) {
+      c.sock.write(GET("/healthz"));
+      assert503(await response(c), /The server has too many open connections \(at most 3\)/);
+      await c.closed;
+    }
+    for (const c of ok) c.sock.destroy();
+    await sleep(300);
+    const again = await connect(srv.port, "127.0.3.2");
+    await getOk(again);
+    again.sock.destroy();
+  });
+});
