@@ -79,6 +79,12 @@ run_node_suite tests/api "api"
 note "browser tests (the console in Debian's chromium through puppeteer-core)"
 run_node_suite tests/browser "browser"
 
+note "docs (the runnable blocks of README.md and docs/, in order, against a fresh server)"
+out=$(node tests/docs/run-docs.mjs 2>&1); echo "$out"
+line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+if [ -z "$line" ]; then add 0 1 "docs (did not run)"
+else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "docs"; fi
+
 if [ -x tests/ipp/run.sh ]; then
   note "IPP tests (ipptool)"
   out=$(tests/ipp/run.sh build/spoold 2>&1); echo "$out"
