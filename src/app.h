@@ -11,6 +11,8 @@
 struct store;
 struct auth;
 struct blob_store;
+struct sweeper;
+struct notify_delivery;
 
 typedef struct app {
   const config_t    *cfg;
@@ -18,6 +20,8 @@ typedef struct app {
   struct auth       *auth;
   server_t          *server;
   struct blob_store *blobs; /* document bytes (blob/blob.h); opened by graph_documents_start */
+  struct sweeper    *sweeper;  /* held-job timeout and retention (sweeper.h); NULL until started */
+  struct notify_delivery *delivery; /* webhook delivery worker (notify/notify.h); NULL until started */
 } app_t;
 
 /* The app of a request. */

@@ -29,6 +29,12 @@ static const option_def_t OPTIONS[] = {
     {"store", OPT_STR, F(store_url), "URL", "store, sqlite:PATH (default sqlite:DIR/spoold.db)"},
     {"dev", OPT_FLAG, F(dev), NULL,
      "development identity: built-in token issuer, tenants created on first use"},
+    {"simulate-printers", OPT_FLAG, F(simulate_printers), NULL,
+     "attach a simulated output device to every printer (needs --dev; see docs/spoold-dev.md)"},
+    {"simulate-page-ms", OPT_UINT, F(simulate_page_ms), "MS",
+     "time a simulated printer takes per page (default 200)"},
+    {"simulate-output", OPT_STR, F(simulate_output), "DIR",
+     "simulated printers write each printed document into DIR (default: not written)"},
     {"tls-cert", OPT_STR, F(tls_cert), "FILE", "serve HTTPS with this PEM certificate"},
     {"tls-key", OPT_STR, F(tls_key), "FILE", "PEM private key for --tls-cert"},
     {"threads", OPT_UINT, F(threads), "N", "HTTP worker threads, at least 2 (default 8)"},
@@ -267,6 +273,7 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   cfg->max_jobs_per_printer_window = 100;
   cfg->max_jobs_per_user_window = 200;
   cfg->job_limit_window = 600;
+  cfg->simulate_page_ms = 200;
 
   /* The config file comes first among the sources; find --config on the command line. */
   const char *file = getenv("SPOOLD_CONFIG");
@@ -323,6 +330,9 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   }
   if (strcmp(cfg->log_format, "json") && strcmp(cfg->log_format, "text"))
     return fail(err, "--log-format must be json or text, not '%s'%s", cfg->log_format, NULL);
+  if (cfg->simulate_printers && !cfg->dev)
+    return fail(err, "--simulate-printers needs --dev: simulated printers exist only in "
+                "development mode%s%s", "", NULL);
   if (cfg->threads < 2) return fail(err, "--threads must be at least 2%s%s", "", NULL);
   if (!cfg->tls_cert != !cfg->tls_key)
     return fail(err, "--tls-cert and --tls-key go together%s%s", "", NULL);

@@ -25,6 +25,9 @@ typedef struct config {
   char    *data_dir;               /* --data DIR */
   char    *store_url;              /* --store sqlite:PATH (default sqlite:DIR/spoold.db) */
   bool     dev;                    /* --dev */
+  bool     simulate_printers;      /* --simulate-printers (needs --dev) */
+  unsigned simulate_page_ms;       /* --simulate-page-ms MS: a simulated printer's time per page */
+  char    *simulate_output;        /* --simulate-output DIR: simulated printers write documents */
   char    *tls_cert, *tls_key;     /* --tls-cert FILE --tls-key FILE */
   unsigned threads;                /* --threads N */
   unsigned max_connections;        /* --max-connections N */

@@ -19,6 +19,7 @@
 #include "notify/notify.h"
 #include "store/store.h"
 #include "sweeper.h"
+#include "dev/dev.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -261,7 +262,22 @@ static int cmd_serve(int argc, char **argv) {
     config_free(&cfg);
     return 1;
   }
+  app.sweeper = sweeper;
+  app.delivery = delivery;
   ipp_start(&app); /* IPP events wake waiting Get-Notifications */
+  if (cfg.dev && dev_start(&app, &err) != 0) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
+    ipp_stop();
+    server_stop(app.server);
+    sweeper_stop(sweeper);
+    graph_documents_stop(&app);
+    notify_delivery_stop(delivery);
+    auth_free(app.auth);
+    store_close(app.store);
+    config_free(&cfg);
+    return 1;
+  }
   log_info("spoold %s: store %s, %u threads%s", SPOOLD_VERSION, cfg.store_url, cfg.threads,
            cfg.dev ? ", development identity" : "");
   printf("spoold: listening on %s (public URL %s)\n", server_listen_url(app.server),
@@ -269,6 +285,7 @@ static int cmd_serve(int argc, char **argv) {
   fflush(stdout);
 
   rc = run_until_signalled(&app, &set);
+  dev_stop(); /* simulated printers talk to the server: they stop first */
   ipp_stop();
   server_stop(app.server);
   sweeper_stop(sweeper);

@@ -134,6 +134,12 @@ sweeper_t *sweeper_start(const sweeper_config_t *cfg, char **err) {
 }
 
 /* See sweeper.h. */
+void sweeper_run_now(sweeper_t *s, size_t *expired, size_t *archived) {
+  if (!s) return;
+  sweeper_pass(&s->cfg, time_now_us(), expired, archived);
+}
+
+/* See sweeper.h. */
 void sweeper_stop(sweeper_t *s) {
   if (!s) return;
   pthread_mutex_lock(&s->mu);

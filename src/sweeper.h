@@ -33,6 +33,10 @@ sweeper_t *sweeper_start(const sweeper_config_t *cfg, char **err);
 /* Wakes the thread, waits for it to finish its pass and frees s. NULL is a no-op. */
 void       sweeper_stop(sweeper_t *s);
 
+/* Runs one pass of both sweeps on the calling thread at the service clock's now (development
+ * mode, after the clock moved); *expired and *archived as for sweeper_pass. */
+void       sweeper_run_now(sweeper_t *s, size_t *expired, size_t *archived);
+
 /* One pass of both sweeps, now (the thread's body; tests call it directly). *expired and
  * *archived (either may be NULL) receive the numbers of jobs aborted and archived. */
 void sweeper_pass(const sweeper_config_t *cfg, int64_t now_us, size_t *expired, size_t *archived);

@@ -584,6 +584,13 @@ static void sweep_unreferenced(app_t *app, int64_t now) {
   if (removed) log_info("documents: %zu unreferenced document blob(s) removed", removed);
 }
 
+/* See documents.h. */
+void graph_documents_sweep_now(app_t *app) {
+  int64_t now = time_now_us();
+  sweep_sessions(app, now);
+  documents_download_prune(now);
+}
+
 static void *sweep_main(void *arg) {
   app_t *app = arg;
   /* half the session lifetime, between 1 s and 60 s */

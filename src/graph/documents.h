@@ -36,5 +36,8 @@ void graph_documents_routes(void);
 int graph_documents_start(struct app *app, char **err);
 /* Stops the sweeper and closes app->blobs (after the HTTP server has stopped). */
 void graph_documents_stop(struct app *app);
+/* Removes the upload sessions expired at the service clock's now, on the calling thread
+ * (development mode, after the clock moved). */
+void graph_documents_sweep_now(struct app *app);
 
 #endif

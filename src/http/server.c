@@ -398,6 +398,10 @@ static void headers_in(server_t *srv, req_state_t *st, struct MHD_Connection *co
   st->routed = router_match(req, st->allow, sizeof st->allow);
 }
 
+static _Atomic(server_request_hook_fn) g_request_hook;
+
+void server_set_request_hook(server_request_hook_fn fn) { atomic_store(&g_request_hook, fn); }
+
 static bool body_limited(const req_state_t *st) {
   /* Streaming routes enforce their own limits (upload fragments). */
   return !(st->routed == ROUTER_MATCH && (st->req.route->flags & ROUTE_STREAM));
@@ -499,7 +503,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                       "The method %s is not supported on '%s'; allowed: %s.", req->method,
                       req->raw_path, st->allow);
   } else if (!st->stream_stopped || !res->status) {
-    req->route->handler(req, res);
+    server_request_hook_fn hook = st->was_parked ? NULL : atomic_load(&g_request_hook);
+    if (!hook || !hook(req, res)) req->route->handler(req, res);
   }
   if (st->park_ms && !res->status) {
     /* The handler asked to wait (server_park): suspend until woken or the deadline. */
@@ -627,7 +632,7 @@ static void log_request(const req_state_t *st, int64_t micros) {
   const char *tenant = req->log_tenant ? req->log_tenant : "";
   const char *app = req->log_app ? req->log_app : "";
   char ts[TIME_ISO_LEN];
-  time_format_iso(time_now_us(), ts);
+  time_format_iso(time_real_us(), ts);
   buf_t line = BUF_INIT;
   if (log_is_json()) {
     buf_printf(&line, "{\"time\":\"%s\",\"request-id\":\"%s\",\"client-request-id\":\"", ts,

@@ -64,6 +64,12 @@ uint64_t    server_max_body(const server_t *srv);
 bool        server_is_draining(const server_t *srv);
 unsigned    server_open_connections(const server_t *srv);
 
+/* Development mode (fault injection): a hook run before the handler of every matched route,
+ * on the request's worker thread. It may delay (sleep) and return false to let the handler
+ * run, or fill res and return true to answer instead of the handler. NULL removes it. */
+typedef bool (*server_request_hook_fn)(http_request_t *req, http_response_t *res);
+void        server_set_request_hook(server_request_hook_fn fn);
+
 /* Long polling. A handler calls server_park(req, ms) and returns without answering: the
  * connection is suspended (no worker thread waits) until server_wake_parked() or ms pass,
  * then the route's handler runs again on the same request and answers (or parks again).

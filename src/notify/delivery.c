@@ -64,7 +64,21 @@ typedef struct xfer {
   int64_t             created_us;
   int                 attempts;
   webhook_guard_t     guard;  /* where this transfer may connect */
+  notify_fault_t      fault;     /* injected (development mode): FAIL or HANG, not sent */
+  int64_t             fault_due; /* when the injected failure is settled */
 } xfer_t;
+
+/* The second copy of a notification delivered twice (NOTIFY_FAULT_TWICE): its own handle. */
+typedef struct dup_xfer {
+  struct curl_slist *headers;
+  char              *payload;
+  webhook_guard_t    guard;
+} dup_xfer_t;
+
+static _Atomic(notify_fault_hook_fn) g_fault_hook;
+
+/* Sets the fault hook (see notify.h). */
+void notify_set_fault_hook(notify_fault_hook_fn fn) { atomic_store(&g_fault_hook, fn); }
 
 struct notify_delivery {
   notify_delivery_config_t cfg;
@@ -157,28 +171,70 @@ static void xfer_release(notify_delivery_t *d, xfer_t *x) {
   atomic_store(&m_inflight, (int)d->ninflight);
 }
 
-/* Sets up and adds the transfer of slot x (filled by take_row). */
-static void xfer_start(notify_delivery_t *d, xfer_t *x) {
+/* A curl handle POSTing payload to url with the delivery's options. */
+static CURL *post_handle(notify_delivery_t *d, const char *url, const char *payload,
+                         struct curl_slist *headers, char *errbuf, webhook_guard_t *guard,
+                         void *priv) {
   CURL *h = curl_easy_init();
   if (!h) abort();
-  x->easy = h;
-  x->headers = curl_slist_append(NULL, "Content-Type: application/json");
-  x->headers = curl_slist_append(x->headers, "Expect:");
-  curl_easy_setopt(h, CURLOPT_URL, x->url);
+  curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->payload);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(x->payload));
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "spoold-webhook/1");
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)d->cfg.timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)d->cfg.timeout_ms);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(h, CURLOPT_PRIVATE, x);
-  webhook_guard_init(&x->guard, x->url, d->cfg.webhook_allow, d->cfg.allow_loopback);
-  webhook_guard_attach(&x->guard, h);
+  if (errbuf) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_PRIVATE, priv);
+  webhook_guard_init(guard, url, d->cfg.webhook_allow, d->cfg.allow_loopback);
+  webhook_guard_attach(guard, h);
+  return h;
+}
+
+/* Starts the second copy of x's notification (NOTIFY_FAULT_TWICE). */
+static void dup_start(notify_delivery_t *d, const xfer_t *x) {
+  dup_xfer_t *dup = xcalloc(1, sizeof *dup);
+  dup->payload = xstrdup(x->payload);
+  dup->headers = curl_slist_append(NULL, "Content-Type: application/json");
+  dup->headers = curl_slist_append(dup->headers, "Expect:");
+  CURL *h = post_handle(d, x->url, dup->payload, dup->headers, NULL, &dup->guard, dup);
+  if (curl_multi_add_handle(d->multi, h) != CURLM_OK) {
+    curl_easy_cleanup(h);
+    curl_slist_free_all(dup->headers);
+    free(dup->payload);
+    free(dup);
+  }
+}
+
+/* True when p is one of the delivery slots (not a duplicate's record). */
+static bool is_slot(const notify_delivery_t *d, const void *p) {
+  const xfer_t *x = p;
+  return x >= d->xfers && x < d->xfers + d->cfg.max_inflight;
+}
+
+/* Sets up and adds the transfer of slot x (filled by take_row). */
+static void xfer_start(notify_delivery_t *d, xfer_t *x) {
+  notify_fault_hook_fn hook = atomic_load(&g_fault_hook);
+  notify_fault_t fault = hook ? hook(x->url) : NOTIFY_FAULT_NONE;
+  if (fault == NOTIFY_FAULT_FAIL || fault == NOTIFY_FAULT_HANG) {
+    x->fault = fault;
+    x->fault_due = time_mono_us() + (fault == NOTIFY_FAULT_HANG ? d->cfg.timeout_ms * 1000LL : 0);
+    log_info("notify: injected %s for the delivery of %s to %s",
+             fault == NOTIFY_FAULT_FAIL ? "failure" : "hang", x->id, x->url);
+    return;
+  }
+  if (fault == NOTIFY_FAULT_TWICE) {
+    log_info("notify: delivering %s to %s twice (injected)", x->id, x->url);
+    dup_start(d, x);
+  }
+  x->headers = curl_slist_append(NULL, "Content-Type: application/json");
+  x->headers = curl_slist_append(x->headers, "Expect:");
+  CURL *h = post_handle(d, x->url, x->payload, x->headers, x->errbuf, &x->guard, x);
+  x->easy = h;
   if (curl_multi_add_handle(d->multi, h) != CURLM_OK) {
     log_error("notify: cannot start the delivery of %s", x->id);
     xfer_release(d, x);
@@ -250,6 +306,30 @@ static void describe_failure(const xfer_t *x, CURLcode rc, long status, int time
     snprintf(out, outlen, "%.120s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
 
+/* Fills r for a failed attempt of x (error describes it): a retry with back-off, or a drop
+ * once the row is older than the retry period. */
+static void fail_outcome(notify_delivery_t *d, const xfer_t *x, store_outbox_result_t *r,
+                         const char *error, int64_t now) {
+  r->error = error;
+  unsigned failures = (unsigned)x->attempts + 1;
+  int64_t deadline = x->created_us + d->cfg.max_age_us;
+  uint32_t rnd;
+  id_random(&rnd, sizeof rnd);
+  int64_t at = now + notify_backoff_us(failures, d->cfg.retry_base_us, d->cfg.retry_cap_us, rnd);
+  atomic_fetch_add(&m_failed, 1);
+  if (now >= deadline) {
+    r->outcome = STORE_OUTBOX_DROP;
+    log_warn("notify: dropping notification %s to %s after %u failed attempts over %lld s "
+             "(last: %s)", x->id, x->url, failures,
+             (long long)((now - x->created_us) / 1000000), error);
+  } else {
+    r->outcome = STORE_OUTBOX_RETRY;
+    r->retry_us = at < deadline ? at : deadline;  /* a last attempt at the deadline */
+    log_info("notify: delivery of %s to %s failed (%s); attempt %u at +%lld ms", x->id,
+             x->url, error, failures + 1, (long long)((r->retry_us - now) / 1000));
+  }
+}
+
 /* Collects the finished transfers and settles them in one transaction. Returns how many
  * finished. */
 static unsigned settle_finished(notify_delivery_t *d) {
@@ -262,8 +342,19 @@ static unsigned settle_finished(notify_delivery_t *d) {
   int left;
   while ((m = curl_multi_info_read(d->multi, &left)) != NULL) {
     if (m->msg != CURLMSG_DONE) continue;
-    xfer_t *x = NULL;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+    void *priv = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&priv);
+    if (priv && !is_slot(d, priv)) { /* the second copy of a duplicated delivery */
+      dup_xfer_t *dup = priv;
+      CURL *h = m->easy_handle;
+      curl_multi_remove_handle(d->multi, h);
+      curl_easy_cleanup(h);
+      curl_slist_free_all(dup->headers);
+      free(dup->payload);
+      free(dup);
+      continue;
+    }
+    xfer_t *x = priv;
     if (!x || n == MAX_INFLIGHT_CAP) continue;
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -275,25 +366,24 @@ static unsigned settle_finished(notify_delivery_t *d) {
       r->outcome = STORE_OUTBOX_DELIVERED;
     } else {
       describe_failure(x, rc, status, d->cfg.timeout_ms, errors[n], sizeof errors[n]);
-      r->error = errors[n];
-      unsigned failures = (unsigned)x->attempts + 1;
-      int64_t deadline = x->created_us + d->cfg.max_age_us;
-      uint32_t rnd;
-      id_random(&rnd, sizeof rnd);
-      int64_t at = now + notify_backoff_us(failures, d->cfg.retry_base_us, d->cfg.retry_cap_us, rnd);
-      atomic_fetch_add(&m_failed, 1);
-      if (now >= deadline) {
-        r->outcome = STORE_OUTBOX_DROP;
-        log_warn("notify: dropping notification %s to %s after %u failed attempts over %lld s "
-                 "(last: %s)", x->id, x->url, failures,
-                 (long long)((now - x->created_us) / 1000000), errors[n]);
-      } else {
-        r->outcome = STORE_OUTBOX_RETRY;
-        r->retry_us = at < deadline ? at : deadline;  /* a last attempt at the deadline */
-        log_info("notify: delivery of %s to %s failed (%s); attempt %u at +%lld ms", x->id,
-                 x->url, errors[n], failures + 1, (long long)((r->retry_us - now) / 1000));
-      }
+      fail_outcome(d, x, r, errors[n], now);
     }
+    done[n++] = x;
+  }
+  /* Injected failures and hangs whose time has come. */
+  int64_t mono = time_mono_us();
+  for (unsigned i = 0; i < d->cfg.max_inflight && n < MAX_INFLIGHT_CAP; i++) {
+    xfer_t *x = &d->xfers[i];
+    if (!x->used || !x->fault || x->fault_due > mono) continue;
+    store_outbox_result_t *r = &res[n];
+    memset(r, 0, sizeof *r);
+    r->id = x->id;
+    if (x->fault == NOTIFY_FAULT_FAIL)
+      snprintf(errors[n], sizeof errors[n], "injected failure");
+    else
+      snprintf(errors[n], sizeof errors[n], "no answer within %d ms (injected hang)",
+               d->cfg.timeout_ms);
+    fail_outcome(d, x, r, errors[n], now);
     done[n++] = x;
   }
   if (n == 0) return 0;
@@ -377,6 +467,22 @@ void notify_delivery_wake(notify_delivery_t *d) {
   d->woken = true;
   pthread_mutex_unlock(&d->mu);
   curl_multi_wakeup(d->multi);
+}
+
+/* Removes expired subscriptions now (see notify.h). */
+unsigned notify_delivery_sweep_now(notify_delivery_t *d) {
+  if (!d) return 0;
+  unsigned removed = 0;
+  if (store_subscription_sweep(d->cfg.store, time_now_us(), &removed) != STORE_OK) {
+    log_error("notify: cannot remove expired subscriptions");
+    return 0;
+  }
+  if (removed) {
+    atomic_fetch_add(&m_removed, removed);
+    log_info("notify: removed %u expired subscription(s)", removed);
+  }
+  notify_delivery_wake(d);
+  return removed;
 }
 
 /* Starts the worker (see notify.h). */

@@ -111,6 +111,22 @@ void notify_delivery_stop(notify_delivery_t *d);
 /* Wakes the worker to look for due rows now (the store listener calls it). Thread-safe. */
 void notify_delivery_wake(notify_delivery_t *d);
 
+/* Development mode: a hook asked before each delivery attempt (on the worker thread) what to
+ * do with it. NOTIFY_FAULT_FAIL: the attempt fails at once without being sent (and is retried
+ * with back-off like any failure); NOTIFY_FAULT_HANG: the attempt is held for the delivery
+ * timeout and then fails as an endpoint that never answered; NOTIFY_FAULT_TWICE: the
+ * notification is POSTed twice with the same body (the second copy's answer is ignored). */
+typedef enum { NOTIFY_FAULT_NONE = 0, NOTIFY_FAULT_FAIL, NOTIFY_FAULT_HANG,
+               NOTIFY_FAULT_TWICE } notify_fault_t;
+typedef notify_fault_t (*notify_fault_hook_fn)(const char *url);
+/* Sets (or, with NULL, removes) the hook; any thread. */
+void notify_set_fault_hook(notify_fault_hook_fn fn);
+
+/* Removes the subscriptions expired at the service clock's now on the calling thread and wakes
+ * the worker for their lifecycle notifications (development mode, after the clock moved).
+ * Returns how many were removed. */
+unsigned notify_delivery_sweep_now(notify_delivery_t *d);
+
 /* The delay before retry number `failures` (1 = after the first failed attempt):
  * base * 2^(failures-1), kept at or below cap, plus a jitter of up to a quarter of it taken
  * from rnd (the sum never exceeds cap). Pure. */

@@ -252,6 +252,23 @@ int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *defi
   return rc;
 }
 
+/* Queues the "task updated" notifications (see outbox.h). */
+int store_outbox_task_updated(db_conn_t *c, const char *tenant, const char *definition_id,
+                              const char *task_id) {
+  if (!c || !tenant || !definition_id || !task_id) return DB_ERROR;
+  char *parent_url = task_parent_url(c, tenant, task_id);
+  if (!parent_url) return DB_ERROR;
+  buf_t res = BUF_INIT;
+  buf_printf(&res, "print/taskDefinitions/%s/tasks/%s", definition_id, task_id);
+  store_outbox_change_t n = {.change_type = "updated", .resource = res.data, .tenant = tenant,
+                             .odata_type = "#Microsoft.Graph.PrintTask", .object_id = task_id,
+                             .parent_url = parent_url};
+  int rc = queue_changes(c, tenant, STORE_SUB_TASKS, definition_id, &n);
+  buf_free(&res);
+  free(parent_url);
+  return rc;
+}
+
 /* Queues the "job fetchable" notifications (see outbox.h). */
 int store_outbox_job_fetchable(db_conn_t *c, const char *tenant, const char *printer_id,
                                const char *job_id) {

@@ -27,6 +27,13 @@
 int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *definition_id,
                               const char *task_id, const char *parent_url);
 
+/* Print task task_id under definition_id was aborted by the held-job timeout (spoold's answer
+ * to a gap: Graph defines no notification for it). Notifies the definition's task
+ * subscriptions with changeType "updated" and the same resource and resourceData as
+ * "created", so the app learns that the job it was holding is gone. */
+int store_outbox_task_updated(db_conn_t *c, const char *tenant, const char *definition_id,
+                              const char *task_id);
+
 /* Job job_id (decimal) of printer printer_id became fetchable (isFetchable false -> true).
  * Notifies subscriptions on "print/printers/{printer_id}/jobs", changeType "updated" with
  * notificationQueryOptions "$filter = isFetchable eq true". */

@@ -514,6 +514,50 @@ store_rc_t store_printer_delete(store_t *st, const char *tenant, const char *id)
   return store_rc(db_write(st->db, exec_fn, &a));
 }
 
+typedef struct {
+  char  **ids, **tenants;
+  size_t  n;
+} all_arg_t;
+
+static void all_clear(all_arg_t *a) {
+  for (size_t i = 0; i < a->n; i++) {
+    free(a->ids[i]);
+    free(a->tenants[i]);
+  }
+  free(a->ids);
+  free(a->tenants);
+  a->ids = a->tenants = NULL;
+  a->n = 0;
+}
+
+static int all_fn(db_conn_t *c, void *arg) {
+  all_arg_t *a = arg;
+  all_clear(a);
+  db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id FROM printers ORDER BY id");
+  if (!s) return DB_ERROR;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    a->ids = xrealloc(a->ids, (a->n + 1) * sizeof *a->ids);
+    a->tenants = xrealloc(a->tenants, (a->n + 1) * sizeof *a->tenants);
+    a->ids[a->n] = store_col_strdup(s, 0, true);
+    a->tenants[a->n] = store_col_strdup(s, 1, true);
+    a->n++;
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Every printer id with its tenant (see printers.h). */
+store_rc_t store_printer_all_ids(store_t *st, char ***ids, char ***tenants, size_t *n) {
+  all_arg_t a = {0};
+  store_rc_t rc = store_rc(db_read(st->db, all_fn, &a));
+  if (rc != STORE_OK) all_clear(&a);
+  *ids = a.ids;
+  *tenants = a.tenants;
+  *n = a.n;
+  return rc;
+}
+
 /* ---- registration --------------------------------------------------------------------------- */
 
 typedef struct {

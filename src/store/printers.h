@@ -131,6 +131,10 @@ store_rc_t store_printer_restore_defaults(store_t *st, const char *tenant, const
  * has no such printer. */
 store_rc_t store_printer_delete(store_t *st, const char *tenant, const char *id);
 
+/* Every printer of every tenant (development mode: simulated printers): *ids and *tenants
+ * receive malloc'd arrays of *n malloc'd strings, ordered by id (store_strings_free each). */
+store_rc_t store_printer_all_ids(store_t *st, char ***ids, char ***tenants, size_t *n);
+
 /* ---- registration -------------------------------------------------------------------------- */
 
 /* The tenant's device CA and a certificate serial number reserved for one signature. */

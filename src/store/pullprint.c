@@ -155,6 +155,29 @@ static int task_set_state(db_conn_t *c, const char *tenant, const char *task_id,
   return db_changes(c) == 1 ? 0 : STORE_CONFLICT;
 }
 
+/* The ids and definition ids of job job_id's processing tasks (malloc'd arrays of *n). */
+static int job_processing_tasks(db_conn_t *c, const char *tenant, int64_t job_id, char ***ids,
+                                char ***defs, size_t *n) {
+  *ids = *defs = NULL;
+  *n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT id, definition_id FROM tasks"
+                               " WHERE job_id = ? AND tenant_id = ? AND state = ? ORDER BY id");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, job_id);
+  db_bind_text(s, 2, tenant);
+  db_bind_int64(s, 3, TASK_PROCESSING);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    *ids = xrealloc(*ids, (*n + 1) * sizeof **ids);
+    *defs = xrealloc(*defs, (*n + 1) * sizeof **defs);
+    (*ids)[*n] = store_col_strdup(s, 0, true);
+    (*defs)[*n] = store_col_strdup(s, 1, true);
+    (*n)++;
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
 /* Aborts every processing task of job job_id. */
 static int job_tasks_abort(db_conn_t *c, const char *tenant, int64_t job_id,
                            const char *description, int64_t now) {
@@ -735,7 +758,14 @@ static int expire_fn(db_conn_t *c, void *arg) {
       rc = 0; /* cannot happen under the single writer; skip it anyway */
       continue;
     }
+    char **tasks = NULL, **defs = NULL;
+    size_t ntasks = 0;
+    if (rc == 0) rc = job_processing_tasks(c, refs[i].tenant, refs[i].id, &tasks, &defs, &ntasks);
     if (rc == 0) rc = job_tasks_abort(c, refs[i].tenant, refs[i].id, task_desc.data, now);
+    for (size_t t = 0; rc == 0 && t < ntasks; t++)
+      rc = store_outbox_task_updated(c, refs[i].tenant, defs[t], tasks[t]);
+    store_strings_free(tasks, ntasks);
+    store_strings_free(defs, ntasks);
     if (rc == 0) a->n++;
   }
   buf_free(&task_desc);

@@ -63,7 +63,7 @@ void log_msg(log_level_t level, const char *fmt, ...) {
   buf_vprintf(&msg, fmt, ap);
   va_end(ap);
   char ts[TIME_ISO_LEN];
-  time_format_iso(time_now_us(), ts);
+  time_format_iso(time_real_us(), ts);
   if (g_json) {
     buf_printf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, names[level]);
     buf_json_escape(&line, msg.data ? msg.data : "");

@@ -7,13 +7,25 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <time.h>
 
-int64_t time_now_us(void) {
+static _Atomic int64_t g_offset_us;
+
+int64_t time_real_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+int64_t time_now_us(void) { return time_real_us() + atomic_load(&g_offset_us); }
+
+int64_t time_advance_us(int64_t delta_us) {
+  if (delta_us <= 0) return atomic_load(&g_offset_us);
+  return atomic_fetch_add(&g_offset_us, delta_us) + delta_us;
+}
+
+int64_t time_offset_us(void) { return atomic_load(&g_offset_us); }
 
 int64_t time_mono_us(void) {
   struct timespec ts;
@@ -97,4 +109,72 @@ bool time_parse_iso(const char *s, int64_t *us_out) {
   time_t t = timegm(&tm);
   *us_out = ((int64_t)t - offset_s) * 1000000 + frac_us;
   return true;
+}
+
+bool time_parse_duration(const char *s, int64_t *us_out, char *err, size_t errlen) {
+  if (!s || (s[0] != 'P' && s[0] != 'p')) {
+    snprintf(err, errlen, "an ISO 8601 duration starts with 'P' (for example PT72H)");
+    return false;
+  }
+  const char *p = s + 1;
+  bool in_time = false, any = false;
+  int64_t total = 0;
+  const char *order = "WD", *torder = "HMS";
+  while (*p) {
+    if (*p == 'T' || *p == 't') {
+      if (in_time || !p[1]) goto bad;
+      in_time = true;
+      p++;
+      continue;
+    }
+    if (!isdigit((unsigned char)*p)) goto bad;
+    int64_t whole = 0;
+    while (isdigit((unsigned char)*p)) {
+      if (whole > 100000000) goto range;
+      whole = whole * 10 + (*p++ - '0');
+    }
+    int64_t frac_us = 0;
+    if (*p == '.' || *p == ',') {
+      p++;
+      int64_t scale = 100000;
+      if (!isdigit((unsigned char)*p)) goto bad;
+      while (isdigit((unsigned char)*p)) {
+        frac_us += (*p++ - '0') * scale;
+        scale /= 10;
+      }
+      if (toupper((unsigned char)*p) != 'S' || !in_time) goto bad; /* fractions: seconds only */
+    }
+    char u = (char)toupper((unsigned char)*p);
+    if (!u) goto bad;
+    int64_t unit;
+    if (!in_time) {
+      if (u == 'Y' || u == 'M') {
+        snprintf(err, errlen, "years and months have no fixed length; use weeks, days, hours, "
+                 "minutes or seconds");
+        return false;
+      }
+      const char *at = strchr(order, u);
+      if (!at) goto bad;
+      order = at + 1;
+      unit = u == 'W' ? 7 * 86400LL : 86400LL;
+    } else {
+      const char *at = strchr(torder, u);
+      if (!at) goto bad;
+      torder = at + 1;
+      unit = u == 'H' ? 3600LL : u == 'M' ? 60LL : 1LL;
+    }
+    total += whole * unit * 1000000 + frac_us;
+    if (total > 3650LL * 86400 * 1000000) goto range;
+    any = true;
+    p++;
+  }
+  if (!any) goto bad;
+  *us_out = total;
+  return true;
+range:
+  snprintf(err, errlen, "the duration is longer than 10 years");
+  return false;
+bad:
+  snprintf(err, errlen, "'%.64s' is not an ISO 8601 duration such as PT72H, P3D or PT1H30M", s);
+  return false;
 }

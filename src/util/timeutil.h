@@ -3,12 +3,23 @@
 #define SPOOLD_UTIL_TIMEUTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TIME_ISO_LEN 32
 
-/* Microseconds since the Unix epoch (UTC). */
+/* Microseconds since the Unix epoch (UTC) on the service clock: the real time plus the offset
+ * that development mode can move forward (time_advance_us). Everything that decides by date
+ * (task timeout, retention, upload-session and subscription expiry, timestamps of objects)
+ * reads this; token exp/nbf checks use the real time (time()). */
 int64_t time_now_us(void);
+/* The real wall clock, whatever the offset (log lines). */
+int64_t time_real_us(void);
+/* Moves the service clock forward by delta_us (> 0; development mode only). Thread-safe.
+ * Returns the new offset. */
+int64_t time_advance_us(int64_t delta_us);
+/* The current offset of the service clock from the real time (0 unless advanced). */
+int64_t time_offset_us(void);
 /* Monotonic microseconds, for durations. */
 int64_t time_mono_us(void);
 /* Formats us-since-epoch as "2026-11-23T10:20:30.1234567Z" (7 fractional digits, like Graph). */
@@ -16,6 +27,10 @@ void time_format_iso(int64_t us, char out[TIME_ISO_LEN]);
 /* Parses an ISO 8601 date-time with optional fraction and a 'Z' or +hh:mm offset.
  * Returns false when the text is not a valid date-time. */
 bool time_parse_iso(const char *s, int64_t *us_out);
+/* Parses an ISO 8601 duration with fixed-length units: "PT72H", "P3D", "P1W", "PT1H30M",
+ * "PT0.5S", "P1DT2H". Years and months (no fixed length) and negative durations are refused.
+ * Returns false with a reason in err when the text is not such a duration. */
+bool time_parse_duration(const char *s, int64_t *us_out, char *err, size_t errlen);
 /* HTTP-date (RFC 7231 IMF-fixdate) for us-since-epoch. */
 void time_format_http(int64_t us, char out[TIME_ISO_LEN]);
 

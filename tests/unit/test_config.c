@@ -79,6 +79,16 @@ Test(config, errors_say_what_is_wrong) {
   cr_assert(strstr(err, "--tls-key"), "%s", err);
   free(err);
   config_free(&cfg);
+  char *a6[] = {"serve", "--simulate-printers"};
+  cr_assert_eq(load(&cfg, &err, 2, a6), -1);
+  cr_assert(strstr(err, "--simulate-printers needs --dev"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  char *a7[] = {"serve", "--simulate-printers", "--dev", "--simulate-page-ms", "10"};
+  cr_assert_eq(load(&cfg, &err, 5, a7), 0, "%s", err ? err : "");
+  cr_assert(cfg.simulate_printers);
+  cr_assert_eq(cfg.simulate_page_ms, 10);
+  config_free(&cfg);
 }
 
 Test(config, issuer_triples) {

@@ -1,0 +1,458 @@
+// The development control API and simulated printers (issue 20, docs/spoold-dev.md) through the
+// real Graph clients: what a pull-print vendor's CI does against `spoold serve --dev`.
+//   - a job released by the app (print task completed) is printed by a simulated printer that
+//     speaks IPP INFRA to the server, and ends completed with acknowledgedDateTime;
+//   - a jammed simulated printer shows the jam in the Graph printer status and in the job's
+//     status, and finishes the job once it is ready again;
+//   - moving the service clock past --task-timeout aborts a held job with the documented reason
+//     and notifies the app's webhook;
+//   - an injected 429 reaches the Kiota client with Retry-After and its retry handler succeeds;
+//   - a webhook fault delivers a notification twice with the same content;
+//   - without --dev every control path is 404, and --simulate-printers refuses to start.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { RetryHandlerOptions } from "@microsoft/kiota-http-fetchlibrary";
+import { kiotaClient, kiotaWithStatus, rawFetch, closeAgents } from "./lib/clients.mjs";
+import { assertErrorEnvelope } from "./lib/graph-assert.mjs";
+import {
+  PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, uploadDocument,
+} from "./lib/fixtures.mjs";
+import { startServer, makeTempDir, spooldBin } from "./lib/server.mjs";
+import { startReceiver } from "./lib/webhook-receiver.mjs";
+import { TestIssuer } from "./lib/jwt.mjs";
+import { tenantCmd } from "./lib/cli.mjs";
+
+const run = promisify(execFile);
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+const APP = "00000000-0000-4000-8000-0000000000a1";
+const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
+const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All"].join(" ");
+const USER_SCOPES = "PrintJob.ReadWrite PrinterShare.ReadBasic.All";
+// Two pages, so the simulated printer's time per page counts twice.
+const PDF = Buffer.from("%PDF-1.4\n1 0 obj<</Type /Pages /Count 2>>endobj\n2 0 obj<</Type /Page>>endobj\n"
+  + "3 0 obj<</Type/Page>>endobj\ntrailer<<>>\n%%EOF\n");
+
+after(() => closeAgents());
+
+const kiota = (ctx, token, version = "v1.0") => kiotaClient({ origin: ctx.srv.origin, version, token, ca: ctx.srv.ca });
+const raw = (ctx, p, opts = {}) => rawFetch(`${ctx.srv.origin}${p}`, { ca: ctx.srv.ca, ...opts });
+const dev = (ctx, p, opts = {}) => raw(ctx, `/spoold/v1/dev${p}`, { token: ctx.dev, ...opts });
+
+async function getJson(ctx, p, token) {
+  const r = await raw(ctx, p, { token });
+  assert.equal(r.status, 200, `GET ${p}: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+// Polls fn() every 50 ms until it returns a truthy value; fails with the last value after ms.
+async function until(what, fn, ms = 15_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last && last.ok !== false) return last;
+    await sleep(50);
+  }
+  throw new Error(`${what}: not reached within ${ms} ms; last: ${JSON.stringify(last)}`);
+}
+
+// The vendor's world: definition D of the app, printer V with a trigger (shared as sV: jobs are
+// held for the app), printer P without (shared as sP: jobs are released at start).
+function vendorWorld(args = [], { receiver = false } = {}) {
+  return serverForSuite({ args: ["--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0", ...args] }, {
+    tokens: () => ({
+      admin: { app: APP, scopes: ADMIN_SCOPES, admin: true },
+      dev: { app: APP, scopes: "Printer.Read.All", admin: true },
+      user: { scopes: USER_SCOPES, upn: "alice@contoso.test" },
+      app: { app: APP, roles: APP_ROLES },
+    }),
+    setup: async (ctx) => {
+      if (receiver) ctx.rx = await startReceiver();
+      ctx.D = (await kiota(ctx, ctx.app).print.taskDefinitions.post({ displayName: "Secure release" })).id;
+      ctx.V = await registerPrinter(ctx.srv, ctx.admin, { name: "Follow-me queue" });
+      ctx.P = await registerPrinter(ctx.srv, ctx.admin, { name: "Front desk" });
+      await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.V).taskTriggers.post({
+        event: "jobStarted", additionalData: { "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${ctx.D}` },
+      });
+      ctx.sV = await createShare(ctx.srv, ctx.admin, ctx.V, { name: "Follow-me" });
+      ctx.sP = await createShare(ctx.srv, ctx.admin, ctx.P, { name: "Front desk" });
+    },
+    teardown: async (ctx) => { if (ctx.rx) await ctx.rx.close(); },
+  });
+}
+
+// A user's job on share shareId, uploaded and started; resolves { id, status }.
+async function startedJob(ctx, shareId) {
+  const job = await kiota(ctx, ctx.user).print.shares.byPrinterShareId(shareId).jobs.post({ configuration: { copies: 1 } });
+  await uploadDocument(ctx.srv, ctx.user, `shares/${shareId}`, job, PDF, { documentName: "report.pdf" });
+  const status = await kiota(ctx, ctx.user).print.shares.byPrinterShareId(shareId).jobs.byPrintJobId(job.id).start.post();
+  return { id: job.id, status };
+}
+
+// The processing print task of a held job on printer V.
+async function heldTask(ctx, jobId) {
+  const tasks = await getJson(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${jobId}/tasks`, ctx.app);
+  assert.equal(tasks.value.length, 1, JSON.stringify(tasks));
+  assert.equal(tasks.value[0].status.state, "processing");
+  return tasks.value[0];
+}
+
+const getJob = (ctx, printerId, jobId) =>
+  kiota(ctx, ctx.app).print.printers.byPrinterId(printerId).jobs.byPrintJobId(jobId).get();
+
+// ---- simulated printers --------------------------------------------------------------------------
+
+describe("simulated printers (--simulate-printers)", () => {
+  let outDir;
+  const ctx = vendorWorld(["--simulate-printers", "--simulate-page-ms", "50"]);
+  const started = (async () => { outDir = await makeTempDir("spoold-sim-out-"); })();
+  after(async () => { if (outDir) await rm(outDir, { recursive: true, force: true }); });
+
+  it("a job the app releases is fetched, printed and completed by the simulated printer", async () => {
+    await started;
+    // every printer gets a simulated device; this one also writes what it prints
+    const sim = await until("simulation of P", async () => {
+      const r = await dev(ctx, `/printers/${ctx.V}/simulation`);
+      return r.status === 200 ? r : { ok: false, status: r.status };
+    });
+    assert.equal(sim.json.state, "ready");
+    const set = await dev(ctx, `/printers/${ctx.V}/simulation`, { method: "POST", json: { pageMs: 150, outputDirectory: outDir } });
+    assert.equal(set.status, 200, set.text);
+    assert.equal(set.json.pageMs, 150);
+    assert.equal(set.json.outputDirectory, outDir);
+
+    const job = await startedJob(ctx, ctx.sV);
+    assert.equal(job.status.state, "paused");            // held for the app's print task
+    const task = await heldTask(ctx, job.id);
+    await sleep(400);                                     // the device must not take a held job
+    assert.equal((await getJob(ctx, ctx.V, job.id)).status.state, "paused");
+
+    const t0 = Date.now();
+    const done = await kiotaWithStatus((cfg) => kiota(ctx, ctx.app).print.taskDefinitions.byPrintTaskDefinitionId(ctx.D)
+      .tasks.byPrintTaskId(task.id).patch({ status: { state: "completed" } }, cfg));
+    assert.equal(done.status, 200, done.text);
+
+    const final = await until("job completed", async () => {
+      const j = await getJob(ctx, ctx.V, job.id);
+      return j.status.state === "completed" ? j : { ok: false, status: j.status };
+    });
+    assert.ok(Date.now() - t0 >= 300, "two pages at 150 ms each");
+    assert.deepEqual(final.status.details, ["completedSuccessfully"]);
+    assert.equal(final.status.isAcquiredByPrinter, true);
+    assert.ok(final.acknowledgedDateTime instanceof Date, `acknowledgedDateTime: ${final.acknowledgedDateTime}`);
+    assert.ok(final.acknowledgedDateTime.getTime() <= Date.now() + 1000);
+
+    const doc = (await getJson(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${job.id}/documents`, ctx.app)).value[0];
+    assert.ok(doc.downloadedDateTime, `the device fetched the document: ${JSON.stringify(doc)}`);
+    const files = await readdir(outDir);
+    assert.ok(files.includes(`${ctx.V}-${job.id}.pdf`), files.join(", "));
+    assert.deepEqual(await readFile(path.join(outDir, `${ctx.V}-${job.id}.pdf`)), PDF);
+
+    const after = await dev(ctx, `/printers/${ctx.V}/simulation`);
+    assert.equal(after.json.jobsPrinted, 1);
+    assert.equal(after.json.currentJobId, null);
+  });
+
+  it("a jam shows in the printer's status and the job's status; the job completes once cleared", async () => {
+    const jam = await dev(ctx, `/printers/${ctx.P}/simulation`, { method: "POST", json: { state: "jammed", pageMs: 50 } });
+    assert.equal(jam.status, 200, jam.text);
+    const printer = await until("printer stopped", async () => {
+      const p = await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.P).get();
+      return p.status.state === "stopped" ? p : { ok: false, status: p.status };
+    });
+    assert.ok(printer.status.details.includes("mediaJam"), JSON.stringify(printer.status));
+    assert.equal(printer.status.description, "Media jam (simulated printer).");
+
+    const job = await startedJob(ctx, ctx.sP);
+    const stopped = await until("job stopped", async () => {
+      const j = await getJob(ctx, ctx.P, job.id);
+      return j.status.state === "stopped" ? j : { ok: false, status: j.status };
+    });
+    assert.equal(stopped.status.description, "Media jam (simulated printer).");
+    assert.equal(stopped.status.isAcquiredByPrinter, true);
+
+    const clear = await dev(ctx, `/printers/${ctx.P}/simulation`, { method: "POST", json: { state: "ready" } });
+    assert.equal(clear.status, 200, clear.text);
+    await until("job completed", async () => {
+      const j = await getJob(ctx, ctx.P, job.id);
+      return j.status.state === "completed" ? j : { ok: false, status: j.status };
+    });
+    const p = await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.P).get();
+    assert.equal(p.status.state, "idle", JSON.stringify(p.status));
+  });
+
+  it("failNextJobs: the next job is aborted by the printer", async () => {
+    const r = await dev(ctx, `/printers/${ctx.P}/simulation`, { method: "POST", json: { failNextJobs: 1 } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.failNextJobs, 1);
+    const job = await startedJob(ctx, ctx.sP);
+    const j = await until("job aborted", async () => {
+      const x = await getJob(ctx, ctx.P, job.id);
+      return x.status.state === "aborted" ? x : { ok: false, status: x.status };
+    });
+    assert.equal(j.status.description, "The simulated printer failed the job.");
+    const s = await dev(ctx, `/printers/${ctx.P}/simulation`);
+    assert.equal(s.json.failNextJobs, 0);
+    assert.equal(s.json.jobsFailed, 1);
+  });
+
+  it("a bad behaviour is 400 naming the member; an unknown printer is 404", async () => {
+    const bad = await dev(ctx, `/printers/${ctx.P}/simulation`, { method: "POST", json: { state: "melted" } });
+    assertErrorEnvelope(bad, 400, "invalidRequest");
+    assert.match(bad.json.error.message, /'state' must be ready, offline, jammed or outOfPaper/);
+    const unknown = await dev(ctx, `/printers/${randomUUID()}/simulation`, { method: "POST", json: {} });
+    assertErrorEnvelope(unknown, 404, "itemNotFound");
+  });
+});
+
+// ---- the clock -------------------------------------------------------------------------------------
+
+describe("the service clock", () => {
+  const ctx = vendorWorld(["--task-timeout", "1h"], { receiver: true });
+
+  it("advancing past --task-timeout aborts a held job with the documented reason and notifies the app", async () => {
+    ctx.rx.on("/tasks");
+    const sub = await kiota(ctx, ctx.app).subscriptions.post({
+      changeType: "created", notificationUrl: ctx.rx.url("/tasks"), resource: `print/taskDefinitions/${ctx.D}/tasks`,
+      expirationDateTime: new Date(Date.now() + 3 * 3600 * 1000), clientState: "vendor-secret",
+    });
+    const job = await startedJob(ctx, ctx.sV);
+    const task = await heldTask(ctx, job.id);
+    const [created] = await ctx.rx.waitFor("/tasks", 1, 10_000);
+    assert.equal(created.value[0].changeType, "created");
+
+    const before = await dev(ctx, "/clock");
+    assert.equal(before.status, 200, before.text);
+    const t0 = Date.parse(before.json.now);
+    assert.ok(Math.abs(t0 - Date.now()) < 5000, before.text);
+
+    const moved = await dev(ctx, "/clock", { method: "POST", json: { advanceBy: "PT61M" } });
+    assert.equal(moved.status, 200, moved.text);
+    assert.ok(Date.parse(moved.json.now) - t0 >= 61 * 60 * 1000, moved.text);
+    assert.equal(moved.json.swept.jobsAborted, 1, moved.text);
+
+    const j = await getJob(ctx, ctx.V, job.id);
+    assert.equal(j.status.state, "aborted");
+    assert.equal(j.status.description, "The print task did not complete within 1 hour; the job was aborted.");
+    const t = await getJson(ctx, `/v1.0/print/taskDefinitions/${ctx.D}/tasks/${task.id}`, ctx.app);
+    assert.equal(t.status.state, "aborted");
+
+    const got = await ctx.rx.waitFor("/tasks", 2, 10_000);
+    const n = got[1].value[0];
+    assert.equal(n.subscriptionId, sub.id);
+    assert.equal(n.changeType, "updated");
+    assert.equal(n.clientState, "vendor-secret");
+    assert.equal(n.resource, `print/taskDefinitions/${ctx.D}/tasks/${task.id}`);
+    assert.equal(n.resourceData.id, task.id);
+    assert.match(n.resourceData.parentUrl, new RegExp(`/print/printers/${ctx.V}/jobs/${job.id}$`));
+
+    // the clock never goes back; timestamps follow the service clock, tokens still work
+    const back = await dev(ctx, "/clock", { method: "POST", json: { now: new Date(Date.now()).toISOString() } });
+    assertErrorEnvelope(back, 400, "invalidRequest");
+    assert.match(back.json.error.message, /only moves forward/);
+    const bad = await dev(ctx, "/clock", { method: "POST", json: { advanceBy: "P1M" } });
+    assertErrorEnvelope(bad, 400, "invalidRequest");
+    assert.match(bad.json.error.message, /no fixed length/);
+    const later = await startedJob(ctx, ctx.sP);
+    const lj = await getJob(ctx, ctx.P, later.id);
+    assert.ok(lj.createdDateTime.getTime() - Date.now() > 60 * 60 * 1000, `createdDateTime ${lj.createdDateTime.toISOString()}`);
+
+    const metrics = await raw(ctx, "/metrics");
+    assert.match(metrics.text, /spoold_dev_actions_total\{action="clock.advance"\} 1\n/);
+    assert.match(metrics.text, /spoold_dev_clock_offset_seconds 36[6-9]\d\./);
+  });
+});
+
+// ---- faults ----------------------------------------------------------------------------------------
+
+describe("injected faults", () => {
+  const ctx = vendorWorld([], { receiver: true });
+
+  it("an injected 429 reaches the Kiota client with Retry-After; its retry handler then succeeds", async () => {
+    const arm = await dev(ctx, "/faults", { method: "POST", json: {
+      method: "POST", path: "/v1.0/print/shares/*/jobs", status: 429, retryAfter: 1, count: 1,
+    } });
+    assert.equal(arm.status, 201, arm.text);
+    assert.equal(arm.json.count, 1);
+    const list = await dev(ctx, "/faults");
+    assert.deepEqual(list.json.value.map((f) => f.id), [arm.json.id]);
+
+    // without retries the client sees the 429 itself
+    const noRetry = await kiotaWithStatus((cfg) => kiota(ctx, ctx.user).print.shares.byPrinterShareId(ctx.sP).jobs.post(
+      { configuration: {} }, { ...cfg, options: [...cfg.options, new RetryHandlerOptions({ maxRetries: 0 })] }));
+    assert.equal(noRetry.status, 429, noRetry.text);
+    assert.equal(noRetry.headers.get("retry-after"), "1");
+    assert.equal(noRetry.json.error.code, "activityLimitReached");
+
+    // armed again: the default retry handler waits Retry-After and succeeds
+    const again = await dev(ctx, "/faults", { method: "POST", json: { method: "POST", path: "/v1.0/print/shares/*/jobs", status: 429, retryAfter: 1 } });
+    assert.equal(again.status, 201, again.text);
+    const seen = [];
+    const retry = new RetryHandlerOptions({
+      maxRetries: 3,
+      shouldRetry: (delay, attempt, url, init, response) => {
+        seen.push({ delay, attempt, status: response.status, retryAfter: response.headers.get("retry-after") });
+        return true;
+      },
+    });
+    const t0 = Date.now();
+    const job = await kiota(ctx, ctx.user).print.shares.byPrinterShareId(ctx.sP).jobs.post({ configuration: {} }, { options: [retry] });
+    assert.ok(job.id, "the retried request created the job");
+    assert.deepEqual(seen.map((s) => [s.status, s.retryAfter]), [[429, "1"]]);
+    assert.ok(seen[0].delay >= 1, `delay ${seen[0].delay}`);
+    assert.ok(Date.now() - t0 >= 900, "the client waited Retry-After");
+    assert.deepEqual((await dev(ctx, "/faults")).json.value, []);
+    const metrics = await raw(ctx, "/metrics");
+    assert.match(metrics.text, /spoold_dev_faults_fired_total\{target="request",kind="status"\} 2\n/);
+  });
+
+  it("503 and delayMs faults; DELETE clears; bad faults are 400", async () => {
+    const a = await dev(ctx, "/faults", { method: "POST", json: { method: "GET", path: "/v1.0/print/printers/**", status: 503, retryAfter: 3 } });
+    assert.equal(a.status, 201, a.text);
+    const r = await raw(ctx, `/v1.0/print/printers/${ctx.P}`, { token: ctx.admin });
+    assertErrorEnvelope(r, 503, "serviceNotAvailable");
+    assert.equal(r.headers.get("retry-after"), "3");
+    assert.equal((await raw(ctx, `/v1.0/print/printers/${ctx.P}`, { token: ctx.admin })).status, 200);
+
+    const d = await dev(ctx, "/faults", { method: "POST", json: { path: "/v1.0/print/printers", delayMs: 600 } });
+    assert.equal(d.status, 201, d.text);
+    const t0 = Date.now();
+    assert.equal((await raw(ctx, "/v1.0/print/printers", { token: ctx.admin })).status, 200);
+    assert.ok(Date.now() - t0 >= 550, "delayed");
+
+    await dev(ctx, "/faults", { method: "POST", json: { path: "/v1.0/print/printers", status: 429, count: 5 } });
+    const cleared = await dev(ctx, "/faults", { method: "DELETE" });
+    assert.equal(cleared.status, 204);
+    assert.equal((await raw(ctx, "/v1.0/print/printers", { token: ctx.admin })).status, 200);
+
+    for (const [json, re] of [
+      [{ path: "/x", status: 418 }, /'status' must be 429/],
+      [{ path: "/x" }, /exactly one of 'status'/],
+      [{ path: "x", status: 429 }, /must start with '\/'/],
+      [{ target: "webhook", action: "explode" }, /'action' must be fail, hang or deliverTwice/],
+      [{ path: "/x", status: 429, count: 0 }, /'count' must be a whole number/],
+      [{ path: "/x", status: 429, colour: "red" }, /'colour' is not a fault member/],
+    ]) {
+      const bad = await dev(ctx, "/faults", { method: "POST", json });
+      assertErrorEnvelope(bad, 400, "invalidRequest");
+      assert.match(bad.json.error.message, re);
+    }
+  });
+
+  it("a webhook fault delivers the same notification twice", async () => {
+    ctx.rx.on("/twice");
+    ctx.sub = await kiota(ctx, ctx.app).subscriptions.post({
+      changeType: "created", notificationUrl: ctx.rx.url("/twice"), resource: `print/taskDefinitions/${ctx.D}/tasks`,
+      expirationDateTime: new Date(Date.now() + 3600 * 1000), clientState: "twice",
+    });
+    const arm = await dev(ctx, "/faults", { method: "POST", json: { target: "webhook", action: "deliverTwice", count: 1 } });
+    assert.equal(arm.status, 201, arm.text);
+    assert.equal(arm.json.action, "deliverTwice");
+    await startedJob(ctx, ctx.sV);
+    const got = await ctx.rx.waitFor("/twice", 2, 10_000);
+    assert.equal(got[0].body, got[1].body, "the same notification content");
+    assert.equal(got[0].value[0].changeType, "created");
+    await sleep(500);
+    assert.equal(ctx.rx.notifications("/twice").length, 2, "delivered exactly twice");
+  });
+
+  it("a failed webhook delivery is retried and arrives afterwards", async () => {
+    ctx.rx.on("/fail");
+    const moved = await raw(ctx, `/v1.0/subscriptions/${ctx.sub.id}`, { method: "PATCH", token: ctx.app, json: { notificationUrl: ctx.rx.url("/fail") } });
+    assert.equal(moved.status, 200, moved.text);
+    const arm = await dev(ctx, "/faults", { method: "POST", json: { target: "webhook", action: "fail", url: "**/fail" } });
+    assert.equal(arm.status, 201, arm.text);
+    const t0 = Date.now();
+    await startedJob(ctx, ctx.sV);
+    const [n] = await ctx.rx.waitFor("/fail", 1, 15_000);
+    assert.ok(n.at - t0 >= 900, "delivered after the first retry delay (1 s)");
+    await sleep(300);
+    assert.equal(ctx.rx.notifications("/fail").length, 1, "the failed attempt never reached the endpoint");
+  });
+});
+
+// ---- access ----------------------------------------------------------------------------------------
+
+const CONTROL_PATHS = [
+  ["GET", "/spoold/v1/dev/clock"], ["POST", "/spoold/v1/dev/clock"],
+  ["GET", "/spoold/v1/dev/faults"], ["POST", "/spoold/v1/dev/faults"], ["DELETE", "/spoold/v1/dev/faults"],
+  ["DELETE", `/spoold/v1/dev/faults/${randomUUID()}`],
+  ["POST", `/spoold/v1/dev/tenants/${randomUUID()}/reset`],
+  ["GET", `/spoold/v1/dev/printers/${randomUUID()}/simulation`],
+  ["POST", `/spoold/v1/dev/printers/${randomUUID()}/simulation`],
+  ["DELETE", `/spoold/v1/dev/printers/${randomUUID()}/simulation`],
+];
+
+describe("access to the control API", () => {
+  const ctx = vendorWorld();
+
+  it("with --dev: 404 without a token, with a non-admin token and with an app token", async () => {
+    for (const token of [undefined, ctx.user, ctx.app, ctx.admin.replace(/.$/, "x")]) {
+      for (const [method, p] of CONTROL_PATHS) {
+        const r = await raw(ctx, p, { method, token, json: method === "POST" ? { advanceBy: "PT1H" } : undefined });
+        assertErrorEnvelope(r, 404, "itemNotFound");
+        assert.match(r.json.error.message, /No resource matches the path/);
+      }
+    }
+    assert.equal((await dev(ctx, "/clock")).status, 200, "the admin token of the dev issuer is let in");
+  });
+
+  it("tenant reset empties the caller's tenant; another tenant is 404", async () => {
+    const other = await dev(ctx, `/tenants/${randomUUID()}/reset`, { method: "POST" });
+    assertErrorEnvelope(other, 404, "itemNotFound");
+    const before = await getJson(ctx, "/v1.0/print/printers", ctx.admin);
+    assert.ok(before.value.length >= 2);
+    const r = await dev(ctx, `/tenants/${ctx.tenant}/reset`, { method: "POST" });
+    assert.equal(r.status, 204, r.text);
+    assert.deepEqual((await getJson(ctx, "/v1.0/print/printers", ctx.admin)).value, []);
+    assert.deepEqual((await getJson(ctx, "/v1.0/print/taskDefinitions", ctx.app)).value, []);
+    const m = await raw(ctx, "/metrics");
+    assert.match(m.text, /spoold_dev_actions_total\{action="tenants.reset"\} 1\n/);
+  });
+});
+
+describe("without --dev", () => {
+  it("every control path answers 404, even to a Printer Administrator of a trusted issuer", async () => {
+    const dir = await makeTempDir("spoold-nodev-");
+    const tid = randomUUID();
+    const issuer = new TestIssuer({ iss: "https://login.test/issuer/v2.0" });
+    issuer.addKey("ES256");
+    const jwks = path.join(dir, "jwks.json");
+    await issuer.writeJwks(jwks);
+    await tenantCmd("add", tid, dir);
+    const srv = await startServer({ dataDir: dir, dev: false, args: ["--issuer", issuer.iss, "--jwks", jwks] });
+    try {
+      const admin = issuer.userToken({ tid, scopes: "Printer.Read.All", admin: true });
+      const ok = await rawFetch(`${srv.origin}/v1.0/print/printers`, { token: admin });
+      assert.equal(ok.status, 200, `the token is valid: ${ok.text}`);
+      for (const token of [undefined, admin]) {
+        for (const [method, p] of CONTROL_PATHS) {
+          const r = await rawFetch(`${srv.origin}${p}`, { method, token, json: method === "POST" ? { advanceBy: "PT1H" } : undefined });
+          assertErrorEnvelope(r, 404, "itemNotFound");
+          assert.match(r.json.error.message, /No resource matches the path/);
+        }
+      }
+    } finally {
+      await srv.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--simulate-printers is refused at start", async () => {
+    const dir = await makeTempDir("spoold-nodev-");
+    try {
+      const r = await run(spooldBin(), ["serve", "--listen", "127.0.0.1:0", "--data", dir, "--simulate-printers"])
+        .then(() => ({ code: 0 }), (e) => e);
+      assert.notEqual(r.code, 0, "the server must not start");
+      assert.match(r.stderr, /--simulate-printers needs --dev/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
