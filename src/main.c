@@ -196,6 +196,7 @@ static int cmd_serve(int argc, char **argv) {
   graph_routes_register();
   graph_ext_routes_register(cfg.dev);
   console_routes_register();
+  if (cfg.dev) dev_routes(); /* /spoold/v1/dev/...: the development control API (dev/dev.h) */
   ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
 
