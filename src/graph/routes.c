@@ -1,6 +1,7 @@
 /* The Graph surface: one route table per resource file. */
 #include "graph/routes.h"
 #include "graph/dev-token.h"
+#include "graph/output-devices.h"
 #include "graph/subscription-delivery.h"
 
 void graph_routes_register(void) {
@@ -21,5 +22,6 @@ void graph_routes_register(void) {
 /* The /spoold/v1 extension: add each extension resource's table here (ROUTE_EXT routes). */
 void graph_ext_routes_register(bool dev) {
   graph_subscription_delivery_routes();
+  graph_output_devices_routes();
   if (dev) graph_dev_token_routes(); /* development-only tables */
 }

@@ -24,35 +24,15 @@
 
 /* ---- encoding of a device's attributes ----------------------------------------------------- */
 
-typedef struct mem_io {
-  const unsigned char *data;
-  size_t               len, off;
-} mem_io_t;
-
-static ssize_t io_read(void *ctx, ipp_uchar_t *buf, size_t n) {
-  mem_io_t *r = ctx;
-  size_t left = r->len - r->off;
-  if (n > left) n = left;
-  memcpy(buf, r->data + r->off, n);
-  r->off += n;
-  return (ssize_t)n;
-}
-
 static ssize_t io_write(void *ctx, ipp_uchar_t *buf, size_t n) {
   buf_append(ctx, buf, n);
   return (ssize_t)n;
 }
 
-/* Decodes stored attributes; an empty set for NULL or unreadable data. */
+/* Decodes stored attributes (an empty set for NULL or unreadable data) as the request the next
+ * merge starts from. */
 static ipp_t *attrs_decode(const void *data, size_t len) {
-  ipp_t *ipp = ippNew();
-  if (data && len) {
-    mem_io_t r = {data, len, 0};
-    if (ippReadIO(&r, io_read, 1, NULL, ipp) != IPP_STATE_DATA) {
-      ippDelete(ipp);
-      ipp = ippNew();
-    }
-  }
+  ipp_t *ipp = ipp_map_attrs_decode(data, len);
   ippSetVersion(ipp, 2, 0);
   ippSetOperation(ipp, IPP_OP_UPDATE_OUTPUT_DEVICE_ATTRIBUTES);
   ippSetRequestId(ipp, 1);

@@ -703,6 +703,32 @@ static char *dump(json_t *o) {
 }
 
 /* Device patch; see mapping.h. */
+typedef struct attrs_reader {
+  const unsigned char *data;
+  size_t               len, off;
+} attrs_reader_t;
+
+static ssize_t attrs_read(void *ctx, ipp_uchar_t *buf, size_t n) {
+  attrs_reader_t *r = ctx;
+  size_t left = r->len - r->off;
+  if (n > left) n = left;
+  memcpy(buf, r->data + r->off, n);
+  r->off += n;
+  return (ssize_t)n;
+}
+
+ipp_t *ipp_map_attrs_decode(const void *data, size_t len) {
+  ipp_t *ipp = ippNew();
+  if (data && len) {
+    attrs_reader_t r = {data, len, 0};
+    if (ippReadIO(&r, attrs_read, 1, NULL, ipp) != IPP_STATE_DATA) {
+      ippDelete(ipp);
+      ipp = ippNew();
+    }
+  }
+  return ipp;
+}
+
 void ipp_map_device_patch(ipp_t *attrs, ipp_t *request, store_ipp_printer_patch_t *patch) {
   bool del;
   ipp_attribute_t *a;

@@ -68,6 +68,10 @@ const char *ipp_map_media_to_graph(const char *pwg);
  * NULL when unknown. */
 const char *ipp_map_media_from_graph(const char *graph);
 
+/* Decodes the attributes a device pushed, as the store keeps them (store_ipp_device_get: an
+ * IPP message). An empty message for NULL or unreadable data; the caller owns it (ippDelete). */
+ipp_t *ipp_map_attrs_decode(const void *data, size_t len);
+
 /* Fills *patch from the printer attributes a device pushed: attrs is everything the device
  * has pushed so far (merged), request the Update-Output-Device-Attributes request (its
  * delete-attribute values clear the matching Graph members). Status members come from

@@ -11,6 +11,8 @@ import { registerPrinter, createJob, uploadDocument } from "../api/lib/fixtures.
 import { kiotaClient, rawFetch } from "../api/lib/clients.mjs";
 import { tenantCmd } from "../api/lib/cli.mjs";
 import { startReceiver } from "../api/lib/webhook-receiver.mjs";
+import { spooldCli } from "../api/lib/cli.mjs";
+import { ippRequest, attr, OP, TAG, bearer } from "../api/lib/ipp.mjs";
 import { launch, newPage, screenshot, waitForText, submitForm } from "./lib/browser.mjs";
 import { startIdp } from "./lib/idp.mjs";
 
@@ -89,7 +91,22 @@ describe("console with the development personas", () => {
     await waitForText(page, "#main", "Floor 3 laser");
     await screenshot(page, "printers");
     await page.click(`a[href="#/printers/${t.printer}"]`);
-    await waitForText(page, "#main", "Shares", "Task triggers", "Capabilities");
+    await waitForText(page, "#main", "Shares", "Task triggers", "Capabilities", "No device has connected");
+    // A device reports a paper jam over IPP INFRA: the page shows the device and its state.
+    const tok = await spooldCli(["token", "--device", t.printer, "--data", srv.dataDir]);
+    assert.equal(tok.code, 0, tok.stderr);
+    const uuid = `urn:uuid:${randomUUID()}`;
+    const pushed = await ippRequest(`${srv.origin}/ipp/print/${t.printer}`, {
+      op: OP.UPDATE_OUTPUT_DEVICE_ATTRIBUTES, auth: bearer(tok.stdout.trim()),
+      groups: [{ tag: TAG.OPERATION, attrs: [attr.charset("attributes-charset", "utf-8"),
+        attr.language("attributes-natural-language", "en"),
+        attr.uri("printer-uri", `ipp://127.0.0.1/ipp/print/${t.printer}`), attr.uri("output-device-uuid", uuid)] },
+      { tag: TAG.PRINTER, attrs: [attr.enum("printer-state", 5), attr.keyword("printer-state-reasons", "media-jam-error"),
+        attr.text("printer-state-message", "Jam in tray 2"), attr.mime("document-format-supported", ["application/pdf"])] }],
+    });
+    assert.equal(pushed.status, 0, `Update-Output-Device-Attributes: 0x${pushed.status?.toString(16)}`);
+    await waitForText(page, "#output-devices", uuid, "Jam in tray 2", "application/pdf", "stopped");
+    await screenshot(page, "printer");
     await submitForm(page, "#share-form", { displayName: "Floor 3" });
     await page.waitForFunction(() => location.hash.startsWith("#/shares/"));
     t.share = decodeURIComponent(await page.evaluate(() => location.hash.slice("#/shares/".length)));

@@ -39,7 +39,7 @@ export function printersView() {
 
 function capabilityRows(caps) {
   if (!caps) return h("p", { class: "muted" }, "The printer has reported no capabilities.");
-  const show = (v) => (v === null ? "—" : Array.isArray(v) ? v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(", ") : typeof v === "object" && v ? JSON.stringify(v) : String(v));
+  const show = (v) => (v === null || (Array.isArray(v) && !v.length) ? "—" : Array.isArray(v) ? v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(", ") : typeof v === "object" && v ? JSON.stringify(v) : String(v));
   return kv(Object.entries(caps).filter(([k]) => !k.startsWith("@")).map(([k, v]) => [k, show(v)]));
 }
 
@@ -51,8 +51,10 @@ export function printerView(id) {
   const shares = h("div", {});
   const triggers = h("div", {});
   const caps = h("div", {});
+  const devices = h("div", { id: "output-devices" });
   render(h("p", {}, h("a", { href: "#/printers" }, "← Printers")), head, status,
-    section("Shares", shares), section("Task triggers", triggers), section("Capabilities", caps));
+    section("Output devices", devices), section("Shares", shares), section("Task triggers", triggers),
+    section("Capabilities", caps));
 
   const loadShares = async () => {
     const list = await graph.list(`${path}/shares`);
@@ -112,11 +114,25 @@ export function printerView(id) {
   // The device's state changes on its own: refresh it without reloading the page.
   return graph.poll(async () => {
     const r = await graph.get(`${path}?$select=id,status,lastSeenDateTime`, { conditional: true });
-    if (!r.changed) return;
-    status.replaceChildren(section("Status", kv([
-      ["State", printerState(r.body)],
-      ["Description", (r.body.status || {}).description],
-      ["Last seen", when(r.body.lastSeenDateTime)],
-    ])));
+    if (r.changed) {
+      status.replaceChildren(section("Status", kv([
+        ["State", printerState(r.body)],
+        ["Description", (r.body.status || {}).description],
+        ["Last seen", when(r.body.lastSeenDateTime)],
+      ])));
+    }
+    // What each output device reported over IPP INFRA (spoold's extension; Graph has none).
+    const d = await graph.get(`/spoold/v1/printers/${encodeURIComponent(id)}/outputDevices`, { conditional: true });
+    if (!d.changed && devices.childElementCount) return;
+    devices.replaceChildren(
+      h("p", { class: "muted" }, `${d.body.queuedJobCount} released job(s) not finished by a device.`),
+      table([
+        { title: "Device", cell: (x) => x.uuid },
+        { title: "State", cell: printerState },
+        { title: "Message", cell: (x) => x.status.description || "—" },
+        { title: "Accepting jobs", cell: (x) => (x.isAcceptingJobs === null ? "—" : x.isAcceptingJobs ? "yes" : "no") },
+        { title: "Formats", cell: (x) => (x.capabilities.contentTypes || []).join(", ") || "—" },
+      ], (d.body.value || []).map((x) => ({ ...x, id: x.uuid })),
+      "No device has connected to this printer's IPP endpoint yet (docs/ipp.md)."));
   }, 5000, (e) => showError(e, "Printer status"));
 }

@@ -1,0 +1,7 @@
+/* GET /spoold/v1/printers/{id}/outputDevices (graph/output-devices.c). */
+#ifndef SPOOLD_GRAPH_OUTPUT_DEVICES_H
+#define SPOOLD_GRAPH_OUTPUT_DEVICES_H
+
+void graph_output_devices_routes(void);
+
+#endif
