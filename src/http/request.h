@@ -63,6 +63,7 @@ typedef struct http_request {
   void         (*cleanup)(struct http_request *req);
   char          *log_tenant;  /* malloc'd; tenant and app for the request log line */
   char          *log_app;
+  bool           log_quiet;   /* a handler set it: no request log line (counted elsewhere) */
 } http_request_t;
 
 /* Case-insensitive request header lookup; NULL when absent. */

@@ -696,7 +696,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (st->headers_done) {
     if (!st->queued) st->status = 499; /* the client went away before an answer */
     metrics_http_observe(st->req.route ? st->req.route->name : NULL, st->status, micros);
-    log_request(st, micros);
+    if (!st->req.log_quiet) log_request(st, micros);
   }
   free_state(st);
   atomic_fetch_sub(&srv->inflight, 1);

@@ -99,12 +99,13 @@ ipp_auth_result_t ipp_device_authenticate(const http_request_t *req, store_t *st
     if (colon && strlen(user) == len) {
       *colon = '\0';
       const char *token = colon + 1;
-      if (!strcasecmp(user, id)) {
-        if (known && token_matches(token, cred.secret_hash)) {
-          free(user);
-          out->method = "basic";
-          goto ok;
-        }
+      /* The token names the printer: any user name goes (ippsample's ippproxy sends root). */
+      if (known && token_matches(token, cred.secret_hash)) {
+        free(user);
+        out->method = "basic";
+        goto ok;
+      }
+      if (!*user || !strcasecmp(user, id)) {
         set_why(why, whylen, "the password is not this printer's device token");
       } else {
         /* Another printer's valid credentials are refused with 403, not 401. */
@@ -118,7 +119,7 @@ ipp_auth_result_t ipp_device_authenticate(const http_request_t *req, store_t *st
           set_why(why, whylen, "these credentials belong to another printer; a device may "
                   "only use its own printer's endpoint");
         } else {
-          set_why(why, whylen, "the user name must be the printer id of the request path");
+          set_why(why, whylen, "the password is not this printer's device token");
         }
         store_ipp_credentials_clear(&other);
       }

@@ -4,8 +4,8 @@
  * A printer (or the proxy speaking for it) proves it is printer P, the printer of the request
  * path /ipp/print/P, in one of three ways:
  *   - `Authorization: Bearer <token>` with P's device token;
- *   - HTTP Basic with user name P and P's device token as the password (ipptool and CUPS send
- *     these from ipp://P:TOKEN@host:port/ipp/print/P);
+ *   - HTTP Basic with P's device token as the password, whatever the user name (ipptool and
+ *     CUPS send ipp://P:TOKEN@host:port/ipp/print/P; ippsample's ippproxy sends root:TOKEN);
  *   - over TLS, the client certificate issued to P at registration (POST
  *     /print/printers/create), pinned by the SHA-256 of its DER (printers.cert_sha256).
  *

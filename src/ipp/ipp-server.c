@@ -19,10 +19,12 @@
 #include "http/server.h"
 #include "ipp/ipp-private.h"
 #include "util/buf.h"
+#include "util/failguard.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -461,17 +463,112 @@ static void reply_auth(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
   }
 }
 
+/* ---- repeated authentication failures ------------------------------------------------------ */
+
+/* A device that keeps failing authentication (ippproxy retries at once, thousands of times a
+ * second) is answered more and more slowly, per client address and credential, and per
+ * address whatever the credential; the request is parked meanwhile, so no worker thread waits.
+ * Its log lines are written once per interval with a count. A request without credentials
+ * (the HTTP challenge that precedes every authenticated exchange) is never delayed. */
+#define AUTH_FREE_PER_CREDENTIAL 2   /* failures answered at once */
+#define AUTH_FREE_PER_ADDRESS 20
+#define AUTH_DELAY_BASE_MS 250       /* then 250 ms, 500 ms, 1 s, 2 s, 4 s, 4 s, ... */
+#define AUTH_DELAY_MAX_MS 4000
+#define AUTH_WINDOW_S 60             /* a key quiet this long starts again */
+#define AUTH_LOG_INTERVAL_S 10       /* one logged failure per key per interval */
+
+static pthread_once_t g_guard_once = PTHREAD_ONCE_INIT;
+static failguard_t *g_guard_cred, *g_guard_addr;
+
+static void guard_init(void) {
+  failguard_config_t cred = {AUTH_FREE_PER_CREDENTIAL, AUTH_DELAY_BASE_MS, AUTH_DELAY_MAX_MS,
+                             (int64_t)AUTH_WINDOW_S * 1000000,
+                             (int64_t)AUTH_LOG_INTERVAL_S * 1000000, 4096};
+  failguard_config_t addr = cred;
+  addr.free = AUTH_FREE_PER_ADDRESS;
+  addr.capacity = 1024;
+  g_guard_cred = failguard_new(&cred);
+  g_guard_addr = failguard_new(&addr);
+}
+
+/* The failure key of req: its client address and its credential ("" without one). */
+static char *guard_key(const http_request_t *req) {
+  const char *auth = http_request_header(req, "Authorization");
+  buf_t k = BUF_INIT;
+  buf_printf(&k, "%s\n%s", req->peer, auth ? auth : "");
+  return buf_detach(&k);
+}
+
+/* An authentication failure held back before it is answered (req->handler_state). */
+typedef struct auth_hold {
+  int64_t           until_us; /* monotonic */
+  ipp_auth_result_t rc;
+  char              why[512];
+} auth_hold_t;
+
+static void auth_hold_cleanup(http_request_t *req) {
+  free(req->handler_state);
+  req->handler_state = NULL;
+}
+
+/* Answers a failed authentication: counts it, logs it (or not, see above) and answers it now
+ * or, when the client keeps failing, parks the request and answers on a later run. */
+static void auth_failed(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
+  http_request_t *req = c->req;
+  pthread_once(&g_guard_once, guard_init);
+  char *key = guard_key(req);
+  failguard_verdict_t v, va = {0};
+  failguard_fail(g_guard_cred, key, strlen(key), c->now_us, &v);
+  if (rc != IPP_AUTH_NONE) failguard_fail(g_guard_addr, req->peer, strlen(req->peer), c->now_us, &va);
+  free(key);
+  if (!v.log) {
+    req->log_quiet = true;
+  } else if (rc != IPP_AUTH_NONE) {
+    char more[96] = "";
+    if (v.unlogged)
+      snprintf(more, sizeof more, " (%" PRIu64 " more failures with this credential not logged "
+               "since the last report)", v.unlogged);
+    log_warn("ipp: device authentication failed for printer %.64s from %s: %s%s",
+             http_request_param(req, 0) ? http_request_param(req, 0) : "-", req->peer, why, more);
+  }
+  unsigned delay = rc == IPP_AUTH_NONE || rc == IPP_AUTH_ERROR ? 0
+                   : v.delay_ms > va.delay_ms ? v.delay_ms : va.delay_ms;
+  if (delay && server_park(req, delay)) {
+    auth_hold_t *h = xcalloc(1, sizeof *h);
+    h->until_us = time_mono_us() + (int64_t)delay * 1000;
+    h->rc = rc;
+    snprintf(h->why, sizeof h->why, "%s", why);
+    req->handler_state = h;
+    req->cleanup = auth_hold_cleanup;
+    return;
+  }
+  reply_auth(c, rc, why);
+}
+
 /* POST /ipp/print/{printerId} */
 static void ipp_post(http_request_t *req, http_response_t *res) {
   app_t *app = APP(req);
   ipp_client_t c = {.req = req, .res = res, .app = app, .store = app->store, .doc_fd = -1,
                     .now_us = time_now_us()};
+  if (req->cleanup == auth_hold_cleanup) { /* a held failure: answer once its time is up */
+    auth_hold_t *h = req->handler_state;
+    int64_t left_ms = (h->until_us - time_mono_us() + 999) / 1000;
+    if (left_ms <= 0 || !server_park(req, (unsigned)left_ms)) reply_auth(&c, h->rc, h->why);
+    return;
+  }
   char why[512];
   ipp_auth_result_t arc = ipp_device_authenticate(req, app->store, http_request_param(req, 0),
                                                   &c.device, why, sizeof why);
   if (arc != IPP_AUTH_OK) {
-    reply_auth(&c, arc, why);
+    auth_failed(&c, arc, why);
     return;
+  }
+  if (req->handler_state == NULL && http_request_header(req, "Authorization")) {
+    /* a credential that works now owes nothing for its earlier failures */
+    pthread_once(&g_guard_once, guard_init);
+    char *key = guard_key(req);
+    failguard_forget(g_guard_cred, key, strlen(key));
+    free(key);
   }
   if (!req->log_tenant) req->log_tenant = xstrdup(c.device.tenant);
   caller_t device = {.kind = CALLER_DEVICE, .tenant = c.device.tenant};

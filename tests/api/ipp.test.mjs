@@ -444,6 +444,97 @@ describe("IPP INFRA and pull printing: held jobs are never offered", () => {
 
 // ---- TLS -------------------------------------------------------------------------------------------
 
+describe("a device that authenticates wrongly (ippsample's ippproxy): Basic root:<token>, slowed failures, throttled logs", () => {
+  // ippproxy sends HTTP Basic with the user name "root" and the device token as password, and
+  // retries at once on 401 (about 4,400 requests/s with 168,000 log lines in 40 s). These
+  // requests reproduce its wire traffic with the IPP client of lib/ipp.mjs.
+  const ctx = world();
+  let P, url, printerUri;
+  const gpa = (auth) => ippRequest(url, { op: OP.GET_PRINTER_ATTRIBUTES, auth, ca: ctx.srv.ca, operation: [attr.uri("printer-uri", printerUri)] });
+  const timed = async (auth) => {
+    const t0 = Date.now();
+    const r = await gpa(auth);
+    return { r, ms: Date.now() - t0 };
+  };
+  const warnLines = () => ctx.srv.output.split("\n").filter((l) => l.includes("device authentication failed") && l.includes(P.id));
+
+  before(async () => {
+    P = await registerPrinter(ctx, "Proxy queue");
+    P.token = await deviceToken(ctx, P.id);
+    url = `${ctx.srv.origin}/ipp/print/${P.id}`;
+    printerUri = url.replace(/^http/, "ipp");
+  });
+
+  it("Basic root:<device token> is accepted (the token names the printer), for reads and Update-Output-Device-Attributes", async () => {
+    const r = await gpa(basic("root", P.token));
+    assert.equal(r.httpStatus, 200);
+    assert.equal(r.status, STATUS.OK);
+    assert.equal(val(r.group(TAG.PRINTER)[0], "printer-uuid"), `urn:uuid:${P.id}`);
+    const upd = await ippRequest(url, { op: OP.UPDATE_OUTPUT_DEVICE_ATTRIBUTES, auth: basic("root", P.token), ca: ctx.srv.ca, groups: [
+      { tag: TAG.OPERATION, attrs: [attr.charset("attributes-charset", "utf-8"), attr.language("attributes-natural-language", "en"),
+        attr.uri("printer-uri", printerUri), attr.uri("output-device-uuid", `urn:uuid:${randomUUID()}`)] },
+      { tag: TAG.PRINTER, attrs: [attr.enum("printer-state", 3), attr.text("printer-state-message", "ippproxy says hello")] }] });
+    assert.equal(upd.status, STATUS.OK, `0x${upd.status?.toString(16)}`);
+    assert.equal((await graphPrinter(ctx, P)).status.description, "ippproxy says hello");
+    // any other user name as well; a wrong token under root is still 401
+    assert.equal((await gpa(basic("anyone", P.token))).status, STATUS.OK);
+    const bad = await gpa(basic("root", "0".repeat(64)));
+    assert.equal(bad.httpStatus, 401);
+    assert.match(bad.headers["www-authenticate"], /Basic realm="spoold"/);
+  });
+
+  it("repeated failures of one credential are answered more and more slowly; nobody else waits", async () => {
+    const wrong = basic("root", `wrong-${randomUUID()}`);
+    // two failures at full speed, then 250 ms, 500 ms, ...
+    const a = await timed(wrong);
+    const b = await timed(wrong);
+    const c = await timed(wrong);
+    for (const x of [a, b, c]) assert.equal(x.r.httpStatus, 401);
+    assert.ok(a.ms < 200 && b.ms < 200, `first failures at once: ${a.ms} ms, ${b.ms} ms`);
+    assert.ok(c.ms >= 230, `the third failure is held: ${c.ms} ms`);
+    // a burst of 12 more, all at once (ippproxy's retry loop, but in parallel), and meanwhile
+    // the right token, a fresh wrong credential and a request without credentials
+    const t0 = Date.now();
+    const burst = Array.from({ length: 12 }, () => timed(wrong));
+    await sleep(50);
+    const good = await timed(basic("root", P.token));
+    const other = await timed(basic("root", "another-wrong-token"));
+    const none = await timed(undefined);
+    assert.equal(good.r.status, STATUS.OK);
+    assert.ok(good.ms < 300, `the right token is answered at once while failures are held: ${good.ms} ms`);
+    assert.equal(other.r.httpStatus, 401);
+    assert.ok(other.ms < 300, `another credential is not held for this one's failures: ${other.ms} ms`);
+    assert.equal(none.r.httpStatus, 401);
+    assert.ok(none.ms < 300, `the challenge without credentials is never held: ${none.ms} ms`);
+    const done = await Promise.all(burst);
+    for (const x of done) {
+      assert.equal(x.r.httpStatus, 401);
+      assert.match(x.r.headers["www-authenticate"] || "", /Basic realm="spoold"/);
+    }
+    const slowest = Math.max(...done.map((x) => x.ms));
+    assert.ok(slowest >= 3500 && slowest < 6000, `the delay grows to its cap of 4 s: slowest ${slowest} ms`);
+    assert.ok(Date.now() - t0 < 6500, "the held failures wait side by side, not one after another");
+  });
+
+  it("log lines: one per credential per 10 s, then one line with the count of the unlogged ones", async () => {
+    const wrong = basic("root", `logged-${randomUUID()}`);
+    const before = warnLines().length;
+    const accessBefore = ctx.srv.output.split("\n").filter((l) => l.includes("ipp.print 401")).length;
+    const first = Date.now();
+    await Promise.all(Array.from({ length: 20 }, () => gpa(wrong)));
+    const lines = warnLines().slice(before);
+    assert.equal(lines.length, 1, `one warning for 20 failures: ${lines.join("\n")}`);
+    assert.match(lines[0], /device authentication failed for printer [0-9a-f-]+ from 127\.0\.0\.1: the password is not this printer's device token/);
+    const access = ctx.srv.output.split("\n").filter((l) => l.includes("ipp.print 401")).length - accessBefore;
+    assert.equal(access, 1, "one request log line for the 20 refused requests");
+    await sleep(Math.max(0, 10200 - (Date.now() - first)));
+    await gpa(wrong);
+    const next = warnLines().slice(before);
+    assert.equal(next.length, 2, next.join("\n"));
+    assert.match(next[1], /\(19 more failures with this credential not logged since the last report\)/);
+  });
+});
+
 describe("IPP INFRA over TLS: the registered certificate as client certificate", () => {
   const ctx = world({ tls: true });
 

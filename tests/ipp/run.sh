@@ -10,6 +10,7 @@
 # (each ipptool test's PASS/FAIL counts once), checks the Graph side of each step and the
 # document bytes (node), and stops spoold by its PID. The last line is "N passed, N failed".
 #
+#   infra-proxy-auth.test     as ippproxy: Basic root:<device token>
 #   infra-register.test       Update-/Get-Output-Device-Attributes, Get-Printer-Attributes
 #   infra-print-fetch.test    subscribe, wait for a released job, Fetch-Job, Acknowledge-Job,
 #                             Fetch-Document, Acknowledge-Document
@@ -147,13 +148,15 @@ make_job() {
 start_job() { api POST "/v1.0/print/printers/$1/jobs/$2/start" "$USER"; }
 
 # run_ipp FILE PRINTER TOKEN [-d NAME=VALUE ...]: runs one ipptool file; every test counts.
+# The Basic user name is the printer id, or $IPP_USER when set (ippproxy sends root).
 run_ipp() {
   local file=$1 printer=$2 tok=$3; shift 3
+  local user=${IPP_USER:-$printer}
   echo
   echo "  $file"
   local out
   out=$(cd "$HERE" && ipptool -t -T 60 -V 2.0 -d "PRINTER=$printer" "$@" \
-    "ipp://$printer:$tok@127.0.0.1:$PORT/ipp/print/$printer" "$file" 2>&1)
+    "ipp://$user:$tok@127.0.0.1:$PORT/ipp/print/$printer" "$file" 2>&1)
   echo "$out" | sed -e '1d' -e 's/^/  /'
   local p f
   p=$(grep -c '\[PASS\]' <<<"$out")
@@ -187,6 +190,9 @@ DEVICEH="urn:uuid:$(uuid)"
 [ "$(api GET "/v1.0/print/printers/$P" "$ADMIN")" = 200 ] && jcheck "lastSeenDateTime is null before the device talks" 'o.lastSeenDateTime === null'
 
 # ---- registration --------------------------------------------------------------------------------
+
+# ippsample's ippproxy authenticates with Basic root:<device token> (issue 11, defect 8)
+IPP_USER=root run_ipp infra-proxy-auth.test "$P" "$TOKP" -d "DEVICE=urn:uuid:$(uuid)"
 
 run_ipp infra-register.test "$P" "$TOKP" -d "DEVICE=$DEVICE"
 api GET "/v1.0/print/printers/$P?\$select=id,status,isAcceptingJobs,capabilities,defaults,lastSeenDateTime" "$ADMIN" >/dev/null
