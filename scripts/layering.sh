@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 LAYERS='
 top 100
 cmd 95
+proxy 95
 dev 90
 console 85
 graph 80

@@ -17,6 +17,7 @@
 #include "http/server.h"
 #include "ipp/ipp.h"
 #include "notify/notify.h"
+#include "proxy/proxy.h"
 #include "store/store.h"
 #include "sweeper.h"
 #include "dev/dev.h"
@@ -42,6 +43,7 @@ static void usage(FILE *out) {
         "  token     mint a development token (spoold token --help)\n"
         "  tenant    manage tenants and their subscriptions (spoold tenant --help)\n"
         "  migrate   apply pending store migrations and exit (--data DIR or --store URL)\n"
+        "  proxy     connect existing printers to spoold over IPP INFRA (spoold proxy --help)\n"
         "  version   print the version\n"
         "  help      show this help\n\n",
         out);
@@ -354,6 +356,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "token")) return token_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "tenant")) return tenant_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 1, argv + 1);
+  if (!strcmp(cmd, "proxy")) return proxy_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("spoold %s\n", SPOOLD_VERSION);
     return 0;

@@ -1,0 +1,421 @@
+/*
+ * `spoold proxy`: one worker thread per printer between spoold's IPP INFRA endpoint and the
+ * real printer (proxy-private.h). The INFRA side speaks to spoold as an output device
+ * (docs/ipp.md) with the printer's device token; the device side is proxy-device.c.
+ */
+#include "proxy/proxy.h"
+#include "proxy/proxy-private.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The connection to spoold for one printer. */
+typedef struct infra {
+  char              host[256];
+  char              resource[1100]; /* /ipp/print/{printerId} */
+  int               port;
+  http_encryption_t encryption;
+  http_t           *http;
+  char              printer_uri[1500];
+  char              token[512];
+  const char       *uuid;
+  const char       *printer_id;
+} infra_t;
+
+/* A worker's memory of what it last reported per job, so it reports only changes. */
+typedef struct reported {
+  int id, state;
+} reported_t;
+
+typedef struct worker {
+  const proxy_cfg_t         *cfg;
+  const proxy_printer_cfg_t *pc;
+  infra_t                    infra;
+  proxy_state_t              state;
+  proxy_device_t            *device;
+  reported_t                 reported[PROXY_MAX_JOBS];
+  size_t                     nreported;
+  bool                       server_down; /* logged once per outage */
+} worker_t;
+
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Never ask anyone for a password: the device token is the credential. */
+static const char *no_password(const char *prompt, http_t *http, const char *method,
+                               const char *resource, void *data) {
+  (void)prompt, (void)http, (void)method, (void)resource, (void)data;
+  return NULL;
+}
+
+/* ---- the INFRA side ------------------------------------------------------------------------ */
+
+static int infra_init(infra_t *in, const char *server, const char *printer_id, const char *uuid,
+                      const char *token_file, char *err, size_t errlen) {
+  memset(in, 0, sizeof *in);
+  char scheme[16], user[64], path[256];
+  if (httpSeparateURI(HTTP_URI_CODING_ALL, server, scheme, sizeof scheme, user, sizeof user,
+                      in->host, sizeof in->host, &in->port, path, sizeof path) < HTTP_URI_STATUS_OK) {
+    snprintf(err, errlen, "--server %s is not a URL", server);
+    return -1;
+  }
+  bool tls = !strcmp(scheme, "https");
+  in->encryption = tls ? HTTP_ENCRYPTION_ALWAYS : HTTP_ENCRYPTION_IF_REQUESTED;
+  if (in->port <= 0) in->port = tls ? 443 : 80;
+  snprintf(in->resource, sizeof in->resource, "/ipp/print/%s", printer_id);
+  httpAssembleURI(HTTP_URI_CODING_ALL, in->printer_uri, sizeof in->printer_uri, tls ? "ipps" : "ipp",
+                  NULL, in->host, in->port, in->resource);
+  in->uuid = uuid;
+  in->printer_id = printer_id;
+  FILE *f = fopen(token_file, "r");
+  if (!f || !fgets(in->token, sizeof in->token, f)) {
+    snprintf(err, errlen, "cannot read the device token from %s: %s", token_file,
+             f ? "the file is empty" : strerror(errno));
+    if (f) fclose(f);
+    return -1;
+  }
+  fclose(f);
+  in->token[strcspn(in->token, " \t\r\n")] = '\0';
+  return 0;
+}
+
+static ipp_t *infra_request(infra_t *in, ipp_op_t op, int job_id) {
+  ipp_t *req = ippNewRequest(op);
+  ippSetVersion(req, 2, 0);
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, in->printer_uri);
+  if (job_id > 0) ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "output-device-uuid", NULL, in->uuid);
+  return req;
+}
+
+/* Sends req (consumed) to spoold; the answer when it is successful, else NULL (logged). outfd:
+ * where the data after the answer goes (Fetch-Document), or -1. */
+static ipp_t *infra_call(worker_t *w, ipp_t *req, int outfd, const char *what) {
+  infra_t *in = &w->infra;
+  if (!in->http)
+    in->http = httpConnect2(in->host, in->port, NULL, AF_UNSPEC, in->encryption, 1, 30000, NULL);
+  if (!in->http) {
+    ippDelete(req);
+    if (!w->server_down) log_warn("proxy %s: spoold at %s:%d does not answer; retrying",
+                                  in->printer_id, in->host, in->port);
+    w->server_down = true;
+    return NULL;
+  }
+  httpSetAuthString(in->http, "Bearer", in->token);
+  ipp_t *res = outfd >= 0 ? cupsDoIORequest(in->http, req, in->resource, -1, outfd)
+                          : cupsDoRequest(in->http, req, in->resource);
+  if (!res) {
+    httpClose(in->http);
+    in->http = NULL;
+    if (!w->server_down) log_warn("proxy %s: %s: %s", in->printer_id, what, cupsLastErrorString());
+    w->server_down = true;
+    return NULL;
+  }
+  if (w->server_down) log_info("proxy %s: spoold answers again", in->printer_id);
+  w->server_down = false;
+  if (ippGetStatusCode(res) > IPP_STATUS_OK_CONFLICTING) {
+    log_warn("proxy %s: %s: %s", in->printer_id, what, ippErrorString(ippGetStatusCode(res)));
+    ippDelete(res);
+    return NULL;
+  }
+  return res;
+}
+
+/* Update-Job-Status (output-device-job-state and reasons, a message, impressions). */
+static bool report_job(worker_t *w, int job_id, int state, const char *reasons, const char *msg,
+                       int impressions) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_UPDATE_JOB_STATUS, job_id);
+  ippAddInteger(req, IPP_TAG_JOB, IPP_TAG_ENUM, "output-device-job-state", state);
+  ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "output-device-job-state-reasons", NULL,
+               reasons ? reasons : "none");
+  if (msg) ippAddString(req, IPP_TAG_JOB, IPP_TAG_TEXT, "output-device-job-state-message", NULL, msg);
+  if (impressions >= 0)
+    ippAddInteger(req, IPP_TAG_JOB, IPP_TAG_INTEGER, "job-impressions-completed", impressions);
+  ipp_t *res = infra_call(w, req, -1, "Update-Job-Status");
+  ippDelete(res);
+  return res != NULL;
+}
+
+static void report_document(worker_t *w, int job_id, int state) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_UPDATE_DOCUMENT_STATUS, job_id);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "document-number", 1);
+  ippAddInteger(req, IPP_TAG_DOCUMENT, IPP_TAG_ENUM, "output-device-document-state", state);
+  ippDelete(infra_call(w, req, -1, "Update-Document-Status"));
+}
+
+/* The state spoold holds for the job (IPP job-state), 0 when it cannot be read. */
+static int spoold_job_state(worker_t *w, int job_id) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_GET_JOB_ATTRIBUTES, job_id);
+  static const char *const want[] = {"job-state"};
+  ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 1, NULL, want);
+  ipp_t *res = infra_call(w, req, -1, "Get-Job-Attributes");
+  ipp_attribute_t *a = res ? ippFindAttribute(res, "job-state", IPP_TAG_ENUM) : NULL;
+  int st = a ? ippGetInteger(a, 0) : 0;
+  ippDelete(res);
+  return st;
+}
+
+/* Update-Output-Device-Attributes with what the printer says about itself. */
+static bool describe(worker_t *w) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_UPDATE_OUTPUT_DEVICE_ATTRIBUTES, 0);
+  bool online = proxy_device_describe(w->device, req);
+  ipp_t *res = infra_call(w, req, -1, "Update-Output-Device-Attributes");
+  ippDelete(res);
+  return online && res;
+}
+
+/* ---- one job ------------------------------------------------------------------------------- */
+
+static void job_name(int id, char *out, size_t len) { snprintf(out, len, "spoold-job-%d", id); }
+
+static void forget(worker_t *w, int id) {
+  if (proxy_state_drop(&w->state, id) != 0)
+    log_error("proxy %s: cannot write %s: %s", w->pc->printer_id, w->state.path, strerror(errno));
+  for (size_t i = 0; i < w->nreported; i++)
+    if (w->reported[i].id == id) w->reported[i] = w->reported[--w->nreported];
+}
+
+/* Fetches the job's ticket and document and sends them to the printer. The job is ACKED in the
+ * state file already; on return it is SENT, or finished and forgotten. */
+static void send_job(worker_t *w, int id) {
+  char path[1200], name[64], msg[1024], format[256] = "";
+  ipp_t *ticket = infra_call(w, infra_request(&w->infra, IPP_OP_FETCH_JOB, id), -1, "Fetch-Job");
+  if (!ticket) return; /* retried on the next round */
+  snprintf(path, sizeof path, "%s/%s-%d.document", w->cfg->state_dir, w->pc->printer_id, id);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    log_error("proxy %s: job %d: cannot create %s: %s", w->pc->printer_id, id, path, strerror(errno));
+    ippDelete(ticket);
+    return;
+  }
+  ipp_t *req = infra_request(&w->infra, IPP_OP_FETCH_DOCUMENT, id);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "document-number", 1);
+  ipp_t *doc = infra_call(w, req, fd, "Fetch-Document");
+  if (!doc) goto done;
+  ipp_attribute_t *f = ippFindAttribute(doc, "document-format", IPP_TAG_MIMETYPE);
+  if (f) snprintf(format, sizeof format, "%s", ippGetString(f, 0, NULL));
+  ippDelete(doc);
+  req = infra_request(&w->infra, IPP_OP_ACKNOWLEDGE_DOCUMENT, id);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "document-number", 1);
+  ippDelete(infra_call(w, req, -1, "Acknowledge-Document"));
+
+  /* From here the printer may have it: a crash now is resolved by looking for the job name. */
+  if (proxy_state_set(&w->state, id, PROXY_JOB_SENDING, 0) != 0) {
+    log_error("proxy %s: job %d: cannot write the state file: %s", w->pc->printer_id, id, strerror(errno));
+    goto done;
+  }
+  job_name(id, name, sizeof name);
+  int device_job = 0;
+  if (!proxy_device_print(w->device, ticket, name, format, fd, &device_job, msg, sizeof msg)) {
+    log_warn("proxy %s: job %d: %s", w->pc->printer_id, id, msg);
+    report_document(w, id, IPP_DSTATE_ABORTED);
+    report_job(w, id, IPP_JSTATE_ABORTED, "aborted-by-system", msg, -1);
+    forget(w, id);
+  } else if (proxy_device_is_raw(w->device)) {
+    log_info("proxy %s: job %d: sent to %s", w->pc->printer_id, id, w->pc->uri);
+    report_document(w, id, IPP_DSTATE_COMPLETED);
+    report_job(w, id, IPP_JSTATE_COMPLETED, "job-completed-successfully", NULL, -1);
+    forget(w, id);
+  } else {
+    log_info("proxy %s: job %d: printer job %d on %s", w->pc->printer_id, id, device_job, w->pc->uri);
+    proxy_state_set(&w->state, id, PROXY_JOB_SENT, device_job);
+    report_job(w, id, IPP_JSTATE_PROCESSING, "job-printing", NULL, -1);
+  }
+done:
+  close(fd);
+  unlink(path);
+  ippDelete(ticket);
+}
+
+/* Takes a fetchable job: acknowledges it, remembers that durably, then prints it. */
+static void take_job(worker_t *w, int id) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_ACKNOWLEDGE_JOB, id);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_ENUM, "fetch-status-code", IPP_STATUS_OK);
+  ipp_t *res = infra_call(w, req, -1, "Acknowledge-Job");
+  if (!res) return; /* another device took it, or spoold is away */
+  ippDelete(res);
+  if (proxy_state_set(&w->state, id, PROXY_JOB_ACKED, 0) != 0) {
+    log_error("proxy %s: job %d: cannot write the state file: %s", w->pc->printer_id, id, strerror(errno));
+    return;
+  }
+  log_info("proxy %s: job %d: acknowledged", w->pc->printer_id, id);
+  send_job(w, id);
+}
+
+static void take_new_jobs(worker_t *w) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_GET_JOBS, 0);
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", NULL, "fetchable");
+  static const char *const want[] = {"job-id"};
+  ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 1, NULL, want);
+  ipp_t *res = infra_call(w, req, -1, "Get-Jobs");
+  int ids[PROXY_MAX_JOBS];
+  size_t n = 0;
+  for (ipp_attribute_t *a = res ? ippFindAttribute(res, "job-id", IPP_TAG_INTEGER) : NULL;
+       a && n < PROXY_MAX_JOBS; a = ippFindNextAttribute(res, "job-id", IPP_TAG_INTEGER))
+    ids[n++] = ippGetInteger(a, 0);
+  ippDelete(res);
+  for (size_t i = 0; i < n; i++)
+    if (!proxy_state_find(&w->state, ids[i])) take_job(w, ids[i]);
+}
+
+/* Reports a printer job's state to spoold when it changed since the last report. */
+static void follow_sent(worker_t *w, proxy_job_t *j) {
+  int id = j->id, device_job = j->device_job;
+  int sp = spoold_job_state(w, id);
+  if (sp == IPP_JSTATE_CANCELED || sp == IPP_JSTATE_ABORTED) {
+    /* Canceled or aborted in spoold after release: stop it on the paper. */
+    bool ok = proxy_device_cancel(w->device, device_job);
+    log_info("proxy %s: job %d: %s in spoold; Cancel-Job of printer job %d %s", w->pc->printer_id,
+             id, sp == IPP_JSTATE_CANCELED ? "canceled" : "aborted", device_job,
+             ok ? "accepted" : "refused (it may have finished)");
+    report_job(w, id, IPP_JSTATE_CANCELED, "job-canceled-at-device", NULL, -1);
+    forget(w, id);
+    return;
+  }
+  char reasons[128] = "none";
+  int impressions = -1;
+  int st = proxy_device_job_state(w->device, device_job, reasons, sizeof reasons, &impressions);
+  if (!st) return; /* the printer does not answer now */
+  reported_t *r = NULL;
+  for (size_t i = 0; i < w->nreported; i++)
+    if (w->reported[i].id == id) r = &w->reported[i];
+  if (r && r->state == st && st < IPP_JSTATE_CANCELED) return;
+  if (st >= IPP_JSTATE_CANCELED) {
+    report_document(w, id, st == IPP_JSTATE_COMPLETED ? IPP_DSTATE_COMPLETED
+                           : st == IPP_JSTATE_CANCELED ? IPP_DSTATE_CANCELED : IPP_DSTATE_ABORTED);
+    if (report_job(w, id, st, reasons, NULL, impressions)) {
+      log_info("proxy %s: job %d: %s on the printer", w->pc->printer_id, id,
+               st == IPP_JSTATE_COMPLETED ? "completed" : st == IPP_JSTATE_CANCELED ? "canceled" : "aborted");
+      forget(w, id);
+    }
+    return;
+  }
+  if (report_job(w, id, st, reasons, NULL, impressions)) {
+    if (!r && w->nreported < PROXY_MAX_JOBS) r = &w->reported[w->nreported++];
+    if (r) *r = (reported_t){id, st};
+  }
+}
+
+/* Moves every job of the state file on by one step. */
+static void follow_jobs(worker_t *w) {
+  for (size_t i = 0; i < w->state.njobs; i++) {
+    proxy_job_t j = w->state.jobs[i];
+    size_t before = w->state.njobs;
+    if (j.stage == PROXY_JOB_ACKED) {
+      send_job(w, j.id); /* acknowledged before a restart, never sent */
+    } else if (j.stage == PROXY_JOB_SENDING) {
+      char name[64];
+      job_name(j.id, name, sizeof name);
+      int found = proxy_device_find_job(w->device, name);
+      if (found) {
+        proxy_state_set(&w->state, j.id, PROXY_JOB_SENT, found);
+      } else {
+        /* It may or may not have reached the printer (raw printers cannot be asked): never
+         * print it twice. */
+        const char *why = "The proxy stopped while sending this job; it is not sent again, "
+                          "so that it is not printed twice.";
+        log_warn("proxy %s: job %d: %s", w->pc->printer_id, j.id, why);
+        report_job(w, j.id, IPP_JSTATE_ABORTED, "aborted-by-system", why, -1);
+        forget(w, j.id);
+      }
+    } else {
+      follow_sent(w, &j);
+    }
+    if (w->state.njobs < before) i--; /* this slot now holds another job */
+  }
+}
+
+void *proxy_worker_run(void *arg) {
+  proxy_worker_t *pw = arg;
+  worker_t *w = xcalloc(1, sizeof *w);
+  w->cfg = pw->cfg;
+  w->pc = pw->pc;
+  char err[1024];
+  if (proxy_state_open(&w->state, w->cfg->state_dir, w->pc->printer_id, err, sizeof err) != 0 ||
+      !(w->device = proxy_device_new(w->pc->uri, w->pc->formats, err, sizeof err)) ||
+      infra_init(&w->infra, w->cfg->server, w->pc->printer_id, w->state.uuid, w->pc->token_file,
+                 err, sizeof err) != 0) {
+    log_error("proxy %s: %s", w->pc->printer_id, err);
+    *pw->failed = 1;
+    *pw->stop = 1;
+    goto out;
+  }
+  log_info("proxy %s: %s as output device %s, %zu job(s) in hand", w->pc->printer_id, w->pc->uri,
+           w->state.uuid, w->state.njobs);
+  double next_describe = 0;
+  bool online = false;
+  while (!*pw->stop) {
+    double now = mono_s();
+    if (now >= next_describe) {
+      bool was = online;
+      online = describe(w);
+      if (online != was)
+        log_info("proxy %s: the printer at %s is %s", w->pc->printer_id, w->pc->uri,
+                 online ? "ready" : "not answering; jobs wait in spoold");
+      next_describe = now + (online ? w->cfg->attrs_s : 5);
+    }
+    if (online) take_new_jobs(w);
+    follow_jobs(w);
+    for (double until = mono_s() + w->cfg->poll_s; !*pw->stop && mono_s() < until;) {
+      struct timespec ts = {0, 50 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+out:
+  if (w->infra.http) httpClose(w->infra.http);
+  proxy_device_free(w->device);
+  proxy_state_close(&w->state);
+  free(w);
+  return NULL;
+}
+
+/* ---- the command --------------------------------------------------------------------------- */
+
+static volatile int g_stop, g_failed;
+
+static void on_signal(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+int proxy_command(int argc, char **argv) {
+  proxy_cfg_t cfg;
+  char *err = NULL;
+  int rc = proxy_cfg_load(&cfg, argc, argv, &err);
+  if (rc != 0) {
+    if (rc < 0) fprintf(stderr, "spoold proxy: %s\n", err);
+    free(err);
+    proxy_cfg_free(&cfg);
+    return rc < 0 ? 2 : 0;
+  }
+  cupsSetPasswordCB2(no_password, NULL);
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  pthread_t threads[PROXY_MAX_PRINTERS];
+  proxy_worker_t workers[PROXY_MAX_PRINTERS];
+  for (size_t i = 0; i < cfg.nprinters; i++) {
+    workers[i] = (proxy_worker_t){&cfg, &cfg.printers[i], &g_stop, &g_failed};
+    pthread_create(&threads[i], NULL, proxy_worker_run, &workers[i]);
+  }
+  log_info("spoold proxy: %zu printer(s) for %s, state in %s", cfg.nprinters, cfg.server,
+           cfg.state_dir);
+  for (size_t i = 0; i < cfg.nprinters; i++) pthread_join(threads[i], NULL);
+  log_info("spoold proxy: stopped");
+  proxy_cfg_free(&cfg);
+  return g_failed ? 1 : 0;
+}

@@ -1,0 +1,266 @@
+// `spoold proxy` between a real spoold and real printers: ippeveprinter (cups-ipp-utils) playing
+// an IPP Everywhere printer, and a raw TCP sink playing a JetDirect printer, all on 127.0.0.1.
+// Jobs are created through the Graph API; what reaches the "paper" is checked byte for byte.
+//
+// ippeveprinter 2.4 will not start without a D-Bus system bus even with `-r off`: a private
+// dbus-daemon on a Unix socket stands in (nothing is published without avahi-daemon).
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { serverForSuite, registerPrinter, createShare, createJob, uploadDocument, TEST_PDF } from "./lib/fixtures.mjs";
+import { makeTempDir, spooldBin } from "./lib/server.mjs";
+import { rawFetch, kiotaClient } from "./lib/clients.mjs";
+import { spooldCli } from "./lib/cli.mjs";
+import { ippRequest, attr, OP } from "./lib/ipp.mjs";
+
+const APP = "22222222-3333-4444-5555-666666666666";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function until(what, fn, ms = 30_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// A process stopped by PID after the suite; its output kept for failure messages.
+function start(cmd, args, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+  p.log = "";
+  p.stdout.on("data", (d) => { p.log = (p.log + d).slice(-20000); });
+  p.stderr.on("data", (d) => { p.log = (p.log + d).slice(-20000); });
+  return p;
+}
+
+function stop(p, signal = "SIGTERM") {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
+    p.on("exit", () => { clearTimeout(t); resolve(); });
+    p.kill(signal);
+  });
+}
+
+// A private system bus and an ippeveprinter on it, with a spool directory that keeps files.
+async function startIppeve(dir, name) {
+  const bus = path.join(dir, "bus");
+  await writeFile(path.join(dir, "dbus.conf"), `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:path=${bus}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
+<allow own="*"/><allow user="*"/></policy></busconfig>`);
+  const dbus = start("dbus-daemon", ["--config-file", path.join(dir, "dbus.conf"), "--nofork"]);
+  await until("the private D-Bus socket", async () => readdir(dir).then((f) => f.includes("bus")));
+  const spool = path.join(dir, "spool");
+  await mkdir(spool, { recursive: true });
+  const port = await freePort();
+  const eve = start("ippeveprinter", ["-p", String(port), "-n", "localhost", "-d", spool, "-k", "-r", "off",
+    "-f", "application/pdf,image/jpeg", "-s", "600", name],
+  { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${bus}` } });
+  const uri = `ipp://localhost:${port}/ipp/print`;
+  await until("ippeveprinter to answer", async () => {
+    try {
+      const r = await ippRequest(`http://localhost:${port}/ipp/print`, {
+        op: OP.GET_PRINTER_ATTRIBUTES, operation: [attr.uri("printer-uri", uri)] });
+      return r.status === 0;
+    } catch { return false; }
+  });
+  return { dbus, eve, spool, uri, port };
+}
+
+// Files ippeveprinter kept for spoold job id (named "<printer job>-spoold-job-<id>.<ext>").
+async function spooled(spool, id) {
+  return (await readdir(spool)).filter((f) => f.includes(`-spoold-job-${id}.`));
+}
+
+// The printer's state of its job named spoold-job-<id> (IPP job-state), 0 if none.
+async function deviceJobState(printer, id) {
+  const r = await ippRequest(`http://localhost:${printer.port}/ipp/print`, {
+    op: OP.GET_JOBS, operation: [attr.uri("printer-uri", printer.uri), attr.keyword("which-jobs", "all"),
+      attr.keyword("requested-attributes", ["job-id", "job-name", "job-state"])] });
+  const jobs = r.groups.filter((g) => g.tag === 0x02);
+  const mine = jobs.find((g) => g.attrs.get("job-name")?.values[0] === `spoold-job-${id}`);
+  return mine ? mine.attrs.get("job-state").values[0] : 0;
+}
+
+describe("spoold proxy", () => {
+  const ctx = serverForSuite();
+  const procs = [];
+  let dir;
+
+  // Tokens from the role presets (`spoold token --role`).
+  async function token(role, extra = []) {
+    const r = await spooldCli(["token", "--data", ctx.srv.dataDir, "--tenant", ctx.tenant, "--role", role, ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  }
+
+  // A Graph printer with a share, a device token and a proxy serving it from uri.
+  async function proxied(name, uri, extra = []) {
+    const printerId = await registerPrinter(ctx.srv, ctx.adminTok, { name });
+    const shareId = await createShare(ctx.srv, ctx.adminTok, printerId);
+    const dev = await spooldCli(["token", "--device", printerId, "--data", ctx.srv.dataDir]);
+    assert.equal(dev.code, 0, dev.stderr);
+    const tokenFile = path.join(dir, `${printerId}.token`);
+    await writeFile(tokenFile, dev.stdout);
+    const p = { printerId, shareId, tokenFile, uri, state: path.join(dir, `state-${name.replace(/\W/g, "")}`) };
+    p.args = ["proxy", "--server", ctx.srv.origin, "--state", p.state, "--printer", printerId,
+      "--device-token-file", tokenFile, "--uri", uri, "--poll-interval", "0.2", "--attributes-interval", "1", ...extra];
+    p.proc = start(spooldBin(), p.args);
+    procs.push(p.proc);
+    return p;
+  }
+
+  async function printJob(p, bytes = TEST_PDF) {
+    const job = await createJob(ctx.srv, ctx.user, `shares/${p.shareId}`);
+    await uploadDocument(ctx.srv, ctx.user, `shares/${p.shareId}`, job, bytes);
+    const s = await rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${p.shareId}/jobs/${job.id}/start`, { method: "POST", token: ctx.user });
+    assert.equal(s.status, 200, s.text);
+    return job.id;
+  }
+
+  async function graphJob(p, id) {
+    const r = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${p.printerId}/jobs/${id}`, { token: ctx.adminTok });
+    assert.equal(r.status, 200, r.text);
+    return r.json;
+  }
+
+  let eve;
+  let office;
+
+  before(async () => {
+    dir = await makeTempDir("spoold-proxy-");
+    ctx.adminTok = await token("admin", ["--app", APP]);
+    ctx.user = await token("user");
+    ctx.app = await token("app");
+    eve = await startIppeve(dir, "Proxy Test");
+    procs.push(eve.eve, eve.dbus);
+    office = await proxied("Office laser", eve.uri);
+  });
+  after(async () => {
+    for (const p of procs.reverse()) await stop(p);
+  });
+
+  it("keeps the Graph printer's status and capabilities current from the printer", async () => {
+    const r = await until("capabilities from ippeveprinter", async () => {
+      const g = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${office.printerId}?$select=id,status,capabilities`, { token: ctx.adminTok });
+      return (g.json.capabilities?.contentTypes || []).includes("image/jpeg") ? g.json : null;
+    });
+    assert.equal(r.status.state, "idle");
+  });
+
+  it("prints a started job: byte-identical in the printer's spool, completed in Graph", async () => {
+    const id = await printJob(office);
+    const files = await until("the document in the spool", async () => { const f = await spooled(eve.spool, id); return f.length ? f : null; });
+    assert.equal(files.length, 1);
+    assert.deepEqual(await readFile(path.join(eve.spool, files[0])), TEST_PDF);
+    const job = await until("completed in Graph", async () => { const j = await graphJob(office, id); return j.status.state === "completed" ? j : null; }, 60_000);
+    assert.ok(job.acknowledgedDateTime, "acknowledgedDateTime is set");
+  });
+
+  it("with a pull-print trigger the job waits for the app's release; an abort never reaches the paper", async () => {
+    const def = await kiotaClient({ origin: ctx.srv.origin, version: "v1.0", token: ctx.app }).print.taskDefinitions
+      .post({ displayName: "Badge release" });
+    const trig = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${office.printerId}/taskTriggers`, {
+      method: "POST", token: ctx.adminTok,
+      json: { event: "jobStarted", "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${def.id}` },
+    });
+    assert.equal(trig.status, 201, trig.text);
+    const released = await printJob(office);
+    const aborted = await printJob(office);
+    await sleep(2000); // several polls of the proxy
+    assert.deepEqual(await spooled(eve.spool, released), [], "a held job is not printed");
+    const tasks = await rawFetch(`${ctx.srv.origin}/v1.0/print/taskDefinitions/${def.id}/tasks`, { token: ctx.app });
+    const taskOf = (id) => tasks.json.value.find((t) => t.parentUrl.endsWith(`/jobs/${id}`));
+    const ab = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${office.printerId}/jobs/${aborted}/abort`, {
+      method: "POST", token: ctx.app, json: { reason: "Badge not presented" } });
+    assert.equal(ab.status, 204, ab.text);
+    const rel = await rawFetch(`${ctx.srv.origin}/v1.0/print/taskDefinitions/${def.id}/tasks/${taskOf(released).id}`, {
+      method: "PATCH", token: ctx.app, json: { status: { state: "completed" } } });
+    assert.equal(rel.status, 200, rel.text);
+    await until("the released job on paper", async () => (await spooled(eve.spool, released)).length === 1);
+    await until("the released job completed", async () => (await graphJob(office, released)).status.state === "completed", 60_000);
+    assert.deepEqual(await spooled(eve.spool, aborted), [], "the aborted job never reached the printer");
+    assert.equal((await graphJob(office, aborted)).status.state, "aborted");
+    // No more triggers for the next tests.
+    const del = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${office.printerId}/taskTriggers/${trig.json.id}`, { method: "DELETE", token: ctx.adminTok });
+    assert.equal(del.status, 204, del.text);
+  });
+
+  it("a job canceled by its owner after the printer accepted it is canceled on the printer", async () => {
+    const id = await printJob(office);
+    await until("the job on the printer", async () => (await deviceJobState(eve, id)) >= 3);
+    const c = await rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${office.shareId}/jobs/${id}/cancel`, { method: "POST", token: ctx.user });
+    assert.equal(c.status, 204, c.text);
+    await until("Cancel-Job on the printer", async () => (await deviceJobState(eve, id)) === 7);
+    assert.equal((await graphJob(office, id)).status.state, "canceled");
+  });
+
+  it("a proxy killed with SIGKILL after acknowledging a job does not print it twice", async () => {
+    const id = await printJob(office);
+    await until("the job on the printer", async () => (await deviceJobState(eve, id)) >= 3);
+    office.proc.kill("SIGKILL");
+    await new Promise((r) => (office.proc.exitCode !== null || office.proc.signalCode !== null ? r() : office.proc.on("exit", r)));
+    office.proc = start(spooldBin(), office.args);
+    procs.push(office.proc);
+    await until("completed in Graph after the restart", async () => (await graphJob(office, id)).status.state === "completed", 60_000);
+    assert.equal((await spooled(eve.spool, id)).length, 1, "printed once");
+  });
+
+  it("sends the bytes to a JetDirect (socket://) printer unchanged", async () => {
+    const received = [];
+    const sink = net.createServer((s) => {
+      const parts = [];
+      s.on("data", (d) => parts.push(d));
+      s.on("end", () => { received.push(Buffer.concat(parts)); s.end(); });
+    });
+    await new Promise((r) => sink.listen(0, "127.0.0.1", r));
+    try {
+      const raw = await proxied("Basement jetdirect", `socket://127.0.0.1:${sink.address().port}`, ["--formats", "application/pdf"]);
+      await until("the raw printer online", async () => {
+        const g = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${raw.printerId}`, { token: ctx.adminTok });
+        return g.json.status.state === "idle";
+      });
+      const id = await printJob(raw);
+      await until("completed in Graph", async () => (await graphJob(raw, id)).status.state === "completed", 30_000);
+      const got = received.filter((b) => b.length > 0);
+      assert.equal(got.length, 1, "one connection carried the job");
+      assert.deepEqual(got[0], TEST_PDF);
+    } finally {
+      sink.close();
+    }
+  });
+
+  it("a printer that stops answering shows in Graph, and its jobs wait until it is back", async () => {
+    await stop(eve.eve);
+    await until("the printer shown as not answering", async () => {
+      const g = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${office.printerId}`, { token: ctx.adminTok });
+      return g.json.status.state === "stopped";
+    }, 30_000);
+    const id = await printJob(office);
+    await sleep(1500);
+    assert.equal((await graphJob(office, id)).isFetchable, true, "the job waits in spoold");
+    // The printer comes back on the same port.
+    eve.eve = start("ippeveprinter", ["-p", String(eve.port), "-n", "localhost", "-d", eve.spool, "-k", "-r", "off",
+      "-f", "application/pdf,image/jpeg", "-s", "600", "Proxy Test"],
+    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(dir, "bus")}` } });
+    procs.push(eve.eve);
+    await until("completed after the printer returned", async () => (await graphJob(office, id)).status.state === "completed", 90_000);
+    assert.equal((await spooled(eve.spool, id)).length, 1);
+  });
+});
