@@ -6,6 +6,8 @@
 #   4. browser tests: the console in headless chromium (puppeteer-core)
 #   5. IPP tests: ipptool files against a live spoold (when present)
 #   6. the include layering of src/ (scripts/layering.sh, with its self-test)
+# The store unit tests and the whole API suite run a second time against a throwaway
+# PostgreSQL 15 (tests/lib/pg.sh), each counted as a suite of its own.
 # A suite that cannot run counts as one failure, never as a pass.
 set -u
 cd "$(dirname "$0")/.."
@@ -23,17 +25,21 @@ add() { # add PASS FAIL SUITE
 
 # Criterion prints "[====] Synthesis: Tested: N | Passing: P | Failing: F | Crashing: C".
 run_criterion() { # run_criterion BINARY SUITE
+  run_criterion_cmd "$2" "$1"
+}
+run_criterion_cmd() { # run_criterion_cmd SUITE COMMAND... (a Criterion binary, maybe wrapped)
+  local suite=$1; shift
   local log; log=$(mktemp)
-  "$1" -j"$JOBS" --short-filename 2>&1 | tee "$log"
+  "$@" -j"$JOBS" --short-filename 2>&1 | tee "$log"
   local line; line=$(grep -a 'Synthesis:' "$log" | tail -n 1)
   # Criterion does not fail a test for a sanitizer report printed by its child process.
   local san; san=$(grep -acE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$log")
   rm -f "$log"
-  if [ -z "$line" ]; then add 0 1 "$2 (did not run)"; return; fi
+  if [ -z "$line" ]; then add 0 1 "$suite (did not run)"; return; fi
   local p f   # "Failing" already counts the crashed tests
   p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")
   f=$(sed -E 's/.*Failing: ([0-9]+).*/\1/' <<<"$line")
-  add "$p" "$((f + san))" "$2"
+  add "$p" "$((f + san))" "$suite"
 }
 
 note "build"
@@ -43,6 +49,11 @@ fi
 
 note "unit tests"
 run_criterion build/unit-tests "unit"
+
+# The unit tests that open a store (tests/unit/store-url.h picks PostgreSQL from SPOOLD_TEST_PG).
+note "store unit tests on PostgreSQL (throwaway PostgreSQL 15, a schema per test)"
+run_criterion_cmd "unit on PostgreSQL" tests/lib/pg.sh run -- build/unit-tests \
+  --filter '@(store_*|*_store)/*'
 
 note "unit tests under ASan/UBSan"
 if make -j"$JOBS" --no-print-directory asan >/dev/null; then
@@ -55,13 +66,14 @@ fi
 
 # node --test suites: npm ci when the lock file is newer than node_modules, then every
 # *.test.mjs of DIR with a TAP log to count passes, failures and cancellations.
-run_node_suite() { # run_node_suite DIR SUITE
+run_node_suite() { # run_node_suite DIR SUITE [WRAPPER...] (e.g. tests/lib/pg.sh run -- env X=Y)
+  local wrap=("${@:3}")
   if ! (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
                       npm ci --no-audit --no-fund --loglevel=error; }); then
     add 0 1 "$2 (npm ci failed)"; return
   fi
   local log; log=$(mktemp)
-  (cd "$1" && SPOOLD_BIN="$PWD/../../build/spoold" node --test --test-concurrency=2 \
+  (cd "$1" && "${wrap[@]}" env SPOOLD_BIN="$PWD/../../build/spoold" node --test --test-concurrency=2 \
      --test-reporter=spec --test-reporter-destination=stdout \
      --test-reporter=tap --test-reporter-destination="$log" ./*.test.mjs)
   local p f c
@@ -74,6 +86,8 @@ run_node_suite() { # run_node_suite DIR SUITE
 
 note "API tests (real Microsoft Graph JS clients)"
 run_node_suite tests/api "api"
+note "API tests on PostgreSQL (every server on its own schema of a throwaway PostgreSQL 15)"
+run_node_suite tests/api "api on PostgreSQL" ../lib/pg.sh run -- env SPOOLD_TEST_STORE=postgres
 
 # The browser tests import the API tests' helpers (and their Graph clients) from tests/api.
 note "browser tests (the console in Debian's chromium through puppeteer-core)"

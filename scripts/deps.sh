@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
-libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcriterion-dev cups-ipp-utils dbus openssl curl chromium jq"
+postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcriterion-dev cups-ipp-utils dbus openssl curl chromium jq"
 
 missing=""
 for p in $PKGS; do

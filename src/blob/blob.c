@@ -57,6 +57,15 @@ ssize_t blob_pread(blob_t *b, uint64_t off, void *data, size_t len) {
 
 int blob_sync(blob_t *b) { return b->ops->sync(b); }
 
+/* Reads up to max bytes at off for a streamed response; see blob.h. */
+ssize_t blob_stream_read(void *blob, uint64_t off, char *buf, size_t max) {
+  ssize_t n = blob_pread(blob, off, buf, max);
+  return n == 0 ? -EIO : n;
+}
+
+/* Closes the blob handle of a streamed response. */
+void blob_stream_free(void *blob) { blob_close(blob); }
+
 void blob_close(blob_t *b) {
   if (b) b->ops->close(b);
 }

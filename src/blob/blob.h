@@ -6,11 +6,13 @@
  * fragment at its offset as it streams in, sync it before answering, and hand it to the
  * document when the last byte lands; downloads read ranges of it.
  *
- * The store behind the interface is a small vtable (blob_ops_t), so another backend (the
- * PostgreSQL chunk store of the scale-out mode) can slot in behind the same calls. The one
- * backend today is the file backend (blob-file.c): DIR/<key>, created sparse at its full size
- * with ftruncate, written with pwrite, made durable with fdatasync of the file and fsync of
- * the directory, read with pread and sent with sendfile through blob_open_fd.
+ * The store behind the interface is a small vtable (blob_ops_t) with two backends:
+ *   - files (blob-file.c, SQLite mode): DIR/<key>, created sparse at its full size with
+ *     ftruncate, written with pwrite, made durable with fdatasync of the file and fsync of the
+ *     directory, read with pread and sent with sendfile through blob_open_fd;
+ *   - the database (blob-db.c, PostgreSQL mode): chunk rows in the shared store
+ *     (store/chunks.h), buffered a chunk at a time; no file descriptors (blob_open_fd gives
+ *     -ENOTSUP and readers stream with blob_pread).
  *
  * Thread safety: a blob_store_t may be used from any number of threads at once; one
  * blob_t may be written at different offsets by several threads at once (pwrite), but
@@ -68,6 +70,10 @@ struct blob {
   const blob_ops_t *ops;
 };
 
+struct store;
+/* Opens the database backend on st (PostgreSQL mode; st must outlive the blob store). */
+blob_store_t *blob_store_open_db(struct store *st);
+
 /* Opens the file backend on dir (created if missing, mode 0750). Returns NULL and a malloc'd
  * message in *err on failure. Free with blob_store_free. */
 blob_store_t *blob_store_open_files(const char *dir, char **err);
@@ -94,6 +100,12 @@ int     blob_remove(blob_store_t *bs, const char *key);
 int     blob_copy(blob_store_t *bs, const char *from, const char *to);
 int     blob_walk(blob_store_t *bs, int (*fn)(const char *key, int64_t mtime_us, void *arg),
                   void *arg);
+
+/* Adapters for a streamed response body (http_response_t src_read/src_free) reading an open
+ * blob handle: blob_stream_read returns blob_pread's result (-EIO at an early end);
+ * blob_stream_free closes the handle. */
+ssize_t blob_stream_read(void *blob, uint64_t off, char *buf, size_t max);
+void    blob_stream_free(void *blob);
 
 /* SHA-256 of the first size bytes of key, read back in 1 MiB steps, as lowercase hex into
  * out. -EIO when the blob is shorter than size. */

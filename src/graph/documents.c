@@ -624,10 +624,14 @@ static void *sweep_main(void *arg) {
 /* Opens the blob store and starts the sweeper; see graph/documents.h. */
 int graph_documents_start(app_t *app, char **err) {
   *err = NULL;
-  buf_t dir = BUF_INIT;
-  buf_printf(&dir, "%s/blobs", app->cfg->data_dir);
-  app->blobs = blob_store_open_files(dir.data, err);
-  buf_free(&dir);
+  if (store_is_shared(app->store)) {  /* PostgreSQL: processes share no file system */
+    app->blobs = blob_store_open_db(app->store);
+  } else {
+    buf_t dir = BUF_INIT;
+    buf_printf(&dir, "%s/blobs", app->cfg->data_dir);
+    app->blobs = blob_store_open_files(dir.data, err);
+    buf_free(&dir);
+  }
   if (!app->blobs) return -1;
   documents_volume_init(app->cfg->upload_volume_limit,
                         (int64_t)app->cfg->upload_volume_window * 1000000);

@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,7 +146,12 @@ void documents_download_get(http_request_t *req, http_response_t *res) {
   }
   uint64_t size = 0;
   int fd = blob_open_fd(app->blobs, doc.blob_key, &size);
-  if (fd < 0) {
+  blob_t *blob = NULL;  /* a backend without descriptors (database): streamed chunk by chunk */
+  if (fd == -ENOTSUP) {
+    int brc = blob_open(app->blobs, doc.blob_key, false, &blob, &size);
+    fd = brc < 0 ? brc : -1;
+  }
+  if (fd < 0 && !blob) {
     log_error("download: cannot open blob %s of document %s: %s", doc.blob_key, doc.id,
               strerror(-fd));
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The document's content is gone.");
@@ -158,7 +164,8 @@ void documents_download_get(http_request_t *req, http_response_t *res) {
   char hdr[128];
   switch (http_range_parse(http_request_header(req, "Range"), size, &first, &last)) {
     case HTTP_RANGE_UNSATISFIABLE:
-      close(fd);
+      if (fd >= 0) close(fd);
+      if (blob) blob_close(blob);
       snprintf(hdr, sizeof hdr, "bytes */%llu", (unsigned long long)size);
       http_response_header(res, "Content-Range", hdr);
       graph_reply_error(req, res, 416, "invalidRange", NULL,
@@ -180,9 +187,17 @@ void documents_download_get(http_request_t *req, http_response_t *res) {
     log_warn("download: cannot record the download of document %s", doc.id);
 
   res->status = status;
-  res->fd = fd;
-  res->fd_offset = first;
-  res->fd_len = last - first + 1;
+  if (blob) {
+    res->src_read = blob_stream_read;
+    res->src_free = blob_stream_free;
+    res->src_arg = blob;
+    res->src_offset = first;
+    res->src_len = last - first + 1;
+  } else {
+    res->fd = fd;
+    res->fd_offset = first;
+    res->fd_len = last - first + 1;
+  }
   http_response_header(res, "Content-Type",
                        doc.content_type && *doc.content_type ? doc.content_type
                                                              : "application/octet-stream");

@@ -19,6 +19,7 @@ void http_response_clear(http_response_t *res) {
   }
   free(res->body);
   if (res->fd >= 0) close(res->fd);
+  if (res->src_free && res->src_arg) res->src_free(res->src_arg);
   http_response_init(res);
 }
 

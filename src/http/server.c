@@ -240,6 +240,9 @@ typedef struct body_fd {
   size_t   prefix_len;
   int      fd;
   uint64_t offset, len;
+  ssize_t (*src_read)(void *arg, uint64_t offset, char *buf, size_t max);  /* instead of fd */
+  void    (*src_free)(void *arg);
+  void    *src_arg;
 } body_fd_t;
 
 static ssize_t body_fd_read(void *cls, uint64_t pos, char *buf, size_t max) {
@@ -252,14 +255,16 @@ static ssize_t body_fd_read(void *cls, uint64_t pos, char *buf, size_t max) {
   uint64_t at = pos - b->prefix_len;
   if (at >= b->len) return MHD_CONTENT_READER_END_OF_STREAM;
   size_t want = b->len - at < max ? (size_t)(b->len - at) : max;
-  ssize_t n = pread(b->fd, buf, want, (off_t)(b->offset + at));
+  ssize_t n = b->src_read ? b->src_read(b->src_arg, b->offset + at, buf, want)
+                          : pread(b->fd, buf, want, (off_t)(b->offset + at));
   return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR; /* a file shorter than promised */
 }
 
 static void body_fd_free(void *cls) {
   body_fd_t *b = cls;
   free(b->prefix);
-  close(b->fd);
+  if (b->fd >= 0) close(b->fd);
+  if (b->src_free) b->src_free(b->src_arg);
   free(b);
 }
 
@@ -294,9 +299,25 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
                       "The server could not complete the request.");
 
   struct MHD_Response *r;
-  if (res->fd >= 0 && res->body) {
+  if (res->fd < 0 && res->src_read) {  /* streamed through a callback, after the memory body */
     body_fd_t *b = xmalloc(sizeof *b);
-    *b = (body_fd_t){res->body, res->body_len, res->fd, res->fd_offset, res->fd_len};
+    *b = (body_fd_t){res->body, res->body_len, -1, res->src_offset, res->src_len,
+                     res->src_read, res->src_free, res->src_arg};
+    r = MHD_create_response_from_callback(res->body_len + res->src_len, 64 * 1024,
+                                          body_fd_read, b, body_fd_free);
+    if (r) {
+      res->body = NULL; /* the response owns both now */
+      res->src_read = NULL;
+      res->src_free = NULL;
+      res->src_arg = NULL;
+    } else {
+      free(b);
+    }
+    st->bytes_out = r ? res->body_len + res->src_len : 0;
+  } else if (res->fd >= 0 && res->body) {
+    body_fd_t *b = xmalloc(sizeof *b);
+    *b = (body_fd_t){res->body, res->body_len, res->fd, res->fd_offset, res->fd_len, NULL, NULL,
+                     NULL};
     r = MHD_create_response_from_callback(res->body_len + res->fd_len, 64 * 1024, body_fd_read,
                                           b, body_fd_free);
     if (r) {

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 /* Largest document sent from memory when the blob backend has no file descriptor. */
-#define IPP_DOC_MEMORY_MAX (64ull << 20)
 
 /* Requires document-number 1; false after answering. */
 static bool require_document_number(ipp_client_t *c) {
@@ -64,26 +63,6 @@ static bool format_accepted(ipp_client_t *c, const char *type) {
   return false;
 }
 
-/* The document's bytes into memory, for a blob backend without file descriptors. */
-static char *read_blob(blob_store_t *bs, const char *key, uint64_t size) {
-  if (size > IPP_DOC_MEMORY_MAX) return NULL;
-  blob_t *b = NULL;
-  if (blob_open(bs, key, false, &b, NULL) != 0) return NULL;
-  char *data = xmalloc(size ? size : 1);
-  uint64_t off = 0;
-  while (off < size) {
-    ssize_t n = blob_pread(b, off, data + off, size - off);
-    if (n <= 0) break;
-    off += (uint64_t)n;
-  }
-  blob_close(b);
-  if (off != size) {
-    free(data);
-    return NULL;
-  }
-  return data;
-}
-
 /* Fetch-Document: document 1 of a job the device may fetch, as it was uploaded (spoold does
  * not convert: a document-format-accepted that does not include its type is refused with
  * client-error-document-format-not-supported). The response's operation group carries
@@ -111,12 +90,13 @@ void ipp_fetch_document(ipp_client_t *c) {
   uint64_t size = 0;
   int fd = c->app->blobs ? blob_open_fd(c->app->blobs, j.doc_blob, &size) : -ENOTSUP;
   if (size > (uint64_t)j.doc_size) size = (uint64_t)j.doc_size;
-  char *inline_bytes = NULL;
+  blob_t *blob = NULL;  /* a backend without descriptors (database): streamed chunk by chunk */
   if (fd == -ENOTSUP && c->app->blobs) {
-    size = (uint64_t)j.doc_size;
-    inline_bytes = read_blob(c->app->blobs, j.doc_blob, size);
+    int brc = blob_open(c->app->blobs, j.doc_blob, false, &blob, &size);
+    if (size > (uint64_t)j.doc_size) size = (uint64_t)j.doc_size;
+    fd = brc < 0 ? brc : -1;
   }
-  if (fd < 0 && !inline_bytes) {
+  if (fd < 0 && !blob) {
     log_error("ipp: cannot open the document of job %" PRId64 " (blob %s): %s", c->job_id,
               j.doc_blob, strerror(fd < 0 ? -fd : EIO));
     ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The document's content could not be read.");
@@ -127,15 +107,9 @@ void ipp_fetch_document(ipp_client_t *c) {
   ippAddString(c->response, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", NULL, type);
   ippAddString(c->response, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "compression", NULL, "none");
   ipp_respond(c, IPP_STATUS_OK, NULL);
-  if (fd >= 0) {
-    c->doc_fd = fd;
-    c->doc_len = size;
-  } else {
-    c->doc_inline = inline_bytes; /* appended to the encoded response */
-    c->doc_inline_len = (size_t)size;
-    inline_bytes = NULL;
-  }
-  free(inline_bytes);
+  c->doc_len = size;
+  if (fd >= 0) c->doc_fd = fd;
+  else c->doc_blob = blob;
 out:
   store_ipp_job_clear(&j);
 }

@@ -47,8 +47,7 @@ typedef struct ipp_client {
   int64_t          now_us;
   int              doc_fd;      /* Fetch-Document: bytes sent after the response; -1 */
   uint64_t         doc_len;
-  char            *doc_inline;  /* Fetch-Document without a descriptor: the bytes themselves */
-  size_t           doc_inline_len;
+  struct blob     *doc_blob;    /* Fetch-Document without a descriptor: streamed from here */
   bool             parked;      /* Get-Notifications is waiting for events: no answer yet */
   char             status_message[512]; /* set by ipp_respond; "" for none */
 } ipp_client_t;

@@ -15,6 +15,7 @@
  */
 #include "ipp/ipp.h"
 #include "auth/identity.h"
+#include "blob/blob.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "ipp/ipp-private.h"
@@ -246,12 +247,15 @@ static void reply_ipp(ipp_client_t *c) {
     reply_http(c, 500, "The server could not encode its IPP response.");
     return;
   }
-  if (c->doc_inline) {
-    body = xrealloc(body, len + c->doc_inline_len + 1);
-    memcpy(body + len, c->doc_inline, c->doc_inline_len);
-    len += c->doc_inline_len;
-  }
   http_response_body(c->res, 200, "application/ipp", body, len);
+  if (c->doc_blob) {
+    c->res->src_read = blob_stream_read;
+    c->res->src_free = blob_stream_free;
+    c->res->src_arg = c->doc_blob;
+    c->res->src_offset = 0;
+    c->res->src_len = c->doc_len;
+    c->doc_blob = NULL;
+  }
   if (c->doc_fd >= 0) {
     c->res->fd = c->doc_fd;
     c->res->fd_offset = 0;
@@ -623,7 +627,7 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
   if (!c.parked) reply_ipp(&c);
 out:
   if (c.doc_fd >= 0) close(c.doc_fd);
-  free(c.doc_inline);
+  if (c.doc_blob) blob_close(c.doc_blob);
   ippDelete(c.request);
   ippDelete(c.response);
   free(c.printer_uri);

@@ -24,6 +24,7 @@ struct db_backend {
   const char *name;            /* for messages: "SQLite" */
   const char *const *schemes;  /* NULL-terminated, matched case-insensitively: {"sqlite", NULL} */
   const char *url_help;        /* for messages: "sqlite:PATH" */
+  bool shared;                 /* several processes may share the database (PostgreSQL) */
 
   /* rest = the URL after "scheme:"; url = the whole URL (for messages). */
   db_t *(*open)(const char *url, const char *rest, int nreaders, char **err);
@@ -32,6 +33,12 @@ struct db_backend {
   int   (*read)(db_t *db, db_txn_fn fn, void *arg);
   bool  (*ping)(db_t *db);
   void  (*get_stats)(db_t *db, db_stats_t *out);
+  /* Optional: connection pool figures (zeros when NULL). */
+  void  (*get_pool_stats)(db_t *db, db_pool_stats_t *out);
+  /* Optional: a lock named key held until the end of c's transaction; wait or only try.
+   * 1 when held, 0 when another transaction holds it (try), DB_ERROR. NULL: the backend's
+   * writes are already exclusive (always 1). */
+  int   (*xact_lock)(db_conn_t *c, int64_t key, bool wait);
   /* True when the table exists (no error logged when it does not). */
   bool  (*table_exists)(db_conn_t *c, const char *name);
   /* The connection's last error message (never NULL). */
@@ -56,6 +63,7 @@ struct db_backend {
 
 /* The backends db.c knows. */
 extern const db_backend_t db_sqlite_backend;
+extern const db_backend_t db_postgres_backend;
 
 /* Sets *err (when err is not NULL) to a malloc'd formatted message the caller frees, and logs
  * it at error level when err is NULL. */

@@ -15,6 +15,7 @@
 
 static const db_backend_t *const backends[] = {
   &db_sqlite_backend,
+  &db_postgres_backend,
   NULL,
 };
 
@@ -48,12 +49,12 @@ void db_stats_add_batch(db_stats_t *st, unsigned n) {
 db_t *db_open(const char *url, int nreaders, char **err) {
   if (err) *err = NULL;
   if (!url || !*url) {
-    db_set_err(err, "no store URL given (expected sqlite:PATH)");
+    db_set_err(err, "no store URL given (expected sqlite:PATH or postgres://...)");
     return NULL;
   }
   const char *colon = strchr(url, ':');
   if (!colon || colon == url) {
-    db_set_err(err, "store URL \"%s\" has no scheme (expected sqlite:PATH)", url);
+    db_set_err(err, "store URL \"%s\" has no scheme (expected sqlite:PATH or postgres://...)", url);
     return NULL;
   }
   size_t slen = (size_t)(colon - url);
@@ -142,6 +143,21 @@ bool db_ping(db_t *db) { return db && db->be->ping(db); }
 void db_get_stats(db_t *db, db_stats_t *out) {
   memset(out, 0, sizeof *out);
   if (db) db->be->get_stats(db, out);
+}
+
+/* Copies the connection pool figures into *out (zeros when the backend has no pool). */
+void db_get_pool_stats(db_t *db, db_pool_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  if (db && db->be->get_pool_stats) db->be->get_pool_stats(db, out);
+}
+
+/* True when several processes may share db. */
+bool db_shared(db_t *db) { return db && db->be->shared; }
+
+/* Takes (or tries) the database-wide lock key until c's transaction ends; see db.h. */
+int db_xact_lock(db_conn_t *c, int64_t key, bool wait) {
+  if (!c) return DB_ERROR;
+  return c->be->xact_lock ? c->be->xact_lock(c, key, wait) : 1;
 }
 
 /* True when table name exists on c's database. */

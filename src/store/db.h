@@ -36,6 +36,11 @@ enum {
   DB_ERROR = -1,     /* anything else (logged) */
 };
 
+/* After a statement fails (DB_CONSTRAINT or DB_ERROR) inside a write closure, the closure
+ * returns non-zero without running more statements: PostgreSQL has aborted the transaction
+ * by then (a write closure that goes on and returns 0 fails with DB_ERROR). A write closure
+ * may be run again from the start (a serialization conflict on PostgreSQL). */
+
 /* Closure run inside a transaction. Return 0 to keep its changes; any other value rolls
  * them back and is returned by db_write/db_read. */
 typedef int (*db_txn_fn)(db_conn_t *c, void *arg);
@@ -68,6 +73,29 @@ typedef struct db_stats {
   uint64_t batch_le[8];
 } db_stats_t;
 void  db_get_stats(db_t *db, db_stats_t *out);
+
+/* Connection pool figures for /metrics (all zero for SQLite). */
+typedef struct db_pool_stats {
+  unsigned size;              /* connections the pool may open */
+  unsigned open;              /* connections currently open */
+  unsigned in_use;            /* lent to callers now */
+  uint64_t waits;             /* borrows that had to wait for a free connection */
+  uint64_t wait_us;           /* total time spent waiting */
+  uint64_t connects;          /* connections made (including reconnects) */
+  uint64_t connect_failures;  /* failed connection attempts */
+} db_pool_stats_t;
+void  db_get_pool_stats(db_t *db, db_pool_stats_t *out);
+/* True when several processes may share this database (PostgreSQL): cross-process
+ * coordination (advisory locks, notifications) matters. */
+bool  db_shared(db_t *db);
+
+/* Inside a write closure: takes the database-wide lock named key until the transaction ends
+ * (PostgreSQL advisory lock; SQLite's writes are already exclusive). With wait false it only
+ * tries. Returns 1 when held, 0 when another process holds it, DB_ERROR on failure. */
+int   db_xact_lock(db_conn_t *c, int64_t key, bool wait);
+/* Lock keys (db_xact_lock). */
+#define DB_LOCK_MIGRATE INT64_C(0x73706f6f6c640001)  /* "spoold" + 1: schema migrations */
+#define DB_LOCK_SWEEP   INT64_C(0x73706f6f6c640002)  /* periodic sweeps */
 
 /* Statements. db_prepare caches by SQL text per connection; do not finalize. Returns NULL on
  * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. A statement is

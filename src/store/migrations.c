@@ -342,6 +342,23 @@ static const char *const migrations[] = {
   /* 4: the retention sweeper finds terminal jobs by their completion time through an index
    * instead of scanning every job (every terminal transition sets completed_us). */
   "CREATE INDEX jobs_completed ON jobs (completed_us) WHERE completed_us IS NOT NULL;",
+
+  /* 5: document bytes in the database (store/chunks.h), used when several processes share a
+   * PostgreSQL database and so share no file system; SQLite mode keeps files and leaves these
+   * empty. Keys are random (blob/blob.h) and referenced by documents and upload sessions, like
+   * file names; unreferenced blobs are swept as files are. */
+  "CREATE TABLE blobs ("
+  "  key TEXT PRIMARY KEY,"
+  "  size BIGINT NOT NULL,"
+  "  chunk_size BIGINT NOT NULL,"
+  "  created_us BIGINT NOT NULL"                   /* creation, then the last write */
+  ");"
+  "CREATE TABLE blob_chunks ("
+  "  key TEXT NOT NULL REFERENCES blobs(key) ON DELETE CASCADE,"
+  "  idx BIGINT NOT NULL,"                         /* offset / chunk_size */
+  "  data BYTEA NOT NULL,"
+  "  PRIMARY KEY (key, idx)"
+  ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -358,8 +375,11 @@ typedef struct {
   char *errmsg;   /* out: the backend's message when the script fails */
 } mig_arg_t;
 
+/* Every migration step holds DB_LOCK_MIGRATE, so processes starting together on one
+ * PostgreSQL database apply each migration once, one after the other. */
 static int create_table_fn(db_conn_t *c, void *arg) {
   (void)arg;
+  if (db_xact_lock(c, DB_LOCK_MIGRATE, true) != 1) return DB_ERROR;
   return db_exec(c, schema_table_sql);
 }
 
@@ -380,6 +400,7 @@ static int version_fn(db_conn_t *c, void *arg) {
  * processes racing on one version collide on its primary key before running the script. */
 static int apply_fn(db_conn_t *c, void *arg) {
   mig_arg_t *m = arg;
+  if (db_xact_lock(c, DB_LOCK_MIGRATE, true) != 1) return DB_ERROR;
   db_stmt_t *s = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   int rc = db_step(s);
   int64_t cur = rc == DB_ROW ? db_col_int64(s, 0) : -1;

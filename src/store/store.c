@@ -51,6 +51,17 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   for (int i = 0; i < 8; i++) out->batch_le[i] = s.batch_le[i];
 }
 
+/* True when the store may be shared by several processes (PostgreSQL). */
+bool store_is_shared(store_t *st) { return st && db_shared(st->db); }
+
+/* Copies the connection pool figures into *out. */
+void store_get_pool_stats(store_t *st, store_pool_stats_t *out) {
+  db_pool_stats_t p;
+  db_get_pool_stats(st->db, &p);
+  *out = (store_pool_stats_t){p.size, p.open, p.in_use, p.waits, p.wait_us, p.connects,
+                              p.connect_failures};
+}
+
 /* Maps a closure's return value to a store_rc_t (see store-private.h). */
 store_rc_t store_rc(int rc) {
   switch (rc) {

@@ -34,6 +34,9 @@ void     store_close(store_t *st);
 int      store_migrate(store_t *st, char **err);
 bool     store_ping(store_t *st);
 int      store_schema_version(store_t *st);
+/* True when several spoold processes may share this store (PostgreSQL): document bytes then
+ * live in the store (blob/blob.h) and periodic work is coordinated through it. */
+bool     store_is_shared(store_t *st);
 
 /* Commit statistics for /metrics: commits, closures committed, and a histogram of closures per
  * commit (buckets 1,2,4,8,16,32,64,+Inf: counts of commits with at most that many). */
@@ -43,6 +46,13 @@ typedef struct store_stats {
   uint64_t batch_le[8];
 } store_stats_t;
 void     store_get_stats(store_t *st, store_stats_t *out);
+
+/* Connection pool figures for /metrics (zero for SQLite, which has no pool). */
+typedef struct store_pool_stats {
+  unsigned size, open, in_use;
+  uint64_t waits, wait_us, connects, connect_failures;
+} store_pool_stats_t;
+void     store_get_pool_stats(store_t *st, store_pool_stats_t *out);
 
 /* ---- tenants ---------------------------------------------------------------------------- */
 

@@ -19,6 +19,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
+#include "store-url.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -240,7 +241,7 @@ static int64_t dcount(store_t *st, const char *sql, const char *p1) {
 /* A store with a tenant, a printer and one job (its document in *doc). */
 static store_t *docs_fixture(store_job_t *job, store_document_t *doc) {
   char url[300], *err = NULL;
-  snprintf(url, sizeof url, "sqlite:%s/spoold.db", g_ddir);
+  test_store_url(g_ddir, url, sizeof url);
   store_t *st = store_open(url, 4, true, &err);
   cr_assert_not_null(st, "%s", err ? err : "");
   cr_assert_eq(store_tenant_add(st, TENANT, "T", TENANT_ACTIVE), STORE_OK);
@@ -495,5 +496,127 @@ Test(documents_store, concurrent_fragments_of_one_session_are_all_recorded, .ini
   store_upload_session_clear(&s);
   store_job_clear(&job);
   store_document_clear(&doc);
+  store_close(st);
+}
+
+/* ---- blob backend in the database (PostgreSQL mode; runs on both stores) ----------------- */
+
+typedef struct {
+  blob_store_t  *bs;
+  const char    *key;
+  const uint8_t *data;
+  uint64_t       first, len;
+  int            rc;
+} db_writer_arg_t;
+
+/* Each thread its own handle, as each upload fragment request has; 4 KiB steps. */
+static void *db_writer(void *arg) {
+  db_writer_arg_t *w = arg;
+  blob_t *b = NULL;
+  w->rc = blob_open(w->bs, w->key, true, &b, NULL);
+  if (w->rc) return NULL;
+  for (uint64_t off = 0; off < w->len && !w->rc; off += 4096) {
+    size_t n = w->len - off < 4096 ? (size_t)(w->len - off) : 4096;
+    w->rc = blob_pwrite(b, w->first + off, w->data + w->first + off, n);
+  }
+  if (!w->rc) w->rc = blob_sync(b);
+  blob_close(b);
+  return NULL;
+}
+
+static int db_walk_cb(const char *key, int64_t mtime_us, void *arg) {
+  (void)mtime_us;
+  int *n = arg;
+  if (blob_key_valid(key)) ++*n;
+  return 0;
+}
+
+Test(blob_store, chunks_parallel_handles_sparse_stream_copy_remove, .init = docs_setup,
+     .fini = docs_teardown, .timeout = 120) {
+  char url[300], *err = NULL;
+  test_store_url(g_ddir, url, sizeof url);
+  store_t *st = store_open(url, 4, true, &err);
+  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+  blob_store_t *bs = blob_store_open_db(st);
+
+  const uint64_t size = 3 * 1024 * 1024 + 17;
+  uint8_t *data = malloc(size);
+  for (uint64_t i = 0; i < size; i++) data[i] = (uint8_t)(i * 2654435761u >> 13);
+  char key[BLOB_KEY_LEN + 1];
+  blob_key_new(key);
+  cr_assert_eq(blob_create(bs, key, size), 0);
+  cr_assert_eq(blob_create(bs, key, size), -EEXIST);
+
+  /* sparse: nothing written reads as zeros */
+  blob_t *b = NULL;
+  uint64_t got = 0;
+  cr_assert_eq(blob_open(bs, key, false, &b, &got), 0);
+  cr_assert_eq(got, size);
+  uint8_t probe[64];
+  cr_assert_eq(blob_pread(b, 2 * 1024 * 1024 + 5, probe, sizeof probe), (ssize_t)sizeof probe);
+  for (size_t i = 0; i < sizeof probe; i++) cr_assert_eq(probe[i], 0);
+  blob_close(b);
+
+  /* three handles on three threads; slices end inside chunks, so neighbours merge into the
+   * same chunk rows at once */
+  pthread_t t[3];
+  db_writer_arg_t w[3];
+  uint64_t cuts[4] = {0, 1000000, 2500001, size};
+  for (int i = 0; i < 3; i++) {
+    w[i] = (db_writer_arg_t){bs, key, data, cuts[i], cuts[i + 1] - cuts[i], -1};
+    cr_assert_eq(pthread_create(&t[i], NULL, db_writer, &w[i]), 0);
+  }
+  for (int i = 0; i < 3; i++) {
+    pthread_join(t[i], NULL);
+    cr_assert_eq(w[i].rc, 0, "writer %d: %d", i, w[i].rc);
+  }
+
+  /* read back in odd steps */
+  cr_assert_eq(blob_open(bs, key, false, &b, NULL), 0);
+  uint8_t *back = malloc(size);
+  uint64_t off = 0;
+  while (off < size) {
+    ssize_t n = blob_pread(b, off, back + off, size - off < 300007 ? size - off : 300007);
+    cr_assert_gt(n, 0, "pread at %llu: %zd", (unsigned long long)off, n);
+    off += (uint64_t)n;
+  }
+  cr_assert_eq(blob_pread(b, size, back, 1), 0);
+  cr_assert_eq(memcmp(back, data, size), 0);
+  /* the streamed-response adapter */
+  char buf[10];
+  cr_assert_eq(blob_stream_read(b, size - 10, buf, sizeof buf), 10);
+  cr_assert_eq(memcmp(buf, data + size - 10, 10), 0);
+  blob_close(b);
+
+  char want[65], sha[BLOB_SHA256_HEX + 1];
+  hex_sha256(data, size, want);
+  cr_assert_eq(blob_sha256(bs, key, size, sha), 0);
+  cr_assert_str_eq(sha, want);
+
+  /* a blob keeps its size; no descriptors */
+  cr_assert_eq(blob_open(bs, key, true, &b, NULL), 0);
+  cr_assert_eq(blob_pwrite(b, size - 1, "ab", 2), -EINVAL);
+  blob_close(b);
+  cr_assert_eq(blob_open_fd(bs, key, &got), -ENOTSUP);
+
+  char copy[BLOB_KEY_LEN + 1];
+  blob_key_new(copy);
+  cr_assert_eq(blob_copy(bs, key, copy), 0);
+  cr_assert_eq(blob_copy(bs, key, copy), -EEXIST);
+  cr_assert_eq(blob_sha256(bs, copy, size, sha), 0);
+  cr_assert_str_eq(sha, want);
+  int n = 0;
+  cr_assert_eq(blob_walk(bs, db_walk_cb, &n), 0);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(blob_remove(bs, key), 0);
+  cr_assert_eq(blob_remove(bs, key), 0);
+  cr_assert_eq(blob_open(bs, key, false, &b, NULL), -ENOENT);
+  n = 0;
+  cr_assert_eq(blob_walk(bs, db_walk_cb, &n), 0);
+  cr_assert_eq(n, 1);
+
+  free(back);
+  free(data);
+  blob_store_free(bs);
   store_close(st);
 }

@@ -19,6 +19,7 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
+#include "store-url.h"
 #include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -445,7 +446,7 @@ static void store_setup(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(g_dir, sizeof g_dir, "%s/spoold-ipp-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   cr_assert_not_null(mkdtemp(g_dir), "mkdtemp");
-  snprintf(g_url, sizeof g_url, "sqlite:%s/spoold.db", g_dir);
+  test_store_url(g_dir, g_url, sizeof g_url);
   log_set_level(LOG_ERROR);
 }
 

@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
+#include "store-url.h"
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ static void jobs_setup(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(g_jdir, sizeof g_jdir, "%s/spoold-jobs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   cr_assert_not_null(mkdtemp(g_jdir), "mkdtemp");
-  snprintf(g_jurl, sizeof g_jurl, "sqlite:%s/spoold.db", g_jdir);
+  test_store_url(g_jdir, g_jurl, sizeof g_jurl);
   log_set_level(LOG_ERROR);
 }
 

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 
 #include <criterion/criterion.h>
+#include "store-url.h"
 #include <criterion/redirect.h>
 #include <dirent.h>
 #include <openssl/bio.h>
@@ -1028,7 +1029,7 @@ Test(dev, request_validation) {
 
 static store_t *open_store(void) {
   char url[256], *err = NULL;
-  snprintf(url, sizeof url, "sqlite:%s/spoold.db", g_dir);
+  test_store_url(g_dir, url, sizeof url);
   store_t *st = store_open(url, 1, true, &err);
   cr_assert(st, "store_open: %s", err ? err : "");
   return st;

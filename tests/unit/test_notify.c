@@ -15,6 +15,7 @@
 
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include "store-url.h"
 #include <ftw.h>
 #include <netinet/in.h>
 #include <jansson.h>
@@ -281,7 +282,7 @@ static void notify_setup(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(g_dir, sizeof g_dir, "%s/spoold-notify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_url, sizeof g_url, "sqlite:%s/spoold.db", g_dir);
+  test_store_url(g_dir, g_url, sizeof g_url);
   log_set_level(LOG_ERROR);
 }
 

@@ -9,6 +9,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
+#include "store-url.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void setup(void) {
   snprintf(g_dir, sizeof g_dir, "%s/spoold-printers-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   cr_assert_not_null(mkdtemp(g_dir));
   char url[300];
-  snprintf(url, sizeof url, "sqlite:%s/spoold.db", g_dir);
+  test_store_url(g_dir, url, sizeof url);
   log_set_level(LOG_ERROR);
   char *err = NULL;
   g_st = store_open(url, 2, true, &err);

@@ -18,6 +18,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
+#include "store-url.h"
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -88,7 +89,7 @@ static void pp_setup(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(g_pdir, sizeof g_pdir, "%s/spoold-pull-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   cr_assert_not_null(mkdtemp(g_pdir), "mkdtemp");
-  snprintf(g_purl, sizeof g_purl, "sqlite:%s/spoold.db", g_pdir);
+  test_store_url(g_pdir, g_purl, sizeof g_purl);
   log_set_level(LOG_ERROR);
 }
 

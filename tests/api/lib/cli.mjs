@@ -4,8 +4,23 @@
 //   await tenantCmd("suspend", tid, dir);                               // throws unless exit 0
 import { execFile } from "node:child_process";
 import { spooldBin } from "./paths.mjs";
+import { storeArgsFor } from "./store.mjs";
 
-export function spooldCli(args, { timeoutMs = 15_000, env } = {}) {
+// Commands that open the store get the data directory's --store in postgres mode (lib/store.mjs).
+async function withStore(args) {
+  if (args.includes("--store")) return args;
+  const cmd = args[0];
+  if (!(cmd === "tenant" || cmd === "migrate" || (cmd === "token" && args.includes("--device")))) return args;
+  const i = args.indexOf("--data");
+  if (i < 0 || i + 1 >= args.length) return args;
+  return [...args, ...await storeArgsFor(args[i + 1])];
+}
+
+export async function spooldCli(args, opts = {}) {
+  return runCli(await withStore(args), opts);
+}
+
+function runCli(args, { timeoutMs = 15_000, env } = {}) {
   return new Promise((resolve, reject) => {
     execFile(spooldBin(), args, { timeout: timeoutMs, encoding: "utf8", env: { ...process.env, ...(env || {}) } },
       (err, stdout, stderr) => {

@@ -15,6 +15,7 @@
 //   SPOOLD_BIN        the binary (default <repo>/build/spoold)
 //   SPOOLD_TEST_LOG=1 copy the servers' stdout/stderr to this process's stderr
 //   SPOOLD_KEEP_DATA=1  leave the temporary data directories in place (their paths are logged)
+//   SPOOLD_TEST_STORE=postgres  run against PostgreSQL (see lib/store.mjs)
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, access } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
@@ -23,6 +24,7 @@ import path from "node:path";
 import { makeSelfSignedCert } from "./tls.mjs";
 import { mintApp, mintUser } from "./tokens.mjs";
 import { spooldBin } from "./paths.mjs";
+import { storeArgsFor } from "./store.mjs";
 
 export { REPO_ROOT, spooldBin } from "./paths.mjs";
 
@@ -97,6 +99,8 @@ export class SpooldServer {
     const argv = ["serve", "--listen", this.opts.listen || "127.0.0.1:0", "--data", this.dataDir];
     if (this.opts.dev !== false) argv.push("--dev");
     argv.push("--public-url", this.opts.publicUrl || "auto", ...this.args());
+    // SPOOLD_TEST_STORE=postgres: the data directory's own schema (lib/store.mjs)
+    if (!argv.includes("--store")) argv.push(...await storeArgsFor(this.dataDir));
     this.argv = argv;
     this.output = "";
     this.exitStatus = null;

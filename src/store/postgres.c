@@ -1,0 +1,876 @@
+/*
+ * PostgreSQL backend of db.h ("postgres://..." or "postgresql://...", any libpq URI).
+ *
+ * A pool of libpq connections, opened lazily up to a maximum, serves both db_write() and
+ * db_read(): the caller borrows one connection and runs its closure on its own thread.
+ *   - db_write(): BEGIN ISOLATION LEVEL SERIALIZABLE, the closure, COMMIT. Serializable
+ *     isolation gives the same outcome as SQLite's single writer: concurrent closures behave as
+ *     if run one after the other. A closure that hits a serialization failure or a deadlock
+ *     (SQLSTATE 40001/40P01) is rolled back and run again from the start, as is one whose
+ *     connection broke before COMMIT (nothing of it was committed). A connection lost during
+ *     COMMIT fails the write (its outcome is unknown; it is never run twice).
+ *     synchronous_commit is on for every connection, so COMMIT returns once the change is
+ *     durable (on the primary, and on synchronous standbys when the server has any).
+ *   - db_read(): BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, so every statement of the
+ *     closure sees one snapshot.
+ * There is no group commit: PostgreSQL commits concurrent transactions in parallel. A write
+ * that conflicted PG_ALONE_AFTER times runs again with this process's other writes held back,
+ * so a busy process cannot starve one of its own writes.
+ *
+ * SQL arrives with '?' placeholders and is rewritten to $1, $2, ... (outside quotes and
+ * comments). Parameters travel in text format (integers and doubles as decimal text, typed
+ * int8/float8; text untyped so the server infers it from the context), bytes in binary format
+ * typed bytea. Results come in text format; col_blob decodes bytea's hex form.
+ *
+ * A broken connection (the server restarted or is unreachable) is reset when next borrowed;
+ * while it cannot be reached every call fails quickly with DB_ERROR and db_ping is false.
+ */
+#include "store/db-backend.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define PG_DEFAULT_POOL    4      /* connections when nreaders <= 0 */
+#define PG_MAX_POOL        256
+#define PG_EXTRA_CONNS     2      /* beyond nreaders: writers and nested uses */
+#define PG_MAX_RETRIES     50     /* serialization failures / deadlocks per write */
+#define PG_ALONE_AFTER     3      /* conflicts after which a write runs alone in this process */
+#define PG_MAX_RECONNECTS  2      /* broken connections per call */
+#define PG_CACHE_MAX       256    /* cached statements per connection */
+
+#define OID_BYTEA  17
+#define OID_INT8   20
+#define OID_FLOAT8 701
+
+typedef struct pg_db pg_db_t;
+typedef struct pg_conn pg_conn_t;
+
+typedef struct pg_stmt {
+  db_stmt_t       base;       /* first: db_stmt_t * <-> pg_stmt_t * */
+  pg_conn_t      *conn;
+  char           *key;        /* the SQL as given (cache key, owned) */
+  char           *sql;        /* with $n placeholders (owned) */
+  int             nparams;
+  char          **vals;       /* nparams bound values (owned copies; NULL = SQL NULL) */
+  int            *lens;
+  int            *fmts;
+  Oid            *types;
+  PGresult       *res;        /* the result while rows are read */
+  int             row;        /* the current row (-1 before the first) */
+  bool            executed;
+  bool            bind_failed; /* a bind since the last reset failed (step refuses) */
+  bool            in_use;
+  bool            touched;
+  size_t         *dec_len;    /* per column of row dec_row: decoded bytea length, or SIZE_MAX */
+  int             dec_row, dec_cols;
+  uint64_t        last_used;
+  struct pg_stmt *next;       /* cache list */
+  struct pg_stmt *next_touched;
+} pg_stmt_t;
+
+struct pg_conn {
+  db_conn_t  base;            /* first: db_conn_t * <-> pg_conn_t * */
+  pg_db_t   *db;
+  PGconn    *h;
+  bool       busy;            /* lent to a caller */
+  bool       broken;          /* the connection failed: reset before the next use */
+  bool       retry;           /* the running transaction hit 40001/40P01 */
+  bool       in_write;        /* the running closure is a write */
+  int64_t    changes;
+  pg_stmt_t *stmts;           /* cache */
+  size_t     nstmts;
+  uint64_t   tick;
+  pg_stmt_t *touched;
+  char       err[256];        /* last error message */
+};
+
+struct pg_db {
+  db_t            base;       /* first: db_t * <-> pg_db_t * */
+  char           *url;
+  char           *safe_url;   /* for messages: the URL without a password */
+  pthread_mutex_t mu;
+  pthread_cond_t  cv;
+  pg_conn_t      *conns;
+  int             nconns;
+  pthread_rwlock_t alone;     /* writes hold it shared; a write that keeps conflicting takes it
+                               * exclusively, so it cannot starve behind this process's others */
+  db_stats_t      stats;      /* under mu */
+  db_pool_stats_t pool;       /* under mu */
+};
+
+static _Thread_local pg_conn_t *tl_conn;
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static void pg_set_err(pg_conn_t *c, const char *msg) {
+  snprintf(c->err, sizeof c->err, "%s", msg ? msg : "unknown error");
+  size_t n = strlen(c->err);
+  while (n && (c->err[n - 1] == '\n' || c->err[n - 1] == ' ')) c->err[--n] = '\0';
+}
+
+/* The URL with any password replaced by "***" (user:secret@ or password=secret). */
+static char *pg_safe_url(const char *url) {
+  buf_t b = BUF_INIT;
+  const char *p = url;
+  const char *scheme_end = strstr(url, "://");
+  const char *at = scheme_end ? strchr(scheme_end + 3, '@') : NULL;
+  const char *slash = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+  if (at && (!slash || at < slash)) {
+    const char *colon = memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3));
+    if (colon) {
+      buf_append(&b, url, (size_t)(colon - url));
+      buf_printf(&b, ":***");
+      p = at;
+    }
+  }
+  const char *pw = strstr(p, "password=");
+  if (pw) {
+    buf_append(&b, p, (size_t)(pw - p));
+    buf_printf(&b, "password=***");
+    const char *amp = strchr(pw, '&');
+    if (amp) buf_printf(&b, "%s", amp);
+  } else {
+    buf_printf(&b, "%s", p);
+  }
+  return buf_detach(&b);
+}
+
+/* Rewrites '?' placeholders to $n outside string literals, quoted identifiers and comments;
+ * *n receives the number of placeholders. */
+static char *pg_translate(const char *sql, int *n) {
+  buf_t b = BUF_INIT;
+  int count = 0;
+  for (const char *p = sql; *p; p++) {
+    if (*p == '\'' || *p == '"') {
+      char q = *p;
+      const char *e = p + 1;
+      while (*e && *e != q) e++;
+      buf_append(&b, p, (size_t)(e - p) + (*e ? 1 : 0));
+      if (!*e) break;
+      p = e;
+    } else if (p[0] == '-' && p[1] == '-') {
+      const char *e = strchr(p, '\n');
+      if (!e) e = p + strlen(p) - 1;
+      buf_append(&b, p, (size_t)(e - p) + 1);
+      p = e;
+    } else if (*p == '?') {
+      buf_printf(&b, "$%d", ++count);
+    } else {
+      buf_append(&b, p, 1);
+    }
+  }
+  *n = count;
+  if (!b.data) buf_printf(&b, "%s", "");
+  return buf_detach(&b);
+}
+
+static bool pg_conn_lost(pg_conn_t *c, const char *state) {
+  if (PQstatus(c->h) != CONNECTION_OK) return true;
+  /* 08: connection exception; 57P01..03: admin/crash shutdown, cannot connect now */
+  return state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3));
+}
+
+/* Classifies a failed result: sets c->retry / c->broken and returns DB_CONSTRAINT or
+ * DB_ERROR. Consumes nothing. */
+static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  pg_set_err(c, r ? PQresultErrorMessage(r) : PQerrorMessage(c->h));
+  if (!r || !*c->err) pg_set_err(c, PQerrorMessage(c->h));
+  if (state && !strncmp(state, "23", 2)) {
+    log_debug("postgres: constraint (%s): %s; in: %s", state, c->err, sql);
+    return DB_CONSTRAINT;
+  }
+  if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01"))) {
+    log_debug("postgres: %s (%s), the transaction will be retried; in: %s", c->err, state, sql);
+    c->retry = true;
+    return DB_ERROR;
+  }
+  if (state && !strcmp(state, "25P02")) {  /* an earlier statement already failed and logged */
+    log_debug("postgres: %s; in: %s", c->err, sql);
+    return DB_ERROR;
+  }
+  if (pg_conn_lost(c, state)) {
+    c->broken = true;
+    log_warn("postgres %s: connection lost: %s", c->db->safe_url, c->err);
+    return DB_ERROR;
+  }
+  log_error("postgres: %s (%s); in: %s", c->err, state ? state : "no SQLSTATE", sql);
+  return DB_ERROR;
+}
+
+/* Runs a transaction-control or script statement; DB_OK or pg_fail's code. */
+static int pg_simple(pg_conn_t *c, const char *sql) {
+  PGresult *r = PQexec(c->h, sql);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  int rc = DB_OK;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+    rc = pg_fail(c, r, sql);
+  else
+    c->changes = atoll(PQcmdTuples(r));
+  PQclear(r);
+  return rc;
+}
+
+/* ---- statements --------------------------------------------------------------------------- */
+
+static void pg_clear_bindings(pg_stmt_t *s) {
+  for (int i = 0; i < s->nparams; i++) {
+    free(s->vals[i]);
+    s->vals[i] = NULL;
+    s->lens[i] = 0;
+    s->fmts[i] = 0;
+    s->types[i] = 0;
+  }
+}
+
+static void pg_stmt_reset(pg_stmt_t *s) {
+  PQclear(s->res);
+  s->res = NULL;
+  s->row = -1;
+  s->executed = false;
+  free(s->dec_len);
+  s->dec_len = NULL;
+  s->dec_cols = 0;
+  s->dec_row = -1;
+  pg_clear_bindings(s);
+  s->bind_failed = false;
+  s->in_use = false;
+}
+
+static void pg_stmt_free(pg_stmt_t *s) {
+  pg_stmt_reset(s);
+  free(s->vals);
+  free(s->lens);
+  free(s->fmts);
+  free(s->types);
+  free(s->key);
+  free(s->sql);
+  free(s);
+}
+
+static void pg_cache_free(pg_conn_t *c) {
+  for (pg_stmt_t *s = c->stmts, *next; s; s = next) {
+    next = s->next;
+    pg_stmt_free(s);
+  }
+  c->stmts = NULL;
+  c->nstmts = 0;
+  c->touched = NULL;
+}
+
+/* Between transactions: drops the least recently used statements above PG_CACHE_MAX. */
+static void pg_cache_trim(pg_conn_t *c) {
+  while (c->nstmts > PG_CACHE_MAX) {
+    pg_stmt_t **oldest = NULL;
+    for (pg_stmt_t **pp = &c->stmts; *pp; pp = &(*pp)->next)
+      if (!oldest || (*pp)->last_used < (*oldest)->last_used) oldest = pp;
+    pg_stmt_t *s = *oldest;
+    *oldest = s->next;
+    pg_stmt_free(s);
+    c->nstmts--;
+  }
+}
+
+/* After a closure: resets every statement it prepared. */
+static void pg_end_closure(pg_conn_t *c) {
+  for (pg_stmt_t *s = c->touched, *next; s; s = next) {
+    next = s->next_touched;
+    pg_stmt_reset(s);
+    s->touched = false;
+    s->next_touched = NULL;
+  }
+  c->touched = NULL;
+}
+
+static db_stmt_t *pg_prepare(db_conn_t *cb, const char *sql) {
+  pg_conn_t *c = (pg_conn_t *)cb;
+  pg_stmt_t *s = NULL;
+  for (pg_stmt_t *e = c->stmts; e; e = e->next)
+    if (!e->in_use && !strcmp(e->key, sql)) {
+      s = e;
+      break;
+    }
+  if (!s) {
+    s = xcalloc(1, sizeof *s);
+    s->base.be = &db_postgres_backend;
+    s->conn = c;
+    s->key = xstrdup(sql);
+    s->sql = pg_translate(sql, &s->nparams);
+    size_t n = s->nparams ? (size_t)s->nparams : 1;
+    s->vals = xcalloc(n, sizeof *s->vals);
+    s->lens = xcalloc(n, sizeof *s->lens);
+    s->fmts = xcalloc(n, sizeof *s->fmts);
+    s->types = xcalloc(n, sizeof *s->types);
+    s->row = -1;
+    s->dec_row = -1;
+    s->next = c->stmts;
+    c->stmts = s;
+    c->nstmts++;
+  }
+  s->in_use = true;
+  s->last_used = ++c->tick;
+  if (!s->touched) {
+    s->touched = true;
+    s->next_touched = c->touched;
+    c->touched = s;
+  }
+  return &s->base;
+}
+
+static bool pg_bind_ok(pg_stmt_t *s, int idx) {
+  if (idx >= 1 && idx <= s->nparams) return true;
+  s->bind_failed = true;
+  log_error("postgres: parameter %d out of range (1..%d); in: %s", idx, s->nparams, s->key);
+  return false;
+}
+
+static void pg_bind(pg_stmt_t *s, int idx, char *val, int len, int fmt, Oid type) {
+  if (!pg_bind_ok(s, idx)) {
+    free(val);
+    return;
+  }
+  free(s->vals[idx - 1]);
+  s->vals[idx - 1] = val;
+  s->lens[idx - 1] = len;
+  s->fmts[idx - 1] = fmt;
+  s->types[idx - 1] = type;
+}
+
+static void pg_bind_text(db_stmt_t *sb, int idx, const char *v) {
+  pg_bind((pg_stmt_t *)sb, idx, v ? xstrdup(v) : NULL, 0, 0, 0);
+}
+
+static void pg_bind_int64(db_stmt_t *sb, int idx, int64_t v) {
+  char tmp[32];
+  snprintf(tmp, sizeof tmp, "%" PRId64, v);
+  pg_bind((pg_stmt_t *)sb, idx, xstrdup(tmp), 0, 0, OID_INT8);
+}
+
+static void pg_bind_double(db_stmt_t *sb, int idx, double v) {
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%.17g", v);
+  pg_bind((pg_stmt_t *)sb, idx, xstrdup(tmp), 0, 0, OID_FLOAT8);
+}
+
+static void pg_bind_blob(db_stmt_t *sb, int idx, const void *v, size_t len) {
+  pg_stmt_t *s = (pg_stmt_t *)sb;
+  if (!v && len) {
+    pg_bind(s, idx, NULL, 0, 0, OID_BYTEA);
+    return;
+  }
+  if (len > INT32_MAX) {
+    log_error("postgres: blob parameter %d too large (%zu bytes)", idx, len);
+    s->bind_failed = true;
+    return;
+  }
+  char *copy = xmalloc(len ? len : 1);
+  if (len) memcpy(copy, v, len);
+  pg_bind(s, idx, copy, (int)len, 1, OID_BYTEA);
+}
+
+static void pg_bind_null(db_stmt_t *sb, int idx) { pg_bind((pg_stmt_t *)sb, idx, NULL, 0, 0, 0); }
+
+static int pg_step(db_stmt_t *sb) {
+  pg_stmt_t *s = (pg_stmt_t *)sb;
+  pg_conn_t *c = s->conn;
+  if (!s->executed) {
+    if (s->bind_failed) return DB_ERROR;  /* logged when binding */
+    s->executed = true;
+    if (c->broken) return DB_ERROR;
+    s->dec_row = -1;
+    s->res = PQexecParams(c->h, s->sql, s->nparams, s->types, (const char *const *)s->vals,
+                          s->lens, s->fmts, 0);
+    ExecStatusType st = s->res ? PQresultStatus(s->res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK) {
+      c->changes = atoll(PQcmdTuples(s->res));
+      PQclear(s->res);
+      s->res = NULL;
+      return DB_DONE;
+    }
+    if (st != PGRES_TUPLES_OK) {
+      int rc = pg_fail(c, s->res, s->key);
+      PQclear(s->res);
+      s->res = NULL;
+      return rc;
+    }
+    const char *tag = PQcmdTuples(s->res);
+    if (*tag) c->changes = atoll(tag);  /* INSERT/UPDATE/DELETE ... RETURNING */
+    s->row = -1;
+  }
+  if (!s->res) return DB_DONE;
+  if (s->row + 1 < PQntuples(s->res)) {
+    s->row++;
+    return DB_ROW;
+  }
+  return DB_DONE;
+}
+
+static bool pg_has_cell(pg_stmt_t *s, int col) {
+  return s->res && s->row >= 0 && s->row < PQntuples(s->res) && col >= 0 &&
+         col < PQnfields(s->res);
+}
+
+static bool pg_col_null(db_stmt_t *sb, int col) {
+  pg_stmt_t *s = (pg_stmt_t *)sb;
+  return !pg_has_cell(s, col) || PQgetisnull(s->res, s->row, col);
+}
+
+static const char *pg_col_text(db_stmt_t *sb, int col) {
+  pg_stmt_t *s = (pg_stmt_t *)sb;
+  if (pg_col_null(sb, col)) return NULL;
+  return PQgetvalue(s->res, s->row, col);
+}
+
+static int64_t pg_col_int64(db_stmt_t *sb, int col) {
+  const char *v = pg_col_text(sb, col);
+  if (!v) return 0;
+  if (!strcmp(v, "t")) return 1;  /* boolean expressions */
+  if (!strcmp(v, "f")) return 0;
+  return strtoll(v, NULL, 10);
+}
+
+static double pg_col_double(db_stmt_t *sb, int col) {
+  const char *v = pg_col_text(sb, col);
+  return v ? strtod(v, NULL) : 0.0;
+}
+
+static int pg_hexval(int ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+static const void *pg_col_blob(db_stmt_t *sb, int col, size_t *len) {
+  pg_stmt_t *s = (pg_stmt_t *)sb;
+  if (len) *len = 0;
+  if (pg_col_null(sb, col)) return NULL;
+  char *v = PQgetvalue(s->res, s->row, col);
+  size_t vlen = (size_t)PQgetlength(s->res, s->row, col);
+  if (PQftype(s->res, col) != OID_BYTEA) {  /* text: the bytes as they are */
+    if (len) *len = vlen;
+    return v;
+  }
+  if (s->dec_row != s->row) {
+    int nf = PQnfields(s->res);
+    if (nf > s->dec_cols) {
+      s->dec_len = xrealloc(s->dec_len, (size_t)nf * sizeof *s->dec_len);
+      s->dec_cols = nf;
+    }
+    for (int i = 0; i < nf; i++) s->dec_len[i] = SIZE_MAX;
+    s->dec_row = s->row;
+  }
+  if (s->dec_len[col] == SIZE_MAX) {
+    /* bytea arrives as "\x" and hex digits: decoded in place in the result (half the size),
+     * so a chunk costs no second buffer */
+    size_t n = 0;
+    if (vlen >= 2 && v[0] == '\\' && v[1] == 'x') {
+      n = (vlen - 2) / 2;
+      unsigned char *out = (unsigned char *)v;
+      for (size_t i = 0; i < n; i++) {
+        int hi = pg_hexval((unsigned char)v[2 + 2 * i]), lo = pg_hexval((unsigned char)v[3 + 2 * i]);
+        if (hi < 0 || lo < 0) {
+          log_error("postgres: malformed bytea value in column %d", col);
+          n = i;
+          break;
+        }
+        out[i] = (unsigned char)(hi << 4 | lo);
+      }
+    }
+    s->dec_len[col] = n;
+  }
+  if (len) *len = s->dec_len[col];
+  return v;
+}
+
+static void pg_reset(db_stmt_t *sb) { pg_stmt_reset((pg_stmt_t *)sb); }
+
+static int pg_exec(db_conn_t *cb, const char *sql) {
+  pg_conn_t *c = (pg_conn_t *)cb;
+  if (c->broken) return DB_ERROR;
+  return pg_simple(c, sql);
+}
+
+static int64_t pg_changes(db_conn_t *cb) { return ((pg_conn_t *)cb)->changes; }
+
+static const char *pg_errmsg(db_conn_t *cb) { return ((pg_conn_t *)cb)->err; }
+
+static bool pg_table_exists(db_conn_t *c, const char *name) {
+  db_stmt_t *s = db_prepare(c, "SELECT 1 WHERE to_regclass(?) IS NOT NULL");
+  db_bind_text(s, 1, name);
+  bool found = db_step(s) == DB_ROW;
+  db_reset(s);
+  return found;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static void pg_notice(void *arg, const char *msg) {
+  (void)arg;
+  log_debug("postgres notice: %s", msg);
+}
+
+static void pg_conn_close(pg_conn_t *c) {
+  pg_cache_free(c);
+  if (c->h) PQfinish(c->h);
+  c->h = NULL;
+}
+
+/* Connects c (fresh or after a failure). 0, or -1 with the reason in c->err. */
+static int pg_conn_connect(pg_conn_t *c) {
+  pg_conn_close(c);
+  /* Defaults first: the URL's own values (expanded from dbname) override them. */
+  const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+  const char *vals[] = {"5", "spoold", c->db->url, NULL};
+  c->h = PQconnectdbParams(keys, vals, 1);
+  if (!c->h || PQstatus(c->h) != CONNECTION_OK) {
+    pg_set_err(c, c->h ? PQerrorMessage(c->h) : "out of memory");
+    if (c->h) PQfinish(c->h);
+    c->h = NULL;
+    return -1;
+  }
+  PQsetNoticeProcessor(c->h, pg_notice, NULL);
+  if (pg_simple(c, "SET synchronous_commit = on; SET client_min_messages = warning;"
+                   "SET TIME ZONE 'UTC'") != DB_OK) {
+    PQfinish(c->h);
+    c->h = NULL;
+    return -1;
+  }
+  c->broken = false;
+  return 0;
+}
+
+/* Borrows a connection (waiting while all are lent), connected; NULL when the server cannot
+ * be reached (logged). */
+static pg_conn_t *pg_borrow(pg_db_t *db) {
+  pthread_mutex_lock(&db->mu);
+  pg_conn_t *c = NULL;
+  bool waited = false;
+  struct timespec t0;
+  for (;;) {
+    for (int i = 0; i < db->nconns && !c; i++)  /* a connected one first */
+      if (!db->conns[i].busy && db->conns[i].h) c = &db->conns[i];
+    for (int i = 0; i < db->nconns && !c; i++)
+      if (!db->conns[i].busy) c = &db->conns[i];
+    if (c) break;
+    if (!waited) {
+      waited = true;
+      db->pool.waits++;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+    }
+    pthread_cond_wait(&db->cv, &db->mu);
+  }
+  if (waited) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    db->pool.wait_us += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+                                   (t1.tv_nsec - t0.tv_nsec) / 1000);
+  }
+  c->busy = true;
+  db->pool.in_use++;
+  pthread_mutex_unlock(&db->mu);
+
+  if (!c->h || c->broken || PQstatus(c->h) != CONNECTION_OK) {
+    if (pg_conn_connect(c) != 0) {
+      log_warn("postgres %s: cannot connect: %s", db->safe_url, c->err);
+      pthread_mutex_lock(&db->mu);
+      db->pool.connect_failures++;
+      c->busy = false;
+      db->pool.in_use--;
+      pthread_cond_signal(&db->cv);
+      pthread_mutex_unlock(&db->mu);
+      return NULL;
+    }
+    pthread_mutex_lock(&db->mu);
+    db->pool.connects++;
+    pthread_mutex_unlock(&db->mu);
+  }
+  return c;
+}
+
+static void pg_release(pg_db_t *db, pg_conn_t *c) {
+  pg_cache_trim(c);
+  if (c->h && PQtransactionStatus(c->h) != PQTRANS_IDLE) {
+    /* never hand out a connection inside a transaction */
+    if (PQtransactionStatus(c->h) == PQTRANS_UNKNOWN || pg_simple(c, "ROLLBACK") != DB_OK)
+      c->broken = true;
+  }
+  if (c->broken) pg_conn_close(c);
+  pthread_mutex_lock(&db->mu);
+  c->busy = false;
+  db->pool.in_use--;
+  pthread_cond_signal(&db->cv);
+  pthread_mutex_unlock(&db->mu);
+}
+
+/* Sleeps a little before retrying a conflicting transaction (grows with the attempt). */
+static void pg_backoff(int attempt) {
+  unsigned us = 200u << (attempt < 8 ? attempt : 8);  /* 0.2 ms .. 51 ms */
+  us = us / 2 + (unsigned)rand() % (us / 2 + 1);
+  struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- transactions ------------------------------------------------------------------------- */
+
+static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone);
+
+static int pg_write(db_t *base, db_txn_fn fn, void *arg) {
+  pg_db_t *db = (pg_db_t *)base;
+  if (tl_conn && tl_conn->db == db && tl_conn->in_write) {
+    log_error("postgres: db_write called inside a write closure");
+    return DB_ERROR;
+  }
+  bool alone = false;
+  pthread_rwlock_rdlock(&db->alone);
+  int rc = pg_write_attempts(db, fn, arg, &alone);
+  pthread_rwlock_unlock(&db->alone);
+  return rc;
+}
+
+/* pg_write's loop; *alone tells whether db->alone is held exclusively (else shared). */
+static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) {
+  int reconnects = 0;
+  for (int attempt = 0;; attempt++) {
+    if (attempt >= PG_ALONE_AFTER && !*alone) {
+      pthread_rwlock_unlock(&db->alone);
+      pthread_rwlock_wrlock(&db->alone);
+      *alone = true;
+    }
+    pg_conn_t *c = pg_borrow(db);
+    if (!c) return DB_ERROR;
+    c->retry = false;
+    if (pg_simple(c, "BEGIN ISOLATION LEVEL SERIALIZABLE") != DB_OK) {
+      bool again = c->broken && reconnects++ < PG_MAX_RECONNECTS;
+      pg_release(db, c);
+      if (again) continue;
+      return DB_ERROR;
+    }
+    pg_conn_t *outer = tl_conn;
+    tl_conn = c;
+    c->in_write = true;
+    int rc = fn(&c->base, arg);
+    c->in_write = false;
+    tl_conn = outer;
+    pg_end_closure(c);
+
+    if (c->broken) {  /* lost before COMMIT: nothing of it was committed */
+      pg_release(db, c);
+      if (reconnects++ < PG_MAX_RECONNECTS) continue;
+      return DB_ERROR;
+    }
+    if (c->retry) {
+      pg_release(db, c);  /* rolls back */
+      if (attempt < PG_MAX_RETRIES) {
+        pg_backoff(attempt);
+        continue;
+      }
+      log_error("postgres: a write still conflicted after %d attempts", attempt + 1);
+      return DB_ERROR;
+    }
+    if (rc != 0 || PQtransactionStatus(c->h) != PQTRANS_INTRANS) {
+      if (rc == 0) {
+        log_error("postgres: a write closure ignored a failed statement (%s); rolled back", c->err);
+        rc = DB_ERROR;
+      }
+      pg_release(db, c);
+      return rc;
+    }
+    int crc = pg_simple(c, "COMMIT");
+    if (crc == DB_OK) {
+      pthread_mutex_lock(&db->mu);
+      db_stats_add_batch(&db->stats, 1);
+      pthread_mutex_unlock(&db->mu);
+      pg_release(db, c);
+      return 0;
+    }
+    bool again = c->retry && attempt < PG_MAX_RETRIES;  /* serialization failure at COMMIT */
+    if (c->broken)
+      log_error("postgres: connection lost during COMMIT; the write's outcome is unknown and it "
+                "is not retried");
+    pg_release(db, c);
+    if (again) {
+      pg_backoff(attempt);
+      continue;
+    }
+    return DB_ERROR;
+  }
+}
+
+static int pg_read(db_t *base, db_txn_fn fn, void *arg) {
+  pg_db_t *db = (pg_db_t *)base;
+  if (tl_conn && tl_conn->db == db) {
+    if (tl_conn->in_write) {
+      log_error("postgres: db_read called inside a write closure; use the closure's connection");
+      return DB_ERROR;
+    }
+    return fn(&tl_conn->base, arg);  /* nested read: same connection, same snapshot */
+  }
+  int reconnects = 0;
+  for (;;) {
+    pg_conn_t *c = pg_borrow(db);
+    if (!c) return DB_ERROR;
+    if (pg_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != DB_OK) {
+      bool again = c->broken && reconnects++ < PG_MAX_RECONNECTS;
+      pg_release(db, c);
+      if (again) continue;
+      return DB_ERROR;
+    }
+    tl_conn = c;
+    int rc = fn(&c->base, arg);
+    tl_conn = NULL;
+    pg_end_closure(c);
+    if (c->broken) {
+      if (rc == 0) rc = DB_ERROR;
+    } else if (PQtransactionStatus(c->h) == PQTRANS_INTRANS) {
+      if (pg_simple(c, "COMMIT") != DB_OK && rc == 0) rc = DB_ERROR;
+    }  /* a failed statement: pg_release rolls back; the closure's result stands, as in SQLite */
+    pg_release(db, c);
+    return rc;
+  }
+}
+
+static int pg_ping_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  db_stmt_t *s = db_prepare(c, "SELECT 1");
+  int rc = db_step(s) == DB_ROW && db_col_int64(s, 0) == 1 ? 0 : DB_ERROR;
+  db_reset(s);
+  return rc;
+}
+
+static bool pg_ping(db_t *db) { return pg_read(db, pg_ping_fn, NULL) == 0; }
+
+static void pg_get_stats(db_t *base, db_stats_t *out) {
+  pg_db_t *db = (pg_db_t *)base;
+  pthread_mutex_lock(&db->mu);
+  *out = db->stats;
+  pthread_mutex_unlock(&db->mu);
+}
+
+static void pg_get_pool_stats(db_t *base, db_pool_stats_t *out) {
+  pg_db_t *db = (pg_db_t *)base;
+  pthread_mutex_lock(&db->mu);
+  *out = db->pool;
+  out->size = (unsigned)db->nconns;
+  out->open = 0;
+  for (int i = 0; i < db->nconns; i++)
+    if (db->conns[i].h) out->open++;
+  pthread_mutex_unlock(&db->mu);
+}
+
+/* pg_advisory_xact_lock / pg_try_advisory_xact_lock: held until the transaction ends. */
+static int pg_xact_lock(db_conn_t *c, int64_t key, bool wait) {
+  db_stmt_t *s = db_prepare(c, wait ? "SELECT pg_advisory_xact_lock(?), TRUE"
+                                    : "SELECT pg_try_advisory_xact_lock(?)");
+  db_bind_int64(s, 1, key);
+  int rc = db_step(s);
+  int out = rc == DB_ROW ? (db_col_int64(s, wait ? 1 : 0) ? 1 : 0) : DB_ERROR;
+  db_reset(s);
+  return out;
+}
+
+/* ---- open / close ------------------------------------------------------------------------- */
+
+static void pg_free(pg_db_t *db) {
+  for (int i = 0; i < db->nconns; i++) pg_conn_close(&db->conns[i]);
+  free(db->conns);
+  pthread_mutex_destroy(&db->mu);
+  pthread_cond_destroy(&db->cv);
+  pthread_rwlock_destroy(&db->alone);
+  free(db->url);
+  free(db->safe_url);
+  free(db);
+}
+
+static db_t *pg_open(const char *url, const char *rest, int nreaders, char **err) {
+  (void)rest;
+  if (nreaders <= 0) nreaders = PG_DEFAULT_POOL;
+  int n = nreaders + PG_EXTRA_CONNS;
+  if (n > PG_MAX_POOL) n = PG_MAX_POOL;
+
+  pg_db_t *db = xcalloc(1, sizeof *db);
+  db->base.be = &db_postgres_backend;
+  db->url = xstrdup(url);
+  db->safe_url = pg_safe_url(url);
+  pthread_mutex_init(&db->mu, NULL);
+  pthread_cond_init(&db->cv, NULL);
+  pthread_rwlockattr_t ra;
+  pthread_rwlockattr_init(&ra);
+  pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&db->alone, &ra);
+  pthread_rwlockattr_destroy(&ra);
+  db->conns = xcalloc((size_t)n, sizeof *db->conns);
+  db->nconns = n;
+  for (int i = 0; i < n; i++) {
+    db->conns[i].base.be = &db_postgres_backend;
+    db->conns[i].db = db;
+  }
+  /* The first connection now, so a wrong URL or an unreachable server is reported at start. */
+  if (pg_conn_connect(&db->conns[0]) != 0) {
+    db_set_err(err, "cannot connect to PostgreSQL %s: %s", db->safe_url, db->conns[0].err);
+    pg_free(db);
+    return NULL;
+  }
+  int ver = PQserverVersion(db->conns[0].h);
+  if (ver < 150000) {
+    db_set_err(err, "PostgreSQL %s is version %d.%d; spoold needs 15 or later", db->safe_url,
+               ver / 10000, ver % 10000);
+    pg_free(db);
+    return NULL;
+  }
+  db->pool.connects = 1;
+  log_debug("postgres %s: open, pool of %d connection(s)", db->safe_url, n);
+  return &db->base;
+}
+
+static void pg_close(db_t *base) {
+  pg_db_t *db = (pg_db_t *)base;
+  pthread_mutex_lock(&db->mu);
+  for (int i = 0; i < db->nconns; i++)
+    if (db->conns[i].busy) log_error("postgres: db_close while a connection is lent");
+  pthread_mutex_unlock(&db->mu);
+  pg_free(db);
+}
+
+static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};
+
+/* The PostgreSQL backend, listed in db.c. */
+const db_backend_t db_postgres_backend = {
+  .name = "PostgreSQL",
+  .schemes = pg_schemes,
+  .url_help = "postgres://USER@HOST:PORT/DB",
+  .shared = true,
+  .open = pg_open,
+  .close = pg_close,
+  .write = pg_write,
+  .read = pg_read,
+  .ping = pg_ping,
+  .get_stats = pg_get_stats,
+  .get_pool_stats = pg_get_pool_stats,
+  .xact_lock = pg_xact_lock,
+  .table_exists = pg_table_exists,
+  .errmsg = pg_errmsg,
+  .prepare = pg_prepare,
+  .bind_text = pg_bind_text,
+  .bind_int64 = pg_bind_int64,
+  .bind_double = pg_bind_double,
+  .bind_blob = pg_bind_blob,
+  .bind_null = pg_bind_null,
+  .step = pg_step,
+  .col_null = pg_col_null,
+  .col_text = pg_col_text,
+  .col_int64 = pg_col_int64,
+  .col_double = pg_col_double,
+  .col_blob = pg_col_blob,
+  .reset = pg_reset,
+  .exec = pg_exec,
+  .changes = pg_changes,
+};
