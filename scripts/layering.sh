@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 # Layer of each directory; higher may include lower. "top" is src/*.c (main.c and the serve
 # plumbing: config.c, health.c, sweeper.c), "app" the headers directly in src/ (app.h is the
 # context every handler gets, config.h, health.h, sweeper.h).
+# blob sits above store: its database backend (blob-db.c) stores chunks through store/chunks.h.
 LAYERS='
 top 100
 cmd 95
@@ -32,7 +33,7 @@ auth 60
 mapping 60
 http 50
 store 40
-blob 40
+blob 45
 core 30
 util 10
 '
