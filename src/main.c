@@ -85,6 +85,32 @@ static void store_metrics(buf_t *out, void *arg) {
              "spoold_store_commit_batch_size_sum %llu\n"
              "spoold_store_commit_batch_size_count %llu\n",
              (unsigned long long)s.closures, (unsigned long long)s.commits);
+  store_pool_stats_t p;  /* PostgreSQL's connection pool (zeros for SQLite) */
+  store_get_pool_stats(arg, &p);
+  buf_printf(out,
+             "# HELP spoold_store_pool_connections Store connections the pool may open.\n"
+             "# TYPE spoold_store_pool_connections gauge\n"
+             "spoold_store_pool_connections %u\n"
+             "# HELP spoold_store_pool_connections_open Store connections open now.\n"
+             "# TYPE spoold_store_pool_connections_open gauge\n"
+             "spoold_store_pool_connections_open %u\n"
+             "# HELP spoold_store_pool_connections_in_use Store connections lent to requests now.\n"
+             "# TYPE spoold_store_pool_connections_in_use gauge\n"
+             "spoold_store_pool_connections_in_use %u\n"
+             "# HELP spoold_store_pool_waits_total Requests that waited for a free store connection.\n"
+             "# TYPE spoold_store_pool_waits_total counter\n"
+             "spoold_store_pool_waits_total %llu\n"
+             "# HELP spoold_store_pool_wait_seconds_total Time spent waiting for a store connection.\n"
+             "# TYPE spoold_store_pool_wait_seconds_total counter\n"
+             "spoold_store_pool_wait_seconds_total %.6f\n"
+             "# HELP spoold_store_connects_total Store connections made (reconnects included).\n"
+             "# TYPE spoold_store_connects_total counter\n"
+             "spoold_store_connects_total %llu\n"
+             "# HELP spoold_store_connect_failures_total Failed store connection attempts.\n"
+             "# TYPE spoold_store_connect_failures_total counter\n"
+             "spoold_store_connect_failures_total %llu\n",
+             p.size, p.open, p.in_use, (unsigned long long)p.waits, (double)p.wait_us / 1e6,
+             (unsigned long long)p.connects, (unsigned long long)p.connect_failures);
 }
 
 static void connection_metrics(buf_t *out, void *arg) {
