@@ -301,6 +301,30 @@ static void tenant_reset(http_request_t *req, http_response_t *res) {
   graph_reply_no_content(res);
 }
 
+/* POST /spoold/v1/dev/tenants/{tid}/seed + fixture: replaces the tenant's content with the
+ * fixture; 200 with the ids made, by section and key. */
+static void tenant_seed(http_request_t *req, http_response_t *res) {
+  const caller_t *c = dev_gate(req, res);
+  if (!c) return;
+  const char *tid = own_tenant(req, res, c);
+  if (!tid) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  app_t *app = APP(req);
+  int status = 0;
+  char err[512] = "";
+  json_t *ids = dev_seed(app, tid, body, &status, err, sizeof err);
+  json_decref(body);
+  auth_tenant_forget(app->auth, tid);
+  if (!ids) {
+    graph_reply_error(req, res, status, status == 400 ? "invalidRequest" : "generalException",
+                      NULL, "%s.", err);
+    return;
+  }
+  audit(req, "tenants.seed", "%s", tid);
+  graph_reply_json(req, res, 200, ids);
+}
+
 /* ---- simulated printers --------------------------------------------------------------------- */
 
 /* POST /spoold/v1/dev/printers/{id}/simulation: simulates the printer with the behaviour in the
@@ -370,6 +394,7 @@ static route_t ROUTES[] = {
     ROUTE("DELETE", "/dev/faults", faults_delete, ROUTE_EXT, "dev.faults.clear"),
     ROUTE("DELETE", "/dev/faults/{id}", fault_delete, ROUTE_EXT, "dev.faults.remove"),
     ROUTE("POST", "/dev/tenants/{tid}/reset", tenant_reset, EXT_JSON, "dev.tenants.reset"),
+    ROUTE("POST", "/dev/tenants/{tid}/seed", tenant_seed, EXT_JSON, "dev.tenants.seed"),
     ROUTE("GET", "/dev/printers/{id}/simulation", simulation_get, ROUTE_EXT,
           "dev.simulation.get"),
     ROUTE("POST", "/dev/printers/{id}/simulation", simulation_post, EXT_JSON,

@@ -14,6 +14,15 @@ struct app;
 /* Counts one control action (a label such as "clock.advance") for /metrics. */
 void dev_count_action(const char *action);
 
+/* ---- tenant seed (seed.c) -------------------------------------------------------------------- */
+
+/* Replaces the content of tenant with the JSON fixture (docs/spoold-dev.md). Returns the ids
+ * made, {"printers": {key: id}, "shares": ..., "taskDefinitions": ..., "taskTriggers": ...,
+ * "jobs": {key: jobId}} (caller owns), or NULL with *status 400 (a bad fixture: nothing
+ * changed) or 500 (a step failed: the tenant is left empty) and a message in err. */
+json_t *dev_seed(struct app *app, const char *tenant, const json_t *fixture, int *status,
+                 char *err, size_t errlen);
+
 /* ---- faults (faults.c) ----------------------------------------------------------------------- */
 
 /* Arms a fault from its JSON description (the POST /spoold/v1/dev/faults body). On success

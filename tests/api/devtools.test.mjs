@@ -384,6 +384,7 @@ const CONTROL_PATHS = [
   ["GET", "/spoold/v1/dev/faults"], ["POST", "/spoold/v1/dev/faults"], ["DELETE", "/spoold/v1/dev/faults"],
   ["DELETE", `/spoold/v1/dev/faults/${randomUUID()}`],
   ["POST", `/spoold/v1/dev/tenants/${randomUUID()}/reset`],
+  ["POST", `/spoold/v1/dev/tenants/${randomUUID()}/seed`],
   ["GET", `/spoold/v1/dev/printers/${randomUUID()}/simulation`],
   ["POST", `/spoold/v1/dev/printers/${randomUUID()}/simulation`],
   ["DELETE", `/spoold/v1/dev/printers/${randomUUID()}/simulation`],
@@ -414,6 +415,94 @@ describe("access to the control API", () => {
     assert.deepEqual((await getJson(ctx, "/v1.0/print/taskDefinitions", ctx.app)).value, []);
     const m = await raw(ctx, "/metrics");
     assert.match(m.text, /spoold_dev_actions_total\{action="tenants.reset"\} 1\n/);
+  });
+});
+
+describe("tenant seed", () => {
+  const ctx = vendorWorld(["--simulate-printers", "--simulate-page-ms", "20"]);
+
+  it("a fixture replaces the tenant: printers, shares, definitions, triggers and jobs in given states", async () => {
+    const fixture = {
+      printers: [{ key: "v", displayName: "Follow-me" }, { key: "p", displayName: "Front desk", manufacturer: "Contoso", model: "M1" }],
+      taskDefinitions: [{ key: "rel", displayName: "Seeded release", appId: APP, createdBy: "Contoso Release" }],
+      shares: [{ key: "sv", printer: "v", displayName: "Seeded follow-me" }, { key: "sp", printer: "p", displayName: "Seeded front" }],
+      taskTriggers: [{ key: "t", printer: "v", definition: "rel" }],
+      jobs: [
+        { key: "held", share: "sv", state: "held", document: { name: "held.pdf", text: "%PDF-1.4 held" } },
+        { key: "printed", share: "sp", state: "fetchable", document: { base64: PDF.toString("base64") } },
+        { key: "canceled", printer: "p", state: "canceled", document: {} },
+        { key: "aborted", share: "sv", state: "aborted", document: {},
+          createdBy: { id: randomUUID(), userPrincipalName: "bob@contoso.test", displayName: "Bob" } },
+        { key: "new", printer: "p", configuration: { copies: 2 } },
+      ],
+    };
+    const r = await dev(ctx, `/tenants/${ctx.tenant}/seed`, { method: "POST", json: fixture });
+    assert.equal(r.status, 200, r.text);
+    const ids = r.json;
+    assert.deepEqual(Object.keys(ids.jobs).sort(), ["aborted", "canceled", "held", "new", "printed"]);
+
+    const printers = (await getJson(ctx, "/v1.0/print/printers", ctx.admin)).value;
+    assert.deepEqual(printers.map((p) => p.displayName).sort(), ["Follow-me", "Front desk"], "the old printers are gone");
+    const shares = (await getJson(ctx, "/v1.0/print/shares", ctx.admin)).value;
+    assert.deepEqual(shares.map((s) => s.displayName).sort(), ["Seeded follow-me", "Seeded front"]);
+    const defs = (await getJson(ctx, "/v1.0/print/taskDefinitions", ctx.app)).value;
+    assert.deepEqual(defs.map((d) => d.id), [ids.taskDefinitions.rel]);
+    assert.equal(defs[0].createdBy.displayName, "Contoso Release");
+    const trig = await getJson(ctx, `/v1.0/print/printers/${ids.printers.v}/taskTriggers/${ids.taskTriggers.t}/definition`, ctx.admin);
+    assert.equal(trig.id, ids.taskDefinitions.rel);
+
+    const V = ids.printers.v, P = ids.printers.p;
+    const held = await getJob(ctx, V, ids.jobs.held);
+    assert.equal(held.status.state, "paused");
+    const tasks = await getJson(ctx, `/v1.0/print/printers/${V}/jobs/${ids.jobs.held}/tasks`, ctx.app);
+    assert.equal(tasks.value[0].status.state, "processing");
+    const docs = await getJson(ctx, `/v1.0/print/printers/${V}/jobs/${ids.jobs.held}/documents`, ctx.app);
+    assert.equal(docs.value[0].displayName, "held.pdf");
+    assert.equal(docs.value[0].size, "%PDF-1.4 held".length);
+    assert.equal((await getJob(ctx, P, ids.jobs.canceled)).status.state, "canceled");
+    const aborted = await getJob(ctx, V, ids.jobs.aborted);
+    assert.equal(aborted.status.state, "aborted");
+    assert.equal(aborted.createdBy.userPrincipalName, "bob@contoso.test");
+    const fresh = await getJob(ctx, P, ids.jobs.new);
+    assert.equal(fresh.status.state, "paused");                 // created, not started: as from POST .../jobs
+    assert.deepEqual(fresh.status.details, ["uploadPending"]);
+    assert.equal(fresh.configuration.copies, 2);
+    // the fetchable job is printed by the simulated printer of the seeded printer
+    const done = await until("seeded job printed", async () => {
+      const j = await getJob(ctx, P, ids.jobs.printed);
+      return j.status.state === "completed" ? j : { ok: false, status: j.status };
+    });
+    assert.ok(done.acknowledgedDateTime instanceof Date);
+    // the app can release the held job as usual
+    const rel = await raw(ctx, `/v1.0/print/taskDefinitions/${ids.taskDefinitions.rel}/tasks/${tasks.value[0].id}`,
+      { method: "PATCH", token: ctx.app, json: { status: { state: "completed" } } });
+    assert.equal(rel.status, 200, rel.text);
+    await until("held job printed", async () => (await getJob(ctx, V, ids.jobs.held)).status.state === "completed");
+  });
+
+  it("a bad fixture is 400 naming the problem and changes nothing", async () => {
+    const before = (await getJson(ctx, "/v1.0/print/printers", ctx.admin)).value.map((p) => p.id).sort();
+    for (const [fx, re] of [
+      [{ printers: [{ key: "a", displayName: "A" }], shares: [{ key: "s", printer: "zz", displayName: "S" }] }, /shares\[0\]: 'printer' names 'zz'/],
+      [{ jobs: [{ printer: "a" }] }, /jobs\[0\]: 'printer' names 'a'/],
+      [{ printers: [{ key: "a", displayName: "A" }], jobs: [{ printer: "a", state: "printed" }] }, /'state' must be created, held/],
+      [{ printers: [{ key: "a", displayName: "A" }], jobs: [{ printer: "a", state: "held" }] }, /needs a 'document'/],
+      [{ printers: [{ key: "a", displayName: "A" }, { key: "a", displayName: "B" }] }, /key 'a' is used twice/],
+      [{ queues: [] }, /'queues' is not a member/],
+    ]) {
+      const r = await dev(ctx, `/tenants/${ctx.tenant}/seed`, { method: "POST", json: fx });
+      assertErrorEnvelope(r, 400, "invalidRequest");
+      assert.match(r.json.error.message, re);
+    }
+    const after = (await getJson(ctx, "/v1.0/print/printers", ctx.admin)).value.map((p) => p.id).sort();
+    assert.deepEqual(after, before);
+    // a state the printers cannot give: 500, and the tenant is left empty rather than half seeded
+    const r = await dev(ctx, `/tenants/${ctx.tenant}/seed`, { method: "POST", json: {
+      printers: [{ key: "a", displayName: "A" }], jobs: [{ printer: "a", state: "held", document: {} }],
+    } });
+    assertErrorEnvelope(r, 500, "generalException");
+    assert.match(r.json.error.message, /needs a printer with a task trigger; the tenant was left empty/);
+    assert.deepEqual((await getJson(ctx, "/v1.0/print/printers", ctx.admin)).value, []);
   });
 });
 
