@@ -362,20 +362,20 @@ static bool print_for(sim_t *s, long job, int64_t total_ms) {
   return true;
 }
 
-/* Fetches, acknowledges and prints job. */
-static void print_job(sim_t *s, long job) {
+/* Fetches, acknowledges and prints job; false when the device could not take it. */
+static bool print_job(sim_t *s, long job) {
   ipp_t *resp = NULL;
   int rc = send_ipp(s, new_request(s, IPP_OP_FETCH_JOB, job), &resp, NULL, NULL);
   if (rc != IPP_STATUS_OK) {
     ippDelete(resp);
-    return; /* taken by another device, canceled, not fetchable any more */
+    return false; /* taken by another device, canceled, not fetchable any more */
   }
   int copies = 1;
   ipp_attribute_t *a = ippFindAttribute(resp, "copies", IPP_TAG_INTEGER);
   if (a && ippGetInteger(a, 0) > 0) copies = ippGetInteger(a, 0);
   ippDelete(resp);
   if (send_ipp(s, new_request(s, IPP_OP_ACKNOWLEDGE_JOB, job), NULL, NULL, NULL) != IPP_STATUS_OK)
-    return;
+    return false;
   pthread_mutex_lock(&s->mu);
   s->current_job = job;
   pthread_mutex_unlock(&s->mu);
@@ -441,6 +441,7 @@ out:
   pthread_mutex_lock(&s->mu);
   s->current_job = 0;
   pthread_mutex_unlock(&s->mu);
+  return true;
 }
 
 /* The first fetchable job of the printer, 0 when none (or on failure). */
@@ -490,8 +491,7 @@ static void *sim_main(void *arg) {
     } else {
       refused = 0;
     }
-    if (job > 0) print_job(s, job);
-    else sim_wait(s, POLL_MS);
+    if (job <= 0 || !print_job(s, job)) sim_wait(s, POLL_MS);
   }
   curl_easy_cleanup(s->curl);
   s->curl = NULL;
