@@ -754,6 +754,7 @@ bool dev_sim_remove(const char *tenant, const char *id) {
 
 /* See dev-private.h. */
 void dev_sim_remove_tenant(const char *tenant) {
+  sim_t *gone = NULL;
   pthread_mutex_lock(&g.mu);
   for (sim_t **pp = &g.list; *pp;) {
     sim_t *s = *pp;
@@ -761,11 +762,18 @@ void dev_sim_remove_tenant(const char *tenant) {
       pp = &s->next;
       continue;
     }
-    sim_halt(s);
     *pp = s->next;
-    sim_free(s);
+    s->next = gone;
+    gone = s;
   }
   pthread_mutex_unlock(&g.mu);
+  /* stopped outside g.mu: a device in the middle of a request finishes it first */
+  while (gone) {
+    sim_t *s = gone;
+    gone = s->next;
+    sim_halt(s);
+    sim_free(s);
+  }
 }
 
 /* --simulate-printers: starts a simulation for every printer that has none. */
