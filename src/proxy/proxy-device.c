@@ -278,7 +278,7 @@ int proxy_device_job_state(proxy_device_t *d, int device_job, char *reasons, siz
     a = ippFindAttribute(res, "job-impressions-completed", IPP_TAG_INTEGER);
     if (impressions) *impressions = a ? ippGetInteger(a, 0) : -1;
   } else if (res && ippGetStatusCode(res) == IPP_STATUS_ERROR_NOT_FOUND) {
-    state = IPP_JSTATE_CANCELED; /* the printer forgot it: it cannot be printing it */
+    state = PROXY_DEVICE_JOB_GONE; /* the printer forgot it (restarted): it is not printing it */
   }
   ippDelete(res);
   return state;

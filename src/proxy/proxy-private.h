@@ -94,8 +94,10 @@ bool            proxy_device_print(proxy_device_t *d, ipp_t *fetched, const char
                                    size_t msglen);
 /* The printer's job named job_name (a job sent before a crash), or 0. */
 int             proxy_device_find_job(proxy_device_t *d, const char *job_name);
-/* The state of the printer's job: 3..9 (ipp_jstate_t), 0 when it cannot be read; reasons and
+/* The state of the printer's job: 3..9 (ipp_jstate_t), 0 when it cannot be read,
+ * PROXY_DEVICE_JOB_GONE when the printer does not know it (it restarted); reasons and
  * impressions when known. */
+#define PROXY_DEVICE_JOB_GONE (-1)
 int             proxy_device_job_state(proxy_device_t *d, int device_job, char *reasons,
                                        size_t reasonslen, int *impressions);
 /* Cancel-Job on the printer. */

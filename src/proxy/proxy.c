@@ -288,6 +288,13 @@ static void follow_sent(worker_t *w, proxy_job_t *j) {
   int impressions = -1;
   int st = proxy_device_job_state(w->device, device_job, reasons, sizeof reasons, &impressions);
   if (!st) return; /* the printer does not answer now */
+  if (st == PROXY_DEVICE_JOB_GONE) {
+    /* The printer restarted and lost the job before finishing it: send it again. */
+    log_warn("proxy %s: job %d: the printer no longer knows its job %d; sending it again",
+             w->pc->printer_id, id, device_job);
+    if (proxy_state_set(&w->state, id, PROXY_JOB_ACKED, 0) == 0) send_job(w, id);
+    return;
+  }
   reported_t *r = NULL;
   for (size_t i = 0; i < w->nreported; i++)
     if (w->reported[i].id == id) r = &w->reported[i];

@@ -143,6 +143,15 @@ describe("spoold proxy", () => {
   let eve;
   let office;
 
+  // ippeveprinter again on the same port and spool directory (a printer switched back on).
+  function restartIppeve() {
+    const p = start("ippeveprinter", ["-p", String(eve.port), "-n", "localhost", "-d", eve.spool, "-k", "-r", "off",
+      "-f", "application/pdf,image/jpeg", "-s", "600", "Proxy Test"],
+    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(dir, "bus")}` } });
+    procs.push(p);
+    return p;
+  }
+
   before(async () => {
     dir = await makeTempDir("spoold-proxy-");
     ctx.adminTok = await token("admin", ["--app", APP]);
@@ -222,6 +231,27 @@ describe("spoold proxy", () => {
     assert.equal((await spooled(eve.spool, id)).length, 1, "printed once");
   });
 
+  it("a printer restarted in the middle of a job gets the job again and completes it", async () => {
+    const id = await printJob(office);
+    await until("the job on the printer", async () => (await deviceJobState(eve, id)) >= 3);
+    await stop(eve.eve, "SIGKILL");
+    eve.eve = restartIppeve();
+    await until("completed after the printer came back", async () => (await graphJob(office, id)).status.state === "completed", 90_000);
+    const files = await spooled(eve.spool, id);
+    assert.ok(files.length >= 1);
+    for (const f of files) assert.deepEqual(await readFile(path.join(eve.spool, f)), TEST_PDF);
+  });
+
+  it("spoold restarted while the proxy holds a printed job: the job is still reported completed", async () => {
+    const id = await printJob(office);
+    await until("the job on the printer", async () => (await deviceJobState(eve, id)) >= 3);
+    // The proxy keeps spoold's address: the restarted server listens on the same port.
+    ctx.srv.opts.listen = `127.0.0.1:${ctx.srv.port}`;
+    await ctx.srv.restart();
+    await until("completed after spoold came back", async () => (await graphJob(office, id)).status.state === "completed", 90_000);
+    assert.equal((await spooled(eve.spool, id)).length, 1, "printed once");
+  });
+
   it("sends the bytes to a JetDirect (socket://) printer unchanged", async () => {
     const received = [];
     const sink = net.createServer((s) => {
@@ -256,10 +286,7 @@ describe("spoold proxy", () => {
     await sleep(1500);
     assert.equal((await graphJob(office, id)).isFetchable, true, "the job waits in spoold");
     // The printer comes back on the same port.
-    eve.eve = start("ippeveprinter", ["-p", String(eve.port), "-n", "localhost", "-d", eve.spool, "-k", "-r", "off",
-      "-f", "application/pdf,image/jpeg", "-s", "600", "Proxy Test"],
-    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(dir, "bus")}` } });
-    procs.push(eve.eve);
+    eve.eve = restartIppeve();
     await until("completed after the printer returned", async () => (await graphJob(office, id)).status.state === "completed", 90_000);
     assert.equal((await spooled(eve.spool, id)).length, 1);
   });
