@@ -30,13 +30,14 @@ static const char *const PROPS[] = {"id", "displayName", "fullyQualifiedDomainNa
 #define LIST_OPTIONS \
   (QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_ORDERBY | QUERY_OPT_SKIPTOKEN | QUERY_OPT_FORMAT)
 
-/* Parses and checks the list options; false after replying 400. */
+static const odata_spec_t LIST_QUERY = {.mask = LIST_OPTIONS, .select = PROPS};
+
+/* Parses and checks the list options ($orderby names too); false after replying 400. */
 static bool check_list_query(http_request_t *req, http_response_t *res) {
   query_t q;
+  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) return false;
   char err[768];
-  const char *inner = NULL;
-  bool ok = odata_parse(req->query, req->nquery, LIST_OPTIONS, &q, err, sizeof err, &inner) == 0 &&
-            odata_check_names(q.select, q.nselect, PROPS, "$select", err, sizeof err) == 0;
+  bool ok = true;
   for (size_t i = 0; ok && i < q.norderby; i++) {
     buf_t path = BUF_INIT;
     query_path_format(&q.orderby[i].path, &path);
@@ -54,13 +55,6 @@ static bool check_list_query(http_request_t *req, http_response_t *res) {
   return ok;
 }
 
-static void reply_empty(http_request_t *req, http_response_t *res, json_t *context) {
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", context);
-  json_object_set_new(o, "value", json_array());
-  graph_reply_json(req, res, 200, o);
-}
-
 static void connector_not_found(http_request_t *req, http_response_t *res, const char *id) {
   graph_reply_error(req, res, 404, "itemNotFound", NULL, "Connector '%.128s' was not found.", id);
 }
@@ -75,14 +69,14 @@ static bool printer_exists(http_request_t *req, http_response_t *res, const call
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.", id);
   else
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be read.");
+    graph_reply_store_error(req, res);
   return false;
 }
 
 /* GET /print/connectors */
 static void connectors_list(http_request_t *req, http_response_t *res) {
   if (!graph_authorize(req, res, OP_CONNECTORS_LIST, NULL) || !check_list_query(req, res)) return;
-  reply_empty(req, res, graph_context(req, "print/connectors"));
+  graph_reply_collection(req, res, graph_context(req, "print/connectors"), json_array(), NULL);
 }
 
 /* GET /print/connectors/{id} */
@@ -110,7 +104,9 @@ static void connector_delete(http_request_t *req, http_response_t *res) {
 static void printer_connectors_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_CONNECTORS_LIST, NULL);
   if (!c || !check_list_query(req, res) || !printer_exists(req, res, c, req->params[0])) return;
-  reply_empty(req, res, graph_context(req, "print/printers('%s')/connectors", req->params[0]));
+  graph_reply_collection(req, res,
+                         graph_context(req, "print/printers('%s')/connectors", req->params[0]),
+                         json_array(), NULL);
 }
 
 /* GET /print/printers/{id}/connectors/{connectorId} */

@@ -82,11 +82,6 @@ json_t *graph_document_json(const http_request_t *req, const store_document_t *d
   return o;
 }
 
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The server could not complete the request.");
-}
-
 /* "printers('P')/jobs('J')" or "shares('S')/jobs('J')" for context URLs. */
 static char *job_path(const http_request_t *req, const graph_job_ctx_t *ctx) {
   buf_t b = BUF_INIT;
@@ -109,7 +104,7 @@ static bool resolve_document(http_request_t *req, http_response_t *res, perm_op_
                       "The document '%s' was not found on print job '%s'.", doc_id,
                       ctx->job.id_str);
   else
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   graph_job_ctx_clear(ctx);
   return false;
 }
@@ -118,34 +113,9 @@ static bool resolve_document(http_request_t *req, http_response_t *res, perm_op_
 
 static const char *const DOC_SELECT[] = {"id", "displayName", "contentType", "size",
                                          "uploadedDateTime", "downloadedDateTime", NULL};
-
-/* Parses $select (and for lists $top); replies 400 and returns false on failure. */
-static bool doc_query(http_request_t *req, http_response_t *res, unsigned mask, query_t *q) {
-  char err[512];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
-    return false;
-  }
-  if (q->nselect && odata_check_names(q->select, q->nselect, DOC_SELECT, "$select", err,
-                                      sizeof err) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    return false;
-  }
-  return true;
-}
-
-/* Drops the members $select did not ask for (id and annotations stay). */
-static void doc_select(json_t *o, const query_t *q) {
-  if (!q->nselect) return;
-  const char *key;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] == '@' || !strcmp(key, "id") || odata_selected(q, key)) continue;
-    json_object_del(o, key);
-  }
-}
+static const odata_spec_t DOC_LIST_QUERY = {.mask = QUERY_OPT_SELECT | QUERY_OPT_TOP,
+                                            .select = DOC_SELECT};
+static const odata_spec_t DOC_GET_QUERY = {.mask = QUERY_OPT_SELECT, .select = DOC_SELECT};
 
 /* GET .../jobs/{j}/documents */
 static void documents_list(http_request_t *req, http_response_t *res) {
@@ -153,27 +123,24 @@ static void documents_list(http_request_t *req, http_response_t *res) {
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_DOCUMENT_GET, &ctx)) return;
   query_t q;
   query_init(&q);
-  if (!doc_query(req, res, QUERY_OPT_SELECT | QUERY_OPT_TOP, &q)) goto out;
+  if (!odata_parse_request(req, res, &DOC_LIST_QUERY, &q)) goto out;
   store_document_t *docs = NULL;
   size_t n = 0;
   if (store_job_documents(APP(req)->store, ctx.caller->tenant, ctx.job.id, &docs, &n) !=
       STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto out;
   }
   json_t *arr = json_array();
   for (size_t i = 0; i < n && (q.top < 0 || (int64_t)i < q.top); i++) {
     json_t *d = graph_document_json(req, &docs[i]);
-    doc_select(d, &q);
+    odata_apply_select(d, &q);
     json_array_append_new(arr, d);
   }
   store_documents_free(docs, n);
   char *path = job_path(req, &ctx);
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", graph_context(req, "%s/documents", path));
-  json_object_set_new(o, "value", arr);
+  graph_reply_collection(req, res, graph_context(req, "%s/documents", path), arr, NULL);
   free(path);
-  graph_reply_json(req, res, 200, o);
 out:
   query_clear(&q);
   graph_job_ctx_clear(&ctx);
@@ -186,7 +153,7 @@ static void document_get(http_request_t *req, http_response_t *res) {
   if (!resolve_document(req, res, OP_PRINTER_JOB_DOCUMENT_GET, &ctx, &doc)) return;
   query_t q;
   query_init(&q);
-  if (doc_query(req, res, QUERY_OPT_SELECT, &q)) {
+  if (odata_parse_request(req, res, &DOC_GET_QUERY, &q)) {
     char *path = job_path(req, &ctx);
     json_t *o = json_object();
     json_object_set_new(o, "@odata.context", graph_context(req, "%s/documents/$entity", path));
@@ -194,7 +161,7 @@ static void document_get(http_request_t *req, http_response_t *res) {
     json_t *d = graph_document_json(req, &doc);
     json_object_update(o, d);
     json_decref(d);
-    doc_select(o, &q);
+    odata_apply_select(o, &q);
     graph_reply_json(req, res, 200, o);
   }
   query_clear(&q);
@@ -249,7 +216,7 @@ static bool content_type_accepted(http_request_t *req, http_response_t *res,
       graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
                         ctx->printer_id);
     else
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
     return false;
   }
   bool ok = store_printer_accepts_content_type(&p, ct);
@@ -261,7 +228,7 @@ static bool content_type_accepted(http_request_t *req, http_response_t *res,
     store_settings_t s;
     if (store_settings_get(app->store, ctx->caller->tenant, &s) != STORE_OK) {
       store_printer_clear(&p);
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
       return false;
     }
     conversion = s.document_conversion_enabled;
@@ -307,7 +274,7 @@ static bool upload_seed_rule_holds(http_request_t *req, http_response_t *res,
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
                       ctx->job.id_str);
   else if (!ok)
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   store_pull_result_clear(&r);
   return ok;
 }
@@ -407,7 +374,7 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
       graph_reply_error(req, res, 507, "quotaLimitReached", NULL,
                         "The server has no room for a document of %lld bytes.", (long long)size);
     } else {
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
     }
     goto out;
   }
@@ -440,7 +407,7 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
       graph_reply_error(req, res, 404, "itemNotFound", NULL, "The document '%s' was not found.",
                         doc.id);
     else
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
     free(why);
     goto out;
   }

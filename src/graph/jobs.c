@@ -186,11 +186,6 @@ void graph_job_ctx_clear(graph_job_ctx_t *ctx) {
   memset(ctx, 0, sizeof *ctx);
 }
 
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The request could not be completed; try again.");
-}
-
 /* Finds the printer or share of params[0] in the caller's tenant. On success *printer_id
  * (malloc'd) is the printer whose jobs the path reaches and, through a share, *share (when
  * not NULL) the share. Replies 404 (or 500) and returns false otherwise. */
@@ -208,7 +203,7 @@ static bool resolve_parent(http_request_t *req, http_response_t *res, const call
       return false;
     }
     if (rc != STORE_OK) {
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
       return false;
     }
     *printer_id = xstrdup(s.printer_id);
@@ -223,7 +218,7 @@ static bool resolve_parent(http_request_t *req, http_response_t *res, const call
     return false;
   }
   if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     return false;
   }
   *printer_id = xstrdup(p.id);
@@ -265,7 +260,7 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
       !job_is_own(ctx->caller, &ctx->job))
     visible = false;
   if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     graph_job_ctx_clear(ctx);
     return false;
   }
@@ -302,19 +297,10 @@ static const char *const EXPAND[] = {"documents", "tasks", NULL};
  * receives the graph_job_json expansion flags. */
 static bool job_query(http_request_t *req, http_response_t *res, const perm_decision_t *d,
                       unsigned mask, query_t *q, unsigned *flags) {
-  char err[512];
-  const char *inner = NULL;
   *flags = 0;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
-    return false;
-  }
-  const char *const *sel = req->version == API_BETA ? SELECT_BETA : SELECT_V1;
-  if ((q->nselect && odata_check_names(q->select, q->nselect, sel, "$select", err, sizeof err)) ||
-      (q->nexpand && odata_check_names(q->expand, q->nexpand, EXPAND, "$expand", err, sizeof err))) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    return false;
-  }
+  odata_spec_t spec = {.mask = mask, .select = SELECT_V1, .select_beta = SELECT_BETA,
+                       .expand = EXPAND};
+  if (!odata_parse_request(req, res, &spec, q)) return false;
   if (odata_expanded(q, "documents")) {
     if (!d->documents) {
       graph_reply_error(req, res, 403, "accessDenied", NULL,
@@ -327,30 +313,6 @@ static bool job_query(http_request_t *req, http_response_t *res, const perm_deci
   }
   if (odata_expanded(q, "tasks")) *flags |= GRAPH_JOB_JSON_TASKS;
   return true;
-}
-
-/* Drops the members $select did not ask for (id, annotations and expansions stay). */
-static void apply_select(json_t *o, const query_t *q) {
-  if (!q->nselect) return;
-  const char *key;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] == '@' || !strcmp(key, "id") || odata_selected(q, key)) continue;
-    if ((!strcmp(key, "documents") || !strcmp(key, "tasks")) && odata_expanded(q, key)) continue;
-    json_object_del(o, key);
-  }
-}
-
-/* "/v1.0/print/printers/P/jobs": the decoded request path with its version prefix. */
-static char *request_path(const http_request_t *req) {
-  buf_t b = BUF_INIT;
-  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
-  for (size_t i = 0; i < req->nsegs; i++) {
-    buf_putc(&b, '/');
-    buf_puts(&b, req->segs[i]);
-  }
-  return buf_detach(&b);
 }
 
 /* ---- activity limits --------------------------------------------------------------------- */
@@ -461,7 +423,7 @@ static void job_create(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 409, "notAllowed", NULL,
                       "The printer is not accepting jobs (isAcceptingJobs is false).");
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   } else {
     json_t *o = graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT);
     json_t *docs = json_array();
@@ -505,7 +467,7 @@ static void job_list(http_request_t *req, http_response_t *res) {
     goto done;
   }
   if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
   json_t *value = json_array();
@@ -513,29 +475,16 @@ static void job_list(http_request_t *req, http_response_t *res) {
     json_t *o = graph_job_json(req, &jobs[i], flags);
     if (!o) {
       json_decref(value);
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
       goto done;
     }
-    apply_select(o, &q);
+    odata_apply_select(o, &q);
     json_array_append_new(value, o);
   }
-  json_t *out = json_object();
-  if (via_share)
-    json_object_set_new(out, "@odata.context",
-                        graph_context(req, "print/shares('%s')/jobs", http_request_param(req, 0)));
-  else
-    json_object_set_new(out, "@odata.context",
-                        graph_context(req, "print/printers('%s')/jobs", printer_id));
-  json_object_set_new(out, "value", value);
-  if (next) {
-    char *path = request_path(req);
-    char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
-                                       req->nquery, next);
-    json_object_set_new(out, "@odata.nextLink", json_string(link));
-    free(link);
-    free(path);
-  }
-  graph_reply_json(req, res, 200, out);
+  json_t *context = via_share ? graph_context(req, "print/shares('%s')/jobs",
+                                               http_request_param(req, 0))
+                              : graph_context(req, "print/printers('%s')/jobs", printer_id);
+  graph_reply_collection(req, res, context, value, next);
 done:
   store_jobs_free(jobs, n);
   free(next);
@@ -553,9 +502,9 @@ static void job_get(http_request_t *req, http_response_t *res) {
   if (job_query(req, res, &ctx.decision, QUERY_OPT_SELECT | QUERY_OPT_EXPAND, &q, &flags)) {
     json_t *o = graph_job_json(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT);
     if (!o) {
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
     } else {
-      apply_select(o, &q);
+      odata_apply_select(o, &q);
       graph_reply_json(req, res, 200, o);
     }
   }
@@ -595,7 +544,7 @@ static void job_start(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
                       ctx.job.id_str);
   } else {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   }
   store_job_clear(&after);
   store_job_change_clear(&ch);
@@ -631,7 +580,7 @@ static void job_cancel(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
                       ctx.job.id_str);
   } else {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   }
   store_job_change_clear(&ch);
   graph_job_ctx_clear(&ctx);

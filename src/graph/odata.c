@@ -1,5 +1,6 @@
 /* OData system query options: parsing ($filter grammar included), name checks, nextLinks. */
 #include "graph/odata.h"
+#include "graph/reply.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -932,4 +933,45 @@ char *odata_build_next_link(const char *public_url, const char *path, const http
   buf_puts(&b, "$skiptoken=");
   put_encoded(&b, skiptoken, "");
   return buf_detach(&b);
+}
+
+bool odata_parse_request(http_request_t *req, http_response_t *res, const odata_spec_t *spec,
+                         query_t *q) {
+  static const char *const none[] = {NULL};
+  char err[768];
+  const char *const *select = spec->select ? spec->select : none;
+  if (req->version == API_BETA && spec->select_beta) select = spec->select_beta;
+  if (odata_parse(req->query, req->nquery, spec->mask, q, err, sizeof err, NULL) != 0 ||
+      odata_check_names(q->select, q->nselect, select, "$select", err, sizeof err) != 0 ||
+      odata_check_names(q->expand, q->nexpand, spec->expand ? spec->expand : none, "$expand",
+                        err, sizeof err) != 0) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+    query_clear(q);
+    return false;
+  }
+  for (size_t i = 0; spec->not_listed && i < q->nselect; i++) {
+    for (size_t k = 0; spec->not_listed[k]; k++) {
+      if (strcasecmp(q->select[i], spec->not_listed[k]) != 0) continue;
+      graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE,
+                        "Invalid $select: '%s' is never returned by list operations; read one "
+                        "(GET %s?$select=%s) instead.",
+                        q->select[i], spec->one ? spec->one : "", q->select[i]);
+      query_clear(q);
+      return false;
+    }
+  }
+  return true;
+}
+
+void odata_apply_select(json_t *o, const query_t *q) {
+  if (!q || q->nselect == 0) return;
+  const char *key;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(o, tmp, key, v) {
+    if (key[0] == '@' || strcmp(key, "id") == 0 || odata_selected(q, key) ||
+        odata_expanded(q, key))
+      continue;
+    json_object_del(o, key);
+  }
 }

@@ -15,6 +15,9 @@
 
 #include "core/query.h"
 #include "http/request.h"
+#include "http/response.h"
+
+#include <jansson.h>
 
 #define ODATA_FILTER_MAX_LEN   4096 /* characters of $filter */
 #define ODATA_FILTER_MAX_DEPTH 32   /* nesting of parentheses / not */
@@ -48,6 +51,28 @@ int odata_parse_filter(const char *text, query_filter_t **out, char *err, size_t
  * listing the allowed ones. */
 int odata_check_names(char **names, size_t n, const char *const *allowed, const char *what,
                       char *err, size_t errlen);
+
+/* What a list or get operation accepts in its query options (odata_parse_request). */
+typedef struct odata_spec {
+  unsigned           mask;        /* the supported QUERY_OPT_* options */
+  const char *const *select;      /* NULL-terminated $select names (v1.0); NULL = none */
+  const char *const *select_beta; /* the names under /beta; NULL = the same as select */
+  const char *const *expand;      /* NULL-terminated $expand names; NULL = none */
+  const char *const *not_listed;  /* $select names a list never returns (refused); NULL = none */
+  const char        *one;         /* with not_listed: the path that reads one object,
+                                     "/print/printers/{id}", named in the refusal */
+} odata_spec_t;
+
+/* Parses the request's query options into *q (initialized here; the caller releases it with
+ * query_clear, also after a failure) and checks them against spec: $select and $expand names
+ * (rewritten to their canonical spelling) and the names a list never returns. Replies 400
+ * invalidRequest (inner invalidQueryOption) and returns false on the first problem. */
+bool odata_parse_request(http_request_t *req, http_response_t *res, const odata_spec_t *spec,
+                         query_t *q);
+
+/* Drops from the entity o every member $select did not ask for; annotations ("@..."), "id"
+ * and $expand'ed members always stay. Nothing happens without $select. */
+void odata_apply_select(json_t *o, const query_t *q);
 
 /* True when name (case-insensitive) is in the query's $select (or when there is no $select,
  * or it was "*"), for handlers that emit only selected properties. */

@@ -187,8 +187,7 @@ static void printer_create(http_request_t *req, http_response_t *res) {
       store_operation_add_failed(APP(req)->store, c->tenant, op_id, now, why) != STORE_OK)
     rc = -1;
   if (rc < 0) {
-    graph_reply_error(req, res, 500, "generalException", NULL,
-                      "The printer could not be registered.");
+    graph_reply_store_error(req, res);
     return;
   }
   char *base = graph_base_url(req);
@@ -206,6 +205,13 @@ static void printer_create(http_request_t *req, http_response_t *res) {
 static const char *const OP_SELECT[] = {"id", "createdDateTime", "status", "certificate",
                                         "printer", NULL};
 static const char *const OP_EXPAND[] = {"printer", NULL};
+static const odata_spec_t OP_GET_QUERY = {
+    .mask = QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT,
+    .select = OP_SELECT, .expand = OP_EXPAND};
+static const odata_spec_t OP_LIST_QUERY = {
+    .mask = QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP | QUERY_OPT_SKIP |
+            QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY | QUERY_OPT_FORMAT,
+    .select = OP_SELECT, .expand = OP_EXPAND};
 
 /* A printerCreateOperation; printer (when not NULL) is inlined. */
 static json_t *operation_json(const http_request_t *req, const store_operation_t *op,
@@ -228,31 +234,6 @@ static json_t *operation_json(const http_request_t *req, const store_operation_t
   return o;
 }
 
-/* Removes what $select did not name (id and annotations stay). */
-static void select_members(json_t *o, const query_t *q) {
-  if (q->nselect == 0) return;
-  const char *key;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] == '@' || strcmp(key, "id") == 0 || odata_expanded(q, key)) continue;
-    if (!odata_selected(q, key)) json_object_del(o, key);
-  }
-}
-
-static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask, query_t *q) {
-  char err[768];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0 ||
-      odata_check_names(q->select, q->nselect, OP_SELECT, "$select", err, sizeof err) != 0 ||
-      odata_check_names(q->expand, q->nexpand, OP_EXPAND, "$expand", err, sizeof err) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    query_clear(q);
-    return false;
-  }
-  return true;
-}
-
 static bool unfinished(const store_operation_t *op) {
   return op->state < 2; /* notStarted, running */
 }
@@ -262,7 +243,7 @@ static void operation_get(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_OPERATION_GET, NULL);
   if (!c) return;
   query_t q;
-  if (!parse_query(req, res, QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT, &q)) return;
+  if (!odata_parse_request(req, res, &OP_GET_QUERY, &q)) return;
   store_operation_t op;
   store_printer_t p;
   bool has_printer = false;
@@ -272,14 +253,14 @@ static void operation_get(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Operation '%.128s' was not found.",
                       req->params[0]);
   } else if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The operation could not be read.");
+    graph_reply_store_error(req, res);
   } else {
     json_t *o = json_object();
     json_object_set_new(o, "@odata.context", graph_context(req, "print/operations/$entity"));
     json_t *body = operation_json(req, &op, has_printer ? &p : NULL);
     json_object_update(o, body);
     json_decref(body);
-    select_members(o, &q);
+    odata_apply_select(o, &q);
     if (unfinished(&op)) http_response_header(res, "Retry-After", RETRY_AFTER);
     graph_reply_json(req, res, 200, o);
     store_operation_clear(&op);
@@ -294,10 +275,7 @@ static void operations_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_OPERATIONS_LIST, NULL);
   if (!c) return;
   query_t q;
-  if (!parse_query(req, res,
-                   QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP |
-                       QUERY_OPT_SKIP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY | QUERY_OPT_FORMAT,
-                   &q))
+  if (!odata_parse_request(req, res, &OP_LIST_QUERY, &q))
     return;
   store_operation_page_t page;
   char err[512] = "";
@@ -305,8 +283,7 @@ static void operations_list(http_request_t *req, http_response_t *res) {
   if (rc == STORE_INVALID) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
   } else if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL,
-                      "The operations could not be listed.");
+    graph_reply_store_error(req, res);
   } else {
     bool expand = odata_expanded(&q, "printer");
     json_t *value = json_array();
@@ -317,19 +294,10 @@ static void operations_list(http_request_t *req, http_response_t *res) {
                   store_printer_get(APP(req)->store, c->tenant, op->printer_id, &p) == STORE_OK;
       json_t *o = operation_json(req, op, have ? &p : NULL);
       store_printer_clear(&p);
-      select_members(o, &q);
+      odata_apply_select(o, &q);
       json_array_append_new(value, o);
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/operations"));
-    json_object_set_new(o, "value", value);
-    if (page.next) {
-      char *link = odata_build_next_link(server_public_url(req->server), req->raw_path, req->query,
-                                         req->nquery, page.next);
-      json_object_set_new(o, "@odata.nextLink", json_string(link));
-      free(link);
-    }
-    graph_reply_json(req, res, 200, o);
+    graph_reply_collection(req, res, graph_context(req, "print/operations"), value, page.next);
   }
   store_operation_page_clear(&page);
   query_clear(&q);

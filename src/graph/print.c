@@ -71,7 +71,7 @@ static void settings_patch(const json_t *settings, store_settings_patch_t *p) {
 static bool load_settings(http_request_t *req, http_response_t *res, const caller_t *caller,
                           store_settings_t *out) {
   if (store_settings_get(APP(req)->store, caller->tenant, out) == STORE_OK) return true;
-  graph_reply_error(req, res, 500, "generalException", NULL, "The settings could not be read.");
+  graph_reply_store_error(req, res);
   return false;
 }
 
@@ -105,7 +105,7 @@ static void apply_patch(http_request_t *req, http_response_t *res, const caller_
   store_settings_patch_t p = {0};
   if (settings) settings_patch(settings, &p);
   if (store_settings_update(APP(req)->store, caller->tenant, &p, NULL) != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The settings could not be saved.");
+    graph_reply_store_error(req, res);
     return;
   }
   graph_reply_no_content(res);

@@ -440,55 +440,23 @@ static const char *const SELECT_V1[] = {SELECT_COMMON, "releaseMechanisms",
                                         "printerProvidedReleaseSupport", NULL};
 static const char *const SELECT_BETA[] = {SELECT_COMMON, NULL};
 static const char *const EXPAND[] = {"shares", NULL};
+/* A list never returns capabilities and defaults (only GET /print/printers/{id} does). */
+static const char *const NOT_LISTED[] = {"capabilities", "defaults", NULL};
+
+static const odata_spec_t LIST_QUERY = {
+    .mask = QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP | QUERY_OPT_SKIP |
+            QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY | QUERY_OPT_FORMAT,
+    .select = SELECT_V1, .select_beta = SELECT_BETA, .expand = EXPAND,
+    .not_listed = NOT_LISTED, .one = "/print/printers/{id}"};
+static const odata_spec_t GET_QUERY = {
+    .mask = QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT,
+    .select = SELECT_V1, .select_beta = SELECT_BETA, .expand = EXPAND};
+static const odata_spec_t FORMAT_QUERY = {.mask = QUERY_OPT_FORMAT};
 
 static bool named_in_select(const query_t *q, const char *name) {
   for (size_t i = 0; i < q->nselect; i++)
     if (strcasecmp(q->select[i], name) == 0) return true;
   return false;
-}
-
-/* Parses and checks the query options; false after replying 400. */
-static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask, bool list,
-                        query_t *q) {
-  char err[768];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner ? inner : ODATA_INNER_CODE, "%s", err);
-    return false;
-  }
-  if (list) {
-    for (size_t i = 0; i < q->nselect; i++) {
-      if (strcasecmp(q->select[i], "capabilities") == 0 ||
-          strcasecmp(q->select[i], "defaults") == 0) {
-        graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE,
-                          "Invalid $select: '%s' is never returned when listing printers; read "
-                          "one printer with GET /print/printers/{id}?$select=%s",
-                          q->select[i], q->select[i]);
-        query_clear(q);
-        return false;
-      }
-    }
-  }
-  if (odata_check_names(q->select, q->nselect, req->version == API_BETA ? SELECT_BETA : SELECT_V1,
-                        "$select", err, sizeof err) != 0 ||
-      odata_check_names(q->expand, q->nexpand, EXPAND, "$expand", err, sizeof err) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    query_clear(q);
-    return false;
-  }
-  return true;
-}
-
-/* Removes what $select did not name (id, annotations and expansions stay). */
-static void apply_select(json_t *o, const query_t *q) {
-  if (!q || q->nselect == 0) return;
-  const char *key;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] == '@' || strcmp(key, "id") == 0 || odata_expanded(q, key)) continue;
-    if (!odata_selected(q, key)) json_object_del(o, key);
-  }
 }
 
 /* A printer as a collection member or entity, with $select and $expand=shares applied. */
@@ -501,7 +469,7 @@ static json_t *printer_entity(const http_request_t *req, const store_printer_t *
     if (store_printer_is_shared(p)) json_array_append_new(shares, share_json(req, p));
     json_object_set_new(o, "shares", shares);
   }
-  apply_select(o, q);
+  odata_apply_select(o, q);
   return o;
 }
 
@@ -524,7 +492,7 @@ static bool load_printer(http_request_t *req, http_response_t *res, const caller
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.", id);
   else
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be read.");
+    graph_reply_store_error(req, res);
   return false;
 }
 
@@ -533,32 +501,19 @@ static void printers_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTERS_LIST, NULL);
   if (!c) return;
   query_t q;
-  if (!parse_query(req, res,
-                   QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP |
-                       QUERY_OPT_SKIP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY | QUERY_OPT_FORMAT,
-                   true, &q))
-    return;
+  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) return;
   store_printer_page_t page;
   char err[512] = "";
   store_rc_t rc = store_printer_list(APP(req)->store, c->tenant, &q, &page, err, sizeof err);
   if (rc == STORE_INVALID) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
   } else if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printers could not be listed.");
+    graph_reply_store_error(req, res);
   } else {
     json_t *value = json_array();
     for (size_t i = 0; i < page.n; i++)
       json_array_append_new(value, printer_entity(req, &page.items[i], &q, true));
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/printers"));
-    json_object_set_new(o, "value", value);
-    if (page.next) {
-      char *link = odata_build_next_link(server_public_url(req->server), req->raw_path, req->query,
-                                         req->nquery, page.next);
-      json_object_set_new(o, "@odata.nextLink", json_string(link));
-      free(link);
-    }
-    graph_reply_json(req, res, 200, o);
+    graph_reply_collection(req, res, graph_context(req, "print/printers"), value, page.next);
   }
   store_printer_page_clear(&page);
   query_clear(&q);
@@ -569,8 +524,7 @@ static void printer_get(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_GET, NULL);
   if (!c) return;
   query_t q;
-  if (!parse_query(req, res, QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT, false, &q))
-    return;
+  if (!odata_parse_request(req, res, &GET_QUERY, &q)) return;
   store_printer_t p;
   if (load_printer(req, res, c, req->params[0], &p)) {
     graph_reply_json(req, res, 200, with_context(graph_context(req, "print/printers/$entity"),
@@ -745,7 +699,7 @@ static void printer_update_ipp(http_request_t *req, http_response_t *res, const 
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
                       req->params[0]);
   else
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be updated.");
+    graph_reply_store_error(req, res);
 done:
   store_printer_clear(&p);
   store_ipp_printer_patch_clear(&ip);
@@ -812,7 +766,7 @@ static void printer_update(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
                       req->params[0]);
   } else {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be updated.");
+    graph_reply_store_error(req, res);
   }
   free(status);
   free(location);
@@ -826,31 +780,28 @@ done:
 }
 
 /* Replies to a store result of an action on printer params[0]: 204, 404 or 500. */
-static void reply_action(http_request_t *req, http_response_t *res, store_rc_t rc,
-                         const char *what) {
+static void reply_action(http_request_t *req, http_response_t *res, store_rc_t rc) {
   if (rc == STORE_OK) graph_reply_no_content(res);
   else if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
                       req->params[0]);
   else
-    graph_reply_error(req, res, 500, "generalException", NULL, "The printer could not be %s.",
-                      what);
+    graph_reply_store_error(req, res);
 }
 
 /* DELETE /print/printers/{id}: 204; its jobs, share and task trigger go with it. */
 static void printer_delete(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_DELETE, NULL);
   if (!c) return;
-  reply_action(req, res, store_printer_delete(APP(req)->store, c->tenant, req->params[0]),
-               "deleted");
+  reply_action(req, res, store_printer_delete(APP(req)->store, c->tenant, req->params[0]));
 }
 
 /* POST /print/printers/{id}/restoreFactoryDefaults: 204. */
 static void printer_restore_defaults(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_RESTORE_DEFAULTS, NULL);
   if (!c) return;
-  reply_action(req, res, store_printer_restore_defaults(APP(req)->store, c->tenant, req->params[0]),
-               "reset");
+  reply_action(req, res,
+               store_printer_restore_defaults(APP(req)->store, c->tenant, req->params[0]));
 }
 
 /* GET /print/printers/{id}/getCapabilities: 200 with printerCapabilities. */
@@ -858,7 +809,7 @@ static void printer_get_capabilities(http_request_t *req, http_response_t *res) 
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_GET_CAPABILITIES, NULL);
   if (!c) return;
   query_t q;
-  if (!parse_query(req, res, QUERY_OPT_FORMAT, false, &q)) return;
+  if (!odata_parse_request(req, res, &FORMAT_QUERY, &q)) return;
   query_clear(&q);
   store_printer_t p;
   if (!load_printer(req, res, c, req->params[0], &p)) return;

@@ -35,11 +35,6 @@
 
 #define ABORT_REASON_MAX 1024 /* characters of the abort reason */
 
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The request could not be completed; try again.");
-}
-
 /* Replies the refusal of a pull-printing transition: 403 for the seed rule's other-app case,
  * 409 otherwise. */
 static void reply_refusal(http_request_t *req, http_response_t *res,
@@ -58,7 +53,7 @@ static void reply_rc(http_request_t *req, http_response_t *res, store_rc_t rc,
   else if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
                       ctx->job.id_str);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
 }
 
 /* The calling application (seed rule); "" when the token names none. */
@@ -178,7 +173,7 @@ static void job_update(http_request_t *req, http_response_t *res) {
   }
   rc = store_job_get(APP(req)->store, ctx.caller->tenant, ctx.job.id_str, &job);
   json_t *o = rc == STORE_OK ? graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT) : NULL;
-  if (!o) reply_store_error(req, res);
+  if (!o) graph_reply_store_error(req, res);
   else graph_reply_json(req, res, 200, o);
 done:
   free(patch);
@@ -200,7 +195,7 @@ static bool copy_blobs(http_request_t *req, http_response_t *res, const graph_jo
   size_t n = 0;
   if (store_job_documents(APP(req)->store, ctx->caller->tenant, ctx->job.id, &docs, &n) !=
       STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     return false;
   }
   bool ok = true;
@@ -222,7 +217,7 @@ static bool copy_blobs(http_request_t *req, http_response_t *res, const graph_jo
     (*ncopies)++;
   }
   store_documents_free(docs, n);
-  if (!ok) reply_store_error(req, res);
+  if (!ok) graph_reply_store_error(req, res);
   return ok;
 }
 
@@ -289,7 +284,7 @@ static void job_redirect(http_request_t *req, http_response_t *res) {
   rc = store_job_get(APP(req)->store, ctx.caller->tenant, id, &job);
   json_t *o = rc == STORE_OK ? graph_job_json(req, &job, 0) : NULL;
   if (!o) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
   json_object_set_new(o, "@odata.context",

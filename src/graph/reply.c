@@ -1,5 +1,6 @@
 /* Graph replies: JSON bodies, the error envelope, context URLs. */
 #include "graph/reply.h"
+#include "graph/odata.h"
 #include "http/server.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -102,4 +103,32 @@ json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
   json_t *s = json_string(b.data);
   buf_free(&b);
   return s;
+}
+
+void graph_reply_collection(http_request_t *req, http_response_t *res, json_t *context,
+                            json_t *value, const char *next) {
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", context);
+  json_object_set_new(o, "value", value);
+  if (next) {
+    char *path = graph_request_path(req);
+    char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
+                                       req->nquery, next);
+    json_object_set_new(o, "@odata.nextLink", json_string(link));
+    free(link);
+    free(path);
+  }
+  graph_reply_json(req, res, 200, o);
+}
+
+void graph_reply_store_error(http_request_t *req, http_response_t *res) {
+  graph_reply_error(req, res, 500, "generalException", NULL,
+                    "The request could not be completed; try again.");
+}
+
+char *graph_request_path(const http_request_t *req) {
+  buf_t b = BUF_INIT;
+  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
+  for (size_t i = 0; i < req->nsegs; i++) buf_printf(&b, "/%s", req->segs[i]);
+  return buf_detach(&b);
 }

@@ -28,6 +28,21 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
 /* Replies status with obj serialized compactly. Steals the reference to obj. */
 void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj);
 
+/* Replies 200 with a collection {"@odata.context": context, "value": value,
+ * "@odata.nextLink"?} and takes both references. next is the page token of the next page
+ * (NULL on the last page): the nextLink is the request path (graph_request_path) with the
+ * request's query options and $skiptoken=next, under --public-url. */
+void graph_reply_collection(http_request_t *req, http_response_t *res, json_t *context,
+                            json_t *value, const char *next);
+
+/* Replies 500 generalException for a store call that failed (STORE_ERROR): the message says
+ * only that the request could not be completed, never why (the store logged that). */
+void graph_reply_store_error(http_request_t *req, http_response_t *res);
+
+/* The request path without its query, decoded, with the version prefix the client used and
+ * keys as plain segments: "/v1.0/print/printers/ID/jobs". The caller frees it. */
+char *graph_request_path(const http_request_t *req);
+
 /* Replies 204 No Content. */
 void graph_reply_no_content(http_response_t *res);
 

@@ -59,34 +59,6 @@ static json_t *service_json(const http_request_t *req) {
   return o;
 }
 
-/* Parses the options (names checked against props/expand); false after replying 400. */
-static bool parse(http_request_t *req, http_response_t *res, unsigned mask,
-                  const char *const *props, const char *const *expand, query_t *q) {
-  char err[768];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0 ||
-      odata_check_names(q->select, q->nselect, props, "$select", err, sizeof err) != 0 ||
-      (expand &&
-       odata_check_names(q->expand, q->nexpand, expand, "$expand", err, sizeof err) != 0)) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    query_clear(q);
-    return false;
-  }
-  return true;
-}
-
-static void select_members(json_t *o, const query_t *q) {
-  if (q->nselect == 0) return;
-  const char *key;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] != '@' && strcmp(key, "id") != 0 && !odata_expanded(q, key) &&
-        !odata_selected(q, key))
-      json_object_del(o, key);
-  }
-}
-
 static bool known_service(http_request_t *req, http_response_t *res, const char *id) {
   if (strcasecmp(id, SERVICES_ID) == 0) return true;
   graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.",
@@ -94,29 +66,32 @@ static bool known_service(http_request_t *req, http_response_t *res, const char 
   return false;
 }
 
-static json_t *collection(json_t *ctx, json_t *value) {
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", ctx);
-  json_object_set_new(o, "value", value);
-  return o;
-}
-
 #define LIST_MASK \
   (QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIP | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT)
+
+static const odata_spec_t SERVICE_LIST_QUERY = {.mask = LIST_MASK, .select = SERVICE_PROPS,
+                                                .expand = SERVICE_EXPAND};
+static const odata_spec_t SERVICE_GET_QUERY = {
+    .mask = QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT, .select = SERVICE_PROPS,
+    .expand = SERVICE_EXPAND};
+static const odata_spec_t ENDPOINT_LIST_QUERY = {.mask = LIST_MASK & ~QUERY_OPT_EXPAND,
+                                                 .select = ENDPOINT_PROPS};
+static const odata_spec_t ENDPOINT_GET_QUERY = {.mask = QUERY_OPT_SELECT | QUERY_OPT_FORMAT,
+                                                .select = ENDPOINT_PROPS};
 
 /* GET /print/services */
 static void services_list(http_request_t *req, http_response_t *res) {
   query_t q;
   if (!graph_authorize(req, res, OP_SERVICES_LIST, NULL) ||
-      !parse(req, res, LIST_MASK, SERVICE_PROPS, SERVICE_EXPAND, &q))
+      !odata_parse_request(req, res, &SERVICE_LIST_QUERY, &q))
     return;
   json_t *value = json_array();
   if (q.skip == 0 && q.top != 0) {
     json_t *s = service_json(req);
-    select_members(s, &q);
+    odata_apply_select(s, &q);
     json_array_append_new(value, s);
   }
-  graph_reply_json(req, res, 200, collection(graph_context(req, "print/services"), value));
+  graph_reply_collection(req, res, graph_context(req, "print/services"), value, NULL);
   query_clear(&q);
 }
 
@@ -124,15 +99,14 @@ static void services_list(http_request_t *req, http_response_t *res) {
 static void service_get(http_request_t *req, http_response_t *res) {
   query_t q;
   if (!graph_authorize(req, res, OP_SERVICE_GET, NULL) ||
-      !parse(req, res, QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT, SERVICE_PROPS,
-             SERVICE_EXPAND, &q))
+      !odata_parse_request(req, res, &SERVICE_GET_QUERY, &q))
     return;
   if (known_service(req, res, req->params[0])) {
     json_t *o = json_object(), *s = service_json(req);
     json_object_set_new(o, "@odata.context", graph_context(req, "print/services/$entity"));
     json_object_update(o, s);
     json_decref(s);
-    select_members(o, &q);
+    odata_apply_select(o, &q);
     graph_reply_json(req, res, 200, o);
   }
   query_clear(&q);
@@ -142,19 +116,19 @@ static void service_get(http_request_t *req, http_response_t *res) {
 static void endpoints_list(http_request_t *req, http_response_t *res) {
   query_t q;
   if (!graph_authorize(req, res, OP_SERVICE_ENDPOINTS_LIST, NULL) ||
-      !parse(req, res, LIST_MASK & ~QUERY_OPT_EXPAND, ENDPOINT_PROPS, NULL, &q))
+      !odata_parse_request(req, res, &ENDPOINT_LIST_QUERY, &q))
     return;
   if (known_service(req, res, req->params[0])) {
     json_t *value = json_array();
     for (size_t i = 0; i < COUNT(ENDPOINTS); i++) {
       if ((int64_t)i < q.skip || (q.top >= 0 && (int64_t)i >= q.skip + q.top)) continue;
       json_t *e = endpoint_json(req, i);
-      select_members(e, &q);
+      odata_apply_select(e, &q);
       json_array_append_new(value, e);
     }
-    graph_reply_json(
-        req, res, 200,
-        collection(graph_context(req, "Collection(microsoft.graph.printServiceEndpoint)"), value));
+    graph_reply_collection(req, res,
+                           graph_context(req, "Collection(microsoft.graph.printServiceEndpoint)"),
+                           value, NULL);
   }
   query_clear(&q);
 }
@@ -163,7 +137,7 @@ static void endpoints_list(http_request_t *req, http_response_t *res) {
 static void endpoint_get(http_request_t *req, http_response_t *res) {
   query_t q;
   if (!graph_authorize(req, res, OP_SERVICE_ENDPOINT_GET, NULL) ||
-      !parse(req, res, QUERY_OPT_SELECT | QUERY_OPT_FORMAT, ENDPOINT_PROPS, NULL, &q))
+      !odata_parse_request(req, res, &ENDPOINT_GET_QUERY, &q))
     return;
   if (known_service(req, res, req->params[0])) {
     size_t i;
@@ -180,7 +154,7 @@ static void endpoint_get(http_request_t *req, http_response_t *res) {
           graph_context(req, "print/services('%s')/endpoints/$entity", SERVICES_ID));
       json_object_update(o, e);
       json_decref(e);
-      select_members(o, &q);
+      odata_apply_select(o, &q);
       graph_reply_json(req, res, 200, o);
     }
   }

@@ -18,8 +18,7 @@ static bool differs(const char *stored, const char *token) {
 bool graph_share_user_may_print(http_request_t *req, http_response_t *res, const caller_t *c,
                                 const store_share_t *s) {
   if (!c || !s) {
-    graph_reply_error(req, res, 500, "generalException", NULL,
-                      "The request could not be completed; retry later.");
+    graph_reply_store_error(req, res);
     return false;
   }
   if (caller_is_app(c) || s->allow_all_users) return true;
@@ -27,8 +26,7 @@ bool graph_share_user_may_print(http_request_t *req, http_response_t *res, const
   store_rc_t rc = store_share_access(APP(req)->store, s->tenant, s->id, c->user_id, c->groups,
                                      c->ngroups, &a);
   if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL,
-                      "The request could not be completed; retry later.");
+    graph_reply_store_error(req, res);
     return false;
   }
   bool ok = a.user || a.group;

@@ -67,11 +67,6 @@ static const member_kind_t *kind_of(store_share_member_kind_t kind) {
   return kind == STORE_SHARE_GROUP ? &GROUPS : &USERS;
 }
 
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The request could not be completed; retry later.");
-}
-
 static void reply_no_share(http_request_t *req, http_response_t *res, const char *id) {
   graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.", id);
 }
@@ -148,19 +143,9 @@ static void members_list(http_request_t *req, http_response_t *res, const member
   if (!c) return;
   const char *share_id = req->params[0];
   query_t q;
+  odata_spec_t spec = {.mask = ref ? REF_LIST_OPTIONS : MEMBER_LIST_OPTIONS, .select = k->props};
+  if (!odata_parse_request(req, res, &spec, &q)) return;
   char err[512];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, ref ? REF_LIST_OPTIONS : MEMBER_LIST_OPTIONS, &q, err,
-                  sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
-    return;
-  }
-  if (q.nselect && odata_check_names(q.select, q.nselect, k->props, "$select", err,
-                                     sizeof err) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    query_clear(&q);
-    return;
-  }
   store_share_member_page_t page;
   store_rc_t rc = store_share_member_list(APP(req)->store, c->tenant, share_id, k->kind, &q,
                                           &page, err, sizeof err);
@@ -169,27 +154,16 @@ static void members_list(http_request_t *req, http_response_t *res, const member
   } else if (rc == STORE_INVALID) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   } else {
-    json_t *o = json_object();
-    if (ref)
-      json_object_set_new(o, "@odata.context", graph_context(req, "Collection($ref)"));
-    else
-      json_object_set_new(o, "@odata.context", graph_context(req, "Collection(%s)", k->type));
     json_t *arr = json_array();
     for (size_t i = 0; i < page.n; i++)
       json_array_append_new(arr, ref ? member_ref_json(req, k, &page.items[i])
                                      : member_json(k, &page.items[i], &q));
-    json_object_set_new(o, "value", arr);
-    if (page.next) {
-      char *path = members_path(req, share_id, k->nav, ref);
-      char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
-                                         req->nquery, page.next);
-      json_object_set_new(o, "@odata.nextLink", json_string(link));
-      free(link);
-      free(path);
-    }
-    graph_reply_json(req, res, 200, o);
+    graph_reply_collection(req, res,
+                           ref ? graph_context(req, "Collection($ref)")
+                               : graph_context(req, "Collection(%s)", k->type),
+                           arr, page.next);
   }
   store_share_member_page_clear(&page);
   query_clear(&q);
@@ -245,7 +219,7 @@ static void member_add(http_request_t *req, http_response_t *res, const member_k
                                              NULL);
       if (rc == STORE_OK) graph_reply_no_content(res);
       else if (rc == STORE_NOT_FOUND) reply_no_share(req, res, share_id);
-      else reply_store_error(req, res);
+      else graph_reply_store_error(req, res);
     }
   }
   json_decref(body);
@@ -272,7 +246,7 @@ static void remove_member(http_request_t *req, http_response_t *res, const calle
                       "The %s '%s' is not in the %s of printer share '%s'.", k->noun, id, k->nav,
                       share_id);
   else
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
 }
 
 /* DELETE .../allowedUsers/{userId}/$ref */

@@ -45,6 +45,13 @@ static const char *const PRINTER_SETS[] = {"print/printers", NULL};
 #define LIST_OPTIONS \
   (QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY)
 #define GET_OPTIONS (QUERY_OPT_SELECT | QUERY_OPT_EXPAND)
+/* Lists never return defaults and capabilities (only GET /print/shares/{id} does). */
+static const char *const NOT_LISTED[] = {"defaults", "capabilities", NULL};
+static const odata_spec_t LIST_QUERY = {.mask = LIST_OPTIONS, .select = SHARE_PROPS,
+                                        .expand = SHARE_EXPANDS, .not_listed = NOT_LISTED,
+                                        .one = "/print/shares/{id}"};
+static const odata_spec_t GET_QUERY = {.mask = GET_OPTIONS, .select = SHARE_PROPS,
+                                       .expand = SHARE_EXPANDS};
 
 #define SJ_LIST GRAPH_SHARE_JSON_LIST
 #define SJ_REDUCED GRAPH_SHARE_JSON_REDUCED
@@ -53,11 +60,6 @@ static bool in_list(const char *const *l, const char *name) {
   for (size_t i = 0; l[i]; i++)
     if (strcmp(l[i], name) == 0) return true;
   return false;
-}
-
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The request could not be completed; retry later.");
 }
 
 /* ---- the JSON of a share ------------------------------------------------------------------ */
@@ -113,39 +115,6 @@ json_t *graph_share_json(const http_request_t *req, const caller_t *c, const sto
 
 /* ---- request steps -------------------------------------------------------------------------- */
 
-/* Parses the query options of the request (mask: the supported ones) and checks the $select and
- * $expand names. Replies 400 and returns false on error (q is then cleared). */
-static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask, bool list,
-                        query_t *q) {
-  char err[512];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
-    return false;
-  }
-  if ((q->nselect &&
-       odata_check_names(q->select, q->nselect, SHARE_PROPS, "$select", err, sizeof err) != 0) ||
-      (q->nexpand &&
-       odata_check_names(q->expand, q->nexpand, SHARE_EXPANDS, "$expand", err, sizeof err) != 0)) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    query_clear(q);
-    return false;
-  }
-  if (list) {
-    for (size_t i = 0; i < q->nselect; i++) {
-      if (strcmp(q->select[i], "defaults") == 0 || strcmp(q->select[i], "capabilities") == 0) {
-        graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE,
-                          "Invalid $select: '%s' is never returned by list operations; read "
-                          "one share (GET /print/shares/{id}?$select=%s) instead.",
-                          q->select[i], q->select[i]);
-        query_clear(q);
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
 /* Loads share id of the caller's tenant; replies 404 (or 500) and returns false when absent. */
 static bool load_share(http_request_t *req, http_response_t *res, const caller_t *c,
                        const char *id, store_share_t *out) {
@@ -155,7 +124,7 @@ static bool load_share(http_request_t *req, http_response_t *res, const caller_t
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
                       id);
   else
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   return false;
 }
 
@@ -169,28 +138,8 @@ static bool load_share_printer(http_request_t *req, http_response_t *res, const 
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
                       s->id);
   else
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   return false;
-}
-
-/* The request path without its query, decoded and with the version prefix, for nextLinks:
- * "/v1.0/print/shares". Keys come out as plain segments. The caller frees it. */
-static char *request_path(const http_request_t *req) {
-  buf_t b = BUF_INIT;
-  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
-  for (size_t i = 0; i < req->nsegs; i++) buf_printf(&b, "/%s", req->segs[i]);
-  return buf_detach(&b);
-}
-
-/* Sets @odata.nextLink on a collection from a page token. */
-static void add_next_link(http_request_t *req, json_t *coll, const char *token) {
-  if (!token) return;
-  char *path = request_path(req);
-  char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
-                                     req->nquery, token);
-  json_object_set_new(coll, "@odata.nextLink", json_string(link));
-  free(link);
-  free(path);
 }
 
 /* Adds the expansions of q to the share object o. Replies (403, 500) and returns false when one
@@ -223,7 +172,7 @@ static bool add_expansions(http_request_t *req, http_response_t *res, const call
       return false;
     }
     if (!graph_share_members_expand(req, s, members[i].kind, o)) {
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
       return false;
     }
   }
@@ -309,7 +258,7 @@ static void reply_write_refused(http_request_t *req, http_response_t *res, store
       break;
   }
   (void)rc;
-  reply_store_error(req, res);
+  graph_reply_store_error(req, res);
 }
 
 /* Replies status with share s and its printer (context: ctx fragment). */
@@ -363,7 +312,7 @@ out:
 static void reply_share_list(http_request_t *req, http_response_t *res, const caller_t *c,
                              const perm_decision_t *d, const char *printer_id, json_t *ctx) {
   query_t q;
-  if (!parse_query(req, res, LIST_OPTIONS, true, &q)) {
+  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) {
     json_decref(ctx);
     return;
   }
@@ -377,7 +326,7 @@ static void reply_share_list(http_request_t *req, http_response_t *res, const ca
     if (rc == STORE_INVALID)
       graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
     else
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
     query_clear(&q);
     return;
   }
@@ -391,20 +340,16 @@ static void reply_share_list(http_request_t *req, http_response_t *res, const ca
       json_decref(ctx);
       store_share_page_clear(&page);
       query_clear(&q);
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
       return;
     }
     json_array_append_new(value, graph_share_json(req, c, &page.items[i], &p, &q,
                                                   SJ_LIST | (reduced ? SJ_REDUCED : 0)));
     store_printer_clear(&p);
   }
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", ctx);
-  json_object_set_new(o, "value", value);
-  add_next_link(req, o, page.next);
+  graph_reply_collection(req, res, ctx, value, page.next);
   store_share_page_clear(&page);
   query_clear(&q);
-  graph_reply_json(req, res, 200, o);
 }
 
 /* GET /print/shares */
@@ -425,7 +370,7 @@ static bool printer_exists(http_request_t *req, http_response_t *res, const call
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%s' was not found.", pid);
   else
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   return false;
 }
 
@@ -445,7 +390,7 @@ static void printer_shares_list(http_request_t *req, http_response_t *res) {
 static void reply_share_get(http_request_t *req, http_response_t *res, const caller_t *c,
                             const perm_decision_t *d, const store_share_t *s, json_t *ctx) {
   query_t q;
-  if (!parse_query(req, res, GET_OPTIONS, false, &q)) {
+  if (!odata_parse_request(req, res, &GET_QUERY, &q)) {
     json_decref(ctx);
     return;
   }
@@ -504,6 +449,7 @@ static const char *const PRINTER_PROPS[] = {
   "defaults", "capabilities", "hasPhysicalDevice", "isShared", "registeredDateTime",
   "lastSeenDateTime", "releaseMechanisms", "printerProvidedReleaseSupport", NULL,
 };
+static const odata_spec_t PRINTER_QUERY = {.mask = QUERY_OPT_SELECT, .select = PRINTER_PROPS};
 
 /* GET /print/shares/{id}/printer: the printer, under the Get-printer rules (capabilities only
  * when $select'ed). */
@@ -511,18 +457,7 @@ static void share_printer_get(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_GET, NULL);
   if (!c) return;
   query_t q;
-  char err[512];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, QUERY_OPT_SELECT, &q, err, sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
-    return;
-  }
-  if (q.nselect &&
-      odata_check_names(q.select, q.nselect, PRINTER_PROPS, "$select", err, sizeof err) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    query_clear(&q);
-    return;
-  }
+  if (!odata_parse_request(req, res, &PRINTER_QUERY, &q)) return;
   store_share_t s = {0};
   store_printer_t p = {0};
   if (load_share(req, res, c, req->params[0], &s) && load_share_printer(req, res, &s, &p)) {
@@ -531,13 +466,7 @@ static void share_printer_get(http_request_t *req, http_response_t *res) {
                         graph_context(req, "print/shares('%s')/printer/$entity", s.id));
     bool caps = q.nselect && odata_selected(&q, "capabilities");
     json_object_update_new(o, graph_printer_json(req, &p, caps, true));
-    const char *key;
-    void *tmp;
-    json_t *v;
-    json_object_foreach_safe(o, tmp, key, v) {
-      if (key[0] != '@' && strcmp(key, "id") != 0 && !odata_selected(&q, key))
-        json_object_del(o, key);
-    }
+    odata_apply_select(o, &q);
     graph_reply_json(req, res, 200, o);
   }
   store_printer_clear(&p);
@@ -590,7 +519,7 @@ static void share_delete(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
                       id);
   } else {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   }
 }
 

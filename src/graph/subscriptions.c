@@ -278,7 +278,7 @@ static bool load_own(http_request_t *req, http_response_t *res, const caller_t *
                       "The subscription '%s' was not found.", id ? id : "");
     return false;
   }
-  graph_reply_error(req, res, 500, "generalException", NULL, "The subscription could not be read.");
+  graph_reply_store_error(req, res);
   return false;
 }
 
@@ -398,7 +398,7 @@ static bool check_target(http_request_t *req, http_response_t *res, const caller
     return false;
   }
   if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The %s could not be read.", what);
+    graph_reply_store_error(req, res);
     return false;
   }
   bool mine = kind != STORE_SUB_TASKS || (owner && c->app_id && strcmp(owner, c->app_id) == 0);
@@ -444,7 +444,7 @@ static void sub_create(http_request_t *req, http_response_t *res) {
   dup.change_type = member(body, "changeType");
   if (store_subscription_list(APP(req)->store, c->tenant, c->app_id, find_duplicate, &dup) !=
       STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The subscriptions could not be read.");
+    graph_reply_store_error(req, res);
     goto out;
   }
   if (dup.existing) {
@@ -485,7 +485,7 @@ static void sub_create(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The %s '%s' was not found.",
                       kind == STORE_SUB_TASKS ? "task definition" : "printer", target);
   } else {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The subscription could not be saved.");
+    graph_reply_store_error(req, res);
   }
   memset(&s, 0, sizeof s);  /* borrowed strings */
 out:
@@ -509,13 +509,10 @@ static void sub_list(http_request_t *req, http_response_t *res) {
   json_t *arr = json_array();
   if (store_subscription_list(APP(req)->store, c->tenant, c->app_id, list_add, arr) != STORE_OK) {
     json_decref(arr);
-    graph_reply_error(req, res, 500, "generalException", NULL, "The subscriptions could not be read.");
+    graph_reply_store_error(req, res);
     return;
   }
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", graph_context(req, "subscriptions"));
-  json_object_set_new(o, "value", arr);
-  graph_reply_json(req, res, 200, o);
+  graph_reply_collection(req, res, graph_context(req, "subscriptions"), arr, NULL);
 }
 
 static void sub_get(http_request_t *req, http_response_t *res) {
@@ -567,7 +564,7 @@ static void sub_update(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The subscription '%s' was not found.",
                       s.id);
   else
-    graph_reply_error(req, res, 500, "generalException", NULL, "The subscription could not be saved.");
+    graph_reply_store_error(req, res);
 out:
   store_subscription_clear(&after);
   store_subscription_clear(&s);
@@ -588,8 +585,7 @@ static void sub_delete(http_request_t *req, http_response_t *res) {
       graph_reply_error(req, res, 404, "itemNotFound", NULL,
                         "The subscription '%s' was not found.", s.id);
     else
-      graph_reply_error(req, res, 500, "generalException", NULL,
-                        "The subscription could not be deleted.");
+      graph_reply_store_error(req, res);
   }
   store_subscription_clear(&s);
 }

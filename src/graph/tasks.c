@@ -97,74 +97,6 @@ json_t *graph_task_trigger_json(const http_request_t *req, const store_task_trig
 
 /* ---- common steps ----------------------------------------------------------------------- */
 
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The request could not be completed; try again.");
-}
-
-/* "/v1.0/print/...": the decoded request path with its version prefix. */
-static char *request_path(const http_request_t *req) {
-  buf_t b = BUF_INIT;
-  buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");
-  for (size_t i = 0; i < req->nsegs; i++) {
-    buf_putc(&b, '/');
-    buf_puts(&b, req->segs[i]);
-  }
-  return buf_detach(&b);
-}
-
-/* Parses the query options (mask) and checks the $select and $expand names. Replies 400 and
- * returns false on failure; q must be cleared by the caller either way. */
-static bool parse_query(http_request_t *req, http_response_t *res, unsigned mask,
-                        const char *const *select, const char *const *expand, query_t *q) {
-  char err[512];
-  const char *inner = NULL;
-  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, &inner) != 0) {
-    graph_reply_error(req, res, 400, "invalidRequest", inner, "%s", err);
-    return false;
-  }
-  static const char *const none[] = {NULL};
-  if ((q->nselect &&
-       odata_check_names(q->select, q->nselect, select ? select : none, "$select", err,
-                         sizeof err)) ||
-      (q->nexpand &&
-       odata_check_names(q->expand, q->nexpand, expand ? expand : none, "$expand", err,
-                         sizeof err))) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    return false;
-  }
-  return true;
-}
-
-/* Drops the members $select did not ask for (id, annotations and expansions stay). */
-static void apply_select(json_t *o, const query_t *q) {
-  if (!q->nselect) return;
-  const char *key;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(o, tmp, key, v) {
-    if (key[0] == '@' || !strcmp(key, "id") || odata_selected(q, key) || odata_expanded(q, key))
-      continue;
-    json_object_del(o, key);
-  }
-}
-
-/* {"@odata.context": <context>, "value": value, "@odata.nextLink"?} and replies 200. */
-static void reply_collection(http_request_t *req, http_response_t *res, json_t *context,
-                             json_t *value, const char *next) {
-  json_t *out = json_object();
-  json_object_set_new(out, "@odata.context", context);
-  json_object_set_new(out, "value", value);
-  if (next) {
-    char *path = request_path(req);
-    char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
-                                       req->nquery, next);
-    json_object_set_new(out, "@odata.nextLink", json_string(link));
-    free(link);
-    free(path);
-  }
-  graph_reply_json(req, res, 200, out);
-}
 
 /* The caller's application id, which owns definitions and triggers. Replies 403 and returns
  * NULL when the token carries none. */
@@ -185,7 +117,7 @@ static bool load_definition(http_request_t *req, http_response_t *res, const cal
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task definition '%s' was not found.", id);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
   return false;
 }
 
@@ -255,6 +187,8 @@ static void created_by_name(const json_t *body, bool *set, const char **name) {
 /* ---- task definitions ------------------------------------------------------------------- */
 
 static const char *const DEF_SELECT[] = {"id", "displayName", "createdBy", NULL};
+static const odata_spec_t DEF_LIST_QUERY = {.mask = LIST_OPTIONS};
+static const odata_spec_t DEF_GET_QUERY = {.mask = QUERY_OPT_SELECT, .select = DEF_SELECT};
 
 /* POST /print/taskDefinitions */
 static void definition_create(http_request_t *req, http_response_t *res) {
@@ -276,7 +210,7 @@ static void definition_create(http_request_t *req, http_response_t *res) {
   created_by_name(body, &set, &by_name);
   if (store_task_definition_create(APP(req)->store, c->tenant, app, json_string_value(name),
                                    by_name, &d) != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
   json_t *o = graph_task_definition_json(req, &d);
@@ -306,7 +240,7 @@ static void definition_list(http_request_t *req, http_response_t *res) {
   if (!c) return;
   query_t q;
   char *next = NULL, *err = NULL;
-  if (!parse_query(req, res, LIST_OPTIONS, NULL, NULL, &q)) goto done;
+  if (!odata_parse_request(req, res, &DEF_LIST_QUERY, &q)) goto done;
   collect_t col = {req, json_array(), &q};
   store_rc_t rc = store_task_definition_list(APP(req)->store, c->tenant, app, &q,
                                              collect_definition, &col, &next, &err);
@@ -314,10 +248,10 @@ static void definition_list(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
     json_decref(col.value);
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     json_decref(col.value);
   } else {
-    reply_collection(req, res, graph_context(req, "print/taskDefinitions"), col.value, next);
+    graph_reply_collection(req, res, graph_context(req, "print/taskDefinitions"), col.value, next);
   }
 done:
   free(next);
@@ -332,14 +266,14 @@ static void definition_get(http_request_t *req, http_response_t *res) {
   query_t q;
   query_init(&q);
   if (!definition_step(req, res, OP_TASK_DEFINITION_GET, &app, &d)) goto done;
-  if (!parse_query(req, res, QUERY_OPT_SELECT, DEF_SELECT, NULL, &q)) goto done;
+  if (!odata_parse_request(req, res, &DEF_GET_QUERY, &q)) goto done;
   json_t *o = json_object();
   json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
   json_object_set_new(o, "@odata.type", json_string("#microsoft.graph.printTaskDefinition"));
   json_t *body = graph_task_definition_json(req, &d);
   json_object_update(o, body);
   json_decref(body);
-  apply_select(o, &q);
+  odata_apply_select(o, &q);
   graph_reply_json(req, res, 200, o);
 done:
   store_task_definition_clear(&d);
@@ -373,7 +307,7 @@ static void definition_update(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task definition '%s' was not found.", id);
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   } else {
     json_t *o = graph_task_definition_json(req, &d);
     json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
@@ -397,7 +331,7 @@ static void definition_delete(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task definition '%s' was not found.", id);
   else if (rc == STORE_CONFLICT) graph_reply_error(req, res, 409, "notAllowed", NULL, "%s", why);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
   free(why);
 }
 
@@ -406,6 +340,10 @@ static void definition_delete(http_request_t *req, http_response_t *res) {
 static const char *const TASK_SELECT[] = {"id", "parentUrl", "status", "definition", "trigger",
                                           NULL};
 static const char *const TASK_EXPAND[] = {"definition", "trigger", NULL};
+static const odata_spec_t TASK_LIST_QUERY = {.mask = LIST_OPTIONS, .expand = TASK_EXPAND};
+static const odata_spec_t TASK_GET_QUERY = {.mask = ITEM_OPTIONS, .select = TASK_SELECT,
+                                            .expand = TASK_EXPAND};
+static const odata_spec_t JOB_TASKS_QUERY = {.mask = QUERY_OPT_EXPAND, .expand = TASK_EXPAND};
 
 /* Adds the expansions of q to task JSON o ("definition", "trigger"; null when gone). */
 static bool task_expand(http_request_t *req, const query_t *q, const store_task_t *t, json_t *o) {
@@ -458,7 +396,7 @@ static void task_list(http_request_t *req, http_response_t *res) {
   char *next = NULL, *err = NULL;
   const caller_t *c = definition_step(req, res, OP_TASKS_LIST, &app, &d);
   if (!c) goto done;
-  if (!parse_query(req, res, LIST_OPTIONS, NULL, TASK_EXPAND, &q)) goto done;
+  if (!odata_parse_request(req, res, &TASK_LIST_QUERY, &q)) goto done;
   task_collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_list(APP(req)->store, c->tenant, d.id, &q, collect_task, &col,
                                   &next, &err);
@@ -466,10 +404,10 @@ static void task_list(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
     json_decref(col.value);
   } else if (rc != STORE_OK || col.failed) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     json_decref(col.value);
   } else {
-    reply_collection(req, res, graph_context(req, "print/taskDefinitions('%s')/tasks", d.id),
+    graph_reply_collection(req, res, graph_context(req, "print/taskDefinitions('%s')/tasks", d.id),
                      col.value, next);
   }
 done:
@@ -488,7 +426,7 @@ static bool load_task(http_request_t *req, http_response_t *res, const caller_t 
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The print task '%s' was not found under task definition '%s'.", id, d->id);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
   return false;
 }
 
@@ -512,15 +450,15 @@ static void task_get(http_request_t *req, http_response_t *res) {
   query_t q;
   query_init(&q);
   const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
-  if (!c || !parse_query(req, res, ITEM_OPTIONS, TASK_SELECT, TASK_EXPAND, &q)) goto done;
+  if (!c || !odata_parse_request(req, res, &TASK_GET_QUERY, &q)) goto done;
   if (!load_task(req, res, c, &d, &t)) goto done;
   json_t *o = task_entity(req, &t);
   if (!task_expand(req, &q, &t, o)) {
     json_decref(o);
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
-  apply_select(o, &q);
+  odata_apply_select(o, &q);
   graph_reply_json(req, res, 200, o);
 done:
   store_task_clear(&t);
@@ -561,7 +499,7 @@ static void task_trigger_get(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task trigger that created print task '%s' no longer exists.", t.id);
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   } else {
     json_t *o = json_object();
     json_object_set_new(o, "@odata.context",
@@ -626,7 +564,7 @@ static void task_update(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
                       r.why ? r.why : "The task's state does not allow this change.");
   } else {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   }
 done:
   json_decref(body);
@@ -639,6 +577,9 @@ done:
 
 static const char *const TRIGGER_SELECT[] = {"id", "event", "definition", NULL};
 static const char *const TRIGGER_EXPAND[] = {"definition", NULL};
+static const odata_spec_t TRIGGER_LIST_QUERY = {.mask = LIST_OPTIONS, .expand = TRIGGER_EXPAND};
+static const odata_spec_t TRIGGER_GET_QUERY = {.mask = ITEM_OPTIONS, .select = TRIGGER_SELECT,
+                                               .expand = TRIGGER_EXPAND};
 
 /* Authorizes op and checks printer params[0] is the tenant's (404). */
 static const caller_t *trigger_step(http_request_t *req, http_response_t *res, perm_op_t op) {
@@ -650,7 +591,7 @@ static const caller_t *trigger_step(http_request_t *req, http_response_t *res, p
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
                       printer);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
   return NULL;
 }
 
@@ -733,7 +674,7 @@ static void trigger_create(http_request_t *req, http_response_t *res) {
                       "The printer '%s' already has a task trigger; a printer has at most one. "
                       "Delete it first.", printer);
   } else {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   }
 done:
   store_task_trigger_clear(&g);
@@ -766,7 +707,7 @@ static void trigger_list(http_request_t *req, http_response_t *res) {
   query_t q;
   char *next = NULL, *err = NULL;
   const char *printer = http_request_param(req, 0);
-  if (!parse_query(req, res, LIST_OPTIONS, NULL, TRIGGER_EXPAND, &q)) goto done;
+  if (!odata_parse_request(req, res, &TRIGGER_LIST_QUERY, &q)) goto done;
   trigger_collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_trigger_list(APP(req)->store, c->tenant, printer, &q,
                                           collect_trigger, &col, &next, &err);
@@ -778,10 +719,10 @@ static void trigger_list(http_request_t *req, http_response_t *res) {
                       printer);
     json_decref(col.value);
   } else if (rc != STORE_OK || col.failed) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     json_decref(col.value);
   } else {
-    reply_collection(req, res, graph_context(req, "print/printers('%s')/taskTriggers", printer),
+    graph_reply_collection(req, res, graph_context(req, "print/printers('%s')/taskTriggers", printer),
                      col.value, next);
   }
 done:
@@ -799,7 +740,7 @@ static bool load_trigger(http_request_t *req, http_response_t *res, const caller
   if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task trigger '%s' was not found on printer '%s'.", id, printer);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
   return false;
 }
 
@@ -809,15 +750,15 @@ static void trigger_get(http_request_t *req, http_response_t *res) {
   query_t q;
   query_init(&q);
   const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_GET);
-  if (!c || !parse_query(req, res, ITEM_OPTIONS, TRIGGER_SELECT, TRIGGER_EXPAND, &q)) goto done;
+  if (!c || !odata_parse_request(req, res, &TRIGGER_GET_QUERY, &q)) goto done;
   if (!load_trigger(req, res, c, &g)) goto done;
   json_t *o = trigger_entity(req, &g);
   if (!trigger_expand(req, &q, &g, o)) {
     json_decref(o);
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
-  apply_select(o, &q);
+  odata_apply_select(o, &q);
   graph_reply_json(req, res, 200, o);
 done:
   store_task_trigger_clear(&g);
@@ -836,7 +777,7 @@ static void trigger_definition_get(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task definition '%s' of this trigger was not found.", g.definition_id);
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   } else {
     json_t *o = json_object();
     json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
@@ -860,7 +801,7 @@ static void trigger_delete(http_request_t *req, http_response_t *res) {
   else if (rc == STORE_NOT_FOUND)
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The task trigger '%s' was not found on printer '%s'.", id, printer);
-  else reply_store_error(req, res);
+  else graph_reply_store_error(req, res);
 }
 
 /* ---- the job-side view ------------------------------------------------------------------ */
@@ -880,9 +821,9 @@ static void job_tasks_list(http_request_t *req, http_response_t *res) {
   query_t q;
   store_task_t *tasks = NULL;
   size_t n = 0;
-  if (!parse_query(req, res, QUERY_OPT_EXPAND, NULL, TASK_EXPAND, &q)) goto done;
+  if (!odata_parse_request(req, res, &JOB_TASKS_QUERY, &q)) goto done;
   if (store_job_tasks(APP(req)->store, ctx.caller->tenant, ctx.job.id, &tasks, &n) != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
   json_t *value = json_array();
@@ -891,12 +832,12 @@ static void job_tasks_list(http_request_t *req, http_response_t *res) {
     if (!task_expand(req, &q, &tasks[i], o)) {
       json_decref(o);
       json_decref(value);
-      reply_store_error(req, res);
+      graph_reply_store_error(req, res);
       goto done;
     }
     json_array_append_new(value, o);
   }
-  reply_collection(req, res, job_tasks_context(req, &ctx, false), value, NULL);
+  graph_reply_collection(req, res, job_tasks_context(req, &ctx, false), value, NULL);
 done:
   store_tasks_free(tasks, n);
   query_clear(&q);
@@ -909,7 +850,7 @@ static void job_task_get(http_request_t *req, http_response_t *res) {
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, &ctx)) return;
   query_t q;
   store_task_t t = {0};
-  if (!parse_query(req, res, ITEM_OPTIONS, TASK_SELECT, TASK_EXPAND, &q)) goto done;
+  if (!odata_parse_request(req, res, &TASK_GET_QUERY, &q)) goto done;
   const char *id = http_request_param(req, 2);
   store_rc_t rc = store_job_task_get(APP(req)->store, ctx.caller->tenant, ctx.job.id, id, &t);
   if (rc == STORE_NOT_FOUND) {
@@ -918,7 +859,7 @@ static void job_task_get(http_request_t *req, http_response_t *res) {
     goto done;
   }
   if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
   json_t *o = json_object();
@@ -928,10 +869,10 @@ static void job_task_get(http_request_t *req, http_response_t *res) {
   json_decref(body);
   if (!task_expand(req, &q, &t, o)) {
     json_decref(o);
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     goto done;
   }
-  apply_select(o, &q);
+  odata_apply_select(o, &q);
   graph_reply_json(req, res, 200, o);
 done:
   store_task_clear(&t);
