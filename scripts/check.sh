@@ -6,6 +6,7 @@
 #   4. browser tests: the console in headless chromium (puppeteer-core)
 #   5. IPP tests: ipptool files against a live spoold (when present)
 #   6. the include layering of src/ (scripts/layering.sh, with its self-test)
+#   7. cppcheck --enable=warning over src/ (no finding allowed)
 # The store unit tests and the whole API suite run a second time against a throwaway
 # PostgreSQL 15 (tests/lib/pg.sh), each counted as a suite of its own.
 # A suite that cannot run counts as one failure, never as a pass.
@@ -109,6 +110,16 @@ fi
 
 note "include layering (scripts/layering.sh)"
 if scripts/layering.sh --self-test; then add 1 0 "layering"; else add 0 1 "layering"; fi
+
+note "cppcheck --enable=warning src"
+if ! command -v cppcheck >/dev/null; then
+  add 0 1 "cppcheck (not installed)"
+elif cppcheck --enable=warning --quiet --error-exitcode=1 --library=scripts/cppcheck-jansson.cfg \
+     -j"$JOBS" src; then
+  add 1 0 "cppcheck"
+else
+  add 0 1 "cppcheck (findings above)"
+fi
 
 note "benchmark smoke run (bench/run.sh smoke: every figure, small sizes)"
 out=$(SPOOLD_BIN="$PWD/build/spoold" bench/run.sh smoke 2>&1); echo "$out"

@@ -6,6 +6,8 @@ set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
 postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcriterion-dev cups-ipp-utils dbus openssl curl chromium jq"
+# cppcheck: the static-analysis suite of make check (scripts/check.sh).
+PKGS="$PKGS cppcheck"
 
 missing=""
 for p in $PKGS; do

@@ -28,10 +28,14 @@ typedef struct db db_t;
 typedef struct db_conn db_conn_t;
 typedef struct db_stmt db_stmt_t;
 
+/* db_step()'s DB_ROW and DB_DONE are numbered apart from every store_rc_t code (0..3, -1), so
+ * a closure that returns one of them by mistake cannot pass for STORE_NOT_FOUND or
+ * STORE_CONFLICT: store_rc() logs it and answers STORE_ERROR (store-private.h checks the
+ * numbering at compile time). */
 enum {
   DB_OK = 0,
-  DB_ROW = 1,        /* db_step: a row is available */
-  DB_DONE = 2,       /* db_step: statement finished */
+  DB_ROW = 100,      /* db_step: a row is available */
+  DB_DONE = 101,     /* db_step: statement finished */
   DB_CONSTRAINT = -2,/* unique/foreign-key/check violation */
   DB_ERROR = -1,     /* anything else (logged) */
 };

@@ -316,7 +316,7 @@ store_rc_t store_printer_get(store_t *st, const char *tenant, const char *id,
  * bytes each. */
 typedef struct {
   const char          *tenant;
-  const store_query_t *cq;
+  store_query_t cq;      /* compiled by run_list, cleared there */
   const char          *cols;
   int                  ncols;
   const char          *from;
@@ -340,17 +340,17 @@ static void list_reset(list_arg_t *a) {
 static int list_fn(db_conn_t *c, void *arg) {
   list_arg_t *a = arg;
   list_reset(a);
-  char *sql = store_query_select_sql(a->cq, a->cols, a->from, a->base_where);
+  char *sql = store_query_select_sql(&a->cq, a->cols, a->from, a->base_where);
   db_stmt_t *s = db_prepare(c, sql);
   free(sql);
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->tenant);
-  store_query_bind_select(a->cq, s, 2);
+  store_query_bind_select(&a->cq, s, 2);
   size_t cap = 0;
   bool more = false;
   int rc;
   while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->n == a->cq->limit) {
+    if ((int64_t)a->n == a->cq.limit) {
       more = true;
       break;
     }
@@ -361,7 +361,7 @@ static int list_fn(db_conn_t *c, void *arg) {
     char *item = (char *)a->items + a->n * a->elem;
     memset(item, 0, a->elem);
     a->row_fn(s, item);
-    if ((int64_t)++a->n == a->cq->limit) a->next = store_query_row_token(a->cq, s, a->ncols);
+    if ((int64_t)++a->n == a->cq.limit) a->next = store_query_row_token(&a->cq, s, a->ncols);
   }
   db_reset(s);
   if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
@@ -381,13 +381,11 @@ static void operations_clear(void *items, size_t n) { store_operations_free(item
 static store_rc_t run_list(store_t *st, list_arg_t *a, const query_t *q,
                            const store_qfield_t *fields, size_t nfields, char *err,
                            size_t errlen) {
-  store_query_t cq;
-  if (store_query_compile(q, fields, nfields, "id", STORE_PRINTER_PAGE_MAX, &cq, err, errlen) !=
-      0)
+  if (store_query_compile(q, fields, nfields, "id", STORE_PRINTER_PAGE_MAX, &a->cq, err,
+                          errlen) != 0)
     return STORE_INVALID;
-  a->cq = &cq;
   store_rc_t rc = store_rc(db_read(st->db, list_fn, a));
-  store_query_clear(&cq);
+  store_query_clear(&a->cq);
   if (rc != STORE_OK) list_reset(a);
   return rc;
 }

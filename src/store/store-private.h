@@ -14,10 +14,20 @@ struct store {
   db_t *db;  /* owned */
 };
 
+/* The closure contract: a closure returns 0, a STORE_* code or a DB_* error, never db_step()'s
+ * DB_ROW/DB_DONE, and the numbers cannot be mistaken for one another. */
+_Static_assert((int)DB_ROW > (int)STORE_INVALID && (int)DB_DONE > (int)STORE_INVALID,
+               "DB_ROW/DB_DONE must lie above every store_rc_t code (STORE_ERROR..STORE_INVALID)");
+_Static_assert((int)STORE_ERROR == -1 && (int)STORE_OK == 0 && (int)STORE_NOT_FOUND == 1 &&
+                   (int)STORE_CONFLICT == 2 && (int)STORE_INVALID == 3,
+               "store_rc_t codes changed: check the DB_ROW/DB_DONE numbering in db.h");
+_Static_assert((int)DB_ERROR == (int)STORE_ERROR && (int)DB_CONSTRAINT < 0,
+               "DB_ERROR is STORE_ERROR and DB_CONSTRAINT is negative");
+
 /* Maps a closure's return value to a store_rc_t. Closures return 0, a STORE_* code
- * (STORE_NOT_FOUND, STORE_CONFLICT) or a DB_* error; DB_CONSTRAINT becomes STORE_CONFLICT and
- * any other value STORE_ERROR. Never return db_step()'s DB_ROW/DB_DONE from a closure: they
- * are 1 and 2, the same numbers as STORE_NOT_FOUND and STORE_CONFLICT. */
+ * (STORE_NOT_FOUND, STORE_CONFLICT, STORE_INVALID) or a DB_* error; DB_CONSTRAINT becomes
+ * STORE_CONFLICT and any other value STORE_ERROR. A closure that returned DB_ROW/DB_DONE broke
+ * the contract: that is logged as an error and answered STORE_ERROR. */
 store_rc_t store_rc(int rc);
 
 /* A malloc'd copy of text column col, "" for NULL when empty_for_null, else NULL. */

@@ -70,6 +70,11 @@ store_rc_t store_rc(int rc) {
     case STORE_INVALID: return STORE_INVALID;
     case STORE_CONFLICT:
     case DB_CONSTRAINT: return STORE_CONFLICT;
+    case DB_ROW:
+    case DB_DONE:
+      log_error("store: a closure returned db_step()'s %s (a bug in the store module)",
+                rc == DB_ROW ? "DB_ROW" : "DB_DONE");
+      return STORE_ERROR;
     default: return STORE_ERROR;
   }
 }
