@@ -46,7 +46,7 @@
 #define MAX_WAIT_MS      1000
 
 /* Process-wide counters for /metrics. */
-static atomic_uint_fast64_t m_delivered, m_failed, m_dropped, m_missed, m_removed;
+static atomic_uint_fast64_t m_delivered, m_failed, m_dropped, m_missed, m_removed, m_wakeups;
 static atomic_int m_inflight;
 static atomic_bool m_registered;
 static struct store *_Atomic m_store;  /* the running worker's store, for the pending gauge */
@@ -139,6 +139,10 @@ static void delivery_metrics(buf_t *out, void *arg) {
              "# HELP spoold_subscriptions_expired_total Expired subscriptions removed.\n"
              "# TYPE spoold_subscriptions_expired_total counter\n"
              "spoold_subscriptions_expired_total %llu\n"
+             "# HELP spoold_notifications_commit_wakeups_total Wake-ups of the delivery worker by "
+             "a committed change that queued notifications.\n"
+             "# TYPE spoold_notifications_commit_wakeups_total counter\n"
+             "spoold_notifications_commit_wakeups_total %llu\n"
              "# HELP spoold_notifications_inflight Deliveries in progress.\n"
              "# TYPE spoold_notifications_inflight gauge\n"
              "spoold_notifications_inflight %d\n",
@@ -146,7 +150,8 @@ static void delivery_metrics(buf_t *out, void *arg) {
              (unsigned long long)atomic_load(&m_failed),
              (unsigned long long)atomic_load(&m_dropped),
              (unsigned long long)atomic_load(&m_missed),
-             (unsigned long long)atomic_load(&m_removed), atomic_load(&m_inflight));
+             (unsigned long long)atomic_load(&m_removed),
+             (unsigned long long)atomic_load(&m_wakeups), atomic_load(&m_inflight));
 }
 
 /* ---- transfers --------------------------------------------------------------------------- */
@@ -458,7 +463,10 @@ static void *delivery_main(void *arg) {
 }
 
 /* The store's commit listener. */
-static void delivery_listener(void *arg) { notify_delivery_wake(arg); }
+static void delivery_listener(void *arg) {
+  atomic_fetch_add(&m_wakeups, 1);
+  notify_delivery_wake(arg);
+}
 
 /* Wakes the worker (see notify.h). */
 void notify_delivery_wake(notify_delivery_t *d) {
