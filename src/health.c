@@ -9,7 +9,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+
+/* Below this much free space in the data directory the server reports itself not ready. */
+#define READY_MIN_FREE_BYTES (1024ull * 1024)
 
 static void text_reply(http_response_t *res, int status, const char *type, buf_t *b) {
   size_t len = b->len;
@@ -25,12 +29,25 @@ static void healthz(http_request_t *req, http_response_t *res) {
   text_reply(res, 200, "application/json", &b);
 }
 
-/* GET /readyz: the store answers; 503 otherwise. */
+/* GET /readyz: the store answers and can write; 503 otherwise. It cannot write while the data
+ * directory has less than READY_MIN_FREE_BYTES free, or after a write failed for space until a
+ * probe write (tried here) commits: so readiness comes back by itself once space is freed. */
 static void readyz(http_request_t *req, http_response_t *res) {
   app_t *app = APP(req);
   if (!store_ping(app->store)) {
     http_response_header(res, "Retry-After", "5");
     graph_reply_error(req, res, 503, "serviceNotAvailable", NULL, "The store is not reachable.");
+    return;
+  }
+  struct statvfs vfs;
+  const char *dir = app->cfg ? app->cfg->data_dir : NULL;
+  bool low = dir && statvfs(dir, &vfs) == 0 &&
+             (unsigned long long)vfs.f_bavail * vfs.f_frsize < READY_MIN_FREE_BYTES;
+  if (low || (store_full(app->store) && !store_probe_write(app->store))) {
+    http_response_header(res, "Retry-After", "30");
+    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
+                      "The store cannot write: no storage space is left%s.",
+                      low ? " in the data directory" : "");
     return;
   }
   buf_t b = BUF_INIT;

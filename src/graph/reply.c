@@ -2,6 +2,7 @@
 #include "graph/reply.h"
 #include "graph/odata.h"
 #include "http/server.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -25,6 +26,16 @@ void graph_reply_error(http_request_t *req, http_response_t *res, int status, co
 
 void graph_reply_error_message(http_request_t *req, http_response_t *res, int status,
                                const char *code, const char *inner_code, const char *message) {
+  /* A failure during this request's store write that was for lack of space is the client's
+   * 507, as for document bytes: the change was not made and can be retried once there is room. */
+  if (status == 500 && store_write_full_since(req->start_us)) {
+    status = 507;
+    code = "quotaLimitReached";
+    inner_code = NULL;
+    message = "The server has no storage space left to save this change; nothing was changed. "
+              "Try again later.";
+    http_response_header(res, "Retry-After", "60");
+  }
   /* innerError.date as Graph writes it: UTC, seconds, no zone designator. */
   char date[32];
   time_t now = time(NULL);

@@ -16,7 +16,7 @@
 
 typedef struct db_backend db_backend_t;
 
-struct db      { const db_backend_t *be; };
+struct db      { const db_backend_t *be; _Atomic bool full; /* db.c: see db_full() */ };
 struct db_conn { const db_backend_t *be; };
 struct db_stmt { const db_backend_t *be; };
 

@@ -7,8 +7,10 @@
 #include "store/db-backend.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -93,6 +95,7 @@ typedef struct {
 } write_ctx_t;
 
 static _Thread_local write_ctx_t *tl_write;
+static _Thread_local int64_t tl_full_us;  /* db_thread_full_us() */
 
 static int write_wrap(db_conn_t *c, void *arg) {
   write_ctx_t *w = arg;
@@ -125,10 +128,35 @@ int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
   write_ctx_t w = {.fn = fn, .arg = arg};
   int rc = db->be->write(db, write_wrap, &w);
+  if (rc == DB_FULL) {
+    tl_full_us = time_mono_us();
+    if (!atomic_exchange(&db->full, true))
+      log_error("store: a write failed for lack of space; writes answer 507 and /readyz "
+                "fails until space is freed");
+  } else if (rc == 0 && atomic_load(&db->full) && atomic_exchange(&db->full, false)) {
+    log_info("store: writes succeed again (space was freed)");
+  }
   if (rc == 0)
     for (unsigned i = 0; i < w.nhooks; i++) w.hooks[i].fn(w.hooks[i].arg);
   return rc;
 }
+
+/* Whether the last write failed for space (see db.h). */
+bool db_full(db_t *db) { return db && atomic_load(&db->full); }
+
+int64_t db_thread_full_us(void) { return tl_full_us; }
+
+/* A write that changes nothing but still has to reach the disk (a new row version). */
+static int probe_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value WHERE name = 'job'");
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc == DB_FULL ? DB_FULL : DB_ERROR;
+}
+
+/* Tries a tiny real write (see db.h). */
+bool db_probe_write(db_t *db) { return db && db_write(db, probe_fn, NULL) == 0; }
 
 /* Runs fn on a read-only connection inside one read transaction; returns fn's result. */
 int db_read(db_t *db, db_txn_fn fn, void *arg) {

@@ -38,6 +38,7 @@ enum {
   DB_DONE = 101,     /* db_step: statement finished */
   DB_CONSTRAINT = -2,/* unique/foreign-key/check violation */
   DB_ERROR = -1,     /* anything else (logged) */
+  DB_FULL = -3,      /* db_write: no space left (disk or quota full); nothing was committed */
 };
 
 /* After a statement fails (DB_CONSTRAINT or DB_ERROR) inside a write closure, the closure
@@ -68,6 +69,14 @@ int   db_read(db_t *db, db_txn_fn fn, void *arg);
 void  db_after_commit(db_conn_t *c, void (*fn)(void *arg), void *arg);
 /* True when the store answers a trivial query. */
 bool  db_ping(db_t *db);
+/* Space: a db_write that fails for lack of space returns DB_FULL and marks db full until a
+ * later write commits. db_full() tells whether it is marked; db_probe_write() tries a tiny
+ * real write (which clears the mark when it commits) and returns true when it committed;
+ * db_thread_full_us() is the monotonic time (time_mono_us) at which the last db_write on the
+ * calling thread failed for space, 0 when none has. */
+bool    db_full(db_t *db);
+bool    db_probe_write(db_t *db);
+int64_t db_thread_full_us(void);
 
 /* Commit statistics for /metrics: number of commits and of closures committed, and a histogram
  * of batch sizes (buckets 1,2,4,8,16,32,64,+Inf: counts of batches with size <= bucket). */

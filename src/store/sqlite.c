@@ -66,6 +66,7 @@ struct sq_conn {
   sq_stmt_t    *touched;      /* statements prepared by the running closure */
   /* transaction control, prepared once */
   sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release, *rollback_to;
+  bool          saw_full;     /* a statement failed for lack of space since the last reset */
 };
 
 typedef struct sq_job {
@@ -197,9 +198,19 @@ static void sq_end_closure(sq_conn_t *c) {
 
 /* ---- connections -------------------------------------------------------------------------- */
 
+/* True when result code rc on c means no space was left (SQLITE_FULL, or an I/O error whose
+ * OS error is ENOSPC or EDQUOT). */
+static bool sq_rc_full(sq_conn_t *c, int rc) {
+  if ((rc & 0xff) == SQLITE_FULL) return true;
+  if ((rc & 0xff) != SQLITE_IOERR || !c->h) return false;
+  int sys = sqlite3_system_errno(c->h);
+  return sys == ENOSPC || sys == EDQUOT;
+}
+
 /* Steps a transaction-control statement once; returns the SQLite result code. */
 static int sq_run(sq_conn_t *c, sqlite3_stmt *st) {
   int rc = sqlite3_step(st);
+  if (sq_rc_full(c, rc)) c->saw_full = true;
   sqlite3_reset(st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     log_error("sqlite %s: %s: %s", c->db->path, sqlite3_sql(st), sqlite3_errmsg(c->h));
@@ -322,8 +333,9 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
   unsigned i = 0;
   while (i < n) {
     unsigned first = i;
+    c->saw_full = false;
     if (sq_run(c, c->begin) != SQLITE_DONE) {
-      for (; i < n; i++) jobs[i]->rc = DB_ERROR;
+      for (; i < n; i++) jobs[i]->rc = c->saw_full ? DB_FULL : DB_ERROR;
       return;
     }
     bool lost = false;
@@ -333,7 +345,9 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
         lost = true;
         continue;
       }
+      c->saw_full = false;
       j->rc = j->fn(&c->base, j->arg);
+      if (j->rc != 0 && c->saw_full) j->rc = DB_FULL;  /* failed for space, whatever it said */
       sq_end_closure(c);
       if (sqlite3_get_autocommit(c->h))
         lost = true;  /* the closure's failure ended the transaction */
@@ -345,13 +359,16 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
     if (lost) {
       log_error("sqlite %s: transaction lost (%s); failing its %u closure(s)", db->path,
                 sqlite3_errmsg(c->h), i - first);
+      bool full = c->saw_full;
       if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
-      for (unsigned k = first; k < i; k++) jobs[k]->rc = DB_ERROR;
+      for (unsigned k = first; k < i; k++) jobs[k]->rc = full ? DB_FULL : DB_ERROR;
       continue;
     }
+    c->saw_full = false;
     if (sq_run(c, c->commit) != SQLITE_DONE) {
+      bool full = c->saw_full;
       if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
-      for (unsigned k = first; k < i; k++) jobs[k]->rc = DB_ERROR;
+      for (unsigned k = first; k < i; k++) jobs[k]->rc = full ? DB_FULL : DB_ERROR;
       continue;
     }
     sq_count_commit(db, i - first);
@@ -656,6 +673,12 @@ static void sq_bind_null(db_stmt_t *sb, int idx) {
 }
 
 static int sq_map_rc(sq_conn_t *c, int rc, const char *sql) {
+  if (sq_rc_full(c, rc)) {
+    c->saw_full = true;
+    log_error("sqlite %s: no space left: %s (%d); in: %s", c->db->path, sqlite3_errmsg(c->h),
+              rc, sql);
+    return DB_FULL;
+  }
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:

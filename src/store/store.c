@@ -39,6 +39,16 @@ int store_migrate(store_t *st, char **err) { return db_migrate(st->db, err); }
 /* True when the database answers a trivial query. */
 bool store_ping(store_t *st) { return st && db_ping(st->db); }
 
+/* Space (see store.h). */
+bool store_full(store_t *st) { return st && db_full(st->db); }
+
+bool store_probe_write(store_t *st) { return st && db_probe_write(st->db); }
+
+bool store_write_full_since(int64_t mono_us) {
+  int64_t t = db_thread_full_us();
+  return t != 0 && t >= mono_us;
+}
+
 /* The applied schema version (0 for an empty database, -1 when unreadable). */
 int store_schema_version(store_t *st) { return db_schema_version(st->db); }
 

@@ -37,6 +37,17 @@ int      store_schema_version(store_t *st);
 /* True when several spoold processes may share this store (PostgreSQL): document bytes then
  * live in the store (blob/blob.h) and periodic work is coordinated through it. */
 bool     store_is_shared(store_t *st);
+/* Space. A write that fails because the disk (or the database's quota) is full returns
+ * STORE_ERROR like any failure, and:
+ *   store_full(st)      is true from then until a write commits again;
+ *   store_probe_write() tries a tiny real write and returns true when it committed (which
+ *                       ends store_full);
+ *   store_write_full_since(t) is true when a store write on the calling thread failed for
+ *                       space at or after monotonic time t (time_mono_us), so a handler's
+ *                       reply can say 507 instead of 500. */
+bool     store_full(store_t *st);
+bool     store_probe_write(store_t *st);
+bool     store_write_full_since(int64_t mono_us);
 
 /* Commit statistics for /metrics: commits, closures committed, and a histogram of closures per
  * commit (buckets 1,2,4,8,16,32,64,+Inf: counts of commits with at most that many). */
