@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # spoold build. `make` builds build/spoold; `make run` and `make check` are the README's
 # two commands and install missing Debian packages first (scripts/deps.sh).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/loadgen: a small closed-loop HTTP/1.1 load generator for spoold's Graph API, used by
  * bench/run.sh. One thread per connection, blocking sockets with keep-alive and TCP_NODELAY,

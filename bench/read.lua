@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script for the read figure: GET one print job with an application token.
 --   BENCH_TOKEN        the bearer token (required)
 --   BENCH_ID_LO/HI     when both are set, each request reads a random job id in [LO, HI] under

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by bench/run.sh after the measurements: builds the results table from $RESULTS,
 # prints it, and (full mode) replaces the block between the bench markers of $OUT.
 # shellcheck shell=bash

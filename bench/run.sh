@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # spoold benchmarks: every spoold figure next to a baseline measured in the same run.
 #
 #   bench/run.sh full    (make bench)        about 7 minutes; rewrites the results block of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/seed: fills a stopped spoold's SQLite store with jobs, quickly and without the API.
  *

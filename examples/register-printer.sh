@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Registers a printer with spoold as Universal Print's printer registration does: makes the
 # device's key and certificate signing request with openssl, sends POST /print/printers/create
 # with an administrator's token, polls the operation, and keeps the issued certificate.

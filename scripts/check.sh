@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every test suite and ends with one line "N passed, N failed" summing them all.
 #   1. C unit tests (Criterion), plain build
 #   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer

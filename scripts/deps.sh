@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages spoold needs to build, run and test, when they are missing.
 # Runs apt-get (through sudo when not root). Safe to run repeatedly: it does nothing when
 # everything is present.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Turns the console's files under web/ into a C table (src/console/assets.h's console_assets),
 # so the binary serves them with no file at run time. Each file gets its content type, a
 # strong ETag (SHA-256 prefix) and a gzip copy when that saves at least a tenth.

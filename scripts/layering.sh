@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The include layering of src/ (docs/development.md, "Layering"). Every `#include "..."` of a
 # .c or .h file under SRC (default src) must go to its own directory or to a directory of a
 # LOWER layer; two directories of the same layer never include each other (graph and ipp are

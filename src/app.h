@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The application context handed to every handler (req->app): the
  * configuration and the long-lived services. Created by `spoold serve`.

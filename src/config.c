@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Option table and the four configuration sources of `spoold serve`. */
 #include "config.h"
 #include "util/buf.h"

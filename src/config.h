@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `spoold serve` configuration: built-in defaults, then a config file
  * (--config FILE, "name = value" lines using the long option names), then

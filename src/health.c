@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /healthz, /readyz, /metrics and the development-only /debug/sleep. */
 #include "health.h"
 #include "app.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Operational endpoints outside the Graph API: /healthz, /readyz, /metrics, and in
  * development mode /debug/sleep. */
 #ifndef SPOOLD_HEALTH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spoold: a self-hosted print service with the Microsoft Graph Universal Print API.
  *

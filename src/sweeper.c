@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The held-job timeout and job retention sweeper (sweeper.h). */
 #include "sweeper.h"
 

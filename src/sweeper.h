@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pull-printing sweeper: a thread that, every --sweep-interval, aborts the jobs held by a
  * print task longer than --task-timeout (design notes: never silently deleted) and moves the

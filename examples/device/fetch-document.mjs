@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fetch-Document as a print device does it, saving the document's bytes to a file (ipptool
 // prints the IPP answer but cannot save the data that follows it). Node.js 18+, no packages.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Role presets of the development issuer (auth/dev-roles.h). */
 #include "auth/dev-roles.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Role presets of the development issuer: what a first try needs for each role, so nobody
  * assembles scope lists by hand (`spoold token --role ROLE`, the console's dev sign-in).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The development issuer: its signing key in the data directory, and token minting. */
 #include "auth/dev.h"
 #include "auth/identity.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The tenant's device CA: CSR checks and device certificate signing with OpenSSL 3. */
 #include "auth/device-ca.h"
 #include "util/b64.h"

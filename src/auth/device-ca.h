@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The tenant's device CA: checks the PKCS#10 certificate signing requests that printers send
  * with their registration (POST /print/printers/create) and signs them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Claims -> caller, the auth context (issuers, verified-token cache), and the tenant check. */
 #include "auth/identity.h"
 #include "auth/dev.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Who is calling: the caller_t built from a verified bearer token, and the auth context that
  * verifies Authorization headers for the request handlers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Bearer JWT verification with OpenSSL 3 EVP and jansson: JWKS key sets pinned to one
  * algorithm per key, RS256/ES256 signature checks, claim checks (exp, nbf, iss, aud), JWKS file

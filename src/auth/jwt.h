@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Bearer JWT verification with OpenSSL 3 directly (no JOSE library).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The database backend of the blob interface (scale-out mode): document bytes as chunk rows
  * in the shared store (store/chunks.h), so spoold processes on different machines share

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The file backend of the blob interface: one file per blob in one directory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The blob interface: key checks and dispatch to the backend (see blob.h). */
 #include "blob/blob.h"
 #include "util/ids.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The command-line commands other than `serve` and `migrate` (which live in main.c): each
  * takes main's argv shifted so that argv[0] is the command name, prints its result on stdout

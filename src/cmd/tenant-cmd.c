@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `spoold tenant`: manages tenants and their subscription state in the store. */
 #include "cmd/cmd.h"
 #include "auth/identity.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `spoold token`: mints a development token (see auth/dev.h). */
 #include "cmd/cmd.h"
 #include "auth/dev.h"

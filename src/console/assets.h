@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The console's static files, compiled into the binary from web/ by scripts/embed-web.sh
  * (the generated build/gen/console-assets.c defines the table).

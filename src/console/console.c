@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The console's static files and configuration (console/console.h). */
 #include "console/console.h"
 #include "app.h"

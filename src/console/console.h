@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The administrator console: static files compiled into the binary (console/assets.h), served
  * at / and /console/..., and /console/config.json telling the page how to sign in. The page is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Who is calling, as the permission table (core/permissions.c) sees it: the caller_t layout.
  * auth/identity.c builds and frees callers from verified bearer tokens (caller_from_claims,

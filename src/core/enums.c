@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The print enumerations as tables (reference §2.15). */
 #include "core/enums.h"
 

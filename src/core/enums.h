@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Graph print enumerations (reference §2.15), as data.
  *

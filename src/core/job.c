@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The job and task state machines as tables. */
 #include "core/job.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The print job and print task state machines (reference §5, design notes "Gaps").
  *

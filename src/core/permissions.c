@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The permission table (reference §3 and §4) and perm_check(), its only reader.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The permission model of reference §3 and §4 as one data table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OData query options as data: values, paths, the $filter AST, page tokens. */
 #include "core/query.h"
 #include "util/b64.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * OData query options as data: the parsed form of $filter, $select, $expand,
  * $top, $skip, $skiptoken, $orderby, $count, $search and $format, plus the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Byte-range sets and the Content-Range / Range headers (see ranges.h). */
 #include "core/ranges.h"
 #include "util/buf.h"

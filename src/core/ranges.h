@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Byte-range bookkeeping for upload sessions and downloads: pure functions, no I/O.
  *

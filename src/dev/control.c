@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The development control API: /spoold/v1/dev/... (see dev.h and docs/spoold-dev.md).
  *

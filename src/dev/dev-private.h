@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to src/dev: the fault table, the simulator and the control counters. */
 #ifndef SPOOLD_DEV_PRIVATE_H
 #define SPOOLD_DEV_PRIVATE_H

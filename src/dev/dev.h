@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The development control API and the tools behind it (`spoold serve --dev` only; see
  * docs/spoold-dev.md): the service clock that expiry logic reads (util/timeutil.h), injected

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Injected faults (development mode): armed through POST /spoold/v1/dev/faults, each fires for
  * the next `count` matching requests or webhook deliveries and is then disarmed.

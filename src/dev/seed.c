@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tenant seed (development mode): POST /spoold/v1/dev/tenants/{tid}/seed loads a JSON fixture
  * (printers, task definitions, shares, task triggers, jobs in given states) into the tenant,

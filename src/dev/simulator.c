@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Simulated printers (development mode): each is an output device, on its own thread, that
  * speaks IPP INFRA to this same server over HTTP exactly as a print proxy does (docs/ipp.md):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Authentication, subscription and permission checks in front of every Graph handler. */
 #include "graph/authorize.h"
 #include "app.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The first steps every Graph handler runs, in this order: authenticate the
  * bearer token (401), check the tenant's subscription (403), and check the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print connectors (reference §4.6): GET /print/connectors (C1), GET/PATCH/DELETE
  * /print/connectors/{id} (C2-C4) and GET /print/printers/{id}/connectors[/{id}] (C5, P10).

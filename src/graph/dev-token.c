@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /spoold/v1/dev/token (only with --dev, only from a loopback address): a token of the
  * development issuer for a role preset (auth/dev-roles.h), for the console's persona sign-in.

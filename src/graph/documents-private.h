@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to the documents module (documents.c, upload.c, download.c): what the three files
  * share. Nothing else includes this header.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * printDocument on the Graph surface (reference §2.7, §4.4 D1, D2, D4): the documents of a
  * job, createUploadSession and the $value redirect, under /print/printers/{p}/jobs/{j} and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The download URL of a document (reference §4.4 D4): .../documents/{id}/$value answers 302
  * to <public-url>/download/{token}, a pre-authorized URL valid for DOWNLOAD_URL_TTL_US that

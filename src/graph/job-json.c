@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The printJob and printJobStatus JSON (reference §2.6), shared by the job handlers (jobs.c),
  * the pull-printing actions and anything else that answers with a job.

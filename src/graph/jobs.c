@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print jobs (reference §4.3): create, list, get, start, cancel and delete, under
  * /print/printers/{printerId}/jobs and /print/shares/{shareId}/jobs (the same objects).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print jobs on the Graph surface: /print/printers/{p}/jobs and /print/shares/{s}/jobs (the
  * same objects reached two ways). Routes capture params[0] = the printer or share id and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict request-body parsing and schema validation. */
 #include "graph/json.h"
 #include "graph/reply.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Request bodies: strict JSON parsing and validation against a property
  * schema, with 400 messages that name the property and the reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OData system query options: parsing ($filter grammar included), name checks, nextLinks. */
 #include "graph/odata.h"
 #include "graph/reply.h"

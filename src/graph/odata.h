@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * OData query options on the wire: parsing the request's $-options into a
  * query_t (core/query.h), checking $select/$expand names, and building

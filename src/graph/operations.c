@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer registration (P1, POST /print/printers/create) and its long-running operation
  * (P2, GET /print/operations/{id}; GET /print/operations lists them).

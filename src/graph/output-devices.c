@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GET /spoold/v1/printers/{id}/outputDevices: the output devices (printers or proxies) that
  * registered with the printer's IPP INFRA endpoint, each with what it last pushed, read the way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /spoold/v1/printers/{id}/outputDevices (graph/output-devices.c). */
 #ifndef SPOOLD_GRAPH_OUTPUT_DEVICES_H
 #define SPOOLD_GRAPH_OUTPUT_DEVICES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The /print singleton: GET and PATCH /print (its only structural property
  * is `settings`), and the beta paths GET and PATCH /print/settings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /print/printers: list (P3), get (P4), update (P5, JSON or IPP), delete (P6), restoreFactoryDefaults
  * (P7) and getCapabilities (P8), plus the printer's JSON and the schemas of its complex types.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printers on the Graph surface (reference §4.1, §4.6, §4.7): /print/printers[/{id}] (list,
  * get, update, delete, restoreFactoryDefaults, getCapabilities), registration

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The application actions on a held job: abort (J8), redirect (J9), update (J5), and the seed
  * rule check (§5.3), under the printer and share prefixes.

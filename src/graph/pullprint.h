@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pull printing on the Graph surface, part 2: the application actions on a held job (reference
  * §4.3 J5, J8, J9, §5.3), under /print/printers/{p}/jobs/{j} and /print/shares/{s}/jobs/{j}:

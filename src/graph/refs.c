@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entity references: parsing @odata.bind / @odata.id values, building @odata.id URLs. */
 #include "graph/refs.h"
 #include "graph/reply.h"

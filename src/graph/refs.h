@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Entity references in request bodies: the values of "x@odata.bind" and "@odata.id"
  * ("https://graph.microsoft.com/v1.0/print/printers/{id}", "users/{id}", ...), and the

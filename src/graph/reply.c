@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Graph replies: JSON bodies, the error envelope, context URLs. */
 #include "graph/reply.h"
 #include "graph/odata.h"

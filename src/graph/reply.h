@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Replies in Graph's wire format: JSON entities and collections, and the
  * error envelope {"error":{"code","message","innerError":{...}}}. Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Graph surface: one route table per resource file. */
 #include "graph/routes.h"
 #include "graph/dev-token.h"

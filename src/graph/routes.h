@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registers every Graph route table (one per resource file) with the router. */
 #ifndef SPOOLD_GRAPH_ROUTES_H
 #define SPOOLD_GRAPH_ROUTES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print services and their endpoints (reference §4.7): GET /print/services[/{id}] (V1, V2) and
  * GET /print/services/{id}/endpoints[/{endpointId}] (V3, V4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Who may print to a printer share (graph/shares.h): allowAllUsers, allowedUsers and
  * allowedGroups, applied to delegated callers by the job-creation path through a share.

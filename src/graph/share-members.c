@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The allowedUsers and allowedGroups of a printer share (reference §4.2 S6, S7):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer shares (reference §2.4, §4.2): POST/GET /print/shares, GET/PATCH/DELETE
  * /print/shares/{id}, GET /print/printers/{id}/shares[/{shareId}], GET

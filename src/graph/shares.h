@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer shares on the Graph surface (reference §4.2): /print/shares[/{id}] (create, list,
  * get, update, delete), /print/printers/{id}/shares[/{shareId}], /print/shares/{id}/printer,

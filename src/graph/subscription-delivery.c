@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GET /spoold/v1/subscriptions/{id}/delivery: what is waiting for delivery to one of the
  * calling application's subscriptions (queued notifications, failed attempts, the last error),

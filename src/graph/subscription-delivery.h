@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /spoold/v1/subscriptions/{id}/delivery (graph/subscription-delivery.c). */
 #ifndef SPOOLD_GRAPH_SUBSCRIPTION_DELIVERY_H
 #define SPOOLD_GRAPH_SUBSCRIPTION_DELIVERY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /subscriptions: change-notification subscriptions on print resources (reference §7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /subscriptions (graph/subscriptions.c): the Graph handlers for change-notification
  * subscriptions and the pure parsing of the resources they name. Delivery is notify/'s.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Task definitions, print tasks and task triggers (reference §2.8, §4.5, P11-P14).
  *

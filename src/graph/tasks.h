@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pull printing on the Graph surface, part 1 (reference §4.5, P11-P14): task definitions
  * (/print/taskDefinitions), their print tasks (.../tasks[/{id}[/definition|/trigger]]), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The upload URL of an upload session (reference §4.4 D3): PUT /upload/{id}?token=... with
  * fragments, GET for resuming, DELETE for canceling. The URL's token is the credential (only

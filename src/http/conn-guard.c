@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Connection limits and slow-sender deadlines (see conn-guard.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Connection guard: the connection limits and the slow-sender deadlines of the HTTP server
  * (server.c), kept apart from libmicrohttpd so that they are plain code over sockets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* In-process metrics registry rendered in the Prometheus text format. */
 #include "http/metrics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Prometheus metrics: per-route request counts by status, latency
  * histograms, and collectors that other modules register (store commit

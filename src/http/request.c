@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request accessors over libmicrohttpd's header table. */
 #include "http/request.h"
 

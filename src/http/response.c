@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building responses; the server converts them to libmicrohttpd responses. */
 #include "http/response.h"
 #include "util/buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The answer a handler builds. The server turns it into a libmicrohttpd
  * response. A response owns its body and header strings.

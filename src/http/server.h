@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The HTTP server: libmicrohttpd with an internal thread pool (epoll, at
  * least two threads; the single-thread epoll mode collapses under load),

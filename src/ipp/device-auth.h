@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Device authentication for the IPP INFRA endpoint, and device tokens.
  *

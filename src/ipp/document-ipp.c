@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Document operations of the IPP INFRA endpoint: Fetch-Document (the IPP response followed by
  * the document's bytes, streamed from the blob store), Acknowledge-Document and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/ipp: the request context the operation handlers share (ipp_client_t) and
  * the helpers every handler answers through.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA endpoint: POST /ipp/print/{printerId}.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA endpoint (PWG 5100.18): POST /ipp/print/{printerId} with an application/ipp
  * body, for printers and print proxies (output devices) that fetch the jobs released to them,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Job operations of the IPP INFRA endpoint: Get-Jobs, Get-Job-Attributes, Fetch-Job,
  * Acknowledge-Job, Update-Job-Status and Update-Active-Jobs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer and output-device operations of the IPP INFRA endpoint: Get-Printer-Attributes,
  * Update-Output-Device-Attributes, Get-Output-Device-Attributes and Deregister-Output-Device.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Subscriptions and events of the IPP INFRA endpoint (RFC 3995 / RFC 3996 ippget):
  * Create-Printer-Subscriptions, Get-Notifications, Renew-Subscription, Cancel-Subscription,

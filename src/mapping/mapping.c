@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Graph <-> IPP mapping (reference graph-print-api.md §10.6). Pure functions; see mapping.h.
  */

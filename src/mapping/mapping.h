@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Graph <-> IPP mapping (reference graph-print-api.md §10.6): job states and reasons, printer
  * states and reasons, the job ticket (printJobConfiguration -> IPP job template attributes),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The delivery worker: one thread driving a libcurl multi handle that POSTs the outbox's due
  * rows to their webhooks, many at a time.

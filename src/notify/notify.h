@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Change notifications for print resources (reference §7): the webhook client with the
  * validation handshake (webhook.c) and the delivery worker that empties the durable outbox

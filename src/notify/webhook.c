@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Webhook endpoints: URL rules and the validation handshake (reference §7.3), with libcurl.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `spoold proxy` options: the command line, and --config files of "name = value" lines using
  * the same names (proxy-private.h). */
 #include "proxy/proxy-private.h"

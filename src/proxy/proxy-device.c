@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The real printer behind a Graph printer: IPP (ipp://, ipps://) through libcups' client, or
  * raw bytes to a JetDirect port (socket://) (proxy-private.h). */
 #include "proxy/proxy-private.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/proxy: `spoold proxy`, a print proxy between spoold's IPP INFRA endpoint and
  * the printers a site already has (IPP, IPP Everywhere, AirPrint, JetDirect). One thread per

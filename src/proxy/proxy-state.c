@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The proxy's per-printer state file: the jobs it took from spoold and how far they got
  * (proxy-private.h). Written whole to a temporary file, fsynced and renamed over the old one,
  * so a crash leaves either the old or the new state, never half of one. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `spoold proxy`: one worker thread per printer between spoold's IPP INFRA endpoint and the
  * real printer (proxy-private.h). The INFRA side speaks to spoold as an output device

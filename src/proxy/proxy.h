@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `spoold proxy` (src/proxy/): connects existing printers to spoold over IPP INFRA. */
 #ifndef SPOOLD_PROXY_PROXY_H
 #define SPOOLD_PROXY_PROXY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Document bytes as chunk rows (store/chunks.h).
  *

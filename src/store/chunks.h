@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Document bytes kept in the database as chunk rows (the scale-out mode's blob backend,
  * blob/blob-db.c, stores through these): a blobs row per blob (its size) and blob_chunks rows

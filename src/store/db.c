@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db.h front end: picks the backend from the URL scheme and dispatches every call to it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Backend-neutral database access used by the store modules (the .c files in src/store).
  *

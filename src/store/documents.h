@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Documents and their upload sessions in the store (the documents and upload_sessions tables).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA side of the store (store/ipp.h), devices: device credentials, the device's view
  * of jobs and the device transitions (acknowledge, job status), output devices and their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA side of the store (store/ipp.h), events: store_ipp_job_changed() and
  * store_ipp_events_emit() (ipp-private.h) write them inside the write closure of the change they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/store: the IPP events of job and printer changes (ipp-events.c), written by
  * every job transition INSIDE its own write closure (jobs.c, pullprint.c, ipp-devices.c), so

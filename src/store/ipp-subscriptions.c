@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA side of the store (store/ipp.h), ippget subscriptions: create, get, list, renew,
  * cancel, mark polled, and Get-Notifications (the events of ipp-events.c a subscription holds).

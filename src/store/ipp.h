@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA side of the store (migration 3): what printers and print proxies (output
  * devices) see and change through /ipp/print/{printerId}.

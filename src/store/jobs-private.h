@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/store: the job phase change shared by every module that moves a job (jobs.c,
  * pullprint.c, ipp-devices.c), so the status columns, timestamps and IPP events are written one way.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print jobs: the jobs table with its documents and print tasks.
  *

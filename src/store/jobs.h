@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print jobs in the store: the jobs table (one row per printJob) and the documents and tasks
  * rows created with it.

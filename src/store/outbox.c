@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The notification outbox: rows written inside the transaction of the change that causes a
  * notification (store/outbox.h), taken and settled by the delivery worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/store: the notification outbox, written by other store modules INSIDE the
  * write closure of the change that causes a notification (job start creating a print task,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PostgreSQL backend of db.h ("postgres://..." or "postgresql://...", any libpq URI).
  *

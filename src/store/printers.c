@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printers: the printers table (migration 2) with the share that points at each printer
  * (LEFT JOIN shares, for isShared and $expand=shares), the printer registration operations

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printers in the store: the printers table, the registration operations that create them
  * (print_operations, GET /print/operations) and the tenant's device CA (device_cas).

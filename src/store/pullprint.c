@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The job transitions governed by print tasks (store/pullprint.h): abort, redirect,
  * configuration update, task completion and abort, the held-job timeout and job retention.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pull printing in the store, part 2: the job transitions a print task governs (reference
  * §5.1-5.3, design notes "Gaps").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OData query -> SQL pieces (filter, order, keyset, paging) in the SQLite/PostgreSQL subset. */
 #include "store/query.h"
 #include "util/buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Compiles a parsed OData query (core/query.h) into SQL for one resource:
  * the $filter as a boolean expression with '?' placeholders and typed bind

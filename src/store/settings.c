@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print settings: the tenant's /print singleton (documentConversionEnabled and
  * printerDiscoverySettings.airPrint.incompatiblePrinters).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer shares and their allowed users and groups (store/shares.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer shares in the store: the shares table (at most one share per printer) and the
  * allowedUsers / allowedGroups of each share (the share_members table).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/store: what the store modules (tenants.c, settings.c, ...) share.
  *

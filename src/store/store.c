@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The store handle: opening, migrating and probing the database behind store.h, plus the
  * helpers the store modules share (store-private.h).

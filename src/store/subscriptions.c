@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Change-notification subscriptions (POST/GET/PATCH/DELETE /subscriptions) and their expiry.
  *

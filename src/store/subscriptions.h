@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Change-notification subscriptions and the notification outbox, as the store keeps them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to src/store: what the job transitions need from the pull-printing tables inside
  * their own write closures (jobs.c for start and cancel, pullprint.c for redirect).

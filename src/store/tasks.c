@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print task definitions, task triggers and print tasks (store/tasks.h), and the trigger
  * firing shared with the job transitions (tasks-private.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pull printing in the store, part 1: print task definitions, task triggers and print tasks
  * (reference §2.8, §4.5, §5.2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tenants: one row per directory tenant (the tokens' tid) with its subscription state.
  *

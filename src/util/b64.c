@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Base64 and base64url (RFC 4648 §4 and §5). */
 #include "util/b64.h"
 #include "util/buf.h"

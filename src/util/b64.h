@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Base64 and base64url encoding/decoding (RFC 4648). */
 #ifndef SPOOLD_UTIL_B64_H
 #define SPOOLD_UTIL_B64_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growable buffer and allocation helpers. */
 #include "util/buf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Repeated failures per key: growing delays and throttled log lines; see failguard.h. */
 #include "util/failguard.h"
 #include "util/buf.h"

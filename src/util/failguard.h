@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Repeated failures kept in memory (per process): for each key (e.g. client address plus the
  * credential it sent) how many failures happened lately, so that a client failing again and

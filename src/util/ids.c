@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Random GUIDs and secrets from OpenSSL's CSPRNG. */
 #include "util/ids.h"
 #include "util/b64.h"

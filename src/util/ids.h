@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Random identifiers: GUIDs for Graph ids and request ids, and opaque
  * URL-safe secrets (upload-session and download credentials). All come from

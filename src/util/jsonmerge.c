@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Member-wise merge of JSON objects (util/jsonmerge.h). */
 #include "util/jsonmerge.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Partial updates of complex JSON values (reference §9.4): a PATCH body's object is merged
  * into the stored one member by member, recursively for members that are objects on both

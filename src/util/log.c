@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Line-oriented logging to stderr, text or JSON. */
 #include "util/log.h"
 #include "util/buf.h"

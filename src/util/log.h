@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Logging: one line per event, as JSON or text (--log-format), to stderr.
  * Never pass tokens or request bodies to these functions.

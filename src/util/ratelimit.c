@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sliding-window activity limits: a hash table of keys, each with a ring of event times. */
 #include "util/ratelimit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Sliding-window activity limits kept in memory (per process): "at most N events per key in
  * any window of W microseconds". Each key remembers the times of its events in the current

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Time helpers: clocks, ISO 8601 and HTTP dates. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* timegm */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Wall-clock and monotonic time, and ISO 8601 formatting/parsing for Graph DateTimeOffset. */
 #ifndef SPOOLD_UTIL_TIMEUTIL_H
 #define SPOOLD_UTIL_TIMEUTIL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connection hardening (issue 11, defects 4 and 5), with raw sockets since the point is what a
 // misbehaving client does on the wire:
 // - a client sending its request head one byte a second is cut off after --header-timeout,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The development control API and simulated printers (issue 20, docs/spoold-dev.md) through the
 // real Graph clients: what a pull-print vendor's CI does against `spoold serve --dev`.
 //   - a job released by the app (print task completed) is printed by a simulated printer that

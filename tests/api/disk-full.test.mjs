@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A full disk (issue 11, defect 6): the data directory is a small tmpfs this test mounts (it runs
 // as root, as CI does; when the mount fails the test FAILS saying why, it never skips), filled
 // with a filler file until the filesystem answers ENOSPC. Then:

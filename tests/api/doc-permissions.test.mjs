@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every permission example in docs/ (a scope or role list a page gives a token, and the presets
 // of `spoold token --role` the pages describe), exercised through the real clients for what its
 // page says the token allows. Issue 11, defect 10: docs/jobs.md's shorthand gave a token that

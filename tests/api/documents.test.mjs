@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Documents and upload sessions (reference §2.7, §4.4 D1-D4) through the real Graph clients:
 // the documents of a job (Kiota, both versions), createUploadSession (Kiota and the v3 client),
 // uploads in shuffled parallel fragments with raw PUTs, the v3 client's LargeFileUploadTask over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Foundation of the Graph surface: GET/PATCH /print (settings), the error envelope as each
 // client reports it, client-request-id, routing (versions, case, key syntax, 404/405), request
 // body validation (400/413/415), authentication (401), service endpoints, and TLS with the v3

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Identity (issue 3): bearer tokens from a trusted non-development issuer (RS256 and ES256 keys
 // made and JWTs signed here with node:crypto), every 401 as the Graph clients see it (status,
 // code, message, WWW-Authenticate), JWKS rotation (file check and SIGHUP), the same request

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IPP INFRA endpoint (POST /ipp/print/{printerId}) seen from both sides: a test output
 // device speaks IPP (lib/ipp.mjs) while the real Graph clients check that every device step
 // shows on the Graph side — isAcquiredByPrinter / acknowledgedDateTime after Acknowledge-Job,

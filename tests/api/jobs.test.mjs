@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Print jobs (reference §4.3) through the real Graph clients, under /v1.0 and /beta and through
 // printers and shares (the same objects): create (exact shape), get with $select/$expand, list
 // (own jobs versus .All + administrator, application tokens), $filter, keyset paging through

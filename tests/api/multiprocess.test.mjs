@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scale-out (issue 13): three spoold processes on one PostgreSQL database and one data
 // directory (the shared development signing key), started at the same moment (their migrations
 // meet under the advisory lock). Any request may reach any process:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Change notifications (reference §7): POST/GET/PATCH/DELETE /subscriptions with the Kiota
 // client and on the wire, the validation handshake against a receiver started here, every
 // refusal, and delivery: a print task created by a job start, a job becoming fetchable,

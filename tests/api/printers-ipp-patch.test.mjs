@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PATCH /print/printers/{id} with Content-Type application/ipp (reference §4.1 P5, §10.5): the
 // registering application sends a bare RFC 8010 printer-attributes group (tag 0x04, no IPP
 // header, the end-of-attributes tag optional) with Mopria-style attributes; spoold maps them as it

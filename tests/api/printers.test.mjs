@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Printers (reference §4.1, §4.6, §4.7, §5.4, §5.5) through the real Graph clients: registration
 // with certificate signing requests made by `openssl req` at test time (RSA 2048 and EC P-256,
 // plus refused ones: garbage, not PKCS#10, SHA-1, RSA 1024, P-384), the printerCreateOperation

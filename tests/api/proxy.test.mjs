@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `spoold proxy` between a real spoold and real printers: ippeveprinter (cups-ipp-utils) playing
 // an IPP Everywhere printer, and a raw TCP sink playing a JetDirect printer, all on 127.0.0.1.
 // Jobs are created through the Graph API; what reaches the "paper" is checked byte for byte.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pull printing (reference §2.8, §4.3 J5/J8/J9, §4.5, §5, §6) through the real Graph clients:
 // task definitions, task triggers, print tasks, and the full flow — an administrator registers
 // printers (POST /print/printers/create), shares one and binds the app's definition with a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Printer shares (reference §4.2) through the real Graph clients: create / list / get / update
 // (printer swap) / delete under /v1.0 and /beta, one share per printer, query options and
 // paging, the reduced property set for non-administrators, allowedUsers / allowedGroups, tenant

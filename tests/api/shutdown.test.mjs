@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Graceful shutdown: SIGTERM lets in-flight requests finish, refuses new ones, then exits 0.
 // Uses the development-only route GET /debug/sleep?ms=N (no auth; only with --dev), which sleeps
 // N ms and answers 200 {"slept":N}.

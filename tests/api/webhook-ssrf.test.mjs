@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Webhook targets (issue 11, defect 1): on a server WITHOUT --dev, a subscription may not point
 // its notificationUrl or lifecycleNotificationUrl at loopback, private, link-local, multicast or
 // unspecified addresses, whatever the spelling (names, decimal IPv4, IPv4-mapped IPv6), and the

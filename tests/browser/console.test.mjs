@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The console in a real browser (Debian's chromium, headless, through puppeteer-core) against a
 // real spoold: dev sign-in, printers, shares, held jobs, an abort seen live, a user's own jobs,
 // expiry; and the OpenID Connect sign-in against a test identity provider, with its refusals.

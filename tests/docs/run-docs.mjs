@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the runnable blocks of README.md and docs/*.md, in order, against a fresh server, so a
 // block that stops working fails `make check` (scripts/check.sh, suite "docs").
 //

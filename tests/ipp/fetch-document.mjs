@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fetch-Document as an output device would, checking the bytes after the IPP response
 // (ipptool discards them). Used by run.sh.
 //

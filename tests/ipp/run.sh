@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # IPP INFRA tests: ipptool files that play a print proxy (output device) against a live spoold.
 #
 #   tests/ipp/run.sh [SPOOLD_BINARY]        (default: build/spoold)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP-level checks of the IPP endpoint that ipptool cannot make: device authentication
 // (401 with WWW-Authenticate, 403 for another printer's credentials) and bodies that are not
 // valid IPP (wrong media type, too short, truncated, bad version, over --max-body). Used by

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A throwaway PostgreSQL 15 for tests: its own data directory under a temp directory, listening
 # on 127.0.0.1 only, on a free port; stopped by PID (pg_ctl on its data directory) at the end.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store URL of a unit test: SQLite, or a fresh PostgreSQL schema (see store-url.h). */
 #include "store-url.h"
 

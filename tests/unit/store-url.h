@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The store URL a unit test opens: SQLite in the test's directory, or, when SPOOLD_TEST_PG
  * names a PostgreSQL server (tests/lib/pg.sh), a fresh schema on it, so the same store tests

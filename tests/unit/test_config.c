@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `spoold serve` configuration: defaults, file, environment, command line, validation. */
 #include <criterion/criterion.h>
 #include <stdio.h>

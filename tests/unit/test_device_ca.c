@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The device CA (auth/device-ca.c): CA creation, CSR checks and device certificate signing.
  * Every CSR is generated here with OpenSSL (RSA and EC keys, SHA-256 and SHA-1, a forged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Document bytes and upload sessions below the HTTP layer:
  *   - blob/: the file backend (sparse create, concurrent pwrite at offsets, pread, sync,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Repeated failures per key (util/failguard.c): free failures, the growing and capped delay,
  * the window after which a quiet key starts again, one logged failure per interval with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP INFRA side: the Graph <-> IPP mapping (mapping/mapping.c), the device transitions and
  * events of the store (store/ipp.c) on SQLite, and device tokens (ipp/device-auth.c).

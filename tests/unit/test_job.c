@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The job and task state machines (core/job.c): every event from every phase against a table
  * written out here independently, the wire view of every phase, and the task transitions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print jobs in the store (store/jobs.c) on SQLite: create (ids from the counters table, the
  * empty document, printers not accepting jobs), get, list (own jobs, filters, keyset paging),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request-body validation: types, enums, nesting, unknown and read-only properties. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Bearer-token verification (auth/jwt.c, auth/identity.c): the attack matrix, JWKS loading and
  * rotation, the verified-token cache, the development issuer (auth/dev.c), the tenant check,

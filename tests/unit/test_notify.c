@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Change notifications: resource normalisation, the JobFetchable filter, the retry schedule,
  * webhook URL rules and notification payloads (pure), and the store side (subscriptions, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: OData query option parsing ($filter grammar, option rules), $select/$expand
  * name checks, nextLink building, and $skiptoken checks at parse time. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The permission table (core/permissions.c), walked row by row: every accepted scope and role
  * allows (with the admin role and extra permissions a row needs), callers without one are

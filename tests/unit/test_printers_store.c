@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The printers store module (store/printers.c) on SQLite: registration with its operation, the
  * device CA's serial reservation, get/list/update (member-wise merges, status, factory

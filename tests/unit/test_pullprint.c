@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pull printing: the member-wise JSON merge (util/jsonmerge.h), the sweeper's duration text,
  * and on SQLite the task definitions / triggers / tasks store (store/tasks.h) and the task

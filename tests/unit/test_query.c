@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: page tokens (core/query.c) and the OData -> SQL compiler (store/query.c),
  * including keyset paging run for real on an in-memory SQLite database. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * core/ranges: the range sets of upload sessions (add, overlap, gaps, completeness, the
  * stored text form) and the Content-Range / Range header parsers. Besides the hand-written

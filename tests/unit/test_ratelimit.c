@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Sliding-window activity limits (util/ratelimit.c): the limit, the exact Retry-After from the
  * oldest event of the window, all-or-none takes over several keys, unlimited classes, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Router: case-insensitive literals, captures, version scoping, 404 versus 405 with Allow. */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Printer shares in the store (store/shares.h): one share per printer, create/update (printer
  * swap)/delete, keyset-paged lists with the reduced query fields, allowedUsers/allowedGroups,

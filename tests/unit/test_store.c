@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Store layer on SQLite: migrations, tenants, print settings, and the db.h machinery (group
  * commit, savepoint isolation of closures, constraint mapping, read-only snapshots).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service clock and ISO 8601 durations (util/timeutil.h). */
 #include <criterion/criterion.h>
 #include <string.h>

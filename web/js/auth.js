@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sign-in: OpenID Connect authorization code flow with PKCE against the configured issuer, or,
 // with `spoold serve --dev`, a persona token from the development issuer. Tokens live in this
 // module's memory only; a reload signs out (the PKCE verifier, state and nonce of a sign-in in

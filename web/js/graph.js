@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The console's only way to the server: Graph calls to this same spoold, with the signed-in
 // identity's bearer token, answered under the same permission rules as any other client.
 import { accessToken, handleUnauthorized } from "./auth.js";

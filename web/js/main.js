@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The console's entry point: reads the configuration, completes a sign-in in progress, and
 // routes hash URLs (#/printers, #/jobs/p/{printerId}/{jobId}, ...) to views, so every view can
 // be bookmarked and reloaded.

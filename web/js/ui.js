@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DOM helpers. Text always goes in as text nodes (never innerHTML), so data from the server
 // cannot become markup.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs spoold's command-line commands (token, tenant, ...) and reports the exit status instead
 // of throwing for a non-zero one.
 //   const r = await spooldCli(["tenant", "add", tid, "--data", dir]);  // { code, stdout, stderr }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The clients the API tests talk to spoold with:
 //  (a) kiotaClient(): the Kiota-based @microsoft/msgraph-beta-sdk with our print builders
 //      (print-fluent.mjs), normally over plain http (Kiota lets 127.0.0.1 use http);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared fixtures of the API test files: a spoold per describe block with its tokens, printers
 // registered through the API with an openssl-made CSR, shares, jobs, and documents uploaded
 // through createUploadSession + the upload URL. Everything goes through the public API (never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Assertions for Graph error envelopes, as seen on the wire and as each client reports them.
 //   {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}
 // with Content-Type application/json, a request-id header equal to innerError["request-id"], and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small IPP (RFC 8010) encoder/decoder and client for the tests of spoold's IPP INFRA
 // endpoint (POST /ipp/print/{printerId}): enough to play an output device (proxy) and to send
 // deliberately malformed requests.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny token issuer for tests: RS256/ES256 keys made with node:crypto, a JWKS file for
 // `spoold serve --issuer ISS --jwks FILE --audience AUD`, and JWTs signed here (no JOSE library).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where the repository and the spoold binary are.
 import path from "node:path";
 import { fileURLToPath } from "node:url";

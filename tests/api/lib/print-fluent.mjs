@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fluent request builders for the Graph /print tree (and /subscriptions) on the real Kiota-based
 // @microsoft/msgraph-beta-sdk client.
 //

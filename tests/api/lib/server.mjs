@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Start and stop a real spoold for a test file.
 //
 //   const srv = await startServer();                     // dev mode, 127.0.0.1:0, fresh data dir

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which store the API tests run spoold against.
 //
 //   SPOOLD_TEST_STORE=postgres  with SPOOLD_TEST_PG=postgres://USER@127.0.0.1:PORT (tests/lib/pg.sh

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Throwaway TLS material for tests: a self-signed certificate for https://127.0.0.1, made with the
 // openssl command line at test time inside a temporary directory (no key is ever committed).
 import { execFile } from "node:child_process";

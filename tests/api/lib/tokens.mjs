@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bearer tokens from spoold's development issuer (--dev), minted by the binary itself:
 //   spoold token --data DIR --tenant TID --app APPID [--roles "R1 R2"]
 //                [--user OID --upn UPN --scopes "S1 S2"] [--admin] [--groups G1,G2] [--ttl S]

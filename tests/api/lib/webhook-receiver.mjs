@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A webhook receiver on 127.0.0.1 for the change-notification tests: answers Graph's
 // validation handshake and records notifications, with per-path behaviour.
 //

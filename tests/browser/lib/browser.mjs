@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Debian's chromium, headless, driven by puppeteer-core; screenshots of each view go to
 // tests/browser/screenshots/ (not committed) so a failure can be looked at.
 import puppeteer from "puppeteer-core";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small OpenID Connect identity provider on 127.0.0.1 for the console's sign-in tests:
 // discovery document, authorization endpoint (signs the configured user in at once and
 // redirects back with a code), token endpoint (authorization_code with PKCE S256, and

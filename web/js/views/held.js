@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Held jobs: jobs waiting for a pull-print app (a trigger held them at start), with the app
 // that holds each. Administrators and users see them by printer or share; an application sees
 // the processing tasks of its own task definitions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Jobs: across the printers an administrator sees (or the shares a user prints to), with
 // filters and paging; and one job with its status, documents, tasks and the actions the
 // signed-in identity may take. Both refresh on their own.

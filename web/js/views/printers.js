@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Printers: the list with live status, and one printer with its capabilities, shares and task
 // triggers.
 import * as graph from "../graph.js";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shares: the list, and one share with the users and groups allowed to print to it.
 import * as graph from "../graph.js";
 import { identity } from "../auth.js";

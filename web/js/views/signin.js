@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sign-in page: the configured OpenID Connect issuer, and with --dev the development personas.
 import * as auth from "../auth.js";
 import { h, render, form, field, select, showError } from "../ui.js";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Subscriptions of the signed-in application, with the delivery state of each from spoold's
 // extension GET /spoold/v1/subscriptions/{id}/delivery (Graph's subscription does not carry it).
 import * as graph from "../graph.js";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pull printing: the task definitions of the signed-in application, and the task triggers of
 // each printer (administrators).
 import * as graph from "../graph.js";

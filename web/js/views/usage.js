@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Usage: daily and monthly print figures from the Graph usage reports, as a bar chart and a table.
 import * as graph from "../graph.js";
 import { identity } from "../auth.js";
