@@ -8,6 +8,7 @@
 #   5. IPP tests: ipptool files against a live spoold (when present)
 #   6. the include layering of src/ (scripts/layering.sh, with its self-test)
 #   7. cppcheck --enable=warning over src/ (no finding allowed)
+#   8. the crash test: SIGKILL under concurrent load, every acknowledged write checked
 # The store unit tests and the whole API suite run a second time against a throwaway
 # PostgreSQL 15 (tests/lib/pg.sh), each counted as a suite of its own.
 # A suite that cannot run counts as one failure, never as a pass.
@@ -94,6 +95,18 @@ run_node_suite tests/api "api on PostgreSQL" ../lib/pg.sh run -- env SPOOLD_TEST
 # The browser tests import the API tests' helpers (and their Graph clients) from tests/api.
 note "browser tests (the console in Debian's chromium through puppeteer-core)"
 run_node_suite tests/browser "browser"
+
+# tests/crash imports the API tests' helpers and clients from tests/api (their node_modules).
+note "crash test (SIGKILL under concurrent load, then every acknowledged write checked)"
+log=$(mktemp)
+(cd tests/api && SPOOLD_BIN="$PWD/../../build/spoold" timeout 120 node --test \
+   --test-reporter=spec --test-reporter-destination=stdout \
+   --test-reporter=tap --test-reporter-destination="$log" ../crash/crash.test.mjs)
+p=$(grep -aE '^# pass [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+f=$(grep -aE '^# fail [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+c=$(grep -aE '^# cancelled [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+rm -f "$log"
+if [ -z "$p" ]; then add 0 1 "crash (did not run)"; else add "$p" "$((f + ${c:-0}))" "crash"; fi
 
 note "docs (the runnable blocks of README.md and docs/, in order, against a fresh server)"
 out=$(node tests/docs/run-docs.mjs 2>&1); echo "$out"

@@ -56,7 +56,8 @@ describe("full disk: 507 for every write that fails for space, /readyz 503, reco
     }
     ctx.mounted = true;
     ctx.data = path.join(ctx.mnt, "data");
-    ctx.srv = await startServer({ dataDir: ctx.data });
+    // SQLite in the data directory whatever SPOOLD_TEST_STORE says: the full disk is this one.
+    ctx.srv = await startServer({ dataDir: ctx.data, args: ["--store", `sqlite:${ctx.data}/spoold.db`] });
     ctx.app = await ctx.srv.mintApp({ tenant: "00000000-0000-4000-8000-00000000f011", app: "00000000-0000-4000-8000-0000000000f1", roles: "PrintTaskDefinition.ReadWrite.All" });
   });
   after(async () => {
