@@ -21,7 +21,7 @@ TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test-obj/%.o)
 PORT    ?= 8080
 DATA    ?= ./var
 
-.PHONY: all deps run check unit api ipp asan bench bench-smoke layering clean
+.PHONY: all deps run check unit api ipp asan fuzz fuzz-build fuzz-smoke bench bench-smoke layering clean
 
 all: $(BUILD)/spoold
 
@@ -88,6 +88,33 @@ asan:
 	  CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow" \
 	  build-asan/spoold build-asan/unit-tests
 
+# libFuzzer harnesses (fuzz/*.c, one per target; docs/development.md): the library is compiled
+# again with clang and the fuzzer, ASan and UBSan instrumentation into build-fuzz/.
+# `make fuzz` runs every harness for FUZZ_SECONDS (default 300) after replaying its corpus;
+# `make fuzz-smoke` is the short run `make check` includes. FUZZ_TARGETS picks harnesses.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard fuzz/*.c))))
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(BUILD)/libspoold.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/libspoold.a $(LDLIBS)
+
+-include $(wildcard $(BUILD)/fuzz/*.d)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+	  $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+
+fuzz: deps fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-12} ./fuzz/run.sh $(FUZZ_TARGETS)
+
 # Benchmarks against nginx, cupsd and dd (docs/benchmarks.md); bench-smoke is the short run
 # that `make check` includes.
 bench: deps all
@@ -97,4 +124,4 @@ bench-smoke: all
 	@SPOOLD_BIN=$(BUILD)/spoold ./bench/run.sh smoke
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

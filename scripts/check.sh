@@ -9,6 +9,7 @@
 #   6. the include layering of src/ (scripts/layering.sh, with its self-test)
 #   7. cppcheck --enable=warning over src/ (no finding allowed)
 #   8. the crash test: SIGKILL under concurrent load, every acknowledged write checked
+#   9. fuzzing harnesses (fuzz/run.sh): each corpus replayed, then FUZZ_SMOKE_SECONDS of fuzzing
 # The store unit tests and the whole API suite run a second time against a throwaway
 # PostgreSQL 15 (tests/lib/pg.sh), each counted as a suite of its own.
 # A suite that cannot run counts as one failure, never as a pass.
@@ -65,6 +66,17 @@ if make -j"$JOBS" --no-print-directory asan >/dev/null; then
     run_criterion build-asan/unit-tests "unit (ASan/UBSan)"
 else
   add 0 1 "unit (ASan/UBSan) build"
+fi
+
+note "fuzzing harnesses (libFuzzer + ASan/UBSan): corpus replay and a short run of each"
+# One result per harness and step (corpus, fuzz); a harness that does not build or run fails.
+if make -j"$JOBS" --no-print-directory fuzz-build >/dev/null; then
+  out=$(FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-12}" fuzz/run.sh 2>&1); echo "$out"
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+  if [ -z "$line" ]; then add 0 1 "fuzz (did not run)"
+  else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "fuzz"; fi
+else
+  add 0 1 "fuzz (harnesses did not build)"
 fi
 
 # node --test suites: npm ci when the lock file is newer than node_modules, then every

@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Installs the Debian packages spoold needs to build, run and test, when they are missing.
+# Installs the Debian packages spoold needs to build, run and test, when they are missing
+# (clang and its runtime libraries build the libFuzzer harnesses of fuzz/).
 # Runs apt-get (through sudo when not root). Safe to run repeatedly: it does nothing when
 # everything is present.
 set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
-postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcriterion-dev cups-ipp-utils dbus openssl curl chromium jq"
+postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcriterion-dev cups-ipp-utils dbus openssl curl chromium jq
+clang libclang-rt-14-dev"
 # cppcheck: the static-analysis suite of make check (scripts/check.sh).
 PKGS="$PKGS cppcheck"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Graph replies: JSON bodies, the error envelope, context URLs. */
 #include "graph/reply.h"
+#include "core/query.h"
 #include "graph/odata.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -13,6 +14,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* b as valid UTF-8 for a JSON string: each byte that does not start a well-formed sequence
+ * becomes U+FFFD. A message can hold client text cut at a buffer's end in the middle of a
+ * character (a long property name), and jansson refuses invalid UTF-8, which would drop the
+ * whole message from the envelope. */
+static void utf8_scrub(const char *text, buf_t *out) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t len = strlen(text);
+  for (size_t i = 0; i < len;) {
+    size_t n = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+    if (i + n <= len && query_utf8_valid(text + i, n)) {
+      buf_append(out, text + i, n);
+      i += n;
+    } else {
+      buf_puts(out, "\xEF\xBF\xBD");
+      i++;
+    }
+  }
+}
 
 void graph_reply_error(http_request_t *req, http_response_t *res, int status, const char *code,
                        const char *inner_code, const char *fmt, ...) {
@@ -53,7 +73,13 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
                                                          : req->request_id));
   json_t *err = json_object();
   json_object_set_new(err, "code", json_string(code));
+  buf_t clean = BUF_INIT;
+  if (!query_utf8_valid(message, strlen(message))) {
+    utf8_scrub(message, &clean);
+    message = clean.data ? clean.data : "";
+  }
   json_object_set_new(err, "message", json_string(message));
+  buf_free(&clean);
   json_object_set_new(err, "innerError", inner);
   json_t *root = json_object();
   json_object_set_new(root, "error", err);

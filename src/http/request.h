@@ -65,7 +65,20 @@ typedef struct http_request {
   char          *log_tenant;  /* malloc'd; tenant and app for the request log line */
   char          *log_app;
   bool           log_quiet;   /* a handler set it: no request log line (counted elsewhere) */
+  /* Headers given directly (name, value), looked up when there is no libmicrohttpd connection
+   * (conn == NULL): requests built by the fuzzing harnesses and tests. Not owned. */
+  const http_param_t *headers;
+  size_t         nheaders;
 } http_request_t;
+
+/* Splits the raw request URI ("/v1.0/print/printers('P')/jobs?$top=5") into raw_path,
+ * version, decoded segments (OData key syntax split) and decoded query parameters of req
+ * (whose URI fields must be empty). Returns false for a malformed URI (bad percent-encoding, an
+ * encoded NUL, more than HTTP_MAX_SEGMENTS segments, no leading '/'); what was parsed so far
+ * stays in req either way and is released by http_request_free_uri. */
+bool http_request_parse_uri(http_request_t *req, const char *uri);
+/* Frees what http_request_parse_uri stored in req and empties those fields. */
+void http_request_free_uri(http_request_t *req);
 
 /* Case-insensitive request header lookup; NULL when absent. */
 const char *http_request_header(const http_request_t *req, const char *name);

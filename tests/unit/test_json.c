@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "graph/json.h"
+#include "http/response.h"
+#include "util/buf.h"
 
 static const json_field_t INNER_FIELDS[] = {
     {.name = "flag", .kind = JF_BOOL},
@@ -111,4 +113,31 @@ Test(json, enum_helpers) {
   cr_assert_str_eq(enum_emit(&ENUM_PRINT_FINISHING, 20, true), "stapleTripleLeft");
   cr_assert_eq(enum_lookup(&ENUM_PRINT_MULTIPAGE_LAYOUT, "counterClockwiseFromTopLeft", false), 1);
   cr_assert_eq(enum_lookup(&ENUM_PRINT_COLOR_MODE, "Color", false), -1, "case-sensitive");
+}
+
+/* Found by fuzz/json.c: a long non-ASCII property name is cut inside a character when the
+ * message is formatted; the 400 envelope must still carry a (valid UTF-8) message. */
+Test(json, error_envelope_keeps_a_message_cut_inside_a_character) {
+  buf_t body = BUF_INIT;
+  buf_puts(&body, "{\"");
+  for (int i = 0; i < 400; i++) buf_puts(&body, "\xc3\xa9"); /* é */
+  buf_puts(&body, "\":1}");
+  json_t *v = json_loadb(body.data, body.len, 0, NULL);
+  cr_assert_not_null(v);
+  http_request_t req;
+  memset(&req, 0, sizeof req);
+  http_response_t res;
+  http_response_init(&res);
+  cr_assert_not(graph_json_check(&req, &res, v, &SCHEMA));
+  cr_assert_eq(res.status, 400);
+  json_t *env = json_loadb(res.body, res.body_len, 0, NULL);
+  cr_assert_not_null(env);
+  const char *msg = json_string_value(json_object_get(json_object_get(env, "error"), "message"));
+  cr_assert_not_null(msg, "the envelope lost its message: %s", res.body);
+  cr_assert(strstr(msg, "does not exist on type 'test.outer'") || strstr(msg, "Property '"),
+            "%s", msg);
+  json_decref(env);
+  json_decref(v);
+  http_response_clear(&res);
+  buf_free(&body);
 }
