@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared by the libFuzzer harnesses in fuzz/ (one file per target, each defining
  * LLVMFuzzerTestOneInput): an assertion that reports and aborts (libFuzzer then saves the

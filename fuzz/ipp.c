@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the IPP INFRA endpoint, POST /ipp/print/{printerId}, as deep as a request goes
  * without a network: the route the server matches is called with the body and the headers a

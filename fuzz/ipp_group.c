@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the other IPP entry point, PATCH /print/printers/{id} with Content-Type
  * application/ipp (reference §4.1 P5): a bare RFC 8010 printer-attributes group mapped to Graph

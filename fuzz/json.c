@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: request bodies (src/graph/json.c): strict JSON parsing (graph_json_body: depth
  * pre-check, duplicate keys, objects only) and schema validation (graph_json_check) against

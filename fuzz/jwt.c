@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: bearer tokens (src/auth/jwt.c): JWT verification with a fixed key set (an RSA
  * and a P-256 key, so signatures are really checked) and JWKS parsing.

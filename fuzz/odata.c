@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: OData query options and the SQL made from them: the request's query string is
  * split and decoded as the server does (http_request_parse_uri), parsed (graph/odata.c:

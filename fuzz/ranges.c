@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: byte ranges (src/core/ranges.c): the upload Content-Range header, the download
  * Range header, the stored range-set text, and range-set arithmetic.

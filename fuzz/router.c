@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the request line as the server reads it: URI parsing (http/request.c:
  * http_request_parse_uri: percent-decoding, the /v1.0, /beta and /spoold/v1 prefixes, OData

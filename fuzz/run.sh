@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the libFuzzer harnesses built by `make fuzz-build` (build-fuzz/fuzz/<target>):
 #   fuzz/run.sh [TARGET...]        (default: every fuzz/*.c)
 # For each target, two results:
