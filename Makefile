@@ -9,7 +9,7 @@ PKGS    := libmicrohttpd jansson libssl libcrypto sqlite3 libpq libcurl gnutls
 CFLAGS  ?= -O2 -g
 PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(PROJECT_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(PROJECT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcups -pthread -lm
 
 LIB_SRC := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)))
@@ -21,7 +21,15 @@ TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test-obj/%.o)
 PORT    ?= 8080
 DATA    ?= ./var
 
-.PHONY: all deps run check unit api ipp asan fuzz fuzz-build fuzz-smoke bench bench-smoke layering clean
+# Installation (make install / uninstall): GNU directory variables; DESTDIR stages the tree.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(PREFIX)/etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+
+.PHONY: all deps run check unit api ipp asan fuzz fuzz-build fuzz-smoke bench bench-smoke layering clean install uninstall
 
 all: $(BUILD)/spoold
 
@@ -54,7 +62,7 @@ $(BUILD)/libspoold.a: $(LIB_OBJ)
 
 $(BUILD)/spoold: $(BUILD)/obj/main.o $(BUILD)/libspoold.a
 	@echo "  LINK    $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libspoold.a
 	@echo "  LINK    $@"
@@ -122,6 +130,37 @@ bench: deps all
 
 bench-smoke: all
 	@SPOOLD_BIN=$(BUILD)/spoold ./bench/run.sh smoke
+
+# Installs the binary, the man pages, the systemd unit and (unless one is there already) the
+# commented default configuration. Never touches data.
+install: $(BUILD)/spoold
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/spoold
+	$(INSTALL) -m 0755 $(BUILD)/spoold $(DESTDIR)$(BINDIR)/spoold
+	$(INSTALL) -m 0644 man/spoold.8 $(DESTDIR)$(MANDIR)/man8/spoold.8
+	$(INSTALL) -m 0644 man/spoold.conf.5 $(DESTDIR)$(MANDIR)/man5/spoold.conf.5
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/spoold.service.in \
+	  > $(DESTDIR)$(UNITDIR)/spoold.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/spoold.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
+	else \
+	  echo "$(INSTALL) -m 0644 dist/spoold.conf $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
+	  $(INSTALL) -m 0644 dist/spoold.conf $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf; \
+	fi
+
+# Removes what install put there; the configuration only while it is the unchanged default.
+# The data directory (/var/lib/spoold) is never removed.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/spoold $(DESTDIR)$(MANDIR)/man8/spoold.8 \
+	  $(DESTDIR)$(MANDIR)/man5/spoold.conf.5 $(DESTDIR)$(UNITDIR)/spoold.service
+	@if cmp -s dist/spoold.conf $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf; then \
+	  echo "rm -f $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
+	  rm -f $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf; \
+	  rmdir $(DESTDIR)$(SYSCONFDIR)/spoold 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf ]; then \
+	  echo "keeping the edited $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
+	fi
 
 clean:
 	rm -rf build build-asan build-fuzz

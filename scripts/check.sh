@@ -10,6 +10,7 @@
 #   7. cppcheck --enable=warning over src/ (no finding allowed)
 #   8. the crash test: SIGKILL under concurrent load, every acknowledged write checked
 #   9. fuzzing harnesses (fuzz/run.sh): each corpus replayed, then FUZZ_SMOKE_SECONDS of fuzzing
+#  10. packaging tests: make install/uninstall, man pages, systemd unit, Debian package
 # The store unit tests and the whole API suite run a second time against a throwaway
 # PostgreSQL 15 (tests/lib/pg.sh), each counted as a suite of its own.
 # A suite that cannot run counts as one failure, never as a pass.
@@ -146,6 +147,12 @@ elif cppcheck --enable=warning --quiet --error-exitcode=1 --library=scripts/cppc
 else
   add 0 1 "cppcheck (findings above)"
 fi
+
+note "packaging tests (make install/uninstall, man pages, systemd unit, Debian package)"
+out=$(tests/packaging/run.sh build/spoold 2>&1); echo "$out"
+line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+if [ -z "$line" ]; then add 0 1 "packaging (did not run)"
+else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "packaging"; fi
 
 note "benchmark smoke run (bench/run.sh smoke: every figure, small sizes)"
 out=$(SPOOLD_BIN="$PWD/build/spoold" bench/run.sh smoke 2>&1); echo "$out"

@@ -11,6 +11,8 @@ postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcri
 clang libclang-rt-14-dev"
 # cppcheck: the static-analysis suite of make check (scripts/check.sh).
 PKGS="$PKGS cppcheck"
+# packaging tests (tests/packaging/run.sh): building, checking and installing the Debian package
+PKGS="$PKGS python3 debhelper devscripts dpkg-dev fakeroot lintian man-db groff-base systemd adduser"
 
 missing=""
 for p in $PKGS; do

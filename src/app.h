@@ -18,7 +18,9 @@ struct notify_delivery;
 typedef struct app {
   const config_t    *cfg;
   struct store      *store;
-  struct auth       *auth;
+  /* Replaced by a SIGHUP that changes the trusted issuers (the one it replaces is kept until
+   * shutdown); reading app->auth is an atomic load. */
+  _Atomic(struct auth *) auth;
   server_t          *server;
   struct blob_store *blobs; /* document bytes (blob/blob.h); opened by graph_documents_start */
   struct sweeper    *sweeper;  /* held-job timeout and retention (sweeper.h); NULL until started */

@@ -54,7 +54,9 @@ static const option_def_t OPTIONS[] = {
      "bytes per second a request body must average over each --body-timeout (default 512)"},
     {"max-body", OPT_SIZE, F(max_body), "BYTES",
      "largest JSON request body; larger ones get 413 (default 1MiB)"},
-    {"log-format", OPT_STR, F(log_format), "json|text", "request log format (default text)"},
+    {"log-format", OPT_STR, F(log_format), "json|text", "log format (default text)"},
+    {"log-level", OPT_STR, F(log_level), "LEVEL",
+     "least level logged: debug, info (with one line per request), warn or error (default info)"},
     {"max-jobs-per-printer-window", OPT_UINT, F(max_jobs_per_printer_window), "N",
      "jobs created per printer within --job-limit-window; more get 429 (default 100, 0 = no limit)"},
     {"max-jobs-per-user-window", OPT_UINT, F(max_jobs_per_user_window), "N",
@@ -324,6 +326,7 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   set_default(&cfg->listen, "127.0.0.1:8080");
   set_default(&cfg->data_dir, "./var");
   set_default(&cfg->log_format, "text");
+  set_default(&cfg->log_level, "info");
   if (!cfg->store_url) {
     buf_t b = BUF_INIT;
     buf_printf(&b, "sqlite:%s/spoold.db", cfg->data_dir);
@@ -334,6 +337,10 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   if (cfg->simulate_printers && !cfg->dev)
     return fail(err, "--simulate-printers needs --dev: simulated printers exist only in "
                 "development mode%s%s", "", NULL);
+  if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+      strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
+    return fail(err, "--log-level must be debug, info, warn or error, not '%s'%s", cfg->log_level,
+                NULL);
   if (cfg->threads < 2) return fail(err, "--threads must be at least 2%s%s", "", NULL);
   if (!cfg->tls_cert != !cfg->tls_key)
     return fail(err, "--tls-cert and --tls-key go together%s%s", "", NULL);
@@ -382,6 +389,58 @@ void config_free(config_t *cfg) {
     free(cfg->issuers[i].audience);
   }
   memset(cfg, 0, sizeof *cfg);
+}
+
+static bool str_differs(const char *a, const char *b) {
+  return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static bool issuers_differ(const config_t *a, const config_t *b) {
+  if (a->nissuers != b->nissuers) return true;
+  for (unsigned i = 0; i < a->nissuers; i++)
+    if (str_differs(a->issuers[i].iss, b->issuers[i].iss) ||
+        str_differs(a->issuers[i].jwks, b->issuers[i].jwks) ||
+        str_differs(a->issuers[i].audience, b->issuers[i].audience))
+      return true;
+  return false;
+}
+
+void config_diff(const config_t *a, const config_t *b,
+                 void (*changed)(const char *name, void *arg), void *arg) {
+  bool issuers_told = false;
+  for (size_t i = 0; i < NOPTIONS; i++) {
+    const option_def_t *o = &OPTIONS[i];
+    const char *pa = (const char *)a + o->offset, *pb = (const char *)b + o->offset;
+    bool diff = false;
+    switch (o->kind) {
+      case OPT_STR: diff = str_differs(*(char *const *)pa, *(char *const *)pb); break;
+      case OPT_UINT: diff = *(const unsigned *)pa != *(const unsigned *)pb; break;
+      case OPT_SIZE: diff = *(const uint64_t *)pa != *(const uint64_t *)pb; break;
+      case OPT_FLAG: diff = *(const bool *)pa != *(const bool *)pb; break;
+      case OPT_DURATION: diff = *(const int64_t *)pa != *(const int64_t *)pb; break;
+      case OPT_ISSUER:
+        if (issuers_told) continue;
+        issuers_told = true;
+        if (issuers_differ(a, b)) changed("issuer", arg);
+        continue;
+    }
+    if (diff) changed(o->name, arg);
+  }
+}
+
+void config_dup(config_t *dst, const config_t *src) {
+  *dst = *src;
+  for (size_t i = 0; i < NOPTIONS; i++)
+    if (OPTIONS[i].kind == OPT_STR) {
+      char **slot = (char **)((char *)dst + OPTIONS[i].offset);
+      if (*slot) *slot = xstrdup(*slot);
+    }
+  for (unsigned i = 0; i < dst->nissuers; i++) {
+    config_issuer_t *is = &dst->issuers[i];
+    is->iss = is->iss ? xstrdup(is->iss) : NULL;
+    is->jwks = is->jwks ? xstrdup(is->jwks) : NULL;
+    is->audience = is->audience ? xstrdup(is->audience) : NULL;
+  }
 }
 
 void config_usage(FILE *out) {

@@ -39,6 +39,7 @@ typedef struct config {
   unsigned min_body_rate;          /* --min-body-rate BYTES per second over a window (512) */
   uint64_t max_body;               /* --max-body BYTES */
   char    *log_format;             /* --log-format json|text */
+  char    *log_level;              /* --log-level debug|info|warn|error */
   unsigned max_jobs_per_printer_window; /* --max-jobs-per-printer-window N (0 = no limit) */
   unsigned max_jobs_per_user_window;    /* --max-jobs-per-user-window N (0 = no limit) */
   unsigned job_limit_window;            /* --job-limit-window SECONDS */
@@ -65,6 +66,12 @@ typedef struct config {
  * Returns 0, 1 when --help was printed, or -1 with a malloc'd message in *err. */
 int  config_load(config_t *cfg, int argc, char **argv, char **err);
 void config_free(config_t *cfg);
+/* Makes dst a deep copy of src; free it with config_free. */
+void config_dup(config_t *dst, const config_t *src);
+/* Calls changed(name) for each option whose value differs between a and b (the issuer,
+ * jwks and audience options together as "issuer"). */
+void config_diff(const config_t *a, const config_t *b,
+                 void (*changed)(const char *name, void *arg), void *arg);
 /* Prints the options of `spoold serve`. */
 void config_usage(FILE *out);
 /* Parses "10MiB", "1G", "4096" into bytes; false when malformed. */

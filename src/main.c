@@ -2,7 +2,7 @@
 /*
  * spoold: a self-hosted print service with the Microsoft Graph Universal Print API.
  *
- * Commands: serve, token, tenant, migrate, version.
+ * Commands: serve, token, tenant, migrate, backup, restore, version.
  */
 #include "app.h"
 #include "auth/dev.h"
@@ -24,6 +24,7 @@
 #include "dev/dev.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SPOOLD_VERSION
@@ -45,6 +47,8 @@ static void usage(FILE *out) {
         "  tenant    manage tenants and their subscriptions (spoold tenant --help)\n"
         "  migrate   apply pending store migrations and exit (--data DIR or --store URL)\n"
         "  proxy     connect existing printers to spoold over IPP INFRA (spoold proxy --help)\n"
+        "  backup    copy the store and document files while serving (spoold backup --help)\n"
+        "  restore   put a backup in place of a stopped store (spoold restore --help)\n"
         "  version   print the version\n"
         "  help      show this help\n\n",
         out);
@@ -122,37 +126,192 @@ static void connection_metrics(buf_t *out, void *arg) {
              server_open_connections(arg));
 }
 
-/* Builds the auth context from the --issuer/--jwks/--audience triples and --dev. */
+/* Builds the auth context from the --issuer/--jwks/--audience triples and --dev. With neither,
+ * every token is refused until a reload adds an issuer (a freshly installed service). */
 static auth_t *auth_from_config(const config_t *cfg, char **err) {
   auth_issuer_cfg_t issuers[CONFIG_MAX_ISSUERS];
   for (unsigned i = 0; i < cfg->nissuers; i++)
     issuers[i] = (auth_issuer_cfg_t){cfg->issuers[i].iss, cfg->issuers[i].jwks,
                                      cfg->issuers[i].audience};
   auth_config_t ac = {.issuers = issuers, .nissuers = cfg->nissuers, .dev = cfg->dev,
-                      .data_dir = cfg->data_dir};
-  if (!cfg->dev && cfg->nissuers == 0) {
-    *err = xstrdup("no token issuer is trusted: give --issuer ISS --jwks FILE --audience AUD, "
-                   "or --dev for the development identity");
-    return NULL;
-  }
+                      .data_dir = cfg->data_dir, .allow_none = true};
+  if (!cfg->dev && cfg->nissuers == 0)
+    log_warn("no token issuer is trusted: every request with a token gets 401 until issuer, "
+             "jwks and audience lines are added to the configuration (then SIGHUP, or "
+             "systemctl reload spoold)");
   return auth_new(&ac, err);
 }
 
-/* Waits for SIGTERM/SIGINT (draining) and SIGHUP (reloading keys). Returns the exit code. */
-static int run_until_signalled(app_t *app, const sigset_t *set) {
+/* What one SIGHUP reload found; collected by config_diff. */
+typedef struct reload_diff {
+  bool issuers, tls, log_format, log_level;
+  buf_t restart; /* options that changed but apply only at the next start */
+} reload_diff_t;
+
+static void reload_note(const char *name, void *arg) {
+  reload_diff_t *d = arg;
+  if (!strcmp(name, "issuer")) d->issuers = true;
+  else if (!strcmp(name, "tls-cert") || !strcmp(name, "tls-key")) d->tls = true;
+  else if (!strcmp(name, "log-format")) d->log_format = true;
+  else if (!strcmp(name, "log-level")) d->log_level = true;
+  else buf_printf(&d->restart, "%s--%s", d->restart.len ? ", " : "", name);
+}
+
+/* SIGHUP: reads the configuration again (file, environment, command line) and applies what can
+ * change while serving: trusted issuers and their JWKS files, the TLS certificate and key, the
+ * log format and level. Logs what changed; what needs a restart is named and left as it was.
+ * *live is the configuration in force for the reloadable parts and is updated. */
+static void reload(app_t *app, config_t *live, int argc, char **argv, auth_t **retired,
+                   size_t *nretired) {
+  sdnotify_send("RELOADING=1\nSTATUS=reloading the configuration");
+  config_t next;
+  char *err = NULL;
+  int rc = config_load(&next, argc, argv, &err);
+  if (rc != 0) {
+    log_error("SIGHUP: configuration not reloaded, keeping the running one: %s",
+              err ? err : "--help given");
+    free(err);
+    config_free(&next);
+    sdnotify_send("READY=1\nSTATUS=serving (the last reload failed)");
+    return;
+  }
+  reload_diff_t d = {.restart = BUF_INIT};
+  config_diff(live, &next, reload_note, &d);
+  int changed = 0, failed = 0;
+
+  if (d.log_format) {
+    log_set_json(!strcmp(next.log_format, "json"));
+    log_info("SIGHUP: log format %s -> %s", live->log_format, next.log_format);
+    free(live->log_format);
+    live->log_format = xstrdup(next.log_format);
+    changed++;
+  }
+  if (d.log_level) {
+    log_level_t lv = LOG_INFO;
+    log_parse_level(next.log_level, &lv);
+    /* said at both levels' threshold so that it shows whichever way it moved */
+    log_msg(lv > log_get_level() ? lv : log_get_level(), "SIGHUP: log level %s -> %s",
+            live->log_level, next.log_level);
+    log_set_level(lv);
+    free(live->log_level);
+    live->log_level = xstrdup(next.log_level);
+    changed++;
+  }
+
+  if (d.issuers) {
+    auth_t *fresh = auth_from_config(&next, &err);
+    if (!fresh) {
+      log_error("SIGHUP: trusted issuers not changed, keeping the previous ones: %s", err);
+      free(err);
+      err = NULL;
+      failed++;
+    } else {
+      auth_t *old = app->auth;
+      app->auth = fresh; /* atomic store: requests from now on use the new issuers */
+      retired[(*nretired)++] = old;
+      buf_t list = BUF_INIT;
+      for (unsigned i = 0; i < next.nissuers; i++)
+        buf_printf(&list, "%s%s (jwks %s)", i ? ", " : "", next.issuers[i].iss,
+                   next.issuers[i].jwks);
+      log_info("SIGHUP: trusted issuers changed: %u -> %u: %s", live->nissuers, next.nissuers,
+               list.len ? list.data : "none");
+      buf_free(&list);
+      for (unsigned i = 0; i < live->nissuers; i++) {
+        free(live->issuers[i].iss);
+        free(live->issuers[i].jwks);
+        free(live->issuers[i].audience);
+      }
+      live->nissuers = next.nissuers;
+      for (unsigned i = 0; i < next.nissuers; i++) {
+        live->issuers[i].iss = xstrdup(next.issuers[i].iss);
+        live->issuers[i].jwks = xstrdup(next.issuers[i].jwks);
+        live->issuers[i].audience =
+            next.issuers[i].audience ? xstrdup(next.issuers[i].audience) : NULL;
+      }
+      changed++;
+    }
+  } else {
+    int bad = auth_reload(app->auth, &err);
+    if (bad) {
+      log_warn("SIGHUP: %d key file(s) could not be re-read: %s", bad, err);
+      failed++;
+    } else {
+      log_info("SIGHUP: signing keys re-read (%u JWKS file(s))", live->nissuers);
+    }
+    free(err);
+    err = NULL;
+  }
+
+  if (next.tls_cert && live->tls_cert) {
+    char about[512] = "";
+    int t = server_reload_tls(app->server, next.tls_cert, next.tls_key, about, sizeof about,
+                              &err);
+    if (t < 0) {
+      log_error("SIGHUP: TLS certificate not reloaded, keeping the one in use (%s): %s", about,
+                err);
+      free(err);
+      err = NULL;
+      failed++;
+    } else {
+      log_info("SIGHUP: TLS certificate %s from %s: %s", t ? "replaced" : "unchanged",
+               next.tls_cert, about);
+      if (t) changed++;
+      free(live->tls_cert);
+      free(live->tls_key);
+      live->tls_cert = xstrdup(next.tls_cert);
+      live->tls_key = xstrdup(next.tls_key);
+    }
+  } else if (d.tls) {
+    buf_printf(&d.restart, "%s--tls-cert/--tls-key (turning TLS on or off)",
+               d.restart.len ? ", " : "");
+  }
+  if (d.restart.len)
+    log_warn("SIGHUP: changed, applied at the next restart only: %s", d.restart.data);
+  /* shown at warn level too: a reload is worth a line */
+  log_msg(log_get_level() > LOG_INFO ? LOG_WARN : LOG_INFO,
+          "SIGHUP: reload done: %d change(s) applied, %d failure(s)", changed, failed);
+  buf_free(&d.restart);
+  config_free(&next);
+  sdnotify_send(failed ? "READY=1\nSTATUS=serving (the last reload had failures, see the log)"
+                       : "READY=1\nSTATUS=serving");
+}
+
+#define MAX_RELOADED_AUTH 256
+
+/* Waits for SIGTERM/SIGINT (draining) and SIGHUP (reload), and pings the systemd watchdog
+ * while the store answers. Returns the exit code. */
+static int run_until_signalled(app_t *app, const sigset_t *set, int argc, char **argv) {
+  config_t live; /* the configuration in force, compared with the file at each SIGHUP */
+  config_dup(&live, app->cfg);
+  auth_t *retired[MAX_RELOADED_AUTH];
+  size_t nretired = 0;
+  int64_t wd = sdnotify_watchdog_usec();
+  int64_t tick_us = wd ? wd / 2 : 0;
   for (;;) {
     int sig = 0;
-    if (sigwait(set, &sig) != 0) continue;
+    if (tick_us) {
+      struct timespec ts = {tick_us / 1000000, (long)(tick_us % 1000000) * 1000};
+      sig = sigtimedwait(set, NULL, &ts);
+      if (sig < 0) {
+        /* the watchdog is fed only while the store answers: a wedged store gets restarted */
+        if (store_ping(app->store)) sdnotify_send("WATCHDOG=1");
+        else log_error("watchdog: the store does not answer; not telling systemd we are alive");
+        continue;
+      }
+    } else if (sigwait(set, &sig) != 0) {
+      continue;
+    }
     if (sig == SIGHUP) {
-      char *err = NULL;
-      int failed = auth_reload(app->auth, &err);
-      if (failed) log_warn("SIGHUP: %d key file(s) could not be re-read: %s", failed, err);
-      else log_info("SIGHUP: signing keys re-read");
-      free(err);
+      if (nretired == MAX_RELOADED_AUTH) {
+        log_error("SIGHUP: too many reloads of the trusted issuers; restart spoold");
+        continue;
+      }
+      reload(app, &live, argc, argv, retired, &nretired);
       continue;
     }
     break;
   }
+  sdnotify_send("STOPPING=1\nSTATUS=finishing the requests in progress");
   log_info("shutting down: finishing %d request(s) in progress; signal again to exit at once",
            server_inflight(app->server));
   server_begin_drain(app->server);
@@ -164,6 +323,8 @@ static int run_until_signalled(app_t *app, const sigset_t *set) {
       _exit(1);
     }
   }
+  for (size_t i = 0; i < nretired; i++) auth_free(retired[i]);
+  config_free(&live);
   return 0;
 }
 
@@ -178,7 +339,11 @@ static int cmd_serve(int argc, char **argv) {
     config_free(&cfg);
     return 2;
   }
+  log_detect_journal();
   log_set_json(strcmp(cfg.log_format, "json") == 0);
+  log_level_t level = LOG_INFO;
+  log_parse_level(cfg.log_level, &level);
+  log_set_level(level);
   if (make_dirs(cfg.data_dir) != 0) {
     fprintf(stderr, "spoold serve: cannot create data directory %s: %s\n", cfg.data_dir,
             strerror(errno));
@@ -314,7 +479,12 @@ static int cmd_serve(int argc, char **argv) {
          server_public_url(app.server));
   fflush(stdout);
 
-  rc = run_until_signalled(&app, &set);
+  char ready[600];
+  snprintf(ready, sizeof ready, "READY=1\nSTATUS=serving on %s\nMAINPID=%ld",
+           server_listen_url(app.server), (long)getpid());
+  if (sdnotify_send(ready) < 0) log_warn("cannot notify the service manager: %s", strerror(errno));
+
+  rc = run_until_signalled(&app, &set, argc, argv);
   dev_stop(); /* simulated printers talk to the server: they stop first */
   ipp_stop();
   server_stop(app.server);
@@ -384,6 +554,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "tenant")) return tenant_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 1, argv + 1);
   if (!strcmp(cmd, "proxy")) return proxy_command(argc - 1, argv + 1);
+  if (!strcmp(cmd, "backup")) return backup_command(argc - 1, argv + 1);
+  if (!strcmp(cmd, "restore")) return restore_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("spoold %s\n", SPOOLD_VERSION);
     return 0;

@@ -310,7 +310,7 @@ static size_t split_audiences(char *copy, const char *auds[MAX_AUDIENCES + 1]) {
 auth_t *auth_new(const auth_config_t *cfg, char **err) {
   char e[512];
   *err = NULL;
-  if (!cfg->nissuers && !cfg->dev) {
+  if (!cfg->nissuers && !cfg->dev && !cfg->allow_none) {
     *err = errdup("no trusted token issuer: give --issuer ISS --jwks FILE [--audience AUD], "
                   "or --dev");
     return NULL;

@@ -80,6 +80,8 @@ typedef struct auth_config {
   size_t       nissuers;
   bool         dev;             /* also trust the development issuer (auth/dev.h) */
   const char  *data_dir;        /* dev: where the development signing key lives */
+  bool         allow_none;      /* no issuer and no dev is allowed: every token is refused
+                                   (a freshly installed service, until issuers are set) */
   /* Zero means the default for each of the following. */
   int          skew_s;          /* exp/nbf skew in seconds; 0 = 60, < 0 = none */
   size_t       cache_entries;   /* verified-token cache size; 0 = 8192 */

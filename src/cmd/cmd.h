@@ -17,4 +17,12 @@ int token_command(int argc, char **argv);
  * failure, 2 usage error, 3 no such tenant, 4 the tenant already exists. */
 int tenant_command(int argc, char **argv);
 
+/* `spoold backup --to DIR ...` (cmd/backup.c): argv[0] is "backup". Copies the SQLite store
+ * (online) and the document files. Returns the exit status: 0 ok, 1 failure, 2 usage error. */
+int backup_command(int argc, char **argv);
+
+/* `spoold restore --from DIR ...` (cmd/backup.c): argv[0] is "restore". Puts a backup in
+ * place of an absent store. Returns the exit status: 0 ok, 1 failure, 2 usage error. */
+int restore_command(int argc, char **argv);
+
 #endif

@@ -13,6 +13,7 @@
 #include "http/conn-guard.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/tls.h"
 #include "util/buf.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -48,8 +49,7 @@ struct server {
   char              *listen_url;
   uint16_t           port;
   int                listen_fd;
-  char              *tls_cert_pem;
-  char              *tls_key_pem;
+  char              *tls_cert_pem;  /* the first certificate: the client certificate trust list */
   atomic_int         inflight;
   atomic_bool        draining;
   atomic_uint        connections;
@@ -508,10 +508,11 @@ static void log_request(const req_state_t *st, int64_t micros) {
   const char *route = req->route ? req->route->name : "-";
   const char *tenant = req->log_tenant ? req->log_tenant : "";
   const char *app = req->log_app ? req->log_app : "";
-  char ts[TIME_ISO_LEN];
-  time_format_iso(time_real_us(), ts);
+  if (!log_enabled(LOG_INFO)) return;
   buf_t line = BUF_INIT;
   if (log_is_json()) {
+    char ts[TIME_ISO_LEN];
+    time_format_iso(time_real_us(), ts);
     buf_printf(&line, "{\"time\":\"%s\",\"request-id\":\"%s\",\"client-request-id\":\"", ts,
                req->request_id);
     buf_json_escape(&line, req->client_request_id ? req->client_request_id : "");
@@ -524,7 +525,8 @@ static void log_request(const req_state_t *st, int64_t micros) {
     buf_json_escape(&line, app);
     buf_puts(&line, "\"}");
   } else {
-    buf_printf(&line, "%s %s %s %s %s %d %llu %lldus tenant=%s app=%s", ts, req->request_id,
+    log_text_prefix(&line, LOG_INFO);
+    buf_printf(&line, "%s %s %s %s %d %llu %lldus tenant=%s app=%s", req->request_id,
                req->client_request_id ? req->client_request_id : "-",
                req->method ? req->method : "-", route, st->status,
                (unsigned long long)st->bytes_out, (long long)micros, tenant[0] ? tenant : "-",
@@ -758,9 +760,13 @@ server_t *server_start(const server_config_t *cfg, char **err) {
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                    MHD_ALLOW_SUSPEND_RESUME;
   if (tls) {
+    /* The certificate and key come from tls_retrieve_cert on each handshake, so SIGHUP can
+     * replace them (server_reload_tls). */
+    char about[512];
     srv->tls_cert_pem = read_file(cfg->tls_cert, err);
-    srv->tls_key_pem = srv->tls_cert_pem ? read_file(cfg->tls_key, err) : NULL;
-    if (!srv->tls_key_pem) goto fail;
+    if (!srv->tls_cert_pem || tls_load(cfg->tls_cert, cfg->tls_key, about, sizeof about, err) < 0)
+      goto fail;
+    log_info("TLS certificate %s: %s", cfg->tls_cert, about);
     flags |= MHD_USE_TLS;
   }
   struct MHD_OptionItem opts[16];
@@ -775,8 +781,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
   OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL);
   OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, NULL);
   if (tls) {
-    OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem);
-    OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem);
+    OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)tls_retrieve_cert);
     /* A trust list makes GnuTLS ask for a client certificate (optional): printers present the
      * certificate issued at registration, pinned by its fingerprint (server_peer_cert_sha256). */
     OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->tls_cert_pem);
@@ -811,12 +816,21 @@ server_t *server_start(const server_config_t *cfg, char **err) {
 fail:
   conn_guard_free(srv->guard);
   close(srv->listen_fd);
+  tls_unload();
   free(srv->tls_cert_pem);
-  free(srv->tls_key_pem);
   free(srv->public_url);
   free(srv->listen_url);
   free(srv);
   return NULL;
+}
+
+int server_reload_tls(server_t *srv, const char *cert_file, const char *key_file, char *about,
+                      size_t aboutlen, char **err) {
+  if (!srv->cfg.tls_cert) {
+    *err = xstrdup("the server was started without TLS");
+    return -2;
+  }
+  return tls_load(cert_file, key_file, about, aboutlen, err);
 }
 
 void server_begin_drain(server_t *srv) {
@@ -841,8 +855,8 @@ void server_stop(server_t *srv) {
   }
   MHD_stop_daemon(srv->daemon);
   conn_guard_free(srv->guard);
+  if (srv->cfg.tls_cert) tls_unload();
   free(srv->tls_cert_pem);
-  free(srv->tls_key_pem);
   free(srv->public_url);
   free(srv->listen_url);
   free(srv);

@@ -14,6 +14,7 @@
 #define SPOOLD_HTTP_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "http/request.h"
@@ -49,6 +50,12 @@ typedef struct server server_t;
 
 /* Starts serving. Returns NULL and a malloc'd message in *err on failure. */
 server_t   *server_start(const server_config_t *cfg, char **err);
+/* Loads a new TLS certificate and key (SIGHUP): handshakes from now on use them; open
+ * connections keep theirs. Returns 1 replaced, 0 the same pair as before, -1 unusable files
+ * (the current pair stays), -2 the server does not serve TLS; *err (malloc'd) says why on
+ * failure. about receives the subject, expiry and fingerprint of the certificate in use. */
+int         server_reload_tls(server_t *srv, const char *cert_file, const char *key_file,
+                              char *about, size_t aboutlen, char **err);
 /* Stops accepting connections; requests on open connections get 503 from now on, while those
  * already in progress run to completion (watch server_inflight()). */
 void        server_begin_drain(server_t *srv);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Logging: one line per event, as JSON or text (--log-format), to stderr.
+ * Logging: one line per event, as JSON or text (--log-format), to stderr, at or above the
+ * level of --log-level. Under systemd (stderr is the journal stream) a text line carries a
+ * "<N>" syslog priority prefix instead of the time, which the journal adds itself.
  * Never pass tokens or request bodies to these functions.
  */
 #ifndef SPOOLD_UTIL_LOG_H
@@ -8,11 +10,27 @@
 
 #include <stdbool.h>
 
+#include "util/buf.h"
+
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
+/* Format and level may change at any time (SIGHUP) while other threads log. */
 void log_set_json(bool json);
 bool log_is_json(void);
 void log_set_level(log_level_t level);
+log_level_t log_get_level(void);
+/* True when messages of this level are written. */
+bool log_enabled(log_level_t level);
+/* "debug", "info", "warn", "error". */
+const char *log_level_name(log_level_t level);
+/* Parses one of the level names; false when s is none of them. */
+bool log_parse_level(const char *s, log_level_t *out);
+/* Switches text lines to journal form when $JOURNAL_STREAM names this process's stderr.
+ * Call once at start-up, before other threads log. Returns whether it did. */
+bool log_detect_journal(void);
+bool log_is_journal(void);
+/* Appends the start of a text line: "<N>" (journal) or the time and a space. */
+void log_text_prefix(buf_t *line, log_level_t level);
 /* A free-form message with a level; in JSON mode it becomes {"time","level","msg"}. */
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes an already formatted line (the request log builds its own fields). */
