@@ -11,6 +11,7 @@
 #   8. the crash test: SIGKILL under concurrent load, every acknowledged write checked
 #   9. fuzzing harnesses (fuzz/run.sh): each corpus replayed, then FUZZ_SMOKE_SECONDS of fuzzing
 #  10. packaging tests: make install/uninstall, man pages, systemd unit, Debian package
+#  11. IPP share tests: the share endpoint with print passwords, CUPS' stock suites, cupsd
 # The store unit tests and the whole API suite run a second time against a throwaway
 # PostgreSQL 15 (tests/lib/pg.sh), each counted as a suite of its own.
 # A suite that cannot run counts as one failure, never as a pass.
@@ -133,6 +134,14 @@ if [ -x tests/ipp/run.sh ]; then
   line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
   if [ -z "$line" ]; then add 0 1 "ipp (did not run)"
   else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp"; fi
+fi
+
+if [ -x tests/ipp/share-run.sh ]; then
+  note "IPP share tests (print passwords, ipptool, CUPS' stock suites, cupsd)"
+  out=$(tests/ipp/share-run.sh build/spoold 2>&1); echo "$out"
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+  if [ -z "$line" ]; then add 0 1 "ipp share (did not run)"
+  else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp share"; fi
 fi
 
 note "include layering (scripts/layering.sh)"

@@ -103,6 +103,9 @@ static const option_def_t OPTIONS[] = {
     {"console-scopes", OPT_STR, F(console_scopes), "\"S1 S2\"",
      "scopes the console asks for (default \"openid profile offline_access "
      "https://graph.microsoft.com/.default\")"},
+    {"ipp-basic-over-http", OPT_FLAG, F(ipp_basic_over_http), NULL,
+     "accept print passwords (HTTP Basic) on /ipp/share over plain HTTP from other hosts than "
+     "loopback (default: only over TLS or from loopback)"},
 };
 #undef F
 #define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])

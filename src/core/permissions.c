@@ -368,6 +368,13 @@ static const perm_rule_t RULES[OP__COUNT] = {
       SUBS_A, NOADM, PERM_APP_OWNED | PERM_RESOURCE_CHECK),
   ROW(OP_SUBSCRIPTION_DELETE, "subscriptions.delete", "delete a print subscription", NONE,
       SUBS_A, NOADM, PERM_APP_OWNED | PERM_RESOURCE_CHECK),
+
+  /* /spoold/v1 print passwords: a user's own (whoever may print through a share), and any
+   * user's for a Printer/Global Administrator (who already manages who may print) */
+  ROW(OP_ME_PRINT_PASSWORDS, "me.printPasswords", "manage your print passwords",
+      JOB_CREATE_SHR_D, NONE, NOADM, 0),
+  ROW(OP_USER_PRINT_PASSWORDS, "users.printPasswords", "manage users' print passwords",
+      SHR_RW_D, NONE, ADM, 0),
 };
 
 /* Printer-prefix job ops and their share-prefix twins. */

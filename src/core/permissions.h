@@ -148,6 +148,9 @@ typedef enum perm_op {
   OP_SUBSCRIPTION_GET,
   OP_SUBSCRIPTION_UPDATE,       /* renew */
   OP_SUBSCRIPTION_DELETE,
+  /* /spoold/v1 extensions: print passwords for desktop printing over IPP (HTTP Basic) */
+  OP_ME_PRINT_PASSWORDS,        /* GET/POST /spoold/v1/me/printPasswords, DELETE .../{id} */
+  OP_USER_PRINT_PASSWORDS,      /* GET /spoold/v1/users/{id}/printPasswords, DELETE .../{id} */
 
   OP__COUNT
 } perm_op_t;

@@ -24,5 +24,6 @@ void graph_routes_register(void) {
 void graph_ext_routes_register(bool dev) {
   graph_subscription_delivery_routes();
   graph_output_devices_routes();
+  graph_print_passwords_routes();
   if (dev) graph_dev_token_routes(); /* development-only tables */
 }

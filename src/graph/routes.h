@@ -26,5 +26,6 @@ void graph_operations_routes(void); /* operations.c: printers/create, /print/ope
 void graph_connectors_routes(void); /* connectors.c */
 void graph_services_routes(void);   /* services.c */
 void graph_subscription_routes(void); /* subscriptions.c: /subscriptions */
+void graph_print_passwords_routes(void); /* print-passwords.c: /spoold/v1 print passwords */
 
 #endif

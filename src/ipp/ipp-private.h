@@ -31,6 +31,8 @@
 #define IPP_LEASE_DEFAULT_S   86400 /* notify-lease-duration-default */
 #define IPP_LEASE_MAX_S       604800
 
+struct caller;
+
 typedef struct ipp_client {
   http_request_t  *req;
   http_response_t *res;
@@ -42,6 +44,9 @@ typedef struct ipp_client {
   ipp_t           *response;
   ipp_op_t         op;
   char            *printer_uri; /* the target printer URI as the device sent it */
+  char             target[160]; /* the path printer-uri must name: /ipp/print/ID, /ipp/share/ID */
+  struct caller   *caller;      /* share endpoint: the authenticated user (owned); NULL */
+  char            *share_id;    /* share endpoint: the share (malloc'd); NULL */
   int64_t          job_id;      /* job-id, or the job of job-uri; 0 when none */
   const char      *device_uuid; /* output-device-uuid; NULL when absent */
   const char      *user;        /* requesting-user-name; NULL when absent */
@@ -52,6 +57,22 @@ typedef struct ipp_client {
   bool             parked;      /* Get-Notifications is waiting for events: no answer yet */
   char             status_message[512]; /* set by ipp_respond; "" for none */
 } ipp_client_t;
+
+/* A new response for request (may be NULL): version major.minor, request_id, charset utf-8,
+ * the request's natural language (else "en"). The caller owns it. */
+ipp_t *ipp_new_response(ipp_t *request, int major, int minor, int request_id);
+/* Decodes an IPP message from data[0..len) into ipp; *used (may be NULL) receives the bytes
+ * the message took (the document data starts there). IPP_STATE_DATA when complete. */
+ipp_state_t ipp_decode(const void *data, size_t len, ipp_t *ipp, size_t *used);
+/* RFC 8011 §4.1 checks of c->request (version, request-id, group order, charset and natural
+ * language first, the target URI naming c->target); sets printer_uri, job_id and user. false
+ * after answering through ipp_respond. */
+bool ipp_validate(ipp_client_t *c);
+/* Encodes c->response (operation group first, status-message added) into c->res, followed by
+ * the Fetch-Document bytes when set. */
+void ipp_reply(ipp_client_t *c);
+/* A plain-text HTTP answer (authentication, media type, unparseable bodies) into c->res. */
+void ipp_reply_http(ipp_client_t *c, int status, const char *msg);
 
 /* Sets the response's status-code and, when fmt is not NULL, its status-message. */
 void ipp_respond(ipp_client_t *c, ipp_status_t status, const char *fmt, ...)
@@ -95,6 +116,12 @@ int ipp_up_time(ipp_client_t *c, int64_t us);
  * attributes, the device's view, and the job ticket (template attributes). */
 void ipp_add_job_attributes(ipp_client_t *c, ipp_t *ipp, ipp_tag_t group,
                             const store_ipp_job_t *j, cups_array_t *ra);
+
+/* The attributes Get-Printer-Attributes answers with for c->printer (before requested-attributes
+ * filters them): the Graph printer's names, state, capabilities and defaults, what the
+ * endpoint supports, and what the output device that pushed most recently knows. The caller
+ * owns the result (ippDelete). */
+ipp_t *ipp_printer_attributes(ipp_client_t *c);
 
 /* ---- operation handlers -------------------------------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "ipp/ipp-private.h"
+#include "ipp/share-ipp.h"
 #include "util/buf.h"
 #include "util/failguard.h"
 #include "util/log.h"
@@ -180,6 +181,14 @@ static ssize_t mem_read(void *ctx, ipp_uchar_t *buf, size_t n) {
   return (ssize_t)n;
 }
 
+/* Decodes an IPP message; see ipp-private.h. */
+ipp_state_t ipp_decode(const void *data, size_t len, ipp_t *ipp, size_t *used) {
+  mem_reader_t rd = {data, len, 0};
+  ipp_state_t state = ippReadIO(&rd, mem_read, 1, NULL, ipp);
+  if (used) *used = rd.off;
+  return state;
+}
+
 static ssize_t mem_write(void *ctx, ipp_uchar_t *buf, size_t n) {
   buf_append(ctx, buf, n);
   return (ssize_t)n;
@@ -197,8 +206,8 @@ static char *encode(ipp_t *ipp, size_t *len) {
   return buf_detach(&b);
 }
 
-/* A plain-text HTTP answer (authentication, media type, unparseable bodies). */
-static void reply_http(ipp_client_t *c, int status, const char *msg) {
+/* A plain-text HTTP answer; see ipp-private.h. */
+void ipp_reply_http(ipp_client_t *c, int status, const char *msg) {
   buf_t b = BUF_INIT;
   buf_printf(&b, "%s\n", msg);
   size_t len = b.len;
@@ -237,15 +246,15 @@ static ipp_t *ordered_response(ipp_client_t *c) {
   return out;
 }
 
-/* Sends c->response (and the document of Fetch-Document). */
-static void reply_ipp(ipp_client_t *c) {
+/* Sends c->response (and the document of Fetch-Document); see ipp-private.h. */
+void ipp_reply(ipp_client_t *c) {
   size_t len = 0;
   ipp_t *ordered = ordered_response(c);
   char *body = encode(ordered, &len);
   ippDelete(ordered);
   if (!body) {
     log_error("ipp: cannot encode the response to %s", ippOpString(c->op));
-    reply_http(c, 500, "The server could not encode its IPP response.");
+    ipp_reply_http(c, 500, "The server could not encode its IPP response.");
     return;
   }
   http_response_body(c->res, 200, "application/ipp", body, len);
@@ -265,8 +274,8 @@ static void reply_ipp(ipp_client_t *c) {
   }
 }
 
-/* A new response for request (version, request-id, charset utf-8, the request's language). */
-static ipp_t *new_response(ipp_t *request, int major, int minor, int request_id) {
+/* A new response for request; see ipp-private.h. */
+ipp_t *ipp_new_response(ipp_t *request, int major, int minor, int request_id) {
   ipp_t *r = ippNew();
   ippSetVersion(r, major, minor);
   ippSetRequestId(r, request_id);
@@ -316,14 +325,14 @@ static bool check_target(ipp_client_t *c) {
     return false;
   }
   const char *uri = ippGetString(t, 0, NULL);
-  char path[1024], want[128];
+  char path[1024], want[sizeof c->target];
   if (ippGetValueTag(t) != IPP_TAG_URI || ippGetCount(t) != 1 || !uri ||
       !uri_path(uri, path, sizeof path)) {
     ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "Bad %s value.", ippGetName(t));
     ipp_respond_unsupported(c, t);
     return false;
   }
-  snprintf(want, sizeof want, "/ipp/print/%s", c->device.printer_id);
+  snprintf(want, sizeof want, "%s", c->target);
   size_t wl = strlen(want);
   if (strncasecmp(path, want, wl) != 0 || (path[wl] && path[wl] != '/')) {
     ipp_respond(c, IPP_STATUS_ERROR_NOT_FOUND, "The %s does not name this printer (%s).",
@@ -358,9 +367,8 @@ static bool check_target(ipp_client_t *c) {
   return true;
 }
 
-/* RFC 8011 §4.1 checks of the request (ippserver and cupsd do the same). false after
- * answering. */
-static bool validate(ipp_client_t *c) {
+/* RFC 8011 §4.1 checks of the request; see ipp-private.h. */
+bool ipp_validate(ipp_client_t *c) {
   ipp_t *rq = c->request;
   int minor, major = ippGetVersion(rq, &minor);
   if (major < 1 || major > 2) {
@@ -454,15 +462,15 @@ static void reply_auth(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
   switch (rc) {
     case IPP_AUTH_FORBIDDEN:
       snprintf(msg, sizeof msg, "Forbidden: %.480s.", why);
-      reply_http(c, 403, msg);
+      ipp_reply_http(c, 403, msg);
       return;
     case IPP_AUTH_ERROR:
       http_response_header(c->res, "Retry-After", "5");
-      reply_http(c, 503, "The printer's credentials could not be checked; retry shortly.");
+      ipp_reply_http(c, 503, "The printer's credentials could not be checked; retry shortly.");
       return;
     default:
       snprintf(msg, sizeof msg, "Unauthorized: %.480s.", why);
-      reply_http(c, 401, msg);
+      ipp_reply_http(c, 401, msg);
       http_response_header(c->res, "WWW-Authenticate", IPP_DEVICE_WWW_AUTHENTICATE);
       return;
   }
@@ -555,6 +563,7 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
   app_t *app = APP(req);
   ipp_client_t c = {.req = req, .res = res, .app = app, .store = app->store, .doc_fd = -1,
                     .now_us = time_now_us()};
+  snprintf(c.target, sizeof c.target, "/ipp/print/%s", http_request_param(req, 0));
   if (req->cleanup == auth_hold_cleanup) { /* a held failure: answer once its time is up */
     auth_hold_t *h = req->handler_state;
     int64_t left_ms = (h->until_us - time_mono_us() + 999) / 1000;
@@ -581,10 +590,10 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
   if (trc != AUTH_TENANT_ACTIVE) {
     if (trc == AUTH_TENANT_ERROR) {
       http_response_header(res, "Retry-After", "5");
-      reply_http(&c, 503, "The tenant's subscription could not be checked; retry shortly.");
+      ipp_reply_http(&c, 503, "The tenant's subscription could not be checked; retry shortly.");
     } else {
       snprintf(why + strlen(why), sizeof why - strlen(why), ".");
-      reply_http(&c, 403, why);
+      ipp_reply_http(&c, 403, why);
     }
     goto out;
   }
@@ -594,12 +603,12 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
   char mt[64];
   http_request_media_type(req, mt, sizeof mt);
   if (strcmp(mt, "application/ipp") != 0) {
-    reply_http(&c, 400, "The request body must be application/ipp.");
+    ipp_reply_http(&c, 400, "The request body must be application/ipp.");
     goto out;
   }
   const unsigned char *body = (const unsigned char *)req->body;
   if (!body || req->body_len < 9) {
-    reply_http(&c, 400, "The request body is not an IPP message.");
+    ipp_reply_http(&c, 400, "The request body is not an IPP message.");
     goto out;
   }
   int major = body[0], minor = body[1];
@@ -610,13 +619,13 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
   mem_reader_t rd = {body, req->body_len, 0};
   ipp_state_t state = ippReadIO(&rd, mem_read, 1, NULL, c.request);
   bool ok_version = major >= 1 && major <= 2;
-  c.response = new_response(state == IPP_STATE_DATA ? c.request : NULL,
+  c.response = ipp_new_response(state == IPP_STATE_DATA ? c.request : NULL,
                             ok_version ? major : 1, ok_version ? minor : 1, request_id);
   if (state != IPP_STATE_DATA) {
     ipp_respond(&c, ok_version ? IPP_STATUS_ERROR_BAD_REQUEST
                                : IPP_STATUS_ERROR_VERSION_NOT_SUPPORTED,
                 "The IPP request could not be decoded (truncated or malformed attributes).");
-  } else if (validate(&c)) {
+  } else if (ipp_validate(&c)) {
     store_rc_t rc = store_printer_get(app->store, c.device.tenant, c.device.printer_id, &c.printer);
     if (rc == STORE_OK)
       dispatch(&c);
@@ -625,7 +634,7 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
     else
       ipp_respond(&c, IPP_STATUS_ERROR_SERVICE_UNAVAILABLE, "The printer could not be read; retry.");
   }
-  if (!c.parked) reply_ipp(&c);
+  if (!c.parked) ipp_reply(&c);
 out:
   if (c.doc_fd >= 0) close(c.doc_fd);
   if (c.doc_blob) blob_close(c.doc_blob);
@@ -641,7 +650,10 @@ static route_t ROUTES[] = {
 };
 
 /* Registers the route; see ipp.h. */
-void ipp_routes_register(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
+void ipp_routes_register(void) {
+  router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]);
+  ipp_share_routes_register();
+}
 
 static void events_written(void *arg) { server_wake_parked(arg); }
 

@@ -292,14 +292,15 @@ static bool device_attr_hidden(ipp_attribute_t *a) {
   return t == IPP_TAG_URI || t == IPP_TAG_URISCHEME; /* the device's own local URLs */
 }
 
-/* Get-Printer-Attributes: see the file comment. */
-void ipp_get_printer_attributes(ipp_client_t *c) {
+/* The printer's attributes for Get-Printer-Attributes; see ipp-private.h. */
+ipp_t *ipp_printer_attributes(ipp_client_t *c) {
   const store_printer_t *p = &c->printer;
   ipp_t *a = ippNew();
   char text[128];
 
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_URI, "printer-uri-supported", NULL, c->printer_uri);
-  const char *auth = !strcmp(c->device.method, "certificate") ? "certificate"
+  const char *auth = !c->device.method                          ? "basic"
+                     : !strcmp(c->device.method, "certificate") ? "certificate"
                      : !strcmp(c->device.method, "bearer")    ? "oauth"
                                                               : "basic";
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "uri-authentication-supported", NULL, auth);
@@ -407,7 +408,12 @@ void ipp_get_printer_attributes(ipp_client_t *c) {
     free(data);
   }
   store_strings_free(uuids, nuuids);
+  return a;
+}
 
+/* Get-Printer-Attributes: see the file comment. */
+void ipp_get_printer_attributes(ipp_client_t *c) {
+  ipp_t *a = ipp_printer_attributes(c);
   cups_array_t *ra = ippCreateRequestedArray(c->request);
   for (ipp_attribute_t *x = ippFirstAttribute(a); x; x = ippNextAttribute(a))
     if (ippGetName(x) && ipp_wants_printer_attr(ra, ippGetName(x))) ippCopyAttribute(c->response, x, 0);

@@ -360,6 +360,24 @@ static const char *const migrations[] = {
   "  data BYTEA NOT NULL,"
   "  PRIMARY KEY (key, idx)"
   ");",
+
+  /* 6: print passwords (desktop printing over IPP with HTTP Basic): a user's own secrets for
+   * /ipp/share/{id}, each a slow salted hash bound to the identity claims the user had when
+   * creating it (store/print-passwords.h). */
+  "CREATE TABLE print_passwords ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  user_id TEXT NOT NULL,"                     /* oid */
+  "  user_name TEXT NOT NULL,"                   /* the login name: upn, lower-cased */
+  "  user_display_name TEXT,"                    /* name claim */
+  "  groups TEXT NOT NULL,"                      /* JSON array of group ids */
+  "  display_name TEXT NOT NULL,"
+  "  hash TEXT NOT NULL,"                        /* pbkdf2-sha256$iterations$salt$key (hex) */
+  "  created_us BIGINT NOT NULL,"
+  "  last_used_us BIGINT"
+  ");"
+  "CREATE INDEX print_passwords_login ON print_passwords (tenant_id, user_name);"
+  "CREATE INDEX print_passwords_user ON print_passwords (tenant_id, user_id, created_us);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -11,6 +11,7 @@
 #include "store/store-private.h"
 #include "util/buf.h"
 #include "util/ids.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 
 #include <ctype.h>
@@ -102,10 +103,11 @@ static int share_read(db_conn_t *c, const char *tenant, const char *key, bool by
                       store_share_t *out) {
   db_stmt_t *s = db_prepare(c, by_printer
     ? "SELECT " SHARE_COLS " FROM shares s WHERE s.printer_id = ? AND s.tenant_id = ?"
-    : "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ? AND s.tenant_id = ?");
+    : tenant ? "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ? AND s.tenant_id = ?"
+             : "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, key);
-  db_bind_text(s, 2, tenant);
+  if (tenant) db_bind_text(s, 2, tenant);
   int rc = db_step(s);
   if (rc == DB_ROW) share_read_row(s, 0, out);
   db_reset(s);
@@ -132,6 +134,42 @@ static store_rc_t get_share(store_t *st, const char *tenant, const char *key, bo
 store_rc_t store_share_get(store_t *st, const char *tenant, const char *share_id,
                            store_share_t *out) {
   return get_share(st, tenant, share_id, false, out);
+}
+
+/* A share of any tenant; see shares.h. */
+store_rc_t store_share_find(store_t *st, const char *share_id, store_share_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!share_id) return STORE_NOT_FOUND;
+  get_arg_t a = {.tenant = NULL, .key = share_id, .by_printer = false};
+  store_rc_t rc = store_rc(db_read(st->db, get_fn, &a));
+  if (rc == STORE_OK) *out = a.out;
+  else store_share_clear(&a.out);
+  return rc;
+}
+
+/* The print rule of a share; see shares.h. */
+static bool token_differs(const char *stored, const char *token) {
+  return token && (!stored || strcmp(stored, token) != 0);
+}
+
+store_rc_t store_share_may_print(store_t *st, const store_share_t *s, bool is_app,
+                                 const char *user_id, const char *upn, const char *name,
+                                 char *const *groups, size_t ngroups, bool *allowed) {
+  *allowed = false;
+  if (!s) return STORE_ERROR;
+  if (is_app || s->allow_all_users) {
+    *allowed = true;
+    return STORE_OK;
+  }
+  store_share_access_t a;
+  store_rc_t rc = store_share_access(st, s->tenant, s->id, user_id, groups, ngroups, &a);
+  if (rc != STORE_OK) return rc;
+  *allowed = a.user || a.group;
+  if (a.user && (token_differs(a.upn, upn) || token_differs(a.display_name, name)) &&
+      store_share_member_seen(st, s->tenant, user_id, upn, name) != STORE_OK)
+    log_warn("share %s: could not record the name of allowed user %s", s->id, user_id);
+  store_share_access_clear(&a);
+  return STORE_OK;
 }
 
 store_rc_t store_share_get_by_printer(store_t *st, const char *tenant, const char *printer_id,

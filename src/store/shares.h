@@ -170,6 +170,19 @@ store_rc_t store_share_access(store_t *st, const char *tenant, const char *share
                               const char *user_id, char *const *groups, size_t ngroups,
                               store_share_access_t *out);
 
+/* Whether a caller may print to share s (the rule job creation through a share applies, for
+ * Graph and IPP alike): applications always may; users when s->allow_all_users, or when
+ * user_id is in allowedUsers or one of groups[0..ngroups) in allowedGroups. When an allowed
+ * user's upn or name (either may be NULL) differ from what is stored, they are recorded
+ * (store_share_member_seen). *allowed receives the answer on STORE_OK. */
+store_rc_t store_share_may_print(store_t *st, const store_share_t *s, bool is_app,
+                                 const char *user_id, const char *upn, const char *name,
+                                 char *const *groups, size_t ngroups, bool *allowed);
+
+/* Reads share share_id of any tenant (share ids are GUIDs unique across tenants) into *out:
+ * for the IPP share endpoint, whose URL carries no tenant. STORE_NOT_FOUND when unknown. */
+store_rc_t store_share_find(store_t *st, const char *share_id, store_share_t *out);
+
 /* Records what a token of user user_id (in tenant) says about the user: upn and display name
  * (either may be NULL: kept as it is). Updates every allowedUsers entry of that user in the
  * tenant, so GET .../allowedUsers shows them. Call it when a user shows up (the jobs code does
