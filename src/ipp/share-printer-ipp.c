@@ -8,8 +8,8 @@
  * and answers for the share: its URI, name and UUID, the client operations it implements,
  * uri-authentication-supported basic (print passwords; bearer tokens are accepted too),
  * ipp-features-supported ipp-everywhere, and document-format-supported = the printer's formats.
- * media-col-database is returned only when asked for by name (RFC 8011 §4.2.5.1 leaves
- * such large attributes out of "all"; PWG 5100.7 says so for media-col-database).
+ * media-col-database is returned only when asked for by name (ipp_wants_printer_attr, as the
+ * INFRA endpoint does; PWG 5100.7).
  */
 #include "http/server.h"
 #include "ipp/ipp-private.h"
@@ -37,9 +37,6 @@ static bool infra_only(const char *name) {
     if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) return true;
   return false;
 }
-
-/* Attributes returned only when requested by name. */
-static bool only_by_name(const char *name) { return !strcmp(name, "media-col-database"); }
 
 char **ipp_share_formats(const store_printer_t *p, size_t *n) {
   static const char *const builtin[] = {STORE_PRINTER_DEFAULT_CONTENT_TYPES};
@@ -174,8 +171,7 @@ void ipp_share_get_printer_attributes(ipp_client_t *c, const store_share_t *s) {
   for (ipp_attribute_t *x = ippFirstAttribute(a); x; x = ippNextAttribute(a)) {
     const char *name = ippGetName(x);
     if (!name) continue;
-    bool wanted = only_by_name(name) ? ra && cupsArrayFind(ra, (void *)name) : ipp_wants(ra, name);
-    if (wanted) ippCopyAttribute(c->response, x, 0);
+    if (ipp_wants_printer_attr(ra, name)) ippCopyAttribute(c->response, x, 0);
   }
   cupsArrayDelete(ra);
   ippDelete(a);
