@@ -524,28 +524,46 @@ static void auth_hold_cleanup(http_request_t *req) {
   req->handler_state = NULL;
 }
 
-/* Answers a failed authentication: counts it, logs it (or not, see above) and answers it now
- * or, when the client keeps failing, parks the request and answers on a later run. */
-static void auth_failed(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
-  http_request_t *req = c->req;
+/* Counts a failed authentication and logs it; see ipp-private.h. */
+unsigned ipp_auth_failure(http_request_t *req, int64_t now_us, bool no_credentials,
+                          const char *what) {
   pthread_once(&g_guard_once, guard_init);
   char *key = guard_key(req);
   failguard_verdict_t v, va = {0};
-  failguard_fail(g_guard_cred, key, strlen(key), c->now_us, &v);
-  if (rc != IPP_AUTH_NONE) failguard_fail(g_guard_addr, req->peer, strlen(req->peer), c->now_us, &va);
+  failguard_fail(g_guard_cred, key, strlen(key), now_us, &v);
+  if (!no_credentials) failguard_fail(g_guard_addr, req->peer, strlen(req->peer), now_us, &va);
   free(key);
   if (!v.log) {
     req->log_quiet = true;
-  } else if (rc != IPP_AUTH_NONE) {
+  } else if (!no_credentials) {
     char more[96] = "";
     if (v.unlogged)
       snprintf(more, sizeof more, " (%" PRIu64 " more failures with this credential not logged "
                "since the last report)", v.unlogged);
-    log_warn("ipp: device authentication failed for printer %.64s from %s: %s%s",
-             http_request_param(req, 0) ? http_request_param(req, 0) : "-", req->peer, why, more);
+    log_warn("ipp: %s from %s%s", what, req->peer, more);
   }
-  unsigned delay = rc == IPP_AUTH_NONE || rc == IPP_AUTH_ERROR ? 0
-                   : v.delay_ms > va.delay_ms ? v.delay_ms : va.delay_ms;
+  if (no_credentials) return 0;
+  return v.delay_ms > va.delay_ms ? v.delay_ms : va.delay_ms;
+}
+
+/* Forgets the failures of req's credential; see ipp-private.h. */
+void ipp_auth_success(http_request_t *req) {
+  if (!http_request_header(req, "Authorization")) return;
+  pthread_once(&g_guard_once, guard_init);
+  char *key = guard_key(req);
+  failguard_forget(g_guard_cred, key, strlen(key));
+  free(key);
+}
+
+/* Answers a failed authentication: counts it, logs it (or not, see above) and answers it now
+ * or, when the client keeps failing, parks the request and answers on a later run. */
+static void auth_failed(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
+  http_request_t *req = c->req;
+  char what[700];
+  snprintf(what, sizeof what, "device authentication failed for printer %.64s: %s",
+           http_request_param(req, 0) ? http_request_param(req, 0) : "-", why);
+  unsigned d = ipp_auth_failure(req, c->now_us, rc == IPP_AUTH_NONE, what);
+  unsigned delay = rc == IPP_AUTH_ERROR ? 0 : d;
   if (delay && server_park(req, delay)) {
     auth_hold_t *h = xcalloc(1, sizeof *h);
     h->until_us = time_mono_us() + (int64_t)delay * 1000;
@@ -577,13 +595,8 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
     auth_failed(&c, arc, why);
     return;
   }
-  if (req->handler_state == NULL && http_request_header(req, "Authorization")) {
-    /* a credential that works now owes nothing for its earlier failures */
-    pthread_once(&g_guard_once, guard_init);
-    char *key = guard_key(req);
-    failguard_forget(g_guard_cred, key, strlen(key));
-    free(key);
-  }
+  /* a credential that works now owes nothing for its earlier failures */
+  if (req->handler_state == NULL) ipp_auth_success(req);
   if (!req->log_tenant) req->log_tenant = xstrdup(c.device.tenant);
   caller_t device = {.kind = CALLER_DEVICE, .tenant = c.device.tenant};
   int trc = auth_tenant_check(app->auth, app->store, &device, why, sizeof why);

@@ -60,6 +60,9 @@ typedef struct share_req {
   bool          parsed;
   bool          answered;      /* c.res holds the answer (HTTP or IPP) */
   bool          prepared;      /* authenticated, authorized and validated */
+  bool          auth_held;     /* a failed authentication whose 401 is held back (slowed down) */
+  int64_t       hold_until_us; /* monotonic */
+  char          hold_why[512];
   /* Print-Job / Send-Document */
   bool          doc_op;
   bool          last_document;
@@ -101,6 +104,18 @@ static void answer_ipp(share_req_t *st) {
 
 /* ---- the user ----------------------------------------------------------------------------- */
 
+static void answer_unauthorized(share_req_t *st) {
+  answer_http(st, 401, "Unauthorized: %s.", st->hold_why);
+  http_response_header(st->c.res, "WWW-Authenticate", IPP_SHARE_WWW_AUTHENTICATE);
+}
+
+/* A held authentication failure: parks the request until its time is up, then answers 401. */
+static void answer_held(share_req_t *st) {
+  int64_t left_ms = (st->hold_until_us - time_mono_us() + 999) / 1000;
+  if (left_ms > 0 && server_park(st->c.req, (unsigned)left_ms)) return;
+  answer_unauthorized(st);
+}
+
 /* Authenticates and authorizes the user for anything but Get-Printer-Attributes; false after
  * answering at the HTTP level. */
 static bool authorize(share_req_t *st) {
@@ -117,12 +132,25 @@ static bool authorize(share_req_t *st) {
       http_response_header(c->res, "Retry-After", "5");
       answer_http(st, 503, "The credentials could not be checked; retry shortly.");
       return false;
-    default:
-      log_info("ipp share %s: authentication from %s failed: %s", st->share.id, c->req->peer, why);
-      answer_http(st, 401, "Unauthorized: %s.", why);
-      http_response_header(c->res, "WWW-Authenticate", IPP_SHARE_WWW_AUTHENTICATE);
+    default: {
+      /* repeated failures are answered more and more slowly and logged once per interval
+       * (ipp_auth_failure, shared with the INFRA endpoint) */
+      char what[700];
+      snprintf(what, sizeof what, "user authentication failed for share %.64s: %s",
+               st->share.id, why);
+      unsigned delay = ipp_auth_failure(c->req, c->now_us, !http_request_header(c->req,
+                                        "Authorization"), what);
+      snprintf(st->hold_why, sizeof st->hold_why, "%s", why);
+      if (delay) {
+        st->auth_held = true;
+        st->hold_until_us = time_mono_us() + (int64_t)delay * 1000;
+        return false;
+      }
+      answer_unauthorized(st);
       return false;
+    }
   }
+  ipp_auth_success(c->req);
   c->caller = user;
   if (!c->req->log_tenant) c->req->log_tenant = xstrdup(user->tenant);
   int trc = auth_tenant_check(app->auth, app->store, user, why, sizeof why);
@@ -826,6 +854,7 @@ static int share_chunk(http_request_t *req, http_response_t *res, const char *da
   if (st->c.op != IPP_OP_PRINT_JOB && st->c.op != IPP_OP_SEND_DOCUMENT) return 0;
   /* a document operation: check everything now, then stream the rest into the blob */
   if (!doc_begin(st)) {
+    if (st->auth_held) return 0; /* answered (slowly) once the body is in */
     if (!st->answered) answer_ipp(st);
     return -1;
   }
@@ -847,12 +876,17 @@ static void share_post(http_request_t *req, http_response_t *res) {
     st = req->handler_state;
   }
   if (st->answered) return;
+  if (st->auth_held) {
+    answer_held(st);
+    return;
+  }
   if (!st->parsed) {
     size_t used = 0;
     if (decode_head(st, true, &used) < 0) return;
     if (st->c.op == IPP_OP_PRINT_JOB || st->c.op == IPP_OP_SEND_DOCUMENT) {
       if (!doc_begin(st)) {
-        if (!st->answered) answer_ipp(st);
+        if (st->auth_held) answer_held(st);
+        else if (!st->answered) answer_ipp(st);
         return;
       }
       st->doc_op = true;
@@ -869,6 +903,10 @@ static void share_post(http_request_t *req, http_response_t *res) {
     return;
   }
   if (prepare(st)) dispatch(st);
+  if (st->auth_held) {
+    answer_held(st);
+    return;
+  }
   if (!st->answered) answer_ipp(st);
 }
 

@@ -67,4 +67,15 @@ check("Print-Job without document data: client-error-bad-request", r.status === 
 r = await ippRequest(url.replace(share, "00000000-0000-0000-0000-000000000000"), {
   op: PRINT_JOB, auth: basic(user, pass), operation: [attr.uri("printer-uri", uri)], data: pdf });
 check("an unknown share: HTTP 404", r.httpStatus === 404, show(r));
+// Repeated failures with one credential are answered more and more slowly (the first two at
+// once, then 250 ms, 500 ms, 1 s, ...): the fifth takes about a second.
+let last = 0;
+for (let i = 0; i < 5; i++) {
+  const t0 = Date.now();
+  r = await printJob(basic(user, "guessing-again"));
+  last = Date.now() - t0;
+  if (r.httpStatus !== 401) break;
+}
+check("repeated failed authentication is slowed down (5th answer after >= 0.9 s, still 401)",
+  r.httpStatus === 401 && last >= 900, `last answer after ${last} ms, ${show(r)}`);
 process.exit(failed ? 1 : 0);

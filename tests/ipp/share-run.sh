@@ -220,6 +220,10 @@ FAIL=$((FAIL + $(grep -c '\[FAIL\]' <<<"$out")))
 [ "$(grep -c '\[PASS\]\|\[FAIL\]' <<<"$out")" -gt 0 ] || ko "share-refusals.mjs ran" "$out"
 api GET "/v1.0/print/printers/$P/jobs" "$ADMIN" >/dev/null
 jcheck "no refusal left a job behind" "o.value.length === $JOBS_BEFORE + 1"
+# 8 failures with credentials (4 credentials, one of them 5 times): one line per credential
+n=$(grep -c 'user authentication failed for share' "$WORK/server.err")
+[ "$n" -ge 1 ] && [ "$n" -le 4 ] && ok "failed authentications are logged once per credential and interval ($n lines)" \
+  || ko "failed authentications logged once per interval" "$n lines: $(grep 'user authentication failed' "$WORK/server.err" | head -8)"
 
 echo
 echo "  pull printing: a task trigger holds the job, the app aborts it"
