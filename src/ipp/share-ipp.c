@@ -35,16 +35,19 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define HEAD_MAX     (256 * 1024) /* bytes of IPP attributes before the document */
 #define SNIFF_LEN    8            /* bytes application/octet-stream is recognized from */
 #define FORMAT_MAX   128
+#define SPOOL_COPY   (1024 * 1024) /* bytes per step of the spool-to-blob copy */
 
 const ipp_op_t IPP_SHARE_OPERATIONS[] = {
     IPP_OP_PRINT_JOB,      IPP_OP_VALIDATE_JOB,       IPP_OP_CREATE_JOB,
@@ -79,6 +82,9 @@ typedef struct share_req {
   char         *doc_id;
   blob_t       *blob;
   char          blob_key[BLOB_KEY_LEN + 1];
+  uint64_t      expected;      /* document bytes the Content-Length announces; UINT64_MAX unknown */
+  int           spool_fd;      /* unknown length (chunked): an unlinked file the bytes go to
+                                  first, copied into a blob of the final size at the end; -1 */
   uint64_t      written;
 } share_req_t;
 
@@ -349,6 +355,10 @@ static void undo_document(share_req_t *st) {
     blob_close(st->blob);
     st->blob = NULL;
   }
+  if (st->spool_fd >= 0) {
+    close(st->spool_fd);
+    st->spool_fd = -1;
+  }
   if (st->blob_key[0]) {
     blob_remove(app->blobs, st->blob_key);
     st->blob_key[0] = '\0';
@@ -361,6 +371,31 @@ static void undo_document(share_req_t *st) {
     store_job_change_clear(&ch);
     st->job_made = false;
   }
+}
+
+/* An unlinked read-write file in dir (O_TMPFILE, else mkstemp + unlink); -1 with errno. */
+static int open_spool(const char *dir) {
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/.ipp-spool-XXXXXX", dir);
+  fd = mkstemp(path);
+  if (fd >= 0) unlink(path);
+  return fd;
+}
+
+/* Creates and opens the blob of a size bytes document; false after setting the IPP status. */
+static bool open_blob(share_req_t *st, uint64_t size) {
+  ipp_client_t *c = &st->c;
+  blob_key_new(st->blob_key);
+  int rc = blob_create(c->app->blobs, st->blob_key, size);
+  if (rc == 0) rc = blob_open(c->app->blobs, st->blob_key, true, &st->blob, NULL);
+  if (rc != 0) {
+    log_error("ipp share: cannot create blob %s: %s", st->blob_key, strerror(-rc));
+    ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The document could not be stored; retry shortly.");
+    return false;
+  }
+  return true;
 }
 
 /* The first bytes are in (or the whole, shorter document): settles the format, creates the
@@ -382,14 +417,18 @@ static bool open_sink(share_req_t *st) {
     if (!create_job(st)) return false;
     st->job_made = true;
   }
-  blob_key_new(st->blob_key);
-  int rc = blob_create(c->app->blobs, st->blob_key, 0);
-  if (rc == 0) rc = blob_open(c->app->blobs, st->blob_key, true, &st->blob, NULL);
-  if (rc != 0) {
-    log_error("ipp share: cannot create blob %s: %s", st->blob_key, strerror(-rc));
-    ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The document could not be stored; retry shortly.");
-    return false;
+  if (st->expected == UINT64_MAX) { /* chunked: spool first (a blob is created at its size) */
+    st->spool_fd = open_spool(c->app->cfg->data_dir);
+    if (st->spool_fd < 0) {
+      log_error("ipp share: cannot open a spool file in %s: %s", c->app->cfg->data_dir,
+                strerror(errno));
+      ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The document could not be stored; retry shortly.");
+      return false;
+    }
+    st->sink_open = true;
+    return true;
   }
+  if (!open_blob(st, st->expected)) return false;
   st->sink_open = true;
   return true;
 }
@@ -402,7 +441,25 @@ static bool sink_write(share_req_t *st, const void *data, size_t len) {
                 "The document is larger than this server accepts (%" PRIu64 " bytes).", max);
     return false;
   }
-  int rc = blob_pwrite(st->blob, st->written, data, len);
+  if (st->expected != UINT64_MAX && st->written + len > st->expected) {
+    ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "The body is longer than its Content-Length.");
+    return false;
+  }
+  int rc = 0;
+  if (st->blob) {
+    rc = blob_pwrite(st->blob, st->written, data, len);
+  } else {
+    const char *p = data;
+    for (size_t left = len; left && rc == 0;) {
+      ssize_t n = pwrite(st->spool_fd, p, left, (off_t)(st->written + (len - left)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) rc = n < 0 ? -errno : -EIO;
+      else {
+        p += n;
+        left -= (size_t)n;
+      }
+    }
+  }
   if (rc != 0) {
     log_error("ipp share: writing blob %s failed: %s", st->blob_key, strerror(-rc));
     ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The document could not be stored.");
@@ -441,7 +498,29 @@ static void doc_finish(share_req_t *st) {
       return;
     }
   }
-  int brc = blob_sync(st->blob);
+  int brc = 0;
+  if (st->spool_fd >= 0) { /* copy the spooled bytes into a blob of their size */
+    if (!open_blob(st, st->written)) {
+      undo_document(st);
+      return;
+    }
+    unsigned char *buf = xmalloc(SPOOL_COPY);
+    for (uint64_t off = 0; off < st->written && brc == 0;) {
+      size_t want = st->written - off < SPOOL_COPY ? (size_t)(st->written - off) : SPOOL_COPY;
+      ssize_t n = pread(st->spool_fd, buf, want, (off_t)off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) brc = n < 0 ? -errno : -EIO;
+      else if ((brc = blob_pwrite(st->blob, off, buf, (size_t)n)) == 0) off += (uint64_t)n;
+    }
+    free(buf);
+    close(st->spool_fd);
+    st->spool_fd = -1;
+  } else if (st->written != st->expected) {
+    ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "The body is shorter than its Content-Length.");
+    undo_document(st);
+    return;
+  }
+  if (brc == 0) brc = blob_sync(st->blob);
   blob_close(st->blob);
   st->blob = NULL;
   char sha[BLOB_SHA256_HEX + 1];
@@ -746,7 +825,7 @@ static void dispatch(share_req_t *st) {
 static void share_req_free(http_request_t *req) {
   share_req_t *st = req->handler_state;
   if (!st) return;
-  if (st->sink_open || st->job_made) undo_document(st);
+  if (st->sink_open || st->job_made || st->spool_fd >= 0) undo_document(st);
   buf_free(&st->head);
   free(st->doc_name);
   free(st->job_name);
@@ -775,6 +854,8 @@ static bool begin(http_request_t *req, http_response_t *res) {
   ipp_client_t *c = &st->c;
   *c = (ipp_client_t){.req = req, .res = res, .app = app, .store = app->store, .doc_fd = -1,
                       .now_us = time_now_us()};
+  st->spool_fd = -1;
+  st->expected = UINT64_MAX;
   const char *id = http_request_param(req, 0);
   snprintf(c->target, sizeof c->target, "/ipp/share/%s", id);
   char mt[64];
@@ -835,6 +916,12 @@ static int decode_head(share_req_t *st, bool final, size_t *used) {
   return 1;
 }
 
+/* The document's length from Content-Length, once the used bytes of IPP attributes are known. */
+static void set_expected(share_req_t *st, size_t used) {
+  uint64_t cl = st->c.req->content_length;
+  st->expected = cl != UINT64_MAX && cl >= used ? cl - used : UINT64_MAX;
+}
+
 /* Streaming body callback of POST /ipp/share/{id}. */
 static int share_chunk(http_request_t *req, http_response_t *res, const char *data, size_t len) {
   if (!data) return begin(req, res) ? 0 : ROUTE_CHUNK_ANSWER_NOW;
@@ -859,6 +946,7 @@ static int share_chunk(http_request_t *req, http_response_t *res, const char *da
     return -1;
   }
   st->doc_op = true;
+  set_expected(st, used);
   if (used < st->head.len && !doc_data(st, st->head.data + used, st->head.len - used)) {
     undo_document(st);
     if (!st->answered) answer_ipp(st);
@@ -890,6 +978,7 @@ static void share_post(http_request_t *req, http_response_t *res) {
         return;
       }
       st->doc_op = true;
+      set_expected(st, used);
       if (used < st->head.len && !doc_data(st, st->head.data + used, st->head.len - used)) {
         undo_document(st);
         answer_ipp(st);

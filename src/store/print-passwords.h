@@ -1,5 +1,5 @@
 /*
- * Print passwords in the store (migration 5): per-user secrets that stock desktop IPP clients
+ * Print passwords in the store (migration 6): per-user secrets that stock desktop IPP clients
  * send with HTTP Basic to /ipp/share/{shareId}. Only a slow salted hash of each secret is kept
  * (auth/print-password.h makes and checks it), with the identity the user had when creating it
  * (tenant, oid, upn, name, groups): a password authenticates as exactly that identity until it

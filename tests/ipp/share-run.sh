@@ -20,7 +20,8 @@
 #     the app aborts it and lpstat shows it aborted.
 # The last line is "N passed, N failed".
 #
-# Env: SPOOLD_KEEP_DATA=1 keeps the temporary directory (its path is printed).
+# Env: SPOOLD_KEEP_DATA=1 keeps the temporary directory (its path is printed);
+#      SHARE_STORE=postgres://... runs spoold on that store (document bytes as chunk rows).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -74,7 +75,9 @@ done
 
 WORK=$(mktemp -d /tmp/spoold-share.XXXXXX)
 DATA="$WORK/data"
-"$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev --public-url auto \
+STORE_ARGS=()
+[ -n "${SHARE_STORE:-}" ] && STORE_ARGS=(--store "$SHARE_STORE")
+"$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev --public-url auto "${STORE_ARGS[@]}" \
   --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 \
   >"$WORK/server.out" 2>"$WORK/server.err" &
 SPID=$!
@@ -131,7 +134,8 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ -n "$P" ] && ok "printer registered ($P)" || { ko "printer registered" "$(cat "$RESP")"; finish; }
-TOKP=$("$BIN" token --device "$P" --data "$DATA") || { ko "device token issued"; finish; }
+if [ -n "${SHARE_STORE:-}" ]; then TOKP=$("$BIN" token --device "$P" --store "$SHARE_STORE")
+else TOKP=$("$BIN" token --device "$P" --data "$DATA"); fi || { ko "device token issued"; finish; }
 DEVICE="urn:uuid:$(uuid)"
 out=$(cd "$HERE" && ipptool -t -V 2.0 -d "DEVICE=$DEVICE" \
   "ipp://$P:$TOKP@127.0.0.1:$PORT/ipp/print/$P" share-device.test 2>&1)
