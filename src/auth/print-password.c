@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print password secrets and their hashes (auth/print-password.h).
  */

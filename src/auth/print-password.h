@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print password secrets: making a new one and its slow salted hash, and checking a secret
  * against a stored hash. A secret is 24 random bytes written as 32 URL-safe base64 characters

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print passwords (/spoold/v1, the extension prefix; docs/ipp-printing.md): the per-user secrets
  * stock desktop IPP clients send with HTTP Basic to /ipp/share/{shareId}.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * User authentication of the IPP share endpoint (ipp/share-auth.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP share endpoint: POST /ipp/share/{shareId} (see share-ipp.h and docs/ipp-printing.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IPP share endpoint: every printer share is an IPP Everywhere printer at
  * /ipp/share/{shareId} (docs/ipp-printing.md), for desktops and phones that print driverlessly.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Get-Printer-Attributes of the IPP share endpoint: the share as an IPP Everywhere printer
  * (PWG 5100.14).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The job ticket of a job printed through the share endpoint: IPP job template attributes ->
  * a Graph printJobConfiguration, checked against the printer's Graph capabilities.

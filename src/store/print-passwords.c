@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print passwords (store/print-passwords.h): the print_passwords table.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print passwords in the store (migration 6): per-user secrets that stock desktop IPP clients
  * send with HTTP Basic to /ipp/share/{shareId}. Only a slow salted hash of each secret is kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Print passwords: the secrets and their PBKDF2 hashes (auth/print-password.h), the store
  * (store/print-passwords.h: per-user limit, login lookup by lower-cased UPN, revocation scoped
