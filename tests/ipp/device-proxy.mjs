@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A print proxy (INFRA output device) for the share tests: it plays the printer behind a share so
 // jobs printed to the share reach a terminal state, as on a real installation. Used by
 // share-run.sh; runs until killed.

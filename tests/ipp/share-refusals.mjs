@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Refusals of the IPP share endpoint (/ipp/share/{id}); none of them may leave a job behind.
 // Used by share-run.sh:
 //

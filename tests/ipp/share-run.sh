@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # IPP share endpoint tests (docs/ipp-printing.md): a printer share as a driverless IPP
 # Everywhere printer at /ipp/share/{shareId}, printed to with a print password.
 #
