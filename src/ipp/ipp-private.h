@@ -75,11 +75,11 @@ void ipp_reply(ipp_client_t *c);
 void ipp_reply_http(ipp_client_t *c, int status, const char *msg);
 
 /* Counts a failed authentication of req at now_us (per client address and credential, and per
- * address unless no_credentials) and logs "ipp: WHAT from PEER" once per interval with the
+ * address unless no_credentials) and logs "ipp: WHAT from PEER: WHY" once per interval with the
  * number of failures not logged; returns how long (ms) to hold the answer (0 without
  * credentials: the challenge that precedes an authenticated exchange is never delayed). */
 unsigned ipp_auth_failure(http_request_t *req, int64_t now_us, bool no_credentials,
-                          const char *what);
+                          const char *what, const char *why);
 /* A credential that worked: forgets its earlier failures. */
 void ipp_auth_success(http_request_t *req);
 

@@ -526,7 +526,7 @@ static void auth_hold_cleanup(http_request_t *req) {
 
 /* Counts a failed authentication and logs it; see ipp-private.h. */
 unsigned ipp_auth_failure(http_request_t *req, int64_t now_us, bool no_credentials,
-                          const char *what) {
+                          const char *what, const char *why) {
   pthread_once(&g_guard_once, guard_init);
   char *key = guard_key(req);
   failguard_verdict_t v, va = {0};
@@ -540,7 +540,7 @@ unsigned ipp_auth_failure(http_request_t *req, int64_t now_us, bool no_credentia
     if (v.unlogged)
       snprintf(more, sizeof more, " (%" PRIu64 " more failures with this credential not logged "
                "since the last report)", v.unlogged);
-    log_warn("ipp: %s from %s%s", what, req->peer, more);
+    log_warn("ipp: %s from %s: %s%s", what, req->peer, why, more);
   }
   if (no_credentials) return 0;
   return v.delay_ms > va.delay_ms ? v.delay_ms : va.delay_ms;
@@ -559,10 +559,10 @@ void ipp_auth_success(http_request_t *req) {
  * or, when the client keeps failing, parks the request and answers on a later run. */
 static void auth_failed(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
   http_request_t *req = c->req;
-  char what[700];
-  snprintf(what, sizeof what, "device authentication failed for printer %.64s: %s",
-           http_request_param(req, 0) ? http_request_param(req, 0) : "-", why);
-  unsigned d = ipp_auth_failure(req, c->now_us, rc == IPP_AUTH_NONE, what);
+  char what[128];
+  snprintf(what, sizeof what, "device authentication failed for printer %.64s",
+           http_request_param(req, 0) ? http_request_param(req, 0) : "-");
+  unsigned d = ipp_auth_failure(req, c->now_us, rc == IPP_AUTH_NONE, what, why);
   unsigned delay = rc == IPP_AUTH_ERROR ? 0 : d;
   if (delay && server_park(req, delay)) {
     auth_hold_t *h = xcalloc(1, sizeof *h);

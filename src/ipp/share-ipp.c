@@ -142,11 +142,10 @@ static bool authorize(share_req_t *st) {
     default: {
       /* repeated failures are answered more and more slowly and logged once per interval
        * (ipp_auth_failure, shared with the INFRA endpoint) */
-      char what[700];
-      snprintf(what, sizeof what, "user authentication failed for share %.64s: %s",
-               st->share.id, why);
+      char what[128];
+      snprintf(what, sizeof what, "user authentication failed for share %.64s", st->share.id);
       unsigned delay = ipp_auth_failure(c->req, c->now_us, !http_request_header(c->req,
-                                        "Authorization"), what);
+                                        "Authorization"), what, why);
       snprintf(st->hold_why, sizeof st->hold_why, "%s", why);
       if (delay) {
         st->auth_held = true;

@@ -201,8 +201,11 @@ describe("simulated printers (--simulate-printers)", () => {
       const j = await getJob(ctx, ctx.P, job.id);
       return j.status.state === "completed" ? j : { ok: false, status: j.status };
     });
-    const p = await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.P).get();
-    assert.equal(p.status.state, "idle", JSON.stringify(p.status));
+    // The device reports the job done, then itself idle: wait for the second report too.
+    await until("printer idle", async () => {
+      const p = await kiota(ctx, ctx.admin).print.printers.byPrinterId(ctx.P).get();
+      return p.status.state === "idle" ? p : { ok: false, status: p.status };
+    });
   });
 
   it("offline: the device stops fetching; out of paper shows in the printer status", async () => {
