@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench/loadgen: a small closed-loop HTTP/1.1 load generator for spoold's Graph API, used by
+ * bench/loadgen: a small HTTP/1.1 load generator for spoold's Graph API, used by
  * bench/run.sh. One thread per connection, blocking sockets with keep-alive and TCP_NODELAY,
  * 127.0.0.1 only. Each connection runs its scenario in a loop until --duration seconds have
  * passed (or --count iterations were started), then the latencies of every request kind are
  * merged and printed as one line of key=value pairs (run.sh parses it).
+ *
+ * Closed loop (default): each connection starts its next iteration as soon as the last one
+ * ended, so a slow server also slows the arrivals and its stalls hide in fewer samples.
+ * Open loop (--rate R): iteration i is due at start + i/R seconds whatever the server does;
+ * the --conns connections are a pool that takes the due iterations in order. The first request
+ * of an iteration is timed from its due time (not from when a connection was free to send it),
+ * each following request from the answer of the one before it (when the client would send
+ * it), and "iter" from the due time to the last answer: coordinated omission is avoided, a
+ * stall shows in every request it delays. `late` counts iterations sent more than 1 ms after
+ * their due time (the pool was exhausted, or the load generator itself had no CPU).
  *
  * Scenarios (ids come from the answers, so each iteration works on its own new job):
  *   lifecycle  POST {base}/jobs {} (201, id) ; POST {base}/jobs/{id}/cancel (204)
@@ -16,9 +26,11 @@
  *
  * Build: cc -O2 -pthread -o loadgen loadgen.c
  * Usage: loadgen MODE --port N --user-token FILE [--app-token FILE] [--share ID] [--printer ID]
- *                [--conns N] [--duration S] [--count N] [--size BYTES] [--fragment BYTES]
+ *                [--conns N] [--duration S] [--count N] [--rate PER_S] [--size BYTES]
+ *                [--fragment BYTES]
  * Output: mode=... conns=... secs=... iters=... iters_per_s=... errors=... and for each request
- *         kind K: K_n, K_p50_ms, K_p99_ms, K_max_ms; upload adds bytes, mb_per_s.
+ *         kind K: K_n, K_p50_ms, K_p99_ms, K_max_ms; upload adds bytes, mb_per_s; open loop
+ *         adds rate=..., late=... and the iter_* latencies.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -36,8 +48,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OP_CREATE, OP_CANCEL, OP_SESSION, OP_PUT, OP_START, OP_ABORT, OP_N };
-static const char *const OP_NAME[OP_N] = {"create", "cancel", "session", "put", "start", "abort"};
+enum { OP_CREATE, OP_CANCEL, OP_SESSION, OP_PUT, OP_START, OP_ABORT, OP_ITER, OP_N };
+static const char *const OP_NAME[OP_N] = {"create", "cancel", "session", "put", "start", "abort",
+                                          "iter"};
 
 static struct {
   const char *mode;
@@ -47,11 +60,12 @@ static struct {
   int         conns;
   double      duration;
   long        count;
+  double      rate; /* open loop: iterations per second; 0: closed loop */
   uint64_t    size, fragment;
 } opt = {.port = 8080, .conns = 1, .duration = 10, .size = 1ull << 30, .fragment = 8ull << 20};
 
-static double         g_deadline;
-static atomic_long    g_started, g_done, g_errors;
+static double         g_deadline, g_t0;
+static atomic_long    g_started, g_done, g_errors, g_late;
 static atomic_int     g_err_printed;
 static char          *g_payload; /* upload bytes */
 
@@ -240,8 +254,14 @@ static int read_response(conn_t *c, int head_only) {
   return 0;
 }
 
+/* The time the next request is due (open loop: set by more() to the iteration's due time for
+ * its first request, then by request() to each answer's arrival); 0: when it is sent. */
+static _Thread_local double tl_due;
+static _Thread_local double tl_iter_due; /* open loop: the running iteration's due time */
+
 /* Sends one request and reads its answer; returns the status (or -1) and records the
- * latency in l. Reconnects once when a kept-alive connection turns out closed. */
+ * latency in l, from tl_due when set. Reconnects once when a kept-alive connection turns out
+ * closed. */
 static int request(conn_t *c, lat_t *l, const char *method, const char *path, const char *token,
                    const char *extra_headers, const char *body, size_t body_len) {
   char head[4096];
@@ -254,7 +274,7 @@ static int request(conn_t *c, lat_t *l, const char *method, const char *path, co
   if (hn <= 0 || (size_t)hn >= sizeof head) die("request head too long");
   for (int attempt = 0; attempt < 2; attempt++) {
     if (c->fd < 0 && conn_open(c) != 0) return -1;
-    double t0 = now_s();
+    double t0 = tl_due > 0 ? tl_due : now_s();
     int fresh = c->len == 0;
     if (send_all(c->fd, head, (size_t)hn) != 0 ||
         (body_len && send_all(c->fd, body, body_len) != 0) || read_response(c, 0) != 0) {
@@ -262,7 +282,9 @@ static int request(conn_t *c, lat_t *l, const char *method, const char *path, co
       if (attempt == 0 && fresh) continue; /* stale keep-alive connection */
       return -1;
     }
-    if (l) lat_add(l, now_s() - t0);
+    double t1 = now_s();
+    if (l) lat_add(l, t1 - t0);
+    if (tl_due > 0) tl_due = t1; /* the next request of the iteration is due now */
     return c->status;
   }
   return -1;
@@ -306,7 +328,27 @@ static int url_path(const char *url, char *out, size_t outsz) {
   return 0;
 }
 
+/* Open loop: sleeps until the next iteration this thread takes is due; 0 when no
+ * iteration is left (its due time is past the deadline). */
+static int open_loop_next(void) {
+  long i = atomic_fetch_add(&g_started, 1);
+  if (opt.count > 0 && i >= opt.count) return 0;
+  double due = g_t0 + (double)i / opt.rate;
+  if (due >= g_deadline) return 0;
+  double now = now_s();
+  if (due > now) {
+    struct timespec ts = {.tv_sec = (time_t)due, .tv_nsec = (long)((due - (double)(time_t)due) * 1e9)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+  } else if (now - due > 1e-3) {
+    atomic_fetch_add(&g_late, 1);
+  }
+  tl_due = tl_iter_due = due;
+  return 1;
+}
+
+/* Whether the calling connection starts another iteration (open loop: at its due time). */
 static int more(void) {
+  if (opt.rate > 0) return open_loop_next();
   if (opt.count > 0) return atomic_fetch_add(&g_started, 1) < opt.count;
   return now_s() < g_deadline;
 }
@@ -315,6 +357,12 @@ typedef struct {
   pthread_t th;
   lat_t     lat[OP_N];
 } worker_t;
+
+/* Open loop: the iteration that just succeeded, timed from its due time. */
+static void iter_done(worker_t *w) {
+  if (opt.rate > 0) lat_add(&w->lat[OP_ITER], now_s() - tl_iter_due);
+  atomic_fetch_add(&g_done, 1);
+}
 
 static const char JSON_CT[] = "Content-Type: application/json\r\n";
 
@@ -335,7 +383,7 @@ static void *lifecycle(void *arg) {
       error_note(&c, "cancel", st);
       continue;
     }
-    atomic_fetch_add(&g_done, 1);
+    iter_done(w);
   }
   conn_close(&c);
   return NULL;
@@ -387,7 +435,7 @@ static void *pull(void *arg) {
       error_note(&c, "abort", st);
       continue;
     }
-    atomic_fetch_add(&g_done, 1);
+    iter_done(w);
   }
   conn_close(&c);
   return NULL;
@@ -420,6 +468,7 @@ static void report(worker_t *w, int nw, double secs) {
   long done = atomic_load(&g_done);
   printf("mode=%s conns=%d secs=%.3f iters=%ld iters_per_s=%.1f errors=%ld", opt.mode, opt.conns,
          secs, done, done / secs, atomic_load(&g_errors));
+  if (opt.rate > 0) printf(" rate=%.1f late=%ld", opt.rate, atomic_load(&g_late));
   for (int op = 0; op < OP_N; op++) {
     lat_t all = {0};
     for (int i = 0; i < nw; i++)
@@ -476,6 +525,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--conns")) opt.conns = atoi(v);
     else if (!strcmp(a, "--duration")) opt.duration = atof(v);
     else if (!strcmp(a, "--count")) opt.count = atol(v);
+    else if (!strcmp(a, "--rate")) opt.rate = atof(v);
     else if (!strcmp(a, "--size")) opt.size = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--fragment")) opt.fragment = strtoull(v, NULL, 10);
     else die("unknown option %s", a);
@@ -487,6 +537,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(opt.mode, "pull")) fn = pull;
   else if (!strcmp(opt.mode, "upload")) fn = upload_worker;
   else die("unknown mode %s", opt.mode);
+  if (opt.rate < 0 || (opt.rate > 0 && fn == upload_worker))
+    die("--rate must be positive, and upload has no open-loop mode");
   if (fn == pull && (!opt.app_tok || !opt.printer)) die("pull needs --app-token and --printer");
 
   size_t plen = fn == upload_worker ? opt.fragment : 4096;
@@ -497,7 +549,8 @@ int main(int argc, char **argv) {
 
   worker_t *w = calloc((size_t)opt.conns, sizeof *w);
   double t0 = now_s();
-  g_deadline = t0 + opt.duration;
+  g_t0 = t0 + 0.01; /* the first due time, once the threads run */
+  g_deadline = g_t0 + opt.duration;
   for (int i = 0; i < opt.conns; i++)
     if (pthread_create(&w[i].th, NULL, fn, &w[i]) != 0) die("pthread_create failed");
   for (int i = 0; i < opt.conns; i++) pthread_join(w[i].th, NULL);

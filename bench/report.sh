@@ -5,11 +5,12 @@
 
 num() { awk -v v="$1" 'BEGIN{ if (v == "" || v == "nan") print "n/a"; else if (v+0 >= 100) printf "%.0f", v; else if (v+0 >= 10) printf "%.1f", v; else printf "%.2f", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
-# verdict OP VALUE LIMIT: OP is ge or lt
+# verdict OP VALUE LIMIT: OP is ge, le or lt
 verdict() {
   awk -v op="$1" -v v="$2" -v l="$3" 'BEGIN{
     if (v == "" || v == "n/a" || v == "nan") { print "not measured"; exit }
-    sub(/x$/, "", v); ok = (op == "ge") ? (v + 0 >= l + 0) : (v + 0 < l + 0)
+    sub(/x$/, "", v)
+    ok = (op == "ge") ? (v + 0 >= l + 0) : (op == "le") ? (v + 0 <= l + 0) : (v + 0 < l + 0)
     print ok ? "**met**" : "**not met**" }'
 }
 
@@ -37,60 +38,70 @@ small_label=$(awk -v n="$SEED_SMALL" 'BEGIN{ printf "%gk", n / 1e3 }')
   echo "| --- | --- | --- | --- | --- | --- | --- |"
 } >"$TABLE"
 
+# The targets of issue 19 (docs/benchmarks.md, "The targets in short"); each is reported met or
+# not met, never asserted.
 # 1. read
 for c in $READ_CONNS; do
   r=$(ratio "$(get small.c$c.rps)" "$(get nginx.c$c.rps)")
-  if [ $c = 64 ]; then t="≥ 0.5x nginx" v=$(verdict ge "$r" 0.5); else t="" v=""; fi
-  row "1 read c=$c" "requests/s" "$(med small.c$c.rps)" "$(med nginx.c$c.rps) (nginx)" "$r" "$t" "$v"
+  row "1 read c=$c" "requests/s" "$(med small.c$c.rps)" "$(med nginx.c$c.rps) (nginx)" "$r" "≥ 0.85x nginx" "$(verdict ge "$r" 0.85)"
   row "1 read c=$c" "p50 latency, ms" "$(num "$(get small.c$c.p50)")" "$(num "$(get nginx.c$c.p50)") (nginx)" \
     "$(ratio "$(get small.c$c.p50)" "$(get nginx.c$c.p50)")" "" ""
-  if [ $c = 64 ]; then t="< 5 ms" v=$(verdict lt "$(get small.c$c.p99)" 5); else t="" v=""; fi
+  r=$(ratio "$(get small.c$c.p99)" "$(get nginx.c$c.p99)")
   row "1 read c=$c" "p99 latency, ms" "$(num "$(get small.c$c.p99)")" "$(num "$(get nginx.c$c.p99)") (nginx)" \
-    "$(ratio "$(get small.c$c.p99)" "$(get nginx.c$c.p99)")" "$t" "$v"
+    "$r" "≤ 1.5x nginx's" "$(verdict le "$r" 1.5)"
+  r=$(ratio "$(get small.c$c.cpu_us)" "$(get nginx.c$c.cpu_us)")
   row "1 read c=$c" "server CPU per request, µs" "$(num "$(get small.c$c.cpu_us)")" "$(num "$(get nginx.c$c.cpu_us)") (nginx)" \
-    "$(ratio "$(get small.c$c.cpu_us)" "$(get nginx.c$c.cpu_us)")" "" ""
+    "$r" "≤ 1.3x nginx's" "$(verdict le "$r" 1.3)"
 done
 
 # 2. lifecycle
+fs=$(get fsync_us)
+ceil=$(awk -v f="$fs" 'BEGIN{ if (f > 0) printf "%.1f", 1e6 / (2 * f) }')
 for c in 1 16; do
   r=$(ratio "$(get smalll.c$c.iters_per_s)" "$(get cupssmall.c$c.jobs_per_s)")
+  if [ $c = 16 ]; then t="≥ 6x cupsd" v=$(verdict ge "$r" 6); else t="" v=""; fi
   row "2 lifecycle c=$c" "jobs/s (create + cancel)" "$(med smalll.c$c.iters_per_s)" \
-    "$(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" "$r" "≥ 5x cupsd" "$(verdict ge "$r" 5)"
+    "$(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" "$r" "$t" "$v"
+  if [ $c = 1 ]; then
+    r=$(awk -v a="$(get smalll.c1.iters_per_s)" -v b="$ceil" 'BEGIN{ if (b > 0) printf "%.0f %%", a / b * 100; else print "n/a" }')
+    row "2 lifecycle c=1" "jobs/s vs the ceiling of one durable client: 2 fdatasyncs per job at $fs µs" \
+      "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$ceil") (ceiling)" "$r" "≥ 75 % of the ceiling" \
+      "$(verdict ge "${r% %}" 75)"
+  fi
   row "2 lifecycle c=$c" "server CPU per job, µs" "$(num "$(get smalll.c$c.cpu_us)")" "$(num "$(get cupssmall.c$c.cpu_us)") (cupsd)" \
     "$(ratio "$(get smalll.c$c.cpu_us)" "$(get cupssmall.c$c.cpu_us)")" "" ""
   row "2 lifecycle c=$c" "create p50 / p99, ms" "$(num "$(get smalll.c$c.create_p50_ms)") / $(num "$(get smalll.c$c.create_p99_ms)")" "" "" "" ""
   row "2 lifecycle c=$c" "store: commits per job, closures per commit, KiB written per job" \
     "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
 done
-fs=$(get fsync_us)
-row "2 lifecycle c=1" "ceiling of one durable client: 2 fdatasyncs per job at $fs µs" \
-  "$(awk -v f="$fs" 'BEGIN{ if (f > 0) printf "%.0f", 1e6 / (2 * f); else print "n/a" }')" \
-  "$(num "$(get cupssmall.c1.jobs_per_s)") (cupsd, no fsync)" \
-  "$(ratio "$(awk -v f="$fs" 'BEGIN{ if (f > 0) printf "%.1f", 1e6 / (2 * f) }')" "$(get cupssmall.c1.jobs_per_s)")" "" ""
 
 # 3. pull printing
 r=$(ratio "$(get pull.spoold.iters_per_s)" "$(get pull.cups.jobs_per_s)")
 row "3 pull c=64" "jobs/s (create, upload 4 KiB, start, abort)" "$(num "$(get pull.spoold.iters_per_s)")" \
-  "$(num "$(get pull.cups.jobs_per_s)") (cupsd held job)" "$r" "" ""
-row "3 pull c=64" "abort p99 latency, ms" "$(num "$(get pull.spoold.abort_p99_ms)")" "" "" "< 5 ms" \
-  "$(verdict lt "$(get pull.spoold.abort_p99_ms)" 5)"
+  "$(num "$(get pull.cups.jobs_per_s)") (cupsd held job)" "$r" "≥ 3x" "$(verdict ge "$r" 3)"
+row "3 pull c=64" "abort p50 / p99 latency (closed loop), ms" "$(num "$(get pull.spoold.abort_p50_ms)") / $(num "$(get pull.spoold.abort_p99_ms)")" "" "" "" ""
 row "3 pull c=64" "store: commits per job, closures per commit, KiB written per job" \
   "$(get pull.spoold.commits_per_iter), $(get pull.spoold.closures_per_commit), $(get pull.spoold.written_kb_per_iter)" "" "" "" ""
 row "3 pull c=64" "p50 create / upload / start / abort, ms" \
   "$(num "$(get pull.spoold.create_p50_ms)") / $(num "$(get pull.spoold.put_p50_ms)") / $(num "$(get pull.spoold.start_p50_ms)") / $(num "$(get pull.spoold.abort_p50_ms)")" "" "" "" ""
+row "3 pull open loop" "abort p50 / p99 latency from the due time, ms, at $(num "$(get pullopen.spoold.rate)") jobs/s (half the capacity above)" \
+  "$(num "$(get pullopen.spoold.abort_p50_ms)") / $(num "$(get pullopen.spoold.abort_p99_ms)")" "" "" "p99 < 5 ms" \
+  "$(verdict lt "$(get pullopen.spoold.abort_p99_ms)" 5)"
+row "3 pull open loop" "job p50 / p99 from its due time, ms; jobs sent late; jobs/s done" \
+  "$(num "$(get pullopen.spoold.iter_p50_ms)") / $(num "$(get pullopen.spoold.iter_p99_ms)"); $(get pullopen.spoold.late); $(num "$(get pullopen.spoold.iters_per_s)")" "" "" "" ""
 
 # 4. scaling
 for c in $READ_CONNS; do
   r=$(ratio "$(get bigr.c$c.rps)" "$(get smallr.c$c.rps)")
   row "4 read c=$c, random job" "requests/s at $big_label vs $small_label jobs" "$(med bigr.c$c.rps)" \
-    "$(med smallr.c$c.rps) (spoold, $small_label)" "$r" "≥ 0.9x" "$(verdict ge "$r" 0.9)"
+    "$(med smallr.c$c.rps) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
   row "4 read c=$c, random job" "p99 latency at $big_label vs $small_label, ms" "$(num "$(get bigr.c$c.p99)")" \
     "$(num "$(get smallr.c$c.p99)") (spoold, $small_label)" "$(ratio "$(get bigr.c$c.p99)" "$(get smallr.c$c.p99)")" "" ""
 done
 for c in 1 16; do
   r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
   row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
-    "$(med smalll.c$c.iters_per_s) (spoold, $small_label)" "$r" "≥ 0.9x" "$(verdict ge "$r" 0.9)"
+    "$(med smalll.c$c.iters_per_s) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
   row "4 lifecycle c=$c" "store at $big_label: commits per job, closures per commit, KiB written per job" \
     "$(get bigl.c$c.commits_per_iter), $(get bigl.c$c.closures_per_commit), $(get bigl.c$c.written_kb_per_iter)" "" "" "" ""
   row "4 lifecycle c=$c" "cupsd jobs/s at $(get cupsbig.c$c.history) vs $(get cupssmall.c$c.history) jobs of history" \
@@ -119,7 +130,7 @@ for k in small.c64 small.c256 nginx.c64 nginx.c256 smallr.c64 smallr.c256 bigr.c
   e=$(get "$k.errors")
   if [ -n "$e" ]; then errors="$errors- wrk $k: $e"$'\n'; fi
 done
-for k in smalll.c1 smalll.c16 bigl.c1 bigl.c16 pull.spoold up.spoold; do
+for k in smalll.c1 smalll.c16 bigl.c1 bigl.c16 pull.spoold pullopen.spoold up.spoold; do
   e=$(get "$k.errors")
   if [ -n "$e" ] && [ "$e" != 0 ]; then errors="$errors- loadgen $k: $e failed iterations"$'\n'; fi
 done

@@ -15,7 +15,8 @@
 #   2 lifecycle  create + cancel (both durable) with a user token, bench/loadgen at 1 and 16
 #                connections, vs cupsd Create-Job + Cancel-Job (ipptool, raw queue -> /dev/null)
 #   3 pull       create + upload 4 KiB + start (held, task created) + abort by the app, 64
-#                connections, vs cupsd held Create-Job + Send-Document 4 KiB + Cancel-Job
+#                connections, vs cupsd held Create-Job + Send-Document 4 KiB + Cancel-Job; then
+#                open-loop arrivals at half that rate (bench/loadgen --rate): abort latency
 #   4 scaling    1 and 2 with 1,000 and 1,000,000 jobs in the store (bench/seed writes them into
 #                the stopped server's SQLite file; rounds alternate the two stores), cupsd with
 #                1,000 and 15,000 jobs of history, spoold's VmRSS/VmHWM at 1,000,000 jobs
@@ -569,6 +570,10 @@ log "figure 1: read (store: $(get small.jobs) jobs)"
 read_vs_nginx
 log "figure 3: pull printing"
 lg_run pull.spoold pull 64 "$S2" "$P2"
+# abort latency with open-loop arrivals at half the capacity just measured (closed loop, 64
+# connections): jobs arrive at a fixed rate, each request is timed from when it was due
+PULL_RATE=$(awk -v r="$(get pull.spoold.iters_per_s)" 'BEGIN{printf "%.0f", r / 2 < 1 ? 1 : r / 2}')
+lg_run pullopen.spoold pull 64 "$S2" "$P2" --rate "$PULL_RATE"
 put small.rss_kb "$(vm "$SP_PID" VmRSS)"
 spoold_stop
 
