@@ -883,6 +883,88 @@ done:
 
 /* ---- routes ----------------------------------------------------------------------------- */
 
+/* Loads task params[2] of the job ctx resolves (OP_PRINTER_JOB_TASKS_GET); false after
+ * replying. The caller clears *ctx and *t. */
+static bool job_task_load(http_request_t *req, http_response_t *res, graph_job_ctx_t *ctx,
+                          store_task_t *t) {
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, ctx)) return false;
+  const char *id = http_request_param(req, 2);
+  store_rc_t rc = store_job_task_get(APP(req)->store, ctx->caller->tenant, ctx->job.id, id, t);
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The print task '%s' was not found on job '%s'.", id, ctx->job.id_str);
+  else if (rc != STORE_OK)
+    graph_reply_store_error(req, res);
+  return rc == STORE_OK;
+}
+
+/* GET .../jobs/{id}/tasks/{id}/definition: the definition the task runs, whichever app made
+ * it (the task's job is what the caller may read). */
+static void job_task_definition_get(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx = {0};
+  store_task_t t = {0};
+  store_task_definition_t d = {0};
+  query_t q;
+  query_init(&q);
+  if (!job_task_load(req, res, &ctx, &t)) goto done;
+  if (!odata_parse_request(req, res, &DEF_GET_QUERY, &q)) goto done;
+  store_rc_t rc = store_task_definition_get(APP(req)->store, ctx.caller->tenant, NULL,
+                                            t.definition_id, &d);
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task definition of print task '%s' no longer exists.", t.id);
+  } else if (rc != STORE_OK) {
+    graph_reply_store_error(req, res);
+  } else {
+    json_t *o = json_object();
+    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
+    json_t *body = graph_task_definition_json(req, &d);
+    json_object_update(o, body);
+    json_decref(body);
+    odata_apply_select(o, &q);
+    graph_reply_json(req, res, 200, o);
+  }
+done:
+  query_clear(&q);
+  store_task_definition_clear(&d);
+  store_task_clear(&t);
+  graph_job_ctx_clear(&ctx);
+}
+
+/* GET .../jobs/{id}/tasks/{id}/trigger: the trigger that created the task. */
+static void job_task_trigger_get(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx = {0};
+  store_task_t t = {0};
+  store_task_trigger_t g = {0};
+  query_t q;
+  query_init(&q);
+  if (!job_task_load(req, res, &ctx, &t)) goto done;
+  if (!odata_parse_request(req, res, &TRIGGER_GET_QUERY, &q)) goto done;
+  store_rc_t rc = t.trigger_id ? store_task_trigger_get(APP(req)->store, ctx.caller->tenant, NULL,
+                                                        t.trigger_id, &g)
+                               : STORE_NOT_FOUND;
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The task trigger that created print task '%s' no longer exists.", t.id);
+  } else if (rc != STORE_OK) {
+    graph_reply_store_error(req, res);
+  } else {
+    json_t *o = trigger_entity(req, &g);
+    if (!trigger_expand(req, &q, &g, o)) {
+      json_decref(o);
+      graph_reply_store_error(req, res);
+      goto done;
+    }
+    odata_apply_select(o, &q);
+    graph_reply_json(req, res, 200, o);
+  }
+done:
+  query_clear(&q);
+  store_task_trigger_clear(&g);
+  store_task_clear(&t);
+  graph_job_ctx_clear(&ctx);
+}
+
 static route_t ROUTES[] = {
     ROUTE("POST", "/print/taskDefinitions", definition_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
           "taskDefinitions.create"),
@@ -919,6 +1001,14 @@ static route_t ROUTES[] = {
           "printers.jobs.tasks.get"),
     ROUTE("GET", "/print/shares/{id}/jobs/{id}/tasks", job_tasks_list, ROUTE_GRAPH,
           "shares.jobs.tasks.list"),
+    ROUTE("GET", "/print/printers/{id}/jobs/{id}/tasks/{id}/definition", job_task_definition_get,
+          ROUTE_GRAPH, "printers.jobs.tasks.definition"),
+    ROUTE("GET", "/print/printers/{id}/jobs/{id}/tasks/{id}/trigger", job_task_trigger_get,
+          ROUTE_GRAPH, "printers.jobs.tasks.trigger"),
+    ROUTE("GET", "/print/shares/{id}/jobs/{id}/tasks/{id}/definition", job_task_definition_get,
+          ROUTE_GRAPH, "shares.jobs.tasks.definition"),
+    ROUTE("GET", "/print/shares/{id}/jobs/{id}/tasks/{id}/trigger", job_task_trigger_get,
+          ROUTE_GRAPH, "shares.jobs.tasks.trigger"),
     ROUTE("GET", "/print/shares/{id}/jobs/{id}/tasks/{id}", job_task_get, ROUTE_GRAPH,
           "shares.jobs.tasks.get"),
 };

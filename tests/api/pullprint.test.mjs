@@ -338,6 +338,29 @@ describe("pull-print flow", () => {
     assert.deepEqual(viaJob.value.map((t) => t.id), [task.id]);
     const viaJobOne = await getJson(ctx, `/v1.0/print/shares/${ctx.sV}/jobs/${job.id}/tasks/${task.id}`, ctx.user);
     assert.equal(viaJobOne.status.state, "processing");
+    // job-side task navigation: definition and trigger under both job paths and both prefixes
+    const jobSide = kiota(ctx, ctx.app).print.printers.byPrinterId(ctx.V).jobs.byPrintJobId(job.id).tasks.byPrintTaskId(task.id);
+    assert.equal((await jobSide.definition.get()).id, ctx.D);
+    assert.equal((await jobSide.trigger.get()).id, ctx.T);
+    for (const version of ["v1.0", "beta"]) {
+      for (const [base, token] of [[`printers/${ctx.V}`, ctx.app], [`shares/${ctx.sV}`, ctx.user]]) {
+        const d = await getJson(ctx, `/${version}/print/${base}/jobs/${job.id}/tasks/${task.id}/definition`, token);
+        assert.equal(d.id, ctx.D);
+        assert.equal(d.displayName, "Secure release");
+        assert.equal(d["@odata.context"], `${ctx.srv.url}/${version}/$metadata#print/taskDefinitions/$entity`);
+        const g = await getJson(ctx, `/${version}/print/${base}/jobs/${job.id}/tasks/${task.id}/trigger?$expand=definition`, token);
+        assert.equal(g.id, ctx.T);
+        assert.equal(g.event, "jobStarted");
+        assert.equal(g.definition.id, ctx.D);
+        assert.equal(g["@odata.context"], `${ctx.srv.url}/${version}/$metadata#print/printers('${ctx.V}')/taskTriggers/$entity`);
+      }
+    }
+    const sel = await getJson(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${job.id}/tasks/${task.id}/definition?$select=displayName`, ctx.app);
+    assert.deepEqual(Object.keys(sel).filter((k) => !k.startsWith("@")).sort(), ["displayName", "id"]);
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${job.id}/tasks/${randomUUID()}/trigger`, { token: ctx.app }),
+      { status: 404, code: "itemNotFound" });
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${job.id}/tasks/${task.id}/definition`, { token: ctx.otherTenantApp }),
+      { status: 404, code: "itemNotFound" });
     const expanded = await getJson(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${job.id}?$expand=tasks`, ctx.app);
     assert.equal(expanded.tasks[0].id, task.id);
     assertHeld(await snapshot(ctx, ctx.V, job.id, task.id));
