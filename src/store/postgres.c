@@ -84,6 +84,7 @@ struct pg_conn {
   bool       busy;            /* lent to a caller */
   bool       broken;          /* the connection failed: reset before the next use */
   bool       retry;           /* the running transaction hit 40001/40P01 */
+  bool       saw_full;        /* the running transaction hit 53100 disk_full */
   bool       in_write;        /* the running closure is a write */
   int64_t    changes;
   pg_stmt_t *stmts;           /* cache */
@@ -179,8 +180,8 @@ static bool pg_conn_lost(pg_conn_t *c, const char *state) {
   return state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3));
 }
 
-/* Classifies a failed result: sets c->retry / c->broken and returns DB_CONSTRAINT or
- * DB_ERROR. Consumes nothing. */
+/* Classifies a failed result: sets c->retry / c->broken / c->saw_full and returns
+ * DB_CONSTRAINT, DB_FULL or DB_ERROR. Consumes nothing. */
 static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
   const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
   pg_set_err(c, r ? PQresultErrorMessage(r) : PQerrorMessage(c->h));
@@ -193,6 +194,14 @@ static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
     log_debug("postgres: %s (%s), the transaction will be retried; in: %s", c->err, state, sql);
     c->retry = true;
     return DB_ERROR;
+  }
+  /* 53100 disk_full: the server could not extend a file for lack of space (ENOSPC/EDQUOT);
+   * the same DB_FULL as SQLITE_FULL, so Graph answers 507. The rest of class 53 (out of
+   * memory, too many connections, configuration limits) is not about space. */
+  if (state && !strcmp(state, "53100")) {
+    c->saw_full = true;
+    log_error("postgres %s: no space left: %s (%s); in: %s", c->db->safe_url, c->err, state, sql);
+    return DB_FULL;
   }
   if (state && !strcmp(state, "25P02")) {  /* an earlier statement already failed and logged */
     log_debug("postgres: %s; in: %s", c->err, sql);
@@ -649,6 +658,7 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
     pg_conn_t *c = pg_borrow(db);
     if (!c) return DB_ERROR;
     c->retry = false;
+    c->saw_full = false;
     if (pg_simple(c, "BEGIN ISOLATION LEVEL SERIALIZABLE") != DB_OK) {
       bool again = c->broken && reconnects++ < PG_MAX_RECONNECTS;
       pg_release(db, c);
@@ -682,6 +692,7 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
         log_error("postgres: a write closure ignored a failed statement (%s); rolled back", c->err);
         rc = DB_ERROR;
       }
+      if (c->saw_full) rc = DB_FULL;  /* failed for space, whatever the closure made of it */
       pg_release(db, c);
       return rc;
     }
@@ -697,12 +708,13 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
     if (c->broken)
       log_error("postgres: connection lost during COMMIT; the write's outcome is unknown and it "
                 "is not retried");
+    bool full = c->saw_full;
     pg_release(db, c);
     if (again) {
       pg_backoff(attempt);
       continue;
     }
-    return DB_ERROR;
+    return full ? DB_FULL : DB_ERROR;
   }
 }
 

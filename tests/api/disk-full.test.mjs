@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { rawFetch, closeAgents } from "./lib/clients.mjs";
 import { startServer } from "./lib/server.mjs";
+import { testStore, psql, freshPgStore } from "./lib/store.mjs";
 
 const run = promisify(execFile);
 after(() => closeAgents());
@@ -136,3 +137,86 @@ describe("full disk: 507 for every write that fails for space, /readyz 503, reco
     assert.match(ctx.srv.output, /writes succeed again/);
   });
 });
+
+// PostgreSQL (SPOOLD_TEST_STORE=postgres, as make check runs this file a second time): the
+// store's schema lives in a tablespace on a small tmpfs this test mounts (owned by the server's
+// user), filled until ENOSPC, so the server answers SQLSTATE 53100 disk_full for real when a
+// table must grow. Writes that fail so answer 507 as on SQLite (DB_FULL), never 500, nothing of
+// them is stored, and writes succeed again once space is freed.
+if (testStore() === "postgres") {
+  describe("full disk on PostgreSQL: 53100 disk_full answers 507 like SQLite's full disk", () => {
+    const ctx = {};
+    before(async () => {
+      ctx.mnt = await mkdtemp(path.join(os.tmpdir(), "spoold-pgfull-"));
+      const owner = process.env.PG_USER || "postgres";
+      let uid, gid;
+      try {
+        uid = (await run("id", ["-u", owner])).stdout.trim();
+        gid = (await run("id", ["-g", owner])).stdout.trim();
+        await run("mount", ["-t", "tmpfs", "-o", `size=12m,mode=0700,uid=${uid},gid=${gid}`, "tmpfs", ctx.mnt]);
+      } catch (e) {
+        ctx.mountError = `cannot mount a tmpfs at ${ctx.mnt} for ${owner} (this test needs root, as in CI): ${e.stderr || e.message}`;
+        return;
+      }
+      ctx.mounted = true;
+      ctx.ts = "ts_" + path.basename(ctx.mnt).replace(/[^A-Za-z0-9]/g, "").toLowerCase();
+      await psql(`CREATE TABLESPACE ${ctx.ts} LOCATION '${ctx.mnt}'`);
+      // every table and index of the store's schema is created in that tablespace
+      const url = (await freshPgStore("pgfull")) + `%20-cdefault_tablespace%3D${ctx.ts}`;
+      ctx.schema = /search_path%3D(\w+)/.exec(url)[1];
+      ctx.srv = await startServer({ args: ["--store", url] });
+      ctx.app = await ctx.srv.mintApp({ tenant: "00000000-0000-4000-8000-00000000f012", app: "00000000-0000-4000-8000-0000000000f2", roles: "PrintTaskDefinition.ReadWrite.All" });
+    });
+    after(async () => {
+      if (ctx.srv) await ctx.srv.stop();
+      if (ctx.schema) await psql(`DROP SCHEMA ${ctx.schema} CASCADE`).catch(() => {});
+      if (ctx.ts) await psql(`DROP TABLESPACE IF EXISTS ${ctx.ts}`).catch(() => {});
+      if (ctx.mounted) await run("umount", [ctx.mnt]);
+      if (ctx.mnt) await rmdir(ctx.mnt).catch(() => rm(ctx.mnt, { recursive: true, force: true }));
+    });
+
+    const api = (p) => `${ctx.srv.origin}/v1.0${p}`;
+    const post = (name) => rawFetch(api("/print/taskDefinitions"), { method: "POST", token: ctx.app, json: { displayName: name } });
+
+    it("writes that fail with disk_full answer 507 (never 500) and 201 again once space is freed", async () => {
+      assert.ok(ctx.mounted, ctx.mountError);
+      const first = await post("before the disk filled");
+      assert.equal(first.status, 201, first.text);
+      const filler = path.join(ctx.mnt, "filler");
+      const bytes = await fill(filler);
+      assert.ok(bytes > 1 << 20, `filled ${bytes} bytes`);
+
+      // What still fits in the tables' last pages succeeds (and is durable); once a table must
+      // grow the server says 53100 and the write is refused with 507.
+      const created = [first.json.id];
+      let refused = null;
+      for (let i = 0; i < 3000 && !refused; i++) {
+        const r = await post(`while full ${i} ${"x".repeat(200)}`);
+        if (r.status === 201) { created.push(r.json.id); continue; }
+        assert.equal(r.status, 507, `write ${i}: ${r.status} ${r.text}`);
+        refused = { r, name: `while full ${i}` };
+      }
+      assert.ok(refused, "no write failed although the tablespace is full");
+      assert.equal(refused.r.json.error.code, "quotaLimitReached");
+      assert.equal(refused.r.headers.get("retry-after"), "60");
+      assert.match(refused.r.json.error.message, /no storage space left/);
+      assert.match(ctx.srv.output, /no space left: [^]*? \(53100\); in: /);
+      assert.match(ctx.srv.output, /a write failed for lack of space/);
+
+      const all = [];
+      for (let url = api("/print/taskDefinitions"); url;) {
+        const page = await rawFetch(url.replace(ctx.srv.url, ctx.srv.origin), { token: ctx.app });
+        assert.equal(page.status, 200, page.text);
+        all.push(...page.json.value);
+        url = page.json["@odata.nextLink"];
+      }
+      assert.ok(!all.some((d) => d.displayName.startsWith(`${refused.name} `)), "the refused definition is absent");
+      assert.deepEqual(new Set(all.map((d) => d.id)), new Set(created));
+
+      await rm(filler);
+      const again = await post("after space returned");
+      assert.equal(again.status, 201, again.text);
+      assert.match(ctx.srv.output, /writes succeed again/);
+    });
+  });
+}
