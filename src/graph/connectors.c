@@ -60,20 +60,6 @@ static void connector_not_found(http_request_t *req, http_response_t *res, const
   graph_reply_error(req, res, 404, "itemNotFound", NULL, "Connector '%.128s' was not found.", id);
 }
 
-/* True when printer id is in the caller's tenant; false after replying 404 or 500. */
-static bool printer_exists(http_request_t *req, http_response_t *res, const caller_t *c,
-                           const char *id) {
-  store_printer_t p;
-  store_rc_t rc = store_printer_get(APP(req)->store, c->tenant, id, &p);
-  store_printer_clear(&p);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.", id);
-  else
-    graph_reply_store_error(req, res);
-  return false;
-}
-
 /* GET /print/connectors */
 static void connectors_list(http_request_t *req, http_response_t *res) {
   if (!graph_authorize(req, res, OP_CONNECTORS_LIST, NULL) || !check_list_query(req, res)) return;
@@ -104,7 +90,9 @@ static void connector_delete(http_request_t *req, http_response_t *res) {
 /* GET /print/printers/{id}/connectors */
 static void printer_connectors_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_CONNECTORS_LIST, NULL);
-  if (!c || !check_list_query(req, res) || !printer_exists(req, res, c, req->params[0])) return;
+  if (!c || !check_list_query(req, res) ||
+      !graph_printer_exists(req, res, c->tenant, req->params[0]))
+    return;
   graph_reply_collection(req, res,
                          graph_context(req, "print/printers('%s')/connectors", req->params[0]),
                          json_array(), NULL);
@@ -113,7 +101,7 @@ static void printer_connectors_list(http_request_t *req, http_response_t *res) {
 /* GET /print/printers/{id}/connectors/{connectorId} */
 static void printer_connector_get(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_CONNECTORS_LIST, NULL);
-  if (!c || !printer_exists(req, res, c, req->params[0])) return;
+  if (!c || !graph_printer_exists(req, res, c->tenant, req->params[0])) return;
   connector_not_found(req, res, req->params[1]);
 }
 

@@ -497,6 +497,18 @@ static bool load_printer(http_request_t *req, http_response_t *res, const caller
   return false;
 }
 
+/* See printers.h. */
+bool graph_printer_exists(http_request_t *req, http_response_t *res, const char *tenant,
+                          const char *id) {
+  store_rc_t rc = store_printer_exists(APP(req)->store, tenant, id);
+  if (rc == STORE_OK) return true;
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.", id);
+  else
+    graph_reply_store_error(req, res);
+  return false;
+}
+
 /* GET /print/printers */
 static void printers_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTERS_LIST, NULL);

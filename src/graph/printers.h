@@ -16,6 +16,7 @@
 
 #include "graph/json.h"
 #include "http/request.h"
+#include "http/response.h"
 #include "store/printers.h"
 
 /* The printerBase members of p as a new JSON object (the caller owns it): displayName,
@@ -33,6 +34,11 @@ json_t *graph_printer_base_json(const http_request_t *req, const store_printer_t
  * printerProvidedReleaseSupport. List answers leave out defaults and capabilities. */
 json_t *graph_printer_json(const http_request_t *req, const store_printer_t *p,
                            bool with_capabilities, bool with_defaults);
+
+/* True when printer id is in tenant; false after replying 404 itemNotFound ("Printer '<id>'
+ * was not found.") or the store error. */
+bool graph_printer_exists(http_request_t *req, http_response_t *res, const char *tenant,
+                          const char *id);
 
 /* printerCapabilities of p as a new JSON object (see graph_printer_base_json). */
 json_t *graph_printer_capabilities_json(const http_request_t *req, const store_printer_t *p);

@@ -361,27 +361,13 @@ static void shares_list(http_request_t *req, http_response_t *res) {
   reply_share_list(req, res, c, &d, NULL, graph_context(req, "print/shares"));
 }
 
-/* Checks that printer pid is in the caller's tenant; replies 404 (500) otherwise. */
-static bool printer_exists(http_request_t *req, http_response_t *res, const caller_t *c,
-                           const char *pid) {
-  store_printer_t p = {0};
-  store_rc_t rc = store_printer_get(APP(req)->store, c->tenant, pid, &p);
-  store_printer_clear(&p);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%s' was not found.", pid);
-  else
-    graph_reply_store_error(req, res);
-  return false;
-}
-
 /* GET /print/printers/{id}/shares */
 static void printer_shares_list(http_request_t *req, http_response_t *res) {
   perm_decision_t d;
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_SHARES_LIST, &d);
   if (!c) return;
   const char *pid = req->params[0];
-  if (!printer_exists(req, res, c, pid)) return;
+  if (!graph_printer_exists(req, res, c->tenant, pid)) return;
   reply_share_list(req, res, c, &d, pid, graph_context(req, "print/printers('%s')/shares", pid));
 }
 
@@ -431,7 +417,7 @@ static void printer_share_get(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_SHARES_LIST, &d);
   if (!c) return;
   const char *pid = req->params[0], *sid = req->params[1];
-  if (!printer_exists(req, res, c, pid)) return;
+  if (!graph_printer_exists(req, res, c->tenant, pid)) return;
   store_share_t s = {0};
   if (!load_share(req, res, c, sid, &s)) return;
   if (strcmp(s.printer_id, pid) != 0) {

@@ -23,6 +23,7 @@
 #include "graph/jobs.h"
 #include "graph/json.h"
 #include "graph/odata.h"
+#include "graph/printers.h"
 #include "graph/refs.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
@@ -586,14 +587,7 @@ static const odata_spec_t TRIGGER_GET_QUERY = {.mask = ITEM_OPTIONS, .select = T
 static const caller_t *trigger_step(http_request_t *req, http_response_t *res, perm_op_t op) {
   const caller_t *c = graph_authorize(req, res, op, NULL);
   if (!c) return NULL;
-  const char *printer = http_request_param(req, 0);
-  store_rc_t rc = store_task_printer_exists(APP(req)->store, c->tenant, printer);
-  if (rc == STORE_OK) return c;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
-                      printer);
-  else graph_reply_store_error(req, res);
-  return NULL;
+  return graph_printer_exists(req, res, c->tenant, http_request_param(req, 0)) ? c : NULL;
 }
 
 /* Adds "definition" to trigger JSON o when q expands it. */

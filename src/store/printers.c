@@ -313,6 +313,33 @@ store_rc_t store_printer_get(store_t *st, const char *tenant, const char *id,
   return rc;
 }
 
+/* See store-private.h. */
+int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *printer_id) {
+  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, printer_id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+typedef struct {
+  const char *tenant, *id;
+} exists_arg_t;
+
+static int exists_fn(db_conn_t *c, void *arg) {
+  exists_arg_t *a = arg;
+  return store_printer_row_exists(c, a->tenant, a->id);
+}
+
+/* See printers.h. */
+store_rc_t store_printer_exists(store_t *st, const char *tenant, const char *id) {
+  if (!tenant || !id) return STORE_NOT_FOUND;
+  exists_arg_t a = {tenant, id};
+  return store_rc(db_read(st->db, exists_fn, &a));
+}
+
 /* A list query over a compiled store_query_t: rows are read by row_fn into an array of elem
  * bytes each. */
 typedef struct {

@@ -78,6 +78,10 @@ bool store_printer_accepts_content_type(const store_printer_t *p, const char *ct
 store_rc_t store_printer_get(store_t *st, const char *tenant, const char *id,
                              store_printer_t *out);
 
+/* STORE_OK when id is a printer of tenant, STORE_NOT_FOUND when not (or either is NULL),
+ * STORE_ERROR on failure. Reads nothing but the row's existence. */
+store_rc_t store_printer_exists(store_t *st, const char *tenant, const char *id);
+
 /* One page of a list. */
 typedef struct store_printer_page {
   store_printer_t *items;

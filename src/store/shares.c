@@ -179,17 +179,6 @@ store_rc_t store_share_get_by_printer(store_t *st, const char *tenant, const cha
 
 /* ---- create, update, delete ---------------------------------------------------------------- */
 
-/* 0 when printer_id is a printer of tenant, STORE_NOT_FOUND when not, or a DB error. */
-static int printer_exists(db_conn_t *c, const char *tenant, const char *printer_id) {
-  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, printer_id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
-}
-
 /* 0 when printer_id has no share other than except_id (may be NULL), STORE_CONFLICT (the other
  * share's id in why) when it has one, or a DB error. */
 static int printer_free(db_conn_t *c, const char *printer_id, const char *except_id,
@@ -228,7 +217,7 @@ static int create_fn(db_conn_t *c, void *arg) {
   write_arg_t *a = arg;
   store_share_clear(&a->out);
   memset(&a->why, 0, sizeof a->why);
-  int rc = printer_exists(c, a->tenant, a->printer_id);
+  int rc = store_printer_row_exists(c, a->tenant, a->printer_id);
   if (rc == STORE_NOT_FOUND) a->why.err = STORE_SHARE_ERR_NO_PRINTER;
   if (rc != 0) return rc;
   if ((rc = printer_free(c, a->printer_id, NULL, &a->why)) != 0) return rc;
@@ -292,7 +281,7 @@ static int update_fn(db_conn_t *c, void *arg) {
   if (rc != 0) return rc;
 
   if (p->printer_id && strcmp(p->printer_id, a->out.printer_id) != 0) {
-    rc = printer_exists(c, a->tenant, p->printer_id);
+    rc = store_printer_row_exists(c, a->tenant, p->printer_id);
     if (rc == STORE_NOT_FOUND) a->why.err = STORE_SHARE_ERR_NO_PRINTER;
     if (rc != 0) return rc;
     if ((rc = printer_free(c, p->printer_id, a->share_id, &a->why)) != 0) return rc;

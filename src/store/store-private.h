@@ -45,4 +45,8 @@ void *store_col_blob_dup(db_stmt_t *s, int col, size_t *len);
  * DB_ROW/DB_DONE, so a closure may return it as it is). */
 int store_step_done(db_stmt_t *s);
 
+/* Inside a transaction: 0 when printer_id is a printer of tenant, STORE_NOT_FOUND when not, or
+ * DB_ERROR (a closure may return the result as it is). Defined in printers.c. */
+int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *printer_id);
+
 #endif

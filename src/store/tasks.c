@@ -7,6 +7,7 @@
 #include "core/enums.h"
 #include "core/job.h"
 #include "store/outbox.h"
+#include "store/printers.h"
 #include "store/query.h"
 #include "store/store-private.h"
 #include "store/tasks-private.h"
@@ -388,21 +389,16 @@ static int row_exists(db_conn_t *c, const char *sql, const char *id, const char 
   return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : DB_ERROR;
 }
 
-static int printer_exists(db_conn_t *c, const char *printer_id, const char *tenant) {
-  return row_exists(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?", printer_id,
-                    tenant);
-}
-
 static int trig_create_fn(db_conn_t *c, void *arg) {
   trig_arg_t *a = arg;
   store_task_trigger_clear(&a->out);
   a->refusal = STORE_TRIGGER_OK;
-  int rc = printer_exists(c, a->printer_id, a->tenant);
-  if (rc < 0) return rc;
-  if (rc == 0) {
+  int rc = store_printer_row_exists(c, a->tenant, a->printer_id);
+  if (rc == STORE_NOT_FOUND) {
     a->refusal = STORE_TRIGGER_NO_PRINTER;
     return STORE_CONFLICT;
   }
+  if (rc != 0) return rc;
   def_arg_t d = {.tenant = a->tenant, .id = a->definition_id};
   rc = def_read(c, &d);
   if (rc == STORE_NOT_FOUND) {
@@ -517,23 +513,6 @@ static int trig_list_row(db_stmt_t *s, void *arg) {
   return rc;
 }
 
-typedef struct printer_arg {
-  const char *tenant, *printer_id;
-} printer_arg_t;
-
-static int printer_exists_fn(db_conn_t *c, void *arg) {
-  printer_arg_t *a = arg;
-  int rc = printer_exists(c, a->printer_id, a->tenant);
-  return rc < 0 ? rc : rc == 1 ? 0 : STORE_NOT_FOUND;
-}
-
-/* STORE_OK when printer_id is a printer of tenant; see tasks.h. */
-store_rc_t store_task_printer_exists(store_t *st, const char *tenant, const char *printer_id) {
-  if (!tenant || !printer_id) return STORE_NOT_FOUND;
-  printer_arg_t a = {tenant, printer_id};
-  return store_rc(db_read(st->db, printer_exists_fn, &a));
-}
-
 /* Lists a printer's triggers; see tasks.h. */
 store_rc_t store_task_trigger_list(store_t *st, const char *tenant, const char *printer_id,
                                    const query_t *q,
@@ -541,7 +520,7 @@ store_rc_t store_task_trigger_list(store_t *st, const char *tenant, const char *
                                    void *arg, char **next, char **err) {
   if (next) *next = NULL;
   if (err) *err = NULL;
-  store_rc_t rc = store_task_printer_exists(st, tenant, printer_id);
+  store_rc_t rc = store_printer_exists(st, tenant, printer_id);
   if (rc != STORE_OK) return rc;
   trig_list_cb_t cb = {fn, arg};
   list_arg_t a = {.q = q, .fields = TRIG_FIELDS,

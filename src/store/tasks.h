@@ -125,9 +125,6 @@ store_rc_t store_task_trigger_list(store_t *st, const char *tenant, const char *
 store_rc_t store_task_trigger_delete(store_t *st, const char *tenant, const char *printer_id,
                                      const char *id);
 
-/* STORE_OK when printer_id is a printer of tenant, else STORE_NOT_FOUND. */
-store_rc_t store_task_printer_exists(store_t *st, const char *tenant, const char *printer_id);
-
 /* ---- print tasks ------------------------------------------------------------------------ */
 
 /* Reads task id under definition_id (NULL: any definition) of tenant. */
