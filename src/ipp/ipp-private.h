@@ -149,6 +149,9 @@ void ipp_update_active_jobs(ipp_client_t *c);
 void ipp_fetch_document(ipp_client_t *c);
 void ipp_acknowledge_document(ipp_client_t *c);
 void ipp_update_document_status(ipp_client_t *c);
+/* Acknowledge-Identify-Printer (identify-ipp.c): hands the device the pending Identify-Printer
+ * request of its printer. */
+void ipp_acknowledge_identify_printer(ipp_client_t *c);
 
 void ipp_create_printer_subscriptions(ipp_client_t *c);
 void ipp_get_notifications(ipp_client_t *c);

@@ -58,6 +58,7 @@ const ipp_op_t IPP_OPERATIONS[] = {
     IPP_OP_UPDATE_DOCUMENT_STATUS,
     IPP_OP_UPDATE_JOB_STATUS,
     IPP_OP_UPDATE_OUTPUT_DEVICE_ATTRIBUTES,
+    IPP_OP_ACKNOWLEDGE_IDENTIFY_PRINTER,
     0,
 };
 
@@ -448,6 +449,7 @@ static void dispatch(ipp_client_t *c) {
     case IPP_OP_UPDATE_DOCUMENT_STATUS: ipp_update_document_status(c); break;
     case IPP_OP_UPDATE_JOB_STATUS: ipp_update_job_status(c); break;
     case IPP_OP_UPDATE_OUTPUT_DEVICE_ATTRIBUTES: ipp_update_output_device_attributes(c); break;
+    case IPP_OP_ACKNOWLEDGE_IDENTIFY_PRINTER: ipp_acknowledge_identify_printer(c); break;
     default:
       ipp_respond(c, IPP_STATUS_ERROR_OPERATION_NOT_SUPPORTED,
                   "Operation 0x%04x (%s) is not supported by this infrastructure printer.",

@@ -339,6 +339,15 @@ ipp_t *ipp_printer_attributes(ipp_client_t *c) {
     else ippSetString(a, &reasons, ippGetCount(reasons), kw);
   }
   json_decref(details);
+  bool identify = false; /* an Identify-Printer request waits for the device (identify-ipp.c) */
+  if (store_ipp_identify_state(c->store, c->device.tenant, p->id, c->now_us, NULL, &identify) !=
+      STORE_OK)
+    log_warn("ipp: cannot read the Identify-Printer state of printer %s", p->id);
+  if (identify) {
+    if (!reasons) reasons = ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD,
+                                         "printer-state-reasons", NULL, "identify-printer-requested");
+    else ippSetString(a, &reasons, ippGetCount(reasons), "identify-printer-requested");
+  }
   if (!reasons) ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "printer-state-reasons", NULL, "none");
   if (p->status_description && *p->status_description) {
     text127(p->status_description, text);

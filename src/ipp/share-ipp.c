@@ -812,6 +812,7 @@ static void dispatch(share_req_t *st) {
     case IPP_OP_CLOSE_JOB: op_close_job(st); break;
     case IPP_OP_GET_JOB_ATTRIBUTES: op_get_job_attributes(st); break;
     case IPP_OP_GET_JOBS: op_get_jobs(st); break;
+    case IPP_OP_IDENTIFY_PRINTER: ipp_share_identify_printer(c); break;
     default:
       ipp_respond(c, IPP_STATUS_ERROR_OPERATION_NOT_SUPPORTED,
                   "Operation 0x%04x (%s) is not supported by this printer.", (unsigned)c->op,

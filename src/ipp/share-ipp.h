@@ -32,6 +32,10 @@ void ipp_share_routes_register(void);
 char **ipp_share_formats(const store_printer_t *p, size_t *n);
 void   ipp_share_formats_free(char **v, size_t n);
 
+/* Identify-Printer on a share (identify-ipp.c): forwarded to the printer's output device
+ * when one can receive it, else server-error-operation-not-supported. */
+void ipp_share_identify_printer(ipp_client_t *c);
+
 /* Get-Printer-Attributes on a share. */
 void ipp_share_get_printer_attributes(ipp_client_t *c, const store_share_t *s);
 

@@ -33,7 +33,7 @@ static bool infra_only(const char *name) {
       "ippget-", "output-device-", "multiple-document-jobs-supported", "document-format-",
       "requesting-user-uri-supported", "printer-device-id", "compression-supported",
       "job-ids-supported", "multiple-operation-time-out", "printer-supply-info-uri",
-      "printer-config-change-", "printer-state-change-"};
+      "printer-config-change-", "printer-state-change-", "printer-icons"};
   for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
     if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) return true;
   return false;
@@ -98,6 +98,21 @@ void ipp_share_get_printer_attributes(ipp_client_t *c, const store_share_t *s) {
   snprintf(text, sizeof text, "%s/ipp/share/%s", server_public_url(c->req->server), s->id);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_URI, "printer-more-info", NULL, text);
 
+  if (!ippFindAttribute(a, "identify-actions-supported", IPP_TAG_ZERO)) {
+    ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "identify-actions-supported", NULL, "display");
+    ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "identify-actions-default", NULL, "display");
+  }
+  /* printer-icons (PWG 5100.13): 48, 128 and 512 pixel PNGs of web/icons/ (drawn by
+   * scripts/make-icons.py), served by the console route */
+  const char *icons[3];
+  char icon_uri[3][300];
+  static const int sizes[] = {48, 128, 512};
+  for (int i = 0; i < 3; i++) {
+    snprintf(icon_uri[i], sizeof icon_uri[i], "%s/console/icons/printer-%d.png",
+             server_public_url(c->req->server), sizes[i]);
+    icons[i] = icon_uri[i];
+  }
+  ippAddStrings(a, IPP_TAG_PRINTER, IPP_TAG_URI, "printer-icons", 3, NULL, icons);
   if (!ippFindAttribute(a, "printer-location", IPP_TAG_ZERO))
     ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-location", NULL, "");
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_URI, "printer-supply-info-uri", NULL, text);
@@ -113,6 +128,10 @@ void ipp_share_get_printer_attributes(ipp_client_t *c, const store_share_t *s) {
 
   int ops[32], nops = 0;
   for (const ipp_op_t *op = IPP_SHARE_OPERATIONS; *op && nops < 32; op++) ops[nops++] = (int)*op;
+  bool identify = false; /* served while an output device can receive it (identify-ipp.c) */
+  if (store_ipp_identify_state(c->store, c->device.tenant, p->id, c->now_us, &identify, NULL) ==
+          STORE_OK && identify)
+    ops[nops++] = (int)IPP_OP_IDENTIFY_PRINTER;
   ippAddIntegers(a, IPP_TAG_PRINTER, IPP_TAG_ENUM, "operations-supported", nops, ops);
   static const char *const versions[] = {"1.1", "2.0"};
   ippAddStrings(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "ipp-versions-supported", 2, NULL, versions);

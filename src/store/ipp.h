@@ -203,6 +203,31 @@ store_rc_t store_ipp_device_remove(store_t *st, const char *tenant, const char *
 store_rc_t store_ipp_printer_counts(store_t *st, const char *tenant, const char *printer_id,
                                     int64_t *queued, char ***uuids, size_t *nuuids);
 
+/* ---- Identify-Printer (PWG 5100.13 on a share, forwarded per PWG 5100.18) ------------------ */
+
+#define STORE_IPP_IDENTIFY_LIFE_S  300 /* a request no device acknowledged lapses after this */
+#define STORE_IPP_IDENTIFY_REACH_S 180 /* a subscription polled this recently reaches a device */
+
+/* Whether Identify-Printer can reach printer_id's output device (*reachable: a live ippget
+ * subscription asking for printer-state-changed was polled within STORE_IPP_IDENTIFY_REACH_S)
+ * and whether a request waits for it (*pending). Either pointer may be NULL. */
+store_rc_t store_ipp_identify_state(store_t *st, const char *tenant, const char *printer_id,
+                                    int64_t now_us, bool *reachable, bool *pending);
+
+/* Records an Identify-Printer request for printer_id (actions: identify-actions,
+ * comma-separated; message may be NULL), replacing a pending one, and writes a
+ * printer-state-changed event whose state details include identifyPrinterRequested, in one
+ * transaction. STORE_CONFLICT when no device is reachable (nothing is written). */
+store_rc_t store_ipp_identify_request(store_t *st, const char *tenant, const char *printer_id,
+                                      const char *actions, const char *message, int64_t now_us);
+
+/* Acknowledge-Identify-Printer: removes the pending request of printer_id and returns its
+ * *actions (comma-separated) and *message (NULL when none), both malloc'd, writing a
+ * printer-state-changed event without identifyPrinterRequested. STORE_NOT_FOUND when none is
+ * pending (or it lapsed). */
+store_rc_t store_ipp_identify_take(store_t *st, const char *tenant, const char *printer_id,
+                                   int64_t now_us, char **actions, char **message);
+
 /* ---- subscriptions and events ------------------------------------------------------------ */
 
 typedef struct store_ipp_subscription {

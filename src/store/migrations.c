@@ -378,6 +378,17 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX print_passwords_login ON print_passwords (tenant_id, user_name);"
   "CREATE INDEX print_passwords_user ON print_passwords (tenant_id, user_id, created_us);",
+
+  /* 7: Identify-Printer requests made on a printer share, waiting for the printer's output
+   * device to take them with Acknowledge-Identify-Printer (PWG 5100.18; store/ipp.h). One
+   * pending request per printer: a new one replaces it. */
+  "CREATE TABLE ipp_identify ("
+  "  printer_id TEXT PRIMARY KEY REFERENCES printers(id) ON DELETE CASCADE,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  actions TEXT NOT NULL,"                     /* identify-actions, comma-separated */
+  "  message TEXT,"                              /* message (text(127)); NULL: none */
+  "  requested_us BIGINT NOT NULL"
+  ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

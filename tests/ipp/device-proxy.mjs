@@ -9,8 +9,11 @@
 // jobs (Get-Jobs which-jobs=fetchable) and, for each, runs Fetch-Job, Acknowledge-Job,
 // Fetch-Document (writing the bytes to OUTDIR/JOBID when OUTDIR is given), Acknowledge-Document
 // and Update-Job-Status completed. One line per job on stdout.
+// It also subscribes to printer-state-changed (ippget) and polls Get-Notifications: when an
+// event's printer-state-reasons include identify-printer-requested it sends
+// Acknowledge-Identify-Printer and prints "device: identify ACTIONS 'MESSAGE'" (PWG 5100.18).
 import { writeFileSync } from "node:fs";
-import { ippRequest, attr, OP, bearer, val, TAG } from "../api/lib/ipp.mjs";
+import { ippRequest, attr, OP, bearer, val, vals, TAG } from "../api/lib/ipp.mjs";
 
 const [url, token, device, outdir] = process.argv.slice(2);
 const uri = url.replace(/^http/, "ipp");
@@ -42,7 +45,36 @@ async function runJob(id) {
   console.log(`device: printed job ${id} (${d.data.length} bytes, ${val(d.op, "document-format")})`);
 }
 
+let sub = 0;
+let seq = 1;
+
+async function identifyEvents() {
+  if (!sub) {
+    const r = await call(OP.CREATE_PRINTER_SUBSCRIPTIONS, base(), [{ tag: TAG.SUBSCRIPTION, attrs: [
+      attr.keyword("notify-pull-method", "ippget"), attr.keyword("notify-events", "printer-state-changed"),
+      attr.integer("notify-lease-duration", 0)] }]);
+    sub = val(r.group(TAG.SUBSCRIPTION)[0], "notify-subscription-id");
+    console.log(`device: subscribed (${sub})`);
+  }
+  const r = await call(OP.GET_NOTIFICATIONS, [attr.uri("printer-uri", uri),
+    attr.integer("notify-subscription-ids", sub),
+    attr.integer("notify-sequence-numbers", seq)]);
+  let wanted = false;
+  for (const e of r.group(TAG.EVENT)) {
+    seq = Math.max(seq, val(e, "notify-sequence-number") + 1);
+    if (vals(e, "printer-state-reasons").includes("identify-printer-requested")) wanted = true;
+  }
+  if (!wanted) return;
+  const a = await call(OP.ACKNOWLEDGE_IDENTIFY_PRINTER, base());
+  console.log(`device: identify ${vals(a.op, "identify-actions").join(",")} '${val(a.op, "message") ?? ""}'`);
+}
+
 for (;;) {
+  try {
+    await identifyEvents();
+  } catch (e) {
+    console.log(`device: events: ${e.message}`);
+  }
   try {
     const r = await call(OP.GET_JOBS, [...base(), attr.keyword("which-jobs", "fetchable"),
       attr.keyword("requested-attributes", "job-id")]);

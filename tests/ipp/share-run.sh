@@ -32,10 +32,7 @@ case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 # Tests of the stock suites that fail for a reason outside this endpoint. The list may only
 # shrink: an expected failure that passes is reported so that it is removed from here.
 EXPECTED_FAILURES=(
-  # One test with every PWG 5100.14 required operation and attribute: Identify-Printer needs
-  # the INFRA Acknowledge-Identify-Printer path (not implemented yet), and printer-icons (no
-  # icon is served yet).
-  "PWG 5100.14 section 5.1/5.2 - Required Operations and Attributes"
+  # none today (Identify-Printer and printer-icons were the last ones)
 )
 
 PASS=0
@@ -142,10 +139,6 @@ out=$(cd "$HERE" && ipptool -t -V 2.0 -d "DEVICE=$DEVICE" \
   "ipp://$P:$TOKP@127.0.0.1:$PORT/ipp/print/$P" share-device.test 2>&1)
 grep -q '\[PASS\]' <<<"$out" && ok "the output device describes itself (share-device.test)" \
   || ko "the output device describes itself" "$out"
-mkdir -p "$WORK/printed"
-node "$HERE/device-proxy.mjs" "$BASE/ipp/print/$P" "$TOKP" "$DEVICE" "$WORK/printed" \
-  >"$WORK/device.log" 2>&1 &
-BGPIDS+=($!)
 
 [ "$(api POST /v1.0/print/shares "$ADMIN" "{\"displayName\":\"Floor 2 printer\",\"printer@odata.bind\":\"$BASE/v1.0/print/printers/$P\"}")" = 201 ] \
   && ok "printer shared" || { ko "printer shared" "$(cat "$RESP")"; finish; }
@@ -195,6 +188,45 @@ gs -q -dBATCH -dNOPAUSE -dSAFER -sDEVICE=pdfwrite -sPAPERSIZE=a4 -o "$WORK/doc.p
 out=$(ipptool -t -f "$WORK/doc.pdf" "ipp://$U:$PW2@127.0.0.1:$PORT/ipp/share/$S" validate-job.test 2>&1)
 grep -q '\[PASS\]' <<<"$out" && ok "the second password works before it is revoked" || ko "second password works" "$out"
 [ "$(api DELETE "/spoold/v1/me/printPasswords/$PW2ID" "$ALICE")" = 204 ] && ok "DELETE revokes (204)" || ko "DELETE revokes" "$(cat "$RESP")"
+
+echo
+echo "  Identify-Printer, forwarded to the printer's output device"
+out=$( (cd "$HERE" && ipptool -t -d NO_DEVICE=1 "$SHARE_URI" share-identify.test) 2>&1)
+[ "$(grep -c '\[PASS\]' <<<"$out")" = 2 ] && ! grep -q '\[FAIL\]' <<<"$out" \
+  && ok "no listening device: not in operations-supported, server-error-operation-not-supported" \
+  || ko "Identify-Printer without a device" "$out"
+mkdir -p "$WORK/printed"
+node "$HERE/device-proxy.mjs" "$BASE/ipp/print/$P" "$TOKP" "$DEVICE" "$WORK/printed" \
+  >"$WORK/device.log" 2>&1 &
+BGPIDS+=($!)
+for _ in $(seq 1 100); do grep -q 'device: subscribed' "$WORK/device.log" && break; sleep 0.1; done
+out=$( (cd "$HERE" && ipptool -t "$SHARE_URI" share-identify.test) 2>&1)
+[ "$(grep -c '\[PASS\]' <<<"$out")" = 3 ] && ! grep -q '\[FAIL\]' <<<"$out" \
+  && ok "with the device subscribed: listed, an unsupported action refused, a request accepted" \
+  || ko "Identify-Printer with the device" "$out"
+for _ in $(seq 1 100); do grep -q 'device: identify' "$WORK/device.log" && break; sleep 0.1; done
+grep -q "device: identify display 'Here I am'" "$WORK/device.log" \
+  && ok "the device got it through Get-Notifications and Acknowledge-Identify-Printer" \
+  || ko "the device acknowledged the Identify-Printer request" "$(cat "$WORK/device.log")"
+out=$(ipptool -t -v -d "DEVICE=$DEVICE" "ipp://$P:$TOKP@127.0.0.1:$PORT/ipp/print/$P" \
+  "$HERE/infra-identify.test" 2>&1)
+grep -q '\[PASS\]' <<<"$out" && ! grep -q '\[FAIL\]' <<<"$out" \
+  && ok "acknowledged: the reason is gone and a second Acknowledge-Identify-Printer is not possible" \
+  || ko "Acknowledge-Identify-Printer once" "$out"
+
+echo
+echo "  printer-icons"
+out=$(ipptool -t -v "$SHARE_URI" get-printer-attributes.test 2>&1)
+icons=$(sed -n 's/.*printer-icons (1setOf uri) = //p' <<<"$out" | tr ',' ' ')
+sizes=
+for u in $icons; do
+  curl -s -o "$WORK/icon.png" -w '%{http_code} %{content_type}\n' "$u" >"$WORK/icon.hdr"
+  w=$(od -An -tu1 -j16 -N8 "$WORK/icon.png" | awk '{print $3*256+$4 "x" $7*256+$8}')
+  [ "$(head -c 8 "$WORK/icon.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] \
+    && grep -q '^200 image/png' "$WORK/icon.hdr" && sizes="$sizes $w"
+done
+[ "$sizes" = " 48x48 128x128 512x512" ] && ok "printer-icons: three PNGs served at the listed URIs (48, 128, 512 pixels)" \
+  || ko "printer-icons served" "icons: $icons; sizes:$sizes"
 
 echo
 echo "  Print-Job with a print password"
