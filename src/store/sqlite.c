@@ -3,9 +3,17 @@
  * SQLite backend of db.h ("sqlite:PATH").
  *
  * One read-write connection belongs to a writer thread. db_write() queues a closure and
- * sleeps; the writer takes up to SQ_BATCH_MAX queued closures, runs them in one
- * BEGIN IMMEDIATE ... COMMIT, each inside SAVEPOINT/RELEASE (a closure returning non-zero is
- * undone with ROLLBACK TO alone), commits once with synchronous=FULL and wakes the callers.
+ * sleeps on its own condition variable; the writer takes up to SQ_BATCH_MAX queued closures,
+ * runs them in one BEGIN IMMEDIATE ... COMMIT, each inside SAVEPOINT/RELEASE (a closure
+ * returning non-zero is undone with ROLLBACK TO alone), commits once with synchronous=FULL
+ * and wakes exactly the callers of the batch (group commit).
+ *
+ * Filling the batches: before taking a batch, the writer waits up to SQ_FILL_US for more
+ * closures while fewer are queued than the writers seen around its last commit (the closures
+ * it committed and those that queued meanwhile). Concurrent clients whose answers were just
+ * released come back within that time, so their next writes share one commit instead of
+ * alternating between half-empty ones; a lone writer (one closure per commit, none queued
+ * meanwhile) never waits.
  *
  * nreaders read-only connections form a pool; db_read() borrows one (waiting while all are
  * busy) and runs its closure inside BEGIN ... COMMIT, so every statement of the closure sees
@@ -29,8 +37,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define SQ_BATCH_MAX          64          /* closures per commit */
+#define SQ_FILL_US            300         /* longest wait of the writer for more closures */
 #define SQ_DEFAULT_READERS    4           /* when nreaders <= 0 */
 #define SQ_MAX_READERS        256
 #define SQ_CACHE_MAX          256         /* cached statements per connection before trimming */
@@ -75,6 +85,7 @@ typedef struct sq_job {
   void          *arg;
   int            rc;
   bool           done;
+  pthread_cond_t cv;          /* signalled when done */
   struct sq_job *next;
 } sq_job_t;
 
@@ -86,9 +97,10 @@ struct sq_db {
   /* writer: queue, thread, statistics; all guarded by mu */
   sq_conn_t       writer;
   pthread_mutex_t mu;
-  pthread_cond_t  work_cv;    /* writer waits for jobs */
-  pthread_cond_t  done_cv;    /* callers wait for their job */
+  pthread_cond_t  work_cv;    /* writer waits for jobs (CLOCK_MONOTONIC) */
   sq_job_t       *head, *tail;
+  unsigned        queued;     /* jobs on the queue */
+  unsigned        expect;     /* writers seen around the last commit: the fill target */
   bool            stop;
   pthread_t       thread;
   bool            thread_started;
@@ -376,6 +388,22 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
   }
 }
 
+/* The writer's wait for more jobs: up to SQ_FILL_US while fewer than db->expect are queued.
+ * Called and returns with db->mu held. */
+static void sq_fill(sq_db_t *db) {
+  unsigned want = db->expect < SQ_BATCH_MAX ? db->expect : SQ_BATCH_MAX;
+  if (db->queued >= want || db->stop) return;
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_nsec += SQ_FILL_US * 1000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  while (db->queued < want && !db->stop)
+    if (pthread_cond_timedwait(&db->work_cv, &db->mu, &until) == ETIMEDOUT) break;
+}
+
 static void *sq_writer_main(void *arg) {
   sq_db_t *db = arg;
   sq_job_t *batch[SQ_BATCH_MAX];
@@ -384,20 +412,25 @@ static void *sq_writer_main(void *arg) {
   for (;;) {
     while (!db->head && !db->stop) pthread_cond_wait(&db->work_cv, &db->mu);
     if (!db->head) break;  /* stopping and drained */
+    sq_fill(db);
     unsigned n = 0;
     while (db->head && n < SQ_BATCH_MAX) {
       batch[n++] = db->head;
       db->head = db->head->next;
     }
     if (!db->head) db->tail = NULL;
+    db->queued -= n;
     pthread_mutex_unlock(&db->mu);
 
     sq_run_batch(db, batch, n);
     sq_cache_trim(&db->writer);
 
     pthread_mutex_lock(&db->mu);
-    for (unsigned i = 0; i < n; i++) batch[i]->done = true;  /* jobs live on callers' stacks */
-    pthread_cond_broadcast(&db->done_cv);
+    db->expect = n + db->queued;  /* those committed and those that came meanwhile */
+    for (unsigned i = 0; i < n; i++) {
+      batch[i]->done = true;  /* jobs live on callers' stacks */
+      pthread_cond_signal(&batch[i]->cv);
+    }
   }
   pthread_mutex_unlock(&db->mu);
   return NULL;
@@ -411,18 +444,22 @@ static int sq_write(db_t *base, db_txn_fn fn, void *arg) {
     return DB_ERROR;
   }
   sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR};
+  pthread_cond_init(&job.cv, NULL);
   pthread_mutex_lock(&db->mu);
   if (db->stop) {
     pthread_mutex_unlock(&db->mu);
+    pthread_cond_destroy(&job.cv);
     log_error("sqlite %s: db_write after db_close", db->path);
     return DB_ERROR;
   }
   if (db->tail) db->tail->next = &job;
   else db->head = &job;
   db->tail = &job;
+  db->queued++;
   pthread_cond_signal(&db->work_cv);
-  while (!job.done) pthread_cond_wait(&db->done_cv, &db->mu);
+  while (!job.done) pthread_cond_wait(&job.cv, &db->mu);
   pthread_mutex_unlock(&db->mu);
+  pthread_cond_destroy(&job.cv);
   return job.rc;
 }
 
@@ -493,7 +530,6 @@ static void sq_free(sq_db_t *db) {
   free(db->readers);
   pthread_mutex_destroy(&db->mu);
   pthread_cond_destroy(&db->work_cv);
-  pthread_cond_destroy(&db->done_cv);
   pthread_mutex_destroy(&db->pool_mu);
   pthread_cond_destroy(&db->pool_cv);
   free(db->path);
@@ -545,8 +581,11 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, char **err
   db->path = xstrdup(path);
   db->url = xstrdup(url);
   pthread_mutex_init(&db->mu, NULL);
-  pthread_cond_init(&db->work_cv, NULL);
-  pthread_cond_init(&db->done_cv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&db->work_cv, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_mutex_init(&db->pool_mu, NULL);
   pthread_cond_init(&db->pool_cv, NULL);
   db->readers = xcalloc((size_t)nreaders, sizeof *db->readers);
