@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Graph replies: JSON bodies, the error envelope, context URLs. */
 #include "graph/reply.h"
+#include "app.h"
 #include "core/query.h"
 #include "graph/odata.h"
 #include "http/server.h"
@@ -57,6 +58,16 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
               "Try again later.";
     http_response_header(res, "Retry-After", "60");
   }
+  /* A failure while the database cannot be reached is an outage, not a bug: 503 and a hint
+   * when to retry (any process of a scale-out deployment recovers by itself). */
+  const app_t *app = req ? req->app : NULL;
+  bool outage = status == 500 && app && app->store && !store_reachable(app->store);
+  if (outage) {
+    status = 503;
+    code = "serviceNotAvailable";
+    inner_code = NULL;
+    message = "The service's database cannot be reached right now; retry shortly.";
+  }
   /* innerError.date as Graph writes it: UTC, seconds, no zone designator. */
   char date[32];
   time_t now = time(NULL);
@@ -89,6 +100,7 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
   http_response_body(res, status, "application/json", body, strlen(body));
   res->error_code = code;
   if (status == 401) http_response_header(res, "WWW-Authenticate", "Bearer");
+  if (outage) http_response_header(res, "Retry-After", "5");
 }
 
 /* A weak validator of a GET answer's bytes (FNV-1a, 64 bits): enough to tell a poller that

@@ -34,6 +34,8 @@ struct db_backend {
   int   (*read)(db_t *db, db_txn_fn fn, void *arg);
   bool  (*ping)(db_t *db);
   void  (*get_stats)(db_t *db, db_stats_t *out);
+  /* Optional: false while the database cannot be reached (NULL: always reachable). */
+  bool  (*reachable)(db_t *db);
   /* Optional: connection pool figures (zeros when NULL). */
   void  (*get_pool_stats)(db_t *db, db_pool_stats_t *out);
   /* Optional: a lock named key held until the end of c's transaction; wait or only try.

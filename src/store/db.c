@@ -180,6 +180,9 @@ void db_get_pool_stats(db_t *db, db_pool_stats_t *out) {
   if (db && db->be->get_pool_stats) db->be->get_pool_stats(db, out);
 }
 
+/* False while db's server cannot be reached; see db.h. */
+bool db_reachable(db_t *db) { return db && (!db->be->reachable || db->be->reachable(db)); }
+
 /* True when several processes may share db. */
 bool db_shared(db_t *db) { return db && db->be->shared; }
 

@@ -99,6 +99,9 @@ typedef struct db_pool_stats {
   uint64_t connect_failures;  /* failed connection attempts */
 } db_pool_stats_t;
 void  db_get_pool_stats(db_t *db, db_pool_stats_t *out);
+/* False while the database server cannot be reached (the last connection attempt failed or a
+ * connection was lost, and none succeeded since); true for SQLite. */
+bool  db_reachable(db_t *db);
 /* True when several processes may share this database (PostgreSQL): cross-process
  * coordination (advisory locks, notifications) matters. */
 bool  db_shared(db_t *db);

@@ -31,6 +31,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -106,6 +107,8 @@ struct pg_db {
                                * exclusively, so it cannot starve behind this process's others */
   db_stats_t      stats;      /* under mu */
   db_pool_stats_t pool;       /* under mu */
+  atomic_bool     down;       /* a connection attempt failed or a connection was lost, and none
+                               * succeeded since */
 };
 
 static _Thread_local pg_conn_t *tl_conn;
@@ -209,6 +212,7 @@ static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
   }
   if (pg_conn_lost(c, state)) {
     c->broken = true;
+    atomic_store(&c->db->down, true);
     log_warn("postgres %s: connection lost: %s", c->db->safe_url, c->err);
     return DB_ERROR;
   }
@@ -590,7 +594,8 @@ static pg_conn_t *pg_borrow(pg_db_t *db) {
 
   if (!c->h || c->broken || PQstatus(c->h) != CONNECTION_OK) {
     if (pg_conn_connect(c) != 0) {
-      log_warn("postgres %s: cannot connect: %s", db->safe_url, c->err);
+      if (!atomic_exchange(&db->down, true) || db->pool.connect_failures % 100 == 0)
+        log_warn("postgres %s: cannot connect: %s", db->safe_url, c->err);
       pthread_mutex_lock(&db->mu);
       db->pool.connect_failures++;
       c->busy = false;
@@ -602,6 +607,7 @@ static pg_conn_t *pg_borrow(pg_db_t *db) {
     pthread_mutex_lock(&db->mu);
     db->pool.connects++;
     pthread_mutex_unlock(&db->mu);
+    if (atomic_exchange(&db->down, false)) log_info("postgres %s: reachable again", db->safe_url);
   }
   return c;
 }
@@ -761,6 +767,8 @@ static int pg_ping_fn(db_conn_t *c, void *arg) {
 
 static bool pg_ping(db_t *db) { return pg_read(db, pg_ping_fn, NULL) == 0; }
 
+static bool pg_reachable(db_t *base) { return !atomic_load(&((pg_db_t *)base)->down); }
+
 static void pg_get_stats(db_t *base, db_stats_t *out) {
   pg_db_t *db = (pg_db_t *)base;
   pthread_mutex_lock(&db->mu);
@@ -868,6 +876,7 @@ const db_backend_t db_postgres_backend = {
   .ping = pg_ping,
   .get_stats = pg_get_stats,
   .get_pool_stats = pg_get_pool_stats,
+  .reachable = pg_reachable,
   .xact_lock = pg_xact_lock,
   .table_exists = pg_table_exists,
   .errmsg = pg_errmsg,

@@ -65,6 +65,9 @@ void store_get_stats(store_t *st, store_stats_t *out) {
 /* True when the store may be shared by several processes (PostgreSQL). */
 bool store_is_shared(store_t *st) { return st && db_shared(st->db); }
 
+/* False while the database server cannot be reached. */
+bool store_reachable(store_t *st) { return st && db_reachable(st->db); }
+
 /* Copies the connection pool figures into *out. */
 void store_get_pool_stats(store_t *st, store_pool_stats_t *out) {
   db_pool_stats_t p;

@@ -49,6 +49,9 @@ bool     store_is_shared(store_t *st);
 bool     store_full(store_t *st);
 bool     store_probe_write(store_t *st);
 bool     store_write_full_since(int64_t mono_us);
+/* False while the store's database server cannot be reached (PostgreSQL): requests then get 503
+ * serviceNotAvailable instead of 500. */
+bool     store_reachable(store_t *st);
 
 /* Commit statistics for /metrics: commits, closures committed, and a histogram of closures per
  * commit (buckets 1,2,4,8,16,32,64,+Inf: counts of commits with at most that many). */

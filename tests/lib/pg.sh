@@ -9,6 +9,8 @@
 #       and exits with COMMAND's status.
 #   source tests/lib/pg.sh; pg_start; ...; pg_stop
 #       the same as functions (pg_start sets PG_DIR, PG_PORT, PG_PID, SPOOLD_TEST_PG).
+#   pg_halt / pg_resume (with PG_DIR set)
+#       stop the server at once (an outage; the data stays) / start it again on the same port.
 #
 # Runs as root (initdb and the server run as the postgres user through runuser) or as an
 # ordinary user (as that user). Needs Debian's postgresql-15 (scripts/deps.sh).
@@ -38,9 +40,8 @@ pg_start() {
   local tries=0
   while :; do
     PG_PORT=$(pg__free_port)
-    if pg__as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
-         -o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" \
-         start >/dev/null 2>&1; then break; fi
+    echo "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" >"$PG_DIR/options"
+    if pg_resume; then break; fi
     tries=$((tries + 1))
     if [ $tries -ge 3 ]; then
       echo "pg.sh: the server did not start:" >&2; tail -n 20 "$PG_DIR/log" >&2; rm -rf "$PG_DIR"; return 1
@@ -50,6 +51,17 @@ pg_start() {
   PG_USER=$user
   export SPOOLD_TEST_PG="postgres://$user@127.0.0.1:$PG_PORT"
   export PG_DIR PG_PORT PG_PID PG_USER
+}
+
+# Starts the server of PG_DIR again with the options it was first started with.
+pg_resume() {
+  pg__as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 -o "$(cat "$PG_DIR/options")" \
+    start >/dev/null 2>&1
+}
+
+# Stops the server of PG_DIR at once, keeping its data (an outage).
+pg_halt() {
+  pg__as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
 }
 
 # Stops the server by its data directory (pg_ctl signals the PID in postmaster.pid).
