@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PostgreSQL outage (issue 13): while the database is unreachable, requests get 503
 // serviceNotAvailable with Retry-After and /readyz fails; when it returns, service resumes by
 // itself (no restart) and what was acknowledged before is still there.
