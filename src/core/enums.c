@@ -8,7 +8,7 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define ENUM(var, nm, arr, vals, evo) \
-  const enum_def_t var = {nm, arr, vals, COUNT(arr), evo}
+  const enum_def_t var = {nm, arr, vals, COUNT(arr), evo, false}
 
 static const char *const job_state[] = {"unknown", "pending", "processing", "paused", "stopped",
                                         "completed", "canceled", "aborted", "unknownFutureValue"};
@@ -95,6 +95,14 @@ ENUM(ENUM_PRINT_RELEASE_TYPE, "printReleaseType", release_type, NULL, COUNT(rele
 static const char *const incompatible[] = {"show", "hide", "unknownFutureValue"};
 ENUM(ENUM_INCOMPATIBLE_PRINTER_SETTINGS, "incompatiblePrinterSettings", incompatible, NULL,
      COUNT(incompatible));
+
+static const char *const release_methods[] = {"none", "unknown", "badge", "biometrics",
+                                              "usernamePassword", "unknownFutureValue"};
+static const int release_method_values[] = {0, 1, 2, 4, 8, 16};
+const enum_def_t ENUM_PRINT_JOB_RELEASE_METHODS = {"printJobReleaseMethods", release_methods,
+                                                   release_method_values,
+                                                   COUNT(release_methods),
+                                                   COUNT(release_methods), true};
 
 /* printerProcessingStateDetail: the 826 members of reference Appendix B in CSDL order
  * (unknownFutureValue right after interpreterResourceUnavailable; everything after it is

@@ -19,6 +19,7 @@ typedef struct enum_def {
   const int          *values;          /* documented numeric values, or NULL when 0..n-1 */
   size_t              count;
   size_t              evolvable_from;  /* index of the first evolvable member (== count if none) */
+  bool                flags;           /* a flags enum: comma-separated members on the wire */
 } enum_def_t;
 
 extern const enum_def_t ENUM_PRINT_JOB_PROCESSING_STATE;
@@ -37,6 +38,7 @@ extern const enum_def_t ENUM_PRINT_MULTIPAGE_LAYOUT;
 extern const enum_def_t ENUM_PRINT_FINISHING;
 extern const enum_def_t ENUM_PRINT_RELEASE_TYPE;
 extern const enum_def_t ENUM_INCOMPATIBLE_PRINTER_SETTINGS;
+extern const enum_def_t ENUM_PRINT_JOB_RELEASE_METHODS;      /* flags (printerProvidedReleaseSupport) */
 extern const enum_def_t ENUM_PRINTER_PROCESSING_STATE_DETAIL; /* Appendix B, 826 members */
 /* Media size names (printerCapabilities.mediaSizes, printerDefaults.mediaSize,
  * printJobConfiguration.mediaSize): String on the wire, validated against this list. */

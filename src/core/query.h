@@ -170,7 +170,9 @@ typedef struct query {
   query_pagetoken_t *token;      /* the decoded, fingerprint-checked token, or NULL */
   query_order_t      orderby[QUERY_MAX_ORDERBY];
   size_t             norderby;
-  bool               count;      /* $count=true */
+  bool               count;      /* $count=true, or a .../$count path */
+  int64_t           *total;      /* with count: where a list writes the number of entities the
+                                    $filter selects across all pages (not owned; may be NULL) */
   char              *search;     /* $search text, or NULL */
 } query_t;
 

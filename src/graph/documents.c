@@ -16,6 +16,7 @@
 #include "graph/documents-private.h"
 #include "graph/jobs.h"
 #include "graph/json.h"
+#include "graph/model.h"
 #include "graph/odata.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
@@ -177,12 +178,12 @@ static const json_field_t UPLOAD_PROPS_FIELDS[] = {
     {.name = "contentType", .kind = JF_STRING, .max_len = CONTENT_TYPE_MAX},
     {.name = "size", .kind = JF_INT64},
 };
-static const json_schema_t UPLOAD_PROPS = {"microsoft.graph.printDocumentUploadProperties",
+const json_schema_t GRAPH_PRINT_DOCUMENT_UPLOAD_PROPERTIES_SCHEMA = {"microsoft.graph.printDocumentUploadProperties",
                                            UPLOAD_PROPS_FIELDS, 3};
 static const json_field_t CREATE_SESSION_FIELDS[] = {
-    {.name = "properties", .kind = JF_OBJECT, .sub = &UPLOAD_PROPS},
+    {.name = "properties", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_DOCUMENT_UPLOAD_PROPERTIES_SCHEMA},
 };
-static const json_schema_t CREATE_SESSION = {"createUploadSession", CREATE_SESSION_FIELDS, 1};
+const json_schema_t GRAPH_CREATE_UPLOAD_SESSION_PARAMS = {"createUploadSession", CREATE_SESSION_FIELDS, 1};
 
 /* The content types printer p lists ("a, b"), or the defaults when it lists none. */
 static char *accepted_types(const store_printer_t *p) {
@@ -299,7 +300,7 @@ static bool parse_upload_properties(http_request_t *req, http_response_t *res, j
                                     const char **name, const char **type, int64_t *size) {
   *body = graph_json_body(req, res, false);
   if (!*body) return false;
-  if (!graph_json_check_params(req, res, *body, &CREATE_SESSION)) return false;
+  if (!graph_json_check_params(req, res, *body, &GRAPH_CREATE_UPLOAD_SESSION_PARAMS)) return false;
   json_t *props = json_object_get(*body, "properties");
   if (!json_is_object(props)) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
@@ -470,18 +471,12 @@ static route_t ROUTES[] = {
           "printers.jobs.documents.get"),
     ROUTE("POST", JOB_P "/documents/{id}/createUploadSession", document_create_upload_session,
           ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.documents.createUploadSession"),
-    ROUTE("POST", JOB_P "/documents/{id}/microsoft.graph.createUploadSession",
-          document_create_upload_session, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "printers.jobs.documents.createUploadSession"),
     ROUTE("GET", JOB_P "/documents/{id}/$value", document_value, ROUTE_GRAPH,
           "printers.jobs.documents.value"),
     ROUTE("GET", JOB_S "/documents", documents_list, ROUTE_GRAPH, "shares.jobs.documents.list"),
     ROUTE("GET", JOB_S "/documents/{id}", document_get, ROUTE_GRAPH, "shares.jobs.documents.get"),
     ROUTE("POST", JOB_S "/documents/{id}/createUploadSession", document_create_upload_session,
           ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.documents.createUploadSession"),
-    ROUTE("POST", JOB_S "/documents/{id}/microsoft.graph.createUploadSession",
-          document_create_upload_session, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "shares.jobs.documents.createUploadSession"),
     ROUTE("GET", JOB_S "/documents/{id}/$value", document_value, ROUTE_GRAPH,
           "shares.jobs.documents.value"),
     /* the upload and download URLs: no version prefix, no bearer token */

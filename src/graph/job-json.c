@@ -8,6 +8,7 @@
 #include "graph/documents.h"
 #include "graph/jobs.h"
 #include "graph/json.h"
+#include "graph/model.h"
 #include "graph/reply.h"
 #include "graph/tasks.h"
 #include "util/buf.h"
@@ -61,7 +62,15 @@ static json_t *enum_out(const enum_def_t *e, const json_t *v, bool evolvable) {
   return json_string(i >= 0 ? enum_emit(e, i, evolvable) : "unknownFutureValue");
 }
 
-/* The configuration with every member present (null when unset). */
+/* True when the printJobConfiguration member name is collection-valued (its schema says). */
+static bool is_collection(const char *name) {
+  const json_schema_t *sc = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA;
+  for (size_t i = 0; i < sc->nfields; i++)
+    if (!strcmp(sc->fields[i].name, name)) return sc->fields[i].kind == JF_ARRAY;
+  return false;
+}
+
+/* The configuration with every member present (null when unset, [] for collections). */
 static json_t *config_json(const store_job_t *j, bool evolvable) {
   json_t *stored = j->configuration ? json_loads(j->configuration, JSON_REJECT_DUPLICATES, NULL)
                                     : NULL;
@@ -71,7 +80,7 @@ static json_t *config_json(const store_job_t *j, bool evolvable) {
     json_t *v = json_is_object(stored) ? json_object_get(stored, m->name) : NULL;
     json_t *out;
     if (!v || json_is_null(v)) {
-      out = json_null();
+      out = is_collection(m->name) ? json_array() : json_null(); /* collections: [] never null */
     } else if (m->enm && json_is_array(v)) {
       out = json_array();
       size_t k;

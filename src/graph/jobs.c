@@ -20,6 +20,7 @@
 #include "graph/authorize.h"
 #include "graph/documents.h"
 #include "graph/json.h"
+#include "graph/model.h"
 #include "graph/odata.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
@@ -49,7 +50,7 @@ static const json_field_t MARGIN_FIELDS[] = {
     {.name = "left", .kind = JF_INT32, .nullable = true},
     {.name = "right", .kind = JF_INT32, .nullable = true},
 };
-static const json_schema_t MARGIN = {"microsoft.graph.printMargin", MARGIN_FIELDS, 4};
+const json_schema_t GRAPH_PRINT_MARGIN_SCHEMA = {"microsoft.graph.printMargin", MARGIN_FIELDS, 4};
 
 /* integerRange: both members are nullable in the CSDL (as in printers.c); in a page range a
  * null or missing start is the first page and a null or missing end the last one. */
@@ -71,7 +72,7 @@ static const json_field_t CONFIG_FIELDS[] = {
      .nullable = true},
     {.name = "fitPdfToPage", .kind = JF_BOOL, .nullable = true},
     {.name = "inputBin", .kind = JF_STRING, .nullable = true, .max_len = 256},
-    {.name = "margin", .kind = JF_OBJECT, .sub = &MARGIN, .nullable = true},
+    {.name = "margin", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_MARGIN_SCHEMA, .nullable = true},
     {.name = "mediaSize", .kind = JF_STRING, .nullable = true, .max_len = 256},
     {.name = "mediaType", .kind = JF_STRING, .nullable = true, .max_len = 256},
     {.name = "multipageLayout", .kind = JF_ENUM, .enm = &ENUM_PRINT_MULTIPAGE_LAYOUT,
@@ -83,7 +84,7 @@ static const json_field_t CONFIG_FIELDS[] = {
     {.name = "quality", .kind = JF_ENUM, .enm = &ENUM_PRINT_QUALITY, .nullable = true},
     {.name = "scaling", .kind = JF_ENUM, .enm = &ENUM_PRINT_SCALING, .nullable = true},
 };
-static const json_schema_t CONFIG = {"microsoft.graph.printJobConfiguration", CONFIG_FIELDS,
+const json_schema_t GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA = {"microsoft.graph.printJobConfiguration", CONFIG_FIELDS,
                                      sizeof CONFIG_FIELDS / sizeof CONFIG_FIELDS[0]};
 
 /* A printJob as a create body: only configuration (and displayName in beta) are writable. */
@@ -100,14 +101,14 @@ static const json_schema_t CONFIG = {"microsoft.graph.printJobConfiguration", CO
   {.name = "tasks", .kind = JF_ARRAY, .readonly = true}
 
 static const json_field_t JOB_V1_FIELDS[] = {
-    {.name = "configuration", .kind = JF_OBJECT, .sub = &CONFIG},
+    {.name = "configuration", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA},
     JOB_READONLY_FIELDS,
 };
 static const json_schema_t JOB_V1 = {"microsoft.graph.printJob", JOB_V1_FIELDS,
                                      sizeof JOB_V1_FIELDS / sizeof JOB_V1_FIELDS[0]};
 
 static const json_field_t JOB_BETA_FIELDS[] = {
-    {.name = "configuration", .kind = JF_OBJECT, .sub = &CONFIG},
+    {.name = "configuration", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA},
     {.name = "displayName", .kind = JF_STRING, .nullable = true, .max_len = JOB_DISPLAY_NAME_MAX},
     {.name = "completedDateTime", .kind = JF_DATETIME, .readonly = true},
     JOB_READONLY_FIELDS,
@@ -168,7 +169,7 @@ static bool config_check(const json_t *cfg, char *err, size_t errlen) {
 
 /* The printJobConfiguration schema and value rules, for the pull-printing actions (PATCH job,
  * redirect); see graph/jobs.h. */
-const json_schema_t *const GRAPH_JOB_CONFIG_SCHEMA = &CONFIG;
+const json_schema_t *const GRAPH_JOB_CONFIG_SCHEMA = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA;
 
 bool graph_job_config_check(const json_t *cfg, char *err, size_t errlen) {
   return config_check(cfg, err, errlen);

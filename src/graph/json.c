@@ -79,6 +79,7 @@ static const char *kind_name(json_kind_t k, const enum_def_t *enm) {
     case JF_INT64: return "an integer";
     case JF_DOUBLE: return "a number";
     case JF_DATETIME: return "an ISO 8601 date-time string";
+    case JF_DATE: return "a date string (YYYY-MM-DD)";
     case JF_ENUM: return enm ? enm->name : "an enumeration member";
     case JF_OBJECT: return "an object";
     case JF_ARRAY: return "an array";
@@ -130,6 +131,15 @@ static bool check_scalar(const json_t *v, json_kind_t kind, const json_field_t *
     case JF_DATETIME: {
       int64_t us;
       if (json_is_string(v) && time_parse_iso(json_string_value(v), &us)) return true;
+      break;
+    }
+    case JF_DATE: {
+      const char *d = json_is_string(v) ? json_string_value(v) : NULL;
+      char tmp[32];
+      int64_t us;
+      if (d && strlen(d) == 10 && d[4] == '-' && d[7] == '-' &&
+          snprintf(tmp, sizeof tmp, "%sT00:00:00Z", d) > 0 && time_parse_iso(tmp, &us))
+        return true;
       break;
     }
     case JF_ENUM: {

@@ -28,6 +28,7 @@ typedef enum {
   JF_INT64,
   JF_DOUBLE,
   JF_DATETIME,  /* ISO 8601 string */
+  JF_DATE,      /* Edm.Date: "YYYY-MM-DD" */
   JF_ENUM,      /* string member of .enm */
   JF_OBJECT,    /* nested object validated against .sub */
   JF_ARRAY,     /* array of .elem (with .enm / .sub as for a scalar of that kind) */
@@ -44,7 +45,12 @@ typedef struct json_field {
   bool                 nullable;
   bool                 readonly;  /* present in the type but not writable by clients */
   size_t               max_len;   /* strings: maximum length in characters (0 = none) */
+  unsigned char        api;       /* 0: under both prefixes; JF_API_V1 / JF_API_BETA: only there
+                                     ($metadata and the JSON writers that follow the table) */
 } json_field_t;
+
+#define JF_API_V1   1
+#define JF_API_BETA 2
 
 struct json_schema {
   const char         *type_name;  /* "microsoft.graph.printSettings", for messages */

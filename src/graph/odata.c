@@ -942,7 +942,22 @@ bool odata_parse_request(http_request_t *req, http_response_t *res, const odata_
   char err[768];
   const char *const *select = spec->select ? spec->select : none;
   if (req->version == API_BETA && spec->select_beta) select = spec->select_beta;
-  if (odata_parse(req->query, req->nquery, spec->mask, q, err, sizeof err, NULL) != 0 ||
+  unsigned mask = spec->mask;
+  if (req->count_segment) {
+    /* .../$count takes only what selects the entities counted */
+    for (size_t i = 0; i < req->nquery; i++) {
+      const char *name = req->query[i].name;
+      if (!name || name[0] != '$' || !strcasecmp(name, "$filter") || !strcasecmp(name, "$search"))
+        continue;
+      graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE,
+                        "Query option '%.40s' does not apply to /$count, which takes only "
+                        "$filter and $search.", name);
+      query_init(q);
+      return false;
+    }
+    mask &= QUERY_OPT_FILTER | QUERY_OPT_SEARCH;
+  }
+  if (odata_parse(req->query, req->nquery, mask, q, err, sizeof err, NULL) != 0 ||
       odata_check_names(q->select, q->nselect, select, "$select", err, sizeof err) != 0 ||
       odata_check_names(q->expand, q->nexpand, spec->expand ? spec->expand : none, "$expand",
                         err, sizeof err) != 0) {
@@ -950,6 +965,9 @@ bool odata_parse_request(http_request_t *req, http_response_t *res, const odata_
     query_clear(q);
     return false;
   }
+  if (req->count_segment) q->count = true;
+  req->odata_total = -1;
+  if (q->count) q->total = &req->odata_total; /* the store counts; see graph_reply_collection */
   for (size_t i = 0; spec->not_listed && i < q->nselect; i++) {
     for (size_t k = 0; spec->not_listed[k]; k++) {
       if (strcasecmp(q->select[i], spec->not_listed[k]) != 0) continue;

@@ -15,6 +15,7 @@
 #include "auth/device-ca.h"
 #include "graph/authorize.h"
 #include "graph/json.h"
+#include "graph/model.h"
 #include "graph/odata.h"
 #include "graph/printers.h"
 #include "graph/reply.h"
@@ -38,7 +39,7 @@ static const json_field_t CSR_FIELDS[] = {
     /* accepted and not used: we encrypt nothing for the device */
     {.name = "transportKey", .kind = JF_STRING, .nullable = true, .max_len = DEVICE_CA_MAX_CSR},
 };
-static const json_schema_t CSR = {"microsoft.graph.printCertificateSigningRequest", CSR_FIELDS,
+const json_schema_t GRAPH_PRINT_CSR_SCHEMA = {"microsoft.graph.printCertificateSigningRequest", CSR_FIELDS,
                                   COUNT(CSR_FIELDS)};
 
 static const json_field_t CREATE_FIELDS[] = {
@@ -48,10 +49,10 @@ static const json_field_t CREATE_FIELDS[] = {
     {.name = "physicalDeviceId", .kind = JF_STRING, .nullable = true, .max_len = 256},
     /* Edm.Boolean without Nullable="false": null is the default, true */
     {.name = "hasPhysicalDevice", .kind = JF_BOOL, .nullable = true},
-    {.name = "certificateSigningRequest", .kind = JF_OBJECT, .sub = &CSR},
+    {.name = "certificateSigningRequest", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_CSR_SCHEMA},
     {.name = "connectorId", .kind = JF_STRING, .nullable = true, .max_len = 256},
 };
-static const json_schema_t CREATE = {"microsoft.graph.printer.create (action parameters)",
+const json_schema_t GRAPH_PRINTER_CREATE_PARAMS = {"microsoft.graph.printer.create (action parameters)",
                                      CREATE_FIELDS, COUNT(CREATE_FIELDS)};
 
 static bool blank(const char *s) {
@@ -174,7 +175,7 @@ static void printer_create(http_request_t *req, http_response_t *res) {
   if (!c) return;
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
-  if (!graph_json_check_params(req, res, body, &CREATE) || !check_required(req, res, body)) {
+  if (!graph_json_check_params(req, res, body, &GRAPH_PRINTER_CREATE_PARAMS) || !check_required(req, res, body)) {
     json_decref(body);
     return;
   }

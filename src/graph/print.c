@@ -6,6 +6,7 @@
 #include "app.h"
 #include "graph/authorize.h"
 #include "graph/json.h"
+#include "graph/model.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "http/router.h"
@@ -29,10 +30,10 @@ static const json_field_t SETTINGS_FIELDS[] = {
     {.name = "documentConversionEnabled", .kind = JF_BOOL},
     {.name = "printerDiscoverySettings", .kind = JF_OBJECT, .sub = &DISCOVERY, .nullable = true},
 };
-static const json_schema_t SETTINGS = {"microsoft.graph.printSettings", SETTINGS_FIELDS, 2};
+const json_schema_t GRAPH_PRINT_SETTINGS_SCHEMA = {"microsoft.graph.printSettings", SETTINGS_FIELDS, 2};
 
 static const json_field_t PRINT_FIELDS[] = {
-    {.name = "settings", .kind = JF_OBJECT, .sub = &SETTINGS},
+    {.name = "settings", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_SETTINGS_SCHEMA},
 };
 static const json_schema_t PRINT = {"microsoft.graph.print", PRINT_FIELDS, 1};
 
@@ -135,7 +136,7 @@ static void settings_patch_handler(http_request_t *req, http_response_t *res) {
   if (!caller) return;
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
-  if (graph_json_check(req, res, body, &SETTINGS)) apply_patch(req, res, caller, body);
+  if (graph_json_check(req, res, body, &GRAPH_PRINT_SETTINGS_SCHEMA)) apply_patch(req, res, caller, body);
   json_decref(body);
 }
 

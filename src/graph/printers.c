@@ -10,6 +10,7 @@
 #include "graph/printers.h"
 #include "app.h"
 #include "graph/authorize.h"
+#include "graph/model.h"
 #include "graph/odata.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
@@ -83,7 +84,7 @@ static const json_field_t RANGE_FIELDS[] = {
     {.name = "start", .kind = JF_INT64, .nullable = true},
     {.name = "end", .kind = JF_INT64, .nullable = true},
 };
-static const json_schema_t RANGE = {"microsoft.graph.integerRange", RANGE_FIELDS,
+const json_schema_t GRAPH_INTEGER_RANGE_SCHEMA = {"microsoft.graph.integerRange", RANGE_FIELDS,
                                     COUNT(RANGE_FIELDS)};
 
 static const json_field_t CAPABILITIES_FIELDS[] = {
@@ -91,7 +92,7 @@ static const json_field_t CAPABILITIES_FIELDS[] = {
     BOOLF("collation"),
     ENUMS("colorModes", ENUM_PRINT_COLOR_MODE),
     STRS("contentTypes"),
-    {.name = "copiesPerJob", .kind = JF_OBJECT, .sub = &RANGE, .nullable = true},
+    {.name = "copiesPerJob", .kind = JF_OBJECT, .sub = &GRAPH_INTEGER_RANGE_SCHEMA, .nullable = true},
     INTS("dpis"),
     ENUMS("duplexModes", ENUM_PRINT_DUPLEX_MODE),
     ENUMS("feedOrientations", ENUM_PRINTER_FEED_ORIENTATION),
@@ -113,7 +114,7 @@ static const json_field_t CAPABILITIES_FIELDS[] = {
     ENUMS("scalings", ENUM_PRINT_SCALING),
     BOOLF("supportsFitPdfToPage"),
     INTS("topMargins"),
-    INT("queueBufferSizeInBytes"), /* beta only on output */
+    {.name = "queueBufferSizeInBytes", .kind = JF_INT32, .nullable = true, .api = JF_API_BETA},
 };
 const json_schema_t GRAPH_PRINTER_CAPABILITIES_SCHEMA = {
     "microsoft.graph.printerCapabilities", CAPABILITIES_FIELDS, COUNT(CAPABILITIES_FIELDS)};
@@ -129,7 +130,7 @@ const json_schema_t GRAPH_PRINTER_STATUS_SCHEMA = {"microsoft.graph.printerStatu
 static const json_field_t RELEASE_FIELDS[] = {
     {.name = "releaseType", .kind = JF_ENUM, .enm = &ENUM_PRINT_RELEASE_TYPE},
 };
-static const json_schema_t RELEASE = {"microsoft.graph.printReleaseMechanism", RELEASE_FIELDS,
+const json_schema_t GRAPH_PRINT_RELEASE_MECHANISM_SCHEMA = {"microsoft.graph.printReleaseMechanism", RELEASE_FIELDS,
                                       COUNT(RELEASE_FIELDS)};
 
 /* The printer as a PATCH body; who may set which property is checked before (patch_rule). */
@@ -147,7 +148,7 @@ static const json_field_t PRINTER_FIELDS[] = {
     OBJ("location", GRAPH_PRINTER_LOCATION_SCHEMA),
     OBJ("defaults", GRAPH_PRINTER_DEFAULTS_SCHEMA),
     OBJ("capabilities", GRAPH_PRINTER_CAPABILITIES_SCHEMA),
-    {.name = "releaseMechanisms", .kind = JF_ARRAY, .elem = JF_OBJECT, .sub = &RELEASE,
+    {.name = "releaseMechanisms", .kind = JF_ARRAY, .elem = JF_OBJECT, .sub = &GRAPH_PRINT_RELEASE_MECHANISM_SCHEMA,
      .nullable = true},
     RO("hasPhysicalDevice", JF_BOOL),
     RO("isShared", JF_BOOL),
@@ -272,7 +273,7 @@ static json_t *emit_enum(const enum_def_t *e, const json_t *v, bool evo) {
 
 static json_t *emit_value(const json_t *v, const json_field_t *f, bool evo, bool empty_arrays) {
   if (!v || json_is_null(v))
-    return f->kind == JF_ARRAY && empty_arrays ? json_array() : json_null();
+    return f->kind == JF_ARRAY ? json_array() : json_null(); /* collections: [] never null */
   switch (f->kind) {
     case JF_ENUM: return emit_enum(f->enm, v, evo);
     case JF_OBJECT: return emit_object(v, f->sub, evo, empty_arrays);
@@ -345,7 +346,10 @@ json_t *graph_printer_capabilities_json(const http_request_t *req, const store_p
     }
     json_object_set_new(caps, "isColorPrintingSupported", json_boolean(color));
   }
-  if (req->version != API_BETA) json_object_del(caps, "queueBufferSizeInBytes");
+  for (size_t k = 0; k < GRAPH_PRINTER_CAPABILITIES_SCHEMA.nfields; k++) {
+    const json_field_t *f = &GRAPH_PRINTER_CAPABILITIES_SCHEMA.fields[k];
+    if (!graph_model_in_api(f->api, req->version)) json_object_del(caps, f->name);
+  }
   return caps;
 }
 
@@ -385,7 +389,7 @@ static json_t *release_json(const store_printer_t *p, bool evo) {
   size_t i;
   if (json_is_array(stored)) {
     json_array_foreach(stored, i, el) {
-      json_array_append_new(out, emit_object(el, &RELEASE, evo, false));
+      json_array_append_new(out, emit_object(el, &GRAPH_PRINT_RELEASE_MECHANISM_SCHEMA, evo, false));
     }
   }
   json_decref(stored);
@@ -842,8 +846,6 @@ static route_t ROUTES[] = {
           ROUTE_GRAPH, "printers.restoreFactoryDefaults"),
     ROUTE("GET", "/print/printers/{id}/getCapabilities", printer_get_capabilities, ROUTE_GRAPH,
           "printers.getCapabilities"),
-    ROUTE("GET", "/print/printers/{id}/microsoft.graph.getCapabilities", printer_get_capabilities,
-          ROUTE_GRAPH, "printers.getCapabilities"),
 };
 
 /* Registers the printer routes. */

@@ -20,6 +20,7 @@
 #include "app.h"
 #include "blob/blob.h"
 #include "graph/json.h"
+#include "graph/model.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "http/router.h"
@@ -80,7 +81,7 @@ static const json_field_t ABORT_FIELDS[] = {
     /* Edm.String without Nullable="false" in the CSDL: null is the same as no reason */
     {.name = "reason", .kind = JF_STRING, .nullable = true, .max_len = ABORT_REASON_MAX},
 };
-static const json_schema_t ABORT = {"the abort action's parameters", ABORT_FIELDS, 1};
+const json_schema_t GRAPH_JOB_ABORT_PARAMS = {"the abort action's parameters", ABORT_FIELDS, 1};
 
 /* POST .../jobs/{id}/abort {"reason"?}: 204. */
 static void job_abort(http_request_t *req, http_response_t *res) {
@@ -88,7 +89,7 @@ static void job_abort(http_request_t *req, http_response_t *res) {
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_ABORT, &ctx)) return;
   store_pull_result_t r = {0};
   json_t *body = graph_json_body(req, res, true);
-  if (!body || !graph_json_check_params(req, res, body, &ABORT)) goto done;
+  if (!body || !graph_json_check_params(req, res, body, &GRAPH_JOB_ABORT_PARAMS)) goto done;
   json_t *reason = json_object_get(body, "reason");
   const char *text = json_is_string(reason) && json_string_length(reason)
                        ? json_string_value(reason) : NULL;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* b as valid UTF-8 for a JSON string: each byte that does not start a well-formed sequence
@@ -155,10 +156,40 @@ json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
   return s;
 }
 
+/* True when the request carries $count=true (the operation accepted it: odata_parse_request). */
+static bool count_requested(const http_request_t *req) {
+  for (size_t i = 0; i < req->nquery; i++)
+    if (req->query[i].name && !strcasecmp(req->query[i].name, "$count"))
+      return req->query[i].value && !strcasecmp(req->query[i].value, "true");
+  return false;
+}
+
 void graph_reply_collection(http_request_t *req, http_response_t *res, json_t *context,
                             json_t *value, const char *next) {
+  graph_reply_collection_counted(req, res, context, value, next, -1);
+}
+
+void graph_reply_collection_counted(http_request_t *req, http_response_t *res, json_t *context,
+                                    json_t *value, const char *next, int64_t count) {
+  if (count < 0 && req->odata_total >= 0) count = req->odata_total;
+  if (count < 0 && !next) count = (int64_t)json_array_size(value);
+  if (req->count_segment) {
+    json_decref(context);
+    json_decref(value);
+    if (count < 0) { /* a paged collection whose store cannot count: never a wrong number */
+      graph_reply_error(req, res, 500, "generalException", NULL,
+                        "The request could not be completed; try again.");
+      return;
+    }
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", (long long)count);
+    http_response_body(res, 200, "text/plain", xstrndup(num, (size_t)n), (size_t)n);
+    return;
+  }
   json_t *o = json_object();
   json_object_set_new(o, "@odata.context", context);
+  if (count >= 0 && count_requested(req))
+    json_object_set_new(o, "@odata.count", json_integer(count));
   json_object_set_new(o, "value", value);
   if (next) {
     char *path = graph_request_path(req);

@@ -9,6 +9,7 @@
 #define SPOOLD_GRAPH_REPLY_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "http/request.h"
 #include "http/response.h"
@@ -35,6 +36,13 @@ void graph_reply_json(http_request_t *req, http_response_t *res, int status, jso
  * request's query options and $skiptoken=next, under --public-url. */
 void graph_reply_collection(http_request_t *req, http_response_t *res, json_t *context,
                             json_t *value, const char *next);
+/* graph_reply_collection with the number of entities the query selects across all pages
+ * (count >= 0; the store's count when the query asked for one, q.count), or -1 when unknown.
+ * With $count=true it adds "@odata.count"; for a ".../$count" path (req->count_segment) it
+ * answers 200 text/plain with the bare number instead of the collection: count, or the size of
+ * value when the collection has no next page. Takes context and value. */
+void graph_reply_collection_counted(http_request_t *req, http_response_t *res, json_t *context,
+                                    json_t *value, const char *next, int64_t count);
 
 /* Replies 500 generalException for a store call that failed (STORE_ERROR): the message says
  * only that the request could not be completed, never why (the store logged that). */

@@ -6,6 +6,7 @@
 #include "graph/subscription-delivery.h"
 
 void graph_routes_register(void) {
+  graph_metadata_routes();
   graph_print_routes();
   graph_jobs_routes();
   graph_documents_routes();

@@ -83,6 +83,8 @@ json_t *graph_task_definition_json(const http_request_t *req, const store_task_d
   json_t *by = json_object();
   json_object_set_new(by, "appId", str_or_null(d->created_by_app));
   json_object_set_new(by, "displayName", str_or_null(d->created_by_name));
+  json_object_set_new(by, "servicePrincipalId", json_null());
+  json_object_set_new(by, "servicePrincipalName", json_null());
   json_object_set_new(o, "createdBy", by);
   return o;
 }

@@ -46,6 +46,9 @@ typedef struct http_request {
   const struct route *route;  /* matched route, or NULL */
   const char    *params[HTTP_MAX_PARAMS]; /* captured {keys} of the route, in order */
   size_t         nparams;
+  bool           count_segment; /* the path was a collection's ".../$count" (router.h) */
+  int64_t        odata_total;   /* graph: the count of the collection the request listed, when
+                                   it asked for one; -1 otherwise (set by router_match) */
 
   char          *body;        /* buffered body (NUL-terminated), NULL if none */
   size_t         body_len;

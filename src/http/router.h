@@ -22,6 +22,8 @@ enum {
   ROUTE_STREAM = 1 << 2, /* body is streamed to body_chunk, not buffered */
   ROUTE_ANY_BODY = 1 << 3, /* body buffered whatever its type (up to --max-body) */
   ROUTE_EXT = 1 << 4,    /* under /spoold/v1 only (pattern written without the prefix) */
+  ROUTE_COLLECTION = 1 << 5, /* GET of a collection: also answers ".../$count" (set by router_add
+                                for every GET route whose name ends in ".list") */
 };
 
 typedef void (*route_handler_fn)(http_request_t *req, http_response_t *res);
@@ -57,7 +59,15 @@ typedef enum { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD } router_result
 
 /* Adds routes (the array must outlive the router). Call before serving. */
 void router_add(route_t *routes, size_t n);
-/* Matches req (segs, version, method). On ROUTER_MATCH sets req->route and params.
+/* Namespace-qualified bound operations: when set, the last literal segment of a route also
+ * matches "<ns>.<segment>" (case-insensitive) if is_op(segment) says the segment names a bound
+ * action or function ("…/jobs/{id}/microsoft.graph.abort"). */
+void router_set_operation_check(const char *ns, bool (*is_op)(const char *segment));
+
+/* Matches req (segs, version, method). A "{...}" key never captures a segment that starts with
+ * '$' ($count, $ref, $value are path segments of OData, never keys). A GET of ".../$count" whose
+ * path without it is a ROUTE_COLLECTION route matches that route with req->count_segment set.
+ * On ROUTER_MATCH sets req->route and params.
  * On ROUTER_BAD_METHOD writes the allowed methods ("GET, PATCH") into allow. */
 router_result_t router_match(http_request_t *req, char *allow, size_t allowlen);
 /* Removes every route (tests). */

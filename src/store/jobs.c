@@ -513,7 +513,11 @@ static int job_list_fn(db_conn_t *c, void *arg) {
     free(a->next);
     a->next = NULL;
   }
-  return rc == DB_ROW || rc == DB_DONE ? 0 : DB_ERROR;
+  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
+                          {.type = QUERY_VAL_STRING, .u.s = (char *)a->printer_id},
+                          {.type = QUERY_VAL_STRING, .u.s = (char *)a->own}};
+  return store_query_count(c, a->cq, "jobs j", base, vals, a->own ? 3 : 2) != 0 ? DB_ERROR : 0;
 }
 
 /* One page of a printer's jobs; see store/jobs.h. */

@@ -393,6 +393,8 @@ static int list_fn(db_conn_t *c, void *arg) {
   }
   db_reset(s);
   if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant}};
+  if (store_query_count(c, &a->cq, a->from, a->base_where, base, 1) != 0) return DB_ERROR;
   if (!more) {
     free(a->next);
     a->next = NULL;

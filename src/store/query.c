@@ -341,6 +341,7 @@ int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t n
   if (out->limit < 0) out->limit = 0;
   out->offset = q->token ? 0 : q->skip;
   out->fingerprint = query_fingerprint(q);
+  out->total = q->count ? q->total : NULL;
   return 0;
 
 bad:
@@ -387,4 +388,21 @@ char *store_query_count_sql(const store_query_t *cq, const char *from, const cha
   buf_printf(&b, "SELECT COUNT(*) FROM %s", from);
   put_where(&b, base_where, cq->filter);
   return buf_detach(&b);
+}
+
+/* Counts the rows the filter selects into *cq->total; see query.h. */
+int store_query_count(db_conn_t *c, const store_query_t *cq, const char *from,
+                      const char *base_where, const query_value_t *base, size_t nbase) {
+  if (!cq->total) return 0;
+  char *sql = store_query_count_sql(cq, from, base_where);
+  db_stmt_t *s = db_prepare(c, sql);
+  free(sql);
+  if (!s) return DB_ERROR;
+  int idx = 1;
+  for (size_t i = 0; i < nbase; i++) store_query_bind_value(s, idx++, &base[i]);
+  store_query_bind_count(cq, s, idx);
+  int rc = db_step(s);
+  if (rc == DB_ROW) *cq->total = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
 }

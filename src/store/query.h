@@ -80,6 +80,7 @@ typedef struct store_query {
   int64_t        limit;         /* rows per page (may be 0: then no row and no nextLink) */
   int64_t        offset;        /* $skip; 0 when a $skiptoken gives the position */
   uint64_t       fingerprint;   /* of the query, for the next page token */
+  int64_t       *total;         /* the query's count output (q->count and q->total), or NULL */
 } store_query_t;
 
 /* Compiles q for the resource described by fields[0..nfields). id_path names the field that
@@ -103,6 +104,13 @@ char *store_query_select_sql(const store_query_t *cq, const char *cols, const ch
 /* "SELECT COUNT(*) FROM <from> [WHERE (<base_where>) AND (<filter>)]" for @odata.count (the
  * keyset condition and paging do not apply). Bind with store_query_bind_count. */
 char *store_query_count_sql(const store_query_t *cq, const char *from, const char *base_where);
+
+/* When the query asked for a count (cq->total not NULL), runs store_query_count_sql(cq, from,
+ * base_where) with base_where's '?' bound from base[0..nbase) and writes the number to
+ * *cq->total. Call it in the list's read closure, so the count and the page agree. Returns 0 or
+ * DB_ERROR. */
+int store_query_count(db_conn_t *c, const store_query_t *cq, const char *from,
+                      const char *base_where, const query_value_t *base, size_t nbase);
 
 /* Binds one value at idx (BOOL as 0/1, DATETIME as its microseconds). */
 static inline void store_query_bind_value(db_stmt_t *s, int idx, const query_value_t *v) {

@@ -404,7 +404,12 @@ static int list_fn(db_conn_t *c, void *arg) {
     free(a->shares.next);
     a->shares.next = NULL;
   }
-  return 0;
+  query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
+                          {.type = QUERY_VAL_STRING, .u.s = (char *)a->printer_id}};
+  return store_query_count(c, a->cq, "shares s JOIN printers p ON p.id = s.printer_id",
+                           a->printer_id ? "s.tenant_id = ? AND s.printer_id = ?"
+                                         : "s.tenant_id = ?",
+                           vals, a->printer_id ? 2 : 1);
 }
 
 store_rc_t store_share_list(store_t *st, const char *tenant, const char *printer_id,
@@ -561,7 +566,11 @@ static int member_list_fn(db_conn_t *c, void *arg) {
     free(pg->next);
     pg->next = NULL;
   }
-  return 0;
+  query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->share_id},
+                          {.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
+                          {.type = QUERY_VAL_INT64, .u.i = a->kind}};
+  return store_query_count(c, a->cq, "share_members m",
+                           "m.share_id = ? AND m.tenant_id = ? AND m.kind = ?", vals, 3);
 }
 
 store_rc_t store_share_member_list(store_t *st, const char *tenant, const char *share_id,

@@ -79,6 +79,12 @@ static int list_fn(db_conn_t *c, void *arg) {
     a->next = NULL;
   }
   db_reset(s);
+  if (rc != DB_ERROR && rc != DB_CONSTRAINT && cq.total) {
+    query_value_t vals[3];
+    for (int i = 0; i < a->nbinds && i < 3; i++)
+      vals[i] = (query_value_t){.type = QUERY_VAL_STRING, .u.s = (char *)a->binds[i]};
+    if (store_query_count(c, &cq, a->from, a->where, vals, (size_t)a->nbinds) != 0) rc = DB_ERROR;
+  }
   store_query_clear(&cq);
   return rc == DB_ERROR || rc == DB_CONSTRAINT ? DB_ERROR : 0;
 }

@@ -117,8 +117,11 @@ describe("create", () => {
     assert.equal(j.createdBy.userPrincipalName, "Alice@Contoso.test");
     assert.ok("displayName" in j.createdBy && "ipAddress" in j.createdBy);
     assert.deepEqual(Object.keys(j.configuration).sort(), CONFIG_KEYS);
-    for (const [k, v] of Object.entries(FULL_CONFIG)) assert.deepEqual(j.configuration[k], v, `configuration.${k} echoed`);
+    for (const [k, v] of Object.entries(FULL_CONFIG)) {
+      assert.deepEqual(j.configuration[k], v === null && k === "finishings" ? [] : v, `configuration.${k} echoed`);
+    }
     assert.equal(j.configuration.quality, null, "unset members are null");
+    assert.deepEqual(j.configuration.finishings, [], "a collection sent as null reads back []");
     assert.equal(j.documents.length, 1);
     const d = j.documents[0];
     assert.match(d.id, GUID);
@@ -154,12 +157,13 @@ describe("create", () => {
     assert.ok(!("displayName" in g.json), "displayName is beta only");
   });
 
-  it("an empty body or {} creates a job with an all-null configuration", async () => {
+  it("an empty body or {} creates a job with an all-null configuration ([] for its collections)", async () => {
     const r = await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs`, {
       method: "POST", token: ctx.alice, headers: { "content-type": "application/json" }, body: "",
     });
     assert.equal(r.status, 201, r.text);
-    assert.ok(Object.values(r.json.configuration).every((v) => v === null));
+    assert.ok(Object.entries(r.json.configuration).every(([k, v]) =>
+      (["finishings", "pageRanges"].includes(k) ? Array.isArray(v) && !v.length : v === null)));
   });
 
   it("400 for supplied documents, bad enums, media sizes, ranges, read-only and unknown properties", async () => {

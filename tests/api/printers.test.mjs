@@ -32,6 +32,7 @@ const APP_B = "00000000-0000-4000-8000-0000000000bb";   // another application
 const LOCATION_KEYS = ["altitudeInMeters", "building", "city", "countryOrRegion", "floor", "floorDescription",
   "latitude", "longitude", "organization", "postalCode", "roomDescription", "roomName", "site",
   "stateOrProvince", "streetAddress", "subdivision", "subunit"];
+const LOCATION_LISTS = ["organization", "subdivision", "subunit"];   // collections: [] when empty, never null
 const BUILTIN_DEFAULTS = {
   colorMode: "auto", contentType: "application/pdf", copiesPerJob: 1, dpi: null, duplexMode: "oneSided",
   finishings: ["none"], fitPdfToPage: false, inputBin: null, mediaColor: null, mediaSize: null, mediaType: null,
@@ -157,7 +158,8 @@ describe("registration: POST /print/printers/create and /print/operations", () =
     assert.equal(p.model, "LaserJet 9");
     assert.deepEqual(p.status, { state: "unknown", details: [], description: "" });
     assert.deepEqual(Object.keys(p.location).sort(), LOCATION_KEYS);
-    assert.ok(Object.values(p.location).every((v) => v === null), "all-null location");
+    assert.ok(Object.entries(p.location).every(([k, v]) => (LOCATION_LISTS.includes(k) ? Array.isArray(v) && !v.length : v === null)),
+      "empty location: null members, [] collections");
     assert.equal(p.hasPhysicalDevice, true);
     assert.equal(p.isShared, false);
     assert.equal(p.isAcceptingJobs, true);
@@ -369,7 +371,7 @@ describe("get, update, restoreFactoryDefaults, getCapabilities, delete", () => {
 
     // location: null clears it (all members null again)
     res = await raw(ctx, `/v1.0/print/printers/${ctx.p}`, { method: "PATCH", json: { location: null } });
-    assert.ok(Object.values(res.json.location).every((v) => v === null));
+    assert.ok(Object.entries(res.json.location).every(([k, v]) => (LOCATION_LISTS.includes(k) ? Array.isArray(v) && !v.length : v === null)));
   });
 
   it("PATCH refusals (delegated): app-only and read-only properties, unknown properties, bad enum members and values", async () => {
