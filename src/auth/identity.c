@@ -247,6 +247,15 @@ bool caller_in_group(const caller_t *c, const char *gid) {
   return c && in_list(c->groups, c->ngroups, gid);
 }
 
+char *caller_groups_json(const caller_t *c) {
+  if (!c || c->ngroups == 0) return NULL;
+  json_t *a = json_array();
+  for (size_t i = 0; i < c->ngroups; i++) json_array_append_new(a, json_string(c->groups[i]));
+  char *text = json_dumps(a, JSON_COMPACT);
+  json_decref(a);
+  return text;
+}
+
 bool caller_is_app(const caller_t *c) { return c && c->kind == CALLER_APP; }
 bool caller_is_delegated(const caller_t *c) { return c && c->kind == CALLER_DELEGATED; }
 

@@ -55,6 +55,9 @@ bool caller_is_admin(const caller_t *c);
 bool caller_has_wid(const caller_t *c, const char *wid);
 /* Caller whose groups claim holds gid. */
 bool caller_in_group(const caller_t *c, const char *gid);
+/* The caller's groups claim as compact JSON array text ("[\"g1\",\"g2\"]"), recorded with
+ * the jobs it creates; NULL when it has no groups. Malloc'd; the caller frees. */
+char *caller_groups_json(const caller_t *c);
 bool caller_is_app(const caller_t *c);
 bool caller_is_delegated(const caller_t *c);
 /* "delegated", "application" or "device". */

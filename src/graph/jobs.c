@@ -380,7 +380,7 @@ static void job_create(http_request_t *req, http_response_t *res) {
   json_t *body = graph_json_body(req, res, true);
   if (!body) return;
   char *printer_id = NULL;
-  char *config_text = NULL;
+  char *config_text = NULL, *groups = NULL;
   store_share_t share = {0};
   store_job_t job = {0};
   store_document_t doc = {0};
@@ -416,6 +416,7 @@ static void job_create(http_request_t *req, http_response_t *res) {
       .created_by_upn = caller->upn,
       .created_by_name = caller->name,
       .created_by_ip = req->peer[0] ? req->peer : NULL,
+      .created_by_groups = groups = caller_groups_json(caller),
   };
   store_rc_t rc = store_job_create(APP(req)->store, &n, &job, &doc);
   if (rc == STORE_NOT_FOUND) {
@@ -438,6 +439,7 @@ done:
   store_document_clear(&doc);
   store_share_clear(&share);
   free(config_text);
+  free(groups);
   free(printer_id);
   json_decref(body);
 }

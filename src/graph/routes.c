@@ -19,6 +19,7 @@ void graph_routes_register(void) {
   graph_operations_routes();
   graph_connectors_routes();
   graph_services_routes();
+  graph_reports_routes();
 }
 
 /* The /spoold/v1 extension: add each extension resource's table here (ROUTE_EXT routes). */

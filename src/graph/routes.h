@@ -25,6 +25,7 @@ void graph_printers_routes(void);   /* printers.c */
 void graph_operations_routes(void); /* operations.c: printers/create, /print/operations */
 void graph_connectors_routes(void); /* connectors.c */
 void graph_services_routes(void);   /* services.c */
+void graph_reports_routes(void);    /* reports.c: /reports usage and archived jobs */
 void graph_subscription_routes(void); /* subscriptions.c: /subscriptions */
 void graph_metadata_routes(void); /* metadata.c: /$metadata; qualified operation names */
 void graph_print_passwords_routes(void); /* print-passwords.c: /spoold/v1 print passwords */

@@ -325,10 +325,12 @@ static bool create_job(share_req_t *st) {
       .created_by_upn = u->upn,
       .created_by_name = u->name,
       .created_by_ip = c->req->peer[0] ? c->req->peer : NULL,
+      .created_by_groups = caller_groups_json(u),
   };
   store_job_t job;
   store_document_t doc;
   store_rc_t rc = store_job_create(c->store, &n, &job, &doc);
+  free((char *)n.created_by_groups);
   if (rc == STORE_CONFLICT) {
     ipp_respond(c, IPP_STATUS_ERROR_NOT_ACCEPTING_JOBS, "The printer is not accepting jobs.");
     return false;

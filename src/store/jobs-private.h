@@ -23,4 +23,14 @@ typedef struct job_phase_change {
 int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                         job_phase_t to, const job_phase_change_t *chg, int64_t now);
 
+/* copiesPrinted of a terminal job (pullprint.c): its configuration's copies (1 when unset) once
+ * completed, 0 otherwise. configuration may be NULL. */
+int64_t store_copies_printed(job_phase_t phase, const char *configuration);
+
+/* Records, on job id that has just become terminal at now, what its usage counts under
+ * (reports.c; store/reports.h): the UTC day and month of now and whether its configuration
+ * prints in colour and on both sides; a job that was redirected (counted = false) gets none
+ * and is not counted. 0 or DB_ERROR. */
+int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted, int64_t now);
+
 #endif

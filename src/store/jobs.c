@@ -351,8 +351,8 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   s = db_prepare(c,
                  "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
                  " description, is_fetchable, is_acquired, configuration, created_us, updated_us,"
-                 " created_by_id, created_by_upn, created_by_upn_lc, created_by_name, created_by_ip)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 " created_by_id, created_by_upn, created_by_upn_lc, created_by_name, created_by_ip,"
+                 " created_by_groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!s) return DB_ERROR;
   int i = 1;
   db_bind_int64(s, i++, id);
@@ -372,6 +372,7 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, i++, a->upn_lc);
   db_bind_text(s, i++, n->created_by_name);
   db_bind_text(s, i++, n->created_by_ip);
+  db_bind_text(s, i++, n->created_by_groups);
   rc = db_step(s);
   db_reset(s);
   if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
@@ -593,6 +594,9 @@ int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_
   db_reset(s);
   if (rc != DB_DONE) return DB_ERROR;
   if (db_changes(c) != 1) return STORE_CONFLICT;
+  if (job_phase_terminal(to) &&
+      store_usage_record(c, tenant, id, chg->redirected_to == NULL, now) != 0)
+    return DB_ERROR;
   if (chg->no_ipp_event) return 0;
   return store_ipp_job_changed(c, tenant, id, (int)from, now); /* IPP events, same transaction */
 }

@@ -113,6 +113,7 @@ typedef struct store_job_new {
   const char *created_by_upn;
   const char *created_by_name;
   const char *created_by_ip;
+  const char *created_by_groups; /* JSON array of the creator's group ids; NULL = none known */
 } store_job_new_t;
 
 /* Creates a job in phase JOB_CREATED with one empty document (new GUID), taking the next id

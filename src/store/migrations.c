@@ -23,6 +23,23 @@
 
 #include <stdlib.h>
 
+/* Migration 8's backfill of usage_day/usage_month (microseconds of the UTC day / first of the
+ * month) from completed_us on the rows of TABLE matching WHERE: days since 1970, then the day
+ * of the year in a March-based year (Hinnant's civil_from_days) to step back to the 1st. */
+#define USAGE_BACKFILL(TABLE, WHERE)                                                              \
+  "UPDATE " TABLE " SET usage_day = completed_us / 86400000000,"                                  \
+  " usage_month = completed_us / 86400000000 + 719468 WHERE " WHERE ";"                          \
+  "UPDATE " TABLE " SET is_color = usage_month / 146097 WHERE usage_day IS NOT NULL;"           \
+  "UPDATE " TABLE " SET usage_month = usage_month - is_color * 146097 WHERE usage_day IS NOT NULL;" \
+  "UPDATE " TABLE " SET is_duplex = (usage_month - usage_month / 1460 + usage_month / 36524"     \
+  " - usage_month / 146096) / 365 WHERE usage_day IS NOT NULL;"                                 \
+  "UPDATE " TABLE " SET usage_month = usage_month - (365 * is_duplex + is_duplex / 4"            \
+  " - is_duplex / 100) WHERE usage_day IS NOT NULL;"                                             \
+  "UPDATE " TABLE " SET is_duplex = (5 * usage_month + 2) / 153 WHERE usage_day IS NOT NULL;"   \
+  "UPDATE " TABLE " SET usage_month = (usage_day - (usage_month - (153 * is_duplex + 2) / 5))"  \
+  " * 86400000000, usage_day = usage_day * 86400000000, is_color = NULL, is_duplex = NULL"       \
+  " WHERE usage_day IS NOT NULL;"
+
 static const char *const migrations[] = {
   /* 1: tenants and the /print settings singleton */
   "CREATE TABLE tenants ("
@@ -389,6 +406,35 @@ static const char *const migrations[] = {
   "  message TEXT,"                              /* message (text(127)); NULL: none */
   "  requested_us BIGINT NOT NULL"
   ");",
+
+  /* 8: usage reports (store/reports.h). A job that becomes terminal records the UTC day and
+   * month it counts in (NULL: not counted, e.g. the source of a redirect) and whether its
+   * configuration printed in colour and on both sides; jobs record their creator's groups
+   * (JSON array of group ids) for getGroupArchivedPrintJobs. The archive keeps all of it with
+   * the pages the device reported. Rows written before this version get their day and month
+   * from completed_us (the month through days-from-civil arithmetic in integers, using the new
+   * columns as scratch), their colour/duplex from the configuration text (compact JSON as
+   * graph/jobs.c writes it); archived rows before this version have no colour/duplex (NULL,
+   * counted as black and white, one-sided). */
+  "ALTER TABLE jobs ADD COLUMN usage_day BIGINT;"
+  "ALTER TABLE jobs ADD COLUMN usage_month BIGINT;"
+  "ALTER TABLE jobs ADD COLUMN is_color INTEGER;"
+  "ALTER TABLE jobs ADD COLUMN is_duplex INTEGER;"
+  "ALTER TABLE jobs ADD COLUMN created_by_groups TEXT;"
+  "ALTER TABLE archived_jobs ADD COLUMN usage_day BIGINT;"
+  "ALTER TABLE archived_jobs ADD COLUMN usage_month BIGINT;"
+  "ALTER TABLE archived_jobs ADD COLUMN is_color INTEGER;"
+  "ALTER TABLE archived_jobs ADD COLUMN is_duplex INTEGER;"
+  "ALTER TABLE archived_jobs ADD COLUMN page_count BIGINT;"
+  "ALTER TABLE archived_jobs ADD COLUMN created_by_groups TEXT;"
+  USAGE_BACKFILL("jobs", "completed_us IS NOT NULL AND redirected_to IS NULL AND phase IN (6, 7, 8)")  /* terminal phases */
+  USAGE_BACKFILL("archived_jobs", "completed_us IS NOT NULL")
+  "UPDATE jobs SET is_color = CASE WHEN configuration LIKE '%\"colorMode\":\"color\"%' THEN 1"
+  " ELSE 0 END, is_duplex = CASE WHEN configuration LIKE '%\"duplexMode\":\"flipOn%' THEN 1"
+  " ELSE 0 END WHERE usage_day IS NOT NULL;"
+  "CREATE INDEX jobs_usage ON jobs (tenant_id, usage_day) WHERE usage_day IS NOT NULL;"
+  "CREATE INDEX archived_jobs_usage ON archived_jobs (tenant_id, usage_day);"
+  "CREATE INDEX archived_jobs_creator ON archived_jobs (tenant_id, created_by_id, completed_us);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

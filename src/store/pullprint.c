@@ -578,6 +578,18 @@ static int redirect_fn(db_conn_t *c, void *arg) {
     rc = rc == DB_CONSTRAINT ? refuse(r, "The redirected job's id is taken; retry.") : DB_ERROR;
     goto done;
   }
+  /* the creator's groups go with the job (getGroupArchivedPrintJobs) */
+  s = db_prepare(c, "UPDATE jobs SET created_by_groups = (SELECT g.created_by_groups FROM jobs g"
+                    " WHERE g.tenant_id = ? AND g.id = ?) WHERE tenant_id = ? AND id = ?");
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  db_bind_text(s, 1, rq->tenant);
+  db_bind_int64(s, 2, rq->job_id);
+  db_bind_text(s, 3, rq->tenant);
+  db_bind_int64(s, 4, new_id);
+  if ((rc = store_step_done(s)) != 0) goto done;
   rc = documents_copy(c, rq, new_id, r);
   if (rc != 0) goto done;
   if (held) {
@@ -806,8 +818,8 @@ static int collect_keys(db_conn_t *c, const char *sql, int64_t job_id, char ***k
   return rc == DB_DONE ? 0 : DB_ERROR;
 }
 
-/* copiesPrinted of a terminal job: its configuration's copies (1 when unset) once completed. */
-static int64_t copies_printed(job_phase_t phase, const char *configuration) {
+/* See jobs-private.h. */
+int64_t store_copies_printed(job_phase_t phase, const char *configuration) {
   if (phase != JOB_COMPLETED) return 0;
   json_t *cfg = configuration ? json_loads(configuration, 0, NULL) : NULL;
   json_t *copies = json_object_get(cfg, "copies");
@@ -822,7 +834,10 @@ typedef struct archived {
   int64_t id, created_us, acquired_us, completed_us, copies;
   bool    acquired_null, acquired;
   int     state;
-  char   *tenant, *printer_id, *printer_name, *by_id, *by_upn, *by_name;
+  char   *tenant, *printer_id, *printer_name, *by_id, *by_upn, *by_name, *groups;
+  /* usage (migration 8): NULL columns stay NULL */
+  int64_t usage_day, usage_month, color, duplex, pages;
+  bool    usage_null, color_null, duplex_null, pages_null;
 } archived_t;
 
 static void archived_free(archived_t *v, size_t n) {
@@ -833,6 +848,7 @@ static void archived_free(archived_t *v, size_t n) {
     free(v[i].by_id);
     free(v[i].by_upn);
     free(v[i].by_name);
+    free(v[i].groups);
   }
   free(v);
 }
@@ -843,7 +859,9 @@ static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, 
   db_stmt_t *s = db_prepare(c,
     "SELECT j.id, j.tenant_id, j.printer_id, p.display_name, j.state, j.phase, j.created_us,"
     " j.acknowledged_us, COALESCE(j.completed_us, j.updated_us), j.is_acquired,"
-    " j.configuration, j.created_by_id, j.created_by_upn, j.created_by_name"
+    " j.configuration, j.created_by_id, j.created_by_upn, j.created_by_name,"
+    " j.usage_day, j.usage_month, j.is_color, j.is_duplex, j.impressions_completed,"
+    " j.created_by_groups"
     " FROM jobs j LEFT JOIN printers p ON p.id = j.printer_id"
     " WHERE j.completed_us IS NOT NULL AND j.completed_us < ? AND +j.phase IN (?, ?, ?)"
     " ORDER BY j.completed_us, j.id LIMIT ?");
@@ -864,7 +882,7 @@ static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, 
     r->printer_id = store_col_strdup(s, 2, false);
     r->printer_name = store_col_strdup(s, 3, false);
     r->state = (int)db_col_int64(s, 4);
-    r->copies = copies_printed((job_phase_t)db_col_int64(s, 5), db_col_text(s, 10));
+    r->copies = store_copies_printed((job_phase_t)db_col_int64(s, 5), db_col_text(s, 10));
     r->created_us = db_col_int64(s, 6);
     r->acquired_null = db_col_null(s, 7);
     r->acquired_us = db_col_int64(s, 7);
@@ -873,6 +891,16 @@ static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, 
     r->by_id = store_col_strdup(s, 11, false);
     r->by_upn = store_col_strdup(s, 12, false);
     r->by_name = store_col_strdup(s, 13, false);
+    r->usage_null = db_col_null(s, 14) || db_col_null(s, 15);
+    r->usage_day = db_col_int64(s, 14);
+    r->usage_month = db_col_int64(s, 15);
+    r->color_null = db_col_null(s, 16);
+    r->color = db_col_int64(s, 16);
+    r->duplex_null = db_col_null(s, 17);
+    r->duplex = db_col_int64(s, 17);
+    r->pages_null = db_col_null(s, 18);
+    r->pages = db_col_int64(s, 18);
+    r->groups = store_col_strdup(s, 19, false);
   }
   db_reset(s);
   *out = v;
@@ -885,7 +913,8 @@ static int archive_insert(db_conn_t *c, const archived_t *r, int64_t now) {
   db_stmt_t *s = db_prepare(c,
     "INSERT INTO archived_jobs (id, tenant_id, printer_id, printer_name, state, created_us,"
     " acquired_us, completed_us, acquired, copies_printed, created_by_id, created_by_upn,"
-    " created_by_name, archived_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    " created_by_name, archived_us, usage_day, usage_month, is_color, is_duplex, page_count,"
+    " created_by_groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!s) return DB_ERROR;
   db_bind_int64(s, 1, r->id);
   db_bind_text(s, 2, r->tenant);
@@ -902,6 +931,20 @@ static int archive_insert(db_conn_t *c, const archived_t *r, int64_t now) {
   db_bind_text(s, 12, r->by_upn);
   db_bind_text(s, 13, r->by_name);
   db_bind_int64(s, 14, now);
+  if (r->usage_null) {
+    db_bind_null(s, 15);
+    db_bind_null(s, 16);
+  } else {
+    db_bind_int64(s, 15, r->usage_day);
+    db_bind_int64(s, 16, r->usage_month);
+  }
+  if (r->color_null) db_bind_null(s, 17);
+  else db_bind_int64(s, 17, r->color);
+  if (r->duplex_null) db_bind_null(s, 18);
+  else db_bind_int64(s, 18, r->duplex);
+  if (r->pages_null) db_bind_null(s, 19);
+  else db_bind_int64(s, 19, r->pages);
+  db_bind_text(s, 20, r->groups);
   int rc = db_step(s);
   db_reset(s);
   return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;

@@ -46,6 +46,23 @@ void time_format_iso(int64_t us, char out[TIME_ISO_LEN]) {
   if (n < 0) out[0] = '\0';
 }
 
+#define DAY_US INT64_C(86400000000)
+
+int64_t time_day_start_us(int64_t us) { return us / DAY_US * DAY_US; }
+
+/* Steps back from the day to the 1st through the day of the year in a March-based year
+ * (Hinnant's civil_from_days); the same integer arithmetic as migration 8's backfill. */
+int64_t time_month_start_us(int64_t us) {
+  int64_t day = us / DAY_US;
+  int64_t z = day + 719468;
+  int64_t era = z / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  return (day - (doy - (153 * mp + 2) / 5)) * DAY_US;
+}
+
 void time_format_http(int64_t us, char out[TIME_ISO_LEN]) {
   time_t secs = (time_t)(us / 1000000);
   struct tm tm;

@@ -32,6 +32,10 @@ bool time_parse_iso(const char *s, int64_t *us_out);
  * "PT0.5S", "P1DT2H". Years and months (no fixed length) and negative durations are refused.
  * Returns false with a reason in err when the text is not such a duration. */
 bool time_parse_duration(const char *s, int64_t *us_out, char *err, size_t errlen);
+/* Microseconds of the start (00:00 UTC) of the day that holds us (us >= 0). */
+int64_t time_day_start_us(int64_t us);
+/* Microseconds of the start (00:00 UTC) of the first day of the month that holds us (us >= 0). */
+int64_t time_month_start_us(int64_t us);
 /* HTTP-date (RFC 7231 IMF-fixdate) for us-since-epoch. */
 void time_format_http(int64_t us, char out[TIME_ISO_LEN]);
 

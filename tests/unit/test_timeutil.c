@@ -50,3 +50,35 @@ Test(clock, advances_forward_only) {
   cr_assert_geq(now - real, off + 3600LL * 1000000);
   cr_assert_lt(now - real, off + 3600LL * 1000000 + 5000000);
 }
+
+/* time_day_start_us / time_month_start_us against gmtime-checked instants, leap years and
+ * month ends included. */
+Test(calendar, day_and_month_starts) {
+  static const struct { const char *at, *day, *month; } cases[] = {
+    {"1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"},
+    {"2024-02-29T23:59:59.999999Z", "2024-02-29T00:00:00Z", "2024-02-01T00:00:00Z"},
+    {"2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"},
+    {"2031-01-31T12:00:00Z", "2031-01-31T00:00:00Z", "2031-01-01T00:00:00Z"},
+    {"2031-12-31T23:00:00Z", "2031-12-31T00:00:00Z", "2031-12-01T00:00:00Z"},
+    {"2100-03-01T08:00:00Z", "2100-03-01T00:00:00Z", "2100-03-01T00:00:00Z"},
+    {"2000-02-29T08:00:00Z", "2000-02-29T00:00:00Z", "2000-02-01T00:00:00Z"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int64_t at, day, month;
+    cr_assert(time_parse_iso(cases[i].at, &at));
+    cr_assert(time_parse_iso(cases[i].day, &day));
+    cr_assert(time_parse_iso(cases[i].month, &month));
+    cr_expect_eq(time_day_start_us(at), day, "%s", cases[i].at);
+    cr_expect_eq(time_month_start_us(at), month, "%s", cases[i].at);
+  }
+  /* every day of 2023-2025: the month start is the 1st of the same month */
+  int64_t start;
+  cr_assert(time_parse_iso("2023-01-01T06:00:00Z", &start));
+  for (int64_t d = 0; d < 3 * 366; d++) {
+    int64_t us = start + d * INT64_C(86400000000);
+    char a[TIME_ISO_LEN], m[TIME_ISO_LEN];
+    time_format_iso(us, a);
+    time_format_iso(time_month_start_us(us), m);
+    cr_expect(strncmp(a, m, 8) == 0 && strncmp(m + 8, "01T00:00:00.0000000Z", 20) == 0, "%s -> %s", a, m);
+  }
+}
