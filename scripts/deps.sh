@@ -9,6 +9,8 @@ set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
 postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcriterion-dev cups-ipp-utils dbus openssl curl chromium jq
 clang libclang-rt-14-dev cups-daemon cups-client ghostscript"
+# sqlite3: the command-line shell tests/api/integrity.test.mjs reads and damages databases with
+PKGS="$PKGS sqlite3"
 # cppcheck: the static-analysis suite of make check (scripts/check.sh).
 PKGS="$PKGS cppcheck"
 # packaging tests (tests/packaging/run.sh): building, checking and installing the Debian package

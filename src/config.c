@@ -106,6 +106,9 @@ static const option_def_t OPTIONS[] = {
     {"ipp-basic-over-http", OPT_FLAG, F(ipp_basic_over_http), NULL,
      "accept print passwords (HTTP Basic) on /ipp/share over plain HTTP from other hosts than "
      "loopback (default: only over TLS or from loopback)"},
+    {"allow-empty-store", OPT_FLAG, F(allow_empty_store), NULL,
+     "start even when the store holds no tenant, printer or job although document bytes are "
+     "stored (default: refuse, as the database may have been lost or replaced)"},
 };
 #undef F
 #define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])

@@ -62,6 +62,8 @@ typedef struct config {
   char    *console_scopes;         /* --console-scopes "S1 S2" */
   bool     ipp_basic_over_http;    /* --ipp-basic-over-http: accept print passwords (HTTP Basic)
                                       on /ipp/share over plain HTTP from other hosts */
+  bool     allow_empty_store;      /* --allow-empty-store: start on an empty store although
+                                      document bytes are present */
 } config_t;
 
 /* Fills cfg from defaults, file, environment and argv (argv[0] is the sub-command name).

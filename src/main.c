@@ -2,10 +2,11 @@
 /*
  * spoold: a self-hosted print service with the Microsoft Graph Universal Print API.
  *
- * Commands: serve, token, tenant, migrate, backup, restore, version.
+ * Commands: serve, token, tenant, migrate, check, backup, restore, version.
  */
 #include "app.h"
 #include "auth/dev.h"
+#include "blob/blob.h"
 #include "auth/identity.h"
 #include "cmd/cmd.h"
 #include "config.h"
@@ -27,6 +28,7 @@
 #include "util/sdnotify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,7 @@ static void usage(FILE *out) {
         "  token     mint a development token (spoold token --help)\n"
         "  tenant    manage tenants and their subscriptions (spoold tenant --help)\n"
         "  migrate   apply pending store migrations and exit (--data DIR or --store URL)\n"
+        "  check     check the store and every stored document fully (spoold check --help)\n"
         "  proxy     connect existing printers to spoold over IPP INFRA (spoold proxy --help)\n"
         "  backup    copy the store and document files while serving (spoold backup --help)\n"
         "  restore   put a backup in place of a stopped store (spoold restore --help)\n"
@@ -70,6 +73,121 @@ static int make_dirs(const char *path) {
   int rc = (mkdir(p, 0750) != 0 && errno != EEXIST) ? -1 : 0;
   free(p);
   return rc;
+}
+
+/* Creates the data directory when missing and checks it can be written, by creating a file
+ * in it (access(2) would let root pass on a read-only file system). 0, or -1 with a
+ * malloc'd *err naming the directory and the real errno. */
+static int data_dir_ready(const char *dir, char **err) {
+  buf_t b = BUF_INIT;
+  int rc = -1;
+  struct stat sb;
+  if (make_dirs(dir) != 0) {
+    buf_printf(&b, "cannot create data directory %s: %s", dir, strerror(errno));
+  } else if (stat(dir, &sb) != 0) {
+    buf_printf(&b, "data directory %s: %s", dir, strerror(errno));
+  } else if (!S_ISDIR(sb.st_mode)) {
+    buf_printf(&b, "data directory %s: %s", dir, strerror(ENOTDIR));
+  } else {
+    buf_t probe = BUF_INIT;
+    buf_printf(&probe, "%s/.spoold-write-test-%ld", dir, (long)getpid());
+    int fd = open(probe.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      buf_printf(&b, "data directory %s is not writable: %s", dir, strerror(errno));
+    } else {
+      if (fd >= 0) close(fd);
+      unlink(probe.data);
+      rc = 0;
+    }
+    buf_free(&probe);
+  }
+  if (rc != 0) *err = buf_detach(&b);
+  buf_free(&b);
+  return rc;
+}
+
+static void first_problem(const char *line, void *arg) {
+  char **first = arg;
+  if (!*first) *first = xstrdup(line);
+}
+
+static int has_blob(const char *key, int64_t mtime_us, void *arg) {
+  (void)mtime_us;
+  snprintf(arg, BLOB_KEY_LEN + 1, "%s", key);
+  return 1;
+}
+
+/* The start-up checks of the store, before anything serves or sweeps: SQLite's quick check
+ * (a damaged page refuses the start), then an empty store next to stored document bytes (a
+ * lost or replaced database) refuses it unless --allow-empty-store, then the migrations. 0, or
+ * -1 with a malloc'd *err. */
+static int store_startup_checks(store_t *st, const config_t *cfg, char **err) {
+  buf_t b = BUF_INIT;
+  if (!store_is_shared(st)) {
+    char *first = NULL;
+    int n = store_check_database(st, false, first_problem, &first);
+    if (n != 0) {
+      if (n < 0)
+        buf_printf(&b, "the quick check of %s could not run (PRAGMA quick_check; see the log)",
+                   cfg->store_url);
+      else
+        buf_printf(&b, "the database %s is damaged: PRAGMA quick_check found %d problem(s), the "
+                   "first: %s. Refusing to start; run spoold check for the full list and "
+                   "restore the store from a backup (spoold restore)", cfg->store_url, n,
+                   first ? first : "?");
+      free(first);
+      *err = buf_detach(&b);
+      return -1;
+    }
+  }
+  bool empty = false;  /* before migrating: a store without tables is empty too */
+  if (store_is_empty(st, &empty) != STORE_OK) {
+    *err = xstrdup("cannot read the store to check whether it is empty (see the log)");
+    return -1;
+  }
+  if (!empty || cfg->allow_empty_store) return store_migrate(st, err) != 0 ? -1 : 0;
+  blob_store_t *bs = NULL;
+  buf_t dir = BUF_INIT;
+  if (store_is_shared(st)) {
+    bs = blob_store_open_db(st);
+  } else {
+    buf_printf(&dir, "%s/blobs", cfg->data_dir);
+    bs = blob_store_open_files(dir.data, err);
+  }
+  int rc = bs ? 0 : -1;
+  char key[BLOB_KEY_LEN + 1] = "";
+  if (bs) blob_walk(bs, has_blob, key);
+  if (*key) {
+    buf_printf(&b, "the store %s holds no tenant, printer or job, but document bytes are "
+               "stored (%s%s, e.g. %s): its database may have been lost or replaced. Refusing "
+               "to start; restore the database (spoold restore), or start once with "
+               "--allow-empty-store (allow-empty-store = true) to begin afresh, after which "
+               "the unreferenced document bytes are swept",
+               cfg->store_url, store_is_shared(st) ? "in the database" : dir.data,
+               store_is_shared(st) ? "" : "/", key);
+    *err = buf_detach(&b);
+    rc = -1;
+  }
+  blob_store_free(bs);
+  buf_free(&dir);
+  if (rc == 0 && store_migrate(st, err) != 0) rc = -1;
+  return rc;
+}
+
+static void integrity_metrics(buf_t *out, void *arg) {
+  (void)arg;
+  uint64_t missing = 0, corrupt = 0;
+  blob_integrity_counts(&missing, &corrupt);
+  buf_printf(out,
+             "# HELP spoold_documents_missing_total Documents whose bytes were missing when "
+             "served (answered 500).\n"
+             "# TYPE spoold_documents_missing_total counter\n"
+             "spoold_documents_missing_total %llu\n"
+             "# HELP spoold_documents_corrupt_total Documents whose bytes no longer matched "
+             "their SHA-256 when served (refused or aborted).\n"
+             "# TYPE spoold_documents_corrupt_total counter\n"
+             "spoold_documents_corrupt_total %llu\n",
+             (unsigned long long)missing, (unsigned long long)corrupt);
 }
 
 static void store_metrics(buf_t *out, void *arg) {
@@ -344,9 +462,9 @@ static int cmd_serve(int argc, char **argv) {
   log_level_t level = LOG_INFO;
   log_parse_level(cfg.log_level, &level);
   log_set_level(level);
-  if (make_dirs(cfg.data_dir) != 0) {
-    fprintf(stderr, "spoold serve: cannot create data directory %s: %s\n", cfg.data_dir,
-            strerror(errno));
+  if (data_dir_ready(cfg.data_dir, &err) != 0) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
     config_free(&cfg);
     return 1;
   }
@@ -361,10 +479,11 @@ static int cmd_serve(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   app_t app = {.cfg = &cfg};
-  app.store = store_open(cfg.store_url, (int)cfg.threads, true, &err);
-  if (!app.store) {
+  app.store = store_open(cfg.store_url, (int)cfg.threads, false, &err);
+  if (!app.store || store_startup_checks(app.store, &cfg, &err) != 0) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);
+    store_close(app.store);
     config_free(&cfg);
     return 1;
   }
@@ -393,6 +512,7 @@ static int cmd_serve(int argc, char **argv) {
   if (cfg.dev) dev_routes(); /* /spoold/v1/dev/...: the development control API (dev/dev.h) */
   ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
+  metrics_add_collector(integrity_metrics, NULL);
 
   server_config_t sc = {
       .listen = cfg.listen,
@@ -514,15 +634,16 @@ static int cmd_migrate(int argc, char **argv) {
     }
   }
   buf_t b = BUF_INIT;
+  char *err = NULL;
   if (!url) {
-    if (make_dirs(data) != 0) {
-      fprintf(stderr, "spoold migrate: cannot create %s: %s\n", data, strerror(errno));
+    if (data_dir_ready(data, &err) != 0) {
+      fprintf(stderr, "spoold migrate: %s\n", err);
+      free(err);
       return 1;
     }
     buf_printf(&b, "sqlite:%s/spoold.db", data);
     url = b.data;
   }
-  char *err = NULL;
   store_t *st = store_open(url, 1, false, &err);
   if (!st) {
     fprintf(stderr, "spoold migrate: %s\n", err);
@@ -553,6 +674,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "token")) return token_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "tenant")) return tenant_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "migrate")) return cmd_migrate(argc - 1, argv + 1);
+  if (!strcmp(cmd, "check")) return check_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "proxy")) return proxy_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "backup")) return backup_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "restore")) return restore_command(argc - 1, argv + 1);

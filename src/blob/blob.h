@@ -113,4 +113,43 @@ void    blob_stream_free(void *blob);
 int blob_sha256(blob_store_t *bs, const char *key, uint64_t size,
                 char out[BLOB_SHA256_HEX + 1]);
 
+/* ---- integrity of stored documents ------------------------------------------------------ */
+
+/* Documents up to this size are checked against their SHA-256 before a byte is sent (a
+ * mismatch is then a clean 500); larger ones are checked while they stream. */
+#define BLOB_VERIFY_AHEAD (4u << 20)
+
+/* Checks that key holds at least size bytes whose SHA-256 (of the first size bytes) is the
+ * lowercase hex sha256. 0 when it does; -ENOENT when the blob is missing; -EIO when it is
+ * shorter than size; -EBADMSG when the bytes differ (the hash found goes to found, may be
+ * NULL); another negative errno when it cannot be read. */
+int blob_verify(blob_store_t *bs, const char *key, uint64_t size, const char *sha256,
+                char found[BLOB_SHA256_HEX + 1]);
+
+/* How to send a document's bytes [first, first+len): either fd >= 0 (a descriptor for
+ * sendfile, the caller or the response closes it) or, when fd < 0, read/free/arg for a
+ * streamed body (http_response_t src_read/src_free/src_arg). */
+typedef struct blob_serve {
+  int      fd;
+  ssize_t (*read)(void *arg, uint64_t off, char *buf, size_t max);
+  void    (*free)(void *arg);
+  void    *arg;
+} blob_serve_t;
+
+/* Opens the bytes of document doc_id (blob key, size bytes, recorded SHA-256 sha256 or NULL
+ * when none was recorded) for serving bytes [first, first+len). Bytes are never served as
+ * correct when they no longer match sha256: when the response does not cover the whole
+ * document, or the document is at most BLOB_VERIFY_AHEAD bytes, the whole blob is checked
+ * first; otherwise the stream hashes what it sends and fails (a negative read, which aborts
+ * the connection) instead of sending the last bytes when the hash differs. Returns 0 and fills
+ * *out; -ENOENT when the bytes are missing or shorter than size, -EBADMSG when they do not
+ * match, another negative errno when they cannot be read. Every failure and every mismatch
+ * found while streaming is logged with doc_id and counted (blob_integrity_counts). */
+int blob_serve_open(blob_store_t *bs, const char *doc_id, const char *key, uint64_t size,
+                    const char *sha256, uint64_t first, uint64_t len, blob_serve_t *out);
+
+/* Documents found missing (or short) and found not matching their SHA-256 when served, since
+ * the start. */
+void blob_integrity_counts(uint64_t *missing, uint64_t *corrupt);
+
 #endif

@@ -25,4 +25,10 @@ int backup_command(int argc, char **argv);
  * place of an absent store. Returns the exit status: 0 ok, 1 failure, 2 usage error. */
 int restore_command(int argc, char **argv);
 
+/* `spoold check [--data DIR] [--store URL]` (cmd/check-cmd.c): argv[0] is "check". A full
+ * integrity check of the database and of every stored document, read only; one line per
+ * problem on stdout. Returns the exit status: 0 nothing found, 1 a problem found or the check
+ * could not run, 2 usage error. */
+int check_command(int argc, char **argv);
+
 #endif

@@ -53,7 +53,11 @@ typedef struct ipp_client {
   int64_t          now_us;
   int              doc_fd;      /* Fetch-Document: bytes sent after the response; -1 */
   uint64_t         doc_len;
-  struct blob     *doc_blob;    /* Fetch-Document without a descriptor: streamed from here */
+  /* Fetch-Document without a descriptor (doc_fd -1): streamed through doc_read(doc_arg, ...),
+   * doc_free(doc_arg) once sent (blob/blob.h blob_serve_t) */
+  ssize_t        (*doc_read)(void *arg, uint64_t off, char *buf, size_t max);
+  void           (*doc_free)(void *arg);
+  void            *doc_arg;
   bool             parked;      /* Get-Notifications is waiting for events: no answer yet */
   char             status_message[512]; /* set by ipp_respond; "" for none */
 } ipp_client_t;

@@ -259,13 +259,15 @@ void ipp_reply(ipp_client_t *c) {
     return;
   }
   http_response_body(c->res, 200, "application/ipp", body, len);
-  if (c->doc_blob) {
-    c->res->src_read = blob_stream_read;
-    c->res->src_free = blob_stream_free;
-    c->res->src_arg = c->doc_blob;
+  if (c->doc_read) {
+    c->res->src_read = c->doc_read;
+    c->res->src_free = c->doc_free;
+    c->res->src_arg = c->doc_arg;
     c->res->src_offset = 0;
     c->res->src_len = c->doc_len;
-    c->doc_blob = NULL;
+    c->doc_read = NULL;
+    c->doc_free = NULL;
+    c->doc_arg = NULL;
   }
   if (c->doc_fd >= 0) {
     c->res->fd = c->doc_fd;
@@ -652,7 +654,7 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
   if (!c.parked) ipp_reply(&c);
 out:
   if (c.doc_fd >= 0) close(c.doc_fd);
-  if (c.doc_blob) blob_close(c.doc_blob);
+  if (c.doc_free) c.doc_free(c.doc_arg);
   ippDelete(c.request);
   ippDelete(c.response);
   free(c.printer_uri);

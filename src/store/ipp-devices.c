@@ -30,7 +30,8 @@
   " j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code,"      \
   " j.device_uuid, j.device_state, j.device_reasons, j.device_message, j.device_doc_state,"     \
   " j.impressions_completed, j.processing_us,"                                                  \
-  " d.id, d.display_name, d.content_type, d.size, d.uploaded_us, d.blob_key"
+  " d.id, d.display_name, d.content_type, d.size, d.uploaded_us, d.blob_key,"       \
+  " d.sha256"
 #define IPP_JOB_FROM "jobs j LEFT JOIN documents d ON d.job_id = j.id"
 
 
@@ -56,6 +57,7 @@ void store_ipp_job_clear(store_ipp_job_t *j) {
   free(j->doc_name);
   free(j->doc_type);
   free(j->doc_blob);
+  free(j->doc_sha256);
   memset(j, 0, sizeof *j);
 }
 
@@ -220,6 +222,7 @@ static void job_row(db_stmt_t *s, store_ipp_job_t *j) {
   j->doc_size = store_col_i64_or(s, 33, 0);
   j->doc_uploaded_us = store_col_i64_or(s, 34, 0);
   j->doc_blob = store_col_strdup(s, 35, false);
+  j->doc_sha256 = store_col_strdup(s, 36, false);
 }
 
 /* Reads job id of printer_id in tenant; 0, STORE_NOT_FOUND or DB_ERROR. */

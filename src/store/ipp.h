@@ -81,6 +81,7 @@ typedef struct store_ipp_job {
   int64_t     doc_size;
   int64_t     doc_uploaded_us;  /* 0: not fully uploaded */
   char       *doc_blob;         /* NULL until uploaded */
+  char       *doc_sha256;       /* hex SHA-256 of the uploaded bytes; NULL until uploaded */
 } store_ipp_job_t;
 
 void store_ipp_job_clear(store_ipp_job_t *j);

@@ -30,6 +30,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -38,6 +39,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SQ_BATCH_MAX          64          /* closures per commit */
 #define SQ_FILL_US            300         /* longest wait of the writer for more closures */
@@ -551,6 +553,28 @@ static int sq_check_dir(const char *url, const char *path, char **err) {
     db_set_err(err, "cannot open SQLite database %s (from %s): %s is not a directory", path, url,
                dir);
     rc = -1;
+  } else {
+    /* The writer creates the database and its -wal and -shm files there: try it, so that a
+     * read-only file system or a missing permission is named (SQLite itself reports the
+     * errno of its last probe, often a misleading ENOENT). Root passes access(2), so create. */
+    buf_t probe = BUF_INIT;
+    buf_printf(&probe, "%s/.spoold-write-test-%ld", dir, (long)getpid());
+    int fd = open(probe.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      db_set_err(err, "cannot open SQLite database %s (from %s): cannot write in directory %s: %s",
+                 path, url, dir, strerror(errno));
+      rc = -1;
+    } else if (fd >= 0) {
+      close(fd);
+      unlink(probe.data);
+    }
+    buf_free(&probe);
+    fd = rc == 0 ? open(path, O_RDWR | O_CLOEXEC) : -1;
+    if (rc == 0 && fd < 0 && errno != ENOENT) {
+      db_set_err(err, "cannot open SQLite database %s (from %s): %s", path, url, strerror(errno));
+      rc = -1;
+    }
+    if (fd >= 0) close(fd);
   }
   free(dir);
   return rc;

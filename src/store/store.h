@@ -53,6 +53,27 @@ bool     store_write_full_since(int64_t mono_us);
  * serviceNotAvailable instead of 500. */
 bool     store_reachable(store_t *st);
 
+/* Integrity. store_check_database checks the database: on SQLite PRAGMA quick_check (full
+ * false) or PRAGMA integrity_check (full true); with full, on both backends also rows the
+ * application never leaves behind (a document uploaded without its SHA-256 or blob key, chunk
+ * rows outside their blob) and the schema version. Calls fn(line, arg) once per problem found
+ * (line names the ids, valid during the call). Returns the number of problems, or -1 when the
+ * check itself could not run (logged). */
+typedef void (*store_problem_fn)(const char *line, void *arg);
+int        store_check_database(store_t *st, bool full, store_problem_fn fn, void *arg);
+/* *empty = the store holds no tenant, printer or job (a fresh install, or a lost database). */
+store_rc_t store_is_empty(store_t *st, bool *empty);
+/* A document whose upload completed, as spoold check verifies it against its bytes. */
+typedef struct store_document_ref {
+  char   *id, *tenant, *blob_key;
+  char   *sha256;   /* NULL when none was recorded */
+  int64_t job_id, size;
+} store_document_ref_t;
+/* Every uploaded document of every tenant into *out (caller frees with
+ * store_document_refs_free) and their count into *n. */
+store_rc_t store_documents_uploaded(store_t *st, store_document_ref_t **out, size_t *n);
+void       store_document_refs_free(store_document_ref_t *v, size_t n);
+
 /* Commit statistics for /metrics: commits, closures committed, and a histogram of closures per
  * commit (buckets 1,2,4,8,16,32,64,+Inf: counts of commits with at most that many). */
 typedef struct store_stats {
