@@ -11,6 +11,7 @@
 //   const got = await rx.waitFor("/ok", 1);         // resolves the first n notifications
 //   rx.notifications("/ok") -> [{ at, body, value }], rx.handshakes("/ok") -> [{ at, token }]
 //   rx.connections()  -> TCP connections accepted so far (whatever they sent)
+//   rx.held("/dead")  -> [{ at, closedAt }]: notifications held open by "hang", closedAt null while open
 //   await rx.close();
 import http from "node:http";
 
@@ -20,6 +21,7 @@ export async function startReceiver() {
   const routes = new Map();   // path -> behaviour
   const seen = new Map();     // path -> { handshakes: [], notifications: [], attempts: 0 }
   const hung = new Set();     // responses held open by "hang"
+  const held = new Map();     // path -> [{ at, closedAt }] of notifications held open by "hang"
   const waiters = [];
 
   const state = (path) => {
@@ -62,7 +64,13 @@ export async function startReceiver() {
       let parsed;
       try { parsed = JSON.parse(body); } catch { parsed = undefined; }
       const mode = b.notify || "ok";
-      if (mode === "hang") { hung.add(res); return; }
+      if (mode === "hang") {
+        const h = { at, closedAt: null };
+        held.set(u.pathname, (held.get(u.pathname) || []).concat([h]));
+        res.on("close", () => { h.closedAt = Date.now(); });
+        hung.add(res);
+        return;
+      }
       if (b.failFirst && st.attempts <= b.failFirst) {
         st.failures = (st.failures || []).concat([{ at }]);
         res.writeHead(b.failStatus || 500).end("try again");
@@ -94,6 +102,7 @@ export async function startReceiver() {
     notifications: (path) => state(path).notifications,
     failures: (path) => state(path).failures || [],
     attempts: (path) => state(path).attempts,
+    held: (path) => held.get(path) || [],
     // Resolves the first n notifications received on path; rejects after timeoutMs.
     waitFor(path, n = 1, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
