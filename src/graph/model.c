@@ -91,6 +91,23 @@ static const json_field_t UPLOAD_SESSION_FIELDS[] = {
 };
 SCHEMA(UPLOAD_SESSION, "uploadSession", UPLOAD_SESSION_FIELDS);
 
+#define BETA_I32(n) {.name = (n), .kind = JF_INT32, .api = JF_API_BETA}
+static const json_field_t ARCHIVED_JOB_FIELDS[] = {
+    F("acquiredByPrinter", JF_BOOL, false),
+    F("acquiredDateTime", JF_DATETIME, true),
+    F("completionDateTime", JF_DATETIME, true),
+    F("copiesPrinted", JF_INT32, false),
+    FO("createdBy", USER_IDENTITY, true),
+    F("createdDateTime", JF_DATETIME, false),
+    F("id", JF_STRING, false),
+    F("printerId", JF_STRING, true),
+    F("printerName", JF_STRING, true),
+    FE("processingState", ENUM_PRINT_JOB_PROCESSING_STATE, false),
+    BETA_I32("pageCount"), BETA_I32("blackAndWhitePageCount"), BETA_I32("colorPageCount"),
+    BETA_I32("simplexPageCount"), BETA_I32("duplexPageCount"),
+};
+SCHEMA(ARCHIVED_JOB, "archivedPrintJob", ARCHIVED_JOB_FIELDS);
+
 /* printSettings' members (print.c defines printSettings itself). */
 static const json_field_t AIRPRINT_FIELDS[] = {
     FE("incompatiblePrinters", ENUM_INCOMPATIBLE_PRINTER_SETTINGS, true),
@@ -107,7 +124,7 @@ const json_schema_t *const GRAPH_MODEL_COMPLEX[] = {
     &VIEWPOINT, &JOB_STATUS, &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA, &GRAPH_PRINT_MARGIN_SCHEMA,
     &USER_IDENTITY, &APP_IDENTITY, &TASK_STATUS, &OP_STATUS,
     &GRAPH_PRINT_DOCUMENT_UPLOAD_PROPERTIES_SCHEMA, &UPLOAD_SESSION, &GRAPH_PRINT_CSR_SCHEMA,
-    NULL,
+    &ARCHIVED_JOB, NULL,
 };
 
 /* ---- entity types ---------------------------------------------------------------------------- */
@@ -307,11 +324,46 @@ static const json_field_t SUBSCRIPTION_FIELDS[] = {
 SCHEMA(SUBSCRIPTION_SCHEMA, "subscription", SUBSCRIPTION_FIELDS);
 static const graph_entity_type_t SUBSCRIPTION_T = {.props = &SUBSCRIPTION_SCHEMA};
 
+/* Usage reports and archived jobs under /reports (reports.c). */
+#define I64(n, nul) F(n, JF_INT64, nul)
+static const json_field_t USAGE_FIELDS[] = {
+    F("usageDate", JF_DATE, false),
+    I64("completedBlackAndWhiteJobCount", false), I64("completedColorJobCount", false),
+    I64("incompleteJobCount", false), I64("completedJobCount", true), I64("pageCount", true),
+    I64("blackAndWhitePageCount", true), I64("colorPageCount", true),
+    I64("mediaSheetCount", true), I64("doubleSidedSheetCount", true),
+    I64("singleSidedSheetCount", true),
+};
+SCHEMA(USAGE_SCHEMA, "printUsage", USAGE_FIELDS);
+static const graph_entity_type_t USAGE_T = {.props = &USAGE_SCHEMA};
+static const json_field_t USAGE_PRINTER_FIELDS[] = {
+    F("printerId", JF_STRING, false), F("printerName", JF_STRING, true),
+};
+SCHEMA(USAGE_PRINTER_SCHEMA, "printUsageByPrinter", USAGE_PRINTER_FIELDS);
+static const graph_entity_type_t USAGE_PRINTER_T = {.props = &USAGE_PRINTER_SCHEMA,
+                                                    .base = T("printUsage")};
+static const json_field_t USAGE_USER_FIELDS[] = {F("userPrincipalName", JF_STRING, false)};
+SCHEMA(USAGE_USER_SCHEMA, "printUsageByUser", USAGE_USER_FIELDS);
+static const graph_entity_type_t USAGE_USER_T = {.props = &USAGE_USER_SCHEMA,
+                                                 .base = T("printUsage")};
+
+static const json_schema_t REPORTS_SCHEMA = {T("reportRoot"), NULL, 0};
+static const graph_nav_t REPORTS_NAVS[] = {
+    NAV("dailyPrintUsageByPrinter", "printUsageByPrinter", true, true),
+    NAV("dailyPrintUsageByUser", "printUsageByUser", true, true),
+    NAV("monthlyPrintUsageByPrinter", "printUsageByPrinter", true, true),
+    NAV("monthlyPrintUsageByUser", "printUsageByUser", true, true),
+};
+/* like print, reportRoot is a keyless singleton type */
+static const graph_entity_type_t REPORTS_T = {.props = &REPORTS_SCHEMA, .navs = REPORTS_NAVS,
+                                              .nnavs = COUNT(REPORTS_NAVS)};
+
 const graph_entity_type_t *const GRAPH_MODEL_ENTITIES[] = {
     &ENTITY_T,      &PRINT_T,       &PRINTER_BASE_T, &PRINTER_T,   &SHARE_T,
     &JOB_T,         &DOCUMENT_T,    &DEFINITION_T,   &TASK_T,      &TRIGGER_T,
     &OPERATION_T,   &CREATE_OP_T,   &CONNECTOR_T,    &SERVICE_T,   &ENDPOINT_T,
-    &USER_T,        &GROUP_T,       &SUBSCRIPTION_T, NULL,
+    &USER_T,        &GROUP_T,       &SUBSCRIPTION_T, &REPORTS_T,  &USAGE_T,
+    &USAGE_PRINTER_T, &USAGE_USER_T, NULL,
 };
 
 /* ---- operations ------------------------------------------------------------------------------ */
@@ -322,7 +374,22 @@ static const json_field_t REDIRECT_FIELDS[] = {
 };
 SCHEMA(REDIRECT_PARAMS, "redirect", REDIRECT_FIELDS);
 
+#define ARCHIVE_PARAMS(var, key)                                                      \
+  static const json_field_t var##_FIELDS[] = {                                        \
+      F(key, JF_STRING, false), F("startDateTime", JF_DATETIME, true),                \
+      F("endDateTime", JF_DATETIME, true)};                                           \
+  SCHEMA(var, key, var##_FIELDS)
+ARCHIVE_PARAMS(PRINTER_ARCHIVE_PARAMS, "printerId");
+ARCHIVE_PARAMS(USER_ARCHIVE_PARAMS, "userId");
+ARCHIVE_PARAMS(GROUP_ARCHIVE_PARAMS, "groupId");
+#define ARCHIVE_FN(n, ps)                                                              \
+  {.name = (n), .function = true, .binding = T("reportRoot"), .params = &(ps),       \
+   .returns = T("archivedPrintJob"), .returns_collection = true}
+
 const graph_operation_t GRAPH_MODEL_OPERATIONS[] = {
+    ARCHIVE_FN("getPrinterArchivedPrintJobs", PRINTER_ARCHIVE_PARAMS),
+    ARCHIVE_FN("getUserArchivedPrintJobs", USER_ARCHIVE_PARAMS),
+    ARCHIVE_FN("getGroupArchivedPrintJobs", GROUP_ARCHIVE_PARAMS),
     {.name = "create", .binding = T("printer"), .binding_collection = true,
      .params = &GRAPH_PRINTER_CREATE_PARAMS},
     {.name = "restoreFactoryDefaults", .binding = T("printer")},
@@ -341,6 +408,7 @@ const graph_operation_t GRAPH_MODEL_OPERATIONS[] = {
 const graph_container_item_t GRAPH_MODEL_CONTAINER[] = {
     {.name = "print", .type = T("print"), .singleton = true},
     {.name = "subscriptions", .type = T("subscription")},
+    {.name = "reports", .type = T("reportRoot"), .singleton = true},
     {0},
 };
 
@@ -421,7 +489,7 @@ static void put_enum(buf_t *b, const enum_def_t *e) {
 
 static void put_entity(buf_t *b, const graph_entity_type_t *t, api_version_t v) {
   const char *name = short_name(t->props->type_name);
-  bool is_root = t == &ENTITY_T, keyless = t == &PRINT_T;
+  bool is_root = t == &ENTITY_T, keyless = t == &PRINT_T || t == &REPORTS_T;
   buf_printf(b, "<EntityType Name=\"%s\"", name);
   if (!is_root && !keyless) buf_printf(b, " BaseType=\"%s\"", t->base ? t->base : T("entity"));
   if (t->abstract) buf_puts(b, " Abstract=\"true\"");

@@ -41,7 +41,7 @@ describe("$metadata", () => {
         assert.ok(m.types.get(`${NS}.${t}`)?.kind === "entity", `${v}: entity type ${t}`);
       for (const t of ["printerCapabilities", "printerLocation", "printJobConfiguration", "printJobStatus", "uploadSession"])
         assert.ok(m.types.get(`${NS}.${t}`)?.kind === "complex", `${v}: complex type ${t}`);
-      assert.deepEqual(m.singletons.map((s) => s.name), ["print"]);
+      assert.deepEqual(m.singletons.map((s) => s.name), ["print", "reports"]);
       for (const a of ["create", "restoreFactoryDefaults", "getCapabilities", "start", "cancel", "abort", "redirect",
         "createUploadSession"])
         assert.ok(m.actions.some((x) => x.name === a), `${v}: operation ${a}`);

@@ -199,11 +199,11 @@ class Model {
         cur = { kind: "entity", type: cur.type };
         continue;
       }
-      const name = seg.replace(/^microsoft\.graph\./, "");
+      const name = seg.replace(/^microsoft\.graph\./, "").replace(/\(.*\)$/, "");   // f(a='x',...)
       const op = this.operation(name, cur.type, cur.kind === "collection");
       if (op) {
         const rt = op.returnType || null;
-        cur = { kind: "operation", type: rt && op.returnCollection ? `Collection(${rt})` : rt,
+        cur = { kind: "operation", type: rt && op.returnCollection && !collOf(rt) ? `Collection(${rt})` : rt,
           function: op.isFunction, op };
         continue;
       }
