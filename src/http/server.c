@@ -221,7 +221,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
   st->conn = conn;
   st->req.content_length = UINT64_MAX;
   st->req.start_us = time_mono_us();
-  id_guid(st->req.request_id);
+  id_request_guid(st->req.request_id);
   const union MHD_ConnectionInfo *ci =
       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (ci && ci->client_addr) {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Random GUIDs and secrets from OpenSSL's CSPRNG. */
+/* Random GUIDs and secrets from OpenSSL's CSPRNG; request ids from a per-thread counter. */
 #include "util/ids.h"
 #include "util/b64.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,31 @@ void id_guid(char out[ID_GUID_LEN + 1]) {
            "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
            r[14], r[15]);
+}
+
+/* Per thread: 16 random bytes drawn once, and the count of request ids made from them. */
+static _Thread_local unsigned char tl_req_seed[16];
+static _Thread_local uint64_t      tl_req_count;
+
+void id_request_guid(char out[ID_GUID_LEN + 1]) {
+  static const char hex[] = "0123456789abcdef";
+  if (tl_req_count == 0) id_random(tl_req_seed, sizeof tl_req_seed);
+  unsigned char r[16];
+  memcpy(r, tl_req_seed, sizeof r);
+  /* the counter goes into the last 8 bytes (added, so every id of the thread differs) */
+  uint64_t low = 0;
+  for (int i = 8; i < 16; i++) low = low << 8 | r[i];
+  low += ++tl_req_count;
+  for (int i = 15; i >= 8; i--, low >>= 8) r[i] = (unsigned char)low;
+  r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+  r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+  char *o = out;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+    *o++ = hex[r[i] >> 4];
+    *o++ = hex[r[i] & 15];
+  }
+  *o = '\0';
 }
 
 bool id_is_guid(const char *s) {

@@ -2,7 +2,7 @@
 /*
  * Random identifiers: GUIDs for Graph ids and request ids, and opaque
  * URL-safe secrets (upload-session and download credentials). All come from
- * OpenSSL's CSPRNG.
+ * OpenSSL's CSPRNG (request ids from a per-thread seed drawn from it once).
  */
 #ifndef SPOOLD_UTIL_IDS_H
 #define SPOOLD_UTIL_IDS_H
@@ -14,6 +14,10 @@
 
 /* Writes a random version-4 GUID ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") and a NUL to out. */
 void id_guid(char out[ID_GUID_LEN + 1]);
+/* Writes a request id: a version-4-shaped GUID unique within the process, made from 16 random
+ * bytes drawn once per thread plus a per-thread counter (no CSPRNG call per request; a request
+ * id is a correlation id, never a secret). */
+void id_request_guid(char out[ID_GUID_LEN + 1]);
 /* True when s is a GUID in canonical 8-4-4-4-12 hex form (any case). */
 bool id_is_guid(const char *s);
 /* Writes nbytes of randomness as base64url without padding into out (size >= 4*nbytes/3+2). */
