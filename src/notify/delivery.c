@@ -18,6 +18,11 @@
  *   of a condition variable wait). Without wake-ups the worker still looks at the earliest
  *   due time of a scheduled retry and at least once a second (MAX_WAIT_MS), which also finds
  *   rows committed by another process sharing the database.
+ * - Several processes on one database (PostgreSQL): each look claims its rows in a write
+ *   transaction (FOR UPDATE SKIP LOCKED) with a lease of the delivery timeout plus
+ *   NOTIFY_LEASE_MARGIN_US (store_outbox_due), so one process delivers each attempt; if it
+ *   dies, the row is due again when the lease ends and another process delivers it. Outcomes
+ *   are recorded only while the lease is still this process's.
  * - Expiry: every sweep_interval_us the worker removes expired subscriptions
  *   (store_subscription_sweep), which queues their subscriptionRemoved notifications.
  */
@@ -64,6 +69,7 @@ typedef struct xfer {
   store_outbox_kind_t kind;
   int64_t             created_us;
   int                 attempts;
+  int64_t             claim_us;  /* the lease on the row (shared database), else 0 */
   webhook_guard_t     guard;  /* where this transfer may connect */
   notify_fault_t      fault;     /* injected (development mode): FAIL or HANG, not sent */
   int64_t             fault_due; /* when the injected failure is settled */
@@ -108,6 +114,11 @@ int64_t notify_backoff_us(unsigned failures, int64_t base_us, int64_t cap_us, ui
   int64_t jitter = (int64_t)(rnd % (uint64_t)(d / 4 + 1));
   int64_t total = d + jitter;
   return total > cap_us ? cap_us : total;
+}
+
+/* The lease on a claimed row (see notify.h). */
+int64_t notify_lease_us(int timeout_ms) {
+  return (int64_t)timeout_ms * 1000 + NOTIFY_LEASE_MARGIN_US;
 }
 
 /* ---- metrics ---------------------------------------------------------------------------- */
@@ -274,7 +285,9 @@ static bool take_row(const store_outbox_row_t *r, void *arg) {
   slot->kind = r->kind;
   slot->created_us = r->created_us;
   slot->attempts = r->attempts;
+  slot->claim_us = r->claim_us;
   d->ninflight++;
+  atomic_store(&m_inflight, (int)d->ninflight);
   d->started_any = true;
   return true;
 }
@@ -287,7 +300,8 @@ static void fetch_due(notify_delivery_t *d, int64_t now, int64_t *next_due_us) {
   bool was_used[MAX_INFLIGHT_CAP];
   for (unsigned i = 0; i < d->cfg.max_inflight; i++) was_used[i] = d->xfers[i].used;
   d->started_any = false;
-  store_rc_t rc = store_outbox_due(d->cfg.store, now, d->cfg.max_inflight - d->ninflight,
+  store_rc_t rc = store_outbox_due(d->cfg.store, now, notify_lease_us(d->cfg.timeout_ms),
+                                   d->cfg.max_inflight - d->ninflight,
                                    endpoint_budget, take_row, d, next_due_us);
   if (rc != STORE_OK) log_error("notify: cannot read the outbox; retrying shortly");
   /* Look again within MAX_WAIT_MS whatever the schedule says: rows committed without a
@@ -368,6 +382,7 @@ static unsigned settle_finished(notify_delivery_t *d) {
     store_outbox_result_t *r = &res[n];
     memset(r, 0, sizeof *r);
     r->id = x->id;
+    r->claim_us = x->claim_us;
     if (rc == CURLE_OK && status >= 200 && status < 300) {
       r->outcome = STORE_OUTBOX_DELIVERED;
     } else {
@@ -384,6 +399,7 @@ static unsigned settle_finished(notify_delivery_t *d) {
     store_outbox_result_t *r = &res[n];
     memset(r, 0, sizeof *r);
     r->id = x->id;
+    r->claim_us = x->claim_us;
     if (x->fault == NOTIFY_FAULT_FAIL)
       snprintf(errors[n], sizeof errors[n], "injected failure");
     else

@@ -133,4 +133,10 @@ unsigned notify_delivery_sweep_now(notify_delivery_t *d);
  * from rnd (the sum never exceeds cap). Pure. */
 int64_t notify_backoff_us(unsigned failures, int64_t base_us, int64_t cap_us, uint32_t rnd);
 
+/* What a delivery lease adds to the delivery timeout: room for the outcome's commit. */
+#define NOTIFY_LEASE_MARGIN_US (5LL * 1000 * 1000)
+/* How long a process holds a notification it claimed on a shared database before another
+ * process may deliver it: the delivery timeout (timeout_ms) plus NOTIFY_LEASE_MARGIN_US. */
+int64_t notify_lease_us(int timeout_ms);
+
 #endif

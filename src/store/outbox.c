@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,12 +373,111 @@ static int due_fn(db_conn_t *c, void *arg) {
   return rc == DB_ROW ? 0 : DB_ERROR;
 }
 
+/* The claim of a shared database: the rows locked and leased by one write transaction,
+ * offered to take() after its commit. */
+typedef struct {
+  int64_t                now_us, lease_us;
+  unsigned               max;
+  store_outbox_budget_fn budget;
+  void                  *arg;
+  store_outbox_row_t    *rows;
+  size_t                 n, cap;
+  int64_t                next_due_us;
+} claim_arg_t;
+
+static void claim_rows_clear(claim_arg_t *a) {
+  for (size_t i = 0; i < a->n; i++) store_outbox_row_clear(&a->rows[i]);
+  a->n = 0;
+}
+
+static int claim_fn(db_conn_t *c, void *arg) {
+  claim_arg_t *a = arg;
+  claim_rows_clear(a);  /* the closure may run again */
+  a->next_due_us = INT64_MAX;
+  int64_t until = a->now_us + a->lease_us;
+
+  char **urls = NULL;
+  size_t nurls = 0, cap = 0;
+  db_stmt_t *s = db_prepare(c,
+    "SELECT url, MIN(due_us) AS first_due FROM outbox WHERE due_us <= ?"
+    " GROUP BY url ORDER BY first_due LIMIT ?");
+  db_bind_int64(s, 1, a->now_us);
+  db_bind_int64(s, 2, OUTBOX_URLS_MAX);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if (nurls == cap) {
+      cap = cap ? cap * 2 : 16;
+      urls = xrealloc(urls, cap * sizeof *urls);
+    }
+    urls[nurls++] = store_col_strdup(s, 0, true);
+  }
+  db_reset(s);
+
+  unsigned taken = 0;
+  for (size_t i = 0; rc == DB_DONE && i < nurls && taken < a->max; i++) {
+    unsigned budget = a->budget(urls[i], a->arg);
+    if (budget > a->max - taken) budget = a->max - taken;
+    if (budget == 0) continue;
+    /* Rows another process is claiming right now are skipped, not waited for. */
+    s = db_prepare(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE url = ? AND due_us <= ?"
+                      " ORDER BY due_us, id LIMIT ? FOR UPDATE SKIP LOCKED");
+    db_bind_text(s, 1, urls[i]);
+    db_bind_int64(s, 2, a->now_us);
+    db_bind_int64(s, 3, budget);
+    while ((rc = db_step(s)) == DB_ROW) {
+      if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->rows = xrealloc(a->rows, a->cap * sizeof *a->rows);
+      }
+      store_outbox_row_t *r = &a->rows[a->n++];
+      memset(r, 0, sizeof *r);
+      row_from(s, r);
+      r->due_us = until;
+      r->claim_us = until;
+      taken++;
+    }
+    db_reset(s);
+  }
+  for (size_t i = 0; i < nurls; i++) free(urls[i]);
+  free(urls);
+  if (rc != DB_DONE) return DB_ERROR;
+
+  for (size_t i = 0; i < a->n; i++) {
+    s = db_prepare(c, "UPDATE outbox SET due_us = ? WHERE id = ?");
+    db_bind_int64(s, 1, until);
+    db_bind_text(s, 2, a->rows[i].id);
+    rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE) return DB_ERROR;
+  }
+
+  s = db_prepare(c, "SELECT MIN(due_us) FROM outbox WHERE due_us > ?");
+  db_bind_int64(s, 1, a->now_us);
+  rc = db_step(s);
+  if (rc == DB_ROW && !db_col_null(s, 0)) a->next_due_us = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
 /* Offers the due rows endpoint by endpoint (see subscriptions.h). */
-store_rc_t store_outbox_due(store_t *st, int64_t now_us, unsigned max,
+store_rc_t store_outbox_due(store_t *st, int64_t now_us, int64_t lease_us, unsigned max,
                             store_outbox_budget_fn budget, store_outbox_take_fn take, void *arg,
                             int64_t *next_due_us) {
   if (next_due_us) *next_due_us = INT64_MAX;
   if (!st || !budget || !take) return STORE_ERROR;
+  if (db_shared(st->db) && lease_us > 0) {
+    claim_arg_t a = {.now_us = now_us, .lease_us = lease_us, .max = max, .budget = budget,
+                     .arg = arg};
+    store_rc_t rc = store_rc(db_write(st->db, claim_fn, &a));
+    if (rc == STORE_OK) {
+      /* Rows take() refuses (no free slot) keep their lease and come back when it ends. */
+      for (size_t i = 0; i < a.n; i++) take(&a.rows[i], arg);
+      if (next_due_us) *next_due_us = a.next_due_us;
+    }
+    claim_rows_clear(&a);
+    free(a.rows);
+    return rc;
+  }
   due_arg_t a = {.now_us = now_us, .max = max, .budget = budget, .take = take, .arg = arg};
   store_rc_t rc = store_rc(db_read(st->db, due_fn, &a));
   if (rc == STORE_OK && next_due_us) *next_due_us = a.next_due_us;
@@ -440,12 +540,17 @@ static int settle_fn(db_conn_t *c, void *arg) {
     const store_outbox_result_t *r = &a->results[i];
     db_stmt_t *s;
     int rc;
+    /* A claimed row is settled only while it carries this process's lease. */
+    const char *held = r->claim_us ? " AND due_us = ?" : "";
+    char sql[160];
     if (r->outcome == STORE_OUTBOX_RETRY) {
-      s = db_prepare(c, "UPDATE outbox SET attempts = attempts + 1, due_us = ?, last_error = ?"
-                        " WHERE id = ?");
+      snprintf(sql, sizeof sql, "UPDATE outbox SET attempts = attempts + 1, due_us = ?,"
+               " last_error = ? WHERE id = ?%s", held);
+      s = db_prepare(c, sql);
       db_bind_int64(s, 1, r->retry_us);
       db_bind_text(s, 2, r->error);
       db_bind_text(s, 3, r->id);
+      if (r->claim_us) db_bind_int64(s, 4, r->claim_us);
       rc = db_step(s);
       db_reset(s);
       if (rc != DB_DONE) return DB_ERROR;
@@ -454,8 +559,10 @@ static int settle_fn(db_conn_t *c, void *arg) {
     char *sub_id = NULL;
     int kind = -1;
     if (r->outcome == STORE_OUTBOX_DROP) {
-      s = db_prepare(c, "SELECT subscription_id, kind FROM outbox WHERE id = ?");
+      snprintf(sql, sizeof sql, "SELECT subscription_id, kind FROM outbox WHERE id = ?%s", held);
+      s = db_prepare(c, sql);
       db_bind_text(s, 1, r->id);
+      if (r->claim_us) db_bind_int64(s, 2, r->claim_us);
       rc = db_step(s);
       if (rc == DB_ROW) {
         sub_id = store_col_strdup(s, 0, true);
@@ -464,8 +571,10 @@ static int settle_fn(db_conn_t *c, void *arg) {
       db_reset(s);
       if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
     }
-    s = db_prepare(c, "DELETE FROM outbox WHERE id = ?");
+    snprintf(sql, sizeof sql, "DELETE FROM outbox WHERE id = ?%s", held);
+    s = db_prepare(c, sql);
     db_bind_text(s, 1, r->id);
+    if (r->claim_us) db_bind_int64(s, 2, r->claim_us);
     rc = db_step(s);
     db_reset(s);
     if (rc == DB_DONE && kind == STORE_OUTBOX_CHANGE) {

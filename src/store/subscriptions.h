@@ -109,6 +109,8 @@ typedef struct store_outbox_row {
   int64_t             created_us;
   int64_t             due_us;
   int                 attempts;   /* failed attempts so far */
+  int64_t             claim_us;   /* shared database: the lease this process holds on the row
+                                   * (its due_us until settled); 0: not claimed */
 } store_outbox_row_t;
 
 void store_outbox_row_clear(store_outbox_row_t *r);
@@ -123,8 +125,16 @@ typedef bool (*store_outbox_take_fn)(const store_outbox_row_t *row, void *arg);
 /* Offers the rows due at now_us, endpoint by endpoint: for each URL with due rows, up to
  * budget(url) rows in due order, skipping those take() refuses. At most max rows are taken in
  * all. One endpoint's backlog therefore never hides another endpoint's rows. *next_due_us
- * (when not NULL) receives the earliest due time after now_us (INT64_MAX when none). */
-store_rc_t store_outbox_due(store_t *st, int64_t now_us, unsigned max,
+ * (when not NULL) receives the earliest due time after now_us (INT64_MAX when none).
+ *
+ * On a database several processes share (PostgreSQL) the rows are claimed first: one write
+ * transaction locks them (FOR UPDATE SKIP LOCKED, so processes looking at once take different
+ * rows) and moves their due time to now_us + lease_us, the lease; take() is then called after
+ * the commit with row->claim_us set to that time. A process that dies holding a lease leaves
+ * the row due again when the lease ends, and another process delivers it. lease_us must exceed
+ * the longest delivery attempt. On SQLite (one process) rows are offered from a read
+ * transaction and claim_us is 0. */
+store_rc_t store_outbox_due(store_t *st, int64_t now_us, int64_t lease_us, unsigned max,
                             store_outbox_budget_fn budget, store_outbox_take_fn take, void *arg,
                             int64_t *next_due_us);
 
@@ -142,6 +152,9 @@ typedef struct store_outbox_result {
   store_outbox_outcome_t outcome;
   int64_t                retry_us;  /* STORE_OUTBOX_RETRY: the new due time */
   const char            *error;     /* what failed, kept in last_error; may be NULL */
+  int64_t                claim_us;  /* the row's claim_us: when not 0 the outcome applies only
+                                     * while the row still carries this lease (a row another
+                                     * process claimed after the lease ended is left to it) */
 } store_outbox_result_t;
 
 /* Applies n delivery outcomes in one transaction. Rows deleted in the meantime (their

@@ -7,7 +7,10 @@
 //     exactly once, and the bytes (kept in PostgreSQL) download through another process;
 //   - fragments sent to the three processes at once: exactly one 201;
 //   - a job started on A is canceled on C; B's cancel then gets 409 and changes nothing;
-//   - /metrics of each process shows its connection pool.
+//   - /metrics of each process shows its connection pool;
+//   - notifications: the three processes deliver a subscription's notifications, each exactly
+//     once (the outbox rows are claimed with a lease); the process delivering one is killed
+//     with SIGKILL while the receiver stalls, and another process delivers it after the lease.
 //
 // The database: the throwaway server of SPOOLD_TEST_PG when the suite runs on PostgreSQL, else a
 // throwaway PostgreSQL 15 of this file's own (tests/lib/pg.sh), stopped by PID at the end.
@@ -22,6 +25,7 @@ import { rawFetch, closeAgents } from "./lib/clients.mjs";
 import { PRINTER_MANAGEMENT_SCOPES, registerPrinter, createJob } from "./lib/fixtures.mjs";
 import { startServer, makeTempDir, REPO_ROOT } from "./lib/server.mjs";
 import { freshPgStore } from "./lib/store.mjs";
+import { startReceiver } from "./lib/webhook-receiver.mjs";
 
 const run = promisify(execFile);
 const PG_SH = path.join(REPO_ROOT, "tests/lib/pg.sh");
@@ -175,6 +179,72 @@ describe("three processes on one PostgreSQL", () => {
       assert.ok(v("spoold_store_connects_total") >= 1, m.text);
       assert.equal(v("spoold_store_connect_failures_total"), 0);
       assert.ok(v("spoold_store_commits_total") >= 1, m.text);
+    }
+  });
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A job of process i with a 4-byte document, started: no trigger, so it becomes fetchable and
+// queues one notification per matching subscription.
+async function startedJob(i) {
+  const j = await newJob(i);
+  assert.equal((await put(on(i, await session(i, j, 4)), Buffer.from("%PDF"), 0, 4)).status, 201);
+  const started = await api(i, `${jobPath(j.job)}/start`, { method: "POST" });
+  assert.equal(started.status, 200, started.text);
+  return j.job;
+}
+
+async function inflight(i) {
+  const m = await rawFetch(`${ctx.srvs[i].origin}/metrics`);
+  return Number(/^spoold_notifications_inflight (\d+)$/m.exec(m.text)?.[1] ?? 0);
+}
+
+describe("notifications across three processes", () => {
+  it("each is delivered once; the deliverer killed mid-delivery: another process delivers it after the lease, once", async () => {
+    const rx = await startReceiver();
+    try {
+      // Each answer takes 1.5 s: longer than the 1 s in which every process looks at the outbox,
+      // so without claims the other processes would deliver the same rows again meanwhile.
+      rx.on("/multi", { delayMs: 1500 });
+      const app = await ctx.srvs[0].mintApp({ tenant: ctx.tenant, app: randomUUID(), roles: "Printer.Read.All" });
+      const sub = await rawFetch(`${ctx.srvs[1].origin}/v1.0/subscriptions`, {
+        method: "POST", token: app, json: {
+          changeType: "updated", resource: `print/printers/${ctx.printer}/jobs`,
+          notificationQueryOptions: "$filter = isFetchable eq true", notificationUrl: rx.url("/multi"),
+          expirationDateTime: new Date(Date.now() + 3600_000).toISOString(), clientState: "multi",
+        },
+      });
+      assert.equal(sub.status, 201, sub.text);
+      const jobs = [];
+      for (let i = 0; i < 6; i++) jobs.push(await startedJob(i % 3));
+      await rx.waitFor("/multi", 6, 30_000);
+      await sleep(3000);   // room for a duplicate to show up
+      const ids = () => rx.notifications("/multi").map((n) => n.value[0].resourceData.id).sort();
+      assert.deepEqual(ids(), [...jobs].sort(), "each job's notification exactly once");
+      assert.equal(rx.attempts("/multi"), 6, "and no second attempt at any");
+
+      // The process holding the next delivery dies while the receiver stalls.
+      const attemptsBefore = rx.attempts("/multi");
+      const last = await startedJob(2);
+      let holder = -1;
+      for (let t = 0; t < 100 && holder < 0; t++) {
+        if (rx.attempts("/multi") > attemptsBefore) {
+          for (let i = 0; i < 3 && holder < 0; i++) if (await inflight(i) > 0) holder = i;
+        }
+        if (holder < 0) await sleep(20);
+      }
+      assert.ok(holder >= 0, "one process is delivering the notification");
+      await ctx.srvs[holder].kill({ keepData: true });
+      const got = await rx.waitFor("/multi", 7, 30_000);
+      assert.equal(got[6].value[0].resourceData.id, last);
+      assert.equal(rx.abandoned("/multi"), 1, "the killed process's attempt was cut off");
+      await sleep(3000);
+      assert.deepEqual(ids(), [...jobs, last].sort(), "delivered once after the lease");
+      assert.equal(rx.attempts("/multi"), 8);
+      await ctx.srvs[holder].spawn();
+    } finally {
+      await rx.close();
     }
   });
 });

@@ -413,6 +413,7 @@ Test(notify_store, subscription_lifecycle) {
 typedef struct {
   char   urls[16][64];
   char   ids[16][40];
+  int64_t claims[16];
   int    n;
   unsigned budget;
   const char *busy_id;  /* refused by take */
@@ -429,6 +430,7 @@ static bool pick_take(const store_outbox_row_t *r, void *arg) {
   if (p->n == 16) return false;
   snprintf(p->urls[p->n], sizeof p->urls[0], "%s", r->url);
   snprintf(p->ids[p->n], sizeof p->ids[0], "%s", r->id);
+  p->claims[p->n] = r->claim_us;
   p->n++;
   return true;
 }
@@ -470,14 +472,14 @@ Test(notify_store, outbox_in_the_callers_transaction) {
   /* Endpoint by endpoint: a budget of 1 takes one row per URL. */
   pick_t p = {.budget = 1};
   int64_t next = 0;
-  cr_assert_eq(store_outbox_due(st, time_now_us(), 10, pick_budget, pick_take, &p, &next), STORE_OK);
+  cr_assert_eq(store_outbox_due(st, time_now_us(), 0, 10, pick_budget, pick_take, &p, &next), STORE_OK);
   cr_assert_eq(p.n, 3);
   cr_assert_eq(next, INT64_MAX);
   pick_t q = {.budget = 5, .busy_id = p.ids[0]};
-  cr_assert_eq(store_outbox_due(st, time_now_us(), 10, pick_budget, pick_take, &q, NULL), STORE_OK);
+  cr_assert_eq(store_outbox_due(st, time_now_us(), 0, 10, pick_budget, pick_take, &q, NULL), STORE_OK);
   cr_assert_eq(q.n, 2, "the busy row is skipped");
   pick_t none_due = {.budget = 5};
-  cr_assert_eq(store_outbox_due(st, 0, 10, pick_budget, pick_take, &none_due, &next), STORE_OK);
+  cr_assert_eq(store_outbox_due(st, 0, 0, 10, pick_budget, pick_take, &none_due, &next), STORE_OK);
   cr_assert_eq(none_due.n, 0);
   cr_assert_gt(next, 0);
 
@@ -494,7 +496,7 @@ Test(notify_store, outbox_in_the_callers_transaction) {
   cr_assert_eq(store_outbox_count(st, &n), STORE_OK);
   cr_assert_eq(n, 1);
   pick_t later_pick = {.budget = 5};
-  cr_assert_eq(store_outbox_due(st, now, 10, pick_budget, pick_take, &later_pick, &next), STORE_OK);
+  cr_assert_eq(store_outbox_due(st, now, 0, 10, pick_budget, pick_take, &later_pick, &next), STORE_OK);
   cr_assert_eq(later_pick.n, 0, "the retry is not due yet");
   cr_assert_eq(next, now + 60000000);
 
@@ -502,6 +504,63 @@ Test(notify_store, outbox_in_the_callers_transaction) {
   cr_assert_eq(store_subscription_delete(st, "T", "sa", "A"), STORE_OK);
   cr_assert_eq(store_subscription_delete(st, "T", "sb", "B"), STORE_OK);
   cr_assert_eq(store_subscription_delete(st, "T", "sj", "A"), STORE_OK);
+  cr_assert_eq(store_outbox_count(st, &n), STORE_OK);
+  cr_assert_eq(n, 0);
+  store_close(st);
+}
+
+/* A shared database (PostgreSQL): rows are claimed with a lease, so a second look (another
+ * process) does not get them until the lease ends; an outcome recorded under a lease that
+ * ended and was taken over changes nothing. On SQLite (one process) nothing is claimed. */
+Test(notify_store, outbox_claims_with_a_lease) {
+  store_t *st = open_seeded();
+  int64_t now = time_now_us(), lease = 10LL * 1000000;
+  store_subscription_t a = sub_for("sa", "A", STORE_SUB_TASKS, "d1-guid", "http://a/n", NULL,
+                                   now + 3600LL * 1000000);
+  cr_assert_eq(store_subscription_create(st, &a), STORE_OK);
+  change_arg_t ch = {.def = "d1-guid", .task = "k1"};
+  cr_assert_eq(db_write(st->db, task_created_fn, &ch), 0);
+  cr_assert_eq(db_write(st->db, task_created_fn, &ch), 0);
+  now = time_now_us();
+  pick_t p = {.budget = 5};
+  int64_t next = 0;
+  cr_assert_eq(store_outbox_due(st, now, lease, 10, pick_budget, pick_take, &p, &next), STORE_OK);
+  cr_assert_eq(p.n, 2);
+  pick_t q = {.budget = 5};
+  cr_assert_eq(store_outbox_due(st, now, lease, 10, pick_budget, pick_take, &q, NULL), STORE_OK);
+  int64_t n = 0;
+  if (!store_is_shared(st)) {
+    cr_assert_eq(p.claims[0], 0);
+    cr_assert_eq(q.n, 2, "one process: the rows are offered again, the worker skips its own");
+    store_close(st);
+    return;
+  }
+  cr_assert_eq(p.claims[0], now + lease);
+  cr_assert_eq(p.claims[1], now + lease);
+  cr_assert_eq(next, now + lease, "the next look is due when the lease ends");
+  cr_assert_eq(q.n, 0, "leased rows are not offered to another look");
+  /* The holder died: after the lease another look takes them, with a new lease. */
+  pick_t r2 = {.budget = 5};
+  int64_t later = now + lease + 1;
+  cr_assert_eq(store_outbox_due(st, later, lease, 10, pick_budget, pick_take, &r2, NULL),
+               STORE_OK);
+  cr_assert_eq(r2.n, 2);
+  cr_assert_eq(r2.claims[0], later + lease);
+  /* The first holder's outcomes come late: they change nothing. */
+  store_outbox_result_t stale[2] = {
+      {.id = p.ids[0], .outcome = STORE_OUTBOX_DELIVERED, .claim_us = p.claims[0]},
+      {.id = p.ids[1], .outcome = STORE_OUTBOX_RETRY, .retry_us = now, .claim_us = p.claims[1]}};
+  cr_assert_eq(store_outbox_settle(st, stale, 2, NULL), STORE_OK);
+  cr_assert_eq(store_outbox_count(st, &n), STORE_OK);
+  cr_assert_eq(n, 2, "the new holder's rows stay");
+  pick_t none = {.budget = 5};
+  cr_assert_eq(store_outbox_due(st, later, lease, 10, pick_budget, pick_take, &none, NULL),
+               STORE_OK);
+  cr_assert_eq(none.n, 0, "the stale retry did not move the lease");
+  store_outbox_result_t ok[2] = {
+      {.id = r2.ids[0], .outcome = STORE_OUTBOX_DELIVERED, .claim_us = r2.claims[0]},
+      {.id = r2.ids[1], .outcome = STORE_OUTBOX_DELIVERED, .claim_us = r2.claims[1]}};
+  cr_assert_eq(store_outbox_settle(st, ok, 2, NULL), STORE_OK);
   cr_assert_eq(store_outbox_count(st, &n), STORE_OK);
   cr_assert_eq(n, 0);
   store_close(st);
@@ -517,7 +576,7 @@ Test(notify_store, lifecycle_missed_and_removed) {
   cr_assert_eq(db_write(st->db, task_created_fn, &ch), 0);
   cr_assert_eq(db_write(st->db, task_created_fn, &ch), 0);
   pick_t p = {.budget = 5};
-  cr_assert_eq(store_outbox_due(st, time_now_us(), 10, pick_budget, pick_take, &p, NULL), STORE_OK);
+  cr_assert_eq(store_outbox_due(st, time_now_us(), 0, 10, pick_budget, pick_take, &p, NULL), STORE_OK);
   cr_assert_eq(p.n, 2);
   store_outbox_result_t r[2] = {{.id = p.ids[0], .outcome = STORE_OUTBOX_DROP},
                                 {.id = p.ids[1], .outcome = STORE_OUTBOX_DROP}};
@@ -525,7 +584,7 @@ Test(notify_store, lifecycle_missed_and_removed) {
   cr_assert_eq(store_outbox_settle(st, r, 2, &missed), STORE_OK);
   cr_assert_eq(missed, 1, "one pending `missed` per subscription");
   pick_t m = {.budget = 5};
-  cr_assert_eq(store_outbox_due(st, time_now_us(), 10, pick_budget, pick_take, &m, NULL), STORE_OK);
+  cr_assert_eq(store_outbox_due(st, time_now_us(), 0, 10, pick_budget, pick_take, &m, NULL), STORE_OK);
   cr_assert_eq(m.n, 1);
   cr_assert_str_eq(m.urls[0], "http://a/life");
 

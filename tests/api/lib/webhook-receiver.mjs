@@ -6,6 +6,8 @@
 //   rx.on("/ok");                                   // echo handshakes, 202 to notifications
 //   rx.on("/flaky", { failFirst: 3 });              // 500 to the first 3 notifications
 //   rx.on("/dead", { notify: "hang" });             // never answers notifications
+//   rx.on("/slow", { delayMs: 1500 });              // answers 202 after 1.5 s; a notification
+//                                                   // counts only if the sender is still there
 //   rx.on("/bad", { handshake: "wrong" });          // handshake answers: echo|wrong|status|type|hang
 //   const sub = { notificationUrl: rx.url("/ok"), ... };
 //   const got = await rx.waitFor("/ok", 1);         // resolves the first n notifications
@@ -81,11 +83,19 @@ export async function startReceiver() {
         res.writeHead(503).end("unavailable");
         return;
       }
-      st.notifications.push({
-        at, body, json: parsed, value: parsed && parsed.value, contentType: req.headers["content-type"],
-      });
-      res.writeHead(202).end();
-      wake();
+      const accept = () => {
+        if (b.delayMs && (res.destroyed || req.socket.destroyed)) {
+          st.abandoned = (st.abandoned || 0) + 1;   // the sender went away while we stalled
+          return;
+        }
+        st.notifications.push({
+          at: b.delayMs ? Date.now() : at, body, json: parsed, value: parsed && parsed.value,
+          contentType: req.headers["content-type"],
+        });
+        res.writeHead(202).end();
+        wake();
+      };
+      if (b.delayMs) setTimeout(accept, b.delayMs); else accept();
     });
   });
   let connections = 0;
@@ -103,6 +113,7 @@ export async function startReceiver() {
     failures: (path) => state(path).failures || [],
     attempts: (path) => state(path).attempts,
     held: (path) => held.get(path) || [],
+    abandoned: (path) => state(path).abandoned || 0,
     // Resolves the first n notifications received on path; rejects after timeoutMs.
     waitFor(path, n = 1, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
