@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { kiotaClient, rawFetch, closeAgents } from "./lib/clients.mjs";
 import { assertErrorEnvelope } from "./lib/graph-assert.mjs";
+import { loadModel } from "./lib/csdl.mjs";
 import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, uploadDocument } from "./lib/fixtures.mjs";
 
 const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All"].join(" ");
@@ -305,6 +306,30 @@ describe("usage reports and archived print jobs", () => {
       assert.match(res.json.error.message, new RegExp(what), seg);
     }
     assertErrorEnvelope(await raw(ctx, "/v1.0/reports/getEverything(x='y')", { token: ctx.reader }), { status: 404, code: "itemNotFound" });
+  });
+
+  it("answers match their types in $metadata (v1.0 and beta)", async () => {
+    const NS = "microsoft.graph";
+    for (const version of ["v1.0", "beta"]) {
+      const m = await loadModel(ctx.srv, version);
+      assert.equal(m.resolve("/reports/dailyPrintUsageByPrinter/$count").kind, "count");
+      for (const [name, type] of [["dailyPrintUsageByPrinter", "printUsageByPrinter"], ["monthlyPrintUsageByPrinter", "printUsageByPrinter"],
+        ["dailyPrintUsageByUser", "printUsageByUser"], ["monthlyPrintUsageByUser", "printUsageByUser"]]) {
+        assert.deepEqual(m.resolve(`/reports/${name}`), { kind: "collection", type: `${NS}.${type}` });
+        const list = await getJson(ctx, `/${version}/reports/${name}`);
+        assert.ok(list.value.length > 0);
+        for (const rec of list.value) assert.deepEqual(m.check(rec, `${NS}.${type}`), [], `${version} ${name}`);
+      }
+      for (const [fn, who] of [["getPrinterArchivedPrintJobs", `printerId='${ctx.P1}'`], ["getUserArchivedPrintJobs", `userId='${ALICE}'`],
+        ["getGroupArchivedPrintJobs", `groupId='${G1}'`]]) {
+        const op = m.operation(fn, `${NS}.reportRoot`, false);
+        assert.ok(op, `${version}: ${fn} in $metadata`);
+        assert.equal(op.isFunction, true);
+        const r = await getJson(ctx, `/${version}/reports/${fn}(${who},startDateTime=null,endDateTime=null)`);
+        assert.ok(r.value.length > 0);
+        for (const j of r.value) assert.deepEqual(m.check(j, `${NS}.archivedPrintJob`), [], `${version} ${fn}`);
+      }
+    }
   });
 
   it("permissions: Reports.Read.All with an administrator role; applications refused; tenants apart", async () => {
