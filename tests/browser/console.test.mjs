@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { startServer, makeTempDir } from "../api/lib/server.mjs";
-import { registerPrinter, createJob, uploadDocument } from "../api/lib/fixtures.mjs";
+import { registerPrinter, createShare, createJob, uploadDocument } from "../api/lib/fixtures.mjs";
 import { kiotaClient, rawFetch } from "../api/lib/clients.mjs";
 import { tenantCmd } from "../api/lib/cli.mjs";
 import { startReceiver } from "../api/lib/webhook-receiver.mjs";
@@ -159,6 +159,59 @@ describe("console with the development personas", () => {
     await screenshot(page, "job-aborted");
     t.heldJob = job.id;
     t.definition = def.id;
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it("the usage view shows the usage reports per printer and user, by day and month", async () => {
+    // A second printer, without a trigger and simulated over IPP INFRA, shared to every user: the
+    // user's job on it is printed to the end (3 pages, 2 copies, colour, two-sided).
+    const lobby = await registerPrinter(srv, t.admin, { name: "Lobby colour" });
+    const lobbyShare = await createShare(srv, t.admin, lobby, { name: "Lobby" });
+    const sim = await rawFetch(`${srv.origin}/spoold/v1/dev/printers/${lobby}/simulation`, { method: "POST", token: t.admin, json: { pageMs: 1 } });
+    assert.equal(sim.status, 200, sim.text);
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj<</Type /Pages /Count 3>>endobj\n2 0 obj<</Type /Page>>endobj\n"
+      + "3 0 obj<</Type /Page>>endobj\n4 0 obj<</Type /Page>>endobj\ntrailer<<>>\n%%EOF\n");
+    const job = await createJob(srv, t.user, `shares/${lobbyShare}`, { configuration: { colorMode: "color", copies: 2, duplexMode: "flipOnLongEdge" } });
+    await uploadDocument(srv, t.user, `shares/${lobbyShare}`, job, pdf);
+    const start = await rawFetch(`${srv.origin}/v1.0/print/shares/${lobbyShare}/jobs/${job.id}/start`, { method: "POST", token: t.user });
+    assert.equal(start.status, 200, start.text);
+    let state;
+    for (let i = 0; i < 200 && state !== "completed"; i++) {
+      const r = await rawFetch(`${srv.origin}/v1.0/print/printers/${lobby}/jobs/${job.id}`, { token: t.admin });
+      state = r.json?.status?.state;
+      if (state !== "completed") await sleep(50);
+    }
+    assert.equal(state, "completed");
+    const today = (await rawFetch(`${srv.origin}/v1.0/reports/dailyPrintUsageByPrinter?$filter=printerId eq '${lobby}'`, { token: t.admin })).json.value[0].usageDate;
+
+    const page = await newPage(browser, errors);
+    await devSignIn(page, srv, { role: "admin", tenant: t.tenant });
+    await page.goto(`${srv.origin}/console/#/usage`);
+    // Per printer and day: the completed colour job on the lobby printer, and the job aborted
+    // earlier on the first printer as an incomplete one.
+    await waitForText(page, "#usage", "Lobby colour", "Floor 3 laser");
+    const rows = async () => page.$$eval("#usage tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const byPrinter = await rows();
+    // printer, date, completed, colour, incomplete, pages, colour pages, sheets, two-sided sheets
+    assert.deepEqual(byPrinter.find((r) => r[0] === "Lobby colour"), ["Lobby colour", today, "1", "1", "0", "6", "6", "3", "3"]);
+    assert.deepEqual(byPrinter.find((r) => r[0] === "Floor 3 laser"), ["Floor 3 laser", today, "0", "0", "1", "0", "0", "0", "0"]);
+    assert.equal(await page.$eval("#usage svg.chart title", (el) => el.textContent), `${today}: 6 pages`);
+    await screenshot(page, "usage");
+    // Per printer and month, chosen with the filter; then per user and month.
+    await page.select("#usage-filters [name=period]", "monthly");
+    await page.waitForFunction(() => location.hash.includes("period=monthly"));
+    await waitForText(page, "#usage", "Month", today.slice(0, 7), "Lobby colour");
+    await page.goto(`${srv.origin}/console/#/usage?period=monthly&by=user`);
+    const upn = (await rawFetch(`${srv.origin}/v1.0/reports/monthlyPrintUsageByUser`, { token: t.admin })).json.value
+      .find((r) => r.pageCount === 6).userPrincipalName;
+    await waitForText(page, "#usage", upn, today.slice(0, 7));
+    // the user's job aborted in the held-job test counts as incomplete
+    assert.deepEqual((await rows()).find((r) => r[0] === upn), [upn, today.slice(0, 7), "1", "1", "1", "6", "6", "3", "3"]);
+    // A date range with no usage in it.
+    const tomorrow = new Date(Date.parse(today) + 86400000).toISOString().slice(0, 10);
+    await page.goto(`${srv.origin}/console/#/usage?period=daily&by=printer&from=${tomorrow}`);
+    await waitForText(page, "#usage", "No print usage in this period.");
     await page.close();
     assert.deepEqual(errors, []);
   });

@@ -23,7 +23,7 @@ const ROUTES = [
   [/^#\/held$/, heldView],
   [/^#\/tasks$/, tasksView],
   [/^#\/subscriptions$/, subscriptionsView],
-  [/^#\/usage$/, usageView],
+  [/^#\/usage(?:\?.*)?$/, usageView],
 ];
 
 let stopView = null;   // the current view's cleanup (stops its polling)

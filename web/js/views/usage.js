@@ -30,16 +30,27 @@ function chart(rows, key) {
     svg("text", { x: 0, y: 12, class: "axis" }, String(max)));
 }
 
+// A YYYY-MM-DD date (an OData Date literal), or "".
+const dateParam = (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v || "") ? v : "");
+
 export function usageView() {
   const out = h("div", { id: "usage" }, h("p", { class: "muted" }, "Loading usage…"));
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const period = params.get("period") === "monthly" ? "monthly" : "daily";
   const by = params.get("by") === "user" ? "User" : "Printer";
-  const picker = h("div", { class: "filters" },
+  const from = dateParam(params.get("from"));
+  const to = dateParam(params.get("to"));
+  const picker = h("div", { class: "filters", id: "usage-filters" },
     select("Period", "period", [["daily", "Daily"], ["monthly", "Monthly"]], period),
-    select("By", "by", [["printer", "Printer"], ["user", "User"]], by.toLowerCase()));
+    select("By", "by", [["printer", "Printer"], ["user", "User"]], by.toLowerCase()),
+    h("label", {}, h("span", {}, "From"), h("input", { type: "date", name: "from", value: from })),
+    h("label", {}, h("span", {}, "To"), h("input", { type: "date", name: "to", value: to })));
   picker.addEventListener("change", () => {
     const q = new URLSearchParams({ period: picker.querySelector("[name=period]").value, by: picker.querySelector("[name=by]").value });
+    for (const k of ["from", "to"]) {
+      const v = dateParam(picker.querySelector(`[name=${k}]`).value);
+      if (v) q.set(k, v);
+    }
     location.hash = `#/usage?${q}`;
   });
   render(h("h1", {}, "Usage"), picker, out);
@@ -48,32 +59,27 @@ export function usageView() {
     return null;
   }
   (async () => {
-    const path = `/reports/${period}PrintUsageBy${by}?$top=100`;
-    let items;
-    try {
-      items = (await graph.list(path, 1000)).items;
-    } catch (e) {
-      if (e.status === 404) {
-        out.replaceChildren(h("p", {}, "This spoold does not serve the usage reports yet (docs/api-coverage.md)."));
-        return;
-      }
-      throw e;
-    }
+    // GET /reports/{daily|monthly}PrintUsageBy{Printer|User}, filtered on usageDate
+    const filter = [from && `usageDate ge ${from}`, to && `usageDate le ${to}`].filter(Boolean).join(" and ");
+    const path = `/reports/${period}PrintUsageBy${by}?$top=100${filter ? `&$filter=${encodeURIComponent(filter)}` : ""}`;
+    const items = (await graph.list(path, 1000)).items;
     const totals = new Map();
     for (const r of items) {
       const label = String(r.usageDate || "").slice(0, period === "monthly" ? 7 : 10);
-      const pages = (r.blackAndWhitePageCount || 0) + (r.colorPageCount || 0);
-      totals.set(label, (totals.get(label) || 0) + pages);
+      totals.set(label, (totals.get(label) || 0) + (r.pageCount || 0));
     }
     const rows = [...totals.entries()].sort().map(([label, pages]) => ({ label, pages }));
     out.replaceChildren(section("Pages", chart(rows, period === "monthly" ? "month" : "day")),
       section("Figures", table([
-        { title: by, cell: (r) => r.printerName || r.userPrincipalName || r.printerId || "—" },
-        { title: "Date", cell: (r) => String(r.usageDate || "").slice(0, 10) },
-        { title: "Jobs", cell: (r) => String(r.completedJobCount ?? "—") },
-        { title: "Black and white pages", cell: (r) => String(r.blackAndWhitePageCount ?? 0) },
+        { title: by, cell: (r) => (by === "Printer" ? r.printerName || r.printerId : r.userPrincipalName) || "—" },
+        { title: period === "monthly" ? "Month" : "Date", cell: (r) => String(r.usageDate || "").slice(0, period === "monthly" ? 7 : 10) },
+        { title: "Completed jobs", cell: (r) => String(r.completedJobCount ?? 0) },
+        { title: "Colour jobs", cell: (r) => String(r.completedColorJobCount ?? 0) },
+        { title: "Incomplete jobs", cell: (r) => String(r.incompleteJobCount ?? 0) },
+        { title: "Pages", cell: (r) => String(r.pageCount ?? 0) },
         { title: "Colour pages", cell: (r) => String(r.colorPageCount ?? 0) },
-        { title: "Duplex pages", cell: (r) => String(r.doubleSidedSheetCount ?? "—") },
+        { title: "Sheets", cell: (r) => String(r.mediaSheetCount ?? 0) },
+        { title: "Two-sided sheets", cell: (r) => String(r.doubleSidedSheetCount ?? 0) },
       ], items, "No print usage in this period.")));
   })().catch((e) => showError(e, "Usage"));
   return null;
