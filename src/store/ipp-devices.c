@@ -24,10 +24,7 @@
 
 /* Columns of a job row with its device view and document, in the order job_row() reads. */
 #define IPP_JOB_COLS                                                                            \
-  "j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details,"               \
-  " j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration,"          \
-  " j.created_us, j.updated_us, j.completed_us, j.held_us, j.created_by_id, j.created_by_upn,"  \
-  " j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code,"      \
+  STORE_JOB_COLS ","                                                                            \
   " j.device_uuid, j.device_state, j.device_reasons, j.device_message, j.device_doc_state,"     \
   " j.impressions_completed, j.processing_us,"                                                  \
   " d.id, d.display_name, d.content_type, d.size, d.uploaded_us, d.blob_key,"       \
@@ -182,33 +179,8 @@ store_rc_t store_ipp_printer_seen(store_t *st, const char *tenant, const char *p
 /* Fills *j (zeroed first) from a row selected with IPP_JOB_COLS. */
 static void job_row(db_stmt_t *s, store_ipp_job_t *j) {
   memset(j, 0, sizeof *j);
-  store_job_t *g = &j->job;
-  g->id = db_col_int64(s, 0);
-  snprintf(g->id_str, sizeof g->id_str, "%" PRId64, g->id);
-  g->tenant = store_col_strdup(s, 1, true);
-  g->printer_id = store_col_strdup(s, 2, true);
-  g->display_name = store_col_strdup(s, 3, false);
-  int64_t phase = db_col_int64(s, 4);
-  g->phase = phase >= 0 && phase < JOB_PHASE_COUNT ? (job_phase_t)phase : JOB_ABORTED;
-  g->state = (int)db_col_int64(s, 5);
-  g->details = (unsigned)db_col_int64(s, 6);
-  g->description = store_col_strdup(s, 7, true);
-  g->is_fetchable = db_col_int64(s, 8) != 0;
-  g->is_acquired = db_col_int64(s, 9) != 0;
-  g->acknowledged_us = store_col_i64_or(s, 10, 0);
-  g->configuration = store_col_strdup(s, 11, true);
-  g->created_us = db_col_int64(s, 12);
-  g->updated_us = db_col_int64(s, 13);
-  g->completed_us = store_col_i64_or(s, 14, 0);
-  g->held_us = store_col_i64_or(s, 15, 0);
-  g->created_by_id = store_col_strdup(s, 16, false);
-  g->created_by_upn = store_col_strdup(s, 17, false);
-  g->created_by_name = store_col_strdup(s, 18, false);
-  g->created_by_ip = store_col_strdup(s, 19, false);
-  g->redirected_from = store_col_strdup(s, 20, false);
-  g->redirected_to = store_col_strdup(s, 21, false);
-  g->has_error_code = !db_col_null(s, 22);
-  g->error_code = g->has_error_code ? (int32_t)db_col_int64(s, 22) : 0;
+  store_job_read_row(s, &j->job);
+  _Static_assert(STORE_JOB_NCOLS == 23, "the device columns follow the job's 23");
   j->device_uuid = store_col_strdup(s, 23, false);
   j->device_state = (int)store_col_i64_or(s, 24, 0);
   j->device_reasons = store_col_strdup(s, 25, false);

@@ -29,14 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The columns of a job row, in the order job_read_row() expects. */
-#define JOB_COLS                                                                              \
-  "j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details, "            \
-  "j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration, "        \
-  "j.created_us, j.updated_us, j.completed_us, j.held_us, j.created_by_id, j.created_by_upn, " \
-  "j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code"
-#define JOB_NCOLS 23
-
 #define DOC_COLS                                                                         \
   "d.id, d.tenant_id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_us, " \
   "d.downloaded_us, d.sha256, d.blob_key"
@@ -111,8 +103,8 @@ void store_job_change_clear(store_job_change_t *c) {
 
 static int64_t col_i64_or0(db_stmt_t *s, int col) { return db_col_null(s, col) ? 0 : db_col_int64(s, col); }
 
-/* Reads the JOB_COLS columns starting at column 0 into *j (zeroed first). */
-static void job_read_row(db_stmt_t *s, store_job_t *j) {
+/* See jobs-private.h. */
+void store_job_read_row(db_stmt_t *s, store_job_t *j) {
   memset(j, 0, sizeof *j);
   j->id = db_col_int64(s, 0);
   snprintf(j->id_str, sizeof j->id_str, "%" PRId64, j->id);
@@ -168,14 +160,16 @@ static int64_t job_id_parse(const char *s) {
   return v <= STORE_JOB_ID_MAX ? v : 0;
 }
 
-/* Reads job id of tenant into *j. 0, STORE_NOT_FOUND or DB_ERROR. */
-static int job_load(db_conn_t *c, const char *tenant, int64_t id, store_job_t *j) {
-  db_stmt_t *s = db_prepare(c, "SELECT " JOB_COLS " FROM jobs j WHERE j.tenant_id = ? AND j.id = ?");
+/* See jobs-private.h. */
+int store_job_load(db_conn_t *c, const char *tenant, int64_t id, store_job_t *j) {
+  store_job_clear(j);
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_JOB_COLS
+                               " FROM jobs j WHERE j.tenant_id = ? AND j.id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, tenant);
   db_bind_int64(s, 2, id);
   int rc = db_step(s);
-  if (rc == DB_ROW) job_read_row(s, j);
+  if (rc == DB_ROW) store_job_read_row(s, j);
   db_reset(s);
   return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
 }
@@ -191,7 +185,7 @@ typedef struct {
 static int job_get_fn(db_conn_t *c, void *arg) {
   job_get_arg_t *a = arg;
   store_job_clear(&a->job);
-  return job_load(c, a->tenant, a->id, &a->job);
+  return store_job_load(c, a->tenant, a->id, &a->job);
 }
 
 /* Reads job id (decimal string) of tenant; see store/jobs.h. */
@@ -216,27 +210,33 @@ typedef struct {
   size_t            n;
 } job_children_arg_t;
 
-static int job_documents_fn(db_conn_t *c, void *arg) {
-  job_children_arg_t *a = arg;
-  store_documents_free(a->docs, a->n);
-  a->docs = NULL;
-  a->n = 0;
+/* See jobs-private.h. */
+int store_job_documents_read(db_conn_t *c, const char *tenant, int64_t job_id,
+                             store_document_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
   db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d"
                                " WHERE d.tenant_id = ? AND d.job_id = ? ORDER BY d.id");
   if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->tenant);
-  db_bind_int64(s, 2, a->job_id);
+  db_bind_text(s, 1, tenant);
+  db_bind_int64(s, 2, job_id);
   size_t cap = 0;
   int rc;
   while ((rc = db_step(s)) == DB_ROW) {
-    if (a->n == cap) {
+    if (*n == cap) {
       cap = cap ? cap * 2 : 2;
-      a->docs = xrealloc(a->docs, cap * sizeof *a->docs);
+      *out = xrealloc(*out, cap * sizeof **out);
     }
-    doc_read_row(s, &a->docs[a->n++]);
+    doc_read_row(s, &(*out)[(*n)++]);
   }
   db_reset(s);
   return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+static int job_documents_fn(db_conn_t *c, void *arg) {
+  job_children_arg_t *a = arg;
+  store_documents_free(a->docs, a->n);
+  return store_job_documents_read(c, a->tenant, a->job_id, &a->docs, &a->n);
 }
 
 /* The documents of a job; see store/jobs.h. */
@@ -297,16 +297,89 @@ store_rc_t store_job_tasks(store_t *st, const char *tenant, int64_t job_id, stor
 /* ---- create -------------------------------------------------------------------------------- */
 
 /* ASCII lower-case copy (UPNs compare case-insensitively); NULL for NULL. */
-static char *lower_dup(const char *s) {
-  if (!s) return NULL;
-  char *d = xstrdup(s);
-  for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
-  return d;
+/* See jobs-private.h. */
+int store_job_next_id(db_conn_t *c, int64_t *id) {
+  *id = 0;
+  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'job'");
+  if (!s) return DB_ERROR;
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc != DB_DONE) return DB_ERROR;
+  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'job'");
+  if (!s) return DB_ERROR;
+  rc = db_step(s);
+  if (rc == DB_ROW) *id = db_col_int64(s, 0);
+  db_reset(s);
+  if (rc != DB_ROW) return DB_ERROR;
+  return *id > 0 && *id <= STORE_JOB_ID_MAX ? 0 : STORE_CONFLICT;
+}
+
+/* See jobs-private.h. */
+int store_job_insert(db_conn_t *c, const store_job_row_t *r) {
+  job_status_view_t v = job_phase_view(r->phase);
+  char *upn_lc = NULL;
+  if (r->created_by_upn) {
+    upn_lc = xstrdup(r->created_by_upn);
+    for (char *p = upn_lc; *p; p++) *p = (char)tolower((unsigned char)*p);
+  }
+  db_stmt_t *s = db_prepare(c,
+    "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
+    " description, is_fetchable, is_acquired, configuration, created_us, updated_us, held_us,"
+    " created_by_id, created_by_upn, created_by_upn_lc, created_by_name, created_by_ip,"
+    " created_by_groups, redirected_from)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) {
+    free(upn_lc);
+    return DB_ERROR;
+  }
+  int i = 1;
+  db_bind_int64(s, i++, r->id);
+  db_bind_text(s, i++, r->tenant);
+  db_bind_text(s, i++, r->printer_id);
+  db_bind_text(s, i++, r->display_name);
+  db_bind_int64(s, i++, r->phase);
+  db_bind_int64(s, i++, v.state);
+  db_bind_int64(s, i++, v.details);
+  db_bind_text(s, i++, v.description);
+  db_bind_int64(s, i++, v.fetchable ? 1 : 0);
+  db_bind_text(s, i++, r->configuration ? r->configuration : "{}");
+  db_bind_int64(s, i++, r->now);
+  db_bind_int64(s, i++, r->now);
+  if (r->phase == JOB_HELD) db_bind_int64(s, i++, r->now);
+  else db_bind_null(s, i++);
+  db_bind_text(s, i++, r->created_by_id);
+  db_bind_text(s, i++, r->created_by_upn);
+  db_bind_text(s, i++, upn_lc);
+  db_bind_text(s, i++, r->created_by_name);
+  db_bind_text(s, i++, r->created_by_ip);
+  db_bind_text(s, i++, r->created_by_groups);
+  db_bind_text(s, i++, r->redirected_from);
+  int rc = store_step_done(s);
+  free(upn_lc);
+  return rc;
+}
+
+/* See jobs-private.h. */
+int store_job_document_insert(db_conn_t *c, const store_document_t *d) {
+  db_stmt_t *s = db_prepare(c, "INSERT INTO documents (id, tenant_id, job_id, display_name,"
+                               " content_type, size, uploaded_us, sha256, blob_key)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, d->id);
+  db_bind_text(s, 2, d->tenant);
+  db_bind_int64(s, 3, d->job_id);
+  db_bind_text(s, 4, d->display_name ? d->display_name : "");
+  db_bind_text(s, 5, d->content_type ? d->content_type : "");
+  db_bind_int64(s, 6, d->size);
+  if (d->uploaded_us > 0) db_bind_int64(s, 7, d->uploaded_us);
+  else db_bind_null(s, 7);
+  db_bind_text(s, 8, d->sha256);
+  db_bind_text(s, 9, d->blob_key);
+  return store_step_done(s);
 }
 
 typedef struct {
   const store_job_new_t *n;
-  char                  *upn_lc;
   store_job_t            job;
   store_document_t       doc;
 } job_create_arg_t;
@@ -330,74 +403,36 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   if (refused) return STORE_CONFLICT;
 
   /* The next job id, taken inside this transaction (rolled back with it). */
-  s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'job'");
-  if (!s) return DB_ERROR;
-  rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) return DB_ERROR;
-  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'job'");
-  if (!s) return DB_ERROR;
-  rc = db_step(s);
-  int64_t id = rc == DB_ROW ? db_col_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
-  if (id <= 0 || id > STORE_JOB_ID_MAX) {
+  int64_t id = 0;
+  rc = store_job_next_id(c, &id);
+  if (rc == STORE_CONFLICT) {
     log_error("store: the job id space is exhausted (next id %" PRId64 ")", id);
     return DB_ERROR;
   }
+  if (rc != 0) return rc;
 
-  int64_t now = time_now_us();
-  job_status_view_t v = job_phase_view(JOB_CREATED);
-  s = db_prepare(c,
-                 "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
-                 " description, is_fetchable, is_acquired, configuration, created_us, updated_us,"
-                 " created_by_id, created_by_upn, created_by_upn_lc, created_by_name, created_by_ip,"
-                 " created_by_groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!s) return DB_ERROR;
-  int i = 1;
-  db_bind_int64(s, i++, id);
-  db_bind_text(s, i++, n->tenant);
-  db_bind_text(s, i++, n->printer_id);
-  db_bind_text(s, i++, n->display_name);
-  db_bind_int64(s, i++, JOB_CREATED);
-  db_bind_int64(s, i++, v.state);
-  db_bind_int64(s, i++, v.details);
-  db_bind_text(s, i++, v.description);
-  db_bind_int64(s, i++, v.fetchable ? 1 : 0);
-  db_bind_text(s, i++, n->configuration ? n->configuration : "{}");
-  db_bind_int64(s, i++, now);
-  db_bind_int64(s, i++, now);
-  db_bind_text(s, i++, n->created_by_id);
-  db_bind_text(s, i++, n->created_by_upn);
-  db_bind_text(s, i++, a->upn_lc);
-  db_bind_text(s, i++, n->created_by_name);
-  db_bind_text(s, i++, n->created_by_ip);
-  db_bind_text(s, i++, n->created_by_groups);
-  rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+  store_job_row_t row = {.id = id, .tenant = n->tenant, .printer_id = n->printer_id,
+                         .display_name = n->display_name, .configuration = n->configuration,
+                         .phase = JOB_CREATED, .now = time_now_us(),
+                         .created_by_id = n->created_by_id, .created_by_upn = n->created_by_upn,
+                         .created_by_name = n->created_by_name,
+                         .created_by_ip = n->created_by_ip,
+                         .created_by_groups = n->created_by_groups};
+  rc = store_job_insert(c, &row);
+  if (rc != 0) return rc;
 
   /* Exactly one document per job, empty until an upload session names it. */
-  char doc_id[ID_GUID_LEN + 1];
-  id_guid(doc_id);
-  s = db_prepare(c, "INSERT INTO documents (id, tenant_id, job_id, display_name, content_type, size)"
-                    " VALUES (?, ?, ?, '', '', 0)");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, doc_id);
-  db_bind_text(s, 2, n->tenant);
-  db_bind_int64(s, 3, id);
-  rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
-
-  rc = job_load(c, n->tenant, id, &a->job);
-  if (rc != 0) return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
-  a->doc.id = xstrdup(doc_id);
+  a->doc.id = xmalloc(ID_GUID_LEN + 1);
+  id_guid(a->doc.id);
   a->doc.tenant = xstrdup(n->tenant);
   a->doc.job_id = id;
   a->doc.display_name = xstrdup("");
   a->doc.content_type = xstrdup("");
-  return 0;
+  rc = store_job_document_insert(c, &a->doc);
+  if (rc != 0) return rc;
+
+  rc = store_job_load(c, n->tenant, id, &a->job);
+  return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
 }
 
 /* Creates a job with its empty document; see store/jobs.h. */
@@ -406,9 +441,8 @@ store_rc_t store_job_create(store_t *st, const store_job_new_t *n, store_job_t *
   if (job) memset(job, 0, sizeof *job);
   if (doc) memset(doc, 0, sizeof *doc);
   if (!n || !n->tenant || !n->printer_id) return STORE_NOT_FOUND;
-  job_create_arg_t a = {.n = n, .upn_lc = lower_dup(n->created_by_upn)};
+  job_create_arg_t a = {.n = n};
   store_rc_t rc = store_rc(db_write(st->db, job_create_fn, &a));
-  free(a.upn_lc);
   if (rc == STORE_OK && job) *job = a.job;
   else store_job_clear(&a.job);
   if (rc == STORE_OK && doc) *doc = a.doc;
@@ -488,7 +522,7 @@ static int job_list_fn(db_conn_t *c, void *arg) {
   job_list_reset(a);
   const char *base = a->own ? "j.tenant_id = ? AND j.printer_id = ? AND j.created_by_id = ?"
                             : "j.tenant_id = ? AND j.printer_id = ?";
-  char *sql = store_query_select_sql(a->cq, JOB_COLS, "jobs j", base);
+  char *sql = store_query_select_sql(a->cq, STORE_JOB_COLS, "jobs j", base);
   db_stmt_t *s = db_prepare(c, sql);
   free(sql);
   if (!s) return DB_ERROR;
@@ -506,8 +540,8 @@ static int job_list_fn(db_conn_t *c, void *arg) {
       more = true;
       break;
     }
-    job_read_row(s, &a->jobs[a->n]);
-    if ((int64_t)++a->n == limit) a->next = store_query_row_token(a->cq, s, JOB_NCOLS);
+    store_job_read_row(s, &a->jobs[a->n]);
+    if ((int64_t)++a->n == limit) a->next = store_query_row_token(a->cq, s, STORE_JOB_NCOLS);
   }
   db_reset(s);
   if (!more) {
@@ -635,7 +669,7 @@ static int job_uploaded(db_conn_t *c, const char *tenant, int64_t id, bool *uplo
 static int job_start_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
-  int rc = job_load(c, a->tenant, a->id, &a->job);
+  int rc = store_job_load(c, a->tenant, a->id, &a->job);
   if (rc != 0) return rc;
   bool uploaded = false;
   if ((rc = job_uploaded(c, a->tenant, a->id, &uploaded)) != 0) return rc;
@@ -657,7 +691,7 @@ static int job_start_fn(db_conn_t *c, void *arg) {
       (rc = store_outbox_job_fetchable(c, a->tenant, a->job.printer_id, a->job.id_str)) != 0)
     return rc;
   store_job_clear(&a->job);
-  rc = job_load(c, a->tenant, a->id, &a->job);
+  rc = store_job_load(c, a->tenant, a->id, &a->job);
   return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
 }
 
@@ -678,7 +712,7 @@ store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
 static int job_cancel_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
-  int rc = job_load(c, a->tenant, a->id, &a->job);
+  int rc = store_job_load(c, a->tenant, a->id, &a->job);
   if (rc != 0) return rc;
   job_phase_t next;
   const char *why;
@@ -717,7 +751,7 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
     if (step != DB_DONE) return DB_ERROR;
   }
   store_job_clear(&a->job);
-  rc = job_load(c, a->tenant, a->id, &a->job);
+  rc = store_job_load(c, a->tenant, a->id, &a->job);
   return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
 }
 

@@ -71,53 +71,6 @@ static int refuse_state(store_pull_result_t *r, const char *what, const char *wh
 
 /* ---- the job row ------------------------------------------------------------------------ */
 
-/* What the transitions read of a job. */
-typedef struct job_row {
-  job_phase_t phase;
-  char       *printer_id;
-  char       *display_name;
-  char       *configuration;
-  char       *created_by_id, *created_by_upn, *created_by_upn_lc, *created_by_name;
-  char       *created_by_ip;
-} job_row_t;
-
-static void job_row_clear(job_row_t *j) {
-  free(j->printer_id);
-  free(j->display_name);
-  free(j->configuration);
-  free(j->created_by_id);
-  free(j->created_by_upn);
-  free(j->created_by_upn_lc);
-  free(j->created_by_name);
-  free(j->created_by_ip);
-  memset(j, 0, sizeof *j);
-}
-
-/* Reads job job_id of tenant; STORE_NOT_FOUND when it is not there. */
-static int job_read(db_conn_t *c, const char *tenant, int64_t job_id, job_row_t *j) {
-  job_row_clear(j);
-  db_stmt_t *s = db_prepare(c, "SELECT phase, printer_id, display_name, configuration,"
-                               " created_by_id, created_by_upn, created_by_name, created_by_ip,"
-                               " created_by_upn_lc FROM jobs WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, job_id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) {
-    j->phase = (job_phase_t)db_col_int64(s, 0);
-    j->printer_id = store_col_strdup(s, 1, true);
-    j->display_name = store_col_strdup(s, 2, false);
-    j->configuration = store_col_strdup(s, 3, false);
-    j->created_by_id = store_col_strdup(s, 4, false);
-    j->created_by_upn = store_col_strdup(s, 5, false);
-    j->created_by_name = store_col_strdup(s, 6, false);
-    j->created_by_ip = store_col_strdup(s, 7, false);
-    j->created_by_upn_lc = store_col_strdup(s, 8, false);
-  }
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
-}
-
 /* Moves job job_id from phase from to phase to (store_job_set_phase) with a description (NULL:
  * the phase's), details (< 0: the phase's) and redirected_to (NULL: unchanged). */
 static int job_set_phase(db_conn_t *c, const char *tenant, int64_t job_id, job_phase_t from,
@@ -199,7 +152,7 @@ static int job_tasks_abort(db_conn_t *c, const char *tenant, int64_t job_id,
 /* The seed rule for job (already read, phase j->phase) and app, doing `what` ("abort",
  * "redirect", "update"). 0 with r->task_id set when the job has a processing task from app's
  * trigger; STORE_CONFLICT with r->seed and r->why otherwise. */
-static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const job_row_t *j,
+static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const store_job_t *j,
                      const char *app, const char *what, store_pull_result_t *r) {
   db_stmt_t *s = db_prepare(c, "SELECT id, trigger_app FROM tasks"
                                " WHERE job_id = ? AND tenant_id = ? AND state = ?"
@@ -250,13 +203,13 @@ typedef struct pull_arg {
 static int seed_check_fn(db_conn_t *c, void *arg) {
   pull_arg_t *a = arg;
   store_pull_result_clear(a->r);
-  job_row_t j = {0};
-  int rc = job_read(c, a->tenant, a->job_id, &j);
+  store_job_t j = {0};
+  int rc = store_job_load(c, a->tenant, a->job_id, &j);
   if (rc == 0) {
     a->r->from = a->r->to = j.phase;
     rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "changed", a->r);
   }
-  job_row_clear(&j);
+  store_job_clear(&j);
   return rc;
 }
 
@@ -275,8 +228,8 @@ static int abort_fn(db_conn_t *c, void *arg) {
   pull_arg_t *a = arg;
   store_pull_result_t *r = a->r;
   store_pull_result_clear(r);
-  job_row_t j = {0};
-  int rc = job_read(c, a->tenant, a->job_id, &j);
+  store_job_t j = {0};
+  int rc = store_job_load(c, a->tenant, a->job_id, &j);
   if (rc != 0) goto done;
   r->from = r->to = j.phase;
   rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "aborted", r);
@@ -294,7 +247,7 @@ static int abort_fn(db_conn_t *c, void *arg) {
   if (rc == 0) r->to = next;
   else if (rc == STORE_CONFLICT) rc = refuse(r, "The job changed while it was being aborted.");
 done:
-  job_row_clear(&j);
+  store_job_clear(&j);
   return rc;
 }
 
@@ -313,9 +266,9 @@ static int update_fn(db_conn_t *c, void *arg) {
   pull_arg_t *a = arg;
   store_pull_result_t *r = a->r;
   store_pull_result_clear(r);
-  job_row_t j = {0};
+  store_job_t j = {0};
   char *merged = NULL;
-  int rc = job_read(c, a->tenant, a->job_id, &j);
+  int rc = store_job_load(c, a->tenant, a->job_id, &j);
   if (rc != 0) goto done;
   r->from = r->to = j.phase;
   rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "updated", r);
@@ -350,7 +303,7 @@ static int update_fn(db_conn_t *c, void *arg) {
   if (rc == 0) r->to = next;
 done:
   free(merged);
-  job_row_clear(&j);
+  store_job_clear(&j);
   return rc;
 }
 
@@ -366,22 +319,6 @@ store_rc_t store_job_update_configuration(store_t *st, const char *tenant, int64
 }
 
 /* ---- redirect --------------------------------------------------------------------------- */
-
-/* Takes the next job id from the counters table. */
-static int next_job_id(db_conn_t *c, int64_t *id) {
-  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'job'");
-  if (!s) return DB_ERROR;
-  int rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) return DB_ERROR;
-  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'job'");
-  if (!s) return DB_ERROR;
-  rc = db_step(s);
-  if (rc == DB_ROW) *id = db_col_int64(s, 0);
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
-  return *id > 0 && *id <= STORE_JOB_ID_MAX ? 0 : STORE_CONFLICT;
-}
 
 /* Reads the destination printer: 0 with *accepting set, STORE_NOT_FOUND when it is not the
  * tenant's, or DB_ERROR. A printer whose isAcceptingJobs is unknown (NULL) accepts jobs. */
@@ -426,70 +363,28 @@ static const char *blob_copy_of(const store_job_redirect_t *rq, const char *from
 /* Copies the document rows of job from to job to (new ids, blob keys from rq->blobs). */
 static int documents_copy(db_conn_t *c, const store_job_redirect_t *rq, int64_t to,
                           store_pull_result_t *r) {
-  db_stmt_t *s = db_prepare(c, "SELECT id, display_name, content_type, size, uploaded_us,"
-                               " sha256, blob_key FROM documents"
-                               " WHERE job_id = ? AND tenant_id = ? ORDER BY id");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, rq->job_id);
-  db_bind_text(s, 2, rq->tenant);
-  typedef struct {
-    char *name, *type, *sha, *blob;
-    int64_t size, uploaded;
-    bool uploaded_null;
-  } doc_t;
-  doc_t *docs = NULL;
+  store_document_t *docs = NULL;
   size_t n = 0;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    docs = xrealloc(docs, (n + 1) * sizeof *docs);
-    doc_t *d = &docs[n++];
-    d->name = store_col_strdup(s, 1, true);
-    d->type = store_col_strdup(s, 2, true);
-    d->size = db_col_int64(s, 3);
-    d->uploaded_null = db_col_null(s, 4);
-    d->uploaded = db_col_int64(s, 4);
-    d->sha = store_col_strdup(s, 5, false);
-    d->blob = store_col_strdup(s, 6, false);
-  }
-  db_reset(s);
-  rc = rc == DB_DONE ? 0 : DB_ERROR;
+  int rc = store_job_documents_read(c, rq->tenant, rq->job_id, &docs, &n);
   for (size_t i = 0; rc == 0 && i < n; i++) {
+    store_document_t *d = &docs[i];
     const char *key = NULL;
-    if (docs[i].blob) {
-      key = blob_copy_of(rq, docs[i].blob);
+    if (d->blob_key) {
+      key = blob_copy_of(rq, d->blob_key);
       if (!key) {
         rc = refuse(r, "The job's document changed while the job was being redirected; retry.");
         break;
       }
     }
-    char id[ID_GUID_LEN + 1];
-    id_guid(id);
-    s = db_prepare(c, "INSERT INTO documents (id, tenant_id, job_id, display_name, content_type,"
-                      " size, uploaded_us, sha256, blob_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!s) {
-      rc = DB_ERROR;
-      break;
-    }
-    db_bind_text(s, 1, id);
-    db_bind_text(s, 2, rq->tenant);
-    db_bind_int64(s, 3, to);
-    db_bind_text(s, 4, docs[i].name);
-    db_bind_text(s, 5, docs[i].type);
-    db_bind_int64(s, 6, docs[i].size);
-    if (docs[i].uploaded_null) db_bind_null(s, 7);
-    else db_bind_int64(s, 7, docs[i].uploaded);
-    db_bind_text(s, 8, docs[i].sha);
-    db_bind_text(s, 9, key);
-    rc = db_step(s) == DB_DONE ? 0 : DB_ERROR;
-    db_reset(s);
+    free(d->blob_key);
+    d->blob_key = key ? xstrdup(key) : NULL;
+    free(d->id);
+    d->id = xmalloc(ID_GUID_LEN + 1);
+    id_guid(d->id);
+    d->job_id = to;
+    rc = store_job_document_insert(c, d) == 0 ? 0 : DB_ERROR;
   }
-  for (size_t i = 0; i < n; i++) {
-    free(docs[i].name);
-    free(docs[i].type);
-    free(docs[i].sha);
-    free(docs[i].blob);
-  }
-  free(docs);
+  store_documents_free(docs, n);
   return rc;
 }
 
@@ -498,9 +393,9 @@ static int redirect_fn(db_conn_t *c, void *arg) {
   const store_job_redirect_t *rq = a->rq;
   store_pull_result_t *r = a->r;
   store_pull_result_clear(r);
-  job_row_t j = {0};
+  store_job_t j = {0};
   char *config = NULL, *from_url = NULL, *to_url = NULL;
-  int rc = job_read(c, rq->tenant, rq->job_id, &j);
+  int rc = store_job_load(c, rq->tenant, rq->job_id, &j);
   if (rc != 0) goto done;
   r->from = r->to = j.phase;
   rc = seed_rule(c, rq->tenant, rq->job_id, &j, rq->app, "redirected", r);
@@ -531,55 +426,29 @@ static int redirect_fn(db_conn_t *c, void *arg) {
     goto done;
   }
   int64_t new_id = 0;
-  rc = next_job_id(c, &new_id);
+  rc = store_job_next_id(c, &new_id);
   if (rc == STORE_CONFLICT) rc = refuse(r, "No job id is left for the redirected job.");
   if (rc != 0) goto done;
   rc = has_trigger(c, rq->tenant, rq->destination);
   if (rc < 0) goto done;
   bool held = rc == 1;
   job_phase_t new_phase = held ? JOB_HELD : JOB_FETCHABLE;
-  job_status_view_t v = job_phase_view(new_phase);
   int64_t now = time_now_us();
   from_url = store_job_url(rq->public_url, j.printer_id, rq->job_id);
   to_url = store_job_url(rq->public_url, rq->destination, new_id);
 
-  db_stmt_t *s = db_prepare(c,
-    "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
-    " description, is_fetchable, is_acquired, configuration, created_us, updated_us, held_us,"
-    " created_by_id, created_by_upn, created_by_name, created_by_ip, redirected_from,"
-    " created_by_upn_lc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!s) {
-    rc = DB_ERROR;
-    goto done;
-  }
-  db_bind_int64(s, 1, new_id);
-  db_bind_text(s, 2, rq->tenant);
-  db_bind_text(s, 3, rq->destination);
-  db_bind_text(s, 4, j.display_name);
-  db_bind_int64(s, 5, new_phase);
-  db_bind_int64(s, 6, v.state);
-  db_bind_int64(s, 7, v.details);
-  db_bind_text(s, 8, v.description);
-  db_bind_int64(s, 9, v.fetchable ? 1 : 0);
-  db_bind_text(s, 10, config);
-  db_bind_int64(s, 11, now);
-  db_bind_int64(s, 12, now);
-  if (held) db_bind_int64(s, 13, now);
-  else db_bind_null(s, 13);
-  db_bind_text(s, 14, j.created_by_id);
-  db_bind_text(s, 15, j.created_by_upn);
-  db_bind_text(s, 16, j.created_by_name);
-  db_bind_text(s, 17, j.created_by_ip);
-  db_bind_text(s, 18, from_url);
-  db_bind_text(s, 19, j.created_by_upn_lc);
-  rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) {
+  store_job_row_t row = {.id = new_id, .tenant = rq->tenant, .printer_id = rq->destination,
+                         .display_name = j.display_name, .configuration = config,
+                         .phase = new_phase, .now = now, .created_by_id = j.created_by_id,
+                         .created_by_upn = j.created_by_upn, .created_by_name = j.created_by_name,
+                         .created_by_ip = j.created_by_ip, .redirected_from = from_url};
+  rc = store_job_insert(c, &row);
+  if (rc != 0) {
     rc = rc == DB_CONSTRAINT ? refuse(r, "The redirected job's id is taken; retry.") : DB_ERROR;
     goto done;
   }
   /* the creator's groups go with the job (getGroupArchivedPrintJobs) */
-  s = db_prepare(c, "UPDATE jobs SET created_by_groups = (SELECT g.created_by_groups FROM jobs g"
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET created_by_groups = (SELECT g.created_by_groups FROM jobs g"
                     " WHERE g.tenant_id = ? AND g.id = ?) WHERE tenant_id = ? AND id = ?");
   if (!s) {
     rc = DB_ERROR;
@@ -614,7 +483,7 @@ done:
   free(config);
   free(from_url);
   free(to_url);
-  job_row_clear(&j);
+  store_job_clear(&j);
   return rc;
 }
 
@@ -657,7 +526,7 @@ static int finish_fn(db_conn_t *c, void *arg) {
   finish_arg_t *a = arg;
   store_pull_result_t *r = a->r;
   store_pull_result_clear(r);
-  job_row_t j = {0};
+  store_job_t j = {0};
   int rc = task_read(c, a->tenant, a->definition_id, a->task_id, &a->out);
   if (rc != 0) goto done;
   const char *why = NULL;
@@ -665,7 +534,7 @@ static int finish_fn(db_conn_t *c, void *arg) {
     rc = refuse(r, "%s", why ? why : "The task's state does not allow this change.");
     goto done;
   }
-  rc = job_read(c, a->tenant, a->out.job_id, &j);
+  rc = store_job_load(c, a->tenant, a->out.job_id, &j);
   if (rc == STORE_NOT_FOUND) {
     rc = refuse(r, "The task's print job no longer exists.");
     goto done;
@@ -699,7 +568,7 @@ static int finish_fn(db_conn_t *c, void *arg) {
     a->out.updated_us = now;
   }
 done:
-  job_row_clear(&j);
+  store_job_clear(&j);
   return rc;
 }
 
