@@ -237,11 +237,18 @@ static void store_metrics(buf_t *out, void *arg) {
 }
 
 static void connection_metrics(buf_t *out, void *arg) {
+  uint64_t woken = 0, due = 0;
+  server_park_stats(arg, &woken, &due);
   buf_printf(out,
              "# HELP spoold_http_open_connections Open client connections.\n"
              "# TYPE spoold_http_open_connections gauge\n"
-             "spoold_http_open_connections %u\n",
-             server_open_connections(arg));
+             "spoold_http_open_connections %u\n"
+             "# HELP spoold_http_parked_resumed_total Parked requests (long polls, held "
+             "failures) resumed, by what resumed them: a commit's wake-up or their deadline.\n"
+             "# TYPE spoold_http_parked_resumed_total counter\n"
+             "spoold_http_parked_resumed_total{by=\"wake\"} %llu\n"
+             "spoold_http_parked_resumed_total{by=\"deadline\"} %llu\n",
+             server_open_connections(arg), (unsigned long long)woken, (unsigned long long)due);
 }
 
 /* Builds the auth context from the --issuer/--jwks/--audience triples and --dev. With neither,

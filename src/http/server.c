@@ -53,6 +53,8 @@ struct server {
   atomic_int         inflight;
   atomic_bool        draining;
   atomic_uint        connections;
+  atomic_uint_fast64_t parked_woken;  /* parked requests resumed by server_wake_parked */
+  atomic_uint_fast64_t parked_due;    /* parked requests resumed at their deadline */
   conn_guard_t      *guard;      /* connection limits and slow-sender deadlines */
   /* Parked (suspended) requests, resumed by server_wake_parked() or their deadline. */
   pthread_mutex_t    park_mu;
@@ -446,6 +448,7 @@ static void *park_main(void *arg) {
     int64_t earliest;
     struct MHD_Connection **v = park_take(srv, time_mono_us(), &n, &earliest);
     if (n) {
+      atomic_fetch_add(&srv->parked_due, n);
       pthread_mutex_unlock(&srv->park_mu);
       for (size_t i = 0; i < n; i++) MHD_resume_connection(v[i]);
       free(v);
@@ -474,6 +477,12 @@ bool server_park(http_request_t *req, unsigned timeout_ms) {
   return true;
 }
 
+/* How parked requests were resumed (see server.h). */
+void server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due) {
+  *woken = srv ? atomic_load(&srv->parked_woken) : 0;
+  *due = srv ? atomic_load(&srv->parked_due) : 0;
+}
+
 /* Resumes every parked request (see server.h). */
 void server_wake_parked(server_t *srv) {
   if (!srv || !srv->park_running) return;
@@ -482,6 +491,7 @@ void server_wake_parked(server_t *srv) {
   pthread_mutex_lock(&srv->park_mu);
   struct MHD_Connection **v = park_take(srv, -1, &n, &earliest);
   pthread_mutex_unlock(&srv->park_mu);
+  atomic_fetch_add(&srv->parked_woken, n);
   for (size_t i = 0; i < n; i++) MHD_resume_connection(v[i]);
   free(v);
 }

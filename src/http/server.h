@@ -85,6 +85,9 @@ void        server_set_request_hook(server_request_hook_fn fn);
 bool        server_park(http_request_t *req, unsigned timeout_ms);
 /* Resumes every parked request; any thread. */
 void        server_wake_parked(server_t *srv);
+/* Parked requests resumed so far by server_wake_parked (*woken) and at their deadline (*due),
+ * for /metrics. */
+void        server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due);
 /* The lower-case hex SHA-256 of the TLS client certificate presented on req's connection
  * (requested, never required, when serving TLS); false when there is none. */
 bool        server_peer_cert_sha256(const http_request_t *req, char out[65]);

@@ -17,6 +17,7 @@
 #include "ipp/ipp.h"
 #include "auth/identity.h"
 #include "blob/blob.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "ipp/ipp-private.h"
@@ -27,6 +28,7 @@
 #include "util/timeutil.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -559,6 +561,18 @@ void ipp_auth_success(http_request_t *req) {
   free(key);
 }
 
+static atomic_uint_fast64_t g_auth_held;  /* failed device authentications held (parked) */
+
+static void auth_metrics(buf_t *out, void *arg) {
+  (void)arg;
+  buf_printf(out,
+             "# HELP spoold_ipp_auth_failures_held_total Failed device authentications on "
+             "/ipp/print answered late because the credential kept failing.\n"
+             "# TYPE spoold_ipp_auth_failures_held_total counter\n"
+             "spoold_ipp_auth_failures_held_total %llu\n",
+             (unsigned long long)atomic_load(&g_auth_held));
+}
+
 /* Answers a failed authentication: counts it, logs it (or not, see above) and answers it now
  * or, when the client keeps failing, parks the request and answers on a later run. */
 static void auth_failed(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
@@ -569,6 +583,7 @@ static void auth_failed(ipp_client_t *c, ipp_auth_result_t rc, const char *why) 
   unsigned d = ipp_auth_failure(req, c->now_us, rc == IPP_AUTH_NONE, what, why);
   unsigned delay = rc == IPP_AUTH_ERROR ? 0 : d;
   if (delay && server_park(req, delay)) {
+    atomic_fetch_add(&g_auth_held, 1);
     auth_hold_t *h = xcalloc(1, sizeof *h);
     h->until_us = time_mono_us() + (int64_t)delay * 1000;
     h->rc = rc;
@@ -670,6 +685,7 @@ static route_t ROUTES[] = {
 void ipp_routes_register(void) {
   router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]);
   ipp_share_routes_register();
+  metrics_add_collector(auth_metrics, NULL);
 }
 
 static void events_written(void *arg) { server_wake_parked(arg); }

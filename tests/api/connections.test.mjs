@@ -87,8 +87,11 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
       await sleep(1000);
     }
     assert.ok(c.closedAt, `still open after sending ${sent} bytes over ${sent} s`);
+    // Not before the deadline (a lower bound: load only delays a close); and by the deadline,
+    // not by --idle-timeout 60: never idle a full second, cut while the head was incomplete,
+    // for the reason the server logs. No upper bound on the time: a loaded machine delays it.
     const took = c.closedAt - c.opened;
-    assert.ok(took >= 1900 && took < 5000, `closed after ${took} ms`);
+    assert.ok(took >= 1900, `closed after ${took} ms, before the 2 s deadline`);
     assert.ok(sent < text.length, "closed before the head was complete");
     assert.doesNotMatch(c.data, /HTTP\/1\.1 200/);
     assert.match(srv.output, /closing the connection from 127\.0\.0\.1: no complete request head within 2 s/);
@@ -114,8 +117,9 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
       await sleep(1000);
     }
     assert.ok(c.closedAt, "still open after 20 s of trickle");
+    // the reason is the server's log line below; only a lower bound on the time
     const took = c.closedAt - c.opened;
-    assert.ok(took >= 1900 && took < 5500, `closed after ${took} ms`);
+    assert.ok(took >= 1900, `closed after ${took} ms, before the 2 s window`);
     assert.match(srv.output, /closing the connection from 127\.0\.0\.1: the request body arrived at \d+ bytes in the last 2 s, below --min-body-rate 100/);
 
     const f = await connect(srv.port);
@@ -129,7 +133,7 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
 
 describe("per-address connection limit: 503 with Retry-After, then closed at once past the reserve", () => {
   let srv;
-  before(async () => { srv = await startServer({ args: ["--max-connections-per-ip", "2", "--max-connections", "100"] }); });
+  before(async () => { srv = await startServer({ args: ["--max-connections-per-ip", "2", "--max-connections", "100", "--idle-timeout", "300"] }); });
   after(() => srv?.stop());
 
   it("the third connection from one address gets 503 serviceNotAvailable and is closed; another address is served", async () => {
@@ -154,11 +158,12 @@ describe("per-address connection limit: 503 with Retry-After, then closed at onc
     const held = [];
     for (let i = 0; i < 6; i++) held.push(await connect(srv.port, "127.0.0.3"));
     await sleep(300);   // all accepted and counted
-    const t0 = Date.now();
     const late = await connect(srv.port, "127.0.0.3");
-    await Promise.race([late.closed, sleep(3000)]);
-    assert.ok(late.closedAt, "closed by the server");
-    assert.ok(late.closedAt - t0 < 1000, `closed after ${late.closedAt - t0} ms`);
+    // Closed by the server without a request from us and without an answer, for the reason it
+    // logs. The wait is a liveness bound, not a speed one: a connection left open (the failure
+    // this checks) would stay open until --idle-timeout 300.
+    await Promise.race([late.closed, sleep(20_000)]);
+    assert.ok(late.closedAt, "not closed by the server: left waiting");
     assert.equal(late.data, "");
     assert.match(srv.output, /closing a new connection from 127\.0\.0\.3 at once: open connections from this address are past the limit of 2/);
     // the reserve connections still get their 503 answer
@@ -170,7 +175,7 @@ describe("per-address connection limit: 503 with Retry-After, then closed at onc
 
 describe("global connection limit: 503 past it, closed at once past the reserve, no backlog", () => {
   let srv;
-  before(async () => { srv = await startServer({ args: ["--max-connections", "3", "--max-connections-per-ip", "100"] }); });
+  before(async () => { srv = await startServer({ args: ["--max-connections", "3", "--max-connections-per-ip", "100", "--idle-timeout", "300"] }); });
   after(() => srv?.stop());
 
   it("connections 4..7 get 503; the 8th is closed at once; after they go, service resumes", async () => {
@@ -183,10 +188,11 @@ describe("global connection limit: 503 past it, closed at once past the reserve,
     const reserve = [];
     for (let i = 0; i < 4; i++) reserve.push(await connect(srv.port, `127.0.2.${i + 1}`));
     await sleep(300);
-    const t0 = Date.now();
     const late = await connect(srv.port, "127.0.3.1");
-    await Promise.race([late.closed, sleep(3000)]);
-    assert.ok(late.closedAt && late.closedAt - t0 < 1000, "the 8th connection was closed at once, not left in the backlog");
+    // a liveness bound (as above): left in the backlog it would wait for --idle-timeout 300
+    await Promise.race([late.closed, sleep(20_000)]);
+    assert.ok(late.closedAt, "the 8th connection was left waiting, not closed");
+    assert.equal(late.data, "", "closed without an answer");
     assert.match(srv.output, /closing a new connection from 127\.0\.3\.1 at once: open connections are past the limit of 3/);
     for (const c of reserve) {
       c.sock.write(GET("/healthz"));

@@ -534,8 +534,10 @@ describe("JWKS rotation", () => {
     const before = count("SIGHUP: signing keys re-read");
     const t0 = Date.now();
     srv.signal("SIGHUP");
+    // waits for the log line; the bound is a liveness one (the line never coming is the
+    // failure), generous so that a loaded machine cannot trip it
     while (count("SIGHUP: signing keys re-read") === before) {
-      assert.ok(Date.now() - t0 < 3000, `no "SIGHUP: signing keys re-read" in the log:\n${srv.output.slice(-2000)}`);
+      assert.ok(Date.now() - t0 < 30_000, `no "SIGHUP: signing keys re-read" in the log:\n${srv.output.slice(-2000)}`);
       await sleep(20);
     }
     // no request has been made since the file was written, so the signal did the re-read
@@ -553,8 +555,8 @@ describe("JWKS rotation", () => {
     await issuer.writeJwks(jwks, "{ this is not a JWKS");
     srv.signal("SIGHUP");
     const t0 = Date.now();
-    while (count("keeping the previous keys") === warnings) {
-      assert.ok(Date.now() - t0 < 3000, `no "keeping the previous keys" warning:\n${srv.output.slice(-2000)}`);
+    while (count("keeping the previous keys") === warnings) {  // liveness bound, as above
+      assert.ok(Date.now() - t0 < 30_000, `no "keeping the previous keys" warning:\n${srv.output.slice(-2000)}`);
       await sleep(20);
     }
     await sleep(1200);   // past the next file check as well

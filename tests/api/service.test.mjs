@@ -224,8 +224,10 @@ describe("SIGHUP reload", () => {
     const mark = srv.output.length;
     srv.signal("SIGHUP");
     const t0 = Date.now();
+    // waits for the log line: a liveness bound (the line never coming is the failure),
+    // generous so that a loaded machine cannot trip it
     while (!/SIGHUP: reload done/.test(srv.output.slice(mark))) {
-      assert.ok(Date.now() - t0 < 5000, `no "reload done" in the log:\n${srv.output.slice(mark)}`);
+      assert.ok(Date.now() - t0 < 30_000, `no "reload done" in the log:\n${srv.output.slice(mark)}`);
       await sleep(20);
     }
     // go on until several requests started after the signal have been answered
@@ -254,7 +256,7 @@ describe("SIGHUP reload", () => {
     srv.signal("SIGHUP");
     const t1 = Date.now();
     while (!/SIGHUP: reload done/.test(srv.output.slice(mark2))) {
-      assert.ok(Date.now() - t1 < 5000, "no reload");
+      assert.ok(Date.now() - t1 < 30_000, "no reload");  // liveness bound, as above
       await sleep(20);
     }
     assert.match(srv.output.slice(mark2), /TLS certificate not reloaded, keeping the one in use .*does not belong to the certificate/);
@@ -275,7 +277,7 @@ describe("SIGHUP reload", () => {
       srv.signal("SIGHUP");
       const t0 = Date.now();
       while (!/reload done|configuration not reloaded/.test(srv.output.slice(mark))) {
-        assert.ok(Date.now() - t0 < 5000, `no reload in the log:\n${srv.output.slice(mark)}`);
+        assert.ok(Date.now() - t0 < 30_000, `no reload in the log:\n${srv.output.slice(mark)}`);
         await sleep(20);
       }
       return srv.output.slice(mark);

@@ -57,13 +57,15 @@ describe("graceful shutdown", () => {
     await srv.cleanup();
   });
 
-  it("an idle server exits 0 within 3 s of SIGTERM", async (t) => {
+  it("an idle server exits 0 on SIGTERM without waiting for anything", async (t) => {
     const srv = await startServer();
     t.after(() => srv.kill());
-    const t0 = Date.now();
-    const st = await srv.stop({ graceMs: 3_000 });
+    // A liveness bound, not a speed one: stop() kills the server and fails the test when it is
+    // still running 15 s after SIGTERM (a shutdown waiting on a timer or a thread is the
+    // failure this checks); the speed of a stop is not asserted.
+    const st = await srv.stop({ graceMs: 15_000 });
     assert.equal(st.code, 0);
-    assert.ok(Date.now() - t0 < 3_000);
+    assert.equal(st.signal, null);
   });
 
   it("/debug/sleep does not exist without --dev", async (t) => {
