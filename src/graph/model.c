@@ -386,7 +386,13 @@ ARCHIVE_PARAMS(GROUP_ARCHIVE_PARAMS, "groupId");
   {.name = (n), .function = true, .binding = T("reportRoot"), .params = &(ps),       \
    .returns = T("archivedPrintJob"), .returns_collection = true}
 
+static const json_field_t RELEASE_FIELDS[] = {F("jobId", JF_STRING, false)};
+SCHEMA(RELEASE_PARAMS, "release", RELEASE_FIELDS);
+
 const graph_operation_t GRAPH_MODEL_OPERATIONS[] = {
+    /* J10 (pullprint.c); the reference does not capture its answer: spoold returns the job */
+    {.name = "release", .binding = T("printJob"), .binding_collection = true,
+     .params = &RELEASE_PARAMS, .returns = T("printJob")},
     ARCHIVE_FN("getPrinterArchivedPrintJobs", PRINTER_ARCHIVE_PARAMS),
     ARCHIVE_FN("getUserArchivedPrintJobs", USER_ARCHIVE_PARAMS),
     ARCHIVE_FN("getGroupArchivedPrintJobs", GROUP_ARCHIVE_PARAMS),

@@ -20,7 +20,10 @@
 #include "app.h"
 #include "blob/blob.h"
 #include "graph/json.h"
+#include "graph/authorize.h"
+#include "graph/jobs.h"
 #include "graph/model.h"
+#include "graph/printers.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "http/router.h"
@@ -303,7 +306,114 @@ done:
 
 /* ---- routes ----------------------------------------------------------------------------- */
 
+/* J10 POST /print/printers/{id}/jobs/release {"jobId": "..."}: the user at the printer releases
+ * their job (any job for an administrator with a .All scope) held there by a print task: the
+ * processing task becomes completed (notified as any task change) and the job fetchable, in one
+ * transaction (store_task_finish). 200 with the job. The job must be on the named printer;
+ * moving it elsewhere is the application's redirect (docs/behaviour.md). */
+static void job_release(http_request_t *req, http_response_t *res) {
+  perm_decision_t d;
+  const caller_t *c = graph_authorize(req, res, OP_PRINTER_JOB_RELEASE, &d);
+  if (!c) return;
+  const char *printer = http_request_param(req, 0);
+  json_t *body = graph_json_body(req, res, false);
+  store_job_t j = {0};
+  store_task_t *tasks = NULL;
+  size_t nt = 0;
+  store_pull_result_t r = {0};
+  if (!body) return;
+  json_t *id = json_object_get(body, "jobId");
+  const char *unknown = NULL;
+  const char *key;
+  json_t *v;
+  json_object_foreach(body, key, v) if (strcmp(key, "jobId") != 0 && !unknown) unknown = key;
+  if (unknown) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "The release action has no parameter '%.60s' (it takes jobId).", unknown);
+    goto done;
+  }
+  if (!json_is_string(id) || !json_string_value(id)[0]) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property 'jobId' is required and must be the id of a job, as a string.");
+    goto done;
+  }
+  if (!graph_printer_exists(req, res, c->tenant, printer)) goto done;
+  const char *job_id = json_string_value(id);
+  store_rc_t rc = store_job_get(APP(req)->store, c->tenant, job_id, &j);
+  if (rc == STORE_OK && (strcmp(j.printer_id, printer) != 0 ||
+                         (!d.all_jobs && (!j.created_by_id || !c->user_id ||
+                                          strcmp(j.created_by_id, c->user_id) != 0))))
+    rc = STORE_NOT_FOUND; /* another printer's job, or another user's: not visible here */
+  if (rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "The print job '%.40s' was not found on printer '%s'.", job_id, printer);
+    goto done;
+  }
+  if (rc != STORE_OK || store_job_tasks(APP(req)->store, c->tenant, j.id, &tasks, &nt) != STORE_OK) {
+    graph_reply_store_error(req, res);
+    goto done;
+  }
+  const store_task_t *held = NULL;
+  for (size_t i = 0; i < nt && !held; i++)
+    if (tasks[i].state == TASK_PROCESSING) held = &tasks[i];
+  if (j.phase != JOB_HELD || !held) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL,
+                      "The job is not held for release (only a job a print task holds can be "
+                      "released).");
+    goto done;
+  }
+  char desc[256];
+  snprintf(desc, sizeof desc, "Released at the printer by %.200s.",
+           c->upn ? c->upn : c->user_id ? c->user_id : "the user");
+  rc = store_task_finish(APP(req)->store, c->tenant, held->definition_id, held->id,
+                         TASK_COMPLETED, desc, NULL, &r);
+  if (rc == STORE_OK) {
+    store_job_clear(&j);
+    rc = store_job_get(APP(req)->store, c->tenant, job_id, &j);
+  }
+  if (rc == STORE_OK) {
+    json_t *o = json_object();
+    json_object_set_new(o, "@odata.context",
+                        graph_context(req, "print/printers('%s')/jobs/$entity", printer));
+    json_t *jj = graph_job_json(req, &j, 0);
+    if (!jj) {
+      json_decref(o);
+      graph_reply_store_error(req, res);
+      goto done;
+    }
+    json_object_update(o, jj);
+    json_decref(jj);
+    graph_reply_json(req, res, 200, o);
+  } else if (rc == STORE_CONFLICT || rc == STORE_NOT_FOUND) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      r.why ? r.why : "The job is no longer held for release.");
+  } else {
+    graph_reply_store_error(req, res);
+  }
+done:
+  store_pull_result_clear(&r);
+  store_tasks_free(tasks, nt);
+  store_job_clear(&j);
+  json_decref(body);
+}
+
+/* Any other method on .../jobs/release: 405 (release is an action, never a job id). */
+static void job_release_method(http_request_t *req, http_response_t *res) {
+  http_response_header(res, "Allow", "POST");
+  graph_reply_error(req, res, 405, "notSupported", NULL,
+                    "release is an action: only POST is supported on this path.");
+}
+
+/* Registered before jobs.c's routes (routes.c), so .../jobs/release never reaches .../jobs/{id}. */
 static route_t ROUTES[] = {
+    ROUTE("POST", "/print/printers/{id}/jobs/release", job_release,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.release"),
+    ROUTE("GET", "/print/printers/{id}/jobs/release", job_release_method, ROUTE_GRAPH,
+          "printers.jobs.release.get"),
+    ROUTE("PATCH", "/print/printers/{id}/jobs/release", job_release_method,
+          ROUTE_GRAPH | ROUTE_ANY_BODY, "printers.jobs.release.patch"),
+    ROUTE("DELETE", "/print/printers/{id}/jobs/release", job_release_method, ROUTE_GRAPH,
+          "printers.jobs.release.delete"),
     ROUTE("POST", "/print/printers/{id}/jobs/{id}/abort", job_abort,
           ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.abort"),
     ROUTE("POST", "/print/printers/{id}/jobs/{id}/redirect", job_redirect,

@@ -8,13 +8,13 @@
 void graph_routes_register(void) {
   graph_metadata_routes();
   graph_print_routes();
+  graph_pullprint_routes(); /* before jobs: .../jobs/release is not a job id */
   graph_jobs_routes();
   graph_documents_routes();
   graph_shares_routes();
   graph_share_members_routes();
   graph_subscription_routes();
   graph_tasks_routes();
-  graph_pullprint_routes();
   graph_printers_routes();
   graph_operations_routes();
   graph_connectors_routes();

@@ -198,6 +198,8 @@ describe("conformance: every Appendix A operation through the Graph client", () 
       const h = await heldJob();
       return { token: ctx.app, ids: { "printTask-id": h.task }, body: { status: { state: "completed", description: "Released" } } };
     },
+    // J10: the administrator (PrintJob.ReadWrite.All, Printer Administrator) releases a held job
+    "POST /print/printers/{printer-id}/jobs/release": async () => ({ ids: { "printer-id": w.P }, body: { jobId: (await heldJob()).job } }),
     "POST /subscriptions": async () => ({ token: ctx.app, body: subscriptionBody(await definition("Subscribed")) }),
     "PATCH /subscriptions/{subscription-id}": async () => ({ token: ctx.app, body: { expirationDateTime: inMinutes(90) } }),
     "DELETE /subscriptions/{subscription-id}": async () => ({ token: ctx.app, ids: { "subscription-id": await subscription() } }),

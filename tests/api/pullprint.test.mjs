@@ -24,6 +24,7 @@ const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All"
 const USER_SCOPES = "PrintJob.ReadWrite PrinterShare.ReadBasic.All";
 const PDF = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
 const HELD_DESCRIPTION = "The job is waiting for a print task to complete.";
+const ALICE_OID = "00000000-0000-4000-8000-00000000a11c";
 
 after(() => closeAgents());
 
@@ -93,7 +94,10 @@ function pullPrintWorld(opts = {}) {
     tokens: (ctx) => ({
       admin: { app: APP_X, scopes: ADMIN_SCOPES, admin: true },
       adminY: { app: APP_Y, scopes: ADMIN_SCOPES, admin: true },
-      user: { scopes: USER_SCOPES, upn: "alice@contoso.test" },
+      user: { user: ALICE_OID, scopes: USER_SCOPES, upn: "alice@contoso.test" },
+      // the same user with a permission that allows Get printer (J10 goes through a printer)
+      releaser: { user: ALICE_OID, scopes: `${USER_SCOPES} Printer.Read.All`, upn: "alice@contoso.test" },
+      otherReleaser: { scopes: `${USER_SCOPES} Printer.Read.All`, upn: "bob@contoso.test" },
       app: { app: APP_X, roles: APP_ROLES },
       appY: { app: APP_Y, roles: APP_ROLES },
       otherTenantApp: { tenant: ctx.other, app: APP_X, roles: APP_ROLES },
@@ -565,6 +569,58 @@ describe("pull-print flow", () => {
 // Every action parameter or body property the v1.0 CSDL declares nullable (no Nullable="false")
 // that spoold used to refuse as null, sent as an explicit null by the Kiota client; before the fix
 // each answered 400 "Property '...' cannot be null." (abort's reason is tested above).
+describe("release at the printer (J10)", () => {
+  const ctx = pullPrintWorld();
+  const release = (printerId, token, json, version = "v1.0") =>
+    raw(ctx, `/${version}/print/printers/${printerId}/jobs/release`, { method: "POST", token, json });
+
+  it("the owner releases a held job: its task completes and the job becomes fetchable", async () => {
+    const job = await heldJob(ctx);
+    const r = await release(ctx.V, ctx.releaser, { jobId: job.id });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, job.id);
+    assert.equal(r.json["@odata.context"], `${ctx.srv.url}/v1.0/$metadata#print/printers('${ctx.V}')/jobs/$entity`);
+    assert.equal(r.json.isFetchable, true);
+    assert.equal(r.json.status.state, "processing");
+    const snap = await snapshot(ctx, ctx.V, job.id, job.task.id);
+    assert.equal(snap.job.isFetchable, true);
+    assert.equal(snap.task.status.state, "completed");
+    assert.equal(snap.task.status.description, "Released at the printer by alice@contoso.test.");
+    // once released it is no longer held
+    const again = await release(ctx.V, ctx.releaser, { jobId: job.id });
+    assertErrorEnvelope(again, { status: 409, code: "notAllowed" });
+    // an administrator with PrintJob.ReadWrite.All releases any user's held job (beta prefix)
+    const other = await heldJob(ctx);
+    const byAdmin = await release(ctx.V, ctx.admin, { jobId: other.id }, "beta");
+    assert.equal(byAdmin.status, 200, byAdmin.text);
+    assert.equal((await snapshot(ctx, ctx.V, other.id, other.task.id)).task.status.state, "completed");
+  });
+
+  it("refusals: another user's job, another printer, a job not held, bad bodies, permissions; nothing changes", async () => {
+    const job = await heldJob(ctx);
+    const cases = [
+      [release(ctx.V, ctx.otherReleaser, { jobId: job.id }), 404, "itemNotFound"],
+      [release(ctx.P, ctx.releaser, { jobId: job.id }), 404, "itemNotFound"],
+      [release(randomUUID(), ctx.releaser, { jobId: job.id }), 404, "itemNotFound"],
+      [release(ctx.V, ctx.releaser, { jobId: "999999" }), 404, "itemNotFound"],
+      [release(ctx.V, ctx.releaser, {}), 400, "invalidRequest"],
+      [release(ctx.V, ctx.releaser, { jobId: 7 }), 400, "invalidRequest"],
+      [release(ctx.V, ctx.releaser, { jobId: job.id, printerId: ctx.P }), 400, "invalidRequest"],
+      [release(ctx.V, ctx.user, { jobId: job.id }), 403, "accessDenied"],      // no permission to Get printer
+      [release(ctx.V, ctx.app, { jobId: job.id }), 403, "accessDenied"],       // delegated only
+      [release(ctx.V, ctx.otherTenantApp, { jobId: job.id }), 403, "accessDenied"],
+    ];
+    for (const [p, status, code] of cases) assertErrorEnvelope(await p, { status, code });
+    assertHeld(await snapshot(ctx, ctx.V, job.id, job.task.id), "after the refusals");
+    // a job that was never started is not held
+    const fresh = await uploadedJob(ctx, ctx.sV);
+    assertErrorEnvelope(await release(ctx.V, ctx.releaser, { jobId: fresh.id }), { status: 409, code: "notAllowed" });
+    // "release" is never taken as a job id
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/printers/${ctx.V}/jobs/release`, { token: ctx.releaser }),
+      { status: 405, code: "notSupported" });
+  });
+});
+
 describe("null for a nullable action parameter or property (Kiota)", () => {
   const ctx = pullPrintWorld();
 
