@@ -152,6 +152,7 @@ REPORT=$WORK/report.md
   echo
   echo "- machine: $(nproc) cores ($cpu), $mem memory, disk $disk"
   echo "- versions: $("$SPOOLD" version), nginx ${nginx_v}, cupsd ${cups_v} (CUPS ${ipp_v}), SQLite $("$SEED" --version), wrk ${wrk_v}, $(uname -sr)"
+  echo "- machine load (1, 5, 15-minute load averages of /proc/loadavg, $(nproc) cores): $(get load_start) at the start, $(get load_end) at the end; other work on the machine shares the cores with the servers and the load generators"
   echo "- disk: $(get fsync_us) µs per fdatasync'd 4 KiB write (dd oflag=dsync), the floor of one durable commit"
   echo "- spoold read body: $(get body_bytes) bytes (nginx serves the same bytes as a static file)"
   echo "- rounds: figure 1 $ROUNDS, alternating nginx and spoold; figures 2 and 4 $ROUNDS_SP, alternating a fresh copy of the small store and the big store; the table gives medians with each round in parentheses; cupsd runs once per figure"

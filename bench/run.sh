@@ -546,6 +546,7 @@ fsync_latency() {
 
 T_START=$SECONDS
 log "mode $MODE, work directory $WORK, spoold $SPOOLD"
+put load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$DATA"
 fsync_latency "$([ "$MODE" = full ] && echo 2000 || echo 200)"
 spoold_start
@@ -617,6 +618,7 @@ log "figure 5: upload (store: $(store_jobs) jobs)"
 upload_figure
 spoold_stop
 put total_s $((SECONDS - T_START))
+put load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- report ---------------------------------------------------------------------------------------
 . bench/report.sh
