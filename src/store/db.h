@@ -112,7 +112,11 @@ bool  db_shared(db_t *db);
 int   db_xact_lock(db_conn_t *c, int64_t key, bool wait);
 /* Lock keys (db_xact_lock). */
 #define DB_LOCK_MIGRATE INT64_C(0x73706f6f6c640001)  /* "spoold" + 1: schema migrations */
-#define DB_LOCK_SWEEP   INT64_C(0x73706f6f6c640002)  /* periodic sweeps */
+#define DB_LOCK_SWEEP   INT64_C(0x73706f6f6c640002)  /* periodic sweeps: plus one of these */
+#define DB_SWEEP_HELD          INT64_C(0x100)  /* held jobs past the task timeout */
+#define DB_SWEEP_RETENTION     INT64_C(0x200)  /* terminal jobs past the retention */
+#define DB_SWEEP_SESSIONS      INT64_C(0x300)  /* expired upload sessions */
+#define DB_SWEEP_SUBSCRIPTIONS INT64_C(0x400)  /* expired subscriptions */
 
 /* Statements. db_prepare caches by SQL text per connection; do not finalize. Returns NULL on
  * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. A statement is

@@ -612,6 +612,8 @@ static int expire_fn(db_conn_t *c, void *arg) {
   expire_arg_t *a = arg;
   store_blob_keys_clear(&a->drop);
   a->n = 0;
+  int turn = store_sweep_turn(c, DB_SWEEP_SESSIONS);
+  if (turn != 1) return turn == 0 ? 0 : DB_ERROR;  /* another process is sweeping */
   db_stmt_t *s = db_prepare(c, "SELECT id, blob_key FROM upload_sessions WHERE expires_us <= ?"
                                " ORDER BY expires_us LIMIT ?");
   if (!s) return DB_ERROR;

@@ -611,6 +611,8 @@ typedef struct sweep_arg {
 static int expire_fn(db_conn_t *c, void *arg) {
   sweep_arg_t *a = arg;
   a->n = 0;
+  int turn = store_sweep_turn(c, DB_SWEEP_HELD);
+  if (turn != 1) return turn == 0 ? 0 : DB_ERROR;  /* another process is sweeping */
   db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id FROM jobs WHERE phase = ? AND held_us < ?"
                                " ORDER BY held_us, id LIMIT ?");
   if (!s) return DB_ERROR;
@@ -825,6 +827,8 @@ static int archive_fn(db_conn_t *c, void *arg) {
   a->keys = NULL;
   a->nkeys = 0;
   a->n = 0;
+  int turn = store_sweep_turn(c, DB_SWEEP_RETENTION);
+  if (turn != 1) return turn == 0 ? 0 : DB_ERROR;  /* another process is sweeping */
   archived_t *jobs = NULL;
   size_t n = 0;
   int rc = archive_select(c, a, &jobs, &n);

@@ -31,6 +31,13 @@ _Static_assert((int)DB_ERROR == (int)STORE_ERROR && (int)DB_CONSTRAINT < 0,
  * the contract: that is logged as an error and answered STORE_ERROR. */
 store_rc_t store_rc(int rc);
 
+/* Inside a sweep's write closure: whether this process may run sweep `which` (DB_SWEEP_*) now.
+ * Takes the sweep's database-wide lock until the transaction ends without waiting (on a
+ * shared database one process sweeps at a time; a process that dies releases it with its
+ * transaction). Returns 1 when held, 0 when another process is running that sweep (the
+ * closure then does nothing and returns 0), DB_ERROR on failure. */
+int store_sweep_turn(db_conn_t *c, int64_t which);
+
 /* A malloc'd copy of text column col, "" for NULL when empty_for_null, else NULL. */
 char *store_col_strdup(db_stmt_t *s, int col, bool empty_for_null);
 

@@ -63,6 +63,11 @@ void store_get_stats(store_t *st, store_stats_t *out) {
 }
 
 /* True when the store may be shared by several processes (PostgreSQL). */
+/* See store-private.h. */
+int store_sweep_turn(db_conn_t *c, int64_t which) {
+  return db_xact_lock(c, DB_LOCK_SWEEP + which, false);
+}
+
 bool store_is_shared(store_t *st) { return st && db_shared(st->db); }
 
 /* False while the database server cannot be reached. */

@@ -350,6 +350,8 @@ static int sweep_fn(db_conn_t *c, void *arg) {
   sub_arg_t *a = arg;
   int64_t now = a->expires_us;
   a->removed = 0;
+  int turn = store_sweep_turn(c, DB_SWEEP_SUBSCRIPTIONS);
+  if (turn != 1) return turn == 0 ? 0 : DB_ERROR;  /* another process is sweeping */
   store_subscription_t *subs = NULL;
   size_t n = 0;
   db_stmt_t *s = db_prepare(c, "SELECT " SUB_COLS " FROM subscriptions WHERE expires_us <= ?"

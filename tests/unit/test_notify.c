@@ -566,6 +566,52 @@ Test(notify_store, outbox_claims_with_a_lease) {
   store_close(st);
 }
 
+/* Sweeps take turns across processes: while one process's sweep transaction runs (here: a
+ * write closure of st holding the subscriptions sweep's turn), another process's sweep of the
+ * same kind (st2, a second pool on the same database) does nothing; afterwards it sweeps. */
+typedef struct {
+  store_t *other;
+  int      turn;
+  unsigned removed_meanwhile;
+  store_rc_t rc_meanwhile;
+} turn_arg_t;
+
+static int hold_turn_fn(db_conn_t *c, void *arg) {
+  turn_arg_t *a = arg;
+  a->turn = store_sweep_turn(c, DB_SWEEP_SUBSCRIPTIONS);
+  a->rc_meanwhile = store_subscription_sweep(a->other, time_now_us(), &a->removed_meanwhile);
+  return 0;
+}
+
+Test(notify_store, sweeps_take_turns_across_processes) {
+  store_t *st = open_seeded();
+  if (!store_is_shared(st)) {  /* one process: nothing to take turns with */
+    store_close(st);
+    return;
+  }
+  char *err = NULL;
+  store_t *st2 = store_open(g_url, 2, false, &err);
+  cr_assert_not_null(st2, "%s", err ? err : "?");
+  store_subscription_t old = sub_for("so", "C", STORE_SUB_TASKS, "d1-guid", "http://c/n", NULL,
+                                     time_now_us() - 1);
+  cr_assert_eq(store_subscription_create(st, &old), STORE_OK);
+  turn_arg_t a = {.other = st2};
+  /* The lock is database-wide: a test running beside this one may hold it for a moment. */
+  for (int i = 0; i < 100; i++) {
+    cr_assert_eq(db_write(st->db, hold_turn_fn, &a), 0);
+    if (a.turn == 1) break;
+    usleep(20000);
+  }
+  cr_assert_eq(a.turn, 1);
+  cr_assert_eq(a.rc_meanwhile, STORE_OK);
+  cr_assert_eq(a.removed_meanwhile, 0, "the other process's sweep waits its turn");
+  unsigned removed = 0;
+  cr_assert_eq(store_subscription_sweep(st2, time_now_us(), &removed), STORE_OK);
+  cr_assert_eq(removed, 1, "and runs once the turn is free");
+  store_close(st2);
+  store_close(st);
+}
+
 Test(notify_store, lifecycle_missed_and_removed) {
   store_t *st = open_seeded();
   int64_t now = time_now_us();
