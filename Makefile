@@ -4,7 +4,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libmicrohttpd jansson libssl libcrypto sqlite3 libpq libcurl gnutls
+PKGS    := libmicrohttpd jansson libssl libcrypto sqlite3 libpq libcurl gnutls avahi-client
 # CFLAGS is the user's (optimisation, sanitizers); the project's own flags always apply.
 CFLAGS  ?= -O2 -g
 PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \

@@ -144,6 +144,26 @@ if [ -x tests/ipp/share-run.sh ]; then
   else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp share"; fi
 fi
 
+# The same share suite against the ASan/UBSan build (built above for the unit tests): any
+# sanitizer report in spoold's stderr fails it (halt_on_error also makes spoold exit non-zero).
+if [ -x tests/ipp/share-run.sh ] && [ -x build-asan/spoold ]; then
+  note "IPP share tests against spoold built with ASan/UBSan"
+  out=$(ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        tests/ipp/share-run.sh build-asan/spoold 2>&1); echo "$out"
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+  if [ -z "$line" ]; then add 0 1 "ipp share (ASan/UBSan) (did not run)"
+  else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "ipp share (ASan/UBSan)"; fi
+fi
+
+if [ -x tests/ipp/dnssd-run.sh ]; then
+  note "DNS-SD (spoold --dnssd with a private avahi-daemon in a loopback-only network namespace)"
+  out=$(tests/ipp/dnssd-run.sh build/spoold 2>&1); echo "$out"
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n1)
+  if [ -z "$line" ]; then add 0 1 "dnssd (did not run)"
+  else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "dnssd"; fi
+fi
+
 note "include layering (scripts/layering.sh)"
 if scripts/layering.sh --self-test; then add 1 0 "layering"; else add 0 1 "layering"; fi
 

@@ -11,6 +11,9 @@ postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcri
 clang libclang-rt-14-dev cups-daemon cups-client ghostscript"
 # sqlite3: the command-line shell tests/api/integrity.test.mjs reads and damages databases with
 PKGS="$PKGS sqlite3"
+# DNS-SD (--dnssd): libavahi-client; its test (tests/ipp/dnssd-run.sh) runs avahi-daemon and
+# avahi-browse on a private D-Bus bus inside a network namespace (unshare, ip).
+PKGS="$PKGS libavahi-client-dev avahi-daemon avahi-utils dbus-daemon iproute2 util-linux"
 # cppcheck: the static-analysis suite of make check (scripts/check.sh).
 PKGS="$PKGS cppcheck"
 # packaging tests (tests/packaging/run.sh): building, checking and installing the Debian package

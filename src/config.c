@@ -109,6 +109,9 @@ static const option_def_t OPTIONS[] = {
     {"allow-empty-store", OPT_FLAG, F(allow_empty_store), NULL,
      "start even when the store holds no tenant, printer or job although document bytes are "
      "stored (default: refuse, as the database may have been lost or replaced)"},
+    {"dnssd", OPT_FLAG, F(dnssd), NULL,
+     "advertise every printer share over DNS-SD through the local avahi-daemon (_ipp._tcp, or "
+     "_ipps._tcp with --tls-cert, subtypes _print and _universal)"},
 };
 #undef F
 #define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])

@@ -60,6 +60,7 @@ typedef struct config {
   char    *console_issuer;         /* --console-issuer URL: OpenID Connect issuer of the console */
   char    *console_client_id;      /* --console-client-id ID */
   char    *console_scopes;         /* --console-scopes "S1 S2" */
+  bool     dnssd;                  /* --dnssd: advertise the shares through Avahi */
   bool     ipp_basic_over_http;    /* --ipp-basic-over-http: accept print passwords (HTTP Basic)
                                       on /ipp/share over plain HTTP from other hosts */
   bool     allow_empty_store;      /* --allow-empty-store: start on an empty store although

@@ -17,6 +17,7 @@
 #include "health.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "ipp/dnssd.h"
 #include "ipp/ipp.h"
 #include "notify/notify.h"
 #include "proxy/proxy.h"
@@ -587,9 +588,23 @@ static int cmd_serve(int argc, char **argv) {
   app.sweeper = sweeper;
   app.delivery = delivery;
   ipp_start(&app); /* IPP events wake waiting Get-Notifications */
+  if (cfg.dnssd && ipp_dnssd_start(&app, &err) != 0) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
+    ipp_stop();
+    server_stop(app.server);
+    sweeper_stop(sweeper);
+    graph_documents_stop(&app);
+    notify_delivery_stop(delivery);
+    auth_free(app.auth);
+    store_close(app.store);
+    config_free(&cfg);
+    return 1;
+  }
   if (cfg.dev && dev_start(&app, &err) != 0) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);
+    ipp_dnssd_stop();
     ipp_stop();
     server_stop(app.server);
     sweeper_stop(sweeper);
@@ -613,6 +628,7 @@ static int cmd_serve(int argc, char **argv) {
 
   rc = run_until_signalled(&app, &set, argc, argv);
   dev_stop(); /* simulated printers talk to the server: they stop first */
+  ipp_dnssd_stop(); /* withdraws the advertisements */
   ipp_stop();
   server_stop(app.server);
   sweeper_stop(sweeper);

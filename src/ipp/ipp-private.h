@@ -156,6 +156,9 @@ void ipp_update_document_status(ipp_client_t *c);
 /* Acknowledge-Identify-Printer (identify-ipp.c): hands the device the pending Identify-Printer
  * request of its printer. */
 void ipp_acknowledge_identify_printer(ipp_client_t *c);
+/* printer-location text (at most 127 bytes) from a Graph printerLocation JSON object (site,
+ * building, floor, room, city joined by ", "); "" when json is NULL or names none of them. */
+void ipp_location_text(const char *json, char out[128]);
 
 void ipp_create_printer_subscriptions(ipp_client_t *c);
 void ipp_get_notifications(ipp_client_t *c);

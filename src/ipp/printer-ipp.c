@@ -255,8 +255,8 @@ static void text127(const char *s, char out[128]) {
   out[n] = '\0';
 }
 
-/* printer-location from the Graph location (site, building, floor, room). */
-static void location_text(const char *json, char out[128]) {
+/* printer-location from the Graph location; see ipp-private.h. */
+void ipp_location_text(const char *json, char out[128]) {
   out[0] = '\0';
   json_t *loc = json ? json_loads(json, 0, NULL) : NULL;
   if (json_is_object(loc)) {
@@ -320,7 +320,7 @@ ipp_t *ipp_printer_attributes(ipp_client_t *c) {
     ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-make-and-model", NULL, text);
   }
   buf_free(&mm);
-  location_text(p->location, text);
+  ipp_location_text(p->location, text);
   if (*text) ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-location", NULL, text);
 
   ippAddInteger(a, IPP_TAG_PRINTER, IPP_TAG_ENUM, "printer-state",

@@ -250,16 +250,20 @@ grep -q 'job-state (enum) = completed' <<<"$out" && ok "Get-Job-Attributes: comp
 
 echo
 echo "  refusals"
+T0=$(date +%s)
 out=$(node "$HERE/share-refusals.mjs" "$BASE" "$S" alice@contoso.test "$PW" bob@contoso.test "$BOBPW" "$PW2" 2>&1)
+T1=$(date +%s)
 echo "$out"
 PASS=$((PASS + $(grep -c '\[PASS\]' <<<"$out")))
 FAIL=$((FAIL + $(grep -c '\[FAIL\]' <<<"$out")))
 [ "$(grep -c '\[PASS\]\|\[FAIL\]' <<<"$out")" -gt 0 ] || ko "share-refusals.mjs ran" "$out"
 api GET "/v1.0/print/printers/$P/jobs" "$ADMIN" >/dev/null
 jcheck "no refusal left a job behind" "o.value.length === $JOBS_BEFORE + 1"
-# 8 failures with credentials (4 credentials, one of them 5 times): one line per credential
+# 8 failures with credentials (4 credentials, one of them 5 times): one line per credential and
+# 10 s interval (a slow run, e.g. under ASan, may span more than one interval)
 n=$(grep -c 'user authentication failed for share' "$WORK/server.err")
-[ "$n" -ge 1 ] && [ "$n" -le 4 ] && ok "failed authentications are logged once per credential and interval ($n lines)" \
+most=$((4 + (T1 - T0) / 10))
+[ "$n" -ge 1 ] && [ "$n" -le "$most" ] && ok "failed authentications are logged once per credential and interval ($n lines)" \
   || ko "failed authentications logged once per interval" "$n lines: $(grep 'user authentication failed' "$WORK/server.err" | head -8)"
 
 echo
