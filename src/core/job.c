@@ -3,6 +3,7 @@
 #include "core/job.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* printJobProcessingState indexes. */
 enum { ST_PROCESSING = 2, ST_PAUSED = 3, ST_STOPPED = 4, ST_COMPLETED = 5, ST_CANCELED = 6,
@@ -137,4 +138,28 @@ bool task_transition_allowed(task_state_t cur, task_state_t next, const char **w
   if (next == TASK_COMPLETED || next == TASK_ABORTED) return true;
   *why = "A processing task can only be set to completed or aborted.";
   return false;
+}
+
+job_seed_decision_t job_seed_decide(job_phase_t phase, const char *const *task_apps, size_t n,
+                                    const char *app) {
+  job_seed_decision_t d = {JOB_SEED_OTHER_APP, 0, NULL};
+  if (n == 0) {
+    /* Say why the job has no processing task when its state explains it (it has ended, or was
+     * never held); a held job without one simply has none. */
+    job_phase_t next;
+    const char *why = NULL;
+    if (job_transition(phase, JOB_EV_ABORT, true, &next, &why) || !why)
+      why = "It has no print task in the processing state.";
+    d.seed = JOB_SEED_NO_TASK;
+    d.why = why;
+    return d;
+  }
+  for (size_t i = 0; app && i < n; i++) {
+    if (task_apps[i] && strcmp(task_apps[i], app) == 0) {
+      d.seed = JOB_SEED_OK;
+      d.task = i;
+      return d;
+    }
+  }
+  return d;
 }

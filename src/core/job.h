@@ -12,6 +12,7 @@
 #define SPOOLD_CORE_JOB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum {
   JOB_CREATED = 0,   /* paused [uploadPending]: waiting for the document and `start` */
@@ -91,5 +92,30 @@ typedef enum {
 /* A task's owner may move it from processing to completed or aborted; nothing else. Returns
  * false with *why for any other change. */
 bool task_transition_allowed(task_state_t cur, task_state_t next, const char **why);
+
+/* ---- the seed rule ---------------------------------------------------------------------- */
+
+/* The outcome of the seed rule (reference §5.3): an application may act on a held job (abort,
+ * redirect, update its configuration, start or cancel it) only while the job has a print task in
+ * state processing that a task trigger of that same application created. */
+typedef enum job_seed {
+  JOB_SEED_OK = 0,    /* a processing task of the application's trigger: the seed task */
+  JOB_SEED_NO_TASK,   /* no processing task on the job at all (409 notAllowed) */
+  JOB_SEED_OTHER_APP, /* processing tasks exist, none from the application's trigger (403) */
+} job_seed_t;
+
+typedef struct job_seed_decision {
+  job_seed_t  seed;
+  size_t      task; /* JOB_SEED_OK: the index in task_apps of the seed task */
+  const char *why;  /* JOB_SEED_NO_TASK: a sentence saying why the job has no processing task
+                     * (static); NULL otherwise */
+} job_seed_decision_t;
+
+/* Decides the seed rule for application app (NULL: the token names none, which matches no task)
+ * on a job in phase phase whose processing tasks, oldest first, were created by the triggers of
+ * task_apps[0..n) (a NULL entry: a task with no trigger application). The seed task is the
+ * oldest one of app. Pure; borrows everything. */
+job_seed_decision_t job_seed_decide(job_phase_t phase, const char *const *task_apps, size_t n,
+                                    const char *app);
 
 #endif

@@ -264,7 +264,7 @@ static bool upload_seed_rule_holds(http_request_t *req, http_response_t *res,
   store_rc_t rc = store_job_seed_check(APP(req)->store, ctx->caller->tenant, ctx->job.id,
                                        ctx->caller->app_id, &r);
   bool ok = rc == STORE_OK;
-  if (rc == STORE_CONFLICT && r.seed == STORE_SEED_OTHER_APP)
+  if (rc == STORE_CONFLICT && r.seed == JOB_SEED_OTHER_APP)
     graph_reply_error(req, res, 403, "accessDenied", NULL, "%s",
                       r.why ? r.why
                             : "The job's processing print task was not created by a trigger of "

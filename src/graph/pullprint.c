@@ -44,7 +44,7 @@
  * 409 otherwise. */
 static void reply_refusal(http_request_t *req, http_response_t *res,
                           const store_pull_result_t *r) {
-  if (r->seed == STORE_SEED_OTHER_APP)
+  if (r->seed == JOB_SEED_OTHER_APP)
     graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", r->why);
   else
     graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",

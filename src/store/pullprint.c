@@ -150,8 +150,9 @@ static int job_tasks_abort(db_conn_t *c, const char *tenant, int64_t job_id,
 }
 
 /* The seed rule for job (already read, phase j->phase) and app, doing `what` ("abort",
- * "redirect", "update"). 0 with r->task_id set when the job has a processing task from app's
- * trigger; STORE_CONFLICT with r->seed and r->why otherwise. */
+ * "redirect", "update"): reads the job's processing tasks and decides with job_seed_decide()
+ * (core/job.h). 0 with r->task_id set when the job has a processing task from app's trigger;
+ * STORE_CONFLICT with r->seed and r->why otherwise. */
 static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const store_job_t *j,
                      const char *app, const char *what, store_pull_result_t *r) {
   db_stmt_t *s = db_prepare(c, "SELECT id, trigger_app FROM tasks"
@@ -161,35 +162,41 @@ static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const sto
   db_bind_int64(s, 1, job_id);
   db_bind_text(s, 2, tenant);
   db_bind_int64(s, 3, TASK_PROCESSING);
-  int rc, found = 0;
+  char **ids = NULL, **apps = NULL;
+  size_t n = 0;
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
-    found++;
-    const char *task_app = db_col_text(s, 1);
-    if (app && task_app && strcmp(task_app, app) == 0) {
-      free(r->task_id);
-      r->task_id = store_col_strdup(s, 0, true);
-      break;
-    }
+    ids = xrealloc(ids, (n + 1) * sizeof *ids);
+    apps = xrealloc(apps, (n + 1) * sizeof *apps);
+    ids[n] = store_col_strdup(s, 0, true);
+    apps[n++] = store_col_strdup(s, 1, false);
   }
   db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
-  if (r->task_id) return 0;
-  if (found == 0) {
-    r->seed = STORE_SEED_NO_TASK;
-    job_phase_t next;
-    const char *why = NULL;
-    if (job_transition(j->phase, JOB_EV_ABORT, true, &next, &why) || !why)
-      why = "it has no print task in the processing state.";
+  if (rc != DB_DONE) {
+    rc = DB_ERROR;
+    goto done;
+  }
+  job_seed_decision_t d = job_seed_decide(j->phase, (const char *const *)apps, n, app);
+  if (d.seed == JOB_SEED_OK) {
+    free(r->task_id);
+    r->task_id = xstrdup(ids[d.task]);
+    rc = 0;
+  } else if (d.seed == JOB_SEED_NO_TASK) {
+    r->seed = JOB_SEED_NO_TASK;
     buf_t b = BUF_INIT;
     buf_printf(&b, "The job cannot be %s", what);
-    int rc2 = refuse_state(r, b.data, why);
+    rc = refuse_state(r, b.data, d.why);
     buf_free(&b);
-    return rc2;
-  }
-  r->seed = STORE_SEED_OTHER_APP;
-  return refuse(r, "The job's processing print task was created by a task trigger of another "
+  } else {
+    r->seed = JOB_SEED_OTHER_APP;
+    rc = refuse(r, "The job's processing print task was created by a task trigger of another "
                 "application; only the application that created the trigger may have the job "
                 "%s.", what);
+  }
+done:
+  store_strings_free(ids, n);
+  store_strings_free(apps, n);
+  return rc;
 }
 
 /* ---- seed check ------------------------------------------------------------------------- */

@@ -24,18 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The seed rule (§5.3): the job must have a print task in state processing whose trigger was
- * created by the calling app. */
-typedef enum store_seed {
-  STORE_SEED_OK = 0,
-  STORE_SEED_NO_TASK,   /* no processing task on the job at all: 409 notAllowed */
-  STORE_SEED_OTHER_APP, /* processing tasks exist, none from the caller's trigger: 403 */
-} store_seed_t;
-
 /* What a transition did, or why it was refused. */
 typedef struct store_pull_result {
-  store_seed_t seed;       /* on STORE_CONFLICT: which part of the seed rule failed, or OK when
-                              the state machine (or something else) refused */
+  job_seed_t   seed;       /* on STORE_CONFLICT: which part of the seed rule (core/job.h) failed,
+                              or OK when the state machine (or something else) refused */
   bool         no_destination; /* redirect: the destination printer is not in the tenant */
   char        *why;        /* on STORE_CONFLICT: a sentence for the 403/409/400 message */
   char        *task_id;    /* the task that changed (the seed task) */

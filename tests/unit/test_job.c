@@ -191,3 +191,59 @@ Test(task_transition, only_processing_moves) {
       if (!ok) cr_assert_not_null(why);
     }
 }
+
+/* ---- the seed rule ------------------------------------------------------------------------ */
+
+#define MAX_TASKS 3
+
+typedef struct {
+  const char *name;
+  job_phase_t phase;
+  const char *apps[MAX_TASKS]; /* the processing tasks' trigger apps, oldest first */
+  size_t      n;
+  const char *app;             /* the caller */
+  job_seed_t  seed;
+  size_t      task;            /* JOB_SEED_OK: the seed task's index */
+  const char *why;             /* JOB_SEED_NO_TASK: the sentence, written out here */
+} seed_case_t;
+
+static const seed_case_t SEED_CASES[] = {
+    {"the caller's task", JOB_HELD, {"app-a"}, 1, "app-a", JOB_SEED_OK, 0, NULL},
+    {"the caller's task after another's", JOB_HELD, {"app-b", "app-a"}, 2, "app-a", JOB_SEED_OK,
+     1, NULL},
+    {"the oldest of two of the caller's", JOB_HELD, {"app-a", "app-b", "app-a"}, 3, "app-a",
+     JOB_SEED_OK, 0, NULL},
+    {"a task without a trigger app is skipped", JOB_HELD, {NULL, "app-a"}, 2, "app-a",
+     JOB_SEED_OK, 1, NULL},
+    {"another app's task", JOB_HELD, {"app-b"}, 1, "app-a", JOB_SEED_OTHER_APP, 0, NULL},
+    {"only tasks without a trigger app", JOB_HELD, {NULL, NULL}, 2, "app-a", JOB_SEED_OTHER_APP,
+     0, NULL},
+    {"a caller without an app matches nothing", JOB_HELD, {"app-a"}, 1, NULL, JOB_SEED_OTHER_APP,
+     0, NULL},
+    {"a NULL app does not match a NULL trigger app", JOB_HELD, {NULL}, 1, NULL,
+     JOB_SEED_OTHER_APP, 0, NULL},
+    {"names compare exactly", JOB_HELD, {"App-A"}, 1, "app-a", JOB_SEED_OTHER_APP, 0, NULL},
+    {"a held job with no task", JOB_HELD, {NULL}, 0, "app-a", JOB_SEED_NO_TASK, 0,
+     "It has no print task in the processing state."},
+    {"a created job with no task", JOB_CREATED, {NULL}, 0, "app-a", JOB_SEED_NO_TASK, 0,
+     "The job has not been started, so no print task is processing it."},
+    {"a completed job with no task", JOB_COMPLETED, {NULL}, 0, "app-a", JOB_SEED_NO_TASK, 0,
+     "The job has already completed."},
+    {"a fetchable job with no task", JOB_FETCHABLE, {NULL}, 0, NULL, JOB_SEED_NO_TASK, 0,
+     "The job has no print task in the processing state."},
+};
+
+Test(job_seed, decide_table) {
+  for (size_t i = 0; i < sizeof SEED_CASES / sizeof SEED_CASES[0]; i++) {
+    const seed_case_t *t = &SEED_CASES[i];
+    job_seed_decision_t d = job_seed_decide(t->phase, t->apps, t->n, t->app);
+    cr_expect_eq(d.seed, t->seed, "%s: seed %d, expected %d", t->name, d.seed, t->seed);
+    if (t->seed == JOB_SEED_OK)
+      cr_expect_eq(d.task, t->task, "%s: task %zu, expected %zu", t->name, d.task, t->task);
+    if (t->why)
+      cr_expect_str_eq(d.why ? d.why : "(null)", t->why, "%s: why '%s'", t->name,
+                       d.why ? d.why : "(null)");
+    else
+      cr_expect_null(d.why, "%s: why '%s', expected none", t->name, d.why);
+  }
+}

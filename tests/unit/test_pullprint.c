@@ -304,13 +304,13 @@ Test(pullprint_store, seed_rule_and_abort) {
   cr_assert_eq(store_job_seed_check(w.st, "t1", id, APP_X, &r), STORE_OK);
   store_pull_result_clear(&r);
   cr_assert_eq(store_job_seed_check(w.st, "t1", id, APP_Y, &r), STORE_CONFLICT);
-  cr_assert_eq(r.seed, STORE_SEED_OTHER_APP);
+  cr_assert_eq(r.seed, JOB_SEED_OTHER_APP);
   store_pull_result_clear(&r);
   cr_assert_eq(store_job_seed_check(w.st, "t2", id, APP_X, &r), STORE_NOT_FOUND);
   store_pull_result_clear(&r);
 
   cr_assert_eq(store_job_abort(w.st, "t1", id, APP_Y, "no", &r), STORE_CONFLICT);
-  cr_assert_eq(r.seed, STORE_SEED_OTHER_APP);
+  cr_assert_eq(r.seed, JOB_SEED_OTHER_APP);
   store_pull_result_clear(&r);
   j = world_get(&w, id);
   cr_assert_eq(j.phase, JOB_HELD, "a refused abort changes nothing");
@@ -332,14 +332,14 @@ Test(pullprint_store, seed_rule_and_abort) {
   cr_assert_eq(world_task_state(&w, task), TASK_ABORTED);
 
   cr_assert_eq(store_job_abort(w.st, "t1", id, APP_X, NULL, &r), STORE_CONFLICT);
-  cr_assert_eq(r.seed, STORE_SEED_NO_TASK);
+  cr_assert_eq(r.seed, JOB_SEED_NO_TASK);
   cr_assert_not_null(strstr(r.why, "aborted"), "%s", r.why);
   store_pull_result_clear(&r);
 
   /* a job on a printer without a trigger never has a task */
   int64_t plain = world_job(&w, "p", NULL, 0);
   cr_assert_eq(store_job_abort(w.st, "t1", plain, APP_X, NULL, &r), STORE_CONFLICT);
-  cr_assert_eq(r.seed, STORE_SEED_NO_TASK);
+  cr_assert_eq(r.seed, JOB_SEED_NO_TASK);
   store_pull_result_clear(&r);
   store_close(w.st);
 }
