@@ -126,8 +126,9 @@ void query_filter_free(query_filter_t *f) {
 
 /* Static OData name of op. */
 const char *query_op_name(query_op_t op) {
-  static const char *const names[] = {"eq", "ne", "gt", "ge", "lt", "le"};
-  return (unsigned)op < 6 ? names[op] : "?";
+  static const char *const names[] = {"eq", "ne", "gt", "ge", "lt", "le",
+                                      "startswith", "endswith", "contains"};
+  return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
 static void format_value(const query_value_t *v, buf_t *out) {

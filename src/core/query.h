@@ -98,10 +98,12 @@ bool query_path_equals(const query_path_t *p, const char *text);
 
 typedef enum { QUERY_F_CMP, QUERY_F_AND, QUERY_F_OR, QUERY_F_NOT } query_fkind_t;
 typedef enum {
-  QUERY_OP_EQ, QUERY_OP_NE, QUERY_OP_GT, QUERY_OP_GE, QUERY_OP_LT, QUERY_OP_LE
+  QUERY_OP_EQ, QUERY_OP_NE, QUERY_OP_GT, QUERY_OP_GE, QUERY_OP_LT, QUERY_OP_LE,
+  /* the string functions startswith(path, 'x'), endswith, contains: case-insensitive, as Graph */
+  QUERY_OP_STARTSWITH, QUERY_OP_ENDSWITH, QUERY_OP_CONTAINS
 } query_op_t;
 
-/* One node. CMP: `path op value` (the parser puts the property on the left, mirroring the
+/* One node. CMP: `path op value`, or `op(path, value)` for the string functions (the parser puts the property on the left, mirroring the
  * operator of `literal op property`; a bare boolean property `p` is `p eq true` with
  * implicit set). AND/OR: n-ary over kids (nkids >= 2). NOT: one kid. A node owns its kids,
  * path and value. pos is the 1-based character position in the $filter text. */
@@ -125,7 +127,7 @@ void query_filter_free(query_filter_t *f);
 /* Appends a canonical, fully parenthesized form, e.g. `(and (eq status/state 'x') (not (gt
  * size 5)))`, used for fingerprints and tests. */
 void query_filter_format(const query_filter_t *f, buf_t *out);
-/* "eq", "ne", ... */
+/* "eq", "ne", ..., "startswith", "endswith", "contains" */
 const char *query_op_name(query_op_t op);
 
 /* ---- page tokens ------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OData system query options: parsing ($filter grammar included), name checks, nextLinks. */
 #include "graph/odata.h"
+#include "graph/model.h"
 #include "graph/reply.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -221,6 +222,41 @@ range:
        p->s + p->i, p->i + 1);
 }
 
+/* A typed enum literal: the qualified enum type (qlen bytes at p->i) directly followed by a quoted
+ * member. The type must be one of the model's enums and the member one of its members; the
+ * token is the member as a string literal (compared as the property's enum in the store). */
+static void lex_typed_enum(parser_t *p, size_t qlen) {
+  const char *s = p->s + p->i;
+  size_t nslen = strlen(GRAPH_NS);
+  const enum_def_t *e = NULL;
+  if (qlen > nslen + 1 && strncmp(s, GRAPH_NS ".", nslen + 1) == 0) {
+    for (size_t i = 0; GRAPH_MODEL_ENUMS[i] && !e; i++) {
+      const char *name = GRAPH_MODEL_ENUMS[i]->name;
+      if (strlen(name) == qlen - nslen - 1 && strncmp(s + nslen + 1, name, qlen - nslen - 1) == 0)
+        e = GRAPH_MODEL_ENUMS[i];
+    }
+  }
+  if (!e || p->i + qlen >= p->len || s[qlen] != '\'') {
+    perr(p, "unexpected '%.*s' at position %zu (a qualified name is only the type of an enum "
+            "literal such as " GRAPH_NS ".printJobProcessingState'processing')",
+         qlen > 60 ? 60 : (int)qlen, s, p->i + 1);
+    return;
+  }
+  size_t start = p->i;
+  p->i += qlen;
+  lex_string(p);
+  if (p->failed) return;
+  if (enum_lookup(e, p->tok.val.u.s, true) < 0) {
+    char members[512];
+    enum_describe(e, members, sizeof members);
+    perr(p, "'%.60s' at position %zu is not a member of %s (expected one of: %s)", p->tok.val.u.s,
+         start + 1, e->name, members);
+    return;
+  }
+  p->tok.start = start;
+  p->tok.len = p->i - start;
+}
+
 /* Advances to the next token. The previous token's literal, if not taken, is freed. */
 static void next(parser_t *p) {
   query_value_clear(&p->tok.val);
@@ -258,6 +294,13 @@ static void next(parser_t *p) {
   } else if (is_ident_start(c)) {
     size_t n = 1;
     while (n < avail && is_ident_char((unsigned char)s[n])) n++;
+    /* a qualified name: only as the type of an enum literal, microsoft.graph.printColorMode'color' */
+    size_t q = n;
+    while (q < avail && (s[q] == '.' || is_ident_char((unsigned char)s[q]))) q++;
+    if (q > n) {
+      lex_typed_enum(p, q);
+      return;
+    }
     p->tok.kind = T_IDENT;
     p->i += n;
   } else {
@@ -446,7 +489,80 @@ static query_filter_t *parse_in(parser_t *p, operand_t *left) {
   return any;
 }
 
+static bool peek_lparen(const parser_t *p) {
+  size_t i = p->i;
+  while (i < p->len && (p->s[i] == ' ' || p->s[i] == '+')) i++;
+  return i < p->len && p->s[i] == '(';
+}
+
+/* startswith(path, 'x'), endswith, contains, optionally compared with true or false. */
+static query_filter_t *parse_function(parser_t *p, query_op_t op) {
+  size_t pos = p->tok.start + 1;
+  const char *name = query_op_name(op);
+  next(p);  /* the name */
+  if (p->failed) return NULL;
+  next(p);  /* '(' */
+  if (p->failed) return NULL;
+  operand_t path, lit;
+  memset(&lit, 0, sizeof lit);
+  query_filter_t *f = NULL;
+  if (!parse_operand(p, &path)) goto done;
+  if (!path.is_path) {
+    perr(p, "the first argument of %s() at position %zu must be a property", name, pos);
+    goto done;
+  }
+  if (p->tok.kind != T_COMMA) {
+    unexpected(p, "',' between the arguments of the function");
+    goto done;
+  }
+  next(p);
+  if (p->failed || !parse_operand(p, &lit)) goto done;
+  if (lit.is_path || lit.val.type != QUERY_VAL_STRING) {
+    perr(p, "the second argument of %s() at position %zu must be a string literal", name, lit.pos);
+    goto done;
+  }
+  if (p->tok.kind != T_RPAREN) {
+    unexpected(p, "')' after the arguments of the function");
+    goto done;
+  }
+  next(p);
+  if (p->failed) goto done;
+  bool negated = false;
+  query_op_t cmp;
+  if (tok_cmp_op(p, &cmp)) { /* startswith(a,'x') eq true / ne false / eq false */
+    if (cmp != QUERY_OP_EQ && cmp != QUERY_OP_NE) {
+      unexpected(p, "eq or ne after a function");
+      goto done;
+    }
+    next(p);
+    if (p->failed) goto done;
+    if (!tok_is_word(p, "true") && !tok_is_word(p, "false")) {
+      unexpected(p, "true or false");
+      goto done;
+    }
+    negated = tok_is_word(p, "false") != (cmp == QUERY_OP_NE);
+    next(p);
+    if (p->failed) goto done;
+  }
+  if (!count_term(p, pos)) goto done;
+  f = make_cmp(op, &path.path, &lit.val, pos);
+  if (negated) {
+    query_filter_t *n = query_filter_new(QUERY_F_NOT, pos);
+    query_filter_add(n, f);
+    f = n;
+  }
+done:
+  operand_clear(&path);
+  operand_clear(&lit);
+  return f;
+}
+
 static query_filter_t *parse_comparison(parser_t *p) {
+  static const struct { const char *name; query_op_t op; } FUNCS[] = {
+      {"startswith", QUERY_OP_STARTSWITH}, {"endswith", QUERY_OP_ENDSWITH},
+      {"contains", QUERY_OP_CONTAINS}};
+  for (size_t i = 0; i < sizeof FUNCS / sizeof FUNCS[0]; i++)
+    if (tok_is_word(p, FUNCS[i].name) && peek_lparen(p)) return parse_function(p, FUNCS[i].op);
   operand_t left, right;
   if (!parse_operand(p, &left)) {
     operand_clear(&left);

@@ -142,6 +142,25 @@ char *graph_base_url(const http_request_t *req) {
   return buf_detach(&b);
 }
 
+/* The $select list of a GET as a context URL carries it: "id,displayName" (spaces dropped), or
+ * NULL when there is none (or it is "*"). */
+static char *select_list(const http_request_t *req) {
+  if (!req->method || strcmp(req->method, "GET") != 0) return NULL;
+  for (size_t i = 0; i < req->nquery; i++) {
+    if (!req->query[i].name || strcasecmp(req->query[i].name, "$select") != 0) continue;
+    const char *v = req->query[i].value ? req->query[i].value : "";
+    buf_t b = BUF_INIT;
+    for (const char *p = v; *p; p++)
+      if (*p != ' ' && *p != '\t' && *p != '+') buf_putc(&b, *p);
+    if (!b.data || !strcmp(b.data, "*")) {
+      buf_free(&b);
+      return NULL;
+    }
+    return buf_detach(&b);
+  }
+  return NULL;
+}
+
 json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
   buf_t b = BUF_INIT;
   char *base = graph_base_url(req);
@@ -151,6 +170,17 @@ json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
   va_start(ap, fmt);
   buf_vprintf(&b, fmt, ap);
   va_end(ap);
+  /* $select is part of the context: "#print/printers(id,displayName)", ".../$entity" after it */
+  char *sel = select_list(req);
+  if (sel) {
+    static const char entity[] = "/$entity";
+    size_t n = strlen(entity);
+    bool is_entity = b.len >= n && !strcmp(b.data + b.len - n, entity);
+    if (is_entity) b.len -= n;
+    b.data[b.len] = '\0';
+    buf_printf(&b, "(%s)%s", sel, is_entity ? entity : "");
+    free(sel);
+  }
   json_t *s = json_string(b.data);
   buf_free(&b);
   return s;

@@ -110,6 +110,9 @@ copy:
 
 static query_op_t negate(query_op_t op) {
   switch (op) {
+    case QUERY_OP_STARTSWITH:
+    case QUERY_OP_ENDSWITH:
+    case QUERY_OP_CONTAINS: return op; /* negated in compile_function */
     case QUERY_OP_EQ: return QUERY_OP_NE;
     case QUERY_OP_NE: return QUERY_OP_EQ;
     case QUERY_OP_GT: return QUERY_OP_LE;
@@ -118,6 +121,45 @@ static query_op_t negate(query_op_t op) {
     case QUERY_OP_LE: return QUERY_OP_GT;
   }
   return op;
+}
+
+/* ASCII letters folded to lower case by the same SQL on SQLite and PostgreSQL (their lower()
+ * differ beyond ASCII), so both give the same answers. */
+static void put_folded(buf_t *b, const char *expr) {
+  for (char c = 'A'; c <= 'Z'; c++) buf_puts(b, "replace(");
+  buf_puts(b, expr);
+  for (char c = 'A'; c <= 'Z'; c++) buf_printf(b, ", '%c', '%c')", c, c - 'A' + 'a');
+}
+
+static bool is_function(query_op_t op) {
+  return op == QUERY_OP_STARTSWITH || op == QUERY_OP_ENDSWITH || op == QUERY_OP_CONTAINS;
+}
+
+/* startswith / endswith / contains as LIKE over the folded column and a folded, escaped
+ * pattern ('!' escapes %, _ and itself). Under `not`, a NULL property matches. */
+static int compile_function(compiler_t *c, const store_qfield_t *f, const query_filter_t *n,
+                            bool neg) {
+  if (f->type != STORE_QT_STRING)
+    return cfail(c, "Invalid $filter: %s() applies to string properties; '%s' is %s (position %zu)",
+                 query_op_name(n->op), f->path, type_name(f->type), n->pos);
+  if (n->value.type != QUERY_VAL_STRING)
+    return cfail(c, "Invalid $filter: the second argument of %s() must be a string literal "
+                    "(position %zu)", query_op_name(n->op), n->pos);
+  buf_t pat = BUF_INIT;
+  if (n->op != QUERY_OP_STARTSWITH) buf_putc(&pat, '%');
+  for (const char *p = n->value.u.s; *p; p++) {
+    char ch = *p;
+    if (ch == '%' || ch == '_' || ch == '!') buf_putc(&pat, '!');
+    buf_putc(&pat, ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch);
+  }
+  if (n->op != QUERY_OP_ENDSWITH) buf_putc(&pat, '%');
+  add_bind(c, (query_value_t){.type = QUERY_VAL_STRING, .u.s = buf_detach(&pat)});
+  if (!c->binds[c->nbinds - 1].u.s) c->binds[c->nbinds - 1].u.s = xstrdup("%");
+  if (neg) buf_printf(&c->sql, "(%s IS NULL OR ", f->sql);
+  put_folded(&c->sql, f->sql);
+  buf_printf(&c->sql, " %sLIKE ? ESCAPE '!'", neg ? "NOT " : "");
+  if (neg) buf_putc(&c->sql, ')');
+  return 0;
 }
 
 static const char *sql_op(query_op_t op) {
@@ -139,6 +181,7 @@ static int compile_cmp(compiler_t *c, const query_filter_t *n, bool neg) {
     return rc;
   }
   buf_free(&path);
+  if (is_function(n->op)) return compile_function(c, f, n, neg);
   bool ordering = n->op != QUERY_OP_EQ && n->op != QUERY_OP_NE;
   if (ordering && (f->type == STORE_QT_ENUM || f->type == STORE_QT_BOOL))
     return cfail(c, "Invalid $filter: property '%s' is %s; only eq and ne apply to it "

@@ -165,3 +165,79 @@ describe("$count and qualified operations", () => {
     assertErrorEnvelope(r, { status: 404, code: "itemNotFound" });
   });
 });
+
+describe("$filter functions, typed enum literals, $select in the context", () => {
+  const ctx = serverForSuite({ tls: true }, { tokens: { admin: { scopes: ADMIN, admin: true } } });
+  before(async () => {
+    ctx.a = await registerPrinter(ctx.srv, ctx.admin, { name: "Front Desk A" });
+    ctx.b = await registerPrinter(ctx.srv, ctx.admin, { name: "front desk b" });
+    ctx.c = await registerPrinter(ctx.srv, ctx.admin, { name: "Back Office 10%_x!" });
+    ctx.share = await createShare(ctx.srv, ctx.admin, ctx.a, { name: "Lobby Front" });
+    ctx.job = await createJob(ctx.srv, ctx.admin, `printers/${ctx.a}`, {});
+  });
+  const list = async (path, filter) => {
+    const r = await rawFetch(`${ctx.srv.origin}${path}?$filter=${encodeURIComponent(filter)}`, { token: ctx.admin, ca: ctx.srv.ca });
+    return r;
+  };
+  const names = async (filter) => {
+    const r = await list("/v1.0/print/printers", filter);
+    assert.equal(r.status, 200, `${filter}: ${r.text}`);
+    return r.json.value.map((p) => p.displayName).sort();
+  };
+
+  it("startswith, endswith and contains are case-insensitive, with %, _ and ! taken literally", async () => {
+    assert.deepEqual(await names("startswith(displayName,'FRONT')"), ["Front Desk A", "front desk b"]);
+    assert.deepEqual(await names("endswith(displayName, 'a')"), ["Front Desk A"]);
+    assert.deepEqual(await names("contains(displayName,'DESK')"), ["Front Desk A", "front desk b"]);
+    assert.deepEqual(await names("contains(displayName,'10%_x!')"), ["Back Office 10%_x!"]);
+    assert.deepEqual(await names("contains(displayName,'%')"), ["Back Office 10%_x!"]);
+    assert.deepEqual(await names("contains(displayName,'_')"), ["Back Office 10%_x!"]);
+    assert.deepEqual(await names("contains(displayName,'0%x')"), []);
+    assert.deepEqual(await names("startswith(displayName,'')"), ["Back Office 10%_x!", "Front Desk A", "front desk b"]);
+  });
+
+  it("compose with not, eq true/false, and/or and in", async () => {
+    assert.deepEqual(await names("not startswith(displayName,'front')"), ["Back Office 10%_x!"]);
+    assert.deepEqual(await names("startswith(displayName,'front') eq false"), ["Back Office 10%_x!"]);
+    assert.deepEqual(await names("startswith(displayName,'front') eq true and endswith(displayName,'B')"), ["front desk b"]);
+    assert.deepEqual(await names("contains(displayName,'office') or displayName in ('front desk b')"),
+      ["Back Office 10%_x!", "front desk b"]);
+    assert.deepEqual(await names("displayName in ('Front Desk A', 'Back Office 10%_x!')"), ["Back Office 10%_x!", "Front Desk A"]);
+    const r = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/$count?$filter=${encodeURIComponent("startswith(displayName,'front')")}`,
+      { token: ctx.admin, ca: ctx.srv.ca });
+    assert.equal(r.text, "2");
+    const s = await list("/v1.0/print/shares", "contains(displayName,'lobby')");
+    assert.deepEqual(s.json.value.map((x) => x.id), [ctx.share]);
+  });
+
+  it("typed enum literals name their enum, which must fit the property", async () => {
+    assert.equal((await names("status/state eq microsoft.graph.printerProcessingState'unknown'")).length, 3);
+    const j = await list(`/v1.0/print/printers/${ctx.a}/jobs`, "status/state eq microsoft.graph.printJobProcessingState'paused'");
+    assert.equal(j.status, 200, j.text);
+    assert.deepEqual(j.json.value.map((x) => x.id), [ctx.job.id]);
+    const none = await list(`/v1.0/print/printers/${ctx.a}/jobs`, "status/state in (microsoft.graph.printJobProcessingState'completed', microsoft.graph.printJobProcessingState'aborted')");
+    assert.deepEqual(none.json.value, []);
+    for (const [f, re] of [
+      ["status/state eq microsoft.graph.printerProcessingState'sleeping'", /'sleeping'.*not a member of printerProcessingState/],
+      ["status/state eq microsoft.graph.noSuchEnum'idle'", /qualified name/],
+      ["status/state eq microsoft.graph.printColorMode'color'", /'color' is not a valid value for 'status\/state'/],
+      ["startswith(isShared,'t')", /startswith\(\) applies to string properties/],
+      ["startswith('x', displayName)", /first argument of startswith\(\) at position 1 must be a property/],
+      ["contains(displayName, 5)", /second argument of contains\(\) at position \d+ must be a string/],
+      ["tolower(displayName) eq 'x'", /function 'tolower' .* not supported/],
+    ]) {
+      const r = await list("/v1.0/print/printers", f);
+      assertErrorEnvelope(r, { status: 400, code: "invalidRequest" });
+      assert.match(r.json.error.message, re, f);
+    }
+  });
+
+  it("carries $select in @odata.context", async () => {
+    const l = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers?$select=id,displayName`, { token: ctx.admin, ca: ctx.srv.ca });
+    assert.equal(l.json["@odata.context"], `${ctx.srv.url}/v1.0/$metadata#print/printers(id,displayName)`);
+    const one = await rawFetch(`${ctx.srv.origin}/beta/print/printers/${ctx.a}?$select=displayName, status`, { token: ctx.admin, ca: ctx.srv.ca });
+    assert.equal(one.json["@odata.context"], `${ctx.srv.url}/beta/$metadata#print/printers(displayName,status)/$entity`);
+    const plain = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${ctx.a}`, { token: ctx.admin, ca: ctx.srv.ca });
+    assert.equal(plain.json["@odata.context"], `${ctx.srv.url}/v1.0/$metadata#print/printers/$entity`);
+  });
+});

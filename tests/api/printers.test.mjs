@@ -738,7 +738,7 @@ describe("v3 client over https", () => {
     assert.equal(p.id, ctx.p);
     assert.equal(p.displayName, "Secure");
     assert.ok(p.capabilities);
-    assert.equal(p["@odata.context"], `${ctx.srv.url}/v1.0/$metadata#print/printers/$entity`);
+    assert.equal(p["@odata.context"], `${ctx.srv.url}/v1.0/$metadata#print/printers(id,displayName,capabilities)/$entity`, "$select is carried in the context");
     const list = await client.api("/print/printers").top(5).get();
     assert.deepEqual(list.value.map((x) => x.id), [ctx.p]);
     const upd = await client.api(`/print/printers/${ctx.p}`).patch({ location: { building: "HQ" } });

@@ -524,7 +524,7 @@ describe("v3 client over https", () => {
     assert.match(share.id, GUID);
     assert.equal(share["@odata.context"], `${ctx.srv.url}/v1.0/$metadata#print/shares/$entity`);
     const got = await client.api(`/print/shares/${share.id}`).select(["id", "displayName", "manufacturer"]).get();
-    assert.deepEqual(got, { "@odata.context": `${ctx.srv.url}/v1.0/$metadata#print/shares/$entity`, id: share.id, displayName: "Over TLS", manufacturer: "Contoso" });
+    assert.deepEqual(got, { "@odata.context": `${ctx.srv.url}/v1.0/$metadata#print/shares(id,displayName,manufacturer)/$entity`, id: share.id, displayName: "Over TLS", manufacturer: "Contoso" });
     const user = randomUUID();
     await client.api(`/print/shares/${share.id}/allowedUsers/$ref`).post({ "@odata.id": `https://graph.microsoft.com/v1.0/users/${user}` });
     const users = await client.api(`/print/shares/${share.id}/allowedUsers`).get();

@@ -65,6 +65,18 @@ static void assert_filter_error(const char *text, const char *needle1, const cha
 
 /* ---- $filter grammar ------------------------------------------------------------------------- */
 
+Test(odata_filter, string_functions_and_typed_enums) {
+  assert_canon("startswith(a,'x')", "(startswith a 'x')");
+  assert_canon("endswith(a/b, 'Y') eq true", "(endswith a/b 'Y')");
+  assert_canon("contains(a,'z') eq false", "(not (contains a 'z'))");
+  assert_canon("contains(a,'z') ne false", "(contains a 'z')");
+  assert_canon("not startswith(a,'x') and b eq 1", "(and (not (startswith a 'x')) (eq b 1))");
+  assert_canon("s eq microsoft.graph.printJobProcessingState'processing'", "(eq s 'processing')");
+  assert_canon("s in (microsoft.graph.printColorMode'color', microsoft.graph.printColorMode'auto')",
+               "(or (eq s 'color') (eq s 'auto'))");
+  assert_canon("startswith eq 'x'", "(eq startswith 'x')"); /* still a property name */
+}
+
 Test(odata_filter, comparison_operators) {
   assert_canon("a eq 1", "(eq a 1)");
   assert_canon("a ne 1", "(ne a 1)");
@@ -190,7 +202,14 @@ Test(odata_filter, syntax_errors_name_the_position) {
   assert_filter_error("a eq 12abc", "invalid number '12abc'", "position 6");
   assert_filter_error("a eq 99999999999999999999", "out of range", NULL);
   assert_filter_error("a eq 1.", "invalid number", NULL);
-  assert_filter_error("startswith(a,'x')", "function 'startswith'", "not supported");
+  assert_filter_error("tolower(a) eq 'x'", "function 'tolower'", "not supported");
+  assert_filter_error("startswith(a)", "expected ','", NULL);
+  assert_filter_error("startswith('x',a)", "first argument of startswith()", "must be a property");
+  assert_filter_error("contains(a,1)", "second argument of contains()", "must be a string");
+  assert_filter_error("endswith(a,'x') gt true", "expected eq or ne", NULL);
+  assert_filter_error("a eq microsoft.graph.nothing'x'", "qualified name", NULL);
+  assert_filter_error("a eq microsoft.graph.printColorMode'rainbow'", "not a member of printColorMode",
+                      NULL);
   assert_filter_error("a add 1 eq 2", "operator 'add'", "not supported");
   assert_filter_error("a in ()", "'in' list", NULL);
   assert_filter_error("a in ('x' 'y')", "',' or ')'", NULL);

@@ -347,6 +347,25 @@ Test(store_query, filter_sql_and_binds) {
   store_query_clear(&cq);
 }
 
+Test(store_query, string_functions_fold_ascii_and_escape_like) {
+  store_query_t cq;
+  compile_ok(&cq, "startswith(displayName,'Ab%_!c')", NULL);
+  cr_assert(strstr(cq.where, "replace(") && strstr(cq.where, "j.display_name, 'A', 'a')"), "%s", cq.where);
+  cr_assert(strstr(cq.where, " LIKE ? ESCAPE '!'"), "%s", cq.where);
+  cr_assert_str_eq(cq.binds[0].u.s, "ab!%!_!!c%");
+  store_query_clear(&cq);
+  compile_ok(&cq, "endswith(displayName,'X')", NULL);
+  cr_assert_str_eq(cq.binds[0].u.s, "%x");
+  store_query_clear(&cq);
+  compile_ok(&cq, "not contains(displayName,'q')", NULL);
+  cr_assert(strncmp(cq.where, "(j.display_name IS NULL OR ", 27) == 0, "%s", cq.where);
+  cr_assert(strstr(cq.where, " NOT LIKE ? ESCAPE '!')"), "%s", cq.where);
+  cr_assert_str_eq(cq.binds[0].u.s, "%q%");
+  store_query_clear(&cq);
+  compile_fails("startswith(status/state,'p')", NULL, "startswith() applies to string properties",
+                "status/state");
+}
+
 Test(store_query, null_and_negation_follow_odata) {
   assert_where("displayName eq null", "j.display_name IS NULL");
   assert_where("displayName ne null", "j.display_name IS NOT NULL");

@@ -12,6 +12,7 @@ static void h_patch(http_request_t *req, http_response_t *res) { (void)req; (voi
 static route_t ROUTES[] = {
     ROUTE("GET", "/print", h_get, ROUTE_GRAPH, "print.get"),
     ROUTE("PATCH", "/print", h_patch, ROUTE_GRAPH, "print.update"),
+    ROUTE("GET", "/print/printers/{id}/jobs", h_get, ROUTE_GRAPH, "jobs.list"),
     ROUTE("GET", "/print/printers/{id}/jobs/{id}", h_get, ROUTE_GRAPH, "jobs.get"),
     ROUTE("POST", "/print/printers/{id}/jobs/{id}/abort", h_patch, ROUTE_GRAPH, "jobs.abort"),
     ROUTE("GET", "/healthz", h_get, 0, "healthz"),
@@ -72,7 +73,7 @@ Test(router, wrong_method_lists_allowed_methods) {
 Test(router, unknown_path_is_not_found) {
   http_request_t r = make("GET", API_V1, "/print/nothing");
   cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
-  r = make("GET", API_V1, "/print/printers/p/jobs");
+  r = make("GET", API_V1, "/print/printers/p");
   cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND, "segment count must match");
 }
 
@@ -109,4 +110,35 @@ Test(router, extension_routes_only_under_the_extension_prefix) {
   cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND, "Graph routes are not extension routes");
   r = make("GET", API_EXT, "/healthz");
   cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+}
+
+static bool is_abort(const char *segment) { return strcmp(segment, "abort") == 0; }
+
+Test(router, dollar_segments_are_never_keys_and_count_finds_the_collection) {
+  http_request_t r = make("GET", API_V1, "/print/printers/p/jobs/$count");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_MATCH);
+  cr_assert_str_eq(r.route->name, "jobs.list");
+  cr_assert(r.count_segment);
+  cr_assert_eq(r.nsegs, 5, "the request keeps its segments");
+  r = make("GET", API_V1, "/print/printers/p/jobs/7");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_MATCH);
+  cr_assert(!r.count_segment);
+  r = make("GET", API_V1, "/print/printers/$count/jobs/7"); /* never a key */
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+  r = make("GET", API_V1, "/print/printers/p/jobs/7/$count"); /* an entity is not a collection */
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+  r = make("POST", API_V1, "/print/printers/p/jobs/$count");
+  cr_assert_neq(router_match(&r, NULL, 0), ROUTER_MATCH);
+}
+
+Test(router, bound_operations_may_be_namespace_qualified) {
+  router_set_operation_check("microsoft.graph", is_abort);
+  http_request_t r = make("POST", API_V1, "/print/printers/p/jobs/7/Microsoft.Graph.abort");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_MATCH);
+  cr_assert_str_eq(r.route->name, "jobs.abort");
+  r = make("GET", API_V1, "/microsoft.graph.print"); /* not an operation */
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+  r = make("POST", API_V1, "/print/printers/p/jobs/7/other.ns.abort");
+  cr_assert_eq(router_match(&r, NULL, 0), ROUTER_NOT_FOUND);
+  router_set_operation_check(NULL, NULL);
 }
