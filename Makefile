@@ -131,8 +131,8 @@ bench: deps all
 bench-smoke: all
 	@SPOOLD_BIN=$(BUILD)/spoold ./bench/run.sh smoke
 
-# Installs the binary, the man pages, the systemd unit and (unless one is there already) the
-# commented default configuration. Never touches data.
+# Installs the binary, the man pages, the systemd units (spoold, spoold-proxy) and (unless they
+# are there already) the commented default configurations (spoold.conf, proxy.conf). Never touches data.
 install: $(BUILD)/spoold
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/spoold
@@ -141,26 +141,33 @@ install: $(BUILD)/spoold
 	$(INSTALL) -m 0644 man/spoold.conf.5 $(DESTDIR)$(MANDIR)/man5/spoold.conf.5
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/spoold.service.in \
 	  > $(DESTDIR)$(UNITDIR)/spoold.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/spoold.service
-	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf ]; then \
-	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
-	else \
-	  echo "$(INSTALL) -m 0644 dist/spoold.conf $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
-	  $(INSTALL) -m 0644 dist/spoold.conf $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf; \
-	fi
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/spoold-proxy.service.in \
+	  > $(DESTDIR)$(UNITDIR)/spoold-proxy.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/spoold.service $(DESTDIR)$(UNITDIR)/spoold-proxy.service
+	@for c in spoold.conf proxy.conf; do \
+	  if [ -e $(DESTDIR)$(SYSCONFDIR)/spoold/$$c ]; then \
+	    echo "keeping $(DESTDIR)$(SYSCONFDIR)/spoold/$$c"; \
+	  else \
+	    echo "$(INSTALL) -m 0644 dist/$$c $(DESTDIR)$(SYSCONFDIR)/spoold/$$c"; \
+	    $(INSTALL) -m 0644 dist/$$c $(DESTDIR)$(SYSCONFDIR)/spoold/$$c; \
+	  fi; \
+	done
 
 # Removes what install put there; the configuration only while it is the unchanged default.
 # The data directory (/var/lib/spoold) is never removed.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spoold $(DESTDIR)$(MANDIR)/man8/spoold.8 \
-	  $(DESTDIR)$(MANDIR)/man5/spoold.conf.5 $(DESTDIR)$(UNITDIR)/spoold.service
-	@if cmp -s dist/spoold.conf $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf; then \
-	  echo "rm -f $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
-	  rm -f $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf; \
-	  rmdir $(DESTDIR)$(SYSCONFDIR)/spoold 2>/dev/null || true; \
-	elif [ -e $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf ]; then \
-	  echo "keeping the edited $(DESTDIR)$(SYSCONFDIR)/spoold/spoold.conf"; \
-	fi
+	  $(DESTDIR)$(MANDIR)/man5/spoold.conf.5 $(DESTDIR)$(UNITDIR)/spoold.service \
+	  $(DESTDIR)$(UNITDIR)/spoold-proxy.service
+	@for c in spoold.conf proxy.conf; do \
+	  if cmp -s dist/$$c $(DESTDIR)$(SYSCONFDIR)/spoold/$$c; then \
+	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/spoold/$$c"; \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/spoold/$$c; \
+	  elif [ -e $(DESTDIR)$(SYSCONFDIR)/spoold/$$c ]; then \
+	    echo "keeping the edited $(DESTDIR)$(SYSCONFDIR)/spoold/$$c"; \
+	  fi; \
+	done
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/spoold 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -5,15 +5,18 @@
 #include "util/buf.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <strings.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char USAGE[] =
-    "usage: spoold proxy --server URL --state DIR\n"
+    "usage: spoold proxy --server URL --state DIR [--ca-file FILE]\n"
     "                    --printer PRINTER_ID --device-token-file FILE --uri URI [--formats LIST]\n"
-    "                    [--printer ... (repeat for each printer)]\n"
+    "                    --register NAME --uri URI [--formats LIST] --admin-token-file FILE\n"
+    "                    [--printer ... or --register ... (repeat for each printer)]\n"
     "                    [--poll-interval SECONDS] [--attributes-interval SECONDS]\n"
     "                    [--config FILE]\n"
     "\n"
@@ -23,6 +26,10 @@ static const char USAGE[] =
     "  ipp://HOST[:PORT]/PATH, ipps://...   an IPP, IPP Everywhere or AirPrint printer\n"
     "  socket://HOST[:PORT]                 a JetDirect (raw TCP, port 9100) printer; --formats\n"
     "                                       lists what it prints (default application/pdf)\n"
+    "With --register NAME the proxy registers a new Graph printer NAME itself, once: it makes a\n"
+    "key and a certificate signing request, keeps the issued certificate under DIR and from\n"
+    "then on authenticates with it as TLS client certificate (--server https://). Printers it\n"
+    "registered are served again on every start with only --state DIR.\n"
     "The proxy keeps each Graph printer's status and capabilities current from the real\n"
     "printer, prints the jobs released to it, reports their progress, and cancels on the\n"
     "printer what is canceled or aborted in spoold. DIR keeps, per printer, the device uuid and\n"
@@ -30,7 +37,16 @@ static const char USAGE[] =
     "\n"
     "  --server URL                spoold's address, e.g. http://127.0.0.1:8080\n"
     "  --state DIR                 state directory (created if missing)\n"
-    "  --poll-interval SECONDS     how often released jobs are looked for (default 2)\n"
+    "  --ca-file FILE              PEM certificates trusted for spoold's TLS certificate when\n"
+    "                              the proxy presents a client certificate or registers\n"
+    "                              (default: the system's)\n"
+    "  --admin-token-file FILE     a Printer Administrator's bearer token, for --register\n"
+    "  --certificate-file FILE, --key-file FILE\n"
+    "                              in a --printer group: authenticate with this TLS client\n"
+    "                              certificate (issued at registration) instead of a token\n"
+    "  --poll-interval SECONDS     how often released jobs are looked for when spoold offers\n"
+    "                              no job notifications (default 2; with notifications the\n"
+    "                              proxy learns of them at once)\n"
     "  --attributes-interval SECONDS  how often printer attributes are re-read (default 30)\n"
     "  --config FILE               read the options from FILE (name = value lines)\n";
 
@@ -97,20 +113,107 @@ static int load_file(proxy_cfg_t *cfg, const char *path, char **err) {
 
 static int apply(proxy_cfg_t *cfg, const char *name, const char *value, char **err) {
   proxy_printer_cfg_t *last = cfg->nprinters ? &cfg->printers[cfg->nprinters - 1] : NULL;
-  if (!strcmp(name, "server")) set(&cfg->server, value);
-  else if (!strcmp(name, "state")) set(&cfg->state_dir, value);
+  if (!strcmp(name, "server")) {
+    if (!cfg->in_record || !cfg->server) set(&cfg->server, value);
+  } else if (!strcmp(name, "ca-file")) {
+    if (!cfg->in_record || !cfg->ca_file) set(&cfg->ca_file, value);
+  } else if (!strcmp(name, "state")) set(&cfg->state_dir, value);
+  else if (!strcmp(name, "admin-token-file")) set(&cfg->admin_token_file, value);
   else if (!strcmp(name, "poll-interval")) return set_seconds(&cfg->poll_s, name, value, err);
   else if (!strcmp(name, "attributes-interval")) return set_seconds(&cfg->attrs_s, name, value, err);
   else if (!strcmp(name, "config")) return load_file(cfg, value, err);
-  else if (!strcmp(name, "printer")) {
+  else if (!strcmp(name, "printer") || !strcmp(name, "register")) {
     if (cfg->nprinters == PROXY_MAX_PRINTERS) return fail(err, "at most 64 printers per proxy%s", "");
-    set(&cfg->printers[cfg->nprinters++].printer_id, value);
-  } else if (!strcmp(name, "device-token-file") || !strcmp(name, "uri") || !strcmp(name, "formats")) {
-    if (!last) return fail(err, "--%s must follow a --printer", name);
+    if (!*value) return fail(err, "--%s needs a value", name);
+    proxy_printer_cfg_t *p = &cfg->printers[cfg->nprinters++];
+    set(!strcmp(name, "printer") ? &p->printer_id : &p->register_name, value);
+  } else if (!strcmp(name, "device-token-file") || !strcmp(name, "uri") ||
+             !strcmp(name, "formats") || !strcmp(name, "certificate-file") ||
+             !strcmp(name, "key-file") || !strcmp(name, "registered-as")) {
+    if (!last) return fail(err, "--%s must follow a --printer or --register", name);
     set(!strcmp(name, "uri") ? &last->uri
-        : !strcmp(name, "formats") ? &last->formats : &last->token_file, value);
+        : !strcmp(name, "formats") ? &last->formats
+        : !strcmp(name, "certificate-file") ? &last->cert_file
+        : !strcmp(name, "key-file") ? &last->key_file
+        : !strcmp(name, "registered-as") ? &last->register_name : &last->token_file, value);
   } else {
     return fail(err, "unknown option --%s (spoold proxy --help lists them)", name);
+  }
+  return 0;
+}
+
+static void printer_free(proxy_printer_cfg_t *p) {
+  free(p->printer_id);
+  free(p->token_file);
+  free(p->cert_file);
+  free(p->key_file);
+  free(p->register_name);
+  free(p->uri);
+  free(p->formats);
+  memset(p, 0, sizeof *p);
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads the records of printers this proxy registered (DIR/<id>.printer), in name order. A
+ * --register entry whose name a record carries is that printer (registered once): its --uri
+ * and --formats replace the record's. */
+static int load_records(proxy_cfg_t *cfg, char **err) {
+  DIR *d = opendir(cfg->state_dir);
+  if (!d) return errno == ENOENT ? 0 : fail(err, "cannot read the state directory %s", cfg->state_dir);
+  char *names[PROXY_MAX_PRINTERS] = {NULL};
+  size_t n = 0;
+  for (struct dirent *e; (e = readdir(d)) && n < PROXY_MAX_PRINTERS;) {
+    size_t l = strlen(e->d_name);
+    if (l > 8 && !strcmp(e->d_name + l - 8, ".printer")) names[n++] = xstrdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, n, sizeof names[0], by_name);
+  int rc = 0;
+  size_t given = cfg->nprinters;
+  for (size_t i = 0; i < n; i++) {
+    buf_t path = BUF_INIT;
+    buf_printf(&path, "%s/%s", cfg->state_dir, names[i]);
+    cfg->in_record = true;
+    if (rc == 0) rc = load_file(cfg, path.data, err);
+    cfg->in_record = false;
+    buf_free(&path);
+    free(names[i]);
+  }
+  if (rc != 0) return rc;
+  /* a --register entry already registered: keep the record, with the given uri and formats */
+  for (size_t i = 0; i < given;) {
+    proxy_printer_cfg_t *g = &cfg->printers[i];
+    proxy_printer_cfg_t *rec = NULL;
+    for (size_t k = given; k < cfg->nprinters && g->register_name && !g->printer_id; k++)
+      if (cfg->printers[k].register_name && !strcmp(cfg->printers[k].register_name, g->register_name))
+        rec = &cfg->printers[k];
+    if (!rec) {
+      i++;
+      continue;
+    }
+    if (g->uri) set(&rec->uri, g->uri);
+    if (g->formats) set(&rec->formats, g->formats);
+    printer_free(g);
+    memmove(g, g + 1, (cfg->nprinters - i - 1) * sizeof *g);
+    memset(&cfg->printers[--cfg->nprinters], 0, sizeof *g);
+    given--;
+  }
+  /* a printer given with --printer and also in a record: the command line's */
+  for (size_t k = given; k < cfg->nprinters;) {
+    bool dup = false;
+    for (size_t i = 0; i < given && !dup; i++)
+      dup = cfg->printers[i].printer_id && cfg->printers[k].printer_id &&
+            !strcasecmp(cfg->printers[i].printer_id, cfg->printers[k].printer_id);
+    if (!dup) {
+      k++;
+      continue;
+    }
+    printer_free(&cfg->printers[k]);
+    memmove(&cfg->printers[k], &cfg->printers[k + 1], (cfg->nprinters - k - 1) * sizeof cfg->printers[0]);
+    memset(&cfg->printers[--cfg->nprinters], 0, sizeof cfg->printers[0]);
   }
   return 0;
 }
@@ -134,15 +237,28 @@ int proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err) {
     else return fail(err, "--%s needs a value", name);
     if (apply(cfg, name, value, err) != 0) return -1;
   }
+  if (!cfg->state_dir) return fail(err, "--state DIR is required%s", "");
+  if (load_records(cfg, err) != 0) return -1;
   if (!cfg->server) return fail(err, "--server URL is required (spoold's address)%s", "");
   if (strncmp(cfg->server, "http://", 7) && strncmp(cfg->server, "https://", 8))
     return fail(err, "--server must be an http:// or https:// URL, not '%s'", cfg->server);
-  if (!cfg->state_dir) return fail(err, "--state DIR is required%s", "");
-  if (!cfg->nprinters) return fail(err, "give at least one --printer ID --device-token-file FILE --uri URI%s", "");
+  if (!cfg->nprinters)
+    return fail(err, "give at least one --printer ID --device-token-file FILE --uri URI, or "
+                "--register NAME --uri URI%s", "");
   for (size_t i = 0; i < cfg->nprinters; i++) {
     proxy_printer_cfg_t *p = &cfg->printers[i];
-    if (!p->token_file) return fail(err, "--printer %s has no --device-token-file", p->printer_id);
-    if (!p->uri) return fail(err, "--printer %s has no --uri", p->printer_id);
+    const char *who = p->printer_id ? p->printer_id : p->register_name;
+    if (!p->printer_id) {
+      if (!cfg->admin_token_file)
+        return fail(err, "--register %s needs --admin-token-file (a Printer Administrator's "
+                    "token that may create printers)", who);
+    } else if (!p->token_file && !(p->cert_file && p->key_file)) {
+      return fail(err, "--printer %s has no --device-token-file (nor --certificate-file and "
+                  "--key-file)", who);
+    }
+    if ((p->cert_file || !p->printer_id) && strncmp(cfg->server, "https://", 8))
+      return fail(err, "%s authenticates with a TLS client certificate: --server must be https://", who);
+    if (!p->uri) return fail(err, "%s has no --uri", who);
   }
   return 0;
 }
@@ -150,11 +266,8 @@ int proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err) {
 void proxy_cfg_free(proxy_cfg_t *cfg) {
   free(cfg->server);
   free(cfg->state_dir);
-  for (size_t i = 0; i < cfg->nprinters; i++) {
-    free(cfg->printers[i].printer_id);
-    free(cfg->printers[i].token_file);
-    free(cfg->printers[i].uri);
-    free(cfg->printers[i].formats);
-  }
+  free(cfg->ca_file);
+  free(cfg->admin_token_file);
+  for (size_t i = 0; i < cfg->nprinters; i++) printer_free(&cfg->printers[i]);
   memset(cfg, 0, sizeof *cfg);
 }

@@ -294,3 +294,23 @@ bool proxy_device_cancel(proxy_device_t *d, int device_job) {
   ippDelete(res);
   return ok;
 }
+
+/* The printer's make and model for registration; see proxy-private.h. */
+void proxy_device_make_model(proxy_device_t *d, char *make, size_t makelen, char *model,
+                             size_t modellen) {
+  snprintf(make, makelen, "%s", d->raw ? "Generic" : "Unknown");
+  snprintf(model, modellen, "%s", d->raw ? "JetDirect printer" : "IPP printer");
+  if (d->raw) return;
+  ipp_t *q = printer_request(d, IPP_OP_GET_PRINTER_ATTRIBUTES);
+  static const char *const want[] = {"printer-make-and-model"};
+  ippAddStrings(q, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 1, NULL, want);
+  ipp_t *res = ipp_call(d, q, -1);
+  ipp_attribute_t *a = res ? ippFindAttribute(res, "printer-make-and-model", IPP_TAG_TEXT) : NULL;
+  const char *mm = a ? ippGetString(a, 0, NULL) : NULL;
+  if (mm && *mm) {
+    size_t sp = strcspn(mm, " ");
+    snprintf(make, makelen, "%.*s", (int)sp, mm);
+    snprintf(model, modellen, "%s", mm[sp] ? mm + sp + 1 : mm);
+  }
+  ippDelete(res);
+}

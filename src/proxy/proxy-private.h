@@ -3,8 +3,9 @@
  * Private to src/proxy: `spoold proxy`, a print proxy between spoold's IPP INFRA endpoint and
  * the printers a site already has (IPP, IPP Everywhere, AirPrint, JetDirect). One thread per
  * printer: it keeps the Graph printer's status and capabilities current from the real printer,
- * takes released jobs (Get-Jobs which-jobs=fetchable, Fetch-Job, Fetch-Document,
- * Acknowledge-*), prints them (Print-Job, or raw bytes to socket://), follows them on the
+ * learns of released jobs from spoold's notifications (Get-Notifications with notify-wait;
+ * Get-Jobs polling when spoold offers none), takes them (Get-Jobs which-jobs=fetchable,
+ * Fetch-Job, Fetch-Document, Acknowledge-*), prints them (Print-Job, or raw bytes to socket://), follows them on the
  * printer and reports back (Update-Job-Status, Update-Document-Status), and cancels on the
  * printer what was canceled or aborted in spoold. A small state file per printer remembers
  * every job acknowledged, so a restarted proxy never prints a job twice.
@@ -20,21 +21,29 @@
 #define PROXY_MAX_PRINTERS 64
 #define PROXY_MAX_JOBS 256
 
-/* One printer as configured (--printer ID --device-token-file FILE --uri URI [--formats]). */
+/* One printer as configured: --printer ID with --device-token-file FILE (or
+ * --certificate-file and --key-file), or --register NAME (registered by the proxy, then kept
+ * as a record DIR/<id>.printer); each with --uri URI [--formats LIST]. */
 typedef struct proxy_printer_cfg {
-  char *printer_id;
+  char *printer_id;    /* NULL for a --register entry not registered yet */
   char *token_file;
-  char *uri;       /* ipp://, ipps://, socket://host:port */
-  char *formats;   /* socket:// only: document formats the printer takes (default PDF) */
+  char *cert_file;     /* the TLS client certificate issued at registration (PEM) */
+  char *key_file;      /* its private key (PEM) */
+  char *register_name; /* --register NAME, or the name a state record was registered as */
+  char *uri;           /* ipp://, ipps://, socket://host:port */
+  char *formats;       /* socket:// only: document formats the printer takes (default PDF) */
 } proxy_printer_cfg_t;
 
 typedef struct proxy_cfg {
   char               *server;      /* spoold's base URL, http(s)://host:port */
   char               *state_dir;   /* --state DIR */
+  char               *ca_file;     /* --ca-file: trusted for spoold's TLS certificate (libcurl) */
+  char               *admin_token_file; /* --admin-token-file: registers --register printers */
   double              poll_s;      /* --poll-interval SECONDS */
   double              attrs_s;     /* --attributes-interval SECONDS */
   proxy_printer_cfg_t printers[PROXY_MAX_PRINTERS];
   size_t              nprinters;
+  bool                in_record;   /* loading a state record: server and ca-file only fill gaps */
 } proxy_cfg_t;
 
 /* Fills cfg from argv (argv[0] is "proxy") and --config files. 0, 1 after --help, or -1 with a
@@ -44,6 +53,9 @@ void proxy_cfg_free(proxy_cfg_t *cfg);
 void proxy_cfg_usage(FILE *out);
 
 /* ---- the state file: jobs taken from spoold ------------------------------------------------ */
+
+/* Writes data to path durably (temporary file of mode 0600, fsync, rename, directory fsync). */
+int          proxy_state_write_file(const char *path, const char *data, size_t len);
 
 typedef enum {
   PROXY_JOB_ACKED = 1,  /* acknowledged in spoold; not sent to the printer yet */
@@ -104,12 +116,46 @@ int             proxy_device_job_state(proxy_device_t *d, int device_job, char *
 /* Cancel-Job on the printer. */
 bool            proxy_device_cancel(proxy_device_t *d, int device_job);
 
+/* The printer's make and model (printer-make-and-model split at the first space), for
+ * registration; defaults when the printer does not say. */
+void            proxy_device_make_model(proxy_device_t *d, char *make, size_t makelen,
+                                        char *model, size_t modellen);
+
+/* ---- HTTP through libcurl: client certificates, registration (proxy-http.c) ------------------- */
+
+typedef struct proxy_http proxy_http_t;
+
+/* A client trusting ca_file (NULL: the system's CAs) for TLS, presenting cert_file/key_file
+ * (NULL: none). NULL when libcurl cannot be set up. */
+proxy_http_t *proxy_http_new(const char *ca_file, const char *cert_file, const char *key_file);
+void          proxy_http_free(proxy_http_t *h);
+/* POSTs the IPP request req (not consumed) to url and returns the IPP answer (caller deletes)
+ * when the HTTP status is 200 and the answer parses; the bytes after it (Fetch-Document) go to
+ * outfd (-1: none). NULL otherwise, with *http_status (0: no answer) and a message in err. The
+ * request ends early when *stop becomes nonzero. */
+ipp_t        *proxy_http_ipp(proxy_http_t *h, const char *url, ipp_t *req, int outfd,
+                             long timeout_s, volatile int *stop, long *http_status, char *err,
+                             size_t errlen);
+/* A JSON request with a bearer token; body NULL for none. Returns the HTTP status (0 with a
+ * message in err when there was no answer); *resp (malloc'd, caller frees) the body,
+ * *location (malloc'd or NULL) the Operation-Location header, *retry_after Retry-After. */
+long          proxy_http_json(proxy_http_t *h, const char *method, const char *url,
+                              const char *token, const char *body, char **resp, char **location,
+                              int *retry_after, char *err, size_t errlen);
+
+/* Registers the --register entry pc as a new Graph printer (POST /print/printers/create with a
+ * CSR of a new P-256 key, then the operation polled until it ends), keeps the key, the issued
+ * certificate, the device uuid and a record DIR/<id>.printer under the state directory, and
+ * fills pc's printer_id, cert_file and key_file. -1 with a message in err. */
+int proxy_register(const proxy_cfg_t *cfg, proxy_printer_cfg_t *pc, char *err, size_t errlen);
+
 /* Runs one printer until *stop (a thread body; arg is proxy_worker_t). */
 typedef struct proxy_worker {
   const proxy_cfg_t         *cfg;
   const proxy_printer_cfg_t *pc;
   volatile int              *stop;
   volatile int              *failed; /* set when the printer could not be set up */
+  volatile int              *wait_fd; /* the socket of a long poll in progress, or -1 */
 } proxy_worker_t;
 void *proxy_worker_run(void *arg);
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* Writes data to path durably: temporary file, fsync, rename, fsync of the directory. */
-static int write_durably(const char *path, const char *data, size_t len) {
+int proxy_state_write_file(const char *path, const char *data, size_t len) {
   buf_t tmp = BUF_INIT;
   buf_printf(&tmp, "%s.tmp", path);
   int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -45,7 +45,7 @@ static int save(proxy_state_t *st) {
   buf_puts(&b, "# spoold proxy: jobs taken from spoold (job-id stage printer-job-id)\n");
   for (size_t i = 0; i < st->njobs; i++)
     buf_printf(&b, "%d %d %d\n", st->jobs[i].id, (int)st->jobs[i].stage, st->jobs[i].device_job);
-  int rc = write_durably(st->path, b.data, b.len);
+  int rc = proxy_state_write_file(st->path, b.data, b.len);
   buf_free(&b);
   return rc;
 }
@@ -72,7 +72,7 @@ int proxy_state_open(proxy_state_t *st, const char *dir, const char *printer_id,
     snprintf(st->uuid, sizeof st->uuid, "urn:uuid:%s", guid);
     buf_t line = BUF_INIT;
     buf_printf(&line, "%s\n", st->uuid);
-    int rc = write_durably(p.data, line.data, line.len);
+    int rc = proxy_state_write_file(p.data, line.data, line.len);
     buf_free(&line);
     if (rc != 0) {
       snprintf(err, errlen, "cannot write %s: %s", p.data, strerror(errno));

@@ -9,10 +9,12 @@
 #include "util/buf.h"
 #include "util/log.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,9 @@ typedef struct infra {
   char              token[512];
   const char       *uuid;
   const char       *printer_id;
+  proxy_http_t     *tls;          /* with a client certificate: libcurl instead of libcups */
+  char              url[1500];    /* https://host:port/ipp/print/{printerId} */
+  volatile int     *stop;
 } infra_t;
 
 /* A worker's memory of what it last reported per job, so it reports only changes. */
@@ -46,6 +51,11 @@ typedef struct worker {
   reported_t                 reported[PROXY_MAX_JOBS];
   size_t                     nreported;
   bool                       server_down; /* logged once per outage */
+  ipp_status_t               last_status; /* of the last answer; 0 when none came */
+  int                        sub_id;      /* the ippget subscription to job events, or 0 */
+  int                        next_seq;    /* the first event not seen yet */
+  bool                       no_notify;   /* spoold offers no notifications: poll Get-Jobs */
+  volatile int              *wait_fd;     /* the socket of a Get-Notifications in progress */
 } worker_t;
 
 static double mono_s(void) {
@@ -63,9 +73,11 @@ static const char *no_password(const char *prompt, http_t *http, const char *met
 
 /* ---- the INFRA side ------------------------------------------------------------------------ */
 
-static int infra_init(infra_t *in, const char *server, const char *printer_id, const char *uuid,
-                      const char *token_file, char *err, size_t errlen) {
+static int infra_init(infra_t *in, const proxy_cfg_t *cfg, const proxy_printer_cfg_t *pc,
+                      const char *uuid, volatile int *stop, char *err, size_t errlen) {
+  const char *server = cfg->server, *printer_id = pc->printer_id, *token_file = pc->token_file;
   memset(in, 0, sizeof *in);
+  in->stop = stop;
   char scheme[16], user[64], path[256];
   if (httpSeparateURI(HTTP_URI_CODING_ALL, server, scheme, sizeof scheme, user, sizeof user,
                       in->host, sizeof in->host, &in->port, path, sizeof path) < HTTP_URI_STATUS_OK) {
@@ -80,6 +92,24 @@ static int infra_init(infra_t *in, const char *server, const char *printer_id, c
                   NULL, in->host, in->port, in->resource);
   in->uuid = uuid;
   in->printer_id = printer_id;
+  if (pc->cert_file) {
+    /* libcups 2.4 (GnuTLS) presents no client certificate: these requests go through libcurl */
+    snprintf(in->url, sizeof in->url, "https://%s:%d%s", in->host, in->port, in->resource);
+    FILE *c = fopen(pc->cert_file, "r"), *k = fopen(pc->key_file, "r");
+    if (!c || !k) {
+      snprintf(err, errlen, "cannot read %s: %s", !c ? pc->cert_file : pc->key_file, strerror(errno));
+      if (c) fclose(c);
+      if (k) fclose(k);
+      return -1;
+    }
+    fclose(c);
+    fclose(k);
+    if (!(in->tls = proxy_http_new(cfg->ca_file, pc->cert_file, pc->key_file))) {
+      snprintf(err, errlen, "libcurl cannot be set up");
+      return -1;
+    }
+    return 0;
+  }
   FILE *f = fopen(token_file, "r");
   if (!f || !fgets(in->token, sizeof in->token, f)) {
     snprintf(err, errlen, "cannot read the device token from %s: %s", token_file,
@@ -103,8 +133,34 @@ static ipp_t *infra_request(infra_t *in, ipp_op_t op, int job_id) {
 
 /* Sends req (consumed) to spoold; the answer when it is successful, else NULL (logged). outfd:
  * where the data after the answer goes (Fetch-Document), or -1. */
+/* infra_call over libcurl with the client certificate. */
+static ipp_t *infra_call_tls(worker_t *w, ipp_t *req, int outfd, const char *what) {
+  infra_t *in = &w->infra;
+  char err[512] = "";
+  long http = 0;
+  ipp_t *res = proxy_http_ipp(in->tls, in->url, req, outfd, 90, in->stop, &http, err, sizeof err);
+  ippDelete(req);
+  if (!res) {
+    if (!w->server_down || http)
+      log_warn("proxy %s: %s: %s%s", in->printer_id, what, err, http ? "" : "; retrying");
+    w->server_down = !http;
+    return NULL;
+  }
+  if (w->server_down) log_info("proxy %s: spoold answers again", in->printer_id);
+  w->server_down = false;
+  w->last_status = ippGetStatusCode(res);
+  if (ippGetStatusCode(res) > IPP_STATUS_OK_CONFLICTING) {
+    log_warn("proxy %s: %s: %s", in->printer_id, what, ippErrorString(ippGetStatusCode(res)));
+    ippDelete(res);
+    return NULL;
+  }
+  return res;
+}
+
 static ipp_t *infra_call(worker_t *w, ipp_t *req, int outfd, const char *what) {
   infra_t *in = &w->infra;
+  w->last_status = 0;
+  if (in->tls) return infra_call_tls(w, req, outfd, what);
   if (!in->http)
     in->http = httpConnect2(in->host, in->port, NULL, AF_UNSPEC, in->encryption, 1, 30000, NULL);
   if (!in->http) {
@@ -126,6 +182,7 @@ static ipp_t *infra_call(worker_t *w, ipp_t *req, int outfd, const char *what) {
   }
   if (w->server_down) log_info("proxy %s: spoold answers again", in->printer_id);
   w->server_down = false;
+  w->last_status = ippGetStatusCode(res);
   if (ippGetStatusCode(res) > IPP_STATUS_OK_CONFLICTING) {
     log_warn("proxy %s: %s: %s", in->printer_id, what, ippErrorString(ippGetStatusCode(res)));
     ippDelete(res);
@@ -175,6 +232,65 @@ static bool describe(worker_t *w) {
   ipp_t *res = infra_call(w, req, -1, "Update-Output-Device-Attributes");
   ippDelete(res);
   return online && res;
+}
+
+/* ---- learning of released jobs: notifications, or polling --------------------------------- */
+
+/* Subscribes (ippget) to the printer's job events once: job-fetchable tells of a released job,
+ * job-state-changed of a cancel or abort. false when there is no subscription (yet): spoold
+ * does not offer notifications (no_notify is then set, and the worker polls Get-Jobs), or does
+ * not answer now. */
+static bool subscribe(worker_t *w) {
+  if (w->sub_id > 0) return true;
+  if (w->no_notify) return false;
+  ipp_t *req = infra_request(&w->infra, IPP_OP_CREATE_PRINTER_SUBSCRIPTIONS, 0);
+  ippAddString(req, IPP_TAG_SUBSCRIPTION, IPP_TAG_KEYWORD, "notify-pull-method", NULL, "ippget");
+  static const char *const events[] = {"job-fetchable", "job-state-changed"};
+  ippAddStrings(req, IPP_TAG_SUBSCRIPTION, IPP_TAG_KEYWORD, "notify-events", 2, NULL, events);
+  /* no lease to renew: spoold drops a subscription nobody polls (a proxy that went away) */
+  ippAddInteger(req, IPP_TAG_SUBSCRIPTION, IPP_TAG_INTEGER, "notify-lease-duration", 0);
+  ipp_t *res = infra_call(w, req, -1, "Create-Printer-Subscriptions");
+  ipp_attribute_t *id = res ? ippFindAttribute(res, "notify-subscription-id", IPP_TAG_INTEGER) : NULL;
+  if (id) {
+    w->sub_id = ippGetInteger(id, 0);
+    w->next_seq = 1;
+    log_info("proxy %s: subscribed to job events (subscription %d): released jobs are taken "
+             "as soon as spoold tells", w->pc->printer_id, w->sub_id);
+  } else if (w->last_status) {
+    /* spoold answered, and not with a subscription: it has none to offer */
+    w->no_notify = true;
+    log_info("proxy %s: spoold offers no job notifications (%s); looking for released jobs "
+             "every %g s", w->pc->printer_id, ippErrorString(w->last_status), w->cfg->poll_s);
+  }
+  ippDelete(res);
+  return w->sub_id > 0;
+}
+
+/* Waits for job events with Get-Notifications notify-wait=true (spoold answers when an event
+ * is there, or after its own limit). true when it waited (or events came); false when the
+ * caller should sleep instead (the answer came at once without events: the server does not
+ * wait; or the request failed). */
+static bool wait_events(worker_t *w) {
+  ipp_t *req = infra_request(&w->infra, IPP_OP_GET_NOTIFICATIONS, 0);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "notify-subscription-ids", w->sub_id);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "notify-sequence-numbers", w->next_seq);
+  ippAddBoolean(req, IPP_TAG_OPERATION, "notify-wait", 1);
+  double t0 = mono_s();
+  if (w->infra.http) *w->wait_fd = httpGetFd(w->infra.http);
+  ipp_t *res = infra_call(w, req, -1, "Get-Notifications");
+  *w->wait_fd = -1;
+  if (!res) {
+    if (w->last_status == IPP_STATUS_ERROR_NOT_FOUND) w->sub_id = 0; /* gone: subscribe again */
+    return false;
+  }
+  int nevents = 0;
+  for (ipp_attribute_t *a = ippFindAttribute(res, "notify-sequence-number", IPP_TAG_INTEGER); a;
+       a = ippFindNextAttribute(res, "notify-sequence-number", IPP_TAG_INTEGER)) {
+    nevents++;
+    if (ippGetInteger(a, 0) >= w->next_seq) w->next_seq = ippGetInteger(a, 0) + 1;
+  }
+  ippDelete(res);
+  return nevents > 0 || mono_s() - t0 >= 1;
 }
 
 /* ---- one job ------------------------------------------------------------------------------- */
@@ -350,18 +466,19 @@ void *proxy_worker_run(void *arg) {
   worker_t *w = xcalloc(1, sizeof *w);
   w->cfg = pw->cfg;
   w->pc = pw->pc;
+  w->wait_fd = pw->wait_fd;
   char err[1024];
   if (proxy_state_open(&w->state, w->cfg->state_dir, w->pc->printer_id, err, sizeof err) != 0 ||
       !(w->device = proxy_device_new(w->pc->uri, w->pc->formats, err, sizeof err)) ||
-      infra_init(&w->infra, w->cfg->server, w->pc->printer_id, w->state.uuid, w->pc->token_file,
-                 err, sizeof err) != 0) {
+      infra_init(&w->infra, w->cfg, w->pc, w->state.uuid, pw->stop, err, sizeof err) != 0) {
     log_error("proxy %s: %s", w->pc->printer_id, err);
     *pw->failed = 1;
     *pw->stop = 1;
     goto out;
   }
-  log_info("proxy %s: %s as output device %s, %zu job(s) in hand", w->pc->printer_id, w->pc->uri,
-           w->state.uuid, w->state.njobs);
+  log_info("proxy %s: %s as output device %s (authenticated by %s), %zu job(s) in hand",
+           w->pc->printer_id, w->pc->uri, w->state.uuid,
+           w->infra.tls ? "its TLS client certificate" : "its device token", w->state.njobs);
   double next_describe = 0;
   bool online = false;
   while (!*pw->stop) {
@@ -376,13 +493,29 @@ void *proxy_worker_run(void *arg) {
     }
     if (online) take_new_jobs(w);
     follow_jobs(w);
-    for (double until = mono_s() + w->cfg->poll_s; !*pw->stop && mono_s() < until;) {
+    if (*pw->stop) break;
+    /* Idle with a subscription: wait for spoold's next event instead of polling. With jobs in
+     * hand, their progress on the printer is followed every second or two. */
+    double pause = w->state.njobs ? (w->cfg->poll_s < 2 ? w->cfg->poll_s : 2)
+                                  : online ? w->cfg->poll_s : 5;
+    if (!w->state.njobs && online && !*pw->stop) {
+      bool had = w->sub_id > 0;
+      /* a new subscription: look once more for jobs released before it existed */
+      if (subscribe(w) && (!had || wait_events(w))) pause = 0;
+    }
+    for (double until = mono_s() + pause; !*pw->stop && mono_s() < until;) {
       struct timespec ts = {0, 50 * 1000000L};
       nanosleep(&ts, NULL);
     }
   }
+  if (w->sub_id > 0 && !w->server_down) {
+    ipp_t *req = infra_request(&w->infra, IPP_OP_CANCEL_SUBSCRIPTION, 0);
+    ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "notify-subscription-id", w->sub_id);
+    ippDelete(infra_call(w, req, -1, "Cancel-Subscription"));
+  }
 out:
   if (w->infra.http) httpClose(w->infra.http);
+  proxy_http_free(w->infra.tls);
   proxy_device_free(w->device);
   proxy_state_close(&w->state);
   free(w);
@@ -392,10 +525,15 @@ out:
 /* ---- the command --------------------------------------------------------------------------- */
 
 static volatile int g_stop, g_failed;
+static volatile int g_wait_fd[PROXY_MAX_PRINTERS];
 
+/* Stops the workers; a worker waiting in Get-Notifications is woken by shutting its socket
+ * (shutdown is async-signal-safe). */
 static void on_signal(int sig) {
   (void)sig;
   g_stop = 1;
+  for (size_t i = 0; i < PROXY_MAX_PRINTERS; i++)
+    if (g_wait_fd[i] >= 0) shutdown(g_wait_fd[i], SHUT_RDWR);
 }
 
 int proxy_command(int argc, char **argv) {
@@ -409,15 +547,29 @@ int proxy_command(int argc, char **argv) {
     return rc < 0 ? 2 : 0;
   }
   cupsSetPasswordCB2(no_password, NULL);
+  for (size_t i = 0; i < PROXY_MAX_PRINTERS; i++) g_wait_fd[i] = -1;
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  for (size_t i = 0; i < cfg.nprinters && !g_stop; i++) {
+    if (cfg.printers[i].printer_id) continue;
+    char rerr[1024];
+    if (proxy_register(&cfg, &cfg.printers[i], rerr, sizeof rerr) != 0) {
+      fprintf(stderr, "spoold proxy: %s\n", rerr);
+      log_error("proxy: %s", rerr);
+      proxy_cfg_free(&cfg);
+      curl_global_cleanup();
+      return 1;
+    }
+  }
+
   pthread_t threads[PROXY_MAX_PRINTERS];
   proxy_worker_t workers[PROXY_MAX_PRINTERS];
   for (size_t i = 0; i < cfg.nprinters; i++) {
-    workers[i] = (proxy_worker_t){&cfg, &cfg.printers[i], &g_stop, &g_failed};
+    workers[i] = (proxy_worker_t){&cfg, &cfg.printers[i], &g_stop, &g_failed, &g_wait_fd[i]};
     pthread_create(&threads[i], NULL, proxy_worker_run, &workers[i]);
   }
   log_info("spoold proxy: %zu printer(s) for %s, state in %s", cfg.nprinters, cfg.server,
@@ -425,5 +577,6 @@ int proxy_command(int argc, char **argv) {
   for (size_t i = 0; i < cfg.nprinters; i++) pthread_join(threads[i], NULL);
   log_info("spoold proxy: stopped");
   proxy_cfg_free(&cfg);
+  curl_global_cleanup();
   return g_failed ? 1 : 0;
 }

@@ -8,7 +8,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { serverForSuite, registerPrinter, createShare, createJob, uploadDocument, TEST_PDF } from "./lib/fixtures.mjs";
@@ -253,6 +253,26 @@ describe("spoold proxy", () => {
     assert.equal((await spooled(eve.spool, id)).length, 1, "printed once");
   });
 
+  it("learns of a released job from spoold's notifications (notify-wait), not from its poll interval", async () => {
+    // A second Graph printer on the same real printer, polling only every 60 s.
+    const slow = await proxied("Notified laser", eve.uri, ["--poll-interval", "60"]);
+    await until("the proxy subscribed to job events", async () => /subscribed to job events/.test(slow.proc.log));
+    await sleep(1500); // it is now parked in Get-Notifications
+    const t0 = Date.now();
+    const id = await printJob(slow);
+    await until("the job on the printer", async () => (await deviceJobState(eve, id)) >= 3, 15_000);
+    const took = Date.now() - t0;
+    assert.ok(took < 8000, `fetched ${took} ms after the release, long before the 60 s poll`);
+    await until("completed in Graph", async () => (await graphJob(slow, id)).status.state === "completed", 60_000);
+    // SIGTERM wakes the worker out of its long poll at once.
+    await sleep(1000);
+    const t1 = Date.now();
+    await stop(slow.proc);
+    assert.ok(Date.now() - t1 < 5000, `stopped ${Date.now() - t1} ms after SIGTERM`);
+    assert.equal(slow.proc.signalCode, null, "exited by itself, not killed");
+    assert.equal(slow.proc.exitCode, 0, slow.proc.log);
+  });
+
   it("sends the bytes to a JetDirect (socket://) printer unchanged", async () => {
     const received = [];
     const sink = net.createServer((s) => {
@@ -290,5 +310,111 @@ describe("spoold proxy", () => {
     eve.eve = restartIppeve();
     await until("completed after the printer returned", async () => (await graphJob(office, id)).status.state === "completed", 90_000);
     assert.equal((await spooled(eve.spool, id)).length, 1);
+  });
+});
+
+describe("spoold proxy --register: a printer registered by the proxy, authenticated by its certificate", () => {
+  const ctx = serverForSuite({ tls: true });
+  const procs = [];
+  let dir, eve, caFile, adminFile, state;
+
+  before(async () => {
+    dir = await makeTempDir("spoold-proxy-reg-");
+    const tok = async (role, extra = []) => {
+      const r = await spooldCli(["token", "--data", ctx.srv.dataDir, "--tenant", ctx.tenant, "--role", role, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    ctx.adminTok = await tok("admin", ["--app", APP]);
+    ctx.user = await tok("user");
+    eve = await startIppeve(dir, "Lobby Test");
+    procs.push(eve.eve, eve.dbus);
+    caFile = path.join(dir, "spoold-ca.pem");
+    await writeFile(caFile, ctx.srv.ca);
+    adminFile = path.join(dir, "admin.token");
+    await writeFile(adminFile, ctx.adminTok + "\n");
+    state = path.join(dir, "state");
+  });
+  after(async () => {
+    for (const p of procs.reverse()) await stop(p);
+  });
+
+  const get = (url) => rawFetch(`${ctx.srv.origin}${url}`, { token: ctx.adminTok, ca: ctx.srv.ca });
+
+  async function printAndWait(printerId, shareId) {
+    const job = await createJob(ctx.srv, ctx.user, `shares/${shareId}`);
+    await uploadDocument(ctx.srv, ctx.user, `shares/${shareId}`, job, TEST_PDF);
+    const s = await rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${shareId}/jobs/${job.id}/start`, { method: "POST", token: ctx.user, ca: ctx.srv.ca });
+    assert.equal(s.status, 200, s.text);
+    const files = await until("the document in the spool", async () => { const f = await spooled(eve.spool, job.id); return f.length ? f : null; });
+    assert.deepEqual(await readFile(path.join(eve.spool, files[0])), TEST_PDF);
+    await until("completed in Graph", async () => (await get(`/v1.0/print/printers/${printerId}/jobs/${job.id}`)).json.status?.state === "completed", 60_000);
+  }
+
+  it("registers once with a CSR, then prints over TLS with the issued certificate, also after a restart with only --state", async () => {
+    const args = ["proxy", "--server", ctx.srv.origin, "--state", state, "--ca-file", caFile,
+      "--admin-token-file", adminFile, "--register", "Lobby printer", "--uri", eve.uri,
+      "--poll-interval", "0.5", "--attributes-interval", "1"];
+    let proc = start(spooldBin(), args);
+    procs.push(proc);
+    const m = await until("the registration", async () => proc.log.match(/registered printer 'Lobby printer' as ([0-9a-f-]{36})/), 60_000);
+    const printerId = m[1];
+    // The key and the issued certificate are kept under --state; the key is private.
+    const keyStat = await stat(path.join(state, `${printerId}.key`));
+    assert.equal(keyStat.mode & 0o777, 0o600);
+    const cert = await readFile(path.join(state, `${printerId}.crt`), "utf8");
+    assert.match(cert, /BEGIN CERTIFICATE/);
+    // The Graph printer exists and takes its capabilities from the real printer, which the proxy
+    // could only push authenticated (it has no device token).
+    const p = await until("capabilities pushed over TLS", async () => {
+      const g = await get(`/v1.0/print/printers/${printerId}?$select=id,displayName,status,capabilities`);
+      return (g.json.capabilities?.contentTypes || []).includes("image/jpeg") ? g.json : null;
+    });
+    assert.equal(p.displayName, "Lobby printer");
+    assert.match(proc.log, /authenticated by its TLS client certificate/);
+    const shareId = await createShare(ctx.srv, ctx.adminTok, printerId);
+    await printAndWait(printerId, shareId);
+    await stop(proc);
+
+    // Restarted with only --state (no admin token any more): the same printer, by its certificate.
+    await rm(adminFile);
+    proc = start(spooldBin(), ["proxy", "--state", state]);
+    procs.push(proc);
+    await until("the proxy serving the registered printer", async () => proc.log.includes(`proxy ${printerId}:`));
+    assert.doesNotMatch(proc.log, /registering/);
+    await printAndWait(printerId, shareId);
+    const all = await get(`/v1.0/print/printers?$filter=displayName eq 'Lobby printer'`);
+    assert.equal(all.status, 200, all.text);
+    assert.equal(all.json.value.length, 1, "registered once");
+    await stop(proc);
+    assert.equal(proc.exitCode, 0, proc.log);
+
+    // --register with the same name again is the printer already registered, not a new one.
+    await writeFile(adminFile, ctx.adminTok + "\n");
+    proc = start(spooldBin(), args);
+    procs.push(proc);
+    await until("the proxy serving the registered printer", async () => proc.log.includes(`proxy ${printerId}:`));
+    await sleep(500);
+    assert.doesNotMatch(proc.log, /registering/);
+    await stop(proc);
+  });
+
+  it("a certificate that is not the printer's is refused", async () => {
+    // Another registration's certificate with the first printer's id: spoold pins the fingerprint.
+    const recs = (await readdir(state)).filter((f) => f.endsWith(".printer"));
+    assert.equal(recs.length, 1);
+    const printerId = recs[0].replace(/\.printer$/, "");
+    const other = path.join(dir, "other");
+    const reg = start(spooldBin(), ["proxy", "--server", ctx.srv.origin, "--state", other, "--ca-file", caFile,
+      "--admin-token-file", adminFile, "--register", "Other printer", "--uri", eve.uri]);
+    procs.push(reg);
+    const m = await until("the second registration", async () => reg.log.match(/registered printer 'Other printer' as ([0-9a-f-]{36})/), 60_000);
+    await stop(reg);
+    const proc = start(spooldBin(), ["proxy", "--server", ctx.srv.origin, "--state", path.join(dir, "wrong"), "--ca-file", caFile,
+      "--printer", printerId, "--certificate-file", path.join(other, `${m[1]}.crt`), "--key-file", path.join(other, `${m[1]}.key`),
+      "--uri", eve.uri, "--attributes-interval", "1"]);
+    procs.push(proc);
+    await until("the refusal", async () => /HTTP status 401/.test(proc.log));
+    await stop(proc);
   });
 });

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Packaging tests: make install/uninstall, man pages, the systemd unit, the Debian package.
+# Packaging tests: make install/uninstall, man pages, the systemd units, the Debian package.
 #
 #   tests/packaging/run.sh [SPOOLD_BINARY]        (default: build/spoold)
 #
@@ -11,14 +11,16 @@
 #                and option of --help is in spoold(8), every serve option is a key of
 #                spoold.conf(5) and of the default configuration (man-check.sh), and the check
 #                fails on a page with an option taken out
-#   unit         `systemd-analyze verify` accepts the installed unit; `systemd-analyze security
-#                --offline` rates it at most 2.0 ("OK" or better)
+#   unit         `systemd-analyze verify` accepts the installed units (spoold, spoold-proxy);
+#                `systemd-analyze security --offline` rates each at most 2.0 ("OK" or better)
 #   deb          (as root) dpkg-buildpackage -us -uc -b in a copy of the tree under /tmp (the
 #                tree's build/ is untouched); lintian has no errors; dpkg -c lists the expected
 #                files; dpkg -i creates the spoold user and /var/lib/spoold (0750); the installed
 #                unit verifies; /usr/bin/spoold runs as the unit's ExecStart does (as spoold,
-#                with /etc/spoold/spoold.conf, cwd /) and answers /readyz; dpkg --purge leaves
-#                nothing (files, directories, user, group)
+#                with /etc/spoold/spoold.conf, cwd /) and answers /readyz; spoold-proxy.service is
+#                installed but neither enabled nor started, and its ExecStart reads
+#                /etc/spoold/proxy.conf; dpkg --purge leaves nothing (files, directories, user,
+#                group)
 #
 # The last line is "N passed, N failed". A part that cannot run counts as a failure.
 set -u
@@ -61,7 +63,7 @@ echo "== make install / uninstall"
 D="$WORK/destdir"
 expected_files() { # PREFIX SYSCONFDIR UNITDIR
   printf '%s\n' "$1/bin/spoold" "$1/share/man/man8/spoold.8" "$1/share/man/man5/spoold.conf.5" \
-    "$3/spoold.service" "$2/spoold/spoold.conf" | sort
+    "$3/spoold.service" "$3/spoold-proxy.service" "$2/spoold/spoold.conf" "$2/spoold/proxy.conf" | sort
 }
 if make --no-print-directory install DESTDIR="$D" PREFIX=/usr SYSCONFDIR=/etc \
      UNITDIR=/lib/systemd/system >"$WORK/install.log" 2>&1; then
@@ -73,21 +75,25 @@ got=$(cd "$D" && find . -type f -o -type l | sed 's|^\.||' | sort)
 want=$(expected_files /usr /etc /lib/systemd/system)
 if [ "$got" = "$want" ]; then ok "exactly the expected files are installed"
 else ko "exactly the expected files are installed" "$(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"; fi
-modes=$(cd "$D" && stat -c '%a %n' usr/bin/spoold usr/share/man/man8/spoold.8 etc/spoold/spoold.conf lib/systemd/system/spoold.service 2>&1 | tr '\n' ' ')
-[ "$modes" = "755 usr/bin/spoold 644 usr/share/man/man8/spoold.8 644 etc/spoold/spoold.conf 644 lib/systemd/system/spoold.service " ] \
-  && ok "modes: binary 0755, pages, config and unit 0644" || ko "modes: binary 0755, pages, config and unit 0644" "$modes"
+modes=$(cd "$D" && stat -c '%a %n' usr/bin/spoold usr/share/man/man8/spoold.8 etc/spoold/spoold.conf etc/spoold/proxy.conf lib/systemd/system/spoold.service lib/systemd/system/spoold-proxy.service 2>&1 | tr '\n' ' ')
+[ "$modes" = "755 usr/bin/spoold 644 usr/share/man/man8/spoold.8 644 etc/spoold/spoold.conf 644 etc/spoold/proxy.conf 644 lib/systemd/system/spoold.service 644 lib/systemd/system/spoold-proxy.service " ] \
+  && ok "modes: binary 0755, pages, configs and units 0644" || ko "modes: binary 0755, pages, configs and units 0644" "$modes"
 grep -qx 'ExecStart=/usr/bin/spoold serve --config /etc/spoold/spoold.conf' "$D/lib/systemd/system/spoold.service" \
   && ok "the unit's ExecStart names the installed binary and config" \
   || ko "the unit's ExecStart names the installed binary and config" "$(grep ExecStart "$D/lib/systemd/system/spoold.service")"
+grep -qx 'ExecStart=/usr/bin/spoold proxy --config /etc/spoold/proxy.conf' "$D/lib/systemd/system/spoold-proxy.service" \
+  && ok "the proxy unit's ExecStart names the installed binary and proxy.conf" \
+  || ko "the proxy unit's ExecStart names the installed binary and proxy.conf" "$(grep ExecStart "$D/lib/systemd/system/spoold-proxy.service")"
 cmp -s "$D/usr/bin/spoold" "$ROOT/build/spoold" && ok "the installed binary is build/spoold" || ko "the installed binary is build/spoold"
 # an edited configuration survives a second install and the uninstall; data is never touched
 echo "listen = 127.0.0.1:9999" >>"$D/etc/spoold/spoold.conf"
+echo "server = http://127.0.0.1:9999" >>"$D/etc/spoold/proxy.conf"
 mkdir -p "$D/var/lib/spoold" && echo data >"$D/var/lib/spoold/spoold.db"
 make --no-print-directory install DESTDIR="$D" PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/lib/systemd/system >/dev/null 2>&1
-grep -q 9999 "$D/etc/spoold/spoold.conf" && ok "a second install keeps the edited configuration" || ko "a second install keeps the edited configuration"
+grep -q 9999 "$D/etc/spoold/spoold.conf" && grep -q 9999 "$D/etc/spoold/proxy.conf" && ok "a second install keeps the edited configurations" || ko "a second install keeps the edited configurations"
 make --no-print-directory uninstall DESTDIR="$D" PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/lib/systemd/system >"$WORK/un.log" 2>&1
 left=$(cd "$D" && find . -type f | sed 's|^\.||' | sort | tr '\n' ' ')
-[ "$left" = "/etc/spoold/spoold.conf /var/lib/spoold/spoold.db " ] \
+[ "$left" = "/etc/spoold/proxy.conf /etc/spoold/spoold.conf /var/lib/spoold/spoold.db " ] \
   && ok "make uninstall removes the installed files, keeps edited config and data" \
   || ko "make uninstall removes the installed files, keeps edited config and data" "left: $left"
 rm -rf "$D"
@@ -128,15 +134,17 @@ echo "== systemd unit"
 if command -v systemd-analyze >/dev/null; then
   P="$WORK/prefix"
   make --no-print-directory install PREFIX="$P" >/dev/null 2>&1
-  out=$(MANPATH="$P/share/man" systemd-analyze verify "$P/lib/systemd/system/spoold.service" 2>&1)
-  [ $? -eq 0 ] && [ -z "$out" ] && ok "systemd-analyze verify accepts the unit" || ko "systemd-analyze verify accepts the unit" "$out"
-  out=$(systemd-analyze security --offline=true "$P/lib/systemd/system/spoold.service" 2>&1)
-  score=$(sed -n 's/.*Overall exposure level for spoold.service: \([0-9.]*\).*/\1/p' <<<"$out")
-  if [ -n "$score" ] && awk -v s="$score" 'BEGIN{exit !(s <= 2.0)}'; then
-    ok "systemd-analyze security rates the unit $score (at most 2.0)"
-  else
-    ko "systemd-analyze security rates the unit at most 2.0" "score '${score}': $(tail -3 <<<"$out")"
-  fi
+  for unit in spoold.service spoold-proxy.service; do
+    out=$(MANPATH="$P/share/man" systemd-analyze verify "$P/lib/systemd/system/$unit" 2>&1)
+    [ $? -eq 0 ] && [ -z "$out" ] && ok "systemd-analyze verify accepts $unit" || ko "systemd-analyze verify accepts $unit" "$out"
+    out=$(systemd-analyze security --offline=true "$P/lib/systemd/system/$unit" 2>&1)
+    score=$(sed -n "s/.*Overall exposure level for $unit: \([0-9.]*\).*/\1/p" <<<"$out")
+    if [ -n "$score" ] && awk -v s="$score" 'BEGIN{exit !(s <= 2.0)}'; then
+      ok "systemd-analyze security rates $unit $score (at most 2.0)"
+    else
+      ko "systemd-analyze security rates $unit at most 2.0" "score '${score}': $(tail -3 <<<"$out")"
+    fi
+  done
   local_missing=""
   for k in Type=notify WatchdogSec= StateDirectory=spoold User=spoold ProtectSystem=strict ProtectHome=yes \
            PrivateTmp=yes NoNewPrivileges=yes CapabilityBoundingSet= RestrictAddressFamilies= \
@@ -145,6 +153,14 @@ if command -v systemd-analyze >/dev/null; then
   done
   [ -z "$local_missing" ] && ok "the unit sets Type=notify, the watchdog, StateDirectory, User and the sandbox options" \
     || ko "the unit sets Type=notify, the watchdog, StateDirectory, User and the sandbox options" "missing:$local_missing"
+  local_missing=""
+  for k in StateDirectory=spoold-proxy User=spoold ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+           NoNewPrivileges=yes CapabilityBoundingSet= RestrictAddressFamilies= SystemCallFilter=@system-service \
+           MemoryDenyWriteExecute=yes Restart=on-failure; do
+    grep -q "^$k" "$P/lib/systemd/system/spoold-proxy.service" || local_missing="$local_missing $k"
+  done
+  [ -z "$local_missing" ] && ok "the proxy unit sets StateDirectory=spoold-proxy, User, Restart and the sandbox options" \
+    || ko "the proxy unit sets StateDirectory=spoold-proxy, User, Restart and the sandbox options" "missing:$local_missing"
 else
   ko "systemd-analyze is installed (systemd)"
 fi
@@ -179,9 +195,15 @@ deb_test() {
   local lout lrc; lout=$(lintian --fail-on error "$WORK"/deb/*.changes 2>&1); lrc=$?
   if [ $lrc -eq 0 ] && ! grep -q '^E:' <<<"$lout"; then ok "lintian reports no errors"; else ko "lintian reports no errors" "$lout"; fi
   local files; files=$(dpkg -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | sort | tr '\n' ' ')
-  local want="/etc/spoold/spoold.conf /lib/systemd/system/spoold.service /usr/bin/spoold /usr/share/doc/spoold/changelog.gz /usr/share/doc/spoold/copyright /usr/share/man/man5/spoold.conf.5.gz /usr/share/man/man8/spoold.8.gz "
+  local want="/etc/spoold/proxy.conf /etc/spoold/spoold.conf /lib/systemd/system/spoold-proxy.service /lib/systemd/system/spoold.service /usr/bin/spoold /usr/share/doc/spoold/changelog.gz /usr/share/doc/spoold/copyright /usr/share/man/man5/spoold.conf.5.gz /usr/share/man/man8/spoold.8.gz "
   [ "$files" = "$want" ] && ok "dpkg -c lists exactly the expected files" || ko "dpkg -c lists exactly the expected files" "$files"
   dpkg -I "$deb" conffiles 2>/dev/null | grep -qx /etc/spoold/spoold.conf && ok "/etc/spoold/spoold.conf is a conffile" || ko "/etc/spoold/spoold.conf is a conffile"
+  dpkg -I "$deb" conffiles 2>/dev/null | grep -qx /etc/spoold/proxy.conf && ok "/etc/spoold/proxy.conf is a conffile" || ko "/etc/spoold/proxy.conf is a conffile"
+  # the proxy unit is never started by the maintainer scripts (spoold.service is)
+  local pi; pi=$(dpkg -I "$deb" postinst 2>/dev/null)
+  grep -qE "deb-systemd-invoke .*'spoold.service'" <<<"$pi" && ! grep -qE "deb-systemd-invoke .*spoold-proxy" <<<"$pi" \
+    && ok "postinst starts spoold.service, never spoold-proxy.service" \
+    || ko "postinst starts spoold.service, never spoold-proxy.service" "$(grep -n deb-systemd <<<"$pi" | tr '\n' ';')"
 
   # a package left by an interrupted run goes first
   dpkg -s spoold >/dev/null 2>&1 && dpkg_retry dpkg --purge spoold >/dev/null
@@ -192,6 +214,9 @@ deb_test() {
     && ok "the spoold system user exists (home /var/lib/spoold, no login shell)" \
     || ko "the spoold system user exists (home /var/lib/spoold, no login shell)" "$(getent passwd spoold)"
   getent group spoold >/dev/null && ok "the spoold group exists" || ko "the spoold group exists"
+  [ -L /etc/systemd/system/multi-user.target.wants/spoold.service ] && [ ! -e /etc/systemd/system/multi-user.target.wants/spoold-proxy.service ] \
+    && ok "spoold.service is enabled, spoold-proxy.service is not (it needs proxy.conf first)" \
+    || ko "spoold.service is enabled, spoold-proxy.service is not (it needs proxy.conf first)" "$(ls -l /etc/systemd/system/multi-user.target.wants/ 2>&1 | tr '\n' ';')"
   local st; st=$(stat -c '%a %U %G' /var/lib/spoold 2>&1)
   [ "$st" = "750 spoold spoold" ] && ok "/var/lib/spoold is 0750 spoold:spoold" || ko "/var/lib/spoold is 0750 spoold:spoold" "$st"
   st=$(stat -c '%a %U %G' /etc/spoold 2>&1)
@@ -226,13 +251,21 @@ deb_test() {
     ko "the installed spoold, run as ExecStart does, answers /readyz" "$(tail -5 "$WORK/deb/err")"
   fi
   cleanup_server
+  # the proxy's ExecStart, as spoold: it reads the installed proxy.conf, which names no server yet
+  exec=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/spoold-proxy.service)
+  out=$(cd / && setpriv --reuid=spoold --regid=spoold --init-groups env -i PATH=/usr/bin:/bin $exec 2>&1)
+  local prc=$?
+  [ $prc -eq 2 ] && grep -q -- "--server URL is required" <<<"$out" \
+    && ok "the proxy's ExecStart, as spoold, reads /etc/spoold/proxy.conf (no server set yet: exit 2)" \
+    || ko "the proxy's ExecStart, as spoold, reads /etc/spoold/proxy.conf (no server set yet: exit 2)" "rc $prc: $out"
   out=$(dpkg_retry dpkg --remove spoold)
   [ -d /var/lib/spoold ] && [ -f /var/lib/spoold/spoold.db ] && [ -f /etc/spoold/spoold.conf ] \
     && ok "dpkg --remove keeps the data and the configuration" || ko "dpkg --remove keeps the data and the configuration" "$out"
   out=$(dpkg_retry dpkg --purge spoold)
   [ $? -eq 0 ] && ok "dpkg --purge succeeds without a running systemd" || ko "dpkg --purge succeeds without a running systemd" "$out"
   local left=""
-  for p in /usr/bin/spoold /etc/spoold /var/lib/spoold /lib/systemd/system/spoold.service \
+  for p in /usr/bin/spoold /etc/spoold /var/lib/spoold /var/lib/spoold-proxy /lib/systemd/system/spoold.service \
+           /lib/systemd/system/spoold-proxy.service \
            /usr/share/man/man8/spoold.8.gz /usr/share/doc/spoold \
            /etc/systemd/system/multi-user.target.wants/spoold.service /var/lib/systemd/deb-systemd-helper-enabled/spoold.service; do
     [ -e "$p" ] && left="$left $p"
