@@ -11,8 +11,9 @@ postgresql-15 libpq-dev libcups2-dev libcurl4-openssl-dev libgnutls28-dev libcri
 clang libclang-rt-14-dev cups-daemon cups-client ghostscript"
 # sqlite3: the command-line shell tests/api/integrity.test.mjs reads and damages databases with
 PKGS="$PKGS sqlite3"
-# DNS-SD (--dnssd): libavahi-client; its test (tests/ipp/dnssd-run.sh) runs avahi-daemon and
-# avahi-browse on a private D-Bus bus inside a network namespace (unshare, ip).
+# DNS-SD (--dnssd, and spoold proxy --discover): libavahi-client; their tests
+# (tests/ipp/dnssd-run.sh, tests/api/proxy.test.mjs) run avahi-daemon on a private D-Bus bus,
+# in a network namespace (unshare, ip; avahi-browse checks) or a mount namespace (unshare).
 PKGS="$PKGS libavahi-client-dev avahi-daemon avahi-utils dbus-daemon iproute2 util-linux"
 # cppcheck: the static-analysis suite of make check (scripts/check.sh).
 PKGS="$PKGS cppcheck"

@@ -17,6 +17,7 @@ static const char USAGE[] =
     "                    --printer PRINTER_ID --device-token-file FILE --uri URI [--formats LIST]\n"
     "                    --register NAME --uri URI [--formats LIST] --admin-token-file FILE\n"
     "                    [--printer ... or --register ... (repeat for each printer)]\n"
+    "                    [--discover [--discover-time SECONDS]]\n"
     "                    [--poll-interval SECONDS] [--attributes-interval SECONDS]\n"
     "                    [--config FILE]\n"
     "\n"
@@ -41,6 +42,11 @@ static const char USAGE[] =
     "                              the proxy presents a client certificate or registers\n"
     "                              (default: the system's)\n"
     "  --admin-token-file FILE     a Printer Administrator's bearer token, for --register\n"
+    "  --discover                  browse DNS-SD (avahi-daemon) for _ipps._tcp, _ipp._tcp and\n"
+    "                              _pdl-datastream._tcp printers; alone, list them and exit;\n"
+    "                              a --register NAME without --uri takes the URI of the\n"
+    "                              printer announced as NAME\n"
+    "  --discover-time SECONDS     how long to browse (default 5)\n"
     "  --certificate-file FILE, --key-file FILE\n"
     "                              in a --printer group: authenticate with this TLS client\n"
     "                              certificate (issued at registration) instead of a token\n"
@@ -119,6 +125,11 @@ static int apply(proxy_cfg_t *cfg, const char *name, const char *value, char **e
     if (!cfg->in_record || !cfg->ca_file) set(&cfg->ca_file, value);
   } else if (!strcmp(name, "state")) set(&cfg->state_dir, value);
   else if (!strcmp(name, "admin-token-file")) set(&cfg->admin_token_file, value);
+  else if (!strcmp(name, "discover")) {
+    if (!strcmp(value, "yes") || !strcmp(value, "true")) cfg->discover = true;
+    else if (!strcmp(value, "no") || !strcmp(value, "false")) cfg->discover = false;
+    else return fail(err, "discover must be yes or no, not '%s'", value);
+  } else if (!strcmp(name, "discover-time")) return set_seconds(&cfg->discover_s, name, value, err);
   else if (!strcmp(name, "poll-interval")) return set_seconds(&cfg->poll_s, name, value, err);
   else if (!strcmp(name, "attributes-interval")) return set_seconds(&cfg->attrs_s, name, value, err);
   else if (!strcmp(name, "config")) return load_file(cfg, value, err);
@@ -222,6 +233,7 @@ int proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err) {
   memset(cfg, 0, sizeof *cfg);
   cfg->poll_s = 2;
   cfg->attrs_s = 30;
+  cfg->discover_s = 5;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -229,6 +241,10 @@ int proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err) {
       return 1;
     }
     if (strncmp(a, "--", 2)) return fail(err, "unexpected argument %s", a);
+    if (!strcmp(a, "--discover")) { /* a flag on the command line, "discover = yes" in files */
+      cfg->discover = true;
+      continue;
+    }
     char name[64];
     const char *eq = strchr(a, '='), *value;
     snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
@@ -237,8 +253,10 @@ int proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err) {
     else return fail(err, "--%s needs a value", name);
     if (apply(cfg, name, value, err) != 0) return -1;
   }
+  if (cfg->discover && !cfg->nprinters && !cfg->state_dir) return 0; /* list what is found */
   if (!cfg->state_dir) return fail(err, "--state DIR is required%s", "");
   if (load_records(cfg, err) != 0) return -1;
+  if (cfg->discover && !cfg->nprinters) return 0;
   if (!cfg->server) return fail(err, "--server URL is required (spoold's address)%s", "");
   if (strncmp(cfg->server, "http://", 7) && strncmp(cfg->server, "https://", 8))
     return fail(err, "--server must be an http:// or https:// URL, not '%s'", cfg->server);
@@ -258,7 +276,8 @@ int proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err) {
     }
     if ((p->cert_file || !p->printer_id) && strncmp(cfg->server, "https://", 8))
       return fail(err, "%s authenticates with a TLS client certificate: --server must be https://", who);
-    if (!p->uri) return fail(err, "%s has no --uri", who);
+    if (!p->uri && !(cfg->discover && !p->printer_id))
+      return fail(err, "%s has no --uri (a --register NAME may take its URI from --discover)", who);
   }
   return 0;
 }

@@ -44,6 +44,8 @@ typedef struct proxy_cfg {
   proxy_printer_cfg_t printers[PROXY_MAX_PRINTERS];
   size_t              nprinters;
   bool                in_record;   /* loading a state record: server and ca-file only fill gaps */
+  bool                discover;    /* --discover: printers announced over DNS-SD */
+  double              discover_s;  /* --discover-time SECONDS */
 } proxy_cfg_t;
 
 /* Fills cfg from argv (argv[0] is "proxy") and --config files. 0, 1 after --help, or -1 with a
@@ -148,6 +150,21 @@ long          proxy_http_json(proxy_http_t *h, const char *method, const char *u
  * certificate, the device uuid and a record DIR/<id>.printer under the state directory, and
  * fills pc's printer_id, cert_file and key_file. -1 with a message in err. */
 int proxy_register(const proxy_cfg_t *cfg, proxy_printer_cfg_t *pc, char *err, size_t errlen);
+
+/* ---- DNS-SD (proxy-discover.c) ---------------------------------------------------------------- */
+
+/* A printer announced over DNS-SD: its service name, the URI to print to, what a raw printer
+ * prints (its "pdl" TXT key, or NULL), and how it was found (0 ipps, 1 ipp, 2 pdl-datastream). */
+typedef struct proxy_candidate {
+  char *name, *uri, *formats;
+  int   rank;
+} proxy_candidate_t;
+
+/* Browses _ipps._tcp, _ipp._tcp and _pdl-datastream._tcp through avahi-daemon for seconds and
+ * returns the printers found in *out (caller frees with proxy_candidates_free). -1 with a
+ * message when avahi-daemon cannot be reached or browsing fails. */
+int  proxy_discover(double seconds, proxy_candidate_t **out, size_t *n, char *err, size_t errlen);
+void proxy_candidates_free(proxy_candidate_t *list, size_t n);
 
 /* Runs one printer until *stop (a thread body; arg is proxy_worker_t). */
 typedef struct proxy_worker {

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,6 +537,57 @@ static void on_signal(int sig) {
     if (g_wait_fd[i] >= 0) shutdown(g_wait_fd[i], SHUT_RDWR);
 }
 
+/* --discover: browses DNS-SD, logs the candidates (and prints them when no printer is
+ * configured), keeps them in DIR/discovered, and gives each --register NAME without a URI the
+ * URI of the printer announced as NAME. 0, or -1 after saying what failed. */
+static int discover(proxy_cfg_t *cfg) {
+  proxy_candidate_t *list = NULL;
+  size_t n = 0;
+  char err[512];
+  if (proxy_discover(cfg->discover_s, &list, &n, err, sizeof err) != 0) {
+    fprintf(stderr, "spoold proxy: %s\n", err);
+    log_error("proxy: %s", err);
+    return -1;
+  }
+  buf_t file = BUF_INIT;
+  buf_puts(&file, "# spoold proxy --discover: printers announced over DNS-SD (name, URI, formats)\n");
+  for (size_t i = 0; i < n; i++) {
+    log_info("proxy: discovered '%s' at %s%s%s", list[i].name, list[i].uri,
+             list[i].formats ? ", prints " : "", list[i].formats ? list[i].formats : "");
+    buf_printf(&file, "%s\t%s\t%s\n", list[i].name, list[i].uri,
+               list[i].formats ? list[i].formats : "");
+    if (!cfg->nprinters) printf("%s\t%s\t%s\n", list[i].name, list[i].uri,
+                               list[i].formats ? list[i].formats : "");
+  }
+  if (!n) log_info("proxy: no printer announced over DNS-SD within %g s", cfg->discover_s);
+  if (cfg->state_dir) {
+    buf_t path = BUF_INIT;
+    buf_printf(&path, "%s/discovered", cfg->state_dir);
+    if (mkdir(cfg->state_dir, 0700) == 0 || errno == EEXIST)
+      proxy_state_write_file(path.data, file.data, file.len);
+    buf_free(&path);
+  }
+  buf_free(&file);
+  int rc = 0;
+  for (size_t k = 0; k < cfg->nprinters && rc == 0; k++) {
+    proxy_printer_cfg_t *p = &cfg->printers[k];
+    if (p->printer_id || p->uri) continue;
+    for (size_t i = 0; i < n && !p->uri; i++)
+      if (!strcmp(list[i].name, p->register_name)) {
+        p->uri = xstrdup(list[i].uri);
+        if (!p->formats && list[i].formats) p->formats = xstrdup(list[i].formats);
+      }
+    if (!p->uri) {
+      fprintf(stderr, "spoold proxy: --register %s: no printer of that name was announced over "
+              "DNS-SD (%zu found; give --uri, or see `spoold proxy --discover`)\n",
+              p->register_name, n);
+      rc = -1;
+    }
+  }
+  proxy_candidates_free(list, n);
+  return rc;
+}
+
 int proxy_command(int argc, char **argv) {
   proxy_cfg_t cfg;
   char *err = NULL;
@@ -554,6 +606,16 @@ int proxy_command(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (cfg.discover && discover(&cfg) != 0) {
+    proxy_cfg_free(&cfg);
+    curl_global_cleanup();
+    return 1;
+  }
+  if (!cfg.nprinters) { /* --discover alone: the list was the answer */
+    proxy_cfg_free(&cfg);
+    curl_global_cleanup();
+    return 0;
+  }
   for (size_t i = 0; i < cfg.nprinters && !g_stop; i++) {
     if (cfg.printers[i].printer_id) continue;
     char rerr[1024];

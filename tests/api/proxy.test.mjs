@@ -16,6 +16,8 @@ import { makeTempDir, spooldBin } from "./lib/server.mjs";
 import { rawFetch, kiotaClient } from "./lib/clients.mjs";
 import { spooldCli } from "./lib/cli.mjs";
 import { ippRequest, attr, OP } from "./lib/ipp.mjs";
+import { startAvahi } from "./lib/avahi.mjs";
+import { randomUUID } from "node:crypto";
 
 const APP = "22222222-3333-4444-5555-666666666666";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -58,7 +60,16 @@ function stop(p, signal = "SIGTERM") {
 }
 
 // A private system bus and an ippeveprinter on it, with a spool directory that keeps files.
-async function startIppeve(dir, name) {
+// With avahi (lib/avahi.mjs) it uses that bus and announces itself over DNS-SD instead.
+async function startIppeve(dir, name, avahi = null) {
+  if (avahi) {
+    const spool = path.join(dir, "spool-dnssd");
+    await mkdir(spool, { recursive: true });
+    const port = await freePort();
+    const eve = start("ippeveprinter", ["-p", String(port), "-n", "localhost", "-d", spool, "-k",
+      "-f", "application/pdf,image/jpeg", "-s", "600", name], { env: avahi.env });
+    return { eve, spool, port, uri: `ipp://localhost:${port}/ipp/print` };
+  }
   const bus = path.join(dir, "bus");
   await writeFile(path.join(dir, "dbus.conf"), `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -397,6 +408,44 @@ describe("spoold proxy --register: a printer registered by the proxy, authentica
     await sleep(500);
     assert.doesNotMatch(proc.log, /registering/);
     await stop(proc);
+  });
+
+  it("--discover finds a printer announced over DNS-SD (private avahi-daemon); --register NAME takes its URI and it prints", async () => {
+    const avahi = await startAvahi(dir);
+    try {
+      const name = `Discovered ${randomUUID().slice(0, 8)}`;
+      const found = await startIppeve(dir, name, avahi);
+      procs.push(found.eve);
+      // Alone, --discover lists what it finds: name, URI (from the resolved address and the rp key).
+      const list = await until("the printer announced", async () => {
+        const l = start(spooldBin(), ["proxy", "--discover", "--discover-time", "2"], { env: avahi.env });
+        await new Promise((r) => l.on("exit", r));
+        assert.equal(l.exitCode, 0, l.log);
+        return l.log.split("\n").find((line) => line.startsWith(`${name}\t`));
+      }, 30_000);
+      // ippeveprinter announces _ipps._tcp and _ipp._tcp: the proxy takes the TLS way.
+      assert.equal(list.split("\t")[1], `ipps://127.0.0.1:${found.port}/ipp/print`);
+      // --register NAME without --uri: the discovered printer is registered and served.
+      const st = path.join(dir, "state-discovered");
+      const proc = start(spooldBin(), ["proxy", "--server", ctx.srv.origin, "--state", st, "--ca-file", caFile,
+        "--admin-token-file", adminFile, "--discover", "--discover-time", "2", "--register", name,
+        "--poll-interval", "0.5", "--attributes-interval", "1"], { env: avahi.env });
+      procs.push(proc);
+      const m = await until("the registration", async () => proc.log.match(new RegExp(`registered printer '${name}' as ([0-9a-f-]{36})`)), 60_000);
+      assert.match(await readFile(path.join(st, `${m[1]}.printer`), "utf8"), new RegExp(`^uri = ipps://127\\.0\\.0\\.1:${found.port}/ipp/print$`, "m"));
+      assert.match(await readFile(path.join(st, "discovered"), "utf8"), new RegExp(`^${name}\t`, "m"));
+      const shareId = await createShare(ctx.srv, ctx.adminTok, m[1]);
+      const job = await createJob(ctx.srv, ctx.user, `shares/${shareId}`);
+      await uploadDocument(ctx.srv, ctx.user, `shares/${shareId}`, job, TEST_PDF);
+      const s = await rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${shareId}/jobs/${job.id}/start`, { method: "POST", token: ctx.user, ca: ctx.srv.ca });
+      assert.equal(s.status, 200, s.text);
+      const files = await until("the document in the discovered printer's spool", async () => { const f = await spooled(found.spool, job.id); return f.length ? f : null; });
+      assert.deepEqual(await readFile(path.join(found.spool, files[0])), TEST_PDF);
+      await stop(proc);
+      await stop(found.eve);
+    } finally {
+      await avahi.stop();
+    }
   });
 
   it("a certificate that is not the printer's is refused", async () => {
