@@ -284,11 +284,28 @@ static bool wait_events(worker_t *w) {
     if (w->last_status == IPP_STATUS_ERROR_NOT_FOUND) w->sub_id = 0; /* gone: subscribe again */
     return false;
   }
-  int nevents = 0;
-  for (ipp_attribute_t *a = ippFindAttribute(res, "notify-sequence-number", IPP_TAG_INTEGER); a;
-       a = ippFindNextAttribute(res, "notify-sequence-number", IPP_TAG_INTEGER)) {
-    nevents++;
-    if (ippGetInteger(a, 0) >= w->next_seq) w->next_seq = ippGetInteger(a, 0) + 1;
+  int nevents = 0, job = 0;
+  bool fetchable = false;
+  for (ipp_attribute_t *a = ippFirstAttribute(res);; a = ippNextAttribute(res)) {
+    const char *name = a ? ippGetName(a) : NULL;
+    if (!name) { /* the end of an event group */
+      if (fetchable && job > 0)
+        log_info("proxy %s: spoold tells: job %d is fetchable", w->pc->printer_id, job);
+      job = 0;
+      fetchable = false;
+      if (!a) break;
+      continue;
+    }
+    if (ippGetGroupTag(a) != IPP_TAG_EVENT_NOTIFICATION) continue;
+    if (!strcmp(name, "notify-sequence-number") && ippGetValueTag(a) == IPP_TAG_INTEGER) {
+      nevents++;
+      if (ippGetInteger(a, 0) >= w->next_seq) w->next_seq = ippGetInteger(a, 0) + 1;
+    } else if (!strcmp(name, "notify-job-id") && ippGetValueTag(a) == IPP_TAG_INTEGER) {
+      job = ippGetInteger(a, 0);
+    } else if (!strcmp(name, "notify-subscribed-event")) {
+      const char *e = ippGetString(a, 0, NULL);
+      fetchable = e && !strcmp(e, "job-fetchable");
+    }
   }
   ippDelete(res);
   return nevents > 0 || mono_s() - t0 >= 1;
