@@ -206,6 +206,95 @@ Test(blob, walk_sees_only_blobs, .init = docs_setup, .fini = docs_teardown) {
   blob_store_free(bs);
 }
 
+/* A blob of len pseudo-random bytes; its hex SHA-256 into sha. */
+static void make_blob(blob_store_t *bs, char key[BLOB_KEY_LEN + 1], unsigned char *data,
+                      size_t len, char sha[65]) {
+  for (size_t i = 0; i < len; i++) data[i] = (unsigned char)(i * 2654435761u >> 13);
+  blob_key_new(key);
+  cr_assert_eq(blob_create(bs, key, len), 0);
+  blob_t *b = NULL;
+  cr_assert_eq(blob_open(bs, key, true, &b, NULL), 0);
+  cr_assert_eq(blob_pwrite(b, 0, data, len), 0);
+  blob_close(b);
+  hex_sha256(data, len, sha);
+}
+
+/* Flips the byte at off of blob key. */
+static void flip_byte(blob_store_t *bs, const char *key, uint64_t off) {
+  blob_t *b = NULL;
+  unsigned char c = 0;
+  cr_assert_eq(blob_open(bs, key, true, &b, NULL), 0);
+  cr_assert_eq(blob_pread(b, off, &c, 1), 1);
+  c ^= 0x5a;
+  cr_assert_eq(blob_pwrite(b, off, &c, 1), 0);
+  blob_close(b);
+}
+
+Test(blob, serve_checks_sha256_before_or_while_sending, .init = docs_setup, .fini = docs_teardown) {
+  blob_store_t *bs = open_blobs();
+  uint64_t missing0 = 0, corrupt0 = 0, missing = 0, corrupt = 0;
+  blob_integrity_counts(&missing0, &corrupt0);
+
+  /* small: checked before, a descriptor when intact; -EBADMSG once damaged, also for a range */
+  char k[BLOB_KEY_LEN + 1], sha[65];
+  unsigned char small[1000];
+  make_blob(bs, k, small, sizeof small, sha);
+  blob_serve_t sv;
+  cr_assert_eq(blob_serve_open(bs, "doc-small", k, sizeof small, sha, 0, sizeof small, &sv), 0);
+  cr_assert_geq(sv.fd, 0);
+  close(sv.fd);
+  flip_byte(bs, k, 10);
+  cr_assert_eq(blob_serve_open(bs, "doc-small", k, sizeof small, sha, 0, sizeof small, &sv),
+               -EBADMSG);
+  cr_assert_eq(blob_serve_open(bs, "doc-small", k, sizeof small, sha, 500, 10, &sv), -EBADMSG);
+  cr_assert_eq(blob_verify(bs, k, sizeof small, sha, NULL), -EBADMSG);
+
+  /* missing and short */
+  cr_assert_eq(blob_remove(bs, k), 0);
+  cr_assert_eq(blob_serve_open(bs, "doc-small", k, sizeof small, sha, 0, sizeof small, &sv),
+               -ENOENT);
+  char k2[BLOB_KEY_LEN + 1], sha2[65];
+  make_blob(bs, k2, small, sizeof small, sha2);
+  cr_assert_eq(blob_serve_open(bs, "doc-short", k2, sizeof small + 1, NULL, 0, sizeof small + 1,
+                               &sv), -ENOENT);
+
+  /* large, whole: streamed and hashed; intact it reads to the end, damaged the read that would
+   * carry the last bytes fails and nothing of it is handed out */
+  size_t big_len = BLOB_VERIFY_AHEAD + 300000;
+  unsigned char *big = malloc(big_len), *buf = malloc(65536);
+  char kb[BLOB_KEY_LEN + 1], shab[65];
+  make_blob(bs, kb, big, big_len, shab);
+  for (int damaged = 0; damaged < 2; damaged++) {
+    if (damaged) flip_byte(bs, kb, big_len - 5);
+    cr_assert_eq(blob_serve_open(bs, "doc-big", kb, big_len, shab, 0, big_len, &sv), 0);
+    cr_assert_lt(sv.fd, 0);
+    cr_assert_not_null(sv.read);
+    uint64_t off = 0;
+    ssize_t n = 0;
+    while (off < big_len && (n = sv.read(sv.arg, off, (char *)buf, 65536)) > 0) {
+      /* what is handed out is the stored bytes, and the damaged byte is in the last read */
+      cr_assert_eq(memcmp(buf, big + off, (size_t)n), 0);
+      off += (uint64_t)n;
+    }
+    sv.free(sv.arg);
+    if (!damaged) {
+      cr_assert_eq(off, big_len, "an intact document streams whole");
+    } else {
+      cr_assert_eq(n, -EBADMSG);
+      cr_assert_lt(off, big_len, "the last bytes of a damaged document are never handed out");
+    }
+  }
+  /* a range of a large document is checked whole before sending */
+  cr_assert_eq(blob_serve_open(bs, "doc-big", kb, big_len, shab, 100, 100, &sv), -EBADMSG);
+
+  blob_integrity_counts(&missing, &corrupt);
+  cr_assert_eq(missing - missing0, 2);
+  cr_assert_eq(corrupt - corrupt0, 4);
+  free(big);
+  free(buf);
+  blob_store_free(bs);
+}
+
 /* ---- store ----------------------------------------------------------------------------------- */
 
 #define TENANT "11111111-1111-4111-8111-111111111111"
