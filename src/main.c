@@ -588,6 +588,9 @@ static int cmd_serve(int argc, char **argv) {
   app.sweeper = sweeper;
   app.delivery = delivery;
   ipp_start(&app); /* IPP events wake waiting Get-Notifications */
+  if (store_listen(app.store) != 0) /* also those committed by other processes */
+    log_warn("cannot listen for other processes' IPP events; waiting devices learn of them "
+             "within 5 s");
   if (cfg.dnssd && ipp_dnssd_start(&app, &err) != 0) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);

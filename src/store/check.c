@@ -121,7 +121,11 @@ int store_check_database(store_t *st, bool full, store_problem_fn fn, void *arg)
 static int empty_fn(db_conn_t *c, void *arg) {
   int64_t *n = arg;
   *n = 0;
-  if (!db_table_exists(c, "tenants")) return 0;
+  /* Another process sharing the database may be creating the schema right now (its
+   * migrations commit one by one): a schema without all three tables is a new one. */
+  if (!db_table_exists(c, "tenants") || !db_table_exists(c, "printers") ||
+      !db_table_exists(c, "jobs"))
+    return 0;
   db_stmt_t *s = db_prepare(c, "SELECT (SELECT COUNT(*) FROM tenants) + (SELECT COUNT(*) FROM"
                                " printers) + (SELECT COUNT(*) FROM jobs)");
   int rc = db_step(s);

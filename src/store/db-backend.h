@@ -42,6 +42,10 @@ struct db_backend {
    * 1 when held, 0 when another transaction holds it (try), DB_ERROR. NULL: the backend's
    * writes are already exclusive (always 1). */
   int   (*xact_lock)(db_conn_t *c, int64_t key, bool wait);
+  /* Optional (shared databases): db_notify / db_listen / stopping the listener. */
+  int   (*notify)(db_conn_t *c, const char *channel);
+  int   (*listen)(db_t *db, const char *const *channels, void (*fn)(const char *channel, void *arg),
+                  void *arg);
   /* True when the table exists (no error logged when it does not). */
   bool  (*table_exists)(db_conn_t *c, const char *name);
   /* The connection's last error message (never NULL). */

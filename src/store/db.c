@@ -187,6 +187,19 @@ bool db_reachable(db_t *db) { return db && (!db->be->reachable || db->be->reacha
 bool db_shared(db_t *db) { return db && db->be->shared; }
 
 /* Takes (or tries) the database-wide lock key until c's transaction ends; see db.h. */
+/* See db.h. */
+int db_notify(db_conn_t *c, const char *channel) {
+  if (!c || !channel) return DB_ERROR;
+  return c->be->notify ? c->be->notify(c, channel) : 0;
+}
+
+/* See db.h. */
+int db_listen(db_t *db, const char *const *channels, void (*fn)(const char *channel, void *arg),
+              void *arg) {
+  if (!db || !channels || !fn) return DB_ERROR;
+  return db->be->listen ? db->be->listen(db, channels, fn, arg) : 0;
+}
+
 int db_xact_lock(db_conn_t *c, int64_t key, bool wait) {
   if (!c) return DB_ERROR;
   return c->be->xact_lock ? c->be->xact_lock(c, key, wait) : 1;

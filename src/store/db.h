@@ -118,6 +118,19 @@ int   db_xact_lock(db_conn_t *c, int64_t key, bool wait);
 #define DB_SWEEP_SESSIONS      INT64_C(0x300)  /* expired upload sessions */
 #define DB_SWEEP_SUBSCRIPTIONS INT64_C(0x400)  /* expired subscriptions */
 
+/* Cross-process wake-ups (shared databases; SQLite: nothing to do, 0).
+ * db_notify, inside a write closure: when the transaction commits, every process listening on
+ * channel (a lower-case identifier) is told (PostgreSQL NOTIFY; several in one transaction
+ * arrive as one). Returns 0 or DB_ERROR.
+ * db_listen: starts a thread with a connection of its own that listens on the channels (the
+ * NULL-terminated array and its strings are copied) and calls fn(channel, arg) on that thread
+ * for each notification; fn(NULL, arg) after each (re)connection, since notifications sent
+ * while it was disconnected are lost. It reconnects by itself; db_close stops it. fn must be
+ * quick. Once per db; returns 0 or DB_ERROR. */
+int   db_notify(db_conn_t *c, const char *channel);
+int   db_listen(db_t *db, const char *const *channels, void (*fn)(const char *channel, void *arg),
+                void *arg);
+
 /* Statements. db_prepare caches by SQL text per connection; do not finalize. Returns NULL on
  * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. A statement is
  * valid only inside the closure that prepared it. */

@@ -44,6 +44,9 @@ static void events_committed(void *unused) {
   pthread_mutex_unlock(&g_mu);
 }
 
+/* See ipp-private.h. */
+void store_ipp_events_wake(void) { events_committed(NULL); }
+
 void store_ipp_events_free(store_ipp_event_t *v, size_t n) {
   for (size_t i = 0; v && i < n; i++) {
     free(v[i].event);
@@ -124,6 +127,7 @@ static int event_insert(db_conn_t *c, int64_t sub_id, const char *name, const ev
   db_bind_int64(s, 2, seq - STORE_IPP_EVENTS_MAX);
   db_bind_int64(s, 3, now - (int64_t)STORE_IPP_EVENT_LIFE_S * 1000000);
   if ((rc = store_step_done(s)) != 0) return rc;
+  if (db_notify(c, STORE_CH_IPP_EVENTS) != 0) return DB_ERROR;  /* the other processes */
   db_after_commit(c, events_committed, NULL);
   return 0;
 }

@@ -46,4 +46,12 @@ int store_ipp_events_emit(db_conn_t *c, const char *tenant, const char *printer_
 int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
                           int64_t now_us);
 
+/* The channel on which a shared database tells the other processes that IPP events were
+ * committed (db_notify / store_listen). */
+#define STORE_CH_IPP_EVENTS "spoold_ipp_events"
+
+/* Runs the IPP event listener (store_ipp_set_listener) as after a commit of this process:
+ * another process committed events. */
+void store_ipp_events_wake(void);
+
 #endif

@@ -31,6 +31,8 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -39,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PG_DEFAULT_POOL    4      /* connections when nreaders <= 0 */
 #define PG_MAX_POOL        256
@@ -109,6 +112,13 @@ struct pg_db {
   db_pool_stats_t pool;       /* under mu */
   atomic_bool     down;       /* a connection attempt failed or a connection was lost, and none
                                * succeeded since */
+  /* db_listen: its thread, connection of its own and the pipe that stops it */
+  bool            listening;
+  pthread_t       listener;
+  int             listen_stop[2];
+  char          **channels;
+  void          (*listen_fn)(const char *channel, void *arg);
+  void           *listen_arg;
 };
 
 static _Thread_local pg_conn_t *tl_conn;
@@ -800,7 +810,121 @@ static int pg_xact_lock(db_conn_t *c, int64_t key, bool wait) {
 
 /* ---- open / close ------------------------------------------------------------------------- */
 
+/* ---- LISTEN / NOTIFY ------------------------------------------------------------------------ */
+
+/* pg_notify(channel, ''): delivered to the listeners when the transaction commits. */
+static int pg_notify_fn(db_conn_t *c, const char *channel) {
+  db_stmt_t *s = db_prepare(c, "SELECT pg_notify(?, '')");
+  db_bind_text(s, 1, channel);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* Waits up to ms for the stop pipe; true when asked to stop. */
+static bool listen_should_stop(pg_db_t *db, int fd, int ms) {
+  struct pollfd p[2] = {{.fd = db->listen_stop[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+  int rc = poll(p, fd >= 0 ? 2 : 1, ms);
+  return rc > 0 && (p[0].revents & (POLLIN | POLLHUP));
+}
+
+/* Connects and LISTENs on every channel; NULL on failure. */
+static PGconn *listen_connect(pg_db_t *db) {
+  const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+  const char *vals[] = {"5", "spoold-listen", db->url, NULL};
+  PGconn *h = PQconnectdbParams(keys, vals, 1);
+  if (!h || PQstatus(h) != CONNECTION_OK) {
+    if (h) PQfinish(h);
+    return NULL;
+  }
+  for (char **ch = db->channels; *ch; ch++) {
+    buf_t sql = BUF_INIT;
+    buf_printf(&sql, "LISTEN \"%s\"", *ch);  /* channels are our own identifiers */
+    PGresult *r = PQexec(h, sql.data);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    buf_free(&sql);
+    if (!ok) {
+      log_warn("postgres %s: LISTEN %s failed: %s", db->safe_url, *ch, PQerrorMessage(h));
+      PQfinish(h);
+      return NULL;
+    }
+  }
+  return h;
+}
+
+static void *listen_main(void *arg) {
+  pg_db_t *db = arg;
+  bool was_down = false;
+  for (;;) {
+    PGconn *h = listen_connect(db);
+    if (!h) {
+      if (!was_down) log_warn("postgres %s: the notification listener cannot connect; retrying",
+                              db->safe_url);
+      was_down = true;
+      if (listen_should_stop(db, -1, 1000)) return NULL;
+      continue;
+    }
+    if (was_down) log_info("postgres %s: the notification listener is connected again",
+                           db->safe_url);
+    was_down = false;
+    db->listen_fn(NULL, db->listen_arg);  /* anything sent meanwhile was lost: look again */
+    int fd = PQsocket(h);
+    for (;;) {
+      if (listen_should_stop(db, fd, 10000)) {
+        PQfinish(h);
+        return NULL;
+      }
+      if (!PQconsumeInput(h)) break;  /* the connection is gone */
+      PGnotify *n;
+      while ((n = PQnotifies(h)) != NULL) {
+        db->listen_fn(n->relname, db->listen_arg);
+        PQfreemem(n);
+      }
+    }
+    log_warn("postgres %s: the notification listener lost its connection: %s", db->safe_url,
+             PQerrorMessage(h));
+    PQfinish(h);
+    was_down = true;
+  }
+}
+
+static int pg_listen(db_t *base, const char *const *channels,
+                     void (*fn)(const char *channel, void *arg), void *arg) {
+  pg_db_t *db = (pg_db_t *)base;
+  if (db->listening) return DB_ERROR;
+  size_t n = 0;
+  while (channels[n]) n++;
+  db->channels = xcalloc(n + 1, sizeof *db->channels);
+  for (size_t i = 0; i < n; i++) db->channels[i] = xstrdup(channels[i]);
+  db->listen_fn = fn;
+  db->listen_arg = arg;
+  if (pipe(db->listen_stop) != 0) return DB_ERROR;
+  fcntl(db->listen_stop[0], F_SETFD, FD_CLOEXEC);
+  fcntl(db->listen_stop[1], F_SETFD, FD_CLOEXEC);
+  if (pthread_create(&db->listener, NULL, listen_main, db) != 0) {
+    close(db->listen_stop[0]);
+    close(db->listen_stop[1]);
+    return DB_ERROR;
+  }
+  db->listening = true;
+  return 0;
+}
+
+static void pg_listen_stop(pg_db_t *db) {
+  if (db->listening) {
+    close(db->listen_stop[1]);  /* POLLHUP on the read end */
+    pthread_join(db->listener, NULL);
+    close(db->listen_stop[0]);
+    db->listening = false;
+  }
+  for (char **ch = db->channels; ch && *ch; ch++) free(*ch);
+  free(db->channels);
+  db->channels = NULL;
+}
+
 static void pg_free(pg_db_t *db) {
+  pg_listen_stop(db);
   for (int i = 0; i < db->nconns; i++) pg_conn_close(&db->conns[i]);
   free(db->conns);
   pthread_mutex_destroy(&db->mu);
@@ -878,6 +1002,8 @@ const db_backend_t db_postgres_backend = {
   .get_pool_stats = pg_get_pool_stats,
   .reachable = pg_reachable,
   .xact_lock = pg_xact_lock,
+  .notify = pg_notify_fn,
+  .listen = pg_listen,
   .table_exists = pg_table_exists,
   .errmsg = pg_errmsg,
   .prepare = pg_prepare,

@@ -3,6 +3,7 @@
  * The store handle: opening, migrating and probing the database behind store.h, plus the
  * helpers the store modules share (store-private.h).
  */
+#include "store/ipp-private.h"
 #include "store/store-private.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -66,6 +67,18 @@ void store_get_stats(store_t *st, store_stats_t *out) {
 /* See store-private.h. */
 int store_sweep_turn(db_conn_t *c, int64_t which) {
   return db_xact_lock(c, DB_LOCK_SWEEP + which, false);
+}
+
+static void remote_change(const char *channel, void *arg) {
+  (void)arg;
+  if (!channel || strcmp(channel, STORE_CH_IPP_EVENTS) == 0) store_ipp_events_wake();
+}
+
+/* See store.h. */
+int store_listen(store_t *st) {
+  if (!st || !db_shared(st->db)) return 0;
+  static const char *const channels[] = {STORE_CH_IPP_EVENTS, NULL};
+  return db_listen(st->db, channels, remote_change, NULL) == 0 ? 0 : -1;
 }
 
 bool store_is_shared(store_t *st) { return st && db_shared(st->db); }

@@ -38,6 +38,10 @@ int      store_schema_version(store_t *st);
 /* True when several spoold processes may share this store (PostgreSQL): document bytes then
  * live in the store (blob/blob.h) and periodic work is coordinated through it. */
 bool     store_is_shared(store_t *st);
+/* On a shared database: starts listening for the changes other processes commit that this
+ * process must react to at once (IPP events wake this process's waiting Get-Notifications, as
+ * its own commits do). Nothing to do on SQLite. 0, or -1 when the listener cannot start. */
+int      store_listen(store_t *st);
 /* Space. A write that fails because the disk (or the database's quota) is full returns
  * STORE_ERROR like any failure, and:
  *   store_full(st)      is true from then until a write commits again;

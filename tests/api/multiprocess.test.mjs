@@ -10,7 +10,11 @@
 //   - /metrics of each process shows its connection pool;
 //   - notifications: the three processes deliver a subscription's notifications, each exactly
 //     once (the outbox rows are claimed with a lease); the process delivering one is killed
-//     with SIGKILL while the receiver stalls, and another process delivers it after the lease.
+//     with SIGKILL while the receiver stalls, and another process delivers it after the lease;
+//   - pull printing: a device long-polling Get-Notifications on A is woken by an abort committed
+//     on B (LISTEN/NOTIFY), and by a release committed on B, after which the job is fetchable
+//     through A; 200 held jobs each hit at once by an abort and a task completion sent to two
+//     different processes: exactly one winner each, the other 409.
 //
 // The database: the throwaway server of SPOOLD_TEST_PG when the suite runs on PostgreSQL, else a
 // throwaway PostgreSQL 15 of this file's own (tests/lib/pg.sh), stopped by PID at the end.
@@ -26,6 +30,8 @@ import { PRINTER_MANAGEMENT_SCOPES, registerPrinter, createJob } from "./lib/fix
 import { startServer, makeTempDir, REPO_ROOT } from "./lib/server.mjs";
 import { freshPgStore } from "./lib/store.mjs";
 import { startReceiver } from "./lib/webhook-receiver.mjs";
+import { spooldCli } from "./lib/cli.mjs";
+import { ippRequest, attr, OP, TAG, STATUS, bearer, val } from "./lib/ipp.mjs";
 
 const run = promisify(execFile);
 const PG_SH = path.join(REPO_ROOT, "tests/lib/pg.sh");
@@ -246,5 +252,139 @@ describe("notifications across three processes", () => {
     } finally {
       await rx.close();
     }
+  });
+});
+
+describe("pull printing across processes", () => {
+  const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
+  const WOKEN = 'spoold_http_parked_resumed_total{by="wake"}';
+  const pp = {};
+  before(async () => {
+    // the app of the admin token (the default of lib/tokens.mjs): a trigger binds only its own definitions
+    pp.app = await ctx.srvs[0].mintApp({ tenant: ctx.tenant, app: "00000000-0000-4000-8000-00000000a001", roles: APP_ROLES });
+    const def = await rawFetch(`${ctx.srvs[0].origin}/v1.0/print/taskDefinitions`, {
+      method: "POST", token: pp.app, json: { displayName: "Release across processes" } });
+    assert.equal(def.status, 201, def.text);
+    pp.def = def.json.id;
+    pp.printer = await registerPrinter(ctx.srvs[0], ctx.admin, { name: "Held" });
+    const trig = await api(1, `/v1.0/print/printers/${pp.printer}/taskTriggers`, { method: "POST", json: {
+      event: "jobStarted", "definition@odata.bind": `${ctx.srvs[1].url}/v1.0/print/taskDefinitions/${pp.def}` } });
+    assert.equal(trig.status, 201, trig.text);
+    const tok = await spooldCli(["token", "--device", pp.printer, "--data", ctx.data, "--store", ctx.store]);
+    assert.equal(tok.code, 0, tok.stderr);
+    pp.device = tok.stdout.trim();
+  });
+
+  const hpath = (job) => `/v1.0/print/printers/${pp.printer}/jobs/${job}`;
+  // A job of the held printer, created, uploaded and started on process i: held, with one task.
+  async function heldJob(i) {
+    const job = (await createJob(ctx.srvs[i], ctx.admin, `printers/${pp.printer}`, { configuration: {} })).id;
+    const docs = await api(i, `${hpath(job)}/documents`);
+    const s = await api(i, `${hpath(job)}/documents/${docs.json.value[0].id}/createUploadSession`, {
+      method: "POST", json: { properties: { documentName: "held.pdf", contentType: "application/pdf", size: 4 } } });
+    assert.equal(s.status, 200, s.text);
+    assert.equal((await put(on(i, s.json.uploadUrl), Buffer.from("%PDF"), 0, 4)).status, 201);
+    const st = await api(i, `${hpath(job)}/start`, { method: "POST" });
+    assert.equal(st.status, 200, st.text);
+    assert.equal(st.json.state, "paused", st.text);
+    const tasks = await rawFetch(`${ctx.srvs[i].origin}${hpath(job)}/tasks`, { token: pp.app });
+    assert.equal(tasks.status, 200, tasks.text);
+    return { id: job, task: tasks.json.value[0].id };
+  }
+  const abortOn = (i, job, reason) => rawFetch(`${ctx.srvs[i].origin}${hpath(job.id)}/abort`, {
+    method: "POST", token: pp.app, json: reason ? { reason } : undefined });
+  const completeOn = (i, job) => rawFetch(`${ctx.srvs[i].origin}/v1.0/print/taskDefinitions/${pp.def}/tasks/${job.task}`, {
+    method: "PATCH", token: pp.app, json: { status: { state: "completed" } } });
+
+  // Process i's IPP endpoint for the held printer, as its device.
+  function ipp(i, op, operation = [], groups) {
+    const url = `${ctx.srvs[i].origin}/ipp/print/${pp.printer}`;
+    const printerUri = attr.uri("printer-uri", url.replace(/^http/, "ipp"));
+    if (!groups) return ippRequest(url, { op, auth: bearer(pp.device), operation: [printerUri, ...operation] });
+    return ippRequest(url, { op, auth: bearer(pp.device), groups: [{ tag: TAG.OPERATION, attrs: [
+      attr.charset("attributes-charset", "utf-8"), attr.language("attributes-natural-language", "en"), printerUri, ...operation] }, ...groups] });
+  }
+  async function metric(i, name) {
+    const r = await rawFetch(`${ctx.srvs[i].origin}/metrics`);
+    const line = r.text.split("\n").find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `${name} in /metrics of process ${i}`);
+    return Number(line.slice(name.length + 1));
+  }
+  const notifications = (i, sub, seq, wait) => ipp(i, OP.GET_NOTIFICATIONS, [
+    attr.integer("notify-subscription-ids", sub), attr.integer("notify-sequence-numbers", seq), attr.boolean("notify-wait", wait)]);
+
+  it("a device waiting on A is woken by an abort committed on B, and by a release on B; the released job is fetchable through A", async () => {
+    const uuid = attr.uri("output-device-uuid", `urn:uuid:${randomUUID()}`);
+    const subR = await ipp(0, OP.CREATE_PRINTER_SUBSCRIPTIONS, [uuid], [{ tag: TAG.SUBSCRIPTION, attrs: [
+      attr.keyword("notify-pull-method", "ippget"), attr.keyword("notify-events", ["job-completed", "job-fetchable"]),
+      attr.integer("notify-lease-duration", 0)] }]);
+    assert.equal(subR.status, STATUS.OK, `Create-Printer-Subscriptions: 0x${subR.status.toString(16)}`);
+    const sub = val(subR.group(TAG.SUBSCRIPTION)[0], "notify-subscription-id");
+    const drain = await notifications(0, sub, 1, false);
+    let seq = 1 + Math.max(0, ...drain.group(TAG.EVENT).map((e) => val(e, "notify-sequence-number")));
+
+    // The wait on A ends with the event, resumed by a wake-up (not by its 5 s recheck, counted
+    // apart as by="due"): the abort's commit on B reached A through the database.
+    const waitFor = async (commit) => {
+      const woken = await metric(0, WOKEN);
+      let settled = false;
+      const waiting = notifications(0, sub, seq, true).finally(() => { settled = true; });
+      await sleep(300);
+      assert.equal(settled, false, "Get-Notifications with notify-wait answered before any event");
+      await commit();
+      const ev = await waiting;
+      assert.equal(ev.status, STATUS.OK);
+      assert.ok(await metric(0, WOKEN) > woken, "A's waiting request was resumed by a wake-up");
+      const e = ev.group(TAG.EVENT)[0];
+      assert.ok(e, "the answer carries the event");
+      seq = val(e, "notify-sequence-number") + 1;
+      return e;
+    };
+    const j = await heldJob(2);
+    const e = await waitFor(async () => assert.equal((await abortOn(1, j, "aborted on B")).status, 204));
+    assert.equal(val(e, "notify-subscribed-event"), "job-completed");
+    assert.equal(val(e, "notify-job-id"), Number(j.id));
+    assert.equal(val(e, "job-state"), 8);
+
+    const k = await heldJob(2);
+    const f = await waitFor(async () => assert.equal((await completeOn(1, k)).status, 200));
+    assert.equal(val(f, "notify-subscribed-event"), "job-fetchable");
+    assert.equal(val(f, "notify-job-id"), Number(k.id));
+    const fetched = await ipp(0, OP.FETCH_JOB, [attr.integer("job-id", Number(k.id)), uuid]);
+    assert.equal(fetched.status, STATUS.OK, `Fetch-Job through A: 0x${fetched.status.toString(16)}`);
+  });
+
+  it("200 held jobs, each hit at once by an abort and a task completion on two different processes: exactly one winner", async (t) => {
+    const jobs = [];
+    for (let b = 0; b < 20; b++)
+      jobs.push(...await Promise.all(Array.from({ length: 10 }, (_, k) => heldJob((b + k) % 3))));
+    const results = [];
+    for (let b = 0; b < jobs.length; b += 50) {
+      results.push(...await Promise.all(jobs.slice(b, b + 50).map(async (job, k) => {
+        const i = (b + k) % 3;
+        const [ab, done] = await Promise.all([abortOn(i, job, `race ${job.id}`), completeOn((i + 1) % 3, job)]);
+        return { job, ab, done };
+      })));
+    }
+    const wins = { abort: 0, complete: 0 };
+    for (const { job, ab, done } of results) {
+      const okAbort = ab.status === 204, okDone = done.status === 200;
+      assert.ok(okAbort !== okDone, `job ${job.id}: abort ${ab.status}, complete ${done.status}: exactly one may win`);
+      const loser = okAbort ? done : ab;
+      assert.equal(loser.status, 409, loser.text);
+      assert.equal(loser.json.error.code, "notAllowed");
+      const g = await api(0, hpath(job.id));
+      if (okAbort) {
+        wins.abort++;
+        assert.equal(g.json.status.state, "aborted");
+        assert.equal(g.json.status.description, `race ${job.id}`);
+      } else {
+        wins.complete++;
+        assert.equal(g.json.status.state, "processing");
+        assert.equal(g.json.isFetchable, true);
+      }
+    }
+    assert.equal(wins.abort + wins.complete, 200);
+    t.diagnostic(`abort won ${wins.abort}, completion won ${wins.complete}`);
   });
 });
