@@ -14,7 +14,9 @@
 //   - pull printing: a device long-polling Get-Notifications on A is woken by an abort committed
 //     on B (LISTEN/NOTIFY), and by a release committed on B, after which the job is fetchable
 //     through A; 200 held jobs each hit at once by an abort and a task completion sent to two
-//     different processes: exactly one winner each, the other 409.
+//     different processes: exactly one winner each, the other 409;
+//   - kill -9 of one process while twelve clients create jobs on all three: every job any
+//     process acknowledged (201) is there afterwards.
 //
 // The database: the throwaway server of SPOOLD_TEST_PG when the suite runs on PostgreSQL, else a
 // throwaway PostgreSQL 15 of this file's own (tests/lib/pg.sh), stopped by PID at the end.
@@ -52,7 +54,9 @@ before(async () => {
   ctx.data = await makeTempDir("spoold-multi-");
   // the same --store and --data for all three, started together
   ctx.srvs = await Promise.all([0, 1, 2].map(() =>
-    startServer({ dataDir: ctx.data, args: ["--store", ctx.store] })));
+    startServer({ dataDir: ctx.data, args: ["--store", ctx.store,
+      // the load tests create more jobs than the default per-printer window allows
+      "--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0"] })));
   ctx.admin = await ctx.srvs[0].mintUser({ tenant: ctx.tenant, scopes: ADMIN_SCOPES, admin: true });
   ctx.printer = await registerPrinter(ctx.srvs[0], ctx.admin, { name: "Shared" });
 });
@@ -386,5 +390,37 @@ describe("pull printing across processes", () => {
     }
     assert.equal(wins.abort + wins.complete, 200);
     t.diagnostic(`abort won ${wins.abort}, completion won ${wins.complete}`);
+  });
+});
+
+describe("kill -9 of one process under load", () => {
+  it("loses no acknowledged write: every job answered 201 by any process is there afterwards", async (t) => {
+    const acked = [];
+    let stop = false, failed = 0;
+    // Four clients per process create jobs until told to stop; B is killed in the middle.
+    const client = async (i) => {
+      while (!stop) {
+        try {
+          const r = await api(i, `/v1.0/print/printers/${ctx.printer}/jobs`, { method: "POST", json: { configuration: {} } });
+          if (r.status === 201) acked.push(r.json.id); else failed++;
+        } catch { failed++; if (i === 1) await sleep(50); }   // B is gone: connection refused
+      }
+    };
+    const clients = [0, 1, 2].flatMap((i) => Array.from({ length: 4 }, () => client(i)));
+    await sleep(1500);
+    const before = acked.length;
+    await ctx.srvs[1].kill({ keepData: true });
+    await sleep(1500);
+    stop = true;
+    await Promise.all(clients);
+    assert.ok(before > 0 && acked.length > before, `jobs acknowledged before (${before}) and after (${acked.length}) the kill`);
+    t.diagnostic(`${before} jobs acknowledged before the kill, ${acked.length} in all, ${failed} requests failed`);
+    for (const id of acked) {
+      const r = await api(0, jobPath(id));
+      assert.equal(r.status, 200, `acknowledged job ${id}: ${r.status} ${r.text}`);
+    }
+    await ctx.srvs[1].spawn();
+    const r = await api(1, jobPath(acked[0]));
+    assert.equal(r.status, 200, "the restarted process serves the same data");
   });
 });
