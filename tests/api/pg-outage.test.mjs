@@ -25,7 +25,8 @@ before(async () => {
   const { stdout } = await run("bash", ["-c", `source '${PG_SH}' && pg_start >&2 && echo "$SPOOLD_TEST_PG $PG_DIR"`],
     { encoding: "utf8", timeout: 60_000 });
   [ctx.pgUrl, ctx.pgDir] = stdout.trim().split(" ");
-  ctx.srv = await startServer({ args: ["--store", `${ctx.pgUrl}/postgres`] });
+  ctx.args = ["--store", `${ctx.pgUrl}/postgres`, "--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0"];
+  ctx.srv = await startServer({ args: ctx.args });
   ctx.admin = await ctx.srv.mintUser({ tenant: ctx.tenant, scopes: [...PRINTER_MANAGEMENT_SCOPES, "PrintJob.ReadWrite.All"].join(" "), admin: true });
   ctx.printer = await registerPrinter(ctx.srv, ctx.admin, { name: "Outage" });
 });
@@ -72,5 +73,56 @@ describe("PostgreSQL stopped and started again", () => {
     const list = await api(`/v1.0/print/printers/${ctx.printer}/jobs`);
     assert.deepEqual(list.json.value.map((j) => j.id).sort(), [after.id, before.id].sort(),
       "the job refused during the outage was not written");
+  });
+});
+
+describe("PostgreSQL stopped and started again under load, two processes", () => {
+  it("201 or 503 during, full service after, every acknowledged job kept", async (t) => {
+    const second = await startServer({ dataDir: ctx.srv.dataDir, args: ctx.args });
+    try {
+      const srvs = [ctx.srv, second];
+      const printer = await registerPrinter(ctx.srv, ctx.admin, { name: "Load" });
+      const acked = [], statuses = new Map();
+      let stop = false;
+      const client = async (srv) => {
+        while (!stop) {
+          const r = await rawFetch(`${srv.origin}/v1.0/print/printers/${printer}/jobs`, {
+            method: "POST", token: ctx.admin, json: { configuration: {} } });
+          statuses.set(r.status, (statuses.get(r.status) || 0) + 1);
+          if (r.status === 201) acked.push(r.json.id);
+          else {
+            assert.ok([500, 503].includes(r.status), `${r.status} ${r.text}`);
+            await sleep(20);
+          }
+        }
+      };
+      const clients = srvs.flatMap((srv) => Array.from({ length: 4 }, () => client(srv)));
+      await sleep(1000);
+      const before = acked.length;
+      await pg("pg_halt");
+      await sleep(1500);
+      const during = statuses.get(503) || 0;
+      await pg("pg_resume");
+      const resumedAt = acked.length;
+      for (let i = 0; i < 100 && acked.length <= resumedAt + 20; i++) await sleep(100);
+      stop = true;
+      await Promise.all(clients);
+      t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries(statuses))}; ${before} acknowledged before the outage, ${acked.length} in all`);
+      assert.ok(before > 0, "jobs acknowledged before the outage");
+      assert.ok(during > 0, "503 answers during the outage");
+      assert.ok(acked.length > resumedAt + 20, "full service after the outage, without a restart");
+      for (const srv of srvs) assert.equal((await rawFetch(`${srv.origin}/readyz`)).status, 200);
+      const listed = new Set();
+      let url = `${ctx.srv.origin}/v1.0/print/printers/${printer}/jobs?$top=1000`;
+      while (url) {
+        const page = await rawFetch(url, { token: ctx.admin });
+        assert.equal(page.status, 200, page.text);
+        for (const j of page.json.value) listed.add(j.id);
+        url = page.json["@odata.nextLink"] || null;
+      }
+      for (const id of acked) assert.ok(listed.has(id), `acknowledged job ${id} is there`);
+    } finally {
+      await second.stop();
+    }
   });
 });
