@@ -16,7 +16,9 @@
 //     through A; 200 held jobs each hit at once by an abort and a task completion sent to two
 //     different processes: exactly one winner each, the other 409;
 //   - kill -9 of one process while twelve clients create jobs on all three: every job any
-//     process acknowledged (201) is there afterwards.
+//     process acknowledged (201) is there afterwards;
+//   - a tenant suspended with `spoold tenant suspend --store` is refused by all three processes
+//     within the 5 s of their tenant cache (the bound allows 1.5 s for a loaded machine).
 //
 // The database: the throwaway server of SPOOLD_TEST_PG when the suite runs on PostgreSQL, else a
 // throwaway PostgreSQL 15 of this file's own (tests/lib/pg.sh), stopped by PID at the end.
@@ -32,7 +34,7 @@ import { PRINTER_MANAGEMENT_SCOPES, registerPrinter, createJob } from "./lib/fix
 import { startServer, makeTempDir, REPO_ROOT } from "./lib/server.mjs";
 import { freshPgStore } from "./lib/store.mjs";
 import { startReceiver } from "./lib/webhook-receiver.mjs";
-import { spooldCli } from "./lib/cli.mjs";
+import { spooldCli, tenantCmd } from "./lib/cli.mjs";
 import { ippRequest, attr, OP, TAG, STATUS, bearer, val } from "./lib/ipp.mjs";
 
 const run = promisify(execFile);
@@ -422,5 +424,30 @@ describe("kill -9 of one process under load", () => {
     await ctx.srvs[1].spawn();
     const r = await api(1, jobPath(acked[0]));
     assert.equal(r.status, 200, "the restarted process serves the same data");
+  });
+});
+
+describe("tenant suspension across processes", () => {
+  it("every process refuses a suspended tenant within its 5 s tenant cache", async () => {
+    const tid = randomUUID();
+    const tok = await ctx.srvs[0].mintUser({ tenant: tid, scopes: ADMIN_SCOPES, admin: true });
+    const getPrint = (i) => rawFetch(`${ctx.srvs[i].origin}/v1.0/print/printers`, { token: tok });
+    for (let i = 0; i < 3; i++) assert.equal((await getPrint(i)).status, 200, `process ${i} before`);
+    await tenantCmd("suspend", tid, ctx.data, ["--store", ctx.store]);
+    const t0 = Date.now();
+    const took = await Promise.all([0, 1, 2].map(async (i) => {
+      for (;;) {
+        const r = await getPrint(i);
+        if (r.status === 403) {
+          assert.equal(r.json.error.code, "accessDenied");
+          assert.match(r.json.error.message, /subscription is not active/);
+          return Date.now() - t0;
+        }
+        assert.equal(r.status, 200, r.text);
+        if (Date.now() - t0 > 15_000) return Infinity;
+        await sleep(100);
+      }
+    }));
+    for (const [i, ms] of took.entries()) assert.ok(ms <= 6500, `process ${i} noticed the suspension after ${ms} ms`);
   });
 });
