@@ -19,6 +19,7 @@
 #include "app.h"
 #include "dev/dev-private.h"
 #include "ipp/device-auth.h"
+#include "mapping/mapping.h"
 #include "store/printers.h"
 #include "store/pullprint.h"
 #include "util/buf.h"
@@ -94,25 +95,6 @@ static struct {
 
 /* ---- the IPP client ---------------------------------------------------------------------- */
 
-typedef struct {
-  const char *data;
-  size_t      len, off;
-} rd_t;
-
-static ssize_t mem_read(void *ctx, ipp_uchar_t *buf, size_t n) {
-  rd_t *r = ctx;
-  size_t left = r->len - r->off;
-  if (n > left) n = left;
-  memcpy(buf, r->data + r->off, n);
-  r->off += n;
-  return (ssize_t)n;
-}
-
-static ssize_t mem_write(void *ctx, ipp_uchar_t *buf, size_t n) {
-  buf_append(ctx, (const char *)buf, n);
-  return (ssize_t)n;
-}
-
 static size_t body_cb(char *data, size_t size, size_t nmemb, void *arg) {
   buf_append(arg, data, size * nmemb);
   return size * nmemb;
@@ -146,15 +128,12 @@ static ipp_t *new_request(sim_t *s, ipp_op_t op, long job) {
 static int send_ipp(sim_t *s, ipp_t *req, ipp_t **resp, buf_t *rest, long *http_status) {
   if (resp) *resp = NULL;
   if (http_status) *http_status = 0;
-  buf_t out = BUF_INIT, in = BUF_INIT;
-  ippSetState(req, IPP_STATE_IDLE);
+  buf_t in = BUF_INIT;
   ipp_op_t op = ippGetOperation(req);
-  if (ippWriteIO(&out, mem_write, 1, NULL, req) != IPP_STATE_DATA) {
-    ippDelete(req);
-    buf_free(&out);
-    return -1;
-  }
+  size_t out_len = 0;
+  char *out = ipp_map_encode(req, &out_len);
   ippDelete(req);
+  if (!out) return -1;
   struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/ipp");
   char auth[IPP_DEVICE_TOKEN_LEN + 32];
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
@@ -163,14 +142,14 @@ static int send_ipp(sim_t *s, ipp_t *req, ipp_t **resp, buf_t *rest, long *http_
   CURL *c = s->curl;
   curl_easy_setopt(c, CURLOPT_URL, s->url);
   curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, out.data);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)out.len);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, out);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)out_len);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &in);
   CURLcode cc = curl_easy_perform(c);
   curl_slist_free_all(h);
-  buf_free(&out);
+  free(out);
   long status = 0;
   if (cc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (http_status) *http_status = status;
@@ -182,15 +161,15 @@ static int send_ipp(sim_t *s, ipp_t *req, ipp_t **resp, buf_t *rest, long *http_
     return -1;
   }
   ipp_t *r = ippNew();
-  rd_t rd = {in.data, in.len, 0};
-  if (ippReadIO(&rd, mem_read, 1, NULL, r) != IPP_STATE_DATA) {
+  size_t used = 0;
+  if (ipp_map_decode(in.data, in.len, r, &used) != IPP_STATE_DATA) {
     ippDelete(r);
     buf_free(&in);
     set_error(s, "%s: the answer is not IPP", ippOpString(op));
     return -1;
   }
   int st = (int)ippGetStatusCode(r);
-  if (rest && rd.off < rd.len) buf_append(rest, in.data + rd.off, rd.len - rd.off);
+  if (rest && used < in.len) buf_append(rest, in.data + used, in.len - used);
   buf_free(&in);
   if (resp) *resp = r;
   else ippDelete(r);

@@ -65,9 +65,6 @@ typedef struct ipp_client {
 /* A new response for request (may be NULL): version major.minor, request_id, charset utf-8,
  * the request's natural language (else "en"). The caller owns it. */
 ipp_t *ipp_new_response(ipp_t *request, int major, int minor, int request_id);
-/* Decodes an IPP message from data[0..len) into ipp; *used (may be NULL) receives the bytes
- * the message took (the document data starts there). IPP_STATE_DATA when complete. */
-ipp_state_t ipp_decode(const void *data, size_t len, ipp_t *ipp, size_t *used);
 /* RFC 8011 §4.1 checks of c->request (version, request-id, group order, charset and natural
  * language first, the target URI naming c->target); sets printer_uri, job_id and user. false
  * after answering through ipp_respond. */

@@ -23,6 +23,7 @@
 #include "ipp/ipp-private.h"
 #include "ipp/share-ipp.h"
 #include "util/buf.h"
+#include "mapping/mapping.h"
 #include "util/failguard.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -168,47 +169,6 @@ int ipp_up_time(ipp_client_t *c, int64_t us) {
 
 /* ---- decoding and encoding ------------------------------------------------------------------ */
 
-typedef struct mem_reader {
-  const unsigned char *data;
-  size_t               len, off;
-} mem_reader_t;
-
-/* ipp_iocb_t over the buffered body: returns fewer bytes than asked at the end, which libcups
- * treats as a truncated message. */
-static ssize_t mem_read(void *ctx, ipp_uchar_t *buf, size_t n) {
-  mem_reader_t *r = ctx;
-  size_t left = r->len - r->off;
-  if (n > left) n = left;
-  memcpy(buf, r->data + r->off, n);
-  r->off += n;
-  return (ssize_t)n;
-}
-
-/* Decodes an IPP message; see ipp-private.h. */
-ipp_state_t ipp_decode(const void *data, size_t len, ipp_t *ipp, size_t *used) {
-  mem_reader_t rd = {data, len, 0};
-  ipp_state_t state = ippReadIO(&rd, mem_read, 1, NULL, ipp);
-  if (used) *used = rd.off;
-  return state;
-}
-
-static ssize_t mem_write(void *ctx, ipp_uchar_t *buf, size_t n) {
-  buf_append(ctx, buf, n);
-  return (ssize_t)n;
-}
-
-/* Encodes ipp into a malloc'd buffer; NULL on failure. */
-static char *encode(ipp_t *ipp, size_t *len) {
-  buf_t b = BUF_INIT;
-  ippSetState(ipp, IPP_STATE_IDLE);
-  if (ippWriteIO(&b, mem_write, 1, NULL, ipp) != IPP_STATE_DATA) {
-    buf_free(&b);
-    return NULL;
-  }
-  *len = b.len;
-  return buf_detach(&b);
-}
-
 /* A plain-text HTTP answer; see ipp-private.h. */
 void ipp_reply_http(ipp_client_t *c, int status, const char *msg) {
   buf_t b = BUF_INIT;
@@ -253,7 +213,7 @@ static ipp_t *ordered_response(ipp_client_t *c) {
 void ipp_reply(ipp_client_t *c) {
   size_t len = 0;
   ipp_t *ordered = ordered_response(c);
-  char *body = encode(ordered, &len);
+  char *body = ipp_map_encode(ordered, &len);
   ippDelete(ordered);
   if (!body) {
     log_error("ipp: cannot encode the response to %s", ippOpString(c->op));
@@ -648,8 +608,7 @@ static void ipp_post(http_request_t *req, http_response_t *res) {
                          (uint32_t)body[6] << 8 | body[7]);
   c.op = (ipp_op_t)(body[2] << 8 | body[3]);
   c.request = ippNew();
-  mem_reader_t rd = {body, req->body_len, 0};
-  ipp_state_t state = ippReadIO(&rd, mem_read, 1, NULL, c.request);
+  ipp_state_t state = ipp_map_decode(body, req->body_len, c.request, NULL);
   bool ok_version = major >= 1 && major <= 2;
   c.response = ipp_new_response(state == IPP_STATE_DATA ? c.request : NULL,
                             ok_version ? major : 1, ok_version ? minor : 1, request_id);

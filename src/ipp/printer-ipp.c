@@ -25,11 +25,6 @@
 
 /* ---- encoding of a device's attributes ----------------------------------------------------- */
 
-static ssize_t io_write(void *ctx, ipp_uchar_t *buf, size_t n) {
-  buf_append(ctx, buf, n);
-  return (ssize_t)n;
-}
-
 /* Decodes stored attributes (an empty set for NULL or unreadable data) as the request the next
  * merge starts from. */
 static ipp_t *attrs_decode(const void *data, size_t len) {
@@ -38,17 +33,6 @@ static ipp_t *attrs_decode(const void *data, size_t len) {
   ippSetOperation(ipp, IPP_OP_UPDATE_OUTPUT_DEVICE_ATTRIBUTES);
   ippSetRequestId(ipp, 1);
   return ipp;
-}
-
-static void *attrs_encode(ipp_t *ipp, size_t *len) {
-  buf_t b = BUF_INIT;
-  ippSetState(ipp, IPP_STATE_IDLE);
-  if (ippWriteIO(&b, io_write, 1, NULL, ipp) != IPP_STATE_DATA) {
-    buf_free(&b);
-    return NULL;
-  }
-  *len = b.len;
-  return buf_detach(&b);
 }
 
 /* ---- merging pushed attributes ------------------------------------------------------------- */
@@ -163,7 +147,7 @@ static int merge_device(const void *old, size_t old_len, void **attrs, size_t *l
   merge_arg_t *m = arg;
   ipp_t *merged = attrs_decode(old, old_len);
   merge_attrs(merged, m->request);
-  *attrs = attrs_encode(merged, len);
+  *attrs = ipp_map_encode(merged, len);
   m->too_big = *attrs && *len > STORE_IPP_DEVICE_ATTRS_MAX;
   if (!*attrs || m->too_big) {
     free(*attrs);

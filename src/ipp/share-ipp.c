@@ -26,6 +26,7 @@
 #include "http/server.h"
 #include "ipp/ipp.h"
 #include "ipp/share-auth.h"
+#include "mapping/mapping.h"
 #include "store/documents.h"
 #include "store/jobs.h"
 #include "store/printers.h"
@@ -896,7 +897,7 @@ static int decode_head(share_req_t *st, bool final, size_t *used) {
     return -1;
   }
   ipp_t *rq = ippNew();
-  ipp_state_t state = ipp_decode(b, st->head.len, rq, used);
+  ipp_state_t state = ipp_map_decode(b, st->head.len, rq, used);
   if (state != IPP_STATE_DATA && !final && st->head.len < HEAD_MAX) {
     ippDelete(rq);
     return 0;

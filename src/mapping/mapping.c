@@ -12,6 +12,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- messages in memory ------------------------------------------------------------------- */
+
+typedef struct mem_reader {
+  const unsigned char *data;
+  size_t               len, off;
+} mem_reader_t;
+
+static ssize_t mem_read(void *ctx, ipp_uchar_t *buf, size_t n) {
+  mem_reader_t *r = ctx;
+  size_t left = r->len - r->off;
+  if (n > left) n = left;
+  memcpy(buf, r->data + r->off, n);
+  r->off += n;
+  return (ssize_t)n;
+}
+
+static ssize_t mem_write(void *ctx, ipp_uchar_t *buf, size_t n) {
+  buf_append(ctx, buf, n);
+  return (ssize_t)n;
+}
+
+/* See mapping.h. */
+ipp_state_t ipp_map_decode(const void *data, size_t len, ipp_t *ipp, size_t *used) {
+  mem_reader_t rd = {data, len, 0};
+  ipp_state_t state = ippReadIO(&rd, mem_read, 1, NULL, ipp);
+  if (used) *used = rd.off;
+  return state;
+}
+
+/* See mapping.h. */
+char *ipp_map_encode(ipp_t *ipp, size_t *len) {
+  buf_t b = BUF_INIT;
+  *len = 0;
+  ippSetState(ipp, IPP_STATE_IDLE);
+  if (ippWriteIO(&b, mem_write, 1, NULL, ipp) != IPP_STATE_DATA) {
+    buf_free(&b);
+    return NULL;
+  }
+  *len = b.len;
+  return buf_detach(&b);
+}
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- tables ------------------------------------------------------------------------------- */
@@ -704,25 +746,10 @@ static char *dump(json_t *o) {
 }
 
 /* Device patch; see mapping.h. */
-typedef struct attrs_reader {
-  const unsigned char *data;
-  size_t               len, off;
-} attrs_reader_t;
-
-static ssize_t attrs_read(void *ctx, ipp_uchar_t *buf, size_t n) {
-  attrs_reader_t *r = ctx;
-  size_t left = r->len - r->off;
-  if (n > left) n = left;
-  memcpy(buf, r->data + r->off, n);
-  r->off += n;
-  return (ssize_t)n;
-}
-
 ipp_t *ipp_map_attrs_decode(const void *data, size_t len) {
   ipp_t *ipp = ippNew();
   if (data && len) {
-    attrs_reader_t r = {data, len, 0};
-    if (ippReadIO(&r, attrs_read, 1, NULL, ipp) != IPP_STATE_DATA) {
+    if (ipp_map_decode(data, len, ipp, NULL) != IPP_STATE_DATA) {
       ippDelete(ipp);
       ipp = ippNew();
     }
@@ -841,20 +868,6 @@ void ipp_map_device_patch(ipp_t *attrs, ipp_t *request, store_ipp_printer_patch_
 
 /* ---- an application/ipp printer PATCH body ------------------------------------------------- */
 
-typedef struct group_io {
-  const unsigned char *data;
-  size_t               len, off;
-} group_io_t;
-
-static ssize_t group_read(void *ctx, ipp_uchar_t *buf, size_t n) {
-  group_io_t *r = ctx;
-  size_t left = r->len - r->off;
-  if (n > left) n = left;
-  memcpy(buf, r->data + r->off, n);
-  r->off += n;
-  return (ssize_t)n;
-}
-
 /* Reads body behind a synthetic 8-byte IPP header (and 0x03 when add_end): the message, or
  * NULL with *st (ippReadIO's result) and *off (bytes of body read). A message that ends before
  * the input does is refused too (*st is then IPP_STATE_DATA). */
@@ -866,11 +879,11 @@ static ipp_t *group_read_all(const unsigned char *body, size_t len, bool add_end
   memcpy(msg, header, 8);
   memcpy(msg + 8, body, len);
   if (add_end) msg[n - 1] = IPP_TAG_END;
-  group_io_t r = {msg, n, 0};
   ipp_t *ipp = ippNew();
-  *st = ippReadIO(&r, group_read, 1, NULL, ipp);
-  *off = r.off > 8 ? r.off - 8 : 0;
-  bool complete = r.off == n;
+  size_t used = 0;
+  *st = ipp_map_decode(msg, n, ipp, &used);
+  *off = used > 8 ? used - 8 : 0;
+  bool complete = used == n;
   free(msg);
   if (*st != IPP_STATE_DATA || !complete) {
     ippDelete(ipp);

@@ -17,6 +17,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* ---- messages in memory ------------------------------------------------------------------- */
+
+/* Decodes one IPP message from data[0..len) into ipp (ippReadIO over memory; fewer bytes than
+ * asked at the end read as a truncated message). Returns ippReadIO's last state, IPP_STATE_DATA
+ * when a whole message was read; *used (when not NULL) gets the bytes consumed (what follows is
+ * a document, or trailing garbage). Borrows data; ipp stays the caller's. */
+ipp_state_t ipp_map_decode(const void *data, size_t len, ipp_t *ipp, size_t *used);
+
+/* Encodes ipp from its start (its state is reset) into a new buffer of *len bytes; NULL on
+ * failure. The caller frees the buffer. */
+char *ipp_map_encode(ipp_t *ipp, size_t *len);
+
 /* ---- jobs --------------------------------------------------------------------------------- */
 
 /* IPP job-state (3..9) of a job in phase p: created/held -> pending-held (4), released ->
