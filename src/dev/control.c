@@ -295,7 +295,7 @@ static void tenant_reset(http_request_t *req, http_response_t *res) {
   if (rc == STORE_OK || rc == STORE_NOT_FOUND) rc = store_tenant_ensure(app->store, tid);
   auth_tenant_forget(app->auth, tid);
   if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL, "The tenant could not be reset.");
+    graph_reply_store_error(req, res);
     return;
   }
   audit(req, "tenants.reset", "%s", tid);

@@ -75,8 +75,7 @@ static void output_devices(http_request_t *req, http_response_t *res) {
   }
   if (rc != STORE_OK) {
     json_decref(value);
-    graph_reply_error(req, res, 500, "generalException", NULL,
-                      "The printer's output devices could not be read.");
+    graph_reply_store_error(req, res);
     goto done;
   }
   json_t *o = json_object();

@@ -36,8 +36,7 @@ static void subscription_delivery(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The subscription '%s' was not found.",
                       id);
   } else if (rc != STORE_OK) {
-    graph_reply_error(req, res, 500, "generalException", NULL,
-                      "The subscription's delivery state could not be read.");
+    graph_reply_store_error(req, res);
   } else {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(id));
