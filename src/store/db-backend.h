@@ -50,6 +50,8 @@ struct db_backend {
   bool  (*table_exists)(db_conn_t *c, const char *name);
   /* The connection's last error message (never NULL). */
   const char *(*errmsg)(db_conn_t *c);
+  /* SQL reading one scalar member of a JSON text column (see db_sql_json_scalar). */
+  char *(*json_scalar)(const char *col, const char *const *keys, size_t nkeys, db_json_kind_t kind);
 
   db_stmt_t  *(*prepare)(db_conn_t *c, const char *sql);
   void        (*bind_text)(db_stmt_t *s, int idx, const char *v);

@@ -210,6 +210,20 @@ bool db_table_exists(db_conn_t *c, const char *name) {
   return c && name && c->be->table_exists(c, name);
 }
 
+/* SQL reading a JSON member in db's dialect; the caller frees it. NULL for a NULL db or a key
+ * that is not a plain identifier (the keys are spliced into the SQL text). */
+char *db_sql_json_scalar(db_t *db, const char *col, const char *const *keys, size_t nkeys,
+                         db_json_kind_t kind) {
+  if (!db || !col || nkeys == 0 || !db->be->json_scalar) return NULL;
+  for (size_t i = 0; i < nkeys; i++) {
+    if (!keys[i] || !keys[i][0]) return NULL;
+    for (const char *k = keys[i]; *k; k++)
+      if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')))
+        return NULL;
+  }
+  return db->be->json_scalar(col, keys, nkeys, kind);
+}
+
 /* The last error message on c; never NULL. */
 const char *db_errmsg(db_conn_t *c) { return c ? c->be->errmsg(c) : "no connection"; }
 

@@ -153,4 +153,15 @@ int         db_exec(db_conn_t *c, const char *sql);
 /* Rows changed by the last statement on this connection. */
 int64_t     db_changes(db_conn_t *c);
 
+/* How db_sql_json_scalar presents a JSON member: as text, as 0/1 (a JSON boolean), as a
+ * double precision number or as an integer. */
+typedef enum { DB_JSON_TEXT, DB_JSON_BOOL, DB_JSON_DOUBLE, DB_JSON_INT } db_json_kind_t;
+
+/* A SQL expression, in db's dialect, reading the member keys[0]/keys[1]/... of the JSON text
+ * column col (trusted text: a column name and member names from a static table, never client
+ * input), NULL in SQL when the column or the member is absent or null. The caller frees the
+ * string. NULL when db is NULL or a key is not a plain identifier. */
+char *db_sql_json_scalar(db_t *db, const char *col, const char *const *keys, size_t nkeys,
+                         db_json_kind_t kind);
+
 #endif

@@ -527,6 +527,26 @@ static int64_t pg_changes(db_conn_t *cb) { return ((pg_conn_t *)cb)->changes; }
 
 static const char *pg_errmsg(db_conn_t *cb) { return ((pg_conn_t *)cb)->err; }
 
+/* The member as text with #>> over the column cast to jsonb, then converted to the kind (JSON
+ * true/false as 1/0 like the integer boolean columns). */
+static char *pg_json_scalar(const char *col, const char *const *keys, size_t nkeys,
+                            db_json_kind_t kind) {
+  buf_t t = BUF_INIT, b = BUF_INIT;
+  buf_printf(&t, "((%s)::jsonb #>> '{", col);
+  for (size_t i = 0; i < nkeys; i++) buf_printf(&t, "%s%s", i ? "," : "", keys[i]);
+  buf_puts(&t, "}')");
+  switch (kind) {
+    case DB_JSON_TEXT: buf_puts(&b, t.data); break;
+    case DB_JSON_BOOL:
+      buf_printf(&b, "(CASE %s WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)", t.data);
+      break;
+    case DB_JSON_DOUBLE: buf_printf(&b, "(%s::double precision)", t.data); break;
+    case DB_JSON_INT: buf_printf(&b, "(%s::bigint)", t.data); break;
+  }
+  buf_free(&t);
+  return buf_detach(&b);
+}
+
 static bool pg_table_exists(db_conn_t *c, const char *name) {
   db_stmt_t *s = db_prepare(c, "SELECT 1 WHERE to_regclass(?) IS NOT NULL");
   db_bind_text(s, 1, name);
@@ -1005,6 +1025,7 @@ const db_backend_t db_postgres_backend = {
   .notify = pg_notify_fn,
   .listen = pg_listen,
   .table_exists = pg_table_exists,
+  .json_scalar = pg_json_scalar,
   .errmsg = pg_errmsg,
   .prepare = pg_prepare,
   .bind_text = pg_bind_text,

@@ -61,6 +61,7 @@ static const store_qfield_t PRINTER_FIELDS[] = {
   {"lastSeenDateTime", "p.last_seen_us", STORE_QT_DATETIME, true, true, false, NULL},
   {"status/state", PRINTER_STATE_SQL, STORE_QT_ENUM, true, false, true,
    &ENUM_PRINTER_PROCESSING_STATE},
+  STORE_PRINTER_BASE_JSON_QFIELDS,
 };
 
 static const store_qfield_t OP_FIELDS[] = {
@@ -411,8 +412,8 @@ static void operations_clear(void *items, size_t n) { store_operations_free(item
 static store_rc_t run_list(store_t *st, list_arg_t *a, const query_t *q,
                            const store_qfield_t *fields, size_t nfields, char *err,
                            size_t errlen) {
-  if (store_query_compile(q, fields, nfields, "id", STORE_PRINTER_PAGE_MAX, &a->cq, err,
-                          errlen) != 0)
+  if (store_query_compile_db(st->db, q, fields, nfields, "id", STORE_PRINTER_PAGE_MAX, &a->cq,
+                             err, errlen) != 0)
     return STORE_INVALID;
   store_rc_t rc = store_rc(db_read(st->db, list_fn, a));
   store_query_clear(&a->cq);

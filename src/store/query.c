@@ -11,6 +11,7 @@
 #include <strings.h>
 
 typedef struct compiler {
+  db_t                 *db;     /* for STORE_QF_JSON fields; may be NULL */
   const store_qfield_t *fields;
   size_t                nfields;
   buf_t                 sql;
@@ -41,6 +42,28 @@ static const store_qfield_t *find_field(const compiler_t *c, const query_path_t 
   for (size_t i = 0; i < c->nfields; i++)
     if (query_path_equals(path, c->fields[i].path)) return &c->fields[i];
   return NULL;
+}
+
+static bool is_json_field(const store_qfield_t *f) {
+  return strncmp(f->sql, STORE_QF_JSON_PREFIX, strlen(STORE_QF_JSON_PREFIX)) == 0;
+}
+
+/* The SQL reading a STORE_QF_JSON field's member in the database's dialect (caller frees), or
+ * NULL when there is no database to write it for. */
+static char *json_field_sql(const compiler_t *c, const store_qfield_t *f) {
+  const char *keys[QUERY_MAX_PATH_SEGS];
+  char        tmp[256];
+  size_t      nkeys = 0;
+  snprintf(tmp, sizeof tmp, "%s", f->path);
+  char *save = NULL;
+  char *seg = strtok_r(tmp, "/", &save); /* the column's own name */
+  while (seg && (seg = strtok_r(NULL, "/", &save)) && nkeys < QUERY_MAX_PATH_SEGS)
+    keys[nkeys++] = seg;
+  db_json_kind_t kind = f->type == STORE_QT_BOOL     ? DB_JSON_BOOL
+                        : f->type == STORE_QT_DOUBLE ? DB_JSON_DOUBLE
+                        : f->type == STORE_QT_INT64  ? DB_JSON_INT
+                                                     : DB_JSON_TEXT;
+  return db_sql_json_scalar(c->db, f->sql + strlen(STORE_QF_JSON_PREFIX), keys, nkeys, kind);
 }
 
 static const char *type_name(store_qtype_t t) {
@@ -167,6 +190,9 @@ static const char *sql_op(query_op_t op) {
   return ops[op];
 }
 
+static int compile_value_cmp(compiler_t *c, const store_qfield_t *f, const query_filter_t *n,
+                             bool neg);
+
 /* A comparison. neg: the comparison sits under an odd number of `not`s; the operator is
  * negated here so the SQL never needs NOT (which would turn SQL's NULL into a match). */
 static int compile_cmp(compiler_t *c, const query_filter_t *n, bool neg) {
@@ -181,6 +207,25 @@ static int compile_cmp(compiler_t *c, const query_filter_t *n, bool neg) {
     return rc;
   }
   buf_free(&path);
+  if (is_json_field(f)) {
+    /* The member's expression in this database's dialect, compiled as a column would be. */
+    char *expr = json_field_sql(c, f);
+    if (!expr)
+      return cfail(c, "Invalid $filter: property '%s' (position %zu) cannot be filtered on",
+                   f->path, n->pos);
+    store_qfield_t jf = *f;
+    jf.sql = expr;
+    jf.not_null = false;
+    int rc = compile_value_cmp(c, &jf, n, neg);
+    free(expr);
+    return rc;
+  }
+  return compile_value_cmp(c, f, n, neg);
+}
+
+/* compile_cmp once the field is known: f->sql is the expression compared. */
+static int compile_value_cmp(compiler_t *c, const store_qfield_t *f, const query_filter_t *n,
+                             bool neg) {
   if (is_function(n->op)) return compile_function(c, f, n, neg);
   bool ordering = n->op != QUERY_OP_EQ && n->op != QUERY_OP_NE;
   if (ordering && (f->type == STORE_QT_ENUM || f->type == STORE_QT_BOOL))
@@ -300,12 +345,20 @@ static void compile_keyset(compiler_t *c, const sortkey_t *keys, size_t nkeys,
   buf_putc(&c->sql, ')');
 }
 
-/* Compiles q for one resource's field map into *out (caller clears it). */
+/* Compiles q for one resource's field map into *out (caller clears it); no JSON fields. */
 int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t nfields,
                         const char *id_path, int64_t max_page, store_query_t *out, char *err,
                         size_t errlen) {
+  return store_query_compile_db(NULL, q, fields, nfields, id_path, max_page, out, err, errlen);
+}
+
+/* Compiles q for one resource's field map into *out (caller clears it), JSON fields in db's
+ * dialect. */
+int store_query_compile_db(db_t *db, const query_t *q, const store_qfield_t *fields,
+                           size_t nfields, const char *id_path, int64_t max_page,
+                           store_query_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
-  compiler_t c = {.fields = fields, .nfields = nfields, .err = err, .errlen = errlen};
+  compiler_t c = {.db = db, .fields = fields, .nfields = nfields, .err = err, .errlen = errlen};
   const store_qfield_t *idf = NULL;
   for (size_t i = 0; i < nfields && !idf; i++)
     if (strcasecmp(fields[i].path, id_path) == 0) idf = &fields[i];
@@ -329,7 +382,7 @@ int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t n
     buf_t path = BUF_INIT;
     query_path_format(&q->orderby[i].path, &path);
     const store_qfield_t *f = find_field(&c, &q->orderby[i].path);
-    if (!f || (!f->sortable && f != idf)) {
+    if (!f || ((!f->sortable || is_json_field(f)) && f != idf)) {
       cfail(&c, f ? "Invalid $orderby: property '%s' cannot be used for sorting"
                   : "Invalid $orderby: unknown property '%s'", path.data);
       buf_free(&path);

@@ -54,6 +54,37 @@ typedef enum {
   STORE_QT_DATETIME, /* integer microseconds since the epoch, UTC */
 } store_qtype_t;
 
+/* A field whose sql is STORE_QF_JSON("p.location") reads a member of that JSON text column:
+ * the member named by the field's path after its first segment ("location/building" ->
+ * building), written in the database's dialect by db_sql_json_scalar (so such a field needs
+ * store_query_compile_db). It may be filtered on, not sorted on. */
+#define STORE_QF_JSON_PREFIX "json:"
+#define STORE_QF_JSON(col)   STORE_QF_JSON_PREFIX col
+
+/* The location/... and capabilities/... members of printerBase (printers and shares, with the
+ * printer's row as p) that $filter may name: the scalar members of printerLocation and of
+ * printerCapabilities (collections and computed members are not stored as scalars). */
+#define STORE_PRINTER_BASE_JSON_QFIELDS                                                        \
+  {"location/streetAddress", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/city", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL},   \
+  {"location/postalCode", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/stateOrProvince", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/countryOrRegion", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/site", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL},   \
+  {"location/building", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/floor", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL},  \
+  {"location/floorDescription", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/roomName", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/roomDescription", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/latitude", STORE_QF_JSON("p.location"), STORE_QT_DOUBLE, true, false, false, NULL}, \
+  {"location/longitude", STORE_QF_JSON("p.location"), STORE_QT_DOUBLE, true, false, false, NULL}, \
+  {"location/altitudeInMeters", STORE_QF_JSON("p.location"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/collation", STORE_QF_JSON("p.capabilities"), STORE_QT_BOOL, true, false, false, NULL}, \
+  {"capabilities/isPageRangeSupported", STORE_QF_JSON("p.capabilities"), STORE_QT_BOOL, true, false, false, NULL}, \
+  {"capabilities/supportsFitPdfToPage", STORE_QF_JSON("p.capabilities"), STORE_QT_BOOL, true, false, false, NULL}, \
+  {"capabilities/copiesPerJob/start", STORE_QF_JSON("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/copiesPerJob/end", STORE_QF_JSON("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}
+
 /* One queryable property of a resource. Field maps are static tables in the store modules;
  * sql is trusted text (never from a client). */
 typedef struct store_qfield {
@@ -92,6 +123,11 @@ typedef struct store_query {
 int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t nfields,
                         const char *id_path, int64_t max_page, store_query_t *out, char *err,
                         size_t errlen);
+/* store_query_compile for a resource with STORE_QF_JSON fields: their SQL is written in db's
+ * dialect (store_query_compile passes NULL: such fields are then refused as unfilterable). */
+int store_query_compile_db(db_t *db, const query_t *q, const store_qfield_t *fields,
+                           size_t nfields, const char *id_path, int64_t max_page,
+                           store_query_t *out, char *err, size_t errlen);
 void store_query_clear(store_query_t *cq);
 
 /* "SELECT <cols>, <key_cols> FROM <from> [WHERE (<base_where>) AND (<where>)] ORDER BY

@@ -351,6 +351,7 @@ static const store_qfield_t SHARE_FIELDS[] = {
   {"createdDateTime", "s.created_us", STORE_QT_DATETIME, true, true, true, NULL},
   {"allowAllUsers", "s.allow_all_users", STORE_QT_BOOL, true, true, true, NULL},
   {"isAcceptingJobs", "p.is_accepting_jobs", STORE_QT_BOOL, true, true, false, NULL},
+  STORE_PRINTER_BASE_JSON_QFIELDS,
 };
 #define SHARE_NFIELDS (sizeof SHARE_FIELDS / sizeof SHARE_FIELDS[0])
 #define SHARE_NREDUCED 4 /* the first four: the reduced property set's queryable members */
@@ -418,8 +419,8 @@ store_rc_t store_share_list(store_t *st, const char *tenant, const char *printer
   memset(out, 0, sizeof *out);
   if (!tenant || !q) return STORE_ERROR;
   store_query_t cq;
-  if (store_query_compile(q, SHARE_FIELDS, reduced ? SHARE_NREDUCED : SHARE_NFIELDS, "id",
-                          QUERY_PAGE_MAX, &cq, err, errlen) != 0)
+  if (store_query_compile_db(st->db, q, SHARE_FIELDS, reduced ? SHARE_NREDUCED : SHARE_NFIELDS,
+                             "id", QUERY_PAGE_MAX, &cq, err, errlen) != 0)
     return STORE_INVALID;
   list_arg_t a = {.tenant = tenant, .printer_id = printer_id, .cq = &cq};
   store_rc_t rc = store_rc(db_read(st->db, list_fn, &a));

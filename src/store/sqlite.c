@@ -806,6 +806,18 @@ static int64_t sq_changes(db_conn_t *cb) { return sqlite3_changes64(((sq_conn_t 
 
 static const char *sq_errmsg(db_conn_t *cb) { return sqlite3_errmsg(((sq_conn_t *)cb)->h); }
 
+/* json_extract gives JSON true/false as 1/0 and numbers as numbers, so every kind is the
+ * same expression. */
+static char *sq_json_scalar(const char *col, const char *const *keys, size_t nkeys,
+                            db_json_kind_t kind) {
+  (void)kind;
+  buf_t b = BUF_INIT;
+  buf_printf(&b, "json_extract(%s, '$", col);
+  for (size_t i = 0; i < nkeys; i++) buf_printf(&b, ".%s", keys[i]);
+  buf_puts(&b, "')");
+  return buf_detach(&b);
+}
+
 static bool sq_table_exists(db_conn_t *c, const char *name) {
   db_stmt_t *s = db_prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
   db_bind_text(s, 1, name);
@@ -828,6 +840,7 @@ const db_backend_t db_sqlite_backend = {
   .ping = sq_ping,
   .get_stats = sq_get_stats,
   .table_exists = sq_table_exists,
+  .json_scalar = sq_json_scalar,
   .errmsg = sq_errmsg,
   .prepare = sq_prepare,
   .bind_text = sq_bind_text,

@@ -750,3 +750,71 @@ describe("v3 client over https", () => {
     assert.match(op.value[0].certificate, /BEGIN CERTIFICATE/);
   });
 });
+
+describe("$filter on location/* and capabilities/* paths", () => {
+  const ctx = withServer({ tls: true }); // https: the v3 client sends its token only over TLS
+  before(async () => {
+    ctx.a = await register(ctx, { name: "Loc A" });
+    ctx.b = await register(ctx, { name: "Loc B" });
+    ctx.c = await register(ctx, { name: "Loc C" });
+    const patch = async (id, json, token = ctx.admin) => {
+      const res = await raw(ctx, `/v1.0/print/printers/${id}`, { method: "PATCH", token, json });
+      assert.equal(res.status, 200, res.text);
+    };
+    await patch(ctx.a, { location: { building: "B1", site: "HQ North", floor: "3", latitude: 47.5, altitudeInMeters: 120 } });
+    await patch(ctx.b, { location: { building: "b2", site: "hq south", floor: "10", latitude: 12.25 } });
+    await patch(ctx.a, { capabilities: { collation: true, isPageRangeSupported: false, copiesPerJob: { start: 1, end: 99 } } }, ctx.appA);
+    await patch(ctx.b, { capabilities: { collation: false, isPageRangeSupported: true } }, ctx.appA);
+  });
+  const ids = (ctx, r) => r.value.map((p) => p.id).sort();
+  const names = (ctx, list) => list.map((x) => ctx[x]).sort();
+
+  it("location members through the v3 client: eq (exact), startswith/endswith/contains (case-insensitive), numbers, ne and not with absent members", async () => {
+    const client = v3Client({ origin: ctx.srv.origin, version: "v1.0", token: ctx.reader, ca: ctx.srv.ca });
+    const q = (f) => client.api("/print/printers").filter(f).get();
+    assert.deepEqual(ids(ctx, await q("location/building eq 'B1'")), names(ctx, ["a"]));
+    assert.deepEqual(ids(ctx, await q("location/building eq 'b1'")), [], "eq is exact, as on the other string properties");
+    assert.deepEqual(ids(ctx, await q("startswith(location/site,'HQ')")), names(ctx, ["a", "b"]));
+    assert.deepEqual(ids(ctx, await q("endswith(location/site,'NORTH')")), names(ctx, ["a"]));
+    assert.deepEqual(ids(ctx, await q("contains(location/site,'SOUTH')")), names(ctx, ["b"]));
+    assert.deepEqual(ids(ctx, await q("location/floor eq '10'")), names(ctx, ["b"]));
+    assert.deepEqual(ids(ctx, await q("location/floor in ('3','10')")), names(ctx, ["a", "b"]));
+    assert.deepEqual(ids(ctx, await q("location/latitude gt 20")), names(ctx, ["a"]));
+    assert.deepEqual(ids(ctx, await q("location/latitude le 12.25")), names(ctx, ["b"]));
+    assert.deepEqual(ids(ctx, await q("location/altitudeInMeters eq 120")), names(ctx, ["a"]));
+    assert.deepEqual(ids(ctx, await q("location/building ne 'B1'")), names(ctx, ["b", "c"]), "ne matches a printer without a location");
+    assert.deepEqual(ids(ctx, await q("not startswith(location/site,'hq n')")), names(ctx, ["b", "c"]));
+    assert.deepEqual(ids(ctx, await q("location/building eq null")), names(ctx, ["c"]));
+    assert.deepEqual(ids(ctx, await q("location/building eq 'B1' or location/floor eq '10'")), names(ctx, ["a", "b"]));
+    assert.deepEqual(ids(ctx, await q("Location/Building eq 'B1'")), names(ctx, ["a"]), "paths are case-insensitive");
+  });
+
+  it("capabilities members through Kiota: booleans and copiesPerJob/end, combined with location", async () => {
+    const client = kiota(ctx, ctx.reader);
+    const q = async (filter) => ids(ctx, await client.print.printers.get({ queryParameters: { filter } }));
+    assert.deepEqual(await q("capabilities/collation eq true"), names(ctx, ["a"]));
+    assert.deepEqual(await q("capabilities/collation eq false"), names(ctx, ["b"]));
+    assert.deepEqual(await q("capabilities/isPageRangeSupported"), names(ctx, ["b"]), "a bare boolean member");
+    assert.deepEqual(await q("capabilities/collation ne true"), names(ctx, ["b", "c"]));
+    assert.deepEqual(await q("capabilities/copiesPerJob/end ge 50"), names(ctx, ["a"]));
+    assert.deepEqual(await q("capabilities/collation eq true and startswith(location/building,'b')"), names(ctx, ["a"]));
+  });
+
+  it("refusals name the path: unknown members, wrong literal types, functions on non-strings, $orderby (400 invalidQueryOption)", async () => {
+    const cases = [
+      ["$filter=location/nope eq 'x'", /unknown property 'location\/nope'/],
+      ["$filter=capabilities/colorModes eq 'color'", /capabilities\/colorModes/],
+      ["$filter=location/building eq 5", /location\/building.*string/],
+      ["$filter=capabilities/collation eq 'yes'", /capabilities\/collation.*boolean/],
+      ["$filter=startswith(location/latitude,'4')", /location\/latitude/],
+      ["$filter=capabilities/collation gt true", /capabilities\/collation/],
+      ["$orderby=location/building", /location\/building/],
+    ];
+    for (const [q, msg] of cases) {
+      const res = await raw(ctx, `/v1.0/print/printers?${q}`, { token: ctx.reader });
+      const err = assertErrorEnvelope(res, { status: 400, code: "invalidRequest" });
+      assert.equal(err.innerError.code, "invalidQueryOption", q);
+      assert.match(err.message, msg, `${q} -> ${err.message}`);
+    }
+  });
+});

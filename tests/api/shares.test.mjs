@@ -295,6 +295,27 @@ describe("lists: query options, paging, reduced property set", () => {
     assert.equal(second.value[0].displayName, "Share 099");
   });
 
+  it("$filter on the printer's location/* and capabilities/* members (Kiota and raw; unknown members named)", async () => {
+    const patch = async (id, json) => {
+      const res = await raw(ctx, `/v1.0/print/printers/${id}`, { method: "PATCH", json });
+      assert.equal(res.status, 200, res.text);
+    };
+    await patch(ctx.printers[3], { location: { building: "Annex", site: "HQ West", floor: "2" } });
+    await patch(ctx.printers[4], { location: { building: "annex", site: "Plant", floor: "2" } });
+    const client = kiota(ctx, ctx.admin);
+    const q = async (filter) => (await client.print.shares.get({ queryParameters: { filter, top: 200 } })).value.map((x) => x.id).sort();
+    const sh = (...i) => i.map((k) => ctx.shares[k]).sort();
+    assert.deepEqual(await q("location/building eq 'Annex'"), sh(3));
+    assert.deepEqual(await q("startswith(location/building,'ANN')"), sh(3, 4));
+    assert.deepEqual(await q("startswith(location/site,'hq')"), sh(3));
+    assert.deepEqual(await q("location/floor eq '2' and contains(location/site,'lan')"), sh(4));
+    assert.deepEqual(await q("location/floor eq '2' and capabilities/collation eq true"), []);
+    assert.equal((await q("location/floor ne '2'")).length, ctx.shares.length - 2);
+    const err = assertErrorEnvelope(await raw(ctx, "/v1.0/print/shares?$filter=location/wing eq 'x'"), { status: 400, code: "invalidRequest" });
+    assert.equal(err.innerError.code, "invalidQueryOption");
+    assert.match(err.message, /location\/wing/);
+  });
+
   it("$filter, $select, $orderby", async () => {
     const client = kiota(ctx, ctx.admin);
     const r = await client.print.shares.get({ queryParameters: {

@@ -19,10 +19,13 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/enums.h"
 #include "core/query.h"
 #include "graph/odata.h"
+#include "store-url.h"
+#include "store/db.h"
 #include "store/query.h"
 #include "util/b64.h"
 
@@ -873,4 +876,83 @@ Test(store_query_sqlite, skip_applies_to_the_first_page) {
   store_query_clear(&cq);
   query_clear(&q);
   sqlite3_close(db);
+}
+
+/* ---- JSON member fields (location/..., capabilities/...) -------------------------------- */
+
+static const store_qfield_t JSON_FIELDS[] = {
+    {"id", "p.id", STORE_QT_STRING, true, true, true, NULL},
+    STORE_PRINTER_BASE_JSON_QFIELDS,
+};
+
+static int compile_json(db_t *db, const char *filter, const char *orderby, store_query_t *cq) {
+  query_t q;
+  parse_q(&q, filter, orderby, NULL);
+  int rc = store_query_compile_db(db, &q, JSON_FIELDS, sizeof JSON_FIELDS / sizeof JSON_FIELDS[0],
+                                  "id", QUERY_PAGE_MAX, cq, g_err, sizeof g_err);
+  query_clear(&q);
+  return rc;
+}
+
+/* SQLite, or PostgreSQL under tests/lib/pg.sh (SPOOLD_TEST_PG): each backend's own dialect. */
+Test(store_query, json_member_paths_in_the_backend_dialect) {
+  char dir[] = "/tmp/spoold-jsonq-XXXXXX", url[512];
+  cr_assert_not_null(mkdtemp(dir));
+  test_store_url(dir, url, sizeof url);
+  bool pg = test_store_is_pg();
+  char *err = NULL;
+  db_t *db = db_open(url, 1, &err);
+  cr_assert_not_null(db, "%s", err ? err : "");
+  store_query_t cq;
+  cr_assert_eq(compile_json(db, "location/Building eq 'B1'", NULL, &cq), 0, "%s", g_err);
+  cr_assert_str_eq(cq.where, pg ? "((p.location)::jsonb #>> '{building}') = ?"
+                                : "json_extract(p.location, '$.building') = ?");
+  cr_assert_str_eq(cq.binds[0].u.s, "B1");
+  store_query_clear(&cq);
+  cr_assert_eq(compile_json(db, "capabilities/copiesPerJob/end ge 5", NULL, &cq), 0, "%s", g_err);
+  cr_assert_str_eq(cq.where, pg ? "(((p.capabilities)::jsonb #>> '{copiesPerJob,end}')::bigint) >= ?"
+                                : "json_extract(p.capabilities, '$.copiesPerJob.end') >= ?");
+  cr_assert_eq(cq.binds[0].type, QUERY_VAL_INT64);
+  store_query_clear(&cq);
+  cr_assert_eq(compile_json(db, "location/latitude lt 3.5", NULL, &cq), 0, "%s", g_err);
+  cr_assert_str_eq(cq.where, pg ? "(((p.location)::jsonb #>> '{latitude}')::double precision) < ?"
+                                : "json_extract(p.location, '$.latitude') < ?");
+  store_query_clear(&cq);
+  /* a JSON member may be absent: ne matches it too; JSON booleans compare as 0/1 */
+  cr_assert_eq(compile_json(db, "capabilities/collation ne true", NULL, &cq), 0, "%s", g_err);
+  const char *coll = pg ? "(CASE ((p.capabilities)::jsonb #>> '{collation}') WHEN 'true' THEN 1 "
+                          "WHEN 'false' THEN 0 END)"
+                        : "json_extract(p.capabilities, '$.collation')";
+  char want[512];
+  snprintf(want, sizeof want, "(%s <> ? OR %s IS NULL)", coll, coll);
+  cr_assert_str_eq(cq.where, want);
+  store_query_clear(&cq);
+  cr_assert_eq(compile_json(db, "startswith(location/site,'HQ')", NULL, &cq), 0, "%s", g_err);
+  cr_assert(strstr(cq.where, pg ? "((p.location)::jsonb #>> '{site}'), 'A', 'a')"
+                                : "json_extract(p.location, '$.site'), 'A', 'a')"), "%s", cq.where);
+  cr_assert_str_eq(cq.binds[0].u.s, "hq%");
+  store_query_clear(&cq);
+  /* refusals name the path */
+  cr_assert_eq(compile_json(db, "location/wing eq 'x'", NULL, &cq), -1);
+  cr_assert(strstr(g_err, "unknown property 'location/wing'"), "%s", g_err);
+  cr_assert_eq(compile_json(db, NULL, "location/building", &cq), -1);
+  cr_assert(strstr(g_err, "location/building"), "%s", g_err);
+  cr_assert_eq(compile_json(db, "location/latitude eq 'x'", NULL, &cq), -1);
+  cr_assert(strstr(g_err, "location/latitude") && strstr(g_err, "a number"), "%s", g_err);
+  /* without a database the dialect is unknown: refused, not guessed */
+  cr_assert_eq(compile_json(NULL, "location/building eq 'B1'", NULL, &cq), -1);
+  cr_assert(strstr(g_err, "'location/building'") && strstr(g_err, "cannot be filtered on"), "%s",
+            g_err);
+  /* keys are spliced into SQL: only identifiers pass */
+  const char *bad[] = {"a'b"};
+  cr_assert_null(db_sql_json_scalar(db, "p.location", bad, 1, DB_JSON_TEXT));
+  db_close(db);
+  char path[160];
+  snprintf(path, sizeof path, "%s/spoold.db", dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/spoold.db-wal", dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/spoold.db-shm", dir);
+  unlink(path);
+  rmdir(dir);
 }
