@@ -318,35 +318,52 @@ typedef struct {
   int64_t                next_due_us;
 } due_arg_t;
 
+/* The endpoints with rows due at now_us, the one waiting longest first (at most
+ * OUTBOX_URLS_MAX): *urls is malloc'd, each entry too. DB_DONE when read in full. */
+static int due_urls(db_conn_t *c, int64_t now_us, char ***urls, size_t *nurls) {
+  size_t cap = 0;
+  db_stmt_t *s = db_prepare(c,
+    "SELECT url, MIN(due_us) AS first_due FROM outbox WHERE due_us <= ?"
+    " GROUP BY url ORDER BY first_due LIMIT ?");
+  db_bind_int64(s, 1, now_us);
+  db_bind_int64(s, 2, OUTBOX_URLS_MAX);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if (*nurls == cap) {
+      cap = cap ? cap * 2 : 16;
+      *urls = xrealloc(*urls, cap * sizeof **urls);
+    }
+    (*urls)[(*nurls)++] = store_col_strdup(s, 0, true);
+  }
+  db_reset(s);
+  return rc;
+}
+
+/* When the next row falls due after now_us, into *next_due_us (left as it is when none). */
+static int next_due(db_conn_t *c, int64_t now_us, int64_t *next_due_us) {
+  db_stmt_t *s = db_prepare(c, "SELECT MIN(due_us) FROM outbox WHERE due_us > ?");
+  db_bind_int64(s, 1, now_us);
+  int rc = db_step(s);
+  if (rc == DB_ROW && !db_col_null(s, 0)) *next_due_us = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
 static int due_fn(db_conn_t *c, void *arg) {
   due_arg_t *a = arg;
   a->next_due_us = INT64_MAX;
 
-  /* The endpoints with due rows, oldest first. */
   char **urls = NULL;
-  size_t nurls = 0, cap = 0;
-  db_stmt_t *s = db_prepare(c,
-    "SELECT url, MIN(due_us) AS first_due FROM outbox WHERE due_us <= ?"
-    " GROUP BY url ORDER BY first_due LIMIT ?");
-  db_bind_int64(s, 1, a->now_us);
-  db_bind_int64(s, 2, OUTBOX_URLS_MAX);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (nurls == cap) {
-      cap = cap ? cap * 2 : 16;
-      urls = xrealloc(urls, cap * sizeof *urls);
-    }
-    urls[nurls++] = store_col_strdup(s, 0, true);
-  }
-  db_reset(s);
+  size_t nurls = 0;
+  int rc = due_urls(c, a->now_us, &urls, &nurls);
 
   unsigned taken = 0;
   for (size_t i = 0; rc == DB_DONE && i < nurls && taken < a->max; i++) {
     unsigned budget = a->budget(urls[i], a->arg);
     if (budget > a->max - taken) budget = a->max - taken;
     if (budget == 0) continue;
-    s = db_prepare(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE url = ? AND due_us <= ?"
-                      " ORDER BY due_us, id LIMIT ?");
+    db_stmt_t *s = db_prepare(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE url = ? AND due_us <= ?"
+                                 " ORDER BY due_us, id LIMIT ?");
     db_bind_text(s, 1, urls[i]);
     db_bind_int64(s, 2, a->now_us);
     db_bind_int64(s, 3, (int64_t)budget + OUTBOX_SKIP_MAX);
@@ -365,12 +382,7 @@ static int due_fn(db_conn_t *c, void *arg) {
   free(urls);
   if (rc != DB_DONE) return DB_ERROR;
 
-  s = db_prepare(c, "SELECT MIN(due_us) FROM outbox WHERE due_us > ?");
-  db_bind_int64(s, 1, a->now_us);
-  rc = db_step(s);
-  if (rc == DB_ROW && !db_col_null(s, 0)) a->next_due_us = db_col_int64(s, 0);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
+  return next_due(c, a->now_us, &a->next_due_us);
 }
 
 /* The claim of a shared database: the rows locked and leased by one write transaction,
@@ -397,21 +409,8 @@ static int claim_fn(db_conn_t *c, void *arg) {
   int64_t until = a->now_us + a->lease_us;
 
   char **urls = NULL;
-  size_t nurls = 0, cap = 0;
-  db_stmt_t *s = db_prepare(c,
-    "SELECT url, MIN(due_us) AS first_due FROM outbox WHERE due_us <= ?"
-    " GROUP BY url ORDER BY first_due LIMIT ?");
-  db_bind_int64(s, 1, a->now_us);
-  db_bind_int64(s, 2, OUTBOX_URLS_MAX);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (nurls == cap) {
-      cap = cap ? cap * 2 : 16;
-      urls = xrealloc(urls, cap * sizeof *urls);
-    }
-    urls[nurls++] = store_col_strdup(s, 0, true);
-  }
-  db_reset(s);
+  size_t nurls = 0;
+  int rc = due_urls(c, a->now_us, &urls, &nurls);
 
   unsigned taken = 0;
   for (size_t i = 0; rc == DB_DONE && i < nurls && taken < a->max; i++) {
@@ -419,8 +418,8 @@ static int claim_fn(db_conn_t *c, void *arg) {
     if (budget > a->max - taken) budget = a->max - taken;
     if (budget == 0) continue;
     /* Rows another process is claiming right now are skipped, not waited for. */
-    s = db_prepare(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE url = ? AND due_us <= ?"
-                      " ORDER BY due_us, id LIMIT ? FOR UPDATE SKIP LOCKED");
+    db_stmt_t *s = db_prepare(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE url = ? AND due_us <= ?"
+                                 " ORDER BY due_us, id LIMIT ? FOR UPDATE SKIP LOCKED");
     db_bind_text(s, 1, urls[i]);
     db_bind_int64(s, 2, a->now_us);
     db_bind_int64(s, 3, budget);
@@ -443,7 +442,7 @@ static int claim_fn(db_conn_t *c, void *arg) {
   if (rc != DB_DONE) return DB_ERROR;
 
   for (size_t i = 0; i < a->n; i++) {
-    s = db_prepare(c, "UPDATE outbox SET due_us = ? WHERE id = ?");
+    db_stmt_t *s = db_prepare(c, "UPDATE outbox SET due_us = ? WHERE id = ?");
     db_bind_int64(s, 1, until);
     db_bind_text(s, 2, a->rows[i].id);
     rc = db_step(s);
@@ -451,12 +450,7 @@ static int claim_fn(db_conn_t *c, void *arg) {
     if (rc != DB_DONE) return DB_ERROR;
   }
 
-  s = db_prepare(c, "SELECT MIN(due_us) FROM outbox WHERE due_us > ?");
-  db_bind_int64(s, 1, a->now_us);
-  rc = db_step(s);
-  if (rc == DB_ROW && !db_col_null(s, 0)) a->next_due_us = db_col_int64(s, 0);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
+  return next_due(c, a->now_us, &a->next_due_us);
 }
 
 /* Offers the due rows endpoint by endpoint (see subscriptions.h). */
