@@ -141,6 +141,11 @@ void ipp_get_output_device_attributes(ipp_client_t *c);
 void ipp_deregister_output_device(ipp_client_t *c);
 
 void ipp_get_jobs(ipp_client_t *c);
+
+/* Reads Get-Jobs' which-jobs and limit into *f, which holds the defaults; "fetchable" is
+ * accepted only with allow_fetchable (the INFRA endpoint). False when the request was already
+ * answered with an error. */
+bool ipp_get_jobs_filter(ipp_client_t *c, store_ipp_job_filter_t *f, bool allow_fetchable);
 void ipp_get_job_attributes(ipp_client_t *c);
 void ipp_fetch_job(ipp_client_t *c);
 void ipp_acknowledge_job(ipp_client_t *c);

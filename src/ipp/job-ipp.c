@@ -160,38 +160,45 @@ void ipp_add_job_attributes(ipp_client_t *c, ipp_t *ipp, ipp_tag_t group,
 
 /* ---- Get-Jobs ------------------------------------------------------------------------------- */
 
-/* Get-Jobs: which-jobs (not-completed, completed, fetchable, all), limit, my-jobs with
- * requesting-user-name, requesting-user-uri (one user's jobs: mailto:<upn> or
- * urn:uuid:<user object id>), requested-attributes. */
-void ipp_get_jobs(ipp_client_t *c) {
-  store_ipp_job_filter_t f = {.which = STORE_IPP_NOT_COMPLETED, .limit = IPP_MAX_JOBS_LISTED};
+/* Get-Jobs' which-jobs and limit, for both IPP endpoints; see ipp-private.h. */
+bool ipp_get_jobs_filter(ipp_client_t *c, store_ipp_job_filter_t *f, bool allow_fetchable) {
   ipp_attribute_t *a = ipp_op_attr(c, "which-jobs", IPP_TAG_ZERO);
   if (a) {
     const char *w = ippGetString(a, 0, NULL);
     if (ippGetValueTag(a) != IPP_TAG_KEYWORD || ippGetCount(a) != 1 || !w) {
       ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "which-jobs must be one keyword.");
       ipp_respond_unsupported(c, a);
-      return;
+      return false;
     }
-    if (!strcmp(w, "not-completed")) f.which = STORE_IPP_NOT_COMPLETED;
-    else if (!strcmp(w, "completed")) f.which = STORE_IPP_COMPLETED;
-    else if (!strcmp(w, "fetchable")) f.which = STORE_IPP_FETCHABLE;
-    else if (!strcmp(w, "all")) f.which = STORE_IPP_ALL;
+    if (!strcmp(w, "not-completed")) f->which = STORE_IPP_NOT_COMPLETED;
+    else if (!strcmp(w, "completed")) f->which = STORE_IPP_COMPLETED;
+    else if (allow_fetchable && !strcmp(w, "fetchable")) f->which = STORE_IPP_FETCHABLE;
+    else if (!strcmp(w, "all")) f->which = STORE_IPP_ALL;
     else {
       ipp_respond(c, IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES, "which-jobs \"%s\" is not supported.",
                   w);
       ipp_respond_unsupported(c, a);
-      return;
+      return false;
     }
   }
   if ((a = ipp_op_attr(c, "limit", IPP_TAG_ZERO))) {
     if (ippGetValueTag(a) != IPP_TAG_INTEGER || ippGetCount(a) != 1 || ippGetInteger(a, 0) < 1) {
       ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "limit must be one integer of at least 1.");
       ipp_respond_unsupported(c, a);
-      return;
+      return false;
     }
-    if (ippGetInteger(a, 0) < f.limit) f.limit = ippGetInteger(a, 0);
+    if (ippGetInteger(a, 0) < f->limit) f->limit = ippGetInteger(a, 0);
   }
+  return true;
+}
+
+/* Get-Jobs: which-jobs (not-completed, completed, fetchable, all), limit, my-jobs with
+ * requesting-user-name, requesting-user-uri (one user's jobs: mailto:<upn> or
+ * urn:uuid:<user object id>), requested-attributes. */
+void ipp_get_jobs(ipp_client_t *c) {
+  store_ipp_job_filter_t f = {.which = STORE_IPP_NOT_COMPLETED, .limit = IPP_MAX_JOBS_LISTED};
+  if (!ipp_get_jobs_filter(c, &f, true)) return;
+  ipp_attribute_t *a;
   if ((a = ipp_op_attr(c, "my-jobs", IPP_TAG_ZERO))) {
     if (ippGetValueTag(a) != IPP_TAG_BOOLEAN || ippGetCount(a) != 1) {
       ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "my-jobs must be one boolean.");

@@ -755,32 +755,8 @@ static void op_get_jobs(share_req_t *st) {
   ipp_client_t *c = &st->c;
   store_ipp_job_filter_t f = {.which = STORE_IPP_NOT_COMPLETED, .user_id = c->caller->user_id,
                               .limit = IPP_MAX_JOBS_LISTED};
-  ipp_attribute_t *a = ipp_op_attr(c, "which-jobs", IPP_TAG_ZERO);
-  if (a) {
-    const char *w = ippGetString(a, 0, NULL);
-    if (ippGetValueTag(a) != IPP_TAG_KEYWORD || ippGetCount(a) != 1 || !w) {
-      ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "which-jobs must be one keyword.");
-      ipp_respond_unsupported(c, a);
-      return;
-    }
-    if (!strcmp(w, "not-completed")) f.which = STORE_IPP_NOT_COMPLETED;
-    else if (!strcmp(w, "completed")) f.which = STORE_IPP_COMPLETED;
-    else if (!strcmp(w, "all")) f.which = STORE_IPP_ALL;
-    else {
-      ipp_respond(c, IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES, "which-jobs \"%s\" is not supported.",
-                  w);
-      ipp_respond_unsupported(c, a);
-      return;
-    }
-  }
-  if ((a = ipp_op_attr(c, "limit", IPP_TAG_ZERO))) {
-    if (ippGetValueTag(a) != IPP_TAG_INTEGER || ippGetCount(a) != 1 || ippGetInteger(a, 0) < 1) {
-      ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "limit must be one integer of at least 1.");
-      ipp_respond_unsupported(c, a);
-      return;
-    }
-    if (ippGetInteger(a, 0) < f.limit) f.limit = ippGetInteger(a, 0);
-  }
+  if (!ipp_get_jobs_filter(c, &f, false)) return;
+  ipp_attribute_t *a;
   if ((a = ipp_op_attr(c, "my-jobs", IPP_TAG_ZERO)) &&
       (ippGetValueTag(a) != IPP_TAG_BOOLEAN || ippGetCount(a) != 1)) {
     ipp_respond(c, IPP_STATUS_ERROR_BAD_REQUEST, "my-jobs must be one boolean.");
