@@ -140,6 +140,7 @@ static const graph_nav_t PRINT_NAVS[] = {
     NAV("connectors", "printConnector", true, true),
     NAV("operations", "printOperation", true, true),
     NAV("printers", "printer", true, true),
+    NAV("pullPrintPrinters", "pullPrintPrinter", true, true),
     NAV("services", "printService", true, true),
     NAV("shares", "printerShare", true, true),
     NAV("taskDefinitions", "printTaskDefinition", true, true),
@@ -177,6 +178,7 @@ static const json_field_t PRINTER_FIELDS[] = {
 SCHEMA(PRINTER_SCHEMA, "printer", PRINTER_FIELDS);
 static const graph_nav_t PRINTER_NAVS[] = {
     NAV("connectors", "printConnector", true, false),
+    NAV("pullPrintPrinters", "pullPrintPrinter", true, false),
     NAV("shares", "printerShare", true, false),
     NAV("taskTriggers", "printTaskTrigger", true, true),
 };
@@ -196,6 +198,20 @@ static const graph_nav_t SHARE_NAVS[] = {
 };
 static const graph_entity_type_t SHARE_T = {.props = &SHARE_SCHEMA, .base = T("printerBase"),
                                             .navs = SHARE_NAVS, .nnavs = COUNT(SHARE_NAVS)};
+
+/* §2.5: a virtual pull queue; its members are printers (managed through $ref) */
+static const json_field_t PULL_PRINTER_FIELDS[] = {
+    F("includeAllPrinters", JF_BOOL, false),
+    F("registeredDateTime", JF_DATETIME, false),
+};
+SCHEMA(PULL_PRINTER_SCHEMA, "pullPrintPrinter", PULL_PRINTER_FIELDS);
+static const graph_nav_t PULL_PRINTER_NAVS[] = {
+    NAV("printers", "printer", true, false),
+};
+static const graph_entity_type_t PULL_PRINTER_T = {.props = &PULL_PRINTER_SCHEMA,
+                                                   .base = T("printerBase"),
+                                                   .navs = PULL_PRINTER_NAVS,
+                                                   .nnavs = COUNT(PULL_PRINTER_NAVS)};
 
 static const json_field_t JOB_FIELDS[] = {
     F("acknowledgedDateTime", JF_DATETIME, true),
@@ -261,7 +277,14 @@ static const json_field_t OPERATION_FIELDS[] = {
     FO("status", OP_STATUS, false),
 };
 SCHEMA(OPERATION_SCHEMA, "printOperation", OPERATION_FIELDS);
-static const graph_entity_type_t OPERATION_T = {.props = &OPERATION_SCHEMA, .abstract = true};
+/* the pull-print printer an operation created (GET /print/operations/{id}/pullPrintPrinter:
+ * on the base type, as the path carries no type cast) */
+static const graph_nav_t OPERATION_NAVS[] = {
+    NAV("pullPrintPrinter", "pullPrintPrinter", false, false),
+};
+static const graph_entity_type_t OPERATION_T = {.props = &OPERATION_SCHEMA, .abstract = true,
+                                                .navs = OPERATION_NAVS,
+                                                .nnavs = COUNT(OPERATION_NAVS)};
 
 static const json_field_t CREATE_OP_FIELDS[] = {F("certificate", JF_STRING, true)};
 SCHEMA(CREATE_OP_SCHEMA, "printerCreateOperation", CREATE_OP_FIELDS);
@@ -360,6 +383,7 @@ static const graph_entity_type_t REPORTS_T = {.props = &REPORTS_SCHEMA, .navs = 
 
 const graph_entity_type_t *const GRAPH_MODEL_ENTITIES[] = {
     &ENTITY_T,      &PRINT_T,       &PRINTER_BASE_T, &PRINTER_T,   &SHARE_T,
+    &PULL_PRINTER_T,
     &JOB_T,         &DOCUMENT_T,    &DEFINITION_T,   &TASK_T,      &TRIGGER_T,
     &OPERATION_T,   &CREATE_OP_T,   &CONNECTOR_T,    &SERVICE_T,   &ENDPOINT_T,
     &USER_T,        &GROUP_T,       &SUBSCRIPTION_T, &REPORTS_T,  &USAGE_T,

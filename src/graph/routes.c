@@ -17,6 +17,7 @@ void graph_routes_register(void) {
   graph_tasks_routes();
   graph_printers_routes();
   graph_operations_routes();
+  graph_pull_printers_routes();
   graph_connectors_routes();
   graph_services_routes();
   graph_reports_routes();

@@ -23,6 +23,7 @@ void graph_tasks_routes(void);     /* tasks.c: task definitions, tasks, triggers
 void graph_pullprint_routes(void); /* pullprint.c: abort, redirect, job PATCH */
 void graph_printers_routes(void);   /* printers.c */
 void graph_operations_routes(void); /* operations.c: printers/create, /print/operations */
+void graph_pull_printers_routes(void); /* pull-printers.c: /print/pullPrintPrinters */
 void graph_connectors_routes(void); /* connectors.c */
 void graph_services_routes(void);   /* services.c */
 void graph_reports_routes(void);    /* reports.c: /reports usage and archived jobs */

@@ -435,6 +435,34 @@ static const char *const migrations[] = {
   "CREATE INDEX jobs_usage ON jobs (tenant_id, usage_day) WHERE usage_day IS NOT NULL;"
   "CREATE INDEX archived_jobs_usage ON archived_jobs (tenant_id, usage_day);"
   "CREATE INDEX archived_jobs_creator ON archived_jobs (tenant_id, created_by_id, completed_us);",
+
+  /* 9: pull-print printers (reference §4.10; store/pull-printers.h): virtual queues with their
+   * member printers (explicit rows; include_all_printers makes every printer of the tenant a
+   * member), the operation that created each (print_operations.pull_printer_id, set instead
+   * of printer_id), and the pull-print printer a share publishes (shares.pull_printer_id). */
+  "CREATE TABLE pull_printers ("
+  "  id TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  display_name TEXT NOT NULL,"
+  "  include_all_printers INTEGER NOT NULL,"
+  "  location TEXT,"                               /* JSON printerLocation */
+  "  defaults TEXT,"                               /* JSON printerDefaults */
+  "  factory_defaults TEXT,"                       /* JSON: what restoreFactoryDefaults restores */
+  "  registered_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX pull_printers_tenant ON pull_printers (tenant_id, id);"
+  "CREATE INDEX pull_printers_tenant_name ON pull_printers (tenant_id, display_name, id);"
+  "CREATE TABLE pull_printer_members ("
+  "  pull_printer_id TEXT NOT NULL REFERENCES pull_printers(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL REFERENCES printers(id) ON DELETE CASCADE,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  added_us BIGINT NOT NULL,"
+  "  PRIMARY KEY (pull_printer_id, printer_id)"
+  ");"
+  "CREATE INDEX pull_printer_members_printer ON pull_printer_members (printer_id, pull_printer_id);"
+  "ALTER TABLE print_operations ADD COLUMN pull_printer_id TEXT;"
+  "ALTER TABLE shares ADD COLUMN pull_printer_id TEXT REFERENCES pull_printers(id) ON DELETE SET NULL;"
+  "CREATE INDEX shares_pull_printer ON shares (pull_printer_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -21,7 +21,8 @@ import {
 const LIST = JSON.parse(readFileSync(new URL("./appendix-a.json", import.meta.url), "utf8")).operations;
 const APP_X = "00000000-0000-4000-8000-0000000000c1";
 const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All",
-  "PrintSettings.ReadWrite.All", "PrintConnector.ReadWrite.All", "User.ReadBasic.All", "Group.Read.All", "Reports.Read.All"].join(" ");
+  "PrintSettings.ReadWrite.All", "PrintConnector.ReadWrite.All", "User.ReadBasic.All", "Group.Read.All", "Reports.Read.All",
+  "PullPrintPrinter.FullControl.All"].join(" ");
 const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
 const NS = "microsoft.graph";
 const inMinutes = (m) => new Date(Date.now() + m * 60_000).toISOString();
@@ -99,6 +100,15 @@ describe("conformance: every Appendix A operation through the Graph client", () 
     return r.json.id;
   }
 
+  // A pull-print printer: POST answers 202 + Operation-Location; resolves { id, op }.
+  async function pullPrinter(name) {
+    const r = await ok(call("POST", "/print/pullPrintPrinters", { body: { displayName: name } }), "create pull-print printer");
+    assert.equal(r.status, 202);
+    const op = r.headers.get("operation-location").split("/").pop();
+    const pp = await ok(call("GET", `/print/operations/${op}/pullPrintPrinter`), "its pullPrintPrinter");
+    return { id: pp.json.id, op };
+  }
+
   before(async () => {
     models["v1.0"] = await loadModel(ctx.srv, "v1.0");
     models.beta = await loadModel(ctx.srv, "beta");
@@ -119,6 +129,7 @@ describe("conformance: every Appendix A operation through the Graph client", () 
     w.SVC = (await ok(call("GET", "/print/services"), "services")).json.value[0].id;
     w.EP = (await ok(call("GET", `/print/services/${w.SVC}/endpoints`), "endpoints")).json.value[0].id;
     w.SUB = await subscription();
+    ({ id: w.PP, op: w.PPOP } = await pullPrinter("Conformance pull"));
   });
 
   // The ids a path template takes, from the world (or overrides).
@@ -127,7 +138,7 @@ describe("conformance: every Appendix A operation through the Graph client", () 
       "printer-id": w.P, "printerShare-id": w.S, "printJob-id": w.J, "printDocument-id": w.DOC, "printTask-id": w.T,
       "printTaskTrigger-id": w.TR, "printTaskDefinition-id": w.D, "printConnector-id": randomUUID(),
       "printOperation-id": w.OP, "printService-id": w.SVC, "printServiceEndpoint-id": w.EP, "user-id": w.U,
-      "group-id": w.G, "subscription-id": w.SUB, "pullPrintPrinter-id": randomUUID(),
+      "group-id": w.G, "subscription-id": w.SUB, "pullPrintPrinter-id": w.PP,
       "printUsageByPrinter-id": randomUUID(), "printUsageByUser-id": randomUUID(),
       startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2026-12-31T00:00:00Z", ...ids,
     };
@@ -200,6 +211,9 @@ describe("conformance: every Appendix A operation through the Graph client", () 
     },
     // J10: the administrator (PrintJob.ReadWrite.All, Printer Administrator) releases a held job
     "POST /print/printers/{printer-id}/jobs/release": async () => ({ ids: { "printer-id": w.P }, body: { jobId: (await heldJob()).job } }),
+    "POST /print/pullPrintPrinters": async () => ({ body: { displayName: "Another pull", includeAllPrinters: true } }),
+    "DELETE /print/pullPrintPrinters/{pullPrintPrinter-id}": async () => ({ ids: { "pullPrintPrinter-id": (await pullPrinter("Doomed pull")).id } }),
+    "GET /print/operations/{printOperation-id}/pullPrintPrinter": async () => ({ ids: { "printOperation-id": w.PPOP } }),
     "POST /subscriptions": async () => ({ token: ctx.app, body: subscriptionBody(await definition("Subscribed")) }),
     "PATCH /subscriptions/{subscription-id}": async () => ({ token: ctx.app, body: { expirationDateTime: inMinutes(90) } }),
     "DELETE /subscriptions/{subscription-id}": async () => ({ token: ctx.app, ids: { "subscription-id": await subscription() } }),

@@ -178,8 +178,20 @@ const M = {
   connector: { entity: models.createPrintConnectorFromDiscriminatorValue, serialize: models.serializePrintConnector, collection: models.createPrintConnectorCollectionResponseFromDiscriminatorValue },
   service: { entity: models.createPrintServiceFromDiscriminatorValue, serialize: models.serializePrintService, collection: models.createPrintServiceCollectionResponseFromDiscriminatorValue },
   endpoint: { entity: models.createPrintServiceEndpointFromDiscriminatorValue, serialize: models.serializePrintServiceEndpoint, collection: models.createPrintServiceEndpointCollectionResponseFromDiscriminatorValue },
+  // The beta SDK of package.json (1.0.0-preview.81) has no pullPrintPrinter model yet: pull-print
+  // printers are read with its printerBase model (includeAllPrinters and registeredDateTime land
+  // in additionalData) and written with its printerBase serializer (additionalData as is).
+  pullPrintPrinter: { entity: models.createPrinterBaseFromDiscriminatorValue, serialize: models.serializePrinterBase, collection: createPrinterBaseCollectionResponseFromDiscriminatorValue },
   subscription: { entity: models.createSubscriptionFromDiscriminatorValue, serialize: models.serializeSubscription, collection: models.createSubscriptionCollectionResponseFromDiscriminatorValue },
 };
+
+// A collection of printerBase, written as Kiota writes the generated collection responses.
+function createPrinterBaseCollectionResponseFromDiscriminatorValue() {
+  return (r = {}) => ({
+    ...models.deserializeIntoBaseCollectionPaginationCountResponse(r),
+    value: (n) => { r.value = n.getCollectionOfObjectValues(models.createPrinterBaseFromDiscriminatorValue); },
+  });
+}
 
 // .../tasks (owned by a task definition; a read view under a job) -> by id -> definition, trigger
 function tasks(parent, opts = {}) {
@@ -241,6 +253,7 @@ const print = node(
         shares: entitySet(`${printer}/shares`, "printerShare%2Did", "byPrinterShareId", M.share, { readOnly: true }),
         connectors: entitySet(`${printer}/connectors`, "printConnector%2Did", "byPrintConnectorId", M.connector, { readOnly: true }),
         restoreFactoryDefaults: node({ post: noBody(`${printer}/restoreFactoryDefaults`, undefined) }),
+        pullPrintPrinters: node({ get: fetchOne(`${printer}/pullPrintPrinters`, M.pullPrintPrinter.collection, []) }),
         getCapabilities: node({ get: fetchOne(`${printer}/getCapabilities`, models.createPrinterCapabilitiesFromDiscriminatorValue, []) }),
       }),
     }),
@@ -255,7 +268,17 @@ const print = node(
     taskDefinitions: entitySet(`${PRINT}/taskDefinitions`, "printTaskDefinition%2Did", "byPrintTaskDefinitionId", M.taskDefinition, {
       itemNav: (def) => ({ tasks: tasks(def) }),
     }),
-    operations: entitySet(`${PRINT}/operations`, "printOperation%2Did", "byPrintOperationId", M.operation, { readOnly: true }),
+    operations: entitySet(`${PRINT}/operations`, "printOperation%2Did", "byPrintOperationId", M.operation, {
+      readOnly: true,
+      itemNav: (op) => ({ pullPrintPrinter: node({ get: fetchOne(`${op}/pullPrintPrinter`, M.pullPrintPrinter.entity) }) }),
+    }),
+    // POST answers 202 + Operation-Location without a body (as printers/create)
+    pullPrintPrinters: entitySet(`${PRINT}/pullPrintPrinters`, "pullPrintPrinter%2Did", "byPullPrintPrinterId", M.pullPrintPrinter, {
+      itemNav: (pp) => ({
+        printers: referenceSet(`${pp}/printers`, "printer%2Did", "byPrinterId", M.printer.collection),
+        restoreFactoryDefaults: node({ post: noBody(`${pp}/restoreFactoryDefaults`, undefined) }),
+      }),
+    }),
     connectors: entitySet(`${PRINT}/connectors`, "printConnector%2Did", "byPrintConnectorId", M.connector),
     services: entitySet(`${PRINT}/services`, "printService%2Did", "byPrintServiceId", M.service, {
       readOnly: true,
