@@ -71,8 +71,8 @@ for c in 1 16; do
   row "2 lifecycle c=$c" "server CPU per job, µs" "$(num "$(get smalll.c$c.cpu_us)")" "$(num "$(get cupssmall.c$c.cpu_us)") (cupsd)" \
     "$(ratio "$(get smalll.c$c.cpu_us)" "$(get cupssmall.c$c.cpu_us)")" "" ""
   row "2 lifecycle c=$c" "create p50 / p99, ms" "$(num "$(get smalll.c$c.create_p50_ms)") / $(num "$(get smalll.c$c.create_p99_ms)")" "" "" "" ""
-  row "2 lifecycle c=$c" "store: commits per job, closures per commit, KiB written per job" \
-    "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
+  row "2 lifecycle c=$c" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
+    "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.pages_per_iter), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
 done
 
 # 3. pull printing
@@ -80,8 +80,8 @@ r=$(ratio "$(get pull.spoold.iters_per_s)" "$(get pull.cups.jobs_per_s)")
 row "3 pull c=64" "jobs/s (create, upload 4 KiB, start, abort)" "$(num "$(get pull.spoold.iters_per_s)")" \
   "$(num "$(get pull.cups.jobs_per_s)") (cupsd held job)" "$r" "≥ 3x" "$(verdict ge "$r" 3)"
 row "3 pull c=64" "abort p50 / p99 latency (closed loop), ms" "$(num "$(get pull.spoold.abort_p50_ms)") / $(num "$(get pull.spoold.abort_p99_ms)")" "" "" "" ""
-row "3 pull c=64" "store: commits per job, closures per commit, KiB written per job" \
-  "$(get pull.spoold.commits_per_iter), $(get pull.spoold.closures_per_commit), $(get pull.spoold.written_kb_per_iter)" "" "" "" ""
+row "3 pull c=64" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
+  "$(get pull.spoold.commits_per_iter), $(get pull.spoold.closures_per_commit), $(get pull.spoold.pages_per_iter), $(get pull.spoold.written_kb_per_iter)" "" "" "" ""
 row "3 pull c=64" "p50 create / upload / start / abort, ms" \
   "$(num "$(get pull.spoold.create_p50_ms)") / $(num "$(get pull.spoold.put_p50_ms)") / $(num "$(get pull.spoold.start_p50_ms)") / $(num "$(get pull.spoold.abort_p50_ms)")" "" "" "" ""
 row "3 pull open loop" "abort p50 / p99 latency from the due time, ms, at $(num "$(get pullopen.spoold.rate)") jobs/s (half the capacity above)" \
@@ -102,8 +102,8 @@ for c in 1 16; do
   r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
   row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
     "$(med smalll.c$c.iters_per_s) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
-  row "4 lifecycle c=$c" "store at $big_label: commits per job, closures per commit, KiB written per job" \
-    "$(get bigl.c$c.commits_per_iter), $(get bigl.c$c.closures_per_commit), $(get bigl.c$c.written_kb_per_iter)" "" "" "" ""
+  row "4 lifecycle c=$c" "store at $big_label: commits per job, closures per commit, WAL pages per job, KiB written per job" \
+    "$(get bigl.c$c.commits_per_iter), $(get bigl.c$c.closures_per_commit), $(get bigl.c$c.pages_per_iter), $(get bigl.c$c.written_kb_per_iter)" "" "" "" ""
   row "4 lifecycle c=$c" "cupsd jobs/s at $(get cupsbig.c$c.history) vs $(get cupssmall.c$c.history) jobs of history" \
     "" "$(num "$(get cupsbig.c$c.jobs_per_s)") / $(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" \
     "$(ratio "$(get cupsbig.c$c.jobs_per_s)" "$(get cupssmall.c$c.jobs_per_s)")" "" ""

@@ -389,7 +389,7 @@ read_vs_nginx() {
 
 # spoold's store counters from /metrics: "commits closures"
 store_metrics() {
-  curl -s "$SP_URL/metrics" | awk '/^spoold_store_commits_total /{c=$2} /^spoold_store_commit_batch_size_sum /{b=$2} END{printf "%d %d\n", c, b}'
+  curl -s "$SP_URL/metrics" | awk '/^spoold_store_commits_total /{c=$2} /^spoold_store_commit_batch_size_sum /{b=$2} /^spoold_store_pages_written_total /{p=$2} END{printf "%d %d %d\n", c, b, p}'
 }
 # bytes spoold passed to write/pwrite (WAL frames, checkpoints, blobs, its request log; not
 # socket sends) and its write calls: "bytes calls"
@@ -418,11 +418,12 @@ lg_run() {
   local it=${KV[iters]:-0}
   put "$key.cpu_us" "$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
   # store statistics per iteration: commits (fsyncs of the WAL), closures per commit (group
-  # commit), bytes written (see proc_io) and write calls
-  read -r c0 b0 <<<"$m0"; read -r c1 b1 <<<"$m1"
+  # commit), pages written to the WAL, bytes written (see proc_io) and write calls
+  read -r c0 b0 p0 <<<"$m0"; read -r c1 b1 p1 <<<"$m1"
   read -r w0 s0 <<<"$io0"; read -r w1 s1 <<<"$io1"
   put "$key.commits_per_iter" "$(awk -v c=$((c1 - c0)) -v r="$it" 'BEGIN{printf "%.2f", r ? c / r : 0}')"
   put "$key.closures_per_commit" "$(awk -v c=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN{printf "%.2f", c ? b / c : 0}')"
+  put "$key.pages_per_iter" "$(awk -v p=$((p1 - p0)) -v r="$it" 'BEGIN{printf "%.1f", r ? p / r : 0}')"
   put "$key.written_kb_per_iter" "$(awk -v w=$((w1 - w0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r / 1024 : 0}')"
   put "$key.writes_per_iter" "$(awk -v w=$((s1 - s0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r : 0}')"
   printf 'bench/loadgen %s\n' "${args[*]//$WORK/\$WORK}" >>"$CMDS"

@@ -109,6 +109,10 @@ static const option_def_t OPTIONS[] = {
     {"allow-empty-store", OPT_FLAG, F(allow_empty_store), NULL,
      "start even when the store holds no tenant, printer or job although document bytes are "
      "stored (default: refuse, as the database may have been lost or replaced)"},
+    {"sqlite-synchronous", OPT_STR, F(sqlite_synchronous), "full|normal",
+     "SQLite store: full (default) syncs the write-ahead log at every commit, so a 2xx "
+     "survives a power loss; normal syncs it only at checkpoints, faster, and a 2xx survives "
+     "a crash of spoold but not a power loss or system crash"},
     {"dnssd", OPT_FLAG, F(dnssd), NULL,
      "advertise every printer share over DNS-SD through the local avahi-daemon (_ipp._tcp, or "
      "_ipps._tcp with --tls-cert, subtypes _print and _universal)"},
@@ -343,6 +347,13 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   }
   if (strcmp(cfg->log_format, "json") && strcmp(cfg->log_format, "text"))
     return fail(err, "--log-format must be json or text, not '%s'%s", cfg->log_format, NULL);
+  set_default(&cfg->sqlite_synchronous, "full");
+  if (strcmp(cfg->sqlite_synchronous, "full") && strcmp(cfg->sqlite_synchronous, "normal"))
+    return fail(err, "--sqlite-synchronous must be full or normal, not '%s'%s",
+                cfg->sqlite_synchronous, NULL);
+  if (!strcmp(cfg->sqlite_synchronous, "normal") && strncasecmp(cfg->store_url, "sqlite:", 7))
+    return fail(err, "--sqlite-synchronous normal applies to a SQLite store (--store sqlite:PATH) "
+                "only; PostgreSQL's durability is set on its server%s%s", "", NULL);
   if (cfg->simulate_printers && !cfg->dev)
     return fail(err, "--simulate-printers needs --dev: simulated printers exist only in "
                 "development mode%s%s", "", NULL);

@@ -65,6 +65,7 @@ typedef struct config {
                                       on /ipp/share over plain HTTP from other hosts */
   bool     allow_empty_store;      /* --allow-empty-store: start on an empty store although
                                       document bytes are present */
+  char    *sqlite_synchronous;     /* --sqlite-synchronous full|normal (default full) */
 } config_t;
 
 /* Fills cfg from defaults, file, environment and argv (argv[0] is the sub-command name).

@@ -207,8 +207,13 @@ static void store_metrics(buf_t *out, void *arg) {
                (unsigned long long)s.batch_le[i]);
   buf_printf(out,
              "spoold_store_commit_batch_size_sum %llu\n"
-             "spoold_store_commit_batch_size_count %llu\n",
-             (unsigned long long)s.closures, (unsigned long long)s.commits);
+             "spoold_store_commit_batch_size_count %llu\n"
+             "# HELP spoold_store_pages_written_total Database pages the commits wrote to the "
+             "write-ahead log (SQLite WAL frames; 0 on PostgreSQL).\n"
+             "# TYPE spoold_store_pages_written_total counter\n"
+             "spoold_store_pages_written_total %llu\n",
+             (unsigned long long)s.closures, (unsigned long long)s.commits,
+             (unsigned long long)s.pages);
   store_pool_stats_t p;  /* PostgreSQL's connection pool (zeros for SQLite) */
   store_get_pool_stats(arg, &p);
   buf_printf(out,
@@ -487,7 +492,8 @@ static int cmd_serve(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   app_t app = {.cfg = &cfg};
-  app.store = store_open(cfg.store_url, (int)cfg.threads, false, &err);
+  store_options_t sopts = {.sqlite_sync_normal = !strcmp(cfg.sqlite_synchronous, "normal")};
+  app.store = store_open_opts(cfg.store_url, (int)cfg.threads, false, &sopts, &err);
   if (!app.store || store_startup_checks(app.store, &cfg, &err) != 0) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);

@@ -27,8 +27,9 @@ struct db_backend {
   const char *url_help;        /* for messages: "sqlite:PATH" */
   bool shared;                 /* several processes may share the database (PostgreSQL) */
 
-  /* rest = the URL after "scheme:"; url = the whole URL (for messages). */
-  db_t *(*open)(const char *url, const char *rest, int nreaders, char **err);
+  /* rest = the URL after "scheme:"; url = the whole URL (for messages); opts never NULL. */
+  db_t *(*open)(const char *url, const char *rest, int nreaders, const db_options_t *opts,
+                char **err);
   void  (*close)(db_t *db);
   int   (*write)(db_t *db, db_txn_fn fn, void *arg);
   int   (*read)(db_t *db, db_txn_fn fn, void *arg);

@@ -49,7 +49,9 @@ void db_stats_add_batch(db_stats_t *st, unsigned n) {
 }
 
 /* Opens the store at url with the backend named by its scheme; NULL + *err on failure. */
-db_t *db_open(const char *url, int nreaders, char **err) {
+db_t *db_open(const char *url, int nreaders, const db_options_t *opts, char **err) {
+  static const db_options_t defaults;
+  if (!opts) opts = &defaults;
   if (err) *err = NULL;
   if (!url || !*url) {
     db_set_err(err, "no store URL given (expected sqlite:PATH or postgres://...)");
@@ -64,7 +66,7 @@ db_t *db_open(const char *url, int nreaders, char **err) {
   for (const db_backend_t *const *b = backends; *b; b++) {
     for (const char *const *s = (*b)->schemes; *s; s++) {
       if (strlen(*s) == slen && !strncasecmp(*s, url, slen))
-        return (*b)->open(url, colon + 1, nreaders, err);
+        return (*b)->open(url, colon + 1, nreaders, opts, err);
     }
   }
   buf_t known = BUF_INIT;

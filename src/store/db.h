@@ -51,9 +51,17 @@ enum {
  * them back and is returned by db_write/db_read. */
 typedef int (*db_txn_fn)(db_conn_t *c, void *arg);
 
-/* Opens the store at url ("sqlite:/path/file.db"). nreaders read connections are kept.
- * Returns NULL and a malloc'd message in *err on failure. */
-db_t *db_open(const char *url, int nreaders, char **err);
+/* Options of db_open; a zeroed struct (or NULL) gives the defaults. */
+typedef struct db_options {
+  /* SQLite: commit with synchronous=NORMAL instead of FULL, so a commit no longer waits for
+   * the WAL to reach the disk: a committed write survives a crash of the process but not a
+   * power loss or an operating-system crash (the operator option --sqlite-synchronous). */
+  bool sqlite_sync_normal;
+} db_options_t;
+
+/* Opens the store at url ("sqlite:/path/file.db") with opts (NULL: defaults). nreaders read
+ * connections are kept. Returns NULL and a malloc'd message in *err on failure. */
+db_t *db_open(const char *url, int nreaders, const db_options_t *opts, char **err);
 void  db_close(db_t *db);
 /* Applies pending migrations (src/store/migrations.c). 0 on success; *err on failure. */
 int   db_migrate(db_t *db, char **err);
@@ -85,6 +93,8 @@ typedef struct db_stats {
   uint64_t commits;
   uint64_t closures;
   uint64_t batch_le[8];
+  uint64_t pages;      /* database pages the commits wrote to the journal (SQLite: WAL
+                          frames); 0 when the backend does not count them (PostgreSQL) */
 } db_stats_t;
 void  db_get_stats(db_t *db, db_stats_t *out);
 

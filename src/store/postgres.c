@@ -955,8 +955,14 @@ static void pg_free(pg_db_t *db) {
   free(db);
 }
 
-static db_t *pg_open(const char *url, const char *rest, int nreaders, char **err) {
+static db_t *pg_open(const char *url, const char *rest, int nreaders, const db_options_t *opts,
+                     char **err) {
   (void)rest;
+  if (opts->sqlite_sync_normal) {
+    db_set_err(err, "synchronous=NORMAL (--sqlite-synchronous normal) is an option of SQLite "
+                    "stores only; PostgreSQL's durability is set on its server");
+    return NULL;
+  }
   if (nreaders <= 0) nreaders = PG_DEFAULT_POOL;
   int n = nreaders + PG_EXTRA_CONNS;
   if (n > PG_MAX_POOL) n = PG_MAX_POOL;

@@ -6,7 +6,8 @@
  * sleeps on its own condition variable; the writer takes up to SQ_BATCH_MAX queued closures,
  * runs them in one BEGIN IMMEDIATE ... COMMIT, each inside SAVEPOINT/RELEASE (a closure
  * returning non-zero is undone with ROLLBACK TO alone), commits once with synchronous=FULL
- * and wakes exactly the callers of the batch (group commit).
+ * (NORMAL when the operator chose --sqlite-synchronous normal: the WAL is then synced at
+ * checkpoints only) and wakes exactly the callers of the batch (group commit).
  *
  * Filling the batches: before taking a batch, the writer waits up to SQ_FILL_US for more
  * closures while fewer are queued than the writers seen around its last commit (the closures
@@ -48,6 +49,7 @@
 #define SQ_CACHE_MAX          256         /* cached statements per connection before trimming */
 #define SQ_BUSY_TIMEOUT_MS    5000
 #define SQ_JOURNAL_SIZE_LIMIT "67108864"  /* 64 MiB: WAL file size kept after a checkpoint */
+#define SQ_CHECKPOINT_PAGES   1000        /* SQLite's default wal_autocheckpoint */
 
 typedef struct sq_db sq_db_t;
 typedef struct sq_conn sq_conn_t;
@@ -80,6 +82,10 @@ struct sq_conn {
   /* transaction control, prepared once */
   sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release, *rollback_to;
   bool          saw_full;     /* a statement failed for lack of space since the last reset */
+  /* writer: WAL frames (pages) in the log after the last commit, and frames written by the
+   * commits not yet counted in db->stats (sq_wal_hook, on the writer thread) */
+  int           wal_frames;
+  uint64_t      wal_written;
 };
 
 typedef struct sq_job {
@@ -95,6 +101,7 @@ struct sq_db {
   db_t            base;       /* first: db_t * <-> sq_db_t * */
   char           *path;
   char           *url;
+  bool            sync_normal; /* synchronous=NORMAL instead of FULL (operator option) */
 
   /* writer: queue, thread, statistics; all guarded by mu */
   sq_conn_t       writer;
@@ -267,6 +274,18 @@ static void sq_conn_close(sq_conn_t *c) {
   c->h = NULL;
 }
 
+/* After each commit of the writer: counts the WAL frames the commit wrote (the log holds
+ * nframes now; fewer than after the last commit means a checkpoint let SQLite start the log
+ * over) and checkpoints as SQLite's automatic checkpoint would (a hook replaces it). */
+static int sq_wal_hook(void *arg, sqlite3 *h, const char *dbname, int nframes) {
+  sq_conn_t *c = arg;
+  c->wal_written += (uint64_t)(nframes >= c->wal_frames ? nframes - c->wal_frames : nframes);
+  c->wal_frames = nframes;
+  if (nframes >= SQ_CHECKPOINT_PAGES)
+    sqlite3_wal_checkpoint_v2(h, dbname, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return SQLITE_OK;
+}
+
 static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
   c->base.be = &db_sqlite_backend;
   c->db = db;
@@ -303,7 +322,11 @@ static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
     }
     sqlite3_finalize(st);
   }
-  const char *pragmas = writer ? "PRAGMA synchronous=FULL;"
+  const char *pragmas = writer && db->sync_normal ? "PRAGMA synchronous=NORMAL;"
+                                                   "PRAGMA foreign_keys=ON;"
+                                                   "PRAGMA temp_store=MEMORY;"
+                                                   "PRAGMA journal_size_limit=" SQ_JOURNAL_SIZE_LIMIT ";"
+                       : writer ? "PRAGMA synchronous=FULL;"
                                  "PRAGMA foreign_keys=ON;"
                                  "PRAGMA temp_store=MEMORY;"
                                  "PRAGMA journal_size_limit=" SQ_JOURNAL_SIZE_LIMIT ";"
@@ -319,6 +342,7 @@ static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
       sq_prepare_ctl(c, "COMMIT", &c->commit, err) ||
       sq_prepare_ctl(c, "ROLLBACK", &c->rollback, err))
     goto fail;
+  if (writer) sqlite3_wal_hook(c->h, sq_wal_hook, c);
   if (writer && (sq_prepare_ctl(c, "SAVEPOINT closure", &c->savepoint, err) ||
                  sq_prepare_ctl(c, "RELEASE closure", &c->release, err) ||
                  sq_prepare_ctl(c, "ROLLBACK TO closure", &c->rollback_to, err)))
@@ -335,6 +359,8 @@ fail:
 static void sq_count_commit(sq_db_t *db, unsigned n) {
   pthread_mutex_lock(&db->mu);
   db_stats_add_batch(&db->stats, n);
+  db->stats.pages += db->writer.wal_written;
+  db->writer.wal_written = 0;
   pthread_mutex_unlock(&db->mu);
 }
 
@@ -580,7 +606,8 @@ static int sq_check_dir(const char *url, const char *path, char **err) {
   return rc;
 }
 
-static db_t *sq_open(const char *url, const char *rest, int nreaders, char **err) {
+static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_options_t *opts,
+                     char **err) {
   const char *path = rest;
   if (!strncmp(path, "//", 2)) path += 2;  /* tolerate sqlite:///abs/path */
   if (!*path) {
@@ -604,6 +631,7 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, char **err
   db->base.be = &db_sqlite_backend;
   db->path = xstrdup(path);
   db->url = xstrdup(url);
+  db->sync_normal = opts->sqlite_sync_normal;
   pthread_mutex_init(&db->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -634,6 +662,10 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, char **err
   }
   db->thread_started = true;
   log_debug("sqlite %s: open, %d reader(s)", db->path, db->nreaders);
+  if (db->sync_normal)
+    log_warn("sqlite %s: synchronous=NORMAL (--sqlite-synchronous normal): a write answered "
+             "2xx survives a crash of spoold but may be lost on a power loss or system crash",
+             db->path);
   return &db->base;
 
 fail:

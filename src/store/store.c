@@ -15,8 +15,15 @@
  * applies pending migrations. Returns the store (caller frees with store_close) or NULL and
  * a malloc'd *err (caller frees). */
 store_t *store_open(const char *url, int nreaders, bool migrate, char **err) {
+  return store_open_opts(url, nreaders, migrate, NULL, err);
+}
+
+/* See store.h. */
+store_t *store_open_opts(const char *url, int nreaders, bool migrate, const store_options_t *opts,
+                         char **err) {
   if (err) *err = NULL;
-  db_t *db = db_open(url, nreaders, err);
+  db_options_t dopts = {.sqlite_sync_normal = opts && opts->sqlite_sync_normal};
+  db_t *db = db_open(url, nreaders, &dopts, err);
   if (!db) return NULL;
   if (migrate && db_migrate(db, err) != 0) {
     db_close(db);
@@ -61,6 +68,7 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   out->commits = s.commits;
   out->closures = s.closures;
   for (int i = 0; i < 8; i++) out->batch_le[i] = s.batch_le[i];
+  out->pages = s.pages;
 }
 
 /* True when the store may be shared by several processes (PostgreSQL). */

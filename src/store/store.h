@@ -30,6 +30,14 @@ typedef enum {
 /* Opens (and migrates, unless migrate is false) the store at url, e.g. "sqlite:/var/spoold.db".
  * nreaders = read connections to keep. NULL + malloc'd *err on failure. */
 store_t *store_open(const char *url, int nreaders, bool migrate, char **err);
+/* Options of store_open_opts (a zeroed struct gives store_open's defaults). */
+typedef struct store_options {
+  bool sqlite_sync_normal;  /* SQLite synchronous=NORMAL: see db_options_t in store/db.h and
+                               --sqlite-synchronous in docs/configuration.md */
+} store_options_t;
+/* store_open with options (NULL: the defaults). */
+store_t *store_open_opts(const char *url, int nreaders, bool migrate, const store_options_t *opts,
+                         char **err);
 void     store_close(store_t *st);
 /* Applies pending migrations; 0 on success. */
 int      store_migrate(store_t *st, char **err);
@@ -84,6 +92,7 @@ typedef struct store_stats {
   uint64_t commits;
   uint64_t closures;
   uint64_t batch_le[8];
+  uint64_t pages;  /* pages the commits wrote to the journal (SQLite WAL frames; 0 on PostgreSQL) */
 } store_stats_t;
 void     store_get_stats(store_t *st, store_stats_t *out);
 

@@ -24,6 +24,7 @@ Test(config, defaults) {
   cr_assert_str_eq(cfg.store_url, "sqlite:./var/spoold.db");
   cr_assert_eq(cfg.max_body, 1u << 20);
   cr_assert_geq(cfg.threads, 2);
+  cr_assert_str_eq(cfg.sqlite_synchronous, "full");
   config_free(&cfg);
 }
 
@@ -84,6 +85,21 @@ Test(config, errors_say_what_is_wrong) {
   cr_assert_eq(load(&cfg, &err, 2, a6), -1);
   cr_assert(strstr(err, "--simulate-printers needs --dev"), "%s", err);
   free(err);
+  config_free(&cfg);
+  char *a8[] = {"serve", "--sqlite-synchronous", "off"};
+  cr_assert_eq(load(&cfg, &err, 3, a8), -1);
+  cr_assert(strstr(err, "--sqlite-synchronous must be full or normal"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  char *a9[] = {"serve", "--sqlite-synchronous", "normal", "--store", "postgres://u@127.0.0.1/db"};
+  cr_assert_eq(load(&cfg, &err, 5, a9), -1);
+  cr_assert(strstr(err, "SQLite store"), "%s", err);
+  cr_assert_null(strstr(err, "postgres://"), "the URL (it may hold a password) is not repeated");
+  free(err);
+  config_free(&cfg);
+  char *a10[] = {"serve", "--sqlite-synchronous", "normal"};
+  cr_assert_eq(load(&cfg, &err, 3, a10), 0, "%s", err ? err : "");
+  cr_assert_str_eq(cfg.sqlite_synchronous, "normal");
   config_free(&cfg);
   char *a7[] = {"serve", "--simulate-printers", "--dev", "--simulate-page-ms", "10"};
   cr_assert_eq(load(&cfg, &err, 5, a7), 0, "%s", err ? err : "");

@@ -901,7 +901,7 @@ Test(store_query, json_member_paths_in_the_backend_dialect) {
   test_store_url(dir, url, sizeof url);
   bool pg = test_store_is_pg();
   char *err = NULL;
-  db_t *db = db_open(url, 1, &err);
+  db_t *db = db_open(url, 1, NULL, &err);
   cr_assert_not_null(db, "%s", err ? err : "");
   store_query_t cq;
   cr_assert_eq(compile_json(db, "location/Building eq 'B1'", NULL, &cq), 0, "%s", g_err);

@@ -969,3 +969,41 @@ Test(store_db, connection_settings) {
   CHECKS_PASSED();
   store_close(st);
 }
+
+/* --sqlite-synchronous normal: the writer commits with synchronous=NORMAL (SQLite); a
+ * PostgreSQL store refuses the option, naming it. */
+Test(store_db, synchronous_normal_option) {
+  store_options_t o = {.sqlite_sync_normal = true};
+  char *err = NULL;
+  store_t *st = store_open_opts(g_url, 1, true, &o, &err);
+  if (test_store_is_pg()) {
+    cr_assert_null(st);
+    cr_assert(err && strstr(err, "--sqlite-synchronous"), "%s", err ? err : "no message");
+    free(err);
+    return;
+  }
+  cr_assert_not_null(st, "%s", err ? err : "");
+  pragmas_t w = {0};
+  cr_assert_eq(db_write(st->db, writer_pragmas_fn, &w), 0);
+  cr_assert_str_eq(w.mode, "wal");
+  cr_assert_eq(w.sync, 1, "synchronous=NORMAL");
+  store_close(st);
+  st = open_store(1);  /* the default again */
+  cr_assert_eq(db_write(st->db, writer_pragmas_fn, &w), 0);
+  cr_assert_eq(w.sync, 2, "synchronous=FULL");
+  store_close(st);
+  CHECKS_PASSED();
+}
+
+/* The pages each commit writes are counted (SQLite: WAL frames; PostgreSQL: not counted). */
+Test(store_db, pages_written_are_counted) {
+  store_t *st = open_store(1);
+  store_stats_t before, after;
+  store_get_stats(st, &before);
+  cr_assert_eq(store_tenant_add(st, "pages", "Pages", TENANT_ACTIVE), STORE_OK);
+  store_get_stats(st, &after);
+  cr_assert_eq(after.commits, before.commits + 1);
+  if (test_store_is_pg()) cr_assert_eq(after.pages, 0);
+  else cr_assert_geq(after.pages, before.pages + 1, "a commit wrote no page");
+  store_close(st);
+}
