@@ -24,8 +24,12 @@
  *   upload     one job and one upload session of --size bytes, sent as --fragment-byte
  *              fragments by --conns connections at once (202..., one 201)
  *
+ * Several servers (spoold processes sharing one PostgreSQL store): --port A,B,... spreads the
+ * connections over them, connection i to the (i mod n)-th port; every request of an iteration
+ * goes to that connection's server.
+ *
  * Build: cc -O2 -pthread -o loadgen loadgen.c
- * Usage: loadgen MODE --port N --user-token FILE [--app-token FILE] [--share ID] [--printer ID]
+ * Usage: loadgen MODE --port N[,N...] --user-token FILE [--app-token FILE] [--share ID] [--printer ID]
  *                [--conns N] [--duration S] [--count N] [--rate PER_S] [--size BYTES]
  *                [--fragment BYTES]
  * Output: mode=... conns=... secs=... iters=... iters_per_s=... errors=... and for each request
@@ -52,9 +56,11 @@ enum { OP_CREATE, OP_CANCEL, OP_SESSION, OP_PUT, OP_START, OP_ABORT, OP_ITER, OP
 static const char *const OP_NAME[OP_N] = {"create", "cancel", "session", "put", "start", "abort",
                                           "iter"};
 
+enum { MAX_PORTS = 16 };
+
 static struct {
   const char *mode;
-  int         port;
+  int         ports[MAX_PORTS], nports;
   char       *user_tok, *app_tok;
   const char *share, *printer;
   int         conns;
@@ -62,7 +68,7 @@ static struct {
   long        count;
   double      rate; /* open loop: iterations per second; 0: closed loop */
   uint64_t    size, fragment;
-} opt = {.port = 8080, .conns = 1, .duration = 10, .size = 1ull << 30, .fragment = 8ull << 20};
+} opt = {.ports = {8080}, .nports = 1, .conns = 1, .duration = 10, .size = 1ull << 30, .fragment = 8ull << 20};
 
 static double         g_deadline, g_t0;
 static atomic_long    g_started, g_done, g_errors, g_late;
@@ -128,6 +134,7 @@ static int cmp_u32(const void *a, const void *b) {
 
 typedef struct {
   int    fd;
+  int    port;     /* the server's port on 127.0.0.1 */
   char  *buf;      /* received bytes not yet consumed */
   size_t len, cap;
   char  *body;     /* body of the last response (NUL-terminated) */
@@ -146,7 +153,7 @@ static int conn_open(conn_t *c) {
   if (c->fd < 0) return -1;
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only */
   if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
     conn_close(c);
@@ -268,7 +275,7 @@ static int request(conn_t *c, lat_t *l, const char *method, const char *path, co
   int hn = snprintf(head, sizeof head,
                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s%s"
                     "Content-Length: %zu\r\n\r\n",
-                    method, path, opt.port, token ? "Authorization: Bearer " : "",
+                    method, path, c->port, token ? "Authorization: Bearer " : "",
                     token ? token : "", token ? "\r\n" : "", extra_headers ? extra_headers : "",
                     body_len);
   if (hn <= 0 || (size_t)hn >= sizeof head) die("request head too long");
@@ -355,6 +362,7 @@ static int more(void) {
 
 typedef struct {
   pthread_t th;
+  int       port; /* the server of this connection */
   lat_t     lat[OP_N];
 } worker_t;
 
@@ -368,7 +376,7 @@ static const char JSON_CT[] = "Content-Type: application/json\r\n";
 
 static void *lifecycle(void *arg) {
   worker_t *w = arg;
-  conn_t c = {.fd = -1};
+  conn_t c = {.fd = -1, .port = w->port};
   char path[512], id[32];
   while (more()) {
     snprintf(path, sizeof path, "/v1.0/print/shares/%s/jobs", opt.share);
@@ -391,7 +399,7 @@ static void *lifecycle(void *arg) {
 
 static void *pull(void *arg) {
   worker_t *w = arg;
-  conn_t c = {.fd = -1};
+  conn_t c = {.fd = -1, .port = w->port};
   char path[1024], id[32], doc[64], url[1024], upath[1024], range[128];
   const size_t doc_size = 4096;
   while (more()) {
@@ -443,7 +451,7 @@ static void *pull(void *arg) {
 
 static void *upload_worker(void *arg) {
   worker_t *w = arg;
-  conn_t c = {.fd = -1};
+  conn_t c = {.fd = -1, .port = w->port};
   uint64_t nfrag = (opt.size + opt.fragment - 1) / opt.fragment;
   char range[160];
   for (;;) {
@@ -466,8 +474,8 @@ static void *upload_worker(void *arg) {
 
 static void report(worker_t *w, int nw, double secs) {
   long done = atomic_load(&g_done);
-  printf("mode=%s conns=%d secs=%.3f iters=%ld iters_per_s=%.1f errors=%ld", opt.mode, opt.conns,
-         secs, done, done / secs, atomic_load(&g_errors));
+  printf("mode=%s servers=%d conns=%d secs=%.3f iters=%ld iters_per_s=%.1f errors=%ld", opt.mode, opt.nports,
+         opt.conns, secs, done, done / secs, atomic_load(&g_errors));
   if (opt.rate > 0) printf(" rate=%.1f late=%ld", opt.rate, atomic_load(&g_late));
   for (int op = 0; op < OP_N; op++) {
     lat_t all = {0};
@@ -489,7 +497,7 @@ static void report(worker_t *w, int nw, double secs) {
 
 /* Upload mode, before the clock starts: a job and its upload session of opt.size bytes. */
 static void upload_prepare(void) {
-  conn_t c = {.fd = -1};
+  conn_t c = {.fd = -1, .port = opt.ports[0]};
   char path[1024], id[32], doc[64], url[1024], body[256];
   snprintf(path, sizeof path, "/v1.0/print/shares/%s/jobs", opt.share);
   int st = request(&c, NULL, "POST", path, opt.user_tok, JSON_CT, "{}", 2);
@@ -517,7 +525,18 @@ int main(int argc, char **argv) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) die("%s needs a value", a);
     i++;
-    if (!strcmp(a, "--port")) opt.port = atoi(v);
+    if (!strcmp(a, "--port")) {
+      opt.nports = 0;
+      for (const char *p = v; *p;) {
+        char *end;
+        long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || n > 65535 || opt.nports == MAX_PORTS || (*end && *end != ','))
+          die("--port takes up to %d port numbers separated by commas, not %s", MAX_PORTS, v);
+        opt.ports[opt.nports++] = (int)n;
+        p = *end ? end + 1 : end;
+      }
+      if (!opt.nports) die("--port needs a port number");
+    }
     else if (!strcmp(a, "--user-token")) opt.user_tok = read_token(v);
     else if (!strcmp(a, "--app-token")) opt.app_tok = read_token(v);
     else if (!strcmp(a, "--share")) opt.share = v;
@@ -551,6 +570,7 @@ int main(int argc, char **argv) {
   double t0 = now_s();
   g_t0 = t0 + 0.01; /* the first due time, once the threads run */
   g_deadline = g_t0 + opt.duration;
+  for (int i = 0; i < opt.conns; i++) w[i].port = opt.ports[i % opt.nports];
   for (int i = 0; i < opt.conns; i++)
     if (pthread_create(&w[i].th, NULL, fn, &w[i]) != 0) die("pthread_create failed");
   for (int i = 0; i < opt.conns; i++) pthread_join(w[i].th, NULL);

@@ -3,6 +3,9 @@
 --   BENCH_TOKEN        the bearer token (required)
 --   BENCH_ID_LO/HI     when both are set, each request reads a random job id in [LO, HI] under
 --   BENCH_PATH_PREFIX  (".../jobs/"); otherwise the URL given to wrk is read every time.
+--   BENCH_PORTS        "A,B,...": several servers on 127.0.0.1 (spoold processes sharing one
+--                      PostgreSQL store); wrk thread i sends to the (i mod n)-th port, so with
+--                      -t2 and two ports each process gets half the connections.
 -- Used as: BENCH_TOKEN=... wrk -t2 -c64 -d10s --latency -s bench/read.lua URL
 local token = os.getenv("BENCH_TOKEN")
 if not token or token == "" then
@@ -18,5 +21,18 @@ if lo and hi and prefix then
   math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000))
   request = function()
     return wrk.format("GET", prefix .. math.random(lo, hi))
+  end
+end
+
+local ports = os.getenv("BENCH_PORTS")
+if ports and ports ~= "" then
+  local list = {}
+  for p in ports:gmatch("[^,]+") do list[#list + 1] = p end
+  local n = 0
+  setup = function(thread)
+    local addrs = wrk.lookup("127.0.0.1", list[n % #list + 1])
+    if not addrs or not addrs[1] then error("cannot resolve 127.0.0.1:" .. list[n % #list + 1]) end
+    thread.addr = addrs[1]
+    n = n + 1
   end
 end

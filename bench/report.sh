@@ -40,97 +40,153 @@ small_label=$(awk -v n="$SEED_SMALL" 'BEGIN{ printf "%gk", n / 1e3 }')
 
 # The targets of issue 19 (docs/benchmarks.md, "The targets in short"); each is reported met or
 # not met, never asserted.
-# 1. read
-for c in $READ_CONNS; do
-  r=$(ratio "$(get small.c$c.rps)" "$(get nginx.c$c.rps)")
-  row "1 read c=$c" "requests/s" "$(med small.c$c.rps)" "$(med nginx.c$c.rps) (nginx)" "$r" "≥ 0.85x nginx" "$(verdict ge "$r" 0.85)"
-  row "1 read c=$c" "p50 latency, ms" "$(num "$(get small.c$c.p50)")" "$(num "$(get nginx.c$c.p50)") (nginx)" \
-    "$(ratio "$(get small.c$c.p50)" "$(get nginx.c$c.p50)")" "" ""
-  r=$(ratio "$(get small.c$c.p99)" "$(get nginx.c$c.p99)")
-  row "1 read c=$c" "p99 latency, ms" "$(num "$(get small.c$c.p99)")" "$(num "$(get nginx.c$c.p99)") (nginx)" \
-    "$r" "≤ 1.5x nginx's" "$(verdict le "$r" 1.5)"
-  r=$(ratio "$(get small.c$c.cpu_us)" "$(get nginx.c$c.cpu_us)")
-  row "1 read c=$c" "server CPU per request, µs" "$(num "$(get small.c$c.cpu_us)")" "$(num "$(get nginx.c$c.cpu_us)") (nginx)" \
-    "$r" "≤ 1.3x nginx's" "$(verdict le "$r" 1.3)"
-done
+if [ -z "$ONLY" ]; then # figures 1-5, SQLite
+  # 1. read
+  for c in $READ_CONNS; do
+    r=$(ratio "$(get small.c$c.rps)" "$(get nginx.c$c.rps)")
+    row "1 read c=$c" "requests/s" "$(med small.c$c.rps)" "$(med nginx.c$c.rps) (nginx)" "$r" "≥ 0.85x nginx" "$(verdict ge "$r" 0.85)"
+    row "1 read c=$c" "p50 latency, ms" "$(num "$(get small.c$c.p50)")" "$(num "$(get nginx.c$c.p50)") (nginx)" \
+      "$(ratio "$(get small.c$c.p50)" "$(get nginx.c$c.p50)")" "" ""
+    r=$(ratio "$(get small.c$c.p99)" "$(get nginx.c$c.p99)")
+    row "1 read c=$c" "p99 latency, ms" "$(num "$(get small.c$c.p99)")" "$(num "$(get nginx.c$c.p99)") (nginx)" \
+      "$r" "≤ 1.5x nginx's" "$(verdict le "$r" 1.5)"
+    r=$(ratio "$(get small.c$c.cpu_us)" "$(get nginx.c$c.cpu_us)")
+    row "1 read c=$c" "server CPU per request, µs" "$(num "$(get small.c$c.cpu_us)")" "$(num "$(get nginx.c$c.cpu_us)") (nginx)" \
+      "$r" "≤ 1.3x nginx's" "$(verdict le "$r" 1.3)"
+  done
 
-# 2. lifecycle
-fs=$(get fsync_us)
-ceil=$(awk -v f="$fs" 'BEGIN{ if (f > 0) printf "%.1f", 1e6 / (2 * f) }')
-for c in 1 16; do
-  r=$(ratio "$(get smalll.c$c.iters_per_s)" "$(get cupssmall.c$c.jobs_per_s)")
-  if [ $c = 16 ]; then t="≥ 6x cupsd" v=$(verdict ge "$r" 6); else t="" v=""; fi
-  row "2 lifecycle c=$c" "jobs/s (create + cancel)" "$(med smalll.c$c.iters_per_s)" \
-    "$(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" "$r" "$t" "$v"
-  if [ $c = 1 ]; then
-    r=$(awk -v a="$(get smalll.c1.iters_per_s)" -v b="$ceil" 'BEGIN{ if (b > 0) printf "%.0f %%", a / b * 100; else print "n/a" }')
-    row "2 lifecycle c=1" "jobs/s vs the ceiling of one durable client: 2 fdatasyncs per job at $fs µs" \
-      "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$ceil") (ceiling)" "$r" "≥ 75 % of the ceiling" \
-      "$(verdict ge "${r% %}" 75)"
+  # 2. lifecycle
+  fs=$(get fsync_us)
+  ceil=$(awk -v f="$fs" 'BEGIN{ if (f > 0) printf "%.1f", 1e6 / (2 * f) }')
+  for c in 1 16; do
+    r=$(ratio "$(get smalll.c$c.iters_per_s)" "$(get cupssmall.c$c.jobs_per_s)")
+    if [ $c = 16 ]; then t="≥ 6x cupsd" v=$(verdict ge "$r" 6); else t="" v=""; fi
+    row "2 lifecycle c=$c" "jobs/s (create + cancel)" "$(med smalll.c$c.iters_per_s)" \
+      "$(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" "$r" "$t" "$v"
+    if [ $c = 1 ]; then
+      r=$(awk -v a="$(get smalll.c1.iters_per_s)" -v b="$ceil" 'BEGIN{ if (b > 0) printf "%.0f %%", a / b * 100; else print "n/a" }')
+      row "2 lifecycle c=1" "jobs/s vs the ceiling of one durable client: 2 fdatasyncs per job at $fs µs" \
+        "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$ceil") (ceiling)" "$r" "≥ 75 % of the ceiling" \
+        "$(verdict ge "${r% %}" 75)"
+    fi
+    row "2 lifecycle c=$c" "server CPU per job, µs" "$(num "$(get smalll.c$c.cpu_us)")" "$(num "$(get cupssmall.c$c.cpu_us)") (cupsd)" \
+      "$(ratio "$(get smalll.c$c.cpu_us)" "$(get cupssmall.c$c.cpu_us)")" "" ""
+    row "2 lifecycle c=$c" "create p50 / p99, ms" "$(num "$(get smalll.c$c.create_p50_ms)") / $(num "$(get smalll.c$c.create_p99_ms)")" "" "" "" ""
+    row "2 lifecycle c=$c" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
+      "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.pages_per_iter), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
+  done
+
+  # 3. pull printing
+  r=$(ratio "$(get pull.spoold.iters_per_s)" "$(get pull.cups.jobs_per_s)")
+  row "3 pull c=64" "jobs/s (create, upload 4 KiB, start, abort)" "$(num "$(get pull.spoold.iters_per_s)")" \
+    "$(num "$(get pull.cups.jobs_per_s)") (cupsd held job)" "$r" "≥ 3x" "$(verdict ge "$r" 3)"
+  row "3 pull c=64" "abort p50 / p99 latency (closed loop), ms" "$(num "$(get pull.spoold.abort_p50_ms)") / $(num "$(get pull.spoold.abort_p99_ms)")" "" "" "" ""
+  row "3 pull c=64" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
+    "$(get pull.spoold.commits_per_iter), $(get pull.spoold.closures_per_commit), $(get pull.spoold.pages_per_iter), $(get pull.spoold.written_kb_per_iter)" "" "" "" ""
+  row "3 pull c=64" "p50 create / upload / start / abort, ms" \
+    "$(num "$(get pull.spoold.create_p50_ms)") / $(num "$(get pull.spoold.put_p50_ms)") / $(num "$(get pull.spoold.start_p50_ms)") / $(num "$(get pull.spoold.abort_p50_ms)")" "" "" "" ""
+  row "3 pull open loop" "abort p50 / p99 latency from the due time, ms, at $(num "$(get pullopen.spoold.rate)") jobs/s (half the capacity above)" \
+    "$(num "$(get pullopen.spoold.abort_p50_ms)") / $(num "$(get pullopen.spoold.abort_p99_ms)")" "" "" "p99 < 5 ms" \
+    "$(verdict lt "$(get pullopen.spoold.abort_p99_ms)" 5)"
+  row "3 pull open loop" "job p50 / p99 from its due time, ms; jobs sent late; jobs/s done" \
+    "$(num "$(get pullopen.spoold.iter_p50_ms)") / $(num "$(get pullopen.spoold.iter_p99_ms)"); $(get pullopen.spoold.late); $(num "$(get pullopen.spoold.iters_per_s)")" "" "" "" ""
+
+  # 4. scaling
+  for c in $READ_CONNS; do
+    r=$(ratio "$(get bigr.c$c.rps)" "$(get smallr.c$c.rps)")
+    row "4 read c=$c, random job" "requests/s at $big_label vs $small_label jobs" "$(med bigr.c$c.rps)" \
+      "$(med smallr.c$c.rps) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
+    row "4 read c=$c, random job" "p99 latency at $big_label vs $small_label, ms" "$(num "$(get bigr.c$c.p99)")" \
+      "$(num "$(get smallr.c$c.p99)") (spoold, $small_label)" "$(ratio "$(get bigr.c$c.p99)" "$(get smallr.c$c.p99)")" "" ""
+  done
+  for c in 1 16; do
+    r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
+    row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
+      "$(med smalll.c$c.iters_per_s) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
+    row "4 lifecycle c=$c" "store at $big_label: commits per job, closures per commit, WAL pages per job, KiB written per job" \
+      "$(get bigl.c$c.commits_per_iter), $(get bigl.c$c.closures_per_commit), $(get bigl.c$c.pages_per_iter), $(get bigl.c$c.written_kb_per_iter)" "" "" "" ""
+    row "4 lifecycle c=$c" "cupsd jobs/s at $(get cupsbig.c$c.history) vs $(get cupssmall.c$c.history) jobs of history" \
+      "" "$(num "$(get cupsbig.c$c.jobs_per_s)") / $(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" \
+      "$(ratio "$(get cupsbig.c$c.jobs_per_s)" "$(get cupssmall.c$c.jobs_per_s)")" "" ""
+    row "4 lifecycle c=$c" "spoold at $big_label jobs vs cupsd at $(get cupsbig.c$c.history)" "$(num "$(get bigl.c$c.iters_per_s)")" \
+      "$(num "$(get cupsbig.c$c.jobs_per_s)") (cupsd)" "$(ratio "$(get bigl.c$c.iters_per_s)" "$(get cupsbig.c$c.jobs_per_s)")" "" ""
+  done
+  rss=$(kb_mib "$(get big.rss_kb)") hwm=$(kb_mib "$(get big.hwm_kb)")
+  row "4 memory at $big_label jobs" "spoold VmRSS / VmHWM, MiB" "$rss / $hwm" "$(kb_mib "$(get small.rss_kb)") VmRSS at $small_label" "" "< 100 MiB" \
+    "$(verdict lt "$hwm" 100)"
+
+  # 5. upload
+  up_mib=$((UPLOAD_SIZE >> 20))
+  r=$(ratio "$(get up.spoold.mb_per_s)" "$(get up.dd.mb_per_s)")
+  row "5 upload $up_mib MiB" "MB/s (8 MiB fragments, 4 at once)" "$(num "$(get up.spoold.mb_per_s)")" \
+    "$(num "$(get up.dd.mb_per_s)") (dd conv=fsync, mean of $(num "$(get up.dd1.mb_per_s)") and $(num "$(get up.dd2.mb_per_s)"))" \
+    "$r" "≥ 0.5x dd" "$(verdict ge "$r" 0.5)"
+  hwm=$(kb_mib "$(get up.hwm_kb)")
+  row "5 upload $up_mib MiB" "spoold peak RSS (VmHWM) during the upload, MiB" "$hwm" "$(kb_mib "$(get up.rss_before_kb)") VmRSS before" "" "< 64 MiB" \
+    "$(verdict lt "$hwm" 64)"
+fi
+
+# 6. PostgreSQL: one and two spoold processes on one durable PostgreSQL, against the SQLite
+# figures 1-3 above (n/a with BENCH_ONLY=pg) and two processes against one
+# pgrow FIGURE MEASURE KEY1 KEY2 SQLITE_KEY [TARGET_OP TARGET_VALUE TARGET_TEXT]: three rows,
+# 1 process vs SQLite, 2 processes vs 1 process (with the target), 2 processes vs SQLite
+pgrow() {
+  local f=$1 m=$2 k1=$3 k2=$4 ks=$5 r
+  row "$f" "$m, 1 process" "$(med "$k1")" "$(num "$(get "$ks")") (SQLite)" "$(ratio "$(get "$k1")" "$(get "$ks")")" "" ""
+  r=$(ratio "$(get "$k2")" "$(get "$k1")")
+  if [ -n "${6:-}" ]; then
+    row "$f" "$m, 2 processes" "$(med "$k2")" "$(num "$(get "$k1")") (1 process)" "$r" "$8" "$(verdict "$6" "$r" "$7")"
+  else
+    row "$f" "$m, 2 processes" "$(med "$k2")" "$(num "$(get "$k1")") (1 process)" "$r" "" ""
   fi
-  row "2 lifecycle c=$c" "server CPU per job, µs" "$(num "$(get smalll.c$c.cpu_us)")" "$(num "$(get cupssmall.c$c.cpu_us)") (cupsd)" \
-    "$(ratio "$(get smalll.c$c.cpu_us)" "$(get cupssmall.c$c.cpu_us)")" "" ""
-  row "2 lifecycle c=$c" "create p50 / p99, ms" "$(num "$(get smalll.c$c.create_p50_ms)") / $(num "$(get smalll.c$c.create_p99_ms)")" "" "" "" ""
-  row "2 lifecycle c=$c" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
-    "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.pages_per_iter), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
-done
-
-# 3. pull printing
-r=$(ratio "$(get pull.spoold.iters_per_s)" "$(get pull.cups.jobs_per_s)")
-row "3 pull c=64" "jobs/s (create, upload 4 KiB, start, abort)" "$(num "$(get pull.spoold.iters_per_s)")" \
-  "$(num "$(get pull.cups.jobs_per_s)") (cupsd held job)" "$r" "≥ 3x" "$(verdict ge "$r" 3)"
-row "3 pull c=64" "abort p50 / p99 latency (closed loop), ms" "$(num "$(get pull.spoold.abort_p50_ms)") / $(num "$(get pull.spoold.abort_p99_ms)")" "" "" "" ""
-row "3 pull c=64" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
-  "$(get pull.spoold.commits_per_iter), $(get pull.spoold.closures_per_commit), $(get pull.spoold.pages_per_iter), $(get pull.spoold.written_kb_per_iter)" "" "" "" ""
-row "3 pull c=64" "p50 create / upload / start / abort, ms" \
-  "$(num "$(get pull.spoold.create_p50_ms)") / $(num "$(get pull.spoold.put_p50_ms)") / $(num "$(get pull.spoold.start_p50_ms)") / $(num "$(get pull.spoold.abort_p50_ms)")" "" "" "" ""
-row "3 pull open loop" "abort p50 / p99 latency from the due time, ms, at $(num "$(get pullopen.spoold.rate)") jobs/s (half the capacity above)" \
-  "$(num "$(get pullopen.spoold.abort_p50_ms)") / $(num "$(get pullopen.spoold.abort_p99_ms)")" "" "" "p99 < 5 ms" \
-  "$(verdict lt "$(get pullopen.spoold.abort_p99_ms)" 5)"
-row "3 pull open loop" "job p50 / p99 from its due time, ms; jobs sent late; jobs/s done" \
-  "$(num "$(get pullopen.spoold.iter_p50_ms)") / $(num "$(get pullopen.spoold.iter_p99_ms)"); $(get pullopen.spoold.late); $(num "$(get pullopen.spoold.iters_per_s)")" "" "" "" ""
-
-# 4. scaling
+  row "$f" "$m, 2 processes vs SQLite" "$(num "$(get "$k2")")" "$(num "$(get "$ks")") (SQLite)" "$(ratio "$(get "$k2")" "$(get "$ks")")" "" ""
+}
+pair() { printf '%s / %s' "$(num "$(get "$1")")" "$(num "$(get "$2")")"; }
+pgcpu() { printf '%s (PostgreSQL %s)' "$(num "$(get "$1.cpu_us")")" "$(num "$(get "$1.cpu_pg_us")")"; } # pgcpu KEY
 for c in $READ_CONNS; do
-  r=$(ratio "$(get bigr.c$c.rps)" "$(get smallr.c$c.rps)")
-  row "4 read c=$c, random job" "requests/s at $big_label vs $small_label jobs" "$(med bigr.c$c.rps)" \
-    "$(med smallr.c$c.rps) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
-  row "4 read c=$c, random job" "p99 latency at $big_label vs $small_label, ms" "$(num "$(get bigr.c$c.p99)")" \
-    "$(num "$(get smallr.c$c.p99)") (spoold, $small_label)" "$(ratio "$(get bigr.c$c.p99)" "$(get smallr.c$c.p99)")" "" ""
+  pgrow "6 PostgreSQL read c=$c" "requests/s" "pg1.c$c.rps" "pg2.c$c.rps" "small.c$c.rps" ge 1.6 "2 processes ≥ 1.6x one"
+  row "6 PostgreSQL read c=$c" "p50 / p99 latency, ms: 1 process; 2 processes" \
+    "$(pair pg1.c$c.p50 pg1.c$c.p99); $(pair pg2.c$c.p50 pg2.c$c.p99)" "$(pair small.c$c.p50 small.c$c.p99) (SQLite)" "" "" ""
+  row "6 PostgreSQL read c=$c" "server CPU per request, µs: spoold + PostgreSQL (PostgreSQL's part): 1 process; 2 processes" \
+    "$(pgcpu pg1.c$c); $(pgcpu pg2.c$c)" "$(num "$(get small.c$c.cpu_us)") (SQLite, spoold)" \
+    "$(ratio "$(get pg1.c$c.cpu_us)" "$(get small.c$c.cpu_us)")" "" ""
 done
-for c in 1 16; do
-  r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
-  row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
-    "$(med smalll.c$c.iters_per_s) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
-  row "4 lifecycle c=$c" "store at $big_label: commits per job, closures per commit, WAL pages per job, KiB written per job" \
-    "$(get bigl.c$c.commits_per_iter), $(get bigl.c$c.closures_per_commit), $(get bigl.c$c.pages_per_iter), $(get bigl.c$c.written_kb_per_iter)" "" "" "" ""
-  row "4 lifecycle c=$c" "cupsd jobs/s at $(get cupsbig.c$c.history) vs $(get cupssmall.c$c.history) jobs of history" \
-    "" "$(num "$(get cupsbig.c$c.jobs_per_s)") / $(num "$(get cupssmall.c$c.jobs_per_s)") (cupsd)" \
-    "$(ratio "$(get cupsbig.c$c.jobs_per_s)" "$(get cupssmall.c$c.jobs_per_s)")" "" ""
-  row "4 lifecycle c=$c" "spoold at $big_label jobs vs cupsd at $(get cupsbig.c$c.history)" "$(num "$(get bigl.c$c.iters_per_s)")" \
-    "$(num "$(get cupsbig.c$c.jobs_per_s)") (cupsd)" "$(ratio "$(get bigl.c$c.iters_per_s)" "$(get cupsbig.c$c.jobs_per_s)")" "" ""
-done
-rss=$(kb_mib "$(get big.rss_kb)") hwm=$(kb_mib "$(get big.hwm_kb)")
-row "4 memory at $big_label jobs" "spoold VmRSS / VmHWM, MiB" "$rss / $hwm" "$(kb_mib "$(get small.rss_kb)") VmRSS at $small_label" "" "< 100 MiB" \
-  "$(verdict lt "$hwm" 100)"
-
-# 5. upload
-up_mib=$((UPLOAD_SIZE >> 20))
-r=$(ratio "$(get up.spoold.mb_per_s)" "$(get up.dd.mb_per_s)")
-row "5 upload $up_mib MiB" "MB/s (8 MiB fragments, 4 at once)" "$(num "$(get up.spoold.mb_per_s)")" \
-  "$(num "$(get up.dd.mb_per_s)") (dd conv=fsync, mean of $(num "$(get up.dd1.mb_per_s)") and $(num "$(get up.dd2.mb_per_s)"))" \
-  "$r" "≥ 0.5x dd" "$(verdict ge "$r" 0.5)"
-hwm=$(kb_mib "$(get up.hwm_kb)")
-row "5 upload $up_mib MiB" "spoold peak RSS (VmHWM) during the upload, MiB" "$hwm" "$(kb_mib "$(get up.rss_before_kb)") VmRSS before" "" "< 64 MiB" \
-  "$(verdict lt "$hwm" 64)"
+row "6 PostgreSQL lifecycle c=1" "jobs/s (create + cancel), 1 process" "$(med pg1l.c1.iters_per_s)" \
+  "$(num "$(get smalll.c1.iters_per_s)") (SQLite)" "$(ratio "$(get pg1l.c1.iters_per_s)" "$(get smalll.c1.iters_per_s)")" "" ""
+row "6 PostgreSQL lifecycle c=1" "create p50 / p99, ms; server CPU per job, µs: spoold + PostgreSQL (PostgreSQL's part)" \
+  "$(pair pg1l.c1.create_p50_ms pg1l.c1.create_p99_ms); $(pgcpu pg1l.c1)" \
+  "$(pair smalll.c1.create_p50_ms smalll.c1.create_p99_ms); $(num "$(get smalll.c1.cpu_us)") (SQLite)" "" "" ""
+pgrow "6 PostgreSQL lifecycle c=16" "jobs/s (create + cancel)" pg1l.c16.iters_per_s pg2l.c16.iters_per_s smalll.c16.iters_per_s
+row "6 PostgreSQL lifecycle c=16" "create p50 / p99, ms: 1 process; 2 processes" \
+  "$(pair pg1l.c16.create_p50_ms pg1l.c16.create_p99_ms); $(pair pg2l.c16.create_p50_ms pg2l.c16.create_p99_ms)" \
+  "$(pair smalll.c16.create_p50_ms smalll.c16.create_p99_ms) (SQLite)" "" "" ""
+row "6 PostgreSQL lifecycle c=16" "server CPU per job, µs: spoold + PostgreSQL (PostgreSQL's part): 1 process; 2 processes" \
+  "$(pgcpu pg1l.c16); $(pgcpu pg2l.c16)" "$(num "$(get smalll.c16.cpu_us)") (SQLite, spoold)" \
+  "$(ratio "$(get pg1l.c16.cpu_us)" "$(get smalll.c16.cpu_us)")" "" ""
+pgstore() { printf '%s, %s' "$(get "$1.commits_per_iter")" "$(get "$1.conflicts_per_iter")"; } # pgstore KEY
+row "6 PostgreSQL lifecycle c=1" "store: commits per job, transactions run again after a serialization failure or deadlock per job" \
+  "$(pgstore pg1l.c1)" "" "" "" ""
+row "6 PostgreSQL lifecycle c=16" "store: commits per job, transactions run again per job: 1 process; 2 processes" \
+  "$(pgstore pg1l.c16); $(pgstore pg2l.c16)" "" "" "" ""
+pgrow "6 PostgreSQL pull c=$PULL_CONNS_PG" "jobs/s (create, upload 4 KiB, start, abort)" pg1p.iters_per_s pg2p.iters_per_s pull.spoold.iters_per_s
+row "6 PostgreSQL pull c=$PULL_CONNS_PG" "abort p50 / p99 latency (closed loop), ms: 1 process; 2 processes" \
+  "$(pair pg1p.abort_p50_ms pg1p.abort_p99_ms); $(pair pg2p.abort_p50_ms pg2p.abort_p99_ms)" \
+  "$(pair pull.spoold.abort_p50_ms pull.spoold.abort_p99_ms) (SQLite)" "" "" ""
+row "6 PostgreSQL pull c=$PULL_CONNS_PG" "server CPU per job, µs: spoold + PostgreSQL (PostgreSQL's part): 1 process; 2 processes" \
+  "$(pgcpu pg1p); $(pgcpu pg2p)" "$(num "$(get pull.spoold.cpu_us)") (SQLite, spoold)" \
+  "$(ratio "$(get pg1p.cpu_us)" "$(get pull.spoold.cpu_us)")" "" ""
+row "6 PostgreSQL pull c=$PULL_CONNS_PG" "store: commits per job, transactions run again per job: 1 process; 2 processes" \
+  "$(pgstore pg1p); $(pgstore pg2p)" "" "" "" ""
 
 # ---- context ------------------------------------------------------------------------------------
 errors=""
-for k in small.c64 small.c256 nginx.c64 nginx.c256 smallr.c64 smallr.c256 bigr.c64 bigr.c256; do
+for k in small.c64 small.c256 nginx.c64 nginx.c256 smallr.c64 smallr.c256 bigr.c64 bigr.c256 \
+         pg1.c64 pg1.c256 pg2.c64 pg2.c256; do
   e=$(get "$k.errors")
   if [ -n "$e" ]; then errors="$errors- wrk $k: $e"$'\n'; fi
 done
-for k in smalll.c1 smalll.c16 bigl.c1 bigl.c16 pull.spoold pullopen.spoold up.spoold; do
+for k in smalll.c1 smalll.c16 bigl.c1 bigl.c16 pull.spoold pullopen.spoold up.spoold \
+         pg1l.c1 pg1l.c16 pg2l.c16 pg1p pg2p; do
   e=$(get "$k.errors")
   if [ -n "$e" ] && [ "$e" != 0 ]; then errors="$errors- loadgen $k: $e failed iterations"$'\n'; fi
 done
@@ -156,10 +212,22 @@ REPORT=$WORK/report.md
   echo "- disk: $(get fsync_us) µs per fdatasync'd 4 KiB write (dd oflag=dsync), the floor of one durable commit"
   echo "- spoold read body: $(get body_bytes) bytes (nginx serves the same bytes as a static file)"
   echo "- rounds: figure 1 $ROUNDS, alternating nginx and spoold; figures 2 and 4 $ROUNDS_SP, alternating a fresh copy of the small store and the big store; the table gives medians with each round in parentheses; cupsd runs once per figure"
-  echo "- store: $(get small.jobs) jobs at the start of the small runs, $(get big.jobs) at the start of the big ones; cupsd history: $CUPS_SMALL and $CUPS_BIG jobs at the start of its runs (each run adds its own jobs)"
+  if [ -z "$ONLY" ]; then
+    echo "- store: $(get small.jobs) jobs at the start of the small runs, $(get big.jobs) at the start of the big ones; cupsd history: $CUPS_SMALL and $CUPS_BIG jobs at the start of its runs (each run adds its own jobs)"
+  else
+    echo "- BENCH_ONLY=pg: figure 6 alone, so its SQLite columns are n/a"
+  fi
+  [ "$PULL_CONNS_PG" = 64 ] || echo "- figure 6 pull print ran at $PULL_CONNS_PG connections (SQLite's figure 3: 64)"
+  echo "- figure 6: PostgreSQL $(get pg.version) (throwaway server of tests/lib/pg.sh on 127.0.0.1, data directory on the same file system as the SQLite stores; $(get pg.settings)); $ROUNDS_PG rounds, each one spoold process then two (wrk's two threads and loadgen's connections alternate between them); the store holds the jobs the runs create ($(get pg.jobs) at the end); load averages $(get pg.load_start) at its start, $(get pg.load_end) at its end"
   echo
   cat "$TABLE"
   echo
+  if [ -s "$WORK/pg-conflicts.txt" ]; then
+    echo "Figure 6: $(get pg.conflicts) transactions were aborted by PostgreSQL (serialization failure or deadlock) and run again by spoold; the statements that failed most often:"
+    echo
+    awk '{n = $1; $1 = ""; printf "- %d× `%s`\n", n, substr($0, 2)}' "$WORK/pg-conflicts.txt"
+    echo
+  fi
   if [ -n "$errors" ]; then
     echo "Errors during the run:"
     echo
@@ -181,7 +249,9 @@ echo
 cat "$REPORT"
 echo
 
-if [ "$MODE" = full ]; then
+if [ "$MODE" = full ] && [ -n "$ONLY" ]; then
+  log "BENCH_ONLY=$ONLY: ${OUT#"$ROOT"/} left as it is"
+elif [ "$MODE" = full ]; then
   if [ -f "$OUT" ] && grep -q '<!-- bench:begin -->' "$OUT" && grep -q '<!-- bench:end -->' "$OUT"; then
     awk -v rep="$REPORT" '
       /<!-- bench:begin -->/ { print; while ((getline l < rep) > 0) print l; skip = 1; next }

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # spoold benchmarks: every spoold figure next to a baseline measured in the same run.
 #
-#   bench/run.sh full    (make bench)        about 7 minutes; rewrites the results block of
+#   bench/run.sh full    (make bench)        15-25 minutes; rewrites the results block of
 #                                            docs/benchmarks.md (between its bench markers)
-#   bench/run.sh smoke   (make bench-smoke)  about 15 seconds, small sizes, 1 s runs; prints the
+#   bench/run.sh smoke   (make bench-smoke)  1-4 minutes, small sizes, 1 s runs; prints the
 #                                            table and "bench-smoke: ok, table of N rows", the
 #                                            line scripts/check.sh looks for
 #
@@ -22,13 +22,22 @@
 #                1,000 and 15,000 jobs of history, spoold's VmRSS/VmHWM at 1,000,000 jobs
 #   5 upload     1 GiB in 8 MiB fragments, 4 at once, vs dd bs=8M count=128 conv=fsync on the
 #                same file system; spoold's peak RSS during the upload
+#   6 PostgreSQL reads (as 1), lifecycle (as 2, c=1 and c=16) and pull print (as 3, closed loop)
+#                against one spoold process and against two processes on one throwaway
+#                PostgreSQL 15 (tests/lib/pg.sh with fsync, synchronous_commit and
+#                full_page_writes on), the load spread over both; ratios against the SQLite
+#                figures 1-3 of the same run, and two processes against one
 #
 # Environment: SPOOLD_BIN (default build/spoold), BENCH_OUT (default docs/benchmarks.md, full
-# only), BENCH_KEEP=1 keeps the work directory, BENCH_PORT_BASE (default 18400).
+# only), BENCH_KEEP=1 keeps the work directory, BENCH_PORT_BASE (default 18400; the run uses
+# BASE..BASE+5), BENCH_ONLY=pg runs figure 6 alone (while working on it: the SQLite ratios are
+# then n/a, and a full run does not rewrite the page).
 set -euo pipefail
 
 MODE=${1:-full}
 case "$MODE" in full | smoke) ;; *) echo "usage: bench/run.sh full|smoke" >&2; exit 2 ;; esac
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in "" | pg) ;; *) echo "BENCH_ONLY is unset or pg" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SPOOLD=${SPOOLD_BIN:-$ROOT/build/spoold}
@@ -36,6 +45,7 @@ case "$SPOOLD" in /*) ;; *) SPOOLD=$ROOT/$SPOOLD ;; esac
 OUT=${BENCH_OUT:-$ROOT/docs/benchmarks.md}
 PORT_BASE=${BENCH_PORT_BASE:-18400}
 SP_PORT=$PORT_BASE NGX_PORT=$((PORT_BASE + 1)) CUPS_PORT=$((PORT_BASE + 2))
+PG_WANT_PORT=$((PORT_BASE + 3)) # the throwaway PostgreSQL; spoold processes on it: BASE+4, BASE+5
 
 if [ "$MODE" = full ]; then
   DUR=10           # seconds per wrk / loadgen run
@@ -47,6 +57,8 @@ if [ "$MODE" = full ]; then
   READ_CONNS="64 256" WARMUP=1
   ROUNDS=3       # figure 1 against nginx: rounds alternate nginx and spoold; medians reported
   ROUNDS_SP=3    # figures 2 and 4: rounds alternate the small and the big store
+  ROUNDS_PG=3    # figure 6: each round one process, then two
+  PULL_CONNS_PG=64
 else
   DUR=1
   SEED_SMALL=1000 SEED_BIG=10000
@@ -55,7 +67,8 @@ else
   CUPS_PULL_PER=4
   UPLOAD_SIZE=$((64 << 20))
   READ_CONNS="64" WARMUP=0   # the smoke run checks that every figure works, not their numbers
-  ROUNDS=1 ROUNDS_SP=1
+  ROUNDS=1 ROUNDS_SP=1 ROUNDS_PG=1
+  PULL_CONNS_PG=16 # a pull iteration on PostgreSQL takes seconds on a loaded machine
 fi
 FRAGMENT=$((8 << 20))
 
@@ -78,6 +91,8 @@ ensure_deps() {
   command -v openssl >/dev/null || missing="$missing openssl"
   command -v cc >/dev/null || missing="$missing build-essential"
   [ -f /usr/include/sqlite3.h ] || missing="$missing libsqlite3-dev"
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$missing postgresql-15"
+  command -v psql >/dev/null || missing="$missing postgresql-client-15"
   [ -z "$missing" ] && return 0
   log "installing:$missing"
   export DEBIAN_FRONTEND=noninteractive
@@ -94,6 +109,9 @@ export PATH=$PATH:/usr/sbin:/sbin
 WORK=$(mktemp -d /tmp/spoold-bench.XXXXXX)
 chmod 755 "$WORK"
 SP_PID="" NGX_PID="" CUPS_PID=""
+PGS_PID=("" "") # spoold processes on PostgreSQL (figure 6)
+PG_DIR=""        # the throwaway PostgreSQL (tests/lib/pg.sh), stopped by the PID of its data directory
+. tests/lib/pg.sh
 CMDS=$WORK/commands.txt
 RESULTS=$WORK/results.txt
 : >"$CMDS"
@@ -112,6 +130,9 @@ stop_pid() { # stop_pid PID [SIGNAL] [sudo]: signal, wait up to 10 s, then SIGKI
 cleanup() {
   local rc=$?
   stop_pid "$SP_PID"
+  stop_pid "${PGS_PID[0]}"
+  stop_pid "${PGS_PID[1]}"
+  pg_stop
   stop_pid "$NGX_PID" QUIT
   stop_pid "$CUPS_PID" TERM "$SUDO"
   if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $WORK"; else $SUDO rm -rf "$WORK"; fi
@@ -149,6 +170,13 @@ children() { # PIDs whose parent is $1
   return 0
 }
 vm() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status"; } # vm PID VmRSS -> kB
+# Figure 6 counts PostgreSQL's CPU with spoold's: with PG_CPU=1, the postmaster and its children
+# (backends, WAL writer, checkpointer...), listed anew at each reading
+PG_CPU=0
+pg_cpu_pids() { [ "$PG_CPU" = 1 ] && [ -n "${PG_PID:-}" ] && { echo "$PG_PID"; children "$PG_PID"; }; return 0; }
+# transactions PostgreSQL aborted for a serialization failure or a deadlock so far (each is
+# logged when it happens; spoold runs the transaction again)
+pg_conflicts() { grep -cE 'ERROR: +(could not serialize access|deadlock detected)' "$PG_DIR/log" || true; }
 
 # key=value line -> $KV[...]
 declare -A KV
@@ -200,9 +228,9 @@ agg() {
 
 DATA=$WORK/data # the data directory of the next spoold_start
 SP_URL=http://127.0.0.1:$SP_PORT
-SP_OPTS=(--listen "127.0.0.1:$SP_PORT" --dev --public-url "$SP_URL"
-         --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 --upload-volume-limit 0
-         --max-connections 2048 --max-connections-per-ip 1024)
+SP_LIMITS=(--max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 --upload-volume-limit 0
+           --max-connections 2048 --max-connections-per-ip 1024)
+SP_OPTS=(--listen "127.0.0.1:$SP_PORT" --dev --public-url "$SP_URL" "${SP_LIMITS[@]}")
 
 spoold_start() {
   : >"$WORK/spoold.out"
@@ -339,29 +367,36 @@ EOF
 # ---- wrk ------------------------------------------------------------------------------------------
 
 # wrk_run KEY CONNS URL "PIDS" [ID_LO ID_HI]: runs wrk, stores KEY.{rps,p50,p99,cpu_us,errors}
+# (WRK_PORTS="A,B": wrk's two threads send to these ports instead of the URL's, see read.lua)
+WRK_PORTS=""
 wrk_run() {
-  local key=$1 c=$2 url=$3 pids=$4 lo=${5:-} hi=${6:-} out t0 t1 req
+  local key=$1 c=$2 url=$3 pids=$4 lo=${5:-} hi=${6:-} out t0 t1 g0 g1 req
   sync # earlier runs' logs are written back now, not during this run
-  t0=$(ticks $pids)
+  # shellcheck disable=SC2046,SC2086
+  t0=$(ticks $pids) g0=$(ticks $(pg_cpu_pids))
   out=$(BENCH_TOKEN=$(cat "$WORK/read.tok") BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=$READ_PATH \
-        wrk -t2 -c"$c" -d"${DUR}s" --latency -s bench/read.lua "$url" 2>&1) || { echo "$out" >&2; die "wrk failed"; }
-  t1=$(ticks $pids)
+        BENCH_PORTS=$WRK_PORTS wrk -t2 -c"$c" -d"${DUR}s" --latency -s bench/read.lua "$url" 2>&1) ||
+    { echo "$out" >&2; die "wrk failed"; }
+  # shellcheck disable=SC2046,SC2086
+  t1=$(ticks $pids) g1=$(ticks $(pg_cpu_pids))
   echo "$out" >"$WORK/wrk-$key.txt"
   req=$(awk '/requests in/{print $1}' <<<"$out")
   put "$key.rps" "$(awk '/Requests\/sec/{printf "%.0f", $2}' <<<"$out")"
   put "$key.p50" "$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")"
   put "$key.p99" "$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")"
-  put "$key.cpu_us" "$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
+  put "$key.cpu_us" "$(awk -v d=$((t1 - t0 + g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
+  if [ "$PG_CPU" = 1 ]; then put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"; fi
   put "$key.errors" "$(awk '/Non-2xx|Socket errors/{s=s $0 "; "} END{print s}' <<<"$out")"
   local rng=""
   if [ -n "$lo" ]; then rng="BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=${READ_PATH} "; fi
+  if [ -n "$WRK_PORTS" ]; then rng="${rng}BENCH_PORTS=$WRK_PORTS "; fi
   cmd "BENCH_TOKEN=\$READ_TOKEN ${rng}wrk -t2 -c$c -d${DUR}s --latency -s bench/read.lua $url"
   log "$key: $(get "$key.rps") req/s p50 $(get "$key.p50") ms p99 $(get "$key.p99") ms cpu $(get "$key.cpu_us") us/req $(get "$key.errors")"
 }
 
 warmup() { # 1 s of wrk, not recorded (full runs only)
   [ "$WARMUP" = 1 ] || return 0
-  BENCH_TOKEN=$(cat "$WORK/read.tok") wrk -t2 -c64 -d1s -s bench/read.lua "$1" >/dev/null 2>&1 || true
+  BENCH_TOKEN=$(cat "$WORK/read.tok") BENCH_PORTS=$WRK_PORTS wrk -t2 -c64 -d1s -s bench/read.lua "$1" >/dev/null 2>&1 || true
 }
 
 # figure 4, one round on the running spoold: scale_runs PREFIX ROUND ID_LO ID_HI
@@ -387,36 +422,55 @@ read_vs_nginx() {
   for c in $READ_CONNS; do agg "nginx.c$c"; agg "small.c$c"; done
 }
 
-# spoold's store counters from /metrics: "commits closures"
+# spoold's store counters from /metrics, summed over the ports given (default SP_PORT):
+# "commits closures pages"
 store_metrics() {
-  curl -s "$SP_URL/metrics" | awk '/^spoold_store_commits_total /{c=$2} /^spoold_store_commit_batch_size_sum /{b=$2} /^spoold_store_pages_written_total /{p=$2} END{printf "%d %d %d\n", c, b, p}'
+  local p
+  for p in ${1:-$SP_PORT}; do curl -s "http://127.0.0.1:$p/metrics"; done |
+    awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2} /^spoold_store_pages_written_total /{p+=$2} END{printf "%d %d %d\n", c, b, p}'
 }
 # bytes spoold passed to write/pwrite (WAL frames, checkpoints, blobs, its request log; not
-# socket sends) and its write calls: "bytes calls"
-proc_io() { awk '/^wchar:/{w=$2} /^syscw:/{s=$2} END{printf "%d %d\n", w, s}' "/proc/$SP_PID/io"; }
+# socket sends) and its write calls, summed over the PIDs given (default SP_PID): "bytes calls"
+proc_io() {
+  local p
+  for p in ${1:-$SP_PID}; do cat "/proc/$p/io"; done |
+    awk '/^wchar:/{w+=$2} /^syscw:/{s+=$2} END{printf "%d %d\n", w, s}'
+}
 
 # ---- loadgen --------------------------------------------------------------------------------------
 
 # lg_run KEY MODE CONNS SHARE PRINTER [extra args]: runs bench/loadgen against spoold, stores
-# every key=value as KEY.k plus KEY.cpu_us (server CPU per iteration) and store statistics
+# every key=value as KEY.k plus KEY.cpu_us (server CPU per iteration) and store statistics.
+# LG_PORTS="A B" and LG_PIDS="PA PB" (default SP_PORT and SP_PID): several spoold processes,
+# the connections spread over them
+LG_PORTS="" LG_PIDS=""
 lg_run() {
-  local key=$1 mode=$2 c=$3 share=$4 printer=$5 out t0 t1 k
+  local key=$1 mode=$2 c=$3 share=$4 printer=$5 out t0 t1 g0 g1 k
+  local ports=${LG_PORTS:-$SP_PORT} pids=${LG_PIDS:-$SP_PID}
   shift 5
-  local args=("$mode" --port "$SP_PORT" --user-token "$WORK/user.tok" --share "$share" --conns "$c")
+  local args=("$mode" --port "${ports// /,}" --user-token "$WORK/user.tok" --share "$share" --conns "$c")
   [ "$mode" = pull ] && args+=(--app-token "$WORK/app.tok" --printer "$printer")
   [ "$mode" = upload ] || args+=(--duration "$DUR")
   args+=("$@")
   local m0 m1 io0 io1
   sync
-  m0=$(store_metrics) io0=$(proc_io)
-  t0=$(ticks "$SP_PID")
+  m0=$(store_metrics "$ports") io0=$(proc_io "$pids")
+  local x0=0
+  if [ "$PG_CPU" = 1 ]; then x0=$(pg_conflicts); fi
+  # shellcheck disable=SC2046,SC2086
+  t0=$(ticks $pids) g0=$(ticks $(pg_cpu_pids))
   out=$("$LOADGEN" "${args[@]}") || { echo "$out" >&2; log "loadgen $mode reported errors"; }
-  t1=$(ticks "$SP_PID")
-  m1=$(store_metrics) io1=$(proc_io)
+  # shellcheck disable=SC2046,SC2086
+  t1=$(ticks $pids) g1=$(ticks $(pg_cpu_pids))
+  m1=$(store_metrics "$ports") io1=$(proc_io "$pids")
   parse_kv "$out"
   for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
   local it=${KV[iters]:-0}
-  put "$key.cpu_us" "$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
+  put "$key.cpu_us" "$(awk -v d=$((t1 - t0 + g1 - g0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
+  if [ "$PG_CPU" = 1 ]; then
+    put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
+    put "$key.conflicts_per_iter" "$(awk -v d=$(($(pg_conflicts) - x0)) -v r="$it" 'BEGIN{printf "%.2f", r ? d / r : 0}')"
+  fi
   # store statistics per iteration: commits (fsyncs of the WAL), closures per commit (group
   # commit), pages written to the WAL, bytes written (see proc_io) and write calls
   read -r c0 b0 p0 <<<"$m0"; read -r c1 b1 p1 <<<"$m1"
@@ -543,6 +597,112 @@ fsync_latency() {
   log "disk: $(get fsync_us) us per fdatasync'd 4 KiB write"
 }
 
+# ---- figure 6: PostgreSQL, one and two spoold processes ------------------------------------------
+
+PG_DATA=$WORK/pg-spoold # spoold's data directory on PostgreSQL: only the development signing key
+PG_STORE=""
+pgs_port() { echo $((PORT_BASE + 4 + $1)); }
+
+# pgs_start I: spoold process I (0 or 1) on the PostgreSQL store, port BASE+4+I
+pgs_start() {
+  local i=$1 port
+  port=$(pgs_port "$i")
+  : >"$WORK/pgs$i.out"
+  "$SPOOLD" serve --store "$PG_STORE" --data "$PG_DATA" --listen "127.0.0.1:$port" --dev \
+    --public-url "http://127.0.0.1:$port" "${SP_LIMITS[@]}" >"$WORK/pgs$i.out" 2>>"$WORK/pgs$i.err" &
+  PGS_PID[i]=$!
+  for _ in $(seq 300); do
+    grep -q '^spoold: listening on' "$WORK/pgs$i.out" && return 0
+    kill -0 "${PGS_PID[i]}" 2>/dev/null || break
+    sleep 0.05
+  done
+  tail -n 20 "$WORK/pgs$i.err" >&2
+  die "spoold process $i on PostgreSQL did not start"
+}
+pgs_stop() {
+  stop_pid "${PGS_PID[$1]}"
+  wait "${PGS_PID[$1]}" 2>/dev/null || true
+  PGS_PID[$1]=""
+}
+
+# The throwaway PostgreSQL 15 of tests/lib/pg.sh, durable (fsync, synchronous_commit and
+# full_page_writes on), on 127.0.0.1:PG_WANT_PORT, its data directory under $WORK (the same file
+# system as the SQLite stores), and a database for the store.
+pg_bench_start() {
+  log "figure 6: a throwaway PostgreSQL 15 on 127.0.0.1:$PG_WANT_PORT, fsync and synchronous_commit on"
+  PG_DURABLE=1 TMPDIR=$WORK pg_start ||
+    die "figure 6: the throwaway PostgreSQL did not start (postgresql-15 installed? port $PG_WANT_PORT free?)"
+  log "PostgreSQL $PG_PID, data directory $PG_DIR/data"
+  psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE spoold_bench" "$SPOOLD_TEST_PG/postgres" >/dev/null ||
+    die "figure 6: CREATE DATABASE failed"
+  PG_STORE=$SPOOLD_TEST_PG/spoold_bench
+  local set
+  set=$(psql -qAtX -v ON_ERROR_STOP=1 "$PG_STORE" -c "SELECT string_agg(name || '=' || setting || COALESCE(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_connections')")
+  if ! grep -q 'fsync=on' <<<"$set" || ! grep -q 'synchronous_commit=on' <<<"$set"; then
+    die "figure 6: PostgreSQL is not durable: $set"
+  fi
+  put pg.settings "$set"
+  put pg.version "$(psql -qAtX "$PG_STORE" -c 'SHOW server_version' | awk '{print $1}')"
+  cmd "$(sed "s|$PG_DIR|\$PGDIR|g" <<<"initdb -D $PG_DIR/data -A trust -E UTF8 --locale=C.UTF-8; pg_ctl -D $PG_DIR/data -w -o \"$(cat "$PG_DIR/options")\" start   # tests/lib/pg.sh with PG_DURABLE=1, PGDIR a temporary directory in \$WORK")"
+  cmd "spoold serve --store postgres://$PG_USER@127.0.0.1:$PG_PORT/spoold_bench --data \$WORK/pg-spoold --listen 127.0.0.1:$(pgs_port 0) --dev --public-url http://127.0.0.1:$(pgs_port 0) ${SP_LIMITS[*]}   # and the same on $(pgs_port 1) for two processes"
+}
+
+# Figure 6: ROUNDS_PG rounds, each one process (A) then two (A and B, the load spread over both):
+# reads (as figure 1), lifecycle at 1 (one process only: one connection reaches one process) and 16
+# connections, pull print at 64. The CPU per request or job counts spoold's and PostgreSQL's.
+pg_figure() {
+  local r c a b
+  pg_bench_start
+  mkdir -p "$PG_DATA"
+  pgs_start 0
+  a=$(pgs_port 0) b=$(pgs_port 1)
+  SP_URL=http://127.0.0.1:$a DATA=$PG_DATA # setup_world and the tokens: process A, the key in PG_DATA
+  setup_world
+  PG_CPU=1
+  for ((r = 1; r <= ROUNDS_PG; r++)); do
+    log "figure 6, round $r: one process"
+    warmup "$SP_URL$READ_PATH$JOB"
+    for c in $READ_CONNS; do wrk_run "pg1.c$c.r$r" "$c" "$SP_URL$READ_PATH$JOB" "${PGS_PID[0]}"; done
+    LG_PORTS=$a LG_PIDS=${PGS_PID[0]}
+    for c in 1 16; do lg_run "pg1l.c$c.r$r" lifecycle "$c" "$S1" "$P1"; done
+    lg_run "pg1p.r$r" pull "$PULL_CONNS_PG" "$S2" "$P2"
+    log "figure 6, round $r: two processes"
+    pgs_start 1
+    # the job created through A is read through B
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$b$READ_PATH$JOB" \
+         -H "Authorization: Bearer $(cat "$WORK/read.tok")")" = 200 ] ||
+      die "figure 6: process B does not serve the job created through A"
+    WRK_PORTS=$a,$b LG_PORTS="$a $b" LG_PIDS="${PGS_PID[0]} ${PGS_PID[1]}"
+    warmup "$SP_URL$READ_PATH$JOB"
+    for c in $READ_CONNS; do wrk_run "pg2.c$c.r$r" "$c" "$SP_URL$READ_PATH$JOB" "$LG_PIDS"; done
+    lg_run "pg2l.c16.r$r" lifecycle 16 "$S1" "$P1"
+    lg_run "pg2p.r$r" pull "$PULL_CONNS_PG" "$S2" "$P2"
+    WRK_PORTS="" LG_PORTS="" LG_PIDS=""
+    pgs_stop 1
+  done
+  PG_CPU=0
+  # the statements whose transactions conflicted most (PostgreSQL logs each failed statement)
+  grep -A1 -E 'ERROR: +(could not serialize access|deadlock detected)' "$PG_DIR/log" |
+    sed -n 's/.*STATEMENT: *//p' | cut -c1-160 | sort | uniq -c | sort -rn | head -n 5 >"$WORK/pg-conflicts.txt" || true
+  put pg.conflicts "$(pg_conflicts)"
+  put pg.jobs "$(psql -qAtX "$PG_STORE" -c 'SELECT COUNT(*) FROM jobs')"
+  pgs_stop 0
+  pg_stop
+  local k
+  for c in $READ_CONNS; do agg "pg1.c$c"; agg "pg2.c$c"; done
+  for k in pg1l.c1 pg1l.c16 pg2l.c16 pg1p pg2p; do agg "$k"; done
+  # the smoke run (make check) fails when the PostgreSQL path did not work
+  for c in $READ_CONNS; do
+    for k in pg1.c$c pg2.c$c; do
+      awk -v v="$(get "$k.rps")" 'BEGIN{exit !(v + 0 > 0)}' || die "figure 6: $k measured no reads"
+      case "$(get "$k.errors")" in *Non-2xx*) die "figure 6: $k: reads answered other than 200: $(get "$k.errors")" ;; esac
+    done
+  done
+  for k in pg1l.c1 pg1l.c16 pg2l.c16 pg1p pg2p; do
+    awk -v v="$(get "$k.iters")" 'BEGIN{exit !(v + 0 > 0)}' || die "figure 6: $k completed no job"
+  done
+}
+
 # ---- the run --------------------------------------------------------------------------------------
 
 T_START=$SECONDS
@@ -550,74 +710,81 @@ log "mode $MODE, work directory $WORK, spoold $SPOOLD"
 put load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$DATA"
 fsync_latency "$([ "$MODE" = full ] && echo 2000 || echo 200)"
-spoold_start
-setup_world
-# the body nginx serves: spoold's answer to the read request, byte for byte
-mkdir -p "$WORK/nginx/html"
-curl -sS -o "$WORK/nginx/html/job.json" -w '%{http_code}' "$SP_URL$READ_PATH$JOB" \
-  -H "Authorization: Bearer $(cat "$WORK/read.tok")" | grep -q 200 || die "GET job failed"
-put body_bytes "$(stat -c %s "$WORK/nginx/html/job.json")"
-nginx_start
-NGX_PIDS="$NGX_PID $(children "$NGX_PID" | tr '\n' ' ')"
-
-# The small store: the setup's objects and SEED_SMALL jobs. A copy of it, as it is before any
-# run, starts each small round of figure 4 and is the base of the big store.
-spoold_stop
-seed_store "$DATA" $((SEED_SMALL - $(store_jobs)))
-SMALL_LO=$SEED_LO SMALL_HI=$SEED_HI
-cp -a "$DATA" "$WORK/store-small"
-put small.jobs "$(store_jobs)"
-spoold_start
-log "figure 1: read (store: $(get small.jobs) jobs)"
-read_vs_nginx
-log "figure 3: pull printing"
-lg_run pull.spoold pull 64 "$S2" "$P2"
-# abort latency with open-loop arrivals at half the capacity just measured (closed loop, 64
-# connections): jobs arrive at a fixed rate, each request is timed from when it was due
-PULL_RATE=$(awk -v r="$(get pull.spoold.iters_per_s)" 'BEGIN{printf "%.0f", r / 2 < 1 ? 1 : r / 2}')
-lg_run pullopen.spoold pull 64 "$S2" "$P2" --rate "$PULL_RATE"
-put small.rss_kb "$(vm "$SP_PID" VmRSS)"
-spoold_stop
-
-log "cupsd baselines"
-cups_start Yes
-cups_fill_to "$CUPS_SMALL"
-lifecycle_cups cupssmall
-cups_run pull.cups 64 "$CUPS_PULL_PER" bench/cups/held-send-cancel.test
-cups_fill_to "$CUPS_BIG"
-lifecycle_cups cupsbig
-put cupsbig.history_end "$CUPS_JOBS"
-cups_stop
-
-# The big store: the small store plus seeded jobs up to SEED_BIG.
-cp -a "$WORK/store-small" "$WORK/store-big"
-seed_store "$WORK/store-big" $((SEED_BIG - SEED_SMALL))
-BIG_LO=$SEED_LO BIG_HI=$SEED_HI
-DATA=$WORK/store-big
-put big.jobs "$(store_jobs)"
-
-# Figures 2 and 4: rounds alternate a fresh copy of the small store and the big store (which
-# keeps the jobs the earlier rounds added: under 10 % of it).
-log "figures 2 and 4: lifecycle and scaling ($(get small.jobs) and $(get big.jobs) jobs)"
-for ((r = 1; r <= ROUNDS_SP; r++)); do
-  rm -rf "$WORK/data"
-  cp -a "$WORK/store-small" "$WORK/data"
-  DATA=$WORK/data
+if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
   spoold_start
-  scale_runs small "$r" "$SMALL_LO" "$SMALL_HI"
+  setup_world
+  # the body nginx serves: spoold's answer to the read request, byte for byte
+  mkdir -p "$WORK/nginx/html"
+  curl -sS -o "$WORK/nginx/html/job.json" -w '%{http_code}' "$SP_URL$READ_PATH$JOB" \
+    -H "Authorization: Bearer $(cat "$WORK/read.tok")" | grep -q 200 || die "GET job failed"
+  put body_bytes "$(stat -c %s "$WORK/nginx/html/job.json")"
+  nginx_start
+  NGX_PIDS="$NGX_PID $(children "$NGX_PID" | tr '\n' ' ')"
+
+  # The small store: the setup's objects and SEED_SMALL jobs. A copy of it, as it is before any
+  # run, starts each small round of figure 4 and is the base of the big store.
   spoold_stop
-  DATA=$WORK/store-big
+  seed_store "$DATA" $((SEED_SMALL - $(store_jobs)))
+  SMALL_LO=$SEED_LO SMALL_HI=$SEED_HI
+  cp -a "$DATA" "$WORK/store-small"
+  put small.jobs "$(store_jobs)"
   spoold_start
-  scale_runs big "$r" "$BIG_LO" "$BIG_HI"
-  put big.rss_kb "$(vm "$SP_PID" VmRSS)"
-  put big.hwm_kb "$(vm "$SP_PID" VmHWM)"
-  [ "$r" = "$ROUNDS_SP" ] || spoold_stop
-done
-for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16; do agg "$k"; done
+  log "figure 1: read (store: $(get small.jobs) jobs)"
+  read_vs_nginx
+  log "figure 3: pull printing"
+  lg_run pull.spoold pull 64 "$S2" "$P2"
+  # abort latency with open-loop arrivals at half the capacity just measured (closed loop, 64
+  # connections): jobs arrive at a fixed rate, each request is timed from when it was due
+  PULL_RATE=$(awk -v r="$(get pull.spoold.iters_per_s)" 'BEGIN{printf "%.0f", r / 2 < 1 ? 1 : r / 2}')
+  lg_run pullopen.spoold pull 64 "$S2" "$P2" --rate "$PULL_RATE"
+  put small.rss_kb "$(vm "$SP_PID" VmRSS)"
+  spoold_stop
 
-log "figure 5: upload (store: $(store_jobs) jobs)"
-upload_figure
-spoold_stop
+  log "cupsd baselines"
+  cups_start Yes
+  cups_fill_to "$CUPS_SMALL"
+  lifecycle_cups cupssmall
+  cups_run pull.cups 64 "$CUPS_PULL_PER" bench/cups/held-send-cancel.test
+  cups_fill_to "$CUPS_BIG"
+  lifecycle_cups cupsbig
+  put cupsbig.history_end "$CUPS_JOBS"
+  cups_stop
+
+  # The big store: the small store plus seeded jobs up to SEED_BIG.
+  cp -a "$WORK/store-small" "$WORK/store-big"
+  seed_store "$WORK/store-big" $((SEED_BIG - SEED_SMALL))
+  BIG_LO=$SEED_LO BIG_HI=$SEED_HI
+  DATA=$WORK/store-big
+  put big.jobs "$(store_jobs)"
+
+  # Figures 2 and 4: rounds alternate a fresh copy of the small store and the big store (which
+  # keeps the jobs the earlier rounds added: under 10 % of it).
+  log "figures 2 and 4: lifecycle and scaling ($(get small.jobs) and $(get big.jobs) jobs)"
+  for ((r = 1; r <= ROUNDS_SP; r++)); do
+    rm -rf "$WORK/data"
+    cp -a "$WORK/store-small" "$WORK/data"
+    DATA=$WORK/data
+    spoold_start
+    scale_runs small "$r" "$SMALL_LO" "$SMALL_HI"
+    spoold_stop
+    DATA=$WORK/store-big
+    spoold_start
+    scale_runs big "$r" "$BIG_LO" "$BIG_HI"
+    put big.rss_kb "$(vm "$SP_PID" VmRSS)"
+    put big.hwm_kb "$(vm "$SP_PID" VmHWM)"
+    [ "$r" = "$ROUNDS_SP" ] || spoold_stop
+  done
+  for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16; do agg "$k"; done
+
+  log "figure 5: upload (store: $(store_jobs) jobs)"
+  upload_figure
+  spoold_stop
+fi
+
+log "figure 6: PostgreSQL"
+put pg.load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+pg_figure
+put pg.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 put total_s $((SECONDS - T_START))
 put load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -16,6 +16,11 @@
 # ordinary user (as that user). Needs Debian's postgresql-15 (scripts/deps.sh).
 # Durability settings are the reference's test settings (fsync off): the tests exercise the
 # protocol, not the disk.
+#
+# Settings read by pg_start (the benchmark uses them; tests leave them unset):
+#   PG_DURABLE=1   fsync, synchronous_commit and full_page_writes on (PostgreSQL's defaults, the
+#                  durability spoold promises) instead of the test settings
+#   PG_WANT_PORT=N listen on port N (one try) instead of a free port found by node
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -37,13 +42,14 @@ pg_start() {
        --no-sync >"$PG_DIR/initdb.log" 2>&1; then
     echo "pg.sh: initdb failed:" >&2; cat "$PG_DIR/initdb.log" >&2; rm -rf "$PG_DIR"; return 1
   fi
-  local tries=0
+  local tries=0 dur="-c fsync=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && dur="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   while :; do
-    PG_PORT=$(pg__free_port)
-    echo "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" >"$PG_DIR/options"
+    PG_PORT=${PG_WANT_PORT:-$(pg__free_port)}
+    echo "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 $dur -c max_connections=400" >"$PG_DIR/options"
     if pg_resume; then break; fi
     tries=$((tries + 1))
-    if [ $tries -ge 3 ]; then
+    if [ $tries -ge 3 ] || [ -n "${PG_WANT_PORT:-}" ]; then
       echo "pg.sh: the server did not start:" >&2; tail -n 20 "$PG_DIR/log" >&2; rm -rf "$PG_DIR"; return 1
     fi
   done
