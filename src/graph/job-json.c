@@ -5,15 +5,18 @@
  */
 #include "app.h"
 #include "core/enums.h"
+#include "core/query.h"
 #include "graph/documents.h"
 #include "graph/jobs.h"
 #include "graph/json.h"
 #include "graph/model.h"
+#include "graph/odata.h"
 #include "graph/reply.h"
 #include "graph/tasks.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -187,4 +190,260 @@ json_t *graph_job_json(const http_request_t *req, const store_job_t *j, unsigned
     json_object_set_new(o, "tasks", a);
   }
   return o;
+}
+
+/* ---- the printJob written straight as text ------------------------------------------------ */
+
+/* Compact JSON text written the way jansson's json_dumps(JSON_COMPACT) writes the same tree
+ * (insertion order, no spaces, the same string escapes), so the two paths answer the same
+ * bytes. ok turns false when a value would not have been in the tree (a string that is not
+ * valid UTF-8, which json_string refuses): the caller then takes the tree path. */
+typedef struct jw {
+  buf_t *b;
+  bool   ok;
+  bool   first; /* no member written yet in the innermost open object or array */
+} jw_t;
+
+static void jw_str(jw_t *w, const char *s) {
+  if (!s) {
+    w->ok = false;
+    return;
+  }
+  size_t n = strlen(s);
+  if (!query_utf8_valid(s, n)) {
+    w->ok = false;
+    return;
+  }
+  buf_t *b = w->b;
+  buf_reserve(b, n + 2);
+  buf_putc(b, '"');
+  const char *run = s;
+  for (const char *p = s; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    buf_append(b, run, (size_t)(p - run));
+    run = p + 1;
+    switch (c) {
+      case '"': buf_puts(b, "\\\""); break;
+      case '\\': buf_puts(b, "\\\\"); break;
+      case '\b': buf_puts(b, "\\b"); break;
+      case '\f': buf_puts(b, "\\f"); break;
+      case '\n': buf_puts(b, "\\n"); break;
+      case '\r': buf_puts(b, "\\r"); break;
+      case '\t': buf_puts(b, "\\t"); break;
+      default: buf_printf(b, "\\u%04X", (unsigned)c); break; /* jansson: upper-case hex */
+    }
+  }
+  buf_append(b, run, strlen(run));
+  buf_putc(b, '"');
+}
+
+/* "name": before a member (names are ASCII literals of this file). */
+static void jw_key(jw_t *w, const char *name) {
+  if (!w->first) buf_putc(w->b, ',');
+  w->first = false;
+  buf_putc(w->b, '"');
+  buf_puts(w->b, name);
+  buf_puts(w->b, "\":");
+}
+
+static void jw_str_or_null(jw_t *w, const char *s) {
+  if (s) jw_str(w, s);
+  else buf_puts(w->b, "null");
+}
+
+static void jw_bool(jw_t *w, bool v) { buf_puts(w->b, v ? "true" : "false"); }
+
+static void jw_iso_or_null(jw_t *w, int64_t us) {
+  if (us <= 0) {
+    buf_puts(w->b, "null");
+    return;
+  }
+  char t[TIME_ISO_LEN];
+  time_format_iso(us, t);
+  jw_str(w, t);
+}
+
+/* Any JSON value as jansson dumps it (the stored configuration's members). */
+static void jw_value(jw_t *w, const json_t *v) {
+  char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!s) {
+    w->ok = false;
+    return;
+  }
+  buf_puts(w->b, s);
+  free(s);
+}
+
+static void jw_enum(jw_t *w, const enum_def_t *e, const json_t *v, bool evolvable) {
+  if (!json_is_string(v)) {
+    buf_puts(w->b, "null");
+    return;
+  }
+  int i = enum_lookup(e, json_string_value(v), true);
+  jw_str(w, i >= 0 ? enum_emit(e, i, evolvable) : "unknownFutureValue");
+}
+
+/* config_json() as text. */
+static void jw_config(jw_t *w, const store_job_t *j, bool evolvable) {
+  json_t *stored = j->configuration ? json_loads(j->configuration, JSON_REJECT_DUPLICATES, NULL)
+                                    : NULL;
+  buf_putc(w->b, '{');
+  w->first = true;
+  for (size_t i = 0; i < NCONFIG_MEMBERS; i++) {
+    const config_member_t *m = &CONFIG_MEMBERS[i];
+    json_t *v = json_is_object(stored) ? json_object_get(stored, m->name) : NULL;
+    jw_key(w, m->name);
+    if (!v || json_is_null(v)) {
+      buf_puts(w->b, is_collection(m->name) ? "[]" : "null");
+    } else if (m->enm && json_is_array(v)) {
+      buf_putc(w->b, '[');
+      size_t k;
+      json_t *el;
+      json_array_foreach(v, k, el) {
+        if (k) buf_putc(w->b, ',');
+        jw_enum(w, m->enm, el, evolvable);
+      }
+      buf_putc(w->b, ']');
+    } else if (m->enm) {
+      jw_enum(w, m->enm, v, evolvable);
+    } else if (!strcmp(m->name, "margin") && json_is_object(v)) {
+      static const char *const sides[] = {"top", "bottom", "left", "right"};
+      buf_putc(w->b, '{');
+      w->first = true;
+      for (size_t s = 0; s < 4; s++) {
+        json_t *x = json_object_get(v, sides[s]);
+        jw_key(w, sides[s]);
+        if (x) jw_value(w, x);
+        else buf_puts(w->b, "null");
+      }
+      buf_putc(w->b, '}');
+      w->first = false;
+    } else {
+      jw_value(w, v);
+    }
+  }
+  buf_putc(w->b, '}');
+  json_decref(stored);
+}
+
+/* graph_job_status_json() as text. */
+static void jw_status(jw_t *w, const http_request_t *req, const store_job_t *j, bool evolvable) {
+  const char *state = enum_emit(&ENUM_PRINT_JOB_PROCESSING_STATE, j->state, evolvable);
+  const char *desc = j->description ? j->description : "";
+  buf_putc(w->b, '{');
+  w->first = true;
+  jw_key(w, "state");
+  jw_str(w, state);
+  jw_key(w, "description");
+  jw_str(w, desc);
+  jw_key(w, "details");
+  buf_putc(w->b, '[');
+  bool first = true;
+  for (size_t i = 0; i < ENUM_PRINT_JOB_STATE_DETAIL.count && i < 31; i++)
+    if (j->details & (1u << i)) {
+      if (!first) buf_putc(w->b, ',');
+      first = false;
+      jw_str(w, enum_emit(&ENUM_PRINT_JOB_STATE_DETAIL, (int)i, evolvable));
+    }
+  buf_putc(w->b, ']');
+  jw_key(w, "isAcquiredByPrinter");
+  jw_bool(w, j->is_acquired);
+  if (req->version == API_BETA) {
+    jw_key(w, "acquiredByPrinter");
+    jw_bool(w, j->is_acquired);
+    jw_key(w, "processingState");
+    jw_str(w, state);
+    jw_key(w, "processingStateDescription");
+    jw_str(w, desc);
+  }
+  buf_putc(w->b, '}');
+}
+
+/* True when odata_apply_select(q) keeps the member name (without $expand). */
+static bool kept(const query_t *q, const char *name) {
+  return !q || q->nselect == 0 || !strcmp(name, "id") || odata_selected(q, name);
+}
+
+/* The printJob as text; see graph/jobs.h. */
+bool graph_job_json_write(const http_request_t *req, const store_job_t *j, unsigned flags,
+                          const query_t *q, buf_t *out) {
+  if (flags & ~(unsigned)GRAPH_JOB_JSON_CONTEXT) return false;
+  if (q && q->nexpand) return false;
+  bool beta = req->version == API_BETA;
+  bool evolvable = graph_prefers_evolvable(req);
+  jw_t w = {out, true, true};
+  buf_reserve(out, 1024);
+  buf_putc(out, '{');
+  if (flags & GRAPH_JOB_JSON_CONTEXT) {
+    char *ctx = graph_job_path_is_share(req) && http_request_param(req, 0)
+                    ? graph_context_url(req, "print/shares('%s')/jobs/$entity",
+                                        http_request_param(req, 0))
+                    : graph_context_url(req, "print/printers('%s')/jobs/$entity", j->printer_id);
+    jw_key(&w, "@odata.context");
+    jw_str(&w, ctx);
+    free(ctx);
+  }
+  jw_key(&w, "id");
+  jw_str(&w, j->id_str);
+  if (kept(q, "createdDateTime")) {
+    jw_key(&w, "createdDateTime");
+    jw_iso_or_null(&w, j->created_us);
+  }
+  if (kept(q, "createdBy")) {
+    jw_key(&w, "createdBy");
+    buf_putc(out, '{');
+    w.first = true;
+    jw_key(&w, "id");
+    jw_str_or_null(&w, j->created_by_id);
+    jw_key(&w, "displayName");
+    jw_str_or_null(&w, j->created_by_name);
+    jw_key(&w, "userPrincipalName");
+    jw_str_or_null(&w, j->created_by_upn);
+    jw_key(&w, "ipAddress");
+    jw_str_or_null(&w, j->created_by_ip);
+    buf_putc(out, '}');
+    w.first = false;
+  }
+  if (kept(q, "status")) {
+    jw_key(&w, "status");
+    jw_status(&w, req, j, evolvable);
+    w.first = false;
+  }
+  if (kept(q, "configuration")) {
+    jw_key(&w, "configuration");
+    jw_config(&w, j, evolvable);
+    w.first = false;
+  }
+  if (kept(q, "isFetchable")) {
+    jw_key(&w, "isFetchable");
+    jw_bool(&w, j->is_fetchable);
+  }
+  if (kept(q, "redirectedFrom")) {
+    jw_key(&w, "redirectedFrom");
+    jw_str_or_null(&w, j->redirected_from);
+  }
+  if (kept(q, "redirectedTo")) {
+    jw_key(&w, "redirectedTo");
+    jw_str_or_null(&w, j->redirected_to);
+  }
+  if (kept(q, "errorCode")) {
+    jw_key(&w, "errorCode");
+    if (j->has_error_code) buf_printf(out, "%" JSON_INTEGER_FORMAT, (json_int_t)j->error_code);
+    else buf_puts(out, "null");
+  }
+  if (kept(q, "acknowledgedDateTime")) {
+    jw_key(&w, "acknowledgedDateTime");
+    jw_iso_or_null(&w, j->acknowledged_us);
+  }
+  if (beta && kept(q, "displayName")) {
+    jw_key(&w, "displayName");
+    jw_str_or_null(&w, j->display_name);
+  }
+  if (beta && kept(q, "completedDateTime")) {
+    jw_key(&w, "completedDateTime");
+    jw_iso_or_null(&w, j->completed_us);
+  }
+  buf_putc(out, '}');
+  return w.ok;
 }

@@ -504,13 +504,20 @@ static void job_get(http_request_t *req, http_response_t *res) {
   query_t q;
   unsigned flags = 0;
   if (job_query(req, res, &ctx.decision, QUERY_OPT_SELECT | QUERY_OPT_EXPAND, &q, &flags)) {
-    json_t *o = graph_job_json(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT);
-    if (!o) {
+    /* Written straight as text when nothing is expanded; otherwise (or when a value needs the
+     * tree's rules) through the jansson tree, which gives the same bytes. */
+    buf_t text = BUF_INIT;
+    json_t *o = NULL;
+    if (graph_job_json_write(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT, &q, &text)) {
+      size_t len = text.len;
+      graph_reply_json_text(req, res, 200, buf_detach(&text), len);
+    } else if (!(o = graph_job_json(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT))) {
       graph_reply_store_error(req, res);
     } else {
       odata_apply_select(o, &q);
       graph_reply_json(req, res, 200, o);
     }
+    buf_free(&text);
   }
   query_clear(&q);
   graph_job_ctx_clear(&ctx);

@@ -12,10 +12,12 @@
 #define SPOOLD_GRAPH_JOBS_H
 
 #include "auth/identity.h"
+#include "core/query.h"
 #include "core/permissions.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "store/jobs.h"
+#include "util/buf.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -59,6 +61,14 @@ enum {
  * displayName and the beta status members). Documents and tasks are read from the store when
  * the flags ask for them. Returns a new reference, NULL on a store error. */
 json_t *graph_job_json(const http_request_t *req, const store_job_t *j, unsigned flags);
+/* The printJob of j written as compact JSON text into out: the bytes that json_dumps
+ * (JSON_COMPACT) gives for graph_job_json(req, j, flags) after odata_apply_select(q) (q may be
+ * NULL: every member). Only for flags without expansions and q without $expand; returns false
+ * when it does not apply (flags or $expand, or a value the tree would drop, such as a string
+ * that is not valid UTF-8): out then holds partial text, which the caller discards before
+ * taking the general path. */
+bool graph_job_json_write(const http_request_t *req, const store_job_t *j, unsigned flags,
+                          const query_t *q, buf_t *out);
 /* The printJobStatus JSON of j (version-dependent members as in graph_job_json). */
 json_t *graph_job_status_json(const http_request_t *req, const store_job_t *j);
 

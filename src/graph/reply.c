@@ -118,7 +118,11 @@ static void body_etag(const char *body, size_t len, char out[24]) {
 void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj) {
   char *body = json_dumps(obj, JSON_COMPACT);
   json_decref(obj);
-  size_t len = strlen(body);
+  graph_reply_json_text(req, res, status, body, strlen(body));
+}
+
+void graph_reply_json_text(http_request_t *req, http_response_t *res, int status, char *body,
+                           size_t len) {
   if (status == 200 && req && !strcmp(req->method, "GET")) {
     char etag[24];
     body_etag(body, len, etag);
@@ -161,29 +165,43 @@ static char *select_list(const http_request_t *req) {
   return NULL;
 }
 
-json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
-  buf_t b = BUF_INIT;
+/* "<base>/$metadata#<fmt...>" with the $select list, into b. */
+static void context_build(buf_t *b, const http_request_t *req, const char *fmt, va_list ap) {
   char *base = graph_base_url(req);
-  buf_printf(&b, "%s/$metadata#", base);
+  buf_printf(b, "%s/$metadata#", base);
   free(base);
-  va_list ap;
-  va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
-  va_end(ap);
+  buf_vprintf(b, fmt, ap);
   /* $select is part of the context: "#print/printers(id,displayName)", ".../$entity" after it */
   char *sel = select_list(req);
   if (sel) {
     static const char entity[] = "/$entity";
     size_t n = strlen(entity);
-    bool is_entity = b.len >= n && !strcmp(b.data + b.len - n, entity);
-    if (is_entity) b.len -= n;
-    b.data[b.len] = '\0';
-    buf_printf(&b, "(%s)%s", sel, is_entity ? entity : "");
+    bool is_entity = b->len >= n && !strcmp(b->data + b->len - n, entity);
+    if (is_entity) b->len -= n;
+    b->data[b->len] = '\0';
+    buf_printf(b, "(%s)%s", sel, is_entity ? entity : "");
     free(sel);
   }
+}
+
+json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  context_build(&b, req, fmt, ap);
+  va_end(ap);
   json_t *s = json_string(b.data);
   buf_free(&b);
   return s;
+}
+
+char *graph_context_url(const http_request_t *req, const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  context_build(&b, req, fmt, ap);
+  va_end(ap);
+  return buf_detach(&b);
 }
 
 /* True when the request carries $count=true (the operation accepted it: odata_parse_request). */

@@ -29,6 +29,10 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
 
 /* Replies status with obj serialized compactly. Steals the reference to obj. */
 void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj);
+/* The same with the JSON text already written (body malloc'd, len bytes; takes body): the
+ * ETag and 304 of a GET are handled as for graph_reply_json. */
+void graph_reply_json_text(http_request_t *req, http_response_t *res, int status, char *body,
+                           size_t len);
 
 /* Replies 200 with a collection {"@odata.context": context, "value": value,
  * "@odata.nextLink"?} and takes both references. next is the page token of the next page
@@ -61,6 +65,9 @@ char *graph_base_url(const http_request_t *req);
 
 /* "<base>/$metadata#<fragment>" as a new JSON string value. */
 json_t *graph_context(const http_request_t *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The same context URL as a malloc'd string (caller frees). */
+char *graph_context_url(const http_request_t *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #endif
