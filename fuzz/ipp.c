@@ -78,6 +78,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   g_app.auth = auth_new(&ac, &err);
   if (!g_app.auth) die("auth_new", err);
   g_app.cfg = &g_cfg;
+  ipp_open(&g_app); /* the authentication failure guards, as spoold serve has them */
   if (store_tenant_add(g_app.store, TENANT, "Fuzz", TENANT_ACTIVE) != STORE_OK) die("tenant", NULL);
   store_printer_new_t pn = {.id = PRINTER, .tenant = TENANT, .display_name = "Fuzz printer",
                             .has_physical_device = true, .defaults = "{}",

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "console/console.h"
 #include "graph/documents.h"
+#include "graph/jobs.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "health.h"
@@ -518,6 +519,8 @@ static int cmd_serve(int argc, char **argv) {
     config_free(&cfg);
     return 1;
   }
+  graph_jobs_start(&app);
+  ipp_open(&app);
 
   health_register(cfg.dev);
   graph_routes_register();
@@ -597,7 +600,8 @@ static int cmd_serve(int argc, char **argv) {
   if (store_listen(app.store) != 0) /* also those committed by other processes */
     log_warn("cannot listen for other processes' IPP events; waiting devices learn of them "
              "within 5 s");
-  if (cfg.dnssd && ipp_dnssd_start(&app, &err) != 0) {
+  ipp_dnssd_t *dnssd = NULL;
+  if (cfg.dnssd && !(dnssd = ipp_dnssd_start(&app, &err))) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);
     ipp_stop();
@@ -613,7 +617,7 @@ static int cmd_serve(int argc, char **argv) {
   if (cfg.dev && dev_start(&app, &err) != 0) {
     fprintf(stderr, "spoold serve: %s\n", err);
     free(err);
-    ipp_dnssd_stop();
+    ipp_dnssd_stop(dnssd);
     ipp_stop();
     server_stop(app.server);
     sweeper_stop(sweeper);
@@ -637,11 +641,13 @@ static int cmd_serve(int argc, char **argv) {
 
   rc = run_until_signalled(&app, &set, argc, argv);
   dev_stop(); /* simulated printers talk to the server: they stop first */
-  ipp_dnssd_stop(); /* withdraws the advertisements */
+  ipp_dnssd_stop(dnssd); /* withdraws the advertisements */
   ipp_stop();
   server_stop(app.server);
   sweeper_stop(sweeper);
   graph_documents_stop(&app);
+  graph_jobs_stop(&app);
+  ipp_close(&app);
   notify_delivery_stop(delivery);
   auth_free(app.auth);
   store_close(app.store);

@@ -843,6 +843,7 @@ jwt_cache_t *jwt_cache_new(size_t entries, void *(*dup)(const void *), void (*re
   return c;
 }
 
+/* SHA-256 fetched from OpenSSL once for the process (immutable once fetched). */
 static EVP_MD *g_key_md;
 static pthread_once_t g_key_md_once = PTHREAD_ONCE_INIT;
 static void key_md_init(void) { g_key_md = EVP_MD_fetch(NULL, "SHA256", NULL); }

@@ -146,6 +146,7 @@ done:
 
 /* ---- integrity of stored documents (see blob.h) ---------------------------------------- */
 
+/* Process-wide counters for /metrics (the registry is the process's, see http/metrics.c). */
 static atomic_uint_fast64_t g_missing, g_corrupt;
 
 /* The counters of blob_serve_open's findings; see blob.h. */

@@ -38,6 +38,7 @@ static const char *const ACTIONS[] = {
     "tenants.reset", "tenants.seed", "simulation.set", "simulation.get", "simulation.remove",
 };
 #define NACTIONS (sizeof ACTIONS / sizeof ACTIONS[0])
+/* Counters for /metrics (process-wide, as every counter of the registry in http/metrics.c). */
 static unsigned long long g_counts[NACTIONS];
 static pthread_mutex_t g_count_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -407,6 +408,8 @@ static route_t ROUTES[] = {
 /* See dev.h. */
 void dev_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
 
+/* The app the development control API was started for (--dev only: once per process; the
+ * fault hooks it installs are process-wide too). */
 static app_t *g_app;
 
 /* See dev.h. */

@@ -49,6 +49,8 @@ typedef struct fault {
   int64_t        created_us;
 } fault_t;
 
+/* The injected faults (--dev only). Process globals on purpose: the hooks that fire them
+ * (server_set_request_hook, notify_set_fault_hook) are the process's and take no argument. */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static fault_t g_faults[MAX_FAULTS];
 static size_t g_n;

@@ -83,6 +83,8 @@ typedef struct sim {
   struct sim     *next;
 } sim_t;
 
+/* The simulated printers (--dev only; one set per process, started by dev_start and stopped
+ * by dev_stop). */
 static struct {
   pthread_mutex_t mu;
   pthread_cond_t  cv;

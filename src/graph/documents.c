@@ -492,16 +492,6 @@ void graph_documents_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof RO
 
 /* ---- the sweeper ----------------------------------------------------------------------------- */
 
-static struct {
-  pthread_mutex_t mu;
-  pthread_cond_t  cv;
-  pthread_t       thread;
-  bool            running;
-  bool            stop;
-  app_t          *app;
-  int64_t         last_gc_us;
-} g_sweep = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
 /* Expired upload sessions go, with their bytes. */
 static void sweep_sessions(app_t *app, int64_t now) {
   for (;;) {
@@ -556,32 +546,43 @@ void graph_documents_sweep_now(app_t *app) {
 
 static void *sweep_main(void *arg) {
   app_t *app = arg;
+  graph_documents_t *d = app->documents;
   /* half the session lifetime, between 1 s and 60 s */
   int64_t period = (int64_t)app->cfg->upload_session_ttl * 1000000 / 2;
   if (period > 60 * 1000000) period = 60 * 1000000;
   if (period < 1000000) period = 1000000;
-  pthread_mutex_lock(&g_sweep.mu);
-  while (!g_sweep.stop) {
-    pthread_mutex_unlock(&g_sweep.mu);
+  pthread_mutex_lock(&d->sweep_mu);
+  while (!d->sweep_stop) {
+    pthread_mutex_unlock(&d->sweep_mu);
     int64_t now = time_now_us();
     sweep_sessions(app, now);
     documents_download_prune(now);
-    documents_volume_prune(now);
-    if (now - g_sweep.last_gc_us >= SWEEP_GC_INTERVAL_US) {
+    documents_volume_prune(d, now);
+    if (now - d->last_gc_us >= SWEEP_GC_INTERVAL_US) {
       sweep_unreferenced(app, now);
-      g_sweep.last_gc_us = now;
+      d->last_gc_us = now;
     }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t ns = (int64_t)ts.tv_nsec + (period % 1000000) * 1000;
     ts.tv_sec += (time_t)(period / 1000000 + ns / 1000000000);
     ts.tv_nsec = (long)(ns % 1000000000);
-    pthread_mutex_lock(&g_sweep.mu);
-    while (!g_sweep.stop && pthread_cond_timedwait(&g_sweep.cv, &g_sweep.mu, &ts) == 0) {
+    pthread_mutex_lock(&d->sweep_mu);
+    while (!d->sweep_stop && pthread_cond_timedwait(&d->sweep_cv, &d->sweep_mu, &ts) == 0) {
     }
   }
-  pthread_mutex_unlock(&g_sweep.mu);
+  pthread_mutex_unlock(&d->sweep_mu);
   return NULL;
+}
+
+/* Releases d's parts (the sweeper is not running). */
+static void documents_state_free(graph_documents_t *d) {
+  if (!d) return;
+  documents_volume_free(d);
+  documents_inflight_free(d);
+  pthread_cond_destroy(&d->sweep_cv);
+  pthread_mutex_destroy(&d->sweep_mu);
+  free(d);
 }
 
 /* Opens the blob store and starts the sweeper; see graph/documents.h. */
@@ -596,42 +597,41 @@ int graph_documents_start(app_t *app, char **err) {
     buf_free(&dir);
   }
   if (!app->blobs) return -1;
-  documents_volume_init(app->cfg->upload_volume_limit,
+  graph_documents_t *d = xcalloc(1, sizeof *d);
+  documents_volume_init(d, app->cfg->upload_volume_limit,
                         (int64_t)app->cfg->upload_volume_window * 1000000);
-
+  documents_inflight_init(d);
+  pthread_mutex_init(&d->sweep_mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&g_sweep.cv, &ca);
+  pthread_cond_init(&d->sweep_cv, &ca);
   pthread_condattr_destroy(&ca);
-  g_sweep.stop = false;
-  g_sweep.app = app;
-  g_sweep.last_gc_us = 0;
-  if (pthread_create(&g_sweep.thread, NULL, sweep_main, app) != 0) {
+  app->documents = d;
+  if (pthread_create(&d->sweep_thread, NULL, sweep_main, app) != 0) {
     *err = xstrdup("cannot start the upload-session sweeper thread");
-    pthread_cond_destroy(&g_sweep.cv);
-    documents_volume_free();
+    app->documents = NULL;
+    documents_state_free(d);
     blob_store_free(app->blobs);
     app->blobs = NULL;
     return -1;
   }
-  g_sweep.running = true;
   return 0;
 }
 
 /* Stops the sweeper and closes the blob store; see graph/documents.h. */
 void graph_documents_stop(app_t *app) {
-  if (g_sweep.running) {
-    pthread_mutex_lock(&g_sweep.mu);
-    g_sweep.stop = true;
-    pthread_cond_signal(&g_sweep.cv);
-    pthread_mutex_unlock(&g_sweep.mu);
-    pthread_join(g_sweep.thread, NULL);
-    pthread_cond_destroy(&g_sweep.cv);
-    g_sweep.running = false;
+  graph_documents_t *d = app->documents;
+  if (d) {
+    pthread_mutex_lock(&d->sweep_mu);
+    d->sweep_stop = true;
+    pthread_cond_signal(&d->sweep_cv);
+    pthread_mutex_unlock(&d->sweep_mu);
+    pthread_join(d->sweep_thread, NULL);
+    app->documents = NULL;
+    documents_state_free(d);
   }
   documents_download_free();
-  documents_volume_free();
   blob_store_free(app->blobs);
   app->blobs = NULL;
 }

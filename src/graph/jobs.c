@@ -321,22 +321,21 @@ static bool job_query(http_request_t *req, http_response_t *res, const perm_deci
 
 enum { LIMIT_PRINTER = 0, LIMIT_USER = 1 };
 
-static pthread_mutex_t g_limits_mu = PTHREAD_MUTEX_INITIALIZER;
-static ratelimit_t    *g_limits; /* this process's job creation windows (never freed) */
+/* Makes app->job_limits; see graph/jobs.h. */
+void graph_jobs_start(app_t *app) {
+  const config_t *cfg = app->cfg;
+  int64_t window = (int64_t)(cfg->job_limit_window ? cfg->job_limit_window : 600) * 1000000;
+  ratelimit_class_t classes[2] = {
+      [LIMIT_PRINTER] = {cfg->max_jobs_per_printer_window, window},
+      [LIMIT_USER] = {cfg->max_jobs_per_user_window, window},
+  };
+  app->job_limits = ratelimit_new(classes, 2);
+}
 
-static ratelimit_t *job_limits(const config_t *cfg) {
-  pthread_mutex_lock(&g_limits_mu);
-  if (!g_limits) {
-    int64_t window = (int64_t)(cfg->job_limit_window ? cfg->job_limit_window : 600) * 1000000;
-    ratelimit_class_t classes[2] = {
-        [LIMIT_PRINTER] = {cfg->max_jobs_per_printer_window, window},
-        [LIMIT_USER] = {cfg->max_jobs_per_user_window, window},
-    };
-    g_limits = ratelimit_new(classes, 2);
-  }
-  ratelimit_t *rl = g_limits;
-  pthread_mutex_unlock(&g_limits_mu);
-  return rl;
+/* Frees app->job_limits; see graph/jobs.h. */
+void graph_jobs_stop(app_t *app) {
+  ratelimit_free(app->job_limits);
+  app->job_limits = NULL;
 }
 
 /* Takes one job creation from the printer's and the user's windows; replies 429 with
@@ -349,7 +348,8 @@ static bool job_limits_take(http_request_t *req, http_response_t *res, const cal
   ratelimit_key_t keys[2] = {{LIMIT_PRINTER, printer_id}, {LIMIT_USER, user}};
   int64_t retry_us = 0;
   size_t which = 0;
-  if (ratelimit_take(job_limits(cfg), keys, 2, time_mono_us(), &retry_us, &which)) return true;
+  ratelimit_t *rl = APP(req)->job_limits;
+  if (!rl || ratelimit_take(rl, keys, 2, time_mono_us(), &retry_us, &which)) return true;
   int64_t secs = (retry_us + 999999) / 1000000;
   if (secs < 1) secs = 1;
   char hdr[32];

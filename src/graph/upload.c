@@ -49,38 +49,54 @@ typedef struct inflight {
   struct inflight *next;
 } inflight_t;
 
-static pthread_mutex_t g_inflight_mu = PTHREAD_MUTEX_INITIALIZER;
-static inflight_t     *g_inflight;
+/* See documents-private.h. */
+void documents_inflight_init(graph_documents_t *d) {
+  pthread_mutex_init(&d->inflight_mu, NULL);
+  d->inflight = NULL;
+}
+
+/* See documents-private.h. */
+void documents_inflight_free(graph_documents_t *d) {
+  while (d->inflight) {
+    inflight_t *e = d->inflight;
+    d->inflight = e->next;
+    free(e->r);
+    free(e);
+  }
+  pthread_mutex_destroy(&d->inflight_mu);
+}
 
 /* Reserves [first, last] of session id; false when it overlaps a range being written. */
-static bool inflight_reserve(const char *id, uint64_t first, uint64_t last) {
-  pthread_mutex_lock(&g_inflight_mu);
-  inflight_t *e = g_inflight;
+static bool inflight_reserve(graph_documents_t *d, const char *id, uint64_t first,
+                             uint64_t last) {
+  pthread_mutex_lock(&d->inflight_mu);
+  inflight_t *e = d->inflight;
   while (e && strcmp(e->id, id) != 0) e = e->next;
   if (e)
     for (size_t i = 0; i < e->n; i++)
       if (e->r[i].first <= last && first <= e->r[i].last) {
-        pthread_mutex_unlock(&g_inflight_mu);
+        pthread_mutex_unlock(&d->inflight_mu);
         return false;
       }
   if (!e) {
     e = xcalloc(1, sizeof *e);
     snprintf(e->id, sizeof e->id, "%s", id);
-    e->next = g_inflight;
-    g_inflight = e;
+    e->next = d->inflight;
+    d->inflight = e;
   }
   if (e->n == e->cap) {
     e->cap = e->cap ? e->cap * 2 : 4;
     e->r = xrealloc(e->r, e->cap * sizeof *e->r);
   }
   e->r[e->n++] = (range_t){first, last};
-  pthread_mutex_unlock(&g_inflight_mu);
+  pthread_mutex_unlock(&d->inflight_mu);
   return true;
 }
 
-static void inflight_release(const char *id, uint64_t first, uint64_t last) {
-  pthread_mutex_lock(&g_inflight_mu);
-  inflight_t **pp = &g_inflight;
+static void inflight_release(graph_documents_t *d, const char *id, uint64_t first,
+                             uint64_t last) {
+  pthread_mutex_lock(&d->inflight_mu);
+  inflight_t **pp = &d->inflight;
   while (*pp && strcmp((*pp)->id, id) != 0) pp = &(*pp)->next;
   inflight_t *e = *pp;
   if (e) {
@@ -95,7 +111,7 @@ static void inflight_release(const char *id, uint64_t first, uint64_t last) {
       free(e);
     }
   }
-  pthread_mutex_unlock(&g_inflight_mu);
+  pthread_mutex_unlock(&d->inflight_mu);
 }
 
 /* ---- upload volume per user --------------------------------------------------------------- */
@@ -109,19 +125,12 @@ typedef struct vol_key {
   struct vol_key *next;
 } vol_key_t;
 
-static struct {
-  pthread_mutex_t mu;
-  uint64_t        limit;      /* 0 = none */
-  int64_t         bucket_us;  /* window / VOL_BUCKETS */
-  vol_key_t      *keys;
-} g_vol = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-/* Sets the upload volume limit (0 = none) and its window. */
-void documents_volume_init(uint64_t limit, int64_t window_us) {
-  pthread_mutex_lock(&g_vol.mu);
-  g_vol.limit = limit;
-  g_vol.bucket_us = window_us / VOL_BUCKETS > 0 ? window_us / VOL_BUCKETS : 1;
-  pthread_mutex_unlock(&g_vol.mu);
+/* Sets the upload volume limit (0 = none) and its window; see documents-private.h. */
+void documents_volume_init(graph_documents_t *d, uint64_t limit, int64_t window_us) {
+  pthread_mutex_init(&d->vol_mu, NULL);
+  d->vol_limit = limit;
+  d->vol_bucket_us = window_us / VOL_BUCKETS > 0 ? window_us / VOL_BUCKETS : 1;
+  d->vol_keys = NULL;
 }
 
 static void vol_key_free(vol_key_t *k) {
@@ -129,15 +138,14 @@ static void vol_key_free(vol_key_t *k) {
   free(k);
 }
 
-/* Forgets every user's window. */
-void documents_volume_free(void) {
-  pthread_mutex_lock(&g_vol.mu);
-  while (g_vol.keys) {
-    vol_key_t *k = g_vol.keys;
-    g_vol.keys = k->next;
+/* Forgets every user's window; see documents-private.h. */
+void documents_volume_free(graph_documents_t *d) {
+  while (d->vol_keys) {
+    vol_key_t *k = d->vol_keys;
+    d->vol_keys = k->next;
     vol_key_free(k);
   }
-  pthread_mutex_unlock(&g_vol.mu);
+  pthread_mutex_destroy(&d->vol_mu);
 }
 
 /* Bytes of k within the window ending in bucket cur. */
@@ -149,10 +157,10 @@ static uint64_t vol_sum(const vol_key_t *k, int64_t cur) {
 }
 
 /* Drops users whose window holds nothing any more (the sweeper calls it). */
-void documents_volume_prune(int64_t now_us) {
-  pthread_mutex_lock(&g_vol.mu);
-  int64_t cur = now_us / g_vol.bucket_us;
-  vol_key_t **pp = &g_vol.keys;
+void documents_volume_prune(graph_documents_t *d, int64_t now_us) {
+  pthread_mutex_lock(&d->vol_mu);
+  int64_t cur = now_us / d->vol_bucket_us;
+  vol_key_t **pp = &d->vol_keys;
   while (*pp) {
     if (vol_sum(*pp, cur) == 0) {
       vol_key_t *k = *pp;
@@ -162,36 +170,37 @@ void documents_volume_prune(int64_t now_us) {
       pp = &(*pp)->next;
     }
   }
-  pthread_mutex_unlock(&g_vol.mu);
+  pthread_mutex_unlock(&d->vol_mu);
 }
 
 /* Counts bytes against name's window, if they fit. Otherwise counts nothing, returns false and
  * sets *retry_s to the seconds until they would fit. */
-static bool volume_take(const char *name, uint64_t bytes, int64_t now_us, int64_t *retry_s) {
-  pthread_mutex_lock(&g_vol.mu);
-  if (!g_vol.limit) {
-    pthread_mutex_unlock(&g_vol.mu);
+static bool volume_take(graph_documents_t *d, const char *name, uint64_t bytes, int64_t now_us,
+                        int64_t *retry_s) {
+  pthread_mutex_lock(&d->vol_mu);
+  if (!d->vol_limit) {
+    pthread_mutex_unlock(&d->vol_mu);
     return true;
   }
-  int64_t cur = now_us / g_vol.bucket_us;
-  vol_key_t *k = g_vol.keys;
+  int64_t cur = now_us / d->vol_bucket_us;
+  vol_key_t *k = d->vol_keys;
   while (k && strcmp(k->name, name) != 0) k = k->next;
   if (!k) {
     k = xcalloc(1, sizeof *k);
     k->name = xstrdup(name);
     for (int i = 0; i < VOL_BUCKETS; i++) k->bucket[i] = INT64_MIN / 2;
-    k->next = g_vol.keys;
-    g_vol.keys = k;
+    k->next = d->vol_keys;
+    d->vol_keys = k;
   }
   uint64_t sum = vol_sum(k, cur);
-  if (sum + bytes <= g_vol.limit) {
+  if (sum + bytes <= d->vol_limit) {
     int slot = (int)(cur % VOL_BUCKETS);
     if (k->bucket[slot] != cur) {
       k->bucket[slot] = cur;
       k->bytes[slot] = 0;
     }
     k->bytes[slot] += bytes;
-    pthread_mutex_unlock(&g_vol.mu);
+    pthread_mutex_unlock(&d->vol_mu);
     return true;
   }
   /* when enough of the oldest buckets will have left the window */
@@ -201,14 +210,14 @@ static bool volume_take(const char *name, uint64_t bytes, int64_t now_us, int64_
     int slot = (int)(((b % VOL_BUCKETS) + VOL_BUCKETS) % VOL_BUCKETS);
     if (k->bucket[slot] != b) continue;
     freed += k->bytes[slot];
-    if (sum - freed + bytes <= g_vol.limit) {
+    if (sum - freed + bytes <= d->vol_limit) {
       when = b + VOL_BUCKETS;
       break;
     }
   }
-  int64_t wait_us = when * g_vol.bucket_us - now_us;
+  int64_t wait_us = when * d->vol_bucket_us - now_us;
   *retry_s = wait_us / 1000000 + 1;
-  pthread_mutex_unlock(&g_vol.mu);
+  pthread_mutex_unlock(&d->vol_mu);
   return false;
 }
 
@@ -279,7 +288,7 @@ static void put_cleanup(http_request_t *req) {
   upload_put_t *p = req->handler_state;
   if (!p) return;
   blob_close(p->blob);
-  if (p->reserved) inflight_release(p->sess.id, p->first, p->last);
+  if (p->reserved) inflight_release(APP(req)->documents, p->sess.id, p->first, p->last);
   store_upload_session_clear(&p->sess);
   free(p);
   req->handler_state = NULL;
@@ -339,7 +348,7 @@ static int put_start(http_request_t *req, http_response_t *res) {
   }
 
   /* Reserve first, then read what the session has: see the top of the file. */
-  if (!inflight_reserve(p->sess.id, p->first, p->last)) {
+  if (!inflight_reserve(app->documents, p->sess.id, p->first, p->last)) {
     graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
                       "Uploaded fragment overlaps with a fragment of this session that is being "
                       "uploaded.");
@@ -367,7 +376,7 @@ static int put_start(http_request_t *req, http_response_t *res) {
   buf_t who = BUF_INIT;
   buf_printf(&who, "%s/%s", p->sess.tenant, p->sess.created_by_id ? p->sess.created_by_id : "");
   int64_t retry_s = 0;
-  bool room = volume_take(who.data, p->len, time_now_us(), &retry_s);
+  bool room = volume_take(app->documents, who.data, p->len, time_now_us(), &retry_s);
   buf_free(&who);
   if (!room) {
     char ra[32];

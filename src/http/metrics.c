@@ -24,6 +24,8 @@ typedef struct route_stats {
   int64_t     sum_us;
 } route_stats_t;
 
+/* The Prometheus registry. Process globals on purpose: /metrics describes the process, and the
+ * modules that count (every route, the store, the IPP endpoint) register without a context. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static route_stats_t g_routes[MAX_ROUTES];
 static size_t g_nroutes;

@@ -15,6 +15,9 @@
 
 #define MAX_ROUTE_SETS 32
 
+/* The route tables. Process globals on purpose: routes are registered once at start, before
+ * the server runs, read-only afterwards, and router_match is called by the server and by the
+ * fuzzing harnesses alike without a context. */
 static struct {
   route_t *routes;
   size_t   n;

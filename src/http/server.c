@@ -277,6 +277,8 @@ static void headers_in(server_t *srv, req_state_t *st, struct MHD_Connection *co
   st->routed = router_match(req, st->allow, sizeof st->allow);
 }
 
+/* The development fault hook. A process global on purpose: it is the one seam through which
+ * dev/faults.c (--dev only) reaches every request, set once at start and cleared at stop. */
 static _Atomic(server_request_hook_fn) g_request_hook;
 
 void server_set_request_hook(server_request_hook_fn fn) { atomic_store(&g_request_hook, fn); }

@@ -23,6 +23,9 @@ typedef struct tls_creds {
   struct tls_creds *older;      /* the credentials this one replaced */
 } tls_creds_t;
 
+/* The credentials in use. A process global on purpose: GnuTLS calls the certificate callback
+ * libmicrohttpd is given (gnutls_certificate_retrieve_function2) without an argument of ours,
+ * and one process serves one certificate. */
 static _Atomic(tls_creds_t *) g_current;
 
 static char *read_all(const char *path, size_t *len, char **err) {

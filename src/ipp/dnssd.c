@@ -185,6 +185,7 @@ void ipp_dnssd_txt_free(char **v, size_t n) {
 
 typedef struct entry {
   struct entry    *next;
+  ipp_dnssd_t     *d;         /* the advertiser it belongs to */
   char            *share_id;
   char            *name;      /* the share's name */
   char            *cur_name;  /* the name registered (after collisions) */
@@ -195,7 +196,7 @@ typedef struct entry {
   bool             seen;
 } entry_t;
 
-static struct {
+struct ipp_dnssd {
   app_t              *app;
   AvahiThreadedPoll  *poll;
   AvahiClient        *client;
@@ -206,8 +207,7 @@ static struct {
   pthread_mutex_t     mu;
   pthread_cond_t      cv;
   bool                stopping;
-  bool                started;
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+};
 
 static void entry_free(entry_t *e) {
   if (e->group) avahi_entry_group_free(e->group);
@@ -242,20 +242,21 @@ static void group_cb(AvahiEntryGroup *group, AvahiEntryGroupState state, void *a
 
 /* (Re)registers e's services; called with the poll's lock held and the client running. */
 static void publish(entry_t *e) {
-  if (!g.client || avahi_client_get_state(g.client) != AVAHI_CLIENT_S_RUNNING) return;
-  if (!e->group && !(e->group = avahi_entry_group_new(g.client, group_cb, e))) {
+  ipp_dnssd_t *d = e->d;
+  if (!d->client || avahi_client_get_state(d->client) != AVAHI_CLIENT_S_RUNNING) return;
+  if (!e->group && !(e->group = avahi_entry_group_new(d->client, group_cb, e))) {
     log_warn("dnssd: cannot create an entry group: %s",
-             avahi_strerror(avahi_client_errno(g.client)));
+             avahi_strerror(avahi_client_errno(d->client)));
     return;
   }
-  const char *type = g.tls ? "_ipps._tcp" : "_ipp._tcp";
+  const char *type = d->tls ? "_ipps._tcp" : "_ipp._tcp";
   char sub1[64], sub2[64];
   snprintf(sub1, sizeof sub1, "_print._sub.%s", type);
   snprintf(sub2, sizeof sub2, "_universal._sub.%s", type);
   for (int attempt = 0; attempt < 20; attempt++) {
     avahi_entry_group_reset(e->group);
     int rc = avahi_entry_group_add_service_strlst(e->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
-                                                  0, e->cur_name, type, NULL, NULL, g.port,
+                                                  0, e->cur_name, type, NULL, NULL, d->port,
                                                   e->txt);
     if (rc == AVAHI_ERR_COLLISION) {
       char *alt = avahi_alternative_service_name(e->cur_name);
@@ -281,23 +282,23 @@ static void publish(entry_t *e) {
 }
 
 static void client_cb(AvahiClient *client, AvahiClientState state, void *arg) {
-  (void)arg;
-  g.client = client; /* the callback may run inside avahi_client_new */
+  ipp_dnssd_t *d = arg;
+  d->client = client; /* the callback may run inside avahi_client_new */
   switch (state) {
     case AVAHI_CLIENT_S_RUNNING:
       log_info("dnssd: connected to avahi-daemon; advertising the printer shares");
-      for (entry_t *e = g.entries; e; e = e->next) publish(e);
+      for (entry_t *e = d->entries; e; e = e->next) publish(e);
       break;
     case AVAHI_CLIENT_S_COLLISION:
     case AVAHI_CLIENT_S_REGISTERING: /* the host name changed: register again once running */
-      for (entry_t *e = g.entries; e; e = e->next) {
+      for (entry_t *e = d->entries; e; e = e->next) {
         if (e->group) avahi_entry_group_reset(e->group);
         e->dirty = true;
       }
       break;
     case AVAHI_CLIENT_CONNECTING:
       log_warn("dnssd: waiting for avahi-daemon (D-Bus system bus)");
-      for (entry_t *e = g.entries; e; e = e->next) {
+      for (entry_t *e = d->entries; e; e = e->next) {
         if (e->group) avahi_entry_group_free(e->group);
         e->group = NULL;
         e->dirty = true;
@@ -312,22 +313,23 @@ static void client_cb(AvahiClient *client, AvahiClientState state, void *arg) {
 /* ---- sync ----------------------------------------------------------------------------------- */
 
 /* Reconciles the entries with the store's shares; called with the poll's lock held. */
-static void reconcile(store_share_advert_t *v, size_t n) {
-  for (entry_t *e = g.entries; e; e = e->next) e->seen = false;
-  const char *public_url = server_public_url(g.app->server);
+static void reconcile(ipp_dnssd_t *d, store_share_advert_t *v, size_t n) {
+  for (entry_t *e = d->entries; e; e = e->next) e->seen = false;
+  const char *public_url = server_public_url(d->app->server);
   for (size_t i = 0; i < n; i++) {
     char *txt[IPP_DNSSD_TXT_MAX];
-    size_t nt = ipp_dnssd_txt(&v[i], public_url, g.tls, txt);
+    size_t nt = ipp_dnssd_txt(&v[i], public_url, d->tls, txt);
     buf_t sig = BUF_INIT;
     for (size_t k = 0; k < nt; k++) buf_printf(&sig, "%s\n", txt[k]);
     const char *name = v[i].name && *v[i].name ? v[i].name : "Printer";
-    entry_t *e = g.entries;
+    entry_t *e = d->entries;
     while (e && strcmp(e->share_id, v[i].share_id)) e = e->next;
     if (!e) {
       e = xcalloc(1, sizeof *e);
+      e->d = d;
       e->share_id = xstrdup(v[i].share_id);
-      e->next = g.entries;
-      g.entries = e;
+      e->next = d->entries;
+      d->entries = e;
       e->dirty = true;
     }
     e->seen = true;
@@ -348,7 +350,7 @@ static void reconcile(store_share_advert_t *v, size_t n) {
     buf_free(&sig);
     ipp_dnssd_txt_free(txt, nt);
   }
-  for (entry_t **pp = &g.entries; *pp;) {
+  for (entry_t **pp = &d->entries; *pp;) {
     entry_t *e = *pp;
     if (e->seen) {
       if (e->dirty) publish(e);
@@ -362,18 +364,18 @@ static void reconcile(store_share_advert_t *v, size_t n) {
 }
 
 static void *sync_main(void *arg) {
-  (void)arg;
+  ipp_dnssd_t *d = arg;
   bool warned = false;
-  pthread_mutex_lock(&g.mu);
-  while (!g.stopping) {
-    pthread_mutex_unlock(&g.mu);
+  pthread_mutex_lock(&d->mu);
+  while (!d->stopping) {
+    pthread_mutex_unlock(&d->mu);
     store_share_advert_t *v = NULL;
     size_t n = 0;
-    if (store_share_adverts(g.app->store, &v, &n) == STORE_OK) {
+    if (store_share_adverts(d->app->store, &v, &n) == STORE_OK) {
       warned = false;
-      avahi_threaded_poll_lock(g.poll);
-      reconcile(v, n);
-      avahi_threaded_poll_unlock(g.poll);
+      avahi_threaded_poll_lock(d->poll);
+      reconcile(d, v, n);
+      avahi_threaded_poll_unlock(d->poll);
     } else if (!warned) {
       log_warn("dnssd: cannot read the printer shares; retrying");
       warned = true;
@@ -387,76 +389,74 @@ static void *sync_main(void *arg) {
       until.tv_sec++;
       until.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_lock(&g.mu);
-    while (!g.stopping && pthread_cond_timedwait(&g.cv, &g.mu, &until) != ETIMEDOUT) {
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping && pthread_cond_timedwait(&d->cv, &d->mu, &until) != ETIMEDOUT) {
     }
   }
-  pthread_mutex_unlock(&g.mu);
+  pthread_mutex_unlock(&d->mu);
   return NULL;
 }
 
+/* Releases what d holds (its sync thread is not running). */
+static void dnssd_free(ipp_dnssd_t *d) {
+  if (!d) return;
+  if (d->poll) avahi_threaded_poll_stop(d->poll);
+  while (d->entries) {
+    entry_t *e = d->entries;
+    d->entries = e->next;
+    entry_free(e);
+  }
+  if (d->client) avahi_client_free(d->client);
+  if (d->poll) avahi_threaded_poll_free(d->poll);
+  pthread_cond_destroy(&d->cv);
+  pthread_mutex_destroy(&d->mu);
+  free(d);
+}
+
 /* Starts advertising; see dnssd.h. */
-int ipp_dnssd_start(app_t *app, char **err) {
-  if (g.started) return 0;
-  g.app = app;
-  g.tls = app->cfg->tls_cert != NULL;
-  g.port = server_port(app->server);
-  g.stopping = false;
-  if (!(g.poll = avahi_threaded_poll_new())) {
+ipp_dnssd_t *ipp_dnssd_start(app_t *app, char **err) {
+  ipp_dnssd_t *d = xcalloc(1, sizeof *d);
+  pthread_mutex_init(&d->mu, NULL);
+  pthread_cond_init(&d->cv, NULL);
+  d->app = app;
+  d->tls = app->cfg->tls_cert != NULL;
+  d->port = server_port(app->server);
+  if (!(d->poll = avahi_threaded_poll_new())) {
     *err = xstrdup("--dnssd: cannot create the Avahi event loop");
-    return -1;
+    goto fail;
   }
   int aerr = 0;
-  g.client = avahi_client_new(avahi_threaded_poll_get(g.poll), AVAHI_CLIENT_NO_FAIL, client_cb,
-                              NULL, &aerr);
-  if (!g.client) {
+  d->client = avahi_client_new(avahi_threaded_poll_get(d->poll), AVAHI_CLIENT_NO_FAIL, client_cb,
+                               d, &aerr);
+  if (!d->client) {
     buf_t b = BUF_INIT;
     buf_printf(&b, "--dnssd: cannot create the Avahi client: %s", avahi_strerror(aerr));
     *err = buf_detach(&b);
-    avahi_threaded_poll_free(g.poll);
-    g.poll = NULL;
-    return -1;
+    goto fail;
   }
-  if (avahi_threaded_poll_start(g.poll) < 0) {
+  if (avahi_threaded_poll_start(d->poll) < 0) {
     *err = xstrdup("--dnssd: cannot start the Avahi event loop");
-    avahi_client_free(g.client);
-    avahi_threaded_poll_free(g.poll);
-    g.client = NULL;
-    g.poll = NULL;
-    return -1;
+    goto fail;
   }
-  if (pthread_create(&g.sync, NULL, sync_main, NULL) != 0) {
+  if (pthread_create(&d->sync, NULL, sync_main, d) != 0) {
     *err = xstrdup("--dnssd: cannot start its thread");
-    avahi_threaded_poll_stop(g.poll);
-    avahi_client_free(g.client);
-    avahi_threaded_poll_free(g.poll);
-    g.client = NULL;
-    g.poll = NULL;
-    return -1;
+    goto fail;
   }
-  g.started = true;
-  log_info("dnssd: advertising printer shares as %s on port %u", g.tls ? "_ipps._tcp" : "_ipp._tcp",
-           (unsigned)g.port);
-  return 0;
+  log_info("dnssd: advertising printer shares as %s on port %u", d->tls ? "_ipps._tcp" : "_ipp._tcp",
+           (unsigned)d->port);
+  return d;
+fail:
+  dnssd_free(d);
+  return NULL;
 }
 
 /* Stops advertising; see dnssd.h. */
-void ipp_dnssd_stop(void) {
-  if (!g.started) return;
-  pthread_mutex_lock(&g.mu);
-  g.stopping = true;
-  pthread_cond_broadcast(&g.cv);
-  pthread_mutex_unlock(&g.mu);
-  pthread_join(g.sync, NULL);
-  avahi_threaded_poll_stop(g.poll);
-  while (g.entries) {
-    entry_t *e = g.entries;
-    g.entries = e->next;
-    entry_free(e);
-  }
-  avahi_client_free(g.client);
-  avahi_threaded_poll_free(g.poll);
-  g.client = NULL;
-  g.poll = NULL;
-  g.started = false;
+void ipp_dnssd_stop(ipp_dnssd_t *d) {
+  if (!d) return;
+  pthread_mutex_lock(&d->mu);
+  d->stopping = true;
+  pthread_cond_broadcast(&d->cv);
+  pthread_mutex_unlock(&d->mu);
+  pthread_join(d->sync, NULL);
+  dnssd_free(d);
 }

@@ -19,13 +19,15 @@
 #define IPP_DNSSD_SYNC_MS 2000
 
 struct app;
+typedef struct ipp_dnssd ipp_dnssd_t;
 
 /* Starts advertising the shares of app's store on app's port (the daemon may come later:
- * registration waits for it). 0, or -1 with *err (malloc'd). */
-int ipp_dnssd_start(struct app *app, char **err);
+ * registration waits for it). The advertiser, which the caller owns (ipp_dnssd_stop), or NULL
+ * with *err (malloc'd). */
+ipp_dnssd_t *ipp_dnssd_start(struct app *app, char **err);
 
-/* Withdraws every advertisement and stops. Safe when not started. */
-void ipp_dnssd_stop(void);
+/* Withdraws every advertisement, stops and frees d. NULL-safe. */
+void ipp_dnssd_stop(ipp_dnssd_t *d);
 
 #define IPP_DNSSD_TXT_MAX 24
 

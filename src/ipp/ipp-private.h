@@ -18,8 +18,11 @@
 #include "store/ipp.h"
 #include "store/printers.h"
 
+#include "util/failguard.h"
+
 #include <cups/array.h>
 #include <cups/ipp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +35,23 @@
 #define IPP_LEASE_MAX_S       604800
 
 struct caller;
+
+#define IPP_PW_CACHE_SLOTS 256   /* checked print passwords remembered (share-auth.c) */
+#define IPP_PW_CACHE_KEY   32    /* a SHA-256 digest */
+
+/* What the IPP endpoints remember between requests in a running server (app->ipp): made by
+ * ipp_open, freed by ipp_close. */
+typedef struct ipp_endpoint {
+  /* failed authentications per credential and per client address (ipp-server.c) */
+  failguard_t    *fail_cred, *fail_addr;
+  /* checked (stored hash, secret) pairs: a direct-mapped table of SHA-256 digests
+   * (share-auth.c) */
+  pthread_mutex_t pw_mu;
+  struct {
+    unsigned char key[IPP_PW_CACHE_KEY];
+    int64_t       until_us;
+  } pw_cache[IPP_PW_CACHE_SLOTS];
+} ipp_endpoint_t;
 
 typedef struct ipp_client {
   http_request_t  *req;

@@ -29,6 +29,7 @@
 #include "util/timeutil.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <inttypes.h>
@@ -456,18 +457,31 @@ static void reply_auth(ipp_client_t *c, ipp_auth_result_t rc, const char *why) {
 #define AUTH_WINDOW_S 60             /* a key quiet this long starts again */
 #define AUTH_LOG_INTERVAL_S 10       /* one logged failure per key per interval */
 
-static pthread_once_t g_guard_once = PTHREAD_ONCE_INIT;
-static failguard_t *g_guard_cred, *g_guard_addr;
-
-static void guard_init(void) {
+/* Makes app->ipp; see ipp.h. */
+void ipp_open(app_t *app) {
   failguard_config_t cred = {AUTH_FREE_PER_CREDENTIAL, AUTH_DELAY_BASE_MS, AUTH_DELAY_MAX_MS,
                              (int64_t)AUTH_WINDOW_S * 1000000,
                              (int64_t)AUTH_LOG_INTERVAL_S * 1000000, 4096};
   failguard_config_t addr = cred;
   addr.free = AUTH_FREE_PER_ADDRESS;
   addr.capacity = 1024;
-  g_guard_cred = failguard_new(&cred);
-  g_guard_addr = failguard_new(&addr);
+  ipp_endpoint_t *st = xcalloc(1, sizeof *st);
+  st->fail_cred = failguard_new(&cred);
+  st->fail_addr = failguard_new(&addr);
+  pthread_mutex_init(&st->pw_mu, NULL);
+  app->ipp = st;
+}
+
+/* Frees app->ipp; see ipp.h. */
+void ipp_close(app_t *app) {
+  ipp_endpoint_t *st = app->ipp;
+  if (!st) return;
+  failguard_free(st->fail_cred);
+  failguard_free(st->fail_addr);
+  pthread_mutex_destroy(&st->pw_mu);
+  OPENSSL_cleanse(st->pw_cache, sizeof st->pw_cache);
+  free(st);
+  app->ipp = NULL;
 }
 
 /* The failure key of req: its client address and its credential ("" without one). */
@@ -493,12 +507,15 @@ static void auth_hold_cleanup(http_request_t *req) {
 /* Counts a failed authentication and logs it; see ipp-private.h. */
 unsigned ipp_auth_failure(http_request_t *req, int64_t now_us, bool no_credentials,
                           const char *what, const char *why) {
-  pthread_once(&g_guard_once, guard_init);
-  char *key = guard_key(req);
-  failguard_verdict_t v, va = {0};
-  failguard_fail(g_guard_cred, key, strlen(key), now_us, &v);
-  if (!no_credentials) failguard_fail(g_guard_addr, req->peer, strlen(req->peer), now_us, &va);
-  free(key);
+  app_t *app = APP(req);
+  failguard_verdict_t v = {.log = true}, va = {0}; /* without ipp_open: logged, never held */
+  if (app->ipp) {
+    char *key = guard_key(req);
+    failguard_fail(app->ipp->fail_cred, key, strlen(key), now_us, &v);
+    if (!no_credentials)
+      failguard_fail(app->ipp->fail_addr, req->peer, strlen(req->peer), now_us, &va);
+    free(key);
+  }
   if (!v.log) {
     req->log_quiet = true;
   } else if (!no_credentials) {
@@ -514,14 +531,16 @@ unsigned ipp_auth_failure(http_request_t *req, int64_t now_us, bool no_credentia
 
 /* Forgets the failures of req's credential; see ipp-private.h. */
 void ipp_auth_success(http_request_t *req) {
-  if (!http_request_header(req, "Authorization")) return;
-  pthread_once(&g_guard_once, guard_init);
+  app_t *app = APP(req);
+  if (!http_request_header(req, "Authorization") || !app->ipp) return;
   char *key = guard_key(req);
-  failguard_forget(g_guard_cred, key, strlen(key));
+  failguard_forget(app->ipp->fail_cred, key, strlen(key));
   free(key);
 }
 
-static atomic_uint_fast64_t g_auth_held;  /* failed device authentications held (parked) */
+/* Failed device authentications held (parked). A process-wide counter, like every counter of
+ * /metrics: the registry (http/metrics.c) is the process's, and its collector takes no app. */
+static atomic_uint_fast64_t g_auth_held;
 
 static void auth_metrics(buf_t *out, void *arg) {
   (void)arg;

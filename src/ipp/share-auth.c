@@ -3,6 +3,7 @@
  * User authentication of the IPP share endpoint (ipp/share-auth.h).
  */
 #include "ipp/share-auth.h"
+#include "ipp/ipp-private.h"
 #include "auth/print-password.h"
 #include "store/print-passwords.h"
 #include "util/b64.h"
@@ -19,15 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define CACHE_SLOTS 256
 #define CACHE_TTL_US (300 * 1000000LL)
 
-/* Checked (stored hash, secret) pairs: a direct-mapped table of SHA-256 digests. */
-static struct {
-  unsigned char key[SHA256_DIGEST_LENGTH];
-  int64_t       until_us;
-} g_cache[CACHE_SLOTS];
-static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+_Static_assert(IPP_PW_CACHE_KEY == SHA256_DIGEST_LENGTH, "the cache is keyed by a SHA-256");
 
 static void cache_key(const char *stored, const char *secret, unsigned char out[SHA256_DIGEST_LENGTH]) {
   buf_t b = BUF_INIT;
@@ -38,23 +33,28 @@ static void cache_key(const char *stored, const char *secret, unsigned char out[
   buf_free(&b);
 }
 
-static bool cache_has(const unsigned char key[SHA256_DIGEST_LENGTH], int64_t now) {
-  pthread_mutex_lock(&g_cache_mu);
+/* Whether key was checked less than CACHE_TTL_US ago (never without app->ipp). */
+static bool cache_has(ipp_endpoint_t *st, const unsigned char key[SHA256_DIGEST_LENGTH],
+                      int64_t now) {
+  if (!st) return false;
+  pthread_mutex_lock(&st->pw_mu);
   size_t slot = key[0] | (size_t)key[1] << 8;
-  slot %= CACHE_SLOTS;
-  bool hit = g_cache[slot].until_us > now &&
-             CRYPTO_memcmp(g_cache[slot].key, key, SHA256_DIGEST_LENGTH) == 0;
-  pthread_mutex_unlock(&g_cache_mu);
+  slot %= IPP_PW_CACHE_SLOTS;
+  bool hit = st->pw_cache[slot].until_us > now &&
+             CRYPTO_memcmp(st->pw_cache[slot].key, key, SHA256_DIGEST_LENGTH) == 0;
+  pthread_mutex_unlock(&st->pw_mu);
   return hit;
 }
 
-static void cache_put(const unsigned char key[SHA256_DIGEST_LENGTH], int64_t now) {
-  pthread_mutex_lock(&g_cache_mu);
+static void cache_put(ipp_endpoint_t *st, const unsigned char key[SHA256_DIGEST_LENGTH],
+                      int64_t now) {
+  if (!st) return;
+  pthread_mutex_lock(&st->pw_mu);
   size_t slot = key[0] | (size_t)key[1] << 8;
-  slot %= CACHE_SLOTS;
-  memcpy(g_cache[slot].key, key, SHA256_DIGEST_LENGTH);
-  g_cache[slot].until_us = now + CACHE_TTL_US;
-  pthread_mutex_unlock(&g_cache_mu);
+  slot %= IPP_PW_CACHE_SLOTS;
+  memcpy(st->pw_cache[slot].key, key, SHA256_DIGEST_LENGTH);
+  st->pw_cache[slot].until_us = now + CACHE_TTL_US;
+  pthread_mutex_unlock(&st->pw_mu);
 }
 
 /* Basic on this connection; see share-auth.h. */
@@ -113,10 +113,10 @@ static ipp_user_auth_t basic(app_t *app, const store_share_t *s, const char *b64
   for (size_t i = 0; i < n && rc != IPP_USER_OK; i++) {
     unsigned char key[SHA256_DIGEST_LENGTH];
     cache_key(v[i].hash, secret, key);
-    bool ok = cache_has(key, now);
+    bool ok = cache_has(app->ipp, key, now);
     if (!ok && print_password_verify(secret, v[i].hash)) {
       ok = true;
-      cache_put(key, now);
+      cache_put(app->ipp, key, now);
     }
     if (!ok) continue;
     *out = password_caller(&v[i]);

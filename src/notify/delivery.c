@@ -51,7 +51,8 @@
 /* Longest sleep between looks at the outbox, whatever the schedule says. */
 #define MAX_WAIT_MS      1000
 
-/* Process-wide counters for /metrics. */
+/* Process-wide counters for /metrics: globals on purpose, since the registry (http/metrics.c)
+ * is the process's and the counters outlive a worker stopped and started again. */
 static atomic_uint_fast64_t m_delivered, m_failed, m_dropped, m_missed, m_removed, m_wakeups;
 static atomic_int m_inflight;
 static atomic_bool m_registered;
@@ -82,6 +83,8 @@ typedef struct dup_xfer {
   webhook_guard_t    guard;
 } dup_xfer_t;
 
+/* The development fault hook (dev/faults.c, --dev only): a process global on purpose, like the
+ * request hook of http/server.c, set once at start and cleared at stop. */
 static _Atomic(notify_fault_hook_fn) g_fault_hook;
 
 /* Sets the fault hook (see notify.h). */

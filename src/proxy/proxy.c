@@ -542,6 +542,8 @@ out:
 
 /* ---- the command --------------------------------------------------------------------------- */
 
+/* Set by the signal handler and read by the workers: globals on purpose, since a signal
+ * handler can reach nothing else. */
 static volatile int g_stop, g_failed;
 static volatile int g_wait_fd[PROXY_MAX_PRINTERS];
 

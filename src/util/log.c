@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Changed by SIGHUP (reload) while other threads log: atomics. */
+/* The log's settings and lock. Process globals on purpose: every thread of every module logs
+ * without a context, into the one standard error of the process. Changed by SIGHUP (reload)
+ * while other threads log: atomics. */
 static atomic_bool g_json;
 static atomic_int g_level = LOG_INFO;
 static bool g_journal; /* set once at start-up, before any thread */

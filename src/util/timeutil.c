@@ -11,6 +11,9 @@
 #include <stdatomic.h>
 #include <time.h>
 
+/* The service clock's offset from the real one (development mode moves it). A process global
+ * on purpose: the clock is read everywhere, store closures included, without a context, and
+ * it must be the same for every thread. */
 static _Atomic int64_t g_offset_us;
 
 int64_t time_real_us(void) {
