@@ -121,6 +121,7 @@ void query_filter_free(query_filter_t *f) {
   free(f->kids);
   query_path_clear(&f->path);
   query_value_clear(&f->value);
+  free(f->var);
   free(f);
 }
 
@@ -175,6 +176,17 @@ void query_filter_format(const query_filter_t *f, buf_t *out) {
     case QUERY_F_OR:
     case QUERY_F_NOT:
       buf_puts(out, f->kind == QUERY_F_AND ? "(and" : f->kind == QUERY_F_OR ? "(or" : "(not");
+      for (size_t i = 0; i < f->nkids; i++) {
+        buf_putc(out, ' ');
+        query_filter_format(f->kids[i], out);
+      }
+      buf_putc(out, ')');
+      break;
+    case QUERY_F_ANY:
+    case QUERY_F_ALL:
+      buf_puts(out, f->kind == QUERY_F_ANY ? "(any " : "(all ");
+      query_path_format(&f->path, out);
+      if (f->var) buf_printf(out, " %s", f->var);
       for (size_t i = 0; i < f->nkids; i++) {
         buf_putc(out, ' ');
         query_filter_format(f->kids[i], out);

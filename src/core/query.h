@@ -96,7 +96,11 @@ bool query_path_equals(const query_path_t *p, const char *text);
 
 /* ---- $filter AST ------------------------------------------------------------------------ */
 
-typedef enum { QUERY_F_CMP, QUERY_F_AND, QUERY_F_OR, QUERY_F_NOT } query_fkind_t;
+/* ANY / ALL: the lambda operators `path/any(v: predicate)`, `path/all(v: predicate)` over a
+ * collection-valued property; `path/any()` (no variable, no kid) is true for a non-empty one. */
+typedef enum {
+  QUERY_F_CMP, QUERY_F_AND, QUERY_F_OR, QUERY_F_NOT, QUERY_F_ANY, QUERY_F_ALL
+} query_fkind_t;
 typedef enum {
   QUERY_OP_EQ, QUERY_OP_NE, QUERY_OP_GT, QUERY_OP_GE, QUERY_OP_LT, QUERY_OP_LE,
   /* the string functions startswith(path, 'x'), endswith, contains: case-insensitive, as Graph */
@@ -105,8 +109,10 @@ typedef enum {
 
 /* One node. CMP: `path op value`, or `op(path, value)` for the string functions (the parser puts the property on the left, mirroring the
  * operator of `literal op property`; a bare boolean property `p` is `p eq true` with
- * implicit set). AND/OR: n-ary over kids (nkids >= 2). NOT: one kid. A node owns its kids,
- * path and value. pos is the 1-based character position in the $filter text. */
+ * implicit set). AND/OR: n-ary over kids (nkids >= 2). NOT: one kid. ANY/ALL: path is the
+ * collection, var the lambda variable and kids[0] the predicate, in which a path whose first
+ * segment is var names the element (`c`, or `c/member`); `any()` has neither. A node owns its
+ * kids, path, value and var. pos is the 1-based character position in the $filter text. */
 typedef struct query_filter {
   query_fkind_t         kind;
   query_op_t            op;
@@ -116,6 +122,7 @@ typedef struct query_filter {
   struct query_filter **kids;
   size_t                nkids;
   size_t                pos;
+  char                 *var;      /* ANY / ALL: the lambda variable, NULL for `any()` */
 } query_filter_t;
 
 /* A new zeroed node of the given kind (caller owns; free with query_filter_free). */
@@ -125,7 +132,8 @@ void query_filter_add(query_filter_t *parent, query_filter_t *kid);
 /* Frees f and everything below it. NULL is fine. */
 void query_filter_free(query_filter_t *f);
 /* Appends a canonical, fully parenthesized form, e.g. `(and (eq status/state 'x') (not (gt
- * size 5)))`, used for fingerprints and tests. */
+ * size 5)))` or `(any capabilities/colorModes c (eq c 'color'))`, used for fingerprints and
+ * tests. */
 void query_filter_format(const query_filter_t *f, buf_t *out);
 /* "eq", "ne", ..., "startswith", "endswith", "contains" */
 const char *query_op_name(query_op_t op);

@@ -41,7 +41,7 @@ static bool is_ident(const char *s, size_t len) {
 /* ==== $filter ============================================================================= */
 
 typedef enum {
-  T_EOF, T_LPAREN, T_RPAREN, T_COMMA, T_SLASH, T_IDENT, T_LITERAL
+  T_EOF, T_LPAREN, T_RPAREN, T_COMMA, T_SLASH, T_COLON, T_IDENT, T_LITERAL
 } tok_kind_t;
 
 typedef struct tok {
@@ -58,6 +58,8 @@ typedef struct parser {
   tok_t       tok;    /* current token */
   int         depth;
   int         terms;
+  const char *lambda_var; /* inside a lambda's predicate: its variable (no nesting) */
+  bool        lambda_ok;  /* the next operand may be `path/any(...)` (a condition's start) */
   char       *err;
   size_t      errlen;
   bool        failed;
@@ -104,7 +106,7 @@ static bool tok_is_word(const parser_t *p, const char *w) {
 
 static bool is_delim(int c) {
   return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '+' || c == '(' ||
-         c == ')' || c == ',' || c == '/';
+         c == ')' || c == ',' || c == '/' || c == ':';
 }
 
 static bool is_guid_at(const char *s, size_t avail) {
@@ -276,8 +278,9 @@ static void next(parser_t *p) {
   const char *s = p->s + p->i;
   size_t avail = p->len - p->i;
   unsigned char c = (unsigned char)*s;
-  if (c == '(' || c == ')' || c == ',' || c == '/') {
-    p->tok.kind = c == '(' ? T_LPAREN : c == ')' ? T_RPAREN : c == ',' ? T_COMMA : T_SLASH;
+  if (c == '(' || c == ')' || c == ',' || c == '/' || c == ':') {
+    p->tok.kind = c == '(' ? T_LPAREN : c == ')' ? T_RPAREN : c == ',' ? T_COMMA
+                : c == '/' ? T_SLASH : T_COLON;
     p->i++;
   } else if (c == '\'') {
     lex_string(p);
@@ -338,6 +341,7 @@ static bool tok_cmp_op(const parser_t *p, query_op_t *op) {
 /* An operand: a property path (is_path) or a literal (value moved out of the token). */
 typedef struct operand {
   bool          is_path;
+  query_fkind_t lambda; /* QUERY_F_ANY / QUERY_F_ALL: the path ended in /any( or /all( */
   query_path_t  path;
   query_value_t val;
   size_t        pos;
@@ -348,7 +352,15 @@ static void operand_clear(operand_t *o) {
   query_value_clear(&o->val);
 }
 
+static bool peek_lparen(const parser_t *p) {
+  size_t i = p->i;
+  while (i < p->len && (p->s[i] == ' ' || p->s[i] == '+')) i++;
+  return i < p->len && p->s[i] == '(';
+}
+
 static bool parse_operand(parser_t *p, operand_t *o) {
+  bool lambda_ok = p->lambda_ok;
+  p->lambda_ok = false;
   memset(o, 0, sizeof *o);
   o->pos = p->tok.start + 1;
   if (p->tok.kind == T_LITERAL) {
@@ -381,6 +393,15 @@ static bool parse_operand(parser_t *p, operand_t *o) {
     if (p->tok.kind != T_IDENT || tok_is_keyword(p)) {
       unexpected(p, "a property name");
       return false;
+    }
+    if (o->path.nsegs > 0 && (tok_is_word(p, "any") || tok_is_word(p, "all")) && peek_lparen(p)) {
+      if (!lambda_ok) {
+        perr(p, "%.3s() at position %zu is a condition of its own; it cannot be an operand of a "
+                "comparison or a function", p->s + p->tok.start, p->tok.start + 1);
+        return false;
+      }
+      o->lambda = tok_is_word(p, "any") ? QUERY_F_ANY : QUERY_F_ALL; /* at the operator's name */
+      return true;
     }
     size_t start = p->tok.start, len = p->tok.len;
     if (o->path.nsegs == QUERY_MAX_PATH_SEGS) {
@@ -489,12 +510,6 @@ static query_filter_t *parse_in(parser_t *p, operand_t *left) {
   return any;
 }
 
-static bool peek_lparen(const parser_t *p) {
-  size_t i = p->i;
-  while (i < p->len && (p->s[i] == ' ' || p->s[i] == '+')) i++;
-  return i < p->len && p->s[i] == '(';
-}
-
 /* startswith(path, 'x'), endswith, contains, optionally compared with true or false. */
 static query_filter_t *parse_function(parser_t *p, query_op_t op) {
   size_t pos = p->tok.start + 1;
@@ -557,6 +572,66 @@ done:
   return f;
 }
 
+static query_filter_t *parse_or(parser_t *p);
+static bool enter(parser_t *p);
+
+/* path/any(v: predicate), path/all(v: predicate) or path/any(), the current token at any/all.
+ * Consumes the path. Lambdas do not nest. */
+static query_filter_t *parse_lambda(parser_t *p, operand_t *left) {
+  const char *name = left->lambda == QUERY_F_ANY ? "any" : "all";
+  size_t pos = p->tok.start + 1;
+  if (p->lambda_var) {
+    perr(p, "%s() at position %zu is inside another lambda operator; they do not nest", name, pos);
+    return NULL;
+  }
+  next(p); /* the name */
+  if (p->failed) return NULL;
+  next(p); /* '(' */
+  if (p->failed) return NULL;
+  query_filter_t *f = query_filter_new(left->lambda, left->pos);
+  f->path = left->path;
+  memset(&left->path, 0, sizeof left->path);
+  if (p->tok.kind == T_RPAREN) { /* any(): the collection is not empty */
+    if (left->lambda == QUERY_F_ALL) {
+      perr(p, "all() at position %zu needs a lambda variable and a predicate, e.g. "
+              "all(x: x eq 'value')", pos);
+      goto bad;
+    }
+    next(p);
+    if (p->failed || !count_term(p, pos)) goto bad;
+    return f;
+  }
+  if (p->tok.kind != T_IDENT || tok_is_keyword(p)) {
+    unexpected(p, "a lambda variable name or ')'");
+    goto bad;
+  }
+  f->var = xstrndup(p->s + p->tok.start, p->tok.len);
+  next(p);
+  if (p->failed) goto bad;
+  if (p->tok.kind != T_COLON) {
+    unexpected(p, "':' after the lambda variable");
+    goto bad;
+  }
+  next(p);
+  if (p->failed || !enter(p)) goto bad;
+  p->lambda_var = f->var;
+  query_filter_t *kid = parse_or(p);
+  p->lambda_var = NULL;
+  p->depth--;
+  if (!kid) goto bad;
+  query_filter_add(f, kid);
+  if (p->tok.kind != T_RPAREN) {
+    unexpected(p, "')' closing the lambda operator");
+    goto bad;
+  }
+  next(p);
+  if (p->failed) goto bad;
+  return f;
+bad:
+  query_filter_free(f);
+  return NULL;
+}
+
 static query_filter_t *parse_comparison(parser_t *p) {
   static const struct { const char *name; query_op_t op; } FUNCS[] = {
       {"startswith", QUERY_OP_STARTSWITH}, {"endswith", QUERY_OP_ENDSWITH},
@@ -564,12 +639,18 @@ static query_filter_t *parse_comparison(parser_t *p) {
   for (size_t i = 0; i < sizeof FUNCS / sizeof FUNCS[0]; i++)
     if (tok_is_word(p, FUNCS[i].name) && peek_lparen(p)) return parse_function(p, FUNCS[i].op);
   operand_t left, right;
+  p->lambda_ok = true;
   if (!parse_operand(p, &left)) {
     operand_clear(&left);
     return NULL;
   }
   query_filter_t *f = NULL;
   query_op_t op;
+  if (left.lambda) {
+    f = parse_lambda(p, &left);
+    operand_clear(&left);
+    return f;
+  }
   if (left.is_path && tok_is_word(p, "in")) {
     f = parse_in(p, &left);
     operand_clear(&left);
@@ -619,8 +700,6 @@ static query_filter_t *parse_comparison(parser_t *p) {
   operand_clear(&left);
   return NULL;
 }
-
-static query_filter_t *parse_or(parser_t *p);
 
 static bool enter(parser_t *p) {
   if (++p->depth > ODATA_FILTER_MAX_DEPTH) {

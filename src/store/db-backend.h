@@ -53,6 +53,9 @@ struct db_backend {
   const char *(*errmsg)(db_conn_t *c);
   /* SQL reading one scalar member of a JSON text column (see db_sql_json_scalar). */
   char *(*json_scalar)(const char *col, const char *const *keys, size_t nkeys, db_json_kind_t kind);
+  /* The elements of a JSON array member as a FROM item (see db_sql_json_elements). */
+  char *(*json_elements)(const char *col, const char *const *keys, size_t nkeys,
+                         db_json_kind_t kind, const char *alias, char **value);
 
   db_stmt_t  *(*prepare)(db_conn_t *c, const char *sql);
   void        (*bind_text)(db_stmt_t *s, int idx, const char *v);

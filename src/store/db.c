@@ -212,18 +212,33 @@ bool db_table_exists(db_conn_t *c, const char *name) {
   return c && name && c->be->table_exists(c, name);
 }
 
+/* True when k is a non-empty run of ASCII letters and digits (spliced into SQL). */
+static bool plain_ident(const char *k) {
+  if (!k || !k[0]) return false;
+  for (; *k; k++)
+    if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')))
+      return false;
+  return true;
+}
+
 /* SQL reading a JSON member in db's dialect; the caller frees it. NULL for a NULL db or a key
  * that is not a plain identifier (the keys are spliced into the SQL text). */
 char *db_sql_json_scalar(db_t *db, const char *col, const char *const *keys, size_t nkeys,
                          db_json_kind_t kind) {
   if (!db || !col || nkeys == 0 || !db->be->json_scalar) return NULL;
-  for (size_t i = 0; i < nkeys; i++) {
-    if (!keys[i] || !keys[i][0]) return NULL;
-    for (const char *k = keys[i]; *k; k++)
-      if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')))
-        return NULL;
-  }
+  for (size_t i = 0; i < nkeys; i++)
+    if (!plain_ident(keys[i])) return NULL;
   return db->be->json_scalar(col, keys, nkeys, kind);
+}
+
+/* The elements of a JSON array member as a FROM item in db's dialect; see db.h. */
+char *db_sql_json_elements(db_t *db, const char *col, const char *const *keys, size_t nkeys,
+                           db_json_kind_t kind, const char *alias, char **value) {
+  *value = NULL;
+  if (!db || !col || nkeys == 0 || !db->be->json_elements || !plain_ident(alias)) return NULL;
+  for (size_t i = 0; i < nkeys; i++)
+    if (!plain_ident(keys[i])) return NULL;
+  return db->be->json_elements(col, keys, nkeys, kind, alias, value);
 }
 
 /* The last error message on c; never NULL. */

@@ -174,4 +174,14 @@ typedef enum { DB_JSON_TEXT, DB_JSON_BOOL, DB_JSON_DOUBLE, DB_JSON_INT } db_json
 char *db_sql_json_scalar(db_t *db, const char *col, const char *const *keys, size_t nkeys,
                          db_json_kind_t kind);
 
+/* The elements of the JSON array member keys[0]/keys[1]/... of the JSON text column col, in
+ * db's dialect, as a FROM item named alias with one row per element (no row when the column
+ * or the member is absent, null or not an array): "FROM <result>" in a correlated subquery,
+ * e.g. EXISTS (SELECT 1 FROM <result> WHERE <*value> = ?). *value receives the expression of
+ * one element presented as kind (both strings are the caller's to free). col, keys and alias
+ * are trusted text as for db_sql_json_scalar; alias a plain identifier. NULL (and *value
+ * NULL) when db is NULL or a key or the alias is not a plain identifier. */
+char *db_sql_json_elements(db_t *db, const char *col, const char *const *keys, size_t nkeys,
+                           db_json_kind_t kind, const char *alias, char **value);
+
 #endif

@@ -547,6 +547,29 @@ static char *pg_json_scalar(const char *col, const char *const *keys, size_t nke
   return buf_detach(&b);
 }
 
+/* jsonb_array_elements_text over the member when it is an array (over NULL, which gives no
+ * row, otherwise), each element converted to the kind as pg_json_scalar converts a member. */
+static char *pg_json_elements(const char *col, const char *const *keys, size_t nkeys,
+                              db_json_kind_t kind, const char *alias, char **value) {
+  buf_t m = BUF_INIT, b = BUF_INIT, v = BUF_INIT;
+  buf_printf(&m, "((%s)::jsonb #> '{", col);
+  for (size_t i = 0; i < nkeys; i++) buf_printf(&m, "%s%s", i ? "," : "", keys[i]);
+  buf_puts(&m, "}')");
+  buf_printf(&b, "jsonb_array_elements_text(CASE jsonb_typeof(%s) WHEN 'array' THEN %s END) AS "
+                 "%s(value)", m.data, m.data, alias);
+  buf_free(&m);
+  switch (kind) {
+    case DB_JSON_TEXT: buf_printf(&v, "%s.value", alias); break;
+    case DB_JSON_BOOL:
+      buf_printf(&v, "(CASE %s.value WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)", alias);
+      break;
+    case DB_JSON_DOUBLE: buf_printf(&v, "(%s.value::double precision)", alias); break;
+    case DB_JSON_INT: buf_printf(&v, "(%s.value::bigint)", alias); break;
+  }
+  *value = buf_detach(&v);
+  return buf_detach(&b);
+}
+
 static bool pg_table_exists(db_conn_t *c, const char *name) {
   db_stmt_t *s = db_prepare(c, "SELECT 1 WHERE to_regclass(?) IS NOT NULL");
   db_bind_text(s, 1, name);
@@ -1032,6 +1055,7 @@ const db_backend_t db_postgres_backend = {
   .listen = pg_listen,
   .table_exists = pg_table_exists,
   .json_scalar = pg_json_scalar,
+  .json_elements = pg_json_elements,
   .errmsg = pg_errmsg,
   .prepare = pg_prepare,
   .bind_text = pg_bind_text,

@@ -38,6 +38,12 @@ static const store_qfield_t PP_FIELDS[] = {
   LOC("floorDescription", STORE_QT_STRING), LOC("roomName", STORE_QT_STRING),
   LOC("roomDescription", STORE_QT_STRING), LOC("latitude", STORE_QT_DOUBLE),
   LOC("longitude", STORE_QT_DOUBLE), LOC("altitudeInMeters", STORE_QT_INT64),
+  /* the collections, through any/all */
+  {"location/subunit", STORE_QF_JSON_ARRAY("p.location"), STORE_QT_STRING, true, false, false, NULL},
+  {"location/organization", STORE_QF_JSON_ARRAY("p.location"), STORE_QT_STRING, true, false, false,
+   NULL},
+  {"location/subdivision", STORE_QF_JSON_ARRAY("p.location"), STORE_QT_STRING, true, false, false,
+   NULL},
 };
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,6 +19,9 @@ typedef struct compiler {
   size_t                nbinds;
   char                 *err;
   size_t                errlen;
+  const char           *lambda_var;  /* compiling a lambda's predicate: its variable ... */
+  const store_qfield_t *lambda_elem; /* ... and the element it names */
+  int                   naliases;    /* FROM items named so far (e1, e2, ...) */
 } compiler_t;
 
 static int cfail(compiler_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -44,26 +47,91 @@ static const store_qfield_t *find_field(const compiler_t *c, const query_path_t 
   return NULL;
 }
 
-static bool is_json_field(const store_qfield_t *f) {
-  return strncmp(f->sql, STORE_QF_JSON_PREFIX, strlen(STORE_QF_JSON_PREFIX)) == 0;
+static bool has_prefix(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The SQL reading a STORE_QF_JSON field's member in the database's dialect (caller frees), or
- * NULL when there is no database to write it for. */
-static char *json_field_sql(const compiler_t *c, const store_qfield_t *f) {
+static bool is_json_field(const store_qfield_t *f) {
+  return has_prefix(f->sql, STORE_QF_JSON_PREFIX) || has_prefix(f->sql, STORE_QF_JSON_HAS_PREFIX);
+}
+
+static bool is_array_field(const store_qfield_t *f) {
+  return has_prefix(f->sql, STORE_QF_JSON_ARRAY_PREFIX);
+}
+
+/* Splits the member path "a/b/c" (in tmp, which it overwrites) into keys after skipping skip
+ * segments. Returns the number of keys. */
+static size_t member_keys(char *tmp, size_t skip, const char **keys) {
+  size_t nkeys = 0;
+  char *save = NULL;
+  for (char *seg = strtok_r(tmp, "/", &save); seg && nkeys < QUERY_MAX_PATH_SEGS;
+       seg = strtok_r(NULL, "/", &save)) {
+    if (skip) skip--;
+    else keys[nkeys++] = seg;
+  }
+  return nkeys;
+}
+
+static db_json_kind_t json_kind(store_qtype_t t) {
+  return t == STORE_QT_BOOL     ? DB_JSON_BOOL
+         : t == STORE_QT_DOUBLE ? DB_JSON_DOUBLE
+         : t == STORE_QT_INT64  ? DB_JSON_INT
+                                : DB_JSON_TEXT;
+}
+
+/* The elements of the JSON array member keys[0..nkeys) of col as a FROM item with a fresh
+ * alias, and their value expression in *value (both the caller's), or NULL. */
+static char *elements_sql(compiler_t *c, const char *col, const char **keys, size_t nkeys,
+                          store_qtype_t type, char **value) {
+  char alias[16];
+  snprintf(alias, sizeof alias, "e%d", ++c->naliases);
+  return db_sql_json_elements(c->db, col, keys, nkeys, json_kind(type), alias, value);
+}
+
+/* STORE_QF_JSON_HAS "col:member:v1,v2": null while the array member is absent or empty, else
+ * 1 when one of its elements is one of the values, else 0. Caller frees; NULL without a db. */
+static char *json_has_sql(compiler_t *c, const store_qfield_t *f) {
+  char spec[256];
+  snprintf(spec, sizeof spec, "%s", f->sql + strlen(STORE_QF_JSON_HAS_PREFIX));
+  char *member = strchr(spec, ':');
+  char *values = member ? strchr(member + 1, ':') : NULL;
+  if (!values) return NULL;
+  *member++ = '\0';
+  *values++ = '\0';
+  const char *keys[QUERY_MAX_PATH_SEGS];
+  size_t nkeys = member_keys(member, 0, keys);
+  char *v1 = NULL, *v2 = NULL;
+  char *all = elements_sql(c, spec, keys, nkeys, STORE_QT_STRING, &v1);
+  char *some = elements_sql(c, spec, keys, nkeys, STORE_QT_STRING, &v2);
+  char *out = NULL;
+  if (all && some) {
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "(CASE WHEN NOT EXISTS (SELECT 1 FROM %s) THEN NULL WHEN EXISTS (SELECT 1 "
+                   "FROM %s WHERE %s IN (", all, some, v2);
+    char *save = NULL;
+    int i = 0;
+    for (char *v = strtok_r(values, ",", &save); v; v = strtok_r(NULL, ",", &save))
+      buf_printf(&b, "%s'%s'", i++ ? ", " : "", v); /* trusted text from a static table */
+    buf_puts(&b, ")) THEN 1 ELSE 0 END)");
+    out = buf_detach(&b);
+  }
+  free(all);
+  free(some);
+  free(v1);
+  free(v2);
+  return out;
+}
+
+/* The SQL reading a STORE_QF_JSON (or STORE_QF_JSON_HAS) field's member in the database's
+ * dialect (caller frees), or NULL when there is no database to write it for. */
+static char *json_field_sql(compiler_t *c, const store_qfield_t *f) {
+  if (has_prefix(f->sql, STORE_QF_JSON_HAS_PREFIX)) return json_has_sql(c, f);
   const char *keys[QUERY_MAX_PATH_SEGS];
   char        tmp[256];
-  size_t      nkeys = 0;
   snprintf(tmp, sizeof tmp, "%s", f->path);
-  char *save = NULL;
-  char *seg = strtok_r(tmp, "/", &save); /* the column's own name */
-  while (seg && (seg = strtok_r(NULL, "/", &save)) && nkeys < QUERY_MAX_PATH_SEGS)
-    keys[nkeys++] = seg;
-  db_json_kind_t kind = f->type == STORE_QT_BOOL     ? DB_JSON_BOOL
-                        : f->type == STORE_QT_DOUBLE ? DB_JSON_DOUBLE
-                        : f->type == STORE_QT_INT64  ? DB_JSON_INT
-                                                     : DB_JSON_TEXT;
-  return db_sql_json_scalar(c->db, f->sql + strlen(STORE_QF_JSON_PREFIX), keys, nkeys, kind);
+  size_t nkeys = member_keys(tmp, 1, keys); /* after the column's own name */
+  return db_sql_json_scalar(c->db, f->sql + strlen(STORE_QF_JSON_PREFIX), keys, nkeys,
+                            json_kind(f->type));
 }
 
 static const char *type_name(store_qtype_t t) {
@@ -198,7 +266,23 @@ static int compile_value_cmp(compiler_t *c, const store_qfield_t *f, const query
 static int compile_cmp(compiler_t *c, const query_filter_t *n, bool neg) {
   buf_t path = BUF_INIT;
   query_path_format(&n->path, &path);
+  if (c->lambda_var && n->path.nsegs && strcmp(n->path.segs[0], c->lambda_var) == 0) {
+    /* the lambda's element */
+    int rc = n->path.nsegs == 1 ? compile_value_cmp(c, c->lambda_elem, n, neg)
+             : cfail(c, "Invalid $filter: '%s' (position %zu): the elements of '%s' are values "
+                        "without members; compare '%s' itself", path.data, n->pos,
+                     c->lambda_elem->path, c->lambda_var);
+    buf_free(&path);
+    return rc;
+  }
   const store_qfield_t *f = find_field(c, &n->path);
+  if (f && is_array_field(f)) {
+    int rc = cfail(c, "Invalid $filter: property '%s' (position %zu) is a collection; test its "
+                      "elements with %s/any(x: x eq ...) or %s/all(x: ...)", f->path, n->pos,
+                   f->path, f->path);
+    buf_free(&path);
+    return rc;
+  }
   if (!f || !f->filterable) {
     int rc = cfail(c, f ? "Invalid $filter: property '%s' (position %zu) cannot be filtered on"
                         : "Invalid $filter: unknown property '%s' (position %zu)",
@@ -250,10 +334,67 @@ static int compile_value_cmp(compiler_t *c, const store_qfield_t *f, const query
   return 0;
 }
 
+static int compile_node(compiler_t *c, const query_filter_t *n, bool neg);
+
+/* path/any(v: p) as EXISTS (SELECT 1 FROM <elements> WHERE p), path/all(v: p) as NOT EXISTS
+ * (... WHERE not p): true on an empty or absent collection, as OData says. Under negation
+ * EXISTS and NOT EXISTS swap (both are two-valued). */
+static int compile_lambda(compiler_t *c, const query_filter_t *n, bool neg) {
+  buf_t path = BUF_INIT;
+  query_path_format(&n->path, &path);
+  const store_qfield_t *f = find_field(c, &n->path);
+  bool is_all = n->kind == QUERY_F_ALL;
+  int rc = -1;
+  if (!f || !f->filterable)
+    rc = cfail(c, f ? "Invalid $filter: property '%s' (position %zu) cannot be filtered on"
+                    : "Invalid $filter: unknown property '%s' (position %zu)",
+               path.data, n->pos);
+  else if (!is_array_field(f))
+    rc = cfail(c, "Invalid $filter: %s() applies to collection-valued properties; '%s' "
+                  "(position %zu) is a single value", is_all ? "all" : "any", f->path, n->pos);
+  buf_free(&path);
+  if (!f || !f->filterable || !is_array_field(f)) return rc;
+  if (c->lambda_var)
+    return cfail(c, "Invalid $filter: lambda operators do not nest (position %zu)", n->pos);
+
+  const char *keys[QUERY_MAX_PATH_SEGS];
+  char tmp[256];
+  snprintf(tmp, sizeof tmp, "%s", f->path);
+  size_t nkeys = member_keys(tmp, 1, keys);
+  char *value = NULL;
+  char *from = elements_sql(c, f->sql + strlen(STORE_QF_JSON_ARRAY_PREFIX), keys, nkeys, f->type,
+                            &value);
+  if (!from) {
+    free(value);
+    return cfail(c, "Invalid $filter: property '%s' (position %zu) cannot be filtered on",
+                 f->path, n->pos);
+  }
+  buf_printf(&c->sql, "%sEXISTS (SELECT 1 FROM %s", is_all != neg ? "NOT " : "", from);
+  rc = 0;
+  if (n->nkids) {
+    store_qfield_t elem = *f;
+    elem.sql = value;
+    elem.not_null = false;
+    c->lambda_var = n->var;
+    c->lambda_elem = &elem;
+    buf_puts(&c->sql, " WHERE ");
+    rc = compile_node(c, n->kids[0], is_all);
+    c->lambda_var = NULL;
+    c->lambda_elem = NULL;
+  }
+  buf_putc(&c->sql, ')');
+  free(from);
+  free(value);
+  return rc;
+}
+
 static int compile_node(compiler_t *c, const query_filter_t *n, bool neg) {
   switch (n->kind) {
     case QUERY_F_CMP:
       return compile_cmp(c, n, neg);
+    case QUERY_F_ANY:
+    case QUERY_F_ALL:
+      return compile_lambda(c, n, neg);
     case QUERY_F_NOT:
       return compile_node(c, n->kids[0], !neg);
     case QUERY_F_AND:

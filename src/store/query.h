@@ -61,9 +61,24 @@ typedef enum {
 #define STORE_QF_JSON_PREFIX "json:"
 #define STORE_QF_JSON(col)   STORE_QF_JSON_PREFIX col
 
+/* A field whose sql is STORE_QF_JSON_ARRAY("p.capabilities") is a collection-valued member of
+ * that JSON text column (the path after its first segment, as for STORE_QF_JSON): $filter
+ * tests its elements with the lambda operators, path/any(x: x eq 'v') and path/all(x: ...),
+ * the element having the field's type (and enum_def); comparing the collection itself is
+ * refused. Read through db_sql_json_elements (so it needs store_query_compile_db). */
+#define STORE_QF_JSON_ARRAY_PREFIX "jsonarray:"
+#define STORE_QF_JSON_ARRAY(col)   STORE_QF_JSON_ARRAY_PREFIX col
+
+/* A boolean field derived from an array member: STORE_QF_JSON_HAS("p.capabilities",
+ * "colorModes", "color,auto") is null while capabilities/colorModes is absent or empty, true
+ * when one of its elements is one of the listed values (plain words, no quotes), else false. */
+#define STORE_QF_JSON_HAS_PREFIX "jsonhas:"
+#define STORE_QF_JSON_HAS(col, member, values) STORE_QF_JSON_HAS_PREFIX col ":" member ":" values
+
 /* The location/... and capabilities/... members of printerBase (printers and shares, with the
  * printer's row as p) that $filter may name: the scalar members of printerLocation and of
- * printerCapabilities (collections and computed members are not stored as scalars). */
+ * printerCapabilities, their collections (through any/all) and isColorPrintingSupported,
+ * computed from colorModes as the printer's JSON computes it (graph/printers.c). */
 #define STORE_PRINTER_BASE_JSON_QFIELDS                                                        \
   {"location/streetAddress", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
   {"location/city", STORE_QF_JSON("p.location"), STORE_QT_STRING, true, false, false, NULL},   \
@@ -83,7 +98,32 @@ typedef enum {
   {"capabilities/isPageRangeSupported", STORE_QF_JSON("p.capabilities"), STORE_QT_BOOL, true, false, false, NULL}, \
   {"capabilities/supportsFitPdfToPage", STORE_QF_JSON("p.capabilities"), STORE_QT_BOOL, true, false, false, NULL}, \
   {"capabilities/copiesPerJob/start", STORE_QF_JSON("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
-  {"capabilities/copiesPerJob/end", STORE_QF_JSON("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}
+  {"capabilities/copiesPerJob/end", STORE_QF_JSON("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/isColorPrintingSupported", STORE_QF_JSON_HAS("p.capabilities", "colorModes", "color,auto"), \
+   STORE_QT_BOOL, true, false, false, NULL}, \
+  {"location/subunit", STORE_QF_JSON_ARRAY("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/organization", STORE_QF_JSON_ARRAY("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"location/subdivision", STORE_QF_JSON_ARRAY("p.location"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"capabilities/bottomMargins", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/topMargins", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/leftMargins", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/rightMargins", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/dpis", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/pagesPerSheet", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_INT64, true, false, false, NULL}, \
+  {"capabilities/contentTypes", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"capabilities/inputBins", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"capabilities/mediaColors", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"capabilities/mediaTypes", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"capabilities/outputBins", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_STRING, true, false, false, NULL}, \
+  {"capabilities/colorModes", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_COLOR_MODE}, \
+  {"capabilities/duplexModes", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_DUPLEX_MODE}, \
+  {"capabilities/feedOrientations", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINTER_FEED_ORIENTATION}, \
+  {"capabilities/finishings", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_FINISHING}, \
+  {"capabilities/mediaSizes", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_MEDIA_SIZE}, \
+  {"capabilities/multipageLayouts", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_MULTIPAGE_LAYOUT}, \
+  {"capabilities/orientations", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_ORIENTATION}, \
+  {"capabilities/qualities", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_QUALITY}, \
+  {"capabilities/scalings", STORE_QF_JSON_ARRAY("p.capabilities"), STORE_QT_ENUM, true, false, false, &ENUM_PRINT_SCALING}
 
 /* One queryable property of a resource. Field maps are static tables in the store modules;
  * sql is trusted text (never from a client). */

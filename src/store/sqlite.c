@@ -850,6 +850,24 @@ static char *sq_json_scalar(const char *col, const char *const *keys, size_t nke
   return buf_detach(&b);
 }
 
+/* json_each over the member when it is an array (else over the empty array's absent member:
+ * no row); its value column gives strings as text, numbers as numbers and booleans as 1/0. */
+static char *sq_json_elements(const char *col, const char *const *keys, size_t nkeys,
+                              db_json_kind_t kind, const char *alias, char **value) {
+  (void)kind;
+  buf_t path = BUF_INIT, b = BUF_INIT;
+  buf_puts(&path, "'$");
+  for (size_t i = 0; i < nkeys; i++) buf_printf(&path, ".%s", keys[i]);
+  buf_putc(&path, '\'');
+  buf_printf(&b, "json_each(CASE json_type(%s, %s) WHEN 'array' THEN %s ELSE '[]' END, %s) AS %s",
+             col, path.data, col, path.data, alias);
+  buf_free(&path);
+  buf_t v = BUF_INIT;
+  buf_printf(&v, "%s.value", alias);
+  *value = buf_detach(&v);
+  return buf_detach(&b);
+}
+
 static bool sq_table_exists(db_conn_t *c, const char *name) {
   db_stmt_t *s = db_prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
   db_bind_text(s, 1, name);
@@ -873,6 +891,7 @@ const db_backend_t db_sqlite_backend = {
   .get_stats = sq_get_stats,
   .table_exists = sq_table_exists,
   .json_scalar = sq_json_scalar,
+  .json_elements = sq_json_elements,
   .errmsg = sq_errmsg,
   .prepare = sq_prepare,
   .bind_text = sq_bind_text,

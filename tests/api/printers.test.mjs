@@ -765,6 +765,14 @@ describe("$filter on location/* and capabilities/* paths", () => {
     await patch(ctx.b, { location: { building: "b2", site: "hq south", floor: "10", latitude: 12.25 } });
     await patch(ctx.a, { capabilities: { collation: true, isPageRangeSupported: false, copiesPerJob: { start: 1, end: 99 } } }, ctx.appA);
     await patch(ctx.b, { capabilities: { collation: false, isPageRangeSupported: true } }, ctx.appA);
+    // collections: a colour A4/Letter duplex printer in the east wing, b monochrome A4 only
+    await patch(ctx.a, { location: { subunit: ["East wing", "Lab 2"], organization: ["Contoso", "Research"] } });
+    await patch(ctx.b, { location: { subunit: [] } });
+    await patch(ctx.a, { capabilities: {
+      colorModes: ["blackAndWhite", "color"], mediaSizes: ["A4", "North America Letter"], dpis: [300, 600],
+      duplexModes: ["oneSided", "flipOnLongEdge"], contentTypes: ["application/pdf", "image/pwg-raster"],
+    } }, ctx.appA);
+    await patch(ctx.b, { capabilities: { colorModes: ["grayscale"], mediaSizes: ["A4"], dpis: [1200], duplexModes: ["oneSided"] } }, ctx.appA);
   });
   const ids = (ctx, r) => r.value.map((p) => p.id).sort();
   const names = (ctx, list) => list.map((x) => ctx[x]).sort();
@@ -800,10 +808,47 @@ describe("$filter on location/* and capabilities/* paths", () => {
     assert.deepEqual(await q("capabilities/collation eq true and startswith(location/building,'b')"), names(ctx, ["a"]));
   });
 
+  it("collection members with lambda any/all through the v3 client and Kiota; isColorPrintingSupported", async () => {
+    const v3 = v3Client({ origin: ctx.srv.origin, version: "v1.0", token: ctx.reader, ca: ctx.srv.ca });
+    const q3 = async (f) => ids(ctx, await v3.api("/print/printers").filter(f).get());
+    assert.deepEqual(await q3("capabilities/colorModes/any(c: c eq 'color')"), names(ctx, ["a"]));
+    assert.deepEqual(await q3("capabilities/colorModes/any(c: c eq 'color' or c eq 'grayscale')"), names(ctx, ["a", "b"]));
+    assert.deepEqual(await q3("capabilities/duplexModes/any(d: d eq 'flipOnLongEdge')"), names(ctx, ["a"]));
+    assert.deepEqual(await q3("capabilities/mediaSizes/any(m: m eq 'A4')"), names(ctx, ["a", "b"]));
+    assert.deepEqual(await q3("capabilities/mediaSizes/any(m: m in ('North America Letter', 'A3'))"), names(ctx, ["a"]));
+    assert.deepEqual(await q3("capabilities/mediaSizes/all(m: m eq 'A4')"), names(ctx, ["b", "c"]), "all() holds on an empty collection");
+    assert.deepEqual(await q3("not capabilities/colorModes/any(c: c eq 'color')"), names(ctx, ["b", "c"]));
+    assert.deepEqual(await q3("capabilities/dpis/any(d: d ge 600)"), names(ctx, ["a", "b"]));
+    assert.deepEqual(await q3("capabilities/dpis/all(d: d lt 1000)"), names(ctx, ["a", "c"]));
+    assert.deepEqual(await q3("capabilities/contentTypes/any(t: endswith(t,'/PDF'))"), names(ctx, ["a"]), "string functions stay case-insensitive");
+    assert.deepEqual(await q3("location/subunit/any(s: s eq 'East wing')"), names(ctx, ["a"]));
+    assert.deepEqual(await q3("location/subunit/any(s: s eq 'east wing')"), [], "eq is exact, as on the scalar members");
+    assert.deepEqual(await q3("location/subunit/any()"), names(ctx, ["a"]));
+    assert.deepEqual(await q3("location/organization/any(o: startswith(o,'res')) and capabilities/collation eq true"), names(ctx, ["a"]));
+    const kc = kiota(ctx, ctx.reader, "beta");
+    const qk = async (filter) => ids(ctx, await kc.print.printers.get({ queryParameters: { filter } }));
+    assert.deepEqual(await qk("capabilities/isColorPrintingSupported eq true"), names(ctx, ["a"]));
+    assert.deepEqual(await qk("capabilities/isColorPrintingSupported eq false"), names(ctx, ["b"]));
+    assert.deepEqual(await qk("capabilities/isColorPrintingSupported eq null"), names(ctx, ["c"]), "null until the device reports colour modes");
+    assert.deepEqual(await qk("capabilities/mediaSizes/any(m: m eq 'A4') and not capabilities/isColorPrintingSupported"), names(ctx, ["b"]));
+    assert.deepEqual(await qk("capabilities/colorModes/ANY(x:x eq microsoft.graph.printColorMode'color')"), names(ctx, ["a"]), "typed enum literals");
+    // the answers agree with the printers' own capabilities
+    const sel = await raw(ctx, `/v1.0/print/printers/${ctx.b}?$select=capabilities`, { token: ctx.reader });
+    assert.equal(sel.json.capabilities.isColorPrintingSupported, false);
+  });
+
   it("refusals name the path: unknown members, wrong literal types, functions on non-strings, $orderby (400 invalidQueryOption)", async () => {
     const cases = [
+      ["$filter=capabilities/colorModes/any(c: c eq 'rainbow')", /'rainbow'.*capabilities\/colorModes/],
+      ["$filter=capabilities/dpis/any(d: d eq '300')", /capabilities\/dpis.*integer/],
+      ["$filter=location/building/any(b: b eq 'B1')", /any\(\) applies to collection-valued.*location\/building/],
+      ["$filter=capabilities/wings/any(w: w eq 'x')", /unknown property 'capabilities\/wings'/],
+      ["$filter=capabilities/dpis/all()", /all\(\).*needs a lambda variable/],
+      ["$filter=capabilities/dpis/any(d: d/x eq 1)", /'d\/x'/],
+      ["$filter=releaseMechanisms/any(r: r/releaseType eq 'qrCode')", /releaseMechanisms/],
+      ["$orderby=capabilities/isColorPrintingSupported", /isColorPrintingSupported/],
       ["$filter=location/nope eq 'x'", /unknown property 'location\/nope'/],
-      ["$filter=capabilities/colorModes eq 'color'", /capabilities\/colorModes/],
+      ["$filter=capabilities/colorModes eq 'color'", /capabilities\/colorModes.*is a collection.*any\(/],
       ["$filter=location/building eq 5", /location\/building.*string/],
       ["$filter=capabilities/collation eq 'yes'", /capabilities\/collation.*boolean/],
       ["$filter=startswith(location/latitude,'4')", /location\/latitude/],

@@ -174,7 +174,7 @@ describe("pull-print printers: create, get, list, delete", () => {
     for (let i = 0; i < 5; i++) {
       const name = `Paged ${i}`;
       names.push(name);
-      await createPull(ctx, { displayName: name, location: { building: i % 2 ? "odd" : "even" }, additionalData: { includeAllPrinters: i === 4 } });
+      await createPull(ctx, { displayName: name, location: { building: i % 2 ? "odd" : "even", organization: i % 2 ? ["Contoso", "Odd team"] : [] }, additionalData: { includeAllPrinters: i === 4 } });
     }
     const client = v3(ctx);
     const all = await client.api("/print/pullPrintPrinters").count(true).get();
@@ -204,6 +204,11 @@ describe("pull-print printers: create, get, list, delete", () => {
 
     const odd = await client.api("/print/pullPrintPrinters").filter("location/building eq 'odd' and includeAllPrinters eq false").get();
     assert.deepEqual(odd.value.map((p) => p.displayName).sort(), ["Paged 1", "Paged 3"]);
+    const team = await client.api("/print/pullPrintPrinters").filter("location/organization/any(o: startswith(o,'odd')) and startswith(displayName,'Paged')").count(true).get();
+    assert.deepEqual(team.value.map((p) => p.displayName).sort(), ["Paged 1", "Paged 3"], "lambda any on a location collection");
+    assert.equal(team["@odata.count"], 2);
+    const none = await client.api("/print/pullPrintPrinters").filter("location/organization/all(o: o eq 'Contoso') and startswith(displayName,'Paged')").get();
+    assert.deepEqual(none.value.map((p) => p.displayName).sort(), ["Paged 0", "Paged 2", "Paged 4"], "all() holds on an empty collection");
     const byRule = await client.api("/print/pullPrintPrinters").filter("includeAllPrinters eq true and startswith(displayName,'Paged')").get();
     assert.deepEqual(byRule.value.map((p) => p.displayName), ["Paged 4"]);
 

@@ -31,6 +31,7 @@ function withServer(opts = {}) {
       admin: { scopes: ADMIN_SCOPES, admin: true },
       otherAdmin: { tenant: ctx.other, scopes: ADMIN_SCOPES, admin: true },
       reader: { scopes: "PrinterShare.ReadBasic.All" },
+      app: { roles: "Printer.ReadWrite.All" }, // the application that registers the printers
     }),
   });
 }
@@ -252,7 +253,7 @@ describe("create, get, update, delete", () => {
 // -----------------------------------------------------------------------------------------------
 
 describe("lists: query options, paging, reduced property set", () => {
-  const ctx = withServer();
+  const ctx = withServer({ tls: true }); // https: the v3 client sends its token only over TLS
   before(async () => {
     ctx.printers = [];
     for (let i = 0; i < 150; i++)
@@ -314,6 +315,32 @@ describe("lists: query options, paging, reduced property set", () => {
     const err = assertErrorEnvelope(await raw(ctx, "/v1.0/print/shares?$filter=location/wing eq 'x'"), { status: 400, code: "invalidRequest" });
     assert.equal(err.innerError.code, "invalidQueryOption");
     assert.match(err.message, /location\/wing/);
+  });
+
+  it("$filter with lambda any/all on the printer's collections, and isColorPrintingSupported (Kiota and the v3 client)", async () => {
+    const patch = async (id, json, token = ctx.admin) => {
+      const res = await raw(ctx, `/v1.0/print/printers/${id}`, { method: "PATCH", json, token });
+      assert.equal(res.status, 200, res.text);
+    };
+    await patch(ctx.printers[5], { capabilities: { colorModes: ["color", "grayscale"], mediaSizes: ["A3", "A4"], duplexModes: ["oneSided", "flipOnShortEdge"] } }, ctx.app);
+    await patch(ctx.printers[6], { capabilities: { colorModes: ["grayscale"], mediaSizes: ["A4"], dpis: [600] } }, ctx.app);
+    await patch(ctx.printers[6], { location: { subunit: ["Copy room"] } });
+    const client = kiota(ctx, ctx.admin);
+    const q = async (filter) => (await client.print.shares.get({ queryParameters: { filter, top: 200 } })).value.map((x) => x.id).sort();
+    const sh = (...i) => i.map((k) => ctx.shares[k]).sort();
+    assert.deepEqual(await q("capabilities/colorModes/any(c: c eq 'color')"), sh(5));
+    assert.deepEqual(await q("capabilities/mediaSizes/any(m: m eq 'A4')"), sh(5, 6));
+    assert.deepEqual(await q("capabilities/duplexModes/any(d: d eq 'flipOnShortEdge') and allowAllUsers eq false"), sh(5));
+    assert.deepEqual(await q("capabilities/dpis/any(d: d eq 600)"), sh(6));
+    assert.deepEqual(await q("location/subunit/any(s: contains(s,'COPY'))"), sh(6));
+    assert.equal((await q("capabilities/mediaSizes/all(m: m eq 'A4')")).length, ctx.shares.length - 1, "all() holds where there are none");
+    assert.deepEqual(await q("capabilities/isColorPrintingSupported"), sh(5));
+    assert.deepEqual(await q("capabilities/isColorPrintingSupported eq false"), sh(6));
+    const v3 = v3Client({ origin: ctx.srv.origin, version: "beta", token: ctx.admin, ca: ctx.srv.ca });
+    const r = await v3.api("/print/shares").filter("capabilities/colorModes/any(c: c eq 'grayscale')").top(200).get();
+    assert.deepEqual(r.value.map((x) => x.id).sort(), sh(5, 6));
+    const err = assertErrorEnvelope(await raw(ctx, "/v1.0/print/shares?$filter=capabilities/colorModes eq 'color'"), { status: 400, code: "invalidRequest" });
+    assert.match(err.message, /capabilities\/colorModes.*collection/);
   });
 
   it("$filter, $select, $orderby", async () => {

@@ -187,6 +187,29 @@ Test(odata_filter, bare_boolean_and_in) {
   query_filter_free(f);
 }
 
+Test(odata_filter, lambda_any_and_all) {
+  assert_canon("capabilities/colorModes/any(c: c eq 'color')",
+               "(any capabilities/colorModes c (eq c 'color'))");
+  assert_canon("capabilities/mediaSizes/ANY(m:m in ('A4','A3')) and isShared",
+               "(and (any capabilities/mediaSizes m (or (eq m 'A4') (eq m 'A3'))) (eq isShared true))");
+  assert_canon("not location/subunit/all(s: startswith(s,'x') or s eq null)",
+               "(not (all location/subunit s (or (startswith s 'x') (eq s null))))");
+  assert_canon("capabilities/dpis/any()", "(any capabilities/dpis)");
+  assert_canon("capabilities/dpis/any(d: d ge 600 and displayName eq 'P')",
+               "(any capabilities/dpis d (and (ge d 600) (eq displayName 'P')))");
+  /* a property named any is still a property */
+  assert_canon("a/any eq 1", "(eq a/any 1)");
+  assert_filter_error("a/all()", "all() at position 3", "needs a lambda variable");
+  assert_filter_error("a/any(x eq 1)", "expected ':'", NULL);
+  assert_filter_error("a/any(x: x eq 1", "')' closing the lambda", NULL);
+  assert_filter_error("a/any(x: x/b/any(y: y eq 1))", "do not nest", NULL);
+  assert_filter_error("a/any(x: x eq 1) eq true", "unexpected 'eq'", NULL);
+  assert_filter_error("startswith(a/any(x: x eq 'y'),'z')", "condition of its own", NULL);
+  assert_filter_error("1 eq a/any(x: x eq 1)", "condition of its own", NULL);
+  assert_filter_error("any(x: x eq 1)", "function 'any'", "not supported");
+  assert_filter_error("a/any(eq: 1)", "lambda variable", NULL);
+}
+
 Test(odata_filter, syntax_errors_name_the_position) {
   assert_filter_error("a eq 'abc", "unterminated string", "position 6");
   assert_filter_error("a eq", "end of expression", "position 5");
