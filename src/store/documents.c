@@ -11,6 +11,7 @@
 
 #include "core/job.h"
 #include "core/ranges.h"
+#include "store/jobs-private.h"
 #include "store/store-private.h"
 #include "util/buf.h"
 
@@ -241,22 +242,20 @@ static int session_create_fn(db_conn_t *c, void *arg) {
   a->why = NULL;
 
   /* the job's phase, checked here so a concurrent start cannot slip in between */
-  db_stmt_t *s = db_prepare(c, "SELECT j.phase, j.details, d.blob_key FROM jobs j"
-                               " JOIN documents d ON d.job_id = j.id"
-                               " WHERE j.tenant_id = ? AND j.id = ? AND d.id = ?");
+  store_job_state_t js;
+  int rc = store_job_state_read(c, n->tenant, n->job_id, &js);
+  int64_t phase = js.phase;
+  unsigned details = js.details;
+  store_job_state_clear(&js);
+  if (rc != 0) return rc;
+  db_stmt_t *s = db_prepare(c, "SELECT blob_key FROM documents WHERE id = ? AND job_id = ?");
   if (!s) return DB_ERROR;
-  db_bind_text(s, 1, n->tenant);
+  db_bind_text(s, 1, n->document_id);
   db_bind_int64(s, 2, n->job_id);
-  db_bind_text(s, 3, n->document_id);
-  int rc = db_step(s);
-  if (rc != DB_ROW) {
-    db_reset(s);
-    return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
-  }
-  int64_t phase = db_col_int64(s, 0);
-  unsigned details = (unsigned)db_col_int64(s, 1);
-  char *old_blob = store_col_strdup(s, 2, false);
+  rc = db_step(s);
+  char *old_blob = rc == DB_ROW ? store_col_strdup(s, 0, false) : NULL;
   db_reset(s);
+  if (rc != DB_ROW) return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
   if (phase < 0 || phase >= JOB_PHASE_COUNT || !(n->allowed_phases & (1u << phase))) {
     buf_t w = BUF_INIT;
     buf_printf(&w, "An upload session cannot be created for a job that is %s.",
@@ -306,13 +305,8 @@ static int session_create_fn(db_conn_t *c, void *arg) {
   if (rc != 0) return rc;
 
   if (phase == JOB_CREATED && !(details & JOB_DETAIL_UPLOAD_PENDING)) {
-    s = db_prepare(c, "UPDATE jobs SET details = ?, updated_us = ? WHERE id = ?");
-    if (s) {
-      db_bind_int64(s, 1, (int64_t)(details | JOB_DETAIL_UPLOAD_PENDING));
-      db_bind_int64(s, 2, n->now_us);
-      db_bind_int64(s, 3, n->job_id);
-    }
-    if ((rc = step_done(s)) != 0) return rc;
+    rc = store_job_set_details(c, n->job_id, details | JOB_DETAIL_UPLOAD_PENDING, n->now_us);
+    if (rc != 0) return rc;
   }
 
   s = db_prepare(c, "INSERT INTO upload_sessions (id, tenant_id, document_id, secret_hash,"
@@ -524,15 +518,12 @@ static int complete_fn(db_conn_t *c, void *arg) {
   const store_upload_session_t *u = &a->sess;
 
   /* the job learns that its document is complete (JOB_EV_UPLOAD_DONE) */
-  db_stmt_t *s = db_prepare(c, "SELECT phase, details FROM jobs WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, u->job_id);
-  db_bind_text(s, 2, u->tenant);
-  rc = db_step(s);
-  int64_t phase = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  unsigned details = rc == DB_ROW ? (unsigned)db_col_int64(s, 1) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  store_job_state_t js;
+  rc = store_job_state_read(c, u->tenant, u->job_id, &js);
+  int64_t phase = js.phase;
+  unsigned details = js.details;
+  store_job_state_clear(&js);
+  if (rc != 0) return rc;
   job_phase_t next;
   const char *why = NULL;
   if (phase < 0 || phase >= JOB_PHASE_COUNT ||
@@ -542,20 +533,16 @@ static int complete_fn(db_conn_t *c, void *arg) {
   }
   /* the phase stays (next == phase for this event); the status loses uploadPending */
   (void)next;
-  s = db_prepare(c, "UPDATE jobs SET details = ?, updated_us = ? WHERE id = ?");
-  if (s) {
-    db_bind_int64(s, 1, (int64_t)(details & ~(unsigned)JOB_DETAIL_UPLOAD_PENDING));
-    db_bind_int64(s, 2, a->now);
-    db_bind_int64(s, 3, u->job_id);
-  }
-  if ((rc = step_done(s)) != 0) return rc;
+  rc = store_job_set_details(c, u->job_id, details & ~(unsigned)JOB_DETAIL_UPLOAD_PENDING,
+                             a->now);
+  if (rc != 0) return rc;
 
   /* the document takes the session's bytes */
   if ((rc = document_read(c, u->document_id, &a->doc)) != 0) return rc;
   char *old_blob = a->doc.blob_key ? xstrdup(a->doc.blob_key) : NULL;
-  s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
-                    " uploaded_us = ?, downloaded_us = NULL, sha256 = ?, blob_key = ?"
-                    " WHERE id = ?");
+  db_stmt_t *s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
+                               " uploaded_us = ?, downloaded_us = NULL, sha256 = ?, blob_key = ?"
+                               " WHERE id = ?");
   if (s) {
     db_bind_text(s, 1, u->document_name);
     db_bind_text(s, 2, u->content_type);

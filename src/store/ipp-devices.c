@@ -392,20 +392,8 @@ static int ack_fn(db_conn_t *c, void *arg) {
   }
   int64_t now = time_now_us();
   if ((rc = set_phase(c, a->tenant, a->job_id, phase, next, -1, NULL, now)) != 0) goto done;
-  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET is_acquired = 1,"
-                               " acknowledged_us = COALESCE(acknowledged_us, ?),"
-                               " processing_us = COALESCE(processing_us, ?), device_uuid = ?"
-                               " WHERE id = ? AND tenant_id = ?");
-  if (!s) {
-    rc = DB_ERROR;
+  if ((rc = store_job_device_acquire(c, a->tenant, a->job_id, a->device_uuid, now)) != 0)
     goto done;
-  }
-  db_bind_int64(s, 1, now);
-  db_bind_int64(s, 2, now);
-  db_bind_text(s, 3, a->device_uuid);
-  db_bind_int64(s, 4, a->job_id);
-  db_bind_text(s, 5, a->tenant);
-  if ((rc = store_step_done(s)) != 0) goto done;
   if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
   rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
   if (rc == 0) a->r->to = next;
@@ -460,28 +448,7 @@ static int status_fn(db_conn_t *c, void *arg) {
   if (next != phase &&
       (rc = set_phase(c, a->tenant, a->job_id, phase, next, st->details, st->description, now)) != 0)
     goto done;
-  db_stmt_t *s = db_prepare(c,
-      "UPDATE jobs SET device_state = COALESCE(?, device_state),"
-      " device_reasons = COALESCE(?, device_reasons), device_message = COALESCE(?, device_message),"
-      " device_doc_state = COALESCE(?, device_doc_state),"
-      " impressions_completed = COALESCE(?, impressions_completed), updated_us = ?"
-      " WHERE id = ? AND tenant_id = ?");
-  if (!s) {
-    rc = DB_ERROR;
-    goto done;
-  }
-  if (st->device_state > 0) db_bind_int64(s, 1, st->device_state);
-  else db_bind_null(s, 1);
-  db_bind_text(s, 2, st->device_reasons);
-  db_bind_text(s, 3, st->device_message);
-  if (st->device_doc_state > 0) db_bind_int64(s, 4, st->device_doc_state);
-  else db_bind_null(s, 4);
-  if (st->impressions >= 0) db_bind_int64(s, 5, st->impressions);
-  else db_bind_null(s, 5);
-  db_bind_int64(s, 6, now);
-  db_bind_int64(s, 7, a->job_id);
-  db_bind_text(s, 8, a->tenant);
-  if ((rc = store_step_done(s)) != 0) goto done;
+  if ((rc = store_job_device_report(c, a->tenant, a->job_id, st, now)) != 0) goto done;
   if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
   if (next != phase) rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
   if (rc == 0) a->r->to = next;
@@ -751,20 +718,9 @@ static int counts_fn(db_conn_t *c, void *arg) {
   store_strings_free(a->uuids, a->nuuids);
   a->uuids = NULL;
   a->nuuids = 0;
-  db_stmt_t *s = db_prepare(c, "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND printer_id = ?"
-                               " AND phase IN (?, ?, ?, ?)");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->tenant);
-  db_bind_text(s, 2, a->printer_id);
-  db_bind_int64(s, 3, JOB_FETCHABLE);
-  db_bind_int64(s, 4, JOB_ACQUIRED);
-  db_bind_int64(s, 5, JOB_PROCESSING);
-  db_bind_int64(s, 6, JOB_STOPPED);
-  int rc = db_step(s);
-  a->queued = rc == DB_ROW ? db_col_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
-  s = db_prepare(c, "SELECT uuid FROM ipp_devices WHERE printer_id = ? AND tenant_id = ?"
+  int rc = store_jobs_count_queued(c, a->tenant, a->printer_id, &a->queued);
+  if (rc != 0) return rc;
+  db_stmt_t *s = db_prepare(c, "SELECT uuid FROM ipp_devices WHERE printer_id = ? AND tenant_id = ?"
                     " ORDER BY uuid");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->printer_id);

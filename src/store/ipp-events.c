@@ -9,6 +9,7 @@
  */
 #include "store/ipp.h"
 #include "store/ipp-private.h"
+#include "store/jobs-private.h"
 #include "store/store-private.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -171,26 +172,16 @@ int store_ipp_events_emit(db_conn_t *c, const char *tenant, const char *printer_
 /* Writes the events of a job change; see ipp-private.h. */
 int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
                           int64_t now_us) {
-  db_stmt_t *s = db_prepare(c, "SELECT printer_id, phase, details, device_state, description"
-                               " FROM jobs WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, job_id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  if (rc != DB_ROW) {
-    db_reset(s);
-    return rc == DB_DONE ? 0 : DB_ERROR;
+  store_job_state_t js;
+  int rc = store_job_state_read(c, tenant, job_id, &js);
+  if (rc != 0) {
+    store_job_state_clear(&js);
+    return rc == STORE_NOT_FOUND ? 0 : rc;
   }
-  char *printer_id = store_col_strdup(s, 0, true);
-  int phase = (int)db_col_int64(s, 1);
-  ev_payload_t p = {.job_id = job_id, .job_phase = phase,
-                    .job_details = (unsigned)db_col_int64(s, 2),
-                    .job_device_state = (int)store_col_i64_or(s, 3, 0), .printer_state = -1,
-                    .printer_accepting = -1};
-  char *text = store_col_strdup(s, 4, true);
-  db_reset(s);
-  p.text = text;
-  rc = 0;
+  int phase = (int)js.phase;
+  ev_payload_t p = {.job_id = job_id, .job_phase = phase, .job_details = js.details,
+                    .job_device_state = js.device_state, .text = js.description,
+                    .printer_state = -1, .printer_accepting = -1};
   if (phase != from) {
     ev_candidate_t cand[2];
     size_t n = 0;
@@ -204,10 +195,9 @@ int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int 
     } else {
       cand[n++] = (ev_candidate_t){"job-state-changed", NULL};
     }
-    rc = store_ipp_events_emit(c, tenant, printer_id, cand, n, &p, now_us);
+    rc = store_ipp_events_emit(c, tenant, js.printer_id, cand, n, &p, now_us);
   }
-  free(printer_id);
-  free(text);
+  store_job_state_clear(&js);
   return rc;
 }
 

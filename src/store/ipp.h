@@ -200,7 +200,7 @@ store_rc_t store_ipp_device_remove(store_t *st, const char *tenant, const char *
                                    const char *uuid);
 
 /* Output devices of printer_id and its non-terminal released jobs (queued-job-count). *uuids
- * (malloc'd array of malloc'd strings; store_strings_free in store/pullprint.h) may be NULL. */
+ * (malloc'd array of malloc'd strings; store_strings_free in store/store.h) may be NULL. */
 store_rc_t store_ipp_printer_counts(store_t *st, const char *tenant, const char *printer_id,
                                     int64_t *queued, char ***uuids, size_t *nuuids);
 

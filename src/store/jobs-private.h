@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Private to src/store: the job row, one implementation of each thing every module that reads,
- * inserts or moves a job needs (jobs.c, pullprint.c, ipp-devices.c), so the columns, the job id
- * counter, the status columns, timestamps and IPP events are written one way. Each function runs
+ * Private to src/store: the job row. The jobs table is read and written only by the job module
+ * (jobs.c, jobs-archive.c); every other store module (pullprint.c, documents.c, ipp-devices.c,
+ * ipp-events.c, shares.c) goes through these functions, so the columns, the job id counter,
+ * the status columns, timestamps and IPP events are written one way. (reports.c and check.c
+ * read it in their aggregate queries.) Each function runs
  * inside the caller's transaction (it takes a db_conn_t *) and returns 0, a STORE_* code or a
  * DB_* error that a closure may return as it is.
  */
@@ -14,6 +16,7 @@
 
 #include "core/job.h"
 #include "store/db.h"
+#include "store/ipp.h"
 #include "store/jobs.h"
 
 /* The columns of a job row (jobs aliased j), in the order store_job_read_row() reads them. */
@@ -71,17 +74,73 @@ typedef struct job_phase_change {
   bool        no_ipp_event;  /* the caller writes the IPP events itself (device changes) */
 } job_phase_change_t;
 
+/* The one place a job changes phase: writes phase `to` and its wire view (with chg's overrides;
+ * NULL: none) on job id, guarded by the phase read earlier (`from`), with the timestamps that go
+ * with it (held_us when a hold starts, completed_us on a terminal phase, then its usage,
+ * store_usage_record) and, unless chg->no_ipp_event, the IPP events of the change. 0,
+ * STORE_CONFLICT (the phase changed meanwhile) or DB_ERROR. */
 int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                         job_phase_t to, const job_phase_change_t *chg, int64_t now);
 
-/* copiesPrinted of a terminal job (pullprint.c): its configuration's copies (1 when unset) once
- * completed, 0 otherwise. configuration may be NULL. */
+/* What the store modules outside the job module read of a job's status. */
+typedef struct store_job_state {
+  char    *printer_id;   /* "" when unset */
+  int64_t  phase;        /* as stored: the caller checks the range (< JOB_PHASE_COUNT) */
+  unsigned details;      /* JOB_DETAIL_* bits */
+  int      device_state; /* the device's IPP job-state, 0 when it reported none */
+  char    *description;  /* "" when unset */
+} store_job_state_t;
+
+/* Releases the strings of *s and zeroes it (NULL is fine). */
+void store_job_state_clear(store_job_state_t *s);
+
+/* Reads the status of job id of tenant into *out (zeroed first; the caller clears it, also
+ * after an error): 0, STORE_NOT_FOUND or DB_ERROR. */
+int store_job_state_read(db_conn_t *c, const char *tenant, int64_t id, store_job_state_t *out);
+
+/* Sets the status details (JOB_DETAIL_* bits) of job id, phase unchanged (documents.c: an
+ * upload pending or done), and updated_us to now. 0 or a DB_* error. */
+int store_job_set_details(db_conn_t *c, int64_t id, unsigned details, int64_t now);
+
+/* Replaces the configuration (JSON text, borrowed) of job id of tenant while it is still in
+ * phase, updated_us = now: 0, STORE_CONFLICT (the phase changed meanwhile) or DB_ERROR. */
+int store_job_set_configuration(db_conn_t *c, const char *tenant, int64_t id, job_phase_t phase,
+                                const char *configuration, int64_t now);
+
+/* Copies the creator's groups of job from_id to job to_id, both of tenant (a redirected job
+ * keeps them for getGroupArchivedPrintJobs). 0 or a DB_* error. */
+int store_job_copy_groups(db_conn_t *c, const char *tenant, int64_t from_id, int64_t to_id);
+
+/* Records that output device device_uuid acquired job id (Acknowledge-Job): is_acquired, the
+ * first acknowledgement and processing times (kept when already set) and the device. The
+ * caller moves the phase with store_job_set_phase(). 0 or a DB_* error. */
+int store_job_device_acquire(db_conn_t *c, const char *tenant, int64_t id,
+                             const char *device_uuid, int64_t now);
+
+/* Records the device's view of job id that st reports (Update-Job-Status: each member left
+ * unchanged when st says so), updated_us = now. The caller moves the phase. 0 or a DB_*
+ * error. */
+int store_job_device_report(db_conn_t *c, const char *tenant, int64_t id,
+                            const store_ipp_job_status_t *st, int64_t now);
+
+/* *n = the jobs of printer_id of tenant a device still has to print (fetchable, acquired,
+ * processing, stopped). 0 or DB_ERROR. */
+int store_jobs_count_queued(db_conn_t *c, const char *tenant, const char *printer_id,
+                            int64_t *n);
+
+/* *last_us = when user_id last created a job on printer_id of tenant, 0 when never. 0 or
+ * DB_ERROR. */
+int store_job_last_created(db_conn_t *c, const char *tenant, const char *printer_id,
+                           const char *user_id, int64_t *last_us);
+
+/* copiesPrinted of a terminal job (jobs-archive.c): its configuration's copies (1 when unset)
+ * once completed, 0 otherwise. configuration may be NULL. */
 int64_t store_copies_printed(job_phase_t phase, const char *configuration);
 
 /* Records, on job id that has just become terminal at now, what its usage counts under
- * (reports.c; store/reports.h): the UTC day and month of now and whether its configuration
- * prints in colour and on both sides; a job that was redirected (counted = false) gets none
- * and is not counted. 0 or DB_ERROR. */
+ * (jobs-archive.c; reported by store/reports.h): the UTC day and month of now and whether its
+ * configuration prints in colour and on both sides; a job that was redirected (counted =
+ * false) gets none and is not counted. 0 or DB_ERROR. */
 int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted, int64_t now);
 
 #endif

@@ -592,10 +592,7 @@ store_rc_t store_job_list(store_t *st, const char *tenant, const char *printer_i
 
 /* ---- transitions --------------------------------------------------------------------------- */
 
-/* The one place a job changes phase: writes phase `to` and its wire view (with chg's overrides)
- * on job id, guarded by the phase read earlier (`from`), with the timestamps that go with it
- * (held_us when a hold starts, completed_us on a terminal phase) and, unless chg->no_ipp_event, the IPP
- * events of the change. 0, STORE_CONFLICT (the phase changed meanwhile) or DB_ERROR. */
+/* See jobs-private.h. */
 int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                         job_phase_t to, const job_phase_change_t *chg, int64_t now) {
   static const job_phase_change_t defaults = {NULL, -1, NULL, false};
@@ -724,31 +721,18 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
 
   if (a->ch.from == JOB_HELD) {
     /* Canceling a held job aborts the task that holds it (design notes, "Gaps"). */
-    db_stmt_t *s = db_prepare(c, "SELECT id, definition_id FROM tasks"
-                                 " WHERE tenant_id = ? AND job_id = ? AND state = ? ORDER BY id");
-    if (!s) return DB_ERROR;
-    db_bind_text(s, 1, a->tenant);
-    db_bind_int64(s, 2, a->id);
-    db_bind_int64(s, 3, TASK_PROCESSING);
-    int step = db_step(s);
-    if (step == DB_ROW) {
-      a->ch.task_id = store_col_strdup(s, 0, true);
-      a->ch.definition_id = store_col_strdup(s, 1, true);
+    char **tasks = NULL, **defs = NULL;
+    size_t ntasks = 0;
+    rc = store_task_job_processing(c, a->tenant, a->id, &tasks, &defs, &ntasks);
+    if (rc == 0 && ntasks > 0) {
+      a->ch.task_id = tasks[0];
+      a->ch.definition_id = defs[0];
+      tasks[0] = defs[0] = NULL;
     }
-    db_reset(s);
-    if (step != DB_ROW && step != DB_DONE) return DB_ERROR;
-    s = db_prepare(c, "UPDATE tasks SET state = ?, description = ?, updated_us = ?"
-                      " WHERE tenant_id = ? AND job_id = ? AND state = ?");
-    if (!s) return DB_ERROR;
-    db_bind_int64(s, 1, TASK_ABORTED);
-    db_bind_text(s, 2, TASK_CANCELED_DESCRIPTION);
-    db_bind_int64(s, 3, now);
-    db_bind_text(s, 4, a->tenant);
-    db_bind_int64(s, 5, a->id);
-    db_bind_int64(s, 6, TASK_PROCESSING);
-    step = db_step(s);
-    db_reset(s);
-    if (step != DB_DONE) return DB_ERROR;
+    store_strings_free(tasks, ntasks);
+    store_strings_free(defs, ntasks);
+    if (rc == 0) rc = store_task_job_abort_all(c, a->tenant, a->id, TASK_CANCELED_DESCRIPTION, now);
+    if (rc != 0) return rc;
   }
   store_job_clear(&a->job);
   rc = store_job_load(c, a->tenant, a->id, &a->job);
@@ -767,4 +751,150 @@ store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, sto
   if (ch) *ch = a.ch;
   else store_job_change_clear(&a.ch);
   return rc;
+}
+
+/* ---- the job row for the other store modules (jobs-private.h) ------------------------------ */
+
+/* See jobs-private.h. */
+void store_job_state_clear(store_job_state_t *s) {
+  if (!s) return;
+  free(s->printer_id);
+  free(s->description);
+  memset(s, 0, sizeof *s);
+}
+
+/* See jobs-private.h. */
+int store_job_state_read(db_conn_t *c, const char *tenant, int64_t id, store_job_state_t *out) {
+  memset(out, 0, sizeof *out);
+  db_stmt_t *s = db_prepare(c, "SELECT printer_id, phase, details, device_state, description"
+                               " FROM jobs WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, id);
+  db_bind_text(s, 2, tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    out->printer_id = store_col_strdup(s, 0, true);
+    out->phase = db_col_int64(s, 1);
+    out->details = (unsigned)db_col_int64(s, 2);
+    out->device_state = (int)store_col_i64_or(s, 3, 0);
+    out->description = store_col_strdup(s, 4, true);
+  }
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* See jobs-private.h. */
+int store_job_set_details(db_conn_t *c, int64_t id, unsigned details, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET details = ?, updated_us = ? WHERE id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, (int64_t)details);
+  db_bind_int64(s, 2, now);
+  db_bind_int64(s, 3, id);
+  return store_step_done(s);
+}
+
+/* See jobs-private.h. */
+int store_job_set_configuration(db_conn_t *c, const char *tenant, int64_t id, job_phase_t phase,
+                                const char *configuration, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET configuration = ?, updated_us = ?"
+                               " WHERE id = ? AND tenant_id = ? AND phase = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, configuration);
+  db_bind_int64(s, 2, now);
+  db_bind_int64(s, 3, id);
+  db_bind_text(s, 4, tenant);
+  db_bind_int64(s, 5, phase);
+  int rc = db_step(s) == DB_DONE ? 0 : DB_ERROR;
+  db_reset(s);
+  if (rc == 0 && db_changes(c) != 1) rc = STORE_CONFLICT;
+  return rc;
+}
+
+/* See jobs-private.h. */
+int store_job_copy_groups(db_conn_t *c, const char *tenant, int64_t from_id, int64_t to_id) {
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET created_by_groups = (SELECT g.created_by_groups"
+                               " FROM jobs g WHERE g.tenant_id = ? AND g.id = ?)"
+                               " WHERE tenant_id = ? AND id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, tenant);
+  db_bind_int64(s, 2, from_id);
+  db_bind_text(s, 3, tenant);
+  db_bind_int64(s, 4, to_id);
+  return store_step_done(s);
+}
+
+/* See jobs-private.h. */
+int store_job_device_acquire(db_conn_t *c, const char *tenant, int64_t id,
+                             const char *device_uuid, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET is_acquired = 1,"
+                               " acknowledged_us = COALESCE(acknowledged_us, ?),"
+                               " processing_us = COALESCE(processing_us, ?), device_uuid = ?"
+                               " WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, now);
+  db_bind_int64(s, 2, now);
+  db_bind_text(s, 3, device_uuid);
+  db_bind_int64(s, 4, id);
+  db_bind_text(s, 5, tenant);
+  return store_step_done(s);
+}
+
+/* See jobs-private.h. */
+int store_job_device_report(db_conn_t *c, const char *tenant, int64_t id,
+                            const store_ipp_job_status_t *st, int64_t now) {
+  db_stmt_t *s = db_prepare(c,
+      "UPDATE jobs SET device_state = COALESCE(?, device_state),"
+      " device_reasons = COALESCE(?, device_reasons), device_message = COALESCE(?, device_message),"
+      " device_doc_state = COALESCE(?, device_doc_state),"
+      " impressions_completed = COALESCE(?, impressions_completed), updated_us = ?"
+      " WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  if (st->device_state > 0) db_bind_int64(s, 1, st->device_state);
+  else db_bind_null(s, 1);
+  db_bind_text(s, 2, st->device_reasons);
+  db_bind_text(s, 3, st->device_message);
+  if (st->device_doc_state > 0) db_bind_int64(s, 4, st->device_doc_state);
+  else db_bind_null(s, 4);
+  if (st->impressions >= 0) db_bind_int64(s, 5, st->impressions);
+  else db_bind_null(s, 5);
+  db_bind_int64(s, 6, now);
+  db_bind_int64(s, 7, id);
+  db_bind_text(s, 8, tenant);
+  return store_step_done(s);
+}
+
+/* See jobs-private.h. */
+int store_jobs_count_queued(db_conn_t *c, const char *tenant, const char *printer_id,
+                            int64_t *n) {
+  *n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND printer_id = ?"
+                               " AND phase IN (?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, tenant);
+  db_bind_text(s, 2, printer_id);
+  db_bind_int64(s, 3, JOB_FETCHABLE);
+  db_bind_int64(s, 4, JOB_ACQUIRED);
+  db_bind_int64(s, 5, JOB_PROCESSING);
+  db_bind_int64(s, 6, JOB_STOPPED);
+  int rc = db_step(s);
+  if (rc == DB_ROW) *n = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* See jobs-private.h. */
+int store_job_last_created(db_conn_t *c, const char *tenant, const char *printer_id,
+                           const char *user_id, int64_t *last_us) {
+  *last_us = 0;
+  db_stmt_t *s = db_prepare(c,
+    "SELECT MAX(created_us) FROM jobs WHERE printer_id = ? AND created_by_id = ?"
+    " AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, printer_id);
+  db_bind_text(s, 2, user_id);
+  db_bind_text(s, 3, tenant);
+  int rc = db_step(s);
+  if (rc == DB_ROW && !db_col_null(s, 0)) *last_us = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
 }

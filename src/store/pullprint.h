@@ -97,21 +97,4 @@ store_rc_t store_task_finish(store_t *st, const char *tenant, const char *defini
                              const char *task_id, task_state_t next, const char *description,
                              store_task_t *out, store_pull_result_t *r);
 
-/* The timeout sweep: aborts (JOB_EV_TASK_TIMEOUT) up to max held jobs, of every tenant, held
- * since before held_before_us, with status.description = description, and aborts their
- * processing tasks, all in one transaction. *n receives the number of jobs aborted. */
-store_rc_t store_jobs_expire_held(store_t *st, int64_t held_before_us, const char *description,
-                                  size_t max, size_t *n);
-
-/* The retention sweep: moves up to max terminal jobs (completed, canceled, aborted) of every
- * tenant that became terminal before terminal_before_us out of /jobs, in one transaction: each
- * gets a row in archived_jobs (the archivedPrintJob facts kept for reports) and its jobs row
- * is deleted with its documents, upload sessions and tasks. *n receives the number of jobs
- * archived; *blob_keys (malloc'd array of malloc'd strings, *nkeys of them; free with
- * store_strings_free) the blob keys no remaining row refers to, for the caller to delete once
- * this returns. */
-store_rc_t store_jobs_archive(store_t *st, int64_t terminal_before_us, size_t max, size_t *n,
-                              char ***blob_keys, size_t *nkeys);
-void store_strings_free(char **v, size_t n);
-
 #endif

@@ -21,39 +21,6 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY_US   INT64_C(86400000000)
 
-/* ---- recording a terminal job's usage ----------------------------------------------------- */
-
-/* See jobs-private.h. */
-int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted, int64_t now) {
-  if (!counted) return 0;
-  db_stmt_t *s = db_prepare(c, "SELECT configuration FROM jobs WHERE tenant_id = ? AND id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, tenant);
-  db_bind_int64(s, 2, id);
-  int rc = db_step(s);
-  json_t *cfg = rc == DB_ROW && !db_col_null(s, 0) ? json_loads(db_col_text(s, 0), 0, NULL) : NULL;
-  db_reset(s);
-  if (rc != DB_ROW) {
-    json_decref(cfg);
-    return DB_ERROR;
-  }
-  const char *color = json_string_value(json_object_get(cfg, "colorMode"));
-  const char *duplex = json_string_value(json_object_get(cfg, "duplexMode"));
-  bool is_color = color && strcmp(color, "color") == 0;
-  bool is_duplex = duplex && strncmp(duplex, "flipOn", 6) == 0; /* flipOnLongEdge, flipOnShortEdge */
-  json_decref(cfg);
-  s = db_prepare(c, "UPDATE jobs SET usage_day = ?, usage_month = ?, is_color = ?, is_duplex = ?"
-                    " WHERE tenant_id = ? AND id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, time_day_start_us(now));
-  db_bind_int64(s, 2, time_month_start_us(now));
-  db_bind_int64(s, 3, is_color ? 1 : 0);
-  db_bind_int64(s, 4, is_duplex ? 1 : 0);
-  db_bind_text(s, 5, tenant);
-  db_bind_int64(s, 6, id);
-  return store_step_done(s) == 0 ? 0 : DB_ERROR;
-}
-
 /* ---- usage records -------------------------------------------------------------------------- */
 
 /* The counted jobs of a tenant within [lo, hi) of usage_day: the listed ones, then the

@@ -7,6 +7,7 @@
  * filters on the caller's tenant.
  */
 #include "store/shares.h"
+#include "store/jobs-private.h"
 #include "store/query.h"
 #include "store/store-private.h"
 #include "util/buf.h"
@@ -730,18 +731,7 @@ typedef struct {
 
 static int last_used_fn(db_conn_t *c, void *arg) {
   last_used_arg_t *a = arg;
-  a->last_us = 0;
-  db_stmt_t *s = db_prepare(c,
-    "SELECT MAX(created_us) FROM jobs WHERE printer_id = ? AND created_by_id = ?"
-    " AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->printer_id);
-  db_bind_text(s, 2, a->user_id);
-  db_bind_text(s, 3, a->tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW && !db_col_null(s, 0)) a->last_us = db_col_int64(s, 0);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
+  return store_job_last_created(c, a->tenant, a->printer_id, a->user_id, &a->last_us);
 }
 
 store_rc_t store_share_last_used(store_t *st, const char *tenant, const char *printer_id,

@@ -147,3 +147,9 @@ int store_step_done(db_stmt_t *s) {
   db_reset(s);
   return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
 }
+
+/* See store.h. */
+void store_strings_free(char **v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) free(v[i]);
+  free(v);
+}

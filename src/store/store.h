@@ -27,6 +27,10 @@ typedef enum {
   STORE_ERROR = -1,     /* I/O or internal error (already logged) */
 } store_rc_t;
 
+/* Frees an array of n malloc'd strings (the arrays of ids and blob keys the store hands out).
+ * v may be NULL. */
+void store_strings_free(char **v, size_t n);
+
 /* Opens (and migrates, unless migrate is false) the store at url, e.g. "sqlite:/var/spoold.db".
  * nreaders = read connections to keep. NULL + malloc'd *err on failure. */
 store_t *store_open(const char *url, int nreaders, bool migrate, char **err);

@@ -9,6 +9,7 @@
 #include "store/db.h"
 #include "store/jobs.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Columns of a tasks row in the order task_from_row() reads them, for "SELECT " TASK_COLS. */
@@ -34,5 +35,16 @@ char *store_job_url(const char *public_url, const char *printer_id, int64_t job_
 int store_trigger_fire(db_conn_t *c, const char *tenant, const char *printer_id, int64_t job_id,
                        const char *public_url, int64_t now_us, char **task_id,
                        char **definition_id);
+
+/* The ids and definition ids of job job_id's processing tasks, ordered by id, into new arrays
+ * *ids and *defs of *n (the caller frees both with store_strings_free(), also after an error).
+ * 0 or DB_ERROR. */
+int store_task_job_processing(db_conn_t *c, const char *tenant, int64_t job_id, char ***ids,
+                              char ***defs, size_t *n);
+
+/* Moves every processing task of job job_id to aborted with description at now. 0 or
+ * DB_ERROR. Writes no notification (the caller writes them for the ids it read). */
+int store_task_job_abort_all(db_conn_t *c, const char *tenant, int64_t job_id,
+                             const char *description, int64_t now);
 
 #endif

@@ -738,3 +738,45 @@ int store_trigger_fire(db_conn_t *c, const char *tenant, const char *printer_id,
   free(app);
   return rc;
 }
+
+/* ---- a job's tasks (tasks-private.h) ------------------------------------------------------ */
+
+/* See tasks-private.h. */
+int store_task_job_processing(db_conn_t *c, const char *tenant, int64_t job_id, char ***ids,
+                              char ***defs, size_t *n) {
+  *ids = *defs = NULL;
+  *n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT id, definition_id FROM tasks"
+                               " WHERE job_id = ? AND tenant_id = ? AND state = ? ORDER BY id");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, job_id);
+  db_bind_text(s, 2, tenant);
+  db_bind_int64(s, 3, TASK_PROCESSING);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    *ids = xrealloc(*ids, (*n + 1) * sizeof **ids);
+    *defs = xrealloc(*defs, (*n + 1) * sizeof **defs);
+    (*ids)[*n] = store_col_strdup(s, 0, true);
+    (*defs)[*n] = store_col_strdup(s, 1, true);
+    (*n)++;
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* See tasks-private.h. */
+int store_task_job_abort_all(db_conn_t *c, const char *tenant, int64_t job_id,
+                             const char *description, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE tasks SET state = ?, description = ?, updated_us = ?"
+                               " WHERE job_id = ? AND tenant_id = ? AND state = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, TASK_ABORTED);
+  db_bind_text(s, 2, description);
+  db_bind_int64(s, 3, now);
+  db_bind_int64(s, 4, job_id);
+  db_bind_text(s, 5, tenant);
+  db_bind_int64(s, 6, TASK_PROCESSING);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
