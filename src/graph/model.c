@@ -195,6 +195,7 @@ static const graph_nav_t SHARE_NAVS[] = {
     NAV("allowedGroups", "group", true, false),
     NAV("allowedUsers", "user", true, false),
     NAV("printer", "printer", false, false),
+    NAV("pullPrintPrinter", "pullPrintPrinter", false, false),
 };
 static const graph_entity_type_t SHARE_T = {.props = &SHARE_SCHEMA, .base = T("printerBase"),
                                             .navs = SHARE_NAVS, .nnavs = COUNT(SHARE_NAVS)};
@@ -207,6 +208,7 @@ static const json_field_t PULL_PRINTER_FIELDS[] = {
 SCHEMA(PULL_PRINTER_SCHEMA, "pullPrintPrinter", PULL_PRINTER_FIELDS);
 static const graph_nav_t PULL_PRINTER_NAVS[] = {
     NAV("printers", "printer", true, false),
+    NAV("shares", "printerShare", true, false),
 };
 static const graph_entity_type_t PULL_PRINTER_T = {.props = &PULL_PRINTER_SCHEMA,
                                                    .base = T("printerBase"),
@@ -423,6 +425,7 @@ const graph_operation_t GRAPH_MODEL_OPERATIONS[] = {
     {.name = "create", .binding = T("printer"), .binding_collection = true,
      .params = &GRAPH_PRINTER_CREATE_PARAMS},
     {.name = "restoreFactoryDefaults", .binding = T("printer")},
+    {.name = "restoreFactoryDefaults", .binding = T("pullPrintPrinter")},
     {.name = "getCapabilities", .function = true, .binding = T("printer"),
      .returns = T("printerCapabilities")},
     {.name = "start", .binding = T("printJob"), .returns = T("printJobStatus")},

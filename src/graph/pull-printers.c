@@ -20,9 +20,11 @@
 #include "graph/refs.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
+#include "graph/shares.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "store/pull-printers.h"
+#include "store/shares.h"
 #include "util/buf.h"
 #include "util/ids.h"
 #include "util/timeutil.h"
@@ -56,6 +58,32 @@ static const json_field_t CREATE_FIELDS[] = {
 };
 static const json_schema_t CREATE_SCHEMA = {"microsoft.graph.pullPrintPrinter", CREATE_FIELDS,
                                             COUNT(CREATE_FIELDS)};
+
+/* The pullPrintPrinter body of PP4: only defaults, includeAllPrinters and location. */
+static const json_field_t PATCH_FIELDS[] = {
+    {.name = "includeAllPrinters", .kind = JF_BOOL},
+    OBJ("defaults", GRAPH_PRINTER_DEFAULTS_SCHEMA),
+    OBJ("location", GRAPH_PRINTER_LOCATION_SCHEMA),
+};
+static const json_schema_t PATCH_SCHEMA = {"microsoft.graph.pullPrintPrinter", PATCH_FIELDS,
+                                           COUNT(PATCH_FIELDS)};
+
+/* Properties of the type PATCH does not change, with why. */
+static const struct {
+  const char *name, *why;
+} NOT_PATCHED[] = {
+    {"displayName", "is set when the pull-print printer is created and cannot be changed"},
+    {"id", "is read-only"},
+    {"registeredDateTime", "is read-only"},
+    {"isAcceptingJobs", "is read-only (a pull-print printer always accepts jobs)"},
+    {"status", "is read-only"},
+    {"manufacturer", "is read-only"},
+    {"model", "is read-only"},
+    {"capabilities", "is read-only"},
+};
+
+static const json_schema_t REFERENCE = {"microsoft.graph.referenceCreate", NULL, 0};
+static const char *const PRINTER_SETS[] = {"print/printers", NULL};
 
 /* The members of printerLocation PP4 may change (reference §4.10 PP4); create accepts the same. */
 static const char *const LOCATION_WRITABLE[] = {
@@ -99,16 +127,29 @@ static json_t *pull_printer_json(const http_request_t *req, const store_pull_pri
 
 static const char *const SELECT[] = {
     "id", "displayName", "manufacturer", "model", "isAcceptingJobs", "status", "location",
-    "defaults", "capabilities", "includeAllPrinters", "registeredDateTime", NULL};
+    "defaults", "capabilities", "includeAllPrinters", "registeredDateTime", "shares", NULL};
+static const char *const EXPAND[] = {"shares", NULL};
+#define EXPANDED_SHARES_MAX 100 /* shares inlined by $expand=shares */
 /* A list never returns capabilities and defaults (as printer lists). */
 static const char *const NOT_LISTED[] = {"capabilities", "defaults", NULL};
 
 static const odata_spec_t LIST_QUERY = {
-    .mask = QUERY_OPT_COUNT | QUERY_OPT_FILTER | QUERY_OPT_ORDERBY | QUERY_OPT_SELECT |
-            QUERY_OPT_TOP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_FORMAT,
-    .select = SELECT, .not_listed = NOT_LISTED, .one = "/print/pullPrintPrinters/{id}"};
+    .mask = QUERY_OPT_COUNT | QUERY_OPT_EXPAND | QUERY_OPT_FILTER | QUERY_OPT_ORDERBY |
+            QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_FORMAT,
+    .select = SELECT, .expand = EXPAND, .not_listed = NOT_LISTED,
+    .one = "/print/pullPrintPrinters/{id}"};
 static const odata_spec_t GET_QUERY = {
-    .mask = QUERY_OPT_SELECT | QUERY_OPT_FORMAT, .select = SELECT};
+    .mask = QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT, .select = SELECT,
+    .expand = EXPAND};
+/* the member printers: as a printer list */
+static const char *const MEMBER_SELECT[] = {
+    "id", "displayName", "manufacturer", "model", "isAcceptingJobs", "status", "location",
+    "hasPhysicalDevice", "isShared", "registeredDateTime", "lastSeenDateTime", NULL};
+static const char *const MEMBER_NOT_LISTED[] = {"capabilities", "defaults", NULL};
+static const odata_spec_t MEMBERS_QUERY = {
+    .mask = QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIPTOKEN |
+            QUERY_OPT_ORDERBY | QUERY_OPT_COUNT | QUERY_OPT_FORMAT,
+    .select = MEMBER_SELECT, .not_listed = MEMBER_NOT_LISTED, .one = "/print/printers/{id}"};
 /* P16: "no OData options" (the nextLink's $skiptoken is ours) */
 static const odata_spec_t MEMBER_OF_QUERY = {.mask = QUERY_OPT_SKIPTOKEN | QUERY_OPT_FORMAT};
 
@@ -118,10 +159,39 @@ static bool named_in_select(const query_t *q, const char *name) {
   return false;
 }
 
-/* p as a collection member or entity with $select applied. */
-static json_t *pull_printer_entity(const http_request_t *req, const store_pull_printer_t *p,
-                                   const query_t *q, bool list) {
+/* Sets o.shares to the shares that publish p (for $expand=shares); false on a store error. */
+static bool expand_shares(const http_request_t *req, const caller_t *c,
+                          const store_pull_printer_t *p, json_t *o) {
+  store_share_t *shares = NULL;
+  size_t n = 0;
+  if (store_share_list_by_pull_printer(APP(req)->store, c->tenant, p->id, EXPANDED_SHARES_MAX,
+                                       &shares, &n) != STORE_OK)
+    return false;
+  json_t *arr = json_array();
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; i++) {
+    store_printer_t printer = {0};
+    store_rc_t rc = store_printer_get(APP(req)->store, c->tenant, shares[i].printer_id, &printer);
+    if (rc == STORE_OK)
+      json_array_append_new(arr, graph_share_json(req, c, &shares[i], &printer, NULL,
+                                                  GRAPH_SHARE_JSON_LIST));
+    else if (rc != STORE_NOT_FOUND) /* deleted since: so is the share */
+      ok = false;
+    store_printer_clear(&printer);
+  }
+  store_shares_free(shares, n);
+  json_object_set_new(o, "shares", arr);
+  return ok;
+}
+
+/* p as a collection member or entity with $select and $expand applied; NULL on a store error. */
+static json_t *pull_printer_entity(const http_request_t *req, const caller_t *c,
+                                   const store_pull_printer_t *p, const query_t *q, bool list) {
   json_t *o = pull_printer_json(req, p, !list && named_in_select(q, "capabilities"), !list);
+  if (odata_expanded(q, "shares") && !expand_shares(req, c, p, o)) {
+    json_decref(o);
+    return NULL;
+  }
   odata_apply_select(o, q);
   return o;
 }
@@ -210,9 +280,18 @@ static void list_common(http_request_t *req, http_response_t *res, const caller_
     graph_reply_store_error(req, res);
   } else {
     json_t *value = json_array();
-    for (size_t i = 0; i < page.n; i++)
-      json_array_append_new(value, pull_printer_entity(req, &page.items[i], &q, true));
-    graph_reply_collection(req, res, graph_context(req, "%s", ctx), value, page.next);
+    bool ok = true;
+    for (size_t i = 0; i < page.n && ok; i++) {
+      json_t *o = pull_printer_entity(req, c, &page.items[i], &q, true);
+      if (o) json_array_append_new(value, o);
+      else ok = false;
+    }
+    if (ok) {
+      graph_reply_collection(req, res, graph_context(req, "%s", ctx), value, page.next);
+    } else {
+      json_decref(value);
+      graph_reply_store_error(req, res);
+    }
   }
   store_pull_printer_page_clear(&page);
   query_clear(&q);
@@ -245,9 +324,11 @@ static void reply_one(http_request_t *req, http_response_t *res, const caller_t 
   store_rc_t rc = store_pull_printer_get(APP(req)->store, c->tenant, id, &p);
   if (rc == STORE_NOT_FOUND) reply_not_found(req, res, id);
   else if (rc != STORE_OK) graph_reply_store_error(req, res);
-  else
-    graph_reply_json(req, res, 200,
-                     with_context(graph_context(req, "%s", ctx), pull_printer_entity(req, &p, &q, false)));
+  else {
+    json_t *o = pull_printer_entity(req, c, &p, &q, false);
+    if (o) graph_reply_json(req, res, 200, with_context(graph_context(req, "%s", ctx), o));
+    else graph_reply_store_error(req, res);
+  }
   store_pull_printer_clear(&p);
   query_clear(&q);
 }
@@ -349,6 +430,192 @@ static void pull_printer_delete(http_request_t *req, http_response_t *res) {
   reply_action(req, res, store_pull_printer_delete(APP(req)->store, c->tenant, req->params[0]));
 }
 
+/* PATCH /print/pullPrintPrinters/{id} (PP4): only defaults, includeAllPrinters and the location
+ * members PP4 lists; 200 with the pull-print printer. */
+static void pull_printer_update(http_request_t *req, http_response_t *res) {
+  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_UPDATE, NULL);
+  if (!c) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  char *location = NULL, *defaults = NULL;
+  store_pull_printer_t out = {0};
+  for (size_t i = 0; i < COUNT(NOT_PATCHED); i++) {
+    if (json_object_get(body, NOT_PATCHED[i].name)) {
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Property '%s' %s; PATCH changes only defaults, includeAllPrinters and "
+                        "location.", NOT_PATCHED[i].name, NOT_PATCHED[i].why);
+      goto done;
+    }
+  }
+  if (!check_complex(req, res, body) || !graph_json_check(req, res, body, &PATCH_SCHEMA))
+    goto done;
+  json_t *loc = json_object_get(body, "location"), *def = json_object_get(body, "defaults");
+  if (loc) location = json_dumps(loc, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (def) defaults = json_dumps(def, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_t *all = json_object_get(body, "includeAllPrinters");
+  store_pull_printer_patch_t patch = {
+      .set_include_all_printers = all != NULL,
+      .include_all_printers = json_is_true(all),
+      .location_merge = location,
+      .defaults_merge = defaults,
+  };
+  store_rc_t rc = store_pull_printer_update(APP(req)->store, c->tenant, req->params[0], &patch,
+                                            &out);
+  if (rc == STORE_NOT_FOUND) {
+    reply_not_found(req, res, req->params[0]);
+  } else if (rc != STORE_OK) {
+    graph_reply_store_error(req, res);
+  } else {
+    query_t q;
+    query_init(&q);
+    json_t *o = pull_printer_entity(req, c, &out, &q, false);
+    query_clear(&q);
+    graph_reply_json(req, res, 200,
+                     with_context(graph_context(req, "print/pullPrintPrinters/$entity"), o));
+  }
+done:
+  store_pull_printer_clear(&out);
+  free(location);
+  free(defaults);
+  json_decref(body);
+}
+
+/* POST /print/pullPrintPrinters/{id}/restoreFactoryDefaults (PP8): 204. */
+static void pull_printer_restore_defaults(http_request_t *req, http_response_t *res) {
+  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_RESTORE_DEFAULTS, NULL);
+  if (!c) return;
+  reply_action(req, res,
+               store_pull_printer_restore_defaults(APP(req)->store, c->tenant, req->params[0]));
+}
+
+/* Replies to a refused member change. */
+static void reply_member_refused(http_request_t *req, http_response_t *res, store_rc_t rc,
+                                 store_pull_member_err_t why, const char *printer) {
+  switch (why) {
+    case STORE_PULL_MEMBER_NO_PULL_PRINTER:
+      reply_not_found(req, res, req->params[0]);
+      return;
+    case STORE_PULL_MEMBER_NO_PRINTER:
+      graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                        "Printer '%.128s' referenced by '@odata.id' was not found in this "
+                        "tenant.", printer);
+      return;
+    case STORE_PULL_MEMBER_NOT_MEMBER:
+      graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                        "Printer '%.128s' is not a member of pull-print printer '%.128s'.",
+                        printer, req->params[0]);
+      return;
+    case STORE_PULL_MEMBER_ALREADY:
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Printer '%.128s' is already a member of pull-print printer '%.128s'.",
+                        printer, req->params[0]);
+      return;
+    case STORE_PULL_MEMBER_OK:
+      break;
+  }
+  (void)rc;
+  graph_reply_store_error(req, res);
+}
+
+/* POST /print/pullPrintPrinters/{id}/printers/$ref (PP6), body
+ * {"@odata.id": "https://graph.microsoft.com/v1.0/print/printers/{printerId}"}: 204. */
+static void pull_printer_member_add(http_request_t *req, http_response_t *res) {
+  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_MEMBER_ADD, NULL);
+  if (!c) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  if (graph_json_check(req, res, body, &REFERENCE)) {
+    json_t *ref = json_object_get(body, "@odata.id");
+    char printer[GRAPH_REF_KEY_MAX + 1];
+    if (!json_is_string(ref)) {
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Property '@odata.id' is required: the URL of the printer to add, e.g. "
+                        "https://graph.microsoft.com/v1.0/print/printers/{printerId}.");
+    } else if (!graph_ref_key(req, json_string_value(ref), PRINTER_SETS, printer,
+                              sizeof printer)) {
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Property '@odata.id' must be the URL of a printer, e.g. "
+                        "https://graph.microsoft.com/v1.0/print/printers/{printerId}.");
+    } else {
+      store_pull_member_err_t why;
+      store_rc_t rc = store_pull_printer_member_add(APP(req)->store, c->tenant, req->params[0],
+                                                    printer, time_now_us(), &why);
+      if (rc == STORE_OK) graph_reply_no_content(res);
+      else reply_member_refused(req, res, rc, why, printer);
+    }
+  }
+  json_decref(body);
+}
+
+/* DELETE /print/pullPrintPrinters/{id}/printers/{printerId}/$ref (PP7): 204; the printer stays. */
+static void pull_printer_member_remove(http_request_t *req, http_response_t *res) {
+  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_MEMBER_REMOVE, NULL);
+  if (!c) return;
+  store_pull_member_err_t why;
+  store_rc_t rc = store_pull_printer_member_remove(APP(req)->store, c->tenant, req->params[0],
+                                                   req->params[1], &why);
+  if (rc == STORE_OK) graph_reply_no_content(res);
+  else reply_member_refused(req, res, rc, why, req->params[1]);
+}
+
+/* GET /print/pullPrintPrinters/{id}/printers: the member printers (every printer of the tenant
+ * with includeAllPrinters), as a printer list. */
+static void pull_printer_members_list(http_request_t *req, http_response_t *res) {
+  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_GET, NULL);
+  if (!c) return;
+  query_t q;
+  if (!odata_parse_request(req, res, &MEMBERS_QUERY, &q)) return;
+  store_pull_printer_t pp;
+  store_printer_page_t page = {0};
+  char err[512] = "";
+  store_rc_t rc = store_pull_printer_get(APP(req)->store, c->tenant, req->params[0], &pp);
+  if (rc == STORE_OK)
+    rc = store_printer_list_pull_members(APP(req)->store, c->tenant, req->params[0], &q, &page,
+                                         err, sizeof err);
+  if (rc == STORE_NOT_FOUND) {
+    reply_not_found(req, res, req->params[0]);
+  } else if (rc == STORE_INVALID) {
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+  } else if (rc != STORE_OK) {
+    graph_reply_store_error(req, res);
+  } else {
+    json_t *value = json_array();
+    for (size_t i = 0; i < page.n; i++) {
+      json_t *o = graph_printer_json(req, &page.items[i], false, false);
+      odata_apply_select(o, &q);
+      json_array_append_new(value, o);
+    }
+    graph_reply_collection(req, res,
+                           graph_context(req, "print/pullPrintPrinters('%s')/printers",
+                                         req->params[0]),
+                           value, page.next);
+  }
+  store_printer_page_clear(&page);
+  store_pull_printer_clear(&pp);
+  query_clear(&q);
+}
+
+/* GET /print/shares/{id}/pullPrintPrinter (S9/PP11): the pull-print printer the share publishes
+ * (bound with PATCH /print/shares/{id} pullPrintPrinter@odata.bind); 404 when none. */
+static void share_pull_printer_get(http_request_t *req, http_response_t *res) {
+  const caller_t *c = graph_authorize(req, res, OP_SHARE_PULL_PRINTER_GET, NULL);
+  if (!c) return;
+  store_share_t s;
+  store_rc_t rc = store_share_get(APP(req)->store, c->tenant, req->params[0], &s);
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%.128s' was not found.",
+                      req->params[0]);
+  else if (rc != STORE_OK)
+    graph_reply_store_error(req, res);
+  else if (!s.pull_printer_id)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL,
+                      "Printer share '%.128s' does not publish a pull-print printer.",
+                      req->params[0]);
+  else
+    reply_one(req, res, c, s.pull_printer_id, "print/pullPrintPrinters/$entity");
+  store_share_clear(&s);
+}
+
 static route_t ROUTES[] = {
     ROUTE("GET", "/print/pullPrintPrinters", pull_printers_list, ROUTE_GRAPH,
           "pullPrintPrinters.list"),
@@ -356,8 +623,20 @@ static route_t ROUTES[] = {
           "pullPrintPrinters.create"),
     ROUTE("GET", "/print/pullPrintPrinters/{id}", pull_printer_get, ROUTE_GRAPH,
           "pullPrintPrinters.get"),
+    ROUTE("PATCH", "/print/pullPrintPrinters/{id}", pull_printer_update,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "pullPrintPrinters.update"),
     ROUTE("DELETE", "/print/pullPrintPrinters/{id}", pull_printer_delete, ROUTE_GRAPH,
           "pullPrintPrinters.delete"),
+    ROUTE("POST", "/print/pullPrintPrinters/{id}/restoreFactoryDefaults",
+          pull_printer_restore_defaults, ROUTE_GRAPH, "pullPrintPrinters.restoreFactoryDefaults"),
+    ROUTE("GET", "/print/pullPrintPrinters/{id}/printers", pull_printer_members_list, ROUTE_GRAPH,
+          "pullPrintPrinters.printers.list"),
+    ROUTE("POST", "/print/pullPrintPrinters/{id}/printers/$ref", pull_printer_member_add,
+          ROUTE_GRAPH | ROUTE_JSON_BODY, "pullPrintPrinters.printers.add"),
+    ROUTE("DELETE", "/print/pullPrintPrinters/{id}/printers/{id}/$ref", pull_printer_member_remove,
+          ROUTE_GRAPH, "pullPrintPrinters.printers.remove"),
+    ROUTE("GET", "/print/shares/{id}/pullPrintPrinter", share_pull_printer_get, ROUTE_GRAPH,
+          "shares.pullPrintPrinter.get"),
     ROUTE("GET", "/print/printers/{id}/pullPrintPrinters", printer_pull_printers_list, ROUTE_GRAPH,
           "printers.pullPrintPrinters.list"),
     ROUTE("GET", "/print/operations/{id}/pullPrintPrinter", operation_pull_printer_get,

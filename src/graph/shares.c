@@ -199,22 +199,51 @@ static const json_field_t SHARE_FIELDS[] = {
 static const json_schema_t SHARE_SCHEMA = {"microsoft.graph.printerShare", SHARE_FIELDS,
                                            sizeof SHARE_FIELDS / sizeof SHARE_FIELDS[0]};
 
-/* Validates a create or update body: the schema, no binding but printer@odata.bind, and the
- * printer reference (when present) as a key in printer. Replies 400 and returns false when the
- * body is not acceptable. */
+/* pullPrintPrinter@odata.bind in an update body */
+typedef enum { PULL_BIND_NONE, PULL_BIND_SET, PULL_BIND_NULL } pull_bind_t;
+
+/* Validates a create or update body: the schema, no binding but printer@odata.bind (and, in an
+ * update, where pull is not NULL, pullPrintPrinter@odata.bind: a pull-print printer's URL, or
+ * null), the printer reference (when present) as a key in printer, the pull-print printer's in
+ * pull. Replies 400 and returns false when the body is not acceptable. */
 static bool check_share_body(http_request_t *req, http_response_t *res, const json_t *body,
-                             char printer[GRAPH_REF_KEY_MAX + 1], bool *has_printer) {
+                             char printer[GRAPH_REF_KEY_MAX + 1], bool *has_printer,
+                             char pull[GRAPH_REF_KEY_MAX + 1], pull_bind_t *pull_bind) {
+  static const char *const PULL_SETS[] = {"print/pullPrintPrinters", NULL};
   *has_printer = false;
+  if (pull_bind) *pull_bind = PULL_BIND_NONE;
   if (!graph_json_check(req, res, body, &SHARE_SCHEMA)) return false;
   const char *key;
   json_t *v;
   json_object_foreach((json_t *)body, key, v) {
     const char *at = strchr(key, '@');
     if (!at || at == key) continue; /* instance annotations (@odata.type) are ignored */
+    if (strcmp(key, "pullPrintPrinter@odata.bind") == 0) {
+      if (!pull_bind) {
+        graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                          "'pullPrintPrinter@odata.bind' is not supported when creating a "
+                          "printer share: create the share, then bind it with PATCH.");
+        return false;
+      }
+      if (json_is_null(v)) {
+        *pull_bind = PULL_BIND_NULL;
+        continue;
+      }
+      if (!json_is_string(v) ||
+          !graph_ref_key(req, json_string_value(v), PULL_SETS, pull, GRAPH_REF_KEY_MAX + 1)) {
+        graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                          "Property 'pullPrintPrinter@odata.bind' must be the URL of a "
+                          "pull-print printer, e.g. https://graph.microsoft.com/v1.0/print/"
+                          "pullPrintPrinters/{pullPrintPrinterId}, or null.");
+        return false;
+      }
+      *pull_bind = PULL_BIND_SET;
+      continue;
+    }
     if (strcmp(key, "printer@odata.bind") != 0) {
       graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                        "'%s' is not supported on a printerShare: only printer@odata.bind can "
-                        "be bound.", key);
+                        "'%s' is not supported on a printerShare: only printer@odata.bind and "
+                        "pullPrintPrinter@odata.bind can be bound.", key);
       return false;
     }
     if (!json_is_string(v) ||
@@ -255,6 +284,7 @@ static void reply_write_refused(http_request_t *req, http_response_t *res, store
                         "have only one share. Update or delete that share instead.",
                         printer_id, why->other_share_id);
       return;
+    case STORE_SHARE_ERR_NO_PULL_PRINTER: /* only updates bind one: share_update says so */
     case STORE_SHARE_ERR_NONE:
       break;
   }
@@ -282,7 +312,7 @@ static void share_create(http_request_t *req, http_response_t *res) {
   if (!body) return;
   char printer[GRAPH_REF_KEY_MAX + 1];
   bool has_printer;
-  if (!check_share_body(req, res, body, printer, &has_printer)) goto out;
+  if (!check_share_body(req, res, body, printer, &has_printer, NULL, NULL)) goto out;
   json_t *name = json_object_get(body, "displayName");
   if (!has_printer || !name) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
@@ -470,9 +500,10 @@ static void share_update(http_request_t *req, http_response_t *res) {
   const char *id = req->params[0];
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
-  char printer[GRAPH_REF_KEY_MAX + 1];
+  char printer[GRAPH_REF_KEY_MAX + 1], pull[GRAPH_REF_KEY_MAX + 1];
   bool has_printer;
-  if (check_share_body(req, res, body, printer, &has_printer)) {
+  pull_bind_t pull_bind;
+  if (check_share_body(req, res, body, printer, &has_printer, pull, &pull_bind)) {
     store_share_patch_t p = {0};
     json_t *v = json_object_get(body, "displayName");
     if (v) p.display_name = json_string_value(v);
@@ -481,11 +512,17 @@ static void share_update(http_request_t *req, http_response_t *res) {
       p.allow_all_users = json_is_true(v);
     }
     if (has_printer) p.printer_id = printer;
+    p.set_pull_printer = pull_bind != PULL_BIND_NONE;
+    p.pull_printer_id = pull_bind == PULL_BIND_SET ? pull : NULL;
     store_share_t s = {0};
     store_share_why_t why;
     store_rc_t rc = store_share_update(APP(req)->store, c->tenant, id, &p, &s, &why);
     if (rc == STORE_OK)
       reply_share(req, res, c, 200, &s, NULL, "print/shares/$entity");
+    else if (why.err == STORE_SHARE_ERR_NO_PULL_PRINTER)
+      graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                        "Property 'pullPrintPrinter@odata.bind': pull-print printer '%s' does "
+                        "not exist in this tenant.", pull);
     else
       reply_write_refused(req, res, rc, &why, id, printer);
     store_share_clear(&s);

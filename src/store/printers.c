@@ -345,6 +345,7 @@ store_rc_t store_printer_exists(store_t *st, const char *tenant, const char *id)
  * bytes each. */
 typedef struct {
   const char          *tenant;
+  const char          *arg2;     /* a second '?' of base_where (after the tenant), or NULL */
   store_query_t cq;      /* compiled by run_list, cleared there */
   const char          *cols;
   int                  ncols;
@@ -374,7 +375,8 @@ static int list_fn(db_conn_t *c, void *arg) {
   free(sql);
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->tenant);
-  store_query_bind_select(&a->cq, s, 2);
+  if (a->arg2) db_bind_text(s, 2, a->arg2);
+  store_query_bind_select(&a->cq, s, a->arg2 ? 3 : 2);
   size_t cap = 0;
   bool more = false;
   int rc;
@@ -394,8 +396,10 @@ static int list_fn(db_conn_t *c, void *arg) {
   }
   db_reset(s);
   if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
-  query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant}};
-  if (store_query_count(c, &a->cq, a->from, a->base_where, base, 1) != 0) return DB_ERROR;
+  query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
+                          {.type = QUERY_VAL_STRING, .u.s = (char *)a->arg2}};
+  if (store_query_count(c, &a->cq, a->from, a->base_where, base, a->arg2 ? 2 : 1) != 0)
+    return DB_ERROR;
   if (!more) {
     free(a->next);
     a->next = NULL;
@@ -428,6 +432,30 @@ store_rc_t store_printer_list(store_t *st, const char *tenant, const query_t *q,
   if (!tenant || !q) return STORE_ERROR;
   list_arg_t a = {.tenant = tenant, .cols = PRINTER_COLS, .ncols = PRINTER_NCOLS,
                   .from = PRINTER_FROM, .base_where = "p.tenant_id = ?",
+                  .elem = sizeof(store_printer_t), .row_fn = printer_row,
+                  .clear_fn = printers_clear};
+  store_rc_t rc = run_list(st, &a, q, PRINTER_FIELDS, NFIELDS(PRINTER_FIELDS), err, errlen);
+  if (rc == STORE_OK) {
+    out->items = a.items;
+    out->n = a.n;
+    out->next = a.next;
+  }
+  return rc;
+}
+
+/* Lists the member printers of a pull-print printer (see printers.h). */
+store_rc_t store_printer_list_pull_members(store_t *st, const char *tenant,
+                                           const char *pull_printer_id, const query_t *q,
+                                           store_printer_page_t *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (!tenant || !pull_printer_id || !q) return STORE_ERROR;
+  list_arg_t a = {.tenant = tenant, .arg2 = pull_printer_id, .cols = PRINTER_COLS,
+                  .ncols = PRINTER_NCOLS, .from = PRINTER_FROM,
+                  .base_where = "p.tenant_id = ? AND EXISTS (SELECT 1 FROM pull_printers pp"
+                                " WHERE pp.id = ? AND pp.tenant_id = p.tenant_id AND"
+                                " (pp.include_all_printers = 1 OR EXISTS (SELECT 1 FROM"
+                                " pull_printer_members m WHERE m.pull_printer_id = pp.id AND"
+                                " m.printer_id = p.id)))",
                   .elem = sizeof(store_printer_t), .row_fn = printer_row,
                   .clear_fn = printers_clear};
   store_rc_t rc = run_list(st, &a, q, PRINTER_FIELDS, NFIELDS(PRINTER_FIELDS), err, errlen);

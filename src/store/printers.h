@@ -100,6 +100,13 @@ void store_printer_page_clear(store_printer_page_t *p);
 store_rc_t store_printer_list(store_t *st, const char *tenant, const query_t *q,
                               store_printer_page_t *out, char *err, size_t errlen);
 
+/* store_printer_list restricted to the members of pull-print printer pull_printer_id of tenant:
+ * the printers with a member row, or every printer when it has includeAllPrinters (none when
+ * it does not exist: the caller checks that first). */
+store_rc_t store_printer_list_pull_members(store_t *st, const char *tenant,
+                                           const char *pull_printer_id, const query_t *q,
+                                           store_printer_page_t *out, char *err, size_t errlen);
+
 /* A partial update. The *_merge members are JSON texts merged member-wise into the stored
  * object (util/jsonmerge.h: a member set to null becomes null, nested objects merge, arrays and
  * scalars replace); the text "null" clears the whole property; NULL leaves it unchanged. */

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHARE_COLS "s.id, s.tenant_id, s.printer_id, s.display_name, s.allow_all_users, s.created_us"
-#define SHARE_NCOLS 6
+#define SHARE_COLS                                                                          \
+  "s.id, s.tenant_id, s.printer_id, s.display_name, s.allow_all_users, s.created_us,"        \
+  " s.pull_printer_id"
+#define SHARE_NCOLS 7
 #define MEMBER_COLS "m.member_id, m.display_name, m.upn, m.added_us"
 #define MEMBER_NCOLS 4
 
@@ -34,6 +36,7 @@ void store_share_clear(store_share_t *s) {
   free(s->tenant);
   free(s->printer_id);
   free(s->display_name);
+  free(s->pull_printer_id);
   memset(s, 0, sizeof *s);
 }
 
@@ -81,6 +84,7 @@ static void share_read_row(db_stmt_t *s, int col, store_share_t *out) {
   out->display_name = store_col_strdup(s, col + 3, true);
   out->allow_all_users = db_col_int64(s, col + 4) != 0;
   out->created_us = db_col_int64(s, col + 5);
+  out->pull_printer_id = store_col_strdup(s, col + 6, false);
 }
 
 /* Member ids are GUIDs stored lower-case; ids from tokens and URLs may come in any case. */
@@ -119,6 +123,52 @@ static int get_fn(db_conn_t *c, void *arg) {
   get_arg_t *a = arg;
   store_share_clear(&a->out);
   return share_read(c, a->tenant, a->key, a->by_printer, &a->out);
+}
+
+typedef struct {
+  const char    *tenant, *pull_printer_id;
+  size_t         max;
+  store_share_t *items;
+  size_t         n;
+} by_pull_arg_t;
+
+static int by_pull_fn(db_conn_t *c, void *arg) {
+  by_pull_arg_t *a = arg;
+  store_shares_free(a->items, a->n);
+  a->items = NULL;
+  a->n = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT " SHARE_COLS " FROM shares s WHERE s.pull_printer_id = ?"
+                               " AND s.tenant_id = ? ORDER BY s.id LIMIT ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->pull_printer_id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_int64(s, 3, (int64_t)a->max);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    a->items = xrealloc(a->items, (a->n + 1) * sizeof *a->items);
+    memset(&a->items[a->n], 0, sizeof *a->items);
+    share_read_row(s, 0, &a->items[a->n++]);
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* See shares.h. */
+store_rc_t store_share_list_by_pull_printer(store_t *st, const char *tenant,
+                                            const char *pull_printer_id, size_t max,
+                                            store_share_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (!tenant || !pull_printer_id) return STORE_ERROR;
+  by_pull_arg_t a = {.tenant = tenant, .pull_printer_id = pull_printer_id, .max = max};
+  store_rc_t rc = store_rc(db_read(st->db, by_pull_fn, &a));
+  if (rc != STORE_OK) {
+    store_shares_free(a.items, a.n);
+    return rc;
+  }
+  *out = a.items;
+  *n = a.n;
+  return STORE_OK;
 }
 
 static store_rc_t get_share(store_t *st, const char *tenant, const char *key, bool by_printer,
@@ -294,16 +344,34 @@ static int update_fn(db_conn_t *c, void *arg) {
     a->out.display_name = xstrdup(p->display_name);
   }
   if (p->set_allow_all_users) a->out.allow_all_users = p->allow_all_users;
+  if (p->set_pull_printer) {
+    if (p->pull_printer_id) {
+      db_stmt_t *q = db_prepare(c, "SELECT 1 FROM pull_printers WHERE id = ? AND tenant_id = ?");
+      if (!q) return DB_ERROR;
+      db_bind_text(q, 1, p->pull_printer_id);
+      db_bind_text(q, 2, a->tenant);
+      rc = db_step(q);
+      db_reset(q);
+      if (rc == DB_DONE) {
+        a->why.err = STORE_SHARE_ERR_NO_PULL_PRINTER;
+        return STORE_NOT_FOUND;
+      }
+      if (rc != DB_ROW) return DB_ERROR;
+    }
+    free(a->out.pull_printer_id);
+    a->out.pull_printer_id = p->pull_printer_id ? xstrdup(p->pull_printer_id) : NULL;
+  }
 
   db_stmt_t *s = db_prepare(c,
-    "UPDATE shares SET printer_id = ?, display_name = ?, allow_all_users = ?"
-    " WHERE id = ? AND tenant_id = ?");
+    "UPDATE shares SET printer_id = ?, display_name = ?, allow_all_users = ?,"
+    " pull_printer_id = ? WHERE id = ? AND tenant_id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->out.printer_id);
   db_bind_text(s, 2, a->out.display_name);
   db_bind_int64(s, 3, a->out.allow_all_users ? 1 : 0);
-  db_bind_text(s, 4, a->share_id);
-  db_bind_text(s, 5, a->tenant);
+  db_bind_text(s, 4, a->out.pull_printer_id);
+  db_bind_text(s, 5, a->share_id);
+  db_bind_text(s, 6, a->tenant);
   rc = db_step(s);
   db_reset(s);
   if (rc == DB_CONSTRAINT) {

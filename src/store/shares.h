@@ -34,6 +34,7 @@ typedef struct store_share {
   char   *display_name;    /* the share's own name (not the printer's) */
   bool    allow_all_users;
   int64_t created_us;      /* createdDateTime */
+  char   *pull_printer_id; /* the pull-print printer the share publishes, or NULL */
 } store_share_t;
 
 void store_share_clear(store_share_t *s);
@@ -46,6 +47,7 @@ typedef enum store_share_err {
   STORE_SHARE_ERR_NO_SHARE,       /* STORE_NOT_FOUND: no such share in the tenant */
   STORE_SHARE_ERR_NO_PRINTER,     /* STORE_NOT_FOUND: no such printer in the tenant */
   STORE_SHARE_ERR_PRINTER_SHARED, /* STORE_CONFLICT: the printer already has a share */
+  STORE_SHARE_ERR_NO_PULL_PRINTER,/* STORE_NOT_FOUND: no such pull-print printer in the tenant */
 } store_share_err_t;
 
 typedef struct store_share_why {
@@ -63,6 +65,12 @@ store_rc_t store_share_get(store_t *st, const char *tenant, const char *share_id
 store_rc_t store_share_get_by_printer(store_t *st, const char *tenant, const char *printer_id,
                                       store_share_t *out);
 
+/* The shares of tenant that publish pull-print printer pull_printer_id, at most max, by id, into
+ * a new array *out of *n shares (the caller frees it with store_shares_free). */
+store_rc_t store_share_list_by_pull_printer(store_t *st, const char *tenant,
+                                            const char *pull_printer_id, size_t max,
+                                            store_share_t **out, size_t *n);
+
 /* Creates a share of printer printer_id with a new id in one write transaction.
  * STORE_NOT_FOUND (why->err NO_PRINTER) when the printer is not in the tenant; STORE_CONFLICT
  * (PRINTER_SHARED, with the existing share's id) when the printer is already shared. On
@@ -78,6 +86,8 @@ typedef struct store_share_patch {
   bool        allow_all_users;
   const char *printer_id;       /* NULL: unchanged; else share this printer instead (the old
                                    one is no longer shared) */
+  bool        set_pull_printer; /* change the pull-print printer the share publishes ... */
+  const char *pull_printer_id;  /* ... to this one of the tenant, or NULL: none */
 } store_share_patch_t;
 
 /* Applies p to share share_id in one write transaction. STORE_NOT_FOUND (NO_SHARE or

@@ -86,6 +86,7 @@ describe("conformance: every Appendix A operation through the Graph client", () 
     }), "create trigger");
     return r.json.id;
   }
+  const printerRef = (id) => ({ "@odata.id": `https://graph.microsoft.com/v1.0/print/printers/${id}` });
   const userRef = (id) => ({ "@odata.id": `https://graph.microsoft.com/v1.0/users/${id}` });
   const groupRef = (id) => ({ "@odata.id": `https://graph.microsoft.com/v1.0/groups/${id}` });
   const definition = async (name) =>
@@ -130,6 +131,9 @@ describe("conformance: every Appendix A operation through the Graph client", () 
     w.EP = (await ok(call("GET", `/print/services/${w.SVC}/endpoints`), "endpoints")).json.value[0].id;
     w.SUB = await subscription();
     ({ id: w.PP, op: w.PPOP } = await pullPrinter("Conformance pull"));
+    await ok(call("POST", `/print/pullPrintPrinters/${w.PP}/printers/$ref`, { body: printerRef(w.P) }), "pull-print member");
+    await ok(call("PATCH", `/print/shares/${w.S}`, { body: { "pullPrintPrinter@odata.bind": `https://graph.microsoft.com/v1.0/print/pullPrintPrinters/${w.PP}` } }),
+      "the share publishes the pull-print printer");
   });
 
   // The ids a path template takes, from the world (or overrides).
@@ -214,6 +218,13 @@ describe("conformance: every Appendix A operation through the Graph client", () 
     "POST /print/pullPrintPrinters": async () => ({ body: { displayName: "Another pull", includeAllPrinters: true } }),
     "DELETE /print/pullPrintPrinters/{pullPrintPrinter-id}": async () => ({ ids: { "pullPrintPrinter-id": (await pullPrinter("Doomed pull")).id } }),
     "GET /print/operations/{printOperation-id}/pullPrintPrinter": async () => ({ ids: { "printOperation-id": w.PPOP } }),
+    "PATCH /print/pullPrintPrinters/{pullPrintPrinter-id}": async () => ({ body: { includeAllPrinters: false, location: { building: "C" } } }),
+    "POST /print/pullPrintPrinters/{pullPrintPrinter-id}/printers/$ref": async () => ({ body: printerRef(await printer("Pull member")) }),
+    "DELETE /print/pullPrintPrinters/{pullPrintPrinter-id}/printers/{printer-id}/$ref": async () => {
+      const p = await printer("Pull member doomed");
+      await ok(call("POST", `/print/pullPrintPrinters/${w.PP}/printers/$ref`, { body: printerRef(p) }), "add member");
+      return { ids: { "printer-id": p } };
+    },
     "POST /subscriptions": async () => ({ token: ctx.app, body: subscriptionBody(await definition("Subscribed")) }),
     "PATCH /subscriptions/{subscription-id}": async () => ({ token: ctx.app, body: { expirationDateTime: inMinutes(90) } }),
     "DELETE /subscriptions/{subscription-id}": async () => ({ token: ctx.app, ids: { "subscription-id": await subscription() } }),

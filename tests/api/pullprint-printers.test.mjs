@@ -4,10 +4,12 @@
 // it reads them as printerBase, see lib/print-fluent.mjs) and the microsoft-graph-client v3.
 // Create is asynchronous (202 + Operation-Location, the result at
 // /print/operations/{id}/pullPrintPrinter), then list with $count / $filter / $orderby / $select /
-// $top and nextLinks, get, delete, a printer's pull-print printers (explicit members and
-// includeAllPrinters), $metadata, and the refusals: bad bodies (400 naming the property), unknown
-// ids (404), missing permissions (403, delegated and application). Runs on SQLite and, with
-// SPOOLD_TEST_STORE=postgres, on PostgreSQL.
+// $top / $expand=shares and nextLinks, get, update (only defaults, includeAllPrinters, location),
+// delete, restoreFactoryDefaults, member printers by $ref, a printer's pull-print printers
+// (explicit members and includeAllPrinters), a share's pull-print printer (bound with
+// pullPrintPrinter@odata.bind), $metadata, and the refusals: bad bodies (400 naming the
+// property), unknown ids (404), missing permissions (403, delegated and application). Runs on
+// SQLite and, with SPOOLD_TEST_STORE=postgres, on PostgreSQL.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -35,6 +37,8 @@ function withServer() {
       admin: { scopes: ADMIN_SCOPES, admin: true },
       // PullPrintPrinter.Read.All only: reads, no changes
       reader: { scopes: "PullPrintPrinter.Read.All", admin: true },
+      // S9 needs a pull-print printer read permission and a share read permission
+      shareReader: { scopes: "PullPrintPrinter.Read.All PrinterShare.ReadBasic.All", admin: true },
       // ReadWrite: update and members, not create/delete
       writer: { scopes: "PullPrintPrinter.ReadWrite.All Printer.Read.All", admin: true },
       // the scopes without the Printer Administrator role
@@ -309,5 +313,175 @@ describe("pull-print printers: create, get, list, delete", () => {
       const op = xml.match(/<EntityType Name="printOperation"[^>]*>(.*?)<\/EntityType>/)[1];
       assert.match(op, /<NavigationProperty Name="pullPrintPrinter" Type="microsoft\.graph\.pullPrintPrinter"\/>/);
     }
+  });
+});
+
+const printerUrl = (id) => `https://graph.microsoft.com/v1.0/print/printers/${id}`;
+const pullUrl = (id) => `https://graph.microsoft.com/v1.0/print/pullPrintPrinters/${id}`;
+
+describe("pull-print printers: update, restoreFactoryDefaults, members, shares", () => {
+  const ctx = withServer();
+
+  it("PATCH changes defaults, includeAllPrinters and location members, and nothing else (Kiota, v3)", async () => {
+    const { id } = await createPull(ctx, { displayName: "Patched", location: { building: "A", floor: "1" } });
+    const r = await kiotaWithStatus((cfg) => kiota(ctx).print.pullPrintPrinters.byPullPrintPrinterId(id)
+      .patch({ defaults: { duplexMode: "flipOnLongEdge" }, location: { floor: "3", roomName: "Copy room" },
+        additionalData: { includeAllPrinters: true } }, cfg));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json["@odata.context"], `${ctx.srv.origin}/v1.0/$metadata#print/pullPrintPrinters/$entity`);
+    assert.equal(r.json.displayName, "Patched");
+    assert.equal(r.json.includeAllPrinters, true);
+    assert.deepEqual(r.json.defaults, { ...BUILTIN_DEFAULTS, duplexMode: "flipOnLongEdge" });
+    assert.equal(r.json.location.building, "A", "location members merge");
+    assert.equal(r.json.location.floor, "3");
+    assert.equal(r.json.location.roomName, "Copy room");
+    const got = await v3(ctx).api(`/print/pullPrintPrinters/${id}`).get();
+    assert.deepEqual(got, r.json, "the answer is what is stored");
+    const back = await v3(ctx).api(`/print/pullPrintPrinters/${id}`).patch({ includeAllPrinters: false, location: { subdivision: ["North"] } });
+    assert.equal(back.includeAllPrinters, false);
+    assert.deepEqual(back.location.subdivision, ["North"]);
+    assert.equal(back.location.floor, "3");
+
+    const cases = [
+      [{ displayName: "Renamed" }, /'displayName' is set when the pull-print printer is created/],
+      [{ isAcceptingJobs: false }, /'isAcceptingJobs' is read-only/],
+      [{ status: { state: "stopped" } }, /'status' is read-only/],
+      [{ registeredDateTime: "2026-01-01T00:00:00Z" }, /registeredDateTime/],
+      [{ location: { latitude: 1.5 } }, /'location\/latitude' cannot be set/],
+      [{ location: { postalCode: "98052" } }, /location\/postalCode/],
+      [{ includeAllPrinters: null }, /includeAllPrinters/],
+      [{ defaults: { pagesPerSheet: 0 } }, /pagesPerSheet/],
+      [{ printers: [] }, /printers/],
+    ];
+    for (const [body, re] of cases) {
+      const bad = await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}`, { method: "PATCH", json: body });
+      assert.match(assertErrorEnvelope(bad, { status: 400, code: "invalidRequest" }).message, re, JSON.stringify(body));
+    }
+    assert.deepEqual(await v3(ctx).api(`/print/pullPrintPrinters/${id}`).get(), back, "refused PATCHes changed nothing");
+    await expectGraphError(v3(ctx).api(`/print/pullPrintPrinters/${randomUUID()}`).patch({ includeAllPrinters: true }), { status: 404, code: "itemNotFound" });
+    await expectGraphError(v3(ctx, ctx.otherAdmin).api(`/print/pullPrintPrinters/${id}`).patch({ includeAllPrinters: true }), { status: 404, code: "itemNotFound" });
+    // ReadWrite updates; Read does not
+    assert.equal((await v3(ctx, ctx.writer).api(`/print/pullPrintPrinters/${id}`).patch({ defaults: { copiesPerJob: 3 } })).defaults.copiesPerJob, 3);
+    await expectGraphError(v3(ctx, ctx.reader).api(`/print/pullPrintPrinters/${id}`).patch({ includeAllPrinters: true }), { status: 403, code: "accessDenied" });
+    await expectKiotaError(kiota(ctx, ctx.appReader).print.pullPrintPrinters.byPullPrintPrinterId(id).patch({ additionalData: { includeAllPrinters: true } }), { status: 403, code: "accessDenied" });
+  });
+
+  it("restoreFactoryDefaults puts back the built-in defaults (Kiota)", async () => {
+    const { id } = await createPull(ctx, { displayName: "Restored", defaults: { colorMode: "grayscale" } });
+    await v3(ctx).api(`/print/pullPrintPrinters/${id}`).patch({ defaults: { copiesPerJob: 9 } });
+    const r = await kiotaWithStatus((cfg) => kiota(ctx, ctx.writer).print.pullPrintPrinters.byPullPrintPrinterId(id).restoreFactoryDefaults.post(cfg));
+    assert.equal(r.status, 204, r.text);
+    assert.deepEqual((await v3(ctx).api(`/print/pullPrintPrinters/${id}`).get()).defaults, BUILTIN_DEFAULTS);
+    await expectKiotaError(kiota(ctx).print.pullPrintPrinters.byPullPrintPrinterId(randomUUID()).restoreFactoryDefaults.post(), { status: 404, code: "itemNotFound" });
+    await expectKiotaError(kiota(ctx, ctx.reader).print.pullPrintPrinters.byPullPrintPrinterId(id).restoreFactoryDefaults.post(), { status: 403, code: "accessDenied" });
+  });
+
+  it("member printers by $ref; a printer's pull-print printers follow (Kiota, v3)", async () => {
+    const { id } = await createPull(ctx, { displayName: "Members" });
+    const p1 = await registerPrinter(ctx.srv, ctx.admin, { name: "M1" });
+    const p2 = await registerPrinter(ctx.srv, ctx.admin, { name: "M2" });
+    const refs = kiota(ctx).print.pullPrintPrinters.byPullPrintPrinterId(id).printers;
+    const add = await kiotaWithStatus((cfg) => refs.ref.post({ odataId: printerUrl(p1) }, cfg));
+    assert.equal(add.status, 204, add.text);
+    await v3(ctx, ctx.writer).api(`/print/pullPrintPrinters/${id}/printers/$ref`).post({ "@odata.id": `${ctx.srv.origin}/beta/print/printers('${p2}')` });
+    const members = await v3(ctx).api(`/print/pullPrintPrinters/${id}/printers`).orderby("displayName").get();
+    assert.equal(members["@odata.context"], `${ctx.srv.origin}/v1.0/$metadata#print/pullPrintPrinters('${id}')/printers`);
+    assert.deepEqual(members.value.map((p) => p.displayName), ["M1", "M2"]);
+    assert.equal(members.value[0].defaults, undefined, "a printer list");
+    const viaKiota = await refs.get();
+    assert.deepEqual(viaKiota.value.map((p) => p.id).sort(), [p1, p2].sort());
+    const p16 = await v3(ctx).api(`/print/printers/${p1}/pullPrintPrinters`).get();
+    assert.ok(p16.value.some((p) => p.id === id), "P16 lists the pull-print printer of a member");
+
+    // refusals: already a member, not a printer URL, unknown or another tenant's printer
+    const dup = await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers/$ref`, { method: "POST", json: { "@odata.id": printerUrl(p1) } });
+    assert.match(assertErrorEnvelope(dup, { status: 400, code: "invalidRequest" }).message, /already a member/);
+    const notPrinter = await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers/$ref`, { method: "POST", json: { "@odata.id": `https://graph.microsoft.com/v1.0/print/shares/${p1}` } });
+    assert.match(assertErrorEnvelope(notPrinter, { status: 400, code: "invalidRequest" }).message, /URL of a printer/);
+    const noRef = await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers/$ref`, { method: "POST", json: {} });
+    assert.match(assertErrorEnvelope(noRef, { status: 400, code: "invalidRequest" }).message, /'@odata\.id' is required/);
+    const unknown = randomUUID();
+    const r404 = await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers/$ref`, { method: "POST", json: { "@odata.id": printerUrl(unknown) } });
+    assert.match(assertErrorEnvelope(r404, { status: 404, code: "itemNotFound" }).message, new RegExp(unknown));
+    const foreign = await registerPrinter(ctx.srv, ctx.otherAdmin, { name: "Foreign" });
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers/$ref`, { method: "POST", json: { "@odata.id": printerUrl(foreign) } }), { status: 404, code: "itemNotFound" });
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/pullPrintPrinters/${randomUUID()}/printers/$ref`, { method: "POST", json: { "@odata.id": printerUrl(p1) } }), { status: 404, code: "itemNotFound" });
+    await expectGraphError(v3(ctx, ctx.reader).api(`/print/pullPrintPrinters/${id}/printers/$ref`).post({ "@odata.id": printerUrl(p1) }), { status: 403, code: "accessDenied" });
+
+    // remove: membership only
+    const rm = await kiotaWithStatus((cfg) => refs.byPrinterId(p1).ref.delete(cfg));
+    assert.equal(rm.status, 204, rm.text);
+    const again = await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers/${p1}/$ref`, { method: "DELETE" });
+    assert.match(assertErrorEnvelope(again, { status: 404, code: "itemNotFound" }).message, /not a member/);
+    assert.equal((await raw(ctx, `/v1.0/print/printers/${p1}`)).status, 200, "the printer stays");
+    assert.deepEqual((await v3(ctx).api(`/print/pullPrintPrinters/${id}/printers`).get()).value.map((p) => p.id), [p2]);
+    assert.ok(!(await v3(ctx).api(`/print/printers/${p1}/pullPrintPrinters`).get()).value.some((p) => p.id === id));
+
+    // includeAllPrinters: every printer of the tenant is a member, explicit rows come back after
+    await v3(ctx).api(`/print/pullPrintPrinters/${id}`).patch({ includeAllPrinters: true });
+    const everyone = await v3(ctx).api(`/print/pullPrintPrinters/${id}/printers`).count(true).get();
+    const printers = await raw(ctx, "/v1.0/print/printers/$count", { token: ctx.admin });
+    assert.equal(everyone["@odata.count"], Number(printers.text));
+    assert.ok((await v3(ctx).api(`/print/printers/${p1}/pullPrintPrinters`).get()).value.some((p) => p.id === id));
+    await v3(ctx).api(`/print/pullPrintPrinters/${id}`).patch({ includeAllPrinters: false });
+    assert.deepEqual((await v3(ctx).api(`/print/pullPrintPrinters/${id}/printers`).get()).value.map((p) => p.id), [p2]);
+
+    // a deleted printer leaves the members; a deleted pull-print printer leaves its printers
+    await v3(ctx).api(`/print/printers/${p2}`).delete();
+    assert.deepEqual((await v3(ctx).api(`/print/pullPrintPrinters/${id}/printers`).get()).value, []);
+    await v3(ctx).api(`/print/pullPrintPrinters/${id}/printers/$ref`).post({ "@odata.id": printerUrl(p1) });
+    await v3(ctx).api(`/print/pullPrintPrinters/${id}`).delete();
+    assert.equal((await raw(ctx, `/v1.0/print/printers/${p1}`)).status, 200);
+    assert.ok(!(await v3(ctx).api(`/print/printers/${p1}/pullPrintPrinters`).get()).value.some((p) => p.id === id));
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/pullPrintPrinters/${id}/printers`), { status: 404, code: "itemNotFound" });
+  });
+
+  it("a share publishes a pull-print printer: pullPrintPrinter@odata.bind, S9, $expand=shares", async () => {
+    const { id } = await createPull(ctx, { displayName: "Published" });
+    const printer = await registerPrinter(ctx.srv, ctx.admin, { name: "Behind the share" });
+    const share = (await v3(ctx).api("/print/shares").post({ displayName: "Pull queue", allowAllUsers: true,
+      "printer@odata.bind": printerUrl(printer) })).id;
+    const none = await raw(ctx, `/v1.0/print/shares/${share}/pullPrintPrinter`);
+    assert.match(assertErrorEnvelope(none, { status: 404, code: "itemNotFound" }).message, /does not publish a pull-print printer/);
+
+    const bound = await v3(ctx).api(`/print/shares/${share}`).patch({ "pullPrintPrinter@odata.bind": pullUrl(id) });
+    assert.equal(bound.id, share);
+    const s9 = await v3(ctx, ctx.shareReader).api(`/print/shares/${share}/pullPrintPrinter`).get();
+    assert.equal(s9["@odata.context"], `${ctx.srv.origin}/v1.0/$metadata#print/pullPrintPrinters/$entity`);
+    assert.equal(s9.id, id);
+    assert.equal(s9.displayName, "Published");
+
+    const expanded = await v3(ctx).api(`/print/pullPrintPrinters/${id}`).expand("shares").get();
+    assert.deepEqual(expanded.shares.map((x) => x.id), [share]);
+    assert.equal(expanded.shares[0].displayName, "Pull queue");
+    assert.equal(expanded.shares[0].allowAllUsers, true);
+    const listed = await v3(ctx).api("/print/pullPrintPrinters").expand("shares").filter(`id eq '${id}'`).get();
+    assert.deepEqual(listed.value[0].shares.map((x) => x.id), [share]);
+    const plain = await v3(ctx).api(`/print/pullPrintPrinters/${id}`).get();
+    assert.equal(plain.shares, undefined, "shares only when expanded");
+
+    // refusals: a pull-print printer that does not exist, not a pull-print printer URL, on create
+    const unknown = randomUUID();
+    const bad = await raw(ctx, `/v1.0/print/shares/${share}`, { method: "PATCH", json: { "pullPrintPrinter@odata.bind": pullUrl(unknown) } });
+    assert.match(assertErrorEnvelope(bad, { status: 400, code: "invalidRequest" }).message, new RegExp(`pullPrintPrinter@odata.bind.*${unknown}`));
+    const wrong = await raw(ctx, `/v1.0/print/shares/${share}`, { method: "PATCH", json: { "pullPrintPrinter@odata.bind": printerUrl(printer) } });
+    assert.match(assertErrorEnvelope(wrong, { status: 400, code: "invalidRequest" }).message, /URL of a pull-print printer/);
+    const onCreate = await raw(ctx, "/v1.0/print/shares", { method: "POST", json: { displayName: "x", "printer@odata.bind": printerUrl(await registerPrinter(ctx.srv, ctx.admin, { name: "Other" })), "pullPrintPrinter@odata.bind": pullUrl(id) } });
+    assert.match(assertErrorEnvelope(onCreate, { status: 400, code: "invalidRequest" }).message, /PATCH/);
+    assert.equal((await v3(ctx, ctx.shareReader).api(`/print/shares/${share}/pullPrintPrinter`).get()).id, id, "still bound");
+
+    // permissions: both a pull-print printer and a share read permission
+    await expectGraphError(v3(ctx, ctx.reader).api(`/print/shares/${share}/pullPrintPrinter`).get(), { status: 403, code: "accessDenied" });
+    await expectGraphError(v3(ctx, ctx.printerAdmin).api(`/print/shares/${share}/pullPrintPrinter`).get(), { status: 403, code: "accessDenied" });
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares/${randomUUID()}/pullPrintPrinter`), { status: 404, code: "itemNotFound" });
+
+    // unbind with null; bind again; deleting the pull-print printer unbinds the share, which stays
+    await v3(ctx).api(`/print/shares/${share}`).patch({ "pullPrintPrinter@odata.bind": null });
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares/${share}/pullPrintPrinter`), { status: 404, code: "itemNotFound" });
+    assert.deepEqual((await v3(ctx).api(`/print/pullPrintPrinters/${id}`).expand("shares").get()).shares, []);
+    await v3(ctx).api(`/print/shares/${share}`).patch({ "pullPrintPrinter@odata.bind": pullUrl(id) });
+    await v3(ctx).api(`/print/pullPrintPrinters/${id}`).delete();
+    assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares/${share}/pullPrintPrinter`), { status: 404, code: "itemNotFound" });
+    assert.equal((await raw(ctx, `/v1.0/print/shares/${share}`)).status, 200, "the share stays");
   });
 });
