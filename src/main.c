@@ -460,28 +460,33 @@ static int run_until_signalled(app_t *app, const sigset_t *set, int argc, char *
   return 0;
 }
 
+/* spoold serve: starts every part in order, serves until SIGTERM/SIGINT, and stops what was
+ * started in the reverse order at one exit (the failure of a start, too). Returns the exit
+ * code: 0, 1 (a part could not start), 2 (bad options). */
 static int cmd_serve(int argc, char **argv) {
   config_t cfg;
   char *err = NULL;
+  app_t app = {.cfg = &cfg};
+  notify_delivery_t *delivery = NULL;
+  sweeper_t *sweeper = NULL;
+  ipp_dnssd_t *dnssd = NULL;
+  bool dev_started = false, served = false;
   int rc = config_load(&cfg, argc, argv, &err);
-  if (rc == 1) return 0;
-  if (rc != 0) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    config_free(&cfg);
-    return 2;
+  if (rc == 1) { /* --help */
+    rc = 0;
+    goto done;
   }
+  if (rc != 0) {
+    rc = 2;
+    goto done;
+  }
+  rc = 1; /* until serving ends */
   log_detect_journal();
   log_set_json(strcmp(cfg.log_format, "json") == 0);
   log_level_t level = LOG_INFO;
   log_parse_level(cfg.log_level, &level);
   log_set_level(level);
-  if (data_dir_ready(cfg.data_dir, &err) != 0) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    config_free(&cfg);
-    return 1;
-  }
+  if (data_dir_ready(cfg.data_dir, &err) != 0) goto done;
 
   /* Signals are taken by sigwait in this thread; every other thread inherits the mask. */
   sigset_t set;
@@ -492,33 +497,11 @@ static int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  app_t app = {.cfg = &cfg};
-  store_options_t sopts = {.sqlite_sync_normal = !strcmp(cfg.sqlite_synchronous, "normal")};
-  app.store = store_open_opts(cfg.store_url, (int)cfg.threads, false, &sopts, &err);
-  if (!app.store || store_startup_checks(app.store, &cfg, &err) != 0) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
+  app.store = store_open(cfg.store_url, (int)cfg.threads, false, &err);
+  if (!app.store || store_startup_checks(app.store, &cfg, &err) != 0) goto done;
   app.auth = auth_from_config(&cfg, &err);
-  if (!app.auth) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
-
-  if (graph_documents_start(&app, &err) != 0) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    auth_free(app.auth);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
+  if (!app.auth) goto done;
+  if (graph_documents_start(&app, &err) != 0) goto done;
   graph_jobs_start(&app);
   ipp_open(&app);
 
@@ -549,15 +532,7 @@ static int cmd_serve(int argc, char **argv) {
       .error_writer = graph_reply_error_message,
   };
   app.server = server_start(&sc, &err);
-  if (!app.server) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    graph_documents_stop(&app);
-    auth_free(app.auth);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
+  if (!app.server) goto done;
   metrics_add_collector(connection_metrics, app.server);
   notify_delivery_config_t nc = {
       .store = app.store,
@@ -567,66 +542,24 @@ static int cmd_serve(int argc, char **argv) {
       .webhook_allow = cfg.webhook_allow,
       .allow_loopback = cfg.dev,
   };
-  notify_delivery_t *delivery = notify_delivery_start(&nc, &err);
-  if (!delivery) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    server_stop(app.server);
-    graph_documents_stop(&app);
-    auth_free(app.auth);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
+  delivery = notify_delivery_start(&nc, &err);
+  if (!delivery) goto done;
   sweeper_config_t swc = {.store = app.store, .blobs = app.blobs,
                           .task_timeout_s = cfg.task_timeout,
                           .job_retention_s = cfg.job_retention,
                           .interval_s = cfg.sweep_interval};
-  sweeper_t *sweeper = sweeper_start(&swc, &err);
-  if (!sweeper) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    server_stop(app.server);
-    notify_delivery_stop(delivery);
-    graph_documents_stop(&app);
-    auth_free(app.auth);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
+  sweeper = sweeper_start(&swc, &err);
+  if (!sweeper) goto done;
   app.sweeper = sweeper;
   app.delivery = delivery;
   ipp_start(&app); /* IPP events wake waiting Get-Notifications */
   if (store_listen(app.store) != 0) /* also those committed by other processes */
     log_warn("cannot listen for other processes' IPP events; waiting devices learn of them "
              "within 5 s");
-  ipp_dnssd_t *dnssd = NULL;
-  if (cfg.dnssd && !(dnssd = ipp_dnssd_start(&app, &err))) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    ipp_stop();
-    server_stop(app.server);
-    sweeper_stop(sweeper);
-    graph_documents_stop(&app);
-    notify_delivery_stop(delivery);
-    auth_free(app.auth);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
-  }
-  if (cfg.dev && dev_start(&app, &err) != 0) {
-    fprintf(stderr, "spoold serve: %s\n", err);
-    free(err);
-    ipp_dnssd_stop(dnssd);
-    ipp_stop();
-    server_stop(app.server);
-    sweeper_stop(sweeper);
-    graph_documents_stop(&app);
-    notify_delivery_stop(delivery);
-    auth_free(app.auth);
-    store_close(app.store);
-    config_free(&cfg);
-    return 1;
+  if (cfg.dnssd && !(dnssd = ipp_dnssd_start(&app, &err))) goto done;
+  if (cfg.dev) {
+    if (dev_start(&app, &err) != 0) goto done;
+    dev_started = true;
   }
   log_info("spoold %s: store %s, %u threads%s", SPOOLD_VERSION, cfg.store_url, cfg.threads,
            cfg.dev ? ", development identity" : "");
@@ -640,7 +573,14 @@ static int cmd_serve(int argc, char **argv) {
   if (sdnotify_send(ready) < 0) log_warn("cannot notify the service manager: %s", strerror(errno));
 
   rc = run_until_signalled(&app, &set, argc, argv);
-  dev_stop(); /* simulated printers talk to the server: they stop first */
+  served = true;
+
+done:
+  if (err) {
+    fprintf(stderr, "spoold serve: %s\n", err);
+    free(err);
+  }
+  if (dev_started) dev_stop(); /* simulated printers talk to the server: they stop first */
   ipp_dnssd_stop(dnssd); /* withdraws the advertisements */
   ipp_stop();
   server_stop(app.server);
@@ -651,7 +591,7 @@ static int cmd_serve(int argc, char **argv) {
   notify_delivery_stop(delivery);
   auth_free(app.auth);
   store_close(app.store);
-  log_info("stopped");
+  if (served) log_info("stopped");
   config_free(&cfg);
   return rc;
 }
@@ -673,29 +613,23 @@ static int cmd_migrate(int argc, char **argv) {
   }
   buf_t b = BUF_INIT;
   char *err = NULL;
+  store_t *st = NULL;
+  int rc = -1;
   if (!url) {
-    if (data_dir_ready(data, &err) != 0) {
-      fprintf(stderr, "spoold migrate: %s\n", err);
-      free(err);
-      return 1;
-    }
+    if (data_dir_ready(data, &err) != 0) goto done;
     buf_printf(&b, "sqlite:%s/spoold.db", data);
     url = b.data;
   }
-  store_t *st = store_open(url, 1, false, &err);
-  if (!st) {
-    fprintf(stderr, "spoold migrate: %s\n", err);
-    free(err);
-    buf_free(&b);
-    return 1;
-  }
+  st = store_open(url, 1, false, &err);
+  if (!st) goto done;
   int before = store_schema_version(st);
-  int rc = store_migrate(st, &err);
-  if (rc != 0) {
+  rc = store_migrate(st, &err);
+  if (rc == 0)
+    printf("store %s: schema version %d -> %d\n", url, before, store_schema_version(st));
+done:
+  if (err) {
     fprintf(stderr, "spoold migrate: %s\n", err);
     free(err);
-  } else {
-    printf("store %s: schema version %d -> %d\n", url, before, store_schema_version(st));
   }
   store_close(st);
   buf_free(&b);

@@ -327,6 +327,10 @@ auth_t *auth_new(const auth_config_t *cfg, char **err) {
   int skew = cfg->skew_s == 0 ? JWT_DEFAULT_SKEW : cfg->skew_s < 0 ? 0 : cfg->skew_s;
   int check = cfg->jwks_check_ms == 0 ? 1000 : cfg->jwks_check_ms < 0 ? 0 : cfg->jwks_check_ms;
   auth_t *a = xcalloc(1, sizeof *a);
+  char *copy = NULL;      /* an issuer's audience list, split in place */
+  dev_key_t *dk = NULL;   /* the development signing key */
+  char *jwks = NULL;      /* its JWKS text */
+  jwt_jwks_t *ks = NULL;  /* and parsed */
   a->v = jwt_verifier_new(skew, check, cfg->clock);
   a->dev = cfg->dev;
   a->tenant_ttl_us = cfg->tenant_cache_ms == 0 ? 5000000
@@ -338,66 +342,61 @@ auth_t *auth_new(const auth_config_t *cfg, char **err) {
   a->cache = jwt_cache_new(cfg->cache_entries, caller_dup_v, caller_free_v);
   if (!a->v) {
     *err = errdup("OpenSSL has no SHA-256");
-    auth_free(a);
-    return NULL;
+    goto fail;
   }
   for (size_t i = 0; i < cfg->nissuers; i++) {
     const auth_issuer_cfg_t *ic = &cfg->issuers[i];
     if (!ic->iss || !*ic->iss) {
       *err = errdup("--issuer needs a non-empty value");
-      auth_free(a);
-      return NULL;
+      goto fail;
     }
     if (!ic->jwks_path || !*ic->jwks_path) {
       *err = errdup("--issuer %s needs --jwks FILE", ic->iss);
-      auth_free(a);
-      return NULL;
+      goto fail;
     }
-    char *copy = ic->audience ? xstrdup(ic->audience) : NULL;
+    copy = ic->audience ? xstrdup(ic->audience) : NULL;
     const char *auds[MAX_AUDIENCES + 1];
     if (copy && !split_audiences(copy, auds)) {
       *err = errdup("--audience for issuer %s is empty", ic->iss);
-      free(copy);
-      auth_free(a);
-      return NULL;
+      goto fail;
     }
     int rc = jwt_verifier_add_file(a->v, ic->iss, ic->jwks_path,
                                    copy ? auds : GRAPH_AUDIENCES, e, sizeof e);
     free(copy);
+    copy = NULL;
     if (rc != 0) {
       *err = errdup("--issuer %s: %s", ic->iss, e);
-      auth_free(a);
-      return NULL;
+      goto fail;
     }
   }
   if (cfg->dev) {
     bool created = false;
-    dev_key_t *dk = dev_key_open(cfg->data_dir, &created, err);
-    if (!dk) {
-      auth_free(a);
-      return NULL;
-    }
-    char *jwks = dev_key_jwks(dk);
-    jwt_jwks_t *ks = jwks ? jwt_jwks_parse(jwks, strlen(jwks), e, sizeof e) : NULL;
+    dk = dev_key_open(cfg->data_dir, &created, err);
+    if (!dk) goto fail;
+    jwks = dev_key_jwks(dk);
+    ks = jwks ? jwt_jwks_parse(jwks, strlen(jwks), e, sizeof e) : NULL;
     if (created) log_info("created the development signing key %s", dev_key_path(dk));
     log_info("development identity: issuer %s, kid %s", DEV_ISSUER, dev_key_kid(dk));
-    free(jwks);
-    dev_key_free(dk);
-    if (ks && jwt_jwks_count(ks) != 1) {
-      jwt_jwks_free(ks);
-      ks = NULL;
-    }
-    if (!ks) {
+    if (!ks || jwt_jwks_count(ks) != 1) {
       *err = errdup("development identity: cannot load its key");
-      auth_free(a);
-      return NULL;
+      goto fail;
     }
     if (jwt_verifier_add_keys(a->v, DEV_ISSUER, ks, GRAPH_AUDIENCES, e, sizeof e) != 0) {
+      ks = NULL; /* taken by the verifier whatever the outcome (see jwt.h) */
       *err = errdup("development identity: %s", e); /* e.g. --issuer spoold-dev given too */
-      auth_free(a);
-      return NULL;
+      goto fail;
     }
+    ks = NULL;
   }
+  goto done;
+fail:
+  auth_free(a);
+  a = NULL;
+done:
+  free(copy);
+  jwt_jwks_free(ks);
+  free(jwks);
+  dev_key_free(dk);
   return a;
 }
 

@@ -150,10 +150,9 @@ static void clock_get(http_request_t *req, http_response_t *res) {
 /* POST /spoold/v1/dev/clock {"advanceBy": "PT72H"} or {"now": "..."}: moves the service
  * clock forward, runs the sweeps that are due at the new time, answers {"now", ...,
  * "swept": {...}}. */
-static void clock_post(http_request_t *req, http_response_t *res) {
-  if (!dev_gate(req, res)) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
+/* How far the clock body asks to move it (advanceBy, or now minus the service clock) into
+ * *delta; false after replying 400. */
+static bool clock_delta(http_request_t *req, http_response_t *res, json_t *body, int64_t *delta) {
   json_t *by = json_object_get(body, "advanceBy"), *to = json_object_get(body, "now");
   const char *key;
   json_t *val;
@@ -162,51 +161,54 @@ static void clock_post(http_request_t *req, http_response_t *res) {
       graph_reply_error(req, res, 400, "invalidRequest", NULL,
                         "'%s' is not a clock member; give 'advanceBy' (an ISO 8601 duration) or "
                         "'now' (an ISO 8601 date-time).", key);
-      json_decref(body);
-      return;
+      return false;
     }
   }
   if (!by == !to) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
                       "Give exactly one of 'advanceBy' (an ISO 8601 duration such as PT72H) and "
                       "'now' (an ISO 8601 date-time).");
-    json_decref(body);
-    return;
+    return false;
   }
-  int64_t delta = 0;
   if (by) {
     char err[256];
-    if (!json_is_string(by) || !time_parse_duration(json_string_value(by), &delta, err, sizeof err)) {
+    if (!json_is_string(by) || !time_parse_duration(json_string_value(by), delta, err, sizeof err)) {
       graph_reply_error(req, res, 400, "invalidRequest", NULL, "'advanceBy': %s.",
                         json_is_string(by) ? err : "must be a string such as \"PT72H\"");
-      json_decref(body);
-      return;
+      return false;
     }
-    if (delta <= 0) {
+    if (*delta <= 0) {
       graph_reply_error(req, res, 400, "invalidRequest", NULL,
                         "'advanceBy' must be longer than zero.");
-      json_decref(body);
-      return;
+      return false;
     }
-  } else {
-    int64_t target;
-    if (!json_is_string(to) || !time_parse_iso(json_string_value(to), &target)) {
-      graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                        "'now' must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z.");
-      json_decref(body);
-      return;
-    }
-    delta = target - time_now_us();
-    if (delta <= 0) {
-      char cur[TIME_ISO_LEN];
-      time_format_iso(time_now_us(), cur);
-      graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                        "The clock only moves forward: 'now' must be later than %s.", cur);
-      json_decref(body);
-      return;
-    }
+    return true;
   }
+  int64_t target;
+  if (!json_is_string(to) || !time_parse_iso(json_string_value(to), &target)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "'now' must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z.");
+    return false;
+  }
+  *delta = target - time_now_us();
+  if (*delta <= 0) {
+    char cur[TIME_ISO_LEN];
+    time_format_iso(time_now_us(), cur);
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "The clock only moves forward: 'now' must be later than %s.", cur);
+    return false;
+  }
+  return true;
+}
+
+static void clock_post(http_request_t *req, http_response_t *res) {
+  if (!dev_gate(req, res)) return;
+  json_t *body = graph_json_body(req, res, false);
+  if (!body) return;
+  int64_t delta = 0;
+  bool ok = clock_delta(req, res, body, &delta);
   json_decref(body);
+  if (!ok) return;
   time_advance_us(delta);
   app_t *app = APP(req);
   size_t expired = 0, archived = 0;

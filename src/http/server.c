@@ -738,10 +738,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
   if (srv->cfg.threads < 2) srv->cfg.threads = 2;
   char host[160];
   srv->listen_fd = open_listener(cfg->listen, &srv->port, host, sizeof host, err);
-  if (srv->listen_fd < 0) {
-    free(srv);
-    return NULL;
-  }
+  if (srv->listen_fd < 0) goto fail;
   bool tls = cfg->tls_cert && cfg->tls_key;
   buf_t b = BUF_INIT;
   buf_printf(&b, "%s://%s:%u", tls ? "https" : "http", host, srv->port);
@@ -760,13 +757,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
                             .body_timeout = cfg->body_timeout,
                             .min_body_rate = cfg->min_body_rate};
   srv->guard = conn_guard_new(&gc, err);
-  if (!srv->guard) {
-    close(srv->listen_fd);
-    free(srv->public_url);
-    free(srv->listen_url);
-    free(srv);
-    return NULL;
-  }
+  if (!srv->guard) goto fail;
   raise_fd_limit(conn_guard_library_limit(srv->guard));
 
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
@@ -827,8 +818,8 @@ server_t *server_start(const server_config_t *cfg, char **err) {
   return srv;
 fail:
   conn_guard_free(srv->guard);
-  close(srv->listen_fd);
-  tls_unload();
+  if (srv->listen_fd >= 0) close(srv->listen_fd);
+  tls_unload(); /* harmless when nothing was loaded */
   free(srv->tls_cert_pem);
   free(srv->public_url);
   free(srv->listen_url);
