@@ -1006,6 +1006,20 @@ int odata_parse(const http_param_t *params, size_t n, unsigned supported, query_
       fail(err, errlen, "'%.40s' is not a supported query option", name);
       goto bad;
     }
+    if (d->bit == QUERY_OPT_COUNT && !(supported & QUERY_OPT_COUNT) &&
+        (supported & ODATA_COLLECTION_OPTS)) {
+      /* a collection without @odata.count: $count=false asks for nothing and is accepted */
+      const char *v = params[i].value ? params[i].value : "";
+      if (strcasecmp(v, "false") == 0) continue;
+      if (strcasecmp(v, "true") == 0)
+        fail(err, errlen, "Query option '$count' is not supported by this operation: this "
+                          "collection does not return @odata.count, so $count=true is refused "
+                          "($count=false is accepted; GET .../$count answers the number of its "
+                          "members)");
+      else
+        fail(err, errlen, "Invalid value for $count: '%.40s' (expected true or false)", v);
+      goto bad;
+    }
     if (!(d->bit & supported)) {
       fail(err, errlen, "Query option '%s' is not supported by this operation", d->name);
       goto bad;

@@ -25,6 +25,9 @@
 #define ODATA_FILTER_MAX_TERMS 256  /* comparisons (an `in` list counts one per item) */
 #define ODATA_LIST_MAX_ITEMS   64   /* names in $select / $expand */
 
+/* An operation whose supported options include one of these lists a collection. */
+#define ODATA_COLLECTION_OPTS (QUERY_OPT_FILTER | QUERY_OPT_TOP | QUERY_OPT_SKIPTOKEN)
+
 /* The inner error code of every query option error. */
 #define ODATA_INNER_CODE "invalidQueryOption"
 
@@ -32,7 +35,9 @@
  * is initialized here; release it with query_clear, also after an error). Option names are
  * matched case-insensitively and only with their '$' ("$filter"); parameters without '$' are
  * not OData options and are ignored. supported is a mask of QUERY_OPT_* bits: a known option
- * outside it, an unknown $option, an option given twice, or a malformed value fails.
+ * outside it, an unknown $option, an option given twice, or a malformed value fails. On a
+ * collection (supported has one of ODATA_COLLECTION_OPTS) without QUERY_OPT_COUNT, $count=false
+ * is accepted and ignored (it asks for nothing) and $count=true fails saying so.
  * A $skiptoken is decoded and checked against the fingerprint of this query's
  * $filter/$orderby/$search (out->token). Put QUERY_OPT_SKIPTOKEN in the mask of every
  * operation that can return a nextLink.

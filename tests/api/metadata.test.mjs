@@ -6,7 +6,7 @@
 // text/plain (with $filter; never taken as a key), $count=true refused where §9.3 says so.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { rawFetch, v3Client, closeAgents } from "./lib/clients.mjs";
+import { rawFetch, v3Client, kiotaClient, closeAgents } from "./lib/clients.mjs";
 import { assertErrorEnvelope } from "./lib/graph-assert.mjs";
 import { loadModel, modelFromXml } from "./lib/csdl.mjs";
 import {
@@ -144,6 +144,34 @@ describe("$count and qualified operations", () => {
     r = await get("/v1.0/print/printers?$count=true");
     assertErrorEnvelope(r, { status: 400, code: "invalidRequest" });
     assert.match(r.json.error.message, /\$count.*not supported/);
+  });
+
+  it("$count=false is accepted on every collection that refuses $count=true (v3 client and Kiota); a single entity takes no $count", async () => {
+    const share = await createShare(ctx.srv, ctx.admin, ctx.printer2);
+    const lists = ["/print/printers", "/print/shares", `/print/printers/${ctx.printer}/jobs`, `/print/shares/${share}/jobs`,
+      "/print/connectors", "/print/services", "/print/operations",
+      `/print/printers/${ctx.printer}/jobs/${ctx.jobs[0].id}/documents`];
+    for (const path of lists) {
+      let r = await get(`/v1.0${path}?$count=false`);
+      assert.equal(r.status, 200, `${path}: ${r.text}`);
+      assert.ok(Array.isArray(r.json.value), path);
+      assert.ok(!("@odata.count" in r.json), path);
+      r = await get(`/beta${path}?$count=true`);
+      const err = assertErrorEnvelope(r, { status: 400, code: "invalidRequest" });
+      assert.equal(err.innerError.code, "invalidQueryOption", path);
+      assert.match(err.message, /'\$count' is not supported.*\$count=true is refused/, `${path}: ${err.message}`);
+    }
+    const v3 = v3Client({ origin: ctx.srv.origin, version: "v1.0", token: ctx.admin, ca: ctx.srv.ca });
+    const printers = await v3.api("/print/printers").count(false).get();
+    assert.equal(printers.value.length, 2);
+    assert.equal(printers["@odata.count"], undefined);
+    const client = kiotaClient({ origin: ctx.srv.origin, version: "beta", token: ctx.admin, ca: ctx.srv.ca });
+    const jobs = await client.print.printers.byPrinterId(ctx.printer).jobs.get({ queryParameters: { count: false, top: 2 } });
+    assert.equal(jobs.value.length, 2);
+    assert.equal(jobs.odataCount, undefined);
+    await assert.rejects(client.print.shares.get({ queryParameters: { count: true } }), (e) => e.responseStatusCode === 400);
+    const one = await get(`/v1.0/print/printers/${ctx.printer}?$count=false`);
+    assertErrorEnvelope(one, { status: 400, code: "invalidRequest" });
   });
 
   it("accepts every bound action and function namespace-qualified", async () => {

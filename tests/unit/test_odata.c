@@ -410,6 +410,19 @@ Test(odata_parse, count_values) {
   query_clear(&q);
   cr_assert_eq(parse1(ALL_OPTS, &q, "$count", "yes"), -1);
   cr_assert(strstr(g_err, "$count"), "%s", g_err);
+  /* a collection without @odata.count: $count=false is accepted, $count=true refused saying so */
+  const unsigned list = QUERY_OPT_FILTER | QUERY_OPT_TOP | QUERY_OPT_SELECT;
+  cr_assert_eq(parse1(list, &q, "$count", "FALSE"), 0, "%s", g_err);
+  cr_assert_not(q.count);
+  query_clear(&q);
+  cr_assert_eq(parse1(list, &q, "$count", "true"), -1);
+  cr_assert(strstr(g_err, "'$count' is not supported") && strstr(g_err, "$count=true is refused") &&
+                strstr(g_err, "/$count"), "%s", g_err);
+  cr_assert_eq(parse1(list, &q, "$count", "maybe"), -1);
+  cr_assert(strstr(g_err, "Invalid value for $count"), "%s", g_err);
+  /* not a collection (a single entity): $count is no option of it at all */
+  cr_assert_eq(parse1(QUERY_OPT_SELECT | QUERY_OPT_EXPAND, &q, "$count", "false"), -1);
+  cr_assert(strstr(g_err, "'$count' is not supported"), "%s", g_err);
 }
 
 Test(odata_parse, filter_errors_name_the_option) {
