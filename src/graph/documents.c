@@ -363,7 +363,7 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
   }
 
   char id[ID_GUID_LEN + 1], key[BLOB_KEY_LEN + 1], secret[DOCUMENT_SECRET_LEN], hash[65];
-  id_guid(id);
+  id_guid_ordered(id);
   blob_key_new(key);
   id_secret(secret, sizeof secret, DOCUMENT_SECRET_BYTES);
   documents_sha256_hex(secret, hash);

@@ -77,12 +77,14 @@ static int expire_fn(db_conn_t *c, void *arg) {
   a->n = 0;
   int turn = store_sweep_turn(c, DB_SWEEP_HELD);
   if (turn != 1) return turn == 0 ? 0 : DB_ERROR;  /* another process is sweeping */
-  db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id FROM jobs WHERE phase = ? AND held_us < ?"
+  /* phase = 1 written out: the partial index jobs_held (migration 10) holds phase 1 only, and
+   * a planner uses it only for a query naming that value. */
+  _Static_assert(JOB_HELD == 1, "jobs_held's WHERE phase = 1 is JOB_HELD");
+  db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id FROM jobs WHERE phase = 1 AND held_us < ?"
                                " ORDER BY held_us, id LIMIT ?");
   if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, JOB_HELD);
-  db_bind_int64(s, 2, a->before_us);
-  db_bind_int64(s, 3, (int64_t)a->max);
+  db_bind_int64(s, 1, a->before_us);
+  db_bind_int64(s, 2, (int64_t)a->max);
   job_ref_t *refs = NULL;
   size_t n = 0;
   int rc;

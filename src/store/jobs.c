@@ -423,7 +423,7 @@ static int job_create_fn(db_conn_t *c, void *arg) {
 
   /* Exactly one document per job, empty until an upload session names it. */
   a->doc.id = xmalloc(ID_GUID_LEN + 1);
-  id_guid(a->doc.id);
+  id_guid_ordered(a->doc.id);
   a->doc.tenant = xstrdup(n->tenant);
   a->doc.job_id = id;
   a->doc.display_name = xstrdup("");

@@ -122,7 +122,7 @@ char *store_outbox_lifecycle_payload(const char *event, const char *subscription
 int store_outbox_insert(db_conn_t *c, const char *tenant, const char *subscription_id, int kind,
                         const char *url, const char *payload, int64_t now_us) {
   char id[ID_GUID_LEN + 1];
-  id_guid(id);
+  id_guid_ordered(id);
   db_stmt_t *s = db_prepare(c, "INSERT INTO outbox (" OUTBOX_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)");
   db_bind_text(s, 1, id);
   db_bind_text(s, 2, tenant);

@@ -329,7 +329,7 @@ static int documents_copy(db_conn_t *c, const store_job_redirect_t *rq, int64_t 
     d->blob_key = key ? xstrdup(key) : NULL;
     free(d->id);
     d->id = xmalloc(ID_GUID_LEN + 1);
-    id_guid(d->id);
+    id_guid_ordered(d->id);
     d->job_id = to;
     rc = store_job_document_insert(c, d) == 0 ? 0 : DB_ERROR;
   }

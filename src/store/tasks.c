@@ -701,7 +701,7 @@ int store_trigger_fire(db_conn_t *c, const char *tenant, const char *printer_id,
   if (rc != DB_ROW) return DB_ERROR;
 
   char id[ID_GUID_LEN + 1];
-  id_guid(id);
+  id_guid_ordered(id);
   s = db_prepare(c, "INSERT INTO tasks (id, tenant_id, definition_id, trigger_id, trigger_app,"
                     " job_id, printer_id, state, description, created_us, updated_us)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");

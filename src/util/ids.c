@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Random GUIDs and secrets from OpenSSL's CSPRNG; request ids from a per-thread counter. */
+/* Random GUIDs and secrets from OpenSSL's CSPRNG; time-ordered GUIDs; request ids from a
+ * per-thread counter. */
 #include "util/ids.h"
 #include "util/b64.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void id_random(void *buf, size_t n) {
   if (RAND_bytes(buf, (int)n) != 1) {
@@ -21,6 +24,36 @@ void id_guid(char out[ID_GUID_LEN + 1]) {
   unsigned char r[16];
   id_random(r, sizeof r);
   r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+  r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+  snprintf(out, ID_GUID_LEN + 1,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+           r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+           r[14], r[15]);
+}
+
+/* The time field of the last id_guid_ordered (Unix ms << 12 | sub-ms fraction), shared by all
+ * threads so that ids keep increasing when two are made in the same tick. */
+static _Atomic uint64_t g_ordered_last;
+
+void id_guid_ordered(char out[ID_GUID_LEN + 1]) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  uint64_t frac = (uint64_t)(ts.tv_nsec % 1000000) * 4096u / 1000000u;  /* 12 bits */
+  uint64_t t = (ms << 12 | frac) & ((1ull << 60) - 1), last = atomic_load(&g_ordered_last);
+  for (;;) {
+    uint64_t next = t > last ? t : last + 1;
+    if (atomic_compare_exchange_weak(&g_ordered_last, &last, next)) {
+      t = next;
+      break;
+    }
+  }
+  unsigned char r[16];
+  id_random(r + 8, 8);
+  uint64_t hi = t >> 12;  /* 48 bits of milliseconds */
+  for (int i = 5; i >= 0; i--, hi >>= 8) r[i] = (unsigned char)hi;
+  r[6] = (unsigned char)(0x70 | ((t >> 8) & 0x0f));
+  r[7] = (unsigned char)(t & 0xff);
   r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
   snprintf(out, ID_GUID_LEN + 1,
            "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",

@@ -46,3 +46,35 @@ Test(ids, guid_is_random_v4) {
   cr_assert_eq(a[14], '4');
   cr_assert_str_neq(a, b);
 }
+
+/* Time-ordered GUIDs: version 7, RFC 4122 variant, every id greater than the one before (as
+ * text), also when many are made within one millisecond and from several threads. */
+Test(ids, ordered_guids_are_v7_and_increase) {
+  static char ids[N_IDS][ID_GUID_LEN + 1];
+  for (int i = 0; i < N_IDS; i++) {
+    id_guid_ordered(ids[i]);
+    cr_assert(id_is_guid(ids[i]), "not a GUID: %s", ids[i]);
+    cr_assert_eq(ids[i][14], '7', "version nibble of %s", ids[i]);
+    cr_assert(strchr("89ab", ids[i][19]), "variant nibble of %s", ids[i]);
+    if (i > 0) cr_assert_gt(strcmp(ids[i], ids[i - 1]), 0, "%s after %s", ids[i], ids[i - 1]);
+  }
+}
+
+#define N_THREAD_IDS 500
+
+static void *ordered_ids(void *arg) {
+  char(*out)[ID_GUID_LEN + 1] = arg;
+  for (int i = 0; i < N_THREAD_IDS; i++) id_guid_ordered(out[i]);
+  return NULL;
+}
+
+Test(ids, ordered_guids_of_threads_are_distinct_and_increase_per_thread) {
+  static char ids[2][N_THREAD_IDS][ID_GUID_LEN + 1];
+  pthread_t th[2];
+  for (int t = 0; t < 2; t++) cr_assert_eq(pthread_create(&th[t], NULL, ordered_ids, ids[t]), 0);
+  for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+  for (int t = 0; t < 2; t++)
+    for (int i = 1; i < N_THREAD_IDS; i++) cr_assert_gt(strcmp(ids[t][i], ids[t][i - 1]), 0);
+  for (int i = 0; i < N_THREAD_IDS; i++)
+    for (int k = 0; k < N_THREAD_IDS; k++) cr_assert_str_neq(ids[0][i], ids[1][k]);
+}
