@@ -15,7 +15,6 @@ struct blob_store;
 struct sweeper;
 struct notify_delivery;
 struct graph_documents;
-struct ratelimit;
 struct ipp_endpoint;
 
 typedef struct app {
@@ -28,12 +27,9 @@ typedef struct app {
   struct blob_store *blobs; /* document bytes (blob/blob.h); opened by graph_documents_start */
   struct sweeper    *sweeper;  /* held-job timeout and retention (sweeper.h); NULL until started */
   struct notify_delivery *delivery; /* webhook delivery worker (notify/notify.h); NULL until started */
-  /* the documents module's sweeper, upload ranges in flight and upload volume windows
+  /* the documents module's sweeper and upload ranges in flight
    * (graph/documents-private.h); made by graph_documents_start, NULL until then */
   struct graph_documents *documents;
-  /* this process's job creation windows (graph/jobs.h); made by graph_jobs_start, NULL until
-   * then (no limit is applied without it) */
-  struct ratelimit  *job_limits;
   /* the IPP endpoints' memory: failed authentications, checked print passwords
    * (ipp/ipp-private.h); made by ipp_open, NULL until then */
   struct ipp_endpoint  *ipp;

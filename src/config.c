@@ -62,7 +62,7 @@ static const option_def_t OPTIONS[] = {
     {"max-jobs-per-user-window", OPT_UINT, F(max_jobs_per_user_window), "N",
      "jobs created per user within --job-limit-window; more get 429 (default 200, 0 = no limit)"},
     {"job-limit-window", OPT_UINT, F(job_limit_window), "SECONDS",
-     "sliding window of the job creation limits, kept per process (default 600)"},
+     "sliding window of the job creation limits, counted in the store (default 600)"},
     {"max-document-size", OPT_SIZE, F(max_document_size), "BYTES",
      "largest document createUploadSession accepts (default 1GiB)"},
     {"upload-session-ttl", OPT_UINT, F(upload_session_ttl), "SECONDS",
@@ -71,7 +71,7 @@ static const option_def_t OPTIONS[] = {
      "document bytes one user may upload within --upload-volume-window; more get 429 "
      "(default 1GiB, 0 = no limit)"},
     {"upload-volume-window", OPT_UINT, F(upload_volume_window), "SECONDS",
-     "sliding window of --upload-volume-limit, kept per process (default 900)"},
+     "sliding window of --upload-volume-limit, counted in the store (default 900)"},
     {"task-timeout", OPT_DURATION, F(task_timeout), "DURATION",
      "a job held by a print task that is not finished within this time is aborted "
      "(default 72h; s, m, h or d)"},

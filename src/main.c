@@ -502,7 +502,6 @@ static int cmd_serve(int argc, char **argv) {
   app.auth = auth_from_config(&cfg, &err);
   if (!app.auth) goto done;
   if (graph_documents_start(&app, &err) != 0) goto done;
-  graph_jobs_start(&app);
   ipp_open(&app);
 
   health_register(cfg.dev);
@@ -586,7 +585,6 @@ done:
   server_stop(app.server);
   sweeper_stop(sweeper);
   graph_documents_stop(&app);
-  graph_jobs_stop(&app);
   ipp_close(&app);
   notify_delivery_stop(delivery);
   auth_free(app.auth);

@@ -23,7 +23,6 @@
 #define DOCUMENT_SECRET_LEN 44 /* base64url characters + NUL */
 
 struct inflight;
-struct vol_key;
 
 /* The documents module's state in a running server (app->documents): made by
  * graph_documents_start, released by graph_documents_stop. */
@@ -37,11 +36,6 @@ typedef struct graph_documents {
   /* byte ranges being written, per upload session (upload.c) */
   pthread_mutex_t  inflight_mu;
   struct inflight *inflight;
-  /* the upload volume per user (upload.c) */
-  pthread_mutex_t  vol_mu;
-  uint64_t         vol_limit;      /* 0 = none */
-  int64_t          vol_bucket_us;  /* window / VOL_BUCKETS */
-  struct vol_key  *vol_keys;
 } graph_documents_t;
 
 /* Lowercase hex SHA-256 of the text s into out. */
@@ -58,12 +52,6 @@ void documents_upload_put(http_request_t *req, http_response_t *res);
 /* GET /upload/{id}?token= (resume) and DELETE (cancel). */
 void documents_upload_get(http_request_t *req, http_response_t *res);
 void documents_upload_delete(http_request_t *req, http_response_t *res);
-/* The upload volume limiter of d: set up / torn down by graph_documents_start / _stop (init
- * initialises vol_mu, free forgets every window and destroys it), old windows pruned by the
- * sweeper. */
-void documents_volume_init(graph_documents_t *d, uint64_t limit, int64_t window_us);
-void documents_volume_prune(graph_documents_t *d, int64_t now_us);
-void documents_volume_free(graph_documents_t *d);
 /* The in-flight range table of d: initialised / released (every entry freed) with d. */
 void documents_inflight_init(graph_documents_t *d);
 void documents_inflight_free(graph_documents_t *d);

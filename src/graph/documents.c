@@ -23,6 +23,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "store/documents.h"
+#include "store/limits.h"
 #include "store/printers.h"
 #include "store/pullprint.h"
 #include "util/buf.h"
@@ -544,6 +545,15 @@ void graph_documents_sweep_now(app_t *app) {
   documents_download_prune(now);
 }
 
+/* Drops the activity window rows (job creation and upload volume, store/limits.h) older than
+ * the longest window. */
+static void limits_prune(app_t *app, int64_t now) {
+  unsigned longest = app->cfg->job_limit_window > app->cfg->upload_volume_window
+                         ? app->cfg->job_limit_window : app->cfg->upload_volume_window;
+  if (store_limits_prune(app->store, now - (int64_t)longest * 1000000 - 1, NULL) != STORE_OK)
+    log_warn("documents: pruning the activity windows failed");
+}
+
 static void *sweep_main(void *arg) {
   app_t *app = arg;
   graph_documents_t *d = app->documents;
@@ -557,7 +567,7 @@ static void *sweep_main(void *arg) {
     int64_t now = time_now_us();
     sweep_sessions(app, now);
     documents_download_prune(now);
-    documents_volume_prune(d, now);
+    limits_prune(app, now);
     if (now - d->last_gc_us >= SWEEP_GC_INTERVAL_US) {
       sweep_unreferenced(app, now);
       d->last_gc_us = now;
@@ -578,7 +588,6 @@ static void *sweep_main(void *arg) {
 /* Releases d's parts (the sweeper is not running). */
 static void documents_state_free(graph_documents_t *d) {
   if (!d) return;
-  documents_volume_free(d);
   documents_inflight_free(d);
   pthread_cond_destroy(&d->sweep_cv);
   pthread_mutex_destroy(&d->sweep_mu);
@@ -598,8 +607,6 @@ int graph_documents_start(app_t *app, char **err) {
   }
   if (!app->blobs) return -1;
   graph_documents_t *d = xcalloc(1, sizeof *d);
-  documents_volume_init(d, app->cfg->upload_volume_limit,
-                        (int64_t)app->cfg->upload_volume_window * 1000000);
   documents_inflight_init(d);
   pthread_mutex_init(&d->sweep_mu, NULL);
   pthread_condattr_t ca;

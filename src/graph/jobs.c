@@ -30,10 +30,8 @@
 #include "store/shares.h"
 #include "util/buf.h"
 #include "util/log.h"
-#include "util/ratelimit.h"
 #include "util/timeutil.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,41 +319,27 @@ static bool job_query(http_request_t *req, http_response_t *res, const perm_deci
 
 enum { LIMIT_PRINTER = 0, LIMIT_USER = 1 };
 
-/* Makes app->job_limits; see graph/jobs.h. */
-void graph_jobs_start(app_t *app) {
-  const config_t *cfg = app->cfg;
+/* The job creation windows of the caller on printer_id (counted in the store, so every process
+ * sharing it counts the same jobs); v has room for two. */
+static void job_limits(const config_t *cfg, const caller_t *c, const char *printer_id,
+                       store_limit_t v[2], store_limits_t *l) {
   int64_t window = (int64_t)(cfg->job_limit_window ? cfg->job_limit_window : 600) * 1000000;
-  ratelimit_class_t classes[2] = {
-      [LIMIT_PRINTER] = {cfg->max_jobs_per_printer_window, window},
-      [LIMIT_USER] = {cfg->max_jobs_per_user_window, window},
-  };
-  app->job_limits = ratelimit_new(classes, 2);
+  v[LIMIT_PRINTER] = (store_limit_t){STORE_LIMIT_PRINTER_JOBS, printer_id,
+                                     cfg->max_jobs_per_printer_window, window, 1, 1};
+  v[LIMIT_USER] = (store_limit_t){STORE_LIMIT_USER_JOBS, c->user_id ? c->user_id : "",
+                                  cfg->max_jobs_per_user_window, window, 1, 1};
+  *l = (store_limits_t){.tenant = c->tenant, .v = v, .n = 2};
 }
 
-/* Frees app->job_limits; see graph/jobs.h. */
-void graph_jobs_stop(app_t *app) {
-  ratelimit_free(app->job_limits);
-  app->job_limits = NULL;
-}
-
-/* Takes one job creation from the printer's and the user's windows; replies 429 with
- * Retry-After and returns false when either is full. */
-static bool job_limits_take(http_request_t *req, http_response_t *res, const caller_t *c,
-                            const char *printer_id) {
+/* Replies 429 with Retry-After for the window l refused. */
+static void job_limits_reply(http_request_t *req, http_response_t *res, const store_limits_t *l) {
   const config_t *cfg = APP(req)->cfg;
-  char user[2 * CALLER_MAX_ID + 2];
-  snprintf(user, sizeof user, "%s/%s", c->tenant, c->user_id ? c->user_id : "");
-  ratelimit_key_t keys[2] = {{LIMIT_PRINTER, printer_id}, {LIMIT_USER, user}};
-  int64_t retry_us = 0;
-  size_t which = 0;
-  ratelimit_t *rl = APP(req)->job_limits;
-  if (!rl || ratelimit_take(rl, keys, 2, time_mono_us(), &retry_us, &which)) return true;
-  int64_t secs = (retry_us + 999999) / 1000000;
+  int64_t secs = (l->retry_us + 999999) / 1000000;
   if (secs < 1) secs = 1;
   char hdr[32];
   snprintf(hdr, sizeof hdr, "%lld", (long long)secs);
   http_response_header(res, "Retry-After", hdr);
-  if (which == LIMIT_PRINTER)
+  if (l->refused == LIMIT_PRINTER)
     graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
                       "Too many print jobs were created on this printer: at most %u in any %u "
                       "seconds. Retry after %lld seconds.", cfg->max_jobs_per_printer_window,
@@ -365,7 +349,6 @@ static bool job_limits_take(http_request_t *req, http_response_t *res, const cal
                       "You created too many print jobs: at most %u in any %u seconds. Retry "
                       "after %lld seconds.", cfg->max_jobs_per_user_window, cfg->job_limit_window,
                       (long long)secs);
-  return false;
 }
 
 /* ---- handlers ---------------------------------------------------------------------------- */
@@ -404,9 +387,11 @@ static void job_create(http_request_t *req, http_response_t *res) {
   if (!resolve_parent(req, res, caller, via_share, &printer_id, via_share ? &share : NULL))
     goto done;
   if (via_share && !graph_share_user_may_print(req, res, caller, &share)) goto done;
-  if (!job_limits_take(req, res, caller, printer_id)) goto done;
 
   config_text = cfg ? json_dumps(cfg, JSON_COMPACT) : xstrdup("{}");
+  store_limit_t windows[2];
+  store_limits_t limits;
+  job_limits(APP(req)->cfg, caller, printer_id, windows, &limits);
   store_job_new_t n = {
       .tenant = caller->tenant,
       .printer_id = printer_id,
@@ -417,9 +402,12 @@ static void job_create(http_request_t *req, http_response_t *res) {
       .created_by_name = caller->name,
       .created_by_ip = req->peer[0] ? req->peer : NULL,
       .created_by_groups = groups = caller_groups_json(caller),
+      .limits = &limits,
   };
   store_rc_t rc = store_job_create(APP(req)->store, &n, &job, &doc);
-  if (rc == STORE_NOT_FOUND) {
+  if (rc == STORE_LIMITED) {
+    job_limits_reply(req, res, &limits);
+  } else if (rc == STORE_NOT_FOUND) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
                       printer_id);
   } else if (rc == STORE_CONFLICT) {

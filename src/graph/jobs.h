@@ -24,14 +24,6 @@
 
 struct app;
 
-/* Makes app->job_limits, this process's job creation windows (--max-jobs-per-printer-window,
- * --max-jobs-per-user-window, --job-limit-window); call once before the server starts. The
- * app owns them until graph_jobs_stop. Without them (a harness that never calls this) job
- * creation is not limited. */
-void graph_jobs_start(struct app *app);
-/* Frees app->job_limits (after the server has stopped); NULL-safe. */
-void graph_jobs_stop(struct app *app);
-
 typedef struct graph_job_ctx {
   const caller_t *caller;    /* belongs to the request */
   perm_decision_t decision;  /* of the operation actually checked (printer op or share twin) */

@@ -19,8 +19,9 @@
  * Recording merges the range into the session's range set inside the write transaction.
  *
  * Upload volume: each user may upload at most --upload-volume-limit bytes per
- * --upload-volume-window (sliding window of 60 buckets, in memory, per process); a fragment
- * over the limit gets 429 activityLimitReached with Retry-After.
+ * --upload-volume-window (a sliding window of 60 buckets, counted in the store: every process
+ * sharing it counts the same bytes, store/limits.h); a fragment over the limit gets 429
+ * activityLimitReached with Retry-After before any of its bytes is written.
  */
 #include "app.h"
 #include "blob/blob.h"
@@ -29,6 +30,7 @@
 #include "graph/documents.h"
 #include "graph/reply.h"
 #include "store/documents.h"
+#include "store/limits.h"
 #include "util/buf.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -114,113 +116,6 @@ static void inflight_release(graph_documents_t *d, const char *id, uint64_t firs
   pthread_mutex_unlock(&d->inflight_mu);
 }
 
-/* ---- upload volume per user --------------------------------------------------------------- */
-
-#define VOL_BUCKETS 60
-
-typedef struct vol_key {
-  char           *name;                 /* "tenant/user" */
-  int64_t         bucket[VOL_BUCKETS];  /* bucket number held by each slot */
-  uint64_t        bytes[VOL_BUCKETS];
-  struct vol_key *next;
-} vol_key_t;
-
-/* Sets the upload volume limit (0 = none) and its window; see documents-private.h. */
-void documents_volume_init(graph_documents_t *d, uint64_t limit, int64_t window_us) {
-  pthread_mutex_init(&d->vol_mu, NULL);
-  d->vol_limit = limit;
-  d->vol_bucket_us = window_us / VOL_BUCKETS > 0 ? window_us / VOL_BUCKETS : 1;
-  d->vol_keys = NULL;
-}
-
-static void vol_key_free(vol_key_t *k) {
-  free(k->name);
-  free(k);
-}
-
-/* Forgets every user's window; see documents-private.h. */
-void documents_volume_free(graph_documents_t *d) {
-  while (d->vol_keys) {
-    vol_key_t *k = d->vol_keys;
-    d->vol_keys = k->next;
-    vol_key_free(k);
-  }
-  pthread_mutex_destroy(&d->vol_mu);
-}
-
-/* Bytes of k within the window ending in bucket cur. */
-static uint64_t vol_sum(const vol_key_t *k, int64_t cur) {
-  uint64_t sum = 0;
-  for (int i = 0; i < VOL_BUCKETS; i++)
-    if (k->bucket[i] > cur - VOL_BUCKETS) sum += k->bytes[i];
-  return sum;
-}
-
-/* Drops users whose window holds nothing any more (the sweeper calls it). */
-void documents_volume_prune(graph_documents_t *d, int64_t now_us) {
-  pthread_mutex_lock(&d->vol_mu);
-  int64_t cur = now_us / d->vol_bucket_us;
-  vol_key_t **pp = &d->vol_keys;
-  while (*pp) {
-    if (vol_sum(*pp, cur) == 0) {
-      vol_key_t *k = *pp;
-      *pp = k->next;
-      vol_key_free(k);
-    } else {
-      pp = &(*pp)->next;
-    }
-  }
-  pthread_mutex_unlock(&d->vol_mu);
-}
-
-/* Counts bytes against name's window, if they fit. Otherwise counts nothing, returns false and
- * sets *retry_s to the seconds until they would fit. */
-static bool volume_take(graph_documents_t *d, const char *name, uint64_t bytes, int64_t now_us,
-                        int64_t *retry_s) {
-  pthread_mutex_lock(&d->vol_mu);
-  if (!d->vol_limit) {
-    pthread_mutex_unlock(&d->vol_mu);
-    return true;
-  }
-  int64_t cur = now_us / d->vol_bucket_us;
-  vol_key_t *k = d->vol_keys;
-  while (k && strcmp(k->name, name) != 0) k = k->next;
-  if (!k) {
-    k = xcalloc(1, sizeof *k);
-    k->name = xstrdup(name);
-    for (int i = 0; i < VOL_BUCKETS; i++) k->bucket[i] = INT64_MIN / 2;
-    k->next = d->vol_keys;
-    d->vol_keys = k;
-  }
-  uint64_t sum = vol_sum(k, cur);
-  if (sum + bytes <= d->vol_limit) {
-    int slot = (int)(cur % VOL_BUCKETS);
-    if (k->bucket[slot] != cur) {
-      k->bucket[slot] = cur;
-      k->bytes[slot] = 0;
-    }
-    k->bytes[slot] += bytes;
-    pthread_mutex_unlock(&d->vol_mu);
-    return true;
-  }
-  /* when enough of the oldest buckets will have left the window */
-  int64_t when = cur + VOL_BUCKETS; /* the whole window (also when bytes alone exceed it) */
-  uint64_t freed = 0;
-  for (int64_t b = cur - VOL_BUCKETS + 1; b <= cur; b++) {
-    int slot = (int)(((b % VOL_BUCKETS) + VOL_BUCKETS) % VOL_BUCKETS);
-    if (k->bucket[slot] != b) continue;
-    freed += k->bytes[slot];
-    if (sum - freed + bytes <= d->vol_limit) {
-      when = b + VOL_BUCKETS;
-      break;
-    }
-  }
-  int64_t wait_us = when * d->vol_bucket_us - now_us;
-  *retry_s = wait_us / 1000000 + 1;
-  pthread_mutex_unlock(&d->vol_mu);
-  return false;
-}
-
 /* ---- common ----------------------------------------------------------------------------------- */
 
 static void reply_not_found(http_request_t *req, http_response_t *res) {
@@ -283,6 +178,41 @@ typedef struct upload_put {
   blob_t                *blob;
   bool                   reserved;
 } upload_put_t;
+
+/* ---- upload volume per user --------------------------------------------------------------- */
+
+/* Buckets of the upload volume window: a user's uploads are counted in window / VOL_BUCKETS
+ * long buckets (one store row each). */
+#define VOL_BUCKETS 60
+
+/* Counts the fragment's bytes against the uploading user's window in the store (shared by
+ * every process), if they fit. Otherwise counts nothing and replies 429 with Retry-After; false
+ * then, and also (after a 500) when the store fails. */
+static bool volume_take(http_request_t *req, http_response_t *res, const upload_put_t *p) {
+  app_t *app = APP(req);
+  if (!app->cfg->upload_volume_limit) return true;
+  int64_t window = (int64_t)app->cfg->upload_volume_window * 1000000;
+  store_limit_t v = {STORE_LIMIT_USER_UPLOAD,
+                     p->sess.created_by_id ? p->sess.created_by_id : "",
+                     app->cfg->upload_volume_limit, window,
+                     window / VOL_BUCKETS > 0 ? window / VOL_BUCKETS : 1, p->len};
+  store_limits_t l = {.tenant = p->sess.tenant, .v = &v, .n = 1, .now_us = time_now_us()};
+  store_rc_t rc = store_limits_take(app->store, &l);
+  if (rc == STORE_OK) return true;
+  if (rc != STORE_LIMITED) {
+    graph_reply_store_error(req, res);
+    return false;
+  }
+  long long retry_s = (long long)(l.retry_us / 1000000 + 1);
+  char ra[32];
+  snprintf(ra, sizeof ra, "%lld", retry_s);
+  http_response_header(res, "Retry-After", ra);
+  graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
+                    "This user has uploaded the most document bytes allowed in %u seconds "
+                    "(%llu); retry after %lld seconds.", app->cfg->upload_volume_window,
+                    (unsigned long long)app->cfg->upload_volume_limit, retry_s);
+  return false;
+}
 
 static void put_cleanup(http_request_t *req) {
   upload_put_t *p = req->handler_state;
@@ -373,21 +303,7 @@ static int put_start(http_request_t *req, http_response_t *res) {
     return -1;
   }
 
-  buf_t who = BUF_INIT;
-  buf_printf(&who, "%s/%s", p->sess.tenant, p->sess.created_by_id ? p->sess.created_by_id : "");
-  int64_t retry_s = 0;
-  bool room = volume_take(app->documents, who.data, p->len, time_now_us(), &retry_s);
-  buf_free(&who);
-  if (!room) {
-    char ra[32];
-    snprintf(ra, sizeof ra, "%lld", (long long)retry_s);
-    http_response_header(res, "Retry-After", ra);
-    graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
-                      "This user has uploaded the most document bytes allowed in %u seconds "
-                      "(%llu); retry after %lld seconds.", app->cfg->upload_volume_window,
-                      (unsigned long long)app->cfg->upload_volume_limit, (long long)retry_s);
-    return -1;
-  }
+  if (!volume_take(req, res, p)) return -1;
 
   int brc = blob_open(app->blobs, p->sess.blob_key, true, &p->blob, NULL);
   if (brc == -ENOENT) {

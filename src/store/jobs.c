@@ -402,6 +402,13 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   if (rc != DB_ROW) return DB_ERROR;
   if (refused) return STORE_CONFLICT;
 
+  /* The activity windows, counted in this transaction: a refused job leaves nothing. */
+  if (n->limits) {
+    n->limits->now_us = time_now_us();
+    rc = store_limits_take_in(c, n->limits);
+    if (rc != 0) return rc;
+  }
+
   /* The next job id, taken inside this transaction (rolled back with it). */
   int64_t id = 0;
   rc = store_job_next_id(c, &id);

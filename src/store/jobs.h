@@ -15,6 +15,7 @@
 
 #include "core/job.h"
 #include "core/query.h"
+#include "store/limits.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -114,14 +115,17 @@ typedef struct store_job_new {
   const char *created_by_name;
   const char *created_by_ip;
   const char *created_by_groups; /* JSON array of the creator's group ids; NULL = none known */
+  store_limits_t *limits;        /* NULL = none; else taken in the job's transaction (see
+                                    store_job_create; its out fields are set) */
 } store_job_new_t;
 
 /* Creates a job in phase JOB_CREATED with one empty document (new GUID), taking the next id
  * from the counters table, all in one transaction. STORE_NOT_FOUND when the printer is gone
  * (or not in tenant); STORE_CONFLICT when the printer is not accepting jobs
  * (is_accepting_jobs = 0; NULL, unknown, accepts); STORE_ERROR (logged) when the id space
- * (int32) is exhausted. On STORE_OK *job and *doc (either may be NULL) receive the rows as
- * written. */
+ * (int32) is exhausted; STORE_LIMITED when n->limits is set and one of its windows is full
+ * (n->limits->refused and ->retry_us say which and for how long; nothing is written). On
+ * STORE_OK *job and *doc (either may be NULL) receive the rows as written. */
 store_rc_t store_job_create(store_t *st, const store_job_new_t *n, store_job_t *job,
                             store_document_t *doc);
 

@@ -473,6 +473,20 @@ static const char *const migrations[] = {
   "CREATE INDEX jobs_held ON jobs (held_us, id) WHERE phase = 1;"
   "DROP INDEX documents_blob;"
   "CREATE INDEX documents_blob ON documents (blob_key) WHERE blob_key IS NOT NULL;",
+
+  /* 11: activity windows (store/limits.h): what each printer and user took of the job creation
+   * and upload volume limits, counted in the store so that every process sharing it counts
+   * the same events. A row is one event (at_us its time) or one bucket of events (at_us the
+   * bucket's start, amount their sum); rows older than the longest window are swept. */
+  "CREATE TABLE activity_windows ("
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  kind INTEGER NOT NULL,"                     /* store_limit_kind_t */
+  "  name TEXT NOT NULL,"                        /* printer id or user id ('' for none) */
+  "  at_us BIGINT NOT NULL,"
+  "  amount BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX activity_windows_key ON activity_windows (tenant_id, kind, name, at_us);"
+  "CREATE INDEX activity_windows_age ON activity_windows (at_us);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -9,6 +9,7 @@
 #define SPOOLD_STORE_STORE_PRIVATE_H
 
 #include "store/db.h"
+#include "store/limits.h"
 #include "store/store.h"
 
 struct store {
@@ -17,16 +18,17 @@ struct store {
 
 /* The closure contract: a closure returns 0, a STORE_* code or a DB_* error, never db_step()'s
  * DB_ROW/DB_DONE, and the numbers cannot be mistaken for one another. */
-_Static_assert((int)DB_ROW > (int)STORE_INVALID && (int)DB_DONE > (int)STORE_INVALID,
-               "DB_ROW/DB_DONE must lie above every store_rc_t code (STORE_ERROR..STORE_INVALID)");
+_Static_assert((int)DB_ROW > (int)STORE_LIMITED && (int)DB_DONE > (int)STORE_LIMITED,
+               "DB_ROW/DB_DONE must lie above every store_rc_t code (STORE_ERROR..STORE_LIMITED)");
 _Static_assert((int)STORE_ERROR == -1 && (int)STORE_OK == 0 && (int)STORE_NOT_FOUND == 1 &&
-                   (int)STORE_CONFLICT == 2 && (int)STORE_INVALID == 3,
+                   (int)STORE_CONFLICT == 2 && (int)STORE_INVALID == 3 &&
+                   (int)STORE_LIMITED == 4,
                "store_rc_t codes changed: check the DB_ROW/DB_DONE numbering in db.h");
 _Static_assert((int)DB_ERROR == (int)STORE_ERROR && (int)DB_CONSTRAINT < 0,
                "DB_ERROR is STORE_ERROR and DB_CONSTRAINT is negative");
 
 /* Maps a closure's return value to a store_rc_t. Closures return 0, a STORE_* code
- * (STORE_NOT_FOUND, STORE_CONFLICT, STORE_INVALID) or a DB_* error; DB_CONSTRAINT becomes
+ * (STORE_NOT_FOUND, STORE_CONFLICT, STORE_INVALID, STORE_LIMITED) or a DB_* error; DB_CONSTRAINT becomes
  * STORE_CONFLICT and any other value STORE_ERROR. A closure that returned DB_ROW/DB_DONE broke
  * the contract: that is logged as an error and answered STORE_ERROR. */
 store_rc_t store_rc(int rc);
@@ -55,5 +57,10 @@ int store_step_done(db_stmt_t *s);
 /* Inside a transaction: 0 when printer_id is a printer of tenant, STORE_NOT_FOUND when not, or
  * DB_ERROR (a closure may return the result as it is). Defined in printers.c. */
 int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *printer_id);
+
+/* Inside a write transaction: takes l's amounts from their windows, all or none (see
+ * store_limits_take in store/limits.h). 0 when taken, STORE_LIMITED (with l->refused and
+ * l->retry_us set, nothing written) when one is full, or a DB_* error. Defined in limits.c. */
+int store_limits_take_in(db_conn_t *c, store_limits_t *l);
 
 #endif

@@ -108,6 +108,7 @@ store_rc_t store_rc(int rc) {
     case 0: return STORE_OK;
     case STORE_NOT_FOUND: return STORE_NOT_FOUND;
     case STORE_INVALID: return STORE_INVALID;
+    case STORE_LIMITED: return STORE_LIMITED;
     case STORE_CONFLICT:
     case DB_CONSTRAINT: return STORE_CONFLICT;
     case DB_ROW:

@@ -24,6 +24,7 @@ typedef enum {
   STORE_CONFLICT = 2,   /* unique constraint or a state precondition failed */
   STORE_INVALID = 3,    /* the request's query options do not fit the collection (a message
                            saying why comes back through the function's err argument) */
+  STORE_LIMITED = 4,    /* an activity limit is full (store/limits.h); nothing was written */
   STORE_ERROR = -1,     /* I/O or internal error (already logged) */
 } store_rc_t;
 

@@ -15,6 +15,8 @@
 //     on B (LISTEN/NOTIFY), and by a release committed on B, after which the job is fetchable
 //     through A; 200 held jobs each hit at once by an abort and a task completion sent to two
 //     different processes: exactly one winner each, the other 409;
+//   - three more processes with job and upload volume limits: each limit holds in total over the
+//     three (counted in the database), and what was refused left nothing;
 //   - kill -9 of one process while twelve clients create jobs on all three: every job any
 //     process acknowledged (201) is there afterwards;
 //   - a tenant suspended with `spoold tenant suspend --store` is refused by all three processes
@@ -392,6 +394,80 @@ describe("pull printing across processes", () => {
     }
     assert.equal(wins.abort + wins.complete, 200);
     t.diagnostic(`abort won ${wins.abort}, completion won ${wins.complete}`);
+  });
+});
+
+describe("activity limits across processes", () => {
+  // Three more processes on the same store, with limits: the windows are counted in the
+  // database, so the three together allow each limit once (not three times).
+  const lim = { srvs: [] };
+  before(async () => {
+    lim.srvs = await Promise.all([0, 1, 2].map(() =>
+      startServer({ dataDir: ctx.data, args: ["--store", ctx.store,
+        "--max-jobs-per-printer-window", "6", "--max-jobs-per-user-window", "8", "--job-limit-window", "600",
+        "--upload-volume-limit", String(4 * 256 * 1024), "--upload-volume-window", "900"] })));
+    lim.user = await lim.srvs[0].mintUser({ tenant: ctx.tenant, scopes: ADMIN_SCOPES, admin: true });
+    lim.p1 = await registerPrinter(lim.srvs[0], ctx.admin, { name: "Limited 1" });
+    lim.p2 = await registerPrinter(lim.srvs[1], ctx.admin, { name: "Limited 2" });
+  });
+  after(async () => { for (const s of lim.srvs) await s.stop(); });
+  const create = (i, printer) => rawFetch(`${lim.srvs[i].origin}/v1.0/print/printers/${printer}/jobs`, {
+    method: "POST", token: lim.user, json: { configuration: {} } });
+  const jobsOf = async (printer) => {
+    const r = await rawFetch(`${lim.srvs[2].origin}/v1.0/print/printers/${printer}/jobs?$top=100`, { token: ctx.admin });
+    assert.equal(r.status, 200, r.text);
+    return r.json.value.map((j) => j.id);
+  };
+  const refused = (r, pattern) => {
+    assert.equal(r.status, 429, r.text);
+    assert.equal(r.json.error.code, "activityLimitReached");
+    assert.match(r.json.error.message, pattern);
+    const after = Number(r.headers.get("retry-after"));
+    assert.ok(Number.isInteger(after) && after >= 1 && after <= 600, `Retry-After ${r.headers.get("retry-after")}`);
+  };
+
+  it("the per-printer and per-user job windows hold in total over three processes; a refused create writes nothing", async () => {
+    // 12 creates on one printer at once, 4 on each process: the printer's 6, no more
+    const r1 = await Promise.all(Array.from({ length: 12 }, (_, k) => create(k % 3, lim.p1)));
+    const ok1 = r1.filter((r) => r.status === 201);
+    assert.equal(ok1.length, 6, JSON.stringify(r1.map((r) => r.status)));
+    for (const r of r1.filter((r) => r.status !== 201)) refused(r, /on this printer: at most 6 in any 600 seconds/);
+    assert.deepEqual((await jobsOf(lim.p1)).sort(), ok1.map((r) => r.json.id).sort(), "only the accepted jobs exist");
+    // the user has 6 of 8: on another printer, 2 more of 6 sent at once over the three
+    const r2 = await Promise.all(Array.from({ length: 6 }, (_, k) => create(k % 3, lim.p2)));
+    const ok2 = r2.filter((r) => r.status === 201);
+    assert.equal(ok2.length, 2, JSON.stringify(r2.map((r) => r.status)));
+    for (const r of r2.filter((r) => r.status !== 201)) refused(r, /You created too many print jobs: at most 8/);
+    assert.deepEqual((await jobsOf(lim.p2)).sort(), ok2.map((r) => r.json.id).sort());
+    // another user still may print on the second printer (its window has 2 of 6)
+    const other = await rawFetch(`${lim.srvs[1].origin}/v1.0/print/printers/${lim.p2}/jobs`, {
+      method: "POST", token: ctx.admin, json: { configuration: {} } });
+    assert.equal(other.status, 201, other.text);
+  });
+
+  it("the upload volume window holds in total over three processes; refused fragments are not recorded", async () => {
+    // a user who has uploaded nothing yet (the window counts every process's uploads)
+    const uploader = await lim.srvs[0].mintUser({ tenant: ctx.tenant, scopes: ADMIN_SCOPES, admin: true });
+    const job = (await createJob(lim.srvs[0], uploader, `printers/${lim.p2}`, { configuration: {} })).id;
+    const docs = await rawFetch(`${lim.srvs[0].origin}/v1.0/print/printers/${lim.p2}/jobs/${job}/documents`, { token: uploader });
+    const s = await rawFetch(`${lim.srvs[0].origin}/v1.0/print/printers/${lim.p2}/jobs/${job}/documents/${docs.json.value[0].id}/createUploadSession`, {
+      method: "POST", token: uploader, json: { properties: { documentName: "big.pdf", contentType: "application/pdf", size: 8 * 256 * 1024 } } });
+    assert.equal(s.status, 200, s.text);
+    // eight fragments of 256 KiB at once over the three processes: exactly four fit the 1 MiB
+    const frag = 256 * 1024, size = 8 * frag;
+    const url = (i) => { const u = new URL(s.json.uploadUrl); return `${lim.srvs[i].origin}${u.pathname}${u.search}`; };
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, k) => put(url(k % 3), randomBytes(frag), k * frag, size)));
+    const codes = rs.map((r) => r.status);
+    assert.equal(codes.filter((c) => c === 202).length, 4, JSON.stringify(codes));
+    for (const r of rs.filter((r) => r.status !== 202)) {
+      assert.equal(r.status, 429, r.text);
+      assert.equal(r.json.error.code, "activityLimitReached");
+      assert.ok(Number(r.headers.get("retry-after")) >= 1);
+    }
+    const progress = await rawFetch(url(1));
+    assert.equal(progress.status, 200, progress.text);
+    const missing = progress.json.nextExpectedRanges.map((x) => { const [a, b] = x.split("-").map(Number); return b - a + 1; });
+    assert.equal(missing.reduce((a, b) => a + b, 0), size - 4 * frag, `only the accepted fragments were recorded: ${progress.text}`);
   });
 });
 
