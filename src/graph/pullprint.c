@@ -28,7 +28,9 @@
 #include "graph/routes.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "store/pull-printers.h"
 #include "store/pullprint.h"
+#include "store/shares.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -192,14 +194,14 @@ done:
 
 /* Copies the bytes of every document of the job into new blobs, before the transaction that
  * hands them to the redirected job. Returns false after replying 500. */
-static bool copy_blobs(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx,
-                       store_blob_copy_t **copies, size_t *ncopies) {
+static bool copy_blobs(http_request_t *req, http_response_t *res, const char *tenant,
+                       int64_t job_id, const char *job_id_str, store_blob_copy_t **copies,
+                       size_t *ncopies) {
   *copies = NULL;
   *ncopies = 0;
   store_document_t *docs = NULL;
   size_t n = 0;
-  if (store_job_documents(APP(req)->store, ctx->caller->tenant, ctx->job.id, &docs, &n) !=
-      STORE_OK) {
+  if (store_job_documents(APP(req)->store, tenant, job_id, &docs, &n) != STORE_OK) {
     graph_reply_store_error(req, res);
     return false;
   }
@@ -211,7 +213,7 @@ static bool copy_blobs(http_request_t *req, http_response_t *res, const graph_jo
     blob_key_new(key);
     int rc = bs ? blob_copy(bs, docs[i].blob_key, key) : -ENOTSUP;
     if (rc != 0) {
-      log_error("redirect of job %s: copying blob %s failed: %s", ctx->job.id_str,
+      log_error("redirect of job %s: copying blob %s failed: %s", job_id_str,
                 docs[i].blob_key, strerror(-rc));
       ok = false;
       break;
@@ -262,7 +264,8 @@ static void job_redirect(http_request_t *req, http_response_t *res) {
 
   /* Refuse early, without copying bytes, what the transaction would refuse anyway. */
   if (!graph_job_seed_rule_check(req, res, &ctx)) goto done;
-  if (!copy_blobs(req, res, &ctx, &copies, &ncopies)) goto done;
+  if (!copy_blobs(req, res, ctx.caller->tenant, ctx.job.id, ctx.job.id_str, &copies, &ncopies))
+    goto done;
 
   store_job_redirect_t rq = {
       .tenant = ctx.caller->tenant,
@@ -306,6 +309,79 @@ done:
 
 /* ---- routes ----------------------------------------------------------------------------- */
 
+/* Whether printer is a member of the pull-print printer published by the share of printer
+ * job_printer (the printer the job was sent to through that share): *member. */
+static store_rc_t pull_member_of_share(store_t *st, const char *tenant, const char *job_printer,
+                                       const char *printer, bool *member) {
+  *member = false;
+  store_share_t share = {0};
+  store_rc_t rc = store_share_get_by_printer(st, tenant, job_printer, &share);
+  if (rc == STORE_NOT_FOUND) return STORE_OK;
+  if (rc == STORE_OK && share.pull_printer_id) {
+    rc = store_pull_printer_has_member(st, tenant, share.pull_printer_id, printer);
+    *member = rc == STORE_OK;
+    if (rc == STORE_NOT_FOUND) rc = STORE_OK;
+  }
+  store_share_clear(&share);
+  return rc;
+}
+
+/* J10 at a member printer of the pull-print printer whose share the job was sent to: the held
+ * job j (its processing task from whichever trigger) is redirected to printer in one
+ * transaction (store_job_redirect without the seed rule): a new job there (fetchable unless the
+ * printer's own trigger holds it), the source completed with redirectedTo, its task completed.
+ * 200 with the new job. */
+static void release_at_member(http_request_t *req, http_response_t *res, const caller_t *c,
+                              const store_job_t *j, const char *printer) {
+  store_blob_copy_t *copies = NULL;
+  size_t ncopies = 0;
+  store_pull_result_t r = {0};
+  store_job_t out = {0};
+  bool taken = false;
+  if (j->phase != JOB_HELD) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL,
+                      "The job is not held for release (only a job a print task holds can be "
+                      "released).");
+    goto done;
+  }
+  if (!copy_blobs(req, res, c->tenant, j->id, j->id_str, &copies, &ncopies)) goto done;
+  store_job_redirect_t rq = {
+      .tenant = c->tenant,
+      .job_id = j->id,
+      .app = NULL,
+      .destination = printer,
+      .public_url = server_public_url(req->server),
+      .blobs = copies,
+      .nblobs = ncopies,
+  };
+  store_rc_t rc = store_job_redirect(APP(req)->store, &rq, &r);
+  if (rc == STORE_CONFLICT || (rc == STORE_NOT_FOUND && r.why)) {
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                      r.why ? r.why : "The job is no longer held for release.");
+    goto done;
+  }
+  if (rc != STORE_OK) {
+    graph_reply_store_error(req, res);
+    goto done;
+  }
+  taken = true;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, r.new_job_id);
+  json_t *o = store_job_get(APP(req)->store, c->tenant, id, &out) == STORE_OK
+                  ? graph_job_json(req, &out, 0) : NULL;
+  if (!o) {
+    graph_reply_store_error(req, res);
+    goto done;
+  }
+  json_object_set_new(o, "@odata.context",
+                      graph_context(req, "print/printers('%s')/jobs/$entity", printer));
+  graph_reply_json(req, res, 200, o);
+done:
+  copies_free(req, copies, ncopies, !taken);
+  store_job_clear(&out);
+  store_pull_result_clear(&r);
+}
+
 /* J10 POST /print/printers/{id}/jobs/release {"jobId": "..."}: the user at the printer releases
  * their job (any job for an administrator with a .All scope) held there by a print task: the
  * processing task becomes completed (notified as any task change) and the job fetchable, in one
@@ -340,10 +416,20 @@ static void job_release(http_request_t *req, http_response_t *res) {
   if (!graph_printer_exists(req, res, c->tenant, printer)) goto done;
   const char *job_id = json_string_value(id);
   store_rc_t rc = store_job_get(APP(req)->store, c->tenant, job_id, &j);
-  if (rc == STORE_OK && (strcmp(j.printer_id, printer) != 0 ||
-                         (!d.all_jobs && (!j.created_by_id || !c->user_id ||
-                                          strcmp(j.created_by_id, c->user_id) != 0))))
-    rc = STORE_NOT_FOUND; /* another printer's job, or another user's: not visible here */
+  if (rc == STORE_OK && !d.all_jobs &&
+      (!j.created_by_id || !c->user_id || strcmp(j.created_by_id, c->user_id) != 0))
+    rc = STORE_NOT_FOUND; /* another user's job: not visible here */
+  if (rc == STORE_OK && strcmp(j.printer_id, printer) != 0) {
+    /* a job held on the printer of a share that publishes a pull-print printer this printer is
+     * a member of: released here, i.e. redirected to this printer */
+    bool member = false;
+    rc = pull_member_of_share(APP(req)->store, c->tenant, j.printer_id, printer, &member);
+    if (rc == STORE_OK && !member) rc = STORE_NOT_FOUND; /* another printer's job */
+    if (rc == STORE_OK) {
+      release_at_member(req, res, c, &j, printer);
+      goto done;
+    }
+  }
   if (rc == STORE_NOT_FOUND) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The print job '%.40s' was not found on printer '%s'.", job_id, printer);

@@ -405,6 +405,34 @@ store_rc_t store_pull_printer_member_remove(store_t *st, const char *tenant, con
   return run_member(st, &a, why);
 }
 
+typedef struct {
+  const char *tenant, *id, *printer_id;
+} has_member_arg_t;
+
+static int has_member_fn(db_conn_t *c, void *arg) {
+  has_member_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c,
+    "SELECT 1 FROM pull_printers pp JOIN printers p ON p.tenant_id = pp.tenant_id"
+    " WHERE pp.id = ? AND pp.tenant_id = ? AND p.id = ? AND (pp.include_all_printers = 1 OR"
+    " EXISTS (SELECT 1 FROM pull_printer_members m WHERE m.pull_printer_id = pp.id AND"
+    " m.printer_id = p.id))");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->id);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_text(s, 3, a->printer_id);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* See pull-printers.h. */
+store_rc_t store_pull_printer_has_member(store_t *st, const char *tenant, const char *id,
+                                         const char *printer_id) {
+  if (!tenant || !id || !printer_id) return STORE_NOT_FOUND;
+  has_member_arg_t a = {tenant, id, printer_id};
+  return store_rc(db_read(st->db, has_member_fn, &a));
+}
+
 /* ---- operations ----------------------------------------------------------------------------- */
 
 typedef struct {

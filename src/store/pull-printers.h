@@ -120,6 +120,12 @@ store_rc_t store_pull_printer_member_remove(store_t *st, const char *tenant, con
                                             const char *printer_id,
                                             store_pull_member_err_t *why);
 
+/* STORE_OK when printer_id is a member of pull-print printer id of tenant (a member row, or
+ * includeAllPrinters and the printer is the tenant's), STORE_NOT_FOUND when not (or either does
+ * not exist). */
+store_rc_t store_pull_printer_has_member(store_t *st, const char *tenant, const char *id,
+                                         const char *printer_id);
+
 /* The id of the pull-print printer an operation created, into *out (malloc'd; NULL when the
  * operation created none or it was deleted since). STORE_NOT_FOUND when the tenant has no such
  * operation. */

@@ -105,7 +105,8 @@ static int task_set_state(db_conn_t *c, const char *tenant, const char *task_id,
 
 /* The seed rule for job (already read, phase j->phase) and app, doing `what` ("abort",
  * "redirect", "update"): reads the job's processing tasks and decides with job_seed_decide()
- * (core/job.h). 0 with r->task_id set when the job has a processing task from app's trigger;
+ * (core/job.h). 0 with r->task_id set when the job has a processing task from app's trigger
+ * (app NULL: from any trigger, the oldest: a user's release, which the caller authorized);
  * STORE_CONFLICT with r->seed and r->why otherwise. */
 static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const store_job_t *j,
                      const char *app, const char *what, store_pull_result_t *r) {
@@ -130,6 +131,7 @@ static int seed_rule(db_conn_t *c, const char *tenant, int64_t job_id, const sto
     rc = DB_ERROR;
     goto done;
   }
+  if (!app && n > 0) app = apps[0]; /* the oldest processing task, whoever's trigger made it */
   job_seed_decision_t d = job_seed_decide(j->phase, (const char *const *)apps, n, app);
   if (d.seed == JOB_SEED_OK) {
     free(r->task_id);

@@ -67,7 +67,9 @@ typedef struct store_blob_copy {
 typedef struct store_job_redirect {
   const char              *tenant;
   int64_t                  job_id;        /* the source job */
-  const char              *app;           /* the caller (seed rule) */
+  const char              *app;           /* the caller (seed rule); NULL: no seed rule, the
+                                             oldest processing task (a user's release at a
+                                             member of a pull-print printer, J10) */
   const char              *destination;   /* destinationPrinterId */
   const char              *configuration; /* JSON object text merged over the source's; NULL */
   const char              *public_url;    /* base of redirectedFrom/To and parentUrl */

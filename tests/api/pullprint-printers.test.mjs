@@ -7,7 +7,8 @@
 // $top / $expand=shares and nextLinks, get, update (only defaults, includeAllPrinters, location),
 // delete, restoreFactoryDefaults, member printers by $ref, a printer's pull-print printers
 // (explicit members and includeAllPrinters), a share's pull-print printer (bound with
-// pullPrintPrinter@odata.bind), $metadata, and the refusals: bad bodies (400 naming the
+// pullPrintPrinter@odata.bind), a job held on the printer of such a share released at a member
+// printer with jobs/release (J10), $metadata, and the refusals: bad bodies (400 naming the
 // property), unknown ids (404), missing permissions (403, delegated and application). Runs on
 // SQLite and, with SPOOLD_TEST_STORE=postgres, on PostgreSQL.
 import { describe, it, after } from "node:test";
@@ -15,7 +16,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { kiotaClient, v3Client, kiotaWithStatus, rawFetch, GUID, closeAgents } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
-import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter } from "./lib/fixtures.mjs";
+import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, uploadDocument, TEST_PDF } from "./lib/fixtures.mjs";
 
 const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PullPrintPrinter.FullControl.All"].join(" ");
 const LOCATION_KEYS = ["altitudeInMeters", "building", "city", "countryOrRegion", "floor", "floorDescription",
@@ -483,5 +484,96 @@ describe("pull-print printers: update, restoreFactoryDefaults, members, shares",
     await v3(ctx).api(`/print/pullPrintPrinters/${id}`).delete();
     assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares/${share}/pullPrintPrinter`), { status: 404, code: "itemNotFound" });
     assert.equal((await raw(ctx, `/v1.0/print/shares/${share}`)).status, 200, "the share stays");
+  });
+});
+
+describe("a job sent to a share that publishes a pull-print printer is released at a member (J10)", () => {
+  const APP_X = "00000000-0000-4000-8000-0000000000c1";
+  const ALICE = "00000000-0000-4000-8000-00000000a11c";
+  // J10 also needs a permission that allows Get printer (docs/behaviour.md)
+  const USER_SCOPES = "PrintJob.ReadWrite PrinterShare.ReadBasic.All Printer.Read.All";
+  const ctx = serverForSuite({ tls: true }, {
+    tokens: {
+      appX: { app: APP_X, roles: "PrintTaskDefinition.ReadWrite.All" },
+      admin: { app: APP_X, scopes: `${ADMIN_SCOPES} PrintJob.ReadWrite.All`, admin: true },
+      alice: { user: ALICE, upn: "alice@contoso.test", scopes: USER_SCOPES },
+      bob: { upn: "bob@contoso.test", scopes: USER_SCOPES },
+    },
+    setup: async (c) => {
+      const r = (p, opts) => rawFetch(`${c.srv.origin}${p}`, { ca: c.srv.ca, token: c.admin, ...opts });
+      const def = await r("/v1.0/print/taskDefinitions", { method: "POST", token: c.appX, json: { displayName: "Pull release" } });
+      assert.equal(def.status, 201, def.text);
+      c.V = await registerPrinter(c.srv, c.admin, { name: "Pull queue (virtual)" });
+      c.P1 = await registerPrinter(c.srv, c.admin, { name: "Floor 1" });
+      c.P2 = await registerPrinter(c.srv, c.admin, { name: "Floor 2 (not a member)" });
+      const trig = await r(`/v1.0/print/printers/${c.V}/taskTriggers`, { method: "POST",
+        json: { event: "jobStarted", "definition@odata.bind": `https://graph.microsoft.com/v1.0/print/taskDefinitions/${def.json.id}` } });
+      assert.equal(trig.status, 201, trig.text);
+      const share = await r("/v1.0/print/shares", { method: "POST", json: { displayName: "Follow me", allowAllUsers: true, "printer@odata.bind": printerUrl(c.V) } });
+      assert.equal(share.status, 201, share.text);
+      c.S = share.json.id;
+    },
+  });
+
+  // alice's job through the share, uploaded and started: held by the trigger of the share's printer
+  async function heldJob() {
+    const client = kiota(ctx, ctx.alice);
+    const job = await client.print.shares.byPrinterShareId(ctx.S).jobs.post({ configuration: { copies: 1 } });
+    await uploadDocument(ctx.srv, ctx.alice, `shares/${ctx.S}`, job);
+    const status = await client.print.shares.byPrinterShareId(ctx.S).jobs.byPrintJobId(job.id).start.post();
+    assert.equal(status.state, "paused", "held by the print task");
+    return job.id;
+  }
+  const release = (printer, token, jobId) => raw(ctx, `/v1.0/print/printers/${printer}/jobs/release`, { method: "POST", token, json: { jobId } });
+
+  it("released at a member printer: a new job there, the held one completed with redirectedTo", async () => {
+    const { id: pp } = await createPull(ctx, { displayName: "Follow me" });
+    await v3(ctx).api(`/print/pullPrintPrinters/${pp}/printers/$ref`).post({ "@odata.id": printerUrl(ctx.P1) });
+    await v3(ctx).api(`/print/shares/${ctx.S}`).patch({ "pullPrintPrinter@odata.bind": pullUrl(pp) });
+    const jobId = await heldJob();
+
+    // not at a printer outside the pull-print printer, not by another user
+    assertErrorEnvelope(await release(ctx.P2, ctx.alice, jobId), { status: 404, code: "itemNotFound" });
+    assertErrorEnvelope(await release(ctx.P1, ctx.bob, jobId), { status: 404, code: "itemNotFound" });
+
+    const released = await v3(ctx, ctx.alice).api(`/print/printers/${ctx.P1}/jobs/release`).post({ jobId });
+    assert.equal(released["@odata.context"], `${ctx.srv.origin}/v1.0/$metadata#print/printers('${ctx.P1}')/jobs/$entity`);
+    assert.notEqual(released.id, jobId, "a new job on the member printer");
+    assert.equal(released.isFetchable, true);
+    assert.equal(released.createdBy.userPrincipalName, "alice@contoso.test");
+    assert.equal(released.redirectedFrom, `${ctx.srv.origin}/v1.0/print/printers/${ctx.V}/jobs/${jobId}`);
+    const source = await raw(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${jobId}`);
+    assert.equal(source.json.status.state, "completed");
+    assert.equal(source.json.isFetchable, false);
+    assert.equal(source.json.redirectedTo, `${ctx.srv.origin}/v1.0/print/printers/${ctx.P1}/jobs/${released.id}`);
+    const tasks = await raw(ctx, `/v1.0/print/printers/${ctx.V}/jobs/${jobId}/tasks`);
+    assert.equal(tasks.json.value[0].status.state, "completed");
+    // the document's bytes went with it
+    const docs = await raw(ctx, `/v1.0/print/printers/${ctx.P1}/jobs/${released.id}/documents`);
+    const bytes = await raw(ctx, `/v1.0/print/printers/${ctx.P1}/jobs/${released.id}/documents/${docs.json.value[0].id}/$value`);
+    assert.equal(bytes.status, 302, "$value answers with the pre-authorized download URL");
+    const download = await rawFetch(bytes.headers.get("location"), { ca: ctx.srv.ca });
+    assert.equal(download.status, 200);
+    assert.deepEqual(download.body, TEST_PDF);
+    // released once
+    assertErrorEnvelope(await release(ctx.P1, ctx.alice, jobId), { status: 409, code: "notAllowed" });
+  });
+
+  it("includeAllPrinters releases anywhere in the tenant; an unbound share's jobs stay at their printer", async () => {
+    const { id: pp } = await createPull(ctx, { displayName: "Anywhere", additionalData: { includeAllPrinters: true } });
+    await v3(ctx).api(`/print/shares/${ctx.S}`).patch({ "pullPrintPrinter@odata.bind": pullUrl(pp) });
+    const first = await heldJob();
+    const r = await release(ctx.P2, ctx.alice, first);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json["@odata.context"], `${ctx.srv.origin}/v1.0/$metadata#print/printers('${ctx.P2}')/jobs/$entity`);
+
+    await v3(ctx).api(`/print/shares/${ctx.S}`).patch({ "pullPrintPrinter@odata.bind": null });
+    const second = await heldJob();
+    assertErrorEnvelope(await release(ctx.P2, ctx.alice, second), { status: 404, code: "itemNotFound" });
+    // at its own printer the existing J10 rule still releases it
+    const own = await release(ctx.V, ctx.alice, second);
+    assert.equal(own.status, 200, own.text);
+    assert.equal(own.json.id, second);
+    assert.equal(own.json.isFetchable, true);
   });
 });
