@@ -150,6 +150,8 @@ for c in $READ_CONNS; do
   row "6 PostgreSQL read c=$c" "server CPU per request, µs: spoold + PostgreSQL (PostgreSQL's part): 1 process; 2 processes" \
     "$(pgcpu pg1.c$c); $(pgcpu pg2.c$c)" "$(num "$(get small.c$c.cpu_us)") (SQLite, spoold)" \
     "$(ratio "$(get pg1.c$c.cpu_us)" "$(get small.c$c.cpu_us)")" "" ""
+  row "6 PostgreSQL read c=$c" "statements per request (BEGIN and COMMIT included): 1 process; 2 processes" \
+    "$(get pg1.c$c.statements_per_iter); $(get pg2.c$c.statements_per_iter)" "" "" "" ""
 done
 row "6 PostgreSQL lifecycle c=1" "jobs/s (create + cancel), 1 process" "$(med pg1l.c1.iters_per_s)" \
   "$(num "$(get smalll.c1.iters_per_s)") (SQLite)" "$(ratio "$(get pg1l.c1.iters_per_s)" "$(get smalll.c1.iters_per_s)")" "" ""
@@ -163,10 +165,10 @@ row "6 PostgreSQL lifecycle c=16" "create p50 / p99, ms: 1 process; 2 processes"
 row "6 PostgreSQL lifecycle c=16" "server CPU per job, µs: spoold + PostgreSQL (PostgreSQL's part): 1 process; 2 processes" \
   "$(pgcpu pg1l.c16); $(pgcpu pg2l.c16)" "$(num "$(get smalll.c16.cpu_us)") (SQLite, spoold)" \
   "$(ratio "$(get pg1l.c16.cpu_us)" "$(get smalll.c16.cpu_us)")" "" ""
-pgstore() { printf '%s, %s' "$(get "$1.commits_per_iter")" "$(get "$1.conflicts_per_iter")"; } # pgstore KEY
-row "6 PostgreSQL lifecycle c=1" "store: commits per job, transactions run again after a serialization failure or deadlock per job" \
+pgstore() { printf '%s, %s, %s' "$(get "$1.commits_per_iter")" "$(get "$1.conflicts_per_iter")" "$(get "$1.statements_per_iter")"; } # pgstore KEY
+row "6 PostgreSQL lifecycle c=1" "store: commits per job, transactions run again after a serialization failure or deadlock per job, statements per job" \
   "$(pgstore pg1l.c1)" "" "" "" ""
-row "6 PostgreSQL lifecycle c=16" "store: commits per job, transactions run again per job: 1 process; 2 processes" \
+row "6 PostgreSQL lifecycle c=16" "store: commits per job, transactions run again per job, statements per job: 1 process; 2 processes" \
   "$(pgstore pg1l.c16); $(pgstore pg2l.c16)" "" "" "" ""
 pgrow "6 PostgreSQL pull c=$PULL_CONNS_PG" "jobs/s (create, upload 4 KiB, start, abort)" pg1p.iters_per_s pg2p.iters_per_s pull.spoold.iters_per_s
 row "6 PostgreSQL pull c=$PULL_CONNS_PG" "abort p50 / p99 latency (closed loop), ms: 1 process; 2 processes" \
@@ -175,7 +177,7 @@ row "6 PostgreSQL pull c=$PULL_CONNS_PG" "abort p50 / p99 latency (closed loop),
 row "6 PostgreSQL pull c=$PULL_CONNS_PG" "server CPU per job, µs: spoold + PostgreSQL (PostgreSQL's part): 1 process; 2 processes" \
   "$(pgcpu pg1p); $(pgcpu pg2p)" "$(num "$(get pull.spoold.cpu_us)") (SQLite, spoold)" \
   "$(ratio "$(get pg1p.cpu_us)" "$(get pull.spoold.cpu_us)")" "" ""
-row "6 PostgreSQL pull c=$PULL_CONNS_PG" "store: commits per job, transactions run again per job: 1 process; 2 processes" \
+row "6 PostgreSQL pull c=$PULL_CONNS_PG" "store: commits per job, transactions run again per job, statements per job: 1 process; 2 processes" \
   "$(pgstore pg1p); $(pgstore pg2p)" "" "" "" ""
 
 # ---- context ------------------------------------------------------------------------------------
@@ -226,6 +228,14 @@ REPORT=$WORK/report.md
     echo "Figure 6: $(get pg.conflicts) transactions were aborted by PostgreSQL (serialization failure or deadlock) and run again by spoold; the statements that failed most often:"
     echo
     awk '{n = $1; $1 = ""; printf "- %d× `%s`\n", n, substr($0, 2)}' "$WORK/pg-conflicts.txt"
+    echo
+  fi
+  if [ -s "$WORK/pg-statements.txt" ]; then
+    echo "Figure 6: the statements PostgreSQL spent the most execution time on over all its rounds (pg_stat_statements; execution only, not parsing, planning or the round trips):"
+    echo
+    echo "| calls | total ms | mean µs | statement |"
+    echo "| --- | --- | --- | --- |"
+    awk -F '\t' '{q = $4; gsub(/\|/, "\\|", q); printf "| %s | %s | %s | `%s` |\n", $1, $2, $3, q}' "$WORK/pg-statements.txt"
     echo
   fi
   if [ -n "$errors" ]; then

@@ -155,7 +155,7 @@ HZ=$(getconf CLK_TCK)
 ticks() { # utime+stime of the given PIDs (all their threads), in clock ticks
   local s=0 p f
   for p in "$@"; do
-    read -r -a f <"/proc/$p/stat" || continue
+    { read -r -a f <"/proc/$p/stat"; } 2>/dev/null || continue # gone meanwhile (a psql backend)
     # fields after the ")" of comm: state is f[2] when comm has no spaces
     s=$((s + f[13] + f[14]))
   done
@@ -164,7 +164,7 @@ ticks() { # utime+stime of the given PIDs (all their threads), in clock ticks
 children() { # PIDs whose parent is $1
   local d ppid
   for d in /proc/[0-9]*; do
-    read -r _ _ _ ppid _ <"$d/stat" 2>/dev/null || continue
+    { read -r _ _ _ ppid _ <"$d/stat"; } 2>/dev/null || continue # gone meanwhile
     [ "$ppid" = "$1" ] && echo "${d#/proc/}"
   done
   return 0
@@ -177,6 +177,11 @@ pg_cpu_pids() { [ "$PG_CPU" = 1 ] && [ -n "${PG_PID:-}" ] && { echo "$PG_PID"; c
 # transactions PostgreSQL aborted for a serialization failure or a deadlock so far (each is
 # logged when it happens; spoold runs the transaction again)
 pg_conflicts() { grep -cE 'ERROR: +(could not serialize access|deadlock detected)' "$PG_DIR/log" || true; }
+# statements the server has run in the store's database so far (pg_stat_statements; BEGIN and
+# COMMIT count too), the query itself included
+pg_statements() {
+  psql -qAtX "$PG_STORE" -c "SELECT COALESCE(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+}
 
 # key=value line -> $KV[...]
 declare -A KV
@@ -374,6 +379,8 @@ wrk_run() {
   sync # earlier runs' logs are written back now, not during this run
   # shellcheck disable=SC2046,SC2086
   t0=$(ticks $pids) g0=$(ticks $(pg_cpu_pids))
+  local q0=0
+  if [ "$PG_CPU" = 1 ]; then q0=$(pg_statements); fi
   out=$(BENCH_TOKEN=$(cat "$WORK/read.tok") BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=$READ_PATH \
         BENCH_PORTS=$WRK_PORTS wrk -t2 -c"$c" -d"${DUR}s" --latency -s bench/read.lua "$url" 2>&1) ||
     { echo "$out" >&2; die "wrk failed"; }
@@ -385,7 +392,10 @@ wrk_run() {
   put "$key.p50" "$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")"
   put "$key.p99" "$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")"
   put "$key.cpu_us" "$(awk -v d=$((t1 - t0 + g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
-  if [ "$PG_CPU" = 1 ]; then put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"; fi
+  if [ "$PG_CPU" = 1 ]; then
+    put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
+    put "$key.statements_per_iter" "$(awk -v d=$(($(pg_statements) - q0 - 1)) -v r="$req" 'BEGIN{printf "%.1f", r ? d / r : 0}')"
+  fi
   put "$key.errors" "$(awk '/Non-2xx|Socket errors/{s=s $0 "; "} END{print s}' <<<"$out")"
   local rng=""
   if [ -n "$lo" ]; then rng="BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=${READ_PATH} "; fi
@@ -455,8 +465,8 @@ lg_run() {
   local m0 m1 io0 io1
   sync
   m0=$(store_metrics "$ports") io0=$(proc_io "$pids")
-  local x0=0
-  if [ "$PG_CPU" = 1 ]; then x0=$(pg_conflicts); fi
+  local x0=0 q0=0
+  if [ "$PG_CPU" = 1 ]; then x0=$(pg_conflicts) q0=$(pg_statements); fi
   # shellcheck disable=SC2046,SC2086
   t0=$(ticks $pids) g0=$(ticks $(pg_cpu_pids))
   out=$("$LOADGEN" "${args[@]}") || { echo "$out" >&2; log "loadgen $mode reported errors"; }
@@ -470,6 +480,7 @@ lg_run() {
   if [ "$PG_CPU" = 1 ]; then
     put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
     put "$key.conflicts_per_iter" "$(awk -v d=$(($(pg_conflicts) - x0)) -v r="$it" 'BEGIN{printf "%.2f", r ? d / r : 0}')"
+    put "$key.statements_per_iter" "$(awk -v d=$(($(pg_statements) - q0 - 1)) -v r="$it" 'BEGIN{printf "%.1f", r ? d / r : 0}')"
   fi
   # store statistics per iteration: commits (fsyncs of the WAL), closures per commit (group
   # commit), pages written to the WAL, bytes written (see proc_io) and write calls
@@ -630,12 +641,14 @@ pgs_stop() {
 # system as the SQLite stores), and a database for the store.
 pg_bench_start() {
   log "figure 6: a throwaway PostgreSQL 15 on 127.0.0.1:$PG_WANT_PORT, fsync and synchronous_commit on"
-  PG_DURABLE=1 TMPDIR=$WORK pg_start ||
+  PG_DURABLE=1 TMPDIR=$WORK PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements" pg_start ||
     die "figure 6: the throwaway PostgreSQL did not start (postgresql-15 installed? port $PG_WANT_PORT free?)"
   log "PostgreSQL $PG_PID, data directory $PG_DIR/data"
   psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE spoold_bench" "$SPOOLD_TEST_PG/postgres" >/dev/null ||
     die "figure 6: CREATE DATABASE failed"
   PG_STORE=$SPOOLD_TEST_PG/spoold_bench
+  psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE EXTENSION pg_stat_statements" "$PG_STORE" >/dev/null ||
+    die "figure 6: CREATE EXTENSION pg_stat_statements failed"
   local set
   set=$(psql -qAtX -v ON_ERROR_STOP=1 "$PG_STORE" -c "SELECT string_agg(name || '=' || setting || COALESCE(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_connections')")
   if ! grep -q 'fsync=on' <<<"$set" || ! grep -q 'synchronous_commit=on' <<<"$set"; then
@@ -643,7 +656,9 @@ pg_bench_start() {
   fi
   put pg.settings "$set"
   put pg.version "$(psql -qAtX "$PG_STORE" -c 'SHOW server_version' | awk '{print $1}')"
-  cmd "$(sed "s|$PG_DIR|\$PGDIR|g" <<<"initdb -D $PG_DIR/data -A trust -E UTF8 --locale=C.UTF-8; pg_ctl -D $PG_DIR/data -w -o \"$(cat "$PG_DIR/options")\" start   # tests/lib/pg.sh with PG_DURABLE=1, PGDIR a temporary directory in \$WORK")"
+  local line
+  line="initdb -D $PG_DIR/data -A trust -E UTF8 --locale=C.UTF-8; pg_ctl -D $PG_DIR/data -w -o \"$(cat "$PG_DIR/options")\" start   # tests/lib/pg.sh with PG_DURABLE=1, PGDIR a temporary directory in \$WORK"
+  cmd "${line//$PG_DIR/\$PGDIR}"
   cmd "spoold serve --store postgres://$PG_USER@127.0.0.1:$PG_PORT/spoold_bench --data \$WORK/pg-spoold --listen 127.0.0.1:$(pgs_port 0) --dev --public-url http://127.0.0.1:$(pgs_port 0) ${SP_LIMITS[*]}   # and the same on $(pgs_port 1) for two processes"
 }
 
@@ -658,6 +673,7 @@ pg_figure() {
   a=$(pgs_port 0) b=$(pgs_port 1)
   SP_URL=http://127.0.0.1:$a DATA=$PG_DATA # setup_world and the tokens: process A, the key in PG_DATA
   setup_world
+  psql -qAtX "$PG_STORE" -c "SELECT pg_stat_statements_reset()" >/dev/null # the rounds' statements only
   PG_CPU=1
   for ((r = 1; r <= ROUNDS_PG; r++)); do
     log "figure 6, round $r: one process"
@@ -682,9 +698,14 @@ pg_figure() {
   done
   PG_CPU=0
   # the statements whose transactions conflicted most (PostgreSQL logs each failed statement)
-  grep -A1 -E 'ERROR: +(could not serialize access|deadlock detected)' "$PG_DIR/log" |
-    sed -n 's/.*STATEMENT: *//p' | cut -c1-160 | sort | uniq -c | sort -rn | head -n 5 >"$WORK/pg-conflicts.txt" || true
+  # (log lines "DATE TIME UTC [PID] LEVEL:  text"; the backends' lines interleave, so by PID)
+  awk '$5 == "ERROR:" && /could not serialize access|deadlock detected/ { f[$4] = 1; next }
+       $5 == "STATEMENT:" && f[$4] { sub(/.*STATEMENT: */, ""); print substr($0, 1, 160); f[$4] = 0; next }
+       $5 ~ /^(LOG|ERROR|FATAL|WARNING):$/ { f[$4] = 0 }' "$PG_DIR/log" |
+    sort | uniq -c | sort -rn | head -n 5 >"$WORK/pg-conflicts.txt" || true
   put pg.conflicts "$(pg_conflicts)"
+  # where PostgreSQL's time went: the statements with the most execution time (pg_stat_statements)
+  psql -qAtX -F $'\t' "$PG_STORE" -c "SELECT calls, round(total_exec_time::numeric, 0), round(mean_exec_time::numeric * 1000, 0), left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 8" >"$WORK/pg-statements.txt" || true
   put pg.jobs "$(psql -qAtX "$PG_STORE" -c 'SELECT COUNT(*) FROM jobs')"
   pgs_stop 0
   pg_stop

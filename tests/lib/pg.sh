@@ -21,6 +21,7 @@
 #   PG_DURABLE=1   fsync, synchronous_commit and full_page_writes on (PostgreSQL's defaults, the
 #                  durability spoold promises) instead of the test settings
 #   PG_WANT_PORT=N listen on port N (one try) instead of a free port found by node
+#   PG_EXTRA_OPTS  more server options ("-c name=value ...")
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -46,7 +47,7 @@ pg_start() {
   [ "${PG_DURABLE:-0}" = 1 ] && dur="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   while :; do
     PG_PORT=${PG_WANT_PORT:-$(pg__free_port)}
-    echo "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 $dur -c max_connections=400" >"$PG_DIR/options"
+    echo "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 $dur -c max_connections=400 ${PG_EXTRA_OPTS:-}" >"$PG_DIR/options"
     if pg_resume; then break; fi
     tries=$((tries + 1))
     if [ $tries -ge 3 ] || [ -n "${PG_WANT_PORT:-}" ]; then
