@@ -453,15 +453,9 @@ static void job_list(http_request_t *req, http_response_t *res) {
   const char *own = caller_is_delegated(caller) && !d.all_jobs ? caller->user_id : NULL;
   store_rc_t rc = store_job_list(APP(req)->store, caller->tenant, printer_id, own, &q,
                                  JOB_PAGE_MAX, &jobs, &n, &next, &err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s",
-                      err ? err : "The query options do not fit the jobs collection.");
+  if (graph_reply_list_failure(req, res, rc, err,
+                               "The query options do not fit the jobs collection."))
     goto done;
-  }
-  if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-    goto done;
-  }
   json_t *value = json_array();
   for (size_t i = 0; i < n; i++) {
     json_t *o = graph_job_json(req, &jobs[i], flags);

@@ -282,11 +282,7 @@ static void operations_list(http_request_t *req, http_response_t *res) {
   store_operation_page_t page;
   char err[512] = "";
   store_rc_t rc = store_operation_list(APP(req)->store, c->tenant, &q, &page, err, sizeof err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     bool expand = odata_expanded(&q, "printer");
     json_t *value = json_array();
     for (size_t i = 0; i < page.n; i++) {

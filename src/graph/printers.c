@@ -522,11 +522,7 @@ static void printers_list(http_request_t *req, http_response_t *res) {
   store_printer_page_t page;
   char err[512] = "";
   store_rc_t rc = store_printer_list(APP(req)->store, c->tenant, &q, &page, err, sizeof err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_t *value = json_array();
     for (size_t i = 0; i < page.n; i++)
       json_array_append_new(value, printer_entity(req, &page.items[i], &q, true));

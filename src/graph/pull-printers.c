@@ -274,11 +274,7 @@ static void list_common(http_request_t *req, http_response_t *res, const caller_
   char err[512] = "";
   store_rc_t rc = store_pull_printer_list(APP(req)->store, c->tenant, member_of, &q, &page, err,
                                           sizeof err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_t *value = json_array();
     bool ok = true;
     for (size_t i = 0; i < page.n && ok; i++) {
@@ -574,11 +570,7 @@ static void pull_printer_members_list(http_request_t *req, http_response_t *res)
                                          err, sizeof err);
   if (rc == STORE_NOT_FOUND) {
     reply_not_found(req, res, req->params[0]);
-  } else if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  } else if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_t *value = json_array();
     for (size_t i = 0; i < page.n; i++) {
       json_t *o = graph_printer_json(req, &page.items[i], false, false);

@@ -255,6 +255,17 @@ void graph_reply_store_error(http_request_t *req, http_response_t *res) {
                     "The request could not be completed; try again.");
 }
 
+bool graph_reply_list_failure(http_request_t *req, http_response_t *res, int rc, const char *err,
+                              const char *fallback) {
+  if (rc == STORE_OK) return false;
+  if (rc == STORE_INVALID)
+    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s",
+                      err ? err : fallback ? fallback : "");
+  else
+    graph_reply_store_error(req, res);
+  return true;
+}
+
 char *graph_request_path(const http_request_t *req) {
   buf_t b = BUF_INIT;
   buf_puts(&b, req->version == API_BETA ? "/beta" : "/v1.0");

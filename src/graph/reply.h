@@ -48,6 +48,14 @@ void graph_reply_collection(http_request_t *req, http_response_t *res, json_t *c
 void graph_reply_collection_counted(http_request_t *req, http_response_t *res, json_t *context,
                                     json_t *value, const char *next, int64_t count);
 
+/* Answers a failed store list or query call: STORE_INVALID (the query options do not fit the
+ * collection) is 400 invalidRequest with inner code ODATA_INNER_CODE and the message err, or
+ * fallback when err is NULL; any other failure is graph_reply_store_error. Returns false, having
+ * written nothing, when rc is STORE_OK; true after replying. A STORE_NOT_FOUND that means a
+ * missing parent is the caller's to answer first. */
+bool graph_reply_list_failure(http_request_t *req, http_response_t *res, int rc, const char *err,
+                              const char *fallback);
+
 /* Replies 500 generalException for a store call that failed (STORE_ERROR): the message says
  * only that the request could not be completed, never why (the store logged that). */
 void graph_reply_store_error(http_request_t *req, http_response_t *res);

@@ -114,24 +114,6 @@ static json_t *usage_json(store_usage_kind_t kind, const store_usage_t *u) {
   return o;
 }
 
-/* Replies with a collection page: context, @odata.count when counted, value, nextLink. */
-static void reply_page(http_request_t *req, http_response_t *res, json_t *context, json_t *value,
-                       const char *next, bool counted, int64_t total) {
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", context);
-  if (counted) json_object_set_new(o, "@odata.count", json_integer(total));
-  json_object_set_new(o, "value", value);
-  if (next) {
-    char *path = graph_request_path(req);
-    char *link = odata_build_next_link(server_public_url(req->server), path, req->query,
-                                       req->nquery, next);
-    json_object_set_new(o, "@odata.nextLink", json_string(link));
-    free(link);
-    free(path);
-  }
-  graph_reply_json(req, res, 200, o);
-}
-
 /* GET /reports/{usage} */
 static void usage_list(http_request_t *req, http_response_t *res) {
   store_usage_kind_t kind = usage_kind(req);
@@ -149,20 +131,15 @@ static void usage_list(http_request_t *req, http_response_t *res) {
   char *next = NULL, *err = NULL;
   store_rc_t rc = store_usage_list(APP(req)->store, c->tenant, kind, &q, QUERY_PAGE_MAX, &v, &n,
                                    q.count ? &total : NULL, &next, &err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s",
-                      err ? err : "The query options do not fit this report.");
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_list_failure(req, res, rc, err, "The query options do not fit this report.")) {
     json_t *value = json_array();
     for (size_t i = 0; i < n; i++) {
       json_t *o = usage_json(kind, &v[i]);
       odata_apply_select(o, &q);
       json_array_append_new(value, o);
     }
-    reply_page(req, res, graph_context(req, "reports/%s", USAGE[kind].name), value, next,
-               q.count, total);
+    graph_reply_collection_counted(req, res, graph_context(req, "reports/%s", USAGE[kind].name),
+                                   value, next, q.count ? total : -1);
   }
   store_usages_free(v, n);
   free(next);
@@ -187,12 +164,7 @@ static void usage_count(http_request_t *req, http_response_t *res) {
   char *next = NULL, *err = NULL;
   store_rc_t rc = store_usage_list(APP(req)->store, c->tenant, kind, &q, QUERY_PAGE_MAX, &v, &n,
                                    &total, &next, &err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s",
-                      err ? err : "The query options do not fit this report.");
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_list_failure(req, res, rc, err, "The query options do not fit this report.")) {
     char num[24];
     int len = snprintf(num, sizeof num, "%lld", (long long)total);
     http_response_body(res, 200, "text/plain", xstrdup(num), (size_t)len);
@@ -498,16 +470,13 @@ static void report_function(http_request_t *req, http_response_t *res) {
   if (!odata_parse_request(req, res, &FUNCTION_QUERY, &q)) goto done;
   store_rc_t rc = store_archived_jobs(APP(req)->store, c->tenant, FUNCTIONS[f].by, who, start,
                                       end, &q, QUERY_PAGE_MAX, &v, &n, &next, &serr);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s",
-                      serr ? serr : "The query options do not fit this function.");
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_list_failure(req, res, rc, serr,
+                                "The query options do not fit this function.")) {
     json_t *value = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(value, archived_json(req, &v[i]));
-    reply_page(req, res, graph_context(req, "Collection(microsoft.graph.archivedPrintJob)"),
-               value, next, false, 0);
+    graph_reply_collection(req, res,
+                           graph_context(req, "Collection(microsoft.graph.archivedPrintJob)"),
+                           value, next);
   }
 done:
   store_archived_jobs_free(v, n);

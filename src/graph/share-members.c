@@ -152,11 +152,7 @@ static void members_list(http_request_t *req, http_response_t *res, const member
                                           &page, err, sizeof err);
   if (rc == STORE_NOT_FOUND) {
     reply_no_share(req, res, share_id);
-  } else if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  } else if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_t *arr = json_array();
     for (size_t i = 0; i < page.n; i++)
       json_array_append_new(arr, ref ? member_ref_json(req, k, &page.items[i])

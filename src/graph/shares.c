@@ -354,10 +354,7 @@ static void reply_share_list(http_request_t *req, http_response_t *res, const ca
                                    err, sizeof err);
   if (rc != STORE_OK) {
     json_decref(ctx);
-    if (rc == STORE_INVALID)
-      graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    else
-      graph_reply_store_error(req, res);
+    graph_reply_list_failure(req, res, rc, err, NULL);
     query_clear(&q);
     return;
   }

@@ -225,10 +225,13 @@ done:
   json_decref(body);
 }
 
+/* What a store list callback of this file fills: the entities' JSON, and whether one of them
+ * could not be built ($expand failed). */
 typedef struct collect {
   http_request_t *req;
   json_t         *value;
   const query_t  *q;
+  bool            failed;
 } collect_t;
 
 static int collect_definition(const store_task_definition_t *d, void *arg) {
@@ -245,14 +248,10 @@ static void definition_list(http_request_t *req, http_response_t *res) {
   query_t q;
   char *next = NULL, *err = NULL;
   if (!odata_parse_request(req, res, &DEF_LIST_QUERY, &q)) goto done;
-  collect_t col = {req, json_array(), &q};
+  collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_definition_list(APP(req)->store, c->tenant, app, &q,
                                              collect_definition, &col, &next, &err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    json_decref(col.value);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
+  if (graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_decref(col.value);
   } else {
     graph_reply_collection(req, res, graph_context(req, "print/taskDefinitions"), col.value, next);
@@ -372,15 +371,8 @@ static bool task_expand(http_request_t *req, const query_t *q, const store_task_
   return true;
 }
 
-typedef struct task_collect {
-  http_request_t *req;
-  json_t         *value;
-  const query_t  *q;
-  bool            failed;
-} task_collect_t;
-
 static int collect_task(const store_task_t *t, void *arg) {
-  task_collect_t *c = arg;
+  collect_t *c = arg;
   json_t *o = graph_task_json(c->req, t);
   if (!task_expand(c->req, c->q, t, o)) {
     json_decref(o);
@@ -401,14 +393,11 @@ static void task_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = definition_step(req, res, OP_TASKS_LIST, &app, &d);
   if (!c) goto done;
   if (!odata_parse_request(req, res, &TASK_LIST_QUERY, &q)) goto done;
-  task_collect_t col = {req, json_array(), &q, false};
+  collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_list(APP(req)->store, c->tenant, d.id, &q, collect_task, &col,
                                   &next, &err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    json_decref(col.value);
-  } else if (rc != STORE_OK || col.failed) {
-    graph_reply_store_error(req, res);
+  if (graph_reply_list_failure(req, res, rc == STORE_OK && col.failed ? STORE_ERROR : rc, err,
+                               NULL)) {
     json_decref(col.value);
   } else {
     graph_reply_collection(req, res, graph_context(req, "print/taskDefinitions('%s')/tasks", d.id),
@@ -678,15 +667,8 @@ done:
   json_decref(body);
 }
 
-typedef struct trigger_collect {
-  http_request_t *req;
-  json_t         *value;
-  const query_t  *q;
-  bool            failed;
-} trigger_collect_t;
-
 static int collect_trigger(const store_task_trigger_t *g, void *arg) {
-  trigger_collect_t *c = arg;
+  collect_t *c = arg;
   json_t *o = graph_task_trigger_json(c->req, g);
   if (!trigger_expand(c->req, c->q, g, o)) {
     json_decref(o);
@@ -705,18 +687,15 @@ static void trigger_list(http_request_t *req, http_response_t *res) {
   char *next = NULL, *err = NULL;
   const char *printer = http_request_param(req, 0);
   if (!odata_parse_request(req, res, &TRIGGER_LIST_QUERY, &q)) goto done;
-  trigger_collect_t col = {req, json_array(), &q, false};
+  collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_trigger_list(APP(req)->store, c->tenant, printer, &q,
                                           collect_trigger, &col, &next, &err);
-  if (rc == STORE_INVALID) {
-    graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-    json_decref(col.value);
-  } else if (rc == STORE_NOT_FOUND) {
+  if (rc == STORE_NOT_FOUND) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
                       printer);
     json_decref(col.value);
-  } else if (rc != STORE_OK || col.failed) {
-    graph_reply_store_error(req, res);
+  } else if (graph_reply_list_failure(req, res, rc == STORE_OK && col.failed ? STORE_ERROR : rc,
+                                      err, NULL)) {
     json_decref(col.value);
   } else {
     graph_reply_collection(req, res, graph_context(req, "print/printers('%s')/taskTriggers", printer),
