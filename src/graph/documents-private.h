@@ -13,6 +13,7 @@
 
 #include "http/request.h"
 #include "http/response.h"
+#include "store/store.h"
 
 /* Largest upload fragment (Graph: "less than 10 MB"; we accept up to 10 MiB inclusive). */
 #define UPLOAD_FRAGMENT_MAX ((uint64_t)10 << 20)
@@ -58,12 +59,12 @@ void documents_inflight_free(graph_documents_t *d);
 
 /* ---- download.c: the download URL ---------------------------------------------------------- */
 
-/* A new download credential for a document (valid DOWNLOAD_URL_TTL_US); malloc'd. */
-char *documents_download_token_new(const char *tenant, int64_t job_id, const char *doc_id);
+/* A new download credential for a document (valid DOWNLOAD_URL_TTL_US), recorded in the store
+ * (only its SHA-256), so any process sharing the store accepts it; malloc'd, NULL when the
+ * store fails. */
+char *documents_download_token_new(store_t *st, const char *tenant, int64_t job_id,
+                                   const char *doc_id);
 /* GET /download/{token}. */
 void documents_download_get(http_request_t *req, http_response_t *res);
-/* Forgets expired download credentials (sweeper) or all of them (stop). */
-void documents_download_prune(int64_t now_us);
-void documents_download_free(void);
 
 #endif

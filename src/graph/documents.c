@@ -448,7 +448,13 @@ static void document_value(http_request_t *req, http_response_t *res) {
                       "The document '%s' has no content yet: its upload has not completed.",
                       doc.id);
   } else {
-    char *token = documents_download_token_new(ctx.caller->tenant, ctx.job.id, doc.id);
+    char *token = documents_download_token_new(APP(req)->store, ctx.caller->tenant, ctx.job.id,
+                                               doc.id);
+    if (!token) {
+      graph_reply_store_error(req, res);
+      store_document_clear(&doc);
+      return;
+    }
     buf_t b = BUF_INIT;
     buf_printf(&b, "%s/download/%s", server_public_url(req->server), token);
     http_response_header(res, "Location", b.data);
@@ -538,11 +544,17 @@ static void sweep_unreferenced(app_t *app, int64_t now) {
   if (removed) log_info("documents: %zu unreferenced document blob(s) removed", removed);
 }
 
+/* Deletes the expired download credentials. */
+static void sweep_downloads(app_t *app, int64_t now) {
+  if (store_download_tokens_expire(app->store, now, NULL) != STORE_OK)
+    log_warn("documents: deleting expired download URLs failed");
+}
+
 /* See documents.h. */
 void graph_documents_sweep_now(app_t *app) {
   int64_t now = time_now_us();
   sweep_sessions(app, now);
-  documents_download_prune(now);
+  sweep_downloads(app, now);
 }
 
 /* Drops the activity window rows (job creation and upload volume, store/limits.h) older than
@@ -566,7 +578,7 @@ static void *sweep_main(void *arg) {
     pthread_mutex_unlock(&d->sweep_mu);
     int64_t now = time_now_us();
     sweep_sessions(app, now);
-    documents_download_prune(now);
+    sweep_downloads(app, now);
     limits_prune(app, now);
     if (now - d->last_gc_us >= SWEEP_GC_INTERVAL_US) {
       sweep_unreferenced(app, now);
@@ -638,7 +650,6 @@ void graph_documents_stop(app_t *app) {
     app->documents = NULL;
     documents_state_free(d);
   }
-  documents_download_free();
   blob_store_free(app->blobs);
   app->blobs = NULL;
 }

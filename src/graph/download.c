@@ -2,8 +2,9 @@
 /*
  * The download URL of a document (reference §4.4 D4): .../documents/{id}/$value answers 302
  * to <public-url>/download/{token}, a pre-authorized URL valid for DOWNLOAD_URL_TTL_US that
- * needs no bearer token. The credentials live in memory (only their SHA-256), per process; a
- * restart simply invalidates them and the client asks $value again.
+ * needs no bearer token. The credentials live in the store (only their SHA-256, table
+ * download_tokens), so any process sharing it serves a URL another process issued, and a
+ * restart keeps them; the sweeper deletes expired ones.
  *
  * GET /download/{token} sends the bytes with sendfile (an fd response), with the document's
  * Content-Type, one Range ("bytes=a-b", "a-", "-n") answered 206 with Content-Range (several
@@ -21,100 +22,23 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#include <openssl/crypto.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef struct dl_token {
-  char             hash[65];  /* SHA-256 of the credential */
-  char            *tenant;
-  int64_t          job_id;
-  char            *doc_id;
-  int64_t          expires_us;
-  struct dl_token *next;
-} dl_token_t;
-
-static pthread_mutex_t g_dl_mu = PTHREAD_MUTEX_INITIALIZER;
-static dl_token_t     *g_dl;
-
-static void dl_free(dl_token_t *t) {
-  free(t->tenant);
-  free(t->doc_id);
-  free(t);
-}
-
-/* Removes expired entries; g_dl_mu held. */
-static void dl_prune_locked(int64_t now_us) {
-  dl_token_t **pp = &g_dl;
-  while (*pp) {
-    if ((*pp)->expires_us <= now_us) {
-      dl_token_t *t = *pp;
-      *pp = t->next;
-      dl_free(t);
-    } else {
-      pp = &(*pp)->next;
-    }
-  }
-}
-
 /* A new download credential for a document, valid DOWNLOAD_URL_TTL_US (caller frees). */
-char *documents_download_token_new(const char *tenant, int64_t job_id, const char *doc_id) {
+char *documents_download_token_new(store_t *st, const char *tenant, int64_t job_id,
+                                   const char *doc_id) {
   char secret[DOCUMENT_SECRET_LEN];
   id_secret(secret, sizeof secret, DOCUMENT_SECRET_BYTES);
-  dl_token_t *t = xcalloc(1, sizeof *t);
-  documents_sha256_hex(secret, t->hash);
-  t->tenant = xstrdup(tenant);
-  t->job_id = job_id;
-  t->doc_id = xstrdup(doc_id);
-  int64_t now = time_now_us();
-  t->expires_us = now + DOWNLOAD_URL_TTL_US;
-  pthread_mutex_lock(&g_dl_mu);
-  dl_prune_locked(now);
-  t->next = g_dl;
-  g_dl = t;
-  pthread_mutex_unlock(&g_dl_mu);
-  return xstrdup(secret);
-}
-
-/* Forgets expired credentials (the sweeper calls it). */
-void documents_download_prune(int64_t now_us) {
-  pthread_mutex_lock(&g_dl_mu);
-  dl_prune_locked(now_us);
-  pthread_mutex_unlock(&g_dl_mu);
-}
-
-/* Forgets every credential (at shutdown). */
-void documents_download_free(void) {
-  pthread_mutex_lock(&g_dl_mu);
-  while (g_dl) {
-    dl_token_t *t = g_dl;
-    g_dl = t->next;
-    dl_free(t);
-  }
-  pthread_mutex_unlock(&g_dl_mu);
-}
-
-/* Looks the credential up; on success copies what it grants. */
-static bool dl_lookup(const char *secret, char **tenant, int64_t *job_id, char **doc_id) {
-  bool found = false;
-  int64_t now = time_now_us();
   char hash[65];
   documents_sha256_hex(secret, hash);
-  pthread_mutex_lock(&g_dl_mu);
-  for (dl_token_t *t = g_dl; t && !found; t = t->next) {
-    if (t->expires_us > now && CRYPTO_memcmp(hash, t->hash, 64) == 0) {
-      *tenant = xstrdup(t->tenant);
-      *job_id = t->job_id;
-      *doc_id = xstrdup(t->doc_id);
-      found = true;
-    }
-  }
-  pthread_mutex_unlock(&g_dl_mu);
-  return found;
+  if (store_download_token_add(st, hash, tenant, job_id, doc_id,
+                               time_now_us() + DOWNLOAD_URL_TTL_US) != STORE_OK)
+    return NULL;
+  return xstrdup(secret);
 }
 
 static void reply_gone(http_request_t *req, http_response_t *res) {
@@ -129,8 +53,17 @@ void documents_download_get(http_request_t *req, http_response_t *res) {
   char *tenant = NULL, *doc_id = NULL;
   int64_t job_id = 0;
   const char *secret = http_request_param(req, 0);
-  if (!secret || !dl_lookup(secret, &tenant, &job_id, &doc_id)) {
+  char hash[65];
+  if (secret) documents_sha256_hex(secret, hash);
+  store_rc_t lrc = secret ? store_download_token_get(app->store, hash, time_now_us(), &tenant,
+                                                     &job_id, &doc_id)
+                          : STORE_NOT_FOUND;
+  if (lrc == STORE_NOT_FOUND) {
     reply_gone(req, res);
+    return;
+  }
+  if (lrc != STORE_OK) {
+    graph_reply_store_error(req, res);
     return;
   }
   req->log_tenant = req->log_tenant ? req->log_tenant : xstrdup(tenant);

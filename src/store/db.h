@@ -128,6 +128,7 @@ int   db_xact_lock(db_conn_t *c, int64_t key, bool wait);
 #define DB_SWEEP_SESSIONS      INT64_C(0x300)  /* expired upload sessions */
 #define DB_SWEEP_SUBSCRIPTIONS INT64_C(0x400)  /* expired subscriptions */
 #define DB_SWEEP_LIMITS        INT64_C(0x500)  /* activity window rows past the longest window */
+#define DB_SWEEP_DOWNLOADS     INT64_C(0x600)  /* expired download credentials */
 
 /* Cross-process wake-ups (shared databases; SQLite: nothing to do, 0).
  * db_notify, inside a write closure: when the transaction commits, every process listening on

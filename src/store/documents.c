@@ -643,3 +643,94 @@ store_rc_t store_upload_sessions_expire(store_t *st, int64_t now_us, int limit,
   }
   return rc;
 }
+
+/* ---- download credentials -------------------------------------------------------------------- */
+
+typedef struct {
+  const char *hash, *tenant, *doc_id;
+  int64_t     job_id, expires_us, now;
+  char       *out_tenant, *out_doc;
+  int         n;
+} dl_arg_t;
+
+static int dl_add_fn(db_conn_t *c, void *arg) {
+  dl_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "INSERT INTO download_tokens (hash, tenant_id, job_id, doc_id,"
+                               " expires_us) VALUES (?, ?, ?, ?, ?)");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->hash);
+  db_bind_text(s, 2, a->tenant);
+  db_bind_int64(s, 3, a->job_id);
+  db_bind_text(s, 4, a->doc_id);
+  db_bind_int64(s, 5, a->expires_us);
+  return store_step_done(s);
+}
+
+/* See store/documents.h. */
+store_rc_t store_download_token_add(store_t *st, const char *hash, const char *tenant,
+                                    int64_t job_id, const char *doc_id, int64_t expires_us) {
+  if (!hash || !tenant || !doc_id) return STORE_NOT_FOUND;
+  dl_arg_t a = {.hash = hash, .tenant = tenant, .doc_id = doc_id, .job_id = job_id,
+                .expires_us = expires_us};
+  return store_rc(db_write(st->db, dl_add_fn, &a));
+}
+
+static int dl_get_fn(db_conn_t *c, void *arg) {
+  dl_arg_t *a = arg;
+  free(a->out_tenant);
+  free(a->out_doc);
+  a->out_tenant = a->out_doc = NULL;
+  db_stmt_t *s = db_prepare(c, "SELECT tenant_id, job_id, doc_id FROM download_tokens"
+                               " WHERE hash = ? AND expires_us > ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, a->hash);
+  db_bind_int64(s, 2, a->now);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    a->out_tenant = store_col_strdup(s, 0, true);
+    a->job_id = db_col_int64(s, 1);
+    a->out_doc = store_col_strdup(s, 2, true);
+  }
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* See store/documents.h. */
+store_rc_t store_download_token_get(store_t *st, const char *hash, int64_t now_us, char **tenant,
+                                    int64_t *job_id, char **doc_id) {
+  *tenant = *doc_id = NULL;
+  *job_id = 0;
+  if (!hash) return STORE_NOT_FOUND;
+  dl_arg_t a = {.hash = hash, .now = now_us};
+  store_rc_t rc = store_rc(db_read(st->db, dl_get_fn, &a));
+  if (rc == STORE_OK) {
+    *tenant = a.out_tenant;
+    *doc_id = a.out_doc;
+    *job_id = a.job_id;
+  } else {
+    free(a.out_tenant);
+    free(a.out_doc);
+  }
+  return rc;
+}
+
+static int dl_expire_fn(db_conn_t *c, void *arg) {
+  dl_arg_t *a = arg;
+  a->n = 0;
+  int turn = store_sweep_turn(c, DB_SWEEP_DOWNLOADS);
+  if (turn != 1) return turn == 0 ? 0 : turn;
+  db_stmt_t *s = db_prepare(c, "DELETE FROM download_tokens WHERE expires_us <= ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->now);
+  int rc = store_step_done(s);
+  if (rc == 0) a->n = (int)db_changes(c);
+  return rc;
+}
+
+/* See store/documents.h. */
+store_rc_t store_download_tokens_expire(store_t *st, int64_t now_us, int *n) {
+  dl_arg_t a = {.now = now_us};
+  store_rc_t rc = store_rc(db_write(st->db, dl_expire_fn, &a));
+  if (n) *n = rc == STORE_OK ? a.n : 0;
+  return rc;
+}

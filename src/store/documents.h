@@ -132,6 +132,23 @@ store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, ui
                                  const char *sha256, int64_t now_us, store_document_t *doc,
                                  store_blob_keys_t *drop, char **why);
 
+/* ---- download credentials (the URLs $value redirects to) ---------------------------------- */
+
+/* Records a download credential: hash (the SHA-256 hex of the secret in the URL) grants
+ * document doc_id of job job_id in tenant until expires_us. Every process sharing the store
+ * accepts it. */
+store_rc_t store_download_token_add(store_t *st, const char *hash, const char *tenant,
+                                    int64_t job_id, const char *doc_id, int64_t expires_us);
+
+/* Looks up the credential whose SHA-256 hex is hash, valid at now_us: *tenant and *doc_id
+ * (malloc'd, caller frees) and *job_id. STORE_NOT_FOUND when unknown or expired. */
+store_rc_t store_download_token_get(store_t *st, const char *hash, int64_t now_us, char **tenant,
+                                    int64_t *job_id, char **doc_id);
+
+/* Deletes the credentials expired at now_us (the sweeper; one process at a time on a shared
+ * store); *n (may be NULL) the number deleted. */
+store_rc_t store_download_tokens_expire(store_t *st, int64_t now_us, int *n);
+
 /* Deletes up to limit sessions expired at now_us; *drop receives their blobs. *n (may be
  * NULL) the number deleted. */
 store_rc_t store_upload_sessions_expire(store_t *st, int64_t now_us, int limit,

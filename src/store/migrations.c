@@ -487,6 +487,18 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX activity_windows_key ON activity_windows (tenant_id, kind, name, at_us);"
   "CREATE INDEX activity_windows_age ON activity_windows (at_us);",
+
+  /* 12: the pre-authorized download URLs that $value redirects to (store/documents.h): only the
+   * SHA-256 of each credential, what it grants and until when, so any process sharing the
+   * store serves a URL another process issued. Expired rows are swept. */
+  "CREATE TABLE download_tokens ("
+  "  hash TEXT PRIMARY KEY,"
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  job_id BIGINT NOT NULL,"
+  "  doc_id TEXT NOT NULL,"
+  "  expires_us BIGINT NOT NULL"
+  ");"
+  "CREATE INDEX download_tokens_expiry ON download_tokens (expires_us);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

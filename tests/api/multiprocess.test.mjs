@@ -5,6 +5,7 @@
 //   - a printer and a job created on A are read on B and C;
 //   - the fragments of one upload alternate over A, B and C; the last one completes the document
 //     exactly once, and the bytes (kept in PostgreSQL) download through another process;
+//   - a download URL ($value's redirect) issued by A is served by B and C;
 //   - fragments sent to the three processes at once: exactly one 201;
 //   - a job started on A is canceled on C; B's cancel then gets 409 and changes nothing;
 //   - /metrics of each process shows its connection pool;
@@ -149,6 +150,28 @@ describe("three processes on one PostgreSQL", () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.length, size);
     assert.equal(sha256(res.body), sha256(data));
+  });
+
+  it("a download URL issued by A works through B and C (the credential is in the database)", async () => {
+    const j = await newJob(0);
+    const data = randomBytes(300_000);
+    assert.equal((await put(await session(0, j, data.length), data, 0, data.length)).status, 201);
+    const redirect = await api(0, `${jobPath(j.job)}/documents/${j.doc}/$value`);
+    assert.equal(redirect.status, 302, redirect.text);
+    const location = redirect.headers.get("location");
+    assert.ok(location.startsWith(`${ctx.srvs[0].origin}/download/`), location);
+    for (const i of [1, 2]) {
+      const res = await rawFetch(on(i, location), { timeoutMs: 60_000 });
+      assert.equal(res.status, 200, `download through process ${i}: ${res.status} ${res.text}`);
+      assert.equal(sha256(res.body), sha256(data));
+      const part = await rawFetch(on(i, location), { headers: { range: "bytes=100-199" } });
+      assert.equal(part.status, 206);
+      assert.deepEqual(part.body, data.subarray(100, 200));
+    }
+    // an unknown credential is refused by every process
+    const bad = await rawFetch(on(1, location.replace(/\/download\/.*/, "/download/" + "A".repeat(43))));
+    assert.equal(bad.status, 404, bad.text);
+    assert.equal(bad.json.error.code, "itemNotFound");
   });
 
   it("fragments sent to the three processes at once: exactly one 201, the bytes intact", async () => {
