@@ -524,6 +524,8 @@ static void job_list_reset(job_list_arg_t *a) {
   a->next = NULL;
 }
 
+static void job_row(db_stmt_t *s, void *item) { store_job_read_row(s, item); }
+
 static int job_list_fn(db_conn_t *c, void *arg) {
   job_list_arg_t *a = arg;
   job_list_reset(a);
@@ -538,24 +540,9 @@ static int job_list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, idx++, a->printer_id);
   if (a->own) db_bind_text(s, idx++, a->own);
   store_query_bind_select(a->cq, s, idx);
-  int64_t limit = a->cq->limit;
-  bool more = false;
-  int rc;
-  if (limit > 0) a->jobs = xcalloc((size_t)limit, sizeof *a->jobs);
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->n == limit) {
-      more = true;
-      break;
-    }
-    store_job_read_row(s, &a->jobs[a->n]);
-    if ((int64_t)++a->n == limit) a->next = store_query_row_token(a->cq, s, STORE_JOB_NCOLS);
-  }
-  db_reset(s);
-  if (!more) {
-    free(a->next);
-    a->next = NULL;
-  }
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  if (store_query_page_items(a->cq, s, STORE_JOB_NCOLS, sizeof *a->jobs, job_row,
+                             (void **)&a->jobs, &a->n, &a->next) != 0)
+    return DB_ERROR;
   query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->printer_id},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->own}};

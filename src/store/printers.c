@@ -377,34 +377,13 @@ static int list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 1, a->tenant);
   if (a->arg2) db_bind_text(s, 2, a->arg2);
   store_query_bind_select(&a->cq, s, a->arg2 ? 3 : 2);
-  size_t cap = 0;
-  bool more = false;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->n == a->cq.limit) {
-      more = true;
-      break;
-    }
-    if (a->n == cap) {
-      cap = cap ? cap * 2 : 16;
-      a->items = xrealloc(a->items, cap * a->elem);
-    }
-    char *item = (char *)a->items + a->n * a->elem;
-    memset(item, 0, a->elem);
-    a->row_fn(s, item);
-    if ((int64_t)++a->n == a->cq.limit) a->next = store_query_row_token(&a->cq, s, a->ncols);
-  }
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  if (store_query_page_items(&a->cq, s, a->ncols, a->elem, a->row_fn, &a->items, &a->n,
+                             &a->next) != 0)
+    return DB_ERROR;
   query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->arg2}};
-  if (store_query_count(c, &a->cq, a->from, a->base_where, base, a->arg2 ? 2 : 1) != 0)
-    return DB_ERROR;
-  if (!more) {
-    free(a->next);
-    a->next = NULL;
-  }
-  return 0;
+  return store_query_count(c, &a->cq, a->from, a->base_where, base, a->arg2 ? 2 : 1) != 0
+           ? DB_ERROR : 0;
 }
 
 static void printer_row(db_stmt_t *s, void *item) { printer_from_row(s, item); }

@@ -83,6 +83,8 @@ static void pp_from_row(db_stmt_t *s, store_pull_printer_t *p) {
   p->registered_us = db_col_int64(s, 6);
 }
 
+static void pp_row(db_stmt_t *s, void *item) { pp_from_row(s, item); }
+
 /* Reads pull-print printer id of tenant inside a transaction: 0, STORE_NOT_FOUND or DB_ERROR. */
 static int pp_read(db_conn_t *c, const char *tenant, const char *id, store_pull_printer_t *out) {
   db_stmt_t *s = db_prepare(c, "SELECT " PP_COLS " FROM " PP_FROM " WHERE p.id = ? AND "
@@ -188,35 +190,13 @@ static int list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, idx++, a->tenant);
   if (a->member_of) db_bind_text(s, idx++, a->member_of);
   store_query_bind_select(&a->cq, s, idx);
-  size_t cap = 0;
-  bool more = false;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->out.n == a->cq.limit) {
-      more = true;
-      break;
-    }
-    if (a->out.n == cap) {
-      cap = cap ? cap * 2 : 16;
-      a->out.items = xrealloc(a->out.items, cap * sizeof *a->out.items);
-    }
-    store_pull_printer_t *p = &a->out.items[a->out.n];
-    memset(p, 0, sizeof *p);
-    pp_from_row(s, p);
-    if ((int64_t)++a->out.n == a->cq.limit)
-      a->out.next = store_query_row_token(&a->cq, s, PP_NCOLS);
-  }
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  if (store_query_page_items(&a->cq, s, PP_NCOLS, sizeof *a->out.items, pp_row,
+                             (void **)&a->out.items, &a->out.n, &a->out.next) != 0)
+    return DB_ERROR;
   query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->member_of}};
-  if (store_query_count(c, &a->cq, PP_FROM, where, base, a->member_of ? 2 : 1) != 0)
-    return DB_ERROR;
-  if (!more) {
-    free(a->out.next);
-    a->out.next = NULL;
-  }
-  return 0;
+  return store_query_count(c, &a->cq, PP_FROM, where, base, a->member_of ? 2 : 1) != 0
+           ? DB_ERROR : 0;
 }
 
 /* See pull-printers.h. */

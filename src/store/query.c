@@ -643,3 +643,54 @@ int store_query_count(db_conn_t *c, const store_query_t *cq, const char *from,
   db_reset(s);
   return rc == DB_ROW ? 0 : DB_ERROR;
 }
+
+/* See query.h. */
+int store_query_page(const store_query_t *cq, db_stmt_t *s, int ncols,
+                     int (*row)(db_stmt_t *s, void *arg), void *arg, char **next) {
+  free(*next);
+  *next = NULL;
+  int64_t n = 0;
+  bool more = false;
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    if (n == cq->limit) {
+      more = true;
+      break;
+    }
+    if (row(s, arg) != 0) break;
+    if (++n == cq->limit) *next = store_query_row_token(cq, s, ncols);
+  }
+  db_reset(s);
+  if (!more) {
+    free(*next);
+    *next = NULL;
+  }
+  return rc == DB_ROW || rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+typedef struct {
+  void  **items;
+  size_t *n, cap, elem;
+  void (*read)(db_stmt_t *s, void *item);
+} items_arg_t;
+
+static int items_row(db_stmt_t *s, void *arg) {
+  items_arg_t *a = arg;
+  if (*a->n == a->cap) {
+    a->cap = a->cap ? a->cap * 2 : 16;
+    *a->items = xrealloc(*a->items, a->cap * a->elem);
+  }
+  char *item = (char *)*a->items + *a->n * a->elem;
+  memset(item, 0, a->elem);
+  a->read(s, item);
+  (*a->n)++;
+  return 0;
+}
+
+/* See query.h. */
+int store_query_page_items(const store_query_t *cq, db_stmt_t *s, int ncols, size_t elem,
+                           void (*read)(db_stmt_t *s, void *item), void **items, size_t *n,
+                           char **next) {
+  items_arg_t a = {.items = items, .n = n, .cap = *n, .elem = elem, .read = read};
+  return store_query_page(cq, s, ncols, items_row, &a, next);
+}

@@ -25,14 +25,10 @@
  *   db_stmt_t *s = db_prepare(c, sql);
  *   db_bind_text(s, 1, tenant); db_bind_text(s, 2, printer);
  *   store_query_bind_select(&cq, s, 3);
- *   size_t n = 0; char *next = NULL;
- *   while (db_step(s) == DB_ROW) {
- *     if ((int64_t)n == cq.limit) { more = true; break; }   (the extra row fetched)
- *     ... read the row's columns 0..NCOLS-1 ...
- *     if ((int64_t)++n == cq.limit) next = store_query_row_token(&cq, s, NCOLS);
- *   }
- *   if (!more) { free(next); next = NULL; }   next != NULL -> @odata.nextLink
- *   db_reset(s); free(sql); store_query_clear(&cq);
+ *   rc = store_query_page_items(&cq, s, NCOLS, sizeof *items, read_row, (void **)&items, &n,
+ *                               &next);                     next != NULL -> @odata.nextLink
+ *   rc = store_query_count(c, &cq, "jobs j", base_where, base, nbase);   ($count)
+ *   free(sql); store_query_clear(&cq);
  */
 #ifndef SPOOLD_STORE_QUERY_H
 #define SPOOLD_STORE_QUERY_H
@@ -236,5 +232,21 @@ static inline char *store_query_row_token(const store_query_t *cq, db_stmt_t *s,
   }
   return query_pagetoken_encode(cq->fingerprint, keys, cq->nkeys);
 }
+
+/* One page of a list: steps s (a store_query_select_sql statement, bound with
+ * store_query_bind_select, whose key columns start at column ncols) and calls row(s, arg) for
+ * each of the first cq->limit rows; when a further row exists (the extra one the LIMIT
+ * fetches), *next receives the $skiptoken after the last row read (malloc'd), else NULL (*next
+ * is freed first). A non-zero return of row stops the page there, without a next token. Resets
+ * s. Returns 0 or DB_ERROR. */
+int store_query_page(const store_query_t *cq, db_stmt_t *s, int ncols,
+                     int (*row)(db_stmt_t *s, void *arg), void *arg, char **next);
+
+/* store_query_page into an array: each row is appended to *items (elements of elem bytes, grown
+ * with xrealloc; *n of them, appended after any already there), zeroed and then filled by
+ * read(s, item). The caller frees the array and its elements (also after an error). */
+int store_query_page_items(const store_query_t *cq, db_stmt_t *s, int ncols, size_t elem,
+                           void (*read)(db_stmt_t *s, void *item), void **items, size_t *n,
+                           char **next);
 
 #endif

@@ -140,6 +140,8 @@ static void read_usage(db_stmt_t *s, store_usage_t *u) {
   u->simplex_sheets = db_col_int64(s, 10);
 }
 
+static void usage_row(db_stmt_t *s, void *item) { read_usage(s, item); }
+
 typedef struct {
   const char          *tenant;
   store_usage_kind_t   kind;
@@ -170,24 +172,9 @@ static int usage_list_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   int idx = bind_usage_from(s, 1, a->tenant, INT64_MIN, INT64_MAX);
   store_query_bind_select(a->cq, s, idx);
-  int rc;
-  bool more = false;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->n == a->cq->limit) {
-      more = true;
-      break;
-    }
-    a->out = xrealloc(a->out, (a->n + 1) * sizeof *a->out);
-    memset(&a->out[a->n], 0, sizeof a->out[a->n]);
-    read_usage(s, &a->out[a->n]);
-    if ((int64_t)++a->n == a->cq->limit) a->next = store_query_row_token(a->cq, s, USAGE_NCOLS);
-  }
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
-  if (!more) {
-    free(a->next);
-    a->next = NULL;
-  }
+  if (store_query_page_items(a->cq, s, USAGE_NCOLS, sizeof *a->out, usage_row, (void **)&a->out,
+                             &a->n, &a->next) != 0)
+    return DB_ERROR;
   if (!a->want_total) return 0;
   sql = store_query_count_sql(a->cq, from, NULL);
   s = db_prepare(c, sql);
@@ -195,7 +182,7 @@ static int usage_list_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   idx = bind_usage_from(s, 1, a->tenant, INT64_MIN, INT64_MAX);
   store_query_bind_count(a->cq, s, idx);
-  rc = db_step(s);
+  int rc = db_step(s);
   if (rc == DB_ROW) a->total = db_col_int64(s, 0);
   db_reset(s);
   return rc == DB_ROW ? 0 : DB_ERROR;
@@ -378,6 +365,8 @@ static void read_archived(db_stmt_t *s, store_archived_job_t *j) {
   j->duplex = store_col_i64_or(s, 17, 0) == 1;
 }
 
+static void archived_row(db_stmt_t *s, void *item) { read_archived(s, item); }
+
 static int archive_fn(db_conn_t *c, void *arg) {
   archive_arg_t *a = arg;
   archive_reset(a);
@@ -406,26 +395,10 @@ static int archive_fn(db_conn_t *c, void *arg) {
   db_bind_int64(s, idx++, a->hi);
   db_bind_text(s, idx++, who);
   store_query_bind_select(a->cq, s, idx);
-  int rc;
-  bool more = false;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->n == a->cq->limit) {
-      more = true;
-      break;
-    }
-    a->out = xrealloc(a->out, (a->n + 1) * sizeof *a->out);
-    memset(&a->out[a->n], 0, sizeof a->out[a->n]);
-    read_archived(s, &a->out[a->n]);
-    if ((int64_t)++a->n == a->cq->limit) a->next = store_query_row_token(a->cq, s, ARCHIVE_NCOLS);
-  }
-  db_reset(s);
+  int rc = store_query_page_items(a->cq, s, ARCHIVE_NCOLS, sizeof *a->out, archived_row,
+                                  (void **)&a->out, &a->n, &a->next);
   free(pattern);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
-  if (!more) {
-    free(a->next);
-    a->next = NULL;
-  }
-  return 0;
+  return rc;
 }
 
 /* See reports.h. */

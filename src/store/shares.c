@@ -87,6 +87,8 @@ static void share_read_row(db_stmt_t *s, int col, store_share_t *out) {
   out->pull_printer_id = store_col_strdup(s, col + 6, false);
 }
 
+static void share_row(db_stmt_t *s, void *item) { share_read_row(s, 0, item); }
+
 /* Member ids are GUIDs stored lower-case; ids from tokens and URLs may come in any case. */
 static void lower_id(const char *in, char *out, size_t outlen) {
   size_t i = 0;
@@ -448,32 +450,9 @@ static int list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, idx++, a->tenant);
   if (a->printer_id) db_bind_text(s, idx++, a->printer_id);
   store_query_bind_select(a->cq, s, idx);
-  size_t cap = 0;
-  bool more = false;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)a->shares.n == a->cq->limit) {
-      more = true;
-      break;
-    }
-    if (a->shares.n == cap) {
-      cap = cap ? cap * 2 : 16;
-      a->shares.items = xrealloc(a->shares.items, cap * sizeof *a->shares.items);
-    }
-    store_share_t *sh = &a->shares.items[a->shares.n++];
-    memset(sh, 0, sizeof *sh);
-    share_read_row(s, 0, sh);
-    if ((int64_t)a->shares.n == a->cq->limit) {
-      free(a->shares.next);
-      a->shares.next = store_query_row_token(a->cq, s, SHARE_NCOLS);
-    }
-  }
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return rc;
-  if (!more) {
-    free(a->shares.next);
-    a->shares.next = NULL;
-  }
+  if (store_query_page_items(a->cq, s, SHARE_NCOLS, sizeof *a->shares.items, share_row,
+                             (void **)&a->shares.items, &a->shares.n, &a->shares.next) != 0)
+    return DB_ERROR;
   query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->printer_id}};
   return store_query_count(c, a->cq, "shares s JOIN printers p ON p.id = s.printer_id",
@@ -594,6 +573,14 @@ store_rc_t store_share_member_remove(store_t *st, const char *tenant, const char
   return rc;
 }
 
+static void member_row(db_stmt_t *s, void *item) {
+  store_share_member_t *m = item;
+  m->id = store_col_strdup(s, 0, true);
+  m->display_name = store_col_strdup(s, 1, false);
+  m->upn = store_col_strdup(s, 2, false);
+  m->added_us = db_col_int64(s, 3);
+}
+
 static int member_list_fn(db_conn_t *c, void *arg) {
   list_arg_t *a = arg;
   store_share_member_page_t *pg = &a->members;
@@ -609,33 +596,9 @@ static int member_list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 2, a->tenant);
   db_bind_int64(s, 3, a->kind);
   store_query_bind_select(a->cq, s, 4);
-  size_t cap = 0;
-  bool more = false;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if ((int64_t)pg->n == a->cq->limit) {
-      more = true;
-      break;
-    }
-    if (pg->n == cap) {
-      cap = cap ? cap * 2 : 16;
-      pg->items = xrealloc(pg->items, cap * sizeof *pg->items);
-    }
-    store_share_member_t *m = &pg->items[pg->n++];
-    m->id = store_col_strdup(s, 0, true);
-    m->display_name = store_col_strdup(s, 1, false);
-    m->upn = store_col_strdup(s, 2, false);
-    m->added_us = db_col_int64(s, 3);
-    if ((int64_t)pg->n == a->cq->limit) {
-      free(pg->next);
-      pg->next = store_query_row_token(a->cq, s, MEMBER_NCOLS);
-    }
-  }
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return rc;
-  if (!more) {
-    free(pg->next);
-    pg->next = NULL;
-  }
+  if (store_query_page_items(a->cq, s, MEMBER_NCOLS, sizeof *pg->items, member_row,
+                             (void **)&pg->items, &pg->n, &pg->next) != 0)
+    return DB_ERROR;
   query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->share_id},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_INT64, .u.i = a->kind}};

@@ -63,30 +63,15 @@ static int list_fn(db_conn_t *c, void *arg) {
   int idx = 1;
   for (int i = 0; i < a->nbinds; i++) db_bind_text(s, idx++, a->binds[i]);
   store_query_bind_select(&cq, s, idx);
-  int64_t n = 0;
-  bool more = false;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (n == cq.limit) {
-      more = true;
-      break;
-    }
-    if (a->row(s, a->row_arg) != 0) break;
-    if (++n == cq.limit) a->next = store_query_row_token(&cq, s, a->ncols);
-  }
-  if (!more) {
-    free(a->next);
-    a->next = NULL;
-  }
-  db_reset(s);
-  if (rc != DB_ERROR && rc != DB_CONSTRAINT && cq.total) {
+  int rc = store_query_page(&cq, s, a->ncols, a->row, a->row_arg, &a->next);
+  if (rc == 0 && cq.total) {
     query_value_t vals[3];
     for (int i = 0; i < a->nbinds && i < 3; i++)
       vals[i] = (query_value_t){.type = QUERY_VAL_STRING, .u.s = (char *)a->binds[i]};
     if (store_query_count(c, &cq, a->from, a->where, vals, (size_t)a->nbinds) != 0) rc = DB_ERROR;
   }
   store_query_clear(&cq);
-  return rc == DB_ERROR || rc == DB_CONSTRAINT ? DB_ERROR : 0;
+  return rc;
 }
 
 static store_rc_t run_list(store_t *st, list_arg_t *a, char **next, char **err) {
