@@ -17,7 +17,14 @@
 
 typedef struct db_backend db_backend_t;
 
-struct db      { const db_backend_t *be; _Atomic bool full; /* db.c: see db_full() */ };
+struct db      {
+  const db_backend_t *be;
+  _Atomic bool        full;       /* db.c: see db_full() */
+  _Atomic uint64_t    write_gen;  /* see db_write_generation(); bumped by db_wrote() */
+};
+/* For a backend: a write transaction of db's writer has ended (committed or not). Called
+ * before any caller whose closure ran in it is released. */
+void db_wrote(db_t *db);
 struct db_conn { const db_backend_t *be; };
 struct db_stmt { const db_backend_t *be; };
 

@@ -185,6 +185,12 @@ void db_get_pool_stats(db_t *db, db_pool_stats_t *out) {
 /* False while db's server cannot be reached; see db.h. */
 bool db_reachable(db_t *db) { return db && (!db->be->reachable || db->be->reachable(db)); }
 
+/* See db-backend.h. */
+void db_wrote(db_t *db) { atomic_fetch_add(&db->write_gen, 1); }
+
+/* See db.h. */
+uint64_t db_write_generation(db_t *db) { return db ? atomic_load(&db->write_gen) : 0; }
+
 /* True when several processes may share db. */
 bool db_shared(db_t *db) { return db && db->be->shared; }
 

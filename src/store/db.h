@@ -115,6 +115,11 @@ bool  db_reachable(db_t *db);
 /* True when several processes may share this database (PostgreSQL): cross-process
  * coordination (advisory locks, notifications) matters. */
 bool  db_shared(db_t *db);
+/* A number that changes whenever a write transaction of this process's writer has ended
+ * (committed or rolled back), before any db_write caller whose closure ran in it returns. A
+ * value read before a read transaction began is still current afterwards only if no write of
+ * this process ended meanwhile. Says nothing about other processes (see db_shared()). */
+uint64_t db_write_generation(db_t *db);
 
 /* Inside a write closure: takes the database-wide lock named key until the transaction ends
  * (PostgreSQL advisory lock; SQLite's writes are already exclusive). With wait false it only

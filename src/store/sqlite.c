@@ -451,6 +451,7 @@ static void *sq_writer_main(void *arg) {
     pthread_mutex_unlock(&db->mu);
 
     sq_run_batch(db, batch, n);
+    db_wrote(&db->base); /* before the callers are released: readers' caches (store) */
     sq_cache_trim(&db->writer);
 
     pthread_mutex_lock(&db->mu);

@@ -9,12 +9,29 @@
 #define SPOOLD_STORE_STORE_PRIVATE_H
 
 #include "store/db.h"
+#include "store/jobs.h"
 #include "store/limits.h"
 #include "store/store.h"
 
+/* The hot-job cache of store_job_get (job-cache.c); NULL when the store is shared with
+ * other processes (db_shared). */
+typedef struct store_job_cache store_job_cache_t;
+
 struct store {
-  db_t *db;  /* owned */
+  db_t              *db;        /* owned */
+  store_job_cache_t *job_cache; /* owned; NULL: no cache */
 };
+
+/* A cache of up to 4096 jobs (caller frees with store_job_cache_free; NULL is a no-op). */
+store_job_cache_t *store_job_cache_new(void);
+void store_job_cache_free(store_job_cache_t *c);
+/* Copies job id of tenant into *out (caller clears it) when it was put with generation gen
+ * (db_write_generation, read before the lookup); false otherwise (*out untouched). */
+bool store_job_cache_get(store_job_cache_t *c, uint64_t gen, const char *tenant, int64_t id,
+                         store_job_t *out);
+/* Keeps a copy of job (its tenant and id are the key), read in a transaction that began after
+ * db_write_generation returned gen. */
+void store_job_cache_put(store_job_cache_t *c, uint64_t gen, const store_job_t *job);
 
 /* The closure contract: a closure returns 0, a STORE_* code or a DB_* error, never db_step()'s
  * DB_ROW/DB_DONE, and the numbers cannot be mistaken for one another. */

@@ -31,6 +31,7 @@ store_t *store_open_opts(const char *url, int nreaders, bool migrate, const stor
   }
   store_t *st = xcalloc(1, sizeof *st);
   st->db = db;
+  if (!db_shared(db)) st->job_cache = store_job_cache_new();
   return st;
 }
 
@@ -39,6 +40,7 @@ store_t *store_open_opts(const char *url, int nreaders, bool migrate, const stor
 void store_close(store_t *st) {
   if (!st) return;
   db_close(st->db);
+  store_job_cache_free(st->job_cache);
   free(st);
 }
 

@@ -17,6 +17,7 @@
 #include "store-url.h"
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,5 +368,65 @@ Test(store_jobs, concurrent_creates_get_unique_ids) {
   cr_assert_eq(jcount(st, "SELECT MAX(id) FROM jobs"), NTHREADS * PER_THREAD);
   cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), NTHREADS * PER_THREAD);
   cr_assert_eq(jcount(st, "SELECT value FROM counters WHERE name = 'job'"), NTHREADS * PER_THREAD);
+  store_close(st);
+}
+
+/* ---- the hot-job cache (job-cache.c) ----------------------------------------------------- */
+
+typedef struct {
+  store_t    *st;
+  atomic_bool stop;
+  long        reads;
+} reader_arg_t;
+
+static void *read_loop(void *arg) {
+  reader_arg_t *a = arg;
+  while (!atomic_load(&a->stop)) {
+    store_job_t g;
+    if (store_job_get(a->st, "t1", "1", &g) == STORE_OK) store_job_clear(&g);
+    a->reads++;
+  }
+  return NULL;
+}
+
+Test(store_jobs, cached_reads_see_every_committed_write) {
+  store_t *st = jobs_fixture();
+  cr_assert_eq(st->job_cache != NULL, !test_store_is_pg(), "a cache only when not shared");
+  cr_assert_eq(create(st, "t1", "p1", "u1", NULL, NULL, NULL), STORE_OK);
+  store_job_t g;
+  for (int i = 0; i < 2; i++) { /* the second read is served from the cache on SQLite */
+    cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
+    cr_assert_str_eq(g.configuration, "{\"copies\":2}");
+    store_job_clear(&g);
+  }
+  cr_assert_eq(store_job_get(st, "t2", "1", &g), STORE_NOT_FOUND, "the tenant is in the key");
+
+  /* Readers fill the cache while every write lands: a read after a write returns never sees
+   * the state before it (any SQL through the writer, not only the store's job functions). */
+  reader_arg_t ra = {.st = st};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, read_loop, &ra);
+  char want[32];
+  for (int n = 0; n < 200; n++) {
+    snprintf(want, sizeof want, "step %d", n);
+    exec_sql(st, "UPDATE jobs SET description = ? WHERE id = 1", want, NULL, NULL);
+    cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
+    cr_assert_str_eq(g.description, want);
+    store_job_clear(&g);
+  }
+  atomic_store(&ra.stop, true);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  cr_assert_gt(ra.reads, 0);
+
+  store_job_change_t ch;
+  memset(&ch, 0, sizeof ch);
+  cr_assert_eq(store_job_cancel(st, "t1", 1, NULL, &ch), STORE_OK);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
+  cr_assert_eq(g.phase, JOB_CANCELED);
+  store_job_clear(&g);
+  exec_sql(st, "DELETE FROM documents WHERE job_id = 1", NULL, NULL, NULL);
+  exec_sql(st, "DELETE FROM jobs WHERE id = 1", NULL, NULL, NULL);
+  cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_NOT_FOUND, "a deleted job is gone");
   store_close(st);
 }
