@@ -8,7 +8,8 @@
  * with the share's own id, displayName, allowAllUsers and createdDateTime. Lists never carry
  * defaults or capabilities; a single share carries capabilities only when $select'ed. Callers
  * who are not Printer Administrators get the reduced property set (id, displayName,
- * manufacturer, model, location) from operations flagged PERM_REDUCED_FOR_NON_ADMIN.
+ * manufacturer, model, location) from operations flagged PERM_REDUCED_FOR_NON_ADMIN, and so
+ * does every list request that filters on location or capabilities.
  */
 #include "app.h"
 #include "graph/authorize.h"
@@ -339,7 +340,23 @@ out:
 
 /* ---- lists -------------------------------------------------------------------------------- */
 
-/* Replies with the page of the tenant's shares (of printer_id when not NULL). */
+/* True when the filter f names a location/... or capabilities/... member. */
+static bool filters_on_location_or_capabilities(const query_filter_t *f) {
+  if (!f) return false;
+  if ((f->kind == QUERY_F_CMP || f->kind == QUERY_F_ANY || f->kind == QUERY_F_ALL) &&
+      f->path.nsegs > 1 &&
+      (strcasecmp(f->path.segs[0], "location") == 0 ||
+       strcasecmp(f->path.segs[0], "capabilities") == 0))
+    return true;
+  for (size_t i = 0; i < f->nkids; i++)
+    if (filters_on_location_or_capabilities(f->kids[i])) return true;
+  return false;
+}
+
+/* Replies with the page of the tenant's shares (of printer_id when not NULL). Where d has
+ * PERM_REDUCED_FOR_NON_ADMIN (S2), callers who are not Printer Administrators, and every request
+ * filtering on capabilities or location, get the reduced property set; the former may name only
+ * its members (and capabilities/...) in the query. */
 static void reply_share_list(http_request_t *req, http_response_t *res, const caller_t *c,
                              const perm_decision_t *d, const char *printer_id, json_t *ctx) {
   query_t q;
@@ -348,6 +365,8 @@ static void reply_share_list(http_request_t *req, http_response_t *res, const ca
     return;
   }
   bool reduced = (d->flags & PERM_REDUCED_FOR_NON_ADMIN) && !d->admin;
+  bool reduced_reply = (d->flags & PERM_REDUCED_FOR_NON_ADMIN) &&
+                       (!d->admin || filters_on_location_or_capabilities(q.filter));
   store_share_page_t page;
   char err[512];
   store_rc_t rc = store_share_list(APP(req)->store, c->tenant, printer_id, &q, reduced, &page,
@@ -372,7 +391,7 @@ static void reply_share_list(http_request_t *req, http_response_t *res, const ca
       return;
     }
     json_array_append_new(value, graph_share_json(req, c, &page.items[i], &p, &q,
-                                                  SJ_LIST | (reduced ? SJ_REDUCED : 0)));
+                                                  SJ_LIST | (reduced_reply ? SJ_REDUCED : 0)));
     store_printer_clear(&p);
   }
   graph_reply_collection(req, res, ctx, value, page.next);

@@ -413,19 +413,23 @@ store_rc_t store_share_delete(store_t *st, const char *tenant, const char *share
 
 /* ---- lists --------------------------------------------------------------------------------- */
 
-/* What $filter and $orderby may name on a share. The printer's columns come from the join. */
+/* What $filter and $orderby may name on a share. The printer's columns come from the join.
+ * All but the last SHARE_NFULL_ONLY are what callers with the reduced property set may name:
+ * its members id, displayName, manufacturer, model and location/..., and capabilities/...
+ * (reference §4.2 S2: filtering on capabilities gives the reduced set, so it is open to them). */
 static const store_qfield_t SHARE_FIELDS[] = {
   {"id", "s.id", STORE_QT_STRING, true, true, true, NULL},
   {"displayName", "s.display_name", STORE_QT_STRING, true, true, true, NULL},
   {"manufacturer", "p.manufacturer", STORE_QT_STRING, true, true, false, NULL},
   {"model", "p.model", STORE_QT_STRING, true, true, false, NULL},
+  STORE_PRINTER_BASE_JSON_QFIELDS,
   {"createdDateTime", "s.created_us", STORE_QT_DATETIME, true, true, true, NULL},
   {"allowAllUsers", "s.allow_all_users", STORE_QT_BOOL, true, true, true, NULL},
   {"isAcceptingJobs", "p.is_accepting_jobs", STORE_QT_BOOL, true, true, false, NULL},
-  STORE_PRINTER_BASE_JSON_QFIELDS,
 };
 #define SHARE_NFIELDS (sizeof SHARE_FIELDS / sizeof SHARE_FIELDS[0])
-#define SHARE_NREDUCED 4 /* the first four: the reduced property set's queryable members */
+#define SHARE_NFULL_ONLY 3
+#define SHARE_NREDUCED (SHARE_NFIELDS - SHARE_NFULL_ONLY)
 
 typedef struct {
   const char               *tenant;

@@ -111,9 +111,10 @@ void store_share_page_clear(store_share_page_t *p);
 
 /* Lists the tenant's shares (only the share of printer_id when it is not NULL) with the
  * query's $filter, $orderby, $top and $skiptoken. Queryable properties: id, displayName,
- * createdDateTime, allowAllUsers, and the printer's manufacturer, model and isAcceptingJobs;
- * reduced (callers who get the reduced property set) limits them to id, displayName,
- * manufacturer and model. STORE_INVALID with a message in err (a 400 for the client) when the
+ * createdDateTime, allowAllUsers, and the printer's manufacturer, model, isAcceptingJobs and (in
+ * $filter) location/... and capabilities/... members; reduced (callers who get the reduced
+ * property set) limits them to id, displayName, manufacturer, model, location/... and
+ * capabilities/.... STORE_INVALID with a message in err (a 400 for the client) when the
  * query does not fit. *out is cleared first; the caller clears it. */
 store_rc_t store_share_list(store_t *st, const char *tenant, const char *printer_id,
                             const query_t *q, bool reduced, store_share_page_t *out, char *err,

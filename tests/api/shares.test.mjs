@@ -379,7 +379,28 @@ describe("lists: query options, paging, reduced property set", () => {
     for (const k of ["allowAllUsers", "createdDateTime", "status", "isAcceptingJobs"]) assert.ok(k in admin.json.value[0], k);
     // filtering on what they cannot see is refused
     const f = await raw(ctx, "/v1.0/print/shares?$filter=allowAllUsers%20eq%20true", { token: ctx.reader });
-    assertErrorEnvelope(f, { status: 400, code: "invalidRequest" });
+    const ferr = assertErrorEnvelope(f, { status: 400, code: "invalidRequest" });
+    assert.match(ferr.message, /allowAllUsers/);
+    for (const q of ["$orderby=createdDateTime", "$filter=isAcceptingJobs eq true"])
+      assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares?${q}`, { token: ctx.reader }), { status: 400, code: "invalidRequest" });
+    // ... but location (theirs to see) and capabilities (a picker's question) may be filtered on
+    await raw(ctx, `/v1.0/print/printers/${ctx.printers[8]}`, { method: "PATCH", json: { location: { building: "Reduced", subunit: ["Wing R"] } } });
+    const byLoc = await client.print.shares.get({ queryParameters: { filter: "location/building eq 'Reduced' and location/subunit/any(s: s eq 'Wing R')" } });
+    assert.deepEqual(byLoc.value.map((s) => s.id), [ctx.shares[8]]);
+    assert.equal(byLoc.value[0].location.building, "Reduced");
+    const byCaps = await raw(ctx, `/v1.0/print/shares?$top=200&$filter=${encodeURIComponent("capabilities/colorModes/any(c: c eq 'color') or capabilities/isColorPrintingSupported eq false")}`, { token: ctx.reader });
+    assert.equal(byCaps.status, 200, byCaps.text);
+    assert.deepEqual(byCaps.json.value.map((s) => s.id).sort(), [ctx.shares[5], ctx.shares[6]].sort());
+    for (const s of byCaps.json.value) assert.deepEqual(Object.keys(s).sort(), REDUCED_KEYS, JSON.stringify(s));
+    // an administrator who filters on location or capabilities gets the reduced set too (§4.2 S2)
+    const adminLoc = await raw(ctx, `/v1.0/print/shares?$filter=${encodeURIComponent("location/building eq 'Reduced'")}`);
+    assert.equal(adminLoc.status, 200, adminLoc.text);
+    assert.deepEqual(adminLoc.json.value.map((s) => Object.keys(s).sort()), [REDUCED_KEYS]);
+    const adminCaps = await kiota(ctx, ctx.admin).print.shares.get({ queryParameters: { filter: "capabilities/mediaSizes/any(m: m eq 'A3') and allowAllUsers eq false" } });
+    assert.deepEqual(adminCaps.value.map((s) => s.id), [ctx.shares[5]]);
+    assert.equal(adminCaps.value[0].allowAllUsers, undefined, "reduced: no allowAllUsers");
+    const adminPlain = await raw(ctx, `/v1.0/print/shares?$filter=${encodeURIComponent(`id eq '${ctx.shares[8]}'`)}`);
+    assert.ok("allowAllUsers" in adminPlain.json.value[0], "other filters keep every property");
     // a single share through GET is readable with PrinterShare.ReadBasic.All
     const one = await client.print.shares.byPrinterShareId(ctx.shares[0]).get();
     assert.equal(one.id, ctx.shares[0]);
