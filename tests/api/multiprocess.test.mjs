@@ -298,6 +298,7 @@ describe("pull printing across processes", () => {
     assert.equal(def.status, 201, def.text);
     pp.def = def.json.id;
     pp.printer = await registerPrinter(ctx.srvs[0], ctx.admin, { name: "Held" });
+    pp.dest = await registerPrinter(ctx.srvs[2], ctx.admin, { name: "Redirect destination" });
     const trig = await api(1, `/v1.0/print/printers/${pp.printer}/taskTriggers`, { method: "POST", json: {
       event: "jobStarted", "definition@odata.bind": `${ctx.srvs[1].url}/v1.0/print/taskDefinitions/${pp.def}` } });
     assert.equal(trig.status, 201, trig.text);
@@ -322,10 +323,19 @@ describe("pull printing across processes", () => {
     assert.equal(tasks.status, 200, tasks.text);
     return { id: job, task: tasks.json.value[0].id };
   }
+  // The contenders of the races below. Their timeout is generous: a contender is judged by its
+  // answer, and on a shared, loaded machine serialization retries may take a while.
+  const RACE_MS = 60_000;
   const abortOn = (i, job, reason) => rawFetch(`${ctx.srvs[i].origin}${hpath(job.id)}/abort`, {
-    method: "POST", token: pp.app, json: reason ? { reason } : undefined });
-  const completeOn = (i, job) => rawFetch(`${ctx.srvs[i].origin}/v1.0/print/taskDefinitions/${pp.def}/tasks/${job.task}`, {
-    method: "PATCH", token: pp.app, json: { status: { state: "completed" } } });
+    method: "POST", token: pp.app, json: reason ? { reason } : undefined, timeoutMs: RACE_MS });
+  const taskOn = (i, job, state) => rawFetch(`${ctx.srvs[i].origin}/v1.0/print/taskDefinitions/${pp.def}/tasks/${job.task}`, {
+    method: "PATCH", token: pp.app, json: { status: { state } }, timeoutMs: RACE_MS });
+  const completeOn = (i, job) => taskOn(i, job, "completed");
+  const redirectOn = (i, job) => rawFetch(`${ctx.srvs[i].origin}${hpath(job.id)}/redirect`, {
+    method: "POST", token: pp.app, json: { destinationPrinterId: pp.dest }, timeoutMs: RACE_MS });
+  // the owner (the admin token created the job) cancels it
+  const cancelOn = (i, job) => rawFetch(`${ctx.srvs[i].origin}${hpath(job.id)}/cancel`, {
+    method: "POST", token: ctx.admin, timeoutMs: RACE_MS });
 
   // Process i's IPP endpoint for the held printer, as its device.
   function ipp(i, op, operation = [], groups) {
@@ -417,6 +427,56 @@ describe("pull printing across processes", () => {
     }
     assert.equal(wins.abort + wins.complete, 200);
     t.diagnostic(`abort won ${wins.abort}, completion won ${wins.complete}`);
+  });
+
+  it("200 held jobs, each hit at once by abort, redirect, task completion, task abort and cancel spread over the three processes: one outcome each", async (t) => {
+    const jobs = [];
+    for (let b = 0; b < 20; b++)
+      jobs.push(...await Promise.all(Array.from({ length: 10 }, (_, k) => heldJob((b + k) % 3))));
+    const results = [];
+    for (let b = 0; b < jobs.length; b += 20) {
+      results.push(...await Promise.all(jobs.slice(b, b + 20).map(async (job, k) => {
+        // contender c runs on process (job + c) % 3: every pairing meets across processes
+        const on = (c) => (b + k + c) % 3;
+        const [abort, redirect, complete, taskAbort, cancel] = await Promise.all([
+          abortOn(on(0), job), redirectOn(on(1), job), completeOn(on(2), job),
+          taskOn(on(3), job, "aborted"), cancelOn(on(4), job)]);
+        return { job, ops: { abort, redirect, complete, taskAbort, cancel } };
+      })));
+    }
+    // The outcomes a single process allows (pullprint.test.mjs): one winner, except that a job
+    // released by its task's completion may still be canceled by its owner.
+    const expected = {
+      abort: ["aborted", "aborted"],
+      taskAbort: ["aborted", "aborted"],
+      cancel: ["canceled", "aborted"],
+      redirect: ["completed", "completed"],
+      complete: ["processing", "completed"],
+      "cancel+complete": ["canceled", "completed"],
+    };
+    const tally = {};
+    for (const { job, ops } of results) {
+      const won = Object.entries(ops).filter(([, r]) => r.status < 300).map(([k]) => k).sort();
+      const key = won.join("+");
+      for (const [k, r] of Object.entries(ops)) {
+        if (won.includes(k)) continue;
+        assert.equal(r.status, 409, `job ${job.id}: ${k} lost to ${key}: ${r.text}`);
+        assert.equal(r.json.error.code, "notAllowed");
+      }
+      assert.ok(expected[key], `job ${job.id}: winners ${key || "none"}`);
+      const g = await api(0, hpath(job.id));
+      const task = await rawFetch(`${ctx.srvs[1].origin}/v1.0/print/taskDefinitions/${pp.def}/tasks/${job.task}`, { token: pp.app });
+      assert.equal(task.status, 200, task.text);
+      assert.deepEqual([g.json.status.state, task.json.status.state], expected[key], `job ${job.id}: winners ${key}`);
+      if (key === "redirect") assert.match(g.json.redirectedTo, /\/jobs\/\d+$/);
+      else assert.equal(g.json.redirectedTo, null, `job ${job.id}: winners ${key}`);
+      tally[key] = (tally[key] || 0) + 1;
+    }
+    // exactly one job on the destination per winning redirect
+    const redirected = results.filter(({ ops }) => ops.redirect.status === 200).length;
+    const onDest = await api(2, `/v1.0/print/printers/${pp.dest}/jobs/$count`);
+    assert.equal(Number(onDest.text), redirected, "one job on the destination per redirect that won");
+    t.diagnostic(`outcomes: ${JSON.stringify(tally)}`);
   });
 });
 
