@@ -56,7 +56,7 @@ fi
 note "unit tests"
 run_criterion build/unit-tests "unit"
 
-# The unit tests that open a store (tests/unit/store-url.h picks PostgreSQL from SPOOLD_TEST_PG).
+# The unit tests that open a store (tests/unit/store-fixture.h picks PostgreSQL from SPOOLD_TEST_PG).
 note "store unit tests on PostgreSQL (throwaway PostgreSQL 15, a schema per test)"
 run_criterion_cmd "unit on PostgreSQL" tests/lib/pg.sh run -- build/unit-tests \
   --filter '@(store_*|*_store)/*'

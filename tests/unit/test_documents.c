@@ -20,7 +20,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,27 +32,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char g_ddir[256];
-
-static void docs_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_ddir, sizeof g_ddir, "%s/spoold-docs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_ddir), "mkdtemp");
-  log_set_level(LOG_ERROR);
-}
-
-static int docs_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void docs_teardown(void) {
-  if (g_ddir[0]) nftw(g_ddir, docs_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static blob_store_t *open_blobs(void) {
   char dir[300], *err = NULL;
-  snprintf(dir, sizeof dir, "%s/blobs", g_ddir);
+  snprintf(dir, sizeof dir, "%s/blobs", test_store_dir());
   blob_store_t *bs = blob_store_open_files(dir, &err);
   cr_assert_not_null(bs, "%s", err ? err : "");
   return bs;
@@ -67,7 +50,7 @@ static void hex_sha256(const void *data, size_t len, char out[65]) {
 
 /* ---- blob ------------------------------------------------------------------------------------ */
 
-Test(blob, keys_are_hex_and_never_paths, .init = docs_setup, .fini = docs_teardown) {
+Test(blob, keys_are_hex_and_never_paths, .init = test_store_setup, .fini = test_store_teardown) {
   char k[BLOB_KEY_LEN + 1];
   blob_key_new(k);
   cr_assert(blob_key_valid(k));
@@ -102,8 +85,8 @@ static void *writer(void *arg) {
   return NULL;
 }
 
-Test(blob, sparse_create_parallel_pwrite_sha_fd_copy_remove_walk, .init = docs_setup,
-     .fini = docs_teardown) {
+Test(blob, sparse_create_parallel_pwrite_sha_fd_copy_remove_walk, .init = test_store_setup,
+     .fini = test_store_teardown) {
   blob_store_t *bs = open_blobs();
   const uint64_t size = 3 * 1024 * 1024 + 17;
   uint8_t *data = malloc(size);
@@ -115,7 +98,7 @@ Test(blob, sparse_create_parallel_pwrite_sha_fd_copy_remove_walk, .init = docs_s
 
   /* sparse: the file has its size but (almost) nothing allocated */
   char path[400];
-  snprintf(path, sizeof path, "%s/blobs/%s", g_ddir, key);
+  snprintf(path, sizeof path, "%s/blobs/%s", test_store_dir(), key);
   struct stat st;
   cr_assert_eq(stat(path, &st), 0);
   cr_assert_eq((uint64_t)st.st_size, size);
@@ -189,7 +172,7 @@ static int count_walk(const char *key, int64_t mtime_us, void *arg) {
   return 0;
 }
 
-Test(blob, walk_sees_only_blobs, .init = docs_setup, .fini = docs_teardown) {
+Test(blob, walk_sees_only_blobs, .init = test_store_setup, .fini = test_store_teardown) {
   blob_store_t *bs = open_blobs();
   for (int i = 0; i < 3; i++) {
     char k[BLOB_KEY_LEN + 1];
@@ -197,7 +180,7 @@ Test(blob, walk_sees_only_blobs, .init = docs_setup, .fini = docs_teardown) {
     cr_assert_eq(blob_create(bs, k, 10), 0);
   }
   char other[400];
-  snprintf(other, sizeof other, "%s/blobs/not-a-blob", g_ddir);
+  snprintf(other, sizeof other, "%s/blobs/not-a-blob", test_store_dir());
   int fd = open(other, O_CREAT | O_WRONLY, 0600);
   close(fd);
   int n = 0;
@@ -230,7 +213,8 @@ static void flip_byte(blob_store_t *bs, const char *key, uint64_t off) {
   blob_close(b);
 }
 
-Test(blob, serve_checks_sha256_before_or_while_sending, .init = docs_setup, .fini = docs_teardown) {
+Test(blob, serve_checks_sha256_before_or_while_sending, .init = test_store_setup,
+     .fini = test_store_teardown) {
   blob_store_t *bs = open_blobs();
   uint64_t missing0 = 0, corrupt0 = 0, missing = 0, corrupt = 0;
   blob_integrity_counts(&missing0, &corrupt0);
@@ -330,10 +314,7 @@ static int64_t dcount(store_t *st, const char *sql, const char *p1) {
 
 /* A store with a tenant, a printer and one job (its document in *doc). */
 static store_t *docs_fixture(store_job_t *job, store_document_t *doc) {
-  char url[300], *err = NULL;
-  test_store_url(g_ddir, url, sizeof url);
-  store_t *st = store_open(url, 4, true, &err);
-  cr_assert_not_null(st, "%s", err ? err : "");
+  store_t *st = test_store_open(4);
   cr_assert_eq(store_tenant_add(st, TENANT, "T", TENANT_ACTIVE), STORE_OK);
   dexec(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
             " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, 1, 1)", PRINTER, TENANT);
@@ -358,8 +339,8 @@ static store_upload_session_new_t session_new(const store_job_t *job, const stor
 #define K1 "00000000000000000000000000000001"
 #define K2 "00000000000000000000000000000002"
 
-Test(documents_store, session_fragments_and_completion, .init = docs_setup,
-     .fini = docs_teardown) {
+Test(documents_store, session_fragments_and_completion, .init = test_store_setup,
+     .fini = test_store_teardown) {
   store_job_t job;
   store_document_t doc;
   store_t *st = docs_fixture(&job, &doc);
@@ -443,8 +424,8 @@ Test(documents_store, session_fragments_and_completion, .init = docs_setup,
   store_close(st);
 }
 
-Test(documents_store, replacing_a_session_and_phase_rule, .init = docs_setup,
-     .fini = docs_teardown) {
+Test(documents_store, replacing_a_session_and_phase_rule, .init = test_store_setup,
+     .fini = test_store_teardown) {
   store_job_t job;
   store_document_t doc;
   store_t *st = docs_fixture(&job, &doc);
@@ -489,7 +470,7 @@ Test(documents_store, replacing_a_session_and_phase_rule, .init = docs_setup,
   store_close(st);
 }
 
-Test(documents_store, expiry, .init = docs_setup, .fini = docs_teardown) {
+Test(documents_store, expiry, .init = test_store_setup, .fini = test_store_teardown) {
   store_job_t job;
   store_document_t doc;
   store_t *st = docs_fixture(&job, &doc);
@@ -549,8 +530,8 @@ static void *frag_thread(void *arg) {
   return NULL;
 }
 
-Test(documents_store, concurrent_fragments_of_one_session_are_all_recorded, .init = docs_setup,
-     .fini = docs_teardown) {
+Test(documents_store, concurrent_fragments_of_one_session_are_all_recorded, .init = test_store_setup,
+     .fini = test_store_teardown) {
   store_job_t job;
   store_document_t doc;
   store_t *st = docs_fixture(&job, &doc);
@@ -621,12 +602,9 @@ static int db_walk_cb(const char *key, int64_t mtime_us, void *arg) {
   return 0;
 }
 
-Test(blob_store, chunks_parallel_handles_sparse_stream_copy_remove, .init = docs_setup,
-     .fini = docs_teardown, .timeout = 120) {
-  char url[300], *err = NULL;
-  test_store_url(g_ddir, url, sizeof url);
-  store_t *st = store_open(url, 4, true, &err);
-  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+Test(blob_store, chunks_parallel_handles_sparse_stream_copy_remove, .init = test_store_setup,
+     .fini = test_store_teardown, .timeout = 120) {
+  store_t *st = test_store_open(4);
   blob_store_t *bs = blob_store_open_db(st);
 
   const uint64_t size = 3 * 1024 * 1024 + 17;

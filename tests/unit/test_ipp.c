@@ -20,7 +20,7 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -440,25 +440,6 @@ Test(ipp_mapping, printer_capabilities) {
 
 /* ---- store ---------------------------------------------------------------------------------- */
 
-static char g_dir[256];
-static char g_url[300];
-
-static void store_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/spoold-ipp-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_dir), "mkdtemp");
-  test_store_url(g_dir, g_url, sizeof g_url);
-  log_set_level(LOG_ERROR);
-}
-
-static int rm_fn(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void store_teardown(void) {
-  if (g_dir[0]) nftw(g_dir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 typedef struct {
   const char *sql;
@@ -498,9 +479,7 @@ static int64_t count(store_t *st, const char *q, const char *p1) {
 }
 
 static store_t *fixture(void) {
-  char *err = NULL;
-  store_t *st = store_open(g_url, 2, true, &err);
-  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   sql(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
           " is_accepting_jobs, registered_us, cert_sha256) VALUES (?, ?, 'P', 0, 1, 1, 'abc')",
@@ -548,7 +527,7 @@ static size_t events_of(store_t *st, int64_t sub, store_ipp_event_t **ev) {
   return n;
 }
 
-TestSuite(store_ipp, .init = store_setup, .fini = store_teardown, .timeout = 60);
+TestSuite(store_ipp, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
 Test(store_ipp, acknowledge_and_status) {
   store_t *st = fixture();

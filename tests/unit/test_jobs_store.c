@@ -14,7 +14,7 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,25 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char g_jdir[256];
-static char g_jurl[300];
-
-static void jobs_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_jdir, sizeof g_jdir, "%s/spoold-jobs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_jdir), "mkdtemp");
-  test_store_url(g_jdir, g_jurl, sizeof g_jurl);
-  log_set_level(LOG_ERROR);
-}
-
-static int jobs_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void jobs_teardown(void) {
-  if (g_jdir[0]) nftw(g_jdir, jobs_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Runs one SQL statement with up to three text parameters in a write transaction. */
 typedef struct {
@@ -91,9 +72,7 @@ static void add_printer(store_t *st, const char *tenant, const char *id, const c
 }
 
 static store_t *jobs_fixture(void) {
-  char *err = NULL;
-  store_t *st = store_open(g_jurl, 2, true, &err);
-  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(st, "t2", "", TENANT_ACTIVE), STORE_OK);
   add_printer(st, "t1", "p1", NULL);  /* accepting unknown: accepts */
@@ -109,7 +88,7 @@ static store_rc_t create(store_t *st, const char *tenant, const char *printer, c
   return store_job_create(st, &n, job, doc);
 }
 
-TestSuite(store_jobs, .init = jobs_setup, .fini = jobs_teardown, .timeout = 60);
+TestSuite(store_jobs, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
 Test(store_jobs, create_and_get) {
   store_t *st = jobs_fixture();

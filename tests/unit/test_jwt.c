@@ -13,7 +13,7 @@
 #include "util/buf.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <criterion/redirect.h>
 #include <dirent.h>
 #include <openssl/bio.h>
@@ -76,8 +76,8 @@ static void write_jwks(int n, EVP_PKEY **keys, const char **kids, const char *ex
 
 static void setup(void) {
   g_now = (int64_t)time(NULL);
-  snprintf(g_dir, sizeof g_dir, "/tmp/spoold-jwt-XXXXXX");
-  cr_assert(mkdtemp(g_dir));
+  test_store_setup(); /* the keys and the store of the tenant checks live in its directory */
+  snprintf(g_dir, sizeof g_dir, "%s", test_store_dir());
   snprintf(g_jwks, sizeof g_jwks, "%s/jwks.json", g_dir);
   g_rsa1 = EVP_RSA_gen(2048);
   g_rsa2 = EVP_RSA_gen(2048);
@@ -89,17 +89,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-  DIR *d = opendir(g_dir);
-  struct dirent *e;
-  while (d && (e = readdir(d))) {
-    if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-      continue;
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-    unlink(p);
-  }
-  if (d) closedir(d);
-  rmdir(g_dir);
+  test_store_teardown();
   EVP_PKEY_free(g_rsa1);
   EVP_PKEY_free(g_rsa2);
   EVP_PKEY_free(g_ec1);
@@ -1028,14 +1018,6 @@ Test(dev, request_validation) {
 
 /* ---- tenant check (needs the store) -------------------------------------------------------- */
 
-static store_t *open_store(void) {
-  char url[256], *err = NULL;
-  test_store_url(g_dir, url, sizeof url);
-  store_t *st = store_open(url, 1, true, &err);
-  cr_assert(st, "store_open: %s", err ? err : "");
-  return st;
-}
-
 static caller_t *dev_caller(auth_t *a, const char *tid) {
   dev_token_req_t r = {.kind = DEV_TOKEN_APP, .tenant = tid, .app_id = APPID,
                        .roles = "Printer.Read.All"};
@@ -1047,7 +1029,7 @@ static caller_t *dev_caller(auth_t *a, const char *tid) {
 }
 
 Test(dev, tenant_created_on_first_use_and_suspendable) {
-  store_t *st = open_store();
+  store_t *st = test_store_open(1);
   auth_t *a = mk_dev_auth(-1);
   caller_t *c = dev_caller(a, TID);
   char why[256] = "";
@@ -1066,7 +1048,7 @@ Test(dev, tenant_created_on_first_use_and_suspendable) {
 }
 
 Test(jwt, unknown_tenant_refused_outside_dev_mode) {
-  store_t *st = open_store();
+  store_t *st = test_store_open(1);
   auth_t *a = mk_auth(0);
   char *tok = t_ok_rs256(), why[256];
   caller_t *c = NULL;

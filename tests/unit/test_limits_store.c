@@ -11,7 +11,7 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,30 +19,9 @@
 
 #define S 1000000LL /* one second in microseconds */
 
-static char g_ldir[256];
-static char g_lurl[300];
-
-static void lim_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_ldir, sizeof g_ldir, "%s/spoold-limits-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_ldir), "mkdtemp");
-  test_store_url(g_ldir, g_lurl, sizeof g_lurl);
-  log_set_level(LOG_ERROR);
-}
-
-static int lim_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void lim_teardown(void) {
-  if (g_ldir[0]) nftw(g_ldir, lim_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static store_t *lim_open(void) {
-  char *err = NULL;
-  store_t *st = store_open(g_lurl, 2, true, &err);
-  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_ensure(st, "t1"), STORE_OK);
   cr_assert_eq(store_tenant_ensure(st, "t2"), STORE_OK);
   return st;
@@ -58,7 +37,7 @@ static store_rc_t take(store_t *st, const char *tenant, const store_limit_t *v, 
   return rc;
 }
 
-TestSuite(limits_store, .init = lim_setup, .fini = lim_teardown);
+TestSuite(limits_store, .init = test_store_setup, .fini = test_store_teardown);
 
 Test(limits_store, limit_and_retry_after) {
   store_t *st = lim_open();

@@ -16,7 +16,7 @@
 
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <netinet/in.h>
 #include <jansson.h>
@@ -276,25 +276,9 @@ Test(notify_payload, job_fetchable_and_lifecycle) {
 
 /* ---- the store side ------------------------------------------------------------------------ */
 
-static char g_dir[256];
-static char g_url[300];
-
-static void notify_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/spoold-notify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_dir));
-  test_store_url(g_dir, g_url, sizeof g_url);
-  log_set_level(LOG_ERROR);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
 static void notify_teardown(void) {
   store_outbox_set_listener(NULL, NULL);
-  if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  test_store_teardown();
 }
 
 static int exec_fn(db_conn_t *c, void *arg) { return db_exec(c, arg); }
@@ -302,9 +286,7 @@ static int exec_fn(db_conn_t *c, void *arg) { return db_exec(c, arg); }
 /* A store with tenant T, task definitions D1 (app A) and D2 (app B), printer P1 with job 7
  * and task K1 of D1 for it. */
 static store_t *open_seeded(void) {
-  char *err = NULL;
-  store_t *st = store_open(g_url, 2, true, &err);
-  cr_assert_not_null(st, "%s", err ? err : "?");
+  store_t *st = test_store_open(2);
   cr_assert_eq(db_write(st->db, exec_fn,
     "INSERT INTO tenants (id, state, created_us) VALUES ('T', 0, 1);"
     "INSERT INTO tenants (id, state, created_us) VALUES ('U', 0, 1);"
@@ -359,7 +341,7 @@ static void count_wakeup(void *arg) {
   __atomic_add_fetch(&wakeups, 1, __ATOMIC_SEQ_CST);
 }
 
-TestSuite(notify_store, .init = notify_setup, .fini = notify_teardown, .timeout = 60);
+TestSuite(notify_store, .init = test_store_setup, .fini = notify_teardown, .timeout = 60);
 
 Test(notify_store, subscription_lifecycle) {
   store_t *st = open_seeded();
@@ -590,7 +572,7 @@ Test(notify_store, sweeps_take_turns_across_processes) {
     return;
   }
   char *err = NULL;
-  store_t *st2 = store_open(g_url, 2, false, &err);
+  store_t *st2 = store_open(test_store_dburl(), 2, false, &err);
   cr_assert_not_null(st2, "%s", err ? err : "?");
   store_subscription_t old = sub_for("so", "C", STORE_SUB_TASKS, "d1-guid", "http://c/n", NULL,
                                      time_now_us() - 1);

@@ -8,6 +8,7 @@
 #include "ipp/share-auth.h"
 #include "store/print-passwords.h"
 #include "store/store.h"
+#include "store-fixture.h"
 #include "util/log.h"
 
 #include <criterion/criterion.h>
@@ -57,22 +58,9 @@ Test(print_password, basic_only_over_tls_or_loopback_unless_allowed) {
   cr_assert(ipp_share_basic_allowed(false, "192.0.2.7", true));
 }
 
-static char g_dir[256];
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-Test(print_password, store_create_lookup_revoke) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/spoold-pp-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_dir));
-  char url[300], *err = NULL;
-  snprintf(url, sizeof url, "sqlite:%s/spoold.db", g_dir);
-  log_set_level(LOG_ERROR);
-  store_t *st = store_open(url, 2, true, &err);
-  cr_assert_not_null(st, "%s", err ? err : "?");
+Test(store_print_passwords, create_lookup_revoke, .init = test_store_setup,
+     .fini = test_store_teardown) {
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(st, "t2", "", TENANT_ACTIVE), STORE_OK);
   char id[32];
@@ -110,5 +98,4 @@ Test(print_password, store_create_lookup_revoke) {
   cr_assert_eq(n, STORE_PRINT_PASSWORDS_MAX - 2);
   store_print_passwords_free(v, n);
   store_close(st);
-  nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -10,37 +10,24 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char g_dir[256];
 static store_t *g_st;
 
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
 static void setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/spoold-printers-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_dir));
-  char url[300];
-  test_store_url(g_dir, url, sizeof url);
-  log_set_level(LOG_ERROR);
-  char *err = NULL;
-  g_st = store_open(url, 2, true, &err);
-  cr_assert_not_null(g_st, "store_open: %s", err ? err : "?");
+  test_store_setup();
+  g_st = test_store_open(2);
   cr_assert_eq(store_tenant_add(g_st, "t1", NULL, TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(g_st, "t2", NULL, TENANT_ACTIVE), STORE_OK);
 }
 
 static void teardown(void) {
   store_close(g_st);
-  if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  test_store_teardown();
 }
 
 TestSuite(printers_store, .init = setup, .fini = teardown);

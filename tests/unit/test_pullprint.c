@@ -19,7 +19,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -83,25 +83,6 @@ Test(pullprint_pure, duration_text) {
 
 /* ---- store fixture ---------------------------------------------------------------------- */
 
-static char g_pdir[256];
-static char g_purl[300];
-
-static void pp_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_pdir, sizeof g_pdir, "%s/spoold-pull-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_pdir), "mkdtemp");
-  test_store_url(g_pdir, g_purl, sizeof g_purl);
-  log_set_level(LOG_ERROR);
-}
-
-static int pp_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void pp_teardown(void) {
-  if (g_pdir[0]) nftw(g_pdir, pp_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 typedef struct {
   const char *sql;
@@ -150,9 +131,7 @@ typedef struct world {
 /* Tenant t1 with printers v (trigger -> app X's definition), p (no trigger), w (not accepting),
  * and tenant t2. */
 static void world_open(world_t *w) {
-  char *err = NULL;
-  w->st = store_open(g_purl, 4, true, &err);
-  cr_assert_not_null(w->st, "store_open: %s", err ? err : "?");
+  w->st = test_store_open(4);
   cr_assert_eq(store_tenant_add(w->st, "t1", "", TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(w->st, "t2", "", TENANT_ACTIVE), STORE_OK);
   pp_printer(w->st, "t1", "v", NULL);
@@ -210,7 +189,7 @@ static int world_task_state(world_t *w, const char *task) {
   return state;
 }
 
-TestSuite(pullprint_store, .init = pp_setup, .fini = pp_teardown, .timeout = 120);
+TestSuite(pullprint_store, .init = test_store_setup, .fini = test_store_teardown, .timeout = 120);
 
 /* ---- definitions and triggers ----------------------------------------------------------- */
 

@@ -24,7 +24,7 @@
 #include "core/enums.h"
 #include "core/query.h"
 #include "graph/odata.h"
-#include "store-url.h"
+#include "store-fixture.h"
 #include "store/db.h"
 #include "store/query.h"
 #include "util/b64.h"
@@ -895,13 +895,11 @@ static int compile_json(db_t *db, const char *filter, const char *orderby, store
 }
 
 /* SQLite, or PostgreSQL under tests/lib/pg.sh (SPOOLD_TEST_PG): each backend's own dialect. */
-Test(store_query, json_member_paths_in_the_backend_dialect) {
-  char dir[] = "/tmp/spoold-jsonq-XXXXXX", url[512];
-  cr_assert_not_null(mkdtemp(dir));
-  test_store_url(dir, url, sizeof url);
+Test(store_query, json_member_paths_in_the_backend_dialect, .init = test_store_setup,
+     .fini = test_store_teardown) {
   bool pg = test_store_is_pg();
   char *err = NULL;
-  db_t *db = db_open(url, 1, NULL, &err);
+  db_t *db = db_open(test_store_dburl(), 1, NULL, &err);
   cr_assert_not_null(db, "%s", err ? err : "");
   store_query_t cq;
   cr_assert_eq(compile_json(db, "location/Building eq 'B1'", NULL, &cq), 0, "%s", g_err);
@@ -947,12 +945,4 @@ Test(store_query, json_member_paths_in_the_backend_dialect) {
   const char *bad[] = {"a'b"};
   cr_assert_null(db_sql_json_scalar(db, "p.location", bad, 1, DB_JSON_TEXT));
   db_close(db);
-  char path[160];
-  snprintf(path, sizeof path, "%s/spoold.db", dir);
-  unlink(path);
-  snprintf(path, sizeof path, "%s/spoold.db-wal", dir);
-  unlink(path);
-  snprintf(path, sizeof path, "%s/spoold.db-shm", dir);
-  unlink(path);
-  rmdir(dir);
 }

@@ -10,7 +10,7 @@
 
 #include "core/query.h"
 #include "graph/odata.h"
-#include "store-url.h"
+#include "store-fixture.h"
 #include "store/db.h"
 #include "store/query.h"
 
@@ -79,13 +79,11 @@ static const char *lambda_ids(db_t *db, const char *filter) {
   return r.ids;
 }
 
-Test(store_query, lambda_any_all_on_json_collections) {
-  char dir[] = "/tmp/spoold-lambda-XXXXXX", url[512];
-  cr_assert_not_null(mkdtemp(dir));
-  test_store_url(dir, url, sizeof url);
+Test(store_query, lambda_any_all_on_json_collections, .init = test_store_setup,
+     .fini = test_store_teardown) {
   bool pg = test_store_is_pg();
   char *err = NULL;
-  db_t *db = db_open(url, 1, NULL, &err);
+  db_t *db = db_open(test_store_dburl(), 1, NULL, &err);
   cr_assert_not_null(db, "%s", err ? err : "");
 
   /* the SQL in each dialect */
@@ -167,12 +165,4 @@ Test(store_query, lambda_any_all_on_json_collections) {
   cr_assert_null(value);
 
   db_close(db);
-  char path[160];
-  snprintf(path, sizeof path, "%s/spoold.db", dir);
-  unlink(path);
-  snprintf(path, sizeof path, "%s/spoold.db-wal", dir);
-  unlink(path);
-  snprintf(path, sizeof path, "%s/spoold.db-shm", dir);
-  unlink(path);
-  rmdir(dir);
 }

@@ -19,39 +19,13 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static char g_dir[256];
-static char g_url[300];
-
-static void setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/spoold-shares-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_dir), "mkdtemp");
-  test_store_url(g_dir, g_url, sizeof g_url);
-  log_set_level(LOG_ERROR);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void teardown(void) {
-  if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static store_t *open_store(void) {
-  char *err = NULL;
-  store_t *st = store_open(g_url, 2, true, &err);
-  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
-  return st;
-}
 
 typedef struct {
   const char *tenant;
@@ -108,7 +82,7 @@ static int64_t count_rows(store_t *st, const char *sql) {
 
 /* Two tenants: t1 with printers p1..p3, t2 with printer q1. */
 static store_t *fixture(void) {
-  store_t *st = open_store();
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(st, "t2", "", TENANT_ACTIVE), STORE_OK);
   add_printer(st, "t1", "p1", "Contoso");
@@ -118,7 +92,7 @@ static store_t *fixture(void) {
   return st;
 }
 
-TestSuite(store_shares, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(store_shares, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
 Test(store_shares, create_get_one_per_printer) {
   store_t *st = fixture();

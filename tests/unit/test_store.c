@@ -12,7 +12,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
-#include "store-url.h"
+#include "store-fixture.h"
 #include <ftw.h>
 #include <math.h>
 #include <pthread.h>
@@ -40,32 +40,6 @@ static void check_failed(int line, const char *what) {
   } while (0)
 #define CHECKS_PASSED() cr_assert_eq(g_fail[0], '\0', "%s", g_fail)
 
-static char g_dir[256];
-static char g_url[300];
-
-static void store_test_setup(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(g_dir, sizeof g_dir, "%s/spoold-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  cr_assert_not_null(mkdtemp(g_dir), "mkdtemp");
-  test_store_url(g_dir, g_url, sizeof g_url);
-  log_set_level(LOG_ERROR);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb, (void)type, (void)ftw;
-  return remove(path);
-}
-
-static void store_test_teardown(void) {
-  if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static store_t *open_store(int nreaders) {
-  char *err = NULL;
-  store_t *st = store_open(g_url, nreaders, true, &err);
-  cr_assert_not_null(st, "store_open: %s", err ? err : "?");
-  return st;
-}
 
 /* ---- small closures over the raw db ------------------------------------------------------- */
 
@@ -101,11 +75,11 @@ static int insert_tenant_fn(db_conn_t *c, void *arg) { return insert_tenant(c, a
 
 /* ---- migrations and opening --------------------------------------------------------------- */
 
-TestSuite(store_migrations, .init = store_test_setup, .fini = store_test_teardown, .timeout = 60);
+TestSuite(store_migrations, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
 Test(store_migrations, from_empty) {
   char *err = NULL;
-  store_t *st = store_open(g_url, 2, false, &err);
+  store_t *st = store_open(test_store_dburl(), 2, false, &err);
   cr_assert_not_null(st, "%s", err ? err : "?");
   cr_assert_eq(store_schema_version(st), 0);
   cr_assert(store_ping(st));
@@ -120,11 +94,11 @@ Test(store_migrations, from_empty) {
 }
 
 Test(store_migrations, reopen_is_idempotent) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "One", TENANT_SUSPENDED), STORE_OK);
   store_close(st);
 
-  st = open_store(2);
+  st = test_store_open(2);
   cr_assert_eq(store_schema_version(st), db_schema_latest());
   char *err = NULL;
   cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
@@ -148,13 +122,13 @@ static int add_future_version_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_migrations, newer_schema_is_refused) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   int future = db_schema_latest() + 1;
   cr_assert_eq(db_write(st->db, add_future_version_fn, &future), 0);
   store_close(st);
 
   char *err = NULL;
-  st = store_open(g_url, 1, true, &err);
+  st = store_open(test_store_dburl(), 1, true, &err);
   cr_assert_null(st);
   cr_assert_not_null(err);
   char want[128];
@@ -165,7 +139,7 @@ Test(store_migrations, newer_schema_is_refused) {
 
   /* Without migrating it opens, and says which version it found. */
   err = NULL;
-  st = store_open(g_url, 1, false, &err);
+  st = store_open(test_store_dburl(), 1, false, &err);
   cr_assert_not_null(st, "%s", err ? err : "?");
   cr_assert_eq(store_schema_version(st), future);
   cr_assert_neq(store_migrate(st, &err), 0);
@@ -188,7 +162,7 @@ Test(store_migrations, bad_urls_say_why) {
   free(err);
 
   char url[400];
-  snprintf(url, sizeof url, "sqlite:%s/missing/spoold.db", g_dir);
+  snprintf(url, sizeof url, "sqlite:%s/missing/spoold.db", test_store_dir());
   err = NULL;
   cr_assert_null(store_open(url, 1, true, &err));
   cr_assert_not_null(strstr(err, "/missing/spoold.db"), "%s", err);
@@ -202,7 +176,7 @@ Test(store_migrations, bad_urls_say_why) {
 
   /* A file that is not a database. */
   char path[300];
-  snprintf(path, sizeof path, "%s/junk.db", g_dir);
+  snprintf(path, sizeof path, "%s/junk.db", test_store_dir());
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
   for (int i = 0; i < 200; i++) fputs("this is not an sqlite database\n", f);
@@ -218,21 +192,21 @@ Test(store_migrations, bad_urls_say_why) {
 
 Test(store_migrations, sqlite_triple_slash_url) {
   char url[400], *err = NULL;
-  snprintf(url, sizeof url, "sqlite://%s/x.db", g_dir);
+  snprintf(url, sizeof url, "sqlite://%s/x.db", test_store_dir());
   store_t *st = store_open(url, 1, true, &err);
   cr_assert_not_null(st, "%s", err ? err : "?");
   store_close(st);
-  snprintf(url, sizeof url, "%s/x.db", g_dir);
+  snprintf(url, sizeof url, "%s/x.db", test_store_dir());
   cr_assert_eq(access(url, F_OK), 0);
   CHECKS_PASSED();
 }
 
 /* ---- tenants ------------------------------------------------------------------------------ */
 
-TestSuite(store_tenants, .init = store_test_setup, .fini = store_test_teardown, .timeout = 60);
+TestSuite(store_tenants, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
 Test(store_tenants, add_get_duplicate) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   int64_t before = time_now_us();
   cr_assert_eq(store_tenant_add(st, "t1", "Contoso", TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(st, "t2", NULL, TENANT_SUSPENDED), STORE_OK);
@@ -259,7 +233,7 @@ Test(store_tenants, add_get_duplicate) {
 }
 
 Test(store_tenants, ensure) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_ensure(st, "dev"), STORE_OK);
   cr_assert_eq(store_tenant_ensure(st, "dev"), STORE_OK);
   store_tenant_t t;
@@ -281,7 +255,7 @@ Test(store_tenants, ensure) {
 }
 
 Test(store_tenants, suspend_resume) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   store_tenant_t t;
   cr_assert_eq(store_tenant_set_state(st, "t1", TENANT_SUSPENDED), STORE_OK);
@@ -317,7 +291,7 @@ static int list_cb_reenters(const store_tenant_t *t, void *arg) {
 }
 
 Test(store_tenants, list_in_id_order) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   const char *ids[] = {"c", "a", "d", "b"};
   for (int i = 0; i < 4; i++) cr_assert_eq(store_tenant_add(st, ids[i], ids[i], 0), STORE_OK);
 
@@ -340,7 +314,7 @@ Test(store_tenants, list_in_id_order) {
 }
 
 Test(store_tenants, remove_cascades) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   cr_assert_eq(store_tenant_add(st, "t2", "", TENANT_ACTIVE), STORE_OK);
   store_settings_patch_t p = {.set_document_conversion_enabled = true,
@@ -372,10 +346,10 @@ Test(store_tenants, remove_cascades) {
 
 /* ---- settings ----------------------------------------------------------------------------- */
 
-TestSuite(store_settings, .init = store_test_setup, .fini = store_test_teardown, .timeout = 60);
+TestSuite(store_settings, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
 Test(store_settings, defaults_update_partial) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   store_settings_t s;
   cr_assert_eq(store_settings_get(st, "t1", &s), STORE_OK);
@@ -444,7 +418,7 @@ static void *patch_thread(void *arg) {
 }
 
 Test(store_settings, concurrent_patches_of_different_members_both_survive) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
   patch_job_t a = {st, {.set_document_conversion_enabled = true,
                         .document_conversion_enabled = false}};
@@ -466,7 +440,7 @@ Test(store_settings, concurrent_patches_of_different_members_both_survive) {
 
 /* ---- db.h: group commit, isolation, constraints, readers ---------------------------------- */
 
-TestSuite(store_db, .init = store_test_setup, .fini = store_test_teardown, .timeout = 180);
+TestSuite(store_db, .init = test_store_setup, .fini = test_store_teardown, .timeout = 180);
 
 #define NTHREADS 16
 #define NWRITES  200
@@ -497,7 +471,7 @@ static int count_cb(const store_tenant_t *t, void *arg) {
 }
 
 Test(store_db, concurrent_writers_group_commit) {
-  store_t *st = open_store(4);
+  store_t *st = test_store_open(4);
   store_stats_t before, after;
   store_get_stats(st, &before);
 
@@ -531,7 +505,7 @@ Test(store_db, concurrent_writers_group_commit) {
   store_close(st);
 
   /* durable: a fresh open sees every row */
-  st = open_store(2);
+  st = test_store_open(2);
   int n = 0;
   cr_assert_eq(store_tenant_list(st, count_cb, &n), STORE_OK);
   cr_assert_eq(n, NTHREADS * NWRITES);
@@ -578,7 +552,7 @@ static void *write_job_thread(void *arg) {
 }
 
 Test(store_db, failing_closure_rolls_back_alone) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   db_stats_t before, after;
   db_get_stats(st->db, &before);
 
@@ -688,7 +662,7 @@ static int syntax_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_db, constraints_map_to_db_constraint) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   cr_assert_eq(db_write(st->db, dup_tenant_fn, NULL), DB_CONSTRAINT);   /* unique */
   cr_assert_eq(db_write(st->db, insert_tenant_fn, "x"), 0);
   cr_assert_eq(db_write(st->db, fk_fn, NULL), DB_CONSTRAINT);           /* foreign key */
@@ -733,7 +707,7 @@ static int snapshot_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_db, reads_see_committed_data_in_a_snapshot) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
   cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
   snap_arg_t a = {st, -1, -1};
@@ -754,7 +728,7 @@ static int write_through_reader_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_db, read_connections_are_read_only) {
-  store_t *st = open_store(2);
+  store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
   cr_assert_eq(db_read(st->db, write_through_reader_fn, NULL), 0);
   cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
@@ -781,7 +755,7 @@ static int nested_read_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_db, nesting) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
   cr_assert_eq(db_write(st->db, nested_write_fn, st), 0);
   cr_assert_eq(db_read(st->db, nested_read_fn, st), 0);
@@ -842,7 +816,7 @@ static int blob_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_db, statements) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
   cr_assert_eq(store_tenant_add(st, "t2", "", 0), STORE_OK);
   for (int i = 0; i < 3; i++) {
@@ -885,7 +859,7 @@ Test(store_db, readers_wait_for_a_free_connection) {
   /* one reader (SQLite); PostgreSQL's pool holds nreaders + 2 connections for reads and writes */
   enum { MAXHOLD = 3 };
   int nhold = test_store_is_pg() ? 3 : 1;
-  pool_arg_t a = {.st = open_store(1)};
+  pool_arg_t a = {.st = test_store_open(1)};
   pthread_t th[MAXHOLD];
   for (int i = 0; i < nhold; i++) pthread_create(&th[i], NULL, hold_reader_thread, &a);
   while (atomic_load(&a.inside) < nhold) usleep(1000);
@@ -940,7 +914,7 @@ static int pg_settings_fn(db_conn_t *c, void *arg) {
 }
 
 Test(store_db, connection_settings) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   if (test_store_is_pg()) {
     pg_settings_t w = {0}, r = {0};
     cr_assert_eq(db_write(st->db, pg_settings_fn, &w), 0);
@@ -975,7 +949,7 @@ Test(store_db, connection_settings) {
 Test(store_db, synchronous_normal_option) {
   store_options_t o = {.sqlite_sync_normal = true};
   char *err = NULL;
-  store_t *st = store_open_opts(g_url, 1, true, &o, &err);
+  store_t *st = store_open_opts(test_store_dburl(), 1, true, &o, &err);
   if (test_store_is_pg()) {
     cr_assert_null(st);
     cr_assert(err && strstr(err, "--sqlite-synchronous"), "%s", err ? err : "no message");
@@ -988,7 +962,7 @@ Test(store_db, synchronous_normal_option) {
   cr_assert_str_eq(w.mode, "wal");
   cr_assert_eq(w.sync, 1, "synchronous=NORMAL");
   store_close(st);
-  st = open_store(1);  /* the default again */
+  st = test_store_open(1);  /* the default again */
   cr_assert_eq(db_write(st->db, writer_pragmas_fn, &w), 0);
   cr_assert_eq(w.sync, 2, "synchronous=FULL");
   store_close(st);
@@ -997,7 +971,7 @@ Test(store_db, synchronous_normal_option) {
 
 /* The pages each commit writes are counted (SQLite: WAL frames; PostgreSQL: not counted). */
 Test(store_db, pages_written_are_counted) {
-  store_t *st = open_store(1);
+  store_t *st = test_store_open(1);
   store_stats_t before, after;
   store_get_stats(st, &before);
   cr_assert_eq(store_tenant_add(st, "pages", "Pages", TENANT_ACTIVE), STORE_OK);

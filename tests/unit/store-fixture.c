@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The store URL of a unit test: SQLite, or a fresh PostgreSQL schema (see store-url.h). */
-#include "store-url.h"
+/* The temporary store of a unit test: a directory and SQLite, or a fresh PostgreSQL schema
+ * (see store-fixture.h). */
+#include "store-fixture.h"
+#include "util/log.h"
 
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,4 +39,35 @@ void test_store_url(const char *dir, char *out, size_t n) {
   PQclear(r);
   PQfinish(c);
   snprintf(out, n, "%s/postgres?options=-csearch_path%%3D%s", pg, schema);
+}
+
+static char g_dir[256];
+static char g_url[320];
+
+void test_store_setup(void) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(g_dir, sizeof g_dir, "%s/spoold-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  cr_assert_not_null(mkdtemp(g_dir), "mkdtemp %s", g_dir);
+  test_store_url(g_dir, g_url, sizeof g_url);
+  log_set_level(LOG_ERROR);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb, (void)type, (void)ftw;
+  return remove(path);
+}
+
+void test_store_teardown(void) {
+  if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  g_dir[0] = '\0';
+}
+
+const char *test_store_dir(void) { return g_dir; }
+const char *test_store_dburl(void) { return g_url; }
+
+store_t *test_store_open(int nreaders) {
+  char *err = NULL;
+  store_t *st = store_open(g_url, nreaders, true, &err);
+  cr_assert_not_null(st, "store_open %s: %s", g_url, err ? err : "?");
+  return st;
 }
