@@ -30,17 +30,6 @@ struct dev_key {
   char     *path;
 };
 
-static char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *errf(const char *fmt, ...) {
-  buf_t b = BUF_INIT;
-  va_list ap;
-  va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
-  va_end(ap);
-  return buf_detach(&b);
-}
-
 static int no_passphrase(char *buf, int size, int rwflag, void *u) {
   (void)buf, (void)size, (void)rwflag, (void)u;
   return -1; /* never prompt on a terminal */
@@ -60,7 +49,7 @@ static EVP_PKEY *read_key(const char *path, char **err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     int e = errno;
-    if (e != ENOENT) *err = errf("%s: %s", path, strerror(e));
+    if (e != ENOENT) *err = xasprintf("%s: %s", path, strerror(e));
     errno = e;
     return NULL;
   }
@@ -69,14 +58,14 @@ static EVP_PKEY *read_key(const char *path, char **err) {
   EVP_PKEY *k = NULL;
   ssize_t got = 0;
   if (fstat(fd, &st) != 0) {
-    *err = errf("%s: %s", path, strerror(errno));
+    *err = xasprintf("%s: %s", path, strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    *err = errf("%s: not a regular file", path);
+    *err = xasprintf("%s: not a regular file", path);
   } else if (st.st_mode & 077) {
-    *err = errf("%s: the development signing key is accessible to other users (mode %03o); "
+    *err = xasprintf("%s: the development signing key is accessible to other users (mode %03o); "
                 "run chmod 600 on it", path, (unsigned)(st.st_mode & 0777));
   } else if (st.st_size <= 0 || st.st_size > MAX_KEY_FILE) {
-    *err = errf("%s: not a development signing key (size %lld)", path, (long long)st.st_size);
+    *err = xasprintf("%s: not a development signing key (size %lld)", path, (long long)st.st_size);
   } else {
     data = xmalloc((size_t)st.st_size);
     while (got < st.st_size) {
@@ -89,7 +78,7 @@ static EVP_PKEY *read_key(const char *path, char **err) {
     if (bio) k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
     if (!k || !is_p256(k)) {
-      *err = errf("%s: not an EC P-256 private key in PEM form", path);
+      *err = xasprintf("%s: not an EC P-256 private key in PEM form", path);
       EVP_PKEY_free(k);
       k = NULL;
     }
@@ -119,7 +108,7 @@ static int create_key(const char *dir, const char *path, char **err) {
   long pemlen = 0;
   if (!k || !bio || PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) != 1 ||
       (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
-    *err = errf("cannot generate the development signing key");
+    *err = xasprintf("cannot generate the development signing key");
     BIO_free(bio);
     EVP_PKEY_free(k);
     return -1;
@@ -130,12 +119,12 @@ static int create_key(const char *dir, const char *path, char **err) {
   int rc = -1;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    *err = errf("%s: %s", tmp, strerror(errno));
+    *err = xasprintf("%s: %s", tmp, strerror(errno));
   } else {
     if (fchmod(fd, 0600) != 0 || write_all(fd, pem, (size_t)pemlen) != 0 || fsync(fd) != 0) {
-      *err = errf("%s: %s", tmp, strerror(errno));
+      *err = xasprintf("%s: %s", tmp, strerror(errno));
     } else if (link(tmp, path) != 0 && errno != EEXIST) { /* EEXIST: another process won */
-      *err = errf("%s: %s", path, strerror(errno));
+      *err = xasprintf("%s: %s", path, strerror(errno));
     } else {
       rc = 0;
     }
@@ -144,7 +133,7 @@ static int create_key(const char *dir, const char *path, char **err) {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
       if (fsync(dfd) != 0 && rc == 0) {
-        *err = errf("%s: %s", dir, strerror(errno));
+        *err = xasprintf("%s: %s", dir, strerror(errno));
         rc = -1;
       }
       close(dfd);
@@ -161,11 +150,11 @@ dev_key_t *dev_key_open(const char *data_dir, bool *created, char **err) {
   *err = NULL;
   if (created) *created = false;
   if (!data_dir || !*data_dir) {
-    *err = errf("the development identity needs a data directory (--data DIR)");
+    *err = xasprintf("the development identity needs a data directory (--data DIR)");
     return NULL;
   }
   if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    *err = errf("data directory %s does not exist", data_dir);
+    *err = xasprintf("data directory %s does not exist", data_dir);
     return NULL;
   }
   buf_t p = BUF_INIT;
@@ -175,7 +164,7 @@ dev_key_t *dev_key_open(const char *data_dir, bool *created, char **err) {
     if (create_key(data_dir, p.data, err) == 0) {
       k = read_key(p.data, err);
       if (k && created) *created = true;
-      if (!k && !*err) *err = errf("%s: vanished after it was created", p.data);
+      if (!k && !*err) *err = xasprintf("%s: vanished after it was created", p.data);
     }
   }
   if (!k) {
@@ -186,7 +175,7 @@ dev_key_t *dev_key_open(const char *data_dir, bool *created, char **err) {
   dk->pkey = k;
   dk->path = buf_detach(&p);
   if (jwt_jwk_thumbprint(k, dk->kid) != 0) {
-    *err = errf("%s: cannot compute the key id", dk->path);
+    *err = xasprintf("%s: cannot compute the key id", dk->path);
     dev_key_free(dk);
     return NULL;
   }
@@ -256,80 +245,80 @@ int dev_token_check(const dev_token_req_t *r, char **err) {
   bool user = r->kind == DEV_TOKEN_USER;
   const char *bad = NULL;
   if (r->kind == DEV_TOKEN_DEVICE) {
-    *err = errf("--device: printer device tokens are not development JWTs; `spoold token "
+    *err = xasprintf("--device: printer device tokens are not development JWTs; `spoold token "
                 "--device PRINTER_ID` issues them from the store (ipp/device-auth.h)");
     return -1;
   }
   if (r->kind != DEV_TOKEN_APP && !user) {
-    *err = errf("unknown token kind");
+    *err = xasprintf("unknown token kind");
     return -1;
   }
   if (!r->tenant) {
-    *err = errf("--tenant TID is required");
+    *err = xasprintf("--tenant TID is required");
     return -1;
   }
   if (!identity_valid_id(r->tenant)) {
-    *err = errf("--tenant: \"%s\" is not a valid tenant id (up to %d letters, digits, '.', "
+    *err = xasprintf("--tenant: \"%s\" is not a valid tenant id (up to %d letters, digits, '.', "
                 "'_' or '-'; a GUID in Entra ID)", r->tenant, CALLER_MAX_ID);
     return -1;
   }
   if (!r->app_id) {
-    *err = errf("--app APPID is required");
+    *err = xasprintf("--app APPID is required");
     return -1;
   }
   if (!identity_valid_id(r->app_id)) {
-    *err = errf("--app: \"%s\" is not a valid application id", r->app_id);
+    *err = xasprintf("--app: \"%s\" is not a valid application id", r->app_id);
     return -1;
   }
   if (r->ttl < 0 || r->ttl > DEV_TTL_MAX) {
-    *err = errf("--ttl must be between 1 and %ld seconds", DEV_TTL_MAX);
+    *err = xasprintf("--ttl must be between 1 and %ld seconds", DEV_TTL_MAX);
     return -1;
   }
   if (user) {
     if (!r->user_oid) {
-      *err = errf("--user OID is required for a delegated token");
+      *err = xasprintf("--user OID is required for a delegated token");
       return -1;
     }
     if (!identity_valid_id(r->user_oid)) {
-      *err = errf("--user: \"%s\" is not a valid user object id", r->user_oid);
+      *err = xasprintf("--user: \"%s\" is not a valid user object id", r->user_oid);
       return -1;
     }
     if (r->roles) {
-      *err = errf("--roles is for application tokens; a user token carries --scopes");
+      *err = xasprintf("--roles is for application tokens; a user token carries --scopes");
       return -1;
     }
     if (!r->scopes || !r->scopes[strspn(r->scopes, " ")]) {
-      *err = errf("a user token needs --scopes \"S1 S2\" (its delegated permissions)");
+      *err = xasprintf("a user token needs --scopes \"S1 S2\" (its delegated permissions)");
       return -1;
     }
     if (r->upn && (!*r->upn || strpbrk(r->upn, " \"\\") || !printable(r->upn))) {
-      *err = errf("--upn must be a non-empty name without spaces, quotes or control characters");
+      *err = xasprintf("--upn must be a non-empty name without spaces, quotes or control characters");
       return -1;
     }
     if (r->name && !printable(r->name)) {
-      *err = errf("--name must not contain control characters");
+      *err = xasprintf("--name must not contain control characters");
       return -1;
     }
   } else {
     const char *opt = r->user_oid ? "--user" : r->scopes ? "--scopes" : r->upn ? "--upn"
                     : r->name ? "--name" : r->groups ? "--groups" : r->admin ? "--admin" : NULL;
     if (opt) {
-      *err = errf("%s needs --user: it describes the signed-in user of a delegated token", opt);
+      *err = xasprintf("%s needs --user: it describes the signed-in user of a delegated token", opt);
       return -1;
     }
     if (!r->roles) {
-      *err = errf("an application token needs --roles \"R1 R2\" (its application permissions; "
+      *err = xasprintf("an application token needs --roles \"R1 R2\" (its application permissions; "
                   "\"\" for none), or give --user for a delegated token");
       return -1;
     }
   }
   if (!words_ok(user ? r->scopes : r->roles, " ", &bad) ||
       (user && !words_ok(r->groups, ",", &bad))) {
-    *err = errf("bad character in \"%s\" (permission names and group ids are plain ASCII)", bad);
+    *err = xasprintf("bad character in \"%s\" (permission names and group ids are plain ASCII)", bad);
     return -1;
   }
   if ((r->upn && !utf8_ok(r->upn)) || (r->name && !utf8_ok(r->name))) {
-    *err = errf("%s is not valid UTF-8", r->upn && !utf8_ok(r->upn) ? "--upn" : "--name");
+    *err = xasprintf("%s is not valid UTF-8", r->upn && !utf8_ok(r->upn) ? "--upn" : "--name");
     return -1;
   }
   return 0;
@@ -339,7 +328,7 @@ char *dev_token_mint(const dev_key_t *k, const dev_token_req_t *r, char **err) {
   bool user = r->kind == DEV_TOKEN_USER;
   if (dev_token_check(r, err) != 0) return NULL;
   if (!k) {
-    *err = errf("no signing key");
+    *err = xasprintf("no signing key");
     return NULL;
   }
   int64_t now = r->now ? r->now : (int64_t)time(NULL);
@@ -389,7 +378,7 @@ char *dev_token_mint(const dev_key_t *k, const dev_token_req_t *r, char **err) {
   char serr[128];
   char *tok = payload && header ? jwt_sign(k->pkey, "ES256", header, payload, serr, sizeof serr)
                                 : NULL;
-  if (!tok) *err = errf("cannot sign the token: %s", payload && header ? serr : "out of memory");
+  if (!tok) *err = xasprintf("cannot sign the token: %s", payload && header ? serr : "out of memory");
   free(payload);
   free(header);
   return tok;

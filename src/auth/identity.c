@@ -291,17 +291,6 @@ struct auth {
 static void *caller_dup_v(const void *p) { return caller_dup(p); }
 static void caller_free_v(void *p) { caller_free(p); }
 
-static char *errdup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *errdup(const char *fmt, ...) {
-  buf_t b = BUF_INIT;
-  va_list ap;
-  va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
-  va_end(ap);
-  return buf_detach(&b);
-}
-
 /* Splits a comma-separated audience list into auds (strings point into copy). */
 static size_t split_audiences(char *copy, const char *auds[MAX_AUDIENCES + 1]) {
   size_t n = 0;
@@ -320,7 +309,7 @@ auth_t *auth_new(const auth_config_t *cfg, char **err) {
   char e[512];
   *err = NULL;
   if (!cfg->nissuers && !cfg->dev && !cfg->allow_none) {
-    *err = errdup("no trusted token issuer: give --issuer ISS --jwks FILE [--audience AUD], "
+    *err = xasprintf("no trusted token issuer: give --issuer ISS --jwks FILE [--audience AUD], "
                   "or --dev");
     return NULL;
   }
@@ -341,23 +330,23 @@ auth_t *auth_new(const auth_config_t *cfg, char **err) {
   pthread_mutex_init(&a->tmu, NULL);
   a->cache = jwt_cache_new(cfg->cache_entries, caller_dup_v, caller_free_v);
   if (!a->v) {
-    *err = errdup("OpenSSL has no SHA-256");
+    *err = xasprintf("OpenSSL has no SHA-256");
     goto fail;
   }
   for (size_t i = 0; i < cfg->nissuers; i++) {
     const auth_issuer_cfg_t *ic = &cfg->issuers[i];
     if (!ic->iss || !*ic->iss) {
-      *err = errdup("--issuer needs a non-empty value");
+      *err = xasprintf("--issuer needs a non-empty value");
       goto fail;
     }
     if (!ic->jwks_path || !*ic->jwks_path) {
-      *err = errdup("--issuer %s needs --jwks FILE", ic->iss);
+      *err = xasprintf("--issuer %s needs --jwks FILE", ic->iss);
       goto fail;
     }
     copy = ic->audience ? xstrdup(ic->audience) : NULL;
     const char *auds[MAX_AUDIENCES + 1];
     if (copy && !split_audiences(copy, auds)) {
-      *err = errdup("--audience for issuer %s is empty", ic->iss);
+      *err = xasprintf("--audience for issuer %s is empty", ic->iss);
       goto fail;
     }
     int rc = jwt_verifier_add_file(a->v, ic->iss, ic->jwks_path,
@@ -365,7 +354,7 @@ auth_t *auth_new(const auth_config_t *cfg, char **err) {
     free(copy);
     copy = NULL;
     if (rc != 0) {
-      *err = errdup("--issuer %s: %s", ic->iss, e);
+      *err = xasprintf("--issuer %s: %s", ic->iss, e);
       goto fail;
     }
   }
@@ -378,12 +367,12 @@ auth_t *auth_new(const auth_config_t *cfg, char **err) {
     if (created) log_info("created the development signing key %s", dev_key_path(dk));
     log_info("development identity: issuer %s, kid %s", DEV_ISSUER, dev_key_kid(dk));
     if (!ks || jwt_jwks_count(ks) != 1) {
-      *err = errdup("development identity: cannot load its key");
+      *err = xasprintf("development identity: cannot load its key");
       goto fail;
     }
     if (jwt_verifier_add_keys(a->v, DEV_ISSUER, ks, GRAPH_AUDIENCES, e, sizeof e) != 0) {
       ks = NULL; /* taken by the verifier whatever the outcome (see jwt.h) */
-      *err = errdup("development identity: %s", e); /* e.g. --issuer spoold-dev given too */
+      *err = xasprintf("development identity: %s", e); /* e.g. --issuer spoold-dev given too */
       goto fail;
     }
     ks = NULL;
@@ -488,7 +477,7 @@ void auth_www_authenticate(int rc, const char *why, char *out, size_t outlen) {
 int auth_reload(auth_t *a, char **err) {
   char e[512];
   int n = jwt_verifier_reload(a->v, e, sizeof e);
-  if (err) *err = n ? errdup("%s", e) : NULL;
+  if (err) *err = n ? xasprintf("%s", e) : NULL;
   return n;
 }
 

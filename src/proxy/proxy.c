@@ -132,6 +132,21 @@ static ipp_t *infra_request(infra_t *in, ipp_op_t op, int job_id) {
   return req;
 }
 
+/* spoold answered res to the request named what: notes that it answers again and the status;
+ * returns res, or NULL (res freed, the status logged) when the status is an error. */
+static ipp_t *infra_answered(worker_t *w, ipp_t *res, const char *what) {
+  infra_t *in = &w->infra;
+  if (w->server_down) log_info("proxy %s: spoold answers again", in->printer_id);
+  w->server_down = false;
+  w->last_status = ippGetStatusCode(res);
+  if (ippGetStatusCode(res) > IPP_STATUS_OK_CONFLICTING) {
+    log_warn("proxy %s: %s: %s", in->printer_id, what, ippErrorString(ippGetStatusCode(res)));
+    ippDelete(res);
+    return NULL;
+  }
+  return res;
+}
+
 /* Sends req (consumed) to spoold; the answer when it is successful, else NULL (logged). outfd:
  * where the data after the answer goes (Fetch-Document), or -1. */
 /* infra_call over libcurl with the client certificate. */
@@ -147,15 +162,7 @@ static ipp_t *infra_call_tls(worker_t *w, ipp_t *req, int outfd, const char *wha
     w->server_down = !http;
     return NULL;
   }
-  if (w->server_down) log_info("proxy %s: spoold answers again", in->printer_id);
-  w->server_down = false;
-  w->last_status = ippGetStatusCode(res);
-  if (ippGetStatusCode(res) > IPP_STATUS_OK_CONFLICTING) {
-    log_warn("proxy %s: %s: %s", in->printer_id, what, ippErrorString(ippGetStatusCode(res)));
-    ippDelete(res);
-    return NULL;
-  }
-  return res;
+  return infra_answered(w, res, what);
 }
 
 static ipp_t *infra_call(worker_t *w, ipp_t *req, int outfd, const char *what) {
@@ -181,15 +188,7 @@ static ipp_t *infra_call(worker_t *w, ipp_t *req, int outfd, const char *what) {
     w->server_down = true;
     return NULL;
   }
-  if (w->server_down) log_info("proxy %s: spoold answers again", in->printer_id);
-  w->server_down = false;
-  w->last_status = ippGetStatusCode(res);
-  if (ippGetStatusCode(res) > IPP_STATUS_OK_CONFLICTING) {
-    log_warn("proxy %s: %s: %s", in->printer_id, what, ippErrorString(ippGetStatusCode(res)));
-    ippDelete(res);
-    return NULL;
-  }
-  return res;
+  return infra_answered(w, res, what);
 }
 
 /* Update-Job-Status (output-device-job-state and reasons, a message, impressions). */

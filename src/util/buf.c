@@ -2,6 +2,7 @@
 /* Growable buffer and allocation helpers. */
 #include "util/buf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@ char *xstrndup(const char *s, size_t n) {
   memcpy(p, s, n);
   p[n] = '\0';
   return p;
+}
+
+char *xasprintf(const char *fmt, ...) {
+  buf_t b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  return buf_detach(&b);
 }
 
 void buf_reserve(buf_t *b, size_t extra) {
