@@ -788,7 +788,10 @@ int odata_parse_filter(const char *text, query_filter_t **out, char *err, size_t
   parser_t p = {.s = text, .len = len, .err = err, .errlen = errlen};
   p.tok.val.type = QUERY_VAL_NULL;
   next(&p);
-  if (p.failed) return -1;
+  if (p.failed) {
+    query_value_clear(&p.tok.val);   /* a literal lexed before its check failed (a typed enum) */
+    return -1;
+  }
   if (p.tok.kind == T_EOF) return fail(err, errlen, "Invalid $filter: the expression is empty");
   query_filter_t *f = parse_or(&p);
   if (f && !p.failed && p.tok.kind != T_EOF) unexpected(&p, NULL);
