@@ -15,7 +15,8 @@ static const dev_role_t ROLES[] = {
      DEV_TOKEN_USER,
      "Printer.Create Printer.Read.All Printer.ReadWrite.All Printer.FullControl.All "
      "PrinterShare.ReadWrite.All PrintJob.ReadWrite.All PrintConnector.ReadWrite.All "
-     "PrintSettings.ReadWrite.All Reports.Read.All User.Read.All GroupMember.Read.All",
+     "PrintSettings.ReadWrite.All PullPrintPrinter.FullControl.All Reports.Read.All User.Read.All "
+     "GroupMember.Read.All",
      true, "0b9e0f4c-7d7e-4a8f-9a3e-1a2b3c4d5e6f", "admin", DEV_CLIENT_APP},
     {"user", "a user who prints to shares: create, upload, start, read and cancel own jobs",
      DEV_TOKEN_USER, "PrinterShare.ReadBasic.All PrintJob.ReadWrite", false,

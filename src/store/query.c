@@ -191,7 +191,7 @@ static int convert_literal(compiler_t *c, const store_qfield_t *f, const query_f
   if (n->implicit)
     return cfail(c, "Invalid $filter: property '%s' (position %zu) is not a boolean; compare it "
                     "with a value", f->path, n->pos);
-  return cfail(c, "Invalid $filter: property '%s' is %s and cannot be compared with a %s "
+  return cfail(c, "Invalid $filter: property '%s' is %s and cannot be compared with the %s "
                   "literal (position %zu)", f->path, type_name(f->type),
                query_vtype_name(v->type), n->pos);
 copy:

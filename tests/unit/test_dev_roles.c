@@ -33,6 +33,7 @@ Test(dev_roles, apply_fills_defaults_and_keeps_what_the_caller_set) {
   cr_assert(r.admin);
   cr_assert_str_eq(r.upn, "admin@contoso.example");
   cr_assert_not_null(strstr(r.scopes, "PrinterShare.ReadWrite.All"));
+  cr_assert_not_null(strstr(r.scopes, "PullPrintPrinter.FullControl.All"));
 
   dev_token_req_t u = {.tenant = "t", .user_oid = "oid-1", .upn = "me@t.example"};
   dev_role_apply(dev_role_find("user"), &u, upn, sizeof upn);
