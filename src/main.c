@@ -158,8 +158,11 @@ static int store_startup_checks(store_t *st, const config_t *cfg, char **err) {
   }
   int rc = bs ? 0 : -1;
   char key[BLOB_KEY_LEN + 1] = "";
-  if (bs) blob_walk(bs, has_blob, key);
-  if (*key) {
+  if (bs && blob_walk(bs, has_blob, key) != 0 && !*key) {
+    *err = xstrdup("cannot list the stored document bytes to check whether the empty store "
+                   "lost its database (see the log)");
+    rc = -1;
+  } else if (*key) {
     buf_printf(&b, "the store %s holds no tenant, printer or job, but document bytes are "
                "stored (%s%s, e.g. %s): its database may have been lost or replaced. Refusing "
                "to start; restore the database (spoold restore), or start once with "

@@ -8,6 +8,7 @@
  * one upload arriving at different processes never overwrite each other's bytes.
  */
 #include "store/chunks.h"
+#include "store/db-backend.h"
 #include "store/store-private.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -211,6 +212,9 @@ static int walk_fn(db_conn_t *c, void *arg) {
   walk_arg_t *w = arg;
   for (size_t i = 0; i < w->n; i++) free(w->keys[i]);
   w->n = 0;
+  /* A database whose schema is not created yet (the first start, before the migrations; or
+   * another process sharing it is creating it now) holds no document bytes. */
+  if (!db_table_exists(c, "blobs")) return 0;
   db_stmt_t *s = db_prepare(c, "SELECT key, created_us FROM blobs ORDER BY key");
   int rc;
   while ((rc = db_step(s)) == DB_ROW) {

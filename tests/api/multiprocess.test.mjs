@@ -62,6 +62,7 @@ before(async () => {
     startServer({ dataDir: ctx.data, args: ["--store", ctx.store,
       // the load tests create more jobs than the default per-printer window allows
       "--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0"] })));
+  ctx.startLogs = ctx.srvs.map((s) => s.output);   // the first start on the empty schema
   ctx.admin = await ctx.srvs[0].mintUser({ tenant: ctx.tenant, scopes: ADMIN_SCOPES, admin: true });
   ctx.printer = await registerPrinter(ctx.srvs[0], ctx.admin, { name: "Shared" });
 });
@@ -104,6 +105,16 @@ function put(url, body, first, total) {
 }
 
 describe("three processes on one PostgreSQL", () => {
+  it("the first start of three processes on an empty database logs no error or warning", () => {
+    // The start-up checks ran before the migrations: the look for stored document bytes once
+    // queried the blobs table of a database that had none yet.
+    for (const [i, out] of ctx.startLogs.entries()) {
+      assert.match(out, /database schema migrated to version|listening on/, `process ${i}: ${out}`);
+      const bad = out.split("\n").filter((l) => /^(\S+ (error|warn) |<[34]>)/.test(l));
+      assert.deepEqual(bad, [], `process ${i} logged at start:\n${out}`);
+    }
+  });
+
   it("all three serve the same schema; what A creates, B and C read", async () => {
     for (let i = 0; i < 3; i++) {
       const r = await api(i, `/v1.0/print/printers/${ctx.printer}`);
