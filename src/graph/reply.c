@@ -165,43 +165,51 @@ static char *select_list(const http_request_t *req) {
   return NULL;
 }
 
-/* "<base>/$metadata#<fmt...>" with the $select list, into b. */
-static void context_build(buf_t *b, const http_request_t *req, const char *fmt, va_list ap) {
+/* "<base>/$metadata#<fmt...>" with the $select list (caller frees). */
+static char *context_vurl(const http_request_t *req, const char *fmt, va_list ap) {
+  buf_t b = BUF_INIT;
   char *base = graph_base_url(req);
-  buf_printf(b, "%s/$metadata#", base);
+  buf_printf(&b, "%s/$metadata#", base);
   free(base);
-  buf_vprintf(b, fmt, ap);
+  buf_vprintf(&b, fmt, ap);
   /* $select is part of the context: "#print/printers(id,displayName)", ".../$entity" after it */
   char *sel = select_list(req);
   if (sel) {
     static const char entity[] = "/$entity";
     size_t n = strlen(entity);
-    bool is_entity = b->len >= n && !strcmp(b->data + b->len - n, entity);
-    if (is_entity) b->len -= n;
-    b->data[b->len] = '\0';
-    buf_printf(b, "(%s)%s", sel, is_entity ? entity : "");
+    bool is_entity = b.len >= n && !strcmp(b.data + b.len - n, entity);
+    if (is_entity) b.len -= n;
+    b.data[b.len] = '\0';
+    buf_printf(&b, "(%s)%s", sel, is_entity ? entity : "");
     free(sel);
   }
+  return buf_detach(&b);
 }
 
 json_t *graph_context(const http_request_t *req, const char *fmt, ...) {
-  buf_t b = BUF_INIT;
   va_list ap;
   va_start(ap, fmt);
-  context_build(&b, req, fmt, ap);
+  char *url = context_vurl(req, fmt, ap);
   va_end(ap);
-  json_t *s = json_string(b.data);
-  buf_free(&b);
+  json_t *s = json_string(url);
+  free(url);
   return s;
 }
 
 char *graph_context_url(const http_request_t *req, const char *fmt, ...) {
-  buf_t b = BUF_INIT;
   va_list ap;
   va_start(ap, fmt);
-  context_build(&b, req, fmt, ap);
+  char *url = context_vurl(req, fmt, ap);
   va_end(ap);
-  return buf_detach(&b);
+  return url;
+}
+
+json_t *graph_with_context(json_t *context, json_t *entity) {
+  json_t *o = json_object();
+  json_object_set_new(o, "@odata.context", context);
+  json_object_update(o, entity);
+  json_decref(entity);
+  return o;
 }
 
 /* True when the request carries $count=true (the operation accepted it: odata_parse_request). */
@@ -253,6 +261,23 @@ void graph_reply_collection_counted(http_request_t *req, http_response_t *res, j
 void graph_reply_store_error(http_request_t *req, http_response_t *res) {
   graph_reply_error(req, res, 500, "generalException", NULL,
                     "The request could not be completed; try again.");
+}
+
+bool graph_reply_item_failure(http_request_t *req, http_response_t *res, int rc, const char *fmt,
+                              ...) {
+  if (rc == STORE_OK) return false;
+  if (rc != STORE_NOT_FOUND) {
+    graph_reply_store_error(req, res);
+    return true;
+  }
+  buf_t msg = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&msg, fmt, ap);
+  va_end(ap);
+  graph_reply_error_message(req, res, 404, "itemNotFound", NULL, msg.data ? msg.data : "");
+  buf_free(&msg);
+  return true;
 }
 
 bool graph_reply_list_failure(http_request_t *req, http_response_t *res, int rc, const char *err,

@@ -56,6 +56,14 @@ void graph_reply_collection_counted(http_request_t *req, http_response_t *res, j
 bool graph_reply_list_failure(http_request_t *req, http_response_t *res, int rc, const char *err,
                               const char *fallback);
 
+/* Answers a failed store call on one item (a get, update, delete or action): STORE_NOT_FOUND is
+ * 404 itemNotFound with the printf-formatted message naming what was not found, any other
+ * failure graph_reply_store_error. Returns false, having written nothing, when rc is STORE_OK;
+ * true after replying. Codes with a meaning of their own (STORE_CONFLICT) are the caller's to
+ * answer first. */
+bool graph_reply_item_failure(http_request_t *req, http_response_t *res, int rc, const char *fmt,
+                              ...) __attribute__((format(printf, 4, 5)));
+
 /* Replies 500 generalException for a store call that failed (STORE_ERROR): the message says
  * only that the request could not be completed, never why (the store logged that). */
 void graph_reply_store_error(http_request_t *req, http_response_t *res);
@@ -74,6 +82,10 @@ char *graph_base_url(const http_request_t *req);
 /* "<base>/$metadata#<fragment>" as a new JSON string value. */
 json_t *graph_context(const http_request_t *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* {"@odata.context": context, ...entity}: a new object with the context URL first and the
+ * members of entity after it, as a single entity is answered. Takes both references; the
+ * caller owns the result. */
+json_t *graph_with_context(json_t *context, json_t *entity);
 /* The same context URL as a malloc'd string (caller frees). */
 char *graph_context_url(const http_request_t *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -117,12 +117,7 @@ static bool load_definition(http_request_t *req, http_response_t *res, const cal
                             const char *app, store_task_definition_t *d) {
   const char *id = http_request_param(req, 0);
   store_rc_t rc = store_task_definition_get(APP(req)->store, c->tenant, app, id, d);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task definition '%s' was not found.", id);
-  else graph_reply_store_error(req, res);
-  return false;
+  return !graph_reply_item_failure(req, res, rc, "The task definition '%s' was not found.", id);
 }
 
 /* Authorizes op, and loads the calling app's definition params[0] (when d is not NULL).
@@ -135,6 +130,70 @@ static const caller_t *definition_step(http_request_t *req, http_response_t *res
   if (!*app) return NULL;
   if (d && !load_definition(req, res, c, *app, d)) return NULL;
   return c;
+}
+
+/* What a store list callback of this file fills: the entities' JSON, and whether one of them
+ * could not be built ($expand failed). */
+typedef struct collect {
+  http_request_t *req;
+  json_t         *value;
+  const query_t  *q;
+  bool            failed;
+} collect_t;
+
+/* Appends entity o to the collection, or drops it and stops the list when its expansion
+ * failed. Takes o. */
+static int collect_add(collect_t *col, json_t *o, bool expanded) {
+  if (!expanded) {
+    json_decref(o);
+    col->failed = true;
+    return 1;
+  }
+  json_array_append_new(col->value, o);
+  return 0;
+}
+
+/* Answers a list the store read into col (rc, its next-page token and error text): 400 or 500
+ * as graph_reply_list_failure (an entity whose expansion failed is a 500), else the collection
+ * under context. Takes context and col->value. */
+static void reply_collected(http_request_t *req, http_response_t *res, store_rc_t rc,
+                            collect_t *col, const char *next, const char *err, json_t *context) {
+  if (graph_reply_list_failure(req, res, rc == STORE_OK && col->failed ? STORE_ERROR : rc, err,
+                               NULL)) {
+    json_decref(col->value);
+    json_decref(context);
+  } else {
+    graph_reply_collection(req, res, context, col->value, next);
+  }
+}
+
+/* The definition entity with @odata.context (and @odata.type when typed); q's $select applied
+ * when q is not NULL. The caller owns the result. */
+static json_t *definition_entity(http_request_t *req, const store_task_definition_t *d,
+                                 bool typed, const query_t *q) {
+  json_t *o = json_object();
+  if (typed)
+    json_object_set_new(o, "@odata.type", json_string("#microsoft.graph.printTaskDefinition"));
+  json_object_update_new(o, graph_task_definition_json(req, d));
+  o = graph_with_context(graph_context(req, "print/taskDefinitions/$entity"), o);
+  if (q) odata_apply_select(o, q);
+  return o;
+}
+
+/* Replies 200 with the definition id that a task or trigger runs, whichever application made
+ * it, or 404 with the message missing (printf-formatted with arg). */
+static void reply_definition_of(http_request_t *req, http_response_t *res, const char *tenant,
+                                const char *id, const query_t *q, const char *missing,
+                                const char *arg) {
+  store_task_definition_t d = {0};
+  store_rc_t rc = store_task_definition_get(APP(req)->store, tenant, NULL, id, &d);
+  if (rc == STORE_NOT_FOUND)
+    graph_reply_error(req, res, 404, "itemNotFound", NULL, missing, arg);
+  else if (rc != STORE_OK)
+    graph_reply_store_error(req, res);
+  else
+    graph_reply_json(req, res, 200, definition_entity(req, &d, false, q));
+  store_task_definition_clear(&d);
 }
 
 /* ---- request bodies --------------------------------------------------------------------- */
@@ -217,27 +276,15 @@ static void definition_create(http_request_t *req, http_response_t *res) {
     graph_reply_store_error(req, res);
     goto done;
   }
-  json_t *o = graph_task_definition_json(req, &d);
-  json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
-  graph_reply_json(req, res, 201, o);
+  graph_reply_json(req, res, 201, definition_entity(req, &d, false, NULL));
 done:
   store_task_definition_clear(&d);
   json_decref(body);
 }
 
-/* What a store list callback of this file fills: the entities' JSON, and whether one of them
- * could not be built ($expand failed). */
-typedef struct collect {
-  http_request_t *req;
-  json_t         *value;
-  const query_t  *q;
-  bool            failed;
-} collect_t;
-
 static int collect_definition(const store_task_definition_t *d, void *arg) {
-  collect_t *c = arg;
-  json_array_append_new(c->value, graph_task_definition_json(c->req, d));
-  return 0;
+  collect_t *col = arg;
+  return collect_add(col, graph_task_definition_json(col->req, d), true);
 }
 
 /* GET /print/taskDefinitions: the calling application's definitions. */
@@ -251,11 +298,7 @@ static void definition_list(http_request_t *req, http_response_t *res) {
   collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_definition_list(APP(req)->store, c->tenant, app, &q,
                                              collect_definition, &col, &next, &err);
-  if (graph_reply_list_failure(req, res, rc, err, NULL)) {
-    json_decref(col.value);
-  } else {
-    graph_reply_collection(req, res, graph_context(req, "print/taskDefinitions"), col.value, next);
-  }
+  reply_collected(req, res, rc, &col, next, err, graph_context(req, "print/taskDefinitions"));
 done:
   free(next);
   free(err);
@@ -268,17 +311,9 @@ static void definition_get(http_request_t *req, http_response_t *res) {
   store_task_definition_t d = {0};
   query_t q;
   query_init(&q);
-  if (!definition_step(req, res, OP_TASK_DEFINITION_GET, &app, &d)) goto done;
-  if (!odata_parse_request(req, res, &DEF_GET_QUERY, &q)) goto done;
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
-  json_object_set_new(o, "@odata.type", json_string("#microsoft.graph.printTaskDefinition"));
-  json_t *body = graph_task_definition_json(req, &d);
-  json_object_update(o, body);
-  json_decref(body);
-  odata_apply_select(o, &q);
-  graph_reply_json(req, res, 200, o);
-done:
+  if (definition_step(req, res, OP_TASK_DEFINITION_GET, &app, &d) &&
+      odata_parse_request(req, res, &DEF_GET_QUERY, &q))
+    graph_reply_json(req, res, 200, definition_entity(req, &d, true, &q));
   store_task_definition_clear(&d);
   query_clear(&q);
 }
@@ -306,16 +341,8 @@ static void definition_update(http_request_t *req, http_response_t *res) {
   created_by_name(body, &p.set_created_by_name, &p.created_by_name);
   const char *id = http_request_param(req, 0);
   store_rc_t rc = store_task_definition_update(APP(req)->store, c->tenant, app, id, &p, &d);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task definition '%s' was not found.", id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = graph_task_definition_json(req, &d);
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
-    graph_reply_json(req, res, 200, o);
-  }
+  if (!graph_reply_item_failure(req, res, rc, "The task definition '%s' was not found.", id))
+    graph_reply_json(req, res, 200, definition_entity(req, &d, false, NULL));
 done:
   store_task_definition_clear(&d);
   json_decref(body);
@@ -329,12 +356,10 @@ static void definition_delete(http_request_t *req, http_response_t *res) {
   const char *id = http_request_param(req, 0);
   char *why = NULL;
   store_rc_t rc = store_task_definition_delete(APP(req)->store, c->tenant, app, id, &why);
-  if (rc == STORE_OK) graph_reply_no_content(res);
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task definition '%s' was not found.", id);
-  else if (rc == STORE_CONFLICT) graph_reply_error(req, res, 409, "notAllowed", NULL, "%s", why);
-  else graph_reply_store_error(req, res);
+  if (rc == STORE_CONFLICT)
+    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s", why);
+  else if (!graph_reply_item_failure(req, res, rc, "The task definition '%s' was not found.", id))
+    graph_reply_no_content(res);
   free(why);
 }
 
@@ -348,39 +373,89 @@ static const odata_spec_t TASK_GET_QUERY = {.mask = ITEM_OPTIONS, .select = TASK
                                             .expand = TASK_EXPAND};
 static const odata_spec_t JOB_TASKS_QUERY = {.mask = QUERY_OPT_EXPAND, .expand = TASK_EXPAND};
 
+/* Sets o.definition to definition id (null when it is gone) when q expands it; false on a store
+ * error. */
+static bool expand_definition(http_request_t *req, const query_t *q, const char *tenant,
+                              const char *id, json_t *o) {
+  if (!odata_expanded(q, "definition")) return true;
+  store_task_definition_t d = {0};
+  store_rc_t rc = store_task_definition_get(APP(req)->store, tenant, NULL, id, &d);
+  if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
+  json_object_set_new(o, "definition",
+                      rc == STORE_OK ? graph_task_definition_json(req, &d) : json_null());
+  store_task_definition_clear(&d);
+  return true;
+}
+
+/* Reads the trigger that created task t into *g (STORE_NOT_FOUND when none or gone). */
+static store_rc_t task_trigger_of(http_request_t *req, const store_task_t *t,
+                                  store_task_trigger_t *g) {
+  if (!t->trigger_id) return STORE_NOT_FOUND;
+  return store_task_trigger_get(APP(req)->store, t->tenant, NULL, t->trigger_id, g);
+}
+
 /* Adds the expansions of q to task JSON o ("definition", "trigger"; null when gone). */
 static bool task_expand(http_request_t *req, const query_t *q, const store_task_t *t, json_t *o) {
-  store_t *st = APP(req)->store;
-  if (odata_expanded(q, "definition")) {
-    store_task_definition_t d;
-    store_rc_t rc = store_task_definition_get(st, t->tenant, NULL, t->definition_id, &d);
-    if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
-    json_object_set_new(o, "definition",
-                        rc == STORE_OK ? graph_task_definition_json(req, &d) : json_null());
-    store_task_definition_clear(&d);
-  }
+  if (!expand_definition(req, q, t->tenant, t->definition_id, o)) return false;
   if (odata_expanded(q, "trigger")) {
-    store_task_trigger_t g;
-    store_rc_t rc = t->trigger_id ? store_task_trigger_get(st, t->tenant, NULL, t->trigger_id, &g)
-                                  : STORE_NOT_FOUND;
+    store_task_trigger_t g = {0};
+    store_rc_t rc = task_trigger_of(req, t, &g);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
     json_object_set_new(o, "trigger",
                         rc == STORE_OK ? graph_task_trigger_json(req, &g) : json_null());
-    if (rc == STORE_OK) store_task_trigger_clear(&g);
+    store_task_trigger_clear(&g);
   }
   return true;
 }
 
-static int collect_task(const store_task_t *t, void *arg) {
-  collect_t *c = arg;
-  json_t *o = graph_task_json(c->req, t);
-  if (!task_expand(c->req, c->q, t, o)) {
+/* Adds "definition" to trigger JSON o when q expands it. */
+static bool trigger_expand(http_request_t *req, const query_t *q, const store_task_trigger_t *g,
+                           json_t *o) {
+  return expand_definition(req, q, g->tenant, g->definition_id, o);
+}
+
+/* Replies 200 with entity o after q's $select (q may be NULL), or 500 when its $expand failed
+ * (expanded false). Takes o. */
+static void reply_entity(http_request_t *req, http_response_t *res, json_t *o, const query_t *q,
+                         bool expanded) {
+  if (!expanded) {
     json_decref(o);
-    c->failed = true;
-    return 1;
+    graph_reply_store_error(req, res);
+    return;
   }
-  json_array_append_new(c->value, o);
-  return 0;
+  if (q) odata_apply_select(o, q);
+  graph_reply_json(req, res, 200, o);
+}
+
+/* The trigger entity with @odata.context. */
+static json_t *trigger_entity(http_request_t *req, const store_task_trigger_t *g) {
+  return graph_with_context(
+      graph_context(req, "print/printers('%s')/taskTriggers/$entity", g->printer_id),
+      graph_task_trigger_json(req, g));
+}
+
+/* Replies 200 with trigger g (q: its $expand and $select, or NULL). */
+static void reply_trigger(http_request_t *req, http_response_t *res, const store_task_trigger_t *g,
+                          const query_t *q) {
+  json_t *o = trigger_entity(req, g);
+  reply_entity(req, res, o, q, !q || trigger_expand(req, q, g, o));
+}
+
+/* Replies 200 with the trigger that created task t, or 404. */
+static void reply_trigger_of(http_request_t *req, http_response_t *res, const store_task_t *t,
+                             const query_t *q) {
+  store_task_trigger_t g = {0};
+  if (!graph_reply_item_failure(req, res, task_trigger_of(req, t, &g),
+                                "The task trigger that created print task '%s' no longer exists.",
+                                t->id))
+    reply_trigger(req, res, &g, q);
+  store_task_trigger_clear(&g);
+}
+
+static int collect_task(const store_task_t *t, void *arg) {
+  collect_t *col = arg;
+  json_t *o = graph_task_json(col->req, t);
+  return collect_add(col, o, task_expand(col->req, col->q, t, o));
 }
 
 /* GET /print/taskDefinitions/{id}/tasks */
@@ -396,13 +471,8 @@ static void task_list(http_request_t *req, http_response_t *res) {
   collect_t col = {req, json_array(), &q, false};
   store_rc_t rc = store_task_list(APP(req)->store, c->tenant, d.id, &q, collect_task, &col,
                                   &next, &err);
-  if (graph_reply_list_failure(req, res, rc == STORE_OK && col.failed ? STORE_ERROR : rc, err,
-                               NULL)) {
-    json_decref(col.value);
-  } else {
-    graph_reply_collection(req, res, graph_context(req, "print/taskDefinitions('%s')/tasks", d.id),
-                     col.value, next);
-  }
+  reply_collected(req, res, rc, &col, next, err,
+                  graph_context(req, "print/taskDefinitions('%s')/tasks", d.id));
 done:
   free(next);
   free(err);
@@ -410,103 +480,71 @@ done:
   query_clear(&q);
 }
 
-/* Loads task params[1] under definition d. */
-static bool load_task(http_request_t *req, http_response_t *res, const caller_t *c,
-                      const store_task_definition_t *d, store_task_t *t) {
-  const char *id = http_request_param(req, 1);
-  store_rc_t rc = store_task_get(APP(req)->store, c->tenant, d->id, id, t);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The print task '%s' was not found under task definition '%s'.", id, d->id);
-  else graph_reply_store_error(req, res);
-  return false;
+/* What a GET of a task answers: the task, or one of its navigation properties. */
+typedef enum { TASK_PART_TASK, TASK_PART_DEFINITION, TASK_PART_TRIGGER } task_part_t;
+
+/* The @odata.context of task t under its definition's path. */
+static json_t *task_context(http_request_t *req, const store_task_t *t) {
+  return graph_context(req, "print/taskDefinitions('%s')/tasks/$entity", t->definition_id);
 }
 
-/* The task entity JSON under a definition's path, with @odata.context. */
-static json_t *task_entity(http_request_t *req, const store_task_t *t) {
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context",
-                      graph_context(req, "print/taskDefinitions('%s')/tasks/$entity",
-                                    t->definition_id));
-  json_t *body = graph_task_json(req, t);
-  json_object_update(o, body);
-  json_decref(body);
-  return o;
+/* Replies to a GET of task t (context: its @odata.context, taken; NULL for the other parts) or
+ * of one of its navigation properties, under q's options. */
+static void reply_task_part(http_request_t *req, http_response_t *res, task_part_t part,
+                            const store_task_t *t, const query_t *q, json_t *context) {
+  if (part == TASK_PART_DEFINITION) {
+    reply_definition_of(req, res, t->tenant, t->definition_id, q,
+                        "The task definition of print task '%s' no longer exists.", t->id);
+  } else if (part == TASK_PART_TRIGGER) {
+    reply_trigger_of(req, res, t, q);
+  } else {
+    json_t *o = graph_with_context(context, graph_task_json(req, t));
+    reply_entity(req, res, o, q, task_expand(req, q, t, o));
+    return;
+  }
+  json_decref(context);
 }
 
-/* GET /print/taskDefinitions/{id}/tasks/{id} */
-static void task_get(http_request_t *req, http_response_t *res) {
+/* Authorizes op, loads the calling app's definition params[0] into *d, parses the query options
+ * (spec: into *q; NULL: none) and loads task params[1] under it into *t. Returns the caller, or
+ * NULL after replying; the caller clears *d, *t and *q. */
+static const caller_t *task_step(http_request_t *req, http_response_t *res, perm_op_t op,
+                                 const odata_spec_t *spec, query_t *q, store_task_definition_t *d,
+                                 store_task_t *t) {
   const char *app;
+  const caller_t *c = definition_step(req, res, op, &app, d);
+  if (!c || (spec && !odata_parse_request(req, res, spec, q))) return NULL;
+  const char *id = http_request_param(req, 1);
+  if (graph_reply_item_failure(req, res, store_task_get(APP(req)->store, c->tenant, d->id, id, t),
+                               "The print task '%s' was not found under task definition '%s'.",
+                               id, d->id))
+    return NULL;
+  return c;
+}
+
+/* GET /print/taskDefinitions/{id}/tasks/{id}[/definition|/trigger]: the task (with its query
+ * options), its definition or the trigger that created it (neither takes query options). */
+static void task_reply(http_request_t *req, http_response_t *res, task_part_t part) {
   store_task_definition_t d = {0};
   store_task_t t = {0};
   query_t q;
   query_init(&q);
-  const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
-  if (!c || !odata_parse_request(req, res, &TASK_GET_QUERY, &q)) goto done;
-  if (!load_task(req, res, c, &d, &t)) goto done;
-  json_t *o = task_entity(req, &t);
-  if (!task_expand(req, &q, &t, o)) {
-    json_decref(o);
-    graph_reply_store_error(req, res);
-    goto done;
-  }
-  odata_apply_select(o, &q);
-  graph_reply_json(req, res, 200, o);
-done:
+  bool self = part == TASK_PART_TASK;
+  if (task_step(req, res, OP_TASK_GET, self ? &TASK_GET_QUERY : NULL, &q, &d, &t))
+    reply_task_part(req, res, part, &t, &q, self ? task_context(req, &t) : NULL);
   store_task_clear(&t);
   store_task_definition_clear(&d);
   query_clear(&q);
 }
 
-/* GET /print/taskDefinitions/{id}/tasks/{id}/definition */
-static void task_definition_get(http_request_t *req, http_response_t *res) {
-  const char *app;
-  store_task_definition_t d = {0};
-  store_task_t t = {0};
-  const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
-  if (c && load_task(req, res, c, &d, &t)) {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
-    json_t *body = graph_task_definition_json(req, &d);
-    json_object_update(o, body);
-    json_decref(body);
-    graph_reply_json(req, res, 200, o);
-  }
-  store_task_clear(&t);
-  store_task_definition_clear(&d);
+static void task_get(http_request_t *req, http_response_t *res) {
+  task_reply(req, res, TASK_PART_TASK);
 }
-
-/* GET /print/taskDefinitions/{id}/tasks/{id}/trigger */
+static void task_definition_get(http_request_t *req, http_response_t *res) {
+  task_reply(req, res, TASK_PART_DEFINITION);
+}
 static void task_trigger_get(http_request_t *req, http_response_t *res) {
-  const char *app;
-  store_task_definition_t d = {0};
-  store_task_t t = {0};
-  store_task_trigger_t g = {0};
-  const caller_t *c = definition_step(req, res, OP_TASK_GET, &app, &d);
-  if (!c || !load_task(req, res, c, &d, &t)) goto done;
-  store_rc_t rc = t.trigger_id ? store_task_trigger_get(APP(req)->store, c->tenant, NULL,
-                                                        t.trigger_id, &g)
-                               : STORE_NOT_FOUND;
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task trigger that created print task '%s' no longer exists.", t.id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context",
-                        graph_context(req, "print/printers('%s')/taskTriggers/$entity",
-                                      g.printer_id));
-    json_t *body = graph_task_trigger_json(req, &g);
-    json_object_update(o, body);
-    json_decref(body);
-    graph_reply_json(req, res, 200, o);
-  }
-done:
-  store_task_trigger_clear(&g);
-  store_task_clear(&t);
-  store_task_definition_clear(&d);
+  task_reply(req, res, TASK_PART_TRIGGER);
 }
 
 /* PATCH /print/taskDefinitions/{id}/tasks/{id} {"status":{"state","description"}}: completed
@@ -547,18 +585,14 @@ static void task_update(http_request_t *req, http_response_t *res) {
       rc = STORE_CONFLICT;
     }
   }
-  if (rc == STORE_OK) {
-    graph_reply_json(req, res, 200, task_entity(req, &t));
-  } else if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The print task '%s' was not found under task definition '%s'.", task_id,
-                      d.id);
-  } else if (rc == STORE_CONFLICT) {
+  if (rc == STORE_CONFLICT)
     graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
                       r.why ? r.why : "The task's state does not allow this change.");
-  } else {
-    graph_reply_store_error(req, res);
-  }
+  else if (!graph_reply_item_failure(req, res, rc,
+                                     "The print task '%s' was not found under task definition "
+                                     "'%s'.", task_id, d.id))
+    graph_reply_json(req, res, 200,
+                     graph_with_context(task_context(req, &t), graph_task_json(req, &t)));
 done:
   json_decref(body);
   store_pull_result_clear(&r);
@@ -579,32 +613,6 @@ static const caller_t *trigger_step(http_request_t *req, http_response_t *res, p
   const caller_t *c = graph_authorize(req, res, op, NULL);
   if (!c) return NULL;
   return graph_printer_exists(req, res, c->tenant, http_request_param(req, 0)) ? c : NULL;
-}
-
-/* Adds "definition" to trigger JSON o when q expands it. */
-static bool trigger_expand(http_request_t *req, const query_t *q, const store_task_trigger_t *g,
-                           json_t *o) {
-  if (!odata_expanded(q, "definition")) return true;
-  store_task_definition_t d;
-  store_rc_t rc = store_task_definition_get(APP(req)->store, g->tenant, NULL, g->definition_id,
-                                            &d);
-  if (rc != STORE_OK && rc != STORE_NOT_FOUND) return false;
-  json_object_set_new(o, "definition",
-                      rc == STORE_OK ? graph_task_definition_json(req, &d) : json_null());
-  store_task_definition_clear(&d);
-  return true;
-}
-
-/* The trigger entity with @odata.context. */
-static json_t *trigger_entity(http_request_t *req, const store_task_trigger_t *g) {
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context",
-                      graph_context(req, "print/printers('%s')/taskTriggers/$entity",
-                                    g->printer_id));
-  json_t *body = graph_task_trigger_json(req, g);
-  json_object_update(o, body);
-  json_decref(body);
-  return o;
 }
 
 /* POST /print/printers/{id}/taskTriggers {"event","definition@odata.bind"} */
@@ -668,15 +676,9 @@ done:
 }
 
 static int collect_trigger(const store_task_trigger_t *g, void *arg) {
-  collect_t *c = arg;
-  json_t *o = graph_task_trigger_json(c->req, g);
-  if (!trigger_expand(c->req, c->q, g, o)) {
-    json_decref(o);
-    c->failed = true;
-    return 1;
-  }
-  json_array_append_new(c->value, o);
-  return 0;
+  collect_t *col = arg;
+  json_t *o = graph_task_trigger_json(col->req, g);
+  return collect_add(col, o, trigger_expand(col->req, col->q, g, o));
 }
 
 /* GET /print/printers/{id}/taskTriggers */
@@ -694,12 +696,9 @@ static void trigger_list(http_request_t *req, http_response_t *res) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
                       printer);
     json_decref(col.value);
-  } else if (graph_reply_list_failure(req, res, rc == STORE_OK && col.failed ? STORE_ERROR : rc,
-                                      err, NULL)) {
-    json_decref(col.value);
   } else {
-    graph_reply_collection(req, res, graph_context(req, "print/printers('%s')/taskTriggers", printer),
-                     col.value, next);
+    reply_collected(req, res, rc, &col, next, err,
+                    graph_context(req, "print/printers('%s')/taskTriggers", printer));
   }
 done:
   free(next);
@@ -707,17 +706,21 @@ done:
   query_clear(&q);
 }
 
-/* Loads trigger params[1] of printer params[0]. */
-static bool load_trigger(http_request_t *req, http_response_t *res, const caller_t *c,
-                         store_task_trigger_t *g) {
+/* Authorizes op, checks printer params[0], parses the query options (spec: into *q; NULL: none)
+ * and loads trigger params[1] of the printer into *g. Returns the caller, or NULL after
+ * replying; the caller clears *g and *q. */
+static const caller_t *trigger_load(http_request_t *req, http_response_t *res, perm_op_t op,
+                                    const odata_spec_t *spec, query_t *q,
+                                    store_task_trigger_t *g) {
+  const caller_t *c = trigger_step(req, res, op);
+  if (!c || (spec && !odata_parse_request(req, res, spec, q))) return NULL;
   const char *printer = http_request_param(req, 0), *id = http_request_param(req, 1);
-  store_rc_t rc = store_task_trigger_get(APP(req)->store, c->tenant, printer, id, g);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task trigger '%s' was not found on printer '%s'.", id, printer);
-  else graph_reply_store_error(req, res);
-  return false;
+  if (graph_reply_item_failure(req, res,
+                               store_task_trigger_get(APP(req)->store, c->tenant, printer, id, g),
+                               "The task trigger '%s' was not found on printer '%s'.", id,
+                               printer))
+    return NULL;
+  return c;
 }
 
 /* GET /print/printers/{id}/taskTriggers/{id} */
@@ -725,18 +728,8 @@ static void trigger_get(http_request_t *req, http_response_t *res) {
   store_task_trigger_t g = {0};
   query_t q;
   query_init(&q);
-  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_GET);
-  if (!c || !odata_parse_request(req, res, &TRIGGER_GET_QUERY, &q)) goto done;
-  if (!load_trigger(req, res, c, &g)) goto done;
-  json_t *o = trigger_entity(req, &g);
-  if (!trigger_expand(req, &q, &g, o)) {
-    json_decref(o);
-    graph_reply_store_error(req, res);
-    goto done;
-  }
-  odata_apply_select(o, &q);
-  graph_reply_json(req, res, 200, o);
-done:
+  if (trigger_load(req, res, OP_TASK_TRIGGER_GET, &TRIGGER_GET_QUERY, &q, &g))
+    reply_trigger(req, res, &g, &q);
   store_task_trigger_clear(&g);
   query_clear(&q);
 }
@@ -744,26 +737,11 @@ done:
 /* GET /print/printers/{id}/taskTriggers/{id}/definition */
 static void trigger_definition_get(http_request_t *req, http_response_t *res) {
   store_task_trigger_t g = {0};
-  store_task_definition_t d = {0};
-  const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_GET);
-  if (!c || !load_trigger(req, res, c, &g)) goto done;
-  store_rc_t rc = store_task_definition_get(APP(req)->store, c->tenant, NULL, g.definition_id,
-                                            &d);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task definition '%s' of this trigger was not found.", g.definition_id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
-    json_t *body = graph_task_definition_json(req, &d);
-    json_object_update(o, body);
-    json_decref(body);
-    graph_reply_json(req, res, 200, o);
-  }
-done:
-  store_task_definition_clear(&d);
+  const caller_t *c = trigger_load(req, res, OP_TASK_TRIGGER_GET, NULL, NULL, &g);
+  if (c)
+    reply_definition_of(req, res, c->tenant, g.definition_id, NULL,
+                        "The task definition '%s' of this trigger was not found.",
+                        g.definition_id);
   store_task_trigger_clear(&g);
 }
 
@@ -772,12 +750,11 @@ static void trigger_delete(http_request_t *req, http_response_t *res) {
   const caller_t *c = trigger_step(req, res, OP_TASK_TRIGGER_DELETE);
   if (!c) return;
   const char *printer = http_request_param(req, 0), *id = http_request_param(req, 1);
-  store_rc_t rc = store_task_trigger_delete(APP(req)->store, c->tenant, printer, id);
-  if (rc == STORE_OK) graph_reply_no_content(res);
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task trigger '%s' was not found on printer '%s'.", id, printer);
-  else graph_reply_store_error(req, res);
+  if (!graph_reply_item_failure(req, res,
+                                store_task_trigger_delete(APP(req)->store, c->tenant, printer, id),
+                                "The task trigger '%s' was not found on printer '%s'.", id,
+                                printer))
+    graph_reply_no_content(res);
 }
 
 /* ---- the job-side view ------------------------------------------------------------------ */
@@ -798,147 +775,57 @@ static void job_tasks_list(http_request_t *req, http_response_t *res) {
   store_task_t *tasks = NULL;
   size_t n = 0;
   if (!odata_parse_request(req, res, &JOB_TASKS_QUERY, &q)) goto done;
-  if (store_job_tasks(APP(req)->store, ctx.caller->tenant, ctx.job.id, &tasks, &n) != STORE_OK) {
-    graph_reply_store_error(req, res);
-    goto done;
-  }
-  json_t *value = json_array();
-  for (size_t i = 0; i < n; i++) {
-    json_t *o = graph_task_json(req, &tasks[i]);
-    if (!task_expand(req, &q, &tasks[i], o)) {
-      json_decref(o);
-      json_decref(value);
-      graph_reply_store_error(req, res);
-      goto done;
-    }
-    json_array_append_new(value, o);
-  }
-  graph_reply_collection(req, res, job_tasks_context(req, &ctx, false), value, NULL);
+  store_rc_t rc = store_job_tasks(APP(req)->store, ctx.caller->tenant, ctx.job.id, &tasks, &n);
+  collect_t col = {req, json_array(), &q, false};
+  for (size_t i = 0; rc == STORE_OK && i < n && !col.failed; i++) collect_task(&tasks[i], &col);
+  reply_collected(req, res, rc, &col, NULL, NULL, job_tasks_context(req, &ctx, false));
 done:
   store_tasks_free(tasks, n);
   query_clear(&q);
   graph_job_ctx_clear(&ctx);
 }
 
-/* GET .../jobs/{id}/tasks/{id} */
-static void job_task_get(http_request_t *req, http_response_t *res) {
-  graph_job_ctx_t ctx;
-  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, &ctx)) return;
-  query_t q;
-  store_task_t t = {0};
-  if (!odata_parse_request(req, res, &TASK_GET_QUERY, &q)) goto done;
+/* Resolves the job (OP_PRINTER_JOB_TASKS_GET) into *ctx, parses the query options into *q and
+ * loads task params[2] of the job into *t; false after replying. The caller clears *ctx, *t and
+ * *q. */
+static bool job_task_load(http_request_t *req, http_response_t *res, const odata_spec_t *spec,
+                          query_t *q, graph_job_ctx_t *ctx, store_task_t *t) {
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, ctx)) return false;
+  if (!odata_parse_request(req, res, spec, q)) return false;
   const char *id = http_request_param(req, 2);
-  store_rc_t rc = store_job_task_get(APP(req)->store, ctx.caller->tenant, ctx.job.id, id, &t);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The print task '%s' was not found on job '%s'.", id, ctx.job.id_str);
-    goto done;
-  }
-  if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-    goto done;
-  }
-  json_t *o = json_object();
-  json_object_set_new(o, "@odata.context", job_tasks_context(req, &ctx, true));
-  json_t *body = graph_task_json(req, &t);
-  json_object_update(o, body);
-  json_decref(body);
-  if (!task_expand(req, &q, &t, o)) {
-    json_decref(o);
-    graph_reply_store_error(req, res);
-    goto done;
-  }
-  odata_apply_select(o, &q);
-  graph_reply_json(req, res, 200, o);
-done:
-  store_task_clear(&t);
+  return !graph_reply_item_failure(
+      req, res, store_job_task_get(APP(req)->store, ctx->caller->tenant, ctx->job.id, id, t),
+      "The print task '%s' was not found on job '%s'.", id, ctx->job.id_str);
+}
+
+/* GET .../jobs/{id}/tasks/{id}[/definition|/trigger]: the task, the definition it runs
+ * (whichever app made it: the task's job is what the caller may read) or the trigger that
+ * created it. */
+static void job_task_reply(http_request_t *req, http_response_t *res, task_part_t part) {
+  static const odata_spec_t *const spec[] = {&TASK_GET_QUERY, &DEF_GET_QUERY, &TRIGGER_GET_QUERY};
+  graph_job_ctx_t ctx = {0};
+  store_task_t t = {0};
+  query_t q;
+  query_init(&q);
+  if (job_task_load(req, res, spec[part], &q, &ctx, &t))
+    reply_task_part(req, res, part, &t, &q,
+                    part == TASK_PART_TASK ? job_tasks_context(req, &ctx, true) : NULL);
   query_clear(&q);
+  store_task_clear(&t);
   graph_job_ctx_clear(&ctx);
+}
+
+static void job_task_get(http_request_t *req, http_response_t *res) {
+  job_task_reply(req, res, TASK_PART_TASK);
+}
+static void job_task_definition_get(http_request_t *req, http_response_t *res) {
+  job_task_reply(req, res, TASK_PART_DEFINITION);
+}
+static void job_task_trigger_get(http_request_t *req, http_response_t *res) {
+  job_task_reply(req, res, TASK_PART_TRIGGER);
 }
 
 /* ---- routes ----------------------------------------------------------------------------- */
-
-/* Loads task params[2] of the job ctx resolves (OP_PRINTER_JOB_TASKS_GET); false after
- * replying. The caller clears *ctx and *t. */
-static bool job_task_load(http_request_t *req, http_response_t *res, graph_job_ctx_t *ctx,
-                          store_task_t *t) {
-  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_TASKS_GET, ctx)) return false;
-  const char *id = http_request_param(req, 2);
-  store_rc_t rc = store_job_task_get(APP(req)->store, ctx->caller->tenant, ctx->job.id, id, t);
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The print task '%s' was not found on job '%s'.", id, ctx->job.id_str);
-  else if (rc != STORE_OK)
-    graph_reply_store_error(req, res);
-  return rc == STORE_OK;
-}
-
-/* GET .../jobs/{id}/tasks/{id}/definition: the definition the task runs, whichever app made
- * it (the task's job is what the caller may read). */
-static void job_task_definition_get(http_request_t *req, http_response_t *res) {
-  graph_job_ctx_t ctx = {0};
-  store_task_t t = {0};
-  store_task_definition_t d = {0};
-  query_t q;
-  query_init(&q);
-  if (!job_task_load(req, res, &ctx, &t)) goto done;
-  if (!odata_parse_request(req, res, &DEF_GET_QUERY, &q)) goto done;
-  store_rc_t rc = store_task_definition_get(APP(req)->store, ctx.caller->tenant, NULL,
-                                            t.definition_id, &d);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task definition of print task '%s' no longer exists.", t.id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/taskDefinitions/$entity"));
-    json_t *body = graph_task_definition_json(req, &d);
-    json_object_update(o, body);
-    json_decref(body);
-    odata_apply_select(o, &q);
-    graph_reply_json(req, res, 200, o);
-  }
-done:
-  query_clear(&q);
-  store_task_definition_clear(&d);
-  store_task_clear(&t);
-  graph_job_ctx_clear(&ctx);
-}
-
-/* GET .../jobs/{id}/tasks/{id}/trigger: the trigger that created the task. */
-static void job_task_trigger_get(http_request_t *req, http_response_t *res) {
-  graph_job_ctx_t ctx = {0};
-  store_task_t t = {0};
-  store_task_trigger_t g = {0};
-  query_t q;
-  query_init(&q);
-  if (!job_task_load(req, res, &ctx, &t)) goto done;
-  if (!odata_parse_request(req, res, &TRIGGER_GET_QUERY, &q)) goto done;
-  store_rc_t rc = t.trigger_id ? store_task_trigger_get(APP(req)->store, ctx.caller->tenant, NULL,
-                                                        t.trigger_id, &g)
-                               : STORE_NOT_FOUND;
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The task trigger that created print task '%s' no longer exists.", t.id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = trigger_entity(req, &g);
-    if (!trigger_expand(req, &q, &g, o)) {
-      json_decref(o);
-      graph_reply_store_error(req, res);
-      goto done;
-    }
-    odata_apply_select(o, &q);
-    graph_reply_json(req, res, 200, o);
-  }
-done:
-  query_clear(&q);
-  store_task_trigger_clear(&g);
-  store_task_clear(&t);
-  graph_job_ctx_clear(&ctx);
-}
 
 static route_t ROUTES[] = {
     ROUTE("POST", "/print/taskDefinitions", definition_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
