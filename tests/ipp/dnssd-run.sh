@@ -16,10 +16,11 @@
 #   - Get-Printer-Attributes at the resolved address, port and rp answers for the share;
 #   - a rename is re-advertised under the new name, a deletion withdraws it, a second share
 #     appears, and spoold's SIGTERM withdraws everything.
-# Every process is stopped by PID. The last line is "N passed, N failed".
+# Every process is stopped by PID (tests/lib/spoold.sh). The last line is "N passed, N failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib/spoold.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
@@ -41,12 +42,7 @@ if [ "${SPOOLD_DNSSD_INNER:-}" != 1 ]; then
 fi
 
 SPID= DBUS_PID= AVAHI_PID= WORK=
-stop_pid() { # stop_pid PID NAME
-  kill -TERM "$1" 2>/dev/null
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$1" 2>/dev/null; then kill -KILL "$1" 2>/dev/null; ko "$2 stops on SIGTERM" "killed"; fi
-  wait "$1" 2>/dev/null
-}
+stop_pid() { pid_stop "$1" || ko "$2 stops on SIGTERM" "killed"; } # stop_pid PID NAME
 cleanup() {
   [ -n "$SPID" ] && { stop_pid "$SPID" spoold; SPID=; }
   [ -n "$AVAHI_PID" ] && { stop_pid "$AVAHI_PID" avahi-daemon; AVAHI_PID=; }
@@ -103,18 +99,12 @@ grep -q 'Server startup complete' "$WORK/avahi.log" && ok "avahi-daemon runs on 
   || { ko "avahi-daemon starts" "$(cat "$WORK/avahi.log")"; finish; }
 
 DATA="$WORK/data"
-"$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev --public-url auto --dnssd \
-  >"$WORK/server.out" 2>"$WORK/server.err" &
-SPID=$!
-PORT=
-for _ in $(seq 1 150); do
-  PORT=$(sed -n 's|^spoold: listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server.out")
-  [ -n "$PORT" ] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { ko "spoold --dnssd starts" "$(tail -n 20 "$WORK/server.err")"; finish; }
-BASE="http://127.0.0.1:$PORT"
+spoold_start "$WORK/server" "$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev \
+  --public-url auto --dnssd
+SPID=$SPOOLD_PID
+[ "${SPOOLD_URL%%://*}" = http ] || { ko "spoold --dnssd starts" "$(tail -n 20 "$WORK/server.err")"; finish; }
+PORT=$SPOOLD_PORT
+BASE=$SPOOLD_URL
 ok "spoold --dnssd listens on port $PORT"
 
 RESP="$WORK/resp"
@@ -232,17 +222,11 @@ echo
 echo "  with --tls-cert: _ipps._tcp"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=spoold-dnssd-test.local \
   -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
-"$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev --public-url auto --dnssd \
-  --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" >"$WORK/server2.out" 2>"$WORK/server2.err" &
-SPID=$!
-PORT=
-for _ in $(seq 1 150); do
-  PORT=$(sed -n 's|^spoold: listening on https://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server2.out")
-  [ -n "$PORT" ] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { ko "spoold --dnssd --tls-cert starts" "$(tail -n 20 "$WORK/server2.err")"; finish; }
+spoold_start "$WORK/server2" "$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev \
+  --public-url auto --dnssd --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key"
+SPID=$SPOOLD_PID
+[ "${SPOOLD_URL%%://*}" = https ] || { ko "spoold --dnssd --tls-cert starts" "$(tail -n 20 "$WORK/server2.err")"; finish; }
+PORT=$SPOOLD_PORT
 out=$(browse _ipps._tcp 'Reception')
 line=$(grep ';Reception;_ipps._tcp;' <<<"$out" | head -n1)
 [ -n "$line" ] && grep -q ";$PORT;" <<<"$line" && grep -qF '"TLS=1.2"' <<<"$line" \

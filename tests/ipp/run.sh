@@ -9,7 +9,7 @@
 # printers' device tokens (`spoold token --device`), runs the *.test files with
 #   ipptool -t -V 2.0 ipp://PRINTER_ID:TOKEN@127.0.0.1:PORT/ipp/print/PRINTER_ID FILE
 # (each ipptool test's PASS/FAIL counts once), checks the Graph side of each step and the
-# document bytes (node), and stops spoold by its PID. The last line is "N passed, N failed".
+# document bytes (node), and stops spoold by its PID (tests/lib/spoold.sh). The last line is "N passed, N failed".
 #
 #   infra-proxy-auth.test     as ippproxy: Basic root:<device token>
 #   infra-register.test       Update-/Get-Output-Device-Attributes, Get-Printer-Attributes
@@ -28,6 +28,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib/spoold.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
@@ -44,13 +45,7 @@ cleanup() {
   for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   BGPIDS=()
   if [ -n "$SPID" ]; then
-    kill -TERM "$SPID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$SPID" 2>/dev/null; then
-      kill -KILL "$SPID" 2>/dev/null
-      ko "spoold stops on SIGTERM" "still running after 10 s; killed"
-    fi
-    wait "$SPID" 2>/dev/null
+    pid_stop "$SPID" || ko "spoold stops on SIGTERM" "still running after 10 s; killed"
     SPID=
   fi
   if [ -n "$WORK" ]; then
@@ -69,22 +64,15 @@ done
 
 WORK=$(mktemp -d /tmp/spoold-ipp.XXXXXX)
 DATA="$WORK/data"
-"$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev --public-url auto \
-  --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 \
-  >"$WORK/server.out" 2>"$WORK/server.err" &
-SPID=$!
-PORT=
-for _ in $(seq 1 150); do
-  PORT=$(sed -n 's|^spoold: listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server.out")
-  [ -n "$PORT" ] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then
+spoold_start "$WORK/server" "$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev \
+  --public-url auto --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0
+SPID=$SPOOLD_PID
+if [ -z "$SPOOLD_URL" ]; then
   ko "spoold starts" "$(tail -n 20 "$WORK/server.err")"
   finish
 fi
-BASE="http://127.0.0.1:$PORT"
+PORT=$SPOOLD_PORT
+BASE=$SPOOLD_URL
 echo "spoold pid $SPID listening on $BASE"
 
 # ---- Graph helpers --------------------------------------------------------------------------
@@ -286,15 +274,12 @@ FAIL=$((FAIL + $(grep -c '\[FAIL\]' <<<"$out")))
 
 # The server is still healthy after all of it, and stops cleanly.
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] && ok "spoold still answers /healthz" || ko "spoold still answers /healthz"
-kill -TERM "$SPID"
-code=0
-for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$SPID" 2>/dev/null; then
-  ko "spoold stops on SIGTERM" "still running after 10 s"
+if pid_stop "$SPID"; then
+  [ "$PID_STATUS" -eq 0 ] && ok "spoold stops on SIGTERM with exit code 0" || ko "spoold stops on SIGTERM with exit code 0" "exit code $PID_STATUS"
 else
-  wait "$SPID"; code=$?; SPID=
-  [ "$code" -eq 0 ] && ok "spoold stops on SIGTERM with exit code 0" || ko "spoold stops on SIGTERM with exit code 0" "exit code $code"
+  ko "spoold stops on SIGTERM" "still running after 10 s; killed"
 fi
+SPID=
 if grep -qE 'Sanitizer|runtime error' "$WORK/server.err"; then
   ko "server log is free of sanitizer reports" "$(grep -E 'Sanitizer|runtime error' "$WORK/server.err" | head -3)"
 fi

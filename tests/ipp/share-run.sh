@@ -26,6 +26,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib/spoold.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
@@ -45,12 +46,7 @@ BGPIDS=()
 ok() { PASS=$((PASS + 1)); printf '    %-76s [PASS]\n' "$1"; }
 ko() { FAIL=$((FAIL + 1)); printf '    %-76s [FAIL]\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; return 0; }
 
-stop_pid() { # stop_pid PID NAME
-  kill -TERM "$1" 2>/dev/null
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$1" 2>/dev/null; then kill -KILL "$1" 2>/dev/null; ko "$2 stops on SIGTERM" "killed"; fi
-  wait "$1" 2>/dev/null
-}
+stop_pid() { pid_stop "$1" || ko "$2 stops on SIGTERM" "killed"; } # stop_pid PID NAME
 
 cleanup() {
   for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -75,19 +71,12 @@ WORK=$(mktemp -d /tmp/spoold-share.XXXXXX)
 DATA="$WORK/data"
 STORE_ARGS=()
 [ -n "${SHARE_STORE:-}" ] && STORE_ARGS=(--store "$SHARE_STORE")
-"$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev --public-url auto "${STORE_ARGS[@]}" \
-  --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 \
-  >"$WORK/server.out" 2>"$WORK/server.err" &
-SPID=$!
-PORT=
-for _ in $(seq 1 150); do
-  PORT=$(sed -n 's|^spoold: listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server.out")
-  [ -n "$PORT" ] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then ko "spoold starts" "$(tail -n 20 "$WORK/server.err")"; finish; fi
-BASE="http://127.0.0.1:$PORT"
+spoold_start "$WORK/server" "$BIN" serve --listen 127.0.0.1:0 --data "$DATA" --dev \
+  --public-url auto "${STORE_ARGS[@]}" --max-jobs-per-printer-window 0 --max-jobs-per-user-window 0
+SPID=$SPOOLD_PID
+if [ -z "$SPOOLD_URL" ]; then ko "spoold starts" "$(tail -n 20 "$WORK/server.err")"; finish; fi
+PORT=$SPOOLD_PORT
+BASE=$SPOOLD_URL
 echo "spoold pid $SPID listening on $BASE"
 
 RESP="$WORK/resp"
@@ -451,14 +440,12 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] && ok "spoold still answers /healthz" || ko "spoold still answers /healthz"
 for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 BGPIDS=()
-kill -TERM "$SPID"
-for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$SPID" 2>/dev/null; then
-  ko "spoold stops on SIGTERM" "still running after 10 s"
+if pid_stop "$SPID"; then
+  [ "$PID_STATUS" -eq 0 ] && ok "spoold stops on SIGTERM with exit code 0" || ko "spoold stops on SIGTERM with exit code 0" "exit code $PID_STATUS"
 else
-  wait "$SPID"; code=$?; SPID=
-  [ "$code" -eq 0 ] && ok "spoold stops on SIGTERM with exit code 0" || ko "spoold stops on SIGTERM with exit code 0" "exit code $code"
+  ko "spoold stops on SIGTERM" "still running after 10 s; killed"
 fi
+SPID=
 if grep -qE 'Sanitizer|runtime error' "$WORK/server.err"; then
   ko "server log is free of sanitizer reports" "$(grep -E 'Sanitizer|runtime error' "$WORK/server.err" | head -3)"
 fi
