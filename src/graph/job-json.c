@@ -17,6 +17,7 @@
 #include "util/timeutil.h"
 
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -284,10 +285,33 @@ static void jw_enum(jw_t *w, const enum_def_t *e, const json_t *v, bool evolvabl
   jw_str(w, i >= 0 ? enum_emit(e, i, evolvable) : "unknownFutureValue");
 }
 
+static void jw_config_members(jw_t *w, json_t *stored, bool evolvable);
+
+/* The text of a configuration without settings (every member null, collections []), made
+ * once: most jobs are created without settings, and building it walks the schema per member. */
+static char *g_empty_config;
+static pthread_once_t g_empty_config_once = PTHREAD_ONCE_INIT;
+static void empty_config_init(void) {
+  buf_t b = BUF_INIT;
+  jw_t w = {.b = &b, .ok = true};
+  jw_config_members(&w, NULL, false);
+  g_empty_config = buf_detach(&b);
+}
+
 /* config_json() as text. */
 static void jw_config(jw_t *w, const store_job_t *j, bool evolvable) {
-  json_t *stored = j->configuration ? json_loads(j->configuration, JSON_REJECT_DUPLICATES, NULL)
-                                    : NULL;
+  if (!j->configuration || !strcmp(j->configuration, "{}")) { /* nothing to parse */
+    pthread_once(&g_empty_config_once, empty_config_init);
+    buf_puts(w->b, g_empty_config);
+    return;
+  }
+  json_t *stored = json_loads(j->configuration, JSON_REJECT_DUPLICATES, NULL);
+  jw_config_members(w, stored, evolvable);
+  json_decref(stored);
+}
+
+/* The members of config_json() as text, from the stored configuration (NULL: none). */
+static void jw_config_members(jw_t *w, json_t *stored, bool evolvable) {
   buf_putc(w->b, '{');
   w->first = true;
   for (size_t i = 0; i < NCONFIG_MEMBERS; i++) {
@@ -324,7 +348,6 @@ static void jw_config(jw_t *w, const store_job_t *j, bool evolvable) {
     }
   }
   buf_putc(w->b, '}');
-  json_decref(stored);
 }
 
 /* graph_job_status_json() as text. */

@@ -104,15 +104,27 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
   if (outage) http_response_header(res, "Retry-After", "5");
 }
 
-/* A weak validator of a GET answer's bytes (FNV-1a, 64 bits): enough to tell a poller that
- * nothing changed, cheap enough for every read. */
+/* A weak validator of a GET answer's bytes: FNV-1a's step over 8-byte words (then the last
+ * bytes one by one), enough to tell a poller that nothing changed, and an eighth of the
+ * multiplications of the byte-wise hash on every read. */
 static void body_etag(const char *body, size_t len, char out[24]) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < len; i++) {
+  static const char hex[] = "0123456789abcdef";
+  uint64_t h = 1469598103934665603ULL, w;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    memcpy(&w, body + i, 8);
+    h ^= w;
+    h *= 1099511628211ULL;
+  }
+  for (; i < len; i++) {
     h ^= (unsigned char)body[i];
     h *= 1099511628211ULL;
   }
-  snprintf(out, 24, "W/\"%016llx\"", (unsigned long long)h);
+  h ^= h >> 32; /* the high bits of each word reach the low digits too */
+  memcpy(out, "W/\"", 3);
+  for (int k = 0; k < 16; k++) out[3 + k] = hex[(h >> (60 - 4 * k)) & 15];
+  out[19] = '"';
+  out[20] = '\0';
 }
 
 void graph_reply_json(http_request_t *req, http_response_t *res, int status, json_t *obj) {

@@ -64,13 +64,22 @@ void buf_puts(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
 void buf_putc(buf_t *b, char c) { buf_append(b, &c, 1); }
 
 void buf_vprintf(buf_t *b, const char *fmt, va_list ap) {
+  /* Formatted once into the room the buffer has (at least 128 bytes), and a second time only
+   * when it did not fit: most lines are short, and every request formats a few. */
+  buf_reserve(b, 128);
+  size_t room = b->cap - b->len;
   va_list ap2;
   va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
+  int n = vsnprintf(b->data + b->len, room, fmt, ap2);
   va_end(ap2);
-  if (n < 0) return;
-  buf_reserve(b, (size_t)n);
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  if (n < 0) {
+    b->data[b->len] = '\0';
+    return;
+  }
+  if ((size_t)n >= room) {
+    buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  }
   b->len += (size_t)n;
 }
 

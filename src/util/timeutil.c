@@ -37,16 +37,63 @@ int64_t time_mono_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Writes v as n decimal digits (zero-padded) at p. */
+static void put_digits(char *p, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; i--) {
+    p[i] = (char)('0' + v % 10);
+    v /= 10;
+  }
+}
+
 void time_format_iso(int64_t us, char out[TIME_ISO_LEN]) {
-  time_t secs = (time_t)(us / 1000000);
-  int64_t frac = us % 1000000;
-  if (frac < 0) { frac += 1000000; secs--; }
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  /* The result is checked so GCC does not flag the (impossible for years 0..9999) truncation. */
-  int n = snprintf(out, TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ", tm.tm_year + 1900,
-                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac * 10));
-  if (n < 0) out[0] = '\0';
+  /* Integer arithmetic (Hinnant's civil_from_days), not gmtime_r + snprintf: every request
+   * formats a few of these (the log line, the job's dates), and gmtime_r takes glibc's time
+   * zone lock. */
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    secs--;
+  }
+  int64_t days = secs / 86400, sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    days--;
+  }
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  int64_t y = yoe + era * 400 + (m <= 2);
+  if (y < 0 || y > 9999) { /* outside four digits: as snprintf's %04d would write it */
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int n = snprintf(out, TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(frac * 10));
+    if (n < 0) out[0] = '\0';
+    return;
+  }
+  /* YYYY-MM-DDThh:mm:ss.fffffffZ */
+  put_digits(out, (unsigned)y, 4);
+  out[4] = '-';
+  put_digits(out + 5, (unsigned)m, 2);
+  out[7] = '-';
+  put_digits(out + 8, (unsigned)d, 2);
+  out[10] = 'T';
+  put_digits(out + 11, (unsigned)(sod / 3600), 2);
+  out[13] = ':';
+  put_digits(out + 14, (unsigned)(sod / 60 % 60), 2);
+  out[16] = ':';
+  put_digits(out + 17, (unsigned)(sod % 60), 2);
+  out[19] = '.';
+  put_digits(out + 20, (unsigned)(frac * 10), 7);
+  out[27] = 'Z';
+  out[28] = '\0';
 }
 
 #define DAY_US INT64_C(86400000000)

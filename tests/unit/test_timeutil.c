@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The service clock and ISO 8601 durations (util/timeutil.h). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/timeutil.h"
 
@@ -80,5 +82,42 @@ Test(calendar, day_and_month_starts) {
     time_format_iso(us, a);
     time_format_iso(time_month_start_us(us), m);
     cr_expect(strncmp(a, m, 8) == 0 && strncmp(m + 8, "01T00:00:00.0000000Z", 20) == 0, "%s -> %s", a, m);
+  }
+}
+
+/* What time_format_iso wrote before it did its own arithmetic: gmtime_r + snprintf. */
+static void format_iso_libc(int64_t us, char out[TIME_ISO_LEN]) {
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    secs--;
+  }
+  time_t t = (time_t)secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  int n = snprintf(out, TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac * 10));
+  if (n < 0) out[0] = '\0';
+}
+
+/* time_format_iso's arithmetic against gmtime_r + snprintf, over days from 1969 to 2400 at
+ * varying times of day, and instants before 1970 and past year 9999. */
+Test(timeutil, format_iso_matches_gmtime) {
+  const int64_t samples[] = {0, -1, 1, 999999, -1000000,
+                             INT64_C(951782400000000),    /* 2000-02-29 */
+                             INT64_C(253402300799999999), /* 9999-12-31T23:59:59.999999 */
+                             INT64_C(253402300800000000), /* 10000-01-01 */
+                             INT64_C(-62135596800000000)};
+  char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
+  for (int64_t i = -200; i < 430 * 366; i += 7) {
+    int64_t us = i * INT64_C(86400000000) + (i * INT64_C(7919000123)) % INT64_C(86400000000);
+    time_format_iso(us, a);
+    format_iso_libc(us, b);
+    cr_assert_str_eq(a, b, "%lld", (long long)us);
+  }
+  for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+    time_format_iso(samples[i], a);
+    format_iso_libc(samples[i], b);
+    cr_expect_str_eq(a, b, "%lld", (long long)samples[i]);
   }
 }
