@@ -10,7 +10,9 @@
  * not grow with the fragment or the document. Once the last byte of the fragment is in, it is
  * synced to disk and recorded in the store (202 with the missing ranges), or, when it is the
  * last missing piece, the document's SHA-256 is computed from the synced blob and the document
- * completed in one transaction (201 with the printDocument).
+ * completed in one transaction (201 with the printDocument). A fragment that is the whole
+ * document (the common single PUT) is hashed as it streams in and completes the document in
+ * its one transaction, without a separate one recording the fragment or a read of the blob.
  *
  * Up to 4 fragments of one session may arrive at once, in any order. A fragment first reserves
  * its range in a per-process table of ranges being written, and only then reads what the
@@ -37,6 +39,7 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +180,7 @@ typedef struct upload_put {
   uint64_t               written;
   blob_t                *blob;
   bool                   reserved;
+  EVP_MD_CTX            *md;  /* the fragment is the whole document: its SHA-256 so far */
 } upload_put_t;
 
 /* ---- upload volume per user --------------------------------------------------------------- */
@@ -218,6 +222,7 @@ static void put_cleanup(http_request_t *req) {
   upload_put_t *p = req->handler_state;
   if (!p) return;
   blob_close(p->blob);
+  EVP_MD_CTX_free(p->md);
   if (p->reserved) inflight_release(APP(req)->documents, p->sess.id, p->first, p->last);
   store_upload_session_clear(&p->sess);
   free(p);
@@ -315,6 +320,13 @@ static int put_start(http_request_t *req, http_response_t *res) {
     reply_internal(req, res);
     return -1;
   }
+  if (p->first == 0 && p->len == (uint64_t)p->sess.size) {
+    p->md = EVP_MD_CTX_new();
+    if (!p->md || EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1) {
+      reply_internal(req, res);
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -346,15 +358,30 @@ int documents_upload_chunk(http_request_t *req, http_response_t *res, const char
     }
     return -1;
   }
+  if (p->md && EVP_DigestUpdate(p->md, data, len) != 1) {
+    reply_internal(req, res);
+    return -1;
+  }
   p->written += len;
   return 0;
 }
 
-/* The last missing piece is on disk: hash the whole document, complete it (201). */
+/* The hex SHA-256 of a whole-document fragment hashed as it streamed in; false on failure. */
+static bool put_streamed_sha256(upload_put_t *p, char out[BLOB_SHA256_HEX + 1]) {
+  unsigned char h[32];
+  unsigned int hl = 0;
+  if (EVP_DigestFinal_ex(p->md, h, &hl) != 1 || hl != 32) return false;
+  for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+  return true;
+}
+
+/* The last missing piece is on disk: hash the whole document (unless it was hashed as it
+ * streamed in), complete it (201). */
 static void put_complete(http_request_t *req, http_response_t *res, upload_put_t *p) {
   app_t *app = APP(req);
   char sha[BLOB_SHA256_HEX + 1];
-  int brc = blob_sha256(app->blobs, p->sess.blob_key, (uint64_t)p->sess.size, sha);
+  int brc = p->md ? (put_streamed_sha256(p, sha) ? 0 : -EIO)
+                  : blob_sha256(app->blobs, p->sess.blob_key, (uint64_t)p->sess.size, sha);
   if (brc == -ENOENT) {
     reply_not_found(req, res); /* canceled while this fragment was being written */
     return;
@@ -367,8 +394,9 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
   store_document_t doc;
   store_blob_keys_t drop;
   char *why = NULL;
+  store_fragment_rc_t outcome = STORE_FRAGMENT_COMPLETES;
   store_rc_t rc = store_upload_complete(app->store, p->sess.id, p->first, p->last, sha,
-                                        time_now_us(), &doc, &drop, &why);
+                                        time_now_us(), &doc, &drop, &why, &outcome);
   if (rc == STORE_OK) {
     for (size_t i = 0; i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);
     store_blob_keys_clear(&drop);
@@ -379,6 +407,10 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
     graph_reply_json(req, res, 201, o);
   } else if (rc == STORE_NOT_FOUND) {
     reply_not_found(req, res);
+  } else if (rc == STORE_CONFLICT && outcome != STORE_FRAGMENT_COMPLETES) {
+    /* only a whole-document fragment gets here unrecorded: bytes arrived meanwhile */
+    graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
+                      "Uploaded fragment overlaps with existing data.");
   } else if (rc == STORE_CONFLICT) {
     graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
                       why ? why : "The job no longer accepts its document.");
@@ -410,6 +442,10 @@ void documents_upload_put(http_request_t *req, http_response_t *res) {
   if (brc != 0) {
     log_error("upload: cannot sync blob %s: %s", p->sess.blob_key, strerror(-brc));
     reply_internal(req, res);
+    return;
+  }
+  if (p->md) { /* the whole document: complete it in one transaction */
+    put_complete(req, res, p);
     return;
   }
   int64_t now = time_now_us();

@@ -566,12 +566,14 @@ static int complete_fn(db_conn_t *c, void *arg) {
 /* Finishes an upload; see store/documents.h. */
 store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
                                  const char *sha256, int64_t now_us, store_document_t *doc,
-                                 store_blob_keys_t *drop, char **why) {
+                                 store_blob_keys_t *drop, char **why,
+                                 store_fragment_rc_t *outcome) {
   memset(doc, 0, sizeof *doc);
   memset(drop, 0, sizeof *drop);
   if (why) *why = NULL;
   fragment_arg_t a = {.id = id, .first = first, .last = last, .now = now_us, .sha256 = sha256};
   store_rc_t rc = store_rc(db_write(st->db, complete_fn, &a));
+  if (outcome) *outcome = rc == STORE_CONFLICT ? a.outcome : STORE_FRAGMENT_COMPLETES;
   if (rc == STORE_OK) {
     *doc = a.doc;
     memset(&a.doc, 0, sizeof a.doc);

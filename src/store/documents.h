@@ -123,14 +123,17 @@ store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, ui
                                  int64_t *expires_us);
 
 /* Finishes session id with its last piece [first, last] (bytes synced, sha256 computed), in
- * one transaction: the piece must complete the received set (else STORE_CONFLICT with *why);
+ * one transaction: the piece must complete the received set (else STORE_CONFLICT with *why,
+ * and *outcome, when not NULL, says why: STORE_FRAGMENT_OVERLAP, _TOO_MANY or _RECORDED for a
+ * piece that leaves bytes missing; it is STORE_FRAGMENT_COMPLETES for every other outcome);
  * the job must accept JOB_EV_UPLOAD_DONE (else STORE_CONFLICT with *why, and the session is
  * left as it is); the document takes the session's name, type, size, blob and sha256 with
  * uploadedDateTime = now_us; the session is deleted; the job loses uploadPending. On STORE_OK
  * *doc receives the document and *drop the blob the document held before (if unreferenced). */
 store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
                                  const char *sha256, int64_t now_us, store_document_t *doc,
-                                 store_blob_keys_t *drop, char **why);
+                                 store_blob_keys_t *drop, char **why,
+                                 store_fragment_rc_t *outcome);
 
 /* ---- download credentials (the URLs $value redirects to) ---------------------------------- */
 

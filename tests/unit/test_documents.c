@@ -385,12 +385,20 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   bool ref = false;
   cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
   cr_assert(ref);
-  cr_assert_eq(store_upload_complete(st, S1, 10, 20, "ab", now, &d, &drop, &why), STORE_CONFLICT,
-               "a piece that does not complete the set");
+  store_fragment_rc_t oc = STORE_FRAGMENT_COMPLETES;
+  cr_assert_eq(store_upload_complete(st, S1, 10, 20, "ab", now, &d, &drop, &why, &oc),
+               STORE_CONFLICT, "a piece that does not complete the set");
+  cr_assert_eq(oc, STORE_FRAGMENT_RECORDED, "the outcome says bytes are still missing");
   cr_assert_not_null(why);
   free(why);
   why = NULL;
-  cr_assert_eq(store_upload_complete(st, S1, 0, 49, "cafe", now, &d, &drop, &why), STORE_OK);
+  cr_assert_eq(store_upload_complete(st, S1, 0, 60, "ab", now, &d, &drop, &why, &oc),
+               STORE_CONFLICT, "a piece overlapping the received bytes");
+  cr_assert_eq(oc, STORE_FRAGMENT_OVERLAP);
+  free(why);
+  why = NULL;
+  cr_assert_eq(store_upload_complete(st, S1, 0, 49, "cafe", now, &d, &drop, &why, &oc), STORE_OK);
+  cr_assert_eq(oc, STORE_FRAGMENT_COMPLETES);
   cr_assert_str_eq(d.sha256, "cafe");
   cr_assert_str_eq(d.blob_key, K1);
   cr_assert_eq(d.uploaded_us, now);
