@@ -1089,7 +1089,10 @@ int odata_check_names(char **names, size_t n, const char *const *allowed, const 
 
 /* True when name is selected (or there is no $select). */
 bool odata_selected(const query_t *q, const char *name) {
-  if (q->nselect == 0) return true;
+  return q->nselect == 0 || odata_select_names(q, name);
+}
+
+bool odata_select_names(const query_t *q, const char *name) {
   for (size_t i = 0; i < q->nselect; i++)
     if (strcasecmp(q->select[i], name) == 0) return true;
   return false;

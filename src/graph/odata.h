@@ -83,6 +83,9 @@ void odata_apply_select(json_t *o, const query_t *q);
 /* True when name (case-insensitive) is in the query's $select (or when there is no $select,
  * or it was "*"), for handlers that emit only selected properties. */
 bool odata_selected(const query_t *q, const char *name);
+/* True when the query's $select names name (case-insensitive); false when there is no $select:
+ * for properties written only when asked for (a printer's capabilities). */
+bool odata_select_names(const query_t *q, const char *name);
 /* True when name (case-insensitive) is in the query's $expand. */
 bool odata_expanded(const query_t *q, const char *name);
 

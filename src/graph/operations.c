@@ -251,17 +251,10 @@ static void operation_get(http_request_t *req, http_response_t *res) {
   bool has_printer = false;
   store_rc_t rc = store_operation_get(APP(req)->store, c->tenant, req->params[0], &op, &p,
                                       &has_printer);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Operation '%.128s' was not found.",
-                      req->params[0]);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/operations/$entity"));
-    json_t *body = operation_json(req, &op, has_printer ? &p : NULL);
-    json_object_update(o, body);
-    json_decref(body);
+  if (!graph_reply_item_failure(req, res, rc, "Operation '%.128s' was not found.",
+                                req->params[0])) {
+    json_t *o = graph_with_context(graph_context(req, "print/operations/$entity"),
+                                   operation_json(req, &op, has_printer ? &p : NULL));
     odata_apply_select(o, &q);
     if (unfinished(&op)) http_response_header(res, "Retry-After", RETRY_AFTER);
     graph_reply_json(req, res, 200, o);

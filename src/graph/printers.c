@@ -174,28 +174,28 @@ static bool min_one(json_t *obj, const char *what, const char *name, char *err, 
   return true;
 }
 
-static bool all_min_one(json_t *obj, const char *what, const char *name, char *err,
-                        size_t errlen) {
+/* Every integer of the array obj.name is at least min; else err says rule. */
+static bool all_at_least(json_t *obj, const char *what, const char *name, json_int_t min,
+                         const char *rule, char *err, size_t errlen) {
   json_t *arr = json_object_get(obj, name), *v;
   size_t i;
   if (!json_is_array(arr)) return true;
   json_array_foreach(arr, i, v) {
-    if (json_is_integer(v) && json_integer_value(v) < 1)
-      return fail_at(err, errlen, what, name, "must hold values of at least 1");
+    if (json_is_integer(v) && json_integer_value(v) < min)
+      return fail_at(err, errlen, what, name, rule);
   }
   return true;
 }
 
+static bool all_min_one(json_t *obj, const char *what, const char *name, char *err,
+                        size_t errlen) {
+  return all_at_least(obj, what, name, 1, "must hold values of at least 1", err, errlen);
+}
+
 static bool all_non_negative(json_t *obj, const char *what, const char *name, char *err,
                              size_t errlen) {
-  json_t *arr = json_object_get(obj, name), *v;
-  size_t i;
-  if (!json_is_array(arr)) return true;
-  json_array_foreach(arr, i, v) {
-    if (json_is_integer(v) && json_integer_value(v) < 0)
-      return fail_at(err, errlen, what, name, "must hold values of at least 0 (microns)");
-  }
-  return true;
+  return all_at_least(obj, what, name, 0, "must hold values of at least 0 (microns)", err,
+                      errlen);
 }
 
 /* A MIME type "type/subtype" (parameters allowed after ';'). */
@@ -458,16 +458,10 @@ static const odata_spec_t GET_QUERY = {
     .select = SELECT_V1, .select_beta = SELECT_BETA, .expand = EXPAND};
 static const odata_spec_t FORMAT_QUERY = {.mask = QUERY_OPT_FORMAT};
 
-static bool named_in_select(const query_t *q, const char *name) {
-  for (size_t i = 0; i < q->nselect; i++)
-    if (strcasecmp(q->select[i], name) == 0) return true;
-  return false;
-}
-
 /* A printer as a collection member or entity, with $select and $expand=shares applied. */
 static json_t *printer_entity(const http_request_t *req, const store_printer_t *p,
                               const query_t *q, bool list) {
-  bool caps = !list && named_in_select(q, "capabilities");
+  bool caps = !list && odata_select_names(q, "capabilities");
   json_t *o = graph_printer_json(req, p, caps, !list);
   if (odata_expanded(q, "shares")) {
     json_t *shares = json_array();
@@ -478,39 +472,32 @@ static json_t *printer_entity(const http_request_t *req, const store_printer_t *
   return o;
 }
 
-/* {"@odata.context": ctx, ...o}; steals o. */
-static json_t *with_context(json_t *ctx, json_t *o) {
-  json_t *out = json_object();
-  json_object_set_new(out, "@odata.context", ctx);
-  json_object_update(out, o);
-  json_decref(o);
-  return out;
-}
-
 /* ---- handlers -------------------------------------------------------------------------------- */
+
+/* See printers.h. */
+bool graph_printer_failure(http_request_t *req, http_response_t *res, int rc, const char *id) {
+  return graph_reply_item_failure(req, res, rc, "Printer '%.128s' was not found.", id);
+}
 
 /* Loads printer id of the caller's tenant; false after replying 404 or 500. */
 static bool load_printer(http_request_t *req, http_response_t *res, const caller_t *c,
                          const char *id, store_printer_t *out) {
   store_rc_t rc = store_printer_get(APP(req)->store, c->tenant, id, out);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.", id);
-  else
-    graph_reply_store_error(req, res);
-  return false;
+  return !graph_printer_failure(req, res, rc, id);
 }
 
 /* See printers.h. */
 bool graph_printer_exists(http_request_t *req, http_response_t *res, const char *tenant,
                           const char *id) {
-  store_rc_t rc = store_printer_exists(APP(req)->store, tenant, id);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.", id);
-  else
-    graph_reply_store_error(req, res);
-  return false;
+  return !graph_printer_failure(req, res, store_printer_exists(APP(req)->store, tenant, id), id);
+}
+
+/* Replies 200 with printer p as an entity (q: its $select and $expand). */
+static void reply_printer(http_request_t *req, http_response_t *res, const store_printer_t *p,
+                          const query_t *q) {
+  graph_reply_json(req, res, 200,
+                   graph_with_context(graph_context(req, "print/printers/$entity"),
+                                      printer_entity(req, p, q, false)));
 }
 
 /* GET /print/printers */
@@ -540,8 +527,7 @@ static void printer_get(http_request_t *req, http_response_t *res) {
   if (!odata_parse_request(req, res, &GET_QUERY, &q)) return;
   store_printer_t p;
   if (load_printer(req, res, c, req->params[0], &p)) {
-    graph_reply_json(req, res, 200, with_context(graph_context(req, "print/printers/$entity"),
-                                                 printer_entity(req, &p, &q, false)));
+    reply_printer(req, res, &p, &q);
     store_printer_clear(&p);
   }
   query_clear(&q);
@@ -707,12 +693,7 @@ static void printer_update_ipp(http_request_t *req, http_response_t *res, const 
 
   store_rc_t rc = store_printer_update(APP(req)->store, c->tenant, p.id, &x, NULL);
   free(status_text);
-  if (rc == STORE_OK) graph_reply_no_content(res);
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
-                      req->params[0]);
-  else
-    graph_reply_store_error(req, res);
+  if (!graph_printer_failure(req, res, rc, req->params[0])) graph_reply_no_content(res);
 done:
   store_printer_clear(&p);
   store_ipp_printer_patch_clear(&ip);
@@ -769,17 +750,11 @@ static void printer_update(http_request_t *req, http_response_t *res) {
   x.capabilities_merge = caps;
 
   store_rc_t rc = store_printer_update(APP(req)->store, c->tenant, p.id, &x, &out);
-  if (rc == STORE_OK) {
+  if (!graph_printer_failure(req, res, rc, req->params[0])) {
     query_t q;
     query_init(&q);
-    graph_reply_json(req, res, 200, with_context(graph_context(req, "print/printers/$entity"),
-                                                 printer_entity(req, &out, &q, false)));
+    reply_printer(req, res, &out, &q);
     query_clear(&q);
-  } else if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
-                      req->params[0]);
-  } else {
-    graph_reply_store_error(req, res);
   }
   free(status);
   free(location);
@@ -794,12 +769,7 @@ done:
 
 /* Replies to a store result of an action on printer params[0]: 204, 404 or 500. */
 static void reply_action(http_request_t *req, http_response_t *res, store_rc_t rc) {
-  if (rc == STORE_OK) graph_reply_no_content(res);
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer '%.128s' was not found.",
-                      req->params[0]);
-  else
-    graph_reply_store_error(req, res);
+  if (!graph_printer_failure(req, res, rc, req->params[0])) graph_reply_no_content(res);
 }
 
 /* DELETE /print/printers/{id}: 204; its jobs, share and task trigger go with it. */
@@ -827,8 +797,8 @@ static void printer_get_capabilities(http_request_t *req, http_response_t *res) 
   store_printer_t p;
   if (!load_printer(req, res, c, req->params[0], &p)) return;
   graph_reply_json(req, res, 200,
-                   with_context(graph_context(req, "microsoft.graph.printerCapabilities"),
-                                graph_printer_capabilities_json(req, &p)));
+                   graph_with_context(graph_context(req, "microsoft.graph.printerCapabilities"),
+                                      graph_printer_capabilities_json(req, &p)));
   store_printer_clear(&p);
 }
 

@@ -40,6 +40,10 @@ json_t *graph_printer_json(const http_request_t *req, const store_printer_t *p,
 bool graph_printer_exists(http_request_t *req, http_response_t *res, const char *tenant,
                           const char *id);
 
+/* Answers a failed store call on printer id as graph_reply_item_failure does, the 404 saying
+ * "Printer '<id>' was not found."; false (nothing written) when rc is STORE_OK. */
+bool graph_printer_failure(http_request_t *req, http_response_t *res, int rc, const char *id);
+
 /* printerCapabilities of p as a new JSON object (see graph_printer_base_json). */
 json_t *graph_printer_capabilities_json(const http_request_t *req, const store_printer_t *p);
 

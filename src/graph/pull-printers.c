@@ -82,7 +82,6 @@ static const struct {
     {"capabilities", "is read-only"},
 };
 
-static const json_schema_t REFERENCE = {"microsoft.graph.referenceCreate", NULL, 0};
 static const char *const PRINTER_SETS[] = {"print/printers", NULL};
 
 /* The members of printerLocation PP4 may change (reference §4.10 PP4); create accepts the same. */
@@ -153,12 +152,6 @@ static const odata_spec_t MEMBERS_QUERY = {
 /* P16: "no OData options" (the nextLink's $skiptoken is ours) */
 static const odata_spec_t MEMBER_OF_QUERY = {.mask = QUERY_OPT_SKIPTOKEN | QUERY_OPT_FORMAT};
 
-static bool named_in_select(const query_t *q, const char *name) {
-  for (size_t i = 0; i < q->nselect; i++)
-    if (strcasecmp(q->select[i], name) == 0) return true;
-  return false;
-}
-
 /* Sets o.shares to the shares that publish p (for $expand=shares); false on a store error. */
 static bool expand_shares(const http_request_t *req, const caller_t *c,
                           const store_pull_printer_t *p, json_t *o) {
@@ -187,22 +180,13 @@ static bool expand_shares(const http_request_t *req, const caller_t *c,
 /* p as a collection member or entity with $select and $expand applied; NULL on a store error. */
 static json_t *pull_printer_entity(const http_request_t *req, const caller_t *c,
                                    const store_pull_printer_t *p, const query_t *q, bool list) {
-  json_t *o = pull_printer_json(req, p, !list && named_in_select(q, "capabilities"), !list);
+  json_t *o = pull_printer_json(req, p, !list && odata_select_names(q, "capabilities"), !list);
   if (odata_expanded(q, "shares") && !expand_shares(req, c, p, o)) {
     json_decref(o);
     return NULL;
   }
   odata_apply_select(o, q);
   return o;
-}
-
-/* {"@odata.context": ctx, ...o}; steals o. */
-static json_t *with_context(json_t *ctx, json_t *o) {
-  json_t *out = json_object();
-  json_object_set_new(out, "@odata.context", ctx);
-  json_object_update(out, o);
-  json_decref(o);
-  return out;
 }
 
 /* ---- body checks ----------------------------------------------------------------------------- */
@@ -251,16 +235,27 @@ static bool check_complex(http_request_t *req, http_response_t *res, json_t *bod
 
 /* ---- replies --------------------------------------------------------------------------------- */
 
-static void reply_not_found(http_request_t *req, http_response_t *res, const char *id) {
-  graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                    "Pull-print printer '%.128s' was not found.", id);
+/* Answers a failed store call on pull-print printer id (see graph_reply_item_failure). */
+static bool pull_failure(http_request_t *req, http_response_t *res, store_rc_t rc,
+                         const char *id) {
+  return graph_reply_item_failure(req, res, rc, "Pull-print printer '%.128s' was not found.", id);
 }
 
 /* 204, 404 naming params[0], or 500. */
 static void reply_action(http_request_t *req, http_response_t *res, store_rc_t rc) {
-  if (rc == STORE_OK) graph_reply_no_content(res);
-  else if (rc == STORE_NOT_FOUND) reply_not_found(req, res, req->params[0]);
-  else graph_reply_store_error(req, res);
+  if (!pull_failure(req, res, rc, req->params[0])) graph_reply_no_content(res);
+}
+
+/* Replies 200 with pull-print printer p as an entity under q's options, or 500 when its
+ * expansion failed. */
+static void reply_pull_printer(http_request_t *req, http_response_t *res, const caller_t *c,
+                               const store_pull_printer_t *p, const query_t *q) {
+  json_t *o = pull_printer_entity(req, c, p, q, false);
+  if (o)
+    graph_reply_json(req, res, 200, graph_with_context(
+                                        graph_context(req, "print/pullPrintPrinters/$entity"), o));
+  else
+    graph_reply_store_error(req, res);
 }
 
 /* ---- handlers -------------------------------------------------------------------------------- */
@@ -311,20 +306,14 @@ static void printer_pull_printers_list(http_request_t *req, http_response_t *res
   buf_free(&ctx);
 }
 
-/* Replies 200 with pull-print printer id (GET_QUERY options) under context ctx. */
+/* Replies 200 with pull-print printer id (GET_QUERY options). */
 static void reply_one(http_request_t *req, http_response_t *res, const caller_t *c,
-                      const char *id, const char *ctx) {
+                      const char *id) {
   query_t q;
   if (!odata_parse_request(req, res, &GET_QUERY, &q)) return;
   store_pull_printer_t p;
-  store_rc_t rc = store_pull_printer_get(APP(req)->store, c->tenant, id, &p);
-  if (rc == STORE_NOT_FOUND) reply_not_found(req, res, id);
-  else if (rc != STORE_OK) graph_reply_store_error(req, res);
-  else {
-    json_t *o = pull_printer_entity(req, c, &p, &q, false);
-    if (o) graph_reply_json(req, res, 200, with_context(graph_context(req, "%s", ctx), o));
-    else graph_reply_store_error(req, res);
-  }
+  if (!pull_failure(req, res, store_pull_printer_get(APP(req)->store, c->tenant, id, &p), id))
+    reply_pull_printer(req, res, c, &p, &q);
   store_pull_printer_clear(&p);
   query_clear(&q);
 }
@@ -333,7 +322,7 @@ static void reply_one(http_request_t *req, http_response_t *res, const caller_t 
 static void pull_printer_get(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_GET, NULL);
   if (!c) return;
-  reply_one(req, res, c, req->params[0], "print/pullPrintPrinters/$entity");
+  reply_one(req, res, c, req->params[0]);
 }
 
 /* GET /print/operations/{id}/pullPrintPrinter (PP3): 404 when the operation is unknown or
@@ -343,17 +332,15 @@ static void operation_pull_printer_get(http_request_t *req, http_response_t *res
   if (!c) return;
   char *id = NULL;
   store_rc_t rc = store_pull_printer_of_operation(APP(req)->store, c->tenant, req->params[0], &id);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Operation '%.128s' was not found.",
-                      req->params[0]);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
+  if (graph_reply_item_failure(req, res, rc, "Operation '%.128s' was not found.",
+                               req->params[0])) {
+    /* replied */
   } else if (!id) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "Operation '%.128s' has no pull-print printer: it did not create one, or "
                       "the one it created was deleted.", req->params[0]);
   } else {
-    reply_one(req, res, c, id, "print/pullPrintPrinters/$entity");
+    reply_one(req, res, c, id);
   }
   free(id);
 }
@@ -457,17 +444,11 @@ static void pull_printer_update(http_request_t *req, http_response_t *res) {
   };
   store_rc_t rc = store_pull_printer_update(APP(req)->store, c->tenant, req->params[0], &patch,
                                             &out);
-  if (rc == STORE_NOT_FOUND) {
-    reply_not_found(req, res, req->params[0]);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!pull_failure(req, res, rc, req->params[0])) {
     query_t q;
     query_init(&q);
-    json_t *o = pull_printer_entity(req, c, &out, &q, false);
+    reply_pull_printer(req, res, c, &out, &q);
     query_clear(&q);
-    graph_reply_json(req, res, 200,
-                     with_context(graph_context(req, "print/pullPrintPrinters/$entity"), o));
   }
 done:
   store_pull_printer_clear(&out);
@@ -489,7 +470,7 @@ static void reply_member_refused(http_request_t *req, http_response_t *res, stor
                                  store_pull_member_err_t why, const char *printer) {
   switch (why) {
     case STORE_PULL_MEMBER_NO_PULL_PRINTER:
-      reply_not_found(req, res, req->params[0]);
+      pull_failure(req, res, STORE_NOT_FOUND, req->params[0]);
       return;
     case STORE_PULL_MEMBER_NO_PRINTER:
       graph_reply_error(req, res, 404, "itemNotFound", NULL,
@@ -520,25 +501,20 @@ static void pull_printer_member_add(http_request_t *req, http_response_t *res) {
   if (!c) return;
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
-  if (graph_json_check(req, res, body, &REFERENCE)) {
-    json_t *ref = json_object_get(body, "@odata.id");
-    char printer[GRAPH_REF_KEY_MAX + 1];
-    if (!json_is_string(ref)) {
-      graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                        "Property '@odata.id' is required: the URL of the printer to add, e.g. "
-                        "https://graph.microsoft.com/v1.0/print/printers/{printerId}.");
-    } else if (!graph_ref_key(req, json_string_value(ref), PRINTER_SETS, printer,
-                              sizeof printer)) {
-      graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                        "Property '@odata.id' must be the URL of a printer, e.g. "
-                        "https://graph.microsoft.com/v1.0/print/printers/{printerId}.");
-    } else {
-      store_pull_member_err_t why;
-      store_rc_t rc = store_pull_printer_member_add(APP(req)->store, c->tenant, req->params[0],
-                                                    printer, time_now_us(), &why);
-      if (rc == STORE_OK) graph_reply_no_content(res);
-      else reply_member_refused(req, res, rc, why, printer);
-    }
+  const char *url = graph_ref_body_id(req, res, body, "printer", "print/printers/{printerId}");
+  char printer[GRAPH_REF_KEY_MAX + 1];
+  if (!url) {
+    /* replied */
+  } else if (!graph_ref_key(req, url, PRINTER_SETS, printer, sizeof printer)) {
+    graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                      "Property '@odata.id' must be the URL of a printer, e.g. "
+                      "https://graph.microsoft.com/v1.0/print/printers/{printerId}.");
+  } else {
+    store_pull_member_err_t why;
+    store_rc_t rc = store_pull_printer_member_add(APP(req)->store, c->tenant, req->params[0],
+                                                  printer, time_now_us(), &why);
+    if (rc == STORE_OK) graph_reply_no_content(res);
+    else reply_member_refused(req, res, rc, why, printer);
   }
   json_decref(body);
 }
@@ -569,7 +545,7 @@ static void pull_printer_members_list(http_request_t *req, http_response_t *res)
     rc = store_printer_list_pull_members(APP(req)->store, c->tenant, req->params[0], &q, &page,
                                          err, sizeof err);
   if (rc == STORE_NOT_FOUND) {
-    reply_not_found(req, res, req->params[0]);
+    pull_failure(req, res, rc, req->params[0]);
   } else if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_t *value = json_array();
     for (size_t i = 0; i < page.n; i++) {
@@ -594,17 +570,15 @@ static void share_pull_printer_get(http_request_t *req, http_response_t *res) {
   if (!c) return;
   store_share_t s;
   store_rc_t rc = store_share_get(APP(req)->store, c->tenant, req->params[0], &s);
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%.128s' was not found.",
-                      req->params[0]);
-  else if (rc != STORE_OK)
-    graph_reply_store_error(req, res);
-  else if (!s.pull_printer_id)
+  if (graph_share_failure(req, res, rc, req->params[0])) {
+    /* replied */
+  } else if (!s.pull_printer_id) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "Printer share '%.128s' does not publish a pull-print printer.",
                       req->params[0]);
-  else
-    reply_one(req, res, c, s.pull_printer_id, "print/pullPrintPrinters/$entity");
+  } else {
+    reply_one(req, res, c, s.pull_printer_id);
+  }
   store_share_clear(&s);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Entity references: parsing @odata.bind / @odata.id values, building @odata.id URLs. */
 #include "graph/refs.h"
+#include "graph/json.h"
 #include "graph/reply.h"
 #include "http/server.h"
 #include "util/buf.h"
@@ -12,6 +13,19 @@
 #include <strings.h>
 
 #define GRAPH_HOST_URL "https://graph.microsoft.com"
+
+static const json_schema_t REFERENCE = {"microsoft.graph.referenceCreate", NULL, 0};
+
+const char *graph_ref_body_id(http_request_t *req, http_response_t *res, const json_t *body,
+                              const char *what, const char *example) {
+  if (!graph_json_check(req, res, body, &REFERENCE)) return NULL;
+  json_t *ref = json_object_get(body, "@odata.id");
+  if (json_is_string(ref)) return json_string_value(ref);
+  graph_reply_error(req, res, 400, "invalidRequest", NULL,
+                    "Property '@odata.id' is required: the URL of the %s to add, e.g. "
+                    GRAPH_HOST_URL "/v1.0/%s.", what, example);
+  return NULL;
+}
 
 /* Skips prefix (case-insensitive) at *s; true when it was there. */
 static bool skip_prefix(const char **s, const char *prefix, size_t len) {

@@ -18,7 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "http/request.h"
+#include "http/response.h"
 
 #define GRAPH_REF_KEY_MAX 128
 
@@ -27,6 +30,12 @@
  * GRAPH_REF_KEY_MAX + 1 bytes), false when url is not such a reference. */
 bool graph_ref_key(const http_request_t *req, const char *url, const char *const *sets,
                    char *out, size_t outlen);
+
+/* The "@odata.id" of the body of a POST .../$ref (a referenceCreate: no other member), or NULL
+ * after replying 400: the body has other members, or no "@odata.id" string. what ("printer") and
+ * example ("print/printers/{printerId}") word the message. The result points into body. */
+const char *graph_ref_body_id(http_request_t *req, http_response_t *res, const json_t *body,
+                              const char *what, const char *example);
 
 /* The absolute URL of an entity, "<public-url>/<version>/<path>", e.g. for path
  * "users/0f6..."; the caller frees it. */

@@ -60,13 +60,6 @@ static json_t *service_json(const http_request_t *req) {
   return o;
 }
 
-static bool known_service(http_request_t *req, http_response_t *res, const char *id) {
-  if (strcasecmp(id, SERVICES_ID) == 0) return true;
-  graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.",
-                    id);
-  return false;
-}
-
 #define LIST_MASK \
   (QUERY_OPT_SELECT | QUERY_OPT_TOP | QUERY_OPT_SKIP | QUERY_OPT_EXPAND | QUERY_OPT_FORMAT)
 
@@ -96,30 +89,40 @@ static void services_list(http_request_t *req, http_response_t *res) {
   query_clear(&q);
 }
 
+/* Authorizes op, parses the query options into *q (caller clears) and checks the service
+ * params[0] exists; false after replying (401/403, 400, 404). */
+static bool service_step(http_request_t *req, http_response_t *res, perm_op_t op,
+                         const odata_spec_t *spec, query_t *q) {
+  if (!graph_authorize(req, res, op, NULL) || !odata_parse_request(req, res, spec, q))
+    return false;
+  if (strcasecmp(req->params[0], SERVICES_ID) == 0) return true;
+  graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.",
+                    req->params[0]);
+  return false;
+}
+
+/* Replies 200 with entity o under context, q's $select applied. Takes both. */
+static void reply_entity(http_request_t *req, http_response_t *res, json_t *context, json_t *o,
+                         const query_t *q) {
+  o = graph_with_context(context, o);
+  odata_apply_select(o, q);
+  graph_reply_json(req, res, 200, o);
+}
+
 /* GET /print/services/{id} */
 static void service_get(http_request_t *req, http_response_t *res) {
   query_t q;
-  if (!graph_authorize(req, res, OP_SERVICE_GET, NULL) ||
-      !odata_parse_request(req, res, &SERVICE_GET_QUERY, &q))
-    return;
-  if (known_service(req, res, req->params[0])) {
-    json_t *o = json_object(), *s = service_json(req);
-    json_object_set_new(o, "@odata.context", graph_context(req, "print/services/$entity"));
-    json_object_update(o, s);
-    json_decref(s);
-    odata_apply_select(o, &q);
-    graph_reply_json(req, res, 200, o);
-  }
+  query_init(&q);
+  if (service_step(req, res, OP_SERVICE_GET, &SERVICE_GET_QUERY, &q))
+    reply_entity(req, res, graph_context(req, "print/services/$entity"), service_json(req), &q);
   query_clear(&q);
 }
 
 /* GET /print/services/{id}/endpoints */
 static void endpoints_list(http_request_t *req, http_response_t *res) {
   query_t q;
-  if (!graph_authorize(req, res, OP_SERVICE_ENDPOINTS_LIST, NULL) ||
-      !odata_parse_request(req, res, &ENDPOINT_LIST_QUERY, &q))
-    return;
-  if (known_service(req, res, req->params[0])) {
+  query_init(&q);
+  if (service_step(req, res, OP_SERVICE_ENDPOINTS_LIST, &ENDPOINT_LIST_QUERY, &q)) {
     json_t *value = json_array();
     for (size_t i = 0; i < COUNT(ENDPOINTS); i++) {
       if ((int64_t)i < q.skip || (q.top >= 0 && (int64_t)i >= q.skip + q.top)) continue;
@@ -137,27 +140,18 @@ static void endpoints_list(http_request_t *req, http_response_t *res) {
 /* GET /print/services/{id}/endpoints/{endpointId} */
 static void endpoint_get(http_request_t *req, http_response_t *res) {
   query_t q;
-  if (!graph_authorize(req, res, OP_SERVICE_ENDPOINT_GET, NULL) ||
-      !odata_parse_request(req, res, &ENDPOINT_GET_QUERY, &q))
-    return;
-  if (known_service(req, res, req->params[0])) {
-    size_t i;
-    for (i = 0; i < COUNT(ENDPOINTS); i++)
-      if (strcasecmp(ENDPOINTS[i].id, req->params[1]) == 0) break;
-    if (i == COUNT(ENDPOINTS)) {
+  query_init(&q);
+  size_t i = 0;
+  if (service_step(req, res, OP_SERVICE_ENDPOINT_GET, &ENDPOINT_GET_QUERY, &q)) {
+    while (i < COUNT(ENDPOINTS) && strcasecmp(ENDPOINTS[i].id, req->params[1]) != 0) i++;
+    if (i == COUNT(ENDPOINTS))
       graph_reply_error(req, res, 404, "itemNotFound", NULL,
                         "Endpoint '%.128s' of print service '%s' was not found.", req->params[1],
                         SERVICES_ID);
-    } else {
-      json_t *o = json_object(), *e = endpoint_json(req, i);
-      json_object_set_new(
-          o, "@odata.context",
-          graph_context(req, "print/services('%s')/endpoints/$entity", SERVICES_ID));
-      json_object_update(o, e);
-      json_decref(e);
-      odata_apply_select(o, &q);
-      graph_reply_json(req, res, 200, o);
-    }
+    else
+      reply_entity(req, res,
+                   graph_context(req, "print/services('%s')/endpoints/$entity", SERVICES_ID),
+                   endpoint_json(req, i), &q);
   }
   query_clear(&q);
 }

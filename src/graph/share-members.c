@@ -49,27 +49,26 @@ typedef struct member_kind {
   const char               *type;     /* entity type of the members */
   const char               *set;      /* entity set of the members, for @odata.id */
   const char               *noun;     /* for messages */
+  const char               *example;  /* a reference's path, for messages */
   const char *const        *props;    /* $select names */
   const char *const        *sets;     /* accepted in @odata.id */
   perm_op_t                 list_op, add_op, remove_op;
 } member_kind_t;
 
 static const member_kind_t USERS = {
-  STORE_SHARE_USER, "allowedUsers", "microsoft.graph.user", "users", "user", USER_PROPS,
+  STORE_SHARE_USER, "allowedUsers", "microsoft.graph.user", "users", "user", "users/{id}",
+  USER_PROPS,
   USER_SETS, OP_SHARE_ALLOWED_USERS_LIST, OP_SHARE_ALLOWED_USER_ADD, OP_SHARE_ALLOWED_USER_REMOVE,
 };
 static const member_kind_t GROUPS = {
-  STORE_SHARE_GROUP, "allowedGroups", "microsoft.graph.group", "groups", "group", GROUP_PROPS,
+  STORE_SHARE_GROUP, "allowedGroups", "microsoft.graph.group", "groups", "group", "groups/{id}",
+  GROUP_PROPS,
   GROUP_SETS, OP_SHARE_ALLOWED_GROUPS_LIST, OP_SHARE_ALLOWED_GROUP_ADD,
   OP_SHARE_ALLOWED_GROUP_REMOVE,
 };
 
 static const member_kind_t *kind_of(store_share_member_kind_t kind) {
   return kind == STORE_SHARE_GROUP ? &GROUPS : &USERS;
-}
-
-static void reply_no_share(http_request_t *req, http_response_t *res, const char *id) {
-  graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.", id);
 }
 
 static json_t *string_or_null(const char *s) { return s ? json_string(s) : json_null(); }
@@ -151,7 +150,7 @@ static void members_list(http_request_t *req, http_response_t *res, const member
   store_rc_t rc = store_share_member_list(APP(req)->store, c->tenant, share_id, k->kind, &q,
                                           &page, err, sizeof err);
   if (rc == STORE_NOT_FOUND) {
-    reply_no_share(req, res, share_id);
+    graph_share_failure(req, res, rc, share_id);
   } else if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
     json_t *arr = json_array();
     for (size_t i = 0; i < page.n; i++)
@@ -181,8 +180,6 @@ static void groups_ref_list(http_request_t *req, http_response_t *res) {
 
 /* ---- add ---------------------------------------------------------------------------------- */
 
-static const json_schema_t REFERENCE = {"microsoft.graph.referenceCreate", NULL, 0};
-
 /* Reads the member id of an @odata.id value (a reference to a k->set entity by GUID) into id.
  * Replies 400 naming what (the body member or query option) and returns false when it is not
  * one. */
@@ -192,8 +189,8 @@ static bool member_id_of(http_request_t *req, http_response_t *res, const member
     return true;
   graph_reply_error(req, res, 400, "invalidRequest", NULL,
                     "%s must reference a %s by its object id (a GUID), e.g. "
-                    "https://graph.microsoft.com/v1.0/%s/{id}.",
-                    what, k->noun, k->set);
+                    "https://graph.microsoft.com/v1.0/%s.",
+                    what, k->noun, k->example);
   return false;
 }
 
@@ -204,21 +201,14 @@ static void member_add(http_request_t *req, http_response_t *res, const member_k
   const char *share_id = req->params[0];
   json_t *body = graph_json_body(req, res, false);
   if (!body) return;
-  if (graph_json_check(req, res, body, &REFERENCE)) {
-    json_t *ref = json_object_get(body, "@odata.id");
-    char id[GRAPH_REF_KEY_MAX + 1];
-    if (!json_is_string(ref)) {
-      graph_reply_error(req, res, 400, "invalidRequest", NULL,
-                        "Property '@odata.id' is required: the URL of the %s to add, e.g. "
-                        "https://graph.microsoft.com/v1.0/%s/{id}.", k->noun, k->set);
-    } else if (member_id_of(req, res, k, "Property '@odata.id'", json_string_value(ref), id)) {
-      store_rc_t rc = store_share_member_add(APP(req)->store, c->tenant, share_id, k->kind, id,
-                                             NULL);
-      if (rc == STORE_OK) graph_reply_no_content(res);
-      else if (rc == STORE_NOT_FOUND) reply_no_share(req, res, share_id);
-      else graph_reply_store_error(req, res);
-    }
-  }
+  const char *url = graph_ref_body_id(req, res, body, k->noun, k->example);
+  char id[GRAPH_REF_KEY_MAX + 1];
+  if (url && member_id_of(req, res, k, "Property '@odata.id'", url, id) &&
+      !graph_share_failure(req, res,
+                     store_share_member_add(APP(req)->store, c->tenant, share_id, k->kind, id,
+                                            NULL),
+                     share_id))
+    graph_reply_no_content(res);
   json_decref(body);
 }
 
@@ -234,16 +224,12 @@ static void remove_member(http_request_t *req, http_response_t *res, const calle
   bool share_found = false;
   store_rc_t rc = store_share_member_remove(APP(req)->store, c->tenant, share_id, k->kind, id,
                                             &share_found);
-  if (rc == STORE_OK)
+  if (rc == STORE_NOT_FOUND && !share_found)
+    graph_share_failure(req, res, rc, share_id);
+  else if (!graph_reply_item_failure(req, res, rc,
+                                     "The %s '%s' is not in the %s of printer share '%s'.",
+                                     k->noun, id, k->nav, share_id))
     graph_reply_no_content(res);
-  else if (rc == STORE_NOT_FOUND && !share_found)
-    reply_no_share(req, res, share_id);
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The %s '%s' is not in the %s of printer share '%s'.", k->noun, id, k->nav,
-                      share_id);
-  else
-    graph_reply_store_error(req, res);
 }
 
 /* DELETE .../allowedUsers/{userId}/$ref */

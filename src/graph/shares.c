@@ -117,17 +117,15 @@ json_t *graph_share_json(const http_request_t *req, const caller_t *c, const sto
 
 /* ---- request steps -------------------------------------------------------------------------- */
 
+/* See shares.h. */
+bool graph_share_failure(http_request_t *req, http_response_t *res, int rc, const char *id) {
+  return graph_reply_item_failure(req, res, rc, "Printer share '%s' was not found.", id);
+}
+
 /* Loads share id of the caller's tenant; replies 404 (or 500) and returns false when absent. */
 static bool load_share(http_request_t *req, http_response_t *res, const caller_t *c,
                        const char *id, store_share_t *out) {
-  store_rc_t rc = store_share_get(APP(req)->store, c->tenant, id, out);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
-                      id);
-  else
-    graph_reply_store_error(req, res);
-  return false;
+  return !graph_share_failure(req, res, store_share_get(APP(req)->store, c->tenant, id, out), id);
 }
 
 /* Loads the printer of share s. A share's printer exists while the share does (deleting the
@@ -135,13 +133,7 @@ static bool load_share(http_request_t *req, http_response_t *res, const caller_t
 static bool load_share_printer(http_request_t *req, http_response_t *res, const store_share_t *s,
                                store_printer_t *p) {
   store_rc_t rc = store_printer_get(APP(req)->store, s->tenant, s->printer_id, p);
-  if (rc == STORE_OK) return true;
-  if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
-                      s->id);
-  else
-    graph_reply_store_error(req, res);
-  return false;
+  return !graph_share_failure(req, res, rc, s->id);
 }
 
 /* Adds the expansions of q to the share object o. Replies (403, 500) and returns false when one
@@ -271,8 +263,7 @@ static void reply_write_refused(http_request_t *req, http_response_t *res, store
                                 const char *printer_id) {
   switch (why->err) {
     case STORE_SHARE_ERR_NO_SHARE:
-      graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
-                        share_id);
+      graph_share_failure(req, res, STORE_NOT_FOUND, share_id);
       return;
     case STORE_SHARE_ERR_NO_PRINTER:
       graph_reply_error(req, res, 400, "invalidRequest", NULL,
@@ -494,11 +485,9 @@ static void share_printer_get(http_request_t *req, http_response_t *res) {
   store_share_t s = {0};
   store_printer_t p = {0};
   if (load_share(req, res, c, req->params[0], &s) && load_share_printer(req, res, &s, &p)) {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context",
-                        graph_context(req, "print/shares('%s')/printer/$entity", s.id));
-    bool caps = q.nselect && odata_selected(&q, "capabilities");
-    json_object_update_new(o, graph_printer_json(req, &p, caps, true));
+    json_t *o = graph_with_context(
+        graph_context(req, "print/shares('%s')/printer/$entity", s.id),
+        graph_printer_json(req, &p, odata_select_names(&q, "capabilities"), true));
     odata_apply_select(o, &q);
     graph_reply_json(req, res, 200, o);
   }
@@ -552,14 +541,9 @@ static void share_delete(http_request_t *req, http_response_t *res) {
   if (!c) return;
   const char *id = req->params[0];
   store_rc_t rc = store_share_delete(APP(req)->store, c->tenant, id);
-  if (rc == STORE_OK) {
+  if (!graph_share_failure(req, res, rc, id)) {
     log_info("share %s deleted", id);
     graph_reply_no_content(res);
-  } else if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "Printer share '%s' was not found.",
-                      id);
-  } else {
-    graph_reply_store_error(req, res);
   }
 }
 

@@ -41,6 +41,10 @@ json_t *graph_share_json(const http_request_t *req, const caller_t *c, const sto
 bool graph_share_members_expand(const http_request_t *req, const store_share_t *s,
                                 store_share_member_kind_t kind, json_t *o);
 
+/* Answers a failed store call on share id as graph_reply_item_failure does, the 404 saying
+ * "Printer share '<id>' was not found."; false (nothing written) when rc is STORE_OK. */
+bool graph_share_failure(http_request_t *req, http_response_t *res, int rc, const char *id);
+
 /* True when caller c may print to share s: application callers always (the share rule is for
  * users), users when s allows all users, when c's oid is in s's allowedUsers, or when one of
  * the token's groups is in s's allowedGroups. Otherwise replies 403 accessDenied ("You are
