@@ -54,6 +54,8 @@ struct db_backend {
   int   (*notify)(db_conn_t *c, const char *channel);
   int   (*listen)(db_t *db, const char *const *channels, void (*fn)(const char *channel, void *arg),
                   void *arg);
+  /* Optional: the next value of an id counter (see db_next_id); NULL: the counters table. */
+  int   (*next_id)(db_conn_t *c, const char *counter, int64_t *id);
   /* True when the table exists (no error logged when it does not). */
   bool  (*table_exists)(db_conn_t *c, const char *name);
   /* The connection's last error message (never NULL). */
@@ -93,6 +95,10 @@ void db_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 
 bool db_table_exists(db_conn_t *c, const char *name);
 /* The last error message on c (never NULL; valid until the next call on c). */
 const char *db_errmsg(db_conn_t *c);
+
+/* db_migrate up to schema version target only (tests of an upgrade from an older version):
+ * 0, or -1 and a malloc'd *err. */
+int db_migrate_to(db_t *db, int target, char **err);
 
 /* The newest schema version this binary knows (migrations.c). */
 int db_schema_latest(void);

@@ -135,6 +135,14 @@ int   db_xact_lock(db_conn_t *c, int64_t key, bool wait);
 #define DB_SWEEP_LIMITS        INT64_C(0x500)  /* activity window rows past the longest window */
 #define DB_SWEEP_DOWNLOADS     INT64_C(0x600)  /* expired download credentials */
 
+/* Inside a write closure: *id receives the next value of the named id counter ('job',
+ * 'ipp_subscription'; a lower-case identifier from the code, never client input). SQLite
+ * increments its row in the counters table (the single writer makes it one after the other);
+ * PostgreSQL takes nextval of the sequence <counter>_ids (migration 13), which takes no row
+ * lock and is not rolled back, so concurrent writers never conflict on it: the values are
+ * unique and increasing but may have gaps. Returns 0 or DB_ERROR. */
+int   db_next_id(db_conn_t *c, const char *counter, int64_t *id);
+
 /* Cross-process wake-ups (shared databases; SQLite: nothing to do, 0).
  * db_notify, inside a write closure: when the transaction commits, every process listening on
  * channel (a lower-case identifier) is told (PostgreSQL NOTIFY; several in one transaction

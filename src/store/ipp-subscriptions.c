@@ -110,15 +110,7 @@ static int sub_create_fn(db_conn_t *c, void *arg) {
     db_bind_text(s, 2, a->tenant);
     if ((rc = store_step_done(s)) != 0) return rc;
   }
-  s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'ipp_subscription'");
-  if (!s) return DB_ERROR;
-  if ((rc = store_step_done(s)) != 0) return rc;
-  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'ipp_subscription'");
-  if (!s) return DB_ERROR;
-  rc = db_step(s);
-  a->id = rc == DB_ROW ? db_col_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
+  if (db_next_id(c, "ipp_subscription", &a->id) != 0) return DB_ERROR;
   if (a->id <= 0 || a->id > 2147483647) {
     log_error("store: the IPP subscription id space is exhausted");
     return DB_ERROR;

@@ -35,7 +35,7 @@ void store_job_read_row(db_stmt_t *s, store_job_t *j);
  * DB_ERROR. */
 int store_job_load(db_conn_t *c, const char *tenant, int64_t id, store_job_t *j);
 
-/* Takes the next job id from the 'job' counter (rolled back with the transaction) into *id:
+/* Takes the next job id from the 'job' id counter (db_next_id) into *id:
  * 0, STORE_CONFLICT when the id space (1..STORE_JOB_ID_MAX) is exhausted, or DB_ERROR. */
 int store_job_next_id(db_conn_t *c, int64_t *id);
 

@@ -5,8 +5,8 @@
  * Every change of a job's phase goes through job_transition() (core/job.h) inside the write
  * closure that applies it, and writes the phase together with its wire view (state, details,
  * description, isFetchable) and its side effects (task rows, outbox rows), so concurrent
- * requests on one job have exactly one winner. Job ids come from the 'job' row of the counters
- * table, incremented inside the insert transaction.
+ * requests on one job have exactly one winner. Job ids come from db_next_id(c, "job")
+ * inside the insert transaction (SQLite: the counters row; PostgreSQL: a sequence).
  */
 #include "store/jobs.h"
 
@@ -307,18 +307,7 @@ store_rc_t store_job_tasks(store_t *st, const char *tenant, int64_t job_id, stor
 /* ASCII lower-case copy (UPNs compare case-insensitively); NULL for NULL. */
 /* See jobs-private.h. */
 int store_job_next_id(db_conn_t *c, int64_t *id) {
-  *id = 0;
-  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = 'job'");
-  if (!s) return DB_ERROR;
-  int rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_DONE) return DB_ERROR;
-  s = db_prepare(c, "SELECT value FROM counters WHERE name = 'job'");
-  if (!s) return DB_ERROR;
-  rc = db_step(s);
-  if (rc == DB_ROW) *id = db_col_int64(s, 0);
-  db_reset(s);
-  if (rc != DB_ROW) return DB_ERROR;
+  if (db_next_id(c, "job", id) != 0) return DB_ERROR;
   return *id > 0 && *id <= STORE_JOB_ID_MAX ? 0 : STORE_CONFLICT;
 }
 

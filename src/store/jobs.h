@@ -3,8 +3,9 @@
  * Print jobs in the store: the jobs table (one row per printJob) and the documents and tasks
  * rows created with it.
  *
- * A job's id is a decimal number taken from the counters table ('job') inside the insert
- * transaction; it is unique across tenants and fits in an int32 (it is also the IPP job-id).
+ * A job's id is a decimal number taken from the 'job' id counter (db_next_id) inside the insert
+ * transaction; it is unique across tenants, increasing (with gaps on PostgreSQL, whose sequence
+ * is not rolled back) and fits in an int32 (it is also the IPP job-id).
  * The phase column is a job_phase_t (core/job.h); state/details/description/is_fetchable are
  * the wire view of that phase, written together with it by every transition.
  *
@@ -120,7 +121,7 @@ typedef struct store_job_new {
 } store_job_new_t;
 
 /* Creates a job in phase JOB_CREATED with one empty document (new GUID), taking the next id
- * from the counters table, all in one transaction. STORE_NOT_FOUND when the printer is gone
+ * from the 'job' id counter, all in one transaction. STORE_NOT_FOUND when the printer is gone
  * (or not in tenant); STORE_CONFLICT when the printer is not accepting jobs
  * (is_accepting_jobs = 0; NULL, unknown, accepts); STORE_ERROR (logged) when the id space
  * (int32) is exhausted; STORE_LIMITED when n->limits is set and one of its windows is full

@@ -14,7 +14,8 @@
  *     REFERENCES tenants(id) ON DELETE CASCADE (directly, or through a parent row that has
  *     one), so store_tenant_remove() deletes all of a tenant's rows by deleting its tenants row.
  *   - No SQLite-only syntax (INSERT OR ..., WITHOUT ROWID, AUTOINCREMENT, typeless columns)
- *     and no PostgreSQL-only syntax (SERIAL, ::casts, $n placeholders).
+ *     and no PostgreSQL-only syntax (SERIAL, ::casts, $n placeholders), except in a backend's
+ *     own step of a migration (pg_steps), which runs after the common script of its version.
  */
 #include "store/db-backend.h"
 #include "util/buf.h"
@@ -499,7 +500,43 @@ static const char *const migrations[] = {
   "  expires_us BIGINT NOT NULL"
   ");"
   "CREATE INDEX download_tokens_expiry ON download_tokens (expires_us);",
+
+  /* 13: job and IPP subscription ids from sequences on PostgreSQL (db_next_id): the counters
+   * rows made every two concurrent creates conflict on one row lock in their serializable
+   * transactions. The backend script (pg_steps below) does it; SQLite keeps its counters rows
+   * (one writer) and has nothing to change. */
+  "",
 };
+
+/* Parts of a migration that only one backend runs, after the common script of the same
+ * version. PostgreSQL's own syntax is allowed here and only here. */
+typedef struct {
+  int         version;
+  const char *sql;
+} backend_step_t;
+
+/* 13: each sequence starts above every id taken so far (the counter and, should a row carry a
+ * larger one, the tables'); the counters rows stay but are no longer read on PostgreSQL. */
+#define SEQ_FROM(SEQ, FLOOR)                                                                   \
+  "CREATE SEQUENCE " SEQ " AS BIGINT MINVALUE 1;"                                              \
+  "SELECT setval('" SEQ "', " FLOOR " + 1, false);"
+
+static const backend_step_t pg_steps[] = {
+  {13, SEQ_FROM("job_ids", "GREATEST((SELECT value FROM counters WHERE name = 'job'),"
+                           " (SELECT COALESCE(MAX(id), 0) FROM jobs),"
+                           " (SELECT COALESCE(MAX(id), 0) FROM archived_jobs))")
+       SEQ_FROM("ipp_subscription_ids",
+                "GREATEST((SELECT value FROM counters WHERE name = 'ipp_subscription'),"
+                " (SELECT COALESCE(MAX(id), 0) FROM ipp_subscriptions))")},
+};
+
+/* The backend's own script of migration version on c's backend, or NULL. */
+static const char *backend_step(db_conn_t *c, int version) {
+  if (c->be != &db_postgres_backend) return NULL;
+  for (size_t i = 0; i < sizeof pg_steps / sizeof pg_steps[0]; i++)
+    if (pg_steps[i].version == version) return pg_steps[i].sql;
+  return NULL;
+}
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -556,6 +593,8 @@ static int apply_fn(db_conn_t *c, void *arg) {
   if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
 
   rc = db_exec(c, migrations[m->version - 1]);
+  const char *own = rc == DB_OK ? backend_step(c, m->version) : NULL;
+  if (own) rc = db_exec(c, own);
   if (rc != DB_OK) {
     m->errmsg = xstrdup(db_errmsg(c));
     return rc;
@@ -571,7 +610,10 @@ static int current_version(db_t *db) {
 
 /* Applies the pending migrations, each in its own write transaction. 0 on success; -1 and a
  * malloc'd *err (caller frees) on failure, including a schema newer than this binary. */
-int db_migrate(db_t *db, char **err) {
+int db_migrate(db_t *db, char **err) { return db_migrate_to(db, NMIGRATIONS, err); }
+
+/* See db-backend.h. */
+int db_migrate_to(db_t *db, int target, char **err) {
   if (err) *err = NULL;
   if (!db) {
     db_set_err(err, "no database");
@@ -590,7 +632,7 @@ int db_migrate(db_t *db, char **err) {
     db_set_err(err, "database schema version %d is newer than this spoold (%d)", cur, NMIGRATIONS);
     return -1;
   }
-  for (int v = cur + 1; v <= NMIGRATIONS; v++) {
+  for (int v = cur + 1; v <= target && v <= NMIGRATIONS; v++) {
     mig_arg_t m = {v, NULL};
     int rc = db_write(db, apply_fn, &m);
     if (rc == DB_CONSTRAINT && current_version(db) >= v) rc = 0;  /* another process did it */

@@ -851,6 +851,22 @@ static int pg_xact_lock(db_conn_t *c, int64_t key, bool wait) {
   return out;
 }
 
+/* nextval of the sequence <counter>_ids (migration 13): no row lock, not rolled back. */
+static int pg_next_id(db_conn_t *c, const char *counter, int64_t *id) {
+  *id = 0;
+  if (!*counter || strspn(counter, "abcdefghijklmnopqrstuvwxyz_") != strlen(counter)) {
+    log_error("postgres: bad id counter name '%s'", counter);
+    return DB_ERROR;
+  }
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT nextval('%s_ids')", counter);
+  db_stmt_t *s = db_prepare(c, sql);
+  int rc = db_step(s);
+  if (rc == DB_ROW) *id = db_col_int64(s, 0);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
 /* ---- open / close ------------------------------------------------------------------------- */
 
 /* ---- LISTEN / NOTIFY ------------------------------------------------------------------------ */
@@ -1051,6 +1067,7 @@ const db_backend_t db_postgres_backend = {
   .get_pool_stats = pg_get_pool_stats,
   .reachable = pg_reachable,
   .xact_lock = pg_xact_lock,
+  .next_id = pg_next_id,
   .notify = pg_notify_fn,
   .listen = pg_listen,
   .table_exists = pg_table_exists,

@@ -18,6 +18,7 @@ import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/g
 import {
   PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, createJob, uploadDocument,
 } from "./lib/fixtures.mjs";
+import { testStore } from "./lib/store.mjs";
 
 // A Printer Administrator who registers printers, shares them and sees every job.
 const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All"].join(" ");
@@ -494,14 +495,20 @@ describe("paging through 2,500 jobs", () => {
     await Promise.all(Array.from({ length: 32 }, worker));
   });
 
-  it("$top=100: 25 pages, every job once, ids ascending, no gaps", async () => {
+  // SQLite's single writer takes ids one after the other; PostgreSQL's sequence is not rolled
+  // back when a create conflicts and runs again, so its ids may have gaps (never repeats).
+  it("$top=100: 25 pages, every job once, ids ascending, no gaps on SQLite", async () => {
     const t0 = Date.now();
     const { items, pages } = await allPages(ctx, `${ctx.srv.origin}/v1.0/print/printers/${ctx.p1}/jobs?$top=100`, ctx.admin);
     assert.equal(pages, 25);
     assert.equal(items.length, N);
     const nums = items.map((j) => Number(j.id));
     assert.equal(new Set(nums).size, N, "no duplicates");
-    for (let i = 1; i < N; i++) assert.equal(nums[i], nums[i - 1] + 1, `no gap after ${nums[i - 1]}`);
+    const gapless = testStore() === "sqlite";
+    for (let i = 1; i < N; i++) {
+      if (gapless) assert.equal(nums[i], nums[i - 1] + 1, `no gap after ${nums[i - 1]}`);
+      else assert.ok(nums[i] > nums[i - 1], `ascending after ${nums[i - 1]}`);
+    }
     assert.ok(Date.now() - t0 < 30_000);
   });
 
