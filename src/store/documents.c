@@ -18,10 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOC_COLS                                                                         \
-  "d.id, d.tenant_id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_us, " \
-  "d.downloaded_us, d.sha256, d.blob_key"
-
 #define SESSION_COLS                                                                          \
   "s.id, s.tenant_id, s.document_id, d.job_id, s.secret_hash, s.document_name, "              \
   "s.content_type, s.size, s.received, s.blob_key, s.expires_us, s.created_us, s.created_by_id"
@@ -56,25 +52,8 @@ void store_upload_session_clear(store_upload_session_t *s) {
   memset(s, 0, sizeof *s);
 }
 
-static int64_t col_i64_or0(db_stmt_t *s, int col) {
-  return db_col_null(s, col) ? 0 : db_col_int64(s, col);
-}
-
-static void doc_read_row(db_stmt_t *s, store_document_t *d) {
-  memset(d, 0, sizeof *d);
-  d->id = store_col_strdup(s, 0, true);
-  d->tenant = store_col_strdup(s, 1, true);
-  d->job_id = db_col_int64(s, 2);
-  d->display_name = store_col_strdup(s, 3, true);
-  d->content_type = store_col_strdup(s, 4, true);
-  d->size = db_col_int64(s, 5);
-  d->uploaded_us = col_i64_or0(s, 6);
-  d->downloaded_us = col_i64_or0(s, 7);
-  d->sha256 = store_col_strdup(s, 8, false);
-  d->blob_key = store_col_strdup(s, 9, false);
-}
-
-static void session_read_row(db_stmt_t *s, store_upload_session_t *u) {
+static void session_read_row(db_stmt_t *s, void *item) {
+  store_upload_session_t *u = item;
   memset(u, 0, sizeof *u);
   u->id = store_col_strdup(s, 0, true);
   u->tenant = store_col_strdup(s, 1, true);
@@ -108,22 +87,16 @@ static int session_read(db_conn_t *c, const char *id, int64_t now, store_upload_
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, id);
   db_bind_int64(s, 2, now);
-  int rc = db_step(s);
-  if (rc == DB_ROW) session_read_row(s, u);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, session_read_row, u);
 }
 
 /* Reads document id into *d; STORE_NOT_FOUND when there is none. */
 static int document_read(db_conn_t *c, const char *id, store_document_t *d) {
   store_document_clear(d);
-  db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d WHERE d.id = ?");
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_DOC_COLS " FROM documents d WHERE d.id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) doc_read_row(s, d);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, store_document_read_row, d);
 }
 
 /* Adds key to drop unless a document other than except_doc, or a session, still names it. */
@@ -159,16 +132,13 @@ typedef struct {
 static int document_get_fn(db_conn_t *c, void *arg) {
   doc_arg_t *a = arg;
   store_document_clear(&a->doc);
-  db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d"
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_DOC_COLS " FROM documents d"
                                " WHERE d.tenant_id = ? AND d.job_id = ? AND d.id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->tenant);
   db_bind_int64(s, 2, a->job_id);
   db_bind_text(s, 3, a->doc_id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) doc_read_row(s, &a->doc);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, store_document_read_row, &a->doc);
 }
 
 /* Reads one document of a job; see store/documents.h. */

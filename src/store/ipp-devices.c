@@ -177,7 +177,8 @@ store_rc_t store_ipp_printer_seen(store_t *st, const char *tenant, const char *p
 /* ---- job rows ---------------------------------------------------------------------------- */
 
 /* Fills *j (zeroed first) from a row selected with IPP_JOB_COLS. */
-static void job_row(db_stmt_t *s, store_ipp_job_t *j) {
+static void job_row(db_stmt_t *s, void *item) {
+  store_ipp_job_t *j = item;
   memset(j, 0, sizeof *j);
   store_job_read_row(s, &j->job);
   _Static_assert(STORE_JOB_NCOLS == 23, "the device columns follow the job's 23");
@@ -207,10 +208,7 @@ static int job_load(db_conn_t *c, const char *tenant, const char *printer_id, in
   db_bind_int64(s, 1, id);
   db_bind_text(s, 2, tenant);
   db_bind_text(s, 3, printer_id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) job_row(s, j);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, job_row, j);
 }
 
 typedef struct {

@@ -36,7 +36,8 @@ void store_ipp_subscription_clear(store_ipp_subscription_t *s) {
 
 /* ---- subscriptions ----------------------------------------------------------------------- */
 
-static void sub_row(db_stmt_t *s, store_ipp_subscription_t *o) {
+static void sub_row(db_stmt_t *s, void *item) {
+  store_ipp_subscription_t *o = item;
   memset(o, 0, sizeof *o);
   o->id = db_col_int64(s, 0);
   o->printer_id = store_col_strdup(s, 1, true);
@@ -62,10 +63,7 @@ static int sub_load(db_conn_t *c, const char *tenant, const char *printer_id, in
   db_bind_text(s, 2, tenant);
   db_bind_text(s, 3, printer_id);
   db_bind_int64(s, 4, now);
-  int rc = db_step(s);
-  if (rc == DB_ROW) sub_row(s, o);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, sub_row, o);
 }
 
 typedef struct {

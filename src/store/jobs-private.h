@@ -27,9 +27,20 @@
   "j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code"
 #define STORE_JOB_NCOLS 23
 
-/* Fills *j (zeroed first; the caller clears it) from columns 0 .. STORE_JOB_NCOLS-1 of the
- * current row of s, selected with STORE_JOB_COLS. A phase out of range reads as JOB_ABORTED. */
-void store_job_read_row(db_stmt_t *s, store_job_t *j);
+/* Fills the store_job_t at item (zeroed first; the caller clears it) from columns 0 ..
+ * STORE_JOB_NCOLS-1 of the current row of s, selected with STORE_JOB_COLS. A phase out of
+ * range reads as JOB_ABORTED. (A row reader of store_step_row / store_query_page_items.) */
+void store_job_read_row(db_stmt_t *s, void *item);
+
+/* The columns of a document row (documents aliased d), in the order
+ * store_document_read_row() reads them. */
+#define STORE_DOC_COLS                                                                   \
+  "d.id, d.tenant_id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_us, " \
+  "d.downloaded_us, d.sha256, d.blob_key"
+
+/* Fills the store_document_t at item (zeroed first; the caller clears it) from a row of
+ * STORE_DOC_COLS. */
+void store_document_read_row(db_stmt_t *s, void *item);
 
 /* Reads job id of tenant into *j (cleared first; the caller clears it): 0, STORE_NOT_FOUND or
  * DB_ERROR. */

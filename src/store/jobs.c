@@ -29,10 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOC_COLS                                                                         \
-  "d.id, d.tenant_id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_us, " \
-  "d.downloaded_us, d.sha256, d.blob_key"
-
 #define TASK_CANCELED_DESCRIPTION "The print job was canceled, so the task was aborted."
 
 /* ---- clearing ------------------------------------------------------------------------------ */
@@ -101,10 +97,9 @@ void store_job_change_clear(store_job_change_t *c) {
 
 /* ---- rows ---------------------------------------------------------------------------------- */
 
-static int64_t col_i64_or0(db_stmt_t *s, int col) { return db_col_null(s, col) ? 0 : db_col_int64(s, col); }
-
 /* See jobs-private.h. */
-void store_job_read_row(db_stmt_t *s, store_job_t *j) {
+void store_job_read_row(db_stmt_t *s, void *item) {
+  store_job_t *j = item;
   memset(j, 0, sizeof *j);
   j->id = db_col_int64(s, 0);
   snprintf(j->id_str, sizeof j->id_str, "%" PRId64, j->id);
@@ -118,12 +113,12 @@ void store_job_read_row(db_stmt_t *s, store_job_t *j) {
   j->description = store_col_strdup(s, 7, true);
   j->is_fetchable = db_col_int64(s, 8) != 0;
   j->is_acquired = db_col_int64(s, 9) != 0;
-  j->acknowledged_us = col_i64_or0(s, 10);
+  j->acknowledged_us = store_col_i64_or(s, 10, 0);
   j->configuration = store_col_strdup(s, 11, true);
   j->created_us = db_col_int64(s, 12);
   j->updated_us = db_col_int64(s, 13);
-  j->completed_us = col_i64_or0(s, 14);
-  j->held_us = col_i64_or0(s, 15);
+  j->completed_us = store_col_i64_or(s, 14, 0);
+  j->held_us = store_col_i64_or(s, 15, 0);
   j->created_by_id = store_col_strdup(s, 16, false);
   j->created_by_upn = store_col_strdup(s, 17, false);
   j->created_by_name = store_col_strdup(s, 18, false);
@@ -134,7 +129,9 @@ void store_job_read_row(db_stmt_t *s, store_job_t *j) {
   j->error_code = j->has_error_code ? (int32_t)db_col_int64(s, 22) : 0;
 }
 
-static void doc_read_row(db_stmt_t *s, store_document_t *d) {
+/* See jobs-private.h. */
+void store_document_read_row(db_stmt_t *s, void *item) {
+  store_document_t *d = item;
   memset(d, 0, sizeof *d);
   d->id = store_col_strdup(s, 0, true);
   d->tenant = store_col_strdup(s, 1, true);
@@ -142,8 +139,8 @@ static void doc_read_row(db_stmt_t *s, store_document_t *d) {
   d->display_name = store_col_strdup(s, 3, true);
   d->content_type = store_col_strdup(s, 4, true);
   d->size = db_col_int64(s, 5);
-  d->uploaded_us = col_i64_or0(s, 6);
-  d->downloaded_us = col_i64_or0(s, 7);
+  d->uploaded_us = store_col_i64_or(s, 6, 0);
+  d->downloaded_us = store_col_i64_or(s, 7, 0);
   d->sha256 = store_col_strdup(s, 8, false);
   d->blob_key = store_col_strdup(s, 9, false);
 }
@@ -168,10 +165,7 @@ int store_job_load(db_conn_t *c, const char *tenant, int64_t id, store_job_t *j)
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, tenant);
   db_bind_int64(s, 2, id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) store_job_read_row(s, j);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, store_job_read_row, j);
 }
 
 /* ---- get ----------------------------------------------------------------------------------- */
@@ -223,7 +217,7 @@ int store_job_documents_read(db_conn_t *c, const char *tenant, int64_t job_id,
                              store_document_t **out, size_t *n) {
   *out = NULL;
   *n = 0;
-  db_stmt_t *s = db_prepare(c, "SELECT " DOC_COLS " FROM documents d"
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_DOC_COLS " FROM documents d"
                                " WHERE d.tenant_id = ? AND d.job_id = ? ORDER BY d.id");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, tenant);
@@ -235,7 +229,7 @@ int store_job_documents_read(db_conn_t *c, const char *tenant, int64_t job_id,
       cap = cap ? cap * 2 : 2;
       *out = xrealloc(*out, cap * sizeof **out);
     }
-    doc_read_row(s, &(*out)[(*n)++]);
+    store_document_read_row(s, &(*out)[(*n)++]);
   }
   db_reset(s);
   return rc == DB_DONE ? 0 : DB_ERROR;
@@ -521,7 +515,6 @@ static void job_list_reset(job_list_arg_t *a) {
   a->next = NULL;
 }
 
-static void job_row(db_stmt_t *s, void *item) { store_job_read_row(s, item); }
 
 static int job_list_fn(db_conn_t *c, void *arg) {
   job_list_arg_t *a = arg;
@@ -537,7 +530,7 @@ static int job_list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, idx++, a->printer_id);
   if (a->own) db_bind_text(s, idx++, a->own);
   store_query_bind_select(a->cq, s, idx);
-  if (store_query_page_items(a->cq, s, STORE_JOB_NCOLS, sizeof *a->jobs, job_row,
+  if (store_query_page_items(a->cq, s, STORE_JOB_NCOLS, sizeof *a->jobs, store_job_read_row,
                              (void **)&a->jobs, &a->n, &a->next) != 0)
     return DB_ERROR;
   query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},

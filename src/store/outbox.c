@@ -230,9 +230,11 @@ static char *task_parent_url(db_conn_t *c, const char *tenant, const char *task_
   return url;
 }
 
-/* Queues the "task created" notifications (see outbox.h). */
-int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *definition_id,
-                              const char *task_id, const char *parent_url) {
+/* Queues the change_type ("created", "updated") notifications of task task_id under
+ * definition_id; parent_url NULL: read from the task's row. */
+static int queue_task_change(db_conn_t *c, const char *tenant, const char *definition_id,
+                             const char *task_id, const char *change_type,
+                             const char *parent_url) {
   if (!c || !tenant || !definition_id || !task_id) return DB_ERROR;
   char *own_url = NULL;
   if (!parent_url) {
@@ -245,7 +247,7 @@ int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *defi
   }
   buf_t res = BUF_INIT;
   buf_printf(&res, "print/taskDefinitions/%s/tasks/%s", definition_id, task_id);
-  store_outbox_change_t n = {.change_type = "created", .resource = res.data, .tenant = tenant,
+  store_outbox_change_t n = {.change_type = change_type, .resource = res.data, .tenant = tenant,
                              .odata_type = "#Microsoft.Graph.PrintTask", .object_id = task_id,
                              .parent_url = parent_url};
   int rc = queue_changes(c, tenant, STORE_SUB_TASKS, definition_id, &n);
@@ -254,21 +256,16 @@ int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *defi
   return rc;
 }
 
+/* Queues the "task created" notifications (see outbox.h). */
+int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *definition_id,
+                              const char *task_id, const char *parent_url) {
+  return queue_task_change(c, tenant, definition_id, task_id, "created", parent_url);
+}
+
 /* Queues the "task updated" notifications (see outbox.h). */
 int store_outbox_task_updated(db_conn_t *c, const char *tenant, const char *definition_id,
                               const char *task_id) {
-  if (!c || !tenant || !definition_id || !task_id) return DB_ERROR;
-  char *parent_url = task_parent_url(c, tenant, task_id);
-  if (!parent_url) return DB_ERROR;
-  buf_t res = BUF_INIT;
-  buf_printf(&res, "print/taskDefinitions/%s/tasks/%s", definition_id, task_id);
-  store_outbox_change_t n = {.change_type = "updated", .resource = res.data, .tenant = tenant,
-                             .odata_type = "#Microsoft.Graph.PrintTask", .object_id = task_id,
-                             .parent_url = parent_url};
-  int rc = queue_changes(c, tenant, STORE_SUB_TASKS, definition_id, &n);
-  buf_free(&res);
-  free(parent_url);
-  return rc;
+  return queue_task_change(c, tenant, definition_id, task_id, "updated", NULL);
 }
 
 /* Queues the "job fetchable" notifications (see outbox.h). */

@@ -146,7 +146,9 @@ void store_device_ca_clear(store_device_ca_t *ca) {
   memset(ca, 0, sizeof *ca);
 }
 
-static void printer_from_row(db_stmt_t *s, store_printer_t *p) {
+/* Fills the store_printer_t at item from a row of PRINTER_COLS. */
+static void printer_from_row(db_stmt_t *s, void *item) {
+  store_printer_t *p = item;
   p->id = store_col_strdup(s, 0, true);
   p->tenant = store_col_strdup(s, 1, true);
   p->display_name = store_col_strdup(s, 2, true);
@@ -174,7 +176,9 @@ static void printer_from_row(db_stmt_t *s, store_printer_t *p) {
   p->share_created_us = p->share_id ? db_col_int64(s, 24) : 0;
 }
 
-static void operation_from_row(db_stmt_t *s, store_operation_t *op) {
+/* Fills the store_operation_t at item from a row of OP_COLS. */
+static void operation_from_row(db_stmt_t *s, void *item) {
+  store_operation_t *op = item;
   op->id = store_col_strdup(s, 0, true);
   op->tenant = store_col_strdup(s, 1, true);
   op->created_us = db_col_int64(s, 2);
@@ -223,24 +227,6 @@ bool store_printer_accepts_content_type(const store_printer_t *p, const char *ct
 
 /* ---- JSON merging --------------------------------------------------------------------------- */
 
-/* Merges the JSON text patch into *stored (JSON text or NULL) member-wise (util/jsonmerge.h:
- * nested objects merge, anything else replaces, null sets a member to null); the text "null"
- * clears the whole property. 0, or DB_ERROR when patch is not an object or null (the Graph
- * layer validated it, so that is a bug). */
-static int merge_text(char **stored, const char *patch) {
-  if (!patch) return 0;
-  if (strcmp(patch, "null") == 0) {
-    free(*stored);
-    *stored = NULL;
-    return 0;
-  }
-  char *merged = json_merge_members_text(*stored, patch);
-  if (!merged) return DB_ERROR;
-  free(*stored);
-  *stored = merged;
-  return 0;
-}
-
 /* Applies a printerStatus patch {state?, details?, description?} to p. */
 static int merge_status(store_printer_t *p, const char *patch) {
   if (!patch) return 0;
@@ -284,10 +270,7 @@ static int printer_read(db_conn_t *c, const char *tenant, const char *id, store_
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, id);
   db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) printer_from_row(s, out);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, printer_from_row, out);
 }
 
 typedef struct {
@@ -316,13 +299,8 @@ store_rc_t store_printer_get(store_t *st, const char *tenant, const char *id,
 
 /* See store-private.h. */
 int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *printer_id) {
-  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, printer_id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_row_exists(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?", printer_id,
+                          tenant);
 }
 
 typedef struct {
@@ -386,9 +364,7 @@ static int list_fn(db_conn_t *c, void *arg) {
            ? DB_ERROR : 0;
 }
 
-static void printer_row(db_stmt_t *s, void *item) { printer_from_row(s, item); }
 static void printers_clear(void *items, size_t n) { store_printers_free(items, n); }
-static void operation_row(db_stmt_t *s, void *item) { operation_from_row(s, item); }
 static void operations_clear(void *items, size_t n) { store_operations_free(items, n); }
 
 /* Compiles q and runs the list; STORE_INVALID with err when the query does not fit. */
@@ -411,7 +387,7 @@ store_rc_t store_printer_list(store_t *st, const char *tenant, const query_t *q,
   if (!tenant || !q) return STORE_ERROR;
   list_arg_t a = {.tenant = tenant, .cols = PRINTER_COLS, .ncols = PRINTER_NCOLS,
                   .from = PRINTER_FROM, .base_where = "p.tenant_id = ?",
-                  .elem = sizeof(store_printer_t), .row_fn = printer_row,
+                  .elem = sizeof(store_printer_t), .row_fn = printer_from_row,
                   .clear_fn = printers_clear};
   store_rc_t rc = run_list(st, &a, q, PRINTER_FIELDS, NFIELDS(PRINTER_FIELDS), err, errlen);
   if (rc == STORE_OK) {
@@ -435,7 +411,7 @@ store_rc_t store_printer_list_pull_members(store_t *st, const char *tenant,
                                 " (pp.include_all_printers = 1 OR EXISTS (SELECT 1 FROM"
                                 " pull_printer_members m WHERE m.pull_printer_id = pp.id AND"
                                 " m.printer_id = p.id)))",
-                  .elem = sizeof(store_printer_t), .row_fn = printer_row,
+                  .elem = sizeof(store_printer_t), .row_fn = printer_from_row,
                   .clear_fn = printers_clear};
   store_rc_t rc = run_list(st, &a, q, PRINTER_FIELDS, NFIELDS(PRINTER_FIELDS), err, errlen);
   if (rc == STORE_OK) {
@@ -463,10 +439,10 @@ static int apply_patch(store_printer_t *p, const store_printer_patch_t *x) {
     p->is_accepting_jobs = x->is_accepting_jobs < 0 ? -1 : x->is_accepting_jobs != 0;
   if (x->set_release_mechanisms) replace(&p->release_mechanisms, x->release_mechanisms);
   int rc = merge_status(p, x->status_merge);
-  if (rc == 0) rc = merge_text(&p->location, x->location_merge);
-  if (rc == 0) rc = merge_text(&p->defaults, x->defaults_merge);
-  if (rc == 0 && x->defaults_are_factory) rc = merge_text(&p->factory_defaults, x->defaults_merge);
-  if (rc == 0) rc = merge_text(&p->capabilities, x->capabilities_merge);
+  if (rc == 0) rc = store_json_merge_text(&p->location, x->location_merge);
+  if (rc == 0) rc = store_json_merge_text(&p->defaults, x->defaults_merge);
+  if (rc == 0 && x->defaults_are_factory) rc = store_json_merge_text(&p->factory_defaults, x->defaults_merge);
+  if (rc == 0) rc = store_json_merge_text(&p->capabilities, x->capabilities_merge);
   return rc;
 }
 
@@ -750,10 +726,8 @@ static int op_get_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->id);
   db_bind_text(s, 2, a->tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) operation_from_row(s, &a->op);
-  db_reset(s);
-  if (rc != DB_ROW) return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  int rc = store_step_row(s, operation_from_row, &a->op);
+  if (rc != 0) return rc;
   if (!a->want_printer || !a->op.printer_id) return 0;
   rc = printer_read(c, a->tenant, a->op.printer_id, &a->printer);
   if (rc == STORE_NOT_FOUND) return 0;  /* deleted since */
@@ -790,7 +764,7 @@ store_rc_t store_operation_list(store_t *st, const char *tenant, const query_t *
   if (!tenant || !q) return STORE_ERROR;
   list_arg_t a = {.tenant = tenant, .cols = OP_COLS, .ncols = OP_NCOLS,
                   .from = "print_operations o", .base_where = "o.tenant_id = ?",
-                  .elem = sizeof(store_operation_t), .row_fn = operation_row,
+                  .elem = sizeof(store_operation_t), .row_fn = operation_from_row,
                   .clear_fn = operations_clear};
   store_rc_t rc = run_list(st, &a, q, OP_FIELDS, NFIELDS(OP_FIELDS), err, errlen);
   if (rc == STORE_OK) {

@@ -4,7 +4,6 @@
 #include "store/query.h"
 #include "store/store-private.h"
 #include "util/buf.h"
-#include "util/jsonmerge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +72,9 @@ void store_pull_printer_page_clear(store_pull_printer_page_t *p) {
   memset(p, 0, sizeof *p);
 }
 
-static void pp_from_row(db_stmt_t *s, store_pull_printer_t *p) {
+/* Fills the store_pull_printer_t at item from a row of PP_COLS. */
+static void pp_from_row(db_stmt_t *s, void *item) {
+  store_pull_printer_t *p = item;
   p->id = store_col_strdup(s, 0, true);
   p->tenant = store_col_strdup(s, 1, true);
   p->display_name = store_col_strdup(s, 2, true);
@@ -83,8 +84,6 @@ static void pp_from_row(db_stmt_t *s, store_pull_printer_t *p) {
   p->registered_us = db_col_int64(s, 6);
 }
 
-static void pp_row(db_stmt_t *s, void *item) { pp_from_row(s, item); }
-
 /* Reads pull-print printer id of tenant inside a transaction: 0, STORE_NOT_FOUND or DB_ERROR. */
 static int pp_read(db_conn_t *c, const char *tenant, const char *id, store_pull_printer_t *out) {
   db_stmt_t *s = db_prepare(c, "SELECT " PP_COLS " FROM " PP_FROM " WHERE p.id = ? AND "
@@ -92,21 +91,13 @@ static int pp_read(db_conn_t *c, const char *tenant, const char *id, store_pull_
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, id);
   db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) pp_from_row(s, out);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, pp_from_row, out);
 }
 
 /* 0 when pull-print printer id is in tenant, STORE_NOT_FOUND or DB_ERROR. */
 static int pp_exists(db_conn_t *c, const char *tenant, const char *id) {
-  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM pull_printers WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_row_exists(c, "SELECT 1 FROM pull_printers WHERE id = ? AND tenant_id = ?", id,
+                          tenant);
 }
 
 /* ---- create --------------------------------------------------------------------------------- */
@@ -190,7 +181,7 @@ static int list_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, idx++, a->tenant);
   if (a->member_of) db_bind_text(s, idx++, a->member_of);
   store_query_bind_select(&a->cq, s, idx);
-  if (store_query_page_items(&a->cq, s, PP_NCOLS, sizeof *a->out.items, pp_row,
+  if (store_query_page_items(&a->cq, s, PP_NCOLS, sizeof *a->out.items, pp_from_row,
                              (void **)&a->out.items, &a->out.n, &a->out.next) != 0)
     return DB_ERROR;
   query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
@@ -218,21 +209,6 @@ store_rc_t store_pull_printer_list(store_t *st, const char *tenant, const char *
 
 /* ---- update, delete, restoreFactoryDefaults ------------------------------------------------- */
 
-/* Merges patch (JSON object text, or "null") into *stored; 0 or DB_ERROR. */
-static int merge_text(char **stored, const char *patch) {
-  if (!patch) return 0;
-  if (strcmp(patch, "null") == 0) {
-    free(*stored);
-    *stored = NULL;
-    return 0;
-  }
-  char *merged = json_merge_members_text(*stored, patch);
-  if (!merged) return DB_ERROR;
-  free(*stored);
-  *stored = merged;
-  return 0;
-}
-
 typedef struct {
   const char                       *tenant, *id;
   const store_pull_printer_patch_t *patch;
@@ -247,8 +223,8 @@ static int update_fn(db_conn_t *c, void *arg) {
   store_pull_printer_t *p = &a->out;
   const store_pull_printer_patch_t *x = a->patch;
   if (x->set_include_all_printers) p->include_all_printers = x->include_all_printers;
-  if ((rc = merge_text(&p->location, x->location_merge)) != 0) return rc;
-  if ((rc = merge_text(&p->defaults, x->defaults_merge)) != 0) return rc;
+  if ((rc = store_json_merge_text(&p->location, x->location_merge)) != 0) return rc;
+  if ((rc = store_json_merge_text(&p->defaults, x->defaults_merge)) != 0) return rc;
   db_stmt_t *s = db_prepare(c, "UPDATE pull_printers SET include_all_printers = ?, location = ?,"
                                " defaults = ? WHERE id = ? AND tenant_id = ?");
   if (!s) return DB_ERROR;
@@ -400,9 +376,7 @@ static int has_member_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 1, a->id);
   db_bind_text(s, 2, a->tenant);
   db_bind_text(s, 3, a->printer_id);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, NULL, NULL);
 }
 
 /* See pull-printers.h. */
@@ -420,6 +394,9 @@ typedef struct {
   char       *out;
 } op_arg_t;
 
+/* The pull-print printer id (column 0, NULL when it is gone) into the char * at out. */
+static void op_row(db_stmt_t *s, void *out) { *(char **)out = store_col_strdup(s, 0, false); }
+
 static int op_fn(db_conn_t *c, void *arg) {
   op_arg_t *a = arg;
   free(a->out);
@@ -429,10 +406,7 @@ static int op_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->op_id);
   db_bind_text(s, 2, a->tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) a->out = store_col_strdup(s, 0, false);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, op_row, &a->out);
 }
 
 /* See pull-printers.h. */

@@ -457,10 +457,7 @@ static int task_read(db_conn_t *c, const char *tenant, const char *definition_id
   db_bind_text(s, 1, id);
   db_bind_text(s, 2, tenant);
   db_bind_text(s, 3, definition_id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) store_task_from_row(s, t);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, store_task_from_row, t);
 }
 
 static int finish_fn(db_conn_t *c, void *arg) {

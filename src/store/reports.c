@@ -126,7 +126,8 @@ static int bind_usage_from(db_stmt_t *s, int idx, const char *tenant, int64_t lo
   return idx;
 }
 
-static void read_usage(db_stmt_t *s, store_usage_t *u) {
+static void read_usage(db_stmt_t *s, void *item) {
+  store_usage_t *u = item;
   u->key = store_col_strdup(s, 0, true);
   u->printer_name = store_col_strdup(s, 1, false);
   u->upn = store_col_strdup(s, 2, false);
@@ -139,8 +140,6 @@ static void read_usage(db_stmt_t *s, store_usage_t *u) {
   u->duplex_sheets = db_col_int64(s, 9);
   u->simplex_sheets = db_col_int64(s, 10);
 }
-
-static void usage_row(db_stmt_t *s, void *item) { read_usage(s, item); }
 
 typedef struct {
   const char          *tenant;
@@ -172,7 +171,7 @@ static int usage_list_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   int idx = bind_usage_from(s, 1, a->tenant, INT64_MIN, INT64_MAX);
   store_query_bind_select(a->cq, s, idx);
-  if (store_query_page_items(a->cq, s, USAGE_NCOLS, sizeof *a->out, usage_row, (void **)&a->out,
+  if (store_query_page_items(a->cq, s, USAGE_NCOLS, sizeof *a->out, read_usage, (void **)&a->out,
                              &a->n, &a->next) != 0)
     return DB_ERROR;
   if (!a->want_total) return 0;
@@ -252,10 +251,7 @@ static int usage_get_fn(db_conn_t *c, void *arg) {
   int idx = bind_usage_from(s, 1, a->tenant, a->usage_us, hi);
   db_bind_int64(s, idx++, a->usage_us);
   db_bind_text(s, idx, a->key);
-  int rc = db_step(s);
-  if (rc == DB_ROW) read_usage(s, a->out);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, read_usage, a->out);
 }
 
 /* See reports.h. */

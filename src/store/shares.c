@@ -115,10 +115,7 @@ static int share_read(db_conn_t *c, const char *tenant, const char *key, bool by
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, key);
   if (tenant) db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) share_read_row(s, 0, out);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, share_row, out);
 }
 
 static int get_fn(db_conn_t *c, void *arg) {
@@ -507,9 +504,7 @@ static int share_exists(db_conn_t *c, const char *tenant, const char *share_id) 
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, share_id);
   db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, NULL, NULL);
 }
 
 static int member_add_fn(db_conn_t *c, void *arg) {

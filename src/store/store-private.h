@@ -71,6 +71,23 @@ void *store_col_blob_dup(db_stmt_t *s, int col, size_t *len);
  * DB_ROW/DB_DONE, so a closure may return it as it is). */
 int store_step_done(db_stmt_t *s);
 
+/* Steps s, which reads at most one row: on a row calls read(s, out) (read may be NULL: only
+ * whether a row exists matters), then resets s. 0 when there was a row, STORE_NOT_FOUND when
+ * none, DB_ERROR (a closure may return the result as it is). */
+int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *out);
+
+/* Inside a transaction: runs sql, a SELECT with two text parameters (e.g. "SELECT 1 FROM t
+ * WHERE id = ? AND tenant_id = ?"), bound to id and tenant. 0 when it returns a row,
+ * STORE_NOT_FOUND when none, DB_ERROR. */
+int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant);
+
+/* Merges the JSON text patch into *stored (JSON text or NULL; replaced by a malloc'd result)
+ * member-wise (util/jsonmerge.h: nested objects merge, anything else replaces, null sets a
+ * member to null); the text "null" clears the whole property (*stored becomes NULL), a NULL
+ * patch changes nothing. 0, or DB_ERROR when patch is neither an object nor null (the Graph
+ * layer validated it, so that is a bug). */
+int store_json_merge_text(char **stored, const char *patch);
+
 /* Inside a transaction: 0 when printer_id is a printer of tenant, STORE_NOT_FOUND when not, or
  * DB_ERROR (a closure may return the result as it is). Defined in printers.c. */
 int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *printer_id);

@@ -6,6 +6,7 @@
 #include "store/ipp-private.h"
 #include "store/store-private.h"
 #include "util/buf.h"
+#include "util/jsonmerge.h"
 #include "util/log.h"
 
 #include <stdlib.h>
@@ -149,6 +150,38 @@ int store_step_done(db_stmt_t *s) {
   int rc = db_step(s);
   db_reset(s);
   return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+}
+
+/* See store-private.h. */
+int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *out) {
+  int rc = db_step(s);
+  if (rc == DB_ROW && read) read(s, out);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+}
+
+/* See store-private.h. */
+int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant) {
+  db_stmt_t *s = db_prepare(c, sql);
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, id);
+  db_bind_text(s, 2, tenant);
+  return store_step_row(s, NULL, NULL);
+}
+
+/* See store-private.h. */
+int store_json_merge_text(char **stored, const char *patch) {
+  if (!patch) return 0;
+  if (strcmp(patch, "null") == 0) {
+    free(*stored);
+    *stored = NULL;
+    return 0;
+  }
+  char *merged = json_merge_members_text(*stored, patch);
+  if (!merged) return DB_ERROR;
+  free(*stored);
+  *stored = merged;
+  return 0;
 }
 
 /* See store.h. */

@@ -388,9 +388,7 @@ static int expired_fn(db_conn_t *c, void *arg) {
   sub_arg_t *a = arg;
   db_stmt_t *s = db_prepare(c, "SELECT id FROM subscriptions WHERE expires_us <= ? LIMIT 1");
   db_bind_int64(s, 1, a->expires_us);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, NULL, NULL);
 }
 
 /* Removes expired subscriptions (see subscriptions.h). A read transaction looks first, so an

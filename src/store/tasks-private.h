@@ -18,8 +18,9 @@
   " t.state, t.description, t.created_us, t.updated_us"
 #define STORE_TASK_NCOLS 11
 
-/* Fills *t (zeroed first) from a row selected with STORE_TASK_COLS. */
-void store_task_from_row(db_stmt_t *s, store_task_t *t);
+/* Fills the store_task_t at item (zeroed first; the caller clears it) from a row selected with
+ * STORE_TASK_COLS (a row reader of store_step_row / store_query_page_items). */
+void store_task_from_row(db_stmt_t *s, void *item);
 
 /* "<public_url>/v1.0/print/printers/{printer_id}/jobs/{job_id}" (malloc'd): the absolute URL of
  * a job as parentUrl, redirectedFrom and redirectedTo carry it. */

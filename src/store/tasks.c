@@ -556,7 +556,8 @@ static const store_qfield_t TASK_FIELDS[] = {
 };
 
 /* Fills *t from a STORE_TASK_COLS row; see tasks-private.h. */
-void store_task_from_row(db_stmt_t *s, store_task_t *t) {
+void store_task_from_row(db_stmt_t *s, void *item) {
+  store_task_t *t = item;
   memset(t, 0, sizeof *t);
   t->id = store_col_strdup(s, 0, true);
   t->tenant = store_col_strdup(s, 1, true);
@@ -585,11 +586,8 @@ static int task_get_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->id);
   db_bind_text(s, 2, a->tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) store_task_from_row(s, &a->out);
-  db_reset(s);
-  if (rc == DB_DONE) return STORE_NOT_FOUND;
-  if (rc != DB_ROW) return DB_ERROR;
+  int rc = store_step_row(s, store_task_from_row, &a->out);
+  if (rc != 0) return rc;
   if ((a->definition_id && strcmp(a->out.definition_id, a->definition_id) != 0) ||
       (a->job_id > 0 && a->out.job_id != a->job_id)) {
     store_task_clear(&a->out);

@@ -21,7 +21,8 @@ typedef struct {
   store_tenant_t *out;
 } tenant_arg_t;
 
-static void tenant_from_row(db_stmt_t *s, store_tenant_t *t) {
+static void tenant_from_row(db_stmt_t *s, void *item) {
+  store_tenant_t *t = item;
   t->id = store_col_strdup(s, 0, true);
   t->display_name = store_col_strdup(s, 1, true);
   t->state = db_col_int64(s, 2) == TENANT_SUSPENDED ? TENANT_SUSPENDED : TENANT_ACTIVE;
@@ -40,10 +41,7 @@ static int tenant_get_fn(db_conn_t *c, void *arg) {
   tenant_arg_t *a = arg;
   db_stmt_t *s = db_prepare(c, "SELECT " TENANT_COLS " FROM tenants WHERE id = ?");
   db_bind_text(s, 1, a->id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) tenant_from_row(s, a->out);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return store_step_row(s, tenant_from_row, a->out);
 }
 
 /* Reads tenant id into *out (the caller clears it with store_tenant_clear); *out is zeroed
