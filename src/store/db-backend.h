@@ -44,6 +44,8 @@ struct db_backend {
   void  (*get_stats)(db_t *db, db_stats_t *out);
   /* Optional: false while the database cannot be reached (NULL: always reachable). */
   bool  (*reachable)(db_t *db);
+  /* Optional: see db_change_token (NULL: the backend cannot tell, false). */
+  bool  (*change_token)(db_t *db, uint64_t *out);
   /* Optional: connection pool figures (zeros when NULL). */
   void  (*get_pool_stats)(db_t *db, db_pool_stats_t *out);
   /* Optional: a lock named key held until the end of c's transaction; wait or only try.

@@ -212,6 +212,11 @@ void db_wrote(db_t *db) { atomic_fetch_add(&db->write_gen, 1); }
 /* See db.h. */
 uint64_t db_write_generation(db_t *db) { return db ? atomic_load(&db->write_gen) : 0; }
 
+/* See db.h. */
+bool db_change_token(db_t *db, uint64_t *out) {
+  return db && db->be->change_token && db->be->change_token(db, out);
+}
+
 /* True when several processes may share db. */
 bool db_shared(db_t *db) { return db && db->be->shared; }
 

@@ -120,6 +120,12 @@ bool  db_shared(db_t *db);
  * value read before a read transaction began is still current afterwards only if no write of
  * this process ended meanwhile. Says nothing about other processes (see db_shared()). */
 uint64_t db_write_generation(db_t *db);
+/* Sets *out to a value that changes whenever a write transaction commits on db, from any
+ * connection of any process (a SQLite file written by `spoold tenant` or another tool while
+ * this process serves it), and returns true; false when the backend cannot tell. Cheap (no
+ * transaction, no system call). A value read before a read transaction began is still current
+ * afterwards only if no commit happened meanwhile. */
+bool db_change_token(db_t *db, uint64_t *out);
 
 /* Inside a write closure: takes the database-wide lock named key until the transaction ends
  * (PostgreSQL advisory lock; SQLite's writes are already exclusive). With wait false it only

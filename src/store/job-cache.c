@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The hot-job cache behind store_job_get(): a job read again is copied from memory instead of
- * read in a transaction, as long as no write transaction of this process has ended since the
- * copy was read.
+ * read in a transaction, as long as nothing was written to the database (by this process or
+ * another one) since the copy was read.
  *
- * Correct by construction: an entry carries the writer generation (db_write_generation) read
- * before its read transaction began, and is used only while the generation is unchanged.
- * Every write of the process (the Graph and IPP faces, the sweeper, the pull-print actions,
- * the dev API) goes through the one writer, which moves the generation after each transaction
- * and before releasing any caller of it, so an entry can never outlive a committed change that
- * a client has been told about. Any write invalidates every entry (no bookkeeping of which
- * rows a write touched); a store that other processes write (PostgreSQL, db_shared) has no
- * cache.
+ * Correct by construction: an entry carries the version (store_job_cache_version) read before
+ * its read transaction began, and is used only while the version is unchanged. The version has
+ * two parts. The writer generation (db_write_generation): every write of the process (the
+ * Graph and IPP faces, the sweeper, the pull-print actions, the dev API) goes through the one
+ * writer, which moves the generation after each transaction and before releasing any caller of
+ * it. And the database's change token (db_change_token): on SQLite the WAL-index header that
+ * every commit rewrites, also the commits of another process on the same file (`spoold tenant
+ * remove` while the server runs), read without a transaction or a system call. So an entry
+ * never outlives a committed change. Any write invalidates every entry (no bookkeeping of which
+ * rows a write touched); a store that cannot give a change token caches nothing, and a store
+ * that other servers write (PostgreSQL, db_shared) has no cache.
  */
 #include "store/store-private.h"
 #include "store/db.h"
@@ -25,8 +28,8 @@
 enum { SLOTS = 4096, STRIPES = 64 }; /* direct-mapped slots; a mutex per stripe of them */
 
 typedef struct slot {
-  bool        used;
-  uint64_t    gen;
+  bool                  used;
+  store_job_cache_ver_t ver;
   store_job_t job; /* job.tenant and job.id are the key */
 } slot_t;
 
@@ -79,13 +82,19 @@ void store_job_cache_free(store_job_cache_t *c) {
 }
 
 /* See store-private.h. */
-bool store_job_cache_get(store_job_cache_t *c, uint64_t gen, const char *tenant, int64_t id,
-                         store_job_t *out) {
+bool store_job_cache_version(db_t *db, store_job_cache_ver_t *out) {
+  out->gen = db_write_generation(db);
+  return db_change_token(db, &out->token);
+}
+
+/* See store-private.h. */
+bool store_job_cache_get(store_job_cache_t *c, const store_job_cache_ver_t *v, const char *tenant,
+                         int64_t id, store_job_t *out) {
   size_t i = slot_of(tenant, id);
   pthread_mutex_t *mu = &c->mu[i % STRIPES];
   pthread_mutex_lock(mu);
   slot_t *s = &c->slots[i];
-  bool hit = s->used && s->gen == gen && s->job.id == id && s->job.tenant &&
+  bool hit = s->used && s->ver.gen == v->gen && s->ver.token == v->token && s->job.id == id && s->job.tenant &&
              strcmp(s->job.tenant, tenant) == 0;
   if (hit) job_copy(out, &s->job);
   pthread_mutex_unlock(mu);
@@ -93,7 +102,8 @@ bool store_job_cache_get(store_job_cache_t *c, uint64_t gen, const char *tenant,
 }
 
 /* See store-private.h. */
-void store_job_cache_put(store_job_cache_t *c, uint64_t gen, const store_job_t *job) {
+void store_job_cache_put(store_job_cache_t *c, const store_job_cache_ver_t *v,
+                         const store_job_t *job) {
   if (!job->tenant) return;
   size_t i = slot_of(job->tenant, job->id);
   pthread_mutex_t *mu = &c->mu[i % STRIPES];
@@ -101,7 +111,7 @@ void store_job_cache_put(store_job_cache_t *c, uint64_t gen, const store_job_t *
   slot_t *s = &c->slots[i];
   store_job_clear(&s->job);
   job_copy(&s->job, job);
-  s->gen = gen;
+  s->ver = *v;
   s->used = true;
   pthread_mutex_unlock(mu);
 }

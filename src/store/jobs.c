@@ -187,15 +187,16 @@ store_rc_t store_job_get(store_t *st, const char *tenant, const char *id, store_
   memset(out, 0, sizeof *out);
   int64_t n = job_id_parse(id);
   if (!tenant || n == 0) return STORE_NOT_FOUND;
-  /* The generation is read before the read transaction begins: a write that ends after this
+  /* The version is read before the read transaction begins: a write that ends after this
    * point makes the copy put below unusable (job-cache.c). */
-  uint64_t gen = db_write_generation(st->db);
-  if (st->job_cache && store_job_cache_get(st->job_cache, gen, tenant, n, out)) return STORE_OK;
+  store_job_cache_ver_t ver;
+  bool cached = st->job_cache && store_job_cache_version(st->db, &ver);
+  if (cached && store_job_cache_get(st->job_cache, &ver, tenant, n, out)) return STORE_OK;
   job_get_arg_t a = {.tenant = tenant, .id = n};
   store_rc_t rc = store_rc(db_read(st->db, job_get_fn, &a));
   if (rc == STORE_OK) {
     *out = a.job;
-    if (st->job_cache) store_job_cache_put(st->job_cache, gen, out);
+    if (cached) store_job_cache_put(st->job_cache, &ver, out);
   } else {
     store_job_clear(&a.job);
   }

@@ -34,10 +34,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +99,8 @@ typedef struct sq_job {
   struct sq_job *next;
 } sq_job_t;
 
+#define SQ_SHM_MAP 4096 /* bytes of the -shm file mapped: its first page, the WAL-index header */
+
 struct sq_db {
   db_t            base;       /* first: db_t * <-> sq_db_t * */
   char           *path;
@@ -120,6 +124,10 @@ struct sq_db {
   pthread_cond_t  pool_cv;
   sq_conn_t      *readers;
   int             nreaders;
+
+  /* the -shm file's WAL-index header, mapped read-only (sq_change_token); NULL until mapped */
+  _Atomic(const unsigned char *) shm;
+  pthread_mutex_t shm_mu;     /* guards mapping it */
 };
 
 /* The connection whose closure runs on this thread (the writer thread keeps its own). Used to
@@ -554,6 +562,9 @@ static void sq_get_stats(db_t *base, db_stats_t *out) {
 /* ---- open / close ------------------------------------------------------------------------- */
 
 static void sq_free(sq_db_t *db) {
+  const unsigned char *shm = atomic_load(&db->shm);
+  if (shm) munmap((void *)shm, SQ_SHM_MAP);
+  pthread_mutex_destroy(&db->shm_mu);
   for (int i = 0; i < db->nreaders; i++) sq_conn_close(&db->readers[i]);
   sq_conn_close(&db->writer);  /* last: it checkpoints and removes the WAL file */
   free(db->readers);
@@ -641,6 +652,7 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_o
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&db->pool_mu, NULL);
   pthread_cond_init(&db->pool_cv, NULL);
+  pthread_mutex_init(&db->shm_mu, NULL);
   db->readers = xcalloc((size_t)nreaders, sizeof *db->readers);
 
   /* The writer first: it creates the file and switches it to WAL, which the read-only
@@ -880,6 +892,62 @@ static bool sq_table_exists(db_conn_t *c, const char *name) {
 static const char *const sq_schemes[] = {"sqlite", NULL};
 
 /* The SQLite backend, listed in db.c. */
+/* ---- change token ---------------------------------------------------------------------------- */
+
+/* The WAL-index header at the start of the -shm file (SQLite's documented WAL-index format,
+ * sqlite.org/walformat.html): two copies of 48 bytes, the second written first, then a barrier,
+ * then the first; SQLite's readers take the header when both copies agree. Every commit of any
+ * connection of any process rewrites it (iChange counts transactions, mxFrame, the checksums
+ * of the last frame), and so does a restart of the WAL (new salts). Mapping the file's first
+ * page is enough: SQLite sizes it in 32 KiB regions, and does not shrink or remove it while a
+ * connection (ours) has it open. */
+#define SQ_SHM_HDR 48
+
+static const unsigned char *sq_shm_map(sq_db_t *db) {
+  pthread_mutex_lock(&db->shm_mu);
+  const unsigned char *p = atomic_load(&db->shm);
+  if (!p) {
+    char *name = xasprintf("%s-shm", db->path);
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    /* no -shm file (SQLite keeps the WAL index in memory in exclusive locking mode) or not yet
+     * initialized: no token, so nothing may be cached */
+    if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size >= SQ_SHM_MAP) {
+      void *m = mmap(NULL, SQ_SHM_MAP, PROT_READ, MAP_SHARED, fd, 0);
+      if (m != MAP_FAILED) atomic_store(&db->shm, p = m);
+    }
+    if (fd >= 0) close(fd);
+    free(name);
+  }
+  pthread_mutex_unlock(&db->shm_mu);
+  return p;
+}
+
+/* See db-backend.h: the WAL-index header's bytes, hashed. */
+static bool sq_change_token(db_t *base, uint64_t *out) {
+  sq_db_t *db = (sq_db_t *)base;
+  const unsigned char *shm = atomic_load(&db->shm);
+  if (!shm && !(shm = sq_shm_map(db))) return false;
+  unsigned char a[SQ_SHM_HDR], b[SQ_SHM_HDR];
+  for (int tries = 0; tries < 16; tries++) {
+    /* in SQLite's reading order: the first copy, a barrier, the second */
+    memcpy(a, shm, SQ_SHM_HDR);
+    atomic_thread_fence(memory_order_acquire);
+    memcpy(b, shm + SQ_SHM_HDR, SQ_SHM_HDR);
+    atomic_thread_fence(memory_order_acquire);
+    if (memcmp(a, b, SQ_SHM_HDR) != 0) continue; /* a commit is writing it: read again */
+    if (!a[12]) return false;                     /* isInit: not initialized */
+    uint64_t h = 1469598103934665603ULL, w;
+    for (size_t i = 0; i < SQ_SHM_HDR; i += 8) {
+      memcpy(&w, a + i, 8);
+      h = (h ^ w) * 1099511628211ULL;
+    }
+    *out = h ^ (h >> 32);
+    return true;
+  }
+  return false;
+}
+
 const db_backend_t db_sqlite_backend = {
   .name = "SQLite",
   .schemes = sq_schemes,
@@ -890,6 +958,7 @@ const db_backend_t db_sqlite_backend = {
   .read = sq_read,
   .ping = sq_ping,
   .get_stats = sq_get_stats,
+  .change_token = sq_change_token,
   .table_exists = sq_table_exists,
   .json_scalar = sq_json_scalar,
   .json_elements = sq_json_elements,

@@ -14,7 +14,7 @@
 #include "store/store.h"
 
 /* The hot-job cache of store_job_get (job-cache.c); NULL when the store is shared with
- * other processes (db_shared). */
+ * other servers (db_shared). */
 typedef struct store_job_cache store_job_cache_t;
 
 struct store {
@@ -25,13 +25,22 @@ struct store {
 /* A cache of up to 4096 jobs (caller frees with store_job_cache_free; NULL is a no-op). */
 store_job_cache_t *store_job_cache_new(void);
 void store_job_cache_free(store_job_cache_t *c);
-/* Copies job id of tenant into *out (caller clears it) when it was put with generation gen
- * (db_write_generation, read before the lookup); false otherwise (*out untouched). */
-bool store_job_cache_get(store_job_cache_t *c, uint64_t gen, const char *tenant, int64_t id,
-                         store_job_t *out);
+/* What an entry is valid for: this process's write generation (db_write_generation) and the
+ * database's change token (db_change_token: commits of other processes on the same file). */
+typedef struct store_job_cache_ver {
+  uint64_t gen, token;
+} store_job_cache_ver_t;
+/* Reads the version now, before a lookup and before the read transaction of a job that is put;
+ * false when the database cannot tell whether another process wrote: then nothing is cached. */
+bool store_job_cache_version(db_t *db, store_job_cache_ver_t *out);
+/* Copies job id of tenant into *out (caller clears it) when it was put with version *v;
+ * false otherwise (*out untouched). */
+bool store_job_cache_get(store_job_cache_t *c, const store_job_cache_ver_t *v, const char *tenant,
+                         int64_t id, store_job_t *out);
 /* Keeps a copy of job (its tenant and id are the key), read in a transaction that began after
- * db_write_generation returned gen. */
-void store_job_cache_put(store_job_cache_t *c, uint64_t gen, const store_job_t *job);
+ * store_job_cache_version returned *v. */
+void store_job_cache_put(store_job_cache_t *c, const store_job_cache_ver_t *v,
+                         const store_job_t *job);
 
 /* The closure contract: a closure returns 0, a STORE_* code or a DB_* error, never db_step()'s
  * DB_ROW/DB_DONE, and the numbers cannot be mistaken for one another. */

@@ -22,7 +22,7 @@ import { kiotaClient, v3Client, kiotaWithStatus, rawFetch, closeAgents } from ".
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
 import { TestIssuer, signJwt, decodeJwt, b64url, nowS, PRINTER_ADMIN, GLOBAL_ADMIN, GRAPH_AUDIENCE } from "./lib/jwt.mjs";
 import { spooldCli, tenantCmd } from "./lib/cli.mjs";
-import { PRINTER_MANAGEMENT_SCOPES, registerPrinter } from "./lib/fixtures.mjs";
+import { PRINTER_MANAGEMENT_SCOPES, registerPrinter, createShare, createJob } from "./lib/fixtures.mjs";
 
 after(() => closeAgents());
 
@@ -1076,6 +1076,36 @@ describe("spoold tenant (command line)", () => {
       r = await cli(action, tid);
       assert.equal(r.code, 3, `${action} of a removed tenant`);
       assert.match(r.stderr, new RegExp(`no tenant ${tid}`));
+    }
+  });
+
+  // The server keeps jobs it has read in memory (store/job-cache.c); a tenant removed by the
+  // command line, another process writing the same store, must not be answered from it.
+  it("remove while a server runs: the server stops answering the tenant's jobs at once", async () => {
+    const data = await makeTempDir("spoold-identity-live-remove-");
+    const srv = await startServer({ dataDir: data });
+    try {
+      const tid = randomUUID();
+      const admin = await srv.mintUser({ tenant: tid, scopes: [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All"].join(" "), admin: true });
+      const user = await srv.mintUser({ tenant: tid, scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All" });
+      const app = await srv.mintApp({ tenant: tid, roles: "PrintJob.Read.All Printer.Read.All" });
+      const printer = await registerPrinter(srv, admin, { name: "live remove" });
+      const share = await createShare(srv, admin, printer);
+      const job = await createJob(srv, user, `shares/${share}`);
+      const url = `${srv.origin}/v1.0/print/printers/${printer}/jobs/${job.id}`;
+      for (let i = 0; i < 3; i++) { // read again and again: the later reads come from memory
+        const r = await rawFetch(url, { token: app });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.id, job.id);
+      }
+      await tenantCmd("remove", tid, data, ["--yes"]);
+      const r = await rawFetch(url, { token: app });
+      // 404 while the server's tenant check (5 s) still holds the tenant active, 401/403 after
+      assert.ok([404, 401, 403].includes(r.status), `read after remove: ${r.status} ${r.text}`);
+      assert.ok(r.json?.error?.code, `an error envelope: ${r.text}`);
+    } finally {
+      await srv.stop();
+      await rm(data, { recursive: true, force: true });
     }
   });
 
