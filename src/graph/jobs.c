@@ -10,8 +10,9 @@
  *    even when the job is not theirs to see. Terminal jobs: 409.
  *  - DELETE .../jobs/{id}: 405 notSupported (jobs leave /jobs through retention).
  *  - Job creation limits (--max-jobs-per-printer-window, --max-jobs-per-user-window over
- *    --job-limit-window seconds) are sliding windows kept in memory by each process: with
- *    several processes on one database each one counts its own requests.
+ *    --job-limit-window seconds) are sliding windows counted in the store, in the create's own
+ *    transaction (store/limits.h), so every process sharing a database counts the same jobs;
+ *    the IPP share endpoint's creates count in the same windows.
  */
 #include "graph/jobs.h"
 
@@ -317,20 +318,6 @@ static bool job_query(http_request_t *req, http_response_t *res, const perm_deci
 
 /* ---- activity limits --------------------------------------------------------------------- */
 
-enum { LIMIT_PRINTER = 0, LIMIT_USER = 1 };
-
-/* The job creation windows of the caller on printer_id (counted in the store, so every process
- * sharing it counts the same jobs); v has room for two. */
-static void job_limits(const config_t *cfg, const caller_t *c, const char *printer_id,
-                       store_limit_t v[2], store_limits_t *l) {
-  int64_t window = (int64_t)(cfg->job_limit_window ? cfg->job_limit_window : 600) * 1000000;
-  v[LIMIT_PRINTER] = (store_limit_t){STORE_LIMIT_PRINTER_JOBS, printer_id,
-                                     cfg->max_jobs_per_printer_window, window, 1, 1};
-  v[LIMIT_USER] = (store_limit_t){STORE_LIMIT_USER_JOBS, c->user_id ? c->user_id : "",
-                                  cfg->max_jobs_per_user_window, window, 1, 1};
-  *l = (store_limits_t){.tenant = c->tenant, .v = v, .n = 2};
-}
-
 /* Replies 429 with Retry-After for the window l refused. */
 static void job_limits_reply(http_request_t *req, http_response_t *res, const store_limits_t *l) {
   const config_t *cfg = APP(req)->cfg;
@@ -339,7 +326,7 @@ static void job_limits_reply(http_request_t *req, http_response_t *res, const st
   char hdr[32];
   snprintf(hdr, sizeof hdr, "%lld", (long long)secs);
   http_response_header(res, "Retry-After", hdr);
-  if (l->refused == LIMIT_PRINTER)
+  if (l->refused == STORE_JOB_LIMIT_PRINTER)
     graph_reply_error(req, res, 429, "activityLimitReached", "throttledRequest",
                       "Too many print jobs were created on this printer: at most %u in any %u "
                       "seconds. Retry after %lld seconds.", cfg->max_jobs_per_printer_window,
@@ -391,7 +378,10 @@ static void job_create(http_request_t *req, http_response_t *res) {
   config_text = cfg ? json_dumps(cfg, JSON_COMPACT) : xstrdup("{}");
   store_limit_t windows[2];
   store_limits_t limits;
-  job_limits(APP(req)->cfg, caller, printer_id, windows, &limits);
+  const config_t *conf = APP(req)->cfg;
+  store_job_limits_init(windows, &limits, caller->tenant, printer_id, caller->user_id,
+                        conf->max_jobs_per_printer_window, conf->max_jobs_per_user_window,
+                        conf->job_limit_window);
   store_job_new_t n = {
       .tenant = caller->tenant,
       .printer_id = printer_id,

@@ -313,10 +313,18 @@ static bool read_ticket(share_req_t *st) {
   return ok;
 }
 
-/* Creates the Graph job of a Print-Job or Create-Job; false after setting the IPP status. */
+/* Creates the Graph job of a Print-Job or Create-Job, counted in the job creation windows as a
+ * Graph create is (in the same transaction: a refused create writes nothing); false after
+ * setting the IPP status. */
 static bool create_job(share_req_t *st) {
   ipp_client_t *c = &st->c;
   const caller_t *u = c->caller;
+  const config_t *conf = c->app->cfg;
+  store_limit_t windows[2];
+  store_limits_t limits;
+  store_job_limits_init(windows, &limits, st->share.tenant, st->share.printer_id, u->user_id,
+                        conf->max_jobs_per_printer_window, conf->max_jobs_per_user_window,
+                        conf->job_limit_window);
   store_job_new_t n = {
       .tenant = st->share.tenant,
       .printer_id = st->share.printer_id,
@@ -327,11 +335,26 @@ static bool create_job(share_req_t *st) {
       .created_by_name = u->name,
       .created_by_ip = c->req->peer[0] ? c->req->peer : NULL,
       .created_by_groups = caller_groups_json(u),
+      .limits = &limits,
   };
   store_job_t job;
   store_document_t doc;
   store_rc_t rc = store_job_create(c->store, &n, &job, &doc);
   free((char *)n.created_by_groups);
+  if (rc == STORE_LIMITED) {
+    /* As CUPS answers a quota or its job limit: client-error-not-possible, with the reason. */
+    long long secs = (long long)((limits.retry_us + 999999) / 1000000);
+    if (secs < 1) secs = 1;
+    if (limits.refused == STORE_JOB_LIMIT_PRINTER)
+      ipp_respond(c, IPP_STATUS_ERROR_NOT_POSSIBLE, "Too many print jobs were created on this "
+                  "printer: at most %u in any %u seconds. Retry after %lld seconds.",
+                  conf->max_jobs_per_printer_window, conf->job_limit_window, secs);
+    else
+      ipp_respond(c, IPP_STATUS_ERROR_NOT_POSSIBLE, "You created too many print jobs: at most "
+                  "%u in any %u seconds. Retry after %lld seconds.",
+                  conf->max_jobs_per_user_window, conf->job_limit_window, secs);
+    return false;
+  }
   if (rc == STORE_CONFLICT) {
     ipp_respond(c, IPP_STATUS_ERROR_NOT_ACCEPTING_JOBS, "The printer is not accepting jobs.");
     return false;

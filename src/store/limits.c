@@ -6,6 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* See limits.h. */
+void store_job_limits_init(store_limit_t v[2], store_limits_t *l, const char *tenant,
+                           const char *printer_id, const char *user_id, unsigned max_printer,
+                           unsigned max_user, unsigned window_s) {
+  int64_t window = (int64_t)(window_s ? window_s : 600) * 1000000;
+  v[STORE_JOB_LIMIT_PRINTER] = (store_limit_t){STORE_LIMIT_PRINTER_JOBS, printer_id, max_printer,
+                                               window, 1, 1};
+  v[STORE_JOB_LIMIT_USER] = (store_limit_t){STORE_LIMIT_USER_JOBS, user_id ? user_id : "",
+                                            max_user, window, 1, 1};
+  *l = (store_limits_t){.tenant = tenant, .v = v, .n = 2};
+}
+
 typedef struct {
   int64_t  at;
   uint64_t amount;

@@ -45,6 +45,16 @@ typedef struct store_limits {
   int64_t              retry_us;
 } store_limits_t;
 
+/* The job creation windows of a new job (store_job_new_t.limits), the same for every way a job
+ * is created (Graph, the IPP share endpoint): v[STORE_JOB_LIMIT_PRINTER] counts the jobs created
+ * on printer_id, v[STORE_JOB_LIMIT_USER] those created by user_id (NULL: ""), at most
+ * max_printer / max_user (0: no limit) in any window_s seconds (0: 600). Fills v (room for
+ * two) and *l, which borrow tenant, printer_id and user_id. */
+enum { STORE_JOB_LIMIT_PRINTER = 0, STORE_JOB_LIMIT_USER = 1 };
+void store_job_limits_init(store_limit_t v[2], store_limits_t *l, const char *tenant,
+                           const char *printer_id, const char *user_id, unsigned max_printer,
+                           unsigned max_user, unsigned window_s);
+
 /* Takes each of l->v's amounts from its window at l->now_us in one write transaction, if every
  * one fits; STORE_LIMITED (nothing written, l->refused and l->retry_us set) when one does not.
  * store_job_create takes the job limits inside its own transaction (store_job_new_t.limits). */
