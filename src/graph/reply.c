@@ -4,9 +4,11 @@
 #include "app.h"
 #include "core/query.h"
 #include "graph/odata.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 
 #include <stdarg.h>
@@ -47,28 +49,54 @@ void graph_reply_error(http_request_t *req, http_response_t *res, int status, co
   buf_free(&msg);
 }
 
+/* Logs a request answered 500 (or the 503/507 a 500 became) with what the store met. */
+static void log_failure(const http_request_t *req, int status, const char *code) {
+  const char *cause = store_failure_since(req->start_us);
+  const char *op = req->route && req->route->name ? req->route->name : "no route";
+  if (!cause) cause = "no database error was noted for it (see the lines before)";
+  if (status == 500)
+    log_error("%s %s (%s, request-id %s) answered %d %s: %s", req->method ? req->method : "?",
+              req->raw_path ? req->raw_path : "?", op, req->request_id, status, code, cause);
+  else
+    log_warn("%s %s (%s, request-id %s) answered %d %s: %s", req->method ? req->method : "?",
+             req->raw_path ? req->raw_path : "?", op, req->request_id, status, code, cause);
+}
+
 void graph_reply_error_message(http_request_t *req, http_response_t *res, int status,
                                const char *code, const char *inner_code, const char *message) {
+  bool failed = status == 500;
+  const char *retry_after = NULL;
   /* A failure during this request's store write that was for lack of space is the client's
    * 507, as for document bytes: the change was not made and can be retried once there is room. */
-  if (status == 500 && store_write_full_since(req->start_us)) {
+  if (failed && store_write_full_since(req->start_us)) {
     status = 507;
     code = "quotaLimitReached";
     inner_code = NULL;
     message = "The server has no storage space left to save this change; nothing was changed. "
               "Try again later.";
-    http_response_header(res, "Retry-After", "60");
+    retry_after = "60";
+  }
+  /* A write given up because it kept conflicting with concurrent writes to the same rows (on
+   * PostgreSQL, from any process) is transient: 503 and a hint to send it again. */
+  if (status == 500 && store_write_busy_since(req->start_us)) {
+    status = 503;
+    code = "serviceNotAvailable";
+    inner_code = NULL;
+    message = "The change kept conflicting with concurrent changes to the same data and was "
+              "not made; nothing was changed. Retry shortly.";
+    retry_after = "1";
   }
   /* A failure while the database cannot be reached is an outage, not a bug: 503 and a hint
    * when to retry (any process of a scale-out deployment recovers by itself). */
   const app_t *app = req ? req->app : NULL;
-  bool outage = status == 500 && app && app->store && !store_reachable(app->store);
-  if (outage) {
+  if (status == 500 && app && app->store && !store_reachable(app->store)) {
     status = 503;
     code = "serviceNotAvailable";
     inner_code = NULL;
     message = "The service's database cannot be reached right now; retry shortly.";
+    retry_after = "5";
   }
+  if (failed) log_failure(req, status, code);
   /* innerError.date as Graph writes it: UTC, seconds, no zone designator. */
   char date[32];
   time_t now = time(NULL);
@@ -101,7 +129,7 @@ void graph_reply_error_message(http_request_t *req, http_response_t *res, int st
   http_response_body(res, status, "application/json", body, strlen(body));
   res->error_code = code;
   if (status == 401) http_response_header(res, "WWW-Authenticate", "Bearer");
-  if (outage) http_response_header(res, "Retry-After", "5");
+  if (retry_after) http_response_header(res, "Retry-After", retry_after);
 }
 
 /* A weak validator of a GET answer's bytes: FNV-1a's step over 8-byte words (then the last

@@ -76,7 +76,31 @@ const char *const IPP_EVENTS[] = {
 /* Sets status and status-message; see ipp-private.h. The message is added to the operation
  * group when the response is written (after other groups may have been added). */
 void ipp_respond(ipp_client_t *c, ipp_status_t status, const char *fmt, ...) {
+  const char *busy = NULL;
+  if (status == IPP_STATUS_ERROR_INTERNAL && c->req) {
+    /* A write given up because it kept conflicting with concurrent writes is transient:
+     * server-error-busy, which clients retry (as Graph answers 503). Either is logged with
+     * what the store met. */
+    if (store_write_busy_since(c->req->start_us)) {
+      status = IPP_STATUS_ERROR_BUSY;
+      busy = "The change kept conflicting with concurrent changes and was not made; retry "
+             "shortly.";
+    }
+    const char *cause = store_failure_since(c->req->start_us);
+    if (!cause) cause = "no database error was noted for it (see the lines before)";
+    const char *path = c->req->raw_path ? c->req->raw_path : "?";
+    if (busy)
+      log_warn("ipp: %s on %s (request-id %s) answered %s: %s", ippOpString(c->op), path,
+               c->req->request_id, ippErrorString(status), cause);
+    else
+      log_error("ipp: %s on %s (request-id %s) answered %s: %s", ippOpString(c->op), path,
+                c->req->request_id, ippErrorString(status), cause);
+  }
   ippSetStatusCode(c->response, status);
+  if (busy) {
+    snprintf(c->status_message, sizeof c->status_message, "%s", busy);
+    return;
+  }
   if (!fmt) return;
   va_list ap;
   va_start(ap, fmt);

@@ -85,6 +85,11 @@ struct db_backend {
   int64_t     (*changes)(db_conn_t *c);
 };
 
+/* For a backend: notes the cause of a failure it has just met (and logged), for the caller of
+ * the running db_write/db_read (db_thread_failure); on the writer thread of a group commit it is
+ * kept for the closure that runs. */
+void db_note_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The backends db.c knows. */
 extern const db_backend_t db_sqlite_backend;
 extern const db_backend_t db_postgres_backend;

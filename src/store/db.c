@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -87,6 +88,12 @@ void db_close(db_t *db) {
  * points tl_write at the caller's write_ctx_t while the closure runs (on the writer thread). */
 #define DB_AFTER_COMMIT_MAX 4
 
+/* A noted failure (db_note_failure): when, and what. */
+typedef struct {
+  int64_t us;
+  char    what[512];
+} db_failure_t;
+
 typedef struct {
   db_txn_fn fn;
   void     *arg;
@@ -95,15 +102,36 @@ typedef struct {
     void (*fn)(void *);
     void *arg;
   } hooks[DB_AFTER_COMMIT_MAX];
+  db_failure_t failure;  /* noted while the closure ran (possibly on the writer thread) */
 } write_ctx_t;
 
 static _Thread_local write_ctx_t *tl_write;
 static _Thread_local int64_t tl_full_us;  /* db_thread_full_us() */
+static _Thread_local int64_t tl_busy_us;  /* db_thread_busy_us() */
+static _Thread_local db_failure_t tl_failure;  /* db_thread_failure() */
+
+/* See db-backend.h. */
+void db_note_failure(const char *fmt, ...) {
+  db_failure_t *f = tl_write ? &tl_write->failure : &tl_failure;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->what, sizeof f->what, fmt, ap);
+  va_end(ap);
+  f->us = time_mono_us();
+}
+
+/* See db.h. */
+const char *db_thread_failure(int64_t since_us) {
+  return tl_failure.us && tl_failure.us >= since_us ? tl_failure.what : NULL;
+}
+
+int64_t db_thread_busy_us(void) { return tl_busy_us; }
 
 static int write_wrap(db_conn_t *c, void *arg) {
   write_ctx_t *w = arg;
   write_ctx_t *outer = tl_write;
   w->nhooks = 0;  /* the closure may run again from the start */
+  w->failure.us = 0;
   tl_write = w;
   int rc = w->fn(c, w->arg);
   tl_write = outer;
@@ -131,6 +159,8 @@ int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
   write_ctx_t w = {.fn = fn, .arg = arg};
   int rc = db->be->write(db, write_wrap, &w);
+  if (rc != 0 && w.failure.us && w.failure.us > tl_failure.us) tl_failure = w.failure;
+  if (rc == DB_BUSY) tl_busy_us = time_mono_us();
   if (rc == DB_FULL) {
     tl_full_us = time_mono_us();
     if (!atomic_exchange(&db->full, true))

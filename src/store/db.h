@@ -40,6 +40,9 @@ enum {
   DB_CONSTRAINT = -2,/* unique/foreign-key/check violation */
   DB_ERROR = -1,     /* anything else (logged) */
   DB_FULL = -3,      /* db_write: no space left (disk or quota full); nothing was committed */
+  DB_BUSY = -4,      /* db_write: the write kept losing to concurrent writes (serialization
+                        failures or deadlocks, retried until the backend gave up); nothing was
+                        committed, and the same write may succeed when sent again */
 };
 
 /* After a statement fails (DB_CONSTRAINT or DB_ERROR) inside a write closure, the closure
@@ -86,6 +89,14 @@ bool  db_ping(db_t *db);
 bool    db_full(db_t *db);
 bool    db_probe_write(db_t *db);
 int64_t db_thread_full_us(void);
+/* Contention: db_thread_busy_us() is the monotonic time at which the last db_write on the
+ * calling thread returned DB_BUSY, 0 when none has. */
+int64_t db_thread_busy_us(void);
+/* The cause of the last database failure a db_write/db_read on the calling thread met at or
+ * after monotonic time since_us (the backend's message with its SQLSTATE or result code and the
+ * statement), for the log line of a request answered 500; NULL when none was noted. Valid until
+ * the next db call on this thread. */
+const char *db_thread_failure(int64_t since_us);
 
 /* Commit statistics for /metrics: number of commits and of closures committed, and a histogram
  * of batch sizes (buckets 1,2,4,8,16,32,64,+Inf: counts of batches with size <= bucket). */

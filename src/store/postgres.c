@@ -37,6 +37,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -50,6 +51,7 @@
 #define PG_ALONE_AFTER     3      /* conflicts after which a write runs alone in this process */
 #define PG_MAX_RECONNECTS  2      /* broken connections per call */
 #define PG_CACHE_MAX       256    /* cached statements per connection */
+#define PG_WHY_MAX         320    /* the text kept of a conflict (for the log) */
 
 #define OID_BYTEA  17
 #define OID_INT8   20
@@ -88,6 +90,7 @@ struct pg_conn {
   bool       busy;            /* lent to a caller */
   bool       broken;          /* the connection failed: reset before the next use */
   bool       retry;           /* the running transaction hit 40001/40P01 */
+  char       retry_why[PG_WHY_MAX]; /* the last such failure: message, SQLSTATE, statement */
   bool       saw_full;        /* the running transaction hit 53100 disk_full */
   bool       in_write;        /* the running closure is a write */
   int64_t    changes;
@@ -129,6 +132,8 @@ static void pg_set_err(pg_conn_t *c, const char *msg) {
   snprintf(c->err, sizeof c->err, "%s", msg ? msg : "unknown error");
   size_t n = strlen(c->err);
   while (n && (c->err[n - 1] == '\n' || c->err[n - 1] == ' ')) c->err[--n] = '\0';
+  for (char *p = c->err; *p; p++)  /* one log line: "ERROR: ... CONTEXT: ..." */
+    if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
 }
 
 /* The URL with any password replaced by "***" (user:secret@ or password=secret). */
@@ -206,6 +211,7 @@ static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
   if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01"))) {
     log_debug("postgres: %s (%s), the transaction will be retried; in: %s", c->err, state, sql);
     c->retry = true;
+    snprintf(c->retry_why, sizeof c->retry_why, "%s (%s); in: %s", c->err, state, sql);
     return DB_ERROR;
   }
   /* 53100 disk_full: the server could not extend a file for lack of space (ENOSPC/EDQUOT);
@@ -214,6 +220,7 @@ static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
   if (state && !strcmp(state, "53100")) {
     c->saw_full = true;
     log_error("postgres %s: no space left: %s (%s); in: %s", c->db->safe_url, c->err, state, sql);
+    db_note_failure("postgres: no space left: %s (%s); in: %s", c->err, state, sql);
     return DB_FULL;
   }
   if (state && !strcmp(state, "25P02")) {  /* an earlier statement already failed and logged */
@@ -224,9 +231,12 @@ static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
     c->broken = true;
     atomic_store(&c->db->down, true);
     log_warn("postgres %s: connection lost: %s", c->db->safe_url, c->err);
+    db_note_failure("postgres: connection lost: %s (%s); in: %s", c->err,
+                    state ? state : "no SQLSTATE", sql);
     return DB_ERROR;
   }
   log_error("postgres: %s (%s); in: %s", c->err, state ? state : "no SQLSTATE", sql);
+  db_note_failure("postgres: %s (%s); in: %s", c->err, state ? state : "no SQLSTATE", sql);
   return DB_ERROR;
 }
 
@@ -649,6 +659,7 @@ static pg_conn_t *pg_borrow(pg_db_t *db) {
     if (pg_conn_connect(c) != 0) {
       if (!atomic_exchange(&db->down, true) || db->pool.connect_failures % 100 == 0)
         log_warn("postgres %s: cannot connect: %s", db->safe_url, c->err);
+      db_note_failure("postgres: cannot connect: %s", c->err);
       pthread_mutex_lock(&db->mu);
       db->pool.connect_failures++;
       c->busy = false;
@@ -692,6 +703,16 @@ static void pg_backoff(int attempt) {
 
 static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone);
 
+/* A write that lost attempt + 1 times to concurrent ones (40001/40P01), the last for why:
+ * logged and given up as DB_BUSY (a transient conflict: the caller may send it again). */
+static int pg_gave_up(const char *why, int attempt) {
+  log_error("postgres: a write was given up after %d attempts that each lost to concurrent "
+            "writes; the last: %s", attempt + 1, why);
+  db_note_failure("postgres: given up after %d conflicting attempts; the last: %s", attempt + 1,
+                  why);
+  return DB_BUSY;
+}
+
 static int pg_write(db_t *base, db_txn_fn fn, void *arg) {
   pg_db_t *db = (pg_db_t *)base;
   if (tl_conn && tl_conn->db == db && tl_conn->in_write) {
@@ -708,6 +729,7 @@ static int pg_write(db_t *base, db_txn_fn fn, void *arg) {
 /* pg_write's loop; *alone tells whether db->alone is held exclusively (else shared). */
 static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) {
   int reconnects = 0;
+  char why[PG_WHY_MAX];
   for (int attempt = 0;; attempt++) {
     if (attempt >= PG_ALONE_AFTER && !*alone) {
       pthread_rwlock_unlock(&db->alone);
@@ -738,13 +760,13 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
       return DB_ERROR;
     }
     if (c->retry) {
+      memcpy(why, c->retry_why, sizeof why);  /* c goes back to the pool */
       pg_release(db, c);  /* rolls back */
       if (attempt < PG_MAX_RETRIES) {
         pg_backoff(attempt);
         continue;
       }
-      log_error("postgres: a write still conflicted after %d attempts", attempt + 1);
-      return DB_ERROR;
+      return pg_gave_up(why, attempt);
     }
     if (rc != 0 || PQtransactionStatus(c->h) != PQTRANS_INTRANS) {
       if (rc == 0) {
@@ -767,12 +789,14 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
     if (c->broken)
       log_error("postgres: connection lost during COMMIT; the write's outcome is unknown and it "
                 "is not retried");
-    bool full = c->saw_full;
+    bool full = c->saw_full, gave_up = c->retry && !again;
+    memcpy(why, c->retry_why, sizeof why);
     pg_release(db, c);
     if (again) {
       pg_backoff(attempt);
       continue;
     }
+    if (gave_up) return pg_gave_up(why, attempt);  /* serialization failure at COMMIT, the last */
     return full ? DB_FULL : DB_ERROR;
   }
 }

@@ -242,8 +242,10 @@ static int sq_run(sq_conn_t *c, sqlite3_stmt *st) {
   int rc = sqlite3_step(st);
   if (sq_rc_full(c, rc)) c->saw_full = true;
   sqlite3_reset(st);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
     log_error("sqlite %s: %s: %s", c->db->path, sqlite3_sql(st), sqlite3_errmsg(c->h));
+    db_note_failure("sqlite: %s (%d); in: %s", sqlite3_errmsg(c->h), rc, sqlite3_sql(st));
+  }
   return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
@@ -786,6 +788,7 @@ static int sq_map_rc(sq_conn_t *c, int rc, const char *sql) {
     c->saw_full = true;
     log_error("sqlite %s: no space left: %s (%d); in: %s", c->db->path, sqlite3_errmsg(c->h),
               rc, sql);
+    db_note_failure("sqlite: no space left: %s (%d); in: %s", sqlite3_errmsg(c->h), rc, sql);
     return DB_FULL;
   }
   switch (rc & 0xff) {
@@ -799,6 +802,7 @@ static int sq_map_rc(sq_conn_t *c, int rc, const char *sql) {
       return DB_CONSTRAINT;
     default:
       log_error("sqlite %s: %s (%d); in: %s", c->db->path, sqlite3_errmsg(c->h), rc, sql);
+      db_note_failure("sqlite: %s (%d); in: %s", sqlite3_errmsg(c->h), rc, sql);
       return DB_ERROR;
   }
 }

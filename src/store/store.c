@@ -61,6 +61,15 @@ bool store_write_full_since(int64_t mono_us) {
   return t != 0 && t >= mono_us;
 }
 
+/* See store.h. */
+bool store_write_busy_since(int64_t mono_us) {
+  int64_t t = db_thread_busy_us();
+  return t != 0 && t >= mono_us;
+}
+
+/* See store.h. */
+const char *store_failure_since(int64_t mono_us) { return db_thread_failure(mono_us); }
+
 /* The applied schema version (0 for an empty database, -1 when unreadable). */
 int store_schema_version(store_t *st) { return db_schema_version(st->db); }
 

@@ -66,6 +66,18 @@ int      store_listen(store_t *st);
 bool     store_full(store_t *st);
 bool     store_probe_write(store_t *st);
 bool     store_write_full_since(int64_t mono_us);
+/* Contention. A write that keeps losing to concurrent writes of other requests or processes
+ * (PostgreSQL serialization failures or deadlocks: it is run again from the start each time)
+ * is given up after a bounded number of attempts and returns STORE_ERROR; nothing of it was
+ * committed. store_write_busy_since(t) is true when that happened to a store write on the
+ * calling thread at or after monotonic time t, so a handler's reply can say 503 with
+ * Retry-After (a transient conflict) instead of 500. */
+bool     store_write_busy_since(int64_t mono_us);
+/* Why a store call on the calling thread failed at or after monotonic time t: the database's
+ * message with its SQLSTATE (PostgreSQL) or result code (SQLite) and the statement, for the
+ * log line of a request answered 500 or 503; NULL when no database failure was noted (the
+ * store module gave up on what it read). Valid until the next store call on this thread. */
+const char *store_failure_since(int64_t mono_us);
 /* False while the store's database server cannot be reached (PostgreSQL): requests then get 503
  * serviceNotAvailable instead of 500. */
 bool     store_reachable(store_t *st);

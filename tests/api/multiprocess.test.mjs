@@ -77,6 +77,8 @@ after(async () => {
   }
 });
 
+// SQL on the suite's schema (its search_path is in the store URL).
+const psqlStore = (sql) => run("psql", ["-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql, ctx.store], { encoding: "utf8", timeout: 30_000 });
 const api = (i, p, opts = {}) => rawFetch(`${ctx.srvs[i].origin}${p}`, { token: ctx.admin, ...opts });
 // The same URL on process i (upload and download URLs name the process that made them).
 const on = (i, url) => { const u = new URL(url); return `${ctx.srvs[i].origin}${u.pathname}${u.search}`; };
@@ -215,6 +217,47 @@ describe("three processes on one PostgreSQL", () => {
     assert.equal(again.json.error.code, "notAllowed");
     const after = await api(0, jobPath(j.job));
     assert.equal(after.json.status.state, "canceled");
+  });
+
+  it("a write that keeps losing serialization conflicts answers 503 with Retry-After, logged with its cause; another failure 500, logged", async () => {
+    // Every UPDATE of this one job fails in the database as a lost serialization conflict
+    // (SQLSTATE 40001) or, second, with an internal error: spoold runs the write again from
+    // the start each time and gives up after its bounded number of attempts.
+    const j = await newJob(0);
+    const fn = `fail_${j.job}`;
+    const sql = (code) => `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'injected by the test' USING ERRCODE = '${code}'; END $$;
+      DROP TRIGGER IF EXISTS ${fn} ON jobs;
+      CREATE TRIGGER ${fn} BEFORE UPDATE ON jobs FOR EACH ROW WHEN (OLD.id = ${j.job}) EXECUTE FUNCTION ${fn}();`;
+    const state = async () => (await api(2, jobPath(j.job))).json.status.state;
+    const before = await state();
+    try {
+      await psqlStore(sql("40001"));
+      const logged = ctx.srvs[1].output.length;
+      const r = await api(1, `${jobPath(j.job)}/cancel`, { method: "POST", timeoutMs: 60_000 });
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.json.error.code, "serviceNotAvailable");
+      assert.match(r.json.error.message, /conflicting with concurrent changes.*nothing was changed/);
+      assert.equal(r.headers.get("retry-after"), "1");
+      assert.equal(await state(), before, "nothing was changed");
+      const log = ctx.srvs[1].output.slice(logged);
+      assert.match(log, /a write was given up after \d+ attempts .*injected by the test.* \(40001\); in: UPDATE jobs/, log);
+      assert.match(log, new RegExp(`POST /v1.0/print/printers/${ctx.printer}/jobs/${j.job}/cancel \\(printers.jobs.cancel, ` +
+        `request-id ${r.json.error.innerError["request-id"]}\\) answered 503 serviceNotAvailable: postgres: given up after \\d+ conflicting attempts; .*\\(40001\\)`), log);
+
+      await psqlStore(sql("XX000"));
+      const logged2 = ctx.srvs[2].output.length;
+      const e = await api(2, `${jobPath(j.job)}/cancel`, { method: "POST" });
+      assert.equal(e.status, 500, e.text);
+      assert.equal(e.json.error.code, "generalException");
+      assert.equal(e.json.error.message, "The request could not be completed; try again.", "no internal details in the answer");
+      assert.match(ctx.srvs[2].output.slice(logged2), new RegExp(`answered 500 generalException: postgres: ERROR:  injected by the test.*\\(XX000\\); in: UPDATE jobs`));
+    } finally {
+      await psqlStore(`DROP TRIGGER IF EXISTS ${fn} ON jobs; DROP FUNCTION IF EXISTS ${fn}()`);
+    }
+    // the conflict is over: the same request succeeds
+    assert.equal((await api(1, `${jobPath(j.job)}/cancel`, { method: "POST" })).status, 204);
+    assert.equal(await state(), "canceled");
   });
 
   it("/metrics shows the connection pool and the commits of each process", async () => {
@@ -488,6 +531,161 @@ describe("pull printing across processes", () => {
     const onDest = await api(2, `/v1.0/print/printers/${pp.dest}/jobs/$count`);
     assert.equal(Number(onDest.text), redirected, "one job on the destination per redirect that won");
     t.diagnostic(`outcomes: ${JSON.stringify(tally)}`);
+  });
+
+  describe("the held-job timeout across processes", () => {
+    // Three more processes on the same store whose sweepers end held jobs after 2 s, looking
+    // every second (one process at a time: the sweep's advisory lock). Held jobs are hit by
+    // the timeout and, at about the moment it falls due, by a release at the printer, a start
+    // and an abort, each on a different process.
+    const tmo = { srvs: [] };
+    before(async () => {
+      tmo.srvs = await Promise.all([0, 1, 2].map(() =>
+        startServer({ dataDir: ctx.data, args: ["--store", ctx.store, "--task-timeout", "2s", "--sweep-interval", "1s",
+          "--max-jobs-per-printer-window", "0", "--max-jobs-per-user-window", "0"] })));
+    });
+    after(async () => { for (const s of tmo.srvs) await s.stop(); });
+    const TIMEOUT_TEXT = "The print task did not complete within 2 seconds; the job was aborted.";
+    const on6 = (i) => (i % 6 < 3 ? ctx.srvs[i % 6] : tmo.srvs[i % 6 - 3]);
+    const release = (i, job) => rawFetch(`${on6(i).origin}/v1.0/print/printers/${pp.printer}/jobs/release`, {
+      method: "POST", token: ctx.admin, json: { jobId: job.id }, timeoutMs: RACE_MS });
+    const start = (i, job) => rawFetch(`${on6(i).origin}${hpath(job.id)}/start`, {
+      method: "POST", token: ctx.admin, timeoutMs: RACE_MS });
+    const abort = (i, job) => rawFetch(`${on6(i).origin}${hpath(job.id)}/abort`, {
+      method: "POST", token: pp.app, json: { reason: `abort ${job.id}` }, timeoutMs: RACE_MS });
+
+    it("120 held jobs, each ended by the timeout or by a release, start or abort sent at about the same moment to other processes: one outcome each", async (t) => {
+      const results = [];
+      for (let b = 0; b < 6; b++) {
+        const jobs = await Promise.all(Array.from({ length: 20 }, (_, k) => heldJob((b + k) % 3)));
+        // the hold began when heldJob returned (a little earlier); the sweep falls due 2 s
+        // after it and runs within the next second: the contenders go out spread over that
+        // time, so some arrive before the sweep, some with it and some after
+        await sleep(1700);
+        results.push(...await Promise.all(jobs.map(async (job, k) => {
+          await sleep((k * 67) % 1400);
+          const c = (n) => b + k + n;   // contender n on process (b + k + n) % 6
+          const [rel, st, ab] = await Promise.all([release(c(0), job), start(c(2), job), abort(c(4), job)]);
+          return { job, ops: { release: rel, start: st, abort: ab } };
+        })));
+      }
+      await sleep(3000);   // every job left held is past its timeout: a sweep ends it
+      const tally = {};
+      for (const { job, ops } of results) {
+        const won = Object.entries(ops).filter(([, r]) => r.status < 300).map(([k]) => k);
+        assert.ok(won.length <= 1, `job ${job.id}: ${won.join(" and ")} both succeeded`);
+        for (const [k, r] of Object.entries(ops)) {
+          if (won.includes(k)) continue;
+          assert.equal(r.status, 409, `job ${job.id}: ${k}: ${r.status} ${r.text}`);
+          assert.equal(r.json.error.code, "notAllowed");
+        }
+        assert.notEqual(won[0], "start", `job ${job.id}: a held job was started again`);
+        const g = await api(0, hpath(job.id));
+        const task = await rawFetch(`${ctx.srvs[1].origin}/v1.0/print/taskDefinitions/${pp.def}/tasks/${job.task}`, { token: pp.app });
+        assert.equal(task.status, 200, task.text);
+        const got = [g.json.status.state, g.json.status.description, task.json.status.state];
+        let key;
+        if (won[0] === "release") {
+          key = "release";
+          assert.deepEqual([got[0], got[2]], ["processing", "completed"], `job ${job.id}: released`);
+          assert.equal(g.json.isFetchable, true);
+        } else if (won[0] === "abort") {
+          key = "abort";
+          assert.deepEqual(got, ["aborted", `abort ${job.id}`, "aborted"], `job ${job.id}: aborted`);
+        } else {
+          key = "timeout";   // nobody else won: the sweep ended it, as on one process
+          assert.deepEqual(got, ["aborted", TIMEOUT_TEXT, "aborted"], `job ${job.id}: timed out`);
+        }
+        tally[key] = (tally[key] || 0) + 1;
+      }
+      assert.equal(Object.values(tally).reduce((a, b) => a + b, 0), 120);
+      t.diagnostic(`outcomes: ${JSON.stringify(tally)}`);
+    });
+  });
+});
+
+describe("device completion across processes", () => {
+  // A printer without a trigger: a started job is fetchable at once. Its device fetches and
+  // acknowledges each job over IPP on process i and reports it printing; then, at once, the
+  // device reports it completed (Update-Job-Status) on i, the app aborts it on i + 1 and its
+  // owner cancels it on i + 2.
+  const dv = {};
+  before(async () => {
+    dv.printer = await registerPrinter(ctx.srvs[1], ctx.admin, { name: "Device races" });
+    const tok = await spooldCli(["token", "--device", dv.printer, "--data", ctx.data, "--store", ctx.store]);
+    assert.equal(tok.code, 0, tok.stderr);
+    dv.token = tok.stdout.trim();
+    dv.uuid = `urn:uuid:${randomUUID()}`;
+    dv.app = await ctx.srvs[0].mintApp({ tenant: ctx.tenant, app: randomUUID(), roles: "PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All" });
+  });
+  const dpath = (job) => `/v1.0/print/printers/${dv.printer}/jobs/${job}`;
+  const RACE_MS = 60_000;
+  function ipp(i, op, operation = [], groups = []) {
+    const url = `${ctx.srvs[i].origin}/ipp/print/${dv.printer}`;
+    return ippRequest(url, { op, auth: bearer(dv.token), timeoutMs: RACE_MS, groups: [{ tag: TAG.OPERATION, attrs: [
+      attr.charset("attributes-charset", "utf-8"), attr.language("attributes-natural-language", "en"),
+      attr.uri("printer-uri", url.replace(/^http/, "ipp")), ...operation] }, ...groups] });
+  }
+  const jobOp = (i, op, job, groups) => ipp(i, op, [attr.integer("job-id", Number(job)), attr.uri("output-device-uuid", dv.uuid)], groups);
+  const report = (i, job, state, reason) => jobOp(i, OP.UPDATE_JOB_STATUS, job, [{ tag: TAG.JOB, attrs: [
+    attr.enum("output-device-job-state", state), attr.keyword("output-device-job-state-reasons", reason)] }]);
+  // A job created, uploaded and started on process i, fetched, acknowledged and reported
+  // printing by the device on i.
+  async function printingJob(i) {
+    const job = (await createJob(ctx.srvs[i], ctx.admin, `printers/${dv.printer}`, { configuration: {} })).id;
+    const docs = await api(i, `${dpath(job)}/documents`);
+    const s = await api(i, `${dpath(job)}/documents/${docs.json.value[0].id}/createUploadSession`, {
+      method: "POST", json: { properties: { documentName: "device.pdf", contentType: "application/pdf", size: 4 } } });
+    assert.equal(s.status, 200, s.text);
+    assert.equal((await put(on(i, s.json.uploadUrl), Buffer.from("%PDF"), 0, 4)).status, 201);
+    const st = await api(i, `${dpath(job)}/start`, { method: "POST" });
+    assert.equal(st.status, 200, st.text);
+    for (const op of [OP.FETCH_JOB, OP.ACKNOWLEDGE_JOB]) {
+      const r = await jobOp(i, op, job);
+      assert.equal(r.status, STATUS.OK, `job ${job}: op 0x${op.toString(16)}: 0x${r.status?.toString(16)}`);
+    }
+    const p = await report(i, job, 5, "job-printing");
+    assert.equal(p.status, STATUS.OK, `job ${job}: Update-Job-Status processing: 0x${p.status?.toString(16)}`);
+    return job;
+  }
+
+  it("200 jobs being printed, each completed by its device on one process while aborted and canceled on the two others: exactly one winner", async (t) => {
+    const jobs = [];
+    for (let b = 0; b < 20; b++)
+      jobs.push(...await Promise.all(Array.from({ length: 10 }, (_, k) => printingJob((b + k) % 3))));
+    const results = [];
+    for (let b = 0; b < jobs.length; b += 25) {
+      results.push(...await Promise.all(jobs.slice(b, b + 25).map(async (job, k) => {
+        const i = (b + k) % 3;
+        const [done, abort, cancel] = await Promise.all([
+          report(i, job, 9, "job-completed-successfully"),
+          rawFetch(`${ctx.srvs[(i + 1) % 3].origin}${dpath(job)}/abort`, { method: "POST", token: dv.app, json: { reason: "race" }, timeoutMs: RACE_MS }),
+          rawFetch(`${ctx.srvs[(i + 2) % 3].origin}${dpath(job)}/cancel`, { method: "POST", token: ctx.admin, timeoutMs: RACE_MS })]);
+        return { job, done, abort, cancel };
+      })));
+    }
+    const wins = { device: 0, cancel: 0 };
+    for (const { job, done, abort, cancel } of results) {
+      const okDone = done.status === STATUS.OK, okCancel = cancel.status === 204;
+      assert.ok(okDone !== okCancel, `job ${job}: completion 0x${done.status?.toString(16)}, cancel ${cancel.status} ${cancel.text}: exactly one may win`);
+      // a job no print task holds cannot be aborted (a single process answers the same)
+      assert.equal(abort.status, 409, `job ${job}: abort ${abort.text}`);
+      assert.equal(abort.json.error.code, "notAllowed");
+      if (!okCancel) {
+        assert.equal(cancel.status, 409, cancel.text);
+        assert.equal(cancel.json.error.code, "notAllowed");
+      } else {
+        assert.equal(done.status, STATUS.NOT_POSSIBLE, `job ${job}: the device's late completion: 0x${done.status?.toString(16)}`);
+      }
+      const g = await api((Number(job) + 1) % 3, dpath(job));
+      assert.equal(g.status, 200, g.text);
+      assert.equal(g.json.status.state, okDone ? "completed" : "canceled", `job ${job}`);
+      const a = await jobOp(Number(job) % 3, OP.GET_JOB_ATTRIBUTES, job);
+      assert.equal(val(a.group(TAG.JOB)[0], "job-state"), okDone ? 9 : 7, `job ${job}: IPP job-state`);
+      wins[okDone ? "device" : "cancel"]++;
+    }
+    assert.equal(wins.device + wins.cancel, 200);
+    t.diagnostic(`device completion won ${wins.device}, cancel won ${wins.cancel}`);
   });
 });
 
