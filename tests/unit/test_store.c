@@ -682,6 +682,45 @@ Test(store_db, constraints_map_to_db_constraint) {
   CHECKS_PASSED();
 }
 
+/* Fails every attempt the way a lost serialization conflict does (SQLSTATE 40001); counts them. */
+static int conflict_fn(db_conn_t *c, void *arg) {
+  (*(int *)arg)++;
+  return db_exec(c, "DO $$BEGIN RAISE EXCEPTION 'made to conflict' USING ERRCODE = '40001'; END$$");
+}
+
+Test(store_db, failures_are_noted_for_the_caller) {
+  store_t *st = test_store_open(1);
+  int64_t t0 = time_mono_us();
+  cr_assert_null(store_failure_since(t0));
+  /* a failing statement: its cause is kept for the caller's thread (SQLite: from the writer) */
+  cr_assert_eq(db_write(st->db, exec_fn, "INSERT INTO no_such_table VALUES (1)"), DB_ERROR);
+  const char *why = store_failure_since(t0);
+  cr_assert_not_null(why);
+  cr_assert(strstr(why, "no_such_table") != NULL, "%s", why);
+  cr_assert(strstr(why, test_store_is_pg() ? "(42P01)" : "(1)") != NULL, "%s", why);
+  cr_assert_not(store_write_busy_since(t0));
+  cr_assert_null(store_failure_since(time_mono_us() + 1), "only failures since the time asked");
+  /* a read's failure too */
+  int64_t t1 = time_mono_us();
+  cr_assert_eq(db_read(st->db, exec_fn, "SELECT * FROM no_such_view"), DB_ERROR);
+  cr_assert(store_failure_since(t1) && strstr(store_failure_since(t1), "no_such_view"));
+  if (test_store_is_pg()) {
+    /* a write that loses every attempt is given up after a bounded number: DB_BUSY, nothing
+     * committed, the caller told so and why */
+    int attempts = 0;
+    int64_t t2 = time_mono_us();
+    cr_assert_eq(db_write(st->db, conflict_fn, &attempts), DB_BUSY);
+    cr_assert_eq(attempts, 51);
+    cr_assert(store_write_busy_since(t2));
+    why = store_failure_since(t2);
+    cr_assert(why && strstr(why, "given up after 51 conflicting attempts") &&
+              strstr(why, "made to conflict") && strstr(why, "(40001)"), "%s", why ? why : "");
+    cr_assert_eq(store_rc(DB_BUSY), STORE_ERROR);
+    cr_assert_not(store_write_busy_since(time_mono_us() + 1));
+  }
+  store_close(st);
+}
+
 typedef struct {
   store_t *st;
   int64_t  first, second;
