@@ -18,6 +18,8 @@
 #include "graph/json.h"
 #include "graph/model.h"
 #include "graph/odata.h"
+#include "graph/printers.h"
+#include "graph/pullprint.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "http/router.h"
@@ -158,12 +160,9 @@ static void document_get(http_request_t *req, http_response_t *res) {
   query_init(&q);
   if (odata_parse_request(req, res, &DOC_GET_QUERY, &q)) {
     char *path = job_path(req, &ctx);
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context", graph_context(req, "%s/documents/$entity", path));
+    json_t *o = graph_with_context(graph_context(req, "%s/documents/$entity", path),
+                                   graph_document_json(req, &doc));
     free(path);
-    json_t *d = graph_document_json(req, &doc);
-    json_object_update(o, d);
-    json_decref(d);
     odata_apply_select(o, &q);
     graph_reply_json(req, res, 200, o);
   }
@@ -214,14 +213,7 @@ static bool content_type_accepted(http_request_t *req, http_response_t *res,
   app_t *app = APP(req);
   store_printer_t p;
   store_rc_t rc = store_printer_get(app->store, ctx->caller->tenant, ctx->printer_id, &p);
-  if (rc != STORE_OK) {
-    if (rc == STORE_NOT_FOUND)
-      graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.",
-                        ctx->printer_id);
-    else
-      graph_reply_store_error(req, res);
-    return false;
-  }
+  if (graph_printer_failure(req, res, rc, ctx->printer_id)) return false;
   bool ok = store_printer_accepts_content_type(&p, ct);
   bool conversion = false;
   if (!ok && !strncasecmp(ct, "application/oxps", 16) &&
@@ -251,34 +243,6 @@ static bool content_type_accepted(http_request_t *req, http_response_t *res,
     free(types);
   }
   store_printer_clear(&p);
-  return ok;
-}
-
-/* The seed rule for an application's createUploadSession (reference §5.3): the job must have a
- * processing print task whose trigger the calling app created; that is how a pull-printing app
- * replaces a held job's document. Replies 403 (tasks of other apps only) or 409 (no processing
- * task) and returns false when it does not hold. */
-static bool upload_seed_rule_holds(http_request_t *req, http_response_t *res,
-                                   const graph_job_ctx_t *ctx) {
-  store_pull_result_t r;
-  memset(&r, 0, sizeof r);
-  store_rc_t rc = store_job_seed_check(APP(req)->store, ctx->caller->tenant, ctx->job.id,
-                                       ctx->caller->app_id, &r);
-  bool ok = rc == STORE_OK;
-  if (rc == STORE_CONFLICT && r.seed == JOB_SEED_OTHER_APP)
-    graph_reply_error(req, res, 403, "accessDenied", NULL, "%s",
-                      r.why ? r.why
-                            : "The job's processing print task was not created by a trigger of "
-                              "the calling application.");
-  else if (rc == STORE_CONFLICT)
-    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
-                      r.why ? r.why : "The job has no print task in the processing state.");
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
-                      ctx->job.id_str);
-  else if (!ok)
-    graph_reply_store_error(req, res);
-  store_pull_result_clear(&r);
   return ok;
 }
 
@@ -359,7 +323,8 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
    * own print task holds. */
   unsigned phases = 1u << JOB_CREATED;
   if (ctx.decision.seed_rule) {
-    if (!upload_seed_rule_holds(req, res, &ctx)) goto out;
+    /* the seed rule (§5.3): how a pull-printing app replaces a held job's document */
+    if (!graph_job_seed_rule_check(req, res, &ctx)) goto out;
     phases = 1u << JOB_HELD;
   }
 

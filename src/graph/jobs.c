@@ -23,6 +23,7 @@
 #include "graph/json.h"
 #include "graph/model.h"
 #include "graph/odata.h"
+#include "graph/printers.h"
 #include "graph/reply.h"
 #include "graph/routes.h"
 #include "graph/shares.h"
@@ -87,21 +88,9 @@ const json_schema_t GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA = {"microsoft.graph.pri
                                      sizeof CONFIG_FIELDS / sizeof CONFIG_FIELDS[0]};
 
 /* A printJob as a create body: only configuration (and displayName in beta) are writable. */
-#define JOB_READONLY_FIELDS                                                     \
-  {.name = "id", .kind = JF_STRING, .readonly = true},                          \
-  {.name = "createdDateTime", .kind = JF_DATETIME, .readonly = true},           \
-  {.name = "createdBy", .kind = JF_OBJECT, .readonly = true},                   \
-  {.name = "status", .kind = JF_OBJECT, .readonly = true},                      \
-  {.name = "isFetchable", .kind = JF_BOOL, .readonly = true},                   \
-  {.name = "redirectedFrom", .kind = JF_STRING, .readonly = true},              \
-  {.name = "redirectedTo", .kind = JF_STRING, .readonly = true},                \
-  {.name = "errorCode", .kind = JF_INT32, .readonly = true},                    \
-  {.name = "acknowledgedDateTime", .kind = JF_DATETIME, .readonly = true},      \
-  {.name = "tasks", .kind = JF_ARRAY, .readonly = true}
-
 static const json_field_t JOB_V1_FIELDS[] = {
     {.name = "configuration", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA},
-    JOB_READONLY_FIELDS,
+    GRAPH_JOB_READONLY_FIELDS,
 };
 static const json_schema_t JOB_V1 = {"microsoft.graph.printJob", JOB_V1_FIELDS,
                                      sizeof JOB_V1_FIELDS / sizeof JOB_V1_FIELDS[0]};
@@ -110,7 +99,7 @@ static const json_field_t JOB_BETA_FIELDS[] = {
     {.name = "configuration", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA},
     {.name = "displayName", .kind = JF_STRING, .nullable = true, .max_len = JOB_DISPLAY_NAME_MAX},
     {.name = "completedDateTime", .kind = JF_DATETIME, .readonly = true},
-    JOB_READONLY_FIELDS,
+    GRAPH_JOB_READONLY_FIELDS,
 };
 static const json_schema_t JOB_BETA = {"microsoft.graph.printJob", JOB_BETA_FIELDS,
                                        sizeof JOB_BETA_FIELDS / sizeof JOB_BETA_FIELDS[0]};
@@ -168,7 +157,6 @@ static bool config_check(const json_t *cfg, char *err, size_t errlen) {
 
 /* The printJobConfiguration schema and value rules, for the pull-printing actions (PATCH job,
  * redirect); see graph/jobs.h. */
-const json_schema_t *const GRAPH_JOB_CONFIG_SCHEMA = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA;
 
 bool graph_job_config_check(const json_t *cfg, char *err, size_t errlen) {
   return config_check(cfg, err, errlen);
@@ -197,31 +185,16 @@ static bool resolve_parent(http_request_t *req, http_response_t *res, const call
   *printer_id = NULL;
   if (via_share) {
     store_share_t s;
-    store_rc_t rc = store_share_get(st, caller->tenant, id, &s);
-    if (rc == STORE_NOT_FOUND) {
-      graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer share '%s' was not found.",
-                        id);
+    if (graph_share_failure(req, res, store_share_get(st, caller->tenant, id, &s), id))
       return false;
-    }
-    if (rc != STORE_OK) {
-      graph_reply_store_error(req, res);
-      return false;
-    }
     *printer_id = xstrdup(s.printer_id);
     if (share) *share = s;
     else store_share_clear(&s);
     return true;
   }
   store_printer_t p;
-  store_rc_t rc = store_printer_get(st, caller->tenant, id, &p);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The printer '%s' was not found.", id);
+  if (graph_printer_failure(req, res, store_printer_get(st, caller->tenant, id, &p), id))
     return false;
-  }
-  if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-    return false;
-  }
   *printer_id = xstrdup(p.id);
   store_printer_clear(&p);
   return true;
@@ -272,6 +245,17 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
     graph_job_ctx_clear(ctx);
     return false;
   }
+  return true;
+}
+
+/* See graph/jobs.h. */
+bool graph_job_failure(http_request_t *req, http_response_t *res, int rc,
+                       const graph_job_ctx_t *ctx, const char *why) {
+  if (rc != STORE_CONFLICT)
+    return graph_reply_item_failure(req, res, rc, "The print job '%s' was not found.",
+                                    ctx->job.id_str);
+  graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
+                    why ? why : "The job changed meanwhile; read it and try again.");
   return true;
 }
 
@@ -516,18 +500,10 @@ static void job_start(http_request_t *req, http_response_t *res) {
   store_job_change_t ch;
   store_rc_t rc = store_job_start(APP(req)->store, ctx.caller->tenant, ctx.job.id,
                                   server_public_url(req->server), &after, &ch);
-  if (rc == STORE_OK) {
+  if (!graph_job_failure(req, res, rc, &ctx, ch.why)) {
     json_t *o = graph_job_status_json(req, &after);
     json_object_set_new(o, "@odata.context", graph_context(req, "microsoft.graph.printJobStatus"));
     graph_reply_json(req, res, 200, o);
-  } else if (rc == STORE_CONFLICT) {
-    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
-                      ch.why ? ch.why : "The job changed meanwhile; read it and try again.");
-  } else if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
-                      ctx.job.id_str);
-  } else {
-    graph_reply_store_error(req, res);
   }
   store_job_clear(&after);
   store_job_change_clear(&ch);
@@ -552,18 +528,10 @@ static void job_cancel(http_request_t *req, http_response_t *res) {
   }
   store_job_change_t ch;
   store_rc_t rc = store_job_cancel(APP(req)->store, ctx.caller->tenant, ctx.job.id, NULL, &ch);
-  if (rc == STORE_OK) {
+  if (!graph_job_failure(req, res, rc, &ctx, ch.why)) {
     if (ch.task_id)
       log_info("job %s canceled; its print task %s was aborted", ctx.job.id_str, ch.task_id);
     graph_reply_no_content(res);
-  } else if (rc == STORE_CONFLICT) {
-    graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
-                      ch.why ? ch.why : "The job changed meanwhile; read it and try again.");
-  } else if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
-                      ctx.job.id_str);
-  } else {
-    graph_reply_store_error(req, res);
   }
   store_job_change_clear(&ch);
   graph_job_ctx_clear(&ctx);

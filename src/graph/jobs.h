@@ -42,15 +42,33 @@ bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t prin
                        graph_job_ctx_t *ctx);
 void graph_job_ctx_clear(graph_job_ctx_t *ctx);
 
+/* Answers a failed store call on the job of ctx: STORE_CONFLICT is 409 notAllowed with why (NULL:
+ * the job changed meanwhile), STORE_NOT_FOUND 404 itemNotFound naming the job, any other 500.
+ * Returns false, having written nothing, when rc is STORE_OK; true after replying. */
+bool graph_job_failure(http_request_t *req, http_response_t *res, int rc,
+                       const graph_job_ctx_t *ctx, const char *why);
+
 /* True when the request path is under /print/shares (either version prefix). */
 bool graph_job_path_is_share(const http_request_t *req);
 
-/* The printJobConfiguration schema (graph/json.h) of request bodies, and the rules it cannot
- * say (number ranges, media size names): graph_job_config_check returns false with a message
- * naming the property. For the pull-printing actions that take a configuration. */
-struct json_schema;
-extern const struct json_schema *const GRAPH_JOB_CONFIG_SCHEMA;
+/* The rules of a printJobConfiguration its schema (GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA,
+ * graph/model.h) cannot say (number ranges, media size names): false with a message naming the
+ * property. For the pull-printing actions that take a configuration. */
 bool graph_job_config_check(const json_t *cfg, char *err, size_t errlen);
+
+/* The read-only properties of a printJob every request schema of a job names (json_field_t
+ * rows of graph/json.h): a body may carry them as read, a change is refused. */
+#define GRAPH_JOB_READONLY_FIELDS                                               \
+  {.name = "id", .kind = JF_STRING, .readonly = true},                          \
+  {.name = "createdDateTime", .kind = JF_DATETIME, .readonly = true},           \
+  {.name = "createdBy", .kind = JF_OBJECT, .readonly = true},                   \
+  {.name = "status", .kind = JF_OBJECT, .readonly = true},                      \
+  {.name = "isFetchable", .kind = JF_BOOL, .readonly = true},                   \
+  {.name = "redirectedFrom", .kind = JF_STRING, .readonly = true},              \
+  {.name = "redirectedTo", .kind = JF_STRING, .readonly = true},                \
+  {.name = "errorCode", .kind = JF_INT32, .readonly = true},                    \
+  {.name = "acknowledgedDateTime", .kind = JF_DATETIME, .readonly = true},      \
+  {.name = "tasks", .kind = JF_ARRAY, .readonly = true}
 
 /* graph_job_json flags */
 enum {

@@ -57,10 +57,7 @@ static void reply_refusal(http_request_t *req, http_response_t *res,
 static void reply_rc(http_request_t *req, http_response_t *res, store_rc_t rc,
                      const graph_job_ctx_t *ctx, const store_pull_result_t *r) {
   if (rc == STORE_CONFLICT) reply_refusal(req, res, r);
-  else if (rc == STORE_NOT_FOUND)
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print job '%s' was not found.",
-                      ctx->job.id_str);
-  else graph_reply_store_error(req, res);
+  else graph_job_failure(req, res, rc, ctx, NULL);
 }
 
 /* The calling application (seed rule); "" when the token names none. */
@@ -111,40 +108,23 @@ done:
 /* ---- update ----------------------------------------------------------------------------- */
 
 /* The job's properties clients may name: only configuration is writable (J5). */
-#define JOB_OTHER_PROPERTIES                                                    \
-  {.name = "id", .kind = JF_STRING, .readonly = true},                          \
-  {.name = "createdDateTime", .kind = JF_DATETIME, .readonly = true},           \
-  {.name = "createdBy", .kind = JF_OBJECT, .readonly = true},                   \
-  {.name = "status", .kind = JF_OBJECT, .readonly = true},                      \
-  {.name = "isFetchable", .kind = JF_BOOL, .readonly = true},                   \
-  {.name = "redirectedFrom", .kind = JF_STRING, .readonly = true},              \
-  {.name = "redirectedTo", .kind = JF_STRING, .readonly = true},                \
-  {.name = "errorCode", .kind = JF_INT32, .readonly = true},                    \
-  {.name = "acknowledgedDateTime", .kind = JF_DATETIME, .readonly = true},      \
-  {.name = "documents", .kind = JF_ARRAY, .readonly = true},                    \
-  {.name = "tasks", .kind = JF_ARRAY, .readonly = true},                        \
-  {.name = "displayName", .kind = JF_STRING, .readonly = true},                 \
-  {.name = "completedDateTime", .kind = JF_DATETIME, .readonly = true}
-
-/* The schemas need GRAPH_JOB_CONFIG_SCHEMA, an extern address: built at first use. */
-static json_field_t g_update_fields[] = {
-    {.name = "configuration", .kind = JF_OBJECT},
-    JOB_OTHER_PROPERTIES,
+static const json_field_t UPDATE_FIELDS[] = {
+    {.name = "configuration", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA},
+    GRAPH_JOB_READONLY_FIELDS,
+    {.name = "documents", .kind = JF_ARRAY, .readonly = true},
+    {.name = "displayName", .kind = JF_STRING, .readonly = true},
+    {.name = "completedDateTime", .kind = JF_DATETIME, .readonly = true},
 };
-static const json_schema_t UPDATE = {"microsoft.graph.printJob", g_update_fields,
-                                     sizeof g_update_fields / sizeof g_update_fields[0]};
+static const json_schema_t UPDATE = {"microsoft.graph.printJob", UPDATE_FIELDS,
+                                     sizeof UPDATE_FIELDS / sizeof UPDATE_FIELDS[0]};
 
-static json_field_t g_redirect_fields[] = {
+static const json_field_t REDIRECT_FIELDS[] = {
     {.name = "destinationPrinterId", .kind = JF_STRING, .max_len = 128},
-    {.name = "configuration", .kind = JF_OBJECT, .nullable = true},
+    {.name = "configuration", .kind = JF_OBJECT, .sub = &GRAPH_PRINT_JOB_CONFIGURATION_SCHEMA,
+     .nullable = true},
 };
-static const json_schema_t REDIRECT = {"the redirect action's parameters", g_redirect_fields,
-                                       sizeof g_redirect_fields / sizeof g_redirect_fields[0]};
-
-static void schemas_init(void) {
-  g_update_fields[0].sub = GRAPH_JOB_CONFIG_SCHEMA;
-  g_redirect_fields[1].sub = GRAPH_JOB_CONFIG_SCHEMA;
-}
+static const json_schema_t REDIRECT = {"the redirect action's parameters", REDIRECT_FIELDS,
+                                       sizeof REDIRECT_FIELDS / sizeof REDIRECT_FIELDS[0]};
 
 /* Checks the value rules of a configuration; replies 400 and returns false when broken. */
 static bool config_ok(http_request_t *req, http_response_t *res, const json_t *cfg) {
@@ -514,7 +494,4 @@ static route_t ROUTES[] = {
           "shares.jobs.update"),
 };
 
-void graph_pullprint_routes(void) {
-  schemas_init();
-  router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]);
-}
+void graph_pullprint_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }
