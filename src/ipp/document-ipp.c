@@ -155,11 +155,5 @@ void ipp_update_document_status(ipp_client_t *c) {
   ipp_attribute_t *imp = ippFindAttribute(c->request, "impressions-completed", IPP_TAG_ZERO);
   if (imp && ippGetValueTag(imp) == IPP_TAG_INTEGER && ippGetInteger(imp, 0) >= 0)
     s.impressions = ippGetInteger(imp, 0);
-  store_ipp_result_t r;
-  store_rc_t rc = store_ipp_job_status(c->store, c->device.tenant, c->device.printer_id, c->job_id,
-                                       c->device_uuid, &s, &r);
-  if (rc == STORE_OK) ipp_respond(c, IPP_STATUS_OK, NULL);
-  else if (rc == STORE_CONFLICT) ipp_respond_refusal(c, &r);
-  else ipp_respond_job_rc(c, rc);
-  store_ipp_result_clear(&r);
+  ipp_report_job_status(c, &s);
 }

@@ -131,6 +131,17 @@ bool ipp_require_job_id(ipp_client_t *c);
 void ipp_respond_refusal(ipp_client_t *c, const store_ipp_result_t *r);
 /* Answers STORE_NOT_FOUND for the job (client-error-not-found) or a store failure. */
 void ipp_respond_job_rc(ipp_client_t *c, store_rc_t rc);
+/* Answers the store's result of a device transition on c's job: successful-ok (STORE_OK), the
+ * refusal r (STORE_CONFLICT), or as ipp_respond_job_rc. */
+void ipp_respond_transition(ipp_client_t *c, store_rc_t rc, const store_ipp_result_t *r);
+/* Records what c's device reports about c's job (store_ipp_job_status, s as the caller filled
+ * it) and answers as ipp_respond_transition (job-ipp.c; Update-Job-Status and
+ * Update-Document-Status). */
+void ipp_report_job_status(ipp_client_t *c, const store_ipp_job_status_t *s);
+/* Answers a Get-Jobs: the jobs of c's printer that f selects, each with the attributes
+ * requested-attributes asks for, or server-error-internal when they cannot be read (job-ipp.c;
+ * the INFRA and the share endpoint). */
+void ipp_respond_job_list(ipp_client_t *c, const store_ipp_job_filter_t *f);
 
 /* Whether device c->device_uuid may fetch job j (Fetch-Job, Fetch-Document): 0 when it may
  * (released, or already acknowledged by this device); otherwise answers and returns -1: a job
@@ -181,6 +192,9 @@ void ipp_acknowledge_identify_printer(ipp_client_t *c);
 /* printer-location text (at most 127 bytes) from a Graph printerLocation JSON object (site,
  * building, floor, room, city joined by ", "); "" when json is NULL or names none of them. */
 void ipp_location_text(const char *json, char out[128]);
+/* s cut to at most 127 bytes (an IPP text value's limit here) without splitting a UTF-8
+ * sequence, into out (printer-ipp.c). */
+void ipp_text127(const char *s, char out[128]);
 
 void ipp_create_printer_subscriptions(ipp_client_t *c);
 void ipp_get_notifications(ipp_client_t *c);

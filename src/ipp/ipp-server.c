@@ -183,6 +183,12 @@ void ipp_respond_job_rc(ipp_client_t *c, store_rc_t rc) {
     ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The job could not be read; retry shortly.");
 }
 
+void ipp_respond_transition(ipp_client_t *c, store_rc_t rc, const store_ipp_result_t *r) {
+  if (rc == STORE_OK) ipp_respond(c, IPP_STATUS_OK, NULL);
+  else if (rc == STORE_CONFLICT) ipp_respond_refusal(c, r);
+  else ipp_respond_job_rc(c, rc);
+}
+
 void ipp_job_uri(ipp_client_t *c, int64_t job_id, char *out, size_t outlen) {
   snprintf(out, outlen, "%s/%" PRId64, c->printer_uri, job_id);
 }

@@ -218,9 +218,13 @@ void ipp_get_jobs(ipp_client_t *c) {
     else if (!strncasecmp(u, "urn:uuid:", 9)) f.user_id = u + 9;
     else f.user_upn = u;
   }
+  ipp_respond_job_list(c, &f);
+}
+
+void ipp_respond_job_list(ipp_client_t *c, const store_ipp_job_filter_t *f) {
   store_ipp_job_t *jobs = NULL;
   size_t n = 0;
-  store_rc_t rc = store_ipp_job_list(c->store, c->device.tenant, c->device.printer_id, &f, &jobs, &n);
+  store_rc_t rc = store_ipp_job_list(c->store, c->device.tenant, c->device.printer_id, f, &jobs, &n);
   if (rc != STORE_OK) {
     ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The jobs could not be read; retry shortly.");
     return;
@@ -330,9 +334,7 @@ void ipp_acknowledge_job(ipp_client_t *c) {
   store_ipp_result_t r;
   store_rc_t rc = store_ipp_job_acknowledge(c->store, c->device.tenant, c->device.printer_id,
                                             c->job_id, c->device_uuid, &r);
-  if (rc == STORE_OK) ipp_respond(c, IPP_STATUS_OK, NULL);
-  else if (rc == STORE_CONFLICT) ipp_respond_refusal(c, &r);
-  else ipp_respond_job_rc(c, rc);
+  ipp_respond_transition(c, rc, &r);
   store_ipp_result_clear(&r);
 }
 
@@ -363,6 +365,14 @@ static const char *text_value(ipp_t *ipp, const char *name) {
  * output-device-job-state-reasons, output-device-job-state-message, job-impressions-completed,
  * in the job or operation group). processing, processing-stopped, completed, aborted and
  * canceled move the Graph job; a terminal job answers client-error-not-possible. */
+void ipp_report_job_status(ipp_client_t *c, const store_ipp_job_status_t *s) {
+  store_ipp_result_t r;
+  store_rc_t rc = store_ipp_job_status(c->store, c->device.tenant, c->device.printer_id, c->job_id,
+                                       c->device_uuid, s, &r);
+  ipp_respond_transition(c, rc, &r);
+  store_ipp_result_clear(&r);
+}
+
 void ipp_update_job_status(ipp_client_t *c) {
   if (!ipp_require_device_uuid(c) || !ipp_require_job_id(c)) return;
   store_ipp_job_status_t s = {.details = -1, .impressions = -1};
@@ -424,13 +434,7 @@ void ipp_update_job_status(ipp_client_t *c) {
     if (s.device_message && *s.device_message && s.event != JOB_EV_DEVICE_PROCESSING)
       s.description = s.device_message;
   }
-  store_ipp_result_t r;
-  store_rc_t rc = store_ipp_job_status(c->store, c->device.tenant, c->device.printer_id, c->job_id,
-                                       c->device_uuid, &s, &r);
-  if (rc == STORE_OK) ipp_respond(c, IPP_STATUS_OK, NULL);
-  else if (rc == STORE_CONFLICT) ipp_respond_refusal(c, &r);
-  else ipp_respond_job_rc(c, rc);
-  store_ipp_result_clear(&r);
+  ipp_report_job_status(c, &s);
   free(joined);
 }
 

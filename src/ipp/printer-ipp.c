@@ -228,8 +228,8 @@ void ipp_deregister_output_device(ipp_client_t *c) {
 
 /* ---- Get-Printer-Attributes ---------------------------------------------------------------- */
 
-/* Copies at most 127 bytes of s without splitting a UTF-8 sequence. */
-static void text127(const char *s, char out[128]) {
+/* See ipp-private.h. */
+void ipp_text127(const char *s, char out[128]) {
   size_t n = strlen(s);
   if (n > 127) {
     n = 127;
@@ -252,7 +252,7 @@ void ipp_location_text(const char *json, char out[128]) {
       if (b.len) buf_puts(&b, ", ");
       buf_puts(&b, v);
     }
-    if (b.data) text127(b.data, out);
+    if (b.data) ipp_text127(b.data, out);
     buf_free(&b);
   }
   json_decref(loc);
@@ -293,14 +293,14 @@ ipp_t *ipp_printer_attributes(ipp_client_t *c) {
   char uuid[64];
   snprintf(uuid, sizeof uuid, "urn:uuid:%s", p->id);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_URI, "printer-uuid", NULL, uuid);
-  text127(p->display_name ? p->display_name : "", text);
+  ipp_text127(p->display_name ? p->display_name : "", text);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_NAME, "printer-name", NULL, text);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-info", NULL, text);
   buf_t mm = BUF_INIT;
   buf_printf(&mm, "%s%s%s", p->manufacturer ? p->manufacturer : "",
              p->manufacturer && p->model ? " " : "", p->model ? p->model : "");
   if (mm.len) {
-    text127(mm.data, text);
+    ipp_text127(mm.data, text);
     ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-make-and-model", NULL, text);
   }
   buf_free(&mm);
@@ -334,7 +334,7 @@ ipp_t *ipp_printer_attributes(ipp_client_t *c) {
   }
   if (!reasons) ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "printer-state-reasons", NULL, "none");
   if (p->status_description && *p->status_description) {
-    text127(p->status_description, text);
+    ipp_text127(p->status_description, text);
     ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-state-message", NULL, text);
   }
   ippAddBoolean(a, IPP_TAG_PRINTER, "printer-is-accepting-jobs", p->is_accepting_jobs != 0);

@@ -787,21 +787,7 @@ static void op_get_jobs(share_req_t *st) {
     ipp_respond_unsupported(c, a);
     return;
   }
-  store_ipp_job_t *jobs = NULL;
-  size_t n = 0;
-  if (store_ipp_job_list(c->store, c->device.tenant, c->device.printer_id, &f, &jobs, &n) !=
-      STORE_OK) {
-    ipp_respond(c, IPP_STATUS_ERROR_INTERNAL, "The jobs could not be read; retry shortly.");
-    return;
-  }
-  cups_array_t *ra = ippCreateRequestedArray(c->request);
-  for (size_t i = 0; i < n; i++) {
-    if (i) ippAddSeparator(c->response);
-    ipp_add_job_attributes(c, c->response, IPP_TAG_JOB, &jobs[i], ra);
-  }
-  cupsArrayDelete(ra);
-  store_ipp_jobs_free(jobs, n);
-  ipp_respond(c, IPP_STATUS_OK, NULL);
+  ipp_respond_job_list(c, &f);
 }
 
 static void dispatch(share_req_t *st) {

@@ -65,17 +65,6 @@ void ipp_share_formats_free(char **v, size_t n) {
   free(v);
 }
 
-/* Copies at most 127 bytes of s without splitting a UTF-8 sequence. */
-static void text127(const char *s, char out[128]) {
-  size_t n = strlen(s);
-  if (n > 127) {
-    n = 127;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-  }
-  memcpy(out, s, n);
-  out[n] = '\0';
-}
-
 /* Get-Printer-Attributes on a share; see share-ipp.h. */
 void ipp_share_get_printer_attributes(ipp_client_t *c, const store_share_t *s) {
   const store_printer_t *p = &c->printer;
@@ -92,7 +81,7 @@ void ipp_share_get_printer_attributes(ipp_client_t *c, const store_share_t *s) {
                c->req->tls ? "tls" : "none");
   snprintf(text, sizeof text, "urn:uuid:%s", s->id);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_URI, "printer-uuid", NULL, text);
-  text127(s->display_name && *s->display_name ? s->display_name : "Printer", text);
+  ipp_text127(s->display_name && *s->display_name ? s->display_name : "Printer", text);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_NAME, "printer-name", NULL, text);
   ippAddString(a, IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-info", NULL, text);
   snprintf(text, sizeof text, "%s/ipp/share/%s", server_public_url(c->req->server), s->id);
