@@ -566,14 +566,17 @@ bool perm_check(perm_op_t op, const caller_t *c, perm_decision_t *d, char *why, 
   if (r->flags & PERM_JOBS) {
     /* Visibility: an application's job permissions are all .All; a user reaches other users'
      * jobs only with a .All scope and an administrator role. */
-    for (size_t i = 0; accepted[i]; i++) {
+    /* (the caller's few permissions are checked before the table is searched: every
+     * request of a job route runs this) */
+    for (size_t i = 0; accepted[i] && (app || admin); i++) {
+      if (!holds(c, accepted[i])) continue;
       const perm_permission_t *p = perm_permission_find(accepted[i]);
-      if (p && p->all_users && holds(c, accepted[i]) && (app || admin)) d->all_jobs = true;
+      if (p && p->all_users) d->all_jobs = true;
     }
     for (size_t i = 0; accepted[i]; i++) {
+      if (!holds(c, accepted[i])) continue;
       const perm_permission_t *p = perm_permission_find(accepted[i]);
-      if (p && !p->basic && holds(c, accepted[i]) && (!d->all_jobs || p->all_users))
-        d->documents = true;
+      if (p && !p->basic && (!d->all_jobs || p->all_users)) d->documents = true;
     }
   }
   if (why && whylen) why[0] = '\0';

@@ -241,11 +241,19 @@ static void jw_str(jw_t *w, const char *s) {
 
 /* "name": before a member (names are ASCII literals of this file). */
 static void jw_key(jw_t *w, const char *name) {
-  if (!w->first) buf_putc(w->b, ',');
+  /* one reservation for the separator, the quoted name and the colon */
+  size_t n = strlen(name);
+  buf_reserve(w->b, n + 4);
+  char *p = w->b->data + w->b->len;
+  if (!w->first) *p++ = ',';
   w->first = false;
-  buf_putc(w->b, '"');
-  buf_puts(w->b, name);
-  buf_puts(w->b, "\":");
+  *p++ = '"';
+  memcpy(p, name, n);
+  p += n;
+  *p++ = '"';
+  *p++ = ':';
+  *p = '\0';
+  w->b->len = (size_t)(p - w->b->data);
 }
 
 static void jw_str_or_null(jw_t *w, const char *s) {
