@@ -148,15 +148,10 @@ static int store_startup_checks(store_t *st, const config_t *cfg, char **err) {
     return -1;
   }
   if (!empty || cfg->allow_empty_store) return store_migrate(st, err) != 0 ? -1 : 0;
-  blob_store_t *bs = NULL;
-  buf_t dir = BUF_INIT;
-  if (store_is_shared(st)) {
-    bs = blob_store_open_db(st);
-  } else {
-    buf_printf(&dir, "%s/blobs", cfg->data_dir);
-    bs = blob_store_open_files(dir.data, err);
-  }
+  blob_store_t *bs = blob_store_open(st, cfg->data_dir, err);
   int rc = bs ? 0 : -1;
+  buf_t dir = BUF_INIT;
+  buf_printf(&dir, "%s/blobs", cfg->data_dir);
   char key[BLOB_KEY_LEN + 1] = "";
   if (bs && blob_walk(bs, has_blob, key) != 0 && !*key) {
     *err = xstrdup("cannot list the stored document bytes to check whether the empty store "

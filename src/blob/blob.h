@@ -14,6 +14,8 @@
  *   - the database (blob-db.c, PostgreSQL mode): chunk rows in the shared store
  *     (store/chunks.h), buffered a chunk at a time; no file descriptors (blob_open_fd gives
  *     -ENOTSUP and readers stream with blob_pread).
+ * SQLite mode uses both (blob-tier.c, blob_store_open): files, and chunk rows for the small
+ * documents (BLOB_INLINE_MAX) an upload session keeps in the database.
  *
  * Thread safety: a blob_store_t may be used from any number of threads at once; one
  * blob_t may be written at different offsets by several threads at once (pwrite), but
@@ -74,6 +76,18 @@ struct blob {
 struct store;
 /* Opens the database backend on st (PostgreSQL mode; st must outlive the blob store). */
 blob_store_t *blob_store_open_db(struct store *st);
+
+/* Documents of at most this many bytes are kept in the store's chunk rows in SQLite mode
+ * too: an upload session of such a document creates no file, and a fragment that is the
+ * whole document is written in the transaction that completes it (one WAL commit makes the
+ * bytes and the record durable). */
+#define BLOB_INLINE_MAX (64u * 1024)
+
+/* The blob store of the server on st: the database backend when st is shared (PostgreSQL);
+ * otherwise files under DATA_DIR/blobs (created if missing) for the blobs it creates, and
+ * the store's chunk rows for the small documents kept there (blob-tier.c). NULL and a
+ * malloc'd message in *err on failure; st must outlive it. Free with blob_store_free. */
+blob_store_t *blob_store_open(struct store *st, const char *data_dir, char **err);
 
 /* Opens the file backend on dir (created if missing, mode 0750). Returns NULL and a malloc'd
  * message in *err on failure. Free with blob_store_free. */

@@ -5,7 +5,8 @@
  *
  * A backup is a directory: spoold.db (a consistent snapshot of the store taken with SQLite's
  * online backup API while spoold keeps serving) and blobs/ (the bytes of every document and
- * upload session the snapshot refers to). Document files are copied before the snapshot (so a
+ * upload session the snapshot refers to, except the small ones kept in the store's own blob
+ * rows, which are in the snapshot). Document files are copied before the snapshot (so a
  * document finished before the backup began is there even if it is deleted meanwhile), then
  * those created since and the upload sessions still growing are copied again, and files the
  * snapshot does not refer to are left out. The development issuer's key (dev-signing-key.pem)
@@ -165,7 +166,8 @@ static void backup_usage(FILE *out) {
         "Copies the SQLite store and the document files into DIR (which must not exist yet)\n"
         "while spoold keeps serving: DIR/spoold.db is one consistent snapshot of the store\n"
         "(SQLite's online backup API), checked with PRAGMA integrity_check, and DIR/blobs/\n"
-        "holds the bytes of every document and upload session it refers to.\n"
+        "holds the bytes of every document and upload session it refers to that are not\n"
+        "kept in the store itself (documents of up to 64 KiB are).\n"
         "The store and data directory are those of `spoold serve` with the same --config,\n"
         "SPOOLD_* variables, --data and --store. A PostgreSQL store is backed up with pg_dump.\n\n"
         "  --to DIR         where to write the backup (created, mode 0750)\n"

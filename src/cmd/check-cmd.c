@@ -76,7 +76,7 @@ int check_command(int argc, char **argv) {
       return 2;
     }
   }
-  buf_t b = BUF_INIT, dir = BUF_INIT;
+  buf_t b = BUF_INIT;
   int status = 1;
   store_t *st = NULL;
   blob_store_t *bs = NULL;
@@ -104,15 +104,10 @@ int check_command(int argc, char **argv) {
     fprintf(stderr, "spoold check: the database check of %s could not run (see the log)\n", url);
     goto out;
   }
-  if (store_is_shared(st)) {
-    bs = blob_store_open_db(st);
-  } else {
-    buf_printf(&dir, "%s/blobs", data);
-    bs = blob_store_open_files(dir.data, &err);
-    if (!bs) {
-      fprintf(stderr, "spoold check: %s\n", err);
-      goto out;
-    }
+  bs = blob_store_open(st, data, &err);
+  if (!bs) {
+    fprintf(stderr, "spoold check: %s\n", err);
+    goto out;
   }
   size_t ndocs = 0;
   int doc_problems = check_documents(st, bs, &ndocs);
@@ -129,6 +124,5 @@ out:
   store_close(st);
   free(err);
   buf_free(&b);
-  buf_free(&dir);
   return status;
 }

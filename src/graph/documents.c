@@ -333,7 +333,9 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
   blob_key_new(key);
   id_secret(secret, sizeof secret, DOCUMENT_SECRET_BYTES);
   documents_sha256_hex(secret, hash);
-  int brc = blob_create(app->blobs, key, (uint64_t)size);
+  /* a small document's bytes go to chunk rows the session's transaction creates */
+  bool in_store = (uint64_t)size <= BLOB_INLINE_MAX;
+  int brc = in_store ? 0 : blob_create(app->blobs, key, (uint64_t)size);
   if (brc != 0) {
     log_error("documents: cannot create a blob of %lld bytes: %s", (long long)size,
               strerror(-brc));
@@ -362,12 +364,13 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
       .now_us = now,
       .created_by_id = ctx.caller->user_id ? ctx.caller->user_id : ctx.caller->app_id,
       .allowed_phases = phases,
+      .blob_in_store = in_store,
   };
   store_blob_keys_t drop;
   char *why = NULL;
   store_rc_t rc = store_upload_session_create(app->store, &n, &drop, &why);
   if (rc != STORE_OK) {
-    blob_remove(app->blobs, key);
+    if (!in_store) blob_remove(app->blobs, key);
     if (rc == STORE_CONFLICT)
       graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
                         why ? why : "The job no longer accepts a document.");
@@ -574,14 +577,7 @@ static void documents_state_free(graph_documents_t *d) {
 /* Opens the blob store and starts the sweeper; see graph/documents.h. */
 int graph_documents_start(app_t *app, char **err) {
   *err = NULL;
-  if (store_is_shared(app->store)) {  /* PostgreSQL: processes share no file system */
-    app->blobs = blob_store_open_db(app->store);
-  } else {
-    buf_t dir = BUF_INIT;
-    buf_printf(&dir, "%s/blobs", app->cfg->data_dir);
-    app->blobs = blob_store_open_files(dir.data, err);
-    buf_free(&dir);
-  }
+  app->blobs = blob_store_open(app->store, app->cfg->data_dir, err);
   if (!app->blobs) return -1;
   graph_documents_t *d = xcalloc(1, sizeof *d);
   documents_inflight_init(d);

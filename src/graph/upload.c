@@ -13,6 +13,9 @@
  * completed in one transaction (201 with the printDocument). A fragment that is the whole
  * document (the common single PUT) is hashed as it streams in and completes the document in
  * its one transaction, without a separate one recording the fragment or a read of the blob.
+ * A small document kept in the store (the session's blob_in_store, BLOB_INLINE_MAX) is not
+ * written to the blob at all when it comes whole: its bytes are gathered in memory and
+ * written into its chunk rows by that same transaction, so one commit makes them durable.
  *
  * Up to 4 fragments of one session may arrive at once, in any order. A fragment first reserves
  * its range in a per-process table of ranges being written, and only then reads what the
@@ -181,6 +184,7 @@ typedef struct upload_put {
   blob_t                *blob;
   bool                   reserved;
   EVP_MD_CTX            *md;  /* the fragment is the whole document: its SHA-256 so far */
+  unsigned char         *bytes; /* a whole small document kept in the store: its bytes */
 } upload_put_t;
 
 /* ---- upload volume per user --------------------------------------------------------------- */
@@ -223,6 +227,7 @@ static void put_cleanup(http_request_t *req) {
   if (!p) return;
   blob_close(p->blob);
   EVP_MD_CTX_free(p->md);
+  free(p->bytes);
   if (p->reserved) inflight_release(APP(req)->documents, p->sess.id, p->first, p->last);
   store_upload_session_clear(&p->sess);
   free(p);
@@ -310,6 +315,18 @@ static int put_start(http_request_t *req, http_response_t *res) {
 
   if (!volume_take(req, res, p)) return -1;
 
+  bool whole = p->first == 0 && p->len == (uint64_t)p->sess.size;
+  if (whole) {
+    p->md = EVP_MD_CTX_new();
+    if (!p->md || EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1) {
+      reply_internal(req, res);
+      return -1;
+    }
+  }
+  if (whole && p->sess.blob_in_store && p->len <= BLOB_INLINE_MAX) {
+    p->bytes = xmalloc((size_t)p->len);
+    return 0;
+  }
   int brc = blob_open(app->blobs, p->sess.blob_key, true, &p->blob, NULL);
   if (brc == -ENOENT) {
     reply_not_found(req, res); /* canceled or replaced a moment ago */
@@ -320,22 +337,18 @@ static int put_start(http_request_t *req, http_response_t *res) {
     reply_internal(req, res);
     return -1;
   }
-  if (p->first == 0 && p->len == (uint64_t)p->sess.size) {
-    p->md = EVP_MD_CTX_new();
-    if (!p->md || EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1) {
-      reply_internal(req, res);
-      return -1;
-    }
-  }
   return 0;
 }
+
+/* Whether put_start accepted the fragment: its bytes have somewhere to go. */
+static bool put_ready(const upload_put_t *p) { return p && (p->blob || p->bytes); }
 
 /* Streaming body callback of PUT /upload/{id}; data == NULL once the headers are in. */
 int documents_upload_chunk(http_request_t *req, http_response_t *res, const char *data,
                            size_t len) {
   if (!data) return put_start(req, res);
   upload_put_t *p = req->handler_state;
-  if (!p || !p->blob) {
+  if (!put_ready(p)) {
     reply_internal(req, res);
     return -1;
   }
@@ -345,7 +358,9 @@ int documents_upload_chunk(http_request_t *req, http_response_t *res, const char
                       (unsigned long long)p->len);
     return -1;
   }
-  int rc = blob_pwrite(p->blob, p->first + p->written, data, len);
+  int rc = 0;
+  if (p->bytes) memcpy(p->bytes + p->written, data, len);
+  else rc = blob_pwrite(p->blob, p->first + p->written, data, len);
   if (rc != 0) {
     log_error("upload: writing %zu bytes at %llu of blob %s failed: %s", len,
               (unsigned long long)(p->first + p->written), p->sess.blob_key, strerror(-rc));
@@ -395,7 +410,7 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
   store_blob_keys_t drop;
   char *why = NULL;
   store_fragment_rc_t outcome = STORE_FRAGMENT_COMPLETES;
-  store_rc_t rc = store_upload_complete(app->store, p->sess.id, p->first, p->last, sha,
+  store_rc_t rc = store_upload_complete(app->store, p->sess.id, p->first, p->last, p->bytes, sha,
                                         time_now_us(), &doc, &drop, &why, &outcome);
   if (rc == STORE_OK) {
     for (size_t i = 0; i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);
@@ -424,10 +439,10 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
 void documents_upload_put(http_request_t *req, http_response_t *res) {
   app_t *app = APP(req);
   upload_put_t *p = req->handler_state;
-  if (!p || !p->blob) { /* a body-less PUT never reached the streaming callback's checks */
+  if (!put_ready(p)) { /* a body-less PUT never reached the streaming callback's checks */
     if (!p && put_start(req, res) != 0) return;
     p = req->handler_state;
-    if (!p || !p->blob) {
+    if (!put_ready(p)) {
       if (!res->status) reply_internal(req, res);
       return;
     }
@@ -438,7 +453,7 @@ void documents_upload_put(http_request_t *req, http_response_t *res) {
                       (unsigned long long)p->written, (unsigned long long)p->len);
     return;
   }
-  int brc = blob_sync(p->blob);
+  int brc = p->blob ? blob_sync(p->blob) : 0; /* p->bytes: written by the completing commit */
   if (brc != 0) {
     log_error("upload: cannot sync blob %s: %s", p->sess.blob_key, strerror(-brc));
     reply_internal(req, res);

@@ -588,7 +588,7 @@ static void doc_finish(share_req_t *st) {
   store_blob_keys_clear(&drop);
   if (rc == STORE_OK) {
     store_document_t doc;
-    rc = store_upload_complete(app->store, sid, 0, st->written - 1, sha, now, &doc, &drop, &why,
+    rc = store_upload_complete(app->store, sid, 0, st->written - 1, NULL, sha, now, &doc, &drop, &why,
                                NULL);
     if (rc == STORE_OK) {
       for (size_t i = 0; i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);

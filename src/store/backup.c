@@ -85,8 +85,9 @@ static int inspect(sqlite3 *db, const char *path, store_backup_info_t *info, cha
     info->schema_version = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   static const char *const Q[2] = {
-      "SELECT DISTINCT blob_key FROM documents WHERE blob_key IS NOT NULL",
-      "SELECT DISTINCT blob_key FROM upload_sessions",
+      "SELECT DISTINCT blob_key FROM documents WHERE blob_key IS NOT NULL"
+      " AND blob_key NOT IN (SELECT key FROM blobs)",
+      "SELECT DISTINCT blob_key FROM upload_sessions WHERE blob_key NOT IN (SELECT key FROM blobs)",
   };
   for (int q = 0; q < 2; q++) {
     if (sqlite3_prepare_v2(db, Q[q], -1, &st, NULL) != SQLITE_OK)

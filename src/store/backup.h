@@ -16,7 +16,8 @@
 typedef struct store_backup_info {
   int      schema_version; /* of the copy */
   int64_t  bytes;          /* size of the copy */
-  char   **blob_keys;      /* blobs the copy refers to (documents and upload sessions) */
+  char   **blob_keys;      /* blob files the copy refers to (documents and upload sessions;
+                            * bytes kept in its own blob rows are not listed) */
   size_t   nblob_keys;
   char   **session_keys;   /* those of upload sessions still receiving fragments */
   size_t   nsession_keys;

@@ -44,17 +44,22 @@ static int blob_size(db_conn_t *c, const char *key, uint64_t *size) {
   return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
 }
 
-static int create_fn(db_conn_t *c, void *arg) {
-  chunk_arg_t *a = arg;
+/* See store-private.h. */
+int store_chunks_create_in(db_conn_t *c, const char *key, uint64_t size, int64_t now_us) {
   db_stmt_t *s = db_prepare(c, "INSERT INTO blobs (key, size, chunk_size, created_us)"
                                " VALUES (?, ?, ?, ?)");
-  db_bind_text(s, 1, a->key);
-  db_bind_int64(s, 2, (int64_t)a->size);
+  db_bind_text(s, 1, key);
+  db_bind_int64(s, 2, (int64_t)size);
   db_bind_int64(s, 3, STORE_CHUNK_SIZE);
-  db_bind_int64(s, 4, a->now);
+  db_bind_int64(s, 4, now_us);
   int rc = db_step(s);
   db_reset(s);
   return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? STORE_CONFLICT : DB_ERROR;
+}
+
+static int create_fn(db_conn_t *c, void *arg) {
+  chunk_arg_t *a = arg;
+  return store_chunks_create_in(c, a->key, a->size, a->now);
 }
 
 /* Creates blob key of size bytes (sparse: no chunk rows yet). */
@@ -94,39 +99,68 @@ static int read_chunk(db_conn_t *c, const char *key, uint64_t idx, unsigned char
   return rc == DB_ROW || rc == DB_DONE ? 0 : DB_ERROR;
 }
 
+/* Writes len bytes at lo inside chunk idx of blob key (of size bytes). */
+static int write_chunk(db_conn_t *c, const char *key, uint64_t size, uint64_t idx, size_t lo,
+                       const void *data, size_t len) {
+  size_t clen = chunk_len(size, idx);
+  if (lo + len > clen) return STORE_INVALID;
+  const void *row = data;
+  unsigned char *merged = NULL;
+  if (lo != 0 || len != clen) {  /* merge into the stored chunk */
+    merged = xmalloc(clen ? clen : 1);
+    if (read_chunk(c, key, idx, merged, clen)) {
+      free(merged);
+      return DB_ERROR;
+    }
+    memcpy(merged + lo, data, len);
+    row = merged;
+  }
+  db_stmt_t *s = db_prepare(c, "INSERT INTO blob_chunks (key, idx, data) VALUES (?, ?, ?)"
+                               " ON CONFLICT (key, idx) DO UPDATE SET data = excluded.data");
+  db_bind_text(s, 1, key);
+  db_bind_int64(s, 2, (int64_t)idx);
+  db_bind_blob(s, 3, row, clen);
+  int rc = db_step(s);
+  db_reset(s);
+  free(merged);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Marks blob key as written at now (the sweeper's age of an unreferenced blob). */
+static int touch_blob(db_conn_t *c, const char *key, int64_t now) {
+  db_stmt_t *s = db_prepare(c, "UPDATE blobs SET created_us = ? WHERE key = ?");
+  db_bind_int64(s, 1, now);
+  db_bind_text(s, 2, key);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
 static int write_fn(db_conn_t *c, void *arg) {
   chunk_arg_t *a = arg;
   uint64_t size = 0;
   int rc = blob_size(c, a->key, &size);
   if (rc) return rc;
-  size_t clen = chunk_len(size, a->idx);
-  if (a->lo + a->len > clen) return STORE_INVALID;
-  const void *row = a->data;
-  unsigned char *merged = NULL;
-  if (a->lo != 0 || a->len != clen) {  /* merge into the stored chunk */
-    merged = xmalloc(clen ? clen : 1);
-    if (read_chunk(c, a->key, a->idx, merged, clen)) {
-      free(merged);
-      return DB_ERROR;
-    }
-    memcpy(merged + a->lo, a->data, a->len);
-    row = merged;
+  rc = write_chunk(c, a->key, size, a->idx, a->lo, a->data, a->len);
+  return rc ? rc : touch_blob(c, a->key, a->now);
+}
+
+/* See store-private.h. */
+int store_chunks_pwrite_in(db_conn_t *c, const char *key, uint64_t off, const void *data,
+                           size_t len, int64_t now_us) {
+  uint64_t size = 0;
+  int rc = blob_size(c, key, &size);
+  if (rc) return rc;
+  if (off > size || len > size - off) return STORE_INVALID;
+  const unsigned char *p = data;
+  while (len && rc == 0) {
+    uint64_t idx = off / STORE_CHUNK_SIZE;
+    size_t lo = (size_t)(off % STORE_CHUNK_SIZE), n = chunk_len(size, idx) - lo;
+    if (n > len) n = len;
+    rc = write_chunk(c, key, size, idx, lo, p, n);
+    p += n, off += n, len -= n;
   }
-  db_stmt_t *s = db_prepare(c, "INSERT INTO blob_chunks (key, idx, data) VALUES (?, ?, ?)"
-                               " ON CONFLICT (key, idx) DO UPDATE SET data = excluded.data");
-  db_bind_text(s, 1, a->key);
-  db_bind_int64(s, 2, (int64_t)a->idx);
-  db_bind_blob(s, 3, row, clen);
-  rc = db_step(s);
-  db_reset(s);
-  free(merged);
-  if (rc != DB_DONE) return DB_ERROR;
-  s = db_prepare(c, "UPDATE blobs SET created_us = ? WHERE key = ?");  /* the last write */
-  db_bind_int64(s, 1, a->now);
-  db_bind_text(s, 2, a->key);
-  rc = db_step(s);
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return rc ? rc : touch_blob(c, key, now_us);
 }
 
 /* Writes len bytes at lo inside chunk idx; see chunks.h. */

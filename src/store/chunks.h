@@ -4,8 +4,8 @@
  * blob/blob-db.c, stores through these): a blobs row per blob (its size) and blob_chunks rows
  * of STORE_CHUNK_SIZE bytes (the last one shorter), written and read one chunk at a time, so
  * memory stays bounded by a chunk or two whatever the document's size. A chunk never written
- * reads as zeros (a blob is created sparse). The SQL is portable; SQLite mode keeps files and
- * leaves these tables empty.
+ * reads as zeros (a blob is created sparse). The SQL is portable; SQLite mode keeps files,
+ * and here only the small documents of upload sessions (BLOB_INLINE_MAX, blob/blob-tier.c).
  */
 #ifndef SPOOLD_STORE_CHUNKS_H
 #define SPOOLD_STORE_CHUNKS_H

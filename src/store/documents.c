@@ -20,7 +20,8 @@
 
 #define SESSION_COLS                                                                          \
   "s.id, s.tenant_id, s.document_id, d.job_id, s.secret_hash, s.document_name, "              \
-  "s.content_type, s.size, s.received, s.blob_key, s.expires_us, s.created_us, s.created_by_id"
+  "s.content_type, s.size, s.received, s.blob_key, s.expires_us, s.created_us, s.created_by_id, " \
+  "EXISTS (SELECT 1 FROM blobs b WHERE b.key = s.blob_key)"
 
 void store_blob_keys_clear(store_blob_keys_t *k) {
   if (!k) return;
@@ -68,6 +69,7 @@ static void session_read_row(db_stmt_t *s, void *item) {
   u->expires_us = db_col_int64(s, 10);
   u->created_us = db_col_int64(s, 11);
   u->created_by_id = store_col_strdup(s, 12, false);
+  u->blob_in_store = db_col_int64(s, 13) != 0;
 }
 
 /* Runs a statement without results; 0 or the DB error. */
@@ -278,6 +280,9 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     rc = store_job_set_details(c, n->job_id, details | JOB_DETAIL_UPLOAD_PENDING, n->now_us);
     if (rc != 0) return rc;
   }
+  if (n->blob_in_store &&
+      (rc = store_chunks_create_in(c, n->blob_key, (uint64_t)n->size, n->now_us)) != 0)
+    return rc;
 
   s = db_prepare(c, "INSERT INTO upload_sessions (id, tenant_id, document_id, secret_hash,"
                     " document_name, content_type, size, received, blob_key, expires_us,"
@@ -371,6 +376,7 @@ typedef struct {
   uint64_t               first, last;
   int64_t                now, new_expires;
   const char            *sha256;
+  const void            *bytes;
   store_fragment_rc_t    outcome;
   char                  *received;
   int64_t                expires;
@@ -503,6 +509,9 @@ static int complete_fn(db_conn_t *c, void *arg) {
   }
   /* the phase stays (next == phase for this event); the status loses uploadPending */
   (void)next;
+  if (a->bytes && (rc = store_chunks_pwrite_in(c, u->blob_key, a->first, a->bytes,
+                                               (size_t)(a->last - a->first + 1), a->now)) != 0)
+    return rc;
   rc = store_job_set_details(c, u->job_id, details & ~(unsigned)JOB_DETAIL_UPLOAD_PENDING,
                              a->now);
   if (rc != 0) return rc;
@@ -535,13 +544,15 @@ static int complete_fn(db_conn_t *c, void *arg) {
 
 /* Finishes an upload; see store/documents.h. */
 store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
-                                 const char *sha256, int64_t now_us, store_document_t *doc,
+                                 const void *bytes, const char *sha256, int64_t now_us,
+                                 store_document_t *doc,
                                  store_blob_keys_t *drop, char **why,
                                  store_fragment_rc_t *outcome) {
   memset(doc, 0, sizeof *doc);
   memset(drop, 0, sizeof *drop);
   if (why) *why = NULL;
-  fragment_arg_t a = {.id = id, .first = first, .last = last, .now = now_us, .sha256 = sha256};
+  fragment_arg_t a = {.id = id, .first = first, .last = last, .now = now_us, .sha256 = sha256,
+                      .bytes = bytes};
   store_rc_t rc = store_rc(db_write(st->db, complete_fn, &a));
   if (outcome) *outcome = rc == STORE_CONFLICT ? a.outcome : STORE_FRAGMENT_COMPLETES;
   if (rc == STORE_OK) {

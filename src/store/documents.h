@@ -66,6 +66,7 @@ typedef struct store_upload_session {
   int64_t expires_us;
   int64_t created_us;
   char   *created_by_id;  /* the user (or app) that created it; upload volume is counted on it */
+  bool    blob_in_store;  /* blob_key names chunk rows of the store (store/chunks.h), not a file */
 } store_upload_session_t;
 
 void store_upload_session_clear(store_upload_session_t *s);
@@ -79,7 +80,8 @@ typedef struct store_upload_session_new {
   const char *document_name;
   const char *content_type;
   int64_t     size;
-  const char *blob_key;       /* an already created blob of size bytes */
+  const char *blob_key;       /* an already created blob of size bytes, or see blob_in_store */
+  bool        blob_in_store;  /* create blob_key here, as chunk rows in the same transaction */
   int64_t     expires_us;
   int64_t     now_us;         /* createdDateTime of the session, updated time of the job */
   const char *created_by_id;
@@ -90,7 +92,8 @@ typedef struct store_upload_session_new {
  * (else STORE_CONFLICT with a malloc'd *why) and that the document belongs to it
  * (STORE_NOT_FOUND); deletes the document's earlier sessions; gives the document the declared
  * name, type and size and forgets its earlier bytes (uploadedDateTime, SHA-256, blob); puts
- * uploadPending back on a job in JOB_CREATED; inserts the session. *drop receives the blob keys
+ * uploadPending back on a job in JOB_CREATED; inserts the session (and its blob's chunk rows
+ * when n->blob_in_store). *drop receives the blob keys
  * no longer referenced (earlier sessions, the document's earlier bytes). */
 store_rc_t store_upload_session_create(store_t *st, const store_upload_session_new_t *n,
                                        store_blob_keys_t *drop, char **why);
@@ -123,7 +126,8 @@ store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, ui
                                  int64_t *expires_us);
 
 /* Finishes session id with its last piece [first, last] (bytes synced, sha256 computed), in
- * one transaction: the piece must complete the received set (else STORE_CONFLICT with *why,
+ * one transaction (bytes, when not NULL, are the piece's last - first + 1 bytes, written into
+ * the session's chunk rows in that transaction: a session whose blob_in_store): the piece must complete the received set (else STORE_CONFLICT with *why,
  * and *outcome, when not NULL, says why: STORE_FRAGMENT_OVERLAP, _TOO_MANY or _RECORDED for a
  * piece that leaves bytes missing; it is STORE_FRAGMENT_COMPLETES for every other outcome);
  * the job must accept JOB_EV_UPLOAD_DONE (else STORE_CONFLICT with *why, and the session is
@@ -131,7 +135,8 @@ store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, ui
  * uploadedDateTime = now_us; the session is deleted; the job loses uploadPending. On STORE_OK
  * *doc receives the document and *drop the blob the document held before (if unreferenced). */
 store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
-                                 const char *sha256, int64_t now_us, store_document_t *doc,
+                                 const void *bytes, const char *sha256, int64_t now_us,
+                                 store_document_t *doc,
                                  store_blob_keys_t *drop, char **why,
                                  store_fragment_rc_t *outcome);
 

@@ -106,4 +106,12 @@ int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *print
  * l->retry_us set, nothing written) when one is full, or a DB_* error. Defined in limits.c. */
 int store_limits_take_in(db_conn_t *c, store_limits_t *l);
 
+/* Chunk rows (store/chunks.h) written inside the caller's write transaction: creates blob
+ * key of size bytes (STORE_CONFLICT when it exists); writes len bytes at offset off of blob
+ * key (STORE_NOT_FOUND when there is no such blob, STORE_INVALID past its end). 0 or an
+ * error. */
+int store_chunks_create_in(db_conn_t *c, const char *key, uint64_t size, int64_t now_us);
+int store_chunks_pwrite_in(db_conn_t *c, const char *key, uint64_t off, const void *data,
+                           size_t len, int64_t now_us);
+
 #endif

@@ -16,6 +16,8 @@ import assert from "node:assert/strict";
 import { randomUUID, randomBytes, createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import https from "node:https";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -40,6 +42,7 @@ const ADMIN_SCOPES = [
 after(() => closeAgents());
 
 const sha256 = (buf) => createHash("sha256").update(buf).digest("hex");
+const runFile = promisify(execFile);
 
 // Starts an https server for the enclosing describe block, mints tokens, registers a printer.
 function withServer(opts = {}) {
@@ -137,12 +140,14 @@ function check202(r, size, first, last) {
   }
 }
 
+// The stored blobs: chunk rows (PostgreSQL; small documents on SQLite too) and files (SQLite).
 async function blobFiles(ctx) {
-  if (testStore() === "postgres") return blobKeys(ctx.srv.dataDir);  // chunk rows, no files
+  const rows = await blobKeys(ctx.srv.dataDir);
+  if (testStore() === "postgres") return rows;
   try {
-    return await readdir(path.join(ctx.srv.dataDir, "blobs"));
+    return [...rows, ...await readdir(path.join(ctx.srv.dataDir, "blobs"))];
   } catch {
-    return [];
+    return rows;
   }
 }
 
@@ -721,6 +726,48 @@ describe("upload volume limit (--upload-volume-limit 1MiB)", () => {
     const progress = await rawFetch(s.uploadUrl, { ca: ctx.srv.ca });
     assert.deepEqual(progress.json.nextExpectedRanges, [`${MiB}-${size - 1}`], "the refused fragment was not recorded");
   });
+});
+
+// -----------------------------------------------------------------------------------------------
+
+describe("where the bytes live: small documents in the store's rows, larger ones in files", () => {
+  const ctx = withServer();
+  const keyOf = async (j) => {
+    if (testStore() === "postgres") return null;
+    const { stdout } = await runFile("sqlite3", [path.join(ctx.srv.dataDir, "spoold.db"),
+      `SELECT blob_key FROM documents WHERE id = '${j.doc}'`], { encoding: "utf8" });
+    return stdout.trim();
+  };
+  const fileExists = (key) => readFile(path.join(ctx.srv.dataDir, "blobs", key)).then(() => true, () => false);
+
+  for (const [what, size, pieces] of [
+    ["a 4 KiB document in one PUT (rows, written by the completing transaction)", 4096, 1],
+    ["a 4 KiB document in two fragments (rows, the first written on its own)", 4096, 2],
+    ["a 64 KiB document in one PUT (the largest kept in rows)", 64 * 1024, 1],
+    ["a 70 KiB document in one PUT (a file)", 70 * 1024, 1],
+  ]) {
+    it(what, async () => {
+      const j = await newJob(ctx);
+      const body = randomBytes(size);
+      const s = await createSession(ctx, j, { size });
+      const step = Math.ceil(size / pieces);
+      let r;
+      for (const [a, b] of fragments(size, step)) r = await put(ctx, s.uploadUrl, body.subarray(a, b), a, size);
+      assert.equal(r.status, 201, r.text);
+      const { res } = await download(ctx, j);
+      assert.equal(res.status, 200);
+      assert.equal(sha256(res.body), sha256(body), "the bytes come back");
+      const part = await download(ctx, j, { range: "bytes=10-19" });
+      assert.equal(part.res.status, 206);
+      assert.deepEqual(Buffer.from(part.res.body), body.subarray(10, 20));
+      const key = await keyOf(j);
+      if (key !== null) {  // SQLite: the rows or the file, never both
+        const rows = (await blobKeys(ctx.srv.dataDir)).includes(key);
+        assert.equal(rows, size <= 64 * 1024, `blob ${key} of ${size} bytes in the rows`);
+        assert.equal(await fileExists(key), !rows, `blob ${key} of ${size} bytes in a file`);
+      }
+    });
+  }
 });
 
 // -----------------------------------------------------------------------------------------------

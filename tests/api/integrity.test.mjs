@@ -69,9 +69,12 @@ async function storeSql(dataDir, sql) {
 
 const blobKeyOf = (dataDir, docId) => storeSql(dataDir, `SELECT blob_key FROM documents WHERE id = '${docId}'`);
 
+// Whether a document's bytes are chunk rows of the store (PostgreSQL; small documents on SQLite).
+const inRows = async (dataDir, key) => PG || (await storeSql(dataDir, `SELECT COUNT(*) FROM blobs WHERE key = '${key}'`)) === "1";
+
 // Removes a document's bytes behind the server's back (the file, or the blob's rows).
 async function loseBytes(dataDir, key) {
-  if (PG) await storeSql(dataDir, `DELETE FROM blobs WHERE key = '${key}'`);
+  if (await inRows(dataDir, key)) await storeSql(dataDir, `DELETE FROM blobs WHERE key = '${key}'`);
   else await unlink(path.join(dataDir, "blobs", key));
 }
 
@@ -79,6 +82,10 @@ async function loseBytes(dataDir, key) {
 async function damageBytes(dataDir, key) {
   if (PG) {
     await storeSql(dataDir, `UPDATE blob_chunks SET data = set_byte(data, 0, (get_byte(data, 0) + 1) % 256) WHERE key = '${key}' AND idx = 0`);
+  } else if (await inRows(dataDir, key)) {
+    const b = Buffer.from(await storeSql(dataDir, `SELECT hex(data) FROM blob_chunks WHERE key = '${key}' AND idx = 0`), "hex");
+    b[0] = (b[0] + 1) % 256;
+    await storeSql(dataDir, `UPDATE blob_chunks SET data = X'${b.toString("hex")}' WHERE key = '${key}' AND idx = 0`);
   } else {
     const fh = await open(path.join(dataDir, "blobs", key), "r+");
     const b = Buffer.alloc(1);
@@ -224,7 +231,9 @@ describe("start-up: an empty store next to stored documents refuses to start unl
   it("refuses, naming the option; starts with it", async () => {
     const ctx = await world("empty");
     const data = ctx.srv.dataDir;
-    const j = await storedJob(ctx, Buffer.from("%PDF-1.4\n% kept bytes\n%%EOF\n"));
+    // larger than what SQLite mode keeps inside the database (BLOB_INLINE_MAX, 64 KiB): a file
+    const j = await storedJob(ctx, Buffer.concat([Buffer.from("%PDF-1.4\n% kept bytes\n"),
+      Buffer.alloc(70 * 1024, 0x20), Buffer.from("\n%%EOF\n")]));
     await ctx.srv.stop({ keepData: true });
     try {
       // the database is lost (SQLite: the file is gone; PostgreSQL: every tenant, so every

@@ -386,18 +386,18 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
   cr_assert(ref);
   store_fragment_rc_t oc = STORE_FRAGMENT_COMPLETES;
-  cr_assert_eq(store_upload_complete(st, S1, 10, 20, "ab", now, &d, &drop, &why, &oc),
+  cr_assert_eq(store_upload_complete(st, S1, 10, 20, NULL, "ab", now, &d, &drop, &why, &oc),
                STORE_CONFLICT, "a piece that does not complete the set");
   cr_assert_eq(oc, STORE_FRAGMENT_RECORDED, "the outcome says bytes are still missing");
   cr_assert_not_null(why);
   free(why);
   why = NULL;
-  cr_assert_eq(store_upload_complete(st, S1, 0, 60, "ab", now, &d, &drop, &why, &oc),
+  cr_assert_eq(store_upload_complete(st, S1, 0, 60, NULL, "ab", now, &d, &drop, &why, &oc),
                STORE_CONFLICT, "a piece overlapping the received bytes");
   cr_assert_eq(oc, STORE_FRAGMENT_OVERLAP);
   free(why);
   why = NULL;
-  cr_assert_eq(store_upload_complete(st, S1, 0, 49, "cafe", now, &d, &drop, &why, &oc), STORE_OK);
+  cr_assert_eq(store_upload_complete(st, S1, 0, 49, NULL, "cafe", now, &d, &drop, &why, &oc), STORE_OK);
   cr_assert_eq(oc, STORE_FRAGMENT_COMPLETES);
   cr_assert_str_eq(d.sha256, "cafe");
   cr_assert_str_eq(d.blob_key, K1);
@@ -694,5 +694,83 @@ Test(blob_store, chunks_parallel_handles_sparse_stream_copy_remove, .init = test
   free(back);
   free(data);
   blob_store_free(bs);
+  store_close(st);
+}
+
+/* SQLite mode's blob store (blob_store_open): a small document of an upload session lives in
+ * the store's chunk rows, written by the completing transaction; a key is looked up as a file
+ * first, then as rows, for reading, copying, removing and walking. */
+Test(documents_store, small_document_in_rows_through_the_tiered_blob_store,
+     .init = test_store_setup, .fini = test_store_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+  char *err = NULL;
+  blob_store_t *bs = blob_store_open(st, test_store_dir(), &err);
+  cr_assert_not_null(bs, "%s", err ? err : "");
+
+  uint8_t data[3000];
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7 + 1);
+  char sha[65];
+  hex_sha256(data, sizeof data, sha);
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, sizeof data);
+  n.blob_in_store = true;
+  store_blob_keys_t drop;
+  char *why = NULL;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  store_upload_session_t s;
+  cr_assert_eq(store_upload_session_get(st, S1, time_now_us(), &s), STORE_OK);
+  cr_assert(s.blob_in_store, "the session knows its bytes go to rows");
+  store_upload_session_clear(&s);
+
+  store_document_t d;
+  store_fragment_rc_t oc;
+  cr_assert_eq(store_upload_complete(st, S1, 0, sizeof data - 1, data, sha, time_now_us(), &d,
+                                     &drop, &why, &oc), STORE_OK);
+  cr_assert_str_eq(d.blob_key, K1);
+  cr_assert_str_eq(d.sha256, sha);
+  store_document_clear(&d);
+  store_blob_keys_clear(&drop);
+
+  /* read back through the tiered store: rows, no descriptor, the recorded hash */
+  uint64_t size = 0;
+  cr_assert_eq(blob_open_fd(bs, K1, &size), -ENOTSUP);
+  cr_assert_eq(blob_verify(bs, K1, sizeof data, sha, NULL), 0);
+  blob_t *b = NULL;
+  cr_assert_eq(blob_open(bs, K1, false, &b, &size), 0);
+  cr_assert_eq(size, sizeof data);
+  uint8_t back[sizeof data];
+  cr_assert_eq(blob_pread(b, 0, back, sizeof back), (ssize_t)sizeof back);
+  cr_assert_eq(memcmp(back, data, sizeof data), 0);
+  blob_close(b);
+
+  /* a file blob beside it (rows too on PostgreSQL); copies stay in their tier; the walk sees
+   * all */
+  bool files = !store_is_shared(st);
+  cr_assert_eq(blob_create(bs, K2, 10), 0);
+  char path[400];
+  snprintf(path, sizeof path, "%s/blobs/%s", test_store_dir(), K2);
+  if (files) cr_assert_eq(access(path, F_OK), 0, "blob_create makes a file");
+  char k3[BLOB_KEY_LEN + 1];
+  blob_key_new(k3);
+  cr_assert_eq(blob_copy(bs, K1, k3), 0);
+  snprintf(path, sizeof path, "%s/blobs/%s", test_store_dir(), k3);
+  cr_assert_neq(access(path, F_OK), 0, "a copy of rows is rows");
+  cr_assert_eq(blob_verify(bs, k3, sizeof data, sha, NULL), 0);
+  int nkeys = 0;
+  cr_assert_eq(blob_walk(bs, db_walk_cb, &nkeys), 0);
+  cr_assert_eq(nkeys, 3);
+
+  /* removing: the rows go, the file goes, a missing key is fine */
+  cr_assert_eq(blob_remove(bs, k3), 0);
+  cr_assert_eq(blob_open(bs, k3, false, &b, &size), -ENOENT);
+  cr_assert_eq(blob_remove(bs, K2), 0);
+  cr_assert_eq(blob_open(bs, K2, false, &b, &size), -ENOENT);
+  cr_assert_eq(blob_remove(bs, K2), 0);
+  cr_assert_eq(blob_open(bs, K1, false, &b, &size), 0, "the document's rows are untouched");
+  blob_close(b);
+  blob_store_free(bs);
+  store_job_clear(&job);
+  store_document_clear(&doc);
   store_close(st);
 }

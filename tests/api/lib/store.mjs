@@ -46,8 +46,14 @@ export async function storeUrlFor(dataDir) {
   return created.get(dataDir);
 }
 
-// The keys of the blobs (document bytes) in a data directory's PostgreSQL schema.
+// The keys of the blobs (document bytes) kept as chunk rows in a data directory's store: every
+// blob in PostgreSQL mode, the small documents (BLOB_INLINE_MAX) in SQLite mode.
 export async function blobKeys(dataDir) {
+  if (testStore() !== "postgres") {
+    const { stdout } = await run("sqlite3", [`${dataDir}/spoold.db`, "SELECT key FROM blobs ORDER BY key"],
+      { encoding: "utf8", timeout: 30_000 });
+    return stdout.split("\n").filter(Boolean);
+  }
   const url = await storeUrlFor(dataDir);
   const schema = /search_path%3D(\w+)/.exec(url)[1];
   const out = await psql(`SELECT key FROM ${schema}.blobs ORDER BY key`);
