@@ -4,7 +4,7 @@
  *
  * A pool of libpq connections, opened lazily up to a maximum, serves both db_write() and
  * db_read(): the caller borrows one connection and runs its closure on its own thread.
- *   - db_write(): BEGIN ISOLATION LEVEL SERIALIZABLE, the closure, COMMIT. Serializable
+ *   - db_write(): BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE, the closure, COMMIT. Serializable
  *     isolation gives the same outcome as SQLite's single writer: concurrent closures behave as
  *     if run one after the other. A closure that hits a serialization failure or a deadlock
  *     (SQLSTATE 40001/40P01) is rolled back and run again from the start, as is one whose
@@ -12,8 +12,16 @@
  *     COMMIT fails the write (its outcome is unknown; it is never run twice).
  *     synchronous_commit is on for every connection, so COMMIT returns once the change is
  *     durable (on the primary, and on synchronous standbys when the server has any).
- *   - db_read(): BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, so every statement of the
- *     closure sees one snapshot.
+ *   - db_read(): no BEGIN/COMMIT. Every connection runs in libpq's pipeline mode, and a read's
+ *     statements are sent without a Sync between them, so they form one implicit transaction
+ *     that the Sync sent after the closure ends; the session's default transaction is
+ *     REPEATABLE READ READ ONLY, so the statements of one closure see one snapshot (a
+ *     one-statement read is simply that statement, one round trip). The Sync's answer is read
+ *     when the connection is next borrowed, not waited for.
+ * Statements are prepared once per connection: the first execution of a SQL text (with given
+ * parameter types) sends its Parse under a name together with the Bind/Execute, later ones only
+ * Bind/Execute. A write's BEGIN goes out with its first statement; its COMMIT and Sync are
+ * waited for. A connection that is lost or reset starts with no prepared statement.
  * There is no group commit: PostgreSQL commits concurrent transactions in parallel. A write
  * that conflicted PG_ALONE_AFTER times runs again with this process's other writes held back,
  * so a busy process cannot starve one of its own writes.
@@ -23,8 +31,9 @@
  * int8/float8; text untyped so the server infers it from the context), bytes in binary format
  * typed bytea. Results come in text format; col_blob decodes bytea's hex form.
  *
- * A broken connection (the server restarted or is unreachable) is reset when next borrowed;
- * while it cannot be reached every call fails quickly with DB_ERROR and db_ping is false.
+ * A broken connection (the server restarted or is unreachable) is reset when next borrowed
+ * (pending answers are read and an idle socket the server closed is noticed then); while it
+ * cannot be reached every call fails quickly with DB_ERROR and db_ping is false.
  */
 #include "store/db-backend.h"
 #include "util/buf.h"
@@ -52,6 +61,8 @@
 #define PG_MAX_RECONNECTS  2      /* broken connections per call */
 #define PG_CACHE_MAX       256    /* cached statements per connection */
 #define PG_WHY_MAX         320    /* the text kept of a conflict (for the log) */
+#define PG_VARIANTS        4      /* server-side prepared statements per SQL text (parameter
+                                   * types differ, e.g. an integer or NULL bound) */
 
 #define OID_BYTEA  17
 #define OID_INT8   20
@@ -78,6 +89,11 @@ typedef struct pg_stmt {
   bool            touched;
   size_t         *dec_len;    /* per column of row dec_row: decoded bytea length, or SIZE_MAX */
   int             dec_row, dec_cols;
+  struct {                    /* prepared on the server under name, for these parameter types */
+    char          name[16];
+    Oid          *types;
+  }               var[PG_VARIANTS];
+  int             nvar;
   uint64_t        last_used;
   struct pg_stmt *next;       /* cache list */
   struct pg_stmt *next_touched;
@@ -93,6 +109,15 @@ struct pg_conn {
   char       retry_why[PG_WHY_MAX]; /* the last such failure: message, SQLSTATE, statement */
   bool       saw_full;        /* the running transaction hit 53100 disk_full */
   bool       in_write;        /* the running closure is a write */
+  bool       begin_pending;   /* a write's BEGIN goes out with its first statement */
+  bool       txn_open;        /* BEGIN was sent and no COMMIT/ROLLBACK yet */
+  bool       txn_failed;      /* a statement of the running transaction failed */
+  bool       unsynced;        /* statements were sent since the last Sync */
+  bool       stale_plans;     /* the server refused a cached plan (the schema changed) */
+  int        pending_syncs;   /* Syncs sent whose answer is not read yet */
+  unsigned   next_name;       /* for prepared statement names */
+  char     **dealloc;         /* prepared names to DEALLOCATE at the next release */
+  size_t     ndealloc;
   int64_t    changes;
   pg_stmt_t *stmts;           /* cache */
   size_t     nstmts;
@@ -201,6 +226,12 @@ static bool pg_conn_lost(pg_conn_t *c, const char *state) {
 /* Classifies a failed result: sets c->retry / c->broken / c->saw_full and returns
  * DB_CONSTRAINT, DB_FULL or DB_ERROR. Consumes nothing. */
 static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
+  c->txn_failed = true;
+  if (r && PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {  /* skipped after an earlier error */
+    if (PQstatus(c->h) != CONNECTION_OK) return pg_fail(c, NULL, sql);
+    log_debug("postgres: not run, an earlier statement failed; in: %s", sql);
+    return DB_ERROR;
+  }
   const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
   pg_set_err(c, r ? PQresultErrorMessage(r) : PQerrorMessage(c->h));
   if (!r || !*c->err) pg_set_err(c, PQerrorMessage(c->h));
@@ -222,6 +253,14 @@ static int pg_fail(pg_conn_t *c, const PGresult *r, const char *sql) {
     log_error("postgres %s: no space left: %s (%s); in: %s", c->db->safe_url, c->err, state, sql);
     db_note_failure("postgres: no space left: %s (%s); in: %s", c->err, state, sql);
     return DB_FULL;
+  }
+  if (state && !strcmp(state, "0A000") && strstr(c->err, "cached plan")) {
+    /* the schema changed under a prepared statement: prepare again, run the closure again */
+    log_debug("postgres: %s; in: %s", c->err, sql);
+    c->stale_plans = true;
+    c->retry = true;
+    snprintf(c->retry_why, sizeof c->retry_why, "%s (%s); in: %s", c->err, state, sql);
+    return DB_ERROR;
   }
   if (state && !strcmp(state, "25P02")) {  /* an earlier statement already failed and logged */
     log_debug("postgres: %s; in: %s", c->err, sql);
@@ -253,6 +292,109 @@ static int pg_simple(pg_conn_t *c, const char *sql) {
   return rc;
 }
 
+/* ---- the pipeline ------------------------------------------------------------------------- */
+
+/* Marks c lost (the server went away or the pipeline is out of step). */
+static void pg_lost(pg_conn_t *c) {
+  if (!c->broken) {
+    pg_set_err(c, PQerrorMessage(c->h));
+    log_warn("postgres %s: connection lost: %s", c->db->safe_url, c->err);
+    db_note_failure("postgres: connection lost: %s", c->err);
+  }
+  c->broken = true;
+  atomic_store(&c->db->down, true);
+}
+
+/* The next query's result from the pipeline, its end (libpq's NULL after each query) read
+ * too; NULL when the connection gave nothing (c->broken is then set). */
+static PGresult *pg_result(pg_conn_t *c) {
+  PGresult *r = PQgetResult(c->h);
+  if (!r && PQstatus(c->h) == CONNECTION_OK) r = PQgetResult(c->h);  /* an end not yet read */
+  if (!r) {
+    pg_lost(c);
+    return NULL;
+  }
+  if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+    PGresult *more = PQgetResult(c->h);
+    if (more) {  /* one query, one result: anything else means the pipeline is out of step */
+      PQclear(more);
+      pg_lost(c);
+    }
+  }
+  return r;
+}
+
+/* Sends a Sync after what was sent since the last one (ends a read's implicit transaction;
+ * inside BEGIN it only marks the end of an error's skipping). Its answer is read later. */
+static void pg_sync(pg_conn_t *c) {
+  if (c->broken) return;
+  if (!PQpipelineSync(c->h)) {
+    pg_lost(c);
+    return;
+  }
+  c->pending_syncs++;
+  c->unsynced = false;
+}
+
+/* Reads the answers nobody waited for (the Syncs sent and what came before them: ROLLBACK,
+ * DEALLOCATE). False when the connection is lost. */
+static bool pg_drain(pg_conn_t *c) {
+  while (c->pending_syncs > 0 && !c->broken) {
+    PGresult *r = pg_result(c);
+    if (!r) break;
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      c->pending_syncs--;
+    } else if (st == PGRES_FATAL_ERROR) {
+      const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (pg_conn_lost(c, state)) pg_lost(c);
+      else log_warn("postgres: %s", PQresultErrorMessage(r));
+    }
+    PQclear(r);
+  }
+  return !c->broken;
+}
+
+/* Sends the queued query and a flush request, so the server answers it now. */
+static bool pg_flush(pg_conn_t *c) {
+  if (!PQsendFlushRequest(c->h) || PQflush(c->h) != 0) {
+    pg_lost(c);
+    return false;
+  }
+  return true;
+}
+
+/* Sends sql (no parameters, no result rows: BEGIN, COMMIT, ROLLBACK, DEALLOCATE). */
+static bool pg_send_plain(pg_conn_t *c, const char *sql) {
+  if (c->broken) return false;
+  if (!PQsendQueryParams(c->h, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+    pg_lost(c);
+    return false;
+  }
+  c->unsynced = true;
+  return true;
+}
+
+/* The result of a plain statement sent before: DB_OK or pg_fail's code. */
+static int pg_plain_result(pg_conn_t *c, const char *sql) {
+  PGresult *r = pg_result(c);
+  if (!r) return DB_ERROR;
+  int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? DB_OK : pg_fail(c, r, sql);
+  PQclear(r);
+  return rc;
+}
+
+#define PG_BEGIN_WRITE "BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE"
+
+/* Runs a write's BEGIN now if it has not gone out with a statement yet. */
+static int pg_begin_now(pg_conn_t *c) {
+  if (!c->begin_pending) return DB_OK;
+  c->begin_pending = false;
+  c->txn_open = true;
+  if (!pg_send_plain(c, PG_BEGIN_WRITE) || !pg_flush(c)) return DB_ERROR;
+  return pg_plain_result(c, PG_BEGIN_WRITE);
+}
+
 /* ---- statements --------------------------------------------------------------------------- */
 
 static void pg_clear_bindings(pg_stmt_t *s) {
@@ -279,8 +421,18 @@ static void pg_stmt_reset(pg_stmt_t *s) {
   s->in_use = false;
 }
 
-static void pg_stmt_free(pg_stmt_t *s) {
+/* Frees s; its prepared statements are DEALLOCATEd at the connection's next release when
+ * dealloc (else the session that held them is gone). */
+static void pg_stmt_free(pg_stmt_t *s, bool dealloc) {
   pg_stmt_reset(s);
+  for (int i = 0; i < s->nvar; i++) {
+    pg_conn_t *c = s->conn;
+    if (dealloc) {
+      c->dealloc = xrealloc(c->dealloc, (c->ndealloc + 1) * sizeof *c->dealloc);
+      c->dealloc[c->ndealloc++] = xstrdup(s->var[i].name);
+    }
+    free(s->var[i].types);
+  }
   free(s->vals);
   free(s->lens);
   free(s->fmts);
@@ -290,14 +442,21 @@ static void pg_stmt_free(pg_stmt_t *s) {
   free(s);
 }
 
-static void pg_cache_free(pg_conn_t *c) {
+/* Forgets every statement of c (its session is gone, or its plans are stale: dealloc). */
+static void pg_cache_free(pg_conn_t *c, bool dealloc) {
   for (pg_stmt_t *s = c->stmts, *next; s; s = next) {
     next = s->next;
-    pg_stmt_free(s);
+    pg_stmt_free(s, dealloc);
   }
   c->stmts = NULL;
   c->nstmts = 0;
   c->touched = NULL;
+  if (!dealloc) {
+    for (size_t i = 0; i < c->ndealloc; i++) free(c->dealloc[i]);
+    free(c->dealloc);
+    c->dealloc = NULL;
+    c->ndealloc = 0;
+  }
 }
 
 /* Between transactions: drops the least recently used statements above PG_CACHE_MAX. */
@@ -308,7 +467,7 @@ static void pg_cache_trim(pg_conn_t *c) {
       if (!oldest || (*pp)->last_used < (*oldest)->last_used) oldest = pp;
     pg_stmt_t *s = *oldest;
     *oldest = s->next;
-    pg_stmt_free(s);
+    pg_stmt_free(s, true);
     c->nstmts--;
   }
 }
@@ -412,6 +571,75 @@ static void pg_bind_blob(db_stmt_t *sb, int idx, const void *v, size_t len) {
 
 static void pg_bind_null(db_stmt_t *sb, int idx) { pg_bind((pg_stmt_t *)sb, idx, NULL, 0, 0, 0); }
 
+/* The server-side statement of s for its bound parameter types: one already prepared on c
+ * (a NULL binds to any type), or a new one (*parse: send its Parse first); NULL when s has
+ * PG_VARIANTS already (then it runs unnamed). */
+static int pg_variant(pg_conn_t *c, pg_stmt_t *s, bool *parse) {
+  *parse = false;
+  for (int i = 0; i < s->nvar; i++) {
+    bool same = true;
+    for (int k = 0; k < s->nparams && same; k++)
+      same = s->var[i].types[k] == s->types[k] || !s->vals[k];
+    if (same) return i;
+  }
+  if (s->nvar == PG_VARIANTS) return -1;
+  int i = s->nvar++;
+  snprintf(s->var[i].name, sizeof s->var[i].name, "s%u", ++c->next_name);
+  size_t n = s->nparams ? (size_t)s->nparams : 1;
+  s->var[i].types = xcalloc(n, sizeof *s->var[i].types);
+  if (s->nparams) memcpy(s->var[i].types, s->types, n * sizeof *s->types);
+  *parse = true;
+  return i;
+}
+
+/* Forgets variant i of s (its Parse failed or never ran). */
+static void pg_variant_drop(pg_stmt_t *s, int i) {
+  free(s->var[i].types);
+  s->var[i] = s->var[--s->nvar];
+}
+
+/* Sends s (with a write's pending BEGIN, and its Parse on first use) in one round trip and
+ * reads the answers; leaves the statement's own result in s->res. DB_OK or pg_fail's code. */
+static int pg_execute(pg_conn_t *c, pg_stmt_t *s) {
+  bool begin = c->begin_pending, parse = false;
+  int v = pg_variant(c, s, &parse);
+  const char *const *vals = (const char *const *)s->vals;
+  if (begin) {
+    c->begin_pending = false;
+    c->txn_open = true;
+    if (!pg_send_plain(c, PG_BEGIN_WRITE)) return pg_fail(c, NULL, PG_BEGIN_WRITE);
+  }
+  bool sent;
+  if (v < 0) {
+    sent = PQsendQueryParams(c->h, s->sql, s->nparams, s->types, vals, s->lens, s->fmts, 0);
+  } else {
+    sent = (!parse || PQsendPrepare(c->h, s->var[v].name, s->sql, s->nparams, s->var[v].types)) &&
+           PQsendQueryPrepared(c->h, s->var[v].name, s->nparams, vals, s->lens, s->fmts, 0);
+  }
+  c->unsynced = true;
+  if (!sent || !pg_flush(c)) {
+    if (parse) pg_variant_drop(s, v);
+    pg_lost(c);
+    return pg_fail(c, NULL, s->key);
+  }
+  int rc = DB_OK;
+  if (begin) rc = pg_plain_result(c, PG_BEGIN_WRITE);
+  if (parse) {
+    PGresult *r = c->broken ? NULL : pg_result(c);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+      pg_variant_drop(s, v);
+      if (rc == DB_OK) rc = pg_fail(c, r, s->key);
+    }
+    PQclear(r);
+  }
+  s->res = c->broken ? NULL : pg_result(c);
+  if (!s->res) return rc == DB_OK ? pg_fail(c, NULL, s->key) : rc;
+  ExecStatusType st = PQresultStatus(s->res);
+  if (rc == DB_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    rc = pg_fail(c, s->res, s->key);
+  return rc;
+}
+
 static int pg_step(db_stmt_t *sb) {
   pg_stmt_t *s = (pg_stmt_t *)sb;
   pg_conn_t *c = s->conn;
@@ -420,20 +648,17 @@ static int pg_step(db_stmt_t *sb) {
     s->executed = true;
     if (c->broken) return DB_ERROR;
     s->dec_row = -1;
-    s->res = PQexecParams(c->h, s->sql, s->nparams, s->types, (const char *const *)s->vals,
-                          s->lens, s->fmts, 0);
-    ExecStatusType st = s->res ? PQresultStatus(s->res) : PGRES_FATAL_ERROR;
-    if (st == PGRES_COMMAND_OK) {
+    int rc = pg_execute(c, s);
+    if (rc != DB_OK) {
+      PQclear(s->res);
+      s->res = NULL;
+      return rc;
+    }
+    if (PQresultStatus(s->res) == PGRES_COMMAND_OK) {
       c->changes = atoll(PQcmdTuples(s->res));
       PQclear(s->res);
       s->res = NULL;
       return DB_DONE;
-    }
-    if (st != PGRES_TUPLES_OK) {
-      int rc = pg_fail(c, s->res, s->key);
-      PQclear(s->res);
-      s->res = NULL;
-      return rc;
     }
     const char *tag = PQcmdTuples(s->res);
     if (*tag) c->changes = atoll(tag);  /* INSERT/UPDATE/DELETE ... RETURNING */
@@ -527,10 +752,25 @@ static const void *pg_col_blob(db_stmt_t *sb, int col, size_t *len) {
 
 static void pg_reset(db_stmt_t *sb) { pg_stmt_reset((pg_stmt_t *)sb); }
 
+/* A script of several statements needs the simple query protocol, so it runs outside the
+ * pipeline (after a write's BEGIN; in a read it ends the closure's snapshot). */
 static int pg_exec(db_conn_t *cb, const char *sql) {
   pg_conn_t *c = (pg_conn_t *)cb;
   if (c->broken) return DB_ERROR;
-  return pg_simple(c, sql);
+  int rc = pg_begin_now(c);
+  if (rc != DB_OK) return rc;
+  if (c->unsynced) pg_sync(c);
+  if (!pg_drain(c)) return DB_ERROR;
+  if (!PQexitPipelineMode(c->h)) {
+    pg_lost(c);
+    return DB_ERROR;
+  }
+  rc = pg_simple(c, sql);
+  if (!PQenterPipelineMode(c->h)) {
+    pg_lost(c);
+    return DB_ERROR;
+  }
+  return rc;
 }
 
 static int64_t pg_changes(db_conn_t *cb) { return ((pg_conn_t *)cb)->changes; }
@@ -596,9 +836,11 @@ static void pg_notice(void *arg, const char *msg) {
 }
 
 static void pg_conn_close(pg_conn_t *c) {
-  pg_cache_free(c);
+  pg_cache_free(c, false);
   if (c->h) PQfinish(c->h);
   c->h = NULL;
+  c->pending_syncs = 0;
+  c->unsynced = c->txn_open = c->begin_pending = c->stale_plans = false;
 }
 
 /* Connects c (fresh or after a failure). 0, or -1 with the reason in c->err. */
@@ -615,14 +857,31 @@ static int pg_conn_connect(pg_conn_t *c) {
     return -1;
   }
   PQsetNoticeProcessor(c->h, pg_notice, NULL);
+  /* a read is the statements between two Syncs: one snapshot, read-only, by default */
   if (pg_simple(c, "SET synchronous_commit = on; SET client_min_messages = warning;"
-                   "SET TIME ZONE 'UTC'") != DB_OK) {
+                   "SET TIME ZONE 'UTC'; SET default_transaction_isolation = 'repeatable read';"
+                   "SET default_transaction_read_only = on") != DB_OK ||
+      !PQenterPipelineMode(c->h)) {
+    if (!*c->err) pg_set_err(c, PQerrorMessage(c->h));
     PQfinish(c->h);
     c->h = NULL;
     return -1;
   }
   c->broken = false;
   return 0;
+}
+
+/* Before lending c: reads the answers still pending, and notices a connection the server
+ * closed while it was idle, so that it is connected again now instead of failing the caller. */
+static void pg_check_idle(pg_conn_t *c) {
+  if (!pg_drain(c)) return;
+  /* a server that ends the session sends an error, then closes: read until neither is left */
+  struct pollfd p = {.fd = PQsocket(c->h), .events = POLLIN};
+  for (int i = 0; i < 4 && poll(&p, 1, 0) > 0; i++)
+    if (!PQconsumeInput(c->h) || PQstatus(c->h) != CONNECTION_OK) {
+      pg_lost(c);
+      return;
+    }
 }
 
 /* Borrows a connection (waiting while all are lent), connected; NULL when the server cannot
@@ -655,6 +914,7 @@ static pg_conn_t *pg_borrow(pg_db_t *db) {
   db->pool.in_use++;
   pthread_mutex_unlock(&db->mu);
 
+  if (c->h && !c->broken) pg_check_idle(c);
   if (!c->h || c->broken || PQstatus(c->h) != CONNECTION_OK) {
     if (pg_conn_connect(c) != 0) {
       if (!atomic_exchange(&db->down, true) || db->pool.connect_failures % 100 == 0)
@@ -676,12 +936,32 @@ static pg_conn_t *pg_borrow(pg_db_t *db) {
   return c;
 }
 
+/* Ends what the closure left open without waiting for the server: a read's implicit
+ * transaction (Sync), an uncommitted write (ROLLBACK), statements dropped from the cache
+ * (DEALLOCATE); the answers are read when c is next borrowed. Then lends c again. */
 static void pg_release(pg_db_t *db, pg_conn_t *c) {
-  pg_cache_trim(c);
-  if (c->h && PQtransactionStatus(c->h) != PQTRANS_IDLE) {
-    /* never hand out a connection inside a transaction */
-    if (PQtransactionStatus(c->h) == PQTRANS_UNKNOWN || pg_simple(c, "ROLLBACK") != DB_OK)
-      c->broken = true;
+  c->begin_pending = false;
+  if (c->h && !c->broken) {
+    if (c->unsynced) pg_sync(c);  /* ends a read, and the skipping after an error */
+    if (c->txn_open) {            /* never hand out a connection inside a transaction */
+      pg_send_plain(c, "ROLLBACK");
+      c->txn_open = false;
+    }
+    if (c->stale_plans) {  /* the schema changed: prepare everything again */
+      pg_cache_free(c, false);
+      c->stale_plans = false;
+      pg_send_plain(c, "DEALLOCATE ALL");
+    } else {
+      pg_cache_trim(c);
+    }
+    for (size_t i = 0; i < c->ndealloc; i++) {
+      char sql[48];
+      snprintf(sql, sizeof sql, "DEALLOCATE %s", c->dealloc[i]);
+      pg_send_plain(c, sql);
+      free(c->dealloc[i]);
+    }
+    c->ndealloc = 0;
+    if (c->unsynced) pg_sync(c);
   }
   if (c->broken) pg_conn_close(c);
   pthread_mutex_lock(&db->mu);
@@ -726,6 +1006,18 @@ static int pg_write(db_t *base, db_txn_fn fn, void *arg) {
   return rc;
 }
 
+/* COMMIT of a write and its Sync, waited for (nothing to do when it ran no statement). */
+static int pg_commit(pg_conn_t *c) {
+  c->begin_pending = false;
+  if (!c->txn_open) return DB_OK;
+  c->txn_open = false;
+  if (!pg_send_plain(c, "COMMIT")) return pg_fail(c, NULL, "COMMIT");
+  pg_sync(c);
+  int rc = c->broken ? pg_fail(c, NULL, "COMMIT") : pg_plain_result(c, "COMMIT");
+  pg_drain(c);  /* a connection lost after a good COMMIT is closed at release */
+  return rc;
+}
+
 /* pg_write's loop; *alone tells whether db->alone is held exclusively (else shared). */
 static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) {
   int reconnects = 0;
@@ -740,12 +1032,8 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
     if (!c) return DB_ERROR;
     c->retry = false;
     c->saw_full = false;
-    if (pg_simple(c, "BEGIN ISOLATION LEVEL SERIALIZABLE") != DB_OK) {
-      bool again = c->broken && reconnects++ < PG_MAX_RECONNECTS;
-      pg_release(db, c);
-      if (again) continue;
-      return DB_ERROR;
-    }
+    c->txn_failed = false;
+    c->begin_pending = true;  /* sent with the closure's first statement */
     pg_conn_t *outer = tl_conn;
     tl_conn = c;
     c->in_write = true;
@@ -768,7 +1056,7 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
       }
       return pg_gave_up(why, attempt);
     }
-    if (rc != 0 || PQtransactionStatus(c->h) != PQTRANS_INTRANS) {
+    if (rc != 0 || c->txn_failed) {
       if (rc == 0) {
         log_error("postgres: a write closure ignored a failed statement (%s); rolled back", c->err);
         rc = DB_ERROR;
@@ -777,7 +1065,7 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
       pg_release(db, c);
       return rc;
     }
-    int crc = pg_simple(c, "COMMIT");
+    int crc = pg_commit(c);
     if (crc == DB_OK) {
       pthread_mutex_lock(&db->mu);
       db_stats_add_batch(&db->stats, 1);
@@ -810,27 +1098,21 @@ static int pg_read(db_t *base, db_txn_fn fn, void *arg) {
     }
     return fn(&tl_conn->base, arg);  /* nested read: same connection, same snapshot */
   }
-  int reconnects = 0;
-  for (;;) {
+  for (int attempt = 0;; attempt++) {
     pg_conn_t *c = pg_borrow(db);
     if (!c) return DB_ERROR;
-    if (pg_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != DB_OK) {
-      bool again = c->broken && reconnects++ < PG_MAX_RECONNECTS;
-      pg_release(db, c);
-      if (again) continue;
-      return DB_ERROR;
-    }
+    c->txn_failed = false;
+    c->retry = false;
     tl_conn = c;
     int rc = fn(&c->base, arg);
     tl_conn = NULL;
     pg_end_closure(c);
-    if (c->broken) {
-      if (rc == 0) rc = DB_ERROR;
-    } else if (PQtransactionStatus(c->h) == PQTRANS_INTRANS) {
-      if (pg_simple(c, "COMMIT") != DB_OK && rc == 0) rc = DB_ERROR;
-    }  /* a failed statement: pg_release rolls back; the closure's result stands, as in SQLite */
-    pg_release(db, c);
-    return rc;
+    if (c->broken && rc == 0) rc = DB_ERROR;
+    /* a failed statement: the closure's result stands, as in SQLite; a plan made stale by a
+     * schema change: the read runs once more with the statements prepared again */
+    bool again = c->stale_plans && attempt == 0;
+    pg_release(db, c);  /* the Sync that ends the read's implicit transaction */
+    if (!again) return rc;
   }
 }
 

@@ -983,6 +983,69 @@ Test(store_db, connection_settings) {
   store_close(st);
 }
 
+/* PostgreSQL: a statement is prepared once per connection and executed by name afterwards; a
+ * connection the server dropped is connected again before it is lent, with none prepared. */
+typedef struct {
+  const char *sql;
+  int64_t     a, b;
+} two_arg_t;
+
+static int two_fn(db_conn_t *c, void *arg) {
+  two_arg_t *t = arg;
+  db_stmt_t *s = db_prepare(c, t->sql);
+  CHECK(db_step(s) == DB_ROW);
+  t->a = db_col_int64(s, 0);
+  t->b = db_col_int64(s, 1);
+  db_reset(s);
+  return 0;
+}
+
+static int kill_fn(db_conn_t *c, void *arg) {
+  db_stmt_t *s = db_prepare(c, "SELECT pg_terminate_backend(CAST(? AS INTEGER))");
+  db_bind_int64(s, 1, *(int64_t *)arg);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+#define PREPARED_SQL "SELECT pg_backend_pid(), (SELECT COUNT(*) FROM pg_prepared_statements" \
+                     " WHERE statement LIKE 'SELECT pg_backend_pid(), %')"
+
+Test(store_db, statements_prepared_once_per_connection) {
+  if (!test_store_is_pg()) return;  /* SQLite keeps its statements itself (db_prepare) */
+  store_t *st = test_store_open(1);  /* one caller at a time borrows the first connection */
+  two_arg_t t1 = {PREPARED_SQL, 0, 0}, t2 = t1;
+  cr_assert_eq(db_read(st->db, two_fn, &t1), 0);
+  cr_assert_eq(db_read(st->db, two_fn, &t2), 0);
+  cr_assert_eq(t1.a, t2.a, "the same connection");
+  cr_assert_eq(t1.b, 1, "prepared by the first read");
+  cr_assert_eq(t2.b, 1, "the second read used it, not another one");
+
+  /* another store kills that backend, and waits until it is gone */
+  char *err = NULL;
+  store_t *other = store_open(test_store_dburl(), 1, false, &err);
+  cr_assert_not_null(other, "%s", err ? err : "?");
+  cr_assert_eq(db_write(other->db, kill_fn, &t1.a), 0);
+  for (int i = 0; i < 500; i++) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)t1.a);
+    if (count_rows(other, sql) == 0) break;
+    usleep(10000);
+  }
+  store_close(other);
+  usleep(300000);  /* a backend leaves pg_stat_activity a moment before it closes its socket */
+
+  two_arg_t t3 = t1;
+  cr_assert_eq(db_read(st->db, two_fn, &t3), 0, "the read runs on a new connection");
+  cr_assert_neq(t3.a, t1.a);
+  cr_assert_eq(t3.b, 1, "prepared again on the new connection");
+  cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  store_close(st);
+  CHECKS_PASSED();
+}
+
 /* --sqlite-synchronous normal: the writer commits with synchronous=NORMAL (SQLite); a
  * PostgreSQL store refuses the option, naming it. */
 Test(store_db, synchronous_normal_option) {
