@@ -2,12 +2,15 @@
 // Scale-out (issue 13): three spoold processes on one PostgreSQL database and one data
 // directory (the shared development signing key), started at the same moment (their migrations
 // meet under the advisory lock). Any request may reach any process:
+//   - their first start on the empty database logs no error or warning;
 //   - a printer and a job created on A are read on B and C;
 //   - the fragments of one upload alternate over A, B and C; the last one completes the document
 //     exactly once, and the bytes (kept in PostgreSQL) download through another process;
 //   - a download URL ($value's redirect) issued by A is served by B and C;
 //   - fragments sent to the three processes at once: exactly one 201;
 //   - a job started on A is canceled on C; B's cancel then gets 409 and changes nothing;
+//   - a write that keeps losing serialization conflicts (a trigger raises 40001) answers 503
+//     with Retry-After and is logged with its cause; another database error a logged 500;
 //   - /metrics of each process shows its connection pool;
 //   - notifications: the three processes deliver a subscription's notifications, each exactly
 //     once (the outbox rows are claimed with a lease); the process delivering one is killed
@@ -15,7 +18,11 @@
 //   - pull printing: a device long-polling Get-Notifications on A is woken by an abort committed
 //     on B (LISTEN/NOTIFY), and by a release committed on B, after which the job is fetchable
 //     through A; 200 held jobs each hit at once by an abort and a task completion sent to two
-//     different processes: exactly one winner each, the other 409;
+//     different processes: exactly one winner each, the other 409; 200 more hit by five
+//     contenders; 120 held jobs ended by the held-job timeout of three more processes or by a
+//     release, start or abort sent to others at about the moment it falls due: one outcome each;
+//   - device completion: 200 jobs being printed, each completed by its device over IPP on one
+//     process while aborted and canceled on the two others: exactly one winner each;
 //   - three more processes with job and upload volume limits: each limit holds in total over the
 //     three (counted in the database), and what was refused left nothing;
 //   - kill -9 of one process while twelve clients create jobs on all three: every job any
@@ -82,17 +89,17 @@ const psqlStore = (sql) => run("psql", ["-qAtX", "-v", "ON_ERROR_STOP=1", "-c", 
 const api = (i, p, opts = {}) => rawFetch(`${ctx.srvs[i].origin}${p}`, { token: ctx.admin, ...opts });
 // The same URL on process i (upload and download URLs name the process that made them).
 const on = (i, url) => { const u = new URL(url); return `${ctx.srvs[i].origin}${u.pathname}${u.search}`; };
-const jobPath = (job) => `/v1.0/print/printers/${ctx.printer}/jobs/${job}`;
+const jobPath = (job, printer = ctx.printer) => `/v1.0/print/printers/${printer}/jobs/${job}`;
 
-async function newJob(i) {
-  const job = (await createJob(ctx.srvs[i], ctx.admin, `printers/${ctx.printer}`, { configuration: {} })).id;
-  const docs = await api(i, `${jobPath(job)}/documents`);
+async function newJob(i, printer = ctx.printer) {
+  const job = (await createJob(ctx.srvs[i], ctx.admin, `printers/${printer}`, { configuration: {} })).id;
+  const docs = await api(i, `${jobPath(job, printer)}/documents`);
   assert.equal(docs.status, 200, docs.text);
-  return { job, doc: docs.json.value[0].id };
+  return { job, doc: docs.json.value[0].id, printer };
 }
 
 async function session(i, j, size) {
-  const r = await api(i, `${jobPath(j.job)}/documents/${j.doc}/createUploadSession`, {
+  const r = await api(i, `${jobPath(j.job, j.printer)}/documents/${j.doc}/createUploadSession`, {
     method: "POST", json: { properties: { documentName: "shared.pdf", contentType: "application/pdf", size } },
   });
   assert.equal(r.status, 200, r.text);
@@ -276,14 +283,41 @@ describe("three processes on one PostgreSQL", () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A job of process i with a 4-byte document, started: no trigger, so it becomes fetchable and
-// queues one notification per matching subscription.
-async function startedJob(i) {
-  const j = await newJob(i);
+// A job of process i with a 4-byte document, started (on ctx.printer: no trigger, so it becomes
+// fetchable and queues one notification per matching subscription); with state, the start's
+// answer must say it. Resolves the job id.
+async function startedJob(i, printer = ctx.printer, state) {
+  const j = await newJob(i, printer);
   assert.equal((await put(on(i, await session(i, j, 4)), Buffer.from("%PDF"), 0, 4)).status, 201);
-  const started = await api(i, `${jobPath(j.job)}/start`, { method: "POST" });
+  const started = await api(i, `${jobPath(j.job, printer)}/start`, { method: "POST" });
   assert.equal(started.status, 200, started.text);
+  if (state) assert.equal(started.json.state, state, started.text);
   return j.job;
+}
+
+// n jobs made by make(i), ten at a time, spread over the three processes.
+async function makeJobs(n, make) {
+  const jobs = [];
+  for (let b = 0; b < n; b += 10)
+    jobs.push(...await Promise.all(Array.from({ length: Math.min(10, n - b) }, (_, k) => make((b + k) % 3))));
+  return jobs;
+}
+
+// race(job, k) for every job, `batch` of them at once (k, the job's index, spreads the contenders
+// over the processes); resolves the results in the jobs' order.
+async function raceAll(jobs, batch, race) {
+  const results = [];
+  for (let b = 0; b < jobs.length; b += batch)
+    results.push(...await Promise.all(jobs.slice(b, b + batch).map((job, k) => race(job, b + k))));
+  return results;
+}
+
+// An IPP request to process i's INFRA endpoint of printer, as its device (token).
+function deviceIpp(i, printer, token, op, operation = [], groups = [], timeoutMs = 60_000) {
+  const url = `${ctx.srvs[i].origin}/ipp/print/${printer}`;
+  return ippRequest(url, { op, auth: bearer(token), timeoutMs, groups: [{ tag: TAG.OPERATION, attrs: [
+    attr.charset("attributes-charset", "utf-8"), attr.language("attributes-natural-language", "en"),
+    attr.uri("printer-uri", url.replace(/^http/, "ipp")), ...operation] }, ...groups] });
 }
 
 async function inflight(i) {
@@ -364,15 +398,7 @@ describe("pull printing across processes", () => {
   const hpath = (job) => `/v1.0/print/printers/${pp.printer}/jobs/${job}`;
   // A job of the held printer, created, uploaded and started on process i: held, with one task.
   async function heldJob(i) {
-    const job = (await createJob(ctx.srvs[i], ctx.admin, `printers/${pp.printer}`, { configuration: {} })).id;
-    const docs = await api(i, `${hpath(job)}/documents`);
-    const s = await api(i, `${hpath(job)}/documents/${docs.json.value[0].id}/createUploadSession`, {
-      method: "POST", json: { properties: { documentName: "held.pdf", contentType: "application/pdf", size: 4 } } });
-    assert.equal(s.status, 200, s.text);
-    assert.equal((await put(on(i, s.json.uploadUrl), Buffer.from("%PDF"), 0, 4)).status, 201);
-    const st = await api(i, `${hpath(job)}/start`, { method: "POST" });
-    assert.equal(st.status, 200, st.text);
-    assert.equal(st.json.state, "paused", st.text);
+    const job = await startedJob(i, pp.printer, "paused");
     const tasks = await rawFetch(`${ctx.srvs[i].origin}${hpath(job)}/tasks`, { token: pp.app });
     assert.equal(tasks.status, 200, tasks.text);
     return { id: job, task: tasks.json.value[0].id };
@@ -392,13 +418,7 @@ describe("pull printing across processes", () => {
     method: "POST", token: ctx.admin, timeoutMs: RACE_MS });
 
   // Process i's IPP endpoint for the held printer, as its device.
-  function ipp(i, op, operation = [], groups) {
-    const url = `${ctx.srvs[i].origin}/ipp/print/${pp.printer}`;
-    const printerUri = attr.uri("printer-uri", url.replace(/^http/, "ipp"));
-    if (!groups) return ippRequest(url, { op, auth: bearer(pp.device), operation: [printerUri, ...operation] });
-    return ippRequest(url, { op, auth: bearer(pp.device), groups: [{ tag: TAG.OPERATION, attrs: [
-      attr.charset("attributes-charset", "utf-8"), attr.language("attributes-natural-language", "en"), printerUri, ...operation] }, ...groups] });
-  }
+  const ipp = (i, op, operation, groups) => deviceIpp(i, pp.printer, pp.device, op, operation, groups);
   async function metric(i, name) {
     const r = await rawFetch(`${ctx.srvs[i].origin}/metrics`);
     const line = r.text.split("\n").find((l) => l.startsWith(`${name} `));
@@ -450,17 +470,12 @@ describe("pull printing across processes", () => {
   });
 
   it("200 held jobs, each hit at once by an abort and a task completion on two different processes: exactly one winner", async (t) => {
-    const jobs = [];
-    for (let b = 0; b < 20; b++)
-      jobs.push(...await Promise.all(Array.from({ length: 10 }, (_, k) => heldJob((b + k) % 3))));
-    const results = [];
-    for (let b = 0; b < jobs.length; b += 50) {
-      results.push(...await Promise.all(jobs.slice(b, b + 50).map(async (job, k) => {
-        const i = (b + k) % 3;
-        const [ab, done] = await Promise.all([abortOn(i, job, `race ${job.id}`), completeOn((i + 1) % 3, job)]);
-        return { job, ab, done };
-      })));
-    }
+    const jobs = await makeJobs(200, heldJob);
+    const results = await raceAll(jobs, 50, async (job, k) => {
+      const i = k % 3;
+      const [ab, done] = await Promise.all([abortOn(i, job, `race ${job.id}`), completeOn((i + 1) % 3, job)]);
+      return { job, ab, done };
+    });
     const wins = { abort: 0, complete: 0 };
     for (const { job, ab, done } of results) {
       const okAbort = ab.status === 204, okDone = done.status === 200;
@@ -484,20 +499,15 @@ describe("pull printing across processes", () => {
   });
 
   it("200 held jobs, each hit at once by abort, redirect, task completion, task abort and cancel spread over the three processes: one outcome each", async (t) => {
-    const jobs = [];
-    for (let b = 0; b < 20; b++)
-      jobs.push(...await Promise.all(Array.from({ length: 10 }, (_, k) => heldJob((b + k) % 3))));
-    const results = [];
-    for (let b = 0; b < jobs.length; b += 20) {
-      results.push(...await Promise.all(jobs.slice(b, b + 20).map(async (job, k) => {
-        // contender c runs on process (job + c) % 3: every pairing meets across processes
-        const on = (c) => (b + k + c) % 3;
-        const [abort, redirect, complete, taskAbort, cancel] = await Promise.all([
-          abortOn(on(0), job), redirectOn(on(1), job), completeOn(on(2), job),
-          taskOn(on(3), job, "aborted"), cancelOn(on(4), job)]);
-        return { job, ops: { abort, redirect, complete, taskAbort, cancel } };
-      })));
-    }
+    const jobs = await makeJobs(200, heldJob);
+    const results = await raceAll(jobs, 20, async (job, k) => {
+      // contender c runs on process (job + c) % 3: every pairing meets across processes
+      const on = (c) => (k + c) % 3;
+      const [abort, redirect, complete, taskAbort, cancel] = await Promise.all([
+        abortOn(on(0), job), redirectOn(on(1), job), completeOn(on(2), job),
+        taskOn(on(3), job, "aborted"), cancelOn(on(4), job)]);
+      return { job, ops: { abort, redirect, complete, taskAbort, cancel } };
+    });
     // The outcomes a single process allows (pullprint.test.mjs): one winner, except that a job
     // released by its task's completion may still be canceled by its owner.
     const expected = {
@@ -618,28 +628,16 @@ describe("device completion across processes", () => {
     dv.uuid = `urn:uuid:${randomUUID()}`;
     dv.app = await ctx.srvs[0].mintApp({ tenant: ctx.tenant, app: randomUUID(), roles: "PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All" });
   });
-  const dpath = (job) => `/v1.0/print/printers/${dv.printer}/jobs/${job}`;
+  const dpath = (job) => jobPath(job, dv.printer);
   const RACE_MS = 60_000;
-  function ipp(i, op, operation = [], groups = []) {
-    const url = `${ctx.srvs[i].origin}/ipp/print/${dv.printer}`;
-    return ippRequest(url, { op, auth: bearer(dv.token), timeoutMs: RACE_MS, groups: [{ tag: TAG.OPERATION, attrs: [
-      attr.charset("attributes-charset", "utf-8"), attr.language("attributes-natural-language", "en"),
-      attr.uri("printer-uri", url.replace(/^http/, "ipp")), ...operation] }, ...groups] });
-  }
-  const jobOp = (i, op, job, groups) => ipp(i, op, [attr.integer("job-id", Number(job)), attr.uri("output-device-uuid", dv.uuid)], groups);
+  const jobOp = (i, op, job, groups) => deviceIpp(i, dv.printer, dv.token, op,
+    [attr.integer("job-id", Number(job)), attr.uri("output-device-uuid", dv.uuid)], groups);
   const report = (i, job, state, reason) => jobOp(i, OP.UPDATE_JOB_STATUS, job, [{ tag: TAG.JOB, attrs: [
     attr.enum("output-device-job-state", state), attr.keyword("output-device-job-state-reasons", reason)] }]);
   // A job created, uploaded and started on process i, fetched, acknowledged and reported
   // printing by the device on i.
   async function printingJob(i) {
-    const job = (await createJob(ctx.srvs[i], ctx.admin, `printers/${dv.printer}`, { configuration: {} })).id;
-    const docs = await api(i, `${dpath(job)}/documents`);
-    const s = await api(i, `${dpath(job)}/documents/${docs.json.value[0].id}/createUploadSession`, {
-      method: "POST", json: { properties: { documentName: "device.pdf", contentType: "application/pdf", size: 4 } } });
-    assert.equal(s.status, 200, s.text);
-    assert.equal((await put(on(i, s.json.uploadUrl), Buffer.from("%PDF"), 0, 4)).status, 201);
-    const st = await api(i, `${dpath(job)}/start`, { method: "POST" });
-    assert.equal(st.status, 200, st.text);
+    const job = await startedJob(i, dv.printer);
     for (const op of [OP.FETCH_JOB, OP.ACKNOWLEDGE_JOB]) {
       const r = await jobOp(i, op, job);
       assert.equal(r.status, STATUS.OK, `job ${job}: op 0x${op.toString(16)}: 0x${r.status?.toString(16)}`);
@@ -650,20 +648,15 @@ describe("device completion across processes", () => {
   }
 
   it("200 jobs being printed, each completed by its device on one process while aborted and canceled on the two others: exactly one winner", async (t) => {
-    const jobs = [];
-    for (let b = 0; b < 20; b++)
-      jobs.push(...await Promise.all(Array.from({ length: 10 }, (_, k) => printingJob((b + k) % 3))));
-    const results = [];
-    for (let b = 0; b < jobs.length; b += 25) {
-      results.push(...await Promise.all(jobs.slice(b, b + 25).map(async (job, k) => {
-        const i = (b + k) % 3;
-        const [done, abort, cancel] = await Promise.all([
-          report(i, job, 9, "job-completed-successfully"),
-          rawFetch(`${ctx.srvs[(i + 1) % 3].origin}${dpath(job)}/abort`, { method: "POST", token: dv.app, json: { reason: "race" }, timeoutMs: RACE_MS }),
-          rawFetch(`${ctx.srvs[(i + 2) % 3].origin}${dpath(job)}/cancel`, { method: "POST", token: ctx.admin, timeoutMs: RACE_MS })]);
-        return { job, done, abort, cancel };
-      })));
-    }
+    const jobs = await makeJobs(200, printingJob);
+    const results = await raceAll(jobs, 25, async (job, k) => {
+      const i = k % 3;
+      const [done, abort, cancel] = await Promise.all([
+        report(i, job, 9, "job-completed-successfully"),
+        rawFetch(`${ctx.srvs[(i + 1) % 3].origin}${dpath(job)}/abort`, { method: "POST", token: dv.app, json: { reason: "race" }, timeoutMs: RACE_MS }),
+        rawFetch(`${ctx.srvs[(i + 2) % 3].origin}${dpath(job)}/cancel`, { method: "POST", token: ctx.admin, timeoutMs: RACE_MS })]);
+      return { job, done, abort, cancel };
+    });
     const wins = { device: 0, cancel: 0 };
     for (const { job, done, abort, cancel } of results) {
       const okDone = done.status === STATUS.OK, okCancel = cancel.status === 204;
