@@ -67,13 +67,6 @@ bool documents_secret_matches(const char *secret, const char *stored_hash) {
   return CRYPTO_memcmp(h, stored_hash, 64) == 0;
 }
 
-static json_t *iso_or_null(int64_t us) {
-  if (!us) return json_null();
-  char t[TIME_ISO_LEN];
-  time_format_iso(us, t);
-  return json_string(t);
-}
-
 /* The printDocument JSON; see graph/documents.h. */
 json_t *graph_document_json(const http_request_t *req, const store_document_t *d) {
   (void)req; /* the same members in v1.0 and beta */
@@ -82,8 +75,8 @@ json_t *graph_document_json(const http_request_t *req, const store_document_t *d
   json_object_set_new(o, "displayName", json_string(d->display_name ? d->display_name : ""));
   json_object_set_new(o, "contentType", json_string(d->content_type ? d->content_type : ""));
   json_object_set_new(o, "size", json_integer(d->size));
-  json_object_set_new(o, "uploadedDateTime", iso_or_null(d->uploaded_us));
-  json_object_set_new(o, "downloadedDateTime", iso_or_null(d->downloaded_us));
+  json_object_set_new(o, "uploadedDateTime", graph_json_time_or_null(d->uploaded_us));
+  json_object_set_new(o, "downloadedDateTime", graph_json_time_or_null(d->downloaded_us));
   return o;
 }
 

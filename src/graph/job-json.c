@@ -50,15 +50,6 @@ static const config_member_t CONFIG_MEMBERS[] = {
 };
 #define NCONFIG_MEMBERS (sizeof CONFIG_MEMBERS / sizeof CONFIG_MEMBERS[0])
 
-static json_t *iso_or_null(int64_t us) {
-  if (us <= 0) return json_null();
-  char t[TIME_ISO_LEN];
-  time_format_iso(us, t);
-  return json_string(t);
-}
-
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
 /* An enum member as the caller may see it (evolvable members need the Prefer header). */
 static json_t *enum_out(const enum_def_t *e, const json_t *v, bool evolvable) {
   if (!json_is_string(v)) return json_null();
@@ -146,23 +137,23 @@ json_t *graph_job_json(const http_request_t *req, const store_job_t *j, unsigned
                           graph_context(req, "print/printers('%s')/jobs/$entity", j->printer_id));
   }
   json_object_set_new(o, "id", json_string(j->id_str));
-  json_object_set_new(o, "createdDateTime", iso_or_null(j->created_us));
+  json_object_set_new(o, "createdDateTime", graph_json_time_or_null(j->created_us));
   json_t *by = json_object();
-  json_object_set_new(by, "id", str_or_null(j->created_by_id));
-  json_object_set_new(by, "displayName", str_or_null(j->created_by_name));
-  json_object_set_new(by, "userPrincipalName", str_or_null(j->created_by_upn));
-  json_object_set_new(by, "ipAddress", str_or_null(j->created_by_ip));
+  json_object_set_new(by, "id", graph_json_string_or_null(j->created_by_id));
+  json_object_set_new(by, "displayName", graph_json_string_or_null(j->created_by_name));
+  json_object_set_new(by, "userPrincipalName", graph_json_string_or_null(j->created_by_upn));
+  json_object_set_new(by, "ipAddress", graph_json_string_or_null(j->created_by_ip));
   json_object_set_new(o, "createdBy", by);
   json_object_set_new(o, "status", graph_job_status_json(req, j));
   json_object_set_new(o, "configuration", config_json(j, graph_prefers_evolvable(req)));
   json_object_set_new(o, "isFetchable", json_boolean(j->is_fetchable));
-  json_object_set_new(o, "redirectedFrom", str_or_null(j->redirected_from));
-  json_object_set_new(o, "redirectedTo", str_or_null(j->redirected_to));
+  json_object_set_new(o, "redirectedFrom", graph_json_string_or_null(j->redirected_from));
+  json_object_set_new(o, "redirectedTo", graph_json_string_or_null(j->redirected_to));
   json_object_set_new(o, "errorCode", j->has_error_code ? json_integer(j->error_code) : json_null());
-  json_object_set_new(o, "acknowledgedDateTime", iso_or_null(j->acknowledged_us));
+  json_object_set_new(o, "acknowledgedDateTime", graph_json_time_or_null(j->acknowledged_us));
   if (beta) {
-    json_object_set_new(o, "displayName", str_or_null(j->display_name));
-    json_object_set_new(o, "completedDateTime", iso_or_null(j->completed_us));
+    json_object_set_new(o, "displayName", graph_json_string_or_null(j->display_name));
+    json_object_set_new(o, "completedDateTime", graph_json_time_or_null(j->completed_us));
   }
 
   store_t *st = APP(req)->store;

@@ -244,6 +244,15 @@ char *graph_context_url(const http_request_t *req, const char *fmt, ...) {
   return url;
 }
 
+json_t *graph_json_string_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+json_t *graph_json_time_or_null(int64_t us) {
+  if (us <= 0) return json_null();
+  char t[TIME_ISO_LEN];
+  time_format_iso(us, t);
+  return json_string(t);
+}
+
 json_t *graph_with_context(json_t *context, json_t *entity) {
   json_t *o = json_object();
   json_object_set_new(o, "@odata.context", context);

@@ -79,6 +79,12 @@ void graph_reply_no_content(http_response_t *res);
  * Returns a malloc'd string. */
 char *graph_base_url(const http_request_t *req);
 
+/* The string s as a new JSON value, or null when s is NULL. */
+json_t *graph_json_string_or_null(const char *s);
+/* A DateTimeOffset value of time us (microseconds, written in UTC as ISO 8601) as a new JSON
+ * value, or null when us <= 0 (not set). */
+json_t *graph_json_time_or_null(int64_t us);
+
 /* "<base>/$metadata#<fragment>" as a new JSON string value. */
 json_t *graph_context(const http_request_t *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

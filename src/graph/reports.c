@@ -114,14 +114,27 @@ static json_t *usage_json(store_usage_kind_t kind, const store_usage_t *u) {
   return o;
 }
 
+/* Authorizes the usage report of the path (*kind) and parses its query options (by_user or
+ * by_printer, as the report is, into *q). Returns the caller, or NULL after replying; the
+ * caller clears *q either way. */
+static const caller_t *usage_step(http_request_t *req, http_response_t *res,
+                                  store_usage_kind_t *kind, const odata_spec_t *by_user,
+                                  const odata_spec_t *by_printer, query_t *q) {
+  query_init(q);
+  *kind = usage_kind(req);
+  const caller_t *c = graph_authorize(req, res, USAGE[*kind].op, NULL);
+  if (!c) return NULL;
+  return odata_parse_request(req, res, store_usage_by_user(*kind) ? by_user : by_printer, q)
+             ? c
+             : NULL;
+}
+
 /* GET /reports/{usage} */
 static void usage_list(http_request_t *req, http_response_t *res) {
-  store_usage_kind_t kind = usage_kind(req);
-  const caller_t *c = graph_authorize(req, res, USAGE[kind].op, NULL);
-  if (!c) return;
+  store_usage_kind_t kind;
   query_t q;
-  if (!odata_parse_request(req, res, store_usage_by_user(kind) ? &USER_LIST : &PRINTER_LIST,
-                           &q)) {
+  const caller_t *c = usage_step(req, res, &kind, &USER_LIST, &PRINTER_LIST, &q);
+  if (!c) {
     query_clear(&q);
     return;
   }
@@ -149,11 +162,10 @@ static void usage_list(http_request_t *req, http_response_t *res) {
 
 /* GET /reports/{usage}/$count: the number of records matching $filter, as text/plain. */
 static void usage_count(http_request_t *req, http_response_t *res) {
-  store_usage_kind_t kind = usage_kind(req);
-  const caller_t *c = graph_authorize(req, res, USAGE[kind].op, NULL);
-  if (!c) return;
+  store_usage_kind_t kind;
   query_t q;
-  if (!odata_parse_request(req, res, &COUNT_QUERY, &q)) {
+  const caller_t *c = usage_step(req, res, &kind, &COUNT_QUERY, &COUNT_QUERY, &q);
+  if (!c) {
     query_clear(&q);
     return;
   }
@@ -189,11 +201,10 @@ static bool parse_usage_id(store_usage_kind_t kind, const char *id, int64_t *us,
 
 /* GET /reports/{usage}/{id} */
 static void usage_get(http_request_t *req, http_response_t *res) {
-  store_usage_kind_t kind = usage_kind(req);
-  const caller_t *c = graph_authorize(req, res, USAGE[kind].op, NULL);
-  if (!c) return;
+  store_usage_kind_t kind;
   query_t q;
-  if (!odata_parse_request(req, res, store_usage_by_user(kind) ? &USER_GET : &PRINTER_GET, &q)) {
+  const caller_t *c = usage_step(req, res, &kind, &USER_GET, &PRINTER_GET, &q);
+  if (!c) {
     query_clear(&q);
     return;
   }
@@ -204,18 +215,10 @@ static void usage_get(http_request_t *req, http_response_t *res) {
   store_rc_t rc = parse_usage_id(kind, id, &us, &key)
                     ? store_usage_get(APP(req)->store, c->tenant, kind, us, key, &u)
                     : STORE_NOT_FOUND;
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL,
-                      "The %s record '%.200s' was not found.", USAGE[kind].type, id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
-    json_t *o = json_object();
-    json_object_set_new(o, "@odata.context",
-                        graph_context(req, "reports/%s/$entity", USAGE[kind].name));
-    json_t *body = usage_json(kind, &u);
-    json_object_update(o, body);
-    json_decref(body);
+  if (!graph_reply_item_failure(req, res, rc, "The %s record '%.200s' was not found.",
+                                USAGE[kind].type, id)) {
+    json_t *o = graph_with_context(graph_context(req, "reports/%s/$entity", USAGE[kind].name),
+                                   usage_json(kind, &u));
     odata_apply_select(o, &q);
     graph_reply_json(req, res, 200, o);
   }
@@ -361,36 +364,27 @@ static bool fn_datetime(http_request_t *req, http_response_t *res, const fn_para
   return false;
 }
 
-static json_t *iso_or_null(int64_t us) {
-  if (us <= 0) return json_null();
-  char t[TIME_ISO_LEN];
-  time_format_iso(us, t);
-  return json_string(t);
-}
-
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
 static json_t *archived_json(http_request_t *req, const store_archived_job_t *j) {
   char id[24];
   snprintf(id, sizeof id, "%lld", (long long)j->id);
   json_t *o = json_object();
   json_object_set_new(o, "id", json_string(id));
-  json_object_set_new(o, "printerId", str_or_null(j->printer_id));
-  json_object_set_new(o, "printerName", str_or_null(j->printer_name));
+  json_object_set_new(o, "printerId", graph_json_string_or_null(j->printer_id));
+  json_object_set_new(o, "printerName", graph_json_string_or_null(j->printer_name));
   json_object_set_new(o, "processingState",
                       json_string(enum_emit(&ENUM_PRINT_JOB_PROCESSING_STATE, j->state,
                                             graph_prefers_evolvable(req))));
-  json_object_set_new(o, "createdDateTime", iso_or_null(j->created_us));
-  json_object_set_new(o, "acquiredDateTime", iso_or_null(j->acquired_us));
-  json_object_set_new(o, "completionDateTime", iso_or_null(j->completed_us));
+  json_object_set_new(o, "createdDateTime", graph_json_time_or_null(j->created_us));
+  json_object_set_new(o, "acquiredDateTime", graph_json_time_or_null(j->acquired_us));
+  json_object_set_new(o, "completionDateTime", graph_json_time_or_null(j->completed_us));
   json_object_set_new(o, "acquiredByPrinter", json_boolean(j->acquired));
   json_object_set_new(o, "copiesPrinted", json_integer(j->copies_printed));
   if (j->by_id || j->by_upn || j->by_name) {
     json_t *by = json_object();
-    json_object_set_new(by, "id", str_or_null(j->by_id));
-    json_object_set_new(by, "displayName", str_or_null(j->by_name));
-    json_object_set_new(by, "ipAddress", str_or_null(j->by_ip));
-    json_object_set_new(by, "userPrincipalName", str_or_null(j->by_upn));
+    json_object_set_new(by, "id", graph_json_string_or_null(j->by_id));
+    json_object_set_new(by, "displayName", graph_json_string_or_null(j->by_name));
+    json_object_set_new(by, "ipAddress", graph_json_string_or_null(j->by_ip));
+    json_object_set_new(by, "userPrincipalName", graph_json_string_or_null(j->by_upn));
     json_object_set_new(o, "createdBy", by);
   } else {
     json_object_set_new(o, "createdBy", json_null());

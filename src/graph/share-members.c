@@ -71,17 +71,15 @@ static const member_kind_t *kind_of(store_share_member_kind_t kind) {
   return kind == STORE_SHARE_GROUP ? &GROUPS : &USERS;
 }
 
-static json_t *string_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
 /* The JSON of one member, limited to the $select'ed properties (q may be NULL). */
 static json_t *member_json(const member_kind_t *k, const store_share_member_t *m,
                            const query_t *q) {
   json_t *o = json_object();
   json_object_set_new(o, "id", json_string(m->id));
   if (!q || odata_selected(q, "displayName"))
-    json_object_set_new(o, "displayName", string_or_null(m->display_name));
+    json_object_set_new(o, "displayName", graph_json_string_or_null(m->display_name));
   if (k->kind == STORE_SHARE_USER && (!q || odata_selected(q, "userPrincipalName")))
-    json_object_set_new(o, "userPrincipalName", string_or_null(m->upn));
+    json_object_set_new(o, "userPrincipalName", graph_json_string_or_null(m->upn));
   return o;
 }
 

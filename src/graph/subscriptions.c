@@ -168,8 +168,6 @@ static const json_field_t SUB_FIELDS[] = {
 static const json_schema_t SUB_SCHEMA = {"microsoft.graph.subscription", SUB_FIELDS,
                                          sizeof SUB_FIELDS / sizeof SUB_FIELDS[0]};
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
 /* The subscription as Graph returns it (reference §7.2), without @odata.context. */
 static json_t *sub_json(const store_subscription_t *s) {
   char exp[TIME_ISO_LEN];
@@ -179,12 +177,12 @@ static json_t *sub_json(const store_subscription_t *s) {
   json_object_set_new(o, "resource", json_string(s->resource));
   json_object_set_new(o, "applicationId", json_string(s->app_id));
   json_object_set_new(o, "changeType", json_string(s->change_type));
-  json_object_set_new(o, "clientState", str_or_null(s->client_state));
+  json_object_set_new(o, "clientState", graph_json_string_or_null(s->client_state));
   json_object_set_new(o, "notificationUrl", json_string(s->notification_url));
-  json_object_set_new(o, "notificationQueryOptions", str_or_null(s->query_options));
-  json_object_set_new(o, "lifecycleNotificationUrl", str_or_null(s->lifecycle_url));
+  json_object_set_new(o, "notificationQueryOptions", graph_json_string_or_null(s->query_options));
+  json_object_set_new(o, "lifecycleNotificationUrl", graph_json_string_or_null(s->lifecycle_url));
   json_object_set_new(o, "expirationDateTime", json_string(exp));
-  json_object_set_new(o, "creatorId", str_or_null(s->creator_id));
+  json_object_set_new(o, "creatorId", graph_json_string_or_null(s->creator_id));
   json_object_set_new(o, "includeProperties", json_null());
   json_object_set_new(o, "includeResourceData", json_null());
   json_object_set_new(o, "latestSupportedTlsVersion", json_string(s->tls_version));

@@ -46,8 +46,6 @@
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
 /* The absolute URL of a job: "<public-url>/v1.0/print/printers/{p}/jobs/{j}". */
 static json_t *job_url(const http_request_t *req, const char *printer_id, int64_t job_id) {
   buf_t b = BUF_INIT;
@@ -81,8 +79,8 @@ json_t *graph_task_definition_json(const http_request_t *req, const store_task_d
   json_object_set_new(o, "id", json_string(d->id));
   json_object_set_new(o, "displayName", json_string(d->display_name ? d->display_name : ""));
   json_t *by = json_object();
-  json_object_set_new(by, "appId", str_or_null(d->created_by_app));
-  json_object_set_new(by, "displayName", str_or_null(d->created_by_name));
+  json_object_set_new(by, "appId", graph_json_string_or_null(d->created_by_app));
+  json_object_set_new(by, "displayName", graph_json_string_or_null(d->created_by_name));
   json_object_set_new(by, "servicePrincipalId", json_null());
   json_object_set_new(by, "servicePrincipalName", json_null());
   json_object_set_new(o, "createdBy", by);
