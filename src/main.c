@@ -175,9 +175,8 @@ static int store_startup_checks(store_t *st, const config_t *cfg, char **err) {
 }
 
 static void integrity_metrics(buf_t *out, void *arg) {
-  (void)arg;
   uint64_t missing = 0, corrupt = 0;
-  blob_integrity_counts(&missing, &corrupt);
+  blob_integrity_counts(arg, &missing, &corrupt); /* arg: the blob store */
   buf_printf(out,
              "# HELP spoold_documents_missing_total Documents whose bytes were missing when "
              "served (answered 500).\n"
@@ -509,7 +508,7 @@ static int cmd_serve(int argc, char **argv) {
   if (cfg.dev) dev_routes(); /* /spoold/v1/dev/...: the development control API (dev/dev.h) */
   ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
-  metrics_add_collector(integrity_metrics, NULL);
+  metrics_add_collector(integrity_metrics, app.blobs);
 
   server_config_t sc = {
       .listen = cfg.listen,
@@ -533,7 +532,6 @@ static int cmd_serve(int argc, char **argv) {
   metrics_add_collector(connection_metrics, app.server);
   notify_delivery_config_t nc = {
       .store = app.store,
-      .public_url = server_public_url(app.server),
       .retry_base_us = (int64_t)cfg.webhook_retry_base_ms * 1000,
       .max_age_us = (int64_t)cfg.webhook_retry_max_age * 1000000,
       .webhook_allow = cfg.webhook_allow,
@@ -542,6 +540,7 @@ static int cmd_serve(int argc, char **argv) {
   delivery = notify_delivery_start(&nc, &err);
   if (!delivery) goto done;
   sweeper_config_t swc = {.store = app.store, .blobs = app.blobs,
+                          .public_url = server_public_url(app.server),
                           .task_timeout_s = cfg.task_timeout,
                           .job_retention_s = cfg.job_retention,
                           .interval_s = cfg.sweep_interval};
@@ -579,7 +578,7 @@ done:
   }
   if (dev_started) dev_stop(); /* simulated printers talk to the server: they stop first */
   ipp_dnssd_stop(dnssd); /* withdraws the advertisements */
-  ipp_stop();
+  ipp_stop(&app);
   server_stop(app.server);
   sweeper_stop(sweeper);
   graph_documents_stop(&app);

@@ -59,7 +59,8 @@ void sweeper_pass(const sweeper_config_t *cfg, int64_t now_us, size_t *expired,
   int64_t held_before = now_us - cfg->task_timeout_s * 1000000;
   for (int i = 0; i < SWEEP_BATCHES; i++) {
     size_t n = 0;
-    if (store_jobs_expire_held(cfg->store, held_before, desc.data, SWEEP_BATCH, &n) != STORE_OK) {
+    if (store_jobs_expire_held(cfg->store, held_before, desc.data, cfg->public_url,
+                               SWEEP_BATCH, &n) != STORE_OK) {
       log_error("sweeper: aborting timed-out held jobs failed");
       break;
     }

@@ -23,6 +23,8 @@ typedef struct sweeper sweeper_t;
 typedef struct sweeper_config {
   struct store      *store;          /* borrowed */
   struct blob_store *blobs;          /* borrowed; NULL: bytes are left to the documents sweeper */
+  const char        *public_url;     /* borrowed: the server's, for the parentUrl of the
+                                        notifications of the tasks a timeout aborts */
   int64_t            task_timeout_s; /* > 0 */
   int64_t            job_retention_s;/* > 0 */
   int64_t            interval_s;     /* > 0 */

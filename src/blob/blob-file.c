@@ -44,9 +44,10 @@ static int file_create(void *impl, const char *key, uint64_t size) {
   return rc;
 }
 
-static int file_open(void *impl, const char *key, bool write, blob_t **out, uint64_t *size) {
-  file_store_t *fs = impl;
-  int fd = openat(fs->dirfd, key, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+/* A new descriptor of key opened with flags (O_RDONLY or O_RDWR; the caller closes it) and its
+ * size in *size, or a negative errno. */
+static int open_sized(file_store_t *fs, const char *key, int flags, uint64_t *size) {
+  int fd = openat(fs->dirfd, key, flags | O_CLOEXEC);
   if (fd < 0) return -errno;
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -54,11 +55,17 @@ static int file_open(void *impl, const char *key, bool write, blob_t **out, uint
     close(fd);
     return e;
   }
+  *size = (uint64_t)st.st_size;
+  return fd;
+}
+
+static int file_open(void *impl, const char *key, bool write, blob_t **out, uint64_t *size) {
+  int fd = open_sized(impl, key, write ? O_RDWR : O_RDONLY, size);
+  if (fd < 0) return fd;
   file_blob_t *b = xcalloc(1, sizeof *b);
   b->base.ops = &FILE_OPS;
   b->fd = fd;
   *out = &b->base;
-  *size = (uint64_t)st.st_size;
   return 0;
 }
 
@@ -93,38 +100,23 @@ static int file_sync(blob_t *blob) {
   return fdatasync(b->fd) == 0 ? 0 : -errno;
 }
 
+/* A new read-only descriptor of key (the caller closes it) and its size in *size, or a
+ * negative errno. */
 static int file_open_fd(void *impl, const char *key, uint64_t *size) {
-  file_store_t *fs = impl;
-  int fd = openat(fs->dirfd, key, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = -errno;
-    close(fd);
-    return e;
-  }
-  *size = (uint64_t)st.st_size;
-  return fd;
+  return open_sized(impl, key, O_RDONLY, size);
 }
 
 static int file_copy(void *impl, const char *from, const char *to) {
   file_store_t *fs = impl;
-  int in = openat(fs->dirfd, from, O_RDONLY | O_CLOEXEC);
-  if (in < 0) return -errno;
-  struct stat st;
-  if (fstat(in, &st) != 0) {
-    int e = -errno;
-    close(in);
-    return e;
-  }
+  uint64_t size = 0;
+  int rc = 0, in = file_open_fd(impl, from, &size);
+  if (in < 0) return in;
   int out = openat(fs->dirfd, to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (out < 0) {
-    int e = -errno;
-    close(in);
-    return e;
+    rc = -errno;
+    goto done;
   }
-  int rc = 0;
-  off_t left = st.st_size;
+  off_t left = (off_t)size;
   while (rc == 0 && left > 0) {
     ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -133,7 +125,9 @@ static int file_copy(void *impl, const char *from, const char *to) {
     else left -= n;
   }
   if (rc == 0 && fdatasync(out) != 0) rc = -errno;
+done:
   close(in);
+  if (out < 0) return rc; /* nothing created: `to` is not ours to remove */
   close(out);
   if (rc == 0 && fsync(fs->dirfd) != 0) rc = -errno;
   if (rc != 0) unlinkat(fs->dirfd, to, 0);
@@ -183,6 +177,8 @@ static void file_free(void *impl) {
   free(fs);
 }
 
+/* The operations of the file backend. (blob-db.c's table has the same members: each backend
+ * fills blob_ops_t with its own functions.) */
 static const blob_ops_t FILE_OPS = {
     .name = "file",
     .create = file_create,

@@ -99,15 +99,17 @@ int blob_walk(blob_store_t *bs, int (*fn)(const char *key, int64_t mtime_us, voi
 int blob_sha256(blob_store_t *bs, const char *key, uint64_t size,
                 char out[BLOB_SHA256_HEX + 1]) {
   blob_t *b = NULL;
+  EVP_MD_CTX *md = NULL;
+  unsigned char *chunk = NULL;
   uint64_t have = 0;
   int rc = blob_open(bs, key, false, &b, &have);
   if (rc != 0) return rc;
   if (have < size) {
-    blob_close(b);
-    return -EIO;
+    rc = -EIO;
+    goto done;
   }
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  unsigned char *chunk = malloc(SHA_STEP);
+  md = EVP_MD_CTX_new();
+  chunk = malloc(SHA_STEP);
   if (!md || !chunk || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
     rc = -ENOMEM;
     goto done;
@@ -146,13 +148,10 @@ done:
 
 /* ---- integrity of stored documents (see blob.h) ---------------------------------------- */
 
-/* Process-wide counters for /metrics (the registry is the process's, see http/metrics.c). */
-static atomic_uint_fast64_t g_missing, g_corrupt;
-
 /* The counters of blob_serve_open's findings; see blob.h. */
-void blob_integrity_counts(uint64_t *missing, uint64_t *corrupt) {
-  if (missing) *missing = atomic_load(&g_missing);
-  if (corrupt) *corrupt = atomic_load(&g_corrupt);
+void blob_integrity_counts(blob_store_t *bs, uint64_t *missing, uint64_t *corrupt) {
+  if (missing) *missing = bs ? atomic_load(&bs->missing) : 0;
+  if (corrupt) *corrupt = bs ? atomic_load(&bs->corrupt) : 0;
 }
 
 /* Checks key's first size bytes against sha256; see blob.h. */
@@ -165,15 +164,15 @@ int blob_verify(blob_store_t *bs, const char *key, uint64_t size, const char *sh
   return sha256 && strcmp(h, sha256) != 0 ? -EBADMSG : 0;
 }
 
-static void note_missing(const char *doc_id, const char *key, int err) {
-  atomic_fetch_add(&g_missing, 1);
+static void note_missing(blob_store_t *bs, const char *doc_id, const char *key, int err) {
+  atomic_fetch_add(&bs->missing, 1);
   log_error("document %s: its bytes are missing (blob %s: %s); answered as a server error",
             doc_id, key, err == -EIO ? "shorter than the document" : strerror(-err));
 }
 
-static void note_corrupt(const char *doc_id, const char *key, const char *want,
-                         const char *found, const char *what) {
-  atomic_fetch_add(&g_corrupt, 1);
+static void note_corrupt(blob_store_t *bs, const char *doc_id, const char *key,
+                         const char *want, const char *found, const char *what) {
+  atomic_fetch_add(&bs->corrupt, 1);
   log_error("document %s: its bytes (blob %s) no longer match their SHA-256 (recorded %s, "
             "found %s); %s", doc_id, key, want, found, what);
 }
@@ -181,6 +180,7 @@ static void note_corrupt(const char *doc_id, const char *key, const char *want,
 /* A streamed body that hashes the bytes it hands out and refuses the last ones on a
  * mismatch. */
 typedef struct vstream {
+  blob_store_t *bs; /* counts what the stream finds */
   blob_t     *b;
   uint64_t    size, hashed;
   EVP_MD_CTX *md;
@@ -212,7 +212,7 @@ static ssize_t vstream_read(void *arg, uint64_t off, char *buf, size_t max) {
   ssize_t n = blob_pread(v->b, off, buf, max);
   if (n <= 0) {
     v->failed = true;
-    note_missing(v->doc_id, v->key, n < 0 ? (int)n : -EIO);
+    note_missing(v->bs, v->doc_id, v->key, n < 0 ? (int)n : -EIO);
     return n < 0 ? n : -EIO;
   }
   if (EVP_DigestUpdate(v->md, buf, (size_t)n) != 1) {
@@ -228,7 +228,7 @@ static ssize_t vstream_read(void *arg, uint64_t off, char *buf, size_t max) {
       for (unsigned i = 0; i < 32; i++) snprintf(found + 2 * i, 3, "%02x", h[i]);
     if (strcmp(found, v->want) != 0) {
       v->failed = true;
-      note_corrupt(v->doc_id, v->key, v->want, found,
+      note_corrupt(v->bs, v->doc_id, v->key, v->want, found,
                    "the download was aborted before its last bytes");
       return -EBADMSG;
     }
@@ -246,11 +246,11 @@ int blob_serve_open(blob_store_t *bs, const char *doc_id, const char *key, uint6
     char found[BLOB_SHA256_HEX + 1];
     int rc = blob_verify(bs, key, size, sha256, found);
     if (rc == -EBADMSG) {
-      note_corrupt(doc_id, key, sha256, found, "not served (answered as a server error)");
+      note_corrupt(bs, doc_id, key, sha256, found, "not served (answered as a server error)");
       return rc;
     }
     if (rc == -ENOENT || rc == -EIO) {
-      note_missing(doc_id, key, rc);
+      note_missing(bs, doc_id, key, rc);
       return -ENOENT;
     }
     if (rc != 0) {
@@ -266,14 +266,14 @@ int blob_serve_open(blob_store_t *bs, const char *doc_id, const char *key, uint6
     fd = brc < 0 ? brc : -1;
   }
   if (fd < 0 && !b) {
-    if (fd == -ENOENT) note_missing(doc_id, key, fd);
+    if (fd == -ENOENT) note_missing(bs, doc_id, key, fd);
     else log_error("document %s: cannot open blob %s: %s", doc_id, key, strerror(-fd));
     return fd == -ENOENT ? -ENOENT : fd;
   }
   if (have < size) {
     if (fd >= 0) close(fd);
     blob_close(b);
-    note_missing(doc_id, key, -EIO);
+    note_missing(bs, doc_id, key, -EIO);
     return -ENOENT;
   }
   if (fd >= 0) {
@@ -287,6 +287,7 @@ int blob_serve_open(blob_store_t *bs, const char *doc_id, const char *key, uint6
     return 0;
   }
   vstream_t *v = xcalloc(1, sizeof *v);
+  v->bs = bs;
   v->b = b;
   v->size = size;
   v->md = EVP_MD_CTX_new();

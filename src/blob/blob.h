@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #define BLOB_KEY_LEN 32       /* hex characters of a key */
@@ -66,6 +67,8 @@ typedef struct blob_ops {
 struct blob_store {
   const blob_ops_t *ops;
   void             *impl;
+  /* blob_serve_open's findings since the store opened (blob_integrity_counts) */
+  _Atomic uint64_t  missing, corrupt;
 };
 
 /* An open blob; a backend's handle starts with this. */
@@ -162,8 +165,8 @@ typedef struct blob_serve {
 int blob_serve_open(blob_store_t *bs, const char *doc_id, const char *key, uint64_t size,
                     const char *sha256, uint64_t first, uint64_t len, blob_serve_t *out);
 
-/* Documents found missing (or short) and found not matching their SHA-256 when served, since
- * the start. */
-void blob_integrity_counts(uint64_t *missing, uint64_t *corrupt);
+/* Documents of bs found missing (or short) and found not matching their SHA-256 when served,
+ * since bs was opened (either pointer may be NULL). */
+void blob_integrity_counts(blob_store_t *bs, uint64_t *missing, uint64_t *corrupt);
 
 #endif

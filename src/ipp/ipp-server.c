@@ -700,7 +700,11 @@ static void events_written(void *arg) { server_wake_parked(arg); }
 
 /* Wakes waiting Get-Notifications on new events; see ipp.h. */
 void ipp_start(app_t *app) {
-  if (app && app->server) store_ipp_set_listener(events_written, app->server);
+  if (app && app->server && app->store)
+    store_ipp_set_listener(app->store, events_written, app->server);
 }
 
-void ipp_stop(void) { store_ipp_set_listener(NULL, NULL); }
+/* Disconnects the wake-up again; see ipp.h. */
+void ipp_stop(app_t *app) {
+  if (app && app->store) store_ipp_set_listener(app->store, NULL, NULL);
+}

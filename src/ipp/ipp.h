@@ -23,6 +23,6 @@ void ipp_close(struct app *app);
  * Get-Notifications requests waiting for them. Call once app->server is running. */
 void ipp_start(struct app *app);
 /* Disconnects it again; call before the server stops. */
-void ipp_stop(void);
+void ipp_stop(struct app *app);
 
 #endif

@@ -534,13 +534,11 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
   if (d->cfg.retry_cap_us <= 0) d->cfg.retry_cap_us = DEF_RETRY_CAP;
   if (d->cfg.max_age_us <= 0) d->cfg.max_age_us = DEF_MAX_AGE;
   if (d->cfg.sweep_interval_us <= 0) d->cfg.sweep_interval_us = DEF_SWEEP;
-  d->cfg.public_url = NULL;  /* handed to the store below; not kept */
   d->cfg.webhook_allow = cfg->webhook_allow ? xstrdup(cfg->webhook_allow) : NULL;
   d->xfers = xcalloc(d->cfg.max_inflight, sizeof *d->xfers);
   pthread_mutex_init(&d->mu, NULL);
   d->multi = curl_multi_init();
   if (!d->multi) abort();
-  store_outbox_set_public_url(cfg->public_url);
 
   /* The worker takes no signals: they belong to the application's threads. */
   sigset_t all, old;
@@ -557,7 +555,7 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
     free(d);
     return NULL;
   }
-  store_outbox_set_listener(delivery_listener, d);
+  store_outbox_set_listener(d->cfg.store, delivery_listener, d);
   atomic_store(&m_store, cfg->store);
   if (!atomic_exchange(&m_registered, true)) metrics_add_collector(delivery_metrics, NULL);
   return d;
@@ -566,7 +564,7 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
 /* Stops the worker (see notify.h). */
 void notify_delivery_stop(notify_delivery_t *d) {
   if (!d) return;
-  store_outbox_set_listener(NULL, NULL);
+  store_outbox_set_listener(d->cfg.store, NULL, NULL);
   atomic_store(&m_store, NULL);
   pthread_mutex_lock(&d->mu);
   d->stop = true;

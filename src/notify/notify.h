@@ -84,7 +84,6 @@ void webhook_guard_attach(webhook_guard_t *g, void *easy);
 
 typedef struct notify_delivery_config {
   struct store *store;
-  const char   *public_url;        /* for parentUrl when a task notification has none */
   unsigned      max_inflight;      /* deliveries in progress at most; 0 = 32 */
   unsigned      per_endpoint;      /* of which to one notification URL at most; 0 = 4 */
   int           timeout_ms;        /* per delivery; 0 = 3000 */

@@ -15,6 +15,7 @@
 #define BACKUP_BUSY_MS 30000
 
 void store_backup_info_clear(store_backup_info_t *info) {
+  if (!info) return;
   for (size_t i = 0; i < info->nblob_keys; i++) free(info->blob_keys[i]);
   for (size_t i = 0; i < info->nsession_keys; i++) free(info->session_keys[i]);
   free(info->blob_keys);

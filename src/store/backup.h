@@ -23,6 +23,8 @@ typedef struct store_backup_info {
   size_t   nsession_keys;
 } store_backup_info_t;
 
+/* Releases what *info holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_backup_info_clear(store_backup_info_t *info);
 
 /* The SQLite file of a store URL ("sqlite:PATH"); NULL + *err for other stores. Caller frees. */

@@ -21,6 +21,7 @@ struct db      {
   const db_backend_t *be;
   _Atomic bool        full;       /* db.c: see db_full() */
   _Atomic uint64_t    write_gen;  /* see db_write_generation(); bumped by db_wrote() */
+  void               *owner;      /* db.c: see db_set_owner() */
 };
 /* For a backend: a write transaction of db's writer has ended (committed or not). Called
  * before any caller whose closure ran in it is released. */
@@ -40,6 +41,7 @@ struct db_backend {
   void  (*close)(db_t *db);
   int   (*write)(db_t *db, db_txn_fn fn, void *arg);
   int   (*read)(db_t *db, db_txn_fn fn, void *arg);
+  /* Optional: true when the database answers (NULL: db.c reads "SELECT 1" through read). */
   bool  (*ping)(db_t *db);
   void  (*get_stats)(db_t *db, db_stats_t *out);
   /* Optional: false while the database cannot be reached (NULL: always reachable). */

@@ -95,6 +95,7 @@ typedef struct {
 } db_failure_t;
 
 typedef struct {
+  db_t     *db;
   db_txn_fn fn;
   void     *arg;
   unsigned  nhooks;
@@ -153,11 +154,22 @@ void db_after_commit(db_conn_t *c, void (*fn)(void *arg), void *arg) {
   w->nhooks++;
 }
 
+/* Records the owner db_owner() answers (see db.h). */
+void db_set_owner(db_t *db, void *owner) {
+  if (db) db->owner = owner;
+}
+
+/* The owner of the database whose write closure runs on c (see db.h). */
+void *db_owner(db_conn_t *c) {
+  write_ctx_t *w = tl_write;
+  return c && w ? w->db->owner : NULL;
+}
+
 /* Runs fn in the next group commit and returns its result once the commit is durable; then
  * runs the hooks the closure registered with db_after_commit(). */
 int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
-  write_ctx_t w = {.fn = fn, .arg = arg};
+  write_ctx_t w = {.db = db, .fn = fn, .arg = arg};
   int rc = db->be->write(db, write_wrap, &w);
   if (rc != 0 && w.failure.us && w.failure.us > tl_failure.us) tl_failure = w.failure;
   if (rc == DB_BUSY) tl_busy_us = time_mono_us();
@@ -218,8 +230,20 @@ int db_read(db_t *db, db_txn_fn fn, void *arg) {
   return db->be->read(db, fn, arg);
 }
 
+/* The trivial query of db_ping for a backend without its own ping. */
+static int ping_fn(db_conn_t *c, void *arg) {
+  (void)arg;
+  db_stmt_t *s = db_prepare(c, "SELECT 1");
+  int rc = s && db_step(s) == DB_ROW && db_col_int64(s, 0) == 1 ? 0 : DB_ERROR;
+  if (s) db_reset(s);
+  return rc;
+}
+
 /* True when the store answers a trivial query. */
-bool db_ping(db_t *db) { return db && db->be->ping(db); }
+bool db_ping(db_t *db) {
+  if (!db) return false;
+  return db->be->ping ? db->be->ping(db) : db_read(db, ping_fn, NULL) == 0;
+}
 
 /* Copies the commit statistics into *out (zeros for a NULL db). */
 void db_get_stats(db_t *db, db_stats_t *out) {

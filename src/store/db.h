@@ -71,7 +71,11 @@ int   db_migrate(db_t *db, char **err);
 /* Current schema version (number of applied migrations). */
 int   db_schema_version(db_t *db);
 
+/* Runs fn(c, arg) in the next group commit (see above) and returns its result once the commit
+ * is durable (DB_FULL when it failed for space), then the db_after_commit hooks fn registered. */
 int   db_write(db_t *db, db_txn_fn fn, void *arg);
+/* Runs fn(c, arg) on a read-only connection inside one read transaction and returns its
+ * result. */
 int   db_read(db_t *db, db_txn_fn fn, void *arg);
 /* Called inside a db_write closure on c: once the closure's changes are durably committed,
  * db_write calls fn(arg) on the caller's thread before returning (never when the closure
@@ -79,6 +83,12 @@ int   db_read(db_t *db, db_txn_fn fn, void *arg);
  * the closure is run again). fn must be quick and must not call db_write. Outside a write
  * closure it does nothing. */
 void  db_after_commit(db_conn_t *c, void (*fn)(void *arg), void *arg);
+/* Records owner (borrowed; the store that opened db) so that code running inside a write closure
+ * on db can reach it with db_owner(). Set once, before the first db_write. */
+void  db_set_owner(db_t *db, void *owner);
+/* Inside a write closure on c: the owner of c's database (db_set_owner; NULL when none was
+ * set). NULL outside a write closure. */
+void *db_owner(db_conn_t *c);
 /* True when the store answers a trivial query. */
 bool  db_ping(db_t *db);
 /* Space: a db_write that fails for lack of space returns DB_FULL and marks db full until a

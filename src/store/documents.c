@@ -206,12 +206,16 @@ typedef struct {
   char                             *why;
 } create_arg_t;
 
+/* The document's blob key (column 0, NULL when none) into the char * at out. */
+static void old_blob_row(db_stmt_t *s, void *out) { *(char **)out = store_col_strdup(s, 0, false); }
+
 static int session_create_fn(db_conn_t *c, void *arg) {
   create_arg_t *a = arg;
   const store_upload_session_new_t *n = a->n;
   store_blob_keys_clear(&a->drop);
   free(a->why);
   a->why = NULL;
+  char *old_blob = NULL;
 
   /* the job's phase, checked here so a concurrent start cannot slip in between */
   store_job_state_t js;
@@ -219,44 +223,41 @@ static int session_create_fn(db_conn_t *c, void *arg) {
   int64_t phase = js.phase;
   unsigned details = js.details;
   store_job_state_clear(&js);
-  if (rc != 0) return rc;
+  if (rc != 0) goto done;
   db_stmt_t *s = db_prepare(c, "SELECT blob_key FROM documents WHERE id = ? AND job_id = ?");
-  if (!s) return DB_ERROR;
+  if (!s) {
+    rc = DB_ERROR;
+    goto done;
+  }
   db_bind_text(s, 1, n->document_id);
   db_bind_int64(s, 2, n->job_id);
-  rc = db_step(s);
-  char *old_blob = rc == DB_ROW ? store_col_strdup(s, 0, false) : NULL;
-  db_reset(s);
-  if (rc != DB_ROW) return rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  if ((rc = store_step_row(s, old_blob_row, &old_blob)) != 0) goto done;
   if (phase < 0 || phase >= JOB_PHASE_COUNT || !(n->allowed_phases & (1u << phase))) {
     buf_t w = BUF_INIT;
     buf_printf(&w, "An upload session cannot be created for a job that is %s.",
                job_phase_describe(phase >= 0 && phase < JOB_PHASE_COUNT ? (job_phase_t)phase
                                                                         : JOB_ABORTED));
     a->why = buf_detach(&w);
-    free(old_blob);
-    return STORE_CONFLICT;
+    rc = STORE_CONFLICT;
+    goto done;
   }
 
   /* earlier sessions of the document: invalidated, their bytes dropped */
   s = db_prepare(c, "SELECT blob_key FROM upload_sessions WHERE document_id = ?");
   if (!s) {
-    free(old_blob);
-    return DB_ERROR;
+    rc = DB_ERROR;
+    goto done;
   }
   db_bind_text(s, 1, n->document_id);
   while ((rc = db_step(s)) == DB_ROW) keys_add(&a->drop, db_col_text(s, 0));
   db_reset(s);
   if (rc != DB_DONE) {
-    free(old_blob);
-    return DB_ERROR;
+    rc = DB_ERROR;
+    goto done;
   }
   s = db_prepare(c, "DELETE FROM upload_sessions WHERE document_id = ?");
   if (s) db_bind_text(s, 1, n->document_id);
-  if ((rc = step_done(s)) != 0) {
-    free(old_blob);
-    return rc;
-  }
+  if ((rc = step_done(s)) != 0) goto done;
 
   /* the document takes the declared values and forgets its earlier bytes */
   s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
@@ -268,17 +269,12 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     db_bind_int64(s, 3, n->size);
     db_bind_text(s, 4, n->document_id);
   }
-  if ((rc = step_done(s)) != 0) {
-    free(old_blob);
-    return rc;
-  }
-  rc = drop_if_unreferenced(c, old_blob, n->document_id, &a->drop);
-  free(old_blob);
-  if (rc != 0) return rc;
+  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = drop_if_unreferenced(c, old_blob, n->document_id, &a->drop)) != 0) goto done;
 
   if (phase == JOB_CREATED && !(details & JOB_DETAIL_UPLOAD_PENDING)) {
     rc = store_job_set_details(c, n->job_id, details | JOB_DETAIL_UPLOAD_PENDING, n->now_us);
-    if (rc != 0) return rc;
+    if (rc != 0) goto done;
   }
   if (n->blob_in_store &&
       (rc = store_chunks_create_in(c, n->blob_key, (uint64_t)n->size, n->now_us)) != 0)
@@ -300,7 +296,10 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     db_bind_int64(s, 10, n->now_us);
     db_bind_text(s, 11, n->created_by_id);
   }
-  return step_done(s);
+  rc = step_done(s);
+done:
+  free(old_blob);
+  return rc;
 }
 
 /* createUploadSession; see store/documents.h. */

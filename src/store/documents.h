@@ -34,6 +34,8 @@ typedef struct store_blob_keys {
   size_t  n;
 } store_blob_keys_t;
 
+/* Releases what *k holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_blob_keys_clear(store_blob_keys_t *k);
 
 /* ---- documents ------------------------------------------------------------------------------ */
@@ -69,6 +71,8 @@ typedef struct store_upload_session {
   bool    blob_in_store;  /* blob_key names chunk rows of the store (store/chunks.h), not a file */
 } store_upload_session_t;
 
+/* Releases what *s holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_upload_session_clear(store_upload_session_t *s);
 
 typedef struct store_upload_session_new {

@@ -5,7 +5,8 @@
  * report: every job transition of jobs.c, pullprint.c and ipp-devices.c calls it after updating
  * the job row. Each live subscription of the printer that asked for the change gets one event,
  * numbered by the subscription's own counter (last_seq, incremented in the same transaction, so
- * numbers follow commit order). After such a commit the listener (store_ipp_set_listener) runs.
+ * numbers follow commit order). After such a commit the store's listener (store_ipp_set_listener)
+ * runs.
  */
 #include "store/ipp.h"
 #include "store/ipp-private.h"
@@ -25,28 +26,10 @@
   " job_device_state, printer_state, printer_details, printer_accepting, text"
 /* ---- listener ---------------------------------------------------------------------------- */
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static void (*g_listener)(void *);
-static void *g_listener_arg;
-
 /* Sets the function called after commits that wrote events (see ipp.h). */
-void store_ipp_set_listener(void (*fn)(void *arg), void *arg) {
-  pthread_mutex_lock(&g_mu);
-  g_listener = fn;
-  g_listener_arg = arg;
-  pthread_mutex_unlock(&g_mu);
+void store_ipp_set_listener(store_t *st, void (*fn)(void *arg), void *arg) {
+  store_wake_set(&st->ipp_wake, fn, arg);
 }
-
-/* db_after_commit hook: the events are durable. */
-static void events_committed(void *unused) {
-  (void)unused;
-  pthread_mutex_lock(&g_mu);
-  if (g_listener) g_listener(g_listener_arg);
-  pthread_mutex_unlock(&g_mu);
-}
-
-/* See ipp-private.h. */
-void store_ipp_events_wake(void) { events_committed(NULL); }
 
 void store_ipp_events_free(store_ipp_event_t *v, size_t n) {
   for (size_t i = 0; v && i < n; i++) {
@@ -129,7 +112,8 @@ static int event_insert(db_conn_t *c, int64_t sub_id, const char *name, const ev
   db_bind_int64(s, 3, now - (int64_t)STORE_IPP_EVENT_LIFE_S * 1000000);
   if ((rc = store_step_done(s)) != 0) return rc;
   if (db_notify(c, STORE_CH_IPP_EVENTS) != 0) return DB_ERROR;  /* the other processes */
-  db_after_commit(c, events_committed, NULL);
+  store_t *st = store_of(c);
+  if (st) db_after_commit(c, store_wake_run, &st->ipp_wake);
   return 0;
 }
 

@@ -50,8 +50,4 @@ int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int 
  * committed (db_notify / store_listen). */
 #define STORE_CH_IPP_EVENTS "spoold_ipp_events"
 
-/* Runs the IPP event listener (store_ipp_set_listener) as after a commit of this process:
- * another process committed events. */
-void store_ipp_events_wake(void);
-
 #endif

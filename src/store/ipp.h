@@ -46,6 +46,8 @@ typedef struct store_ipp_credentials {
   char *cert_sha256;  /* hex SHA-256 of the registered certificate's DER; NULL when none */
 } store_ipp_credentials_t;
 
+/* Releases what *c holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_ipp_credentials_clear(store_ipp_credentials_t *c);
 
 /* Reads the credentials of printer_id (in any tenant: printer ids are GUIDs unique across
@@ -84,7 +86,10 @@ typedef struct store_ipp_job {
   char       *doc_sha256;       /* hex SHA-256 of the uploaded bytes; NULL until uploaded */
 } store_ipp_job_t;
 
+/* Releases what *j holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_ipp_job_clear(store_ipp_job_t *j);
+/* Clears each of v[0..n) (store_ipp_job_clear) and frees v (NULL is a no-op). */
 void store_ipp_jobs_free(store_ipp_job_t *v, size_t n);
 
 /* Reads job job_id if it belongs to printer_id of tenant; STORE_NOT_FOUND otherwise. */
@@ -129,6 +134,8 @@ typedef struct store_ipp_result {
   job_phase_t         from, to;
 } store_ipp_result_t;
 
+/* Releases what *r holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_ipp_result_clear(store_ipp_result_t *r);
 
 /* Acknowledge-Job: device_uuid takes the job. A released job (JOB_FETCHABLE) moves to
@@ -172,6 +179,8 @@ typedef struct store_ipp_printer_patch {
   char *defaults_merge;      /* JSON object merged into defaults and factory defaults */
 } store_ipp_printer_patch_t;
 
+/* Releases what *p holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_ipp_printer_patch_clear(store_ipp_printer_patch_t *p);
 
 /* Called inside the write closure with the device's stored attributes (NULL, 0 for a new
@@ -246,6 +255,8 @@ typedef struct store_ipp_subscription {
   int64_t used_us;
 } store_ipp_subscription_t;
 
+/* Releases what *s holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_ipp_subscription_clear(store_ipp_subscription_t *s);
 
 /* Creates a subscription of printer_id (events, device_uuid, owner, user_data from *n; lease_s
@@ -294,6 +305,7 @@ typedef struct store_ipp_event {
   char   *text;              /* notify-text; NULL */
 } store_ipp_event_t;
 
+/* Releases the strings of each of v[0..n) and frees v (NULL is a no-op). */
 void store_ipp_events_free(store_ipp_event_t *v, size_t n);
 
 /* Get-Notifications: for each subscription ids[i] of printer_id (seqs[i] = the lowest sequence
@@ -306,9 +318,10 @@ store_rc_t store_ipp_events_get(store_t *st, const char *tenant, const char *pri
                                 size_t max, int64_t now_us, store_ipp_subscription_t **subs,
                                 store_ipp_event_t **events, size_t *nevents, int64_t *missing);
 
-/* Called once after each commit that wrote IPP events (any thread; must be quick), e.g. to
- * wake Get-Notifications requests waiting for events. NULL removes it; once that returns no
- * call is in progress. */
-void store_ipp_set_listener(void (*fn)(void *arg), void *arg);
+/* Called once after each commit on st that wrote IPP events (any thread; must be quick), and
+ * when another process sharing the database wrote some (store_listen), e.g. to wake
+ * Get-Notifications requests waiting for events. NULL removes it; once that returns no call is
+ * in progress. */
+void store_ipp_set_listener(store_t *st, void (*fn)(void *arg), void *arg);
 
 #endif

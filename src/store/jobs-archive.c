@@ -66,6 +66,7 @@ static void job_refs_free(job_ref_t *v, size_t n) {
 typedef struct sweep_arg {
   int64_t     before_us;
   const char *description;
+  const char *public_url; /* for the parentUrl of the tasks' notifications */
   size_t      max;
   size_t      n;          /* out */
   char      **keys;       /* out: archive */
@@ -113,7 +114,7 @@ static int expire_fn(db_conn_t *c, void *arg) {
     if (rc == 0) rc = store_task_job_processing(c, refs[i].tenant, refs[i].id, &tasks, &defs, &ntasks);
     if (rc == 0) rc = store_task_job_abort_all(c, refs[i].tenant, refs[i].id, task_desc.data, now);
     for (size_t t = 0; rc == 0 && t < ntasks; t++)
-      rc = store_outbox_task_updated(c, refs[i].tenant, defs[t], tasks[t]);
+      rc = store_outbox_task_updated(c, refs[i].tenant, defs[t], tasks[t], a->public_url);
     store_strings_free(tasks, ntasks);
     store_strings_free(defs, ntasks);
     if (rc == 0) a->n++;
@@ -125,10 +126,11 @@ static int expire_fn(db_conn_t *c, void *arg) {
 
 /* Aborts held jobs whose task timed out; see jobs.h. */
 store_rc_t store_jobs_expire_held(store_t *st, int64_t held_before_us, const char *description,
-                                  size_t max, size_t *n) {
+                                  const char *public_url, size_t max, size_t *n) {
   if (n) *n = 0;
   if (!description || max == 0) return STORE_ERROR;
-  sweep_arg_t a = {.before_us = held_before_us, .description = description, .max = max};
+  sweep_arg_t a = {.before_us = held_before_us, .description = description,
+                   .public_url = public_url, .max = max};
   store_rc_t rc = store_rc(db_write(st->db, expire_fn, &a));
   if (rc == STORE_OK && n) *n = a.n;
   return rc;

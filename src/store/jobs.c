@@ -309,20 +309,17 @@ int store_job_next_id(db_conn_t *c, int64_t *id) {
 /* See jobs-private.h. */
 int store_job_insert(db_conn_t *c, const store_job_row_t *r) {
   job_status_view_t v = job_phase_view(r->phase);
-  char *upn_lc = NULL;
-  if (r->created_by_upn) {
-    upn_lc = xstrdup(r->created_by_upn);
-    for (char *p = upn_lc; *p; p++) *p = (char)tolower((unsigned char)*p);
-  }
   db_stmt_t *s = db_prepare(c,
     "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
     " description, is_fetchable, is_acquired, configuration, created_us, updated_us, held_us,"
     " created_by_id, created_by_upn, created_by_upn_lc, created_by_name, created_by_ip,"
     " created_by_groups, redirected_from)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!s) {
-    free(upn_lc);
-    return DB_ERROR;
+  if (!s) return DB_ERROR;
+  char *upn_lc = NULL;
+  if (r->created_by_upn) {
+    upn_lc = xstrdup(r->created_by_upn);
+    for (char *p = upn_lc; *p; p++) *p = (char)tolower((unsigned char)*p);
   }
   int i = 1;
   db_bind_int64(s, i++, r->id);

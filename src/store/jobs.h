@@ -53,6 +53,8 @@ typedef struct store_job {
   int32_t     error_code;
 } store_job_t;
 
+/* Releases what *j holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_job_clear(store_job_t *j);
 
 /* Reads job id (the decimal string) of tenant into *out; STORE_NOT_FOUND when there is no such
@@ -74,7 +76,10 @@ typedef struct store_document {
   char   *blob_key;       /* NULL until uploaded */
 } store_document_t;
 
+/* Releases what *d holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_document_clear(store_document_t *d);
+/* Clears each of v[0..n) (store_document_clear) and frees v (NULL is a no-op). */
 void store_documents_free(store_document_t *v, size_t n);
 
 /* The documents of job job_id (a job of tenant), ordered by id. *out is malloc'd (free with
@@ -98,7 +103,10 @@ typedef struct store_task {
   int64_t updated_us;
 } store_task_t;
 
+/* Releases what *t holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_task_clear(store_task_t *t);
+/* Clears each of v[0..n) (store_task_clear) and frees v (NULL is a no-op). */
 void store_tasks_free(store_task_t *v, size_t n);
 /* The print tasks of job job_id, ordered by id. */
 store_rc_t store_job_tasks(store_t *st, const char *tenant, int64_t job_id, store_task_t **out,
@@ -159,6 +167,8 @@ typedef struct store_job_change {
   char       *why;            /* on STORE_CONFLICT: why the transition was refused (malloc'd) */
 } store_job_change_t;
 
+/* Releases what *c holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_job_change_clear(store_job_change_t *c);
 
 /* POST .../start: in one transaction checks the job (tenant, id) is in JOB_CREATED with its
@@ -181,9 +191,11 @@ store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, sto
 
 /* The timeout sweep: aborts (JOB_EV_TASK_TIMEOUT) up to max held jobs, of every tenant, held
  * since before held_before_us, with status.description = description, and aborts their
- * processing tasks, all in one transaction. *n receives the number of jobs aborted. */
+ * processing tasks, all in one transaction; the tasks' "updated" notifications carry their
+ * job's URL under public_url (borrowed; e.g. "https://print.example.com"). *n receives the
+ * number of jobs aborted. */
 store_rc_t store_jobs_expire_held(store_t *st, int64_t held_before_us, const char *description,
-                                  size_t max, size_t *n);
+                                  const char *public_url, size_t max, size_t *n);
 
 /* The retention sweep: moves up to max terminal jobs (completed, canceled, aborted) of every
  * tenant that became terminal before terminal_before_us out of /jobs, in one transaction: each

@@ -11,13 +11,13 @@
 #include "store/outbox.h"
 #include "store/store-private.h"
 #include "store/subscriptions.h"
+#include "store/tasks-private.h"
 #include "util/buf.h"
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,36 +30,11 @@
 /* Endpoints with due rows that one store_outbox_due() call looks at. */
 #define OUTBOX_URLS_MAX 4096
 
-/* ---- process-wide settings: the worker's wake-up and the public URL ---------------------- */
-
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static void (*g_listener)(void *);
-static void *g_listener_arg;
-static char *g_public_url;
+/* ---- the worker's wake-up ---------------------------------------------------------------- */
 
 /* Sets the function called after commits that queued rows (see subscriptions.h). */
-void store_outbox_set_listener(void (*fn)(void *arg), void *arg) {
-  pthread_mutex_lock(&g_mu);
-  g_listener = fn;
-  g_listener_arg = arg;
-  pthread_mutex_unlock(&g_mu);
-}
-
-/* Sets the public URL used for parentUrl when a caller gives none (see subscriptions.h). */
-void store_outbox_set_public_url(const char *url) {
-  pthread_mutex_lock(&g_mu);
-  free(g_public_url);
-  g_public_url = url ? xstrdup(url) : NULL;
-  pthread_mutex_unlock(&g_mu);
-}
-
-/* db_after_commit hook: the rows are durable, wake the worker. The listener runs under g_mu
- * so that store_outbox_set_listener(NULL, NULL) returns only once no call is in progress. */
-static void outbox_committed(void *unused) {
-  (void)unused;
-  pthread_mutex_lock(&g_mu);
-  if (g_listener) g_listener(g_listener_arg);
-  pthread_mutex_unlock(&g_mu);
+void store_outbox_set_listener(store_t *st, void (*fn)(void *arg), void *arg) {
+  store_wake_set(&st->outbox_wake, fn, arg);
 }
 
 /* ---- payloads ------------------------------------------------------------------------------ */
@@ -135,7 +110,8 @@ int store_outbox_insert(db_conn_t *c, const char *tenant, const char *subscripti
   int rc = db_step(s);
   db_reset(s);
   if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
-  db_after_commit(c, outbox_committed, NULL);
+  store_t *st = store_of(c);
+  if (st) db_after_commit(c, store_wake_run, &st->outbox_wake);
   return 0;
 }
 
@@ -210,35 +186,28 @@ static int queue_changes(db_conn_t *c, const char *tenant, int kind, const char 
   return rc;
 }
 
-/* "<public-url>/v1.0/print/printers/{p}/jobs/{j}" for task task_id (inserted earlier in this
+/* "<public_url>/v1.0/print/printers/{p}/jobs/{j}" for task task_id (inserted earlier in this
  * transaction); NULL when the row is missing. */
-static char *task_parent_url(db_conn_t *c, const char *tenant, const char *task_id) {
+static char *task_parent_url(db_conn_t *c, const char *tenant, const char *task_id,
+                             const char *public_url) {
   db_stmt_t *s = db_prepare(c, "SELECT printer_id, job_id FROM tasks WHERE id = ? AND tenant_id = ?");
   db_bind_text(s, 1, task_id);
   db_bind_text(s, 2, tenant);
   char *url = NULL;
-  if (db_step(s) == DB_ROW) {
-    buf_t b = BUF_INIT;
-    pthread_mutex_lock(&g_mu);
-    buf_puts(&b, g_public_url ? g_public_url : "");
-    pthread_mutex_unlock(&g_mu);
-    buf_printf(&b, "/v1.0/print/printers/%s/jobs/%lld", db_col_text(s, 0),
-               (long long)db_col_int64(s, 1));
-    url = buf_detach(&b);
-  }
+  if (db_step(s) == DB_ROW) url = store_job_url(public_url, db_col_text(s, 0), db_col_int64(s, 1));
   db_reset(s);
   return url;
 }
 
 /* Queues the change_type ("created", "updated") notifications of task task_id under
- * definition_id; parent_url NULL: read from the task's row. */
+ * definition_id; parent_url NULL: the URL of the task's job under public_url. */
 static int queue_task_change(db_conn_t *c, const char *tenant, const char *definition_id,
                              const char *task_id, const char *change_type,
-                             const char *parent_url) {
+                             const char *parent_url, const char *public_url) {
   if (!c || !tenant || !definition_id || !task_id) return DB_ERROR;
   char *own_url = NULL;
   if (!parent_url) {
-    own_url = task_parent_url(c, tenant, task_id);
+    own_url = task_parent_url(c, tenant, task_id, public_url);
     if (!own_url) {
       log_error("outbox: task %s is not in the tasks table; no parentUrl", task_id);
       return DB_ERROR;
@@ -259,13 +228,14 @@ static int queue_task_change(db_conn_t *c, const char *tenant, const char *defin
 /* Queues the "task created" notifications (see outbox.h). */
 int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *definition_id,
                               const char *task_id, const char *parent_url) {
-  return queue_task_change(c, tenant, definition_id, task_id, "created", parent_url);
+  if (!parent_url) return DB_ERROR;
+  return queue_task_change(c, tenant, definition_id, task_id, "created", parent_url, NULL);
 }
 
 /* Queues the "task updated" notifications (see outbox.h). */
 int store_outbox_task_updated(db_conn_t *c, const char *tenant, const char *definition_id,
-                              const char *task_id) {
-  return queue_task_change(c, tenant, definition_id, task_id, "updated", NULL);
+                              const char *task_id, const char *public_url) {
+  return queue_task_change(c, tenant, definition_id, task_id, "updated", NULL, public_url);
 }
 
 /* Queues the "job fetchable" notifications (see outbox.h). */
@@ -383,7 +353,10 @@ static int due_fn(db_conn_t *c, void *arg) {
 }
 
 /* The claim of a shared database: the rows locked and leased by one write transaction,
- * offered to take() after its commit. */
+ * offered to take() after its commit. Its loop mirrors due_fn's on purpose and stays apart:
+ * here each endpoint's rows are locked (FOR UPDATE SKIP LOCKED, which SQLite lacks) and leased
+ * inside a write, while due_fn offers the rows of the one process that delivers on SQLite
+ * from a read. */
 typedef struct {
   int64_t                now_us, lease_us;
   unsigned               max;
@@ -606,6 +579,7 @@ store_rc_t store_outbox_count(store_t *st, int64_t *out) {
 }
 
 void store_delivery_state_clear(store_delivery_state_t *d) {
+  if (!d) return;
   free(d->last_error);
   memset(d, 0, sizeof *d);
 }

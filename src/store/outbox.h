@@ -22,18 +22,19 @@
 /* A print task was created under task definition definition_id (the job start of a printer
  * with a trigger). Notifies subscriptions on "print/taskDefinitions/{definition_id}/tasks",
  * changeType "created". parent_url is the task's parentUrl, the absolute URL of its job
- * (e.g. "https://host/v1.0/print/printers/{printerId}/jobs/{jobId}"); it may be NULL when
- * the tasks row task_id was already inserted in this transaction: the URL is then built from
- * that row's printer_id and job_id and the server's public URL (<public-url>/v1.0/...). */
+ * (e.g. "https://host/v1.0/print/printers/{printerId}/jobs/{jobId}"; borrowed, never NULL:
+ * DB_ERROR). */
 int store_outbox_task_created(db_conn_t *c, const char *tenant, const char *definition_id,
                               const char *task_id, const char *parent_url);
 
 /* Print task task_id under definition_id was aborted by the held-job timeout (spoold's answer
  * to a gap: Graph defines no notification for it). Notifies the definition's task
  * subscriptions with changeType "updated" and the same resource and resourceData as
- * "created", so the app learns that the job it was holding is gone. */
+ * "created", so the app learns that the job it was holding is gone. The parentUrl is built from
+ * the tasks row (inserted earlier) and public_url (borrowed; "<public_url>/v1.0/print/printers/
+ * {printerId}/jobs/{jobId}"). */
 int store_outbox_task_updated(db_conn_t *c, const char *tenant, const char *definition_id,
-                              const char *task_id);
+                              const char *task_id, const char *public_url);
 
 /* Job job_id (decimal) of printer printer_id became fetchable (isFetchable false -> true).
  * Notifies subscriptions on "print/printers/{printer_id}/jobs", changeType "updated" with

@@ -32,7 +32,10 @@ typedef struct store_print_password {
   int64_t last_used_us;      /* 0 = never */
 } store_print_password_t;
 
+/* Releases what *p holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_print_password_clear(store_print_password_t *p);
+/* Clears each of v[0..n) (store_print_password_clear) and frees v (NULL is a no-op). */
 void store_print_passwords_free(store_print_password_t *v, size_t n);
 
 /* Inserts *p (all fields but last_used_us set by the caller) in one transaction, unless the

@@ -60,6 +60,8 @@ typedef struct store_printer {
   int64_t share_created_us;
 } store_printer_t;
 
+/* Releases what *p holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_printer_clear(store_printer_t *p);
 /* Clears v[0..n) and frees v. */
 void store_printers_free(store_printer_t *v, size_t n);
@@ -89,6 +91,8 @@ typedef struct store_printer_page {
   char            *next;  /* $skiptoken of the next page, NULL on the last page */
 } store_printer_page_t;
 
+/* Releases the page's items and next-page token and zeroes it (NULL is a no-op); the struct
+ * itself stays the caller's. */
 void store_printer_page_clear(store_printer_page_t *p);
 
 /* Lists the tenant's printers with the query's $filter, $orderby, $top, $skip and $skiptoken
@@ -156,6 +160,8 @@ typedef struct store_device_ca {
   int64_t serial;
 } store_device_ca_t;
 
+/* Releases what *ca holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_device_ca_clear(store_device_ca_t *ca);
 
 /* Reserves the next serial number of tenant's device CA (next_serial is incremented in the same
@@ -198,6 +204,8 @@ typedef struct store_operation {
   char   *certificate;  /* PEM chain; NULL unless succeeded */
 } store_operation_t;
 
+/* Releases what *op holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_operation_clear(store_operation_t *op);
 /* Clears v[0..n) and frees v. */
 void store_operations_free(store_operation_t *v, size_t n);
@@ -219,6 +227,8 @@ typedef struct store_operation_page {
   char              *next;
 } store_operation_page_t;
 
+/* Releases the page's items and next-page token and zeroes it (NULL is a no-op); the struct
+ * itself stays the caller's. */
 void store_operation_page_clear(store_operation_page_t *p);
 
 /* Lists the tenant's operations with $filter/$orderby on id, createdDateTime and status/state,

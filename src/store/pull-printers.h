@@ -37,6 +37,8 @@ typedef struct store_pull_printer {
   int64_t registered_us; /* registeredDateTime */
 } store_pull_printer_t;
 
+/* Releases what *p holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_pull_printer_clear(store_pull_printer_t *p);
 
 typedef struct store_pull_printer_page {
@@ -45,6 +47,8 @@ typedef struct store_pull_printer_page {
   char                 *next;   /* page token for @odata.nextLink, or NULL */
 } store_pull_printer_page_t;
 
+/* Releases the page's items and next-page token and zeroes it (NULL is a no-op); the struct
+ * itself stays the caller's. */
 void store_pull_printer_page_clear(store_pull_printer_page_t *p);
 
 /* A pull-print printer to create, with the succeeded operation that records it. */

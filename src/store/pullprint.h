@@ -36,6 +36,8 @@ typedef struct store_pull_result {
   char        *new_task_id;/* redirect: the task its printer's trigger created, or NULL */
 } store_pull_result_t;
 
+/* Releases what *r holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_pull_result_clear(store_pull_result_t *r);
 
 /* Read-only check of the seed rule for job job_id of tenant and application app (for

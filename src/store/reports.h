@@ -47,7 +47,10 @@ typedef struct store_usage {
   int64_t pages, color_pages, duplex_sheets, simplex_sheets;
 } store_usage_t;
 
+/* Releases what *u holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_usage_clear(store_usage_t *u);
+/* Clears each of v[0..n) (store_usage_clear) and frees v (NULL is a no-op). */
 void store_usages_free(store_usage_t *v, size_t n);
 
 /* Lists one page of the tenant's usage records of kind: q's $filter ($orderby, $top, $skip,
@@ -81,6 +84,7 @@ typedef struct store_archived_job {
   bool    color, duplex;
 } store_archived_job_t;
 
+/* Releases the strings of each of v[0..n) and frees v (NULL is a no-op). */
 void store_archived_jobs_free(store_archived_job_t *v, size_t n);
 
 typedef enum {

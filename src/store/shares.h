@@ -37,6 +37,8 @@ typedef struct store_share {
   char   *pull_printer_id; /* the pull-print printer the share publishes, or NULL */
 } store_share_t;
 
+/* Releases what *s holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_share_clear(store_share_t *s);
 /* Clears v[0..n) and frees v. */
 void store_shares_free(store_share_t *v, size_t n);
@@ -107,6 +109,8 @@ typedef struct store_share_page {
   char          *next;  /* $skiptoken of the next page, NULL on the last page */
 } store_share_page_t;
 
+/* Releases the page's items and next-page token and zeroes it (NULL is a no-op); the struct
+ * itself stays the caller's. */
 void store_share_page_clear(store_share_page_t *p);
 
 /* Lists the tenant's shares (only the share of printer_id when it is not NULL) with the
@@ -134,6 +138,8 @@ typedef struct store_share_member {
   int64_t added_us;
 } store_share_member_t;
 
+/* Releases what *m holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_share_member_clear(store_share_member_t *m);
 
 typedef struct store_share_member_page {
@@ -142,6 +148,8 @@ typedef struct store_share_member_page {
   char                 *next;  /* $skiptoken of the next page, NULL on the last page */
 } store_share_member_page_t;
 
+/* Releases the page's items and next-page token and zeroes it (NULL is a no-op); the struct
+ * itself stays the caller's. */
 void store_share_member_page_clear(store_share_member_page_t *p);
 
 /* Adds member_id (a GUID) to the share's users or groups. Adding a member twice is not an
@@ -173,6 +181,8 @@ typedef struct store_share_access {
   char *group;         /* the first of groups[] found in allowedGroups, or NULL */
 } store_share_access_t;
 
+/* Releases what *a holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_share_access_clear(store_share_access_t *a);
 
 /* Looks up user_id (may be NULL) in the share's allowedUsers and each of groups[0..ngroups) in

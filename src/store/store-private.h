@@ -9,6 +9,8 @@
 #define SPOOLD_STORE_STORE_PRIVATE_H
 
 #include "store/db.h"
+
+#include <pthread.h>
 #include "store/jobs.h"
 #include "store/limits.h"
 #include "store/store.h"
@@ -17,10 +19,30 @@
  * other servers (db_shared). */
 typedef struct store_job_cache store_job_cache_t;
 
+/* A function run after each commit of this process that wrote rows someone waits for (outbox
+ * rows: the delivery worker; IPP events: waiting Get-Notifications). Set by its owner through
+ * store_outbox_set_listener / store_ipp_set_listener; it runs under mu, so clearing it returns
+ * only once no call is in progress. */
+typedef struct store_wake {
+  pthread_mutex_t mu;
+  void          (*fn)(void *arg);
+  void           *arg;
+} store_wake_t;
+
 struct store {
-  db_t              *db;        /* owned */
-  store_job_cache_t *job_cache; /* owned; NULL: no cache */
+  db_t              *db;         /* owned; db_owner() of its write closures is this store */
+  store_job_cache_t *job_cache;  /* owned; NULL: no cache */
+  store_wake_t       outbox_wake;/* outbox rows committed (outbox.c) */
+  store_wake_t       ipp_wake;   /* IPP events committed, here or by another process
+                                    (ipp-events.c, store_listen) */
 };
+
+/* Sets w's function (NULL removes it; see store_wake_t). */
+void store_wake_set(store_wake_t *w, void (*fn)(void *arg), void *arg);
+/* Runs w's function, if any (a db_after_commit hook: w is a store_wake_t *). */
+void store_wake_run(void *w);
+/* Inside a write closure on c: the store of c's database (db_owner). */
+store_t *store_of(db_conn_t *c);
 
 /* A cache of up to 4096 jobs (caller frees with store_job_cache_free; NULL is a no-op). */
 store_job_cache_t *store_job_cache_new(void);

@@ -32,6 +32,9 @@ store_t *store_open_opts(const char *url, int nreaders, bool migrate, const stor
   }
   store_t *st = xcalloc(1, sizeof *st);
   st->db = db;
+  pthread_mutex_init(&st->outbox_wake.mu, NULL);
+  pthread_mutex_init(&st->ipp_wake.mu, NULL);
+  db_set_owner(db, st);
   if (!db_shared(db)) st->job_cache = store_job_cache_new();
   return st;
 }
@@ -42,6 +45,8 @@ void store_close(store_t *st) {
   if (!st) return;
   db_close(st->db);
   store_job_cache_free(st->job_cache);
+  pthread_mutex_destroy(&st->outbox_wake.mu);
+  pthread_mutex_destroy(&st->ipp_wake.mu);
   free(st);
 }
 
@@ -90,15 +95,15 @@ int store_sweep_turn(db_conn_t *c, int64_t which) {
 }
 
 static void remote_change(const char *channel, void *arg) {
-  (void)arg;
-  if (!channel || strcmp(channel, STORE_CH_IPP_EVENTS) == 0) store_ipp_events_wake();
+  store_t *st = arg;
+  if (!channel || strcmp(channel, STORE_CH_IPP_EVENTS) == 0) store_wake_run(&st->ipp_wake);
 }
 
 /* See store.h. */
 int store_listen(store_t *st) {
   if (!st || !db_shared(st->db)) return 0;
   static const char *const channels[] = {STORE_CH_IPP_EVENTS, NULL};
-  return db_listen(st->db, channels, remote_change, NULL) == 0 ? 0 : -1;
+  return db_listen(st->db, channels, remote_change, st) == 0 ? 0 : -1;
 }
 
 bool store_is_shared(store_t *st) { return st && db_shared(st->db); }
@@ -160,6 +165,25 @@ int store_step_done(db_stmt_t *s) {
   db_reset(s);
   return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
 }
+
+/* See store-private.h. */
+void store_wake_set(store_wake_t *w, void (*fn)(void *arg), void *arg) {
+  pthread_mutex_lock(&w->mu);
+  w->fn = fn;
+  w->arg = arg;
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* See store-private.h. */
+void store_wake_run(void *wake) {
+  store_wake_t *w = wake;
+  pthread_mutex_lock(&w->mu);
+  if (w->fn) w->fn(w->arg);
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* See store-private.h. */
+store_t *store_of(db_conn_t *c) { return db_owner(c); }
 
 /* See store-private.h. */
 int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *out) {

@@ -131,7 +131,11 @@ typedef struct store_tenant {
   int64_t        created_us;
 } store_tenant_t;
 
+/* Releases what *t holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_tenant_clear(store_tenant_t *t);
+/* Reads tenant id into *out (zeroed first; the caller clears it with store_tenant_clear):
+ * STORE_OK, STORE_NOT_FOUND or STORE_ERROR (*out then left empty). */
 store_rc_t store_tenant_get(store_t *st, const char *id, store_tenant_t *out);
 /* Creates the tenant; STORE_CONFLICT when it exists. */
 store_rc_t store_tenant_add(store_t *st, const char *id, const char *display_name,
@@ -152,6 +156,8 @@ typedef struct store_settings {
   char *airprint_incompatible_printers;
 } store_settings_t;
 
+/* Releases what *s holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_settings_clear(store_settings_t *s);
 /* Reads the tenant's settings; a tenant that never changed them gets the defaults
  * (documentConversionEnabled = true, discovery unset). */

@@ -45,6 +45,8 @@ typedef struct store_subscription {
   int64_t          created_us;
 } store_subscription_t;
 
+/* Releases what *s holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_subscription_clear(store_subscription_t *s);
 
 /* Looks up the object a subscription would watch, in tenant: the task definition (kind
@@ -113,6 +115,8 @@ typedef struct store_outbox_row {
                                    * (its due_us until settled); 0: not claimed */
 } store_outbox_row_t;
 
+/* Releases what *r holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_outbox_row_clear(store_outbox_row_t *r);
 
 /* Endpoint selection for store_outbox_due(): called once per URL that has due rows, with how
@@ -174,6 +178,8 @@ typedef struct store_delivery_state {
   int64_t oldest_us;        /* when the oldest queued notification was queued (0: none) */
 } store_delivery_state_t;
 
+/* Releases what *d holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_delivery_state_clear(store_delivery_state_t *d);
 /* Reads the delivery state of subscription_id of tenant into *out. */
 store_rc_t store_subscription_delivery(store_t *st, const char *tenant,
@@ -182,13 +188,9 @@ store_rc_t store_subscription_delivery(store_t *st, const char *tenant,
 /* Number of rows in the outbox (for /metrics and tests). */
 store_rc_t store_outbox_count(store_t *st, int64_t *out);
 
-/* The function called (with arg) after every commit that queued outbox rows, on the
+/* The function called (with arg) after every commit on st that queued outbox rows, on the
  * committing thread: the delivery worker sets it to wake itself. fn must be quick and must not
- * call the store. NULL removes it. Process-wide. */
-void store_outbox_set_listener(void (*fn)(void *arg), void *arg);
-
-/* The public URL (e.g. "https://print.example.com") used to build a print task's parentUrl
- * when store_outbox_task_created() is given none. Process-wide; copied. */
-void store_outbox_set_public_url(const char *url);
+ * call the store. NULL removes it; once that returns no call is in progress. */
+void store_outbox_set_listener(store_t *st, void (*fn)(void *arg), void *arg);
 
 #endif

@@ -56,20 +56,19 @@ static int list_fn(db_conn_t *c, void *arg) {
   char *sql = store_query_select_sql(&cq, a->cols, a->from, a->where);
   db_stmt_t *s = db_prepare(c, sql);
   free(sql);
-  if (!s) {
-    store_query_clear(&cq);
-    return DB_ERROR;
-  }
+  int rc = DB_ERROR;
+  if (!s) goto done;
   int idx = 1;
   for (int i = 0; i < a->nbinds; i++) db_bind_text(s, idx++, a->binds[i]);
   store_query_bind_select(&cq, s, idx);
-  int rc = store_query_page(&cq, s, a->ncols, a->row, a->row_arg, &a->next);
+  rc = store_query_page(&cq, s, a->ncols, a->row, a->row_arg, &a->next);
   if (rc == 0 && cq.total) {
     query_value_t vals[3];
     for (int i = 0; i < a->nbinds && i < 3; i++)
       vals[i] = (query_value_t){.type = QUERY_VAL_STRING, .u.s = (char *)a->binds[i]};
     if (store_query_count(c, &cq, a->from, a->where, vals, (size_t)a->nbinds) != 0) rc = DB_ERROR;
   }
+done:
   store_query_clear(&cq);
   return rc;
 }

@@ -35,6 +35,8 @@ typedef struct store_task_definition {
   int64_t created_us;
 } store_task_definition_t;
 
+/* Releases what *d holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_task_definition_clear(store_task_definition_t *d);
 
 /* Creates a definition owned by app (createdBy.appId). created_by_name may be NULL. On STORE_OK
@@ -89,6 +91,8 @@ typedef struct store_task_trigger {
   int64_t created_us;
 } store_task_trigger_t;
 
+/* Releases what *t holds and zeroes it, so clearing twice is harmless (NULL is a no-op); the
+ * struct itself stays the caller's. */
 void store_task_trigger_clear(store_task_trigger_t *t);
 
 /* Why store_task_trigger_create refused. */

@@ -217,7 +217,7 @@ Test(blob, serve_checks_sha256_before_or_while_sending, .init = test_store_setup
      .fini = test_store_teardown) {
   blob_store_t *bs = open_blobs();
   uint64_t missing0 = 0, corrupt0 = 0, missing = 0, corrupt = 0;
-  blob_integrity_counts(&missing0, &corrupt0);
+  blob_integrity_counts(bs, &missing0, &corrupt0);
 
   /* small: checked before, a descriptor when intact; -EBADMSG once damaged, also for a range */
   char k[BLOB_KEY_LEN + 1], sha[65];
@@ -271,7 +271,7 @@ Test(blob, serve_checks_sha256_before_or_while_sending, .init = test_store_setup
   /* a range of a large document is checked whole before sending */
   cr_assert_eq(blob_serve_open(bs, "doc-big", kb, big_len, shab, 100, 100, &sv), -EBADMSG);
 
-  blob_integrity_counts(&missing, &corrupt);
+  blob_integrity_counts(bs, &missing, &corrupt);
   cr_assert_eq(missing - missing0, 2);
   cr_assert_eq(corrupt - corrupt0, 4);
   free(big);

@@ -277,8 +277,7 @@ Test(notify_payload, job_fetchable_and_lifecycle) {
 /* ---- the store side ------------------------------------------------------------------------ */
 
 static void notify_teardown(void) {
-  store_outbox_set_listener(NULL, NULL);
-  test_store_teardown();
+  test_store_teardown(); /* the listener goes with the store */
 }
 
 static int exec_fn(db_conn_t *c, void *arg) { return db_exec(c, arg); }
@@ -431,7 +430,7 @@ Test(notify_store, outbox_in_the_callers_transaction) {
   cr_assert_eq(store_subscription_create(st, &old), STORE_OK);
 
   wakeups = 0;
-  store_outbox_set_listener(count_wakeup, NULL);
+  store_outbox_set_listener(st, count_wakeup, NULL);
   change_arg_t ch = {.def = "d1-guid", .task = "k1", .printer = "p1-guid", .job = "7"};
   cr_assert_neq(db_write(st->db, failing_fn, &ch), 0);
   int64_t n = -1;

@@ -450,7 +450,7 @@ Test(pullprint_store, expire_and_archive) {
   pp_exec(w.st, "UPDATE jobs SET held_us = 1000 WHERE id = ?", a_s, NULL);
   size_t n = 0;
   int64_t now = time_now_us();
-  cr_assert_eq(store_jobs_expire_held(w.st, now - 10 * 1000000, "Timed out.", 10, &n), STORE_OK);
+  cr_assert_eq(store_jobs_expire_held(w.st, now - 10 * 1000000, "Timed out.", URL, 10, &n), STORE_OK);
   cr_assert_eq(n, 1);
   store_job_t j = world_get(&w, a);
   cr_assert_eq(j.phase, JOB_ABORTED);
