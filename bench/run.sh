@@ -112,21 +112,13 @@ SP_PID="" NGX_PID="" CUPS_PID=""
 PGS_PID=("" "") # spoold processes on PostgreSQL (figure 6)
 PG_DIR=""        # the throwaway PostgreSQL (tests/lib/pg.sh), stopped by the PID of its data directory
 . tests/lib/pg.sh
+. tests/lib/spoold.sh
 CMDS=$WORK/commands.txt
 RESULTS=$WORK/results.txt
 : >"$CMDS"
 : >"$RESULTS"
 
-stop_pid() { # stop_pid PID [SIGNAL] [sudo]: signal, wait up to 10 s, then SIGKILL
-  local pid=$1 sig=${2:-TERM} s=${3:-}
-  [ -n "$pid" ] || return 0
-  $s kill -"$sig" "$pid" 2>/dev/null || return 0
-  for _ in $(seq 100); do
-    $s kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  $s kill -KILL "$pid" 2>/dev/null || true
-}
+stop_pid() { pid_stop "$@" || true; } # stop_pid PID [SIGNAL] [sudo] (tests/lib/spoold.sh)
 cleanup() {
   local rc=$?
   stop_pid "$SP_PID"
@@ -231,27 +223,22 @@ agg() {
 
 # ---- spoold ---------------------------------------------------------------------------------------
 
-DATA=$WORK/data # the data directory of the next spoold_start
+DATA=$WORK/data # the data directory of the next sp_start
 SP_URL=http://127.0.0.1:$SP_PORT
 SP_LIMITS=(--max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 --upload-volume-limit 0
            --max-connections 2048 --max-connections-per-ip 1024)
 SP_OPTS=(--listen "127.0.0.1:$SP_PORT" --dev --public-url "$SP_URL" "${SP_LIMITS[@]}")
 
-spoold_start() {
-  : >"$WORK/spoold.out"
-  "$SPOOLD" serve --data "$DATA" "${SP_OPTS[@]}" >"$WORK/spoold.out" 2>>"$WORK/spoold.err" &
-  SP_PID=$!
-  for _ in $(seq 200); do
-    grep -q '^spoold: listening on' "$WORK/spoold.out" && return 0
-    kill -0 "$SP_PID" 2>/dev/null || break
-    sleep 0.05
-  done
+sp_start() {
+  local rc=0
+  spoold_start "$WORK/spoold" "$SPOOLD" serve --data "$DATA" "${SP_OPTS[@]}" || rc=$?
+  SP_PID=$SPOOLD_PID
+  [ $rc -eq 0 ] && return 0
   cat "$WORK/spoold.err" >&2
   die "spoold did not start"
 }
-spoold_stop() {
+sp_stop() {
   stop_pid "$SP_PID"
-  wait "$SP_PID" 2>/dev/null || true
   SP_PID=""
 }
 
@@ -618,21 +605,16 @@ pgs_port() { echo $((PORT_BASE + 4 + $1)); }
 pgs_start() {
   local i=$1 port
   port=$(pgs_port "$i")
-  : >"$WORK/pgs$i.out"
-  "$SPOOLD" serve --store "$PG_STORE" --data "$PG_DATA" --listen "127.0.0.1:$port" --dev \
-    --public-url "http://127.0.0.1:$port" "${SP_LIMITS[@]}" >"$WORK/pgs$i.out" 2>>"$WORK/pgs$i.err" &
-  PGS_PID[i]=$!
-  for _ in $(seq 300); do
-    grep -q '^spoold: listening on' "$WORK/pgs$i.out" && return 0
-    kill -0 "${PGS_PID[i]}" 2>/dev/null || break
-    sleep 0.05
-  done
+  local rc=0
+  spoold_start "$WORK/pgs$i" "$SPOOLD" serve --store "$PG_STORE" --data "$PG_DATA" \
+    --listen "127.0.0.1:$port" --dev --public-url "http://127.0.0.1:$port" "${SP_LIMITS[@]}" || rc=$?
+  PGS_PID[i]=$SPOOLD_PID
+  [ $rc -eq 0 ] && return 0
   tail -n 20 "$WORK/pgs$i.err" >&2
   die "spoold process $i on PostgreSQL did not start"
 }
 pgs_stop() {
   stop_pid "${PGS_PID[$1]}"
-  wait "${PGS_PID[$1]}" 2>/dev/null || true
   PGS_PID[$1]=""
 }
 
@@ -732,7 +714,7 @@ put load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$DATA"
 fsync_latency "$([ "$MODE" = full ] && echo 2000 || echo 200)"
 if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
-  spoold_start
+  sp_start
   setup_world
   # the body nginx serves: spoold's answer to the read request, byte for byte
   mkdir -p "$WORK/nginx/html"
@@ -744,12 +726,12 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
 
   # The small store: the setup's objects and SEED_SMALL jobs. A copy of it, as it is before any
   # run, starts each small round of figure 4 and is the base of the big store.
-  spoold_stop
+  sp_stop
   seed_store "$DATA" $((SEED_SMALL - $(store_jobs)))
   SMALL_LO=$SEED_LO SMALL_HI=$SEED_HI
   cp -a "$DATA" "$WORK/store-small"
   put small.jobs "$(store_jobs)"
-  spoold_start
+  sp_start
   log "figure 1: read (store: $(get small.jobs) jobs)"
   read_vs_nginx
   log "figure 3: pull printing"
@@ -759,7 +741,7 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
   PULL_RATE=$(awk -v r="$(get pull.spoold.iters_per_s)" 'BEGIN{printf "%.0f", r / 2 < 1 ? 1 : r / 2}')
   lg_run pullopen.spoold pull 64 "$S2" "$P2" --rate "$PULL_RATE"
   put small.rss_kb "$(vm "$SP_PID" VmRSS)"
-  spoold_stop
+  sp_stop
 
   log "cupsd baselines"
   cups_start Yes
@@ -785,21 +767,21 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
     rm -rf "$WORK/data"
     cp -a "$WORK/store-small" "$WORK/data"
     DATA=$WORK/data
-    spoold_start
+    sp_start
     scale_runs small "$r" "$SMALL_LO" "$SMALL_HI"
-    spoold_stop
+    sp_stop
     DATA=$WORK/store-big
-    spoold_start
+    sp_start
     scale_runs big "$r" "$BIG_LO" "$BIG_HI"
     put big.rss_kb "$(vm "$SP_PID" VmRSS)"
     put big.hwm_kb "$(vm "$SP_PID" VmHWM)"
-    [ "$r" = "$ROUNDS_SP" ] || spoold_stop
+    [ "$r" = "$ROUNDS_SP" ] || sp_stop
   done
   for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16; do agg "$k"; done
 
   log "figure 5: upload (store: $(store_jobs) jobs)"
   upload_figure
-  spoold_stop
+  sp_stop
 fi
 
 log "figure 6: PostgreSQL"

@@ -59,7 +59,7 @@ pid_stop() {
       sleep 0.1
     done
     if $s kill -0 "$pid" 2>/dev/null; then
-      $s kill -KILL "$pid" 2>/dev/null
+      $s kill -KILL "$pid" 2>/dev/null || true
       killed=1
     fi
   fi

@@ -26,6 +26,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib/spoold.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
@@ -39,14 +40,9 @@ check() { # check NAME COMMAND...: passes when the command succeeds
   local name=$1; shift
   local out; if out=$("$@" 2>&1); then ok "$name"; else ko "$name" "$(head -c 2000 <<<"$out")"; fi
 }
+cleanup_server() { pid_stop "$SPID"; SPID=; }
 cleanup() {
-  if [ -n "$SPID" ]; then
-    kill -TERM "$SPID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SPID" 2>/dev/null
-    wait "$SPID" 2>/dev/null
-    SPID=
-  fi
+  cleanup_server
   [ -n "$WORK" ] && rm -rf "$WORK"
   WORK=
 }
@@ -229,26 +225,20 @@ deb_test() {
   # ExecStart, as the spoold user, cwd /. Only the listen port differs (SPOOLD_LISTEN, so that
   # nothing else on 8080 interferes): the environment overrides the file.
   local exec; exec=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/spoold.service)
-  (cd / && exec setpriv --reuid=spoold --regid=spoold --init-groups env -i PATH=/usr/bin:/bin \
-     SPOOLD_LISTEN=127.0.0.1:0 $exec >"$WORK/deb/out" 2>"$WORK/deb/err") &
-  SPID=$!
-  local port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|^spoold: listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/deb/out")
-    [ -n "$port" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -n "$port" ]; then
-    local r; r=$(curl -s --max-time 5 "http://127.0.0.1:$port/readyz")
+  # shellcheck disable=SC2086
+  spoold_start "$WORK/deb/server" setpriv --reuid=spoold --regid=spoold --init-groups \
+    env -i -C / PATH=/usr/bin:/bin SPOOLD_LISTEN=127.0.0.1:0 $exec
+  SPID=$SPOOLD_PID   # spoold itself: setpriv and env exec it
+  if [ "${SPOOLD_URL%%://*}" = http ]; then
+    local r; r=$(curl -s --max-time 5 "$SPOOLD_URL/readyz")
     grep -q '"status":"ready"' <<<"$r" && ok "the installed spoold, run as ExecStart does, answers /readyz" \
       || ko "the installed spoold, run as ExecStart does, answers /readyz" "$r"
-    local user; user=$(ps -o user= -p "$(pgrep -P "$SPID" -x spoold || echo "$SPID")" 2>/dev/null | tr -d ' ')
+    local user; user=$(ps -o user= -p "$SPID" 2>/dev/null | tr -d ' ')
     [ "$user" = spoold ] && ok "it runs as the spoold user" || ko "it runs as the spoold user" "user '$user'"
     [ -f /var/lib/spoold/spoold.db ] && [ "$(stat -c %U /var/lib/spoold/spoold.db)" = spoold ] \
       && ok "its store is /var/lib/spoold/spoold.db, owned by spoold" || ko "its store is /var/lib/spoold/spoold.db, owned by spoold"
   else
-    ko "the installed spoold, run as ExecStart does, answers /readyz" "$(tail -5 "$WORK/deb/err")"
+    ko "the installed spoold, run as ExecStart does, answers /readyz" "$(tail -5 "$WORK/deb/server.err")"
   fi
   cleanup_server
   # the proxy's ExecStart, as spoold: it reads the installed proxy.conf, which names no server yet
@@ -274,13 +264,6 @@ deb_test() {
   getent group spoold >/dev/null && left="$left group:spoold"
   dpkg -s spoold >/dev/null 2>&1 && left="$left dpkg-status"
   [ -z "$left" ] && ok "after purge nothing is left" || ko "after purge nothing is left" "$left"
-}
-cleanup_server() {
-  if [ -n "$SPID" ]; then
-    kill -TERM "$SPID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
-  fi
 }
 deb_test
 finish
