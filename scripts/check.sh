@@ -6,7 +6,8 @@
 #   3. API tests: node --test with the real Microsoft Graph JS clients against a live spoold
 #   4. browser tests: the console in headless chromium (puppeteer-core)
 #   5. IPP tests: ipptool files against a live spoold (when present)
-#   6. the include layering of src/ (scripts/layering.sh, with its self-test)
+#   6. the include layering of src/ (scripts/layering.sh, with its self-test), and the file map of
+#      docs/development.md (tests/docs/file-map.py)
 #   7. cppcheck --enable=warning over src/ (no finding allowed)
 #   8. the crash test: SIGKILL under concurrent load, every acknowledged write checked
 #   9. fuzzing harnesses (fuzz/run.sh): each corpus replayed, then FUZZ_SMOKE_SECONDS of fuzzing
@@ -163,6 +164,9 @@ if [ -x tests/ipp/dnssd-run.sh ]; then
   if [ -z "$line" ]; then add 0 1 "dnssd (did not run)"
   else add "$(awk '{print $1}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" "dnssd"; fi
 fi
+
+note "file map (docs/development.md names every source file and script: tests/docs/file-map.py)"
+if python3 tests/docs/file-map.py; then add 1 0 "file map"; else add 0 1 "file map"; fi
 
 note "include layering (scripts/layering.sh)"
 if scripts/layering.sh --self-test; then add 1 0 "layering"; else add 0 1 "layering"; fi

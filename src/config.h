@@ -71,6 +71,7 @@ typedef struct config {
 /* Fills cfg from defaults, file, environment and argv (argv[0] is the sub-command name).
  * Returns 0, 1 when --help was printed, or -1 with a malloc'd message in *err. */
 int  config_load(config_t *cfg, int argc, char **argv, char **err);
+/* Frees every string cfg owns (options and issuers); the struct itself is the caller's. */
 void config_free(config_t *cfg);
 /* Makes dst a deep copy of src; free it with config_free. */
 void config_dup(config_t *dst, const config_t *src);

@@ -594,18 +594,11 @@ done:
 /* spoold migrate [--data DIR | --store URL] */
 static int cmd_migrate(int argc, char **argv) {
   const char *data = "./var", *url = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
-    else if (!strcmp(argv[i], "--store") && i + 1 < argc) url = argv[++i];
-    else if (!strcmp(argv[i], "--help")) {
-      puts("Usage: spoold migrate [--data DIR | --store URL]\n"
-           "Applies pending store migrations and exits.");
-      return 0;
-    } else {
-      fprintf(stderr, "spoold migrate: unexpected argument '%s'\n", argv[i]);
-      return 2;
-    }
-  }
+  int done = cmd_data_store_args("migrate",
+                                 "Usage: spoold migrate [--data DIR | --store URL]\n"
+                                 "Applies pending store migrations and exits.",
+                                 argc, argv, &data, &url);
+  if (done >= 0) return done;
   buf_t b = BUF_INIT;
   char *err = NULL;
   store_t *st = NULL;

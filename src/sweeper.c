@@ -117,11 +117,7 @@ sweeper_t *sweeper_start(const sweeper_config_t *cfg, char **err) {
   sweeper_t *s = xcalloc(1, sizeof *s);
   s->cfg = *cfg;
   pthread_mutex_init(&s->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  time_cond_init_monotonic(&s->cv);
   int rc = pthread_create(&s->thread, NULL, sweeper_main, s);
   if (rc != 0) {
     buf_t b = BUF_INIT;

@@ -37,6 +37,7 @@ const char *dev_key_kid(const dev_key_t *k);
 const char *dev_key_path(const dev_key_t *k);
 /* The public key as a JWKS document {"keys":[{...}]} (caller frees). */
 char       *dev_key_jwks(const dev_key_t *k);
+/* Frees k and its private key; NULL is fine. */
 void        dev_key_free(dev_key_t *k);
 
 typedef enum dev_token_kind {

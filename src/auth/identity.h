@@ -58,7 +58,9 @@ bool caller_in_group(const caller_t *c, const char *gid);
 /* The caller's groups claim as compact JSON array text ("[\"g1\",\"g2\"]"), recorded with
  * the jobs it creates; NULL when it has no groups. Malloc'd; the caller frees. */
 char *caller_groups_json(const caller_t *c);
+/* True for an application token's caller (roles, no scp); false for NULL. */
 bool caller_is_app(const caller_t *c);
+/* True for a user's caller (delegated scopes); false for NULL. */
 bool caller_is_delegated(const caller_t *c);
 /* "delegated", "application" or "device". */
 const char *caller_kind_name(caller_kind_t kind);
@@ -144,7 +146,9 @@ typedef struct auth_stats {
   uint64_t refused;       /* tokens refused */
 } auth_stats_t;
 
+/* Copies the token counters of a into *out (for /metrics); a keeps counting. */
 void auth_get_stats(auth_t *a, auth_stats_t *out);
+/* Frees a with its verifier and token cache; NULL is fine. */
 void auth_free(auth_t *a);
 
 #endif

@@ -94,6 +94,8 @@ uint64_t jwt_verifier_generation(jwt_verifier_t *v);
 /* The allowed skew in seconds and the current time per the verifier's clock. */
 int      jwt_verifier_skew(const jwt_verifier_t *v);
 int64_t  jwt_verifier_now(const jwt_verifier_t *v);
+
+/* Frees v with every issuer and its keys; NULL is fine. */
 void jwt_verifier_free(jwt_verifier_t *v);
 
 /* Verifies a compact JWS token (token[0..len), without "Bearer "). On JWT_OK *claims receives
@@ -118,7 +120,10 @@ void *jwt_cache_get(jwt_cache_t *c, const unsigned char key[32], uint64_t gen, i
 /* Stores value (ownership passes to the cache) until valid_until (seconds since the epoch). */
 void  jwt_cache_put(jwt_cache_t *c, const unsigned char key[32], uint64_t gen,
                     int64_t valid_until, void *value);
+/* Lookups answered from the cache and lookups that were not, since it was made (either
+ * pointer may be NULL). */
 void  jwt_cache_stats(jwt_cache_t *c, uint64_t *hits, uint64_t *misses);
+/* Frees c with every value it holds (through release); NULL is fine. */
 void  jwt_cache_free(jwt_cache_t *c);
 
 /* ---- signing (development issuer, tests) --------------------------------------------------- */

@@ -179,11 +179,10 @@ static void backup_usage(FILE *out) {
 }
 
 int backup_command(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      backup_usage(stdout);
-      return 0;
-    }
+  if (cmd_wants_help(argc, argv)) {
+    backup_usage(stdout);
+    return 0;
+  }
   where_t w = {0};
   const char *to = NULL;
   int rc = parse("backup", "--to", argc, argv, &w, &to);
@@ -311,11 +310,10 @@ static void restore_usage(FILE *out) {
 }
 
 int restore_command(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      restore_usage(stdout);
-      return 0;
-    }
+  if (cmd_wants_help(argc, argv)) {
+    restore_usage(stdout);
+    return 0;
+  }
   where_t w = {0};
   const char *from = NULL;
   int rc = parse("restore", "--from", argc, argv, &w, &from);

@@ -61,21 +61,15 @@ static int check_documents(store_t *st, blob_store_t *bs, size_t *checked) {
 /* spoold check: see cmd.h. */
 int check_command(int argc, char **argv) {
   const char *data = "./var", *url = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
-    else if (!strcmp(argv[i], "--store") && i + 1 < argc) url = argv[++i];
-    else if (!strcmp(argv[i], "--help")) {
-      puts("Usage: spoold check [--data DIR] [--store URL]\n"
-           "Checks the store fully without changing it: the database (SQLite's PRAGMA\n"
-           "integrity_check, and consistency checks on both backends) and every stored\n"
-           "document (bytes present, SHA-256 equal to the recorded one). Prints one line per\n"
-           "problem and exits 1 when there is any, 0 otherwise.");
-      return 0;
-    } else {
-      fprintf(stderr, "spoold check: unexpected argument '%s'\n", argv[i]);
-      return 2;
-    }
-  }
+  int done = cmd_data_store_args(
+      "check",
+      "Usage: spoold check [--data DIR] [--store URL]\n"
+      "Checks the store fully without changing it: the database (SQLite's PRAGMA\n"
+      "integrity_check, and consistency checks on both backends) and every stored\n"
+      "document (bytes present, SHA-256 equal to the recorded one). Prints one line per\n"
+      "problem and exits 1 when there is any, 0 otherwise.",
+      argc, argv, &data, &url);
+  if (done >= 0) return done;
   buf_t b = BUF_INIT;
   int status = 1;
   store_t *st = NULL;

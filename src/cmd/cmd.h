@@ -7,6 +7,8 @@
 #ifndef SPOOLD_CMD_H
 #define SPOOLD_CMD_H
 
+#include <stdbool.h>
+
 /* `spoold token ...` (cmd/token-cmd.c): argv[0] is "token", options follow. Prints the token
  * on stdout; errors go to stderr. Returns the exit status: 0 ok, 1 key or signing failure,
  * 2 usage error. */
@@ -30,5 +32,18 @@ int restore_command(int argc, char **argv);
  * problem on stdout. Returns the exit status: 0 nothing found, 1 a problem found or the check
  * could not run, 2 usage error. */
 int check_command(int argc, char **argv);
+
+/* ---- shared by the commands when they read their arguments (cmd/args.c) ----------------- */
+
+/* Writes "spoold CMD: " and fmt (formatted with arg) to stderr, with a pointer to
+ * `spoold CMD --help`. Returns 2, the usage error exit status. */
+int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
+/* True when any argument after argv[0] is --help or -h. */
+bool cmd_wants_help(int argc, char **argv);
+/* Reads the arguments of a command that takes only [--data DIR] [--store URL] into *data and
+ * *url (left as they are when not given; the strings stay argv's). Returns -1 to go on, 0
+ * after printing help on stdout (--help), 2 after naming an unexpected argument on stderr. */
+int cmd_data_store_args(const char *cmd, const char *help, int argc, char **argv,
+                        const char **data, const char **url);
 
 #endif

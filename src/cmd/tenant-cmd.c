@@ -28,10 +28,7 @@ static const char USAGE[] =
     "Exit status: 0 done, 1 store failure, 2 usage error, 3 no such tenant, 4 tenant exists.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("spoold tenant: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\n(spoold tenant --help shows the usage)\n", stderr);
-  return EXIT_USAGE;
+  return cmd_usage_error("tenant", fmt, arg);  /* EXIT_USAGE */
 }
 
 static const char *state_name(tenant_state_t s) {

@@ -65,10 +65,7 @@ typedef struct opt {
 } opt_t;
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("spoold token: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\n(spoold token --help shows the usage)\n", stderr);
-  return 2;
+  return cmd_usage_error("token", fmt, arg);
 }
 
 /* Warns about words of list that are not known permissions of the given kind. */

@@ -68,7 +68,6 @@ bool query_utf8_valid(const char *str, size_t len) {
 
 /* ---- paths ------------------------------------------------------------------------------ */
 
-/* Frees the segments p owns and empties it. */
 void query_path_clear(query_path_t *p) {
   for (size_t i = 0; i < p->nsegs; i++) free(p->segs[i]);
   memset(p, 0, sizeof *p);

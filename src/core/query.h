@@ -88,6 +88,7 @@ typedef struct query_path {
   size_t nsegs;
 } query_path_t;
 
+/* Frees the segments p owns and empties it. */
 void query_path_clear(query_path_t *p);
 /* Appends "a/b/c" to out. */
 void query_path_format(const query_path_t *p, buf_t *out);
@@ -158,6 +159,7 @@ char *query_pagetoken_encode(uint64_t fingerprint, const query_value_t *keys, si
  * malformed token (out is left cleared). Does not check the fingerprint: compare
  * out->fingerprint with query_fingerprint() of the current query. */
 int query_pagetoken_decode(const char *text, query_pagetoken_t *out);
+/* Frees what a decoded token owns (its string keys) and leaves *t cleared. */
 void query_pagetoken_clear(query_pagetoken_t *t);
 
 /* ---- the whole query -------------------------------------------------------------------- */

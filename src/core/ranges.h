@@ -50,6 +50,7 @@ typedef enum {
   RANGES_TOO_MANY,  /* the set would exceed RANGES_MAX_PIECES pieces */
 } ranges_rc_t;
 
+/* An empty set (nothing allocated until a range is added). */
 void range_set_init(range_set_t *s);
 /* Frees the ranges and empties the set. */
 void range_set_clear(range_set_t *s);
@@ -73,6 +74,7 @@ size_t range_set_missing(const range_set_t *s, uint64_t size, range_t *out, size
 /* The missing ranges as "first-last" strings: a malloc'd array of malloc'd strings (free with
  * range_strings_free); *n receives the count (0 when complete). */
 char **range_set_missing_strings(const range_set_t *s, uint64_t size, size_t *n);
+/* Frees the n strings of v and v itself. */
 void range_strings_free(char **v, size_t n);
 
 /* The set as text "[[0,99],[200,299]]" (malloc'd; "[]" when empty). */

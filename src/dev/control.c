@@ -12,6 +12,7 @@
 #include "auth/dev.h"
 #include "auth/identity.h"
 #include "dev/dev-private.h"
+#include "graph/authorize.h"
 #include "graph/documents.h"
 #include "graph/json.h"
 #include "graph/reply.h"
@@ -73,38 +74,22 @@ static void not_found(http_request_t *req, http_response_t *res) {
                     req->raw_path);
 }
 
-static void free_caller(http_request_t *req) {
-  caller_free(req->caller);
-  req->caller = NULL;
-}
-
 /* The caller when it may use the control API; NULL after answering 404 (or 503 when the
  * tenant could not be checked). */
 static const caller_t *dev_gate(http_request_t *req, http_response_t *res) {
-  app_t *app = APP(req);
-  caller_t *c = NULL;
+  const caller_t *c = NULL;
   char why[512];
-  if (auth_verify(app->auth, http_request_header(req, "Authorization"), &c, why, sizeof why) !=
-      AUTH_OK) {
+  if (graph_request_caller(req, &c, why, sizeof why) != AUTH_OK) {
     not_found(req, res);
     return NULL;
   }
-  req->caller = c;
-  req->cleanup = free_caller;
-  req->log_tenant = xstrdup(c->tenant);
-  if (c->app_id) req->log_app = xstrdup(c->app_id);
   if (!c->issuer || strcmp(c->issuer, DEV_ISSUER) != 0 ||
       !caller_has_wid(c, CALLER_WID_PRINTER_ADMIN)) {
     not_found(req, res);
     return NULL;
   }
-  int rc = auth_tenant_check(app->auth, app->store, c, why, sizeof why);
-  if (rc == AUTH_TENANT_ERROR) {
-    http_response_header(res, "Retry-After", "5");
-    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
-                      "The tenant's subscription could not be checked; retry shortly.");
-    return NULL;
-  }
+  int rc = graph_check_tenant(req, res, c, why, sizeof why);
+  if (rc == AUTH_TENANT_ERROR) return NULL;
   if (rc != AUTH_TENANT_ACTIVE) {
     not_found(req, res);
     return NULL;

@@ -42,6 +42,8 @@ void    dev_faults_install(bool on);
 /* Starts the simulator: with all, every printer of every tenant gets a simulated device (and
  * printers registered later too). */
 int     dev_sim_start(struct app *app, bool all, char **err);
+/* Stops the simulator: joins its scanner thread, halts and frees every simulated printer.
+ * Harmless when it was never started. */
 void    dev_sim_stop(void);
 /* Sets (creating it when needed) the simulation of printer id of tenant from a JSON behaviour
  * (members as in docs/spoold-dev.md; absent members keep their value). Returns the simulation

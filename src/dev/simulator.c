@@ -182,14 +182,7 @@ static int send_ipp(sim_t *s, ipp_t *req, ipp_t **resp, buf_t *rest, long *http_
 
 /* Waits up to ms or until woken; false when the simulation is stopping. */
 static bool sim_wait(sim_t *s, int ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = time_deadline(CLOCK_MONOTONIC, (int64_t)ms * 1000);
   pthread_mutex_lock(&s->mu);
   if (!s->stop) pthread_cond_timedwait(&s->cv, &s->mu, &until);
   bool go = !s->stop;
@@ -570,11 +563,7 @@ static sim_t *sim_create(const char *tenant, const char *id, const sim_behaviour
   s->b.output_dir = b->output_dir ? xstrdup(b->output_dir) : NULL;
   s->enabled = true;
   pthread_mutex_init(&s->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  time_cond_init_monotonic(&s->cv);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -12,12 +12,25 @@ static void free_caller(http_request_t *req) {
   req->caller = NULL;
 }
 
-const caller_t *graph_authenticate(http_request_t *req, http_response_t *res) {
-  if (req->caller) return req->caller;
+int graph_request_caller(http_request_t *req, const caller_t **out, char *why, size_t whylen) {
+  *out = req->caller;
+  if (req->caller) return AUTH_OK;
   app_t *app = APP(req);
   caller_t *c = NULL;
+  int rc = auth_verify(app->auth, http_request_header(req, "Authorization"), &c, why, whylen);
+  if (rc != AUTH_OK) return rc;
+  req->caller = c;
+  req->cleanup = free_caller;
+  req->log_tenant = xstrdup(c->tenant);
+  if (c->app_id) req->log_app = xstrdup(c->app_id);
+  *out = c;
+  return AUTH_OK;
+}
+
+const caller_t *graph_authenticate(http_request_t *req, http_response_t *res) {
+  const caller_t *c = NULL;
   char why[256];
-  int rc = auth_verify(app->auth, http_request_header(req, "Authorization"), &c, why, sizeof why);
+  int rc = graph_request_caller(req, &c, why, sizeof why);
   if (rc != AUTH_OK) {
     char www[512];
     auth_www_authenticate(rc, why, www, sizeof www);
@@ -26,25 +39,27 @@ const caller_t *graph_authenticate(http_request_t *req, http_response_t *res) {
     http_response_header(res, "WWW-Authenticate", www);
     return NULL;
   }
-  req->caller = c;
-  req->cleanup = free_caller;
-  req->log_tenant = xstrdup(c->tenant);
-  if (c->app_id) req->log_app = xstrdup(c->app_id);
   return c;
+}
+
+int graph_check_tenant(http_request_t *req, http_response_t *res, const caller_t *c, char *why,
+                       size_t whylen) {
+  app_t *app = APP(req);
+  int rc = auth_tenant_check(app->auth, app->store, c, why, whylen);
+  if (rc == AUTH_TENANT_ERROR) {
+    http_response_header(res, "Retry-After", "5");
+    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
+                      "The tenant's subscription could not be checked; retry shortly.");
+  }
+  return rc;
 }
 
 const caller_t *graph_authenticate_tenant(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authenticate(req, res);
   if (!c) return NULL;
-  app_t *app = APP(req);
   char why[512];
-  int rc = auth_tenant_check(app->auth, app->store, c, why, sizeof why);
-  if (rc == AUTH_TENANT_ERROR) {
-    http_response_header(res, "Retry-After", "5");
-    graph_reply_error(req, res, 503, "serviceNotAvailable", NULL,
-                      "The tenant's subscription could not be checked; retry shortly.");
-    return NULL;
-  }
+  int rc = graph_check_tenant(req, res, c, why, sizeof why);
+  if (rc == AUTH_TENANT_ERROR) return NULL;
   if (rc != AUTH_TENANT_ACTIVE) {
     graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", why);
     return NULL;

@@ -28,4 +28,16 @@ const caller_t *graph_authenticate(http_request_t *req, http_response_t *res);
  * replying 401, 403 or 503. The caller belongs to the request. */
 const caller_t *graph_authenticate_tenant(http_request_t *req, http_response_t *res);
 
+/* The two steps above without their 401/403 answers, for a gate that answers refusals its
+ * own way (the development control API answers 404). graph_request_caller verifies the bearer
+ * token: on AUTH_OK *out is the caller, attached to req (freed with it; its tenant and app go
+ * to the request log); otherwise the auth_verify code, with why filled. A request already
+ * authenticated returns its caller. */
+int graph_request_caller(http_request_t *req, const caller_t **out, char *why, size_t whylen);
+/* Checks c's tenant subscription (auth_tenant_check): AUTH_TENANT_ACTIVE, AUTH_TENANT_INACTIVE
+ * with why filled and nothing answered, or AUTH_TENANT_ERROR after answering 503
+ * serviceNotAvailable with Retry-After. */
+int graph_check_tenant(http_request_t *req, http_response_t *res, const caller_t *c, char *why,
+                       size_t whylen);
+
 #endif

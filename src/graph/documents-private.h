@@ -46,15 +46,20 @@ bool documents_secret_matches(const char *secret, const char *stored_hash);
 
 /* ---- upload.c: the upload URL ------------------------------------------------------------ */
 
-/* PUT /upload/{id}?token=: the streamed fragment (chunk) and its answer (handler). */
+/* PUT /upload/{id}?token=: the streaming callback, writing each piece of the fragment to the
+ * session's blob at its offset. */
 int  documents_upload_chunk(http_request_t *req, http_response_t *res, const char *data,
                             size_t len);
+/* PUT /upload/{id}?token= once the whole fragment is in: 202 with the ranges still expected,
+ * or 201 with the document when it is complete. */
 void documents_upload_put(http_request_t *req, http_response_t *res);
-/* GET /upload/{id}?token= (resume) and DELETE (cancel). */
+/* GET /upload/{id}?token=: the session with its nextExpectedRanges (resume). */
 void documents_upload_get(http_request_t *req, http_response_t *res);
+/* DELETE /upload/{id}?token=: cancels the session and removes its bytes (204). */
 void documents_upload_delete(http_request_t *req, http_response_t *res);
-/* The in-flight range table of d: initialised / released (every entry freed) with d. */
+/* The in-flight range table of d (fragments being written): initialised with d ... */
 void documents_inflight_init(graph_documents_t *d);
+/* ... and released with d, every entry freed. */
 void documents_inflight_free(graph_documents_t *d);
 
 /* ---- download.c: the download URL ---------------------------------------------------------- */

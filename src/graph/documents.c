@@ -575,11 +575,7 @@ int graph_documents_start(app_t *app, char **err) {
   graph_documents_t *d = xcalloc(1, sizeof *d);
   documents_inflight_init(d);
   pthread_mutex_init(&d->sweep_mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&d->sweep_cv, &ca);
-  pthread_condattr_destroy(&ca);
+  time_cond_init_monotonic(&d->sweep_cv);
   app->documents = d;
   if (pthread_create(&d->sweep_thread, NULL, sweep_main, app) != 0) {
     *err = xstrdup("cannot start the upload-session sweeper thread");

@@ -40,6 +40,7 @@ typedef struct graph_job_ctx {
  * jobs are 404) and fills *ctx. Returns false after replying; *ctx is then cleared. */
 bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
                        graph_job_ctx_t *ctx);
+/* Frees the job and printer id ctx owns and zeroes it; NULL is fine. */
 void graph_job_ctx_clear(graph_job_ctx_t *ctx);
 
 /* Answers a failed store call on the job of ctx: STORE_CONFLICT is 409 notAllowed with why (NULL:

@@ -3,6 +3,7 @@
 #ifndef SPOOLD_GRAPH_OUTPUT_DEVICES_H
 #define SPOOLD_GRAPH_OUTPUT_DEVICES_H
 
+/* Registers the route of the list (an extension route, ROUTE_EXT). */
 void graph_output_devices_routes(void);
 
 #endif

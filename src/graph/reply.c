@@ -40,13 +40,12 @@ static void utf8_scrub(const char *text, buf_t *out) {
 
 void graph_reply_error(http_request_t *req, http_response_t *res, int status, const char *code,
                        const char *inner_code, const char *fmt, ...) {
-  buf_t msg = BUF_INIT;
   va_list ap;
   va_start(ap, fmt);
-  buf_vprintf(&msg, fmt, ap);
+  char *msg = xvasprintf(fmt, ap);
   va_end(ap);
-  graph_reply_error_message(req, res, status, code, inner_code, msg.data ? msg.data : "");
-  buf_free(&msg);
+  graph_reply_error_message(req, res, status, code, inner_code, msg);
+  free(msg);
 }
 
 /* Logs a request answered 500 (or the 503/507 a 500 became) with what the store met. */

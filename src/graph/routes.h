@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+/* Registers the Graph route tables (served under /v1.0 and /beta), in the order the router
+ * needs where two patterns could match one path. Called once at start. */
 void graph_routes_register(void);
 
 /* Registers the extension route tables: routes flagged ROUTE_EXT, served under /spoold/v1 (what

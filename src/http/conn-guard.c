@@ -265,13 +265,7 @@ static void *watch_main(void *arg) {
       shutdown(c->fd, SHUT_RDWR);
       log_info("closing the connection from %s: %s", c->peer, why);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += WATCH_INTERVAL_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = time_deadline(CLOCK_MONOTONIC, WATCH_INTERVAL_MS * 1000L);
     pthread_cond_timedwait(&g->cv, &g->mu, &ts);
   }
   pthread_mutex_unlock(&g->mu);
@@ -288,11 +282,7 @@ conn_guard_t *conn_guard_new(const conn_guard_config_t *cfg, char **err) {
   g->reserve_ip = conn_guard_reserve(g->cfg.max_per_ip);
   g->refused_log_us = INT64_MIN / 2;
   pthread_mutex_init(&g->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&g->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  time_cond_init_monotonic(&g->cv);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);

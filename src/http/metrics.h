@@ -15,6 +15,8 @@
 void metrics_http_observe(const char *route, int status, int64_t micros);
 /* A collector appends Prometheus text (with # HELP / # TYPE lines) to out. */
 typedef void (*metrics_collector_fn)(buf_t *out, void *arg);
+/* Adds fn (called with arg at every render, under the registry's lock) to the collectors;
+ * arg must outlive the registry. Beyond the fixed maximum, collectors are ignored. */
 void metrics_add_collector(metrics_collector_fn fn, void *arg);
 /* Renders every metric in the Prometheus text exposition format 0.0.4. */
 void metrics_render(buf_t *out);

@@ -44,7 +44,10 @@ typedef struct http_response {
   const char   *error_code;   /* for the log and metrics: Graph error code when an error */
 } http_response_t;
 
+/* An empty response (no headers, no body, no file: fd -1) in caller-owned *res. */
 void http_response_init(http_response_t *res);
+/* Frees what res owns (headers, body, file descriptor, streaming source) and makes it empty
+ * again, as http_response_init does. */
 void http_response_clear(http_response_t *res);
 /* Adds (or replaces, for the same name) a header; copies both strings. */
 void http_response_header(http_response_t *res, const char *name, const char *value);

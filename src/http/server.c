@@ -133,20 +133,18 @@ static void server_error(http_request_t *req, http_response_t *res, int status, 
     __attribute__((format(printf, 6, 7)));
 static void server_error(http_request_t *req, http_response_t *res, int status, const char *code,
                          const char *inner_code, const char *fmt, ...) {
-  buf_t msg = BUF_INIT;
   va_list ap;
   va_start(ap, fmt);
-  buf_vprintf(&msg, fmt, ap);
+  char *text = xvasprintf(fmt, ap);
   va_end(ap);
-  const char *text = msg.data ? msg.data : "";
   server_error_writer_t w = req->server ? req->server->cfg.error_writer : NULL;
   if (w) {
     w(req, res, status, code, inner_code, text);
+    free(text);
   } else {
-    http_response_body(res, status, "text/plain", xstrdup(text), strlen(text));
+    http_response_body(res, status, "text/plain", text, strlen(text)); /* takes text */
     res->error_code = code;
   }
-  buf_free(&msg);
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st) {
@@ -630,22 +628,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- start/stop ----------------------------------------------------------------------- */
 
-static char *read_file(const char *path, char **err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    buf_t e = BUF_INIT;
-    buf_printf(&e, "cannot read %s: %s", path, strerror(errno));
-    *err = buf_detach(&e);
-    return NULL;
-  }
-  buf_t b = BUF_INIT;
-  char chunk[4096];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-  fclose(f);
-  return buf_detach(&b);
-}
-
 static int open_listener(const char *listen_addr, uint16_t *port_out, char *host_out,
                          size_t hostlen, char **err) {
   char host[128];
@@ -766,7 +748,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
     /* The certificate and key come from tls_retrieve_cert on each handshake, so SIGHUP can
      * replace them (server_reload_tls). */
     char about[512];
-    srv->tls_cert_pem = read_file(cfg->tls_cert, err);
+    srv->tls_cert_pem = buf_read_file(cfg->tls_cert, NULL, err);
     if (!srv->tls_cert_pem || tls_load(cfg->tls_cert, cfg->tls_key, about, sizeof about, err) < 0)
       goto fail;
     log_info("TLS certificate %s: %s", cfg->tls_cert, about);
@@ -799,11 +781,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
       MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
       NULL, MHD_OPTION_END);
   if (srv->daemon) {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&srv->park_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    time_cond_init_monotonic(&srv->park_cv);
     pthread_mutex_init(&srv->park_mu, NULL);
     srv->park_running = pthread_create(&srv->park_thread, NULL, park_main, srv) == 0;
     if (!srv->park_running) log_warn("long polling is off: cannot start the parking thread");

@@ -61,15 +61,22 @@ int         server_reload_tls(server_t *srv, const char *cert_file, const char *
 void        server_begin_drain(server_t *srv);
 /* Requests started and not yet finished. */
 int         server_inflight(const server_t *srv);
+/* Stops the daemon (no request runs after it returns), wakes and ends parked requests, and
+ * frees srv; NULL is fine. */
 void        server_stop(server_t *srv);
 /* "http://127.0.0.1:8080" style base URL without a trailing slash. */
 const char *server_public_url(const server_t *srv);
 /* The URL the server listens on ("http://127.0.0.1:PORT"). */
 const char *server_listen_url(const server_t *srv);
+/* The TCP port it listens on (the one the kernel chose for port 0). */
 uint16_t    server_port(const server_t *srv);
+/* The application context given in server_config_t (app_t *, owned by the caller). */
 void       *server_app(const server_t *srv);
+/* The largest request body accepted, in bytes (--max-body). */
 uint64_t    server_max_body(const server_t *srv);
+/* True once server_begin_drain has run. */
 bool        server_is_draining(const server_t *srv);
+/* Connections open now (for /metrics). */
 unsigned    server_open_connections(const server_t *srv);
 
 /* Development mode (fault injection): a hook run before the handler of every matched route,

@@ -28,24 +28,6 @@ typedef struct tls_creds {
  * and one process serves one certificate. */
 static _Atomic(tls_creds_t *) g_current;
 
-static char *read_all(const char *path, size_t *len, char **err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    buf_t e = BUF_INIT;
-    buf_printf(&e, "cannot read %s: %m", path);
-    *err = buf_detach(&e);
-    return NULL;
-  }
-  buf_t b = BUF_INIT;
-  char chunk[4096];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-  fclose(f);
-  *len = b.len;
-  buf_putc(&b, '\0');
-  return buf_detach(&b);
-}
-
 static void hex(const unsigned char *d, size_t n, char *out) {
   for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
@@ -66,9 +48,9 @@ static int fail(char **err, const char *what, const char *path, int grc) {
 /* Loads both files into fresh credentials; NULL + *err on failure. */
 static tls_creds_t *creds_load(const char *cert_file, const char *key_file, char **err) {
   size_t clen = 0, klen = 0;
-  char *cert = read_all(cert_file, &clen, err);
+  char *cert = buf_read_file(cert_file, &clen, err);
   if (!cert) return NULL;
-  char *key = read_all(key_file, &klen, err);
+  char *key = buf_read_file(key_file, &klen, err);
   if (!key) {
     free(cert);
     return NULL;

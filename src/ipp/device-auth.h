@@ -43,6 +43,7 @@ typedef struct ipp_device {
   const char *method;     /* "bearer", "basic" or "certificate" */
 } ipp_device_t;
 
+/* Frees the strings d owns and zeroes it; NULL is fine. */
 void ipp_device_clear(ipp_device_t *d);
 
 /* Authenticates the device of req as printer printer_id (the path's). On IPP_AUTH_OK *out

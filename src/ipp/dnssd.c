@@ -22,6 +22,7 @@
 #include "mapping/mapping.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <avahi-client/client.h>
 #include <avahi-client/publish.h>
@@ -381,14 +382,7 @@ static void *sync_main(void *arg) {
       warned = true;
     }
     store_share_adverts_free(v, n);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += IPP_DNSSD_SYNC_MS / 1000;
-    until.tv_nsec += (long)(IPP_DNSSD_SYNC_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = time_deadline(CLOCK_REALTIME, IPP_DNSSD_SYNC_MS * 1000L);
     pthread_mutex_lock(&d->mu);
     while (!d->stopping && pthread_cond_timedwait(&d->cv, &d->mu, &until) != ETIMEDOUT) {
     }

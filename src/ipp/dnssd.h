@@ -36,6 +36,7 @@ void ipp_dnssd_stop(ipp_dnssd_t *d);
  * base of adminurl; tls says the record is for _ipps._tcp. Pure. */
 size_t ipp_dnssd_txt(const store_share_advert_t *a, const char *public_url, bool tls,
                      char *out[IPP_DNSSD_TXT_MAX]);
+/* Frees the n strings of v (the array itself is the caller's). */
 void   ipp_dnssd_txt_free(char **v, size_t n);
 
 #endif

@@ -166,26 +166,29 @@ ipp_t *ipp_printer_attributes(ipp_client_t *c);
 
 /* ---- operation handlers -------------------------------------------------------------------- */
 
-void ipp_get_printer_attributes(ipp_client_t *c);
-void ipp_update_output_device_attributes(ipp_client_t *c);
-void ipp_get_output_device_attributes(ipp_client_t *c);
-void ipp_deregister_output_device(ipp_client_t *c);
-
-void ipp_get_jobs(ipp_client_t *c);
-
 /* Reads Get-Jobs' which-jobs and limit into *f, which holds the defaults; "fetchable" is
  * accepted only with allow_fetchable (the INFRA endpoint). False when the request was already
  * answered with an error. */
 bool ipp_get_jobs_filter(ipp_client_t *c, store_ipp_job_filter_t *f, bool allow_fetchable);
-void ipp_get_job_attributes(ipp_client_t *c);
-void ipp_fetch_job(ipp_client_t *c);
-void ipp_acknowledge_job(ipp_client_t *c);
-void ipp_update_job_status(ipp_client_t *c);
-void ipp_update_active_jobs(ipp_client_t *c);
 
-void ipp_fetch_document(ipp_client_t *c);
-void ipp_acknowledge_document(ipp_client_t *c);
-void ipp_update_document_status(ipp_client_t *c);
+/* The operations of the INFRA endpoint, called by ipp-server.c's dispatch once the device is
+ * authenticated for c->printer and the request's common attributes are valid. Each reads
+ * c->request and fills c->response (ipp_respond and the groups it adds), changing the store in
+ * one transaction where the operation changes state; the caller encodes and sends c->response
+ * and keeps owning both. */
+void ipp_get_printer_attributes(ipp_client_t *c);          /* printer-ipp.c */
+void ipp_update_output_device_attributes(ipp_client_t *c); /* the device's attributes kept */
+void ipp_get_output_device_attributes(ipp_client_t *c);    /* what the device pushed last */
+void ipp_deregister_output_device(ipp_client_t *c);        /* forgets c->device_uuid */
+void ipp_get_jobs(ipp_client_t *c);                        /* job-ipp.c */
+void ipp_get_job_attributes(ipp_client_t *c);  /* a job of c->printer, ipp_add_job_attributes */
+void ipp_fetch_job(ipp_client_t *c);           /* only a fetchable job (ipp_check_fetchable) */
+void ipp_acknowledge_job(ipp_client_t *c);     /* the job becomes the device's */
+void ipp_update_job_status(ipp_client_t *c);   /* the device's job state into the Graph job */
+void ipp_update_active_jobs(ipp_client_t *c);  /* reconciles the device's list with ours */
+void ipp_fetch_document(ipp_client_t *c);      /* document-ipp.c: sets c->doc_* for the bytes */
+void ipp_acknowledge_document(ipp_client_t *c); /* records the document as fetched */
+void ipp_update_document_status(ipp_client_t *c); /* the device's document state */
 /* Acknowledge-Identify-Printer (identify-ipp.c): hands the device the pending Identify-Printer
  * request of its printer. */
 void ipp_acknowledge_identify_printer(ipp_client_t *c);
@@ -196,8 +199,9 @@ void ipp_location_text(const char *json, char out[128]);
  * sequence, into out (printer-ipp.c). */
 void ipp_text127(const char *s, char out[128]);
 
+/* The subscription operations (subscription-ipp.c, ippget events), handlers as above. */
 void ipp_create_printer_subscriptions(ipp_client_t *c);
-void ipp_get_notifications(ipp_client_t *c);
+void ipp_get_notifications(ipp_client_t *c); /* notify-wait: may park (c->parked, no answer) */
 void ipp_cancel_subscription(ipp_client_t *c);
 void ipp_renew_subscription(ipp_client_t *c);
 void ipp_get_subscription_attributes(ipp_client_t *c);

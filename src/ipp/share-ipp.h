@@ -30,6 +30,7 @@ void ipp_share_routes_register(void);
  * default pair), NULL-terminated, malloc'd (free the array and its strings with
  * ipp_share_formats_free). */
 char **ipp_share_formats(const store_printer_t *p, size_t *n);
+/* Frees the n strings of v and v itself. */
 void   ipp_share_formats_free(char **v, size_t n);
 
 /* Identify-Printer on a share (identify-ipp.c): forwarded to the printer's output device

@@ -51,7 +51,9 @@ typedef struct proxy_cfg {
 /* Fills cfg from argv (argv[0] is "proxy") and --config files. 0, 1 after --help, or -1 with a
  * malloc'd message in *err (caller frees). */
 int  proxy_cfg_load(proxy_cfg_t *cfg, int argc, char **argv, char **err);
+/* Frees what cfg owns and zeroes it. */
 void proxy_cfg_free(proxy_cfg_t *cfg);
+/* Writes `spoold proxy --help` to out. */
 void proxy_cfg_usage(FILE *out);
 
 /* ---- the state file: jobs taken from spoold ------------------------------------------------ */
@@ -81,7 +83,9 @@ typedef struct proxy_state {
 /* Loads (or creates) the state of printer_id under dir. -1 with a message in err. */
 int          proxy_state_open(proxy_state_t *st, const char *dir, const char *printer_id,
                               char *err, size_t errlen);
+/* Frees st's path and zeroes it (the file stays as written). */
 void         proxy_state_close(proxy_state_t *st);
+/* The record of spoold job id in st (owned by st, valid until its next change), or NULL. */
 proxy_job_t *proxy_state_find(proxy_state_t *st, int id);
 /* Sets job id's stage (adding it when new) and writes the file durably (fsync, rename). -1 when
  * it could not be written: the caller must not go on with the job. */
@@ -95,7 +99,9 @@ typedef struct proxy_device proxy_device_t;
 
 /* A printer at uri (ipp, ipps or socket). NULL with a message for an unusable URI. */
 proxy_device_t *proxy_device_new(const char *uri, const char *formats, char *err, size_t errlen);
+/* Closes d's connection and frees it; NULL is fine. */
 void            proxy_device_free(proxy_device_t *d);
+/* True for a socket:// printer: bytes written as they are, no IPP job to follow. */
 bool            proxy_device_is_raw(const proxy_device_t *d);
 /* The printer's attributes for Update-Output-Device-Attributes, added to the printer group of
  * req. false when the printer does not answer (req then says so: stopped,
@@ -109,10 +115,10 @@ bool            proxy_device_print(proxy_device_t *d, ipp_t *fetched, const char
                                    size_t msglen);
 /* The printer's job named job_name (a job sent before a crash), or 0. */
 int             proxy_device_find_job(proxy_device_t *d, const char *job_name);
+#define PROXY_DEVICE_JOB_GONE (-1)
 /* The state of the printer's job: 3..9 (ipp_jstate_t), 0 when it cannot be read,
  * PROXY_DEVICE_JOB_GONE when the printer does not know it (it restarted); reasons and
  * impressions when known. */
-#define PROXY_DEVICE_JOB_GONE (-1)
 int             proxy_device_job_state(proxy_device_t *d, int device_job, char *reasons,
                                        size_t reasonslen, int *impressions);
 /* Cancel-Job on the printer. */
@@ -130,6 +136,7 @@ typedef struct proxy_http proxy_http_t;
 /* A client trusting ca_file (NULL: the system's CAs) for TLS, presenting cert_file/key_file
  * (NULL: none). NULL when libcurl cannot be set up. */
 proxy_http_t *proxy_http_new(const char *ca_file, const char *cert_file, const char *key_file);
+/* Frees h and its libcurl handle; NULL is fine. */
 void          proxy_http_free(proxy_http_t *h);
 /* POSTs the IPP request req (not consumed) to url and returns the IPP answer (caller deletes)
  * when the HTTP status is 200 and the answer parses; the bytes after it (Fetch-Document) go to
@@ -164,9 +171,10 @@ typedef struct proxy_candidate {
  * returns the printers found in *out (caller frees with proxy_candidates_free). -1 with a
  * message when avahi-daemon cannot be reached or browsing fails. */
 int  proxy_discover(double seconds, proxy_candidate_t **out, size_t *n, char *err, size_t errlen);
+/* Frees the n candidates of list and list itself. */
 void proxy_candidates_free(proxy_candidate_t *list, size_t n);
 
-/* Runs one printer until *stop (a thread body; arg is proxy_worker_t). */
+/* What one printer's worker thread is given. */
 typedef struct proxy_worker {
   const proxy_cfg_t         *cfg;
   const proxy_printer_cfg_t *pc;
@@ -174,6 +182,8 @@ typedef struct proxy_worker {
   volatile int              *failed; /* set when the printer could not be set up */
   volatile int              *wait_fd; /* the socket of a long poll in progress, or -1 */
 } proxy_worker_t;
+/* Runs one printer until *stop (a thread body; arg is a proxy_worker_t the caller keeps alive
+ * until the thread is joined). Returns NULL. */
 void *proxy_worker_run(void *arg);
 
 #endif

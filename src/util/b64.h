@@ -11,8 +11,10 @@ size_t b64url_encode(const void *in, size_t len, char *out, size_t outlen);
 /* Decodes base64url (padding optional). Returns a malloc'd buffer (caller frees) or NULL on bad
  * input; *outlen receives the length. */
 unsigned char *b64url_decode(const char *in, size_t len, size_t *outlen);
-/* Standard base64 with padding; same ownership rules. Whitespace in the input is skipped. */
+/* Decodes standard base64 with padding; same ownership rules. Whitespace in the input is
+ * skipped. */
 unsigned char *b64_decode(const char *in, size_t len, size_t *outlen);
+/* Encodes standard base64 with padding: a malloc'd NUL-terminated string (caller frees). */
 char *b64_encode(const void *in, size_t len);
 
 #endif

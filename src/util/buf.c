@@ -2,6 +2,7 @@
 /* Growable buffer and allocation helpers. */
 #include "util/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +36,16 @@ char *xstrndup(const char *s, size_t n) {
 }
 
 char *xasprintf(const char *fmt, ...) {
-  buf_t b = BUF_INIT;
   va_list ap;
   va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
+  char *s = xvasprintf(fmt, ap);
   va_end(ap);
+  return s;
+}
+
+char *xvasprintf(const char *fmt, va_list ap) {
+  buf_t b = BUF_INIT;
+  buf_vprintf(&b, fmt, ap);
   return buf_detach(&b);
 }
 
@@ -126,4 +132,19 @@ void buf_free(buf_t *b) {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
+}
+
+char *buf_read_file(const char *path, size_t *len, char **err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    *err = xasprintf("cannot read %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  buf_t b = BUF_INIT;
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
+  fclose(f);
+  if (len) *len = b.len;
+  return buf_detach(&b);
 }

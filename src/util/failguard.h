@@ -38,6 +38,7 @@ typedef struct failguard_verdict {
 
 /* A new table (the config is copied). The caller owns it (failguard_free). */
 failguard_t *failguard_new(const failguard_config_t *cfg);
+/* Frees g and every key it tracks; NULL is fine. */
 void failguard_free(failguard_t *g);
 
 /* Records a failure of key (len bytes) at now_us and says how to answer and log it. */

@@ -14,11 +14,13 @@
 
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
-/* Format and level may change at any time (SIGHUP) while other threads log. */
+/* The output format (JSON objects or text lines) and the lowest level written: set and read
+ * at any time (SIGHUP) while other threads log. */
 void log_set_json(bool json);
 bool log_is_json(void);
 void log_set_level(log_level_t level);
 log_level_t log_get_level(void);
+
 /* True when messages of this level are written. */
 bool log_enabled(log_level_t level);
 /* "debug", "info", "warn", "error". */
@@ -28,6 +30,7 @@ bool log_parse_level(const char *s, log_level_t *out);
 /* Switches text lines to journal form when $JOURNAL_STREAM names this process's stderr.
  * Call once at start-up, before other threads log. Returns whether it did. */
 bool log_detect_journal(void);
+/* True when log_detect_journal found the journal (text lines carry "<N>" priorities). */
 bool log_is_journal(void);
 /* Appends the start of a text line: "<N>" (journal) or the time and a space. */
 void log_text_prefix(buf_t *line, log_level_t level);

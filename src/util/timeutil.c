@@ -246,3 +246,23 @@ bad:
   snprintf(err, errlen, "'%.64s' is not an ISO 8601 duration such as PT72H, P3D or PT1H30M", s);
   return false;
 }
+
+struct timespec time_deadline(clockid_t clock, int64_t us) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  t.tv_sec += (time_t)(us / 1000000);
+  t.tv_nsec += (long)(us % 1000000) * 1000L;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
+void time_cond_init_monotonic(pthread_cond_t *cv) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(cv, &ca);
+  pthread_condattr_destroy(&ca);
+}

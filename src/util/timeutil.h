@@ -3,9 +3,11 @@
 #ifndef SPOOLD_UTIL_TIMEUTIL_H
 #define SPOOLD_UTIL_TIMEUTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define TIME_ISO_LEN 32
 
@@ -38,5 +40,12 @@ int64_t time_day_start_us(int64_t us);
 int64_t time_month_start_us(int64_t us);
 /* HTTP-date (RFC 7231 IMF-fixdate) for us-since-epoch. */
 void time_format_http(int64_t us, char out[TIME_ISO_LEN]);
+
+/* The absolute time us microseconds from now on clock (CLOCK_MONOTONIC, or CLOCK_REALTIME for
+ * a condition variable with the default clock): the deadline of a pthread_cond_timedwait. */
+struct timespec time_deadline(clockid_t clock, int64_t us);
+/* Initialises *cv so that its timed waits run on CLOCK_MONOTONIC (a step of the wall clock
+ * neither cuts them short nor stretches them). Release it with pthread_cond_destroy. */
+void time_cond_init_monotonic(pthread_cond_t *cv);
 
 #endif

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* util/buf: buf_printf formats into the buffer's room and again when it did not fit. */
+/* util/buf: buf_printf formats into the buffer's room and again when it did not fit; a whole
+ * file read into memory; xvasprintf. */
 #include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
 #include "util/buf.h"
 
 Test(buf, printf_appends_short_and_long) {
@@ -35,4 +40,51 @@ Test(buf, printf_appends_short_and_long) {
   char *s = xasprintf("%d/%s", 42, "z");
   cr_expect_str_eq(s, "42/z");
   free(s);
+}
+
+Test(buf_read_file, whole_file_with_its_length) {
+  char path[] = "/tmp/spoold-test-buf.XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  static const char data[] = "line one\n\0binary\nlast";
+  cr_assert_eq(write(fd, data, sizeof data - 1), (ssize_t)(sizeof data - 1));
+  close(fd);
+  size_t len = 0;
+  char *err = NULL;
+  char *got = buf_read_file(path, &len, &err);
+  unlink(path);
+  cr_assert_not_null(got);
+  cr_assert_null(err);
+  cr_assert_eq(len, sizeof data - 1);
+  cr_assert_eq(memcmp(got, data, len), 0);
+  cr_assert_eq(got[len], '\0', "NUL-terminated");
+  free(got);
+}
+
+Test(buf_read_file, missing_file_says_which) {
+  char *err = NULL;
+  cr_assert_null(buf_read_file("/nonexistent/spoold-test", NULL, &err));
+  cr_assert_not_null(err);
+  cr_assert_str_eq(err, "cannot read /nonexistent/spoold-test: No such file or directory");
+  free(err);
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char *s = xvasprintf(f, ap);
+  va_end(ap);
+  return s;
+}
+
+Test(xvasprintf, formats_like_xasprintf) {
+  char *a = fmt("%s-%d", "job", 42), *b = xasprintf("%s-%d", "job", 42);
+  cr_assert_str_eq(a, "job-42");
+  cr_assert_str_eq(a, b);
+  free(a);
+  free(b);
+  char *e = fmt("%s", "");
+  cr_assert_str_eq(e, "");
+  free(e);
 }

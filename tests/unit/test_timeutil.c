@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The service clock and ISO 8601 durations (util/timeutil.h). */
+/* The service clock, ISO 8601 durations and timed-wait deadlines (util/timeutil.h). */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -120,4 +122,32 @@ Test(timeutil, format_iso_matches_gmtime) {
     format_iso_libc(samples[i], b);
     cr_expect_str_eq(a, b, "%lld", (long long)samples[i]);
   }
+}
+
+Test(deadline, adds_microseconds_with_the_carry) {
+  struct timespec before;
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  struct timespec d = time_deadline(CLOCK_MONOTONIC, 1999999);  /* 2 s less 1 us */
+  struct timespec after;
+  clock_gettime(CLOCK_MONOTONIC, &after);
+  cr_assert(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L, "normalised: %ld ns", d.tv_nsec);
+  int64_t lo = (int64_t)before.tv_sec * 1000000000LL + before.tv_nsec + 1999999000LL;
+  int64_t hi = (int64_t)after.tv_sec * 1000000000LL + after.tv_nsec + 1999999000LL;
+  int64_t got = (int64_t)d.tv_sec * 1000000000LL + d.tv_nsec;
+  cr_assert(got >= lo && got <= hi, "deadline %lld not within [%lld, %lld]", (long long)got,
+            (long long)lo, (long long)hi);
+}
+
+Test(deadline, monotonic_condition_times_out) {
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t cv;
+  time_cond_init_monotonic(&cv);
+  int64_t t0 = time_mono_us();
+  struct timespec until = time_deadline(CLOCK_MONOTONIC, 20000);
+  pthread_mutex_lock(&mu);
+  int rc = pthread_cond_timedwait(&cv, &mu, &until);
+  pthread_mutex_unlock(&mu);
+  pthread_cond_destroy(&cv);
+  cr_assert_eq(rc, ETIMEDOUT);
+  cr_assert(time_mono_us() - t0 >= 20000, "waited %lld us", (long long)(time_mono_us() - t0));
 }
