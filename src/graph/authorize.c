@@ -2,6 +2,7 @@
 /* Authentication, subscription and permission checks in front of every Graph handler. */
 #include "graph/authorize.h"
 #include "app.h"
+#include "graph/json.h"
 #include "graph/reply.h"
 #include "util/buf.h"
 
@@ -78,5 +79,23 @@ const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_
     graph_reply_error(req, res, 403, "accessDenied", NULL, "%s", why);
     return NULL;
   }
+  return c;
+}
+
+/* See authorize.h. */
+const caller_t *graph_authorize_query(http_request_t *req, http_response_t *res, perm_op_t op,
+                                      perm_decision_t *d, const odata_spec_t *spec, query_t *q) {
+  query_init(q);
+  const caller_t *c = graph_authorize(req, res, op, d);
+  if (!c || !odata_parse_request(req, res, spec, q)) return NULL;
+  return c;
+}
+
+/* See authorize.h. */
+const caller_t *graph_authorize_body(http_request_t *req, http_response_t *res, perm_op_t op,
+                                     perm_decision_t *d, bool allow_empty, json_t **body) {
+  *body = NULL;
+  const caller_t *c = graph_authorize(req, res, op, d);
+  if (!c || !(*body = graph_json_body(req, res, allow_empty))) return NULL;
   return c;
 }

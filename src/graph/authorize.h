@@ -10,14 +10,32 @@
 
 #include "auth/identity.h"
 #include "core/permissions.h"
+#include "core/query.h"
+#include "graph/odata.h"
 #include "http/request.h"
 #include "http/response.h"
+
+#include <jansson.h>
+#include <stdbool.h>
 
 /* Returns the caller when op is allowed, filling *d (when not NULL) with the decision (own
  * versus all jobs, seed rule...). The caller belongs to the request and is freed with it.
  * Returns NULL after replying 401, 403 or 503. */
 const caller_t *graph_authorize(http_request_t *req, http_response_t *res, perm_op_t op,
                                 perm_decision_t *d);
+
+/* The opening of every list and get handler: graph_authorize (401/403/503), then
+ * odata_parse_request with the operation's spec (400). *q is initialized before anything else,
+ * so the caller may query_clear it on every path (after a refusal it holds nothing). Returns
+ * the caller (it belongs to the request), or NULL after replying. */
+const caller_t *graph_authorize_query(http_request_t *req, http_response_t *res, perm_op_t op,
+                                      perm_decision_t *d, const odata_spec_t *spec, query_t *q);
+
+/* The opening of a handler that takes a JSON body: graph_authorize (401/403/503), then
+ * graph_json_body (400/415; allow_empty as there). Returns the caller with *body (the caller
+ * decrefs it), or NULL after replying, *body then NULL. */
+const caller_t *graph_authorize_body(http_request_t *req, http_response_t *res, perm_op_t op,
+                                     perm_decision_t *d, bool allow_empty, json_t **body);
 
 /* Authenticates only (no tenant or permission check): for endpoints whose rule is not a
  * table row. NULL after replying 401. */

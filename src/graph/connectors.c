@@ -33,27 +33,25 @@ static const char *const PROPS[] = {"id", "displayName", "fullyQualifiedDomainNa
 
 static const odata_spec_t LIST_QUERY = {.mask = LIST_OPTIONS, .select = PROPS};
 
-/* Parses and checks the list options ($orderby names too); false after replying 400. */
-static bool check_list_query(http_request_t *req, http_response_t *res) {
+/* Authorizes the list operation op and parses and checks its query options ($orderby names
+ * too: no store call sees them). Returns the caller, or NULL after replying. */
+static const caller_t *list_step(http_request_t *req, http_response_t *res, perm_op_t op) {
   query_t q;
-  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) return false;
-  char err[768];
-  bool ok = true;
-  for (size_t i = 0; ok && i < q.norderby; i++) {
+  const caller_t *c = graph_authorize_query(req, res, op, NULL, &LIST_QUERY, &q);
+  char err[768] = "";
+  for (size_t i = 0; c && !err[0] && i < q.norderby; i++) {
     buf_t path = BUF_INIT;
     query_path_format(&q.orderby[i].path, &path);
     bool known = false;
     for (size_t k = 0; PROPS[k] && !known; k++)
       known = query_path_equals(&q.orderby[i].path, PROPS[k]);
-    if (!known) {
-      snprintf(err, sizeof err, "Invalid $orderby: unknown property '%.60s'", path.data);
-      ok = false;
-    }
+    if (!known) snprintf(err, sizeof err, "Invalid $orderby: unknown property '%.60s'", path.data);
     buf_free(&path);
   }
   query_clear(&q);
-  if (!ok) graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
-  return ok;
+  if (!err[0]) return c;
+  graph_reply_error(req, res, 400, "invalidRequest", ODATA_INNER_CODE, "%s", err);
+  return NULL;
 }
 
 static void connector_not_found(http_request_t *req, http_response_t *res, const char *id) {
@@ -62,7 +60,7 @@ static void connector_not_found(http_request_t *req, http_response_t *res, const
 
 /* GET /print/connectors */
 static void connectors_list(http_request_t *req, http_response_t *res) {
-  if (!graph_authorize(req, res, OP_CONNECTORS_LIST, NULL) || !check_list_query(req, res)) return;
+  if (!list_step(req, res, OP_CONNECTORS_LIST)) return;
   graph_reply_collection(req, res, graph_context(req, "print/connectors"), json_array(), NULL);
 }
 
@@ -74,9 +72,8 @@ static void connector_get(http_request_t *req, http_response_t *res) {
 
 /* PATCH /print/connectors/{id} */
 static void connector_update(http_request_t *req, http_response_t *res) {
-  if (!graph_authorize(req, res, OP_CONNECTOR_UPDATE, NULL)) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
+  json_t *body;
+  if (!graph_authorize_body(req, res, OP_CONNECTOR_UPDATE, NULL, false, &body)) return;
   json_decref(body);
   connector_not_found(req, res, req->params[0]);
 }
@@ -89,10 +86,8 @@ static void connector_delete(http_request_t *req, http_response_t *res) {
 
 /* GET /print/printers/{id}/connectors */
 static void printer_connectors_list(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PRINTER_CONNECTORS_LIST, NULL);
-  if (!c || !check_list_query(req, res) ||
-      !graph_printer_exists(req, res, c->tenant, req->params[0]))
-    return;
+  const caller_t *c = list_step(req, res, OP_PRINTER_CONNECTORS_LIST);
+  if (!c || !graph_printer_exists(req, res, c->tenant, req->params[0])) return;
   graph_reply_collection(req, res,
                          graph_context(req, "print/printers('%s')/connectors", req->params[0]),
                          json_array(), NULL);

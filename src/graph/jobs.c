@@ -200,6 +200,12 @@ static bool resolve_parent(http_request_t *req, http_response_t *res, const call
   return true;
 }
 
+/* The operation a request on a job path checks: printer_op, or its share twin
+ * (perm_op_via_share) when the path is under /print/shares. */
+static perm_op_t job_op(const http_request_t *req, perm_op_t printer_op) {
+  return graph_job_path_is_share(req) ? perm_op_via_share(printer_op) : printer_op;
+}
+
 /* True when the caller created job j. */
 static bool job_is_own(const caller_t *c, const store_job_t *j) {
   return c->user_id && j->created_by_id && strcmp(c->user_id, j->created_by_id) == 0;
@@ -210,8 +216,7 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
                         bool hide_others, graph_job_ctx_t *ctx) {
   memset(ctx, 0, sizeof *ctx);
   ctx->via_share = graph_job_path_is_share(req);
-  perm_op_t op = ctx->via_share ? perm_op_via_share(printer_op) : printer_op;
-  ctx->caller = graph_authorize(req, res, op, &ctx->decision);
+  ctx->caller = graph_authorize(req, res, job_op(req, printer_op), &ctx->decision);
   if (!ctx->caller) return false;
   const char *job_id = http_request_param(req, 1);
   store_rc_t rc = STORE_NOT_FOUND;
@@ -277,15 +282,19 @@ static const char *const SELECT_BETA[] = {
     "completedDateTime", "documents", "tasks", NULL};
 static const char *const EXPAND[] = {"documents", "tasks", NULL};
 
-/* Parses the query options of a job request (mask: the supported options) and checks $select,
- * $expand and the documents rule. Replies 400/403 and returns false on failure. *flags
- * receives the graph_job_json expansion flags. */
-static bool job_query(http_request_t *req, http_response_t *res, const perm_decision_t *d,
-                      unsigned mask, query_t *q, unsigned *flags) {
+static const odata_spec_t LIST_QUERY = {
+    .mask = QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP |
+            QUERY_OPT_SKIP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY,
+    .select = SELECT_V1, .select_beta = SELECT_BETA, .expand = EXPAND};
+static const odata_spec_t GET_QUERY = {.mask = QUERY_OPT_SELECT | QUERY_OPT_EXPAND,
+                                       .select = SELECT_V1, .select_beta = SELECT_BETA,
+                                       .expand = EXPAND};
+
+/* The graph_job_json expansion flags of the parsed query q into *flags, after the documents
+ * rule (decision d). Replies 403 and returns false when q expands what d does not allow. */
+static bool job_expansions(http_request_t *req, http_response_t *res, const perm_decision_t *d,
+                           const query_t *q, unsigned *flags) {
   *flags = 0;
-  odata_spec_t spec = {.mask = mask, .select = SELECT_V1, .select_beta = SELECT_BETA,
-                       .expand = EXPAND};
-  if (!odata_parse_request(req, res, &spec, q)) return false;
   if (odata_expanded(q, "documents")) {
     if (!d->documents) {
       graph_reply_error(req, res, 403, "accessDenied", NULL,
@@ -328,11 +337,10 @@ static void job_limits_reply(http_request_t *req, http_response_t *res, const st
 static void job_create(http_request_t *req, http_response_t *res) {
   bool via_share = graph_job_path_is_share(req);
   perm_decision_t d;
-  const caller_t *caller = graph_authorize(
-      req, res, via_share ? OP_SHARE_JOB_CREATE : OP_PRINTER_JOB_CREATE, &d);
+  json_t *body;
+  const caller_t *caller =
+      graph_authorize_body(req, res, job_op(req, OP_PRINTER_JOB_CREATE), &d, true, &body);
   if (!caller) return;
-  json_t *body = graph_json_body(req, res, true);
-  if (!body) return;
   char *printer_id = NULL;
   char *config_text = NULL, *groups = NULL;
   store_share_t share = {0};
@@ -410,18 +418,16 @@ done:
 static void job_list(http_request_t *req, http_response_t *res) {
   bool via_share = graph_job_path_is_share(req);
   perm_decision_t d;
-  const caller_t *caller = graph_authorize(
-      req, res, via_share ? OP_SHARE_JOBS_LIST : OP_PRINTER_JOBS_LIST, &d);
-  if (!caller) return;
   query_t q;
+  const caller_t *caller =
+      graph_authorize_query(req, res, job_op(req, OP_PRINTER_JOBS_LIST), &d, &LIST_QUERY, &q);
+  if (!caller) return;
   unsigned flags = 0;
   char *printer_id = NULL;
   store_job_t *jobs = NULL;
   size_t n = 0;
   char *next = NULL, *err = NULL;
-  const unsigned mask = QUERY_OPT_FILTER | QUERY_OPT_SELECT | QUERY_OPT_EXPAND | QUERY_OPT_TOP |
-                        QUERY_OPT_SKIP | QUERY_OPT_SKIPTOKEN | QUERY_OPT_ORDERBY;
-  if (!job_query(req, res, &d, mask, &q, &flags)) goto done;
+  if (!job_expansions(req, res, &d, &q, &flags)) goto done;
   if (!resolve_parent(req, res, caller, via_share, &printer_id, NULL)) goto done;
 
   const char *own = caller_is_delegated(caller) && !d.all_jobs ? caller->user_id : NULL;
@@ -459,7 +465,8 @@ static void job_get(http_request_t *req, http_response_t *res) {
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_GET, &ctx)) return;
   query_t q;
   unsigned flags = 0;
-  if (job_query(req, res, &ctx.decision, QUERY_OPT_SELECT | QUERY_OPT_EXPAND, &q, &flags)) {
+  if (odata_parse_request(req, res, &GET_QUERY, &q) &&
+      job_expansions(req, res, &ctx.decision, &q, &flags)) {
     /* Written straight as text when nothing is expanded; otherwise (or when a value needs the
      * tree's rules) through the jansson tree, which gives the same bytes. */
     buf_t text = BUF_INIT;
@@ -539,9 +546,7 @@ static void job_cancel(http_request_t *req, http_response_t *res) {
 
 /* DELETE .../jobs/{id}: 405. Jobs are canceled, and leave /jobs when their retention ends. */
 static void job_delete(http_request_t *req, http_response_t *res) {
-  bool via_share = graph_job_path_is_share(req);
-  if (!graph_authorize(req, res, via_share ? OP_SHARE_JOB_DELETE : OP_PRINTER_JOB_DELETE, NULL))
-    return;
+  if (!graph_authorize(req, res, job_op(req, OP_PRINTER_JOB_DELETE), NULL)) return;
   http_response_header(res, "Allow", "GET, PATCH");
   graph_reply_error(req, res, 405, "notSupported", NULL,
                     "Print jobs cannot be deleted. Cancel the job with POST .../jobs/{id}/cancel; "

@@ -32,7 +32,6 @@
 #include <strings.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define RETRY_AFTER "1" /* seconds, for Retry-After on 202 and on unfinished operations */
 
 static const json_field_t CSR_FIELDS[] = {
     {.name = "content", .kind = JF_STRING, .max_len = DEVICE_CA_MAX_CSR},
@@ -171,10 +170,9 @@ static int register_printer(http_request_t *req, const caller_t *c, json_t *body
 
 /* POST /print/printers/create: 202 + Operation-Location + Retry-After, no body. */
 static void printer_create(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PRINTER_CREATE, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_PRINTER_CREATE, NULL, false, &body);
   if (!c) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   if (!graph_json_check_params(req, res, body, &GRAPH_PRINTER_CREATE_PARAMS) || !check_required(req, res, body)) {
     json_decref(body);
     return;
@@ -192,14 +190,7 @@ static void printer_create(http_request_t *req, http_response_t *res) {
     graph_reply_store_error(req, res);
     return;
   }
-  char *base = graph_base_url(req);
-  buf_t loc = BUF_INIT;
-  buf_printf(&loc, "%s/print/operations/%s", base, op_id);
-  free(base);
-  http_response_empty(res, 202);
-  http_response_header(res, "Operation-Location", loc.data);
-  http_response_header(res, "Retry-After", RETRY_AFTER);
-  buf_free(&loc);
+  graph_reply_operation_accepted(req, res, op_id);
 }
 
 /* ---- /print/operations ----------------------------------------------------------------------- */
@@ -242,10 +233,9 @@ static bool unfinished(const store_operation_t *op) {
 
 /* GET /print/operations/{id}: the printerCreateOperation, with the printer once succeeded. */
 static void operation_get(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_OPERATION_GET, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &OP_GET_QUERY, &q)) return;
+  const caller_t *c = graph_authorize_query(req, res, OP_OPERATION_GET, NULL, &OP_GET_QUERY, &q);
+  if (!c) return;
   store_operation_t op;
   store_printer_t p;
   bool has_printer = false;
@@ -256,7 +246,7 @@ static void operation_get(http_request_t *req, http_response_t *res) {
     json_t *o = graph_with_context(graph_context(req, "print/operations/$entity"),
                                    operation_json(req, &op, has_printer ? &p : NULL));
     odata_apply_select(o, &q);
-    if (unfinished(&op)) http_response_header(res, "Retry-After", RETRY_AFTER);
+    if (unfinished(&op)) http_response_header(res, "Retry-After", GRAPH_OPERATION_RETRY_AFTER);
     graph_reply_json(req, res, 200, o);
     store_operation_clear(&op);
     store_printer_clear(&p);
@@ -267,11 +257,10 @@ static void operation_get(http_request_t *req, http_response_t *res) {
 /* GET /print/operations: the tenant's registration operations (printers not inlined unless
  * $expand=printer). */
 static void operations_list(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_OPERATIONS_LIST, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &OP_LIST_QUERY, &q))
-    return;
+  const caller_t *c =
+      graph_authorize_query(req, res, OP_OPERATIONS_LIST, NULL, &OP_LIST_QUERY, &q);
+  if (!c) return;
   store_operation_page_t page;
   char err[512] = "";
   store_rc_t rc = store_operation_list(APP(req)->store, c->tenant, &q, &page, err, sizeof err);

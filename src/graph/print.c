@@ -115,10 +115,9 @@ static void apply_patch(http_request_t *req, http_response_t *res, const caller_
 
 /* PATCH /print {"settings":{...}}: 204 once durable. */
 static void print_patch(http_request_t *req, http_response_t *res) {
-  const caller_t *caller = graph_authorize(req, res, OP_PRINT_UPDATE, NULL);
+  json_t *body;
+  const caller_t *caller = graph_authorize_body(req, res, OP_PRINT_UPDATE, NULL, false, &body);
   if (!caller) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   if (graph_json_check(req, res, body, &PRINT)) {
     json_t *settings = json_object_get(body, "settings");
     if (json_is_null(settings)) {
@@ -132,10 +131,9 @@ static void print_patch(http_request_t *req, http_response_t *res) {
 
 /* PATCH /print/settings (beta) {"documentConversionEnabled": true}: 204. */
 static void settings_patch_handler(http_request_t *req, http_response_t *res) {
-  const caller_t *caller = graph_authorize(req, res, OP_SETTINGS_UPDATE, NULL);
+  json_t *body;
+  const caller_t *caller = graph_authorize_body(req, res, OP_SETTINGS_UPDATE, NULL, false, &body);
   if (!caller) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   if (graph_json_check(req, res, body, &GRAPH_PRINT_SETTINGS_SCHEMA)) apply_patch(req, res, caller, body);
   json_decref(body);
 }

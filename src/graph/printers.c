@@ -502,10 +502,9 @@ static void reply_printer(http_request_t *req, http_response_t *res, const store
 
 /* GET /print/printers */
 static void printers_list(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PRINTERS_LIST, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) return;
+  const caller_t *c = graph_authorize_query(req, res, OP_PRINTERS_LIST, NULL, &LIST_QUERY, &q);
+  if (!c) return;
   store_printer_page_t page;
   char err[512] = "";
   store_rc_t rc = store_printer_list(APP(req)->store, c->tenant, &q, &page, err, sizeof err);
@@ -521,10 +520,9 @@ static void printers_list(http_request_t *req, http_response_t *res) {
 
 /* GET /print/printers/{id} */
 static void printer_get(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PRINTER_GET, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &GET_QUERY, &q)) return;
+  const caller_t *c = graph_authorize_query(req, res, OP_PRINTER_GET, NULL, &GET_QUERY, &q);
+  if (!c) return;
   store_printer_t p;
   if (load_printer(req, res, c, req->params[0], &p)) {
     reply_printer(req, res, &p, &q);
@@ -789,11 +787,11 @@ static void printer_restore_defaults(http_request_t *req, http_response_t *res) 
 
 /* GET /print/printers/{id}/getCapabilities: 200 with printerCapabilities. */
 static void printer_get_capabilities(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PRINTER_GET_CAPABILITIES, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &FORMAT_QUERY, &q)) return;
-  query_clear(&q);
+  const caller_t *c =
+      graph_authorize_query(req, res, OP_PRINTER_GET_CAPABILITIES, NULL, &FORMAT_QUERY, &q);
+  query_clear(&q); /* $format only: nothing the reply uses */
+  if (!c) return;
   store_printer_t p;
   if (!load_printer(req, res, c, req->params[0], &p)) return;
   graph_reply_json(req, res, 200,

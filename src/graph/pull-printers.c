@@ -34,7 +34,6 @@
 #include <strings.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define RETRY_AFTER "1" /* seconds, as printer registration */
 
 /* ---- schemas --------------------------------------------------------------------------------- */
 
@@ -260,50 +259,52 @@ static void reply_pull_printer(http_request_t *req, http_response_t *res, const 
 
 /* ---- handlers -------------------------------------------------------------------------------- */
 
-/* Lists pull-print printers (member_of: only those printer member_of belongs to) under ctx. */
-static void list_common(http_request_t *req, http_response_t *res, const caller_t *c,
-                        const odata_spec_t *spec, const char *member_of, const char *ctx) {
-  query_t q;
-  if (!odata_parse_request(req, res, spec, &q)) return;
+/* Reads and answers a page of pull-print printers (member_of: only those printer member_of
+ * belongs to) under q, as the collection ctx (takes ctx). */
+static void reply_list(http_request_t *req, http_response_t *res, const caller_t *c,
+                       const query_t *q, const char *member_of, json_t *ctx) {
   store_pull_printer_page_t page;
   char err[512] = "";
-  store_rc_t rc = store_pull_printer_list(APP(req)->store, c->tenant, member_of, &q, &page, err,
+  store_rc_t rc = store_pull_printer_list(APP(req)->store, c->tenant, member_of, q, &page, err,
                                           sizeof err);
+  json_t *value = NULL;
   if (!graph_reply_list_failure(req, res, rc, err, NULL)) {
-    json_t *value = json_array();
-    bool ok = true;
-    for (size_t i = 0; i < page.n && ok; i++) {
-      json_t *o = pull_printer_entity(req, c, &page.items[i], &q, true);
-      if (o) json_array_append_new(value, o);
-      else ok = false;
-    }
-    if (ok) {
-      graph_reply_collection(req, res, graph_context(req, "%s", ctx), value, page.next);
-    } else {
-      json_decref(value);
-      graph_reply_store_error(req, res);
+    value = json_array();
+    for (size_t i = 0; value && i < page.n; i++) {
+      json_t *o = pull_printer_entity(req, c, &page.items[i], q, true);
+      if (o) {
+        json_array_append_new(value, o);
+      } else {
+        json_decref(value);
+        value = NULL;
+        graph_reply_store_error(req, res);
+      }
     }
   }
+  if (value) graph_reply_collection(req, res, ctx, value, page.next);
+  else json_decref(ctx);
   store_pull_printer_page_clear(&page);
-  query_clear(&q);
 }
 
 /* GET /print/pullPrintPrinters (PP1) */
 static void pull_printers_list(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTERS_LIST, NULL);
-  if (!c) return;
-  list_common(req, res, c, &LIST_QUERY, NULL, "print/pullPrintPrinters");
+  query_t q;
+  const caller_t *c =
+      graph_authorize_query(req, res, OP_PULL_PRINTERS_LIST, NULL, &LIST_QUERY, &q);
+  if (c) reply_list(req, res, c, &q, NULL, graph_context(req, "print/pullPrintPrinters"));
+  query_clear(&q);
 }
 
-/* GET /print/printers/{id}/pullPrintPrinters (P16/PP10): 404 for an unknown printer. */
+/* GET /print/printers/{id}/pullPrintPrinters (P16/PP10): 404 for an unknown printer (before the
+ * query options are read). */
 static void printer_pull_printers_list(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_PULL_PRINTERS_LIST, NULL);
-  if (!c) return;
-  if (!graph_printer_exists(req, res, c->tenant, req->params[0])) return;
-  buf_t ctx = BUF_INIT;
-  buf_printf(&ctx, "print/printers('%s')/pullPrintPrinters", req->params[0]);
-  list_common(req, res, c, &MEMBER_OF_QUERY, req->params[0], ctx.data);
-  buf_free(&ctx);
+  if (!c || !graph_printer_exists(req, res, c->tenant, req->params[0])) return;
+  query_t q;
+  if (!odata_parse_request(req, res, &MEMBER_OF_QUERY, &q)) return;
+  reply_list(req, res, c, &q, req->params[0],
+             graph_context(req, "print/printers('%s')/pullPrintPrinters", req->params[0]));
+  query_clear(&q);
 }
 
 /* Replies 200 with pull-print printer id (GET_QUERY options). */
@@ -348,10 +349,9 @@ static void operation_pull_printer_get(http_request_t *req, http_response_t *res
 /* POST /print/pullPrintPrinters (PP2): 202 + Operation-Location + Retry-After, no body. The
  * pull-print printer and its succeeded operation are stored before the answer. */
 static void pull_printer_create(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_CREATE, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_PULL_PRINTER_CREATE, NULL, false, &body);
   if (!c) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   char *location = NULL, *defaults = NULL;
   if (!check_complex(req, res, body) || !graph_json_check(req, res, body, &CREATE_SCHEMA))
     goto done;
@@ -392,14 +392,7 @@ static void pull_printer_create(http_request_t *req, http_response_t *res) {
     graph_reply_store_error(req, res);
     goto done;
   }
-  char *base = graph_base_url(req);
-  buf_t url = BUF_INIT;
-  buf_printf(&url, "%s/print/operations/%s", base, op_id);
-  free(base);
-  http_response_empty(res, 202);
-  http_response_header(res, "Operation-Location", url.data);
-  http_response_header(res, "Retry-After", RETRY_AFTER);
-  buf_free(&url);
+  graph_reply_operation_accepted(req, res, op_id);
 done:
   free(location);
   free(defaults);
@@ -416,10 +409,9 @@ static void pull_printer_delete(http_request_t *req, http_response_t *res) {
 /* PATCH /print/pullPrintPrinters/{id} (PP4): only defaults, includeAllPrinters and the location
  * members PP4 lists; 200 with the pull-print printer. */
 static void pull_printer_update(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_UPDATE, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_PULL_PRINTER_UPDATE, NULL, false, &body);
   if (!c) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   char *location = NULL, *defaults = NULL;
   store_pull_printer_t out = {0};
   for (size_t i = 0; i < COUNT(NOT_PATCHED); i++) {
@@ -497,10 +489,10 @@ static void reply_member_refused(http_request_t *req, http_response_t *res, stor
 /* POST /print/pullPrintPrinters/{id}/printers/$ref (PP6), body
  * {"@odata.id": "https://graph.microsoft.com/v1.0/print/printers/{printerId}"}: 204. */
 static void pull_printer_member_add(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_MEMBER_ADD, NULL);
+  json_t *body;
+  const caller_t *c =
+      graph_authorize_body(req, res, OP_PULL_PRINTER_MEMBER_ADD, NULL, false, &body);
   if (!c) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   const char *url = graph_ref_body_id(req, res, body, "printer", "print/printers/{printerId}");
   char printer[GRAPH_REF_KEY_MAX + 1];
   if (!url) {
@@ -533,10 +525,10 @@ static void pull_printer_member_remove(http_request_t *req, http_response_t *res
 /* GET /print/pullPrintPrinters/{id}/printers: the member printers (every printer of the tenant
  * with includeAllPrinters), as a printer list. */
 static void pull_printer_members_list(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PULL_PRINTER_GET, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &MEMBERS_QUERY, &q)) return;
+  const caller_t *c =
+      graph_authorize_query(req, res, OP_PULL_PRINTER_GET, NULL, &MEMBERS_QUERY, &q);
+  if (!c) return;
   store_pull_printer_t pp;
   store_printer_page_t page = {0};
   char err[512] = "";

@@ -369,15 +369,14 @@ done:
  * moving it elsewhere is the application's redirect (docs/behaviour.md). */
 static void job_release(http_request_t *req, http_response_t *res) {
   perm_decision_t d;
-  const caller_t *c = graph_authorize(req, res, OP_PRINTER_JOB_RELEASE, &d);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_PRINTER_JOB_RELEASE, &d, false, &body);
   if (!c) return;
   const char *printer = http_request_param(req, 0);
-  json_t *body = graph_json_body(req, res, false);
   store_job_t j = {0};
   store_task_t *tasks = NULL;
   size_t nt = 0;
   store_pull_result_t r = {0};
-  if (!body) return;
   json_t *id = json_object_get(body, "jobId");
   const char *unknown = NULL;
   const char *key;

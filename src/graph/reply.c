@@ -178,6 +178,18 @@ void graph_reply_json_text(http_request_t *req, http_response_t *res, int status
 
 void graph_reply_no_content(http_response_t *res) { http_response_empty(res, 204); }
 
+/* See reply.h. */
+void graph_reply_operation_accepted(http_request_t *req, http_response_t *res,
+                                    const char *op_id) {
+  char *base = graph_base_url(req);
+  char *url = xasprintf("%s/print/operations/%s", base, op_id);
+  free(base);
+  http_response_empty(res, 202);
+  http_response_header(res, "Operation-Location", url);
+  http_response_header(res, "Retry-After", GRAPH_OPERATION_RETRY_AFTER);
+  free(url);
+}
+
 char *graph_base_url(const http_request_t *req) {
   buf_t b = BUF_INIT;
   buf_puts(&b, server_public_url(req->server));

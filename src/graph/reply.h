@@ -75,6 +75,14 @@ char *graph_request_path(const http_request_t *req);
 /* Replies 204 No Content. */
 void graph_reply_no_content(http_response_t *res);
 
+/* Seconds a client should wait before reading an unfinished operation again (Retry-After). */
+#define GRAPH_OPERATION_RETRY_AFTER "1"
+/* Replies 202 Accepted without a body to a request that started operation op_id:
+ * Operation-Location is the operation's absolute URL (<base>/print/operations/{op_id}) and
+ * Retry-After GRAPH_OPERATION_RETRY_AFTER. */
+void graph_reply_operation_accepted(http_request_t *req, http_response_t *res,
+                                    const char *op_id);
+
 /* The absolute base of Graph URLs for this request: "<public-url>/v1.0" or "<public-url>/beta".
  * Returns a malloc'd string. */
 char *graph_base_url(const http_request_t *req);

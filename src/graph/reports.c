@@ -115,18 +115,14 @@ static json_t *usage_json(store_usage_kind_t kind, const store_usage_t *u) {
 }
 
 /* Authorizes the usage report of the path (*kind) and parses its query options (by_user or
- * by_printer, as the report is, into *q). Returns the caller, or NULL after replying; the
- * caller clears *q either way. */
+ * by_printer, as the report is, into *q) with graph_authorize_query. Returns the caller, or
+ * NULL after replying (*q then holds nothing); the caller clears *q. */
 static const caller_t *usage_step(http_request_t *req, http_response_t *res,
                                   store_usage_kind_t *kind, const odata_spec_t *by_user,
                                   const odata_spec_t *by_printer, query_t *q) {
-  query_init(q);
   *kind = usage_kind(req);
-  const caller_t *c = graph_authorize(req, res, USAGE[*kind].op, NULL);
-  if (!c) return NULL;
-  return odata_parse_request(req, res, store_usage_by_user(*kind) ? by_user : by_printer, q)
-             ? c
-             : NULL;
+  return graph_authorize_query(req, res, USAGE[*kind].op, NULL,
+                               store_usage_by_user(*kind) ? by_user : by_printer, q);
 }
 
 /* GET /reports/{usage} */
@@ -134,10 +130,7 @@ static void usage_list(http_request_t *req, http_response_t *res) {
   store_usage_kind_t kind;
   query_t q;
   const caller_t *c = usage_step(req, res, &kind, &USER_LIST, &PRINTER_LIST, &q);
-  if (!c) {
-    query_clear(&q);
-    return;
-  }
+  if (!c) return;
   store_usage_t *v = NULL;
   size_t n = 0;
   int64_t total = 0;
@@ -165,10 +158,7 @@ static void usage_count(http_request_t *req, http_response_t *res) {
   store_usage_kind_t kind;
   query_t q;
   const caller_t *c = usage_step(req, res, &kind, &COUNT_QUERY, &COUNT_QUERY, &q);
-  if (!c) {
-    query_clear(&q);
-    return;
-  }
+  if (!c) return;
   q.top = 0; /* only the count */
   store_usage_t *v = NULL;
   size_t n = 0;
@@ -204,10 +194,7 @@ static void usage_get(http_request_t *req, http_response_t *res) {
   store_usage_kind_t kind;
   query_t q;
   const caller_t *c = usage_step(req, res, &kind, &USER_GET, &PRINTER_GET, &q);
-  if (!c) {
-    query_clear(&q);
-    return;
-  }
+  if (!c) return;
   const char *id = req->params[0];
   int64_t us = 0;
   const char *key = NULL;

@@ -76,9 +76,7 @@ static const odata_spec_t ENDPOINT_GET_QUERY = {.mask = QUERY_OPT_SELECT | QUERY
 /* GET /print/services */
 static void services_list(http_request_t *req, http_response_t *res) {
   query_t q;
-  if (!graph_authorize(req, res, OP_SERVICES_LIST, NULL) ||
-      !odata_parse_request(req, res, &SERVICE_LIST_QUERY, &q))
-    return;
+  if (!graph_authorize_query(req, res, OP_SERVICES_LIST, NULL, &SERVICE_LIST_QUERY, &q)) return;
   json_t *value = json_array();
   if (q.skip == 0 && q.top != 0) {
     json_t *s = service_json(req);
@@ -89,12 +87,12 @@ static void services_list(http_request_t *req, http_response_t *res) {
   query_clear(&q);
 }
 
-/* Authorizes op, parses the query options into *q (caller clears) and checks the service
- * params[0] exists; false after replying (401/403, 400, 404). */
+/* Authorizes op, parses the query options into *q (graph_authorize_query: the caller clears
+ * it on every path) and checks the service params[0] exists; false after replying (401/403,
+ * 400, 404). */
 static bool service_step(http_request_t *req, http_response_t *res, perm_op_t op,
                          const odata_spec_t *spec, query_t *q) {
-  if (!graph_authorize(req, res, op, NULL) || !odata_parse_request(req, res, spec, q))
-    return false;
+  if (!graph_authorize_query(req, res, op, NULL, spec, q)) return false;
   if (strcasecmp(req->params[0], SERVICES_ID) == 0) return true;
   graph_reply_error(req, res, 404, "itemNotFound", NULL, "Print service '%.128s' was not found.",
                     req->params[0]);
@@ -112,7 +110,6 @@ static void reply_entity(http_request_t *req, http_response_t *res, json_t *cont
 /* GET /print/services/{id} */
 static void service_get(http_request_t *req, http_response_t *res) {
   query_t q;
-  query_init(&q);
   if (service_step(req, res, OP_SERVICE_GET, &SERVICE_GET_QUERY, &q))
     reply_entity(req, res, graph_context(req, "print/services/$entity"), service_json(req), &q);
   query_clear(&q);
@@ -121,7 +118,6 @@ static void service_get(http_request_t *req, http_response_t *res) {
 /* GET /print/services/{id}/endpoints */
 static void endpoints_list(http_request_t *req, http_response_t *res) {
   query_t q;
-  query_init(&q);
   if (service_step(req, res, OP_SERVICE_ENDPOINTS_LIST, &ENDPOINT_LIST_QUERY, &q)) {
     json_t *value = json_array();
     for (size_t i = 0; i < COUNT(ENDPOINTS); i++) {
@@ -140,7 +136,6 @@ static void endpoints_list(http_request_t *req, http_response_t *res) {
 /* GET /print/services/{id}/endpoints/{endpointId} */
 static void endpoint_get(http_request_t *req, http_response_t *res) {
   query_t q;
-  query_init(&q);
   size_t i = 0;
   if (service_step(req, res, OP_SERVICE_ENDPOINT_GET, &ENDPOINT_GET_QUERY, &q)) {
     while (i < COUNT(ENDPOINTS) && strcasecmp(ENDPOINTS[i].id, req->params[1]) != 0) i++;

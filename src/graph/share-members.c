@@ -137,12 +137,11 @@ bool graph_share_members_expand(const http_request_t *req, const store_share_t *
 /* GET .../allowedUsers or .../allowedUsers/$ref */
 static void members_list(http_request_t *req, http_response_t *res, const member_kind_t *k,
                          bool ref) {
-  const caller_t *c = graph_authorize(req, res, k->list_op, NULL);
-  if (!c) return;
-  const char *share_id = req->params[0];
   query_t q;
   odata_spec_t spec = {.mask = ref ? REF_LIST_OPTIONS : MEMBER_LIST_OPTIONS, .select = k->props};
-  if (!odata_parse_request(req, res, &spec, &q)) return;
+  const caller_t *c = graph_authorize_query(req, res, k->list_op, NULL, &spec, &q);
+  if (!c) return;
+  const char *share_id = req->params[0];
   char err[512];
   store_share_member_page_t page;
   store_rc_t rc = store_share_member_list(APP(req)->store, c->tenant, share_id, k->kind, &q,
@@ -194,11 +193,10 @@ static bool member_id_of(http_request_t *req, http_response_t *res, const member
 
 /* POST .../allowedUsers/$ref {"@odata.id": "https://graph.microsoft.com/v1.0/users/{id}"} */
 static void member_add(http_request_t *req, http_response_t *res, const member_kind_t *k) {
-  const caller_t *c = graph_authorize(req, res, k->add_op, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, k->add_op, NULL, false, &body);
   if (!c) return;
   const char *share_id = req->params[0];
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   const char *url = graph_ref_body_id(req, res, body, k->noun, k->example);
   char id[GRAPH_REF_KEY_MAX + 1];
   if (url && member_id_of(req, res, k, "Property '@odata.id'", url, id) &&

@@ -298,10 +298,9 @@ static void reply_share(http_request_t *req, http_response_t *res, const caller_
 
 /* POST /print/shares */
 static void share_create(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_SHARE_CREATE, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_SHARE_CREATE, NULL, false, &body);
   if (!c) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   char printer[GRAPH_REF_KEY_MAX + 1];
   bool has_printer;
   if (!check_share_body(req, res, body, printer, &has_printer, NULL, NULL)) goto out;
@@ -478,10 +477,9 @@ static const odata_spec_t PRINTER_QUERY = {.mask = QUERY_OPT_SELECT, .select = P
 /* GET /print/shares/{id}/printer: the printer, under the Get-printer rules (capabilities only
  * when $select'ed). */
 static void share_printer_get(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_PRINTER_GET, NULL);
-  if (!c) return;
   query_t q;
-  if (!odata_parse_request(req, res, &PRINTER_QUERY, &q)) return;
+  const caller_t *c = graph_authorize_query(req, res, OP_PRINTER_GET, NULL, &PRINTER_QUERY, &q);
+  if (!c) return;
   store_share_t s = {0};
   store_printer_t p = {0};
   if (load_share(req, res, c, req->params[0], &s) && load_share_printer(req, res, &s, &p)) {
@@ -500,11 +498,10 @@ static void share_printer_get(http_request_t *req, http_response_t *res) {
 
 /* PATCH /print/shares/{id} */
 static void share_update(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_SHARE_UPDATE, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_SHARE_UPDATE, NULL, false, &body);
   if (!c) return;
   const char *id = req->params[0];
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   char printer[GRAPH_REF_KEY_MAX + 1], pull[GRAPH_REF_KEY_MAX + 1];
   bool has_printer;
   pull_bind_t pull_bind;

@@ -526,10 +526,9 @@ static void sub_get(http_request_t *req, http_response_t *res) {
 /* ---- PATCH /subscriptions/{id} ----------------------------------------------------------- */
 
 static void sub_update(http_request_t *req, http_response_t *res) {
-  const caller_t *c = graph_authorize(req, res, OP_SUBSCRIPTION_UPDATE, NULL);
+  json_t *body;
+  const caller_t *c = graph_authorize_body(req, res, OP_SUBSCRIPTION_UPDATE, NULL, false, &body);
   if (!c) return;
-  json_t *body = graph_json_body(req, res, false);
-  if (!body) return;
   store_subscription_t s = {0}, after = {0};
   if (!graph_json_check(req, res, body, &SUB_SCHEMA)) goto out;
   const char *key;
