@@ -343,28 +343,24 @@ static bool filters_on_location_or_capabilities(const query_filter_t *f) {
   return false;
 }
 
-/* Replies with the page of the tenant's shares (of printer_id when not NULL). Where d has
- * PERM_REDUCED_FOR_NON_ADMIN (S2), callers who are not Printer Administrators, and every request
- * filtering on capabilities or location, get the reduced property set; the former may name only
- * its members (and capabilities/...) in the query. */
+/* Replies with the page of the tenant's shares (of printer_id when not NULL) under the parsed
+ * query q, as the collection ctx (takes ctx). Where d has PERM_REDUCED_FOR_NON_ADMIN (S2),
+ * callers who are not Printer Administrators, and every request filtering on capabilities or
+ * location, get the reduced property set; the former may name only its members (and
+ * capabilities/...) in the query. */
 static void reply_share_list(http_request_t *req, http_response_t *res, const caller_t *c,
-                             const perm_decision_t *d, const char *printer_id, json_t *ctx) {
-  query_t q;
-  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) {
-    json_decref(ctx);
-    return;
-  }
+                             const perm_decision_t *d, const query_t *q, const char *printer_id,
+                             json_t *ctx) {
   bool reduced = (d->flags & PERM_REDUCED_FOR_NON_ADMIN) && !d->admin;
   bool reduced_reply = (d->flags & PERM_REDUCED_FOR_NON_ADMIN) &&
-                       (!d->admin || filters_on_location_or_capabilities(q.filter));
+                       (!d->admin || filters_on_location_or_capabilities(q->filter));
   store_share_page_t page;
   char err[512];
-  store_rc_t rc = store_share_list(APP(req)->store, c->tenant, printer_id, &q, reduced, &page,
+  store_rc_t rc = store_share_list(APP(req)->store, c->tenant, printer_id, q, reduced, &page,
                                    err, sizeof err);
   if (rc != STORE_OK) {
     json_decref(ctx);
     graph_reply_list_failure(req, res, rc, err, NULL);
-    query_clear(&q);
     return;
   }
   json_t *value = json_array();
@@ -376,35 +372,38 @@ static void reply_share_list(http_request_t *req, http_response_t *res, const ca
       json_decref(value);
       json_decref(ctx);
       store_share_page_clear(&page);
-      query_clear(&q);
       graph_reply_store_error(req, res);
       return;
     }
-    json_array_append_new(value, graph_share_json(req, c, &page.items[i], &p, &q,
+    json_array_append_new(value, graph_share_json(req, c, &page.items[i], &p, q,
                                                   SJ_LIST | (reduced_reply ? SJ_REDUCED : 0)));
     store_printer_clear(&p);
   }
   graph_reply_collection(req, res, ctx, value, page.next);
   store_share_page_clear(&page);
-  query_clear(&q);
 }
 
 /* GET /print/shares */
 static void shares_list(http_request_t *req, http_response_t *res) {
   perm_decision_t d;
-  const caller_t *c = graph_authorize(req, res, OP_SHARES_LIST, &d);
-  if (!c) return;
-  reply_share_list(req, res, c, &d, NULL, graph_context(req, "print/shares"));
+  query_t q;
+  const caller_t *c = graph_authorize_query(req, res, OP_SHARES_LIST, &d, &LIST_QUERY, &q);
+  if (c) reply_share_list(req, res, c, &d, &q, NULL, graph_context(req, "print/shares"));
+  query_clear(&q);
 }
 
-/* GET /print/printers/{id}/shares */
+/* GET /print/printers/{id}/shares: 404 for an unknown printer (before the query options are
+ * read). */
 static void printer_shares_list(http_request_t *req, http_response_t *res) {
   perm_decision_t d;
   const caller_t *c = graph_authorize(req, res, OP_PRINTER_SHARES_LIST, &d);
-  if (!c) return;
   const char *pid = req->params[0];
-  if (!graph_printer_exists(req, res, c->tenant, pid)) return;
-  reply_share_list(req, res, c, &d, pid, graph_context(req, "print/printers('%s')/shares", pid));
+  if (!c || !graph_printer_exists(req, res, c->tenant, pid)) return;
+  query_t q;
+  if (!odata_parse_request(req, res, &LIST_QUERY, &q)) return;
+  reply_share_list(req, res, c, &d, &q, pid,
+                   graph_context(req, "print/printers('%s')/shares", pid));
+  query_clear(&q);
 }
 
 /* ---- get ----------------------------------------------------------------------------------- */
