@@ -6,8 +6,9 @@
 #   3. API tests: node --test with the real Microsoft Graph JS clients against a live spoold
 #   4. browser tests: the console in headless chromium (puppeteer-core)
 #   5. IPP tests: ipptool files against a live spoold (when present)
-#   6. the include layering of src/ (scripts/layering.sh, with its self-test), and the file map of
-#      docs/development.md (tests/docs/file-map.py)
+#   6. the include layering of src/ (scripts/layering.sh, with its self-test), the file map of
+#      docs/development.md (tests/docs/file-map.py) and the header comments of every exported
+#      function (tests/docs/header-comments.py, with its self-test)
 #   7. cppcheck --enable=warning over src/ (no finding allowed)
 #   8. the crash test: SIGKILL under concurrent load, every acknowledged write checked
 #   9. fuzzing harnesses (fuzz/run.sh): each corpus replayed, then FUZZ_SMOKE_SECONDS of fuzzing
@@ -167,6 +168,10 @@ fi
 
 note "file map (docs/development.md names every source file and script: tests/docs/file-map.py)"
 if python3 tests/docs/file-map.py; then add 1 0 "file map"; else add 0 1 "file map"; fi
+
+note "header comments (every function a header under src/ declares has its comment: tests/docs/header-comments.py)"
+if python3 tests/docs/header-comments.py --self-test; then add 1 0 "header comments"
+else add 0 1 "header comments"; fi
 
 note "include layering (scripts/layering.sh)"
 if scripts/layering.sh --self-test; then add 1 0 "layering"; else add 0 1 "layering"; fi

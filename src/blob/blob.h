@@ -95,6 +95,8 @@ blob_store_t *blob_store_open(struct store *st, const char *data_dir, char **err
 /* Opens the file backend on dir (created if missing, mode 0750). Returns NULL and a malloc'd
  * message in *err on failure. Free with blob_store_free. */
 blob_store_t *blob_store_open_files(const char *dir, char **err);
+/* Frees a blob store made by one of the blob_store_open* functions (NULL is a no-op); every
+ * handle opened on it must be closed first. The blobs stay where they are. */
 void          blob_store_free(blob_store_t *bs);
 
 /* Writes a new random key and a NUL to out. */
@@ -102,20 +104,36 @@ void blob_key_new(char out[BLOB_KEY_LEN + 1]);
 /* True when key has the form blob_key_new makes (so it can never name a path elsewhere). */
 bool blob_key_valid(const char *key);
 
-/* The operations, checked for a valid key (-EINVAL otherwise). See blob_ops_t. */
+/* The operations below run the backend's (blob_ops_t) after checking the key (-EINVAL for one
+ * blob_key_new could not have made); each returns 0 or a negative errno unless it says
+ * otherwise. */
+/* Creates blob key of size zero bytes; -EEXIST when it exists. */
 int     blob_create(blob_store_t *bs, const char *key, uint64_t size);
-/* *out is a handle the caller closes with blob_close; *size (may be NULL) its size. */
+/* Opens blob key for reading, or for reading and writing when write; *out is a handle the
+ * caller closes with blob_close, *size (may be NULL) receives the blob's size. -ENOENT when
+ * there is no such blob. */
 int     blob_open(blob_store_t *bs, const char *key, bool write, blob_t **out, uint64_t *size);
+/* Writes the len bytes at data to b (opened for writing) at offset off: all of them, or an
+ * error. Stay within the size the blob was created with (the database backend refuses more
+ * with -EINVAL). Durable only after blob_sync. */
 int     blob_pwrite(blob_t *b, uint64_t off, const void *data, size_t len);
+/* Reads up to len bytes of b at offset off into data: the count read (0 at the end) or a
+ * negative errno. */
 ssize_t blob_pread(blob_t *b, uint64_t off, void *data, size_t len);
+/* Makes everything written to this blob, through any of its handles, durable. */
 int     blob_sync(blob_t *b);
+/* Closes and frees the handle b (NULL is a no-op); blob_sync first what must be durable. */
 void    blob_close(blob_t *b);
 /* A read-only descriptor the caller owns (an fd response closes it); -ENOTSUP when the
  * backend cannot give one. */
 int     blob_open_fd(blob_store_t *bs, const char *key, uint64_t *size);
+/* Removes blob key; 0 also when it did not exist. */
 int     blob_remove(blob_store_t *bs, const char *key);
 /* Makes blob to a durable copy of blob from (for a redirected job's documents). */
 int     blob_copy(blob_store_t *bs, const char *from, const char *to);
+/* Calls fn(key, mtime_us, arg) for each blob of bs with its last modification time
+ * (microseconds since the epoch); a non-zero return of fn stops the walk. The key is valid
+ * during the call only. 0, or a negative errno when the blobs could not be listed. */
 int     blob_walk(blob_store_t *bs, int (*fn)(const char *key, int64_t mtime_us, void *arg),
                   void *arg);
 

@@ -65,6 +65,7 @@ typedef struct db_options {
 /* Opens the store at url ("sqlite:/path/file.db") with opts (NULL: defaults). nreaders read
  * connections are kept. Returns NULL and a malloc'd message in *err on failure. */
 db_t *db_open(const char *url, int nreaders, const db_options_t *opts, char **err);
+/* Closes every connection of db and frees it (NULL is a no-op); no closure may be running. */
 void  db_close(db_t *db);
 /* Applies pending migrations (src/store/migrations.c). 0 on success; *err on failure. */
 int   db_migrate(db_t *db, char **err);
@@ -117,6 +118,7 @@ typedef struct db_stats {
   uint64_t pages;      /* database pages the commits wrote to the journal (SQLite: WAL
                           frames); 0 when the backend does not count them (PostgreSQL) */
 } db_stats_t;
+/* Copies db's commit statistics since it opened into *out (all zero for a NULL db). */
 void  db_get_stats(db_t *db, db_stats_t *out);
 
 /* Connection pool figures for /metrics (all zero for SQLite). */
@@ -129,6 +131,7 @@ typedef struct db_pool_stats {
   uint64_t connects;          /* connections made (including reconnects) */
   uint64_t connect_failures;  /* failed connection attempts */
 } db_pool_stats_t;
+/* Copies db's connection pool figures now into *out (all zero when the backend has no pool). */
 void  db_get_pool_stats(db_t *db, db_pool_stats_t *out);
 /* False while the database server cannot be reached (the last connection attempt failed or a
  * connection was lost, and none succeeded since); true for SQLite. */
@@ -187,17 +190,22 @@ int   db_listen(db_t *db, const char *const *channels, void (*fn)(const char *ch
  * a syntax error (logged). Indexes for bind are 1-based, for columns 0-based. A statement is
  * valid only inside the closure that prepared it. */
 db_stmt_t  *db_prepare(db_conn_t *c, const char *sql);
+/* Binding: sets parameter idx of s to a value, copied (the caller keeps what it passed): */
 void        db_bind_text(db_stmt_t *s, int idx, const char *v);   /* NULL binds NULL */
-void        db_bind_int64(db_stmt_t *s, int idx, int64_t v);
-void        db_bind_double(db_stmt_t *s, int idx, double v);
-void        db_bind_blob(db_stmt_t *s, int idx, const void *v, size_t len);
-void        db_bind_null(db_stmt_t *s, int idx);
-int         db_step(db_stmt_t *s);                 /* DB_ROW, DB_DONE, DB_CONSTRAINT, DB_ERROR */
-bool        db_col_null(db_stmt_t *s, int col);
-const char *db_col_text(db_stmt_t *s, int col);    /* valid until the next step/reset; NULL if NULL */
-int64_t     db_col_int64(db_stmt_t *s, int col);
-double      db_col_double(db_stmt_t *s, int col);
-const void *db_col_blob(db_stmt_t *s, int col, size_t *len);
+void        db_bind_int64(db_stmt_t *s, int idx, int64_t v);      /* a BIGINT */
+void        db_bind_double(db_stmt_t *s, int idx, double v);      /* a double precision */
+void        db_bind_blob(db_stmt_t *s, int idx, const void *v, size_t len); /* len bytes at v */
+void        db_bind_null(db_stmt_t *s, int idx);                  /* SQL NULL */
+/* Runs s to its next row: DB_ROW (a row to read with db_col_*), DB_DONE (no more rows, or a
+ * statement without rows ran), DB_CONSTRAINT (a constraint refused it) or DB_ERROR. */
+int         db_step(db_stmt_t *s);
+/* Reading column col of the current row (after DB_ROW); what they return points into s and is
+ * valid until the next step or reset: */
+bool        db_col_null(db_stmt_t *s, int col);    /* true when the value is NULL */
+const char *db_col_text(db_stmt_t *s, int col);    /* NULL for NULL */
+int64_t     db_col_int64(db_stmt_t *s, int col);   /* 0 for NULL */
+double      db_col_double(db_stmt_t *s, int col);  /* 0 for NULL */
+const void *db_col_blob(db_stmt_t *s, int col, size_t *len); /* *len (may be NULL) gets the size */
 /* Resets the statement and clears its bindings, ready for reuse. Always call when done. */
 void        db_reset(db_stmt_t *s);
 /* Runs SQL without results (may contain several statements). */

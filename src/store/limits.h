@@ -51,6 +51,8 @@ typedef struct store_limits {
  * max_printer / max_user (0: no limit) in any window_s seconds (0: 600). Fills v (room for
  * two) and *l, which borrow tenant, printer_id and user_id. */
 enum { STORE_JOB_LIMIT_PRINTER = 0, STORE_JOB_LIMIT_USER = 1 };
+/* Fills v[0..2) and *l as the comment above says (v and *l are the caller's, nothing to free;
+ * l->now_us is left 0 for the caller to set). */
 void store_job_limits_init(store_limit_t v[2], store_limits_t *l, const char *tenant,
                            const char *printer_id, const char *user_id, unsigned max_printer,
                            unsigned max_user, unsigned window_s);

@@ -263,68 +263,42 @@ static void replace(char **field, const char *value) {
 
 /* ---- reads ---------------------------------------------------------------------------------- */
 
+#define PRINTER_BY_ID_SQL \
+  "SELECT " PRINTER_COLS " FROM " PRINTER_FROM " WHERE p.id = ? AND p.tenant_id = ?"
+
 /* Reads printer id of tenant into *out: 0, STORE_NOT_FOUND or a DB error. */
 static int printer_read(db_conn_t *c, const char *tenant, const char *id, store_printer_t *out) {
-  db_stmt_t *s = db_prepare(c, "SELECT " PRINTER_COLS " FROM " PRINTER_FROM
-                               " WHERE p.id = ? AND p.tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, id);
-  db_bind_text(s, 2, tenant);
-  return store_step_row(s, printer_from_row, out);
+  return store_read_by_id(c, PRINTER_BY_ID_SQL, id, tenant, printer_from_row, out);
 }
 
-typedef struct {
-  const char      *tenant;
-  const char      *id;
-  store_printer_t  out;
-} get_arg_t;
-
-static int get_fn(db_conn_t *c, void *arg) {
-  get_arg_t *a = arg;
-  store_printer_clear(&a->out);
-  return printer_read(c, a->tenant, a->id, &a->out);
-}
+static void printer_clear(void *p) { store_printer_clear(p); }
 
 /* Reads printer id of tenant into *out (see printers.h). */
 store_rc_t store_printer_get(store_t *st, const char *tenant, const char *id,
                              store_printer_t *out) {
-  memset(out, 0, sizeof *out);
-  if (!tenant || !id) return STORE_NOT_FOUND;
-  get_arg_t a = {.tenant = tenant, .id = id};
-  store_rc_t rc = store_rc(db_read(st->db, get_fn, &a));
-  if (rc == STORE_OK) *out = a.out;
-  else store_printer_clear(&a.out);
-  return rc;
+  return store_get_by_id(st, PRINTER_BY_ID_SQL, id, tenant, printer_from_row, printer_clear, out,
+                         sizeof *out);
 }
+
+#define PRINTER_EXISTS_SQL "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?"
 
 /* See store-private.h. */
 int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *printer_id) {
-  return store_row_exists(c, "SELECT 1 FROM printers WHERE id = ? AND tenant_id = ?", printer_id,
-                          tenant);
-}
-
-typedef struct {
-  const char *tenant, *id;
-} exists_arg_t;
-
-static int exists_fn(db_conn_t *c, void *arg) {
-  exists_arg_t *a = arg;
-  return store_printer_row_exists(c, a->tenant, a->id);
+  return store_row_exists(c, PRINTER_EXISTS_SQL, printer_id, tenant);
 }
 
 /* See printers.h. */
 store_rc_t store_printer_exists(store_t *st, const char *tenant, const char *id) {
-  if (!tenant || !id) return STORE_NOT_FOUND;
-  exists_arg_t a = {tenant, id};
-  return store_rc(db_read(st->db, exists_fn, &a));
+  return store_get_by_id(st, PRINTER_EXISTS_SQL, id, tenant, NULL, NULL, NULL, 0);
 }
 
-/* A list query over a compiled store_query_t: rows are read by row_fn into an array of elem
- * bytes each. */
+/* A list query over a compiled store_query_t: the tenant (and a second parameter, arg2, when
+ * base_where has one) bound to base_where; rows are read by row_fn into an array of elem bytes
+ * each. */
 typedef struct {
   const char          *tenant;
   const char          *arg2;     /* a second '?' of base_where (after the tenant), or NULL */
-  store_query_t cq;      /* compiled by run_list, cleared there */
+  store_query_t        cq;       /* compiled by run_list, cleared there */
   const char          *cols;
   int                  ncols;
   const char          *from;
@@ -348,20 +322,10 @@ static void list_reset(list_arg_t *a) {
 static int list_fn(db_conn_t *c, void *arg) {
   list_arg_t *a = arg;
   list_reset(a);
-  char *sql = store_query_select_sql(&a->cq, a->cols, a->from, a->base_where);
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->tenant);
-  if (a->arg2) db_bind_text(s, 2, a->arg2);
-  store_query_bind_select(&a->cq, s, a->arg2 ? 3 : 2);
-  if (store_query_page_items(&a->cq, s, a->ncols, a->elem, a->row_fn, &a->items, &a->n,
-                             &a->next) != 0)
-    return DB_ERROR;
   query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->arg2}};
-  return store_query_count(c, &a->cq, a->from, a->base_where, base, a->arg2 ? 2 : 1) != 0
-           ? DB_ERROR : 0;
+  store_list_sql_t l = {a->cols, a->ncols, a->from, a->base_where, base, a->arg2 ? 2 : 1};
+  return store_query_list_items(c, &a->cq, &l, a->elem, a->row_fn, &a->items, &a->n, &a->next);
 }
 
 static void printers_clear(void *items, size_t n) { store_printers_free(items, n); }

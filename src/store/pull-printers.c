@@ -84,14 +84,11 @@ static void pp_from_row(db_stmt_t *s, void *item) {
   p->registered_us = db_col_int64(s, 6);
 }
 
+#define PP_BY_ID_SQL "SELECT " PP_COLS " FROM " PP_FROM " WHERE p.id = ? AND " PP_WHERE
+
 /* Reads pull-print printer id of tenant inside a transaction: 0, STORE_NOT_FOUND or DB_ERROR. */
 static int pp_read(db_conn_t *c, const char *tenant, const char *id, store_pull_printer_t *out) {
-  db_stmt_t *s = db_prepare(c, "SELECT " PP_COLS " FROM " PP_FROM " WHERE p.id = ? AND "
-                               PP_WHERE);
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, id);
-  db_bind_text(s, 2, tenant);
-  return store_step_row(s, pp_from_row, out);
+  return store_read_by_id(c, PP_BY_ID_SQL, id, tenant, pp_from_row, out);
 }
 
 /* 0 when pull-print printer id is in tenant, STORE_NOT_FOUND or DB_ERROR. */
@@ -138,27 +135,12 @@ store_rc_t store_pull_printer_create(store_t *st, const store_pull_printer_new_t
 
 /* ---- get ------------------------------------------------------------------------------------ */
 
-typedef struct {
-  const char          *tenant, *id;
-  store_pull_printer_t out;
-} get_arg_t;
-
-static int get_fn(db_conn_t *c, void *arg) {
-  get_arg_t *a = arg;
-  store_pull_printer_clear(&a->out);
-  return pp_read(c, a->tenant, a->id, &a->out);
-}
+static void pp_clear(void *p) { store_pull_printer_clear(p); }
 
 /* See pull-printers.h. */
 store_rc_t store_pull_printer_get(store_t *st, const char *tenant, const char *id,
                                   store_pull_printer_t *out) {
-  memset(out, 0, sizeof *out);
-  if (!tenant || !id) return STORE_NOT_FOUND;
-  get_arg_t a = {.tenant = tenant, .id = id};
-  store_rc_t rc = store_rc(db_read(st->db, get_fn, &a));
-  if (rc == STORE_OK) *out = a.out;
-  else store_pull_printer_clear(&a.out);
-  return rc;
+  return store_get_by_id(st, PP_BY_ID_SQL, id, tenant, pp_from_row, pp_clear, out, sizeof *out);
 }
 
 /* ---- list ----------------------------------------------------------------------------------- */
@@ -172,22 +154,12 @@ typedef struct {
 static int list_fn(db_conn_t *c, void *arg) {
   list_arg_t *a = arg;
   store_pull_printer_page_clear(&a->out);
-  const char *where = a->member_of ? PP_WHERE_MEMBER : PP_WHERE;
-  char *sql = store_query_select_sql(&a->cq, PP_COLS, PP_FROM, where);
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
-  int idx = 1;
-  db_bind_text(s, idx++, a->tenant);
-  if (a->member_of) db_bind_text(s, idx++, a->member_of);
-  store_query_bind_select(&a->cq, s, idx);
-  if (store_query_page_items(&a->cq, s, PP_NCOLS, sizeof *a->out.items, pp_from_row,
-                             (void **)&a->out.items, &a->out.n, &a->out.next) != 0)
-    return DB_ERROR;
   query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->member_of}};
-  return store_query_count(c, &a->cq, PP_FROM, where, base, a->member_of ? 2 : 1) != 0
-           ? DB_ERROR : 0;
+  store_list_sql_t l = {PP_COLS, PP_NCOLS, PP_FROM, a->member_of ? PP_WHERE_MEMBER : PP_WHERE,
+                        base, a->member_of ? 2 : 1};
+  return store_query_list_items(c, &a->cq, &l, sizeof *a->out.items, pp_from_row,
+                                (void **)&a->out.items, &a->out.n, &a->out.next);
 }
 
 /* See pull-printers.h. */

@@ -694,3 +694,25 @@ int store_query_page_items(const store_query_t *cq, db_stmt_t *s, int ncols, siz
   items_arg_t a = {.items = items, .n = n, .cap = *n, .elem = elem, .read = read};
   return store_query_page(cq, s, ncols, items_row, &a, next);
 }
+
+/* See query.h. */
+int store_query_list(db_conn_t *c, const store_query_t *cq, const store_list_sql_t *l,
+                     int (*row)(db_stmt_t *s, void *arg), void *arg, char **next) {
+  char *sql = store_query_select_sql(cq, l->cols, l->from, l->where);
+  db_stmt_t *s = db_prepare(c, sql);
+  free(sql);
+  if (!s) return DB_ERROR;
+  int idx = 1;
+  for (size_t i = 0; i < l->nbase; i++) store_query_bind_value(s, idx++, &l->base[i]);
+  store_query_bind_select(cq, s, idx);
+  if (store_query_page(cq, s, l->ncols, row, arg, next) != 0) return DB_ERROR;
+  return store_query_count(c, cq, l->from, l->where, l->base, l->nbase);
+}
+
+/* See query.h. */
+int store_query_list_items(db_conn_t *c, const store_query_t *cq, const store_list_sql_t *l,
+                           size_t elem, void (*read)(db_stmt_t *s, void *item), void **items,
+                           size_t *n, char **next) {
+  items_arg_t a = {.items = items, .n = n, .cap = *n, .elem = elem, .read = read};
+  return store_query_list(c, cq, l, items_row, &a, next);
+}

@@ -15,20 +15,19 @@
  * at the same cost. $filter comparisons follow OData's two-valued logic:
  * `x ne 'a'` and `not (x gt 5)` match rows where x is NULL.
  *
- * Typical list function (inside a db_read closure):
+ * Typical list function:
  *
  *   store_query_t cq;
  *   if (store_query_compile(q, JOB_FIELDS, n, "id", QUERY_PAGE_MAX, &cq, err, sizeof err))
  *     -> 400 invalidRequest / invalidQueryOption with err
- *   char *sql = store_query_select_sql(&cq, "j.id, j.state, ...", "jobs j",
- *                                      "j.tenant = ? AND j.printer_id = ?");
- *   db_stmt_t *s = db_prepare(c, sql);
- *   db_bind_text(s, 1, tenant); db_bind_text(s, 2, printer);
- *   store_query_bind_select(&cq, s, 3);
- *   rc = store_query_page_items(&cq, s, NCOLS, sizeof *items, read_row, (void **)&items, &n,
- *                               &next);                     next != NULL -> @odata.nextLink
- *   rc = store_query_count(c, &cq, "jobs j", base_where, base, nbase);   ($count)
- *   free(sql); store_query_clear(&cq);
+ *   then inside its db_read closure:
+ *   query_value_t base[] = {{.type = QUERY_VAL_STRING, .u.s = tenant},
+ *                           {.type = QUERY_VAL_STRING, .u.s = printer}};
+ *   store_list_sql_t l = {"j.id, j.state, ...", NCOLS, "jobs j",
+ *                         "j.tenant = ? AND j.printer_id = ?", base, 2};
+ *   rc = store_query_list_items(c, &cq, &l, sizeof *items, read_row, (void **)&items, &n,
+ *                               &next);    next != NULL -> @odata.nextLink; $count when asked
+ *   and after it: store_query_clear(&cq);
  */
 #ifndef SPOOLD_STORE_QUERY_H
 #define SPOOLD_STORE_QUERY_H
@@ -164,6 +163,8 @@ int store_query_compile(const query_t *q, const store_qfield_t *fields, size_t n
 int store_query_compile_db(db_t *db, const query_t *q, const store_qfield_t *fields,
                            size_t nfields, const char *id_path, int64_t max_page,
                            store_query_t *out, char *err, size_t errlen);
+/* Releases what a compiled query holds and zeroes it (clearing twice is harmless); the struct
+ * is the caller's. */
 void store_query_clear(store_query_t *cq);
 
 /* "SELECT <cols>, <key_cols> FROM <from> [WHERE (<base_where>) AND (<where>)] ORDER BY
@@ -248,5 +249,28 @@ int store_query_page(const store_query_t *cq, db_stmt_t *s, int ncols,
 int store_query_page_items(const store_query_t *cq, db_stmt_t *s, int ncols, size_t elem,
                            void (*read)(db_stmt_t *s, void *item), void **items, size_t *n,
                            char **next);
+
+/* What a list reads besides the query: the columns (ncols of them), the FROM clause and the
+ * base condition (NULL for none) whose '?' are bound, in order, from base[0..nbase). */
+typedef struct store_list_sql {
+  const char          *cols;
+  int                  ncols;
+  const char          *from;
+  const char          *where;
+  const query_value_t *base;
+  size_t               nbase;
+} store_list_sql_t;
+
+/* Inside a read transaction: one page of the list l under cq, the whole statement in one call:
+ * store_query_select_sql, its base values and cq's bound, store_query_page with row(s, arg),
+ * then store_query_count when cq asks for a count (so the page and the count agree). *next as
+ * store_query_page leaves it. Returns 0 or DB_ERROR. */
+int store_query_list(db_conn_t *c, const store_query_t *cq, const store_list_sql_t *l,
+                     int (*row)(db_stmt_t *s, void *arg), void *arg, char **next);
+/* store_query_list into an array, as store_query_page_items fills it (the caller frees the
+ * array and its elements, also after an error). */
+int store_query_list_items(db_conn_t *c, const store_query_t *cq, const store_list_sql_t *l,
+                           size_t elem, void (*read)(db_stmt_t *s, void *item), void **items,
+                           size_t *n, char **next);
 
 #endif

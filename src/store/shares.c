@@ -98,31 +98,18 @@ static void lower_id(const char *in, char *out, size_t outlen) {
 
 /* ---- reads --------------------------------------------------------------------------------- */
 
-typedef struct {
-  const char   *tenant;
-  const char   *key;     /* share id, or printer id (by_printer) */
-  bool          by_printer;
-  store_share_t out;
-} get_arg_t;
+#define SHARE_BY_ID_SQL "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ? AND s.tenant_id = ?"
+#define SHARE_BY_PRINTER_SQL                                                                    \
+  "SELECT " SHARE_COLS " FROM shares s WHERE s.printer_id = ? AND s.tenant_id = ?"
 
 /* Reads one share by id or by printer into *out; 0, STORE_NOT_FOUND or a DB error. */
 static int share_read(db_conn_t *c, const char *tenant, const char *key, bool by_printer,
                       store_share_t *out) {
-  db_stmt_t *s = db_prepare(c, by_printer
-    ? "SELECT " SHARE_COLS " FROM shares s WHERE s.printer_id = ? AND s.tenant_id = ?"
-    : tenant ? "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ? AND s.tenant_id = ?"
-             : "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, key);
-  if (tenant) db_bind_text(s, 2, tenant);
-  return store_step_row(s, share_row, out);
+  return store_read_by_id(c, by_printer ? SHARE_BY_PRINTER_SQL : SHARE_BY_ID_SQL, key, tenant,
+                          share_row, out);
 }
 
-static int get_fn(db_conn_t *c, void *arg) {
-  get_arg_t *a = arg;
-  store_share_clear(&a->out);
-  return share_read(c, a->tenant, a->key, a->by_printer, &a->out);
-}
+static void share_clear(void *s) { store_share_clear(s); }
 
 typedef struct {
   const char    *tenant, *pull_printer_id;
@@ -172,13 +159,8 @@ store_rc_t store_share_list_by_pull_printer(store_t *st, const char *tenant,
 
 static store_rc_t get_share(store_t *st, const char *tenant, const char *key, bool by_printer,
                             store_share_t *out) {
-  memset(out, 0, sizeof *out);
-  if (!tenant || !key) return STORE_NOT_FOUND;
-  get_arg_t a = {.tenant = tenant, .key = key, .by_printer = by_printer};
-  store_rc_t rc = store_rc(db_read(st->db, get_fn, &a));
-  if (rc == STORE_OK) *out = a.out;
-  else store_share_clear(&a.out);
-  return rc;
+  return store_get_by_id(st, by_printer ? SHARE_BY_PRINTER_SQL : SHARE_BY_ID_SQL, key, tenant,
+                         share_row, share_clear, out, sizeof *out);
 }
 
 store_rc_t store_share_get(store_t *st, const char *tenant, const char *share_id,
@@ -186,12 +168,24 @@ store_rc_t store_share_get(store_t *st, const char *tenant, const char *share_id
   return get_share(st, tenant, share_id, false, out);
 }
 
+typedef struct {
+  const char   *id;
+  store_share_t out;
+} find_arg_t;
+
+static int find_fn(db_conn_t *c, void *arg) {
+  find_arg_t *a = arg;
+  store_share_clear(&a->out);
+  return store_read_by_id(c, "SELECT " SHARE_COLS " FROM shares s WHERE s.id = ?", a->id, NULL,
+                          share_row, &a->out);
+}
+
 /* A share of any tenant; see shares.h. */
 store_rc_t store_share_find(store_t *st, const char *share_id, store_share_t *out) {
   memset(out, 0, sizeof *out);
   if (!share_id) return STORE_NOT_FOUND;
-  get_arg_t a = {.tenant = NULL, .key = share_id, .by_printer = false};
-  store_rc_t rc = store_rc(db_read(st->db, get_fn, &a));
+  find_arg_t a = {.id = share_id};
+  store_rc_t rc = store_rc(db_read(st->db, find_fn, &a));
   if (rc == STORE_OK) *out = a.out;
   else store_share_clear(&a.out);
   return rc;
@@ -438,28 +432,18 @@ typedef struct {
   store_share_member_page_t members;
 } list_arg_t;
 
+#define SHARE_LIST_FROM "shares s JOIN printers p ON p.id = s.printer_id"
+
 static int list_fn(db_conn_t *c, void *arg) {
   list_arg_t *a = arg;
   store_share_page_clear(&a->shares);
-  char *sql = store_query_select_sql(a->cq, SHARE_COLS, "shares s JOIN printers p ON p.id = s.printer_id",
-                                     a->printer_id ? "s.tenant_id = ? AND s.printer_id = ?"
-                                                   : "s.tenant_id = ?");
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
-  int idx = 1;
-  db_bind_text(s, idx++, a->tenant);
-  if (a->printer_id) db_bind_text(s, idx++, a->printer_id);
-  store_query_bind_select(a->cq, s, idx);
-  if (store_query_page_items(a->cq, s, SHARE_NCOLS, sizeof *a->shares.items, share_row,
-                             (void **)&a->shares.items, &a->shares.n, &a->shares.next) != 0)
-    return DB_ERROR;
   query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->printer_id}};
-  return store_query_count(c, a->cq, "shares s JOIN printers p ON p.id = s.printer_id",
-                           a->printer_id ? "s.tenant_id = ? AND s.printer_id = ?"
-                                         : "s.tenant_id = ?",
-                           vals, a->printer_id ? 2 : 1);
+  store_list_sql_t l = {SHARE_COLS, SHARE_NCOLS, SHARE_LIST_FROM,
+                        a->printer_id ? "s.tenant_id = ? AND s.printer_id = ?" : "s.tenant_id = ?",
+                        vals, a->printer_id ? 2 : 1};
+  return store_query_list_items(c, a->cq, &l, sizeof *a->shares.items, share_row,
+                                (void **)&a->shares.items, &a->shares.n, &a->shares.next);
 }
 
 store_rc_t store_share_list(store_t *st, const char *tenant, const char *printer_id,
@@ -586,23 +570,13 @@ static int member_list_fn(db_conn_t *c, void *arg) {
   store_share_member_page_clear(pg);
   int rc = share_exists(c, a->tenant, a->share_id);
   if (rc != 0) return rc;
-  char *sql = store_query_select_sql(a->cq, MEMBER_COLS, "share_members m",
-                                     "m.share_id = ? AND m.tenant_id = ? AND m.kind = ?");
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->share_id);
-  db_bind_text(s, 2, a->tenant);
-  db_bind_int64(s, 3, a->kind);
-  store_query_bind_select(a->cq, s, 4);
-  if (store_query_page_items(a->cq, s, MEMBER_NCOLS, sizeof *pg->items, member_row,
-                             (void **)&pg->items, &pg->n, &pg->next) != 0)
-    return DB_ERROR;
   query_value_t vals[] = {{.type = QUERY_VAL_STRING, .u.s = (char *)a->share_id},
                           {.type = QUERY_VAL_STRING, .u.s = (char *)a->tenant},
                           {.type = QUERY_VAL_INT64, .u.i = a->kind}};
-  return store_query_count(c, a->cq, "share_members m",
-                           "m.share_id = ? AND m.tenant_id = ? AND m.kind = ?", vals, 3);
+  store_list_sql_t l = {MEMBER_COLS, MEMBER_NCOLS, "share_members m",
+                        "m.share_id = ? AND m.tenant_id = ? AND m.kind = ?", vals, 3};
+  return store_query_list_items(c, a->cq, &l, sizeof *pg->items, member_row, (void **)&pg->items,
+                                &pg->n, &pg->next);
 }
 
 store_rc_t store_share_member_list(store_t *st, const char *tenant, const char *share_id,

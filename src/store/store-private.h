@@ -112,6 +112,22 @@ int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *ou
  * STORE_NOT_FOUND when none, DB_ERROR. */
 int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant);
 
+/* Inside a transaction: runs sql, a SELECT of at most one row whose parameters are id and then,
+ * when tenant is not NULL, tenant ("SELECT <cols> FROM t WHERE t.id = ? AND t.tenant_id = ?"),
+ * and reads the row with read(s, out) as store_step_row does. 0 when there was a row,
+ * STORE_NOT_FOUND when none, DB_ERROR. */
+int store_read_by_id(db_conn_t *c, const char *sql, const char *id, const char *tenant,
+                     void (*read)(db_stmt_t *s, void *out), void *out);
+
+/* A whole get function: zeroes *out (size bytes), then in one read transaction runs
+ * store_read_by_id(sql, id, tenant, read, out), calling clear(out) before each try (a backend
+ * may run a closure again). STORE_OK with *out filled (the caller clears it), or
+ * STORE_NOT_FOUND (also when id or tenant is NULL) / STORE_ERROR with *out zeroed. With read,
+ * clear and out NULL (size 0) it answers whether the row exists. */
+store_rc_t store_get_by_id(store_t *st, const char *sql, const char *id, const char *tenant,
+                           void (*read)(db_stmt_t *s, void *out), void (*clear)(void *out),
+                           void *out, size_t size);
+
 /* Merges the JSON text patch into *stored (JSON text or NULL; replaced by a malloc'd result)
  * member-wise (util/jsonmerge.h: nested objects merge, anything else replaces, null sets a
  * member to null); the text "null" clears the whole property (*stored becomes NULL), a NULL
@@ -128,11 +144,11 @@ int store_printer_row_exists(db_conn_t *c, const char *tenant, const char *print
  * l->retry_us set, nothing written) when one is full, or a DB_* error. Defined in limits.c. */
 int store_limits_take_in(db_conn_t *c, store_limits_t *l);
 
-/* Chunk rows (store/chunks.h) written inside the caller's write transaction: creates blob
- * key of size bytes (STORE_CONFLICT when it exists); writes len bytes at offset off of blob
- * key (STORE_NOT_FOUND when there is no such blob, STORE_INVALID past its end). 0 or an
- * error. */
+/* Chunk rows (store/chunks.h) written inside the caller's write transaction. Creates blob key
+ * of size zero bytes at now_us: 0, STORE_CONFLICT when it exists, or a DB_* error. */
 int store_chunks_create_in(db_conn_t *c, const char *key, uint64_t size, int64_t now_us);
+/* Writes the len bytes at data at offset off of blob key (the caller keeps data): 0,
+ * STORE_NOT_FOUND when there is no such blob, STORE_INVALID past its end, or a DB_* error. */
 int store_chunks_pwrite_in(db_conn_t *c, const char *key, uint64_t off, const void *data,
                            size_t len, int64_t now_us);
 

@@ -195,11 +195,43 @@ int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *ou
 
 /* See store-private.h. */
 int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant) {
+  if (!tenant) return STORE_NOT_FOUND;  /* tenant_id = NULL matches no row */
+  return store_read_by_id(c, sql, id, tenant, NULL, NULL);
+}
+
+/* See store-private.h. */
+int store_read_by_id(db_conn_t *c, const char *sql, const char *id, const char *tenant,
+                     void (*read)(db_stmt_t *s, void *out), void *out) {
   db_stmt_t *s = db_prepare(c, sql);
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, id);
-  db_bind_text(s, 2, tenant);
-  return store_step_row(s, NULL, NULL);
+  if (tenant) db_bind_text(s, 2, tenant);
+  return store_step_row(s, read, out);
+}
+
+typedef struct {
+  const char *sql, *id, *tenant;
+  void      (*read)(db_stmt_t *s, void *out);
+  void      (*clear)(void *out);
+  void       *out;
+} get_by_id_arg_t;
+
+static int get_by_id_fn(db_conn_t *c, void *arg) {
+  get_by_id_arg_t *a = arg;
+  if (a->clear) a->clear(a->out);
+  return store_read_by_id(c, a->sql, a->id, a->tenant, a->read, a->out);
+}
+
+/* See store-private.h. */
+store_rc_t store_get_by_id(store_t *st, const char *sql, const char *id, const char *tenant,
+                           void (*read)(db_stmt_t *s, void *out), void (*clear)(void *out),
+                           void *out, size_t size) {
+  if (out) memset(out, 0, size);
+  if (!id || !tenant) return STORE_NOT_FOUND;
+  get_by_id_arg_t a = {sql, id, tenant, read, clear, out};
+  store_rc_t rc = store_rc(db_read(st->db, get_by_id_fn, &a));
+  if (rc != STORE_OK && clear) clear(out);
+  return rc;
 }
 
 /* See store-private.h. */

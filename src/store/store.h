@@ -43,10 +43,13 @@ typedef struct store_options {
 /* store_open with options (NULL: the defaults). */
 store_t *store_open_opts(const char *url, int nreaders, bool migrate, const store_options_t *opts,
                          char **err);
+/* Closes the database and frees st (NULL is a no-op); nothing may be using st any more. */
 void     store_close(store_t *st);
 /* Applies pending migrations; 0 on success. */
 int      store_migrate(store_t *st, char **err);
+/* True when the database answers a trivial query now (false for a NULL st). */
 bool     store_ping(store_t *st);
+/* The schema version: how many migrations (store/migrations.c) the database has applied. */
 int      store_schema_version(store_t *st);
 /* True when several spoold processes may share this store (PostgreSQL): document bytes then
  * live in the store (blob/blob.h) and periodic work is coordinated through it. */
@@ -111,6 +114,7 @@ typedef struct store_stats {
   uint64_t batch_le[8];
   uint64_t pages;  /* pages the commits wrote to the journal (SQLite WAL frames; 0 on PostgreSQL) */
 } store_stats_t;
+/* Copies the commit statistics since the store opened into *out. */
 void     store_get_stats(store_t *st, store_stats_t *out);
 
 /* Connection pool figures for /metrics (zero for SQLite, which has no pool). */
@@ -118,6 +122,7 @@ typedef struct store_pool_stats {
   unsigned size, open, in_use;
   uint64_t waits, wait_us, connects, connect_failures;
 } store_pool_stats_t;
+/* Copies the connection pool figures now into *out. */
 void     store_get_pool_stats(store_t *st, store_pool_stats_t *out);
 
 /* ---- tenants ---------------------------------------------------------------------------- */
@@ -142,6 +147,7 @@ store_rc_t store_tenant_add(store_t *st, const char *id, const char *display_nam
                             tenant_state_t state);
 /* Creates the tenant active if missing (development mode); STORE_OK either way. */
 store_rc_t store_tenant_ensure(store_t *st, const char *id);
+/* Suspends or resumes tenant id (state); STORE_NOT_FOUND when there is no such tenant. */
 store_rc_t store_tenant_set_state(store_t *st, const char *id, tenant_state_t state);
 /* Removes the tenant and every row that belongs to it. */
 store_rc_t store_tenant_remove(store_t *st, const char *id);
@@ -162,15 +168,19 @@ void store_settings_clear(store_settings_t *s);
 /* Reads the tenant's settings; a tenant that never changed them gets the defaults
  * (documentConversionEnabled = true, discovery unset). */
 store_rc_t store_settings_get(store_t *st, const char *tenant, store_settings_t *out);
-/* A partial update: only members whose set_* flag is true change. The merge happens inside
- * the write transaction, so concurrent updates of different members both survive. On
- * STORE_OK, *out (if not NULL) receives the settings after the update. */
+/* A partial update of the settings: only members whose set_* flag is true change. The merge
+ * happens inside the write transaction, so concurrent updates of different members both
+ * survive. */
 typedef struct store_settings_patch {
   bool        set_document_conversion_enabled;
   bool        document_conversion_enabled;
   bool        set_airprint_incompatible_printers;
   const char *airprint_incompatible_printers; /* NULL clears */
 } store_settings_patch_t;
+/* Applies p to tenant's settings in one write transaction (only the members whose set_* flag
+ * is true change); STORE_NOT_FOUND when the tenant does not exist. On STORE_OK, *out (if not
+ * NULL; the caller clears it with store_settings_clear) receives the settings after the
+ * update; otherwise it is left zeroed. */
 store_rc_t store_settings_update(store_t *st, const char *tenant, const store_settings_patch_t *p,
                                  store_settings_t *out);
 

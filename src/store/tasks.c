@@ -32,7 +32,7 @@ typedef struct list_arg {
   const char           *cols;      /* selected columns (ncols of them) */
   int                   ncols;
   const char           *from;
-  const char           *where;     /* base condition; its '?' are bound by bind() */
+  const char           *where;     /* base condition; its '?' are bound from binds */
   const char           *binds[3];  /* text values of where's '?', in order */
   int                   nbinds;
   int (*row)(db_stmt_t *s, void *arg); /* reads a row and hands it on; non-zero stops */
@@ -53,22 +53,11 @@ static int list_fn(db_conn_t *c, void *arg) {
     a->err = xstrdup(err);
     return STORE_INVALID;
   }
-  char *sql = store_query_select_sql(&cq, a->cols, a->from, a->where);
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  int rc = DB_ERROR;
-  if (!s) goto done;
-  int idx = 1;
-  for (int i = 0; i < a->nbinds; i++) db_bind_text(s, idx++, a->binds[i]);
-  store_query_bind_select(&cq, s, idx);
-  rc = store_query_page(&cq, s, a->ncols, a->row, a->row_arg, &a->next);
-  if (rc == 0 && cq.total) {
-    query_value_t vals[3];
-    for (int i = 0; i < a->nbinds && i < 3; i++)
-      vals[i] = (query_value_t){.type = QUERY_VAL_STRING, .u.s = (char *)a->binds[i]};
-    if (store_query_count(c, &cq, a->from, a->where, vals, (size_t)a->nbinds) != 0) rc = DB_ERROR;
-  }
-done:
+  query_value_t vals[3];
+  for (int i = 0; i < a->nbinds && i < 3; i++)
+    vals[i] = (query_value_t){.type = QUERY_VAL_STRING, .u.s = (char *)a->binds[i]};
+  store_list_sql_t l = {a->cols, a->ncols, a->from, a->where, vals, (size_t)a->nbinds};
+  int rc = store_query_list(c, &cq, &l, a->row, a->row_arg, &a->next);
   store_query_clear(&cq);
   return rc;
 }
@@ -367,18 +356,6 @@ typedef struct trig_arg {
   store_trigger_refusal_t refusal;
 } trig_arg_t;
 
-/* 1 when "SELECT 1 FROM <table> WHERE id = ? AND tenant_id = ?" finds the row, 0 when not,
- * DB_ERROR on failure. */
-static int row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant) {
-  db_stmt_t *s = db_prepare(c, sql);
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, id);
-  db_bind_text(s, 2, tenant);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : DB_ERROR;
-}
-
 static int trig_create_fn(db_conn_t *c, void *arg) {
   trig_arg_t *a = arg;
   store_task_trigger_clear(&a->out);
@@ -402,13 +379,13 @@ static int trig_create_fn(db_conn_t *c, void *arg) {
     a->refusal = STORE_TRIGGER_OTHER_APP;
     return STORE_CONFLICT;
   }
-  rc = row_exists(c, "SELECT 1 FROM task_triggers WHERE printer_id = ? AND tenant_id = ?",
-                  a->printer_id, a->tenant);
-  if (rc < 0) return rc;
-  if (rc == 1) {
+  rc = store_row_exists(c, "SELECT 1 FROM task_triggers WHERE printer_id = ? AND tenant_id = ?",
+                        a->printer_id, a->tenant);
+  if (rc == 0) {
     a->refusal = STORE_TRIGGER_EXISTS;
     return STORE_CONFLICT;
   }
+  if (rc != STORE_NOT_FOUND) return rc;
   char id[ID_GUID_LEN + 1];
   id_guid(id);
   int64_t now = time_now_us();
