@@ -508,6 +508,7 @@ static int cmd_serve(int argc, char **argv) {
   if (cfg.dev) dev_routes(); /* /spoold/v1/dev/...: the development control API (dev/dev.h) */
   ipp_routes_register();
   metrics_add_collector(store_metrics, app.store);
+  metrics_add_collector(notify_pending_metrics, app.store);
   metrics_add_collector(integrity_metrics, app.blobs);
 
   server_config_t sc = {

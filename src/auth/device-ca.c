@@ -31,12 +31,10 @@ static int say(char *why, size_t whylen, int rc, const char *fmt, ...)
 
 /* Writes the reason into why, clears OpenSSL's error queue and returns rc. */
 static int say(char *why, size_t whylen, int rc, const char *fmt, ...) {
-  if (why && whylen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  buf_set_vmsg(why, whylen, fmt, ap);
+  va_end(ap);
   ERR_clear_error();
   return rc;
 }

@@ -9,7 +9,6 @@
 #include "util/timeutil.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +23,6 @@
 
 static const char *const GRAPH_AUDIENCES[] = {GRAPH_AUDIENCE, GRAPH_AUDIENCE_SL, GRAPH_APP_ID,
                                               NULL};
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...) {
-  if (!why || !whylen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, whylen, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- caller -------------------------------------------------------------------------------- */
 
@@ -111,15 +99,15 @@ caller_t *caller_from_claims(json_t *claims, char *why, size_t whylen) {
   else if (list_claim(claims, "groups", &c->groups, &c->ngroups) < 0) bad = "groups";
   else if (list_claim(claims, "wids", &c->wids, &c->nwids) < 0) bad = "wids";
   if (bad) {
-    set_why(why, whylen, "token has an invalid %s claim", bad);
+    buf_set_msg(why, whylen, "token has an invalid %s claim", bad);
     goto fail;
   }
   if (!c->tenant) {
-    set_why(why, whylen, "token has no tid claim");
+    buf_set_msg(why, whylen, "token has no tid claim");
     goto fail;
   }
   if (!identity_valid_id(c->tenant)) {
-    set_why(why, whylen, "token has an invalid tid claim");
+    buf_set_msg(why, whylen, "token has an invalid tid claim");
     goto fail;
   }
   if (!c->upn && pref) {
@@ -137,19 +125,19 @@ caller_t *caller_from_claims(json_t *claims, char *why, size_t whylen) {
   else c->kind = c->idtyp && !strcmp(c->idtyp, "app") ? CALLER_APP : CALLER_DELEGATED;
 
   if (c->kind == CALLER_DELEGATED && !c->user_id) {
-    set_why(why, whylen, "token has no oid claim (a delegated token names its user)");
+    buf_set_msg(why, whylen, "token has no oid claim (a delegated token names its user)");
     goto fail;
   }
   if (c->user_id && !identity_valid_id(c->user_id)) {
-    set_why(why, whylen, "token has an invalid oid claim");
+    buf_set_msg(why, whylen, "token has an invalid oid claim");
     goto fail;
   }
   if (c->kind == CALLER_APP && !c->app_id) {
-    set_why(why, whylen, "token has no appid or azp claim (an application token names its app)");
+    buf_set_msg(why, whylen, "token has no appid or azp claim (an application token names its app)");
     goto fail;
   }
   if (c->app_id && !identity_valid_id(c->app_id)) {
-    set_why(why, whylen, "token has an invalid appid/azp claim");
+    buf_set_msg(why, whylen, "token has an invalid appid/azp claim");
     goto fail;
   }
   json_t *exp = json_object_get(claims, "exp"); /* verified: a number */
@@ -413,16 +401,16 @@ int auth_verify(auth_t *a, const char *authorization, caller_t **out, char *why,
     free(e);
   }
   if (!bearer_token(authorization, &tok, &len)) {
-    set_why(why, whylen, "no bearer token");
+    buf_set_msg(why, whylen, "no bearer token");
     return AUTH_NO_TOKEN;
   }
   if (len > JWT_MAX_TOKEN) {
-    set_why(why, whylen, "token is too large (over %d bytes)", JWT_MAX_TOKEN);
+    buf_set_msg(why, whylen, "token is too large (over %d bytes)", JWT_MAX_TOKEN);
     atomic_fetch_add(&a->refused, 1);
     return AUTH_INVALID;
   }
   if (memchr(tok, ' ', len) || memchr(tok, '\t', len)) {
-    set_why(why, whylen, "token is malformed: it contains spaces");
+    buf_set_msg(why, whylen, "token is malformed: it contains spaces");
     atomic_fetch_add(&a->refused, 1);
     return AUTH_INVALID;
   }
@@ -491,11 +479,11 @@ static tenant_slot_t *tenant_slot(auth_t *a, const char *tid) {
 
 static int tenant_verdict(store_rc_t rc, tenant_state_t state, char *why, size_t whylen) {
   if (rc == STORE_NOT_FOUND) {
-    set_why(why, whylen, "the tenant has no Universal Print subscription on this server");
+    buf_set_msg(why, whylen, "the tenant has no Universal Print subscription on this server");
     return AUTH_TENANT_INACTIVE;
   }
   if (state != TENANT_ACTIVE) {
-    set_why(why, whylen, "the tenant's Universal Print subscription is not active");
+    buf_set_msg(why, whylen, "the tenant's Universal Print subscription is not active");
     return AUTH_TENANT_INACTIVE;
   }
   return AUTH_TENANT_ACTIVE;
@@ -503,7 +491,7 @@ static int tenant_verdict(store_rc_t rc, tenant_state_t state, char *why, size_t
 
 int auth_tenant_check(auth_t *a, struct store *st, const caller_t *c, char *why, size_t whylen) {
   if (!c || !c->tenant || strlen(c->tenant) > CALLER_MAX_ID) {
-    set_why(why, whylen, "the caller has no tenant");
+    buf_set_msg(why, whylen, "the caller has no tenant");
     return AUTH_TENANT_INACTIVE;
   }
   int64_t now = time_mono_us();
@@ -530,7 +518,7 @@ int auth_tenant_check(auth_t *a, struct store *st, const caller_t *c, char *why,
   }
   if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
     store_tenant_clear(&t);
-    set_why(why, whylen, "the tenant directory is unavailable");
+    buf_set_msg(why, whylen, "the tenant directory is unavailable");
     return AUTH_TENANT_ERROR;
   }
   tenant_state_t state = rc == STORE_OK ? t.state : TENANT_SUSPENDED;

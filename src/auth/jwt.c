@@ -20,7 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,17 +36,6 @@
 #define SHOWN 64            /* characters of token-supplied text echoed in reasons */
 
 /* ---- small helpers ------------------------------------------------------------------------- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* Copies token-supplied text for a reason message: at most SHOWN characters, printable ASCII
  * only, no quotes or backslashes (the reason may end up in a WWW-Authenticate quoted-string). */
@@ -213,8 +201,8 @@ jwt_jwks_t *jwt_jwks_parse(const char *json, size_t len, char *err, size_t errle
   json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
   json_t *keys = json_object_get(doc, "keys");
   if (!json_is_array(keys)) {
-    if (doc) set_err(err, errlen, "not a JWKS: no \"keys\" array");
-    else set_err(err, errlen, "not a JWKS: invalid JSON at line %d column %d", je.line, je.column);
+    if (doc) buf_set_msg(err, errlen, "not a JWKS: no \"keys\" array");
+    else buf_set_msg(err, errlen, "not a JWKS: invalid JSON at line %d column %d", je.line, je.column);
     json_decref(doc);
     return NULL;
   }
@@ -274,16 +262,16 @@ static char *read_small_file(const char *path, struct stat *st, size_t *len, cha
                              size_t errlen) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    set_err(err, errlen, "%s: %s", path, strerror(errno));
+    buf_set_msg(err, errlen, "%s: %s", path, strerror(errno));
     return NULL;
   }
   char *data = NULL;
   if (fstat(fd, st) != 0) {
-    set_err(err, errlen, "%s: %s", path, strerror(errno));
+    buf_set_msg(err, errlen, "%s: %s", path, strerror(errno));
   } else if (!S_ISREG(st->st_mode)) {
-    set_err(err, errlen, "%s: not a regular file", path);
+    buf_set_msg(err, errlen, "%s: not a regular file", path);
   } else if (st->st_size > JWT_MAX_JWKS) {
-    set_err(err, errlen, "%s: larger than %d bytes", path, JWT_MAX_JWKS);
+    buf_set_msg(err, errlen, "%s: larger than %d bytes", path, JWT_MAX_JWKS);
   } else {
     size_t want = (size_t)st->st_size, got = 0;
     data = xmalloc(want + 1);
@@ -294,7 +282,7 @@ static char *read_small_file(const char *path, struct stat *st, size_t *len, cha
       got += (size_t)r;
     }
     if (got != want) {
-      set_err(err, errlen, "%s: short read", path);
+      buf_set_msg(err, errlen, "%s: short read", path);
       free(data);
       data = NULL;
     } else {
@@ -313,7 +301,7 @@ static jwt_jwks_t *load_file(const char *path, struct stat *st, char *err, size_
   char perr[200];
   jwt_jwks_t *ks = jwt_jwks_parse(data, len, perr, sizeof perr);
   free(data);
-  if (!ks) set_err(err, errlen, "%s: %s", path, perr);
+  if (!ks) buf_set_msg(err, errlen, "%s: %s", path, perr);
   return ks;
 }
 
@@ -433,19 +421,19 @@ static int issuer_add(jwt_verifier_t *v, const char *iss, const char *path, jwt_
                       size_t errlen) {
   char s1[SHOWN + 4];
   if (!iss || !*iss) {
-    set_err(err, errlen, "an issuer needs a non-empty iss");
+    buf_set_msg(err, errlen, "an issuer needs a non-empty iss");
     jwt_jwks_free(keys);
     return -1;
   }
   if (issuer_find(v, iss)) {
-    set_err(err, errlen, "issuer %s is configured twice", shown(iss, s1));
+    buf_set_msg(err, errlen, "issuer %s is configured twice", shown(iss, s1));
     jwt_jwks_free(keys);
     return -1;
   }
   size_t n = 0;
   while (auds && auds[n]) n++;
   if (!n) {
-    set_err(err, errlen, "issuer %s has no accepted audience", shown(iss, s1));
+    buf_set_msg(err, errlen, "issuer %s has no accepted audience", shown(iss, s1));
     jwt_jwks_free(keys);
     return -1;
   }
@@ -466,13 +454,13 @@ int jwt_verifier_add_file(jwt_verifier_t *v, const char *iss, const char *path,
                           const char *const *audiences, char *err, size_t errlen) {
   struct stat st;
   if (!path || !*path) {
-    set_err(err, errlen, "issuer %s needs a JWKS file", iss ? iss : "");
+    buf_set_msg(err, errlen, "issuer %s needs a JWKS file", iss ? iss : "");
     return -1;
   }
   jwt_jwks_t *ks = load_file(path, &st, err, errlen);
   if (!ks) return -1;
   if (!ks->nkeys) {
-    set_err(err, errlen, "%s: no usable RS256/ES256 signing key", path);
+    buf_set_msg(err, errlen, "%s: no usable RS256/ES256 signing key", path);
     jwt_jwks_free(ks);
     return -1;
   }
@@ -494,7 +482,7 @@ static int issuer_refresh(jwt_verifier_t *v, jwt_issuer_t *is, bool force, char 
   struct stat st;
   if (!is->path) return 0;
   if (stat(is->path, &st) != 0) {
-    set_err(err, errlen, "%s: %s", is->path, strerror(errno));
+    buf_set_msg(err, errlen, "%s: %s", is->path, strerror(errno));
     if (force) log_warn("jwks %s; keeping the previous keys", err);
     return -1;
   }
@@ -503,7 +491,7 @@ static int issuer_refresh(jwt_verifier_t *v, jwt_issuer_t *is, bool force, char 
   jwt_jwks_t *ks = load_file(is->path, &st, lerr, sizeof lerr);
   is->sig = st; /* a broken file is retried only once it changes again */
   if (!ks) {
-    set_err(err, errlen, "%s", lerr);
+    buf_set_msg(err, errlen, "%s", lerr);
     log_warn("jwks %s; keeping the previous keys", lerr);
     return -1;
   }
@@ -534,7 +522,7 @@ int jwt_verifier_reload(jwt_verifier_t *v, char *err, size_t errlen) {
   for (size_t i = 0; i < v->nissuers; i++) {
     char e[300];
     if (issuer_refresh(v, v->issuers[i], true, e, sizeof e) != 0) {
-      if (!failures) set_err(err, errlen, "%s", e);
+      if (!failures) buf_set_msg(err, errlen, "%s", e);
       failures++;
     }
   }
@@ -652,7 +640,7 @@ static jwt_rc_t check_audience(const jwt_issuer_t *is, json_t *aud, char *why, s
     json_array_foreach(aud, i, a) {
       const char *s = json_string_value(a);
       if (!s) {
-        set_err(why, whylen, "token is malformed: aud is not a string or array of strings");
+        buf_set_msg(why, whylen, "token is malformed: aud is not a string or array of strings");
         return JWT_MALFORMED;
       }
       if (!first) first = s;
@@ -660,14 +648,14 @@ static jwt_rc_t check_audience(const jwt_issuer_t *is, json_t *aud, char *why, s
         if (!strcmp(s, is->auds[k])) return JWT_OK;
     }
   } else if (aud) {
-    set_err(why, whylen, "token is malformed: aud is not a string or array of strings");
+    buf_set_msg(why, whylen, "token is malformed: aud is not a string or array of strings");
     return JWT_MALFORMED;
   }
   if (!first) {
-    set_err(why, whylen, "token has no aud claim");
+    buf_set_msg(why, whylen, "token has no aud claim");
     return JWT_MISSING_CLAIM;
   }
-  set_err(why, whylen, "audience %s is not accepted", shown(first, s1));
+  buf_set_msg(why, whylen, "audience %s is not accepted", shown(first, s1));
   return JWT_BAD_AUDIENCE;
 }
 
@@ -681,46 +669,46 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
   *claims = NULL;
 
   if (len > JWT_MAX_TOKEN) {
-    set_err(why, whylen, "token is too large (over %d bytes)", JWT_MAX_TOKEN);
+    buf_set_msg(why, whylen, "token is too large (over %d bytes)", JWT_MAX_TOKEN);
     return JWT_TOO_LARGE;
   }
   const char *d1 = memchr(token, '.', len);
   const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
   const char *end = token + len;
   if (!d1 || !d2 || memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) || d1 == token || d2 == d1 + 1) {
-    set_err(why, whylen, "token is malformed: expected three base64url parts");
+    buf_set_msg(why, whylen, "token is malformed: expected three base64url parts");
     return JWT_MALFORMED;
   }
   if (!(hdr = seg_json(token, (size_t)(d1 - token)))) {
-    set_err(why, whylen, "token is malformed: the header is not a base64url JSON object");
+    buf_set_msg(why, whylen, "token is malformed: the header is not a base64url JSON object");
     goto out;
   }
   const char *alg = json_string_value(json_object_get(hdr, "alg"));
   const char *kid = json_string_value(json_object_get(hdr, "kid"));
   if (!alg) {
-    set_err(why, whylen, "token is malformed: the header has no alg");
+    buf_set_msg(why, whylen, "token is malformed: the header has no alg");
     goto out;
   }
   if (strcmp(alg, ALG_RS256) && strcmp(alg, ALG_ES256)) {
-    set_err(why, whylen, "algorithm %s is not allowed", shown(alg, s1));
+    buf_set_msg(why, whylen, "algorithm %s is not allowed", shown(alg, s1));
     rc = JWT_BAD_ALG;
     goto out;
   }
   if (json_object_get(hdr, "crit")) { /* RFC 7515 4.1.11: we understand no extensions */
-    set_err(why, whylen, "token is malformed: unsupported crit header");
+    buf_set_msg(why, whylen, "token is malformed: unsupported crit header");
     goto out;
   }
   if (!kid) {
-    set_err(why, whylen, "token is malformed: the header has no kid");
+    buf_set_msg(why, whylen, "token is malformed: the header has no kid");
     goto out;
   }
   if (!(pay = seg_json(d1 + 1, (size_t)(d2 - d1 - 1)))) {
-    set_err(why, whylen, "token is malformed: the payload is not a base64url JSON object");
+    buf_set_msg(why, whylen, "token is malformed: the payload is not a base64url JSON object");
     goto out;
   }
   size_t siglen = 0;
   if (!is_b64url(d2 + 1, (size_t)(end - d2 - 1))) {
-    set_err(why, whylen, "token is malformed: the signature is not base64url");
+    buf_set_msg(why, whylen, "token is malformed: the signature is not base64url");
     goto out;
   }
   /* A truncated signature often leaves a dangling or non-canonical last character. */
@@ -731,8 +719,8 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
   json_t *jiss = json_object_get(pay, "iss");
   const char *iss = json_string_value(jiss);
   if (!iss) {
-    if (jiss) set_err(why, whylen, "token is malformed: iss is not a string");
-    else set_err(why, whylen, "token has no iss claim");
+    if (jiss) buf_set_msg(why, whylen, "token is malformed: iss is not a string");
+    else buf_set_msg(why, whylen, "token has no iss claim");
     rc = jiss ? JWT_MALFORMED : JWT_MISSING_CLAIM;
     goto out;
   }
@@ -740,7 +728,7 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
   char *iss_tid = NULL;
   jwt_issuer_t *is = issuer_find_for(v, iss, &iss_tid);
   if (!is) {
-    set_err(why, whylen, "issuer %s is not trusted", shown(iss, s1));
+    buf_set_msg(why, whylen, "issuer %s is not trusted", shown(iss, s1));
     rc = JWT_BAD_ISSUER;
     goto out;
   }
@@ -750,7 +738,7 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
     bool same = tid && !strcmp(tid, iss_tid);
     free(iss_tid);
     if (!same) {
-      set_err(why, whylen, "issuer %s does not match the token's tid", shown(iss, s1));
+      buf_set_msg(why, whylen, "issuer %s does not match the token's tid", shown(iss, s1));
       rc = JWT_BAD_ISSUER;
       goto out;
     }
@@ -758,19 +746,19 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
   ks = issuer_keys(is);
   const jwt_key_t *k = jwks_find(ks, kid);
   if (!k) {
-    set_err(why, whylen, "unknown signing key kid %s", shown(kid, s1));
+    buf_set_msg(why, whylen, "unknown signing key kid %s", shown(kid, s1));
     rc = JWT_UNKNOWN_KID;
     goto out;
   }
   if (strcmp(alg, k->alg)) {
-    set_err(why, whylen, "algorithm %s is not allowed for signing key %s (pinned to %s)",
+    buf_set_msg(why, whylen, "algorithm %s is not allowed for signing key %s (pinned to %s)",
             shown(alg, s1), shown(kid, s2), k->alg);
     rc = JWT_BAD_ALG;
     goto out;
   }
   if (!sig_ok ||
       !verify_signature(v, k, (const unsigned char *)token, (size_t)(d2 - token), sig, siglen)) {
-    set_err(why, whylen, "signature is invalid");
+    buf_set_msg(why, whylen, "signature is invalid");
     rc = JWT_BAD_SIGNATURE;
     goto out;
   }
@@ -778,21 +766,21 @@ jwt_rc_t jwt_verify(jwt_verifier_t *v, const char *token, size_t len, json_t **c
   int64_t now = v->clock(), exp = 0, nbf = 0;
   json_t *jexp = json_object_get(pay, "exp"), *jnbf = json_object_get(pay, "nbf");
   if (!jexp) {
-    set_err(why, whylen, "token has no exp claim");
+    buf_set_msg(why, whylen, "token has no exp claim");
     rc = JWT_MISSING_CLAIM;
     goto out;
   }
   if (!numeric_date(jexp, &exp) || (jnbf && !numeric_date(jnbf, &nbf))) {
-    set_err(why, whylen, "token is malformed: exp/nbf is not a number");
+    buf_set_msg(why, whylen, "token is malformed: exp/nbf is not a number");
     goto out;
   }
   if (now > exp + v->skew) {
-    set_err(why, whylen, "token has expired");
+    buf_set_msg(why, whylen, "token has expired");
     rc = JWT_EXPIRED;
     goto out;
   }
   if (jnbf && now + v->skew < nbf) {
-    set_err(why, whylen, "token is not yet valid");
+    buf_set_msg(why, whylen, "token is not yet valid");
     rc = JWT_NOT_YET_VALID;
     goto out;
   }
@@ -935,11 +923,11 @@ char *jwt_sign(EVP_PKEY *key, const char *alg, const char *header_json, const ch
                char *err, size_t errlen) {
   bool es = alg && !strcmp(alg, ALG_ES256);
   if (!key || !alg || (!es && strcmp(alg, ALG_RS256))) {
-    set_err(err, errlen, "only RS256 and ES256 can be signed");
+    buf_set_msg(err, errlen, "only RS256 and ES256 can be signed");
     return NULL;
   }
   if (es ? !is_p256(key) : !EVP_PKEY_is_a(key, "RSA")) {
-    set_err(err, errlen, "the key does not fit algorithm %s", alg);
+    buf_set_msg(err, errlen, "the key does not fit algorithm %s", alg);
     return NULL;
   }
   buf_t b = BUF_INIT;
@@ -966,7 +954,7 @@ char *jwt_sign(EVP_PKEY *key, const char *alg, const char *header_json, const ch
     ECDSA_SIG_free(e);
   }
   if (!ok) {
-    set_err(err, errlen, "signing failed");
+    buf_set_msg(err, errlen, "signing failed");
     free(sig);
     buf_free(&b);
     return NULL;

@@ -56,7 +56,6 @@
 static atomic_uint_fast64_t m_delivered, m_failed, m_dropped, m_missed, m_removed, m_wakeups;
 static atomic_int m_inflight;
 static atomic_bool m_registered;
-static struct store *_Atomic m_store;  /* the running worker's store, for the pending gauge */
 
 /* One delivery in progress. */
 typedef struct xfer {
@@ -126,17 +125,20 @@ int64_t notify_lease_us(int timeout_ms) {
 
 /* ---- metrics ---------------------------------------------------------------------------- */
 
-static void delivery_metrics(buf_t *out, void *arg) {
-  (void)arg;
-  struct store *st = atomic_load(&m_store);
+/* The outbox's size; see notify.h. */
+void notify_pending_metrics(buf_t *out, void *store) {
   int64_t pending = 0;
-  if (st && store_outbox_count(st, &pending) == STORE_OK)
+  if (store && store_outbox_count(store, &pending) == STORE_OK)
     buf_printf(out,
                "# HELP spoold_notifications_pending Notifications in the outbox (queued or "
                "waiting for a retry).\n"
                "# TYPE spoold_notifications_pending gauge\n"
                "spoold_notifications_pending %lld\n",
                (long long)pending);
+}
+
+static void delivery_metrics(buf_t *out, void *arg) {
+  (void)arg;
   buf_printf(out,
              "# HELP spoold_notifications_delivered_total Notifications delivered (2xx).\n"
              "# TYPE spoold_notifications_delivered_total counter\n"
@@ -556,7 +558,6 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
     return NULL;
   }
   store_outbox_set_listener(d->cfg.store, delivery_listener, d);
-  atomic_store(&m_store, cfg->store);
   if (!atomic_exchange(&m_registered, true)) metrics_add_collector(delivery_metrics, NULL);
   return d;
 }
@@ -565,7 +566,6 @@ notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, ch
 void notify_delivery_stop(notify_delivery_t *d) {
   if (!d) return;
   store_outbox_set_listener(d->cfg.store, NULL, NULL);
-  atomic_store(&m_store, NULL);
   pthread_mutex_lock(&d->mu);
   d->stop = true;
   pthread_mutex_unlock(&d->mu);

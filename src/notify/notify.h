@@ -14,6 +14,7 @@
 #define SPOOLD_NOTIFY_NOTIFY_H
 
 #include "store/subscriptions.h"
+#include "util/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,9 +101,16 @@ typedef struct notify_delivery notify_delivery_t;
 /* Starts the delivery worker thread: it delivers what the outbox holds (including what a
  * previous process left), is woken by every commit that queues notifications
  * (store_outbox_set_listener) and removes expired subscriptions. Registers the
- * spoold_notifications_* metrics (once per process). Returns NULL and a malloc'd *err on
+ * spoold_notifications_* counters (once per process; the pending gauge is
+ * notify_pending_metrics). Returns NULL and a malloc'd *err on
  * failure. The caller stops it with notify_delivery_stop() before closing the store. */
 notify_delivery_t *notify_delivery_start(const notify_delivery_config_t *cfg, char **err);
+
+/* A /metrics collector (http/metrics.h) writing spoold_notifications_pending, the number of
+ * notifications in the outbox of store (a store_t *; the caller registers it beside the
+ * store's own collector, for as long as the store is open). Nothing when store is NULL or
+ * the count fails. */
+void notify_pending_metrics(buf_t *out, void *store);
 
 /* Stops the worker: deliveries in progress are abandoned (their rows stay in the outbox and
  * are delivered by the next start). Frees d; NULL is fine. */

@@ -60,8 +60,9 @@ struct db_backend {
                   void *arg);
   /* Optional: the next value of an id counter (see db_next_id); NULL: the counters table. */
   int   (*next_id)(db_conn_t *c, const char *counter, int64_t *id);
-  /* True when the table exists (no error logged when it does not). */
-  bool  (*table_exists)(db_conn_t *c, const char *name);
+  /* A query with one parameter, the table's name, that returns a row when the table exists
+   * (db_table_exists runs it). */
+  const char *table_exists_sql;
   /* The connection's last error message (never NULL). */
   const char *(*errmsg)(db_conn_t *c);
   /* SQL reading one scalar member of a JSON text column (see db_sql_json_scalar). */

@@ -295,7 +295,13 @@ int db_xact_lock(db_conn_t *c, int64_t key, bool wait) {
 
 /* True when table name exists on c's database. */
 bool db_table_exists(db_conn_t *c, const char *name) {
-  return c && name && c->be->table_exists(c, name);
+  if (!c || !name) return false;
+  db_stmt_t *s = db_prepare(c, c->be->table_exists_sql);
+  if (!s) return false;
+  db_bind_text(s, 1, name);
+  bool found = db_step(s) == DB_ROW;
+  db_reset(s);
+  return found;
 }
 
 /* True when k is a non-empty run of ASCII letters and digits (spliced into SQL). */

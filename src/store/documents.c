@@ -72,14 +72,6 @@ static void session_read_row(db_stmt_t *s, void *item) {
   u->blob_in_store = db_col_int64(s, 13) != 0;
 }
 
-/* Runs a statement without results; 0 or the DB error. */
-static int step_done(db_stmt_t *s) {
-  if (!s) return DB_ERROR;
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_DONE ? 0 : rc == DB_ROW ? DB_ERROR : rc;
-}
-
 /* Reads session id (not expired at now) into *u; STORE_NOT_FOUND when there is none. */
 static int session_read(db_conn_t *c, const char *id, int64_t now, store_upload_session_t *u) {
   store_upload_session_clear(u);
@@ -162,7 +154,7 @@ static int set_downloaded_fn(db_conn_t *c, void *arg) {
   db_bind_int64(s, 1, a->now);
   db_bind_text(s, 2, a->tenant);
   db_bind_text(s, 3, a->doc_id);
-  int rc = step_done(s);
+  int rc = store_step_done(s);
   if (rc != 0) return rc;
   return db_changes(c) == 1 ? 0 : STORE_NOT_FOUND;
 }
@@ -257,7 +249,7 @@ static int session_create_fn(db_conn_t *c, void *arg) {
   }
   s = db_prepare(c, "DELETE FROM upload_sessions WHERE document_id = ?");
   if (s) db_bind_text(s, 1, n->document_id);
-  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = store_step_done(s)) != 0) goto done;
 
   /* the document takes the declared values and forgets its earlier bytes */
   s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
@@ -269,7 +261,7 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     db_bind_int64(s, 3, n->size);
     db_bind_text(s, 4, n->document_id);
   }
-  if ((rc = step_done(s)) != 0) goto done;
+  if ((rc = store_step_done(s)) != 0) goto done;
   if ((rc = drop_if_unreferenced(c, old_blob, n->document_id, &a->drop)) != 0) goto done;
 
   if (phase == JOB_CREATED && !(details & JOB_DETAIL_UPLOAD_PENDING)) {
@@ -296,7 +288,7 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     db_bind_int64(s, 10, n->now_us);
     db_bind_text(s, 11, n->created_by_id);
   }
-  rc = step_done(s);
+  rc = store_step_done(s);
 done:
   free(old_blob);
   return rc;
@@ -350,7 +342,7 @@ static int session_delete_fn(db_conn_t *c, void *arg) {
   if (rc != 0) return rc;
   db_stmt_t *s = db_prepare(c, "DELETE FROM upload_sessions WHERE id = ?");
   if (s) db_bind_text(s, 1, a->id);
-  if ((rc = step_done(s)) != 0) return rc;
+  if ((rc = store_step_done(s)) != 0) return rc;
   a->blob_key = xstrdup(a->sess.blob_key);
   return 0;
 }
@@ -396,9 +388,12 @@ static void fragment_reset(fragment_arg_t *a) {
   store_blob_keys_clear(&a->drop);
 }
 
-/* Reads the session and merges [first, last] into its received set (in *set). Returns 0 with
- * a->outcome set, or an error. */
+/* The start of a closure run on a fragment (clears a's outputs, which a run again finds set):
+ * reads the session and merges [first, last] into its received set, in *set (initialised here;
+ * the caller clears it). Returns 0 with a->outcome set, or an error. */
 static int fragment_merge(db_conn_t *c, fragment_arg_t *a, range_set_t *set) {
+  fragment_reset(a);
+  range_set_init(set);
   int rc = session_read(c, a->id, a->now, &a->sess);
   if (rc != 0) return rc;
   if (!range_set_parse(a->sess.received, set)) return DB_ERROR;
@@ -425,9 +420,7 @@ static int fragment_merge(db_conn_t *c, fragment_arg_t *a, range_set_t *set) {
 
 static int fragment_fn(db_conn_t *c, void *arg) {
   fragment_arg_t *a = arg;
-  fragment_reset(a);
   range_set_t set;
-  range_set_init(&set);
   int rc = fragment_merge(c, a, &set);
   if (rc == 0 && a->outcome == STORE_FRAGMENT_RECORDED) {
     char *text = range_set_format(&set);
@@ -438,7 +431,7 @@ static int fragment_fn(db_conn_t *c, void *arg) {
       db_bind_int64(s, 2, a->new_expires > a->expires ? a->new_expires : a->expires);
       db_bind_text(s, 3, a->id);
     }
-    rc = step_done(s);
+    rc = store_step_done(s);
     if (rc == 0) {
       a->received = text;
       if (a->new_expires > a->expires) a->expires = a->new_expires;
@@ -478,9 +471,7 @@ store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, ui
 
 static int complete_fn(db_conn_t *c, void *arg) {
   fragment_arg_t *a = arg;
-  fragment_reset(a);
   range_set_t set;
-  range_set_init(&set);
   int rc = fragment_merge(c, a, &set);
   range_set_clear(&set);
   if (rc != 0) return rc;
@@ -530,10 +521,10 @@ static int complete_fn(db_conn_t *c, void *arg) {
     db_bind_text(s, 6, u->blob_key);
     db_bind_text(s, 7, u->document_id);
   }
-  rc = step_done(s);
+  rc = store_step_done(s);
   s = rc == 0 ? db_prepare(c, "DELETE FROM upload_sessions WHERE id = ?") : NULL;
   if (s) db_bind_text(s, 1, a->id);
-  if (rc == 0) rc = step_done(s);
+  if (rc == 0) rc = store_step_done(s);
   if (rc == 0 && old_blob && strcmp(old_blob, u->blob_key) != 0)
     rc = drop_if_unreferenced(c, old_blob, u->document_id, &a->drop);
   free(old_blob);
@@ -602,7 +593,7 @@ static int expire_fn(db_conn_t *c, void *arg) {
     if (rc == 0) {
       s = db_prepare(c, "DELETE FROM upload_sessions WHERE id = ?");
       if (s) db_bind_text(s, 1, ids[i]);
-      rc = step_done(s);
+      rc = store_step_done(s);
     }
     free(ids[i]);
   }

@@ -320,14 +320,20 @@ store_rc_t store_ipp_job_list(store_t *st, const char *tenant, const char *print
 
 /* ---- device transitions ------------------------------------------------------------------ */
 
-typedef struct {
+typedef struct dev_arg dev_arg_t;
+typedef struct dev_step dev_step_t;
+struct dev_arg {
   const char                   *tenant;
   const char                   *printer_id;
   int64_t                       job_id;
   const char                   *device_uuid;
-  const store_ipp_job_status_t *status;
+  const store_ipp_job_status_t *status;  /* Update-Job-Status; NULL for Acknowledge-Job */
   store_ipp_result_t           *r;
-} dev_arg_t;
+  /* the operation: its decision on the job read (0 with *step, or a refusal) and the device
+   * columns it writes */
+  int (*decide)(dev_arg_t *a, const store_ipp_job_t *j, dev_step_t *step);
+  int (*record)(db_conn_t *c, dev_arg_t *a, int64_t now);
+};
 
 static int refuse(store_ipp_result_t *r, store_ipp_refusal_t why, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -364,7 +370,62 @@ static int set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t f
   return store_job_set_phase(c, tenant, id, from, to, &chg, now);
 }
 
-static int ack_fn(db_conn_t *c, void *arg) {
+/* What a device transition does to the job it has read: change its phase to next (change),
+ * and write the device's columns (record). */
+struct dev_step {
+  job_phase_t next;
+  bool        change;
+  bool        record;
+};
+
+/* Acknowledge-Job: the device takes the job (JOB_EV_DEVICE_ACK), unless it has it already. */
+static int ack_decide(dev_arg_t *a, const store_ipp_job_t *j, dev_step_t *step) {
+  job_phase_t phase = j->job.phase;
+  if (j->device_uuid && strcmp(j->device_uuid, a->device_uuid) != 0)
+    return job_phase_terminal(phase) ? refuse_phase(a->r, phase)
+                                     : refuse(a->r, STORE_IPP_REFUSED_OTHER_DEVICE,
+                                              "Another output device acknowledged the job.");
+  if (j->device_uuid && (phase == JOB_ACQUIRED || phase == JOB_PROCESSING || phase == JOB_STOPPED)) {
+    step->record = false; /* already ours */
+    return 0;
+  }
+  const char *why;
+  if (!job_transition(phase, JOB_EV_DEVICE_ACK, true, &step->next, &why))
+    return refuse_phase(a->r, phase);
+  step->change = true;
+  return 0;
+}
+
+static int ack_record(db_conn_t *c, dev_arg_t *a, int64_t now) {
+  return store_job_device_acquire(c, a->tenant, a->job_id, a->device_uuid, now);
+}
+
+/* Update-Job-Status: the device that acknowledged the job reports on it, with an event when
+ * its phase changes. */
+static int status_decide(dev_arg_t *a, const store_ipp_job_t *j, dev_step_t *step) {
+  job_phase_t phase = j->job.phase;
+  if (job_phase_terminal(phase) || phase == JOB_HELD || phase == JOB_CREATED)
+    return refuse_phase(a->r, phase);
+  if (!j->device_uuid)
+    return refuse(a->r, STORE_IPP_REFUSED_NOT_ASSIGNED,
+                  "The output device has not acknowledged the job (Acknowledge-Job).");
+  if (strcmp(j->device_uuid, a->device_uuid) != 0)
+    return refuse(a->r, STORE_IPP_REFUSED_OTHER_DEVICE,
+                  "Another output device acknowledged the job.");
+  const char *why;
+  if (a->status->has_event && !job_transition(phase, a->status->event, true, &step->next, &why))
+    return refuse_phase(a->r, phase);
+  step->change = step->next != phase;
+  return 0;
+}
+
+static int status_record(db_conn_t *c, dev_arg_t *a, int64_t now) {
+  return store_job_device_report(c, a->tenant, a->job_id, a->status, now);
+}
+
+/* A device transition (a->decide, a->record) in one transaction: the job read, the decision,
+ * the phase change, the device's columns, lastSeenDateTime and the IPP events. */
+static int transition_fn(db_conn_t *c, void *arg) {
   dev_arg_t *a = arg;
   store_ipp_result_clear(a->r);
   store_ipp_job_t j;
@@ -372,99 +433,48 @@ static int ack_fn(db_conn_t *c, void *arg) {
   if (rc != 0) return rc;
   job_phase_t phase = j.job.phase;
   a->r->from = a->r->to = phase;
-  if (j.device_uuid && strcmp(j.device_uuid, a->device_uuid) != 0) {
-    rc = job_phase_terminal(phase) ? refuse_phase(a->r, phase)
-                                   : refuse(a->r, STORE_IPP_REFUSED_OTHER_DEVICE,
-                                            "Another output device acknowledged the job.");
-    goto done;
-  }
-  if (j.device_uuid && (phase == JOB_ACQUIRED || phase == JOB_PROCESSING || phase == JOB_STOPPED)) {
-    rc = printer_seen(c, a->tenant, a->printer_id, time_now_us()); /* already ours */
-    goto done;
-  }
-  job_phase_t next;
-  const char *why;
-  if (!job_transition(phase, JOB_EV_DEVICE_ACK, true, &next, &why)) {
-    rc = refuse_phase(a->r, phase);
-    goto done;
-  }
-  int64_t now = time_now_us();
-  if ((rc = set_phase(c, a->tenant, a->job_id, phase, next, -1, NULL, now)) != 0) goto done;
-  if ((rc = store_job_device_acquire(c, a->tenant, a->job_id, a->device_uuid, now)) != 0)
-    goto done;
-  if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
-  rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
-  if (rc == 0) a->r->to = next;
-done:
+  dev_step_t step = {.next = phase, .record = true};
+  rc = a->decide(a, &j, &step);
   store_ipp_job_clear(&j);
-  return rc;
+  if (rc != 0) return rc;
+  int64_t now = time_now_us();
+  const store_ipp_job_status_t *st = a->status;
+  if (step.change && (rc = set_phase(c, a->tenant, a->job_id, phase, step.next,
+                                     st ? st->details : -1, st ? st->description : NULL, now)) != 0)
+    return rc;
+  if (step.record && (rc = a->record(c, a, now)) != 0) return rc;
+  if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) return rc;
+  if (step.change && (rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now)) != 0)
+    return rc;
+  a->r->to = step.next;
+  return 0;
+}
+
+/* Runs a device transition on job_id of printer_id for device_uuid. */
+static store_rc_t device_transition(store_t *st, dev_arg_t *a) {
+  memset(a->r, 0, sizeof *a->r);
+  if (!a->tenant || !a->printer_id || a->job_id <= 0 || !a->device_uuid) return STORE_NOT_FOUND;
+  if (a->decide == status_decide && !a->status) return STORE_ERROR;
+  return store_rc(db_write(st->db, transition_fn, a));
 }
 
 /* Acknowledge-Job; see ipp.h. */
 store_rc_t store_ipp_job_acknowledge(store_t *st, const char *tenant, const char *printer_id,
                                      int64_t job_id, const char *device_uuid,
                                      store_ipp_result_t *r) {
-  memset(r, 0, sizeof *r);
-  if (!tenant || !printer_id || job_id <= 0 || !device_uuid) return STORE_NOT_FOUND;
   dev_arg_t a = {.tenant = tenant, .printer_id = printer_id, .job_id = job_id,
-                 .device_uuid = device_uuid, .r = r};
-  return store_rc(db_write(st->db, ack_fn, &a));
-}
-
-static int status_fn(db_conn_t *c, void *arg) {
-  dev_arg_t *a = arg;
-  const store_ipp_job_status_t *st = a->status;
-  store_ipp_result_clear(a->r);
-  store_ipp_job_t j;
-  int rc = job_load(c, a->tenant, a->printer_id, a->job_id, &j);
-  if (rc != 0) return rc;
-  job_phase_t phase = j.job.phase;
-  a->r->from = a->r->to = phase;
-  if (job_phase_terminal(phase) || phase == JOB_HELD || phase == JOB_CREATED) {
-    rc = refuse_phase(a->r, phase);
-    goto done;
-  }
-  if (!j.device_uuid) {
-    rc = refuse(a->r, STORE_IPP_REFUSED_NOT_ASSIGNED,
-                "The output device has not acknowledged the job (Acknowledge-Job).");
-    goto done;
-  }
-  if (strcmp(j.device_uuid, a->device_uuid) != 0) {
-    rc = refuse(a->r, STORE_IPP_REFUSED_OTHER_DEVICE,
-                "Another output device acknowledged the job.");
-    goto done;
-  }
-  int64_t now = time_now_us();
-  job_phase_t next = phase;
-  if (st->has_event) {
-    const char *why;
-    if (!job_transition(phase, st->event, true, &next, &why)) {
-      rc = refuse_phase(a->r, phase);
-      goto done;
-    }
-  }
-  if (next != phase &&
-      (rc = set_phase(c, a->tenant, a->job_id, phase, next, st->details, st->description, now)) != 0)
-    goto done;
-  if ((rc = store_job_device_report(c, a->tenant, a->job_id, st, now)) != 0) goto done;
-  if ((rc = printer_seen(c, a->tenant, a->printer_id, now)) != 0) goto done;
-  if (next != phase) rc = store_ipp_job_changed(c, a->tenant, a->job_id, (int)phase, now);
-  if (rc == 0) a->r->to = next;
-done:
-  store_ipp_job_clear(&j);
-  return rc;
+                 .device_uuid = device_uuid, .r = r, .decide = ack_decide, .record = ack_record};
+  return device_transition(st, &a);
 }
 
 /* Update-Job-Status / Update-Document-Status; see ipp.h. */
 store_rc_t store_ipp_job_status(store_t *st, const char *tenant, const char *printer_id,
                                 int64_t job_id, const char *device_uuid,
                                 const store_ipp_job_status_t *s, store_ipp_result_t *r) {
-  memset(r, 0, sizeof *r);
-  if (!tenant || !printer_id || job_id <= 0 || !device_uuid) return STORE_NOT_FOUND;
-  if (!s) return STORE_ERROR;
   dev_arg_t a = {.tenant = tenant, .printer_id = printer_id, .job_id = job_id,
-                 .device_uuid = device_uuid, .status = s, .r = r};
-  return store_rc(db_write(st->db, status_fn, &a));
+                 .device_uuid = device_uuid, .status = s, .r = r, .decide = status_decide,
+                 .record = status_record};
+  return device_transition(st, &a);
 }
 
 /* ---- output devices ---------------------------------------------------------------------- */
@@ -531,29 +541,47 @@ static int merge_into(char **text, const char *patch) {
   return 0;
 }
 
-static int device_update_fn(db_conn_t *c, void *arg) {
-  device_arg_t *a = arg;
-  void *old = NULL, *attrs = NULL;
-  size_t old_len = 0, len = 0;
-  bool exists = false;
-  store_ipp_printer_patch_t patch;
-  printer_cols_t before = {0}, after = {0};
-  memset(&patch, 0, sizeof patch);
-  store_ipp_printer_patch_clear(&patch);
+typedef struct {
+  void  *data;
+  size_t len;
+} attrs_t;
 
+static void attrs_row(db_stmt_t *s, void *out) {
+  attrs_t *b = out;
+  b->data = store_col_blob_dup(s, 0, &b->len);
+}
+
+/* Reads the stored attributes of output device a->uuid of a->printer_id: 0 with *data (caller
+ * frees) and *len, STORE_NOT_FOUND (*data NULL) or DB_ERROR. */
+static int device_attrs_read(db_conn_t *c, const device_arg_t *a, void **data, size_t *len) {
+  attrs_t b = {0};
+  *data = NULL;
+  *len = 0;
   db_stmt_t *s = db_prepare(c, "SELECT attributes FROM ipp_devices"
                                " WHERE printer_id = ? AND uuid = ? AND tenant_id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->printer_id);
   db_bind_text(s, 2, a->uuid);
   db_bind_text(s, 3, a->tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) {
-    exists = true;
-    old = store_col_blob_dup(s, 0, &old_len);
-  }
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
+  int rc = store_step_row(s, attrs_row, &b);
+  *data = b.data;
+  *len = b.len;
+  return rc;
+}
+
+static int device_update_fn(db_conn_t *c, void *arg) {
+  device_arg_t *a = arg;
+  void *old = NULL, *attrs = NULL;
+  size_t old_len = 0, len = 0;
+  store_ipp_printer_patch_t patch;
+  printer_cols_t before = {0}, after = {0};
+  memset(&patch, 0, sizeof patch);
+  store_ipp_printer_patch_clear(&patch);
+
+  int rc = device_attrs_read(c, a, &old, &old_len);
+  if (rc != 0 && rc != STORE_NOT_FOUND) return rc;
+  bool exists = rc == 0;
+  db_stmt_t *s;
   if ((rc = printer_cols_read(c, a->tenant, a->printer_id, &before)) != 0) goto done;
   if (a->merge(old, old_len, &attrs, &len, &patch, a->merge_arg) != 0) {
     rc = STORE_INVALID;
@@ -652,16 +680,7 @@ static int device_get_fn(db_conn_t *c, void *arg) {
   free(a->attrs);
   a->attrs = NULL;
   a->len = 0;
-  db_stmt_t *s = db_prepare(c, "SELECT attributes FROM ipp_devices"
-                               " WHERE printer_id = ? AND uuid = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->printer_id);
-  db_bind_text(s, 2, a->uuid);
-  db_bind_text(s, 3, a->tenant);
-  int rc = db_step(s);
-  if (rc == DB_ROW) a->attrs = store_col_blob_dup(s, 0, &a->len);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  return device_attrs_read(c, a, &a->attrs, &a->len);
 }
 
 /* Get-Output-Device-Attributes; see ipp.h. */

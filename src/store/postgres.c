@@ -820,14 +820,6 @@ static char *pg_json_elements(const char *col, const char *const *keys, size_t n
   return buf_detach(&b);
 }
 
-static bool pg_table_exists(db_conn_t *c, const char *name) {
-  db_stmt_t *s = db_prepare(c, "SELECT 1 WHERE to_regclass(?) IS NOT NULL");
-  db_bind_text(s, 1, name);
-  bool found = db_step(s) == DB_ROW;
-  db_reset(s);
-  return found;
-}
-
 /* ---- connections -------------------------------------------------------------------------- */
 
 static void pg_notice(void *arg, const char *msg) {
@@ -1376,7 +1368,7 @@ const db_backend_t db_postgres_backend = {
   .next_id = pg_next_id,
   .notify = pg_notify_fn,
   .listen = pg_listen,
-  .table_exists = pg_table_exists,
+  .table_exists_sql = "SELECT 1 WHERE to_regclass(?) IS NOT NULL",
   .json_scalar = pg_json_scalar,
   .json_elements = pg_json_elements,
   .errmsg = pg_errmsg,

@@ -29,6 +29,7 @@
 #include "store/db-backend.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -431,13 +432,7 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
 static void sq_fill(sq_db_t *db) {
   unsigned want = db->expect < SQ_BATCH_MAX ? db->expect : SQ_BATCH_MAX;
   if (db->queued >= want || db->stop) return;
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_nsec += SQ_FILL_US * 1000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = time_deadline(CLOCK_MONOTONIC, SQ_FILL_US);
   while (db->queued < want && !db->stop)
     if (pthread_cond_timedwait(&db->work_cv, &db->mu, &until) == ETIMEDOUT) break;
 }
@@ -637,11 +632,7 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_o
   db->url = xstrdup(url);
   db->sync_normal = opts->sqlite_sync_normal;
   pthread_mutex_init(&db->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&db->work_cv, &ca);
-  pthread_condattr_destroy(&ca);
+  time_cond_init_monotonic(&db->work_cv);
   pthread_mutex_init(&db->pool_mu, NULL);
   pthread_cond_init(&db->pool_cv, NULL);
   pthread_mutex_init(&db->shm_mu, NULL);
@@ -875,14 +866,6 @@ static char *sq_json_elements(const char *col, const char *const *keys, size_t n
   return buf_detach(&b);
 }
 
-static bool sq_table_exists(db_conn_t *c, const char *name) {
-  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-  db_bind_text(s, 1, name);
-  bool found = db_step(s) == DB_ROW;
-  db_reset(s);
-  return found;
-}
-
 static const char *const sq_schemes[] = {"sqlite", NULL};
 
 /* The SQLite backend, listed in db.c. */
@@ -953,7 +936,7 @@ const db_backend_t db_sqlite_backend = {
   /* .ping: db.c's "SELECT 1" through sq_read */
   .get_stats = sq_get_stats,
   .change_token = sq_change_token,
-  .table_exists = sq_table_exists,
+  .table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
   .json_scalar = sq_json_scalar,
   .json_elements = sq_json_elements,
   .errmsg = sq_errmsg,

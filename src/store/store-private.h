@@ -98,8 +98,9 @@ int64_t store_col_i64_or(db_stmt_t *s, int col, int64_t dflt);
  * caller frees. */
 void *store_col_blob_dup(db_stmt_t *s, int col, size_t *len);
 
-/* Steps a statement that returns no rows and resets it: 0, DB_CONSTRAINT or DB_ERROR (never
- * DB_ROW/DB_DONE, so a closure may return it as it is). */
+/* Steps a statement that returns no rows and resets it: 0, DB_CONSTRAINT, DB_FULL or DB_ERROR
+ * (never DB_ROW/DB_DONE, so a closure may return it as it is). s may be NULL (a failed
+ * db_prepare): DB_ERROR. */
 int store_step_done(db_stmt_t *s);
 
 /* Steps s, which reads at most one row: on a row calls read(s, out) (read may be NULL: only

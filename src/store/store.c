@@ -161,9 +161,10 @@ void *store_col_blob_dup(db_stmt_t *s, int col, size_t *len) {
 }
 
 int store_step_done(db_stmt_t *s) {
+  if (!s) return DB_ERROR;
   int rc = db_step(s);
   db_reset(s);
-  return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
+  return rc == DB_DONE ? 0 : rc == DB_CONSTRAINT || rc == DB_FULL ? rc : DB_ERROR;
 }
 
 /* See store-private.h. */

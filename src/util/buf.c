@@ -148,3 +148,16 @@ char *buf_read_file(const char *path, size_t *len, char **err) {
   if (len) *len = b.len;
   return buf_detach(&b);
 }
+
+/* See buf.h. */
+void buf_set_vmsg(char *msg, size_t msglen, const char *fmt, va_list ap) {
+  if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
+}
+
+/* See buf.h. */
+void buf_set_msg(char *msg, size_t msglen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  buf_set_vmsg(msg, msglen, fmt, ap);
+  va_end(ap);
+}

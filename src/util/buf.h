@@ -53,6 +53,15 @@ char *xstrndup(const char *s, size_t n);
  * in *err (caller frees). */
 char *buf_read_file(const char *path, size_t *len, char **err);
 
+/* Writes the printf-formatted text into msg, msglen bytes (cut to fit, always terminated);
+ * does nothing when msg is NULL or msglen 0. For the optional message out-parameter of a
+ * function ("char *why, size_t whylen"). */
+void buf_set_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* buf_set_msg with the arguments as a va_list. */
+void buf_set_vmsg(char *msg, size_t msglen, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 /* The printf-formatted text in a new string, which the caller frees (aborts when out of
  * memory, like the wrappers above). */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* util/buf: buf_printf formats into the buffer's room and again when it did not fit; a whole
- * file read into memory; xvasprintf. */
+ * file read into memory; xvasprintf; buf_set_msg. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -87,4 +87,16 @@ Test(xvasprintf, formats_like_xasprintf) {
   char *e = fmt("%s", "");
   cr_assert_str_eq(e, "");
   free(e);
+}
+
+Test(buf_set_msg, cuts_to_fit_and_skips_no_buffer) {
+  char m[8];
+  buf_set_msg(m, sizeof m, "%s %d", "refused", 12345);
+  cr_assert_str_eq(m, "refused");  /* 7 characters and the terminator */
+  buf_set_msg(m, sizeof m, "%d", 42);
+  cr_assert_str_eq(m, "42");
+  memcpy(m, "kept", 5);
+  buf_set_msg(m, 0, "%s", "x");     /* no room: untouched */
+  cr_assert_str_eq(m, "kept");
+  buf_set_msg(NULL, 16, "%s", "x"); /* no buffer: nothing happens */
 }
