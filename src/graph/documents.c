@@ -430,23 +430,14 @@ static void document_value(http_request_t *req, http_response_t *res) {
 
 /* ---- routes ---------------------------------------------------------------------------------- */
 
-#define JOB_P "/print/printers/{id}/jobs/{id}"
-#define JOB_S "/print/shares/{id}/jobs/{id}"
-
 static route_t ROUTES[] = {
-    ROUTE("GET", JOB_P "/documents", documents_list, ROUTE_GRAPH, "printers.jobs.documents.list"),
-    ROUTE("GET", JOB_P "/documents/{id}", document_get, ROUTE_GRAPH,
-          "printers.jobs.documents.get"),
-    ROUTE("POST", JOB_P "/documents/{id}/createUploadSession", document_create_upload_session,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.documents.createUploadSession"),
-    ROUTE("GET", JOB_P "/documents/{id}/$value", document_value, ROUTE_GRAPH,
-          "printers.jobs.documents.value"),
-    ROUTE("GET", JOB_S "/documents", documents_list, ROUTE_GRAPH, "shares.jobs.documents.list"),
-    ROUTE("GET", JOB_S "/documents/{id}", document_get, ROUTE_GRAPH, "shares.jobs.documents.get"),
-    ROUTE("POST", JOB_S "/documents/{id}/createUploadSession", document_create_upload_session,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.documents.createUploadSession"),
-    ROUTE("GET", JOB_S "/documents/{id}/$value", document_value, ROUTE_GRAPH,
-          "shares.jobs.documents.value"),
+    GRAPH_JOB_ROUTES("GET", "/{id}/documents", documents_list, ROUTE_GRAPH, ".documents.list"),
+    GRAPH_JOB_ROUTES("GET", "/{id}/documents/{id}", document_get, ROUTE_GRAPH, ".documents.get"),
+    GRAPH_JOB_ROUTES("POST", "/{id}/documents/{id}/createUploadSession",
+                     document_create_upload_session, ROUTE_GRAPH | ROUTE_JSON_BODY,
+                     ".documents.createUploadSession"),
+    GRAPH_JOB_ROUTES("GET", "/{id}/documents/{id}/$value", document_value, ROUTE_GRAPH,
+                     ".documents.value"),
     /* the upload and download URLs: no version prefix, no bearer token */
     ROUTE_STREAMED("PUT", "/upload/{id}", documents_upload_put, documents_upload_chunk, 0,
                    "upload.put"),

@@ -554,26 +554,13 @@ static void job_delete(http_request_t *req, http_response_t *res) {
 }
 
 static route_t ROUTES[] = {
-    ROUTE("POST", "/print/printers/{id}/jobs", job_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "printers.jobs.create"),
-    ROUTE("GET", "/print/printers/{id}/jobs", job_list, ROUTE_GRAPH, "printers.jobs.list"),
-    ROUTE("GET", "/print/printers/{id}/jobs/{id}", job_get, ROUTE_GRAPH, "printers.jobs.get"),
-    ROUTE("DELETE", "/print/printers/{id}/jobs/{id}", job_delete, ROUTE_GRAPH,
-          "printers.jobs.delete"),
-    ROUTE("POST", "/print/printers/{id}/jobs/{id}/start", job_start,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.start"),
-    ROUTE("POST", "/print/printers/{id}/jobs/{id}/cancel", job_cancel,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.cancel"),
-    ROUTE("POST", "/print/shares/{id}/jobs", job_create, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "shares.jobs.create"),
-    ROUTE("GET", "/print/shares/{id}/jobs", job_list, ROUTE_GRAPH, "shares.jobs.list"),
-    ROUTE("GET", "/print/shares/{id}/jobs/{id}", job_get, ROUTE_GRAPH, "shares.jobs.get"),
-    ROUTE("DELETE", "/print/shares/{id}/jobs/{id}", job_delete, ROUTE_GRAPH,
-          "shares.jobs.delete"),
-    ROUTE("POST", "/print/shares/{id}/jobs/{id}/start", job_start, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "shares.jobs.start"),
-    ROUTE("POST", "/print/shares/{id}/jobs/{id}/cancel", job_cancel,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.cancel"),
+    GRAPH_JOB_ROUTES("POST", "", job_create, ROUTE_GRAPH | ROUTE_JSON_BODY, ".create"),
+    GRAPH_JOB_ROUTES("GET", "", job_list, ROUTE_GRAPH, ".list"),
+    GRAPH_JOB_ROUTES("GET", "/{id}", job_get, ROUTE_GRAPH, ".get"),
+    GRAPH_JOB_ROUTES("DELETE", "/{id}", job_delete, ROUTE_GRAPH, ".delete"),
+    GRAPH_JOB_ROUTES("POST", "/{id}/start", job_start, ROUTE_GRAPH | ROUTE_JSON_BODY, ".start"),
+    GRAPH_JOB_ROUTES("POST", "/{id}/cancel", job_cancel, ROUTE_GRAPH | ROUTE_JSON_BODY,
+                     ".cancel"),
 };
 
 void graph_jobs_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }

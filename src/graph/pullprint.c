@@ -479,18 +479,10 @@ static route_t ROUTES[] = {
           ROUTE_GRAPH | ROUTE_ANY_BODY, "printers.jobs.release.patch"),
     ROUTE("DELETE", "/print/printers/{id}/jobs/release", job_release_method, ROUTE_GRAPH,
           "printers.jobs.release.delete"),
-    ROUTE("POST", "/print/printers/{id}/jobs/{id}/abort", job_abort,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.abort"),
-    ROUTE("POST", "/print/printers/{id}/jobs/{id}/redirect", job_redirect,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "printers.jobs.redirect"),
-    ROUTE("PATCH", "/print/printers/{id}/jobs/{id}", job_update, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "printers.jobs.update"),
-    ROUTE("POST", "/print/shares/{id}/jobs/{id}/abort", job_abort, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "shares.jobs.abort"),
-    ROUTE("POST", "/print/shares/{id}/jobs/{id}/redirect", job_redirect,
-          ROUTE_GRAPH | ROUTE_JSON_BODY, "shares.jobs.redirect"),
-    ROUTE("PATCH", "/print/shares/{id}/jobs/{id}", job_update, ROUTE_GRAPH | ROUTE_JSON_BODY,
-          "shares.jobs.update"),
+    GRAPH_JOB_ROUTES("POST", "/{id}/abort", job_abort, ROUTE_GRAPH | ROUTE_JSON_BODY, ".abort"),
+    GRAPH_JOB_ROUTES("POST", "/{id}/redirect", job_redirect, ROUTE_GRAPH | ROUTE_JSON_BODY,
+                     ".redirect"),
+    GRAPH_JOB_ROUTES("PATCH", "/{id}", job_update, ROUTE_GRAPH | ROUTE_JSON_BODY, ".update"),
 };
 
 void graph_pullprint_routes(void) { router_add(ROUTES, sizeof ROUTES / sizeof ROUTES[0]); }

@@ -5,6 +5,16 @@
 
 #include <stdbool.h>
 
+#include "http/router.h"
+
+/* A job route twice, for the two ways to the same jobs: under a printer
+ * (/print/printers/{id}/jobs<p>, named printers.jobs<n>) and under a share
+ * (/print/shares/{id}/jobs<p>, shares.jobs<n>). The handler tells them apart by the path
+ * (graph_job_path_is_share). Two route_t initializers, for a route table. */
+#define GRAPH_JOB_ROUTES(m, p, h, f, n)                                 \
+  ROUTE(m, "/print/printers/{id}/jobs" p, h, f, "printers.jobs" n),      \
+  ROUTE(m, "/print/shares/{id}/jobs" p, h, f, "shares.jobs" n)
+
 /* Registers the Graph route tables (served under /v1.0 and /beta), in the order the router
  * needs where two patterns could match one path. Called once at start. */
 void graph_routes_register(void);
