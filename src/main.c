@@ -243,6 +243,7 @@ static void store_metrics(buf_t *out, void *arg) {
 static void connection_metrics(buf_t *out, void *arg) {
   uint64_t woken = 0, due = 0;
   server_park_stats(arg, &woken, &due);
+  uint64_t waits = server_write_waits(arg);
   buf_printf(out,
              "# HELP spoold_http_open_connections Open client connections.\n"
              "# TYPE spoold_http_open_connections gauge\n"
@@ -251,8 +252,13 @@ static void connection_metrics(buf_t *out, void *arg) {
              "failures) resumed, by what resumed them: a commit's wake-up or their deadline.\n"
              "# TYPE spoold_http_parked_resumed_total counter\n"
              "spoold_http_parked_resumed_total{by=\"wake\"} %llu\n"
-             "spoold_http_parked_resumed_total{by=\"deadline\"} %llu\n",
-             server_open_connections(arg), (unsigned long long)woken, (unsigned long long)due);
+             "spoold_http_parked_resumed_total{by=\"deadline\"} %llu\n"
+             "# HELP spoold_http_write_waits_total Store writes of requests that gave their "
+             "HTTP thread back while they waited for the commit (SQLite store).\n"
+             "# TYPE spoold_http_write_waits_total counter\n"
+             "spoold_http_write_waits_total %llu\n",
+             server_open_connections(arg), (unsigned long long)woken, (unsigned long long)due,
+             (unsigned long long)waits);
 }
 
 /* Builds the auth context from the --issuer/--jwks/--audience triples and --dev. With neither,
@@ -525,6 +531,10 @@ static int cmd_serve(int argc, char **argv) {
       .min_body_rate = cfg.min_body_rate,
       .max_body = cfg.max_body,
       .dev = cfg.dev,
+      /* SQLite: a write waiting for the group commit gives its HTTP thread back. PostgreSQL
+       * runs each write on the caller's thread with its own connection (no single writer to
+       * wait for), so its writes stay on their thread (docs/benchmarks.md). */
+      .suspend_writes = !store_is_shared(app.store),
       .app = &app,
       .error_writer = graph_reply_error_message,
   };

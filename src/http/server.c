@@ -6,7 +6,11 @@
  *   uri_log_cb      - the request starts: allocate its state, keep the raw URI
  *   access_cb (1st) - headers are in: parse path/query, route, check limits
  *   access_cb (n)   - body chunks: buffer them (or stream them to the route)
- *   access_cb (last)- body complete: run the handler, queue the response
+ *   access_cb (last)- body complete: run the handler, queue the response; a write request's
+ *                     handler runs on a fiber (util/fiber.h): while its store write waits for
+ *                     the group commit the connection is suspended and the worker thread serves
+ *                     other connections; the writer's completion resumes the connection and
+ *                     access_cb runs the fiber on to the answer
  *   completed_cb    - response sent or connection gone: log, metrics, free
  */
 #include "http/server.h"
@@ -15,6 +19,7 @@
 #include "http/router.h"
 #include "http/tls.h"
 #include "util/buf.h"
+#include "util/fiber.h"
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -42,6 +47,11 @@
  * client can receive its 413; past it the connection is closed. */
 #define DISCARD_LIMIT (64ull << 20)
 
+/* Fiber stacks of write handlers: the size of one (virtual; only the pages a handler touches
+ * are backed), and how many unused ones are kept for the next requests. */
+#define FIBER_STACK_SIZE (512u * 1024)
+#define FIBER_STACKS_KEPT 256
+
 struct server {
   struct MHD_Daemon *daemon;
   server_config_t    cfg;
@@ -55,6 +65,8 @@ struct server {
   atomic_uint        connections;
   atomic_uint_fast64_t parked_woken;  /* parked requests resumed by server_wake_parked */
   atomic_uint_fast64_t parked_due;    /* parked requests resumed at their deadline */
+  atomic_uint_fast64_t write_waits;   /* waits of write handlers that gave their thread back */
+  fiber_pool_t      *fibers;     /* stacks of write handlers; NULL: they run on the thread */
   conn_guard_t      *guard;      /* connection limits and slow-sender deadlines */
   /* Parked (suspended) requests, resumed by server_wake_parked() or their deadline. */
   pthread_mutex_t    park_mu;
@@ -88,6 +100,7 @@ typedef struct req_state {
   int64_t         park_deadline; /* monotonic us */
   struct MHD_Connection *conn;
   struct req_state *park_next;
+  fiber_t        *fiber;         /* the handler's fiber, while it has not finished */
 } req_state_t;
 
 /* ---- responses ------------------------------------------------------------------------ */
@@ -281,10 +294,40 @@ static _Atomic(server_request_hook_fn) g_request_hook;
 
 void server_set_request_hook(server_request_hook_fn fn) { atomic_store(&g_request_hook, fn); }
 
+/* Runs the request's hook (development faults) and its route's handler; on the worker thread
+ * or on the request's fiber. */
+static void run_handler(void *arg) {
+  req_state_t *st = arg;
+  server_request_hook_fn hook = st->was_parked ? NULL : atomic_load(&g_request_hook);
+  if (!hook || !hook(&st->req, &st->res)) st->req.route->handler(&st->req, &st->res);
+}
+
+/* Methods that never write: their handlers run on the worker thread itself. */
+static bool read_method(const char *m) {
+  return m && (!strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS"));
+}
+
+/* The handler's fiber is about to give its thread back until fiber_wake (a store write queued
+ * for the group commit): the connection leaves the event loop. Runs inside access_cb. */
+static void fiber_before_wait(void *ctx) {
+  req_state_t *st = ctx;
+  MHD_suspend_connection(st->conn);
+  atomic_fetch_add(&st->req.server->write_waits, 1);
+}
+
+/* The write committed (any thread): the connection goes back into its worker's event loop
+ * (through the daemon's inter-thread channel), whose access_cb runs the fiber on. */
+static void fiber_wake_conn(void *ctx) {
+  req_state_t *st = ctx;
+  MHD_resume_connection(st->conn);
+}
+
 static bool body_limited(const req_state_t *st) {
   /* Streaming routes enforce their own limits (upload fragments). */
   return !(st->routed == ROUTER_MATCH && (st->req.route->flags & ROUTE_STREAM));
 }
+
+static enum MHD_Result answer(server_t *srv, struct MHD_Connection *conn, req_state_t *st);
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
@@ -358,6 +401,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 
   if (st->queued) return MHD_YES;
 
+  if (st->fiber) {
+    /* Resumed: the commit the handler's write waited for is on disk (or failed). */
+    if (!fiber_run(st->fiber)) return MHD_YES; /* another write, another wait */
+    fiber_free(st->fiber);
+    st->fiber = NULL;
+    return answer(srv, conn, st);
+  }
+
   /* The whole request is in. */
   conn_guard_phase(st->cg, CONN_PHASE_BUSY);
   req->body = st->body.data;
@@ -382,9 +433,24 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                       "The method %s is not supported on '%s'; allowed: %s.", req->method,
                       req->raw_path, st->allow);
   } else if (!st->stream_stopped || !res->status) {
-    server_request_hook_fn hook = st->was_parked ? NULL : atomic_load(&g_request_hook);
-    if (!hook || !hook(req, res)) req->route->handler(req, res);
+    if (!read_method(req->method) && srv->fibers)
+      st->fiber = fiber_new(srv->fibers, run_handler, st);
+    if (st->fiber) {
+      fiber_set_wait_hooks(st->fiber, fiber_before_wait, fiber_wake_conn, st);
+      if (!fiber_run(st->fiber)) return MHD_YES; /* waits for a commit, connection suspended */
+      fiber_free(st->fiber);
+      st->fiber = NULL;
+    } else {
+      run_handler(st);
+    }
   }
+  return answer(srv, conn, st);
+}
+
+/* The handler has returned: parks the request when it asked to (server_park), else queues
+ * its answer. */
+static enum MHD_Result answer(server_t *srv, struct MHD_Connection *conn, req_state_t *st) {
+  http_response_t *res = &st->res;
   if (st->park_ms && !res->status) {
     /* The handler asked to wait (server_park): suspend until woken or the deadline. */
     MHD_suspend_connection(conn);
@@ -483,6 +549,9 @@ void server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due) {
   *due = srv ? atomic_load(&srv->parked_due) : 0;
 }
 
+/* Write waits that gave their thread back (see server.h). */
+uint64_t server_write_waits(server_t *srv) { return srv ? atomic_load(&srv->write_waits) : 0; }
+
 /* Resumes every parked request (see server.h). */
 void server_wake_parked(server_t *srv) {
   if (!srv || !srv->park_running) return;
@@ -567,6 +636,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
   req_state_t *st = *con_cls;
   if (!st) return;
   *con_cls = NULL;
+  if (st->fiber) fiber_free(st->fiber); /* unfinished only if the daemon stopped under it */
   if (st->was_parked) { /* still parked only when the daemon stops */
     pthread_mutex_lock(&srv->park_mu);
     if (st->parked) park_unlink(srv, st);
@@ -781,6 +851,7 @@ server_t *server_start(const server_config_t *cfg, char **err) {
       MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
       NULL, MHD_OPTION_END);
   if (srv->daemon) {
+    srv->fibers = cfg->suspend_writes ? fiber_pool_new(FIBER_STACK_SIZE, FIBER_STACKS_KEPT) : NULL;
     time_cond_init_monotonic(&srv->park_cv);
     pthread_mutex_init(&srv->park_mu, NULL);
     srv->park_running = pthread_create(&srv->park_thread, NULL, park_main, srv) == 0;
@@ -834,7 +905,20 @@ void server_stop(server_t *srv) {
     server_wake_parked(srv);
     srv->park_running = false;
   }
+  /* A write handler waiting for its commit has a suspended connection, which the library must
+   * not see at its stop: the writer wakes it, and its worker answers (the drain waits for
+   * that; this wait covers a stop without one). */
+  for (int64_t since = time_mono_us(); fiber_pool_live(srv->fibers) > 0;) {
+    if (since && time_mono_us() - since > 5000000) {
+      log_warn("stopping: waiting for %u write(s) to reach the disk",
+               fiber_pool_live(srv->fibers));
+      since = 0;
+    }
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
   MHD_stop_daemon(srv->daemon);
+  fiber_pool_free(srv->fibers);
   conn_guard_free(srv->guard);
   if (srv->cfg.tls_cert) tls_unload();
   free(srv->tls_cert_pem);

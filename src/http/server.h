@@ -42,6 +42,10 @@ typedef struct server_config {
   unsigned    min_body_rate;     /* bytes a second a body must average per window */
   uint64_t    max_body;          /* bytes; larger bodies get 413 */
   bool        dev;               /* development mode (debug routes) */
+  bool        suspend_writes;    /* run the handlers of write methods on fibers, so a store
+                                    write waiting for its commit gives the worker thread back
+                                    (the connection is suspended until the writer wakes it;
+                                    the SQLite store's writes, util/fiber.h) */
   void       *app;               /* handed to handlers as req->app */
   server_error_writer_t error_writer; /* NULL = a plain-text body with the message */
 } server_config_t;
@@ -95,6 +99,9 @@ void        server_wake_parked(server_t *srv);
 /* Parked requests resumed so far by server_wake_parked (*woken) and at their deadline (*due),
  * for /metrics. */
 void        server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due);
+/* Store writes of request handlers that gave their worker thread back while they waited for
+ * their commit (suspend_writes), for /metrics. */
+uint64_t    server_write_waits(server_t *srv);
 /* The lower-case hex SHA-256 of the TLS client certificate presented on req's connection
  * (requested, never required, when serving TLS); false when there is none. */
 bool        server_peer_cert_sha256(const http_request_t *req, char out[65]);

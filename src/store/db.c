@@ -7,9 +7,11 @@
  */
 #include "store/db-backend.h"
 #include "util/buf.h"
+#include "util/fiber.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,9 +51,13 @@ void db_stats_add_batch(db_stats_t *st, unsigned n) {
   }
 }
 
+static void notes_register(void);
+
 /* Opens the store at url with the backend named by its scheme; NULL + *err on failure. */
 db_t *db_open(const char *url, int nreaders, const db_options_t *opts, char **err) {
   static const db_options_t defaults;
+  static pthread_once_t notes_once = PTHREAD_ONCE_INIT;
+  pthread_once(&notes_once, notes_register);
   if (!opts) opts = &defaults;
   if (err) *err = NULL;
   if (!url || !*url) {
@@ -107,13 +113,24 @@ typedef struct {
 } write_ctx_t;
 
 static _Thread_local write_ctx_t *tl_write;
-static _Thread_local int64_t tl_full_us;  /* db_thread_full_us() */
-static _Thread_local int64_t tl_busy_us;  /* db_thread_busy_us() */
-static _Thread_local db_failure_t tl_failure;  /* db_thread_failure() */
+
+/* What db_thread_full_us(), db_thread_busy_us() and db_thread_failure() answer: the outcome of
+ * the last db_write/db_read of the request running on this thread. A request whose write waits
+ * on a fiber (util/fiber.h) gives its thread to other requests meanwhile, so this block is
+ * carried by the fiber (fiber_register_local, in db_open) and each request reads its own. */
+typedef struct {
+  int64_t      full_us;  /* db_thread_full_us() */
+  int64_t      busy_us;  /* db_thread_busy_us() */
+  db_failure_t failure;  /* db_thread_failure() */
+} db_thread_notes_t;
+static _Thread_local db_thread_notes_t tl_notes;
+
+static void *notes_addr(void) { return &tl_notes; }
+static void notes_register(void) { fiber_register_local(notes_addr, sizeof tl_notes); }
 
 /* See db-backend.h. */
 void db_note_failure(const char *fmt, ...) {
-  db_failure_t *f = tl_write ? &tl_write->failure : &tl_failure;
+  db_failure_t *f = tl_write ? &tl_write->failure : &tl_notes.failure;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(f->what, sizeof f->what, fmt, ap);
@@ -123,10 +140,10 @@ void db_note_failure(const char *fmt, ...) {
 
 /* See db.h. */
 const char *db_thread_failure(int64_t since_us) {
-  return tl_failure.us && tl_failure.us >= since_us ? tl_failure.what : NULL;
+  return tl_notes.failure.us && tl_notes.failure.us >= since_us ? tl_notes.failure.what : NULL;
 }
 
-int64_t db_thread_busy_us(void) { return tl_busy_us; }
+int64_t db_thread_busy_us(void) { return tl_notes.busy_us; }
 
 static int write_wrap(db_conn_t *c, void *arg) {
   write_ctx_t *w = arg;
@@ -171,10 +188,10 @@ int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (!db || !fn) return DB_ERROR;
   write_ctx_t w = {.db = db, .fn = fn, .arg = arg};
   int rc = db->be->write(db, write_wrap, &w);
-  if (rc != 0 && w.failure.us && w.failure.us > tl_failure.us) tl_failure = w.failure;
-  if (rc == DB_BUSY) tl_busy_us = time_mono_us();
+  if (rc != 0 && w.failure.us && w.failure.us > tl_notes.failure.us) tl_notes.failure = w.failure;
+  if (rc == DB_BUSY) tl_notes.busy_us = time_mono_us();
   if (rc == DB_FULL) {
-    tl_full_us = time_mono_us();
+    tl_notes.full_us = time_mono_us();
     if (!atomic_exchange(&db->full, true))
       log_error("store: a write failed for lack of space; writes answer 507 and /readyz "
                 "fails until space is freed");
@@ -189,7 +206,7 @@ int db_write(db_t *db, db_txn_fn fn, void *arg) {
 /* Whether the last write failed for space (see db.h). */
 bool db_full(db_t *db) { return db && atomic_load(&db->full); }
 
-int64_t db_thread_full_us(void) { return tl_full_us; }
+int64_t db_thread_full_us(void) { return tl_notes.full_us; }
 
 /* A write that changes nothing but still has to reach the disk (a new row version). */
 static int probe_fn(db_conn_t *c, void *arg) {

@@ -12,7 +12,10 @@
  *     commit), each inside its own savepoint, commits once (fsync with
  *     synchronous=FULL), then wakes every caller. A closure that returns
  *     non-zero is rolled back alone; the others still commit. db_write
- *     returns only after the commit is durable.
+ *     returns only after the commit is durable. A caller running on a fiber
+ *     (util/fiber.h: an HTTP write handler) gives its thread back while it
+ *     waits and goes on once the writer woke it (SQLite; PostgreSQL runs the
+ *     closure on the caller's thread).
  *   - db_read() runs fn on a read-only connection inside one read
  *     transaction (a consistent snapshot).
  * A closure must not do I/O other than through its db_conn_t, and must not

@@ -9,6 +9,11 @@
  * (NORMAL when the operator chose --sqlite-synchronous normal: the WAL is then synced at
  * checkpoints only) and wakes exactly the callers of the batch (group commit).
  *
+ * A caller running on a fiber (an HTTP request's handler, util/fiber.h) does not sleep on its
+ * condition variable: it announces the wait (the server suspends its connection), queues the
+ * closure and gives its thread back; the writer wakes it after the commit (the server resumes
+ * the connection and runs the fiber again), so more writes than HTTP threads share a commit.
+ *
  * Filling the batches: before taking a batch, the writer waits up to SQ_FILL_US for more
  * closures while fewer are queued than the writers seen around its last commit (the closures
  * it committed and those that queued meanwhile). Concurrent clients whose answers were just
@@ -28,6 +33,7 @@
  */
 #include "store/db-backend.h"
 #include "util/buf.h"
+#include "util/fiber.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -96,7 +102,8 @@ typedef struct sq_job {
   void          *arg;
   int            rc;
   bool           done;
-  pthread_cond_t cv;          /* signalled when done */
+  fiber_t       *fiber;       /* the caller waits on a fiber: woken with fiber_wake */
+  pthread_cond_t cv;          /* otherwise: signalled when done */
   struct sq_job *next;
 } sq_job_t;
 
@@ -440,6 +447,7 @@ static void sq_fill(sq_db_t *db) {
 static void *sq_writer_main(void *arg) {
   sq_db_t *db = arg;
   sq_job_t *batch[SQ_BATCH_MAX];
+  fiber_t *wake[SQ_BATCH_MAX];
   tl_conn = &db->writer;
   pthread_mutex_lock(&db->mu);
   for (;;) {
@@ -461,9 +469,18 @@ static void *sq_writer_main(void *arg) {
 
     pthread_mutex_lock(&db->mu);
     db->expect = n + db->queued;  /* those committed and those that came meanwhile */
+    unsigned nwake = 0;
     for (unsigned i = 0; i < n; i++) {
-      batch[i]->done = true;  /* jobs live on callers' stacks */
-      pthread_cond_signal(&batch[i]->cv);
+      /* Jobs live on callers' stacks (a thread's, or a fiber's that stays until it is woken). */
+      if (batch[i]->fiber) wake[nwake++] = batch[i]->fiber;
+      else pthread_cond_signal(&batch[i]->cv);
+      batch[i]->done = true;
+    }
+    if (nwake) {
+      /* Resuming a request takes the HTTP library's locks: not under db->mu. */
+      pthread_mutex_unlock(&db->mu);
+      for (unsigned i = 0; i < nwake; i++) fiber_wake(wake[i]);
+      pthread_mutex_lock(&db->mu);
     }
   }
   pthread_mutex_unlock(&db->mu);
@@ -477,20 +494,34 @@ static int sq_write(db_t *base, db_txn_fn fn, void *arg) {
               db->path);
     return DB_ERROR;
   }
-  sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR};
-  pthread_cond_init(&job.cv, NULL);
+  /* On a fiber (an HTTP request's handler, util/fiber.h) the caller gives its thread back
+   * while the commit is on its way and is run again once the writer woke it; a read
+   * transaction in progress on this thread (tl_conn) keeps the thread. */
+  sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR, .fiber = tl_conn ? NULL : fiber_waitable()};
+  if (!job.fiber) pthread_cond_init(&job.cv, NULL);
   pthread_mutex_lock(&db->mu);
   if (db->stop) {
     pthread_mutex_unlock(&db->mu);
-    pthread_cond_destroy(&job.cv);
+    if (!job.fiber) pthread_cond_destroy(&job.cv);
     log_error("sqlite %s: db_write after db_close", db->path);
     return DB_ERROR;
   }
+  if (job.fiber) fiber_prepare_wait(job.fiber);  /* before the writer can see the job */
   if (db->tail) db->tail->next = &job;
   else db->head = &job;
   db->tail = &job;
   db->queued++;
   pthread_cond_signal(&db->work_cv);
+  if (job.fiber) {
+    while (!job.done) {
+      pthread_mutex_unlock(&db->mu);
+      fiber_wait(job.fiber);
+      pthread_mutex_lock(&db->mu);
+      if (!job.done) fiber_prepare_wait(job.fiber);  /* run again before the commit: wait on */
+    }
+    pthread_mutex_unlock(&db->mu);
+    return job.rc;
+  }
   while (!job.done) pthread_cond_wait(&job.cv, &db->mu);
   pthread_mutex_unlock(&db->mu);
   pthread_cond_destroy(&job.cv);

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// A write that waits for its commit gives its HTTP thread back (docs/benchmarks.md, "Where the
+// time goes"): on the SQLite store a request's store write suspends its connection while the
+// group commit is on its way, and the writer's completion resumes it, so more writes than
+// --threads can share one commit. With --threads 2 and 16 concurrent job creates (each on its
+// own connection), every create is answered 201 with its own job, each of them waited without
+// its thread (spoold_http_write_waits_total), and a commit carried more than 2 of them (the
+// commit batch histogram of /metrics). With the threads held, no commit could carry more than
+// 2 request writes. No timing is asserted: rounds are repeated until a batch > 2 is seen (a
+// round whose creates arrive one after the other commits them one by one).
+//
+// On PostgreSQL every write runs on its request's thread with its own connection (no single
+// writer to wait for): the same creates succeed and no write waits without its thread.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { rawFetch, closeAgents } from "./lib/clients.mjs";
+import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare } from "./lib/fixtures.mjs";
+import { testStore } from "./lib/store.mjs";
+
+after(() => closeAgents());
+
+const ADMIN_SCOPES = [...PRINTER_MANAGEMENT_SCOPES, "PrinterShare.ReadWrite.All", "PrintJob.ReadWrite.All"].join(" ");
+const USER_SCOPES = "PrintJob.ReadWrite PrinterShare.ReadBasic.All";
+const CONCURRENT = 16;
+const MAX_ROUNDS = 30;  // a bound on attempts, not on time: each round is asserted on its own
+
+// The commit figures of /metrics: commits, and batches of at most 2 closures.
+async function commitStats(ctx) {
+  const r = await rawFetch(`${ctx.srv.origin}/metrics`, { ca: ctx.srv.ca });
+  assert.equal(r.status, 200);
+  const num = (re) => {
+    const m = re.exec(r.text);
+    assert.ok(m, `${re} in /metrics`);
+    return Number(m[1]);
+  };
+  return {
+    commits: num(/^spoold_store_commit_batch_size_count (\d+)$/m),
+    le2: num(/^spoold_store_commit_batch_size_bucket\{le="2"\} (\d+)$/m),
+    waits: num(/^spoold_http_write_waits_total (\d+)$/m),
+  };
+}
+
+describe("more concurrent writes than --threads share one commit", () => {
+  const ctx = serverForSuite(
+    { args: ["--threads", "2", "--max-jobs-per-user-window", "0", "--max-jobs-per-printer-window", "0"] },
+    {
+      tokens: { admin: { scopes: ADMIN_SCOPES, admin: true }, user: { scopes: USER_SCOPES } },
+      setup: async (c) => {
+        c.printer = await registerPrinter(c.srv, c.admin, { name: "Batch" });
+        c.share = await createShare(c.srv, c.admin, c.printer);
+      },
+    });
+
+  it(`${CONCURRENT} concurrent creates and cancels with --threads 2: all answered, a commit carries more than 2`, async () => {
+    const postgres = testStore() === "postgres";
+    const ids = new Set();
+    let bigBatches = 0;
+    let rounds = 0;
+    while (rounds < MAX_ROUNDS && (postgres ? rounds < 2 : bigBatches === 0)) {
+      rounds++;
+      const before = await commitStats(ctx);
+      const created = await Promise.all(Array.from({ length: CONCURRENT }, () =>
+        rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${ctx.share}/jobs`,
+          { method: "POST", token: ctx.user, ca: ctx.srv.ca, json: {} })));
+      for (const r of created) {
+        assert.equal(r.status, 201, `create: ${r.status} ${r.text}`);
+        assert.ok(!ids.has(r.json.id), `job id ${r.json.id} answered twice`);
+        ids.add(r.json.id);
+      }
+      const canceled = await Promise.all(created.map((r) =>
+        rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${ctx.share}/jobs/${r.json.id}/cancel`,
+          { method: "POST", token: ctx.user, ca: ctx.srv.ca })));
+      for (const r of canceled) assert.equal(r.status, 204, `cancel: ${r.status} ${r.text}`);
+      const after = await commitStats(ctx);
+      if (postgres) {
+        assert.equal(after.waits - before.waits, 0, "on PostgreSQL writes keep their thread");
+      } else {
+        // Every create and cancel writes, and every write on SQLite waits without its thread.
+        assert.ok(after.waits - before.waits >= 2 * CONCURRENT,
+          `write waits: ${after.waits - before.waits} for ${2 * CONCURRENT} writes`);
+        bigBatches += (after.commits - before.commits) - (after.le2 - before.le2);
+      }
+    }
+    if (!postgres) assert.ok(bigBatches > 0, `no commit carried more than 2 writes in ${rounds} rounds`);
+
+    // Every answered job is there, canceled, when read back.
+    for (const id of ids) {
+      const r = await rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${ctx.share}/jobs/${id}`,
+        { token: ctx.user, ca: ctx.srv.ca });
+      assert.equal(r.status, 200, `GET job ${id}: ${r.status}`);
+      assert.equal(r.json.status.state, "canceled", JSON.stringify(r.json.status));
+    }
+  });
+});
