@@ -25,6 +25,17 @@
  * busy) and runs its closure inside BEGIN ... COMMIT, so every statement of the closure sees
  * the same snapshot (WAL lets readers run while the writer commits).
  *
+ * Snapshot reuse: a read closure that succeeded leaves its reader's transaction open, labelled
+ * with the write generation and change token (db_write_generation, sq_change_token) read
+ * before it began. The next closure on that reader runs in the same transaction when both are
+ * unchanged, that is when nothing was committed since the snapshot was taken (by this process
+ * or another one), so it sees exactly what a new transaction would see; otherwise the old one
+ * is ended and a new one begun. This spares a read the WAL read lock (a mutex and often two
+ * fcntl on the -shm file), SQLite's start-of-transaction checks (an fstat of the database
+ * while the WAL holds no commit) and BEGIN/COMMIT. An idle reader's snapshot would hold back
+ * checkpoints, so the writer ends those of idle readers before each checkpoint it runs
+ * (sq_wal_hook), and a failed closure always ends its transaction.
+ *
  * Each connection caches its prepared statements by SQL text. A statement handed out by
  * db_prepare() is "in use" until db_reset() or the end of the closure; preparing the same
  * text again meanwhile yields a second statement, so helpers may nest. At the end of each
@@ -91,6 +102,10 @@ struct sq_conn {
   /* transaction control, prepared once */
   sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release, *rollback_to;
   bool          saw_full;     /* a statement failed for lack of space since the last reset */
+  /* reader: a read transaction left open after a closure (snapshot reuse, see above), valid
+   * while the write generation and change token are still these; guarded by busy/pool_mu */
+  bool          snap;
+  uint64_t      snap_gen, snap_token;
   /* writer: WAL frames (pages) in the log after the last commit, and frames written by the
    * commits not yet counted in db->stats (sq_wal_hook, on the writer thread) */
   int           wal_frames;
@@ -137,6 +152,9 @@ struct sq_db {
   _Atomic(const unsigned char *) shm;
   pthread_mutex_t shm_mu;     /* guards mapping it */
 };
+
+static bool sq_change_token(db_t *base, uint64_t *out);
+static void sq_end_idle_snapshots(sq_db_t *db);
 
 /* The connection whose closure runs on this thread (the writer thread keeps its own). Used to
  * refuse a db_write from inside a write closure (it would wait for itself) and to run a nested
@@ -279,6 +297,8 @@ static int sq_prepare_ctl(sq_conn_t *c, const char *sql, sqlite3_stmt **out, cha
 
 static void sq_conn_close(sq_conn_t *c) {
   if (!c->h) return;
+  if (c->snap && !sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
+  c->snap = false;
   sq_cache_free(c);
   sqlite3_stmt **ctl[] = {&c->begin, &c->commit, &c->rollback, &c->savepoint, &c->release,
                           &c->rollback_to};
@@ -299,8 +319,10 @@ static int sq_wal_hook(void *arg, sqlite3 *h, const char *dbname, int nframes) {
   sq_conn_t *c = arg;
   c->wal_written += (uint64_t)(nframes >= c->wal_frames ? nframes - c->wal_frames : nframes);
   c->wal_frames = nframes;
-  if (nframes >= SQ_CHECKPOINT_PAGES)
+  if (nframes >= SQ_CHECKPOINT_PAGES) {
+    sq_end_idle_snapshots(c->db);  /* an idle reader's open snapshot would stop the copy */
     sqlite3_wal_checkpoint_v2(h, dbname, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  }
   return SQLITE_OK;
 }
 
@@ -552,15 +574,28 @@ static int sq_read(db_t *base, db_txn_fn fn, void *arg) {
   c->busy = true;
   pthread_mutex_unlock(&db->pool_mu);
 
+  /* read before the snapshot is taken: a commit after this point makes the label stale */
+  uint64_t gen = db_write_generation(base), token = 0;
+  bool labelled = sq_change_token(base, &token);
+  if (c->snap && !(labelled && c->snap_gen == gen && c->snap_token == token)) {
+    if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->commit);  /* stale: a read ends cleanly */
+    c->snap = false;
+  }
   int rc = DB_ERROR;
-  if (sq_run(c, c->begin) == SQLITE_DONE) {
+  if (c->snap || sq_run(c, c->begin) == SQLITE_DONE) {
     tl_conn = c;
     rc = fn(&c->base, arg);
     tl_conn = NULL;
     sq_end_closure(c);
-    if (sq_run(c, c->commit) != SQLITE_DONE && rc == 0) rc = DB_ERROR;
+    c->snap = rc == 0 && labelled && !sqlite3_get_autocommit(c->h);
+    if (c->snap) {
+      c->snap_gen = gen;
+      c->snap_token = token;
+    } else if (!sqlite3_get_autocommit(c->h) && sq_run(c, c->commit) != SQLITE_DONE && rc == 0) {
+      rc = DB_ERROR;
+    }
   }
-  if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
+  if (!c->snap && !sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
   sq_cache_trim(c);
 
   pthread_mutex_lock(&db->pool_mu);
@@ -568,6 +603,19 @@ static int sq_read(db_t *base, db_txn_fn fn, void *arg) {
   pthread_cond_signal(&db->pool_cv);
   pthread_mutex_unlock(&db->pool_mu);
   return rc;
+}
+
+/* Ends the open snapshots of the readers no closure uses (called by the writer before a
+ * checkpoint: a snapshot keeps the frames after it from being copied into the database). */
+static void sq_end_idle_snapshots(sq_db_t *db) {
+  pthread_mutex_lock(&db->pool_mu);
+  for (int i = 0; i < db->nreaders; i++) {
+    sq_conn_t *c = &db->readers[i];
+    if (c->busy || !c->snap) continue;
+    if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->commit);
+    c->snap = false;
+  }
+  pthread_mutex_unlock(&db->pool_mu);
 }
 
 static void sq_get_stats(db_t *base, db_stats_t *out) {

@@ -12,6 +12,7 @@
 #include "util/timeutil.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include "store-fixture.h"
 #include <ftw.h>
 #include <math.h>
@@ -1081,5 +1082,71 @@ Test(store_db, pages_written_are_counted) {
   cr_assert_eq(after.commits, before.commits + 1);
   if (test_store_is_pg()) cr_assert_eq(after.pages, 0);
   else cr_assert_geq(after.pages, before.pages + 1, "a commit wrote no page");
+  store_close(st);
+}
+
+/* SQLite readers keep their snapshot between closures while nothing was committed
+ * (sqlite.c, "Snapshot reuse"): a read after a commit of this process, and after a commit of
+ * another connection on the same file (as `spoold tenant remove` would make), sees it. */
+Test(store_db, reused_read_snapshot_sees_later_commits) {
+  store_t *st = test_store_open(1);
+  cr_assert_eq(store_tenant_add(st, "s1", "", 0), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1); /* the snapshot again */
+  cr_assert_eq(store_tenant_add(st, "s2", "", 0), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2, "a commit of this process");
+  if (!test_store_is_pg()) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/spoold.db", test_store_dir());
+    sqlite3 *h = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    cr_assert_eq(sqlite3_exec(h, "INSERT INTO tenants (id, state, created_us) VALUES ('s3', 0, 1)",
+                              NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 3, "a commit of another connection");
+    cr_assert_eq(sqlite3_exec(h, "DELETE FROM tenants WHERE id = 's3'", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2, "a delete of another connection");
+    sqlite3_close(h);
+  }
+  store_close(st);
+}
+
+static int big_row_fn(db_conn_t *c, void *arg) {
+  char id[32], name[2048];
+  snprintf(id, sizeof id, "c%d", *(int *)arg);
+  memset(name, 'x', sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  db_stmt_t *s = db_prepare(c, "INSERT INTO tenants (id, display_name, state, created_us) VALUES (?, ?, 0, 1)");
+  db_bind_text(s, 1, id);
+  db_bind_text(s, 2, name);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : rc;
+}
+
+/* ... and a snapshot left open by an idle reader does not keep the writer's checkpoint from
+ * copying the WAL into the database: after more than a checkpoint's worth of pages written
+ * behind it, every frame of the WAL is in the database. */
+Test(store_db, idle_read_snapshot_does_not_hold_back_checkpoints) {
+  if (test_store_is_pg()) return;
+  store_t *st = test_store_open(2);
+  cr_assert_eq(store_tenant_add(st, "c0", "", 0), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1); /* leaves a snapshot open */
+  for (int i = 1; i <= 2500; i++) { /* ~5 MiB, no read in between: over the 1000-page checkpoint */
+    cr_assert_eq(db_write(st->db, big_row_fn, &i), 0);
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/spoold.db", test_store_dir());
+  sqlite3 *h = NULL;
+  cr_assert_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(h, "SELECT COUNT(*) FROM tenants", NULL, NULL, NULL), SQLITE_OK);
+  int log = -1, done = -1;
+  /* PASSIVE: copies what no reader's snapshot needs; an idle snapshot from before the writes
+   * would leave the frames written after it uncopied */
+  cr_assert_eq(sqlite3_wal_checkpoint_v2(h, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done), SQLITE_OK);
+  cr_assert_gt(log, 0, "the WAL holds the writes");
+  cr_assert_eq(done, log, "%d of %d WAL frames copied", done, log);
+  sqlite3_close(h);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2501);
   store_close(st);
 }
