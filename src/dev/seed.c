@@ -294,7 +294,7 @@ static bool store_document(seed_t *s, const store_job_t *job, const char *doc_id
   if (store_upload_session_create(s->app->store, &n, &drop, &why) == STORE_OK) {
     store_blob_keys_clear(&drop);
     if (blob_sha256(s->app->blobs, key, bytes.len, sha) == 0 &&
-        store_upload_complete(s->app->store, sid, 0, bytes.len - 1, NULL, sha, now, &d, &drop, &why,
+        store_upload_complete(s->app->store, sid, 0, bytes.len - 1, NULL, sha, now, NULL, &d, &drop, &why,
                               NULL) == STORE_OK)
       ok = true;
   }

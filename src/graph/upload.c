@@ -189,22 +189,17 @@ typedef struct upload_put {
 
 /* ---- upload volume per user --------------------------------------------------------------- */
 
-/* Buckets of the upload volume window: a user's uploads are counted in window / VOL_BUCKETS
- * long buckets (one store row each). */
-#define VOL_BUCKETS 60
-
 /* Counts the fragment's bytes against the uploading user's window in the store (shared by
  * every process), if they fit. Otherwise counts nothing and replies 429 with Retry-After; false
  * then, and also (after a 500) when the store fails. */
 static bool volume_take(http_request_t *req, http_response_t *res, const upload_put_t *p) {
   app_t *app = APP(req);
   if (!app->cfg->upload_volume_limit) return true;
-  int64_t window = (int64_t)app->cfg->upload_volume_window * 1000000;
-  store_limit_t v = {STORE_LIMIT_USER_UPLOAD,
-                     p->sess.created_by_id ? p->sess.created_by_id : "",
-                     app->cfg->upload_volume_limit, window,
-                     window / VOL_BUCKETS > 0 ? window / VOL_BUCKETS : 1, p->len};
-  store_limits_t l = {.tenant = p->sess.tenant, .v = &v, .n = 1, .now_us = time_now_us()};
+  store_limit_t v;
+  store_limits_t l;
+  store_upload_limit_init(&v, &l, p->sess.tenant, p->sess.created_by_id,
+                          app->cfg->upload_volume_limit, app->cfg->upload_volume_window, p->len);
+  l.now_us = time_now_us();
   store_rc_t rc = store_limits_take(app->store, &l);
   if (rc == STORE_OK) return true;
   if (rc != STORE_LIMITED) {
@@ -411,7 +406,7 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
   char *why = NULL;
   store_fragment_rc_t outcome = STORE_FRAGMENT_COMPLETES;
   store_rc_t rc = store_upload_complete(app->store, p->sess.id, p->first, p->last, p->bytes, sha,
-                                        time_now_us(), &doc, &drop, &why, &outcome);
+                                        time_now_us(), NULL, &doc, &drop, &why, &outcome);
   if (rc == STORE_OK) {
     for (size_t i = 0; i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);
     store_blob_keys_clear(&drop);

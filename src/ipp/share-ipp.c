@@ -13,7 +13,8 @@
  * Refusals happen before a job row is written: a Print-Job whose format, ticket or user is
  * refused leaves no job behind. A job row is written once the document's first bytes are in
  * (application/octet-stream is sniffed from them); a request that dies after that cancels its
- * job.
+ * job, as does a Print-Job whose document is past the user's upload volume window (counted in
+ * the transaction that stores the document, like a Graph upload's bytes).
  *
  * The user is the job's createdBy; requesting-user-name is never used for identity. Get-Jobs
  * and Get-Job-Attributes show the user's own jobs only; another user's job is not found.
@@ -586,15 +587,38 @@ static void doc_finish(share_req_t *st) {
   store_rc_t rc = store_upload_session_create(app->store, &n, &drop, &why);
   for (size_t i = 0; rc == STORE_OK && i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);
   store_blob_keys_clear(&drop);
+  /* the user's upload volume, counted as a Graph upload is, in the transaction that stores
+   * the document */
+  store_limit_t volume;
+  store_limits_t limits;
+  store_upload_limit_init(&volume, &limits, st->share.tenant, c->caller->user_id,
+                          app->cfg->upload_volume_limit, app->cfg->upload_volume_window,
+                          st->written);
+  limits.now_us = now;
   if (rc == STORE_OK) {
     store_document_t doc;
-    rc = store_upload_complete(app->store, sid, 0, st->written - 1, NULL, sha, now, &doc, &drop, &why,
-                               NULL);
+    rc = store_upload_complete(app->store, sid, 0, st->written - 1, NULL, sha, now, &limits, &doc,
+                               &drop, &why, NULL);
     if (rc == STORE_OK) {
       for (size_t i = 0; i < drop.n; i++) blob_remove(app->blobs, drop.v[i]);
       store_blob_keys_clear(&drop);
       store_document_clear(&doc);
     }
+  }
+  if (rc == STORE_LIMITED) {
+    /* as the job windows answer (create_job): client-error-not-possible with the wait */
+    long long secs = (long long)((limits.retry_us + 999999) / 1000000);
+    if (secs < 1) secs = 1;
+    ipp_respond(c, IPP_STATUS_ERROR_NOT_POSSIBLE, "You uploaded too many document bytes: at most "
+                "%llu in any %u seconds. Retry after %lld seconds.",
+                (unsigned long long)app->cfg->upload_volume_limit,
+                app->cfg->upload_volume_window, secs);
+    char *blob = NULL;
+    if (store_upload_session_delete(app->store, sid, now, &blob) != STORE_OK)
+      log_warn("ipp share %s: cannot delete upload session %s", st->share.id, sid);
+    free(blob);
+    undo_document(st);
+    return;
   }
   if (rc != STORE_OK) {
     ipp_respond(c, rc == STORE_CONFLICT ? IPP_STATUS_ERROR_NOT_POSSIBLE : IPP_STATUS_ERROR_INTERNAL,

@@ -368,6 +368,7 @@ typedef struct {
   int64_t                now, new_expires;
   const char            *sha256;
   const void            *bytes;
+  store_limits_t        *limits;   /* taken by complete_fn; NULL: none */
   store_fragment_rc_t    outcome;
   char                  *received;
   int64_t                expires;
@@ -499,6 +500,7 @@ static int complete_fn(db_conn_t *c, void *arg) {
   }
   /* the phase stays (next == phase for this event); the status loses uploadPending */
   (void)next;
+  if (a->limits && (rc = store_limits_take_in(c, a->limits)) != 0) return rc;
   if (a->bytes && (rc = store_chunks_pwrite_in(c, u->blob_key, a->first, a->bytes,
                                                (size_t)(a->last - a->first + 1), a->now)) != 0)
     return rc;
@@ -535,14 +537,14 @@ static int complete_fn(db_conn_t *c, void *arg) {
 /* Finishes an upload; see store/documents.h. */
 store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
                                  const void *bytes, const char *sha256, int64_t now_us,
-                                 store_document_t *doc,
+                                 store_limits_t *limits, store_document_t *doc,
                                  store_blob_keys_t *drop, char **why,
                                  store_fragment_rc_t *outcome) {
   memset(doc, 0, sizeof *doc);
   memset(drop, 0, sizeof *drop);
   if (why) *why = NULL;
   fragment_arg_t a = {.id = id, .first = first, .last = last, .now = now_us, .sha256 = sha256,
-                      .bytes = bytes};
+                      .bytes = bytes, .limits = limits};
   store_rc_t rc = store_rc(db_write(st->db, complete_fn, &a));
   if (outcome) *outcome = rc == STORE_CONFLICT ? a.outcome : STORE_FRAGMENT_COMPLETES;
   if (rc == STORE_OK) {

@@ -23,6 +23,7 @@
 #define SPOOLD_STORE_DOCUMENTS_H
 
 #include "store/jobs.h"
+#include "store/limits.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -136,11 +137,14 @@ store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, ui
  * piece that leaves bytes missing; it is STORE_FRAGMENT_COMPLETES for every other outcome);
  * the job must accept JOB_EV_UPLOAD_DONE (else STORE_CONFLICT with *why, and the session is
  * left as it is); the document takes the session's name, type, size, blob and sha256 with
- * uploadedDateTime = now_us; the session is deleted; the job loses uploadPending. On STORE_OK
- * *doc receives the document and *drop the blob the document held before (if unreferenced). */
+ * uploadedDateTime = now_us; the session is deleted; the job loses uploadPending. limits, when
+ * not NULL, are activity windows (store/limits.h: the upload volume of a document that arrives
+ * whole) taken in the same transaction at limits->now_us: STORE_LIMITED when one is full,
+ * nothing written, limits->refused and limits->retry_us set. On STORE_OK *doc receives the
+ * document and *drop the blob the document held before (if unreferenced). */
 store_rc_t store_upload_complete(store_t *st, const char *id, uint64_t first, uint64_t last,
                                  const void *bytes, const char *sha256, int64_t now_us,
-                                 store_document_t *doc,
+                                 store_limits_t *limits, store_document_t *doc,
                                  store_blob_keys_t *drop, char **why,
                                  store_fragment_rc_t *outcome);
 

@@ -18,6 +18,20 @@ void store_job_limits_init(store_limit_t v[2], store_limits_t *l, const char *te
   *l = (store_limits_t){.tenant = tenant, .v = v, .n = 2};
 }
 
+/* Buckets of the upload volume window: a user's uploads are counted in window / VOL_BUCKETS
+ * long buckets (one store row each). */
+#define VOL_BUCKETS 60
+
+/* See limits.h. */
+void store_upload_limit_init(store_limit_t *v, store_limits_t *l, const char *tenant,
+                             const char *user_id, uint64_t max_bytes, unsigned window_s,
+                             uint64_t bytes) {
+  int64_t window = (int64_t)(window_s ? window_s : 900) * 1000000;
+  *v = (store_limit_t){STORE_LIMIT_USER_UPLOAD, user_id ? user_id : "", max_bytes, window,
+                       window / VOL_BUCKETS > 0 ? window / VOL_BUCKETS : 1, bytes};
+  *l = (store_limits_t){.tenant = tenant, .v = v, .n = 1};
+}
+
 typedef struct {
   int64_t  at;
   uint64_t amount;

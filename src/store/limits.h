@@ -57,6 +57,14 @@ void store_job_limits_init(store_limit_t v[2], store_limits_t *l, const char *te
                            const char *printer_id, const char *user_id, unsigned max_printer,
                            unsigned max_user, unsigned window_s);
 
+/* The upload volume window of a document of bytes bytes uploaded by user_id (NULL: ""), the
+ * same for every way a document arrives (a Graph upload fragment, a document through the IPP
+ * share endpoint): at most max_bytes (0: no limit) in any window_s seconds (0: 900), counted in
+ * buckets of a sixtieth of the window. Fills *v and *l, which borrow tenant and user_id. */
+void store_upload_limit_init(store_limit_t *v, store_limits_t *l, const char *tenant,
+                             const char *user_id, uint64_t max_bytes, unsigned window_s,
+                             uint64_t bytes);
+
 /* Takes each of l->v's amounts from its window at l->now_us in one write transaction, if every
  * one fits; STORE_LIMITED (nothing written, l->refused and l->retry_us set) when one does not.
  * store_job_create takes the job limits inside its own transaction (store_job_new_t.limits). */

@@ -13,7 +13,7 @@ import { writeFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { rawFetch, closeAgents } from "./lib/clients.mjs";
-import { PRINTER_MANAGEMENT_SCOPES, registerPrinter, createShare, TEST_PDF } from "./lib/fixtures.mjs";
+import { PRINTER_MANAGEMENT_SCOPES, registerPrinter, createShare, createJob, TEST_PDF } from "./lib/fixtures.mjs";
 import { startServer, makeTempDir } from "./lib/server.mjs";
 
 const run = promisify(execFile);
@@ -109,5 +109,125 @@ describe("IPP share creates count in the job creation windows", () => {
     assert.equal(g.status, 429, g.text);
     assert.match(g.json.error.message, /You created too many print jobs: at most 5/);
     assert.equal((await jobsOn(ctx.p2)).length, 2, "the refused creates wrote nothing");
+  });
+});
+
+// The upload volume window (--upload-volume-limit over --upload-volume-window) counts the
+// documents received through the share endpoint (Print-Job, Send-Document) with the bytes
+// uploaded through Graph, in the transaction that stores the document: past it the share
+// endpoint answers client-error-not-possible naming the window and the wait, and neither the
+// document nor its bytes are recorded (a Print-Job's job is canceled, as for every Print-Job
+// whose document cannot be stored; a Create-Job's job keeps waiting for its document).
+describe("IPP share documents count in the upload volume window", () => {
+  const v = {};
+  const doc40 = Buffer.concat([TEST_PDF, Buffer.alloc(40 - TEST_PDF.length, 0x0a)]);
+
+  before(async () => {
+    v.srv = await startServer({ args: ["--upload-volume-limit", "100", "--upload-volume-window", "600"] });
+    v.tmp = await makeTempDir("spoold-share-volume-");
+    const tenant = randomUUID();
+    v.admin = await v.srv.mintUser({ tenant, admin: true,
+      scopes: [...PRINTER_MANAGEMENT_SCOPES, "PrintJob.ReadWrite.All", "PrinterShare.ReadWrite.All"] });
+    v.upn = "dave@contoso.test";
+    v.user = await v.srv.mintUser({ tenant, upn: v.upn, scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All" });
+    const pw = await rawFetch(`${v.srv.origin}/spoold/v1/me/printPasswords`, {
+      method: "POST", token: v.user, json: { displayName: "ipptool" } });
+    assert.equal(pw.status, 201, pw.text);
+    v.password = pw.json.password;
+    v.printer = await registerPrinter(v.srv, v.admin, { name: "Volume share" });
+    v.share = await createShare(v.srv, v.admin, v.printer);
+    v.pdf = path.join(v.tmp, "doc40.pdf");
+    await writeFile(v.pdf, doc40);
+  });
+
+  after(async () => {
+    await v.srv?.stop();
+    if (v.tmp) await rm(v.tmp, { recursive: true, force: true });
+  });
+
+  // Runs the ipptool tests `body` against the share as the user; resolves the verbose output.
+  async function ipp(body) {
+    const file = path.join(v.tmp, `${randomUUID()}.test`);
+    await writeFile(file, body);
+    const port = new URL(v.srv.origin).port;
+    const uri = `ipp://${encodeURIComponent(v.upn)}:${encodeURIComponent(v.password)}@127.0.0.1:${port}/ipp/share/${v.share}`;
+    try {
+      const { stdout } = await run("ipptool", ["-t", "-v", "-f", v.pdf, uri, file], { encoding: "utf8", timeout: 60_000 });
+      return stdout;
+    } catch (e) {
+      assert.fail(`ipptool failed:\n${e.stdout || ""}${e.stderr || ""}`);
+    }
+  }
+  const head = `GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri`;
+  const printJob = (status) => ipp(`{
+  NAME "Print-Job expecting ${status}"
+  OPERATION Print-Job
+  ${head}
+  ATTR name requesting-user-name $user
+  ATTR mimeMediaType document-format application/pdf
+  FILE $filename
+  STATUS ${status}
+}
+`);
+  const createAndSend = (status) => ipp(`{
+  NAME "Create-Job"
+  OPERATION Create-Job
+  ${head}
+  ATTR name requesting-user-name $user
+  STATUS successful-ok
+  EXPECT job-id OF-TYPE integer
+}
+{
+  NAME "Send-Document expecting ${status}"
+  OPERATION Send-Document
+  ${head}
+  ATTR integer job-id $job-id
+  ATTR name requesting-user-name $user
+  ATTR mimeMediaType document-format application/pdf
+  ATTR boolean last-document true
+  FILE $filename
+  STATUS ${status}
+}
+`);
+  // A Graph upload of `size` bytes as the user (a new job on the share); resolves the PUT.
+  async function graphUpload(size) {
+    const job = await createJob(v.srv, v.user, `shares/${v.share}`);
+    const base = `${v.srv.origin}/v1.0/print/shares/${v.share}/jobs/${job.id}/documents/${job.documents[0].id}`;
+    const s = await rawFetch(`${base}/createUploadSession`, { method: "POST", token: v.user,
+      json: { properties: { documentName: "g.pdf", contentType: "application/pdf", size } } });
+    assert.equal(s.status, 200, s.text);
+    return rawFetch(s.json.uploadUrl.replace(v.srv.url, v.srv.origin), { method: "PUT", body: Buffer.alloc(size, 0x25),
+      headers: { "content-range": `bytes 0-${size - 1}/${size}`, "content-type": "application/octet-stream" } });
+  }
+  const uploaded = async () => {
+    const r = await rawFetch(`${v.srv.origin}/v1.0/print/printers/${v.printer}/jobs?$top=100&$expand=documents`, { token: v.admin });
+    assert.equal(r.status, 200, r.text);
+    return r.json.value.map((j) => ({ state: j.status.state, sizes: j.documents.filter((d) => d.uploadedDateTime).map((d) => d.size) }));
+  };
+
+  it("Graph and IPP share documents fill one window; past it IPP gets client-error-not-possible and nothing is recorded", async () => {
+    await printJob("successful-ok");          // 40 of 100
+    await createAndSend("successful-ok");     // 80 of 100
+    const g = await graphUpload(30);          // 110 > 100: Graph sees the IPP bytes
+    assert.equal(g.status, 429, g.text);
+    assert.equal(g.json.error.code, "activityLimitReached");
+
+    const refused = await printJob("client-error-not-possible");
+    assert.match(refused, /You uploaded too many document bytes: at most 100 in any 600 seconds\. Retry after \d+ seconds\./, refused);
+    const refused2 = await createAndSend("client-error-not-possible");
+    assert.match(refused2, /You uploaded too many document bytes: at most 100 in any 600 seconds/, refused2);
+
+    // the refused documents were not counted: 20 more bytes fit exactly
+    assert.equal((await graphUpload(20)).status, 201);
+    assert.equal((await graphUpload(1)).status, 429);
+
+    const jobs = await uploaded();
+    const stored = jobs.flatMap((j) => j.sizes).sort((a, b) => a - b);
+    assert.deepEqual(stored, [20, 40, 40], "only the accepted documents are stored");
+    const canceled = jobs.filter((j) => j.state === "canceled" && j.sizes.length === 0);
+    assert.equal(canceled.length, 1, `the refused Print-Job's job is canceled: ${JSON.stringify(jobs)}`);
   });
 });

@@ -386,18 +386,18 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
   cr_assert(ref);
   store_fragment_rc_t oc = STORE_FRAGMENT_COMPLETES;
-  cr_assert_eq(store_upload_complete(st, S1, 10, 20, NULL, "ab", now, &d, &drop, &why, &oc),
+  cr_assert_eq(store_upload_complete(st, S1, 10, 20, NULL, "ab", now, NULL, &d, &drop, &why, &oc),
                STORE_CONFLICT, "a piece that does not complete the set");
   cr_assert_eq(oc, STORE_FRAGMENT_RECORDED, "the outcome says bytes are still missing");
   cr_assert_not_null(why);
   free(why);
   why = NULL;
-  cr_assert_eq(store_upload_complete(st, S1, 0, 60, NULL, "ab", now, &d, &drop, &why, &oc),
+  cr_assert_eq(store_upload_complete(st, S1, 0, 60, NULL, "ab", now, NULL, &d, &drop, &why, &oc),
                STORE_CONFLICT, "a piece overlapping the received bytes");
   cr_assert_eq(oc, STORE_FRAGMENT_OVERLAP);
   free(why);
   why = NULL;
-  cr_assert_eq(store_upload_complete(st, S1, 0, 49, NULL, "cafe", now, &d, &drop, &why, &oc), STORE_OK);
+  cr_assert_eq(store_upload_complete(st, S1, 0, 49, NULL, "cafe", now, NULL, &d, &drop, &why, &oc), STORE_OK);
   cr_assert_eq(oc, STORE_FRAGMENT_COMPLETES);
   cr_assert_str_eq(d.sha256, "cafe");
   cr_assert_str_eq(d.blob_key, K1);
@@ -427,6 +427,55 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   cr_assert_eq(store_document_set_downloaded(st, TENANT, doc.id, 42), STORE_OK);
   cr_assert_eq(store_document_set_downloaded(st, "other-tenant", doc.id, 42), STORE_NOT_FOUND);
 
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_close(st);
+}
+
+/* A document that arrives whole (the IPP share endpoint) counts its bytes in the uploader's
+ * volume window in the transaction that stores it: a full window refuses it with nothing
+ * written (session, document and window as before), a window with room takes the bytes. */
+Test(documents_store, completion_takes_the_upload_volume_in_its_transaction,
+     .init = test_store_setup, .fini = test_store_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, 100);
+  store_blob_keys_t drop;
+  char *why = NULL;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  int64_t now = time_now_us();
+  store_limit_t v;
+  store_limits_t l;
+  store_upload_limit_init(&v, &l, TENANT, "user-1", 1000, 600, 950);
+  l.now_us = now;
+  cr_assert_eq(store_limits_take(st, &l), STORE_OK, "950 of user-1's 1000 bytes are taken");
+
+  store_upload_limit_init(&v, &l, TENANT, "user-1", 1000, 600, 100);
+  l.now_us = now;
+  store_document_t d;
+  store_fragment_rc_t oc;
+  cr_assert_eq(store_upload_complete(st, S1, 0, 99, NULL, "cafe", now, &l, &d, &drop, &why, &oc),
+               STORE_LIMITED);
+  cr_assert_eq(l.refused, 0);
+  cr_assert_gt(l.retry_us, 0, "the wait until the window has room");
+  store_upload_session_t sess;
+  cr_assert_eq(store_upload_session_get(st, S1, now, &sess), STORE_OK, "the session stays");
+  store_upload_session_clear(&sess);
+  cr_assert_eq(store_document_get(st, TENANT, job.id, doc.id, &d), STORE_OK);
+  cr_assert_eq(d.uploaded_us, 0, "the document is not stored");
+  store_document_clear(&d);
+  const char *sum = "SELECT CAST(SUM(amount) AS BIGINT) FROM activity_windows";
+  cr_assert_eq(dcount(st, sum, NULL), 950, "nothing counted");
+
+  store_upload_limit_init(&v, &l, TENANT, "user-1", 1050, 600, 100);
+  l.now_us = now;
+  cr_assert_eq(store_upload_complete(st, S1, 0, 99, NULL, "cafe", now, &l, &d, &drop, &why, &oc),
+               STORE_OK);
+  cr_assert_eq(d.uploaded_us, now);
+  store_document_clear(&d);
+  store_blob_keys_clear(&drop);
+  cr_assert_eq(dcount(st, sum, NULL), 1050, "the document's bytes are counted with it");
   store_job_clear(&job);
   store_document_clear(&doc);
   store_close(st);
@@ -725,7 +774,7 @@ Test(documents_store, small_document_in_rows_through_the_tiered_blob_store,
 
   store_document_t d;
   store_fragment_rc_t oc;
-  cr_assert_eq(store_upload_complete(st, S1, 0, sizeof data - 1, data, sha, time_now_us(), &d,
+  cr_assert_eq(store_upload_complete(st, S1, 0, sizeof data - 1, data, sha, time_now_us(), NULL, &d,
                                      &drop, &why, &oc), STORE_OK);
   cr_assert_str_eq(d.blob_key, K1);
   cr_assert_str_eq(d.sha256, sha);
