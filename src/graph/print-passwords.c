@@ -57,11 +57,6 @@ static json_t *password_json(const store_print_password_t *p) {
   return o;
 }
 
-static void reply_store_error(http_request_t *req, http_response_t *res) {
-  graph_reply_error(req, res, 500, "generalException", NULL,
-                    "The request could not be completed; try again.");
-}
-
 /* A delegated caller, for the /me routes; replies 403 otherwise. */
 static const caller_t *user_caller(http_request_t *req, http_response_t *res, perm_op_t op) {
   const caller_t *c = graph_authorize(req, res, op, NULL);
@@ -96,7 +91,7 @@ static void me_create(http_request_t *req, http_response_t *res) {
   if (!print_password_hash(secret, hash)) {
     OPENSSL_cleanse(secret, sizeof secret);
     json_decref(body);
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     return;
   }
   id_guid(id);
@@ -121,7 +116,7 @@ static void me_create(http_request_t *req, http_response_t *res) {
                       "You already have %d print passwords; revoke one you no longer use first.",
                       STORE_PRINT_PASSWORDS_MAX);
   } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
   } else {
     store_print_password_t shown = p;
     char login[512];
@@ -146,7 +141,7 @@ static void list_passwords(http_request_t *req, http_response_t *res, const char
   store_print_password_t *v = NULL;
   size_t n = 0;
   if (store_print_password_list(APP(req)->store, tenant, user_id, &v, &n) != STORE_OK) {
-    reply_store_error(req, res);
+    graph_reply_store_error(req, res);
     return;
   }
   json_t *value = json_array();
@@ -161,12 +156,7 @@ static void list_passwords(http_request_t *req, http_response_t *res, const char
 static void delete_password(http_request_t *req, http_response_t *res, const char *tenant,
                             const char *user_id, const char *id) {
   store_rc_t rc = store_print_password_delete(APP(req)->store, tenant, user_id, id);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The print password '%s' was not found.",
-                      id);
-  } else if (rc != STORE_OK) {
-    reply_store_error(req, res);
-  } else {
+  if (!graph_reply_item_failure(req, res, rc, "The print password '%s' was not found.", id)) {
     log_info("print password %s of user %s revoked", id, user_id);
     graph_reply_no_content(res);
   }

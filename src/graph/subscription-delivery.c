@@ -11,17 +11,9 @@
 #include "graph/reply.h"
 #include "http/router.h"
 #include "store/subscriptions.h"
-#include "util/timeutil.h"
 
 #include <jansson.h>
 #include <string.h>
-
-static json_t *datetime_or_null(int64_t us) {
-  if (!us) return json_null();
-  char iso[TIME_ISO_LEN];
-  time_format_iso(us, iso);
-  return json_string(iso);
-}
 
 static void subscription_delivery(http_request_t *req, http_response_t *res) {
   const caller_t *c = graph_authorize(req, res, OP_SUBSCRIPTION_GET, NULL);
@@ -32,19 +24,14 @@ static void subscription_delivery(http_request_t *req, http_response_t *res) {
   store_rc_t rc = store_subscription_get(APP(req)->store, c->tenant, id, &s);
   if (rc == STORE_OK && (!c->app_id || strcmp(s.app_id, c->app_id))) rc = STORE_NOT_FOUND;
   if (rc == STORE_OK) rc = store_subscription_delivery(APP(req)->store, c->tenant, id, &d);
-  if (rc == STORE_NOT_FOUND) {
-    graph_reply_error(req, res, 404, "itemNotFound", NULL, "The subscription '%s' was not found.",
-                      id);
-  } else if (rc != STORE_OK) {
-    graph_reply_store_error(req, res);
-  } else {
+  if (!graph_reply_item_failure(req, res, rc, "The subscription '%s' was not found.", id)) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "queued", json_integer(d.queued));
     json_object_set_new(o, "failedAttempts", json_integer(d.failed_attempts));
-    json_object_set_new(o, "lastError", d.last_error ? json_string(d.last_error) : json_null());
-    json_object_set_new(o, "nextAttemptDateTime", datetime_or_null(d.next_attempt_us));
-    json_object_set_new(o, "oldestQueuedDateTime", datetime_or_null(d.oldest_us));
+    json_object_set_new(o, "lastError", graph_json_string_or_null(d.last_error));
+    json_object_set_new(o, "nextAttemptDateTime", graph_json_time_or_null(d.next_attempt_us));
+    json_object_set_new(o, "oldestQueuedDateTime", graph_json_time_or_null(d.oldest_us));
     graph_reply_json(req, res, 200, o);
   }
   store_delivery_state_clear(&d);
