@@ -159,29 +159,24 @@ static void docs_clear(docs_arg_t *a) {
   a->n = 0;
 }
 
+/* Fills the store_document_ref_t at item from a row of docs_fn's statement. */
+static void doc_row(db_stmt_t *s, void *item) {
+  store_document_ref_t *d = item;
+  d->id = store_col_strdup(s, 0, true);
+  d->tenant = store_col_strdup(s, 1, true);
+  d->job_id = db_col_int64(s, 2);
+  d->size = db_col_int64(s, 3);
+  d->blob_key = store_col_strdup(s, 4, true);
+  d->sha256 = store_col_strdup(s, 5, false);
+}
+
 static int docs_fn(db_conn_t *c, void *arg) {
   docs_arg_t *a = arg;
   docs_clear(a);
   db_stmt_t *s = db_prepare(c, "SELECT id, tenant_id, job_id, size, blob_key, sha256"
                                " FROM documents WHERE uploaded_us IS NOT NULL"
                                " AND blob_key IS NOT NULL ORDER BY job_id, id");
-  int rc;
-  size_t cap = 0;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (a->n == cap) {
-      cap = cap ? cap * 2 : 64;
-      a->v = xrealloc(a->v, cap * sizeof *a->v);
-    }
-    store_document_ref_t *d = &a->v[a->n++];
-    d->id = store_col_strdup(s, 0, true);
-    d->tenant = store_col_strdup(s, 1, true);
-    d->job_id = db_col_int64(s, 2);
-    d->size = db_col_int64(s, 3);
-    d->blob_key = store_col_strdup(s, 4, true);
-    d->sha256 = store_col_strdup(s, 5, false);
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return store_read_rows(s, sizeof *a->v, doc_row, (void **)&a->v, &a->n);
 }
 
 /* Every uploaded document; see store.h. */

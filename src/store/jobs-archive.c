@@ -58,6 +58,13 @@ typedef struct job_ref {
   char   *tenant;
 } job_ref_t;
 
+/* Fills the job_ref_t at item from a row (id, tenant_id). */
+static void job_ref_row(db_stmt_t *s, void *item) {
+  job_ref_t *r = item;
+  r->id = db_col_int64(s, 0);
+  r->tenant = store_col_strdup(s, 1, true);
+}
+
 static void job_refs_free(job_ref_t *v, size_t n) {
   for (size_t i = 0; i < n; i++) free(v[i].tenant);
   free(v);
@@ -88,14 +95,7 @@ static int expire_fn(db_conn_t *c, void *arg) {
   db_bind_int64(s, 2, (int64_t)a->max);
   job_ref_t *refs = NULL;
   size_t n = 0;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    refs = xrealloc(refs, (n + 1) * sizeof *refs);
-    refs[n] = (job_ref_t){.id = db_col_int64(s, 0), .tenant = store_col_strdup(s, 1, true)};
-    n++;
-  }
-  db_reset(s);
-  rc = rc == DB_DONE ? 0 : DB_ERROR;
+  int rc = store_read_rows(s, sizeof *refs, job_ref_row, (void **)&refs, &n);
   int64_t now = time_now_us();
   buf_t task_desc = BUF_INIT;
   buf_printf(&task_desc, "Task execution was aborted: %s", a->description);
@@ -192,9 +192,40 @@ static void archived_free(archived_t *v, size_t n) {
   free(v);
 }
 
+/* Fills the archived_t at item from a row of archive_select's statement. */
+static void archived_row(db_stmt_t *s, void *item) {
+  archived_t *r = item;
+  r->id = db_col_int64(s, 0);
+  r->tenant = store_col_strdup(s, 1, true);
+  r->printer_id = store_col_strdup(s, 2, false);
+  r->printer_name = store_col_strdup(s, 3, false);
+  r->state = (int)db_col_int64(s, 4);
+  r->copies = store_copies_printed((job_phase_t)db_col_int64(s, 5), db_col_text(s, 10));
+  r->created_us = db_col_int64(s, 6);
+  r->acquired_null = db_col_null(s, 7);
+  r->acquired_us = db_col_int64(s, 7);
+  r->completed_us = db_col_int64(s, 8);
+  r->acquired = db_col_int64(s, 9) != 0;
+  r->by_id = store_col_strdup(s, 11, false);
+  r->by_upn = store_col_strdup(s, 12, false);
+  r->by_name = store_col_strdup(s, 13, false);
+  r->usage_null = db_col_null(s, 14) || db_col_null(s, 15);
+  r->usage_day = db_col_int64(s, 14);
+  r->usage_month = db_col_int64(s, 15);
+  r->color_null = db_col_null(s, 16);
+  r->color = db_col_int64(s, 16);
+  r->duplex_null = db_col_null(s, 17);
+  r->duplex = db_col_int64(s, 17);
+  r->pages_null = db_col_null(s, 18);
+  r->pages = db_col_int64(s, 18);
+  r->groups = store_col_strdup(s, 19, false);
+}
+
 /* Reads up to a->max terminal jobs past retention into *out. The unary + keeps the planner on
  * jobs_completed: a phase index would visit every terminal job. */
 static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, size_t *nout) {
+  *out = NULL;
+  *nout = 0;
   db_stmt_t *s = db_prepare(c,
     "SELECT j.id, j.tenant_id, j.printer_id, p.display_name, j.state, j.phase, j.created_us,"
     " j.acknowledged_us, COALESCE(j.completed_us, j.updated_us), j.is_acquired,"
@@ -210,41 +241,7 @@ static int archive_select(db_conn_t *c, const sweep_arg_t *a, archived_t **out, 
   db_bind_int64(s, 3, JOB_CANCELED);
   db_bind_int64(s, 4, JOB_ABORTED);
   db_bind_int64(s, 5, (int64_t)a->max);
-  archived_t *v = NULL;
-  size_t n = 0;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    v = xrealloc(v, (n + 1) * sizeof *v);
-    archived_t *r = &v[n++];
-    r->id = db_col_int64(s, 0);
-    r->tenant = store_col_strdup(s, 1, true);
-    r->printer_id = store_col_strdup(s, 2, false);
-    r->printer_name = store_col_strdup(s, 3, false);
-    r->state = (int)db_col_int64(s, 4);
-    r->copies = store_copies_printed((job_phase_t)db_col_int64(s, 5), db_col_text(s, 10));
-    r->created_us = db_col_int64(s, 6);
-    r->acquired_null = db_col_null(s, 7);
-    r->acquired_us = db_col_int64(s, 7);
-    r->completed_us = db_col_int64(s, 8);
-    r->acquired = db_col_int64(s, 9) != 0;
-    r->by_id = store_col_strdup(s, 11, false);
-    r->by_upn = store_col_strdup(s, 12, false);
-    r->by_name = store_col_strdup(s, 13, false);
-    r->usage_null = db_col_null(s, 14) || db_col_null(s, 15);
-    r->usage_day = db_col_int64(s, 14);
-    r->usage_month = db_col_int64(s, 15);
-    r->color_null = db_col_null(s, 16);
-    r->color = db_col_int64(s, 16);
-    r->duplex_null = db_col_null(s, 17);
-    r->duplex = db_col_int64(s, 17);
-    r->pages_null = db_col_null(s, 18);
-    r->pages = db_col_int64(s, 18);
-    r->groups = store_col_strdup(s, 19, false);
-  }
-  db_reset(s);
-  *out = v;
-  *nout = n;
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return store_read_rows(s, sizeof **out, archived_row, (void **)out, nout);
 }
 
 /* Writes the archived_jobs row of *r. */

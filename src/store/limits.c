@@ -37,6 +37,12 @@ typedef struct {
   uint64_t amount;
 } lim_row_t;
 
+/* Fills the lim_row_t at item from a row (at_us, amount). */
+static void lim_row(db_stmt_t *s, void *item) {
+  int64_t amount = db_col_int64(s, 1);
+  *(lim_row_t *)item = (lim_row_t){db_col_int64(s, 0), amount > 0 ? (uint64_t)amount : 0};
+}
+
 /* Reads the rows of key lim inside the window that ends at now (oldest first) into *rows. */
 static int lim_rows(db_conn_t *c, const char *tenant, const store_limit_t *lim, int64_t start,
                     lim_row_t **rows, size_t *n) {
@@ -49,18 +55,7 @@ static int lim_rows(db_conn_t *c, const char *tenant, const store_limit_t *lim, 
   db_bind_int64(s, 2, lim->kind);
   db_bind_text(s, 3, lim->name ? lim->name : "");
   db_bind_int64(s, 4, start);
-  size_t cap = 0;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 16;
-      *rows = xrealloc(*rows, cap * sizeof **rows);
-    }
-    int64_t amount = db_col_int64(s, 1);
-    (*rows)[(*n)++] = (lim_row_t){db_col_int64(s, 0), amount > 0 ? (uint64_t)amount : 0};
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return store_read_rows(s, sizeof **rows, lim_row, (void **)rows, n);
 }
 
 /* The bucket start of time t. */
@@ -77,7 +72,10 @@ static int lim_check(db_conn_t *c, const char *tenant, const store_limit_t *lim,
   lim_row_t *rows = NULL;
   size_t n = 0;
   int rc = lim_rows(c, tenant, lim, at - lim->window_us, &rows, &n);
-  if (rc != 0) return rc;
+  if (rc != 0) {
+    free(rows);
+    return rc;
+  }
   uint64_t sum = 0;
   for (size_t i = 0; i < n; i++) sum += rows[i].amount;
   if (sum + lim->amount <= lim->limit) {

@@ -132,6 +132,15 @@ static void matches_free(match_t *m, size_t n) {
   free(m);
 }
 
+/* Fills the match_t at item from a row of find_matches's statement. */
+static void match_row(db_stmt_t *s, void *item) {
+  match_t *m = item;
+  m->id = store_col_strdup(s, 0, true);
+  m->client_state = store_col_strdup(s, 1, false);
+  m->url = store_col_strdup(s, 2, true);
+  m->expires_us = db_col_int64(s, 3);
+}
+
 /* Collects the unexpired subscriptions of tenant on (kind, target) into *out; 0 or DB_ERROR. */
 static int find_matches(db_conn_t *c, const char *tenant, int kind, const char *target,
                         int64_t now_us, match_t **out, size_t *n) {
@@ -144,21 +153,7 @@ static int find_matches(db_conn_t *c, const char *tenant, int kind, const char *
   db_bind_int64(s, 2, kind);
   db_bind_text(s, 3, target);
   db_bind_int64(s, 4, now_us);
-  size_t cap = 0;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 4;
-      *out = xrealloc(*out, cap * sizeof **out);
-    }
-    match_t *m = &(*out)[(*n)++];
-    m->id = store_col_strdup(s, 0, true);
-    m->client_state = store_col_strdup(s, 1, false);
-    m->url = store_col_strdup(s, 2, true);
-    m->expires_us = db_col_int64(s, 3);
-  }
-  db_reset(s);
-  if (rc != DB_DONE) {
+  if (store_read_rows(s, sizeof **out, match_row, (void **)out, n) != 0) {
     matches_free(*out, *n);
     *out = NULL;
     *n = 0;

@@ -32,7 +32,8 @@ void store_print_passwords_free(store_print_password_t *v, size_t n) {
   free(v);
 }
 
-static void read_row(db_stmt_t *s, store_print_password_t *p) {
+static void read_row(db_stmt_t *s, void *item) {
+  store_print_password_t *p = item;
   p->id = store_col_strdup(s, 0, true);
   p->tenant = store_col_strdup(s, 1, true);
   p->user_id = store_col_strdup(s, 2, true);
@@ -102,14 +103,14 @@ typedef struct {
   const char             *tenant, *key1, *key2;
   int                     mode; /* 0: by user (key1 may be NULL), 1: by login, 2: by id */
   store_print_password_t *v;
-  size_t                  n, cap;
+  size_t                  n;
 } list_arg_t;
 
 static int list_fn(db_conn_t *c, void *arg) {
   list_arg_t *a = arg;
   store_print_passwords_free(a->v, a->n);
   a->v = NULL;
-  a->n = a->cap = 0;
+  a->n = 0;
   const char *sql =
       a->mode == 1 ? "SELECT " PP_COLS " FROM print_passwords WHERE tenant_id = ? AND "
                      "user_name = ? ORDER BY created_us, id"
@@ -122,17 +123,7 @@ static int list_fn(db_conn_t *c, void *arg) {
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, a->tenant);
   if (a->mode != 0 || a->key1) db_bind_text(s, 2, a->key1);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (a->n == a->cap) {
-      a->cap = a->cap ? a->cap * 2 : 4;
-      a->v = xrealloc(a->v, a->cap * sizeof *a->v);
-    }
-    memset(&a->v[a->n], 0, sizeof a->v[a->n]);
-    read_row(s, &a->v[a->n++]);
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : rc;
+  return store_read_rows(s, sizeof *a->v, read_row, (void **)&a->v, &a->n);
 }
 
 static store_rc_t run_list(store_t *st, list_arg_t *a, store_print_password_t **out, size_t *n) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OData query -> SQL pieces (filter, order, keyset, paging) in the SQLite/PostgreSQL subset. */
 #include "store/query.h"
+#include "store/store-private.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -693,6 +694,17 @@ int store_query_page_items(const store_query_t *cq, db_stmt_t *s, int ncols, siz
                            char **next) {
   items_arg_t a = {.items = items, .n = n, .cap = *n, .elem = elem, .read = read};
   return store_query_page(cq, s, ncols, items_row, &a, next);
+}
+
+/* See store-private.h. */
+int store_read_rows(db_stmt_t *s, size_t elem, void (*read)(db_stmt_t *s, void *item),
+                    void **items, size_t *n) {
+  if (!s) return DB_ERROR;
+  items_arg_t a = {.items = items, .n = n, .cap = *n, .elem = elem, .read = read};
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) items_row(s, &a);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
 }
 
 /* See query.h. */

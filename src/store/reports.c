@@ -114,15 +114,26 @@ static int completed_state(void) {
   return enum_lookup(&ENUM_PRINT_JOB_PROCESSING_STATE, "completed", true);
 }
 
+#define USAGE_NFROM 9 /* the '?' of USAGE_FROM */
+
+/* The values of the '?' of USAGE_FROM, in order, into v (they borrow tenant). */
+static void usage_from_values(query_value_t v[USAGE_NFROM], const char *tenant, int64_t lo,
+                              int64_t hi) {
+  int completed = completed_state();
+  size_t i = 0;
+  for (int k = 0; k < 3; k++) v[i++] = (query_value_t){.type = QUERY_VAL_INT64, .u.i = completed};
+  for (int k = 0; k < 2; k++) {
+    v[i++] = (query_value_t){.type = QUERY_VAL_STRING, .u.s = (char *)tenant};
+    v[i++] = (query_value_t){.type = QUERY_VAL_INT64, .u.i = lo};
+    v[i++] = (query_value_t){.type = QUERY_VAL_INT64, .u.i = hi};
+  }
+}
+
 /* Binds the '?' of USAGE_FROM from idx on; returns the next index. */
 static int bind_usage_from(db_stmt_t *s, int idx, const char *tenant, int64_t lo, int64_t hi) {
-  int completed = completed_state();
-  for (int k = 0; k < 3; k++) db_bind_int64(s, idx++, completed);
-  for (int k = 0; k < 2; k++) {
-    db_bind_text(s, idx++, tenant);
-    db_bind_int64(s, idx++, lo);
-    db_bind_int64(s, idx++, hi);
-  }
+  query_value_t v[USAGE_NFROM];
+  usage_from_values(v, tenant, lo, hi);
+  for (size_t i = 0; i < USAGE_NFROM; i++) store_query_bind_value(s, idx++, &v[i]);
   return idx;
 }
 
@@ -144,8 +155,7 @@ static void read_usage(db_stmt_t *s, void *item) {
 typedef struct {
   const char          *tenant;
   store_usage_kind_t   kind;
-  const store_query_t *cq;
-  bool                 want_total;
+  const store_query_t *cq;      /* its total points at .total when the caller wants one */
   store_usage_t       *out;
   size_t               n;
   int64_t              total;
@@ -164,27 +174,12 @@ static void usage_list_reset(usage_list_arg_t *a) {
 static int usage_list_fn(db_conn_t *c, void *arg) {
   usage_list_arg_t *a = arg;
   usage_list_reset(a);
-  const char *from = USAGE_FROM_SQL[a->kind];
-  char *sql = store_query_select_sql(a->cq, USAGE_COLS, from, NULL);
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
-  int idx = bind_usage_from(s, 1, a->tenant, INT64_MIN, INT64_MAX);
-  store_query_bind_select(a->cq, s, idx);
-  if (store_query_page_items(a->cq, s, USAGE_NCOLS, sizeof *a->out, read_usage, (void **)&a->out,
-                             &a->n, &a->next) != 0)
-    return DB_ERROR;
-  if (!a->want_total) return 0;
-  sql = store_query_count_sql(a->cq, from, NULL);
-  s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
-  idx = bind_usage_from(s, 1, a->tenant, INT64_MIN, INT64_MAX);
-  store_query_bind_count(a->cq, s, idx);
-  int rc = db_step(s);
-  if (rc == DB_ROW) a->total = db_col_int64(s, 0);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
+  query_value_t base[USAGE_NFROM];
+  usage_from_values(base, a->tenant, INT64_MIN, INT64_MAX);
+  store_list_sql_t l = {USAGE_COLS, USAGE_NCOLS, USAGE_FROM_SQL[a->kind], NULL, base,
+                        USAGE_NFROM};
+  return store_query_list_items(c, a->cq, &l, sizeof *a->out, read_usage, (void **)&a->out,
+                                &a->n, &a->next);
 }
 
 /* Lower-cases the string literals compared with userPrincipalName (keys are lower-cased). */
@@ -215,7 +210,8 @@ store_rc_t store_usage_list(store_t *st, const char *tenant, store_usage_kind_t 
     *err = xstrdup(msg);
     return STORE_INVALID;
   }
-  usage_list_arg_t a = {.tenant = tenant, .kind = kind, .cq = &cq, .want_total = total != NULL};
+  usage_list_arg_t a = {.tenant = tenant, .kind = kind, .cq = &cq};
+  cq.total = total ? &a.total : NULL;  /* counted when the caller asks, whatever q says */
   store_rc_t rc = store_rc(db_read(st->db, usage_list_fn, &a));
   store_query_clear(&cq);
   if (rc != STORE_OK) {
@@ -366,10 +362,6 @@ static void archived_row(db_stmt_t *s, void *item) { read_archived(s, item); }
 static int archive_fn(db_conn_t *c, void *arg) {
   archive_arg_t *a = arg;
   archive_reset(a);
-  char *sql = store_query_select_sql(a->cq, ARCHIVE_COLS, ARCHIVE_FROM_SQL[a->by], NULL);
-  db_stmt_t *s = db_prepare(c, sql);
-  free(sql);
-  if (!s) return DB_ERROR;
   char *pattern = NULL;
   const char *who = a->who;
   if (a->by == STORE_ARCHIVE_BY_GROUP) {
@@ -378,21 +370,17 @@ static int archive_fn(db_conn_t *c, void *arg) {
     snprintf(pattern, len, "%%\"%s\"%%", a->who);
     who = pattern;
   }
-  int idx = 1;
-  db_bind_text(s, idx++, a->tenant);
-  db_bind_int64(s, idx++, JOB_COMPLETED);
-  db_bind_int64(s, idx++, JOB_CANCELED);
-  db_bind_int64(s, idx++, JOB_ABORTED);
-  db_bind_int64(s, idx++, a->lo);
-  db_bind_int64(s, idx++, a->hi);
-  db_bind_text(s, idx++, who);
-  db_bind_text(s, idx++, a->tenant);
-  db_bind_int64(s, idx++, a->lo);
-  db_bind_int64(s, idx++, a->hi);
-  db_bind_text(s, idx++, who);
-  store_query_bind_select(a->cq, s, idx);
-  int rc = store_query_page_items(a->cq, s, ARCHIVE_NCOLS, sizeof *a->out, archived_row,
-                                  (void **)&a->out, &a->n, &a->next);
+#define TEXT(v) {.type = QUERY_VAL_STRING, .u.s = (char *)(v)}
+#define INT(v) {.type = QUERY_VAL_INT64, .u.i = (v)}
+  query_value_t base[] = {TEXT(a->tenant), INT(JOB_COMPLETED), INT(JOB_CANCELED),
+                          INT(JOB_ABORTED), INT(a->lo), INT(a->hi), TEXT(who),
+                          TEXT(a->tenant), INT(a->lo), INT(a->hi), TEXT(who)};
+#undef TEXT
+#undef INT
+  store_list_sql_t l = {ARCHIVE_COLS, ARCHIVE_NCOLS, ARCHIVE_FROM_SQL[a->by], NULL, base,
+                        sizeof base / sizeof base[0]};
+  int rc = store_query_list_items(c, a->cq, &l, sizeof *a->out, archived_row, (void **)&a->out,
+                                  &a->n, &a->next);
   free(pattern);
   return rc;
 }
@@ -415,6 +403,7 @@ store_rc_t store_archived_jobs(store_t *st, const char *tenant, store_archive_by
     *err = xstrdup(msg);
     return STORE_INVALID;
   }
+  cq.total = NULL;  /* the archived-job functions answer no count */
   archive_arg_t a = {.tenant = tenant, .by = by, .who = who, .lo = start_us, .hi = end_us,
                      .cq = &cq};
   store_rc_t rc = store_rc(db_read(st->db, archive_fn, &a));

@@ -19,6 +19,18 @@ void store_share_adverts_free(store_share_advert_t *v, size_t n) {
   free(v);
 }
 
+/* Fills the store_share_advert_t at item from a row of adverts_fn's statement. */
+static void advert_row(db_stmt_t *s, void *item) {
+  store_share_advert_t *x = item;
+  x->share_id = store_col_strdup(s, 0, true);
+  x->tenant = store_col_strdup(s, 1, true);
+  x->name = store_col_strdup(s, 2, true);
+  x->manufacturer = store_col_strdup(s, 3, false);
+  x->model = store_col_strdup(s, 4, false);
+  x->location = store_col_strdup(s, 5, false);
+  x->capabilities = store_col_strdup(s, 6, false);
+}
+
 typedef struct adverts_arg {
   store_share_advert_t *v;
   size_t                n;
@@ -33,21 +45,7 @@ static int adverts_fn(db_conn_t *c, void *arg) {
                                " p.model, p.location, p.capabilities"
                                " FROM shares s JOIN printers p ON p.id = s.printer_id"
                                " ORDER BY s.id");
-  if (!s) return DB_ERROR;
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
-    store_share_advert_t *x = &a->v[a->n++];
-    x->share_id = store_col_strdup(s, 0, true);
-    x->tenant = store_col_strdup(s, 1, true);
-    x->name = store_col_strdup(s, 2, true);
-    x->manufacturer = store_col_strdup(s, 3, false);
-    x->model = store_col_strdup(s, 4, false);
-    x->location = store_col_strdup(s, 5, false);
-    x->capabilities = store_col_strdup(s, 6, false);
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return store_read_rows(s, sizeof *a->v, advert_row, (void **)&a->v, &a->n);
 }
 
 /* Every share with its printer; see share-adverts.h. */

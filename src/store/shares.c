@@ -129,14 +129,7 @@ static int by_pull_fn(db_conn_t *c, void *arg) {
   db_bind_text(s, 1, a->pull_printer_id);
   db_bind_text(s, 2, a->tenant);
   db_bind_int64(s, 3, (int64_t)a->max);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    a->items = xrealloc(a->items, (a->n + 1) * sizeof *a->items);
-    memset(&a->items[a->n], 0, sizeof *a->items);
-    share_read_row(s, 0, &a->items[a->n++]);
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return store_read_rows(s, sizeof *a->items, share_row, (void **)&a->items, &a->n);
 }
 
 /* See shares.h. */

@@ -113,6 +113,14 @@ int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *ou
  * STORE_NOT_FOUND when none, DB_ERROR. */
 int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant);
 
+/* Steps s (prepared and bound) to its end, appending each row to *items as
+ * store_query_page_items does (elements of elem bytes grown with xrealloc, *n of them after any
+ * already there, each zeroed and then filled by read(s, item)), and resets s. 0, or DB_ERROR
+ * (also for a NULL s: a failed db_prepare). The caller frees the array and its elements, also
+ * after an error. Defined in query.c. */
+int store_read_rows(db_stmt_t *s, size_t elem, void (*read)(db_stmt_t *s, void *item),
+                    void **items, size_t *n);
+
 /* Inside a transaction: runs sql, a SELECT of at most one row whose parameters are id and then,
  * when tenant is not NULL, tenant ("SELECT <cols> FROM t WHERE t.id = ? AND t.tenant_id = ?"),
  * and reads the row with read(s, out) as store_step_row does. 0 when there was a row,

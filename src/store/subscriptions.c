@@ -40,7 +40,9 @@ void store_subscription_clear(store_subscription_t *s) {
   memset(s, 0, sizeof *s);
 }
 
-static void sub_from_row(db_stmt_t *s, store_subscription_t *o) {
+/* Fills the store_subscription_t at item from a row of SUB_COLS. */
+static void sub_from_row(db_stmt_t *s, void *item) {
+  store_subscription_t *o = item;
   o->id = store_col_strdup(s, 0, true);
   o->tenant = store_col_strdup(s, 1, true);
   o->app_id = store_col_strdup(s, 2, true);
@@ -358,14 +360,7 @@ static int sweep_fn(db_conn_t *c, void *arg) {
                                " ORDER BY expires_us LIMIT ?");
   db_bind_int64(s, 1, now);
   db_bind_int64(s, 2, SWEEP_BATCH);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    subs = xrealloc(subs, (n + 1) * sizeof *subs);
-    memset(&subs[n], 0, sizeof *subs);
-    sub_from_row(s, &subs[n++]);
-  }
-  db_reset(s);
-  int out = rc == DB_DONE ? 0 : DB_ERROR;
+  int out = store_read_rows(s, sizeof *subs, sub_from_row, (void **)&subs, &n);
   int64_t t = time_now_us();
   for (size_t i = 0; out == 0 && i < n; i++) {
     store_subscription_t *x = &subs[i];

@@ -137,22 +137,21 @@ store_rc_t store_tenant_remove(store_t *st, const char *id) {
 
 typedef struct {
   store_tenant_t *v;
-  size_t          n, cap;
+  size_t          n;
 } tenant_list_t;
+
+static void tenant_list_clear(tenant_list_t *l) {
+  for (size_t i = 0; i < l->n; i++) store_tenant_clear(&l->v[i]);
+  free(l->v);
+  l->v = NULL;
+  l->n = 0;
+}
 
 static int tenant_list_fn(db_conn_t *c, void *arg) {
   tenant_list_t *l = arg;
+  tenant_list_clear(l);  /* the closure may run again */
   db_stmt_t *s = db_prepare(c, "SELECT " TENANT_COLS " FROM tenants ORDER BY id");
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    if (l->n == l->cap) {
-      l->cap = l->cap ? l->cap * 2 : 16;
-      l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-    }
-    tenant_from_row(s, &l->v[l->n++]);
-  }
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
+  return store_read_rows(s, sizeof *l->v, tenant_from_row, (void **)&l->v, &l->n);
 }
 
 /* Calls fn for each tenant ordered by id until fn returns non-zero. fn runs after the read
@@ -160,7 +159,7 @@ static int tenant_list_fn(db_conn_t *c, void *arg) {
  * call only. */
 store_rc_t store_tenant_list(store_t *st, int (*fn)(const store_tenant_t *t, void *arg),
                              void *arg) {
-  tenant_list_t l = {NULL, 0, 0};
+  tenant_list_t l = {NULL, 0};
   store_rc_t rc = store_rc(db_read(st->db, tenant_list_fn, &l));
   bool walking = rc == STORE_OK && fn;
   for (size_t i = 0; i < l.n; i++) {
