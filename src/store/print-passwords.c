@@ -14,16 +14,25 @@
   "id, tenant_id, user_id, user_name, user_display_name, groups, display_name, hash, " \
   "created_us, last_used_us"
 
+/* The members of store_print_password_t, in the order of PP_COLS (last_used_us: NULL is 0,
+ * never used). */
+static const store_col_t PP_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_print_password_t, id),
+  STORE_COL(TEXT_EMPTY, store_print_password_t, tenant),
+  STORE_COL(TEXT_EMPTY, store_print_password_t, user_id),
+  STORE_COL(TEXT_EMPTY, store_print_password_t, user_name),
+  STORE_COL(TEXT, store_print_password_t, user_display_name),
+  STORE_COL(TEXT_EMPTY, store_print_password_t, groups),
+  STORE_COL(TEXT_EMPTY, store_print_password_t, display_name),
+  STORE_COL(TEXT_EMPTY, store_print_password_t, hash),
+  STORE_COL(I64, store_print_password_t, created_us),
+  STORE_COL(I64, store_print_password_t, last_used_us),
+};
+
+/* See print-passwords.h. */
 void store_print_password_clear(store_print_password_t *p) {
   if (!p) return;
-  free(p->id);
-  free(p->tenant);
-  free(p->user_id);
-  free(p->user_name);
-  free(p->user_display_name);
-  free(p->groups);
-  free(p->display_name);
-  free(p->hash);
+  store_cols_free(PP_MAP, STORE_NCOLS(PP_MAP), p);
   memset(p, 0, sizeof *p);
 }
 
@@ -32,18 +41,9 @@ void store_print_passwords_free(store_print_password_t *v, size_t n) {
   free(v);
 }
 
+/* Fills the store_print_password_t at item from a row of PP_COLS. */
 static void read_row(db_stmt_t *s, void *item) {
-  store_print_password_t *p = item;
-  p->id = store_col_strdup(s, 0, true);
-  p->tenant = store_col_strdup(s, 1, true);
-  p->user_id = store_col_strdup(s, 2, true);
-  p->user_name = store_col_strdup(s, 3, true);
-  p->user_display_name = store_col_strdup(s, 4, false);
-  p->groups = store_col_strdup(s, 5, true);
-  p->display_name = store_col_strdup(s, 6, true);
-  p->hash = store_col_strdup(s, 7, true);
-  p->created_us = db_col_int64(s, 8);
-  p->last_used_us = db_col_null(s, 9) ? 0 : db_col_int64(s, 9);
+  store_cols_read(s, PP_MAP, STORE_NCOLS(PP_MAP), item);
 }
 
 static char *lower_dup(const char *s) {

@@ -113,14 +113,22 @@ void store_printer_page_clear(store_printer_page_t *p) {
   memset(p, 0, sizeof *p);
 }
 
+/* The members of store_operation_t, in the order of OP_COLS. */
+static const store_col_t OP_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_operation_t, id),
+  STORE_COL(TEXT_EMPTY, store_operation_t, tenant),
+  STORE_COL(I64, store_operation_t, created_us),
+  STORE_COL(INT, store_operation_t, state),
+  STORE_COL(TEXT_EMPTY, store_operation_t, description),
+  STORE_COL(TEXT, store_operation_t, printer_id),
+  STORE_COL(TEXT, store_operation_t, certificate),
+};
+_Static_assert(STORE_NCOLS(OP_MAP) == OP_NCOLS, "OP_MAP names each of OP_COLS");
+
 /* Releases the strings of *op and zeroes it. */
 void store_operation_clear(store_operation_t *op) {
   if (!op) return;
-  free(op->id);
-  free(op->tenant);
-  free(op->description);
-  free(op->printer_id);
-  free(op->certificate);
+  store_cols_free(OP_MAP, OP_NCOLS, op);
   memset(op, 0, sizeof *op);
 }
 
@@ -178,14 +186,7 @@ static void printer_from_row(db_stmt_t *s, void *item) {
 
 /* Fills the store_operation_t at item from a row of OP_COLS. */
 static void operation_from_row(db_stmt_t *s, void *item) {
-  store_operation_t *op = item;
-  op->id = store_col_strdup(s, 0, true);
-  op->tenant = store_col_strdup(s, 1, true);
-  op->created_us = db_col_int64(s, 2);
-  op->state = (int)db_col_int64(s, 3);
-  op->description = store_col_strdup(s, 4, true);
-  op->printer_id = store_col_strdup(s, 5, false);
-  op->certificate = store_col_strdup(s, 6, false);
+  store_cols_read(s, OP_MAP, OP_NCOLS, item);
 }
 
 /* ---- content types -------------------------------------------------------------------------- */

@@ -48,14 +48,22 @@ static const store_qfield_t PP_FIELDS[] = {
 
 /* ---- structs -------------------------------------------------------------------------------- */
 
+/* The members of store_pull_printer_t, in the order of PP_COLS. */
+static const store_col_t PP_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_pull_printer_t, id),
+  STORE_COL(TEXT_EMPTY, store_pull_printer_t, tenant),
+  STORE_COL(TEXT_EMPTY, store_pull_printer_t, display_name),
+  STORE_COL(BOOL, store_pull_printer_t, include_all_printers),
+  STORE_COL(TEXT, store_pull_printer_t, location),
+  STORE_COL(TEXT, store_pull_printer_t, defaults),
+  STORE_COL(I64, store_pull_printer_t, registered_us),
+};
+_Static_assert(STORE_NCOLS(PP_MAP) == PP_NCOLS, "PP_MAP names each of PP_COLS");
+
 /* See pull-printers.h. */
 void store_pull_printer_clear(store_pull_printer_t *p) {
   if (!p) return;
-  free(p->id);
-  free(p->tenant);
-  free(p->display_name);
-  free(p->location);
-  free(p->defaults);
+  store_cols_free(PP_MAP, PP_NCOLS, p);
   memset(p, 0, sizeof *p);
 }
 
@@ -73,16 +81,7 @@ void store_pull_printer_page_clear(store_pull_printer_page_t *p) {
 }
 
 /* Fills the store_pull_printer_t at item from a row of PP_COLS. */
-static void pp_from_row(db_stmt_t *s, void *item) {
-  store_pull_printer_t *p = item;
-  p->id = store_col_strdup(s, 0, true);
-  p->tenant = store_col_strdup(s, 1, true);
-  p->display_name = store_col_strdup(s, 2, true);
-  p->include_all_printers = db_col_int64(s, 3) != 0;
-  p->location = store_col_strdup(s, 4, false);
-  p->defaults = store_col_strdup(s, 5, false);
-  p->registered_us = db_col_int64(s, 6);
-}
+static void pp_from_row(db_stmt_t *s, void *item) { store_cols_read(s, PP_MAP, PP_NCOLS, item); }
 
 #define PP_BY_ID_SQL "SELECT " PP_COLS " FROM " PP_FROM " WHERE p.id = ? AND " PP_WHERE
 
@@ -268,15 +267,11 @@ static int member_fn(db_conn_t *c, void *arg) {
   int rc = pp_exists(c, a->tenant, a->id);
   if (rc == STORE_NOT_FOUND) a->why = STORE_PULL_MEMBER_NO_PULL_PRINTER;
   if (rc != 0) return rc;
-  db_stmt_t *s = db_prepare(c, "SELECT 1 FROM pull_printer_members WHERE pull_printer_id = ? AND"
-                               " printer_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, a->id);
-  db_bind_text(s, 2, a->printer_id);
-  rc = db_step(s);
-  db_reset(s);
-  if (rc != DB_ROW && rc != DB_DONE) return DB_ERROR;
-  bool member = rc == DB_ROW;
+  rc = store_row_exists(c, "SELECT 1 FROM pull_printer_members WHERE pull_printer_id = ? AND"
+                           " printer_id = ?", a->id, a->printer_id);
+  if (rc != 0 && rc != STORE_NOT_FOUND) return rc;
+  bool member = rc == 0;
+  db_stmt_t *s;
   if (!a->add) {
     if (!member) {
       a->why = STORE_PULL_MEMBER_NOT_MEMBER;

@@ -6,29 +6,26 @@
 
 #include <stdlib.h>
 
+/* The members of store_share_advert_t, in the order of adverts_fn's columns. */
+static const store_col_t ADVERT_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_share_advert_t, share_id),
+  STORE_COL(TEXT_EMPTY, store_share_advert_t, tenant),
+  STORE_COL(TEXT_EMPTY, store_share_advert_t, name),
+  STORE_COL(TEXT, store_share_advert_t, manufacturer),
+  STORE_COL(TEXT, store_share_advert_t, model),
+  STORE_COL(TEXT, store_share_advert_t, location),
+  STORE_COL(TEXT, store_share_advert_t, capabilities),
+};
+
+/* See share-adverts.h. */
 void store_share_adverts_free(store_share_advert_t *v, size_t n) {
-  for (size_t i = 0; v && i < n; i++) {
-    free(v[i].share_id);
-    free(v[i].tenant);
-    free(v[i].name);
-    free(v[i].manufacturer);
-    free(v[i].model);
-    free(v[i].location);
-    free(v[i].capabilities);
-  }
+  for (size_t i = 0; v && i < n; i++) store_cols_free(ADVERT_MAP, STORE_NCOLS(ADVERT_MAP), &v[i]);
   free(v);
 }
 
 /* Fills the store_share_advert_t at item from a row of adverts_fn's statement. */
 static void advert_row(db_stmt_t *s, void *item) {
-  store_share_advert_t *x = item;
-  x->share_id = store_col_strdup(s, 0, true);
-  x->tenant = store_col_strdup(s, 1, true);
-  x->name = store_col_strdup(s, 2, true);
-  x->manufacturer = store_col_strdup(s, 3, false);
-  x->model = store_col_strdup(s, 4, false);
-  x->location = store_col_strdup(s, 5, false);
-  x->capabilities = store_col_strdup(s, 6, false);
+  store_cols_read(s, ADVERT_MAP, STORE_NCOLS(ADVERT_MAP), item);
 }
 
 typedef struct adverts_arg {

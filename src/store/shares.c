@@ -29,14 +29,31 @@
 
 /* ---- structs ------------------------------------------------------------------------------- */
 
+/* The members of store_share_t, in the order of SHARE_COLS. */
+static const store_col_t SHARE_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_share_t, id),
+  STORE_COL(TEXT_EMPTY, store_share_t, tenant),
+  STORE_COL(TEXT_EMPTY, store_share_t, printer_id),
+  STORE_COL(TEXT_EMPTY, store_share_t, display_name),
+  STORE_COL(BOOL, store_share_t, allow_all_users),
+  STORE_COL(I64, store_share_t, created_us),
+  STORE_COL(TEXT, store_share_t, pull_printer_id),
+};
+_Static_assert(STORE_NCOLS(SHARE_MAP) == SHARE_NCOLS, "SHARE_MAP names each of SHARE_COLS");
+
+/* The members of store_share_member_t, in the order of MEMBER_COLS. */
+static const store_col_t MEMBER_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_share_member_t, id),
+  STORE_COL(TEXT, store_share_member_t, display_name),
+  STORE_COL(TEXT, store_share_member_t, upn),
+  STORE_COL(I64, store_share_member_t, added_us),
+};
+_Static_assert(STORE_NCOLS(MEMBER_MAP) == MEMBER_NCOLS, "MEMBER_MAP names each of MEMBER_COLS");
+
 /* Releases the strings of *s and zeroes it. */
 void store_share_clear(store_share_t *s) {
   if (!s) return;
-  free(s->id);
-  free(s->tenant);
-  free(s->printer_id);
-  free(s->display_name);
-  free(s->pull_printer_id);
+  store_cols_free(SHARE_MAP, SHARE_NCOLS, s);
   memset(s, 0, sizeof *s);
 }
 
@@ -54,9 +71,7 @@ void store_share_page_clear(store_share_page_t *p) {
 
 void store_share_member_clear(store_share_member_t *m) {
   if (!m) return;
-  free(m->id);
-  free(m->display_name);
-  free(m->upn);
+  store_cols_free(MEMBER_MAP, MEMBER_NCOLS, m);
   memset(m, 0, sizeof *m);
 }
 
@@ -76,18 +91,10 @@ void store_share_access_clear(store_share_access_t *a) {
   memset(a, 0, sizeof *a);
 }
 
-/* Reads the SHARE_COLS of the current row, starting at column col. */
-static void share_read_row(db_stmt_t *s, int col, store_share_t *out) {
-  out->id = store_col_strdup(s, col, true);
-  out->tenant = store_col_strdup(s, col + 1, true);
-  out->printer_id = store_col_strdup(s, col + 2, true);
-  out->display_name = store_col_strdup(s, col + 3, true);
-  out->allow_all_users = db_col_int64(s, col + 4) != 0;
-  out->created_us = db_col_int64(s, col + 5);
-  out->pull_printer_id = store_col_strdup(s, col + 6, false);
+/* Fills the store_share_t at item from a row of SHARE_COLS. */
+static void share_row(db_stmt_t *s, void *item) {
+  store_cols_read(s, SHARE_MAP, SHARE_NCOLS, item);
 }
-
-static void share_row(db_stmt_t *s, void *item) { share_read_row(s, 0, item); }
 
 /* Member ids are GUIDs stored lower-case; ids from tokens and URLs may come in any case. */
 static void lower_id(const char *in, char *out, size_t outlen) {
@@ -549,12 +556,9 @@ store_rc_t store_share_member_remove(store_t *st, const char *tenant, const char
   return rc;
 }
 
+/* Fills the store_share_member_t at item from a row of MEMBER_COLS. */
 static void member_row(db_stmt_t *s, void *item) {
-  store_share_member_t *m = item;
-  m->id = store_col_strdup(s, 0, true);
-  m->display_name = store_col_strdup(s, 1, false);
-  m->upn = store_col_strdup(s, 2, false);
-  m->added_us = db_col_int64(s, 3);
+  store_cols_read(s, MEMBER_MAP, MEMBER_NCOLS, item);
 }
 
 static int member_list_fn(db_conn_t *c, void *arg) {

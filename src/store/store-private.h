@@ -11,6 +11,7 @@
 #include "store/db.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include "store/jobs.h"
 #include "store/limits.h"
 #include "store/store.h"
@@ -112,6 +113,31 @@ int store_step_row(db_stmt_t *s, void (*read)(db_stmt_t *s, void *out), void *ou
  * WHERE id = ? AND tenant_id = ?"), bound to id and tenant. 0 when it returns a row,
  * STORE_NOT_FOUND when none, DB_ERROR. */
 int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *tenant);
+
+/* A struct read from a row as a table: column i of the row goes to the member that entry i
+ * names (STORE_COL(KIND, type, member)), converted as its kind says. One table serves the
+ * struct's row reader (store_cols_read) and the release of its strings (store_cols_free), so
+ * the two cannot disagree. */
+typedef enum store_col_kind {
+  STORE_COL_TEXT,        /* char *: a malloc'd copy, NULL for NULL */
+  STORE_COL_TEXT_EMPTY,  /* char *: a malloc'd copy, "" for NULL */
+  STORE_COL_I64,         /* int64_t (0 for NULL) */
+  STORE_COL_INT,         /* int (0 for NULL) */
+  STORE_COL_BOOL,        /* bool: the column is not 0 (false for NULL) */
+} store_col_kind_t;
+typedef struct store_col {
+  store_col_kind_t kind;
+  size_t           off;  /* offsetof the member */
+} store_col_t;
+#define STORE_COL(kind, type, member) {STORE_COL_##kind, offsetof(type, member)}
+#define STORE_NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
+
+/* Reads columns 0..n-1 of the current row of s into the members of the struct at out that
+ * cols[0..n) name (its strings are then the struct's: release with store_cols_free). */
+void store_cols_read(db_stmt_t *s, const store_col_t *cols, size_t n, void *out);
+/* Frees the text members cols[0..n) name of the struct at p (NULL is a no-op) and sets them to
+ * NULL; the other members are left as they are. */
+void store_cols_free(const store_col_t *cols, size_t n, void *p);
 
 /* Steps s (prepared and bound) to its end, appending each row to *items as
  * store_query_page_items does (elements of elem bytes grown with xrealloc, *n of them after any

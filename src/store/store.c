@@ -201,6 +201,32 @@ int store_row_exists(db_conn_t *c, const char *sql, const char *id, const char *
 }
 
 /* See store-private.h. */
+void store_cols_read(db_stmt_t *s, const store_col_t *cols, size_t n, void *out) {
+  for (size_t i = 0; i < n; i++) {
+    void *m = (char *)out + cols[i].off;
+    int col = (int)i;
+    switch (cols[i].kind) {
+      case STORE_COL_TEXT: *(char **)m = store_col_strdup(s, col, false); break;
+      case STORE_COL_TEXT_EMPTY: *(char **)m = store_col_strdup(s, col, true); break;
+      case STORE_COL_I64: *(int64_t *)m = db_col_int64(s, col); break;
+      case STORE_COL_INT: *(int *)m = (int)db_col_int64(s, col); break;
+      case STORE_COL_BOOL: *(bool *)m = db_col_int64(s, col) != 0; break;
+    }
+  }
+}
+
+/* See store-private.h. */
+void store_cols_free(const store_col_t *cols, size_t n, void *p) {
+  if (!p) return;
+  for (size_t i = 0; i < n; i++) {
+    if (cols[i].kind != STORE_COL_TEXT && cols[i].kind != STORE_COL_TEXT_EMPTY) continue;
+    char **m = (char **)((char *)p + cols[i].off);
+    free(*m);
+    *m = NULL;
+  }
+}
+
+/* See store-private.h. */
 int store_read_by_id(db_conn_t *c, const char *sql, const char *id, const char *tenant,
                      void (*read)(db_stmt_t *s, void *out), void *out) {
   db_stmt_t *s = db_prepare(c, sql);

@@ -85,25 +85,28 @@ static const store_qfield_t DEF_FIELDS[] = {
     {"createdBy/displayName", "d.created_by_name", STORE_QT_STRING, true, true, false, NULL},
 };
 
+/* The members of store_task_definition_t, in the order of DEF_COLS. */
+static const store_col_t DEF_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_task_definition_t, id),
+  STORE_COL(TEXT_EMPTY, store_task_definition_t, tenant),
+  STORE_COL(TEXT_EMPTY, store_task_definition_t, display_name),
+  STORE_COL(TEXT_EMPTY, store_task_definition_t, created_by_app),
+  STORE_COL(TEXT, store_task_definition_t, created_by_name),
+  STORE_COL(I64, store_task_definition_t, created_us),
+};
+_Static_assert(STORE_NCOLS(DEF_MAP) == DEF_NCOLS, "DEF_MAP names each of DEF_COLS");
+
 /* Releases the strings of *d and zeroes it. */
 void store_task_definition_clear(store_task_definition_t *d) {
   if (!d) return;
-  free(d->id);
-  free(d->tenant);
-  free(d->display_name);
-  free(d->created_by_app);
-  free(d->created_by_name);
+  store_cols_free(DEF_MAP, DEF_NCOLS, d);
   memset(d, 0, sizeof *d);
 }
 
+/* Fills *d (whatever it held is overwritten) from a row of DEF_COLS. */
 static void def_from_row(db_stmt_t *s, store_task_definition_t *d) {
   memset(d, 0, sizeof *d);
-  d->id = store_col_strdup(s, 0, true);
-  d->tenant = store_col_strdup(s, 1, true);
-  d->display_name = store_col_strdup(s, 2, true);
-  d->created_by_app = store_col_strdup(s, 3, true);
-  d->created_by_name = store_col_strdup(s, 4, false);
-  d->created_us = db_col_int64(s, 5);
+  store_cols_read(s, DEF_MAP, DEF_NCOLS, d);
 }
 
 typedef struct def_arg {
@@ -327,26 +330,29 @@ static const store_qfield_t TRIG_FIELDS[] = {
      STORE_QT_ENUM, true, false, true, &ENUM_PRINT_EVENT},
 };
 
+/* The members of store_task_trigger_t, in the order of TRIG_COLS. */
+static const store_col_t TRIG_MAP[] = {
+  STORE_COL(TEXT_EMPTY, store_task_trigger_t, id),
+  STORE_COL(TEXT_EMPTY, store_task_trigger_t, tenant),
+  STORE_COL(TEXT_EMPTY, store_task_trigger_t, printer_id),
+  STORE_COL(TEXT_EMPTY, store_task_trigger_t, definition_id),
+  STORE_COL(INT, store_task_trigger_t, event),
+  STORE_COL(TEXT_EMPTY, store_task_trigger_t, created_by_app),
+  STORE_COL(I64, store_task_trigger_t, created_us),
+};
+_Static_assert(STORE_NCOLS(TRIG_MAP) == TRIG_NCOLS, "TRIG_MAP names each of TRIG_COLS");
+
 /* Releases the strings of *t and zeroes it. */
 void store_task_trigger_clear(store_task_trigger_t *t) {
   if (!t) return;
-  free(t->id);
-  free(t->tenant);
-  free(t->printer_id);
-  free(t->definition_id);
-  free(t->created_by_app);
+  store_cols_free(TRIG_MAP, TRIG_NCOLS, t);
   memset(t, 0, sizeof *t);
 }
 
+/* Fills *t (whatever it held is overwritten) from a row of TRIG_COLS. */
 static void trig_from_row(db_stmt_t *s, store_task_trigger_t *t) {
   memset(t, 0, sizeof *t);
-  t->id = store_col_strdup(s, 0, true);
-  t->tenant = store_col_strdup(s, 1, true);
-  t->printer_id = store_col_strdup(s, 2, true);
-  t->definition_id = store_col_strdup(s, 3, true);
-  t->event = (int)db_col_int64(s, 4);
-  t->created_by_app = store_col_strdup(s, 5, true);
-  t->created_us = db_col_int64(s, 6);
+  store_cols_read(s, TRIG_MAP, TRIG_NCOLS, t);
 }
 
 typedef struct trig_arg {
