@@ -54,6 +54,7 @@ struct fiber {
   void        (*before_wait)(void *);
   void        (*wake)(void *);
   void         *hook_ctx;
+  unsigned       nlocals;   /* registered blocks when locals was made */
   unsigned char *locals;    /* the fiber's copy of the registered thread-local blocks */
   unsigned char *thread_locals;  /* the thread's own copy while the fiber runs */
 #ifdef FIBER_ASAN
@@ -196,10 +197,16 @@ void fiber_free(fiber_t *f) {
   free(f);
 }
 
+/* Whether f carries the registered blocks (none registered, or registered after f was made:
+ * then f leaves them to the thread). */
+static bool carries_locals(const fiber_t *f) { return f->locals && f->nlocals == g_nlocals; }
+
 /* Switches from the fiber back to the thread that ran it (fiber_run). */
 static void switch_out(fiber_t *f) {
-  locals_save(f->locals);
-  locals_load(f->thread_locals);
+  if (carries_locals(f)) {
+    locals_save(f->locals);
+    locals_load(f->thread_locals);
+  }
   tl_fiber = NULL;
 #ifdef FIBER_ASAN
   __sanitizer_start_switch_fiber(f->done ? NULL : &f->asan_fake, f->caller_bottom,
@@ -228,12 +235,13 @@ static void trampoline(void) {
 
 bool fiber_run(fiber_t *f) {
   if (!f || f->done || tl_fiber) return true;
-  if (!f->locals && g_locals_size) {
+  if (!f->started && g_locals_size) {
+    f->nlocals = g_nlocals;
     f->locals = xmalloc(g_locals_size);
     f->thread_locals = xmalloc(g_locals_size);
     locals_save(f->locals); /* the fiber starts with this thread's values */
   }
-  if (g_locals_size) {
+  if (carries_locals(f)) {
     locals_save(f->thread_locals);
     locals_load(f->locals);
   }
