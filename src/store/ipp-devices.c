@@ -340,13 +340,11 @@ static int refuse(store_ipp_result_t *r, store_ipp_refusal_t why, const char *fm
 
 /* Sets r->refusal and r->why; returns STORE_CONFLICT. */
 static int refuse(store_ipp_result_t *r, store_ipp_refusal_t why, const char *fmt, ...) {
-  buf_t b = BUF_INIT;
+  free(r->why);
   va_list ap;
   va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
+  r->why = xvasprintf(fmt, ap);
   va_end(ap);
-  free(r->why);
-  r->why = buf_detach(&b);
   r->refusal = why;
   return STORE_CONFLICT;
 }

@@ -47,13 +47,11 @@ static int refuse(store_pull_result_t *r, const char *fmt, ...) __attribute__((f
 
 /* Sets r->why and returns STORE_CONFLICT. */
 static int refuse(store_pull_result_t *r, const char *fmt, ...) {
-  buf_t b = BUF_INIT;
+  free(r->why);
   va_list ap;
   va_start(ap, fmt);
-  buf_vprintf(&b, fmt, ap);
+  r->why = xvasprintf(fmt, ap);
   va_end(ap);
-  free(r->why);
-  r->why = buf_detach(&b);
   return STORE_CONFLICT;
 }
 
