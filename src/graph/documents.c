@@ -300,17 +300,42 @@ static bool parse_upload_properties(http_request_t *req, http_response_t *res, j
 }
 
 /* POST .../jobs/{j}/documents/{d}/createUploadSession */
+typedef struct {
+  http_request_t   *req;
+  http_response_t  *res;
+  graph_job_ctx_t  *ctx;
+  store_document_t *doc;
+  json_t           *body;
+  const char       *name, *type;
+  int64_t           size;
+  int               step; /* out: 0 nothing resolved, 1 job and document, 2 all checked */
+} session_check_arg_t;
+
+/* The reads and checks of createUploadSession before it writes: the job, its document, the
+ * body, the printer's content types (see document_create_upload_session). */
+static void session_check(void *arg) {
+  session_check_arg_t *a = arg;
+  if (!resolve_document(a->req, a->res, OP_PRINTER_JOB_DOCUMENT_UPLOAD_SESSION, a->ctx, a->doc))
+    return;
+  a->step = 1;
+  if (!parse_upload_properties(a->req, a->res, &a->body, &a->name, &a->type, &a->size)) return;
+  if (!content_type_accepted(a->req, a->res, a->ctx, a->type)) return;
+  a->step = 2;
+}
+
 static void document_create_upload_session(http_request_t *req, http_response_t *res) {
   app_t *app = APP(req);
   graph_job_ctx_t ctx;
   store_document_t doc;
-  if (!resolve_document(req, res, OP_PRINTER_JOB_DOCUMENT_UPLOAD_SESSION, &ctx, &doc)) return;
-  json_t *body = NULL;
-  const char *name = NULL, *type = NULL;
-  int64_t size = 0;
+  /* the share or printer, the job, its document and the printer in one read transaction */
+  session_check_arg_t chk = {.req = req, .res = res, .ctx = &ctx, .doc = &doc};
+  store_read_together(app->store, session_check, &chk);
+  if (chk.step == 0) return;
+  json_t *body = chk.body;
+  const char *name = chk.name, *type = chk.type;
+  int64_t size = chk.size;
   char *url = NULL;
-  if (!parse_upload_properties(req, res, &body, &name, &type, &size)) goto out;
-  if (!content_type_accepted(req, res, &ctx, type)) goto out;
+  if (chk.step < 2) goto out;
 
   /* Delegated callers upload before start; an application replaces the document of a job its
    * own print task holds. */

@@ -211,6 +211,16 @@ static bool job_is_own(const caller_t *c, const store_job_t *j) {
   return c->user_id && j->created_by_id && strcmp(c->user_id, j->created_by_id) == 0;
 }
 
+typedef struct {
+  http_request_t  *req;
+  http_response_t *res;
+  bool             hide_others;
+  graph_job_ctx_t *ctx;
+  bool             ok; /* out */
+} job_find_arg_t;
+
+static void job_find(void *arg);
+
 /* graph_job_resolve, with the own-jobs rule optional (cancel answers 403 instead of 404). */
 static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
                         bool hide_others, graph_job_ctx_t *ctx) {
@@ -218,6 +228,21 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
   ctx->via_share = graph_job_path_is_share(req);
   ctx->caller = graph_authorize(req, res, job_op(req, printer_op), &ctx->decision);
   if (!ctx->caller) return false;
+  /* Through a share: the share and the job, in one read transaction. Through a printer the
+   * job comes first, often from the hot-job cache without any transaction. */
+  job_find_arg_t a = {req, res, hide_others, ctx, false};
+  if (ctx->via_share) store_read_together(APP(req)->store, job_find, &a);
+  else job_find(&a);
+  return a.ok;
+}
+
+/* The store part of job_resolve: the job of the path, on its printer or share. */
+static void job_find(void *arg) {
+  job_find_arg_t *a = arg;
+  http_request_t *req = a->req;
+  http_response_t *res = a->res;
+  graph_job_ctx_t *ctx = a->ctx;
+  bool hide_others = a->hide_others;
   const char *job_id = http_request_param(req, 1);
   store_rc_t rc = STORE_NOT_FOUND;
   if (!ctx->via_share &&
@@ -230,7 +255,7 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
     if (!ctx->via_share && rc == STORE_OK) store_job_clear(&ctx->job);
     if (!resolve_parent(req, res, ctx->caller, ctx->via_share, &ctx->printer_id, NULL)) {
       graph_job_ctx_clear(ctx);
-      return false;
+      return;
     }
     rc = store_job_get(APP(req)->store, ctx->caller->tenant, job_id, &ctx->job);
   }
@@ -241,16 +266,16 @@ static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t pri
   if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
     graph_reply_store_error(req, res);
     graph_job_ctx_clear(ctx);
-    return false;
+    return;
   }
   if (!visible) {
     graph_reply_error(req, res, 404, "itemNotFound", NULL,
                       "The print job '%s' was not found on this %s.", job_id,
                       ctx->via_share ? "printer share" : "printer");
     graph_job_ctx_clear(ctx);
-    return false;
+    return;
   }
-  return true;
+  a->ok = true;
 }
 
 /* See graph/jobs.h. */

@@ -183,6 +183,7 @@ typedef struct upload_put {
   uint64_t               written;
   blob_t                *blob;
   bool                   reserved;
+  char                   reserved_id[ID_GUID_LEN + 1]; /* the session id it is reserved under */
   EVP_MD_CTX            *md;  /* the fragment is the whole document: its SHA-256 so far */
   unsigned char         *bytes; /* a whole small document kept in the store: its bytes */
 } upload_put_t;
@@ -223,10 +224,17 @@ static void put_cleanup(http_request_t *req) {
   blob_close(p->blob);
   EVP_MD_CTX_free(p->md);
   free(p->bytes);
-  if (p->reserved) inflight_release(APP(req)->documents, p->sess.id, p->first, p->last);
+  if (p->reserved) inflight_release(APP(req)->documents, p->reserved_id, p->first, p->last);
   store_upload_session_clear(&p->sess);
   free(p);
   req->handler_state = NULL;
+}
+
+/* Gives back the range p reserved (a fragment refused before it writes); returns rc. */
+static int give_back(app_t *app, upload_put_t *p, int rc) {
+  if (p->reserved) inflight_release(app->documents, p->reserved_id, p->first, p->last);
+  p->reserved = false;
+  return rc;
 }
 
 /* The checks made once the fragment's headers are in. Returns 0 to stream the body, -1 after
@@ -243,27 +251,40 @@ static int put_start(http_request_t *req, http_response_t *res) {
   upload_put_t *p = xcalloc(1, sizeof *p);
   req->handler_state = p;
   req->cleanup = put_cleanup;
-  if (!load_session(req, res, &p->sess)) return -1;
 
+  /* Reserve first, then read what the session has (see the top of the file): the range is
+   * reserved under the URL's session id before the one read of the session, and given back
+   * at once when that read finds no session for the URL. The answers keep their order: 404,
+   * then the header checks, then 416 for a range being written. */
   uint64_t total = 0;
   const char *cr = http_request_header(req, "Content-Range");
   content_range_rc_t crc = content_range_parse(cr, &p->first, &p->last, &total);
+  const char *url_id = http_request_param(req, 0);
+  bool busy = false;
+  if (cr && crc == CONTENT_RANGE_OK && url_id && id_is_guid(url_id)) {
+    snprintf(p->reserved_id, sizeof p->reserved_id, "%s", url_id);
+    p->reserved = inflight_reserve(app->documents, p->reserved_id, p->first, p->last);
+    busy = !p->reserved;
+  }
+  /* no session for this URL: the range goes back now, not after the body is dropped */
+  if (!load_session(req, res, &p->sess)) return give_back(app, p, -1);
+  /* a fragment refused for its headers gives its range back at once, as before it was read */
   if (!cr) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
                       "A fragment needs a Content-Range header: 'bytes {first}-{last}/{total}'.");
-    return -1;
+    return give_back(app, p, -1);
   }
   if (crc != CONTENT_RANGE_OK) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL, "%s (got '%s')",
                       content_range_describe(crc), cr);
-    return -1;
+    return give_back(app, p, -1);
   }
   if (total != (uint64_t)p->sess.size) {
     graph_reply_error(req, res, 400, "invalidRequest", NULL,
                       "The Content-Range total is %llu bytes, but the upload session was created "
                       "for a document of %lld bytes.", (unsigned long long)total,
                       (long long)p->sess.size);
-    return -1;
+    return give_back(app, p, -1);
   }
   p->len = p->last - p->first + 1;
   if (req->content_length != UINT64_MAX && req->content_length != p->len) {
@@ -272,36 +293,26 @@ static int put_start(http_request_t *req, http_response_t *res) {
                       "%llu-%llu' covers %llu bytes.", (unsigned long long)req->content_length,
                       (unsigned long long)p->first, (unsigned long long)p->last,
                       (unsigned long long)p->len);
-    return -1;
+    return give_back(app, p, -1);
   }
   if (p->len > UPLOAD_FRAGMENT_MAX) { /* a chunked body without Content-Length */
     graph_reply_error(req, res, 413, "invalidRequest", "maxFragmentLengthExceeded",
                       "The fragment covers %llu bytes; each fragment may be at most %llu bytes "
                       "(10 MiB).", (unsigned long long)p->len,
                       (unsigned long long)UPLOAD_FRAGMENT_MAX);
-    return 1;
+    return give_back(app, p, 1);
   }
 
-  /* Reserve first, then read what the session has: see the top of the file. */
-  if (!inflight_reserve(app->documents, p->sess.id, p->first, p->last)) {
+  if (busy) {
     graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
                       "Uploaded fragment overlaps with a fragment of this session that is being "
                       "uploaded.");
     return -1;
   }
-  p->reserved = true;
-  store_upload_session_t now;
-  store_rc_t rc = store_upload_session_get(app->store, p->sess.id, time_now_us(), &now);
-  if (rc != STORE_OK) {
-    if (rc == STORE_NOT_FOUND) reply_not_found(req, res);
-    else reply_internal(req, res);
-    return -1;
-  }
   range_set_t got;
-  bool overlap = !range_set_parse(now.received, &got) ||
+  bool overlap = !range_set_parse(p->sess.received, &got) ||
                  range_set_overlaps(&got, p->first, p->last);
   range_set_clear(&got);
-  store_upload_session_clear(&now);
   if (overlap) {
     graph_reply_error(req, res, 416, "invalidRange", "fragmentOverlap",
                       "Uploaded fragment overlaps with existing data.");

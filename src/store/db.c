@@ -222,20 +222,17 @@ int db_next_id(db_conn_t *c, const char *counter, int64_t *id) {
   *id = 0;
   if (!c || !counter) return DB_ERROR;
   if (c->be->next_id) return c->be->next_id(c, counter, id);
-  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = ?");
+  /* One statement: the row's new value comes back with the UPDATE (RETURNING). */
+  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, counter);
   int rc = db_step(s);
-  int64_t n = db_changes(c);
+  if (rc == DB_ROW) {
+    *id = db_col_int64(s, 0);
+    rc = db_step(s); /* DB_DONE: the counter names one row */
+  }
   db_reset(s);
-  if (rc != DB_DONE || n != 1) return DB_ERROR;
-  s = db_prepare(c, "SELECT value FROM counters WHERE name = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, counter);
-  rc = db_step(s);
-  if (rc == DB_ROW) *id = db_col_int64(s, 0);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
+  return rc == DB_DONE && *id ? 0 : DB_ERROR;
 }
 
 /* Tries a tiny real write (see db.h). */

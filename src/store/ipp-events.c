@@ -158,13 +158,18 @@ int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int 
                           int64_t now_us) {
   store_job_state_t js;
   int rc = store_job_state_read(c, tenant, job_id, &js);
-  if (rc != 0) {
-    store_job_state_clear(&js);
-    return rc == STORE_NOT_FOUND ? 0 : rc;
-  }
-  int phase = (int)js.phase;
-  ev_payload_t p = {.job_id = job_id, .job_phase = phase, .job_details = js.details,
-                    .job_device_state = js.device_state, .text = js.description,
+  if (rc == 0) rc = store_ipp_job_state_changed(c, tenant, job_id, from, &js, now_us);
+  store_job_state_clear(&js);
+  return rc == STORE_NOT_FOUND ? 0 : rc;
+}
+
+/* See ipp-private.h. */
+int store_ipp_job_state_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
+                                const store_job_state_t *js, int64_t now_us) {
+  int rc = 0;
+  int phase = (int)js->phase;
+  ev_payload_t p = {.job_id = job_id, .job_phase = phase, .job_details = js->details,
+                    .job_device_state = js->device_state, .text = js->description,
                     .printer_state = -1, .printer_accepting = -1};
   if (phase != from) {
     ev_candidate_t cand[2];
@@ -179,9 +184,8 @@ int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int 
     } else {
       cand[n++] = (ev_candidate_t){"job-state-changed", NULL};
     }
-    rc = store_ipp_events_emit(c, tenant, js.printer_id, cand, n, &p, now_us);
+    rc = store_ipp_events_emit(c, tenant, js->printer_id, cand, n, &p, now_us);
   }
-  store_job_state_clear(&js);
   return rc;
 }
 

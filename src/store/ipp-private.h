@@ -45,6 +45,11 @@ int store_ipp_events_emit(db_conn_t *c, const char *tenant, const char *printer_
  * closure must return. */
 int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
                           int64_t now_us);
+/* The same, from the job's status js as its row holds it now (borrowed), when the caller has
+ * it already (store_job_set_phase reads it back from its UPDATE). */
+struct store_job_state;
+int store_ipp_job_state_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
+                                const struct store_job_state *js, int64_t now_us);
 
 /* The channel on which a shared database tells the other processes that IPP events were
  * committed (db_notify / store_listen). */

@@ -21,25 +21,16 @@
 /* ---- recording a terminal job's usage ----------------------------------------------------- */
 
 /* See jobs-private.h. */
-int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted, int64_t now) {
+int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted,
+                       const char *configuration, int64_t now) {
   if (!counted) return 0;
-  db_stmt_t *s = db_prepare(c, "SELECT configuration FROM jobs WHERE tenant_id = ? AND id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, tenant);
-  db_bind_int64(s, 2, id);
-  int rc = db_step(s);
-  json_t *cfg = rc == DB_ROW && !db_col_null(s, 0) ? json_loads(db_col_text(s, 0), 0, NULL) : NULL;
-  db_reset(s);
-  if (rc != DB_ROW) {
-    json_decref(cfg);
-    return DB_ERROR;
-  }
+  json_t *cfg = configuration ? json_loads(configuration, 0, NULL) : NULL;
   const char *color = json_string_value(json_object_get(cfg, "colorMode"));
   const char *duplex = json_string_value(json_object_get(cfg, "duplexMode"));
   bool is_color = color && strcmp(color, "color") == 0;
   bool is_duplex = duplex && strncmp(duplex, "flipOn", 6) == 0; /* flipOnLongEdge, flipOnShortEdge */
   json_decref(cfg);
-  s = db_prepare(c, "UPDATE jobs SET usage_day = ?, usage_month = ?, is_color = ?, is_duplex = ?"
+  db_stmt_t *s = db_prepare(c, "UPDATE jobs SET usage_day = ?, usage_month = ?, is_color = ?, is_duplex = ?"
                     " WHERE tenant_id = ? AND id = ?");
   if (!s) return DB_ERROR;
   db_bind_int64(s, 1, time_day_start_us(now));

@@ -150,8 +150,10 @@ int64_t store_copies_printed(job_phase_t phase, const char *configuration);
 
 /* Records, on job id that has just become terminal at now, what its usage counts under
  * (jobs-archive.c; reported by store/reports.h): the UTC day and month of now and whether its
- * configuration prints in colour and on both sides; a job that was redirected (counted =
- * false) gets none and is not counted. 0 or DB_ERROR. */
-int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted, int64_t now);
+ * configuration (its JSON text as stored, NULL when none; borrowed) prints in colour and on
+ * both sides; a job that was redirected (counted = false) gets none and is not counted. 0 or
+ * DB_ERROR. */
+int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted,
+                       const char *configuration, int64_t now);
 
 #endif

@@ -196,7 +196,8 @@ store_rc_t store_job_get(store_t *st, const char *tenant, const char *id, store_
   store_rc_t rc = store_rc(db_read(st->db, job_get_fn, &a));
   if (rc == STORE_OK) {
     *out = a.job;
-    if (cached) store_job_cache_put(st->job_cache, &ver, out);
+    /* not from a transaction begun earlier (store_read_together): its snapshot may predate ver */
+    if (cached && !store_in_read_together()) store_job_cache_put(st->job_cache, &ver, out);
   } else {
     store_job_clear(&a.job);
   }
@@ -574,6 +575,18 @@ store_rc_t store_job_list(store_t *st, const char *tenant, const char *printer_i
 
 /* ---- transitions --------------------------------------------------------------------------- */
 
+/* The columns of a store_job_state_t, read by job_state_read_row. */
+#define JOB_STATE_COLS  "printer_id, phase, details, device_state, description"
+#define JOB_STATE_NCOLS 5
+
+static void job_state_read_row(db_stmt_t *s, store_job_state_t *out) {
+  out->printer_id = store_col_strdup(s, 0, true);
+  out->phase = db_col_int64(s, 1);
+  out->details = (unsigned)db_col_int64(s, 2);
+  out->device_state = (int)store_col_i64_or(s, 3, 0);
+  out->description = store_col_strdup(s, 4, true);
+}
+
 /* See jobs-private.h. */
 int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                         job_phase_t to, const job_phase_change_t *chg, int64_t now) {
@@ -586,7 +599,8 @@ int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_
                             " held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"
                             " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"
                             " redirected_to = COALESCE(?, redirected_to)"
-                            " WHERE tenant_id = ? AND id = ? AND phase = ?");
+                            " WHERE tenant_id = ? AND id = ? AND phase = ?"
+                            " RETURNING " JOB_STATE_COLS ", configuration");
   if (!s) return DB_ERROR;
   int i = 1;
   db_bind_int64(s, i++, to);
@@ -603,15 +617,29 @@ int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_
   db_bind_text(s, i++, tenant);
   db_bind_int64(s, i++, id);
   db_bind_int64(s, i++, from);
+  /* The row comes back as the UPDATE left it: what the usage and the IPP events need, without
+   * reading the job again. No row: the guard on the phase did not match. */
+  store_job_state_t js = {0};
+  char *configuration = NULL;
   int rc = db_step(s);
+  if (rc == DB_ROW) {
+    job_state_read_row(s, &js);
+    configuration = store_col_strdup(s, JOB_STATE_NCOLS, false);
+    rc = db_step(s); /* DB_DONE: (tenant, id) names one row */
+  } else if (rc == DB_DONE) {
+    rc = STORE_CONFLICT;
+  }
   db_reset(s);
-  if (rc != DB_DONE) return DB_ERROR;
-  if (db_changes(c) != 1) return STORE_CONFLICT;
-  if (job_phase_terminal(to) &&
-      store_usage_record(c, tenant, id, chg->redirected_to == NULL, now) != 0)
-    return DB_ERROR;
-  if (chg->no_ipp_event) return 0;
-  return store_ipp_job_changed(c, tenant, id, (int)from, now); /* IPP events, same transaction */
+  if (rc == DB_DONE) rc = 0;
+  else if (rc != STORE_CONFLICT) rc = DB_ERROR;
+  if (rc == 0 && job_phase_terminal(to) &&
+      store_usage_record(c, tenant, id, chg->redirected_to == NULL, configuration, now) != 0)
+    rc = DB_ERROR;
+  if (rc == 0 && !chg->no_ipp_event) /* IPP events, same transaction */
+    rc = store_ipp_job_state_changed(c, tenant, id, (int)from, &js, now);
+  store_job_state_clear(&js);
+  free(configuration);
+  return rc;
 }
 
 typedef struct {
@@ -748,19 +776,12 @@ void store_job_state_clear(store_job_state_t *s) {
 /* See jobs-private.h. */
 int store_job_state_read(db_conn_t *c, const char *tenant, int64_t id, store_job_state_t *out) {
   memset(out, 0, sizeof *out);
-  db_stmt_t *s = db_prepare(c, "SELECT printer_id, phase, details, device_state, description"
-                               " FROM jobs WHERE id = ? AND tenant_id = ?");
+  db_stmt_t *s = db_prepare(c, "SELECT " JOB_STATE_COLS " FROM jobs WHERE id = ? AND tenant_id = ?");
   if (!s) return DB_ERROR;
   db_bind_int64(s, 1, id);
   db_bind_text(s, 2, tenant);
   int rc = db_step(s);
-  if (rc == DB_ROW) {
-    out->printer_id = store_col_strdup(s, 0, true);
-    out->phase = db_col_int64(s, 1);
-    out->details = (unsigned)db_col_int64(s, 2);
-    out->device_state = (int)store_col_i64_or(s, 3, 0);
-    out->description = store_col_strdup(s, 4, true);
-  }
+  if (rc == DB_ROW) job_state_read_row(s, out);
   db_reset(s);
   return rc == DB_ROW ? 0 : rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
 }

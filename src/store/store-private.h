@@ -89,6 +89,10 @@ store_rc_t store_rc(int rc);
  * closure then does nothing and returns 0), DB_ERROR on failure. */
 int store_sweep_turn(db_conn_t *c, int64_t which);
 
+/* True inside store_read_together's fn on this thread: the read transaction began before the
+ * read asking, so what it reads may be older than what the job cache's version says. */
+bool store_in_read_together(void);
+
 /* A malloc'd copy of text column col, "" for NULL when empty_for_null, else NULL. */
 char *store_col_strdup(db_stmt_t *s, int col, bool empty_for_null);
 

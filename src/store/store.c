@@ -108,6 +108,37 @@ int store_listen(store_t *st) {
 
 bool store_is_shared(store_t *st) { return st && db_shared(st->db); }
 
+/* The depth of store_read_together on this thread. A per-thread variable because the store
+ * reads made inside fn (store_job_get) are called without a context to carry it. */
+static _Thread_local int tl_together;
+
+typedef struct {
+  void (*fn)(void *);
+  void *arg;
+  bool  ran;
+} together_arg_t;
+
+static int together_fn(db_conn_t *c, void *arg) {
+  (void)c;
+  together_arg_t *t = arg;
+  if (t->ran) return 0; /* never twice, whatever the backend does */
+  t->ran = true;
+  tl_together++;
+  t->fn(t->arg);
+  tl_together--;
+  return 0;
+}
+
+/* See store.h. */
+void store_read_together(store_t *st, void (*fn)(void *arg), void *arg) {
+  together_arg_t t = {fn, arg, false};
+  if (st && !db_shared(st->db)) db_read(st->db, together_fn, &t);
+  if (!t.ran) fn(arg);
+}
+
+/* See store-private.h. */
+bool store_in_read_together(void) { return tl_together > 0; }
+
 /* False while the database server cannot be reached. */
 bool store_reachable(store_t *st) { return st && db_reachable(st->db); }
 

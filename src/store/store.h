@@ -54,6 +54,14 @@ int      store_schema_version(store_t *st);
 /* True when several spoold processes may share this store (PostgreSQL): document bytes then
  * live in the store (blob/blob.h) and periodic work is coordinated through it. */
 bool     store_is_shared(store_t *st);
+/* Runs fn(arg) with one read transaction open on the calling thread: the store reads fn makes
+ * (store_share_get, store_job_get, store_document_get, ...) run inside it instead of each
+ * beginning and ending its own, and see one snapshot. For a handler that reads several things
+ * before it answers or writes. fn must not write (a write would wait for the writer while
+ * this read holds its snapshot). fn runs exactly once: when the transaction cannot begin, or
+ * on a shared store (PostgreSQL, whose reads are one round trip each and may be run again
+ * after a schema change), it runs without one and each read opens its own as usual. */
+void     store_read_together(store_t *st, void (*fn)(void *arg), void *arg);
 /* On a shared database: starts listening for the changes other processes commit that this
  * process must react to at once (IPP events wake this process's waiting Get-Notifications, as
  * its own commits do). Nothing to do on SQLite. 0, or -1 when the listener cannot start. */

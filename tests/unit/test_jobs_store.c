@@ -458,3 +458,46 @@ Test(store_jobs, cached_reads_see_every_committed_write) {
   cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_NOT_FOUND, "a deleted job is gone");
   store_close(st);
 }
+
+/* ---- store_read_together ----------------------------------------------------------------- */
+
+typedef struct {
+  store_t *st;
+  int      runs;
+  int      phase_inside;
+} together_arg_t;
+
+static void together_reads(void *arg) {
+  together_arg_t *a = arg;
+  a->runs++;
+  /* The first read fixes the transaction's snapshot (SQLite takes it at the first statement).
+   * A write from inside then stands for another thread's write landing after that: on SQLite
+   * the job read below still sees the snapshot from before it. */
+  cr_assert_eq(jcount(a->st, "SELECT COUNT(*) FROM jobs"), 1);
+  store_job_change_t ch;
+  memset(&ch, 0, sizeof ch);
+  cr_assert_eq(store_job_cancel(a->st, "t1", 1, NULL, &ch), STORE_OK);
+  store_job_change_clear(&ch);
+  store_job_t g;
+  cr_assert_eq(store_job_get(a->st, "t1", "1", &g), STORE_OK);
+  a->phase_inside = (int)g.phase;
+  store_job_clear(&g);
+}
+
+Test(store_jobs, read_together_runs_once_and_never_caches_an_older_snapshot) {
+  store_t *st = jobs_fixture();
+  cr_assert_eq(create(st, "t1", "p1", "u1", NULL, NULL, NULL), STORE_OK);
+  together_arg_t a = {.st = st};
+  store_read_together(st, together_reads, &a);
+  cr_assert_eq(a.runs, 1);
+  /* SQLite: one snapshot, taken before the cancel; PostgreSQL: each read its own */
+  cr_assert_eq(a.phase_inside, test_store_is_pg() ? JOB_CANCELED : JOB_CREATED);
+  /* that older copy must not have gone into the hot-job cache */
+  store_job_t g;
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
+    cr_assert_eq(g.phase, JOB_CANCELED);
+    store_job_clear(&g);
+  }
+  store_close(st);
+}
