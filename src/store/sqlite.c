@@ -150,6 +150,7 @@ struct sq_db {
 
   /* the -shm file's WAL-index header, mapped read-only (sq_change_token); NULL until mapped */
   _Atomic(const unsigned char *) shm;
+  int             shm_fd;     /* open from the first try to map it until every connection closed */
   pthread_mutex_t shm_mu;     /* guards mapping it */
 };
 
@@ -633,6 +634,7 @@ static void sq_free(sq_db_t *db) {
   pthread_mutex_destroy(&db->shm_mu);
   for (int i = 0; i < db->nreaders; i++) sq_conn_close(&db->readers[i]);
   sq_conn_close(&db->writer);  /* last: it checkpoints and removes the WAL file */
+  if (db->shm_fd >= 0) close(db->shm_fd);  /* only now: see sq_shm_map */
   free(db->readers);
   pthread_mutex_destroy(&db->mu);
   pthread_cond_destroy(&db->work_cv);
@@ -673,12 +675,16 @@ static int sq_check_dir(const char *url, const char *path, char **err) {
       unlink(probe.data);
     }
     buf_free(&probe);
-    fd = rc == 0 ? open(path, O_RDWR | O_CLOEXEC) : -1;
-    if (rc == 0 && fd < 0 && errno != ENOENT) {
-      db_set_err(err, "cannot open SQLite database %s (from %s): %s", path, url, strerror(errno));
+    /* access(2), not open(2) and close(2): closing a descriptor of the database would drop
+     * SQLite's POSIX locks on it if this process had it open already */
+    int e = 0;
+    if (rc == 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) e = EISDIR;
+    else if (rc == 0 && faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) != 0 && errno != ENOENT)
+      e = errno;
+    if (e) {
+      db_set_err(err, "cannot open SQLite database %s (from %s): %s", path, url, strerror(e));
       rc = -1;
     }
-    if (fd >= 0) close(fd);
   }
   free(dir);
   return rc;
@@ -715,6 +721,7 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_o
   pthread_mutex_init(&db->pool_mu, NULL);
   pthread_cond_init(&db->pool_cv, NULL);
   pthread_mutex_init(&db->shm_mu, NULL);
+  db->shm_fd = -1;
   db->readers = xcalloc((size_t)nreaders, sizeof *db->readers);
 
   /* The writer first: it creates the file and switches it to WAL, which the read-only
@@ -956,24 +963,31 @@ static const char *const sq_schemes[] = {"sqlite", NULL};
  * connection of any process rewrites it (iChange counts transactions, mxFrame, the checksums
  * of the last frame), and so does a restart of the WAL (new salts). Mapping the file's first
  * page is enough: SQLite sizes it in 32 KiB regions, and does not shrink or remove it while a
- * connection (ours) has it open. */
+ * connection (ours) has it open.
+ *
+ * The descriptor stays open until every connection is closed (sq_free). Closing any descriptor
+ * of a file drops all of the process's POSIX locks on it, SQLite's among them: without its
+ * shared lock on the -shm file, the next process to open the database (spoold backup, the
+ * sqlite3 shell) believes it is the first, truncates the WAL index under our connections and
+ * rebuilds it, which kills spoold with SIGBUS or corrupts the database. */
 #define SQ_SHM_HDR 48
 
 static const unsigned char *sq_shm_map(sq_db_t *db) {
   pthread_mutex_lock(&db->shm_mu);
   const unsigned char *p = atomic_load(&db->shm);
   if (!p) {
-    char *name = xasprintf("%s-shm", db->path);
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (db->shm_fd < 0) {
+      char *name = xasprintf("%s-shm", db->path);
+      db->shm_fd = open(name, O_RDONLY | O_CLOEXEC);
+      free(name);
+    }
     struct stat sb;
     /* no -shm file (SQLite keeps the WAL index in memory in exclusive locking mode) or not yet
      * initialized: no token, so nothing may be cached */
-    if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size >= SQ_SHM_MAP) {
-      void *m = mmap(NULL, SQ_SHM_MAP, PROT_READ, MAP_SHARED, fd, 0);
+    if (db->shm_fd >= 0 && fstat(db->shm_fd, &sb) == 0 && sb.st_size >= SQ_SHM_MAP) {
+      void *m = mmap(NULL, SQ_SHM_MAP, PROT_READ, MAP_SHARED, db->shm_fd, 0);
       if (m != MAP_FAILED) atomic_store(&db->shm, p = m);
     }
-    if (fd >= 0) close(fd);
-    free(name);
   }
   pthread_mutex_unlock(&db->shm_mu);
   return p;

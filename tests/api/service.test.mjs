@@ -349,6 +349,15 @@ describe("spoold backup and restore", () => {
       }
     });
     await sleep(800);
+    // The server holds SQLite's shared lock on the WAL index (byte 128 of spoold.db-shm): without
+    // it, the backup's connection would take the database for unused and rebuild the index under
+    // the server (SIGBUS). F_GETLK from another process reports a lock held by any other.
+    const held = execFileSync("python3", ["-c",
+      "import fcntl,os,struct,sys; fd=os.open(sys.argv[1], os.O_RDWR); " +
+      "r=fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 128, 1, 0)); " +
+      "print(struct.unpack('hhqqi', r)[0] != fcntl.F_UNLCK)",
+      path.join(srv.dataDir, "spoold.db-shm")], { encoding: "utf8" }).trim();
+    assert.equal(held, "True", "the server holds its lock on the WAL index");
     const bk = path.join(await makeTempDir("spoold-bk-"), "backup");
     t.after(() => rm(path.dirname(bk), { recursive: true, force: true }));
     const began = Date.now();

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* cr_assert may only fail on the test's own thread (it longjmps); closures given to db_write
@@ -1148,5 +1150,48 @@ Test(store_db, idle_read_snapshot_does_not_hold_back_checkpoints) {
   cr_assert_eq(done, log, "%d of %d WAL frames copied", done, log);
   sqlite3_close(h);
   cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2501);
+  store_close(st);
+}
+
+/* Whether another process could take a write lock on len bytes at off of path: false when a
+ * process holds a lock there (F_GETLK only reports other processes' locks, hence the fork). */
+static bool other_process_finds_unlocked(const char *path, off_t off, off_t len) {
+  pid_t pid = fork();
+  cr_assert_neq(pid, -1);
+  if (pid == 0) {
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = len};
+    _exit(fd < 0 || fcntl(fd, F_GETLK, &fl) != 0 ? 2 : fl.l_type == F_UNLCK ? 1 : 0);
+  }
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 2, "the child could not test %s", path);
+  return WEXITSTATUS(status) == 1;
+}
+
+/* SQLite's POSIX locks live as long as every descriptor of the file stays open in the process:
+ * spoold's own descriptors of the database and its -shm file (the change token's mapping, the
+ * directory check of a second open) must not drop them. Without its shared lock on the WAL
+ * index (byte 128 of -shm), the next process to open the database (spoold backup) believes it
+ * is the first and truncates the index under the server: SIGBUS. */
+Test(store_db, own_file_access_keeps_sqlite_locks) {
+  if (test_store_is_pg()) return;
+  store_t *st = test_store_open(1);
+  cr_assert_eq(store_tenant_add(st, "k1", "", 0), STORE_OK);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  uint64_t token = 0;
+  cr_assert(db_change_token(st->db, &token), "the change token maps the -shm file");
+  char db[4096], shm[4200];
+  snprintf(db, sizeof db, "%s/spoold.db", test_store_dir());
+  snprintf(shm, sizeof shm, "%s-shm", db);
+  cr_assert_not(other_process_finds_unlocked(shm, 128, 1), "the WAL index's lock is held");
+  /* SHARED_FIRST .. +SHARED_SIZE of the database file: a WAL connection's shared lock */
+  cr_assert_not(other_process_finds_unlocked(db, 0x40000002, 510), "the database's lock is held");
+
+  store_t *again = test_store_open(1); /* a second store on the same file checks it first */
+  cr_assert_not(other_process_finds_unlocked(db, 0x40000002, 510), "kept after a second open");
+  cr_assert_not(other_process_finds_unlocked(shm, 128, 1), "kept after a second open");
+  store_close(again);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
   store_close(st);
 }
