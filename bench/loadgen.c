@@ -23,6 +23,9 @@
  *              POST /v1.0/print/printers/{p}/jobs/{id}/abort with the app token (204)
  *   upload     one job and one upload session of --size bytes, sent as --fragment-byte
  *              fragments by --conns connections at once (202..., one 201)
+ *   http       GET --path twice (200 each), with the user token's Authorization header: the
+ *              loopback HTTP round trips of a lifecycle iteration against any server (the
+ *              bench's floor: nginx's static file), no spoold and no store
  *
  * Several servers (spoold processes sharing one PostgreSQL store): --port A,B,... spreads the
  * connections over them, connection i to the (i mod n)-th port; every request of an iteration
@@ -31,10 +34,11 @@
  * Build: cc -O2 -pthread -o loadgen loadgen.c
  * Usage: loadgen MODE --port N[,N...] --user-token FILE [--app-token FILE] [--share ID] [--printer ID]
  *                [--conns N] [--duration S] [--count N] [--rate PER_S] [--size BYTES]
- *                [--fragment BYTES]
+ *                [--fragment BYTES] [--path PATH]
  * Output: mode=... conns=... secs=... iters=... iters_per_s=... errors=... and for each request
  *         kind K: K_n, K_p50_ms, K_p99_ms, K_max_ms; upload adds bytes, mb_per_s; open loop
- *         adds rate=..., late=... and the iter_* latencies.
+ *         adds rate=..., late=... and the iter_* latencies; every mode ends with
+ *         cpu_us_per_iter=... (the load generator's own CPU, user + system, per iteration).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -48,13 +52,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { OP_CREATE, OP_CANCEL, OP_SESSION, OP_PUT, OP_START, OP_ABORT, OP_ITER, OP_N };
+enum { OP_CREATE, OP_CANCEL, OP_SESSION, OP_PUT, OP_START, OP_ABORT, OP_GET, OP_ITER, OP_N };
 static const char *const OP_NAME[OP_N] = {"create", "cancel", "session", "put", "start", "abort",
-                                          "iter"};
+                                          "get", "iter"};
 
 enum { MAX_PORTS = 16 };
 
@@ -62,7 +67,7 @@ static struct {
   const char *mode;
   int         ports[MAX_PORTS], nports;
   char       *user_tok, *app_tok;
-  const char *share, *printer;
+  const char *share, *printer, *path;
   int         conns;
   double      duration;
   long        count;
@@ -397,6 +402,27 @@ static void *lifecycle(void *arg) {
   return NULL;
 }
 
+/* http: a lifecycle iteration's two round trips, without spoold (GET --path twice). */
+static void *http_pair(void *arg) {
+  worker_t *w = arg;
+  conn_t c = {.fd = -1, .port = w->port};
+  while (more()) {
+    int st = request(&c, &w->lat[OP_GET], "GET", opt.path, opt.user_tok, NULL, NULL, 0);
+    if (st != 200) {
+      error_note(&c, "GET", st);
+      continue;
+    }
+    st = request(&c, &w->lat[OP_GET], "GET", opt.path, opt.user_tok, NULL, NULL, 0);
+    if (st != 200) {
+      error_note(&c, "GET", st);
+      continue;
+    }
+    iter_done(w);
+  }
+  conn_close(&c);
+  return NULL;
+}
+
 static void *pull(void *arg) {
   worker_t *w = arg;
   conn_t c = {.fd = -1, .port = w->port};
@@ -472,7 +498,14 @@ static void *upload_worker(void *arg) {
   return NULL;
 }
 
-static void report(worker_t *w, int nw, double secs) {
+static double cpu_self_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+static void report(worker_t *w, int nw, double secs, double cpu) {
   long done = atomic_load(&g_done);
   printf("mode=%s servers=%d conns=%d secs=%.3f iters=%ld iters_per_s=%.1f errors=%ld", opt.mode, opt.nports,
          opt.conns, secs, done, done / secs, atomic_load(&g_errors));
@@ -492,7 +525,7 @@ static void report(worker_t *w, int nw, double secs) {
   if (!strcmp(opt.mode, "upload"))
     printf(" bytes=%llu mb_per_s=%.1f complete=%d", (unsigned long long)opt.size,
            opt.size / secs / 1e6, atomic_load(&g_created));
-  printf("\n");
+  printf(" cpu_us_per_iter=%.1f\n", done ? cpu / (double)done * 1e6 : 0.0);
 }
 
 /* Upload mode, before the clock starts: a job and its upload session of opt.size bytes. */
@@ -519,7 +552,7 @@ static void upload_prepare(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) die("usage: loadgen lifecycle|pull|upload --port N --user-token FILE ...");
+  if (argc < 2) die("usage: loadgen lifecycle|pull|upload|http --port N --user-token FILE ...");
   opt.mode = argv[1];
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -541,6 +574,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--app-token")) opt.app_tok = read_token(v);
     else if (!strcmp(a, "--share")) opt.share = v;
     else if (!strcmp(a, "--printer")) opt.printer = v;
+    else if (!strcmp(a, "--path")) opt.path = v;
     else if (!strcmp(a, "--conns")) opt.conns = atoi(v);
     else if (!strcmp(a, "--duration")) opt.duration = atof(v);
     else if (!strcmp(a, "--count")) opt.count = atol(v);
@@ -549,13 +583,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--fragment")) opt.fragment = strtoull(v, NULL, 10);
     else die("unknown option %s", a);
   }
-  if (!opt.user_tok || !opt.share) die("--user-token and --share are required");
   if (opt.conns < 1 || opt.conns > 1024) die("--conns must be 1..1024");
   void *(*fn)(void *);
   if (!strcmp(opt.mode, "lifecycle")) fn = lifecycle;
   else if (!strcmp(opt.mode, "pull")) fn = pull;
   else if (!strcmp(opt.mode, "upload")) fn = upload_worker;
+  else if (!strcmp(opt.mode, "http")) fn = http_pair;
   else die("unknown mode %s", opt.mode);
+  if (!opt.user_tok) die("--user-token is required");
+  if (fn == http_pair ? !opt.path : !opt.share) die(fn == http_pair ? "http needs --path" : "--share is required");
   if (opt.rate < 0 || (opt.rate > 0 && fn == upload_worker))
     die("--rate must be positive, and upload has no open-loop mode");
   if (fn == pull && (!opt.app_tok || !opt.printer)) die("pull needs --app-token and --printer");
@@ -567,7 +603,7 @@ int main(int argc, char **argv) {
   if (fn == upload_worker) upload_prepare();
 
   worker_t *w = calloc((size_t)opt.conns, sizeof *w);
-  double t0 = now_s();
+  double t0 = now_s(), cpu0 = cpu_self_s();
   g_t0 = t0 + 0.01; /* the first due time, once the threads run */
   g_deadline = g_t0 + opt.duration;
   for (int i = 0; i < opt.conns; i++) w[i].port = opt.ports[i % opt.nports];
@@ -575,7 +611,7 @@ int main(int argc, char **argv) {
     if (pthread_create(&w[i].th, NULL, fn, &w[i]) != 0) die("pthread_create failed");
   for (int i = 0; i < opt.conns; i++) pthread_join(w[i].th, NULL);
   double secs = now_s() - t0;
-  report(w, opt.conns, secs);
+  report(w, opt.conns, secs, cpu_self_s() - cpu0);
   if (fn == upload_worker && !atomic_load(&g_created)) die("upload: no fragment got the final 201");
   return atomic_load(&g_errors) ? 3 : 0;
 }

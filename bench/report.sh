@@ -29,6 +29,23 @@ row() { # row FIGURE MEASURE SPOOLD BASELINE RATIO TARGET RESULT
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$TABLE"
   ROWS=$((ROWS + 1))
 }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "n/a"; else printf "%.0f %%", a / b * 100 }'; }
+# cpurow FIGURE GENERATOR KEY: the machine's CPU during a run (bench/run.sh cpu_shares): busy share of all
+# cores, spoold's and the load generator's parts, and the load generator's CPU per request or job
+cpurow() {
+  row "$1" "CPU during the run, % of $(nproc) cores' time: machine busy; spoold; load generator ($2); load generator CPU per job or request, µs" \
+    "$(get "$3.busy_pct") %; $(get "$3.server_pct") %; $(get "$3.gen_pct") %; $(num "$(get "$3.gen_cpu_us")")" "" "" "" ""
+}
+# pgcpurow FIGURE KEY1 KEY2 GENERATOR: the same for figure 6, with PostgreSQL's part, 1 and 2 processes
+pgcpurow() {
+  local k out=""
+  for k in "$2" "$3"; do
+    if [ -z "$k" ]; then continue; fi
+    out="$out${out:+; }$(get "$k.busy_pct") % ($(get "$k.server_pct") + $(get "$k.pg_pct") + $(get "$k.gen_pct")), $(num "$(get "$k.gen_cpu_us")")"
+  done
+  row "$1" "CPU during the run, % of $(nproc) cores' time: machine busy (spoold + PostgreSQL + load generator ($4)), load generator CPU per job or request, µs:$([ -n "$3" ] && echo " 1 process; 2 processes" || echo " 1 process")" \
+    "$out" "" "" "" ""
+}
 kb_mib() { awk -v k="$1" 'BEGIN{ if (k == "") print "n/a"; else printf "%.1f", k / 1024 }'; }
 big_label=$(awk -v n="$SEED_BIG" 'BEGIN{ if (n >= 1000000) printf "%gM", n / 1e6; else printf "%gk", n / 1e3 }')
 small_label=$(awk -v n="$SEED_SMALL" 'BEGIN{ printf "%gk", n / 1e3 }')
@@ -68,12 +85,27 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
       row "2 lifecycle c=1" "jobs/s vs the ceiling of one durable client: 2 fdatasyncs per job at $fs µs" \
         "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$ceil") (ceiling)" "$r" "≥ 75 % of the ceiling" \
         "$(verdict ge "${r% %}" 75)"
+      # the floors measured in the same rounds (bench/floor, bench/loadgen http against nginx)
+      fl=$(get floorl.jobs_per_s) fh=$(get floorh.iters_per_s)
+      fser=$(awk -v a="$fl" -v b="$fh" 'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%.1f", 1 / (1 / a + 1 / b) }')
+      row "2 lifecycle c=1" "store floor: spoold's two durable transactions per job with SQLite alone, one job after the other (bench/floor lifecycle), jobs/s vs the ceiling" \
+        "$(med floorl.jobs_per_s)" "$(num "$ceil") (ceiling)" "$(pct "$fl" "$ceil")" "" ""
+      row "2 lifecycle c=1" "jobs/s vs the store floor" "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$fl") (store floor)" \
+        "$(pct "$(get smalll.c1.iters_per_s)" "$fl")" "" ""
+      row "2 lifecycle c=1" "HTTP floor: a job's two loopback round trips against nginx's static file, 1 connection (bench/loadgen http), jobs/s" \
+        "$(med floorh.iters_per_s)" "" "" "" ""
+      row "2 lifecycle c=1" "jobs/s vs the store and HTTP floors in series: 1 / (1/store + 1/HTTP)" \
+        "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$fser") (floors in series)" "$(pct "$(get smalll.c1.iters_per_s)" "$fser")" "" ""
+      row "2 lifecycle c=1" "CPU per job, µs: the store floor (SQLite alone); the HTTP floor (loadgen + nginx)" \
+        "$(num "$(get floorl.cpu_us_per_job)"); $(num "$(awk -v a="$(get floorh.cpu_us_per_iter)" -v b="$(get floorh.server_cpu_us)" 'BEGIN{print a + b}')")" \
+        "$(num "$(get smalll.c1.cpu_us)") (spoold)" "" "" ""
     fi
     row "2 lifecycle c=$c" "server CPU per job, µs" "$(num "$(get smalll.c$c.cpu_us)")" "$(num "$(get cupssmall.c$c.cpu_us)") (cupsd)" \
       "$(ratio "$(get smalll.c$c.cpu_us)" "$(get cupssmall.c$c.cpu_us)")" "" ""
     row "2 lifecycle c=$c" "create p50 / p99, ms" "$(num "$(get smalll.c$c.create_p50_ms)") / $(num "$(get smalll.c$c.create_p99_ms)")" "" "" "" ""
     row "2 lifecycle c=$c" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
       "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.pages_per_iter), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
+    if [ $c = 16 ]; then cpurow "2 lifecycle c=16" loadgen smalll.c16; fi
   done
 
   # 3. pull printing
@@ -85,11 +117,13 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
     "$(get pull.spoold.commits_per_iter), $(get pull.spoold.closures_per_commit), $(get pull.spoold.pages_per_iter), $(get pull.spoold.written_kb_per_iter)" "" "" "" ""
   row "3 pull c=64" "p50 create / upload / start / abort, ms" \
     "$(num "$(get pull.spoold.create_p50_ms)") / $(num "$(get pull.spoold.put_p50_ms)") / $(num "$(get pull.spoold.start_p50_ms)") / $(num "$(get pull.spoold.abort_p50_ms)")" "" "" "" ""
+  cpurow "3 pull c=64" loadgen pull.spoold
   row "3 pull open loop" "abort p50 / p99 latency from the due time, ms, at $(num "$(get pullopen.spoold.rate)") jobs/s (half the capacity above)" \
     "$(num "$(get pullopen.spoold.abort_p50_ms)") / $(num "$(get pullopen.spoold.abort_p99_ms)")" "" "" "p99 < 5 ms" \
     "$(verdict lt "$(get pullopen.spoold.abort_p99_ms)" 5)"
   row "3 pull open loop" "job p50 / p99 from its due time, ms; jobs sent late; jobs/s done" \
     "$(num "$(get pullopen.spoold.iter_p50_ms)") / $(num "$(get pullopen.spoold.iter_p99_ms)"); $(get pullopen.spoold.late); $(num "$(get pullopen.spoold.iters_per_s)")" "" "" "" ""
+  cpurow "3 pull open loop" loadgen pullopen.spoold
 
   # 4. scaling
   for c in $READ_CONNS; do
@@ -99,6 +133,15 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
     row "4 read c=$c, random job" "p99 latency at $big_label vs $small_label, ms" "$(num "$(get bigr.c$c.p99)")" \
       "$(num "$(get smallr.c$c.p99)") (spoold, $small_label)" "$(ratio "$(get bigr.c$c.p99)" "$(get smallr.c$c.p99)")" "" ""
   done
+  # SQLite alone (bench/floor read): the B-tree's part without the hot-job cache, which answers
+  # every read at 1k jobs
+  row "4 read, SQLite alone" "the job read's SELECT for random ids, 1 connection, no hot-job cache (bench/floor read): reads/s at $big_label vs $small_label jobs" \
+    "$(med floorrb.reads_per_s)" "$(med floorrs.reads_per_s) (SQLite alone, $small_label)" \
+    "$(ratio "$(get floorrb.reads_per_s)" "$(get floorrs.reads_per_s)")" "" ""
+  row "4 read, SQLite alone" "CPU per read at $big_label vs $small_label, µs: SQLite alone; spoold c=64 (its $small_label reads come from the hot-job cache); the difference, spoold; SQLite alone" \
+    "$(num "$(get floorrb.cpu_us_per_read)"); $(num "$(get bigr.c64.cpu_us)")" \
+    "$(num "$(get floorrs.cpu_us_per_read)"); $(num "$(get smallr.c64.cpu_us)") ($small_label)" \
+    "$(num "$(awk -v a="$(get bigr.c64.cpu_us)" -v b="$(get smallr.c64.cpu_us)" 'BEGIN{print a - b}')"); $(num "$(awk -v a="$(get floorrb.cpu_us_per_read)" -v b="$(get floorrs.cpu_us_per_read)" 'BEGIN{print a - b}')") µs" "" ""
   for c in 1 16; do
     r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
     row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
@@ -152,6 +195,7 @@ for c in $READ_CONNS; do
     "$(ratio "$(get pg1.c$c.cpu_us)" "$(get small.c$c.cpu_us)")" "" ""
   row "6 PostgreSQL read c=$c" "statements per request (BEGIN and COMMIT included): 1 process; 2 processes" \
     "$(get pg1.c$c.statements_per_iter); $(get pg2.c$c.statements_per_iter)" "" "" "" ""
+  pgcpurow "6 PostgreSQL read c=$c" "pg1.c$c" "pg2.c$c" wrk
 done
 row "6 PostgreSQL lifecycle c=1" "jobs/s (create + cancel), 1 process" "$(med pg1l.c1.iters_per_s)" \
   "$(num "$(get smalll.c1.iters_per_s)") (SQLite)" "$(ratio "$(get pg1l.c1.iters_per_s)" "$(get smalll.c1.iters_per_s)")" "" ""
@@ -168,8 +212,10 @@ row "6 PostgreSQL lifecycle c=16" "server CPU per job, µs: spoold + PostgreSQL 
 pgstore() { printf '%s, %s, %s' "$(get "$1.commits_per_iter")" "$(get "$1.conflicts_per_iter")" "$(get "$1.statements_per_iter")"; } # pgstore KEY
 row "6 PostgreSQL lifecycle c=1" "store: commits per job, transactions run again after a serialization failure or deadlock per job, statements per job" \
   "$(pgstore pg1l.c1)" "" "" "" ""
+pgcpurow "6 PostgreSQL lifecycle c=1" pg1l.c1 "" loadgen
 row "6 PostgreSQL lifecycle c=16" "store: commits per job, transactions run again per job, statements per job: 1 process; 2 processes" \
   "$(pgstore pg1l.c16); $(pgstore pg2l.c16)" "" "" "" ""
+pgcpurow "6 PostgreSQL lifecycle c=16" pg1l.c16 pg2l.c16 loadgen
 pgrow "6 PostgreSQL pull c=$PULL_CONNS_PG" "jobs/s (create, upload 4 KiB, start, abort)" pg1p.iters_per_s pg2p.iters_per_s pull.spoold.iters_per_s
 row "6 PostgreSQL pull c=$PULL_CONNS_PG" "abort p50 / p99 latency (closed loop), ms: 1 process; 2 processes" \
   "$(pair pg1p.abort_p50_ms pg1p.abort_p99_ms); $(pair pg2p.abort_p50_ms pg2p.abort_p99_ms)" \
@@ -179,6 +225,7 @@ row "6 PostgreSQL pull c=$PULL_CONNS_PG" "server CPU per job, µs: spoold + Post
   "$(ratio "$(get pg1p.cpu_us)" "$(get pull.spoold.cpu_us)")" "" ""
 row "6 PostgreSQL pull c=$PULL_CONNS_PG" "store: commits per job, transactions run again per job, statements per job: 1 process; 2 processes" \
   "$(pgstore pg1p); $(pgstore pg2p)" "" "" "" ""
+pgcpurow "6 PostgreSQL pull c=$PULL_CONNS_PG" pg1p pg2p loadgen
 
 # ---- context ------------------------------------------------------------------------------------
 errors=""

@@ -9,17 +9,21 @@
 #                                            line scripts/check.sh looks for
 #
 # Everything listens on 127.0.0.1 only and is stopped by its PID when the script exits.
-# Figures (docs/benchmarks.md explains each):
+# Figures (docs/benchmarks.md explains each; every loadgen and wrk run also records the machine's
+# busy CPU share from /proc/stat and the parts spoold, PostgreSQL and the load generator took):
 #   1 read       GET a job with an app token, wrk -t2 at 64/256 connections, vs nginx serving the
 #                same body as a static file: req/s, p50, p99, server CPU us/request
 #   2 lifecycle  create + cancel (both durable) with a user token, bench/loadgen at 1 and 16
 #                connections, vs cupsd Create-Job + Cancel-Job (ipptool, raw queue -> /dev/null)
+#                and, at 1 connection, vs its floors: the same two transactions with SQLite alone
+#                (bench/floor lifecycle) and a job's two HTTP round trips to nginx (loadgen http)
 #   3 pull       create + upload 4 KiB + start (held, task created) + abort by the app, 64
 #                connections, vs cupsd held Create-Job + Send-Document 4 KiB + Cancel-Job; then
 #                open-loop arrivals at half that rate (bench/loadgen --rate): abort latency
 #   4 scaling    1 and 2 with 1,000 and 1,000,000 jobs in the store (bench/seed writes them into
 #                the stopped server's SQLite file; rounds alternate the two stores), cupsd with
 #                1,000 and 15,000 jobs of history, spoold's VmRSS/VmHWM at 1,000,000 jobs
+#                and the job read's SELECT with SQLite alone on both stores (bench/floor read)
 #   5 upload     1 GiB in 8 MiB fragments, 4 at once, vs dd bs=8M count=128 conv=fsync on the
 #                same file system; spoold's peak RSS during the upload
 #   6 PostgreSQL reads (as 1), lifecycle (as 2, c=1 and c=16) and pull print (as 3, closed loop)
@@ -139,7 +143,8 @@ cmd() { printf '%s\n' "$*" >>"$CMDS"; } # records a command for the report
 
 cc -O2 -Wall -Wextra -pthread -o "$WORK/loadgen" bench/loadgen.c
 cc -O2 -Wall -Wextra -o "$WORK/seed" bench/seed.c -lsqlite3
-LOADGEN=$WORK/loadgen SEED=$WORK/seed
+cc -O2 -Wall -Wextra -o "$WORK/floor" bench/floor.c -lsqlite3
+LOADGEN=$WORK/loadgen SEED=$WORK/seed FLOOR=$WORK/floor
 
 # ---- /proc helpers --------------------------------------------------------------------------------
 
@@ -162,6 +167,25 @@ children() { # PIDs whose parent is $1
   return 0
 }
 vm() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status"; } # vm PID VmRSS -> kB
+# the machine's CPU time so far, all cores, in clock ticks (/proc/stat): "busy total", busy
+# being everything but idle and iowait
+cpu_stat() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
+# The CPU of the load generator (wrk, loadgen) a command substitution ran: it ends its output
+# with `times` (bash: the subshell's own and its children's user and system time); gen_cpu
+# prints the children's seconds from that last line, gen_out the output without both lines.
+gen_cpu() { tail -n1 <<<"$1" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); s += a[1] * 60 + a[2] } printf "%.3f", s }'; }
+gen_out() { head -n -2 <<<"$1"; }
+# cpu_shares KEY BUSY0 TOTAL0 BUSY1 TOTAL1 SERVER_TICKS PG_TICKS GEN_SECONDS ITERS: the machine's
+# busy share during a run and the parts of it spoold, PostgreSQL and the load generator took
+# (% of all cores' time), and the load generator's CPU per request or job
+cpu_shares() {
+  local key=$1 tot=$(($5 - $3))
+  put "$key.busy_pct" "$(awk -v b=$(($4 - $2)) -v t=$tot 'BEGIN{printf "%.0f", t ? b / t * 100 : 0}')"
+  put "$key.server_pct" "$(awk -v s="$6" -v t=$tot 'BEGIN{printf "%.0f", t ? s / t * 100 : 0}')"
+  put "$key.pg_pct" "$(awk -v s="$7" -v t=$tot 'BEGIN{printf "%.0f", t ? s / t * 100 : 0}')"
+  put "$key.gen_pct" "$(awk -v s="$8" -v hz="$HZ" -v t=$tot 'BEGIN{printf "%.0f", t ? s * hz / t * 100 : 0}')"
+  put "$key.gen_cpu_us" "$(awk -v s="$8" -v r="$9" 'BEGIN{printf "%.1f", r ? s / r * 1e6 : 0}')"
+}
 # Figure 6 counts PostgreSQL's CPU with spoold's: with PG_CPU=1, the postmaster and its children
 # (backends, WAL writer, checkpointer...), listed anew at each reading
 PG_CPU=0
@@ -366,19 +390,25 @@ wrk_run() {
   sync # earlier runs' logs are written back now, not during this run
   # shellcheck disable=SC2046,SC2086
   t0=$(ticks $pids) g0=$(ticks $(pg_cpu_pids))
-  local q0=0
+  local q0=0 s0 s1 gen
   if [ "$PG_CPU" = 1 ]; then q0=$(pg_statements); fi
+  s0=$(cpu_stat)
   out=$(BENCH_TOKEN=$(cat "$WORK/read.tok") BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=$READ_PATH \
-        BENCH_PORTS=$WRK_PORTS wrk -t2 -c"$c" -d"${DUR}s" --latency -s bench/read.lua "$url" 2>&1) ||
+        BENCH_PORTS=$WRK_PORTS wrk -t2 -c"$c" -d"${DUR}s" --latency -s bench/read.lua "$url" 2>&1 && rc=0 || rc=$?
+        times; exit $rc) ||
     { echo "$out" >&2; die "wrk failed"; }
+  s1=$(cpu_stat)
   # shellcheck disable=SC2046,SC2086
   t1=$(ticks $pids) g1=$(ticks $(pg_cpu_pids))
+  gen=$(gen_cpu "$out") out=$(gen_out "$out")
   echo "$out" >"$WORK/wrk-$key.txt"
   req=$(awk '/requests in/{print $1}' <<<"$out")
   put "$key.rps" "$(awk '/Requests\/sec/{printf "%.0f", $2}' <<<"$out")"
   put "$key.p50" "$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")"
   put "$key.p99" "$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")"
   put "$key.cpu_us" "$(awk -v d=$((t1 - t0 + g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
+  # shellcheck disable=SC2086
+  cpu_shares "$key" $s0 $s1 $((t1 - t0)) $((g1 - g0)) "$gen" "$req"
   if [ "$PG_CPU" = 1 ]; then
     put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$req" 'BEGIN{printf "%.1f", r ? d / hz / r * 1e6 : 0}')"
     put "$key.statements_per_iter" "$(awk -v d=$(($(pg_statements) - q0 - 1)) -v r="$req" 'BEGIN{printf "%.1f", r ? d / r : 0}')"
@@ -388,7 +418,7 @@ wrk_run() {
   if [ -n "$lo" ]; then rng="BENCH_ID_LO=$lo BENCH_ID_HI=$hi BENCH_PATH_PREFIX=${READ_PATH} "; fi
   if [ -n "$WRK_PORTS" ]; then rng="${rng}BENCH_PORTS=$WRK_PORTS "; fi
   cmd "BENCH_TOKEN=\$READ_TOKEN ${rng}wrk -t2 -c$c -d${DUR}s --latency -s bench/read.lua $url"
-  log "$key: $(get "$key.rps") req/s p50 $(get "$key.p50") ms p99 $(get "$key.p99") ms cpu $(get "$key.cpu_us") us/req $(get "$key.errors")"
+  log "$key: $(get "$key.rps") req/s p50 $(get "$key.p50") ms p99 $(get "$key.p99") ms cpu $(get "$key.cpu_us") us/req (machine $(get "$key.busy_pct") % busy, wrk $(get "$key.gen_cpu_us") us/req) $(get "$key.errors")"
 }
 
 warmup() { # 1 s of wrk, not recorded (full runs only)
@@ -456,14 +486,20 @@ lg_run() {
   if [ "$PG_CPU" = 1 ]; then x0=$(pg_conflicts) q0=$(pg_statements); fi
   # shellcheck disable=SC2046,SC2086
   t0=$(ticks $pids) g0=$(ticks $(pg_cpu_pids))
-  out=$("$LOADGEN" "${args[@]}") || { echo "$out" >&2; log "loadgen $mode reported errors"; }
+  local s0 s1 gen
+  s0=$(cpu_stat)
+  out=$("$LOADGEN" "${args[@]}" && rc=0 || rc=$?; times; exit $rc) || { gen_out "$out" >&2; log "loadgen $mode reported errors"; }
+  s1=$(cpu_stat)
   # shellcheck disable=SC2046,SC2086
   t1=$(ticks $pids) g1=$(ticks $(pg_cpu_pids))
   m1=$(store_metrics "$ports") io1=$(proc_io "$pids")
+  gen=$(gen_cpu "$out") out=$(gen_out "$out")
   parse_kv "$out"
   for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
   local it=${KV[iters]:-0}
   put "$key.cpu_us" "$(awk -v d=$((t1 - t0 + g1 - g0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
+  # shellcheck disable=SC2086
+  cpu_shares "$key" $s0 $s1 $((t1 - t0)) $((g1 - g0)) "$gen" "$it"
   if [ "$PG_CPU" = 1 ]; then
     put "$key.cpu_pg_us" "$(awk -v d=$((g1 - g0)) -v hz="$HZ" -v r="$it" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
     put "$key.conflicts_per_iter" "$(awk -v d=$(($(pg_conflicts) - x0)) -v r="$it" 'BEGIN{printf "%.2f", r ? d / r : 0}')"
@@ -479,6 +515,57 @@ lg_run() {
   put "$key.written_kb_per_iter" "$(awk -v w=$((w1 - w0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r / 1024 : 0}')"
   put "$key.writes_per_iter" "$(awk -v w=$((s1 - s0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r : 0}')"
   printf 'bench/loadgen %s\n' "${args[*]//$WORK/\$WORK}" >>"$CMDS"
+  log "$key: $out"
+}
+
+# ---- floors: the store alone and the loopback HTTP round trips ---------------------------------------
+
+# floor_lifecycle KEY: bench/floor lifecycle for DUR seconds on a fresh copy of the small store
+# (spoold's schema, printer and share, made by spoold): the two durable transactions of a
+# lifecycle job with spoold's statements and settings, SQLite alone, one job after the other.
+# Stores KEY.{jobs_per_s,cpu_us_per_job,...}
+floor_lifecycle() {
+  local key=$1 d=$WORK/store-floor out k
+  rm -rf "$d"
+  cp -a "$WORK/store-small" "$d"
+  sync
+  out=$("$FLOOR" lifecycle "$d/spoold.db" --duration "$DUR" --template "$JOB") ||
+    die "bench/floor lifecycle failed: $out"
+  rm -rf "$d"
+  parse_kv "$out"
+  for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
+  cmd "bench/floor lifecycle \$WORK/store-floor/spoold.db --duration $DUR --template $JOB   # a fresh copy of the small store"
+  log "$key: $out"
+}
+
+# floor_read KEY DIR LO HI: bench/floor read for DUR seconds on the (stopped) store in DIR:
+# the job read's SELECT for random ids LO..HI, SQLite alone (no hot-job cache), one connection
+floor_read() {
+  local key=$1 out k
+  out=$("$FLOOR" read "$2/spoold.db" --lo "$3" --hi "$4" --duration "$DUR") ||
+    die "bench/floor read failed: $out"
+  parse_kv "$out"
+  for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
+  cmd "bench/floor read \$WORK/${2##*/}/spoold.db --lo $3 --hi $4 --duration $DUR"
+  log "$key: $out"
+}
+
+# floor_http KEY: bench/loadgen http at one connection for DUR seconds against nginx's static
+# file: the two loopback HTTP round trips of a lifecycle job, no spoold and no store; nginx's
+# CPU per job as KEY.server_cpu_us
+floor_http() {
+  local key=$1 out t0 t1 k
+  sync
+  # shellcheck disable=SC2086
+  t0=$(ticks $NGX_PIDS)
+  out=$("$LOADGEN" http --port "$NGX_PORT" --path /job.json --user-token "$WORK/user.tok" \
+        --conns 1 --duration "$DUR") || die "bench/loadgen http against nginx failed: $out"
+  # shellcheck disable=SC2086
+  t1=$(ticks $NGX_PIDS)
+  parse_kv "$out"
+  for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
+  put "$key.server_cpu_us" "$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${KV[iters]:-0}" 'BEGIN{printf "%.0f", r ? d / hz / r * 1e6 : 0}')"
+  cmd "bench/loadgen http --port $NGX_PORT --path /job.json --user-token \$WORK/user.tok --conns 1 --duration $DUR   # nginx's static file"
   log "$key: $out"
 }
 
@@ -767,6 +854,12 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
     rm -rf "$WORK/data"
     cp -a "$WORK/store-small" "$WORK/data"
     DATA=$WORK/data
+    # the floors of figures 2 and 4, in the same rounds: the lifecycle's store and HTTP parts
+    # alone, and the job read's SELECT on both stores without the hot-job cache
+    floor_lifecycle "floorl.r$r"
+    floor_http "floorh.r$r"
+    floor_read "floorrs.r$r" "$WORK/data" "$SMALL_LO" "$SMALL_HI"
+    floor_read "floorrb.r$r" "$WORK/store-big" "$BIG_LO" "$BIG_HI"
     sp_start
     scale_runs small "$r" "$SMALL_LO" "$SMALL_HI"
     sp_stop
@@ -777,7 +870,8 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
     put big.hwm_kb "$(vm "$SP_PID" VmHWM)"
     [ "$r" = "$ROUNDS_SP" ] || sp_stop
   done
-  for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16; do agg "$k"; done
+  for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16 \
+           floorl floorh floorrs floorrb; do agg "$k"; done
 
   log "figure 5: upload (store: $(store_jobs) jobs)"
   upload_figure
