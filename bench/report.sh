@@ -132,6 +132,9 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
       "$(med smallr.c$c.rps) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
     row "4 read c=$c, random job" "p99 latency at $big_label vs $small_label, ms" "$(num "$(get bigr.c$c.p99)")" \
       "$(num "$(get smallr.c$c.p99)") (spoold, $small_label)" "$(ratio "$(get bigr.c$c.p99)" "$(get smallr.c$c.p99)")" "" ""
+    row "4 read c=$c, random job" "CPU during the run, % of $(nproc) cores' time: machine busy; spoold; load generator (wrk); wrk CPU per request, µs: at $big_label; at $small_label" \
+      "$(get bigr.c$c.busy_pct) %; $(get bigr.c$c.server_pct) %; $(get bigr.c$c.gen_pct) %; $(num "$(get bigr.c$c.gen_cpu_us)")" \
+      "$(get smallr.c$c.busy_pct) %; $(get smallr.c$c.server_pct) %; $(get smallr.c$c.gen_pct) %; $(num "$(get smallr.c$c.gen_cpu_us)") ($small_label)" "" "" ""
   done
   # SQLite alone (bench/floor read): the B-tree's part without the hot-job cache, which answers
   # every read at 1k jobs
