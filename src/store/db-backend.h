@@ -41,6 +41,9 @@ struct db_backend {
   void  (*close)(db_t *db);
   int   (*write)(db_t *db, db_txn_fn fn, void *arg);
   int   (*read)(db_t *db, db_txn_fn fn, void *arg);
+  /* Optional: write, with fn alone in its transaction and the foreign key constraints not
+   * enforced while it runs (see db_write_fk_off). NULL: write. */
+  int   (*write_fk_off)(db_t *db, db_txn_fn fn, void *arg);
   /* Optional: true when the database answers (NULL: db.c reads "SELECT 1" through read). */
   bool  (*ping)(db_t *db);
   void  (*get_stats)(db_t *db, db_stats_t *out);
@@ -109,6 +112,16 @@ const char *db_errmsg(db_conn_t *c);
 /* db_migrate up to schema version target only (tests of an upgrade from an older version):
  * 0, or -1 and a malloc'd *err. */
 int db_migrate_to(db_t *db, int target, char **err);
+
+/* db_write for a migration that rebuilds a table: fn runs alone in its write transaction with
+ * the foreign key constraints off on backends whose DROP TABLE would act on them (SQLite
+ * deletes the rows that reference a dropped table through ON DELETE CASCADE, and PRAGMA
+ * foreign_keys cannot change inside a transaction, so the writer turns it off before BEGIN and
+ * back on after the commit or rollback). fn must check the constraints itself before it
+ * returns 0 (SQLite: PRAGMA foreign_key_check). Backends without such a setting
+ * (PostgreSQL: its DROP TABLE refuses while a foreign key references the table, and a key
+ * changes type in place with ALTER TABLE) run it as db_write. Returns what db_write returns. */
+int db_write_fk_off(db_t *db, db_txn_fn fn, void *arg);
 
 /* The newest schema version this binary knows (migrations.c). */
 int db_schema_latest(void);

@@ -182,12 +182,12 @@ void *db_owner(db_conn_t *c) {
   return c && w ? w->db->owner : NULL;
 }
 
-/* Runs fn in the next group commit and returns its result once the commit is durable; then
- * runs the hooks the closure registered with db_after_commit(). */
-int db_write(db_t *db, db_txn_fn fn, void *arg) {
+/* db_write through the backend's write function bwrite (its write, or write_fk_off). */
+static int write_with(db_t *db, int (*bwrite)(db_t *, db_txn_fn, void *), db_txn_fn fn,
+                      void *arg) {
   if (!db || !fn) return DB_ERROR;
   write_ctx_t w = {.db = db, .fn = fn, .arg = arg};
-  int rc = db->be->write(db, write_wrap, &w);
+  int rc = bwrite(db, write_wrap, &w);
   if (rc != 0 && w.failure.us && w.failure.us > tl_notes.failure.us) tl_notes.failure = w.failure;
   if (rc == DB_BUSY) tl_notes.busy_us = time_mono_us();
   if (rc == DB_FULL) {
@@ -201,6 +201,18 @@ int db_write(db_t *db, db_txn_fn fn, void *arg) {
   if (rc == 0)
     for (unsigned i = 0; i < w.nhooks; i++) w.hooks[i].fn(w.hooks[i].arg);
   return rc;
+}
+
+/* Runs fn in the next group commit and returns its result once the commit is durable; then
+ * runs the hooks the closure registered with db_after_commit(). */
+int db_write(db_t *db, db_txn_fn fn, void *arg) {
+  return db ? write_with(db, db->be->write, fn, arg) : DB_ERROR;
+}
+
+/* See db-backend.h. */
+int db_write_fk_off(db_t *db, db_txn_fn fn, void *arg) {
+  if (!db) return DB_ERROR;
+  return write_with(db, db->be->write_fk_off ? db->be->write_fk_off : db->be->write, fn, arg);
 }
 
 /* Whether the last write failed for space (see db.h). */

@@ -15,7 +15,8 @@
  *     one), so store_tenant_remove() deletes all of a tenant's rows by deleting its tenants row.
  *   - No SQLite-only syntax (INSERT OR ..., WITHOUT ROWID, AUTOINCREMENT, typeless columns)
  *     and no PostgreSQL-only syntax (SERIAL, ::casts, $n placeholders), except in a backend's
- *     own step of a migration (pg_steps), which runs after the common script of its version.
+ *     own step of a migration (pg_steps, sqlite_steps), which runs after the common script of
+ *     its version.
  */
 #include "store/db-backend.h"
 #include "util/buf.h"
@@ -506,13 +507,29 @@ static const char *const migrations[] = {
    * transactions. The backend script (pg_steps below) does it; SQLite keeps its counters rows
    * (one writer) and has nothing to change. */
   "",
+
+  /* 14: jobs keyed by the rowid on SQLite (docs/benchmarks.md, "The jobs table keyed by its
+   * rowid"): there `id BIGINT PRIMARY KEY` is a separate unique index beside the table (only
+   * INTEGER PRIMARY KEY names the rowid), so every job read descends two B-trees. SQLite
+   * cannot change a primary key in place: its step (sqlite_steps below) rebuilds the table.
+   * PostgreSQL has nothing to change: its primary key is the index a read uses anyway, and a
+   * BIGINT key is what a PostgreSQL INTEGER PRIMARY KEY would not be (32-bit). */
+  "",
 };
 
 /* Parts of a migration that only one backend runs, after the common script of the same
- * version. PostgreSQL's own syntax is allowed here and only here. */
+ * version. The backend's own syntax is allowed here and only here. A step that rebuilds a
+ * table (SQLite's way to change a column's type or a primary key: create the new table, copy,
+ * drop the old one, rename, recreate the indexes) names it in rebuilds: the runner logs the
+ * table's row count before and the time taken after, and runs the step with the foreign keys
+ * off (db_write_fk_off: dropping the old table would otherwise delete the rows referencing it
+ * through ON DELETE CASCADE); fk_check then names the tables whose foreign keys are checked
+ * before the commit (PRAGMA foreign_key_check), the rebuilt one and those referencing it. */
 typedef struct {
-  int         version;
-  const char *sql;
+  int                version;
+  const char        *sql;
+  const char        *rebuilds;   /* NULL, or the table the step rebuilds */
+  const char *const *fk_check;   /* NULL-terminated, with rebuilds */
 } backend_step_t;
 
 /* 13: each sequence starts above every id taken so far (the counter and, should a row carry a
@@ -527,14 +544,92 @@ static const backend_step_t pg_steps[] = {
                            " (SELECT COALESCE(MAX(id), 0) FROM archived_jobs))")
        SEQ_FROM("ipp_subscription_ids",
                 "GREATEST((SELECT value FROM counters WHERE name = 'ipp_subscription'),"
-                " (SELECT COALESCE(MAX(id), 0) FROM ipp_subscriptions))")},
+                " (SELECT COALESCE(MAX(id), 0) FROM ipp_subscriptions))"), NULL, NULL},
 };
 
-/* The backend's own script of migration version on c's backend, or NULL. */
-static const char *backend_step(db_conn_t *c, int version) {
-  if (c->be != &db_postgres_backend) return NULL;
-  for (size_t i = 0; i < sizeof pg_steps / sizeof pg_steps[0]; i++)
-    if (pg_steps[i].version == version) return pg_steps[i].sql;
+/* 14: the jobs table as it stands at version 13 (migrations 2, 3 and 8: the same columns in
+ * the same order, the same constraints), with the id the rowid; its indexes as migrations 2,
+ * 3, 4, 8 and 10 left them. The copy follows the old table's rowid order, which is the id
+ * order (ids come from a counter, rows are appended), so the new table is written in key
+ * order. */
+#define JOBS_COLUMNS                                                                           \
+  "id, tenant_id, printer_id, display_name, phase, state, details, description, is_fetchable," \
+  " is_acquired, acknowledged_us, configuration, created_us, updated_us, completed_us,"       \
+  " held_us, created_by_id, created_by_upn, created_by_upn_lc, created_by_name,"              \
+  " created_by_ip, redirected_from, redirected_to, error_code, device_uuid, device_state,"     \
+  " device_reasons, device_message, device_doc_state, impressions_completed, processing_us," \
+  " usage_day, usage_month, is_color, is_duplex, created_by_groups"
+
+static const char sqlite_jobs_rowid[] =
+  "CREATE TABLE jobs_rowid ("
+  "  id INTEGER PRIMARY KEY,"                      /* the rowid: one B-tree per lookup */
+  "  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+  "  printer_id TEXT NOT NULL REFERENCES printers(id) ON DELETE CASCADE,"
+  "  display_name TEXT,"
+  "  phase INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  details INTEGER NOT NULL,"
+  "  description TEXT NOT NULL,"
+  "  is_fetchable INTEGER NOT NULL,"
+  "  is_acquired INTEGER NOT NULL DEFAULT 0,"
+  "  acknowledged_us BIGINT,"
+  "  configuration TEXT NOT NULL,"
+  "  created_us BIGINT NOT NULL,"
+  "  updated_us BIGINT NOT NULL,"
+  "  completed_us BIGINT,"
+  "  held_us BIGINT,"
+  "  created_by_id TEXT,"
+  "  created_by_upn TEXT,"
+  "  created_by_upn_lc TEXT,"
+  "  created_by_name TEXT,"
+  "  created_by_ip TEXT,"
+  "  redirected_from TEXT,"
+  "  redirected_to TEXT,"
+  "  error_code INTEGER,"
+  "  device_uuid TEXT,"
+  "  device_state INTEGER,"
+  "  device_reasons TEXT,"
+  "  device_message TEXT,"
+  "  device_doc_state INTEGER,"
+  "  impressions_completed BIGINT,"
+  "  processing_us BIGINT,"
+  "  usage_day BIGINT,"
+  "  usage_month BIGINT,"
+  "  is_color INTEGER,"
+  "  is_duplex INTEGER,"
+  "  created_by_groups TEXT"
+  ");"
+  "INSERT INTO jobs_rowid (" JOBS_COLUMNS ") SELECT " JOBS_COLUMNS " FROM jobs;"
+  "DROP TABLE jobs;"
+  "ALTER TABLE jobs_rowid RENAME TO jobs;"
+  "CREATE INDEX jobs_printer ON jobs (printer_id, id);"
+  "CREATE INDEX jobs_printer_upn ON jobs (printer_id, created_by_upn_lc, id);"
+  "CREATE INDEX jobs_printer_creator ON jobs (printer_id, created_by_id, id);"
+  "CREATE INDEX jobs_printer_phase ON jobs (printer_id, phase, id);"
+  "CREATE INDEX jobs_completed ON jobs (completed_us) WHERE completed_us IS NOT NULL;"
+  "CREATE INDEX jobs_usage ON jobs (tenant_id, usage_day) WHERE usage_day IS NOT NULL;"
+  "CREATE INDEX jobs_held ON jobs (held_us, id) WHERE phase = 1;";
+
+/* the tables with a foreign key into jobs (documents, tasks) and jobs itself */
+static const char *const jobs_fk_tables[] = {"jobs", "documents", "tasks", NULL};
+
+static const backend_step_t sqlite_steps[] = {
+  {14, sqlite_jobs_rowid, "jobs", jobs_fk_tables},
+};
+
+/* The backend's own step of migration version on backend be, or NULL. */
+static const backend_step_t *backend_step(const db_backend_t *be, int version) {
+  const backend_step_t *steps = NULL;
+  size_t n = 0;
+  if (be == &db_postgres_backend) {
+    steps = pg_steps;
+    n = sizeof pg_steps / sizeof pg_steps[0];
+  } else if (be == &db_sqlite_backend) {
+    steps = sqlite_steps;
+    n = sizeof sqlite_steps / sizeof sqlite_steps[0];
+  }
+  for (size_t i = 0; i < n; i++)
+    if (steps[i].version == version) return &steps[i];
   return NULL;
 }
 
@@ -550,6 +645,8 @@ static const char schema_table_sql[] =
 typedef struct {
   int   version;  /* in: the migration; out of version_fn: the current version */
   char *errmsg;   /* out: the backend's message when the script fails */
+  const backend_step_t *own;  /* in: the backend's own step of this version, or NULL */
+  int64_t rows;   /* out of count_fn: the rows of own->rebuilds */
 } mig_arg_t;
 
 /* Every migration step holds DB_LOCK_MIGRATE, so processes starting together on one
@@ -570,6 +667,27 @@ static int version_fn(db_conn_t *c, void *arg) {
   if (rc == DB_ROW) m->version = (int)db_col_int64(s, 0);
   db_reset(s);
   return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* SQLite's PRAGMA foreign_key_check of each table of m->own->fk_check: DB_CONSTRAINT and the
+ * first violation in m->errmsg when a row references a missing one. */
+static int fk_check(db_conn_t *c, mig_arg_t *m) {
+  for (const char *const *t = m->own->fk_check; *t; t++) {
+    char *sql = xasprintf("PRAGMA foreign_key_check(%s)", *t);
+    db_stmt_t *s = db_prepare(c, sql);
+    int rc = db_step(s);
+    if (rc == DB_ROW)
+      m->errmsg = xasprintf("foreign key check: a row of %s (rowid %lld) references a missing "
+                            "row of %s", db_col_text(s, 0) ? db_col_text(s, 0) : "?",
+                            (long long)db_col_int64(s, 1),
+                            db_col_text(s, 2) ? db_col_text(s, 2) : "?");
+    else if (rc != DB_DONE)
+      m->errmsg = xstrdup(db_errmsg(c));
+    db_reset(s);
+    free(sql);
+    if (rc != DB_DONE) return rc == DB_ROW ? DB_CONSTRAINT : DB_ERROR;
+  }
+  return 0;
 }
 
 /* Applies migration m->version unless it (or a later one) is already there, e.g. applied by
@@ -593,18 +711,29 @@ static int apply_fn(db_conn_t *c, void *arg) {
   if (rc != DB_DONE) return rc == DB_CONSTRAINT ? DB_CONSTRAINT : DB_ERROR;
 
   rc = db_exec(c, migrations[m->version - 1]);
-  const char *own = rc == DB_OK ? backend_step(c, m->version) : NULL;
-  if (own) rc = db_exec(c, own);
+  if (rc == DB_OK && m->own) rc = db_exec(c, m->own->sql);
   if (rc != DB_OK) {
     m->errmsg = xstrdup(db_errmsg(c));
     return rc;
   }
-  return 0;
+  return m->own && m->own->fk_check ? fk_check(c, m) : 0;
+}
+
+/* Counts the rows of the table m->own->rebuilds into m->rows. */
+static int count_fn(db_conn_t *c, void *arg) {
+  mig_arg_t *m = arg;
+  char *sql = xasprintf("SELECT COUNT(*) FROM %s", m->own->rebuilds);
+  db_stmt_t *s = db_prepare(c, sql);
+  int rc = db_step(s);
+  m->rows = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  free(sql);
+  return rc == DB_ROW ? 0 : DB_ERROR;
 }
 
 /* Reads the current version; -1 on error. */
 static int current_version(db_t *db) {
-  mig_arg_t m = {0, NULL};
+  mig_arg_t m = {.version = 0};
   return db_read(db, version_fn, &m) == 0 ? m.version : -1;
 }
 
@@ -633,9 +762,21 @@ int db_migrate_to(db_t *db, int target, char **err) {
     return -1;
   }
   for (int v = cur + 1; v <= target && v <= NMIGRATIONS; v++) {
-    mig_arg_t m = {v, NULL};
-    int rc = db_write(db, apply_fn, &m);
-    if (rc == DB_CONSTRAINT && current_version(db) >= v) rc = 0;  /* another process did it */
+    mig_arg_t m = {.version = v, .own = backend_step(db->be, v)};
+    bool rebuild = m.own && m.own->rebuilds;
+    int64_t t0 = time_mono_us();
+    if (rebuild) {  /* a long step on a large store: say what it does first */
+      if (db_read(db, count_fn, &m) != 0) {
+        db_set_err(err, "database migration %d failed: cannot count the rows of %s (see the "
+                   "log)", v, m.own->rebuilds);
+        return -1;
+      }
+      log_info("database migration %d: rebuilding table %s: %lld rows", v, m.own->rebuilds,
+               (long long)m.rows);
+    }
+    int rc = rebuild ? db_write_fk_off(db, apply_fn, &m) : db_write(db, apply_fn, &m);
+    if (rc == DB_CONSTRAINT && !m.errmsg && current_version(db) >= v)
+      rc = 0;  /* another process did it */
     if (rc != 0) {
       db_set_err(err, "database migration %d failed: %s", v,
                  m.errmsg ? m.errmsg : "see the log");
@@ -643,6 +784,9 @@ int db_migrate_to(db_t *db, int target, char **err) {
       return -1;
     }
     free(m.errmsg);
+    if (rebuild)
+      log_info("database migration %d: rebuilt table %s (%lld rows) in %.1f s", v,
+               m.own->rebuilds, (long long)m.rows, (double)(time_mono_us() - t0) / 1e6);
     log_info("database schema migrated to version %d", v);
   }
   return 0;

@@ -117,6 +117,7 @@ typedef struct sq_job {
   void          *arg;
   int            rc;
   bool           done;
+  bool           fk_off;      /* db_write_fk_off: alone in its transaction, foreign keys off */
   fiber_t       *fiber;       /* the caller waits on a fiber: woken with fiber_wake */
   pthread_cond_t cv;          /* otherwise: signalled when done */
   struct sq_job *next;
@@ -457,6 +458,46 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
   }
 }
 
+/* Runs job alone in a transaction with PRAGMA foreign_keys off (it cannot change inside a
+ * transaction), turned on again afterwards whatever happened. Such a job rebuilds a table
+ * (migrations.c), so two things that cost nothing for small writes would keep the old content
+ * of every page it reuses in memory: a savepoint (a failure rolls the whole transaction back
+ * instead) and, with temp_store=MEMORY, the statement journals of its statements (CREATE INDEX
+ * on the dropped table's free pages), which temp_store=FILE lets spill to a temporary file.
+ * Migration 14 on 1,000,000 jobs peaked at 804 MB of RSS with both, 678 MB without the
+ * savepoint and 23 MB without either. */
+static void sq_run_fk_off(sq_db_t *db, sq_job_t *job) {
+  sq_conn_t *c = &db->writer;
+  int rc = sqlite3_exec(c->h, "PRAGMA foreign_keys=OFF; PRAGMA temp_store=FILE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    log_error("sqlite %s: PRAGMA foreign_keys=OFF, temp_store=FILE: %s", db->path,
+              sqlite3_errmsg(c->h));
+    sqlite3_exec(c->h, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+    job->rc = DB_ERROR;
+    return;
+  }
+  c->saw_full = false;
+  if (sq_run(c, c->begin) != SQLITE_DONE) {
+    job->rc = c->saw_full ? DB_FULL : DB_ERROR;
+  } else {
+    job->rc = job->fn(&c->base, job->arg);
+    if (job->rc != 0 && c->saw_full) job->rc = DB_FULL;
+    sq_end_closure(c);
+    if (job->rc == 0 && !sqlite3_get_autocommit(c->h) && sq_run(c, c->commit) == SQLITE_DONE) {
+      sq_count_commit(db, 1);
+    } else {
+      if (job->rc == 0) job->rc = c->saw_full ? DB_FULL : DB_ERROR;
+      if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
+    }
+  }
+  rc = sqlite3_exec(c->h, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {  /* never seen: both only set a flag outside a transaction */
+    log_error("sqlite %s: PRAGMA foreign_keys=ON, temp_store=MEMORY: %s", db->path,
+              sqlite3_errmsg(c->h));
+    job->rc = DB_ERROR;
+  }
+}
+
 /* The writer's wait for more jobs: up to SQ_FILL_US while fewer than db->expect are queued.
  * Called and returns with db->mu held. */
 static void sq_fill(sq_db_t *db) {
@@ -478,15 +519,18 @@ static void *sq_writer_main(void *arg) {
     if (!db->head) break;  /* stopping and drained */
     sq_fill(db);
     unsigned n = 0;
-    while (db->head && n < SQ_BATCH_MAX) {
+    /* a closure run with foreign keys off (db_write_fk_off) is a batch of its own */
+    while (db->head && n < SQ_BATCH_MAX && !(n && db->head->fk_off)) {
       batch[n++] = db->head;
       db->head = db->head->next;
+      if (batch[n - 1]->fk_off) break;
     }
     if (!db->head) db->tail = NULL;
     db->queued -= n;
     pthread_mutex_unlock(&db->mu);
 
-    sq_run_batch(db, batch, n);
+    if (batch[0]->fk_off) sq_run_fk_off(db, batch[0]);
+    else sq_run_batch(db, batch, n);
     db_wrote(&db->base); /* before the callers are released: readers' caches (store) */
     sq_cache_trim(&db->writer);
 
@@ -510,7 +554,8 @@ static void *sq_writer_main(void *arg) {
   return NULL;
 }
 
-static int sq_write(db_t *base, db_txn_fn fn, void *arg) {
+/* Queues fn for the writer (fk_off: alone, with foreign keys off) and waits for its commit. */
+static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
   sq_db_t *db = (sq_db_t *)base;
   if (tl_conn == &db->writer) {
     log_error("sqlite %s: db_write called inside a write closure (it would wait for itself)",
@@ -520,7 +565,8 @@ static int sq_write(db_t *base, db_txn_fn fn, void *arg) {
   /* On a fiber (an HTTP request's handler, util/fiber.h) the caller gives its thread back
    * while the commit is on its way and is run again once the writer woke it; a read
    * transaction in progress on this thread (tl_conn) keeps the thread. */
-  sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR, .fiber = tl_conn ? NULL : fiber_waitable()};
+  sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR, .fk_off = fk_off,
+                  .fiber = tl_conn ? NULL : fiber_waitable()};
   if (!job.fiber) pthread_cond_init(&job.cv, NULL);
   pthread_mutex_lock(&db->mu);
   if (db->stop) {
@@ -549,6 +595,12 @@ static int sq_write(db_t *base, db_txn_fn fn, void *arg) {
   pthread_mutex_unlock(&db->mu);
   pthread_cond_destroy(&job.cv);
   return job.rc;
+}
+
+static int sq_write(db_t *base, db_txn_fn fn, void *arg) { return sq_queue(base, fn, arg, false); }
+
+static int sq_write_fk_off(db_t *base, db_txn_fn fn, void *arg) {
+  return sq_queue(base, fn, arg, true);
 }
 
 /* ---- readers ------------------------------------------------------------------------------ */
@@ -1025,6 +1077,7 @@ const db_backend_t db_sqlite_backend = {
   .open = sq_open,
   .close = sq_close,
   .write = sq_write,
+  .write_fk_off = sq_write_fk_off,
   .read = sq_read,
   /* .ping: db.c's "SELECT 1" through sq_read */
   .get_stats = sq_get_stats,

@@ -12,9 +12,11 @@
 #include "store/jobs.h"
 #include "store/store-private.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include "store-fixture.h"
 #include <ftw.h>
 #include <pthread.h>
@@ -499,5 +501,221 @@ Test(store_jobs, read_together_runs_once_and_never_caches_an_older_snapshot) {
     cr_assert_eq(g.phase, JOB_CANCELED);
     store_job_clear(&g);
   }
+  store_close(st);
+}
+
+/* ---- migration 14: jobs keyed by the rowid on SQLite ------------------------------------- */
+
+typedef struct {
+  const char *sql;
+  buf_t       out;
+} dump_arg_t;
+
+static int dump_fn(db_conn_t *c, void *arg) {
+  dump_arg_t *a = arg;
+  buf_free(&a->out);
+  db_stmt_t *s = db_prepare(c, a->sql);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    buf_puts(&a->out, db_col_text(s, 0) ? db_col_text(s, 0) : "(null row)");
+    buf_puts(&a->out, "\n");
+  }
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Every row of table (the comma-separated columns cols, ordered by order) as text lines, NULL
+ * written as '~' (caller frees). */
+static char *dump(store_t *st, const char *table, const char *cols, const char *order) {
+  buf_t sql = BUF_INIT;
+  buf_puts(&sql, "SELECT ''");
+  char *list = xstrdup(cols);
+  for (char *save = NULL, *col = strtok_r(list, ", ", &save); col; col = strtok_r(NULL, ", ", &save))
+    buf_printf(&sql, " || '|' || COALESCE(CAST(%s AS TEXT), '~')", col);
+  free(list);
+  buf_printf(&sql, " FROM %s ORDER BY %s", table, order);
+  dump_arg_t a = {sql.data, BUF_INIT};
+  cr_assert_eq(db_read(st->db, dump_fn, &a), 0, "%s", sql.data);
+  buf_free(&sql);
+  return a.out.data ? buf_detach(&a.out) : xstrdup("");
+}
+
+#define M14_JOB_COLS                                                                           \
+  "id, tenant_id, printer_id, display_name, phase, state, details, description, is_fetchable," \
+  " is_acquired, acknowledged_us, configuration, created_us, updated_us, completed_us,"       \
+  " held_us, created_by_id, created_by_upn, created_by_upn_lc, created_by_name,"              \
+  " created_by_ip, redirected_from, redirected_to, error_code, device_uuid, device_state,"     \
+  " device_reasons, device_message, device_doc_state, impressions_completed, processing_us," \
+  " usage_day, usage_month, is_color, is_duplex, created_by_groups"
+
+/* What migration 14 must keep: every row of jobs and of what refers to jobs. */
+static const struct { const char *table, *cols, *order; } m14_tables[] = {
+  {"jobs", M14_JOB_COLS, "id"},
+  {"documents", "id, tenant_id, job_id, display_name, content_type, size, uploaded_us,"
+                " downloaded_us, sha256, blob_key", "id"},
+  {"tasks", "id, tenant_id, definition_id, trigger_id, trigger_app, job_id, printer_id, state,"
+            " description, created_us, updated_us", "id"},
+  {"upload_sessions", "id, document_id, secret_hash, size, received, blob_key", "id"},
+  {"archived_jobs", "id, tenant_id, printer_id, state, created_us, completed_us, usage_day,"
+                    " page_count", "id"},
+  {"download_tokens", "hash, job_id, doc_id", "hash"},
+  {"counters", "name, value", "name"},
+};
+#define M14_NTABLES (sizeof m14_tables / sizeof m14_tables[0])
+
+/* A store at schema 13 with jobs in every state of interest and rows in every table that
+ * refers to them, then migrated: migration 14 keeps every row and index, jobs is keyed by its
+ * rowid on SQLite (one B-tree per lookup), the foreign keys act again (cascade on delete, a
+ * missing job refused), and new ids continue above the old ones; on PostgreSQL it records its
+ * version and changes nothing. */
+Test(store_jobs, migration_14_keeps_jobs_and_what_refers_to_them) {
+  char *err = NULL;
+  store_t *st = store_open(test_store_dburl(), 2, false, &err);
+  cr_assert_not_null(st, "%s", err ? err : "?");
+  cr_assert_eq(db_migrate_to(st->db, 13, &err), 0, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), 13);
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  add_printer(st, "t1", "p1", NULL);
+  add_printer(st, "t1", "p2", NULL);
+  store_job_t j;
+  store_document_t d;
+  for (int i = 0; i < 6; i++) {
+    cr_assert_eq(create(st, "t1", i % 2 ? "p2" : "p1", "u1", "Alice@Example.test", &j, &d),
+                 STORE_OK);
+    store_job_clear(&j);
+    store_document_clear(&d);
+  }
+  store_job_change_t ch;
+  memset(&ch, 0, sizeof ch);
+  cr_assert_eq(store_job_cancel(st, "t1", 3, NULL, &ch), STORE_OK);  /* terminal, usage day */
+  store_job_change_clear(&ch);
+  exec_sql(st, "UPDATE jobs SET phase = 1, held_us = 5, state = 3 WHERE id = 2", NULL, NULL, NULL);
+  exec_sql(st, "UPDATE documents SET size = 4, uploaded_us = 9, sha256 = 'abc', blob_key = 'k2'"
+               " WHERE job_id = 2", NULL, NULL, NULL);
+  exec_sql(st, "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
+               " created_us) VALUES ('d1', ?, 'Release', 'app', 1)", "t1", NULL, NULL);
+  exec_sql(st, "INSERT INTO tasks (id, tenant_id, definition_id, trigger_app, job_id,"
+               " printer_id, state, created_us, updated_us)"
+               " VALUES ('k1', ?, 'd1', 'app', 2, 'p1', 1, 1, 1)", "t1", NULL, NULL);
+  exec_sql(st, "INSERT INTO upload_sessions (id, tenant_id, document_id, secret_hash,"
+               " document_name, content_type, size, blob_key, expires_us, created_us)"
+               " SELECT 'u1', tenant_id, id, 'h', 'a.pdf', 'application/pdf', 4, 'k4', 9, 1"
+               " FROM documents WHERE job_id = 4", NULL, NULL, NULL);
+  exec_sql(st, "INSERT INTO archived_jobs (id, tenant_id, printer_id, state, created_us,"
+               " completed_us, acquired, copies_printed, archived_us, usage_day, page_count)"
+               " VALUES (CAST(? AS BIGINT), ?, 'p1', 4, 1, 2, 1, 1, 3, 0, 7)", "6", "t1", NULL);
+  exec_sql(st, "INSERT INTO download_tokens (hash, tenant_id, job_id, doc_id, expires_us)"
+               " SELECT 'dt', tenant_id, job_id, id, 99 FROM documents WHERE job_id = 5",
+           NULL, NULL, NULL);
+  exec_sql(st, "DELETE FROM jobs WHERE id = 6", NULL, NULL, NULL);  /* archived (above) */
+  const bool pg = test_store_is_pg();
+  char *before[M14_NTABLES];
+  for (size_t i = 0; i < M14_NTABLES; i++)
+    before[i] = dump(st, m14_tables[i].table, m14_tables[i].cols, m14_tables[i].order);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM jobs"), 5);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM tasks"), 1);
+  char *idx_before = NULL;
+  if (!pg) {
+    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
+                            " AND name = 'sqlite_autoindex_jobs_1'"), 1, "keyed by an index at 13");
+    idx_before = dump(st, "sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"
+                          " AND sql IS NOT NULL", "name, sql", "name");
+  }
+
+  cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), db_schema_latest());
+  cr_assert_geq(db_schema_latest(), 14);
+  for (size_t i = 0; i < M14_NTABLES; i++) {
+    char *after = dump(st, m14_tables[i].table, m14_tables[i].cols, m14_tables[i].order);
+    cr_assert_str_eq(after, before[i], "table %s changed", m14_tables[i].table);
+    free(after);
+    free(before[i]);
+  }
+  if (!pg) {
+    char *idx_after = dump(st, "sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"
+                               " AND sql IS NOT NULL", "name, sql", "name");
+    cr_assert_str_eq(idx_after, idx_before, "the same indexes on jobs");
+    free(idx_after);
+    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_jobs_1'"
+                            " OR name = 'jobs_rowid'"), 0, "no index for the key, no leftover");
+    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'jobs' AND sql LIKE '%id INTEGER PRIMARY KEY,%'"), 1);
+    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM jobs WHERE rowid <> id"), 0, "id is the rowid");
+  }
+  free(idx_before);
+
+  /* the foreign keys act again: a document of a missing job is refused, deleting a job
+   * deletes its documents and tasks */
+  exec_arg_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
+  cr_assert_eq(db_write(st->db, exec_fn, &bad), DB_ERROR, "a document of a missing job");
+  exec_sql(st, "DELETE FROM jobs WHERE id = 2", NULL, NULL, NULL);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents WHERE job_id = 2"), 0);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM tasks"), 0);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), 4);
+
+  /* old jobs are served, new ones continue above every id taken (the archived 6 too) */
+  store_job_t g;
+  cr_assert_eq(store_job_get(st, "t1", "3", &g), STORE_OK);
+  cr_assert_eq(g.phase, JOB_CANCELED);
+  cr_assert_str_eq(g.configuration, "{\"copies\":2}");
+  store_job_clear(&g);
+  cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
+  cr_assert_eq(j.id, 7);
+  store_job_clear(&j);
+  cr_assert_eq(store_job_get(st, "t1", "7", &g), STORE_OK);
+  store_job_clear(&g);
+  store_close(st);
+}
+
+/* A migration that finds a broken reference (here a document of a missing job, which SQLite
+ * lets in only with foreign keys off) fails as a whole: the schema stays at 13, jobs keeps its
+ * old definition and every row, and the next start runs it again once the row is gone. */
+Test(store_jobs, migration_14_fails_whole_on_a_broken_reference) {
+  if (test_store_is_pg()) return;  /* SQLite's rebuild; PostgreSQL has nothing to check */
+  char *err = NULL;
+  store_t *st = store_open(test_store_dburl(), 2, false, &err);
+  cr_assert_not_null(st, "%s", err ? err : "?");
+  cr_assert_eq(db_migrate_to(st->db, 13, &err), 0, "%s", err ? err : "?");
+  cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
+  add_printer(st, "t1", "p1", NULL);
+  for (int i = 0; i < 3; i++) cr_assert_eq(create(st, "t1", "p1", "u1", NULL, NULL, NULL), STORE_OK);
+  char *jobs13 = dump(st, "jobs", M14_JOB_COLS, "id");
+  store_close(st);
+
+  char path[4096];
+  snprintf(path, sizeof path, "%s/spoold.db", test_store_dir());
+  sqlite3 *h = NULL;
+  cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(h, "PRAGMA foreign_keys=OFF; INSERT INTO documents (id, tenant_id,"
+                               " job_id) VALUES ('orphan', 't1', 42)", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(h);
+
+  st = store_open(test_store_dburl(), 2, true, &err);
+  cr_assert_null(st);
+  cr_assert_not_null(err);
+  cr_assert(strstr(err, "database migration 14 failed: foreign key check: a row of documents"),
+            "%s", err);
+  free(err);
+  err = NULL;
+  st = store_open(test_store_dburl(), 2, false, &err);
+  cr_assert_not_null(st, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), 13);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs'"
+                          " AND sql LIKE '%id BIGINT PRIMARY KEY%'"), 1, "the old table");
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs_rowid'"), 0);
+  char *now = dump(st, "jobs", M14_JOB_COLS, "id");
+  cr_assert_str_eq(now, jobs13);
+  free(now);
+  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), 4);
+  /* the writer's foreign keys are on again after the failed step */
+  exec_arg_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
+  cr_assert_eq(db_write(st->db, exec_fn, &bad), DB_ERROR, "a document of a missing job");
+  exec_sql(st, "DELETE FROM documents WHERE id = 'orphan'", NULL, NULL, NULL);
+  cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
+  cr_assert_eq(store_schema_version(st), db_schema_latest());
+  now = dump(st, "jobs", M14_JOB_COLS, "id");
+  cr_assert_str_eq(now, jobs13);
+  free(now);
+  free(jobs13);
   store_close(st);
 }
