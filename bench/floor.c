@@ -3,12 +3,13 @@
  * bench/floor: what the store alone costs, with SQLite and no HTTP, no spoold: the floors
  * docs/benchmarks.md sets next to spoold's lifecycle and read figures.
  *
- *   floor lifecycle DB [--duration S] [--count N] [--template ID]
+ *   floor lifecycle DB [--duration S] [--count N] [--template ID] [--sql-out FILE]
  *       One job after the other, the two durable transactions spoold's writer commits for one
  *       lifecycle job (create, then cancel), with the same statements, on a copy of a store
  *       spoold made (its schema, printer and share), with spoold's writer settings (WAL,
  *       synchronous=FULL). Prints mode=lifecycle jobs=N secs=S jobs_per_s=R cpu_us_per_job=C
- *       commits_per_job=2.
+ *       commits_per_job=2. --sql-out appends the text of each statement it starts to FILE, one
+ *       a line, as bench/sqltrace.so writes spoold's (the bench compares the two for one job).
  *   floor read DB --lo A --hi B [--duration S] [--count N]
  *       The SELECT of a job read (GET .../jobs/{id}) for uniformly random ids in [A, B], one
  *       after the other on one read-only connection with spoold's reader settings, in one read
@@ -17,7 +18,7 @@
  *       cpu_us_per_read=C misses=M (ids that found no row: must be 0).
  *
  * The statements are spoold's as a statement trace of `bench/loadgen lifecycle` shows them
- * (every sqlite3_step of the writer connection, with its bound values), for the configuration
+ * (bench/sqltrace.c: every statement the writer connection starts), for the configuration
  * bench/run.sh runs spoold with (no job creation windows: no limits statements). They live in
  * the table LIFECYCLE_SQL below and the string JOB_SELECT, and nowhere else here; each names
  * the store function it comes from, so a change there is a change here:
@@ -30,7 +31,8 @@
  * and each closure runs inside BEGIN IMMEDIATE, SAVEPOINT closure ... RELEASE closure, COMMIT,
  * as src/store/sqlite.c's writer runs a batch of one. The pragmas are sq_conn_open's
  * (src/store/sqlite.c); the writer's WAL hook checkpoints (PASSIVE) at 1000 frames, which is
- * SQLite's own wal_autocheckpoint default used here.
+ * SQLite's own wal_autocheckpoint default used here. Each bench run checks the list against a
+ * trace of spoold for one job and reports whether they are the same (bench/run.sh).
  *
  * Build: cc -O2 -o floor floor.c -lsqlite3
  */
@@ -134,10 +136,17 @@ static const char *const LIFECYCLE_SQL[S_N] = {
                  " AND (expires_us IS NULL OR expires_us > ?) ORDER BY id",
 };
 static sqlite3_stmt *st[S_N];
+static FILE *sql_out; /* --sql-out */
+
+/* Notes statement i in --sql-out's file when it starts (as bench/sqltrace.c does for spoold). */
+static void trace(int i) {
+  if (sql_out && !sqlite3_stmt_busy(st[i])) fprintf(sql_out, "%s\n", sqlite3_sql(st[i]));
+}
 
 /* Steps s to its end (reading every row, as the store does), then resets it. */
 static void run(int i) {
   int rc;
+  trace(i);
   while ((rc = sqlite3_step(st[i])) == SQLITE_ROW) {}
   if (rc != SQLITE_DONE) die(LIFECYCLE_SQL[i]);
   sqlite3_reset(st[i]);
@@ -146,6 +155,7 @@ static void run(int i) {
 
 /* Steps s to its first row (the statement must give one) and leaves it there. */
 static void row(int i) {
+  trace(i);
   if (sqlite3_step(st[i]) != SQLITE_ROW) die(LIFECYCLE_SQL[i]);
 }
 
@@ -330,7 +340,12 @@ static void cancel(const tpl_t *t, int64_t id) {
   commit();
 }
 
-static int lifecycle(const char *path, double duration, long count, int64_t tpl_id) {
+static int lifecycle(const char *path, double duration, long count, int64_t tpl_id,
+                     const char *sql_path) {
+  if (sql_path && !(sql_out = fopen(sql_path, "a"))) {
+    perror(sql_path);
+    return 1;
+  }
   open_db(path, 1);
   tpl_t t = {0};
   template_read(tpl_id, &t);
@@ -349,6 +364,7 @@ static int lifecycle(const char *path, double duration, long count, int64_t tpl_
          n, secs, n / secs, n ? cpu / n * 1e6 : 0.0);
   for (int i = 0; i < S_N; i++) sqlite3_finalize(st[i]);
   if (sqlite3_close(db) != SQLITE_OK) die("close");
+  if (sql_out) fclose(sql_out);
   return n > 0 ? 0 : 1;
 }
 
@@ -400,13 +416,14 @@ static int reads(const char *path, double duration, long count, int64_t lo, int6
 
 int main(int argc, char **argv) {
   if (argc < 3 || (strcmp(argv[1], "lifecycle") && strcmp(argv[1], "read"))) {
-    fprintf(stderr, "usage: floor lifecycle DB [--duration S] [--count N] [--template ID]\n"
+    fprintf(stderr, "usage: floor lifecycle DB [--duration S] [--count N] [--template ID] [--sql-out FILE]\n"
                     "       floor read DB --lo A --hi B [--duration S] [--count N]\n");
     return 2;
   }
   double duration = 10;
   long count = 0;
   int64_t tpl = 0, lo = 0, hi = 0;
+  const char *sql_path = NULL;
   for (int i = 3; i < argc; i += 2) {
     if (i + 1 >= argc) {
       fprintf(stderr, "floor: %s needs a value\n", argv[i]);
@@ -418,11 +435,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--template")) tpl = atoll(v);
     else if (!strcmp(a, "--lo")) lo = atoll(v);
     else if (!strcmp(a, "--hi")) hi = atoll(v);
+    else if (!strcmp(a, "--sql-out")) sql_path = v;
     else {
       fprintf(stderr, "floor: unknown option %s\n", a);
       return 2;
     }
   }
-  if (!strcmp(argv[1], "lifecycle")) return lifecycle(argv[2], duration, count, tpl);
+  if (!strcmp(argv[1], "lifecycle")) return lifecycle(argv[2], duration, count, tpl, sql_path);
   return reads(argv[2], duration, count, lo, hi);
 }

@@ -90,6 +90,9 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
       fser=$(awk -v a="$fl" -v b="$fh" 'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%.1f", 1 / (1 / a + 1 / b) }')
       row "2 lifecycle c=1" "store floor: spoold's two durable transactions per job with SQLite alone, one job after the other (bench/floor lifecycle), jobs/s vs the ceiling" \
         "$(med floorl.jobs_per_s)" "$(num "$ceil") (ceiling)" "$(pct "$fl" "$ceil")" "" ""
+      if [ "$(get floor.sql_same)" = yes ]; then sq="the same, $(get floor.sql_statements) statements in its two closures"
+      else sq="**different** (bench/floor.c lags the store: see the run's log)"; fi
+      row "2 lifecycle c=1" "store floor: its statements against a trace of spoold's writer for one job (bench/sqltrace.so)" "$sq" "" "" "" ""
       row "2 lifecycle c=1" "jobs/s vs the store floor" "$(num "$(get smalll.c1.iters_per_s)")" "$(num "$fl") (store floor)" \
         "$(pct "$(get smalll.c1.iters_per_s)" "$fl")" "" ""
       row "2 lifecycle c=1" "HTTP floor: a job's two loopback round trips against nginx's static file, 1 connection (bench/loadgen http), jobs/s" \

@@ -144,7 +144,8 @@ cmd() { printf '%s\n' "$*" >>"$CMDS"; } # records a command for the report
 cc -O2 -Wall -Wextra -pthread -o "$WORK/loadgen" bench/loadgen.c
 cc -O2 -Wall -Wextra -o "$WORK/seed" bench/seed.c -lsqlite3
 cc -O2 -Wall -Wextra -o "$WORK/floor" bench/floor.c -lsqlite3
-LOADGEN=$WORK/loadgen SEED=$WORK/seed FLOOR=$WORK/floor
+cc -O2 -Wall -Wextra -shared -fPIC -o "$WORK/sqltrace.so" bench/sqltrace.c -ldl
+LOADGEN=$WORK/loadgen SEED=$WORK/seed FLOOR=$WORK/floor SQLTRACE=$WORK/sqltrace.so
 
 # ---- /proc helpers --------------------------------------------------------------------------------
 
@@ -538,6 +539,44 @@ floor_lifecycle() {
   log "$key: $out"
 }
 
+# floor_sql_check: whether bench/floor still runs spoold's statements. One lifecycle job through
+# spoold with the statement trace of bench/sqltrace.so, and one job of bench/floor lifecycle
+# --sql-out, each on a copy of the small store; the closures (SAVEPOINT ... RELEASE) that create
+# and cancel the job are compared line by line. Stores floor.sql_same (yes or no) and
+# floor.sql_statements; a difference is logged and kept in $WORK/sql-diff.txt (reported, not
+# fatal: bench/floor.c then needs the store's new statements).
+floor_sql_check() {
+  local d=$WORK/store-trace sp_sql=$WORK/sql-spoold.txt fl_sql=$WORK/sql-floor.txt rc=0
+  rm -rf "$d"
+  cp -a "$WORK/store-small" "$d"
+  spoold_start "$WORK/spoold-trace" env SQLTRACE_FILE="$sp_sql" LD_PRELOAD="$SQLTRACE" \
+    "$SPOOLD" serve --data "$d" "${SP_OPTS[@]}" || rc=$?
+  SP_PID=$SPOOLD_PID
+  [ $rc -eq 0 ] || { cat "$WORK/spoold-trace.err" >&2; die "spoold with the statement trace did not start"; }
+  "$LOADGEN" lifecycle --port "$SP_PORT" --user-token "$WORK/user.tok" --share "$S1" --conns 1 \
+    --count 1 >/dev/null || die "the traced lifecycle job failed"
+  sp_stop
+  "$FLOOR" lifecycle "$d/spoold.db" --count 1 --template "$JOB" --sql-out "$fl_sql" >/dev/null ||
+    die "bench/floor lifecycle --count 1 failed"
+  rm -rf "$d"
+  closures() { # the closures of a trace that insert a job or change its phase
+    awk '/^SAVEPOINT closure$/ { buf = ""; on = 1 } on { buf = buf $0 "\n" }
+         /^RELEASE closure$/ { if (buf ~ /INSERT INTO jobs \(|UPDATE jobs SET phase = /) printf "%s", buf; on = 0 }' "$1"
+  }
+  closures "$sp_sql" >"$sp_sql.closures"
+  closures "$fl_sql" >"$fl_sql.closures"
+  put floor.sql_statements "$(wc -l <"$fl_sql.closures")"
+  if diff "$sp_sql.closures" "$fl_sql.closures" >"$WORK/sql-diff.txt"; then
+    put floor.sql_same yes
+    log "bench/floor runs spoold's statements ($(get floor.sql_statements) in its two closures)"
+  else
+    put floor.sql_same no
+    log "bench/floor's statements differ from spoold's (< spoold, > bench/floor):"
+    cat "$WORK/sql-diff.txt" >&2
+  fi
+  cmd "SQLTRACE_FILE=\$WORK/sql-spoold.txt LD_PRELOAD=\$WORK/sqltrace.so spoold serve --data \$WORK/store-trace ...; bench/loadgen lifecycle ... --conns 1 --count 1; bench/floor lifecycle \$WORK/store-trace/spoold.db --count 1 --template $JOB --sql-out \$WORK/sql-floor.txt   # the statement check"
+}
+
 # floor_read KEY DIR LO HI: bench/floor read for DUR seconds on the (stopped) store in DIR:
 # the job read's SELECT for random ids LO..HI, SQLite alone (no hot-job cache), one connection
 floor_read() {
@@ -818,6 +857,7 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
   SMALL_LO=$SEED_LO SMALL_HI=$SEED_HI
   cp -a "$DATA" "$WORK/store-small"
   put small.jobs "$(store_jobs)"
+  floor_sql_check
   sp_start
   log "figure 1: read (store: $(get small.jobs) jobs)"
   read_vs_nginx
