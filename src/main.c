@@ -501,7 +501,13 @@ static int cmd_serve(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   app.store = store_open(cfg.store_url, (int)cfg.threads, false, &err);
-  if (!app.store || store_startup_checks(app.store, &cfg, &err) != 0) goto done;
+  if (!app.store) goto done;
+  /* the quick check and a migration that rebuilds a table take minutes on a large store
+   * (docs/operation.md, Upgrading): longer than the unit's TimeoutStartSec */
+  sdnotify_extend_t *starting = sdnotify_extend_begin("checking and migrating the store");
+  int checked = store_startup_checks(app.store, &cfg, &err);
+  sdnotify_extend_end(starting);
+  if (checked != 0) goto done;
   app.auth = auth_from_config(&cfg, &err);
   if (!app.auth) goto done;
   if (graph_documents_start(&app, &err) != 0) goto done;

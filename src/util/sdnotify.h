@@ -18,4 +18,13 @@ int     sdnotify_send(const char *state);
  * this process) in microseconds; 0 when there is no watchdog. */
 int64_t sdnotify_watchdog_usec(void);
 
+/* Keeps the service manager's start timeout from running out during a long start-up step:
+ * sends "EXTEND_TIMEOUT_USEC" (60 s) with "STATUS=<status>" at once and every 20 s from a thread
+ * of its own until sdnotify_extend_end(). Returns the handle to end, or NULL when there is no
+ * $NOTIFY_SOCKET (nothing to keep) or the thread cannot start; status is copied. */
+typedef struct sdnotify_extend sdnotify_extend_t;
+sdnotify_extend_t *sdnotify_extend_begin(const char *status);
+/* Stops and frees what sdnotify_extend_begin() started; NULL does nothing. */
+void               sdnotify_extend_end(sdnotify_extend_t *e);
+
 #endif

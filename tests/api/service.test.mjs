@@ -87,6 +87,13 @@ describe("systemd notification protocol", () => {
 
     const ready = fields(await n.waitFor((m) => /^READY=1$/m.test(m), "READY=1"));
     assert.equal(ready.MAINPID, String(srv.pid), "MAINPID is the server's pid");
+    // before it: the start timeout extended while the store is checked and migrated (a large
+    // store's migration outlasts the unit's TimeoutStartSec), never after READY=1
+    const readyAt = n.messages.findIndex((m) => /^READY=1$/m.test(m));
+    const extend = n.messages.findIndex((m) => /^EXTEND_TIMEOUT_USEC=/m.test(m));
+    assert.ok(extend >= 0 && extend < readyAt, `EXTEND_TIMEOUT_USEC before READY=1: ${JSON.stringify(n.messages)}`);
+    assert.deepEqual(fields(n.messages[extend]),
+      { EXTEND_TIMEOUT_USEC: "60000000", STATUS: "checking and migrating the store" });
     assert.match(ready.STATUS, /^serving on http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await rawFetch(`${srv.origin}/readyz`)).status, 200, "ready means it answers");
 
