@@ -173,8 +173,9 @@ vm() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status"; } # vm PID VmRSS -> k
 cpu_stat() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
 # The CPU of the load generator (wrk, loadgen) a command substitution ran: it ends its output
 # with `times` (bash: the subshell's own and its children's user and system time); gen_cpu
-# prints the children's seconds from that last line, gen_out the output without both lines.
-gen_cpu() { tail -n1 <<<"$1" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); s += a[1] * 60 + a[2] } printf "%.3f", s }'; }
+# prints the children's seconds from that last line (bash writes the locale's decimal point),
+# gen_out the output without both lines.
+gen_cpu() { tail -n1 <<<"$1" | tr , . | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); s += a[1] * 60 + a[2] } printf "%.3f", s }'; }
 gen_out() { head -n -2 <<<"$1"; }
 # cpu_shares KEY BUSY0 TOTAL0 BUSY1 TOTAL1 SERVER_TICKS PG_TICKS GEN_SECONDS ITERS: the machine's
 # busy share during a run and the parts of it spoold, PostgreSQL and the load generator took
