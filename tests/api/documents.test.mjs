@@ -772,27 +772,35 @@ describe("where the bytes live: small documents in the store's rows, larger ones
 
 // -----------------------------------------------------------------------------------------------
 
-describe("session expiry (--upload-session-ttl 1)", () => {
-  const ctx = withServer({ args: ["--upload-session-ttl", "1"] });
+describe("session expiry (--upload-session-ttl 600, the service clock moved with --dev)", () => {
+  // The expiry is timed on the service clock (/spoold/v1/dev/clock), not on the machine's: a
+  // 1 s TTL on the real clock failed whenever the machine took over a second between creating
+  // the session and the PUT. Moving the clock also runs the session sweep at the new time.
+  const ctx = withServer({ args: ["--upload-session-ttl", "600"] });
+  const advance = async (by) => {
+    const r = await raw(ctx, "/spoold/v1/dev/clock", { method: "POST", json: { advanceBy: by }, timeoutMs: 60_000 });
+    assert.equal(r.status, 200, r.text);
+  };
 
   it("an idle session expires: its URL answers 404 and the sweeper removes its bytes", async () => {
     const j = await newJob(ctx);
     const before = (await blobFiles(ctx)).length;
     const s = await createSession(ctx, j, { size: 100 });
-    const r = await put(ctx, s.uploadUrl, Buffer.alloc(50), 0, 100);  // within the 1 s
+    const r = await put(ctx, s.uploadUrl, Buffer.alloc(50), 0, 100);
     assert.equal(r.status, 202, r.text);
     assert.equal((await blobFiles(ctx)).length, before + 1);
-    await sleep(1500);
+    // half the TTL after the last fragment (and whatever real time has passed): still open
+    await advance("PT300S");
+    const open = await rawFetch(s.uploadUrl, { ca: ctx.srv.ca });
+    assert.equal(open.status, 200, open.text);
+    assert.deepEqual(open.json.nextExpectedRanges, ["50-99"]);
+    assert.equal((await blobFiles(ctx)).length, before + 1, "not swept while open");
+    // past the TTL: gone, and the sweep the clock move ran has removed its bytes
+    await advance("PT301S");
     const gone = assertErrorEnvelope(await rawFetch(s.uploadUrl, { ca: ctx.srv.ca }), { status: 404, code: "itemNotFound" });
     assert.equal(gone.innerError.code, "uploadSessionNotFound");
     assertErrorEnvelope(await put(ctx, s.uploadUrl, Buffer.alloc(50), 50, 100), { status: 404 });
-    let files = [];
-    for (let i = 0; i < 50; i++) {
-      files = await blobFiles(ctx);
-      if (files.length === before) break;
-      await sleep(100);
-    }
-    assert.equal(files.length, before, "the sweeper removed the expired session's bytes");
+    assert.equal((await blobFiles(ctx)).length, before, "the sweeper removed the expired session's bytes");
   });
 });
 
