@@ -521,10 +521,17 @@ describe("reliability: retries with exponential back-off", () => {
     const times = [...ctx.rx.failures("/flaky").map((f) => f.at), n.at];
     assert.equal(times.length, 4, "3 failures then the delivery");
     const gaps = times.slice(1).map((t, i) => t - times[i]);
-    // base 200 ms: about 200, 400, 800 ms (+ up to 25 % jitter)
-    assert.ok(gaps[0] >= 180, `first retry after ${gaps[0]} ms`);
-    assert.ok(gaps[1] > gaps[0] * 1.4, `gaps ${gaps}`);
-    assert.ok(gaps[2] > gaps[1] * 1.4, `gaps ${gaps}`);
+    // The delays spoold chose, from its own log line of each failure ("attempt N at +D ms"):
+    // base 200 ms, doubling, plus up to 25 % jitter. The gaps the receiver saw only bound them
+    // from below: a loaded machine delays an attempt, never brings it forward (comparing the
+    // receiver's gaps with each other failed when one attempt was late).
+    const url = ctx.rx.url("/flaky").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const planned = [...ctx.srv.output.matchAll(new RegExp(`notify: delivery of \\S+ to ${url} failed \\(HTTP 500\\); attempt (\\d+) at \\+(\\d+) ms`, "g"))]
+      .map((m) => [Number(m[1]), Number(m[2])]);
+    assert.deepEqual(planned.map(([a]) => a), [2, 3, 4], `failure log lines:\n${JSON.stringify(planned)}`);
+    const delays = planned.map(([, d]) => d);
+    [200, 400, 800].forEach((d, i) => assert.ok(delays[i] >= d && delays[i] <= d * 1.25 + 1, `planned delays ${delays}`));
+    delays.forEach((d, i) => assert.ok(gaps[i] >= d - 5, `attempt ${i + 2} after ${gaps[i]} ms, before its delay of ${d} ms`));
     await sleep(1500);
     assert.equal(ctx.rx.notifications("/flaky").length, 1, "delivered exactly once after the 2xx");
     assert.equal(await metricAtLeast(ctx, "spoold_notifications_failed_total", failedBefore + 3) - failedBefore, 3);
