@@ -36,6 +36,10 @@
  * checkpoints, so the writer ends those of idle readers before each checkpoint it runs
  * (sq_wal_hook), and a failed closure always ends its transaction.
  *
+ * The writer's connection writes the WAL through store/sqlite-vfs.c, which gathers the
+ * frames of a commit into one write (the file holds them before the commit is synced or, with
+ * synchronous=NORMAL, published); the readers use SQLite's default VFS.
+ *
  * Each connection caches its prepared statements by SQL text. A statement handed out by
  * db_prepare() is "in use" until db_reset() or the end of the closure; preparing the same
  * text again meanwhile yields a second statement, so helpers may nest. At the end of each
@@ -43,6 +47,7 @@
  * (least recently used first) only between transactions, never under a running closure.
  */
 #include "store/db-backend.h"
+#include "store/sqlite-vfs.h"
 #include "util/buf.h"
 #include "util/fiber.h"
 #include "util/log.h"
@@ -334,7 +339,9 @@ static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
   c->writer = writer;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE |
               (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-  int rc = sqlite3_open_v2(db->path, &c->h, flags, NULL);
+  /* The writer writes the WAL through the VFS that gathers a commit's frames into one write
+   * (store/sqlite-vfs.c); readers never write it and keep the default VFS. */
+  int rc = sqlite3_open_v2(db->path, &c->h, flags, writer ? store_sqlite_vfs_name() : NULL);
   if (rc != SQLITE_OK) {
     sq_open_err(c, err, writer ? "writer" : "reader", rc);
     sqlite3_close(c->h);
