@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fibers on ucontext stacks; see fiber.h. */
+/* Fibers on stacks of their own; see fiber.h. On x86-64 the switch is a few instructions of
+ * assembly that keep the callee-saved registers; elsewhere it is ucontext, whose getcontext,
+ * swapcontext and setcontext each make an rt_sigprocmask system call (five per write request
+ * that waits once), which the fibers never need: they run with the thread's signal mask. */
 #include "util/fiber.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -28,6 +31,45 @@ void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_
 
 #define FIBER_MAX_LOCALS 4
 
+#if defined(__x86_64__) && defined(__linux__)
+#define FIBER_ASM 1
+/* fiber_switch_x86(&from_sp, to_sp): pushes the callee-saved registers of the System V ABI
+ * (rbp, rbx, r12-r15) and the SSE and x87 control words onto the current stack, stores the
+ * stack pointer into from_sp, loads to_sp and pops what was pushed there, then returns into
+ * the other stack. A new stack is laid out by stack_prime to look like one that switched out
+ * just before entering trampoline. */
+void spoold_fiber_switch_x86(void **from_sp, void *to_sp);
+__asm__(".text\n"
+        ".globl spoold_fiber_switch_x86\n"
+        ".hidden spoold_fiber_switch_x86\n"
+        ".type spoold_fiber_switch_x86,@function\n"
+        "spoold_fiber_switch_x86:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  subq $8, %rsp\n"
+        "  stmxcsr (%rsp)\n"
+        "  fnstcw 4(%rsp)\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  ldmxcsr (%rsp)\n"
+        "  fldcw 4(%rsp)\n"
+        "  addq $8, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size spoold_fiber_switch_x86, .-spoold_fiber_switch_x86\n"
+        ".section .note.GNU-stack,\"\",@progbits\n"
+        ".text\n");
+#endif
+
 typedef struct fiber_stack {
   struct fiber_stack *next;
   void         *map;   /* the mapping: guard page, then the stack */
@@ -44,8 +86,13 @@ struct fiber_pool {
 };
 
 struct fiber {
+#ifdef FIBER_ASM
+  void         *self_sp;    /* the fiber's saved stack pointer while it is switched out */
+  void         *caller_sp;  /* the thread's, while the fiber runs (fiber_run) */
+#else
   ucontext_t    self;       /* where the fiber stopped (fiber_wait) */
   ucontext_t    caller;     /* where fiber_run was called */
+#endif
   fiber_pool_t *pool;
   fiber_stack_t     *stack;
   void        (*fn)(void *);
@@ -213,9 +260,17 @@ static void switch_out(fiber_t *f) {
                                  f->caller_size);
 #endif
   if (f->done) {
+#ifdef FIBER_ASM
+    spoold_fiber_switch_x86(&f->self_sp, f->caller_sp); /* never comes back */
+#else
     setcontext(&f->caller); /* the fiber's stack is not used again */
+#endif
   } else {
+#ifdef FIBER_ASM
+    spoold_fiber_switch_x86(&f->self_sp, f->caller_sp);
+#else
     swapcontext(&f->self, &f->caller);
+#endif
 #ifdef FIBER_ASAN
     __sanitizer_finish_switch_fiber(f->asan_fake, &f->caller_bottom, &f->caller_size);
 #endif
@@ -233,6 +288,21 @@ static void trampoline(void) {
   switch_out(f);
 }
 
+#ifdef FIBER_ASM
+/* Lays out the top of a new stack (top: its end, page-aligned) as spoold_fiber_switch_x86
+ * leaves a stack that switched out: the control words, six zeroed registers, trampoline as
+ * the return address, and a zero return address above it, so trampoline starts with the stack
+ * aligned as after a call. Returns the stack pointer to switch to. */
+static void *stack_prime(char *top) {
+  uint64_t *sp = (uint64_t *)(void *)top;
+  *--sp = 0;                              /* trampoline's return address: it never returns */
+  *--sp = (uint64_t)(uintptr_t)trampoline;
+  for (int i = 0; i < 6; i++) *--sp = 0;  /* rbp, rbx, r12-r15 */
+  *--sp = 0x1f80u | (uint64_t)0x037fu << 32; /* MXCSR and the x87 control word at reset */
+  return sp;
+}
+#endif
+
 bool fiber_run(fiber_t *f) {
   if (!f || f->done || tl_fiber) return true;
   if (!f->started && g_locals_size) {
@@ -248,18 +318,26 @@ bool fiber_run(fiber_t *f) {
   tl_fiber = f;
   if (!f->started) {
     f->started = true;
+#ifdef FIBER_ASM
+    f->self_sp = stack_prime((char *)f->stack->map + f->stack->len);
+#else
     getcontext(&f->self);
     f->self.uc_stack.ss_sp = (char *)f->stack->map + (f->stack->len - f->pool->stack_size);
     f->self.uc_stack.ss_size = f->pool->stack_size;
     f->self.uc_link = NULL;
     makecontext(&f->self, trampoline, 0);
+#endif
   }
 #ifdef FIBER_ASAN
   void *fake = NULL;
   __sanitizer_start_switch_fiber(&fake, (char *)f->stack->map + (f->stack->len - f->pool->stack_size),
                                  f->pool->stack_size);
 #endif
+#ifdef FIBER_ASM
+  spoold_fiber_switch_x86(&f->caller_sp, f->self_sp);
+#else
   swapcontext(&f->caller, &f->self);
+#endif
 #ifdef FIBER_ASAN
   __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
