@@ -423,11 +423,30 @@ static void job_create(http_request_t *req, http_response_t *res) {
   } else if (rc != STORE_OK) {
     graph_reply_store_error(req, res);
   } else {
-    json_t *o = graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT);
-    json_t *docs = json_array();
-    json_array_append_new(docs, graph_document_json(req, &doc));
-    json_object_set_new(o, "documents", docs);
-    graph_reply_json(req, res, 201, o);
+    /* The job written straight as text (as a GET writes it), its document appended as the
+     * last member: the same bytes as the tree below, which takes over when a value needs the
+     * tree's rules. */
+    buf_t text = BUF_INIT;
+    json_t *d = graph_document_json(req, &doc);
+    char *doc_text = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    if (doc_text && graph_job_json_write(req, &job, GRAPH_JOB_JSON_CONTEXT, NULL, &text) &&
+        text.len && text.data[text.len - 1] == '}') {
+      text.len--; /* the job's closing brace */
+      buf_puts(&text, ",\"documents\":[");
+      buf_puts(&text, doc_text);
+      buf_puts(&text, "]}");
+      size_t len = text.len;
+      graph_reply_json_text(req, res, 201, buf_detach(&text), len);
+    } else {
+      json_t *o = graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT);
+      json_t *docs = json_array();
+      json_array_append_new(docs, graph_document_json(req, &doc));
+      json_object_set_new(o, "documents", docs);
+      graph_reply_json(req, res, 201, o);
+    }
+    free(doc_text);
+    buf_free(&text);
   }
 done:
   store_job_clear(&job);

@@ -158,6 +158,27 @@ describe("create", () => {
     assert.ok(!("displayName" in g.json), "displayName is beta only");
   });
 
+  it("the 201 is byte for byte the job read back with $expand=documents (v1.0 and beta, printer and share)", async () => {
+    // A create's answer is written as text; the read with $expand=documents still builds the
+    // jansson tree and dumps it, so the two must agree to the byte while nothing changed.
+    const cases = [
+      { version: "v1.0", parent: `printers/${ctx.p1}`, body: { configuration: FULL_CONFIG } },
+      { version: "beta", parent: `shares/${ctx.s1}`,
+        body: { displayName: "Q3 \"report\" \u00e9\u2028\t/\\ \ud83d\udda8", configuration: { copies: 3, mediaSize: "A4" } } },
+      { version: "v1.0", parent: `shares/${ctx.s1}`, body: {}, headers: { prefer: "include-unknown-enum-members" } },
+    ];
+    for (const c of cases) {
+      const headers = c.headers || {};
+      const r = await raw(ctx, `/${c.version}/print/${c.parent}/jobs`, { method: "POST", token: ctx.alice, json: c.body, headers });
+      assert.equal(r.status, 201, r.text);
+      const g = await raw(ctx, `/${c.version}/print/${c.parent}/jobs/${r.json.id}?$expand=documents`, { token: ctx.alice, headers });
+      assert.equal(g.status, 200, g.text);
+      assert.equal(r.text, g.text, `${c.version} ${c.parent}: the create's answer and the tree's`);
+      assert.equal(r.json.documents.length, 1);
+      if (c.body.displayName) assert.equal(r.json.displayName, c.body.displayName);
+    }
+  });
+
   it("an empty body or {} creates a job with an all-null configuration ([] for its collections)", async () => {
     const r = await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs`, {
       method: "POST", token: ctx.alice, headers: { "content-type": "application/json" }, body: "",
