@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fibers: a function run on a stack of its own (ucontext) by whichever thread calls fiber_run,
- * which can give its thread back while it waits and be run again later from where it stopped.
+ * Fibers: a function run on a stack of its own (switched in assembly on x86-64, by ucontext
+ * elsewhere) by whichever thread calls fiber_run, which can give its thread back while it
+ * waits and be run again later from where it stopped.
  *
  * The HTTP server runs a write request's handler on a fiber: when the handler's store write
  * queues its closure for the group commit, the fiber suspends the request's connection and
