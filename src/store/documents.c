@@ -234,8 +234,9 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     goto done;
   }
 
-  /* earlier sessions of the document: invalidated, their bytes dropped */
-  s = db_prepare(c, "SELECT blob_key FROM upload_sessions WHERE document_id = ?");
+  /* earlier sessions of the document: invalidated, their bytes dropped (one statement: the
+   * DELETE gives their blob keys back) */
+  s = db_prepare(c, "DELETE FROM upload_sessions WHERE document_id = ? RETURNING blob_key");
   if (!s) {
     rc = DB_ERROR;
     goto done;
@@ -247,9 +248,6 @@ static int session_create_fn(db_conn_t *c, void *arg) {
     rc = DB_ERROR;
     goto done;
   }
-  s = db_prepare(c, "DELETE FROM upload_sessions WHERE document_id = ?");
-  if (s) db_bind_text(s, 1, n->document_id);
-  if ((rc = store_step_done(s)) != 0) goto done;
 
   /* the document takes the declared values and forgets its earlier bytes */
   s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
@@ -531,7 +529,20 @@ static int complete_fn(db_conn_t *c, void *arg) {
     rc = drop_if_unreferenced(c, old_blob, u->document_id, &a->drop);
   free(old_blob);
   if (rc != 0) return rc;
-  return document_read(c, u->document_id, &a->doc);
+  /* the answer: the row read above with what the UPDATE wrote, without reading it again */
+  store_document_t *d = &a->doc;
+  free(d->display_name);
+  d->display_name = xstrdup(u->document_name ? u->document_name : "");
+  free(d->content_type);
+  d->content_type = xstrdup(u->content_type ? u->content_type : "");
+  d->size = u->size;
+  d->uploaded_us = a->now;
+  d->downloaded_us = 0;
+  free(d->sha256);
+  d->sha256 = a->sha256 ? xstrdup(a->sha256) : NULL;
+  free(d->blob_key);
+  d->blob_key = u->blob_key ? xstrdup(u->blob_key) : NULL;
+  return 0;
 }
 
 /* Finishes an upload; see store/documents.h. */

@@ -364,7 +364,7 @@ static int refuse_phase(store_ipp_result_t *r, job_phase_t phase) {
  * the device columns are updated too. */
 static int set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                      job_phase_t to, int details, const char *description, int64_t now) {
-  job_phase_change_t chg = {description, details, NULL, true};
+  job_phase_change_t chg = {description, details, NULL, true, NULL};
   return store_job_set_phase(c, tenant, id, from, to, &chg, now);
 }
 

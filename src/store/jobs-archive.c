@@ -21,22 +21,30 @@
 /* ---- recording a terminal job's usage ----------------------------------------------------- */
 
 /* See jobs-private.h. */
-int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted,
-                       const char *configuration, int64_t now) {
-  if (!counted) return 0;
+void store_usage_of(const char *configuration, int64_t now, store_usage_cols_t *out) {
   json_t *cfg = configuration ? json_loads(configuration, 0, NULL) : NULL;
   const char *color = json_string_value(json_object_get(cfg, "colorMode"));
   const char *duplex = json_string_value(json_object_get(cfg, "duplexMode"));
-  bool is_color = color && strcmp(color, "color") == 0;
-  bool is_duplex = duplex && strncmp(duplex, "flipOn", 6) == 0; /* flipOnLongEdge, flipOnShortEdge */
+  out->is_color = color && strcmp(color, "color") == 0;
+  out->is_duplex = duplex && strncmp(duplex, "flipOn", 6) == 0; /* flipOnLongEdge, flipOnShortEdge */
   json_decref(cfg);
+  out->day_us = time_day_start_us(now);
+  out->month_us = time_month_start_us(now);
+}
+
+/* See jobs-private.h. */
+int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted,
+                       const char *configuration, int64_t now) {
+  if (!counted) return 0;
+  store_usage_cols_t u;
+  store_usage_of(configuration, now, &u);
   db_stmt_t *s = db_prepare(c, "UPDATE jobs SET usage_day = ?, usage_month = ?, is_color = ?, is_duplex = ?"
                     " WHERE tenant_id = ? AND id = ?");
   if (!s) return DB_ERROR;
-  db_bind_int64(s, 1, time_day_start_us(now));
-  db_bind_int64(s, 2, time_month_start_us(now));
-  db_bind_int64(s, 3, is_color ? 1 : 0);
-  db_bind_int64(s, 4, is_duplex ? 1 : 0);
+  db_bind_int64(s, 1, u.day_us);
+  db_bind_int64(s, 2, u.month_us);
+  db_bind_int64(s, 3, u.is_color ? 1 : 0);
+  db_bind_int64(s, 4, u.is_duplex ? 1 : 0);
   db_bind_text(s, 5, tenant);
   db_bind_int64(s, 6, id);
   return store_step_done(s) == 0 ? 0 : DB_ERROR;
@@ -94,7 +102,7 @@ static int expire_fn(db_conn_t *c, void *arg) {
     job_phase_t next;
     const char *why;
     if (!job_transition(JOB_HELD, JOB_EV_TASK_TIMEOUT, true, &next, &why)) continue;
-    job_phase_change_t chg = {a->description, -1, NULL, false};
+    job_phase_change_t chg = {a->description, -1, NULL, false, NULL};
     rc = store_job_set_phase(c, refs[i].tenant, refs[i].id, JOB_HELD, next, &chg, now);
     if (rc == STORE_CONFLICT) {
       rc = 0; /* cannot happen under the single writer; skip it anyway */

@@ -19,12 +19,17 @@
 #include "store/ipp.h"
 #include "store/jobs.h"
 
+/* The columns of a job row, each prefixed with P (a string literal: "j." for jobs aliased j,
+ * "" unqualified, as a RETURNING clause names them on SQLite), in the order
+ * store_job_read_row() reads them. */
+#define STORE_JOB_COLS_AS(P)                                                                  \
+  P "id, " P "tenant_id, " P "printer_id, " P "display_name, " P "phase, " P "state, "        \
+  P "details, " P "description, " P "is_fetchable, " P "is_acquired, " P "acknowledged_us, "  \
+  P "configuration, " P "created_us, " P "updated_us, " P "completed_us, " P "held_us, "      \
+  P "created_by_id, " P "created_by_upn, " P "created_by_name, " P "created_by_ip, "          \
+  P "redirected_from, " P "redirected_to, " P "error_code"
 /* The columns of a job row (jobs aliased j), in the order store_job_read_row() reads them. */
-#define STORE_JOB_COLS                                                                        \
-  "j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details, "            \
-  "j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration, "        \
-  "j.created_us, j.updated_us, j.completed_us, j.held_us, j.created_by_id, j.created_by_upn, " \
-  "j.created_by_name, j.created_by_ip, j.redirected_from, j.redirected_to, j.error_code"
+#define STORE_JOB_COLS  STORE_JOB_COLS_AS("j.")
 #define STORE_JOB_NCOLS 23
 
 /* Fills the store_job_t at item (zeroed first; the caller clears it) from columns 0 ..
@@ -83,6 +88,9 @@ typedef struct job_phase_change {
   int         details;       /* < 0: the phase's default details (JOB_DETAIL_* bits) */
   const char *redirected_to; /* NULL: unchanged */
   bool        no_ipp_event;  /* the caller writes the IPP events itself (device changes) */
+  const char *configuration; /* the job's configuration as the caller read it in this
+                                transaction (a terminal phase's usage is then written by the
+                                phase UPDATE itself), or NULL: read back from the row */
 } job_phase_change_t;
 
 /* The one place a job changes phase: writes phase `to` and its wire view (with chg's overrides;
@@ -92,6 +100,13 @@ typedef struct job_phase_change {
  * STORE_CONFLICT (the phase changed meanwhile) or DB_ERROR. */
 int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                         job_phase_t to, const job_phase_change_t *chg, int64_t now);
+
+/* store_job_set_phase() that also reads the job as the change left it into *out (cleared
+ * first; the caller clears it, also after an error), from the same UPDATE: a closure that
+ * answers with the job needs no read after it. */
+int store_job_set_phase_read(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                             job_phase_t to, const job_phase_change_t *chg, int64_t now,
+                             store_job_t *out);
 
 /* What the store modules outside the job module read of a job's status. */
 typedef struct store_job_state {
@@ -155,5 +170,13 @@ int64_t store_copies_printed(job_phase_t phase, const char *configuration);
  * DB_ERROR. */
 int store_usage_record(db_conn_t *c, const char *tenant, int64_t id, bool counted,
                        const char *configuration, int64_t now);
+
+/* What store_usage_record() writes, computed without writing it: the usage of a job that
+ * becomes terminal at now with configuration (JSON text, NULL when none; borrowed). */
+typedef struct store_usage_cols {
+  int64_t day_us, month_us; /* the UTC day and month of now */
+  bool    is_color, is_duplex;
+} store_usage_cols_t;
+void store_usage_of(const char *configuration, int64_t now, store_usage_cols_t *out);
 
 #endif

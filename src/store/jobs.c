@@ -368,6 +368,37 @@ int store_job_document_insert(db_conn_t *c, const store_document_t *d) {
   return store_step_done(s);
 }
 
+/* A copy of NULL-able text (NULL stays NULL), or "" for NULL when empty_for_null, as
+ * store_col_strdup() reads the column back. */
+static char *text_dup(const char *t, bool empty_for_null) {
+  return t ? xstrdup(t) : empty_for_null ? xstrdup("") : NULL;
+}
+
+/* Fills *j (zeroed first) with job row r as store_job_insert() writes it and
+ * store_job_read_row() would read it back. */
+static void job_from_row(const store_job_row_t *r, store_job_t *j) {
+  job_status_view_t v = job_phase_view(r->phase);
+  memset(j, 0, sizeof *j);
+  j->id = r->id;
+  snprintf(j->id_str, sizeof j->id_str, "%" PRId64, j->id);
+  j->tenant = text_dup(r->tenant, true);
+  j->printer_id = text_dup(r->printer_id, true);
+  j->display_name = text_dup(r->display_name, false);
+  j->phase = r->phase;
+  j->state = v.state;
+  j->details = v.details;
+  j->description = text_dup(v.description, true);
+  j->is_fetchable = v.fetchable;
+  j->configuration = xstrdup(r->configuration ? r->configuration : "{}");
+  j->created_us = j->updated_us = r->now;
+  j->held_us = r->phase == JOB_HELD ? r->now : 0;
+  j->created_by_id = text_dup(r->created_by_id, false);
+  j->created_by_upn = text_dup(r->created_by_upn, false);
+  j->created_by_name = text_dup(r->created_by_name, false);
+  j->created_by_ip = text_dup(r->created_by_ip, false);
+  j->redirected_from = text_dup(r->redirected_from, false);
+}
+
 typedef struct {
   const store_job_new_t *n;
   store_job_t            job;
@@ -428,8 +459,8 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   rc = store_job_document_insert(c, &a->doc);
   if (rc != 0) return rc;
 
-  rc = store_job_load(c, n->tenant, id, &a->job);
-  return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
+  job_from_row(&row, &a->job); /* the job as inserted, without reading it back */
+  return 0;
 }
 
 /* Creates a job with its empty document; see store/jobs.h. */
@@ -587,20 +618,34 @@ static void job_state_read_row(db_stmt_t *s, store_job_state_t *out) {
   out->description = store_col_strdup(s, 4, true);
 }
 
-/* See jobs-private.h. */
-int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
-                        job_phase_t to, const job_phase_change_t *chg, int64_t now) {
-  static const job_phase_change_t defaults = {NULL, -1, NULL, false};
+/* The phase UPDATE of store_job_set_phase; RETURNING follows. The usage columns are bound NULL
+ * (kept) unless the change records a terminal job's usage here (job_phase_change_t's
+ * configuration). */
+#define JOB_SET_PHASE_SQL                                                                 \
+  "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"                   \
+  " is_fetchable = ?, updated_us = ?,"                                                     \
+  " held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"                                    \
+  " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"                          \
+  " redirected_to = COALESCE(?, redirected_to),"                                           \
+  " usage_day = COALESCE(?, usage_day), usage_month = COALESCE(?, usage_month),"           \
+  " is_color = COALESCE(?, is_color), is_duplex = COALESCE(?, is_duplex)"                  \
+  " WHERE tenant_id = ? AND id = ? AND phase = ?"
+
+/* Writes the change; with out, the whole row comes back into *out, else only what the usage and
+ * the IPP events need. */
+static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                         job_phase_t to, const job_phase_change_t *chg, int64_t now,
+                         store_job_t *out) {
+  static const job_phase_change_t defaults = {NULL, -1, NULL, false, NULL};
   if (!chg) chg = &defaults;
+  if (out) store_job_clear(out);
   job_status_view_t v = job_phase_view(to);
-  db_stmt_t *s = db_prepare(c,
-                            "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"
-                            " is_fetchable = ?, updated_us = ?,"
-                            " held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"
-                            " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"
-                            " redirected_to = COALESCE(?, redirected_to)"
-                            " WHERE tenant_id = ? AND id = ? AND phase = ?"
-                            " RETURNING " JOB_STATE_COLS ", configuration");
+  bool counted = job_phase_terminal(to) && chg->redirected_to == NULL;
+  bool usage_here = counted && chg->configuration; /* else read back and written after */
+  db_stmt_t *s = db_prepare(c, out ? JOB_SET_PHASE_SQL " RETURNING " STORE_JOB_COLS_AS("")
+                                     ", device_state"
+                                   : JOB_SET_PHASE_SQL " RETURNING " JOB_STATE_COLS
+                                     ", configuration");
   if (!s) return DB_ERROR;
   int i = 1;
   db_bind_int64(s, i++, to);
@@ -614,32 +659,65 @@ int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_
   db_bind_int64(s, i++, job_phase_terminal(to) ? 1 : 0);
   db_bind_int64(s, i++, now);
   db_bind_text(s, i++, chg->redirected_to);
+  if (usage_here) { /* what store_usage_record would write */
+    store_usage_cols_t u;
+    store_usage_of(chg->configuration, now, &u);
+    db_bind_int64(s, i++, u.day_us);
+    db_bind_int64(s, i++, u.month_us);
+    db_bind_int64(s, i++, u.is_color ? 1 : 0);
+    db_bind_int64(s, i++, u.is_duplex ? 1 : 0);
+  } else {
+    for (int k = 0; k < 4; k++) db_bind_null(s, i++);
+  }
   db_bind_text(s, i++, tenant);
   db_bind_int64(s, i++, id);
   db_bind_int64(s, i++, from);
-  /* The row comes back as the UPDATE left it: what the usage and the IPP events need, without
-   * reading the job again. No row: the guard on the phase did not match. */
+  /* The row comes back as the UPDATE left it: what the usage and the IPP events need (and with
+   * out the whole job), without reading the job again. No row: the guard on the phase did not
+   * match. */
   store_job_state_t js = {0};
   char *configuration = NULL;
   int rc = db_step(s);
-  if (rc == DB_ROW) {
+  if (rc == DB_ROW && out) {
+    store_job_read_row(s, out);
+    /* js borrows out's strings: not cleared below */
+    js.printer_id = out->printer_id;
+    js.phase = db_col_int64(s, 4);
+    js.details = out->details;
+    js.device_state = (int)store_col_i64_or(s, STORE_JOB_NCOLS, 0);
+    js.description = out->description;
+    rc = db_step(s); /* DB_DONE: (tenant, id) names one row */
+  } else if (rc == DB_ROW) {
     job_state_read_row(s, &js);
     configuration = store_col_strdup(s, JOB_STATE_NCOLS, false);
-    rc = db_step(s); /* DB_DONE: (tenant, id) names one row */
+    rc = db_step(s);
   } else if (rc == DB_DONE) {
     rc = STORE_CONFLICT;
   }
   db_reset(s);
   if (rc == DB_DONE) rc = 0;
   else if (rc != STORE_CONFLICT) rc = DB_ERROR;
-  if (rc == 0 && job_phase_terminal(to) &&
-      store_usage_record(c, tenant, id, chg->redirected_to == NULL, configuration, now) != 0)
+  if (rc == 0 && counted && !usage_here &&
+      store_usage_record(c, tenant, id, true, out ? out->configuration : configuration, now) != 0)
     rc = DB_ERROR;
   if (rc == 0 && !chg->no_ipp_event) /* IPP events, same transaction */
     rc = store_ipp_job_state_changed(c, tenant, id, (int)from, &js, now);
-  store_job_state_clear(&js);
+  if (!out) store_job_state_clear(&js);
   free(configuration);
   return rc;
+}
+
+/* See jobs-private.h. */
+int store_job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                        job_phase_t to, const job_phase_change_t *chg, int64_t now) {
+  return job_set_phase(c, tenant, id, from, to, chg, now, NULL);
+}
+
+/* See jobs-private.h. */
+int store_job_set_phase_read(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
+                             job_phase_t to, const job_phase_change_t *chg, int64_t now,
+                             store_job_t *out) {
+  return job_set_phase(c, tenant, id, from, to, chg, now, out);
 }
 
 typedef struct {
@@ -660,26 +738,43 @@ static int refuse(job_change_arg_t *a, const char *why) {
   return STORE_CONFLICT;
 }
 
-/* True when every document of the job is fully uploaded (and it has one). */
-static int job_uploaded(db_conn_t *c, const char *tenant, int64_t id, bool *uploaded) {
-  db_stmt_t *s = db_prepare(c, "SELECT COUNT(*), COUNT(uploaded_us) FROM documents"
-                               " WHERE tenant_id = ? AND job_id = ?");
+/* A job row (STORE_JOB_COLS) and whether its documents are uploaded (one more column). */
+typedef struct {
+  store_job_t *job;
+  bool         uploaded;
+} job_uploaded_row_t;
+
+static void job_uploaded_read_row(db_stmt_t *s, void *out) {
+  job_uploaded_row_t *r = out;
+  store_job_read_row(s, r->job);
+  r->uploaded = db_col_int64(s, STORE_JOB_NCOLS) != 0;
+}
+
+/* Reads job id of tenant into *j (cleared first) and, in the same statement, whether every
+ * document of it is fully uploaded (and it has one): 0, STORE_NOT_FOUND or DB_ERROR. */
+static int job_load_uploaded(db_conn_t *c, const char *tenant, int64_t id, store_job_t *j,
+                             bool *uploaded) {
+  store_job_clear(j);
+  db_stmt_t *s = db_prepare(c, "SELECT " STORE_JOB_COLS ", (SELECT CASE WHEN COUNT(*) > 0 AND"
+                               " COUNT(*) = COUNT(d.uploaded_us) THEN 1 ELSE 0 END"
+                               " FROM documents d WHERE d.tenant_id = j.tenant_id"
+                               " AND d.job_id = j.id)"
+                               " FROM jobs j WHERE j.tenant_id = ? AND j.id = ?");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, tenant);
   db_bind_int64(s, 2, id);
-  int rc = db_step(s);
-  if (rc == DB_ROW) *uploaded = db_col_int64(s, 0) > 0 && db_col_int64(s, 0) == db_col_int64(s, 1);
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
+  job_uploaded_row_t r = {.job = j};
+  int rc = store_step_row(s, job_uploaded_read_row, &r);
+  *uploaded = rc == 0 && r.uploaded;
+  return rc;
 }
 
 static int job_start_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
-  int rc = store_job_load(c, a->tenant, a->id, &a->job);
-  if (rc != 0) return rc;
   bool uploaded = false;
-  if ((rc = job_uploaded(c, a->tenant, a->id, &uploaded)) != 0) return rc;
+  int rc = job_load_uploaded(c, a->tenant, a->id, &a->job, &uploaded);
+  if (rc != 0) return rc;
 
   /* START and START_HELD have the same preconditions; the trigger decides between them. */
   job_phase_t next;
@@ -693,13 +788,15 @@ static int job_start_fn(db_conn_t *c, void *arg) {
   if (a->ch.task_id && !job_transition(a->job.phase, JOB_EV_START_HELD, uploaded, &next, &why))
     return refuse(a, why);
   a->ch.to = next;
-  if ((rc = store_job_set_phase(c, a->tenant, a->id, a->job.phase, next, NULL, now)) != 0) return rc;
-  if (next == JOB_FETCHABLE &&
-      (rc = store_outbox_job_fetchable(c, a->tenant, a->job.printer_id, a->job.id_str)) != 0)
-    return rc;
-  store_job_clear(&a->job);
-  rc = store_job_load(c, a->tenant, a->id, &a->job);
-  return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
+  /* The job as the change left it (nothing later in this closure writes its row) becomes the
+   * answer: no read after the UPDATE. */
+  store_job_t was = a->job;
+  memset(&a->job, 0, sizeof a->job);
+  rc = store_job_set_phase_read(c, a->tenant, a->id, was.phase, next, NULL, now, &a->job);
+  if (rc == 0 && next == JOB_FETCHABLE)
+    rc = store_outbox_job_fetchable(c, a->tenant, was.printer_id, was.id_str);
+  store_job_clear(&was);
+  return rc;
 }
 
 /* Starts a job; see store/jobs.h. */
@@ -727,7 +824,14 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
   if (!job_transition(a->job.phase, JOB_EV_CANCEL, true, &next, &why)) return refuse(a, why);
   a->ch.to = next;
   int64_t now = time_now_us();
-  if ((rc = store_job_set_phase(c, a->tenant, a->id, a->job.phase, next, NULL, now)) != 0) return rc;
+  /* The job as the change left it is the answer (the tasks below do not touch its row); the
+   * usage of the now terminal job goes into the same UPDATE. */
+  store_job_t was = a->job;
+  memset(&a->job, 0, sizeof a->job);
+  job_phase_change_t chg = {NULL, -1, NULL, false, was.configuration};
+  rc = store_job_set_phase_read(c, a->tenant, a->id, was.phase, next, &chg, now, &a->job);
+  store_job_clear(&was);
+  if (rc != 0) return rc;
 
   if (a->ch.from == JOB_HELD) {
     /* Canceling a held job aborts the task that holds it (design notes, "Gaps"). */
@@ -744,9 +848,7 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
     if (rc == 0) rc = store_task_job_abort_all(c, a->tenant, a->id, TASK_CANCELED_DESCRIPTION, now);
     if (rc != 0) return rc;
   }
-  store_job_clear(&a->job);
-  rc = store_job_load(c, a->tenant, a->id, &a->job);
-  return rc == STORE_NOT_FOUND ? DB_ERROR : rc;
+  return 0;
 }
 
 /* Cancels a job; see store/jobs.h. */

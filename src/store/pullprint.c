@@ -63,13 +63,14 @@ static int refuse_state(store_pull_result_t *r, const char *what, const char *wh
 
 /* ---- the job row ------------------------------------------------------------------------ */
 
-/* Moves job job_id from phase from to phase to (store_job_set_phase) with a description (NULL:
- * the phase's), details (< 0: the phase's) and redirected_to (NULL: unchanged). */
-static int job_set_phase(db_conn_t *c, const char *tenant, int64_t job_id, job_phase_t from,
+/* Moves job j (read in this transaction) from its phase to phase to (store_job_set_phase) with
+ * a description (NULL: the phase's), details (< 0: the phase's) and redirected_to (NULL:
+ * unchanged); a terminal job's usage is written by the same UPDATE from j's configuration. */
+static int job_set_phase(db_conn_t *c, const char *tenant, const store_job_t *j,
                          job_phase_t to, const char *description, int details, int64_t now,
                          const char *redirected_to) {
-  job_phase_change_t chg = {description, details, redirected_to, false};
-  return store_job_set_phase(c, tenant, job_id, from, to, &chg, now);
+  job_phase_change_t chg = {description, details, redirected_to, false, j->configuration};
+  return store_job_set_phase(c, tenant, j->id, j->phase, to, &chg, now);
 }
 
 /* The outbox row of a job that just became fetchable. */
@@ -202,7 +203,7 @@ static int abort_fn(db_conn_t *c, void *arg) {
     goto done;
   }
   int64_t now = time_now_us();
-  rc = job_set_phase(c, a->tenant, a->job_id, j.phase, next, a->text, -1, now, NULL);
+  rc = job_set_phase(c, a->tenant, &j, next, a->text, -1, now, NULL);
   if (rc == 0) rc = task_set_state(c, a->tenant, r->task_id, TASK_ABORTED, TASK_DESC_JOB_ABORTED,
                                    now);
   if (rc == 0) r->to = next;
@@ -409,8 +410,7 @@ static int redirect_fn(db_conn_t *c, void *arg) {
   }
   if (rc == 0) rc = store_ipp_job_changed(c, rq->tenant, new_id, -1, now); /* the new job */
   if (rc != 0) goto done;
-  rc = job_set_phase(c, rq->tenant, rq->job_id, j.phase, next, JOB_DESC_REDIRECTED, 0, now,
-                     to_url);
+  rc = job_set_phase(c, rq->tenant, &j, next, JOB_DESC_REDIRECTED, 0, now, to_url);
   if (rc == 0) rc = task_set_state(c, rq->tenant, r->task_id, TASK_COMPLETED,
                                    TASK_DESC_REDIRECTED, now);
   if (rc == STORE_CONFLICT) rc = refuse(r, "The job changed while it was being redirected.");
@@ -490,7 +490,7 @@ static int finish_fn(db_conn_t *c, void *arg) {
                      : a->next == TASK_COMPLETED ? TASK_DESC_COMPLETED : TASK_DESC_ABORTED;
   rc = task_set_state(c, a->tenant, a->task_id, a->next, desc, now);
   if (rc == 0)
-    rc = job_set_phase(c, a->tenant, a->out.job_id, j.phase, next,
+    rc = job_set_phase(c, a->tenant, &j, next,
                        next == JOB_ABORTED ? JOB_DESC_TASK_ABORTED : NULL, -1, now, NULL);
   if (rc == 0 && job_phase_view(next).fetchable)
     rc = job_fetchable_notify(c, a->tenant, j.printer_id, a->out.job_id);

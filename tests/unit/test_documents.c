@@ -404,6 +404,21 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   cr_assert_eq(d.uploaded_us, now);
   cr_assert_eq(d.size, 100);
   cr_assert_eq(drop.n, 0);
+  { /* the answer is the row as stored */
+    store_document_t g;
+    cr_assert_eq(store_document_get(st, TENANT, job.id, doc.id, &g), STORE_OK);
+    cr_assert_str_eq(d.id, g.id);
+    cr_assert_str_eq(d.tenant, g.tenant);
+    cr_assert_eq(d.job_id, g.job_id);
+    cr_assert_str_eq(d.display_name, g.display_name);
+    cr_assert_str_eq(d.content_type, g.content_type);
+    cr_assert_eq(d.size, g.size);
+    cr_assert_eq(d.uploaded_us, g.uploaded_us);
+    cr_assert_eq(d.downloaded_us, g.downloaded_us);
+    cr_assert_str_eq(d.sha256, g.sha256);
+    cr_assert_str_eq(d.blob_key, g.blob_key);
+    store_document_clear(&g);
+  }
   store_document_clear(&d);
   cr_assert_eq(store_upload_session_get(st, S1, now, &s), STORE_NOT_FOUND);
   cr_assert_eq(dcount(st, "SELECT details FROM jobs", NULL), 0, "uploadPending is cleared");

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -318,6 +319,132 @@ Test(store_jobs, start_with_trigger_holds_and_cancel_aborts_the_task) {
   store_job_clear(&after);
   store_job_change_clear(&ch);
   store_job_clear(&j);
+  store_close(st);
+}
+
+/* ---- the answers of create, start and cancel are the rows as stored ----------------------- */
+
+static void str_eq_or_null(const char *a, const char *b, const char *what) {
+  if (!a || !b) cr_assert(a == b, "%s: %s against %s", what, a ? a : "NULL", b ? b : "NULL");
+  else cr_assert_str_eq(a, b, "%s", what);
+}
+
+/* Every member of the answer a equals the job as read back from the store (g). */
+static void job_same(const store_job_t *a, const store_job_t *g, const char *when) {
+  cr_assert_eq(a->id, g->id, "%s", when);
+  cr_assert_str_eq(a->id_str, g->id_str, "%s", when);
+  str_eq_or_null(a->tenant, g->tenant, "tenant");
+  str_eq_or_null(a->printer_id, g->printer_id, "printer_id");
+  str_eq_or_null(a->display_name, g->display_name, "display_name");
+  cr_assert_eq(a->phase, g->phase, "%s: phase", when);
+  cr_assert_eq(a->state, g->state, "%s: state", when);
+  cr_assert_eq(a->details, g->details, "%s: details", when);
+  str_eq_or_null(a->description, g->description, "description");
+  cr_assert_eq(a->is_fetchable, g->is_fetchable, "%s: is_fetchable", when);
+  cr_assert_eq(a->is_acquired, g->is_acquired, "%s: is_acquired", when);
+  cr_assert_eq(a->acknowledged_us, g->acknowledged_us, "%s: acknowledged_us", when);
+  str_eq_or_null(a->configuration, g->configuration, "configuration");
+  cr_assert_eq(a->created_us, g->created_us, "%s: created_us", when);
+  cr_assert_eq(a->updated_us, g->updated_us, "%s: updated_us", when);
+  cr_assert_eq(a->completed_us, g->completed_us, "%s: completed_us", when);
+  cr_assert_eq(a->held_us, g->held_us, "%s: held_us", when);
+  str_eq_or_null(a->created_by_id, g->created_by_id, "created_by_id");
+  str_eq_or_null(a->created_by_upn, g->created_by_upn, "created_by_upn");
+  str_eq_or_null(a->created_by_name, g->created_by_name, "created_by_name");
+  str_eq_or_null(a->created_by_ip, g->created_by_ip, "created_by_ip");
+  str_eq_or_null(a->redirected_from, g->redirected_from, "redirected_from");
+  str_eq_or_null(a->redirected_to, g->redirected_to, "redirected_to");
+  cr_assert_eq(a->has_error_code, g->has_error_code, "%s: has_error_code", when);
+  cr_assert_eq(a->error_code, g->error_code, "%s: error_code", when);
+}
+
+static void job_same_as_stored(store_t *st, const store_job_t *a, const char *when) {
+  store_job_t g;
+  cr_assert_eq(store_job_get(st, a->tenant, a->id_str, &g), STORE_OK, "%s", when);
+  job_same(a, &g, when);
+  store_job_clear(&g);
+}
+
+/* Reads the usage columns of job id: usage_day, usage_month, is_color, is_duplex (-1: NULL). */
+typedef struct {
+  int64_t id, v[4];
+} usage_arg_t;
+
+static int usage_fn(db_conn_t *c, void *arg) {
+  usage_arg_t *a = arg;
+  db_stmt_t *s = db_prepare(c, "SELECT usage_day, usage_month, is_color, is_duplex FROM jobs"
+                               " WHERE id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_int64(s, 1, a->id);
+  int rc = db_step(s);
+  for (int i = 0; rc == DB_ROW && i < 4; i++)
+    a->v[i] = db_col_null(s, i) ? -1 : db_col_int64(s, i);
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+static void usage_of(store_t *st, int64_t id, int64_t v[4]) {
+  usage_arg_t a = {.id = id};
+  cr_assert_eq(db_read(st->db, usage_fn, &a), 0);
+  memcpy(v, a.v, sizeof a.v);
+}
+
+Test(store_jobs, answers_are_the_rows_as_stored_and_the_usage_is_recorded) {
+  store_t *st = jobs_fixture();
+  exec_sql(st, "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
+               " created_us) VALUES ('d1', ?, 'D', 'app-x', 1)", "t1", NULL, NULL);
+  exec_sql(st, "INSERT INTO task_triggers (id, tenant_id, printer_id, definition_id, event,"
+               " created_by_app, created_us) VALUES ('tr1', ?, ?, 'd1', 0, 'app-x', 1)",
+           "t1", "p1", NULL);
+  /* every creator member set, and one with the NULL-able ones unset */
+  store_job_new_t full = {.tenant = "t1", .printer_id = "p1", .display_name = "Report",
+                          .configuration = "{\"colorMode\":\"color\",\"duplexMode\":"
+                                           "\"flipOnLongEdge\",\"copies\":3}",
+                          .created_by_id = "u1", .created_by_upn = "Alice@Example.test",
+                          .created_by_name = "Alice", .created_by_ip = "192.0.2.7",
+                          .created_by_groups = "[\"g1\"]"};
+  store_job_new_t bare = {.tenant = "t1", .printer_id = "p1"};
+  store_job_t j1, j2, after;
+  store_job_change_t ch;
+  cr_assert_eq(store_job_create(st, &full, &j1, NULL), STORE_OK);
+  job_same_as_stored(st, &j1, "created, every member set");
+  cr_assert_eq(store_job_create(st, &bare, &j2, NULL), STORE_OK);
+  cr_assert_null(j2.display_name);
+  cr_assert_str_eq(j2.configuration, "{}");
+  job_same_as_stored(st, &j2, "created, NULL members");
+
+  /* j1: started (held by the trigger's task), then canceled: a terminal job's usage */
+  exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3", NULL, NULL, NULL);
+  cr_assert_eq(store_job_start(st, "t1", j1.id, "http://x", &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_HELD);
+  job_same_as_stored(st, &after, "started");
+  int64_t u[4];
+  usage_of(st, j1.id, u);
+  cr_assert(u[0] == -1 && u[1] == -1 && u[2] == -1 && u[3] == -1, "no usage before the end");
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel(st, "t1", j1.id, &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_CANCELED);
+  job_same_as_stored(st, &after, "canceled while held");
+  usage_of(st, j1.id, u);
+  cr_assert_eq(u[0], time_day_start_us(after.completed_us));
+  cr_assert_eq(u[1], time_month_start_us(after.completed_us));
+  cr_assert_eq(u[2], 1, "colorMode color");
+  cr_assert_eq(u[3], 1, "duplexMode flipOnLongEdge");
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+
+  /* j2: canceled before its start; monochrome, one-sided */
+  cr_assert_eq(store_job_cancel(st, "t1", j2.id, &after, &ch), STORE_OK);
+  job_same_as_stored(st, &after, "canceled when created");
+  usage_of(st, j2.id, u);
+  cr_assert_eq(u[0], time_day_start_us(after.completed_us));
+  cr_assert_eq(u[2], 0);
+  cr_assert_eq(u[3], 0);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  store_job_clear(&j1);
+  store_job_clear(&j2);
   store_close(st);
 }
 
