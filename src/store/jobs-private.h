@@ -30,6 +30,8 @@
   P "redirected_from, " P "redirected_to, " P "error_code"
 /* The columns of a job row (jobs aliased j), in the order store_job_read_row() reads them. */
 #define STORE_JOB_COLS  STORE_JOB_COLS_AS("j.")
+/* The same columns unqualified, as RETURNING names them. */
+#define STORE_JOB_COLS_BARE STORE_JOB_COLS_AS("")
 #define STORE_JOB_NCOLS 23
 
 /* Fills the store_job_t at item (zeroed first; the caller clears it) from columns 0 ..

@@ -642,7 +642,7 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   job_status_view_t v = job_phase_view(to);
   bool counted = job_phase_terminal(to) && chg->redirected_to == NULL;
   bool usage_here = counted && chg->configuration; /* else read back and written after */
-  db_stmt_t *s = db_prepare(c, out ? JOB_SET_PHASE_SQL " RETURNING " STORE_JOB_COLS_AS("")
+  db_stmt_t *s = db_prepare(c, out ? JOB_SET_PHASE_SQL " RETURNING " STORE_JOB_COLS_BARE
                                      ", device_state"
                                    : JOB_SET_PHASE_SQL " RETURNING " JOB_STATE_COLS
                                      ", configuration");
