@@ -23,10 +23,11 @@
  * the table LIFECYCLE_SQL below and the string JOB_SELECT, and nowhere else here; each names
  * the store function it comes from, so a change there is a change here:
  *   create  src/store/jobs.c job_create_fn: the printer check, store_job_next_id (db_next_id in
- *           src/store/db.c), store_job_insert, store_job_document_insert, store_job_load
- *   cancel  src/store/jobs.c job_cancel_fn: store_job_load, store_job_set_phase (with
- *           store_usage_record of src/store/jobs-archive.c and store_ipp_events_emit of
- *           src/store/ipp-events.c), store_job_load
+ *           src/store/db.c), store_job_insert, store_job_document_insert (the answer is built
+ *           from the inserted values, not read back)
+ *   cancel  src/store/jobs.c job_cancel_fn: store_job_load, store_job_set_phase_read (the
+ *           usage of src/store/jobs-archive.c's store_usage_of in the same UPDATE, the job
+ *           returned by it, and store_ipp_events_emit of src/store/ipp-events.c)
  *   read    src/store/jobs.c job_get_fn through store_job_load (STORE_JOB_COLS)
  * and each closure runs inside BEGIN IMMEDIATE, SAVEPOINT closure ... RELEASE closure, COMMIT,
  * as src/store/sqlite.c's writer runs a batch of one. The pragmas are sq_conn_open's
@@ -82,8 +83,7 @@ static uint64_t rnd(void) { /* xorshift64 */
 
 /* ---- spoold's statements ------------------------------------------------------------------- */
 
-/* store_job_load's SELECT (STORE_JOB_COLS): the job read, and the job loaded back by both
- * closures. */
+/* store_job_load's SELECT (STORE_JOB_COLS): the job read, and the job the cancel reads first. */
 #define JOB_SELECT                                                                               \
   "SELECT j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details,"       \
   " j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration,"          \
@@ -93,8 +93,8 @@ static uint64_t rnd(void) { /* xorshift64 */
 
 enum {
   S_BEGIN, S_SAVEPOINT, S_RELEASE, S_COMMIT,     /* src/store/sqlite.c, the writer's batch */
-  S_PRINTER, S_NEXT_ID, S_INSERT_JOB, S_INSERT_DOC, S_JOB, /* create */
-  S_SET_PHASE, S_USAGE, S_IPP_SUBS,               /* cancel (and S_JOB twice) */
+  S_PRINTER, S_NEXT_ID, S_INSERT_JOB, S_INSERT_DOC, /* create */
+  S_JOB, S_SET_PHASE, S_IPP_SUBS,                     /* cancel */
   S_N
 };
 static const char *const LIFECYCLE_SQL[S_N] = {
@@ -119,17 +119,20 @@ static const char *const LIFECYCLE_SQL[S_N] = {
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   /* store_job_load */
   [S_JOB] = JOB_SELECT,
-  /* store_job_set_phase */
+  /* store_job_set_phase_read (JOB_SET_PHASE_SQL, RETURNING STORE_JOB_COLS_BARE) */
   [S_SET_PHASE] =
-    "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?, is_fetchable = ?,"
-    " updated_us = ?, held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"
+    "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"
+    " is_fetchable = ?, updated_us = ?,"
+    " held_us = CASE WHEN ? = 1 THEN ? ELSE held_us END,"
     " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"
-    " redirected_to = COALESCE(?, redirected_to)"
+    " redirected_to = COALESCE(?, redirected_to),"
+    " usage_day = COALESCE(?, usage_day), usage_month = COALESCE(?, usage_month),"
+    " is_color = COALESCE(?, is_color), is_duplex = COALESCE(?, is_duplex)"
     " WHERE tenant_id = ? AND id = ? AND phase = ?"
-    " RETURNING printer_id, phase, details, device_state, description, configuration",
-  /* store_usage_record (src/store/jobs-archive.c) */
-  [S_USAGE] = "UPDATE jobs SET usage_day = ?, usage_month = ?, is_color = ?, is_duplex = ?"
-              " WHERE tenant_id = ? AND id = ?",
+    " RETURNING id, tenant_id, printer_id, display_name, phase, state, details, description,"
+    " is_fetchable, is_acquired, acknowledged_us, configuration, created_us, updated_us,"
+    " completed_us, held_us, created_by_id, created_by_upn, created_by_name, created_by_ip,"
+    " redirected_from, redirected_to, error_code, device_state",
   /* store_ipp_events_emit (src/store/ipp-events.c) */
   [S_IPP_SUBS] = "SELECT id, events FROM ipp_subscriptions"
                  " WHERE tenant_id = ? AND printer_id = ?"
@@ -292,9 +295,6 @@ static int64_t create(const tpl_t *t) {
   i64(S_INSERT_DOC, 6, 0);
   for (int k = 7; k <= 9; k++) text(S_INSERT_DOC, k, NULL);
   run(S_INSERT_DOC);
-  text(S_JOB, 1, t->tenant);
-  i64(S_JOB, 2, id);
-  run(S_JOB);
   commit();
   return id;
 }
@@ -318,25 +318,19 @@ static void cancel(const tpl_t *t, int64_t id) {
   i64(S_SET_PHASE, c++, 1);
   i64(S_SET_PHASE, c++, now);
   text(S_SET_PHASE, c++, NULL);
+  i64(S_SET_PHASE, c++, day_start_us(now));      /* the usage, written by the same UPDATE */
+  i64(S_SET_PHASE, c++, month_start_us(now));
+  i64(S_SET_PHASE, c++, 0);
+  i64(S_SET_PHASE, c++, 0);
   text(S_SET_PHASE, c++, t->tenant);
   i64(S_SET_PHASE, c++, id);
   i64(S_SET_PHASE, c++, 0);                      /* from: created */
   row(S_SET_PHASE);
   run(S_SET_PHASE);
-  i64(S_USAGE, 1, day_start_us(now));
-  i64(S_USAGE, 2, month_start_us(now));
-  i64(S_USAGE, 3, 0);
-  i64(S_USAGE, 4, 0);
-  text(S_USAGE, 5, t->tenant);
-  i64(S_USAGE, 6, id);
-  run(S_USAGE);
   text(S_IPP_SUBS, 1, t->tenant);
   text(S_IPP_SUBS, 2, t->printer);
   i64(S_IPP_SUBS, 3, now);
   run(S_IPP_SUBS);
-  text(S_JOB, 1, t->tenant);
-  i64(S_JOB, 2, id);
-  run(S_JOB);
   commit();
 }
 
