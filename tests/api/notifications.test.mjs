@@ -597,10 +597,20 @@ describe("expiry and lifecycle notifications", () => {
   it("an expired subscription is removed and subscriptionRemoved goes to its lifecycle URL", async () => {
     ctx.rx.on("/short");
     ctx.rx.on("/short-life");
-    const exp = new Date(Date.now() + 2500).toISOString();
+    // Expiry is timed on the service clock, moved with --dev's /spoold/v1/dev/clock: an
+    // expirationDateTime 2.5 s ahead of the client's clock failed when the subscribe (with its
+    // validation handshake) took longer than that on a loaded machine. 2 minutes leave the
+    // subscribe room; moving the clock 3 minutes passes the expiry and runs the sweep.
+    const exp = new Date(Date.now() + 120_000).toISOString();
     const sub = await subscribe(ctx, fetchableBody(ctx, ctx.printer, ctx.rx.url("/short"), {
       expirationDateTime: exp, lifecycleNotificationUrl: ctx.rx.url("/short-life") }), ctx.appY);
-    const [n] = await ctx.rx.waitFor("/short-life", 1, 10_000);
+    assert.equal((await call(ctx, "GET", `/subscriptions/${sub.id}`, ctx.appY)).status, 200, "not expired yet");
+    assert.equal(ctx.rx.notifications("/short-life").length, 0, "no lifecycle notification before the expiry");
+    const moved = await rawFetch(`${ctx.srv.origin}/spoold/v1/dev/clock`, {
+      method: "POST", token: ctx.admin, json: { advanceBy: "PT3M" }, ca: ctx.srv.ca, timeoutMs: 60_000 });
+    assert.equal(moved.status, 200, moved.text);
+    assert.equal(moved.json.swept.subscriptionsRemoved, 1, moved.text);
+    const [n] = await ctx.rx.waitFor("/short-life", 1, 30_000);
     const v = n.value[0];
     assert.equal(v.lifecycleEvent, "subscriptionRemoved");
     assert.equal(v.subscriptionId, sub.id);
