@@ -242,12 +242,17 @@ static void store_metrics(buf_t *out, void *arg) {
 
 static void connection_metrics(buf_t *out, void *arg) {
   uint64_t woken = 0, due = 0;
-  server_park_stats(arg, &woken, &due);
+  unsigned parked = 0;
+  server_park_stats(arg, &woken, &due, &parked);
   uint64_t waits = server_write_waits(arg);
   buf_printf(out,
              "# HELP spoold_http_open_connections Open client connections.\n"
              "# TYPE spoold_http_open_connections gauge\n"
              "spoold_http_open_connections %u\n"
+             "# HELP spoold_http_parked_requests Requests parked now (long polls, held "
+             "failures), waiting for a commit's wake-up or their deadline.\n"
+             "# TYPE spoold_http_parked_requests gauge\n"
+             "spoold_http_parked_requests %u\n"
              "# HELP spoold_http_parked_resumed_total Parked requests (long polls, held "
              "failures) resumed, by what resumed them: a commit's wake-up or their deadline.\n"
              "# TYPE spoold_http_parked_resumed_total counter\n"
@@ -257,7 +262,7 @@ static void connection_metrics(buf_t *out, void *arg) {
              "HTTP thread back while they waited for the commit (SQLite store).\n"
              "# TYPE spoold_http_write_waits_total counter\n"
              "spoold_http_write_waits_total %llu\n",
-             server_open_connections(arg), (unsigned long long)woken, (unsigned long long)due,
+             server_open_connections(arg), parked, (unsigned long long)woken, (unsigned long long)due,
              (unsigned long long)waits);
 }
 

@@ -544,9 +544,14 @@ bool server_park(http_request_t *req, unsigned timeout_ms) {
 }
 
 /* How parked requests were resumed (see server.h). */
-void server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due) {
+void server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due, unsigned *parked) {
   *woken = srv ? atomic_load(&srv->parked_woken) : 0;
   *due = srv ? atomic_load(&srv->parked_due) : 0;
+  *parked = 0;
+  if (!srv || !srv->park_running) return;
+  pthread_mutex_lock(&srv->park_mu);
+  for (const req_state_t *st = srv->parked; st; st = st->park_next) (*parked)++;
+  pthread_mutex_unlock(&srv->park_mu);
 }
 
 /* Write waits that gave their thread back (see server.h). */

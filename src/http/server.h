@@ -97,8 +97,8 @@ bool        server_park(http_request_t *req, unsigned timeout_ms);
 /* Resumes every parked request; any thread. */
 void        server_wake_parked(server_t *srv);
 /* Parked requests resumed so far by server_wake_parked (*woken) and at their deadline (*due),
- * for /metrics. */
-void        server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due);
+ * and how many are parked now (*parked), for /metrics. */
+void        server_park_stats(server_t *srv, uint64_t *woken, uint64_t *due, unsigned *parked);
 /* Store writes of request handlers that gave their worker thread back while they waited for
  * their commit (suspend_writes), for /metrics. */
 uint64_t    server_write_waits(server_t *srv);

@@ -150,6 +150,19 @@ async function metric(ctx, name) {
   return Number(line.slice(name.length + 1));
 }
 const WOKEN = 'spoold_http_parked_resumed_total{by="wake"}';
+const PARKED = "spoold_http_parked_requests";
+// Waits until the server has at least n requests parked (its gauge in /metrics): a request
+// sent is not yet a request waiting, and one that arrives after the event it waits for is
+// answered without being parked or woken. The bound is a liveness one (a request that never
+// parks is the failure), generous for a loaded machine.
+async function parkedAtLeast(ctx, n) {
+  const end = Date.now() + 30_000;
+  let now;
+  while ((now = await metric(ctx, PARKED)) < n) {
+    assert.ok(Date.now() < end, `${now} request(s) parked after 30 s, waiting for ${n}`);
+    await sleep(20);
+  }
+}
 
 // ---- the main world ---------------------------------------------------------------------------
 
@@ -329,9 +342,10 @@ describe("IPP INFRA: every device step on the Graph side", () => {
     // was still waiting when the cancel was sent (no timing assertion: a loaded machine only
     // makes both later).
     const woken = await metric(ctx, WOKEN);
+    const parked = await metric(ctx, PARKED);
     let settled = false;
     const waiting = dev.notifications(sub, seq, true).finally(() => { settled = true; });
-    await sleep(300);
+    await parkedAtLeast(ctx, parked + 1);   // waiting in the server before the cancel is sent
     assert.equal(settled, false, "Get-Notifications with notify-wait answered before any event");
     await kiota(ctx, ctx.user).print.printers.byPrinterId(P.id).jobs.byPrintJobId(j.id).cancel.post();
     const ev = await waiting;
@@ -364,8 +378,9 @@ describe("IPP INFRA: every device step on the Graph side", () => {
     // (a wait ends only with an event or after 20 s; were the waits holding worker threads,
     // the other requests would be answered only after the waits ended).
     let settled = 0;
+    const parked = await metric(ctx, PARKED);
     const waits = Array.from({ length: 12 }, () => dev.notifications(sub, seq, true).finally(() => { settled++; }));
-    await sleep(500);
+    await parkedAtLeast(ctx, parked + 12);   // all 12 waiting in the server, holding no thread
     for (let i = 0; i < 5; i++) {
       const r = await dev.req(OP.GET_PRINTER_ATTRIBUTES, [attr.keyword("requested-attributes", "printer-state")]);
       assert.equal(r.status, STATUS.OK);
