@@ -378,6 +378,7 @@ describe("notifications across three processes", () => {
 describe("pull printing across processes", () => {
   const APP_ROLES = "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All";
   const WOKEN = 'spoold_http_parked_resumed_total{by="wake"}';
+  const PARKED = "spoold_http_parked_requests";
   const pp = {};
   before(async () => {
     // the app of the admin token (the default of lib/tokens.mjs): a trigger binds only its own definitions
@@ -443,9 +444,15 @@ describe("pull printing across processes", () => {
     // apart as by="due"): the abort's commit on B reached A through the database.
     const waitFor = async (commit) => {
       const woken = await metric(0, WOKEN);
+      const parked = await metric(0, PARKED);
       let settled = false;
       const waiting = notifications(0, sub, seq, true).finally(() => { settled = true; });
-      await sleep(300);
+      // waiting in A before the commit on B (A's gauge of parked requests; a request that came
+      // after the commit would be answered without a wake-up); a liveness bound for a hang
+      for (const end = Date.now() + 30_000; await metric(0, PARKED) <= parked;) {
+        assert.ok(Date.now() < end, "A's Get-Notifications was not parked within 30 s");
+        await sleep(20);
+      }
       assert.equal(settled, false, "Get-Notifications with notify-wait answered before any event");
       await commit();
       const ev = await waiting;
