@@ -209,9 +209,16 @@ static void store_metrics(buf_t *out, void *arg) {
              "# HELP spoold_store_pages_written_total Database pages the commits wrote to the "
              "write-ahead log (SQLite WAL frames; 0 on PostgreSQL).\n"
              "# TYPE spoold_store_pages_written_total counter\n"
-             "spoold_store_pages_written_total %llu\n",
+             "spoold_store_pages_written_total %llu\n"
+             "# HELP spoold_store_checkpoints_total SQLite checkpoints (WAL copied into the "
+             "database) run by the checkpointer thread, or by the writer when the WAL reached "
+             "its bound (0 on PostgreSQL).\n"
+             "# TYPE spoold_store_checkpoints_total counter\n"
+             "spoold_store_checkpoints_total{by=\"checkpointer\"} %llu\n"
+             "spoold_store_checkpoints_total{by=\"writer\"} %llu\n",
              (unsigned long long)s.closures, (unsigned long long)s.commits,
-             (unsigned long long)s.pages);
+             (unsigned long long)s.pages, (unsigned long long)s.checkpoints,
+             (unsigned long long)s.checkpoints_writer);
   store_pool_stats_t p;  /* PostgreSQL's connection pool (zeros for SQLite) */
   store_get_pool_stats(arg, &p);
   buf_printf(out,

@@ -120,6 +120,8 @@ typedef struct db_stats {
   uint64_t batch_le[8];
   uint64_t pages;      /* database pages the commits wrote to the journal (SQLite: WAL
                           frames); 0 when the backend does not count them (PostgreSQL) */
+  uint64_t checkpoints;        /* SQLite: checkpoints run by the checkpointer thread */
+  uint64_t checkpoints_writer; /* SQLite: checkpoints the writer ran itself at the WAL's bound */
 } db_stats_t;
 /* Copies db's commit statistics since it opened into *out (all zero for a NULL db). */
 void  db_get_stats(db_t *db, db_stats_t *out);

@@ -33,8 +33,31 @@
  * is ended and a new one begun. This spares a read the WAL read lock (a mutex and often two
  * fcntl on the -shm file), SQLite's start-of-transaction checks (an fstat of the database
  * while the WAL holds no commit) and BEGIN/COMMIT. An idle reader's snapshot would hold back
- * checkpoints, so the writer ends those of idle readers before each checkpoint it runs
- * (sq_wal_hook), and a failed closure always ends its transaction.
+ * checkpoints, so the idle readers' snapshots are ended before each checkpoint
+ * (sq_checkpoint), and a failed closure always ends its transaction.
+ *
+ * Checkpoints: a checkpointer thread with its own read-write connection copies the WAL back
+ * into the database, concurrently with the writer's commits (a PASSIVE checkpoint needs no
+ * lock the writer holds). The writer's wal hook only asks for one each time
+ * SQ_CHECKPOINT_PAGES more frames were appended since the last request; the checkpointer then
+ * runs up to SQ_CHECKPOINT_PASSES passes, each copying what was committed before it started,
+ * until a pass finds nothing appended since the one before. SQLite starts the log over (and
+ * truncates the file to journal_size_limit) at the first write transaction that begins after
+ * a checkpoint copied the whole log and while no reader uses it. Under a steady stream of
+ * commits the checkpointer may never catch up, so the log would grow for ever. A commit that
+ * leaves the log at SQ_WAL_RESTART_PAGES frames or more makes the writer run a RESTART
+ * checkpoint itself when no checkpoint runs (it comes back to it after its next commits
+ * otherwise), and from the hard bound SQ_WAL_MAX_PAGES on, it waits for the running pass
+ * first. No commit can append meanwhile: the RESTART copies the rest, waits for the readers'
+ * running closures to leave the log (new ones read the database file; no closure keeps its
+ * snapshot meanwhile) and starts the log over. A steady stream of reads would otherwise keep
+ * the log from ever starting over, as a PASSIVE checkpoint copies nothing after the oldest
+ * running reader's snapshot. So the log holds at most SQ_WAL_MAX_PAGES frames plus those of
+ * one commit, unless a read transaction lasts longer than the RESTART waits for it
+ * (SQ_RESTART_WAIT_US: another process's such as spoold backup, a very long closure, or one
+ * waiting for a write of its own): then the writer tries again once SQ_CHECKPOINT_PAGES more
+ * frames were written.
+ * Every checkpoint, the checkpointer's and the writer's, runs under ckpt_run_mu.
  *
  * The writer's connection writes the WAL through store/sqlite-vfs.c, which gathers the
  * frames of a commit into one write (the file holds them before the commit is synced or, with
@@ -74,7 +97,16 @@
 #define SQ_CACHE_MAX          256         /* cached statements per connection before trimming */
 #define SQ_BUSY_TIMEOUT_MS    5000
 #define SQ_JOURNAL_SIZE_LIMIT "67108864"  /* 64 MiB: WAL file size kept after a checkpoint */
-#define SQ_CHECKPOINT_PAGES   1000        /* SQLite's default wal_autocheckpoint */
+#define SQ_CHECKPOINT_PAGES   1000        /* the checkpointer's cadence (SQLite's default
+                                             wal_autocheckpoint) */
+#define SQ_CHECKPOINT_PASSES  3           /* passes per request at most (catching up) */
+#define SQ_RESTART_POLL_US    100         /* the writer's RESTART: polls for readers ... */
+#define SQ_RESTART_WAIT_US    20000       /* ... for this long at most */
+#define SQ_WAL_RESTART_PAGES  (8 * SQ_CHECKPOINT_PAGES) /* the writer starts the WAL over
+                                             itself when no checkpoint runs */
+#define SQ_WAL_MAX_PAGES      (9 * SQ_CHECKPOINT_PAGES) /* hard bound: ... or waits for the
+                                             running one (about 36 MiB of WAL at 4 KiB pages,
+                                             below journal_size_limit) */
 
 typedef struct sq_db sq_db_t;
 typedef struct sq_conn sq_conn_t;
@@ -111,10 +143,13 @@ struct sq_conn {
    * while the write generation and change token are still these; guarded by busy/pool_mu */
   bool          snap;
   uint64_t      snap_gen, snap_token;
-  /* writer: WAL frames (pages) in the log after the last commit, and frames written by the
-   * commits not yet counted in db->stats (sq_wal_hook, on the writer thread) */
+  /* writer: WAL frames (pages) in the log after the last commit, frames written by the
+   * commits not yet counted in db->stats, and the log's frames at the last checkpoint request
+   * (sq_wal_hook, on the writer thread) */
   int           wal_frames;
   uint64_t      wal_written;
+  int           ckpt_asked;
+  int           restart_at;   /* after a RESTART the readers kept from starting the log over */
 };
 
 typedef struct sq_job {
@@ -153,15 +188,29 @@ struct sq_db {
   pthread_cond_t  pool_cv;
   sq_conn_t      *readers;
   int             nreaders;
+  bool            hold_snapshots; /* a RESTART checkpoint runs: closures keep no snapshot */
 
   /* the -shm file's WAL-index header, mapped read-only (sq_change_token); NULL until mapped */
   _Atomic(const unsigned char *) shm;
   int             shm_fd;     /* open from the first try to map it until every connection closed */
   pthread_mutex_t shm_mu;     /* guards mapping it */
+
+  /* checkpointer (see "Checkpoints" above): its connection, used by its thread only; a request
+   * and the stop flag guarded by ckpt_mu; ckpt_run_mu held across every checkpoint */
+  sq_conn_t       ckpt;
+  pthread_t       ckpt_thread;
+  bool            ckpt_started;
+  pthread_mutex_t ckpt_mu;
+  pthread_cond_t  ckpt_cv;
+  bool            ckpt_want, ckpt_stop;
+  pthread_mutex_t ckpt_run_mu;
 };
 
 static bool sq_change_token(db_t *base, uint64_t *out);
-static void sq_end_idle_snapshots(sq_db_t *db);
+static void sq_end_idle_snapshots(sq_db_t *db, bool hold);
+
+/* Which connection sq_conn_open makes. */
+typedef enum { SQ_READER, SQ_WRITER, SQ_CHECKPOINTER } sq_role_t;
 
 /* The connection whose closure runs on this thread (the writer thread keeps its own). Used to
  * refuse a db_write from inside a write closure (it would wait for itself) and to run a nested
@@ -319,31 +368,139 @@ static void sq_conn_close(sq_conn_t *c) {
   c->h = NULL;
 }
 
+/* The writer's busy handler during its RESTART checkpoint: polls every SQ_RESTART_POLL_US, for
+ * SQ_RESTART_WAIT_US at most. A read closure's are short, but one may wait for this very
+ * writer (a write inside a read transaction): that one ends only when the writer gives up. */
+static int sq_restart_busy(void *arg, int n) {
+  (void)arg;
+  if ((long)n * SQ_RESTART_POLL_US >= SQ_RESTART_WAIT_US) return 0;
+  struct timespec ts = {0, SQ_RESTART_POLL_US * 1000L};
+  nanosleep(&ts, NULL);
+  return 1;
+}
+
+/* One checkpoint on c: PASSIVE on the checkpointer's connection, RESTART on the writer's (at
+ * the WAL's bound). Waits for a checkpoint running on the other one (without wait: returns
+ * SQLITE_BUSY at once, counting nothing, when one runs), ends the idle readers' snapshots (an
+ * open snapshot keeps the frames after it from being copied), copies and counts it. A RESTART
+ * also waits (sq_restart_busy) for the readers' running closures to leave the log and starts
+ * it over; meanwhile no reader keeps its snapshot after a closure. Returns SQLite's result
+ * code; *log and *done: the frames in the log and those copied. */
+static int sq_checkpoint(sq_db_t *db, sq_conn_t *c, bool wait, int *log, int *done) {
+  int mode = c->writer ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+  *log = *done = -1;
+  if (wait) pthread_mutex_lock(&db->ckpt_run_mu);
+  else if (pthread_mutex_trylock(&db->ckpt_run_mu) != 0) return SQLITE_BUSY;
+  sq_end_idle_snapshots(db, c->writer);
+  if (c->writer) sqlite3_busy_handler(c->h, sq_restart_busy, NULL);
+  int rc = sqlite3_wal_checkpoint_v2(c->h, "main", mode, log, done);
+  if (rc == SQLITE_OK && *log < 0) {
+    /* the connection has not read the database yet, so it does not know it is in WAL mode
+     * and checkpoints nothing: a read opens the WAL */
+    sqlite3_exec(c->h, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL);
+    rc = sqlite3_wal_checkpoint_v2(c->h, "main", mode, log, done);
+  }
+  if (c->writer) {
+    sqlite3_busy_timeout(c->h, SQ_BUSY_TIMEOUT_MS);
+    pthread_mutex_lock(&db->pool_mu);
+    db->hold_snapshots = false;
+    pthread_mutex_unlock(&db->pool_mu);
+  }
+  pthread_mutex_unlock(&db->ckpt_run_mu);
+  /* BUSY: another process's checkpoint (spoold backup, the sqlite3 shell) runs */
+  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+    log_warn("sqlite %s: checkpoint: %s (%d)", db->path, sqlite3_errmsg(c->h), rc);
+  pthread_mutex_lock(&db->mu);
+  if (c->writer) db->stats.checkpoints_writer++;
+  else db->stats.checkpoints++;
+  pthread_mutex_unlock(&db->mu);
+  return rc;
+}
+
 /* After each commit of the writer: counts the WAL frames the commit wrote (the log holds
- * nframes now; fewer than after the last commit means a checkpoint let SQLite start the log
- * over) and checkpoints as SQLite's automatic checkpoint would (a hook replaces it). */
+ * nframes now; fewer than after the last commit means SQLite started the log over), asks the
+ * checkpointer for a checkpoint every SQ_CHECKPOINT_PAGES frames, and from
+ * SQ_WAL_RESTART_PAGES on checkpoints itself (see "Checkpoints" above). The hook replaces
+ * SQLite's automatic checkpoint. */
 static int sq_wal_hook(void *arg, sqlite3 *h, const char *dbname, int nframes) {
+  (void)h;
+  (void)dbname;
   sq_conn_t *c = arg;
+  sq_db_t *db = c->db;
+  if (nframes < c->wal_frames) c->ckpt_asked = c->restart_at = 0;  /* the log started over */
   c->wal_written += (uint64_t)(nframes >= c->wal_frames ? nframes - c->wal_frames : nframes);
   c->wal_frames = nframes;
-  if (nframes >= SQ_CHECKPOINT_PAGES) {
-    sq_end_idle_snapshots(c->db);  /* an idle reader's open snapshot would stop the copy */
-    sqlite3_wal_checkpoint_v2(h, dbname, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (nframes >= SQ_WAL_RESTART_PAGES && nframes >= c->restart_at) {
+    /* BUSY without waiting: the checkpointer runs, try after the next commit; BUSY after
+     * waiting: a reader kept the log, try again SQ_CHECKPOINT_PAGES frames later */
+    int log, done;
+    bool wait = nframes >= SQ_WAL_MAX_PAGES;
+    int rc = sq_checkpoint(db, c, wait, &log, &done);
+    if (rc != SQLITE_OK && (log >= 0 || wait)) c->restart_at = nframes + SQ_CHECKPOINT_PAGES;
+  } else if (nframes - c->ckpt_asked >= SQ_CHECKPOINT_PAGES) {
+    c->ckpt_asked = nframes;
+    pthread_mutex_lock(&db->ckpt_mu);
+    db->ckpt_want = true;
+    pthread_cond_signal(&db->ckpt_cv);
+    pthread_mutex_unlock(&db->ckpt_mu);
   }
   return SQLITE_OK;
 }
 
-static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
+/* The checkpointer thread: a request from the writer's hook starts up to SQ_CHECKPOINT_PASSES
+ * checkpoints, until one found nothing committed since the one before. */
+static void *sq_checkpointer_main(void *arg) {
+  sq_db_t *db = arg;
+  pthread_mutex_lock(&db->ckpt_mu);
+  for (;;) {
+    while (!db->ckpt_want && !db->ckpt_stop) pthread_cond_wait(&db->ckpt_cv, &db->ckpt_mu);
+    if (db->ckpt_stop) break;
+    db->ckpt_want = false;
+    pthread_mutex_unlock(&db->ckpt_mu);
+    /* again while the log grew during the last pass (a pass copies what was committed
+     * before it started; one that finds nothing new is cheap: no copy, no sync) */
+    int last = -1;
+    for (int pass = 0; pass < SQ_CHECKPOINT_PASSES; pass++) {
+      int log, done;
+      if (sq_checkpoint(db, &db->ckpt, true, &log, &done) != SQLITE_OK || done < log ||
+          log <= last)
+        break;
+      last = log;
+    }
+    pthread_mutex_lock(&db->ckpt_mu);
+  }
+  pthread_mutex_unlock(&db->ckpt_mu);
+  return NULL;
+}
+
+/* Stops the checkpointer thread (a checkpoint it runs ends first) and closes its connection. */
+static void sq_checkpointer_stop(sq_db_t *db) {
+  if (db->ckpt_started) {
+    pthread_mutex_lock(&db->ckpt_mu);
+    db->ckpt_stop = true;
+    pthread_cond_signal(&db->ckpt_cv);
+    pthread_mutex_unlock(&db->ckpt_mu);
+    pthread_join(db->ckpt_thread, NULL);
+    db->ckpt_started = false;
+  }
+  sq_conn_close(&db->ckpt);
+}
+
+static int sq_conn_open(sq_conn_t *c, sq_db_t *db, sq_role_t role, char **err) {
+  static const char *const role_name[] = {"reader", "writer", "checkpointer"};
+  bool writer = role == SQ_WRITER;
   c->base.be = &db_sqlite_backend;
   c->db = db;
   c->writer = writer;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE |
-              (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+              (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+               : role == SQ_CHECKPOINTER ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
   /* The writer writes the WAL through the VFS that gathers a commit's frames into one write
-   * (store/sqlite-vfs.c); readers never write it and keep the default VFS. */
+   * (store/sqlite-vfs.c); readers and the checkpointer never write it and keep the default
+   * VFS. */
   int rc = sqlite3_open_v2(db->path, &c->h, flags, writer ? store_sqlite_vfs_name() : NULL);
   if (rc != SQLITE_OK) {
-    sq_open_err(c, err, writer ? "writer" : "reader", rc);
+    sq_open_err(c, err, role_name[role], rc);
     sqlite3_close(c->h);
     c->h = NULL;
     return -1;
@@ -382,11 +539,17 @@ static int sq_conn_open(sq_conn_t *c, sq_db_t *db, bool writer, char **err) {
                                : "PRAGMA foreign_keys=ON;"
                                  "PRAGMA temp_store=MEMORY;"
                                  "PRAGMA query_only=ON;";
+  if (role == SQ_CHECKPOINTER) /* a checkpoint syncs the WAL and the database unless OFF */
+    pragmas = db->sync_normal ? "PRAGMA synchronous=NORMAL;"
+                                "PRAGMA journal_size_limit=" SQ_JOURNAL_SIZE_LIMIT ";"
+                              : "PRAGMA synchronous=FULL;"
+                                "PRAGMA journal_size_limit=" SQ_JOURNAL_SIZE_LIMIT ";";
   rc = sqlite3_exec(c->h, pragmas, NULL, NULL, NULL);
   if (rc != SQLITE_OK) {
     sq_open_err(c, err, "pragmas", rc);
     goto fail;
   }
+  if (role == SQ_CHECKPOINTER) return 0;  /* runs checkpoints only */
   if (sq_prepare_ctl(c, writer ? "BEGIN IMMEDIATE" : "BEGIN", &c->begin, err) ||
       sq_prepare_ctl(c, "COMMIT", &c->commit, err) ||
       sq_prepare_ctl(c, "ROLLBACK", &c->rollback, err))
@@ -659,16 +822,22 @@ static int sq_read(db_t *base, db_txn_fn fn, void *arg) {
   sq_cache_trim(c);
 
   pthread_mutex_lock(&db->pool_mu);
+  if (c->snap && db->hold_snapshots) {  /* the writer's RESTART checkpoint waits for it */
+    if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->commit);
+    c->snap = false;
+  }
   c->busy = false;
   pthread_cond_signal(&db->pool_cv);
   pthread_mutex_unlock(&db->pool_mu);
   return rc;
 }
 
-/* Ends the open snapshots of the readers no closure uses (called by the writer before a
- * checkpoint: a snapshot keeps the frames after it from being copied into the database). */
-static void sq_end_idle_snapshots(sq_db_t *db) {
+/* Ends the open snapshots of the readers no closure uses (called before a checkpoint: a
+ * snapshot keeps the frames after it from being copied into the database); with hold, also
+ * those of the running closures when they end, until sq_checkpoint clears hold_snapshots. */
+static void sq_end_idle_snapshots(sq_db_t *db, bool hold) {
   pthread_mutex_lock(&db->pool_mu);
+  if (hold) db->hold_snapshots = true;
   for (int i = 0; i < db->nreaders; i++) {
     sq_conn_t *c = &db->readers[i];
     if (c->busy || !c->snap) continue;
@@ -691,6 +860,7 @@ static void sq_free(sq_db_t *db) {
   const unsigned char *shm = atomic_load(&db->shm);
   if (shm) munmap((void *)shm, SQ_SHM_MAP);
   pthread_mutex_destroy(&db->shm_mu);
+  sq_checkpointer_stop(db);  /* after the writer thread (sq_close), before the writer's close */
   for (int i = 0; i < db->nreaders; i++) sq_conn_close(&db->readers[i]);
   sq_conn_close(&db->writer);  /* last: it checkpoints and removes the WAL file */
   if (db->shm_fd >= 0) close(db->shm_fd);  /* only now: see sq_shm_map */
@@ -699,6 +869,9 @@ static void sq_free(sq_db_t *db) {
   pthread_cond_destroy(&db->work_cv);
   pthread_mutex_destroy(&db->pool_mu);
   pthread_cond_destroy(&db->pool_cv);
+  pthread_mutex_destroy(&db->ckpt_mu);
+  pthread_cond_destroy(&db->ckpt_cv);
+  pthread_mutex_destroy(&db->ckpt_run_mu);
   free(db->path);
   free(db->url);
   free(db);
@@ -781,27 +954,37 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_o
   pthread_cond_init(&db->pool_cv, NULL);
   pthread_mutex_init(&db->shm_mu, NULL);
   db->shm_fd = -1;
+  pthread_mutex_init(&db->ckpt_mu, NULL);
+  pthread_cond_init(&db->ckpt_cv, NULL);
+  pthread_mutex_init(&db->ckpt_run_mu, NULL);
   db->readers = xcalloc((size_t)nreaders, sizeof *db->readers);
 
   /* The writer first: it creates the file and switches it to WAL, which the read-only
    * connections need. */
-  if (sq_conn_open(&db->writer, db, true, err)) goto fail;
+  if (sq_conn_open(&db->writer, db, SQ_WRITER, err)) goto fail;
   for (int i = 0; i < nreaders; i++) {
-    if (sq_conn_open(&db->readers[i], db, false, err)) goto fail;
+    if (sq_conn_open(&db->readers[i], db, SQ_READER, err)) goto fail;
     db->nreaders = i + 1;
   }
+  if (sq_conn_open(&db->ckpt, db, SQ_CHECKPOINTER, err)) goto fail;
 
-  /* The writer thread takes no signals: they belong to the application's threads. */
+  /* The threads take no signals: they belong to the application's threads. The checkpointer
+   * first: the writer's hook asks it for checkpoints. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&db->thread, NULL, sq_writer_main, db);
+  int rc = pthread_create(&db->ckpt_thread, NULL, sq_checkpointer_main, db);
+  if (rc == 0) {
+    db->ckpt_started = true;
+    rc = pthread_create(&db->thread, NULL, sq_writer_main, db);
+    if (rc == 0) db->thread_started = true;
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
-    db_set_err(err, "cannot start the SQLite writer thread: %s", strerror(rc));
+    db_set_err(err, "cannot start the SQLite %s thread: %s",
+               db->ckpt_started ? "writer" : "checkpointer", strerror(rc));
     goto fail;
   }
-  db->thread_started = true;
   log_debug("sqlite %s: open, %d reader(s)", db->path, db->nreaders);
   if (db->sync_normal)
     log_warn("sqlite %s: synchronous=NORMAL (--sqlite-synchronous normal): a write answered "
@@ -821,6 +1004,7 @@ static void sq_close(db_t *base) {
   pthread_cond_signal(&db->work_cv);
   pthread_mutex_unlock(&db->mu);
   if (db->thread_started) pthread_join(db->thread, NULL);  /* drains queued writes first */
+  db->thread_started = false;
   pthread_mutex_lock(&db->pool_mu);
   for (int i = 0; i < db->nreaders; i++)
     if (db->readers[i].busy) log_error("sqlite %s: db_close while a db_read runs", db->path);

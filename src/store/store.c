@@ -86,6 +86,8 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   out->closures = s.closures;
   for (int i = 0; i < 8; i++) out->batch_le[i] = s.batch_le[i];
   out->pages = s.pages;
+  out->checkpoints = s.checkpoints;
+  out->checkpoints_writer = s.checkpoints_writer;
 }
 
 /* True when the store may be shared by several processes (PostgreSQL). */

@@ -121,6 +121,7 @@ typedef struct store_stats {
   uint64_t closures;
   uint64_t batch_le[8];
   uint64_t pages;  /* pages the commits wrote to the journal (SQLite WAL frames; 0 on PostgreSQL) */
+  uint64_t checkpoints, checkpoints_writer; /* SQLite: by the checkpointer, by the writer */
 } store_stats_t;
 /* Copies the commit statistics since the store opened into *out. */
 void     store_get_stats(store_t *st, store_stats_t *out);

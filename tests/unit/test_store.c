@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1150,6 +1151,99 @@ Test(store_db, idle_read_snapshot_does_not_hold_back_checkpoints) {
   cr_assert_eq(done, log, "%d of %d WAL frames copied", done, log);
   sqlite3_close(h);
   cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2501);
+  store_close(st);
+}
+
+/* The checkpointer (sqlite.c, "Checkpoints"): while four threads keep the writer busy and a
+ * fifth keeps reading, the WAL is copied into the database by checkpoints off the writer's
+ * path and SQLite starts it over, so the -wal file stays near the hard bound (SQ_WAL_MAX_PAGES,
+ * 9,000 frames) although several times as many frames are written. The margin allows for a
+ * few RESTARTs given up on (a read preempted for longer than the writer waits for it, which
+ * then tries again 1,000 frames later); without checkpoints that start the log over it would
+ * hold all 36,000 frames, or 64 MiB after journal_size_limit truncated it. */
+#define CKPT_ROWS      400
+#define CKPT_FRAMES    (4 * 9000)  /* WAL frames to write: four times the bound */
+#define CKPT_WAL_MAX   (15000 * (4096 + 24) + 32)  /* the bound, a few RESTARTs given up on */
+
+typedef struct {
+  store_t    *st;
+  int         seed;
+  atomic_int *writers_left;
+} ckpt_arg_t;
+
+static int ckpt_update_fn(db_conn_t *c, void *arg) {
+  int *k = arg;
+  char id[32], name[3000];
+  memset(name, 'a' + *k % 26, sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  for (int i = 0; i < 10; i++) {  /* ten rows of a page each: ten WAL frames */
+    snprintf(id, sizeof id, "k%d", (*k + i * 37) % CKPT_ROWS);
+    db_stmt_t *s = db_prepare(c, "UPDATE tenants SET display_name = ? WHERE id = ?");
+    db_bind_text(s, 1, name);
+    db_bind_text(s, 2, id);
+    int rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE) return rc;
+  }
+  return 0;
+}
+
+static void *ckpt_writer(void *arg) {
+  ckpt_arg_t *a = arg;
+  store_stats_t stats;
+  for (int k = a->seed; k < a->seed + 100000; k += 4) {
+    CHECK(db_write(a->st->db, ckpt_update_fn, &k) == 0);
+    store_get_stats(a->st, &stats);
+    if (stats.pages >= CKPT_FRAMES) break;
+  }
+  atomic_fetch_sub(a->writers_left, 1);
+  return NULL;
+}
+
+static void *ckpt_reader(void *arg) {
+  ckpt_arg_t *a = arg;
+  while (atomic_load(a->writers_left) > 0)
+    CHECK(count_rows(a->st, "SELECT COUNT(*) FROM tenants WHERE display_name <> ''") == CKPT_ROWS);
+  return NULL;
+}
+
+Test(store_db, checkpointer_copies_wal_while_writes_go_on) {
+  if (test_store_is_pg()) return;
+  store_t *st = test_store_open(2);
+  for (int i = 0; i < CKPT_ROWS; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "k%d", i);
+    cr_assert_eq(store_tenant_add(st, id, "x", 0), STORE_OK);
+  }
+  store_stats_t before, after;
+  store_get_stats(st, &before);
+  atomic_int left = 4;
+  ckpt_arg_t args[5];
+  pthread_t th[5];
+  for (int i = 0; i < 5; i++) {
+    args[i] = (ckpt_arg_t){.st = st, .seed = i, .writers_left = &left};
+    cr_assert_eq(pthread_create(&th[i], NULL, i < 4 ? ckpt_writer : ckpt_reader, &args[i]), 0);
+  }
+  for (int i = 0; i < 5; i++) pthread_join(th[i], NULL);
+  CHECKS_PASSED();
+  store_get_stats(st, &after);
+  cr_assert_geq(after.pages, CKPT_FRAMES, "%llu WAL frames written", (unsigned long long)after.pages);
+  cr_assert_gt(after.checkpoints, before.checkpoints, "the checkpointer ran");
+  char wal[4200];
+  snprintf(wal, sizeof wal, "%s/spoold.db-wal", test_store_dir());
+  struct stat sb;
+  cr_assert_eq(stat(wal, &sb), 0);
+  cr_assert_leq(sb.st_size, CKPT_WAL_MAX, "the WAL grew to %lld bytes (%llu frames written, "
+                "%llu checkpoints by the checkpointer, %llu by the writer)", (long long)sb.st_size,
+                (unsigned long long)(after.pages - before.pages),
+                (unsigned long long)(after.checkpoints - before.checkpoints),
+                (unsigned long long)(after.checkpoints_writer - before.checkpoints_writer));
+  store_close(st);
+  /* the writer's close, the last one, copied everything and removed the WAL */
+  cr_assert_neq(stat(wal, &sb), 0, "the WAL file is left after the close");
+  st = test_store_open(1);
+  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants WHERE length(display_name) = 2999"),
+               CKPT_ROWS, "every row was updated and its last version is in the database");
   store_close(st);
 }
 
