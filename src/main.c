@@ -215,10 +215,14 @@ static void store_metrics(buf_t *out, void *arg) {
              "its bound (0 on PostgreSQL).\n"
              "# TYPE spoold_store_checkpoints_total counter\n"
              "spoold_store_checkpoints_total{by=\"checkpointer\"} %llu\n"
-             "spoold_store_checkpoints_total{by=\"writer\"} %llu\n",
+             "spoold_store_checkpoints_total{by=\"writer\"} %llu\n"
+             "# HELP spoold_store_wal_restarts_deferred_total SQLite: the writer's checkpoints at "
+             "the WAL's bound that a long read kept from starting the WAL over (0 on PostgreSQL).\n"
+             "# TYPE spoold_store_wal_restarts_deferred_total counter\n"
+             "spoold_store_wal_restarts_deferred_total %llu\n",
              (unsigned long long)s.closures, (unsigned long long)s.commits,
              (unsigned long long)s.pages, (unsigned long long)s.checkpoints,
-             (unsigned long long)s.checkpoints_writer);
+             (unsigned long long)s.checkpoints_writer, (unsigned long long)s.wal_restarts_deferred);
   store_pool_stats_t p;  /* PostgreSQL's connection pool (zeros for SQLite) */
   store_get_pool_stats(arg, &p);
   buf_printf(out,

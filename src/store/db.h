@@ -122,6 +122,8 @@ typedef struct db_stats {
                           frames); 0 when the backend does not count them (PostgreSQL) */
   uint64_t checkpoints;        /* SQLite: checkpoints run by the checkpointer thread */
   uint64_t checkpoints_writer; /* SQLite: checkpoints the writer ran itself at the WAL's bound */
+  uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader kept from starting the
+                                     log over (the bound moves SQ_CHECKPOINT_PAGES up each) */
 } db_stats_t;
 /* Copies db's commit statistics since it opened into *out (all zero for a NULL db). */
 void  db_get_stats(db_t *db, db_stats_t *out);

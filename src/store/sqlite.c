@@ -436,7 +436,12 @@ static int sq_wal_hook(void *arg, sqlite3 *h, const char *dbname, int nframes) {
     int log, done;
     bool wait = nframes >= SQ_WAL_MAX_PAGES;
     int rc = sq_checkpoint(db, c, wait, &log, &done);
-    if (rc != SQLITE_OK && (log >= 0 || wait)) c->restart_at = nframes + SQ_CHECKPOINT_PAGES;
+    if (rc != SQLITE_OK && (log >= 0 || wait)) {
+      c->restart_at = nframes + SQ_CHECKPOINT_PAGES;
+      pthread_mutex_lock(&db->mu);
+      db->stats.wal_restarts_deferred++;
+      pthread_mutex_unlock(&db->mu);
+    }
   } else if (nframes - c->ckpt_asked >= SQ_CHECKPOINT_PAGES) {
     c->ckpt_asked = nframes;
     pthread_mutex_lock(&db->ckpt_mu);

@@ -88,6 +88,7 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   out->pages = s.pages;
   out->checkpoints = s.checkpoints;
   out->checkpoints_writer = s.checkpoints_writer;
+  out->wal_restarts_deferred = s.wal_restarts_deferred;
 }
 
 /* True when the store may be shared by several processes (PostgreSQL). */

@@ -122,6 +122,7 @@ typedef struct store_stats {
   uint64_t batch_le[8];
   uint64_t pages;  /* pages the commits wrote to the journal (SQLite WAL frames; 0 on PostgreSQL) */
   uint64_t checkpoints, checkpoints_writer; /* SQLite: by the checkpointer, by the writer */
+  uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader held off (db.h) */
 } store_stats_t;
 /* Copies the commit statistics since the store opened into *out. */
 void     store_get_stats(store_t *st, store_stats_t *out);
