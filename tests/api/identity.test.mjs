@@ -561,9 +561,20 @@ describe("JWKS rotation", () => {
     }
     await sleep(1200);   // past the next file check as well
     assert.equal(await status(token("rot-3")), 200, "rot-3 still trusted");
-    await issuer.writeJwks(jwks);   // whole again
+    // whole again, with a new key: once the signal's re-read is logged, the new key is trusted
+    issuer.addKey("ES256", "rot-4");
+    await expect401Kiota(srv.origin, token("rot-4"), /unknown signing key kid rot-4/);
+    await issuer.writeJwks(jwks);
+    const loaded = loads();
+    const before = count("SIGHUP: signing keys re-read");
     srv.signal("SIGHUP");
-    await sleep(100);
+    const t1 = Date.now();
+    while (count("SIGHUP: signing keys re-read") === before) {  // liveness bound, as above
+      assert.ok(Date.now() - t1 < 30_000, `no "SIGHUP: signing keys re-read" in the log:\n${srv.output.slice(-2000)}`);
+      await sleep(20);
+    }
+    assert.equal(loads(), loaded + 1, "SIGHUP loaded the repaired file");
+    assert.equal(await status(token("rot-4")), 200, "the repaired file's new key is trusted");
     assert.equal(await status(token("rot-3")), 200);
   });
 });
