@@ -71,3 +71,20 @@ store_t *test_store_open(int nreaders) {
   cr_assert_not_null(st, "store_open %s: %s", g_url, err ? err : "?");
   return st;
 }
+
+/* See store-fixture.h. */
+int test_count_fn(db_conn_t *c, void *arg) {
+  test_count_t *a = arg;
+  db_stmt_t *s = db_prepare(c, a->sql);
+  int rc = db_step(s);
+  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
+  db_reset(s);
+  return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* See store-fixture.h. */
+int64_t test_db_count(db_t *db, const char *sql) {
+  test_count_t a = {.sql = sql, .n = -1};
+  cr_assert_eq(db_read(db, test_count_fn, &a), 0, "count: %s", sql);
+  return a.n;
+}

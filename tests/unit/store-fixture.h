@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "store/db.h"
 #include "store/store.h"
 
 /* A suite's .init: makes the test's directory and picks its store URL (a new schema on
@@ -38,5 +39,16 @@ void test_store_url(const char *dir, char *out, size_t n);
 
 /* True when the tests run against PostgreSQL (SPOOLD_TEST_PG is set). */
 int test_store_is_pg(void);
+
+/* A closure for db_read/db_write, or to call inside another closure: runs the query sql, which
+ * returns one integer, into n (-1 without a row). Returns 0, or DB_ERROR without a row. */
+typedef struct {
+  const char *sql;
+  int64_t     n;
+} test_count_t;
+int     test_count_fn(db_conn_t *c, void *arg);
+/* The integer the query sql returns, read in a read transaction of db; fails the running test
+ * when the read fails or returns no row. */
+int64_t test_db_count(db_t *db, const char *sql);
 
 #endif

@@ -49,25 +49,6 @@ static void exec_sql(store_t *st, const char *sql, const char *p1, const char *p
   cr_assert_eq(db_write(st->db, exec_fn, &a), 0, "%s", sql);
 }
 
-typedef struct {
-  const char *sql;
-  int64_t     n;
-} jcount_arg_t;
-
-static int jcount_fn(db_conn_t *c, void *arg) {
-  jcount_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
-}
-
-static int64_t jcount(store_t *st, const char *sql) {
-  jcount_arg_t a = {sql, -1};
-  cr_assert_eq(db_read(st->db, jcount_fn, &a), 0, "%s", sql);
-  return a.n;
-}
 
 static void add_printer(store_t *st, const char *tenant, const char *id, const char *accepting) {
   exec_sql(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
@@ -315,7 +296,7 @@ Test(store_jobs, start_with_trigger_holds_and_cancel_aborts_the_task) {
   cr_assert_eq(store_job_tasks(st, "t1", j.id, &tasks, &n), STORE_OK);
   cr_assert_eq(tasks[0].state, TASK_ABORTED);
   store_tasks_free(tasks, n);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM tasks WHERE state = 1"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tasks WHERE state = 1"), 0);
   store_job_clear(&after);
   store_job_change_clear(&ch);
   store_job_clear(&j);
@@ -473,16 +454,16 @@ Test(store_jobs, concurrent_creates_get_unique_ids) {
     failed += r != NULL;
   }
   cr_assert_eq(failed, 0);
-  cr_assert_eq(jcount(st, "SELECT COUNT(DISTINCT id) FROM jobs"), NTHREADS * PER_THREAD);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), NTHREADS * PER_THREAD);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(DISTINCT id) FROM jobs"), NTHREADS * PER_THREAD);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents"), NTHREADS * PER_THREAD);
   if (test_store_is_pg()) {
     /* a sequence: a create that conflicted and ran again left a gap, never a repeat */
-    cr_assert_geq(jcount(st, "SELECT MAX(id) FROM jobs"), NTHREADS * PER_THREAD);
-    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM counters WHERE name = 'job' AND value = 0"), 1,
+    cr_assert_geq(test_db_count(st->db, "SELECT MAX(id) FROM jobs"), NTHREADS * PER_THREAD);
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM counters WHERE name = 'job' AND value = 0"), 1,
                  "the counters row is not used on PostgreSQL");
   } else {
-    cr_assert_eq(jcount(st, "SELECT MAX(id) FROM jobs"), NTHREADS * PER_THREAD);
-    cr_assert_eq(jcount(st, "SELECT value FROM counters WHERE name = 'job'"),
+    cr_assert_eq(test_db_count(st->db, "SELECT MAX(id) FROM jobs"), NTHREADS * PER_THREAD);
+    cr_assert_eq(test_db_count(st->db, "SELECT value FROM counters WHERE name = 'job'"),
                  NTHREADS * PER_THREAD);
   }
   store_close(st);
@@ -517,7 +498,7 @@ Test(store_jobs, ids_continue_above_existing_jobs_after_migration_13) {
   cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
   cr_assert_eq(j.id, test_store_is_pg() ? 9 : 5);
   store_job_clear(&j);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM jobs"), 6);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM jobs"), 6);
   store_close(st);
 
   /* reopened (migrations idempotent), the sequence keeps its place */
@@ -602,7 +583,7 @@ static void together_reads(void *arg) {
   /* The first read fixes the transaction's snapshot (SQLite takes it at the first statement).
    * A write from inside then stands for another thread's write landing after that: on SQLite
    * the job read below still sees the snapshot from before it. */
-  cr_assert_eq(jcount(a->st, "SELECT COUNT(*) FROM jobs"), 1);
+  cr_assert_eq(test_db_count(a->st->db, "SELECT COUNT(*) FROM jobs"), 1);
   store_job_change_t ch;
   memset(&ch, 0, sizeof ch);
   cr_assert_eq(store_job_cancel(a->st, "t1", 1, NULL, &ch), STORE_OK);
@@ -739,11 +720,11 @@ Test(store_jobs, migration_14_keeps_jobs_and_what_refers_to_them) {
   char *before[M14_NTABLES];
   for (size_t i = 0; i < M14_NTABLES; i++)
     before[i] = dump(st, m14_tables[i].table, m14_tables[i].cols, m14_tables[i].order);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM jobs"), 5);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM tasks"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM jobs"), 5);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tasks"), 1);
   char *idx_before = NULL;
   if (!pg) {
-    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
                             " AND name = 'sqlite_autoindex_jobs_1'"), 1, "keyed by an index at 13");
     idx_before = dump(st, "sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"
                           " AND sql IS NOT NULL", "name, sql", "name");
@@ -763,11 +744,11 @@ Test(store_jobs, migration_14_keeps_jobs_and_what_refers_to_them) {
                                " AND sql IS NOT NULL", "name, sql", "name");
     cr_assert_str_eq(idx_after, idx_before, "the same indexes on jobs");
     free(idx_after);
-    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_jobs_1'"
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_jobs_1'"
                             " OR name = 'jobs_rowid'"), 0, "no index for the key, no leftover");
-    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
                             " AND name = 'jobs' AND sql LIKE '%id INTEGER PRIMARY KEY,%'"), 1);
-    cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM jobs WHERE rowid <> id"), 0, "id is the rowid");
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM jobs WHERE rowid <> id"), 0, "id is the rowid");
   }
   free(idx_before);
 
@@ -776,9 +757,9 @@ Test(store_jobs, migration_14_keeps_jobs_and_what_refers_to_them) {
   exec_arg_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
   cr_assert_eq(db_write(st->db, exec_fn, &bad), DB_ERROR, "a document of a missing job");
   exec_sql(st, "DELETE FROM jobs WHERE id = 2", NULL, NULL, NULL);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents WHERE job_id = 2"), 0);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM tasks"), 0);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), 4);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents WHERE job_id = 2"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tasks"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents"), 4);
 
   /* old jobs are served, new ones continue above every id taken (the archived 6 too) */
   store_job_t g;
@@ -827,13 +808,13 @@ Test(store_jobs, migration_14_fails_whole_on_a_broken_reference) {
   st = store_open(test_store_dburl(), 2, false, &err);
   cr_assert_not_null(st, "%s", err ? err : "?");
   cr_assert_eq(store_schema_version(st), 13);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs'"
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs'"
                           " AND sql LIKE '%id BIGINT PRIMARY KEY%'"), 1, "the old table");
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs_rowid'"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs_rowid'"), 0);
   char *now = dump(st, "jobs", M14_JOB_COLS, "id");
   cr_assert_str_eq(now, jobs13);
   free(now);
-  cr_assert_eq(jcount(st, "SELECT COUNT(*) FROM documents"), 4);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents"), 4);
   /* the writer's foreign keys are on again after the failed step */
   exec_arg_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
   cr_assert_eq(db_write(st->db, exec_fn, &bad), DB_ERROR, "a document of a missing job");

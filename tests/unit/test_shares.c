@@ -60,25 +60,6 @@ static int delete_printer_fn(db_conn_t *c, void *arg) {
   return rc == DB_DONE ? 0 : rc;
 }
 
-typedef struct {
-  const char *sql;
-  int64_t     n;
-} count_arg_t;
-
-static int count_fn(db_conn_t *c, void *arg) {
-  count_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return 0;
-}
-
-static int64_t count_rows(store_t *st, const char *sql) {
-  count_arg_t a = {sql, -1};
-  cr_assert_eq(db_read(st->db, count_fn, &a), 0);
-  return a.n;
-}
 
 /* Two tenants: t1 with printers p1..p3, t2 with printer q1. */
 static store_t *fixture(void) {
@@ -132,7 +113,7 @@ Test(store_shares, create_get_one_per_printer) {
   cr_assert_eq(why.err, STORE_SHARE_ERR_NO_PRINTER);
   cr_assert_eq(store_share_create(st, "t1", "q1", "X", false, NULL, &why), STORE_NOT_FOUND);
   cr_assert_eq(why.err, STORE_SHARE_ERR_NO_PRINTER);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM shares"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM shares"), 1);
   store_share_clear(&s);
   store_close(st);
 }
@@ -198,7 +179,7 @@ Test(store_shares, delete_and_cascades) {
   cr_assert_eq(store_share_delete(st, "t2", a.id), STORE_NOT_FOUND, "other tenant");
   cr_assert_eq(store_share_delete(st, "t1", a.id), STORE_OK);
   cr_assert_eq(store_share_delete(st, "t1", a.id), STORE_NOT_FOUND);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM share_members"), 1, "members go too");
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM share_members"), 1, "members go too");
   /* the printer is free again */
   cr_assert_eq(store_share_create(st, "t1", "p1", "A again", false, NULL, NULL), STORE_OK);
 
@@ -206,7 +187,7 @@ Test(store_shares, delete_and_cascades) {
   cr_assert_eq(db_write(st->db, delete_printer_fn, "p2"), 0);
   store_share_t g;
   cr_assert_eq(store_share_get(st, "t1", b.id, &g), STORE_NOT_FOUND);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM share_members"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM share_members"), 0);
   store_share_clear(&a);
   store_share_clear(&b);
   store_close(st);
@@ -404,7 +385,7 @@ Test(store_shares, access_and_seen) {
   store_share_access_clear(&acc);
   /* another tenant's user of the same id is someone else */
   cr_assert_eq(store_share_member_seen(st, "t2", user, "eve@example", "Eve"), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM share_members WHERE upn = 'eve@example'"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM share_members WHERE upn = 'eve@example'"), 0);
 
   int64_t last = -1;
   cr_assert_eq(store_share_last_used(st, "t1", "p1", user, &last), STORE_OK);

@@ -15,6 +15,7 @@
 #include "util/log.h"
 
 #include <criterion/criterion.h>
+#include "store-fixture.h"
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -139,25 +140,6 @@ static int64_t wal_size(void) {
   return stat(g_wal, &sb) == 0 ? (int64_t)sb.st_size : -1;
 }
 
-typedef struct {
-  const char *sql;
-  int64_t     n;
-} count_arg_t;
-
-static int count_fn(db_conn_t *c, void *arg) {
-  count_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
-}
-
-static int64_t count(db_t *db, const char *sql) {
-  count_arg_t a = {.sql = sql, .n = -1};
-  cr_assert_eq(db_read(db, count_fn, &a), 0, "%s", sql);
-  return a.n;
-}
 
 /* A commit touching several pages: rows into two tables with an index each. */
 #define SCHEMA                                                                                   \
@@ -194,8 +176,8 @@ static void one_write_per_commit(bool normal) {
     cr_assert_eq(atomic_load(&g_wal_writes), 1,
                  "commit %d (%lld frames): %d writes to the -wal file, want 1", i,
                  (long long)frames, atomic_load(&g_wal_writes));
-    cr_assert_eq(count(db, "SELECT count(*) FROM a"), i + 1);
-    cr_assert_eq(count(db, "SELECT count(*) FROM b"), i + 1);
+    cr_assert_eq(test_db_count(db, "SELECT count(*) FROM a"), i + 1);
+    cr_assert_eq(test_db_count(db, "SELECT count(*) FROM b"), i + 1);
   }
   cr_assert_gt(pages, 40);
   db_close(db);
@@ -233,12 +215,12 @@ static void flush_error_fails_commit(bool normal) {
   atomic_store(&g_fail_enospc, 1);
   cr_assert_eq(db_write(db, exec_fn, (void *)insert_sql(1, sql, sizeof sql)), DB_FULL);
   cr_assert_eq(atomic_load(&g_fail_enospc), 0, "the failing write was never attempted");
-  cr_assert_eq(count(db, "SELECT count(*) FROM a"), 1);
-  cr_assert_eq(count(db, "SELECT count(*) FROM b"), 1);
+  cr_assert_eq(test_db_count(db, "SELECT count(*) FROM a"), 1);
+  cr_assert_eq(test_db_count(db, "SELECT count(*) FROM b"), 1);
   cr_assert_eq(db_write(db, exec_fn, (void *)insert_sql(2, sql, sizeof sql)), 0);
-  cr_assert_eq(count(db, "SELECT count(*) FROM a"), 2);
-  cr_assert_eq(count(db, "SELECT count(*) FROM a WHERE v LIKE 'a1-%'"), 0);
-  cr_assert_eq(count(db, "SELECT count(*) FROM a WHERE v LIKE 'a2-%'"), 1);
+  cr_assert_eq(test_db_count(db, "SELECT count(*) FROM a"), 2);
+  cr_assert_eq(test_db_count(db, "SELECT count(*) FROM a WHERE v LIKE 'a1-%'"), 0);
+  cr_assert_eq(test_db_count(db, "SELECT count(*) FROM a WHERE v LIKE 'a2-%'"), 1);
   db_close(db);
 
   sqlite3 *h = NULL;

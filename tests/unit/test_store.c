@@ -47,25 +47,6 @@ static void check_failed(int line, const char *what) {
 
 /* ---- small closures over the raw db ------------------------------------------------------- */
 
-typedef struct {
-  const char *sql;
-  int64_t     n;
-} count_arg_t;
-
-static int count_fn(db_conn_t *c, void *arg) {
-  count_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
-}
-
-static int64_t count_rows(store_t *st, const char *sql) {
-  count_arg_t a = {sql, -1};
-  cr_assert_eq(db_read(st->db, count_fn, &a), 0, "count: %s", sql);
-  return a.n;
-}
 
 static int insert_tenant(db_conn_t *c, const char *id) {
   db_stmt_t *s = db_prepare(c, "INSERT INTO tenants (id, state, created_us) VALUES (?, 0, 1)");
@@ -91,8 +72,8 @@ Test(store_migrations, from_empty) {
   cr_assert_eq(store_schema_version(st), db_schema_latest());
   cr_assert_geq(db_schema_latest(), 1);
   cr_assert_eq(store_tenant_add(st, "t1", "One", TENANT_ACTIVE), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings"), 0);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM schema_migrations"), db_schema_latest());
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM print_settings"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM schema_migrations"), db_schema_latest());
   store_close(st);
   CHECKS_PASSED();
 }
@@ -107,7 +88,7 @@ Test(store_migrations, reopen_is_idempotent) {
   char *err = NULL;
   cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
   cr_assert_eq(store_schema_version(st), db_schema_latest());
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM schema_migrations"), db_schema_latest());
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM schema_migrations"), db_schema_latest());
   store_tenant_t t;
   cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_OK);
   cr_assert_str_eq(t.display_name, "One");
@@ -253,7 +234,7 @@ Test(store_tenants, ensure) {
   cr_assert_eq(t.state, TENANT_SUSPENDED);
   cr_assert_str_eq(t.display_name, "Suspended Inc");
   store_tenant_clear(&t);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 2);
   store_close(st);
   CHECKS_PASSED();
 }
@@ -327,11 +308,11 @@ Test(store_tenants, remove_cascades) {
                               .airprint_incompatible_printers = "hide"};
   cr_assert_eq(store_settings_update(st, "t1", &p, NULL), STORE_OK);
   cr_assert_eq(store_settings_update(st, "t2", &p, NULL), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings"), 2);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM print_settings"), 2);
 
   cr_assert_eq(store_tenant_remove(st, "t1"), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings WHERE tenant_id = 't1'"), 0);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings WHERE tenant_id = 't2'"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM print_settings WHERE tenant_id = 't1'"), 0);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM print_settings WHERE tenant_id = 't2'"), 1);
   store_tenant_t t;
   cr_assert_eq(store_tenant_get(st, "t1", &t), STORE_NOT_FOUND);
   store_settings_t s;
@@ -404,7 +385,7 @@ Test(store_settings, defaults_update_partial) {
   /* unknown tenant */
   cr_assert_eq(store_settings_get(st, "nope", &s), STORE_NOT_FOUND);
   cr_assert_eq(store_settings_update(st, "nope", &p, &s), STORE_NOT_FOUND);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM print_settings"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM print_settings"), 1);
   store_close(st);
   CHECKS_PASSED();
 }
@@ -681,7 +662,7 @@ Test(store_db, constraints_map_to_db_constraint) {
   cr_assert_eq(db_write(st->db, select_param_fn, NULL), 0);
   cr_assert_eq(db_write(st->db, insert_tenant_fn, "x"), DB_CONSTRAINT);
   cr_assert_eq(store_tenant_add(st, "x", "", 0), STORE_CONFLICT);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
   store_close(st);
   CHECKS_PASSED();
 }
@@ -737,14 +718,14 @@ static void *add_tenant_thread(void *arg) {
 
 static int snapshot_fn(db_conn_t *c, void *arg) {
   snap_arg_t *a = arg;
-  count_arg_t n = {"SELECT COUNT(*) FROM tenants", -1};
-  CHECK((count_fn(c, &n)) == (0));
+  test_count_t n = {"SELECT COUNT(*) FROM tenants", -1};
+  CHECK((test_count_fn(c, &n)) == (0));
   a->first = n.n;
   /* a write commits while this read transaction is open */
   pthread_t th;
   pthread_create(&th, NULL, add_tenant_thread, a->st);
   pthread_join(th, NULL);
-  CHECK((count_fn(c, &n)) == (0));
+  CHECK((test_count_fn(c, &n)) == (0));
   a->second = n.n;
   return 0;
 }
@@ -752,12 +733,12 @@ static int snapshot_fn(db_conn_t *c, void *arg) {
 Test(store_db, reads_see_committed_data_in_a_snapshot) {
   store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
   snap_arg_t a = {st, -1, -1};
   cr_assert_eq(db_read(st->db, snapshot_fn, &a), 0);
   cr_assert_eq(a.first, 1);
   cr_assert_eq(a.second, 1, "the read transaction saw a later commit");
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 2);
   store_close(st);
   CHECKS_PASSED();
 }
@@ -774,7 +755,7 @@ Test(store_db, read_connections_are_read_only) {
   store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
   cr_assert_eq(db_read(st->db, write_through_reader_fn, NULL), 0);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
   store_close(st);
   CHECKS_PASSED();
 }
@@ -1034,7 +1015,7 @@ Test(store_db, statements_prepared_once_per_connection) {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %lld",
              (long long)t1.a);
-    if (count_rows(other, sql) == 0) break;
+    if (test_db_count(other->db, sql) == 0) break;
     usleep(10000);
   }
   store_close(other);
@@ -1045,7 +1026,7 @@ Test(store_db, statements_prepared_once_per_connection) {
   cr_assert_neq(t3.a, t1.a);
   cr_assert_eq(t3.b, 1, "prepared again on the new connection");
   cr_assert_eq(store_tenant_add(st, "t1", "", 0), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
   store_close(st);
   CHECKS_PASSED();
 }
@@ -1094,10 +1075,10 @@ Test(store_db, pages_written_are_counted) {
 Test(store_db, reused_read_snapshot_sees_later_commits) {
   store_t *st = test_store_open(1);
   cr_assert_eq(store_tenant_add(st, "s1", "", 0), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1); /* the snapshot again */
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1); /* the snapshot again */
   cr_assert_eq(store_tenant_add(st, "s2", "", 0), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2, "a commit of this process");
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 2, "a commit of this process");
   if (!test_store_is_pg()) {
     char path[4096];
     snprintf(path, sizeof path, "%s/spoold.db", test_store_dir());
@@ -1106,9 +1087,9 @@ Test(store_db, reused_read_snapshot_sees_later_commits) {
     sqlite3_busy_timeout(h, 5000);
     cr_assert_eq(sqlite3_exec(h, "INSERT INTO tenants (id, state, created_us) VALUES ('s3', 0, 1)",
                               NULL, NULL, NULL), SQLITE_OK);
-    cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 3, "a commit of another connection");
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 3, "a commit of another connection");
     cr_assert_eq(sqlite3_exec(h, "DELETE FROM tenants WHERE id = 's3'", NULL, NULL, NULL), SQLITE_OK);
-    cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2, "a delete of another connection");
+    cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 2, "a delete of another connection");
     sqlite3_close(h);
   }
   store_close(st);
@@ -1134,7 +1115,7 @@ Test(store_db, idle_read_snapshot_does_not_hold_back_checkpoints) {
   if (test_store_is_pg()) return;
   store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "c0", "", 0), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1); /* leaves a snapshot open */
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1); /* leaves a snapshot open */
   for (int i = 1; i <= 2500; i++) { /* ~5 MiB, no read in between: over the 1000-page checkpoint */
     cr_assert_eq(db_write(st->db, big_row_fn, &i), 0);
   }
@@ -1150,7 +1131,7 @@ Test(store_db, idle_read_snapshot_does_not_hold_back_checkpoints) {
   cr_assert_gt(log, 0, "the WAL holds the writes");
   cr_assert_eq(done, log, "%d of %d WAL frames copied", done, log);
   sqlite3_close(h);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 2501);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 2501);
   store_close(st);
 }
 
@@ -1207,7 +1188,7 @@ static void *ckpt_writer(void *arg) {
 static void *ckpt_reader(void *arg) {
   ckpt_arg_t *a = arg;
   while (atomic_load(a->writers_left) > 0)
-    CHECK(count_rows(a->st, "SELECT COUNT(*) FROM tenants WHERE display_name <> ''") == CKPT_ROWS);
+    CHECK(test_db_count(a->st->db, "SELECT COUNT(*) FROM tenants WHERE display_name <> ''") == CKPT_ROWS);
   return NULL;
 }
 
@@ -1248,7 +1229,7 @@ Test(store_db, checkpointer_copies_wal_while_writes_go_on) {
   /* the writer's close, the last one, copied everything and removed the WAL */
   cr_assert_neq(stat(wal, &sb), 0, "the WAL file is left after the close");
   st = test_store_open(1);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants WHERE length(display_name) = 2999"),
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants WHERE length(display_name) = 2999"),
                CKPT_ROWS, "every row was updated and its last version is in the database");
   store_close(st);
 }
@@ -1278,7 +1259,7 @@ Test(store_db, own_file_access_keeps_sqlite_locks) {
   if (test_store_is_pg()) return;
   store_t *st = test_store_open(1);
   cr_assert_eq(store_tenant_add(st, "k1", "", 0), STORE_OK);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
   uint64_t token = 0;
   cr_assert(db_change_token(st->db, &token), "the change token maps the -shm file");
   char db[4096], shm[4200];
@@ -1292,6 +1273,6 @@ Test(store_db, own_file_access_keeps_sqlite_locks) {
   cr_assert_not(other_process_finds_unlocked(db, 0x40000002, 510), "kept after a second open");
   cr_assert_not(other_process_finds_unlocked(shm, 128, 1), "kept after a second open");
   store_close(again);
-  cr_assert_eq(count_rows(st, "SELECT COUNT(*) FROM tenants"), 1);
+  cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tenants"), 1);
   store_close(st);
 }
