@@ -663,13 +663,14 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe) {
   server_t *srv = cls;
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-    atomic_fetch_add(&srv->connections, 1);
     const union MHD_ConnectionInfo *fd =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     const union MHD_ConnectionInfo *ad =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     *socket_context = conn_guard_opened(srv->guard, fd ? fd->connect_fd : -1,
                                         ad ? ad->client_addr : NULL);
+    /* Counted after the guard: a connection the gauge shows is one the limits count. */
+    atomic_fetch_add(&srv->connections, 1);
   } else {
     /* Called before the library closes the socket: the guard lets go of it first. */
     conn_guard_closed(srv->guard, *socket_context);

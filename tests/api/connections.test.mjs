@@ -29,7 +29,8 @@ function connect(port, localAddress = "127.0.0.1") {
 }
 
 // Waits until c has received one complete response (head + Content-Length body); parses it.
-async function response(c, timeoutMs = 5000) {
+// The bound is a liveness one (no answer at all is the failure), generous for a loaded machine.
+async function response(c, timeoutMs = 30_000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const i = c.data.indexOf("\r\n\r\n");
@@ -45,7 +46,8 @@ async function response(c, timeoutMs = 5000) {
           const k = line.indexOf(":");
           headers[line.slice(0, k).trim().toLowerCase()] = line.slice(k + 1).trim();
         }
-        return { status: Number(head.split(" ")[1]), headers, body, json: body ? JSON.parse(body) : null };
+        const json = body && /json/.test(headers["content-type"] || "") ? JSON.parse(body) : null;
+        return { status: Number(head.split(" ")[1]), headers, body, json };
       }
     }
     if (c.closedAt || Date.now() > end) throw new Error(`no complete response (closed: ${!!c.closedAt}); got ${JSON.stringify(c.data.slice(0, 300))}`);
@@ -60,6 +62,25 @@ async function getOk(c) {
   const r = await response(c);
   assert.equal(r.status, 200, JSON.stringify(r));
   return r;
+}
+
+// Waits until the server counts exactly n open connections (its gauge in /metrics, read over
+// c, a connection it already serves): a client's connect() returns once the kernel has the
+// connection, before the server has accepted and counted it, so the order in which a test's
+// connections reach the limits is only known once the server has counted them. The server
+// moves the gauge after the limits' own count. The bound is a liveness one.
+async function openConnections(c, n) {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    c.sock.write(GET("/metrics"));
+    const r = await response(c);
+    assert.equal(r.status, 200, JSON.stringify(r));
+    const m = /^spoold_http_open_connections (\d+)$/m.exec(r.body);
+    assert.ok(m, "spoold_http_open_connections in /metrics");
+    if (Number(m[1]) === n) return;
+    assert.ok(Date.now() < end, `the server counts ${m[1]} open connections after 30 s, waiting for ${n}`);
+    await sleep(20);
+  }
 }
 
 function assert503(r, why) {
@@ -155,9 +176,14 @@ describe("per-address connection limit: 503 with Retry-After, then closed at onc
   });
 
   it("past the reserve (max(4, limit/8) more), a new connection is closed at once and the reason logged", async () => {
+    // A probe from an address of its own reads the server's count: first only itself (the
+    // previous test's connections are gone), then itself and the 6 held ones.
+    const probe = await connect(srv.port, "127.0.0.4");
+    await getOk(probe);
+    await openConnections(probe, 1);
     const held = [];
     for (let i = 0; i < 6; i++) held.push(await connect(srv.port, "127.0.0.3"));
-    await sleep(300);   // all accepted and counted
+    await openConnections(probe, 7);   // all accepted and counted
     const late = await connect(srv.port, "127.0.0.3");
     // Closed by the server without a request from us and without an answer, for the reason it
     // logs. The wait is a liveness bound, not a speed one: a connection left open (the failure
@@ -169,7 +195,7 @@ describe("per-address connection limit: 503 with Retry-After, then closed at onc
     // the reserve connections still get their 503 answer
     held[5].sock.write(GET("/healthz"));
     assert503(await response(held[5]), /from your address/);
-    for (const x of held) x.sock.destroy();
+    for (const x of [...held, probe]) x.sock.destroy();
   });
 });
 
@@ -187,7 +213,7 @@ describe("global connection limit: 503 past it, closed at once past the reserve,
     }
     const reserve = [];
     for (let i = 0; i < 4; i++) reserve.push(await connect(srv.port, `127.0.2.${i + 1}`));
-    await sleep(300);
+    await openConnections(ok[0], 7);   // all accepted and counted, read over a served one
     const late = await connect(srv.port, "127.0.3.1");
     // a liveness bound (as above): left in the backlog it would wait for --idle-timeout 300
     await Promise.race([late.closed, sleep(20_000)]);
@@ -199,10 +225,13 @@ describe("global connection limit: 503 past it, closed at once past the reserve,
       assert503(await response(c), /The server has too many open connections \(at most 3\)/);
       await c.closed;
     }
-    for (const c of ok) c.sock.destroy();
-    await sleep(300);
+    // the others go (the server has closed the reserve ones); once it counts only ok[0], a new
+    // connection is served again
+    ok[1].sock.destroy();
+    ok[2].sock.destroy();
+    await openConnections(ok[0], 1);
     const again = await connect(srv.port, "127.0.3.2");
     await getOk(again);
-    again.sock.destroy();
+    for (const c of [again, ok[0]]) c.sock.destroy();
   });
 });
