@@ -146,6 +146,18 @@ describe("spoold proxy", () => {
     return job.id;
   }
 
+  // Waits until spoold holds at least n requests parked (its spoold_http_parked_requests gauge):
+  // a proxy's Get-Notifications with notify-wait is parked there while the proxy is idle.
+  async function parkedAtLeast(n) {
+    return until(`${n} requests parked in spoold`, async () => {
+      const r = await rawFetch(`${ctx.srv.origin}/metrics`);
+      assert.equal(r.status, 200, r.text);
+      const m = /^spoold_http_parked_requests (\d+)$/m.exec(r.text);
+      assert.ok(m, "spoold_http_parked_requests in /metrics");
+      return Number(m[1]) >= n;
+    });
+  }
+
   async function graphJob(p, id) {
     const r = await rawFetch(`${ctx.srv.origin}/v1.0/print/printers/${p.printerId}/jobs/${id}`, { token: ctx.adminTok });
     assert.equal(r.status, 200, r.text);
@@ -268,7 +280,12 @@ describe("spoold proxy", () => {
     // A second Graph printer on the same real printer, polling only every 60 s.
     const slow = await proxied("Notified laser", eve.uri, ["--poll-interval", "60"]);
     await until("the proxy subscribed to job events", async () => /subscribed to job events/.test(slow.proc.log));
-    await sleep(1500); // it is now parked in Get-Notifications
+    // After subscribing the proxy looks for jobs once more (Get-Jobs), then waits in
+    // Get-Notifications: a job started before that look is taken by it, not told. So wait
+    // until both idle proxies of this server (office's and this one) are parked in spoold (a
+    // fixed sleep of 1.5 s was not always enough on a loaded machine). Nothing else parks here:
+    // the proxy killed earlier parked in the spoold restarted since.
+    await parkedAtLeast(2);
     const id = await printJob(slow);
     // Liveness bound: 30 s, well under the 60 s poll interval.
     await until("the job on the printer", async () => (await deviceJobState(eve, id)) >= 3);
@@ -279,8 +296,9 @@ describe("spoold proxy", () => {
     assert.ok(acked > told, "acknowledged after the event");
     await until("completed in Graph", async () => (await graphJob(slow, id)).status.state === "completed", 60_000);
     // SIGTERM wakes the worker out of its long poll: it exits by itself, long before spoold would
-    // end the poll (20 s) and before stop() resorts to SIGKILL (10 s).
-    await sleep(1000);
+    // end the poll (20 s) and before stop() resorts to SIGKILL (10 s). Stopped once it is back
+    // in that poll (waited for as above).
+    await parkedAtLeast(2);
     await stop(slow.proc);
     assert.equal(slow.proc.signalCode, null, "exited by itself, not killed");
     assert.equal(slow.proc.exitCode, 0, slow.proc.log);
