@@ -466,6 +466,12 @@ static void *sim_main(void *arg) {
     } else {
       refused = 0;
     }
+    if (job > 0 && current_state(s) == SIM_OFFLINE) {
+      /* switched off while the Get-Jobs was on its way: a printer that is off takes nothing */
+      log_info("dev: simulated printer %s went offline: job %ld stays in spoold", s->printer_id,
+               job);
+      continue;
+    }
     if (job <= 0 || !print_job(s, job)) sim_wait(s, POLL_MS);
   }
   curl_easy_cleanup(s->curl);

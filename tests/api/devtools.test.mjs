@@ -18,7 +18,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { RetryHandlerOptions } from "@microsoft/kiota-http-fetchlibrary";
-import { kiotaClient, kiotaWithStatus, rawFetch, closeAgents } from "./lib/clients.mjs";
+import { kiotaClient, kiotaWithStatus, rawFetch, rawHttp, closeAgents } from "./lib/clients.mjs";
 import { assertErrorEnvelope } from "./lib/graph-assert.mjs";
 import {
   PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, uploadDocument,
@@ -226,6 +226,39 @@ describe("simulated printers (--simulate-printers)", () => {
     assert.equal(printer.status.state, "stopped");
     await until("job stopped", async () => (await getJob(ctx, ctx.P, job.id)).status.state === "stopped");
 
+    assert.equal((await dev(ctx, `/printers/${ctx.P}/simulation`, { method: "POST", json: { state: "ready" } })).status, 200);
+    await until("job completed", async () => (await getJob(ctx, ctx.P, job.id)).status.state === "completed");
+  });
+
+  it("offline while its Get-Jobs is on the way: the job in the answer stays fetchable", async () => {
+    // The device reads its state, then asks for a job. Its next request is held in spoold
+    // (a delay fault, before the handler) while the printer goes offline and a job is
+    // released; the held Get-Jobs then answers with that job, which a printer switched off
+    // must leave in spoold (docs/spoold-dev.md). Before the fix the device fetched it.
+    const job = await kiota(ctx, ctx.user).print.shares.byPrinterShareId(ctx.sP).jobs.post({ configuration: { copies: 1 } });
+    await uploadDocument(ctx.srv, ctx.user, `shares/${ctx.sP}`, job, PDF, { documentName: "late.pdf" });
+    const held = new RegExp(`dev: fault \\S+ delays POST /ipp/print/${ctx.P} by`, "gi");
+    const heldBefore = (ctx.srv.output.match(held) || []).length;
+    // 8 s: the offline switch and the start below must reach spoold before the held request's
+    // handler runs (a loaded machine gets room; the test takes that long)
+    const arm = await dev(ctx, "/faults", { method: "POST", json: { method: "POST", path: `/ipp/print/${ctx.P}`, delayMs: 8000, count: 1 } });
+    assert.equal(arm.status, 201, arm.text);
+    await until("the device's next request held", async () => (ctx.srv.output.match(held) || []).length > heldBefore);
+    // Each on a new connection: the held request keeps its worker thread asleep, and with it
+    // every connection that thread serves (a kept-alive one of this process's clients could
+    // be one of them); a new connection is accepted by a thread that is awake.
+    const fresh = (p, token, json) => rawHttp(`${ctx.srv.origin}${p}`, {
+      method: "POST", token, ca: ctx.srv.ca, timeoutMs: 60_000,
+      headers: json ? { "content-type": "application/json" } : {}, body: json ? JSON.stringify(json) : "" });
+    const off = await fresh(`/spoold/v1/dev/printers/${ctx.P}/simulation`, ctx.dev, { state: "offline" });
+    assert.equal(off.status, 200, off.text);
+    const start = await fresh(`/v1.0/print/shares/${ctx.sP}/jobs/${job.id}/start`, ctx.user);
+    assert.equal(start.status, 200, start.text);
+    // the device's own word that it left the job (a liveness bound past the 8 s delay)
+    await until("the device leaving the job", async () => new RegExp(`simulated printer ${ctx.P} went offline: job \\d+ stays in spoold`, "i").test(ctx.srv.output), 30_000);
+    const waiting = await getJob(ctx, ctx.P, job.id);
+    assert.equal(waiting.isFetchable, true, JSON.stringify(waiting.status));
+    assert.equal(waiting.status.isAcquiredByPrinter, false);
     assert.equal((await dev(ctx, `/printers/${ctx.P}/simulation`, { method: "POST", json: { state: "ready" } })).status, 200);
     await until("job completed", async () => (await getJob(ctx, ctx.P, job.id)).status.state === "completed");
   });
