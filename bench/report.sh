@@ -3,7 +3,7 @@
 # prints it, and (full mode) replaces the block between the bench markers of $OUT.
 # shellcheck shell=bash
 
-num() { awk -v v="$1" 'BEGIN{ if (v == "" || v == "nan") print "n/a"; else if (v+0 >= 100) printf "%.0f", v; else if (v+0 >= 10) printf "%.1f", v; else printf "%.2f", v }'; }
+num() { awk -v v="$1" 'BEGIN{ if (v == "" || v == "nan" || v == "n/a") print "n/a"; else if (v+0 >= 100) printf "%.0f", v; else if (v+0 >= 10) printf "%.1f", v; else printf "%.2f", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 # verdict OP VALUE LIMIT: OP is ge, le or lt
 verdict() {
@@ -123,7 +123,9 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
   cpurow "3 pull c=64" loadgen pull.spoold
   row "3 pull open loop" "abort p50 / p99 latency from the due time, ms, at $(num "$(get pullopen.spoold.rate)") jobs/s (half the capacity above)" \
     "$(num "$(get pullopen.spoold.abort_p50_ms)") / $(num "$(get pullopen.spoold.abort_p99_ms)")" "" "" "p99 < 5 ms" \
-    "$(verdict lt "$(get pullopen.spoold.abort_p99_ms)" 5)"
+    "$(verdict lt "$(get pullopen.spoold.abort_p99_ms)" 5) (commit p99 $(num "$(get pullopen.spoold.commit_p99_ms)") ms in the same run)"
+  row "3 pull open loop" "the store in the same run (spoold's /metrics): a commit's p50 / p99 (the WAL's write and fdatasync, the floor under a durable abort); a store write's p50 / p99 from its request (queued, run, committed, handed back), ms; commits per job, closures per commit" \
+    "$(num "$(get pullopen.spoold.commit_p50_ms)") / $(num "$(get pullopen.spoold.commit_p99_ms)"); $(num "$(get pullopen.spoold.write_p50_ms)") / $(num "$(get pullopen.spoold.write_p99_ms)"); $(get pullopen.spoold.commits_per_iter), $(get pullopen.spoold.closures_per_commit)" "" "" "" ""
   row "3 pull open loop" "job p50 / p99 from its due time, ms; jobs sent late; jobs/s done" \
     "$(num "$(get pullopen.spoold.iter_p50_ms)") / $(num "$(get pullopen.spoold.iter_p99_ms)"); $(get pullopen.spoold.late); $(num "$(get pullopen.spoold.iters_per_s)")" "" "" "" ""
   cpurow "3 pull open loop" loadgen pullopen.spoold

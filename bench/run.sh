@@ -458,6 +458,31 @@ store_metrics() {
   for p in ${1:-$SP_PORT}; do curl -s "http://127.0.0.1:$p/metrics"; done |
     awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2} /^spoold_store_pages_written_total /{p+=$2} END{printf "%d %d %d\n", c, b, p}'
 }
+# hist_put KEY NAME METRIC M0 M1: the p50 and p99 of the Prometheus histogram METRIC (spoold's
+# /metrics texts M0 before and M1 after a run) over the run, as KEY.NAME_p50_ms / _p99_ms and its
+# count as KEY.NAME_n; a quantile is interpolated linearly inside its bucket (as Prometheus'
+# histogram_quantile does), "n/a" when it falls in the +Inf bucket or nothing was counted
+hist_put() {
+  local key=$1 name=$2 metric=$3 q v
+  for q in 50 99; do
+    v=$(awk -v m="${metric}_bucket" -v q="$q" '
+      index($0, m "{le=\"") == 1 {
+        le = $0; sub(/^[^"]*"/, "", le); sub(/".*/, "", le)
+        if (FILENAME == ARGV[1]) a[le] = $2; else { n++; les[n] = le; b[le] = $2 - a[le] } }
+      END {
+        total = b[les[n]]
+        if (total <= 0) { print "n/a"; exit }
+        t = total * q / 100; pl = 0; pc = 0
+        for (i = 1; i <= n; i++) {
+          c = b[les[i]]
+          if (c >= t) {
+            if (les[i] == "+Inf") { print "n/a"; exit }
+            printf "%.2f", (pl + (les[i] - pl) * (t - pc) / (c > pc ? c - pc : 1)) * 1000; exit }
+          pl = les[i]; pc = c } }' "$4" "$5")
+    put "$key.${name}_p${q}_ms" "$v"
+  done
+  put "$key.${name}_n" "$(awk -v m="${metric}_count" '$1 == m {v[FILENAME == ARGV[1]] = $2} END{print v[0] - v[1]}' "$4" "$5")"
+}
 # bytes spoold passed to write/pwrite (WAL frames, checkpoints, blobs, its request log; not
 # socket sends) and its write calls, summed over the PIDs given (default SP_PID): "bytes calls"
 proc_io() {
@@ -867,7 +892,14 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
   # abort latency with open-loop arrivals at half the capacity just measured (closed loop, 64
   # connections): jobs arrive at a fixed rate, each request is timed from when it was due
   PULL_RATE=$(awk -v r="$(get pull.spoold.iters_per_s)" 'BEGIN{printf "%.0f", r / 2 < 1 ? 1 : r / 2}')
+  # what the store's part of it was in the same run (spoold's /metrics before and after): the
+  # time of each commit (the WAL's write and fdatasync: the disk's floor under the abort) and of
+  # each store write from its request's view (the wait for the group commit)
+  curl -s "$SP_URL/metrics" >"$WORK/pullopen.m0"
   lg_run pullopen.spoold pull 64 "$S2" "$P2" --rate "$PULL_RATE"
+  curl -s "$SP_URL/metrics" >"$WORK/pullopen.m1"
+  hist_put pullopen.spoold commit spoold_store_commit_seconds "$WORK/pullopen.m0" "$WORK/pullopen.m1"
+  hist_put pullopen.spoold write spoold_store_write_seconds "$WORK/pullopen.m0" "$WORK/pullopen.m1"
   put small.rss_kb "$(vm "$SP_PID" VmRSS)"
   sp_stop
 

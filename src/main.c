@@ -189,6 +189,18 @@ static void integrity_metrics(buf_t *out, void *arg) {
              (unsigned long long)missing, (unsigned long long)corrupt);
 }
 
+/* A histogram of times in the store's commit time buckets (store_commit_bound_us). */
+static void store_time_histogram(buf_t *out, const char *name, const char *help,
+                                 const uint64_t *le, uint64_t n, uint64_t us) {
+  buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  for (int i = 0; i < STORE_COMMIT_BUCKETS - 1; i++)
+    buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, (double)store_commit_bound_us(i) / 1e6,
+               (unsigned long long)le[i]);
+  buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+             (unsigned long long)le[STORE_COMMIT_BUCKETS - 1], name, (double)us / 1e6, name,
+             (unsigned long long)n);
+}
+
 static void store_metrics(buf_t *out, void *arg) {
   store_stats_t s;
   store_get_stats(arg, &s);
@@ -223,6 +235,16 @@ static void store_metrics(buf_t *out, void *arg) {
              (unsigned long long)s.closures, (unsigned long long)s.commits,
              (unsigned long long)s.pages, (unsigned long long)s.checkpoints,
              (unsigned long long)s.checkpoints_writer, (unsigned long long)s.wal_restarts_deferred);
+  store_time_histogram(out, "spoold_store_commit_seconds",
+                       "Time of each commit: SQLite's COMMIT (the WAL write, its fdatasync and the "
+                       "writer's checkpoint at the WAL's bound), PostgreSQL's COMMIT round trip "
+                       "(the server's WAL flush).",
+                       s.commit_le, s.commit_timed, s.commit_us);
+  store_time_histogram(out, "spoold_store_write_seconds",
+                       "Time of each store write from its caller's view: queued, run, committed "
+                       "and handed back (SQLite: the wait for the writer's group commit; "
+                       "PostgreSQL: the transaction with its retries).",
+                       s.write_le, s.write_n, s.write_us);
   store_pool_stats_t p;  /* PostgreSQL's connection pool (zeros for SQLite) */
   store_get_pool_stats(arg, &p);
   buf_printf(out,

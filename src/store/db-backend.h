@@ -22,6 +22,8 @@ struct db      {
   _Atomic bool        full;       /* db.c: see db_full() */
   _Atomic uint64_t    write_gen;  /* see db_write_generation(); bumped by db_wrote() */
   void               *owner;      /* db.c: see db_set_owner() */
+  /* db.c: the time of each db_write from its caller's view (db_stats_t's write_*) */
+  _Atomic uint64_t    write_le[DB_COMMIT_BUCKETS], write_n, write_us;
 };
 /* For a backend: a write transaction of db's writer has ended (committed or not). Called
  * before any caller whose closure ran in it is released. */
@@ -130,5 +132,7 @@ int db_schema_latest(void);
 #define DB_BATCH_BUCKETS 8
 /* Adds one committed batch of n closures to *st. */
 void db_stats_add_batch(db_stats_t *st, unsigned n);
+/* Adds one commit that took us microseconds to *st's commit time histogram. */
+void db_stats_add_commit_time(db_stats_t *st, int64_t us);
 
 #endif

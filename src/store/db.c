@@ -51,6 +51,18 @@ void db_stats_add_batch(db_stats_t *st, unsigned n) {
   }
 }
 
+const int64_t DB_COMMIT_BOUNDS_US[DB_COMMIT_BUCKETS - 1] = {
+    100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 25000, 50000, 100000,
+    250000};
+
+void db_stats_add_commit_time(db_stats_t *st, int64_t us) {
+  if (us < 0) us = 0;
+  st->commit_timed++;
+  st->commit_us += (uint64_t)us;
+  for (int i = 0; i < DB_COMMIT_BUCKETS; i++)
+    if (i == DB_COMMIT_BUCKETS - 1 || us <= DB_COMMIT_BOUNDS_US[i]) st->commit_le[i]++;
+}
+
 static void notes_register(void);
 
 /* Opens the store at url with the backend named by its scheme; NULL + *err on failure. */
@@ -187,7 +199,15 @@ static int write_with(db_t *db, int (*bwrite)(db_t *, db_txn_fn, void *), db_txn
                       void *arg) {
   if (!db || !fn) return DB_ERROR;
   write_ctx_t w = {.db = db, .fn = fn, .arg = arg};
+  int64_t t0 = time_mono_us();
   int rc = bwrite(db, write_wrap, &w);
+  int64_t us = time_mono_us() - t0;
+  if (us < 0) us = 0;
+  atomic_fetch_add_explicit(&db->write_n, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&db->write_us, (uint64_t)us, memory_order_relaxed);
+  for (int i = 0; i < DB_COMMIT_BUCKETS; i++)
+    if (i == DB_COMMIT_BUCKETS - 1 || us <= DB_COMMIT_BOUNDS_US[i])
+      atomic_fetch_add_explicit(&db->write_le[i], 1, memory_order_relaxed);
   if (rc != 0 && w.failure.us && w.failure.us > tl_notes.failure.us) tl_notes.failure = w.failure;
   if (rc == DB_BUSY) tl_notes.busy_us = time_mono_us();
   if (rc == DB_FULL) {
@@ -274,7 +294,11 @@ bool db_ping(db_t *db) {
 /* Copies the commit statistics into *out (zeros for a NULL db). */
 void db_get_stats(db_t *db, db_stats_t *out) {
   memset(out, 0, sizeof *out);
-  if (db) db->be->get_stats(db, out);
+  if (!db) return;
+  db->be->get_stats(db, out);
+  for (int i = 0; i < DB_COMMIT_BUCKETS; i++) out->write_le[i] = atomic_load(&db->write_le[i]);
+  out->write_n = atomic_load(&db->write_n);
+  out->write_us = atomic_load(&db->write_us);
 }
 
 /* Copies the connection pool figures into *out (zeros when the backend has no pool). */

@@ -114,6 +114,7 @@ const char *db_thread_failure(int64_t since_us);
 
 /* Commit statistics for /metrics: number of commits and of closures committed, and a histogram
  * of batch sizes (buckets 1,2,4,8,16,32,64,+Inf: counts of batches with size <= bucket). */
+#define DB_COMMIT_BUCKETS 17  /* buckets of db_stats_t's commit time histogram */
 typedef struct db_stats {
   uint64_t commits;
   uint64_t closures;
@@ -124,7 +125,20 @@ typedef struct db_stats {
   uint64_t checkpoints_writer; /* SQLite: checkpoints the writer ran itself at the WAL's bound */
   uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader kept from starting the
                                      log over (the bound moves SQ_CHECKPOINT_PAGES up each) */
+  /* the time of each commit (SQLite: the COMMIT statement, its WAL write and fdatasync and the
+   * WAL hook after it; PostgreSQL: the COMMIT round trip, the server's WAL flush included):
+   * counts of commits that took at most DB_COMMIT_BOUNDS_US[i] (the last bucket: +Inf), their
+   * number and total time */
+  uint64_t commit_le[DB_COMMIT_BUCKETS];
+  uint64_t commit_timed, commit_us;
+  /* the time of each db_write/db_write_fk_off from its caller's view, in the same buckets:
+   * queued, run, committed and handed back (SQLite: the wait for the writer's group commit;
+   * PostgreSQL: the transaction, with its retries), and their number and total time */
+  uint64_t write_le[DB_COMMIT_BUCKETS];
+  uint64_t write_n, write_us;
 } db_stats_t;
+/* Upper bounds (µs) of the commit time histogram's buckets in db_stats_t but the last (+Inf). */
+extern const int64_t DB_COMMIT_BOUNDS_US[DB_COMMIT_BUCKETS - 1];
 /* Copies db's commit statistics since it opened into *out (all zero for a NULL db). */
 void  db_get_stats(db_t *db, db_stats_t *out);
 

@@ -38,6 +38,7 @@
 #include "store/db-backend.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1057,10 +1058,13 @@ static int pg_write_attempts(pg_db_t *db, db_txn_fn fn, void *arg, bool *alone) 
       pg_release(db, c);
       return rc;
     }
+    int64_t t0 = time_mono_us();
     int crc = pg_commit(c);
     if (crc == DB_OK) {
+      int64_t us = time_mono_us() - t0;
       pthread_mutex_lock(&db->mu);
       db_stats_add_batch(&db->stats, 1);
+      db_stats_add_commit_time(&db->stats, us);
       pthread_mutex_unlock(&db->mu);
       pg_release(db, c);
       return 0;

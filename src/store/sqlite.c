@@ -573,9 +573,12 @@ fail:
 
 /* ---- writer ------------------------------------------------------------------------------- */
 
-static void sq_count_commit(sq_db_t *db, unsigned n) {
+/* Counts a commit of n closures whose COMMIT statement ran from t0 (time_mono_us) until now. */
+static void sq_count_commit(sq_db_t *db, unsigned n, int64_t t0) {
+  int64_t us = time_mono_us() - t0;
   pthread_mutex_lock(&db->mu);
   db_stats_add_batch(&db->stats, n);
+  db_stats_add_commit_time(&db->stats, us);
   db->stats.pages += db->writer.wal_written;
   db->writer.wal_written = 0;
   pthread_mutex_unlock(&db->mu);
@@ -623,13 +626,14 @@ static void sq_run_batch(sq_db_t *db, sq_job_t **jobs, unsigned n) {
       continue;
     }
     c->saw_full = false;
+    int64_t t0 = time_mono_us();
     if (sq_run(c, c->commit) != SQLITE_DONE) {
       bool full = c->saw_full;
       if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);
       for (unsigned k = first; k < i; k++) jobs[k]->rc = full ? DB_FULL : DB_ERROR;
       continue;
     }
-    sq_count_commit(db, i - first);
+    sq_count_commit(db, i - first, t0);
   }
 }
 
@@ -658,8 +662,9 @@ static void sq_run_fk_off(sq_db_t *db, sq_job_t *job) {
     job->rc = job->fn(&c->base, job->arg);
     if (job->rc != 0 && c->saw_full) job->rc = DB_FULL;
     sq_end_closure(c);
+    int64_t t0 = time_mono_us();
     if (job->rc == 0 && !sqlite3_get_autocommit(c->h) && sq_run(c, c->commit) == SQLITE_DONE) {
-      sq_count_commit(db, 1);
+      sq_count_commit(db, 1, t0);
     } else {
       if (job->rc == 0) job->rc = c->saw_full ? DB_FULL : DB_ERROR;
       if (!sqlite3_get_autocommit(c->h)) sq_run(c, c->rollback);

@@ -89,7 +89,16 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   out->checkpoints = s.checkpoints;
   out->checkpoints_writer = s.checkpoints_writer;
   out->wal_restarts_deferred = s.wal_restarts_deferred;
+  _Static_assert(STORE_COMMIT_BUCKETS == DB_COMMIT_BUCKETS, "one histogram");
+  for (int i = 0; i < STORE_COMMIT_BUCKETS; i++) out->commit_le[i] = s.commit_le[i];
+  out->commit_timed = s.commit_timed;
+  out->commit_us = s.commit_us;
+  for (int i = 0; i < STORE_COMMIT_BUCKETS; i++) out->write_le[i] = s.write_le[i];
+  out->write_n = s.write_n;
+  out->write_us = s.write_us;
 }
+
+int64_t store_commit_bound_us(int i) { return DB_COMMIT_BOUNDS_US[i]; }
 
 /* True when the store may be shared by several processes (PostgreSQL). */
 /* See store-private.h. */

@@ -116,6 +116,7 @@ void       store_document_refs_free(store_document_ref_t *v, size_t n);
 
 /* Commit statistics for /metrics: commits, closures committed, and a histogram of closures per
  * commit (buckets 1,2,4,8,16,32,64,+Inf: counts of commits with at most that many). */
+#define STORE_COMMIT_BUCKETS 17  /* buckets of store_stats_t's commit time histogram */
 typedef struct store_stats {
   uint64_t commits;
   uint64_t closures;
@@ -123,7 +124,17 @@ typedef struct store_stats {
   uint64_t pages;  /* pages the commits wrote to the journal (SQLite WAL frames; 0 on PostgreSQL) */
   uint64_t checkpoints, checkpoints_writer; /* SQLite: by the checkpointer, by the writer */
   uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader held off (db.h) */
+  /* the time of each commit (db.h's db_stats_t): commits that took at most
+   * store_commit_bound_us(i) each (i < STORE_COMMIT_BUCKETS - 1; the last bucket is +Inf),
+   * the commits timed and their total time */
+  uint64_t commit_le[STORE_COMMIT_BUCKETS];
+  uint64_t commit_timed, commit_us;
+  /* the time of each store write from its caller's view (db.h), in the same buckets */
+  uint64_t write_le[STORE_COMMIT_BUCKETS];
+  uint64_t write_n, write_us;
 } store_stats_t;
+/* The upper bound in µs of bucket i (< STORE_COMMIT_BUCKETS - 1) of commit_le. */
+int64_t  store_commit_bound_us(int i);
 /* Copies the commit statistics since the store opened into *out. */
 void     store_get_stats(store_t *st, store_stats_t *out);
 

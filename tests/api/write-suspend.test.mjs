@@ -11,6 +11,11 @@
 //
 // On PostgreSQL every write runs on its request's thread with its own connection (no single
 // writer to wait for): the same creates succeed and no write waits without its thread.
+//
+// On both backends every commit is timed: the commit time histogram of /metrics
+// (spoold_store_commit_seconds) counts exactly the commits the batch histogram counts, and
+// the write time histogram (spoold_store_write_seconds) every store write of the requests; the
+// buckets are cumulative and the sums grow (no bound on the times is asserted).
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { rawFetch, closeAgents } from "./lib/clients.mjs";
@@ -33,7 +38,24 @@ async function commitStats(ctx) {
     assert.ok(m, `${re} in /metrics`);
     return Number(m[1]);
   };
+  const histogram = (name) => {
+    const buckets = [...r.text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, "gm"))];
+    assert.ok(buckets.length >= 2, `${name} buckets in /metrics`);
+    assert.equal(buckets.at(-1)[1], "+Inf");
+    const le = (k) => (buckets[k][1] === "+Inf" ? Infinity : Number(buckets[k][1]));
+    for (let i = 1; i < buckets.length; i++) {
+      assert.ok(le(i) > le(i - 1), `${name}: bucket bounds ascend: ${buckets[i][1]}`);
+      assert.ok(Number(buckets[i][2]) >= Number(buckets[i - 1][2]), `${name}: cumulative buckets: ${buckets[i][0]}`);
+    }
+    const sum = new RegExp(`^${name}_sum ([0-9.]+)$`, "m").exec(r.text);
+    assert.ok(sum, `${name}_sum in /metrics`);
+    return { count: num(new RegExp(`^${name}_count (\\d+)$`, "m")), inf: Number(buckets.at(-1)[2]), sum: Number(sum[1]) };
+  };
+  const commit = histogram("spoold_store_commit_seconds");
+  const write = histogram("spoold_store_write_seconds");
   return {
+    commit,
+    write,
     commits: num(/^spoold_store_commit_batch_size_count (\d+)$/m),
     le2: num(/^spoold_store_commit_batch_size_bucket\{le="2"\} (\d+)$/m),
     waits: num(/^spoold_http_write_waits_total (\d+)$/m),
@@ -72,6 +94,16 @@ describe("more concurrent writes than --threads share one commit", () => {
           { method: "POST", token: ctx.user, ca: ctx.srv.ca })));
       for (const r of canceled) assert.equal(r.status, 204, `cancel: ${r.status} ${r.text}`);
       const after = await commitStats(ctx);
+      // every commit of the round was timed
+      assert.ok(after.commits - before.commits > 0, "the round committed");
+      assert.equal(after.commit.count - before.commit.count, after.commits - before.commits, "commits timed");
+      assert.equal(after.commit.inf, after.commit.count, "the +Inf bucket counts every timed commit");
+      assert.ok(after.commit.sum > before.commit.sum, "the commit time sum grew");
+      // every create and cancel made one store write at least, each timed
+      assert.ok(after.write.count - before.write.count >= 2 * CONCURRENT,
+        `writes timed: ${after.write.count - before.write.count} for ${2 * CONCURRENT} requests`);
+      assert.equal(after.write.inf, after.write.count, "the +Inf bucket counts every timed write");
+      assert.ok(after.write.sum > before.write.sum, "the write time sum grew");
       if (postgres) {
         assert.equal(after.waits - before.waits, 0, "on PostgreSQL writes keep their thread");
       } else {

@@ -478,6 +478,19 @@ Test(store_db, concurrent_writers_group_commit) {
   for (int i = 1; i < 8; i++) cr_assert_geq(after.batch_le[i], after.batch_le[i - 1]);
   cr_assert_eq(after.batch_le[7], after.commits);
   cr_assert_eq(after.batch_le[6], after.commits, "a batch above the 64 cap");
+  /* every commit is timed: the commit time histogram is cumulative, its +Inf bucket counts
+   * every commit, and the bounds ascend */
+  cr_assert_eq(after.commit_timed - before.commit_timed, commits);
+  cr_assert_eq(after.commit_le[STORE_COMMIT_BUCKETS - 1], after.commit_timed);
+  for (int i = 1; i < STORE_COMMIT_BUCKETS; i++)
+    cr_assert_geq(after.commit_le[i], after.commit_le[i - 1]);
+  for (int i = 1; i < STORE_COMMIT_BUCKETS - 1; i++)
+    cr_assert_gt(store_commit_bound_us(i), store_commit_bound_us(i - 1));
+  /* and every write from its caller's view, in the same buckets */
+  cr_assert_eq(after.write_n - before.write_n, NTHREADS * NWRITES);
+  cr_assert_eq(after.write_le[STORE_COMMIT_BUCKETS - 1], after.write_n);
+  for (int i = 1; i < STORE_COMMIT_BUCKETS; i++)
+    cr_assert_geq(after.write_le[i], after.write_le[i - 1]);
   if (test_store_is_pg()) {
     /* PostgreSQL commits concurrent transactions in parallel: one closure per commit */
     cr_assert_eq(commits, closures);
