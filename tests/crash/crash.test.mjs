@@ -54,7 +54,14 @@ describe("crash: SIGKILL under load loses no acknowledged write", () => {
           }
         };
         const running = Array.from({ length: WORKERS }, worker);
-        await sleep(1500 + Math.floor(Math.random() * 1500));
+        // The kill comes once this round has WORKERS jobs acknowledged (counted, not timed:
+        // a fixed 1.5-3 s left a loaded machine short of them) and a random moment later.
+        const roundStart = acked.size;
+        for (const end = Date.now() + 60_000; acked.size - roundStart < WORKERS;) {
+          assert.ok(Date.now() < end, `round ${round}: ${acked.size - roundStart} jobs acknowledged after 60 s (${errors} requests failed)`);
+          await sleep(20);
+        }
+        await sleep(Math.floor(Math.random() * 1500));
         await srv.kill({ keepData: true });   // SIGKILL mid-load
         stop = true;
         await Promise.all(running);
@@ -74,9 +81,8 @@ describe("crash: SIGKILL under load loses no acknowledged write", () => {
           assert.equal(sha(got.body), want.doc.sha, `round ${round}: SHA-256 of job ${id}'s document`);
         }
       }
-      assert.ok(acked.size >= ROUNDS * WORKERS, `only ${acked.size} jobs acknowledged in ${attempts} attempts`);
       process.stderr.write(`crash: ${ROUNDS} SIGKILLs, ${acked.size} acknowledged jobs verified ` +
-        `(${[...acked.values()].filter((j) => j.doc).length} documents, ${[...acked.values()].filter((j) => j.canceled).length} cancels), ${errors} requests cut\n`);
+        `(${[...acked.values()].filter((j) => j.doc).length} documents, ${[...acked.values()].filter((j) => j.canceled).length} cancels) of ${attempts} attempts, ${errors} requests cut\n`);
     } finally {
       await srv.kill();
     }
