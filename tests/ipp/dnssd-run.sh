@@ -94,7 +94,10 @@ EOF
 avahi-daemon --no-drop-root --no-chroot --no-rlimits --no-proc-title -f "$WORK/avahi.conf" \
   >"$WORK/avahi.log" 2>&1 &
 AVAHI_PID=$!
-for _ in $(seq 1 100); do grep -q 'Server startup complete' "$WORK/avahi.log" && break; sleep 0.1; done
+# Waits for an event poll every 0.1 s up to 600 times (a minute and more): liveness bounds,
+# generous for a loaded machine (a bound of 5 or 10 s was the machine's speed), never reached
+# when things work.
+for _ in $(seq 1 600); do grep -q 'Server startup complete' "$WORK/avahi.log" && break; sleep 0.1; done
 grep -q 'Server startup complete' "$WORK/avahi.log" && ok "avahi-daemon runs on lo, on the private bus" \
   || { ko "avahi-daemon starts" "$(cat "$WORK/avahi.log")"; finish; }
 
@@ -129,7 +132,7 @@ new_printer() { # new_printer NAME -> prints the printer id
     --data "{\"displayName\":\"$1\",\"manufacturer\":\"Contoso\",\"model\":\"Everywhere 1\",\"hasPhysicalDevice\":false,\"certificateSigningRequest\":{\"content\":\"$(base64 -w0 "$WORK/csr.der")\",\"transportKey\":\"k\"}}"
   local op p=
   op=$(tr -d '\r' <"$WORK/hdr" | sed -n 's/^[Oo]peration-[Ll]ocation: //p')
-  for _ in $(seq 1 50); do
+  for _ in $(seq 1 600); do
     curl -s -o "$RESP" -H "Authorization: Bearer $ADMIN" "$op"
     p=$(jget 'o.printer && o.printer.id || ""' 2>/dev/null)
     [ -n "$p" ] && break

@@ -155,13 +155,38 @@ run_ipp() {
   [ $((p + f)) -gt 0 ] || ko "$file ran" "$(head -n 5 <<<"$out")"
 }
 
-# later SECONDS COMMAND...: runs COMMAND in the background after a delay (its own $RESP).
-later() {
-  local delay=$1; shift
-  ( RESP="$WORK/resp.bg.$BASHPID"; sleep "$delay"; "$@" >/dev/null ) &
+waitbg() { for p in "${BGPIDS[@]}"; do wait "$p" 2>/dev/null; done; BGPIDS=(); check_parked; }
+
+# parked N: true once spoold holds at least N requests parked (its spoold_http_parked_requests
+# gauge), such as an ipptool Get-Notifications with notify-wait waiting for an event.
+parked() {
+  local n
+  n=$(curl -s "$BASE/metrics" | sed -n 's/^spoold_http_parked_requests \([0-9]*\)$/\1/p')
+  [ "${n:-0}" -ge "$1" ]
+}
+# when_parked WHAT COMMAND...: runs COMMAND in the background (its own $RESP) once the ipptool
+# file running meanwhile waits in Get-Notifications, parked in spoold: everything the file does
+# before it (its subscription, the checks that nothing is released yet, a status update) is
+# done by then. A fixed delay did not always cover that on a loaded machine. The wait is a
+# liveness bound (60 s): past it COMMAND runs anyway and waitbg counts a failure.
+when_parked() {
+  local what=$1; shift
+  (
+    RESP="$WORK/resp.bg.$BASHPID"
+    end=$((SECONDS + 60))
+    until parked 1; do
+      if [ "$SECONDS" -ge "$end" ]; then echo "$what" >>"$WORK/not-parked"; break; fi
+      sleep 0.05
+    done
+    "$@" >/dev/null
+  ) &
   BGPIDS+=($!)
 }
-waitbg() { for p in "${BGPIDS[@]}"; do wait "$p" 2>/dev/null; done; BGPIDS=(); }
+check_parked() {
+  [ -s "$WORK/not-parked" ] || return 0
+  ko "ipptool's Get-Notifications parked in spoold within 60 s" "before: $(tr '\n' ' ' <"$WORK/not-parked")"
+  rm -f "$WORK/not-parked"
+}
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
@@ -197,7 +222,7 @@ jcheck "isAcceptingJobs and lastSeenDateTime" 'o.isAcceptingJobs === true && typ
 
 CONFIG='{"copies":2,"duplexMode":"flipOnLongEdge","colorMode":"grayscale","mediaSize":"A4","orientation":"landscape","quality":"high","finishings":["staple"],"pageRanges":[{"start":1,"end":2}],"dpi":600,"pagesPerSheet":2}'
 J1=$(make_job "$P" "$CONFIG") && ok "job $J1 created and uploaded" || { ko "job created and uploaded" "$(cat "$RESP")"; finish; }
-later 2 start_job "$P" "$J1"
+when_parked "the release of job $J1" start_job "$P" "$J1"
 run_ipp infra-print-fetch.test "$P" "$TOKP" -d "DEVICE=$DEVICE" -d "DEVICE2=$DEVICE2" -d "USER=$USER_UPN"
 waitbg
 if out=$(node "$HERE/fetch-document.mjs" "$BASE/ipp/print/$P" "$TOKP" "$DEVICE" "$J1" "$WORK/doc.pdf"); then ok "$out"; else ko "Fetch-Document bytes" "$out"; fi
@@ -215,17 +240,9 @@ jcheck "Graph job after Update-Job-Status completed: completed / completedSucces
 
 J2=$(make_job "$P" '{"copies":1}') && [ "$(start_job "$P" "$J2")" = 200 ] || ko "cancel-path job released" "$(cat "$RESP")"
 J3=$(make_job "$P" '{"copies":1}') && [ "$(start_job "$P" "$J3")" = 200 ] || ko "second job released" "$(cat "$RESP")"
-# Cancel J2 (as its owner) as soon as the device has acknowledged it.
-cancel_when_acquired() {
-  for _ in $(seq 1 200); do
-    api GET "/v1.0/print/printers/$P/jobs/$J2" "$USER" >/dev/null
-    [ "$(jget 'o.status.isAcquiredByPrinter')" = true ] && break
-    sleep 0.1
-  done
-  sleep 0.5
-  api POST "/v1.0/print/printers/$P/jobs/$J2/cancel" "$USER"
-}
-later 0 cancel_when_acquired
+# Cancel J2 (as its owner) once the device has acknowledged it and reported it processing, and
+# waits in Get-Notifications for the cancel (a cancel before the status update would refuse it).
+when_parked "the cancel of job $J2" api POST "/v1.0/print/printers/$P/jobs/$J2/cancel" "$USER"
 run_ipp infra-cancel.test "$P" "$TOKP" -d "DEVICE=$DEVICE" -d "DEVICE2=$DEVICE2" -d "JOB=$J2" -d "JOB2=$J3"
 waitbg
 api GET "/v1.0/print/printers/$P/jobs/$J2" "$USER" >/dev/null
@@ -252,7 +269,7 @@ complete_then_abort() {
   sleep 3
   api POST "/v1.0/print/printers/$H/jobs/$H2/abort" "$APPTOK" '{"reason":"The user walked away."}'
 }
-later 2 complete_then_abort
+when_parked "the release of job $H1" complete_then_abort
 run_ipp infra-held.test "$H" "$TOKH" -d "DEVICE=$DEVICEH" -d "JOB=$H1" -d "JOB2=$H2"
 waitbg
 api GET "/v1.0/print/printers/$H/jobs/$H1" "$APPTOK" >/dev/null

@@ -112,9 +112,12 @@ CSR=$(base64 -w0 "$WORK/csr.der")
 curl -s -D "$WORK/hdr" -o "$RESP" -X POST -H "Authorization: Bearer $ADMIN" \
   -H 'Content-Type: application/json' "$BASE/v1.0/print/printers/create" \
   --data "{\"displayName\":\"Second floor\",\"manufacturer\":\"Contoso\",\"model\":\"Everywhere 1\",\"hasPhysicalDevice\":false,\"certificateSigningRequest\":{\"content\":\"$CSR\",\"transportKey\":\"k\"}}"
+# Waits for an event poll every 0.1 s up to 600 times (a minute and more): liveness bounds,
+# generous for a loaded machine (a bound of 5 or 10 s was the machine's speed), never reached
+# when things work.
 OPURL=$(tr -d '\r' <"$WORK/hdr" | sed -n 's/^[Oo]peration-[Ll]ocation: //p')
 P=
-for _ in $(seq 1 50); do
+for _ in $(seq 1 600); do
   curl -s -o "$RESP" -H "Authorization: Bearer $ADMIN" "$OPURL"
   P=$(jget 'o.printer && o.printer.id || ""' 2>/dev/null)
   [ -n "$P" ] && break
@@ -188,12 +191,12 @@ mkdir -p "$WORK/printed"
 node "$HERE/device-proxy.mjs" "$BASE/ipp/print/$P" "$TOKP" "$DEVICE" "$WORK/printed" \
   >"$WORK/device.log" 2>&1 &
 BGPIDS+=($!)
-for _ in $(seq 1 100); do grep -q 'device: subscribed' "$WORK/device.log" && break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -q 'device: subscribed' "$WORK/device.log" && break; sleep 0.1; done
 out=$( (cd "$HERE" && ipptool -t "$SHARE_URI" share-identify.test) 2>&1)
 [ "$(grep -c '\[PASS\]' <<<"$out")" = 3 ] && ! grep -q '\[FAIL\]' <<<"$out" \
   && ok "with the device subscribed: listed, an unsupported action refused, a request accepted" \
   || ko "Identify-Printer with the device" "$out"
-for _ in $(seq 1 100); do grep -q 'device: identify' "$WORK/device.log" && break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -q 'device: identify' "$WORK/device.log" && break; sleep 0.1; done
 grep -q "device: identify display 'Here I am'" "$WORK/device.log" \
   && ok "the device got it through Get-Notifications and Acknowledge-Identify-Printer" \
   || ko "the device acknowledged the Identify-Printer request" "$(cat "$WORK/device.log")"
@@ -226,9 +229,9 @@ J=$(sed -n 's/.*job-id (integer) = \([0-9]*\).*/\1/p' <<<"$out" | head -n1)
 api GET "/v1.0/print/shares/$S/jobs/$J?\$expand=documents" "$ALICE" >/dev/null
 jcheck "a Graph job of Alice (createdBy), on the share, document application/pdf" \
   "o.createdBy.id === '$ALICE_ID' && o.createdBy.userPrincipalName === 'alice@contoso.test' && o.documents[0].contentType === 'application/pdf' && o.documents[0].size === $(stat -c %s "$WORK/doc.pdf")"
-for _ in $(seq 1 100); do [ -f "$WORK/printed/$J" ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ -f "$WORK/printed/$J" ] && break; sleep 0.1; done
 if cmp -s "$WORK/printed/$J" "$WORK/doc.pdf"; then ok "the printer fetched byte-identical document content"; else ko "byte-identical document" "$(cat "$WORK/device.log")"; fi
-for _ in $(seq 1 50); do
+for _ in $(seq 1 600); do
   api GET "/v1.0/print/shares/$S/jobs/$J" "$ALICE" >/dev/null
   [ "$(jget 'o.status.state')" = completed ] && break
   sleep 0.1
@@ -326,7 +329,7 @@ CONF
   cupsd -f -c "$c/conf/cupsd.conf" -s "$c/conf/cups-files.conf" >"$c/log/stdout" 2>&1 &
   CUPSD_PID=$!
   export CUPS_SERVER="127.0.0.1:$cport"
-  for _ in $(seq 1 100); do lpstat -r >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 600); do lpstat -r >/dev/null 2>&1 && break; sleep 0.1; done
   lpstat -r >/dev/null 2>&1 && ok "throwaway cupsd (pid $CUPSD_PID) on 127.0.0.1:$cport" \
     || { ko "cupsd starts" "$(tail -n 20 "$c/log/error_log" 2>/dev/null; cat "$c/log/stdout")"; return; }
   if lpadmin -p share -E -v "$SHARE_URI" -m everywhere 2>"$c/lpadmin.err"; then
@@ -334,7 +337,7 @@ CONF
   else
     ko "lpadmin -m everywhere" "$(cat "$c/lpadmin.err")"; return
   fi
-  for _ in $(seq 1 50); do grep -q '^\*cupsFilter2: .* application/pdf ' "$c/conf/ppd/share.ppd" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q '^\*cupsFilter2: .* application/pdf ' "$c/conf/ppd/share.ppd" 2>/dev/null && break; sleep 0.1; done
   grep -q '^\*cupsFilter2: .* application/pdf ' "$c/conf/ppd/share.ppd" 2>/dev/null \
     && ok "CUPS made a PPD from the share's attributes (PDF accepted)" \
     || ko "PPD from the share's attributes" "$(head -c 400 "$c/conf/ppd/share.ppd" 2>/dev/null)"
@@ -350,7 +353,7 @@ CONF
     sleep 0.1
   done
   [ -n "$J2" ] && ok "lp of a PDF made Graph job $J2" || { ko "lp made a Graph job" "$(tail -n 20 "$c/log/error_log")"; return; }
-  for _ in $(seq 1 100); do [ -f "$WORK/printed/$J2" ] && break; sleep 0.1; done
+  for _ in $(seq 1 600); do [ -f "$WORK/printed/$J2" ] && break; sleep 0.1; done
   api GET "/v1.0/print/printers/$P/jobs/$J2" "$ADMIN" >/dev/null
   jcheck "its owner is Alice (the print password's user)" "o.createdBy.id === '$ALICE_ID'"
   cmp -s "$WORK/printed/$J2" "$WORK/doc.pdf" && ok "its document is byte-identical to the PDF given to lp" \
