@@ -177,7 +177,8 @@ describe("console with the development personas", () => {
     const start = await rawFetch(`${srv.origin}/v1.0/print/shares/${lobbyShare}/jobs/${job.id}/start`, { method: "POST", token: t.user });
     assert.equal(start.status, 200, start.text);
     let state;
-    for (let i = 0; i < 200 && state !== "completed"; i++) {
+    // a liveness bound, generous for a loaded machine (200 polls, about 10 s, was its speed)
+    for (const end = Date.now() + 60_000; state !== "completed" && Date.now() < end;) {
       const r = await rawFetch(`${srv.origin}/v1.0/print/printers/${lobby}/jobs/${job.id}`, { token: t.admin });
       state = r.json?.status?.state;
       if (state !== "completed") await sleep(50);
@@ -285,7 +286,7 @@ describe("console with the development personas", () => {
     await page.goto(`${srv.origin}/console/#/jobs`);
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     assert.ok(!stored.includes("eyJ"), "no token in web storage");
-    await page.waitForSelector("#signed-out", { timeout: 10_000 });
+    await page.waitForSelector("#signed-out", { timeout: 60_000 });   // a liveness bound
     await waitForText(page, "#main", "expired", "Sign in");
     assert.equal(await page.$eval("#nav", (n) => n.hidden), true);
     await screenshot(page, "signed-out");
