@@ -617,7 +617,7 @@ describe("shutdown with Get-Notifications waiting", () => {
     const dev = device(ctx, P, P.token);
     const sub = await dev.subscribe(["job-completed"]);
     const waits = Array.from({ length: 3 }, () => dev.notifications(sub, 1, true).catch((e) => e));
-    await sleep(500);
+    await parkedAtLeast(ctx, 3);   // waiting in the server (500 ms of sleep were not always)
     const t0 = Date.now();
     ctx.srv.signal("SIGTERM");
     const results = await Promise.all(waits);
