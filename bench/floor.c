@@ -25,9 +25,11 @@
  *   create  src/store/jobs.c job_create_fn: the printer check, store_job_next_id (db_next_id in
  *           src/store/db.c), store_job_insert, store_job_document_insert (the answer is built
  *           from the inserted values, not read back)
- *   cancel  src/store/jobs.c job_cancel_fn: store_job_load, store_job_set_phase_read (the
- *           usage of src/store/jobs-archive.c's store_usage_of in the same UPDATE, the job
- *           returned by it, and store_ipp_events_emit of src/store/ipp-events.c)
+ *   cancel  src/store/jobs.c job_cancel_fn: job_set_phase's UPDATE for a job neither held nor
+ *           finished (JOB_WHERE_UNHELD, nothing read before it), with the usage of
+ *           src/store/jobs-archive.c's store_usage_of in it, the job returned by it and whether
+ *           the printer has IPP subscriptions (JOB_NO_IPP_SUBS_SQL: none, so
+ *           store_ipp_events_emit of src/store/ipp-events.c runs no statement)
  *   read    src/store/jobs.c job_get_fn through store_job_load (STORE_JOB_COLS)
  * and each closure runs inside BEGIN IMMEDIATE, SAVEPOINT closure ... RELEASE closure, COMMIT,
  * as src/store/sqlite.c's writer runs a batch of one. The pragmas are sq_conn_open's
@@ -83,7 +85,7 @@ static uint64_t rnd(void) { /* xorshift64 */
 
 /* ---- spoold's statements ------------------------------------------------------------------- */
 
-/* store_job_load's SELECT (STORE_JOB_COLS): the job read, and the job the cancel reads first. */
+/* store_job_load's SELECT (STORE_JOB_COLS): the job read (figure 4's floor). */
 #define JOB_SELECT                                                                               \
   "SELECT j.id, j.tenant_id, j.printer_id, j.display_name, j.phase, j.state, j.details,"       \
   " j.description, j.is_fetchable, j.is_acquired, j.acknowledged_us, j.configuration,"          \
@@ -94,7 +96,7 @@ static uint64_t rnd(void) { /* xorshift64 */
 enum {
   S_BEGIN, S_SAVEPOINT, S_RELEASE, S_COMMIT,     /* src/store/sqlite.c, the writer's batch */
   S_PRINTER, S_NEXT_ID, S_INSERT_JOB, S_INSERT_DOC, /* create */
-  S_JOB, S_SET_PHASE, S_IPP_SUBS,                     /* cancel */
+  S_SET_PHASE,                                        /* cancel */
   S_N
 };
 static const char *const LIFECYCLE_SQL[S_N] = {
@@ -117,9 +119,8 @@ static const char *const LIFECYCLE_SQL[S_N] = {
   [S_INSERT_DOC] = "INSERT INTO documents (id, tenant_id, job_id, display_name,"
                    " content_type, size, uploaded_us, sha256, blob_key)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  /* store_job_load */
-  [S_JOB] = JOB_SELECT,
-  /* store_job_set_phase_read (JOB_SET_PHASE_SQL, RETURNING STORE_JOB_COLS_BARE) */
+  /* job_set_phase (JOB_SET_PHASE_SQL, JOB_WHERE_UNHELD, RETURNING STORE_JOB_COLS_BARE,
+   * JOB_NO_IPP_SUBS_SQL) */
   [S_SET_PHASE] =
     "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"
     " is_fetchable = ?, updated_us = ?,"
@@ -128,15 +129,13 @@ static const char *const LIFECYCLE_SQL[S_N] = {
     " redirected_to = COALESCE(?, redirected_to),"
     " usage_day = COALESCE(?, usage_day), usage_month = COALESCE(?, usage_month),"
     " is_color = COALESCE(?, is_color), is_duplex = COALESCE(?, is_duplex)"
-    " WHERE tenant_id = ? AND id = ? AND phase = ?"
+    " WHERE tenant_id = ? AND id = ? AND phase NOT IN (?, ?, ?, ?)"
     " RETURNING id, tenant_id, printer_id, display_name, phase, state, details, description,"
     " is_fetchable, is_acquired, acknowledged_us, configuration, created_us, updated_us,"
     " completed_us, held_us, created_by_id, created_by_upn, created_by_name, created_by_ip,"
-    " redirected_from, redirected_to, error_code, device_state",
-  /* store_ipp_events_emit (src/store/ipp-events.c) */
-  [S_IPP_SUBS] = "SELECT id, events FROM ipp_subscriptions"
-                 " WHERE tenant_id = ? AND printer_id = ?"
-                 " AND (expires_us IS NULL OR expires_us > ?) ORDER BY id",
+    " redirected_from, redirected_to, error_code, device_state,"
+    " NOT EXISTS (SELECT 1 FROM ipp_subscriptions s WHERE s.tenant_id = jobs.tenant_id"
+    " AND s.printer_id = jobs.printer_id AND (s.expires_us IS NULL OR s.expires_us > ?))",
 };
 static sqlite3_stmt *st[S_N];
 static FILE *sql_out; /* --sql-out */
@@ -299,12 +298,10 @@ static int64_t create(const tpl_t *t) {
   return id;
 }
 
-/* job_cancel_fn for a job just created (not held: no task is read or aborted). */
+/* job_cancel_fn for a job just created (not held: no task is read or aborted; no IPP
+ * subscription: no event is written). */
 static void cancel(const tpl_t *t, int64_t id) {
   begin();
-  text(S_JOB, 1, t->tenant);
-  i64(S_JOB, 2, id);
-  run(S_JOB);
   int64_t now = wall_us();
   int c = 1;
   i64(S_SET_PHASE, c++, 7);                      /* phase: canceled */
@@ -324,13 +321,14 @@ static void cancel(const tpl_t *t, int64_t id) {
   i64(S_SET_PHASE, c++, 0);
   text(S_SET_PHASE, c++, t->tenant);
   i64(S_SET_PHASE, c++, id);
-  i64(S_SET_PHASE, c++, 0);                      /* from: created */
+  i64(S_SET_PHASE, c++, 1);                      /* not held, */
+  i64(S_SET_PHASE, c++, 6);                      /* completed, */
+  i64(S_SET_PHASE, c++, 7);                      /* canceled */
+  i64(S_SET_PHASE, c++, 8);                      /* or aborted */
+  i64(S_SET_PHASE, c++, now);                    /* live IPP subscriptions */
   row(S_SET_PHASE);
+  if (!sqlite3_column_int64(st[S_SET_PHASE], 24)) die("the printer has IPP subscriptions");
   run(S_SET_PHASE);
-  text(S_IPP_SUBS, 1, t->tenant);
-  text(S_IPP_SUBS, 2, t->printer);
-  i64(S_IPP_SUBS, 3, now);
-  run(S_IPP_SUBS);
   commit();
 }
 

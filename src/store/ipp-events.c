@@ -171,7 +171,7 @@ int store_ipp_job_state_changed(db_conn_t *c, const char *tenant, int64_t job_id
   ev_payload_t p = {.job_id = job_id, .job_phase = phase, .job_details = js->details,
                     .job_device_state = js->device_state, .text = js->description,
                     .printer_state = -1, .printer_accepting = -1};
-  if (phase != from) {
+  if (phase != from && !js->no_ipp_subs) { /* no_ipp_subs: nobody to write an event for */
     ev_candidate_t cand[2];
     size_t n = 0;
     if (job_phase_terminal((job_phase_t)phase)) {

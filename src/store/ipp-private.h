@@ -46,7 +46,8 @@ int store_ipp_events_emit(db_conn_t *c, const char *tenant, const char *printer_
 int store_ipp_job_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
                           int64_t now_us);
 /* The same, from the job's status js as its row holds it now (borrowed), when the caller has
- * it already (store_job_set_phase reads it back from its UPDATE). */
+ * it already (store_job_set_phase reads it back from its UPDATE, together with whether the
+ * printer has any live subscription: js->no_ipp_subs spares the subscriptions' SELECT). */
 struct store_job_state;
 int store_ipp_job_state_changed(db_conn_t *c, const char *tenant, int64_t job_id, int from,
                                 const struct store_job_state *js, int64_t now_us);

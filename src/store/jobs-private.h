@@ -91,8 +91,10 @@ typedef struct job_phase_change {
   const char *redirected_to; /* NULL: unchanged */
   bool        no_ipp_event;  /* the caller writes the IPP events itself (device changes) */
   const char *configuration; /* the job's configuration as the caller read it in this
-                                transaction (a terminal phase's usage is then written by the
-                                phase UPDATE itself), or NULL: read back from the row */
+                                transaction, or NULL: a terminal phase's usage is written by
+                                the phase UPDATE as monochrome and one-sided, and corrected by
+                                store_usage_record when the configuration the UPDATE returns is
+                                color or two-sided */
 } job_phase_change_t;
 
 /* The one place a job changes phase: writes phase `to` and its wire view (with chg's overrides;
@@ -117,6 +119,8 @@ typedef struct store_job_state {
   unsigned details;      /* JOB_DETAIL_* bits */
   int      device_state; /* the device's IPP job-state, 0 when it reported none */
   char    *description;  /* "" when unset */
+  bool     no_ipp_subs;  /* the reader checked that the job's printer has no live IPP
+                          * subscription now (no event to write); false: not checked */
 } store_job_state_t;
 
 /* Releases the strings of *s and zeroes it (NULL is fine). */

@@ -618,9 +618,9 @@ static void job_state_read_row(db_stmt_t *s, store_job_state_t *out) {
   out->description = store_col_strdup(s, 4, true);
 }
 
-/* The phase UPDATE of store_job_set_phase; RETURNING follows. The usage columns are bound NULL
- * (kept) unless the change records a terminal job's usage here (job_phase_change_t's
- * configuration). */
+/* The phase UPDATE of store_job_set_phase up to its WHERE. The usage columns are bound NULL
+ * (kept) unless the change makes the job terminal (and not redirected): then the phase UPDATE
+ * writes its usage itself (job_set_phase). */
 #define JOB_SET_PHASE_SQL                                                                 \
   "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"                   \
   " is_fetchable = ?, updated_us = ?,"                                                     \
@@ -628,11 +628,37 @@ static void job_state_read_row(db_stmt_t *s, store_job_state_t *out) {
   " completed_us = CASE WHEN ? = 1 THEN ? ELSE completed_us END,"                          \
   " redirected_to = COALESCE(?, redirected_to),"                                           \
   " usage_day = COALESCE(?, usage_day), usage_month = COALESCE(?, usage_month),"           \
-  " is_color = COALESCE(?, is_color), is_duplex = COALESCE(?, is_duplex)"                  \
-  " WHERE tenant_id = ? AND id = ? AND phase = ?"
+  " is_color = COALESCE(?, is_color), is_duplex = COALESCE(?, is_duplex)"
+/* Its guards: the phase read earlier, or (FROM_UNHELD) any phase but held and the terminal ones */
+#define JOB_WHERE_FROM    " WHERE tenant_id = ? AND id = ? AND phase = ?"
+#define JOB_WHERE_UNHELD  " WHERE tenant_id = ? AND id = ? AND phase NOT IN (?, ?, ?, ?)"
+/* job_set_phase's `from` for a change that does not know the job's phase: the UPDATE takes the
+ * job in any phase but held and the terminal ones (a cancel that read nothing before). */
+#define FROM_UNHELD JOB_PHASE_COUNT
+
+/* The last RETURNING column of the phase UPDATE when the change writes IPP events: 1 when the
+ * job's printer has no live IPP subscription (store_ipp_events_emit's condition, bound with the
+ * same now), so that the events need no statement of their own then. */
+#define JOB_NO_IPP_SUBS_SQL                                                                   \
+  ", NOT EXISTS (SELECT 1 FROM ipp_subscriptions s WHERE s.tenant_id = jobs.tenant_id"       \
+  " AND s.printer_id = jobs.printer_id AND (s.expires_us IS NULL OR s.expires_us > ?))"
+#define JOB_RET_ALL   " RETURNING " STORE_JOB_COLS_BARE ", device_state"
+#define JOB_RET_STATE " RETURNING " JOB_STATE_COLS ", configuration"
+
+/* The statements of job_set_phase: [from is FROM_UNHELD][the whole row back][IPP events]. */
+static const char *const JOB_SET_PHASE[2][2][2] = {
+  {{JOB_SET_PHASE_SQL JOB_WHERE_FROM JOB_RET_STATE,
+    JOB_SET_PHASE_SQL JOB_WHERE_FROM JOB_RET_STATE JOB_NO_IPP_SUBS_SQL},
+   {JOB_SET_PHASE_SQL JOB_WHERE_FROM JOB_RET_ALL,
+    JOB_SET_PHASE_SQL JOB_WHERE_FROM JOB_RET_ALL JOB_NO_IPP_SUBS_SQL}},
+  {{JOB_SET_PHASE_SQL JOB_WHERE_UNHELD JOB_RET_STATE,
+    JOB_SET_PHASE_SQL JOB_WHERE_UNHELD JOB_RET_STATE JOB_NO_IPP_SUBS_SQL},
+   {JOB_SET_PHASE_SQL JOB_WHERE_UNHELD JOB_RET_ALL,
+    JOB_SET_PHASE_SQL JOB_WHERE_UNHELD JOB_RET_ALL JOB_NO_IPP_SUBS_SQL}},
+};
 
 /* Writes the change; with out, the whole row comes back into *out, else only what the usage and
- * the IPP events need. */
+ * the IPP events need. from may be FROM_UNHELD (see there). */
 static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
                          job_phase_t to, const job_phase_change_t *chg, int64_t now,
                          store_job_t *out) {
@@ -640,12 +666,10 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   if (!chg) chg = &defaults;
   if (out) store_job_clear(out);
   job_status_view_t v = job_phase_view(to);
+  bool unheld = from == FROM_UNHELD;
   bool counted = job_phase_terminal(to) && chg->redirected_to == NULL;
-  bool usage_here = counted && chg->configuration; /* else read back and written after */
-  db_stmt_t *s = db_prepare(c, out ? JOB_SET_PHASE_SQL " RETURNING " STORE_JOB_COLS_BARE
-                                     ", device_state"
-                                   : JOB_SET_PHASE_SQL " RETURNING " JOB_STATE_COLS
-                                     ", configuration");
+  bool events = !chg->no_ipp_event;
+  db_stmt_t *s = db_prepare(c, JOB_SET_PHASE[unheld][out != NULL][events]);
   if (!s) return DB_ERROR;
   int i = 1;
   db_bind_int64(s, i++, to);
@@ -659,7 +683,10 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   db_bind_int64(s, i++, job_phase_terminal(to) ? 1 : 0);
   db_bind_int64(s, i++, now);
   db_bind_text(s, i++, chg->redirected_to);
-  if (usage_here) { /* what store_usage_record would write */
+  if (counted) {
+    /* What store_usage_record would write. Without the configuration (not read by the caller)
+     * the job counts as monochrome and one-sided here, and is corrected below when the
+     * configuration the UPDATE returns says otherwise. */
     store_usage_cols_t u;
     store_usage_of(chg->configuration, now, &u);
     db_bind_int64(s, i++, u.day_us);
@@ -671,7 +698,15 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   }
   db_bind_text(s, i++, tenant);
   db_bind_int64(s, i++, id);
-  db_bind_int64(s, i++, from);
+  if (unheld) {
+    db_bind_int64(s, i++, JOB_HELD);
+    db_bind_int64(s, i++, JOB_COMPLETED);
+    db_bind_int64(s, i++, JOB_CANCELED);
+    db_bind_int64(s, i++, JOB_ABORTED);
+  } else {
+    db_bind_int64(s, i++, from);
+  }
+  if (events) db_bind_int64(s, i++, now); /* JOB_NO_IPP_SUBS_SQL */
   /* The row comes back as the UPDATE left it: what the usage and the IPP events need (and with
    * out the whole job), without reading the job again. No row: the guard on the phase did not
    * match. */
@@ -686,10 +721,12 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
     js.details = out->details;
     js.device_state = (int)store_col_i64_or(s, STORE_JOB_NCOLS, 0);
     js.description = out->description;
+    if (events) js.no_ipp_subs = db_col_int64(s, STORE_JOB_NCOLS + 1) != 0;
     rc = db_step(s); /* DB_DONE: (tenant, id) names one row */
   } else if (rc == DB_ROW) {
     job_state_read_row(s, &js);
     configuration = store_col_strdup(s, JOB_STATE_NCOLS, false);
+    if (events) js.no_ipp_subs = db_col_int64(s, JOB_STATE_NCOLS + 1) != 0;
     rc = db_step(s);
   } else if (rc == DB_DONE) {
     rc = STORE_CONFLICT;
@@ -697,11 +734,15 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   db_reset(s);
   if (rc == DB_DONE) rc = 0;
   else if (rc != STORE_CONFLICT) rc = DB_ERROR;
-  if (rc == 0 && counted && !usage_here &&
-      store_usage_record(c, tenant, id, true, out ? out->configuration : configuration, now) != 0)
-    rc = DB_ERROR;
-  if (rc == 0 && !chg->no_ipp_event) /* IPP events, same transaction */
-    rc = store_ipp_job_state_changed(c, tenant, id, (int)from, &js, now);
+  if (rc == 0 && counted && !chg->configuration) { /* the usage's correction, when needed */
+    const char *cfg = out ? out->configuration : configuration;
+    store_usage_cols_t u;
+    store_usage_of(cfg, now, &u);
+    if ((u.is_color || u.is_duplex) && store_usage_record(c, tenant, id, true, cfg, now) != 0)
+      rc = DB_ERROR;
+  }
+  if (rc == 0 && events) /* IPP events, same transaction; FROM_UNHELD: the phase changed */
+    rc = store_ipp_job_state_changed(c, tenant, id, unheld ? -1 : (int)from, &js, now);
   if (!out) store_job_state_clear(&js);
   free(configuration);
   return rc;
@@ -816,14 +857,25 @@ store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
 static int job_cancel_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
-  int rc = store_job_load(c, a->tenant, a->id, &a->job);
+  int64_t now = time_now_us();
+  /* A job neither held nor finished (the state machine lets every such phase be canceled, and
+   * nothing else happens then) is canceled by its phase UPDATE alone, which also gives the job
+   * back as the answer; nothing is read before it. */
+  int rc = job_set_phase(c, a->tenant, a->id, FROM_UNHELD, JOB_CANCELED, NULL, now, &a->job);
+  if (rc != STORE_CONFLICT) {
+    a->ch.from = FROM_UNHELD;
+    a->ch.to = JOB_CANCELED;
+    return rc;
+  }
+  /* No row: the job is held (its task is aborted too), finished (refused), or not there. */
+  store_job_clear(&a->job);
+  rc = store_job_load(c, a->tenant, a->id, &a->job);
   if (rc != 0) return rc;
   job_phase_t next;
   const char *why;
   a->ch.from = a->job.phase;
   if (!job_transition(a->job.phase, JOB_EV_CANCEL, true, &next, &why)) return refuse(a, why);
   a->ch.to = next;
-  int64_t now = time_now_us();
   /* The job as the change left it is the answer (the tasks below do not touch its row); the
    * usage of the now terminal job goes into the same UPDATE. */
   store_job_t was = a->job;

@@ -161,7 +161,9 @@ void store_jobs_free(store_job_t *v, size_t n);
 
 /* Outcome of a transition: what it did besides changing the job. */
 typedef struct store_job_change {
-  job_phase_t from, to;
+  job_phase_t from, to;       /* the phases before and after; a cancel that found the job
+                                 neither held nor finished leaves from at JOB_PHASE_COUNT (its
+                                 phase is not read before the UPDATE that cancels it) */
   char       *task_id;        /* start: the print task created (held), cancel: the task aborted */
   char       *definition_id;  /* the task's definition */
   char       *why;            /* on STORE_CONFLICT: why the transition was refused (malloc'd) */

@@ -422,10 +422,32 @@ Test(store_jobs, answers_are_the_rows_as_stored_and_the_usage_is_recorded) {
   cr_assert_eq(u[0], time_day_start_us(after.completed_us));
   cr_assert_eq(u[2], 0);
   cr_assert_eq(u[3], 0);
+  cr_assert_eq(ch.from, JOB_PHASE_COUNT, "not read before the cancel's UPDATE");
+  cr_assert_eq(ch.to, JOB_CANCELED);
   store_job_clear(&after);
+  store_job_change_clear(&ch);
+
+  /* j3: canceled before its start, color and two-sided: the cancel's UPDATE reads nothing
+   * first, so the usage it writes is corrected from the configuration it returns */
+  store_job_t j3;
+  cr_assert_eq(store_job_create(st, &full, &j3, NULL), STORE_OK);
+  cr_assert_eq(store_job_cancel(st, "t1", j3.id, &after, &ch), STORE_OK);
+  job_same_as_stored(st, &after, "canceled when created, color");
+  usage_of(st, j3.id, u);
+  cr_assert_eq(u[0], time_day_start_us(after.completed_us));
+  cr_assert_eq(u[1], time_month_start_us(after.completed_us));
+  cr_assert_eq(u[2], 1, "colorMode color");
+  cr_assert_eq(u[3], 1, "duplexMode flipOnLongEdge");
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel(st, "t1", j3.id, &after, &ch), STORE_CONFLICT);
+  cr_assert_not_null(strstr(ch.why, "canceled"), "%s", ch.why);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel(st, "t1", 999999, &after, &ch), STORE_NOT_FOUND);
   store_job_change_clear(&ch);
   store_job_clear(&j1);
   store_job_clear(&j2);
+  store_job_clear(&j3);
   store_close(st);
 }
 
