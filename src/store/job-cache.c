@@ -15,6 +15,11 @@
  * never outlives a committed change. Any write invalidates every entry (no bookkeeping of which
  * rows a write touched); a store that cannot give a change token caches nothing, and a store
  * that other servers write (PostgreSQL, db_shared) has no cache.
+ *
+ * Admission: a job is copied in only at its second miss in a row on its slot (each slot
+ * remembers the hash of the last key that missed there without being put). A job read once
+ * (random reads among a million jobs, the read after each write of a lifecycle) costs no copy
+ * and evicts no entry; a job read again is cached from its second read on.
  */
 #include "store/store-private.h"
 #include "store/db.h"
@@ -29,6 +34,7 @@ enum { SLOTS = 4096, STRIPES = 64 }; /* direct-mapped slots; a mutex per stripe 
 
 typedef struct slot {
   bool                  used;
+  uint64_t              seen; /* key hash of the last miss here that was not put; 0: none */
   store_job_cache_ver_t ver;
   store_job_t job; /* job.tenant and job.id are the key */
 } slot_t;
@@ -55,7 +61,8 @@ static void job_copy(store_job_t *dst, const store_job_t *src) {
   dst->redirected_to = dup_or_null(src->redirected_to);
 }
 
-static size_t slot_of(const char *tenant, int64_t id) {
+/* The key's hash (never 0); its slot is the hash modulo SLOTS. */
+static uint64_t key_hash(const char *tenant, int64_t id) {
   uint64_t h = 1469598103934665603ULL ^ (uint64_t)id;
   h *= 1099511628211ULL;
   for (const unsigned char *p = (const unsigned char *)tenant; *p; p++) {
@@ -63,7 +70,7 @@ static size_t slot_of(const char *tenant, int64_t id) {
     h *= 1099511628211ULL;
   }
   h ^= h >> 29;
-  return (size_t)(h % SLOTS);
+  return h ? h : 1;
 }
 
 /* See store-private.h. */
@@ -90,7 +97,7 @@ bool store_job_cache_version(db_t *db, store_job_cache_ver_t *out) {
 /* See store-private.h. */
 bool store_job_cache_get(store_job_cache_t *c, const store_job_cache_ver_t *v, const char *tenant,
                          int64_t id, store_job_t *out) {
-  size_t i = slot_of(tenant, id);
+  size_t i = (size_t)(key_hash(tenant, id) % SLOTS);
   pthread_mutex_t *mu = &c->mu[i % STRIPES];
   pthread_mutex_lock(mu);
   slot_t *s = &c->slots[i];
@@ -105,10 +112,19 @@ bool store_job_cache_get(store_job_cache_t *c, const store_job_cache_ver_t *v, c
 void store_job_cache_put(store_job_cache_t *c, const store_job_cache_ver_t *v,
                          const store_job_t *job) {
   if (!job->tenant) return;
-  size_t i = slot_of(job->tenant, job->id);
+  uint64_t h = key_hash(job->tenant, job->id);
+  size_t i = (size_t)(h % SLOTS);
   pthread_mutex_t *mu = &c->mu[i % STRIPES];
   pthread_mutex_lock(mu);
   slot_t *s = &c->slots[i];
+  bool same = s->used && s->job.id == job->id && s->job.tenant &&
+              strcmp(s->job.tenant, job->tenant) == 0;
+  if (!same && s->seen != h) { /* its first miss here: remembered, not copied (see above) */
+    s->seen = h;
+    pthread_mutex_unlock(mu);
+    return;
+  }
+  s->seen = 0;
   store_job_clear(&s->job);
   job_copy(&s->job, job);
   s->ver = *v;

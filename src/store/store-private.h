@@ -60,8 +60,9 @@ bool store_job_cache_version(db_t *db, store_job_cache_ver_t *out);
  * false otherwise (*out untouched). */
 bool store_job_cache_get(store_job_cache_t *c, const store_job_cache_ver_t *v, const char *tenant,
                          int64_t id, store_job_t *out);
-/* Keeps a copy of job (its tenant and id are the key), read in a transaction that began after
- * store_job_cache_version returned *v. */
+/* Offers job (its tenant and id are the key), read in a transaction that began after
+ * store_job_cache_version returned *v: a copy is kept when the job missed before on its slot
+ * (its second miss in a row there) or holds the slot already; the first miss is only noted. */
 void store_job_cache_put(store_job_cache_t *c, const store_job_cache_ver_t *v,
                          const store_job_t *job);
 

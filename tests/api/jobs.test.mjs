@@ -279,6 +279,25 @@ describe("get, list, filters, visibility", () => {
     assert.equal(r.json["@odata.context"], `${ctx.srv.url}/beta/$metadata#print/shares('${ctx.s1}')/jobs/$entity`);
   });
 
+  it("a job read from the store and the same job from the hot-job cache: the same bytes", async () => {
+    // On SQLite a job's first two reads come from the store (the second puts it into the
+    // cache) and the later ones from the cache; every answer must be the same, byte for byte.
+    const id = ctx.aliceJobs[1];
+    for (const v of ["v1.0", "beta"]) {
+      const path = `/${v}/print/printers/${ctx.p1}/jobs/${id}`;
+      const reads = [];
+      for (let i = 0; i < 4; i++) reads.push(await raw(ctx, path, { token: ctx.app }));
+      for (const [i, r] of reads.entries()) {
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.text, reads[0].text, `${v}: read ${i + 1} against the first`);
+        assert.equal(r.headers.get("etag"), reads[0].headers.get("etag"), `${v}: ETag of read ${i + 1}`);
+        assert.equal(r.headers.get("content-length"), reads[0].headers.get("content-length"));
+      }
+      assert.equal(reads[0].json.id, id);
+      assert.equal(reads[0].json.configuration.copies, 2);
+    }
+  });
+
   it("$select and $expand=documents,tasks", async () => {
     const id = ctx.aliceJobs[0];
     const r = await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs/${id}?$select=status,isFetchable`, { token: ctx.alice });

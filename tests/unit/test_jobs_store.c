@@ -554,7 +554,7 @@ Test(store_jobs, cached_reads_see_every_committed_write) {
   cr_assert_eq(st->job_cache != NULL, !test_store_is_pg(), "a cache only when not shared");
   cr_assert_eq(create(st, "t1", "p1", "u1", NULL, NULL, NULL), STORE_OK);
   store_job_t g;
-  for (int i = 0; i < 2; i++) { /* the second read is served from the cache on SQLite */
+  for (int i = 0; i < 3; i++) { /* SQLite: the second read is put, the third a copy of it */
     cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
     cr_assert_str_eq(g.configuration, "{\"copies\":2}");
     store_job_clear(&g);
@@ -589,6 +589,33 @@ Test(store_jobs, cached_reads_see_every_committed_write) {
   exec_sql(st, "DELETE FROM jobs WHERE id = 1", NULL, NULL, NULL);
   cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_NOT_FOUND, "a deleted job is gone");
   store_close(st);
+}
+
+Test(store_jobs, cache_keeps_a_job_from_its_second_miss_on) {
+  store_job_cache_t *c = store_job_cache_new();
+  store_job_cache_ver_t v1 = {.gen = 1, .token = 7}, v2 = {.gen = 2, .token = 7};
+  store_job_t j = {.id = 5, .tenant = "t1", .printer_id = "p1", .description = "first",
+                   .configuration = "{}"};
+  store_job_t g;
+  memset(&g, 0, sizeof g);
+  store_job_cache_put(c, &v1, &j); /* its first miss: noted, nothing kept */
+  cr_assert_not(store_job_cache_get(c, &v1, "t1", 5, &g));
+  store_job_cache_put(c, &v1, &j); /* its second miss in a row: kept */
+  cr_assert(store_job_cache_get(c, &v1, "t1", 5, &g));
+  cr_assert_str_eq(g.description, "first");
+  cr_assert_str_eq(g.printer_id, "p1");
+  store_job_clear(&g);
+  cr_assert_not(store_job_cache_get(c, &v1, "t2", 5, &g), "the tenant is in the key");
+  cr_assert_not(store_job_cache_get(c, &v2, "t1", 5, &g), "a newer version misses");
+  /* read again after a write: the job holds its slot, so its new copy replaces the old one at
+   * once */
+  j.description = "second";
+  store_job_cache_put(c, &v2, &j);
+  cr_assert(store_job_cache_get(c, &v2, "t1", 5, &g));
+  cr_assert_str_eq(g.description, "second");
+  store_job_clear(&g);
+  cr_assert_not(store_job_cache_get(c, &v1, "t1", 5, &g), "the older version is gone");
+  store_job_cache_free(c);
 }
 
 /* ---- store_read_together ----------------------------------------------------------------- */
