@@ -97,10 +97,9 @@ describe("systemd notification protocol", () => {
     assert.match(ready.STATUS, /^serving on http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await rawFetch(`${srv.origin}/readyz`)).status, 200, "ready means it answers");
 
-    // the watchdog interval is 200 ms: pings every 100 ms
-    await sleep(700);
-    const pings = n.messages.filter((m) => m === "WATCHDOG=1").length;
-    assert.ok(pings >= 3, `WATCHDOG=1 sent ${pings} times in 700 ms`);
+    // the watchdog interval is 200 ms: pings every 100 ms, so they keep coming. Waited for
+    // (a liveness bound): counting those of a fixed 700 ms was the machine's speed.
+    await n.waitFor((m, i, all) => all.filter((x) => x === "WATCHDOG=1").length >= 3, "three WATCHDOG=1 pings");
 
     const before = n.messages.length;
     srv.signal("SIGHUP");
@@ -355,7 +354,12 @@ describe("spoold backup and restore", () => {
         acked.push({ id: r.json.id, at: Date.now() });
       }
     });
-    await sleep(800);
+    // more than 10 jobs acknowledged before the backup (waited for: 800 ms of sleep were not
+    // always enough on a loaded machine; a liveness bound)
+    for (const end = Date.now() + 60_000; acked.length <= 10;) {
+      assert.ok(Date.now() < end, `${acked.length} jobs acknowledged after 60 s`);
+      await sleep(20);
+    }
     // The server holds SQLite's shared lock on the WAL index (byte 128 of spoold.db-shm): without
     // it, the backup's connection would take the database for unused and rebuild the index under
     // the server (SIGBUS). F_GETLK from another process reports a lock held by any other.
