@@ -7,6 +7,7 @@
 #include "http/router.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,8 @@ static void debug_sleep(http_request_t *req, http_response_t *res) {
                       "Query parameter 'ms' must be a whole number from 0 to 60000.");
     return;
   }
+  /* the tests that stop a server under a slow request wait for this line */
+  log_info("debug: /debug/sleep sleeping %ld ms", ms);
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0) {
   }

@@ -485,9 +485,11 @@ static int run_until_signalled(app_t *app, const sigset_t *set, int argc, char *
     break;
   }
   sdnotify_send("STOPPING=1\nSTATUS=finishing the requests in progress");
-  log_info("shutting down: finishing %d request(s) in progress; signal again to exit at once",
-           server_inflight(app->server));
+  int inflight = server_inflight(app->server);
   server_begin_drain(app->server);
+  /* logged once draining: a request that arrives after this line is refused */
+  log_info("shutting down: finishing %d request(s) in progress; signal again to exit at once",
+           inflight);
   struct timespec tick = {0, 10 * 1000 * 1000};
   while (server_inflight(app->server) > 0) {
     int sig = sigtimedwait(set, NULL, &tick);

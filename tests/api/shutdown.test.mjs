@@ -29,9 +29,18 @@ describe("graceful shutdown", () => {
       .then((r) => { firstDoneAt = Date.now(); return r; });
     const exited = srv.exited;
 
-    await sleep(300);
+    // The slow request is in its handler before SIGTERM, and the server drains before the
+    // next request is sent: both waited for on the server's log lines (fixed sleeps of 300 and
+    // 200 ms were the machine's speed). The bounds are liveness ones.
+    const logged = async (re, what) => {
+      for (const end = Date.now() + 30_000; !re.test(srv.output);) {
+        assert.ok(Date.now() < end, `no log line of ${what} within 30 s:\n${srv.output.slice(-2000)}`);
+        await sleep(20);
+      }
+    };
+    await logged(/debug: \/debug\/sleep sleeping 1500 ms/, "the slow request's handler");
     srv.signal("SIGTERM");
-    await sleep(200);
+    await logged(/shutting down: finishing 1 request\(s\) in progress/, "the drain, with the slow request in progress");
 
     // A request started after SIGTERM: refused (no connection / dropped) or 503.
     const second = await rawHttp(`${srv.origin}/debug/sleep?ms=10`, { timeoutMs: 5_000 })
