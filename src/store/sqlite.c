@@ -19,7 +19,9 @@
  * it committed and those that queued meanwhile). Concurrent clients whose answers were just
  * released come back within that time, so their next writes share one commit instead of
  * alternating between half-empty ones; a lone writer (one closure per commit, none queued
- * meanwhile) never waits.
+ * meanwhile) never waits. A caller queuing its closure wakes the writer only when that gives
+ * it something to do: it waits for work, or its fill has reached its target (each arrival
+ * waking it to count again cost a thread switch and a futex call per closure).
  *
  * nreaders read-only connections form a pool; db_read() borrows one (waiting while all are
  * busy) and runs its closure inside BEGIN ... COMMIT, so every statement of the closure sees
@@ -178,6 +180,8 @@ struct sq_db {
   sq_job_t       *head, *tail;
   unsigned        queued;     /* jobs on the queue */
   unsigned        expect;     /* writers seen around the last commit: the fill target */
+  bool            idle;       /* the writer waits for a job (work_cv) */
+  unsigned        fill_want;  /* the writer's fill waits for this many queued jobs; 0: not */
   bool            stop;
   pthread_t       thread;
   bool            thread_started;
@@ -696,8 +700,10 @@ static void sq_fill(sq_db_t *db) {
   unsigned want = db->expect < SQ_BATCH_MAX ? db->expect : SQ_BATCH_MAX;
   if (db->queued >= want || db->stop) return;
   struct timespec until = time_deadline(CLOCK_MONOTONIC, SQ_FILL_US);
+  db->fill_want = want;  /* sq_queue signals work_cv once as many are queued */
   while (db->queued < want && !db->stop)
     if (pthread_cond_timedwait(&db->work_cv, &db->mu, &until) == ETIMEDOUT) break;
+  db->fill_want = 0;
 }
 
 static void *sq_writer_main(void *arg) {
@@ -707,7 +713,9 @@ static void *sq_writer_main(void *arg) {
   tl_conn = &db->writer;
   pthread_mutex_lock(&db->mu);
   for (;;) {
+    db->idle = true;  /* sq_queue signals work_cv */
     while (!db->head && !db->stop) pthread_cond_wait(&db->work_cv, &db->mu);
+    db->idle = false;
     if (!db->head) break;  /* stopping and drained */
     sq_fill(db);
     unsigned n = 0;
@@ -772,7 +780,8 @@ static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
   else db->head = &job;
   db->tail = &job;
   db->queued++;
-  pthread_cond_signal(&db->work_cv);
+  if (db->idle || (db->fill_want && db->queued >= db->fill_want))
+    pthread_cond_signal(&db->work_cv);  /* otherwise the writer has no use for it yet */
   if (job.fiber) {
     while (!job.done) {
       pthread_mutex_unlock(&db->mu);
