@@ -15,11 +15,15 @@
 
 #define SHA_STEP (1u << 20)
 
-/* A new random key; see blob.h. */
+/* A new key: a time-ordered GUID's hex digits; see blob.h. */
 void blob_key_new(char out[BLOB_KEY_LEN + 1]) {
-  unsigned char r[BLOB_KEY_LEN / 2];
-  id_random(r, sizeof r);
-  for (size_t i = 0; i < sizeof r; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
+  _Static_assert(BLOB_KEY_LEN == 32, "a GUID has 32 hex digits");
+  char g[ID_GUID_LEN + 1];
+  id_guid_ordered(g);
+  size_t n = 0;
+  for (const char *p = g; *p; p++)
+    if (*p != '-') out[n++] = *p;
+  out[n] = '\0';
 }
 
 /* Whether key has blob_key_new's form. */

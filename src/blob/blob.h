@@ -99,7 +99,9 @@ blob_store_t *blob_store_open_files(const char *dir, char **err);
  * handle opened on it must be closed first. The blobs stay where they are. */
 void          blob_store_free(blob_store_t *bs);
 
-/* Writes a new random key and a NUL to out. */
+/* Writes a new key and a NUL to out: the 32 lower-case hex digits of a time-ordered GUID
+ * (id_guid_ordered: unique in the process, 62 random bits beside the time across processes).
+ * Keys name blobs; they are not secrets (no URL or answer carries one). */
 void blob_key_new(char out[BLOB_KEY_LEN + 1]);
 /* True when key has the form blob_key_new makes (so it can never name a path elsewhere). */
 bool blob_key_valid(const char *key);

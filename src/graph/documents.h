@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "graph/reply.h"
 #include "http/request.h"
 #include "store/jobs.h"
 
@@ -28,6 +29,11 @@ struct app;
  * downloadedDateTime), without @odata.context, for GET .../documents and $expand=documents.
  * Returns a new reference. */
 json_t *graph_document_json(const http_request_t *req, const store_document_t *d);
+/* graph_document_json(req, d) as compact JSON text appended to w->b, the bytes json_dumps
+ * (JSON_COMPACT) gives for the tree; w->ok turns false when a value needs the tree
+ * (graph_jw_t), and the caller then discards the text. */
+void graph_document_json_write(const http_request_t *req, const store_document_t *d,
+                               graph_jw_t *w);
 
 /* Registers the routes above (called from graph_routes_register). */
 void graph_documents_routes(void);

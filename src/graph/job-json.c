@@ -186,86 +186,8 @@ json_t *graph_job_json(const http_request_t *req, const store_job_t *j, unsigned
 
 /* ---- the printJob written straight as text ------------------------------------------------ */
 
-/* Compact JSON text written the way jansson's json_dumps(JSON_COMPACT) writes the same tree
- * (insertion order, no spaces, the same string escapes), so the two paths answer the same
- * bytes. ok turns false when a value would not have been in the tree (a string that is not
- * valid UTF-8, which json_string refuses): the caller then takes the tree path. */
-typedef struct jw {
-  buf_t *b;
-  bool   ok;
-  bool   first; /* no member written yet in the innermost open object or array */
-} jw_t;
-
-static void jw_str(jw_t *w, const char *s) {
-  if (!s) {
-    w->ok = false;
-    return;
-  }
-  size_t n = strlen(s);
-  if (!query_utf8_valid(s, n)) {
-    w->ok = false;
-    return;
-  }
-  buf_t *b = w->b;
-  buf_reserve(b, n + 2);
-  buf_putc(b, '"');
-  const char *run = s;
-  for (const char *p = s; *p; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    buf_append(b, run, (size_t)(p - run));
-    run = p + 1;
-    switch (c) {
-      case '"': buf_puts(b, "\\\""); break;
-      case '\\': buf_puts(b, "\\\\"); break;
-      case '\b': buf_puts(b, "\\b"); break;
-      case '\f': buf_puts(b, "\\f"); break;
-      case '\n': buf_puts(b, "\\n"); break;
-      case '\r': buf_puts(b, "\\r"); break;
-      case '\t': buf_puts(b, "\\t"); break;
-      default: buf_printf(b, "\\u%04X", (unsigned)c); break; /* jansson: upper-case hex */
-    }
-  }
-  buf_append(b, run, strlen(run));
-  buf_putc(b, '"');
-}
-
-/* "name": before a member (names are ASCII literals of this file). */
-static void jw_key(jw_t *w, const char *name) {
-  /* one reservation for the separator, the quoted name and the colon */
-  size_t n = strlen(name);
-  buf_reserve(w->b, n + 4);
-  char *p = w->b->data + w->b->len;
-  if (!w->first) *p++ = ',';
-  w->first = false;
-  *p++ = '"';
-  memcpy(p, name, n);
-  p += n;
-  *p++ = '"';
-  *p++ = ':';
-  *p = '\0';
-  w->b->len = (size_t)(p - w->b->data);
-}
-
-static void jw_str_or_null(jw_t *w, const char *s) {
-  if (s) jw_str(w, s);
-  else buf_puts(w->b, "null");
-}
-
-static void jw_bool(jw_t *w, bool v) { buf_puts(w->b, v ? "true" : "false"); }
-
-static void jw_iso_or_null(jw_t *w, int64_t us) {
-  if (us <= 0) {
-    buf_puts(w->b, "null");
-    return;
-  }
-  char t[TIME_ISO_LEN];
-  time_format_iso(us, t);
-  jw_str(w, t);
-}
-
 /* Any JSON value as jansson dumps it (the stored configuration's members). */
-static void jw_value(jw_t *w, const json_t *v) {
+static void jw_value(graph_jw_t *w, const json_t *v) {
   char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
   if (!s) {
     w->ok = false;
@@ -275,16 +197,16 @@ static void jw_value(jw_t *w, const json_t *v) {
   free(s);
 }
 
-static void jw_enum(jw_t *w, const enum_def_t *e, const json_t *v, bool evolvable) {
+static void jw_enum(graph_jw_t *w, const enum_def_t *e, const json_t *v, bool evolvable) {
   if (!json_is_string(v)) {
     buf_puts(w->b, "null");
     return;
   }
   int i = enum_lookup(e, json_string_value(v), true);
-  jw_str(w, i >= 0 ? enum_emit(e, i, evolvable) : "unknownFutureValue");
+  graph_jw_str(w, i >= 0 ? enum_emit(e, i, evolvable) : "unknownFutureValue");
 }
 
-static void jw_config_members(jw_t *w, json_t *stored, bool evolvable);
+static void jw_config_members(graph_jw_t *w, json_t *stored, bool evolvable);
 
 /* The text of a configuration without settings (every member null, collections []), made
  * once: most jobs are created without settings, and building it walks the schema per member. */
@@ -292,13 +214,13 @@ static char *g_empty_config;
 static pthread_once_t g_empty_config_once = PTHREAD_ONCE_INIT;
 static void empty_config_init(void) {
   buf_t b = BUF_INIT;
-  jw_t w = {.b = &b, .ok = true};
+  graph_jw_t w = {.b = &b, .ok = true};
   jw_config_members(&w, NULL, false);
   g_empty_config = buf_detach(&b);
 }
 
 /* config_json() as text. */
-static void jw_config(jw_t *w, const store_job_t *j, bool evolvable) {
+static void jw_config(graph_jw_t *w, const store_job_t *j, bool evolvable) {
   if (!j->configuration || !strcmp(j->configuration, "{}")) { /* nothing to parse */
     pthread_once(&g_empty_config_once, empty_config_init);
     buf_puts(w->b, g_empty_config);
@@ -310,13 +232,13 @@ static void jw_config(jw_t *w, const store_job_t *j, bool evolvable) {
 }
 
 /* The members of config_json() as text, from the stored configuration (NULL: none). */
-static void jw_config_members(jw_t *w, json_t *stored, bool evolvable) {
+static void jw_config_members(graph_jw_t *w, json_t *stored, bool evolvable) {
   buf_putc(w->b, '{');
   w->first = true;
   for (size_t i = 0; i < NCONFIG_MEMBERS; i++) {
     const config_member_t *m = &CONFIG_MEMBERS[i];
     json_t *v = json_is_object(stored) ? json_object_get(stored, m->name) : NULL;
-    jw_key(w, m->name);
+    graph_jw_key(w, m->name);
     if (!v || json_is_null(v)) {
       buf_puts(w->b, is_collection(m->name) ? "[]" : "null");
     } else if (m->enm && json_is_array(v)) {
@@ -336,7 +258,7 @@ static void jw_config_members(jw_t *w, json_t *stored, bool evolvable) {
       w->first = true;
       for (size_t s = 0; s < 4; s++) {
         json_t *x = json_object_get(v, sides[s]);
-        jw_key(w, sides[s]);
+        graph_jw_key(w, sides[s]);
         if (x) jw_value(w, x);
         else buf_puts(w->b, "null");
       }
@@ -350,36 +272,50 @@ static void jw_config_members(jw_t *w, json_t *stored, bool evolvable) {
 }
 
 /* graph_job_status_json() as text. */
-static void jw_status(jw_t *w, const http_request_t *req, const store_job_t *j, bool evolvable) {
+static void jw_status(graph_jw_t *w, const http_request_t *req, const store_job_t *j, bool evolvable) {
   const char *state = enum_emit(&ENUM_PRINT_JOB_PROCESSING_STATE, j->state, evolvable);
   const char *desc = j->description ? j->description : "";
   buf_putc(w->b, '{');
   w->first = true;
-  jw_key(w, "state");
-  jw_str(w, state);
-  jw_key(w, "description");
-  jw_str(w, desc);
-  jw_key(w, "details");
+  graph_jw_key(w, "state");
+  graph_jw_str(w, state);
+  graph_jw_key(w, "description");
+  graph_jw_str(w, desc);
+  graph_jw_key(w, "details");
   buf_putc(w->b, '[');
   bool first = true;
   for (size_t i = 0; i < ENUM_PRINT_JOB_STATE_DETAIL.count && i < 31; i++)
     if (j->details & (1u << i)) {
       if (!first) buf_putc(w->b, ',');
       first = false;
-      jw_str(w, enum_emit(&ENUM_PRINT_JOB_STATE_DETAIL, (int)i, evolvable));
+      graph_jw_str(w, enum_emit(&ENUM_PRINT_JOB_STATE_DETAIL, (int)i, evolvable));
     }
   buf_putc(w->b, ']');
-  jw_key(w, "isAcquiredByPrinter");
-  jw_bool(w, j->is_acquired);
+  graph_jw_key(w, "isAcquiredByPrinter");
+  graph_jw_bool(w, j->is_acquired);
   if (req->version == API_BETA) {
-    jw_key(w, "acquiredByPrinter");
-    jw_bool(w, j->is_acquired);
-    jw_key(w, "processingState");
-    jw_str(w, state);
-    jw_key(w, "processingStateDescription");
-    jw_str(w, desc);
+    graph_jw_key(w, "acquiredByPrinter");
+    graph_jw_bool(w, j->is_acquired);
+    graph_jw_key(w, "processingState");
+    graph_jw_str(w, state);
+    graph_jw_key(w, "processingStateDescription");
+    graph_jw_str(w, desc);
   }
   buf_putc(w->b, '}');
+}
+
+/* The start's answer as text; see graph/jobs.h. */
+bool graph_job_status_json_write(const http_request_t *req, const store_job_t *j,
+                                 const char *context, buf_t *out) {
+  graph_jw_t w = {out, true, true};
+  buf_reserve(out, 512);
+  jw_status(&w, req, j, graph_prefers_evolvable(req));
+  out->data[--out->len] = '\0'; /* reopen the object for the context, its last member */
+  w.first = false;
+  graph_jw_key(&w, "@odata.context");
+  graph_jw_str(&w, context);
+  buf_putc(out, '}');
+  return w.ok;
 }
 
 /* True when odata_apply_select(q) keeps the member name (without $expand). */
@@ -394,7 +330,7 @@ bool graph_job_json_write(const http_request_t *req, const store_job_t *j, unsig
   if (q && q->nexpand) return false;
   bool beta = req->version == API_BETA;
   bool evolvable = graph_prefers_evolvable(req);
-  jw_t w = {out, true, true};
+  graph_jw_t w = {out, true, true};
   buf_reserve(out, 1024);
   buf_putc(out, '{');
   if (flags & GRAPH_JOB_JSON_CONTEXT) {
@@ -402,69 +338,69 @@ bool graph_job_json_write(const http_request_t *req, const store_job_t *j, unsig
                     ? graph_context_url(req, "print/shares('%s')/jobs/$entity",
                                         http_request_param(req, 0))
                     : graph_context_url(req, "print/printers('%s')/jobs/$entity", j->printer_id);
-    jw_key(&w, "@odata.context");
-    jw_str(&w, ctx);
+    graph_jw_key(&w, "@odata.context");
+    graph_jw_str(&w, ctx);
     free(ctx);
   }
-  jw_key(&w, "id");
-  jw_str(&w, j->id_str);
+  graph_jw_key(&w, "id");
+  graph_jw_str(&w, j->id_str);
   if (kept(q, "createdDateTime")) {
-    jw_key(&w, "createdDateTime");
-    jw_iso_or_null(&w, j->created_us);
+    graph_jw_key(&w, "createdDateTime");
+    graph_jw_iso_or_null(&w, j->created_us);
   }
   if (kept(q, "createdBy")) {
-    jw_key(&w, "createdBy");
+    graph_jw_key(&w, "createdBy");
     buf_putc(out, '{');
     w.first = true;
-    jw_key(&w, "id");
-    jw_str_or_null(&w, j->created_by_id);
-    jw_key(&w, "displayName");
-    jw_str_or_null(&w, j->created_by_name);
-    jw_key(&w, "userPrincipalName");
-    jw_str_or_null(&w, j->created_by_upn);
-    jw_key(&w, "ipAddress");
-    jw_str_or_null(&w, j->created_by_ip);
+    graph_jw_key(&w, "id");
+    graph_jw_str_or_null(&w, j->created_by_id);
+    graph_jw_key(&w, "displayName");
+    graph_jw_str_or_null(&w, j->created_by_name);
+    graph_jw_key(&w, "userPrincipalName");
+    graph_jw_str_or_null(&w, j->created_by_upn);
+    graph_jw_key(&w, "ipAddress");
+    graph_jw_str_or_null(&w, j->created_by_ip);
     buf_putc(out, '}');
     w.first = false;
   }
   if (kept(q, "status")) {
-    jw_key(&w, "status");
+    graph_jw_key(&w, "status");
     jw_status(&w, req, j, evolvable);
     w.first = false;
   }
   if (kept(q, "configuration")) {
-    jw_key(&w, "configuration");
+    graph_jw_key(&w, "configuration");
     jw_config(&w, j, evolvable);
     w.first = false;
   }
   if (kept(q, "isFetchable")) {
-    jw_key(&w, "isFetchable");
-    jw_bool(&w, j->is_fetchable);
+    graph_jw_key(&w, "isFetchable");
+    graph_jw_bool(&w, j->is_fetchable);
   }
   if (kept(q, "redirectedFrom")) {
-    jw_key(&w, "redirectedFrom");
-    jw_str_or_null(&w, j->redirected_from);
+    graph_jw_key(&w, "redirectedFrom");
+    graph_jw_str_or_null(&w, j->redirected_from);
   }
   if (kept(q, "redirectedTo")) {
-    jw_key(&w, "redirectedTo");
-    jw_str_or_null(&w, j->redirected_to);
+    graph_jw_key(&w, "redirectedTo");
+    graph_jw_str_or_null(&w, j->redirected_to);
   }
   if (kept(q, "errorCode")) {
-    jw_key(&w, "errorCode");
+    graph_jw_key(&w, "errorCode");
     if (j->has_error_code) buf_printf(out, "%" JSON_INTEGER_FORMAT, (json_int_t)j->error_code);
     else buf_puts(out, "null");
   }
   if (kept(q, "acknowledgedDateTime")) {
-    jw_key(&w, "acknowledgedDateTime");
-    jw_iso_or_null(&w, j->acknowledged_us);
+    graph_jw_key(&w, "acknowledgedDateTime");
+    graph_jw_iso_or_null(&w, j->acknowledged_us);
   }
   if (beta && kept(q, "displayName")) {
-    jw_key(&w, "displayName");
-    jw_str_or_null(&w, j->display_name);
+    graph_jw_key(&w, "displayName");
+    graph_jw_str_or_null(&w, j->display_name);
   }
   if (beta && kept(q, "completedDateTime")) {
-    jw_key(&w, "completedDateTime");
-    jw_iso_or_null(&w, j->completed_us);
+    graph_jw_key(&w, "completedDateTime");
+    graph_jw_iso_or_null(&w, j->completed_us);
   }
   buf_putc(out, '}');
   return w.ok;

@@ -427,15 +427,17 @@ static void job_create(http_request_t *req, http_response_t *res) {
      * last member: the same bytes as the tree below, which takes over when a value needs the
      * tree's rules. */
     buf_t text = BUF_INIT;
-    json_t *d = graph_document_json(req, &doc);
-    char *doc_text = json_dumps(d, JSON_COMPACT);
-    json_decref(d);
-    if (doc_text && graph_job_json_write(req, &job, GRAPH_JOB_JSON_CONTEXT, NULL, &text) &&
-        text.len && text.data[text.len - 1] == '}') {
+    graph_jw_t w = {&text, true, false};
+    if (graph_job_json_write(req, &job, GRAPH_JOB_JSON_CONTEXT, NULL, &text) && text.len &&
+        text.data[text.len - 1] == '}') {
       text.len--; /* the job's closing brace */
       buf_puts(&text, ",\"documents\":[");
-      buf_puts(&text, doc_text);
+      graph_document_json_write(req, &doc, &w);
       buf_puts(&text, "]}");
+    } else {
+      w.ok = false;
+    }
+    if (w.ok) {
       size_t len = text.len;
       graph_reply_json_text(req, res, 201, buf_detach(&text), len);
     } else {
@@ -445,7 +447,6 @@ static void job_create(http_request_t *req, http_response_t *res) {
       json_object_set_new(o, "documents", docs);
       graph_reply_json(req, res, 201, o);
     }
-    free(doc_text);
     buf_free(&text);
   }
 done:
@@ -552,9 +553,20 @@ static void job_start(http_request_t *req, http_response_t *res) {
   store_rc_t rc = store_job_start(APP(req)->store, ctx.caller->tenant, ctx.job.id,
                                   server_public_url(req->server), &after, &ch);
   if (!graph_job_failure(req, res, rc, &ctx, ch.why)) {
-    json_t *o = graph_job_status_json(req, &after);
-    json_object_set_new(o, "@odata.context", graph_context(req, "microsoft.graph.printJobStatus"));
-    graph_reply_json(req, res, 200, o);
+    /* Written straight as text; the tree gives the same bytes and takes over when a value
+     * needs its rules. */
+    char *context = graph_context_url(req, "microsoft.graph.printJobStatus");
+    buf_t text = BUF_INIT;
+    if (graph_job_status_json_write(req, &after, context, &text)) {
+      size_t len = text.len;
+      graph_reply_json_text(req, res, 200, buf_detach(&text), len);
+    } else {
+      json_t *o = graph_job_status_json(req, &after);
+      json_object_set_new(o, "@odata.context", json_string(context));
+      graph_reply_json(req, res, 200, o);
+    }
+    buf_free(&text);
+    free(context);
   }
   store_job_clear(&after);
   store_job_change_clear(&ch);

@@ -92,5 +92,11 @@ bool graph_job_json_write(const http_request_t *req, const store_job_t *j, unsig
                           const query_t *q, buf_t *out);
 /* The printJobStatus JSON of j (version-dependent members as in graph_job_json). */
 json_t *graph_job_status_json(const http_request_t *req, const store_job_t *j);
+/* The answer of a job's start as compact JSON text into out: the bytes json_dumps(JSON_COMPACT)
+ * gives for graph_job_status_json(req, j) with "@odata.context": context added as its last
+ * member. Returns false when a value needs the tree (graph_jw_t): out then holds partial
+ * text, which the caller discards before answering through the tree. */
+bool graph_job_status_json_write(const http_request_t *req, const store_job_t *j,
+                                 const char *context, buf_t *out);
 
 #endif

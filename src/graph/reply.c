@@ -357,3 +357,76 @@ char *graph_request_path(const http_request_t *req) {
   for (size_t i = 0; i < req->nsegs; i++) buf_printf(&b, "/%s", req->segs[i]);
   return buf_detach(&b);
 }
+
+/* ---- JSON text as jansson writes it (see reply.h) ----------------------------------------- */
+
+void graph_jw_str(graph_jw_t *w, const char *s) {
+  if (!s) {
+    w->ok = false;
+    return;
+  }
+  size_t n = strlen(s);
+  if (!query_utf8_valid(s, n)) {
+    w->ok = false;
+    return;
+  }
+  buf_t *b = w->b;
+  buf_reserve(b, n + 2);
+  buf_putc(b, '"');
+  const char *run = s;
+  for (const char *p = s; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    buf_append(b, run, (size_t)(p - run));
+    run = p + 1;
+    switch (c) {
+      case '"': buf_puts(b, "\\\""); break;
+      case '\\': buf_puts(b, "\\\\"); break;
+      case '\b': buf_puts(b, "\\b"); break;
+      case '\f': buf_puts(b, "\\f"); break;
+      case '\n': buf_puts(b, "\\n"); break;
+      case '\r': buf_puts(b, "\\r"); break;
+      case '\t': buf_puts(b, "\\t"); break;
+      default: buf_printf(b, "\\u%04X", (unsigned)c); break; /* jansson: upper-case hex */
+    }
+  }
+  buf_append(b, run, strlen(run));
+  buf_putc(b, '"');
+}
+
+void graph_jw_key(graph_jw_t *w, const char *name) {
+  /* one reservation for the separator, the quoted name and the colon */
+  size_t n = strlen(name);
+  buf_reserve(w->b, n + 4);
+  char *p = w->b->data + w->b->len;
+  if (!w->first) *p++ = ',';
+  w->first = false;
+  *p++ = '"';
+  memcpy(p, name, n);
+  p += n;
+  *p++ = '"';
+  *p++ = ':';
+  *p = '\0';
+  w->b->len = (size_t)(p - w->b->data);
+}
+
+void graph_jw_str_or_null(graph_jw_t *w, const char *s) {
+  if (s) graph_jw_str(w, s);
+  else buf_puts(w->b, "null");
+}
+
+void graph_jw_bool(graph_jw_t *w, bool v) { buf_puts(w->b, v ? "true" : "false"); }
+
+void graph_jw_int(graph_jw_t *w, int64_t v) {
+  buf_printf(w->b, "%" JSON_INTEGER_FORMAT, (json_int_t)v);
+}
+
+void graph_jw_iso_or_null(graph_jw_t *w, int64_t us) {
+  if (us <= 0) {
+    buf_puts(w->b, "null");
+    return;
+  }
+  char t[TIME_ISO_LEN];
+  time_format_iso(us, t);
+  graph_jw_str(w, t);
+}

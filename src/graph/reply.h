@@ -9,10 +9,12 @@
 #define SPOOLD_GRAPH_REPLY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "http/request.h"
 #include "http/response.h"
+#include "util/buf.h"
 
 /* Content type of JSON answers (Graph's, with OData parameters). */
 #define GRAPH_JSON_TYPE \
@@ -103,5 +105,26 @@ json_t *graph_with_context(json_t *context, json_t *entity);
 /* The same context URL as a malloc'd string (caller frees). */
 char *graph_context_url(const http_request_t *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* JSON text written the way jansson's json_dumps(JSON_COMPACT) writes the same tree (insertion
+ * order, no spaces, the same string escapes), for answers whose tree would only be dumped: the
+ * text and the tree give the same bytes. b is the caller's buffer. ok turns false when a value
+ * would not have been in the tree (a NULL string, or one that is not valid UTF-8, which
+ * json_string refuses): the caller then answers through the tree instead. first is true while
+ * nothing was written in the innermost open object or array (the caller sets it after writing
+ * '{' or '[', and to false after the closing one). */
+typedef struct graph_jw {
+  buf_t *b;
+  bool   ok;
+  bool   first;
+} graph_jw_t;
+
+/* Each appends one JSON value (or member name) to w->b, as jansson writes it (graph_jw_t): */
+void graph_jw_str(graph_jw_t *w, const char *s);         /* a string (NULL: ok false) */
+void graph_jw_key(graph_jw_t *w, const char *name);      /* [,]"name": (an ASCII literal) */
+void graph_jw_str_or_null(graph_jw_t *w, const char *s); /* a string, null for NULL */
+void graph_jw_bool(graph_jw_t *w, bool v);
+void graph_jw_int(graph_jw_t *w, int64_t v);
+void graph_jw_iso_or_null(graph_jw_t *w, int64_t us);    /* ISO 8601 time, null for us <= 0 */
 
 #endif

@@ -587,6 +587,51 @@ bool server_peer_cert_sha256(const http_request_t *req, char out[65]) {
 }
 
 /* Writes the one log line of a finished request. */
+/* Appends s to the line being written at *p (before end); false when it does not fit. */
+static bool line_put(char **p, const char *end, const char *s, size_t n) {
+  if ((size_t)(end - *p) <= n) return false;
+  memcpy(*p, s, n);
+  *p += n;
+  return true;
+}
+
+/* The same with an unsigned number in decimal. */
+static bool line_put_u(char **p, const char *end, unsigned long long v) {
+  char d[24], *q = d + sizeof d;
+  do *--q = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  return line_put(p, end, q, (size_t)(d + sizeof d - q));
+}
+
+/* The text form of the request's log line, newline included, written into line (size bytes)
+ * without a format string or an allocation; 0 when it does not fit (the caller then formats
+ * it with buf_printf). */
+static size_t log_request_text(char *line, size_t size, const http_request_t *req,
+                               const char *route, int status, uint64_t bytes, int64_t micros,
+                               const char *tenant, const char *app) {
+  const char *crid = req->client_request_id ? req->client_request_id : "-";
+  const char *method = req->method ? req->method : "-";
+  char *p = line, *end = line + size;
+  if (size < LOG_PREFIX_MAX) return 0;
+  p += log_text_prefix_to(p, LOG_INFO);
+  bool ok = line_put(&p, end, req->request_id, strlen(req->request_id)) &&
+            line_put(&p, end, " ", 1) && line_put(&p, end, crid, strlen(crid)) &&
+            line_put(&p, end, " ", 1) && line_put(&p, end, method, strlen(method)) &&
+            line_put(&p, end, " ", 1) && line_put(&p, end, route, strlen(route)) &&
+            line_put(&p, end, " ", 1);
+  if (ok && status < 0) ok = line_put(&p, end, "-", 1);
+  ok = ok && line_put_u(&p, end, (unsigned long long)(status < 0 ? -(long long)status : status)) &&
+       line_put(&p, end, " ", 1) && line_put_u(&p, end, (unsigned long long)bytes) &&
+       line_put(&p, end, " ", 1);
+  if (ok && micros < 0) ok = line_put(&p, end, "-", 1);
+  ok = ok && line_put_u(&p, end, (unsigned long long)(micros < 0 ? -micros : micros)) &&
+       line_put(&p, end, "us tenant=", 10) &&
+       line_put(&p, end, tenant[0] ? tenant : "-", tenant[0] ? strlen(tenant) : 1) &&
+       line_put(&p, end, " app=", 5) &&
+       line_put(&p, end, app[0] ? app : "-", app[0] ? strlen(app) : 1) && line_put(&p, end, "\n", 1);
+  return ok ? (size_t)(p - line) : 0;
+}
+
 static void log_request(const req_state_t *st, int64_t micros) {
   const http_request_t *req = &st->req;
   const char *route = req->route ? req->route->name : "-";
@@ -609,6 +654,13 @@ static void log_request(const req_state_t *st, int64_t micros) {
     buf_json_escape(&line, app);
     buf_puts(&line, "\"}");
   } else {
+    char text[1024];
+    size_t n = log_request_text(text, sizeof text, req, route, st->status, st->bytes_out, micros,
+                                tenant, app);
+    if (n) {
+      log_write(text, n);
+      return;
+    }
     log_text_prefix(&line, LOG_INFO);
     buf_printf(&line, "%s %s %s %s %d %llu %lldus tenant=%s app=%s", req->request_id,
                req->client_request_id ? req->client_request_id : "-",
@@ -616,7 +668,8 @@ static void log_request(const req_state_t *st, int64_t micros) {
                (unsigned long long)st->bytes_out, (long long)micros, tenant[0] ? tenant : "-",
                app[0] ? app : "-");
   }
-  log_line(line.data);
+  buf_putc(&line, '\n');
+  log_write(line.data, line.len);
   buf_free(&line);
 }
 

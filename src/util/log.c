@@ -60,46 +60,62 @@ bool log_detect_journal(void) {
 bool log_is_journal(void) { return g_journal; }
 
 void log_text_prefix(buf_t *line, log_level_t level) {
-  if (g_journal) {
-    buf_printf(line, "<%d>", LEVEL_PRIORITY[(unsigned)level < 4 ? level : LOG_INFO]);
-    return;
-  }
-  char ts[TIME_ISO_LEN];
-  time_format_iso(time_real_us(), ts);
-  buf_printf(line, "%s ", ts);
+  char p[LOG_PREFIX_MAX];
+  size_t n = log_text_prefix_to(p, level);
+  buf_append(line, p, n);
 }
 
-void log_line(const char *line) {
+size_t log_text_prefix_to(char out[LOG_PREFIX_MAX], log_level_t level) {
+  if (g_journal) {
+    out[0] = '<';
+    out[1] = (char)('0' + LEVEL_PRIORITY[(unsigned)level < 4 ? level : LOG_INFO]);
+    out[2] = '>';
+    out[3] = '\0';
+    return 3;
+  }
+  _Static_assert(TIME_ISO_LEN + 1 <= LOG_PREFIX_MAX, "LOG_PREFIX_MAX holds the time");
+  time_format_iso(time_real_us(), out);
+  size_t n = strlen(out);
+  out[n++] = ' ';
+  out[n] = '\0';
+  return n;
+}
+
+void log_write(const char *text, size_t len) {
   /* One write(2) of the line with its newline, without stdio: one system call per line
    * instead of two. A write of at most PIPE_BUF bytes to a pipe is atomic and writes to a
    * file move its offset atomically, so such lines are written concurrently under the shared
    * lock; a longer line (rare) may be split and takes the lock exclusively. Either way lines
    * never interleave. */
+  bool exclusive = len > PIPE_BUF;
+  if (exclusive) pthread_rwlock_wrlock(&g_lock);
+  else pthread_rwlock_rdlock(&g_lock);
+  while (len) {
+    ssize_t w = write(STDERR_FILENO, text, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    text += w;
+    len -= (size_t)w;
+  }
+  pthread_rwlock_unlock(&g_lock);
+}
+
+void log_line(const char *line) {
   size_t n = strlen(line);
   char small[1024];
   char *p = n + 1 <= sizeof small ? small : malloc(n + 1);
-  bool exclusive = !p || n + 1 > PIPE_BUF;
-  if (exclusive) pthread_rwlock_wrlock(&g_lock);
-  else pthread_rwlock_rdlock(&g_lock);
-  if (!p) {
+  if (!p) { /* no memory for the copy: stdio, under the exclusive lock */
+    pthread_rwlock_wrlock(&g_lock);
     fputs(line, stderr);
     fputc('\n', stderr);
     fflush(stderr);
-  } else {
-    memcpy(p, line, n);
-    p[n] = '\n';
-    const char *q = p;
-    size_t left = n + 1;
-    while (left) {
-      ssize_t w = write(STDERR_FILENO, q, left);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      q += w;
-      left -= (size_t)w;
-    }
-    if (p != small) free(p);
+    pthread_rwlock_unlock(&g_lock);
+    return;
   }
-  pthread_rwlock_unlock(&g_lock);
+  memcpy(p, line, n);
+  p[n] = '\n';
+  log_write(p, n + 1);
+  if (p != small) free(p);
 }
 
 void log_msg(log_level_t level, const char *fmt, ...) {

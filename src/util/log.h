@@ -9,6 +9,7 @@
 #define SPOOLD_UTIL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/buf.h"
 
@@ -34,10 +35,17 @@ bool log_detect_journal(void);
 bool log_is_journal(void);
 /* Appends the start of a text line: "<N>" (journal) or the time and a space. */
 void log_text_prefix(buf_t *line, log_level_t level);
+/* Room for log_text_prefix's text and its NUL. */
+#define LOG_PREFIX_MAX 40
+/* The same text written into out (NUL-terminated); returns its length. */
+size_t log_text_prefix_to(char out[LOG_PREFIX_MAX], log_level_t level);
 /* A free-form message with a level; in JSON mode it becomes {"time","level","msg"}. */
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes an already formatted line (the request log builds its own fields). */
 void log_line(const char *line);
+/* Writes the len bytes of text, one line that already ends in its newline, as log_line writes
+ * a line (one write(2), never interleaved with another line); text is the caller's. */
+void log_write(const char *text, size_t len);
 
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -160,6 +160,27 @@ describe("error envelope and client-request-id (http)", () => {
     assert.notEqual(res.headers.get("request-id"), id, "request-id is the server's own id");
   });
 
+  it("each request leaves one log line: time, request-id, client-request-id, method, route, status, bytes, time taken, tenant, app", async () => {
+    // The line is written into a fixed buffer without a format string: the longest
+    // client-request-id the server keeps (128 characters of its alphabet) fits it too.
+    for (const id of [newClientRequestId(), `{a-b_c.d:e}${"x".repeat(117)}`]) {
+      const res = await rawFetch(url(ctx, "/beta/print"), { token: ctx.read, headers: { "client-request-id": id } });
+      assert.equal(res.status, 200, res.text);
+      const rid = res.headers.get("request-id");
+      const line = new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d+Z ${rid} ${id.replace(/[.{}]/g, "\\$&")} GET print\\.get 200 (\\d+) \\d+us tenant=([0-9a-f-]{36}) app=(\\S+)$`, "m");
+      // the line is written once the answer has been sent: wait for it (a liveness bound only)
+      for (let i = 0; i < 100 && !line.test(ctx.srv.output); i++) await new Promise((r) => setTimeout(r, 50));
+      const m = ctx.srv.output.match(line);
+      assert.ok(m, `no log line for ${rid} in:\n${ctx.srv.output.slice(-3000)}`);
+      assert.ok(Number(m[1]) >= res.body.length, "bytes sent, the body at least");
+    }
+    const bad = await rawFetch(url(ctx, "/v1.0/print/nothing"), { token: ctx.admin });
+    const rid = bad.headers.get("request-id");
+    const line = new RegExp(`^\\S+ ${rid} - GET - 404 \\d+ \\d+us tenant=\\S+ app=\\S+$`, "m");
+    for (let i = 0; i < 100 && !line.test(ctx.srv.output); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(ctx.srv.output, line, "no route and no client-request-id: '-'");
+  });
+
   it("each request gets its own request-id", async () => {
     const a = await rawFetch(url(ctx, "/v1.0/print/nothing"), { token: ctx.admin });
     const b = await rawFetch(url(ctx, "/v1.0/print/nothing"), { token: ctx.admin });

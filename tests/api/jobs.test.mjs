@@ -16,7 +16,7 @@ import {
 } from "./lib/clients.mjs";
 import { assertErrorEnvelope, expectKiotaError, expectGraphError } from "./lib/graph-assert.mjs";
 import {
-  PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, createJob, uploadDocument,
+  PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare, createJob, uploadDocument, TEST_PDF,
 } from "./lib/fixtures.mjs";
 import { testStore } from "./lib/store.mjs";
 
@@ -426,6 +426,52 @@ describe("start, cancel, delete", () => {
     assert.match(assertErrorEnvelope(again, { status: 409, code: "notAllowed" }).message, /already been started/);
     const fetchable = await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs?$filter=isFetchable eq true`);
     assert.deepEqual(fetchable.json.value.map((j) => j.id), [job.id]);
+  });
+
+  it("createUploadSession, the upload's 201 and start answer the bytes of their jansson trees (v1.0 and beta, printer and share)", async () => {
+    // These answers are written as text; the document read and the job read with
+    // $expand=documents still build the tree, so the texts must agree with them to the byte.
+    const name = "Q3 \"report\" \u00e9 \\ /.pdf";
+    const cases = [
+      { version: "v1.0", parent: `printers/${ctx.p1}`, headers: {} },
+      { version: "beta", parent: `shares/${ctx.s1}`, headers: { prefer: "include-unknown-enum-members" } },
+    ];
+    for (const c of cases) {
+      const base = `/${c.version}/print/${c.parent}/jobs`;
+      const job = await raw(ctx, base, { method: "POST", token: ctx.alice, json: {}, headers: c.headers });
+      assert.equal(job.status, 201, job.text);
+      const docId = job.json.documents[0].id;
+      const s = await raw(ctx, `${base}/${job.json.id}/documents/${docId}/createUploadSession`, {
+        method: "POST", token: ctx.alice, headers: c.headers,
+        json: { properties: { documentName: name, contentType: "application/pdf", size: TEST_PDF.length } },
+      });
+      assert.equal(s.status, 200, s.text);
+      assert.deepEqual(Object.keys(s.json), ["@odata.context", "uploadUrl", "expirationDateTime", "nextExpectedRanges"]);
+      assert.equal(s.text, JSON.stringify(s.json), "compact, in the tree's member order");
+      assert.match(s.json["@odata.context"], /\/\$metadata#microsoft\.graph\.uploadSession$/);
+      assert.deepEqual(s.json.nextExpectedRanges, [`0-${TEST_PDF.length - 1}`]);
+      const put = await rawFetch(s.json.uploadUrl.replace(ctx.srv.url, ctx.srv.origin), {
+        method: "PUT", body: TEST_PDF, ca: ctx.srv.ca,
+        headers: { "content-range": `bytes 0-${TEST_PDF.length - 1}/${TEST_PDF.length}`, "content-type": "application/octet-stream" },
+      });
+      assert.equal(put.status, 201, put.text);
+      const d = await raw(ctx, `${base}/${job.json.id}/documents/${docId}`, { token: ctx.alice, headers: c.headers });
+      assert.equal(d.status, 200, d.text);
+      // the document read is {"@odata.context":...,"id":...}; the 201 is the same members
+      // without the context, then "documentName"
+      const members = d.text.slice(d.text.indexOf(',"id":') + 1, -1);
+      assert.equal(put.text, `{${members},"documentName":${JSON.stringify(name)}}`, `${c.version}: the upload's 201`);
+      const st = await raw(ctx, `${base}/${job.json.id}/start`, { method: "POST", token: ctx.alice, headers: c.headers });
+      assert.equal(st.status, 200, st.text);
+      const g = await raw(ctx, `${base}/${job.json.id}?$expand=documents`, { token: ctx.alice, headers: c.headers });
+      assert.equal(g.status, 200, g.text);
+      // the status member of the tree's text (its strings hold no braces)
+      const at = g.text.indexOf('"status":{') + '"status":'.length;
+      const status = g.text.slice(at, g.text.indexOf("}", at) + 1);
+      assert.equal(st.text, `${status.slice(0, -1)},"@odata.context":${JSON.stringify(st.json["@odata.context"])}}`,
+        `${c.version}: the start's answer`);
+      assert.match(st.json["@odata.context"], /\/\$metadata#microsoft\.graph\.printJobStatus$/);
+    }
   });
 
   it("start with parameters is 400; another user's job is 404", async () => {
