@@ -706,9 +706,9 @@ cups_fill_to() { # adds Create-Job + Cancel-Job pairs (8 clients) until the hist
   log "cupsd history filled to $CUPS_JOBS jobs in $((SECONDS - t0)) s"
 }
 
-lifecycle_cups() { # lifecycle_cups PREFIX
-  cups_run "$1.c1" 1 "$CUPS_PAIRS_1" bench/cups/create-cancel.test
-  cups_run "$1.c16" 16 "$CUPS_PAIRS_16" bench/cups/create-cancel.test
+lifecycle_cups() { # lifecycle_cups PREFIX [ROUND_SUFFIX]: keys PREFIX.c1SUFFIX, PREFIX.c16SUFFIX
+  cups_run "$1.c1${2-}" 1 "$CUPS_PAIRS_1" bench/cups/create-cancel.test
+  cups_run "$1.c16${2-}" 16 "$CUPS_PAIRS_16" bench/cups/create-cancel.test
 }
 
 # ---- figure 5: upload against dd --------------------------------------------------------------------
@@ -904,9 +904,16 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
   sp_stop
 
   log "cupsd baselines"
-  cups_start Yes
-  cups_fill_to "$CUPS_SMALL"
-  lifecycle_cups cupssmall
+  # The lifecycle baseline in ROUNDS_SP rounds like spoold's, each on a fresh cupsd filled to the
+  # same history (a round adds thousands of jobs to it); the medians are compared. The last
+  # round's cupsd goes on to the pull baseline and the big history.
+  for ((r = 1; r <= ROUNDS_SP; r++)); do
+    cups_start Yes
+    cups_fill_to "$CUPS_SMALL"
+    lifecycle_cups cupssmall ".r$r"
+    [ "$r" = "$ROUNDS_SP" ] || cups_stop
+  done
+  for c in 1 16; do agg "cupssmall.c$c"; done
   cups_run pull.cups 64 "$CUPS_PULL_PER" bench/cups/held-send-cancel.test
   cups_fill_to "$CUPS_BIG"
   lifecycle_cups cupsbig
