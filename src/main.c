@@ -540,7 +540,8 @@ static int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  app.store = store_open(cfg.store_url, (int)cfg.threads, false, &err);
+  store_options_t sopts = {.sqlite_sync_normal = !strcmp(cfg.sqlite_synchronous, "normal")};
+  app.store = store_open_opts(cfg.store_url, (int)cfg.threads, false, &sopts, &err);
   if (!app.store) goto done;
   /* the quick check and a migration that rebuilds a table take minutes on a large store
    * (docs/operation.md, Upgrading): longer than the unit's TimeoutStartSec */

@@ -159,6 +159,27 @@ describe("journal log lines", () => {
   });
 });
 
+describe("--sqlite-synchronous", () => {
+  it("normal reaches the SQLite store (its startup warning), and durable writes still answer; PostgreSQL refuses it", async (t) => {
+    if (testStore() === "postgres") {
+      await assert.rejects(startServer({ args: ["--sqlite-synchronous", "normal"] }),
+        /--sqlite-synchronous normal applies to a SQLite store/);
+      return;
+    }
+    const srv = await startServer({ args: ["--sqlite-synchronous", "normal"] });
+    t.after(() => srv.kill());
+    // the store's own line, written only when the writer was opened with synchronous=NORMAL
+    // (the option was once parsed and then never handed to the store)
+    assert.match(srv.output, /synchronous=NORMAL \(--sqlite-synchronous normal\): a write answered 2xx survives a crash of spoold/);
+    assert.equal((await rawFetch(`${srv.url}/readyz`)).status, 200);
+    await srv.stop();
+    const full = await startServer();
+    t.after(() => full.kill());
+    assert.doesNotMatch(full.output, /synchronous=NORMAL/, "full (the default) logs no warning");
+    await full.stop();
+  });
+});
+
 describe("SIGHUP reload", () => {
   it("a rotated TLS certificate and a changed issuer/JWKS take effect; requests in flight finish; none is dropped", async (t) => {
     const dir = await makeTempDir("spoold-reload-");
