@@ -154,6 +154,16 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
     r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
     row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
       "$(med smalll.c$c.iters_per_s) (spoold, $small_label)" "$r" "≥ 0.95x" "$(verdict ge "$r" 0.95)"
+    if [ "$c" = 1 ]; then
+      # SQLite alone (bench/floor lifecycle, one job after the other as at c=1): whether the
+      # store's own two transactions slow down with its size
+      row "4 lifecycle, SQLite alone" "the job's two durable transactions, one job after the other (bench/floor lifecycle): jobs/s at $big_label vs $small_label jobs" \
+        "$(med floorlb.jobs_per_s)" "$(med floorl.jobs_per_s) (SQLite alone, $small_label)" \
+        "$(ratio "$(get floorlb.jobs_per_s)" "$(get floorl.jobs_per_s)")" "" ""
+      row "4 lifecycle, SQLite alone" "CPU per job at $big_label vs $small_label, µs: SQLite alone; spoold c=1" \
+        "$(num "$(get floorlb.cpu_us_per_job)"); $(num "$(get bigl.c1.cpu_us)")" \
+        "$(num "$(get floorl.cpu_us_per_job)"); $(num "$(get smalll.c1.cpu_us)") ($small_label)" "" "" ""
+    fi
     row "4 lifecycle c=$c" "store at $big_label: commits per job, closures per commit, WAL pages per job, KiB written per job" \
       "$(get bigl.c$c.commits_per_iter), $(get bigl.c$c.closures_per_commit), $(get bigl.c$c.pages_per_iter), $(get bigl.c$c.written_kb_per_iter)" "" "" "" ""
     row "4 lifecycle c=$c" "cupsd jobs/s at $(get cupsbig.c$c.history) vs $(get cupssmall.c$c.history) jobs of history" \

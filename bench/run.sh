@@ -23,7 +23,9 @@
 #   4 scaling    1 and 2 with 1,000 and 1,000,000 jobs in the store (bench/seed writes them into
 #                the stopped server's SQLite file; rounds alternate the two stores), cupsd with
 #                1,000 and 15,000 jobs of history, spoold's VmRSS/VmHWM at 1,000,000 jobs
-#                and the job read's SELECT with SQLite alone on both stores (bench/floor read)
+#                and the job read's SELECT with SQLite alone on both stores (bench/floor read),
+#                and the lifecycle's two transactions with SQLite alone on both (bench/floor
+#                lifecycle)
 #   5 upload     1 GiB in 8 MiB fragments, 4 at once, vs dd bs=8M count=128 conv=fsync on the
 #                same file system; spoold's peak RSS during the upload
 #   6 PostgreSQL reads (as 1), lifecycle (as 2, c=1 and c=16) and pull print (as 3, closed loop)
@@ -547,21 +549,30 @@ lg_run() {
 
 # ---- floors: the store alone and the loopback HTTP round trips ---------------------------------------
 
-# floor_lifecycle KEY: bench/floor lifecycle for DUR seconds on a fresh copy of the small store
-# (spoold's schema, printer and share, made by spoold): the two durable transactions of a
-# lifecycle job with spoold's statements and settings, SQLite alone, one job after the other.
-# Stores KEY.{jobs_per_s,cpu_us_per_job,...}
+# floor_lifecycle KEY [DIR]: bench/floor lifecycle for DUR seconds on a fresh copy of the small
+# store (spoold's schema, printer and share, made by spoold), or on the (stopped) store in DIR in
+# place (the big store, which keeps the jobs as spoold's big rounds do): the two durable
+# transactions of a lifecycle job with spoold's statements and settings, SQLite alone, one job
+# after the other. Stores KEY.{jobs_per_s,cpu_us_per_job,...}
 floor_lifecycle() {
   local key=$1 d=$WORK/store-floor out k
-  rm -rf "$d"
-  cp -a "$WORK/store-small" "$d"
+  if [ -n "${2:-}" ]; then
+    d=$2
+  else
+    rm -rf "$d"
+    cp -a "$WORK/store-small" "$d"
+  fi
   sync
   out=$("$FLOOR" lifecycle "$d/spoold.db" --duration "$DUR" --template "$JOB") ||
     die "bench/floor lifecycle failed: $out"
-  rm -rf "$d"
+  [ -n "${2:-}" ] || rm -rf "$d"
   parse_kv "$out"
   for k in "${!KV[@]}"; do put "$key.$k" "${KV[$k]}"; done
-  cmd "bench/floor lifecycle \$WORK/store-floor/spoold.db --duration $DUR --template $JOB   # a fresh copy of the small store"
+  if [ -n "${2:-}" ]; then
+    cmd "bench/floor lifecycle \$WORK/${2##*/}/spoold.db --duration $DUR --template $JOB"
+  else
+    cmd "bench/floor lifecycle \$WORK/store-floor/spoold.db --duration $DUR --template $JOB   # a fresh copy of the small store"
+  fi
   log "$key: $out"
 }
 
@@ -940,6 +951,9 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
     floor_http "floorh.r$r"
     floor_read "floorrs.r$r" "$WORK/data" "$SMALL_LO" "$SMALL_HI"
     floor_read "floorrb.r$r" "$WORK/store-big" "$BIG_LO" "$BIG_HI"
+    # figure 4's lifecycle floor: the same two transactions on the big store (its indexes and
+    # table hold every job; whether SQLite alone slows down with the store's size)
+    floor_lifecycle "floorlb.r$r" "$WORK/store-big"
     sp_start
     scale_runs small "$r" "$SMALL_LO" "$SMALL_HI"
     sp_stop
@@ -951,7 +965,7 @@ if [ -z "$ONLY" ]; then # figures 1-5 (SQLite)
     [ "$r" = "$ROUNDS_SP" ] || sp_stop
   done
   for k in smallr.c64 smallr.c256 bigr.c64 bigr.c256 smalll.c1 smalll.c16 bigl.c1 bigl.c16 \
-           floorl floorh floorrs floorrb; do agg "$k"; done
+           floorl floorh floorrs floorrb floorlb; do agg "$k"; done
 
   log "figure 5: upload (store: $(store_jobs) jobs)"
   upload_figure
