@@ -278,10 +278,20 @@ static void connection_metrics(buf_t *out, void *arg) {
   unsigned parked = 0;
   server_park_stats(arg, &woken, &due, &parked);
   uint64_t waits = server_write_waits(arg);
+  unsigned limited = 0, addresses = 0;
+  server_limit_counts(arg, &limited, &addresses);
   buf_printf(out,
              "# HELP spoold_http_open_connections Open client connections.\n"
              "# TYPE spoold_http_open_connections gauge\n"
              "spoold_http_open_connections %u\n"
+             "# HELP spoold_http_limit_connections Connections counted against "
+             "--max-connections: accepted (being set up) or open.\n"
+             "# TYPE spoold_http_limit_connections gauge\n"
+             "spoold_http_limit_connections %u\n"
+             "# HELP spoold_http_limit_addresses Client addresses with connections counted "
+             "against --max-connections-per-ip.\n"
+             "# TYPE spoold_http_limit_addresses gauge\n"
+             "spoold_http_limit_addresses %u\n"
              "# HELP spoold_http_parked_requests Requests parked now (long polls, held "
              "failures), waiting for a commit's wake-up or their deadline.\n"
              "# TYPE spoold_http_parked_requests gauge\n"
@@ -295,7 +305,8 @@ static void connection_metrics(buf_t *out, void *arg) {
              "HTTP thread back while they waited for the commit (SQLite store).\n"
              "# TYPE spoold_http_write_waits_total counter\n"
              "spoold_http_write_waits_total %llu\n",
-             server_open_connections(arg), parked, (unsigned long long)woken, (unsigned long long)due,
+             server_open_connections(arg), limited, addresses, parked, (unsigned long long)woken,
+             (unsigned long long)due,
              (unsigned long long)waits);
 }
 

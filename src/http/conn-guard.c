@@ -4,6 +4,15 @@
  *
  * Every open connection is in one list and its address in a small hash table of counts, both
  * under one mutex; the watchdog walks the list four times a second.
+ *
+ * The limits are checked and counted in one step, under that mutex, in the accept policy: a
+ * connection the policy lets in is counted at once (a reservation), so that worker threads
+ * accepting at the same moment all see each other's connections. libmicrohttpd calls the
+ * accept policy and then, on the same thread and before anything else, the notification that
+ * the connection started (or, when its set-up failed, nothing). So a reservation is pending
+ * on the thread that made it until conn_guard_opened() on that thread takes it; one still
+ * pending when that thread makes its next reservation, or after PENDING_MAX_US, belongs to a
+ * connection whose set-up failed and is released.
  */
 #include "http/conn-guard.h"
 #include "util/buf.h"
@@ -23,6 +32,9 @@
 
 #define IP_BUCKETS 1024
 #define WATCH_INTERVAL_MS 250
+/* A reservation not taken by conn_guard_opened() within this time is a failed set-up's (the
+ * library takes microseconds between the two calls). */
+#define PENDING_MAX_US 5000000
 
 /* A client address: 16 bytes (IPv4 as ::ffff:a.b.c.d). */
 typedef struct ip_key {
@@ -36,8 +48,10 @@ typedef struct ip_count {
 } ip_count_t;
 
 struct conn_info {
-  conn_info_t     *prev, *next;   /* g->conns, under g->mu */
-  int              fd;
+  conn_info_t     *prev, *next;   /* g->conns, or g->pending while reserved, under g->mu */
+  pthread_t        owner;         /* while reserved: the thread that made the reservation */
+  int64_t          reserved_us;   /* while reserved: when (monotonic us) */
+  int              fd;            /* -1 while reserved */
   ip_key_t         ip;
   char             peer[INET6_ADDRSTRLEN];
   conn_over_t      over;
@@ -59,7 +73,9 @@ struct conn_guard {
   bool             stop;
   pthread_t        thread;
   conn_info_t     *conns;
-  unsigned         total;
+  conn_info_t     *pending;       /* reserved by the accept policy, not yet opened */
+  unsigned         total;         /* reserved and open connections */
+  unsigned         addresses;     /* entries of ips */
   ip_count_t      *ips[IP_BUCKETS];
   /* Log rate limit of refused connections. */
   int64_t          refused_log_us;
@@ -104,6 +120,7 @@ static ip_count_t *ip_find(conn_guard_t *g, const ip_key_t *k, bool create) {
   c->key = *k;
   c->next = g->ips[b];
   g->ips[b] = c;
+  g->addresses++;
   return c;
 }
 
@@ -116,25 +133,74 @@ static void ip_release(conn_guard_t *g, const ip_key_t *k) {
     if (c->n == 0) {
       *pp = c->next;
       free(c);
+      g->addresses--;
     }
     return;
   }
 }
 
-/* The accept policy (see conn-guard.h). */
+static void list_unlink(conn_info_t **head, conn_info_t *c) {
+  if (c->prev) c->prev->next = c->next;
+  else *head = c->next;
+  if (c->next) c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+}
+
+static void list_push(conn_info_t **head, conn_info_t *c) {
+  c->prev = NULL;
+  c->next = *head;
+  if (*head) (*head)->prev = c;
+  *head = c;
+}
+
+/* Takes c's connection off the counts (an open connection or a reservation). Call with g->mu
+ * held; c is already off its list. */
+static void uncount(conn_guard_t *g, conn_info_t *c) {
+  ip_release(g, &c->ip);
+  if (g->total) g->total--;
+}
+
+/* The reservation the calling thread made and no connection took yet, taken off the pending
+ * list (the caller owns it); NULL when there is none. Call with g->mu held. */
+static conn_info_t *take_pending(conn_guard_t *g) {
+  pthread_t self = pthread_self();
+  for (conn_info_t *c = g->pending; c; c = c->next)
+    if (pthread_equal(c->owner, self)) {
+      list_unlink(&g->pending, c);
+      return c;
+    }
+  return NULL;
+}
+
+/* Counts a connection from c->ip in g's totals and decides whether it is past a limit (its
+ * requests then get 503). Call with g->mu held. */
+static void count(conn_guard_t *g, conn_info_t *c) {
+  ip_count_t *ic = ip_find(g, &c->ip, true);
+  ic->n++;
+  g->total++;
+  if (g->total > g->cfg.max_connections) c->over = CONN_OVER_GLOBAL;
+  else if (ic->n > g->cfg.max_per_ip) c->over = CONN_OVER_PER_IP;
+  else c->over = CONN_OVER_NONE;
+}
+
+/* The accept policy (see conn-guard.h): the check and the count are one step under g->mu. */
 bool conn_guard_accept(conn_guard_t *g, const struct sockaddr *sa) {
-  ip_key_t k;
-  char peer[INET6_ADDRSTRLEN];
-  key_of(sa, &k, peer, sizeof peer);
+  conn_info_t *c = xcalloc(1, sizeof *c);
+  c->fd = -1;
+  key_of(sa, &c->ip, c->peer, sizeof c->peer);
+  int64_t now = time_mono_us();
   pthread_mutex_lock(&g->mu);
+  /* A reservation this thread made before that no connection took: its set-up failed. */
+  conn_info_t *stale = take_pending(g);
+  if (stale) uncount(g, stale);
   const char *why = NULL;
   unsigned limit = 0;
   if (g->total >= g->cfg.max_connections + g->reserve_global) {
     why = "open connections";
     limit = g->cfg.max_connections;
   } else {
-    ip_count_t *c = ip_find(g, &k, false);
-    if (c && c->n >= g->cfg.max_per_ip + g->reserve_ip) {
+    ip_count_t *ic = ip_find(g, &c->ip, false);
+    if (ic && ic->n >= g->cfg.max_per_ip + g->reserve_ip) {
       why = "open connections from this address";
       limit = g->cfg.max_per_ip;
     }
@@ -142,7 +208,6 @@ bool conn_guard_accept(conn_guard_t *g, const struct sockaddr *sa) {
   bool log_now = false;
   unsigned quiet = 0;
   if (why) {
-    int64_t now = time_mono_us();
     if (now - g->refused_log_us >= 1000000) {
       log_now = true;
       quiet = g->refused_quiet;
@@ -151,31 +216,49 @@ bool conn_guard_accept(conn_guard_t *g, const struct sockaddr *sa) {
     } else {
       g->refused_quiet++;
     }
+  } else {
+    count(g, c);
+    c->owner = pthread_self();
+    c->reserved_us = now;
+    list_push(&g->pending, c);
   }
   pthread_mutex_unlock(&g->mu);
+  free(stale);
   if (log_now)
     log_warn("closing a new connection from %s at once: %s are past the limit of %u and its "
              "reserve of 503 answers (%u more refused since the last such line)",
-             peer, why, limit, quiet);
+             c->peer, why, limit, quiet);
+  if (why) free(c);
   return why == NULL;
 }
 
-/* Records an opened connection (see conn-guard.h). */
+/* Records an opened connection (see conn-guard.h): takes the reservation the calling thread's
+ * accept policy made for it. */
 conn_info_t *conn_guard_opened(conn_guard_t *g, int fd, const struct sockaddr *sa) {
-  conn_info_t *c = xcalloc(1, sizeof *c);
+  ip_key_t k;
+  key_of(sa, &k, NULL, 0);
+  conn_info_t *fresh = NULL;
+  pthread_mutex_lock(&g->mu);
+  conn_info_t *c = take_pending(g);
+  if (c && memcmp(&c->ip, &k, sizeof k) != 0) { /* not this connection's: never in practice */
+    uncount(g, c);
+    fresh = c;
+    c = NULL;
+  }
+  if (!c) {
+    /* No reservation (not accepted through the policy, or its reservation was dropped as
+     * stale): counted now, past the limits answered 503 like a reserve connection. */
+    pthread_mutex_unlock(&g->mu);
+    free(fresh);
+    c = xcalloc(1, sizeof *c);
+    key_of(sa, &c->ip, c->peer, sizeof c->peer);
+    pthread_mutex_lock(&g->mu);
+    count(g, c);
+  }
   c->fd = fd;
-  key_of(sa, &c->ip, c->peer, sizeof c->peer);
   atomic_store(&c->phase, CONN_PHASE_HEAD);
   atomic_store(&c->phase_start, time_mono_us());
-  pthread_mutex_lock(&g->mu);
-  ip_count_t *ic = ip_find(g, &c->ip, true);
-  ic->n++;
-  g->total++;
-  if (g->total > g->cfg.max_connections) c->over = CONN_OVER_GLOBAL;
-  else if (ic->n > g->cfg.max_per_ip) c->over = CONN_OVER_PER_IP;
-  c->next = g->conns;
-  if (g->conns) g->conns->prev = c;
-  g->conns = c;
+  list_push(&g->conns, c);
   pthread_mutex_unlock(&g->mu);
   return c;
 }
@@ -184,13 +267,18 @@ conn_info_t *conn_guard_opened(conn_guard_t *g, int fd, const struct sockaddr *s
 void conn_guard_closed(conn_guard_t *g, conn_info_t *c) {
   if (!c) return;
   pthread_mutex_lock(&g->mu);
-  if (c->prev) c->prev->next = c->next;
-  else g->conns = c->next;
-  if (c->next) c->next->prev = c->prev;
-  ip_release(g, &c->ip);
-  if (g->total) g->total--;
+  list_unlink(&g->conns, c);
+  uncount(g, c);
   pthread_mutex_unlock(&g->mu);
   free(c);
+}
+
+/* The counts behind the limits (see conn-guard.h). */
+void conn_guard_counts(conn_guard_t *g, unsigned *connections, unsigned *addresses) {
+  pthread_mutex_lock(&g->mu);
+  if (connections) *connections = g->total;
+  if (addresses) *addresses = g->addresses;
+  pthread_mutex_unlock(&g->mu);
 }
 
 conn_over_t conn_guard_over(const conn_info_t *c) { return c ? c->over : CONN_OVER_NONE; }
@@ -256,6 +344,14 @@ static void *watch_main(void *arg) {
   pthread_mutex_lock(&g->mu);
   while (!g->stop) {
     int64_t now = time_mono_us();
+    for (conn_info_t *c = g->pending, *next; c; c = next) {
+      next = c->next;
+      if (now - c->reserved_us < PENDING_MAX_US) continue;
+      /* Its connection's set-up failed and its thread accepted nothing since. */
+      list_unlink(&g->pending, c);
+      uncount(g, c);
+      free(c);
+    }
     for (conn_info_t *c = g->conns; c; c = c->next) {
       char why[200];
       if (c->cut || !missed_deadline(g, c, now, why, sizeof why)) continue;
@@ -309,6 +405,11 @@ void conn_guard_free(conn_guard_t *g) {
   while (g->conns) {
     conn_info_t *c = g->conns;
     g->conns = c->next;
+    free(c);
+  }
+  while (g->pending) {
+    conn_info_t *c = g->pending;
+    g->pending = c->next;
     free(c);
   }
   for (unsigned i = 0; i < IP_BUCKETS; i++) {

@@ -57,15 +57,24 @@ conn_guard_t *conn_guard_new(const conn_guard_config_t *cfg, char **err);
 void conn_guard_free(conn_guard_t *g);
 
 /* The accept policy: false when a new connection from sa must be closed at once (past the
- * reserve, globally or for its address); logs the reason, rate-limited. Thread-safe. */
+ * reserve, globally or for its address); logs the reason, rate-limited. When true, the
+ * connection is already counted against the limits (one step with the check, so concurrent
+ * calls never let more in than the limits and their reserves): a reservation that
+ * conn_guard_opened() on the same thread takes. A reservation no connection took is released
+ * at the thread's next call or after a few seconds. Thread-safe. */
 bool conn_guard_accept(conn_guard_t *g, const struct sockaddr *sa);
 
-/* Records a connection just opened on socket fd from sa; returns its record (owned by g until
- * conn_guard_closed). Thread-safe. */
+/* Records a connection just opened on socket fd from sa, taking the reservation the calling
+ * thread's conn_guard_accept() made (without one, it is counted now); returns its record
+ * (owned by g until conn_guard_closed). Thread-safe. */
 conn_info_t *conn_guard_opened(conn_guard_t *g, int fd, const struct sockaddr *sa);
 
 /* Forgets a closed connection (before its socket is closed) and frees c. Thread-safe. */
 void conn_guard_closed(conn_guard_t *g, conn_info_t *c);
+
+/* The connections counted against the limits now (reserved or open) and the client addresses
+ * they come from, into whichever pointer is not NULL. Thread-safe. */
+void conn_guard_counts(conn_guard_t *g, unsigned *connections, unsigned *addresses);
 
 /* Whether c was accepted past a limit (its requests get 503). */
 conn_over_t conn_guard_over(const conn_info_t *c);

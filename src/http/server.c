@@ -993,3 +993,7 @@ void *server_app(const server_t *srv) { return srv->cfg.app; }
 uint64_t server_max_body(const server_t *srv) { return srv->cfg.max_body; }
 bool server_is_draining(const server_t *srv) { return atomic_load(&srv->draining); }
 unsigned server_open_connections(const server_t *srv) { return atomic_load(&srv->connections); }
+
+void server_limit_counts(const server_t *srv, unsigned *connections, unsigned *addresses) {
+  conn_guard_counts(srv->guard, connections, addresses);
+}

@@ -82,6 +82,9 @@ uint64_t    server_max_body(const server_t *srv);
 bool        server_is_draining(const server_t *srv);
 /* Connections open now (for /metrics). */
 unsigned    server_open_connections(const server_t *srv);
+/* The connections the limits count now (accepted, being set up or open) and the client
+ * addresses they come from (for /metrics); either pointer may be NULL. */
+void        server_limit_counts(const server_t *srv, unsigned *connections, unsigned *addresses);
 
 /* Development mode (fault injection): a hook run before the handler of every matched route,
  * on the request's worker thread. It may delay (sleep) and return false to let the handler

@@ -235,3 +235,133 @@ describe("global connection limit: 503 past it, closed at once past the reserve,
     for (const c of [again, ok[0]]) c.sock.destroy();
   });
 });
+
+// Opens n connections (connection i from addressOf(i)) without waiting for one before the next,
+// sending nothing. Resolves when each has connected or failed.
+function burst(port, n, addressOf) {
+  return Promise.all(Array.from({ length: n }, (_, i) => new Promise((resolve) => {
+    const addr = addressOf(i);
+    const sock = net.connect({ host: "127.0.0.1", port, localAddress: addr });
+    const c = { sock, addr, data: "", closedAt: null, opened: Date.now() };
+    c.closed = new Promise((res) => sock.on("close", () => { c.closedAt = Date.now(); res(); }));
+    sock.setEncoding("latin1");
+    sock.on("data", (d) => { c.data += d; });
+    sock.on("error", () => { /* reset by the server: the close event follows */ });
+    sock.once("connect", () => resolve(c));
+    sock.once("error", (e) => { c.err = e; resolve(c); });
+  })));
+}
+
+// The server's gauges of connections, read over c (a connection it serves): open ones (the
+// library's count) and the limits' own counts of connections and of client addresses.
+async function gauges(c) {
+  c.sock.write(GET("/metrics"));
+  const r = await response(c);
+  assert.equal(r.status, 200, JSON.stringify(r));
+  const num = (name) => {
+    const m = new RegExp(`^${name} (\\d+)$`, "m").exec(r.body);
+    assert.ok(m, `${name} in /metrics`);
+    return Number(m[1]);
+  };
+  return {
+    open: num("spoold_http_open_connections"),
+    limit: num("spoold_http_limit_connections"),
+    addresses: num("spoold_http_limit_addresses"),
+  };
+}
+
+// Waits until every connection of a burst is accounted for: closed by the server (refused at
+// accept) or counted by it as open besides the probe. A connection the kernel completed that
+// the server has not accepted yet is neither. The bound is a liveness one: spoold keeps
+// accepting, so a burst that never settles is the failure.
+async function settle(probe, conns) {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const g = await gauges(probe);
+    const closed = conns.filter((c) => c.closedAt).length;
+    if (closed + g.open - 1 === conns.length) return g;
+    assert.ok(Date.now() < end, `after 30 s the server counts ${g.open} open and closed ${closed} of ${conns.length}`);
+    await sleep(50);
+  }
+}
+
+// Runs `rounds` bursts of perAddress connections from each of `addresses` client addresses
+// (each address's connections one after the other in the burst, so that several worker threads
+// cross its limit at the same time) against a server whose limit for each address (for all of
+// them together when `global`) is `allowed` connections beside the probe, `served` of them
+// served. The server is stopped (SIGSTOP) while the kernel completes the burst's connections
+// into its listen backlog, so that on SIGCONT every worker thread finds them waiting at once.
+// Once a burst settles, every connection the server holds is asked for /healthz (200 or 503);
+// then all are closed and the server's counts must return to the probe alone (nothing left
+// reserved). Every round is run, so a failure says how often and by how much the limits were
+// exceeded. BURST_ROUNDS overrides the number of rounds.
+async function bursts(srv, probe, { rounds, addresses, perAddress, allowed, served, global = false }) {
+  rounds = Number(process.env.BURST_ROUNDS || rounds);
+  const over = [];
+  let full = 0;
+  const addrs = Array.from({ length: addresses }, (_, a) => `127.0.${6 + (a >> 8)}.${(a & 255) + 1}`);
+  for (let round = 0; round < rounds; round++) {
+    process.kill(srv.pid, "SIGSTOP");
+    let conns;
+    try {
+      conns = await burst(srv.port, addresses * perAddress, (i) => addrs[Math.floor(i / perAddress)]);
+    } finally {
+      process.kill(srv.pid, "SIGCONT");
+    }
+    const g = await settle(probe, conns);
+    assert.equal(g.limit, g.open, "the limits count the open connections, none left reserved");
+    const open = conns.filter((c) => !c.closedAt);
+    assert.equal(open.length, g.open - 1, "the server holds exactly the connections the client sees open");
+    const answers = await Promise.all(open.map(async (c) => {
+      c.sock.write(GET("/healthz"));
+      return (await response(c)).status;
+    }));
+    assert.ok(answers.every((s) => s === 200 || s === 503), `only 200 and 503: ${answers}`);
+    const groups = global ? [answers] : addrs.map((a) => answers.filter((s, i) => open[i].addr === a));
+    for (const held of groups) {
+      const ok = held.filter((s) => s === 200).length;
+      if (held.length === allowed && ok === served) full++;
+      if (held.length > allowed || ok > served) over.push(`round ${round}: ${held.length} accepted, ${ok} served`);
+    }
+    for (const c of conns) c.sock.destroy();
+    await openConnections(probe, 1);
+    assert.deepEqual(await gauges(probe), { open: 1, limit: 1, addresses: 1 }, "the counts return to the probe's connection");
+  }
+  return { over, full };
+}
+
+// A burst of connections at once goes through libmicrohttpd's accept policy on several worker
+// threads at the same time: the limits' check and their count must be one step, or more
+// connections than a limit and its reserve are accepted (up to --threads - 1 more). The window
+// is microseconds wide, so each test runs many bursts.
+describe("a burst of connections at once never exceeds the limits and their reserve", () => {
+  it("global: at most --max-connections served and max(4, N/8) more answered 503", async () => {
+    const srv = await startServer({ args: ["--max-connections", "3", "--max-connections-per-ip", "1000", "--threads", "8", "--idle-timeout", "300", "--header-timeout", "300"] });
+    try {
+      const probe = await connect(srv.port, "127.0.5.1");
+      await getOk(probe);
+      // the probe is one of the 3 served: 2 more served, 4 answered 503, 58 closed at once
+      const { over, full } = await bursts(srv, probe, { rounds: 40, addresses: 64, perAddress: 1, allowed: 6, served: 2, global: true });
+      assert.deepEqual(over, [], `past the limit 3 and its reserve 4 in ${over.length} rounds`);
+      assert.ok(full > 0, "no burst filled the limit and its reserve");
+      probe.sock.destroy();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("per address: at most --max-connections-per-ip served and its reserve answered 503, for each of 16 addresses", async () => {
+    const srv = await startServer({ args: ["--max-connections", "1000", "--max-connections-per-ip", "2", "--threads", "8", "--idle-timeout", "300", "--header-timeout", "300"] });
+    try {
+      const probe = await connect(srv.port, "127.0.5.1");
+      await getOk(probe);
+      // 8 at once from each address: 2 served, 4 answered 503, 2 closed at once
+      const { over, full } = await bursts(srv, probe, { rounds: 20, addresses: 16, perAddress: 8, allowed: 6, served: 2 });
+      assert.deepEqual(over, [], `past the limit 2 and its reserve 4 for ${over.length} addresses`);
+      assert.ok(full > 0, "no burst filled an address's limit and its reserve");
+      probe.sock.destroy();
+    } finally {
+      await srv.stop();
+    }
+  });
+});
