@@ -6,6 +6,7 @@
 #ifndef SPOOLD_GRAPH_DOCUMENTS_PRIVATE_H
 #define SPOOLD_GRAPH_DOCUMENTS_PRIVATE_H
 
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +40,10 @@ typedef struct graph_documents {
   struct inflight *inflight;
 } graph_documents_t;
 
+/* OpenSSL's SHA-256, fetched once for the process (not freed; never NULL). */
+const EVP_MD *documents_sha256_md(void);
+/* The 32 bytes h as 64 lowercase hex digits and a NUL into out (what "%02x" per byte writes). */
+void documents_hex32(const unsigned char h[32], char out[65]);
 /* Lowercase hex SHA-256 of the text s into out. */
 void documents_sha256_hex(const char *s, char out[65]);
 /* True when the SHA-256 of secret equals the stored hex hash (constant-time compare). */

@@ -51,12 +51,34 @@
 
 /* ---- shared helpers (documents-private.h) ------------------------------------------------- */
 
+/* SHA-256 fetched from OpenSSL once for the process (immutable once fetched; as jwt.c's token
+ * cache key): EVP_sha256() passed to EVP_Digest fetches the algorithm again on every call. */
+static EVP_MD *g_sha256;
+static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
+static void sha256_init(void) { g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+/* See documents-private.h. */
+const EVP_MD *documents_sha256_md(void) {
+  pthread_once(&g_sha256_once, sha256_init);
+  return g_sha256 ? g_sha256 : EVP_sha256();
+}
+
+/* See documents-private.h. */
+void documents_hex32(const unsigned char h[32], char out[65]) {
+  static const char hex[] = "0123456789abcdef";
+  for (unsigned i = 0; i < 32; i++) {
+    out[2 * i] = hex[h[i] >> 4];
+    out[2 * i + 1] = hex[h[i] & 15];
+  }
+  out[64] = '\0';
+}
+
 /* Lowercase hex SHA-256 of s (credentials are stored only as this). */
 void documents_sha256_hex(const char *s, char out[65]) {
-  unsigned char h[32];
+  unsigned char h[32] = {0};
   unsigned int n = 0;
-  EVP_Digest(s, strlen(s), h, &n, EVP_sha256(), NULL);
-  for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+  EVP_Digest(s, strlen(s), h, &n, documents_sha256_md(), NULL);
+  documents_hex32(h, out);
 }
 
 /* Whether secret hashes to stored_hash, compared in constant time. */

@@ -324,7 +324,7 @@ static int put_start(http_request_t *req, http_response_t *res) {
   bool whole = p->first == 0 && p->len == (uint64_t)p->sess.size;
   if (whole) {
     p->md = EVP_MD_CTX_new();
-    if (!p->md || EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1) {
+    if (!p->md || EVP_DigestInit_ex(p->md, documents_sha256_md(), NULL) != 1) {
       reply_internal(req, res);
       return -1;
     }
@@ -392,7 +392,7 @@ static bool put_streamed_sha256(upload_put_t *p, char out[BLOB_SHA256_HEX + 1]) 
   unsigned char h[32];
   unsigned int hl = 0;
   if (EVP_DigestFinal_ex(p->md, h, &hl) != 1 || hl != 32) return false;
-  for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+  documents_hex32(h, out);
   return true;
 }
 

@@ -84,15 +84,6 @@ static int session_read(db_conn_t *c, const char *id, int64_t now, store_upload_
   return store_step_row(s, session_read_row, u);
 }
 
-/* Reads document id into *d; STORE_NOT_FOUND when there is none. */
-static int document_read(db_conn_t *c, const char *id, store_document_t *d) {
-  store_document_clear(d);
-  db_stmt_t *s = db_prepare(c, "SELECT " STORE_DOC_COLS " FROM documents d WHERE d.id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, id);
-  return store_step_row(s, store_document_read_row, d);
-}
-
 /* Adds key to drop unless a document other than except_doc, or a session, still names it. */
 static int drop_if_unreferenced(db_conn_t *c, const char *key, const char *except_doc,
                                 store_blob_keys_t *drop) {
@@ -198,9 +189,6 @@ typedef struct {
   char                             *why;
 } create_arg_t;
 
-/* The document's blob key (column 0, NULL when none) into the char * at out. */
-static void old_blob_row(db_stmt_t *s, void *out) { *(char **)out = store_col_strdup(s, 0, false); }
-
 static int session_create_fn(db_conn_t *c, void *arg) {
   create_arg_t *a = arg;
   const store_upload_session_new_t *n = a->n;
@@ -208,22 +196,35 @@ static int session_create_fn(db_conn_t *c, void *arg) {
   free(a->why);
   a->why = NULL;
   char *old_blob = NULL;
+  int rc;
 
-  /* the job's phase, checked here so a concurrent start cannot slip in between */
-  store_job_state_t js;
-  int rc = store_job_state_read(c, n->tenant, n->job_id, &js);
-  int64_t phase = js.phase;
-  unsigned details = js.details;
-  store_job_state_clear(&js);
-  if (rc != 0) goto done;
-  db_stmt_t *s = db_prepare(c, "SELECT blob_key FROM documents WHERE id = ? AND job_id = ?");
+  /* the job's phase, checked here so a concurrent start cannot slip in between, and the
+   * document's blob key, in one statement: no row when the job (of this tenant) or its
+   * document is missing */
+  int64_t phase = -1;
+  unsigned details = 0;
+  db_stmt_t *s = db_prepare(c, "SELECT j.phase, j.details, d.blob_key FROM documents d"
+                               " JOIN jobs j ON j.id = d.job_id"
+                               " WHERE d.id = ? AND d.job_id = ? AND j.tenant_id = ?");
   if (!s) {
     rc = DB_ERROR;
     goto done;
   }
   db_bind_text(s, 1, n->document_id);
   db_bind_int64(s, 2, n->job_id);
-  if ((rc = store_step_row(s, old_blob_row, &old_blob)) != 0) goto done;
+  db_bind_text(s, 3, n->tenant);
+  rc = db_step(s);
+  if (rc == DB_ROW) {
+    phase = db_col_int64(s, 0);
+    details = (unsigned)db_col_int64(s, 1);
+    old_blob = store_col_strdup(s, 2, false);
+  }
+  db_reset(s);
+  if (rc != DB_ROW) {
+    rc = rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+    goto done;
+  }
+  rc = 0;
   if (phase < 0 || phase >= JOB_PHASE_COUNT || !(n->allowed_phases & (1u << phase))) {
     buf_t w = BUF_INIT;
     buf_printf(&w, "An upload session cannot be created for a job that is %s.",
@@ -374,6 +375,13 @@ typedef struct {
   store_document_t       doc;
   store_blob_keys_t      drop;
   char                  *why;
+  /* read with the session by a completing fragment (complete_fn): the job's phase and
+   * details (job_found false when the job of the session's tenant is gone), the document's
+   * tenant and blob key */
+  bool                   job_found;
+  int64_t                job_phase;
+  unsigned               job_details;
+  char                  *doc_tenant, *doc_blob_key;
 } fragment_arg_t;
 
 static void fragment_reset(fragment_arg_t *a) {
@@ -385,15 +393,52 @@ static void fragment_reset(fragment_arg_t *a) {
   a->expires = 0;
   store_document_clear(&a->doc);
   store_blob_keys_clear(&a->drop);
+  a->job_found = false;
+  a->job_phase = -1;
+  a->job_details = 0;
+  free(a->doc_tenant);
+  free(a->doc_blob_key);
+  a->doc_tenant = a->doc_blob_key = NULL;
 }
+
+/* A row of COMPLETE_READ_SQL into the fragment_arg_t at item: the session (its columns first,
+ * as session_read_row reads them), then the job's phase and details and the document's
+ * tenant and blob key. */
+static void complete_read_row(db_stmt_t *s, void *item) {
+  fragment_arg_t *a = item;
+  session_read_row(s, &a->sess);
+  a->job_found = !db_col_null(s, 14);
+  a->job_phase = store_col_i64_or(s, 14, -1);
+  a->job_details = (unsigned)store_col_i64_or(s, 15, 0);
+  a->doc_tenant = store_col_strdup(s, 16, true);
+  a->doc_blob_key = store_col_strdup(s, 17, false);
+}
+
+/* The session of a completing fragment, its job's phase and details and its document's
+ * tenant and blob key, in one statement (session_read's row and four columns more). */
+#define COMPLETE_READ_SQL                                                                     \
+  "SELECT " SESSION_COLS ", j.phase, j.details, d.tenant_id, d.blob_key"                      \
+  " FROM upload_sessions s JOIN documents d ON d.id = s.document_id"                          \
+  " LEFT JOIN jobs j ON j.id = d.job_id AND j.tenant_id = s.tenant_id"                        \
+  " WHERE s.id = ? AND s.expires_us > ?"
 
 /* The start of a closure run on a fragment (clears a's outputs, which a run again finds set):
  * reads the session and merges [first, last] into its received set, in *set (initialised here;
  * the caller clears it). Returns 0 with a->outcome set, or an error. */
-static int fragment_merge(db_conn_t *c, fragment_arg_t *a, range_set_t *set) {
+static int fragment_merge(db_conn_t *c, fragment_arg_t *a, range_set_t *set, bool completes) {
   fragment_reset(a);
   range_set_init(set);
-  int rc = session_read(c, a->id, a->now, &a->sess);
+  int rc;
+  if (completes) {
+    store_upload_session_clear(&a->sess);
+    db_stmt_t *s = db_prepare(c, COMPLETE_READ_SQL);
+    if (!s) return DB_ERROR;
+    db_bind_text(s, 1, a->id);
+    db_bind_int64(s, 2, a->now);
+    rc = store_step_row(s, complete_read_row, a);
+  } else {
+    rc = session_read(c, a->id, a->now, &a->sess);
+  }
   if (rc != 0) return rc;
   if (!range_set_parse(a->sess.received, set)) return DB_ERROR;
   a->expires = a->sess.expires_us;
@@ -420,7 +465,7 @@ static int fragment_merge(db_conn_t *c, fragment_arg_t *a, range_set_t *set) {
 static int fragment_fn(db_conn_t *c, void *arg) {
   fragment_arg_t *a = arg;
   range_set_t set;
-  int rc = fragment_merge(c, a, &set);
+  int rc = fragment_merge(c, a, &set, false);
   if (rc == 0 && a->outcome == STORE_FRAGMENT_RECORDED) {
     char *text = range_set_format(&set);
     db_stmt_t *s = db_prepare(c, "UPDATE upload_sessions SET received = ?, expires_us = ?"
@@ -471,7 +516,7 @@ store_rc_t store_upload_fragment(store_t *st, const char *id, uint64_t first, ui
 static int complete_fn(db_conn_t *c, void *arg) {
   fragment_arg_t *a = arg;
   range_set_t set;
-  int rc = fragment_merge(c, a, &set);
+  int rc = fragment_merge(c, a, &set, true);
   range_set_clear(&set);
   if (rc != 0) return rc;
   if (a->outcome != STORE_FRAGMENT_COMPLETES) {
@@ -482,13 +527,11 @@ static int complete_fn(db_conn_t *c, void *arg) {
   }
   const store_upload_session_t *u = &a->sess;
 
-  /* the job learns that its document is complete (JOB_EV_UPLOAD_DONE) */
-  store_job_state_t js;
-  rc = store_job_state_read(c, u->tenant, u->job_id, &js);
-  int64_t phase = js.phase;
-  unsigned details = js.details;
-  store_job_state_clear(&js);
-  if (rc != 0) return rc;
+  /* the job learns that its document is complete (JOB_EV_UPLOAD_DONE); its phase and
+   * details came with the session */
+  if (!a->job_found) return STORE_NOT_FOUND;
+  int64_t phase = a->job_phase;
+  unsigned details = a->job_details;
   job_phase_t next;
   const char *why = NULL;
   if (phase < 0 || phase >= JOB_PHASE_COUNT ||
@@ -506,9 +549,8 @@ static int complete_fn(db_conn_t *c, void *arg) {
                              a->now);
   if (rc != 0) return rc;
 
-  /* the document takes the session's bytes */
-  if ((rc = document_read(c, u->document_id, &a->doc)) != 0) return rc;
-  char *old_blob = a->doc.blob_key ? xstrdup(a->doc.blob_key) : NULL;
+  /* the document takes the session's bytes (its tenant and blob key came with the session) */
+  const char *old_blob = a->doc_blob_key;
   db_stmt_t *s = db_prepare(c, "UPDATE documents SET display_name = ?, content_type = ?, size = ?,"
                                " uploaded_us = ?, downloaded_us = NULL, sha256 = ?, blob_key = ?"
                                " WHERE id = ?");
@@ -527,20 +569,19 @@ static int complete_fn(db_conn_t *c, void *arg) {
   if (rc == 0) rc = store_step_done(s);
   if (rc == 0 && old_blob && strcmp(old_blob, u->blob_key) != 0)
     rc = drop_if_unreferenced(c, old_blob, u->document_id, &a->drop);
-  free(old_blob);
   if (rc != 0) return rc;
-  /* the answer: the row read above with what the UPDATE wrote, without reading it again */
+  /* the answer: the document as the UPDATE wrote it, without reading it again */
   store_document_t *d = &a->doc;
-  free(d->display_name);
+  store_document_clear(d);
+  d->id = xstrdup(u->document_id ? u->document_id : "");
+  d->tenant = xstrdup(a->doc_tenant ? a->doc_tenant : "");
+  d->job_id = u->job_id;
   d->display_name = xstrdup(u->document_name ? u->document_name : "");
-  free(d->content_type);
   d->content_type = xstrdup(u->content_type ? u->content_type : "");
   d->size = u->size;
   d->uploaded_us = a->now;
   d->downloaded_us = 0;
-  free(d->sha256);
   d->sha256 = a->sha256 ? xstrdup(a->sha256) : NULL;
-  free(d->blob_key);
   d->blob_key = u->blob_key ? xstrdup(u->blob_key) : NULL;
   return 0;
 }
