@@ -221,13 +221,19 @@ typedef struct {
 
 static void job_find(void *arg);
 
-/* graph_job_resolve, with the own-jobs rule optional (cancel answers 403 instead of 404). */
-static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
-                        bool hide_others, graph_job_ctx_t *ctx) {
+/* See graph/jobs.h. */
+bool graph_job_authorize(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                         graph_job_ctx_t *ctx) {
   memset(ctx, 0, sizeof *ctx);
   ctx->via_share = graph_job_path_is_share(req);
   ctx->caller = graph_authorize(req, res, job_op(req, printer_op), &ctx->decision);
-  if (!ctx->caller) return false;
+  return ctx->caller != NULL;
+}
+
+/* graph_job_resolve, with the own-jobs rule optional (cancel answers 403 instead of 404). */
+static bool job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                        bool hide_others, graph_job_ctx_t *ctx) {
+  if (!graph_job_authorize(req, res, printer_op, ctx)) return false;
   /* Through a share: the share and the job, in one read transaction. Through a printer the
    * job comes first, often from the hot-job cache without any transaction. */
   job_find_arg_t a = {req, res, hide_others, ctx, false};

@@ -40,6 +40,12 @@ typedef struct graph_job_ctx {
  * jobs are 404) and fills *ctx. Returns false after replying; *ctx is then cleared. */
 bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
                        graph_job_ctx_t *ctx);
+/* The opening of graph_job_resolve without its reads, for an action whose store write checks
+ * the job itself: authorizes printer_op as graph_job_resolve does (401/403; false after
+ * replying) and fills ctx->caller, ctx->decision and ctx->via_share; ctx->job and
+ * ctx->printer_id stay empty. The caller clears *ctx with graph_job_ctx_clear. */
+bool graph_job_authorize(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                         graph_job_ctx_t *ctx);
 /* Frees the job and printer id ctx owns and zeroes it; NULL is fine. */
 void graph_job_ctx_clear(graph_job_ctx_t *ctx);
 

@@ -86,11 +86,52 @@ static const json_field_t ABORT_FIELDS[] = {
 const json_schema_t GRAPH_JOB_ABORT_PARAMS = {"the abort action's parameters", ABORT_FIELDS, 1};
 
 /* POST .../jobs/{id}/abort {"reason"?}: 204. */
+/* The abort's store write without the job read before it: through a printer, by a caller
+ * who sees every job of it (not a delegated caller limited to its own jobs), with a valid
+ * body. The store checks that the job is on the path's printer as it aborts it; any other
+ * outcome than 204 is answered by job_abort's full path, which reads the job first as before,
+ * so every answer and its order (404, then the body's 400) stay the same. Returns true after
+ * replying 204; false with *rc the write's outcome (STORE_OK: not tried) and *r its result
+ * (the caller clears it), nothing replied. */
+static bool abort_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx,
+                         store_rc_t *rc, store_pull_result_t *r) {
+  *rc = STORE_OK;
+  if (ctx->via_share || (caller_is_delegated(ctx->caller) && !ctx->decision.all_jobs))
+    return false;
+  int64_t id = store_job_id_parse(http_request_param(req, 1));
+  if (id <= 0) return false;
+  json_t *body = graph_json_body(req, res, true);
+  if (!body || !graph_json_check_params(req, res, body, &GRAPH_JOB_ABORT_PARAMS)) {
+    json_decref(body);
+    http_response_clear(res); /* the full path answers it, after the job's 404 if any */
+    return false;
+  }
+  json_t *reason = json_object_get(body, "reason");
+  const char *text = json_is_string(reason) && json_string_length(reason)
+                       ? json_string_value(reason) : NULL;
+  *rc = store_job_abort_on(APP(req)->store, ctx->caller->tenant, http_request_param(req, 0), id,
+                           caller_app(ctx), text, r);
+  json_decref(body);
+  if (*rc != STORE_OK) return false;
+  graph_reply_no_content(res);
+  return true;
+}
+
 static void job_abort(http_request_t *req, http_response_t *res) {
   graph_job_ctx_t ctx;
-  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_ABORT, &ctx)) return;
   store_pull_result_t r = {0};
-  json_t *body = graph_json_body(req, res, true);
+  json_t *body = NULL;
+  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_ABORT, &ctx)) return;
+  store_rc_t direct = STORE_OK;
+  if (abort_direct(req, res, &ctx, &direct, &r)) goto done;
+  graph_job_ctx_clear(&ctx);
+  if (!graph_job_resolve(req, res, OP_PRINTER_JOB_ABORT, &ctx)) goto done;
+  if (direct != STORE_OK) { /* the write was made and refused: its answer, the job read */
+    reply_rc(req, res, direct, &ctx, &r);
+    goto done;
+  }
+  store_pull_result_clear(&r);
+  body = graph_json_body(req, res, true);
   if (!body || !graph_json_check_params(req, res, body, &GRAPH_JOB_ABORT_PARAMS)) goto done;
   json_t *reason = json_object_get(body, "reason");
   const char *text = json_is_string(reason) && json_string_length(reason)

@@ -145,9 +145,8 @@ void store_document_read_row(db_stmt_t *s, void *item) {
   d->blob_key = store_col_strdup(s, 9, false);
 }
 
-/* Parses a Graph job id: 1..STORE_JOB_ID_MAX in canonical decimal (no sign, no leading zero).
- * Returns the id, or 0 when s is not one. */
-static int64_t job_id_parse(const char *s) {
+/* See store/jobs.h. */
+int64_t store_job_id_parse(const char *s) {
   if (!s || !*s || *s == '0' || strlen(s) > 10) return 0;
   int64_t v = 0;
   for (const char *p = s; *p; p++) {
@@ -185,7 +184,7 @@ static int job_get_fn(db_conn_t *c, void *arg) {
 /* Reads job id (decimal string) of tenant; see store/jobs.h. */
 store_rc_t store_job_get(store_t *st, const char *tenant, const char *id, store_job_t *out) {
   memset(out, 0, sizeof *out);
-  int64_t n = job_id_parse(id);
+  int64_t n = store_job_id_parse(id);
   if (!tenant || n == 0) return STORE_NOT_FOUND;
   /* The version is read before the read transaction begins: a write that ends after this
    * point makes the copy put below unusable (job-cache.c). */
@@ -512,7 +511,7 @@ static int job_filter_normalize(query_filter_t *f, char *err, size_t errlen) {
   }
   if (f->value.type != QUERY_VAL_STRING) return 0;
   if (query_path_equals(&f->path, "id")) {
-    int64_t id = job_id_parse(f->value.u.s);
+    int64_t id = store_job_id_parse(f->value.u.s);
     if (id == 0) {
       snprintf(err, errlen, "Invalid $filter: '%.40s' is not a print job id; job ids are decimal "
                "numbers such as '5182' (position %zu)", f->value.u.s, f->pos);

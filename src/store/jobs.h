@@ -57,6 +57,10 @@ typedef struct store_job {
  * struct itself stays the caller's. */
 void store_job_clear(store_job_t *j);
 
+/* Parses a Graph job id: 1..STORE_JOB_ID_MAX in canonical decimal (no sign, no leading zero).
+ * Returns the id, or 0 when s is not one. */
+int64_t store_job_id_parse(const char *s);
+
 /* Reads job id (the decimal string) of tenant into *out; STORE_NOT_FOUND when there is no such
  * job in that tenant or id is not a job id. *out is zeroed unless STORE_OK. */
 store_rc_t store_job_get(store_t *st, const char *tenant, const char *id, store_job_t *out);

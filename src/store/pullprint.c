@@ -158,6 +158,7 @@ done:
 
 typedef struct pull_arg {
   const char          *tenant, *app, *text;  /* text: reason, or configuration patch */
+  const char          *printer_id;           /* abort: the job's printer; NULL: any */
   int64_t              job_id;
   store_pull_result_t *r;
 } pull_arg_t;
@@ -193,6 +194,10 @@ static int abort_fn(db_conn_t *c, void *arg) {
   store_job_t j = {0};
   int rc = store_job_load(c, a->tenant, a->job_id, &j);
   if (rc != 0) goto done;
+  if (a->printer_id && (!j.printer_id || strcmp(j.printer_id, a->printer_id) != 0)) {
+    rc = STORE_NOT_FOUND; /* not on the printer the caller named: nothing is written */
+    goto done;
+  }
   r->from = r->to = j.phase;
   rc = seed_rule(c, a->tenant, a->job_id, &j, a->app, "aborted", r);
   if (rc != 0) goto done;
@@ -216,9 +221,17 @@ done:
 /* Aborts a held job; see pullprint.h. */
 store_rc_t store_job_abort(store_t *st, const char *tenant, int64_t job_id, const char *app,
                            const char *reason, store_pull_result_t *r) {
+  return store_job_abort_on(st, tenant, NULL, job_id, app, reason, r);
+}
+
+/* Aborts a held job of a printer; see pullprint.h. */
+store_rc_t store_job_abort_on(store_t *st, const char *tenant, const char *printer_id,
+                              int64_t job_id, const char *app, const char *reason,
+                              store_pull_result_t *r) {
   memset(r, 0, sizeof *r);
   if (!tenant || job_id <= 0) return STORE_NOT_FOUND;
-  pull_arg_t a = {.tenant = tenant, .app = app, .text = reason, .job_id = job_id, .r = r};
+  pull_arg_t a = {.tenant = tenant, .app = app, .text = reason, .printer_id = printer_id,
+                  .job_id = job_id, .r = r};
   return store_rc(db_write(st->db, abort_fn, &a));
 }
 

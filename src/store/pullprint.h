@@ -52,6 +52,12 @@ store_rc_t store_job_seed_check(store_t *st, const char *tenant, int64_t job_id,
 store_rc_t store_job_abort(store_t *st, const char *tenant, int64_t job_id, const char *app,
                            const char *reason, store_pull_result_t *r);
 
+/* store_job_abort of a job on printer printer_id (NULL: any printer): STORE_NOT_FOUND, with
+ * nothing written, also when the job is on another printer. */
+store_rc_t store_job_abort_on(store_t *st, const char *tenant, const char *printer_id,
+                              int64_t job_id, const char *app, const char *reason,
+                              store_pull_result_t *r);
+
 /* PATCH .../jobs/{id} {"configuration": patch} by app: the seed rule, then the job's
  * configuration = deep merge of patch (JSON object text) over the stored one (objects merged
  * member by member, anything else replaced; null sets null). The job stays held. */

@@ -758,6 +758,26 @@ describe("abort refusals: status, code, and nothing changed", () => {
     await refused(await abort(ctx, ctx.P, ctx.held.id, ctx.app), 404, "itemNotFound");
   });
 
+  it("an unknown job, a job of another printer or not a job id, with a good or a bad body: the job's 404 first, worded as always", async () => {
+    // abort writes without reading the job first when the body is good; a refusal is answered
+    // as the job read would have answered it, before the body's 400
+    for (const [printer, id] of [[ctx.V, "999999"], [ctx.P, ctx.held.id], [ctx.V, "x1"], [ctx.V, "0"]]) {
+      for (const body of ['{"reason": "x"}', "", '{"reason": 5}', "{"]) {
+        const r = await raw(ctx, `${jobPath(printer, id)}/abort`, { method: "POST", token: ctx.app, body,
+          headers: { "content-type": "application/json" } });
+        const err = await refused(r, 404, "itemNotFound");
+        assert.equal(err.message, `The print job '${id}' was not found on this printer.`, `${printer} ${id} ${body}`);
+      }
+    }
+  });
+
+  it("a conflict after a good body is worded as before, and a bad body on a held job is its 400", async () => {
+    const fresh = await uploadedJob(ctx, ctx.sV);
+    const err = assertErrorEnvelope(await abort(ctx, ctx.V, fresh.id, ctx.app, { reason: "r" }), { status: 409, code: "notAllowed" });
+    assert.match(err.message, /not been started/);
+    await refused(await abort(ctx, ctx.V, ctx.held.id, ctx.app, { reason: 5 }), 400, "invalidRequest", /reason/);
+  });
+
   it("bad bodies: 400 invalidRequest, checked before anything changes", async () => {
     const p = `${jobPath(ctx.V, ctx.held.id)}/abort`;
     const post = (body) => raw(ctx, p, { method: "POST", token: ctx.app, body, headers: { "content-type": "application/json" } });

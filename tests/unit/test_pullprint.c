@@ -296,7 +296,21 @@ Test(pullprint_store, seed_rule_and_abort) {
   store_job_clear(&j);
   cr_assert_eq(world_task_state(&w, task), TASK_PROCESSING);
 
-  cr_assert_eq(store_job_abort(w.st, "t1", id, APP_X, "Walked away.", &r), STORE_OK);
+  /* store_job_abort_on: a job on another printer than the one named is not found, and
+   * nothing changes */
+  cr_assert_eq(store_job_abort_on(w.st, "t1", "p", id, APP_X, "wrong printer", &r),
+               STORE_NOT_FOUND);
+  store_pull_result_clear(&r);
+  cr_assert_eq(store_job_abort_on(w.st, "t2", "v", id, APP_X, "other tenant", &r),
+               STORE_NOT_FOUND);
+  store_pull_result_clear(&r);
+  j = world_get(&w, id);
+  cr_assert_eq(j.phase, JOB_HELD, "an abort on another printer changes nothing");
+  cr_assert_str_eq(j.printer_id, "v");
+  store_job_clear(&j);
+  cr_assert_eq(world_task_state(&w, task), TASK_PROCESSING);
+
+  cr_assert_eq(store_job_abort_on(w.st, "t1", "v", id, APP_X, "Walked away.", &r), STORE_OK);
   cr_assert_eq(r.from, JOB_HELD);
   cr_assert_eq(r.to, JOB_ABORTED);
   cr_assert_str_eq(r.task_id, task);
