@@ -310,6 +310,17 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
     const char *v = getenv(env);
     if (v && apply(cfg, o, v, env, err) != 0) return -1;
   }
+  /* SPOOLD_ISSUER, SPOOLD_JWKS, SPOOLD_AUDIENCE: one more trusted issuer, after the file's */
+  const char *env_iss = getenv("SPOOLD_ISSUER"), *env_jwks = getenv("SPOOLD_JWKS"),
+             *env_aud = getenv("SPOOLD_AUDIENCE");
+  if (!env_iss && (env_jwks || env_aud))
+    return fail(err, "SPOOLD_JWKS and SPOOLD_AUDIENCE describe the issuer of SPOOLD_ISSUER, "
+                "which is not set%s%s", "", NULL);
+  if (env_iss && (apply(cfg, find_option("issuer"), env_iss, "SPOOLD_ISSUER", err) != 0 ||
+                  (env_jwks && apply(cfg, find_option("jwks"), env_jwks, "SPOOLD_JWKS", err) != 0) ||
+                  (env_aud &&
+                   apply(cfg, find_option("audience"), env_aud, "SPOOLD_AUDIENCE", err) != 0)))
+    return -1;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -354,6 +365,8 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   if (!strcmp(cfg->sqlite_synchronous, "normal") && strncasecmp(cfg->store_url, "sqlite:", 7))
     return fail(err, "--sqlite-synchronous normal applies to a SQLite store (--store sqlite:PATH) "
                 "only; PostgreSQL's durability is set on its server%s%s", "", NULL);
+  if (cfg->simulate_page_ms > 600000) /* the simulation's pageMs range (docs/spoold-dev.md) */
+    return fail(err, "--simulate-page-ms must be from 0 to 600000%s%s", "", NULL);
   if (cfg->simulate_printers && !cfg->dev)
     return fail(err, "--simulate-printers needs --dev: simulated printers exist only in "
                 "development mode%s%s", "", NULL);

@@ -591,7 +591,7 @@ static sim_t *sim_create(const char *tenant, const char *id, const sim_behaviour
 static void default_behaviour(sim_behaviour_t *b) {
   memset(b, 0, sizeof *b);
   b->state = SIM_READY;
-  b->page_ms = g.app && g.app->cfg->simulate_page_ms ? (int)g.app->cfg->simulate_page_ms : 200;
+  b->page_ms = g.app ? (int)g.app->cfg->simulate_page_ms : 200; /* 0 too: no wait per page */
   b->job_ms = -1;
   b->output_dir = g.app ? g.app->cfg->simulate_output : NULL;
 }

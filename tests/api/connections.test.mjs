@@ -6,6 +6,7 @@
 // - past --max-connections-per-ip and --max-connections, requests get 503 serviceNotAvailable
 //   with Retry-After in the Graph envelope and the connection closes; past the reserve beyond
 //   the limit, new connections are closed at once with a log line; nobody waits in the backlog.
+// - an idle connection is closed after --idle-timeout.
 // Other loopback addresses (127.0.0.2, ...) stand for other clients.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -149,6 +150,30 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
     const r = await response(f);
     assert.equal(r.status, 401, "read in full and answered (no token)");
     f.sock.destroy();
+  });
+});
+
+describe("idle connections are closed after --idle-timeout", () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ["--idle-timeout", "1", "--header-timeout", "60"] });
+  });
+  after(() => srv?.stop());
+
+  it("a keep-alive connection idle after its answer, and one that never sends, are closed (not after the 60 s default)", async () => {
+    const answered = await connect(srv.port);
+    await getOk(answered);
+    const idleFrom = Date.now();
+    const silent = await connect(srv.port);
+    // --header-timeout 60 and the default --idle-timeout 60 would keep both open for a minute:
+    // only the option given closes them. The 20 s bound is a liveness one for a loaded machine.
+    const end = Date.now() + 20_000;
+    while ((!answered.closedAt || !silent.closedAt) && Date.now() < end) await sleep(50);
+    assert.ok(answered.closedAt, "the idle keep-alive connection is still open after 20 s");
+    assert.ok(silent.closedAt, "the connection that sent nothing is still open after 20 s");
+    assert.ok(answered.closedAt - idleFrom >= 900, `closed ${answered.closedAt - idleFrom} ms after its answer, before the 1 s idle timeout`);
+    assert.ok(silent.closedAt - silent.opened >= 900, `closed ${silent.closedAt - silent.opened} ms after opening, before the 1 s idle timeout`);
+    assert.equal(silent.data, "", "nothing is answered on a connection that sent nothing");
   });
 });
 

@@ -15,6 +15,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { RetryHandlerOptions } from "@microsoft/kiota-http-fetchlibrary";
@@ -110,20 +112,22 @@ const getJob = (ctx, printerId, jobId) =>
 // ---- simulated printers --------------------------------------------------------------------------
 
 describe("simulated printers (--simulate-printers)", () => {
-  let outDir;
-  const ctx = vendorWorld(["--simulate-printers", "--simulate-page-ms", "50"]);
-  const started = (async () => { outDir = await makeTempDir("spoold-sim-out-"); })();
-  after(async () => { if (outDir) await rm(outDir, { recursive: true, force: true }); });
+  // made before the server starts: --simulate-output names it
+  const outDir = mkdtempSync(path.join(os.tmpdir(), "spoold-sim-out-"));
+  const ctx = vendorWorld(["--simulate-printers", "--simulate-page-ms", "50", "--simulate-output", outDir]);
+  after(async () => { await rm(outDir, { recursive: true, force: true }); });
 
   it("a job the app releases is fetched, printed and completed by the simulated printer", async () => {
-    await started;
-    // every printer gets a simulated device; this one also writes what it prints
+    // every printer gets a simulated device, with --simulate-page-ms and --simulate-output
     const sim = await until("simulation of P", async () => {
       const r = await dev(ctx, `/printers/${ctx.V}/simulation`);
       return r.status === 200 ? r : { ok: false, status: r.status };
     });
     assert.equal(sim.json.state, "ready");
-    const set = await dev(ctx, `/printers/${ctx.V}/simulation`, { method: "POST", json: { pageMs: 150, outputDirectory: outDir } });
+    assert.equal(sim.json.pageMs, 50, "--simulate-page-ms");
+    assert.equal(sim.json.outputDirectory, outDir, "--simulate-output");
+    // the output directory stays the option's: the printed file below shows it reached the device
+    const set = await dev(ctx, `/printers/${ctx.V}/simulation`, { method: "POST", json: { pageMs: 150 } });
     assert.equal(set.status, 200, set.text);
     assert.equal(set.json.pageMs, 150);
     assert.equal(set.json.outputDirectory, outDir);
@@ -499,7 +503,8 @@ describe("access to the control API", () => {
 });
 
 describe("tenant seed", () => {
-  const ctx = vendorWorld(["--simulate-printers", "--simulate-page-ms", "20"]);
+  // --simulate-page-ms 0: no wait per page (0 once fell back to 200 silently)
+  const ctx = vendorWorld(["--simulate-printers", "--simulate-page-ms", "0"]);
 
   it("a fixture replaces the tenant: printers, shares, definitions, triggers and jobs in given states", async () => {
     const fixture = {
@@ -547,6 +552,11 @@ describe("tenant seed", () => {
     assert.equal(fresh.status.state, "paused");                 // created, not started: as from POST .../jobs
     assert.deepEqual(fresh.status.details, ["uploadPending"]);
     assert.equal(fresh.configuration.copies, 2);
+    const simP = await until("simulation of the seeded printer", async () => {
+      const r = await dev(ctx, `/printers/${P}/simulation`);
+      return r.status === 200 ? r : { ok: false, status: r.status };
+    });
+    assert.equal(simP.json.pageMs, 0, "--simulate-page-ms 0");
     // the fetchable job is printed by the simulated printer of the seeded printer
     const done = await until("seeded job printed", async () => {
       const j = await getJob(ctx, P, ids.jobs.printed);

@@ -180,6 +180,46 @@ describe("--sqlite-synchronous", () => {
   });
 });
 
+describe("options given at start reach the code that uses them", () => {
+  it("--log-level warn (and SPOOLD_LOG_LEVEL=error) leaves out the info lines: start-up and one per request", async (t) => {
+    const quiet = await startServer({ args: ["--log-level", "warn"] });
+    t.after(() => quiet.kill());
+    assert.equal((await rawFetch(`${quiet.url}/healthz`)).status, 200);
+    await quiet.stop();
+    assert.doesNotMatch(quiet.output, / - GET healthz 200 /, "no request line at warn");
+    assert.doesNotMatch(quiet.output, /spoold \S+: store /, "no start-up info line at warn");
+    const env = await startServer({ env: { SPOOLD_LOG_LEVEL: "error" } });
+    t.after(() => env.kill());
+    assert.equal((await rawFetch(`${env.url}/healthz`)).status, 200);
+    await env.stop();
+    assert.doesNotMatch(env.output, / - GET healthz 200 |spoold \S+: store /, "no info line at error");
+    // the control: the default level (info) writes both lines
+    const loud = await startServer();
+    t.after(() => loud.kill());
+    assert.equal((await rawFetch(`${loud.url}/healthz`)).status, 200);
+    await loud.stop();
+    assert.match(loud.output, / - GET healthz 200 /);
+    assert.match(loud.output, /spoold \S+: store /);
+  });
+
+  it("--console-issuer, --console-client-id and --console-scopes reach /console/config.json, the scopes with their documented default", async (t) => {
+    const issuer = "https://login.example.test/contoso/v2.0";
+    const srv = await startServer({ args: ["--console-issuer", issuer, "--console-client-id", "console-app",
+      "--console-scopes", "openid api://spoold/Print.All"] });
+    t.after(() => srv.kill());
+    const r = await rawFetch(`${srv.url}/console/config.json`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.oidc, { issuer, clientId: "console-app", scopes: "openid api://spoold/Print.All" });
+    await srv.stop();
+    const dflt = await startServer({ args: ["--console-issuer", issuer, "--console-client-id", "console-app"] });
+    t.after(() => dflt.kill());
+    const d = await rawFetch(`${dflt.url}/console/config.json`);
+    assert.equal(d.status, 200, d.text);
+    assert.equal(d.json.oidc.scopes, "openid profile offline_access https://graph.microsoft.com/.default");
+    await dflt.stop();
+  });
+});
+
 describe("SIGHUP reload", () => {
   it("a rotated TLS certificate and a changed issuer/JWKS take effect; requests in flight finish; none is dropped", async (t) => {
     const dir = await makeTempDir("spoold-reload-");

@@ -23,9 +23,80 @@ Test(config, defaults) {
   cr_assert_str_eq(cfg.listen, "127.0.0.1:8080");
   cr_assert_str_eq(cfg.store_url, "sqlite:./var/spoold.db");
   cr_assert_eq(cfg.max_body, 1u << 20);
-  cr_assert_geq(cfg.threads, 2);
   cr_assert_str_eq(cfg.sqlite_synchronous, "full");
+  /* every other default docs/configuration.md gives */
+  cr_assert_null(cfg.public_url);
+  cr_assert_str_eq(cfg.data_dir, "./var");
+  cr_assert(!cfg.dev && !cfg.simulate_printers && !cfg.dnssd && !cfg.ipp_basic_over_http &&
+            !cfg.allow_empty_store);
+  cr_assert_eq(cfg.simulate_page_ms, 200);
+  cr_assert_null(cfg.simulate_output);
+  cr_assert_null(cfg.tls_cert);
+  cr_assert_null(cfg.tls_key);
+  cr_assert_eq(cfg.threads, 8);
+  cr_assert_eq(cfg.max_connections, 1024);
+  cr_assert_eq(cfg.max_connections_per_ip, 256);
+  cr_assert_eq(cfg.idle_timeout, 60);
+  cr_assert_eq(cfg.header_timeout, 60);
+  cr_assert_eq(cfg.body_timeout, 60);
+  cr_assert_eq(cfg.min_body_rate, 512);
+  cr_assert_str_eq(cfg.log_format, "text");
+  cr_assert_str_eq(cfg.log_level, "info");
+  cr_assert_eq(cfg.max_document_size, 1ull << 30);
+  cr_assert_eq(cfg.upload_session_ttl, 3600);
+  cr_assert_eq(cfg.upload_volume_limit, 1ull << 30);
+  cr_assert_eq(cfg.upload_volume_window, 900);
+  cr_assert_null(cfg.webhook_allow);
+  cr_assert_eq(cfg.webhook_validation_timeout, 10);
+  cr_assert_eq(cfg.webhook_retry_base_ms, 1000);
+  cr_assert_eq(cfg.webhook_retry_max_age, 14400);
+  cr_assert_null(cfg.console_issuer);
+  cr_assert_null(cfg.console_client_id);
+  cr_assert_str_eq(cfg.console_scopes,
+                   "openid profile offline_access https://graph.microsoft.com/.default");
+  cr_assert_eq(cfg.max_jobs_per_printer_window, 100);
+  cr_assert_eq(cfg.max_jobs_per_user_window, 200);
+  cr_assert_eq(cfg.job_limit_window, 600);
+  cr_assert_eq(cfg.task_timeout, 72 * 3600);
+  cr_assert_eq(cfg.job_retention, 7 * 86400);
+  cr_assert_eq(cfg.sweep_interval, 60);
+  cr_assert_eq(cfg.nissuers, 0);
   config_free(&cfg);
+}
+
+/* The issuer options are repeatable, so SPOOLD_ISSUER/JWKS/AUDIENCE add one issuer after the
+ * file's; they were once skipped silently. */
+Test(config, issuer_from_the_environment) {
+  char path[] = "/tmp/spoold-config-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  const char *text = "issuer = F\njwks = f.json\n";
+  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  config_t cfg;
+  char *err = NULL;
+  char *argv[] = {"serve", "--config", path, "--issuer", "A", "--jwks", "a.json"};
+  setenv("SPOOLD_ISSUER", "E", 1);
+  setenv("SPOOLD_JWKS", "e.json", 1);
+  setenv("SPOOLD_AUDIENCE", "api://e", 1);
+  cr_assert_eq(config_load(&cfg, 7, argv, &err), 0, "%s", err ? err : "");
+  cr_assert_eq(cfg.nissuers, 3);
+  cr_assert_str_eq(cfg.issuers[0].iss, "F");
+  cr_assert_str_eq(cfg.issuers[1].iss, "E");
+  cr_assert_str_eq(cfg.issuers[1].jwks, "e.json");
+  cr_assert_str_eq(cfg.issuers[1].audience, "api://e");
+  cr_assert_str_eq(cfg.issuers[2].iss, "A");
+  cr_assert_null(cfg.issuers[2].audience);
+  config_free(&cfg);
+  unsetenv("SPOOLD_ISSUER");
+  err = NULL;
+  cr_assert_eq(config_load(&cfg, 1, argv, &err), -1, "SPOOLD_JWKS without SPOOLD_ISSUER");
+  cr_assert(strstr(err, "SPOOLD_ISSUER"), "%s", err);
+  free(err);
+  config_free(&cfg);
+  unsetenv("SPOOLD_JWKS");
+  unsetenv("SPOOLD_AUDIENCE");
+  unlink(path);
 }
 
 Test(config, file_then_environment_then_command_line) {
