@@ -6,12 +6,14 @@
 // - past --max-connections-per-ip and --max-connections, requests get 503 serviceNotAvailable
 //   with Retry-After in the Graph envelope and the connection closes; past the reserve beyond
 //   the limit, new connections are closed at once with a log line; nobody waits in the backlog.
-// - an idle connection is closed after --idle-timeout.
+// - an idle connection is closed after --idle-timeout; --threads bounds the requests served at
+//   once.
 // Other loopback addresses (127.0.0.2, ...) stand for other clients.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startServer } from "./lib/server.mjs";
+import { rawHttp } from "./lib/clients.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -174,6 +176,21 @@ describe("idle connections are closed after --idle-timeout", () => {
     assert.ok(answered.closedAt - idleFrom >= 900, `closed ${answered.closedAt - idleFrom} ms after its answer, before the 1 s idle timeout`);
     assert.ok(silent.closedAt - silent.opened >= 900, `closed ${silent.closedAt - silent.opened} ms after opening, before the 1 s idle timeout`);
     assert.equal(silent.data, "", "nothing is answered on a connection that sent nothing");
+  });
+});
+
+describe("--threads bounds the requests served at once", () => {
+  it("six requests holding their thread (/debug/sleep) on --threads 2 take three rounds", async (t) => {
+    const srv = await startServer({ args: ["--threads", "2"] });
+    t.after(() => srv.stop());
+    const t0 = Date.now();
+    const answers = await Promise.all(Array.from({ length: 6 }, () =>
+      rawHttp(`${srv.origin}/debug/sleep?ms=1500`, { timeoutMs: 60_000 })));
+    const took = Date.now() - t0;
+    for (const a of answers) assert.equal(a.status, 200, a.text);
+    // two at a time: at least 3 x 1.5 s (with the default 8 threads they all sleep at once).
+    // A lower bound only: load can only make it slower.
+    assert.ok(took >= 4400, `six 1.5 s requests took ${took} ms on 2 threads`);
   });
 });
 

@@ -357,6 +357,20 @@ describe("--max-body", () => {
   });
 });
 
+describe("--public-url", () => {
+  // a URL nothing listens on: the server is reached on its listen address (ctx.srv.origin)
+  const PUBLIC = "https://print.contoso.test:8443";
+  const ctx = withServer({ publicUrl: PUBLIC });
+
+  it("the absolute URLs the server emits are on it, not on the listen address", async () => {
+    for (const v of ["v1.0", "beta"]) {
+      const r = await rawFetch(url(ctx, `/${v}/print`), { token: ctx.read });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json["@odata.context"], `${PUBLIC}/${v}/$metadata#print`);
+    }
+  });
+});
+
 // -----------------------------------------------------------------------------------------------
 
 describe("authentication and service endpoints", () => {

@@ -5,6 +5,8 @@
 // together with those created through Graph: a create past a window is refused with
 // client-error-not-possible (what CUPS answers for a quota or its job limit), saying which window
 // and when to retry, and leaves no job behind; Graph's refusals stay 429.
+// --max-document-size bounds both faces too: createUploadSession past it is 413, a share
+// document past it client-error-request-entity-too-large.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -123,7 +125,8 @@ describe("IPP share documents count in the upload volume window", () => {
   const doc40 = Buffer.concat([TEST_PDF, Buffer.alloc(40 - TEST_PDF.length, 0x0a)]);
 
   before(async () => {
-    v.srv = await startServer({ args: ["--upload-volume-limit", "100", "--upload-volume-window", "600"] });
+    v.srv = await startServer({ args: ["--upload-volume-limit", "100", "--upload-volume-window", "600",
+      "--max-document-size", "64"] });
     v.tmp = await makeTempDir("spoold-share-volume-");
     const tenant = randomUUID();
     v.admin = await v.srv.mintUser({ tenant, admin: true,
@@ -146,13 +149,13 @@ describe("IPP share documents count in the upload volume window", () => {
   });
 
   // Runs the ipptool tests `body` against the share as the user; resolves the verbose output.
-  async function ipp(body) {
+  async function ipp(body, doc = v.pdf) {
     const file = path.join(v.tmp, `${randomUUID()}.test`);
     await writeFile(file, body);
     const port = new URL(v.srv.origin).port;
     const uri = `ipp://${encodeURIComponent(v.upn)}:${encodeURIComponent(v.password)}@127.0.0.1:${port}/ipp/share/${v.share}`;
     try {
-      const { stdout } = await run("ipptool", ["-t", "-v", "-f", v.pdf, uri, file], { encoding: "utf8", timeout: 60_000 });
+      const { stdout } = await run("ipptool", ["-t", "-v", "-f", doc, uri, file], { encoding: "utf8", timeout: 60_000 });
       return stdout;
     } catch (e) {
       assert.fail(`ipptool failed:\n${e.stdout || ""}${e.stderr || ""}`);
@@ -162,7 +165,7 @@ describe("IPP share documents count in the upload volume window", () => {
   ATTR charset attributes-charset utf-8
   ATTR naturalLanguage attributes-natural-language en
   ATTR uri printer-uri $uri`;
-  const printJob = (status) => ipp(`{
+  const printJob = (status, doc) => ipp(`{
   NAME "Print-Job expecting ${status}"
   OPERATION Print-Job
   ${head}
@@ -171,7 +174,7 @@ describe("IPP share documents count in the upload volume window", () => {
   FILE $filename
   STATUS ${status}
 }
-`);
+`, doc);
   const createAndSend = (status) => ipp(`{
   NAME "Create-Job"
   OPERATION Create-Job
@@ -229,5 +232,20 @@ describe("IPP share documents count in the upload volume window", () => {
     assert.deepEqual(stored, [20, 40, 40], "only the accepted documents are stored");
     const canceled = jobs.filter((j) => j.state === "canceled" && j.sizes.length === 0);
     assert.equal(canceled.length, 1, `the refused Print-Job's job is canceled: ${JSON.stringify(jobs)}`);
+  });
+
+  // --max-document-size 64 (after the window test: these refusals come before the window's)
+  it("--max-document-size: Graph's createUploadSession past it is 413 maxFileSizeExceeded, a share document past it client-error-request-entity-too-large", async () => {
+    const job = await createJob(v.srv, v.user, `shares/${v.share}`);
+    const session = (size) => rawFetch(`${v.srv.origin}/v1.0/print/shares/${v.share}/jobs/${job.id}/documents/${job.documents[0].id}/createUploadSession`, {
+      method: "POST", token: v.user, json: { properties: { documentName: "g.pdf", contentType: "application/pdf", size } } });
+    const over = await session(65);
+    assert.equal(over.status, 413, over.text);
+    assert.equal(over.json.error.innerError.code, "maxFileSizeExceeded");
+    assert.equal((await session(64)).status, 200, "64 bytes are within the limit");
+    const big = path.join(v.tmp, "doc65.pdf");
+    await writeFile(big, Buffer.concat([TEST_PDF, Buffer.alloc(65 - TEST_PDF.length, 0x0a)]));
+    const refused = await printJob("client-error-request-entity-too-large", big);
+    assert.match(refused, /larger than this server accepts \(64 bytes\)/, refused);
   });
 });
