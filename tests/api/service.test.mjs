@@ -10,7 +10,7 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { randomUUID, X509Certificate } from "node:crypto";
-import { readFile, rm, writeFile, rename, copyFile } from "node:fs/promises";
+import { readFile, rm, writeFile, rename, copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import tls from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -479,6 +479,38 @@ describe("spoold backup and restore", () => {
       assert.ok(v.body.equals(bytes), `document bytes of job ${id}`);
     }
     await srv2.stop();
+  });
+
+  it("backup and restore take the data directory and the store from --config (the service's spoold.conf)", async (t) => {
+    const dir = await makeTempDir("spoold-bk-conf-");
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // a SQLite store of its own on either backend (backup copies SQLite stores only), with a
+    // tenant that tells it from any other store
+    const data = path.join(dir, "data");
+    const tid = randomUUID();
+    await mkdir(data);
+    const m = await spooldCli(["migrate", "--store", `sqlite:${data}/spoold.db`]);
+    assert.equal(m.code, 0, `migrate: ${m.stdout}${m.stderr}`);
+    const add = await spooldCli(["tenant", "add", tid, "--store", `sqlite:${data}/spoold.db`, "--data", data]);
+    assert.equal(add.code, 0, `tenant add: ${add.stdout}${add.stderr}`);
+    const conf = path.join(dir, "spoold.conf");
+    await writeFile(conf, `# what backup reads\ndata = ${data}\n`);
+    const bk = path.join(dir, "backup");
+    const b = await spooldCli(["backup", "--config", conf, "--to", bk]);
+    assert.equal(b.code, 0, `backup: ${b.stdout}${b.stderr}`);
+    const data2 = path.join(dir, "restored");
+    const conf2 = path.join(dir, "restored.conf");
+    await writeFile(conf2, `data = ${data2}\n`);
+    const r = await spooldCli(["restore", "--from", bk, "--config", conf2]);
+    assert.equal(r.code, 0, `restore: ${r.stdout}${r.stderr}`);
+    const list = await spooldCli(["tenant", "list", "--store", `sqlite:${data2}/spoold.db`]);
+    assert.equal(list.code, 0, `tenant list: ${list.stdout}${list.stderr}`);
+    assert.match(list.stdout, new RegExp(tid), "the restored store is the one the first file named");
+    // a store key in the file is the store backed up: a PostgreSQL one is refused, naming it
+    await writeFile(conf, `data = ${data}\nstore = postgres://db.invalid/spoold\n`);
+    const pg = await spooldCli(["backup", "--config", conf, "--to", path.join(dir, "pg")]);
+    assert.equal(pg.code, 1, `${pg.stdout}${pg.stderr}`);
+    assert.match(pg.stderr, /PostgreSQL: back it up with pg_dump/);
   });
 
   it("refuses an existing target, a PostgreSQL store, and a damaged backup", async (t) => {
