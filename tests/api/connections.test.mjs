@@ -131,6 +131,16 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
     c.sock.destroy();
   });
 
+  it("a keep-alive connection waiting for its next request is closed at the header deadline (2 s), not after --idle-timeout 60", async () => {
+    const c = await connect(srv.port);
+    await getOk(c);
+    const answered = Date.now();
+    const end = answered + 20_000;   // a liveness bound for a loaded machine
+    while (!c.closedAt && Date.now() < end) await sleep(50);
+    assert.ok(c.closedAt, "the waiting keep-alive connection is still open after 20 s");
+    assert.ok(c.closedAt - answered >= 1900, `closed ${c.closedAt - answered} ms after its answer, before the 2 s deadline`);
+  });
+
   it("a body trickling one byte a second is cut after the body window; a fast one passes", async () => {
     const c = await connect(srv.port);
     c.sock.write("POST /v1.0/print/taskDefinitions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n");

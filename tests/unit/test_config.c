@@ -205,3 +205,29 @@ Test(config, sizes_and_durations) {
   cr_assert(config_parse_duration("30", &s) && s == 30);
   cr_assert_not(config_parse_duration("h", &s));
 }
+
+/* SPOOLD_CONFIG names the file like --config, and --config=FILE is read too. */
+Test(config, config_file_from_the_environment) {
+  char path[] = "/tmp/spoold-config-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  const char *text = "idle-timeout = 7\nipp-basic-over-http = true\n";
+  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  config_t cfg;
+  char *err = NULL;
+  char *argv[] = {"serve"};
+  setenv("SPOOLD_CONFIG", path, 1);
+  cr_assert_eq(config_load(&cfg, 1, argv, &err), 0, "%s", err ? err : "");
+  cr_assert_eq(cfg.idle_timeout, 7);
+  cr_assert(cfg.ipp_basic_over_http);
+  config_free(&cfg);
+  unsetenv("SPOOLD_CONFIG");
+  char arg[64];
+  snprintf(arg, sizeof arg, "--config=%s", path);
+  char *argv2[] = {"serve", arg};
+  cr_assert_eq(config_load(&cfg, 2, argv2, &err), 0, "%s", err ? err : "");
+  cr_assert_eq(cfg.idle_timeout, 7);
+  config_free(&cfg);
+  unlink(path);
+}
