@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { startServer } from "./lib/server.mjs";
 import { rawHttp } from "./lib/clients.mjs";
+import { testStore } from "./lib/store.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -201,6 +202,11 @@ describe("--threads bounds the requests served at once", () => {
     // two at a time: at least 3 x 1.5 s (with the default 8 threads they all sleep at once).
     // A lower bound only: load can only make it slower.
     assert.ok(took >= 4400, `six 1.5 s requests took ${took} ms on 2 threads`);
+    if (testStore() === "postgres") {
+      // docs/operation.md: each process keeps a pool of --threads + 2 database connections
+      const m = await rawHttp(`${srv.origin}/metrics`);
+      assert.match(m.text, /^spoold_store_pool_connections 4$/m, "the pool of --threads 2");
+    }
   });
 });
 
