@@ -64,7 +64,8 @@ static const option_def_t OPTIONS[] = {
     {"job-limit-window", OPT_UINT, F(job_limit_window), "SECONDS",
      "sliding window of the job creation limits, counted in the store (default 600)"},
     {"max-document-size", OPT_SIZE, F(max_document_size), "BYTES",
-     "largest document createUploadSession accepts (default 1GiB)"},
+     "largest document createUploadSession accepts and the IPP share endpoint receives "
+     "(default 1GiB)"},
     {"upload-session-ttl", OPT_UINT, F(upload_session_ttl), "SECONDS",
      "an upload session expires this long after its last fragment (default 3600)"},
     {"upload-volume-limit", OPT_SIZE, F(upload_volume_limit), "BYTES",
