@@ -159,6 +159,7 @@ bool config_parse_duration(const char *s, int64_t *out) {
     else if (!strcmp(end, "d")) mul = 86400;
     else return false;
   }
+  if (v > CONFIG_MAX_DURATION / mul) return false; /* the sweeper counts in microseconds */
   *out = (int64_t)v * mul;
   return true;
 }
@@ -207,8 +208,8 @@ static int apply(config_t *cfg, const option_def_t *o, const char *value, const 
       return 0;
     case OPT_DURATION:
       if (!config_parse_duration(value, (int64_t *)(base + o->offset)))
-        return fail(err, "--%s takes a duration such as 30s, 15m, 72h or 7d (%s)", o->name,
-                    where);
+        return fail(err, "--%s takes a duration such as 30s, 15m, 72h or 7d, at most 36500d (%s)",
+                  o->name, where);
       return 0;
     case OPT_ISSUER: {
       if (!value || !*value) return fail(err, "--%s needs a value (%s)", o->name, where);

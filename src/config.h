@@ -83,7 +83,10 @@ void config_diff(const config_t *a, const config_t *b,
 void config_usage(FILE *out);
 /* Parses "10MiB", "1G", "4096" into bytes; false when malformed. */
 bool config_parse_size(const char *s, uint64_t *out);
-/* Parses "72h", "7d", "30m", "10s", "3600" into seconds; false when malformed. */
+#define CONFIG_MAX_DURATION (36500LL * 86400) /* 100 years, the longest duration option */
+
+/* Parses "72h", "7d", "30m", "10s", "3600" into seconds; false when malformed or longer than
+ * CONFIG_MAX_DURATION. */
 bool config_parse_duration(const char *s, int64_t *out);
 
 #endif

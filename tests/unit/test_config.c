@@ -204,6 +204,11 @@ Test(config, sizes_and_durations) {
   cr_assert(config_parse_duration("7d", &s) && s == 7 * 86400);
   cr_assert(config_parse_duration("30", &s) && s == 30);
   cr_assert_not(config_parse_duration("h", &s));
+  /* past 100 years: refused, not wrapped (the sweeper multiplies by 1,000,000) */
+  cr_assert(config_parse_duration("36500d", &s) && s == 36500LL * 86400);
+  cr_assert_not(config_parse_duration("36501d", &s));
+  cr_assert_not(config_parse_duration("200000000000000d", &s));
+  cr_assert_not(config_parse_duration("9223372036854775807", &s));
 }
 
 /* SPOOLD_CONFIG names the file like --config, and --config=FILE is read too. */
