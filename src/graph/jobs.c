@@ -580,8 +580,50 @@ static void job_start(http_request_t *req, http_response_t *res) {
 }
 
 /* POST .../jobs/{id}/cancel: 204. The creator or a Printer/Global Administrator only. */
+/* The cancel's store write without the job read before it, for a caller who may cancel it
+ * only as its creator (their user id) or as an administrator: the store checks the job's
+ * printer (the path's, or the share's, read first as before) and its creator as it cancels it.
+ * Any other outcome than 204 is answered by job_cancel's full path, which reads the job first
+ * as before, so every answer and its order (404, 403, then the body's 400, then 409) stay the
+ * same. Returns true after replying (204, or the share's 404); false with nothing replied and
+ * nothing changed. */
+static bool cancel_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
+  const char *owner = ctx->decision.admin ? NULL : ctx->caller->user_id;
+  if (!ctx->decision.admin && !owner) return false;
+  int64_t id = store_job_id_parse(http_request_param(req, 1));
+  if (id <= 0) return false;
+  char *printer_id = NULL;
+  if (ctx->via_share) {
+    if (!resolve_parent(req, res, ctx->caller, true, &printer_id, NULL)) return true;
+  } else {
+    printer_id = xstrdup(http_request_param(req, 0));
+  }
+  bool done = false;
+  if (!no_params(req, res)) {
+    http_response_clear(res); /* the full path answers it, after the job's 404 or 403 if any */
+  } else {
+    store_job_change_t ch;
+    store_rc_t rc = store_job_cancel_on(APP(req)->store, ctx->caller->tenant, printer_id, owner,
+                                        id, NULL, &ch);
+    if (rc == STORE_OK) {
+      if (ch.task_id)
+        log_info("job %s canceled; its print task %s was aborted", http_request_param(req, 1),
+                 ch.task_id);
+      graph_reply_no_content(res);
+      done = true;
+    }
+    store_job_change_clear(&ch);
+  }
+  free(printer_id);
+  return done;
+}
+
 static void job_cancel(http_request_t *req, http_response_t *res) {
   graph_job_ctx_t ctx;
+  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_CANCEL, &ctx)) return;
+  bool direct = cancel_direct(req, res, &ctx);
+  graph_job_ctx_clear(&ctx);
+  if (direct) return;
   if (!job_resolve(req, res, OP_PRINTER_JOB_CANCEL, false, &ctx)) return;
   if (!job_is_own(ctx.caller, &ctx.job) && !ctx.decision.admin) {
     graph_reply_error(req, res, 403, "accessDenied", NULL,

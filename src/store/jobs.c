@@ -764,6 +764,8 @@ typedef struct {
   const char        *tenant;
   int64_t            id;
   const char        *public_url;
+  const char        *printer_id; /* cancel: the job must be on this printer; NULL: any */
+  const char        *owner;      /* cancel: and created by this user; NULL: by anyone */
   store_job_t        job;
   store_job_change_t ch;
 } job_change_arg_t;
@@ -853,23 +855,33 @@ store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
   return rc;
 }
 
+/* Whether a->job is on a->printer_id and created by a->owner, where the cancel names them. */
+static bool cancel_target(const job_change_arg_t *a) {
+  const store_job_t *j = &a->job;
+  if (a->printer_id && (!j->printer_id || strcmp(j->printer_id, a->printer_id) != 0)) return false;
+  return !a->owner || (j->created_by_id && strcmp(j->created_by_id, a->owner) == 0);
+}
+
 static int job_cancel_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
   int64_t now = time_now_us();
   /* A job neither held nor finished (the state machine lets every such phase be canceled, and
    * nothing else happens then) is canceled by its phase UPDATE alone, which also gives the job
-   * back as the answer; nothing is read before it. */
+   * back as the answer; nothing is read before it. A job not on the printer or not of the
+   * owner the caller named is STORE_NOT_FOUND, and returning it undoes the UPDATE. */
   int rc = job_set_phase(c, a->tenant, a->id, FROM_UNHELD, JOB_CANCELED, NULL, now, &a->job);
   if (rc != STORE_CONFLICT) {
     a->ch.from = FROM_UNHELD;
     a->ch.to = JOB_CANCELED;
+    if (rc == 0 && !cancel_target(a)) return STORE_NOT_FOUND;
     return rc;
   }
   /* No row: the job is held (its task is aborted too), finished (refused), or not there. */
   store_job_clear(&a->job);
   rc = store_job_load(c, a->tenant, a->id, &a->job);
   if (rc != 0) return rc;
+  if (!cancel_target(a)) return STORE_NOT_FOUND;
   job_phase_t next;
   const char *why;
   a->ch.from = a->job.phase;
@@ -905,9 +917,16 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
 /* Cancels a job; see store/jobs.h. */
 store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, store_job_t *out,
                             store_job_change_t *ch) {
+  return store_job_cancel_on(st, tenant, NULL, NULL, job_id, out, ch);
+}
+
+/* Cancels a job of a printer and an owner; see store/jobs.h. */
+store_rc_t store_job_cancel_on(store_t *st, const char *tenant, const char *printer_id,
+                               const char *owner, int64_t job_id, store_job_t *out,
+                               store_job_change_t *ch) {
   if (out) memset(out, 0, sizeof *out);
   if (ch) memset(ch, 0, sizeof *ch);
-  job_change_arg_t a = {.tenant = tenant, .id = job_id};
+  job_change_arg_t a = {.tenant = tenant, .id = job_id, .printer_id = printer_id, .owner = owner};
   store_rc_t rc = store_rc(db_write(st->db, job_cancel_fn, &a));
   if (rc == STORE_OK && out) *out = a.job;
   else store_job_clear(&a.job);

@@ -193,6 +193,13 @@ store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
 store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, store_job_t *out,
                             store_job_change_t *ch);
 
+/* store_job_cancel of a job on printer printer_id (NULL: any) created by user owner (NULL: by
+ * anyone): STORE_NOT_FOUND, with nothing written, also when the job is on another printer or
+ * was created by someone else. */
+store_rc_t store_job_cancel_on(store_t *st, const char *tenant, const char *printer_id,
+                               const char *owner, int64_t job_id, store_job_t *out,
+                               store_job_change_t *ch);
+
 /* ---- the sweeps (jobs-archive.c) ------------------------------------------------------------ */
 
 /* The timeout sweep: aborts (JOB_EV_TASK_TIMEOUT) up to max held jobs, of every tenant, held

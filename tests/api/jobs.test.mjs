@@ -506,6 +506,38 @@ describe("start, cancel, delete", () => {
     assertErrorEnvelope(await raw(ctx, `/v1.0/print/printers/${ctx.p1}/jobs/${b.id}/cancel`, { method: "POST", token: app }), { status: 403, code: "accessDenied" });
   });
 
+  it("cancel refusals keep their order and texts: 404 (unknown, another printer's, not a job id), 403 another user's, then the body's 400; nothing changes", async () => {
+    // cancel writes without reading the job first; a refusal is answered as the job read would
+    // have answered it, before the body's 400
+    const p2 = await registerPrinter(ctx.srv, ctx.admin, { name: "P2" });
+    const a = await createJob(ctx.srv, ctx.alice, `shares/${ctx.s1}`);
+    const post = (path, token, body) => raw(ctx, path, { method: "POST", token, body, headers: { "content-type": "application/json" } });
+    const notFound = [
+      [`/v1.0/print/printers/${ctx.p1}/jobs/999999/cancel`, "printer", "999999"],
+      [`/v1.0/print/printers/${p2}/jobs/${a.id}/cancel`, "printer", a.id],
+      [`/v1.0/print/shares/${ctx.s1}/jobs/x1/cancel`, "printer share", "x1"],
+      [`/v1.0/print/shares/${ctx.s1}/jobs/0/cancel`, "printer share", "0"],
+    ];
+    for (const [path, where, id] of notFound) {
+      for (const body of ["{}", "", '{"x": 1}', "{"]) {
+        const err = assertErrorEnvelope(await post(path, ctx.alice, body), { status: 404, code: "itemNotFound" });
+        assert.equal(err.message, `The print job '${id}' was not found on this ${where}.`, `${path} ${body}`);
+      }
+    }
+    for (const path of [`/v1.0/print/shares/${ctx.s1}/jobs/${a.id}/cancel`, `/v1.0/print/printers/${ctx.p1}/jobs/${a.id}/cancel`]) {
+      for (const body of ["{}", '{"x": 1}']) {
+        const err = assertErrorEnvelope(await post(path, ctx.bob, body), { status: 403, code: "accessDenied" });
+        assert.equal(err.message, `Print job '${a.id}' was created by another user: canceling another user's job requires the Printer Administrator or Global Administrator role.`);
+      }
+    }
+    assertErrorEnvelope(await post(`/v1.0/print/shares/${ctx.s1}/jobs/${a.id}/cancel`, ctx.alice, '{"x": 1}'), { status: 400, code: "invalidRequest" });
+    const before = await raw(ctx, `/v1.0/print/shares/${ctx.s1}/jobs/${a.id}`, { token: ctx.alice });
+    assert.notEqual(before.json.status.state, "canceled");
+    assert.equal((await post(`/v1.0/print/shares/${ctx.s1}/jobs/${a.id}/cancel`, ctx.alice, "")).status, 204);
+    const err = assertErrorEnvelope(await post(`/v1.0/print/shares/${ctx.s1}/jobs/${a.id}/cancel`, ctx.alice, "{}"), { status: 409, code: "notAllowed" });
+    assert.match(err.message, /canceled/);
+  });
+
   it("v3 client: create through a share and read it back", async () => {
     const v3 = v3Client({ origin: ctx.srv.origin, version: "beta", token: ctx.alice, ca: ctx.srv.ca });
     const j = await v3.api(`/print/shares/${ctx.s1}/jobs`).post({ configuration: { copies: 1, dpi: 600 } });

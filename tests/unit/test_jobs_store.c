@@ -244,7 +244,21 @@ Test(store_jobs, start_without_trigger) {
   cr_assert_not_null(strstr(ch.why, "already"), "%s", ch.why);
   store_job_change_clear(&ch);
 
-  cr_assert_eq(store_job_cancel(st, "t1", j.id, &after, &ch), STORE_OK);
+  /* store_job_cancel_on: a job on another printer, or created by another user, is not found,
+   * and its phase UPDATE is undone */
+  cr_assert_eq(store_job_cancel_on(st, "t1", "p2", NULL, j.id, &after, &ch), STORE_NOT_FOUND);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel_on(st, "t1", "p1", "u2", j.id, &after, &ch), STORE_NOT_FOUND);
+  store_job_change_clear(&ch);
+  char idtext[24];
+  snprintf(idtext, sizeof idtext, "%lld", (long long)j.id);
+  store_job_t still;
+  cr_assert_eq(store_job_get(st, "t1", idtext, &still), STORE_OK);
+  cr_assert_eq(still.phase, JOB_FETCHABLE, "a refused cancel changes nothing");
+  cr_assert(still.is_fetchable);
+  store_job_clear(&still);
+
+  cr_assert_eq(store_job_cancel_on(st, "t1", "p1", "u1", j.id, &after, &ch), STORE_OK);
   cr_assert_eq(after.phase, JOB_CANCELED);
   cr_assert_eq(after.state, 6 /* canceled */);
   cr_assert(!after.is_fetchable);

@@ -310,6 +310,15 @@ Test(pullprint_store, seed_rule_and_abort) {
   store_job_clear(&j);
   cr_assert_eq(world_task_state(&w, task), TASK_PROCESSING);
 
+  /* and so is a cancel of the held job on another printer (nothing read is changed) */
+  store_job_change_t ch;
+  cr_assert_eq(store_job_cancel_on(w.st, "t1", "p", NULL, id, NULL, &ch), STORE_NOT_FOUND);
+  store_job_change_clear(&ch);
+  j = world_get(&w, id);
+  cr_assert_eq(j.phase, JOB_HELD, "a cancel on another printer changes nothing");
+  store_job_clear(&j);
+  cr_assert_eq(world_task_state(&w, task), TASK_PROCESSING);
+
   cr_assert_eq(store_job_abort_on(w.st, "t1", "v", id, APP_X, "Walked away.", &r), STORE_OK);
   cr_assert_eq(r.from, JOB_HELD);
   cr_assert_eq(r.to, JOB_ABORTED);
