@@ -546,9 +546,70 @@ static bool no_params(http_request_t *req, http_response_t *res) {
   return ok;
 }
 
+/* The 200 of a start: the job's printJobStatus after the transition, with its context. */
+static void reply_started(http_request_t *req, http_response_t *res, const store_job_t *after) {
+  /* Written straight as text; the tree gives the same bytes and takes over when a value
+   * needs its rules. */
+  char *context = graph_context_url(req, "microsoft.graph.printJobStatus");
+  buf_t text = BUF_INIT;
+  if (graph_job_status_json_write(req, after, context, &text)) {
+    size_t len = text.len;
+    graph_reply_json_text(req, res, 200, buf_detach(&text), len);
+  } else {
+    json_t *o = graph_job_status_json(req, after);
+    json_object_set_new(o, "@odata.context", json_string(context));
+    graph_reply_json(req, res, 200, o);
+  }
+  buf_free(&text);
+  free(context);
+}
+
+/* The start's store write without the job read before it: the store checks the job's printer
+ * (the path's, or the share's, read first as before) and, for a delegated caller limited to its
+ * own jobs, its creator as it starts it. Any other outcome than 200 is answered by job_start's
+ * full path, which reads the job first as before, so every answer and its order (404, then the
+ * body's 400, then 409) stay the same. Returns true after replying (200, or the share's 404);
+ * false with nothing replied and nothing changed. */
+static bool start_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
+  const char *owner = NULL;
+  if (caller_is_delegated(ctx->caller) && !ctx->decision.all_jobs) {
+    owner = ctx->caller->user_id;
+    if (!owner) return false;
+  }
+  int64_t id = store_job_id_parse(http_request_param(req, 1));
+  if (id <= 0) return false;
+  char *printer_id = NULL;
+  if (ctx->via_share) {
+    if (!resolve_parent(req, res, ctx->caller, true, &printer_id, NULL)) return true;
+  } else {
+    printer_id = xstrdup(http_request_param(req, 0));
+  }
+  bool done = false;
+  if (!no_params(req, res)) {
+    http_response_clear(res); /* the full path answers it, after the job's 404 if any */
+  } else {
+    store_job_t after;
+    store_job_change_t ch;
+    store_rc_t rc = store_job_start_on(APP(req)->store, ctx->caller->tenant, printer_id, owner,
+                                       id, server_public_url(req->server), &after, &ch);
+    if (rc == STORE_OK) {
+      reply_started(req, res, &after);
+      done = true;
+    }
+    store_job_clear(&after);
+    store_job_change_clear(&ch);
+  }
+  free(printer_id);
+  return done;
+}
+
 /* POST .../jobs/{id}/start: 200 with the job's printJobStatus after the transition. */
 static void job_start(http_request_t *req, http_response_t *res) {
   graph_job_ctx_t ctx;
+  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_START, &ctx)) return;
+  bool direct = start_direct(req, res, &ctx);
+  graph_job_ctx_clear(&ctx);
+  if (direct) return;
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_START, &ctx)) return;
   if (!no_params(req, res)) {
     graph_job_ctx_clear(&ctx);
@@ -558,22 +619,7 @@ static void job_start(http_request_t *req, http_response_t *res) {
   store_job_change_t ch;
   store_rc_t rc = store_job_start(APP(req)->store, ctx.caller->tenant, ctx.job.id,
                                   server_public_url(req->server), &after, &ch);
-  if (!graph_job_failure(req, res, rc, &ctx, ch.why)) {
-    /* Written straight as text; the tree gives the same bytes and takes over when a value
-     * needs its rules. */
-    char *context = graph_context_url(req, "microsoft.graph.printJobStatus");
-    buf_t text = BUF_INIT;
-    if (graph_job_status_json_write(req, &after, context, &text)) {
-      size_t len = text.len;
-      graph_reply_json_text(req, res, 200, buf_detach(&text), len);
-    } else {
-      json_t *o = graph_job_status_json(req, &after);
-      json_object_set_new(o, "@odata.context", json_string(context));
-      graph_reply_json(req, res, 200, o);
-    }
-    buf_free(&text);
-    free(context);
-  }
+  if (!graph_job_failure(req, res, rc, &ctx, ch.why)) reply_started(req, res, &after);
   store_job_clear(&after);
   store_job_change_clear(&ch);
   graph_job_ctx_clear(&ctx);

@@ -764,8 +764,8 @@ typedef struct {
   const char        *tenant;
   int64_t            id;
   const char        *public_url;
-  const char        *printer_id; /* cancel: the job must be on this printer; NULL: any */
-  const char        *owner;      /* cancel: and created by this user; NULL: by anyone */
+  const char        *printer_id; /* cancel, start: the job must be on this printer; NULL: any */
+  const char        *owner;      /* and created by this user; NULL: by anyone */
   store_job_t        job;
   store_job_change_t ch;
 } job_change_arg_t;
@@ -811,12 +811,20 @@ static int job_load_uploaded(db_conn_t *c, const char *tenant, int64_t id, store
   return rc;
 }
 
+/* Whether a->job is on a->printer_id and created by a->owner, where the cancel or the start names them. */
+static bool change_target(const job_change_arg_t *a) {
+  const store_job_t *j = &a->job;
+  if (a->printer_id && (!j->printer_id || strcmp(j->printer_id, a->printer_id) != 0)) return false;
+  return !a->owner || (j->created_by_id && strcmp(j->created_by_id, a->owner) == 0);
+}
+
 static int job_start_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
   bool uploaded = false;
   int rc = job_load_uploaded(c, a->tenant, a->id, &a->job, &uploaded);
   if (rc != 0) return rc;
+  if (!change_target(a)) return STORE_NOT_FOUND; /* before anything is written */
 
   /* START and START_HELD have the same preconditions; the trigger decides between them. */
   job_phase_t next;
@@ -844,22 +852,23 @@ static int job_start_fn(db_conn_t *c, void *arg) {
 /* Starts a job; see store/jobs.h. */
 store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
                            const char *public_url, store_job_t *out, store_job_change_t *ch) {
+  return store_job_start_on(st, tenant, NULL, NULL, job_id, public_url, out, ch);
+}
+
+/* Starts a job of a printer and an owner; see store/jobs.h. */
+store_rc_t store_job_start_on(store_t *st, const char *tenant, const char *printer_id,
+                              const char *owner, int64_t job_id, const char *public_url,
+                              store_job_t *out, store_job_change_t *ch) {
   if (out) memset(out, 0, sizeof *out);
   if (ch) memset(ch, 0, sizeof *ch);
-  job_change_arg_t a = {.tenant = tenant, .id = job_id, .public_url = public_url ? public_url : ""};
+  job_change_arg_t a = {.tenant = tenant, .id = job_id, .public_url = public_url ? public_url : "",
+                        .printer_id = printer_id, .owner = owner};
   store_rc_t rc = store_rc(db_write(st->db, job_start_fn, &a));
   if (rc == STORE_OK && out) *out = a.job;
   else store_job_clear(&a.job);
   if (ch) *ch = a.ch;
   else store_job_change_clear(&a.ch);
   return rc;
-}
-
-/* Whether a->job is on a->printer_id and created by a->owner, where the cancel names them. */
-static bool cancel_target(const job_change_arg_t *a) {
-  const store_job_t *j = &a->job;
-  if (a->printer_id && (!j->printer_id || strcmp(j->printer_id, a->printer_id) != 0)) return false;
-  return !a->owner || (j->created_by_id && strcmp(j->created_by_id, a->owner) == 0);
 }
 
 static int job_cancel_fn(db_conn_t *c, void *arg) {
@@ -874,14 +883,14 @@ static int job_cancel_fn(db_conn_t *c, void *arg) {
   if (rc != STORE_CONFLICT) {
     a->ch.from = FROM_UNHELD;
     a->ch.to = JOB_CANCELED;
-    if (rc == 0 && !cancel_target(a)) return STORE_NOT_FOUND;
+    if (rc == 0 && !change_target(a)) return STORE_NOT_FOUND;
     return rc;
   }
   /* No row: the job is held (its task is aborted too), finished (refused), or not there. */
   store_job_clear(&a->job);
   rc = store_job_load(c, a->tenant, a->id, &a->job);
   if (rc != 0) return rc;
-  if (!cancel_target(a)) return STORE_NOT_FOUND;
+  if (!change_target(a)) return STORE_NOT_FOUND;
   job_phase_t next;
   const char *why;
   a->ch.from = a->job.phase;

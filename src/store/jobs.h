@@ -187,6 +187,13 @@ void store_job_change_clear(store_job_change_t *c);
 store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
                            const char *public_url, store_job_t *out, store_job_change_t *ch);
 
+/* store_job_start of a job on printer printer_id (NULL: any) created by user owner (NULL: by
+ * anyone): STORE_NOT_FOUND, with nothing written, also when the job is on another printer or
+ * was created by someone else. */
+store_rc_t store_job_start_on(store_t *st, const char *tenant, const char *printer_id,
+                              const char *owner, int64_t job_id, const char *public_url,
+                              store_job_t *out, store_job_change_t *ch);
+
 /* POST .../cancel: moves the job to JOB_CANCELED; a held job's processing task is aborted in
  * the same transaction (ch->task_id names it). STORE_CONFLICT with ch->why for a terminal job.
  * On STORE_OK *out (may be NULL) holds the job after the change. */

@@ -538,6 +538,33 @@ describe("start, cancel, delete", () => {
     assert.match(err.message, /canceled/);
   });
 
+  it("start refusals keep their order and texts: 404 (unknown, another printer's, not a job id, another user's), then the body's 400, then 409; nothing changes", async () => {
+    // start writes without reading the job first; a refusal is answered as the job read would
+    // have answered it
+    const p2 = await registerPrinter(ctx.srv, ctx.admin, { name: "P2 start" });
+    const a = await createJob(ctx.srv, ctx.alice, `shares/${ctx.s1}`);
+    const post = (path, token, body) => raw(ctx, path, { method: "POST", token, body, headers: { "content-type": "application/json" } });
+    const notFound = [
+      [`/v1.0/print/printers/${ctx.p1}/jobs/999999/start`, ctx.alice, "printer", "999999"],
+      [`/v1.0/print/printers/${p2}/jobs/${a.id}/start`, ctx.alice, "printer", a.id],
+      [`/v1.0/print/shares/${ctx.s1}/jobs/x1/start`, ctx.alice, "printer share", "x1"],
+      [`/v1.0/print/shares/${ctx.s1}/jobs/${a.id}/start`, ctx.bob, "printer share", a.id],
+      [`/v1.0/print/printers/${ctx.p1}/jobs/${a.id}/start`, ctx.bob, "printer", a.id],
+    ];
+    for (const [path, token, where, id] of notFound) {
+      for (const body of ["{}", "", '{"x": 1}', "{"]) {
+        const err = assertErrorEnvelope(await post(path, token, body), { status: 404, code: "itemNotFound" });
+        assert.equal(err.message, `The print job '${id}' was not found on this ${where}.`, `${path} ${body}`);
+      }
+    }
+    const path = `/v1.0/print/shares/${ctx.s1}/jobs/${a.id}/start`;
+    assertErrorEnvelope(await post(path, ctx.alice, '{"x": 1}'), { status: 400, code: "invalidRequest" });
+    const err = assertErrorEnvelope(await post(path, ctx.alice, "{}"), { status: 409, code: "notAllowed" });
+    assert.match(err.message, /upload/);
+    const after = await raw(ctx, `/v1.0/print/shares/${ctx.s1}/jobs/${a.id}`, { token: ctx.alice });
+    assert.equal(after.json.status.state, "paused");
+  });
+
   it("v3 client: create through a share and read it back", async () => {
     const v3 = v3Client({ origin: ctx.srv.origin, version: "beta", token: ctx.alice, ca: ctx.srv.ca });
     const j = await v3.api(`/print/shares/${ctx.s1}/jobs`).post({ configuration: { copies: 1, dpi: 600 } });

@@ -230,7 +230,15 @@ Test(store_jobs, start_without_trigger) {
   exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1", NULL, NULL);
   cr_assert_eq(store_job_start(st, "t2", j.id, "http://x", &after, &ch), STORE_NOT_FOUND);
   store_job_change_clear(&ch);
-  cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_OK);
+  /* store_job_start_on: a job on another printer, or created by another user, is not found,
+   * and nothing is written */
+  cr_assert_eq(store_job_start_on(st, "t1", "p2", NULL, j.id, "http://x", &after, &ch),
+               STORE_NOT_FOUND);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_start_on(st, "t1", "p1", "u2", j.id, "http://x", &after, &ch),
+               STORE_NOT_FOUND);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_start_on(st, "t1", "p1", "u1", j.id, "http://x", &after, &ch), STORE_OK);
   cr_assert_eq(after.phase, JOB_FETCHABLE);
   cr_assert_eq(after.state, 2 /* processing */);
   cr_assert_eq(after.details, JOB_DETAIL_INTERPRETING);
