@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Interleaved A/B of spoold builds (or of one build with different environment variables), the
+# method of docs/benchmarks.md's "Where the time goes": on a shared machine absolute figures
+# move a lot between runs, so the variants take turns round after round and medians are compared.
+#
+#   bench/ab.sh ROUNDS RATE|auto LABEL=BINARY[,VAR=VALUE...] ...
+#
+# Each round starts every variant in turn (the order rotated by one each round) on a fresh copy
+# of one store (two printers, the pull printer's jobStarted trigger, two shares: the bench's
+# set-up), runs 200 warm-up pull jobs, then the phases of AB_PHASES, each for AB_DUR seconds:
+#   pull64   bench/loadgen pull, 64 connections (create, upload 4 KiB, start, abort)
+#   life16   bench/loadgen lifecycle, 16 connections (create + cancel)
+#   open     bench/loadgen pull at RATE jobs/s, open loop (auto: half the first pull64 figure)
+#   read64   wrk, 64 connections, GET .../printers/{id}/jobs/{id} (bench/read.lua)
+# VAR=VALUE pairs are set in that variant's spoold environment only (an experiment's knob).
+# Each phase adds one line to the results: the load generator's figures, spoold's CPU per
+# iteration (/proc/PID/stat), commits per iteration and closures per commit (/metrics), the load
+# average. At the end a table gives each variant's median of the main figures.
+#
+# Environment: AB_DUR (10), AB_PHASES (pull64,life16,open,read64), BENCH_PORT_BASE (18400: spoold
+# listens on BASE+50), AB_STORE (a --store URL, e.g. PostgreSQL; default the SQLite data
+# directory), AB_OUT (the results file; default a new file in $TMPDIR, named at the end). Needs
+# wrk, curl, openssl and cc, as bench/run.sh does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 3 ] || { sed -n '7,20p' "$0" >&2; exit 2; }
+ROUNDS=$1 RATE=$2
+shift 2
+VARIANTS=("$@")
+for v in "${VARIANTS[@]}"; do
+  bin=${v#*=}; bin=${bin%%,*}
+  [[ $v == *=* && -x $bin ]] || { echo "ab.sh: '$v': want LABEL=BINARY[,VAR=VALUE...] with an executable BINARY" >&2; exit 2; }
+done
+FIRST=${VARIANTS[0]#*=}; FIRST=${FIRST%%,*}
+DUR=${AB_DUR:-10} PHASES=${AB_PHASES:-pull64,life16,open,read64}
+PORT=$((${BENCH_PORT_BASE:-18400} + 50))
+URL=http://127.0.0.1:$PORT
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoold-ab.XXXXXX")
+OUT=${AB_OUT:-$(mktemp "${TMPDIR:-/tmp}/spoold-ab-results.XXXXXX")}
+: >"$OUT"
+. tests/lib/spoold.sh
+SP_PID=""
+cleanup() { [ -z "$SP_PID" ] || pid_stop "$SP_PID" || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+cc -O2 -Wall -Wextra -pthread -o "$WORK/loadgen" bench/loadgen.c
+LOADGEN=$WORK/loadgen
+HZ=$(getconf CLK_TCK)
+TENANT=5eed0000-0000-4000-8000-00000000be01
+APPID=5eed0000-0000-4000-8000-00000000a001
+LIMITS=(--max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 --upload-volume-limit 0
+        --max-connections 2048 --max-connections-per-ip 1024)
+STORE_ARGS=()
+[ -z "${AB_STORE:-}" ] || STORE_ARGS=(--store "$AB_STORE")
+
+start() { # start BINARY DATA [VAR=VALUE...]: spoold with those variables in its environment
+  local bin=$1 data=$2; shift 2
+  spoold_start "$WORK/spoold" env "$@" "$bin" serve --data "$data" "${STORE_ARGS[@]}" \
+    --listen "127.0.0.1:$PORT" --dev --public-url "$URL" "${LIMITS[@]}" ||
+    { cat "$WORK/spoold.err" >&2; exit 1; }
+  SP_PID=$SPOOLD_PID
+}
+stop() { pid_stop "$SP_PID" || true; SP_PID=""; }
+api() { # api METHOD PATH TOKEN [JSON]
+  local a=(-sS -X "$1" "$URL$2" -H "Authorization: Bearer $3")
+  [ -z "${4:-}" ] || a+=(-H 'Content-Type: application/json' -d "$4")
+  curl "${a[@]}"
+}
+jstr() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | sed 's/.*:"\(.*\)"/\1/'; }
+token() { "$FIRST" token --data "$WORK/tmpl" --tenant "$TENANT" --app "$APPID" --ttl 14400 "$@" 2>/dev/null; }
+register_printer() { # register_printer NAME: its id, once the registration operation is done
+  local csr pub loc op pid
+  csr=$(base64 -w0 "$WORK/csr.der") pub=$(base64 -w0 "$WORK/pub.der")
+  loc=$(curl -sS -D - -o /dev/null -X POST "$URL/v1.0/print/printers/create" \
+        -H "Authorization: Bearer $ADMIN_TOK" -H 'Content-Type: application/json' \
+        -d "{\"displayName\":\"$1\",\"manufacturer\":\"Contoso\",\"model\":\"Bench\",\"hasPhysicalDevice\":false,\"certificateSigningRequest\":{\"content\":\"$csr\",\"transportKey\":\"$pub\"}}" |
+        tr -d '\r' | awk 'tolower($1)=="operation-location:"{print $2}')
+  op=${loc##*/}
+  for _ in $(seq 100); do
+    pid=$(api GET "/v1.0/print/operations/$op" "$ADMIN_TOK" | sed -n 's/.*"printer":{"id":"\([^"]*\)".*/\1/p')
+    [ -z "$pid" ] || { echo "$pid"; return 0; }
+    sleep 0.1
+  done
+  echo "ab.sh: printer '$1' was not registered" >&2; exit 1
+}
+metrics() { # "commits closures" so far, from /metrics
+  curl -s "$URL/metrics" | awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2}
+                                END{printf "%d %d\n", c, b}'
+}
+ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14])); }
+
+# ---- the template store, made once by the first variant's binary
+mkdir -p "$WORK/tmpl"
+start "$FIRST" "$WORK/tmpl"
+ADMIN_TOK=$(token --user 5eed0000-0000-4000-8000-0000000ad001 --upn admin@bench.test --admin \
+  --scopes "Printer.Create Printer.Read.All Printer.ReadWrite.All Printer.FullControl.All PrinterShare.ReadWrite.All PrintJob.ReadWrite.All")
+token --user 5eed0000-0000-4000-8000-00000000u5e1 --upn user@bench.test \
+  --scopes "PrintJob.ReadWrite PrinterShare.ReadBasic.All Printer.Read.All" >"$WORK/user.tok"
+token --roles "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All" >"$WORK/app.tok"
+APP_TOK=$(cat "$WORK/app.tok")
+openssl req -new -newkey rsa:2048 -nodes -subj /CN=bench -keyout "$WORK/key.pem" -outform DER -out "$WORK/csr.der" 2>/dev/null
+openssl pkey -in "$WORK/key.pem" -pubout -outform DER -out "$WORK/pub.der"
+P1=$(register_printer "Bench queue")
+P2=$(register_printer "Bench pull queue")
+DEF=$(api POST /v1.0/print/taskDefinitions "$APP_TOK" '{"displayName":"Bench release"}' | jstr id)
+api POST "/v1.0/print/printers/$P2/taskTriggers" "$ADMIN_TOK" \
+  "{\"event\":\"jobStarted\",\"definition@odata.bind\":\"$URL/v1.0/print/taskDefinitions/$DEF\"}" >/dev/null
+S1=$(api POST /v1.0/print/shares "$ADMIN_TOK" "{\"displayName\":\"Bench\",\"allowAllUsers\":true,\"printer@odata.bind\":\"$URL/v1.0/print/printers/$P1\"}" | jstr id)
+S2=$(api POST /v1.0/print/shares "$ADMIN_TOK" "{\"displayName\":\"Bench pull\",\"allowAllUsers\":true,\"printer@odata.bind\":\"$URL/v1.0/print/printers/$P2\"}" | jstr id)
+JID=$(api POST "/v1.0/print/shares/$S1/jobs" "$(cat "$WORK/user.tok")" '{}' | jstr id) # the read phase's job
+stop
+[ -n "$P1" ] && [ -n "$P2" ] && [ -n "$S1" ] && [ -n "$S2" ] && [ -n "$JID" ] ||
+  { echo "ab.sh: the template store's set-up failed" >&2; exit 1; }
+
+lg() { # lg KEY MODE CONNS SHARE [loadgen args]: one load generator run, one results line
+  local key=$1 mode=$2 c=$3 share=$4; shift 4
+  local args=("$mode" --port "$PORT" --user-token "$WORK/user.tok" --share "$share" --conns "$c")
+  [ "$mode" != pull ] || args+=(--app-token "$WORK/app.tok" --printer "$P2")
+  args+=("$@")
+  sync
+  local m0 m1 t0 t1 out it c0 b0 c1 b1
+  m0=$(metrics) t0=$(ticks "$SP_PID")
+  out=$("$LOADGEN" "${args[@]}" 2>&1) || true
+  t1=$(ticks "$SP_PID") m1=$(metrics)
+  [ "$key" != warm ] || return 0
+  read -r c0 b0 <<<"$m0"; read -r c1 b1 <<<"$m1"
+  it=$(sed -n 's/.* iters=\([0-9]*\) .*/\1/p' <<<"$out")
+  echo "$key $out $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${it:-0}" -v c=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN{
+      printf "cpu_us=%.0f commits_per_iter=%.3f closures_per_commit=%.2f", r ? d / hz / r * 1e6 : 0,
+             r ? c / r : 0, c ? b / c : 0 }') load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+}
+reads() { # reads KEY: wrk c=64 on one job, one results line
+  sync
+  local t0 t1 out n
+  t0=$(ticks "$SP_PID")
+  out=$(BENCH_TOKEN=$APP_TOK wrk -t2 -c64 -d"${DUR}s" --latency -s bench/read.lua "$URL/v1.0/print/printers/$P1/jobs/$JID" 2>&1) || true
+  t1=$(ticks "$SP_PID")
+  n=$(awk '/requests in/{print $1}' <<<"$out")
+  echo "$1 rps=$(awk '/Requests\/sec/{print $2}' <<<"$out") p99=$(awk '$1=="99%"{print $2}' <<<"$out") $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${n:-0}" 'BEGIN{
+      printf "cpu_us=%.1f", r ? d / hz / r * 1e6 : 0 }') load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+}
+has() { [[ ,$PHASES, == *,$1,* ]]; }
+
+NV=${#VARIANTS[@]}
+for ((r = 1; r <= ROUNDS; r++)); do
+  for ((k = 0; k < NV; k++)); do
+    v=${VARIANTS[$(((k + r - 1) % NV))]}
+    label=${v%%=*} rest=${v#*=}
+    bin=${rest%%,*} envs=()
+    [ "$rest" = "$bin" ] || IFS=, read -r -a envs <<<"${rest#*,}"
+    rm -rf "$WORK/d"; cp -a "$WORK/tmpl" "$WORK/d"
+    start "$bin" "$WORK/d" "${envs[@]}"
+    lg warm pull 64 "$S2" --count 200
+    ! has pull64 || lg "$label.r$r.pull64" pull 64 "$S2" --duration "$DUR"
+    if [ "$RATE" = auto ] && has open; then
+      RATE=$(awk '$1 ~ /\.pull64$/{for (i = 2; i <= NF; i++) if ($i ~ /^iters_per_s=/) {split($i, a, "="); printf "%d", a[2] / 2; exit}}' "$OUT")
+      [ -n "$RATE" ] || { echo "ab.sh: RATE auto needs the pull64 phase" >&2; exit 2; }
+      echo "rate $RATE jobs/s (half the first pull64 figure)" | tee -a "$OUT"
+    fi
+    ! has life16 || lg "$label.r$r.life16" lifecycle 16 "$S1" --duration "$DUR"
+    ! has open || lg "$label.r$r.open" pull 64 "$S2" --duration "$DUR" --rate "$RATE"
+    ! has read64 || reads "$label.r$r.read64"
+    stop
+  done
+done
+
+# ---- medians per variant and phase
+echo
+printf '%s\n' "medians (rounds in brackets) of $OUT:"
+awk '
+  NF > 1 && $1 ~ /\.r[0-9]+\./ {
+    n = split($1, k, "."); label = k[1]; phase = k[n]
+    for (i = 2; i <= NF; i++) {
+      if (split($i, kv, "=") != 2) continue
+      f = kv[1]
+      if (f !~ /^(iters_per_s|rps|p99|cpu_us|closures_per_commit|abort_p50_ms|abort_p99_ms)$/) continue
+      if (phase != "open" && f ~ /^abort_/) continue
+      if (f == "p99") f = "p99_ms"
+      key = phase " " f " " label; v[key] = v[key] " " kv[2]
+      if (!(phase " " f in seen)) { seen[phase " " f] = 1; order[++no] = phase " " f }
+      if (!(label in lab)) { lab[label] = 1; labs[++nl] = label }
+    }
+  }
+  function ms(x) { # wrk prints latencies as 950.00us, 1.20ms or 1.05s: in ms; other figures as they are
+    if (x ~ /us$/) return substr(x, 1, length(x) - 2) / 1000
+    if (x ~ /ms$/) return substr(x, 1, length(x) - 2) + 0
+    if (x ~ /[0-9]s$/) return substr(x, 1, length(x) - 1) * 1000
+    return x + 0
+  }
+  function median(s,   a, m, i, j, t) {
+    m = split(s, a, " ")
+    for (i = 1; i <= m; i++) a[i] = ms(a[i])
+    for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+  }
+  END {
+    for (o = 1; o <= no; o++) {
+      line = order[o]
+      for (l = 1; l <= nl; l++) { key = order[o] " " labs[l]; if (key in v) line = line sprintf("  %s %g (%s)", labs[l], median(v[key]), substr(v[key], 2)) }
+      print line
+    }
+  }' "$OUT"
