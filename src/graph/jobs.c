@@ -564,6 +564,30 @@ static void reply_started(http_request_t *req, http_response_t *res, const store
   free(context);
 }
 
+/* The job a direct action (start_direct, cancel_direct) names and the printer it must be on:
+ * the path's, or the share's, read first as the full path reads it. Returns 1 with *id and
+ * *printer_id (the caller frees it) when the action may go to the store; 0 with nothing replied
+ * when the full path must answer (the id is not a job id, or the body has parameters: the full
+ * path answers those after the job's 404 or 403, if any); -1 after replying the share's 404. */
+static int direct_target(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx,
+                         int64_t *id, char **printer_id) {
+  *printer_id = NULL;
+  *id = store_job_id_parse(http_request_param(req, 1));
+  if (*id <= 0) return 0;
+  if (ctx->via_share) {
+    if (!resolve_parent(req, res, ctx->caller, true, printer_id, NULL)) return -1;
+  } else {
+    *printer_id = xstrdup(http_request_param(req, 0));
+  }
+  if (!no_params(req, res)) {
+    http_response_clear(res);
+    free(*printer_id);
+    *printer_id = NULL;
+    return 0;
+  }
+  return 1;
+}
+
 /* The start's store write without the job read before it: the store checks the job's printer
  * (the path's, or the share's, read first as before) and, for a delegated caller limited to its
  * own jobs, its creator as it starts it. Any other outcome than 200 is answered by job_start's
@@ -576,31 +600,19 @@ static bool start_direct(http_request_t *req, http_response_t *res, const graph_
     owner = ctx->caller->user_id;
     if (!owner) return false;
   }
-  int64_t id = store_job_id_parse(http_request_param(req, 1));
-  if (id <= 0) return false;
-  char *printer_id = NULL;
-  if (ctx->via_share) {
-    if (!resolve_parent(req, res, ctx->caller, true, &printer_id, NULL)) return true;
-  } else {
-    printer_id = xstrdup(http_request_param(req, 0));
-  }
-  bool done = false;
-  if (!no_params(req, res)) {
-    http_response_clear(res); /* the full path answers it, after the job's 404 if any */
-  } else {
-    store_job_t after;
-    store_job_change_t ch;
-    store_rc_t rc = store_job_start_on(APP(req)->store, ctx->caller->tenant, printer_id, owner,
-                                       id, server_public_url(req->server), &after, &ch);
-    if (rc == STORE_OK) {
-      reply_started(req, res, &after);
-      done = true;
-    }
-    store_job_clear(&after);
-    store_job_change_clear(&ch);
-  }
+  int64_t id;
+  char *printer_id;
+  int target = direct_target(req, res, ctx, &id, &printer_id);
+  if (target <= 0) return target < 0;
+  store_job_t after;
+  store_job_change_t ch;
+  store_rc_t rc = store_job_start_on(APP(req)->store, ctx->caller->tenant, printer_id, owner, id,
+                                     server_public_url(req->server), &after, &ch);
+  if (rc == STORE_OK) reply_started(req, res, &after);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
   free(printer_id);
-  return done;
+  return rc == STORE_OK;
 }
 
 /* POST .../jobs/{id}/start: 200 with the job's printJobStatus after the transition. */
@@ -625,7 +637,6 @@ static void job_start(http_request_t *req, http_response_t *res) {
   graph_job_ctx_clear(&ctx);
 }
 
-/* POST .../jobs/{id}/cancel: 204. The creator or a Printer/Global Administrator only. */
 /* The cancel's store write without the job read before it, for a caller who may cancel it
  * only as its creator (their user id) or as an administrator: the store checks the job's
  * printer (the path's, or the share's, read first as before) and its creator as it cancels it.
@@ -636,34 +647,25 @@ static void job_start(http_request_t *req, http_response_t *res) {
 static bool cancel_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
   const char *owner = ctx->decision.admin ? NULL : ctx->caller->user_id;
   if (!ctx->decision.admin && !owner) return false;
-  int64_t id = store_job_id_parse(http_request_param(req, 1));
-  if (id <= 0) return false;
-  char *printer_id = NULL;
-  if (ctx->via_share) {
-    if (!resolve_parent(req, res, ctx->caller, true, &printer_id, NULL)) return true;
-  } else {
-    printer_id = xstrdup(http_request_param(req, 0));
+  int64_t id;
+  char *printer_id;
+  int target = direct_target(req, res, ctx, &id, &printer_id);
+  if (target <= 0) return target < 0;
+  store_job_change_t ch;
+  store_rc_t rc = store_job_cancel_on(APP(req)->store, ctx->caller->tenant, printer_id, owner, id,
+                                      NULL, &ch);
+  if (rc == STORE_OK) {
+    if (ch.task_id)
+      log_info("job %s canceled; its print task %s was aborted", http_request_param(req, 1),
+               ch.task_id);
+    graph_reply_no_content(res);
   }
-  bool done = false;
-  if (!no_params(req, res)) {
-    http_response_clear(res); /* the full path answers it, after the job's 404 or 403 if any */
-  } else {
-    store_job_change_t ch;
-    store_rc_t rc = store_job_cancel_on(APP(req)->store, ctx->caller->tenant, printer_id, owner,
-                                        id, NULL, &ch);
-    if (rc == STORE_OK) {
-      if (ch.task_id)
-        log_info("job %s canceled; its print task %s was aborted", http_request_param(req, 1),
-                 ch.task_id);
-      graph_reply_no_content(res);
-      done = true;
-    }
-    store_job_change_clear(&ch);
-  }
+  store_job_change_clear(&ch);
   free(printer_id);
-  return done;
+  return rc == STORE_OK;
 }
 
+/* POST .../jobs/{id}/cancel: 204. The creator or a Printer/Global Administrator only. */
 static void job_cancel(http_request_t *req, http_response_t *res) {
   graph_job_ctx_t ctx;
   if (!graph_job_authorize(req, res, OP_PRINTER_JOB_CANCEL, &ctx)) return;
