@@ -358,8 +358,8 @@ static void *watch_main(void *arg) {
       /* The socket stays open until the server has been told the connection closed (and
        * conn_guard_closed took it off this list under the same mutex), so fd is still ours. */
       c->cut = true;
+      log_info("closing the connection from %s: %s", c->peer, why); /* the reason, then the cut */
       shutdown(c->fd, SHUT_RDWR);
-      log_info("closing the connection from %s: %s", c->peer, why);
     }
     struct timespec ts = time_deadline(CLOCK_MONOTONIC, WATCH_INTERVAL_MS * 1000L);
     pthread_cond_timedwait(&g->cv, &g->mu, &ts);

@@ -119,7 +119,7 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
     assert.ok(took >= 1900, `closed after ${took} ms, before the 2 s deadline`);
     assert.ok(sent < text.length, "closed before the head was complete");
     assert.doesNotMatch(c.data, /HTTP\/1\.1 200/);
-    assert.match(srv.output, /closing the connection from 127\.0\.0\.1: no complete request head within 2 s/);
+    await srv.waitForOutput(/closing the connection from 127\.0\.0\.1: no complete request head within 2 s/);
   });
 
   it("a keep-alive connection answering fast is not cut; the deadline restarts after each answer", async () => {
@@ -155,7 +155,7 @@ describe("slow senders are cut off (--header-timeout, --body-timeout, --min-body
     // the reason is the server's log line below; only a lower bound on the time
     const took = c.closedAt - c.opened;
     assert.ok(took >= 1900, `closed after ${took} ms, before the 2 s window`);
-    assert.match(srv.output, /closing the connection from 127\.0\.0\.1: the request body arrived at \d+ bytes in the last 2 s, below --min-body-rate 100/);
+    await srv.waitForOutput(/closing the connection from 127\.0\.0\.1: the request body arrived at \d+ bytes in the last 2 s, below --min-body-rate 100/);
 
     const f = await connect(srv.port);
     const body = JSON.stringify({ displayName: "x".repeat(900) });
@@ -249,7 +249,7 @@ describe("per-address connection limit: 503 with Retry-After, then closed at onc
     await Promise.race([late.closed, sleep(20_000)]);
     assert.ok(late.closedAt, "not closed by the server: left waiting");
     assert.equal(late.data, "");
-    assert.match(srv.output, /closing a new connection from 127\.0\.0\.3 at once: open connections from this address are past the limit of 2/);
+    await srv.waitForOutput(/closing a new connection from 127\.0\.0\.3 at once: open connections from this address are past the limit of 2/);
     // the reserve connections still get their 503 answer
     held[5].sock.write(GET("/healthz"));
     assert503(await response(held[5]), /from your address/);
@@ -277,7 +277,7 @@ describe("global connection limit: 503 past it, closed at once past the reserve,
     await Promise.race([late.closed, sleep(20_000)]);
     assert.ok(late.closedAt, "the 8th connection was left waiting, not closed");
     assert.equal(late.data, "", "closed without an answer");
-    assert.match(srv.output, /closing a new connection from 127\.0\.3\.1 at once: open connections are past the limit of 3/);
+    await srv.waitForOutput(/closing a new connection from 127\.0\.3\.1 at once: open connections are past the limit of 3/);
     for (const c of reserve) {
       c.sock.write(GET("/healthz"));
       assert503(await response(c), /The server has too many open connections \(at most 3\)/);

@@ -164,6 +164,18 @@ export class SpooldServer {
     return this;
   }
 
+  // Waits until the output matches `re` (a line the server writes from another thread may
+  // reach this process after an event it caused, such as a closed socket). Returns the match;
+  // throws with the output after `timeoutMs`.
+  async waitForOutput(re, timeoutMs = 10_000) {
+    for (const end = Date.now() + timeoutMs; ;) {
+      const m = re.exec(this.output);
+      if (m) return m;
+      if (Date.now() > end) throw new Error(`no output matching ${re} within ${timeoutMs} ms\noutput:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   // SIGTERM, then wait for the exit. Throws unless the exit code is `expectCode` (0). Kills with
   // SIGKILL (and throws) if the process is still alive after `graceMs`. Removes the temporary
   // directories unless keepData is set (restart() keeps them).
