@@ -11,6 +11,7 @@
 # set-up), runs 200 warm-up pull jobs, then the phases of AB_PHASES, each for AB_DUR seconds:
 #   pull64   bench/loadgen pull, 64 connections (create, upload 4 KiB, start, abort)
 #   life16   bench/loadgen lifecycle, 16 connections (create + cancel)
+#   life1    bench/loadgen lifecycle, 1 connection (a lone client: not in the default phases)
 #   open     bench/loadgen pull at RATE jobs/s, open loop (auto: half the first pull64 figure)
 #   read64   wrk, 64 connections, GET .../printers/{id}/jobs/{id} (bench/read.lua)
 # VAR=VALUE pairs are set in that variant's spoold environment only (an experiment's knob).
@@ -24,7 +25,7 @@
 # wrk, curl, openssl and cc, as bench/run.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 3 ] || { sed -n '7,20p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '7,21p' "$0" >&2; exit 2; }
 ROUNDS=$1 RATE=$2
 shift 2
 VARIANTS=("$@")
@@ -158,6 +159,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       echo "rate $RATE jobs/s (half the first pull64 figure)" | tee -a "$OUT"
     fi
     ! has life16 || lg "$label.r$r.life16" lifecycle 16 "$S1" --duration "$DUR"
+    ! has life1 || lg "$label.r$r.life1" lifecycle 1 "$S1" --duration "$DUR"
     ! has open || lg "$label.r$r.open" pull 64 "$S2" --duration "$DUR" --rate "$RATE"
     ! has read64 || reads "$label.r$r.read64"
     stop
