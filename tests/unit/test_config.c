@@ -8,6 +8,18 @@
 
 #include "config.h"
 
+/* A config file's name: the template mkstemp fills in. */
+#define CONFIG_TEMPLATE "/tmp/spoold-config-XXXXXX"
+
+/* Writes text into a new temporary file and its name into path (the test unlinks it). */
+static void write_config(const char *text, char path[sizeof CONFIG_TEMPLATE]) {
+  memcpy(path, CONFIG_TEMPLATE, sizeof CONFIG_TEMPLATE);
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+}
+
 static int load(config_t *cfg, char **err, int argc, char **argv) {
   unsetenv("SPOOLD_MAX_BODY");
   unsetenv("SPOOLD_THREADS");
@@ -67,12 +79,8 @@ Test(config, defaults) {
 /* The issuer options are repeatable, so SPOOLD_ISSUER/JWKS/AUDIENCE add one issuer after the
  * file's; they were once skipped silently. */
 Test(config, issuer_from_the_environment) {
-  char path[] = "/tmp/spoold-config-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  const char *text = "issuer = F\njwks = f.json\n";
-  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
+  char path[sizeof CONFIG_TEMPLATE];
+  write_config("issuer = F\njwks = f.json\n", path);
   config_t cfg;
   char *err = NULL;
   char *argv[] = {"serve", "--config", path, "--issuer", "A", "--jwks", "a.json"};
@@ -100,12 +108,8 @@ Test(config, issuer_from_the_environment) {
 }
 
 Test(config, file_then_environment_then_command_line) {
-  char path[] = "/tmp/spoold-config-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  const char *text = "# comment\nlisten = 127.0.0.1:9000\nmax-body = 64KiB\nthreads = 3\ndev\n";
-  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
+  char path[sizeof CONFIG_TEMPLATE];
+  write_config("# comment\nlisten = 127.0.0.1:9000\nmax-body = 64KiB\nthreads = 3\ndev\n", path);
   config_t cfg;
   char *err = NULL;
   char *argv[] = {"serve", "--config", path, "--threads", "5", "--data=/tmp/x"};
@@ -213,12 +217,8 @@ Test(config, sizes_and_durations) {
 
 /* SPOOLD_CONFIG names the file like --config, and --config=FILE is read too. */
 Test(config, config_file_from_the_environment) {
-  char path[] = "/tmp/spoold-config-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  const char *text = "idle-timeout = 7\nipp-basic-over-http = true\n";
-  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
+  char path[sizeof CONFIG_TEMPLATE];
+  write_config("idle-timeout = 7\nipp-basic-over-http = true\n", path);
   config_t cfg;
   char *err = NULL;
   char *argv[] = {"serve"};
