@@ -36,7 +36,7 @@ done
 FIRST=${VARIANTS[0]#*=}; FIRST=${FIRST%%,*}
 DUR=${AB_DUR:-10} PHASES=${AB_PHASES:-pull64,life16,open,read64}
 PORT=$((${BENCH_PORT_BASE:-18400} + 50))
-URL=http://127.0.0.1:$PORT
+SP_URL=http://127.0.0.1:$PORT
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spoold-ab.XXXXXX")
 OUT=${AB_OUT:-$(mktemp "${TMPDIR:-/tmp}/spoold-ab-results.XXXXXX")}
 : >"$OUT"
@@ -47,8 +47,6 @@ trap cleanup EXIT
 cc -O2 -Wall -Wextra -pthread -o "$WORK/loadgen" bench/loadgen.c
 LOADGEN=$WORK/loadgen
 HZ=$(getconf CLK_TCK)
-TENANT=5eed0000-0000-4000-8000-00000000be01
-APPID=5eed0000-0000-4000-8000-00000000a001
 LIMITS=(--max-jobs-per-printer-window 0 --max-jobs-per-user-window 0 --upload-volume-limit 0
         --max-connections 2048 --max-connections-per-ip 1024)
 STORE_ARGS=()
@@ -57,35 +55,18 @@ STORE_ARGS=()
 start() { # start BINARY DATA [VAR=VALUE...]: spoold with those variables in its environment
   local bin=$1 data=$2; shift 2
   spoold_start "$WORK/spoold" env "$@" "$bin" serve --data "$data" "${STORE_ARGS[@]}" \
-    --listen "127.0.0.1:$PORT" --dev --public-url "$URL" "${LIMITS[@]}" ||
+    --listen "127.0.0.1:$PORT" --dev --public-url "$SP_URL" "${LIMITS[@]}" ||
     { cat "$WORK/spoold.err" >&2; exit 1; }
   SP_PID=$SPOOLD_PID
 }
 stop() { pid_stop "$SP_PID" || true; SP_PID=""; }
-api() { # api METHOD PATH TOKEN [JSON]
-  local a=(-sS -X "$1" "$URL$2" -H "Authorization: Bearer $3")
-  [ -z "${4:-}" ] || a+=(-H 'Content-Type: application/json' -d "$4")
-  curl "${a[@]}"
-}
-jstr() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | sed 's/.*:"\(.*\)"/\1/'; }
-token() { "$FIRST" token --data "$WORK/tmpl" --tenant "$TENANT" --app "$APPID" --ttl 14400 "$@" 2>/dev/null; }
-register_printer() { # register_printer NAME: its id, once the registration operation is done
-  local csr pub loc op pid
-  csr=$(base64 -w0 "$WORK/csr.der") pub=$(base64 -w0 "$WORK/pub.der")
-  loc=$(curl -sS -D - -o /dev/null -X POST "$URL/v1.0/print/printers/create" \
-        -H "Authorization: Bearer $ADMIN_TOK" -H 'Content-Type: application/json' \
-        -d "{\"displayName\":\"$1\",\"manufacturer\":\"Contoso\",\"model\":\"Bench\",\"hasPhysicalDevice\":false,\"certificateSigningRequest\":{\"content\":\"$csr\",\"transportKey\":\"$pub\"}}" |
-        tr -d '\r' | awk 'tolower($1)=="operation-location:"{print $2}')
-  op=${loc##*/}
-  for _ in $(seq 100); do
-    pid=$(api GET "/v1.0/print/operations/$op" "$ADMIN_TOK" | sed -n 's/.*"printer":{"id":"\([^"]*\)".*/\1/p')
-    [ -z "$pid" ] || { echo "$pid"; return 0; }
-    sleep 0.1
-  done
-  echo "ab.sh: printer '$1' was not registered" >&2; exit 1
-}
+die() { echo "ab.sh: $*" >&2; exit 1; }
+# api, jstr, token, register_printer, bench_setup (bench/lib.sh): tokens minted by the first
+# variant's binary with the template store's key
+SPOOLD=$FIRST DATA=$WORK/tmpl
+. bench/lib.sh
 metrics() { # "commits closures" so far, from /metrics
-  curl -s "$URL/metrics" | awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2}
+  curl -s "$SP_URL/metrics" | awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2}
                                 END{printf "%d %d\n", c, b}'
 }
 ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14])); }
@@ -93,25 +74,10 @@ ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14])); }
 # ---- the template store, made once by the first variant's binary
 mkdir -p "$WORK/tmpl"
 start "$FIRST" "$WORK/tmpl"
-ADMIN_TOK=$(token --user 5eed0000-0000-4000-8000-0000000ad001 --upn admin@bench.test --admin \
-  --scopes "Printer.Create Printer.Read.All Printer.ReadWrite.All Printer.FullControl.All PrinterShare.ReadWrite.All PrintJob.ReadWrite.All")
-token --user 5eed0000-0000-4000-8000-00000000u5e1 --upn user@bench.test \
-  --scopes "PrintJob.ReadWrite PrinterShare.ReadBasic.All Printer.Read.All" >"$WORK/user.tok"
-token --roles "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All" >"$WORK/app.tok"
-APP_TOK=$(cat "$WORK/app.tok")
-openssl req -new -newkey rsa:2048 -nodes -subj /CN=bench -keyout "$WORK/key.pem" -outform DER -out "$WORK/csr.der" 2>/dev/null
-openssl pkey -in "$WORK/key.pem" -pubout -outform DER -out "$WORK/pub.der"
-P1=$(register_printer "Bench queue")
-P2=$(register_printer "Bench pull queue")
-DEF=$(api POST /v1.0/print/taskDefinitions "$APP_TOK" '{"displayName":"Bench release"}' | jstr id)
-api POST "/v1.0/print/printers/$P2/taskTriggers" "$ADMIN_TOK" \
-  "{\"event\":\"jobStarted\",\"definition@odata.bind\":\"$URL/v1.0/print/taskDefinitions/$DEF\"}" >/dev/null
-S1=$(api POST /v1.0/print/shares "$ADMIN_TOK" "{\"displayName\":\"Bench\",\"allowAllUsers\":true,\"printer@odata.bind\":\"$URL/v1.0/print/printers/$P1\"}" | jstr id)
-S2=$(api POST /v1.0/print/shares "$ADMIN_TOK" "{\"displayName\":\"Bench pull\",\"allowAllUsers\":true,\"printer@odata.bind\":\"$URL/v1.0/print/printers/$P2\"}" | jstr id)
-JID=$(api POST "/v1.0/print/shares/$S1/jobs" "$(cat "$WORK/user.tok")" '{}' | jstr id) # the read phase's job
+bench_setup
+JID=$(api POST "/v1.0/print/shares/$S1/jobs" "$USER_TOK" '{}' | jstr id) # the read phase's job
 stop
-[ -n "$P1" ] && [ -n "$P2" ] && [ -n "$S1" ] && [ -n "$S2" ] && [ -n "$JID" ] ||
-  { echo "ab.sh: the template store's set-up failed" >&2; exit 1; }
+[ -n "$JID" ] || die "the template store's set-up failed"
 
 lg() { # lg KEY MODE CONNS SHARE [loadgen args]: one load generator run, one results line
   local key=$1 mode=$2 c=$3 share=$4; shift 4
@@ -134,7 +100,7 @@ reads() { # reads KEY: wrk c=64 on one job, one results line
   sync
   local t0 t1 out n
   t0=$(ticks "$SP_PID")
-  out=$(BENCH_TOKEN=$APP_TOK wrk -t2 -c64 -d"${DUR}s" --latency -s bench/read.lua "$URL/v1.0/print/printers/$P1/jobs/$JID" 2>&1) || true
+  out=$(BENCH_TOKEN=$APP_TOK wrk -t2 -c64 -d"${DUR}s" --latency -s bench/read.lua "$SP_URL/v1.0/print/printers/$P1/jobs/$JID" 2>&1) || true
   t1=$(ticks "$SP_PID")
   n=$(awk '/requests in/{print $1}' <<<"$out")
   echo "$1 rps=$(awk '/Requests\/sec/{print $2}' <<<"$out") p99=$(awk '$1=="99%"{print $2}' <<<"$out") $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${n:-0}" 'BEGIN{
