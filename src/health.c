@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,9 @@ static void metrics(http_request_t *req, http_response_t *res) {
   text_reply(res, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 
-/* GET /debug/sleep?ms=N (development mode only): a slow request, for shutdown tests. */
+/* GET /debug/sleep?ms=N (development mode only): a slow request that holds its thread, for the
+ * shutdown and --threads tests. It answers when its sleep started and ended (time_mono_us), from
+ * which a test counts the requests served at once. */
 static void debug_sleep(http_request_t *req, http_response_t *res) {
   const char *v = http_request_query(req, "ms");
   char *end = NULL;
@@ -77,11 +80,13 @@ static void debug_sleep(http_request_t *req, http_response_t *res) {
   }
   /* the tests that stop a server under a slow request wait for this line */
   log_info("debug: /debug/sleep sleeping %ld ms", ms);
+  int64_t started = time_mono_us();
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0) {
   }
   buf_t b = BUF_INIT;
-  buf_printf(&b, "{\"slept\":%ld}", ms);
+  buf_printf(&b, "{\"slept\":%ld,\"startedUs\":%lld,\"endedUs\":%lld}", ms, (long long)started,
+             (long long)time_mono_us());
   text_reply(res, 200, "application/json", &b);
 }
 

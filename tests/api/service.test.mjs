@@ -306,7 +306,7 @@ describe("SIGHUP reload", () => {
     await Promise.all([stream, stream2]);
     const r = await slow;
     assert.equal(r.status, 200, "the request in flight during the reload completed");
-    assert.deepEqual(r.json, { slept: 1500 });
+    assert.equal(r.json.slept, 1500);
     assert.ok(results.some((x) => x.at < t0), "requests were answered before the reload too");
     assert.deepEqual(results.filter((x) => x.s !== 200), [], `every request across the reload succeeded: ${JSON.stringify(results)}`);
 
