@@ -565,35 +565,32 @@ static void reply_started(http_request_t *req, http_response_t *res, const store
 }
 
 /* The job a direct action (start_direct, cancel_direct) names and the printer it must be on:
- * the path's, or the share's, read first as the full path reads it. Returns 1 with *id and
- * *printer_id (the caller frees it) when the action may go to the store; 0 with nothing replied
- * when the full path must answer (the id is not a job id, or the body has parameters: the full
- * path answers those after the job's 404 or 403, if any); -1 after replying the share's 404. */
+ * the path's (*printer_id, the caller frees it), or through a share the share's, which the
+ * store reads in the action's own transaction (*share_id, the path's; *printer_id NULL).
+ * Returns 1 when the action may go to the store; 0 with nothing replied when the full path must
+ * answer (the id is not a job id, or the body has parameters: the full path answers those after
+ * the share's or the job's 404 or 403, if any). */
 static int direct_target(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx,
-                         int64_t *id, char **printer_id) {
+                         int64_t *id, char **printer_id, const char **share_id) {
   *printer_id = NULL;
+  *share_id = NULL;
   *id = store_job_id_parse(http_request_param(req, 1));
   if (*id <= 0) return 0;
-  if (ctx->via_share) {
-    if (!resolve_parent(req, res, ctx->caller, true, printer_id, NULL)) return -1;
-  } else {
-    *printer_id = xstrdup(http_request_param(req, 0));
-  }
   if (!no_params(req, res)) {
     http_response_clear(res);
-    free(*printer_id);
-    *printer_id = NULL;
     return 0;
   }
+  if (ctx->via_share) *share_id = http_request_param(req, 0);
+  else *printer_id = xstrdup(http_request_param(req, 0));
   return 1;
 }
 
 /* The start's store write without the job read before it: the store checks the job's printer
- * (the path's, or the share's, read first as before) and, for a delegated caller limited to its
- * own jobs, its creator as it starts it. Any other outcome than 200 is answered by job_start's
- * full path, which reads the job first as before, so every answer and its order (404, then the
- * body's 400, then 409) stay the same. Returns true after replying (200, or the share's 404);
- * false with nothing replied and nothing changed. */
+ * (the path's, or the share's, which it reads in the same transaction) and, for a delegated
+ * caller limited to its own jobs, its creator as it starts it. Any other outcome than 200 (a
+ * missing share too) is answered by job_start's full path, which reads the share and the job
+ * first as before, so every answer and its order (404, then the body's 400, then 409) stay the
+ * same. Returns true after replying 200; false with nothing replied and nothing changed. */
 static bool start_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
   const char *owner = NULL;
   if (caller_is_delegated(ctx->caller) && !ctx->decision.all_jobs) {
@@ -602,12 +599,16 @@ static bool start_direct(http_request_t *req, http_response_t *res, const graph_
   }
   int64_t id;
   char *printer_id;
-  int target = direct_target(req, res, ctx, &id, &printer_id);
-  if (target <= 0) return target < 0;
+  const char *share_id;
+  if (!direct_target(req, res, ctx, &id, &printer_id, &share_id)) return false;
   store_job_t after;
   store_job_change_t ch;
-  store_rc_t rc = store_job_start_on(APP(req)->store, ctx->caller->tenant, printer_id, owner, id,
-                                     server_public_url(req->server), &after, &ch);
+  const char *url = server_public_url(req->server);
+  store_rc_t rc =
+      share_id ? store_job_start_on_share(APP(req)->store, ctx->caller->tenant, share_id, owner,
+                                          id, url, &after, &ch)
+               : store_job_start_on(APP(req)->store, ctx->caller->tenant, printer_id, owner, id,
+                                    url, &after, &ch);
   if (rc == STORE_OK) reply_started(req, res, &after);
   store_job_clear(&after);
   store_job_change_clear(&ch);
@@ -639,21 +640,24 @@ static void job_start(http_request_t *req, http_response_t *res) {
 
 /* The cancel's store write without the job read before it, for a caller who may cancel it
  * only as its creator (their user id) or as an administrator: the store checks the job's
- * printer (the path's, or the share's, read first as before) and its creator as it cancels it.
- * Any other outcome than 204 is answered by job_cancel's full path, which reads the job first
- * as before, so every answer and its order (404, 403, then the body's 400, then 409) stay the
- * same. Returns true after replying (204, or the share's 404); false with nothing replied and
- * nothing changed. */
+ * printer (the path's, or the share's, which it reads in the same transaction) and its creator
+ * as it cancels it. Any other outcome than 204 (a missing share too) is answered by
+ * job_cancel's full path, which reads the share and the job first as before, so every answer
+ * and its order (404, 403, then the body's 400, then 409) stay the same. Returns true after
+ * replying 204; false with nothing replied and nothing changed. */
 static bool cancel_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
   const char *owner = ctx->decision.admin ? NULL : ctx->caller->user_id;
   if (!ctx->decision.admin && !owner) return false;
   int64_t id;
   char *printer_id;
-  int target = direct_target(req, res, ctx, &id, &printer_id);
-  if (target <= 0) return target < 0;
+  const char *share_id;
+  if (!direct_target(req, res, ctx, &id, &printer_id, &share_id)) return false;
   store_job_change_t ch;
-  store_rc_t rc = store_job_cancel_on(APP(req)->store, ctx->caller->tenant, printer_id, owner, id,
-                                      NULL, &ch);
+  store_rc_t rc =
+      share_id ? store_job_cancel_on_share(APP(req)->store, ctx->caller->tenant, share_id, owner,
+                                           id, NULL, &ch)
+               : store_job_cancel_on(APP(req)->store, ctx->caller->tenant, printer_id, owner, id,
+                                     NULL, &ch);
   if (rc == STORE_OK) {
     if (ch.task_id)
       log_info("job %s canceled; its print task %s was aborted", http_request_param(req, 1),

@@ -766,6 +766,8 @@ typedef struct {
   const char        *public_url;
   const char        *printer_id; /* cancel, start: the job must be on this printer; NULL: any */
   const char        *owner;      /* and created by this user; NULL: by anyone */
+  const char        *share_id;   /* or on this share's printer, read in the same transaction */
+  char              *share_printer; /* that printer's id, once read (printer_id points here) */
   store_job_t        job;
   store_job_change_t ch;
 } job_change_arg_t;
@@ -773,6 +775,25 @@ typedef struct {
 static void job_change_reset(job_change_arg_t *a) {
   store_job_clear(&a->job);
   store_job_change_clear(&a->ch);
+}
+
+static void share_printer_row(db_stmt_t *s, void *out) {
+  *(char **)out = store_col_strdup(s, 0, false);
+}
+
+/* Where the cancel or the start names a share (a->share_id), reads the printer the job must
+ * be on in the closure's own transaction instead of a read transaction of its own before it:
+ * 0 (a->printer_id then names it), STORE_NOT_FOUND (no such share in the tenant) or DB_ERROR. */
+static int change_share_printer(db_conn_t *c, job_change_arg_t *a) {
+  if (!a->share_id) return 0;
+  free(a->share_printer);
+  a->share_printer = NULL;
+  a->printer_id = NULL;
+  int rc = store_read_by_id(c, "SELECT printer_id FROM shares WHERE id = ? AND tenant_id = ?",
+                            a->share_id, a->tenant, share_printer_row, &a->share_printer);
+  if (rc == 0 && !a->share_printer) rc = DB_ERROR;
+  if (rc == 0) a->printer_id = a->share_printer;
+  return rc;
 }
 
 static int refuse(job_change_arg_t *a, const char *why) {
@@ -821,8 +842,10 @@ static bool change_target(const job_change_arg_t *a) {
 static int job_start_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
+  int rc = change_share_printer(c, a);
+  if (rc != 0) return rc;
   bool uploaded = false;
-  int rc = job_load_uploaded(c, a->tenant, a->id, &a->job, &uploaded);
+  rc = job_load_uploaded(c, a->tenant, a->id, &a->job, &uploaded);
   if (rc != 0) return rc;
   if (!change_target(a)) return STORE_NOT_FOUND; /* before anything is written */
 
@@ -855,31 +878,49 @@ store_rc_t store_job_start(store_t *st, const char *tenant, int64_t job_id,
   return store_job_start_on(st, tenant, NULL, NULL, job_id, public_url, out, ch);
 }
 
+/* Runs the change closure fn on a and hands its job and change out (the start and the cancel). */
+static store_rc_t job_change(store_t *st, db_txn_fn fn, job_change_arg_t *a, store_job_t *out,
+                             store_job_change_t *ch) {
+  if (out) memset(out, 0, sizeof *out);
+  if (ch) memset(ch, 0, sizeof *ch);
+  store_rc_t rc = store_rc(db_write(st->db, fn, a));
+  free(a->share_printer);
+  if (rc == STORE_OK && out) *out = a->job;
+  else store_job_clear(&a->job);
+  if (ch) *ch = a->ch;
+  else store_job_change_clear(&a->ch);
+  return rc;
+}
+
 /* Starts a job of a printer and an owner; see store/jobs.h. */
 store_rc_t store_job_start_on(store_t *st, const char *tenant, const char *printer_id,
                               const char *owner, int64_t job_id, const char *public_url,
                               store_job_t *out, store_job_change_t *ch) {
-  if (out) memset(out, 0, sizeof *out);
-  if (ch) memset(ch, 0, sizeof *ch);
   job_change_arg_t a = {.tenant = tenant, .id = job_id, .public_url = public_url ? public_url : "",
                         .printer_id = printer_id, .owner = owner};
-  store_rc_t rc = store_rc(db_write(st->db, job_start_fn, &a));
-  if (rc == STORE_OK && out) *out = a.job;
-  else store_job_clear(&a.job);
-  if (ch) *ch = a.ch;
-  else store_job_change_clear(&a.ch);
-  return rc;
+  return job_change(st, job_start_fn, &a, out, ch);
+}
+
+/* Starts a job of a share's printer and an owner; see store/jobs.h. */
+store_rc_t store_job_start_on_share(store_t *st, const char *tenant, const char *share_id,
+                                    const char *owner, int64_t job_id, const char *public_url,
+                                    store_job_t *out, store_job_change_t *ch) {
+  job_change_arg_t a = {.tenant = tenant, .id = job_id, .public_url = public_url ? public_url : "",
+                        .share_id = share_id ? share_id : "", .owner = owner};
+  return job_change(st, job_start_fn, &a, out, ch);
 }
 
 static int job_cancel_fn(db_conn_t *c, void *arg) {
   job_change_arg_t *a = arg;
   job_change_reset(a);
+  int rc = change_share_printer(c, a); /* before anything is written */
+  if (rc != 0) return rc;
   int64_t now = time_now_us();
   /* A job neither held nor finished (the state machine lets every such phase be canceled, and
    * nothing else happens then) is canceled by its phase UPDATE alone, which also gives the job
    * back as the answer; nothing is read before it. A job not on the printer or not of the
    * owner the caller named is STORE_NOT_FOUND, and returning it undoes the UPDATE. */
-  int rc = job_set_phase(c, a->tenant, a->id, FROM_UNHELD, JOB_CANCELED, NULL, now, &a->job);
+  rc = job_set_phase(c, a->tenant, a->id, FROM_UNHELD, JOB_CANCELED, NULL, now, &a->job);
   if (rc != STORE_CONFLICT) {
     a->ch.from = FROM_UNHELD;
     a->ch.to = JOB_CANCELED;
@@ -933,15 +974,17 @@ store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, sto
 store_rc_t store_job_cancel_on(store_t *st, const char *tenant, const char *printer_id,
                                const char *owner, int64_t job_id, store_job_t *out,
                                store_job_change_t *ch) {
-  if (out) memset(out, 0, sizeof *out);
-  if (ch) memset(ch, 0, sizeof *ch);
   job_change_arg_t a = {.tenant = tenant, .id = job_id, .printer_id = printer_id, .owner = owner};
-  store_rc_t rc = store_rc(db_write(st->db, job_cancel_fn, &a));
-  if (rc == STORE_OK && out) *out = a.job;
-  else store_job_clear(&a.job);
-  if (ch) *ch = a.ch;
-  else store_job_change_clear(&a.ch);
-  return rc;
+  return job_change(st, job_cancel_fn, &a, out, ch);
+}
+
+/* Cancels a job of a share's printer and an owner; see store/jobs.h. */
+store_rc_t store_job_cancel_on_share(store_t *st, const char *tenant, const char *share_id,
+                                     const char *owner, int64_t job_id, store_job_t *out,
+                                     store_job_change_t *ch) {
+  job_change_arg_t a = {.tenant = tenant, .id = job_id, .share_id = share_id ? share_id : "",
+                        .owner = owner};
+  return job_change(st, job_cancel_fn, &a, out, ch);
 }
 
 /* ---- the job row for the other store modules (jobs-private.h) ------------------------------ */

@@ -194,6 +194,13 @@ store_rc_t store_job_start_on(store_t *st, const char *tenant, const char *print
                               const char *owner, int64_t job_id, const char *public_url,
                               store_job_t *out, store_job_change_t *ch);
 
+/* store_job_start_on with the printer of share share_id of the tenant, read in the start's own
+ * transaction (no read transaction before it): STORE_NOT_FOUND, with nothing written, also when
+ * there is no such share. */
+store_rc_t store_job_start_on_share(store_t *st, const char *tenant, const char *share_id,
+                                    const char *owner, int64_t job_id, const char *public_url,
+                                    store_job_t *out, store_job_change_t *ch);
+
 /* POST .../cancel: moves the job to JOB_CANCELED; a held job's processing task is aborted in
  * the same transaction (ch->task_id names it). STORE_CONFLICT with ch->why for a terminal job.
  * On STORE_OK *out (may be NULL) holds the job after the change. */
@@ -206,6 +213,13 @@ store_rc_t store_job_cancel(store_t *st, const char *tenant, int64_t job_id, sto
 store_rc_t store_job_cancel_on(store_t *st, const char *tenant, const char *printer_id,
                                const char *owner, int64_t job_id, store_job_t *out,
                                store_job_change_t *ch);
+
+/* store_job_cancel_on with the printer of share share_id of the tenant, read in the cancel's own
+ * transaction (no read transaction before it): STORE_NOT_FOUND, with nothing written, also when
+ * there is no such share. */
+store_rc_t store_job_cancel_on_share(store_t *st, const char *tenant, const char *share_id,
+                                     const char *owner, int64_t job_id, store_job_t *out,
+                                     store_job_change_t *ch);
 
 /* ---- the sweeps (jobs-archive.c) ------------------------------------------------------------ */
 

@@ -538,6 +538,31 @@ describe("start, cancel, delete", () => {
     assert.match(err.message, /canceled/);
   });
 
+  it("cancel and start through a share the store reads in the write: an unknown share is the share's 404, another share's job the job's 404, before the body's 400; nothing changes", async () => {
+    // the direct cancel and start read the share in their own write transaction; any refusal
+    // is answered by the full path, which reads the share first
+    const p2 = await registerPrinter(ctx.srv, ctx.admin, { name: "P2 other share" });
+    const s2 = await createShare(ctx.srv, ctx.admin, p2);
+    const a = await createJob(ctx.srv, ctx.alice, `shares/${ctx.s1}`);
+    await uploadDocument(ctx.srv, ctx.alice, `shares/${ctx.s1}`, a);
+    const post = (path, body) => raw(ctx, path, { method: "POST", token: ctx.alice, body, headers: { "content-type": "application/json" } });
+    const unknown = randomUUID();
+    const shareErr = assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares/${unknown}/jobs/${a.id}`, { token: ctx.alice }), { status: 404, code: "itemNotFound" });
+    for (const action of ["cancel", "start"]) {
+      for (const body of ["{}", "", '{"x": 1}', "{"]) {
+        const e1 = assertErrorEnvelope(await post(`/v1.0/print/shares/${unknown}/jobs/${a.id}/${action}`, body), { status: 404, code: "itemNotFound" });
+        assert.equal(e1.message, shareErr.message, `${action} ${body}`);
+        const e2 = assertErrorEnvelope(await post(`/v1.0/print/shares/${s2}/jobs/${a.id}/${action}`, body), { status: 404, code: "itemNotFound" });
+        assert.equal(e2.message, `The print job '${a.id}' was not found on this printer share.`, `${action} ${body}`);
+      }
+    }
+    const after = await raw(ctx, `/v1.0/print/shares/${ctx.s1}/jobs/${a.id}`, { token: ctx.alice });
+    assert.equal(after.json.status.state, "paused", "nothing changed");
+    const created = await createRaw(ctx, `shares/${s2}`, ctx.alice, {});
+    assert.equal(created.status, 201);
+    assert.equal((await post(`/v1.0/print/shares/${s2}/jobs/${created.json.id}/cancel`, "")).status, 204);
+  });
+
   it("start refusals keep their order and texts: 404 (unknown, another printer's, not a job id, another user's), then the body's 400, then 409; nothing changes", async () => {
     // start writes without reading the job first; a refusal is answered as the job read would
     // have answered it

@@ -10,6 +10,7 @@
 #include "store/db-backend.h"
 #include "store/db.h"
 #include "store/jobs.h"
+#include "store/shares.h"
 #include "store/store-private.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -216,6 +217,57 @@ Test(store_jobs, list_own_filters_and_pages) {
   free(next);
   store_jobs_free(jobs, n);
   query_clear(&q);
+  store_close(st);
+}
+
+/* store_job_start_on_share / store_job_cancel_on_share: the share's printer is read in the
+ * action's transaction; a missing share, another tenant's share or a share of another printer
+ * than the job's is not found and nothing is written. */
+Test(store_jobs, start_and_cancel_on_share) {
+  store_t *st = jobs_fixture();
+  store_share_t s1, s3;
+  store_share_why_t why;
+  cr_assert_eq(store_share_create(st, "t1", "p2", "Other printer", true, &s1, &why), STORE_OK);
+  cr_assert_eq(store_share_create(st, "t2", "p3", "Other tenant", true, &s3, &why), STORE_OK);
+  store_job_t j, after;
+  store_job_change_t ch;
+  cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
+  exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1", NULL, NULL);
+  const char *refused[] = {"nope", s1.id, s3.id};
+  for (size_t i = 0; i < 3; i++) {
+    cr_assert_eq(store_job_start_on_share(st, "t1", refused[i], NULL, j.id, "http://x", &after,
+                                          &ch),
+                 STORE_NOT_FOUND, "%s", refused[i]);
+    store_job_change_clear(&ch);
+    cr_assert_eq(store_job_cancel_on_share(st, "t1", refused[i], NULL, j.id, &after, &ch),
+                 STORE_NOT_FOUND, "%s", refused[i]);
+    store_job_change_clear(&ch);
+  }
+  store_share_t s;
+  cr_assert_eq(store_share_create(st, "t1", "p1", "The job's printer", true, &s, &why), STORE_OK);
+  store_job_t still;
+  cr_assert_eq(store_job_get(st, "t1", "1", &still), STORE_OK);
+  cr_assert_eq(still.phase, JOB_CREATED, "a refused start or cancel changes nothing");
+  store_job_clear(&still);
+  cr_assert_eq(store_job_start_on_share(st, "t1", s.id, "u2", j.id, "http://x", &after, &ch),
+               STORE_NOT_FOUND, "another user's job");
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_start_on_share(st, "t1", s.id, "u1", j.id, "http://x", &after, &ch),
+               STORE_OK);
+  cr_assert_eq(after.phase, JOB_FETCHABLE);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel_on_share(st, "t1", s.id, "u2", j.id, &after, &ch),
+               STORE_NOT_FOUND, "another user's job");
+  store_job_change_clear(&ch);
+  cr_assert_eq(store_job_cancel_on_share(st, "t1", s.id, "u1", j.id, &after, &ch), STORE_OK);
+  cr_assert_eq(after.phase, JOB_CANCELED);
+  store_job_clear(&after);
+  store_job_change_clear(&ch);
+  store_share_clear(&s);
+  store_share_clear(&s1);
+  store_share_clear(&s3);
+  store_job_clear(&j);
   store_close(st);
 }
 
