@@ -394,20 +394,12 @@ static void job_create(http_request_t *req, http_response_t *res) {
   }
   json_t *name = json_object_get(body, "displayName");
 
-  if (!resolve_parent(req, res, caller, via_share, &printer_id, via_share ? &share : NULL))
-    goto done;
-  if (via_share && !graph_share_user_may_print(req, res, caller, &share)) goto done;
-
   config_text = cfg ? json_dumps(cfg, JSON_COMPACT) : xstrdup("{}");
   store_limit_t windows[2];
   store_limits_t limits;
   const config_t *conf = APP(req)->cfg;
-  store_job_limits_init(windows, &limits, caller->tenant, printer_id, caller->user_id,
-                        conf->max_jobs_per_printer_window, conf->max_jobs_per_user_window,
-                        conf->job_limit_window);
   store_job_new_t n = {
       .tenant = caller->tenant,
-      .printer_id = printer_id,
       .display_name = json_is_string(name) ? json_string_value(name) : NULL,
       .configuration = config_text,
       .created_by_id = caller->user_id,
@@ -417,7 +409,30 @@ static void job_create(http_request_t *req, http_response_t *res) {
       .created_by_groups = groups = caller_groups_json(caller),
       .limits = &limits,
   };
-  store_rc_t rc = store_job_create(APP(req)->store, &n, &job, &doc);
+  store_rc_t rc = STORE_NOT_FOUND;
+  if (via_share) {
+    /* Through a share that lets every user print (or for an application), the store reads
+     * the share's printer in the job's own transaction instead of a read transaction before
+     * it. Any other outcome writes nothing and is answered by the full path below, which reads
+     * the share first, so every answer and its order (404, 403, then the job's) stay the same. */
+    store_job_limits_init(windows, &limits, caller->tenant, NULL, caller->user_id,
+                          conf->max_jobs_per_printer_window, conf->max_jobs_per_user_window,
+                          conf->job_limit_window); /* the store names the share's printer */
+    n.share_id = http_request_param(req, 0);
+    n.share_any_caller = caller_is_app(caller);
+    rc = store_job_create(APP(req)->store, &n, &job, &doc);
+    n.share_id = NULL;
+  }
+  if (rc != STORE_OK) {
+    if (!resolve_parent(req, res, caller, via_share, &printer_id, via_share ? &share : NULL))
+      goto done;
+    if (via_share && !graph_share_user_may_print(req, res, caller, &share)) goto done;
+    store_job_limits_init(windows, &limits, caller->tenant, printer_id, caller->user_id,
+                          conf->max_jobs_per_printer_window, conf->max_jobs_per_user_window,
+                          conf->job_limit_window);
+    n.printer_id = printer_id;
+    rc = store_job_create(APP(req)->store, &n, &job, &doc);
+  }
   if (rc == STORE_LIMITED) {
     job_limits_reply(req, res, &limits);
   } else if (rc == STORE_NOT_FOUND) {

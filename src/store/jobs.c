@@ -400,9 +400,58 @@ static void job_from_row(const store_job_row_t *r, store_job_t *j) {
 
 typedef struct {
   const store_job_new_t *n;
+  char                  *share_printer; /* n->share_id's printer, once read */
   store_job_t            job;
   store_document_t       doc;
 } job_create_arg_t;
+
+/* The printer of a new job must be in the tenant and accepting jobs (NULL = unknown,
+ * accepted); through a share (n->share_id) it is the share's, read in the same statement, and
+ * the share must let every user print unless n->share_any_caller. Sets *printer_id (into
+ * a->share_printer through a share). 0, STORE_NOT_FOUND, STORE_CONFLICT or DB_ERROR. */
+static int job_create_printer(db_conn_t *c, job_create_arg_t *a, const char **printer_id) {
+  const store_job_new_t *n = a->n;
+  free(a->share_printer);
+  a->share_printer = NULL;
+  *printer_id = n->printer_id;
+  db_stmt_t *s = db_prepare(
+      c, n->share_id ? "SELECT p.is_accepting_jobs, p.id, s.allow_all_users FROM shares s"
+                       " JOIN printers p ON p.id = s.printer_id AND p.tenant_id = s.tenant_id"
+                       " WHERE s.id = ? AND s.tenant_id = ?"
+                     : "SELECT is_accepting_jobs FROM printers WHERE id = ? AND tenant_id = ?");
+  if (!s) return DB_ERROR;
+  db_bind_text(s, 1, n->share_id ? n->share_id : n->printer_id);
+  db_bind_text(s, 2, n->tenant);
+  int rc = db_step(s);
+  bool refused = rc == DB_ROW && !db_col_null(s, 0) && db_col_int64(s, 0) == 0;
+  bool denied = false;
+  if (rc == DB_ROW && n->share_id) {
+    a->share_printer = store_col_strdup(s, 1, false);
+    *printer_id = a->share_printer;
+    denied = !n->share_any_caller && db_col_int64(s, 2) == 0;
+  }
+  db_reset(s);
+  if (rc == DB_DONE || denied) return STORE_NOT_FOUND;
+  if (rc != DB_ROW || !*printer_id) return DB_ERROR;
+  return refused ? STORE_CONFLICT : 0;
+}
+
+/* store_limits_take_in of n->limits, whose printer window (STORE_JOB_LIMIT_PRINTER) counts the
+ * jobs of printer_id when the job's printer was read from its share. */
+static int job_create_limits(db_conn_t *c, const store_job_new_t *n, const char *printer_id) {
+  store_limits_t *l = n->limits;
+  l->now_us = time_now_us();
+  if (!n->share_id || l->n > STORE_JOB_LIMIT_USER + 1) return store_limits_take_in(c, l);
+  store_limit_t v[STORE_JOB_LIMIT_USER + 1];
+  memcpy(v, l->v, l->n * sizeof *v);
+  if (l->n > STORE_JOB_LIMIT_PRINTER) v[STORE_JOB_LIMIT_PRINTER].name = printer_id;
+  store_limits_t mine = *l;
+  mine.v = v;
+  int rc = store_limits_take_in(c, &mine);
+  l->refused = mine.refused;
+  l->retry_us = mine.retry_us;
+  return rc;
+}
 
 static int job_create_fn(db_conn_t *c, void *arg) {
   job_create_arg_t *a = arg;
@@ -410,22 +459,13 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   store_job_clear(&a->job);
   store_document_clear(&a->doc);
 
-  /* The printer must be in the tenant and accepting jobs (NULL = unknown, accepted). */
-  db_stmt_t *s = db_prepare(c, "SELECT is_accepting_jobs FROM printers WHERE id = ? AND tenant_id = ?");
-  if (!s) return DB_ERROR;
-  db_bind_text(s, 1, n->printer_id);
-  db_bind_text(s, 2, n->tenant);
-  int rc = db_step(s);
-  bool refused = rc == DB_ROW && !db_col_null(s, 0) && db_col_int64(s, 0) == 0;
-  db_reset(s);
-  if (rc == DB_DONE) return STORE_NOT_FOUND;
-  if (rc != DB_ROW) return DB_ERROR;
-  if (refused) return STORE_CONFLICT;
+  const char *printer_id;
+  int rc = job_create_printer(c, a, &printer_id);
+  if (rc != 0) return rc;
 
   /* The activity windows, counted in this transaction: a refused job leaves nothing. */
   if (n->limits) {
-    n->limits->now_us = time_now_us();
-    rc = store_limits_take_in(c, n->limits);
+    rc = job_create_limits(c, n, printer_id);
     if (rc != 0) return rc;
   }
 
@@ -438,7 +478,7 @@ static int job_create_fn(db_conn_t *c, void *arg) {
   }
   if (rc != 0) return rc;
 
-  store_job_row_t row = {.id = id, .tenant = n->tenant, .printer_id = n->printer_id,
+  store_job_row_t row = {.id = id, .tenant = n->tenant, .printer_id = printer_id,
                          .display_name = n->display_name, .configuration = n->configuration,
                          .phase = JOB_CREATED, .now = time_now_us(),
                          .created_by_id = n->created_by_id, .created_by_upn = n->created_by_upn,
@@ -467,9 +507,10 @@ store_rc_t store_job_create(store_t *st, const store_job_new_t *n, store_job_t *
                             store_document_t *doc) {
   if (job) memset(job, 0, sizeof *job);
   if (doc) memset(doc, 0, sizeof *doc);
-  if (!n || !n->tenant || !n->printer_id) return STORE_NOT_FOUND;
+  if (!n || !n->tenant || !(n->share_id ? n->share_id : n->printer_id)) return STORE_NOT_FOUND;
   job_create_arg_t a = {.n = n};
   store_rc_t rc = store_rc(db_write(st->db, job_create_fn, &a));
+  free(a.share_printer);
   if (rc == STORE_OK && job) *job = a.job;
   else store_job_clear(&a.job);
   if (rc == STORE_OK && doc) *doc = a.doc;

@@ -121,6 +121,10 @@ store_rc_t store_job_tasks(store_t *st, const char *tenant, int64_t job_id, stor
 typedef struct store_job_new {
   const char *tenant;
   const char *printer_id;
+  const char *share_id;         /* when set, instead of printer_id: the printer of this share of
+                                   the tenant, read in the job's transaction */
+  bool        share_any_caller; /* with share_id: also when the share does not let every user
+                                   print (the caller is an application) */
   const char *display_name;     /* NULL = unset */
   const char *configuration;    /* JSON text ("{}" when none) */
   const char *created_by_id;
@@ -134,7 +138,8 @@ typedef struct store_job_new {
 
 /* Creates a job in phase JOB_CREATED with one empty document (new GUID), taking the next id
  * from the 'job' id counter, all in one transaction. STORE_NOT_FOUND when the printer is gone
- * (or not in tenant); STORE_CONFLICT when the printer is not accepting jobs
+ * (or not in tenant), or through n->share_id when the share is not in the tenant or does not
+ * let every user print (unless n->share_any_caller), before anything is written; STORE_CONFLICT when the printer is not accepting jobs
  * (is_accepting_jobs = 0; NULL, unknown, accepts); STORE_ERROR (logged) when the id space
  * (int32) is exhausted; STORE_LIMITED when n->limits is set and one of its windows is full
  * (n->limits->refused and ->retry_us say which and for how long; nothing is written). On

@@ -228,15 +228,24 @@ describe("create", () => {
 
   it("403 through a share the user may not print to; the administrator may", async () => {
     const r = await createRaw(ctx, `shares/${ctx.s3}`, ctx.alice, {});
-    assertErrorEnvelope(r, { status: 403, code: "accessDenied" });
+    const e = assertErrorEnvelope(r, { status: 403, code: "accessDenied" });
+    assert.match(e.message, new RegExp(`^You are not allowed to print to share '.*' \\(${ctx.s3}\\): ask an administrator`));
+    const list = await raw(ctx, `/v1.0/print/shares/${ctx.s3}/jobs?$top=1`, { token: ctx.admin });
+    const before = list.json.value.length;
+    assert.equal(before, 0, "the refused create wrote nothing");
     assert.equal((await createRaw(ctx, `printers/${ctx.p3}`, ctx.alice, {})).status, 201, "the printer path has no share rule");
   });
 
   it("404 for unknown and other tenants' printers and shares", async () => {
     assertErrorEnvelope(await createRaw(ctx, `printers/${randomUUID()}`, ctx.alice, {}), { status: 404, code: "itemNotFound" });
-    assertErrorEnvelope(await createRaw(ctx, `shares/${randomUUID()}`, ctx.alice, {}), { status: 404, code: "itemNotFound" });
+    // through a share the store reads the share in the create's write; a refusal is answered
+    // by the full path, as a read of the share answers it
+    for (const [share, token] of [[randomUUID(), ctx.alice], [ctx.s1, ctx.otherAdmin]]) {
+      const e = assertErrorEnvelope(await createRaw(ctx, `shares/${share}`, token, {}), { status: 404, code: "itemNotFound" });
+      const read = assertErrorEnvelope(await raw(ctx, `/v1.0/print/shares/${share}/jobs/1`, { token }), { status: 404, code: "itemNotFound" });
+      assert.equal(e.message, read.message);
+    }
     assertErrorEnvelope(await createRaw(ctx, `printers/${ctx.p1}`, ctx.otherAdmin, {}), { status: 404, code: "itemNotFound" });
-    assertErrorEnvelope(await createRaw(ctx, `shares/${ctx.s1}`, ctx.otherAdmin, {}), { status: 404, code: "itemNotFound" });
   });
 
   it("403 without a job scope, and for application tokens (create is delegated only)", async () => {

@@ -220,6 +220,57 @@ Test(store_jobs, list_own_filters_and_pages) {
   store_close(st);
 }
 
+/* store_job_create through a share (n.share_id): the job goes to the share's printer, read in
+ * the job's transaction, whose window the printer limit counts; a missing share, another
+ * tenant's share, or one that does not let every user print (unless share_any_caller) is not
+ * found and nothing is written. */
+Test(store_jobs, create_through_share) {
+  store_t *st = jobs_fixture();
+  store_share_t open1, closed, other, off;
+  store_share_why_t why;
+  add_printer(st, "t1", "p4", NULL);
+  cr_assert_eq(store_share_create(st, "t1", "p1", "Open", true, &open1, &why), STORE_OK);
+  cr_assert_eq(store_share_create(st, "t1", "p4", "Members only", false, &closed, &why), STORE_OK);
+  cr_assert_eq(store_share_create(st, "t2", "p3", "Other tenant", true, &other, &why), STORE_OK);
+  cr_assert_eq(store_share_create(st, "t1", "p2", "Not accepting", true, &off, &why), STORE_OK);
+  store_limit_t windows[2];
+  store_limits_t limits;
+  store_job_limits_init(windows, &limits, "t1", NULL, "u1", 1, 0, 600);
+  store_job_new_t n = {.tenant = "t1", .configuration = "{}", .created_by_id = "u1",
+                       .limits = &limits};
+  store_job_t j;
+  const char *missing[] = {"nope", other.id, closed.id};
+  for (size_t i = 0; i < 3; i++) {
+    n.share_id = missing[i];
+    cr_assert_eq(store_job_create(st, &n, &j, NULL), STORE_NOT_FOUND, "%s", missing[i]);
+  }
+  n.share_id = off.id;
+  cr_assert_eq(store_job_create(st, &n, &j, NULL), STORE_CONFLICT);
+  n.share_id = closed.id;
+  n.share_any_caller = true;
+  cr_assert_eq(store_job_create(st, &n, &j, NULL), STORE_OK, "an application may");
+  cr_assert_str_eq(j.printer_id, "p4");
+  store_job_clear(&j);
+  n.share_id = open1.id;
+  n.share_any_caller = false;
+  cr_assert_eq(store_job_create(st, &n, &j, NULL), STORE_OK);
+  cr_assert_eq(j.id, 2, "nothing was written by the refused creates");
+  cr_assert_str_eq(j.printer_id, "p1");
+  store_job_clear(&j);
+  /* the printer window counted the job on p1: a second one there is refused */
+  store_job_limits_init(windows, &limits, "t1", "p1", "u2", 1, 0, 600);
+  n.share_id = NULL;
+  n.printer_id = "p1";
+  n.created_by_id = "u2";
+  cr_assert_eq(store_job_create(st, &n, &j, NULL), STORE_LIMITED);
+  cr_assert_eq(limits.refused, STORE_JOB_LIMIT_PRINTER);
+  store_share_clear(&open1);
+  store_share_clear(&closed);
+  store_share_clear(&other);
+  store_share_clear(&off);
+  store_close(st);
+}
+
 /* store_job_start_on_share / store_job_cancel_on_share: the share's printer is read in the
  * action's transaction; a missing share, another tenant's share or a share of another printer
  * than the job's is not found and nothing is written. */
