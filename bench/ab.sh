@@ -16,8 +16,9 @@
 #   read64   wrk, 64 connections, GET .../printers/{id}/jobs/{id} (bench/read.lua)
 # VAR=VALUE pairs are set in that variant's spoold environment only (an experiment's knob).
 # Each phase adds one line to the results: the load generator's figures, spoold's CPU per
-# iteration (/proc/PID/stat), commits per iteration and closures per commit (/metrics), the load
-# average. At the end a table gives each variant's median of the main figures.
+# iteration (/proc/PID/stat), commits per iteration and closures per commit (/metrics), context
+# switches of all spoold threads per iteration (/proc/PID/task/*/status), the load average. At
+# the end a table gives each variant's median of the main figures.
 #
 # Environment: AB_DUR (10), AB_PHASES (pull64,life16,open,read64), BENCH_PORT_BASE (18400: spoold
 # listens on BASE+50), AB_STORE (a --store URL, e.g. PostgreSQL; default the SQLite data
@@ -70,6 +71,9 @@ metrics() { # "commits closures" so far, from /metrics
                                 END{printf "%d %d\n", c, b}'
 }
 ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14])); }
+csw() { # context switches (voluntary and not) of all of spoold's threads so far
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/{s+=$2} END{print s+0}'
+}
 
 # ---- the template store, made once by the first variant's binary
 mkdir -p "$WORK/tmpl"
@@ -85,16 +89,16 @@ lg() { # lg KEY MODE CONNS SHARE [loadgen args]: one load generator run, one res
   [ "$mode" != pull ] || args+=(--app-token "$WORK/app.tok" --printer "$P2")
   args+=("$@")
   sync
-  local m0 m1 t0 t1 out it c0 b0 c1 b1
-  m0=$(metrics) t0=$(ticks "$SP_PID")
+  local m0 m1 t0 t1 s0 s1 out it c0 b0 c1 b1
+  m0=$(metrics) t0=$(ticks "$SP_PID") s0=$(csw "$SP_PID")
   out=$("$LOADGEN" "${args[@]}" 2>&1) || true
-  t1=$(ticks "$SP_PID") m1=$(metrics)
+  t1=$(ticks "$SP_PID") s1=$(csw "$SP_PID") m1=$(metrics)
   [ "$key" != warm ] || return 0
   read -r c0 b0 <<<"$m0"; read -r c1 b1 <<<"$m1"
   it=$(sed -n 's/.* iters=\([0-9]*\) .*/\1/p' <<<"$out")
-  echo "$key $out $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${it:-0}" -v c=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN{
-      printf "cpu_us=%.0f commits_per_iter=%.3f closures_per_commit=%.2f", r ? d / hz / r * 1e6 : 0,
-             r ? c / r : 0, c ? b / c : 0 }') load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+  echo "$key $out $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${it:-0}" -v c=$((c1 - c0)) -v b=$((b1 - b0)) -v s=$((s1 - s0)) 'BEGIN{
+      printf "cpu_us=%.0f commits_per_iter=%.3f closures_per_commit=%.2f ctxsw_per_iter=%.1f",
+             r ? d / hz / r * 1e6 : 0, r ? c / r : 0, c ? b / c : 0, r ? s / r : 0 }') load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
 }
 reads() { # reads KEY: wrk c=64 on one job, one results line
   sync
@@ -141,7 +145,7 @@ awk '
     for (i = 2; i <= NF; i++) {
       if (split($i, kv, "=") != 2) continue
       f = kv[1]
-      if (f !~ /^(iters_per_s|rps|p99|cpu_us|closures_per_commit|abort_p50_ms|abort_p99_ms)$/) continue
+      if (f !~ /^(iters_per_s|rps|p99|cpu_us|closures_per_commit|ctxsw_per_iter|abort_p50_ms|abort_p99_ms)$/) continue
       if (phase != "open" && f ~ /^abort_/) continue
       if (f == "p99") f = "p99_ms"
       key = phase " " f " " label; v[key] = v[key] " " kv[2]
