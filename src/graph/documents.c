@@ -367,38 +367,25 @@ static void session_check(void *arg) {
   a->step = 2;
 }
 
-static void document_create_upload_session(http_request_t *req, http_response_t *res) {
+/* The session's write and its 200 for n (its job, document, body and phases filled in; the
+ * rest is filled here). With direct (n names what the store checks in place of the reads before
+ * it: see session_direct) any other outcome than 200 replies nothing, and gives the blob back,
+ * for the full path to answer; without, it replies the failure as before. Returns true after
+ * replying. */
+static bool session_write(http_request_t *req, http_response_t *res,
+                          store_upload_session_new_t *n, bool direct) {
   app_t *app = APP(req);
-  graph_job_ctx_t ctx;
-  store_document_t doc;
-  /* the share or printer, the job, its document and the printer in one read transaction */
-  session_check_arg_t chk = {.req = req, .res = res, .ctx = &ctx, .doc = &doc};
-  store_read_together(app->store, session_check, &chk);
-  if (chk.step == 0) return;
-  json_t *body = chk.body;
-  const char *name = chk.name, *type = chk.type;
-  int64_t size = chk.size;
-  char *url = NULL;
-  if (chk.step < 2) goto out;
-
-  /* Delegated callers upload before start; an application replaces the document of a job its
-   * own print task holds. */
-  unsigned phases = 1u << JOB_CREATED;
-  if (ctx.decision.seed_rule) {
-    /* the seed rule (§5.3): how a pull-printing app replaces a held job's document */
-    if (!graph_job_seed_rule_check(req, res, &ctx)) goto out;
-    phases = 1u << JOB_HELD;
-  }
-
   char id[ID_GUID_LEN + 1], key[BLOB_KEY_LEN + 1], secret[DOCUMENT_SECRET_LEN], hash[65];
   id_guid_ordered(id);
   blob_key_new(key);
   id_secret(secret, sizeof secret, DOCUMENT_SECRET_BYTES);
   documents_sha256_hex(secret, hash);
+  int64_t size = n->size;
   /* a small document's bytes go to chunk rows the session's transaction creates */
   bool in_store = (uint64_t)size <= BLOB_INLINE_MAX;
   int brc = in_store ? 0 : blob_create(app->blobs, key, (uint64_t)size);
   if (brc != 0) {
+    if (direct) return false;
     log_error("documents: cannot create a blob of %lld bytes: %s", (long long)size,
               strerror(-brc));
     if (brc == -ENOSPC || brc == -EFBIG || brc == -EDQUOT) {
@@ -408,46 +395,40 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
     } else {
       graph_reply_store_error(req, res);
     }
-    goto out;
+    return true;
   }
   int64_t now = time_now_us();
   int64_t expires = now + (int64_t)app->cfg->upload_session_ttl * 1000000;
-  store_upload_session_new_t n = {
-      .tenant = ctx.caller->tenant,
-      .job_id = ctx.job.id,
-      .document_id = doc.id,
-      .id = id,
-      .secret_hash = hash,
-      .document_name = name,
-      .content_type = type,
-      .size = size,
-      .blob_key = key,
-      .expires_us = expires,
-      .now_us = now,
-      .created_by_id = ctx.caller->user_id ? ctx.caller->user_id : ctx.caller->app_id,
-      .allowed_phases = phases,
-      .blob_in_store = in_store,
-  };
+  n->id = id;
+  n->secret_hash = hash;
+  n->blob_key = key;
+  n->expires_us = expires;
+  n->now_us = now;
+  n->blob_in_store = in_store;
   store_blob_keys_t drop;
   char *why = NULL;
-  store_rc_t rc = store_upload_session_create(app->store, &n, &drop, &why);
+  store_rc_t rc = store_upload_session_create(app->store, n, &drop, &why);
   if (rc != STORE_OK) {
     if (!in_store) blob_remove(app->blobs, key);
+    if (direct) {
+      free(why);
+      return false;
+    }
     if (rc == STORE_CONFLICT)
       graph_reply_error(req, res, 409, "notAllowed", NULL, "%s",
                         why ? why : "The job no longer accepts a document.");
     else if (rc == STORE_NOT_FOUND)
       graph_reply_error(req, res, 404, "itemNotFound", NULL, "The document '%s' was not found.",
-                        doc.id);
+                        n->document_id);
     else
       graph_reply_store_error(req, res);
     free(why);
-    goto out;
+    return true;
   }
   remove_blobs(app, &drop);
   store_blob_keys_clear(&drop);
 
-  url = upload_url(req, id, secret);
+  char *url = upload_url(req, id, secret);
   char exp[TIME_ISO_LEN], range[64];
   time_format_iso(expires, exp);
   snprintf(range, sizeof range, "0-%lld", (long long)(size - 1));
@@ -483,9 +464,86 @@ static void document_create_upload_session(http_request_t *req, http_response_t 
   }
   buf_free(&text);
   free(context);
-out:
   free(url);
+  return true;
+}
+
+/* createUploadSession without the read transaction before its write (the share, the job, its
+ * document, the printer), for a caller under the usual rule (not the seed rule) with a good
+ * body: the store checks in its transaction that the job is on the path's printer or the
+ * share's, the caller's own where the own-jobs rule limits it, that the document is the job's
+ * and that the printer lists the content type. Any other outcome than 200 (the OXPS
+ * conversion too) is answered by the full path, which reads everything first as before, so
+ * every answer and its order (the share's or the job's 404, the document's 404, the body's 400
+ * or 413, the content type's 400, then 409) stay the same. Returns true after replying 200;
+ * false with nothing replied and nothing changed. */
+static bool session_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
+  const char *owner;
+  if (ctx->decision.seed_rule || !graph_job_owner_rule(ctx, &owner)) return false;
+  int64_t job_id = store_job_id_parse(http_request_param(req, 1));
+  const char *doc_id = http_request_param(req, 2);
+  if (job_id <= 0 || !doc_id) return false;
+  json_t *body = NULL;
+  const char *name, *type;
+  int64_t size;
+  bool done = false;
+  if (parse_upload_properties(req, res, &body, &name, &type, &size)) {
+    store_upload_session_new_t n = {
+        .tenant = ctx->caller->tenant,
+        .job_id = job_id,
+        .document_id = doc_id,
+        .document_name = name,
+        .content_type = type,
+        .size = size,
+        .created_by_id = ctx->caller->user_id ? ctx->caller->user_id : ctx->caller->app_id,
+        .allowed_phases = 1u << JOB_CREATED,
+        .printer_id = ctx->via_share ? NULL : http_request_param(req, 0),
+        .share_id = ctx->via_share ? http_request_param(req, 0) : NULL,
+        .owner = owner,
+        .check_content_type = true,
+    };
+    done = session_write(req, res, &n, true);
+  } else {
+    http_response_clear(res);
+  }
   json_decref(body);
+  return done;
+}
+
+static void document_create_upload_session(http_request_t *req, http_response_t *res) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_DOCUMENT_UPLOAD_SESSION, &ctx)) return;
+  bool direct = session_direct(req, res, &ctx);
+  graph_job_ctx_clear(&ctx);
+  if (direct) return;
+  store_document_t doc;
+  /* the share or printer, the job, its document and the printer in one read transaction */
+  session_check_arg_t chk = {.req = req, .res = res, .ctx = &ctx, .doc = &doc};
+  store_read_together(APP(req)->store, session_check, &chk);
+  if (chk.step == 0) return;
+  if (chk.step < 2) goto out;
+
+  /* Delegated callers upload before start; an application replaces the document of a job its
+   * own print task holds. */
+  unsigned phases = 1u << JOB_CREATED;
+  if (ctx.decision.seed_rule) {
+    /* the seed rule (§5.3): how a pull-printing app replaces a held job's document */
+    if (!graph_job_seed_rule_check(req, res, &ctx)) goto out;
+    phases = 1u << JOB_HELD;
+  }
+  store_upload_session_new_t n = {
+      .tenant = ctx.caller->tenant,
+      .job_id = ctx.job.id,
+      .document_id = doc.id,
+      .document_name = chk.name,
+      .content_type = chk.type,
+      .size = chk.size,
+      .created_by_id = ctx.caller->user_id ? ctx.caller->user_id : ctx.caller->app_id,
+      .allowed_phases = phases,
+  };
+  session_write(req, res, &n, false);
+out:
+  json_decref(chk.body);
   store_document_clear(&doc);
   graph_job_ctx_clear(&ctx);
 }

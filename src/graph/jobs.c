@@ -295,6 +295,14 @@ bool graph_job_failure(http_request_t *req, http_response_t *res, int rc,
   return true;
 }
 
+/* See graph/jobs.h. */
+bool graph_job_owner_rule(const graph_job_ctx_t *ctx, const char **owner) {
+  *owner = NULL;
+  if (!caller_is_delegated(ctx->caller) || ctx->decision.all_jobs) return true;
+  *owner = ctx->caller->user_id;
+  return *owner != NULL;
+}
+
 /* Resolves a job for a handler; see graph/jobs.h. */
 bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
                        graph_job_ctx_t *ctx) {
@@ -607,11 +615,8 @@ static int direct_target(http_request_t *req, http_response_t *res, const graph_
  * first as before, so every answer and its order (404, then the body's 400, then 409) stay the
  * same. Returns true after replying 200; false with nothing replied and nothing changed. */
 static bool start_direct(http_request_t *req, http_response_t *res, const graph_job_ctx_t *ctx) {
-  const char *owner = NULL;
-  if (caller_is_delegated(ctx->caller) && !ctx->decision.all_jobs) {
-    owner = ctx->caller->user_id;
-    if (!owner) return false;
-  }
+  const char *owner;
+  if (!graph_job_owner_rule(ctx, &owner)) return false;
   int64_t id;
   char *printer_id;
   const char *share_id;

@@ -46,6 +46,11 @@ bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t prin
  * ctx->printer_id stay empty. The caller clears *ctx with graph_job_ctx_clear. */
 bool graph_job_authorize(http_request_t *req, http_response_t *res, perm_op_t printer_op,
                          graph_job_ctx_t *ctx);
+/* The own-jobs rule of graph_job_resolve for an action whose store write checks the job's
+ * creator itself (ctx from graph_job_authorize): *owner is the caller's user id when the rule
+ * limits the caller to its own jobs, else NULL. False when it limits a caller without a user id
+ * (the action must go through graph_job_resolve). */
+bool graph_job_owner_rule(const graph_job_ctx_t *ctx, const char **owner);
 /* Frees the job and printer id ctx owns and zeroes it; NULL is fine. */
 void graph_job_ctx_clear(graph_job_ctx_t *ctx);
 

@@ -12,6 +12,7 @@
 #include "core/job.h"
 #include "core/ranges.h"
 #include "store/jobs-private.h"
+#include "store/printers.h"
 #include "store/store-private.h"
 #include "util/buf.h"
 
@@ -189,6 +190,39 @@ typedef struct {
   char                             *why;
 } create_arg_t;
 
+/* The session's job and document (see session_create_fn); the direct form also gives the
+ * job's printer and creator, the printer's capabilities and the printer of the share bound
+ * first (NULL for "" or a share of another tenant). */
+#define SESSION_TARGET                                                                          \
+  "SELECT j.phase, j.details, d.blob_key FROM documents d JOIN jobs j ON j.id = d.job_id"     \
+  " WHERE d.id = ? AND d.job_id = ? AND j.tenant_id = ?"
+#define SESSION_TARGET_DIRECT                                                                   \
+  "SELECT j.phase, j.details, d.blob_key, j.printer_id, j.created_by_id, p.capabilities,"      \
+  " (SELECT s.printer_id FROM shares s WHERE s.id = ? AND s.tenant_id = j.tenant_id)"          \
+  " FROM documents d JOIN jobs j ON j.id = d.job_id"                                           \
+  " JOIN printers p ON p.id = j.printer_id AND p.tenant_id = j.tenant_id"                      \
+  " WHERE d.id = ? AND d.job_id = ? AND j.tenant_id = ?"
+
+/* Whether n is the form without a read before it (store/documents.h). */
+static bool session_is_direct(const store_upload_session_new_t *n) {
+  return n->printer_id || n->share_id || n->owner || n->check_content_type;
+}
+
+/* The direct form's checks on the row of SESSION_TARGET_DIRECT: the job's printer (the
+ * named one, or the share's), its creator, the printer's content types. */
+static bool session_target_ok(const store_upload_session_new_t *n, db_stmt_t *s) {
+  const char *printer = db_col_text(s, 3);
+  const char *creator = db_col_text(s, 4);
+  const char *share_printer = db_col_text(s, 6);
+  if (!printer) return false;
+  if (n->printer_id && strcmp(printer, n->printer_id) != 0) return false;
+  if (n->share_id && (!share_printer || strcmp(printer, share_printer) != 0)) return false;
+  if (n->owner && (!creator || strcmp(creator, n->owner) != 0)) return false;
+  if (!n->check_content_type) return true;
+  store_printer_t p = {.capabilities = (char *)db_col_text(s, 5)};
+  return store_printer_accepts_content_type(&p, n->content_type);
+}
+
 static int session_create_fn(db_conn_t *c, void *arg) {
   create_arg_t *a = arg;
   const store_upload_session_new_t *n = a->n;
@@ -203,25 +237,28 @@ static int session_create_fn(db_conn_t *c, void *arg) {
    * document is missing */
   int64_t phase = -1;
   unsigned details = 0;
-  db_stmt_t *s = db_prepare(c, "SELECT j.phase, j.details, d.blob_key FROM documents d"
-                               " JOIN jobs j ON j.id = d.job_id"
-                               " WHERE d.id = ? AND d.job_id = ? AND j.tenant_id = ?");
+  bool direct = session_is_direct(n);
+  db_stmt_t *s = db_prepare(c, direct ? SESSION_TARGET_DIRECT : SESSION_TARGET);
   if (!s) {
     rc = DB_ERROR;
     goto done;
   }
-  db_bind_text(s, 1, n->document_id);
-  db_bind_int64(s, 2, n->job_id);
-  db_bind_text(s, 3, n->tenant);
+  int k = 1;
+  if (direct) db_bind_text(s, k++, n->share_id ? n->share_id : "");
+  db_bind_text(s, k++, n->document_id);
+  db_bind_int64(s, k++, n->job_id);
+  db_bind_text(s, k, n->tenant);
   rc = db_step(s);
+  bool target = true;
   if (rc == DB_ROW) {
     phase = db_col_int64(s, 0);
     details = (unsigned)db_col_int64(s, 1);
     old_blob = store_col_strdup(s, 2, false);
+    if (direct) target = session_target_ok(n, s);
   }
   db_reset(s);
-  if (rc != DB_ROW) {
-    rc = rc == DB_DONE ? STORE_NOT_FOUND : DB_ERROR;
+  if (rc != DB_ROW || !target) {
+    rc = rc == DB_DONE || !target ? STORE_NOT_FOUND : DB_ERROR;
     goto done;
   }
   rc = 0;

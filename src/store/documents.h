@@ -91,11 +91,20 @@ typedef struct store_upload_session_new {
   int64_t     now_us;         /* createdDateTime of the session, updated time of the job */
   const char *created_by_id;
   unsigned    allowed_phases; /* bit (1u << job_phase_t) per phase the job may be in */
+  /* The form without a read before it (see store_upload_session_create): the job must also be
+   * on printer_id, or on the printer of share share_id of the tenant (read in the same
+   * transaction), and created by owner; NULL for any of them: not checked. */
+  const char *printer_id;
+  const char *share_id;
+  const char *owner;
+  bool        check_content_type; /* and its printer must take content_type as listed */
 } store_upload_session_new_t;
 
 /* createUploadSession, in one transaction: checks that the job is in one of n->allowed_phases
  * (else STORE_CONFLICT with a malloc'd *why) and that the document belongs to it
- * (STORE_NOT_FOUND); deletes the document's earlier sessions; gives the document the declared
+ * (STORE_NOT_FOUND; also, with nothing written, when the job is not on n->printer_id or
+ * n->share_id's printer, not n->owner's, or its printer does not list n->content_type under
+ * n->check_content_type, or by default when it lists none); deletes the document's earlier sessions; gives the document the declared
  * name, type and size and forgets its earlier bytes (uploadedDateTime, SHA-256, blob); puts
  * uploadPending back on a job in JOB_CREATED; inserts the session (and its blob's chunk rows
  * when n->blob_in_store). *drop receives the blob keys

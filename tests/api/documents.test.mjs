@@ -640,6 +640,7 @@ describe("through a share, and an application replacing a held job's document (s
     tokens: {
       admin: { app: APP_X, scopes: `${ADMIN_SCOPES} PrinterShare.ReadWrite.All`, admin: true },
       user: { scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All", upn: "alice@contoso.test" },
+      bob: { scopes: "PrintJob.ReadWrite PrinterShare.ReadBasic.All", upn: "bob@contoso.test" },
       appX: { app: APP_X, roles: APP_ROLES },
       appY: { app: APP_Y, roles: APP_ROLES },
     },
@@ -667,6 +668,63 @@ describe("through a share, and an application replacing a held job's document (s
 
   const appSession = (j, token, prefix = j.path) => raw(ctx, `${prefix}/documents/${j.doc}/createUploadSession`, {
     method: "POST", token, json: { properties: { documentName: "released.pdf", contentType: "application/pdf", size: 7 } },
+  });
+
+  // createUploadSession's write checks the share, the job, its creator, the document and the
+  // content type itself; any refusal is answered by the reads before it, as they always were:
+  // this pins each answer and its order (the share's 404, the job's, the document's, then the
+  // body's 400 or 413, the content type's 400, then 409) with its text.
+  it("createUploadSession's refusals through a share and a printer: status, code, text and order", async () => {
+    const elsewhere = await registerPrinter(ctx.srv, ctx.admin, { name: "Elsewhere" });
+    const other = await createShare(ctx.srv, ctx.admin, elsewhere, { name: "Elsewhere" });
+    const mine = (await createJob(ctx.srv, ctx.user, `shares/${ctx.share}`, { configuration: {} })).id;
+    const docs = await raw(ctx, `/v1.0/print/shares/${ctx.share}/jobs/${mine}/documents`, { token: ctx.user });
+    const doc = docs.json.value[0].id;
+    const good = { properties: { documentName: "a.pdf", contentType: "application/pdf", size: 10 } };
+    const bodies = {
+      good, none: {}, size0: { properties: { ...good.properties, size: 0 } },
+      huge: { properties: { ...good.properties, size: 2 ** 40 } },
+      text: { properties: { ...good.properties, contentType: "text/plain" } },
+    };
+    let uploadUrl;
+    const session = async (parent, job, d, body, token = ctx.user) => {
+      const r = await raw(ctx, `/v1.0/print/${parent}/jobs/${job}/documents/${d}/createUploadSession`, { method: "POST", token, json: body });
+      if (r.status === 200) {
+        uploadUrl = r.json.uploadUrl;
+        return [200, r.json.nextExpectedRanges];
+      }
+      const e = assertErrorEnvelope(r, {});
+      return [r.status, e.code, e.message];
+    };
+    const unknownShare = randomUUID(), unknownDoc = randomUUID();
+    const jobNotHere = (job, where) => [404, "itemNotFound", `The print job '${job}' was not found on this ${where}.`];
+    const cases = [];
+    for (const [name, body] of Object.entries(bodies)) {
+      cases.push([`unknown share, ${name}`, await session(`shares/${unknownShare}`, mine, doc, body),
+        [404, "itemNotFound", `Printer share '${unknownShare}' was not found.`]]);
+      cases.push([`another share's job, ${name}`, await session(`shares/${other}`, mine, doc, body), jobNotHere(mine, "printer share")]);
+      cases.push([`another user's job, ${name}`, await session(`shares/${ctx.share}`, mine, doc, body, ctx.bob), jobNotHere(mine, "printer share")]);
+      cases.push([`unknown job, ${name}`, await session(`shares/${ctx.share}`, "999999999", doc, body), jobNotHere("999999999", "printer share")]);
+      cases.push([`not a job id, ${name}`, await session(`shares/${ctx.share}`, "x1", doc, body), jobNotHere("x1", "printer share")]);
+      cases.push([`unknown document, ${name}`, await session(`shares/${ctx.share}`, mine, unknownDoc, body),
+        [404, "itemNotFound", `The document '${unknownDoc}' was not found on print job '${mine}'.`]]);
+      cases.push([`another printer's job, ${name}`, await session(`printers/${elsewhere}`, mine, doc, body, ctx.admin), jobNotHere(mine, "printer")]);
+    }
+    cases.push(["no properties", await session(`shares/${ctx.share}`, mine, doc, bodies.none),
+      [400, "invalidRequest", `Property 'properties' is required: {"properties":{"documentName","contentType","size"}}.`]]);
+    cases.push(["size 0", await session(`shares/${ctx.share}`, mine, doc, bodies.size0),
+      [400, "invalidRequest", "Property 'properties/size' must be at least 1 byte, not 0."]]);
+    cases.push(["size over the limit", await session(`shares/${ctx.share}`, mine, doc, bodies.huge),
+      [413, "invalidRequest", "Property 'properties/size' is 1099511627776 bytes; documents may be at most 1073741824 bytes."]]);
+    cases.push(["content type", await session(`shares/${ctx.share}`, mine, doc, bodies.text),
+      [400, "invalidRequest", "Property 'properties/contentType': the printer does not accept 'text/plain'; it accepts application/pdf, application/oxps."]]);
+    cases.push(["good", await session(`shares/${ctx.share}`, mine, doc, good), [200, ["0-9"]]]);
+    assert.equal((await put(ctx, uploadUrl, randomBytes(10), 0, 10)).status, 201);
+    const started = await raw(ctx, `/v1.0/print/shares/${ctx.share}/jobs/${mine}/start`, { method: "POST", token: ctx.user });
+    assert.equal(started.status, 200, started.text);
+    cases.push(["after the start", await session(`shares/${ctx.share}`, mine, doc, good),
+      [409, "notAllowed", "An upload session cannot be created for a job that is held by a print task."]]);
+    for (const [what, got, want] of cases) assert.deepEqual(got, want, what);
   });
 
   it("a user uploads and downloads through the share path", async () => {

@@ -14,6 +14,7 @@
 #include "store/db.h"
 #include "store/documents.h"
 #include "store/jobs.h"
+#include "store/shares.h"
 #include "store/store-private.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -539,6 +540,74 @@ Test(documents_store, replacing_a_session_and_phase_rule, .init = test_store_set
 
   store_job_clear(&job);
   store_document_clear(&doc);
+  store_close(st);
+}
+
+/* The form without a read before it (printer_id, share_id, owner, check_content_type): each
+ * check that fails is STORE_NOT_FOUND with nothing written; all of them passing, the session. */
+Test(documents_store, session_checks_its_target, .init = test_store_setup,
+     .fini = test_store_teardown) {
+  store_job_t job;
+  store_document_t doc;
+  store_t *st = docs_fixture(&job, &doc);
+#define PRINTER2 "33333333-3333-4333-8333-333333333333"
+  dexec(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+            " is_accepting_jobs, registered_us, capabilities) VALUES (?, ?, 'P2', 0, 1, 1,"
+            " '{\"contentTypes\":[\"image/pwg-raster\"]}')", PRINTER2, TENANT);
+  store_share_t share, share2;
+  store_share_why_t swhy;
+  cr_assert_eq(store_share_create(st, TENANT, PRINTER, "S", true, &share, &swhy), STORE_OK);
+  cr_assert_eq(store_share_create(st, TENANT, PRINTER2, "S2", true, &share2, &swhy), STORE_OK);
+  store_job_t job2;
+  store_document_t doc2;
+  store_job_new_t jn = {.tenant = TENANT, .printer_id = PRINTER2, .configuration = "{}",
+                        .created_by_id = "user-1"};
+  cr_assert_eq(store_job_create(st, &jn, &job2, &doc2), STORE_OK);
+  store_blob_keys_t drop;
+  char *why = NULL;
+  const char *sessions = "SELECT COUNT(*) FROM upload_sessions";
+  const char *named = "SELECT COUNT(*) FROM documents WHERE display_name = 'a.pdf'";
+
+  store_upload_session_new_t n = session_new(&job, &doc, S1, K1, 100);
+  n.printer_id = PRINTER2; /* the job is on PRINTER */
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+  n = session_new(&job, &doc, S1, K1, 100);
+  n.share_id = share2.id; /* a share of another printer */
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+  n.share_id = "44444444-4444-4444-8444-444444444444"; /* no such share */
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+  n = session_new(&job, &doc, S1, K1, 100);
+  n.owner = "user-2";
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+  n = session_new(&job, &doc, S1, K1, 100);
+  n.check_content_type = true;
+  n.content_type = "text/plain"; /* a printer that lists none takes PDF and OXPS */
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+  n = session_new(&job2, &doc2, S1, K1, 100);
+  n.check_content_type = true; /* PRINTER2 lists image/pwg-raster only */
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
+  cr_assert_eq(dcount(st, sessions, NULL), 0, "nothing written");
+  cr_assert_eq(dcount(st, named, NULL), 0, "nothing written");
+
+  n.content_type = "image/pwg-raster";
+  n.share_id = share2.id;
+  n.owner = "user-1";
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  n = session_new(&job, &doc, S2, K2, 100);
+  n.printer_id = PRINTER;
+  n.share_id = share.id;
+  n.owner = "user-1";
+  n.check_content_type = true;
+  cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
+  cr_assert_eq(dcount(st, sessions, NULL), 2);
+  cr_assert_eq(dcount(st, named, NULL), 2, "both documents took the declared name");
+  store_blob_keys_clear(&drop);
+  store_share_clear(&share);
+  store_share_clear(&share2);
+  store_job_clear(&job);
+  store_document_clear(&doc);
+  store_job_clear(&job2);
+  store_document_clear(&doc2);
   store_close(st);
 }
 
