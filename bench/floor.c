@@ -22,10 +22,12 @@
  * bench/run.sh runs spoold with (no job creation windows: no limits statements). They live in
  * the table LIFECYCLE_SQL below and the string JOB_SELECT, and nowhere else here; each names
  * the store function it comes from, so a change there is a change here:
- *   create  src/store/jobs.c job_create_fn: the printer check, store_job_next_id (db_next_id in
- *           src/store/db.c), store_job_insert, store_job_document_insert (the answer is built
- *           from the inserted values, not read back)
- *   cancel  src/store/jobs.c job_cancel_fn: job_set_phase's UPDATE for a job neither held nor
+ *   create  src/store/jobs.c job_create_fn: job_create_printer's share and printer check (the
+ *           job is created through a share: store_job_new_t.share_id), store_job_next_id
+ *           (db_next_id in src/store/db.c), store_job_insert, store_job_document_insert (the
+ *           answer is built from the inserted values, not read back)
+ *   cancel  src/store/jobs.c job_cancel_fn: change_share_printer's read of the share's printer
+ *           (store_job_cancel_on_share), then job_set_phase's UPDATE for a job neither held nor
  *           finished (JOB_WHERE_UNHELD, nothing read before it), with the usage of
  *           src/store/jobs-archive.c's store_usage_of in it, the job returned by it and whether
  *           the printer has IPP subscriptions (JOB_NO_IPP_SUBS_SQL: none, so
@@ -96,7 +98,7 @@ static uint64_t rnd(void) { /* xorshift64 */
 enum {
   S_BEGIN, S_SAVEPOINT, S_RELEASE, S_COMMIT,     /* src/store/sqlite.c, the writer's batch */
   S_PRINTER, S_NEXT_ID, S_INSERT_JOB, S_INSERT_DOC, /* create */
-  S_SET_PHASE,                                        /* cancel */
+  S_SHARE_PRINTER, S_SET_PHASE,                       /* cancel */
   S_N
 };
 static const char *const LIFECYCLE_SQL[S_N] = {
@@ -104,8 +106,10 @@ static const char *const LIFECYCLE_SQL[S_N] = {
   [S_SAVEPOINT] = "SAVEPOINT closure",
   [S_RELEASE] = "RELEASE closure",
   [S_COMMIT] = "COMMIT",
-  /* job_create_fn */
-  [S_PRINTER] = "SELECT is_accepting_jobs FROM printers WHERE id = ? AND tenant_id = ?",
+  /* job_create_printer, through a share */
+  [S_PRINTER] = "SELECT p.is_accepting_jobs, p.id, s.allow_all_users FROM shares s"
+                " JOIN printers p ON p.id = s.printer_id AND p.tenant_id = s.tenant_id"
+                " WHERE s.id = ? AND s.tenant_id = ?",
   /* db_next_id (src/store/db.c), SQLite's form */
   [S_NEXT_ID] = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
   /* store_job_insert */
@@ -119,6 +123,8 @@ static const char *const LIFECYCLE_SQL[S_N] = {
   [S_INSERT_DOC] = "INSERT INTO documents (id, tenant_id, job_id, display_name,"
                    " content_type, size, uploaded_us, sha256, blob_key)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  /* change_share_printer */
+  [S_SHARE_PRINTER] = "SELECT printer_id FROM shares WHERE id = ? AND tenant_id = ?",
   /* job_set_phase (JOB_SET_PHASE_SQL, JOB_WHERE_UNHELD, RETURNING STORE_JOB_COLS_BARE,
    * JOB_NO_IPP_SUBS_SQL) */
   [S_SET_PHASE] =
@@ -191,7 +197,7 @@ static void open_db(const char *path, int writer) {
 
 /* The job whose owner, tenant and printer the new jobs take (a job spoold created). */
 typedef struct {
-  char *tenant, *printer, *by_id, *by_upn, *by_upn_lc, *by_name, *by_ip;
+  char *tenant, *printer, *share, *by_id, *by_upn, *by_upn_lc, *by_name, *by_ip;
 } tpl_t;
 
 static char *col_dup(sqlite3_stmt *s, int i) {
@@ -217,6 +223,18 @@ static void template_read(int64_t id, tpl_t *t) {
   t->by_upn = col_dup(s, 3);
   t->by_name = col_dup(s, 4);
   t->by_ip = col_dup(s, 5);
+  sqlite3_finalize(s);
+  /* the share the lifecycle's jobs are created and cancelled through: one of the printer's */
+  const char *share_sql = "SELECT id FROM shares WHERE tenant_id = ? AND printer_id = ?"
+                          " ORDER BY id LIMIT 1";
+  if (sqlite3_prepare_v2(db, share_sql, -1, &s, NULL) != SQLITE_OK) die(share_sql);
+  sqlite3_bind_text(s, 1, t->tenant, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, t->printer, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    fprintf(stderr, "floor: the template job's printer has no share: make one through the API\n");
+    exit(1);
+  }
+  t->share = col_dup(s, 0);
   sqlite3_finalize(s);
   t->by_upn_lc = t->by_upn ? strdup(t->by_upn) : NULL;
   for (char *p = t->by_upn_lc; p && *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -254,7 +272,7 @@ static void commit(void) {
 /* job_create_fn for a job through a share with an empty body (bench/loadgen lifecycle). */
 static int64_t create(const tpl_t *t) {
   begin();
-  text(S_PRINTER, 1, t->printer);
+  text(S_PRINTER, 1, t->share);
   text(S_PRINTER, 2, t->tenant);
   run(S_PRINTER);
   text(S_NEXT_ID, 1, "job");
@@ -302,6 +320,9 @@ static int64_t create(const tpl_t *t) {
  * subscription: no event is written). */
 static void cancel(const tpl_t *t, int64_t id) {
   begin();
+  text(S_SHARE_PRINTER, 1, t->share);
+  text(S_SHARE_PRINTER, 2, t->tenant);
+  run(S_SHARE_PRINTER);
   int64_t now = wall_us();
   int c = 1;
   i64(S_SET_PHASE, c++, 7);                      /* phase: canceled */
