@@ -511,11 +511,8 @@ static bool session_direct(http_request_t *req, http_response_t *res, const grap
 }
 
 static void document_create_upload_session(http_request_t *req, http_response_t *res) {
-  graph_job_ctx_t ctx;
-  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_DOCUMENT_UPLOAD_SESSION, &ctx)) return;
-  bool direct = session_direct(req, res, &ctx);
-  graph_job_ctx_clear(&ctx);
-  if (direct) return;
+  if (graph_job_direct(req, res, OP_PRINTER_JOB_DOCUMENT_UPLOAD_SESSION, session_direct)) return;
+  graph_job_ctx_t ctx = {0};
   store_document_t doc;
   /* the share or printer, the job, its document and the printer in one read transaction */
   session_check_arg_t chk = {.req = req, .res = res, .ctx = &ctx, .doc = &doc};

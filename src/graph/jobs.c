@@ -303,6 +303,16 @@ bool graph_job_owner_rule(const graph_job_ctx_t *ctx, const char **owner) {
   return *owner != NULL;
 }
 
+/* See graph/jobs.h. */
+bool graph_job_direct(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                      graph_job_direct_fn *fn) {
+  graph_job_ctx_t ctx;
+  if (!graph_job_authorize(req, res, printer_op, &ctx)) return true;
+  bool done = fn(req, res, &ctx);
+  graph_job_ctx_clear(&ctx);
+  return done;
+}
+
 /* Resolves a job for a handler; see graph/jobs.h. */
 bool graph_job_resolve(http_request_t *req, http_response_t *res, perm_op_t printer_op,
                        graph_job_ctx_t *ctx) {
@@ -638,11 +648,8 @@ static bool start_direct(http_request_t *req, http_response_t *res, const graph_
 
 /* POST .../jobs/{id}/start: 200 with the job's printJobStatus after the transition. */
 static void job_start(http_request_t *req, http_response_t *res) {
+  if (graph_job_direct(req, res, OP_PRINTER_JOB_START, start_direct)) return;
   graph_job_ctx_t ctx;
-  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_START, &ctx)) return;
-  bool direct = start_direct(req, res, &ctx);
-  graph_job_ctx_clear(&ctx);
-  if (direct) return;
   if (!graph_job_resolve(req, res, OP_PRINTER_JOB_START, &ctx)) return;
   if (!no_params(req, res)) {
     graph_job_ctx_clear(&ctx);
@@ -691,11 +698,8 @@ static bool cancel_direct(http_request_t *req, http_response_t *res, const graph
 
 /* POST .../jobs/{id}/cancel: 204. The creator or a Printer/Global Administrator only. */
 static void job_cancel(http_request_t *req, http_response_t *res) {
+  if (graph_job_direct(req, res, OP_PRINTER_JOB_CANCEL, cancel_direct)) return;
   graph_job_ctx_t ctx;
-  if (!graph_job_authorize(req, res, OP_PRINTER_JOB_CANCEL, &ctx)) return;
-  bool direct = cancel_direct(req, res, &ctx);
-  graph_job_ctx_clear(&ctx);
-  if (direct) return;
   if (!job_resolve(req, res, OP_PRINTER_JOB_CANCEL, false, &ctx)) return;
   if (!job_is_own(ctx.caller, &ctx.job) && !ctx.decision.admin) {
     graph_reply_error(req, res, 403, "accessDenied", NULL,

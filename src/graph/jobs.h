@@ -51,6 +51,18 @@ bool graph_job_authorize(http_request_t *req, http_response_t *res, perm_op_t pr
  * limits the caller to its own jobs, else NULL. False when it limits a caller without a user id
  * (the action must go through graph_job_resolve). */
 bool graph_job_owner_rule(const graph_job_ctx_t *ctx, const char **owner);
+/* An action's store write without the reads before it, for graph_job_direct: with ctx from
+ * graph_job_authorize, true after replying the action's success; false with nothing replied and
+ * nothing changed, for the action's full path to answer. */
+typedef bool graph_job_direct_fn(http_request_t *req, http_response_t *res,
+                                 const graph_job_ctx_t *ctx);
+/* The opening of an action whose store write checks the job itself (start, cancel,
+ * createUploadSession): authorizes printer_op as graph_job_authorize does and tries fn. True
+ * when the request is answered (the 401/403, or fn's success); false with nothing replied, for
+ * the full path (graph_job_resolve and the reads before the write) to answer every other
+ * outcome in its own order. */
+bool graph_job_direct(http_request_t *req, http_response_t *res, perm_op_t printer_op,
+                      graph_job_direct_fn *fn);
 /* Frees the job and printer id ctx owns and zeroes it; NULL is fine. */
 void graph_job_ctx_clear(graph_job_ctx_t *ctx);
 
