@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -76,6 +77,8 @@ store_t *test_store_open(int nreaders) {
 int test_count_fn(db_conn_t *c, void *arg) {
   test_count_t *a = arg;
   db_stmt_t *s = db_prepare(c, a->sql);
+  if (!s) return DB_ERROR;
+  if (a->p1) db_bind_text(s, 1, a->p1);
   int rc = db_step(s);
   a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
   db_reset(s);
@@ -83,8 +86,35 @@ int test_count_fn(db_conn_t *c, void *arg) {
 }
 
 /* See store-fixture.h. */
-int64_t test_db_count(db_t *db, const char *sql) {
-  test_count_t a = {.sql = sql, .n = -1};
+int64_t test_db_count_with(db_t *db, const char *sql, const char *p1) {
+  test_count_t a = {.sql = sql, .n = -1, .p1 = p1};
   cr_assert_eq(db_read(db, test_count_fn, &a), 0, "count: %s", sql);
   return a.n;
+}
+
+/* See store-fixture.h. */
+int64_t test_db_count(db_t *db, const char *sql) { return test_db_count_with(db, sql, NULL); }
+
+/* See store-fixture.h. */
+int test_exec_fn(db_conn_t *c, void *arg) {
+  test_exec_t *a = arg;
+  db_stmt_t *s = db_prepare(c, a->sql);
+  if (!s) return DB_ERROR;
+  for (int i = 0; i < TEST_DB_EXEC_MAX && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* See store-fixture.h. */
+void test_db_exec(db_t *db, const char *sql, ...) {
+  test_exec_t a = {.sql = sql};
+  size_t n = 0;
+  const char *p;
+  va_list ap;
+  va_start(ap, sql);
+  while ((p = va_arg(ap, const char *)) && n < TEST_DB_EXEC_MAX) a.p[n++] = p;
+  va_end(ap);
+  cr_assert_null(p, "more than %d parameters: %s", TEST_DB_EXEC_MAX, sql);
+  cr_assert_eq(db_write(db, test_exec_fn, &a), 0, "%s", sql);
 }

@@ -41,14 +41,32 @@ void test_store_url(const char *dir, char *out, size_t n);
 int test_store_is_pg(void);
 
 /* A closure for db_read/db_write, or to call inside another closure: runs the query sql, which
- * returns one integer, into n (-1 without a row). Returns 0, or DB_ERROR without a row. */
+ * returns one integer, into n (-1 without a row), with p1 (when not NULL) as its one text
+ * parameter. Returns 0, or DB_ERROR without a row. */
 typedef struct {
   const char *sql;
   int64_t     n;
+  const char *p1;
 } test_count_t;
 int     test_count_fn(db_conn_t *c, void *arg);
 /* The integer the query sql returns, read in a read transaction of db; fails the running test
- * when the read fails or returns no row. */
+ * when the read fails or returns no row. test_db_count_with binds p1 (when not NULL) as its
+ * one text parameter. */
 int64_t test_db_count(db_t *db, const char *sql);
+int64_t test_db_count_with(db_t *db, const char *sql, const char *p1);
+
+/* A closure for db_write, or to call inside another closure: runs the statement sql, which
+ * returns no row, with the text parameters p up to the first NULL (a parameter left unbound is
+ * NULL). Returns 0, or DB_ERROR when it fails or returns a row. */
+#define TEST_DB_EXEC_MAX 4
+typedef struct {
+  const char *sql;
+  const char *p[TEST_DB_EXEC_MAX];
+} test_exec_t;
+int test_exec_fn(db_conn_t *c, void *arg);
+/* Runs the statement sql through test_exec_fn in a write transaction of db with the text
+ * parameters that follow it, up to TEST_DB_EXEC_MAX of them, the first NULL ending them; fails
+ * the running test when the write fails. */
+void test_db_exec(db_t *db, const char *sql, ...) __attribute__((sentinel));
 
 #endif

@@ -285,40 +285,14 @@ Test(blob, serve_checks_sha256_before_or_while_sending, .init = test_store_setup
 #define TENANT "11111111-1111-4111-8111-111111111111"
 #define PRINTER "22222222-2222-4222-8222-222222222222"
 
-typedef struct {
-  const char *sql;
-  const char *p[3];
-  int64_t     n;
-} dexec_arg_t;
-
-static int dexec_fn(db_conn_t *c, void *arg) {
-  dexec_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  if (!s) return DB_ERROR;
-  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return rc == DB_DONE || rc == DB_ROW ? 0 : DB_ERROR;
-}
-
-static void dexec(store_t *st, const char *sql, const char *p1, const char *p2) {
-  dexec_arg_t a = {sql, {p1, p2, NULL}, 0};
-  cr_assert_eq(db_write(st->db, dexec_fn, &a), 0, "%s", sql);
-}
-
-static int64_t dcount(store_t *st, const char *sql, const char *p1) {
-  dexec_arg_t a = {sql, {p1, NULL, NULL}, -1};
-  cr_assert_eq(db_read(st->db, dexec_fn, &a), 0, "%s", sql);
-  return a.n;
-}
-
 /* A store with a tenant, a printer and one job (its document in *doc). */
 static store_t *docs_fixture(store_job_t *job, store_document_t *doc) {
   store_t *st = test_store_open(4);
   cr_assert_eq(store_tenant_add(st, TENANT, "T", TENANT_ACTIVE), STORE_OK);
-  dexec(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
-            " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, 1, 1)", PRINTER, TENANT);
+  test_db_exec(st->db,
+               "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+               " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, 1, 1)",
+               PRINTER, TENANT, NULL);
   store_job_new_t n = {.tenant = TENANT, .printer_id = PRINTER, .configuration = "{}",
                        .created_by_id = "user-1"};
   cr_assert_eq(store_job_create(st, &n, job, doc), STORE_OK);
@@ -422,8 +396,8 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   }
   store_document_clear(&d);
   cr_assert_eq(store_upload_session_get(st, S1, now, &s), STORE_NOT_FOUND);
-  cr_assert_eq(dcount(st, "SELECT details FROM jobs", NULL), 0, "uploadPending is cleared");
-  cr_assert_eq(dcount(st, "SELECT phase FROM jobs", NULL), JOB_CREATED);
+  cr_assert_eq(test_db_count(st->db, "SELECT details FROM jobs"), 0, "uploadPending is cleared");
+  cr_assert_eq(test_db_count(st->db, "SELECT phase FROM jobs"), JOB_CREATED);
   cr_assert_eq(store_blob_referenced(st, K1, &ref), STORE_OK);
   cr_assert(ref, "the document holds the blob now");
 
@@ -433,7 +407,7 @@ Test(documents_store, session_fragments_and_completion, .init = test_store_setup
   cr_assert_eq(drop.n, 1);
   cr_assert_str_eq(drop.v[0], K1);
   store_blob_keys_clear(&drop);
-  cr_assert_eq(dcount(st, "SELECT details FROM jobs", NULL), JOB_DETAIL_UPLOAD_PENDING);
+  cr_assert_eq(test_db_count(st->db, "SELECT details FROM jobs"), JOB_DETAIL_UPLOAD_PENDING);
   cr_assert_eq(store_document_get(st, TENANT, job.id, doc.id, &d), STORE_OK);
   cr_assert_eq(d.uploaded_us, 0);
   cr_assert_null(d.blob_key);
@@ -482,7 +456,7 @@ Test(documents_store, completion_takes_the_upload_volume_in_its_transaction,
   cr_assert_eq(d.uploaded_us, 0, "the document is not stored");
   store_document_clear(&d);
   const char *sum = "SELECT CAST(SUM(amount) AS BIGINT) FROM activity_windows";
-  cr_assert_eq(dcount(st, sum, NULL), 950, "nothing counted");
+  cr_assert_eq(test_db_count(st->db, sum), 950, "nothing counted");
 
   store_upload_limit_init(&v, &l, TENANT, "user-1", 1050, 600, 100);
   l.now_us = now;
@@ -491,7 +465,7 @@ Test(documents_store, completion_takes_the_upload_volume_in_its_transaction,
   cr_assert_eq(d.uploaded_us, now);
   store_document_clear(&d);
   store_blob_keys_clear(&drop);
-  cr_assert_eq(dcount(st, sum, NULL), 1050, "the document's bytes are counted with it");
+  cr_assert_eq(test_db_count(st->db, sum), 1050, "the document's bytes are counted with it");
   store_job_clear(&job);
   store_document_clear(&doc);
   store_close(st);
@@ -551,9 +525,11 @@ Test(documents_store, session_checks_its_target, .init = test_store_setup,
   store_document_t doc;
   store_t *st = docs_fixture(&job, &doc);
 #define PRINTER2 "33333333-3333-4333-8333-333333333333"
-  dexec(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
-            " is_accepting_jobs, registered_us, capabilities) VALUES (?, ?, 'P2', 0, 1, 1,"
-            " '{\"contentTypes\":[\"image/pwg-raster\"]}')", PRINTER2, TENANT);
+  test_db_exec(st->db,
+               "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+               " is_accepting_jobs, registered_us, capabilities) VALUES (?, ?, 'P2', 0, 1, 1,"
+               " '{\"contentTypes\":[\"image/pwg-raster\"]}')",
+               PRINTER2, TENANT, NULL);
   store_share_t share, share2;
   store_share_why_t swhy;
   cr_assert_eq(store_share_create(st, TENANT, PRINTER, "S", true, &share, &swhy), STORE_OK);
@@ -586,8 +562,8 @@ Test(documents_store, session_checks_its_target, .init = test_store_setup,
   n = session_new(&job2, &doc2, S1, K1, 100);
   n.check_content_type = true; /* PRINTER2 lists image/pwg-raster only */
   cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_NOT_FOUND);
-  cr_assert_eq(dcount(st, sessions, NULL), 0, "nothing written");
-  cr_assert_eq(dcount(st, named, NULL), 0, "nothing written");
+  cr_assert_eq(test_db_count(st->db, sessions), 0, "nothing written");
+  cr_assert_eq(test_db_count(st->db, named), 0, "nothing written");
 
   n.content_type = "image/pwg-raster";
   n.share_id = share2.id;
@@ -599,8 +575,8 @@ Test(documents_store, session_checks_its_target, .init = test_store_setup,
   n.owner = "user-1";
   n.check_content_type = true;
   cr_assert_eq(store_upload_session_create(st, &n, &drop, &why), STORE_OK);
-  cr_assert_eq(dcount(st, sessions, NULL), 2);
-  cr_assert_eq(dcount(st, named, NULL), 2, "both documents took the declared name");
+  cr_assert_eq(test_db_count(st->db, sessions), 2);
+  cr_assert_eq(test_db_count(st->db, named), 2, "both documents took the declared name");
   store_blob_keys_clear(&drop);
   store_share_clear(&share);
   store_share_clear(&share2);

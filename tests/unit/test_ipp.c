@@ -440,50 +440,13 @@ Test(ipp_mapping, printer_capabilities) {
 
 /* ---- store ---------------------------------------------------------------------------------- */
 
-
-typedef struct {
-  const char *sql;
-  const char *p[3];
-  int64_t     n;
-} sql_arg_t;
-
-static int sql_write_fn(db_conn_t *c, void *arg) {
-  sql_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  if (!s) return DB_ERROR;
-  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
-}
-
-static void sql(store_t *st, const char *q, const char *p1, const char *p2) {
-  sql_arg_t a = {q, {p1, p2, NULL}, 0};
-  cr_assert_eq(db_write(st->db, sql_write_fn, &a), 0, "%s", q);
-}
-
-static int count_fn(db_conn_t *c, void *arg) {
-  sql_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return rc == DB_ROW ? 0 : DB_ERROR;
-}
-
-static int64_t count(store_t *st, const char *q, const char *p1) {
-  sql_arg_t a = {q, {p1, NULL, NULL}, -1};
-  cr_assert_eq(db_read(st->db, count_fn, &a), 0, "%s", q);
-  return a.n;
-}
-
 static store_t *fixture(void) {
   store_t *st = test_store_open(2);
   cr_assert_eq(store_tenant_add(st, "t1", "", TENANT_ACTIVE), STORE_OK);
-  sql(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
-          " is_accepting_jobs, registered_us, cert_sha256) VALUES (?, ?, 'P', 0, 1, 1, 'abc')",
-      "p1", "t1");
+  test_db_exec(st->db,
+               "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+               " is_accepting_jobs, registered_us, cert_sha256) VALUES (?, ?, 'P', 0, 1, 1, 'abc')",
+               "p1", "t1", NULL);
   return st;
 }
 
@@ -497,8 +460,10 @@ static int64_t released_job(store_t *st) {
   store_job_clear(&j);
   char ids[24];
   snprintf(ids, sizeof ids, "%lld", (long long)id);
-  sql(st, "UPDATE documents SET uploaded_us = 5, size = 3, content_type = 'application/pdf',"
-          " blob_key = 'k' WHERE job_id = ?", ids, NULL);
+  test_db_exec(st->db,
+               "UPDATE documents SET uploaded_us = 5, size = 3, content_type = 'application/pdf',"
+               " blob_key = 'k' WHERE job_id = ?",
+               ids, NULL);
   store_job_change_t ch;
   cr_assert_eq(store_job_start(st, "t1", id, "http://x", NULL, &ch), STORE_OK);
   cr_assert_eq(ch.to, JOB_FETCHABLE);
@@ -660,8 +625,9 @@ Test(store_ipp, graph_cancel_reaches_subscribers_in_the_same_commit) {
                STORE_OK);
   char sid[24];
   snprintf(sid, sizeof sid, "%lld", (long long)completed);
-  cr_expect_eq(count(st, "SELECT COUNT(*) FROM ipp_events WHERE subscription_id = ?", sid), 0,
-               "a canceled subscription's events go with it");
+  cr_expect_eq(test_db_count_with(st->db,
+                                  "SELECT COUNT(*) FROM ipp_events WHERE subscription_id = ?", sid),
+               0, "a canceled subscription's events go with it");
   cr_assert_eq(store_ipp_subscription_cancel(st, "t1", "p1", completed, time(NULL) * 1000000LL),
                STORE_NOT_FOUND);
   store_close(st);
@@ -676,7 +642,7 @@ Test(store_ipp, held_and_unstarted_jobs_are_refused) {
   cr_assert_eq(store_ipp_job_acknowledge(st, "t1", "p1", j.id, "urn:uuid:a", &r), STORE_CONFLICT);
   cr_expect_eq(r.refusal, STORE_IPP_REFUSED_NOT_FETCHABLE);
   store_ipp_result_clear(&r);
-  sql(st, "UPDATE jobs SET phase = 1 WHERE id = 1", NULL, NULL); /* held */
+  test_db_exec(st->db, "UPDATE jobs SET phase = 1 WHERE id = 1", NULL); /* held */
   cr_assert_eq(store_ipp_job_acknowledge(st, "t1", "p1", j.id, "urn:uuid:a", &r), STORE_CONFLICT);
   cr_expect_eq(r.refusal, STORE_IPP_REFUSED_HELD);
   store_ipp_result_clear(&r);
@@ -776,10 +742,11 @@ Test(store_ipp, subscriptions_are_capped) {
   store_t *st = fixture();
   int64_t first = subscribe(st, "job-completed");
   for (int i = 1; i < STORE_IPP_SUBS_MAX; i++) subscribe(st, "job-completed");
-  cr_expect_eq(count(st, "SELECT COUNT(*) FROM ipp_subscriptions", NULL), STORE_IPP_SUBS_MAX);
+  const char *subs = "SELECT COUNT(*) FROM ipp_subscriptions";
+  cr_expect_eq(test_db_count(st->db, subs), STORE_IPP_SUBS_MAX);
   int64_t last = subscribe(st, "job-completed");
   cr_expect_eq(last, STORE_IPP_SUBS_MAX + 1);
-  cr_expect_eq(count(st, "SELECT COUNT(*) FROM ipp_subscriptions", NULL), STORE_IPP_SUBS_MAX,
+  cr_expect_eq(test_db_count(st->db, subs), STORE_IPP_SUBS_MAX,
                "the least recently used one made room");
   store_ipp_subscription_t s;
   cr_expect_eq(store_ipp_subscription_get(st, "t1", "p1", first, time(NULL) * 1000000LL, &s),

@@ -27,34 +27,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-/* Runs one SQL statement with up to three text parameters in a write transaction. */
-typedef struct {
-  const char *sql;
-  const char *p[3];
-} exec_arg_t;
-
-static int exec_fn(db_conn_t *c, void *arg) {
-  exec_arg_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  if (!s) return DB_ERROR;
-  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
-  int rc = db_step(s);
-  db_reset(s);
-  return rc == DB_DONE ? 0 : DB_ERROR;
-}
-
-static void exec_sql(store_t *st, const char *sql, const char *p1, const char *p2,
-                     const char *p3) {
-  exec_arg_t a = {sql, {p1, p2, p3}};
-  cr_assert_eq(db_write(st->db, exec_fn, &a), 0, "%s", sql);
-}
-
-
 static void add_printer(store_t *st, const char *tenant, const char *id, const char *accepting) {
-  exec_sql(st, "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+  test_db_exec(st->db,
+               "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
                " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, ?, 1)",
-           id, tenant, accepting);
+               id, tenant, accepting, NULL);
+}
+
+/* Task definition d1 of app-x in t1 and its trigger tr1 on p1: a start there holds the job. */
+static void add_trigger(store_t *st) {
+  test_db_exec(st->db,
+               "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
+               " created_us) VALUES ('d1', ?, 'D', 'app-x', 1)",
+               "t1", NULL);
+  test_db_exec(st->db,
+               "INSERT INTO task_triggers (id, tenant_id, printer_id, definition_id, event,"
+               " created_by_app, created_us) VALUES ('tr1', ?, ?, 'd1', 0, 'app-x', 1)",
+               "t1", "p1", NULL);
 }
 
 static store_t *jobs_fixture(void) {
@@ -283,7 +272,8 @@ Test(store_jobs, start_and_cancel_on_share) {
   store_job_t j, after;
   store_job_change_t ch;
   cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
-  exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1", NULL, NULL);
+  test_db_exec(st->db, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1",
+               NULL);
   const char *refused[] = {"nope", s1.id, s3.id};
   for (size_t i = 0; i < 3; i++) {
     cr_assert_eq(store_job_start_on_share(st, "t1", refused[i], NULL, j.id, "http://x", &after,
@@ -330,7 +320,8 @@ Test(store_jobs, start_without_trigger) {
   cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_CONFLICT);
   cr_assert_not_null(strstr(ch.why, "uploaded"), "%s", ch.why);
   store_job_change_clear(&ch);
-  exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1", NULL, NULL);
+  test_db_exec(st->db, "UPDATE documents SET uploaded_us = 5, size = 3 WHERE job_id = ?", "1",
+               NULL);
   cr_assert_eq(store_job_start(st, "t2", j.id, "http://x", &after, &ch), STORE_NOT_FOUND);
   store_job_change_clear(&ch);
   /* store_job_start_on: a job on another printer, or created by another user, is not found,
@@ -385,15 +376,11 @@ Test(store_jobs, start_without_trigger) {
 
 Test(store_jobs, start_with_trigger_holds_and_cancel_aborts_the_task) {
   store_t *st = jobs_fixture();
-  exec_sql(st, "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
-               " created_us) VALUES ('d1', ?, 'D', 'app-x', 1)", "t1", NULL, NULL);
-  exec_sql(st, "INSERT INTO task_triggers (id, tenant_id, printer_id, definition_id, event,"
-               " created_by_app, created_us) VALUES ('tr1', ?, ?, 'd1', 0, 'app-x', 1)",
-           "t1", "p1", NULL);
+  add_trigger(st);
   store_job_t j, after;
   store_job_change_t ch;
   cr_assert_eq(create(st, "t1", "p1", "u1", NULL, &j, NULL), STORE_OK);
-  exec_sql(st, "UPDATE documents SET uploaded_us = 5 WHERE job_id = ?", "1", NULL, NULL);
+  test_db_exec(st->db, "UPDATE documents SET uploaded_us = 5 WHERE job_id = ?", "1", NULL);
   cr_assert_eq(store_job_start(st, "t1", j.id, "http://x", &after, &ch), STORE_OK);
   cr_assert_eq(after.phase, JOB_HELD);
   cr_assert_eq(after.state, 3 /* paused */);
@@ -497,11 +484,7 @@ static void usage_of(store_t *st, int64_t id, int64_t v[4]) {
 
 Test(store_jobs, answers_are_the_rows_as_stored_and_the_usage_is_recorded) {
   store_t *st = jobs_fixture();
-  exec_sql(st, "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
-               " created_us) VALUES ('d1', ?, 'D', 'app-x', 1)", "t1", NULL, NULL);
-  exec_sql(st, "INSERT INTO task_triggers (id, tenant_id, printer_id, definition_id, event,"
-               " created_by_app, created_us) VALUES ('tr1', ?, ?, 'd1', 0, 'app-x', 1)",
-           "t1", "p1", NULL);
+  add_trigger(st);
   /* every creator member set, and one with the NULL-able ones unset */
   store_job_new_t full = {.tenant = "t1", .printer_id = "p1", .display_name = "Report",
                           .configuration = "{\"colorMode\":\"color\",\"duplexMode\":"
@@ -520,7 +503,7 @@ Test(store_jobs, answers_are_the_rows_as_stored_and_the_usage_is_recorded) {
   job_same_as_stored(st, &j2, "created, NULL members");
 
   /* j1: started (held by the trigger's task), then canceled: a terminal job's usage */
-  exec_sql(st, "UPDATE documents SET uploaded_us = 5, size = 3", NULL, NULL, NULL);
+  test_db_exec(st->db, "UPDATE documents SET uploaded_us = 5, size = 3", NULL);
   cr_assert_eq(store_job_start(st, "t1", j1.id, "http://x", &after, &ch), STORE_OK);
   cr_assert_eq(after.phase, JOB_HELD);
   job_same_as_stored(st, &after, "started");
@@ -628,11 +611,12 @@ Test(store_jobs, ids_continue_above_existing_jobs_after_migration_13) {
   add_printer(st, "t1", "p1", NULL);
   const char *ids[] = {"1", "2", "3", "7"};  /* 7: a row above the counter is respected too */
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-    exec_sql(st, "INSERT INTO jobs (id, tenant_id, printer_id, phase, state, details, description,"
+    test_db_exec(st->db,
+                 "INSERT INTO jobs (id, tenant_id, printer_id, phase, state, details, description,"
                  " is_fetchable, configuration, created_us, updated_us)"
                  " VALUES (CAST(? AS BIGINT), ?, ?, 0, 3, 0, '', 0, '{}', 1, 1)",
-             ids[i], "t1", "p1");
-  exec_sql(st, "UPDATE counters SET value = 3 WHERE name = 'job'", NULL, NULL, NULL);
+                 ids[i], "t1", "p1", NULL);
+  test_db_exec(st->db, "UPDATE counters SET value = 3 WHERE name = 'job'", NULL);
   cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
   cr_assert_eq(store_schema_version(st), db_schema_latest());
 
@@ -694,7 +678,7 @@ Test(store_jobs, cached_reads_see_every_committed_write) {
   char want[32];
   for (int n = 0; n < 200; n++) {
     snprintf(want, sizeof want, "step %d", n);
-    exec_sql(st, "UPDATE jobs SET description = ? WHERE id = 1", want, NULL, NULL);
+    test_db_exec(st->db, "UPDATE jobs SET description = ? WHERE id = 1", want, NULL);
     cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
     cr_assert_str_eq(g.description, want);
     store_job_clear(&g);
@@ -710,8 +694,8 @@ Test(store_jobs, cached_reads_see_every_committed_write) {
   cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_OK);
   cr_assert_eq(g.phase, JOB_CANCELED);
   store_job_clear(&g);
-  exec_sql(st, "DELETE FROM documents WHERE job_id = 1", NULL, NULL, NULL);
-  exec_sql(st, "DELETE FROM jobs WHERE id = 1", NULL, NULL, NULL);
+  test_db_exec(st->db, "DELETE FROM documents WHERE job_id = 1", NULL);
+  test_db_exec(st->db, "DELETE FROM jobs WHERE id = 1", NULL);
   cr_assert_eq(store_job_get(st, "t1", "1", &g), STORE_NOT_FOUND, "a deleted job is gone");
   store_close(st);
 }
@@ -871,25 +855,36 @@ Test(store_jobs, migration_14_keeps_jobs_and_what_refers_to_them) {
   memset(&ch, 0, sizeof ch);
   cr_assert_eq(store_job_cancel(st, "t1", 3, NULL, &ch), STORE_OK);  /* terminal, usage day */
   store_job_change_clear(&ch);
-  exec_sql(st, "UPDATE jobs SET phase = 1, held_us = 5, state = 3 WHERE id = 2", NULL, NULL, NULL);
-  exec_sql(st, "UPDATE documents SET size = 4, uploaded_us = 9, sha256 = 'abc', blob_key = 'k2'"
-               " WHERE job_id = 2", NULL, NULL, NULL);
-  exec_sql(st, "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
-               " created_us) VALUES ('d1', ?, 'Release', 'app', 1)", "t1", NULL, NULL);
-  exec_sql(st, "INSERT INTO tasks (id, tenant_id, definition_id, trigger_app, job_id,"
+  test_db_exec(st->db, "UPDATE jobs SET phase = 1, held_us = 5, state = 3 WHERE id = 2", NULL);
+  test_db_exec(st->db,
+               "UPDATE documents SET size = 4, uploaded_us = 9, sha256 = 'abc', blob_key = 'k2'"
+               " WHERE job_id = 2",
+               NULL);
+  test_db_exec(st->db,
+               "INSERT INTO task_definitions (id, tenant_id, display_name, created_by_app,"
+               " created_us) VALUES ('d1', ?, 'Release', 'app', 1)",
+               "t1", NULL);
+  test_db_exec(st->db,
+               "INSERT INTO tasks (id, tenant_id, definition_id, trigger_app, job_id,"
                " printer_id, state, created_us, updated_us)"
-               " VALUES ('k1', ?, 'd1', 'app', 2, 'p1', 1, 1, 1)", "t1", NULL, NULL);
-  exec_sql(st, "INSERT INTO upload_sessions (id, tenant_id, document_id, secret_hash,"
+               " VALUES ('k1', ?, 'd1', 'app', 2, 'p1', 1, 1, 1)",
+               "t1", NULL);
+  test_db_exec(st->db,
+               "INSERT INTO upload_sessions (id, tenant_id, document_id, secret_hash,"
                " document_name, content_type, size, blob_key, expires_us, created_us)"
                " SELECT 'u1', tenant_id, id, 'h', 'a.pdf', 'application/pdf', 4, 'k4', 9, 1"
-               " FROM documents WHERE job_id = 4", NULL, NULL, NULL);
-  exec_sql(st, "INSERT INTO archived_jobs (id, tenant_id, printer_id, state, created_us,"
+               " FROM documents WHERE job_id = 4",
+               NULL);
+  test_db_exec(st->db,
+               "INSERT INTO archived_jobs (id, tenant_id, printer_id, state, created_us,"
                " completed_us, acquired, copies_printed, archived_us, usage_day, page_count)"
-               " VALUES (CAST(? AS BIGINT), ?, 'p1', 4, 1, 2, 1, 1, 3, 0, 7)", "6", "t1", NULL);
-  exec_sql(st, "INSERT INTO download_tokens (hash, tenant_id, job_id, doc_id, expires_us)"
+               " VALUES (CAST(? AS BIGINT), ?, 'p1', 4, 1, 2, 1, 1, 3, 0, 7)",
+               "6", "t1", NULL);
+  test_db_exec(st->db,
+               "INSERT INTO download_tokens (hash, tenant_id, job_id, doc_id, expires_us)"
                " SELECT 'dt', tenant_id, job_id, id, 99 FROM documents WHERE job_id = 5",
-           NULL, NULL, NULL);
-  exec_sql(st, "DELETE FROM jobs WHERE id = 6", NULL, NULL, NULL);  /* archived (above) */
+               NULL);
+  test_db_exec(st->db, "DELETE FROM jobs WHERE id = 6", NULL);  /* archived (above) */
   const bool pg = test_store_is_pg();
   char *before[M14_NTABLES];
   for (size_t i = 0; i < M14_NTABLES; i++)
@@ -928,9 +923,9 @@ Test(store_jobs, migration_14_keeps_jobs_and_what_refers_to_them) {
 
   /* the foreign keys act again: a document of a missing job is refused, deleting a job
    * deletes its documents and tasks */
-  exec_arg_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
-  cr_assert_eq(db_write(st->db, exec_fn, &bad), DB_ERROR, "a document of a missing job");
-  exec_sql(st, "DELETE FROM jobs WHERE id = 2", NULL, NULL, NULL);
+  test_exec_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
+  cr_assert_eq(db_write(st->db, test_exec_fn, &bad), DB_ERROR, "a document of a missing job");
+  test_db_exec(st->db, "DELETE FROM jobs WHERE id = 2", NULL);
   cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents WHERE job_id = 2"), 0);
   cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM tasks"), 0);
   cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents"), 4);
@@ -990,9 +985,9 @@ Test(store_jobs, migration_14_fails_whole_on_a_broken_reference) {
   free(now);
   cr_assert_eq(test_db_count(st->db, "SELECT COUNT(*) FROM documents"), 4);
   /* the writer's foreign keys are on again after the failed step */
-  exec_arg_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
-  cr_assert_eq(db_write(st->db, exec_fn, &bad), DB_ERROR, "a document of a missing job");
-  exec_sql(st, "DELETE FROM documents WHERE id = 'orphan'", NULL, NULL, NULL);
+  test_exec_t bad = {"INSERT INTO documents (id, tenant_id, job_id) VALUES ('x', 't1', 99)", {0}};
+  cr_assert_eq(db_write(st->db, test_exec_fn, &bad), DB_ERROR, "a document of a missing job");
+  test_db_exec(st->db, "DELETE FROM documents WHERE id = 'orphan'", NULL);
   cr_assert_eq(store_migrate(st, &err), 0, "%s", err ? err : "?");
   cr_assert_eq(store_schema_version(st), db_schema_latest());
   now = dump(st, "jobs", M14_JOB_COLS, "id");

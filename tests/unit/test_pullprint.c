@@ -83,40 +83,11 @@ Test(pullprint_pure, duration_text) {
 
 /* ---- store fixture ---------------------------------------------------------------------- */
 
-
-typedef struct {
-  const char *sql;
-  const char *p[3];
-  int64_t     n;
-} pp_sql_t;
-
-static int pp_exec_fn(db_conn_t *c, void *arg) {
-  pp_sql_t *a = arg;
-  db_stmt_t *s = db_prepare(c, a->sql);
-  if (!s) return DB_ERROR;
-  for (int i = 0; i < 3 && a->p[i]; i++) db_bind_text(s, i + 1, a->p[i]);
-  int rc = db_step(s);
-  a->n = rc == DB_ROW ? db_col_int64(s, 0) : -1;
-  db_reset(s);
-  return rc == DB_DONE || rc == DB_ROW ? 0 : DB_ERROR;
-}
-
-static void pp_exec(store_t *st, const char *sql, const char *p1, const char *p2) {
-  pp_sql_t a = {sql, {p1, p2, NULL}, 0};
-  cr_assert_eq(db_write(st->db, pp_exec_fn, &a), 0, "%s", sql);
-}
-
-static int64_t pp_count(store_t *st, const char *sql, const char *p1) {
-  pp_sql_t a = {sql, {p1, NULL, NULL}, -1};
-  cr_assert_eq(db_read(st->db, pp_exec_fn, &a), 0, "%s", sql);
-  return a.n;
-}
-
 static void pp_printer(store_t *st, const char *tenant, const char *id, const char *accepting) {
-  pp_sql_t a = {"INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
-                " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, ?, 1)",
-                {id, tenant, accepting}, 0};
-  cr_assert_eq(db_write(st->db, pp_exec_fn, &a), 0);
+  test_db_exec(st->db,
+               "INSERT INTO printers (id, tenant_id, display_name, has_physical_device,"
+               " is_accepting_jobs, registered_us) VALUES (?, ?, 'P', 0, ?, 1)",
+               id, tenant, accepting, NULL);
 }
 
 #define APP_X "app-x"
@@ -162,8 +133,9 @@ static int64_t world_job(world_t *w, const char *printer, char *task, size_t tas
   int64_t id = j.id;
   char key[64];
   snprintf(key, sizeof key, "blob-%" PRId64, id);
-  pp_exec(w->st, "UPDATE documents SET uploaded_us = 5, size = 3, blob_key = ? WHERE job_id = ?",
-          key, j.id_str);
+  test_db_exec(w->st->db,
+               "UPDATE documents SET uploaded_us = 5, size = 3, blob_key = ? WHERE job_id = ?", key,
+               j.id_str, NULL);
   store_job_clear(&j);
   store_job_change_t ch;
   cr_assert_eq(store_job_start(w->st, "t1", id, URL, &j, &ch), STORE_OK);
@@ -255,7 +227,9 @@ Test(pullprint_store, trigger_refusals) {
   cr_assert_eq(store_task_trigger_create(w.st, "t1", "v", w.def, 0, APP_X, &g, &why),
                STORE_CONFLICT);
   cr_assert_eq(why, STORE_TRIGGER_EXISTS);
-  cr_assert_eq(pp_count(w.st, "SELECT COUNT(*) FROM task_triggers WHERE tenant_id = ?", "t1"), 1);
+  cr_assert_eq(
+      test_db_count_with(w.st->db, "SELECT COUNT(*) FROM task_triggers WHERE tenant_id = ?", "t1"),
+      1);
   cr_assert_eq(store_task_trigger_get(w.st, "t1", "p", w.trig, &g), STORE_NOT_FOUND,
                "the trigger is v's, not p's");
   cr_assert_eq(store_task_trigger_delete(w.st, "t1", "p", w.trig), STORE_NOT_FOUND);
@@ -438,8 +412,11 @@ Test(pullprint_store, task_finish_update_and_redirect) {
   cr_assert_eq(world_task_state(&w, task3), TASK_COMPLETED);
   char nid_s[24];
   snprintf(nid_s, sizeof nid_s, "%" PRId64, nid);
-  cr_assert_eq(pp_count(w.st, "SELECT COUNT(*) FROM documents WHERE job_id = ? AND blob_key LIKE 'copy-%'",
-                        nid_s), 1);
+  cr_assert_eq(test_db_count_with(w.st->db,
+                                  "SELECT COUNT(*) FROM documents WHERE job_id = ?"
+                                  " AND blob_key LIKE 'copy-%'",
+                                  nid_s),
+               1);
 
   /* a destination with a trigger fires it: the new job is held by a new task */
   store_task_trigger_t g;
@@ -470,7 +447,7 @@ Test(pullprint_store, expire_and_archive) {
   int64_t b = world_job(&w, "v", fresh, sizeof fresh);
   char a_s[24];
   snprintf(a_s, sizeof a_s, "%" PRId64, a);
-  pp_exec(w.st, "UPDATE jobs SET held_us = 1000 WHERE id = ?", a_s, NULL);
+  test_db_exec(w.st->db, "UPDATE jobs SET held_us = 1000 WHERE id = ?", a_s, NULL);
   size_t n = 0;
   int64_t now = time_now_us();
   cr_assert_eq(store_jobs_expire_held(w.st, now - 10 * 1000000, "Timed out.", URL, 10, &n), STORE_OK);
@@ -498,8 +475,11 @@ Test(pullprint_store, expire_and_archive) {
   cr_assert_str_eq(keys[0], key);
   store_strings_free(keys, nkeys);
   cr_assert_eq(store_job_get(w.st, "t1", a_s, &j), STORE_NOT_FOUND);
-  cr_assert_eq(pp_count(w.st, "SELECT COUNT(*) FROM tasks WHERE job_id = ?", a_s), 0);
-  cr_assert_eq(pp_count(w.st, "SELECT COUNT(*) FROM archived_jobs WHERE id = ? AND state = 7", a_s), 1);
+  cr_assert_eq(test_db_count_with(w.st->db, "SELECT COUNT(*) FROM tasks WHERE job_id = ?", a_s), 0);
+  cr_assert_eq(test_db_count_with(w.st->db,
+                                  "SELECT COUNT(*) FROM archived_jobs WHERE id = ? AND state = 7",
+                                  a_s),
+               1);
   j = world_get(&w, b);
   cr_assert_eq(j.phase, JOB_HELD, "held jobs are not archived");
   store_job_clear(&j);
