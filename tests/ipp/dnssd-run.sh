@@ -21,13 +21,10 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/tests/lib/spoold.sh"
+. "$ROOT/tests/lib/verdicts.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); printf '    %-76s [PASS]\n' "$1"; }
-ko() { FAIL=$((FAIL + 1)); printf '    %-76s [FAIL]\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; return 0; }
 finish() { cleanup; echo; echo "$PASS passed, $FAIL failed"; exit $([ "$FAIL" -eq 0 ] && echo 0 || echo 1); }
 
 if [ "${SPOOLD_DNSSD_INNER:-}" != 1 ]; then

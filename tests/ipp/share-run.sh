@@ -27,6 +27,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/tests/lib/spoold.sh"
+. "$ROOT/tests/lib/verdicts.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
@@ -36,15 +37,10 @@ EXPECTED_FAILURES=(
   # none today (Identify-Printer and printer-icons were the last ones)
 )
 
-PASS=0
-FAIL=0
 SPID=
 CUPSD_PID=
 WORK=
 BGPIDS=()
-
-ok() { PASS=$((PASS + 1)); printf '    %-76s [PASS]\n' "$1"; }
-ko() { FAIL=$((FAIL + 1)); printf '    %-76s [FAIL]\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; return 0; }
 
 stop_pid() { pid_stop "$1" || ko "$2 stops on SIGTERM" "killed"; } # stop_pid PID NAME
 

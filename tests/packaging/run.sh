@@ -27,15 +27,12 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/tests/lib/spoold.sh"
+. "$ROOT/tests/lib/verdicts.sh"
 BIN=${1:-$ROOT/build/spoold}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
-PASS=0
-FAIL=0
 WORK=
 SPID=
-ok() { PASS=$((PASS + 1)); printf '    %-76s [PASS]\n' "$1"; }
-ko() { FAIL=$((FAIL + 1)); printf '    %-76s [FAIL]\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; return 0; }
 check() { # check NAME COMMAND...: passes when the command succeeds
   local name=$1; shift
   local out; if out=$("$@" 2>&1); then ok "$name"; else ko "$name" "$(head -c 2000 <<<"$out")"; fi
