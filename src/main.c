@@ -231,10 +231,15 @@ static void store_metrics(buf_t *out, void *arg) {
              "# HELP spoold_store_wal_restarts_deferred_total SQLite: the writer's checkpoints at "
              "the WAL's bound that a long read kept from starting the WAL over (0 on PostgreSQL).\n"
              "# TYPE spoold_store_wal_restarts_deferred_total counter\n"
-             "spoold_store_wal_restarts_deferred_total %llu\n",
+             "spoold_store_wal_restarts_deferred_total %llu\n"
+             "# HELP spoold_store_commits_inline_total SQLite: commits of a lone write run on "
+             "its request's thread instead of the writer's (0 on PostgreSQL).\n"
+             "# TYPE spoold_store_commits_inline_total counter\n"
+             "spoold_store_commits_inline_total %llu\n",
              (unsigned long long)s.closures, (unsigned long long)s.commits,
              (unsigned long long)s.pages, (unsigned long long)s.checkpoints,
-             (unsigned long long)s.checkpoints_writer, (unsigned long long)s.wal_restarts_deferred);
+             (unsigned long long)s.checkpoints_writer, (unsigned long long)s.wal_restarts_deferred,
+             (unsigned long long)s.inline_commits);
   store_time_histogram(out, "spoold_store_commit_seconds",
                        "Time of each commit: SQLite's COMMIT (the WAL write, its fdatasync and the "
                        "writer's checkpoint at the WAL's bound), PostgreSQL's COMMIT round trip "

@@ -125,6 +125,8 @@ typedef struct db_stats {
   uint64_t checkpoints_writer; /* SQLite: checkpoints the writer ran itself at the WAL's bound */
   uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader kept from starting the
                                      log over (the bound moves SQ_CHECKPOINT_PAGES up each) */
+  uint64_t inline_commits;     /* SQLite: commits of a lone write on its caller's thread (also
+                                  counted in commits) */
   /* the time of each commit (SQLite: the COMMIT statement, its WAL write and fdatasync and the
    * WAL hook after it; PostgreSQL: the COMMIT round trip, the server's WAL flush included):
    * counts of commits that took at most DB_COMMIT_BOUNDS_US[i] (the last bucket: +Inf), their

@@ -2,17 +2,36 @@
 /*
  * SQLite backend of db.h ("sqlite:PATH").
  *
- * One read-write connection belongs to a writer thread. db_write() queues a closure and
- * sleeps on its own condition variable; the writer takes up to SQ_BATCH_MAX queued closures,
- * runs them in one BEGIN IMMEDIATE ... COMMIT, each inside SAVEPOINT/RELEASE (a closure
- * returning non-zero is undone with ROLLBACK TO alone), commits once with synchronous=FULL
- * (NORMAL when the operator chose --sqlite-synchronous normal: the WAL is then synced at
- * checkpoints only) and wakes exactly the callers of the batch (group commit).
+ * One read-write connection belongs to a writer thread. db_write() queues a closure (or, for
+ * a lone writer, commits it itself: below) and sleeps on its own condition variable; the
+ * writer takes up to SQ_BATCH_MAX queued closures, runs them in one BEGIN IMMEDIATE ...
+ * COMMIT, each inside SAVEPOINT/RELEASE (a closure returning non-zero is undone with ROLLBACK
+ * TO alone), commits once with synchronous=FULL (NORMAL when the operator chose
+ * --sqlite-synchronous normal: the WAL is then synced at checkpoints only) and wakes exactly
+ * the callers of the batch (group commit).
  *
  * A caller running on a fiber (an HTTP request's handler, util/fiber.h) does not sleep on its
  * condition variable: it announces the wait (the server suspends its connection), queues the
  * closure and gives its thread back; the writer wakes it after the commit (the server resumes
  * the connection and runs the fiber again), so more writes than HTTP threads share a commit.
+ *
+ * A lone writer commits inline. The hand-off costs each write two wake-ups of a sleeping thread
+ * (the writer for the closure, the caller's thread for the answer), which batching shares
+ * among many writes but a lone client pays in full. So when the writer thread waits for work
+ * with nothing queued and its last commit saw one writer (db->expect <= 1: one closure, none
+ * queued meanwhile), db_write runs the closure and commits it on the calling thread (a fiber
+ * does not give its thread back) with the writer's connection: the same BEGIN IMMEDIATE,
+ * SAVEPOINT, RELEASE and COMMIT, statistics and failure handling (sq_run_batch), db_wrote and
+ * the cache trim, and the answer only once COMMIT returned. db->inline_busy, set and cleared
+ * under db->mu, lends the connection: the writer thread sleeps on, closures arriving meanwhile
+ * queue without waking it (it could not take them), and the inline commit's end wakes it only
+ * when some did or db_close waits, so the connection is never used by two threads at once,
+ * db_close drains behind it, and the writer's next fill counts those arrivals. Only a lone
+ * writer: with concurrent writers the first arrival would commit alone while the others queue
+ * (two commits where the fill makes one), and an inline commit holds its HTTP thread's other
+ * connections for the commit's fsync. A db_write_fk_off (its own pragmas) and a write from
+ * inside a read transaction (tl_conn is the reader's) still go to the writer thread. The wal
+ * hook's checkpoint requests and its rare RESTART run on whichever thread commits.
  *
  * Filling the batches: before taking a batch, the writer waits up to SQ_FILL_US for more
  * closures while fewer are queued than the writers seen around its last commit (the closures
@@ -181,6 +200,8 @@ struct sq_db {
   unsigned        queued;     /* jobs on the queue */
   unsigned        expect;     /* writers seen around the last commit: the fill target */
   bool            idle;       /* the writer waits for a job (work_cv) */
+  bool            inline_busy; /* a caller commits on its own thread with the writer's
+                                 connection (sq_commit_inline); the writer waits */
   unsigned        fill_want;  /* the writer's fill waits for this many queued jobs; 0: not */
   bool            stop;
   pthread_t       thread;
@@ -714,7 +735,8 @@ static void *sq_writer_main(void *arg) {
   pthread_mutex_lock(&db->mu);
   for (;;) {
     db->idle = true;  /* sq_queue signals work_cv */
-    while (!db->head && !db->stop) pthread_cond_wait(&db->work_cv, &db->mu);
+    /* an inline commit owns the connection: its end signals work_cv when there is work */
+    while ((!db->head && !db->stop) || db->inline_busy) pthread_cond_wait(&db->work_cv, &db->mu);
     db->idle = false;
     if (!db->head) break;  /* stopping and drained */
     sq_fill(db);
@@ -754,7 +776,28 @@ static void *sq_writer_main(void *arg) {
   return NULL;
 }
 
-/* Queues fn for the writer (fk_off: alone, with foreign keys off) and waits for its commit. */
+/* The lone caller's commit (see "A lone writer commits inline" above): runs job in its own
+ * transaction on the calling thread with the writer's connection, which db->inline_busy gave
+ * it, exactly as the writer would (sq_run_batch, db_wrote, sq_cache_trim), then hands the
+ * connection back and wakes the writer only if closures queued meanwhile (or db_close waits).
+ * Called without db->mu; returns the closure's result once the commit is durable. */
+static int sq_commit_inline(sq_db_t *db, sq_job_t *job) {
+  tl_conn = &db->writer;  /* a db_write or db_read inside the closure is refused, as there */
+  sq_run_batch(db, &job, 1);
+  tl_conn = NULL;
+  db_wrote(&db->base);
+  sq_cache_trim(&db->writer);
+  pthread_mutex_lock(&db->mu);
+  db->stats.inline_commits++;
+  db->inline_busy = false;
+  db->expect = 1 + db->queued;  /* as the writer counts after a commit */
+  if (db->head || db->stop) pthread_cond_signal(&db->work_cv);
+  pthread_mutex_unlock(&db->mu);
+  return job->rc;
+}
+
+/* Queues fn for the writer (fk_off: alone, with foreign keys off) and waits for its commit,
+ * or commits it inline when it is a lone writer's. */
 static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
   sq_db_t *db = (sq_db_t *)base;
   if (tl_conn == &db->writer) {
@@ -762,26 +805,32 @@ static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
               db->path);
     return DB_ERROR;
   }
-  /* On a fiber (an HTTP request's handler, util/fiber.h) the caller gives its thread back
+  /* On a fiber (an HTTP request's handler, util/fiber.h) a queued caller gives its thread back
    * while the commit is on its way and is run again once the writer woke it; a read
-   * transaction in progress on this thread (tl_conn) keeps the thread. */
+   * transaction in progress on this thread (tl_conn) keeps the thread, and so does an inline
+   * commit. */
   sq_job_t job = {.fn = fn, .arg = arg, .rc = DB_ERROR, .fk_off = fk_off,
                   .fiber = tl_conn ? NULL : fiber_waitable()};
-  if (!job.fiber) pthread_cond_init(&job.cv, NULL);
   pthread_mutex_lock(&db->mu);
   if (db->stop) {
     pthread_mutex_unlock(&db->mu);
-    if (!job.fiber) pthread_cond_destroy(&job.cv);
     log_error("sqlite %s: db_write after db_close", db->path);
     return DB_ERROR;
   }
+  if (!fk_off && !tl_conn && db->idle && !db->head && !db->inline_busy && db->expect <= 1) {
+    db->inline_busy = true;  /* the writer sleeps on; arrivals queue for it meanwhile */
+    pthread_mutex_unlock(&db->mu);
+    return sq_commit_inline(db, &job);
+  }
   if (job.fiber) fiber_prepare_wait(job.fiber);  /* before the writer can see the job */
+  else pthread_cond_init(&job.cv, NULL);
   if (db->tail) db->tail->next = &job;
   else db->head = &job;
   db->tail = &job;
   db->queued++;
-  if (db->idle || (db->fill_want && db->queued >= db->fill_want))
-    pthread_cond_signal(&db->work_cv);  /* otherwise the writer has no use for it yet */
+  /* otherwise the writer has no use for it yet (during an inline commit it cannot take it) */
+  if ((db->idle && !db->inline_busy) || (db->fill_want && db->queued >= db->fill_want))
+    pthread_cond_signal(&db->work_cv);
   if (job.fiber) {
     while (!job.done) {
       pthread_mutex_unlock(&db->mu);

@@ -89,6 +89,7 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   out->checkpoints = s.checkpoints;
   out->checkpoints_writer = s.checkpoints_writer;
   out->wal_restarts_deferred = s.wal_restarts_deferred;
+  out->inline_commits = s.inline_commits;
   _Static_assert(STORE_COMMIT_BUCKETS == DB_COMMIT_BUCKETS, "one histogram");
   for (int i = 0; i < STORE_COMMIT_BUCKETS; i++) out->commit_le[i] = s.commit_le[i];
   out->commit_timed = s.commit_timed;

@@ -124,6 +124,7 @@ typedef struct store_stats {
   uint64_t pages;  /* pages the commits wrote to the journal (SQLite WAL frames; 0 on PostgreSQL) */
   uint64_t checkpoints, checkpoints_writer; /* SQLite: by the checkpointer, by the writer */
   uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader held off (db.h) */
+  uint64_t inline_commits; /* SQLite: lone writes committed on their caller's thread (db.h) */
   /* the time of each commit (db.h's db_stats_t): commits that took at most
    * store_commit_bound_us(i) each (i < STORE_COMMIT_BUCKETS - 1; the last bucket is +Inf),
    * the commits timed and their total time */

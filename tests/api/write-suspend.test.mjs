@@ -4,13 +4,16 @@
 // group commit is on its way, and the writer's completion resumes it, so more writes than
 // --threads can share one commit. With --threads 2 and 16 concurrent job creates (each on its
 // own connection), every create is answered 201 with its own job, each of them waited without
-// its thread (spoold_http_write_waits_total), and a commit carried more than 2 of them (the
-// commit batch histogram of /metrics). With the threads held, no commit could carry more than
+// its thread (spoold_http_write_waits_total) unless it was a lone write committed on its own
+// thread (spoold_store_commits_inline_total: no other write in flight, so nothing to share the
+// commit with), and a commit carried more than 2 of them (the commit batch histogram of
+// /metrics). With the threads held, no commit could carry more than
 // 2 request writes. No timing is asserted: rounds are repeated until a batch > 2 is seen (a
 // round whose creates arrive one after the other commits them one by one).
 //
 // On PostgreSQL every write runs on its request's thread with its own connection (no single
-// writer to wait for): the same creates succeed and no write waits without its thread.
+// writer to wait for): the same creates succeed, no write waits without its thread and none
+// is counted as inline.
 //
 // On both backends every commit is timed: the commit time histogram of /metrics
 // (spoold_store_commit_seconds) counts exactly the commits the batch histogram counts, and
@@ -59,6 +62,7 @@ async function commitStats(ctx) {
     commits: num(/^spoold_store_commit_batch_size_count (\d+)$/m),
     le2: num(/^spoold_store_commit_batch_size_bucket\{le="2"\} (\d+)$/m),
     waits: num(/^spoold_http_write_waits_total (\d+)$/m),
+    inline: num(/^spoold_store_commits_inline_total (\d+)$/m),
   };
 }
 
@@ -106,10 +110,13 @@ describe("more concurrent writes than --threads share one commit", () => {
       assert.ok(after.write.sum > before.write.sum, "the write time sum grew");
       if (postgres) {
         assert.equal(after.waits - before.waits, 0, "on PostgreSQL writes keep their thread");
+        assert.equal(after.inline - before.inline, 0, "no inline commit on PostgreSQL");
       } else {
-        // Every create and cancel writes, and every write on SQLite waits without its thread.
-        assert.ok(after.waits - before.waits >= 2 * CONCURRENT,
-          `write waits: ${after.waits - before.waits} for ${2 * CONCURRENT} writes`);
+        // Every create and cancel writes, and every write on SQLite waits without its thread
+        // or, alone, commits on it.
+        const waits = after.waits - before.waits, inline = after.inline - before.inline;
+        assert.ok(waits + inline >= 2 * CONCURRENT,
+          `write waits ${waits} and inline commits ${inline} for ${2 * CONCURRENT} writes`);
         bigBatches += (after.commits - before.commits) - (after.le2 - before.le2);
       }
     }

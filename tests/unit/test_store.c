@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include "store-fixture.h"
+#include "thread-check.h"
 #include <ftw.h>
 #include <math.h>
 #include <pthread.h>
@@ -25,25 +26,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* cr_assert may only fail on the test's own thread (it longjmps); closures given to db_write
- * run on the writer thread and some tests start threads, so those use CHECK, which records
- * the first failure for CHECKS_PASSED() on the test thread. */
-static pthread_mutex_t g_fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char g_fail[512];
-
-static void check_failed(int line, const char *what) {
-  pthread_mutex_lock(&g_fail_mu);
-  if (!g_fail[0]) snprintf(g_fail, sizeof g_fail, "line %d: CHECK(%s) failed", line, what);
-  pthread_mutex_unlock(&g_fail_mu);
-}
-
-#define CHECK(cond)                                \
-  do {                                             \
-    if (!(cond)) check_failed(__LINE__, #cond);    \
-  } while (0)
-#define CHECKS_PASSED() cr_assert_eq(g_fail[0], '\0', "%s", g_fail)
-
 
 /* ---- small closures over the raw db ------------------------------------------------------- */
 
