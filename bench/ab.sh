@@ -16,17 +16,22 @@
 #   read64   wrk, 64 connections, GET .../printers/{id}/jobs/{id} (bench/read.lua)
 # VAR=VALUE pairs are set in that variant's spoold environment only (an experiment's knob).
 # Each phase adds one line to the results: the load generator's figures, spoold's CPU per
-# iteration (/proc/PID/stat), commits per iteration and closures per commit (/metrics), context
-# switches of all spoold threads per iteration (/proc/PID/task/*/status), the load average. At
-# the end a table gives each variant's median of the main figures.
+# iteration (/proc/PID/stat), commits per iteration, closures per commit and the share of the
+# commits made inline (spoold_store_commits_inline_total; 0 for a build without it) from
+# /metrics, context switches of all spoold threads per iteration (/proc/PID/task/*/status), the
+# share of the phase's wall time during which some runnable task waited for a CPU (psi_some,
+# from the "some" total of /proc/pressure/cpu; absent without PSI), the load average. At the
+# end a table gives each variant's median of the main figures.
 #
 # Environment: AB_DUR (10), AB_PHASES (pull64,life16,open,read64), BENCH_PORT_BASE (18400: spoold
 # listens on BASE+50), AB_STORE (a --store URL, e.g. PostgreSQL; default the SQLite data
-# directory), AB_OUT (the results file; default a new file in $TMPDIR, named at the end). Needs
-# wrk, curl, openssl and cc, as bench/run.sh does.
+# directory), AB_OUT (the results file; default a new file in $TMPDIR, named at the end),
+# AB_HOG (0: N busy-loop processes started at the beginning of each round and stopped, by PID,
+# at its end, so that every variant of the round runs on CPUs saturated by other processes).
+# Needs wrk, curl, openssl and cc, as bench/run.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 3 ] || { sed -n '7,21p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '7,23p' "$0" >&2; exit 2; }
 ROUNDS=$1 RATE=$2
 shift 2
 VARIANTS=("$@")
@@ -43,7 +48,9 @@ OUT=${AB_OUT:-$(mktemp "${TMPDIR:-/tmp}/spoold-ab-results.XXXXXX")}
 : >"$OUT"
 . tests/lib/spoold.sh
 SP_PID=""
-cleanup() { [ -z "$SP_PID" ] || pid_stop "$SP_PID" || true; rm -rf "$WORK"; }
+HOGS=()
+hogs_stop() { [ ${#HOGS[@]} -eq 0 ] || { kill "${HOGS[@]}" 2>/dev/null || true; wait "${HOGS[@]}" 2>/dev/null || true; }; HOGS=(); }
+cleanup() { hogs_stop; [ -z "$SP_PID" ] || pid_stop "$SP_PID" || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 cc -O2 -Wall -Wextra -pthread -o "$WORK/loadgen" bench/loadgen.c
 LOADGEN=$WORK/loadgen
@@ -66,13 +73,16 @@ die() { echo "ab.sh: $*" >&2; exit 1; }
 # variant's binary with the template store's key
 SPOOLD=$FIRST DATA=$WORK/tmpl
 . bench/lib.sh
-metrics() { # "commits closures" so far, from /metrics
+metrics() { # "commits closures inline_commits" so far, from /metrics
   curl -s "$SP_URL/metrics" | awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2}
-                                END{printf "%d %d\n", c, b}'
+                                /^spoold_store_commits_inline_total /{n+=$2} END{printf "%d %d %d\n", c, b, n}'
 }
 ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14])); }
 csw() { # context switches (voluntary and not) of all of spoold's threads so far
   cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/{s+=$2} END{print s+0}'
+}
+psi() { # "microseconds_now some_total_us" (the total empty without PSI)
+  echo "$(($(date +%s%N) / 1000)) $(sed -n 's/^some .*total=\([0-9]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null)"
 }
 
 # ---- the template store, made once by the first variant's binary
@@ -89,16 +99,18 @@ lg() { # lg KEY MODE CONNS SHARE [loadgen args]: one load generator run, one res
   [ "$mode" != pull ] || args+=(--app-token "$WORK/app.tok" --printer "$P2")
   args+=("$@")
   sync
-  local m0 m1 t0 t1 s0 s1 out it c0 b0 c1 b1
-  m0=$(metrics) t0=$(ticks "$SP_PID") s0=$(csw "$SP_PID")
+  local m0 m1 t0 t1 s0 s1 p0 p1 out it c0 b0 n0 c1 b1 n1
+  m0=$(metrics) t0=$(ticks "$SP_PID") s0=$(csw "$SP_PID") p0=$(psi)
   out=$("$LOADGEN" "${args[@]}" 2>&1) || true
-  t1=$(ticks "$SP_PID") s1=$(csw "$SP_PID") m1=$(metrics)
+  p1=$(psi) t1=$(ticks "$SP_PID") s1=$(csw "$SP_PID") m1=$(metrics)
   [ "$key" != warm ] || return 0
-  read -r c0 b0 <<<"$m0"; read -r c1 b1 <<<"$m1"
+  read -r c0 b0 n0 <<<"$m0"; read -r c1 b1 n1 <<<"$m1"
   it=$(sed -n 's/.* iters=\([0-9]*\) .*/\1/p' <<<"$out")
-  echo "$key $out $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${it:-0}" -v c=$((c1 - c0)) -v b=$((b1 - b0)) -v s=$((s1 - s0)) 'BEGIN{
-      printf "cpu_us=%.0f commits_per_iter=%.3f closures_per_commit=%.2f ctxsw_per_iter=%.1f",
-             r ? d / hz / r * 1e6 : 0, r ? c / r : 0, c ? b / c : 0, r ? s / r : 0 }') load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+  echo "$key $out $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="${it:-0}" -v c=$((c1 - c0)) -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v n=$((n1 - n0)) -v p0="$p0" -v p1="$p1" 'BEGIN{
+      printf "cpu_us=%.0f commits_per_iter=%.3f closures_per_commit=%.2f inline_per_commit=%.3f ctxsw_per_iter=%.1f",
+             r ? d / hz / r * 1e6 : 0, r ? c / r : 0, c ? b / c : 0, c ? n / c : 0, r ? s / r : 0
+      if (split(p0, a, " ") == 2 && split(p1, z, " ") == 2 && z[1] > a[1])
+        printf " psi_some=%.3f", (z[2] - a[2]) / (z[1] - a[1]) }') load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
 }
 reads() { # reads KEY: wrk c=64 on one job, one results line
   sync
@@ -114,6 +126,10 @@ has() { [[ ,$PHASES, == *,$1,* ]]; }
 
 NV=${#VARIANTS[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
+  for ((h = 0; h < ${AB_HOG:-0}; h++)); do
+    (while :; do :; done) &
+    HOGS+=($!)
+  done
   for ((k = 0; k < NV; k++)); do
     v=${VARIANTS[$(((k + r - 1) % NV))]}
     label=${v%%=*} rest=${v#*=}
@@ -134,6 +150,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     ! has read64 || reads "$label.r$r.read64"
     stop
   done
+  hogs_stop
 done
 
 # ---- medians per variant and phase
@@ -145,7 +162,7 @@ awk '
     for (i = 2; i <= NF; i++) {
       if (split($i, kv, "=") != 2) continue
       f = kv[1]
-      if (f !~ /^(iters_per_s|rps|p99|cpu_us|closures_per_commit|ctxsw_per_iter|abort_p50_ms|abort_p99_ms)$/) continue
+      if (f !~ /^(iters_per_s|rps|p99|cpu_us|closures_per_commit|inline_per_commit|ctxsw_per_iter|psi_some|abort_p50_ms|abort_p99_ms)$/) continue
       if (phase != "open" && f ~ /^abort_/) continue
       if (f == "p99") f = "p99_ms"
       key = phase " " f " " label; v[key] = v[key] " " kv[2]

@@ -114,6 +114,10 @@ static const option_def_t OPTIONS[] = {
      "SQLite store: full (default) syncs the write-ahead log at every commit, so a 2xx "
      "survives a power loss; normal syncs it only at checkpoints, faster, and a 2xx survives "
      "a crash of spoold but not a power loss or system crash"},
+    {"inline-commit", OPT_STR, F(inline_commit), "auto|on|off",
+     "SQLite store: a lone write (no other in flight) commits on its request's thread instead "
+     "of the writer thread's; auto (default) only while the kernel's CPU pressure (PSI) says "
+     "the CPUs are not contended, on whenever no other write is in flight, off never"},
     {"dnssd", OPT_FLAG, F(dnssd), NULL,
      "advertise every printer share over DNS-SD through the local avahi-daemon (_ipp._tcp, or "
      "_ipps._tcp with --tls-cert, subtypes _print and _universal)"},
@@ -367,6 +371,14 @@ int config_load(config_t *cfg, int argc, char **argv, char **err) {
   if (!strcmp(cfg->sqlite_synchronous, "normal") && strncasecmp(cfg->store_url, "sqlite:", 7))
     return fail(err, "--sqlite-synchronous normal applies to a SQLite store (--store sqlite:PATH) "
                 "only; PostgreSQL's durability is set on its server%s%s", "", NULL);
+  set_default(&cfg->inline_commit, "auto");
+  if (strcmp(cfg->inline_commit, "auto") && strcmp(cfg->inline_commit, "on") &&
+      strcmp(cfg->inline_commit, "off"))
+    return fail(err, "--inline-commit must be auto, on or off, not '%s'%s", cfg->inline_commit,
+                NULL);
+  if (!strcmp(cfg->inline_commit, "on") && strncasecmp(cfg->store_url, "sqlite:", 7))
+    return fail(err, "--inline-commit on applies to a SQLite store (--store sqlite:PATH) only; "
+                "PostgreSQL has no writer thread%s%s", "", NULL);
   if (cfg->simulate_page_ms > 600000) /* the simulation's pageMs range (docs/spoold-dev.md) */
     return fail(err, "--simulate-page-ms must be from 0 to 600000%s%s", "", NULL);
   if (cfg->simulate_printers && !cfg->dev)

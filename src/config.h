@@ -66,6 +66,7 @@ typedef struct config {
   bool     allow_empty_store;      /* --allow-empty-store: start on an empty store although
                                       document bytes are present */
   char    *sqlite_synchronous;     /* --sqlite-synchronous full|normal (default full) */
+  char    *inline_commit;          /* --inline-commit auto|on|off (default auto) */
 } config_t;
 
 /* Fills cfg from defaults, file, environment and argv (argv[0] is the sub-command name).

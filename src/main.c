@@ -235,11 +235,16 @@ static void store_metrics(buf_t *out, void *arg) {
              "# HELP spoold_store_commits_inline_total SQLite: commits of a lone write run on "
              "its request's thread instead of the writer's (0 on PostgreSQL).\n"
              "# TYPE spoold_store_commits_inline_total counter\n"
-             "spoold_store_commits_inline_total %llu\n",
+             "spoold_store_commits_inline_total %llu\n"
+             "# HELP spoold_store_inline_commit_allowed SQLite: 1 while a lone write may commit "
+             "on its request's thread (--inline-commit on, or auto while the CPUs are not "
+             "contended), else 0.\n"
+             "# TYPE spoold_store_inline_commit_allowed gauge\n"
+             "spoold_store_inline_commit_allowed %d\n",
              (unsigned long long)s.closures, (unsigned long long)s.commits,
              (unsigned long long)s.pages, (unsigned long long)s.checkpoints,
              (unsigned long long)s.checkpoints_writer, (unsigned long long)s.wal_restarts_deferred,
-             (unsigned long long)s.inline_commits);
+             (unsigned long long)s.inline_commits, s.inline_allowed ? 1 : 0);
   store_time_histogram(out, "spoold_store_commit_seconds",
                        "Time of each commit: SQLite's COMMIT (the WAL write, its fdatasync and the "
                        "writer's checkpoint at the WAL's bound), PostgreSQL's COMMIT round trip "
@@ -556,7 +561,10 @@ static int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  store_options_t sopts = {.sqlite_sync_normal = !strcmp(cfg.sqlite_synchronous, "normal")};
+  store_options_t sopts = {.sqlite_sync_normal = !strcmp(cfg.sqlite_synchronous, "normal"),
+                           .inline_commit = !strcmp(cfg.inline_commit, "on")    ? STORE_INLINE_ON
+                                            : !strcmp(cfg.inline_commit, "off") ? STORE_INLINE_OFF
+                                                                                : STORE_INLINE_AUTO};
   app.store = store_open_opts(cfg.store_url, (int)cfg.threads, false, &sopts, &err);
   if (!app.store) goto done;
   /* the quick check and a migration that rebuilds a table take minutes on a large store

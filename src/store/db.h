@@ -63,6 +63,11 @@ typedef struct db_options {
    * the WAL to reach the disk: a committed write survives a crash of the process but not a
    * power loss or an operating-system crash (the operator option --sqlite-synchronous). */
   bool sqlite_sync_normal;
+  /* SQLite: when a lone write commits on its caller's thread (store/sqlite.c, "A lone writer
+   * commits inline"; the operator option --inline-commit): AUTO (0, the default) only while
+   * the CPUs are not contended (util/cpupressure.h), ON whenever the writer is idle, OFF
+   * never. PostgreSQL has no writer thread and ignores it. */
+  enum { DB_INLINE_AUTO, DB_INLINE_ON, DB_INLINE_OFF } inline_commit;
 } db_options_t;
 
 /* Opens the store at url ("sqlite:/path/file.db") with opts (NULL: defaults). nreaders read
@@ -127,6 +132,9 @@ typedef struct db_stats {
                                      log over (the bound moves SQ_CHECKPOINT_PAGES up each) */
   uint64_t inline_commits;     /* SQLite: commits of a lone write on its caller's thread (also
                                   counted in commits) */
+  bool     inline_allowed;     /* SQLite: a lone write may commit inline now (--inline-commit
+                                  on, or auto while the CPUs were not contended at the last
+                                  sample); false on PostgreSQL */
   /* the time of each commit (SQLite: the COMMIT statement, its WAL write and fdatasync and the
    * WAL hook after it; PostgreSQL: the COMMIT round trip, the server's WAL flush included):
    * counts of commits that took at most DB_COMMIT_BOUNDS_US[i] (the last bucket: +Inf), their

@@ -33,6 +33,18 @@
  * inside a read transaction (tl_conn is the reader's) still go to the writer thread. The wal
  * hook's checkpoint requests and its rare RESTART run on whichever thread commits.
  *
+ * Only while the CPUs are not contended (--inline-commit auto, the default). With both cores
+ * saturated by other processes the inline commit made one client 2.5-3x slower
+ * (docs/benchmarks.md, "A lone writer committing inline"): a thread that parses, runs the
+ * closure, writes, syncs and answers in a row loses the CPU at its wake-ups, where two threads
+ * splitting the work win it back. So in auto mode a lone write commits inline only while the
+ * kernel's CPU pressure stall information says no runnable task waited for a CPU for more than
+ * a small share of the last window (util/cpupressure.h, with hysteresis); without a readable
+ * PSI file every write goes to the writer thread. The sample is taken by the lone writer that
+ * considers the inline path, under db->mu, at most once per CPU_PRESSURE_SAMPLE_US (one pread;
+ * no thread wakes up for it, and nothing samples while writes are not lone). --inline-commit
+ * on skips the gate, off never commits inline.
+ *
  * Filling the batches: before taking a batch, the writer waits up to SQ_FILL_US for more
  * closures while fewer are queued than the writers seen around its last commit (the closures
  * it committed and those that queued meanwhile). Concurrent clients whose answers were just
@@ -93,6 +105,7 @@
 #include "store/db-backend.h"
 #include "store/sqlite-vfs.h"
 #include "util/buf.h"
+#include "util/cpupressure.h"
 #include "util/fiber.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -191,6 +204,9 @@ struct sq_db {
   char           *path;
   char           *url;
   bool            sync_normal; /* synchronous=NORMAL instead of FULL (operator option) */
+  int             inline_mode; /* DB_INLINE_AUTO, _ON or _OFF (operator option) */
+  cpu_pressure_t *pressure;   /* auto: the CPU pressure gate, used under mu; NULL: no PSI file,
+                                 no inline commit */
 
   /* writer: queue, thread, statistics; all guarded by mu */
   sq_conn_t       writer;
@@ -796,6 +812,13 @@ static int sq_commit_inline(sq_db_t *db, sq_job_t *job) {
   return job->rc;
 }
 
+/* Whether a lone write may commit inline now (--inline-commit; in auto mode the CPU pressure
+ * gate, sampled here at most once per CPU_PRESSURE_SAMPLE_US). Called under db->mu. */
+static bool sq_inline_allowed(sq_db_t *db) {
+  if (db->inline_mode != DB_INLINE_AUTO) return db->inline_mode == DB_INLINE_ON;
+  return db->pressure && !cpu_pressure_contended(db->pressure, time_mono_us());
+}
+
 /* Queues fn for the writer (fk_off: alone, with foreign keys off) and waits for its commit,
  * or commits it inline when it is a lone writer's. */
 static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
@@ -817,7 +840,8 @@ static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
     log_error("sqlite %s: db_write after db_close", db->path);
     return DB_ERROR;
   }
-  if (!fk_off && !tl_conn && db->idle && !db->head && !db->inline_busy && db->expect <= 1) {
+  if (!fk_off && !tl_conn && db->idle && !db->head && !db->inline_busy && db->expect <= 1 &&
+      sq_inline_allowed(db)) {
     db->inline_busy = true;  /* the writer sleeps on; arrivals queue for it meanwhile */
     pthread_mutex_unlock(&db->mu);
     return sq_commit_inline(db, &job);
@@ -931,6 +955,9 @@ static void sq_get_stats(db_t *base, db_stats_t *out) {
   sq_db_t *db = (sq_db_t *)base;
   pthread_mutex_lock(&db->mu);
   *out = db->stats;
+  out->inline_allowed = db->inline_mode == DB_INLINE_AUTO
+                            ? db->pressure && !cpu_pressure_state(db->pressure).contended
+                            : db->inline_mode == DB_INLINE_ON;
   pthread_mutex_unlock(&db->mu);
 }
 
@@ -952,6 +979,7 @@ static void sq_free(sq_db_t *db) {
   pthread_mutex_destroy(&db->ckpt_mu);
   pthread_cond_destroy(&db->ckpt_cv);
   pthread_mutex_destroy(&db->ckpt_run_mu);
+  cpu_pressure_close(db->pressure);
   free(db->path);
   free(db->url);
   free(db);
@@ -1028,6 +1056,8 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_o
   db->path = xstrdup(path);
   db->url = xstrdup(url);
   db->sync_normal = opts->sqlite_sync_normal;
+  db->inline_mode = opts->inline_commit;
+  if (db->inline_mode == DB_INLINE_AUTO) db->pressure = cpu_pressure_open();
   pthread_mutex_init(&db->mu, NULL);
   time_cond_init_monotonic(&db->work_cv);
   pthread_mutex_init(&db->pool_mu, NULL);
@@ -1066,6 +1096,15 @@ static db_t *sq_open(const char *url, const char *rest, int nreaders, const db_o
     goto fail;
   }
   log_debug("sqlite %s: open, %d reader(s)", db->path, db->nreaders);
+  if (db->inline_mode == DB_INLINE_AUTO)
+    log_debug("sqlite %s: a lone write commits inline while %s says the CPUs are not contended",
+              db->path, db->pressure ? cpu_pressure_path(db->pressure) : "(no PSI file: never)");
+  else
+    log_info("sqlite %s: --inline-commit %s: a lone write %s", db->path,
+             db->inline_mode == DB_INLINE_ON ? "on" : "off",
+             db->inline_mode == DB_INLINE_ON ? "commits on its caller's thread whatever the CPU "
+                                               "pressure"
+                                             : "goes to the writer thread like any other");
   if (db->sync_normal)
     log_warn("sqlite %s: synchronous=NORMAL (--sqlite-synchronous normal): a write answered "
              "2xx survives a crash of spoold but may be lost on a power loss or system crash",

@@ -23,7 +23,10 @@ store_t *store_open(const char *url, int nreaders, bool migrate, char **err) {
 store_t *store_open_opts(const char *url, int nreaders, bool migrate, const store_options_t *opts,
                          char **err) {
   if (err) *err = NULL;
-  db_options_t dopts = {.sqlite_sync_normal = opts && opts->sqlite_sync_normal};
+  _Static_assert((int)STORE_INLINE_ON == (int)DB_INLINE_ON &&
+                 (int)STORE_INLINE_OFF == (int)DB_INLINE_OFF, "one set of modes");
+  db_options_t dopts = {.sqlite_sync_normal = opts && opts->sqlite_sync_normal,
+                        .inline_commit = opts ? (int)opts->inline_commit : DB_INLINE_AUTO};
   db_t *db = db_open(url, nreaders, &dopts, err);
   if (!db) return NULL;
   if (migrate && db_migrate(db, err) != 0) {
@@ -90,6 +93,7 @@ void store_get_stats(store_t *st, store_stats_t *out) {
   out->checkpoints_writer = s.checkpoints_writer;
   out->wal_restarts_deferred = s.wal_restarts_deferred;
   out->inline_commits = s.inline_commits;
+  out->inline_allowed = s.inline_allowed;
   _Static_assert(STORE_COMMIT_BUCKETS == DB_COMMIT_BUCKETS, "one histogram");
   for (int i = 0; i < STORE_COMMIT_BUCKETS; i++) out->commit_le[i] = s.commit_le[i];
   out->commit_timed = s.commit_timed;

@@ -39,6 +39,10 @@ store_t *store_open(const char *url, int nreaders, bool migrate, char **err);
 typedef struct store_options {
   bool sqlite_sync_normal;  /* SQLite synchronous=NORMAL: see db_options_t in store/db.h and
                                --sqlite-synchronous in docs/configuration.md */
+  /* SQLite: a lone write's commit on its caller's thread: auto (0) while the CPUs are not
+   * contended, on, off (db_options_t in store/db.h, --inline-commit in
+   * docs/configuration.md) */
+  enum { STORE_INLINE_AUTO, STORE_INLINE_ON, STORE_INLINE_OFF } inline_commit;
 } store_options_t;
 /* store_open with options (NULL: the defaults). */
 store_t *store_open_opts(const char *url, int nreaders, bool migrate, const store_options_t *opts,
@@ -125,6 +129,7 @@ typedef struct store_stats {
   uint64_t checkpoints, checkpoints_writer; /* SQLite: by the checkpointer, by the writer */
   uint64_t wal_restarts_deferred; /* SQLite: the writer's RESTARTs a reader held off (db.h) */
   uint64_t inline_commits; /* SQLite: lone writes committed on their caller's thread (db.h) */
+  bool     inline_allowed; /* SQLite: a lone write may commit inline now (db.h) */
   /* the time of each commit (db.h's db_stats_t): commits that took at most
    * store_commit_bound_us(i) each (i < STORE_COMMIT_BUCKETS - 1; the last bucket is +Inf),
    * the commits timed and their total time */

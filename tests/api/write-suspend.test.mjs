@@ -24,6 +24,7 @@ import assert from "node:assert/strict";
 import { rawFetch, closeAgents } from "./lib/clients.mjs";
 import { PRINTER_MANAGEMENT_SCOPES, serverForSuite, registerPrinter, createShare } from "./lib/fixtures.mjs";
 import { testStore } from "./lib/store.mjs";
+import { startServer } from "./lib/server.mjs";
 
 after(() => closeAgents());
 
@@ -131,3 +132,63 @@ describe("more concurrent writes than --threads share one commit", () => {
     }
   });
 });
+
+// --inline-commit (docs/configuration.md): on SQLite, `on` commits a lone write (no other in
+// flight) on its request's thread, counted by spoold_store_commits_inline_total, `off` never
+// does: every write waits for the writer thread without its HTTP thread. The writes here are
+// one request at a time, so each is a lone write; with `on` the writer may still take a few
+// (the first after the setup's concurrent writes, whose fill target is still above 1, or one
+// meeting a write of the server's own), so at least half of them are asserted inline.
+// spoold_store_inline_commit_allowed says 1 with `on`, 0 with `off` (and `auto` depends on
+// the machine's CPU pressure, so it is not asserted), and the start's log line names the mode
+// (so the option is seen to reach the store whatever the pressure). PostgreSQL refuses `on`
+// and never commits inline.
+for (const mode of ["on", "off"]) {
+  describe(`--inline-commit ${mode}`, () => {
+    const postgres = testStore() === "postgres";
+    if (postgres && mode === "on") {
+      it("is refused on PostgreSQL", async () => {
+        await assert.rejects(startServer({ args: ["--inline-commit", "on"] }),
+          /--inline-commit on applies to a SQLite store/);
+      });
+      return;
+    }
+    const ctx = serverForSuite(
+      { args: ["--inline-commit", mode, "--max-jobs-per-user-window", "0", "--max-jobs-per-printer-window", "0"] },
+      {
+        tokens: { admin: { scopes: ADMIN_SCOPES, admin: true }, user: { scopes: USER_SCOPES } },
+        setup: async (c) => {
+          c.printer = await registerPrinter(c.srv, c.admin, { name: `Inline ${mode}` });
+          c.share = await createShare(c.srv, c.admin, c.printer);
+        },
+      });
+
+    it(`lone writes ${mode === "on" || postgres ? "" : "never "}commit${mode === "on" ? " inline" : " on the writer thread"}`, async () => {
+      const LONE = 10;
+      const before = await commitStats(ctx);
+      for (let i = 0; i < LONE; i++) {
+        const r = await rawFetch(`${ctx.srv.origin}/v1.0/print/shares/${ctx.share}/jobs`,
+          { method: "POST", token: ctx.user, ca: ctx.srv.ca, json: {} });
+        assert.equal(r.status, 201, `create: ${r.status} ${r.text}`);
+      }
+      const after = await commitStats(ctx);
+      const inline = after.inline - before.inline, waits = after.waits - before.waits;
+      const m = /^spoold_store_inline_commit_allowed (\d)$/m.exec(
+        (await rawFetch(`${ctx.srv.origin}/metrics`, { ca: ctx.srv.ca })).text);
+      assert.ok(m, "spoold_store_inline_commit_allowed in /metrics");
+      if (!postgres) assert.match(ctx.srv.output, new RegExp(`--inline-commit ${mode}: a lone write`));
+      if (postgres) {
+        assert.equal(inline, 0, "no inline commit on PostgreSQL");
+        assert.equal(m[1], "0");
+      } else if (mode === "on") {
+        assert.ok(inline >= LONE / 2, `${inline} inline commits among ${LONE} lone writes (waits: ${waits})`);
+        assert.ok(inline + waits >= LONE, `inline ${inline} and waits ${waits} for ${LONE} writes`);
+        assert.equal(m[1], "1");
+      } else {
+        assert.equal(inline, 0, "an inline commit with --inline-commit off");
+        assert.ok(waits >= LONE, `write waits ${waits} for ${LONE} writes`);
+        assert.equal(m[1], "0");
+      }
+    });
+  });
+}

@@ -36,6 +36,7 @@ Test(config, defaults) {
   cr_assert_str_eq(cfg.store_url, "sqlite:./var/spoold.db");
   cr_assert_eq(cfg.max_body, 1u << 20);
   cr_assert_str_eq(cfg.sqlite_synchronous, "full");
+  cr_assert_str_eq(cfg.inline_commit, "auto");
   /* every other default docs/configuration.md gives */
   cr_assert_null(cfg.public_url);
   cr_assert_str_eq(cfg.data_dir, "./var");
@@ -149,6 +150,9 @@ static const refused_t REFUSED[] = {
     /* the URL (it may hold a password) is not repeated */
     {{"serve", "--sqlite-synchronous", "normal", "--store", "postgres://u@127.0.0.1/db"},
      "SQLite store", "postgres://"},
+    {{"serve", "--inline-commit", "always"}, "--inline-commit must be auto, on or off", NULL},
+    {{"serve", "--inline-commit", "on", "--store", "postgres://u@127.0.0.1/db"},
+     "--inline-commit on applies to a SQLite store", "postgres://"},
 };
 
 Test(config, errors_say_what_is_wrong) {
@@ -166,7 +170,7 @@ Test(config, errors_say_what_is_wrong) {
     free(err);
     config_free(&cfg);
   }
-  /* the accepted counterparts of two refusals above */
+  /* the accepted counterparts of three refusals above */
   config_t cfg;
   char *err = NULL;
   char *normal[] = {"serve", "--sqlite-synchronous", "normal"};
@@ -177,6 +181,10 @@ Test(config, errors_say_what_is_wrong) {
   cr_assert_eq(load(&cfg, &err, 5, simulate), 0, "%s", err ? err : "");
   cr_assert(cfg.simulate_printers);
   cr_assert_eq(cfg.simulate_page_ms, 10);
+  config_free(&cfg);
+  char *off_pg[] = {"serve", "--inline-commit", "off", "--store", "postgres://u@127.0.0.1/db"};
+  cr_assert_eq(load(&cfg, &err, 5, off_pg), 0, "%s", err ? err : "");
+  cr_assert_str_eq(cfg.inline_commit, "off");
   config_free(&cfg);
 }
 

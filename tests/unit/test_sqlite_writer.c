@@ -6,6 +6,9 @@
  * connection at the same time; a write inside a read transaction and a db_write_fk_off still
  * go to the writer thread; db_close waits for an inline commit and drains what queued behind
  * it. SQLite only (PostgreSQL has no writer thread), so the suite is not a store_* one.
+ * These tests open the database with --inline-commit on (DB_INLINE_ON), so that they do not
+ * depend on the machine's CPU pressure (the auto mode's gate, util/cpupressure.h, has tests of
+ * its own in test_cpupressure.c); one checks that off sends a lone write to the writer thread.
  */
 #include "store/db-backend.h"
 #include "store/db.h"
@@ -22,15 +25,19 @@
 
 TestSuite(sqlite_writer, .init = test_store_setup, .fini = test_store_teardown, .timeout = 60);
 
-/* A SQLite database in the test's directory, whatever SPOOLD_TEST_PG says. */
-static db_t *open_db(void) {
+/* A SQLite database in the test's directory, whatever SPOOLD_TEST_PG says, with
+ * --inline-commit mode. */
+static db_t *open_db_mode(int mode) {
   char url[4200];
   snprintf(url, sizeof url, "sqlite:%s/w.db", test_store_dir());
   char *err = NULL;
-  db_t *db = db_open(url, 2, NULL, &err);
+  db_options_t opts = {.inline_commit = mode};
+  db_t *db = db_open(url, 2, &opts, &err);
   cr_assert_not_null(db, "%s", err ? err : "?");
   return db;
 }
+
+static db_t *open_db(void) { return open_db_mode(DB_INLINE_ON); }
 
 static int exec_fn(db_conn_t *c, void *arg) { return db_exec(c, arg); }
 
@@ -95,6 +102,30 @@ Test(sqlite_writer, lone_write_commits_on_the_callers_thread) {
   /* durable: a fresh open sees every row */
   db = open_db();
   cr_assert_eq(count_rows(db), 4);
+  db_close(db);
+}
+
+/* --inline-commit off: a lone write goes to the writer thread, and none counts as inline. */
+Test(sqlite_writer, off_sends_a_lone_write_to_the_writer) {
+  db_t *db = open_db_mode(DB_INLINE_OFF);
+  warm_up(db);
+  db_stats_t before, after;
+  db_get_stats(db, &before);
+  cr_assert_not(before.inline_allowed);
+  for (int i = 0; i < 3; i++) {
+    noted_t n = {.sql = "INSERT INTO t VALUES ('x')"};
+    cr_assert_eq(db_write(db, noted_fn, &n), 0);
+    cr_assert(!pthread_equal(n.ran_on, pthread_self()), "write %d ran inline with off", i);
+  }
+  db_get_stats(db, &after);
+  cr_assert_eq(after.commits - before.commits, 3);
+  cr_assert_eq(after.inline_commits, 0);
+  cr_assert_eq(count_rows(db), 3);
+  db_close(db);
+
+  db = open_db_mode(DB_INLINE_ON);
+  db_get_stats(db, &after);
+  cr_assert(after.inline_allowed, "on allows inline commits");
   db_close(db);
 }
 
