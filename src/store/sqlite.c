@@ -33,11 +33,11 @@
  * inside a read transaction (tl_conn is the reader's) still go to the writer thread. The wal
  * hook's checkpoint requests and its rare RESTART run on whichever thread commits.
  *
- * Only while the CPUs are not contended (--inline-commit auto, the default). With both cores
- * saturated by other processes the inline commit made one client 2.5-3x slower
- * (docs/benchmarks.md, "A lone writer committing inline"): a thread that parses, runs the
- * closure, writes, syncs and answers in a row loses the CPU at its wake-ups, where two threads
- * splitting the work win it back. So in auto mode a lone write commits inline only while the
+ * Only while the CPUs are not contended (--inline-commit auto, the default). In two runs while
+ * other sessions' builds and tests saturated both cores, the inline commit made one client
+ * 2.5-3x slower (docs/benchmarks.md, "A lone writer committing inline"; busy loops did not
+ * bring that back, so its cause is not known: possibly a thread that parses, runs the closure,
+ * writes, syncs and answers in a row losing the CPU at its wake-ups). So in auto mode a lone write commits inline only while the
  * kernel's CPU pressure stall information says no runnable task waited for a CPU for more than
  * a small share of the last window (util/cpupressure.h, with hysteresis); without a readable
  * PSI file every write goes to the writer thread. The sample is taken by the lone writer that
