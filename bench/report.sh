@@ -150,6 +150,14 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
     "$(num "$(get floorrb.cpu_us_per_read)"); $(num "$(get bigr.c64.cpu_us)")" \
     "$(num "$(get floorrs.cpu_us_per_read)"); $(num "$(get smallr.c64.cpu_us)") ($small_label)" \
     "$(num "$(awk -v a="$(get bigr.c64.cpu_us)" -v b="$(get smallr.c64.cpu_us)" 'BEGIN{print a - b}')"); $(num "$(awk -v a="$(get floorrb.cpu_us_per_read)" -v b="$(get floorrs.cpu_us_per_read)" 'BEGIN{print a - b}')") µs" "" ""
+  # The limit under the reads' ratio: on two saturated cores requests/s goes as 1 / (spoold's +
+  # wrk's CPU per request). The model with the CPU measured above should give the measured ratio;
+  # the bound is the ratio if spoold's uncached read cost only what SQLite alone adds at the size
+  s1=$(get smallr.c64.cpu_us) w1=$(get smallr.c64.gen_cpu_us) s2=$(get bigr.c64.cpu_us) w2=$(get bigr.c64.gen_cpu_us)
+  dsql=$(awk -v a="$(get floorrb.cpu_us_per_read)" -v b="$(get floorrs.cpu_us_per_read)" 'BEGIN{print a - b}')
+  row "4 read c=64, the bound" "requests/s at $big_label vs $small_label modelled as 1 / (spoold's + wrk's CPU per request) on the saturated cores: with the CPU measured above (against the measured ratio); if spoold's uncached read cost only SQLite alone's difference (the bound at this store)" \
+    "$(ratio "$(awk -v a="$s1" -v b="$w1" 'BEGIN{print a + b}')" "$(awk -v a="$s2" -v b="$w2" 'BEGIN{print a + b}')") (measured $(ratio "$(get bigr.c64.rps)" "$(get smallr.c64.rps)")); $(ratio "$(awk -v a="$s1" -v b="$w1" 'BEGIN{print a + b}')" "$(awk -v a="$s1" -v b="$w1" -v d="$dsql" 'BEGIN{print a + b + d}')")" \
+    "" "" "" ""
   for c in 1 16; do
     r=$(ratio "$(get bigl.c$c.iters_per_s)" "$(get smalll.c$c.iters_per_s)")
     row "4 lifecycle c=$c" "jobs/s at $big_label vs $small_label jobs" "$(med bigl.c$c.iters_per_s)" \
