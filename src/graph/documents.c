@@ -449,10 +449,7 @@ static bool session_write(http_request_t *req, http_response_t *res,
   buf_putc(&text, '[');
   graph_jw_str(&w, range);
   buf_puts(&text, "]}");
-  if (w.ok) {
-    size_t len = text.len;
-    graph_reply_json_text(req, res, 200, buf_detach(&text), len);
-  } else {
+  if (!graph_reply_json_written(req, res, 200, w.ok, &text)) {
     json_t *o = json_object();
     json_object_set_new(o, "@odata.context", json_string(context));
     json_object_set_new(o, "uploadUrl", json_string(url));
@@ -462,7 +459,6 @@ static bool session_write(http_request_t *req, http_response_t *res,
     json_object_set_new(o, "nextExpectedRanges", ranges);
     graph_reply_json(req, res, 200, o);
   }
-  buf_free(&text);
   free(context);
   free(url);
   return true;

@@ -476,17 +476,13 @@ static void job_create(http_request_t *req, http_response_t *res) {
     } else {
       w.ok = false;
     }
-    if (w.ok) {
-      size_t len = text.len;
-      graph_reply_json_text(req, res, 201, buf_detach(&text), len);
-    } else {
+    if (!graph_reply_json_written(req, res, 201, w.ok, &text)) {
       json_t *o = graph_job_json(req, &job, GRAPH_JOB_JSON_CONTEXT);
       json_t *docs = json_array();
       json_array_append_new(docs, graph_document_json(req, &doc));
       json_object_set_new(o, "documents", docs);
       graph_reply_json(req, res, 201, o);
     }
-    buf_free(&text);
   }
 done:
   store_job_clear(&job);
@@ -554,17 +550,16 @@ static void job_get(http_request_t *req, http_response_t *res) {
     /* Written straight as text when nothing is expanded; otherwise (or when a value needs the
      * tree's rules) through the jansson tree, which gives the same bytes. */
     buf_t text = BUF_INIT;
-    json_t *o = NULL;
-    if (graph_job_json_write(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT, &q, &text)) {
-      size_t len = text.len;
-      graph_reply_json_text(req, res, 200, buf_detach(&text), len);
-    } else if (!(o = graph_job_json(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT))) {
-      graph_reply_store_error(req, res);
-    } else {
-      odata_apply_select(o, &q);
-      graph_reply_json(req, res, 200, o);
+    bool ok = graph_job_json_write(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT, &q, &text);
+    if (!graph_reply_json_written(req, res, 200, ok, &text)) {
+      json_t *o = graph_job_json(req, &ctx.job, flags | GRAPH_JOB_JSON_CONTEXT);
+      if (!o) {
+        graph_reply_store_error(req, res);
+      } else {
+        odata_apply_select(o, &q);
+        graph_reply_json(req, res, 200, o);
+      }
     }
-    buf_free(&text);
   }
   query_clear(&q);
   graph_job_ctx_clear(&ctx);
@@ -585,15 +580,12 @@ static void reply_started(http_request_t *req, http_response_t *res, const store
    * needs its rules. */
   char *context = graph_context_url(req, "microsoft.graph.printJobStatus");
   buf_t text = BUF_INIT;
-  if (graph_job_status_json_write(req, after, context, &text)) {
-    size_t len = text.len;
-    graph_reply_json_text(req, res, 200, buf_detach(&text), len);
-  } else {
+  bool ok = graph_job_status_json_write(req, after, context, &text);
+  if (!graph_reply_json_written(req, res, 200, ok, &text)) {
     json_t *o = graph_job_status_json(req, after);
     json_object_set_new(o, "@odata.context", json_string(context));
     graph_reply_json(req, res, 200, o);
   }
-  buf_free(&text);
   free(context);
 }
 

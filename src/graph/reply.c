@@ -176,6 +176,16 @@ void graph_reply_json_text(http_request_t *req, http_response_t *res, int status
   http_response_body(res, status, GRAPH_JSON_TYPE, body, len);
 }
 
+bool graph_reply_json_written(http_request_t *req, http_response_t *res, int status, bool ok,
+                              buf_t *text) {
+  if (ok) {
+    size_t len = text->len;
+    graph_reply_json_text(req, res, status, buf_detach(text), len);
+  }
+  buf_free(text);
+  return ok;
+}
+
 void graph_reply_no_content(http_response_t *res) { http_response_empty(res, 204); }
 
 /* See reply.h. */

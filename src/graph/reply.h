@@ -35,6 +35,12 @@ void graph_reply_json(http_request_t *req, http_response_t *res, int status, jso
  * ETag and 304 of a GET are handled as for graph_reply_json. */
 void graph_reply_json_text(http_request_t *req, http_response_t *res, int status, char *body,
                            size_t len);
+/* The answer of a handler that writes its JSON as text (graph_jw_t) and falls back to the tree:
+ * when ok, replies status with the text in text as graph_reply_json_text and returns true;
+ * when not, writes nothing and returns false, and the caller answers through the tree. Either
+ * way text is left empty (BUF_INIT). */
+bool graph_reply_json_written(http_request_t *req, http_response_t *res, int status, bool ok,
+                              buf_t *text);
 
 /* Replies 200 with a collection {"@odata.context": context, "value": value,
  * "@odata.nextLink"?} and takes both references. next is the page token of the next page

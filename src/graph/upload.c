@@ -432,15 +432,11 @@ static void put_complete(http_request_t *req, http_response_t *res, upload_put_t
     graph_jw_key(&w, "documentName");
     graph_jw_str(&w, name);
     buf_putc(&text, '}');
-    if (w.ok) {
-      size_t len = text.len;
-      graph_reply_json_text(req, res, 201, buf_detach(&text), len);
-    } else {
+    if (!graph_reply_json_written(req, res, 201, w.ok, &text)) {
       json_t *o = graph_document_json(req, &doc);
       json_object_set_new(o, "documentName", json_string(name));
       graph_reply_json(req, res, 201, o);
     }
-    buf_free(&text);
     store_document_clear(&doc);
   } else if (rc == STORE_NOT_FOUND) {
     reply_not_found(req, res);
