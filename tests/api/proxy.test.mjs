@@ -7,7 +7,6 @@
 // dbus-daemon on a Unix socket stands in (nothing is published without avahi-daemon).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -16,7 +15,8 @@ import { makeTempDir, spooldBin } from "./lib/server.mjs";
 import { rawFetch, kiotaClient } from "./lib/clients.mjs";
 import { spooldCli } from "./lib/cli.mjs";
 import { ippRequest, attr, OP } from "./lib/ipp.mjs";
-import { startAvahi } from "./lib/avahi.mjs";
+// start / stop: a process stopped by PID after the suite, its output kept for failure messages.
+import { startAvahi, startProcess as start, stopProcess as stop } from "./lib/avahi.mjs";
 import { randomUUID } from "node:crypto";
 
 const APP = "22222222-3333-4444-5555-666666666666";
@@ -39,24 +39,6 @@ async function until(what, fn, ms = 30_000) {
     await sleep(200);
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-// A process stopped by PID after the suite; its output kept for failure messages.
-function start(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
-  p.log = "";
-  p.stdout.on("data", (d) => { p.log = (p.log + d).slice(-20000); });
-  p.stderr.on("data", (d) => { p.log = (p.log + d).slice(-20000); });
-  return p;
-}
-
-function stop(p, signal = "SIGTERM") {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
-    p.on("exit", () => { clearTimeout(t); resolve(); });
-    p.kill(signal);
-  });
 }
 
 // A private system bus and an ippeveprinter on it, with a spool directory that keeps files.

@@ -12,7 +12,9 @@ import path from "node:path";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function start(cmd, args, opts = {}) {
+// A child process with its output kept (the last 20 kB, in p.log) for failure messages; this
+// file's daemons and the tests' own printers and proxies (proxy.test.mjs) are started so.
+export function startProcess(cmd, args, opts = {}) {
   const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
   p.log = "";
   p.stdout.on("data", (d) => { p.log = (p.log + d).slice(-20000); });
@@ -20,12 +22,14 @@ function start(cmd, args, opts = {}) {
   return p;
 }
 
-function stopProc(p) {
+// Stops p by its PID with signal, then SIGKILL after 10 s; resolves when it has exited (at once
+// when it already had).
+export function stopProcess(p, signal = "SIGTERM") {
   if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
     p.on("exit", () => { clearTimeout(t); resolve(); });
-    p.kill("SIGTERM");
+    p.kill(signal);
   });
 }
 
@@ -53,12 +57,12 @@ enable-wide-area=no
 publish-hinfo=no
 publish-workstation=no
 `);
-  const dbus = start("dbus-daemon", ["--config-file", path.join(dir, "avahi-dbus.conf"), "--nofork"]);
+  const dbus = startProcess("dbus-daemon", ["--config-file", path.join(dir, "avahi-dbus.conf"), "--nofork"]);
   const procs = [dbus];
-  const stop = async () => { for (const p of procs.slice().reverse()) await stopProc(p); };
+  const stop = async () => { for (const p of procs.slice().reverse()) await stopProcess(p); };
   for (let i = 0; i < 100 && !(await readdir(dir)).includes("avahi-bus"); i++) await sleep(50);
   const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${bus}` };
-  const avahi = start("unshare", ["-m", "sh", "-c",
+  const avahi = startProcess("unshare", ["-m", "sh", "-c",
     "mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && exec avahi-daemon -f \"$1\" --no-drop-root --no-chroot --no-rlimits --no-proc-title",
     "sh", path.join(dir, "avahi-daemon.conf")], { env });
   procs.push(avahi);
