@@ -35,6 +35,11 @@ static EVP_PKEY *ec_key(const char *curve) {
   return k;
 }
 
+/* An EC key on curve, or an RSA key of rsa_bits when curve is NULL. */
+static EVP_PKEY *key_of(const char *curve, unsigned rsa_bits) {
+  return curve ? ec_key(curve) : rsa_key(rsa_bits);
+}
+
 /* A CSR for key signed with md (and, when sign_key is not NULL, signed by that key instead,
  * which forges the self-signature). Returned as DER in *der (caller frees). */
 static size_t csr_der(EVP_PKEY *key, EVP_PKEY *sign_key, const EVP_MD *md, unsigned char **der) {
@@ -324,44 +329,32 @@ Test(device_ca, refuses_garbage_and_non_pkcs10) {
   free_ca(&ca);
 }
 
-Test(device_ca, refuses_sha1) {
+/* Well-formed requests the CA refuses: a request of the key made by curve (an EC key) or of
+ * rsa_bits (an RSA key when curve is NULL), self-signed with md, or signed by another key of
+ * the same kind when forged; want is in the refusal's reason. */
+Test(device_ca, refuses_weak_or_forged_requests) {
+  static const struct {
+    const char *curve;
+    unsigned    rsa_bits;
+    const EVP_MD *(*md)(void);
+    bool        forged;
+    const char *want;
+  } cases[] = {
+      {"P-256", 0, EVP_sha1, false, "SHA1"},
+      {NULL, 1024, EVP_sha256, false, "1024 bits"},
+      {"P-384", 0, EVP_sha256, false, "secp384r1"},
+      {"P-256", 0, EVP_sha256, true, "does not verify"},
+  };
   ca_t ca = make_ca();
-  EVP_PKEY *k = ec_key("P-256");
-  char *csr = csr_b64(k, NULL, EVP_sha1());
-  expect_refused(&ca, csr, "SHA1");
-  free(csr);
-  EVP_PKEY_free(k);
-  free_ca(&ca);
-}
-
-Test(device_ca, refuses_rsa_1024) {
-  ca_t ca = make_ca();
-  EVP_PKEY *k = rsa_key(1024);
-  char *csr = csr_b64(k, NULL, EVP_sha256());
-  expect_refused(&ca, csr, "1024 bits");
-  free(csr);
-  EVP_PKEY_free(k);
-  free_ca(&ca);
-}
-
-Test(device_ca, refuses_other_curves) {
-  ca_t ca = make_ca();
-  EVP_PKEY *k = ec_key("P-384");
-  char *csr = csr_b64(k, NULL, EVP_sha256());
-  expect_refused(&ca, csr, "secp384r1");
-  free(csr);
-  EVP_PKEY_free(k);
-  free_ca(&ca);
-}
-
-Test(device_ca, refuses_a_forged_self_signature) {
-  ca_t ca = make_ca();
-  EVP_PKEY *k = ec_key("P-256"), *other = ec_key("P-256");
-  char *csr = csr_b64(k, other, EVP_sha256());
-  expect_refused(&ca, csr, "does not verify");
-  free(csr);
-  EVP_PKEY_free(other);
-  EVP_PKEY_free(k);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    EVP_PKEY *k = key_of(cases[i].curve, cases[i].rsa_bits);
+    EVP_PKEY *other = cases[i].forged ? key_of(cases[i].curve, cases[i].rsa_bits) : NULL;
+    char *csr = csr_b64(k, other, cases[i].md());
+    expect_refused(&ca, csr, cases[i].want);
+    free(csr);
+    EVP_PKEY_free(other);
+    EVP_PKEY_free(k);
+  }
   free_ca(&ca);
 }
 
