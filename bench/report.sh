@@ -106,8 +106,8 @@ if [ -z "$ONLY" ]; then # figures 1-5, SQLite
     row "2 lifecycle c=$c" "server CPU per job, µs" "$(num "$(get smalll.c$c.cpu_us)")" "$(num "$(get cupssmall.c$c.cpu_us)") (cupsd)" \
       "$(ratio "$(get smalll.c$c.cpu_us)" "$(get cupssmall.c$c.cpu_us)")" "" ""
     row "2 lifecycle c=$c" "create p50 / p99, ms" "$(num "$(get smalll.c$c.create_p50_ms)") / $(num "$(get smalll.c$c.create_p99_ms)")" "" "" "" ""
-    row "2 lifecycle c=$c" "store: commits per job, closures per commit, WAL pages per job, KiB written per job" \
-      "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.pages_per_iter), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
+    row "2 lifecycle c=$c" "store: commits per job, closures per commit, share of the commits made inline (a lone write on its caller's thread), WAL pages per job, KiB written per job" \
+      "$(get smalll.c$c.commits_per_iter), $(get smalll.c$c.closures_per_commit), $(get smalll.c$c.inline_per_commit), $(get smalll.c$c.pages_per_iter), $(get smalll.c$c.written_kb_per_iter)" "" "" "" ""
     if [ $c = 16 ]; then cpurow "2 lifecycle c=16" loadgen smalll.c16; fi
   done
 

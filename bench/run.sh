@@ -409,7 +409,7 @@ read_vs_nginx() {
 store_metrics() {
   local p
   for p in ${1:-$SP_PORT}; do curl -s "http://127.0.0.1:$p/metrics"; done |
-    awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2} /^spoold_store_pages_written_total /{p+=$2} END{printf "%d %d %d\n", c, b, p}'
+    awk '/^spoold_store_commits_total /{c+=$2} /^spoold_store_commit_batch_size_sum /{b+=$2} /^spoold_store_pages_written_total /{p+=$2} /^spoold_store_commits_inline_total /{n+=$2} END{printf "%d %d %d %d\n", c, b, p, n}'
 }
 # hist_put KEY NAME METRIC M0 M1: the p50 and p99 of the Prometheus histogram METRIC (spoold's
 # /metrics texts M0 before and M1 after a run) over the run, as KEY.NAME_p50_ms / _p99_ms and its
@@ -487,10 +487,11 @@ lg_run() {
   fi
   # store statistics per iteration: commits (fsyncs of the WAL), closures per commit (group
   # commit), pages written to the WAL, bytes written (see proc_io) and write calls
-  read -r c0 b0 p0 <<<"$m0"; read -r c1 b1 p1 <<<"$m1"
+  read -r c0 b0 p0 n0 <<<"$m0"; read -r c1 b1 p1 n1 <<<"$m1"
   read -r w0 s0 <<<"$io0"; read -r w1 s1 <<<"$io1"
   put "$key.commits_per_iter" "$(awk -v c=$((c1 - c0)) -v r="$it" 'BEGIN{printf "%.2f", r ? c / r : 0}')"
   put "$key.closures_per_commit" "$(awk -v c=$((c1 - c0)) -v b=$((b1 - b0)) 'BEGIN{printf "%.2f", c ? b / c : 0}')"
+  put "$key.inline_per_commit" "$(awk -v c=$((c1 - c0)) -v n=$((n1 - n0)) 'BEGIN{printf "%.2f", c ? n / c : 0}')"
   put "$key.pages_per_iter" "$(awk -v p=$((p1 - p0)) -v r="$it" 'BEGIN{printf "%.1f", r ? p / r : 0}')"
   put "$key.written_kb_per_iter" "$(awk -v w=$((w1 - w0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r / 1024 : 0}')"
   put "$key.writes_per_iter" "$(awk -v w=$((s1 - s0)) -v r="$it" 'BEGIN{printf "%.1f", r ? w / r : 0}')"
