@@ -798,13 +798,18 @@ static void *sq_writer_main(void *arg) {
  * connection back and wakes the writer only if closures queued meanwhile (or db_close waits).
  * Called without db->mu; returns the closure's result once the commit is durable. */
 static int sq_commit_inline(sq_db_t *db, sq_job_t *job) {
+  pthread_mutex_lock(&db->mu);
+  uint64_t commits = db->stats.commits;
+  pthread_mutex_unlock(&db->mu);
   tl_conn = &db->writer;  /* a db_write or db_read inside the closure is refused, as there */
   sq_run_batch(db, &job, 1);
   tl_conn = NULL;
   db_wrote(&db->base);
   sq_cache_trim(&db->writer);
   pthread_mutex_lock(&db->mu);
-  db->stats.inline_commits++;
+  /* the commit it made, if any (a failed BEGIN or COMMIT makes none), as db->stats.commits
+   * counts it: only this thread commits while inline_busy */
+  db->stats.inline_commits += db->stats.commits - commits;
   db->inline_busy = false;
   db->expect = 1 + db->queued;  /* as the writer counts after a commit */
   if (db->head || db->stop) pthread_cond_signal(&db->work_cv);
