@@ -97,8 +97,8 @@ static uint64_t rnd(void) { /* xorshift64 */
 
 enum {
   S_BEGIN, S_SAVEPOINT, S_RELEASE, S_COMMIT,     /* src/store/sqlite.c, the writer's batch */
-  S_PRINTER, S_NEXT_ID, S_INSERT_JOB, S_INSERT_DOC, /* create */
-  S_SHARE_PRINTER, S_SET_PHASE,                       /* cancel */
+  S_PRINTER, S_NEXT_ID, S_NEXT_ID_READ, S_INSERT_JOB, S_INSERT_DOC, /* create */
+  S_SHARE_PRINTER, S_SET_PHASE, S_SET_PHASE_READ,                     /* cancel */
   S_N
 };
 static const char *const LIFECYCLE_SQL[S_N] = {
@@ -110,8 +110,9 @@ static const char *const LIFECYCLE_SQL[S_N] = {
   [S_PRINTER] = "SELECT p.is_accepting_jobs, p.id, s.allow_all_users FROM shares s"
                 " JOIN printers p ON p.id = s.printer_id AND p.tenant_id = s.tenant_id"
                 " WHERE s.id = ? AND s.tenant_id = ?",
-  /* db_next_id (src/store/db.c), SQLite's form */
-  [S_NEXT_ID] = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
+  /* db_next_id (src/store/db.c), SQLite's form: the UPDATE, then the value read back */
+  [S_NEXT_ID] = "UPDATE counters SET value = value + 1 WHERE name = ?",
+  [S_NEXT_ID_READ] = "SELECT value FROM counters WHERE name = ?",
   /* store_job_insert */
   [S_INSERT_JOB] =
     "INSERT INTO jobs (id, tenant_id, printer_id, display_name, phase, state, details,"
@@ -125,8 +126,8 @@ static const char *const LIFECYCLE_SQL[S_N] = {
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   /* change_share_printer */
   [S_SHARE_PRINTER] = "SELECT printer_id FROM shares WHERE id = ? AND tenant_id = ?",
-  /* job_set_phase (JOB_SET_PHASE_SQL, JOB_WHERE_UNHELD, RETURNING STORE_JOB_COLS_BARE,
-   * JOB_NO_IPP_SUBS_SQL) */
+  /* job_set_phase, SQLite's form (JOB_SET_PHASE_ONLY: JOB_SET_PHASE_SQL, JOB_WHERE_UNHELD),
+   * then the row read back (JOB_READ_BACK: STORE_JOB_COLS_BARE, JOB_NO_IPP_SUBS_SQL) */
   [S_SET_PHASE] =
     "UPDATE jobs SET phase = ?, state = ?, details = ?, description = ?,"
     " is_fetchable = ?, updated_us = ?,"
@@ -135,13 +136,15 @@ static const char *const LIFECYCLE_SQL[S_N] = {
     " redirected_to = COALESCE(?, redirected_to),"
     " usage_day = COALESCE(?, usage_day), usage_month = COALESCE(?, usage_month),"
     " is_color = COALESCE(?, is_color), is_duplex = COALESCE(?, is_duplex)"
-    " WHERE tenant_id = ? AND id = ? AND phase NOT IN (?, ?, ?, ?)"
-    " RETURNING id, tenant_id, printer_id, display_name, phase, state, details, description,"
+    " WHERE tenant_id = ? AND id = ? AND phase NOT IN (?, ?, ?, ?)",
+  [S_SET_PHASE_READ] =
+    "SELECT id, tenant_id, printer_id, display_name, phase, state, details, description,"
     " is_fetchable, is_acquired, acknowledged_us, configuration, created_us, updated_us,"
     " completed_us, held_us, created_by_id, created_by_upn, created_by_name, created_by_ip,"
     " redirected_from, redirected_to, error_code, device_state,"
     " NOT EXISTS (SELECT 1 FROM ipp_subscriptions s WHERE s.tenant_id = jobs.tenant_id"
-    " AND s.printer_id = jobs.printer_id AND (s.expires_us IS NULL OR s.expires_us > ?))",
+    " AND s.printer_id = jobs.printer_id AND (s.expires_us IS NULL OR s.expires_us > ?))"
+    " FROM jobs WHERE tenant_id = ? AND id = ?",
 };
 static sqlite3_stmt *st[S_N];
 static FILE *sql_out; /* --sql-out */
@@ -276,9 +279,12 @@ static int64_t create(const tpl_t *t) {
   text(S_PRINTER, 2, t->tenant);
   run(S_PRINTER);
   text(S_NEXT_ID, 1, "job");
-  row(S_NEXT_ID);
-  int64_t id = sqlite3_column_int64(st[S_NEXT_ID], 0);
   run(S_NEXT_ID);
+  if (sqlite3_changes(db) != 1) die(LIFECYCLE_SQL[S_NEXT_ID]);
+  text(S_NEXT_ID_READ, 1, "job");
+  row(S_NEXT_ID_READ);
+  int64_t id = sqlite3_column_int64(st[S_NEXT_ID_READ], 0);
+  run(S_NEXT_ID_READ);
   int64_t now = wall_us();
   int c = 1;
   i64(S_INSERT_JOB, c++, id);
@@ -346,10 +352,14 @@ static void cancel(const tpl_t *t, int64_t id) {
   i64(S_SET_PHASE, c++, 6);                      /* completed, */
   i64(S_SET_PHASE, c++, 7);                      /* canceled */
   i64(S_SET_PHASE, c++, 8);                      /* or aborted */
-  i64(S_SET_PHASE, c++, now);                    /* live IPP subscriptions */
-  row(S_SET_PHASE);
-  if (!sqlite3_column_int64(st[S_SET_PHASE], 24)) die("the printer has IPP subscriptions");
   run(S_SET_PHASE);
+  if (sqlite3_changes(db) != 1) die(LIFECYCLE_SQL[S_SET_PHASE]);
+  i64(S_SET_PHASE_READ, 1, now);                 /* live IPP subscriptions */
+  text(S_SET_PHASE_READ, 2, t->tenant);
+  i64(S_SET_PHASE_READ, 3, id);
+  row(S_SET_PHASE_READ);
+  if (!sqlite3_column_int64(st[S_SET_PHASE_READ], 24)) die("the printer has IPP subscriptions");
+  run(S_SET_PHASE_READ);
   commit();
 }
 
@@ -433,6 +443,8 @@ int main(int argc, char **argv) {
                     "       floor read DB --lo A --hi B [--duration S] [--count N]\n");
     return 2;
   }
+  /* as spoold's store does (sq_memstatus_off, src/store/sqlite.c) */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   double duration = 10;
   long count = 0;
   int64_t tpl = 0, lo = 0, hi = 0;

@@ -36,6 +36,9 @@ struct db_backend {
   const char *const *schemes;  /* NULL-terminated, matched case-insensitively: {"sqlite", NULL} */
   const char *url_help;        /* for messages: "sqlite:PATH" */
   bool shared;                 /* several processes may share the database (PostgreSQL) */
+  /* RETURNING fills a temporary table before the first row comes back (SQLite), while a
+   * second statement costs no round trip: see db_returning_costly. */
+  bool returning_costly;
 
   /* rest = the URL after "scheme:"; url = the whole URL (for messages); opts never NULL. */
   db_t *(*open)(const char *url, const char *rest, int nreaders, const db_options_t *opts,

@@ -254,11 +254,24 @@ int db_next_id(db_conn_t *c, const char *counter, int64_t *id) {
   *id = 0;
   if (!c || !counter) return DB_ERROR;
   if (c->be->next_id) return c->be->next_id(c, counter, id);
-  /* One statement: the row's new value comes back with the UPDATE (RETURNING). */
-  db_stmt_t *s = db_prepare(c, "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value");
+  /* The UPDATE, then the row's new value read back in the same transaction; a backend whose
+   * RETURNING is cheaper than a second statement (db_returning_costly) gets it back with the
+   * UPDATE. */
+  bool read_back = db_returning_costly(c);
+  db_stmt_t *s = db_prepare(c, read_back ? "UPDATE counters SET value = value + 1 WHERE name = ?"
+                                         : "UPDATE counters SET value = value + 1 WHERE name = ?"
+                                           " RETURNING value");
   if (!s) return DB_ERROR;
   db_bind_text(s, 1, counter);
   int rc = db_step(s);
+  if (read_back) {
+    db_reset(s);
+    if (rc != DB_DONE || db_changes(c) != 1) return DB_ERROR; /* the counter names one row */
+    s = db_prepare(c, "SELECT value FROM counters WHERE name = ?");
+    if (!s) return DB_ERROR;
+    db_bind_text(s, 1, counter);
+    rc = db_step(s);
+  }
   if (rc == DB_ROW) {
     *id = db_col_int64(s, 0);
     rc = db_step(s); /* DB_DONE: the counter names one row */
@@ -448,3 +461,6 @@ int db_exec(db_conn_t *c, const char *sql) {
 
 /* Rows changed by the last statement on c. */
 int64_t db_changes(db_conn_t *c) { return c ? c->be->changes(c) : 0; }
+
+/* See db.h. */
+bool db_returning_costly(db_conn_t *c) { return c && c->be->returning_costly; }

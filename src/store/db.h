@@ -243,6 +243,10 @@ void        db_reset(db_stmt_t *s);
 int         db_exec(db_conn_t *c, const char *sql);
 /* Rows changed by the last statement on this connection. */
 int64_t     db_changes(db_conn_t *c);
+/* True when an UPDATE ... RETURNING costs more than the UPDATE and a SELECT of the row after
+ * it (SQLite, whose RETURNING opens, fills and closes a temporary table: about 1.4 us each);
+ * false where the second statement is a round trip (PostgreSQL). Both read the same row. */
+bool        db_returning_costly(db_conn_t *c);
 
 /* How db_sql_json_scalar presents a JSON member: as text, as 0/1 (a JSON boolean), as a
  * double precision number or as an integer. */

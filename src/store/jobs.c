@@ -697,6 +697,19 @@ static const char *const JOB_SET_PHASE[2][2][2] = {
     JOB_SET_PHASE_SQL JOB_WHERE_UNHELD JOB_RET_ALL JOB_NO_IPP_SUBS_SQL}},
 };
 
+/* The same without RETURNING, and the row read back after it, for a backend whose RETURNING
+ * costs more than a second statement (db_returning_costly): [from is FROM_UNHELD] and
+ * [the whole row][IPP events]. */
+static const char *const JOB_SET_PHASE_ONLY[2] = {JOB_SET_PHASE_SQL JOB_WHERE_FROM,
+                                                  JOB_SET_PHASE_SQL JOB_WHERE_UNHELD};
+#define JOB_READ_BACK_WHERE " FROM jobs WHERE tenant_id = ? AND id = ?"
+static const char *const JOB_READ_BACK[2][2] = {
+  {"SELECT " JOB_STATE_COLS ", configuration" JOB_READ_BACK_WHERE,
+   "SELECT " JOB_STATE_COLS ", configuration" JOB_NO_IPP_SUBS_SQL JOB_READ_BACK_WHERE},
+  {"SELECT " STORE_JOB_COLS_BARE ", device_state" JOB_READ_BACK_WHERE,
+   "SELECT " STORE_JOB_COLS_BARE ", device_state" JOB_NO_IPP_SUBS_SQL JOB_READ_BACK_WHERE},
+};
+
 /* Writes the change; with out, the whole row comes back into *out, else only what the usage and
  * the IPP events need. from may be FROM_UNHELD (see there). */
 static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase_t from,
@@ -709,7 +722,9 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   bool unheld = from == FROM_UNHELD;
   bool counted = job_phase_terminal(to) && chg->redirected_to == NULL;
   bool events = !chg->no_ipp_event;
-  db_stmt_t *s = db_prepare(c, JOB_SET_PHASE[unheld][out != NULL][events]);
+  bool read_back = db_returning_costly(c);
+  db_stmt_t *s = db_prepare(c, read_back ? JOB_SET_PHASE_ONLY[unheld]
+                                         : JOB_SET_PHASE[unheld][out != NULL][events]);
   if (!s) return DB_ERROR;
   int i = 1;
   db_bind_int64(s, i++, to);
@@ -746,13 +761,24 @@ static int job_set_phase(db_conn_t *c, const char *tenant, int64_t id, job_phase
   } else {
     db_bind_int64(s, i++, from);
   }
-  if (events) db_bind_int64(s, i++, now); /* JOB_NO_IPP_SUBS_SQL */
+  if (events && !read_back) db_bind_int64(s, i++, now); /* JOB_NO_IPP_SUBS_SQL */
   /* The row comes back as the UPDATE left it: what the usage and the IPP events need (and with
-   * out the whole job), without reading the job again. No row: the guard on the phase did not
-   * match. */
+   * out the whole job), without reading the job again (or, read_back, read by its key in the
+   * same transaction right after). No row: the guard on the phase did not match. */
   store_job_state_t js = {0};
   char *configuration = NULL;
   int rc = db_step(s);
+  if (read_back && rc == DB_DONE) {
+    db_reset(s);
+    bool changed = db_changes(c) == 1;
+    s = changed ? db_prepare(c, JOB_READ_BACK[out != NULL][events]) : NULL;
+    if (!s) return changed ? DB_ERROR : STORE_CONFLICT; /* nothing to clear yet */
+    i = 1;
+    if (events) db_bind_int64(s, i++, now); /* JOB_NO_IPP_SUBS_SQL, among the columns */
+    db_bind_text(s, i++, tenant);
+    db_bind_int64(s, i++, id);
+    rc = db_step(s);
+  }
   if (rc == DB_ROW && out) {
     store_job_read_row(s, out);
     /* js borrows out's strings: not cleared below */

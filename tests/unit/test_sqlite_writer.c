@@ -18,6 +18,7 @@
 #include "store-fixture.h"
 #include "thread-check.h"
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -241,4 +242,18 @@ Test(sqlite_writer, close_waits_for_an_inline_commit) {
   cr_assert_eq(count_rows(db), 2);
   db_close(db);
   CHECKS_PASSED();
+}
+
+/* The store turns off SQLite's process-wide allocation count, whose global mutex every
+ * sqlite3_malloc and sqlite3_free took (store/sqlite.c, sq_memstatus_off): after an open and
+ * writes that allocate (a table, rows, a RETURNING), SQLite has counted nothing. */
+Test(sqlite_writer, sqlite_allocations_are_not_counted) {
+  db_t *db = open_db_mode(DB_INLINE_OFF);
+  warm_up(db);
+  cr_assert_eq(db_write(db, exec_fn, "INSERT INTO t VALUES ('a'), ('b')"), 0);
+  cr_assert_eq(db_write(db, exec_fn, "UPDATE t SET v = v || 'x' RETURNING v"), 0);
+  cr_assert_eq(count_rows(db), 2);
+  cr_assert_eq(sqlite3_memory_used(), 0, "SQLite counted %lld bytes",
+               (long long)sqlite3_memory_used());
+  db_close(db);
 }
