@@ -286,7 +286,7 @@ REPORT=$WORK/report.md
   echo "- machine load (1, 5, 15-minute load averages of /proc/loadavg, $(nproc) cores): $(get load_start) at the start, $(get load_end) at the end; other work on the machine shares the cores with the servers and the load generators"
   echo "- disk: $(get fsync_us) µs per fdatasync'd 4 KiB write (dd oflag=dsync), the floor of one durable commit"
   echo "- spoold read body: $(get body_bytes) bytes (nginx serves the same bytes as a static file)"
-  echo "- rounds: figure 1 $ROUNDS, alternating nginx and spoold; figures 2 and 4 $ROUNDS_SP, alternating a fresh copy of the small store and the big store; the table gives medians with each round in parentheses; cupsd's figure 2 lifecycle in $ROUNDS_SP rounds too, each on a fresh cupsd filled to the same history, its other runs once"
+  echo "- rounds: figure 1 $ROUNDS, alternating nginx and spoold; figures 2 and 4 $ROUNDS_SP, alternating a fresh copy of the small store and the big store; the table gives medians with each round in parentheses; cupsd's figure 2 lifecycle in the same $ROUNDS_SP rounds, each just before spoold's on a fresh cupsd filled to the same history, its other runs once"
   if [ -z "$ONLY" ]; then
     echo "- store: $(get small.jobs) jobs at the start of the small runs, $(get big.jobs) at the start of the big ones; cupsd history: $CUPS_SMALL and $CUPS_BIG jobs at the start of its runs (each run adds its own jobs)"
   else
