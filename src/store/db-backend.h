@@ -105,6 +105,11 @@ void db_note_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 extern const db_backend_t db_sqlite_backend;
 extern const db_backend_t db_postgres_backend;
 
+/* The SQLite writer's fill target (sqlite.c, "Filling the batches"): how many closures it
+ * waits to have queued before it takes a batch, after a commit that saw `expect` writers
+ * (half of them rounded up, at most a batch). Pure; exposed for its unit test. */
+unsigned sqlite_fill_target(unsigned expect);
+
 /* Sets *err (when err is not NULL) to a malloc'd formatted message the caller frees, and logs
  * it at error level when err is NULL. */
 void db_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -46,11 +46,16 @@
  * on skips the gate, off never commits inline.
  *
  * Filling the batches: before taking a batch, the writer waits up to SQ_FILL_US for more
- * closures while fewer are queued than the writers seen around its last commit (the closures
- * it committed and those that queued meanwhile). Concurrent clients whose answers were just
- * released come back within that time, so their next writes share one commit instead of
- * alternating between half-empty ones; a lone writer (one closure per commit, none queued
- * meanwhile) never waits. A caller queuing its closure wakes the writer only when that gives
+ * closures while fewer are queued than half the writers seen around its last commit (the
+ * closures it committed and those that queued meanwhile). Concurrent clients whose answers
+ * were just released come back within that time, so their next writes share one commit
+ * instead of each committing alone; a lone writer (one closure per commit, none queued
+ * meanwhile) never waits. Half, not all of them: a batch that waited for every client made
+ * the writer and the HTTP threads take turns (the writer idle while the answers went out and
+ * the next requests came in, the HTTP threads idle during the closures and the commit: 16
+ * clients, about 40 % of the writer's cycle spent waiting). Starting at half splits the
+ * clients into two groups whose requests are parsed and answered while the other group
+ * commits (docs/benchmarks.md, "The fill's target"). A caller queuing its closure wakes the writer only when that gives
  * it something to do: it waits for work, or its fill has reached its target (each arrival
  * waking it to count again cost a thread switch and a futex call per closure).
  *
@@ -214,7 +219,8 @@ struct sq_db {
   pthread_cond_t  work_cv;    /* writer waits for jobs (CLOCK_MONOTONIC) */
   sq_job_t       *head, *tail;
   unsigned        queued;     /* jobs on the queue */
-  unsigned        expect;     /* writers seen around the last commit: the fill target */
+  unsigned        expect;     /* writers seen around the last commit (the fill's target
+                                 is half of them, sqlite_fill_target) */
   bool            idle;       /* the writer waits for a job (work_cv) */
   bool            inline_busy; /* a caller commits on its own thread with the writer's
                                  connection (sq_commit_inline); the writer waits */
@@ -731,10 +737,15 @@ static void sq_run_fk_off(sq_db_t *db, sq_job_t *job) {
   }
 }
 
-/* The writer's wait for more jobs: up to SQ_FILL_US while fewer than db->expect are queued.
- * Called and returns with db->mu held. */
+unsigned sqlite_fill_target(unsigned expect) {
+  unsigned half = expect / 2 + expect % 2;
+  return half < SQ_BATCH_MAX ? half : SQ_BATCH_MAX;
+}
+
+/* The writer's wait for more jobs: up to SQ_FILL_US while fewer than sqlite_fill_target()
+ * are queued. Called and returns with db->mu held. */
 static void sq_fill(sq_db_t *db) {
-  unsigned want = db->expect < SQ_BATCH_MAX ? db->expect : SQ_BATCH_MAX;
+  unsigned want = sqlite_fill_target(db->expect);
   if (db->queued >= want || db->stop) return;
   struct timespec until = time_deadline(CLOCK_MONOTONIC, SQ_FILL_US);
   db->fill_want = want;  /* sq_queue signals work_cv once as many are queued */

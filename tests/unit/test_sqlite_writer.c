@@ -257,3 +257,19 @@ Test(sqlite_writer, sqlite_allocations_are_not_counted) {
                (long long)sqlite3_memory_used());
   db_close(db);
 }
+
+/* The fill waits for half the writers of the last commit (rounded up), not all of them: with
+ * 16 clients the batches then alternate between two groups of 8, one committing while the
+ * other's answers and next requests go through the HTTP threads. A lone writer's next write
+ * (expect 1) still needs only itself, and no target exceeds a batch. */
+Test(sqlite_writer, fill_waits_for_half_the_last_commits_writers) {
+  cr_assert_eq(sqlite_fill_target(0), 0);
+  cr_assert_eq(sqlite_fill_target(1), 1);
+  cr_assert_eq(sqlite_fill_target(2), 1);
+  cr_assert_eq(sqlite_fill_target(3), 2);
+  cr_assert_eq(sqlite_fill_target(16), 8);
+  cr_assert_eq(sqlite_fill_target(17), 9);
+  cr_assert_eq(sqlite_fill_target(64), 32);
+  cr_assert_eq(sqlite_fill_target(128), 64);
+  cr_assert_eq(sqlite_fill_target(1000), 64);
+}
