@@ -724,11 +724,13 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
                                         ad ? ad->client_addr : NULL);
     /* Counted after the guard: a connection the gauge shows is one the limits count. */
     atomic_fetch_add(&srv->connections, 1);
+    fiber_thread_clients_add(1); /* on the worker thread that serves it (util/fiber.h) */
   } else {
     /* Called before the library closes the socket: the guard lets go of it first. */
     conn_guard_closed(srv->guard, *socket_context);
     *socket_context = NULL;
     atomic_fetch_sub(&srv->connections, 1);
+    fiber_thread_clients_add(-1);
   }
 }
 

@@ -28,8 +28,12 @@
  * when some did or db_close waits, so the connection is never used by two threads at once,
  * db_close drains behind it, and the writer's next fill counts those arrivals. Only a lone
  * writer: with concurrent writers the first arrival would commit alone while the others queue
- * (two commits where the fill makes one), and an inline commit holds its HTTP thread's other
- * connections for the commit's fsync. A db_write_fk_off (its own pragmas) and a write from
+ * (two commits where the fill makes one). And only on a thread that serves no other client
+ * (fiber_thread_clients, util/fiber.h): an inline commit holds its HTTP thread's other
+ * connections for the commit's fsync, and when all of a load's connections were on one HTTP
+ * thread, each of their requests was read only after the one before had committed, so each
+ * arrived alone and committed inline, one closure per commit, for as long as the load lasted
+ * (seen once in about fifty 16-client rounds: 0.3x the jobs/s). A db_write_fk_off (its own pragmas) and a write from
  * inside a read transaction (tl_conn is the reader's) still go to the writer thread. The wal
  * hook's checkpoint requests and its rare RESTART run on whichever thread commits.
  *
@@ -857,7 +861,7 @@ static int sq_queue(db_t *base, db_txn_fn fn, void *arg, bool fk_off) {
     return DB_ERROR;
   }
   if (!fk_off && !tl_conn && db->idle && !db->head && !db->inline_busy && db->expect <= 1 &&
-      sq_inline_allowed(db)) {
+      fiber_thread_clients() <= 1 && sq_inline_allowed(db)) {
     db->inline_busy = true;  /* the writer sleeps on; arrivals queue for it meanwhile */
     pthread_mutex_unlock(&db->mu);
     return sq_commit_inline(db, &job);

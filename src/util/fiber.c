@@ -352,6 +352,15 @@ void fiber_set_wait_hooks(fiber_t *f, void (*before_wait)(void *ctx), void (*wak
   f->hook_ctx = ctx;
 }
 
+static _Thread_local unsigned tl_clients;
+
+void fiber_thread_clients_add(int delta) {
+  if (delta < 0 && tl_clients < (unsigned)-delta) tl_clients = 0;  /* a close on another thread */
+  else tl_clients += (unsigned)delta;
+}
+
+unsigned fiber_thread_clients(void) { return tl_clients; }
+
 fiber_t *fiber_waitable(void) {
   fiber_t *f = tl_fiber;
   return f && f->wake ? f : NULL;

@@ -52,6 +52,13 @@ void     fiber_set_wait_hooks(fiber_t *f, void (*before_wait)(void *ctx), void (
 /* The fiber running on the calling thread when it has wait hooks; NULL on a plain thread (the
  * caller then waits the usual way, blocking its thread). */
 fiber_t *fiber_waitable(void);
+/* The clients the calling thread serves: its owner counts them (the HTTP server, each
+ * connection opened and closed on its worker thread, fiber_thread_clients_add +1 and -1);
+ * 0 on a thread that counts none. Blocking a thread that serves others holds them up for as
+ * long as it blocks: the SQLite store commits a lone write on its caller's thread only where
+ * this is at most 1 (store/sqlite.c, "A lone writer commits inline"). */
+void     fiber_thread_clients_add(int delta);
+unsigned fiber_thread_clients(void);
 /* A wait in three steps: fiber_prepare_wait(f) (on f, before the event that ends the wait can
  * happen: before the closure is queued), then fiber_wait(f) gives the thread back until the
  * owner runs f again; from another thread, fiber_wake(f) once the event happened (f must not

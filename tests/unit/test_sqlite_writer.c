@@ -12,6 +12,7 @@
  */
 #include "store/db-backend.h"
 #include "store/db.h"
+#include "util/fiber.h"
 #include "util/log.h"
 
 #include <criterion/criterion.h>
@@ -127,6 +128,34 @@ Test(sqlite_writer, off_sends_a_lone_write_to_the_writer) {
   db = open_db_mode(DB_INLINE_ON);
   db_get_stats(db, &after);
   cr_assert(after.inline_allowed, "on allows inline commits");
+  db_close(db);
+}
+
+/* A lone write from a thread that serves other clients (an HTTP worker with other
+ * connections open, util/fiber.h) goes to the writer thread: committing inline would hold those
+ * clients for the commit. With one client (its own) it commits inline again. */
+Test(sqlite_writer, lone_write_of_a_shared_thread_goes_to_the_writer) {
+  db_t *db = open_db();
+  warm_up(db);
+  db_stats_t before, after;
+  fiber_thread_clients_add(2);
+  db_get_stats(db, &before);
+  for (int i = 0; i < 3; i++) {
+    noted_t n = {.sql = "INSERT INTO t VALUES ('x')"};
+    cr_assert_eq(db_write(db, noted_fn, &n), 0);
+    cr_assert(!pthread_equal(n.ran_on, pthread_self()), "write %d ran inline beside a client", i);
+  }
+  db_get_stats(db, &after);
+  cr_assert_eq(after.commits - before.commits, 3);
+  cr_assert_eq(after.inline_commits - before.inline_commits, 0);
+
+  fiber_thread_clients_add(-1);
+  noted_t n = {.sql = "INSERT INTO t VALUES ('y')"};
+  cr_assert_eq(db_write(db, noted_fn, &n), 0);
+  cr_assert(pthread_equal(n.ran_on, pthread_self()), "the only client's lone write went to the writer");
+  fiber_thread_clients_add(-1);
+  cr_assert_eq(fiber_thread_clients(), 0);
+  cr_assert_eq(count_rows(db), 4);
   db_close(db);
 }
 
