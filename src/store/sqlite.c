@@ -30,12 +30,13 @@
  * writer: with concurrent writers the first arrival would commit alone while the others queue
  * (two commits where the fill makes one). And only on a thread that serves no other client
  * (fiber_thread_clients, util/fiber.h): an inline commit holds its HTTP thread's other
- * connections for the commit's fsync, and when all of a load's connections were on one HTTP
- * thread, each of their requests was read only after the one before had committed, so each
- * arrived alone and committed inline, one closure per commit, for as long as the load lasted
- * (seen once in about fifty 16-client rounds: 0.3x the jobs/s). A db_write_fk_off (its own pragmas) and a write from
- * inside a read transaction (tl_conn is the reader's) still go to the writer thread. The wal
- * hook's checkpoint requests and its rare RESTART run on whichever thread commits.
+ * connections for the commit's fsync. A 16-client load once committed every write inline, one
+ * closure per commit, for the whole round (once in about fifty rounds, at 0.3x the jobs/s):
+ * what explains it is all its connections on one HTTP thread, each request read only after the
+ * one before had committed, so each arrived alone. A db_write_fk_off (its own pragmas) and a
+ * write from inside a read transaction (tl_conn is the reader's) still go to the writer
+ * thread. The wal hook's checkpoint requests and its rare RESTART run on whichever thread
+ * commits.
  *
  * Only while the CPUs are not contended (--inline-commit auto, the default). In two runs while
  * other sessions' builds and tests saturated both cores, the inline commit made one client
@@ -59,9 +60,10 @@
  * the next requests came in, the HTTP threads idle during the closures and the commit: 16
  * clients, about 40 % of the writer's cycle spent waiting). Starting at half splits the
  * clients into two groups whose requests are parsed and answered while the other group
- * commits (docs/benchmarks.md, "The fill's target"). A caller queuing its closure wakes the writer only when that gives
- * it something to do: it waits for work, or its fill has reached its target (each arrival
- * waking it to count again cost a thread switch and a futex call per closure).
+ * commits (docs/benchmarks.md, "The fill's target"). A caller queuing its closure wakes the
+ * writer only when that gives it something to do: it waits for work, or its fill has reached
+ * its target (each arrival waking it to count again cost a thread switch and a futex call per
+ * closure).
  *
  * nreaders read-only connections form a pool; db_read() borrows one (waiting while all are
  * busy) and runs its closure inside BEGIN ... COMMIT, so every statement of the closure sees
